@@ -23,91 +23,56 @@ Values:
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
+from iodkit import vrvalues
+from iodkit.builderdocs import BuilderType, fmt_tag, init_doc, iod_init_doc
+from iodkit.codes import short_repr
+from iodkit.vrvalues import EMPTY, Empty, ValueProblem
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
 from pydicom.valuerep import DA, DT, TM, PersonName
 
+_Empty = Empty  # the earlier name
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from iodkit.codes import Code
+    from iodkit.validation.context import ValidationContext
+    from iodkit.validation.findings import Finding
+    from pydicom.sr.coding import Code as PydicomCode
+
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741  (an item class)
 B = TypeVar("B", bound="Builder")
 
-
-class _Empty:
-    """Sentinel: the attribute is present with an empty value (zero length)."""
-
-    _instance: _Empty | None = None
-
-    def __new__(cls) -> _Empty:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "EMPTY"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "EMPTY"
-
-
-EMPTY = _Empty()
+if TYPE_CHECKING:
+    #: What a sequence attribute takes: items of its class, or what converts to one — a pydicom
+    #: Dataset (highdicom's CodedConcept is one) or a dict of attribute names to values.
+    Items: TypeAlias = Sequence[I | Dataset | Mapping[str, Any]]
+    #: … and for items holding the Code Sequence Macro, codes (iodkit's or pydicom's).
+    CodeItems: TypeAlias = Sequence[I | Dataset | Mapping[str, Any] | Code | PydicomCode]
 
 
 class AttributeValueError(ValueError):
     """A value breaks a rule of the standard for this attribute."""
 
 
-# Python types accepted per VR (after the conversions in _coerce).
-_STR_VRS = frozenset("AE AS CS LO LT SH ST UC UT UR UI".split())
-_INT_VRS = frozenset("IS SS US SL UL SV UV AT".split())
-_FLOAT_VRS = frozenset("DS FL FD".split())
-_BYTES_VRS = frozenset("OB OW OD OF OL OV UN".split())
-_MAX_LEN = {"AE": 16, "AS": 4, "CS": 16, "LO": 64, "SH": 16, "UI": 64, "LT": 10240, "ST": 1024}
-
-
-def _vm_bounds(vm: str) -> tuple[int, int | None, int]:
-    """ "1" → (1, 1, 1); "1-n" → (1, None, 1); "2-2n" → (2, None, 2); "3-3n" → (3, None, 3)."""
-    if "-" not in vm:
-        n = int(vm)
-        return n, n, 1
-    lo, hi = vm.split("-", 1)
-    low = int(lo)
-    if hi.endswith("n"):
-        step = int(hi[:-1]) if hi[:-1] else 1
-        return low, None, step
-    return low, int(hi), 1
-
-
 class Attr(Generic[T]):
-    """A typed DICOM attribute of a builder class.
+    """A typed DICOM attribute of a builder class (a data descriptor).
 
     ``vr`` may be ambiguous as in PS3.6 ("US or SS", "OB or OW"); pydicom resolves it from the
     dataset when writing. ``enum`` holds unconditional Enumerated Values; ``enum_by_value``
     maps a value position (1-based) to the Enumerated Values for that position ("Value 1 shall
-    be …").
+    be …"). ``doc`` is the standard's words for the attribute (name, tag, Type, VR, VM,
+    description, condition, value sets): it becomes the descriptor's ``__doc__``, which is what
+    ``help()`` shows for the attribute.
     """
 
-    __slots__ = (
-        "tag",
-        "keyword",
-        "vr",
-        "vm",
-        "type",
-        "enum",
-        "enum_by_value",
-        "_item",
-        "name",
-        "owner",
-        "table",
-        "_vm",
-        "_multi",
-    )
+    # no __slots__: each attribute carries its own __doc__ for help()
 
     def __init__(
         self,
@@ -120,6 +85,7 @@ class Attr(Generic[T]):
         enum: tuple[str, ...] | None = None,
         enum_by_value: dict[int, tuple[str, ...]] | None = None,
         item: type[Builder] | str | None = None,
+        doc: str = "",
     ) -> None:
         self.tag = tag
         self.keyword = keyword
@@ -132,8 +98,15 @@ class Attr(Generic[T]):
         self.name = keyword
         self.owner = ""
         self.table = ""
-        self._vm = _vm_bounds(vm) if vm and vr != "SQ" else (1, 1, 1)
+        self._vm = vrvalues.vm_bounds(vm) if vm and vr != "SQ" else (1, 1, 1)
         self._multi = self._vm[1] != 1
+        # the generator indents the text by 8 under the call; help() shows it flush (a plain
+        # replace: inspect.cleandoc took a tenth of a module's import time)
+        self.__doc__ = (
+            doc.replace("\n        ", "\n").strip()
+            if doc
+            else f"{keyword} {fmt_tag(tag)}: Type {type}, VR {vr}, VM {vm}."
+        )
 
     @property
     def item(self) -> type[Builder] | None:
@@ -164,7 +137,10 @@ class Attr(Generic[T]):
             return self
         return obj._values.get(self.tag)  # type: ignore[attr-defined]
 
-    def __set__(self, obj: object, value: T | _Empty | None) -> None:
+    def __set__(self, obj: object, value: T | Empty | None) -> None:
+        self._store(obj, value)
+
+    def _store(self, obj: object, value: Any) -> None:
         values = obj._values  # type: ignore[attr-defined]
         if value is None:
             values.pop(self.tag, None)
@@ -178,7 +154,7 @@ class Attr(Generic[T]):
         table, cls = where
         suffix = f" ({table})" if table else ""
         return AttributeValueError(
-            f"{cls or self.owner}.{self.name} {_fmt_tag(self.tag)}: {message}{suffix}"
+            f"{cls or self.owner}.{self.name} {fmt_tag(self.tag)}: {message}{suffix}"
         )
 
     def check(self, value: Any, table: str = "", cls: str = "") -> Any:
@@ -228,72 +204,10 @@ class Attr(Generic[T]):
                     )
 
     def _coerce(self, v: Any, table: tuple[str, str]) -> Any:
-        vr = self.vr
-        if " or " in vr:
-            # ambiguous VR ("US or SS", "OB or OW"): accept what either side accepts
-            if isinstance(v, bytes | bytearray | memoryview):
-                return bytes(v)
-            if isinstance(v, int) and not isinstance(v, bool):
-                return v
-            raise self.fail(table, f"expected int or bytes for VR {vr}, got {type(v).__name__}")
-        if vr in _STR_VRS:
-            if not isinstance(v, str):
-                raise self.fail(table, f"expected str for VR {vr}, got {type(v).__name__} {v!r}")
-            limit = _MAX_LEN.get(vr)
-            if limit is not None and len(v) > limit:
-                raise self.fail(
-                    table, f"{v[:20]!r}… is {len(v)} characters, VR {vr} allows {limit}"
-                )
-            if "\\" in v and vr not in ("LT", "ST", "UT", "UR"):
-                raise self.fail(table, "contains a backslash (the value delimiter); pass a list")
-            return v
-        if vr in _INT_VRS:
-            if isinstance(v, bool) or not isinstance(v, int):
-                if vr == "IS" and isinstance(v, str) and v.strip().lstrip("+-").isdigit():
-                    return int(v)
-                raise self.fail(table, f"expected int for VR {vr}, got {type(v).__name__} {v!r}")
-            return v
-        if vr in _FLOAT_VRS:
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                if vr == "DS" and isinstance(v, str):
-                    try:
-                        float(v)
-                        return v
-                    except ValueError:
-                        pass
-                raise self.fail(table, f"expected float for VR {vr}, got {type(v).__name__} {v!r}")
-            return v
-        if vr == "PN":
-            if isinstance(v, PersonName):
-                return v
-            if isinstance(v, str):
-                return PersonName(v)
-            raise self.fail(table, f"expected PersonName or str, got {type(v).__name__}")
-        if vr == "DA":
-            if isinstance(v, datetime.date) and not isinstance(v, datetime.datetime):
-                return v
-            if isinstance(v, str):
-                return _parse(DA, v)
-            raise self.fail(table, f"expected datetime.date or 'YYYYMMDD', got {type(v).__name__}")
-        if vr == "TM":
-            if isinstance(v, datetime.time):
-                return v
-            if isinstance(v, str):
-                return _parse(TM, v)
-            raise self.fail(table, f"expected datetime.time or 'HHMMSS', got {type(v).__name__}")
-        if vr == "DT":
-            if isinstance(v, datetime.datetime):
-                return v
-            if isinstance(v, str):
-                return _parse(DT, v)
-            raise self.fail(
-                table, f"expected datetime.datetime or DT string, got {type(v).__name__}"
-            )
-        if vr in _BYTES_VRS:
-            if isinstance(v, bytes | bytearray | memoryview):
-                return bytes(v)
-            raise self.fail(table, f"expected bytes for VR {vr}, got {type(v).__name__}")
-        return v
+        try:
+            return vrvalues.coerce(self.vr, v)
+        except ValueProblem as problem:
+            raise self.fail(table, str(problem)) from None
 
     def _check_items(self, value: Any, table: tuple[str, str]) -> list[Any]:
         if isinstance(value, Builder | Dataset) or not isinstance(value, Iterable):
@@ -303,9 +217,11 @@ class Attr(Generic[T]):
             if self.item is not None and not isinstance(item, self.item):
                 converted = _convert_item(item, self.item)
                 if converted is None:
+                    codes = ", or a code (iodkit, pydicom or highdicom)" * self._takes_codes()
                     raise self.fail(
                         table,
-                        f"item {i} is a {type(item).__name__}, expected {self.item.__name__}",
+                        f"item {i} is a {type(item).__name__} {short_repr(item)}, expected a "
+                        f"{self.item.__name__}, a Dataset or a dict of its attributes{codes}",
                     )
                 item = converted
             elif not isinstance(item, Builder | Dataset):
@@ -313,18 +229,23 @@ class Attr(Generic[T]):
             out.append(item)
         return out
 
+    def _takes_codes(self) -> bool:
+        return isinstance(self, CodeSequenceAttr)
+
     # -- encoding ---------------------------------------------------------------------------
     def element(self, value: Any, vr: str | None = None, fill_type2: bool = True) -> DataElement:
         """The pydicom element for a checked value (``vr``: the VR it was read with, for
         attributes whose VR is ambiguous)."""
         vr = vr or self.vr
         if value is EMPTY:
-            return DataElement(self.tag, _element_vr(vr), _empty_value(vr))
+            return DataElement(self.tag, vr, vrvalues.empty_value(vr))
         if vr == "SQ":
             return DataElement(self.tag, "SQ", [_item_dataset(i, fill_type2) for i in value])
         if isinstance(value, list):
-            return DataElement(self.tag, _element_vr(vr), [_encode(vr, v) for v in value])
-        return DataElement(self.tag, _element_vr(vr), _encode(vr, value))
+            return DataElement(self.tag, vr, [vrvalues.encode(vr, v) for v in value])
+        # Ambiguous VRs ("US or SS", "OB or OW") stay as PS3.6 writes them: pydicom resolves
+        # them from Pixel Representation / Bits Allocated when the dataset is written.
+        return DataElement(self.tag, vr, vrvalues.encode(vr, value))
 
     def decode(self, elem: DataElement) -> Any:
         """A value for this attribute from a pydicom element (never raises on odd data: a value
@@ -345,8 +266,8 @@ class Attr(Generic[T]):
         if self.vr in ("DA", "TM", "DT"):
             cls = {"DA": DA, "TM": TM, "DT": DT}[self.vr]
             if isinstance(value, MultiValue | list):
-                return [_parse(cls, v) if isinstance(v, str) else v for v in value]
-            return _parse(cls, value) if isinstance(value, str) else value
+                return [vrvalues.parse(cls, v) if isinstance(v, str) else v for v in value]
+            return vrvalues.parse(cls, value) if isinstance(value, str) else value
         if isinstance(value, MultiValue | list | tuple):
             return list(value)  # pydicom gives binary VRs (FL, FD, US…) as plain lists
         if self._multi and not isinstance(value, bytes):
@@ -354,50 +275,21 @@ class Attr(Generic[T]):
         return value
 
 
-def _fmt_tag(tag: int) -> str:
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
+class SequenceAttr(Attr[list[I]]):
+    """A sequence attribute whose items are builders of one class. Besides such items it takes
+    what converts to one (:data:`Items`): a pydicom Dataset or a dict of attribute names."""
+
+    def __set__(self, obj: object, value: Items[I] | Empty | None) -> None:
+        self._store(obj, value)  # converted to items by the checks
 
 
-def _parse(cls: type, text: str) -> Any:
-    """pydicom's DA/TM/DT keep the original string; text they cannot read stays text."""
-    try:
-        v = cls(text)
-    except (ValueError, TypeError, OverflowError):
-        return text
-    return text if v is None else v
+class CodeSequenceAttr(SequenceAttr[I]):
+    """A sequence whose items hold the Code Sequence Macro (PS3.3 Table 8.8-1): it also takes
+    codes — :class:`iodkit.codes.Code`, pydicom's ``Code`` (``codes.SCT.Liver``) and, being a
+    Dataset, highdicom's ``CodedConcept`` (:data:`CodeItems`)."""
 
-
-def _element_vr(vr: str) -> str:
-    # Ambiguous VRs ("US or SS", "OB or OW") stay as PS3.6 writes them: pydicom resolves them
-    # from the dataset's Pixel Representation / Bits Allocated when the dataset is written.
-    return vr
-
-
-_TEXT_VRS = _STR_VRS | {"PN", "DA", "TM", "DT"}  # pydicom reads empty IS/DS as None
-
-
-def _empty_value(vr: str) -> Any:
-    """The value pydicom itself gives an empty element of this VR, so read-write is exact."""
-    if vr == "SQ":
-        return []
-    return "" if vr in _TEXT_VRS else None
-
-
-def _encode(vr: str, v: Any) -> Any:
-    if isinstance(v, DA | TM | DT):
-        return str(v)  # pydicom's types keep the string they were read from
-    if vr == "DA" and isinstance(v, datetime.date):
-        return v.strftime("%Y%m%d")
-    if vr == "TM" and isinstance(v, datetime.time):
-        return v.strftime("%H%M%S.%f") if v.microsecond else v.strftime("%H%M%S")
-    if vr == "DT" and isinstance(v, datetime.datetime):
-        s = v.strftime("%Y%m%d%H%M%S.%f") if v.microsecond else v.strftime("%Y%m%d%H%M%S")
-        if v.utcoffset() is not None:
-            s += v.strftime("%z")
-        return s
-    if vr == "PN" and isinstance(v, str) and not isinstance(v, PersonName):
-        return PersonName(v)
-    return v
+    def __set__(self, obj: object, value: CodeItems[I] | Empty | None) -> None:
+        self._store(obj, value)
 
 
 def _item_dataset(item: Any, fill_type2: bool = True) -> Dataset:
@@ -407,24 +299,26 @@ def _item_dataset(item: Any, fill_type2: bool = True) -> Dataset:
 
 
 def _convert_item(item: Any, cls: type[Builder]) -> Builder | None:
-    """Accept for an item: a pydicom Dataset, a dict of attribute names to values, and a coded
-    concept (``iodkit.codes.Code``) for items that hold the Code Sequence Macro."""
+    """Accept for an item: a pydicom Dataset (highdicom's CodedConcept is one), a dict of
+    attribute names to values, and a code (iodkit's ``Code`` or pydicom's) for items that hold
+    the Code Sequence Macro. None: ``item`` is none of these."""
     if isinstance(item, Dataset):
         return cls.from_dataset(item)
     if isinstance(item, dict):
         return cls(**item)
-    to_item = getattr(item, "to_item", None)
-    if callable(to_item):
-        try:
-            return to_item(cls)  # type: ignore[no-any-return]
-        except AttributeValueError:
-            raise
-        except (AttributeError, TypeError):
-            return None
-    return None
+    from iodkit.codes import as_code
+
+    try:
+        code = as_code(item)
+    except TypeError:
+        return None
+    try:
+        return code.to_item(cls)  # type: ignore[no-any-return]
+    except TypeError:  # the item class has no Code Value &c.: not a code sequence
+        return None
 
 
-class Builder:
+class Builder(metaclass=BuilderType):
     """Base of every generated module, macro, item and IOD builder.
 
     ``__attrs__`` lists the class's attributes in the standard's order (its own and those of the
@@ -458,6 +352,9 @@ class Builder:
         cls.__nofill__ = frozenset(
             t for klass in cls.__mro__ for t in vars(klass).get("__conditional__", ())
         )
+        init = vars(cls).get("__init__")
+        if init is not None and not init.__doc__:
+            init.__doc__ = init_doc(cls)
 
     def __init__(self, **values: Any) -> None:
         self._values: dict[int, Any] = {}
@@ -527,6 +424,7 @@ class Builder:
 
     # -- conveniences -----------------------------------------------------------------------
     def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of each attribute that is set, in the standard's order."""
         for attr in self.__attrs__:
             if attr.tag in self._values:
                 yield attr.name, self._values[attr.tag]
@@ -553,7 +451,7 @@ class ItemBuilder(Builder):
     __slots__ = ()
 
 
-class IODBuilder:
+class IODBuilder(metaclass=BuilderType):
     """An IOD: its modules by name, composed into one Dataset.
 
     ``__modules__`` maps each module attribute name to (module class, IE, usage); ``to_dataset``
@@ -567,10 +465,29 @@ class IODBuilder:
     sop_class_uid: ClassVar[str] = ""
     sop_class_uids: ClassVar[tuple[str, ...]] = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = vars(cls).get("__init__")
+        if init is not None and not init.__doc__:
+            init.__doc__ = iod_init_doc(cls)
+
     def __init__(self, **modules: Any) -> None:
         self._modules: dict[str, ModuleBuilder] = {}
         for name, module in modules.items():
             setattr(self, name, module)
+
+    def validate(self, context: ValidationContext | None = None) -> list[Finding]:
+        """Check what would be written, before writing it: the validator's findings (errors,
+        warnings and "cannot decide" notes) on ``to_dataset(file_meta=True)`` — a missing Type 1
+        attribute, a module the IOD requires, a condition that holds but is not met.
+
+        ``context`` says how the instance will travel (a stored file unless told otherwise;
+        see :class:`iodkit.validation.context.ValidationContext`).
+        """
+        from iodkit.validation.api import validate
+
+        dataset = self.to_dataset(file_meta=True)
+        return validate(dataset) if context is None else validate(dataset, context=context)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -615,7 +532,7 @@ class IODBuilder:
                         if elem.is_empty:
                             continue  # an empty Type 2 default never overrides a value
                         raise AttributeValueError(
-                            f"{elem.keyword or _fmt_tag(elem.tag)} differs between modules "
+                            f"{elem.keyword or fmt_tag(elem.tag)} differs between modules "
                             f"{origin[elem.tag]} ({old.value!r}) and {name} ({elem.value!r})"
                         )
                 ds[elem.tag] = elem

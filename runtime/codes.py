@@ -4,16 +4,26 @@
 constants are :class:`Code` s (``cid7150.TISSUE``) and ``cid7150.GROUP`` is the
 :class:`ContextGroup`. A :class:`Code` can be given wherever a builder expects an item of a
 code sequence (the item is filled in per the Code Sequence Macro, PS3.3 Table 8.8-1).
+
+Codes from elsewhere are accepted wherever an iodkit :class:`Code` is: pydicom's
+(``pydicom.sr.codedict.codes.SCT.Liver``) and highdicom's ``CodedConcept`` (a pydicom Dataset
+holding the Code Sequence Macro). :func:`as_code` is the one place that converts them, and it
+refuses anything else with an error saying what a code may be.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Code", "ContextGroup", "context_group"]
+__all__ = ["Code", "CodeError", "ContextGroup", "as_code", "context_group"]
+
+
+class CodeError(TypeError):
+    """A value given as a coded concept is none of the kinds of code iodkit accepts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,41 @@ class Code:
         return f'({self.value}, {self.scheme}, "{self.meaning}")'
 
 
+def as_code(value: object, what: str = "code") -> Code:
+    """``value`` as an iodkit :class:`Code`: an iodkit ``Code`` as it is, pydicom's ``Code``
+    (``codes.SCT.Liver``) and a Dataset with Code Value (or Long/URN Code Value), Coding Scheme
+    Designator and Code Meaning — highdicom's ``CodedConcept`` is one — converted.
+
+    Raises :class:`CodeError` (a ``TypeError``) naming ``what`` for anything else.
+    """
+    if isinstance(value, Code):
+        return value
+    # pydicom's class is checked only when its module is loaded (a pydicom Code implies it)
+    coding = sys.modules.get("pydicom.sr.coding")
+    if coding is not None and isinstance(value, coding.Code):
+        return Code(str(value.value), value.scheme_designator, value.meaning, value.scheme_version)
+    dataset = sys.modules.get("pydicom.dataset")
+    if dataset is not None and isinstance(value, dataset.Dataset):
+        has_value = any(k in value for k in ("CodeValue", "LongCodeValue", "URNCodeValue"))
+        if has_value and "CodingSchemeDesignator" in value and "CodeMeaning" in value:
+            return Code.from_dataset(value)
+        raise CodeError(
+            f"{what}: the Dataset lacks Code Value, Coding Scheme Designator or Code Meaning "
+            "(PS3.3 Table 8.8-1)"
+        )
+    raise CodeError(
+        f"{what}: expected a code — iodkit.codes.Code (e.g. cid7150.TISSUE), pydicom's Code "
+        f"(pydicom.sr.codedict.codes.SCT.Liver) or highdicom's CodedConcept — got "
+        f"{type(value).__name__} {short_repr(value)}"
+    )
+
+
+def short_repr(value: object) -> str:
+    """``repr(value)``, cut to 60 characters with a visible "…" (for error messages)."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class ContextGroup:
     """A PS3.16 context group: its own codes and the groups it includes."""
@@ -103,9 +148,11 @@ class ContextGroup:
         return tuple(seen.values())
 
     def __contains__(self, code: object) -> bool:
-        if not isinstance(code, Code):
+        try:
+            wanted = as_code(code)
+        except CodeError:
             return False
-        return any(c == code for c in self.all_codes())
+        return any(c == wanted for c in self.all_codes())
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.all_codes())

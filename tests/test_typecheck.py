@@ -8,6 +8,7 @@ wrong call would pass unnoticed.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,19 +18,29 @@ from conftest import ROOT
 
 PROBE = """\
 from iodkit.generated.modules import GeneralSeriesModule
+from iodkit.generated.modules.segmentation_image_module import SegmentSequenceItem
+from pydicom.sr.codedict import codes
 
 series = GeneralSeriesModule(modality="SEG", series_number="7")
 reveal_type(GeneralSeriesModule.modality)
+GeneralSeriesModule(modalty="SEG")
+SegmentSequenceItem(segmented_property_type_code_sequence=[codes.SCT.Liver, {"code_value": "1"}])
 """
+README_BLOCKS = re.findall(
+    r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S
+)
 
 
 @pytest.fixture(scope="module")
 def mypy_report(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     pytest.importorskip("mypy", reason="mypy not installed (pip install -e '.[test]')")
-    probe = tmp_path_factory.mktemp("typecheck") / "probe.py"
+    folder = tmp_path_factory.mktemp("typecheck")
+    probe = folder / "probe.py"
     probe.write_text(PROBE, encoding="utf-8")
+    readme = folder / "readme_first_example.py"
+    readme.write_text(README_BLOCKS[0], encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "typecheck.py"), str(probe)],
+        [sys.executable, str(ROOT / "tools" / "typecheck.py"), str(probe), str(readme)],
         capture_output=True,
         text=True,
         cwd=ROOT,  # the cache is the repository's .mypy_cache, shared with `make lint`
@@ -55,8 +66,18 @@ def test_mypy_resolves_iodkit(mypy_report: list[str]) -> None:
     assert not any("import-not-found" in line or "import-untyped" in line for line in probe)
     (revealed,) = [line for line in probe if "Revealed type" in line]
     assert "iodkit.builders.Attr[" in revealed, revealed
-    wrong = [line for line in probe if "probe.py:3:" in line and ": error:" in line]
+    wrong = [line for line in probe if "probe.py:5:" in line and ": error:" in line]
     assert wrong and "series_number" in wrong[0], probe
+    # a misspelt attribute is refused by the signature (no **kwargs catch-all)
+    misspelt = [line for line in probe if "probe.py:7:" in line and ": error:" in line]
+    assert misspelt and "modalty" in misspelt[0] and "[call-arg]" in misspelt[0], probe
+    # what a sequence takes besides its items: pydicom codes, dicts
+    assert not [line for line in probe if "probe.py:8:" in line], probe
+
+
+def test_readme_first_example_type_checks(mypy_report: list[str]) -> None:
+    errors = [line for line in mypy_report if "readme_first_example.py:" in line]
+    assert not errors, "\n".join(errors)
 
 
 def test_mypy_reads_the_package_mapping() -> None:

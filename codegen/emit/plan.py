@@ -62,6 +62,10 @@ class AttrDef:
     enum: tuple[str, ...] | None = None
     enum_by_value: dict[int, tuple[str, ...]] | None = None
     item_class: ClassDef | None = None  # the item's class, to order definitions
+    # the descriptor class: "Attr", or for a sequence with an item class "SequenceAttr" (takes
+    # items, Datasets and dicts) or "CodeSequenceAttr" (items holding the Code Sequence Macro:
+    # also codes)
+    kind: str = "Attr"
 
 
 @dataclass
@@ -156,6 +160,33 @@ def annotation_in(a: AttrDef, module: str) -> str:
     return a.annotation
 
 
+#: Code Value, Coding Scheme Designator, Code Meaning: an item class holding them takes codes.
+CODE_ITEM_TAGS = frozenset({0x00080100, 0x00080102, 0x00080104})
+
+
+def item_ref(a: AttrDef, module: str) -> str:
+    """The item class of a sequence attribute as named in ``module`` (see annotation_in)."""
+    assert a.item_class is not None
+    if a.item_class.module != module:
+        return f"{a.item_class.module.rsplit('.', 1)[-1]}.{a.item_class.name}"
+    return a.item_class.name
+
+
+def descriptor_in(a: AttrDef, module: str) -> str:
+    """The class attribute's annotation: ``Attr[int]``, ``SequenceAttr[Item]``, …"""
+    if a.kind == "Attr":
+        return f"Attr[{annotation_in(a, module)}]"
+    return f"{a.kind}[{item_ref(a, module)}]"
+
+
+def parameter_in(a: AttrDef, module: str) -> str:
+    """The ``__init__`` parameter's annotation: what assignment accepts, EMPTY and None."""
+    if a.kind == "Attr":
+        return f"{annotation_in(a, module)} | Empty | None"
+    alias = "CodeItems" if a.kind == "CodeSequenceAttr" else "Items"
+    return f"{alias}[{item_ref(a, module)}] | Empty | None"
+
+
 def _quote(text: str) -> str:
     r = repr(text)
     return '"' + r[1:-1].replace("\\'", "'") + '"' if '"' not in text else r
@@ -226,6 +257,8 @@ class Planner:
         done: set[int] = set()
         for cls in list(self.all_classes()):
             self.merge_reused_items(cls, done)
+        for cls in self.all_classes():
+            self.set_kinds(cls)
         for cls in self.all_classes():
             self.compute_params(cls)
             self.find_narrowed(cls)
@@ -600,6 +633,15 @@ class Planner:
                 continue
             names.add(a.name)
             cls.params.append(a)
+
+    def set_kinds(self, cls: ClassDef) -> None:
+        """Sequences with an item class get a sequence descriptor; a code one when the item
+        holds Code Value, Coding Scheme Designator and Code Meaning."""
+        for a in cls.attrs:
+            if a.item_class is None:
+                continue
+            tags = {x.tag for x in self.flat_attrs(a.item_class)}
+            a.kind = "CodeSequenceAttr" if CODE_ITEM_TAGS <= tags else "SequenceAttr"
 
     def find_narrowed(self, cls: ClassDef) -> None:
         inherited = {a.tag: a for b in cls.bases for a in self.flat_attrs(b)}

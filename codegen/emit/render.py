@@ -16,7 +16,16 @@ import jinja2
 
 from ..spec.model import Edition
 from .names import class_name
-from .plan import PACKAGE, FileDef, IodDef, Plan, annotation_in
+from .plan import (
+    PACKAGE,
+    AttrDef,
+    FileDef,
+    IodDef,
+    Plan,
+    annotation_in,
+    descriptor_in,
+    parameter_in,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 GENERATED_PACKAGES = ("modules", "iods", "codes", "rules/iods", "rules/tables", "templates")
@@ -84,6 +93,8 @@ def make_env() -> jinja2.Environment:
     )
     env.filters.update(
         ann=annotation_in,
+        descriptor=descriptor_in,
+        param=parameter_in,
         id_of=id,
         docstring=_docstring,
         docstring_inline=_docstring_inline,
@@ -161,6 +172,8 @@ def _file_context(plan: Plan, f: FileDef) -> dict[str, Any]:
         any=False,
     )
     bases: dict[str, str] = {}
+    builder_names: set[str] = set()
+    type_names: set[str] = set()
     local = {c.name for c in f.classes}
     imported: dict[str, str] = {}  # name as used here → its module
     for c in f.classes:
@@ -187,19 +200,39 @@ def _file_context(plan: Plan, f: FileDef) -> dict[str, Any]:
             _scan_annotation(annotation_in(a, f.module), uses)
             if a.item_class is not None and a.item_class.module != f.module:
                 type_modules.add(a.item_class.module)
-    uses["type_checking"] = bool(type_modules)
+        builder_names.update(a.kind for a in c.attrs)
+        builder_names.add(c.kind)
+        if c.params:
+            builder_names.add("Empty")
+        type_names.update(_item_aliases(c.params))
+    type_imports = sorted(
+        (_module_path(m.rsplit(".", 1)[0]), [m.rsplit(".", 1)[1]]) for m in type_modules
+    )
+    if type_names:
+        type_imports.insert(0, ("iodkit.builders", sorted(type_names)))
+    uses["type_checking"] = bool(type_imports)
     classes = _ordered(f)
     return {
         "file": f,
         "classes": classes,
         "items": _item_exprs(classes, f.module),
         "imports": sorted((m, sorted(n)) for m, n in imports.items()),
-        "type_imports": sorted(
-            (_module_path(m.rsplit(".", 1)[0]), [m.rsplit(".", 1)[1]]) for m in type_modules
-        ),
+        "type_imports": type_imports,
+        "builder_imports": sorted(builder_names),
         "uses": uses,
         "bases": bases,
     }
+
+
+def _item_aliases(params: list[AttrDef]) -> set[str]:
+    """The builders' type aliases the parameters name (defined for type checkers only)."""
+    out: set[str] = set()
+    for a in params:
+        if a.kind == "SequenceAttr":
+            out.add("Items")
+        elif a.kind == "CodeSequenceAttr":
+            out.add("CodeItems")
+    return out
 
 
 def _scan_annotation(ann: str, uses: dict[str, bool]) -> None:
@@ -308,13 +341,18 @@ def _iod_context(iod: IodDef) -> dict[str, Any]:
     else:
         for _, cls in iod.fg_macros:
             imports.setdefault(_module_path(cls.module), set()).add(cls.name)
+    type_imports = sorted(
+        (_module_path(m.rsplit(".", 1)[0]), [m.rsplit(".", 1)[1]]) for m in type_modules
+    )
+    if iod.functional_groups is not None and (
+        aliases := _item_aliases(iod.functional_groups.params)
+    ):
+        type_imports.insert(0, ("iodkit.builders", sorted(aliases)))
     return {
         "imports": sorted((m, sorted(n)) for m, n in imports.items()),
         "fg_bases": fg_bases,
         "uses": uses,
-        "type_imports": sorted(
-            (_module_path(m.rsplit(".", 1)[0]), [m.rsplit(".", 1)[1]]) for m in type_modules
-        ),
+        "type_imports": type_imports,
     }
 
 

@@ -9,10 +9,10 @@ Processing (1.2.840.10008.5.1.4.1.1.13.1.5).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.breast_view_module import BreastViewModule
@@ -66,6 +66,7 @@ from iodkit.generated.modules.x_ray_frame_pixel_data_properties_macro import XRa
 from iodkit.generated.modules.x_ray_grid_macro import XRayGridMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import breast_x_ray_acquisition_dose_macro
     from iodkit.generated.modules import breast_x_ray_detector_macro
     from iodkit.generated.modules import breast_x_ray_geometry_macro
@@ -104,41 +105,38 @@ class BreastProjectionXRayImageFunctionalGroups(FrameContentMacro, ReferencedIma
     def __init__(
         self,
         *,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        frame_display_shutter_sequence: list[display_shutter_macro.DisplayShutterMacro] | None = None,
-        irradiation_event_identification_sequence: list[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | None = None,
-        xaxrf_frame_characteristics_sequence: list[x_ray_frame_characteristics_macro.XAXRFFrameCharacteristicsSequenceItem] | None = None,
-        field_of_view_sequence: list[x_ray_field_of_view_macro.FieldOfViewSequenceItem] | None = None,
-        frame_pixel_data_properties_sequence: list[x_ray_frame_pixel_data_properties_macro.FramePixelDataPropertiesSequenceItem] | None = None,
-        frame_detector_parameters_sequence: list[x_ray_frame_detector_parameters_macro.FrameDetectorParametersSequenceItem] | None = None,
-        calibration_sequence: list[x_ray_calibration_device_usage_macro.CalibrationSequenceItem] | None = None,
-        frame_acquisition_sequence: list[x_ray_frame_acquisition_macro.FrameAcquisitionSequenceItem] | None = None,
-        collimator_shape_sequence: list[x_ray_collimator_macro.CollimatorShapeSequenceItem] | None = None,
-        positioner_position_sequence: list[breast_x_ray_positioner_macro.PositionerPositionSequenceItem] | None = None,
-        detector_position_sequence: list[breast_x_ray_detector_macro.DetectorPositionSequenceItem] | None = None,
-        x_ray_geometry_sequence: list[breast_x_ray_geometry_macro.XRayGeometrySequenceItem] | None = None,
-        x_ray_acquisition_dose_sequence: list[breast_x_ray_acquisition_dose_macro.XRayAcquisitionDoseSequenceItem] | None = None,
-        isocenter_reference_system_sequence: list[breast_x_ray_isocenter_reference_system_macro.IsocenterReferenceSystemSequenceItem] | None = None,
-        x_ray_grid_sequence: list[x_ray_grid_macro.XRayGridSequenceItem] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        x_ray_filter_sequence: list[x_ray_filtration_macro.XRayFiltrationMacro] | None = None,
-        **_: Any,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[voi_lut_macro.VOILUTMacro] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        frame_display_shutter_sequence: Items[display_shutter_macro.DisplayShutterMacro] | Empty | None = None,
+        irradiation_event_identification_sequence: Items[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | Empty | None = None,
+        xaxrf_frame_characteristics_sequence: Items[x_ray_frame_characteristics_macro.XAXRFFrameCharacteristicsSequenceItem] | Empty | None = None,
+        field_of_view_sequence: Items[x_ray_field_of_view_macro.FieldOfViewSequenceItem] | Empty | None = None,
+        frame_pixel_data_properties_sequence: Items[x_ray_frame_pixel_data_properties_macro.FramePixelDataPropertiesSequenceItem] | Empty | None = None,
+        frame_detector_parameters_sequence: Items[x_ray_frame_detector_parameters_macro.FrameDetectorParametersSequenceItem] | Empty | None = None,
+        calibration_sequence: Items[x_ray_calibration_device_usage_macro.CalibrationSequenceItem] | Empty | None = None,
+        frame_acquisition_sequence: Items[x_ray_frame_acquisition_macro.FrameAcquisitionSequenceItem] | Empty | None = None,
+        collimator_shape_sequence: Items[x_ray_collimator_macro.CollimatorShapeSequenceItem] | Empty | None = None,
+        positioner_position_sequence: Items[breast_x_ray_positioner_macro.PositionerPositionSequenceItem] | Empty | None = None,
+        detector_position_sequence: Items[breast_x_ray_detector_macro.DetectorPositionSequenceItem] | Empty | None = None,
+        x_ray_geometry_sequence: Items[breast_x_ray_geometry_macro.XRayGeometrySequenceItem] | Empty | None = None,
+        x_ray_acquisition_dose_sequence: Items[breast_x_ray_acquisition_dose_macro.XRayAcquisitionDoseSequenceItem] | Empty | None = None,
+        isocenter_reference_system_sequence: Items[breast_x_ray_isocenter_reference_system_macro.IsocenterReferenceSystemSequenceItem] | Empty | None = None,
+        x_ray_grid_sequence: Items[x_ray_grid_macro.XRayGridSequenceItem] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
+        x_ray_filter_sequence: Items[x_ray_filtration_macro.XRayFiltrationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

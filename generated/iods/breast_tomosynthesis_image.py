@@ -8,10 +8,10 @@ PS3.3 2024c Table A.55-1 (Section A.55). SOP Classes: Breast Tomosynthesis Image
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.breast_biopsy_target_macro import BreastBiopsyTargetMacro
@@ -57,6 +57,7 @@ from iodkit.generated.modules.x_ray_3d_image_module import XRay3DImageModule
 from iodkit.generated.modules.x_ray_3d_reconstruction_module import XRay3DReconstructionModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import breast_biopsy_target_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -85,23 +86,20 @@ class BreastTomosynthesisImageFunctionalGroups(PixelMeasuresMacro, FrameContentM
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        x_ray3d_frame_type_sequence: list[x_ray_3d_frame_type_macro.XRay3DFrameTypeSequenceItem] | None = None,
-        biopsy_target_sequence: list[breast_biopsy_target_macro.BiopsyTargetSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[voi_lut_macro.VOILUTMacro] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        x_ray3d_frame_type_sequence: Items[x_ray_3d_frame_type_macro.XRay3DFrameTypeSequenceItem] | Empty | None = None,
+        biopsy_target_sequence: Items[breast_biopsy_target_macro.BiopsyTargetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

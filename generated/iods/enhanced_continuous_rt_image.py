@@ -8,10 +8,10 @@ Storage (1.2.840.10008.5.1.4.1.1.481.24).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
 from iodkit.generated.modules.cardiac_synchronization_module import CardiacSynchronizationModule
@@ -55,6 +55,7 @@ from iodkit.generated.modules.sparse_multi_frame_functional_groups_module import
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -86,26 +87,23 @@ class EnhancedContinuousRTImageFunctionalGroups(PixelMeasuresMacro, FrameContent
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        rt_image_frame_general_content_sequence: list[rt_image_frame_general_content_macro.RTImageFrameGeneralContentSequenceItem] | None = None,
-        rt_image_frame_imaging_device_position_sequence: list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | None = None,
-        rt_image_frame_radiation_acquisition_sequence: list[rt_image_frame_radiation_acquisition_parameters_macro.RTImageFrameRadiationAcquisitionSequenceItem] | None = None,
-        rt_image_frame_context_sequence: list[rt_image_frame_context_macro.RTImageFrameContextSequenceItem] | None = None,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        rt_image_frame_general_content_sequence: Items[rt_image_frame_general_content_macro.RTImageFrameGeneralContentSequenceItem] | Empty | None = None,
+        rt_image_frame_imaging_device_position_sequence: Items[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | Empty | None = None,
+        rt_image_frame_radiation_acquisition_sequence: Items[rt_image_frame_radiation_acquisition_parameters_macro.RTImageFrameRadiationAcquisitionSequenceItem] | Empty | None = None,
+        rt_image_frame_context_sequence: Items[rt_image_frame_context_macro.RTImageFrameContextSequenceItem] | Empty | None = None,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,10 +8,10 @@ PS3.3 2024c Table A.38-1 (Section A.38.1). SOP Classes: Enhanced CT Image Storag
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -70,6 +70,7 @@ from iodkit.generated.modules.synchronization_module import SynchronizationModul
 from iodkit.generated.modules.temporal_position_macro import TemporalPositionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import ct_acquisition_details_macro
@@ -112,37 +113,34 @@ class EnhancedCTImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pla
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        irradiation_event_identification_sequence: list[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | None = None,
-        ct_image_frame_type_sequence: list[ct_image_frame_type_macro.CTImageFrameTypeSequenceItem] | None = None,
-        ct_acquisition_type_sequence: list[ct_acquisition_type_macro.CTAcquisitionTypeSequenceItem] | None = None,
-        ct_acquisition_details_sequence: list[ct_acquisition_details_macro.CTAcquisitionDetailsSequenceItem] | None = None,
-        ct_table_dynamics_sequence: list[ct_table_dynamics_macro.CTTableDynamicsSequenceItem] | None = None,
-        ct_position_sequence: list[ct_position_macro.CTPositionSequenceItem] | None = None,
-        ct_geometry_sequence: list[ct_geometry_macro.CTGeometrySequenceItem] | None = None,
-        ct_reconstruction_sequence: list[ct_reconstruction_macro.CTReconstructionSequenceItem] | None = None,
-        ct_exposure_sequence: list[ct_exposure_macro.CTExposureSequenceItem] | None = None,
-        ctx_ray_details_sequence: list[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[ct_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        ct_additional_x_ray_source_sequence: list[ct_additional_x_ray_source_macro.CTAdditionalXRaySourceSequenceItem] | None = None,
-        multienergy_ct_processing_sequence: list[multi_energy_ct_processing_macro.MultienergyCTProcessingSequenceItem] | None = None,
-        multienergy_ct_characteristics_sequence: list[multi_energy_ct_characteristics_macro.MultienergyCTCharacteristicsSequenceItem] | None = None,
-        temporal_position_sequence: list[temporal_position_macro.TemporalPositionSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        irradiation_event_identification_sequence: Items[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | Empty | None = None,
+        ct_image_frame_type_sequence: Items[ct_image_frame_type_macro.CTImageFrameTypeSequenceItem] | Empty | None = None,
+        ct_acquisition_type_sequence: Items[ct_acquisition_type_macro.CTAcquisitionTypeSequenceItem] | Empty | None = None,
+        ct_acquisition_details_sequence: Items[ct_acquisition_details_macro.CTAcquisitionDetailsSequenceItem] | Empty | None = None,
+        ct_table_dynamics_sequence: Items[ct_table_dynamics_macro.CTTableDynamicsSequenceItem] | Empty | None = None,
+        ct_position_sequence: Items[ct_position_macro.CTPositionSequenceItem] | Empty | None = None,
+        ct_geometry_sequence: Items[ct_geometry_macro.CTGeometrySequenceItem] | Empty | None = None,
+        ct_reconstruction_sequence: Items[ct_reconstruction_macro.CTReconstructionSequenceItem] | Empty | None = None,
+        ct_exposure_sequence: Items[ct_exposure_macro.CTExposureSequenceItem] | Empty | None = None,
+        ctx_ray_details_sequence: Items[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[ct_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        ct_additional_x_ray_source_sequence: Items[ct_additional_x_ray_source_macro.CTAdditionalXRaySourceSequenceItem] | Empty | None = None,
+        multienergy_ct_processing_sequence: Items[multi_energy_ct_processing_macro.MultienergyCTProcessingSequenceItem] | Empty | None = None,
+        multienergy_ct_characteristics_sequence: Items[multi_energy_ct_characteristics_macro.MultienergyCTCharacteristicsSequenceItem] | Empty | None = None,
+        temporal_position_sequence: Items[temporal_position_macro.TemporalPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,10 +8,10 @@ PS3.3 2024c Table A.56-1 (Section A.56). SOP Classes: Enhanced PET Image Storage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -63,6 +63,7 @@ from iodkit.generated.modules.specimen_module import SpecimenModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
@@ -99,31 +100,28 @@ class EnhancedPETImageFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Pl
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        radiopharmaceutical_usage_sequence: list[radiopharmaceutical_usage_macro.RadiopharmaceuticalUsageSequenceItem] | None = None,
-        patient_physiological_state_sequence: list[patient_physiological_state_macro.PatientPhysiologicalStateSequenceItem] | None = None,
-        pet_frame_type_sequence: list[pet_frame_type_macro.PETFrameTypeSequenceItem] | None = None,
-        pet_frame_acquisition_sequence: list[pet_frame_acquisition_macro.PETFrameAcquisitionSequenceItem] | None = None,
-        pet_detector_motion_details_sequence: list[pet_detector_motion_details_macro.PETDetectorMotionDetailsSequenceItem] | None = None,
-        pet_position_sequence: list[pet_position_macro.PETPositionSequenceItem] | None = None,
-        pet_frame_correction_factors_sequence: list[pet_frame_correction_factors_macro.PETFrameCorrectionFactorsSequenceItem] | None = None,
-        pet_reconstruction_sequence: list[pet_reconstruction_macro.PETReconstructionSequenceItem] | None = None,
-        pet_table_dynamics_sequence: list[pet_table_dynamics_macro.PETTableDynamicsSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        radiopharmaceutical_usage_sequence: Items[radiopharmaceutical_usage_macro.RadiopharmaceuticalUsageSequenceItem] | Empty | None = None,
+        patient_physiological_state_sequence: Items[patient_physiological_state_macro.PatientPhysiologicalStateSequenceItem] | Empty | None = None,
+        pet_frame_type_sequence: Items[pet_frame_type_macro.PETFrameTypeSequenceItem] | Empty | None = None,
+        pet_frame_acquisition_sequence: Items[pet_frame_acquisition_macro.PETFrameAcquisitionSequenceItem] | Empty | None = None,
+        pet_detector_motion_details_sequence: Items[pet_detector_motion_details_macro.PETDetectorMotionDetailsSequenceItem] | Empty | None = None,
+        pet_position_sequence: Items[pet_position_macro.PETPositionSequenceItem] | Empty | None = None,
+        pet_frame_correction_factors_sequence: Items[pet_frame_correction_factors_macro.PETFrameCorrectionFactorsSequenceItem] | Empty | None = None,
+        pet_reconstruction_sequence: Items[pet_reconstruction_macro.PETReconstructionSequenceItem] | Empty | None = None,
+        pet_table_dynamics_sequence: Items[pet_table_dynamics_macro.PETTableDynamicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,10 +8,10 @@ PS3.3 2024c Table A.59-1 (Section A.59). SOP Classes: Enhanced US Volume Storage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -66,6 +66,7 @@ from iodkit.generated.modules.ultrasound_frame_of_reference_module import Ultras
 from iodkit.generated.modules.us_image_description_macro import USImageDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -99,28 +100,25 @@ class EnhancedUSVolumeFunctionalGroups(FrameContentMacro, PixelMeasuresMacro, Pl
     def __init__(
         self,
         *,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        patient_orientation_in_frame_sequence: list[patient_orientation_in_frame_macro.PatientOrientationInFrameSequenceItem] | None = None,
-        frame_display_shutter_sequence: list[display_shutter_macro.DisplayShutterMacro] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        plane_position_volume_sequence: list[plane_position_volume_macro.PlanePositionVolumeSequenceItem] | None = None,
-        plane_orientation_volume_sequence: list[plane_orientation_volume_macro.PlaneOrientationVolumeSequenceItem] | None = None,
-        temporal_position_sequence: list[temporal_position_macro.TemporalPositionSequenceItem] | None = None,
-        image_data_type_sequence: list[image_data_type_macro.ImageDataTypeSequenceItem] | None = None,
-        us_image_description_sequence: list[us_image_description_macro.USImageDescriptionSequenceItem] | None = None,
-        **_: Any,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        patient_orientation_in_frame_sequence: Items[patient_orientation_in_frame_macro.PatientOrientationInFrameSequenceItem] | Empty | None = None,
+        frame_display_shutter_sequence: Items[display_shutter_macro.DisplayShutterMacro] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        plane_position_volume_sequence: Items[plane_position_volume_macro.PlanePositionVolumeSequenceItem] | Empty | None = None,
+        plane_orientation_volume_sequence: Items[plane_orientation_volume_macro.PlaneOrientationVolumeSequenceItem] | Empty | None = None,
+        temporal_position_sequence: Items[temporal_position_macro.TemporalPositionSequenceItem] | Empty | None = None,
+        image_data_type_sequence: Items[image_data_type_macro.ImageDataTypeSequenceItem] | Empty | None = None,
+        us_image_description_sequence: Items[us_image_description_macro.USImageDescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

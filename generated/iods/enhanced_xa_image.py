@@ -8,10 +8,10 @@ PS3.3 2024c Table A.47-1 (Section A.47). SOP Classes: Enhanced XA Image Storage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -75,6 +75,7 @@ from iodkit.generated.modules.xa_xrf_multi_frame_presentation_module import XAXR
 from iodkit.generated.modules.xa_xrf_series_module import XAXRFSeriesModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -117,37 +118,34 @@ class EnhancedXAImageFunctionalGroups(FrameContentMacro, ReferencedImageMacro, D
     def __init__(
         self,
         *,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        pixel_intensity_relationship_lut_sequence: list[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | None = None,
-        frame_pixel_shift_sequence: list[frame_pixel_shift_macro.FramePixelShiftSequenceItem] | None = None,
-        patient_orientation_in_frame_sequence: list[patient_orientation_in_frame_macro.PatientOrientationInFrameSequenceItem] | None = None,
-        frame_display_shutter_sequence: list[display_shutter_macro.DisplayShutterMacro] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        irradiation_event_identification_sequence: list[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | None = None,
-        xaxrf_frame_characteristics_sequence: list[x_ray_frame_characteristics_macro.XAXRFFrameCharacteristicsSequenceItem] | None = None,
-        field_of_view_sequence: list[x_ray_field_of_view_macro.FieldOfViewSequenceItem] | None = None,
-        exposure_control_sensing_regions_sequence: list[x_ray_exposure_control_sensing_regions_macro.ExposureControlSensingRegionsSequenceItem] | None = None,
-        frame_pixel_data_properties_sequence: list[x_ray_frame_pixel_data_properties_macro.FramePixelDataPropertiesSequenceItem] | None = None,
-        frame_detector_parameters_sequence: list[x_ray_frame_detector_parameters_macro.FrameDetectorParametersSequenceItem] | None = None,
-        calibration_sequence: list[x_ray_calibration_device_usage_macro.CalibrationSequenceItem] | None = None,
-        object_thickness_sequence: list[x_ray_object_thickness_macro.ObjectThicknessSequenceItem] | None = None,
-        frame_acquisition_sequence: list[x_ray_frame_acquisition_macro.FrameAcquisitionSequenceItem] | None = None,
-        projection_pixel_calibration_sequence: list[x_ray_projection_pixel_calibration_macro.ProjectionPixelCalibrationSequenceItem] | None = None,
-        positioner_position_sequence: list[x_ray_positioner_macro.PositionerPositionSequenceItem] | None = None,
-        table_position_sequence: list[x_ray_table_position_macro.TablePositionSequenceItem] | None = None,
-        collimator_shape_sequence: list[x_ray_collimator_macro.CollimatorShapeSequenceItem] | None = None,
-        isocenter_reference_system_sequence: list[x_ray_isocenter_reference_system_macro.IsocenterReferenceSystemSequenceItem] | None = None,
-        x_ray_geometry_sequence: list[x_ray_geometry_macro.XRayGeometrySequenceItem] | None = None,
-        **_: Any,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        pixel_intensity_relationship_lut_sequence: Items[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | Empty | None = None,
+        frame_pixel_shift_sequence: Items[frame_pixel_shift_macro.FramePixelShiftSequenceItem] | Empty | None = None,
+        patient_orientation_in_frame_sequence: Items[patient_orientation_in_frame_macro.PatientOrientationInFrameSequenceItem] | Empty | None = None,
+        frame_display_shutter_sequence: Items[display_shutter_macro.DisplayShutterMacro] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        irradiation_event_identification_sequence: Items[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | Empty | None = None,
+        xaxrf_frame_characteristics_sequence: Items[x_ray_frame_characteristics_macro.XAXRFFrameCharacteristicsSequenceItem] | Empty | None = None,
+        field_of_view_sequence: Items[x_ray_field_of_view_macro.FieldOfViewSequenceItem] | Empty | None = None,
+        exposure_control_sensing_regions_sequence: Items[x_ray_exposure_control_sensing_regions_macro.ExposureControlSensingRegionsSequenceItem] | Empty | None = None,
+        frame_pixel_data_properties_sequence: Items[x_ray_frame_pixel_data_properties_macro.FramePixelDataPropertiesSequenceItem] | Empty | None = None,
+        frame_detector_parameters_sequence: Items[x_ray_frame_detector_parameters_macro.FrameDetectorParametersSequenceItem] | Empty | None = None,
+        calibration_sequence: Items[x_ray_calibration_device_usage_macro.CalibrationSequenceItem] | Empty | None = None,
+        object_thickness_sequence: Items[x_ray_object_thickness_macro.ObjectThicknessSequenceItem] | Empty | None = None,
+        frame_acquisition_sequence: Items[x_ray_frame_acquisition_macro.FrameAcquisitionSequenceItem] | Empty | None = None,
+        projection_pixel_calibration_sequence: Items[x_ray_projection_pixel_calibration_macro.ProjectionPixelCalibrationSequenceItem] | Empty | None = None,
+        positioner_position_sequence: Items[x_ray_positioner_macro.PositionerPositionSequenceItem] | Empty | None = None,
+        table_position_sequence: Items[x_ray_table_position_macro.TablePositionSequenceItem] | Empty | None = None,
+        collimator_shape_sequence: Items[x_ray_collimator_macro.CollimatorShapeSequenceItem] | Empty | None = None,
+        isocenter_reference_system_sequence: Items[x_ray_isocenter_reference_system_macro.IsocenterReferenceSystemSequenceItem] | Empty | None = None,
+        x_ray_geometry_sequence: Items[x_ray_geometry_macro.XRayGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -9,10 +9,10 @@ Optical Coherence Tomography Image Storage - For Processing (1.2.840.10008.5.1.4
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -53,6 +53,7 @@ from iodkit.generated.modules.supplemental_palette_color_lookup_table_module imp
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_anatomy_macro
@@ -78,20 +79,17 @@ class IntravascularOpticalCoherenceTomographyImageFunctionalGroups(PixelMeasures
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        pixel_intensity_relationship_lut_sequence: list[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | None = None,
-        intravascular_oct_frame_type_sequence: list[intravascular_oct_frame_type_macro.IntravascularOCTFrameTypeSequenceItem] | None = None,
-        intravascular_frame_content_sequence: list[intravascular_frame_content_macro.IntravascularFrameContentSequenceItem] | None = None,
-        intravascular_oct_frame_content_sequence: list[intravascular_oct_frame_content_macro.IntravascularOCTFrameContentSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        pixel_intensity_relationship_lut_sequence: Items[pixel_intensity_relationship_lut_macro.PixelIntensityRelationshipLUTSequenceItem] | Empty | None = None,
+        intravascular_oct_frame_type_sequence: Items[intravascular_oct_frame_type_macro.IntravascularOCTFrameTypeSequenceItem] | Empty | None = None,
+        intravascular_frame_content_sequence: Items[intravascular_frame_content_macro.IntravascularFrameContentSequenceItem] | Empty | None = None,
+        intravascular_oct_frame_content_sequence: Items[intravascular_oct_frame_content_macro.IntravascularOCTFrameContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,11 +8,11 @@ PS3.3 2024c Table A.70-1 (Section A.70). SOP Classes: Legacy Converted Enhanced 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -60,6 +60,7 @@ from iodkit.generated.modules.unassigned_per_frame_converted_attributes_macro im
 from iodkit.generated.modules.unassigned_shared_converted_attributes_macro import UnassignedSharedConvertedAttributesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import ct_image_frame_type_macro
@@ -91,28 +92,25 @@ class LegacyConvertedEnhancedCTImageFunctionalGroups(PixelMeasuresMacro, FrameCo
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        frame_voilut_sequence: list[frame_voi_lut_macro.FrameVOILUTSequenceItem] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        irradiation_event_identification_sequence: list[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | None = None,
-        ct_image_frame_type_sequence: list[ct_image_frame_type_macro.CTImageFrameTypeSequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[ct_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        temporal_position_sequence: list[temporal_position_macro.TemporalPositionSequenceItem] | None = None,
-        unassigned_shared_converted_attributes_sequence: list[Dataset] | None = None,
-        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | None = None,
-        conversion_source_attributes_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[frame_voi_lut_macro.FrameVOILUTSequenceItem] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        irradiation_event_identification_sequence: Items[irradiation_event_identification_macro.IrradiationEventIdentificationSequenceItem] | Empty | None = None,
+        ct_image_frame_type_sequence: Items[ct_image_frame_type_macro.CTImageFrameTypeSequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[ct_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        temporal_position_sequence: Items[temporal_position_macro.TemporalPositionSequenceItem] | Empty | None = None,
+        unassigned_shared_converted_attributes_sequence: list[Dataset] | Empty | None = None,
+        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | Empty | None = None,
+        conversion_source_attributes_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,10 +8,10 @@ PS3.3 2024c Table A.36-3 (Section A.36.3). SOP Classes: MR Spectroscopy Storage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.bulk_motion_synchronization_module import BulkMotionSynchronizationModule
@@ -63,6 +63,7 @@ from iodkit.generated.modules.synchronization_module import SynchronizationModul
 from iodkit.generated.modules.temporal_position_macro import TemporalPositionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -100,32 +101,29 @@ class MRSpectroscopyFunctionalGroups(PixelMeasuresMacro, FrameContentMacro, Plan
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        mr_spectroscopy_frame_type_sequence: list[mr_spectroscopy_frame_type_macro.MRSpectroscopyFrameTypeSequenceItem] | None = None,
-        mr_timing_and_related_parameters_sequence: list[mr_timing_and_related_parameters_macro.MRTimingAndRelatedParametersSequenceItem] | None = None,
-        mr_spectroscopy_fov_geometry_sequence: list[mr_spectroscopy_fov_geometry_macro.MRSpectroscopyFOVGeometrySequenceItem] | None = None,
-        mr_echo_sequence: list[mr_echo_macro.MREchoSequenceItem] | None = None,
-        mr_modifier_sequence: list[mr_modifier_macro.MRModifierSequenceItem] | None = None,
-        mr_receive_coil_sequence: list[mr_receive_coil_macro.MRReceiveCoilSequenceItem] | None = None,
-        mr_transmit_coil_sequence: list[mr_transmit_coil_macro.MRTransmitCoilSequenceItem] | None = None,
-        mr_diffusion_sequence: list[mr_diffusion_macro.MRDiffusionSequenceItem] | None = None,
-        mr_averages_sequence: list[mr_averages_macro.MRAveragesSequenceItem] | None = None,
-        mr_spatial_saturation_sequence: list[mr_spatial_saturation_macro.MRSpatialSaturationSequenceItem] | None = None,
-        mr_velocity_encoding_sequence: list[mr_velocity_encoding_macro.MRVelocityEncodingSequenceItem] | None = None,
-        temporal_position_sequence: list[temporal_position_macro.TemporalPositionSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        mr_spectroscopy_frame_type_sequence: Items[mr_spectroscopy_frame_type_macro.MRSpectroscopyFrameTypeSequenceItem] | Empty | None = None,
+        mr_timing_and_related_parameters_sequence: Items[mr_timing_and_related_parameters_macro.MRTimingAndRelatedParametersSequenceItem] | Empty | None = None,
+        mr_spectroscopy_fov_geometry_sequence: Items[mr_spectroscopy_fov_geometry_macro.MRSpectroscopyFOVGeometrySequenceItem] | Empty | None = None,
+        mr_echo_sequence: Items[mr_echo_macro.MREchoSequenceItem] | Empty | None = None,
+        mr_modifier_sequence: Items[mr_modifier_macro.MRModifierSequenceItem] | Empty | None = None,
+        mr_receive_coil_sequence: Items[mr_receive_coil_macro.MRReceiveCoilSequenceItem] | Empty | None = None,
+        mr_transmit_coil_sequence: Items[mr_transmit_coil_macro.MRTransmitCoilSequenceItem] | Empty | None = None,
+        mr_diffusion_sequence: Items[mr_diffusion_macro.MRDiffusionSequenceItem] | Empty | None = None,
+        mr_averages_sequence: Items[mr_averages_macro.MRAveragesSequenceItem] | Empty | None = None,
+        mr_spatial_saturation_sequence: Items[mr_spatial_saturation_macro.MRSpatialSaturationSequenceItem] | Empty | None = None,
+        mr_velocity_encoding_sequence: Items[mr_velocity_encoding_macro.MRVelocityEncodingSequenceItem] | Empty | None = None,
+        temporal_position_sequence: Items[temporal_position_macro.TemporalPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

@@ -8,10 +8,10 @@ Capture Image Storage (1.2.840.10008.5.1.4.1.1.7.3).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.cine_module import CineModule
 from iodkit.generated.modules.clinical_trial_series_module import ClinicalTrialSeriesModule
@@ -47,6 +47,7 @@ from iodkit.generated.modules.synchronization_module import SynchronizationModul
 from iodkit.generated.modules.voi_lut_module import VOILUTModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import pixel_measures_macro
     from iodkit.generated.modules import plane_orientation_patient_macro
     from iodkit.generated.modules import plane_position_patient_macro
@@ -65,13 +66,10 @@ class MultiFrameGrayscaleWordSecondaryCaptureImageFunctionalGroups(PixelMeasures
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

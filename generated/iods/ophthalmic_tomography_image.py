@@ -8,10 +8,10 @@ PS3.3 2024c Table A.52.3-1 (Section A.52). SOP Classes: Ophthalmic Tomography Im
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.cardiac_synchronization_macro import CardiacSynchronizationMacro
@@ -50,6 +50,7 @@ from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.synchronization_module import SynchronizationModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -75,20 +76,17 @@ class OphthalmicTomographyImageFunctionalGroups(PixelMeasuresMacro, FrameContent
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        ophthalmic_frame_location_sequence: list[ophthalmic_frame_location_macro.OphthalmicFrameLocationSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        ophthalmic_frame_location_sequence: Items[ophthalmic_frame_location_macro.OphthalmicFrameLocationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

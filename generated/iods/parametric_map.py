@@ -8,11 +8,11 @@ PS3.3 2024c Table PS3.3_A.75-1 (Section A.75). SOP Classes: Parametric Map Stora
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.bulk_motion_synchronization_module import BulkMotionSynchronizationModule
@@ -67,6 +67,7 @@ from iodkit.generated.modules.unassigned_per_frame_converted_attributes_macro im
 from iodkit.generated.modules.unassigned_shared_converted_attributes_macro import UnassignedSharedConvertedAttributesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cardiac_synchronization_macro
     from iodkit.generated.modules import contrast_bolus_usage_macro
     from iodkit.generated.modules import derivation_image_macro
@@ -98,28 +99,25 @@ class ParametricMapFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacr
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        plane_position_slide_sequence: list[plane_position_slide_macro.PlanePositionSlideSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        cardiac_synchronization_sequence: list[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | None = None,
-        frame_anatomy_sequence: list[frame_anatomy_macro.FrameAnatomySequenceItem] | None = None,
-        pixel_value_transformation_sequence: list[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | None = None,
-        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        contrast_bolus_usage_sequence: list[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | None = None,
-        respiratory_synchronization_sequence: list[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | None = None,
-        stored_value_color_range_sequence: list[stored_value_color_range_macro.StoredValueColorRangeSequenceItem] | None = None,
-        parametric_map_frame_type_sequence: list[parametric_map_frame_type_macro.ParametricMapFrameTypeSequenceItem] | None = None,
-        unassigned_shared_converted_attributes_sequence: list[Dataset] | None = None,
-        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        plane_position_slide_sequence: Items[plane_position_slide_macro.PlanePositionSlideSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        cardiac_synchronization_sequence: Items[cardiac_synchronization_macro.CardiacSynchronizationSequenceItem] | Empty | None = None,
+        frame_anatomy_sequence: Items[frame_anatomy_macro.FrameAnatomySequenceItem] | Empty | None = None,
+        pixel_value_transformation_sequence: Items[identity_pixel_value_transformation_macro.PixelValueTransformationSequenceItem] | Empty | None = None,
+        frame_voilut_sequence: Items[voi_lut_macro.VOILUTMacro] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        contrast_bolus_usage_sequence: Items[contrast_bolus_usage_macro.ContrastBolusUsageSequenceItem] | Empty | None = None,
+        respiratory_synchronization_sequence: Items[respiratory_synchronization_macro.RespiratorySynchronizationSequenceItem] | Empty | None = None,
+        stored_value_color_range_sequence: Items[stored_value_color_range_macro.StoredValueColorRangeSequenceItem] | Empty | None = None,
+        parametric_map_frame_type_sequence: Items[parametric_map_frame_type_macro.ParametricMapFrameTypeSequenceItem] | Empty | None = None,
+        unassigned_shared_converted_attributes_sequence: list[Dataset] | Empty | None = None,
+        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

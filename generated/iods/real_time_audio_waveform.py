@@ -7,10 +7,10 @@ PS3.3 2024c Table A.34.11-1 (Section A.34.11). SOP Classes: none in PS3.4.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.clinical_trial_series_module import ClinicalTrialSeriesModule
@@ -30,6 +30,7 @@ from iodkit.generated.modules.time_of_frame_functional_group_macro import TimeOf
 from iodkit.generated.modules.waveform_identification_module import WaveformIdentificationModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import time_of_frame_functional_group_macro
 
 
@@ -46,11 +47,8 @@ class RealTimeAudioWaveformFunctionalGroups(TimeOfFrameFunctionalGroupMacro, Ite
     def __init__(
         self,
         *,
-        time_of_frame_group_sequence: list[time_of_frame_functional_group_macro.TimeOfFrameGroupSequenceItem] | None = None,
-        **_: Any,
+        time_of_frame_group_sequence: Items[time_of_frame_functional_group_macro.TimeOfFrameGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

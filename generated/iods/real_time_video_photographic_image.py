@@ -7,10 +7,10 @@ PS3.3 2024c Table A.32.10-1 (Section A.32.10). SOP Classes: none in PS3.4.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.camera_position_functional_group_macro import CameraPositionFunctionalGroupMacro
@@ -42,6 +42,7 @@ from iodkit.generated.modules.time_of_frame_functional_group_macro import TimeOf
 from iodkit.generated.modules.vl_image_module import VLImageModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import camera_position_functional_group_macro
     from iodkit.generated.modules import frame_content_macro
     from iodkit.generated.modules import frame_usefulness_functional_group_macro
@@ -61,14 +62,11 @@ class RealTimeVideoPhotographicImageFunctionalGroups(TimeOfFrameFunctionalGroupM
     def __init__(
         self,
         *,
-        time_of_frame_group_sequence: list[time_of_frame_functional_group_macro.TimeOfFrameGroupSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        frame_usefulness_group_sequence: list[frame_usefulness_functional_group_macro.FrameUsefulnessGroupSequenceItem] | None = None,
-        camera_position_group_sequence: list[camera_position_functional_group_macro.CameraPositionGroupSequenceItem] | None = None,
-        **_: Any,
+        time_of_frame_group_sequence: Items[time_of_frame_functional_group_macro.TimeOfFrameGroupSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        frame_usefulness_group_sequence: Items[frame_usefulness_functional_group_macro.FrameUsefulnessGroupSequenceItem] | Empty | None = None,
+        camera_position_group_sequence: Items[camera_position_functional_group_macro.CameraPositionGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

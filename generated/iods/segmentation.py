@@ -8,10 +8,10 @@ PS3.3 2024c Table A.51-1 (Section A.51). SOP Classes: Segmentation Storage
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.clinical_trial_series_module import ClinicalTrialSeriesModule
 from iodkit.generated.modules.clinical_trial_study_module import ClinicalTrialStudyModule
@@ -46,6 +46,7 @@ from iodkit.generated.modules.sop_common_module import SOPCommonModule
 from iodkit.generated.modules.specimen_module import SpecimenModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_content_macro
     from iodkit.generated.modules import pixel_measures_macro
@@ -68,17 +69,14 @@ class SegmentationFunctionalGroups(PixelMeasuresMacro, PlanePositionPatientMacro
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        plane_position_sequence: list[plane_position_patient_macro.PlanePositionSequenceItem] | None = None,
-        plane_orientation_sequence: list[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | None = None,
-        plane_position_slide_sequence: list[plane_position_slide_macro.PlanePositionSlideSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        segment_identification_sequence: list[segmentation_macro.SegmentIdentificationSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        plane_position_sequence: Items[plane_position_patient_macro.PlanePositionSequenceItem] | Empty | None = None,
+        plane_orientation_sequence: Items[plane_orientation_patient_macro.PlaneOrientationSequenceItem] | Empty | None = None,
+        plane_position_slide_sequence: Items[plane_position_slide_macro.PlanePositionSlideSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        segment_identification_sequence: Items[segmentation_macro.SegmentIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

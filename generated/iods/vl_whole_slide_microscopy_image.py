@@ -8,10 +8,10 @@ Storage (1.2.840.10008.5.1.4.1.1.77.1.6).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import IODBuilder, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, IODBuilder, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.acquisition_context_module import AcquisitionContextModule
 from iodkit.generated.modules.clinical_trial_series_module import ClinicalTrialSeriesModule
@@ -51,6 +51,7 @@ from iodkit.generated.modules.whole_slide_microscopy_image_module import WholeSl
 from iodkit.generated.modules.whole_slide_microscopy_series_module import WholeSlideMicroscopySeriesModule
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import derivation_image_macro
     from iodkit.generated.modules import frame_content_macro
     from iodkit.generated.modules import optical_path_identification_macro
@@ -75,19 +76,16 @@ class VLWholeSlideMicroscopyImageFunctionalGroups(PixelMeasuresMacro, FrameConte
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[pixel_measures_macro.PixelMeasuresSequenceItem] | None = None,
-        frame_content_sequence: list[frame_content_macro.FrameContentSequenceItem] | None = None,
-        referenced_image_sequence: list[referenced_image_macro.ReferencedImageSequenceItem] | None = None,
-        derivation_image_sequence: list[derivation_image_macro.DerivationImageSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        plane_position_slide_sequence: list[plane_position_slide_macro.PlanePositionSlideSequenceItem] | None = None,
-        optical_path_identification_sequence: list[optical_path_identification_macro.OpticalPathIdentificationSequenceItem] | None = None,
-        specimen_reference_sequence: list[specimen_reference_macro.SpecimenReferenceSequenceItem] | None = None,
-        whole_slide_microscopy_image_frame_type_sequence: list[whole_slide_microscopy_image_frame_type_macro.WholeSlideMicroscopyImageFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[pixel_measures_macro.PixelMeasuresSequenceItem] | Empty | None = None,
+        frame_content_sequence: Items[frame_content_macro.FrameContentSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[referenced_image_macro.ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_image_sequence: Items[derivation_image_macro.DerivationImageSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        plane_position_slide_sequence: Items[plane_position_slide_macro.PlanePositionSlideSequenceItem] | Empty | None = None,
+        optical_path_identification_sequence: Items[optical_path_identification_macro.OpticalPathIdentificationSequenceItem] | Empty | None = None,
+        specimen_reference_sequence: Items[specimen_reference_macro.SpecimenReferenceSequenceItem] | Empty | None = None,
+        whole_slide_microscopy_image_frame_type_sequence: Items[whole_slide_microscopy_image_frame_type_macro.WholeSlideMicroscopyImageFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 

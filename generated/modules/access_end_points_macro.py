@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,45 +24,42 @@ class AccessEndPointsMacro(ModuleBuilder):
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "3",
-    )
-    """Retrieve AE Title (0008,0054): Type 3, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type 3, VR AE, VM 1-n.
 
-    AE Title end point from which SOP Instances may be retrieved using a C-MOVE or C-GET based
-    SOP Class (see PS3.4). This AE Title is used together with one or more of Referenced SOP
-    Instance UID (0008,1155), Study Instance UID (0020,000D), and/or and Series Instance UID
-    (0020,000E) values.
-    """
+        AE Title end point from which SOP Instances may be retrieved using a C-MOVE or C-GET
+        based SOP Class (see PS3.4). This AE Title is used together with one or more of
+        Referenced SOP Instance UID (0008,1155), Study Instance UID (0020,000D), and/or and
+        Series Instance UID (0020,000E) values.
+        """,
+    )
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "3",
-    )
-    """Retrieve URL (0008,1190): Type 3, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type 3, VR UR, VM 1.
 
-    Base URI end point of the origin server from which SOP Instances may be retrieved using a
-    DICOM web-based service (see PS3.18). This base URI is used together with one or more of
-    Referenced SOP Instance UID (0008,1155), Study Instance UID (0020,000D), and/or and Series
-    Instance UID (0020,000E) values.
-    """
+        Base URI end point of the origin server from which SOP Instances may be retrieved using
+        a DICOM web-based service (see PS3.18). This base URI is used together with one or more
+        of Referenced SOP Instance UID (0008,1155), Study Instance UID (0020,000D), and/or and
+        Series Instance UID (0020,000E) values.
+        """,
+    )
 
     stored_instance_base_uri: Attr[str] = Attr(
         0x00080407, "StoredInstanceBaseURI", "UR", "1", "3",
-    )
-    """Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
+        doc="""Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
 
-    Base URI end point from which SOP Instances may be retrieved using a non-DICOM protocol (see
-    Annex P). This base URI is used together with a relative path File Access URI (0008,0409) or
-    a Folder Access URI (0008,0408) value.
-    """
+        Base URI end point from which SOP Instances may be retrieved using a non-DICOM protocol
+        (see Annex P). This base URI is used together with a relative path File Access URI
+        (0008,0409) or a Folder Access URI (0008,0408) value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_ae_title: list[str] | None = None,
-        retrieve_url: str | None = None,
-        stored_instance_base_uri: str | None = None,
-        **_: Any,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        retrieve_url: str | Empty | None = None,
+        stored_instance_base_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

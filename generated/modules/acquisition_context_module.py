@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import content_item_with_modifiers_macro
 
 
@@ -25,32 +26,29 @@ class AcquisitionContextModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.14-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00400555, 0x00400556)
 
-    acquisition_context_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
+    acquisition_context_sequence: SequenceAttr[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] = SequenceAttr(
         0x00400555, "AcquisitionContextSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_with_modifiers_macro:ContentItemWithModifiersMacro",
-    )
-    """Acquisition Context Sequence (0040,0555): Type 2, VR SQ, VM 1.
+        doc="""Acquisition Context Sequence (0040,0555): Type 2, VR SQ, VM 1.
 
-    A Sequence of Items that describes the conditions present during the acquisition of the data
-    of the SOP Instance.
-    """
+        A Sequence of Items that describes the conditions present during the acquisition of the
+        data of the SOP Instance.
+        """,
+    )
 
     acquisition_context_description: Attr[str] = Attr(
         0x00400556, "AcquisitionContextDescription", "ST", "1", "3",
-    )
-    """Acquisition Context Description (0040,0556): Type 3, VR ST, VM 1.
+        doc="""Acquisition Context Description (0040,0556): Type 3, VR ST, VM 1.
 
-    Free-text description of the image-acquisition context.
-    """
+        Free-text description of the image-acquisition context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_context_sequence: list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | None = None,
-        acquisition_context_description: str | None = None,
-        **_: Any,
+        acquisition_context_sequence: Items[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | Empty | None = None,
+        acquisition_context_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

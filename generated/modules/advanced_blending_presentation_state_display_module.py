@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,18 @@ class BlendingDisplayInputSequenceItem(ItemBuilder):
 
     blending_input_number: Attr[int] = Attr(
         0x00701B02, "BlendingInputNumber", "US", "1", "1",
-    )
-    """Blending Input Number (0070,1B02): Type 1, VR US, VM 1.
+        doc="""Blending Input Number (0070,1B02): Type 1, VR US, VM 1.
 
-    Identification number of the input series to which the Blending information must be applied.
-    """
+        Identification number of the input series to which the Blending information must be
+        applied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_input_number: int | None = None,
-        **_: Any,
+        blending_input_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -49,55 +50,53 @@ class BlendingDisplaySequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.34.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701B03, 0x00700403, 0x00701B06, 0x00701B02)
 
-    blending_display_input_sequence: Attr[list[BlendingDisplayInputSequenceItem]] = Attr(
+    blending_display_input_sequence: SequenceAttr[BlendingDisplayInputSequenceItem] = SequenceAttr(
         0x00701B03, "BlendingDisplayInputSequence", "SQ", "1", "1",
         item=BlendingDisplayInputSequenceItem,
-    )
-    """Blending Display Input Sequence (0070,1B03): Type 1, VR SQ, VM 1.
+        doc="""Blending Display Input Sequence (0070,1B03): Type 1, VR SQ, VM 1.
 
-    Each Item is an input series that will be used in the blending operation.
-    """
+        Each Item is an input series that will be used in the blending operation.
+        """,
+    )
 
     relative_opacity: Attr[float] = Attr(
         0x00700403, "RelativeOpacity", "FL", "1", "1C",
-    )
-    """Relative Opacity (0070,0403): Type 1C, VR FL, VM 1.
+        doc="""Relative Opacity (0070,0403): Type 1C, VR FL, VM 1.
 
-    Specifies Relative Opacity for the visible pixels of the set referenced by the first
-    Blending Input Number (0070,1B02)
-    Required if Blending Mode (0070,1B06) is equal to FOREGROUND.
-    """
+        Specifies Relative Opacity for the visible pixels of the set referenced by the first
+        Blending Input Number (0070,1B02)
+        Required if Blending Mode (0070,1B06) is equal to FOREGROUND.
+        """,
+    )
 
     blending_mode: Attr[Literal["EQUAL", "FOREGROUND"]] = Attr(
         0x00701B06, "BlendingMode", "CS", "1", "1",
         enum=("EQUAL", "FOREGROUND"),
-    )
-    """Blending Mode (0070,1B06): Type 1, VR CS, VM 1.
+        doc="""Blending Mode (0070,1B06): Type 1, VR CS, VM 1.
 
-    Describes the method for weighting the different input images during the blending operation:
-    Enumerated Values: EQUAL, FOREGROUND.
-    """
+        Describes the method for weighting the different input images during the blending
+        operation:
+        Enumerated Values: EQUAL, FOREGROUND.
+        """,
+    )
 
     blending_input_number: Attr[int] = Attr(
         0x00701B02, "BlendingInputNumber", "US", "1", "1C",
-    )
-    """Blending Input Number (0070,1B02): Type 1C, VR US, VM 1.
+        doc="""Blending Input Number (0070,1B02): Type 1C, VR US, VM 1.
 
-    Identification of the result as input for a subsequent blending operation.
-    Required if the result is used for further Blending.
-    """
+        Identification of the result as input for a subsequent blending operation.
+        Required if the result is used for further Blending.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_display_input_sequence: list[BlendingDisplayInputSequenceItem] | None = None,
-        relative_opacity: float | None = None,
-        blending_mode: Literal["EQUAL", "FOREGROUND"] | None = None,
-        blending_input_number: int | None = None,
-        **_: Any,
+        blending_display_input_sequence: Items[BlendingDisplayInputSequenceItem] | Empty | None = None,
+        relative_opacity: float | Empty | None = None,
+        blending_mode: Literal["EQUAL", "FOREGROUND"] | Empty | None = None,
+        blending_input_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,31 +113,28 @@ class AdvancedBlendingPresentationStateDisplayModule(ModuleBuilder):
     pixel_presentation: Attr[Literal["TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
         enum=("TRUE_COLOR",),
+        doc="""Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
+
+        Grayscale or color space of the Presentation State output.
+        Enumerated Values: TRUE_COLOR.
+        """,
     )
-    """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
-    Grayscale or color space of the Presentation State output.
-    Enumerated Values: TRUE_COLOR.
-    """
-
-    blending_display_sequence: Attr[list[BlendingDisplaySequenceItem]] = Attr(
+    blending_display_sequence: SequenceAttr[BlendingDisplaySequenceItem] = SequenceAttr(
         0x00701B04, "BlendingDisplaySequence", "SQ", "1", "1",
         item=BlendingDisplaySequenceItem,
-    )
-    """Blending Display Sequence (0070,1B04): Type 1, VR SQ, VM 1.
+        doc="""Blending Display Sequence (0070,1B04): Type 1, VR SQ, VM 1.
 
-    The blending operations and the input series to be used. Each Item results in a single RGB
-    output that may be reused in a following step.
-    """
+        The blending operations and the input series to be used. Each Item results in a single
+        RGB output that may be reused in a following step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_presentation: Literal["TRUE_COLOR"] | None = None,
-        blending_display_sequence: list[BlendingDisplaySequenceItem] | None = None,
-        **_: Any,
+        pixel_presentation: Literal["TRUE_COLOR"] | Empty | None = None,
+        blending_display_sequence: Items[BlendingDisplaySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

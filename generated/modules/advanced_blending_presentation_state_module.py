@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.threshold_sequence_macro import ThresholdSequenceMacro
 from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import palette_color_lookup_table_macro
     from iodkit.generated.modules import threshold_sequence_macro
@@ -32,26 +33,23 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_optical_path_identifier: Attr[list[str]] = Attr(
         0x006A000E, "ReferencedOpticalPathIdentifier", "SH", "1-n", "1C",
-    )
-    """Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
+        doc="""Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
 
-    A single value that identifies the optical path that is the input.
-    Required if more than one Optical Path is present in the images to which this Presentation
-    State applies.
-    """
+        A single value that identifies the optical path that is the input.
+        Required if more than one Optical Path is present in the images to which this
+        Presentation State applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_optical_path_identifier: list[str] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_optical_path_identifier: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,26 +64,23 @@ class ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem(ImageSOPInstanceRe
 
     referenced_optical_path_identifier: Attr[list[str]] = Attr(
         0x006A000E, "ReferencedOpticalPathIdentifier", "SH", "1-n", "1C",
-    )
-    """Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
+        doc="""Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
 
-    A single value that identifies the optical path that is the input.
-    Required if there is more than one Optical Path in the images to which the this reference
-    applies.
-    """
+        A single value that identifies the optical path that is the input.
+        Required if there is more than one Optical Path in the images to which the this
+        reference applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_optical_path_identifier: list[str] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_optical_path_identifier: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -98,32 +93,29 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.33-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item=ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem,
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items identifying images and optical paths that are defined in the enclosing
-    Item of Advanced Blending Sequence (0070,1B01), to which this VOI LUT or Window Center and
-    Width applies.
-    Required if the VOI LUT transformation in this Item does not apply to all the images and
-    frames and optical paths listed in the enclosing Item.
-    """
+        Sequence of Items identifying images and optical paths that are defined in the enclosing
+        Item of Advanced Blending Sequence (0070,1B01), to which this VOI LUT or Window Center
+        and Width applies.
+        Required if the VOI LUT transformation in this Item does not apply to all the images and
+        frames and optical paths listed in the enclosing Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem] | None = None,
-        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[ReferencedImageSequenceItemInSoftcopyVOILUTSequenceItem] | Empty | None = None,
+        voilut_sequence: Items[voi_lut_macro.VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -138,122 +130,119 @@ class AdvancedBlendingSequenceItem(ThresholdSequenceMacro, ItemBuilder):
 
     blending_input_number: Attr[int] = Attr(
         0x00701B02, "BlendingInputNumber", "US", "1", "1",
-    )
-    """Blending Input Number (0070,1B02): Type 1, VR US, VM 1.
+        doc="""Blending Input Number (0070,1B02): Type 1, VR US, VM 1.
 
-    Identification number of the input. Values shall be ordinal numbers starting from 1 and
-    monotonically increasing by 1 within the Advanced Blending Presentation State Instance.
-    """
+        Identification number of the input. Values shall be ordinal numbers starting from 1 and
+        monotonically increasing by 1 within the Advanced Blending Presentation State Instance.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
+        Unique identifier for the Study.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Unique identifier of a Series that is part of the Study defined by the Study Instance
+        UID (0020,000D).
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of a Series that is part of the Study defined by the Study Instance UID
-    (0020,000D).
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+
+        The set of images comprising this input. One or more Items shall be included in this
+        Sequence.
+        Required if the input is not the entire set of Instances in the Series.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The set of images comprising this input. One or more Items shall be included in this
-    Sequence.
-    Required if the input is not the entire set of Instances in the Series.
-    """
-
-    referenced_spatial_registration_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_spatial_registration_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00700404, "ReferencedSpatialRegistrationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
+
+        A reference to a Spatial Registration Instance that is used to register the referenced
+        inputs.
+        Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the
+        Referenced Image Sequence (0008,1140) of this Item does not match the Frame of Reference
+        UID (0020,0052) value of this Presentation State Instance. May be present otherwise.
+        """,
     )
-    """Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
 
-    A reference to a Spatial Registration Instance that is used to register the referenced
-    inputs.
-    Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the
-    Referenced Image Sequence (0008,1140) of this Item does not match the Frame of Reference UID
-    (0020,0052) value of this Presentation State Instance. May be present otherwise.
-    """
-
-    softcopy_voilut_sequence: Attr[list[SoftcopyVOILUTSequenceItem]] = Attr(
+    softcopy_voilut_sequence: SequenceAttr[SoftcopyVOILUTSequenceItem] = SequenceAttr(
         0x00283110, "SoftcopyVOILUTSequence", "SQ", "1", "1C",
         item=SoftcopyVOILUTSequenceItem,
+        doc="""Softcopy VOI LUT Sequence (0028,3110): Type 1C, VR SQ, VM 1.
+
+        Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and
+        frames they apply.
+        Required if a VOI LUT is to be applied to referenced image(s) and the Threshold Sequence
+        (0070,1B11) is not present. May be present otherwise if the referenced image(s) are
+        grayscale.
+        """,
     )
-    """Softcopy VOI LUT Sequence (0028,3110): Type 1C, VR SQ, VM 1.
 
-    Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and frames
-    they apply.
-    Required if a VOI LUT is to be applied to referenced image(s) and the Threshold Sequence
-    (0070,1B11) is not present. May be present otherwise if the referenced image(s) are
-    grayscale.
-    """
-
-    palette_color_lookup_table_sequence: Attr[list[palette_color_lookup_table_macro.PaletteColorLookupTableMacro]] = Attr(
+    palette_color_lookup_table_sequence: SequenceAttr[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] = SequenceAttr(
         0x00480120, "PaletteColorLookupTableSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.palette_color_lookup_table_macro:PaletteColorLookupTableMacro",
-    )
-    """Palette Color Lookup Table Sequence (0048,0120): Type 1C, VR SQ, VM 1.
+        doc="""Palette Color Lookup Table Sequence (0048,0120): Type 1C, VR SQ, VM 1.
 
-    For grayscale input images, provides a transform of the pixel values into an RGB color
-    representation.
-    Required if the input is a grayscale image and a palette color transformation is to be
-    applied rather than the default transformation to equal RGB values.
-    """
+        For grayscale input images, provides a transform of the pixel values into an RGB color
+        representation.
+        Required if the input is a grayscale image and a palette color transformation is to be
+        applied rather than the default transformation to equal RGB values.
+        """,
+    )
 
     time_series_blending: Attr[Literal["TRUE", "FALSE"]] = Attr(
         0x00701B07, "TimeSeriesBlending", "CS", "1", "1C",
         enum=("TRUE", "FALSE"),
-    )
-    """Time Series Blending (0070,1B07): Type 1C, VR CS, VM 1.
+        doc="""Time Series Blending (0070,1B07): Type 1C, VR CS, VM 1.
 
-    Whether this Series is a time series and every time point in this Series will be blended
-    with the single volumes in the other Series specified in the Advanced Blending Sequence
-    (0070,1B01).
-    Required if the input is a Time Series and all time points need to be blended with the other
-    Series. May be present otherwise.
-    Enumerated Values: TRUE, FALSE.
-    """
+        Whether this Series is a time series and every time point in this Series will be blended
+        with the single volumes in the other Series specified in the Advanced Blending Sequence
+        (0070,1B01).
+        Required if the input is a Time Series and all time points need to be blended with the
+        other Series. May be present otherwise.
+        Enumerated Values: TRUE, FALSE.
+        """,
+    )
 
     geometry_for_display: Attr[Literal["TRUE", "FALSE"]] = Attr(
         0x00701B08, "GeometryForDisplay", "CS", "1", "1C",
         enum=("TRUE", "FALSE"),
-    )
-    """Geometry for Display (0070,1B08): Type 1C, VR CS, VM 1.
+        doc="""Geometry for Display (0070,1B08): Type 1C, VR CS, VM 1.
 
-    Whether the geometry of this Series is used as the geometry for the blending operation.
-    Required if the geometry of this input is to be used as the geometry for the blending
-    operation. May be present otherwise.
-    Enumerated Values: TRUE, FALSE.
-    """
+        Whether the geometry of this Series is used as the geometry for the blending operation.
+        Required if the geometry of this input is to be used as the geometry for the blending
+        operation. May be present otherwise.
+        Enumerated Values: TRUE, FALSE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_input_number: int | None = None,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_spatial_registration_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        threshold_sequence: list[threshold_sequence_macro.ThresholdSequenceItem] | None = None,
-        softcopy_voilut_sequence: list[SoftcopyVOILUTSequenceItem] | None = None,
-        palette_color_lookup_table_sequence: list[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] | None = None,
-        time_series_blending: Literal["TRUE", "FALSE"] | None = None,
-        geometry_for_display: Literal["TRUE", "FALSE"] | None = None,
-        **_: Any,
+        blending_input_number: int | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_spatial_registration_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        threshold_sequence: Items[threshold_sequence_macro.ThresholdSequenceItem] | Empty | None = None,
+        softcopy_voilut_sequence: Items[SoftcopyVOILUTSequenceItem] | Empty | None = None,
+        palette_color_lookup_table_sequence: Items[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] | Empty | None = None,
+        time_series_blending: Literal["TRUE", "FALSE"] | Empty | None = None,
+        geometry_for_display: Literal["TRUE", "FALSE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -267,22 +256,19 @@ class AdvancedBlendingPresentationStateModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.33-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701B01,)
 
-    advanced_blending_sequence: Attr[list[AdvancedBlendingSequenceItem]] = Attr(
+    advanced_blending_sequence: SequenceAttr[AdvancedBlendingSequenceItem] = SequenceAttr(
         0x00701B01, "AdvancedBlendingSequence", "SQ", "1", "1",
         item=AdvancedBlendingSequenceItem,
-    )
-    """Advanced Blending Sequence (0070,1B01): Type 1, VR SQ, VM 1.
+        doc="""Advanced Blending Sequence (0070,1B01): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items identifying the inputs and describing transformations of them.
-    """
+        A Sequence of Items identifying the inputs and describing transformations of them.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        advanced_blending_sequence: list[AdvancedBlendingSequenceItem] | None = None,
-        **_: Any,
+        advanced_blending_sequence: Items[AdvancedBlendingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,69 +26,68 @@ class AlgorithmIdentificationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-19"
     __order__: ClassVar[tuple[int, ...]] = (0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
-    algorithm_family_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    algorithm_family_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0066002F, "AlgorithmFamilyCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Algorithm Family Code Sequence (0066,002F): Type 1, VR SQ, VM 1.
+
+        The family of algorithm(s) that best describes the software algorithm used.
+        """,
     )
-    """Algorithm Family Code Sequence (0066,002F): Type 1, VR SQ, VM 1.
 
-    The family of algorithm(s) that best describes the software algorithm used.
-    """
-
-    algorithm_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    algorithm_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00660030, "AlgorithmNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Algorithm Name Code Sequence (0066,0030): Type 3, VR SQ, VM 1.
+        doc="""Algorithm Name Code Sequence (0066,0030): Type 3, VR SQ, VM 1.
 
-    The code assigned by a manufacturer to a specific software algorithm.
-    """
+        The code assigned by a manufacturer to a specific software algorithm.
+        """,
+    )
 
     algorithm_name: Attr[str] = Attr(
         0x00660036, "AlgorithmName", "LO", "1", "1",
-    )
-    """Algorithm Name (0066,0036): Type 1, VR LO, VM 1.
+        doc="""Algorithm Name (0066,0036): Type 1, VR LO, VM 1.
 
-    The name assigned by a manufacturer to a specific software algorithm.
-    """
+        The name assigned by a manufacturer to a specific software algorithm.
+        """,
+    )
 
     algorithm_version: Attr[str] = Attr(
         0x00660031, "AlgorithmVersion", "LO", "1", "1",
-    )
-    """Algorithm Version (0066,0031): Type 1, VR LO, VM 1.
+        doc="""Algorithm Version (0066,0031): Type 1, VR LO, VM 1.
 
-    The software version identifier assigned by a manufacturer to a specific software algorithm.
-    """
+        The software version identifier assigned by a manufacturer to a specific software
+        algorithm.
+        """,
+    )
 
     algorithm_parameters: Attr[str] = Attr(
         0x00660032, "AlgorithmParameters", "LT", "1", "3",
-    )
-    """Algorithm Parameters (0066,0032): Type 3, VR LT, VM 1.
+        doc="""Algorithm Parameters (0066,0032): Type 3, VR LT, VM 1.
 
-    The input parameters used by a manufacturer to configure the behavior of a specific software
-    algorithm.
-    """
+        The input parameters used by a manufacturer to configure the behavior of a specific
+        software algorithm.
+        """,
+    )
 
     algorithm_source: Attr[str] = Attr(
         0x00240202, "AlgorithmSource", "LO", "1", "3",
-    )
-    """Algorithm Source (0024,0202): Type 3, VR LO, VM 1.
+        doc="""Algorithm Source (0024,0202): Type 3, VR LO, VM 1.
 
-    Source of the algorithm, e.g., the name of the manufacturer, researcher, university, etc.
-    """
+        Source of the algorithm, e.g., the name of the manufacturer, researcher, university,
+        etc.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

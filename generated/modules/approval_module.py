@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -27,50 +27,47 @@ class ApprovalModule(ModuleBuilder):
     approval_status: Attr[Literal["APPROVED", "UNAPPROVED", "REJECTED"]] = Attr(
         0x300E0002, "ApprovalStatus", "CS", "1", "1",
         enum=("APPROVED", "UNAPPROVED", "REJECTED"),
-    )
-    """Approval Status (300E,0002): Type 1, VR CS, VM 1.
+        doc="""Approval Status (300E,0002): Type 1, VR CS, VM 1.
 
-    Approval status at the time the SOP Instance was created.
-    Enumerated Values: APPROVED, UNAPPROVED, REJECTED.
-    """
+        Approval status at the time the SOP Instance was created.
+        Enumerated Values: APPROVED, UNAPPROVED, REJECTED.
+        """,
+    )
 
     review_date: Attr[datetime.date | str] = Attr(
         0x300E0004, "ReviewDate", "DA", "1", "2C",
-    )
-    """Review Date (300E,0004): Type 2C, VR DA, VM 1.
+        doc="""Review Date (300E,0004): Type 2C, VR DA, VM 1.
 
-    Date on which object was reviewed. Required if Approval Status (300E,0002) is APPROVED or
-    REJECTED.
-    """
+        Date on which object was reviewed. Required if Approval Status (300E,0002) is APPROVED
+        or REJECTED.
+        """,
+    )
 
     review_time: Attr[datetime.time | str] = Attr(
         0x300E0005, "ReviewTime", "TM", "1", "2C",
-    )
-    """Review Time (300E,0005): Type 2C, VR TM, VM 1.
+        doc="""Review Time (300E,0005): Type 2C, VR TM, VM 1.
 
-    Time at which object was reviewed. Required if Approval Status (300E,0002) is APPROVED or
-    REJECTED.
-    """
+        Time at which object was reviewed. Required if Approval Status (300E,0002) is APPROVED
+        or REJECTED.
+        """,
+    )
 
     reviewer_name: Attr[PersonName | str] = Attr(
         0x300E0008, "ReviewerName", "PN", "1", "2C",
-    )
-    """Reviewer Name (300E,0008): Type 2C, VR PN, VM 1.
+        doc="""Reviewer Name (300E,0008): Type 2C, VR PN, VM 1.
 
-    Name of person who reviewed object. Required if Approval Status (300E,0002) is APPROVED or
-    REJECTED.
-    """
+        Name of person who reviewed object. Required if Approval Status (300E,0002) is APPROVED
+        or REJECTED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        approval_status: Literal["APPROVED", "UNAPPROVED", "REJECTED"] | None = None,
-        review_date: datetime.date | str | None = None,
-        review_time: datetime.time | str | None = None,
-        reviewer_name: PersonName | str | None = None,
-        **_: Any,
+        approval_status: Literal["APPROVED", "UNAPPROVED", "REJECTED"] | Empty | None = None,
+        review_date: datetime.date | str | Empty | None = None,
+        review_time: datetime.time | str | Empty | None = None,
+        reviewer_name: PersonName | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

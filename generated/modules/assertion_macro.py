@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import identified_person_or_device_macro
 
@@ -28,49 +29,47 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "3",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 3, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 3, VR UI, VM 1.
 
-    Unique identifier for the class of the referenced document.
-    """
+        Unique identifier for the class of the referenced document.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "3",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 3, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 3, VR UI, VM 1.
 
-    Unique identifier for the referenced document as used in DICOM Instance references (see
-    Section C.12.1.1.6).
-    """
+        Unique identifier for the referenced document as used in DICOM Instance references (see
+        Section C.12.1.1.6).
+        """,
+    )
 
     hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "3",
-    )
-    """HL7 Instance Identifier (0040,E001): Type 3, VR ST, VM 1.
+        doc="""HL7 Instance Identifier (0040,E001): Type 3, VR ST, VM 1.
 
-    Instance Identifier of the referenced document, encoded as a UID (OID or UUID), concatenated
-    with a caret ("^") and Extension value (if Extension is present in Instance Identifier).
-    """
+        Instance Identifier of the referenced document, encoded as a UID (OID or UUID),
+        concatenated with a caret ("^") and Extension value (if Extension is present in Instance
+        Identifier).
+        """,
+    )
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "3",
-    )
-    """Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
 
-    Retrieval access path to the referenced document.
-    """
+        Retrieval access path to the referenced document.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        hl7instance_identifier: str | None = None,
-        retrieve_uri: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        retrieve_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -85,20 +84,17 @@ class RelatedAssertionSequenceItem(ItemBuilder):
 
     referenced_assertion_uid: Attr[str] = Attr(
         0x00440108, "ReferencedAssertionUID", "UI", "1", "1",
-    )
-    """Referenced Assertion UID (0044,0108): Type 1, VR UI, VM 1.
+        doc="""Referenced Assertion UID (0044,0108): Type 1, VR UI, VM 1.
 
-    Uniquely identifies a related Assertion.
-    """
+        Uniquely identifies a related Assertion.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_assertion_uid: str | None = None,
-        **_: Any,
+        referenced_assertion_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -112,89 +108,86 @@ class AssertionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.30-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107)
 
-    assertion_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    assertion_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00440101, "AssertionCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Assertion Code Sequence (0044,0101): Type 1, VR SQ, VM 1.
+        doc="""Assertion Code Sequence (0044,0101): Type 1, VR SQ, VM 1.
 
-    The Assertion being made.
-    """
+        The Assertion being made.
+        """,
+    )
 
     assertion_uid: Attr[str] = Attr(
         0x00440102, "AssertionUID", "UI", "1", "1",
+        doc="""Assertion UID (0044,0102): Type 1, VR UI, VM 1.
+
+        Unique identification of this Assertion.
+        """,
     )
-    """Assertion UID (0044,0102): Type 1, VR UI, VM 1.
 
-    Unique identification of this Assertion.
-    """
-
-    asserter_identification_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    asserter_identification_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x00440103, "AsserterIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
-    )
-    """Asserter Identification Sequence (0044,0103): Type 1, VR SQ, VM 1.
+        doc="""Asserter Identification Sequence (0044,0103): Type 1, VR SQ, VM 1.
 
-    The person or device making the Assertion.
-    """
+        The person or device making the Assertion.
+        """,
+    )
 
     assertion_date_time: Attr[datetime.datetime | str] = Attr(
         0x00440104, "AssertionDateTime", "DT", "1", "1",
-    )
-    """Assertion DateTime (0044,0104): Type 1, VR DT, VM 1.
+        doc="""Assertion DateTime (0044,0104): Type 1, VR DT, VM 1.
 
-    Date and time at which the Assertion was made.
-    """
+        Date and time at which the Assertion was made.
+        """,
+    )
 
     assertion_expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00440105, "AssertionExpirationDateTime", "DT", "1", "3",
-    )
-    """Assertion Expiration DateTime (0044,0105): Type 3, VR DT, VM 1.
+        doc="""Assertion Expiration DateTime (0044,0105): Type 3, VR DT, VM 1.
 
-    Date and time at which the Assertion expires.
-    """
+        Date and time at which the Assertion expires.
+        """,
+    )
 
     assertion_comments: Attr[str] = Attr(
         0x00440106, "AssertionComments", "UT", "1", "3",
+        doc="""Assertion Comments (0044,0106): Type 3, VR UT, VM 1.
+
+        Comments on the nature, extent or basis of the Assertion.
+        """,
     )
-    """Assertion Comments (0044,0106): Type 3, VR UT, VM 1.
 
-    Comments on the nature, extent or basis of the Assertion.
-    """
-
-    pertinent_documents_sequence: Attr[list[PertinentDocumentsSequenceItem]] = Attr(
+    pertinent_documents_sequence: SequenceAttr[PertinentDocumentsSequenceItem] = SequenceAttr(
         0x00380100, "PertinentDocumentsSequence", "SQ", "1", "3",
         item=PertinentDocumentsSequenceItem,
+        doc="""Pertinent Documents Sequence (0038,0100): Type 3, VR SQ, VM 1.
+
+        Reference to document(s) that describe the Assertion semantics, or provide the basis for
+        making the Assertion.
+        """,
     )
-    """Pertinent Documents Sequence (0038,0100): Type 3, VR SQ, VM 1.
 
-    Reference to document(s) that describe the Assertion semantics, or provide the basis for
-    making the Assertion.
-    """
-
-    related_assertion_sequence: Attr[list[RelatedAssertionSequenceItem]] = Attr(
+    related_assertion_sequence: SequenceAttr[RelatedAssertionSequenceItem] = SequenceAttr(
         0x00440107, "RelatedAssertionSequence", "SQ", "1", "3",
         item=RelatedAssertionSequenceItem,
-    )
-    """Related Assertion Sequence (0044,0107): Type 3, VR SQ, VM 1.
+        doc="""Related Assertion Sequence (0044,0107): Type 3, VR SQ, VM 1.
 
-    Other Assertions which may be of interest to systems examining this Assertion.
-    """
+        Other Assertions which may be of interest to systems examining this Assertion.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        assertion_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        assertion_uid: str | None = None,
-        asserter_identification_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        assertion_date_time: datetime.datetime | str | None = None,
-        assertion_expiration_date_time: datetime.datetime | str | None = None,
-        assertion_comments: str | None = None,
-        pertinent_documents_sequence: list[PertinentDocumentsSequenceItem] | None = None,
-        related_assertion_sequence: list[RelatedAssertionSequenceItem] | None = None,
-        **_: Any,
+        assertion_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        assertion_uid: str | Empty | None = None,
+        asserter_identification_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        assertion_date_time: datetime.datetime | str | Empty | None = None,
+        assertion_expiration_date_time: datetime.datetime | str | Empty | None = None,
+        assertion_comments: str | Empty | None = None,
+        pertinent_documents_sequence: Items[PertinentDocumentsSequenceItem] | Empty | None = None,
+        related_assertion_sequence: Items[RelatedAssertionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.extended_selector_attribute_macro import ExtendedSelectorAttributeMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import attribute_value_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -32,98 +33,95 @@ class AttributeValueConstraintMacro(ExtendedSelectorAttributeMacro, ModuleBuilde
     constraint_type: Attr[Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"]] = Attr(
         0x00820032, "ConstraintType", "CS", "1", "1",
         enum=("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"),
-    )
-    """Constraint Type (0082,0032): Type 1, VR CS, VM 1.
+        doc="""Constraint Type (0082,0032): Type 1, VR CS, VM 1.
 
-    Describes how the value(s) specified in the Constraint Value Sequence (0082,0034) shall be
-    used to determine the acceptability of a given value for the Attribute identified by
-    Selector Attribute (0072,0026)
-    Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN,
-    LESS_THAN, EQUAL, MEMBER_OF, NOT_MEMBER_OF, MEMBER_OF_CID, UNCONSTRAINED.
-    """
+        Describes how the value(s) specified in the Constraint Value Sequence (0082,0034) shall
+        be used to determine the acceptability of a given value for the Attribute identified by
+        Selector Attribute (0072,0026)
+        Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL,
+        GREATER_THAN, LESS_THAN, EQUAL, MEMBER_OF, NOT_MEMBER_OF, MEMBER_OF_CID, UNCONSTRAINED.
+        """,
+    )
 
     constraint_violation_significance: Attr[Literal["FAILURE", "WARNING", "INFORMATIVE"]] = Attr(
         0x00820036, "ConstraintViolationSignificance", "CS", "1", "3",
         enum=("FAILURE", "WARNING", "INFORMATIVE"),
-    )
-    """Constraint Violation Significance (0082,0036): Type 3, VR CS, VM 1.
+        doc="""Constraint Violation Significance (0082,0036): Type 3, VR CS, VM 1.
 
-    Level of significance of a Selector Attribute value exceeding this constraint.
-    Enumerated Values: FAILURE, WARNING, INFORMATIVE.
-    """
+        Level of significance of a Selector Attribute value exceeding this constraint.
+        Enumerated Values: FAILURE, WARNING, INFORMATIVE.
+        """,
+    )
 
     constraint_violation_condition: Attr[str] = Attr(
         0x00820037, "ConstraintViolationCondition", "UT", "1", "1C",
+        doc="""Constraint Violation Condition (0082,0037): Type 1C, VR UT, VM 1.
+
+        Conditionality of the constraint violation significance. If the condition is not met,
+        the violation has no significance.
+        Required if Constraint Violation Significance (0082,0036) is only significant under
+        certain conditions.
+        """,
     )
-    """Constraint Violation Condition (0082,0037): Type 1C, VR UT, VM 1.
 
-    Conditionality of the constraint violation significance. If the condition is not met, the
-    violation has no significance.
-    Required if Constraint Violation Significance (0082,0036) is only significant under certain
-    conditions.
-    """
-
-    constraint_value_sequence: Attr[list[attribute_value_macro.AttributeValueMacro]] = Attr(
+    constraint_value_sequence: SequenceAttr[attribute_value_macro.AttributeValueMacro] = SequenceAttr(
         0x00820034, "ConstraintValueSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.attribute_value_macro:AttributeValueMacro",
+        doc="""Constraint Value Sequence (0082,0034): Type 1C, VR SQ, VM 1.
+
+        Value(s) used to constrain the contents of the Attribute referenced by the Selector
+        Attribute (0072,0026).
+        Required if Constraint Type (0082,0032) is not UNCONSTRAINED.
+        """,
     )
-    """Constraint Value Sequence (0082,0034): Type 1C, VR SQ, VM 1.
 
-    Value(s) used to constrain the contents of the Attribute referenced by the Selector
-    Attribute (0072,0026).
-    Required if Constraint Type (0082,0032) is not UNCONSTRAINED.
-    """
-
-    recommended_default_value_sequence: Attr[list[attribute_value_macro.AttributeValueMacro]] = Attr(
+    recommended_default_value_sequence: SequenceAttr[attribute_value_macro.AttributeValueMacro] = SequenceAttr(
         0x00820035, "RecommendedDefaultValueSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.attribute_value_macro:AttributeValueMacro",
+        doc="""Recommended Default Value Sequence (0082,0035): Type 3, VR SQ, VM 1.
+
+        Contains a default value for the contents of the Selector Attribute (0072,0026).
+        """,
     )
-    """Recommended Default Value Sequence (0082,0035): Type 3, VR SQ, VM 1.
 
-    Contains a default value for the contents of the Selector Attribute (0072,0026).
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 3, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 3, VR SQ, VM 1.
 
-    Units of measurement for the values in the Item(s) in the Constraint Value Sequence
-    (0082,0034) and the Recommended Default Value Sequence (0082,0035).
-    """
+        Units of measurement for the values in the Item(s) in the Constraint Value Sequence
+        (0082,0034) and the Recommended Default Value Sequence (0082,0035).
+        """,
+    )
 
     specification_selection_guidance: Attr[str] = Attr(
         0x00820033, "SpecificationSelectionGuidance", "UT", "1", "3",
-    )
-    """Specification Selection Guidance (0082,0033): Type 3, VR UT, VM 1.
+        doc="""Specification Selection Guidance (0082,0033): Type 3, VR UT, VM 1.
 
-    Brief guidance that a human operator may consider when selecting an appropriate value for
-    the Selector Attribute (0072,0026) within the constraints defined.
-    """
+        Brief guidance that a human operator may consider when selecting an appropriate value
+        for the Selector Attribute (0072,0026) within the constraints defined.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute_name: str | None = None,
-        selector_attribute_keyword: str | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | None = None,
-        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | None = None,
-        constraint_violation_condition: str | None = None,
-        constraint_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        recommended_default_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        specification_selection_guidance: str | None = None,
-        **_: Any,
+        selector_attribute_name: str | Empty | None = None,
+        selector_attribute_keyword: str | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | Empty | None = None,
+        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | Empty | None = None,
+        constraint_violation_condition: str | Empty | None = None,
+        constraint_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        recommended_default_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        specification_selection_guidance: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

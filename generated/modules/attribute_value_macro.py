@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -29,353 +30,350 @@ class AttributeValueMacro(ModuleBuilder):
 
     selector_ae_value: Attr[list[str]] = Attr(
         0x0072005E, "SelectorAEValue", "AE", "1-n", "1C",
-    )
-    """Selector AE Value (0072,005E): Type 1C, VR AE, VM 1-n.
+        doc="""Selector AE Value (0072,005E): Type 1C, VR AE, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is AE.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is AE.
+        """,
+    )
 
     selector_as_value: Attr[list[str]] = Attr(
         0x0072005F, "SelectorASValue", "AS", "1-n", "1C",
-    )
-    """Selector AS Value (0072,005F): Type 1C, VR AS, VM 1-n.
+        doc="""Selector AS Value (0072,005F): Type 1C, VR AS, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is AS.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is AS.
+        """,
+    )
 
     selector_at_value: Attr[list[int]] = Attr(
         0x00720060, "SelectorATValue", "AT", "1-n", "1C",
-    )
-    """Selector AT Value (0072,0060): Type 1C, VR AT, VM 1-n.
+        doc="""Selector AT Value (0072,0060): Type 1C, VR AT, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is AT.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is AT.
+        """,
+    )
 
     selector_cs_value: Attr[list[str]] = Attr(
         0x00720062, "SelectorCSValue", "CS", "1-n", "1C",
-    )
-    """Selector CS Value (0072,0062): Type 1C, VR CS, VM 1-n.
+        doc="""Selector CS Value (0072,0062): Type 1C, VR CS, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is CS.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is CS.
+        """,
+    )
 
     selector_da_value: Attr[list[datetime.date | str]] = Attr(
         0x00720061, "SelectorDAValue", "DA", "1-n", "1C",
-    )
-    """Selector DA Value (0072,0061): Type 1C, VR DA, VM 1-n.
+        doc="""Selector DA Value (0072,0061): Type 1C, VR DA, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is DA.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is DA.
+        """,
+    )
 
     selector_ds_value: Attr[list[float]] = Attr(
         0x00720072, "SelectorDSValue", "DS", "1-n", "1C",
-    )
-    """Selector DS Value (0072,0072): Type 1C, VR DS, VM 1-n.
+        doc="""Selector DS Value (0072,0072): Type 1C, VR DS, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is DS.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is DS.
+        """,
+    )
 
     selector_dt_value: Attr[list[datetime.datetime | str]] = Attr(
         0x00720063, "SelectorDTValue", "DT", "1-n", "1C",
-    )
-    """Selector DT Value (0072,0063): Type 1C, VR DT, VM 1-n.
+        doc="""Selector DT Value (0072,0063): Type 1C, VR DT, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is DT.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is DT.
+        """,
+    )
 
     selector_fd_value: Attr[list[float]] = Attr(
         0x00720074, "SelectorFDValue", "FD", "1-n", "1C",
-    )
-    """Selector FD Value (0072,0074): Type 1C, VR FD, VM 1-n.
+        doc="""Selector FD Value (0072,0074): Type 1C, VR FD, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is FD.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is FD.
+        """,
+    )
 
     selector_fl_value: Attr[list[float]] = Attr(
         0x00720076, "SelectorFLValue", "FL", "1-n", "1C",
-    )
-    """Selector FL Value (0072,0076): Type 1C, VR FL, VM 1-n.
+        doc="""Selector FL Value (0072,0076): Type 1C, VR FL, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is FL.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is FL.
+        """,
+    )
 
     selector_is_value: Attr[list[int]] = Attr(
         0x00720064, "SelectorISValue", "IS", "1-n", "1C",
-    )
-    """Selector IS Value (0072,0064): Type 1C, VR IS, VM 1-n.
+        doc="""Selector IS Value (0072,0064): Type 1C, VR IS, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is IS.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is IS.
+        """,
+    )
 
     selector_lo_value: Attr[list[str]] = Attr(
         0x00720066, "SelectorLOValue", "LO", "1-n", "1C",
-    )
-    """Selector LO Value (0072,0066): Type 1C, VR LO, VM 1-n.
+        doc="""Selector LO Value (0072,0066): Type 1C, VR LO, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is LO.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is LO.
+        """,
+    )
 
     selector_lt_value: Attr[str] = Attr(
         0x00720068, "SelectorLTValue", "LT", "1", "1C",
-    )
-    """Selector LT Value (0072,0068): Type 1C, VR LT, VM 1.
+        doc="""Selector LT Value (0072,0068): Type 1C, VR LT, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is LT.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is LT.
+        """,
+    )
 
     selector_ob_value: Attr[bytes] = Attr(
         0x00720065, "SelectorOBValue", "OB", "1", "1C",
-    )
-    """Selector OB Value (0072,0065): Type 1C, VR OB, VM 1.
+        doc="""Selector OB Value (0072,0065): Type 1C, VR OB, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OB.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OB.
+        """,
+    )
 
     selector_od_value: Attr[bytes] = Attr(
         0x00720073, "SelectorODValue", "OD", "1", "1C",
-    )
-    """Selector OD Value (0072,0073): Type 1C, VR OD, VM 1.
+        doc="""Selector OD Value (0072,0073): Type 1C, VR OD, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OD.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OD.
+        """,
+    )
 
     selector_of_value: Attr[bytes] = Attr(
         0x00720067, "SelectorOFValue", "OF", "1", "1C",
-    )
-    """Selector OF Value (0072,0067): Type 1C, VR OF, VM 1.
+        doc="""Selector OF Value (0072,0067): Type 1C, VR OF, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OF.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OF.
+        """,
+    )
 
     selector_ol_value: Attr[bytes] = Attr(
         0x00720075, "SelectorOLValue", "OL", "1", "1C",
-    )
-    """Selector OL Value (0072,0075): Type 1C, VR OL, VM 1.
+        doc="""Selector OL Value (0072,0075): Type 1C, VR OL, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OL.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OL.
+        """,
+    )
 
     selector_ov_value: Attr[bytes] = Attr(
         0x00720081, "SelectorOVValue", "OV", "1", "1C",
-    )
-    """Selector OV Value (0072,0081): Type 1C, VR OV, VM 1.
+        doc="""Selector OV Value (0072,0081): Type 1C, VR OV, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OV.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OV.
+        """,
+    )
 
     selector_ow_value: Attr[bytes] = Attr(
         0x00720069, "SelectorOWValue", "OW", "1", "1C",
-    )
-    """Selector OW Value (0072,0069): Type 1C, VR OW, VM 1.
+        doc="""Selector OW Value (0072,0069): Type 1C, VR OW, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is OW.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is OW.
+        """,
+    )
 
     selector_pn_value: Attr[list[PersonName | str]] = Attr(
         0x0072006A, "SelectorPNValue", "PN", "1-n", "1C",
-    )
-    """Selector PN Value (0072,006A): Type 1C, VR PN, VM 1-n.
+        doc="""Selector PN Value (0072,006A): Type 1C, VR PN, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is PN.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is PN.
+        """,
+    )
 
     selector_sh_value: Attr[list[str]] = Attr(
         0x0072006C, "SelectorSHValue", "SH", "1-n", "1C",
-    )
-    """Selector SH Value (0072,006C): Type 1C, VR SH, VM 1-n.
+        doc="""Selector SH Value (0072,006C): Type 1C, VR SH, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is SH.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is SH.
+        """,
+    )
 
     selector_sl_value: Attr[list[int]] = Attr(
         0x0072007C, "SelectorSLValue", "SL", "1-n", "1C",
-    )
-    """Selector SL Value (0072,007C): Type 1C, VR SL, VM 1-n.
+        doc="""Selector SL Value (0072,007C): Type 1C, VR SL, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is SL.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is SL.
+        """,
+    )
 
     selector_ss_value: Attr[list[int]] = Attr(
         0x0072007E, "SelectorSSValue", "SS", "1-n", "1C",
-    )
-    """Selector SS Value (0072,007E): Type 1C, VR SS, VM 1-n.
+        doc="""Selector SS Value (0072,007E): Type 1C, VR SS, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is SS.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is SS.
+        """,
+    )
 
     selector_st_value: Attr[str] = Attr(
         0x0072006E, "SelectorSTValue", "ST", "1", "1C",
-    )
-    """Selector ST Value (0072,006E): Type 1C, VR ST, VM 1.
+        doc="""Selector ST Value (0072,006E): Type 1C, VR ST, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is ST.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is ST.
+        """,
+    )
 
     selector_sv_value: Attr[list[int]] = Attr(
         0x00720082, "SelectorSVValue", "SV", "1-n", "1C",
-    )
-    """Selector SV Value (0072,0082): Type 1C, VR SV, VM 1-n.
+        doc="""Selector SV Value (0072,0082): Type 1C, VR SV, VM 1-n.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is SV.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is SV.
+        """,
+    )
 
     selector_tm_value: Attr[list[datetime.time | str]] = Attr(
         0x0072006B, "SelectorTMValue", "TM", "1-n", "1C",
-    )
-    """Selector TM Value (0072,006B): Type 1C, VR TM, VM 1-n.
+        doc="""Selector TM Value (0072,006B): Type 1C, VR TM, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is TM.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is TM.
+        """,
+    )
 
     selector_uc_value: Attr[list[str]] = Attr(
         0x0072006F, "SelectorUCValue", "UC", "1-n", "1C",
-    )
-    """Selector UC Value (0072,006F): Type 1C, VR UC, VM 1-n.
+        doc="""Selector UC Value (0072,006F): Type 1C, VR UC, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UC.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UC.
+        """,
+    )
 
     selector_ui_value: Attr[list[str]] = Attr(
         0x0072007F, "SelectorUIValue", "UI", "1-n", "1C",
-    )
-    """Selector UI Value (0072,007F): Type 1C, VR UI, VM 1-n.
+        doc="""Selector UI Value (0072,007F): Type 1C, VR UI, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UI.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UI.
+        """,
+    )
 
     selector_ul_value: Attr[list[int]] = Attr(
         0x00720078, "SelectorULValue", "UL", "1-n", "1C",
-    )
-    """Selector UL Value (0072,0078): Type 1C, VR UL, VM 1-n.
+        doc="""Selector UL Value (0072,0078): Type 1C, VR UL, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UL.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UL.
+        """,
+    )
 
     selector_un_value: Attr[bytes] = Attr(
         0x0072006D, "SelectorUNValue", "UN", "1", "1C",
-    )
-    """Selector UN Value (0072,006D): Type 1C, VR UN, VM 1.
+        doc="""Selector UN Value (0072,006D): Type 1C, VR UN, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UN.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UN.
+        """,
+    )
 
     selector_ur_value: Attr[str] = Attr(
         0x00720071, "SelectorURValue", "UR", "1", "1C",
-    )
-    """Selector UR Value (0072,0071): Type 1C, VR UR, VM 1.
+        doc="""Selector UR Value (0072,0071): Type 1C, VR UR, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UR.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UR.
+        """,
+    )
 
     selector_us_value: Attr[list[int]] = Attr(
         0x0072007A, "SelectorUSValue", "US", "1-n", "1C",
-    )
-    """Selector US Value (0072,007A): Type 1C, VR US, VM 1-n.
+        doc="""Selector US Value (0072,007A): Type 1C, VR US, VM 1-n.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is US.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is US.
+        """,
+    )
 
     selector_ut_value: Attr[str] = Attr(
         0x00720070, "SelectorUTValue", "UT", "1", "1C",
-    )
-    """Selector UT Value (0072,0070): Type 1C, VR UT, VM 1.
+        doc="""Selector UT Value (0072,0070): Type 1C, VR UT, VM 1.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UT.
-    """
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UT.
+        """,
+    )
 
     selector_uv_value: Attr[list[int]] = Attr(
         0x00720083, "SelectorUVValue", "UV", "1-n", "1C",
+        doc="""Selector UV Value (0072,0083): Type 1C, VR UV, VM 1-n.
+
+        The value of the Attribute identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute VR (0072,0050) is present and the value is UV.
+        """,
     )
-    """Selector UV Value (0072,0083): Type 1C, VR UV, VM 1-n.
 
-    The value of the Attribute identified by Selector Attribute (0072,0026).
-    Required if Selector Attribute VR (0072,0050) is present and the value is UV.
-    """
-
-    selector_code_sequence_value: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    selector_code_sequence_value: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00720080, "SelectorCodeSequenceValue", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Selector Code Sequence Value (0072,0080): Type 1C, VR SQ, VM 1.
+        doc="""Selector Code Sequence Value (0072,0080): Type 1C, VR SQ, VM 1.
 
-    The value(s) of the Attribute identified by Selector Attribute (0072,0026). One or more
-    Items shall be included in this Sequence. See Section C.23.4.2.1.2.
-    Required if Selector Attribute VR (0072,0050) is present and the value is SQ and the
-    Attribute referenced by the Selector Attribute (0072,0026) is a Code Sequence.
-    """
+        The value(s) of the Attribute identified by Selector Attribute (0072,0026). One or more
+        Items shall be included in this Sequence. See Section C.23.4.2.1.2.
+        Required if Selector Attribute VR (0072,0050) is present and the value is SQ and the
+        Attribute referenced by the Selector Attribute (0072,0026) is a Code Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_ae_value: list[str] | None = None,
-        selector_as_value: list[str] | None = None,
-        selector_at_value: list[int] | None = None,
-        selector_cs_value: list[str] | None = None,
-        selector_da_value: list[datetime.date | str] | None = None,
-        selector_ds_value: list[float] | None = None,
-        selector_dt_value: list[datetime.datetime | str] | None = None,
-        selector_fd_value: list[float] | None = None,
-        selector_fl_value: list[float] | None = None,
-        selector_is_value: list[int] | None = None,
-        selector_lo_value: list[str] | None = None,
-        selector_lt_value: str | None = None,
-        selector_ob_value: bytes | None = None,
-        selector_od_value: bytes | None = None,
-        selector_of_value: bytes | None = None,
-        selector_ol_value: bytes | None = None,
-        selector_ov_value: bytes | None = None,
-        selector_ow_value: bytes | None = None,
-        selector_pn_value: list[PersonName | str] | None = None,
-        selector_sh_value: list[str] | None = None,
-        selector_sl_value: list[int] | None = None,
-        selector_ss_value: list[int] | None = None,
-        selector_st_value: str | None = None,
-        selector_sv_value: list[int] | None = None,
-        selector_tm_value: list[datetime.time | str] | None = None,
-        selector_uc_value: list[str] | None = None,
-        selector_ui_value: list[str] | None = None,
-        selector_ul_value: list[int] | None = None,
-        selector_un_value: bytes | None = None,
-        selector_ur_value: str | None = None,
-        selector_us_value: list[int] | None = None,
-        selector_ut_value: str | None = None,
-        selector_uv_value: list[int] | None = None,
-        selector_code_sequence_value: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        selector_ae_value: list[str] | Empty | None = None,
+        selector_as_value: list[str] | Empty | None = None,
+        selector_at_value: list[int] | Empty | None = None,
+        selector_cs_value: list[str] | Empty | None = None,
+        selector_da_value: list[datetime.date | str] | Empty | None = None,
+        selector_ds_value: list[float] | Empty | None = None,
+        selector_dt_value: list[datetime.datetime | str] | Empty | None = None,
+        selector_fd_value: list[float] | Empty | None = None,
+        selector_fl_value: list[float] | Empty | None = None,
+        selector_is_value: list[int] | Empty | None = None,
+        selector_lo_value: list[str] | Empty | None = None,
+        selector_lt_value: str | Empty | None = None,
+        selector_ob_value: bytes | Empty | None = None,
+        selector_od_value: bytes | Empty | None = None,
+        selector_of_value: bytes | Empty | None = None,
+        selector_ol_value: bytes | Empty | None = None,
+        selector_ov_value: bytes | Empty | None = None,
+        selector_ow_value: bytes | Empty | None = None,
+        selector_pn_value: list[PersonName | str] | Empty | None = None,
+        selector_sh_value: list[str] | Empty | None = None,
+        selector_sl_value: list[int] | Empty | None = None,
+        selector_ss_value: list[int] | Empty | None = None,
+        selector_st_value: str | Empty | None = None,
+        selector_sv_value: list[int] | Empty | None = None,
+        selector_tm_value: list[datetime.time | str] | Empty | None = None,
+        selector_uc_value: list[str] | Empty | None = None,
+        selector_ui_value: list[str] | Empty | None = None,
+        selector_ul_value: list[int] | Empty | None = None,
+        selector_un_value: bytes | Empty | None = None,
+        selector_ur_value: str | Empty | None = None,
+        selector_us_value: list[int] | Empty | None = None,
+        selector_ut_value: str | Empty | None = None,
+        selector_uv_value: list[int] | Empty | None = None,
+        selector_code_sequence_value: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.cylinder_sequence_macro import CylinderSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cylinder_sequence_macro
 
 
@@ -27,49 +28,47 @@ class AutorefractionRightEyeSequenceItem(CylinderSequenceMacro, ItemBuilder):
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
-    )
-    """Sphere Power (0046,0146): Type 1, VR FD, VM 1.
+        doc="""Sphere Power (0046,0146): Type 1, VR FD, VM 1.
 
-    Refractive power of the eye that is the same in all meridians, measured at distance (optical
-    infinity), in diopters.
-    """
+        Refractive power of the eye that is the same in all meridians, measured at distance
+        (optical infinity), in diopters.
+        """,
+    )
 
     pupil_size: Attr[float] = Attr(
         0x00460044, "PupilSize", "FD", "1", "3",
-    )
-    """Pupil Size (0046,0044): Type 3, VR FD, VM 1.
+        doc="""Pupil Size (0046,0044): Type 3, VR FD, VM 1.
 
-    The horizontal diameter measurement of the pupil, in mm.
-    """
+        The horizontal diameter measurement of the pupil, in mm.
+        """,
+    )
 
     corneal_size: Attr[float] = Attr(
         0x00460046, "CornealSize", "FD", "1", "3",
-    )
-    """Corneal Size (0046,0046): Type 3, VR FD, VM 1.
+        doc="""Corneal Size (0046,0046): Type 3, VR FD, VM 1.
 
-    The horizontal diameter measurement of the cornea, in mm.
-    """
+        The horizontal diameter measurement of the cornea, in mm.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
-    )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sphere_power: float | None = None,
-        cylinder_sequence: list[cylinder_sequence_macro.CylinderSequenceItem] | None = None,
-        pupil_size: float | None = None,
-        corneal_size: float | None = None,
-        vertex_distance: float | None = None,
-        **_: Any,
+        sphere_power: float | Empty | None = None,
+        cylinder_sequence: Items[cylinder_sequence_macro.CylinderSequenceItem] | Empty | None = None,
+        pupil_size: float | Empty | None = None,
+        corneal_size: float | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -84,49 +83,47 @@ class AutorefractionLeftEyeSequenceItem(CylinderSequenceMacro, ItemBuilder):
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
-    )
-    """Sphere Power (0046,0146): Type 1, VR FD, VM 1.
+        doc="""Sphere Power (0046,0146): Type 1, VR FD, VM 1.
 
-    Refractive power of the eye that is the same in all meridians, measured at distance (optical
-    infinity), in diopters.
-    """
+        Refractive power of the eye that is the same in all meridians, measured at distance
+        (optical infinity), in diopters.
+        """,
+    )
 
     pupil_size: Attr[float] = Attr(
         0x00460044, "PupilSize", "FD", "1", "3",
-    )
-    """Pupil Size (0046,0044): Type 3, VR FD, VM 1.
+        doc="""Pupil Size (0046,0044): Type 3, VR FD, VM 1.
 
-    The horizontal diameter measurement of the pupil, in mm.
-    """
+        The horizontal diameter measurement of the pupil, in mm.
+        """,
+    )
 
     corneal_size: Attr[float] = Attr(
         0x00460046, "CornealSize", "FD", "1", "3",
-    )
-    """Corneal Size (0046,0046): Type 3, VR FD, VM 1.
+        doc="""Corneal Size (0046,0046): Type 3, VR FD, VM 1.
 
-    The horizontal diameter measurement of the cornea, in mm.
-    """
+        The horizontal diameter measurement of the cornea, in mm.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
-    )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sphere_power: float | None = None,
-        cylinder_sequence: list[cylinder_sequence_macro.CylinderSequenceItem] | None = None,
-        pupil_size: float | None = None,
-        corneal_size: float | None = None,
-        vertex_distance: float | None = None,
-        **_: Any,
+        sphere_power: float | Empty | None = None,
+        cylinder_sequence: Items[cylinder_sequence_macro.CylinderSequenceItem] | Empty | None = None,
+        pupil_size: float | Empty | None = None,
+        corneal_size: float | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -140,54 +137,51 @@ class AutorefractionMeasurementsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00460050, 0x00460052, 0x00460060, 0x00460062)
 
-    autorefraction_right_eye_sequence: Attr[list[AutorefractionRightEyeSequenceItem]] = Attr(
+    autorefraction_right_eye_sequence: SequenceAttr[AutorefractionRightEyeSequenceItem] = SequenceAttr(
         0x00460050, "AutorefractionRightEyeSequence", "SQ", "1", "1C",
         item=AutorefractionRightEyeSequenceItem,
+        doc="""Autorefraction Right Eye Sequence (0046,0050): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies refractive measurements of a patient's right eye.
+        Required if the right eye is measured.
+        """,
     )
-    """Autorefraction Right Eye Sequence (0046,0050): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of a patient's right eye.
-    Required if the right eye is measured.
-    """
-
-    autorefraction_left_eye_sequence: Attr[list[AutorefractionLeftEyeSequenceItem]] = Attr(
+    autorefraction_left_eye_sequence: SequenceAttr[AutorefractionLeftEyeSequenceItem] = SequenceAttr(
         0x00460052, "AutorefractionLeftEyeSequence", "SQ", "1", "1C",
         item=AutorefractionLeftEyeSequenceItem,
-    )
-    """Autorefraction Left Eye Sequence (0046,0052): Type 1C, VR SQ, VM 1.
+        doc="""Autorefraction Left Eye Sequence (0046,0052): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of a patient's left eye.
-    Required if the left eye is measured.
-    """
+        A Sequence that specifies refractive measurements of a patient's left eye.
+        Required if the left eye is measured.
+        """,
+    )
 
     distance_pupillary_distance: Attr[float] = Attr(
         0x00460060, "DistancePupillaryDistance", "FD", "1", "3",
-    )
-    """Distance Pupillary Distance (0046,0060): Type 3, VR FD, VM 1.
+        doc="""Distance Pupillary Distance (0046,0060): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is in the distance, as
-    measured by an autorefractor.
-    """
+        Distance in mm between the pupils when the patient's object of regard is in the
+        distance, as measured by an autorefractor.
+        """,
+    )
 
     near_pupillary_distance: Attr[float] = Attr(
         0x00460062, "NearPupillaryDistance", "FD", "1", "3",
-    )
-    """Near Pupillary Distance (0046,0062): Type 3, VR FD, VM 1.
+        doc="""Near Pupillary Distance (0046,0062): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is at near, as
-    measured by an autorefractor.
-    """
+        Distance in mm between the pupils when the patient's object of regard is at near, as
+        measured by an autorefractor.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        autorefraction_right_eye_sequence: list[AutorefractionRightEyeSequenceItem] | None = None,
-        autorefraction_left_eye_sequence: list[AutorefractionLeftEyeSequenceItem] | None = None,
-        distance_pupillary_distance: float | None = None,
-        near_pupillary_distance: float | None = None,
-        **_: Any,
+        autorefraction_right_eye_sequence: Items[AutorefractionRightEyeSequenceItem] | Empty | None = None,
+        autorefraction_left_eye_sequence: Items[AutorefractionLeftEyeSequenceItem] | Empty | None = None,
+        distance_pupillary_distance: float | Empty | None = None,
+        near_pupillary_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

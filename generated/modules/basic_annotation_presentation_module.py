@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,29 +24,26 @@ class BasicAnnotationPresentationModule(ModuleBuilder):
 
     annotation_position: Attr[int] = Attr(
         0x20300010, "AnnotationPosition", "US", "1", "",
-    )
-    """Annotation Position (2030,0010): Type -, VR US, VM 1.
+        doc="""Annotation Position (2030,0010): Type -, VR US, VM 1.
 
-    The position of the annotation box in the parent film box. Annotation position sequence
-    depends on the selected Annotation Display Format ID (2010,0030).
-    """
+        The position of the annotation box in the parent film box. Annotation position sequence
+        depends on the selected Annotation Display Format ID (2010,0030).
+        """,
+    )
 
     text_string: Attr[str] = Attr(
         0x20300020, "TextString", "LO", "1", "",
-    )
-    """Text String (2030,0020): Type -, VR LO, VM 1.
+        doc="""Text String (2030,0020): Type -, VR LO, VM 1.
 
-    Text string.
-    """
+        Text string.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        annotation_position: int | None = None,
-        text_string: str | None = None,
-        **_: Any,
+        annotation_position: int | Empty | None = None,
+        text_string: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

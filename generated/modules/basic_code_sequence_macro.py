@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,76 +24,73 @@ class BasicCodeSequenceMacro(ModuleBuilder):
 
     code_value: Attr[str] = Attr(
         0x00080100, "CodeValue", "SH", "1", "1C",
-    )
-    """Code Value (0008,0100): Type 1C, VR SH, VM 1.
+        doc="""Code Value (0008,0100): Type 1C, VR SH, VM 1.
 
-    The identifier of the Coded Entry.
-    Shall be present if the code value length is 16 characters or less, and the code value is
-    not a URN or URL.
-    """
+        The identifier of the Coded Entry.
+        Shall be present if the code value length is 16 characters or less, and the code value
+        is not a URN or URL.
+        """,
+    )
 
     coding_scheme_designator: Attr[str] = Attr(
         0x00080102, "CodingSchemeDesignator", "SH", "1", "1C",
-    )
-    """Coding Scheme Designator (0008,0102): Type 1C, VR SH, VM 1.
+        doc="""Coding Scheme Designator (0008,0102): Type 1C, VR SH, VM 1.
 
-    The identifier of the coding scheme in which the Coded Entry is defined.
-    Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present. May be
-    present otherwise.
-    """
+        The identifier of the coding scheme in which the Coded Entry is defined.
+        Shall be present if Code Value (0008,0100) or Long Code Value (0008,0119) is present.
+        May be present otherwise.
+        """,
+    )
 
     coding_scheme_version: Attr[str] = Attr(
         0x00080103, "CodingSchemeVersion", "SH", "1", "1C",
-    )
-    """Coding Scheme Version (0008,0103): Type 1C, VR SH, VM 1.
+        doc="""Coding Scheme Version (0008,0103): Type 1C, VR SH, VM 1.
 
-    An identifier of the version of the coding scheme if necessary to resolve ambiguity.
-    Required if the value of Coding Scheme Designator (0008,0102) is present and is not
-    sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119)
-    unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent. May
-    be present otherwise.
-    """
+        An identifier of the version of the coding scheme if necessary to resolve ambiguity.
+        Required if the value of Coding Scheme Designator (0008,0102) is present and is not
+        sufficient to identify the Code Value (0008,0100) or Long Code Value (0008,0119)
+        unambiguously. Shall not be present if Coding Scheme Designator (0008,0102) is absent.
+        May be present otherwise.
+        """,
+    )
 
     code_meaning: Attr[str] = Attr(
         0x00080104, "CodeMeaning", "LO", "1", "1",
-    )
-    """Code Meaning (0008,0104): Type 1, VR LO, VM 1.
+        doc="""Code Meaning (0008,0104): Type 1, VR LO, VM 1.
 
-    Text that conveys the meaning of the Coded Entry.
-    """
+        Text that conveys the meaning of the Coded Entry.
+        """,
+    )
 
     long_code_value: Attr[str] = Attr(
         0x00080119, "LongCodeValue", "UC", "1", "1C",
-    )
-    """Long Code Value (0008,0119): Type 1C, VR UC, VM 1.
+        doc="""Long Code Value (0008,0119): Type 1C, VR UC, VM 1.
 
-    The identifier of the Coded Entry.
-    Shall be present if Code Value (0008,0100) is not present and the Code Value is not a URN or
-    URL.
-    """
+        The identifier of the Coded Entry.
+        Shall be present if Code Value (0008,0100) is not present and the Code Value is not a
+        URN or URL.
+        """,
+    )
 
     urn_code_value: Attr[str] = Attr(
         0x00080120, "URNCodeValue", "UR", "1", "1C",
-    )
-    """URN Code Value (0008,0120): Type 1C, VR UR, VM 1.
+        doc="""URN Code Value (0008,0120): Type 1C, VR UR, VM 1.
 
-    The identifier of the Coded Entry.
-    Shall be present if Code Value (0008,0100) is not present and the Code Value is a URN or
-    URL.
-    """
+        The identifier of the Coded Entry.
+        Shall be present if Code Value (0008,0100) is not present and the Code Value is a URN or
+        URL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

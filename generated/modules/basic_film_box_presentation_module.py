@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,181 +24,181 @@ class BasicFilmBoxPresentationModule(ModuleBuilder):
 
     image_display_format: Attr[str] = Attr(
         0x20100010, "ImageDisplayFormat", "ST", "1", "",
-    )
-    """Image Display Format (2010,0010): Type -, VR ST, VM 1.
+        doc="""Image Display Format (2010,0010): Type -, VR ST, VM 1.
 
-    Type of image display format.
-    Enumerated Values: STANDARD\\C,R, ROW\\R1,R2,R3, etc., COL\\C1,C2,C3, etc., SLIDE,
-    SUPERSLIDE, CUSTOM\\i.
-    """
+        Type of image display format.
+        Enumerated Values: STANDARD\\C,R, ROW\\R1,R2,R3, etc., COL\\C1,C2,C3, etc., SLIDE,
+        SUPERSLIDE, CUSTOM\\i.
+        """,
+    )
 
     annotation_display_format_id: Attr[str] = Attr(
         0x20100030, "AnnotationDisplayFormatID", "CS", "1", "",
-    )
-    """Annotation Display Format ID (2010,0030): Type -, VR CS, VM 1.
+        doc="""Annotation Display Format ID (2010,0030): Type -, VR CS, VM 1.
 
-    Identification of annotation display format. The definition of the annotation display
-    formats and the annotation box position Sequence are defined in the Conformance Statement.
-    """
+        Identification of annotation display format. The definition of the annotation display
+        formats and the annotation box position Sequence are defined in the Conformance
+        Statement.
+        """,
+    )
 
     film_orientation: Attr[Literal["PORTRAIT", "LANDSCAPE"]] = Attr(
         0x20100040, "FilmOrientation", "CS", "1", "",
         enum=("PORTRAIT", "LANDSCAPE"),
-    )
-    """Film Orientation (2010,0040): Type -, VR CS, VM 1.
+        doc="""Film Orientation (2010,0040): Type -, VR CS, VM 1.
 
-    Film orientation.
-    Enumerated Values: PORTRAIT, LANDSCAPE.
-    """
+        Film orientation.
+        Enumerated Values: PORTRAIT, LANDSCAPE.
+        """,
+    )
 
     film_size_id: Attr[str] = Attr(
         0x20100050, "FilmSizeID", "CS", "1", "",
-    )
-    """Film Size ID (2010,0050): Type -, VR CS, VM 1.
+        doc="""Film Size ID (2010,0050): Type -, VR CS, VM 1.
 
-    Film size identification.
-    Defined Terms: 8INX10IN, 8_5INX11IN, 10INX12IN, 10INX14IN, 11INX14IN, 11INX17IN, 14INX14IN,
-    14INX17IN, 24CMX24CM, 24CMX30CM, A4, A3.
-    """
+        Film size identification.
+        Defined Terms: 8INX10IN, 8_5INX11IN, 10INX12IN, 10INX14IN, 11INX14IN, 11INX17IN,
+        14INX14IN, 14INX17IN, 24CMX24CM, 24CMX30CM, A4, A3.
+        """,
+    )
 
     magnification_type: Attr[str] = Attr(
         0x20100060, "MagnificationType", "CS", "1", "",
-    )
-    """Magnification Type (2010,0060): Type -, VR CS, VM 1.
+        doc="""Magnification Type (2010,0060): Type -, VR CS, VM 1.
 
-    Interpolation type by which the printer magnifies or decimates the image in order to fit the
-    image in the image box on film.
-    Defined Terms: REPLICATE, BILINEAR, CUBIC, NONE.
-    """
+        Interpolation type by which the printer magnifies or decimates the image in order to fit
+        the image in the image box on film.
+        Defined Terms: REPLICATE, BILINEAR, CUBIC, NONE.
+        """,
+    )
 
     smoothing_type: Attr[str] = Attr(
         0x20100080, "SmoothingType", "CS", "1", "",
-    )
-    """Smoothing Type (2010,0080): Type -, VR CS, VM 1.
+        doc="""Smoothing Type (2010,0080): Type -, VR CS, VM 1.
 
-    Further specifies the type of the interpolation function. Values are defined in Conformance
-    Statement. Only valid for Magnification Type (2010,0060) = CUBIC.
-    """
+        Further specifies the type of the interpolation function. Values are defined in
+        Conformance Statement. Only valid for Magnification Type (2010,0060) = CUBIC.
+        """,
+    )
 
     border_density: Attr[str] = Attr(
         0x20100100, "BorderDensity", "CS", "1", "",
-    )
-    """Border Density (2010,0100): Type -, VR CS, VM 1.
+        doc="""Border Density (2010,0100): Type -, VR CS, VM 1.
 
-    Density of the film areas surrounding and between images on the film.
-    Defined Terms: BLACK, WHITE.
-    """
+        Density of the film areas surrounding and between images on the film.
+        Defined Terms: BLACK, WHITE.
+        """,
+    )
 
     empty_image_density: Attr[str] = Attr(
         0x20100110, "EmptyImageDensity", "CS", "1", "",
-    )
-    """Empty Image Density (2010,0110): Type -, VR CS, VM 1.
+        doc="""Empty Image Density (2010,0110): Type -, VR CS, VM 1.
 
-    Density of the image box area on the film that contains no image.
-    Defined Terms: BLACK, WHITE.
-    """
+        Density of the image box area on the film that contains no image.
+        Defined Terms: BLACK, WHITE.
+        """,
+    )
 
     min_density: Attr[int] = Attr(
         0x20100120, "MinDensity", "US", "1", "",
-    )
-    """Min Density (2010,0120): Type -, VR US, VM 1.
+        doc="""Min Density (2010,0120): Type -, VR US, VM 1.
 
-    Minimum density of the images on the film, expressed in hundredths of OD. If Min Density is
-    lower than minimum printer density than Min Density is set to minimum printer density.
-    """
+        Minimum density of the images on the film, expressed in hundredths of OD. If Min Density
+        is lower than minimum printer density than Min Density is set to minimum printer
+        density.
+        """,
+    )
 
     max_density: Attr[int] = Attr(
         0x20100130, "MaxDensity", "US", "1", "",
-    )
-    """Max Density (2010,0130): Type -, VR US, VM 1.
+        doc="""Max Density (2010,0130): Type -, VR US, VM 1.
 
-    Maximum density of the images on the film, expressed in hundredths of OD. If Max Density is
-    higher than maximum printer density than Max Density is set to maximum printer density.
-    """
+        Maximum density of the images on the film, expressed in hundredths of OD. If Max Density
+        is higher than maximum printer density than Max Density is set to maximum printer
+        density.
+        """,
+    )
 
     trim: Attr[Literal["YES", "NO"]] = Attr(
         0x20100140, "Trim", "CS", "1", "",
         enum=("YES", "NO"),
-    )
-    """Trim (2010,0140): Type -, VR CS, VM 1.
+        doc="""Trim (2010,0140): Type -, VR CS, VM 1.
 
-    Specifies whether a trim box shall be printed surrounding each image on the film.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether a trim box shall be printed surrounding each image on the film.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     configuration_information: Attr[str] = Attr(
         0x20100150, "ConfigurationInformation", "ST", "1", "",
-    )
-    """Configuration Information (2010,0150): Type -, VR ST, VM 1.
+        doc="""Configuration Information (2010,0150): Type -, VR ST, VM 1.
 
-    Character string that contains either the ID of the printer configuration table that
-    contains a set of values for implementation specific print parameters (e.g., perception LUT
-    related parameters) or one or more configuration data values, encoded as characters. If
-    there are multiple configuration data values encoded in the string, they shall be separated
-    by backslashes. The definition of values shall be contained in the SCP's Conformance
-    Statement.
-    Defined Terms: CS000-CS999.
-    """
+        Character string that contains either the ID of the printer configuration table that
+        contains a set of values for implementation specific print parameters (e.g., perception
+        LUT related parameters) or one or more configuration data values, encoded as characters.
+        If there are multiple configuration data values encoded in the string, they shall be
+        separated by backslashes. The definition of values shall be contained in the SCP's
+        Conformance Statement.
+        Defined Terms: CS000-CS999.
+        """,
+    )
 
     illumination: Attr[int] = Attr(
         0x2010015E, "Illumination", "US", "1", "",
-    )
-    """Illumination (2010,015E): Type -, VR US, VM 1.
+        doc="""Illumination (2010,015E): Type -, VR US, VM 1.
 
-    Luminance of lightbox illuminating a piece of transmissive film, or for the case of
-    reflective media, luminance obtainable from diffuse reflection of the illumination present.
-    Expressed as L0, in candelas per square meter (cd/m2).
-    """
+        Luminance of lightbox illuminating a piece of transmissive film, or for the case of
+        reflective media, luminance obtainable from diffuse reflection of the illumination
+        present. Expressed as L0, in candelas per square meter (cd/m2).
+        """,
+    )
 
     reflected_ambient_light: Attr[int] = Attr(
         0x20100160, "ReflectedAmbientLight", "US", "1", "",
-    )
-    """Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
+        doc="""Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
 
-    For transmissive film, luminance contribution due to reflected ambient light. Expressed as
-    La, in candelas per square meter (cd/m2).
-    """
+        For transmissive film, luminance contribution due to reflected ambient light. Expressed
+        as La, in candelas per square meter (cd/m2).
+        """,
+    )
 
     requested_resolution_id: Attr[str] = Attr(
         0x20200050, "RequestedResolutionID", "CS", "1", "",
-    )
-    """Requested Resolution ID (2020,0050): Type -, VR CS, VM 1.
+        doc="""Requested Resolution ID (2020,0050): Type -, VR CS, VM 1.
 
-    Specifies the resolution at which images in this Film Box are to be printed.
-    Defined Terms: STANDARD, HIGH.
-    """
+        Specifies the resolution at which images in this Film Box are to be printed.
+        Defined Terms: STANDARD, HIGH.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "",
-    )
-    """ICC Profile (0028,2000): Type -, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type -, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values. See Section C.11.15.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values. See Section C.11.15.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_display_format: str | None = None,
-        annotation_display_format_id: str | None = None,
-        film_orientation: Literal["PORTRAIT", "LANDSCAPE"] | None = None,
-        film_size_id: str | None = None,
-        magnification_type: str | None = None,
-        smoothing_type: str | None = None,
-        border_density: str | None = None,
-        empty_image_density: str | None = None,
-        min_density: int | None = None,
-        max_density: int | None = None,
-        trim: Literal["YES", "NO"] | None = None,
-        configuration_information: str | None = None,
-        illumination: int | None = None,
-        reflected_ambient_light: int | None = None,
-        requested_resolution_id: str | None = None,
-        icc_profile: bytes | None = None,
-        **_: Any,
+        image_display_format: str | Empty | None = None,
+        annotation_display_format_id: str | Empty | None = None,
+        film_orientation: Literal["PORTRAIT", "LANDSCAPE"] | Empty | None = None,
+        film_size_id: str | Empty | None = None,
+        magnification_type: str | Empty | None = None,
+        smoothing_type: str | Empty | None = None,
+        border_density: str | Empty | None = None,
+        empty_image_density: str | Empty | None = None,
+        min_density: int | Empty | None = None,
+        max_density: int | Empty | None = None,
+        trim: Literal["YES", "NO"] | Empty | None = None,
+        configuration_information: str | Empty | None = None,
+        illumination: int | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        requested_resolution_id: str | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -25,52 +26,49 @@ class BasicFilmBoxRelationshipModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.13-4"
     __order__: ClassVar[tuple[int, ...]] = (0x20100500, 0x20100510, 0x20100520, 0x20500500)
 
-    referenced_film_session_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_film_session_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x20100500, "ReferencedFilmSessionSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Film Session Sequence (2010,0500): Type -, VR SQ, VM 1.
+
+        A Film Session.
+        """,
     )
-    """Referenced Film Session Sequence (2010,0500): Type -, VR SQ, VM 1.
 
-    A Film Session.
-    """
-
-    referenced_image_box_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_image_box_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x20100510, "ReferencedImageBoxSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Image Box Sequence (2010,0510): Type -, VR SQ, VM 1.
+
+        A set of Image Boxes.
+        """,
     )
-    """Referenced Image Box Sequence (2010,0510): Type -, VR SQ, VM 1.
 
-    A set of Image Boxes.
-    """
-
-    referenced_basic_annotation_box_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_basic_annotation_box_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x20100520, "ReferencedBasicAnnotationBoxSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Basic Annotation Box Sequence (2010,0520): Type -, VR SQ, VM 1.
+
+        A set of Basic Annotation Boxes.
+        """,
     )
-    """Referenced Basic Annotation Box Sequence (2010,0520): Type -, VR SQ, VM 1.
 
-    A set of Basic Annotation Boxes.
-    """
-
-    referenced_presentation_lut_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_presentation_lut_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x20500500, "ReferencedPresentationLUTSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Presentation LUT Sequence (2050,0500): Type -, VR SQ, VM 1.
+        doc="""Referenced Presentation LUT Sequence (2050,0500): Type -, VR SQ, VM 1.
 
-    A Presentation LUT.
-    """
+        A Presentation LUT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_film_session_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_image_box_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_basic_annotation_box_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_presentation_lut_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_film_session_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_box_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_basic_annotation_box_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_presentation_lut_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,77 +24,74 @@ class BasicFilmSessionPresentationModule(ModuleBuilder):
 
     number_of_copies: Attr[int] = Attr(
         0x20000010, "NumberOfCopies", "IS", "1", "",
-    )
-    """Number of Copies (2000,0010): Type -, VR IS, VM 1.
+        doc="""Number of Copies (2000,0010): Type -, VR IS, VM 1.
 
-    Number of copies to be printed for each film of the film session.
-    """
+        Number of copies to be printed for each film of the film session.
+        """,
+    )
 
     print_priority: Attr[Literal["HIGH", "MED", "LOW"]] = Attr(
         0x20000020, "PrintPriority", "CS", "1", "",
         enum=("HIGH", "MED", "LOW"),
-    )
-    """Print Priority (2000,0020): Type -, VR CS, VM 1.
+        doc="""Print Priority (2000,0020): Type -, VR CS, VM 1.
 
-    Specifies the priority of the print job.
-    Enumerated Values: HIGH, MED, LOW.
-    """
+        Specifies the priority of the print job.
+        Enumerated Values: HIGH, MED, LOW.
+        """,
+    )
 
     medium_type: Attr[str] = Attr(
         0x20000030, "MediumType", "CS", "1", "",
-    )
-    """Medium Type (2000,0030): Type -, VR CS, VM 1.
+        doc="""Medium Type (2000,0030): Type -, VR CS, VM 1.
 
-    Type of medium on which the print job will be printed.
-    Defined Terms: PAPER, CLEAR FILM, BLUE FILM, MAMMO CLEAR FILM, MAMMO BLUE FILM.
-    """
+        Type of medium on which the print job will be printed.
+        Defined Terms: PAPER, CLEAR FILM, BLUE FILM, MAMMO CLEAR FILM, MAMMO BLUE FILM.
+        """,
+    )
 
     film_destination: Attr[str] = Attr(
         0x20000040, "FilmDestination", "CS", "1", "",
-    )
-    """Film Destination (2000,0040): Type -, VR CS, VM 1.
+        doc="""Film Destination (2000,0040): Type -, VR CS, VM 1.
 
-    Film destination.
-    Defined Terms: MAGAZINE, PROCESSOR, BIN_i.
-    """
+        Film destination.
+        Defined Terms: MAGAZINE, PROCESSOR, BIN_i.
+        """,
+    )
 
     film_session_label: Attr[str] = Attr(
         0x20000050, "FilmSessionLabel", "LO", "1", "",
-    )
-    """Film Session Label (2000,0050): Type -, VR LO, VM 1.
+        doc="""Film Session Label (2000,0050): Type -, VR LO, VM 1.
 
-    Human readable label that identifies the film session.
-    """
+        Human readable label that identifies the film session.
+        """,
+    )
 
     memory_allocation: Attr[int] = Attr(
         0x20000060, "MemoryAllocation", "IS", "1", "",
-    )
-    """Memory Allocation (2000,0060): Type -, VR IS, VM 1.
+        doc="""Memory Allocation (2000,0060): Type -, VR IS, VM 1.
 
-    Amount of memory allocated for the film session. Value is expressed in KB.
-    """
+        Amount of memory allocated for the film session. Value is expressed in KB.
+        """,
+    )
 
     owner_id: Attr[str] = Attr(
         0x21000160, "OwnerID", "SH", "1", "",
-    )
-    """Owner ID (2100,0160): Type -, VR SH, VM 1.
+        doc="""Owner ID (2100,0160): Type -, VR SH, VM 1.
 
-    Identification of the owner of the film session.
-    """
+        Identification of the owner of the film session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_copies: int | None = None,
-        print_priority: Literal["HIGH", "MED", "LOW"] | None = None,
-        medium_type: str | None = None,
-        film_destination: str | None = None,
-        film_session_label: str | None = None,
-        memory_allocation: int | None = None,
-        owner_id: str | None = None,
-        **_: Any,
+        number_of_copies: int | Empty | None = None,
+        print_priority: Literal["HIGH", "MED", "LOW"] | Empty | None = None,
+        medium_type: str | Empty | None = None,
+        film_destination: str | Empty | None = None,
+        film_session_label: str | Empty | None = None,
+        memory_allocation: int | Empty | None = None,
+        owner_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

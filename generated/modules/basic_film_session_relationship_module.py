@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -29,183 +30,180 @@ class ProposedStudySequenceItem(ItemBuilder):
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
-    )
-    """Patient's Name (0010,0010): Type -, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type -, VR PN, VM 1.
 
-    See Section C.2.2 Patient Identification Module for description.
-    """
+        See Section C.2.2 Patient Identification Module for description.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    See Section C.2.2 Patient Identification Module for description.
-    """
+        See Section C.2.2 Patient Identification Module for description.
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "",
-    )
-    """Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     patient_birth_time: Attr[datetime.time | str] = Attr(
         0x00100032, "PatientBirthTime", "TM", "1", "",
-    )
-    """Patient's Birth Time (0010,0032): Type -, VR TM, VM 1.
+        doc="""Patient's Birth Time (0010,0032): Type -, VR TM, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     patient_sex: Attr[str] = Attr(
         0x00100040, "PatientSex", "CS", "1", "",
-    )
-    """Patient's Sex (0010,0040): Type -, VR CS, VM 1.
+        doc="""Patient's Sex (0010,0040): Type -, VR CS, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     patient_age: Attr[str] = Attr(
         0x00101010, "PatientAge", "AS", "1", "",
-    )
-    """Patient's Age (0010,1010): Type -, VR AS, VM 1.
+        doc="""Patient's Age (0010,1010): Type -, VR AS, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     ethnic_group: Attr[str] = Attr(
         0x00102160, "EthnicGroup", "SH", "1", "",
+        doc="""Ethnic Group (0010,2160): Type -, VR SH, VM 1.
+
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
     )
-    """Ethnic Group (0010,2160): Type -, VR SH, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
-
-    ethnic_group_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ethnic_group_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102161, "EthnicGroupCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ethnic Group Code Sequence (0010,2161): Type -, VR SQ, VM 1.
+        doc="""Ethnic Group Code Sequence (0010,2161): Type -, VR SQ, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     patient_comments: Attr[str] = Attr(
         0x00104000, "PatientComments", "LT", "1", "",
-    )
-    """Patient Comments (0010,4000): Type -, VR LT, VM 1.
+        doc="""Patient Comments (0010,4000): Type -, VR LT, VM 1.
 
-    See Section C.2.3 Patient Demographic Module for description.
-    """
+        See Section C.2.3 Patient Demographic Module for description.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
-    )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     study_date: Attr[datetime.date | str] = Attr(
         0x00080020, "StudyDate", "DA", "1", "",
-    )
-    """Study Date (0008,0020): Type -, VR DA, VM 1.
+        doc="""Study Date (0008,0020): Type -, VR DA, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     study_time: Attr[datetime.time | str] = Attr(
         0x00080030, "StudyTime", "TM", "1", "",
-    )
-    """Study Time (0008,0030): Type -, VR TM, VM 1.
+        doc="""Study Time (0008,0030): Type -, VR TM, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     study_id: Attr[str] = Attr(
         0x00200010, "StudyID", "SH", "1", "",
-    )
-    """Study ID (0020,0010): Type -, VR SH, VM 1.
+        doc="""Study ID (0020,0010): Type -, VR SH, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     study_description: Attr[str] = Attr(
         0x00081030, "StudyDescription", "LO", "1", "",
-    )
-    """Study Description (0008,1030): Type -, VR LO, VM 1.
+        doc="""Study Description (0008,1030): Type -, VR LO, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "",
-    )
-    """Accession Number (0008,0050): Type -, VR SH, VM 1.
+        doc="""Accession Number (0008,0050): Type -, VR SH, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "",
-    )
-    """Referring Physician’s Name (0008,0090): Type -, VR PN, VM 1.
+        doc="""Referring Physician’s Name (0008,0090): Type -, VR PN, VM 1.
 
-    See Section C.3.4 Visit Admission Module for description.
-    """
+        See Section C.3.4 Visit Admission Module for description.
+        """,
+    )
 
     name_of_physicians_reading_study: Attr[list[PersonName | str]] = Attr(
         0x00081060, "NameOfPhysiciansReadingStudy", "PN", "1-n", "",
-    )
-    """Name of Physician(s) Reading Study (0008,1060): Type -, VR PN, VM 1-n.
+        doc="""Name of Physician(s) Reading Study (0008,1060): Type -, VR PN, VM 1-n.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     admitting_diagnoses_description: Attr[list[str]] = Attr(
         0x00081080, "AdmittingDiagnosesDescription", "LO", "1-n", "",
-    )
-    """Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
+        doc="""Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
 
-    See Section C.7.2.2 Patient Study Module for description.
-    """
+        See Section C.7.2.2 Patient Study Module for description.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "",
-    )
-    """Series Number (0020,0011): Type -, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type -, VR IS, VM 1.
 
-    See Section C.7.3.1 General Series Module for description.
-    """
+        See Section C.7.3.1 General Series Module for description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_birth_time: datetime.time | str | None = None,
-        patient_sex: str | None = None,
-        patient_age: str | None = None,
-        ethnic_group: str | None = None,
-        ethnic_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_comments: str | None = None,
-        study_instance_uid: str | None = None,
-        study_date: datetime.date | str | None = None,
-        study_time: datetime.time | str | None = None,
-        study_id: str | None = None,
-        study_description: str | None = None,
-        accession_number: str | None = None,
-        referring_physician_name: PersonName | str | None = None,
-        name_of_physicians_reading_study: list[PersonName | str] | None = None,
-        admitting_diagnoses_description: list[str] | None = None,
-        series_number: int | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_birth_time: datetime.time | str | Empty | None = None,
+        patient_sex: str | Empty | None = None,
+        patient_age: str | Empty | None = None,
+        ethnic_group: str | Empty | None = None,
+        ethnic_group_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_comments: str | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        study_date: datetime.date | str | Empty | None = None,
+        study_time: datetime.time | str | Empty | None = None,
+        study_id: str | Empty | None = None,
+        study_description: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        referring_physician_name: PersonName | str | Empty | None = None,
+        name_of_physicians_reading_study: list[PersonName | str] | Empty | None = None,
+        admitting_diagnoses_description: list[str] | Empty | None = None,
+        series_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -219,33 +217,30 @@ class BasicFilmSessionRelationshipModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.13-2"
     __order__: ClassVar[tuple[int, ...]] = (0x20000500, 0x213000A0)
 
-    referenced_film_box_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_film_box_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x20000500, "ReferencedFilmBoxSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Film Box Sequence (2000,0500): Type -, VR SQ, VM 1.
+
+        A set of Film Boxes.
+        """,
     )
-    """Referenced Film Box Sequence (2000,0500): Type -, VR SQ, VM 1.
 
-    A set of Film Boxes.
-    """
-
-    proposed_study_sequence: Attr[list[ProposedStudySequenceItem]] = Attr(
+    proposed_study_sequence: SequenceAttr[ProposedStudySequenceItem] = SequenceAttr(
         0x213000A0, "ProposedStudySequence", "SQ", "1", "",
         item=ProposedStudySequenceItem,
-    )
-    """Proposed Study Sequence (2130,00A0): Type -, VR SQ, VM 1.
+        doc="""Proposed Study Sequence (2130,00A0): Type -, VR SQ, VM 1.
 
-    Attributes that may be used to identify and describe the Patient, Study and Series that are
-    the subject of this Film Session.
-    """
+        Attributes that may be used to identify and describe the Patient, Study and Series that
+        are the subject of this Film Session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_film_box_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        proposed_study_sequence: list[ProposedStudySequenceItem] | None = None,
-        **_: Any,
+        referenced_film_box_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        proposed_study_sequence: Items[ProposedStudySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

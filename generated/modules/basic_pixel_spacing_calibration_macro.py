@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,43 +24,41 @@ class BasicPixelSpacingCalibrationMacro(ModuleBuilder):
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1C",
-    )
-    """Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
 
-    Physical distance in the Patient between the center of each pixel, specified by a numeric
-    pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See Section 10.7.1.1
-    and Section 10.7.1.3. Required if the image has been calibrated. May be present otherwise.
-    """
+        Physical distance in the Patient between the center of each pixel, specified by a
+        numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
+        Section 10.7.1.1 and Section 10.7.1.3. Required if the image has been calibrated. May be
+        present otherwise.
+        """,
+    )
 
     pixel_spacing_calibration_type: Attr[Literal["GEOMETRY", "FIDUCIAL"]] = Attr(
         0x00280A02, "PixelSpacingCalibrationType", "CS", "1", "3",
         enum=("GEOMETRY", "FIDUCIAL"),
-    )
-    """Pixel Spacing Calibration Type (0028,0A02): Type 3, VR CS, VM 1.
+        doc="""Pixel Spacing Calibration Type (0028,0A02): Type 3, VR CS, VM 1.
 
-    The type of correction for the effect of geometric magnification or calibration against an
-    object of known size, if any. See Section 10.7.1.2.
-    Enumerated Values: GEOMETRY, FIDUCIAL.
-    """
+        The type of correction for the effect of geometric magnification or calibration against
+        an object of known size, if any. See Section 10.7.1.2.
+        Enumerated Values: GEOMETRY, FIDUCIAL.
+        """,
+    )
 
     pixel_spacing_calibration_description: Attr[str] = Attr(
         0x00280A04, "PixelSpacingCalibrationDescription", "LO", "1", "1C",
-    )
-    """Pixel Spacing Calibration Description (0028,0A04): Type 1C, VR LO, VM 1.
+        doc="""Pixel Spacing Calibration Description (0028,0A04): Type 1C, VR LO, VM 1.
 
-    A free text description of the type of correction or calibration performed.
-    Required if Pixel Spacing Calibration Type (0028,0A02) is present.
-    """
+        A free text description of the type of correction or calibration performed.
+        Required if Pixel Spacing Calibration Type (0028,0A02) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        **_: Any,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,37 +27,34 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator). The value of this Attribute shall correspond to
-    RT Beam Limiting Device Type (300A,00B8) defined in an Item of Ion Beam Limiting Device
-    Sequence (300A,03A4).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator). The value of this Attribute shall correspond
+        to RT Beam Limiting Device Type (300A,00B8) defined in an Item of Ion Beam Limiting
+        Device Sequence (300A,03A4).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "1",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf (element) or jaw pairs (in mm) in IEC
-    BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
-    (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
-    Number of Leaf/Jaw Pairs (300A,00BC) in Ion Beam Limiting Device Sequence (300A,03A4).
-    Values shall be listed in IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, … 2N.
-    See Section C.8.8.25.3.
-    """
+        Positions of beam limiting device (collimator) leaf (element) or jaw pairs (in mm) in
+        IEC BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC) in Ion Beam Limiting Device Sequence (300A,03A4).
+        Values shall be listed in IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, …
+        2N. See Section C.8.8.25.3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,27 +68,24 @@ class BeamLimitingDevicePositionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.8.27-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A011A,)
 
-    beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
+    beam_limiting_device_position_sequence: SequenceAttr[BeamLimitingDevicePositionSequenceItem] = SequenceAttr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "1C",
         item=BeamLimitingDevicePositionSequenceItem,
-    )
-    """Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
+        doc="""Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required if Ion Beam Limiting Device Sequence (300A,03A4) or Beam Limiting Device Leaf Pairs
-    Sequence (3008,00A0) is included in this SOP Instance and for first Item of the including
-    control point Sequence (either Ion Control Point Sequence (300A,03A8) or Ion Control Point
-    Delivery Sequence (3008,0041)), or if any value of Leaf/Jaw Positions (300A,011C) changes
-    during the Beam.
-    """
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required if Ion Beam Limiting Device Sequence (300A,03A4) or Beam Limiting Device Leaf
+        Pairs Sequence (3008,00A0) is included in this SOP Instance and for first Item of the
+        including control point Sequence (either Ion Control Point Sequence (300A,03A8) or Ion
+        Control Point Delivery Sequence (3008,0041)), or if any value of Leaf/Jaw Positions
+        (300A,011C) changes during the Beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_limiting_device_position_sequence: list[BeamLimitingDevicePositionSequenceItem] | None = None,
-        **_: Any,
+        beam_limiting_device_position_sequence: Items[BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

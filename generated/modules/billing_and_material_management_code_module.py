@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,38 +27,35 @@ class FilmConsumptionSequenceItem(ItemBuilder):
 
     number_of_films: Attr[int] = Attr(
         0x21000170, "NumberOfFilms", "IS", "1", "",
-    )
-    """Number of Films (2100,0170): Type -, VR IS, VM 1.
+        doc="""Number of Films (2100,0170): Type -, VR IS, VM 1.
 
-    Number of films actually printed.
-    """
+        Number of films actually printed.
+        """,
+    )
 
     medium_type: Attr[str] = Attr(
         0x20000030, "MediumType", "CS", "1", "",
-    )
-    """Medium Type (2000,0030): Type -, VR CS, VM 1.
+        doc="""Medium Type (2000,0030): Type -, VR CS, VM 1.
 
-    Type(s) of medium on which images were printed. For Defined Terms see Table C.13-1.
-    """
+        Type(s) of medium on which images were printed. For Defined Terms see Table C.13-1.
+        """,
+    )
 
     film_size_id: Attr[str] = Attr(
         0x20100050, "FilmSizeID", "CS", "1", "",
-    )
-    """Film Size ID (2010,0050): Type -, VR CS, VM 1.
+        doc="""Film Size ID (2010,0050): Type -, VR CS, VM 1.
 
-    Size(s) of film on which images were printed. For Defined Terms see Table C.13-3.
-    """
+        Size(s) of film on which images were printed. For Defined Terms see Table C.13-3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_films: int | None = None,
-        medium_type: str | None = None,
-        film_size_id: str | None = None,
-        **_: Any,
+        number_of_films: int | Empty | None = None,
+        medium_type: str | Empty | None = None,
+        film_size_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,30 +70,27 @@ class QuantitySequenceItem(ItemBuilder):
 
     quantity: Attr[float] = Attr(
         0x00400294, "Quantity", "DS", "1", "",
+        doc="""Quantity (0040,0294): Type -, VR DS, VM 1.
+
+        Numerical quantity value.
+        """,
     )
-    """Quantity (0040,0294): Type -, VR DS, VM 1.
 
-    Numerical quantity value.
-    """
-
-    measuring_units_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measuring_units_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400295, "MeasuringUnitsSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measuring Units Sequence (0040,0295): Type -, VR SQ, VM 1.
+        doc="""Measuring Units Sequence (0040,0295): Type -, VR SQ, VM 1.
 
-    Unit of measurement.
-    """
+        Unit of measurement.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        quantity: float | None = None,
-        measuring_units_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        quantity: float | Empty | None = None,
+        measuring_units_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -108,33 +103,30 @@ class BillingSuppliesAndDevicesSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-17"
     __order__: ClassVar[tuple[int, ...]] = (0x00400296, 0x00400293)
 
-    billing_item_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    billing_item_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400296, "BillingItemSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Billing Item Sequence (0040,0296): Type -, VR SQ, VM 1.
+
+        Code values of chemicals, supplies or devices required for billing.
+        """,
     )
-    """Billing Item Sequence (0040,0296): Type -, VR SQ, VM 1.
 
-    Code values of chemicals, supplies or devices required for billing.
-    """
-
-    quantity_sequence: Attr[list[QuantitySequenceItem]] = Attr(
+    quantity_sequence: SequenceAttr[QuantitySequenceItem] = SequenceAttr(
         0x00400293, "QuantitySequence", "SQ", "1", "",
         item=QuantitySequenceItem,
-    )
-    """Quantity Sequence (0040,0293): Type -, VR SQ, VM 1.
+        doc="""Quantity Sequence (0040,0293): Type -, VR SQ, VM 1.
 
-    Sequence containing the quantity of used chemicals or devices.
-    """
+        Sequence containing the quantity of used chemicals or devices.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        billing_item_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        quantity_sequence: list[QuantitySequenceItem] | None = None,
-        **_: Any,
+        billing_item_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        quantity_sequence: Items[QuantitySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -148,43 +140,40 @@ class BillingAndMaterialManagementCodeModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.4-17"
     __order__: ClassVar[tuple[int, ...]] = (0x00400320, 0x00400321, 0x00400324)
 
-    billing_procedure_step_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    billing_procedure_step_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400320, "BillingProcedureStepSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Billing Procedure Step Sequence (0040,0320): Type -, VR SQ, VM 1.
+
+        Contains billing codes for the Procedure Type performed within the Procedure Step.
+        """,
     )
-    """Billing Procedure Step Sequence (0040,0320): Type -, VR SQ, VM 1.
 
-    Contains billing codes for the Procedure Type performed within the Procedure Step.
-    """
-
-    film_consumption_sequence: Attr[list[FilmConsumptionSequenceItem]] = Attr(
+    film_consumption_sequence: SequenceAttr[FilmConsumptionSequenceItem] = SequenceAttr(
         0x00400321, "FilmConsumptionSequence", "SQ", "1", "",
         item=FilmConsumptionSequenceItem,
+        doc="""Film Consumption Sequence (0040,0321): Type -, VR SQ, VM 1.
+
+        Information about the film consumption for this Performed Procedure Step.
+        """,
     )
-    """Film Consumption Sequence (0040,0321): Type -, VR SQ, VM 1.
 
-    Information about the film consumption for this Performed Procedure Step.
-    """
-
-    billing_supplies_and_devices_sequence: Attr[list[BillingSuppliesAndDevicesSequenceItem]] = Attr(
+    billing_supplies_and_devices_sequence: SequenceAttr[BillingSuppliesAndDevicesSequenceItem] = SequenceAttr(
         0x00400324, "BillingSuppliesAndDevicesSequence", "SQ", "1", "",
         item=BillingSuppliesAndDevicesSequenceItem,
-    )
-    """Billing Supplies and Devices Sequence (0040,0324): Type -, VR SQ, VM 1.
+        doc="""Billing Supplies and Devices Sequence (0040,0324): Type -, VR SQ, VM 1.
 
-    Chemicals, supplies and devices for billing used in the Performed Procedure Step. One or
-    more Items shall be included in this Sequence.
-    """
+        Chemicals, supplies and devices for billing used in the Performed Procedure Step. One or
+        more Items shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        billing_procedure_step_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        film_consumption_sequence: list[FilmConsumptionSequenceItem] | None = None,
-        billing_supplies_and_devices_sequence: list[BillingSuppliesAndDevicesSequenceItem] | None = None,
-        **_: Any,
+        billing_procedure_step_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        film_consumption_sequence: Items[FilmConsumptionSequenceItem] | Empty | None = None,
+        billing_supplies_and_devices_sequence: Items[BillingSuppliesAndDevicesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,52 +25,49 @@ class BitmapDisplayShutterModule(ModuleBuilder):
     shutter_shape: Attr[list[Literal["BITMAP"]]] = Attr(
         0x00181600, "ShutterShape", "CS", "1-3", "1",
         enum=("BITMAP",),
-    )
-    """Shutter Shape (0018,1600): Type 1, VR CS, VM 1-3.
+        doc="""Shutter Shape (0018,1600): Type 1, VR CS, VM 1-3.
 
-    Shape of the shutter defined for display.
-    Enumerated Values: BITMAP.
-    """
+        Shape of the shutter defined for display.
+        Enumerated Values: BITMAP.
+        """,
+    )
 
     shutter_overlay_group: Attr[int] = Attr(
         0x00181623, "ShutterOverlayGroup", "US", "1", "1",
-    )
-    """Shutter Overlay Group (0018,1623): Type 1, VR US, VM 1.
+        doc="""Shutter Overlay Group (0018,1623): Type 1, VR US, VM 1.
 
-    Specifies the Group (60xx) of an Overlay stored within the Presentation State IOD that
-    contains the bitmap data, as defined in the Overlay Plane Module Section C.9.2.
-    """
+        Specifies the Group (60xx) of an Overlay stored within the Presentation State IOD that
+        contains the bitmap data, as defined in the Overlay Plane Module Section C.9.2.
+        """,
+    )
 
     shutter_presentation_value: Attr[int] = Attr(
         0x00181622, "ShutterPresentationValue", "US", "1", "1",
-    )
-    """Shutter Presentation Value (0018,1622): Type 1, VR US, VM 1.
+        doc="""Shutter Presentation Value (0018,1622): Type 1, VR US, VM 1.
 
-    A single gray unsigned value used to replace those parts of the image occluded by the
-    shutter, when rendered on a monochrome display. The units are specified in P-Values, from a
-    minimum of 0000H (black) up to a maximum of FFFFH (white).
-    """
+        A single gray unsigned value used to replace those parts of the image occluded by the
+        shutter, when rendered on a monochrome display. The units are specified in P-Values,
+        from a minimum of 0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     shutter_presentation_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00181624, "ShutterPresentationColorCIELabValue", "US", "3", "3",
-    )
-    """Shutter Presentation Color CIELab Value (0018,1624): Type 3, VR US, VM 3.
+        doc="""Shutter Presentation Color CIELab Value (0018,1624): Type 3, VR US, VM 3.
 
-    A color triplet value used to replace those parts of the image occluded by the shutter, when
-    rendered on a color display. The units are specified in PCS-Values, and the value is encoded
-    as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to replace those parts of the image occluded by the shutter,
+        when rendered on a color display. The units are specified in PCS-Values, and the value
+        is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shutter_shape: list[Literal["BITMAP"]] | None = None,
-        shutter_overlay_group: int | None = None,
-        shutter_presentation_value: int | None = None,
-        shutter_presentation_color_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        shutter_shape: list[Literal["BITMAP"]] | Empty | None = None,
+        shutter_overlay_group: int | Empty | None = None,
+        shutter_presentation_value: int | Empty | None = None,
+        shutter_presentation_color_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -29,21 +30,18 @@ class BlockEdgeDataSequenceItem(ItemBuilder):
 
     block_edge_data: Attr[bytes] = Attr(
         0x300A066B, "BlockEdgeData", "OF", "1", "1",
-    )
-    """Block Edge Data (300A,066B): Type 1, VR OF, VM 1.
+        doc="""Block Edge Data (300A,066B): Type 1, VR OF, VM 1.
 
-    A data stream of coordinate pairs in mm representing a polygon which comprise the block
-    edge.
-    """
+        A data stream of coordinate pairs in mm representing a polygon which comprise the block
+        edge.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_edge_data: bytes | None = None,
-        **_: Any,
+        block_edge_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,59 +56,58 @@ class BlockSlabSequenceItem(ItemBuilder):
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
-    )
-    """Block Slab Number (300A,0443): Type 1, VR US, VM 1.
+        doc="""Block Slab Number (300A,0443): Type 1, VR US, VM 1.
 
-    Identification number of the Block Slab.
-    """
+        Identification number of the Block Slab.
+        """,
+    )
 
     radiation_beam_block_slab_thickness: Attr[float] = Attr(
         0x300A066E, "RadiationBeamBlockSlabThickness", "FD", "1", "3",
-    )
-    """Radiation Beam Block Slab Thickness (300A,066E): Type 3, VR FD, VM 1.
+        doc="""Radiation Beam Block Slab Thickness (300A,066E): Type 3, VR FD, VM 1.
 
-    Physical thickness of block slab in mm in a direction parallel to the radiation beam axis.
-    """
+        Physical thickness of block slab in mm in a direction parallel to the radiation beam
+        axis.
+        """,
+    )
 
     device_alternate_identifier: Attr[str] = Attr(
         0x3010001B, "DeviceAlternateIdentifier", "UC", "1", "2",
-    )
-    """Device Alternate Identifier (3010,001B): Type 2, VR UC, VM 1.
+        doc="""Device Alternate Identifier (3010,001B): Type 2, VR UC, VM 1.
 
-    An identifier intended to be read by a device such as a bar code reader.
-    """
+        An identifier intended to be read by a device such as a bar code reader.
+        """,
+    )
 
     device_alternate_identifier_type: Attr[str] = Attr(
         0x3010001C, "DeviceAlternateIdentifierType", "CS", "1", "1C",
-    )
-    """Device Alternate Identifier Type (3010,001C): Type 1C, VR CS, VM 1.
+        doc="""Device Alternate Identifier Type (3010,001C): Type 1C, VR CS, VM 1.
 
-    Defines the type of Device Alternate Identifier.
-    Required if Device Alternate Identifier (3010,001B) has a value.
-    Defined Terms: BARCODE, RFID.
-    """
+        Defines the type of Device Alternate Identifier.
+        Required if Device Alternate Identifier (3010,001B) has a value.
+        Defined Terms: BARCODE, RFID.
+        """,
+    )
 
     device_alternate_identifier_format: Attr[str] = Attr(
         0x3010001D, "DeviceAlternateIdentifierFormat", "LT", "1", "1C",
-    )
-    """Device Alternate Identifier Format (3010,001D): Type 1C, VR LT, VM 1.
+        doc="""Device Alternate Identifier Format (3010,001D): Type 1C, VR LT, VM 1.
 
-    Description of the format in which the Device Alternate Identifier (3010,001B) is issued.
-    Required if Device Alternate Identifier (3010,001B) has a value.
-    """
+        Description of the format in which the Device Alternate Identifier (3010,001B) is
+        issued.
+        Required if Device Alternate Identifier (3010,001B) has a value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_slab_number: int | None = None,
-        radiation_beam_block_slab_thickness: float | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        **_: Any,
+        block_slab_number: int | Empty | None = None,
+        radiation_beam_block_slab_thickness: float | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -125,142 +122,139 @@ class BlockDefinitionSequenceItem(RTAccessoryDeviceIdentificationMacro, ItemBuil
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in an RT Radiation Instance. The device identification of the two devices may or may
-    not be the same.
-    Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains
-    the device that corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in an RT Radiation Instance. The device identification of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631)
+        contains the device that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     beam_modifier_orientation_angle: Attr[float] = Attr(
         0x300A0645, "BeamModifierOrientationAngle", "FD", "1", "1",
-    )
-    """Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
+        doc="""Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
 
-    Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
-    Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    """
+        Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
+        Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-defined identifier for material used to manufacture the Block.
-    """
+        User-defined identifier for material used to manufacture the Block.
+        """,
+    )
 
     block_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A00FA, "BlockDivergence", "CS", "1", "1C",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Block Divergence (300A,00FA): Type 1C, VR CS, VM 1.
+        doc="""Block Divergence (300A,00FA): Type 1C, VR CS, VM 1.
 
-    Whether or not the block is shaped according to the beam geometrical divergence.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Whether or not the block is shaped according to the beam geometrical divergence.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     block_orientation: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE"]] = Attr(
         0x300A066C, "BlockOrientation", "CS", "1", "1C",
         enum=("PATIENT_SIDE", "SOURCE_SIDE"),
-    )
-    """Block Orientation (300A,066C): Type 1C, VR CS, VM 1.
+        doc="""Block Orientation (300A,066C): Type 1C, VR CS, VM 1.
 
-    Specifies on which side of the block base the block extends.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
-    """
+        Specifies on which side of the block base the block extends.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
+        """,
+    )
 
     radiation_beam_block_thickness: Attr[float] = Attr(
         0x300A066D, "RadiationBeamBlockThickness", "FD", "1", "2C",
+        doc="""Radiation Beam Block Thickness (300A,066D): Type 2C, VR FD, VM 1.
+
+        Physical thickness of block in mm parallel to the central radiation beam axis.
+        Required if Material ID (300A,00E1) has a value. May be present otherwise.
+        """,
     )
-    """Radiation Beam Block Thickness (300A,066D): Type 2C, VR FD, VM 1.
 
-    Physical thickness of block in mm parallel to the central radiation beam axis.
-    Required if Material ID (300A,00E1) has a value. May be present otherwise.
-    """
-
-    block_edge_data_sequence: Attr[list[BlockEdgeDataSequenceItem]] = Attr(
+    block_edge_data_sequence: SequenceAttr[BlockEdgeDataSequenceItem] = SequenceAttr(
         0x300A066F, "BlockEdgeDataSequence", "SQ", "1", "2",
         item=BlockEdgeDataSequenceItem,
-    )
-    """Block Edge Data Sequence (300A,066F): Type 2, VR SQ, VM 1.
+        doc="""Block Edge Data Sequence (300A,066F): Type 2, VR SQ, VM 1.
 
-    Block Edge Data streams.
-    """
+        Block Edge Data streams.
+        """,
+    )
 
     number_of_block_slab_items: Attr[int] = Attr(
         0x300A0440, "NumberOfBlockSlabItems", "IS", "1", "1C",
+        doc="""Number of Block Slab Items (300A,0440): Type 1C, VR IS, VM 1.
+
+        Number of slabs composing the block if the block has been sliced parallel to the Beam
+        Modifier Definition Plane. If the block has not been sliced the value shall be zero.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of Block Slab Items (300A,0440): Type 1C, VR IS, VM 1.
 
-    Number of slabs composing the block if the block has been sliced parallel to the Beam
-    Modifier Definition Plane. If the block has not been sliced the value shall be zero.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    block_slab_sequence: Attr[list[BlockSlabSequenceItem]] = Attr(
+    block_slab_sequence: SequenceAttr[BlockSlabSequenceItem] = SequenceAttr(
         0x300A0441, "BlockSlabSequence", "SQ", "1", "1C",
         item=BlockSlabSequenceItem,
-    )
-    """Block Slab Sequence (300A,0441): Type 1C, VR SQ, VM 1.
+        doc="""Block Slab Sequence (300A,0441): Type 1C, VR SQ, VM 1.
 
-    Sequence of slab(s) that comprise the block.
-    Required if Number of Block Slab Items (300A,0440) is present and has a value greater than
-    1.
-    """
+        Sequence of slab(s) that comprise the block.
+        Required if Number of Block Slab Items (300A,0440) is present and has a value greater
+        than 1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        beam_modifier_orientation_angle: float | None = None,
-        material_id: str | None = None,
-        block_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        block_orientation: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | None = None,
-        radiation_beam_block_thickness: float | None = None,
-        block_edge_data_sequence: list[BlockEdgeDataSequenceItem] | None = None,
-        number_of_block_slab_items: int | None = None,
-        block_slab_sequence: list[BlockSlabSequenceItem] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
+        beam_modifier_orientation_angle: float | Empty | None = None,
+        material_id: str | Empty | None = None,
+        block_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        block_orientation: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | Empty | None = None,
+        radiation_beam_block_thickness: float | Empty | None = None,
+        block_edge_data_sequence: Items[BlockEdgeDataSequenceItem] | Empty | None = None,
+        number_of_block_slab_items: int | Empty | None = None,
+        block_slab_sequence: Items[BlockSlabSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -276,32 +270,29 @@ class BlocksDefinitionMacro(ModuleBuilder):
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1C",
+        doc="""Number of Blocks (300A,00F0): Type 1C, VR IS, VM 1.
+
+        Number of Blocks defined in the Block Definition Sequence (300A,066A).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) is FULL.
+        May be present otherwise.
+        """,
     )
-    """Number of Blocks (300A,00F0): Type 1C, VR IS, VM 1.
 
-    Number of Blocks defined in the Block Definition Sequence (300A,066A).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) is FULL. May
-    be present otherwise.
-    """
-
-    block_definition_sequence: Attr[list[BlockDefinitionSequenceItem]] = Attr(
+    block_definition_sequence: SequenceAttr[BlockDefinitionSequenceItem] = SequenceAttr(
         0x300A066A, "BlockDefinitionSequence", "SQ", "1", "1C",
         item=BlockDefinitionSequenceItem,
-    )
-    """Block Definition Sequence (300A,066A): Type 1C, VR SQ, VM 1.
+        doc="""Block Definition Sequence (300A,066A): Type 1C, VR SQ, VM 1.
 
-    Block definitions.
-    Required if Number of Blocks (300A,00F0) is present and has a non-zero value.
-    """
+        Block definitions.
+        Required if Number of Blocks (300A,00F0) is present and has a non-zero value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_blocks: int | None = None,
-        block_definition_sequence: list[BlockDefinitionSequenceItem] | None = None,
-        **_: Any,
+        number_of_blocks: int | Empty | None = None,
+        block_definition_sequence: Items[BlockDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

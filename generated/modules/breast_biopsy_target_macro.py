@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,61 +26,58 @@ class BiopsyTargetSequenceItem(ItemBuilder):
 
     target_uid: Attr[str] = Attr(
         0x00182042, "TargetUID", "UI", "1", "1",
-    )
-    """Target UID (0018,2042): Type 1, VR UI, VM 1.
+        doc="""Target UID (0018,2042): Type 1, VR UI, VM 1.
 
-    Unique identifier for the target.
-    """
+        Unique identifier for the target.
+        """,
+    )
 
     localizing_cursor_position: Attr[list[float]] = Attr(
         0x00182043, "LocalizingCursorPosition", "FL", "2", "1",
-    )
-    """Localizing Cursor Position (0018,2043): Type 1, VR FL, VM 2.
+        doc="""Localizing Cursor Position (0018,2043): Type 1, VR FL, VM 2.
 
-    Coordinates of localizing cursor position with respect to pixels in the image specified by a
-    column (delimiter) row pair. The values shall be in the range 0\\0 (TLHC) to Columns\\Rows
-    (BRHC).
-    """
+        Coordinates of localizing cursor position with respect to pixels in the image specified
+        by a column (delimiter) row pair. The values shall be in the range 0\\0 (TLHC) to
+        Columns\\Rows (BRHC).
+        """,
+    )
 
     calculated_target_position: Attr[list[float]] = Attr(
         0x00182044, "CalculatedTargetPosition", "FL", "3", "1",
-    )
-    """Calculated Target Position (0018,2044): Type 1, VR FL, VM 3.
+        doc="""Calculated Target Position (0018,2044): Type 1, VR FL, VM 3.
 
-    The calculated target position (x, y, z) in mm in an equipment relative right-handed
-    coordinate system where the origin is under the central X-Ray beam at the chest wall, and a
-    z value of zero is located at the surface that the breast is in contact with that is closest
-    to the detector.
-    """
+        The calculated target position (x, y, z) in mm in an equipment relative right-handed
+        coordinate system where the origin is under the central X-Ray beam at the chest wall,
+        and a z value of zero is located at the surface that the breast is in contact with that
+        is closest to the detector.
+        """,
+    )
 
     displayed_z_value: Attr[float] = Attr(
         0x00182046, "DisplayedZValue", "FL", "1", "1",
-    )
-    """Displayed Z Value (0018,2046): Type 1, VR FL, VM 1.
+        doc="""Displayed Z Value (0018,2046): Type 1, VR FL, VM 1.
 
-    The z value in mm displayed to the user at the time of biopsy.
-    """
+        The z value in mm displayed to the user at the time of biopsy.
+        """,
+    )
 
     target_label: Attr[str] = Attr(
         0x00182045, "TargetLabel", "SH", "1", "3",
-    )
-    """Target Label (0018,2045): Type 3, VR SH, VM 1.
+        doc="""Target Label (0018,2045): Type 3, VR SH, VM 1.
 
-    Target description.
-    """
+        Target description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        target_uid: str | None = None,
-        localizing_cursor_position: list[float] | None = None,
-        calculated_target_position: list[float] | None = None,
-        displayed_z_value: float | None = None,
-        target_label: str | None = None,
-        **_: Any,
+        target_uid: str | Empty | None = None,
+        localizing_cursor_position: list[float] | Empty | None = None,
+        calculated_target_position: list[float] | Empty | None = None,
+        displayed_z_value: float | Empty | None = None,
+        target_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,25 +91,22 @@ class BreastBiopsyTargetMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.5.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00182041,)
 
-    biopsy_target_sequence: Attr[list[BiopsyTargetSequenceItem]] = Attr(
+    biopsy_target_sequence: SequenceAttr[BiopsyTargetSequenceItem] = SequenceAttr(
         0x00182041, "BiopsyTargetSequence", "SQ", "1", "1C",
         item=BiopsyTargetSequenceItem,
-    )
-    """Biopsy Target Sequence (0018,2041): Type 1C, VR SQ, VM 1.
+        doc="""Biopsy Target Sequence (0018,2041): Type 1C, VR SQ, VM 1.
 
-    Sequence that identifies the targets of a biopsy procedure. One or more Items are permitted
-    in this Sequence for this frame, where the coordinate system is the same for all Items
-    within a pair of stereo images.
-    Required if one or more biopsy targets are present for this frame.
-    """
+        Sequence that identifies the targets of a biopsy procedure. One or more Items are
+        permitted in this Sequence for this frame, where the coordinate system is the same for
+        all Items within a pair of stereo images.
+        Required if one or more biopsy targets are present for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        biopsy_target_sequence: list[BiopsyTargetSequenceItem] | None = None,
-        **_: Any,
+        biopsy_target_sequence: Items[BiopsyTargetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.exposure_index_macro import ExposureIndexMacro
 from iodkit.generated.modules.x_ray_3d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.x_ray_3d_general_positioner_movement_macro import 
 from iodkit.generated.modules.x_ray_3d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
@@ -32,127 +33,124 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1",
-    )
-    """Positioner Primary Angle (0018,1510): Type 1, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 1, VR DS, VM 1.
 
-    Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as if
-    the patient were standing facing the equipment where vertical is zero.
-    """
+        Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as
+        if the patient were standing facing the equipment where vertical is zero.
+        """,
+    )
 
     positioner_primary_angle_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00189559, "PositionerPrimaryAngleDirection", "CS", "1", "3",
         enum=("CW", "CC"),
-    )
-    """Positioner Primary Angle Direction (0018,9559): Type 3, VR CS, VM 1.
+        doc="""Positioner Primary Angle Direction (0018,9559): Type 3, VR CS, VM 1.
 
-    The interpretation of the sign of the Positioner Primary Angle (0018,1510).
-    Enumerated Values: CW, CC.
-    """
+        The interpretation of the sign of the Positioner Primary Angle (0018,1510).
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "1C",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
 
-    Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
-    patient were standing where movement of the X-Ray source from anterior to posterior is
-    positive, and vertical is zero.
-    Required if secondary positioner was used during acquisition.
-    """
+        Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
+        patient were standing where movement of the X-Ray source from anterior to posterior is
+        positive, and vertical is zero.
+        Required if secondary positioner was used during acquisition.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1",
-    )
-    """Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
 
-    Duration of X-Ray exposure in milliseconds. See Section C.8.7.2.1.1.
-    """
+        Duration of X-Ray exposure in milliseconds. See Section C.8.7.2.1.1.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
-    )
-    """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
 
-    The exposure expressed in milliampereseconds, for example calculated from Exposure Time and
-    X-Ray Tube Current.
-    """
+        The exposure expressed in milliampereseconds, for example calculated from Exposure Time
+        and X-Ray Tube Current.
+        """,
+    )
 
     relative_x_ray_exposure: Attr[int] = Attr(
         0x00181405, "RelativeXRayExposure", "IS", "1", "1",
-    )
-    """Relative X-Ray Exposure (0018,1405): Type 1, VR IS, VM 1.
+        doc="""Relative X-Ray Exposure (0018,1405): Type 1, VR IS, VM 1.
 
-    Indication of the applied dose, in manufacturer specific units.
-    """
+        Indication of the applied dose, in manufacturer specific units.
+        """,
+    )
 
     organ_dose: Attr[float] = Attr(
         0x00400316, "OrganDose", "DS", "1", "3",
-    )
-    """Organ Dose (0040,0316): Type 3, VR DS, VM 1.
+        doc="""Organ Dose (0040,0316): Type 3, VR DS, VM 1.
 
-    Average organ dose value measured in dGy.
-    """
+        Average organ dose value measured in dGy.
+        """,
+    )
 
     entrance_dose_inm_gy: Attr[float] = Attr(
         0x00408302, "EntranceDoseInmGy", "DS", "1", "3",
-    )
-    """Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
+        doc="""Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
 
-    Average entrance dose value measured in mGy at the surface of the patient during the
-    acquisition of this projection image.
-    """
+        Average entrance dose value measured in mGy at the surface of the patient during the
+        acquisition of this projection image.
+        """,
+    )
 
     entrance_dose_derivation: Attr[Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"]] = Attr(
         0x00408303, "EntranceDoseDerivation", "CS", "1", "3",
         enum=("IAK", "ESAK", "ESDBS", "ESDNOBS"),
-    )
-    """Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
+        doc="""Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
 
-    Describes what type of dose is represented by the values of Entrance Dose in mGy
-    (0040,8302).
-    Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
-    """
+        Describes what type of dose is represented by the values of Entrance Dose in mGy
+        (0040,8302).
+        Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
+        """,
+    )
 
     irradiation_event_uid: Attr[list[str]] = Attr(
         0x00083010, "IrradiationEventUID", "UI", "1-n", "3",
-    )
-    """Irradiation Event UID (0008,3010): Type 3, VR UI, VM 1-n.
+        doc="""Irradiation Event UID (0008,3010): Type 3, VR UI, VM 1-n.
 
-    Unique identification of the irradiation event(s) associated with the acquisition of this
-    image.
-    """
+        Unique identification of the irradiation event(s) associated with the acquisition of
+        this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        frame_acquisition_duration: float | None = None,
-        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        positioner_primary_angle: float | None = None,
-        positioner_primary_angle_direction: Literal["CW", "CC"] | None = None,
-        positioner_secondary_angle: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        relative_x_ray_exposure: int | None = None,
-        organ_dose: float | None = None,
-        entrance_dose_inm_gy: float | None = None,
-        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        irradiation_event_uid: list[str] | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        frame_acquisition_duration: float | Empty | None = None,
+        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_primary_angle_direction: Literal["CW", "CC"] | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        relative_x_ray_exposure: int | Empty | None = None,
+        organ_dose: float | Empty | None = None,
+        entrance_dose_inm_gy: float | Empty | None = None,
+        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        irradiation_event_uid: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -168,305 +166,302 @@ class XRay3DAcquisitionSequenceItem(XRay3DGeneralSharedAcquisitionMacro, XRay3DG
     field_of_view_shape: Attr[Literal["RECTANGLE"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "1",
         enum=("RECTANGLE",),
-    )
-    """Field of View Shape (0018,1147): Type 1, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 1, VR CS, VM 1.
 
-    Shape of the Field of View in the source projection images.
-    Enumerated Values: RECTANGLE.
-    """
+        Shape of the Field of View in the source projection images.
+        Enumerated Values: RECTANGLE.
+        """,
+    )
 
     x_ray_receptor_type: Attr[Literal["DIGITAL_DETECTOR"]] = Attr(
         0x00189420, "XRayReceptorType", "CS", "1", "1",
         enum=("DIGITAL_DETECTOR",),
-    )
-    """X-Ray Receptor Type (0018,9420): Type 1, VR CS, VM 1.
+        doc="""X-Ray Receptor Type (0018,9420): Type 1, VR CS, VM 1.
 
-    Identifies the type of X-Ray receptor used.
-    Enumerated Values: DIGITAL_DETECTOR.
-    """
+        Identifies the type of X-Ray receptor used.
+        Enumerated Values: DIGITAL_DETECTOR.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1",
-    )
-    """Distance Source to Detector (0018,1110): Type 1, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 1, VR DS, VM 1.
 
-    Distance in mm from source to detector center on the chest wall line.
-    """
+        Distance in mm from source to detector center on the chest wall line.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "1",
-    )
-    """Distance Source to Patient (0018,1111): Type 1, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 1, VR DS, VM 1.
 
-    Distance in mm from source to the breast support side that is closest to the Imaging
-    Subject, as measured along the X-Ray beam vector.
-    """
+        Distance in mm from source to the breast support side that is closest to the Imaging
+        Subject, as measured along the X-Ray beam vector.
+        """,
+    )
 
     estimated_radiographic_magnification_factor: Attr[float] = Attr(
         0x00181114, "EstimatedRadiographicMagnificationFactor", "DS", "1", "1",
-    )
-    """Estimated Radiographic Magnification Factor (0018,1114): Type 1, VR DS, VM 1.
+        doc="""Estimated Radiographic Magnification Factor (0018,1114): Type 1, VR DS, VM 1.
 
-    Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
-    """
+        Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
+        """,
+    )
 
     anode_target_material: Attr[str] = Attr(
         0x00181191, "AnodeTargetMaterial", "CS", "1", "1",
-    )
-    """Anode Target Material (0018,1191): Type 1, VR CS, VM 1.
+        doc="""Anode Target Material (0018,1191): Type 1, VR CS, VM 1.
 
-    The primary material in the anode of the X-Ray source.
-    Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
-    """
+        The primary material in the anode of the X-Ray source.
+        Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
+        """,
+    )
 
     body_part_thickness: Attr[float] = Attr(
         0x001811A0, "BodyPartThickness", "DS", "1", "1",
-    )
-    """Body Part Thickness (0018,11A0): Type 1, VR DS, VM 1.
+        doc="""Body Part Thickness (0018,11A0): Type 1, VR DS, VM 1.
 
-    The average thickness in mm of the body part examined when compressed, if compression has
-    been applied during exposure.
-    """
+        The average thickness in mm of the body part examined when compressed, if compression
+        has been applied during exposure.
+        """,
+    )
 
     exposure_control_mode: Attr[str] = Attr(
         0x00187060, "ExposureControlMode", "CS", "1", "1",
-    )
-    """Exposure Control Mode (0018,7060): Type 1, VR CS, VM 1.
+        doc="""Exposure Control Mode (0018,7060): Type 1, VR CS, VM 1.
 
-    Type of exposure control.
-    Defined Terms: MANUAL, AUTOMATIC.
-    """
+        Type of exposure control.
+        Defined Terms: MANUAL, AUTOMATIC.
+        """,
+    )
 
     exposure_control_mode_description: Attr[str] = Attr(
         0x00187062, "ExposureControlModeDescription", "LT", "1", "1",
-    )
-    """Exposure Control Mode Description (0018,7062): Type 1, VR LT, VM 1.
+        doc="""Exposure Control Mode Description (0018,7062): Type 1, VR LT, VM 1.
 
-    Text description of the mechanism of exposure control.
-    """
+        Text description of the mechanism of exposure control.
+        """,
+    )
 
     half_value_layer: Attr[float] = Attr(
         0x00400314, "HalfValueLayer", "DS", "1", "1",
-    )
-    """Half Value Layer (0040,0314): Type 1, VR DS, VM 1.
+        doc="""Half Value Layer (0040,0314): Type 1, VR DS, VM 1.
 
-    The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a factor
-    of two.
-    """
+        The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a
+        factor of two.
+        """,
+    )
 
     organ_dose: Attr[float] = Attr(
         0x00400316, "OrganDose", "DS", "1", "3",
-    )
-    """Organ Dose (0040,0316): Type 3, VR DS, VM 1.
+        doc="""Organ Dose (0040,0316): Type 3, VR DS, VM 1.
 
-    Organ dose value measured in dGy representing the collective total for all acquired frames
-    described in this Sequence Item.
-    """
+        Organ dose value measured in dGy representing the collective total for all acquired
+        frames described in this Sequence Item.
+        """,
+    )
 
     entrance_dose_inm_gy: Attr[float] = Attr(
         0x00408302, "EntranceDoseInmGy", "DS", "1", "3",
-    )
-    """Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
+        doc="""Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
 
-    Entrance dose value measured in mGy at the surface of the patient representing the
-    collective total for all acquired frames described in this Sequence Item.
-    """
+        Entrance dose value measured in mGy at the surface of the patient representing the
+        collective total for all acquired frames described in this Sequence Item.
+        """,
+    )
 
     entrance_dose_derivation: Attr[Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"]] = Attr(
         0x00408303, "EntranceDoseDerivation", "CS", "1", "3",
         enum=("IAK", "ESAK", "ESDBS", "ESDNOBS"),
-    )
-    """Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
+        doc="""Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
 
-    Describes what type of dose is represented by the values of Entrance Dose in mGy
-    (0040,8302).
-    Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
-    """
+        Describes what type of dose is represented by the values of Entrance Dose in mGy
+        (0040,8302).
+        Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1",
-    )
-    """Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire the projection images.
-    """
+        Nominal focal spot size in mm used to acquire the projection images.
+        """,
+    )
 
     detector_binning: Attr[list[float]] = Attr(
         0x0018701A, "DetectorBinning", "DS", "2", "1C",
-    )
-    """Detector Binning (0018,701A): Type 1C, VR DS, VM 2.
+        doc="""Detector Binning (0018,701A): Type 1C, VR DS, VM 2.
 
-    Number of active detectors used to generate a single pixel. Specified as number of row
-    detectors per pixel then column.
-    Required if detector binning was applied to the projection images.
-    """
+        Number of active detectors used to generate a single pixel. Specified as number of row
+        detectors per pixel then column.
+        Required if detector binning was applied to the projection images.
+        """,
+    )
 
     detector_temperature: Attr[float] = Attr(
         0x00187001, "DetectorTemperature", "DS", "1", "1",
-    )
-    """Detector Temperature (0018,7001): Type 1, VR DS, VM 1.
+        doc="""Detector Temperature (0018,7001): Type 1, VR DS, VM 1.
 
-    Detector temperature during exposure in degrees Celsius.
-    """
+        Detector temperature during exposure in degrees Celsius.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1",
-    )
-    """Filter Type (0018,1160): Type 1, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam (e.g., wedges). See Attribute Description in
-    Section C.8.7.10 for Defined Terms.
-    """
+        Type of filter(s) inserted into the X-Ray beam (e.g., wedges). See Attribute Description
+        in Section C.8.7.10 for Defined Terms.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "1",
-    )
-    """Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     filter_thickness_minimum: Attr[list[float]] = Attr(
         0x00187052, "FilterThicknessMinimum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    """
+        See Attribute Description in Section C.8.7.10.
+        """,
+    )
 
     filter_thickness_maximum: Attr[list[float]] = Attr(
         0x00187054, "FilterThicknessMaximum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    """
+        See Attribute Description in Section C.8.7.10.
+        """,
+    )
 
     filter_beam_path_length_minimum: Attr[list[float]] = Attr(
         0x00187056, "FilterBeamPathLengthMinimum", "FL", "1-n", "3",
-    )
-    """Filter Beam Path Length Minimum (0018,7056): Type 3, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Minimum (0018,7056): Type 3, VR FL, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    """
+        See Attribute Description in Section C.8.7.10.
+        """,
+    )
 
     filter_beam_path_length_maximum: Attr[list[float]] = Attr(
         0x00187058, "FilterBeamPathLengthMaximum", "FL", "1-n", "3",
-    )
-    """Filter Beam Path Length Maximum (0018,7058): Type 3, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Maximum (0018,7058): Type 3, VR FL, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    """
+        See Attribute Description in Section C.8.7.10.
+        """,
+    )
 
     compression_force: Attr[float] = Attr(
         0x001811A2, "CompressionForce", "DS", "1", "1",
-    )
-    """Compression Force (0018,11A2): Type 1, VR DS, VM 1.
+        doc="""Compression Force (0018,11A2): Type 1, VR DS, VM 1.
 
-    The compression force applied to the body part during exposure, measured in Newtons.
-    """
+        The compression force applied to the body part during exposure, measured in Newtons.
+        """,
+    )
 
     compression_pressure: Attr[float] = Attr(
         0x001811A3, "CompressionPressure", "DS", "1", "3",
-    )
-    """Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
+        doc="""Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
 
-    The average compression pressure applied to the body part during exposure, calculated in
-    kPa.
-    """
+        The average compression pressure applied to the body part during exposure, calculated in
+        kPa.
+        """,
+    )
 
     compression_contact_area: Attr[float] = Attr(
         0x001811A5, "CompressionContactArea", "DS", "1", "3",
-    )
-    """Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
+        doc="""Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
 
-    The area of the body part to which compression has been applied during exposure, measured in
-    mm2.
-    """
+        The area of the body part to which compression has been applied during exposure,
+        measured in mm2.
+        """,
+    )
 
     paddle_description: Attr[str] = Attr(
         0x001811A4, "PaddleDescription", "LO", "1", "1",
+        doc="""Paddle Description (0018,11A4): Type 1, VR LO, VM 1.
+
+        Description of the compression paddle, if compression was applied to the body part
+        during exposure.
+        """,
     )
-    """Paddle Description (0018,11A4): Type 1, VR LO, VM 1.
 
-    Description of the compression paddle, if compression was applied to the body part during
-    exposure.
-    """
-
-    per_projection_acquisition_sequence: Attr[list[PerProjectionAcquisitionSequenceItem]] = Attr(
+    per_projection_acquisition_sequence: SequenceAttr[PerProjectionAcquisitionSequenceItem] = SequenceAttr(
         0x00189538, "PerProjectionAcquisitionSequence", "SQ", "1", "1",
         item=PerProjectionAcquisitionSequenceItem,
-    )
-    """Per Projection Acquisition Sequence (0018,9538): Type 1, VR SQ, VM 1.
+        doc="""Per Projection Acquisition Sequence (0018,9538): Type 1, VR SQ, VM 1.
 
-    Sequence containing detailed acquisition context of each individual projection used in this
-    acquisition context.
-    """
+        Sequence containing detailed acquisition context of each individual projection used in
+        this acquisition context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        field_of_view_shape: Literal["RECTANGLE"] | None = None,
-        x_ray_receptor_type: Literal["DIGITAL_DETECTOR"] | None = None,
-        source_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["NO", "YES"] | None = None,
-        grid: list[str] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        contrast_bolus_agent: str | None = None,
-        contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        start_acquisition_date_time: datetime.datetime | str | None = None,
-        end_acquisition_date_time: datetime.datetime | str | None = None,
-        primary_positioner_scan_arc: float | None = None,
-        primary_positioner_scan_start_angle: float | None = None,
-        primary_positioner_increment: float | None = None,
-        primary_positioner_increment_sign: int | None = None,
-        secondary_positioner_scan_arc: float | None = None,
-        secondary_positioner_scan_start_angle: float | None = None,
-        secondary_positioner_increment: float | None = None,
-        secondary_positioner_increment_sign: int | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        estimated_radiographic_magnification_factor: float | None = None,
-        anode_target_material: str | None = None,
-        body_part_thickness: float | None = None,
-        exposure_control_mode: str | None = None,
-        exposure_control_mode_description: str | None = None,
-        half_value_layer: float | None = None,
-        organ_dose: float | None = None,
-        entrance_dose_inm_gy: float | None = None,
-        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | None = None,
-        focal_spots: list[float] | None = None,
-        detector_binning: list[float] | None = None,
-        detector_temperature: float | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_beam_path_length_minimum: list[float] | None = None,
-        filter_beam_path_length_maximum: list[float] | None = None,
-        compression_force: float | None = None,
-        compression_pressure: float | None = None,
-        compression_contact_area: float | None = None,
-        paddle_description: str | None = None,
-        per_projection_acquisition_sequence: list[PerProjectionAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        field_of_view_shape: Literal["RECTANGLE"] | Empty | None = None,
+        x_ray_receptor_type: Literal["DIGITAL_DETECTOR"] | Empty | None = None,
+        source_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["NO", "YES"] | Empty | None = None,
+        grid: list[str] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        contrast_bolus_agent: str | Empty | None = None,
+        contrast_bolus_agent_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        start_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        end_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        primary_positioner_scan_arc: float | Empty | None = None,
+        primary_positioner_scan_start_angle: float | Empty | None = None,
+        primary_positioner_increment: float | Empty | None = None,
+        primary_positioner_increment_sign: int | Empty | None = None,
+        secondary_positioner_scan_arc: float | Empty | None = None,
+        secondary_positioner_scan_start_angle: float | Empty | None = None,
+        secondary_positioner_increment: float | Empty | None = None,
+        secondary_positioner_increment_sign: int | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        estimated_radiographic_magnification_factor: float | Empty | None = None,
+        anode_target_material: str | Empty | None = None,
+        body_part_thickness: float | Empty | None = None,
+        exposure_control_mode: str | Empty | None = None,
+        exposure_control_mode_description: str | Empty | None = None,
+        half_value_layer: float | Empty | None = None,
+        organ_dose: float | Empty | None = None,
+        entrance_dose_inm_gy: float | Empty | None = None,
+        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_beam_path_length_minimum: list[float] | Empty | None = None,
+        filter_beam_path_length_maximum: list[float] | Empty | None = None,
+        compression_force: float | Empty | None = None,
+        compression_pressure: float | Empty | None = None,
+        compression_contact_area: float | Empty | None = None,
+        paddle_description: str | Empty | None = None,
+        per_projection_acquisition_sequence: Items[PerProjectionAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -480,22 +475,19 @@ class BreastTomosynthesisAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.3.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189507,)
 
-    x_ray3d_acquisition_sequence: Attr[list[XRay3DAcquisitionSequenceItem]] = Attr(
+    x_ray3d_acquisition_sequence: SequenceAttr[XRay3DAcquisitionSequenceItem] = SequenceAttr(
         0x00189507, "XRay3DAcquisitionSequence", "SQ", "1", "1",
         item=XRay3DAcquisitionSequenceItem,
-    )
-    """X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
+        doc="""X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
 
-    Each Item represents an acquisition context related to one or more reconstructions.
-    """
+        Each Item represents an acquisition context related to one or more reconstructions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray3d_acquisition_sequence: list[XRay3DAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        x_ray3d_acquisition_sequence: Items[XRay3DAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

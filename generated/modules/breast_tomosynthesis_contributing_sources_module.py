@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.contributing_image_sources_macro import ContributingImageSourcesMacro
 from iodkit.generated.modules.general_contributing_sources_macro import GeneralContributingSourcesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_contributing_sources_macro
     from iodkit.generated.modules import person_identification_macro
@@ -32,81 +33,78 @@ class ContributingSourcesSequenceItem(GeneralContributingSourcesMacro, Contribut
 
     detector_type: Attr[str] = Attr(
         0x00187004, "DetectorType", "CS", "1", "1",
-    )
-    """Detector Type (0018,7004): Type 1, VR CS, VM 1.
+        doc="""Detector Type (0018,7004): Type 1, VR CS, VM 1.
 
-    The type of detector used to acquire this image.
-    Defined Terms: DIRECT, SCINTILLATOR, STORAGE.
-    """
+        The type of detector used to acquire this image.
+        Defined Terms: DIRECT, SCINTILLATOR, STORAGE.
+        """,
+    )
 
     detector_id: Attr[str] = Attr(
         0x0018700A, "DetectorID", "SH", "1", "1",
-    )
-    """Detector ID (0018,700A): Type 1, VR SH, VM 1.
+        doc="""Detector ID (0018,700A): Type 1, VR SH, VM 1.
 
-    The ID or serial number of the detector used to acquire this image.
-    """
+        The ID or serial number of the detector used to acquire this image.
+        """,
+    )
 
     date_of_last_detector_calibration: Attr[datetime.date | str] = Attr(
         0x0018700C, "DateOfLastDetectorCalibration", "DA", "1", "1",
-    )
-    """Date of Last Detector Calibration (0018,700C): Type 1, VR DA, VM 1.
+        doc="""Date of Last Detector Calibration (0018,700C): Type 1, VR DA, VM 1.
 
-    The date on which the detector used to acquire this image as identified in Detector ID
-    (0018,700A) was last calibrated.
-    """
+        The date on which the detector used to acquire this image as identified in Detector ID
+        (0018,700A) was last calibrated.
+        """,
+    )
 
     time_of_last_detector_calibration: Attr[datetime.time | str] = Attr(
         0x0018700E, "TimeOfLastDetectorCalibration", "TM", "1", "1",
-    )
-    """Time of Last Detector Calibration (0018,700E): Type 1, VR TM, VM 1.
+        doc="""Time of Last Detector Calibration (0018,700E): Type 1, VR TM, VM 1.
 
-    The time at which the detector used to acquire this image as identified in Detector ID
-    (0018,700A) was last calibrated.
-    """
+        The time at which the detector used to acquire this image as identified in Detector ID
+        (0018,700A) was last calibrated.
+        """,
+    )
 
     detector_element_spacing: Attr[list[float]] = Attr(
         0x00187022, "DetectorElementSpacing", "DS", "2", "1",
-    )
-    """Detector Element Spacing (0018,7022): Type 1, VR DS, VM 2.
+        doc="""Detector Element Spacing (0018,7022): Type 1, VR DS, VM 2.
 
-    Physical distance between the center of each detector element, specified by a numeric pair:
-    row spacing value (delimiter) column spacing value in mm. See Section 10.7.1.3 for further
-    explanation of the value order.
-    """
+        Physical distance between the center of each detector element, specified by a numeric
+        pair: row spacing value (delimiter) column spacing value in mm. See Section 10.7.1.3 for
+        further explanation of the value order.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contributing_sop_instances_reference_sequence: list[general_contributing_sources_macro.ContributingSOPInstancesReferenceSequenceItem] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        station_name: str | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_name: str | None = None,
-        performed_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_protocol_name: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_stored: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        detector_type: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        detector_element_spacing: list[float] | None = None,
-        **_: Any,
+        contributing_sop_instances_reference_sequence: Items[general_contributing_sources_macro.ContributingSOPInstancesReferenceSequenceItem] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_protocol_name: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -120,23 +118,20 @@ class BreastTomosynthesisContributingSourcesModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.2.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189506,)
 
-    contributing_sources_sequence: Attr[list[ContributingSourcesSequenceItem]] = Attr(
+    contributing_sources_sequence: SequenceAttr[ContributingSourcesSequenceItem] = SequenceAttr(
         0x00189506, "ContributingSourcesSequence", "SQ", "1", "1",
         item=ContributingSourcesSequenceItem,
-    )
-    """Contributing Sources Sequence (0018,9506): Type 1, VR SQ, VM 1.
+        doc="""Contributing Sources Sequence (0018,9506): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes characteristics of the sources that are used to create a derived
-    SOP Instance.
-    """
+        A Sequence that describes characteristics of the sources that are used to create a
+        derived SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contributing_sources_sequence: list[ContributingSourcesSequenceItem] | None = None,
-        **_: Any,
+        contributing_sources_sequence: Items[ContributingSourcesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

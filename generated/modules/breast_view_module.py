@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,39 +25,36 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
 
-    Sequence that provides modifiers for the view of the patient anatomy.
-    """
+        Sequence that provides modifiers for the view of the patient anatomy.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,70 +70,67 @@ class BreastViewModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+
+        Image identification characteristics.
+        Defined Terms for Value 3: PRE_CONTRAST, POST_CONTRAST, TOMO_PROJ, TOMOSYNTHESIS,
+        TOMO_SCOUT, PREFIRE, POSTFIRE, POSTBIOPSY, POSTMARKER.
+        Defined Terms for Value 4: GENERATED_2D, MAXIMUM, MEAN, ADDITION, SUBTRACTION.
+        Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
+        """,
     )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Defined Terms for Value 3: PRE_CONTRAST, POST_CONTRAST, TOMO_PROJ, TOMOSYNTHESIS,
-    TOMO_SCOUT, PREFIRE, POSTFIRE, POSTBIOPSY, POSTMARKER.
-    Defined Terms for Value 4: GENERATED_2D, MAXIMUM, MEAN, ADDITION, SUBTRACTION.
-    Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
-    """
-
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "1",
         item=ViewCodeSequenceItem,
-    )
-    """View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
+        doc="""View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the view of the patient anatomy in this image.
-    """
+        Sequence that describes the view of the patient anatomy in this image.
+        """,
+    )
 
     breast_implant_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00281300, "BreastImplantPresent", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Breast Implant Present (0028,1300): Type 1C, VR CS, VM 1.
+        doc="""Breast Implant Present (0028,1300): Type 1C, VR CS, VM 1.
 
-    Whether or not the imaged breast contains a breast implant regardless of the visibility of a
-    breast implant in the Pixel Data.
-    Required if Modality (0008,0060) is MG. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the imaged breast contains a breast implant regardless of the visibility
+        of a breast implant in the Pixel Data.
+        Required if Modality (0008,0060) is MG. May be present otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     partial_view: Attr[Literal["YES", "NO"]] = Attr(
         0x00281350, "PartialView", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Partial View (0028,1350): Type 3, VR CS, VM 1.
+
+        Indicates whether this image is a partial view, that is a subset of a single view of the
+        breast.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Partial View (0028,1350): Type 3, VR CS, VM 1.
 
-    Indicates whether this image is a partial view, that is a subset of a single view of the
-    breast.
-    Enumerated Values: YES, NO.
-    """
-
-    partial_view_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    partial_view_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00281352, "PartialViewCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Partial View Code Sequence (0028,1352): Type 1C, VR SQ, VM 1.
+        doc="""Partial View Code Sequence (0028,1352): Type 1C, VR SQ, VM 1.
 
-    Sequence that describes the portion or section of the breast captured in a partial view
-    image.
-    Required if Partial View (0028,1350) is present with a value of YES.
-    """
+        Sequence that describes the portion or section of the breast captured in a partial view
+        image.
+        Required if Partial View (0028,1350) is present with a value of YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        breast_implant_present: Literal["YES", "NO"] | None = None,
-        partial_view: Literal["YES", "NO"] | None = None,
-        partial_view_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
+        breast_implant_present: Literal["YES", "NO"] | Empty | None = None,
+        partial_view: Literal["YES", "NO"] | Empty | None = None,
+        partial_view_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

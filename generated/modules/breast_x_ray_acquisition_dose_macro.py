@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,80 +26,77 @@ class XRayAcquisitionDoseSequenceItem(ItemBuilder):
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1",
-    )
-    """Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
 
-    Duration of X-Ray exposure in milliseconds.
-    """
+        Duration of X-Ray exposure in milliseconds.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
-    )
-    """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     relative_x_ray_exposure: Attr[int] = Attr(
         0x00181405, "RelativeXRayExposure", "IS", "1", "3",
-    )
-    """Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
+        doc="""Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
 
-    Indication of the applied dose, in manufacturer specific units.
-    """
+        Indication of the applied dose, in manufacturer specific units.
+        """,
+    )
 
     half_value_layer: Attr[float] = Attr(
         0x00400314, "HalfValueLayer", "DS", "1", "3",
-    )
-    """Half Value Layer (0040,0314): Type 3, VR DS, VM 1.
+        doc="""Half Value Layer (0040,0314): Type 3, VR DS, VM 1.
 
-    The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a factor
-    of two.
-    """
+        The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a
+        factor of two.
+        """,
+    )
 
     organ_dose: Attr[float] = Attr(
         0x00400316, "OrganDose", "DS", "1", "1",
-    )
-    """Organ Dose (0040,0316): Type 1, VR DS, VM 1.
+        doc="""Organ Dose (0040,0316): Type 1, VR DS, VM 1.
 
-    Average organ dose value measured in dGy during the acquisition of this image.
-    """
+        Average organ dose value measured in dGy during the acquisition of this image.
+        """,
+    )
 
     entrance_dose_inm_gy: Attr[float] = Attr(
         0x00408302, "EntranceDoseInmGy", "DS", "1", "1",
-    )
-    """Entrance Dose in mGy (0040,8302): Type 1, VR DS, VM 1.
+        doc="""Entrance Dose in mGy (0040,8302): Type 1, VR DS, VM 1.
 
-    Average entrance dose value measured in mGy at the surface of the patient during the
-    acquisition of this image.
-    """
+        Average entrance dose value measured in mGy at the surface of the patient during the
+        acquisition of this image.
+        """,
+    )
 
     entrance_dose_derivation: Attr[Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"]] = Attr(
         0x00408303, "EntranceDoseDerivation", "CS", "1", "3",
         enum=("IAK", "ESAK", "ESDBS", "ESDNOBS"),
-    )
-    """Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
+        doc="""Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
 
-    Describes what type of dose is represented by the values of Entrance Dose in mGy
-    (0040,8302).
-    Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
-    """
+        Describes what type of dose is represented by the values of Entrance Dose in mGy
+        (0040,8302).
+        Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        relative_x_ray_exposure: int | None = None,
-        half_value_layer: float | None = None,
-        organ_dose: float | None = None,
-        entrance_dose_inm_gy: float | None = None,
-        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | None = None,
-        **_: Any,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        relative_x_ray_exposure: int | Empty | None = None,
+        half_value_layer: float | Empty | None = None,
+        organ_dose: float | Empty | None = None,
+        entrance_dose_inm_gy: float | Empty | None = None,
+        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -110,22 +110,19 @@ class BreastXRayAcquisitionDoseMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189542,)
 
-    x_ray_acquisition_dose_sequence: Attr[list[XRayAcquisitionDoseSequenceItem]] = Attr(
+    x_ray_acquisition_dose_sequence: SequenceAttr[XRayAcquisitionDoseSequenceItem] = SequenceAttr(
         0x00189542, "XRayAcquisitionDoseSequence", "SQ", "1", "1",
         item=XRayAcquisitionDoseSequenceItem,
-    )
-    """X-Ray Acquisition Dose Sequence (0018,9542): Type 1, VR SQ, VM 1.
+        doc="""X-Ray Acquisition Dose Sequence (0018,9542): Type 1, VR SQ, VM 1.
 
-    Sequence containing the X-Ray exposure information for this frame.
-    """
+        Sequence containing the X-Ray exposure information for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_acquisition_dose_sequence: list[XRayAcquisitionDoseSequenceItem] | None = None,
-        **_: Any,
+        x_ray_acquisition_dose_sequence: Items[XRayAcquisitionDoseSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,36 +26,34 @@ class DetectorPositionSequenceItem(ItemBuilder):
 
     detector_primary_angle: Attr[float] = Attr(
         0x00181530, "DetectorPrimaryAngle", "DS", "1", "1C",
-    )
-    """Detector Primary Angle (0018,1530): Type 1C, VR DS, VM 1.
+        doc="""Detector Primary Angle (0018,1530): Type 1C, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted toward higher
-    numbered columns. Negative values indicate that the X-Ray beam is tilted toward lower
-    numbered columns.
-    Required if the detector can be moved in the row direction. May be present otherwise.
-    """
+        Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted toward higher
+        numbered columns. Negative values indicate that the X-Ray beam is tilted toward lower
+        numbered columns.
+        Required if the detector can be moved in the row direction. May be present otherwise.
+        """,
+    )
 
     detector_secondary_angle: Attr[float] = Attr(
         0x00181531, "DetectorSecondaryAngle", "DS", "1", "1C",
-    )
-    """Detector Secondary Angle (0018,1531): Type 1C, VR DS, VM 1.
+        doc="""Detector Secondary Angle (0018,1531): Type 1C, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted toward lower numbered
-    rows. Negative values indicate that the X-Ray beam is tilted toward higher numbered rows.
-    Required if the detector can be moved in the column direction. May be present otherwise.
-    """
+        Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted toward lower
+        numbered rows. Negative values indicate that the X-Ray beam is tilted toward higher
+        numbered rows.
+        Required if the detector can be moved in the column direction. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_primary_angle: float | None = None,
-        detector_secondary_angle: float | None = None,
-        **_: Any,
+        detector_primary_angle: float | Empty | None = None,
+        detector_secondary_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,22 +67,19 @@ class BreastXRayDetectorMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189541,)
 
-    detector_position_sequence: Attr[list[DetectorPositionSequenceItem]] = Attr(
+    detector_position_sequence: SequenceAttr[DetectorPositionSequenceItem] = SequenceAttr(
         0x00189541, "DetectorPositionSequence", "SQ", "1", "1",
         item=DetectorPositionSequenceItem,
-    )
-    """Detector Position Sequence (0018,9541): Type 1, VR SQ, VM 1.
+        doc="""Detector Position Sequence (0018,9541): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the detector.
-    """
+        A Sequence that describes the geometrical position of the detector.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_position_sequence: list[DetectorPositionSequenceItem] | None = None,
-        **_: Any,
+        detector_position_sequence: Items[DetectorPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,61 +26,61 @@ class XRayGeometrySequenceItem(ItemBuilder):
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1C",
-    )
-    """Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
 
-    Distance in mm from source to detector center on the chest wall line.
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Distance in mm from source to detector center on the chest wall line.
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "1C",
-    )
-    """Distance Source to Patient (0018,1111): Type 1C, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 1C, VR DS, VM 1.
 
-    Distance in mm from source to the Breast Support side that is closest to the Imaging
-    Subject, as measured along the X-Ray beam vector.
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Distance in mm from source to the Breast Support side that is closest to the Imaging
+        Subject, as measured along the X-Ray beam vector.
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     distance_source_to_isocenter: Attr[float] = Attr(
         0x00189402, "DistanceSourceToIsocenter", "FL", "1", "1C",
-    )
-    """Distance Source to Isocenter (0018,9402): Type 1C, VR FL, VM 1.
+        doc="""Distance Source to Isocenter (0018,9402): Type 1C, VR FL, VM 1.
 
-    Distance from source to isocenter in mm.
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Distance from source to isocenter in mm.
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     distance_source_to_entrance: Attr[float] = Attr(
         0x00400306, "DistanceSourceToEntrance", "DS", "1", "3",
-    )
-    """Distance Source to Entrance (0040,0306): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Entrance (0040,0306): Type 3, VR DS, VM 1.
 
-    Distance in mm from the source to the surface of the patient closest to the source during
-    the acquisition of this image.
-    """
+        Distance in mm from the source to the surface of the patient closest to the source
+        during the acquisition of this image.
+        """,
+    )
 
     estimated_radiographic_magnification_factor: Attr[float] = Attr(
         0x00181114, "EstimatedRadiographicMagnificationFactor", "DS", "1", "1",
-    )
-    """Estimated Radiographic Magnification Factor (0018,1114): Type 1, VR DS, VM 1.
+        doc="""Estimated Radiographic Magnification Factor (0018,1114): Type 1, VR DS, VM 1.
 
-    Ratio of Source Image Distance (SID) over Source Object Distance (SOD).
-    """
+        Ratio of Source Image Distance (SID) over Source Object Distance (SOD).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        distance_source_to_isocenter: float | None = None,
-        distance_source_to_entrance: float | None = None,
-        estimated_radiographic_magnification_factor: float | None = None,
-        **_: Any,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        distance_source_to_isocenter: float | Empty | None = None,
+        distance_source_to_entrance: float | Empty | None = None,
+        estimated_radiographic_magnification_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,22 +94,19 @@ class BreastXRayGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189476,)
 
-    x_ray_geometry_sequence: Attr[list[XRayGeometrySequenceItem]] = Attr(
+    x_ray_geometry_sequence: SequenceAttr[XRayGeometrySequenceItem] = SequenceAttr(
         0x00189476, "XRayGeometrySequence", "SQ", "1", "1",
         item=XRayGeometrySequenceItem,
-    )
-    """X-Ray Geometry Sequence (0018,9476): Type 1, VR SQ, VM 1.
+        doc="""X-Ray Geometry Sequence (0018,9476): Type 1, VR SQ, VM 1.
 
-    Sequence containing the geometric properties for this frame or set of frames.
-    """
+        Sequence containing the geometric properties for this frame or set of frames.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_geometry_sequence: list[XRayGeometrySequenceItem] | None = None,
-        **_: Any,
+        x_ray_geometry_sequence: Items[XRayGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

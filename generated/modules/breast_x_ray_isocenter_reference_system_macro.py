@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,147 +26,152 @@ class IsocenterReferenceSystemSequenceItem(ItemBuilder):
 
     x_ray_source_isocenter_primary_angle: Attr[float] = Attr(
         0x00189543, "XRaySourceIsocenterPrimaryAngle", "FD", "1", "1",
-    )
-    """X-Ray Source Isocenter Primary Angle (0018,9543): Type 1, VR FD, VM 1.
+        doc="""X-Ray Source Isocenter Primary Angle (0018,9543): Type 1, VR FD, VM 1.
 
-    Primary angle of the X-Ray source in the isocenter reference system (deg).
-    """
+        Primary angle of the X-Ray source in the isocenter reference system (deg).
+        """,
+    )
 
     x_ray_source_isocenter_secondary_angle: Attr[float] = Attr(
         0x00189544, "XRaySourceIsocenterSecondaryAngle", "FD", "1", "1",
-    )
-    """X-Ray Source Isocenter Secondary Angle (0018,9544): Type 1, VR FD, VM 1.
+        doc="""X-Ray Source Isocenter Secondary Angle (0018,9544): Type 1, VR FD, VM 1.
 
-    Secondary angle of the X-Ray source in the isocenter reference system (deg).
-    """
+        Secondary angle of the X-Ray source in the isocenter reference system (deg).
+        """,
+    )
 
     breast_support_isocenter_primary_angle: Attr[float] = Attr(
         0x00189545, "BreastSupportIsocenterPrimaryAngle", "FD", "1", "1",
-    )
-    """Breast Support Isocenter Primary Angle (0018,9545): Type 1, VR FD, VM 1.
+        doc="""Breast Support Isocenter Primary Angle (0018,9545): Type 1, VR FD, VM 1.
 
-    Primary angle of the Breast Support in the isocenter reference system (deg).
-    """
+        Primary angle of the Breast Support in the isocenter reference system (deg).
+        """,
+    )
 
     breast_support_isocenter_secondary_angle: Attr[float] = Attr(
         0x00189546, "BreastSupportIsocenterSecondaryAngle", "FD", "1", "1",
-    )
-    """Breast Support Isocenter Secondary Angle (0018,9546): Type 1, VR FD, VM 1.
+        doc="""Breast Support Isocenter Secondary Angle (0018,9546): Type 1, VR FD, VM 1.
 
-    Secondary angle of the Breast Support in the isocenter reference system (deg).
-    """
+        Secondary angle of the Breast Support in the isocenter reference system (deg).
+        """,
+    )
 
     breast_support_x_position_to_isocenter: Attr[float] = Attr(
         0x00189547, "BreastSupportXPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Breast Support X Position to Isocenter (0018,9547): Type 1C, VR FD, VM 1.
+        doc="""Breast Support X Position to Isocenter (0018,9547): Type 1C, VR FD, VM 1.
 
-    X position of the Breast Support Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        X position of the Breast Support Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     breast_support_y_position_to_isocenter: Attr[float] = Attr(
         0x00189548, "BreastSupportYPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Breast Support Y Position to Isocenter (0018,9548): Type 1C, VR FD, VM 1.
+        doc="""Breast Support Y Position to Isocenter (0018,9548): Type 1C, VR FD, VM 1.
 
-    Y position of the Breast Support Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Y position of the Breast Support Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     breast_support_z_position_to_isocenter: Attr[float] = Attr(
         0x00189549, "BreastSupportZPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Breast Support Z Position to Isocenter (0018,9549): Type 1C, VR FD, VM 1.
+        doc="""Breast Support Z Position to Isocenter (0018,9549): Type 1C, VR FD, VM 1.
 
-    Z position of the Breast Support Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Z position of the Breast Support Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     detector_isocenter_primary_angle: Attr[float] = Attr(
         0x00189550, "DetectorIsocenterPrimaryAngle", "FD", "1", "1",
-    )
-    """Detector Isocenter Primary Angle (0018,9550): Type 1, VR FD, VM 1.
+        doc="""Detector Isocenter Primary Angle (0018,9550): Type 1, VR FD, VM 1.
 
-    Primary angle of the Detector in the isocenter reference system (deg).
-    """
+        Primary angle of the Detector in the isocenter reference system (deg).
+        """,
+    )
 
     detector_isocenter_secondary_angle: Attr[float] = Attr(
         0x00189551, "DetectorIsocenterSecondaryAngle", "FD", "1", "1",
-    )
-    """Detector Isocenter Secondary Angle (0018,9551): Type 1, VR FD, VM 1.
+        doc="""Detector Isocenter Secondary Angle (0018,9551): Type 1, VR FD, VM 1.
 
-    Secondary angle of the Detector in the in the isocenter reference system (deg).
-    """
+        Secondary angle of the Detector in the in the isocenter reference system (deg).
+        """,
+    )
 
     detector_x_position_to_isocenter: Attr[float] = Attr(
         0x00189552, "DetectorXPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Detector X Position to Isocenter (0018,9552): Type 1C, VR FD, VM 1.
+        doc="""Detector X Position to Isocenter (0018,9552): Type 1C, VR FD, VM 1.
 
-    X position of the Detector Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        X position of the Detector Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     detector_y_position_to_isocenter: Attr[float] = Attr(
         0x00189553, "DetectorYPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Detector Y Position to Isocenter (0018,9553): Type 1C, VR FD, VM 1.
+        doc="""Detector Y Position to Isocenter (0018,9553): Type 1C, VR FD, VM 1.
 
-    Y position of the Detector Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Y position of the Detector Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     detector_z_position_to_isocenter: Attr[float] = Attr(
         0x00189554, "DetectorZPositionToIsocenter", "FD", "1", "1C",
-    )
-    """Detector Z Position to Isocenter (0018,9554): Type 1C, VR FD, VM 1.
+        doc="""Detector Z Position to Isocenter (0018,9554): Type 1C, VR FD, VM 1.
 
-    Z position of the Detector Reference Point with respect to the Isocenter (mm).
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        Z position of the Detector Reference Point with respect to the Isocenter (mm).
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     detector_active_area_tlhc_position: Attr[list[float]] = Attr(
         0x00189557, "DetectorActiveAreaTLHCPosition", "FD", "3", "1C",
-    )
-    """Detector Active Area TLHC Position (0018,9557): Type 1C, VR FD, VM 3.
+        doc="""Detector Active Area TLHC Position (0018,9557): Type 1C, VR FD, VM 3.
 
-    The x, y, and z coordinates in mm of the center of the top left hand corner detector element
-    of the detector active area in the Detector coordinate system.
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        The x, y, and z coordinates in mm of the center of the top left hand corner detector
+        element of the detector active area in the Detector coordinate system.
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     detector_active_area_orientation: Attr[list[float]] = Attr(
         0x00189558, "DetectorActiveAreaOrientation", "FD", "6", "1C",
-    )
-    """Detector Active Area Orientation (0018,9558): Type 1C, VR FD, VM 6.
+        doc="""Detector Active Area Orientation (0018,9558): Type 1C, VR FD, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the Detector
-    coordinate system.
-    Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present otherwise.
-    """
+        The direction cosines of the first row and the first column with respect to the Detector
+        coordinate system.
+        Required if Presentation Intent Type (0008,0068) = FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_source_isocenter_primary_angle: float | None = None,
-        x_ray_source_isocenter_secondary_angle: float | None = None,
-        breast_support_isocenter_primary_angle: float | None = None,
-        breast_support_isocenter_secondary_angle: float | None = None,
-        breast_support_x_position_to_isocenter: float | None = None,
-        breast_support_y_position_to_isocenter: float | None = None,
-        breast_support_z_position_to_isocenter: float | None = None,
-        detector_isocenter_primary_angle: float | None = None,
-        detector_isocenter_secondary_angle: float | None = None,
-        detector_x_position_to_isocenter: float | None = None,
-        detector_y_position_to_isocenter: float | None = None,
-        detector_z_position_to_isocenter: float | None = None,
-        detector_active_area_tlhc_position: list[float] | None = None,
-        detector_active_area_orientation: list[float] | None = None,
-        **_: Any,
+        x_ray_source_isocenter_primary_angle: float | Empty | None = None,
+        x_ray_source_isocenter_secondary_angle: float | Empty | None = None,
+        breast_support_isocenter_primary_angle: float | Empty | None = None,
+        breast_support_isocenter_secondary_angle: float | Empty | None = None,
+        breast_support_x_position_to_isocenter: float | Empty | None = None,
+        breast_support_y_position_to_isocenter: float | Empty | None = None,
+        breast_support_z_position_to_isocenter: float | Empty | None = None,
+        detector_isocenter_primary_angle: float | Empty | None = None,
+        detector_isocenter_secondary_angle: float | Empty | None = None,
+        detector_x_position_to_isocenter: float | Empty | None = None,
+        detector_y_position_to_isocenter: float | Empty | None = None,
+        detector_z_position_to_isocenter: float | Empty | None = None,
+        detector_active_area_tlhc_position: list[float] | Empty | None = None,
+        detector_active_area_orientation: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -177,22 +185,19 @@ class BreastXRayIsocenterReferenceSystemMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189462,)
 
-    isocenter_reference_system_sequence: Attr[list[IsocenterReferenceSystemSequenceItem]] = Attr(
+    isocenter_reference_system_sequence: SequenceAttr[IsocenterReferenceSystemSequenceItem] = SequenceAttr(
         0x00189462, "IsocenterReferenceSystemSequence", "SQ", "1", "1",
         item=IsocenterReferenceSystemSequenceItem,
-    )
-    """Isocenter Reference System Sequence (0018,9462): Type 1, VR SQ, VM 1.
+        doc="""Isocenter Reference System Sequence (0018,9462): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the Isocenter Reference Coordinate System (O, X, Y, Z).
-    """
+        A Sequence that describes the Isocenter Reference Coordinate System (O, X, Y, Z).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        isocenter_reference_system_sequence: list[IsocenterReferenceSystemSequenceItem] | None = None,
-        **_: Any,
+        isocenter_reference_system_sequence: Items[IsocenterReferenceSystemSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

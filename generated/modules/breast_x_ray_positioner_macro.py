@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,48 +26,45 @@ class PositionerPositionSequenceItem(ItemBuilder):
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1C",
-    )
-    """Positioner Primary Angle (0018,1510): Type 1C, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 1C, VR DS, VM 1.
 
-    Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as if
-    the patient were standing facing the equipment where vertical is zero.
-    Required if X-Ray source can be moved in the coronal anatomical plane. May be present
-    otherwise.
-    """
+        Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as
+        if the patient were standing facing the equipment where vertical is zero.
+        Required if X-Ray source can be moved in the coronal anatomical plane. May be present
+        otherwise.
+        """,
+    )
 
     positioner_primary_angle_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00189559, "PositionerPrimaryAngleDirection", "CS", "1", "1C",
         enum=("CW", "CC"),
-    )
-    """Positioner Primary Angle Direction (0018,9559): Type 1C, VR CS, VM 1.
+        doc="""Positioner Primary Angle Direction (0018,9559): Type 1C, VR CS, VM 1.
 
-    The interpretation of the sign of the Positioner Primary Angle (0018,1510).
-    Required if Positioner Primary Angle (0018,1510) is present.
-    Enumerated Values: CW, CC.
-    """
+        The interpretation of the sign of the Positioner Primary Angle (0018,1510).
+        Required if Positioner Primary Angle (0018,1510) is present.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "1C",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
 
-    Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
-    patient were standing where movement of the X-Ray source from anterior to posterior is
-    positive, and vertical is zero.
-    Required if the X-Ray source can be moved in the sagittal anatomical plane. May be present
-    otherwise.
-    """
+        Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
+        patient were standing where movement of the X-Ray source from anterior to posterior is
+        positive, and vertical is zero.
+        Required if the X-Ray source can be moved in the sagittal anatomical plane. May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_primary_angle: float | None = None,
-        positioner_primary_angle_direction: Literal["CW", "CC"] | None = None,
-        positioner_secondary_angle: float | None = None,
-        **_: Any,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_primary_angle_direction: Literal["CW", "CC"] | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,22 +78,19 @@ class BreastXRayPositionerMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189405,)
 
-    positioner_position_sequence: Attr[list[PositionerPositionSequenceItem]] = Attr(
+    positioner_position_sequence: SequenceAttr[PositionerPositionSequenceItem] = SequenceAttr(
         0x00189405, "PositionerPositionSequence", "SQ", "1", "1",
         item=PositionerPositionSequenceItem,
-    )
-    """Positioner Position Sequence (0018,9405): Type 1, VR SQ, VM 1.
+        doc="""Positioner Position Sequence (0018,9405): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the positioner.
-    """
+        A Sequence that describes the geometrical position of the positioner.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_position_sequence: list[PositionerPositionSequenceItem] | None = None,
-        **_: Any,
+        positioner_position_sequence: Items[PositionerPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,35 +24,33 @@ class BulkMotionSynchronizationModule(ModuleBuilder):
 
     bulk_motion_compensation_technique: Attr[str] = Attr(
         0x00189172, "BulkMotionCompensationTechnique", "CS", "1", "1C",
-    )
-    """Bulk Motion Compensation Technique (0018,9172): Type 1C, VR CS, VM 1.
+        doc="""Bulk Motion Compensation Technique (0018,9172): Type 1C, VR CS, VM 1.
 
-    Applied technique to reduce bulk or other physiology motion artifacts.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: NONE, REALTIME, GATING, TRACKING, RETROSPECTIVE, CORRECTION.
-    """
+        Applied technique to reduce bulk or other physiology motion artifacts.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: NONE, REALTIME, GATING, TRACKING, RETROSPECTIVE, CORRECTION.
+        """,
+    )
 
     bulk_motion_signal_source: Attr[str] = Attr(
         0x00189173, "BulkMotionSignalSource", "CS", "1", "1C",
-    )
-    """Bulk Motion Signal Source (0018,9173): Type 1C, VR CS, VM 1.
+        doc="""Bulk Motion Signal Source (0018,9173): Type 1C, VR CS, VM 1.
 
-    Signal source to measure motion.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Bulk Motion Compensation
-    Technique (0018,9172) equals other than NONE. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Bulk Motion Compensation Technique (0018,9172) equals
-    other than NONE.
-    Defined Terms: JOINT, NAVIGATOR, MR_PHASE.
-    """
+        Signal source to measure motion.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Bulk Motion
+        Compensation Technique (0018,9172) equals other than NONE. Otherwise may be present if
+        Image Type (0008,0008) Value 1 is DERIVED and Bulk Motion Compensation Technique
+        (0018,9172) equals other than NONE.
+        Defined Terms: JOINT, NAVIGATOR, MR_PHASE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        bulk_motion_compensation_technique: str | None = None,
-        bulk_motion_signal_source: str | None = None,
-        **_: Any,
+        bulk_motion_compensation_technique: str | Empty | None = None,
+        bulk_motion_signal_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.external_beam_control_point_general_macro import ExternalBeamControlPointGeneralMacro
 from iodkit.generated.modules.rt_beam_limiting_device_opening_macro import RTBeamLimitingDeviceOpeningMacro
 from iodkit.generated.modules.wedge_positions_macro import WedgePositionsMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import outline_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
@@ -33,83 +34,81 @@ class CArmPhotonElectronControlPointSequenceItem(ExternalBeamControlPointGeneral
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
 
-    The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation Mode
-    Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used for this
-    Control Point.
-    Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions
-    in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation
+        Mode Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used
+        for this Control Point.
+        Required if Number of Radiation Generation Modes (300A,0685) is present and the
+        conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     source_roll_angle: Attr[float] = Attr(
         0x300A067A, "SourceRollAngle", "FD", "1", "1C",
-    )
-    """Source Roll Angle (300A,067A): Type 1C, VR FD, VM 1.
+        doc="""Source Roll Angle (300A,067A): Type 1C, VR FD, VM 1.
 
-    Source roll angle in degrees of the Radiation Source at the Control Point with respect to
-    the Equipment Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Source roll angle in degrees of the Radiation Source at the Control Point with respect
+        to the Equipment Coordinate System. The angle is a Continuous Rotation Angle, see
+        Section C.36.1.1.5.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     rt_beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0679, "RTBeamLimitingDeviceAngle", "FD", "1", "1C",
-    )
-    """RT Beam Limiting Device Angle (300A,0679): Type 1C, VR FD, VM 1.
+        doc="""RT Beam Limiting Device Angle (300A,0679): Type 1C, VR FD, VM 1.
 
-    Angle in degrees of the Base Beam Modifier Coordinate System about the z-axis relative to
-    the parent coordinate system. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Angle in degrees of the Base Beam Modifier Coordinate System about the z-axis relative
+        to the parent coordinate system. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     source_to_patient_surface_distance: Attr[float] = Attr(
         0x300A0634, "SourceToPatientSurfaceDistance", "FD", "1", "2C",
-    )
-    """Source to Patient Surface Distance (300A,0634): Type 2C, VR FD, VM 1.
+        doc="""Source to Patient Surface Distance (300A,0634): Type 2C, VR FD, VM 1.
 
-    Distance in mm from the nominal Radiation Source location to the Patient surface (skin)
-    along the central beam axis from the source.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Distance in mm from the nominal Radiation Source location to the Patient surface (skin)
+        along the central beam axis from the source.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     source_to_external_contour_distance: Attr[float] = Attr(
         0x300A0132, "SourceToExternalContourDistance", "FL", "1", "2C",
-    )
-    """Source to External Contour Distance (300A,0132): Type 2C, VR FL, VM 1.
+        doc="""Source to External Contour Distance (300A,0132): Type 2C, VR FL, VM 1.
 
-    Distance in mm along the central beam axis from the nominal Radiation Source location to the
-    external contour including devices associated with the patient anatomy model. For dosimetric
-    purposes this value may differ from the Source to Patient Surface Distance (300A,0634).
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Distance in mm along the central beam axis from the nominal Radiation Source location to
+        the external contour including devices associated with the patient anatomy model. For
+        dosimetric purposes this value may differ from the Source to Patient Surface Distance
+        (300A,0634).
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        delivery_rate: float | None = None,
-        delivery_rate_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        beam_area_limit_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        referenced_radiation_generation_mode_index: int | None = None,
-        number_of_rt_beam_limiting_device_openings: int | None = None,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        number_of_wedge_positions: int | None = None,
-        wedge_position_sequence: list[wedge_positions_macro.WedgePositionSequenceItem] | None = None,
-        source_roll_angle: float | None = None,
-        rt_beam_limiting_device_angle: float | None = None,
-        source_to_patient_surface_distance: float | None = None,
-        source_to_external_contour_distance: float | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        delivery_rate: float | Empty | None = None,
+        delivery_rate_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        beam_area_limit_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
+        referenced_radiation_generation_mode_index: int | Empty | None = None,
+        number_of_rt_beam_limiting_device_openings: int | Empty | None = None,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        number_of_wedge_positions: int | Empty | None = None,
+        wedge_position_sequence: Items[wedge_positions_macro.WedgePositionSequenceItem] | Empty | None = None,
+        source_roll_angle: float | Empty | None = None,
+        rt_beam_limiting_device_angle: float | Empty | None = None,
+        source_to_patient_surface_distance: float | Empty | None = None,
+        source_to_external_contour_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -125,29 +124,27 @@ class CArmPhotonElectronBeamModule(ModuleBuilder):
 
     number_of_rt_control_points: Attr[int] = Attr(
         0x300A0604, "NumberOfRTControlPoints", "US", "1", "1",
+        doc="""Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
+
+        Number of RT Control Points in the C-Arm Photon-Electron Control Point Sequence
+        (300A,062F).
+        """,
     )
-    """Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
 
-    Number of RT Control Points in the C-Arm Photon-Electron Control Point Sequence (300A,062F).
-    """
-
-    c_arm_photon_electron_control_point_sequence: Attr[list[CArmPhotonElectronControlPointSequenceItem]] = Attr(
+    c_arm_photon_electron_control_point_sequence: SequenceAttr[CArmPhotonElectronControlPointSequenceItem] = SequenceAttr(
         0x300A062F, "CArmPhotonElectronControlPointSequence", "SQ", "1", "1",
         item=CArmPhotonElectronControlPointSequenceItem,
-    )
-    """C-Arm Photon-Electron Control Point Sequence (300A,062F): Type 1, VR SQ, VM 1.
+        doc="""C-Arm Photon-Electron Control Point Sequence (300A,062F): Type 1, VR SQ, VM 1.
 
-    Control Points used to model the beam delivery.
-    """
+        Control Points used to model the beam delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_rt_control_points: int | None = None,
-        c_arm_photon_electron_control_point_sequence: list[CArmPhotonElectronControlPointSequenceItem] | None = None,
-        **_: Any,
+        number_of_rt_control_points: int | Empty | None = None,
+        c_arm_photon_electron_control_point_sequence: Items[CArmPhotonElectronControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.blocks_definition_macro import BlocksDefinitionMacro
 from iodkit.generated.modules.boluses_definition_macro import BolusesDefinitionMacro
@@ -19,6 +19,7 @@ from iodkit.generated.modules.rt_beam_limiting_devices_definition_macro import R
 from iodkit.generated.modules.wedges_definition_macro import WedgesDefinitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import blocks_definition_macro
     from iodkit.generated.modules import boluses_definition_macro
     from iodkit.generated.modules import compensators_definition_macro
@@ -49,35 +50,32 @@ class CArmPhotonElectronDeliveryDeviceModule(RadiationGenerationModeMacro, RTBea
 
     radiation_source_axis_distance: Attr[float] = Attr(
         0x300A0640, "RadiationSourceAxisDistance", "FD", "1", "1",
-    )
-    """Radiation Source-Axis Distance (300A,0640): Type 1, VR FD, VM 1.
+        doc="""Radiation Source-Axis Distance (300A,0640): Type 1, VR FD, VM 1.
 
-    Distance in mm from the nominal Radiation Source location to the gantry rotation axis.
-    """
+        Distance in mm from the nominal Radiation Source location to the gantry rotation axis.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_source_axis_distance: float | None = None,
-        number_of_radiation_generation_modes: int | None = None,
-        radiation_generation_mode_sequence: list[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | None = None,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        number_of_wedges: int | None = None,
-        wedge_definition_sequence: list[wedges_definition_macro.WedgeDefinitionSequenceItem] | None = None,
-        number_of_compensators: int | None = None,
-        compensator_definition_sequence: list[compensators_definition_macro.CompensatorDefinitionSequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        block_definition_sequence: list[blocks_definition_macro.BlockDefinitionSequenceItem] | None = None,
-        number_of_rt_accessory_holders: int | None = None,
-        rt_accessory_holder_definition_sequence: list[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | None = None,
-        number_of_general_accessories: int | None = None,
-        general_accessory_definition_sequence: list[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | None = None,
-        number_of_boluses: int | None = None,
-        bolus_definition_sequence: list[boluses_definition_macro.BolusDefinitionSequenceItem] | None = None,
-        **_: Any,
+        radiation_source_axis_distance: float | Empty | None = None,
+        number_of_radiation_generation_modes: int | Empty | None = None,
+        radiation_generation_mode_sequence: Items[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | Empty | None = None,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        wedge_definition_sequence: Items[wedges_definition_macro.WedgeDefinitionSequenceItem] | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        compensator_definition_sequence: Items[compensators_definition_macro.CompensatorDefinitionSequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        block_definition_sequence: Items[blocks_definition_macro.BlockDefinitionSequenceItem] | Empty | None = None,
+        number_of_rt_accessory_holders: int | Empty | None = None,
+        rt_accessory_holder_definition_sequence: Items[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | Empty | None = None,
+        number_of_general_accessories: int | Empty | None = None,
+        general_accessory_definition_sequence: Items[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | Empty | None = None,
+        number_of_boluses: int | Empty | None = None,
+        bolus_definition_sequence: Items[boluses_definition_macro.BolusDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

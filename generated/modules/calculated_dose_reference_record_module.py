@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,52 +26,49 @@ class CalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required
-    only if Calculated Dose Reference Number (3008,0072) is not present. It shall not be present
-    otherwise.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required only if Calculated Dose Reference Number (3008,0072) is not present. It shall
+        not be present otherwise.
+        """,
+    )
 
     calculated_dose_reference_number: Attr[int] = Attr(
         0x30080072, "CalculatedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Calculated Dose Reference Number (3008,0072): Type 1C, VR IS, VM 1.
+        doc="""Calculated Dose Reference Number (3008,0072): Type 1C, VR IS, VM 1.
 
-    Unique identifier of dose reference point within RT Treatment Record IOD. Required only if
-    Referenced Dose Reference Number (300C,0051) is not present. It shall not be present
-    otherwise.
-    """
+        Unique identifier of dose reference point within RT Treatment Record IOD. Required only
+        if Referenced Dose Reference Number (300C,0051) is not present. It shall not be present
+        otherwise.
+        """,
+    )
 
     calculated_dose_reference_dose_value: Attr[float] = Attr(
         0x30080076, "CalculatedDoseReferenceDoseValue", "DS", "1", "2",
-    )
-    """Calculated Dose Reference Dose Value (3008,0076): Type 2, VR DS, VM 1.
+        doc="""Calculated Dose Reference Dose Value (3008,0076): Type 2, VR DS, VM 1.
 
-    Calculated Dose (Gy).
-    """
+        Calculated Dose (Gy).
+        """,
+    )
 
     calculated_dose_reference_description: Attr[str] = Attr(
         0x30080074, "CalculatedDoseReferenceDescription", "ST", "1", "3",
-    )
-    """Calculated Dose Reference Description (3008,0074): Type 3, VR ST, VM 1.
+        doc="""Calculated Dose Reference Description (3008,0074): Type 3, VR ST, VM 1.
 
-    User-defined description of Calculated Dose Reference.
-    """
+        User-defined description of Calculated Dose Reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        calculated_dose_reference_number: int | None = None,
-        calculated_dose_reference_dose_value: float | None = None,
-        calculated_dose_reference_description: str | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_dose_value: float | Empty | None = None,
+        calculated_dose_reference_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,22 +82,19 @@ class CalculatedDoseReferenceRecordModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-56"
     __order__: ClassVar[tuple[int, ...]] = (0x30080070,)
 
-    calculated_dose_reference_sequence: Attr[list[CalculatedDoseReferenceSequenceItem]] = Attr(
+    calculated_dose_reference_sequence: SequenceAttr[CalculatedDoseReferenceSequenceItem] = SequenceAttr(
         0x30080070, "CalculatedDoseReferenceSequence", "SQ", "1", "1",
         item=CalculatedDoseReferenceSequenceItem,
-    )
-    """Calculated Dose Reference Sequence (3008,0070): Type 1, VR SQ, VM 1.
+        doc="""Calculated Dose Reference Sequence (3008,0070): Type 1, VR SQ, VM 1.
 
-    Sequence of doses estimated for each treatment delivery.
-    """
+        Sequence of doses estimated for each treatment delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        calculated_dose_reference_sequence: list[CalculatedDoseReferenceSequenceItem] | None = None,
-        **_: Any,
+        calculated_dose_reference_sequence: Items[CalculatedDoseReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import calculated_toric_power_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -25,32 +26,29 @@ class LensConstantSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-5"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    Constant type used in calculation of intraocular lens power.
-    """
+        Constant type used in calculation of intraocular lens power.
+        """,
+    )
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "1",
-    )
-    """Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
+        doc="""Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
 
-    The value of the constant used.
-    """
+        The value of the constant used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,73 +63,70 @@ class IOLPowerSequenceItem(ItemBuilder):
 
     iol_power: Attr[float] = Attr(
         0x00221053, "IOLPower", "FL", "1", "1",
+        doc="""IOL Power (0022,1053): Type 1, VR FL, VM 1.
+
+        The intraocular lens power, in diopters.
+        """,
     )
-    """IOL Power (0022,1053): Type 1, VR FL, VM 1.
 
-    The intraocular lens power, in diopters.
-    """
-
-    toric_iol_power_sequence: Attr[list[calculated_toric_power_macro.CalculatedToricPowerMacro]] = Attr(
+    toric_iol_power_sequence: SequenceAttr[calculated_toric_power_macro.CalculatedToricPowerMacro] = SequenceAttr(
         0x00221047, "ToricIOLPowerSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.calculated_toric_power_macro:CalculatedToricPowerMacro",
-    )
-    """Toric IOL Power Sequence (0022,1047): Type 1C, VR SQ, VM 1.
+        doc="""Toric IOL Power Sequence (0022,1047): Type 1C, VR SQ, VM 1.
 
-    The toric intraocular lens power.
-    Required if Type of Optical Correction (0022,1046) is TORIC.
-    """
+        The toric intraocular lens power.
+        Required if Type of Optical Correction (0022,1046) is TORIC.
+        """,
+    )
 
     predicted_refractive_error: Attr[float] = Attr(
         0x00221054, "PredictedRefractiveError", "FL", "1", "1",
+        doc="""Predicted Refractive Error (0022,1054): Type 1, VR FL, VM 1.
+
+        The predicted postoperative refractive error (i.e., amount of near or far sightedness),
+        in diopters.
+        """,
     )
-    """Predicted Refractive Error (0022,1054): Type 1, VR FL, VM 1.
 
-    The predicted postoperative refractive error (i.e., amount of near or far sightedness), in
-    diopters.
-    """
-
-    predicted_toric_error_sequence: Attr[list[calculated_toric_power_macro.CalculatedToricPowerMacro]] = Attr(
+    predicted_toric_error_sequence: SequenceAttr[calculated_toric_power_macro.CalculatedToricPowerMacro] = SequenceAttr(
         0x00221048, "PredictedToricErrorSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.calculated_toric_power_macro:CalculatedToricPowerMacro",
-    )
-    """Predicted Toric Error Sequence (0022,1048): Type 1C, VR SQ, VM 1.
+        doc="""Predicted Toric Error Sequence (0022,1048): Type 1C, VR SQ, VM 1.
 
-    The predicted postoperative toric error.
-    Required if Type of Optical Correction (0022,1046) is TORIC.
-    """
+        The predicted postoperative toric error.
+        Required if Type of Optical Correction (0022,1046) is TORIC.
+        """,
+    )
 
     implant_part_number: Attr[str] = Attr(
         0x00221097, "ImplantPartNumber", "LO", "1", "2",
-    )
-    """Implant Part Number (0022,1097): Type 2, VR LO, VM 1.
+        doc="""Implant Part Number (0022,1097): Type 2, VR LO, VM 1.
 
-    The (product) identifier of the lens.
-    """
+        The (product) identifier of the lens.
+        """,
+    )
 
     pre_selected_for_implantation: Attr[Literal["YES", "NO"]] = Attr(
         0x00221049, "PreSelectedForImplantation", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Pre-Selected for Implantation (0022,1049): Type 3, VR CS, VM 1.
+        doc="""Pre-Selected for Implantation (0022,1049): Type 3, VR CS, VM 1.
 
-    Indicates whether the intraocular lens specified by this Sequence Item has been pre-selected
-    for implantation or not.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether the intraocular lens specified by this Sequence Item has been
+        pre-selected for implantation or not.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        iol_power: float | None = None,
-        toric_iol_power_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        predicted_refractive_error: float | None = None,
-        predicted_toric_error_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        implant_part_number: str | None = None,
-        pre_selected_for_implantation: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        iol_power: float | Empty | None = None,
+        toric_iol_power_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        predicted_refractive_error: float | Empty | None = None,
+        predicted_toric_error_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        implant_part_number: str | Empty | None = None,
+        pre_selected_for_implantation: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -146,30 +141,27 @@ class CalculationCommentSequenceItem(ItemBuilder):
 
     calculation_comment_type: Attr[str] = Attr(
         0x0022112B, "CalculationCommentType", "CS", "1", "1",
-    )
-    """Calculation Comment Type (0022,112B): Type 1, VR CS, VM 1.
+        doc="""Calculation Comment Type (0022,112B): Type 1, VR CS, VM 1.
 
-    The type of the Calculation Comment (0022,112C).
-    Defined Terms: INFORMATIVE, WARNING.
-    """
+        The type of the Calculation Comment (0022,112C).
+        Defined Terms: INFORMATIVE, WARNING.
+        """,
+    )
 
     calculation_comment: Attr[str] = Attr(
         0x0022112C, "CalculationComment", "LT", "1", "1",
-    )
-    """Calculation Comment (0022,112C): Type 1, VR LT, VM 1.
+        doc="""Calculation Comment (0022,112C): Type 1, VR LT, VM 1.
 
-    Comment related to the intraocular lens calculation(s).
-    """
+        Comment related to the intraocular lens calculation(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        calculation_comment_type: str | None = None,
-        calculation_comment: str | None = None,
-        **_: Any,
+        calculation_comment_type: str | Empty | None = None,
+        calculation_comment: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -185,113 +177,111 @@ class CalculatedIOLMacro(ModuleBuilder):
 
     iol_manufacturer: Attr[str] = Attr(
         0x00221093, "IOLManufacturer", "LO", "1", "1",
-    )
-    """IOL Manufacturer (0022,1093): Type 1, VR LO, VM 1.
+        doc="""IOL Manufacturer (0022,1093): Type 1, VR LO, VM 1.
 
-    Name of the manufacturer that produced the lens.
-    """
+        Name of the manufacturer that produced the lens.
+        """,
+    )
 
     implant_name: Attr[str] = Attr(
         0x00221095, "ImplantName", "LO", "1", "1",
-    )
-    """Implant Name (0022,1095): Type 1, VR LO, VM 1.
+        doc="""Implant Name (0022,1095): Type 1, VR LO, VM 1.
 
-    The (product) name of the lens.
-    """
+        The (product) name of the lens.
+        """,
+    )
 
     type_of_optical_correction: Attr[Literal["SPHERICAL", "TORIC"]] = Attr(
         0x00221046, "TypeOfOpticalCorrection", "CS", "1", "3",
         enum=("SPHERICAL", "TORIC"),
+        doc="""Type of Optical Correction (0022,1046): Type 3, VR CS, VM 1.
+
+        Type of the optical correction achieved by the IOL.
+        Enumerated Values: SPHERICAL, TORIC.
+        """,
     )
-    """Type of Optical Correction (0022,1046): Type 3, VR CS, VM 1.
 
-    Type of the optical correction achieved by the IOL.
-    Enumerated Values: SPHERICAL, TORIC.
-    """
-
-    lens_constant_sequence: Attr[list[LensConstantSequenceItem]] = Attr(
+    lens_constant_sequence: SequenceAttr[LensConstantSequenceItem] = SequenceAttr(
         0x00221092, "LensConstantSequence", "SQ", "1", "1",
         item=LensConstantSequenceItem,
+        doc="""Lens Constant Sequence (0022,1092): Type 1, VR SQ, VM 1.
+
+        Constants used in calculation of intraocular lens power. These constants are a
+        characteristic of the model of intraocular lens being considered for use in cataract
+        surgery.
+        """,
     )
-    """Lens Constant Sequence (0022,1092): Type 1, VR SQ, VM 1.
 
-    Constants used in calculation of intraocular lens power. These constants are a
-    characteristic of the model of intraocular lens being considered for use in cataract
-    surgery.
-    """
-
-    iol_power_sequence: Attr[list[IOLPowerSequenceItem]] = Attr(
+    iol_power_sequence: SequenceAttr[IOLPowerSequenceItem] = SequenceAttr(
         0x00221090, "IOLPowerSequence", "SQ", "1", "1",
         item=IOLPowerSequenceItem,
-    )
-    """IOL Power Sequence (0022,1090): Type 1, VR SQ, VM 1.
+        doc="""IOL Power Sequence (0022,1090): Type 1, VR SQ, VM 1.
 
-    Information needed to select the intraocular lens power for cataract surgery.
-    """
+        Information needed to select the intraocular lens power for cataract surgery.
+        """,
+    )
 
     iol_power_for_exact_emmetropia: Attr[float] = Attr(
         0x00221121, "IOLPowerForExactEmmetropia", "FL", "1", "2",
+        doc="""IOL Power for Exact Emmetropia (0022,1121): Type 2, VR FL, VM 1.
+
+        The IOL power that would be required to achieve exact emmetropia, or no need for glasses
+        at distance after surgery, in diopters.
+        """,
     )
-    """IOL Power for Exact Emmetropia (0022,1121): Type 2, VR FL, VM 1.
 
-    The IOL power that would be required to achieve exact emmetropia, or no need for glasses at
-    distance after surgery, in diopters.
-    """
-
-    toric_iol_power_for_exact_emmetropia_sequence: Attr[list[calculated_toric_power_macro.CalculatedToricPowerMacro]] = Attr(
+    toric_iol_power_for_exact_emmetropia_sequence: SequenceAttr[calculated_toric_power_macro.CalculatedToricPowerMacro] = SequenceAttr(
         0x0022104A, "ToricIOLPowerForExactEmmetropiaSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.calculated_toric_power_macro:CalculatedToricPowerMacro",
-    )
-    """Toric IOL Power for Exact Emmetropia Sequence (0022,104A): Type 2C, VR SQ, VM 1.
+        doc="""Toric IOL Power for Exact Emmetropia Sequence (0022,104A): Type 2C, VR SQ, VM 1.
 
-    The toric IOL power that would be required to achieve exact emmetropia.
-    Required if Type of Optical Correction (0022,1046) is TORIC.
-    """
+        The toric IOL power that would be required to achieve exact emmetropia.
+        Required if Type of Optical Correction (0022,1046) is TORIC.
+        """,
+    )
 
     iol_power_for_exact_target_refraction: Attr[float] = Attr(
         0x00221122, "IOLPowerForExactTargetRefraction", "FL", "1", "2",
+        doc="""IOL Power for Exact Target Refraction (0022,1122): Type 2, VR FL, VM 1.
+
+        The IOL power that would be required to exactly achieve Target Refraction (0022,1037),
+        in diopters.
+        """,
     )
-    """IOL Power for Exact Target Refraction (0022,1122): Type 2, VR FL, VM 1.
 
-    The IOL power that would be required to exactly achieve Target Refraction (0022,1037), in
-    diopters.
-    """
-
-    toric_iol_power_for_exact_target_refraction_sequence: Attr[list[calculated_toric_power_macro.CalculatedToricPowerMacro]] = Attr(
+    toric_iol_power_for_exact_target_refraction_sequence: SequenceAttr[calculated_toric_power_macro.CalculatedToricPowerMacro] = SequenceAttr(
         0x0022104B, "ToricIOLPowerForExactTargetRefractionSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.calculated_toric_power_macro:CalculatedToricPowerMacro",
+        doc="""Toric IOL Power for Exact Target Refraction Sequence (0022,104B): Type 2C, VR SQ, VM 1.
+
+        The toric IOL power that would be required to exactly achieve Target Refraction
+        (0022,1037).
+        Required if Type of Optical Correction (0022,1046) is TORIC.
+        """,
     )
-    """Toric IOL Power for Exact Target Refraction Sequence (0022,104B): Type 2C, VR SQ, VM 1.
 
-    The toric IOL power that would be required to exactly achieve Target Refraction (0022,1037).
-    Required if Type of Optical Correction (0022,1046) is TORIC.
-    """
-
-    calculation_comment_sequence: Attr[list[CalculationCommentSequenceItem]] = Attr(
+    calculation_comment_sequence: SequenceAttr[CalculationCommentSequenceItem] = SequenceAttr(
         0x0022112A, "CalculationCommentSequence", "SQ", "1", "3",
         item=CalculationCommentSequenceItem,
-    )
-    """Calculation Comment Sequence (0022,112A): Type 3, VR SQ, VM 1.
+        doc="""Calculation Comment Sequence (0022,112A): Type 3, VR SQ, VM 1.
 
-    Comment, hints or warnings related to the intraocular lens calculation(s).
-    """
+        Comment, hints or warnings related to the intraocular lens calculation(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        iol_manufacturer: str | None = None,
-        implant_name: str | None = None,
-        type_of_optical_correction: Literal["SPHERICAL", "TORIC"] | None = None,
-        lens_constant_sequence: list[LensConstantSequenceItem] | None = None,
-        iol_power_sequence: list[IOLPowerSequenceItem] | None = None,
-        iol_power_for_exact_emmetropia: float | None = None,
-        toric_iol_power_for_exact_emmetropia_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        iol_power_for_exact_target_refraction: float | None = None,
-        toric_iol_power_for_exact_target_refraction_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        calculation_comment_sequence: list[CalculationCommentSequenceItem] | None = None,
-        **_: Any,
+        iol_manufacturer: str | Empty | None = None,
+        implant_name: str | Empty | None = None,
+        type_of_optical_correction: Literal["SPHERICAL", "TORIC"] | Empty | None = None,
+        lens_constant_sequence: Items[LensConstantSequenceItem] | Empty | None = None,
+        iol_power_sequence: Items[IOLPowerSequenceItem] | Empty | None = None,
+        iol_power_for_exact_emmetropia: float | Empty | None = None,
+        toric_iol_power_for_exact_emmetropia_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        iol_power_for_exact_target_refraction: float | Empty | None = None,
+        toric_iol_power_for_exact_target_refraction_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        calculation_comment_sequence: Items[CalculationCommentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class CalculatedToricPowerMacro(ModuleBuilder):
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "3",
-    )
-    """Sphere Power (0046,0146): Type 3, VR FD, VM 1.
+        doc="""Sphere Power (0046,0146): Type 3, VR FD, VM 1.
 
-    The calculated spherical power, in diopters.
-    """
+        The calculated spherical power, in diopters.
+        """,
+    )
 
     cylinder_power: Attr[float] = Attr(
         0x00460147, "CylinderPower", "FD", "1", "1",
-    )
-    """Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
+        doc="""Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
 
-    The calculated cylinder power, in diopters.
-    """
+        The calculated cylinder power, in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    The calculated cylinder axis, in degrees.
-    """
+        The calculated cylinder axis, in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sphere_power: float | None = None,
-        cylinder_power: float | None = None,
-        cylinder_axis: float | None = None,
-        **_: Any,
+        sphere_power: float | Empty | None = None,
+        cylinder_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

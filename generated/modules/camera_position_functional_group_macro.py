@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,58 +27,55 @@ class CameraPositionGroupSequenceItem(ItemBuilder):
     render_projection: Attr[Literal["PERSPECTIVE"]] = Attr(
         0x00701602, "RenderProjection", "CS", "1", "1",
         enum=("PERSPECTIVE",),
-    )
-    """Render Projection (0070,1602): Type 1, VR CS, VM 1.
+        doc="""Render Projection (0070,1602): Type 1, VR CS, VM 1.
 
-    Projection style.
-    Enumerated Values: PERSPECTIVE.
-    """
+        Projection style.
+        Enumerated Values: PERSPECTIVE.
+        """,
+    )
 
     viewpoint_position: Attr[list[float]] = Attr(
         0x00701603, "ViewpointPosition", "FD", "3", "1",
-    )
-    """Viewpoint Position (0070,1603): Type 1, VR FD, VM 3.
+        doc="""Viewpoint Position (0070,1603): Type 1, VR FD, VM 3.
 
-    Position of the viewpoint in volume space.
-    """
+        Position of the viewpoint in volume space.
+        """,
+    )
 
     viewpoint_look_at_point: Attr[list[float]] = Attr(
         0x00701604, "ViewpointLookAtPoint", "FD", "3", "1",
-    )
-    """Viewpoint LookAt Point (0070,1604): Type 1, VR FD, VM 3.
+        doc="""Viewpoint LookAt Point (0070,1604): Type 1, VR FD, VM 3.
 
-    Point the viewpoint is looking at.
-    """
+        Point the viewpoint is looking at.
+        """,
+    )
 
     viewpoint_up_direction: Attr[list[float]] = Attr(
         0x00701605, "ViewpointUpDirection", "FD", "3", "1",
-    )
-    """Viewpoint Up Direction (0070,1605): Type 1, VR FD, VM 3.
+        doc="""Viewpoint Up Direction (0070,1605): Type 1, VR FD, VM 3.
 
-    Vertical orientation of the view.
-    """
+        Vertical orientation of the view.
+        """,
+    )
 
     render_field_of_view: Attr[list[float]] = Attr(
         0x00701606, "RenderFieldOfView", "FD", "6", "1",
-    )
-    """Render Field of View (0070,1606): Type 1, VR FD, VM 6.
+        doc="""Render Field of View (0070,1606): Type 1, VR FD, VM 6.
 
-    The field of view specified as a 6-tuple of values (X left, X right, Y top, Y bottom,
-    Distance near, Distance far) in the Viewpoint Coordinate System, in mm.
-    """
+        The field of view specified as a 6-tuple of values (X left, X right, Y top, Y bottom,
+        Distance near, Distance far) in the Viewpoint Coordinate System, in mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        render_projection: Literal["PERSPECTIVE"] | None = None,
-        viewpoint_position: list[float] | None = None,
-        viewpoint_look_at_point: list[float] | None = None,
-        viewpoint_up_direction: list[float] | None = None,
-        render_field_of_view: list[float] | None = None,
-        **_: Any,
+        render_projection: Literal["PERSPECTIVE"] | Empty | None = None,
+        viewpoint_position: list[float] | Empty | None = None,
+        viewpoint_look_at_point: list[float] | Empty | None = None,
+        viewpoint_up_direction: list[float] | Empty | None = None,
+        render_field_of_view: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -89,23 +89,20 @@ class CameraPositionFunctionalGroupMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.28-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0034000B,)
 
-    camera_position_group_sequence: Attr[list[CameraPositionGroupSequenceItem]] = Attr(
+    camera_position_group_sequence: SequenceAttr[CameraPositionGroupSequenceItem] = SequenceAttr(
         0x0034000B, "CameraPositionGroupSequence", "SQ", "1", "1",
         item=CameraPositionGroupSequenceItem,
-    )
-    """Camera Position Group Sequence (0034,000B): Type 1, VR SQ, VM 1.
+        doc="""Camera Position Group Sequence (0034,000B): Type 1, VR SQ, VM 1.
 
-    Sequence that contains the Functional Groups Sequence Attributes corresponding to the
-    current frame or audio sample.
-    """
+        Sequence that contains the Functional Groups Sequence Attributes corresponding to the
+        current frame or audio sample.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        camera_position_group_sequence: list[CameraPositionGroupSequenceItem] | None = None,
-        **_: Any,
+        camera_position_group_sequence: Items[CameraPositionGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

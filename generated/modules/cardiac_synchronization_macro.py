@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,126 +26,123 @@ class CardiacSynchronizationSequenceItem(ItemBuilder):
 
     nominal_percentage_of_cardiac_phase: Attr[float] = Attr(
         0x00209241, "NominalPercentageOfCardiacPhase", "FL", "1", "1C",
-    )
-    """Nominal Percentage of Cardiac Phase (0020,9241): Type 1C, VR FL, VM 1.
+        doc="""Nominal Percentage of Cardiac Phase (0020,9241): Type 1C, VR FL, VM 1.
 
-    The nominal time relative to the preceding R peak divided by the nominal R-R interval
-    multiplied by 100.
-    Required if used as a dimension index, may be present otherwise.
-    """
+        The nominal time relative to the preceding R peak divided by the nominal R-R interval
+        multiplied by 100.
+        Required if used as a dimension index, may be present otherwise.
+        """,
+    )
 
     nominal_cardiac_trigger_delay_time: Attr[float] = Attr(
         0x00209153, "NominalCardiacTriggerDelayTime", "FD", "1", "1",
-    )
-    """Nominal Cardiac Trigger Delay Time (0020,9153): Type 1, VR FD, VM 1.
+        doc="""Nominal Cardiac Trigger Delay Time (0020,9153): Type 1, VR FD, VM 1.
 
-    The nominal time in ms from the time of the previous R-peak to the value of Frame Reference
-    DateTime (0018,9151) expressed as a positive value. See Section C.7.6.16.2.7.1 for further
-    explanation.
-    """
+        The nominal time in ms from the time of the previous R-peak to the value of Frame
+        Reference DateTime (0018,9151) expressed as a positive value. See Section C.7.6.16.2.7.1
+        for further explanation.
+        """,
+    )
 
     actual_cardiac_trigger_delay_time: Attr[float] = Attr(
         0x00209252, "ActualCardiacTriggerDelayTime", "FD", "1", "1C",
-    )
-    """Actual Cardiac Trigger Delay Time (0020,9252): Type 1C, VR FD, VM 1.
+        doc="""Actual Cardiac Trigger Delay Time (0020,9252): Type 1C, VR FD, VM 1.
 
-    The actual time in ms from the time of the previous R-peak to the value of Frame Reference
-    DateTime (0018,9151) expressed as a positive value. See Section C.7.6.16.2.7.1 for further
-    explanation.
-    Required if Intervals Acquired (0018,1083) is present and has a value of 1. May be present
-    otherwise.
-    """
+        The actual time in ms from the time of the previous R-peak to the value of Frame
+        Reference DateTime (0018,9151) expressed as a positive value. See Section C.7.6.16.2.7.1
+        for further explanation.
+        Required if Intervals Acquired (0018,1083) is present and has a value of 1. May be
+        present otherwise.
+        """,
+    )
 
     nominal_cardiac_trigger_time_prior_to_r_peak: Attr[float] = Attr(
         0x00209154, "NominalCardiacTriggerTimePriorToRPeak", "FL", "1", "3",
-    )
-    """Nominal Cardiac Trigger Time Prior to R-peak (0020,9154): Type 3, VR FL, VM 1.
+        doc="""Nominal Cardiac Trigger Time Prior to R-peak (0020,9154): Type 3, VR FL, VM 1.
 
-    The nominal time in ms from the time of the next R-peak to the value of Frame Reference
-    DateTime (0018,9151) expressed as a negative value. See Section C.7.6.16.2.7.1 for further
-    explanation.
-    """
+        The nominal time in ms from the time of the next R-peak to the value of Frame Reference
+        DateTime (0018,9151) expressed as a negative value. See Section C.7.6.16.2.7.1 for
+        further explanation.
+        """,
+    )
 
     actual_cardiac_trigger_time_prior_to_r_peak: Attr[float] = Attr(
         0x00209155, "ActualCardiacTriggerTimePriorToRPeak", "FL", "1", "3",
-    )
-    """Actual Cardiac Trigger Time Prior to R-peak (0020,9155): Type 3, VR FL, VM 1.
+        doc="""Actual Cardiac Trigger Time Prior to R-peak (0020,9155): Type 3, VR FL, VM 1.
 
-    The actual time in ms from the time of the next R-peak to the value of Frame Reference
-    DateTime (0018,9151) expressed as a negative value. See Section C.7.6.16.2.7.1 for further
-    explanation.
-    """
+        The actual time in ms from the time of the next R-peak to the value of Frame Reference
+        DateTime (0018,9151) expressed as a negative value. See Section C.7.6.16.2.7.1 for
+        further explanation.
+        """,
+    )
 
     intervals_acquired: Attr[int] = Attr(
         0x00181083, "IntervalsAcquired", "IS", "1", "3",
-    )
-    """Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
+        doc="""Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
 
-    Number of R-R intervals acquired.
-    """
+        Number of R-R intervals acquired.
+        """,
+    )
 
     intervals_rejected: Attr[int] = Attr(
         0x00181084, "IntervalsRejected", "IS", "1", "3",
-    )
-    """Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
+        doc="""Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
 
-    Number of R-R intervals rejected.
-    """
+        Number of R-R intervals rejected.
+        """,
+    )
 
     heart_rate: Attr[int] = Attr(
         0x00181088, "HeartRate", "IS", "1", "3",
-    )
-    """Heart Rate (0018,1088): Type 3, VR IS, VM 1.
+        doc="""Heart Rate (0018,1088): Type 3, VR IS, VM 1.
 
-    Average number of heart beats per minute for the collection period for this frame. This
-    shall include all accepted beats as well as rejected beats.
-    """
+        Average number of heart beats per minute for the collection period for this frame. This
+        shall include all accepted beats as well as rejected beats.
+        """,
+    )
 
     rr_interval_time_nominal: Attr[float] = Attr(
         0x00209251, "RRIntervalTimeNominal", "FD", "1", "1C",
-    )
-    """R-R Interval Time Nominal (0020,9251): Type 1C, VR FD, VM 1.
+        doc="""R-R Interval Time Nominal (0020,9251): Type 1C, VR FD, VM 1.
 
-    Nominal R-peak - R-peak interval time in ms for the cardiac cycle used for the acquisition
-    of this frame. See Section C.7.6.16.2.7.1 for further explanation.
-    Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE or
-    REALTIME. May be present otherwise.
-    """
+        Nominal R-peak - R-peak interval time in ms for the cardiac cycle used for the
+        acquisition of this frame. See Section C.7.6.16.2.7.1 for further explanation.
+        Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE or
+        REALTIME. May be present otherwise.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "3",
-    )
-    """Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
 
-    R-R interval low limit for beat rejection, in ms.
-    """
+        R-R interval low limit for beat rejection, in ms.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "3",
-    )
-    """High R-R Value (0018,1082): Type 3, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 3, VR IS, VM 1.
 
-    R-R interval high limit for beat rejection, in ms.
-    """
+        R-R interval high limit for beat rejection, in ms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        nominal_percentage_of_cardiac_phase: float | None = None,
-        nominal_cardiac_trigger_delay_time: float | None = None,
-        actual_cardiac_trigger_delay_time: float | None = None,
-        nominal_cardiac_trigger_time_prior_to_r_peak: float | None = None,
-        actual_cardiac_trigger_time_prior_to_r_peak: float | None = None,
-        intervals_acquired: int | None = None,
-        intervals_rejected: int | None = None,
-        heart_rate: int | None = None,
-        rr_interval_time_nominal: float | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        **_: Any,
+        nominal_percentage_of_cardiac_phase: float | Empty | None = None,
+        nominal_cardiac_trigger_delay_time: float | Empty | None = None,
+        actual_cardiac_trigger_delay_time: float | Empty | None = None,
+        nominal_cardiac_trigger_time_prior_to_r_peak: float | Empty | None = None,
+        actual_cardiac_trigger_time_prior_to_r_peak: float | Empty | None = None,
+        intervals_acquired: int | Empty | None = None,
+        intervals_rejected: int | Empty | None = None,
+        heart_rate: int | Empty | None = None,
+        rr_interval_time_nominal: float | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -156,22 +156,19 @@ class CardiacSynchronizationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00189118,)
 
-    cardiac_synchronization_sequence: Attr[list[CardiacSynchronizationSequenceItem]] = Attr(
+    cardiac_synchronization_sequence: SequenceAttr[CardiacSynchronizationSequenceItem] = SequenceAttr(
         0x00189118, "CardiacSynchronizationSequence", "SQ", "1", "1",
         item=CardiacSynchronizationSequenceItem,
-    )
-    """Cardiac Synchronization Sequence (0018,9118): Type 1, VR SQ, VM 1.
+        doc="""Cardiac Synchronization Sequence (0018,9118): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the frame specific cardiac synchronization parameters.
-    """
+        Sequence that describes the frame specific cardiac synchronization parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cardiac_synchronization_sequence: list[CardiacSynchronizationSequenceItem] | None = None,
-        **_: Any,
+        cardiac_synchronization_sequence: Items[CardiacSynchronizationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,136 +25,135 @@ class CardiacSynchronizationModule(ModuleBuilder):
     cardiac_synchronization_technique: Attr[Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"]] = Attr(
         0x00189037, "CardiacSynchronizationTechnique", "CS", "1", "1C",
         enum=("NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"),
-    )
-    """Cardiac Synchronization Technique (0018,9037): Type 1C, VR CS, VM 1.
+        doc="""Cardiac Synchronization Technique (0018,9037): Type 1C, VR CS, VM 1.
 
-    Defines if a cardiac synchronization technique was applied during or after the acquisition.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: NONE, REALTIME, PROSPECTIVE, RETROSPECTIVE, PACED.
-    """
+        Defines if a cardiac synchronization technique was applied during or after the
+        acquisition.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: NONE, REALTIME, PROSPECTIVE, RETROSPECTIVE, PACED.
+        """,
+    )
 
     cardiac_signal_source: Attr[str] = Attr(
         0x00189085, "CardiacSignalSource", "CS", "1", "1C",
-    )
-    """Cardiac Signal Source (0018,9085): Type 1C, VR CS, VM 1.
+        doc="""Cardiac Signal Source (0018,9085): Type 1C, VR CS, VM 1.
 
-    Cardiac Signal Source.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals other than NONE. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    other than NONE.
-    Defined Terms: ECG, VCG, PP, MR.
-    """
+        Cardiac Signal Source.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals other than NONE. Otherwise may be present
+        if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique
+        (0018,9037) equals other than NONE.
+        Defined Terms: ECG, VCG, PP, MR.
+        """,
+    )
 
     cardiac_rr_interval_specified: Attr[float] = Attr(
         0x00189070, "CardiacRRIntervalSpecified", "FD", "1", "1C",
-    )
-    """Cardiac RR Interval Specified (0018,9070): Type 1C, VR FD, VM 1.
+        doc="""Cardiac RR Interval Specified (0018,9070): Type 1C, VR FD, VM 1.
 
-    R-R interval in ms measured prior to or during the scan.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals other than NONE. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    other than NONE.
-    """
+        R-R interval in ms measured prior to or during the scan.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals other than NONE. Otherwise may be present
+        if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique
+        (0018,9037) equals other than NONE.
+        """,
+    )
 
     cardiac_beat_rejection_technique: Attr[str] = Attr(
         0x00189169, "CardiacBeatRejectionTechnique", "CS", "1", "1C",
-    )
-    """Cardiac Beat Rejection Technique (0018,9169): Type 1C, VR CS, VM 1.
+        doc="""Cardiac Beat Rejection Technique (0018,9169): Type 1C, VR CS, VM 1.
 
-    Cardiac arrhythmia rejection technique.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may be present if Image
-    Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    PROSPECTIVE or RETROSPECTIVE.
-    Defined Terms: NONE, RR_INTERVAL, QRS_LOOP, PVC.
-    """
+        Cardiac arrhythmia rejection technique.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may
+        be present if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization
+        Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE.
+        Defined Terms: NONE, RR_INTERVAL, QRS_LOOP, PVC.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "2C",
-    )
-    """Low R-R Value (0018,1081): Type 2C, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 2C, VR IS, VM 1.
 
-    R-R interval low limit for beat rejection, in ms.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may be present if Image
-    Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    PROSPECTIVE or RETROSPECTIVE.
-    """
+        R-R interval low limit for beat rejection, in ms.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may
+        be present if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization
+        Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "2C",
-    )
-    """High R-R Value (0018,1082): Type 2C, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 2C, VR IS, VM 1.
 
-    R-R interval high limit for beat rejection, in ms.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may be present if Image
-    Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    PROSPECTIVE or RETROSPECTIVE.
-    """
+        R-R interval high limit for beat rejection, in ms.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE. Otherwise may
+        be present if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization
+        Technique (0018,9037) equals PROSPECTIVE or RETROSPECTIVE.
+        """,
+    )
 
     intervals_acquired: Attr[int] = Attr(
         0x00181083, "IntervalsAcquired", "IS", "1", "2C",
-    )
-    """Intervals Acquired (0018,1083): Type 2C, VR IS, VM 1.
+        doc="""Intervals Acquired (0018,1083): Type 2C, VR IS, VM 1.
 
-    Number of R-R intervals acquired and used to create the image (not including the intervals
-    rejected).
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals other than NONE. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    other than NONE.
-    """
+        Number of R-R intervals acquired and used to create the image (not including the
+        intervals rejected).
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals other than NONE. Otherwise may be present
+        if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique
+        (0018,9037) equals other than NONE.
+        """,
+    )
 
     intervals_rejected: Attr[int] = Attr(
         0x00181084, "IntervalsRejected", "IS", "1", "2C",
-    )
-    """Intervals Rejected (0018,1084): Type 2C, VR IS, VM 1.
+        doc="""Intervals Rejected (0018,1084): Type 2C, VR IS, VM 1.
 
-    Number of R-R intervals rejected.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac Synchronization
-    Technique (0018,9037) equals other than NONE. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique (0018,9037) equals
-    other than NONE.
-    """
+        Number of R-R intervals rejected.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Cardiac
+        Synchronization Technique (0018,9037) equals other than NONE. Otherwise may be present
+        if Image Type (0008,0008) Value 1 is DERIVED and Cardiac Synchronization Technique
+        (0018,9037) equals other than NONE.
+        """,
+    )
 
     skip_beats: Attr[int] = Attr(
         0x00181086, "SkipBeats", "IS", "1", "3",
-    )
-    """Skip Beats (0018,1086): Type 3, VR IS, VM 1.
+        doc="""Skip Beats (0018,1086): Type 3, VR IS, VM 1.
 
-    Number of beats prescribed to be skipped after each detected arrhythmia.
-    """
+        Number of beats prescribed to be skipped after each detected arrhythmia.
+        """,
+    )
 
     cardiac_framing_type: Attr[str] = Attr(
         0x00181064, "CardiacFramingType", "LO", "1", "1C",
-    )
-    """Cardiac Framing Type (0018,1064): Type 1C, VR LO, VM 1.
+        doc="""Cardiac Framing Type (0018,1064): Type 1C, VR LO, VM 1.
 
-    Description of type of framing performed. See Section C.7.6.18.1.1.1 for description and
-    Defined Terms.
-    Required if type of framing is not time forward from trigger, may be present otherwise.
-    Defined Terms: FORW, BACK, PCNT.
-    """
+        Description of type of framing performed. See Section C.7.6.18.1.1.1 for description and
+        Defined Terms.
+        Required if type of framing is not time forward from trigger, may be present otherwise.
+        Defined Terms: FORW, BACK, PCNT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cardiac_synchronization_technique: Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"] | None = None,
-        cardiac_signal_source: str | None = None,
-        cardiac_rr_interval_specified: float | None = None,
-        cardiac_beat_rejection_technique: str | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        intervals_acquired: int | None = None,
-        intervals_rejected: int | None = None,
-        skip_beats: int | None = None,
-        cardiac_framing_type: str | None = None,
-        **_: Any,
+        cardiac_synchronization_technique: Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"] | Empty | None = None,
+        cardiac_signal_source: str | Empty | None = None,
+        cardiac_rr_interval_specified: float | Empty | None = None,
+        cardiac_beat_rejection_technique: str | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        intervals_acquired: int | Empty | None = None,
+        intervals_rejected: int | Empty | None = None,
+        skip_beats: int | Empty | None = None,
+        cardiac_framing_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

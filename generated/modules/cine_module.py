@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,42 +27,40 @@ class MultiplexedAudioChannelsDescriptionCodeSequenceItem(ItemBuilder):
 
     channel_identification_code: Attr[int] = Attr(
         0x003A0301, "ChannelIdentificationCode", "IS", "1", "1",
-    )
-    """Channel Identification Code (003A,0301): Type 1, VR IS, VM 1.
+        doc="""Channel Identification Code (003A,0301): Type 1, VR IS, VM 1.
 
-    A reference to the audio channel as identified within Transfer Syntax encoded bit stream (1
-    for the main channel, 2 for the second channel and 3 to 9 to the complementary channels).
-    """
+        A reference to the audio channel as identified within Transfer Syntax encoded bit stream
+        (1 for the main channel, 2 for the second channel and 3 to 9 to the complementary
+        channels).
+        """,
+    )
 
     channel_mode: Attr[Literal["MONO", "STEREO"]] = Attr(
         0x003A0302, "ChannelMode", "CS", "1", "1",
         enum=("MONO", "STEREO"),
+        doc="""Channel Mode (003A,0302): Type 1, VR CS, VM 1.
+
+        A coded descriptor qualifying the mode of the channel:
+        Enumerated Values: MONO, STEREO.
+        """,
     )
-    """Channel Mode (003A,0302): Type 1, VR CS, VM 1.
 
-    A coded descriptor qualifying the mode of the channel:
-    Enumerated Values: MONO, STEREO.
-    """
-
-    channel_source_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_source_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0208, "ChannelSourceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Channel Source Sequence (003A,0208): Type 1, VR SQ, VM 1.
+        doc="""Channel Source Sequence (003A,0208): Type 1, VR SQ, VM 1.
 
-    A coded descriptor of the audio channel source.
-    """
+        A coded descriptor of the audio channel source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        channel_identification_code: int | None = None,
-        channel_mode: Literal["MONO", "STEREO"] | None = None,
-        channel_source_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        channel_identification_code: int | Empty | None = None,
+        channel_mode: Literal["MONO", "STEREO"] | Empty | None = None,
+        channel_source_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,129 +77,126 @@ class CineModule(ModuleBuilder):
     preferred_playback_sequencing: Attr[int] = Attr(
         0x00181244, "PreferredPlaybackSequencing", "US", "1", "3",
         enum=("0", "1"),
-    )
-    """Preferred Playback Sequencing (0018,1244): Type 3, VR US, VM 1.
+        doc="""Preferred Playback Sequencing (0018,1244): Type 3, VR US, VM 1.
 
-    Describes the preferred playback sequencing for a multi-frame image.
-    Enumerated Values: 0, 1.
-    """
+        Describes the preferred playback sequencing for a multi-frame image.
+        Enumerated Values: 0, 1.
+        """,
+    )
 
     frame_time: Attr[float] = Attr(
         0x00181063, "FrameTime", "DS", "1", "1C",
-    )
-    """Frame Time (0018,1063): Type 1C, VR DS, VM 1.
+        doc="""Frame Time (0018,1063): Type 1C, VR DS, VM 1.
 
-    Nominal time (in msec) per individual frame. See Section C.7.6.5.1.1 for further
-    explanation. Required if Frame Increment Pointer (0028,0009) points to Frame Time.
-    """
+        Nominal time (in msec) per individual frame. See Section C.7.6.5.1.1 for further
+        explanation. Required if Frame Increment Pointer (0028,0009) points to Frame Time.
+        """,
+    )
 
     frame_time_vector: Attr[list[float]] = Attr(
         0x00181065, "FrameTimeVector", "DS", "1-n", "1C",
-    )
-    """Frame Time Vector (0018,1065): Type 1C, VR DS, VM 1-n.
+        doc="""Frame Time Vector (0018,1065): Type 1C, VR DS, VM 1-n.
 
-    An array that contains the real time increments (in msec) between frames for a Multi-frame
-    image. See Section C.7.6.5.1.2 for further explanation. Required if Frame Increment Pointer
-    (0028,0009) points to Frame Time Vector.
-    """
+        An array that contains the real time increments (in msec) between frames for a
+        Multi-frame image. See Section C.7.6.5.1.2 for further explanation. Required if Frame
+        Increment Pointer (0028,0009) points to Frame Time Vector.
+        """,
+    )
 
     start_trim: Attr[int] = Attr(
         0x00082142, "StartTrim", "IS", "1", "3",
-    )
-    """Start Trim (0008,2142): Type 3, VR IS, VM 1.
+        doc="""Start Trim (0008,2142): Type 3, VR IS, VM 1.
 
-    The frame number of the first frame of the Multi-frame image to be displayed.
-    """
+        The frame number of the first frame of the Multi-frame image to be displayed.
+        """,
+    )
 
     stop_trim: Attr[int] = Attr(
         0x00082143, "StopTrim", "IS", "1", "3",
-    )
-    """Stop Trim (0008,2143): Type 3, VR IS, VM 1.
+        doc="""Stop Trim (0008,2143): Type 3, VR IS, VM 1.
 
-    The Frame Number of the last frame of a Multi-frame image to be displayed.
-    """
+        The Frame Number of the last frame of a Multi-frame image to be displayed.
+        """,
+    )
 
     recommended_display_frame_rate: Attr[int] = Attr(
         0x00082144, "RecommendedDisplayFrameRate", "IS", "1", "3",
-    )
-    """Recommended Display Frame Rate (0008,2144): Type 3, VR IS, VM 1.
+        doc="""Recommended Display Frame Rate (0008,2144): Type 3, VR IS, VM 1.
 
-    Recommended rate at which the frames of a Multi-frame image should be displayed in
-    frames/second.
-    """
+        Recommended rate at which the frames of a Multi-frame image should be displayed in
+        frames/second.
+        """,
+    )
 
     cine_rate: Attr[int] = Attr(
         0x00180040, "CineRate", "IS", "1", "3",
-    )
-    """Cine Rate (0018,0040): Type 3, VR IS, VM 1.
+        doc="""Cine Rate (0018,0040): Type 3, VR IS, VM 1.
 
-    Number of frames per second.
-    """
+        Number of frames per second.
+        """,
+    )
 
     frame_delay: Attr[float] = Attr(
         0x00181066, "FrameDelay", "DS", "1", "3",
-    )
-    """Frame Delay (0018,1066): Type 3, VR DS, VM 1.
+        doc="""Frame Delay (0018,1066): Type 3, VR DS, VM 1.
 
-    Time (in msec) from Content Time (0008,0033) to the start of the first frame in a
-    Multi-frame image.
-    """
+        Time (in msec) from Content Time (0008,0033) to the start of the first frame in a
+        Multi-frame image.
+        """,
+    )
 
     image_trigger_delay: Attr[float] = Attr(
         0x00181067, "ImageTriggerDelay", "DS", "1", "3",
-    )
-    """Image Trigger Delay (0018,1067): Type 3, VR DS, VM 1.
+        doc="""Image Trigger Delay (0018,1067): Type 3, VR DS, VM 1.
 
-    Delay time in milliseconds from trigger (e.g., X-Ray on pulse) to the first frame of a
-    Multi-frame image.
-    """
+        Delay time in milliseconds from trigger (e.g., X-Ray on pulse) to the first frame of a
+        Multi-frame image.
+        """,
+    )
 
     effective_duration: Attr[float] = Attr(
         0x00180072, "EffectiveDuration", "DS", "1", "3",
-    )
-    """Effective Duration (0018,0072): Type 3, VR DS, VM 1.
+        doc="""Effective Duration (0018,0072): Type 3, VR DS, VM 1.
 
-    Total time in seconds that data was actually taken for the entire Multi-frame image.
-    """
+        Total time in seconds that data was actually taken for the entire Multi-frame image.
+        """,
+    )
 
     actual_frame_duration: Attr[int] = Attr(
         0x00181242, "ActualFrameDuration", "IS", "1", "3",
+        doc="""Actual Frame Duration (0018,1242): Type 3, VR IS, VM 1.
+
+        Elapsed time of data acquisition in msec per each frame.
+        """,
     )
-    """Actual Frame Duration (0018,1242): Type 3, VR IS, VM 1.
 
-    Elapsed time of data acquisition in msec per each frame.
-    """
-
-    multiplexed_audio_channels_description_code_sequence: Attr[list[MultiplexedAudioChannelsDescriptionCodeSequenceItem]] = Attr(
+    multiplexed_audio_channels_description_code_sequence: SequenceAttr[MultiplexedAudioChannelsDescriptionCodeSequenceItem] = SequenceAttr(
         0x003A0300, "MultiplexedAudioChannelsDescriptionCodeSequence", "SQ", "1", "2C",
         item=MultiplexedAudioChannelsDescriptionCodeSequenceItem,
-    )
-    """Multiplexed Audio Channels Description Code Sequence (003A,0300): Type 2C, VR SQ, VM 1.
+        doc="""Multiplexed Audio Channels Description Code Sequence (003A,0300): Type 2C, VR SQ, VM 1.
 
-    Description of any multiplexed audio channels. See Section C.7.6.5.1.3.
-    Required if the Transfer Syntax used to encode the multi-frame image contains multiplexed
-    (interleaved) audio channels, such as is possible with MPEG2 Systems (see [ISO/IEC
-    13818-1]).
-    """
+        Description of any multiplexed audio channels. See Section C.7.6.5.1.3.
+        Required if the Transfer Syntax used to encode the multi-frame image contains
+        multiplexed (interleaved) audio channels, such as is possible with MPEG2 Systems (see
+        [ISO/IEC 13818-1]).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        preferred_playback_sequencing: int | None = None,
-        frame_time: float | None = None,
-        frame_time_vector: list[float] | None = None,
-        start_trim: int | None = None,
-        stop_trim: int | None = None,
-        recommended_display_frame_rate: int | None = None,
-        cine_rate: int | None = None,
-        frame_delay: float | None = None,
-        image_trigger_delay: float | None = None,
-        effective_duration: float | None = None,
-        actual_frame_duration: int | None = None,
-        multiplexed_audio_channels_description_code_sequence: list[MultiplexedAudioChannelsDescriptionCodeSequenceItem] | None = None,
-        **_: Any,
+        preferred_playback_sequencing: int | Empty | None = None,
+        frame_time: float | Empty | None = None,
+        frame_time_vector: list[float] | Empty | None = None,
+        start_trim: int | Empty | None = None,
+        stop_trim: int | Empty | None = None,
+        recommended_display_frame_rate: int | Empty | None = None,
+        cine_rate: int | Empty | None = None,
+        frame_delay: float | Empty | None = None,
+        image_trigger_delay: float | Empty | None = None,
+        effective_duration: float | Empty | None = None,
+        actual_frame_duration: int | Empty | None = None,
+        multiplexed_audio_channels_description_code_sequence: Items[MultiplexedAudioChannelsDescriptionCodeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,106 +25,105 @@ class ClinicalTrialContextModule(ModuleBuilder):
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "1",
-    )
-    """Clinical Trial Sponsor Name (0012,0010): Type 1, VR LO, VM 1.
+        doc="""Clinical Trial Sponsor Name (0012,0010): Type 1, VR LO, VM 1.
 
-    The name of the clinical trial sponsor.
-    """
+        The name of the clinical trial sponsor.
+        """,
+    )
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
 
-    Identifier for the noted protocol .
-    """
+        Identifier for the noted protocol .
+        """,
+    )
 
     clinical_trial_protocol_name: Attr[str] = Attr(
         0x00120021, "ClinicalTrialProtocolName", "LO", "1", "2",
-    )
-    """Clinical Trial Protocol Name (0012,0021): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Name (0012,0021): Type 2, VR LO, VM 1.
 
-    The name of the clinical trial protocol .See Section C.7.1.3.1.3.
-    """
+        The name of the clinical trial protocol .See Section C.7.1.3.1.3.
+        """,
+    )
 
     clinical_trial_site_id: Attr[str] = Attr(
         0x00120030, "ClinicalTrialSiteID", "LO", "1", "2",
-    )
-    """Clinical Trial Site ID (0012,0030): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Site ID (0012,0030): Type 2, VR LO, VM 1.
 
-    The identifier of the site responsible for submitting clinical trial data.
-    """
+        The identifier of the site responsible for submitting clinical trial data.
+        """,
+    )
 
     clinical_trial_site_name: Attr[str] = Attr(
         0x00120031, "ClinicalTrialSiteName", "LO", "1", "2",
-    )
-    """Clinical Trial Site Name (0012,0031): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Site Name (0012,0031): Type 2, VR LO, VM 1.
 
-    Name of the site responsible for submitting clinical trial data.
-    """
+        Name of the site responsible for submitting clinical trial data.
+        """,
+    )
 
     clinical_trial_protocol_ethics_committee_name: Attr[str] = Attr(
         0x00120081, "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", "1C",
-    )
-    """Clinical Trial Protocol Ethics Committee Name (0012,0081): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Ethics Committee Name (0012,0081): Type 1C, VR LO, VM 1.
 
-    Name of the Ethics Committee or Institutional Review Board (IRB) responsible for approval of
-    the Clinical Trial.
-    Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.
-    """
+        Name of the Ethics Committee or Institutional Review Board (IRB) responsible for
+        approval of the Clinical Trial.
+        Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is
+        present.
+        """,
+    )
 
     clinical_trial_protocol_ethics_committee_approval_number: Attr[str] = Attr(
         0x00120082, "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", "3",
-    )
-    """Clinical Trial Protocol Ethics Committee Approval Number (0012,0082): Type 3, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Ethics Committee Approval Number (0012,0082): Type 3, VR LO, VM
+        1.
 
-    Approval number issued by committee described in Clinical Trial Protocol Ethics Committee
-    Name (0012,0081).
-    """
+        Approval number issued by committee described in Clinical Trial Protocol Ethics
+        Committee Name (0012,0081).
+        """,
+    )
 
     ethics_committee_approval_effectiveness_start_date: Attr[datetime.date | str] = Attr(
         0x00120086, "EthicsCommitteeApprovalEffectivenessStartDate", "DA", "1", "3",
-    )
-    """Ethics Committee Approval Effectiveness Start Date (0012,0086): Type 3, VR DA, VM 1.
+        doc="""Ethics Committee Approval Effectiveness Start Date (0012,0086): Type 3, VR DA, VM 1.
 
-    The date the approval identified in Clinical Trial Protocol Ethics Committee Approval Number
-    (0012,0082) becomes effective.
-    """
+        The date the approval identified in Clinical Trial Protocol Ethics Committee Approval
+        Number (0012,0082) becomes effective.
+        """,
+    )
 
     ethics_committee_approval_effectiveness_end_date: Attr[datetime.date | str] = Attr(
         0x00120087, "EthicsCommitteeApprovalEffectivenessEndDate", "DA", "1", "3",
-    )
-    """Ethics Committee Approval Effectiveness End Date (0012,0087): Type 3, VR DA, VM 1.
+        doc="""Ethics Committee Approval Effectiveness End Date (0012,0087): Type 3, VR DA, VM 1.
 
-    The date the approval identified in Clinical Trial Protocol Ethics Committee Approval Number
-    (0012,0082) ceases to be effective.
-    """
+        The date the approval identified in Clinical Trial Protocol Ethics Committee Approval
+        Number (0012,0082) ceases to be effective.
+        """,
+    )
 
     clinical_trial_coordinating_center_name: Attr[str] = Attr(
         0x00120060, "ClinicalTrialCoordinatingCenterName", "LO", "1", "2",
-    )
-    """Clinical Trial Coordinating Center Name (0012,0060): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Coordinating Center Name (0012,0060): Type 2, VR LO, VM 1.
 
-    The name of the institution that is responsible for coordinating the protocols for the
-    clinical trial. See Section C.7.3.2.1.1.
-    """
+        The name of the institution that is responsible for coordinating the protocols for the
+        clinical trial. See Section C.7.3.2.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_sponsor_name: str | None = None,
-        clinical_trial_protocol_id: str | None = None,
-        clinical_trial_protocol_name: str | None = None,
-        clinical_trial_site_id: str | None = None,
-        clinical_trial_site_name: str | None = None,
-        clinical_trial_protocol_ethics_committee_name: str | None = None,
-        clinical_trial_protocol_ethics_committee_approval_number: str | None = None,
-        ethics_committee_approval_effectiveness_start_date: datetime.date | str | None = None,
-        ethics_committee_approval_effectiveness_end_date: datetime.date | str | None = None,
-        clinical_trial_coordinating_center_name: str | None = None,
-        **_: Any,
+        clinical_trial_sponsor_name: str | Empty | None = None,
+        clinical_trial_protocol_id: str | Empty | None = None,
+        clinical_trial_protocol_name: str | Empty | None = None,
+        clinical_trial_site_id: str | Empty | None = None,
+        clinical_trial_site_name: str | Empty | None = None,
+        clinical_trial_protocol_ethics_committee_name: str | Empty | None = None,
+        clinical_trial_protocol_ethics_committee_approval_number: str | Empty | None = None,
+        ethics_committee_approval_effectiveness_start_date: datetime.date | str | Empty | None = None,
+        ethics_committee_approval_effectiveness_end_date: datetime.date | str | Empty | None = None,
+        clinical_trial_coordinating_center_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

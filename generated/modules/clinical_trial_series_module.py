@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,49 +24,46 @@ class ClinicalTrialSeriesModule(ModuleBuilder):
 
     clinical_trial_coordinating_center_name: Attr[str] = Attr(
         0x00120060, "ClinicalTrialCoordinatingCenterName", "LO", "1", "2",
-    )
-    """Clinical Trial Coordinating Center Name (0012,0060): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Coordinating Center Name (0012,0060): Type 2, VR LO, VM 1.
 
-    The name of the institution that is responsible for coordinating the medical imaging data
-    for the clinical trial or research. See Section C.7.3.2.1.1.
-    """
+        The name of the institution that is responsible for coordinating the medical imaging
+        data for the clinical trial or research. See Section C.7.3.2.1.1.
+        """,
+    )
 
     clinical_trial_series_id: Attr[str] = Attr(
         0x00120071, "ClinicalTrialSeriesID", "LO", "1", "3",
-    )
-    """Clinical Trial Series ID (0012,0071): Type 3, VR LO, VM 1.
+        doc="""Clinical Trial Series ID (0012,0071): Type 3, VR LO, VM 1.
 
-    An identifier of the Series in the context of a clinical trial or research. See Section
-    C.7.3.2.1.2.
-    """
+        An identifier of the Series in the context of a clinical trial or research. See Section
+        C.7.3.2.1.2.
+        """,
+    )
 
     issuer_of_clinical_trial_series_id: Attr[str] = Attr(
         0x00120073, "IssuerOfClinicalTrialSeriesID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Series ID (0012,0073): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Series ID (0012,0073): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Series ID.
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Series ID.
+        """,
+    )
 
     clinical_trial_series_description: Attr[str] = Attr(
         0x00120072, "ClinicalTrialSeriesDescription", "LO", "1", "3",
-    )
-    """Clinical Trial Series Description (0012,0072): Type 3, VR LO, VM 1.
+        doc="""Clinical Trial Series Description (0012,0072): Type 3, VR LO, VM 1.
 
-    A description of the Series in the context of a clinical trial or research. See Section
-    C.7.3.2.1.2.
-    """
+        A description of the Series in the context of a clinical trial or research. See Section
+        C.7.3.2.1.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_coordinating_center_name: str | None = None,
-        clinical_trial_series_id: str | None = None,
-        issuer_of_clinical_trial_series_id: str | None = None,
-        clinical_trial_series_description: str | None = None,
-        **_: Any,
+        clinical_trial_coordinating_center_name: str | Empty | None = None,
+        clinical_trial_series_id: str | Empty | None = None,
+        issuer_of_clinical_trial_series_id: str | Empty | None = None,
+        clinical_trial_series_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

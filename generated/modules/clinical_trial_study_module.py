@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,55 +27,52 @@ class ConsentForClinicalTrialUseSequenceItem(ItemBuilder):
 
     distribution_type: Attr[str] = Attr(
         0x00120084, "DistributionType", "CS", "1", "1C",
-    )
-    """Distribution Type (0012,0084): Type 1C, VR CS, VM 1.
+        doc="""Distribution Type (0012,0084): Type 1C, VR CS, VM 1.
 
-    The type of distribution for which consent to distribute has been granted.
-    Required if Consent for Distribution Flag (0012,0085) equals YES or WITHDRAWN.
-    Defined Terms: NAMED_PROTOCOL, RESTRICTED_REUSE, PUBLIC_RELEASE.
-    """
+        The type of distribution for which consent to distribute has been granted.
+        Required if Consent for Distribution Flag (0012,0085) equals YES or WITHDRAWN.
+        Defined Terms: NAMED_PROTOCOL, RESTRICTED_REUSE, PUBLIC_RELEASE.
+        """,
+    )
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1C",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type 1C, VR LO, VM 1.
 
-    The identifier of the protocol for which consent to distribute has been granted.
-    Required if Distribution Type (0012,0084) is NAMED_PROTOCOL and the protocol is not that
-    which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial Subject
-    Module.
-    """
+        The identifier of the protocol for which consent to distribute has been granted.
+        Required if Distribution Type (0012,0084) is NAMED_PROTOCOL and the protocol is not that
+        which is specified in Clinical Trial Protocol ID (0012,0020) in the Clinical Trial
+        Subject Module.
+        """,
+    )
 
     issuer_of_clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120022, "IssuerOfClinicalTrialProtocolID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Protocol ID (0012,0022): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Protocol ID (0012,0022): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID.
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID.
+        """,
+    )
 
     consent_for_distribution_flag: Attr[Literal["NO", "YES", "WITHDRAWN"]] = Attr(
         0x00120085, "ConsentForDistributionFlag", "CS", "1", "1",
         enum=("NO", "YES", "WITHDRAWN"),
-    )
-    """Consent for Distribution Flag (0012,0085): Type 1, VR CS, VM 1.
+        doc="""Consent for Distribution Flag (0012,0085): Type 1, VR CS, VM 1.
 
-    Whether or not consent to distribute has been granted for the purpose described in
-    Distribution Type (0012,0084).
-    Enumerated Values: NO, YES, WITHDRAWN.
-    """
+        Whether or not consent to distribute has been granted for the purpose described in
+        Distribution Type (0012,0084).
+        Enumerated Values: NO, YES, WITHDRAWN.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distribution_type: str | None = None,
-        clinical_trial_protocol_id: str | None = None,
-        issuer_of_clinical_trial_protocol_id: str | None = None,
-        consent_for_distribution_flag: Literal["NO", "YES", "WITHDRAWN"] | None = None,
-        **_: Any,
+        distribution_type: str | Empty | None = None,
+        clinical_trial_protocol_id: str | Empty | None = None,
+        issuer_of_clinical_trial_protocol_id: str | Empty | None = None,
+        consent_for_distribution_flag: Literal["NO", "YES", "WITHDRAWN"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,83 +88,84 @@ class ClinicalTrialStudyModule(ModuleBuilder):
 
     clinical_trial_time_point_id: Attr[str] = Attr(
         0x00120050, "ClinicalTrialTimePointID", "LO", "1", "2",
-    )
-    """Clinical Trial Time Point ID (0012,0050): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Time Point ID (0012,0050): Type 2, VR LO, VM 1.
 
-    An identifier specifying the one or more Studies that are grouped together as a clinical
-    time point or submission in a clinical trial or research. See Section C.7.2.3.1.1.
-    """
+        An identifier specifying the one or more Studies that are grouped together as a clinical
+        time point or submission in a clinical trial or research. See Section C.7.2.3.1.1.
+        """,
+    )
 
     issuer_of_clinical_trial_time_point_id: Attr[str] = Attr(
         0x00120055, "IssuerOfClinicalTrialTimePointID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Time Point ID (0012,0055): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Time Point ID (0012,0055): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Time Point ID.
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Time Point ID.
+        """,
+    )
 
     clinical_trial_time_point_description: Attr[str] = Attr(
         0x00120051, "ClinicalTrialTimePointDescription", "ST", "1", "3",
+        doc="""Clinical Trial Time Point Description (0012,0051): Type 3, VR ST, VM 1.
+
+        A description of a set of one or more Studies that are grouped together to represent a
+        clinical time point or submission in a clinical trial or research. See Section
+        C.7.2.3.1.1.
+        """,
     )
-    """Clinical Trial Time Point Description (0012,0051): Type 3, VR ST, VM 1.
 
-    A description of a set of one or more Studies that are grouped together to represent a
-    clinical time point or submission in a clinical trial or research. See Section C.7.2.3.1.1.
-    """
-
-    clinical_trial_time_point_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    clinical_trial_time_point_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00120054, "ClinicalTrialTimePointTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Clinical Trial Time Point Type Code Sequence (0012,0054): Type 3, VR SQ, VM 1.
+        doc="""Clinical Trial Time Point Type Code Sequence (0012,0054): Type 3, VR SQ, VM 1.
 
-    A pre-defined type of a set of one or more Studies that are grouped together to represent a
-    clinical time point or submission in a clinical trial or research. See Section C.7.2.3.1.1.
-    """
+        A pre-defined type of a set of one or more Studies that are grouped together to
+        represent a clinical time point or submission in a clinical trial or research. See
+        Section C.7.2.3.1.1.
+        """,
+    )
 
     longitudinal_temporal_offset_from_event: Attr[float] = Attr(
         0x00120052, "LongitudinalTemporalOffsetFromEvent", "FD", "1", "3",
-    )
-    """Longitudinal Temporal Offset from Event (0012,0052): Type 3, VR FD, VM 1.
+        doc="""Longitudinal Temporal Offset from Event (0012,0052): Type 3, VR FD, VM 1.
 
-    An offset in days from a particular event of significance. May be fractional. In the context
-    of a clinical trial, this is often the days since enrollment, or the baseline imaging Study.
-    """
+        An offset in days from a particular event of significance. May be fractional. In the
+        context of a clinical trial, this is often the days since enrollment, or the baseline
+        imaging Study.
+        """,
+    )
 
     longitudinal_temporal_event_type: Attr[str] = Attr(
         0x00120053, "LongitudinalTemporalEventType", "CS", "1", "1C",
+        doc="""Longitudinal Temporal Event Type (0012,0053): Type 1C, VR CS, VM 1.
+
+        The type of event to which Longitudinal Temporal Offset from Event (0012,0052) is
+        relative.
+        Required if Longitudinal Temporal Offset from Event (0012,0052) is present.
+        Defined Terms: ENROLLMENT, BASELINE.
+        """,
     )
-    """Longitudinal Temporal Event Type (0012,0053): Type 1C, VR CS, VM 1.
 
-    The type of event to which Longitudinal Temporal Offset from Event (0012,0052) is relative.
-    Required if Longitudinal Temporal Offset from Event (0012,0052) is present.
-    Defined Terms: ENROLLMENT, BASELINE.
-    """
-
-    consent_for_clinical_trial_use_sequence: Attr[list[ConsentForClinicalTrialUseSequenceItem]] = Attr(
+    consent_for_clinical_trial_use_sequence: SequenceAttr[ConsentForClinicalTrialUseSequenceItem] = SequenceAttr(
         0x00120083, "ConsentForClinicalTrialUseSequence", "SQ", "1", "3",
         item=ConsentForClinicalTrialUseSequenceItem,
-    )
-    """Consent for Clinical Trial Use Sequence (0012,0083): Type 3, VR SQ, VM 1.
+        doc="""Consent for Clinical Trial Use Sequence (0012,0083): Type 3, VR SQ, VM 1.
 
-    A Sequence that conveys information about consent for Clinical Trial or research use of the
-    Composite Instances within this Study.
-    Defined Terms: NAMED_PROTOCOL, RESTRICTED_REUSE, PUBLIC_RELEASE.
-    """
+        A Sequence that conveys information about consent for Clinical Trial or research use of
+        the Composite Instances within this Study.
+        Defined Terms: NAMED_PROTOCOL, RESTRICTED_REUSE, PUBLIC_RELEASE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_time_point_id: str | None = None,
-        issuer_of_clinical_trial_time_point_id: str | None = None,
-        clinical_trial_time_point_description: str | None = None,
-        clinical_trial_time_point_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        longitudinal_temporal_offset_from_event: float | None = None,
-        longitudinal_temporal_event_type: str | None = None,
-        consent_for_clinical_trial_use_sequence: list[ConsentForClinicalTrialUseSequenceItem] | None = None,
-        **_: Any,
+        clinical_trial_time_point_id: str | Empty | None = None,
+        issuer_of_clinical_trial_time_point_id: str | Empty | None = None,
+        clinical_trial_time_point_description: str | Empty | None = None,
+        clinical_trial_time_point_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        longitudinal_temporal_offset_from_event: float | Empty | None = None,
+        longitudinal_temporal_event_type: str | Empty | None = None,
+        consent_for_clinical_trial_use_sequence: Items[ConsentForClinicalTrialUseSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

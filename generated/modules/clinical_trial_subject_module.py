@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,30 +26,27 @@ class OtherClinicalTrialProtocolIDsSequenceItem(ItemBuilder):
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
 
-    Identifier for the protocol. See Section C.7.1.3.1.2.
-    """
+        Identifier for the protocol. See Section C.7.1.3.1.2.
+        """,
+    )
 
     issuer_of_clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120022, "IssuerOfClinicalTrialProtocolID", "LO", "1", "1",
-    )
-    """Issuer of Clinical Trial Protocol ID (0012,0022): Type 1, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Protocol ID (0012,0022): Type 1, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID
-    (0012,0020).
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID
+        (0012,0020).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_protocol_id: str | None = None,
-        issuer_of_clinical_trial_protocol_id: str | None = None,
-        **_: Any,
+        clinical_trial_protocol_id: str | Empty | None = None,
+        issuer_of_clinical_trial_protocol_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,147 +62,148 @@ class ClinicalTrialSubjectModule(ModuleBuilder):
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "1",
-    )
-    """Clinical Trial Sponsor Name (0012,0010): Type 1, VR LO, VM 1.
+        doc="""Clinical Trial Sponsor Name (0012,0010): Type 1, VR LO, VM 1.
 
-    The name of the clinical trial or research sponsor. See Section C.7.1.3.1.1.
-    """
+        The name of the clinical trial or research sponsor. See Section C.7.1.3.1.1.
+        """,
+    )
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type 1, VR LO, VM 1.
 
-    Identifier for the protocol. See Section C.7.1.3.1.2.
-    """
+        Identifier for the protocol. See Section C.7.1.3.1.2.
+        """,
+    )
 
     issuer_of_clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120022, "IssuerOfClinicalTrialProtocolID", "LO", "1", "3",
+        doc="""Issuer of Clinical Trial Protocol ID (0012,0022): Type 3, VR LO, VM 1.
+
+        Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID
+        (0012,0020).
+        """,
     )
-    """Issuer of Clinical Trial Protocol ID (0012,0022): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Protocol ID
-    (0012,0020).
-    """
-
-    other_clinical_trial_protocol_ids_sequence: Attr[list[OtherClinicalTrialProtocolIDsSequenceItem]] = Attr(
+    other_clinical_trial_protocol_ids_sequence: SequenceAttr[OtherClinicalTrialProtocolIDsSequenceItem] = SequenceAttr(
         0x00120023, "OtherClinicalTrialProtocolIDsSequence", "SQ", "1", "3",
         item=OtherClinicalTrialProtocolIDsSequenceItem,
-    )
-    """Other Clinical Trial Protocol IDs Sequence (0012,0023): Type 3, VR SQ, VM 1.
+        doc="""Other Clinical Trial Protocol IDs Sequence (0012,0023): Type 3, VR SQ, VM 1.
 
-    Identification numbers or codes used to identify the protocol.
-    """
+        Identification numbers or codes used to identify the protocol.
+        """,
+    )
 
     clinical_trial_protocol_name: Attr[str] = Attr(
         0x00120021, "ClinicalTrialProtocolName", "LO", "1", "2",
-    )
-    """Clinical Trial Protocol Name (0012,0021): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Name (0012,0021): Type 2, VR LO, VM 1.
 
-    The name of the clinical trial or research protocol. See Section C.7.1.3.1.3.
-    """
+        The name of the clinical trial or research protocol. See Section C.7.1.3.1.3.
+        """,
+    )
 
     clinical_trial_site_id: Attr[str] = Attr(
         0x00120030, "ClinicalTrialSiteID", "LO", "1", "2",
-    )
-    """Clinical Trial Site ID (0012,0030): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Site ID (0012,0030): Type 2, VR LO, VM 1.
 
-    The identifier of the site responsible for submitting clinical trial or research data. See
-    Section C.7.1.3.1.4.
-    """
+        The identifier of the site responsible for submitting clinical trial or research data.
+        See Section C.7.1.3.1.4.
+        """,
+    )
 
     issuer_of_clinical_trial_site_id: Attr[str] = Attr(
         0x00120032, "IssuerOfClinicalTrialSiteID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Site ID (0012,0032): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Site ID (0012,0032): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Site ID (0012,0030).
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Site ID
+        (0012,0030).
+        """,
+    )
 
     clinical_trial_site_name: Attr[str] = Attr(
         0x00120031, "ClinicalTrialSiteName", "LO", "1", "2",
-    )
-    """Clinical Trial Site Name (0012,0031): Type 2, VR LO, VM 1.
+        doc="""Clinical Trial Site Name (0012,0031): Type 2, VR LO, VM 1.
 
-    Name of the site responsible for submitting clinical trial or research data. See Section
-    C.7.1.3.1.5
-    """
+        Name of the site responsible for submitting clinical trial or research data. See Section
+        C.7.1.3.1.5
+        """,
+    )
 
     clinical_trial_subject_id: Attr[str] = Attr(
         0x00120040, "ClinicalTrialSubjectID", "LO", "1", "1C",
-    )
-    """Clinical Trial Subject ID (0012,0040): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Subject ID (0012,0040): Type 1C, VR LO, VM 1.
 
-    The assigned identifier for the clinical trial or research subject. See Section C.7.1.3.1.6.
-    Shall be present if Clinical Trial Subject Reading ID (0012,0042) is absent. May be present
-    otherwise.
-    """
+        The assigned identifier for the clinical trial or research subject. See Section
+        C.7.1.3.1.6. Shall be present if Clinical Trial Subject Reading ID (0012,0042) is
+        absent. May be present otherwise.
+        """,
+    )
 
     issuer_of_clinical_trial_subject_id: Attr[str] = Attr(
         0x00120041, "IssuerOfClinicalTrialSubjectID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Subject ID (0012,0041): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Subject ID (0012,0041): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Subject ID (0012,0040).
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Subject ID
+        (0012,0040).
+        """,
+    )
 
     clinical_trial_subject_reading_id: Attr[str] = Attr(
         0x00120042, "ClinicalTrialSubjectReadingID", "LO", "1", "1C",
-    )
-    """Clinical Trial Subject Reading ID (0012,0042): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Subject Reading ID (0012,0042): Type 1C, VR LO, VM 1.
 
-    Identifies the subject for blinded evaluations. Shall be present if Clinical Trial Subject
-    ID (0012,0040) is absent. May be present otherwise. See Section C.7.1.3.1.7.
-    """
+        Identifies the subject for blinded evaluations. Shall be present if Clinical Trial
+        Subject ID (0012,0040) is absent. May be present otherwise. See Section C.7.1.3.1.7.
+        """,
+    )
 
     issuer_of_clinical_trial_subject_reading_id: Attr[str] = Attr(
         0x00120043, "IssuerOfClinicalTrialSubjectReadingID", "LO", "1", "3",
-    )
-    """Issuer of Clinical Trial Subject Reading ID (0012,0043): Type 3, VR LO, VM 1.
+        doc="""Issuer of Clinical Trial Subject Reading ID (0012,0043): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority that issued the Clinical Trial Subject Reading ID
-    (0012,0042).
-    """
+        Identifier of the Assigning Authority that issued the Clinical Trial Subject Reading ID
+        (0012,0042).
+        """,
+    )
 
     clinical_trial_protocol_ethics_committee_name: Attr[str] = Attr(
         0x00120081, "ClinicalTrialProtocolEthicsCommitteeName", "LO", "1", "1C",
-    )
-    """Clinical Trial Protocol Ethics Committee Name (0012,0081): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Ethics Committee Name (0012,0081): Type 1C, VR LO, VM 1.
 
-    Name of the Ethics Committee or Institutional Review Board (IRB) or Institutional Animal
-    Care and Use Committees (IACUC) responsible for approval of the Clinical Trial or research.
-    Required if Clinical Trial Protocol Ethics Committee Approval Number (0012,0082) is present.
-    """
+        Name of the Ethics Committee or Institutional Review Board (IRB) or Institutional Animal
+        Care and Use Committees (IACUC) responsible for approval of the Clinical Trial or
+        research. Required if Clinical Trial Protocol Ethics Committee Approval Number
+        (0012,0082) is present.
+        """,
+    )
 
     clinical_trial_protocol_ethics_committee_approval_number: Attr[str] = Attr(
         0x00120082, "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "LO", "1", "3",
-    )
-    """Clinical Trial Protocol Ethics Committee Approval Number (0012,0082): Type 3, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Ethics Committee Approval Number (0012,0082): Type 3, VR LO, VM
+        1.
 
-    Approval number issued by committee described in Clinical Trial Protocol Ethics Committee
-    Name (0012,0081).
-    """
+        Approval number issued by committee described in Clinical Trial Protocol Ethics
+        Committee Name (0012,0081).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_sponsor_name: str | None = None,
-        clinical_trial_protocol_id: str | None = None,
-        issuer_of_clinical_trial_protocol_id: str | None = None,
-        other_clinical_trial_protocol_ids_sequence: list[OtherClinicalTrialProtocolIDsSequenceItem] | None = None,
-        clinical_trial_protocol_name: str | None = None,
-        clinical_trial_site_id: str | None = None,
-        issuer_of_clinical_trial_site_id: str | None = None,
-        clinical_trial_site_name: str | None = None,
-        clinical_trial_subject_id: str | None = None,
-        issuer_of_clinical_trial_subject_id: str | None = None,
-        clinical_trial_subject_reading_id: str | None = None,
-        issuer_of_clinical_trial_subject_reading_id: str | None = None,
-        clinical_trial_protocol_ethics_committee_name: str | None = None,
-        clinical_trial_protocol_ethics_committee_approval_number: str | None = None,
-        **_: Any,
+        clinical_trial_sponsor_name: str | Empty | None = None,
+        clinical_trial_protocol_id: str | Empty | None = None,
+        issuer_of_clinical_trial_protocol_id: str | Empty | None = None,
+        other_clinical_trial_protocol_ids_sequence: Items[OtherClinicalTrialProtocolIDsSequenceItem] | Empty | None = None,
+        clinical_trial_protocol_name: str | Empty | None = None,
+        clinical_trial_site_id: str | Empty | None = None,
+        issuer_of_clinical_trial_site_id: str | Empty | None = None,
+        clinical_trial_site_name: str | Empty | None = None,
+        clinical_trial_subject_id: str | Empty | None = None,
+        issuer_of_clinical_trial_subject_id: str | Empty | None = None,
+        clinical_trial_subject_reading_id: str | Empty | None = None,
+        issuer_of_clinical_trial_subject_reading_id: str | Empty | None = None,
+        clinical_trial_protocol_ethics_committee_name: str | Empty | None = None,
+        clinical_trial_protocol_ethics_committee_approval_number: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

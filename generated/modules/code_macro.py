@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,22 +26,19 @@ class CodeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A168,)
 
-    concept_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A168, "ConceptCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Code Sequence (0040,A168): Type 1, VR SQ, VM 1.
+        doc="""Concept Code Sequence (0040,A168): Type 1, VR SQ, VM 1.
 
-    This is the value of the Content Item.
-    """
+        This is the value of the Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

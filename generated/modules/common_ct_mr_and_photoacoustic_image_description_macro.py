@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,44 +25,42 @@ class CommonCTMRAndPhotoacousticImageDescriptionMacro(ModuleBuilder):
     pixel_presentation: Attr[Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
         enum=("COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"),
-    )
-    """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
+        doc="""Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
-    Indication of the presence or absence of color information that may be used during
-    rendering. See Section C.8.16.2.1.1 for a description and Enumerated Values.
-    Enumerated Values: COLOR, MONOCHROME, MIXED, TRUE_COLOR.
-    """
+        Indication of the presence or absence of color information that may be used during
+        rendering. See Section C.8.16.2.1.1 for a description and Enumerated Values.
+        Enumerated Values: COLOR, MONOCHROME, MIXED, TRUE_COLOR.
+        """,
+    )
 
     volumetric_properties: Attr[Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
         enum=("VOLUME", "SAMPLED", "DISTORTED", "MIXED"),
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance. See
-    Section C.8.16.2.1.2 for a description and Enumerated Values.
-    Enumerated Values: VOLUME, SAMPLED, DISTORTED, MIXED.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance. See
+        Section C.8.16.2.1.2 for a description and Enumerated Values.
+        Enumerated Values: VOLUME, SAMPLED, DISTORTED, MIXED.
+        """,
+    )
 
     volume_based_calculation_technique: Attr[str] = Attr(
         0x00089207, "VolumeBasedCalculationTechnique", "CS", "1", "1",
-    )
-    """Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
+        doc="""Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
 
-    Method used for volume calculations with frames in the SOP Instance. See Section
-    C.8.16.2.1.3 for a description and Defined Terms.
-    Defined Terms: MAX_IP, MIN_IP, VOLUME_RENDER, SURFACE_RENDER, MPR, CURVED_MPR, NONE, MIXED.
-    """
+        Method used for volume calculations with frames in the SOP Instance. See Section
+        C.8.16.2.1.3 for a description and Defined Terms.
+        Defined Terms: MAX_IP, MIN_IP, VOLUME_RENDER, SURFACE_RENDER, MPR, CURVED_MPR, NONE,
+        MIXED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        **_: Any,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.series_and_instance_reference_macro import SeriesAndInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import series_and_instance_reference_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -28,31 +29,28 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Unique identifier of the Series containing the referenced Instances.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series containing the referenced Instances.
-    """
-
-    referenced_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1, VR SQ, VM 1.
 
-    Sequence of Items each providing a reference to an Instance that is part of the Series
-    defined by Series Instance UID (0020,000E) in the enclosing Item.
-    """
+        Sequence of Items each providing a reference to an Instance that is part of the Series
+        defined by Series Instance UID (0020,000E) in the enclosing Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        referenced_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        referenced_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,21 +65,18 @@ class StudiesContainingOtherReferencedInstancesSequenceItem(SeriesAndInstanceRef
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Study containing the referenced Instances.
-    """
+        Unique identifier of the Study containing the referenced Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        referenced_series_sequence: list[series_and_instance_reference_macro.ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        referenced_series_sequence: Items[series_and_instance_reference_macro.ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -95,35 +90,34 @@ class CommonInstanceReferenceModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00081115, 0x00081200)
 
-    referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
+    referenced_series_sequence: SequenceAttr[ReferencedSeriesSequenceItem] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1C",
         item=ReferencedSeriesSequenceItem,
+        doc="""Referenced Series Sequence (0008,1115): Type 1C, VR SQ, VM 1.
+
+        Sequence of Items each of which includes the Attributes of one Series.
+        Required if this Instance references Instances in this Study.
+        """,
     )
-    """Referenced Series Sequence (0008,1115): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items each of which includes the Attributes of one Series.
-    Required if this Instance references Instances in this Study.
-    """
-
-    studies_containing_other_referenced_instances_sequence: Attr[list[StudiesContainingOtherReferencedInstancesSequenceItem]] = Attr(
+    studies_containing_other_referenced_instances_sequence: SequenceAttr[StudiesContainingOtherReferencedInstancesSequenceItem] = SequenceAttr(
         0x00081200, "StudiesContainingOtherReferencedInstancesSequence", "SQ", "1", "1C",
         item=StudiesContainingOtherReferencedInstancesSequenceItem,
-    )
-    """Studies Containing Other Referenced Instances Sequence (0008,1200): Type 1C, VR SQ, VM 1.
+        doc="""Studies Containing Other Referenced Instances Sequence (0008,1200): Type 1C, VR SQ, VM
+        1.
 
-    Sequence of Items each identifying a Study other than the Study of which this Instance is a
-    part, which Studies contain Instances that are referenced elsewhere in this Instance.
-    Required if this Instance references Instances in other Studies.
-    """
+        Sequence of Items each identifying a Study other than the Study of which this Instance
+        is a part, which Studies contain Instances that are referenced elsewhere in this
+        Instance.
+        Required if this Instance references Instances in other Studies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_series_sequence: list[ReferencedSeriesSequenceItem] | None = None,
-        studies_containing_other_referenced_instances_sequence: list[StudiesContainingOtherReferencedInstancesSequenceItem] | None = None,
-        **_: Any,
+        referenced_series_sequence: Items[ReferencedSeriesSequenceItem] | Empty | None = None,
+        studies_containing_other_referenced_instances_sequence: Items[StudiesContainingOtherReferencedInstancesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -30,75 +31,73 @@ class CompensatorShapeSequenceItem(ItemBuilder):
     compensator_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A02E0, "CompensatorDivergence", "CS", "1", "1",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Compensator Divergence (300A,02E0): Type 1, VR CS, VM 1.
+        doc="""Compensator Divergence (300A,02E0): Type 1, VR CS, VM 1.
 
-    Whether or not the compensator is shaped according to the beam geometrical divergence.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Whether or not the compensator is shaped according to the beam geometrical divergence.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-defined identifier for the material used to manufacture the Compensator.
-    """
+        User-defined identifier for the material used to manufacture the Compensator.
+        """,
+    )
 
     compensator_proximal_thickness_map: Attr[bytes] = Attr(
         0x300A0664, "CompensatorProximalThicknessMap", "OF", "1", "1C",
-    )
-    """Compensator Proximal Thickness Map (300A,0664): Type 1C, VR OF, VM 1.
+        doc="""Compensator Proximal Thickness Map (300A,0664): Type 1C, VR OF, VM 1.
 
-    A data stream of triplets of x, y and thickness in mm representing a map of the coordinates
-    in the Beam Modifier Definition Plane and thicknesses from the compensator base plane. The
-    order of triplets is not significant.
-    Required if Compensator Map Orientation (300A,0663) is SOURCE_SIDE or DOUBLE_SIDED.
-    """
+        A data stream of triplets of x, y and thickness in mm representing a map of the
+        coordinates in the Beam Modifier Definition Plane and thicknesses from the compensator
+        base plane. The order of triplets is not significant.
+        Required if Compensator Map Orientation (300A,0663) is SOURCE_SIDE or DOUBLE_SIDED.
+        """,
+    )
 
     compensator_distal_thickness_map: Attr[bytes] = Attr(
         0x300A0665, "CompensatorDistalThicknessMap", "OF", "1", "1C",
+        doc="""Compensator Distal Thickness Map (300A,0665): Type 1C, VR OF, VM 1.
+
+        A data stream of triplets of x, y and thickness in mm representing a map of the
+        coordinates in the Beam Modifier Definition Plane and thicknesses from the compensator
+        base plane. The order of triplets is not significant.
+        Required if Compensator Map Orientation (300A,0663) is PATIENT_SIDE or DOUBLE_SIDED.
+        """,
     )
-    """Compensator Distal Thickness Map (300A,0665): Type 1C, VR OF, VM 1.
 
-    A data stream of triplets of x, y and thickness in mm representing a map of the coordinates
-    in the Beam Modifier Definition Plane and thicknesses from the compensator base plane. The
-    order of triplets is not significant.
-    Required if Compensator Map Orientation (300A,0663) is PATIENT_SIDE or DOUBLE_SIDED.
-    """
-
-    compensator_shape_fabrication_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    compensator_shape_fabrication_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0667, "CompensatorShapeFabricationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Compensator Shape Fabrication Code Sequence (300A,0667): Type 2, VR SQ, VM 1.
+        doc="""Compensator Shape Fabrication Code Sequence (300A,0667): Type 2, VR SQ, VM 1.
 
-    The method of fabrication, such as shape of tools to be used, surface modeling technique.
-    """
+        The method of fabrication, such as shape of tools to be used, surface modeling
+        technique.
+        """,
+    )
 
     radiation_beam_compensator_milling_tool_diameter: Attr[float] = Attr(
         0x300A0669, "RadiationBeamCompensatorMillingToolDiameter", "FD", "1", "2",
-    )
-    """Radiation Beam Compensator Milling Tool Diameter (300A,0669): Type 2, VR FD, VM 1.
+        doc="""Radiation Beam Compensator Milling Tool Diameter (300A,0669): Type 2, VR FD, VM 1.
 
-    The diameter in mm of the milling tool to be used to create the compensator. The diameter is
-    expressed as the actual physical size and not a size projected on the Beam Modifier
-    Definition Plane.
-    """
+        The diameter in mm of the milling tool to be used to create the compensator. The
+        diameter is expressed as the actual physical size and not a size projected on the Beam
+        Modifier Definition Plane.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        compensator_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        material_id: str | None = None,
-        compensator_proximal_thickness_map: bytes | None = None,
-        compensator_distal_thickness_map: bytes | None = None,
-        compensator_shape_fabrication_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiation_beam_compensator_milling_tool_diameter: float | None = None,
-        **_: Any,
+        compensator_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        material_id: str | Empty | None = None,
+        compensator_proximal_thickness_map: bytes | Empty | None = None,
+        compensator_distal_thickness_map: bytes | Empty | None = None,
+        compensator_shape_fabrication_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiation_beam_compensator_milling_tool_diameter: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,99 +112,96 @@ class CompensatorDefinitionSequenceItem(RTAccessoryDeviceIdentificationMacro, It
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in an RT Radiation Instance. The device identification of the two devices may or may
-    not be the same.
-    Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains
-    the device that corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in an RT Radiation Instance. The device identification of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631)
+        contains the device that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     beam_modifier_orientation_angle: Attr[float] = Attr(
         0x300A0645, "BeamModifierOrientationAngle", "FD", "1", "1",
-    )
-    """Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
+        doc="""Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
 
-    Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
-    Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    """
+        Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
+        Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        """,
+    )
 
     compensator_base_plane_offset: Attr[float] = Attr(
         0x300A0666, "CompensatorBasePlaneOffset", "FD", "1", "1C",
-    )
-    """Compensator Base Plane Offset (300A,0666): Type 1C, VR FD, VM 1.
+        doc="""Compensator Base Plane Offset (300A,0666): Type 1C, VR FD, VM 1.
 
-    The distance in mm between the mounting plane and the base plane of the compensator.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
+        The distance in mm between the mounting plane and the base plane of the compensator.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
+    )
 
     compensator_map_orientation: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"]] = Attr(
         0x300A0663, "CompensatorMapOrientation", "CS", "1", "1C",
         enum=("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"),
+        doc="""Compensator Map Orientation (300A,0663): Type 1C, VR CS, VM 1.
+
+        Side of the compensator base that the compensator surface shape faces.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
+        """,
     )
-    """Compensator Map Orientation (300A,0663): Type 1C, VR CS, VM 1.
 
-    Side of the compensator base that the compensator surface shape faces.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
-    """
-
-    compensator_shape_sequence: Attr[list[CompensatorShapeSequenceItem]] = Attr(
+    compensator_shape_sequence: SequenceAttr[CompensatorShapeSequenceItem] = SequenceAttr(
         0x300A0668, "CompensatorShapeSequence", "SQ", "1", "1C",
         item=CompensatorShapeSequenceItem,
-    )
-    """Compensator Shape Sequence (300A,0668): Type 1C, VR SQ, VM 1.
+        doc="""Compensator Shape Sequence (300A,0668): Type 1C, VR SQ, VM 1.
 
-    Description of the shape of the Compensator and the fabrication parameters.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
+        Description of the shape of the Compensator and the fabrication parameters.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        beam_modifier_orientation_angle: float | None = None,
-        compensator_base_plane_offset: float | None = None,
-        compensator_map_orientation: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | None = None,
-        compensator_shape_sequence: list[CompensatorShapeSequenceItem] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
+        beam_modifier_orientation_angle: float | Empty | None = None,
+        compensator_base_plane_offset: float | Empty | None = None,
+        compensator_map_orientation: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | Empty | None = None,
+        compensator_shape_sequence: Items[CompensatorShapeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -221,32 +217,29 @@ class CompensatorsDefinitionMacro(ModuleBuilder):
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "1C",
+        doc="""Number of Compensators (300A,00E0): Type 1C, VR IS, VM 1.
+
+        Number of Compensators defined in the Compensator Definition Sequence (300A,0662).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of Compensators (300A,00E0): Type 1C, VR IS, VM 1.
 
-    Number of Compensators defined in the Compensator Definition Sequence (300A,0662).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    compensator_definition_sequence: Attr[list[CompensatorDefinitionSequenceItem]] = Attr(
+    compensator_definition_sequence: SequenceAttr[CompensatorDefinitionSequenceItem] = SequenceAttr(
         0x300A0662, "CompensatorDefinitionSequence", "SQ", "1", "1C",
         item=CompensatorDefinitionSequenceItem,
-    )
-    """Compensator Definition Sequence (300A,0662): Type 1C, VR SQ, VM 1.
+        doc="""Compensator Definition Sequence (300A,0662): Type 1C, VR SQ, VM 1.
 
-    Treatment compensator definitions.
-    Required if Number of Compensators (300A,00E0) is present and has a non-zero value.
-    """
+        Treatment compensator definitions.
+        Required if Number of Compensators (300A,00E0) is present and has a non-zero value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_compensators: int | None = None,
-        compensator_definition_sequence: list[CompensatorDefinitionSequenceItem] | None = None,
-        **_: Any,
+        number_of_compensators: int | Empty | None = None,
+        compensator_definition_sequence: Items[CompensatorDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

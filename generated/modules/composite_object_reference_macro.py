@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -25,22 +26,19 @@ class CompositeObjectReferenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to Composite Object SOP Class/SOP Instance pairs.
-    """
+        References to Composite Object SOP Class/SOP Instance pairs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

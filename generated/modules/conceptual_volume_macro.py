@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -27,31 +28,29 @@ class EquivalentConceptualVolumesSequenceItem(ItemBuilder):
 
     referenced_conceptual_volume_uid: Attr[str] = Attr(
         0x3010000B, "ReferencedConceptualVolumeUID", "UI", "1", "1",
+        doc="""Referenced Conceptual Volume UID (3010,000B): Type 1, VR UI, VM 1.
+
+        A UID identifying the Conceptual Volume.
+        """,
     )
-    """Referenced Conceptual Volume UID (3010,000B): Type 1, VR UI, VM 1.
 
-    A UID identifying the Conceptual Volume.
-    """
-
-    equivalent_conceptual_volume_instance_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    equivalent_conceptual_volume_instance_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100009, "EquivalentConceptualVolumeInstanceReferenceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Equivalent Conceptual Volume Instance Reference Sequence (3010,0009): Type 1, VR SQ, VM 1.
+        doc="""Equivalent Conceptual Volume Instance Reference Sequence (3010,0009): Type 1, VR SQ, VM
+        1.
 
-    Reference to a SOP Instance that contains the Referenced Conceptual Volume UID (3010,000B)
-    of the Equivalent Conceptual Volume.
-    """
+        Reference to a SOP Instance that contains the Referenced Conceptual Volume UID
+        (3010,000B) of the Equivalent Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_conceptual_volume_uid: str | None = None,
-        equivalent_conceptual_volume_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_conceptual_volume_uid: str | Empty | None = None,
+        equivalent_conceptual_volume_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,34 +63,31 @@ class ConceptualVolumeConstituentSegmentationReferenceSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table 10.33-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
-    referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_direct_segment_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
+        doc="""Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the Direct Segment Reference Sequence
-    (3010,0023).
-    """
+        Reference to the SOP Instance that contains the Direct Segment Reference Sequence
+        (3010,0023).
+        """,
+    )
 
     referenced_segment_reference_index: Attr[int] = Attr(
         0x30100020, "ReferencedSegmentReferenceIndex", "US", "1", "1",
-    )
-    """Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
+        doc="""Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
 
-    The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
-    corresponding to the segment representing this Conceptual Volume.
-    """
+        The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
+        corresponding to the segment representing this Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_direct_segment_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_segment_reference_index: int | None = None,
-        **_: Any,
+        referenced_direct_segment_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_segment_reference_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,41 +102,38 @@ class SourceConceptualVolumeSequenceItem(ItemBuilder):
 
     source_conceptual_volume_uid: Attr[str] = Attr(
         0x30100015, "SourceConceptualVolumeUID", "UI", "1", "1",
-    )
-    """Source Conceptual Volume UID (3010,0015): Type 1, VR UI, VM 1.
+        doc="""Source Conceptual Volume UID (3010,0015): Type 1, VR UI, VM 1.
 
-    UID identifying the Conceptual Volume that was used to derive this Conceptual Volume.
-    """
+        UID identifying the Conceptual Volume that was used to derive this Conceptual Volume.
+        """,
+    )
 
     conceptual_volume_constituent_index: Attr[int] = Attr(
         0x3010000D, "ConceptualVolumeConstituentIndex", "US", "1", "1",
+        doc="""Conceptual Volume Constituent Index (3010,000D): Type 1, VR US, VM 1.
+
+        Index of the constituent in the Source Conceptual Volume Sequence.
+        """,
     )
-    """Conceptual Volume Constituent Index (3010,000D): Type 1, VR US, VM 1.
 
-    Index of the constituent in the Source Conceptual Volume Sequence.
-    """
-
-    conceptual_volume_constituent_segmentation_reference_sequence: Attr[list[ConceptualVolumeConstituentSegmentationReferenceSequenceItem]] = Attr(
+    conceptual_volume_constituent_segmentation_reference_sequence: SequenceAttr[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] = SequenceAttr(
         0x30100012, "ConceptualVolumeConstituentSegmentationReferenceSequence", "SQ", "1", "2",
         item=ConceptualVolumeConstituentSegmentationReferenceSequenceItem,
-    )
-    """Conceptual Volume Constituent Segmentation Reference Sequence (3010,0012): Type 2, VR SQ, VM
-    1.
+        doc="""Conceptual Volume Constituent Segmentation Reference Sequence (3010,0012): Type 2, VR
+        SQ, VM 1.
 
-    Contains the reference to the constituents of the RT Segment Annotation Instance from which
-    Conceptual Volume is derived.
-    """
+        Contains the reference to the constituents of the RT Segment Annotation Instance from
+        which Conceptual Volume is derived.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_conceptual_volume_uid: str | None = None,
-        conceptual_volume_constituent_index: int | None = None,
-        conceptual_volume_constituent_segmentation_reference_sequence: list[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] | None = None,
-        **_: Any,
+        source_conceptual_volume_uid: str | Empty | None = None,
+        conceptual_volume_constituent_index: int | Empty | None = None,
+        conceptual_volume_constituent_segmentation_reference_sequence: Items[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -155,40 +148,37 @@ class DerivationConceptualVolumeSequenceItem(ItemBuilder):
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+
+        A user-readable text description of how this Conceptual Volume was derived.
+        """,
     )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A user-readable text description of how this Conceptual Volume was derived.
-    """
-
-    source_conceptual_volume_sequence: Attr[list[SourceConceptualVolumeSequenceItem]] = Attr(
+    source_conceptual_volume_sequence: SequenceAttr[SourceConceptualVolumeSequenceItem] = SequenceAttr(
         0x30100018, "SourceConceptualVolumeSequence", "SQ", "1", "1",
         item=SourceConceptualVolumeSequenceItem,
+        doc="""Source Conceptual Volume Sequence (3010,0018): Type 1, VR SQ, VM 1.
+
+        The set of Conceptual Volumes that were used to derive this Conceptual Volume.
+        """,
     )
-    """Source Conceptual Volume Sequence (3010,0018): Type 1, VR SQ, VM 1.
 
-    The set of Conceptual Volumes that were used to derive this Conceptual Volume.
-    """
-
-    conceptual_volume_derivation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    conceptual_volume_derivation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x30100016, "ConceptualVolumeDerivationAlgorithmSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Conceptual Volume Derivation Algorithm Sequence (3010,0016): Type 3, VR SQ, VM 1.
+        doc="""Conceptual Volume Derivation Algorithm Sequence (3010,0016): Type 3, VR SQ, VM 1.
 
-    Algorithm used to derive this Conceptual Volume.
-    """
+        Algorithm used to derive this Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        derivation_description: str | None = None,
-        source_conceptual_volume_sequence: list[SourceConceptualVolumeSequenceItem] | None = None,
-        conceptual_volume_derivation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        **_: Any,
+        derivation_description: str | Empty | None = None,
+        source_conceptual_volume_sequence: Items[SourceConceptualVolumeSequenceItem] | Empty | None = None,
+        conceptual_volume_derivation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -204,53 +194,50 @@ class ConceptualVolumeMacro(ModuleBuilder):
 
     conceptual_volume_uid: Attr[str] = Attr(
         0x30100006, "ConceptualVolumeUID", "UI", "1", "1",
+        doc="""Conceptual Volume UID (3010,0006): Type 1, VR UI, VM 1.
+
+        A UID identifying the Conceptual Volume.
+        """,
     )
-    """Conceptual Volume UID (3010,0006): Type 1, VR UI, VM 1.
 
-    A UID identifying the Conceptual Volume.
-    """
-
-    originating_sop_instance_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    originating_sop_instance_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100007, "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Originating SOP Instance Reference Sequence (3010,0007): Type 1C, VR SQ, VM 1.
+
+        Reference to the SOP Instance that contains the original definition of this Conceptual
+        Volume identified by Conceptual Volume UID (3010,0006).
+        Required when Conceptual Volume UID (3010,0006) was not issued in the current SOP
+        Instance, but read from another SOP Instance.
+        """,
     )
-    """Originating SOP Instance Reference Sequence (3010,0007): Type 1C, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the original definition of this Conceptual
-    Volume identified by Conceptual Volume UID (3010,0006).
-    Required when Conceptual Volume UID (3010,0006) was not issued in the current SOP Instance,
-    but read from another SOP Instance.
-    """
-
-    equivalent_conceptual_volumes_sequence: Attr[list[EquivalentConceptualVolumesSequenceItem]] = Attr(
+    equivalent_conceptual_volumes_sequence: SequenceAttr[EquivalentConceptualVolumesSequenceItem] = SequenceAttr(
         0x3010000A, "EquivalentConceptualVolumesSequence", "SQ", "1", "3",
         item=EquivalentConceptualVolumesSequenceItem,
+        doc="""Equivalent Conceptual Volumes Sequence (3010,000A): Type 3, VR SQ, VM 1.
+
+        References one or more existing Conceptual Volumes that represent the same concept as
+        the current Conceptual Volume.
+        """,
     )
-    """Equivalent Conceptual Volumes Sequence (3010,000A): Type 3, VR SQ, VM 1.
 
-    References one or more existing Conceptual Volumes that represent the same concept as the
-    current Conceptual Volume.
-    """
-
-    derivation_conceptual_volume_sequence: Attr[list[DerivationConceptualVolumeSequenceItem]] = Attr(
+    derivation_conceptual_volume_sequence: SequenceAttr[DerivationConceptualVolumeSequenceItem] = SequenceAttr(
         0x30100014, "DerivationConceptualVolumeSequence", "SQ", "1", "3",
         item=DerivationConceptualVolumeSequenceItem,
-    )
-    """Derivation Conceptual Volume Sequence (3010,0014): Type 3, VR SQ, VM 1.
+        doc="""Derivation Conceptual Volume Sequence (3010,0014): Type 3, VR SQ, VM 1.
 
-    Description of a Conceptual Volume that was used to derive this Conceptual Volume.
-    """
+        Description of a Conceptual Volume that was used to derive this Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conceptual_volume_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        equivalent_conceptual_volumes_sequence: list[EquivalentConceptualVolumesSequenceItem] | None = None,
-        derivation_conceptual_volume_sequence: list[DerivationConceptualVolumeSequenceItem] | None = None,
-        **_: Any,
+        conceptual_volume_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        equivalent_conceptual_volumes_sequence: Items[EquivalentConceptualVolumesSequenceItem] | Empty | None = None,
+        derivation_conceptual_volume_sequence: Items[DerivationConceptualVolumeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.conceptual_volume_macro import ConceptualVolumeMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import conceptual_volume_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -26,34 +27,31 @@ class ConceptualVolumeConstituentSegmentationReferenceSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table 10.34-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
-    referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_direct_segment_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
+        doc="""Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the Direct Segment Reference Sequence
-    (3010,0023).
-    """
+        Reference to the SOP Instance that contains the Direct Segment Reference Sequence
+        (3010,0023).
+        """,
+    )
 
     referenced_segment_reference_index: Attr[int] = Attr(
         0x30100020, "ReferencedSegmentReferenceIndex", "US", "1", "1",
-    )
-    """Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
+        doc="""Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
 
-    The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
-    corresponding to the segment representing this Conceptual Volume.
-    """
+        The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
+        corresponding to the segment representing this Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_direct_segment_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_segment_reference_index: int | None = None,
-        **_: Any,
+        referenced_direct_segment_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_segment_reference_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,55 +66,53 @@ class ConceptualVolumeConstituentSequenceItem(ItemBuilder):
 
     conceptual_volume_constituent_index: Attr[int] = Attr(
         0x3010000D, "ConceptualVolumeConstituentIndex", "US", "1", "1",
-    )
-    """Conceptual Volume Constituent Index (3010,000D): Type 1, VR US, VM 1.
+        doc="""Conceptual Volume Constituent Index (3010,000D): Type 1, VR US, VM 1.
 
-    An index referenced in the Conceptual Volume Combination Expression (3010,000C) identifying
-    the Conceptual Volume Constituent.
-    """
+        An index referenced in the Conceptual Volume Combination Expression (3010,000C)
+        identifying the Conceptual Volume Constituent.
+        """,
+    )
 
     constituent_conceptual_volume_uid: Attr[str] = Attr(
         0x30100013, "ConstituentConceptualVolumeUID", "UI", "1", "1",
+        doc="""Constituent Conceptual Volume UID (3010,0013): Type 1, VR UI, VM 1.
+
+        UID identifying the Conceptual Volume that is a constituent of the combined Conceptual
+        Volume.
+        """,
     )
-    """Constituent Conceptual Volume UID (3010,0013): Type 1, VR UI, VM 1.
 
-    UID identifying the Conceptual Volume that is a constituent of the combined Conceptual
-    Volume.
-    """
-
-    originating_sop_instance_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    originating_sop_instance_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100007, "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Originating SOP Instance Reference Sequence (3010,0007): Type 1, VR SQ, VM 1.
+
+        Reference to the SOP Instance that contains the original definition of the Conceptual
+        Volume constituent identified by Constituent Conceptual Volume UID (3010,0013) in this
+        Sequence.
+        """,
     )
-    """Originating SOP Instance Reference Sequence (3010,0007): Type 1, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the original definition of the Conceptual Volume
-    constituent identified by Constituent Conceptual Volume UID (3010,0013) in this Sequence.
-    """
-
-    conceptual_volume_constituent_segmentation_reference_sequence: Attr[list[ConceptualVolumeConstituentSegmentationReferenceSequenceItem]] = Attr(
+    conceptual_volume_constituent_segmentation_reference_sequence: SequenceAttr[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] = SequenceAttr(
         0x30100012, "ConceptualVolumeConstituentSegmentationReferenceSequence", "SQ", "1", "1C",
         item=ConceptualVolumeConstituentSegmentationReferenceSequenceItem,
-    )
-    """Conceptual Volume Constituent Segmentation Reference Sequence (3010,0012): Type 1C, VR SQ,
-    VM 1.
+        doc="""Conceptual Volume Constituent Segmentation Reference Sequence (3010,0012): Type 1C, VR
+        SQ, VM 1.
 
-    Contains a segmented representation of the Conceptual Volume constituent.
-    Required if the Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and the
-    Conceptual Volume is not a Combination of other Conceptual Volumes.
-    """
+        Contains a segmented representation of the Conceptual Volume constituent.
+        Required if the Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and
+        the Conceptual Volume is not a Combination of other Conceptual Volumes.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conceptual_volume_constituent_index: int | None = None,
-        constituent_conceptual_volume_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        conceptual_volume_constituent_segmentation_reference_sequence: list[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] | None = None,
-        **_: Any,
+        conceptual_volume_constituent_index: int | Empty | None = None,
+        constituent_conceptual_volume_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        conceptual_volume_constituent_segmentation_reference_sequence: Items[ConceptualVolumeConstituentSegmentationReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -129,34 +125,31 @@ class ConceptualVolumeSegmentationReferenceSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table 10.34-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010004A, 0x30100020)
 
-    referenced_direct_segment_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_direct_segment_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x3010004A, "ReferencedDirectSegmentInstanceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
+        doc="""Referenced Direct Segment Instance Sequence (3010,004A): Type 1, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the Segment Reference Sequence (3010,0021) in
-    which the segment is defined.
-    """
+        Reference to the SOP Instance that contains the Segment Reference Sequence (3010,0021)
+        in which the segment is defined.
+        """,
+    )
 
     referenced_segment_reference_index: Attr[int] = Attr(
         0x30100020, "ReferencedSegmentReferenceIndex", "US", "1", "1",
-    )
-    """Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
+        doc="""Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
 
-    The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
-    corresponding to the segment representing this Conceptual Volume.
-    """
+        The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
+        corresponding to the segment representing this Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_direct_segment_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_segment_reference_index: int | None = None,
-        **_: Any,
+        referenced_direct_segment_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_segment_reference_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -175,81 +168,78 @@ class ConceptualVolumeSegmentationReferenceAndCombinationMacro(ConceptualVolumeM
     conceptual_volume_combination_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x3010000E, "ConceptualVolumeCombinationFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Conceptual Volume Combination Flag (3010,000E): Type 1, VR CS, VM 1.
+
+        Indication that this Conceptual Volume is a combination of other Conceptual Volumes.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Conceptual Volume Combination Flag (3010,000E): Type 1, VR CS, VM 1.
 
-    Indication that this Conceptual Volume is a combination of other Conceptual Volumes.
-    Enumerated Values: YES, NO.
-    """
-
-    conceptual_volume_constituent_sequence: Attr[list[ConceptualVolumeConstituentSequenceItem]] = Attr(
+    conceptual_volume_constituent_sequence: SequenceAttr[ConceptualVolumeConstituentSequenceItem] = SequenceAttr(
         0x30100008, "ConceptualVolumeConstituentSequence", "SQ", "1", "1C",
         item=ConceptualVolumeConstituentSequenceItem,
-    )
-    """Conceptual Volume Constituent Sequence (3010,0008): Type 1C, VR SQ, VM 1.
+        doc="""Conceptual Volume Constituent Sequence (3010,0008): Type 1C, VR SQ, VM 1.
 
-    References to Conceptual Volumes which are constituents of this Conceptual Volume.
-    Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
-    """
+        References to Conceptual Volumes which are constituents of this Conceptual Volume.
+        Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
+        """,
+    )
 
     conceptual_volume_combination_expression: Attr[str] = Attr(
         0x3010000C, "ConceptualVolumeCombinationExpression", "UT", "1", "1C",
-    )
-    """Conceptual Volume Combination Expression (3010,000C): Type 1C, VR UT, VM 1.
+        doc="""Conceptual Volume Combination Expression (3010,000C): Type 1C, VR UT, VM 1.
 
-    Symbolic expression specifying the combination of Conceptual Volumes as a text string
-    consisting of Conceptual Volume Constituent Index (3010,000D) values, combination operators
-    and parentheses.
-    Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
-    """
+        Symbolic expression specifying the combination of Conceptual Volumes as a text string
+        consisting of Conceptual Volume Constituent Index (3010,000D) values, combination
+        operators and parentheses.
+        Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
+        """,
+    )
 
     conceptual_volume_combination_description: Attr[str] = Attr(
         0x3010000F, "ConceptualVolumeCombinationDescription", "ST", "1", "2C",
-    )
-    """Conceptual Volume Combination Description (3010,000F): Type 2C, VR ST, VM 1.
+        doc="""Conceptual Volume Combination Description (3010,000F): Type 2C, VR ST, VM 1.
 
-    Human-readable description of the combination of Conceptual Volumes. This information is
-    intended for display and shall not be used for structured processing.
-    Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
-    """
+        Human-readable description of the combination of Conceptual Volumes. This information is
+        intended for display and shall not be used for structured processing.
+        Required if Conceptual Volume Combination Flag (3010,000E) equals YES.
+        """,
+    )
 
     conceptual_volume_segmentation_defined_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100010, "ConceptualVolumeSegmentationDefinedFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Conceptual Volume Segmentation Defined Flag (3010,0010): Type 1, VR CS, VM 1.
+
+        Indication that there are defined segmentations for this Conceptual Volume.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Conceptual Volume Segmentation Defined Flag (3010,0010): Type 1, VR CS, VM 1.
 
-    Indication that there are defined segmentations for this Conceptual Volume.
-    Enumerated Values: YES, NO.
-    """
-
-    conceptual_volume_segmentation_reference_sequence: Attr[list[ConceptualVolumeSegmentationReferenceSequenceItem]] = Attr(
+    conceptual_volume_segmentation_reference_sequence: SequenceAttr[ConceptualVolumeSegmentationReferenceSequenceItem] = SequenceAttr(
         0x30100011, "ConceptualVolumeSegmentationReferenceSequence", "SQ", "1", "1C",
         item=ConceptualVolumeSegmentationReferenceSequenceItem,
-    )
-    """Conceptual Volume Segmentation Reference Sequence (3010,0011): Type 1C, VR SQ, VM 1.
+        doc="""Conceptual Volume Segmentation Reference Sequence (3010,0011): Type 1C, VR SQ, VM 1.
 
-    Contains a segmented representation of the Conceptual Volume.
-    Required when Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and
-    Conceptual Volume Combination Flag (3010,000E) equals NO.
-    """
+        Contains a segmented representation of the Conceptual Volume.
+        Required when Conceptual Volume Segmentation Defined Flag (3010,0010) equals YES and
+        Conceptual Volume Combination Flag (3010,000E) equals NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conceptual_volume_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        equivalent_conceptual_volumes_sequence: list[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | None = None,
-        derivation_conceptual_volume_sequence: list[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | None = None,
-        conceptual_volume_combination_flag: Literal["YES", "NO"] | None = None,
-        conceptual_volume_constituent_sequence: list[ConceptualVolumeConstituentSequenceItem] | None = None,
-        conceptual_volume_combination_expression: str | None = None,
-        conceptual_volume_combination_description: str | None = None,
-        conceptual_volume_segmentation_defined_flag: Literal["YES", "NO"] | None = None,
-        conceptual_volume_segmentation_reference_sequence: list[ConceptualVolumeSegmentationReferenceSequenceItem] | None = None,
-        **_: Any,
+        conceptual_volume_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        equivalent_conceptual_volumes_sequence: Items[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | Empty | None = None,
+        derivation_conceptual_volume_sequence: Items[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | Empty | None = None,
+        conceptual_volume_combination_flag: Literal["YES", "NO"] | Empty | None = None,
+        conceptual_volume_constituent_sequence: Items[ConceptualVolumeConstituentSequenceItem] | Empty | None = None,
+        conceptual_volume_combination_expression: str | Empty | None = None,
+        conceptual_volume_combination_description: str | Empty | None = None,
+        conceptual_volume_segmentation_defined_flag: Literal["YES", "NO"] | Empty | None = None,
+        conceptual_volume_segmentation_reference_sequence: Items[ConceptualVolumeSegmentationReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,22 +26,19 @@ class ConfocalMicroscopyImageFrameTypeSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008). Enumerated
-    Values and Defined Terms are the same as those for the four values of Image Type
-    (0008,0008). See Section C.8.35.1.1.1.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008). Enumerated
+        Values and Defined Terms are the same as those for the four values of Image Type
+        (0008,0008). See Section C.8.35.1.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,22 +52,19 @@ class ConfocalMicroscopyImageFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.35.4.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00480116,)
 
-    confocal_microscopy_image_frame_type_sequence: Attr[list[ConfocalMicroscopyImageFrameTypeSequenceItem]] = Attr(
+    confocal_microscopy_image_frame_type_sequence: SequenceAttr[ConfocalMicroscopyImageFrameTypeSequenceItem] = SequenceAttr(
         0x00480116, "ConfocalMicroscopyImageFrameTypeSequence", "SQ", "1", "1",
         item=ConfocalMicroscopyImageFrameTypeSequenceItem,
-    )
-    """Confocal Microscopy Image Frame Type Sequence (0048,0116): Type 1, VR SQ, VM 1.
+        doc="""Confocal Microscopy Image Frame Type Sequence (0048,0116): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this Confocal Microscopy Image frame.
-    """
+        Identifies the characteristics of this Confocal Microscopy Image frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        confocal_microscopy_image_frame_type_sequence: list[ConfocalMicroscopyImageFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        confocal_microscopy_image_frame_type_sequence: Items[ConfocalMicroscopyImageFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

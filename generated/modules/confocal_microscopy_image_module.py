@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,140 +25,137 @@ class ConfocalMicroscopyImageModule(ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: VOLUME, THUMBNAIL, NONTILED.
-    Defined Terms for Value 4: NONE, RESAMPLED.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: VOLUME, THUMBNAIL, NONTILED.
+        Defined Terms for Value 4: NONE, RESAMPLED.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_RCT, YBR_ICT.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_RCT, YBR_ICT.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8",),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
         enum=("7",),
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit.
-    Enumerated Values: 7.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Enumerated Values: 7.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation.
-    Enumerated Values: 0.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation.
+        Enumerated Values: 0.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) per image.
-    Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
-    Enumerated Values if Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or
-    YBR_PARTIAL_420 or YBR_RCT or YBR_ICT: 3.
-    """
+        Number of samples (planes) per image.
+        Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
+        Enumerated Values if Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or
+        YBR_PARTIAL_420 or YBR_RCT or YBR_ICT: 3.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0",),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
-    Required if Samples per Pixel (0028,0002) has a value greater than 1.
-    Enumerated Values: 0.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
+        Required if Samples per Pixel (0028,0002) has a value greater than 1.
+        Enumerated Values: 0.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     confocal_mode: Attr[Literal["REFLECTANCE", "FLUORESCENCE"]] = Attr(
         0x00480114, "ConfocalMode", "CS", "1", "1",
         enum=("REFLECTANCE", "FLUORESCENCE"),
-    )
-    """Confocal Mode (0048,0114): Type 1, VR CS, VM 1.
+        doc="""Confocal Mode (0048,0114): Type 1, VR CS, VM 1.
 
-    Whether the images were acquired by the confocal microscope in reflectance or fluorescence
-    mode.
-    Enumerated Values: REFLECTANCE, FLUORESCENCE.
-    """
+        Whether the images were acquired by the confocal microscope in reflectance or
+        fluorescence mode.
+        Enumerated Values: REFLECTANCE, FLUORESCENCE.
+        """,
+    )
 
     tissue_location: Attr[Literal["INVIVO", "EXVIVO"]] = Attr(
         0x00480115, "TissueLocation", "CS", "1", "1",
         enum=("INVIVO", "EXVIVO"),
-    )
-    """Tissue Location (0048,0115): Type 1, VR CS, VM 1.
+        doc="""Tissue Location (0048,0115): Type 1, VR CS, VM 1.
 
-    Whether the tissue that is the subject of the image is in the body (i.e., in-vivo) or an
-    excised tissue sample (i.e., ex-vivo).
-    Enumerated Values: INVIVO, EXVIVO.
-    """
+        Whether the tissue that is the subject of the image is in the body (i.e., in-vivo) or an
+        excised tissue sample (i.e., ex-vivo).
+        Enumerated Values: INVIVO, EXVIVO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        samples_per_pixel: int | None = None,
-        planar_configuration: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        confocal_mode: Literal["REFLECTANCE", "FLUORESCENCE"] | None = None,
-        tissue_location: Literal["INVIVO", "EXVIVO"] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        confocal_mode: Literal["REFLECTANCE", "FLUORESCENCE"] | Empty | None = None,
+        tissue_location: Literal["INVIVO", "EXVIVO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

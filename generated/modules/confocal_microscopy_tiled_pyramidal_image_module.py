@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,49 +24,47 @@ class ConfocalMicroscopyTiledPyramidalImageModule(ModuleBuilder):
 
     imaged_volume_width: Attr[float] = Attr(
         0x00480001, "ImagedVolumeWidth", "FL", "1", "1",
-    )
-    """Imaged Volume Width (0048,0001): Type 1, VR FL, VM 1.
+        doc="""Imaged Volume Width (0048,0001): Type 1, VR FL, VM 1.
 
-    Width of total imaged volume (distance in the direction of rows in each frame) in mm.
-    """
+        Width of total imaged volume (distance in the direction of rows in each frame) in mm.
+        """,
+    )
 
     imaged_volume_height: Attr[float] = Attr(
         0x00480002, "ImagedVolumeHeight", "FL", "1", "1",
-    )
-    """Imaged Volume Height (0048,0002): Type 1, VR FL, VM 1.
+        doc="""Imaged Volume Height (0048,0002): Type 1, VR FL, VM 1.
 
-    Height of total imaged volume (distance in the direction of columns in each frame) in mm.
-    """
+        Height of total imaged volume (distance in the direction of columns in each frame) in
+        mm.
+        """,
+    )
 
     imaged_volume_depth: Attr[float] = Attr(
         0x00480003, "ImagedVolumeDepth", "FL", "1", "1",
-    )
-    """Imaged Volume Depth (0048,0003): Type 1, VR FL, VM 1.
+        doc="""Imaged Volume Depth (0048,0003): Type 1, VR FL, VM 1.
 
-    Depth of total imaged volume (distance in the z direction of focal planes) in mm.
-    """
+        Depth of total imaged volume (distance in the z direction of focal planes) in mm.
+        """,
+    )
 
     volumetric_properties: Attr[Literal["VOLUME"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
         enum=("VOLUME",),
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance. See
-    Section C.8.16.2.1.2.
-    Enumerated Values: VOLUME.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance. See
+        Section C.8.16.2.1.2.
+        Enumerated Values: VOLUME.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        imaged_volume_width: float | None = None,
-        imaged_volume_height: float | None = None,
-        imaged_volume_depth: float | None = None,
-        volumetric_properties: Literal["VOLUME"] | None = None,
-        **_: Any,
+        imaged_volume_width: float | Empty | None = None,
+        imaged_volume_height: float | Empty | None = None,
+        imaged_volume_depth: float | Empty | None = None,
+        volumetric_properties: Literal["VOLUME"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

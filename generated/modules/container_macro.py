@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,39 +26,36 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
-    )
-    """Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
 
-    Mapping Resource that defines the template. See Section 8.4.
-    Defined Terms: DCMR.
-    """
+        Mapping Resource that defines the template. See Section 8.4.
+        Defined Terms: DCMR.
+        """,
+    )
 
     mapping_resource_uid: Attr[str] = Attr(
         0x00080118, "MappingResourceUID", "UI", "1", "3",
-    )
-    """Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
+        doc="""Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
 
-    Uniquely identifies the Mapping Resource that defines the template.
-    """
+        Uniquely identifies the Mapping Resource that defines the template.
+        """,
+    )
 
     template_identifier: Attr[str] = Attr(
         0x0040DB00, "TemplateIdentifier", "CS", "1", "1",
-    )
-    """Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
+        doc="""Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
 
-    Template identifier.
-    """
+        Template identifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        template_identifier: str | None = None,
-        **_: Any,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        template_identifier: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,35 +72,33 @@ class ContainerMacro(ModuleBuilder):
     continuity_of_content: Attr[Literal["SEPARATE", "CONTINUOUS"]] = Attr(
         0x0040A050, "ContinuityOfContent", "CS", "1", "1",
         enum=("SEPARATE", "CONTINUOUS"),
+        doc="""Continuity of Content (0040,A050): Type 1, VR CS, VM 1.
+
+        This flag specifies for a CONTAINER whether or not its contained Content Items are
+        logically linked in a continuous textual flow, or are separate Items.
+        Enumerated Values: SEPARATE, CONTINUOUS.
+        """,
     )
-    """Continuity of Content (0040,A050): Type 1, VR CS, VM 1.
 
-    This flag specifies for a CONTAINER whether or not its contained Content Items are logically
-    linked in a continuous textual flow, or are separate Items.
-    Enumerated Values: SEPARATE, CONTINUOUS.
-    """
-
-    content_template_sequence: Attr[list[ContentTemplateSequenceItem]] = Attr(
+    content_template_sequence: SequenceAttr[ContentTemplateSequenceItem] = SequenceAttr(
         0x0040A504, "ContentTemplateSequence", "SQ", "1", "1C",
         item=ContentTemplateSequenceItem,
-    )
-    """Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
+        doc="""Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
 
-    Template that describes the content of this Content Item and its subsidiary Content Items.
-    Required if a template defined and known to the implementation at the time of encoding was
-    used to define the content of this Item, and the template consists of a single CONTAINER
-    with nested content, and it is the outermost invocation of a set of nested templates that
-    start with the same CONTAINER (see Section C.18.8.1.2).
-    """
+        Template that describes the content of this Content Item and its subsidiary Content
+        Items.
+        Required if a template defined and known to the implementation at the time of encoding
+        was used to define the content of this Item, and the template consists of a single
+        CONTAINER with nested content, and it is the outermost invocation of a set of nested
+        templates that start with the same CONTAINER (see Section C.18.8.1.2).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
-        content_template_sequence: list[ContentTemplateSequenceItem] | None = None,
-        **_: Any,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[ContentTemplateSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

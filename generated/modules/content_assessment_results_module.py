@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.attribute_value_constraint_macro import AttributeValueConstraintMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import attribute_value_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import identified_person_or_device_macro
@@ -29,26 +30,23 @@ class AssessedSOPInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.33.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00820005)
 
-    referenced_comparison_sop_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_comparison_sop_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00820005, "ReferencedComparisonSOPInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Comparison SOP Instance Sequence (0082,0005): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Comparison SOP Instance Sequence (0082,0005): Type 1C, VR SQ, VM 1.
 
-    SOP Instance(s) used by the assessor to compare to the assessed SOP Instances.
-    Required if the assessor used comparison SOP Instances.
-    """
+        SOP Instance(s) used by the assessor to compare to the assessed SOP Instances.
+        Required if the assessor used comparison SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_comparison_sop_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_comparison_sop_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,30 +61,27 @@ class PertinentResourcesSequenceItem(ItemBuilder):
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "1",
-    )
-    """Retrieve URI (0040,E010): Type 1, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type 1, VR UR, VM 1.
 
-    Retrieval access path to resource. Includes fully specified scheme, authority, path, and
-    query in accordance with [RFC3986].
-    """
+        Retrieval access path to resource. Includes fully specified scheme, authority, path, and
+        query in accordance with [RFC3986].
+        """,
+    )
 
     resource_description: Attr[str] = Attr(
         0x00380102, "ResourceDescription", "LO", "1", "3",
-    )
-    """Resource Description (0038,0102): Type 3, VR LO, VM 1.
+        doc="""Resource Description (0038,0102): Type 3, VR LO, VM 1.
 
-    Description or title of the resource.
-    """
+        Description or title of the resource.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_uri: str | None = None,
-        resource_description: str | None = None,
-        **_: Any,
+        retrieve_uri: str | Empty | None = None,
+        resource_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -99,39 +94,36 @@ class StructuredConstraintObservationSequenceItem(AttributeValueConstraintMacro,
     __table__ = "PS3.3 2024c Table C.33.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00820018, 0x00820019, 0x00720050, 0x00720026, 0x00720028, 0x00720052, 0x00720054, 0x00741057, 0x00720056, 0x00820032, 0x00820036, 0x00820037, 0x00820034, 0x00820035, 0x004008EA, 0x00820033, 0x00820010)
 
-    assessed_attribute_value_sequence: Attr[list[attribute_value_macro.AttributeValueMacro]] = Attr(
+    assessed_attribute_value_sequence: SequenceAttr[attribute_value_macro.AttributeValueMacro] = SequenceAttr(
         0x00820010, "AssessedAttributeValueSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.attribute_value_macro:AttributeValueMacro",
-    )
-    """Assessed Attribute Value Sequence (0082,0010): Type 1, VR SQ, VM 1.
+        doc="""Assessed Attribute Value Sequence (0082,0010): Type 1, VR SQ, VM 1.
 
-    The value of the Attribute in the assessed SOP Instance.
-    """
+        The value of the Attribute in the assessed SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute_name: str | None = None,
-        selector_attribute_keyword: str | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | None = None,
-        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | None = None,
-        constraint_violation_condition: str | None = None,
-        constraint_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        recommended_default_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        specification_selection_guidance: str | None = None,
-        assessed_attribute_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        **_: Any,
+        selector_attribute_name: str | Empty | None = None,
+        selector_attribute_keyword: str | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | Empty | None = None,
+        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | Empty | None = None,
+        constraint_violation_condition: str | Empty | None = None,
+        constraint_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        recommended_default_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        specification_selection_guidance: str | Empty | None = None,
+        assessed_attribute_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -147,52 +139,49 @@ class AssessmentObservationsSequenceItem(ItemBuilder):
     observation_significance: Attr[Literal["MAJOR", "MODERATE", "MINOR", "CONSISTENT"]] = Attr(
         0x00820008, "ObservationSignificance", "CS", "1", "1",
         enum=("MAJOR", "MODERATE", "MINOR", "CONSISTENT"),
+        doc="""Observation Significance (0082,0008): Type 1, VR CS, VM 1.
+
+        The significance of this observation regarding the quality or effectiveness of the
+        assessed SOP Instance of this observation.
+        Enumerated Values: MAJOR, MODERATE, MINOR, CONSISTENT.
+        """,
     )
-    """Observation Significance (0082,0008): Type 1, VR CS, VM 1.
 
-    The significance of this observation regarding the quality or effectiveness of the assessed
-    SOP Instance of this observation.
-    Enumerated Values: MAJOR, MODERATE, MINOR, CONSISTENT.
-    """
-
-    observation_basis_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    observation_basis_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00820022, "ObservationBasisCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Observation Basis Code Sequence (0082,0022): Type 1, VR SQ, VM 1.
+        doc="""Observation Basis Code Sequence (0082,0022): Type 1, VR SQ, VM 1.
 
-    Basis on which the Observation was performed.
-    """
+        Basis on which the Observation was performed.
+        """,
+    )
 
     observation_description: Attr[str] = Attr(
         0x0082000A, "ObservationDescription", "UT", "1", "1",
+        doc="""Observation Description (0082,000A): Type 1, VR UT, VM 1.
+
+        Human-readable description of the Observation.
+        """,
     )
-    """Observation Description (0082,000A): Type 1, VR UT, VM 1.
 
-    Human-readable description of the Observation.
-    """
-
-    structured_constraint_observation_sequence: Attr[list[StructuredConstraintObservationSequenceItem]] = Attr(
+    structured_constraint_observation_sequence: SequenceAttr[StructuredConstraintObservationSequenceItem] = SequenceAttr(
         0x0082000C, "StructuredConstraintObservationSequence", "SQ", "1", "2",
         item=StructuredConstraintObservationSequenceItem,
-    )
-    """Structured Constraint Observation Sequence (0082,000C): Type 2, VR SQ, VM 1.
+        doc="""Structured Constraint Observation Sequence (0082,000C): Type 2, VR SQ, VM 1.
 
-    Structured Constraint(s) that were used to make this observation and description of
-    conformance or violation.
-    """
+        Structured Constraint(s) that were used to make this observation and description of
+        conformance or violation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        observation_significance: Literal["MAJOR", "MODERATE", "MINOR", "CONSISTENT"] | None = None,
-        observation_basis_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        observation_description: str | None = None,
-        structured_constraint_observation_sequence: list[StructuredConstraintObservationSequenceItem] | None = None,
-        **_: Any,
+        observation_significance: Literal["MAJOR", "MODERATE", "MINOR", "CONSISTENT"] | Empty | None = None,
+        observation_basis_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        observation_description: str | Empty | None = None,
+        structured_constraint_observation_sequence: Items[StructuredConstraintObservationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -208,108 +197,105 @@ class ContentAssessmentResultsModule(ModuleBuilder):
 
     assessment_label: Attr[str] = Attr(
         0x00820023, "AssessmentLabel", "LO", "1", "1",
+        doc="""Assessment Label (0082,0023): Type 1, VR LO, VM 1.
+
+        A label that is used to identify this Assessment.
+        """,
     )
-    """Assessment Label (0082,0023): Type 1, VR LO, VM 1.
 
-    A label that is used to identify this Assessment.
-    """
-
-    assessment_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    assessment_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00820021, "AssessmentTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Assessment Type Code Sequence (0082,0021): Type 1, VR SQ, VM 1.
+        doc="""Assessment Type Code Sequence (0082,0021): Type 1, VR SQ, VM 1.
 
-    Type of Assessment that was performed.
-    """
+        Type of Assessment that was performed.
+        """,
+    )
 
     assessment_set_id: Attr[str] = Attr(
         0x00820016, "AssessmentSetID", "LO", "1", "3",
+        doc="""Assessment Set ID (0082,0016): Type 3, VR LO, VM 1.
+
+        Identifies the set of assessments to which this assessment result belongs.
+        """,
     )
-    """Assessment Set ID (0082,0016): Type 3, VR LO, VM 1.
 
-    Identifies the set of assessments to which this assessment result belongs.
-    """
-
-    assessment_requester_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    assessment_requester_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x00820017, "AssessmentRequesterSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
+        doc="""Assessment Requester Sequence (0082,0017): Type 2, VR SQ, VM 1.
+
+        The person or device that made the assessment request.
+        """,
     )
-    """Assessment Requester Sequence (0082,0017): Type 2, VR SQ, VM 1.
 
-    The person or device that made the assessment request.
-    """
-
-    assessed_sop_instance_sequence: Attr[list[AssessedSOPInstanceSequenceItem]] = Attr(
+    assessed_sop_instance_sequence: SequenceAttr[AssessedSOPInstanceSequenceItem] = SequenceAttr(
         0x00820004, "AssessedSOPInstanceSequence", "SQ", "1", "1",
         item=AssessedSOPInstanceSequenceItem,
-    )
-    """Assessed SOP Instance Sequence (0082,0004): Type 1, VR SQ, VM 1.
+        doc="""Assessed SOP Instance Sequence (0082,0004): Type 1, VR SQ, VM 1.
 
-    The SOP Instances that were assessed.
-    """
+        The SOP Instances that were assessed.
+        """,
+    )
 
     assessment_summary: Attr[Literal["PASSED", "INCONCLUSIVE", "FAILED"]] = Attr(
         0x00820001, "AssessmentSummary", "CS", "1", "1",
         enum=("PASSED", "INCONCLUSIVE", "FAILED"),
-    )
-    """Assessment Summary (0082,0001): Type 1, VR CS, VM 1.
+        doc="""Assessment Summary (0082,0001): Type 1, VR CS, VM 1.
 
-    Summary of the assessment result.
-    Enumerated Values: PASSED, INCONCLUSIVE, FAILED.
-    """
+        Summary of the assessment result.
+        Enumerated Values: PASSED, INCONCLUSIVE, FAILED.
+        """,
+    )
 
     assessment_summary_description: Attr[str] = Attr(
         0x00820003, "AssessmentSummaryDescription", "UT", "1", "3",
+        doc="""Assessment Summary Description (0082,0003): Type 3, VR UT, VM 1.
+
+        Human-readable summary description of the assessment result.
+        """,
     )
-    """Assessment Summary Description (0082,0003): Type 3, VR UT, VM 1.
 
-    Human-readable summary description of the assessment result.
-    """
-
-    pertinent_resources_sequence: Attr[list[PertinentResourcesSequenceItem]] = Attr(
+    pertinent_resources_sequence: SequenceAttr[PertinentResourcesSequenceItem] = SequenceAttr(
         0x00380101, "PertinentResourcesSequence", "SQ", "1", "3",
         item=PertinentResourcesSequenceItem,
-    )
-    """Pertinent Resources Sequence (0038,0101): Type 3, VR SQ, VM 1.
+        doc="""Pertinent Resources Sequence (0038,0101): Type 3, VR SQ, VM 1.
 
-    List of Resources that contain information considered pertinent for the assessment.
-    """
+        List of Resources that contain information considered pertinent for the assessment.
+        """,
+    )
 
     number_of_assessment_observations: Attr[int] = Attr(
         0x00820006, "NumberOfAssessmentObservations", "UL", "1", "1",
+        doc="""Number of Assessment Observations (0082,0006): Type 1, VR UL, VM 1.
+
+        Number of Observations made during the assessment.
+        """,
     )
-    """Number of Assessment Observations (0082,0006): Type 1, VR UL, VM 1.
 
-    Number of Observations made during the assessment.
-    """
-
-    assessment_observations_sequence: Attr[list[AssessmentObservationsSequenceItem]] = Attr(
+    assessment_observations_sequence: SequenceAttr[AssessmentObservationsSequenceItem] = SequenceAttr(
         0x00820007, "AssessmentObservationsSequence", "SQ", "1", "1C",
         item=AssessmentObservationsSequenceItem,
-    )
-    """Assessment Observations Sequence (0082,0007): Type 1C, VR SQ, VM 1.
+        doc="""Assessment Observations Sequence (0082,0007): Type 1C, VR SQ, VM 1.
 
-    Observations made during the assessment.
-    Required if Number of Assessment Observations (0082,0006) is not zero.
-    """
+        Observations made during the assessment.
+        Required if Number of Assessment Observations (0082,0006) is not zero.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        assessment_label: str | None = None,
-        assessment_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        assessment_set_id: str | None = None,
-        assessment_requester_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        assessed_sop_instance_sequence: list[AssessedSOPInstanceSequenceItem] | None = None,
-        assessment_summary: Literal["PASSED", "INCONCLUSIVE", "FAILED"] | None = None,
-        assessment_summary_description: str | None = None,
-        pertinent_resources_sequence: list[PertinentResourcesSequenceItem] | None = None,
-        number_of_assessment_observations: int | None = None,
-        assessment_observations_sequence: list[AssessmentObservationsSequenceItem] | None = None,
-        **_: Any,
+        assessment_label: str | Empty | None = None,
+        assessment_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        assessment_set_id: str | Empty | None = None,
+        assessment_requester_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        assessed_sop_instance_sequence: Items[AssessedSOPInstanceSequenceItem] | Empty | None = None,
+        assessment_summary: Literal["PASSED", "INCONCLUSIVE", "FAILED"] | Empty | None = None,
+        assessment_summary_description: str | Empty | None = None,
+        pertinent_resources_sequence: Items[PertinentResourcesSequenceItem] | Empty | None = None,
+        number_of_assessment_observations: int | Empty | None = None,
+        assessment_observations_sequence: Items[AssessmentObservationsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import person_identification_macro
 
 
@@ -28,30 +29,27 @@ class ContentCreatorMacro(ModuleBuilder):
 
     content_creator_name: Attr[PersonName | str] = Attr(
         0x00700084, "ContentCreatorName", "PN", "1", "3",
+        doc="""Content Creator's Name (0070,0084): Type 3, VR PN, VM 1.
+
+        Name of operator (such as a technologist or physician) creating the content of the SOP
+        Instance.
+        """,
     )
-    """Content Creator's Name (0070,0084): Type 3, VR PN, VM 1.
 
-    Name of operator (such as a technologist or physician) creating the content of the SOP
-    Instance.
-    """
-
-    content_creator_identification_code_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    content_creator_identification_code_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00700086, "ContentCreatorIdentificationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Content Creator's Identification Code Sequence (0070,0086): Type 3, VR SQ, VM 1.
+        doc="""Content Creator's Identification Code Sequence (0070,0086): Type 3, VR SQ, VM 1.
 
-    Identification of the person who created the content.
-    """
+        Identification of the person who created the content.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_creator_macro import ContentCreatorMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
 
@@ -29,41 +30,38 @@ class AlternateContentDescriptionSequenceItem(ItemBuilder):
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "1",
+        doc="""Content Description (0070,0081): Type 1, VR LO, VM 1.
+
+        An alternate description that is used to identify this SOP Instance.
+        """,
     )
-    """Content Description (0070,0081): Type 1, VR LO, VM 1.
 
-    An alternate description that is used to identify this SOP Instance.
-    """
-
-    language_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    language_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080006, "LanguageCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Language Code Sequence (0008,0006): Type 1, VR SQ, VM 1.
+
+        The language in which Content Description (0070,0081) within this Item is written. A
+        single Item shall be present.
+        """,
     )
-    """Language Code Sequence (0008,0006): Type 1, VR SQ, VM 1.
 
-    The language in which Content Description (0070,0081) within this Item is written. A single
-    Item shall be present.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
 
-    An alternate coded description of the content of the SOP Instance.
-    """
+        An alternate coded description of the content of the SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_description: str | None = None,
-        language_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        content_description: str | Empty | None = None,
+        language_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -81,60 +79,57 @@ class ContentIdentificationMacro(ContentCreatorMacro, ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this SOP Instance.
-    """
+        A number that identifies this SOP Instance.
+        """,
+    )
 
     content_label: Attr[str] = Attr(
         0x00700080, "ContentLabel", "CS", "1", "1",
-    )
-    """Content Label (0070,0080): Type 1, VR CS, VM 1.
+        doc="""Content Label (0070,0080): Type 1, VR CS, VM 1.
 
-    A label that is used to identify this SOP Instance.
-    """
+        A label that is used to identify this SOP Instance.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "2",
+        doc="""Content Description (0070,0081): Type 2, VR LO, VM 1.
+
+        A description of the content of the SOP Instance.
+        """,
     )
-    """Content Description (0070,0081): Type 2, VR LO, VM 1.
 
-    A description of the content of the SOP Instance.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
+
+        A coded description of the content of the SOP Instance.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
 
-    A coded description of the content of the SOP Instance.
-    """
-
-    alternate_content_description_sequence: Attr[list[AlternateContentDescriptionSequenceItem]] = Attr(
+    alternate_content_description_sequence: SequenceAttr[AlternateContentDescriptionSequenceItem] = SequenceAttr(
         0x00700087, "AlternateContentDescriptionSequence", "SQ", "1", "3",
         item=AlternateContentDescriptionSequenceItem,
-    )
-    """Alternate Content Description Sequence (0070,0087): Type 3, VR SQ, VM 1.
+        doc="""Alternate Content Description Sequence (0070,0087): Type 3, VR SQ, VM 1.
 
-    A Sequence containing alternate descriptions suitable for presentation to the user, e.g., in
-    different languages. One or more Items are permitted in this Sequence.
-    """
+        A Sequence containing alternate descriptions suitable for presentation to the user,
+        e.g., in different languages. One or more Items are permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,49 +28,46 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
-    )
-    """Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
 
-    Identifies the frame numbers within the Referenced SOP Instance to which the reference
-    applies. The first frame shall be denoted as frame number 1.
-    Required if the Referenced SOP Instance is a multi-frame image and the reference does not
-    apply to all frames, and Referenced Segment Number (0062,000B) is not present.
-    """
+        Identifies the frame numbers within the Referenced SOP Instance to which the reference
+        applies. The first frame shall be denoted as frame number 1.
+        Required if the Referenced SOP Instance is a multi-frame image and the reference does
+        not apply to all frames, and Referenced Segment Number (0062,000B) is not present.
+        """,
+    )
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
-    )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    Identifies the segments to which the reference applies identified by Segment Number
-    (0062,0004).
-    Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the
-    reference does not apply to all segments and Referenced Frame Number (0008,1160) is not
-    present.
-    """
+        Identifies the segments to which the reference applies identified by Segment Number
+        (0062,0004).
+        Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and
+        the reference does not apply to all segments and Referenced Frame Number (0008,1160) is
+        not present.
+        """,
+    )
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1C",
-    )
-    """Referenced Waveform Channels (0040,A0B0): Type 1C, VR US, VM 2-2n.
+        doc="""Referenced Waveform Channels (0040,A0B0): Type 1C, VR US, VM 2-2n.
 
-    List of channels in Waveform to which the reference applies. See Section C.18.5.1.1.
-    Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and
-    the reference does not apply to all Channels of all Multiplex Groups.
-    """
+        List of channels in Waveform to which the reference applies. See Section C.18.5.1.1.
+        Required if the Referenced SOP Instance is a Waveform that contains multiple Channels
+        and the reference does not apply to all Channels of all Multiplex Groups.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_waveform_channels: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_waveform_channels: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -86,193 +84,190 @@ class ContentItemMacro(ModuleBuilder):
     value_type: Attr[Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"]] = Attr(
         0x0040A040, "ValueType", "CS", "1", "1",
         enum=("DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"),
-    )
-    """Value Type (0040,A040): Type 1, VR CS, VM 1.
+        doc="""Value Type (0040,A040): Type 1, VR CS, VM 1.
 
-    The type of the value encoded in this name-value Item.
-    Enumerated Values: DATE, TIME, DATETIME, PNAME, UIDREF, TEXT, CODE, NUMERIC, COMPOSITE,
-    IMAGE, WAVEFORM.
-    """
+        The type of the value encoded in this name-value Item.
+        Enumerated Values: DATE, TIME, DATETIME, PNAME, UIDREF, TEXT, CODE, NUMERIC, COMPOSITE,
+        IMAGE, WAVEFORM.
+        """,
+    )
 
     observation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A032, "ObservationDateTime", "DT", "1", "3",
-    )
-    """Observation DateTime (0040,A032): Type 3, VR DT, VM 1.
+        doc="""Observation DateTime (0040,A032): Type 3, VR DT, VM 1.
 
-    The date and time on which this Item was completed. For the purpose of recording
-    measurements or logging events, completion time is defined as the ending time of data
-    acquisition of the measurement, or the ending time of occurrence of the event.
-    """
+        The date and time on which this Item was completed. For the purpose of recording
+        measurements or logging events, completion time is defined as the ending time of data
+        acquisition of the measurement, or the ending time of occurrence of the event.
+        """,
+    )
 
     observation_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A033, "ObservationStartDateTime", "DT", "1", "3",
+        doc="""Observation Start DateTime (0040,A033): Type 3, VR DT, VM 1.
+
+        The date and time on which this Item was started. For the purpose of recording
+        measurements or logging events, start time is defined as the ending time of data
+        acquisition of the measurement, or the start time of occurrence of the event.
+        """,
     )
-    """Observation Start DateTime (0040,A033): Type 3, VR DT, VM 1.
 
-    The date and time on which this Item was started. For the purpose of recording measurements
-    or logging events, start time is defined as the ending time of data acquisition of the
-    measurement, or the start time of occurrence of the event.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    Coded concept name of this name-value Item.
-    """
+        Coded concept name of this name-value Item.
+        """,
+    )
 
     date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A120, "DateTime", "DT", "1", "1C",
-    )
-    """DateTime (0040,A120): Type 1C, VR DT, VM 1.
+        doc="""DateTime (0040,A120): Type 1C, VR DT, VM 1.
 
-    DateTime value for this name-value Item.
-    Required if Value Type (0040,A040) is DATETIME.
-    """
+        DateTime value for this name-value Item.
+        Required if Value Type (0040,A040) is DATETIME.
+        """,
+    )
 
     date: Attr[datetime.date | str] = Attr(
         0x0040A121, "Date", "DA", "1", "1C",
-    )
-    """Date (0040,A121): Type 1C, VR DA, VM 1.
+        doc="""Date (0040,A121): Type 1C, VR DA, VM 1.
 
-    Date value for this name-value Item.
-    Required if Value Type (0040,A040) is DATE.
-    """
+        Date value for this name-value Item.
+        Required if Value Type (0040,A040) is DATE.
+        """,
+    )
 
     time: Attr[datetime.time | str] = Attr(
         0x0040A122, "Time", "TM", "1", "1C",
-    )
-    """Time (0040,A122): Type 1C, VR TM, VM 1.
+        doc="""Time (0040,A122): Type 1C, VR TM, VM 1.
 
-    Time value for this name-value Item.
-    Required if Value Type (0040,A040) is TIME.
-    """
+        Time value for this name-value Item.
+        Required if Value Type (0040,A040) is TIME.
+        """,
+    )
 
     person_name: Attr[PersonName | str] = Attr(
         0x0040A123, "PersonName", "PN", "1", "1C",
-    )
-    """Person Name (0040,A123): Type 1C, VR PN, VM 1.
+        doc="""Person Name (0040,A123): Type 1C, VR PN, VM 1.
 
-    Person name value for this name-value Item.
-    Required if Value Type (0040,A040) is PNAME.
-    """
+        Person name value for this name-value Item.
+        Required if Value Type (0040,A040) is PNAME.
+        """,
+    )
 
     uid: Attr[str] = Attr(
         0x0040A124, "UID", "UI", "1", "1C",
-    )
-    """UID (0040,A124): Type 1C, VR UI, VM 1.
+        doc="""UID (0040,A124): Type 1C, VR UI, VM 1.
 
-    UID value for this name-value Item.
-    Required if Value Type (0040,A040) is UIDREF.
-    """
+        UID value for this name-value Item.
+        Required if Value Type (0040,A040) is UIDREF.
+        """,
+    )
 
     text_value: Attr[str] = Attr(
         0x0040A160, "TextValue", "UT", "1", "1C",
+        doc="""Text Value (0040,A160): Type 1C, VR UT, VM 1.
+
+        Text value for this name-value Item.
+        Required if Value Type (0040,A040) is TEXT.
+        """,
     )
-    """Text Value (0040,A160): Type 1C, VR UT, VM 1.
 
-    Text value for this name-value Item.
-    Required if Value Type (0040,A040) is TEXT.
-    """
-
-    concept_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A168, "ConceptCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Code Sequence (0040,A168): Type 1C, VR SQ, VM 1.
+        doc="""Concept Code Sequence (0040,A168): Type 1C, VR SQ, VM 1.
 
-    Coded concept value of this name-value Item.
-    Required if Value Type (0040,A040) is CODE.
-    """
+        Coded concept value of this name-value Item.
+        Required if Value Type (0040,A040) is CODE.
+        """,
+    )
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "1C",
-    )
-    """Numeric Value (0040,A30A): Type 1C, VR DS, VM 1-n.
+        doc="""Numeric Value (0040,A30A): Type 1C, VR DS, VM 1-n.
 
-    Numeric value for this name-value Item. Only a single value shall be present.
-    Required if Value Type (0040,A040) is NUMERIC.
-    """
+        Numeric value for this name-value Item. Only a single value shall be present.
+        Required if Value Type (0040,A040) is NUMERIC.
+        """,
+    )
 
     floating_point_value: Attr[list[float]] = Attr(
         0x0040A161, "FloatingPointValue", "FD", "1-n", "1C",
-    )
-    """Floating Point Value (0040,A161): Type 1C, VR FD, VM 1-n.
+        doc="""Floating Point Value (0040,A161): Type 1C, VR FD, VM 1-n.
 
-    The floating point representation of Numeric Value (0040,A30A). The same number of values as
-    Numeric Value (0040,A30A) shall be present.
-    Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a
-    string. May be present otherwise.
-    """
+        The floating point representation of Numeric Value (0040,A30A). The same number of
+        values as Numeric Value (0040,A30A) shall be present.
+        Required if Numeric Value (0040,A30A) has insufficient precision to represent the value
+        as a string. May be present otherwise.
+        """,
+    )
 
     rational_numerator_value: Attr[list[int]] = Attr(
         0x0040A162, "RationalNumeratorValue", "SL", "1-n", "1C",
-    )
-    """Rational Numerator Value (0040,A162): Type 1C, VR SL, VM 1-n.
+        doc="""Rational Numerator Value (0040,A162): Type 1C, VR SL, VM 1-n.
 
-    The integer numerator of a rational representation of Numeric Value (0040,A30A), encoded as
-    a signed integer value. The same number of values as Numeric Value (0040,A30A) shall be
-    present.
-    Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational
-    value as a string. May be present otherwise.
-    """
+        The integer numerator of a rational representation of Numeric Value (0040,A30A), encoded
+        as a signed integer value. The same number of values as Numeric Value (0040,A30A) shall
+        be present.
+        Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational
+        value as a string. May be present otherwise.
+        """,
+    )
 
     rational_denominator_value: Attr[list[int]] = Attr(
         0x0040A163, "RationalDenominatorValue", "UL", "1-n", "1C",
+        doc="""Rational Denominator Value (0040,A163): Type 1C, VR UL, VM 1-n.
+
+        The integer denominator of a rational representation of Numeric Value (0040,A30A),
+        encoded as a non-zero unsigned integer value. The same number of values as Numeric Value
+        (0040,A30A) shall be present.
+        Required if Rational Numerator Value (0040,A162) is present.
+        """,
     )
-    """Rational Denominator Value (0040,A163): Type 1C, VR UL, VM 1-n.
 
-    The integer denominator of a rational representation of Numeric Value (0040,A30A), encoded
-    as a non-zero unsigned integer value. The same number of values as Numeric Value (0040,A30A)
-    shall be present.
-    Required if Rational Numerator Value (0040,A162) is present.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
+
+        Units of measurement for a numeric value in this name-value Item.
+        Required if Value Type (0040,A040) is NUMERIC.
+        """,
     )
-    """Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
 
-    Units of measurement for a numeric value in this name-value Item.
-    Required if Value Type (0040,A040) is NUMERIC.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    Composite SOP Instance Reference value for this name-value Item.
-    Required if Value Type (0040,A040) is COMPOSITE or IMAGE or WAVEFORM.
-    """
+        Composite SOP Instance Reference value for this name-value Item.
+        Required if Value Type (0040,A040) is COMPOSITE or IMAGE or WAVEFORM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -31,39 +32,36 @@ class ContentItemWithModifiersMacro(ContentItemMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.2.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
 
-    Specifies modifiers for the Content Item.
-    """
+        Specifies modifiers for the Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

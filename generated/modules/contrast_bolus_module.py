@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,40 +27,37 @@ class ContrastBolusAdministrationRouteSequenceItem(CodeSequenceMacro, ItemBuilde
     __table__ = "PS3.3 2024c Table C.7-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0018002A)
 
-    additional_drug_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    additional_drug_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018002A, "AdditionalDrugSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Additional Drug Sequence (0018,002A): Type 3, VR SQ, VM 1.
+        doc="""Additional Drug Sequence (0018,002A): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies any additional drug that is administered with the contrast agent
-    bolus.
-    """
+        Sequence that identifies any additional drug that is administered with the contrast
+        agent bolus.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        additional_drug_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        additional_drug_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,122 +73,119 @@ class ContrastBolusModule(ModuleBuilder):
 
     contrast_bolus_agent: Attr[str] = Attr(
         0x00180010, "ContrastBolusAgent", "LO", "1", "2",
+        doc="""Contrast/Bolus Agent (0018,0010): Type 2, VR LO, VM 1.
+
+        Contrast or bolus agent.
+        """,
     )
-    """Contrast/Bolus Agent (0018,0010): Type 2, VR LO, VM 1.
 
-    Contrast or bolus agent.
-    """
-
-    contrast_bolus_agent_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    contrast_bolus_agent_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180012, "ContrastBolusAgentSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Contrast/Bolus Agent Sequence (0018,0012): Type 3, VR SQ, VM 1.
+        doc="""Contrast/Bolus Agent Sequence (0018,0012): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the contrast agent.
-    """
+        Sequence that identifies the contrast agent.
+        """,
+    )
 
     contrast_bolus_route: Attr[str] = Attr(
         0x00181040, "ContrastBolusRoute", "LO", "1", "3",
+        doc="""Contrast/Bolus Route (0018,1040): Type 3, VR LO, VM 1.
+
+        Administration route of contrast agent.
+        """,
     )
-    """Contrast/Bolus Route (0018,1040): Type 3, VR LO, VM 1.
 
-    Administration route of contrast agent.
-    """
-
-    contrast_bolus_administration_route_sequence: Attr[list[ContrastBolusAdministrationRouteSequenceItem]] = Attr(
+    contrast_bolus_administration_route_sequence: CodeSequenceAttr[ContrastBolusAdministrationRouteSequenceItem] = CodeSequenceAttr(
         0x00180014, "ContrastBolusAdministrationRouteSequence", "SQ", "1", "3",
         item=ContrastBolusAdministrationRouteSequenceItem,
-    )
-    """Contrast/Bolus Administration Route Sequence (0018,0014): Type 3, VR SQ, VM 1.
+        doc="""Contrast/Bolus Administration Route Sequence (0018,0014): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the route of administration of contrast agent.
-    """
+        Sequence that identifies the route of administration of contrast agent.
+        """,
+    )
 
     contrast_bolus_volume: Attr[float] = Attr(
         0x00181041, "ContrastBolusVolume", "DS", "1", "3",
-    )
-    """Contrast/Bolus Volume (0018,1041): Type 3, VR DS, VM 1.
+        doc="""Contrast/Bolus Volume (0018,1041): Type 3, VR DS, VM 1.
 
-    Volume injected in milliliters of diluted contrast agent.
-    """
+        Volume injected in milliliters of diluted contrast agent.
+        """,
+    )
 
     contrast_bolus_start_time: Attr[datetime.time | str] = Attr(
         0x00181042, "ContrastBolusStartTime", "TM", "1", "3",
-    )
-    """Contrast/Bolus Start Time (0018,1042): Type 3, VR TM, VM 1.
+        doc="""Contrast/Bolus Start Time (0018,1042): Type 3, VR TM, VM 1.
 
-    Time of start of injection.
-    """
+        Time of start of injection.
+        """,
+    )
 
     contrast_bolus_stop_time: Attr[datetime.time | str] = Attr(
         0x00181043, "ContrastBolusStopTime", "TM", "1", "3",
-    )
-    """Contrast/Bolus Stop Time (0018,1043): Type 3, VR TM, VM 1.
+        doc="""Contrast/Bolus Stop Time (0018,1043): Type 3, VR TM, VM 1.
 
-    Time of end of contrast injection.
-    """
+        Time of end of contrast injection.
+        """,
+    )
 
     contrast_bolus_total_dose: Attr[float] = Attr(
         0x00181044, "ContrastBolusTotalDose", "DS", "1", "3",
-    )
-    """Contrast/Bolus Total Dose (0018,1044): Type 3, VR DS, VM 1.
+        doc="""Contrast/Bolus Total Dose (0018,1044): Type 3, VR DS, VM 1.
 
-    Total amount in milliliters of the undiluted contrast agent.
-    """
+        Total amount in milliliters of the undiluted contrast agent.
+        """,
+    )
 
     contrast_flow_rate: Attr[list[float]] = Attr(
         0x00181046, "ContrastFlowRate", "DS", "1-n", "3",
-    )
-    """Contrast Flow Rate (0018,1046): Type 3, VR DS, VM 1-n.
+        doc="""Contrast Flow Rate (0018,1046): Type 3, VR DS, VM 1-n.
 
-    Rate(s) of injection(s) in milliliters/sec.
-    """
+        Rate(s) of injection(s) in milliliters/sec.
+        """,
+    )
 
     contrast_flow_duration: Attr[list[float]] = Attr(
         0x00181047, "ContrastFlowDuration", "DS", "1-n", "3",
-    )
-    """Contrast Flow Duration (0018,1047): Type 3, VR DS, VM 1-n.
+        doc="""Contrast Flow Duration (0018,1047): Type 3, VR DS, VM 1-n.
 
-    Duration(s) of injection(s) in seconds. Each Contrast Flow Duration value shall correspond
-    to a value of Contrast Flow Rate (0018,1046).
-    """
+        Duration(s) of injection(s) in seconds. Each Contrast Flow Duration value shall
+        correspond to a value of Contrast Flow Rate (0018,1046).
+        """,
+    )
 
     contrast_bolus_ingredient: Attr[str] = Attr(
         0x00181048, "ContrastBolusIngredient", "CS", "1", "3",
-    )
-    """Contrast/Bolus Ingredient (0018,1048): Type 3, VR CS, VM 1.
+        doc="""Contrast/Bolus Ingredient (0018,1048): Type 3, VR CS, VM 1.
 
-    Active ingredient of agent.
-    Defined Terms: IODINE, GADOLINIUM, CARBON DIOXIDE, BARIUM.
-    """
+        Active ingredient of agent.
+        Defined Terms: IODINE, GADOLINIUM, CARBON DIOXIDE, BARIUM.
+        """,
+    )
 
     contrast_bolus_ingredient_concentration: Attr[float] = Attr(
         0x00181049, "ContrastBolusIngredientConcentration", "DS", "1", "3",
-    )
-    """Contrast/Bolus Ingredient Concentration (0018,1049): Type 3, VR DS, VM 1.
+        doc="""Contrast/Bolus Ingredient Concentration (0018,1049): Type 3, VR DS, VM 1.
 
-    Milligrams of active ingredient per milliliter of (diluted) agent.
-    """
+        Milligrams of active ingredient per milliliter of (diluted) agent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contrast_bolus_agent: str | None = None,
-        contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        contrast_bolus_route: str | None = None,
-        contrast_bolus_administration_route_sequence: list[ContrastBolusAdministrationRouteSequenceItem] | None = None,
-        contrast_bolus_volume: float | None = None,
-        contrast_bolus_start_time: datetime.time | str | None = None,
-        contrast_bolus_stop_time: datetime.time | str | None = None,
-        contrast_bolus_total_dose: float | None = None,
-        contrast_flow_rate: list[float] | None = None,
-        contrast_flow_duration: list[float] | None = None,
-        contrast_bolus_ingredient: str | None = None,
-        contrast_bolus_ingredient_concentration: float | None = None,
-        **_: Any,
+        contrast_bolus_agent: str | Empty | None = None,
+        contrast_bolus_agent_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        contrast_bolus_route: str | Empty | None = None,
+        contrast_bolus_administration_route_sequence: CodeItems[ContrastBolusAdministrationRouteSequenceItem] | Empty | None = None,
+        contrast_bolus_volume: float | Empty | None = None,
+        contrast_bolus_start_time: datetime.time | str | Empty | None = None,
+        contrast_bolus_stop_time: datetime.time | str | Empty | None = None,
+        contrast_bolus_total_dose: float | Empty | None = None,
+        contrast_flow_rate: list[float] | Empty | None = None,
+        contrast_flow_duration: list[float] | Empty | None = None,
+        contrast_bolus_ingredient: str | Empty | None = None,
+        contrast_bolus_ingredient_concentration: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

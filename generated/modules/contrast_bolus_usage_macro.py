@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,58 +26,55 @@ class ContrastBolusUsageSequenceItem(ItemBuilder):
 
     contrast_bolus_agent_number: Attr[int] = Attr(
         0x00189337, "ContrastBolusAgentNumber", "US", "1", "1",
-    )
-    """Contrast/Bolus Agent Number (0018,9337): Type 1, VR US, VM 1.
+        doc="""Contrast/Bolus Agent Number (0018,9337): Type 1, VR US, VM 1.
 
-    Identifying number corresponding to the agent described in the Enhanced Contrast/Bolus
-    Module.
-    """
+        Identifying number corresponding to the agent described in the Enhanced Contrast/Bolus
+        Module.
+        """,
+    )
 
     contrast_bolus_agent_administered: Attr[Literal["YES", "NO"]] = Attr(
         0x00189342, "ContrastBolusAgentAdministered", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Contrast/Bolus Agent Administered (0018,9342): Type 1, VR CS, VM 1.
+        doc="""Contrast/Bolus Agent Administered (0018,9342): Type 1, VR CS, VM 1.
 
-    The administration of the selected agent had begun by the time this frame was acquired.
-    Enumerated Values: YES, NO.
-    """
+        The administration of the selected agent had begun by the time this frame was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     contrast_bolus_agent_detected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189343, "ContrastBolusAgentDetected", "CS", "1", "2",
         enum=("YES", "NO"),
-    )
-    """Contrast/Bolus Agent Detected (0018,9343): Type 2, VR CS, VM 1.
+        doc="""Contrast/Bolus Agent Detected (0018,9343): Type 2, VR CS, VM 1.
 
-    The selected agent was detected in the frame.
-    Enumerated Values: YES, NO.
-    """
+        The selected agent was detected in the frame.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     contrast_bolus_agent_phase: Attr[str] = Attr(
         0x00189344, "ContrastBolusAgentPhase", "CS", "1", "2C",
-    )
-    """Contrast/Bolus Agent Phase (0018,9344): Type 2C, VR CS, VM 1.
+        doc="""Contrast/Bolus Agent Phase (0018,9344): Type 2C, VR CS, VM 1.
 
-    Nominal phase of intravenous contrast administration.
-    Required if Contrast/Bolus Administration Route Sequence (0018,0014) for the Contrast/Bolus
-    Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence (0018,0012) is
-    (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous route"); may be present
-    otherwise.
-    Defined Terms: PRE_CONTRAST, POST_CONTRAST, IMMEDIATE, DYNAMIC, STEADY_STATE, DELAYED,
-    ARTERIAL, CAPILLARY, VENOUS, PORTAL_VENOUS.
-    """
+        Nominal phase of intravenous contrast administration.
+        Required if Contrast/Bolus Administration Route Sequence (0018,0014) for the
+        Contrast/Bolus Agent Number (0018,9337) defined in the Contrast/Bolus Agent Sequence
+        (0018,0012) is (47625008, SCT, "Intravenous route") or (47625008, SCT, "Intravenous
+        route"); may be present otherwise.
+        Defined Terms: PRE_CONTRAST, POST_CONTRAST, IMMEDIATE, DYNAMIC, STEADY_STATE, DELAYED,
+        ARTERIAL, CAPILLARY, VENOUS, PORTAL_VENOUS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contrast_bolus_agent_number: int | None = None,
-        contrast_bolus_agent_administered: Literal["YES", "NO"] | None = None,
-        contrast_bolus_agent_detected: Literal["YES", "NO"] | None = None,
-        contrast_bolus_agent_phase: str | None = None,
-        **_: Any,
+        contrast_bolus_agent_number: int | Empty | None = None,
+        contrast_bolus_agent_administered: Literal["YES", "NO"] | Empty | None = None,
+        contrast_bolus_agent_detected: Literal["YES", "NO"] | Empty | None = None,
+        contrast_bolus_agent_phase: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -88,22 +88,19 @@ class ContrastBolusUsageMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.16-13"
     __order__: ClassVar[tuple[int, ...]] = (0x00189341,)
 
-    contrast_bolus_usage_sequence: Attr[list[ContrastBolusUsageSequenceItem]] = Attr(
+    contrast_bolus_usage_sequence: SequenceAttr[ContrastBolusUsageSequenceItem] = SequenceAttr(
         0x00189341, "ContrastBolusUsageSequence", "SQ", "1", "1",
         item=ContrastBolusUsageSequenceItem,
-    )
-    """Contrast/Bolus Usage Sequence (0018,9341): Type 1, VR SQ, VM 1.
+        doc="""Contrast/Bolus Usage Sequence (0018,9341): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes describing the use of contrast for this frame.
-    """
+        Contains the Attributes describing the use of contrast for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contrast_bolus_usage_sequence: list[ContrastBolusUsageSequenceItem] | None = None,
-        **_: Any,
+        contrast_bolus_usage_sequence: Items[ContrastBolusUsageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

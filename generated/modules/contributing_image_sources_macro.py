@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,73 +24,72 @@ class ContributingImageSourcesMacro(ModuleBuilder):
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of rows in the images.
-    """
+        Number of rows in the images.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of columns in the images.
-    """
+        Number of columns in the images.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. See PS3.5 for further explanation.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. See PS3.5 for further explanation.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether the Source Images have undergone lossy compression (at a point in their
-    lifetime).
-    Required if it is known whether or not Lossy Compression has been performed on the Images.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether the Source Images have undergone lossy compression (at a point in
+        their lifetime).
+        Required if it is known whether or not Lossy Compression has been performed on the
+        Images.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to the source images.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to the source images.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_stored: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        **_: Any,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

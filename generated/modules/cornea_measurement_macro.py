@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,38 +27,35 @@ class SteepCornealAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     corneal_power: Attr[float] = Attr(
         0x00460114, "CornealPower", "FD", "1", "2",
-    )
-    """Corneal Power (0046,0114): Type 2, VR FD, VM 1.
+        doc="""Corneal Power (0046,0114): Type 2, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     corneal_axis: Attr[float] = Attr(
         0x00460115, "CornealAxis", "FD", "1", "2",
-    )
-    """Corneal Axis (0046,0115): Type 2, VR FD, VM 1.
+        doc="""Corneal Axis (0046,0115): Type 2, VR FD, VM 1.
 
-    The meridian where the radius of curvature or corneal power is measured, in degrees.
-    """
+        The meridian where the radius of curvature or corneal power is measured, in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        corneal_power: float | None = None,
-        corneal_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        corneal_power: float | Empty | None = None,
+        corneal_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,38 +70,35 @@ class FlatCornealAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     corneal_power: Attr[float] = Attr(
         0x00460114, "CornealPower", "FD", "1", "2",
-    )
-    """Corneal Power (0046,0114): Type 2, VR FD, VM 1.
+        doc="""Corneal Power (0046,0114): Type 2, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     corneal_axis: Attr[float] = Attr(
         0x00460115, "CornealAxis", "FD", "1", "2",
-    )
-    """Corneal Axis (0046,0115): Type 2, VR FD, VM 1.
+        doc="""Corneal Axis (0046,0115): Type 2, VR FD, VM 1.
 
-    The meridian where the radius of curvature or corneal power is measured, in degrees.
-    """
+        The meridian where the radius of curvature or corneal power is measured, in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        corneal_power: float | None = None,
-        corneal_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        corneal_power: float | Empty | None = None,
+        corneal_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,78 +112,75 @@ class CorneaMeasurementMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118)
 
-    steep_corneal_axis_sequence: Attr[list[SteepCornealAxisSequenceItem]] = Attr(
+    steep_corneal_axis_sequence: SequenceAttr[SteepCornealAxisSequenceItem] = SequenceAttr(
         0x00460112, "SteepCornealAxisSequence", "SQ", "1", "1",
         item=SteepCornealAxisSequenceItem,
+        doc="""Steep Corneal Axis Sequence (0046,0112): Type 1, VR SQ, VM 1.
+
+        Steepest meridian as defined by the greatest power of curvature and shortest radius of
+        curvature.
+        """,
     )
-    """Steep Corneal Axis Sequence (0046,0112): Type 1, VR SQ, VM 1.
 
-    Steepest meridian as defined by the greatest power of curvature and shortest radius of
-    curvature.
-    """
-
-    flat_corneal_axis_sequence: Attr[list[FlatCornealAxisSequenceItem]] = Attr(
+    flat_corneal_axis_sequence: SequenceAttr[FlatCornealAxisSequenceItem] = SequenceAttr(
         0x00460113, "FlatCornealAxisSequence", "SQ", "1", "1",
         item=FlatCornealAxisSequenceItem,
+        doc="""Flat Corneal Axis Sequence (0046,0113): Type 1, VR SQ, VM 1.
+
+        Flattest meridian as defined by the least power of curvature and longest radius of
+        curvature.
+        """,
     )
-    """Flat Corneal Axis Sequence (0046,0113): Type 1, VR SQ, VM 1.
 
-    Flattest meridian as defined by the least power of curvature and longest radius of
-    curvature.
-    """
-
-    cornea_measurement_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    cornea_measurement_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00460116, "CorneaMeasurementMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Cornea Measurement Method Code Sequence (0046,0116): Type 1, VR SQ, VM 1.
+        doc="""Cornea Measurement Method Code Sequence (0046,0116): Type 1, VR SQ, VM 1.
 
-    Method of the cornea measurement.
-    """
+        Method of the cornea measurement.
+        """,
+    )
 
     keratometer_index: Attr[float] = Attr(
         0x00221033, "KeratometerIndex", "FL", "1", "2",
-    )
-    """Keratometer Index (0022,1033): Type 2, VR FL, VM 1.
+        doc="""Keratometer Index (0022,1033): Type 2, VR FL, VM 1.
 
-    The translation factor specific to each keratometer that derives a number for power from the
-    measured radius of curvature of the cornea.
-    """
+        The translation factor specific to each keratometer that derives a number for power from
+        the measured radius of curvature of the cornea.
+        """,
+    )
 
     refractive_index_of_cornea: Attr[float] = Attr(
         0x00460117, "RefractiveIndexOfCornea", "FL", "1", "1C",
-    )
-    """Refractive Index of Cornea (0046,0117): Type 1C, VR FL, VM 1.
+        doc="""Refractive Index of Cornea (0046,0117): Type 1C, VR FL, VM 1.
 
-    The refractive translation factor specific for the cornea when deriving a number of power
-    from the measured radius of curvature of the posterior surface of cornea.
-    Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the
-    value (111759, DCM, "Posterior Cornea Surface Measurement").
-    """
+        The refractive translation factor specific for the cornea when deriving a number of
+        power from the measured radius of curvature of the posterior surface of cornea.
+        Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the
+        value (111759, DCM, "Posterior Cornea Surface Measurement").
+        """,
+    )
 
     refractive_index_of_aqueous_humor: Attr[float] = Attr(
         0x00460118, "RefractiveIndexOfAqueousHumor", "FL", "1", "1C",
-    )
-    """Refractive Index of Aqueous Humor (0046,0118): Type 1C, VR FL, VM 1.
+        doc="""Refractive Index of Aqueous Humor (0046,0118): Type 1C, VR FL, VM 1.
 
-    The refractive translation factor specific for the aqueous humor when deriving a number of
-    power from the measured radius of curvature of the posterior surface of cornea.
-    Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the
-    value (111759, DCM, "Posterior Cornea Surface Measurement").
-    """
+        The refractive translation factor specific for the aqueous humor when deriving a number
+        of power from the measured radius of curvature of the posterior surface of cornea.
+        Required if Cornea Measurement Type Code Sequence (0046,0116) contains an item with the
+        value (111759, DCM, "Posterior Cornea Surface Measurement").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        steep_corneal_axis_sequence: list[SteepCornealAxisSequenceItem] | None = None,
-        flat_corneal_axis_sequence: list[FlatCornealAxisSequenceItem] | None = None,
-        cornea_measurement_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        keratometer_index: float | None = None,
-        refractive_index_of_cornea: float | None = None,
-        refractive_index_of_aqueous_humor: float | None = None,
-        **_: Any,
+        steep_corneal_axis_sequence: Items[SteepCornealAxisSequenceItem] | Empty | None = None,
+        flat_corneal_axis_sequence: Items[FlatCornealAxisSequenceItem] | Empty | None = None,
+        cornea_measurement_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        keratometer_index: float | Empty | None = None,
+        refractive_index_of_cornea: float | Empty | None = None,
+        refractive_index_of_aqueous_humor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.keratometric_measurements_macro import KeratometricMeasurementsMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import externally_sourced_data_set_identification_macro
     from iodkit.generated.modules import keratometric_measurements_macro
@@ -30,39 +31,36 @@ class MinimumKeratometricSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridian of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridian of the cornea, measured in mm.
+        """,
+    )
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "1",
-    )
-    """Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridian, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridian, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "1",
-    )
-    """Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
 
-    The meridian where the keratometric radius of curvature or power is measured, measured in
-    degrees.
-    """
+        The meridian where the keratometric radius of curvature or power is measured, measured
+        in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,29 +75,26 @@ class SimulatedKeratometricCylinderSequenceItem(ItemBuilder):
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "1",
-    )
-    """Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridian, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridian, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "1",
-    )
-    """Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
 
-    The meridian where the keratometric cylinder or power is measured, measured in degrees.
-    """
+        The meridian where the keratometric cylinder or power is measured, measured in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,29 +109,26 @@ class MaximumCornealCurvatureSequenceItem(ItemBuilder):
 
     maximum_corneal_curvature: Attr[float] = Attr(
         0x00460212, "MaximumCornealCurvature", "FL", "1", "1",
-    )
-    """Maximum Corneal Curvature (0046,0212): Type 1, VR FL, VM 1.
+        doc="""Maximum Corneal Curvature (0046,0212): Type 1, VR FL, VM 1.
 
-    Maximum curvature in diopters of the measured corneal topography.
-    """
+        Maximum curvature in diopters of the measured corneal topography.
+        """,
+    )
 
     maximum_corneal_curvature_location: Attr[list[float]] = Attr(
         0x00460213, "MaximumCornealCurvatureLocation", "FL", "2", "1",
-    )
-    """Maximum Corneal Curvature Location (0046,0213): Type 1, VR FL, VM 2.
+        doc="""Maximum Corneal Curvature Location (0046,0213): Type 1, VR FL, VM 2.
 
-    Location of the corneal maximum curvature.
-    """
+        Location of the corneal maximum curvature.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        maximum_corneal_curvature: float | None = None,
-        maximum_corneal_curvature_location: list[float] | None = None,
-        **_: Any,
+        maximum_corneal_curvature: float | Empty | None = None,
+        maximum_corneal_curvature_location: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -149,29 +141,26 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.30.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, (i.e., the role the source image or
-    frame(s) played in the generation of this image). Only a single Item shall be included in
-    this Sequence.
-    """
+        Describes the purpose for which the reference is made, (i.e., the role the source image
+        or frame(s) played in the generation of this image). Only a single Item shall be
+        included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -186,87 +175,84 @@ class SourceImageCornealProcessedDataSequenceItem(ItemBuilder):
 
     corneal_point_location: Attr[list[float]] = Attr(
         0x00460247, "CornealPointLocation", "FL", "3", "1",
-    )
-    """Corneal Point Location (0046,0247): Type 1, VR FL, VM 3.
+        doc="""Corneal Point Location (0046,0247): Type 1, VR FL, VM 3.
 
-    The x, y, and z coordinate of a point in the image within the cornea, in mm. Where the
-    origin is conveyed by the Attribute Corneal Vertex Location (0046,0202).
-    """
+        The x, y, and z coordinate of a point in the image within the cornea, in mm. Where the
+        origin is conveyed by the Attribute Corneal Vertex Location (0046,0202).
+        """,
+    )
 
     corneal_point_estimated: Attr[Literal["Y", "N"]] = Attr(
         0x00460248, "CornealPointEstimated", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Corneal Point Estimated (0046,0248): Type 1, VR CS, VM 1.
+        doc="""Corneal Point Estimated (0046,0248): Type 1, VR CS, VM 1.
 
-    The point defined in Attribute Corneal Point Location (0046,0247) is an estimated point
-    (i.e., interpolated or extrapolated; not an actual measured point).
-    Enumerated Values: Y, N.
-    """
+        The point defined in Attribute Corneal Point Location (0046,0247) is an estimated point
+        (i.e., interpolated or extrapolated; not an actual measured point).
+        Enumerated Values: Y, N.
+        """,
+    )
 
     axial_power: Attr[float] = Attr(
         0x00460249, "AxialPower", "FL", "1", "1",
-    )
-    """Axial Power (0046,0249): Type 1, VR FL, VM 1.
+        doc="""Axial Power (0046,0249): Type 1, VR FL, VM 1.
 
-    Conveys corneal shape characteristics, in diopters. It is determined from the curvature, r
-    in mm, of the equivalent sphere with the same slope at a given point on the surface. Axial
-    power = Km/r, where Km is the Keratometric Index.
-    """
+        Conveys corneal shape characteristics, in diopters. It is determined from the curvature,
+        r in mm, of the equivalent sphere with the same slope at a given point on the surface.
+        Axial power = Km/r, where Km is the Keratometric Index.
+        """,
+    )
 
     tangential_power: Attr[float] = Attr(
         0x00460250, "TangentialPower", "FL", "1", "1",
-    )
-    """Tangential Power (0046,0250): Type 1, VR FL, VM 1.
+        doc="""Tangential Power (0046,0250): Type 1, VR FL, VM 1.
 
-    Determined from the curvature (2nd derivative = d2y/dx2) of a point on the cornea, in
-    diopters; also called Instantaneous Power. Emphasizes irregular astigmatism (large
-    variations in higher order aberrations).
-    """
+        Determined from the curvature (2nd derivative = d2y/dx2) of a point on the cornea, in
+        diopters; also called Instantaneous Power. Emphasizes irregular astigmatism (large
+        variations in higher order aberrations).
+        """,
+    )
 
     refractive_power: Attr[float] = Attr(
         0x00460251, "RefractivePower", "FL", "1", "1",
-    )
-    """Refractive Power (0046,0251): Type 1, VR FL, VM 1.
+        doc="""Refractive Power (0046,0251): Type 1, VR FL, VM 1.
 
-    Conveys the optical refraction properties of the cornea, in diopters. It is determined from
-    ray tracing using Snell's Law to calculate the true refractive power.
-    """
+        Conveys the optical refraction properties of the cornea, in diopters. It is determined
+        from ray tracing using Snell's Law to calculate the true refractive power.
+        """,
+    )
 
     relative_elevation: Attr[float] = Attr(
         0x00460252, "RelativeElevation", "FL", "1", "1",
-    )
-    """Relative Elevation (0046,0252): Type 1, VR FL, VM 1.
+        doc="""Relative Elevation (0046,0252): Type 1, VR FL, VM 1.
 
-    Relative elevation, in micrometers, is calculated from the corneal surface distance from a
-    reference surface (i.e., a sphere or ellipsoid) that intersects the corneal vertex. This
-    value is determined from z - zref. Where z is conveyed in Attribute Corneal Point Location
-    (0046,0247) and zref is the elevation of the reference surface.
-    """
+        Relative elevation, in micrometers, is calculated from the corneal surface distance from
+        a reference surface (i.e., a sphere or ellipsoid) that intersects the corneal vertex.
+        This value is determined from z - zref. Where z is conveyed in Attribute Corneal Point
+        Location (0046,0247) and zref is the elevation of the reference surface.
+        """,
+    )
 
     corneal_wavefront: Attr[float] = Attr(
         0x00460253, "CornealWavefront", "FL", "1", "1",
-    )
-    """Corneal Wavefront (0046,0253): Type 1, VR FL, VM 1.
+        doc="""Corneal Wavefront (0046,0253): Type 1, VR FL, VM 1.
 
-    Corneal wavefront, in micrometers, is calculated from the elevation data by fitting with the
-    Zernike Series expansion.
-    """
+        Corneal wavefront, in micrometers, is calculated from the elevation data by fitting with
+        the Zernike Series expansion.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        corneal_point_location: list[float] | None = None,
-        corneal_point_estimated: Literal["Y", "N"] | None = None,
-        axial_power: float | None = None,
-        tangential_power: float | None = None,
-        refractive_power: float | None = None,
-        relative_elevation: float | None = None,
-        corneal_wavefront: float | None = None,
-        **_: Any,
+        corneal_point_location: list[float] | Empty | None = None,
+        corneal_point_estimated: Literal["Y", "N"] | Empty | None = None,
+        axial_power: float | Empty | None = None,
+        tangential_power: float | Empty | None = None,
+        refractive_power: float | Empty | None = None,
+        relative_elevation: float | Empty | None = None,
+        corneal_wavefront: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -284,260 +270,258 @@ class CornealTopographyMapAnalysisModule(KeratometricMeasurementsMacro, ModuleBu
 
     ophthalmic_mapping_device_type: Attr[str] = Attr(
         0x00221415, "OphthalmicMappingDeviceType", "CS", "1", "1",
-    )
-    """Ophthalmic Mapping Device Type (0022,1415): Type 1, VR CS, VM 1.
+        doc="""Ophthalmic Mapping Device Type (0022,1415): Type 1, VR CS, VM 1.
 
-    Describes the type of ophthalmic mapping acquisition device. See Section C.8.30.3.1.1 for
-    further explanation.
-    Defined Terms: REFLECTION, SLIT_BASED, INTERFEROMETRY.
-    """
+        Describes the type of ophthalmic mapping acquisition device. See Section C.8.30.3.1.1
+        for further explanation.
+        Defined Terms: REFLECTION, SLIT_BASED, INTERFEROMETRY.
+        """,
+    )
 
     corneal_vertex_location: Attr[list[float]] = Attr(
         0x00460202, "CornealVertexLocation", "FL", "2", "1",
-    )
-    """Corneal Vertex Location (0046,0202): Type 1, VR FL, VM 2.
+        doc="""Corneal Vertex Location (0046,0202): Type 1, VR FL, VM 2.
 
-    Location of the corneal vertex. This is used for the reference point for other Attributes
-    within this SOP Instance and determined by the Image referenced in the Attribute Source
-    Image Sequence (0008,2112). Given as column\\row. Column is the horizontal offset and row is
-    the vertical offset.
-    """
+        Location of the corneal vertex. This is used for the reference point for other
+        Attributes within this SOP Instance and determined by the Image referenced in the
+        Attribute Source Image Sequence (0008,2112). Given as column\\row. Column is the
+        horizontal offset and row is the vertical offset.
+        """,
+    )
 
     corneal_topography_surface: Attr[Literal["A", "P"]] = Attr(
         0x00460201, "CornealTopographySurface", "CS", "1", "1",
         enum=("A", "P"),
-    )
-    """Corneal Topography Surface (0046,0201): Type 1, VR CS, VM 1.
+        doc="""Corneal Topography Surface (0046,0201): Type 1, VR CS, VM 1.
 
-    Identifies the surface of the corneal topography map.
-    Enumerated Values: A, P.
-    """
+        Identifies the surface of the corneal topography map.
+        Enumerated Values: A, P.
+        """,
+    )
 
     pupil_centroid_x_coordinate: Attr[float] = Attr(
         0x00460203, "PupilCentroidXCoordinate", "FL", "1", "1C",
-    )
-    """Pupil Centroid X-Coordinate (0046,0203): Type 1C, VR FL, VM 1.
+        doc="""Pupil Centroid X-Coordinate (0046,0203): Type 1C, VR FL, VM 1.
 
-    The horizontal coordinate of the centroid of the pupil relative to location of the cornea
-    vertex specified in the Attribute Corneal Vertex Location (0046,0202), in mm, such that
-    toward the right is positive. See Section C.8.30.3.1.4 for further explanation.
-    Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
-    """
+        The horizontal coordinate of the centroid of the pupil relative to location of the
+        cornea vertex specified in the Attribute Corneal Vertex Location (0046,0202), in mm,
+        such that toward the right is positive. See Section C.8.30.3.1.4 for further
+        explanation.
+        Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
+        """,
+    )
 
     pupil_centroid_y_coordinate: Attr[float] = Attr(
         0x00460204, "PupilCentroidYCoordinate", "FL", "1", "1C",
-    )
-    """Pupil Centroid Y-Coordinate (0046,0204): Type 1C, VR FL, VM 1.
+        doc="""Pupil Centroid Y-Coordinate (0046,0204): Type 1C, VR FL, VM 1.
 
-    The vertical coordinate of the centroid of the pupil relative to location of the cornea
-    vertex specified in the Attribute Corneal Vertex Location (0046,0202), in mm, such that up
-    is positive. See Section C.8.30.3.1.4 for further explanation.
-    Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
-    """
+        The vertical coordinate of the centroid of the pupil relative to location of the cornea
+        vertex specified in the Attribute Corneal Vertex Location (0046,0202), in mm, such that
+        up is positive. See Section C.8.30.3.1.4 for further explanation.
+        Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
+        """,
+    )
 
     equivalent_pupil_radius: Attr[float] = Attr(
         0x00460205, "EquivalentPupilRadius", "FL", "1", "1C",
-    )
-    """Equivalent Pupil Radius (0046,0205): Type 1C, VR FL, VM 1.
+        doc="""Equivalent Pupil Radius (0046,0205): Type 1C, VR FL, VM 1.
 
-    The average physical distance in mm from the pupil centroid specified in the Attributes
-    Pupil Centroid X-Coordinate (0046,0203) and Pupil Centroid Y-Coordinate (0046,0204) to the
-    measured perimeter of the pupil.
-    Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
-    """
+        The average physical distance in mm from the pupil centroid specified in the Attributes
+        Pupil Centroid X-Coordinate (0046,0203) and Pupil Centroid Y-Coordinate (0046,0204) to
+        the measured perimeter of the pupil.
+        Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
+        """,
+    )
 
     vertices_of_the_outline_of_pupil: Attr[list[int]] = Attr(
         0x00460208, "VerticesOfTheOutlineOfPupil", "IS", "2-2n", "1C",
+        doc="""Vertices of the Outline of Pupil (0046,0208): Type 1C, VR IS, VM 2-2n.
+
+        A set of row/column vertices that outline the perimeter of the pupil.
+        Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
+        """,
     )
-    """Vertices of the Outline of Pupil (0046,0208): Type 1C, VR IS, VM 2-2n.
 
-    A set of row/column vertices that outline the perimeter of the pupil.
-    Required if Attribute Corneal Topography Surface (0046,0201) is A (Anterior).
-    """
-
-    minimum_keratometric_sequence: Attr[list[MinimumKeratometricSequenceItem]] = Attr(
+    minimum_keratometric_sequence: SequenceAttr[MinimumKeratometricSequenceItem] = SequenceAttr(
         0x00460215, "MinimumKeratometricSequence", "SQ", "1", "1",
         item=MinimumKeratometricSequenceItem,
+        doc="""Minimum Keratometric Sequence (0046,0215): Type 1, VR SQ, VM 1.
+
+        A Sequence that specifies the lowest power obtained when averaging individual meridian.
+        """,
     )
-    """Minimum Keratometric Sequence (0046,0215): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies the lowest power obtained when averaging individual meridian.
-    """
-
-    simulated_keratometric_cylinder_sequence: Attr[list[SimulatedKeratometricCylinderSequenceItem]] = Attr(
+    simulated_keratometric_cylinder_sequence: SequenceAttr[SimulatedKeratometricCylinderSequenceItem] = SequenceAttr(
         0x00460218, "SimulatedKeratometricCylinderSequence", "SQ", "1", "1",
         item=SimulatedKeratometricCylinderSequenceItem,
-    )
-    """Simulated Keratometric Cylinder Sequence (0046,0218): Type 1, VR SQ, VM 1.
+        doc="""Simulated Keratometric Cylinder Sequence (0046,0218): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies simulated keratometric cylinder power of the corneal surface,
-    measured in diopters.
-    """
+        A Sequence that specifies simulated keratometric cylinder power of the corneal surface,
+        measured in diopters.
+        """,
+    )
 
     average_corneal_power: Attr[float] = Attr(
         0x00460220, "AverageCornealPower", "FL", "1", "1",
-    )
-    """Average Corneal Power (0046,0220): Type 1, VR FL, VM 1.
+        doc="""Average Corneal Power (0046,0220): Type 1, VR FL, VM 1.
 
-    The area-corrected average of the corneal power ahead of the entrance pupil, measured in
-    diopters.
-    """
+        The area-corrected average of the corneal power ahead of the entrance pupil, measured in
+        diopters.
+        """,
+    )
 
     corneal_is_value: Attr[float] = Attr(
         0x00460224, "CornealISValue", "FL", "1", "1",
-    )
-    """Corneal I-S Value (0046,0224): Type 1, VR FL, VM 1.
+        doc="""Corneal I-S Value (0046,0224): Type 1, VR FL, VM 1.
 
-    Quantifies the inferior-superior dioptric asymmetry along the vertical meridian to
-    discriminate Keratoconus, measured in diopters.
-    """
+        Quantifies the inferior-superior dioptric asymmetry along the vertical meridian to
+        discriminate Keratoconus, measured in diopters.
+        """,
+    )
 
     analyzed_area: Attr[float] = Attr(
         0x00460227, "AnalyzedArea", "FL", "1", "1",
+        doc="""Analyzed Area (0046,0227): Type 1, VR FL, VM 1.
+
+        The corneal surface area that can be analyzed, measured in mm squared.
+        """,
     )
-    """Analyzed Area (0046,0227): Type 1, VR FL, VM 1.
 
-    The corneal surface area that can be analyzed, measured in mm squared.
-    """
-
-    maximum_corneal_curvature_sequence: Attr[list[MaximumCornealCurvatureSequenceItem]] = Attr(
+    maximum_corneal_curvature_sequence: SequenceAttr[MaximumCornealCurvatureSequenceItem] = SequenceAttr(
         0x00460211, "MaximumCornealCurvatureSequence", "SQ", "1", "3",
         item=MaximumCornealCurvatureSequenceItem,
-    )
-    """Maximum Corneal Curvature Sequence (0046,0211): Type 3, VR SQ, VM 1.
+        doc="""Maximum Corneal Curvature Sequence (0046,0211): Type 3, VR SQ, VM 1.
 
-    A Sequence to convey the maximum curvature and location of the measured corneal topography.
-    Only a single Item is permitted in this Sequence.
-    """
+        A Sequence to convey the maximum curvature and location of the measured corneal
+        topography. Only a single Item is permitted in this Sequence.
+        """,
+    )
 
     surface_regularity_index: Attr[float] = Attr(
         0x00460230, "SurfaceRegularityIndex", "FL", "1", "3",
-    )
-    """Surface Regularity Index (0046,0230): Type 3, VR FL, VM 1.
+        doc="""Surface Regularity Index (0046,0230): Type 3, VR FL, VM 1.
 
-    Measures local fluctuations in corneal power (i.e., irregular astigmatism) over the pupil
-    (no units).
-    """
+        Measures local fluctuations in corneal power (i.e., irregular astigmatism) over the
+        pupil (no units).
+        """,
+    )
 
     surface_asymmetry_index: Attr[float] = Attr(
         0x00460232, "SurfaceAsymmetryIndex", "FL", "1", "3",
-    )
-    """Surface Asymmetry Index (0046,0232): Type 3, VR FL, VM 1.
+        doc="""Surface Asymmetry Index (0046,0232): Type 3, VR FL, VM 1.
 
-    This index sums the meridional mire-to-mire power changes over the entire corneal surface,
-    increasing as topographic irregularities increase (no units).
-    """
+        This index sums the meridional mire-to-mire power changes over the entire corneal
+        surface, increasing as topographic irregularities increase (no units).
+        """,
+    )
 
     corneal_eccentricity_index: Attr[float] = Attr(
         0x00460234, "CornealEccentricityIndex", "FL", "1", "3",
-    )
-    """Corneal Eccentricity Index (0046,0234): Type 3, VR FL, VM 1.
+        doc="""Corneal Eccentricity Index (0046,0234): Type 3, VR FL, VM 1.
 
-    Index used to measure the eccentricity of the cornea (no units).
-    """
+        Index used to measure the eccentricity of the cornea (no units).
+        """,
+    )
 
     keratoconus_prediction_index: Attr[float] = Attr(
         0x00460236, "KeratoconusPredictionIndex", "FL", "1", "3",
-    )
-    """Keratoconus Prediction Index (0046,0236): Type 3, VR FL, VM 1.
+        doc="""Keratoconus Prediction Index (0046,0236): Type 3, VR FL, VM 1.
 
-    Index used to indicate the presence of Keratoconus (no units)
-    """
+        Index used to indicate the presence of Keratoconus (no units)
+        """,
+    )
 
     decimal_potential_visual_acuity: Attr[float] = Attr(
         0x00460238, "DecimalPotentialVisualAcuity", "FL", "1", "3",
-    )
-    """Decimal Potential Visual Acuity (0046,0238): Type 3, VR FL, VM 1.
+        doc="""Decimal Potential Visual Acuity (0046,0238): Type 3, VR FL, VM 1.
 
-    The range of best spectacle-corrected distance that might be expected from a functionally
-    normal eye with the topographical characteristics of the analyzed cornea, measured in
-    decimal.
-    """
+        The range of best spectacle-corrected distance that might be expected from a
+        functionally normal eye with the topographical characteristics of the analyzed cornea,
+        measured in decimal.
+        """,
+    )
 
     corneal_topography_map_quality_evaluation: Attr[Literal["ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"]] = Attr(
         0x00460242, "CornealTopographyMapQualityEvaluation", "CS", "1", "1C",
         enum=("ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"),
+        doc="""Corneal Topography Map Quality Evaluation (0046,0242): Type 1C, VR CS, VM 1.
+
+        Identifies the quality of the topography examination.
+        Required if a quality rating value exists for the corneal topography map.
+        Enumerated Values: ACCEPTABLE, MARGINAL, NOT_ACCEPTABLE.
+        """,
     )
-    """Corneal Topography Map Quality Evaluation (0046,0242): Type 1C, VR CS, VM 1.
 
-    Identifies the quality of the topography examination.
-    Required if a quality rating value exists for the corneal topography map.
-    Enumerated Values: ACCEPTABLE, MARGINAL, NOT_ACCEPTABLE.
-    """
-
-    corneal_topography_map_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    corneal_topography_map_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00460207, "CornealTopographyMapTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Corneal Topography Map Type Code Sequence (0046,0207): Type 1, VR SQ, VM 1.
+
+        The type of corneal topography map encoded in this SOP Instance. It specifies the
+        meaning of the pixel values.
+        """,
     )
-    """Corneal Topography Map Type Code Sequence (0046,0207): Type 1, VR SQ, VM 1.
 
-    The type of corneal topography map encoded in this SOP Instance. It specifies the meaning of
-    the pixel values.
-    """
-
-    corneal_topography_mapping_normals_sequence: Attr[list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro]] = Attr(
+    corneal_topography_mapping_normals_sequence: SequenceAttr[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] = SequenceAttr(
         0x00460210, "CornealTopographyMappingNormalsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.externally_sourced_data_set_identification_macro:ExternallySourcedDataSetIdentificationMacro",
+        doc="""Corneal Topography Mapping Normals Sequence (0046,0210): Type 1C, VR SQ, VM 1.
+
+        Identifies the Externally Sourced Data Set used for corneal topography mapping values
+        from a normative data base. Required if a normative data base was used.
+        """,
     )
-    """Corneal Topography Mapping Normals Sequence (0046,0210): Type 1C, VR SQ, VM 1.
 
-    Identifies the Externally Sourced Data Set used for corneal topography mapping values from a
-    normative data base. Required if a normative data base was used.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "1",
         item=SourceImageSequenceItem,
+        doc="""Source Image Sequence (0008,2112): Type 1, VR SQ, VM 1.
+
+        The Image SOP Class/Instance pair of the Image that was used to generate this corneal
+        topography map.
+        """,
     )
-    """Source Image Sequence (0008,2112): Type 1, VR SQ, VM 1.
 
-    The Image SOP Class/Instance pair of the Image that was used to generate this corneal
-    topography map.
-    """
-
-    source_image_corneal_processed_data_sequence: Attr[list[SourceImageCornealProcessedDataSequenceItem]] = Attr(
+    source_image_corneal_processed_data_sequence: SequenceAttr[SourceImageCornealProcessedDataSequenceItem] = SequenceAttr(
         0x00460244, "SourceImageCornealProcessedDataSequence", "SQ", "1", "1",
         item=SourceImageCornealProcessedDataSequenceItem,
-    )
-    """Source Image Corneal Processed Data Sequence (0046,0244): Type 1, VR SQ, VM 1.
+        doc="""Source Image Corneal Processed Data Sequence (0046,0244): Type 1, VR SQ, VM 1.
 
-    Attributes that contain various power, elevation and wavefront measurements at specific
-    points on the cornea of the SOP Instance referenced in Attribute Source Image Sequence
-    (0008,2112). The Attributes are obtained from measurements of curvature or shape of the
-    cornea. See Section C.8.30.3.1.3 for further explanation.
-    """
+        Attributes that contain various power, elevation and wavefront measurements at specific
+        points on the cornea of the SOP Instance referenced in Attribute Source Image Sequence
+        (0008,2112). The Attributes are obtained from measurements of curvature or shape of the
+        cornea. See Section C.8.30.3.1.3 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_mapping_device_type: str | None = None,
-        corneal_vertex_location: list[float] | None = None,
-        corneal_topography_surface: Literal["A", "P"] | None = None,
-        pupil_centroid_x_coordinate: float | None = None,
-        pupil_centroid_y_coordinate: float | None = None,
-        equivalent_pupil_radius: float | None = None,
-        vertices_of_the_outline_of_pupil: list[int] | None = None,
-        steep_keratometric_axis_sequence: list[keratometric_measurements_macro.SteepKeratometricAxisSequenceItem] | None = None,
-        flat_keratometric_axis_sequence: list[keratometric_measurements_macro.FlatKeratometricAxisSequenceItem] | None = None,
-        minimum_keratometric_sequence: list[MinimumKeratometricSequenceItem] | None = None,
-        simulated_keratometric_cylinder_sequence: list[SimulatedKeratometricCylinderSequenceItem] | None = None,
-        average_corneal_power: float | None = None,
-        corneal_is_value: float | None = None,
-        analyzed_area: float | None = None,
-        maximum_corneal_curvature_sequence: list[MaximumCornealCurvatureSequenceItem] | None = None,
-        surface_regularity_index: float | None = None,
-        surface_asymmetry_index: float | None = None,
-        corneal_eccentricity_index: float | None = None,
-        keratoconus_prediction_index: float | None = None,
-        decimal_potential_visual_acuity: float | None = None,
-        corneal_topography_map_quality_evaluation: Literal["ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"] | None = None,
-        corneal_topography_map_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        corneal_topography_mapping_normals_sequence: list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        source_image_corneal_processed_data_sequence: list[SourceImageCornealProcessedDataSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_mapping_device_type: str | Empty | None = None,
+        corneal_vertex_location: list[float] | Empty | None = None,
+        corneal_topography_surface: Literal["A", "P"] | Empty | None = None,
+        pupil_centroid_x_coordinate: float | Empty | None = None,
+        pupil_centroid_y_coordinate: float | Empty | None = None,
+        equivalent_pupil_radius: float | Empty | None = None,
+        vertices_of_the_outline_of_pupil: list[int] | Empty | None = None,
+        steep_keratometric_axis_sequence: Items[keratometric_measurements_macro.SteepKeratometricAxisSequenceItem] | Empty | None = None,
+        flat_keratometric_axis_sequence: Items[keratometric_measurements_macro.FlatKeratometricAxisSequenceItem] | Empty | None = None,
+        minimum_keratometric_sequence: Items[MinimumKeratometricSequenceItem] | Empty | None = None,
+        simulated_keratometric_cylinder_sequence: Items[SimulatedKeratometricCylinderSequenceItem] | Empty | None = None,
+        average_corneal_power: float | Empty | None = None,
+        corneal_is_value: float | Empty | None = None,
+        analyzed_area: float | Empty | None = None,
+        maximum_corneal_curvature_sequence: Items[MaximumCornealCurvatureSequenceItem] | Empty | None = None,
+        surface_regularity_index: float | Empty | None = None,
+        surface_asymmetry_index: float | Empty | None = None,
+        corneal_eccentricity_index: float | Empty | None = None,
+        keratoconus_prediction_index: float | Empty | None = None,
+        decimal_potential_visual_acuity: float | Empty | None = None,
+        corneal_topography_map_quality_evaluation: Literal["ACCEPTABLE", "MARGINAL", "NOT_ACCEPTABLE"] | Empty | None = None,
+        corneal_topography_map_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        corneal_topography_mapping_normals_sequence: Items[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        source_image_corneal_processed_data_sequence: Items[SourceImageCornealProcessedDataSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

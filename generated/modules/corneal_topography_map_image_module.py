@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 from iodkit.generated.modules.real_world_value_mapping_macro import RealWorldValueMappingMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_mandatory_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
     from iodkit.generated.modules import real_world_value_mapping_item_macro
@@ -36,204 +37,204 @@ class CornealTopographyMapImageModule(BasicPixelSpacingCalibrationMacro, RealWor
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this Instance.
-    """
+        A number that identifies this Instance.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the data creation was started.
-    """
+        The date the data creation was started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the data creation was started.
-    """
+        The time the data creation was started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Defined Terms for Value 3: CORNEAL_TOPO.
-    """
+        Image identification characteristics.
+        Defined Terms for Value 3: CORNEAL_TOPO.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["PALETTE COLOR"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("PALETTE COLOR",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specified the intended interpretation of the pixel data.
-    Enumerated Values: PALETTE COLOR.
-    """
+        Specified the intended interpretation of the pixel data.
+        Enumerated Values: PALETTE COLOR.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0000H.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "1",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type 1, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type 1, VR IS, VM 2.
 
-    Ratio of the vertical size and horizontal size of the pixels in the image specified by a
-    pair of integer values where the first value is the vertical pixel size, and the second
-    value is the horizontal pixel size.
-    """
+        Ratio of the vertical size and horizontal size of the pixels in the image specified by a
+        pair of integer values where the first value is the vertical pixel size, and the second
+        value is the horizontal pixel size.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Shall be equal to Bits Allocated (0028,0100).
-    """
+        Number of bits stored for each pixel sample. Shall be equal to Bits Allocated
+        (0028,0100).
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. High
-    Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        High Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates that the image does not contain burned in annotation to identify the patient and
-    date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates that the image does not contain burned in annotation to identify the patient
+        and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("YES",),
-    )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",
         enum=("R", "L"),
-    )
-    """Image Laterality (0020,0062): Type 1, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 1, VR CS, VM 1.
 
-    Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218)) examined.
-    Enumerated Values: R, L.
-    """
+        Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218))
+        examined.
+        Enumerated Values: R, L.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["PALETTE COLOR"] | None = None,
-        pixel_representation: int | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES"] | None = None,
-        image_laterality: Literal["R", "L"] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["PALETTE COLOR"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES"] | Empty | None = None,
+        image_laterality: Literal["R", "L"] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

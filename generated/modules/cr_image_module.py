@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 from iodkit.generated.modules.exposure_index_macro import ExposureIndexMacro
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -35,192 +36,190 @@ class CRImageModule(BasicPixelSpacingCalibrationMacro, GeneralAnatomyOptionalMac
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
-    )
-    """KVP (0018,0060): Type 3, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 3, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     plate_id: Attr[str] = Attr(
         0x00181004, "PlateID", "LO", "1", "3",
-    )
-    """Plate ID (0018,1004): Type 3, VR LO, VM 1.
+        doc="""Plate ID (0018,1004): Type 3, VR LO, VM 1.
 
-    The ID or serial number of the sensing plate upon which the image was acquired.
-    """
+        The ID or serial number of the sensing plate upon which the image was acquired.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to center of field of view.
-    """
+        Distance in mm from source to center of field of view.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "3",
-    )
-    """Exposure Time (0018,1150): Type 3, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 3, VR IS, VM 1.
 
-    Time of X-Ray exposure in msec.
-    """
+        Time of X-Ray exposure in msec.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "3",
-    )
-    """X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
 
-    X-Ray Tube Current in mA.
-    """
+        X-Ray Tube Current in mA.
+        """,
+    )
 
     exposure: Attr[int] = Attr(
         0x00181152, "Exposure", "IS", "1", "3",
-    )
-    """Exposure (0018,1152): Type 3, VR IS, VM 1.
+        doc="""Exposure (0018,1152): Type 3, VR IS, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
-    )
-    """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
+        doc="""Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
 
-    The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "3",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
 
-    Physical distance measured at the front plane of the Image Receptor housing between the
-    center of each pixel. Specified by a numeric pair - row spacing value (delimiter) column
-    spacing value - in mm.
-    """
+        Physical distance measured at the front plane of the Image Receptor housing between the
+        center of each pixel. Specified by a numeric pair - row spacing value (delimiter) column
+        spacing value - in mm.
+        """,
+    )
 
     generator_power: Attr[int] = Attr(
         0x00181170, "GeneratorPower", "IS", "1", "3",
-    )
-    """Generator Power (0018,1170): Type 3, VR IS, VM 1.
+        doc="""Generator Power (0018,1170): Type 3, VR IS, VM 1.
 
-    Power in kW to the X-Ray generator.
-    """
+        Power in kW to the X-Ray generator.
+        """,
+    )
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
 
-    Describes device-specific processing associated with the image (e.g., Organ Description).
-    """
+        Describes device-specific processing associated with the image (e.g., Organ
+        Description).
+        """,
+    )
 
     acquisition_device_processing_code: Attr[str] = Attr(
         0x00181401, "AcquisitionDeviceProcessingCode", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
 
-    Code representing the device-specific processing associated with the image (e.g., CR Organ
-    Filtering code).
-    """
+        Code representing the device-specific processing associated with the image (e.g., CR
+        Organ Filtering code).
+        """,
+    )
 
     cassette_orientation: Attr[Literal["LANDSCAPE", "PORTRAIT"]] = Attr(
         0x00181402, "CassetteOrientation", "CS", "1", "3",
         enum=("LANDSCAPE", "PORTRAIT"),
-    )
-    """Cassette Orientation (0018,1402): Type 3, VR CS, VM 1.
+        doc="""Cassette Orientation (0018,1402): Type 3, VR CS, VM 1.
 
-    Orientation of cassette, used to properly position the image for display.
-    Enumerated Values: LANDSCAPE, PORTRAIT.
-    """
+        Orientation of cassette, used to properly position the image for display.
+        Enumerated Values: LANDSCAPE, PORTRAIT.
+        """,
+    )
 
     cassette_size: Attr[str] = Attr(
         0x00181403, "CassetteSize", "CS", "1", "3",
-    )
-    """Cassette Size (0018,1403): Type 3, VR CS, VM 1.
+        doc="""Cassette Size (0018,1403): Type 3, VR CS, VM 1.
 
-    Size of cassette.
-    Defined Terms: 18CMX24CM, 8INX10IN, 24CMX30CM, 10INX12IN, 30CMX35CM, 30CMX40CM, 11INX14IN,
-    35CMX35CM, 14INX14IN, 35CMX43CM, 14INX17IN.
-    """
+        Size of cassette.
+        Defined Terms: 18CMX24CM, 8INX10IN, 24CMX30CM, 10INX12IN, 30CMX35CM, 30CMX40CM,
+        11INX14IN, 35CMX35CM, 14INX14IN, 35CMX43CM, 14INX17IN.
+        """,
+    )
 
     exposures_on_plate: Attr[int] = Attr(
         0x00181404, "ExposuresOnPlate", "US", "1", "3",
-    )
-    """Exposures on Plate (0018,1404): Type 3, VR US, VM 1.
+        doc="""Exposures on Plate (0018,1404): Type 3, VR US, VM 1.
 
-    Total number of X-Ray exposures that have been made on the plate identified in Plate ID
-    (0018,1004).
-    """
+        Total number of X-Ray exposures that have been made on the plate identified in Plate ID
+        (0018,1004).
+        """,
+    )
 
     relative_x_ray_exposure: Attr[int] = Attr(
         0x00181405, "RelativeXRayExposure", "IS", "1", "3",
-    )
-    """Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
+        doc="""Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
 
-    Relative X-Ray exposure on the plate. Meaning of values is implementation specific. May be
-    used to adjust the dynamic range of the plate digitizer (scanner).
-    """
+        Relative X-Ray exposure on the plate. Meaning of values is implementation specific. May
+        be used to adjust the dynamic range of the plate digitizer (scanner).
+        """,
+    )
 
     sensitivity: Attr[float] = Attr(
         0x00186000, "Sensitivity", "DS", "1", "3",
-    )
-    """Sensitivity (0018,6000): Type 3, VR DS, VM 1.
+        doc="""Sensitivity (0018,6000): Type 3, VR DS, VM 1.
 
-    Read out sensitivity.
-    """
+        Read out sensitivity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        kvp: float | None = None,
-        plate_id: str | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        exposure_time: int | None = None,
-        x_ray_tube_current: int | None = None,
-        exposure: int | None = None,
-        exposure_in_uas: int | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        generator_power: int | None = None,
-        acquisition_device_processing_description: str | None = None,
-        acquisition_device_processing_code: str | None = None,
-        cassette_orientation: Literal["LANDSCAPE", "PORTRAIT"] | None = None,
-        cassette_size: str | None = None,
-        exposures_on_plate: int | None = None,
-        relative_x_ray_exposure: int | None = None,
-        sensitivity: float | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        **_: Any,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        kvp: float | Empty | None = None,
+        plate_id: str | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        exposure: int | Empty | None = None,
+        exposure_in_uas: int | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        generator_power: int | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        acquisition_device_processing_code: str | Empty | None = None,
+        cassette_orientation: Literal["LANDSCAPE", "PORTRAIT"] | Empty | None = None,
+        cassette_size: str | Empty | None = None,
+        exposures_on_plate: int | Empty | None = None,
+        relative_x_ray_exposure: int | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,77 +24,74 @@ class CRSeriesModule(ModuleBuilder):
 
     body_part_examined: Attr[str] = Attr(
         0x00180015, "BodyPartExamined", "CS", "1", "2",
-    )
-    """Body Part Examined (0018,0015): Type 2, VR CS, VM 1.
+        doc="""Body Part Examined (0018,0015): Type 2, VR CS, VM 1.
 
-    Text description of the part of the body examined. See Annex L “Correspondence of Anatomic
-    Region Codes and Body Part Examined Defined Terms” in PS3.16 for Defined Terms.
-    """
+        Text description of the part of the body examined. See Annex L “Correspondence of
+        Anatomic Region Codes and Body Part Examined Defined Terms” in PS3.16 for Defined Terms.
+        """,
+    )
 
     view_position: Attr[str] = Attr(
         0x00185101, "ViewPosition", "CS", "1", "2",
-    )
-    """View Position (0018,5101): Type 2, VR CS, VM 1.
+        doc="""View Position (0018,5101): Type 2, VR CS, VM 1.
 
-    Radiographic view associated with Patient Position (0018,5100).
-    Defined Terms: AP, PA, LL, RL, RLD, LLD, RLO, LLO.
-    Enumerated CID 7484.
-    """
+        Radiographic view associated with Patient Position (0018,5100).
+        Defined Terms: AP, PA, LL, RL, RLD, LLD, RLO, LLO.
+        Enumerated CID 7484.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "3",
-    )
-    """Filter Type (0018,1160): Type 3, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 3, VR SH, VM 1.
 
-    Label for the type of filter inserted into the X-Ray beam.
-    """
+        Label for the type of filter inserted into the X-Ray beam.
+        """,
+    )
 
     collimator_grid_name: Attr[str] = Attr(
         0x00181180, "CollimatorGridName", "SH", "1", "3",
-    )
-    """Collimator/grid Name (0018,1180): Type 3, VR SH, VM 1.
+        doc="""Collimator/grid Name (0018,1180): Type 3, VR SH, VM 1.
 
-    Label describing any grid inserted.
-    """
+        Label describing any grid inserted.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Size of the focal spot in mm. For devices with variable focal spot or multiple focal spots,
-    small dimension followed by large dimension.
-    """
+        Size of the focal spot in mm. For devices with variable focal spot or multiple focal
+        spots, small dimension followed by large dimension.
+        """,
+    )
 
     plate_type: Attr[str] = Attr(
         0x00181260, "PlateType", "SH", "1", "3",
-    )
-    """Plate Type (0018,1260): Type 3, VR SH, VM 1.
+        doc="""Plate Type (0018,1260): Type 3, VR SH, VM 1.
 
-    Label of the type of storage phosphor plates used in this Series.
-    """
+        Label of the type of storage phosphor plates used in this Series.
+        """,
+    )
 
     phosphor_type: Attr[str] = Attr(
         0x00181261, "PhosphorType", "LO", "1", "3",
-    )
-    """Phosphor Type (0018,1261): Type 3, VR LO, VM 1.
+        doc="""Phosphor Type (0018,1261): Type 3, VR LO, VM 1.
 
-    Label of type of phosphor on the plates.
-    """
+        Label of type of phosphor on the plates.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        body_part_examined: str | None = None,
-        view_position: str | None = None,
-        filter_type: str | None = None,
-        collimator_grid_name: str | None = None,
-        focal_spots: list[float] | None = None,
-        plate_type: str | None = None,
-        phosphor_type: str | None = None,
-        **_: Any,
+        body_part_examined: str | Empty | None = None,
+        view_position: str | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        collimator_grid_name: str | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        plate_type: str | Empty | None = None,
+        phosphor_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

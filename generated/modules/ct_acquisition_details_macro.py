@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,113 +26,111 @@ class CTAcquisitionDetailsSequenceItem(ItemBuilder):
 
     referenced_path_index: Attr[list[int]] = Attr(
         0x00189378, "ReferencedPathIndex", "US", "1-n", "1C",
-    )
-    """Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
 
-    References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence (0018,9379)
-    for this exposure.
-    Required if Multi-energy CT Acquisition (0018,9361) is YES.
-    """
+        References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence
+        (0018,9379) for this exposure.
+        Required if Multi-energy CT Acquisition (0018,9361) is YES.
+        """,
+    )
 
     rotation_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00181140, "RotationDirection", "CS", "1", "1C",
         enum=("CW", "CC"),
-    )
-    """Rotation Direction (0018,1140): Type 1C, VR CS, VM 1.
+        doc="""Rotation Direction (0018,1140): Type 1C, VR CS, VM 1.
 
-    Direction of rotation of the source about the gantry, as viewed while facing the gantry
-    where the table enters the gantry.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL, and Acquisition Type (0018,9302) is other than
-    CONSTANT_ANGLE. Otherwise may be present if Frame Type (0008,9007) Value 1 of this frame is
-    DERIVED or Image Type (0008,0008) Value 1 is DERIVED, and Acquisition Type (0018,9302) is
-    other than CONSTANT_ANGLE.
-    Enumerated Values: CW, CC.
-    """
+        Direction of rotation of the source about the gantry, as viewed while facing the gantry
+        where the table enters the gantry.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL, and Acquisition Type (0018,9302) is other than
+        CONSTANT_ANGLE. Otherwise may be present if Frame Type (0008,9007) Value 1 of this frame
+        is DERIVED or Image Type (0008,0008) Value 1 is DERIVED, and Acquisition Type
+        (0018,9302) is other than CONSTANT_ANGLE.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     revolution_time: Attr[float] = Attr(
         0x00189305, "RevolutionTime", "FD", "1", "1C",
-    )
-    """Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
+        doc="""Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
 
-    The time in seconds of a complete revolution of the source around the gantry orbit. This
-    value is independent of the Reconstruction Angle (0018,9319) of the frame.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL, and Acquisition Type (0018,9302) is other than
-    CONSTANT_ANGLE. Otherwise may be present if Frame Type (0008,9007) Value 1 of this frame is
-    DERIVED or Image Type (0008,0008) Value 1 is DERIVED, and Acquisition Type (0018,9302) is
-    other than CONSTANT_ANGLE.
-    """
+        The time in seconds of a complete revolution of the source around the gantry orbit. This
+        value is independent of the Reconstruction Angle (0018,9319) of the frame.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL, and Acquisition Type (0018,9302) is other than
+        CONSTANT_ANGLE. Otherwise may be present if Frame Type (0008,9007) Value 1 of this frame
+        is DERIVED or Image Type (0008,0008) Value 1 is DERIVED, and Acquisition Type
+        (0018,9302) is other than CONSTANT_ANGLE.
+        """,
+    )
 
     single_collimation_width: Attr[float] = Attr(
         0x00189306, "SingleCollimationWidth", "FD", "1", "1C",
-    )
-    """Single Collimation Width (0018,9306): Type 1C, VR FD, VM 1.
+        doc="""Single Collimation Width (0018,9306): Type 1C, VR FD, VM 1.
 
-    The width of a single row of acquired data (in mm).
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The width of a single row of acquired data (in mm).
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     total_collimation_width: Attr[float] = Attr(
         0x00189307, "TotalCollimationWidth", "FD", "1", "1C",
-    )
-    """Total Collimation Width (0018,9307): Type 1C, VR FD, VM 1.
+        doc="""Total Collimation Width (0018,9307): Type 1C, VR FD, VM 1.
 
-    The width of the total collimation (in mm) over the area of active X-Ray detection.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The width of the total collimation (in mm) over the area of active X-Ray detection.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "1C",
-    )
-    """Table Height (0018,1130): Type 1C, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 1C, VR DS, VM 1.
 
-    The distance in mm from the top of the patient table to the center of rotation of the source
-    (i.e., the data collection center or isocenter). The distance is positive when the table is
-    below the data collection center.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The distance in mm from the top of the patient table to the center of rotation of the
+        source (i.e., the data collection center or isocenter). The distance is positive when
+        the table is below the data collection center.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "1C",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 1C, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 1C, VR DS, VM 1.
 
-    Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
-    computations. Zero degrees means the gantry is not tilted, negative degrees are when the top
-    of the gantry is tilted away from where the table enters the gantry.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
+        computations. Zero degrees means the gantry is not tilted, negative degrees are when the
+        top of the gantry is tilted away from where the table enters the gantry.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "1C",
-    )
-    """Data Collection Diameter (0018,0090): Type 1C, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 1C, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected. See Section C.8.15.3.6.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The diameter in mm of the region over which data were collected. See Section
+        C.8.15.3.6.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_path_index: list[int] | None = None,
-        rotation_direction: Literal["CW", "CC"] | None = None,
-        revolution_time: float | None = None,
-        single_collimation_width: float | None = None,
-        total_collimation_width: float | None = None,
-        table_height: float | None = None,
-        gantry_detector_tilt: float | None = None,
-        data_collection_diameter: float | None = None,
-        **_: Any,
+        referenced_path_index: list[int] | Empty | None = None,
+        rotation_direction: Literal["CW", "CC"] | Empty | None = None,
+        revolution_time: float | Empty | None = None,
+        single_collimation_width: float | Empty | None = None,
+        total_collimation_width: float | Empty | None = None,
+        table_height: float | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -143,22 +144,19 @@ class CTAcquisitionDetailsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-119"
     __order__: ClassVar[tuple[int, ...]] = (0x00189304,)
 
-    ct_acquisition_details_sequence: Attr[list[CTAcquisitionDetailsSequenceItem]] = Attr(
+    ct_acquisition_details_sequence: SequenceAttr[CTAcquisitionDetailsSequenceItem] = SequenceAttr(
         0x00189304, "CTAcquisitionDetailsSequence", "SQ", "1", "1",
         item=CTAcquisitionDetailsSequenceItem,
-    )
-    """CT Acquisition Details Sequence (0018,9304): Type 1, VR SQ, VM 1.
+        doc="""CT Acquisition Details Sequence (0018,9304): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the details of the acquisition.
-    """
+        Contains the Attributes defining the details of the acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_acquisition_details_sequence: list[CTAcquisitionDetailsSequenceItem] | None = None,
-        **_: Any,
+        ct_acquisition_details_sequence: Items[CTAcquisitionDetailsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

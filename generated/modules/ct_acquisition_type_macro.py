@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,67 +26,64 @@ class CTAcquisitionTypeSequenceItem(ItemBuilder):
 
     acquisition_type: Attr[str] = Attr(
         0x00189302, "AcquisitionType", "CS", "1", "1C",
-    )
-    """Acquisition Type (0018,9302): Type 1C, VR CS, VM 1.
+        doc="""Acquisition Type (0018,9302): Type 1C, VR CS, VM 1.
 
-    Description of the method used during acquisition of this frame. See Section C.8.15.3.2.1
-    for Defined Terms.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: SEQUENCED, SPIRAL, CONSTANT_ANGLE, STATIONARY, FREE.
-    """
+        Description of the method used during acquisition of this frame. See Section
+        C.8.15.3.2.1 for Defined Terms.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: SEQUENCED, SPIRAL, CONSTANT_ANGLE, STATIONARY, FREE.
+        """,
+    )
 
     tube_angle: Attr[float] = Attr(
         0x00189303, "TubeAngle", "FD", "1", "1C",
-    )
-    """Tube Angle (0018,9303): Type 1C, VR FD, VM 1.
+        doc="""Tube Angle (0018,9303): Type 1C, VR FD, VM 1.
 
-    The constant angle at which the X-Ray source is located during acquisition. 0 degrees means
-    that the source is located at the highest point of the gantry orbit. Degrees increase from 0
-    to positive 360 in a clockwise direction as viewed when facing the gantry where the table
-    enters the gantry.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type
-    (0018,9302) is CONSTANT_ANGLE. May be present otherwise if Frame Type (0008,9007) Value 1 of
-    this frame is DERIVED and Acquisition Type (0018,9302) is CONSTANT_ANGLE.
-    """
+        The constant angle at which the X-Ray source is located during acquisition. 0 degrees
+        means that the source is located at the highest point of the gantry orbit. Degrees
+        increase from 0 to positive 360 in a clockwise direction as viewed when facing the
+        gantry where the table enters the gantry.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition
+        Type (0018,9302) is CONSTANT_ANGLE. May be present otherwise if Frame Type (0008,9007)
+        Value 1 of this frame is DERIVED and Acquisition Type (0018,9302) is CONSTANT_ANGLE.
+        """,
+    )
 
     constant_volume_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189333, "ConstantVolumeFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Constant Volume Flag (0018,9333): Type 1C, VR CS, VM 1.
+        doc="""Constant Volume Flag (0018,9333): Type 1C, VR CS, VM 1.
 
-    Identifies that the acquisition was performed by repetitively acquiring the same volume set
-    over a period of time.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the acquisition was performed by repetitively acquiring the same volume
+        set over a period of time.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     fluoroscopy_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189334, "FluoroscopyFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Fluoroscopy Flag (0018,9334): Type 1C, VR CS, VM 1.
+        doc="""Fluoroscopy Flag (0018,9334): Type 1C, VR CS, VM 1.
 
-    Identifies that near real-time display of a block of continuously acquired data was
-    performed, which may result in a lower than usual image quality.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that near real-time display of a block of continuously acquired data was
+        performed, which may result in a lower than usual image quality.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_type: str | None = None,
-        tube_angle: float | None = None,
-        constant_volume_flag: Literal["YES", "NO"] | None = None,
-        fluoroscopy_flag: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        acquisition_type: str | Empty | None = None,
+        tube_angle: float | Empty | None = None,
+        constant_volume_flag: Literal["YES", "NO"] | Empty | None = None,
+        fluoroscopy_flag: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -97,22 +97,19 @@ class CTAcquisitionTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-118"
     __order__: ClassVar[tuple[int, ...]] = (0x00189301,)
 
-    ct_acquisition_type_sequence: Attr[list[CTAcquisitionTypeSequenceItem]] = Attr(
+    ct_acquisition_type_sequence: SequenceAttr[CTAcquisitionTypeSequenceItem] = SequenceAttr(
         0x00189301, "CTAcquisitionTypeSequence", "SQ", "1", "1",
         item=CTAcquisitionTypeSequenceItem,
-    )
-    """CT Acquisition Type Sequence (0018,9301): Type 1, VR SQ, VM 1.
+        doc="""CT Acquisition Type Sequence (0018,9301): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the CT acquisition mode.
-    """
+        Contains the Attributes defining the CT acquisition mode.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_acquisition_type_sequence: list[CTAcquisitionTypeSequenceItem] | None = None,
-        **_: Any,
+        ct_acquisition_type_sequence: Items[CTAcquisitionTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

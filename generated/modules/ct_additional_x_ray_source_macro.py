@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,87 +26,84 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
 
-    Nominal X-Ray tube current in milliamperes.
-    """
+        Nominal X-Ray tube current in milliamperes.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "1",
-    )
-    """Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected.
-    """
+        The diameter in mm of the region over which data were collected.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1",
-    )
-    """Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
 
-    Used nominal size of the focal spot in mm.
-    """
+        Used nominal size of the focal spot in mm.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1",
-    )
-    """Filter Type (0018,1160): Type 1, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam. See Section C.8.15.3.9.
-    """
+        Type of filter(s) inserted into the X-Ray beam. See Section C.8.15.3.9.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "1",
-    )
-    """Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
-    )
-    """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
 
-    The exposure expressed in milliampere seconds, for example calculated from exposure time and
-    X-Ray tube current.
-    """
+        The exposure expressed in milliampere seconds, for example calculated from exposure time
+        and X-Ray tube current.
+        """,
+    )
 
     energy_weighting_factor: Attr[float] = Attr(
         0x00189353, "EnergyWeightingFactor", "FL", "1", "1C",
-    )
-    """Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
+        doc="""Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
 
-    The weighting factor of the data from this additional source in a multiple energy
-    composition image. This factor incorporates the effects of
-    Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT. May
-    be present otherwise.
-    """
+        The weighting factor of the data from this additional source in a multiple energy
+        composition image. This factor incorporates the effects of
+        Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT.
+        May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        data_collection_diameter: float | None = None,
-        focal_spots: list[float] | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        exposure_in_mas: float | None = None,
-        energy_weighting_factor: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        energy_weighting_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,24 +117,21 @@ class CTAdditionalXRaySourceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-126b"
     __order__: ClassVar[tuple[int, ...]] = (0x00189360,)
 
-    ct_additional_x_ray_source_sequence: Attr[list[CTAdditionalXRaySourceSequenceItem]] = Attr(
+    ct_additional_x_ray_source_sequence: SequenceAttr[CTAdditionalXRaySourceSequenceItem] = SequenceAttr(
         0x00189360, "CTAdditionalXRaySourceSequence", "SQ", "1", "1",
         item=CTAdditionalXRaySourceSequenceItem,
-    )
-    """CT Additional X-Ray Source Sequence (0018,9360): Type 1, VR SQ, VM 1.
+        doc="""CT Additional X-Ray Source Sequence (0018,9360): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the data acquisition in a multiple X-Ray source system
-    beyond the primary source. The primary X-Ray source is specified in the CT X-Ray Details
-    Sequence.
-    """
+        Contains the Attributes defining the data acquisition in a multiple X-Ray source system
+        beyond the primary source. The primary X-Ray source is specified in the CT X-Ray Details
+        Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_additional_x_ray_source_sequence: list[CTAdditionalXRaySourceSequenceItem] | None = None,
-        **_: Any,
+        ct_additional_x_ray_source_sequence: Items[CTAdditionalXRaySourceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

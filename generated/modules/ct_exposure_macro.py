@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,126 +25,124 @@ class CTExposureSequenceItem(ItemBuilder):
 
     referenced_x_ray_source_index: Attr[list[int]] = Attr(
         0x00189377, "ReferencedXRaySourceIndex", "US", "1-n", "1C",
-    )
-    """Referenced X-Ray Source Index (0018,9377): Type 1C, VR US, VM 1-n.
+        doc="""Referenced X-Ray Source Index (0018,9377): Type 1C, VR US, VM 1-n.
 
-    References the X-Ray Source Index (0018,9366) in the Multi-energy CT Source Sequence
-    (0018,9365) for which exposure details are specified here.
-    Required if Multi-energy CT Acquisition (0018,9361) is YES.
-    """
+        References the X-Ray Source Index (0018,9366) in the Multi-energy CT Source Sequence
+        (0018,9365) for which exposure details are specified here.
+        Required if Multi-energy CT Acquisition (0018,9361) is YES.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1C",
-    )
-    """Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
 
-    Duration of exposure for this frame in milliseconds. If Acquisition Type (0018,9302) equals
-    SPIRAL the duration of the exposure time for this frame shall be Revolution Time (0018,9305)
-    divided by the Spiral Pitch Factor (0018,9311). See Section C.8.15.3.8.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, or if Image Type
-    (0008,0008) Value 1 is ORIGINAL and Multi-energy CT Acquisition (0018,9361) is YES. May be
-    present otherwise.
-    """
+        Duration of exposure for this frame in milliseconds. If Acquisition Type (0018,9302)
+        equals SPIRAL the duration of the exposure time for this frame shall be Revolution Time
+        (0018,9305) divided by the Spiral Pitch Factor (0018,9311). See Section C.8.15.3.8.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, or if Image Type
+        (0008,0008) Value 1 is ORIGINAL and Multi-energy CT Acquisition (0018,9361) is YES. May
+        be present otherwise.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
 
-    Nominal X-Ray tube current in milliamperes.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Nominal X-Ray tube current in milliamperes.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
-    )
-    """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
 
-    The exposure expressed in milliampere seconds, for example calculated from exposure time and
-    X-Ray tube current.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The exposure expressed in milliampere seconds, for example calculated from exposure time
+        and X-Ray tube current.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     exposure_modulation_type: Attr[list[str]] = Attr(
         0x00189323, "ExposureModulationType", "CS", "1-n", "1C",
-    )
-    """Exposure Modulation Type (0018,9323): Type 1C, VR CS, VM 1-n.
+        doc="""Exposure Modulation Type (0018,9323): Type 1C, VR CS, VM 1-n.
 
-    A label describing the type of exposure modulation used for the purpose of limiting the
-    dose.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: NONE.
-    """
+        A label describing the type of exposure modulation used for the purpose of limiting the
+        dose.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: NONE.
+        """,
+    )
 
     ctd_ivol: Attr[float] = Attr(
         0x00189345, "CTDIvol", "FD", "1", "2C",
+        doc="""CTDIvol (0018,9345): Type 2C, VR FD, VM 1.
+
+        Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. The
+        CTDIvol describes the average dose for this frame for the selected CT conditions of
+        operation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
     )
-    """CTDIvol (0018,9345): Type 2C, VR FD, VM 1.
 
-    Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. The CTDIvol
-    describes the average dose for this frame for the selected CT conditions of operation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
-
-    ctdi_phantom_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ctdi_phantom_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189346, "CTDIPhantomTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """CTDI Phantom Type Code Sequence (0018,9346): Type 3, VR SQ, VM 1.
+        doc="""CTDI Phantom Type Code Sequence (0018,9346): Type 3, VR SQ, VM 1.
 
-    The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
-    """
+        The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
+        """,
+    )
 
     water_equivalent_diameter: Attr[float] = Attr(
         0x00181271, "WaterEquivalentDiameter", "FD", "1", "3",
+        doc="""Water Equivalent Diameter (0018,1271): Type 3, VR FD, VM 1.
+
+        The diameter, in mm, of a cylinder of water having the same X-Ray attenuation as the
+        patient for this reconstructed slice (e.g., as described in [AAPM Report 220]).
+        """,
     )
-    """Water Equivalent Diameter (0018,1271): Type 3, VR FD, VM 1.
 
-    The diameter, in mm, of a cylinder of water having the same X-Ray attenuation as the patient
-    for this reconstructed slice (e.g., as described in [AAPM Report 220]).
-    """
-
-    water_equivalent_diameter_calculation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    water_equivalent_diameter_calculation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00181272, "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Water Equivalent Diameter Calculation Method Code Sequence (0018,1272): Type 1C, VR SQ, VM
-    1.
+        doc="""Water Equivalent Diameter Calculation Method Code Sequence (0018,1272): Type 1C, VR SQ,
+        VM 1.
 
-    The method of calculation of Water Equivalent Diameter (0018,1271).
-    Required if Water Equivalent Diameter (0018,1271) is present.
-    """
+        The method of calculation of Water Equivalent Diameter (0018,1271).
+        Required if Water Equivalent Diameter (0018,1271) is present.
+        """,
+    )
 
     image_and_fluoroscopy_area_dose_product: Attr[float] = Attr(
         0x0018115E, "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "3",
-    )
-    """Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
+        doc="""Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
 
-    X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition of
-    the entire Irradiation Event from which this image and frame was reconstructed.
-    """
+        X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition
+        of the entire Irradiation Event from which this image and frame was reconstructed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_x_ray_source_index: list[int] | None = None,
-        exposure_time_inms: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_in_mas: float | None = None,
-        exposure_modulation_type: list[str] | None = None,
-        ctd_ivol: float | None = None,
-        ctdi_phantom_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        water_equivalent_diameter: float | None = None,
-        water_equivalent_diameter_calculation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_and_fluoroscopy_area_dose_product: float | None = None,
-        **_: Any,
+        referenced_x_ray_source_index: list[int] | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        exposure_modulation_type: list[str] | Empty | None = None,
+        ctd_ivol: float | Empty | None = None,
+        ctdi_phantom_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        water_equivalent_diameter: float | Empty | None = None,
+        water_equivalent_diameter_calculation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_and_fluoroscopy_area_dose_product: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -157,22 +156,19 @@ class CTExposureMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-124"
     __order__: ClassVar[tuple[int, ...]] = (0x00189321,)
 
-    ct_exposure_sequence: Attr[list[CTExposureSequenceItem]] = Attr(
+    ct_exposure_sequence: SequenceAttr[CTExposureSequenceItem] = SequenceAttr(
         0x00189321, "CTExposureSequence", "SQ", "1", "1",
         item=CTExposureSequenceItem,
-    )
-    """CT Exposure Sequence (0018,9321): Type 1, VR SQ, VM 1.
+        doc="""CT Exposure Sequence (0018,9321): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining exposure information.
-    """
+        Contains the Attributes defining exposure information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_exposure_sequence: list[CTExposureSequenceItem] | None = None,
-        **_: Any,
+        ct_exposure_sequence: Items[CTExposureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

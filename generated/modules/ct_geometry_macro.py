@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,44 +24,41 @@ class CTGeometrySequenceItem(ItemBuilder):
 
     referenced_path_index: Attr[list[int]] = Attr(
         0x00189378, "ReferencedPathIndex", "US", "1-n", "1C",
-    )
-    """Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
 
-    References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence (0018,9379)
-    for this exposure.
-    Required if Multi-energy CT Acquisition (0018,9361) is YES.
-    """
+        References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence
+        (0018,9379) for this exposure.
+        Required if Multi-energy CT Acquisition (0018,9361) is YES.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1C",
-    )
-    """Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
 
-    Distance in mm from source to detector center. See Section C.8.15.3.6.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Distance in mm from source to detector center. See Section C.8.15.3.6.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     distance_source_to_data_collection_center: Attr[float] = Attr(
         0x00189335, "DistanceSourceToDataCollectionCenter", "FD", "1", "1C",
-    )
-    """Distance Source to Data Collection Center (0018,9335): Type 1C, VR FD, VM 1.
+        doc="""Distance Source to Data Collection Center (0018,9335): Type 1C, VR FD, VM 1.
 
-    Distance in mm from source to data collection center. See Section C.8.15.3.6.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Distance in mm from source to data collection center. See Section C.8.15.3.6.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_path_index: list[int] | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_data_collection_center: float | None = None,
-        **_: Any,
+        referenced_path_index: list[int] | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_data_collection_center: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,22 +72,19 @@ class CTGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-122"
     __order__: ClassVar[tuple[int, ...]] = (0x00189312,)
 
-    ct_geometry_sequence: Attr[list[CTGeometrySequenceItem]] = Attr(
+    ct_geometry_sequence: SequenceAttr[CTGeometrySequenceItem] = SequenceAttr(
         0x00189312, "CTGeometrySequence", "SQ", "1", "1",
         item=CTGeometrySequenceItem,
-    )
-    """CT Geometry Sequence (0018,9312): Type 1, VR SQ, VM 1.
+        doc="""CT Geometry Sequence (0018,9312): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the CT geometry.
-    """
+        Contains the Attributes defining the CT geometry.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_geometry_sequence: list[CTGeometrySequenceItem] | None = None,
-        **_: Any,
+        ct_geometry_sequence: Items[CTGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

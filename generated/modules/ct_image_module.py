@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 from iodkit.generated.modules.optional_view_and_slice_progression_direction_macro import OptionalViewAndSliceProgressionDirectionMacro
 from iodkit.generated.modules.rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import optional_view_and_slice_progression_direction_macro
@@ -34,87 +35,84 @@ class CTAdditionalXRaySourceSequenceItem(ItemBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
 
-    Nominal X-Ray tube current in milliamperes.
-    """
+        Nominal X-Ray tube current in milliamperes.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "1",
-    )
-    """Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected.
-    """
+        The diameter in mm of the region over which data were collected.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1",
-    )
-    """Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
 
-    Used nominal size of the focal spot in mm.
-    """
+        Used nominal size of the focal spot in mm.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1",
-    )
-    """Filter Type (0018,1160): Type 1, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam.
-    """
+        Type of filter(s) inserted into the X-Ray beam.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "1",
-    )
-    """Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 1, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "3",
-    )
-    """Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
 
-    The exposure expressed in milliampere seconds, for example calculated from exposure time and
-    X-Ray tube current.
-    """
+        The exposure expressed in milliampere seconds, for example calculated from exposure time
+        and X-Ray tube current.
+        """,
+    )
 
     energy_weighting_factor: Attr[float] = Attr(
         0x00189353, "EnergyWeightingFactor", "FL", "1", "1C",
-    )
-    """Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
+        doc="""Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
 
-    The weighting factor of the data from this additional source in a multiple energy
-    composition image. This factor incorporates the effects of
-    Required if one Derivation Code Sequence (0008,9215) Item value is (113097, DCM,
-    "Multi-energy proportional weighting"). May be present otherwise.
-    """
+        The weighting factor of the data from this additional source in a multiple energy
+        composition image. This factor incorporates the effects of
+        Required if one Derivation Code Sequence (0008,9215) Item value is (113097, DCM,
+        "Multi-energy proportional weighting"). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        data_collection_diameter: float | None = None,
-        focal_spots: list[float] | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        exposure_in_mas: float | None = None,
-        energy_weighting_factor: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        energy_weighting_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -134,492 +132,493 @@ class CTImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.8.2.1.1.1 for specialization.
-    Defined Terms for Value 3: AXIAL, LOCALIZER.
-    Defined Terms for Value 4 for Multi-energy CT Images: VMI, MAT_SPECIFIC, MAT_REMOVED,
-    MAT_FRACTIONAL, EFF_ATOMIC_NUM, ELECTRON_DENSITY, MAT_MODIFIED, MAT_VALUE_BASED.
-    """
+        Image identification characteristics. See Section C.8.2.1.1.1 for specialization.
+        Defined Terms for Value 3: AXIAL, LOCALIZER.
+        Defined Terms for Value 4 for Multi-energy CT Images: VMI, MAT_SPECIFIC, MAT_REMOVED,
+        MAT_FRACTIONAL, EFF_ATOMIC_NUM, ELECTRON_DENSITY, MAT_MODIFIED, MAT_VALUE_BASED.
+        """,
+    )
 
     multienergy_ct_acquisition: Attr[Literal["YES", "NO"]] = Attr(
         0x00189361, "MultienergyCTAcquisition", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Multi-energy CT Acquisition (0018,9361): Type 3, VR CS, VM 1.
+        doc="""Multi-energy CT Acquisition (0018,9361): Type 3, VR CS, VM 1.
 
-    Indicates whether the image is created by means of Multi-energy technique.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether the image is created by means of Multi-energy technique.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.8.2.1.1.2 for specialization.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image. See Section C.8.2.1.1.2 for specialization.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.8.2.1.1.3 for
-    specialization.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.8.2.1.1.3 for
+        specialization.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("16",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. See Section C.8.2.1.1.4 for specialization.
-    Enumerated Values: 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. See Section C.8.2.1.1.4 for specialization.
+        Enumerated Values: 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("12", "13", "14", "15", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. See Section C.8.2.1.1.5 for specialization.
-    Enumerated Values: 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. See Section C.8.2.1.1.5 for specialization.
+        Enumerated Values: 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. See
-    Section C.8.2.1.1.6 for specialization.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        See Section C.8.2.1.1.6 for specialization.
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
-    )
-    """Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and the output units.
-    """
+        The value b in relationship between stored values (SV) and the output units.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1",
-    )
-    """Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
 
-    m in the equation specified in Rescale Intercept (0028,1052).
-    """
+        m in the equation specified in Rescale Intercept (0028,1052).
+        """,
+    )
 
     rescale_type: Attr[str] = Attr(
         0x00281054, "RescaleType", "LO", "1", "1C",
-    )
-    """Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
+        doc="""Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
 
-    Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
-    Required if the Rescale Type is not HU (Hounsfield Units), or Multi-energy CT Acquisition
-    (0018,9361) is YES. May be present otherwise.
-    """
+        Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept
+        (0028,1052).
+        Required if the Rescale Type is not HU (Hounsfield Units), or Multi-energy CT
+        Acquisition (0018,9361) is YES. May be present otherwise.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "2",
-    )
-    """KVP (0018,0060): Type 2, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 2, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "2",
-    )
-    """Acquisition Number (0020,0012): Type 2, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 2, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this image.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this image.
+        """,
+    )
 
     scan_options: Attr[list[str]] = Attr(
         0x00180022, "ScanOptions", "CS", "1-n", "3",
-    )
-    """Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
+        doc="""Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
 
-    Parameters of scanning sequence.
-    """
+        Parameters of scanning sequence.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "3",
-    )
-    """Data Collection Diameter (0018,0090): Type 3, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 3, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected.
-    """
+        The diameter in mm of the region over which data were collected.
+        """,
+    )
 
     data_collection_center_patient: Attr[list[float]] = Attr(
         0x00189313, "DataCollectionCenterPatient", "FD", "3", "3",
-    )
-    """Data Collection Center (Patient) (0018,9313): Type 3, VR FD, VM 3.
+        doc="""Data Collection Center (Patient) (0018,9313): Type 3, VR FD, VM 3.
 
-    The x, y, and z coordinates (in the Patient-Based Coordinate System) in mm of the center of
-    the region in which data were collected. See Section C.8.15.3.6.1.
-    """
+        The x, y, and z coordinates (in the Patient-Based Coordinate System) in mm of the center
+        of the region in which data were collected. See Section C.8.15.3.6.1.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "3",
-    )
-    """Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
 
-    Diameter in mm of the region from within which data were used in creating the reconstruction
-    of the image. Data may exist outside this region and portions of the patient may exist
-    outside this region.
-    """
+        Diameter in mm of the region from within which data were used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region.
+        """,
+    )
 
     reconstruction_target_center_patient: Attr[list[float]] = Attr(
         0x00189318, "ReconstructionTargetCenterPatient", "FD", "3", "3",
-    )
-    """Reconstruction Target Center (Patient) (0018,9318): Type 3, VR FD, VM 3.
+        doc="""Reconstruction Target Center (Patient) (0018,9318): Type 3, VR FD, VM 3.
 
-    The x, y, and z coordinates (in the Patient-Based Coordinate System) of the reconstruction
-    center target point as used for reconstruction in mm. See Section C.8.15.3.6.1.
-    """
+        The x, y, and z coordinates (in the Patient-Based Coordinate System) of the
+        reconstruction center target point as used for reconstruction in mm. See Section
+        C.8.15.3.6.1.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to isocenter (center of field of view).
-    """
+        Distance in mm from source to isocenter (center of field of view).
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "3",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
 
-    Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
-    computations.
-    """
+        Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
+        computations.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "3",
-    )
-    """Table Height (0018,1130): Type 3, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 3, VR DS, VM 1.
 
-    The distance in mm of the top of the patient table to the center of rotation; below the
-    center is positive.
-    """
+        The distance in mm of the top of the patient table to the center of rotation; below the
+        center is positive.
+        """,
+    )
 
     rotation_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00181140, "RotationDirection", "CS", "1", "3",
         enum=("CW", "CC"),
-    )
-    """Rotation Direction (0018,1140): Type 3, VR CS, VM 1.
+        doc="""Rotation Direction (0018,1140): Type 3, VR CS, VM 1.
 
-    Direction of rotation of the source when relevant, about nearest principal axis of
-    equipment.
-    Enumerated Values: CW, CC.
-    """
+        Direction of rotation of the source when relevant, about nearest principal axis of
+        equipment.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "3",
-    )
-    """Exposure Time (0018,1150): Type 3, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 3, VR IS, VM 1.
 
-    Time of X-Ray exposure in msec.
-    """
+        Time of X-Ray exposure in msec.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "3",
-    )
-    """X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
 
-    X-Ray Tube Current in mA.
-    """
+        X-Ray Tube Current in mA.
+        """,
+    )
 
     exposure: Attr[int] = Attr(
         0x00181152, "Exposure", "IS", "1", "3",
-    )
-    """Exposure (0018,1152): Type 3, VR IS, VM 1.
+        doc="""Exposure (0018,1152): Type 3, VR IS, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
-    )
-    """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
+        doc="""Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
 
-    The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "3",
-    )
-    """Filter Type (0018,1160): Type 3, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 3, VR SH, VM 1.
 
-    Label for the type of filter inserted into the X-Ray beam.
-    """
+        Label for the type of filter inserted into the X-Ray beam.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "3",
-    )
-    """Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     generator_power: Attr[int] = Attr(
         0x00181170, "GeneratorPower", "IS", "1", "3",
-    )
-    """Generator Power (0018,1170): Type 3, VR IS, VM 1.
+        doc="""Generator Power (0018,1170): Type 3, VR IS, VM 1.
 
-    Power in kW to the X-Ray generator.
-    """
+        Power in kW to the X-Ray generator.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Size of the focal spot in mm. For devices with variable focal spot or multiple focal spots,
-    small dimension followed by large dimension.
-    """
+        Size of the focal spot in mm. For devices with variable focal spot or multiple focal
+        spots, small dimension followed by large dimension.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "3",
-    )
-    """Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
 
-    A label describing the convolution kernel or algorithm used to reconstruct the data.
-    """
+        A label describing the convolution kernel or algorithm used to reconstruct the data.
+        """,
+    )
 
     revolution_time: Attr[float] = Attr(
         0x00189305, "RevolutionTime", "FD", "1", "3",
-    )
-    """Revolution Time (0018,9305): Type 3, VR FD, VM 1.
+        doc="""Revolution Time (0018,9305): Type 3, VR FD, VM 1.
 
-    The time in seconds of a complete revolution of the source around the gantry orbit.
-    """
+        The time in seconds of a complete revolution of the source around the gantry orbit.
+        """,
+    )
 
     single_collimation_width: Attr[float] = Attr(
         0x00189306, "SingleCollimationWidth", "FD", "1", "3",
-    )
-    """Single Collimation Width (0018,9306): Type 3, VR FD, VM 1.
+        doc="""Single Collimation Width (0018,9306): Type 3, VR FD, VM 1.
 
-    The width of a single row of acquired data (in mm).
-    """
+        The width of a single row of acquired data (in mm).
+        """,
+    )
 
     total_collimation_width: Attr[float] = Attr(
         0x00189307, "TotalCollimationWidth", "FD", "1", "3",
-    )
-    """Total Collimation Width (0018,9307): Type 3, VR FD, VM 1.
+        doc="""Total Collimation Width (0018,9307): Type 3, VR FD, VM 1.
 
-    The width of the total collimation (in mm) over the area of active X-Ray detection.
-    """
+        The width of the total collimation (in mm) over the area of active X-Ray detection.
+        """,
+    )
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "3",
-    )
-    """Table Speed (0018,9309): Type 3, VR FD, VM 1.
+        doc="""Table Speed (0018,9309): Type 3, VR FD, VM 1.
 
-    The distance in mm that the table moves in one second during the gathering of data that
-    resulted in this image.
-    """
+        The distance in mm that the table moves in one second during the gathering of data that
+        resulted in this image.
+        """,
+    )
 
     table_feed_per_rotation: Attr[float] = Attr(
         0x00189310, "TableFeedPerRotation", "FD", "1", "3",
-    )
-    """Table Feed per Rotation (0018,9310): Type 3, VR FD, VM 1.
+        doc="""Table Feed per Rotation (0018,9310): Type 3, VR FD, VM 1.
 
-    Motion of the table (in mm) during a complete revolution of the source around the gantry
-    orbit.
-    """
+        Motion of the table (in mm) during a complete revolution of the source around the gantry
+        orbit.
+        """,
+    )
 
     spiral_pitch_factor: Attr[float] = Attr(
         0x00189311, "SpiralPitchFactor", "FD", "1", "3",
-    )
-    """Spiral Pitch Factor (0018,9311): Type 3, VR FD, VM 1.
+        doc="""Spiral Pitch Factor (0018,9311): Type 3, VR FD, VM 1.
 
-    Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width (0018,9307).
-    """
+        Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width
+        (0018,9307).
+        """,
+    )
 
     exposure_modulation_type: Attr[list[str]] = Attr(
         0x00189323, "ExposureModulationType", "CS", "1-n", "3",
-    )
-    """Exposure Modulation Type (0018,9323): Type 3, VR CS, VM 1-n.
+        doc="""Exposure Modulation Type (0018,9323): Type 3, VR CS, VM 1-n.
 
-    A label describing the type of exposure modulation used for the purpose of limiting the
-    dose.
-    Defined Terms: NONE.
-    """
+        A label describing the type of exposure modulation used for the purpose of limiting the
+        dose.
+        Defined Terms: NONE.
+        """,
+    )
 
     ctd_ivol: Attr[float] = Attr(
         0x00189345, "CTDIvol", "FD", "1", "3",
+        doc="""CTDIvol (0018,9345): Type 3, VR FD, VM 1.
+
+        Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. It
+        describes the average dose for this image for the selected CT conditions of operation.
+        """,
     )
-    """CTDIvol (0018,9345): Type 3, VR FD, VM 1.
 
-    Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. It describes
-    the average dose for this image for the selected CT conditions of operation.
-    """
-
-    ctdi_phantom_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ctdi_phantom_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189346, "CTDIPhantomTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """CTDI Phantom Type Code Sequence (0018,9346): Type 3, VR SQ, VM 1.
+        doc="""CTDI Phantom Type Code Sequence (0018,9346): Type 3, VR SQ, VM 1.
 
-    The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
-    """
+        The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
+        """,
+    )
 
     water_equivalent_diameter: Attr[float] = Attr(
         0x00181271, "WaterEquivalentDiameter", "FD", "1", "3",
+        doc="""Water Equivalent Diameter (0018,1271): Type 3, VR FD, VM 1.
+
+        The diameter, in mm, of a cylinder of water having the same X-Ray attenuation as the
+        patient for this reconstructed slice (e.g., as described in [AAPM Report 220]).
+        """,
     )
-    """Water Equivalent Diameter (0018,1271): Type 3, VR FD, VM 1.
 
-    The diameter, in mm, of a cylinder of water having the same X-Ray attenuation as the patient
-    for this reconstructed slice (e.g., as described in [AAPM Report 220]).
-    """
-
-    water_equivalent_diameter_calculation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    water_equivalent_diameter_calculation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00181272, "WaterEquivalentDiameterCalculationMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Water Equivalent Diameter Calculation Method Code Sequence (0018,1272): Type 1C, VR SQ, VM
-    1.
+        doc="""Water Equivalent Diameter Calculation Method Code Sequence (0018,1272): Type 1C, VR SQ,
+        VM 1.
 
-    The method of calculation of Water Equivalent Diameter (0018,1271).
-    Required if Water Equivalent Diameter (0018,1271) is present.
-    """
+        The method of calculation of Water Equivalent Diameter (0018,1271).
+        Required if Water Equivalent Diameter (0018,1271) is present.
+        """,
+    )
 
     image_and_fluoroscopy_area_dose_product: Attr[float] = Attr(
         0x0018115E, "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "3",
-    )
-    """Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
+        doc="""Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
 
-    X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition of
-    the entire Irradiation Event from which this image was reconstructed.
-    """
+        X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition
+        of the entire Irradiation Event from which this image was reconstructed.
+        """,
+    )
 
     calcium_scoring_mass_factor_patient: Attr[float] = Attr(
         0x00189351, "CalciumScoringMassFactorPatient", "FL", "1", "3",
-    )
-    """Calcium Scoring Mass Factor Patient (0018,9351): Type 3, VR FL, VM 1.
+        doc="""Calcium Scoring Mass Factor Patient (0018,9351): Type 3, VR FL, VM 1.
 
-    The calibration factor for the calcium mass score. These factors incorporate the effects of
-    """
+        The calibration factor for the calcium mass score. These factors incorporate the effects
+        of
+        """,
+    )
 
     calcium_scoring_mass_factor_device: Attr[list[float]] = Attr(
         0x00189352, "CalciumScoringMassFactorDevice", "FL", "3", "3",
-    )
-    """Calcium Scoring Mass Factor Device (0018,9352): Type 3, VR FL, VM 3.
+        doc="""Calcium Scoring Mass Factor Device (0018,9352): Type 3, VR FL, VM 3.
 
-    The calibration factors for the calcium mass score of the device. These factors incorporate
-    the effects of
-    """
+        The calibration factors for the calcium mass score of the device. These factors
+        incorporate the effects of
+        """,
+    )
 
     energy_weighting_factor: Attr[float] = Attr(
         0x00189353, "EnergyWeightingFactor", "FL", "1", "1C",
+        doc="""Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
+
+        The weighting factor of the data from the primary source in a multiple energy
+        composition image. This factor incorporates the effects of
+        Required if one Derivation Code Sequence (0008,9215) Item value is (113097, DCM,
+        "Multi-energy proportional weighting"). May be present otherwise.
+        """,
     )
-    """Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
 
-    The weighting factor of the data from the primary source in a multiple energy composition
-    image. This factor incorporates the effects of
-    Required if one Derivation Code Sequence (0008,9215) Item value is (113097, DCM,
-    "Multi-energy proportional weighting"). May be present otherwise.
-    """
-
-    ct_additional_x_ray_source_sequence: Attr[list[CTAdditionalXRaySourceSequenceItem]] = Attr(
+    ct_additional_x_ray_source_sequence: SequenceAttr[CTAdditionalXRaySourceSequenceItem] = SequenceAttr(
         0x00189360, "CTAdditionalXRaySourceSequence", "SQ", "1", "3",
         item=CTAdditionalXRaySourceSequenceItem,
-    )
-    """CT Additional X-Ray Source Sequence (0018,9360): Type 3, VR SQ, VM 1.
+        doc="""CT Additional X-Ray Source Sequence (0018,9360): Type 3, VR SQ, VM 1.
 
-    Acquisition parameters for X-Ray sources beyond the primary X-Ray source, which is specified
-    in other Attributes of this Module.
-    """
+        Acquisition parameters for X-Ray sources beyond the primary X-Ray source, which is
+        specified in other Attributes of this Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        multienergy_ct_acquisition: Literal["YES", "NO"] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        kvp: float | None = None,
-        acquisition_number: int | None = None,
-        scan_options: list[str] | None = None,
-        data_collection_diameter: float | None = None,
-        data_collection_center_patient: list[float] | None = None,
-        reconstruction_diameter: float | None = None,
-        reconstruction_target_center_patient: list[float] | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        gantry_detector_tilt: float | None = None,
-        table_height: float | None = None,
-        rotation_direction: Literal["CW", "CC"] | None = None,
-        exposure_time: int | None = None,
-        x_ray_tube_current: int | None = None,
-        exposure: int | None = None,
-        exposure_in_uas: int | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        generator_power: int | None = None,
-        focal_spots: list[float] | None = None,
-        convolution_kernel: list[str] | None = None,
-        revolution_time: float | None = None,
-        single_collimation_width: float | None = None,
-        total_collimation_width: float | None = None,
-        table_speed: float | None = None,
-        table_feed_per_rotation: float | None = None,
-        spiral_pitch_factor: float | None = None,
-        exposure_modulation_type: list[str] | None = None,
-        ctd_ivol: float | None = None,
-        ctdi_phantom_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        water_equivalent_diameter: float | None = None,
-        water_equivalent_diameter_calculation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_and_fluoroscopy_area_dose_product: float | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        calcium_scoring_mass_factor_patient: float | None = None,
-        calcium_scoring_mass_factor_device: list[float] | None = None,
-        energy_weighting_factor: float | None = None,
-        ct_additional_x_ray_source_sequence: list[CTAdditionalXRaySourceSequenceItem] | None = None,
-        equipment_frame_of_reference_uid: str | None = None,
-        imaging_equipment_to_treatment_delivery_device_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | None = None,
-        isocenter_position: list[float] | None = None,
-        patient_to_equipment_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_rt_plan_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        multienergy_ct_acquisition: Literal["YES", "NO"] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
+        kvp: float | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        scan_options: list[str] | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
+        data_collection_center_patient: list[float] | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        reconstruction_target_center_patient: list[float] | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        table_height: float | Empty | None = None,
+        rotation_direction: Literal["CW", "CC"] | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        exposure: int | Empty | None = None,
+        exposure_in_uas: int | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        generator_power: int | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        revolution_time: float | Empty | None = None,
+        single_collimation_width: float | Empty | None = None,
+        total_collimation_width: float | Empty | None = None,
+        table_speed: float | Empty | None = None,
+        table_feed_per_rotation: float | Empty | None = None,
+        spiral_pitch_factor: float | Empty | None = None,
+        exposure_modulation_type: list[str] | Empty | None = None,
+        ctd_ivol: float | Empty | None = None,
+        ctdi_phantom_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        water_equivalent_diameter: float | Empty | None = None,
+        water_equivalent_diameter_calculation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_and_fluoroscopy_area_dose_product: float | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        calcium_scoring_mass_factor_patient: float | Empty | None = None,
+        calcium_scoring_mass_factor_device: list[float] | Empty | None = None,
+        energy_weighting_factor: float | Empty | None = None,
+        ct_additional_x_ray_source_sequence: Items[CTAdditionalXRaySourceSequenceItem] | Empty | None = None,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        imaging_equipment_to_treatment_delivery_device_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        patient_to_equipment_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,112 +26,109 @@ class CTReconstructionSequenceItem(ItemBuilder):
 
     reconstruction_algorithm: Attr[str] = Attr(
         0x00189315, "ReconstructionAlgorithm", "CS", "1", "1C",
-    )
-    """Reconstruction Algorithm (0018,9315): Type 1C, VR CS, VM 1.
+        doc="""Reconstruction Algorithm (0018,9315): Type 1C, VR CS, VM 1.
 
-    Description of the algorithm used when reconstructing the image from the data acquired
-    during the acquisition process.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
-    """
+        Description of the algorithm used when reconstructing the image from the data acquired
+        during the acquisition process.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "1C",
-    )
-    """Convolution Kernel (0018,1210): Type 1C, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 1C, VR SH, VM 1-n.
 
-    A label describing the convolution kernel or algorithm used to reconstruct the data. A
-    single value shall be present.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        A label describing the convolution kernel or algorithm used to reconstruct the data. A
+        single value shall be present.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     convolution_kernel_group: Attr[str] = Attr(
         0x00189316, "ConvolutionKernelGroup", "CS", "1", "1C",
-    )
-    """Convolution Kernel Group (0018,9316): Type 1C, VR CS, VM 1.
+        doc="""Convolution Kernel Group (0018,9316): Type 1C, VR CS, VM 1.
 
-    A label describing the group to which Convolution Kernel (0018,1210).
-    Required if Convolution Kernel (0018,1210) is present. May be present otherwise.
-    Defined Terms: BRAIN, SOFT_TISSUE, LUNG, BONE, CONSTANT_ANGLE.
-    """
+        A label describing the group to which Convolution Kernel (0018,1210).
+        Required if Convolution Kernel (0018,1210) is present. May be present otherwise.
+        Defined Terms: BRAIN, SOFT_TISSUE, LUNG, BONE, CONSTANT_ANGLE.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "1C",
-    )
-    """Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
 
-    The diameter in mm of the region from which data were used in creating the reconstruction of
-    the image. Data may exist outside this region and portions of the patient may exist outside
-    this region. See Section C.8.15.3.6.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Reconstruction
-    Field of View (0018,9317) is not present. Otherwise may be present if Frame Type (0008,9007)
-    Value 1 of this frame is DERIVED and Reconstruction Field of View (0018,9317) is not
-    present.
-    """
+        The diameter in mm of the region from which data were used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region. See Section C.8.15.3.6.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Reconstruction
+        Field of View (0018,9317) is not present. Otherwise may be present if Frame Type
+        (0008,9007) Value 1 of this frame is DERIVED and Reconstruction Field of View
+        (0018,9317) is not present.
+        """,
+    )
 
     reconstruction_field_of_view: Attr[list[float]] = Attr(
         0x00189317, "ReconstructionFieldOfView", "FD", "2", "1C",
-    )
-    """Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
+        doc="""Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
 
-    The field of view width followed by height as used for reconstruction in mm.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Reconstruction
-    Diameter (0018,1100) is not present. Otherwise may be present if Frame Type (0008,9007)
-    Value 1 of this frame is DERIVED and Reconstruction Diameter (0018,1100) is not present.
-    """
+        The field of view width followed by height as used for reconstruction in mm.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Reconstruction
+        Diameter (0018,1100) is not present. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 of this frame is DERIVED and Reconstruction Diameter (0018,1100) is not present.
+        """,
+    )
 
     reconstruction_pixel_spacing: Attr[list[float]] = Attr(
         0x00189322, "ReconstructionPixelSpacing", "FD", "2", "1C",
-    )
-    """Reconstruction Pixel Spacing (0018,9322): Type 1C, VR FD, VM 2.
+        doc="""Reconstruction Pixel Spacing (0018,9322): Type 1C, VR FD, VM 2.
 
-    Physical distance in the patient between the center of each reconstructed pixel, specified
-    by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
-    Section 10.7.1.3 for further explanation of the value order.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Physical distance in the patient between the center of each reconstructed pixel,
+        specified by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing
+        in mm. See Section 10.7.1.3 for further explanation of the value order.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     reconstruction_angle: Attr[float] = Attr(
         0x00189319, "ReconstructionAngle", "FD", "1", "1C",
-    )
-    """Reconstruction Angle (0018,9319): Type 1C, VR FD, VM 1.
+        doc="""Reconstruction Angle (0018,9319): Type 1C, VR FD, VM 1.
 
-    Angle (in degrees) over which the data from which the frame was reconstructed was collected,
-    where 360 degrees signifies a complete revolution of the source around the gantry orbit. It
-    is possible, in the case of over-scanning that the Reconstruction Angle is greater than 360
-    degrees.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Angle (in degrees) over which the data from which the frame was reconstructed was
+        collected, where 360 degrees signifies a complete revolution of the source around the
+        gantry orbit. It is possible, in the case of over-scanning that the Reconstruction Angle
+        is greater than 360 degrees.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     image_filter: Attr[str] = Attr(
         0x00189320, "ImageFilter", "SH", "1", "1C",
-    )
-    """Image Filter (0018,9320): Type 1C, VR SH, VM 1.
+        doc="""Image Filter (0018,9320): Type 1C, VR SH, VM 1.
 
-    A label describing the filter applied to the reconstructed image after the original
-    reconstruction has been completed.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL.
-    """
+        A label describing the filter applied to the reconstructed image after the original
+        reconstruction has been completed.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_algorithm: str | None = None,
-        convolution_kernel: list[str] | None = None,
-        convolution_kernel_group: str | None = None,
-        reconstruction_diameter: float | None = None,
-        reconstruction_field_of_view: list[float] | None = None,
-        reconstruction_pixel_spacing: list[float] | None = None,
-        reconstruction_angle: float | None = None,
-        image_filter: str | None = None,
-        **_: Any,
+        reconstruction_algorithm: str | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        convolution_kernel_group: str | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        reconstruction_field_of_view: list[float] | Empty | None = None,
+        reconstruction_pixel_spacing: list[float] | Empty | None = None,
+        reconstruction_angle: float | Empty | None = None,
+        image_filter: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,22 +142,19 @@ class CTReconstructionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-123"
     __order__: ClassVar[tuple[int, ...]] = (0x00189314,)
 
-    ct_reconstruction_sequence: Attr[list[CTReconstructionSequenceItem]] = Attr(
+    ct_reconstruction_sequence: SequenceAttr[CTReconstructionSequenceItem] = SequenceAttr(
         0x00189314, "CTReconstructionSequence", "SQ", "1", "1",
         item=CTReconstructionSequenceItem,
-    )
-    """CT Reconstruction Sequence (0018,9314): Type 1, VR SQ, VM 1.
+        doc="""CT Reconstruction Sequence (0018,9314): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes holding information about the reconstruction techniques used.
-    """
+        Contains the Attributes holding information about the reconstruction techniques used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_reconstruction_sequence: list[CTReconstructionSequenceItem] | None = None,
-        **_: Any,
+        ct_reconstruction_sequence: Items[CTReconstructionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

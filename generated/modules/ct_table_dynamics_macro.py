@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,50 +26,48 @@ class CTTableDynamicsSequenceItem(ItemBuilder):
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1C",
-    )
-    """Table Speed (0018,9309): Type 1C, VR FD, VM 1.
+        doc="""Table Speed (0018,9309): Type 1C, VR FD, VM 1.
 
-    The distance in mm that the table moves in one second during the gathering of data that
-    resulted in this frame.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type
-    (0018,9302) is SPIRAL or CONSTANT_ANGLE. May be present otherwise if Frame Type (0008,9007)
-    Value 1 of this frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL or
-    CONSTANT_ANGLE.
-    """
+        The distance in mm that the table moves in one second during the gathering of data that
+        resulted in this frame.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition
+        Type (0018,9302) is SPIRAL or CONSTANT_ANGLE. May be present otherwise if Frame Type
+        (0008,9007) Value 1 of this frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL
+        or CONSTANT_ANGLE.
+        """,
+    )
 
     table_feed_per_rotation: Attr[float] = Attr(
         0x00189310, "TableFeedPerRotation", "FD", "1", "1C",
-    )
-    """Table Feed per Rotation (0018,9310): Type 1C, VR FD, VM 1.
+        doc="""Table Feed per Rotation (0018,9310): Type 1C, VR FD, VM 1.
 
-    Motion of the table (in mm) during a complete revolution of the source around the gantry
-    orbit.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type
-    (0018,9302) is SPIRAL. May be present otherwise if Frame Type (0008,9007) Value 1 of this
-    frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL.
-    """
+        Motion of the table (in mm) during a complete revolution of the source around the gantry
+        orbit.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition
+        Type (0018,9302) is SPIRAL. May be present otherwise if Frame Type (0008,9007) Value 1
+        of this frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL.
+        """,
+    )
 
     spiral_pitch_factor: Attr[float] = Attr(
         0x00189311, "SpiralPitchFactor", "FD", "1", "1C",
-    )
-    """Spiral Pitch Factor (0018,9311): Type 1C, VR FD, VM 1.
+        doc="""Spiral Pitch Factor (0018,9311): Type 1C, VR FD, VM 1.
 
-    Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width (0018,9307).
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition Type
-    (0018,9302) is SPIRAL. May be present otherwise if Frame Type (0008,9007) Value 1 of this
-    frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL.
-    """
+        Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width
+        (0018,9307).
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Acquisition
+        Type (0018,9302) is SPIRAL. May be present otherwise if Frame Type (0008,9007) Value 1
+        of this frame is DERIVED and Acquisition Type (0018,9302) is SPIRAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_speed: float | None = None,
-        table_feed_per_rotation: float | None = None,
-        spiral_pitch_factor: float | None = None,
-        **_: Any,
+        table_speed: float | Empty | None = None,
+        table_feed_per_rotation: float | Empty | None = None,
+        spiral_pitch_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,22 +81,19 @@ class CTTableDynamicsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-120"
     __order__: ClassVar[tuple[int, ...]] = (0x00189308,)
 
-    ct_table_dynamics_sequence: Attr[list[CTTableDynamicsSequenceItem]] = Attr(
+    ct_table_dynamics_sequence: SequenceAttr[CTTableDynamicsSequenceItem] = SequenceAttr(
         0x00189308, "CTTableDynamicsSequence", "SQ", "1", "1",
         item=CTTableDynamicsSequenceItem,
-    )
-    """CT Table Dynamics Sequence (0018,9308): Type 1, VR SQ, VM 1.
+        doc="""CT Table Dynamics Sequence (0018,9308): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the movement of the CT table.
-    """
+        Contains the Attributes defining the movement of the CT table.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ct_table_dynamics_sequence: list[CTTableDynamicsSequenceItem] | None = None,
-        **_: Any,
+        ct_table_dynamics_sequence: Items[CTTableDynamicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

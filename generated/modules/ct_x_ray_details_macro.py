@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,99 +26,98 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
 
     referenced_path_index: Attr[list[int]] = Attr(
         0x00189378, "ReferencedPathIndex", "US", "1-n", "1C",
-    )
-    """Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Path Index (0018,9378): Type 1C, VR US, VM 1-n.
 
-    References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence (0018,9379)
-    for this exposure.
-    Required if Multi-energy CT Acquisition (0018,9361) is YES.
-    """
+        References the X-Ray Path Index (0018,937A) in the Multi-energy CT Path Sequence
+        (0018,9379) for this exposure.
+        Required if Multi-energy CT Acquisition (0018,9361) is YES.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1C",
-    )
-    """KVP (0018,0060): Type 1C, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1C, VR DS, VM 1.
 
-    Nominal peak kilo voltage output of the X-Ray generator used.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Nominal peak kilo voltage output of the X-Ray generator used.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1C",
-    )
-    """Focal Spot(s) (0018,1190): Type 1C, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1C, VR DS, VM 1-n.
 
-    Used nominal size of the focal spot in mm. The Attribute may only have one or two values,
-    for devices with variable focal spot, small dimension followed by large dimension
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Used nominal size of the focal spot in mm. The Attribute may only have one or two
+        values, for devices with variable focal spot, small dimension followed by large
+        dimension
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1C",
-    )
-    """Filter Type (0018,1160): Type 1C, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1C, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: WEDGE, BUTTERFLY, MULTIPLE, FLAT, SHAPED, NONE.
-    """
+        Type of filter(s) inserted into the X-Ray beam.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: WEDGE, BUTTERFLY, MULTIPLE, FLAT, SHAPED, NONE.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "1C",
-    )
-    """Filter Material (0018,7050): Type 1C, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 1C, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
-    (0008,0008) Value 1 is ORIGINAL, and the value of Filter Type (0018,1160) is other than
-    NONE. May be present otherwise.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL or Image Type
+        (0008,0008) Value 1 is ORIGINAL, and the value of Filter Type (0018,1160) is other than
+        NONE. May be present otherwise.
+        """,
+    )
 
     calcium_scoring_mass_factor_patient: Attr[float] = Attr(
         0x00189351, "CalciumScoringMassFactorPatient", "FL", "1", "3",
-    )
-    """Calcium Scoring Mass Factor Patient (0018,9351): Type 3, VR FL, VM 1.
+        doc="""Calcium Scoring Mass Factor Patient (0018,9351): Type 3, VR FL, VM 1.
 
-    The calibration factor for the calcium mass score. These factors incorporate the effects of
-    """
+        The calibration factor for the calcium mass score. These factors incorporate the effects
+        of
+        """,
+    )
 
     calcium_scoring_mass_factor_device: Attr[list[float]] = Attr(
         0x00189352, "CalciumScoringMassFactorDevice", "FL", "3", "3",
-    )
-    """Calcium Scoring Mass Factor Device (0018,9352): Type 3, VR FL, VM 3.
+        doc="""Calcium Scoring Mass Factor Device (0018,9352): Type 3, VR FL, VM 3.
 
-    The calibration factors for the calcium mass score of the device. These factors incorporate
-    the effects of
-    """
+        The calibration factors for the calcium mass score of the device. These factors
+        incorporate the effects of
+        """,
+    )
 
     energy_weighting_factor: Attr[float] = Attr(
         0x00189353, "EnergyWeightingFactor", "FL", "1", "1C",
-    )
-    """Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
+        doc="""Energy Weighting Factor (0018,9353): Type 1C, VR FL, VM 1.
 
-    The weighting factor of the data from this Sequence Item.
-    Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT or
-    Image Type (0008,0008) Value 4 is ENERGY_PROP_WT. May be present otherwise.
-    """
+        The weighting factor of the data from this Sequence Item.
+        Required if Required if Frame Type (0008,9007) Value 4 of this frame is ENERGY_PROP_WT
+        or Image Type (0008,0008) Value 4 is ENERGY_PROP_WT. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_path_index: list[int] | None = None,
-        kvp: float | None = None,
-        focal_spots: list[float] | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        calcium_scoring_mass_factor_patient: float | None = None,
-        calcium_scoring_mass_factor_device: list[float] | None = None,
-        energy_weighting_factor: float | None = None,
-        **_: Any,
+        referenced_path_index: list[int] | Empty | None = None,
+        kvp: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        calcium_scoring_mass_factor_patient: float | Empty | None = None,
+        calcium_scoring_mass_factor_device: list[float] | Empty | None = None,
+        energy_weighting_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -129,22 +131,19 @@ class CTXRayDetailsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-125"
     __order__: ClassVar[tuple[int, ...]] = (0x00189325,)
 
-    ctx_ray_details_sequence: Attr[list[CTXRayDetailsSequenceItem]] = Attr(
+    ctx_ray_details_sequence: SequenceAttr[CTXRayDetailsSequenceItem] = SequenceAttr(
         0x00189325, "CTXRayDetailsSequence", "SQ", "1", "1",
         item=CTXRayDetailsSequenceItem,
-    )
-    """CT X-Ray Details Sequence (0018,9325): Type 1, VR SQ, VM 1.
+        doc="""CT X-Ray Details Sequence (0018,9325): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the X-Ray information.
-    """
+        Contains the Attributes defining the X-Ray information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ctx_ray_details_sequence: list[CTXRayDetailsSequenceItem] | None = None,
-        **_: Any,
+        ctx_ray_details_sequence: Items[CTXRayDetailsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

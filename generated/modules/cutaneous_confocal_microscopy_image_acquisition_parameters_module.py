@@ -6,10 +6,10 @@ C.8.35.3-1.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,71 +26,68 @@ class CutaneousConfocalMicroscopyImageAcquisitionParametersModule(ModuleBuilder)
 
     optical_magnification_factor: Attr[float] = Attr(
         0x00161005, "OpticalMagnificationFactor", "DS", "1", "2",
-    )
-    """Optical Magnification Factor (0016,1005): Type 2, VR DS, VM 1.
+        doc="""Optical Magnification Factor (0016,1005): Type 2, VR DS, VM 1.
 
-    The magnification factor achieved using the optics of the imaging device when the image was
-    acquired.
-    """
+        The magnification factor achieved using the optics of the imaging device when the image
+        was acquired.
+        """,
+    )
 
     image_acquisition_depth: Attr[float] = Attr(
         0x00480117, "ImageAcquisitionDepth", "FD", "1", "2",
-    )
-    """Image Acquisition Depth (0048,0117): Type 2, VR FD, VM 1.
+        doc="""Image Acquisition Depth (0048,0117): Type 2, VR FD, VM 1.
 
-    The depth of the image acquisition from the tissue surface in millimeters (mm).
-    """
+        The depth of the image acquisition from the tissue surface in millimeters (mm).
+        """,
+    )
 
     field_of_view_shape: Attr[str] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "2",
-    )
-    """Field of View Shape (0018,1147): Type 2, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 2, VR CS, VM 1.
 
-    Shape of the field of view of the confocal microscope.
-    Defined Terms: RECTANGLE.
-    """
+        Shape of the field of view of the confocal microscope.
+        Defined Terms: RECTANGLE.
+        """,
+    )
 
     field_of_view_dimensions: Attr[list[int]] = Attr(
         0x00181149, "FieldOfViewDimensions", "IS", "1-2", "2",
-    )
-    """Field of View Dimension(s) (0018,1149): Type 2, VR IS, VM 1-2.
+        doc="""Field of View Dimension(s) (0018,1149): Type 2, VR IS, VM 1-2.
 
-    Dimensions of the field of view, in mm. If Field of View Shape (0018,1147) is:
-    """
+        Dimensions of the field of view, in mm. If Field of View Shape (0018,1147) is:
+        """,
+    )
 
     tracking_id: Attr[str] = Attr(
         0x00620020, "TrackingID", "UT", "1", "1C",
-    )
-    """Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
+        doc="""Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
 
-    A text label used for tracking a finding, feature or specific skin lesion, potentially
-    across multiple reporting objects, over time. This label shall be unique within the domain
-    in which it is used.
-    Required if Tracking UID (0062,0021) is present.
-    """
+        A text label used for tracking a finding, feature or specific skin lesion, potentially
+        across multiple reporting objects, over time. This label shall be unique within the
+        domain in which it is used.
+        Required if Tracking UID (0062,0021) is present.
+        """,
+    )
 
     tracking_uid: Attr[str] = Attr(
         0x00620021, "TrackingUID", "UI", "1", "1C",
-    )
-    """Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
+        doc="""Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
 
-    A unique identifier used for tracking a finding, feature, or specific skin lesion,
-    potentially across multiple reporting objects, over time.
-    Required if Tracking ID (0062,0020) is present.
-    """
+        A unique identifier used for tracking a finding, feature, or specific skin lesion,
+        potentially across multiple reporting objects, over time.
+        Required if Tracking ID (0062,0020) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        optical_magnification_factor: float | None = None,
-        image_acquisition_depth: float | None = None,
-        field_of_view_shape: str | None = None,
-        field_of_view_dimensions: list[int] | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        **_: Any,
+        optical_magnification_factor: float | Empty | None = None,
+        image_acquisition_depth: float | Empty | None = None,
+        field_of_view_shape: str | Empty | None = None,
+        field_of_view_dimensions: list[int] | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

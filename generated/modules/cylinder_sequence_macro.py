@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class CylinderSequenceItem(ItemBuilder):
 
     cylinder_power: Attr[float] = Attr(
         0x00460147, "CylinderPower", "FD", "1", "1",
-    )
-    """Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
+        doc="""Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
 
-    The power that is present at the power meridian (90 degrees from the axis), in diopters.
-    """
+        The power that is present at the power meridian (90 degrees from the axis), in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    The meridian, defined in degrees, that is 90 degrees from the power meridian.
-    """
+        The meridian, defined in degrees, that is 90 degrees from the power meridian.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cylinder_power: float | None = None,
-        cylinder_axis: float | None = None,
-        **_: Any,
+        cylinder_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,24 +59,21 @@ class CylinderSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.6.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00460018,)
 
-    cylinder_sequence: Attr[list[CylinderSequenceItem]] = Attr(
+    cylinder_sequence: SequenceAttr[CylinderSequenceItem] = SequenceAttr(
         0x00460018, "CylinderSequence", "SQ", "1", "1C",
         item=CylinderSequenceItem,
-    )
-    """Cylinder Sequence (0046,0018): Type 1C, VR SQ, VM 1.
+        doc="""Cylinder Sequence (0046,0018): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies lens measurements to correct for astigmatism or measurements of an
-    eye that has astigmatism.
-    Required if astigmatic correction or astigmatism is measured.
-    """
+        A Sequence that specifies lens measurements to correct for astigmatism or measurements
+        of an eye that has astigmatism.
+        Required if astigmatic correction or astigmatism is measured.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cylinder_sequence: list[CylinderSequenceItem] | None = None,
-        **_: Any,
+        cylinder_sequence: Items[CylinderSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

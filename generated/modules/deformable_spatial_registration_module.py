@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
@@ -33,32 +34,29 @@ class PreDeformationMatrixRegistrationSequenceItem(ItemBuilder):
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
-    )
-    """Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
+        doc="""Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
 
-    A 4x4 homogeneous transformation matrix. Matrix elements shall be listed in row-major order.
-    See Section C.20.2.1.1.
-    """
+        A 4x4 homogeneous transformation matrix. Matrix elements shall be listed in row-major
+        order. See Section C.20.2.1.1.
+        """,
+    )
 
     frame_of_reference_transformation_matrix_type: Attr[Literal["RIGID", "RIGID_SCALE", "AFFINE"]] = Attr(
         0x0070030C, "FrameOfReferenceTransformationMatrixType", "CS", "1", "1",
         enum=("RIGID", "RIGID_SCALE", "AFFINE"),
-    )
-    """Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
+        doc="""Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
 
-    Type of Frame of Reference Transformation Matrix (3006,00C6).
-    Enumerated Values: RIGID, RIGID_SCALE, AFFINE.
-    """
+        Type of Frame of Reference Transformation Matrix (3006,00C6).
+        Enumerated Values: RIGID, RIGID_SCALE, AFFINE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_transformation_matrix: list[float] | None = None,
-        frame_of_reference_transformation_matrix_type: Literal["RIGID", "RIGID_SCALE", "AFFINE"] | None = None,
-        **_: Any,
+        frame_of_reference_transformation_matrix: list[float] | Empty | None = None,
+        frame_of_reference_transformation_matrix_type: Literal["RIGID", "RIGID_SCALE", "AFFINE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,31 +71,28 @@ class PostDeformationMatrixRegistrationSequenceItem(ItemBuilder):
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
-    )
-    """Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
+        doc="""Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
 
-    A 4x4 homogeneous transformation matrix. Matrix elements shall be listed in row-major order.
-    See Section C.20.2.1.1.
-    """
+        A 4x4 homogeneous transformation matrix. Matrix elements shall be listed in row-major
+        order. See Section C.20.2.1.1.
+        """,
+    )
 
     frame_of_reference_transformation_matrix_type: Attr[str] = Attr(
         0x0070030C, "FrameOfReferenceTransformationMatrixType", "CS", "1", "1",
-    )
-    """Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
+        doc="""Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
 
-    Type of Frame of Reference Transformation Matrix (3006,00C6).
-    Defined Terms: RIGID, RIGID_SCALE, AFFINE.
-    """
+        Type of Frame of Reference Transformation Matrix (3006,00C6).
+        Defined Terms: RIGID, RIGID_SCALE, AFFINE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_transformation_matrix: list[float] | None = None,
-        frame_of_reference_transformation_matrix_type: str | None = None,
-        **_: Any,
+        frame_of_reference_transformation_matrix: list[float] | Empty | None = None,
+        frame_of_reference_transformation_matrix_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -112,62 +107,60 @@ class DeformableRegistrationGridSequenceItem(ItemBuilder):
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1",
-    )
-    """Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
+        doc="""Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
 
-    The direction of cosines of the first row and first column of the Vector Grid Data
-    (0064,0009) with respect to the patient. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction of cosines of the first row and first column of the Vector Grid Data
+        (0064,0009) with respect to the patient. See Section C.7.6.2.1.1 for further
+        explanation.
+        """,
+    )
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "1",
-    )
-    """Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
+        doc="""Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
 
-    The x, y, and z coordinates of the upper left hand voxel (center of the first voxel
-    transmitted) of the grid, in mm in the Registered Frame of Reference. See Section
-    C.7.6.2.1.1 for further explanation.
-    """
+        The x, y, and z coordinates of the upper left hand voxel (center of the first voxel
+        transmitted) of the grid, in mm in the Registered Frame of Reference. See Section
+        C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     grid_dimensions: Attr[list[int]] = Attr(
         0x00640007, "GridDimensions", "UL", "3", "1",
-    )
-    """Grid Dimensions (0064,0007): Type 1, VR UL, VM 3.
+        doc="""Grid Dimensions (0064,0007): Type 1, VR UL, VM 3.
 
-    The dimensions of the grid, in voxels. A triple representing the number of voxels along the
-    X, Y, and Z axes.
-    """
+        The dimensions of the grid, in voxels. A triple representing the number of voxels along
+        the X, Y, and Z axes.
+        """,
+    )
 
     grid_resolution: Attr[list[float]] = Attr(
         0x00640008, "GridResolution", "FD", "3", "1",
-    )
-    """Grid Resolution (0064,0008): Type 1, VR FD, VM 3.
+        doc="""Grid Resolution (0064,0008): Type 1, VR FD, VM 3.
 
-    The resolution of the grid voxels. A triple representing the size of a deformation voxel in
-    along the X, Y, and Z dimension, in mm.
-    """
+        The resolution of the grid voxels. A triple representing the size of a deformation voxel
+        in along the X, Y, and Z dimension, in mm.
+        """,
+    )
 
     vector_grid_data: Attr[bytes] = Attr(
         0x00640009, "VectorGridData", "OF", "1", "1",
-    )
-    """Vector Grid Data (0064,0009): Type 1, VR OF, VM 1.
+        doc="""Vector Grid Data (0064,0009): Type 1, VR OF, VM 1.
 
-    A data stream of vectors describing the direction and magnitude of the deformation in mm.
-    See Section C.20.3.1.3 for further explanation.
-    """
+        A data stream of vectors describing the direction and magnitude of the deformation in
+        mm. See Section C.20.3.1.3 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_orientation_patient: list[float] | None = None,
-        image_position_patient: list[float] | None = None,
-        grid_dimensions: list[int] | None = None,
-        grid_resolution: list[float] | None = None,
-        vector_grid_data: bytes | None = None,
-        **_: Any,
+        image_orientation_patient: list[float] | Empty | None = None,
+        image_position_patient: list[float] | Empty | None = None,
+        grid_dimensions: list[int] | Empty | None = None,
+        grid_resolution: list[float] | Empty | None = None,
+        vector_grid_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -182,22 +175,19 @@ class UsedFiducialsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "1",
-    )
-    """Fiducial UID (0070,031A): Type 1, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 1, VR UI, VM 1.
 
-    The UID that identifies the fiducial used as registration input.
-    """
+        The UID that identifies the fiducial used as registration input.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        fiducial_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -212,96 +202,95 @@ class DeformableRegistrationSequenceItem(ItemBuilder):
 
     source_frame_of_reference_uid: Attr[str] = Attr(
         0x00640003, "SourceFrameOfReferenceUID", "UI", "1", "1",
+        doc="""Source Frame of Reference UID (0064,0003): Type 1, VR UI, VM 1.
+
+        Identifies the Frame of Reference of a Source RCS. The Source RCS may or may not include
+        an image set (e.g., atlas). See Section C.7.4.1.1.1 for further explanation.
+        """,
     )
-    """Source Frame of Reference UID (0064,0003): Type 1, VR UI, VM 1.
 
-    Identifies the Frame of Reference of a Source RCS. The Source RCS may or may not include an
-    image set (e.g., atlas). See Section C.7.4.1.1.1 for further explanation.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Identifies the set of images registered in this Item.
-    Required if the registration applies to a subset of images within the specified Source Frame
-    of Reference UID (0064,0003).
-    """
+        Identifies the set of images registered in this Item.
+        Required if the registration applies to a subset of images within the specified Source
+        Frame of Reference UID (0064,0003).
+        """,
+    )
 
     frame_of_reference_transformation_comment: Attr[str] = Attr(
         0x300600C8, "FrameOfReferenceTransformationComment", "LO", "1", "3",
+        doc="""Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
+
+        User description or comments about the registration.
+        """,
     )
-    """Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
 
-    User description or comments about the registration.
-    """
-
-    registration_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    registration_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0070030D, "RegistrationTypeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Registration Type Code Sequence (0070,030D): Type 2, VR SQ, VM 1.
+
+        Describes the method used for the registration process.
+        """,
     )
-    """Registration Type Code Sequence (0070,030D): Type 2, VR SQ, VM 1.
 
-    Describes the method used for the registration process.
-    """
-
-    pre_deformation_matrix_registration_sequence: Attr[list[PreDeformationMatrixRegistrationSequenceItem]] = Attr(
+    pre_deformation_matrix_registration_sequence: SequenceAttr[PreDeformationMatrixRegistrationSequenceItem] = SequenceAttr(
         0x0064000F, "PreDeformationMatrixRegistrationSequence", "SQ", "1", "1C",
         item=PreDeformationMatrixRegistrationSequenceItem,
+        doc="""Pre Deformation Matrix Registration Sequence (0064,000F): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies one spatial registration to be applied prior to the
+        deformation.
+        Required if a matrix transformation is to be applied prior to deformation.
+        """,
     )
-    """Pre Deformation Matrix Registration Sequence (0064,000F): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies one spatial registration to be applied prior to the deformation.
-    Required if a matrix transformation is to be applied prior to deformation.
-    """
-
-    post_deformation_matrix_registration_sequence: Attr[list[PostDeformationMatrixRegistrationSequenceItem]] = Attr(
+    post_deformation_matrix_registration_sequence: SequenceAttr[PostDeformationMatrixRegistrationSequenceItem] = SequenceAttr(
         0x00640010, "PostDeformationMatrixRegistrationSequence", "SQ", "1", "1C",
         item=PostDeformationMatrixRegistrationSequenceItem,
+        doc="""Post Deformation Matrix Registration Sequence (0064,0010): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies one spatial registration to be applied after the application
+        of the deformation.
+        Required if matrix transformation is to be performed after application of the
+        deformation.
+        """,
     )
-    """Post Deformation Matrix Registration Sequence (0064,0010): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies one spatial registration to be applied after the application of
-    the deformation.
-    Required if matrix transformation is to be performed after application of the deformation.
-    """
-
-    deformable_registration_grid_sequence: Attr[list[DeformableRegistrationGridSequenceItem]] = Attr(
+    deformable_registration_grid_sequence: SequenceAttr[DeformableRegistrationGridSequenceItem] = SequenceAttr(
         0x00640005, "DeformableRegistrationGridSequence", "SQ", "1", "1C",
         item=DeformableRegistrationGridSequenceItem,
+        doc="""Deformable Registration Grid Sequence (0064,0005): Type 1C, VR SQ, VM 1.
+
+        Describes the deformation grid used to sample into the Source RCS.
+        Required if deformation is performed.
+        """,
     )
-    """Deformable Registration Grid Sequence (0064,0005): Type 1C, VR SQ, VM 1.
 
-    Describes the deformation grid used to sample into the Source RCS.
-    Required if deformation is performed.
-    """
-
-    used_fiducials_sequence: Attr[list[UsedFiducialsSequenceItem]] = Attr(
+    used_fiducials_sequence: SequenceAttr[UsedFiducialsSequenceItem] = SequenceAttr(
         0x00700314, "UsedFiducialsSequence", "SQ", "1", "3",
         item=UsedFiducialsSequenceItem,
-    )
-    """Used Fiducials Sequence (0070,0314): Type 3, VR SQ, VM 1.
+        doc="""Used Fiducials Sequence (0070,0314): Type 3, VR SQ, VM 1.
 
-    The fiducials used to determine the registration.
-    """
+        The fiducials used to determine the registration.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_frame_of_reference_uid: str | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        frame_of_reference_transformation_comment: str | None = None,
-        registration_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        pre_deformation_matrix_registration_sequence: list[PreDeformationMatrixRegistrationSequenceItem] | None = None,
-        post_deformation_matrix_registration_sequence: list[PostDeformationMatrixRegistrationSequenceItem] | None = None,
-        deformable_registration_grid_sequence: list[DeformableRegistrationGridSequenceItem] | None = None,
-        used_fiducials_sequence: list[UsedFiducialsSequenceItem] | None = None,
-        **_: Any,
+        source_frame_of_reference_uid: str | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        frame_of_reference_transformation_comment: str | Empty | None = None,
+        registration_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        pre_deformation_matrix_registration_sequence: Items[PreDeformationMatrixRegistrationSequenceItem] | Empty | None = None,
+        post_deformation_matrix_registration_sequence: Items[PostDeformationMatrixRegistrationSequenceItem] | Empty | None = None,
+        deformable_registration_grid_sequence: Items[DeformableRegistrationGridSequenceItem] | Empty | None = None,
+        used_fiducials_sequence: Items[UsedFiducialsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -319,47 +308,44 @@ class DeformableSpatialRegistrationModule(ContentIdentificationMacro, ModuleBuil
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the vector grid data creation started.
-    """
+        The date the vector grid data creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the vector grid data creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the vector grid data creation started.
-    """
-
-    deformable_registration_sequence: Attr[list[DeformableRegistrationSequenceItem]] = Attr(
+    deformable_registration_sequence: SequenceAttr[DeformableRegistrationSequenceItem] = SequenceAttr(
         0x00640002, "DeformableRegistrationSequence", "SQ", "1", "1",
         item=DeformableRegistrationSequenceItem,
-    )
-    """Deformable Registration Sequence (0064,0002): Type 1, VR SQ, VM 1.
+        doc="""Deformable Registration Sequence (0064,0002): Type 1, VR SQ, VM 1.
 
-    A Sequence of registration Items. Each Item defines a spatial registration to the referenced
-    images in that Item. At least one Item shall have a Deformable Registration Grid Sequence
-    (0064,0005) with one Item. See Section C.20.3.1.1.
-    """
+        A Sequence of registration Items. Each Item defines a spatial registration to the
+        referenced images in that Item. At least one Item shall have a Deformable Registration
+        Grid Sequence (0064,0005) with one Item. See Section C.20.3.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        deformable_registration_sequence: list[DeformableRegistrationSequenceItem] | None = None,
-        **_: Any,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        deformable_registration_sequence: Items[DeformableRegistrationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

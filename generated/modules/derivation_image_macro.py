@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,54 +26,51 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-7"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1C, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1C, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source image or
-    frame played in the derivation of this image or frame.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT
-    Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image
-    Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image
-    Storage), may be present otherwise.
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        image or frame played in the derivation of this image or frame.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted
+        Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted
+        Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted
+        Enhanced PET Image Storage), may be present otherwise.
+        """,
+    )
 
     spatial_locations_preserved: Attr[Literal["YES", "NO", "REORIENTED_ONLY"]] = Attr(
         0x0028135A, "SpatialLocationsPreserved", "CS", "1", "3",
         enum=("YES", "NO", "REORIENTED_ONLY"),
-    )
-    """Spatial Locations Preserved (0028,135A): Type 3, VR CS, VM 1.
+        doc="""Spatial Locations Preserved (0028,135A): Type 3, VR CS, VM 1.
 
-    The extent to which the spatial locations of all pixels are preserved during the processing
-    of the source image that resulted in the current image or frame.
-    Enumerated Values: YES, NO, REORIENTED_ONLY.
-    """
+        The extent to which the spatial locations of all pixels are preserved during the
+        processing of the source image that resulted in the current image or frame.
+        Enumerated Values: YES, NO, REORIENTED_ONLY.
+        """,
+    )
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1C",
-    )
-    """Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
 
-    The Patient Orientation values of the source image.
-    Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.
-    """
+        The Patient Orientation values of the source image.
+        Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        spatial_locations_preserved: Literal["YES", "NO", "REORIENTED_ONLY"] | None = None,
-        patient_orientation: list[str] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        spatial_locations_preserved: Literal["YES", "NO", "REORIENTED_ONLY"] | Empty | None = None,
+        patient_orientation: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -87,46 +85,43 @@ class DerivationImageSequenceItem(ItemBuilder):
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+
+        A text description of how this frame data was derived. See Section C.12.4.1.1 for
+        further explanation.
+        """,
     )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A text description of how this frame data was derived. See Section C.12.4.1.1 for further
-    explanation.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Derivation Code Sequence (0008,9215): Type 1C, VR SQ, VM 1.
+
+        A coded description of how this frame was derived. See Section C.12.4.1.1 for further
+        explanation.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted
+        Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted
+        Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted
+        Enhanced PET Image Storage), may be present otherwise.
+        """,
     )
-    """Derivation Code Sequence (0008,9215): Type 1C, VR SQ, VM 1.
 
-    A coded description of how this frame was derived. See Section C.12.4.1.1 for further
-    explanation.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT
-    Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image
-    Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image
-    Storage), may be present otherwise.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "2",
         item=SourceImageSequenceItem,
-    )
-    """Source Image Sequence (0008,2112): Type 2, VR SQ, VM 1.
+        doc="""Source Image Sequence (0008,2112): Type 2, VR SQ, VM 1.
 
-    The set of Images or other Composite SOP Instances that were used to derive this frame.
-    """
+        The set of Images or other Composite SOP Instances that were used to derive this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        derivation_description: str | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        **_: Any,
+        derivation_description: str | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -140,22 +135,19 @@ class DerivationImageMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-7"
     __order__: ClassVar[tuple[int, ...]] = (0x00089124,)
 
-    derivation_image_sequence: Attr[list[DerivationImageSequenceItem]] = Attr(
+    derivation_image_sequence: SequenceAttr[DerivationImageSequenceItem] = SequenceAttr(
         0x00089124, "DerivationImageSequence", "SQ", "1", "2",
         item=DerivationImageSequenceItem,
-    )
-    """Derivation Image Sequence (0008,9124): Type 2, VR SQ, VM 1.
+        doc="""Derivation Image Sequence (0008,9124): Type 2, VR SQ, VM 1.
 
-    The set of Images or other composite SOP Instances that were used to derive this frame.
-    """
+        The set of Images or other composite SOP Instances that were used to derive this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        derivation_image_sequence: list[DerivationImageSequenceItem] | None = None,
-        **_: Any,
+        derivation_image_sequence: Items[DerivationImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

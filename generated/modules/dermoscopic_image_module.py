@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,120 +25,121 @@ class DermoscopicImageModule(ModuleBuilder):
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the Patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the Patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     light_source_polarization: Attr[Literal["POLARIZED", "NON_POLARIZED"]] = Attr(
         0x00161001, "LightSourcePolarization", "CS", "1", "2",
         enum=("POLARIZED", "NON_POLARIZED"),
-    )
-    """Light Source Polarization (0016,1001): Type 2, VR CS, VM 1.
+        doc="""Light Source Polarization (0016,1001): Type 2, VR CS, VM 1.
 
-    Polarization of the dermoscope light source.
-    Enumerated Values: POLARIZED, NON_POLARIZED.
-    """
+        Polarization of the dermoscope light source.
+        Enumerated Values: POLARIZED, NON_POLARIZED.
+        """,
+    )
 
     emitter_color_temperature: Attr[float] = Attr(
         0x00161002, "EmitterColorTemperature", "DS", "1", "2",
-    )
-    """Emitter Color Temperature (0016,1002): Type 2, VR DS, VM 1.
+        doc="""Emitter Color Temperature (0016,1002): Type 2, VR DS, VM 1.
 
-    Color temperature of dermoscope light source in Kelvin.
-    """
+        Color temperature of dermoscope light source in Kelvin.
+        """,
+    )
 
     contact_method: Attr[Literal["CONTACT", "NON_CONTACT"]] = Attr(
         0x00161003, "ContactMethod", "CS", "1", "2",
         enum=("CONTACT", "NON_CONTACT"),
-    )
-    """Contact Method (0016,1003): Type 2, VR CS, VM 1.
+        doc="""Contact Method (0016,1003): Type 2, VR CS, VM 1.
 
-    Whether or not the image was acquired with the dermoscope in direct contact with the skin.
-    Enumerated Values: CONTACT, NON_CONTACT.
-    """
+        Whether or not the image was acquired with the dermoscope in direct contact with the
+        skin.
+        Enumerated Values: CONTACT, NON_CONTACT.
+        """,
+    )
 
     immersion_media: Attr[list[Literal["ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"]]] = Attr(
         0x00161004, "ImmersionMedia", "CS", "1-n", "2C",
         enum=("ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"),
-    )
-    """Immersion Media (0016,1004): Type 2C, VR CS, VM 1-n.
+        doc="""Immersion Media (0016,1004): Type 2C, VR CS, VM 1-n.
 
-    The interface between the dermoscope and the skin surface for images acquired with contact
-    dermoscopy.
-    Required if Contact Method (0016,1003) is CONTACT.
-    Enumerated Values: ULTRASOUND_GEL, ALCOHOL, WATER, MINERAL_OIL, PLASTIC_CAP.
-    """
+        The interface between the dermoscope and the skin surface for images acquired with
+        contact dermoscopy.
+        Required if Contact Method (0016,1003) is CONTACT.
+        Enumerated Values: ULTRASOUND_GEL, ALCOHOL, WATER, MINERAL_OIL, PLASTIC_CAP.
+        """,
+    )
 
     optical_magnification_factor: Attr[float] = Attr(
         0x00161005, "OpticalMagnificationFactor", "DS", "1", "2",
-    )
-    """Optical Magnification Factor (0016,1005): Type 2, VR DS, VM 1.
+        doc="""Optical Magnification Factor (0016,1005): Type 2, VR DS, VM 1.
 
-    Optical magnification factor when the image was acquired. Optical magnification is achieved
-    using the optics of the dermoscope. The number indicates the magnification factor in times
-    (X). The size of an object (e.g., a skin lesion) would appear on the sensor n times larger
-    than the object when imaged with a dermoscope using n X optical magnification.
-    """
+        Optical magnification factor when the image was acquired. Optical magnification is
+        achieved using the optics of the dermoscope. The number indicates the magnification
+        factor in times (X). The size of an object (e.g., a skin lesion) would appear on the
+        sensor n times larger than the object when imaged with a dermoscope using n X optical
+        magnification.
+        """,
+    )
 
     partial_view: Attr[Literal["YES", "NO"]] = Attr(
         0x00281350, "PartialView", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Partial View (0028,1350): Type 3, VR CS, VM 1.
+        doc="""Partial View (0028,1350): Type 3, VR CS, VM 1.
 
-    Indicates whether this image is a partial view, that is a subset of a single view of a skin
-    lesion.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether this image is a partial view, that is a subset of a single view of a
+        skin lesion.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     partial_view_description: Attr[str] = Attr(
         0x00281351, "PartialViewDescription", "ST", "1", "3",
-    )
-    """Partial View Description (0028,1351): Type 3, VR ST, VM 1.
+        doc="""Partial View Description (0028,1351): Type 3, VR ST, VM 1.
 
-    Free text description of the portion of the skin lesion captured in a partial view image.
-    """
+        Free text description of the portion of the skin lesion captured in a partial view
+        image.
+        """,
+    )
 
     tracking_id: Attr[str] = Attr(
         0x00620020, "TrackingID", "UT", "1", "1C",
-    )
-    """Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
+        doc="""Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
 
-    A text label used for tracking a finding or feature, potentially across multiple reporting
-    objects, over time. This label shall be unique within the domain in which it is used.
-    Required if Tracking UID (0062,0021) is present.
-    """
+        A text label used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time. This label shall be unique within the domain in which it
+        is used.
+        Required if Tracking UID (0062,0021) is present.
+        """,
+    )
 
     tracking_uid: Attr[str] = Attr(
         0x00620021, "TrackingUID", "UI", "1", "1C",
-    )
-    """Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
+        doc="""Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
 
-    A unique identifier used for tracking a finding or feature, potentially across multiple
-    reporting objects, over time.
-    Required if Tracking ID (0062,0020) is present.
-    """
+        A unique identifier used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time.
+        Required if Tracking ID (0062,0020) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        light_source_polarization: Literal["POLARIZED", "NON_POLARIZED"] | None = None,
-        emitter_color_temperature: float | None = None,
-        contact_method: Literal["CONTACT", "NON_CONTACT"] | None = None,
-        immersion_media: list[Literal["ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"]] | None = None,
-        optical_magnification_factor: float | None = None,
-        partial_view: Literal["YES", "NO"] | None = None,
-        partial_view_description: str | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        **_: Any,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        light_source_polarization: Literal["POLARIZED", "NON_POLARIZED"] | Empty | None = None,
+        emitter_color_temperature: float | Empty | None = None,
+        contact_method: Literal["CONTACT", "NON_CONTACT"] | Empty | None = None,
+        immersion_media: list[Literal["ULTRASOUND_GEL", "ALCOHOL", "WATER", "MINERAL_OIL", "PLASTIC_CAP"]] | Empty | None = None,
+        optical_magnification_factor: float | Empty | None = None,
+        partial_view: Literal["YES", "NO"] | Empty | None = None,
+        partial_view_description: str | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

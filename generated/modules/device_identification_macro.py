@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -27,127 +28,125 @@ class DeviceIdentificationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.36-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010002E, 0x3010002D, 0x00500021, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0018100A, 0x30100043, 0x3010001B, 0x3010001C, 0x3010001D)
 
-    device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    device_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010002E, "DeviceTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Device Type Code Sequence (3010,002E): Type 1, VR SQ, VM 1.
+        doc="""Device Type Code Sequence (3010,002E): Type 1, VR SQ, VM 1.
 
-    The type of the device.
-    """
+        The type of the device.
+        """,
+    )
 
     device_label: Attr[str] = Attr(
         0x3010002D, "DeviceLabel", "LO", "1", "1",
-    )
-    """Device Label (3010,002D): Type 1, VR LO, VM 1.
+        doc="""Device Label (3010,002D): Type 1, VR LO, VM 1.
 
-    User-defined label for this device.
-    """
+        User-defined label for this device.
+        """,
+    )
 
     long_device_description: Attr[str] = Attr(
         0x00500021, "LongDeviceDescription", "ST", "1", "3",
-    )
-    """Long Device Description (0050,0021): Type 3, VR ST, VM 1.
+        doc="""Long Device Description (0050,0021): Type 3, VR ST, VM 1.
 
-    User-defined description for this device.
-    """
+        User-defined description for this device.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "2",
-    )
-    """Device Serial Number (0018,1000): Type 2, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 2, VR LO, VM 1.
 
-    Manufacturer's serial number of the device.
-    """
+        Manufacturer's serial number of the device.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "2",
-    )
-    """Software Versions (0018,1020): Type 2, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 2, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the equipment.
-    """
+        Manufacturer's designation of software version of the equipment.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the device was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the device was originally manufactured or re-manufactured (as opposed to
+        refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+
+        The date the device was installed in its current location. The device may or may not
+        have been used prior to installation in its current location.
+        """,
     )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the device was installed in its current location. The device may or may not have
-    been used prior to installation in its current location.
-    """
-
-    udi_sequence: Attr[list[udi_macro.UDIMacro]] = Attr(
+    udi_sequence: SequenceAttr[udi_macro.UDIMacro] = SequenceAttr(
         0x0018100A, "UDISequence", "SQ", "1", "3",
         item="iodkit.generated.modules.udi_macro:UDIMacro",
-    )
-    """UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
+        doc="""UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
 
-    Unique Device Identifier (UDI) of the device.
-    """
+        Unique Device Identifier (UDI) of the device.
+        """,
+    )
 
     manufacturer_device_identifier: Attr[str] = Attr(
         0x30100043, "ManufacturerDeviceIdentifier", "ST", "1", "2",
-    )
-    """Manufacturer's Device Identifier (3010,0043): Type 2, VR ST, VM 1.
+        doc="""Manufacturer's Device Identifier (3010,0043): Type 2, VR ST, VM 1.
 
-    An identifier issued by the manufacturer.
-    """
+        An identifier issued by the manufacturer.
+        """,
+    )
 
     device_alternate_identifier: Attr[str] = Attr(
         0x3010001B, "DeviceAlternateIdentifier", "UC", "1", "2",
-    )
-    """Device Alternate Identifier (3010,001B): Type 2, VR UC, VM 1.
+        doc="""Device Alternate Identifier (3010,001B): Type 2, VR UC, VM 1.
 
-    An identifier intended to be read by a device such as a bar code reader.
-    """
+        An identifier intended to be read by a device such as a bar code reader.
+        """,
+    )
 
     device_alternate_identifier_type: Attr[str] = Attr(
         0x3010001C, "DeviceAlternateIdentifierType", "CS", "1", "1C",
-    )
-    """Device Alternate Identifier Type (3010,001C): Type 1C, VR CS, VM 1.
+        doc="""Device Alternate Identifier Type (3010,001C): Type 1C, VR CS, VM 1.
 
-    Defines the type of Device Alternate Identifier.
-    Required if Device Alternate Identifier (3010,001B) has a value.
-    Defined Terms: BARCODE, RFID.
-    """
+        Defines the type of Device Alternate Identifier.
+        Required if Device Alternate Identifier (3010,001B) has a value.
+        Defined Terms: BARCODE, RFID.
+        """,
+    )
 
     device_alternate_identifier_format: Attr[str] = Attr(
         0x3010001D, "DeviceAlternateIdentifierFormat", "LT", "1", "1C",
-    )
-    """Device Alternate Identifier Format (3010,001D): Type 1C, VR LT, VM 1.
+        doc="""Device Alternate Identifier Format (3010,001D): Type 1C, VR LT, VM 1.
 
-    Description of the format in which the Device Alternate Identifier (3010,001B) is issued.
-    Required if Device Alternate Identifier (3010,001B) has a value.
-    """
+        Description of the format in which the Device Alternate Identifier (3010,001B) is
+        issued.
+        Required if Device Alternate Identifier (3010,001B) has a value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        **_: Any,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

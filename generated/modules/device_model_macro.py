@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class DeviceModelMacro(ModuleBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",
-    )
-    """Manufacturer (0008,0070): Type 2, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 2, VR LO, VM 1.
 
-    Manufacturer of the device.
-    """
+        Manufacturer of the device.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "2",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 2, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 2, VR LO, VM 1.
 
-    Manufacturer's model name of the device.
-    """
+        Manufacturer's model name of the device.
+        """,
+    )
 
     manufacturer_model_version: Attr[str] = Attr(
         0x3010001A, "ManufacturerModelVersion", "LO", "1", "2",
-    )
-    """Manufacturer's Model Version (3010,001A): Type 2, VR LO, VM 1.
+        doc="""Manufacturer's Model Version (3010,001A): Type 2, VR LO, VM 1.
 
-    A version number of the Manufacturer's model of the device.
-    """
+        A version number of the Manufacturer's model of the device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,128 +27,125 @@ class DeviceSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
-    )
-    """Manufacturer (0008,0070): Type 3, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 3, VR LO, VM 1.
 
-    Manufacturer of the device.
-    """
+        Manufacturer of the device.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the device.
-    """
+        Manufacturer's model name of the device.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the device.
-    """
+        Manufacturer's serial number of the device.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the device was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the device was originally manufactured or re-manufactured (as opposed to
+        refurbished).
+        """,
+    )
 
     device_id: Attr[str] = Attr(
         0x00181003, "DeviceID", "LO", "1", "3",
-    )
-    """Device ID (0018,1003): Type 3, VR LO, VM 1.
+        doc="""Device ID (0018,1003): Type 3, VR LO, VM 1.
 
-    User-supplied identifier for the device.
-    """
+        User-supplied identifier for the device.
+        """,
+    )
 
     device_length: Attr[float] = Attr(
         0x00500014, "DeviceLength", "DS", "1", "3",
-    )
-    """Device Length (0050,0014): Type 3, VR DS, VM 1.
+        doc="""Device Length (0050,0014): Type 3, VR DS, VM 1.
 
-    Length in mm of device. See Section C.7.6.12.1.1.
-    """
+        Length in mm of device. See Section C.7.6.12.1.1.
+        """,
+    )
 
     device_diameter: Attr[float] = Attr(
         0x00500016, "DeviceDiameter", "DS", "1", "3",
-    )
-    """Device Diameter (0050,0016): Type 3, VR DS, VM 1.
+        doc="""Device Diameter (0050,0016): Type 3, VR DS, VM 1.
 
-    Unit diameter of device. See Section C.7.6.12.1.1.
-    """
+        Unit diameter of device. See Section C.7.6.12.1.1.
+        """,
+    )
 
     device_diameter_units: Attr[str] = Attr(
         0x00500017, "DeviceDiameterUnits", "CS", "1", "2C",
-    )
-    """Device Diameter Units (0050,0017): Type 2C, VR CS, VM 1.
+        doc="""Device Diameter Units (0050,0017): Type 2C, VR CS, VM 1.
 
-    Required if Device Diameter (0050,0016) is present.
-    Defined Terms: FR, GA, IN, MM.
-    """
+        Required if Device Diameter (0050,0016) is present.
+        Defined Terms: FR, GA, IN, MM.
+        """,
+    )
 
     device_volume: Attr[float] = Attr(
         0x00500018, "DeviceVolume", "DS", "1", "3",
-    )
-    """Device Volume (0050,0018): Type 3, VR DS, VM 1.
+        doc="""Device Volume (0050,0018): Type 3, VR DS, VM 1.
 
-    Volume of device in ml. See Section C.7.6.12.1.1.
-    """
+        Volume of device in ml. See Section C.7.6.12.1.1.
+        """,
+    )
 
     inter_marker_distance: Attr[float] = Attr(
         0x00500019, "InterMarkerDistance", "DS", "1", "3",
-    )
-    """Inter-Marker Distance (0050,0019): Type 3, VR DS, VM 1.
+        doc="""Inter-Marker Distance (0050,0019): Type 3, VR DS, VM 1.
 
-    Distance in mm between markers on calibrated device. See Section C.7.6.12.1.1.
-    """
+        Distance in mm between markers on calibrated device. See Section C.7.6.12.1.1.
+        """,
+    )
 
     device_description: Attr[str] = Attr(
         0x00500020, "DeviceDescription", "LO", "1", "3",
-    )
-    """Device Description (0050,0020): Type 3, VR LO, VM 1.
+        doc="""Device Description (0050,0020): Type 3, VR LO, VM 1.
 
-    Further description in free form text describing the device.
-    """
+        Further description in free form text describing the device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        device_id: str | None = None,
-        device_length: float | None = None,
-        device_diameter: float | None = None,
-        device_diameter_units: str | None = None,
-        device_volume: float | None = None,
-        inter_marker_distance: float | None = None,
-        device_description: str | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        device_id: str | Empty | None = None,
+        device_length: float | Empty | None = None,
+        device_diameter: float | Empty | None = None,
+        device_diameter_units: str | Empty | None = None,
+        device_volume: float | Empty | None = None,
+        inter_marker_distance: float | Empty | None = None,
+        device_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -161,22 +159,19 @@ class DeviceModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7-18"
     __order__: ClassVar[tuple[int, ...]] = (0x00500010,)
 
-    device_sequence: Attr[list[DeviceSequenceItem]] = Attr(
+    device_sequence: CodeSequenceAttr[DeviceSequenceItem] = CodeSequenceAttr(
         0x00500010, "DeviceSequence", "SQ", "1", "1",
         item=DeviceSequenceItem,
-    )
-    """Device Sequence (0050,0010): Type 1, VR SQ, VM 1.
+        doc="""Device Sequence (0050,0010): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items describing devices used that may be visible in the image.
-    """
+        A Sequence of Items describing devices used that may be visible in the image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_sequence: list[DeviceSequenceItem] | None = None,
-        **_: Any,
+        device_sequence: CodeItems[DeviceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

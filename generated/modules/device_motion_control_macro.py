@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,46 +25,44 @@ class DeviceMotionControlSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-28"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0453, 0x300A0451, 0x300A0452)
 
-    device_motion_parameter_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    device_motion_parameter_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0453, "DeviceMotionParameterCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Device Motion Parameter Code Sequence (300A,0453): Type 1, VR SQ, VM 1.
+        doc="""Device Motion Parameter Code Sequence (300A,0453): Type 1, VR SQ, VM 1.
 
-    The parameter for which the Device Motion Control shall be applied.
-    """
+        The parameter for which the Device Motion Control shall be applied.
+        """,
+    )
 
     device_motion_execution_mode: Attr[Literal["CONTINUOUS", "TRIGGERED", "AUTOMATIC"]] = Attr(
         0x300A0451, "DeviceMotionExecutionMode", "CS", "1", "1C",
         enum=("CONTINUOUS", "TRIGGERED", "AUTOMATIC"),
-    )
-    """Device Motion Execution Mode (300A,0451): Type 1C, VR CS, VM 1.
+        doc="""Device Motion Execution Mode (300A,0451): Type 1C, VR CS, VM 1.
 
-    Permitted Motion Execution Mode for movement.
-    Required if Device Motion Observation Mode (300A,0452) is absent. May be present otherwise.
-    Enumerated Values: CONTINUOUS, TRIGGERED, AUTOMATIC.
-    """
+        Permitted Motion Execution Mode for movement.
+        Required if Device Motion Observation Mode (300A,0452) is absent. May be present
+        otherwise.
+        Enumerated Values: CONTINUOUS, TRIGGERED, AUTOMATIC.
+        """,
+    )
 
     device_motion_observation_mode: Attr[Literal["INROOM", "REMOTE"]] = Attr(
         0x300A0452, "DeviceMotionObservationMode", "CS", "1", "1C",
         enum=("INROOM", "REMOTE"),
-    )
-    """Device Motion Observation Mode (300A,0452): Type 1C, VR CS, VM 1.
+        doc="""Device Motion Observation Mode (300A,0452): Type 1C, VR CS, VM 1.
 
-    Required Motion Observation Mode for movement.
-    Enumerated Values: INROOM, REMOTE.
-    """
+        Required Motion Observation Mode for movement.
+        Enumerated Values: INROOM, REMOTE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_motion_parameter_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_motion_execution_mode: Literal["CONTINUOUS", "TRIGGERED", "AUTOMATIC"] | None = None,
-        device_motion_observation_mode: Literal["INROOM", "REMOTE"] | None = None,
-        **_: Any,
+        device_motion_parameter_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_motion_execution_mode: Literal["CONTINUOUS", "TRIGGERED", "AUTOMATIC"] | Empty | None = None,
+        device_motion_observation_mode: Literal["INROOM", "REMOTE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,22 +76,19 @@ class DeviceMotionControlMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-28"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0450,)
 
-    device_motion_control_sequence: Attr[list[DeviceMotionControlSequenceItem]] = Attr(
+    device_motion_control_sequence: SequenceAttr[DeviceMotionControlSequenceItem] = SequenceAttr(
         0x300A0450, "DeviceMotionControlSequence", "SQ", "1", "3",
         item=DeviceMotionControlSequenceItem,
-    )
-    """Device Motion Control Sequence (300A,0450): Type 3, VR SQ, VM 1.
+        doc="""Device Motion Control Sequence (300A,0450): Type 3, VR SQ, VM 1.
 
-    Device Motion Control Definitions for each degree of freedom.
-    """
+        Device Motion Control Definitions for each degree of freedom.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_motion_control_sequence: list[DeviceMotionControlSequenceItem] | None = None,
-        **_: Any,
+        device_motion_control_sequence: Items[DeviceMotionControlSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

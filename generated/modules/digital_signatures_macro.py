@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,51 +28,49 @@ class MACParametersSequenceItem(ItemBuilder):
 
     macid_number: Attr[int] = Attr(
         0x04000005, "MACIDNumber", "US", "1", "1",
-    )
-    """MAC ID Number (0400,0005): Type 1, VR US, VM 1.
+        doc="""MAC ID Number (0400,0005): Type 1, VR US, VM 1.
 
-    A number, unique within this SOP Instance, used to identify this MAC Parameters Sequence
-    (4FFE,0001) Item from an Item of the Digital Signatures Sequence (FFFA,FFFA).
-    """
+        A number, unique within this SOP Instance, used to identify this MAC Parameters Sequence
+        (4FFE,0001) Item from an Item of the Digital Signatures Sequence (FFFA,FFFA).
+        """,
+    )
 
     mac_calculation_transfer_syntax_uid: Attr[str] = Attr(
         0x04000010, "MACCalculationTransferSyntaxUID", "UI", "1", "1",
-    )
-    """MAC Calculation Transfer Syntax UID (0400,0010): Type 1, VR UI, VM 1.
+        doc="""MAC Calculation Transfer Syntax UID (0400,0010): Type 1, VR UI, VM 1.
 
-    The Transfer Syntax UID used to encode the values of the Data Elements included in the MAC
-    calculation. Only Transfer Syntaxes that explicitly include the VR and use Little Endian
-    encoding shall be used.
-    """
+        The Transfer Syntax UID used to encode the values of the Data Elements included in the
+        MAC calculation. Only Transfer Syntaxes that explicitly include the VR and use Little
+        Endian encoding shall be used.
+        """,
+    )
 
     mac_algorithm: Attr[str] = Attr(
         0x04000015, "MACAlgorithm", "CS", "1", "1",
-    )
-    """MAC Algorithm (0400,0015): Type 1, VR CS, VM 1.
+        doc="""MAC Algorithm (0400,0015): Type 1, VR CS, VM 1.
 
-    The algorithm used in generating the MAC to be encrypted to form the Digital Signature.
-    """
+        The algorithm used in generating the MAC to be encrypted to form the Digital Signature.
+        """,
+    )
 
     data_elements_signed: Attr[list[int]] = Attr(
         0x04000020, "DataElementsSigned", "AT", "1-n", "1",
-    )
-    """Data Elements Signed (0400,0020): Type 1, VR AT, VM 1-n.
+        doc="""Data Elements Signed (0400,0020): Type 1, VR AT, VM 1-n.
 
-    A list of Data Element Tags in the order they appear in the Data Set that identify the Data
-    Elements used in creating the MAC for the Digital Signature. See Section C.12.1.1.3.1.1.
-    """
+        A list of Data Element Tags in the order they appear in the Data Set that identify the
+        Data Elements used in creating the MAC for the Digital Signature. See Section
+        C.12.1.1.3.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        macid_number: int | None = None,
-        mac_calculation_transfer_syntax_uid: str | None = None,
-        mac_algorithm: str | None = None,
-        data_elements_signed: list[int] | None = None,
-        **_: Any,
+        macid_number: int | Empty | None = None,
+        mac_calculation_transfer_syntax_uid: str | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        data_elements_signed: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -86,104 +85,101 @@ class DigitalSignaturesSequenceItem(ItemBuilder):
 
     macid_number: Attr[int] = Attr(
         0x04000005, "MACIDNumber", "US", "1", "1",
-    )
-    """MAC ID Number (0400,0005): Type 1, VR US, VM 1.
+        doc="""MAC ID Number (0400,0005): Type 1, VR US, VM 1.
 
-    A number used to identify which MAC Parameters Sequence Item was used in the calculation of
-    this Digital Signature.
-    """
+        A number used to identify which MAC Parameters Sequence Item was used in the calculation
+        of this Digital Signature.
+        """,
+    )
 
     digital_signature_uid: Attr[str] = Attr(
         0x04000100, "DigitalSignatureUID", "UI", "1", "1",
-    )
-    """Digital Signature UID (0400,0100): Type 1, VR UI, VM 1.
+        doc="""Digital Signature UID (0400,0100): Type 1, VR UI, VM 1.
 
-    A UID that can be used to uniquely reference this signature.
-    """
+        A UID that can be used to uniquely reference this signature.
+        """,
+    )
 
     digital_signature_date_time: Attr[datetime.datetime | str] = Attr(
         0x04000105, "DigitalSignatureDateTime", "DT", "1", "1",
-    )
-    """Digital Signature DateTime (0400,0105): Type 1, VR DT, VM 1.
+        doc="""Digital Signature DateTime (0400,0105): Type 1, VR DT, VM 1.
 
-    The date and time the Digital Signature was created. The time shall include an offset (i.e.,
-    time zone indication) from Coordinated Universal Time.
-    """
+        The date and time the Digital Signature was created. The time shall include an offset
+        (i.e., time zone indication) from Coordinated Universal Time.
+        """,
+    )
 
     certificate_type: Attr[str] = Attr(
         0x04000110, "CertificateType", "CS", "1", "1",
-    )
-    """Certificate Type (0400,0110): Type 1, VR CS, VM 1.
+        doc="""Certificate Type (0400,0110): Type 1, VR CS, VM 1.
 
-    The type of certificate used in (0400,0115).
-    Defined Terms: X509_1993_SIG.
-    """
+        The type of certificate used in (0400,0115).
+        Defined Terms: X509_1993_SIG.
+        """,
+    )
 
     certificate_of_signer: Attr[bytes] = Attr(
         0x04000115, "CertificateOfSigner", "OB", "1", "1",
-    )
-    """Certificate of Signer (0400,0115): Type 1, VR OB, VM 1.
+        doc="""Certificate of Signer (0400,0115): Type 1, VR OB, VM 1.
 
-    A certificate that holds the identity of the entity producing this Digital Signature, that
-    entity's public key or key identifier, and the algorithm and associated parameters with
-    which that public key is to be used. Algorithms allowed are specified in Digital Signature
-    Security Profiles (see PS3.15).
-    """
+        A certificate that holds the identity of the entity producing this Digital Signature,
+        that entity's public key or key identifier, and the algorithm and associated parameters
+        with which that public key is to be used. Algorithms allowed are specified in Digital
+        Signature Security Profiles (see PS3.15).
+        """,
+    )
 
     signature: Attr[bytes] = Attr(
         0x04000120, "Signature", "OB", "1", "1",
-    )
-    """Signature (0400,0120): Type 1, VR OB, VM 1.
+        doc="""Signature (0400,0120): Type 1, VR OB, VM 1.
 
-    The MAC generated as described in Section C.12.1.1.3.1.1 and encrypted using the algorithm,
-    parameters, and private key associated with the Certificate of the Signer (0400,0115). See
-    Section C.12.1.1.3.1.2.
-    """
+        The MAC generated as described in Section C.12.1.1.3.1.1 and encrypted using the
+        algorithm, parameters, and private key associated with the Certificate of the Signer
+        (0400,0115). See Section C.12.1.1.3.1.2.
+        """,
+    )
 
     certified_timestamp_type: Attr[str] = Attr(
         0x04000305, "CertifiedTimestampType", "CS", "1", "1C",
-    )
-    """Certified Timestamp Type (0400,0305): Type 1C, VR CS, VM 1.
+        doc="""Certified Timestamp Type (0400,0305): Type 1C, VR CS, VM 1.
 
-    The type of certified timestamp used in Certified Timestamp (0400,0310). Required if
-    Certified Timestamp (0400,0310) is present.
-    Defined Terms: CMS_TSP.
-    """
+        The type of certified timestamp used in Certified Timestamp (0400,0310). Required if
+        Certified Timestamp (0400,0310) is present.
+        Defined Terms: CMS_TSP.
+        """,
+    )
 
     certified_timestamp: Attr[bytes] = Attr(
         0x04000310, "CertifiedTimestamp", "OB", "1", "3",
+        doc="""Certified Timestamp (0400,0310): Type 3, VR OB, VM 1.
+
+        A certified timestamp of the Digital Signature (0400,0120) Attribute Value, which shall
+        be obtained when the Digital Signature is created. See Section C.12.1.1.3.1.3.
+        """,
     )
-    """Certified Timestamp (0400,0310): Type 3, VR OB, VM 1.
 
-    A certified timestamp of the Digital Signature (0400,0120) Attribute Value, which shall be
-    obtained when the Digital Signature is created. See Section C.12.1.1.3.1.3.
-    """
-
-    digital_signature_purpose_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    digital_signature_purpose_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x04000401, "DigitalSignaturePurposeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Digital Signature Purpose Code Sequence (0400,0401): Type 3, VR SQ, VM 1.
+        doc="""Digital Signature Purpose Code Sequence (0400,0401): Type 3, VR SQ, VM 1.
 
-    The purpose of this Digital Signature.
-    """
+        The purpose of this Digital Signature.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        macid_number: int | None = None,
-        digital_signature_uid: str | None = None,
-        digital_signature_date_time: datetime.datetime | str | None = None,
-        certificate_type: str | None = None,
-        certificate_of_signer: bytes | None = None,
-        signature: bytes | None = None,
-        certified_timestamp_type: str | None = None,
-        certified_timestamp: bytes | None = None,
-        digital_signature_purpose_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        macid_number: int | Empty | None = None,
+        digital_signature_uid: str | Empty | None = None,
+        digital_signature_date_time: datetime.datetime | str | Empty | None = None,
+        certificate_type: str | Empty | None = None,
+        certificate_of_signer: bytes | Empty | None = None,
+        signature: bytes | Empty | None = None,
+        certified_timestamp_type: str | Empty | None = None,
+        certified_timestamp: bytes | Empty | None = None,
+        digital_signature_purpose_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -197,33 +193,30 @@ class DigitalSignaturesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12-6"
     __order__: ClassVar[tuple[int, ...]] = (0x4FFE0001, 0xFFFAFFFA)
 
-    mac_parameters_sequence: Attr[list[MACParametersSequenceItem]] = Attr(
+    mac_parameters_sequence: SequenceAttr[MACParametersSequenceItem] = SequenceAttr(
         0x4FFE0001, "MACParametersSequence", "SQ", "1", "3",
         item=MACParametersSequenceItem,
+        doc="""MAC Parameters Sequence (4FFE,0001): Type 3, VR SQ, VM 1.
+
+        A Sequence of Items that describe the parameters used to calculate a MAC for use in
+        Digital Signatures.
+        """,
     )
-    """MAC Parameters Sequence (4FFE,0001): Type 3, VR SQ, VM 1.
 
-    A Sequence of Items that describe the parameters used to calculate a MAC for use in Digital
-    Signatures.
-    """
-
-    digital_signatures_sequence: Attr[list[DigitalSignaturesSequenceItem]] = Attr(
+    digital_signatures_sequence: SequenceAttr[DigitalSignaturesSequenceItem] = SequenceAttr(
         0xFFFAFFFA, "DigitalSignaturesSequence", "SQ", "1", "3",
         item=DigitalSignaturesSequenceItem,
-    )
-    """Digital Signatures Sequence (FFFA,FFFA): Type 3, VR SQ, VM 1.
+        doc="""Digital Signatures Sequence (FFFA,FFFA): Type 3, VR SQ, VM 1.
 
-    Sequence holding Digital Signatures.
-    """
+        Sequence holding Digital Signatures.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mac_parameters_sequence: list[MACParametersSequenceItem] | None = None,
-        digital_signatures_sequence: list[DigitalSignaturesSequenceItem] | None = None,
-        **_: Any,
+        mac_parameters_sequence: Items[MACParametersSequenceItem] | Empty | None = None,
+        digital_signatures_sequence: Items[DigitalSignaturesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.exposure_index_macro import ExposureIndexMacro
 
@@ -28,219 +28,216 @@ class DigitalXRayDetectorMacro(ExposureIndexMacro, ModuleBuilder):
 
     detector_type: Attr[str] = Attr(
         0x00187004, "DetectorType", "CS", "1", "2",
-    )
-    """Detector Type (0018,7004): Type 2, VR CS, VM 1.
+        doc="""Detector Type (0018,7004): Type 2, VR CS, VM 1.
 
-    The type of detector used to acquire this image.
-    Defined Terms: DIRECT, SCINTILLATOR, STORAGE, FILM.
-    """
+        The type of detector used to acquire this image.
+        Defined Terms: DIRECT, SCINTILLATOR, STORAGE, FILM.
+        """,
+    )
 
     detector_configuration: Attr[str] = Attr(
         0x00187005, "DetectorConfiguration", "CS", "1", "3",
-    )
-    """Detector Configuration (0018,7005): Type 3, VR CS, VM 1.
+        doc="""Detector Configuration (0018,7005): Type 3, VR CS, VM 1.
 
-    The physical configuration of the detector.
-    Defined Terms: AREA, SLOT.
-    """
+        The physical configuration of the detector.
+        Defined Terms: AREA, SLOT.
+        """,
+    )
 
     detector_description: Attr[str] = Attr(
         0x00187006, "DetectorDescription", "LT", "1", "3",
-    )
-    """Detector Description (0018,7006): Type 3, VR LT, VM 1.
+        doc="""Detector Description (0018,7006): Type 3, VR LT, VM 1.
 
-    Free text description of detector.
-    """
+        Free text description of detector.
+        """,
+    )
 
     detector_mode: Attr[str] = Attr(
         0x00187008, "DetectorMode", "LT", "1", "3",
-    )
-    """Detector Mode (0018,7008): Type 3, VR LT, VM 1.
+        doc="""Detector Mode (0018,7008): Type 3, VR LT, VM 1.
 
-    Text description of operating mode of detector (implementation specific).
-    """
+        Text description of operating mode of detector (implementation specific).
+        """,
+    )
 
     detector_id: Attr[str] = Attr(
         0x0018700A, "DetectorID", "SH", "1", "3",
-    )
-    """Detector ID (0018,700A): Type 3, VR SH, VM 1.
+        doc="""Detector ID (0018,700A): Type 3, VR SH, VM 1.
 
-    The ID or serial number of the detector used to acquire this image.
-    """
+        The ID or serial number of the detector used to acquire this image.
+        """,
+    )
 
     date_of_last_detector_calibration: Attr[datetime.date | str] = Attr(
         0x0018700C, "DateOfLastDetectorCalibration", "DA", "1", "3",
-    )
-    """Date of Last Detector Calibration (0018,700C): Type 3, VR DA, VM 1.
+        doc="""Date of Last Detector Calibration (0018,700C): Type 3, VR DA, VM 1.
 
-    The date on which the detector used to acquire this image as identified in Detector ID
-    (0018,700A) was last calibrated.
-    """
+        The date on which the detector used to acquire this image as identified in Detector ID
+        (0018,700A) was last calibrated.
+        """,
+    )
 
     time_of_last_detector_calibration: Attr[datetime.time | str] = Attr(
         0x0018700E, "TimeOfLastDetectorCalibration", "TM", "1", "3",
-    )
-    """Time of Last Detector Calibration (0018,700E): Type 3, VR TM, VM 1.
+        doc="""Time of Last Detector Calibration (0018,700E): Type 3, VR TM, VM 1.
 
-    The time at which the detector used to acquire this image as identified in Detector ID
-    (0018,700A) was last calibrated.
-    """
+        The time at which the detector used to acquire this image as identified in Detector ID
+        (0018,700A) was last calibrated.
+        """,
+    )
 
     exposures_on_detector_since_last_calibration: Attr[int] = Attr(
         0x00187010, "ExposuresOnDetectorSinceLastCalibration", "IS", "1", "3",
-    )
-    """Exposures on Detector Since Last Calibration (0018,7010): Type 3, VR IS, VM 1.
+        doc="""Exposures on Detector Since Last Calibration (0018,7010): Type 3, VR IS, VM 1.
 
-    Total number of X-Ray exposures that have been made on the detector used to acquire this
-    image as identified in Detector ID (0018,700A) since it was calibrated.
-    """
+        Total number of X-Ray exposures that have been made on the detector used to acquire this
+        image as identified in Detector ID (0018,700A) since it was calibrated.
+        """,
+    )
 
     exposures_on_detector_since_manufactured: Attr[int] = Attr(
         0x00187011, "ExposuresOnDetectorSinceManufactured", "IS", "1", "3",
-    )
-    """Exposures on Detector Since Manufactured (0018,7011): Type 3, VR IS, VM 1.
+        doc="""Exposures on Detector Since Manufactured (0018,7011): Type 3, VR IS, VM 1.
 
-    Total number of X-Ray exposures that have been made on the detector used to acquire this
-    image as identified in Detector ID (0018,700A) since it was manufactured.
-    """
+        Total number of X-Ray exposures that have been made on the detector used to acquire this
+        image as identified in Detector ID (0018,700A) since it was manufactured.
+        """,
+    )
 
     detector_time_since_last_exposure: Attr[float] = Attr(
         0x00187012, "DetectorTimeSinceLastExposure", "DS", "1", "3",
-    )
-    """Detector Time Since Last Exposure (0018,7012): Type 3, VR DS, VM 1.
+        doc="""Detector Time Since Last Exposure (0018,7012): Type 3, VR DS, VM 1.
 
-    Time in Seconds since an exposure was last made on this detector prior to the acquisition of
-    this image.
-    """
+        Time in Seconds since an exposure was last made on this detector prior to the
+        acquisition of this image.
+        """,
+    )
 
     detector_binning: Attr[list[float]] = Attr(
         0x0018701A, "DetectorBinning", "DS", "2", "3",
-    )
-    """Detector Binning (0018,701A): Type 3, VR DS, VM 2.
+        doc="""Detector Binning (0018,701A): Type 3, VR DS, VM 2.
 
-    Number of active detectors used to generate a single pixel. Specified as number of row
-    detectors per pixel then column.
-    """
+        Number of active detectors used to generate a single pixel. Specified as number of row
+        detectors per pixel then column.
+        """,
+    )
 
     detector_manufacturer_name: Attr[str] = Attr(
         0x0018702A, "DetectorManufacturerName", "LO", "1", "3",
-    )
-    """Detector Manufacturer Name (0018,702A): Type 3, VR LO, VM 1.
+        doc="""Detector Manufacturer Name (0018,702A): Type 3, VR LO, VM 1.
 
-    Name of the manufacturer of the detector component of the acquisition system.
-    """
+        Name of the manufacturer of the detector component of the acquisition system.
+        """,
+    )
 
     detector_manufacturer_model_name: Attr[str] = Attr(
         0x0018702B, "DetectorManufacturerModelName", "LO", "1", "3",
-    )
-    """Detector Manufacturer's Model Name (0018,702B): Type 3, VR LO, VM 1.
+        doc="""Detector Manufacturer's Model Name (0018,702B): Type 3, VR LO, VM 1.
 
-    Model name of the detector component of the acquisition system.
-    """
+        Model name of the detector component of the acquisition system.
+        """,
+    )
 
     detector_conditions_nominal_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00187000, "DetectorConditionsNominalFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Detector Conditions Nominal Flag (0018,7000): Type 3, VR CS, VM 1.
+        doc="""Detector Conditions Nominal Flag (0018,7000): Type 3, VR CS, VM 1.
 
-    Whether or not the detector is operating within normal tolerances during this image
-    acquisition.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the detector is operating within normal tolerances during this image
+        acquisition.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     detector_temperature: Attr[float] = Attr(
         0x00187001, "DetectorTemperature", "DS", "1", "3",
-    )
-    """Detector Temperature (0018,7001): Type 3, VR DS, VM 1.
+        doc="""Detector Temperature (0018,7001): Type 3, VR DS, VM 1.
 
-    Detector temperature during exposure in degrees Celsius.
-    """
+        Detector temperature during exposure in degrees Celsius.
+        """,
+    )
 
     sensitivity: Attr[float] = Attr(
         0x00186000, "Sensitivity", "DS", "1", "3",
-    )
-    """Sensitivity (0018,6000): Type 3, VR DS, VM 1.
+        doc="""Sensitivity (0018,6000): Type 3, VR DS, VM 1.
 
-    Detector sensitivity in manufacturer specific units.
-    """
+        Detector sensitivity in manufacturer specific units.
+        """,
+    )
 
     detector_element_physical_size: Attr[list[float]] = Attr(
         0x00187020, "DetectorElementPhysicalSize", "DS", "2", "3",
-    )
-    """Detector Element Physical Size (0018,7020): Type 3, VR DS, VM 2.
+        doc="""Detector Element Physical Size (0018,7020): Type 3, VR DS, VM 2.
 
-    Physical dimensions of each detector element that comprises the detector matrix, in mm.
-    """
+        Physical dimensions of each detector element that comprises the detector matrix, in mm.
+        """,
+    )
 
     detector_element_spacing: Attr[list[float]] = Attr(
         0x00187022, "DetectorElementSpacing", "DS", "2", "3",
-    )
-    """Detector Element Spacing (0018,7022): Type 3, VR DS, VM 2.
+        doc="""Detector Element Spacing (0018,7022): Type 3, VR DS, VM 2.
 
-    Physical distance between the center of each detector element, specified by a numeric pair -
-    row spacing value(delimiter) column spacing value in mm. See Section 10.7.1.3 for further
-    explanation of the value order.
-    """
+        Physical distance between the center of each detector element, specified by a numeric
+        pair - row spacing value(delimiter) column spacing value in mm. See Section 10.7.1.3 for
+        further explanation of the value order.
+        """,
+    )
 
     detector_active_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00187024, "DetectorActiveShape", "CS", "1", "3",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Detector Active Shape (0018,7024): Type 3, VR CS, VM 1.
+        doc="""Detector Active Shape (0018,7024): Type 3, VR CS, VM 1.
 
-    Shape of the active area.
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the active area.
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     detector_active_dimensions: Attr[list[float]] = Attr(
         0x00187026, "DetectorActiveDimensions", "DS", "1-2", "3",
-    )
-    """Detector Active Dimension(s) (0018,7026): Type 3, VR DS, VM 1-2.
+        doc="""Detector Active Dimension(s) (0018,7026): Type 3, VR DS, VM 1-2.
 
-    Dimensions in mm of the active area.
-    """
+        Dimensions in mm of the active area.
+        """,
+    )
 
     detector_active_origin: Attr[list[float]] = Attr(
         0x00187028, "DetectorActiveOrigin", "DS", "2", "3",
-    )
-    """Detector Active Origin (0018,7028): Type 3, VR DS, VM 2.
+        doc="""Detector Active Origin (0018,7028): Type 3, VR DS, VM 2.
 
-    Offset of the TLHC of a rectangle circumscribing the active detector area from the TLHC of a
-    rectangle circumscribing the physical detector area, measured in physical detector pixels as
-    a row offset followed by a column offset.
-    """
+        Offset of the TLHC of a rectangle circumscribing the active detector area from the TLHC
+        of a rectangle circumscribing the physical detector area, measured in physical detector
+        pixels as a row offset followed by a column offset.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        **_: Any,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

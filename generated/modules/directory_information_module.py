@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,134 +26,131 @@ class DirectoryRecordSequenceItem(ItemBuilder):
 
     offset_of_the_next_directory_record: Attr[int] = Attr(
         0x00041400, "OffsetOfTheNextDirectoryRecord", "UL", "1", "1",
-    )
-    """Offset of the Next Directory Record (0004,1400): Type 1, VR UL, VM 1.
+        doc="""Offset of the Next Directory Record (0004,1400): Type 1, VR UL, VM 1.
 
-    Offset of the first byte (of the Item Data Element) of the next Directory Record of the same
-    Directory Entity. This Offset is an unsigned integer representing a number of bytes starting
-    with the first byte of the File Meta-information. A zero offset shall be used to mean that
-    there is no other Directory Record in this Directory Entity.
-    """
+        Offset of the first byte (of the Item Data Element) of the next Directory Record of the
+        same Directory Entity. This Offset is an unsigned integer representing a number of bytes
+        starting with the first byte of the File Meta-information. A zero offset shall be used
+        to mean that there is no other Directory Record in this Directory Entity.
+        """,
+    )
 
     record_in_use_flag: Attr[int] = Attr(
         0x00041410, "RecordInUseFlag", "US", "1", "1",
-    )
-    """Record In-use Flag (0004,1410): Type 1, VR US, VM 1.
+        doc="""Record In-use Flag (0004,1410): Type 1, VR US, VM 1.
 
-    Enumerated Values: FFFFH.
-    """
+        Enumerated Values: FFFFH.
+        """,
+    )
 
     offset_of_referenced_lower_level_directory_entity: Attr[int] = Attr(
         0x00041420, "OffsetOfReferencedLowerLevelDirectoryEntity", "UL", "1", "1",
-    )
-    """Offset of Referenced Lower-Level Directory Entity (0004,1420): Type 1, VR UL, VM 1.
+        doc="""Offset of Referenced Lower-Level Directory Entity (0004,1420): Type 1, VR UL, VM 1.
 
-    Offset of the first byte (of the Item Data Element) of the first Directory Record of the
-    Referenced Lower Level Directory Entity. This Offset is a number of bytes starting with the
-    first byte of the File Meta Information.
-    """
+        Offset of the first byte (of the Item Data Element) of the first Directory Record of the
+        Referenced Lower Level Directory Entity. This Offset is a number of bytes starting with
+        the first byte of the File Meta Information.
+        """,
+    )
 
     directory_record_type: Attr[Literal["PATIENT", "STUDY", "SERIES", "IMAGE", "RADIOTHERAPY", "RT DOSE", "RT STRUCTURE SET", "RT PLAN", "PLAN", "RT TREAT RECORD", "PRESENTATION", "WAVEFORM", "SR DOCUMENT", "KEY OBJECT DOC", "SPECTROSCOPY", "RAW DATA", "REGISTRATION", "FIDUCIAL", "HANGING PROTOCOL", "ENCAP DOC", "VALUE MAP", "STEREOMETRIC", "PALETTE", "IMPLANT", "IMPLANT GROUP", "IMPLANT ASSY", "MEASUREMENT", "SURFACE", "SURFACE SCAN", "TRACT", "ASSESSMENT", "ANNOTATION", "INVENTORY", "PRIVATE"]] = Attr(
         0x00041430, "DirectoryRecordType", "CS", "1", "1",
         enum=("PATIENT", "STUDY", "SERIES", "IMAGE", "RADIOTHERAPY", "RT DOSE", "RT STRUCTURE SET", "RT PLAN", "PLAN", "RT TREAT RECORD", "PRESENTATION", "WAVEFORM", "SR DOCUMENT", "KEY OBJECT DOC", "SPECTROSCOPY", "RAW DATA", "REGISTRATION", "FIDUCIAL", "HANGING PROTOCOL", "ENCAP DOC", "VALUE MAP", "STEREOMETRIC", "PALETTE", "IMPLANT", "IMPLANT GROUP", "IMPLANT ASSY", "MEASUREMENT", "SURFACE", "SURFACE SCAN", "TRACT", "ASSESSMENT", "ANNOTATION", "INVENTORY", "PRIVATE"),
-    )
-    """Directory Record Type (0004,1430): Type 1, VR CS, VM 1.
+        doc="""Directory Record Type (0004,1430): Type 1, VR CS, VM 1.
 
-    Defines a specialized type of Directory Record by reference to its position in the Media
-    Storage Directory Information Model (see Section F.4).
-    Enumerated Values: PATIENT, STUDY, SERIES, IMAGE, RADIOTHERAPY, RT DOSE, RT STRUCTURE SET,
-    RT PLAN, PLAN, RT TREAT RECORD, PRESENTATION, WAVEFORM, SR DOCUMENT, KEY OBJECT DOC,
-    SPECTROSCOPY, RAW DATA, REGISTRATION, FIDUCIAL, HANGING PROTOCOL, ENCAP DOC, VALUE MAP,
-    STEREOMETRIC, PALETTE, IMPLANT, IMPLANT GROUP, IMPLANT ASSY, MEASUREMENT, SURFACE, SURFACE
-    SCAN, TRACT, ASSESSMENT, ANNOTATION, INVENTORY, PRIVATE.
-    """
+        Defines a specialized type of Directory Record by reference to its position in the Media
+        Storage Directory Information Model (see Section F.4).
+        Enumerated Values: PATIENT, STUDY, SERIES, IMAGE, RADIOTHERAPY, RT DOSE, RT STRUCTURE
+        SET, RT PLAN, PLAN, RT TREAT RECORD, PRESENTATION, WAVEFORM, SR DOCUMENT, KEY OBJECT
+        DOC, SPECTROSCOPY, RAW DATA, REGISTRATION, FIDUCIAL, HANGING PROTOCOL, ENCAP DOC, VALUE
+        MAP, STEREOMETRIC, PALETTE, IMPLANT, IMPLANT GROUP, IMPLANT ASSY, MEASUREMENT, SURFACE,
+        SURFACE SCAN, TRACT, ASSESSMENT, ANNOTATION, INVENTORY, PRIVATE.
+        """,
+    )
 
     private_record_uid: Attr[str] = Attr(
         0x00041432, "PrivateRecordUID", "UI", "1", "1C",
-    )
-    """Private Record UID (0004,1432): Type 1C, VR UI, VM 1.
+        doc="""Private Record UID (0004,1432): Type 1C, VR UI, VM 1.
 
-    Required if the Directory Record Type (0004,1430) is of Value PRIVATE. This UID is used to
-    define a non-standard type of Directory Record by reference to its position in a private
-    extension to the Basic Directory IOD Information Model (see Section F.5). This UID shall be
-    registered according to the procedures defined in PS3.5. Its meaning may or may not be
-    specified in a Conformance Statement.
-    """
+        Required if the Directory Record Type (0004,1430) is of Value PRIVATE. This UID is used
+        to define a non-standard type of Directory Record by reference to its position in a
+        private extension to the Basic Directory IOD Information Model (see Section F.5). This
+        UID shall be registered according to the procedures defined in PS3.5. Its meaning may or
+        may not be specified in a Conformance Statement.
+        """,
+    )
 
     referenced_file_id: Attr[list[str]] = Attr(
         0x00041500, "ReferencedFileID", "CS", "1-8", "1C",
-    )
-    """Referenced File ID (0004,1500): Type 1C, VR CS, VM 1-8.
+        doc="""Referenced File ID (0004,1500): Type 1C, VR CS, VM 1-8.
 
-    A Multiple Value (see PS3.5) that represents the ordered components of the File ID
-    containing a "referenced object" or Referenced SOP Instance. A maximum of 8 components, each
-    from 1 to 8 characters shall be used (see Section 8.2).
-    A Multiple Value (see PS3.5) that represents the ordered components of the File ID
-    containing a "referenced object" or Referenced SOP Instance. A maximum of 8 components, each
-    from 1 to 8 characters shall be used (see Section 8.2). The Referenced File ID provides the
-    means to "locate" the File through the DICOM File Service provided by the Media Format
-    Layer. All referenced Files shall be with the File-set to which the Directory belongs. Any
-    File within the File-set (to which the Directory belongs) shall be referenced by at most one
-    Directory Record. When the Directory Record does not reference any SOP Instance this
-    Attribute shall not be present.
-    """
+        A Multiple Value (see PS3.5) that represents the ordered components of the File ID
+        containing a "referenced object" or Referenced SOP Instance. A maximum of 8 components,
+        each from 1 to 8 characters shall be used (see Section 8.2).
+        A Multiple Value (see PS3.5) that represents the ordered components of the File ID
+        containing a "referenced object" or Referenced SOP Instance. A maximum of 8 components,
+        each from 1 to 8 characters shall be used (see Section 8.2). The Referenced File ID
+        provides the means to "locate" the File through the DICOM File Service provided by the
+        Media Format Layer. All referenced Files shall be with the File-set to which the
+        Directory belongs. Any File within the File-set (to which the Directory belongs) shall
+        be referenced by at most one Directory Record. When the Directory Record does not
+        reference any SOP Instance this Attribute shall not be present.
+        """,
+    )
 
     referenced_sop_class_uid_in_file: Attr[str] = Attr(
         0x00041510, "ReferencedSOPClassUIDInFile", "UI", "1", "1C",
-    )
-    """Referenced SOP Class UID in File (0004,1510): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Class UID in File (0004,1510): Type 1C, VR UI, VM 1.
 
-    Unique ID for the SOP Class of the Instance stored in the referenced File.
-    Required if the Directory Record references a SOP Instance.
-    """
+        Unique ID for the SOP Class of the Instance stored in the referenced File.
+        Required if the Directory Record references a SOP Instance.
+        """,
+    )
 
     referenced_sop_instance_uid_in_file: Attr[str] = Attr(
         0x00041511, "ReferencedSOPInstanceUIDInFile", "UI", "1", "1C",
-    )
-    """Referenced SOP Instance UID in File (0004,1511): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID in File (0004,1511): Type 1C, VR UI, VM 1.
 
-    Unique Identifier for the SOP Instance stored in the referenced file.
-    Required if the Directory Record references a SOP Instance.
-    """
+        Unique Identifier for the SOP Instance stored in the referenced file.
+        Required if the Directory Record references a SOP Instance.
+        """,
+    )
 
     referenced_transfer_syntax_uid_in_file: Attr[str] = Attr(
         0x00041512, "ReferencedTransferSyntaxUIDInFile", "UI", "1", "1C",
-    )
-    """Referenced Transfer Syntax UID in File (0004,1512): Type 1C, VR UI, VM 1.
+        doc="""Referenced Transfer Syntax UID in File (0004,1512): Type 1C, VR UI, VM 1.
 
-    Unique Identifier for the Transfer Syntax used to encode the Instance stored in the
-    referenced file.
-    Required if the Directory Record references a SOP Instance.
-    """
+        Unique Identifier for the Transfer Syntax used to encode the Instance stored in the
+        referenced file.
+        Required if the Directory Record references a SOP Instance.
+        """,
+    )
 
     referenced_related_general_sop_class_uid_in_file: Attr[list[str]] = Attr(
         0x0004151A, "ReferencedRelatedGeneralSOPClassUIDInFile", "UI", "1-n", "1C",
-    )
-    """Referenced Related General SOP Class UID in File (0004,151A): Type 1C, VR UI, VM 1-n.
+        doc="""Referenced Related General SOP Class UID in File (0004,151A): Type 1C, VR UI, VM 1-n.
 
-    Unique ID for the Related General SOP Class(es) related to the SOP Class of the Instance
-    stored in the referenced file.
-    Required if the Directory Record references a SOP Instance that encodes the Related General
-    SOP Class UID (0008,001A).
-    """
+        Unique ID for the Related General SOP Class(es) related to the SOP Class of the Instance
+        stored in the referenced file.
+        Required if the Directory Record references a SOP Instance that encodes the Related
+        General SOP Class UID (0008,001A).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        offset_of_the_next_directory_record: int | None = None,
-        record_in_use_flag: int | None = None,
-        offset_of_referenced_lower_level_directory_entity: int | None = None,
-        directory_record_type: Literal["PATIENT", "STUDY", "SERIES", "IMAGE", "RADIOTHERAPY", "RT DOSE", "RT STRUCTURE SET", "RT PLAN", "PLAN", "RT TREAT RECORD", "PRESENTATION", "WAVEFORM", "SR DOCUMENT", "KEY OBJECT DOC", "SPECTROSCOPY", "RAW DATA", "REGISTRATION", "FIDUCIAL", "HANGING PROTOCOL", "ENCAP DOC", "VALUE MAP", "STEREOMETRIC", "PALETTE", "IMPLANT", "IMPLANT GROUP", "IMPLANT ASSY", "MEASUREMENT", "SURFACE", "SURFACE SCAN", "TRACT", "ASSESSMENT", "ANNOTATION", "INVENTORY", "PRIVATE"] | None = None,
-        private_record_uid: str | None = None,
-        referenced_file_id: list[str] | None = None,
-        referenced_sop_class_uid_in_file: str | None = None,
-        referenced_sop_instance_uid_in_file: str | None = None,
-        referenced_transfer_syntax_uid_in_file: str | None = None,
-        referenced_related_general_sop_class_uid_in_file: list[str] | None = None,
-        **_: Any,
+        offset_of_the_next_directory_record: int | Empty | None = None,
+        record_in_use_flag: int | Empty | None = None,
+        offset_of_referenced_lower_level_directory_entity: int | Empty | None = None,
+        directory_record_type: Literal["PATIENT", "STUDY", "SERIES", "IMAGE", "RADIOTHERAPY", "RT DOSE", "RT STRUCTURE SET", "RT PLAN", "PLAN", "RT TREAT RECORD", "PRESENTATION", "WAVEFORM", "SR DOCUMENT", "KEY OBJECT DOC", "SPECTROSCOPY", "RAW DATA", "REGISTRATION", "FIDUCIAL", "HANGING PROTOCOL", "ENCAP DOC", "VALUE MAP", "STEREOMETRIC", "PALETTE", "IMPLANT", "IMPLANT GROUP", "IMPLANT ASSY", "MEASUREMENT", "SURFACE", "SURFACE SCAN", "TRACT", "ASSESSMENT", "ANNOTATION", "INVENTORY", "PRIVATE"] | Empty | None = None,
+        private_record_uid: str | Empty | None = None,
+        referenced_file_id: list[str] | Empty | None = None,
+        referenced_sop_class_uid_in_file: str | Empty | None = None,
+        referenced_sop_instance_uid_in_file: str | Empty | None = None,
+        referenced_transfer_syntax_uid_in_file: str | Empty | None = None,
+        referenced_related_general_sop_class_uid_in_file: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -166,57 +166,54 @@ class DirectoryInformationModule(ModuleBuilder):
 
     offset_of_the_first_directory_record_of_the_root_directory_entity: Attr[int] = Attr(
         0x00041200, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", "UL", "1", "1",
-    )
-    """Offset of the First Directory Record of the Root Directory Entity (0004,1200): Type 1, VR
-    UL, VM 1.
+        doc="""Offset of the First Directory Record of the Root Directory Entity (0004,1200): Type 1,
+        VR UL, VM 1.
 
-    Offset of the first byte (of the Item Data Element) of the first Directory Record of the
-    Root Directory Entity. This Offset is a number of bytes starting with the first byte of the
-    File Meta Information. When the Root Directory Entity contains no Directory Record, this
-    offset shall be set to 00000000H.
-    """
+        Offset of the first byte (of the Item Data Element) of the first Directory Record of the
+        Root Directory Entity. This Offset is a number of bytes starting with the first byte of
+        the File Meta Information. When the Root Directory Entity contains no Directory Record,
+        this offset shall be set to 00000000H.
+        """,
+    )
 
     offset_of_the_last_directory_record_of_the_root_directory_entity: Attr[int] = Attr(
         0x00041202, "OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity", "UL", "1", "1",
-    )
-    """Offset of the Last Directory Record of the Root Directory Entity (0004,1202): Type 1, VR UL,
-    VM 1.
+        doc="""Offset of the Last Directory Record of the Root Directory Entity (0004,1202): Type 1, VR
+        UL, VM 1.
 
-    Offset of the first byte (of the Item Data Element) of the last Directory Record of the Root
-    Directory Entity. This Offset is a number of bytes starting with the first byte of the File
-    Meta Information. When the Root Directory Entity contains no Directory Record, this offset
-    shall be set to 00000000H.
-    """
+        Offset of the first byte (of the Item Data Element) of the last Directory Record of the
+        Root Directory Entity. This Offset is a number of bytes starting with the first byte of
+        the File Meta Information. When the Root Directory Entity contains no Directory Record,
+        this offset shall be set to 00000000H.
+        """,
+    )
 
     file_set_consistency_flag: Attr[int] = Attr(
         0x00041212, "FileSetConsistencyFlag", "US", "1", "1",
+        doc="""File-set Consistency Flag (0004,1212): Type 1, VR US, VM 1.
+
+        Enumerated Values: 0000H.
+        """,
     )
-    """File-set Consistency Flag (0004,1212): Type 1, VR US, VM 1.
 
-    Enumerated Values: 0000H.
-    """
-
-    directory_record_sequence: Attr[list[DirectoryRecordSequenceItem]] = Attr(
+    directory_record_sequence: SequenceAttr[DirectoryRecordSequenceItem] = SequenceAttr(
         0x00041220, "DirectoryRecordSequence", "SQ", "1", "2",
         item=DirectoryRecordSequenceItem,
-    )
-    """Directory Record Sequence (0004,1220): Type 2, VR SQ, VM 1.
+        doc="""Directory Record Sequence (0004,1220): Type 2, VR SQ, VM 1.
 
-    Sequence of zero or more Items where each Item contains a Directory Record by including the
-    Directory Elements from (0004,1400) to (0004,1511) and Record selection Keys as defined
-    below (marked with a >).
-    """
+        Sequence of zero or more Items where each Item contains a Directory Record by including
+        the Directory Elements from (0004,1400) to (0004,1511) and Record selection Keys as
+        defined below (marked with a >).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        offset_of_the_first_directory_record_of_the_root_directory_entity: int | None = None,
-        offset_of_the_last_directory_record_of_the_root_directory_entity: int | None = None,
-        file_set_consistency_flag: int | None = None,
-        directory_record_sequence: list[DirectoryRecordSequenceItem] | None = None,
-        **_: Any,
+        offset_of_the_first_directory_record_of_the_root_directory_entity: int | Empty | None = None,
+        offset_of_the_last_directory_record_of_the_root_directory_entity: int | Empty | None = None,
+        file_set_consistency_flag: int | Empty | None = None,
+        directory_record_sequence: Items[DirectoryRecordSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,41 +27,38 @@ class ActualHumanPerformersSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.32.3.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
-    human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    human_performer_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
+        doc="""Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
 
-    Coded identification of the human performer.
-    """
+        Coded identification of the human performer.
+        """,
+    )
 
     human_performer_name: Attr[PersonName | str] = Attr(
         0x00404037, "HumanPerformerName", "PN", "1", "",
-    )
-    """Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
+        doc="""Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
 
-    Name of the human performer.
-    """
+        Name of the human performer.
+        """,
+    )
 
     human_performer_organization: Attr[str] = Attr(
         0x00404036, "HumanPerformerOrganization", "LO", "1", "",
-    )
-    """Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
+        doc="""Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
 
-    Organization to which the human performer is accountable for the results.
-    """
+        Organization to which the human performer is accountable for the results.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        human_performer_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        human_performer_name: PersonName | str | None = None,
-        human_performer_organization: str | None = None,
-        **_: Any,
+        human_performer_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        human_performer_name: PersonName | str | Empty | None = None,
+        human_performer_organization: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,99 +74,97 @@ class MeasurementEquipmentSequenceItem(ItemBuilder):
     measurement_functions: Attr[list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]]] = Attr(
         0x00287013, "MeasurementFunctions", "CS", "1-n", "",
         enum=("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"),
-    )
-    """Measurement Functions (0028,7013): Type -, VR CS, VM 1-n.
+        doc="""Measurement Functions (0028,7013): Type -, VR CS, VM 1-n.
 
-    Measurement functions of the measurement equipment.
-    Enumerated Values: PHOTOMETER, COLORIMETER, ILLUMINOMETER.
-    """
+        Measurement functions of the measurement equipment.
+        Enumerated Values: PHOTOMETER, COLORIMETER, ILLUMINOMETER.
+        """,
+    )
 
     measured_characteristics: Attr[list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]]] = Attr(
         0x00287026, "MeasuredCharacteristics", "CS", "1-n", "",
         enum=("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"),
-    )
-    """Measured Characteristics (0028,7026): Type -, VR CS, VM 1-n.
+        doc="""Measured Characteristics (0028,7026): Type -, VR CS, VM 1-n.
 
-    Characteristic(s) which are measured by the measurement equipment.
-    Enumerated Values: UNIFORMITY, LUMINANCE, CHROMATICITY, ILLUMINANCE.
-    """
+        Characteristic(s) which are measured by the measurement equipment.
+        Enumerated Values: UNIFORMITY, LUMINANCE, CHROMATICITY, ILLUMINANCE.
+        """,
+    )
 
     measurement_equipment_type: Attr[Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"]] = Attr(
         0x00287014, "MeasurementEquipmentType", "CS", "1", "",
         enum=("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"),
-    )
-    """Measurement Equipment Type (0028,7014): Type -, VR CS, VM 1.
+        doc="""Measurement Equipment Type (0028,7014): Type -, VR CS, VM 1.
 
-    Type of measurement equipment.
-    Enumerated Values: BUILT_IN_FRONT, BUILT_IN_BACK, NEAR_RANGE, TELESCOPIC.
-    """
+        Type of measurement equipment.
+        Enumerated Values: BUILT_IN_FRONT, BUILT_IN_BACK, NEAR_RANGE, TELESCOPIC.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
-    )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of the measurement equipment.
-    """
+        Manufacturer of the measurement equipment.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "",
-    )
-    """Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
 
-    Manufacturer's model name of the measurement equipment.
-    """
+        Manufacturer's model name of the measurement equipment.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "",
-    )
-    """Device Serial Number (0018,1000): Type -, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type -, VR LO, VM 1.
 
-    The measurement equipment serial number.
-    """
+        The measurement equipment serial number.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "",
-    )
-    """Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
 
-    The date the measurement equipment was originally manufactured or re-manufactured (as
-    opposed to refurbished).
-    """
+        The date the measurement equipment was originally manufactured or re-manufactured (as
+        opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "",
-    )
-    """Date of Installation (0018,1205): Type -, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type -, VR DA, VM 1.
 
-    The date the measurement equipment was installed in its current location. The measurement
-    equipment may or may not have been used prior to installation in its current location.
-    """
+        The date the measurement equipment was installed in its current location. The
+        measurement equipment may or may not have been used prior to installation in its current
+        location.
+        """,
+    )
 
     date_time_of_last_calibration: Attr[datetime.datetime | str] = Attr(
         0x00181202, "DateTimeOfLastCalibration", "DT", "1", "",
-    )
-    """DateTime of Last Calibration (0018,1202): Type -, VR DT, VM 1.
+        doc="""DateTime of Last Calibration (0018,1202): Type -, VR DT, VM 1.
 
-    Date and time of the last calibration of the measurement equipment.
-    """
+        Date and time of the last calibration of the measurement equipment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measurement_functions: list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]] | None = None,
-        measured_characteristics: list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]] | None = None,
-        measurement_equipment_type: Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        date_time_of_last_calibration: datetime.datetime | str | None = None,
-        **_: Any,
+        measurement_functions: list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]] | Empty | None = None,
+        measured_characteristics: list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]] | Empty | None = None,
+        measurement_equipment_type: Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        date_time_of_last_calibration: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -184,49 +180,47 @@ class DisplayQAResultContextMacro(ModuleBuilder):
 
     performed_procedure_step_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404050, "PerformedProcedureStepStartDateTime", "DT", "1", "",
-    )
-    """Performed Procedure Step Start DateTime (0040,4050): Type -, VR DT, VM 1.
+        doc="""Performed Procedure Step Start DateTime (0040,4050): Type -, VR DT, VM 1.
 
-    Date and Time at which the QA job that generated the results started.
-    """
+        Date and Time at which the QA job that generated the results started.
+        """,
+    )
 
     performed_procedure_step_end_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404051, "PerformedProcedureStepEndDateTime", "DT", "1", "",
+        doc="""Performed Procedure Step End DateTime (0040,4051): Type -, VR DT, VM 1.
+
+        Date and Time at which the QA job that generated the results ended.
+        """,
     )
-    """Performed Procedure Step End DateTime (0040,4051): Type -, VR DT, VM 1.
 
-    Date and Time at which the QA job that generated the results ended.
-    """
-
-    actual_human_performers_sequence: Attr[list[ActualHumanPerformersSequenceItem]] = Attr(
+    actual_human_performers_sequence: SequenceAttr[ActualHumanPerformersSequenceItem] = SequenceAttr(
         0x00404035, "ActualHumanPerformersSequence", "SQ", "1", "",
         item=ActualHumanPerformersSequenceItem,
+        doc="""Actual Human Performer Sequence (0040,4035): Type -, VR SQ, VM 1.
+
+        Human performer(s) responsible for the results.
+        """,
     )
-    """Actual Human Performer Sequence (0040,4035): Type -, VR SQ, VM 1.
 
-    Human performer(s) responsible for the results.
-    """
-
-    measurement_equipment_sequence: Attr[list[MeasurementEquipmentSequenceItem]] = Attr(
+    measurement_equipment_sequence: SequenceAttr[MeasurementEquipmentSequenceItem] = SequenceAttr(
         0x00287012, "MeasurementEquipmentSequence", "SQ", "1", "",
         item=MeasurementEquipmentSequenceItem,
-    )
-    """Measurement Equipment Sequence (0028,7012): Type -, VR SQ, VM 1.
+        doc="""Measurement Equipment Sequence (0028,7012): Type -, VR SQ, VM 1.
 
-    Describes the measurement equipment (if any) used in deriving the results. This may describe
-    standalone equipment or may re-iterate details of equipment built into the Display System.
-    """
+        Describes the measurement equipment (if any) used in deriving the results. This may
+        describe standalone equipment or may re-iterate details of equipment built into the
+        Display System.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        actual_human_performers_sequence: list[ActualHumanPerformersSequenceItem] | None = None,
-        measurement_equipment_sequence: list[MeasurementEquipmentSequenceItem] | None = None,
-        **_: Any,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        actual_human_performers_sequence: Items[ActualHumanPerformersSequenceItem] | Empty | None = None,
+        measurement_equipment_sequence: Items[MeasurementEquipmentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,111 +25,108 @@ class DisplayShutterMacro(ModuleBuilder):
     shutter_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181600, "ShutterShape", "CS", "1-3", "1",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Shutter Shape (0018,1600): Type 1, VR CS, VM 1-3.
+        doc="""Shutter Shape (0018,1600): Type 1, VR CS, VM 1-3.
 
-    Shape(s) of the shutter defined for display.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Shape(s) of the shutter defined for display.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     shutter_left_vertical_edge: Attr[int] = Attr(
         0x00181602, "ShutterLeftVerticalEdge", "IS", "1", "1C",
-    )
-    """Shutter Left Vertical Edge (0018,1602): Type 1C, VR IS, VM 1.
+        doc="""Shutter Left Vertical Edge (0018,1602): Type 1C, VR IS, VM 1.
 
-    Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the left edge of the
-    rectangular shutter with respect to pixels in the image given as column.
-    """
+        Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the left edge of the
+        rectangular shutter with respect to pixels in the image given as column.
+        """,
+    )
 
     shutter_right_vertical_edge: Attr[int] = Attr(
         0x00181604, "ShutterRightVerticalEdge", "IS", "1", "1C",
-    )
-    """Shutter Right Vertical Edge (0018,1604): Type 1C, VR IS, VM 1.
+        doc="""Shutter Right Vertical Edge (0018,1604): Type 1C, VR IS, VM 1.
 
-    Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the right edge of the
-    rectangular shutter with respect to pixels in the image given as column.
-    """
+        Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the right edge of the
+        rectangular shutter with respect to pixels in the image given as column.
+        """,
+    )
 
     shutter_upper_horizontal_edge: Attr[int] = Attr(
         0x00181606, "ShutterUpperHorizontalEdge", "IS", "1", "1C",
-    )
-    """Shutter Upper Horizontal Edge (0018,1606): Type 1C, VR IS, VM 1.
+        doc="""Shutter Upper Horizontal Edge (0018,1606): Type 1C, VR IS, VM 1.
 
-    Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the upper edge of the
-    rectangular shutter with respect to pixels in the image given as row.
-    """
+        Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the upper edge of the
+        rectangular shutter with respect to pixels in the image given as row.
+        """,
+    )
 
     shutter_lower_horizontal_edge: Attr[int] = Attr(
         0x00181608, "ShutterLowerHorizontalEdge", "IS", "1", "1C",
-    )
-    """Shutter Lower Horizontal Edge (0018,1608): Type 1C, VR IS, VM 1.
+        doc="""Shutter Lower Horizontal Edge (0018,1608): Type 1C, VR IS, VM 1.
 
-    Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the lower edge of the
-    rectangular shutter with respect to pixels in the image given as row.
-    """
+        Required if Shutter Shape (0018,1600) is RECTANGULAR. Location of the lower edge of the
+        rectangular shutter with respect to pixels in the image given as row.
+        """,
+    )
 
     center_of_circular_shutter: Attr[list[int]] = Attr(
         0x00181610, "CenterOfCircularShutter", "IS", "2", "1C",
-    )
-    """Center of Circular Shutter (0018,1610): Type 1C, VR IS, VM 2.
+        doc="""Center of Circular Shutter (0018,1610): Type 1C, VR IS, VM 2.
 
-    Required if Shutter Shape (0018,1600) is CIRCULAR. Location of the center of the circular
-    shutter with respect to pixels in the image given as row and column.
-    """
+        Required if Shutter Shape (0018,1600) is CIRCULAR. Location of the center of the
+        circular shutter with respect to pixels in the image given as row and column.
+        """,
+    )
 
     radius_of_circular_shutter: Attr[int] = Attr(
         0x00181612, "RadiusOfCircularShutter", "IS", "1", "1C",
-    )
-    """Radius of Circular Shutter (0018,1612): Type 1C, VR IS, VM 1.
+        doc="""Radius of Circular Shutter (0018,1612): Type 1C, VR IS, VM 1.
 
-    Required if Shutter Shape (0018,1600) is CIRCULAR. Radius of the circular shutter with
-    respect to pixels in the image given as a number of pixels along the row direction.
-    """
+        Required if Shutter Shape (0018,1600) is CIRCULAR. Radius of the circular shutter with
+        respect to pixels in the image given as a number of pixels along the row direction.
+        """,
+    )
 
     vertices_of_the_polygonal_shutter: Attr[list[int]] = Attr(
         0x00181620, "VerticesOfThePolygonalShutter", "IS", "2-2n", "1C",
-    )
-    """Vertices of the Polygonal Shutter (0018,1620): Type 1C, VR IS, VM 2-2n.
+        doc="""Vertices of the Polygonal Shutter (0018,1620): Type 1C, VR IS, VM 2-2n.
 
-    Required if Shutter Shape (0018,1600) is POLYGONAL.
-    """
+        Required if Shutter Shape (0018,1600) is POLYGONAL.
+        """,
+    )
 
     shutter_presentation_value: Attr[int] = Attr(
         0x00181622, "ShutterPresentationValue", "US", "1", "3",
-    )
-    """Shutter Presentation Value (0018,1622): Type 3, VR US, VM 1.
+        doc="""Shutter Presentation Value (0018,1622): Type 3, VR US, VM 1.
 
-    A single gray unsigned value used to replace those parts of the image occluded by the
-    shutter, when rendered on a monochrome display. The units are specified in P-Values, from a
-    minimum of 0000H (black) up to a maximum of FFFFH (white).
-    """
+        A single gray unsigned value used to replace those parts of the image occluded by the
+        shutter, when rendered on a monochrome display. The units are specified in P-Values,
+        from a minimum of 0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     shutter_presentation_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00181624, "ShutterPresentationColorCIELabValue", "US", "3", "3",
-    )
-    """Shutter Presentation Color CIELab Value (0018,1624): Type 3, VR US, VM 3.
+        doc="""Shutter Presentation Color CIELab Value (0018,1624): Type 3, VR US, VM 3.
 
-    A color triplet value used to replace those parts of the image occluded by the shutter, when
-    rendered on a color display. The units are specified in PCS-Values, and the value is encoded
-    as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to replace those parts of the image occluded by the shutter,
+        when rendered on a color display. The units are specified in PCS-Values, and the value
+        is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        shutter_left_vertical_edge: int | None = None,
-        shutter_right_vertical_edge: int | None = None,
-        shutter_upper_horizontal_edge: int | None = None,
-        shutter_lower_horizontal_edge: int | None = None,
-        center_of_circular_shutter: list[int] | None = None,
-        radius_of_circular_shutter: int | None = None,
-        vertices_of_the_polygonal_shutter: list[int] | None = None,
-        shutter_presentation_value: int | None = None,
-        shutter_presentation_color_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        shutter_left_vertical_edge: int | Empty | None = None,
+        shutter_right_vertical_edge: int | Empty | None = None,
+        shutter_upper_horizontal_edge: int | Empty | None = None,
+        shutter_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_shutter: list[int] | Empty | None = None,
+        radius_of_circular_shutter: int | Empty | None = None,
+        vertices_of_the_polygonal_shutter: list[int] | Empty | None = None,
+        shutter_presentation_value: int | Empty | None = None,
+        shutter_presentation_color_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.display_shutter_macro import DisplayShutterMacro
 
@@ -28,19 +28,16 @@ class DisplayShutterModule(DisplayShutterMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        shutter_left_vertical_edge: int | None = None,
-        shutter_right_vertical_edge: int | None = None,
-        shutter_upper_horizontal_edge: int | None = None,
-        shutter_lower_horizontal_edge: int | None = None,
-        center_of_circular_shutter: list[int] | None = None,
-        radius_of_circular_shutter: int | None = None,
-        vertices_of_the_polygonal_shutter: list[int] | None = None,
-        shutter_presentation_value: int | None = None,
-        shutter_presentation_color_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        shutter_left_vertical_edge: int | Empty | None = None,
+        shutter_right_vertical_edge: int | Empty | None = None,
+        shutter_upper_horizontal_edge: int | Empty | None = None,
+        shutter_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_shutter: list[int] | Empty | None = None,
+        radius_of_circular_shutter: int | Empty | None = None,
+        vertices_of_the_polygonal_shutter: list[int] | Empty | None = None,
+        shutter_presentation_value: int | Empty | None = None,
+        shutter_presentation_color_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

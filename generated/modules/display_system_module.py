@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.person_identification_macro import PersonIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -29,29 +30,26 @@ class EquipmentAdministratorSequenceItem(PersonIdentificationMacro, ItemBuilder)
 
     person_name: Attr[PersonName | str] = Attr(
         0x0040A123, "PersonName", "PN", "1", "",
-    )
-    """Person Name (0040,A123): Type -, VR PN, VM 1.
+        doc="""Person Name (0040,A123): Type -, VR PN, VM 1.
 
-    Name of the person or role that is administrating the equipment.
-    """
+        Name of the person or role that is administrating the equipment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        person_name: PersonName | str | None = None,
-        person_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        person_address: str | None = None,
-        person_telephone_numbers: list[str] | None = None,
-        person_telecom_information: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        person_name: PersonName | str | Empty | None = None,
+        person_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        person_address: str | Empty | None = None,
+        person_telephone_numbers: list[str] | Empty | None = None,
+        person_telecom_information: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,49 +64,46 @@ class DisplaySubsystemConfigurationSequenceItem(ItemBuilder):
 
     configuration_id: Attr[int] = Attr(
         0x0028700B, "ConfigurationID", "US", "1", "",
-    )
-    """Configuration ID (0028,700B): Type -, VR US, VM 1.
+        doc="""Configuration ID (0028,700B): Type -, VR US, VM 1.
 
-    Number that identifies a specific display subsystem configuration within the Display
-    Subsystem Configuration Sequence (0028,700A).
-    """
+        Number that identifies a specific display subsystem configuration within the Display
+        Subsystem Configuration Sequence (0028,700A).
+        """,
+    )
 
     configuration_name: Attr[str] = Attr(
         0x0028700C, "ConfigurationName", "SH", "1", "",
-    )
-    """Configuration Name (0028,700C): Type -, VR SH, VM 1.
+        doc="""Configuration Name (0028,700C): Type -, VR SH, VM 1.
 
-    User-defined name for the Display Subsystem Configuration.
-    """
+        User-defined name for the Display Subsystem Configuration.
+        """,
+    )
 
     configuration_description: Attr[str] = Attr(
         0x0028700D, "ConfigurationDescription", "LO", "1", "",
-    )
-    """Configuration Description (0028,700D): Type -, VR LO, VM 1.
+        doc="""Configuration Description (0028,700D): Type -, VR LO, VM 1.
 
-    A free text description of the Display Subsystem Configuration.
-    """
+        A free text description of the Display Subsystem Configuration.
+        """,
+    )
 
     referenced_target_luminance_characteristics_id: Attr[int] = Attr(
         0x0028700E, "ReferencedTargetLuminanceCharacteristicsID", "US", "1", "",
-    )
-    """Referenced Target Luminance Characteristics ID (0028,700E): Type -, VR US, VM 1.
+        doc="""Referenced Target Luminance Characteristics ID (0028,700E): Type -, VR US, VM 1.
 
-    References the intended luminance characteristics for this Configuration of this Display
-    Subsystem.
-    """
+        References the intended luminance characteristics for this Configuration of this Display
+        Subsystem.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        configuration_id: int | None = None,
-        configuration_name: str | None = None,
-        configuration_description: str | None = None,
-        referenced_target_luminance_characteristics_id: int | None = None,
-        **_: Any,
+        configuration_id: int | Empty | None = None,
+        configuration_name: str | Empty | None = None,
+        configuration_description: str | Empty | None = None,
+        referenced_target_luminance_characteristics_id: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,99 +119,97 @@ class MeasurementEquipmentSequenceItem(ItemBuilder):
     measurement_functions: Attr[list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]]] = Attr(
         0x00287013, "MeasurementFunctions", "CS", "1-n", "",
         enum=("PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"),
-    )
-    """Measurement Functions (0028,7013): Type -, VR CS, VM 1-n.
+        doc="""Measurement Functions (0028,7013): Type -, VR CS, VM 1-n.
 
-    Measurement functions of the measurement equipment.
-    Enumerated Values: PHOTOMETER, COLORIMETER, ILLUMINOMETER.
-    """
+        Measurement functions of the measurement equipment.
+        Enumerated Values: PHOTOMETER, COLORIMETER, ILLUMINOMETER.
+        """,
+    )
 
     measured_characteristics: Attr[list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]]] = Attr(
         0x00287026, "MeasuredCharacteristics", "CS", "1-n", "",
         enum=("UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"),
-    )
-    """Measured Characteristics (0028,7026): Type -, VR CS, VM 1-n.
+        doc="""Measured Characteristics (0028,7026): Type -, VR CS, VM 1-n.
 
-    Characteristic(s) which are measured by the measurement equipment.
-    Enumerated Values: UNIFORMITY, LUMINANCE, CHROMATICITY, ILLUMINANCE.
-    """
+        Characteristic(s) which are measured by the measurement equipment.
+        Enumerated Values: UNIFORMITY, LUMINANCE, CHROMATICITY, ILLUMINANCE.
+        """,
+    )
 
     measurement_equipment_type: Attr[Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"]] = Attr(
         0x00287014, "MeasurementEquipmentType", "CS", "1", "",
         enum=("BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"),
-    )
-    """Measurement Equipment Type (0028,7014): Type -, VR CS, VM 1.
+        doc="""Measurement Equipment Type (0028,7014): Type -, VR CS, VM 1.
 
-    Type of measurement equipment.
-    Enumerated Values: BUILT_IN_FRONT, BUILT_IN_BACK, NEAR_RANGE, TELESCOPIC.
-    """
+        Type of measurement equipment.
+        Enumerated Values: BUILT_IN_FRONT, BUILT_IN_BACK, NEAR_RANGE, TELESCOPIC.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
-    )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of the measurement equipment.
-    """
+        Manufacturer of the measurement equipment.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "",
-    )
-    """Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
 
-    Manufacturer's model name of the measurement equipment.
-    """
+        Manufacturer's model name of the measurement equipment.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "",
-    )
-    """Device Serial Number (0018,1000): Type -, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type -, VR LO, VM 1.
 
-    The measurement equipment serial number.
-    """
+        The measurement equipment serial number.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "",
-    )
-    """Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
 
-    The date the measurement equipment was originally manufactured or re-manufactured (as
-    opposed to refurbished).
-    """
+        The date the measurement equipment was originally manufactured or re-manufactured (as
+        opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "",
-    )
-    """Date of Installation (0018,1205): Type -, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type -, VR DA, VM 1.
 
-    The date the measurement equipment was installed in its current location. The measurement
-    equipment may or may not have been used prior to installation in its current location.
-    """
+        The date the measurement equipment was installed in its current location. The
+        measurement equipment may or may not have been used prior to installation in its current
+        location.
+        """,
+    )
 
     date_time_of_last_calibration: Attr[datetime.datetime | str] = Attr(
         0x00181202, "DateTimeOfLastCalibration", "DT", "1", "",
-    )
-    """DateTime of Last Calibration (0018,1202): Type -, VR DT, VM 1.
+        doc="""DateTime of Last Calibration (0018,1202): Type -, VR DT, VM 1.
 
-    Date and time of the last calibration of the measurement equipment.
-    """
+        Date and time of the last calibration of the measurement equipment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measurement_functions: list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]] | None = None,
-        measured_characteristics: list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]] | None = None,
-        measurement_equipment_type: Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        date_time_of_last_calibration: datetime.datetime | str | None = None,
-        **_: Any,
+        measurement_functions: list[Literal["PHOTOMETER", "COLORIMETER", "ILLUMINOMETER"]] | Empty | None = None,
+        measured_characteristics: list[Literal["UNIFORMITY", "LUMINANCE", "CHROMATICITY", "ILLUMINANCE"]] | Empty | None = None,
+        measurement_equipment_type: Literal["BUILT_IN_FRONT", "BUILT_IN_BACK", "NEAR_RANGE", "TELESCOPIC"] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        date_time_of_last_calibration: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -231,144 +224,142 @@ class DisplaySubsystemSequenceItem(ItemBuilder):
 
     display_subsystem_id: Attr[int] = Attr(
         0x00287003, "DisplaySubsystemID", "US", "1", "",
-    )
-    """Display Subsystem ID (0028,7003): Type -, VR US, VM 1.
+        doc="""Display Subsystem ID (0028,7003): Type -, VR US, VM 1.
 
-    Number that identifies a specific display subsystem within a Display System.
-    """
+        Number that identifies a specific display subsystem within a Display System.
+        """,
+    )
 
     display_subsystem_name: Attr[str] = Attr(
         0x00287004, "DisplaySubsystemName", "SH", "1", "",
-    )
-    """Display Subsystem Name (0028,7004): Type -, VR SH, VM 1.
+        doc="""Display Subsystem Name (0028,7004): Type -, VR SH, VM 1.
 
-    User-defined name for the Display Subsystem.
-    """
+        User-defined name for the Display Subsystem.
+        """,
+    )
 
     display_subsystem_description: Attr[str] = Attr(
         0x00287005, "DisplaySubsystemDescription", "LO", "1", "",
+        doc="""Display Subsystem Description (0028,7005): Type -, VR LO, VM 1.
+
+        A free text description of the Display Subsystem.
+        """,
     )
-    """Display Subsystem Description (0028,7005): Type -, VR LO, VM 1.
 
-    A free text description of the Display Subsystem.
-    """
-
-    display_device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    display_device_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00287022, "DisplayDeviceTypeCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Display Device Type Code Sequence (0028,7022): Type -, VR SQ, VM 1.
+        doc="""Display Device Type Code Sequence (0028,7022): Type -, VR SQ, VM 1.
 
-    Type of technology used in the Display Device.
-    """
+        Type of technology used in the Display Device.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
-    )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of the Display Device in the Display Subsystem.
-    """
+        Manufacturer of the Display Device in the Display Subsystem.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "",
-    )
-    """Device Serial Number (0018,1000): Type -, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type -, VR LO, VM 1.
 
-    Manufacturer's serial number of the Display Device (i.e., monitor device) in the Display
-    Subsystem.
-    """
+        Manufacturer's serial number of the Display Device (i.e., monitor device) in the Display
+        Subsystem.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "",
-    )
-    """Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
 
-    Manufacturer's model name of the Display Device in the Display Subsystem.
-    """
+        Manufacturer's model name of the Display Device in the Display Subsystem.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "",
-    )
-    """Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
 
-    The date the Display Device in the Display Subsystem was originally manufactured or
-    re-manufactured (as opposed to refurbished).
-    """
+        The date the Display Device in the Display Subsystem was originally manufactured or
+        re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "",
-    )
-    """Date of Installation (0018,1205): Type -, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type -, VR DA, VM 1.
 
-    The date the Display Device in the Display Subsystem was installed in its current location.
-    The printer may or may not have been used prior to installation in its current location.
-    """
+        The date the Display Device in the Display Subsystem was installed in its current
+        location. The printer may or may not have been used prior to installation in its current
+        location.
+        """,
+    )
 
     system_status: Attr[str] = Attr(
         0x00287006, "SystemStatus", "CS", "1", "",
-    )
-    """System Status (0028,7006): Type -, VR CS, VM 1.
+        doc="""System Status (0028,7006): Type -, VR CS, VM 1.
 
-    Current overall status of the Display Subsystem.
-    Defined Terms: NORMAL, WARNING, ADJUST, FAILURE, UNKNOWN.
-    """
+        Current overall status of the Display Subsystem.
+        Defined Terms: NORMAL, WARNING, ADJUST, FAILURE, UNKNOWN.
+        """,
+    )
 
     system_status_comment: Attr[str] = Attr(
         0x00287007, "SystemStatusComment", "LO", "1", "",
+        doc="""System Status Comment (0028,7007): Type -, VR LO, VM 1.
+
+        A free text comment about the status of the Display Subsystem.
+        """,
     )
-    """System Status Comment (0028,7007): Type -, VR LO, VM 1.
 
-    A free text comment about the status of the Display Subsystem.
-    """
-
-    display_subsystem_configuration_sequence: Attr[list[DisplaySubsystemConfigurationSequenceItem]] = Attr(
+    display_subsystem_configuration_sequence: SequenceAttr[DisplaySubsystemConfigurationSequenceItem] = SequenceAttr(
         0x0028700A, "DisplaySubsystemConfigurationSequence", "SQ", "1", "",
         item=DisplaySubsystemConfigurationSequenceItem,
-    )
-    """Display Subsystem Configuration Sequence (0028,700A): Type -, VR SQ, VM 1.
+        doc="""Display Subsystem Configuration Sequence (0028,700A): Type -, VR SQ, VM 1.
 
-    Available Display Subsystem Configurations.
-    """
+        Available Display Subsystem Configurations.
+        """,
+    )
 
     current_configuration_id: Attr[int] = Attr(
         0x00287002, "CurrentConfigurationID", "US", "1", "",
+        doc="""Current Configuration ID (0028,7002): Type -, VR US, VM 1.
+
+        References the current configuration of the Display Subsystem.
+        """,
     )
-    """Current Configuration ID (0028,7002): Type -, VR US, VM 1.
 
-    References the current configuration of the Display Subsystem.
-    """
-
-    measurement_equipment_sequence: Attr[list[MeasurementEquipmentSequenceItem]] = Attr(
+    measurement_equipment_sequence: SequenceAttr[MeasurementEquipmentSequenceItem] = SequenceAttr(
         0x00287012, "MeasurementEquipmentSequence", "SQ", "1", "",
         item=MeasurementEquipmentSequenceItem,
-    )
-    """Measurement Equipment Sequence (0028,7012): Type -, VR SQ, VM 1.
+        doc="""Measurement Equipment Sequence (0028,7012): Type -, VR SQ, VM 1.
 
-    Describes measurement equipment (if any) built into the Display Subsystem.
-    """
+        Describes measurement equipment (if any) built into the Display Subsystem.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_subsystem_id: int | None = None,
-        display_subsystem_name: str | None = None,
-        display_subsystem_description: str | None = None,
-        display_device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer: str | None = None,
-        device_serial_number: str | None = None,
-        manufacturer_model_name: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        system_status: str | None = None,
-        system_status_comment: str | None = None,
-        display_subsystem_configuration_sequence: list[DisplaySubsystemConfigurationSequenceItem] | None = None,
-        current_configuration_id: int | None = None,
-        measurement_equipment_sequence: list[MeasurementEquipmentSequenceItem] | None = None,
-        **_: Any,
+        display_subsystem_id: int | Empty | None = None,
+        display_subsystem_name: str | Empty | None = None,
+        display_subsystem_description: str | Empty | None = None,
+        display_device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        system_status: str | Empty | None = None,
+        system_status_comment: str | Empty | None = None,
+        display_subsystem_configuration_sequence: Items[DisplaySubsystemConfigurationSequenceItem] | Empty | None = None,
+        current_configuration_id: int | Empty | None = None,
+        measurement_equipment_sequence: Items[MeasurementEquipmentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -384,132 +375,129 @@ class DisplaySystemModule(ModuleBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
-    )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of the Display System.
-    """
+        Manufacturer of the Display System.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "",
-    )
-    """Institution Name (0008,0080): Type -, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type -, VR LO, VM 1.
 
-    Institution where the Display System is located.
-    """
+        Institution where the Display System is located.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "",
-    )
-    """Institution Address (0008,0081): Type -, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type -, VR ST, VM 1.
 
-    Mailing address of institution where the Display System is located.
-    """
+        Mailing address of institution where the Display System is located.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "",
-    )
-    """Device Serial Number (0018,1000): Type -, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type -, VR LO, VM 1.
 
-    Manufacturer's serial number of the Display System.
-    """
+        Manufacturer's serial number of the Display System.
+        """,
+    )
 
     station_name: Attr[str] = Attr(
         0x00081010, "StationName", "SH", "1", "",
-    )
-    """Station Name (0008,1010): Type -, VR SH, VM 1.
+        doc="""Station Name (0008,1010): Type -, VR SH, VM 1.
 
-    User defined name identifying the Display System.
-    """
+        User defined name identifying the Display System.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "",
+        doc="""Institutional Department Name (0008,1040): Type -, VR LO, VM 1.
+
+        Department name in the institution where the Display System is located.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type -, VR LO, VM 1.
 
-    Department name in the institution where the Display System is located.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type -, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type -, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "",
-    )
-    """Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type -, VR LO, VM 1.
 
-    Manufacturer's model name of the Display System.
-    """
+        Manufacturer's model name of the Display System.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "",
-    )
-    """Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
 
-    The date the Display System was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the Display System was originally manufactured or re-manufactured (as opposed
+        to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "",
+        doc="""Date of Installation (0018,1205): Type -, VR DA, VM 1.
+
+        The date the Display System was installed in its current location. The printer may or
+        may not have been used prior to installation in its current location.
+        """,
     )
-    """Date of Installation (0018,1205): Type -, VR DA, VM 1.
 
-    The date the Display System was installed in its current location. The printer may or may
-    not have been used prior to installation in its current location.
-    """
-
-    equipment_administrator_sequence: Attr[list[EquipmentAdministratorSequenceItem]] = Attr(
+    equipment_administrator_sequence: SequenceAttr[EquipmentAdministratorSequenceItem] = SequenceAttr(
         0x00287000, "EquipmentAdministratorSequence", "SQ", "1", "",
         item=EquipmentAdministratorSequenceItem,
-    )
-    """Equipment Administrator Sequence (0028,7000): Type -, VR SQ, VM 1.
+        doc="""Equipment Administrator Sequence (0028,7000): Type -, VR SQ, VM 1.
 
-    Point of contact for problems with the equipment.
-    """
+        Point of contact for problems with the equipment.
+        """,
+    )
 
     number_of_display_subsystems: Attr[int] = Attr(
         0x00287001, "NumberOfDisplaySubsystems", "US", "1", "",
+        doc="""Number of Display Subsystems (0028,7001): Type -, VR US, VM 1.
+
+        Number of Display Subsystems in the Display System.
+        """,
     )
-    """Number of Display Subsystems (0028,7001): Type -, VR US, VM 1.
 
-    Number of Display Subsystems in the Display System.
-    """
-
-    display_subsystem_sequence: Attr[list[DisplaySubsystemSequenceItem]] = Attr(
+    display_subsystem_sequence: SequenceAttr[DisplaySubsystemSequenceItem] = SequenceAttr(
         0x00287023, "DisplaySubsystemSequence", "SQ", "1", "",
         item=DisplaySubsystemSequenceItem,
-    )
-    """Display Subsystem Sequence (0028,7023): Type -, VR SQ, VM 1.
+        doc="""Display Subsystem Sequence (0028,7023): Type -, VR SQ, VM 1.
 
-    Description of each Display Subsystem.
-    """
+        Description of each Display Subsystem.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        device_serial_number: str | None = None,
-        station_name: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        equipment_administrator_sequence: list[EquipmentAdministratorSequenceItem] | None = None,
-        number_of_display_subsystems: int | None = None,
-        display_subsystem_sequence: list[DisplaySubsystemSequenceItem] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        equipment_administrator_sequence: Items[EquipmentAdministratorSequenceItem] | Empty | None = None,
+        number_of_display_subsystems: int | Empty | None = None,
+        display_subsystem_sequence: Items[DisplaySubsystemSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

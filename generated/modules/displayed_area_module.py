@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -24,115 +25,115 @@ class DisplayedAreaSelectionSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.10-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00480301, 0x00700052, 0x00700053, 0x00700100, 0x00700101, 0x00700102, 0x00700103)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The subset of images and frames listed in the Presentation State Relationship Module, to
-    which this displayed area selection applies.
-    Required if the displayed area selection in this Item does not apply to all the images and
-    frames listed in the Presentation State Relationship Module.
-    """
+        The subset of images and frames listed in the Presentation State Relationship Module, to
+        which this displayed area selection applies.
+        Required if the displayed area selection in this Item does not apply to all the images
+        and frames listed in the Presentation State Relationship Module.
+        """,
+    )
 
     pixel_origin_interpretation: Attr[Literal["FRAME", "VOLUME"]] = Attr(
         0x00480301, "PixelOriginInterpretation", "CS", "1", "1C",
         enum=("FRAME", "VOLUME"),
-    )
-    """Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
+        doc="""Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
 
-    For a referenced multi-frame image, specifies whether the Displayed Area Top Left Hand
-    Corner (0070,0052) and Displayed Area Bottom Right Hand Corner (0070,0053) are to be
-    interpreted relative to the individual frame pixel origins, or relative to the Total Pixel
-    Matrix origin (see Section C.8.12.4.1.4).
-    Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e.,
-    contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007)).
-    May be present otherwise.
-    Enumerated Values: FRAME, VOLUME.
-    """
+        For a referenced multi-frame image, specifies whether the Displayed Area Top Left Hand
+        Corner (0070,0052) and Displayed Area Bottom Right Hand Corner (0070,0053) are to be
+        interpreted relative to the individual frame pixel origins, or relative to the Total
+        Pixel Matrix origin (see Section C.8.12.4.1.4).
+        Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled
+        (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows
+        (0048,0007)). May be present otherwise.
+        Enumerated Values: FRAME, VOLUME.
+        """,
+    )
 
     displayed_area_top_left_hand_corner: Attr[list[int]] = Attr(
         0x00700052, "DisplayedAreaTopLeftHandCorner", "SL", "2", "1",
-    )
-    """Displayed Area Top Left Hand Corner (0070,0052): Type 1, VR SL, VM 2.
+        doc="""Displayed Area Top Left Hand Corner (0070,0052): Type 1, VR SL, VM 2.
 
-    The top left (after spatial transformation) pixel in the referenced image to be displayed,
-    given as column\\row. Column is the horizontal (before spatial transformation) offset (X)
-    and row is the vertical (before spatial transformation) offset (Y) relative to the origin of
-    the pixel data before spatial transformation, which is 1\\1. See Figure C.10.4-1.
-    """
+        The top left (after spatial transformation) pixel in the referenced image to be
+        displayed, given as column\\row. Column is the horizontal (before spatial
+        transformation) offset (X) and row is the vertical (before spatial transformation)
+        offset (Y) relative to the origin of the pixel data before spatial transformation, which
+        is 1\\1. See Figure C.10.4-1.
+        """,
+    )
 
     displayed_area_bottom_right_hand_corner: Attr[list[int]] = Attr(
         0x00700053, "DisplayedAreaBottomRightHandCorner", "SL", "2", "1",
-    )
-    """Displayed Area Bottom Right Hand Corner (0070,0053): Type 1, VR SL, VM 2.
+        doc="""Displayed Area Bottom Right Hand Corner (0070,0053): Type 1, VR SL, VM 2.
 
-    The bottom right (after spatial transformation) pixel in the referenced image to be
-    displayed, given as column\\row. Column is the horizontal (before spatial transformation)
-    offset (X) and row is the vertical (before spatial transformation) offset (Y) relative to
-    the origin of the pixel data before spatial transformation, which is 1\\1. See Figure
-    C.10.4-1.
-    """
+        The bottom right (after spatial transformation) pixel in the referenced image to be
+        displayed, given as column\\row. Column is the horizontal (before spatial
+        transformation) offset (X) and row is the vertical (before spatial transformation)
+        offset (Y) relative to the origin of the pixel data before spatial transformation, which
+        is 1\\1. See Figure C.10.4-1.
+        """,
+    )
 
     presentation_size_mode: Attr[Literal["SCALE TO FIT", "TRUE SIZE", "MAGNIFY"]] = Attr(
         0x00700100, "PresentationSizeMode", "CS", "1", "1",
         enum=("SCALE TO FIT", "TRUE SIZE", "MAGNIFY"),
-    )
-    """Presentation Size Mode (0070,0100): Type 1, VR CS, VM 1.
+        doc="""Presentation Size Mode (0070,0100): Type 1, VR CS, VM 1.
 
-    Manner of selection of display size.
-    Enumerated Values: SCALE TO FIT, TRUE SIZE, MAGNIFY.
-    """
+        Manner of selection of display size.
+        Enumerated Values: SCALE TO FIT, TRUE SIZE, MAGNIFY.
+        """,
+    )
 
     presentation_pixel_spacing: Attr[list[float]] = Attr(
         0x00700101, "PresentationPixelSpacing", "DS", "2", "1C",
-    )
-    """Presentation Pixel Spacing (0070,0101): Type 1C, VR DS, VM 2.
+        doc="""Presentation Pixel Spacing (0070,0101): Type 1C, VR DS, VM 2.
 
-    Physical distance between the center of each pixel in the referenced image (before spatial
-    transformation), specified by a numeric pair - adjacent row spacing (delimiter) adjacent
-    column spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
-    Required if Presentation Size Mode (0070,0100) is TRUE SIZE, in which case the values will
-    correspond to the physical distance between the center of each pixel on the display device.
-    """
+        Physical distance between the center of each pixel in the referenced image (before
+        spatial transformation), specified by a numeric pair - adjacent row spacing (delimiter)
+        adjacent column spacing in mm. See Section 10.7.1.3 for further explanation of the value
+        order.
+        Required if Presentation Size Mode (0070,0100) is TRUE SIZE, in which case the values
+        will correspond to the physical distance between the center of each pixel on the display
+        device.
+        """,
+    )
 
     presentation_pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00700102, "PresentationPixelAspectRatio", "IS", "2", "1C",
-    )
-    """Presentation Pixel Aspect Ratio (0070,0102): Type 1C, VR IS, VM 2.
+        doc="""Presentation Pixel Aspect Ratio (0070,0102): Type 1C, VR IS, VM 2.
 
-    Ratio of the vertical size and the horizontal size of the pixels in the referenced image, to
-    be used to display the referenced image, specified by a pair of integer values where the
-    first value is the vertical pixel size and the second value is the horizontal pixel size.
-    See Section C.7.6.3.1.7.
-    Required if Presentation Pixel Spacing (0070,0101) is not present.
-    """
+        Ratio of the vertical size and the horizontal size of the pixels in the referenced
+        image, to be used to display the referenced image, specified by a pair of integer values
+        where the first value is the vertical pixel size and the second value is the horizontal
+        pixel size. See Section C.7.6.3.1.7.
+        Required if Presentation Pixel Spacing (0070,0101) is not present.
+        """,
+    )
 
     presentation_pixel_magnification_ratio: Attr[float] = Attr(
         0x00700103, "PresentationPixelMagnificationRatio", "FL", "1", "1C",
-    )
-    """Presentation Pixel Magnification Ratio (0070,0103): Type 1C, VR FL, VM 1.
+        doc="""Presentation Pixel Magnification Ratio (0070,0103): Type 1C, VR FL, VM 1.
 
-    Ratio of displayed pixels to source pixels, specified in one dimension.
-    Required if Presentation Size Mode (0070,0100) is MAGNIFY.
-    """
+        Ratio of displayed pixels to source pixels, specified in one dimension.
+        Required if Presentation Size Mode (0070,0100) is MAGNIFY.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        displayed_area_top_left_hand_corner: list[int] | None = None,
-        displayed_area_bottom_right_hand_corner: list[int] | None = None,
-        presentation_size_mode: Literal["SCALE TO FIT", "TRUE SIZE", "MAGNIFY"] | None = None,
-        presentation_pixel_spacing: list[float] | None = None,
-        presentation_pixel_aspect_ratio: list[int] | None = None,
-        presentation_pixel_magnification_ratio: float | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        displayed_area_top_left_hand_corner: list[int] | Empty | None = None,
+        displayed_area_bottom_right_hand_corner: list[int] | Empty | None = None,
+        presentation_size_mode: Literal["SCALE TO FIT", "TRUE SIZE", "MAGNIFY"] | Empty | None = None,
+        presentation_pixel_spacing: list[float] | Empty | None = None,
+        presentation_pixel_aspect_ratio: list[int] | Empty | None = None,
+        presentation_pixel_magnification_ratio: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -146,24 +147,21 @@ class DisplayedAreaModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-4"
     __order__: ClassVar[tuple[int, ...]] = (0x0070005A,)
 
-    displayed_area_selection_sequence: Attr[list[DisplayedAreaSelectionSequenceItem]] = Attr(
+    displayed_area_selection_sequence: SequenceAttr[DisplayedAreaSelectionSequenceItem] = SequenceAttr(
         0x0070005A, "DisplayedAreaSelectionSequence", "SQ", "1", "1",
         item=DisplayedAreaSelectionSequenceItem,
-    )
-    """Displayed Area Selection Sequence (0070,005A): Type 1, VR SQ, VM 1.
+        doc="""Displayed Area Selection Sequence (0070,005A): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items each of which describes the displayed area selection for a group of
-    images or frames. Sufficient Items shall be present to describe every image and frame listed
-    in the Presentation State Relationship Module.
-    """
+        A Sequence of Items each of which describes the displayed area selection for a group of
+        images or frames. Sufficient Items shall be present to describe every image and frame
+        listed in the Presentation State Relationship Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        displayed_area_selection_sequence: list[DisplayedAreaSelectionSequenceItem] | None = None,
-        **_: Any,
+        displayed_area_selection_sequence: Items[DisplayedAreaSelectionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

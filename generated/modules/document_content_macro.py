@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_macro import CodeMacro
 from iodkit.generated.modules.composite_object_reference_macro import CompositeObjectReferenceMacro
@@ -18,6 +18,7 @@ from iodkit.generated.modules.numeric_measurement_macro import NumericMeasuremen
 from iodkit.generated.modules.waveform_reference_macro import ReferencedSOPSequenceItem as WaveformReferenceMacroReferencedSOPSequenceItem
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
     from iodkit.generated.modules import image_pixel_macro
@@ -47,245 +48,243 @@ class DocumentContentMacro(NumericMeasurementMacro, CodeMacro, CompositeObjectRe
     value_type: Attr[Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"]] = Attr(
         0x0040A040, "ValueType", "CS", "1", "1",
         enum=("TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"),
+        doc="""Value Type (0040,A040): Type 1, VR CS, VM 1.
+
+        The type of the value encoded in this Content Item.
+        Enumerated Values: TEXT, NUM, CODE, DATE, TIME, DATETIME, UIDREF, PNAME, COMPOSITE,
+        IMAGE, WAVEFORM, SCOORD, SCOORD3D, TCOORD, CONTAINER, TABLE.
+        """,
     )
-    """Value Type (0040,A040): Type 1, VR CS, VM 1.
 
-    The type of the value encoded in this Content Item.
-    Enumerated Values: TEXT, NUM, CODE, DATE, TIME, DATETIME, UIDREF, PNAME, COMPOSITE, IMAGE,
-    WAVEFORM, SCOORD, SCOORD3D, TCOORD, CONTAINER, TABLE.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 1C, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 1C, VR SQ, VM 1.
 
-    Code describing the concept represented by this Content Item. Also conveys the value of
-    Document Title and section headings in documents.
-    Required if Value Type (0040,A040) is TEXT, NUM, CODE, DATETIME, DATE, TIME, UIDREF, TABLE
-    or PNAME.
-    """
+        Code describing the concept represented by this Content Item. Also conveys the value of
+        Document Title and section headings in documents.
+        Required if Value Type (0040,A040) is TEXT, NUM, CODE, DATETIME, DATE, TIME, UIDREF,
+        TABLE or PNAME.
+        """,
+    )
 
     text_value: Attr[str] = Attr(
         0x0040A160, "TextValue", "UT", "1", "1C",
-    )
-    """Text Value (0040,A160): Type 1C, VR UT, VM 1.
+        doc="""Text Value (0040,A160): Type 1C, VR UT, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is TEXT.
-    """
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is TEXT.
+        """,
+    )
 
     date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A120, "DateTime", "DT", "1", "1C",
-    )
-    """DateTime (0040,A120): Type 1C, VR DT, VM 1.
+        doc="""DateTime (0040,A120): Type 1C, VR DT, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is DATETIME.
-    """
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is DATETIME.
+        """,
+    )
 
     date: Attr[datetime.date | str] = Attr(
         0x0040A121, "Date", "DA", "1", "1C",
-    )
-    """Date (0040,A121): Type 1C, VR DA, VM 1.
+        doc="""Date (0040,A121): Type 1C, VR DA, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is DATE.
-    """
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is DATE.
+        """,
+    )
 
     time: Attr[datetime.time | str] = Attr(
         0x0040A122, "Time", "TM", "1", "1C",
-    )
-    """Time (0040,A122): Type 1C, VR TM, VM 1.
+        doc="""Time (0040,A122): Type 1C, VR TM, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is TIME.
-    """
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is TIME.
+        """,
+    )
 
     person_name: Attr[PersonName | str] = Attr(
         0x0040A123, "PersonName", "PN", "1", "1C",
-    )
-    """Person Name (0040,A123): Type 1C, VR PN, VM 1.
+        doc="""Person Name (0040,A123): Type 1C, VR PN, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is PNAME.
-    """
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is PNAME.
+        """,
+    )
 
     uid: Attr[str] = Attr(
         0x0040A124, "UID", "UI", "1", "1C",
+        doc="""UID (0040,A124): Type 1C, VR UI, VM 1.
+
+        This is the value of the Content Item.
+        Required if Value Type (0040,A040) is UIDREF.
+        """,
     )
-    """UID (0040,A124): Type 1C, VR UI, VM 1.
 
-    This is the value of the Content Item.
-    Required if Value Type (0040,A040) is UIDREF.
-    """
-
-    tabulated_values_sequence: Attr[list[table_content_item_macro.TabulatedValuesSequenceItem]] = Attr(
+    tabulated_values_sequence: SequenceAttr[table_content_item_macro.TabulatedValuesSequenceItem] = SequenceAttr(
         0x0040A801, "TabulatedValuesSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.table_content_item_macro:TabulatedValuesSequenceItem",
-    )
-    """Tabulated Values Sequence (0040,A801): Type 1, VR SQ, VM 1.
+        doc="""Tabulated Values Sequence (0040,A801): Type 1, VR SQ, VM 1.
 
-    This is the table that represents the value of the Content Item.
-    """
+        This is the table that represents the value of the Content Item.
+        """,
+    )
 
     continuity_of_content: Attr[Literal["SEPARATE", "CONTINUOUS"]] = Attr(
         0x0040A050, "ContinuityOfContent", "CS", "1", "1",
         enum=("SEPARATE", "CONTINUOUS"),
+        doc="""Continuity of Content (0040,A050): Type 1, VR CS, VM 1.
+
+        This flag specifies for a CONTAINER whether or not its contained Content Items are
+        logically linked in a continuous textual flow, or are separate Items.
+        Enumerated Values: SEPARATE, CONTINUOUS.
+        """,
     )
-    """Continuity of Content (0040,A050): Type 1, VR CS, VM 1.
 
-    This flag specifies for a CONTAINER whether or not its contained Content Items are logically
-    linked in a continuous textual flow, or are separate Items.
-    Enumerated Values: SEPARATE, CONTINUOUS.
-    """
-
-    content_template_sequence: Attr[list[container_macro.ContentTemplateSequenceItem]] = Attr(
+    content_template_sequence: SequenceAttr[container_macro.ContentTemplateSequenceItem] = SequenceAttr(
         0x0040A504, "ContentTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.container_macro:ContentTemplateSequenceItem",
-    )
-    """Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
+        doc="""Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
 
-    Template that describes the content of this Content Item and its subsidiary Content Items.
-    Required if a template defined and known to the implementation at the time of encoding was
-    used to define the content of this Item, and the template consists of a single CONTAINER
-    with nested content, and it is the outermost invocation of a set of nested templates that
-    start with the same CONTAINER (see Section C.18.8.1.2).
-    """
+        Template that describes the content of this Content Item and its subsidiary Content
+        Items.
+        Required if a template defined and known to the implementation at the time of encoding
+        was used to define the content of this Item, and the template consists of a single
+        CONTAINER with nested content, and it is the outermost invocation of a set of nested
+        templates that start with the same CONTAINER (see Section C.18.8.1.2).
+        """,
+    )
 
     temporal_range_type: Attr[Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"]] = Attr(
         0x0040A130, "TemporalRangeType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"),
-    )
-    """Temporal Range Type (0040,A130): Type 1, VR CS, VM 1.
+        doc="""Temporal Range Type (0040,A130): Type 1, VR CS, VM 1.
 
-    See Section C.18.7.1.1 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
-    """
+        See Section C.18.7.1.1 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
+        """,
+    )
 
     referenced_sample_positions: Attr[list[int]] = Attr(
         0x0040A132, "ReferencedSamplePositions", "UL", "1-n", "1C",
-    )
-    """Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
+        doc="""Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
 
-    List of samples within a multiplex group specifying temporal points of the referenced data.
-    Position of first sample is 1.
-    Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets
-    (0040,A138) and Referenced DateTime (0040,A13A) are not present.
-    """
+        List of samples within a multiplex group specifying temporal points of the referenced
+        data. Position of first sample is 1.
+        Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets
+        (0040,A138) and Referenced DateTime (0040,A13A) are not present.
+        """,
+    )
 
     referenced_time_offsets: Attr[list[float]] = Attr(
         0x0040A138, "ReferencedTimeOffsets", "DS", "1-n", "1C",
-    )
-    """Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
+        doc="""Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
 
-    Specifies temporal points for reference by number of seconds after start of data.
-    Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are
-    not present.
-    """
+        Specifies temporal points for reference by number of seconds after start of data.
+        Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A)
+        are not present.
+        """,
+    )
 
     referenced_date_time: Attr[list[datetime.datetime | str]] = Attr(
         0x0040A13A, "ReferencedDateTime", "DT", "1-n", "1C",
-    )
-    """Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
+        doc="""Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
 
-    Specifies temporal points for reference by absolute time.
-    Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138)
-    are not present.
-    """
+        Specifies temporal points for reference by absolute time.
+        Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets
+        (0040,A138) are not present.
+        """,
+    )
 
     referenced_frame_of_reference_uid: Attr[str] = Attr(
         0x30060024, "ReferencedFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
+        doc="""Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the Frame of Reference within which the coordinates are defined.
-    """
+        Uniquely identifies the Frame of Reference within which the coordinates are defined.
+        """,
+    )
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
-    interest in the patient-relative Reference Coordinate System defined by Referenced Frame of
-    Reference UID (3006,0024). See Reference Coordinate System (RCS).
-    """
+        An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
+        interest in the patient-relative Reference Coordinate System defined by Referenced Frame
+        of Reference UID (3006,0024). See Reference Coordinate System (RCS).
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    See Section C.18.9.1.2 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
-    """
+        See Section C.18.9.1.2 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
+        """,
+    )
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "3",
-    )
-    """Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
 
-    The globally unique identifier for this fiducial Item.
-    """
+        The globally unique identifier for this fiducial Item.
+        """,
+    )
 
     pixel_origin_interpretation: Attr[Literal["FRAME", "VOLUME"]] = Attr(
         0x00480301, "PixelOriginInterpretation", "CS", "1", "1C",
         enum=("FRAME", "VOLUME"),
+        doc="""Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
+
+        For a referenced multi-frame image, specifies whether the Graphic Data (0070,0022)
+        values are to be interpreted relative to the individual frame pixel origins, or relative
+        to the Total Pixel Matrix origin (see Section C.8.12.4.1.4).
+        Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled
+        (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows
+        (0048,0007)). May be present otherwise.
+        Enumerated Values: FRAME, VOLUME.
+        """,
     )
-    """Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
 
-    For a referenced multi-frame image, specifies whether the Graphic Data (0070,0022) values
-    are to be interpreted relative to the individual frame pixel origins, or relative to the
-    Total Pixel Matrix origin (see Section C.8.12.4.1.4).
-    Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e.,
-    contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007)).
-    May be present otherwise.
-    Enumerated Values: FRAME, VOLUME.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.document_content_macro:ReferencedSOPSequenceItem",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to Composite Object SOP Class/SOP Instance pairs.
-    """
+        References to Composite Object SOP Class/SOP Instance pairs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        text_value: str | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
-        numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        fiducial_uid: str | None = None,
-        referenced_frame_of_reference_uid: str | None = None,
-        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | None = None,
-        referenced_sample_positions: list[int] | None = None,
-        referenced_time_offsets: list[float] | None = None,
-        referenced_date_time: list[datetime.datetime | str] | None = None,
-        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
-        content_template_sequence: list[container_macro.ContentTemplateSequenceItem] | None = None,
-        tabulated_values_sequence: list[table_content_item_macro.TabulatedValuesSequenceItem] | None = None,
-        **_: Any,
+        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        text_value: str | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        measured_value_sequence: Items[numeric_measurement_macro.MeasuredValueSequenceItem] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[container_macro.ContentTemplateSequenceItem] | Empty | None = None,
+        tabulated_values_sequence: Items[table_content_item_macro.TabulatedValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -302,17 +301,14 @@ class ReferencedSOPSequenceItem(ImageReferenceMacroReferencedSOPSequenceItem, Wa
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_real_world_value_mapping_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        referenced_waveform_channels: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_real_world_value_mapping_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        referenced_waveform_channels: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.document_content_macro import DocumentContentMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
     from iodkit.generated.modules import document_content_macro
@@ -34,49 +35,46 @@ class DocumentRelationshipMacro(ModuleBuilder):
 
     observation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A032, "ObservationDateTime", "DT", "1", "1C",
-    )
-    """Observation DateTime (0040,A032): Type 1C, VR DT, VM 1.
+        doc="""Observation DateTime (0040,A032): Type 1C, VR DT, VM 1.
 
-    The date and time on which this Content Item was completed. For the purpose of recording
-    measurements or logging events, completion time is defined as the ending time of data
-    acquisition of the measurement, or the ending time of occurrence of the event.
-    Required if the date and time are different from Content Date (0008,0023) and Content Time
-    (0008,0033) or Observation DateTime (0040,A032) defined in higher Items. May be present
-    otherwise.
-    """
+        The date and time on which this Content Item was completed. For the purpose of recording
+        measurements or logging events, completion time is defined as the ending time of data
+        acquisition of the measurement, or the ending time of occurrence of the event.
+        Required if the date and time are different from Content Date (0008,0023) and Content
+        Time (0008,0033) or Observation DateTime (0040,A032) defined in higher Items. May be
+        present otherwise.
+        """,
+    )
 
     observation_uid: Attr[str] = Attr(
         0x0040A171, "ObservationUID", "UI", "1", "3",
+        doc="""Observation UID (0040,A171): Type 3, VR UI, VM 1.
+
+        Unique identifier for the observation Content Item (and its subsidiary Content Items, if
+        any). The UID represents the semantic content of the observation; an encoding of the
+        same observation with the same context into another representation (e.g., a CDA Entry)
+        may use the same UID.
+        """,
     )
-    """Observation UID (0040,A171): Type 3, VR UI, VM 1.
 
-    Unique identifier for the observation Content Item (and its subsidiary Content Items, if
-    any). The UID represents the semantic content of the observation; an encoding of the same
-    observation with the same context into another representation (e.g., a CDA Entry) may use
-    the same UID.
-    """
-
-    content_sequence: Attr[list[ContentSequenceItem]] = Attr(
+    content_sequence: SequenceAttr[ContentSequenceItem] = SequenceAttr(
         0x0040A730, "ContentSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.document_relationship_macro:ContentSequenceItem",
-    )
-    """Content Sequence (0040,A730): Type 1C, VR SQ, VM 1.
+        doc="""Content Sequence (0040,A730): Type 1C, VR SQ, VM 1.
 
-    A potentially recursively nested Sequence of Items that conveys content that is the Target
-    of Relationships with the enclosing Source Content Item.
-    Required if the enclosing Content Item has relationships.
-    """
+        A potentially recursively nested Sequence of Items that conveys content that is the
+        Target of Relationships with the enclosing Source Content Item.
+        Required if the enclosing Content Item has relationships.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_uid: str | None = None,
-        content_sequence: list[ContentSequenceItem] | None = None,
-        **_: Any,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_uid: str | Empty | None = None,
+        content_sequence: Items[ContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -93,61 +91,58 @@ class ContentSequenceItem(DocumentRelationshipMacro, DocumentContentMacro, ItemB
     relationship_type: Attr[Literal["CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"]] = Attr(
         0x0040A010, "RelationshipType", "CS", "1", "1",
         enum=("CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"),
-    )
-    """Relationship Type (0040,A010): Type 1, VR CS, VM 1.
+        doc="""Relationship Type (0040,A010): Type 1, VR CS, VM 1.
 
-    The type of relationship between the (enclosing) Source Content Item and the Target Content
-    Item.
-    Enumerated Values: CONTAINS, HAS PROPERTIES, HAS OBS CONTEXT, HAS ACQ CONTEXT, INFERRED
-    FROM, SELECTED FROM, HAS CONCEPT MOD.
-    """
+        The type of relationship between the (enclosing) Source Content Item and the Target
+        Content Item.
+        Enumerated Values: CONTAINS, HAS PROPERTIES, HAS OBS CONTEXT, HAS ACQ CONTEXT, INFERRED
+        FROM, SELECTED FROM, HAS CONCEPT MOD.
+        """,
+    )
 
     referenced_content_item_identifier: Attr[list[int]] = Attr(
         0x0040DB73, "ReferencedContentItemIdentifier", "UL", "1-n", "1C",
-    )
-    """Referenced Content Item Identifier (0040,DB73): Type 1C, VR UL, VM 1-n.
+        doc="""Referenced Content Item Identifier (0040,DB73): Type 1C, VR UL, VM 1-n.
 
-    An ordered set of one or more integers that uniquely identifies the Target Content Item of
-    the relationship.
-    Required if the Target Content Item is denoted by-reference, i.e., the Document Relationship
-    Macro and Document Content Macro are not included.
-    """
+        An ordered set of one or more integers that uniquely identifies the Target Content Item
+        of the relationship.
+        Required if the Target Content Item is denoted by-reference, i.e., the Document
+        Relationship Macro and Document Content Macro are not included.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        relationship_type: Literal["CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_uid: str | None = None,
-        content_sequence: list[ContentSequenceItem] | None = None,
-        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        text_value: str | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
-        numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[document_content_macro.ReferencedSOPSequenceItem] | None = None,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        fiducial_uid: str | None = None,
-        referenced_frame_of_reference_uid: str | None = None,
-        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | None = None,
-        referenced_sample_positions: list[int] | None = None,
-        referenced_time_offsets: list[float] | None = None,
-        referenced_date_time: list[datetime.datetime | str] | None = None,
-        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
-        content_template_sequence: list[container_macro.ContentTemplateSequenceItem] | None = None,
-        tabulated_values_sequence: list[table_content_item_macro.TabulatedValuesSequenceItem] | None = None,
-        referenced_content_item_identifier: list[int] | None = None,
-        **_: Any,
+        relationship_type: Literal["CONTAINS", "HAS PROPERTIES", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "INFERRED FROM", "SELECTED FROM", "HAS CONCEPT MOD"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_uid: str | Empty | None = None,
+        content_sequence: Items[ContentSequenceItem] | Empty | None = None,
+        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        text_value: str | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        measured_value_sequence: Items[numeric_measurement_macro.MeasuredValueSequenceItem] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[document_content_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[container_macro.ContentTemplateSequenceItem] | Empty | None = None,
+        tabulated_values_sequence: Items[table_content_item_macro.TabulatedValuesSequenceItem] | Empty | None = None,
+        referenced_content_item_identifier: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import radiobiological_dose_effect_description_macro
@@ -30,42 +31,40 @@ class DosimetricObjectiveParameterSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.1.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x30100001)
 
-    radiobiological_dose_effect_sequence: Attr[list[radiobiological_dose_effect_description_macro.RadiobiologicalDoseEffectDescriptionMacro]] = Attr(
+    radiobiological_dose_effect_sequence: SequenceAttr[radiobiological_dose_effect_description_macro.RadiobiologicalDoseEffectDescriptionMacro] = SequenceAttr(
         0x30100001, "RadiobiologicalDoseEffectSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.radiobiological_dose_effect_description_macro:RadiobiologicalDoseEffectDescriptionMacro",
-    )
-    """Radiobiological Dose Effect Sequence (3010,0001): Type 1C, VR SQ, VM 1.
+        doc="""Radiobiological Dose Effect Sequence (3010,0001): Type 1C, VR SQ, VM 1.
 
-    Describes the radiobiological effects if any that are taken into account to compute dose.
-    Required if Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter which
-    represents a dose.
-    """
+        Describes the radiobiological effects if any that are taken into account to compute
+        dose.
+        Required if Dosimetric Objective Parameter Sequence (3010,0070) contains a parameter
+        which represents a dose.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        radiobiological_dose_effect_sequence: list[radiobiological_dose_effect_description_macro.RadiobiologicalDoseEffectDescriptionMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        radiobiological_dose_effect_sequence: Items[radiobiological_dose_effect_description_macro.RadiobiologicalDoseEffectDescriptionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -81,75 +80,72 @@ class DosimetricObjectiveMacro(ModuleBuilder):
 
     dosimetric_objective_uid: Attr[str] = Attr(
         0x3010006E, "DosimetricObjectiveUID", "UI", "1", "1",
+        doc="""Dosimetric Objective UID (3010,006E): Type 1, VR UI, VM 1.
+
+        A UID by which this Dosimetric Objective can be referenced.
+        """,
     )
-    """Dosimetric Objective UID (3010,006E): Type 1, VR UI, VM 1.
 
-    A UID by which this Dosimetric Objective can be referenced.
-    """
-
-    originating_sop_instance_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    originating_sop_instance_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100007, "OriginatingSOPInstanceReferenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Originating SOP Instance Reference Sequence (3010,0007): Type 1C, VR SQ, VM 1.
+
+        Reference to the SOP Instance that contains the original definition of this Dosimetric
+        Objective identified by Dosimetric Objective UID (3010,006E).
+        Required when the Dosimetric Objective UID (3010,0948) was not issued in the current SOP
+        Instance, but read from another SOP Instance..
+        """,
     )
-    """Originating SOP Instance Reference Sequence (3010,0007): Type 1C, VR SQ, VM 1.
 
-    Reference to the SOP Instance that contains the original definition of this Dosimetric
-    Objective identified by Dosimetric Objective UID (3010,006E).
-    Required when the Dosimetric Objective UID (3010,0948) was not issued in the current SOP
-    Instance, but read from another SOP Instance..
-    """
-
-    dosimetric_objective_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    dosimetric_objective_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010006D, "DosimetricObjectiveTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Dosimetric Objective Type Code Sequence (3010,006D): Type 1, VR SQ, VM 1.
+
+        The type of dose objective which this Item represents.
+        """,
     )
-    """Dosimetric Objective Type Code Sequence (3010,006D): Type 1, VR SQ, VM 1.
 
-    The type of dose objective which this Item represents.
-    """
-
-    dosimetric_objective_parameter_sequence: Attr[list[DosimetricObjectiveParameterSequenceItem]] = Attr(
+    dosimetric_objective_parameter_sequence: SequenceAttr[DosimetricObjectiveParameterSequenceItem] = SequenceAttr(
         0x30100070, "DosimetricObjectiveParameterSequence", "SQ", "1", "2",
         item=DosimetricObjectiveParameterSequenceItem,
-    )
-    """Dosimetric Objective Parameter Sequence (3010,0070): Type 2, VR SQ, VM 1.
+        doc="""Dosimetric Objective Parameter Sequence (3010,0070): Type 2, VR SQ, VM 1.
 
-    Parameters for the objective identified in Dosimetric Objective Type Code Sequence
-    (3010,006D).
-    """
+        Parameters for the objective identified in Dosimetric Objective Type Code Sequence
+        (3010,006D).
+        """,
+    )
 
     absolute_dosimetric_objective_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100073, "AbsoluteDosimetricObjectiveFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Absolute Dosimetric Objective Flag (3010,0073): Type 1, VR CS, VM 1.
+        doc="""Absolute Dosimetric Objective Flag (3010,0073): Type 1, VR CS, VM 1.
 
-    Whether the objective must be met by the resulting Radiotherapy treatment plan.
-    Enumerated Values: YES, NO.
-    """
+        Whether the objective must be met by the resulting Radiotherapy treatment plan.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     dosimetric_objective_purpose: Attr[Literal["OPTIMIZATION", "EVALUATION", "BOTH"]] = Attr(
         0x30100075, "DosimetricObjectivePurpose", "CS", "1", "2",
         enum=("OPTIMIZATION", "EVALUATION", "BOTH"),
-    )
-    """Dosimetric Objective Purpose (3010,0075): Type 2, VR CS, VM 1.
+        doc="""Dosimetric Objective Purpose (3010,0075): Type 2, VR CS, VM 1.
 
-    The purpose for which the objective is to be used.
-    Enumerated Values: OPTIMIZATION, EVALUATION, BOTH.
-    """
+        The purpose for which the objective is to be used.
+        Enumerated Values: OPTIMIZATION, EVALUATION, BOTH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dosimetric_objective_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        dosimetric_objective_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        dosimetric_objective_parameter_sequence: list[DosimetricObjectiveParameterSequenceItem] | None = None,
-        absolute_dosimetric_objective_flag: Literal["YES", "NO"] | None = None,
-        dosimetric_objective_purpose: Literal["OPTIMIZATION", "EVALUATION", "BOTH"] | None = None,
-        **_: Any,
+        dosimetric_objective_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        dosimetric_objective_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        dosimetric_objective_parameter_sequence: Items[DosimetricObjectiveParameterSequenceItem] | Empty | None = None,
+        absolute_dosimetric_objective_flag: Literal["YES", "NO"] | Empty | None = None,
+        dosimetric_objective_purpose: Literal["OPTIMIZATION", "EVALUATION", "BOTH"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_anatomy_required_macro import GeneralAnatomyRequiredMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import general_anatomy_required_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -32,23 +33,20 @@ class DXAnatomyImagedModule(GeneralAnatomyRequiredMacro, ModuleBuilder):
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",
         enum=("R", "L", "U", "B"),
-    )
-    """Image Laterality (0020,0062): Type 1, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 1, VR CS, VM 1.
 
-    Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
-    (0008,2218)) examined.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
+        (0008,2218)) examined.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        anatomic_region_sequence: list[general_anatomy_required_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_required_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

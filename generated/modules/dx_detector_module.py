@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 from iodkit.generated.modules.digital_x_ray_detector_macro import DigitalXRayDetectorMacro
@@ -30,147 +30,144 @@ class DXDetectorModule(DigitalXRayDetectorMacro, BasicPixelSpacingCalibrationMac
 
     detector_active_time: Attr[float] = Attr(
         0x00187014, "DetectorActiveTime", "DS", "1", "3",
-    )
-    """Detector Active Time (0018,7014): Type 3, VR DS, VM 1.
+        doc="""Detector Active Time (0018,7014): Type 3, VR DS, VM 1.
 
-    Time in mSec that the detector is active during acquisition of this image.
-    """
+        Time in mSec that the detector is active during acquisition of this image.
+        """,
+    )
 
     detector_activation_offset_from_exposure: Attr[float] = Attr(
         0x00187016, "DetectorActivationOffsetFromExposure", "DS", "1", "3",
-    )
-    """Detector Activation Offset From Exposure (0018,7016): Type 3, VR DS, VM 1.
+        doc="""Detector Activation Offset From Exposure (0018,7016): Type 3, VR DS, VM 1.
 
-    Offset time in mSec that the detector becomes active after the X-Ray beam is turned on
-    during acquisition of this image. May be negative.
-    """
+        Offset time in mSec that the detector becomes active after the X-Ray beam is turned on
+        during acquisition of this image. May be negative.
+        """,
+    )
 
     field_of_view_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
 
-    Shape of the Field of View, that is the image pixels stored in Pixel Data (7FE0,0010).
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the Field of View, that is the image pixels stored in Pixel Data (7FE0,0010).
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     field_of_view_dimensions: Attr[list[int]] = Attr(
         0x00181149, "FieldOfViewDimensions", "IS", "1-2", "3",
-    )
-    """Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
+        doc="""Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
 
-    Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
-    (7FE0,0010). If Field of View Shape (0018,1147) is:
-    """
+        Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
+        (7FE0,0010). If Field of View Shape (0018,1147) is:
+        """,
+    )
 
     field_of_view_origin: Attr[list[float]] = Attr(
         0x00187030, "FieldOfViewOrigin", "DS", "2", "1C",
-    )
-    """Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
+        doc="""Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
 
-    Offset of the TLHC of a rectangle circumscribing the Field of View, that is the image pixels
-    stored in Pixel Data (7FE0,0010), before rotation or flipping, from the TLHC of the physical
-    detector area measured in physical detector pixels as a row offset followed by a column
-    offset.
-    Required if Field of View Rotation (0018,7032) or Field of View Horizontal Flip (0018,7034)
-    is present.
-    """
+        Offset of the TLHC of a rectangle circumscribing the Field of View, that is the image
+        pixels stored in Pixel Data (7FE0,0010), before rotation or flipping, from the TLHC of
+        the physical detector area measured in physical detector pixels as a row offset followed
+        by a column offset.
+        Required if Field of View Rotation (0018,7032) or Field of View Horizontal Flip
+        (0018,7034) is present.
+        """,
+    )
 
     field_of_view_rotation: Attr[float] = Attr(
         0x00187032, "FieldOfViewRotation", "DS", "1", "1C",
-    )
-    """Field of View Rotation (0018,7032): Type 1C, VR DS, VM 1.
+        doc="""Field of View Rotation (0018,7032): Type 1C, VR DS, VM 1.
 
-    Clockwise rotation in degrees of Field of View, that is the image pixels stored in Pixel
-    Data (7FE0,0010), relative to the physical detector.
-    Required if Field of View Horizontal Flip (0018,7034) is present.
-    Enumerated Values: 270, 180, 90, 0.
-    """
+        Clockwise rotation in degrees of Field of View, that is the image pixels stored in Pixel
+        Data (7FE0,0010), relative to the physical detector.
+        Required if Field of View Horizontal Flip (0018,7034) is present.
+        Enumerated Values: 270, 180, 90, 0.
+        """,
+    )
 
     field_of_view_horizontal_flip: Attr[Literal["YES", "NO"]] = Attr(
         0x00187034, "FieldOfViewHorizontalFlip", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Field of View Horizontal Flip (0018,7034): Type 1C, VR CS, VM 1.
+        doc="""Field of View Horizontal Flip (0018,7034): Type 1C, VR CS, VM 1.
 
-    Whether or not a horizontal flip has been applied to the Field of View, that is the image
-    pixels stored in Pixel Data (7FE0,0010), after rotation relative to the physical detector as
-    described in Field of View Rotation (0018,7032).
-    Required if Field of View Rotation (0018,7032) is present.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not a horizontal flip has been applied to the Field of View, that is the
+        image pixels stored in Pixel Data (7FE0,0010), after rotation relative to the physical
+        detector as described in Field of View Rotation (0018,7032).
+        Required if Field of View Rotation (0018,7032) is present.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "1",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 1, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 1, VR DS, VM 2.
 
-    Physical distance measured at the front plane of the detector housing between the center of
-    each image pixel specified by a numeric pair - row spacing value(delimiter) column spacing
-    value in mm. See Section 10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance measured at the front plane of the detector housing between the center
+        of each image pixel specified by a numeric pair - row spacing value(delimiter) column
+        spacing value in mm. See Section 10.7.1.3 for further explanation of the value order.
+        """,
+    )
 
     cassette_id: Attr[str] = Attr(
         0x00181007, "CassetteID", "LO", "1", "3",
-    )
-    """Cassette ID (0018,1007): Type 3, VR LO, VM 1.
+        doc="""Cassette ID (0018,1007): Type 3, VR LO, VM 1.
 
-    Identifier of the cassette that contains the photostimulable phosphor plate, for CR
-    acquisitions.
-    """
+        Identifier of the cassette that contains the photostimulable phosphor plate, for CR
+        acquisitions.
+        """,
+    )
 
     plate_id: Attr[str] = Attr(
         0x00181004, "PlateID", "LO", "1", "3",
-    )
-    """Plate ID (0018,1004): Type 3, VR LO, VM 1.
+        doc="""Plate ID (0018,1004): Type 3, VR LO, VM 1.
 
-    Identifier of the photostimulable phosphor plate, for CR acquisitions.
-    """
+        Identifier of the photostimulable phosphor plate, for CR acquisitions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        detector_active_time: float | None = None,
-        detector_activation_offset_from_exposure: float | None = None,
-        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        field_of_view_dimensions: list[int] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["YES", "NO"] | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        cassette_id: str | None = None,
-        plate_id: str | None = None,
-        **_: Any,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        detector_active_time: float | Empty | None = None,
+        detector_activation_offset_from_exposure: float | Empty | None = None,
+        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        field_of_view_dimensions: list[int] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["YES", "NO"] | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        cassette_id: str | Empty | None = None,
+        plate_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

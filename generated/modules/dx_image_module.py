@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,38 +24,35 @@ class VOILUTSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        """,
+    )
 
     lut_explanation: Attr[str] = Attr(
         0x00283003, "LUTExplanation", "LO", "1", "3",
-    )
-    """LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
+        doc="""LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the LUT.
-    """
+        Free form text explanation of the meaning of the LUT.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_explanation: str | None = None,
-        lut_data: list[int | bytes] | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_explanation: str | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,279 +69,280 @@ class DXImageModule(ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    Enumerated Values: 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each pixel sample.
+        Enumerated Values: 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data.
-    """
+        Most significant bit for pixel sample data.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples.
-    Enumerated Values: 0000H.
-    """
+        Data representation of the pixel samples.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     pixel_intensity_relationship: Attr[Literal["LIN", "LOG"]] = Attr(
         0x00281040, "PixelIntensityRelationship", "CS", "1", "1",
         enum=("LIN", "LOG"),
-    )
-    """Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
+        doc="""Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
 
-    The relationship between the Pixel sample values and the X-Ray beam intensity.
-    Enumerated Values: LIN, LOG.
-    """
+        The relationship between the Pixel sample values and the X-Ray beam intensity.
+        Enumerated Values: LIN, LOG.
+        """,
+    )
 
     pixel_intensity_relationship_sign: Attr[int] = Attr(
         0x00281041, "PixelIntensityRelationshipSign", "SS", "1", "1",
-    )
-    """Pixel Intensity Relationship Sign (0028,1041): Type 1, VR SS, VM 1.
+        doc="""Pixel Intensity Relationship Sign (0028,1041): Type 1, VR SS, VM 1.
 
-    The sign of the relationship between the Pixel sample values stored in Pixel Data
-    (7FE0,0010) and the X-Ray beam intensity.
-    Enumerated Values: +1, -1.
-    """
+        The sign of the relationship between the Pixel sample values stored in Pixel Data
+        (7FE0,0010) and the X-Ray beam intensity.
+        Enumerated Values: +1, -1.
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
-    )
-    """Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
 
-    The value b in the relationship between stored values (SV) in Pixel Data (7FE0,0010) and the
-    output units specified in Rescale Type (0028,1054).
-    Enumerated Values: 0.
-    """
+        The value b in the relationship between stored values (SV) in Pixel Data (7FE0,0010) and
+        the output units specified in Rescale Type (0028,1054).
+        Enumerated Values: 0.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1",
-    )
-    """Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Enumerated Values: 1.
-    """
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Enumerated Values: 1.
+        """,
+    )
 
     rescale_type: Attr[Literal["US"]] = Attr(
         0x00281054, "RescaleType", "LO", "1", "1",
         enum=("US",),
-    )
-    """Rescale Type (0028,1054): Type 1, VR LO, VM 1.
+        doc="""Rescale Type (0028,1054): Type 1, VR LO, VM 1.
 
-    Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
-    Enumerated Values: US.
-    """
+        Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept
+        (0028,1052).
+        Enumerated Values: US.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY", "INVERSE"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY", "INVERSE"),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, other than to account for the
-    value of Photometric Interpretation (0028,0004), such that the output of all grayscale
-    transformations defined in the IOD containing this Module are defined to be P-Values.
-    Enumerated Values: IDENTITY, INVERSE.
-    """
+        Specifies an identity transformation for the Presentation LUT, other than to account for
+        the value of Photometric Interpretation (0028,0004), such that the output of all
+        grayscale transformations defined in the IOD containing this Module are defined to be
+        P-Values.
+        Enumerated Values: IDENTITY, INVERSE.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
-    )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A text description of how this image was derived.
-    """
+        A text description of how this image was derived.
+        """,
+    )
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
 
-    Indicates any visual processing performed on the images prior to exchange.
-    """
+        Indicates any visual processing performed on the images prior to exchange.
+        """,
+    )
 
     acquisition_device_processing_code: Attr[str] = Attr(
         0x00181401, "AcquisitionDeviceProcessingCode", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
 
-    Code representing the device-specific processing associated with the image (e.g., Organ
-    Filtering code)
-    """
+        Code representing the device-specific processing associated with the image (e.g., Organ
+        Filtering code)
+        """,
+    )
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1C",
-    )
-    """Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
 
-    Patient direction of the rows and columns of the image.
-    Required if View Code Sequence (0054,0220) is not present or is present with an Item value
-    other than (119376003, SCT, "tissue specimen") or (127457009, SCT, "tissue specimen from
-    breast"). May be present otherwise.
-    """
+        Patient direction of the rows and columns of the image.
+        Required if View Code Sequence (0054,0220) is not present or is present with an Item
+        value other than (119376003, SCT, "tissue specimen") or (127457009, SCT, "tissue
+        specimen from breast"). May be present otherwise.
+        """,
+    )
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Calibration Image (0050,0004): Type 3, VR CS, VM 1.
+        doc="""Calibration Image (0050,0004): Type 3, VR CS, VM 1.
 
-    Indicates whether a reference object (phantom) of known size is present in the image and was
-    used for calibration.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether a reference object (phantom) of known size is present in the image and
+        was used for calibration.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: YES, NO.
-    """
-
-    voilut_sequence: Attr[list[VOILUTSequenceItem]] = Attr(
+    voilut_sequence: SequenceAttr[VOILUTSequenceItem] = SequenceAttr(
         0x00283010, "VOILUTSequence", "SQ", "1", "1C",
         item=VOILUTSequenceItem,
-    )
-    """VOI LUT Sequence (0028,3010): Type 1C, VR SQ, VM 1.
+        doc="""VOI LUT Sequence (0028,3010): Type 1C, VR SQ, VM 1.
 
-    Defines a Sequence of VOI LUTs.
-    Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and Window Center
-    (0028,1050) is not present. May also be present if Window Center (0028,1050) is present.
-    """
+        Defines a Sequence of VOI LUTs.
+        Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and Window Center
+        (0028,1050) is not present. May also be present if Window Center (0028,1050) is present.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "1C",
-    )
-    """Window Center (0028,1050): Type 1C, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 1C, VR DS, VM 1-n.
 
-    Defines a Window Center for display.
-    Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and VOI LUT Sequence
-    (0028,3010) is not present. May also be present if VOI LUT Sequence (0028,3010) is present.
-    """
+        Defines a Window Center for display.
+        Required if Presentation Intent Type (0008,0068) is FOR PRESENTATION and VOI LUT
+        Sequence (0028,3010) is not present. May also be present if VOI LUT Sequence (0028,3010)
+        is present.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "1C",
-    )
-    """Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
 
-    Window Width for display. See Section C.8.11.3.1.5 for further explanation.
-    Required if Window Center (0028,1050) is present.
-    """
+        Window Width for display. See Section C.8.11.3.1.5 for further explanation.
+        Required if Window Center (0028,1050) is present.
+        """,
+    )
 
     window_center_width_explanation: Attr[list[str]] = Attr(
         0x00281055, "WindowCenterWidthExplanation", "LO", "1-n", "3",
-    )
-    """Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
+        doc="""Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
 
-    Free form explanation of the meaning of the Window Center and Width. Multiple values
-    correspond to multiple Window Center and Width values.
-    """
+        Free form explanation of the meaning of the Window Center and Width. Multiple values
+        correspond to multiple Window Center and Width values.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        pixel_intensity_relationship: Literal["LIN", "LOG"] | None = None,
-        pixel_intensity_relationship_sign: int | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: Literal["US"] | None = None,
-        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        derivation_description: str | None = None,
-        acquisition_device_processing_description: str | None = None,
-        acquisition_device_processing_code: str | None = None,
-        patient_orientation: list[str] | None = None,
-        calibration_image: Literal["YES", "NO"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        voilut_sequence: list[VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_intensity_relationship: Literal["LIN", "LOG"] | Empty | None = None,
+        pixel_intensity_relationship_sign: int | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: Literal["US"] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        derivation_description: str | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        acquisition_device_processing_code: str | Empty | None = None,
+        patient_orientation: list[str] | Empty | None = None,
+        calibration_image: Literal["YES", "NO"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        voilut_sequence: Items[VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

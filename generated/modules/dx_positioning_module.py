@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,39 +25,36 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-72"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 3, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 3, VR SQ, VM 1.
 
-    View modifier.
-    """
+        View modifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,39 +67,36 @@ class PatientOrientationCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-72"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540412)
 
-    patient_orientation_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_orientation_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540412, "PatientOrientationModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Orientation Modifier Code Sequence (0054,0412): Type 3, VR SQ, VM 1.
+        doc="""Patient Orientation Modifier Code Sequence (0054,0412): Type 3, VR SQ, VM 1.
 
-    Patient Orientation Modifier.
-    """
+        Patient Orientation Modifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        patient_orientation_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        patient_orientation_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -115,232 +110,230 @@ class DXPositioningModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-72"
     __order__: ClassVar[tuple[int, ...]] = (0x00185104, 0x00185100, 0x00185101, 0x00540220, 0x00540410, 0x00540414, 0x00181111, 0x00181110, 0x00181114, 0x00181508, 0x00181510, 0x00181511, 0x00181530, 0x00181531, 0x00181450, 0x0018113A, 0x00181138, 0x001811A0, 0x001811A2, 0x001811A3, 0x001811A5, 0x001811A4)
 
-    projection_eponymous_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    projection_eponymous_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00185104, "ProjectionEponymousNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Projection Eponymous Name Code Sequence (0018,5104): Type 3, VR SQ, VM 1.
+        doc="""Projection Eponymous Name Code Sequence (0018,5104): Type 3, VR SQ, VM 1.
 
-    A Sequence that describes the radiographic method of patient, tube and detector positioning
-    to achieve a well described projection or view.
-    """
+        A Sequence that describes the radiographic method of patient, tube and detector
+        positioning to achieve a well described projection or view.
+        """,
+    )
 
     patient_position: Attr[str] = Attr(
         0x00185100, "PatientPosition", "CS", "1", "3",
-    )
-    """Patient Position (0018,5100): Type 3, VR CS, VM 1.
+        doc="""Patient Position (0018,5100): Type 3, VR CS, VM 1.
 
-    Description of imaging subject's position relative to the equipment.
-    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
-    PFDR, PFDL.
-    """
+        Description of imaging subject's position relative to the equipment.
+        Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR,
+        AFDL, PFDR, PFDL.
+        """,
+    )
 
     view_position: Attr[str] = Attr(
         0x00185101, "ViewPosition", "CS", "1", "3",
+        doc="""View Position (0018,5101): Type 3, VR CS, VM 1.
+
+        Radiographic view of the image relative to the imaging subject's orientation.
+        """,
     )
-    """View Position (0018,5101): Type 3, VR CS, VM 1.
 
-    Radiographic view of the image relative to the imaging subject's orientation.
-    """
-
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "3",
         item=ViewCodeSequenceItem,
+        doc="""View Code Sequence (0054,0220): Type 3, VR SQ, VM 1.
+
+        Sequence that describes the projection of the anatomic region of interest on the image
+        receptor.
+        """,
     )
-    """View Code Sequence (0054,0220): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the projection of the anatomic region of interest on the image
-    receptor.
-    """
-
-    patient_orientation_code_sequence: Attr[list[PatientOrientationCodeSequenceItem]] = Attr(
+    patient_orientation_code_sequence: CodeSequenceAttr[PatientOrientationCodeSequenceItem] = CodeSequenceAttr(
         0x00540410, "PatientOrientationCodeSequence", "SQ", "1", "3",
         item=PatientOrientationCodeSequenceItem,
+        doc="""Patient Orientation Code Sequence (0054,0410): Type 3, VR SQ, VM 1.
+
+        Sequence that describes the orientation of the patient with respect to gravity.
+        """,
     )
-    """Patient Orientation Code Sequence (0054,0410): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the orientation of the patient with respect to gravity.
-    """
-
-    patient_gantry_relationship_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_gantry_relationship_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540414, "PatientGantryRelationshipCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Gantry Relationship Code Sequence (0054,0414): Type 3, VR SQ, VM 1.
+        doc="""Patient Gantry Relationship Code Sequence (0054,0414): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the orientation of the patient with respect to the gantry.
-    """
+        Sequence that describes the orientation of the patient with respect to the gantry.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to the table, support or bucky side that is closest to the
-    Imaging Subject, as measured along the central ray of the X-Ray beam.
-    """
+        Distance in mm from source to the table, support or bucky side that is closest to the
+        Imaging Subject, as measured along the central ray of the X-Ray beam.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     estimated_radiographic_magnification_factor: Attr[float] = Attr(
         0x00181114, "EstimatedRadiographicMagnificationFactor", "DS", "1", "3",
-    )
-    """Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
+        doc="""Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
 
-    Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
-    """
+        Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
+        """,
+    )
 
     positioner_type: Attr[str] = Attr(
         0x00181508, "PositionerType", "CS", "1", "2",
-    )
-    """Positioner Type (0018,1508): Type 2, VR CS, VM 1.
+        doc="""Positioner Type (0018,1508): Type 2, VR CS, VM 1.
 
-    Defined Terms: CARM, COLUMN, MAMMOGRAPHIC, PANORAMIC, CEPHALOSTAT, RIGID, NONE.
-    """
+        Defined Terms: CARM, COLUMN, MAMMOGRAPHIC, PANORAMIC, CEPHALOSTAT, RIGID, NONE.
+        """,
+    )
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "3",
-    )
-    """Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
 
-    Position of the X-Ray beam about the patient from the RAO to LAO direction where movement
-    from RAO to vertical is positive, if Positioner Type (0018,1508) is CARM.
-    """
+        Position of the X-Ray beam about the patient from the RAO to LAO direction where
+        movement from RAO to vertical is positive, if Positioner Type (0018,1508) is CARM.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "3",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
 
-    Position of the X-Ray beam about the patient from the CAU to CRA direction where movement
-    from CAU to vertical is positive, if Positioner Type (0018,1508) is CARM.
-    """
+        Position of the X-Ray beam about the patient from the CAU to CRA direction where
+        movement from CAU to vertical is positive, if Positioner Type (0018,1508) is CARM.
+        """,
+    )
 
     detector_primary_angle: Attr[float] = Attr(
         0x00181530, "DetectorPrimaryAngle", "DS", "1", "3",
-    )
-    """Detector Primary Angle (0018,1530): Type 3, VR DS, VM 1.
+        doc="""Detector Primary Angle (0018,1530): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted toward higher
-    numbered columns. Negative values indicate that the X-Ray beam is tilted toward lower
-    numbered columns.
-    """
+        Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted toward higher
+        numbered columns. Negative values indicate that the X-Ray beam is tilted toward lower
+        numbered columns.
+        """,
+    )
 
     detector_secondary_angle: Attr[float] = Attr(
         0x00181531, "DetectorSecondaryAngle", "DS", "1", "3",
-    )
-    """Detector Secondary Angle (0018,1531): Type 3, VR DS, VM 1.
+        doc="""Detector Secondary Angle (0018,1531): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted toward lower numbered
-    rows. Negative values indicate that the X-Ray beam is tilted toward higher numbered rows.
-    """
+        Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted toward lower
+        numbered rows. Negative values indicate that the X-Ray beam is tilted toward higher
+        numbered rows.
+        """,
+    )
 
     column_angulation: Attr[float] = Attr(
         0x00181450, "ColumnAngulation", "DS", "1", "3",
-    )
-    """Column Angulation (0018,1450): Type 3, VR DS, VM 1.
+        doc="""Column Angulation (0018,1450): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
-    Positive values indicate that the tilt is toward the head of the table.
-    """
+        Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
+        Positive values indicate that the tilt is toward the head of the table.
+        """,
+    )
 
     table_type: Attr[str] = Attr(
         0x0018113A, "TableType", "CS", "1", "3",
-    )
-    """Table Type (0018,113A): Type 3, VR CS, VM 1.
+        doc="""Table Type (0018,113A): Type 3, VR CS, VM 1.
 
-    Defined Terms: FIXED, TILTING, NONE.
-    """
+        Defined Terms: FIXED, TILTING, NONE.
+        """,
+    )
 
     table_angle: Attr[float] = Attr(
         0x00181138, "TableAngle", "DS", "1", "3",
-    )
-    """Table Angle (0018,1138): Type 3, VR DS, VM 1.
+        doc="""Table Angle (0018,1138): Type 3, VR DS, VM 1.
 
-    Angle of table plane in degrees relative to horizontal plane [Gravity plane]. Positive
-    values indicate that the head of the table is upward.
-    """
+        Angle of table plane in degrees relative to horizontal plane [Gravity plane]. Positive
+        values indicate that the head of the table is upward.
+        """,
+    )
 
     body_part_thickness: Attr[float] = Attr(
         0x001811A0, "BodyPartThickness", "DS", "1", "3",
-    )
-    """Body Part Thickness (0018,11A0): Type 3, VR DS, VM 1.
+        doc="""Body Part Thickness (0018,11A0): Type 3, VR DS, VM 1.
 
-    The average thickness in mm of the body part examined when compressed, if compression has
-    been applied during exposure.
-    """
+        The average thickness in mm of the body part examined when compressed, if compression
+        has been applied during exposure.
+        """,
+    )
 
     compression_force: Attr[float] = Attr(
         0x001811A2, "CompressionForce", "DS", "1", "3",
-    )
-    """Compression Force (0018,11A2): Type 3, VR DS, VM 1.
+        doc="""Compression Force (0018,11A2): Type 3, VR DS, VM 1.
 
-    The compression force applied to the body part during exposure, measured in Newtons.
-    """
+        The compression force applied to the body part during exposure, measured in Newtons.
+        """,
+    )
 
     compression_pressure: Attr[float] = Attr(
         0x001811A3, "CompressionPressure", "DS", "1", "3",
-    )
-    """Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
+        doc="""Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
 
-    The average compression pressure applied to the body part during exposure, calculated in
-    kPa.
-    """
+        The average compression pressure applied to the body part during exposure, calculated in
+        kPa.
+        """,
+    )
 
     compression_contact_area: Attr[float] = Attr(
         0x001811A5, "CompressionContactArea", "DS", "1", "3",
-    )
-    """Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
+        doc="""Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
 
-    The area of the body part to which compression has been applied during exposure, measured in
-    mm2.
-    """
+        The area of the body part to which compression has been applied during exposure,
+        measured in mm2.
+        """,
+    )
 
     paddle_description: Attr[str] = Attr(
         0x001811A4, "PaddleDescription", "LO", "1", "3",
-    )
-    """Paddle Description (0018,11A4): Type 3, VR LO, VM 1.
+        doc="""Paddle Description (0018,11A4): Type 3, VR LO, VM 1.
 
-    Description of the compression paddle, if compression was applied to the body part during
-    exposure.
-    """
+        Description of the compression paddle, if compression was applied to the body part
+        during exposure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        projection_eponymous_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_position: str | None = None,
-        view_position: str | None = None,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        patient_orientation_code_sequence: list[PatientOrientationCodeSequenceItem] | None = None,
-        patient_gantry_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        distance_source_to_patient: float | None = None,
-        distance_source_to_detector: float | None = None,
-        estimated_radiographic_magnification_factor: float | None = None,
-        positioner_type: str | None = None,
-        positioner_primary_angle: float | None = None,
-        positioner_secondary_angle: float | None = None,
-        detector_primary_angle: float | None = None,
-        detector_secondary_angle: float | None = None,
-        column_angulation: float | None = None,
-        table_type: str | None = None,
-        table_angle: float | None = None,
-        body_part_thickness: float | None = None,
-        compression_force: float | None = None,
-        compression_pressure: float | None = None,
-        compression_contact_area: float | None = None,
-        paddle_description: str | None = None,
-        **_: Any,
+        projection_eponymous_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_position: str | Empty | None = None,
+        view_position: str | Empty | None = None,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_gantry_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        estimated_radiographic_magnification_factor: float | Empty | None = None,
+        positioner_type: str | Empty | None = None,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
+        detector_primary_angle: float | Empty | None = None,
+        detector_secondary_angle: float | Empty | None = None,
+        column_angulation: float | Empty | None = None,
+        table_type: str | Empty | None = None,
+        table_angle: float | Empty | None = None,
+        body_part_thickness: float | Empty | None = None,
+        compression_force: float | Empty | None = None,
+        compression_pressure: float | Empty | None = None,
+        compression_contact_area: float | Empty | None = None,
+        paddle_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

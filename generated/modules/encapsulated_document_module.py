@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.document_content_macro import DocumentContentMacro
 from iodkit.generated.modules.document_relationship_macro import DocumentRelationshipMacro
@@ -17,6 +17,7 @@ from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOP
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import container_macro
     from iodkit.generated.modules import document_content_macro
@@ -36,26 +37,23 @@ class SourceInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.24-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source
-    Instances played in the derivation of this encapsulated document
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        Instances played in the derivation of this encapsulated document
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,27 +68,24 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
 
     relative_uri_reference_within_encapsulated_document: Attr[str] = Attr(
         0x00687005, "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "1C",
-    )
-    """Relative URI Reference Within Encapsulated Document (0068,7005): Type 1C, VR UR, VM 1.
+        doc="""Relative URI Reference Within Encapsulated Document (0068,7005): Type 1C, VR UR, VM 1.
 
-    The relative URI reference used in the encapsulated document to reference the Image Instance
-    in this Item.
-    Required if the Encapsulated Document (0042,0011) contains a reference to the Image Instance
-    in this Item.
-    """
+        The relative URI reference used in the encapsulated document to reference the Image
+        Instance in this Item.
+        Required if the Encapsulated Document (0042,0011) contains a reference to the Image
+        Instance in this Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        relative_uri_reference_within_encapsulated_document: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        relative_uri_reference_within_encapsulated_document: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -105,25 +100,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     relative_uri_reference_within_encapsulated_document: Attr[str] = Attr(
         0x00687005, "RelativeURIReferenceWithinEncapsulatedDocument", "UR", "1", "1C",
-    )
-    """Relative URI Reference Within Encapsulated Document (0068,7005): Type 1C, VR UR, VM 1.
+        doc="""Relative URI Reference Within Encapsulated Document (0068,7005): Type 1C, VR UR, VM 1.
 
-    The relative URI reference used in the encapsulated document to reference the SOP Instance
-    in this Item.
-    Required if the Encapsulated Document (0042,0011) contains a reference to the SOP Instance
-    in this Item.
-    """
+        The relative URI reference used in the encapsulated document to reference the SOP
+        Instance in this Item.
+        Required if the Encapsulated Document (0042,0011) contains a reference to the SOP
+        Instance in this Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        relative_uri_reference_within_encapsulated_document: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        relative_uri_reference_within_encapsulated_document: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -139,49 +131,46 @@ class ContentSequenceItem(DocumentRelationshipMacro, DocumentContentMacro, ItemB
     relationship_type: Attr[Literal["CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"]] = Attr(
         0x0040A010, "RelationshipType", "CS", "1", "1",
         enum=("CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"),
-    )
-    """Relationship Type (0040,A010): Type 1, VR CS, VM 1.
+        doc="""Relationship Type (0040,A010): Type 1, VR CS, VM 1.
 
-    The type of relationship between the (enclosing) Source Content Item and the Target Content
-    Item.
-    Enumerated Values: CONTAINS, HAS OBS CONTEXT, HAS ACQ CONTEXT, HAS CONCEPT MOD.
-    """
+        The type of relationship between the (enclosing) Source Content Item and the Target
+        Content Item.
+        Enumerated Values: CONTAINS, HAS OBS CONTEXT, HAS ACQ CONTEXT, HAS CONCEPT MOD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        relationship_type: Literal["CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_uid: str | None = None,
-        content_sequence: list[document_relationship_macro.ContentSequenceItem] | None = None,
-        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        text_value: str | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        measured_value_sequence: list[numeric_measurement_macro.MeasuredValueSequenceItem] | None = None,
-        numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[document_content_macro.ReferencedSOPSequenceItem] | None = None,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        fiducial_uid: str | None = None,
-        referenced_frame_of_reference_uid: str | None = None,
-        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | None = None,
-        referenced_sample_positions: list[int] | None = None,
-        referenced_time_offsets: list[float] | None = None,
-        referenced_date_time: list[datetime.datetime | str] | None = None,
-        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
-        content_template_sequence: list[container_macro.ContentTemplateSequenceItem] | None = None,
-        tabulated_values_sequence: list[table_content_item_macro.TabulatedValuesSequenceItem] | None = None,
-        **_: Any,
+        relationship_type: Literal["CONTAINS", "HAS OBS CONTEXT", "HAS ACQ CONTEXT", "HAS CONCEPT MOD"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_uid: str | Empty | None = None,
+        content_sequence: Items[document_relationship_macro.ContentSequenceItem] | Empty | None = None,
+        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        text_value: str | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        measured_value_sequence: Items[numeric_measurement_macro.MeasuredValueSequenceItem] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[document_content_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[container_macro.ContentTemplateSequenceItem] | Empty | None = None,
+        tabulated_values_sequence: Items[table_content_item_macro.TabulatedValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -196,39 +185,36 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
-    )
-    """Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
 
-    Mapping Resource that defines the Template. See Section 8.4.
-    Defined Terms: DCMR.
-    """
+        Mapping Resource that defines the Template. See Section 8.4.
+        Defined Terms: DCMR.
+        """,
+    )
 
     mapping_resource_uid: Attr[str] = Attr(
         0x00080118, "MappingResourceUID", "UI", "1", "3",
-    )
-    """Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
+        doc="""Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
 
-    Uniquely identifies the Mapping Resource that defines the Template.
-    """
+        Uniquely identifies the Mapping Resource that defines the Template.
+        """,
+    )
 
     template_identifier: Attr[str] = Attr(
         0x0040DB00, "TemplateIdentifier", "CS", "1", "1",
-    )
-    """Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
+        doc="""Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
 
-    Template identifier.
-    """
+        Template identifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        template_identifier: str | None = None,
-        **_: Any,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        template_identifier: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -244,278 +230,277 @@ class EncapsulatedDocumentModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this SOP Instance. The value shall be unique within a Series.
-    """
+        A number that identifies this SOP Instance. The value shall be unique within a Series.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "2",
-    )
-    """Content Date (0008,0023): Type 2, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 2, VR DA, VM 1.
 
-    The date the document content creation was started.
-    """
+        The date the document content creation was started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "2",
-    )
-    """Content Time (0008,0033): Type 2, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 2, VR TM, VM 1.
 
-    The time the document content creation was started.
-    """
+        The time the document content creation was started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "2",
-    )
-    """Acquisition DateTime (0008,002A): Type 2, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 2, VR DT, VM 1.
 
-    The date and time that the original generation of the data in the document started.
-    """
+        The date and time that the original generation of the data in the document started.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "3",
         enum=("R", "L", "U", "B"),
-    )
-    """Image Laterality (0020,0062): Type 3, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 3, VR CS, VM 1.
 
-    Laterality of the (possibly paired) body part that is the subject of the encapsulated
-    document.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of the (possibly paired) body part that is the subject of the encapsulated
+        document.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the encapsulated document contains sufficient burned in annotation
-    to identify the patient and date the data was acquired.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the encapsulated document contains sufficient burned in
+        annotation to identify the patient and date the data was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+
+        Indicates whether or not the Instance contains sufficiently recognizable visual features
+        to allow the Instance or a reconstruction from a set of Instances to identify the
+        patient.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the Instance contains sufficiently recognizable visual features to
-    allow the Instance or a reconstruction from a set of Instances to identify the patient.
-    Enumerated Values: YES, NO.
-    """
-
-    source_instance_sequence: Attr[list[SourceInstanceSequenceItem]] = Attr(
+    source_instance_sequence: SequenceAttr[SourceInstanceSequenceItem] = SequenceAttr(
         0x00420013, "SourceInstanceSequence", "SQ", "1", "1C",
         item=SourceInstanceSequenceItem,
+        doc="""Source Instance Sequence (0042,0013): Type 1C, VR SQ, VM 1.
+
+        A Sequence that identifies the set of Instances that were used to derive the
+        encapsulated document.
+        Required if derived from one or more DICOM Instances. May be present otherwise.
+        """,
     )
-    """Source Instance Sequence (0042,0013): Type 1C, VR SQ, VM 1.
 
-    A Sequence that identifies the set of Instances that were used to derive the encapsulated
-    document.
-    Required if derived from one or more DICOM Instances. May be present otherwise.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "3",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
+
+        The set of Image Instances referenced in the encapsulated document.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
 
-    The set of Image Instances referenced in the encapsulated document.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    The set of non-image SOP Instances referenced in the encapsulated document.
-    """
+        The set of non-image SOP Instances referenced in the encapsulated document.
+        """,
+    )
 
     document_title: Attr[str] = Attr(
         0x00420010, "DocumentTitle", "ST", "1", "2",
+        doc="""Document Title (0042,0010): Type 2, VR ST, VM 1.
+
+        The title of the document.
+        """,
     )
-    """Document Title (0042,0010): Type 2, VR ST, VM 1.
 
-    The title of the document.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 2, VR SQ, VM 1.
+
+        A coded representation of the document title.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 2, VR SQ, VM 1.
 
-    A coded representation of the document title.
-    """
-
-    document_class_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    document_class_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040E008, "DocumentClassCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Document Class Code Sequence (0040,E008): Type 3, VR SQ, VM 1.
+        doc="""Document Class Code Sequence (0040,E008): Type 3, VR SQ, VM 1.
 
-    Additional classifications of the document, beyond the title represented in Concept Name
-    Code Sequence (0040,A043). May be equivalent to HL7 v2.x TXA-2.
-    """
+        Additional classifications of the document, beyond the title represented in Concept Name
+        Code Sequence (0040,A043). May be equivalent to HL7 v2.x TXA-2.
+        """,
+    )
 
     verification_flag: Attr[Literal["UNVERIFIED", "VERIFIED"]] = Attr(
         0x0040A493, "VerificationFlag", "CS", "1", "3",
         enum=("UNVERIFIED", "VERIFIED"),
-    )
-    """Verification Flag (0040,A493): Type 3, VR CS, VM 1.
+        doc="""Verification Flag (0040,A493): Type 3, VR CS, VM 1.
 
-    Indicates whether the encapsulated document is Verified.
-    Enumerated Values: UNVERIFIED, VERIFIED.
-    """
+        Indicates whether the encapsulated document is Verified.
+        Enumerated Values: UNVERIFIED, VERIFIED.
+        """,
+    )
 
     hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1C",
+        doc="""HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
+
+        Instance Identifier of the encapsulated HL7 Structured Document, encoded as a UID (OID
+        or UUID), concatenated with a caret ("^") and Extension value (if Extension is present
+        in Instance Identifier).
+        Required if encapsulated document is a CDA document.
+        """,
     )
-    """HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
 
-    Instance Identifier of the encapsulated HL7 Structured Document, encoded as a UID (OID or
-    UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
-    Instance Identifier).
-    Required if encapsulated document is a CDA document.
-    """
-
-    predecessor_documents_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    predecessor_documents_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A360, "PredecessorDocumentsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Predecessor Documents Sequence (0040,A360): Type 3, VR SQ, VM 1.
+
+        References to SOP Instances whose content has been wholly or partially included in this
+        document with or without modification.
+        """,
     )
-    """Predecessor Documents Sequence (0040,A360): Type 3, VR SQ, VM 1.
 
-    References to SOP Instances whose content has been wholly or partially included in this
-    document with or without modification.
-    """
-
-    identical_documents_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    identical_documents_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A525, "IdenticalDocumentsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Identical Documents Sequence (0040,A525): Type 3, VR SQ, VM 1.
+        doc="""Identical Documents Sequence (0040,A525): Type 3, VR SQ, VM 1.
 
-    Duplicates of this document, stored with different SOP Instance UIDs.
-    """
+        Duplicates of this document, stored with different SOP Instance UIDs.
+        """,
+    )
 
     mime_type_of_encapsulated_document: Attr[str] = Attr(
         0x00420012, "MIMETypeOfEncapsulatedDocument", "LO", "1", "1",
-    )
-    """MIME Type of Encapsulated Document (0042,0012): Type 1, VR LO, VM 1.
+        doc="""MIME Type of Encapsulated Document (0042,0012): Type 1, VR LO, VM 1.
 
-    The type of the encapsulated document stream described using the MIME Media Type (see RFC
-    2046).
-    """
+        The type of the encapsulated document stream described using the MIME Media Type (see
+        RFC 2046).
+        """,
+    )
 
     list_of_mime_types: Attr[list[str]] = Attr(
         0x00420014, "ListOfMIMETypes", "LO", "1-n", "1C",
-    )
-    """List of MIME Types (0042,0014): Type 1C, VR LO, VM 1-n.
+        doc="""List of MIME Types (0042,0014): Type 1C, VR LO, VM 1-n.
 
-    MIME Types of subcomponents of the encapsulated document.
-    Required if the encapsulated document incorporates subcomponents with MIME types different
-    than the primary MIME Type of the encapsulated document.
-    """
+        MIME Types of subcomponents of the encapsulated document.
+        Required if the encapsulated document incorporates subcomponents with MIME types
+        different than the primary MIME Type of the encapsulated document.
+        """,
+    )
 
     encapsulated_document: Attr[bytes] = Attr(
         0x00420011, "EncapsulatedDocument", "OB", "1", "1",
-    )
-    """Encapsulated Document (0042,0011): Type 1, VR OB, VM 1.
+        doc="""Encapsulated Document (0042,0011): Type 1, VR OB, VM 1.
 
-    Encapsulated Document stream, containing a document encoded according to the MIME Type.
-    """
+        Encapsulated Document stream, containing a document encoded according to the MIME Type.
+        """,
+    )
 
     encapsulated_document_length: Attr[int] = Attr(
         0x00420015, "EncapsulatedDocumentLength", "UL", "1", "3",
-    )
-    """Encapsulated Document Length (0042,0015): Type 3, VR UL, VM 1.
+        doc="""Encapsulated Document Length (0042,0015): Type 3, VR UL, VM 1.
 
-    The length of the Encapsulated Document stream, not including any trailing padding added for
-    encapsulation as a DICOM object.
-    """
+        The length of the Encapsulated Document stream, not including any trailing padding added
+        for encapsulation as a DICOM object.
+        """,
+    )
 
     value_type: Attr[Literal["CONTAINER"]] = Attr(
         0x0040A040, "ValueType", "CS", "1", "1C",
         enum=("CONTAINER",),
+        doc="""Value Type (0040,A040): Type 1C, VR CS, VM 1.
+
+        The type of the value encoded in this Content Item.
+        Required if Content Sequence (0040,A730) is present.
+        Enumerated Values: CONTAINER.
+        """,
     )
-    """Value Type (0040,A040): Type 1C, VR CS, VM 1.
 
-    The type of the value encoded in this Content Item.
-    Required if Content Sequence (0040,A730) is present.
-    Enumerated Values: CONTAINER.
-    """
-
-    content_sequence: Attr[list[ContentSequenceItem]] = Attr(
+    content_sequence: SequenceAttr[ContentSequenceItem] = SequenceAttr(
         0x0040A730, "ContentSequence", "SQ", "1", "3",
         item=ContentSequenceItem,
-    )
-    """Content Sequence (0040,A730): Type 3, VR SQ, VM 1.
+        doc="""Content Sequence (0040,A730): Type 3, VR SQ, VM 1.
 
-    A potentially recursively nested Sequence of Items that conveys structured content.
-    """
+        A potentially recursively nested Sequence of Items that conveys structured content.
+        """,
+    )
 
     continuity_of_content: Attr[Literal["SEPARATE", "CONTINUOUS"]] = Attr(
         0x0040A050, "ContinuityOfContent", "CS", "1", "1C",
         enum=("SEPARATE", "CONTINUOUS"),
+        doc="""Continuity of Content (0040,A050): Type 1C, VR CS, VM 1.
+
+        This flag specifies for a CONTAINER whether or not its contained Content Items are
+        logically linked in a continuous textual flow, or are separate Items.
+        Required if Content Sequence (0040,A730) is present.
+        Enumerated Values: SEPARATE, CONTINUOUS.
+        """,
     )
-    """Continuity of Content (0040,A050): Type 1C, VR CS, VM 1.
 
-    This flag specifies for a CONTAINER whether or not its contained Content Items are logically
-    linked in a continuous textual flow, or are separate Items.
-    Required if Content Sequence (0040,A730) is present.
-    Enumerated Values: SEPARATE, CONTINUOUS.
-    """
-
-    content_template_sequence: Attr[list[ContentTemplateSequenceItem]] = Attr(
+    content_template_sequence: SequenceAttr[ContentTemplateSequenceItem] = SequenceAttr(
         0x0040A504, "ContentTemplateSequence", "SQ", "1", "1C",
         item=ContentTemplateSequenceItem,
-    )
-    """Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
+        doc="""Content Template Sequence (0040,A504): Type 1C, VR SQ, VM 1.
 
-    Template that describes the content of this Content Item and its subsidiary Content Items.
-    Required if Content Sequence (0040,A730) is present and if a Template defined and known to
-    the implementation at the time of encoding was used to define the content of this Item, and
-    the Template consists of a single CONTAINER with nested content, and it is the outermost
-    invocation of a set of nested Templates that start with the same CONTAINER (see Section
-    C.18.8.1.2).
-    """
+        Template that describes the content of this Content Item and its subsidiary Content
+        Items.
+        Required if Content Sequence (0040,A730) is present and if a Template defined and known
+        to the implementation at the time of encoding was used to define the content of this
+        Item, and the Template consists of a single CONTAINER with nested content, and it is the
+        outermost invocation of a set of nested Templates that start with the same CONTAINER
+        (see Section C.18.8.1.2).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        source_instance_sequence: list[SourceInstanceSequenceItem] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        document_title: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        document_class_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        verification_flag: Literal["UNVERIFIED", "VERIFIED"] | None = None,
-        hl7instance_identifier: str | None = None,
-        predecessor_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        identical_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        mime_type_of_encapsulated_document: str | None = None,
-        list_of_mime_types: list[str] | None = None,
-        encapsulated_document: bytes | None = None,
-        encapsulated_document_length: int | None = None,
-        value_type: Literal["CONTAINER"] | None = None,
-        content_sequence: list[ContentSequenceItem] | None = None,
-        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | None = None,
-        content_template_sequence: list[ContentTemplateSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        source_instance_sequence: Items[SourceInstanceSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        document_title: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        document_class_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        verification_flag: Literal["UNVERIFIED", "VERIFIED"] | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        predecessor_documents_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        identical_documents_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        mime_type_of_encapsulated_document: str | Empty | None = None,
+        list_of_mime_types: list[str] | Empty | None = None,
+        encapsulated_document: bytes | Empty | None = None,
+        encapsulated_document_length: int | Empty | None = None,
+        value_type: Literal["CONTAINER"] | Empty | None = None,
+        content_sequence: Items[ContentSequenceItem] | Empty | None = None,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[ContentTemplateSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

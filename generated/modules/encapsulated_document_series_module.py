@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.performed_procedure_step_summary_macro import PerformedProcedureStepSummaryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import performed_procedure_step_summary_macro
     from iodkit.generated.modules import request_attributes_macro
@@ -34,128 +35,126 @@ class EncapsulatedDocumentSeriesModule(PerformedProcedureStepSummaryMacro, Modul
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that created the Instances in this Series.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
+        Type of device, process or method that created the Instances in this Series.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series.
-    """
+        Unique identifier of the Series.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",
-    )
-    """Series Number (0020,0011): Type 1, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 1, VR IS, VM 1.
 
-    A number that identifies the Series.
-    """
+        A number that identifies the Series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "3",
-    )
-    """Series Date (0008,0021): Type 3, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 3, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "3",
+        doc="""Series Time (0008,0031): Type 3, VR TM, VM 1.
+
+        Time the Series started.
+        """,
     )
-    """Series Time (0008,0031): Type 3, VR TM, VM 1.
 
-    Time the Series started.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance for which the Series is
-    created.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance for which the Series is
+        created.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "3",
-    )
-    """Protocol Name (0018,1030): Type 3, VR LO, VM 1.
+        doc="""Protocol Name (0018,1030): Type 3, VR LO, VM 1.
 
-    Description of the conditions under which the Series was performed.
-    """
+        Description of the conditions under which the Series was performed.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "3",
+        doc="""Series Description (0008,103E): Type 3, VR LO, VM 1.
+
+        Description of the Series.
+        """,
     )
-    """Series Description (0008,103E): Type 3, VR LO, VM 1.
 
-    Description of the Series.
-    """
-
-    series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0008103F, "SeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
+
+        A coded description of the Series.
+        """,
     )
-    """Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
 
-    A coded description of the Series.
-    """
-
-    request_attributes_sequence: Attr[list[request_attributes_macro.RequestAttributesMacro]] = Attr(
+    request_attributes_sequence: SequenceAttr[request_attributes_macro.RequestAttributesMacro] = SequenceAttr(
         0x00400275, "RequestAttributesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.request_attributes_macro:RequestAttributesMacro",
-    )
-    """Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
+        doc="""Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
 
-    Sequence that contains Attributes from the Imaging Service Request.
-    """
+        Sequence that contains Attributes from the Imaging Service Request.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances in this Series belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances in this Series
+        belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        protocol_name: str | None = None,
-        series_description: str | None = None,
-        series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        request_attributes_sequence: list[request_attributes_macro.RequestAttributesMacro] | None = None,
-        performed_procedure_step_id: str | None = None,
-        performed_procedure_step_start_date: datetime.date | str | None = None,
-        performed_procedure_step_start_time: datetime.time | str | None = None,
-        performed_procedure_step_end_date: datetime.date | str | None = None,
-        performed_procedure_step_end_time: datetime.time | str | None = None,
-        performed_procedure_step_description: str | None = None,
-        performed_protocol_code_sequence: list[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        request_attributes_sequence: Items[request_attributes_macro.RequestAttributesMacro] | Empty | None = None,
+        performed_procedure_step_id: str | Empty | None = None,
+        performed_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

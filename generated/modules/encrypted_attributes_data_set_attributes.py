@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,10 +26,7 @@ class ModifiedAttributesSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -40,25 +40,22 @@ class EncryptedAttributesDataSetAttributes(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12-7"
     __order__: ClassVar[tuple[int, ...]] = (0x04000550,)
 
-    modified_attributes_sequence: Attr[list[ModifiedAttributesSequenceItem]] = Attr(
+    modified_attributes_sequence: SequenceAttr[ModifiedAttributesSequenceItem] = SequenceAttr(
         0x04000550, "ModifiedAttributesSequence", "SQ", "1", "1",
         item=ModifiedAttributesSequenceItem,
-    )
-    """Modified Attributes Sequence (0400,0550): Type 1, VR SQ, VM 1.
+        doc="""Modified Attributes Sequence (0400,0550): Type 1, VR SQ, VM 1.
 
-    Sequence of Items containing all Attributes that were removed or replaced by "dummy values"
-    in the top level Data Set during de-identification of the SOP Instance. Upon reversal of the
-    de-identification process, the Attributes are copied back into the top level Data Set,
-    replacing any dummy values that might have been created.
-    """
+        Sequence of Items containing all Attributes that were removed or replaced by "dummy
+        values" in the top level Data Set during de-identification of the SOP Instance. Upon
+        reversal of the de-identification process, the Attributes are copied back into the top
+        level Data Set, replacing any dummy values that might have been created.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modified_attributes_sequence: list[ModifiedAttributesSequenceItem] | None = None,
-        **_: Any,
+        modified_attributes_sequence: Items[ModifiedAttributesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,105 +25,103 @@ class EnhancedCodeSequenceMacro(ModuleBuilder):
 
     context_identifier: Attr[str] = Attr(
         0x0008010F, "ContextIdentifier", "CS", "1", "3",
-    )
-    """Context Identifier (0008,010F): Type 3, VR CS, VM 1.
+        doc="""Context Identifier (0008,010F): Type 3, VR CS, VM 1.
 
-    The identifier of the Context Group from which the Coded Entry was selected.
-    """
+        The identifier of the Context Group from which the Coded Entry was selected.
+        """,
+    )
 
     context_uid: Attr[str] = Attr(
         0x00080117, "ContextUID", "UI", "1", "3",
-    )
-    """Context UID (0008,0117): Type 3, VR UI, VM 1.
+        doc="""Context UID (0008,0117): Type 3, VR UI, VM 1.
 
-    The unique identifier of the Context Group from which the Coded Entry was selected.
-    """
+        The unique identifier of the Context Group from which the Coded Entry was selected.
+        """,
+    )
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1C",
-    )
-    """Mapping Resource (0008,0105): Type 1C, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1C, VR CS, VM 1.
 
-    The identifier of the Mapping Resource that defines the Context Group from which Coded Entry
-    was selected.
-    Required if Context Identifier (0008,010F) is present.
-    Defined Terms: DCMR, SDM.
-    """
+        The identifier of the Mapping Resource that defines the Context Group from which Coded
+        Entry was selected.
+        Required if Context Identifier (0008,010F) is present.
+        Defined Terms: DCMR, SDM.
+        """,
+    )
 
     mapping_resource_uid: Attr[str] = Attr(
         0x00080118, "MappingResourceUID", "UI", "1", "3",
-    )
-    """Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
+        doc="""Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
 
-    The unique identifier of the Mapping Resource that defines the Context Group from which
-    Coded Entry was selected.
-    """
+        The unique identifier of the Mapping Resource that defines the Context Group from which
+        Coded Entry was selected.
+        """,
+    )
 
     mapping_resource_name: Attr[str] = Attr(
         0x00080122, "MappingResourceName", "LO", "1", "3",
-    )
-    """Mapping Resource Name (0008,0122): Type 3, VR LO, VM 1.
+        doc="""Mapping Resource Name (0008,0122): Type 3, VR LO, VM 1.
 
-    The name of the Mapping Resource that defines the Context Group from which Coded Entry was
-    selected.
-    """
+        The name of the Mapping Resource that defines the Context Group from which Coded Entry
+        was selected.
+        """,
+    )
 
     context_group_version: Attr[datetime.datetime | str] = Attr(
         0x00080106, "ContextGroupVersion", "DT", "1", "1C",
-    )
-    """Context Group Version (0008,0106): Type 1C, VR DT, VM 1.
+        doc="""Context Group Version (0008,0106): Type 1C, VR DT, VM 1.
 
-    The identifier of the version of the Context Group from which the Coded Entry was selected.
-    Required if Context Identifier (0008,010F) is present.
-    """
+        The identifier of the version of the Context Group from which the Coded Entry was
+        selected.
+        Required if Context Identifier (0008,010F) is present.
+        """,
+    )
 
     context_group_extension_flag: Attr[Literal["Y", "N"]] = Attr(
         0x0008010B, "ContextGroupExtensionFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Context Group Extension Flag (0008,010B): Type 3, VR CS, VM 1.
+        doc="""Context Group Extension Flag (0008,010B): Type 3, VR CS, VM 1.
 
-    Indicates whether the triplet of Code Value (0008,0100) (or Long Code Value (0008,0119) or
-    URN Code Value (0008,0120))/Coding Scheme Designator (0008,0102)/Code Meaning (0008,0104) is
-    selected from a private extension of the Context Group identified in Context Identifier
-    (0008,010F). See Section 8.7.
-    Enumerated Values: Y, N.
-    """
+        Indicates whether the triplet of Code Value (0008,0100) (or Long Code Value (0008,0119)
+        or URN Code Value (0008,0120))/Coding Scheme Designator (0008,0102)/Code Meaning
+        (0008,0104) is selected from a private extension of the Context Group identified in
+        Context Identifier (0008,010F). See Section 8.7.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     context_group_local_version: Attr[datetime.datetime | str] = Attr(
         0x00080107, "ContextGroupLocalVersion", "DT", "1", "1C",
-    )
-    """Context Group Local Version (0008,0107): Type 1C, VR DT, VM 1.
+        doc="""Context Group Local Version (0008,0107): Type 1C, VR DT, VM 1.
 
-    An implementation-specific version of a Context Group that contains private extensions.
-    Required if the value of Context Group Extension Flag (0008,010B) is "Y".
-    """
+        An implementation-specific version of a Context Group that contains private extensions.
+        Required if the value of Context Group Extension Flag (0008,010B) is "Y".
+        """,
+    )
 
     context_group_extension_creator_uid: Attr[str] = Attr(
         0x0008010D, "ContextGroupExtensionCreatorUID", "UI", "1", "1C",
-    )
-    """Context Group Extension Creator UID (0008,010D): Type 1C, VR UI, VM 1.
+        doc="""Context Group Extension Creator UID (0008,010D): Type 1C, VR UI, VM 1.
 
-    Identifies the person or organization who created an extension to the Context Group. See
-    Section 8.7.
-    Required if the value of Context Group Extension Flag (0008,010B) is "Y".
-    """
+        Identifies the person or organization who created an extension to the Context Group. See
+        Section 8.7.
+        Required if the value of Context Group Extension Flag (0008,010B) is "Y".
+        """,
+    )
 
     def __init__(
         self,
         *,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        **_: Any,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.content_creator_macro import ContentCreatorMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import person_identification_macro
 
 
@@ -31,30 +32,27 @@ class EnhancedContentIdentificationMacro(ContentCreatorMacro, ModuleBuilder):
 
     user_content_label: Attr[str] = Attr(
         0x30100033, "UserContentLabel", "SH", "1", "1",
-    )
-    """User Content Label (3010,0033): Type 1, VR SH, VM 1.
+        doc="""User Content Label (3010,0033): Type 1, VR SH, VM 1.
 
-    User-defined label for this SOP Instance.
-    """
+        User-defined label for this SOP Instance.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "2",
-    )
-    """Content Description (0070,0081): Type 2, VR LO, VM 1.
+        doc="""Content Description (0070,0081): Type 2, VR LO, VM 1.
 
-    User-defined description for the content of this SOP Instance.
-    """
+        User-defined description for the content of this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        user_content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

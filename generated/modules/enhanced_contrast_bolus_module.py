@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,56 +29,53 @@ class ContrastAdministrationProfileSequenceItem(ItemBuilder):
 
     contrast_bolus_volume: Attr[float] = Attr(
         0x00181041, "ContrastBolusVolume", "DS", "1", "2",
-    )
-    """Contrast/Bolus Volume (0018,1041): Type 2, VR DS, VM 1.
+        doc="""Contrast/Bolus Volume (0018,1041): Type 2, VR DS, VM 1.
 
-    Volume administered during this phase in milliliters of diluted contrast agent.
-    """
+        Volume administered during this phase in milliliters of diluted contrast agent.
+        """,
+    )
 
     contrast_bolus_start_time: Attr[datetime.time | str] = Attr(
         0x00181042, "ContrastBolusStartTime", "TM", "1", "3",
-    )
-    """Contrast/Bolus Start Time (0018,1042): Type 3, VR TM, VM 1.
+        doc="""Contrast/Bolus Start Time (0018,1042): Type 3, VR TM, VM 1.
 
-    Time of start of administration.
-    """
+        Time of start of administration.
+        """,
+    )
 
     contrast_bolus_stop_time: Attr[datetime.time | str] = Attr(
         0x00181043, "ContrastBolusStopTime", "TM", "1", "3",
-    )
-    """Contrast/Bolus Stop Time (0018,1043): Type 3, VR TM, VM 1.
+        doc="""Contrast/Bolus Stop Time (0018,1043): Type 3, VR TM, VM 1.
 
-    Time of end of administration.
-    """
+        Time of end of administration.
+        """,
+    )
 
     contrast_flow_rate: Attr[list[float]] = Attr(
         0x00181046, "ContrastFlowRate", "DS", "1-n", "3",
-    )
-    """Contrast Flow Rate (0018,1046): Type 3, VR DS, VM 1-n.
+        doc="""Contrast Flow Rate (0018,1046): Type 3, VR DS, VM 1-n.
 
-    Rate of administration in milliliters/sec. Only a single value shall be present.
-    """
+        Rate of administration in milliliters/sec. Only a single value shall be present.
+        """,
+    )
 
     contrast_flow_duration: Attr[list[float]] = Attr(
         0x00181047, "ContrastFlowDuration", "DS", "1-n", "3",
-    )
-    """Contrast Flow Duration (0018,1047): Type 3, VR DS, VM 1-n.
+        doc="""Contrast Flow Duration (0018,1047): Type 3, VR DS, VM 1-n.
 
-    Duration of injection in seconds. Only a single value shall be present.
-    """
+        Duration of injection in seconds. Only a single value shall be present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contrast_bolus_volume: float | None = None,
-        contrast_bolus_start_time: datetime.time | str | None = None,
-        contrast_bolus_stop_time: datetime.time | str | None = None,
-        contrast_flow_rate: list[float] | None = None,
-        contrast_flow_duration: list[float] | None = None,
-        **_: Any,
+        contrast_bolus_volume: float | Empty | None = None,
+        contrast_bolus_start_time: datetime.time | str | Empty | None = None,
+        contrast_bolus_stop_time: datetime.time | str | Empty | None = None,
+        contrast_flow_rate: list[float] | Empty | None = None,
+        contrast_flow_duration: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -92,116 +90,113 @@ class ContrastBolusAgentSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     contrast_bolus_agent_number: Attr[int] = Attr(
         0x00189337, "ContrastBolusAgentNumber", "US", "1", "1",
+        doc="""Contrast/Bolus Agent Number (0018,9337): Type 1, VR US, VM 1.
+
+        Identifying number, unique within this SOP Instance, of the agent administered. Used to
+        reference this particular agent from the Contrast/Bolus Functional Group Macro. The
+        number shall be 1 for the first Item and increase by 1 for each subsequent Item.
+        """,
     )
-    """Contrast/Bolus Agent Number (0018,9337): Type 1, VR US, VM 1.
 
-    Identifying number, unique within this SOP Instance, of the agent administered. Used to
-    reference this particular agent from the Contrast/Bolus Functional Group Macro. The number
-    shall be 1 for the first Item and increase by 1 for each subsequent Item.
-    """
-
-    contrast_bolus_administration_route_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    contrast_bolus_administration_route_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180014, "ContrastBolusAdministrationRouteSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Contrast/Bolus Administration Route Sequence (0018,0014): Type 1, VR SQ, VM 1.
+
+        Sequence that identifies the route of administration of contrast agent.
+        """,
     )
-    """Contrast/Bolus Administration Route Sequence (0018,0014): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the route of administration of contrast agent.
-    """
-
-    contrast_bolus_ingredient_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    contrast_bolus_ingredient_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189338, "ContrastBolusIngredientCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Contrast/Bolus Ingredient Code Sequence (0018,9338): Type 2, VR SQ, VM 1.
+        doc="""Contrast/Bolus Ingredient Code Sequence (0018,9338): Type 2, VR SQ, VM 1.
 
-    Active ingredient of agent.
-    """
+        Active ingredient of agent.
+        """,
+    )
 
     contrast_bolus_volume: Attr[float] = Attr(
         0x00181041, "ContrastBolusVolume", "DS", "1", "2",
-    )
-    """Contrast/Bolus Volume (0018,1041): Type 2, VR DS, VM 1.
+        doc="""Contrast/Bolus Volume (0018,1041): Type 2, VR DS, VM 1.
 
-    Total volume administered in milliliters of diluted contrast agent.
-    """
+        Total volume administered in milliliters of diluted contrast agent.
+        """,
+    )
 
     contrast_bolus_ingredient_concentration: Attr[float] = Attr(
         0x00181049, "ContrastBolusIngredientConcentration", "DS", "1", "2",
-    )
-    """Contrast/Bolus Ingredient Concentration (0018,1049): Type 2, VR DS, VM 1.
+        doc="""Contrast/Bolus Ingredient Concentration (0018,1049): Type 2, VR DS, VM 1.
 
-    Milligrams of active ingredient per milliliter of agent.
-    """
+        Milligrams of active ingredient per milliliter of agent.
+        """,
+    )
 
     contrast_bolus_ingredient_percent_by_volume: Attr[float] = Attr(
         0x00520001, "ContrastBolusIngredientPercentByVolume", "FL", "1", "3",
-    )
-    """Contrast/Bolus Ingredient Percent by Volume (0052,0001): Type 3, VR FL, VM 1.
+        doc="""Contrast/Bolus Ingredient Percent by Volume (0052,0001): Type 3, VR FL, VM 1.
 
-    Percentage by volume of active ingredient in the total volume.
-    """
+        Percentage by volume of active ingredient in the total volume.
+        """,
+    )
 
     contrast_bolus_ingredient_opaque: Attr[Literal["YES", "NO"]] = Attr(
         0x00189425, "ContrastBolusIngredientOpaque", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Contrast/Bolus Ingredient Opaque (0018,9425): Type 3, VR CS, VM 1.
+        doc="""Contrast/Bolus Ingredient Opaque (0018,9425): Type 3, VR CS, VM 1.
 
-    Absorption of the ingredient greater than the absorption of water (tissue).
-    Enumerated Values: YES, NO.
-    """
+        Absorption of the ingredient greater than the absorption of water (tissue).
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     contrast_bolus_t1relaxivity: Attr[float] = Attr(
         0x00180013, "ContrastBolusT1Relaxivity", "FL", "1", "3",
+        doc="""Contrast/Bolus T1 Relaxivity (0018,0013): Type 3, VR FL, VM 1.
+
+        T1 Relaxivity of the MR Contrast/Bolus used specified in s-1*mmol-1 specified at body
+        temperature in human blood plasma.
+        """,
     )
-    """Contrast/Bolus T1 Relaxivity (0018,0013): Type 3, VR FL, VM 1.
 
-    T1 Relaxivity of the MR Contrast/Bolus used specified in s-1*mmol-1 specified at body
-    temperature in human blood plasma.
-    """
-
-    contrast_administration_profile_sequence: Attr[list[ContrastAdministrationProfileSequenceItem]] = Attr(
+    contrast_administration_profile_sequence: SequenceAttr[ContrastAdministrationProfileSequenceItem] = SequenceAttr(
         0x00189340, "ContrastAdministrationProfileSequence", "SQ", "1", "3",
         item=ContrastAdministrationProfileSequenceItem,
-    )
-    """Contrast Administration Profile Sequence (0018,9340): Type 3, VR SQ, VM 1.
+        doc="""Contrast Administration Profile Sequence (0018,9340): Type 3, VR SQ, VM 1.
 
-    Sequence that describes one or more phases of contrast administered.
-    """
+        Sequence that describes one or more phases of contrast administered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        contrast_bolus_agent_number: int | None = None,
-        contrast_bolus_administration_route_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        contrast_bolus_ingredient_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        contrast_bolus_volume: float | None = None,
-        contrast_bolus_ingredient_concentration: float | None = None,
-        contrast_bolus_ingredient_percent_by_volume: float | None = None,
-        contrast_bolus_ingredient_opaque: Literal["YES", "NO"] | None = None,
-        contrast_bolus_t1relaxivity: float | None = None,
-        contrast_administration_profile_sequence: list[ContrastAdministrationProfileSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        contrast_bolus_agent_number: int | Empty | None = None,
+        contrast_bolus_administration_route_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        contrast_bolus_ingredient_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        contrast_bolus_volume: float | Empty | None = None,
+        contrast_bolus_ingredient_concentration: float | Empty | None = None,
+        contrast_bolus_ingredient_percent_by_volume: float | Empty | None = None,
+        contrast_bolus_ingredient_opaque: Literal["YES", "NO"] | Empty | None = None,
+        contrast_bolus_t1relaxivity: float | Empty | None = None,
+        contrast_administration_profile_sequence: Items[ContrastAdministrationProfileSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -215,23 +210,20 @@ class EnhancedContrastBolusModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7-12b"
     __order__: ClassVar[tuple[int, ...]] = (0x00180012,)
 
-    contrast_bolus_agent_sequence: Attr[list[ContrastBolusAgentSequenceItem]] = Attr(
+    contrast_bolus_agent_sequence: CodeSequenceAttr[ContrastBolusAgentSequenceItem] = CodeSequenceAttr(
         0x00180012, "ContrastBolusAgentSequence", "SQ", "1", "1",
         item=ContrastBolusAgentSequenceItem,
-    )
-    """Contrast/Bolus Agent Sequence (0018,0012): Type 1, VR SQ, VM 1.
+        doc="""Contrast/Bolus Agent Sequence (0018,0012): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies one or more contrast agents administered prior to or during the
-    acquisition.
-    """
+        Sequence that identifies one or more contrast agents administered prior to or during the
+        acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contrast_bolus_agent_sequence: list[ContrastBolusAgentSequenceItem] | None = None,
-        **_: Any,
+        contrast_bolus_agent_sequence: CodeItems[ContrastBolusAgentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

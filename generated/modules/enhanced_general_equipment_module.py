@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,47 +24,44 @@ class EnhancedGeneralEquipmentModule(ModuleBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",
-    )
-    """Manufacturer (0008,0070): Type 1, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 1, VR LO, VM 1.
 
-    Manufacturer of the equipment that produced the Composite Instances.
-    """
+        Manufacturer of the equipment that produced the Composite Instances.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "1",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 1, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 1, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that produced the Composite Instances.
-    """
+        Manufacturer's model name of the equipment that produced the Composite Instances.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "1",
-    )
-    """Device Serial Number (0018,1000): Type 1, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 1, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that produced the Composite Instances.
-    """
+        Manufacturer's serial number of the equipment that produced the Composite Instances.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "1",
-    )
-    """Software Versions (0018,1020): Type 1, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 1, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the equipment that produced the Composite
-    Instances. See Section C.7.5.1.1.3.
-    """
+        Manufacturer's designation of software version of the equipment that produced the
+        Composite Instances. See Section C.7.5.1.1.3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

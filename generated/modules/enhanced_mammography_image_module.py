@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.digital_x_ray_detector_macro import DigitalXRayDetectorMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_pixel_macro
 
 
@@ -31,418 +32,417 @@ class EnhancedMammographyImageModule(DigitalXRayDetectorMacro, ModuleBuilder):
 
     positioner_motion: Attr[str] = Attr(
         0x00181500, "PositionerMotion", "CS", "1", "1",
-    )
-    """Positioner Motion (0018,1500): Type 1, VR CS, VM 1.
+        doc="""Positioner Motion (0018,1500): Type 1, VR CS, VM 1.
 
-    Describes the activity of the X-Ray Source during acquisition.
-    Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP, TRANSLATION_CONT,
-    COMPLEX_STEP, COMPLEX_CONT.
-    """
+        Describes the activity of the X-Ray Source during acquisition.
+        Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP,
+        TRANSLATION_CONT, COMPLEX_STEP, COMPLEX_CONT.
+        """,
+    )
 
     positioner_type: Attr[Literal["MAMMOGRAPHIC"]] = Attr(
         0x00181508, "PositionerType", "CS", "1", "1",
         enum=("MAMMOGRAPHIC",),
-    )
-    """Positioner Type (0018,1508): Type 1, VR CS, VM 1.
+        doc="""Positioner Type (0018,1508): Type 1, VR CS, VM 1.
 
-    Enumerated Values: MAMMOGRAPHIC.
-    """
+        Enumerated Values: MAMMOGRAPHIC.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "1",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 1, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 1, VR CS, VM 1.
 
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1",
-    )
-    """Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
 
-    The time in seconds needed for the compete acquisition.
-    """
+        The time in seconds needed for the compete acquisition.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
-    """
+        Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
 
-    Average of the nominal X-Ray tube currents in milliamperes for all frames.
-    Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
-    """
+        Average of the nominal X-Ray tube currents in milliamperes for all frames.
+        Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1C",
-    )
-    """Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
 
-    Total (cumulative) duration of X-Ray exposure for all acquired frames in milliseconds.
-    Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
-    """
+        Total (cumulative) duration of X-Ray exposure for all acquired frames in milliseconds.
+        Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
-    )
-    """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
 
-    The total (cumulative) exposure for all acquired frames expressed in mAs, for example
-    calculated from Exposure Time and X-Ray Tube Current.
-    Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA (0018,9330)
-    is not present. May be present otherwise.
-    """
+        The total (cumulative) exposure for all acquired frames expressed in mAs, for example
+        calculated from Exposure Time and X-Ray Tube Current.
+        Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA
+        (0018,9330) is not present. May be present otherwise.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1",
-    )
-    """Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire all frames.
-    """
+        Nominal focal spot size in mm used to acquire all frames.
+        """,
+    )
 
     anode_target_material: Attr[str] = Attr(
         0x00181191, "AnodeTargetMaterial", "CS", "1", "1",
-    )
-    """Anode Target Material (0018,1191): Type 1, VR CS, VM 1.
+        doc="""Anode Target Material (0018,1191): Type 1, VR CS, VM 1.
 
-    The primary material in the anode of the X-Ray source.
-    Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
-    """
+        The primary material in the anode of the X-Ray source.
+        Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
+        """,
+    )
 
     body_part_thickness: Attr[float] = Attr(
         0x001811A0, "BodyPartThickness", "DS", "1", "1",
-    )
-    """Body Part Thickness (0018,11A0): Type 1, VR DS, VM 1.
+        doc="""Body Part Thickness (0018,11A0): Type 1, VR DS, VM 1.
 
-    The average thickness in mm of the body part examined when compressed, if compression has
-    been applied during exposure.
-    """
+        The average thickness in mm of the body part examined when compressed, if compression
+        has been applied during exposure.
+        """,
+    )
 
     compression_force: Attr[float] = Attr(
         0x001811A2, "CompressionForce", "DS", "1", "1",
-    )
-    """Compression Force (0018,11A2): Type 1, VR DS, VM 1.
+        doc="""Compression Force (0018,11A2): Type 1, VR DS, VM 1.
 
-    The compression force applied to the body part during exposure, measured in Newtons.
-    """
+        The compression force applied to the body part during exposure, measured in Newtons.
+        """,
+    )
 
     compression_pressure: Attr[float] = Attr(
         0x001811A3, "CompressionPressure", "DS", "1", "3",
-    )
-    """Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
+        doc="""Compression Pressure (0018,11A3): Type 3, VR DS, VM 1.
 
-    The average compression pressure applied to the body part during exposure, calculated in
-    kPa.
-    """
+        The average compression pressure applied to the body part during exposure, calculated in
+        kPa.
+        """,
+    )
 
     compression_contact_area: Attr[float] = Attr(
         0x001811A5, "CompressionContactArea", "DS", "1", "3",
-    )
-    """Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
+        doc="""Compression Contact Area (0018,11A5): Type 3, VR DS, VM 1.
 
-    The area of the body part to which compression has been applied during exposure, measured in
-    mm2.
-    """
+        The area of the body part to which compression has been applied during exposure,
+        measured in mm2.
+        """,
+    )
 
     paddle_description: Attr[str] = Attr(
         0x001811A4, "PaddleDescription", "LO", "1", "1",
-    )
-    """Paddle Description (0018,11A4): Type 1, VR LO, VM 1.
+        doc="""Paddle Description (0018,11A4): Type 1, VR LO, VM 1.
 
-    Description of the compression paddle, if compression was applied to the body part during
-    exposure.
-    """
+        Description of the compression paddle, if compression was applied to the body part
+        during exposure.
+        """,
+    )
 
     exposure_control_mode: Attr[str] = Attr(
         0x00187060, "ExposureControlMode", "CS", "1", "1",
-    )
-    """Exposure Control Mode (0018,7060): Type 1, VR CS, VM 1.
+        doc="""Exposure Control Mode (0018,7060): Type 1, VR CS, VM 1.
 
-    Type of exposure control
-    Defined Terms: AUTOMATIC, MANUAL.
-    """
+        Type of exposure control
+        Defined Terms: AUTOMATIC, MANUAL.
+        """,
+    )
 
     exposure_control_mode_description: Attr[str] = Attr(
         0x00187062, "ExposureControlModeDescription", "LT", "1", "1",
-    )
-    """Exposure Control Mode Description (0018,7062): Type 1, VR LT, VM 1.
+        doc="""Exposure Control Mode Description (0018,7062): Type 1, VR LT, VM 1.
 
-    Text description of the mechanism of exposure control.
-    """
+        Text description of the mechanism of exposure control.
+        """,
+    )
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1C",
-    )
-    """Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
 
-    Patient direction of the rows and columns of the most representative frame.
-    Required if View Code Sequence (0054,0220) has an Item value other than one representing a
-    specimen image. May be present otherwise.
-    """
+        Patient direction of the rows and columns of the most representative frame.
+        Required if View Code Sequence (0054,0220) has an Item value other than one representing
+        a specimen image. May be present otherwise.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8", "9", "10", "11", "12", "13", "14", "15", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation.
-    Enumerated Values: 0000H.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     quality_control_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00280300, "QualityControlImage", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
+        doc="""Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
 
-    Indicates whether or not this image is a quality control of phantom image.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not this image is a quality control of phantom image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned in Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned in Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not the image contains sufficient burned in annotation to identify
+        the patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     organ_dose: Attr[float] = Attr(
         0x00400316, "OrganDose", "DS", "1", "1",
-    )
-    """Organ Dose (0040,0316): Type 1, VR DS, VM 1.
+        doc="""Organ Dose (0040,0316): Type 1, VR DS, VM 1.
 
-    Organ dose value measured in dGy representing the collective total for all acquired frames.
-    """
+        Organ dose value measured in dGy representing the collective total for all acquired
+        frames.
+        """,
+    )
 
     entrance_dose_inm_gy: Attr[float] = Attr(
         0x00408302, "EntranceDoseInmGy", "DS", "1", "1",
-    )
-    """Entrance Dose in mGy (0040,8302): Type 1, VR DS, VM 1.
+        doc="""Entrance Dose in mGy (0040,8302): Type 1, VR DS, VM 1.
 
-    Entrance dose value measured in mGy at the surface of the patient representing the
-    collective total for all acquired frames.
-    """
+        Entrance dose value measured in mGy at the surface of the patient representing the
+        collective total for all acquired frames.
+        """,
+    )
 
     entrance_dose_derivation: Attr[Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"]] = Attr(
         0x00408303, "EntranceDoseDerivation", "CS", "1", "3",
         enum=("IAK", "ESAK", "ESDBS", "ESDNOBS"),
-    )
-    """Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
+        doc="""Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
 
-    Describes what type of dose is represented by the values of Entrance Dose in mGy
-    (0040,8302).
-    Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
-    """
+        Describes what type of dose is represented by the values of Entrance Dose in mGy
+        (0040,8302).
+        Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
+        """,
+    )
 
     type_of_detector_motion: Attr[str] = Attr(
         0x00540202, "TypeOfDetectorMotion", "CS", "1", "1",
+        doc="""Type of Detector Motion (0054,0202): Type 1, VR CS, VM 1.
+
+        Describes the activity of the Detector during acquisition.
+        Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP,
+        TRANSLATION_CONT, COMPLEX_STEP, COMPLEX_CONT.
+        """,
     )
-    """Type of Detector Motion (0054,0202): Type 1, VR CS, VM 1.
 
-    Describes the activity of the Detector during acquisition.
-    Defined Terms: STATIONARY, ROTATION_STEP, ROTATION_CONT, TRANSLATION_STEP, TRANSLATION_CONT,
-    COMPLEX_STEP, COMPLEX_CONT.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the Image. Only a single Item is permitted in this
-    Sequence.
-    """
+        This icon image is representative of the Image. Only a single Item is permitted in this
+        Sequence.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY", "INVERSE"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY", "INVERSE"),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies a transformation for the Presentation LUT such that the output of all grayscale
-    transformations, if any, is defined to be in P-Values.
-    Enumerated Values: IDENTITY, INVERSE.
-    """
+        Specifies a transformation for the Presentation LUT such that the output of all
+        grayscale transformations, if any, is defined to be in P-Values.
+        Enumerated Values: IDENTITY, INVERSE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_motion: str | None = None,
-        positioner_type: Literal["MAMMOGRAPHIC"] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        focal_spots: list[float] | None = None,
-        anode_target_material: str | None = None,
-        body_part_thickness: float | None = None,
-        compression_force: float | None = None,
-        compression_pressure: float | None = None,
-        compression_contact_area: float | None = None,
-        paddle_description: str | None = None,
-        exposure_control_mode: str | None = None,
-        exposure_control_mode_description: str | None = None,
-        patient_orientation: list[str] | None = None,
-        image_comments: str | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        quality_control_image: Literal["YES", "NO"] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        organ_dose: float | None = None,
-        entrance_dose_inm_gy: float | None = None,
-        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | None = None,
-        type_of_detector_motion: str | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | None = None,
-        **_: Any,
+        positioner_motion: str | Empty | None = None,
+        positioner_type: Literal["MAMMOGRAPHIC"] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        anode_target_material: str | Empty | None = None,
+        body_part_thickness: float | Empty | None = None,
+        compression_force: float | Empty | None = None,
+        compression_pressure: float | Empty | None = None,
+        compression_contact_area: float | Empty | None = None,
+        paddle_description: str | Empty | None = None,
+        exposure_control_mode: str | Empty | None = None,
+        exposure_control_mode_description: str | Empty | None = None,
+        patient_orientation: list[str] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        quality_control_image: Literal["YES", "NO"] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        organ_dose: float | Empty | None = None,
+        entrance_dose_inm_gy: float | Empty | None = None,
+        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | Empty | None = None,
+        type_of_detector_motion: str | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

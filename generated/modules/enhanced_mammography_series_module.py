@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import request_attributes_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -29,44 +30,41 @@ class EnhancedMammographySeriesModule(ModuleBuilder):
     modality: Attr[Literal["MG"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("MG",),
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: MG.
+        """,
     )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: MG.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
-
-    request_attributes_sequence: Attr[list[request_attributes_macro.RequestAttributesMacro]] = Attr(
+    request_attributes_sequence: SequenceAttr[request_attributes_macro.RequestAttributesMacro] = SequenceAttr(
         0x00400275, "RequestAttributesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.request_attributes_macro:RequestAttributesMacro",
-    )
-    """Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
+        doc="""Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
 
-    Sequence that contains Attributes from the Imaging Service Request.
-    """
+        Sequence that contains Attributes from the Imaging Service Request.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["MG"] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        request_attributes_sequence: list[request_attributes_macro.RequestAttributesMacro] | None = None,
-        **_: Any,
+        modality: Literal["MG"] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        request_attributes_sequence: Items[request_attributes_macro.RequestAttributesMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

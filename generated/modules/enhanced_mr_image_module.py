@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 from iodkit.generated.modules.mr_image_and_spectroscopy_instance_macro import MRImageAndSpectroscopyInstanceMacro
@@ -17,6 +17,7 @@ from iodkit.generated.modules.optional_view_and_slice_progression_direction_macr
 from iodkit.generated.modules.rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import image_pixel_macro
     from iodkit.generated.modules import optional_view_and_slice_progression_direction_macro
@@ -43,218 +44,218 @@ class EnhancedMRImageModule(MRImageAndSpectroscopyInstanceMacro, CommonCTMRAndPh
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image characteristics. See Section C.8.16.1 and Section C.8.13.1.1.1.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
-    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
-    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
-    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
-    Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
-    FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO, PROTON_DENSITY,
-    REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
-    """
+        Image characteristics. See Section C.8.16.1 and Section C.8.13.1.1.1.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+        FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED,
+        REST, STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+        MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+        Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
+        FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO,
+        PROTON_DENSITY, REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. For Enumerated Values See Section C.8.13.1.1.2.
-    """
+        Number of samples (planes) in this image. For Enumerated Values See Section
+        C.8.13.1.1.2.
+        """,
+    )
 
     photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. Enumerated Values are specified in
-    the IOD that invokes this Module. See Section C.7.6.3.1.2 for definition of this term.
-    Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
-    YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
-    """
+        Specifies the intended interpretation of the pixel data. Enumerated Values are specified
+        in the IOD that invokes this Module. See Section C.7.6.3.1.2 for definition of this
+        term.
+        Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
+        YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. For Enumerated Values See Section C.8.13.1.1.2.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. For Enumerated Values See Section C.8.13.1.1.2.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. For Enumerated Values See Section C.8.13.1.1.2.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. For Enumerated Values See Section C.8.13.1.1.2.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. Shall
-    be one less than the value in Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Shall be one less than the value in Bits Stored (0028,0101).
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation. For Enumerated Values See Section C.8.13.1.1.2
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation. For Enumerated Values See Section C.8.13.1.1.2
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0", "1"),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required if
-    Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 and
-    Section C.8.13.1.1.2 for further explanation.
-    Enumerated Values: 0, 1.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required
+        if Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 and
+        Section C.8.13.1.1.2 for further explanation.
+        Enumerated Values: 0, 1.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1C",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1C, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1C, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may be
-    present otherwise.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not the image contains sufficient burned in annotation to identify
+        the patient and date the image was acquired.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may
+        be present otherwise.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
-    present otherwise.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May
+        be present otherwise.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: IDENTITY.
+        """,
     )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: IDENTITY.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the Image.
-    """
+        This icon image is representative of the Image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_number: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        referenced_raw_data_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_waveform_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        source_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_presentation_state_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        resonant_nucleus: list[str] | None = None,
-        k_space_filtering: str | None = None,
-        magnetic_field_strength: float | None = None,
-        applicable_safety_standard_agency: str | None = None,
-        applicable_safety_standard_description: str | None = None,
-        image_comments: str | None = None,
-        isocenter_position: list[float] | None = None,
-        b1rms: float | None = None,
-        image_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        functional_settling_phase_frames_present: Literal["YES", "NO"] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        equipment_frame_of_reference_uid: str | None = None,
-        imaging_equipment_to_treatment_delivery_device_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | None = None,
-        patient_to_equipment_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_rt_plan_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | None = None,
-        **_: Any,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        referenced_raw_data_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_waveform_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        source_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        resonant_nucleus: list[str] | Empty | None = None,
+        k_space_filtering: str | Empty | None = None,
+        magnetic_field_strength: float | Empty | None = None,
+        applicable_safety_standard_agency: str | Empty | None = None,
+        applicable_safety_standard_description: str | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        b1rms: float | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
+        functional_settling_phase_frames_present: Literal["YES", "NO"] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        imaging_equipment_to_treatment_delivery_device_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | Empty | None = None,
+        patient_to_equipment_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.multi_energy_ct_path_macro import MultiEnergyCTPathMacro
 from iodkit.generated.modules.multi_energy_ct_x_ray_detector_macro import MultiEnergyCTXRayDetectorMacro
 from iodkit.generated.modules.multi_energy_ct_x_ray_source_macro import MultiEnergyCTXRaySourceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import multi_energy_ct_path_macro
     from iodkit.generated.modules import multi_energy_ct_x_ray_detector_macro
     from iodkit.generated.modules import multi_energy_ct_x_ray_source_macro
@@ -36,12 +37,9 @@ class EnhancedMultiEnergyCTAcquisitionModule(MultiEnergyCTXRaySourceMacro, Multi
     def __init__(
         self,
         *,
-        multienergy_ctx_ray_source_sequence: list[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
-        multienergy_ctx_ray_detector_sequence: list[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
-        multienergy_ct_path_sequence: list[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ctx_ray_source_sequence: Items[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | Empty | None = None,
+        multienergy_ctx_ray_detector_sequence: Items[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | Empty | None = None,
+        multienergy_ct_path_sequence: Items[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

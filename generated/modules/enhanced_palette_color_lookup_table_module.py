@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import voi_lut_macro
 
 
@@ -27,47 +28,44 @@ class DataFrameAssignmentSequenceItem(VOILUTMacro, ItemBuilder):
 
     data_type: Attr[str] = Attr(
         0x00189808, "DataType", "CS", "1", "1",
-    )
-    """Data Type (0018,9808): Type 1, VR CS, VM 1.
+        doc="""Data Type (0018,9808): Type 1, VR CS, VM 1.
 
-    Identification of the data type of frames using this data path assignment.
-    """
+        Identification of the data type of frames using this data path assignment.
+        """,
+    )
 
     data_path_assignment: Attr[Literal["PRIMARY_PVALUES", "PRIMARY_SINGLE", "SECONDARY_SINGLE", "SECONDARY_HIGH", "SECONDARY_LOW"]] = Attr(
         0x00281402, "DataPathAssignment", "CS", "1", "1",
         enum=("PRIMARY_PVALUES", "PRIMARY_SINGLE", "SECONDARY_SINGLE", "SECONDARY_HIGH", "SECONDARY_LOW"),
-    )
-    """Data Path Assignment (0028,1402): Type 1, VR CS, VM 1.
+        doc="""Data Path Assignment (0028,1402): Type 1, VR CS, VM 1.
 
-    The data path to use for this data type in the Enhanced Blending and Display Pipeline.
-    Enumerated Values: PRIMARY_PVALUES, PRIMARY_SINGLE, SECONDARY_SINGLE, SECONDARY_HIGH,
-    SECONDARY_LOW.
-    """
+        The data path to use for this data type in the Enhanced Blending and Display Pipeline.
+        Enumerated Values: PRIMARY_PVALUES, PRIMARY_SINGLE, SECONDARY_SINGLE, SECONDARY_HIGH,
+        SECONDARY_LOW.
+        """,
+    )
 
     bits_mapped_to_color_lookup_table: Attr[int] = Attr(
         0x00281403, "BitsMappedToColorLookupTable", "US", "1", "3",
-    )
-    """Bits Mapped to Color Lookup Table (0028,1403): Type 3, VR US, VM 1.
+        doc="""Bits Mapped to Color Lookup Table (0028,1403): Type 3, VR US, VM 1.
 
-    The number of most significant bits of each value of Pixel Data (7FE0,0010) from this frame
-    contributing to the Palette Color Lookup Table input.
-    """
+        The number of most significant bits of each value of Pixel Data (7FE0,0010) from this
+        frame contributing to the Palette Color Lookup Table input.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_type: str | None = None,
-        data_path_assignment: Literal["PRIMARY_PVALUES", "PRIMARY_SINGLE", "SECONDARY_SINGLE", "SECONDARY_HIGH", "SECONDARY_LOW"] | None = None,
-        bits_mapped_to_color_lookup_table: int | None = None,
-        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        data_type: str | Empty | None = None,
+        data_path_assignment: Literal["PRIMARY_PVALUES", "PRIMARY_SINGLE", "SECONDARY_SINGLE", "SECONDARY_HIGH", "SECONDARY_LOW"] | Empty | None = None,
+        bits_mapped_to_color_lookup_table: int | Empty | None = None,
+        voilut_sequence: Items[voi_lut_macro.VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -83,52 +81,50 @@ class BlendingLUT1SequenceItem(ItemBuilder):
     blending_lut1transfer_function: Attr[Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
         0x00281405, "BlendingLUT1TransferFunction", "CS", "1", "1",
         enum=("CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"),
-    )
-    """Blending LUT 1 Transfer Function (0028,1405): Type 1, VR CS, VM 1.
+        doc="""Blending LUT 1 Transfer Function (0028,1405): Type 1, VR CS, VM 1.
 
-    Specifies the algorithm used to determine the output value of Blending LUT 1.
-    Enumerated Values: CONSTANT, ALPHA_1, ALPHA_2, TABLE.
-    """
+        Specifies the algorithm used to determine the output value of Blending LUT 1.
+        Enumerated Values: CONSTANT, ALPHA_1, ALPHA_2, TABLE.
+        """,
+    )
 
     blending_weight_constant: Attr[float] = Attr(
         0x00281406, "BlendingWeightConstant", "FD", "1", "1C",
-    )
-    """Blending Weight Constant (0028,1406): Type 1C, VR FD, VM 1.
+        doc="""Blending Weight Constant (0028,1406): Type 1C, VR FD, VM 1.
 
-    Constant value of the Weight input to blending operation. Shall be from 0.0 to 1.0,
-    inclusive.
-    Required if Blending LUT 1 Transfer Function (0028,1405) is CONSTANT.
-    """
+        Constant value of the Weight input to blending operation. Shall be from 0.0 to 1.0,
+        inclusive.
+        Required if Blending LUT 1 Transfer Function (0028,1405) is CONSTANT.
+        """,
+    )
 
     blending_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281407, "BlendingLookupTableDescriptor", "US", "3", "1C",
-    )
-    """Blending Lookup Table Descriptor (0028,1407): Type 1C, VR US, VM 3.
+        doc="""Blending Lookup Table Descriptor (0028,1407): Type 1C, VR US, VM 3.
 
-    Specifies the format of Blending Lookup Table Data (0028,1408) in this Sequence Item.
-    Required if Blending LUT 1 Transfer Function (0028,1405) is TABLE.
-    """
+        Specifies the format of Blending Lookup Table Data (0028,1408) in this Sequence Item.
+        Required if Blending LUT 1 Transfer Function (0028,1405) is TABLE.
+        """,
+    )
 
     blending_lookup_table_data: Attr[bytes] = Attr(
         0x00281408, "BlendingLookupTableData", "OW", "1", "1C",
-    )
-    """Blending Lookup Table Data (0028,1408): Type 1C, VR OW, VM 1.
+        doc="""Blending Lookup Table Data (0028,1408): Type 1C, VR OW, VM 1.
 
-    Contains the Blending Lookup Table values for this Weight input to the Blending Operation.
-    Required if Blending LUT 1 Transfer Function (0028,1405) is TABLE.
-    """
+        Contains the Blending Lookup Table values for this Weight input to the Blending
+        Operation.
+        Required if Blending LUT 1 Transfer Function (0028,1405) is TABLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_lut1transfer_function: Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
-        blending_weight_constant: float | None = None,
-        blending_lookup_table_descriptor: list[int] | None = None,
-        blending_lookup_table_data: bytes | None = None,
-        **_: Any,
+        blending_lut1transfer_function: Literal["CONSTANT", "ALPHA_1", "ALPHA_2", "TABLE"] | Empty | None = None,
+        blending_weight_constant: float | Empty | None = None,
+        blending_lookup_table_descriptor: list[int] | Empty | None = None,
+        blending_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -144,52 +140,50 @@ class BlendingLUT2SequenceItem(ItemBuilder):
     blending_lut2transfer_function: Attr[Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"]] = Attr(
         0x0028140D, "BlendingLUT2TransferFunction", "CS", "1", "1",
         enum=("CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"),
-    )
-    """Blending LUT 2 Transfer Function (0028,140D): Type 1, VR CS, VM 1.
+        doc="""Blending LUT 2 Transfer Function (0028,140D): Type 1, VR CS, VM 1.
 
-    Specifies the algorithm used to determine the output value of Blending LUT 2.
-    Enumerated Values: CONSTANT, ONE_MINUS, ALPHA_1, ALPHA_2, TABLE.
-    """
+        Specifies the algorithm used to determine the output value of Blending LUT 2.
+        Enumerated Values: CONSTANT, ONE_MINUS, ALPHA_1, ALPHA_2, TABLE.
+        """,
+    )
 
     blending_weight_constant: Attr[float] = Attr(
         0x00281406, "BlendingWeightConstant", "FD", "1", "1C",
-    )
-    """Blending Weight Constant (0028,1406): Type 1C, VR FD, VM 1.
+        doc="""Blending Weight Constant (0028,1406): Type 1C, VR FD, VM 1.
 
-    Constant value of the Weight input to blending operation. Shall be from 0.0 to 1.0,
-    inclusive.
-    Required if Blending LUT 2 Transfer Function (0028,140D) is CONSTANT.
-    """
+        Constant value of the Weight input to blending operation. Shall be from 0.0 to 1.0,
+        inclusive.
+        Required if Blending LUT 2 Transfer Function (0028,140D) is CONSTANT.
+        """,
+    )
 
     blending_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281407, "BlendingLookupTableDescriptor", "US", "3", "1C",
-    )
-    """Blending Lookup Table Descriptor (0028,1407): Type 1C, VR US, VM 3.
+        doc="""Blending Lookup Table Descriptor (0028,1407): Type 1C, VR US, VM 3.
 
-    Specifies the format of Blending Lookup Table Data (0028,1408) in this Sequence Item.
-    Required if Blending LUT 2 Transfer Function (0028,140D) is TABLE.
-    """
+        Specifies the format of Blending Lookup Table Data (0028,1408) in this Sequence Item.
+        Required if Blending LUT 2 Transfer Function (0028,140D) is TABLE.
+        """,
+    )
 
     blending_lookup_table_data: Attr[bytes] = Attr(
         0x00281408, "BlendingLookupTableData", "OW", "1", "1C",
-    )
-    """Blending Lookup Table Data (0028,1408): Type 1C, VR OW, VM 1.
+        doc="""Blending Lookup Table Data (0028,1408): Type 1C, VR OW, VM 1.
 
-    Contains the Blending Lookup Table values for this Weight input to the Blending operation.
-    Required if Blending LUT 2 Transfer Function (0028,140D) is TABLE.
-    """
+        Contains the Blending Lookup Table values for this Weight input to the Blending
+        operation.
+        Required if Blending LUT 2 Transfer Function (0028,140D) is TABLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_lut2transfer_function: Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"] | None = None,
-        blending_weight_constant: float | None = None,
-        blending_lookup_table_descriptor: list[int] | None = None,
-        blending_lookup_table_data: bytes | None = None,
-        **_: Any,
+        blending_lut2transfer_function: Literal["CONSTANT", "ONE_MINUS", "ALPHA_1", "ALPHA_2", "TABLE"] | Empty | None = None,
+        blending_weight_constant: float | Empty | None = None,
+        blending_lookup_table_descriptor: list[int] | Empty | None = None,
+        blending_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -205,124 +199,122 @@ class EnhancedPaletteColorLookupTableSequenceItem(ItemBuilder):
     data_path_id: Attr[Literal["PRIMARY", "SECONDARY"]] = Attr(
         0x0028140E, "DataPathID", "CS", "1", "1",
         enum=("PRIMARY", "SECONDARY"),
-    )
-    """Data Path ID (0028,140E): Type 1, VR CS, VM 1.
+        doc="""Data Path ID (0028,140E): Type 1, VR CS, VM 1.
 
-    Identifier of the data path in which this Palette Color Lookup Table is used.
-    Enumerated Values: PRIMARY, SECONDARY.
-    """
+        Identifier of the data path in which this Palette Color Lookup Table is used.
+        Enumerated Values: PRIMARY, SECONDARY.
+        """,
+    )
 
     rgblut_transfer_function: Attr[Literal["EQUAL_RGB", "TABLE"]] = Attr(
         0x0028140F, "RGBLUTTransferFunction", "CS", "1", "1",
         enum=("EQUAL_RGB", "TABLE"),
-    )
-    """RGB LUT Transfer Function (0028,140F): Type 1, VR CS, VM 1.
+        doc="""RGB LUT Transfer Function (0028,140F): Type 1, VR CS, VM 1.
 
-    Specifies the mapping that takes place between the input value and RGB input to the Blending
-    Operation.
-    Enumerated Values: EQUAL_RGB, TABLE.
-    """
+        Specifies the mapping that takes place between the input value and RGB input to the
+        Blending Operation.
+        Enumerated Values: EQUAL_RGB, TABLE.
+        """,
+    )
 
     alpha_lut_transfer_function: Attr[Literal["NONE", "IDENTITY", "TABLE"]] = Attr(
         0x00281410, "AlphaLUTTransferFunction", "CS", "1", "1",
         enum=("NONE", "IDENTITY", "TABLE"),
-    )
-    """Alpha LUT Transfer Function (0028,1410): Type 1, VR CS, VM 1.
+        doc="""Alpha LUT Transfer Function (0028,1410): Type 1, VR CS, VM 1.
 
-    Specifies the transformation that is used to create the Alpha input to the Blending LUTs.
-    Enumerated Values: NONE, IDENTITY, TABLE.
-    """
+        Specifies the transformation that is used to create the Alpha input to the Blending
+        LUTs.
+        Enumerated Values: NONE, IDENTITY, TABLE.
+        """,
+    )
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
+        doc="""Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Red Palette Color Lookup Table Data (0028,1201).
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Specifies the format of the Red Palette Color Lookup Table Data (0028,1201).
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     green_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281102, "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
+        doc="""Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Green Palette Color Lookup Table Data (0028,1202).
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Specifies the format of the Green Palette Color Lookup Table Data (0028,1202).
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     blue_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281103, "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
+        doc="""Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203).
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203).
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     alpha_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281104, "AlphaPaletteColorLookupTableDescriptor", "US", "3", "1C",
-    )
-    """Alpha Palette Color Lookup Table Descriptor (0028,1104): Type 1C, VR US, VM 3.
+        doc="""Alpha Palette Color Lookup Table Descriptor (0028,1104): Type 1C, VR US, VM 3.
 
-    Specifies the format of the Alpha Palette Color Lookup Table Data.
-    Required if Alpha LUT Transfer Function (0028,1410) is TABLE.
-    """
+        Specifies the format of the Alpha Palette Color Lookup Table Data.
+        Required if Alpha LUT Transfer Function (0028,1410) is TABLE.
+        """,
+    )
 
     red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281201, "RedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
+        doc="""Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
 
-    Red Palette Color Lookup Table Data.
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Red Palette Color Lookup Table Data.
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281202, "GreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
+        doc="""Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
 
-    Green Palette Color Lookup Table Data.
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Green Palette Color Lookup Table Data.
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281203, "BluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
+        doc="""Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
 
-    Blue Palette Color Lookup Table Data.
-    Required if RGB LUT Transfer Function (0028,140F) is TABLE.
-    """
+        Blue Palette Color Lookup Table Data.
+        Required if RGB LUT Transfer Function (0028,140F) is TABLE.
+        """,
+    )
 
     alpha_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281204, "AlphaPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Alpha Palette Color Lookup Table Data (0028,1204): Type 1C, VR OW, VM 1.
+        doc="""Alpha Palette Color Lookup Table Data (0028,1204): Type 1C, VR OW, VM 1.
 
-    Alpha LUT contains the blending values for the data frames.
-    Required if Alpha LUT Transfer Function (0028,1410) is TABLE.
-    """
+        Alpha LUT contains the blending values for the data frames.
+        Required if Alpha LUT Transfer Function (0028,1410) is TABLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_path_id: Literal["PRIMARY", "SECONDARY"] | None = None,
-        rgblut_transfer_function: Literal["EQUAL_RGB", "TABLE"] | None = None,
-        alpha_lut_transfer_function: Literal["NONE", "IDENTITY", "TABLE"] | None = None,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        alpha_palette_color_lookup_table_descriptor: list[int] | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        alpha_palette_color_lookup_table_data: bytes | None = None,
-        **_: Any,
+        data_path_id: Literal["PRIMARY", "SECONDARY"] | Empty | None = None,
+        rgblut_transfer_function: Literal["EQUAL_RGB", "TABLE"] | Empty | None = None,
+        alpha_lut_transfer_function: Literal["NONE", "IDENTITY", "TABLE"] | Empty | None = None,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        alpha_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        alpha_palette_color_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -336,84 +328,83 @@ class EnhancedPaletteColorLookupTableModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.23-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00281401, 0x00281404, 0x0028140C, 0x0028140B, 0x00282000, 0x00282002)
 
-    data_frame_assignment_sequence: Attr[list[DataFrameAssignmentSequenceItem]] = Attr(
+    data_frame_assignment_sequence: SequenceAttr[DataFrameAssignmentSequenceItem] = SequenceAttr(
         0x00281401, "DataFrameAssignmentSequence", "SQ", "1", "1",
         item=DataFrameAssignmentSequenceItem,
+        doc="""Data Frame Assignment Sequence (0028,1401): Type 1, VR SQ, VM 1.
+
+        Sequence of Items each assigning frames of one particular value of Data Type (0018,9808)
+        to a data path in the Enhanced Blending and Display Pipeline.
+        """,
     )
-    """Data Frame Assignment Sequence (0028,1401): Type 1, VR SQ, VM 1.
 
-    Sequence of Items each assigning frames of one particular value of Data Type (0018,9808) to
-    a data path in the Enhanced Blending and Display Pipeline.
-    """
-
-    blending_lut1sequence: Attr[list[BlendingLUT1SequenceItem]] = Attr(
+    blending_lut1sequence: SequenceAttr[BlendingLUT1SequenceItem] = SequenceAttr(
         0x00281404, "BlendingLUT1Sequence", "SQ", "1", "1C",
         item=BlendingLUT1SequenceItem,
+        doc="""Blending LUT 1 Sequence (0028,1404): Type 1C, VR SQ, VM 1.
+
+        Specification of the weight of the primary path input to the Blending Operation, i.e.,
+        the value that is referred to as "Weight 1" in the Enhanced Blending and Display
+        Pipeline.
+        Required if there are one or more Items of the Data Path Assignment Sequence (0028,1402)
+        other than PRIMARY_PVALUES.
+        """,
     )
-    """Blending LUT 1 Sequence (0028,1404): Type 1C, VR SQ, VM 1.
 
-    Specification of the weight of the primary path input to the Blending Operation, i.e., the
-    value that is referred to as "Weight 1" in the Enhanced Blending and Display Pipeline.
-    Required if there are one or more Items of the Data Path Assignment Sequence (0028,1402)
-    other than PRIMARY_PVALUES.
-    """
-
-    blending_lut2sequence: Attr[list[BlendingLUT2SequenceItem]] = Attr(
+    blending_lut2sequence: SequenceAttr[BlendingLUT2SequenceItem] = SequenceAttr(
         0x0028140C, "BlendingLUT2Sequence", "SQ", "1", "1C",
         item=BlendingLUT2SequenceItem,
+        doc="""Blending LUT 2 Sequence (0028,140C): Type 1C, VR SQ, VM 1.
+
+        Specification of the weight of the secondary path input to the Blending Operation, i.e.,
+        the value that is referred to as "Weight 2" in the Enhanced Blending and Display
+        Pipeline.
+        Required if there are one or more Items of the Data Path Assignment Sequence (0028,1402)
+        other than PRIMARY_PVALUES.
+        """,
     )
-    """Blending LUT 2 Sequence (0028,140C): Type 1C, VR SQ, VM 1.
 
-    Specification of the weight of the secondary path input to the Blending Operation, i.e., the
-    value that is referred to as "Weight 2" in the Enhanced Blending and Display Pipeline.
-    Required if there are one or more Items of the Data Path Assignment Sequence (0028,1402)
-    other than PRIMARY_PVALUES.
-    """
-
-    enhanced_palette_color_lookup_table_sequence: Attr[list[EnhancedPaletteColorLookupTableSequenceItem]] = Attr(
+    enhanced_palette_color_lookup_table_sequence: SequenceAttr[EnhancedPaletteColorLookupTableSequenceItem] = SequenceAttr(
         0x0028140B, "EnhancedPaletteColorLookupTableSequence", "SQ", "1", "1C",
         item=EnhancedPaletteColorLookupTableSequenceItem,
-    )
-    """Enhanced Palette Color Lookup Table Sequence (0028,140B): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced Palette Color Lookup Table Sequence (0028,140B): Type 1C, VR SQ, VM 1.
 
-    This Sequence contains the Palette Color Lookup Table.
-    Required if Data Path Assignment (0028,1402) is present with a value other than
-    PRIMARY_PVALUES.
-    """
+        This Sequence contains the Palette Color Lookup Table.
+        Required if Data Path Assignment (0028,1402) is present with a value other than
+        PRIMARY_PVALUES.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1C",
-    )
-    """ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values.
-    Required if Data Path Assignment (0028,1402) is present and there exists any value other
-    than PRIMARY_PVALUES.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values.
+        Required if Data Path Assignment (0028,1402) is present and there exists any value other
+        than PRIMARY_PVALUES.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "3",
-    )
-    """Color Space (0028,2002): Type 3, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 3, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the image. Shall be consistent with
-    any ICC Profile (0028,2000) that is also present.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the image. Shall be consistent
+        with any ICC Profile (0028,2000) that is also present.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_frame_assignment_sequence: list[DataFrameAssignmentSequenceItem] | None = None,
-        blending_lut1sequence: list[BlendingLUT1SequenceItem] | None = None,
-        blending_lut2sequence: list[BlendingLUT2SequenceItem] | None = None,
-        enhanced_palette_color_lookup_table_sequence: list[EnhancedPaletteColorLookupTableSequenceItem] | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        data_frame_assignment_sequence: Items[DataFrameAssignmentSequenceItem] | Empty | None = None,
+        blending_lut1sequence: Items[BlendingLUT1SequenceItem] | Empty | None = None,
+        blending_lut2sequence: Items[BlendingLUT2SequenceItem] | Empty | None = None,
+        enhanced_palette_color_lookup_table_sequence: Items[EnhancedPaletteColorLookupTableSequenceItem] | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.mandatory_view_and_slice_progression_direction_macro import MandatoryViewAndSliceProgressionDirectionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import mandatory_view_and_slice_progression_direction_macro
 
 
@@ -27,29 +28,26 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "1",
-    )
-    """Energy Window Lower Limit (0054,0014): Type 1, VR DS, VM 1.
+        doc="""Energy Window Lower Limit (0054,0014): Type 1, VR DS, VM 1.
 
-    The lower limit of the energy window, in KeV.
-    """
+        The lower limit of the energy window, in KeV.
+        """,
+    )
 
     energy_window_upper_limit: Attr[float] = Attr(
         0x00540015, "EnergyWindowUpperLimit", "DS", "1", "1",
-    )
-    """Energy Window Upper Limit (0054,0015): Type 1, VR DS, VM 1.
+        doc="""Energy Window Upper Limit (0054,0015): Type 1, VR DS, VM 1.
 
-    The upper limit of the energy window, in KeV.
-    """
+        The upper limit of the energy window, in KeV.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_lower_limit: float | None = None,
-        energy_window_upper_limit: float | None = None,
-        **_: Any,
+        energy_window_lower_limit: float | Empty | None = None,
+        energy_window_upper_limit: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,256 +65,254 @@ class EnhancedPETAcquisitionModule(MandatoryViewAndSliceProgressionDirectionMacr
 
     acquisition_start_condition: Attr[str] = Attr(
         0x00180073, "AcquisitionStartCondition", "CS", "1", "1C",
-    )
-    """Acquisition Start Condition (0018,0073): Type 1C, VR CS, VM 1.
+        doc="""Acquisition Start Condition (0018,0073): Type 1C, VR CS, VM 1.
 
-    Description of how the data collection was started.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: DENS, RDD, MANU, AUTO, CARD_TRIG, RESP_TRIG.
-    """
+        Description of how the data collection was started.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: DENS, RDD, MANU, AUTO, CARD_TRIG, RESP_TRIG.
+        """,
+    )
 
     start_density_threshold: Attr[float] = Attr(
         0x00189715, "StartDensityThreshold", "FD", "1", "1C",
-    )
-    """Start Density Threshold (0018,9715): Type 1C, VR FD, VM 1.
+        doc="""Start Density Threshold (0018,9715): Type 1C, VR FD, VM 1.
 
-    The count density that triggered the start of the acquisition, in counts/sec. Required if
-    Acquisition Start Condition (0018,0073) equals DENS.
-    """
+        The count density that triggered the start of the acquisition, in counts/sec. Required
+        if Acquisition Start Condition (0018,0073) equals DENS.
+        """,
+    )
 
     start_relative_density_difference_threshold: Attr[float] = Attr(
         0x00189716, "StartRelativeDensityDifferenceThreshold", "FD", "1", "1C",
-    )
-    """Start Relative Density Difference Threshold (0018,9716): Type 1C, VR FD, VM 1.
+        doc="""Start Relative Density Difference Threshold (0018,9716): Type 1C, VR FD, VM 1.
 
-    The relative count density that triggered the start of the acquisition, in counts/sec.
-    Required if Acquisition Start Condition (0018,0073) equals RDD.
-    """
+        The relative count density that triggered the start of the acquisition, in counts/sec.
+        Required if Acquisition Start Condition (0018,0073) equals RDD.
+        """,
+    )
 
     start_cardiac_trigger_count_threshold: Attr[float] = Attr(
         0x00189717, "StartCardiacTriggerCountThreshold", "FD", "1", "1C",
-    )
-    """Start Cardiac Trigger Count Threshold (0018,9717): Type 1C, VR FD, VM 1.
+        doc="""Start Cardiac Trigger Count Threshold (0018,9717): Type 1C, VR FD, VM 1.
 
-    The number of cardiac triggers that occurred before starting the acquisition. Required if
-    Acquisition Start Condition (0018,0073) equals CARD_TRIG.
-    """
+        The number of cardiac triggers that occurred before starting the acquisition. Required
+        if Acquisition Start Condition (0018,0073) equals CARD_TRIG.
+        """,
+    )
 
     start_respiratory_trigger_count_threshold: Attr[float] = Attr(
         0x00189718, "StartRespiratoryTriggerCountThreshold", "FD", "1", "1C",
-    )
-    """Start Respiratory Trigger Count Threshold (0018,9718): Type 1C, VR FD, VM 1.
+        doc="""Start Respiratory Trigger Count Threshold (0018,9718): Type 1C, VR FD, VM 1.
 
-    The number of respiratory triggers that occurred before starting the acquisition. Required
-    if Acquisition Start Condition (0018,0073) equals RESP_TRIG.
-    """
+        The number of respiratory triggers that occurred before starting the acquisition.
+        Required if Acquisition Start Condition (0018,0073) equals RESP_TRIG.
+        """,
+    )
 
     acquisition_termination_condition: Attr[str] = Attr(
         0x00180071, "AcquisitionTerminationCondition", "CS", "1", "1C",
-    )
-    """Acquisition Termination Condition (0018,0071): Type 1C, VR CS, VM 1.
+        doc="""Acquisition Termination Condition (0018,0071): Type 1C, VR CS, VM 1.
 
-    Description of how the data collection for the Series was stopped.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: CNTS, DENS, RDD, MANU, OVFL, TIME, CARD_TRIG, RESP_TRIG.
-    """
+        Description of how the data collection for the Series was stopped.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: CNTS, DENS, RDD, MANU, OVFL, TIME, CARD_TRIG, RESP_TRIG.
+        """,
+    )
 
     termination_counts_threshold: Attr[float] = Attr(
         0x00189719, "TerminationCountsThreshold", "FD", "1", "1C",
-    )
-    """Termination Counts Threshold (0018,9719): Type 1C, VR FD, VM 1.
+        doc="""Termination Counts Threshold (0018,9719): Type 1C, VR FD, VM 1.
 
-    The count value that triggered the termination of the acquisition.
-    Required if Acquisition Termination Condition (0018,0071) equals CNTS.
-    """
+        The count value that triggered the termination of the acquisition.
+        Required if Acquisition Termination Condition (0018,0071) equals CNTS.
+        """,
+    )
 
     termination_density_threshold: Attr[float] = Attr(
         0x00189720, "TerminationDensityThreshold", "FD", "1", "1C",
-    )
-    """Termination Density Threshold (0018,9720): Type 1C, VR FD, VM 1.
+        doc="""Termination Density Threshold (0018,9720): Type 1C, VR FD, VM 1.
 
-    The count density that triggered the termination of the acquisition, in counts/sec.
-    Required if Acquisition Termination Condition (0018,0071) equals DENS.
-    """
+        The count density that triggered the termination of the acquisition, in counts/sec.
+        Required if Acquisition Termination Condition (0018,0071) equals DENS.
+        """,
+    )
 
     termination_relative_density_threshold: Attr[float] = Attr(
         0x00189721, "TerminationRelativeDensityThreshold", "FD", "1", "1C",
-    )
-    """Termination Relative Density Threshold (0018,9721): Type 1C, VR FD, VM 1.
+        doc="""Termination Relative Density Threshold (0018,9721): Type 1C, VR FD, VM 1.
 
-    The count relative density that triggered the termination of the acquisition, in counts/sec.
-    Required if Acquisition Termination Condition (0018,0071) equals RDD.
-    """
+        The count relative density that triggered the termination of the acquisition, in
+        counts/sec.
+        Required if Acquisition Termination Condition (0018,0071) equals RDD.
+        """,
+    )
 
     termination_time_threshold: Attr[float] = Attr(
         0x00189722, "TerminationTimeThreshold", "FD", "1", "1C",
-    )
-    """Termination Time Threshold (0018,9722): Type 1C, VR FD, VM 1.
+        doc="""Termination Time Threshold (0018,9722): Type 1C, VR FD, VM 1.
 
-    The time duration after which the acquisition was terminated, in sec.
-    Required if Acquisition Termination Condition (0018,0071) equals TIME.
-    """
+        The time duration after which the acquisition was terminated, in sec.
+        Required if Acquisition Termination Condition (0018,0071) equals TIME.
+        """,
+    )
 
     termination_cardiac_trigger_count_threshold: Attr[float] = Attr(
         0x00189723, "TerminationCardiacTriggerCountThreshold", "FD", "1", "1C",
-    )
-    """Termination Cardiac Trigger Count Threshold (0018,9723): Type 1C, VR FD, VM 1.
+        doc="""Termination Cardiac Trigger Count Threshold (0018,9723): Type 1C, VR FD, VM 1.
 
-    The number of cardiac triggers that triggered the termination of the acquisition.
-    Required if Acquisition Termination Condition (0018,0071) equals CARD_TRIG.
-    """
+        The number of cardiac triggers that triggered the termination of the acquisition.
+        Required if Acquisition Termination Condition (0018,0071) equals CARD_TRIG.
+        """,
+    )
 
     termination_respiratory_trigger_count_threshold: Attr[float] = Attr(
         0x00189724, "TerminationRespiratoryTriggerCountThreshold", "FD", "1", "1C",
-    )
-    """Termination Respiratory Trigger Count Threshold (0018,9724): Type 1C, VR FD, VM 1.
+        doc="""Termination Respiratory Trigger Count Threshold (0018,9724): Type 1C, VR FD, VM 1.
 
-    The number of respiratory triggers that triggered the termination of the acquisition.
-    Required if Acquisition Termination Condition (0018,0071) equals RESP_TRIG.
-    """
+        The number of respiratory triggers that triggered the termination of the acquisition.
+        Required if Acquisition Termination Condition (0018,0071) equals RESP_TRIG.
+        """,
+    )
 
     type_of_detector_motion: Attr[str] = Attr(
         0x00540202, "TypeOfDetectorMotion", "CS", "1", "1C",
-    )
-    """Type of Detector Motion (0054,0202): Type 1C, VR CS, VM 1.
+        doc="""Type of Detector Motion (0054,0202): Type 1C, VR CS, VM 1.
 
-    Describes the type of detector motion during acquisition.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: STATIONARY, STEP AND SHOOT, CONTINUOUS, WOBBLE, CLAMSHELL.
-    """
+        Describes the type of detector motion during acquisition.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: STATIONARY, STEP AND SHOOT, CONTINUOUS, WOBBLE, CLAMSHELL.
+        """,
+    )
 
     detector_geometry: Attr[str] = Attr(
         0x00189725, "DetectorGeometry", "CS", "1", "1C",
-    )
-    """Detector Geometry (0018,9725): Type 1C, VR CS, VM 1.
+        doc="""Detector Geometry (0018,9725): Type 1C, VR CS, VM 1.
 
-    Physical arrangement of the detectors in the acquisition system.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL and Type of Detector Motion
-    (0054,0202) equals STATIONARY. May be present otherwise, if Image Type (0008,0008) Value 1
-    is DERIVED and Type of Detector Motion (0054,0202) equals STATIONARY.
-    Defined Terms: CYLINDRICAL_RING, CYL_RING_PARTIAL, MULTIPLE_PLANAR, MUL_PLAN_PARTIAL.
-    """
+        Physical arrangement of the detectors in the acquisition system.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL and Type of Detector Motion
+        (0054,0202) equals STATIONARY. May be present otherwise, if Image Type (0008,0008) Value
+        1 is DERIVED and Type of Detector Motion (0054,0202) equals STATIONARY.
+        Defined Terms: CYLINDRICAL_RING, CYL_RING_PARTIAL, MULTIPLE_PLANAR, MUL_PLAN_PARTIAL.
+        """,
+    )
 
     transverse_detector_separation: Attr[float] = Attr(
         0x00189726, "TransverseDetectorSeparation", "FD", "1", "1C",
-    )
-    """Transverse Detector Separation (0018,9726): Type 1C, VR FD, VM 1.
+        doc="""Transverse Detector Separation (0018,9726): Type 1C, VR FD, VM 1.
 
-    Distance between opposing detectors, in mm.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Distance between opposing detectors, in mm.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     axial_detector_dimension: Attr[float] = Attr(
         0x00189727, "AxialDetectorDimension", "FD", "1", "1C",
-    )
-    """Axial Detector Dimension (0018,9727): Type 1C, VR FD, VM 1.
+        doc="""Axial Detector Dimension (0018,9727): Type 1C, VR FD, VM 1.
 
-    Axial detector size in mm. Size of the detector along the table axis.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL May be present otherwise.
-    """
+        Axial detector size in mm. Size of the detector along the table axis.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL May be present otherwise.
+        """,
+    )
 
     collimator_type: Attr[str] = Attr(
         0x00181181, "CollimatorType", "CS", "1", "1C",
-    )
-    """Collimator Type (0018,1181): Type 1C, VR CS, VM 1.
+        doc="""Collimator Type (0018,1181): Type 1C, VR CS, VM 1.
 
-    Collimator Type.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: NONE, RING.
-    """
+        Collimator Type.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: NONE, RING.
+        """,
+    )
 
     coincidence_window_width: Attr[float] = Attr(
         0x00541210, "CoincidenceWindowWidth", "DS", "1", "1C",
+        doc="""Coincidence Window Width (0054,1210): Type 1C, VR DS, VM 1.
+
+        The width of the coincidence-timing window, in nanoseconds. The maximum time difference
+        between two single events in two opposing detectors that will be accepted as a
+        coincidence event.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
     )
-    """Coincidence Window Width (0054,1210): Type 1C, VR DS, VM 1.
 
-    The width of the coincidence-timing window, in nanoseconds. The maximum time difference
-    between two single events in two opposing detectors that will be accepted as a coincidence
-    event.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
-
-    energy_window_range_sequence: Attr[list[EnergyWindowRangeSequenceItem]] = Attr(
+    energy_window_range_sequence: SequenceAttr[EnergyWindowRangeSequenceItem] = SequenceAttr(
         0x00540013, "EnergyWindowRangeSequence", "SQ", "1", "1C",
         item=EnergyWindowRangeSequenceItem,
-    )
-    """Energy Window Range Sequence (0054,0013): Type 1C, VR SQ, VM 1.
+        doc="""Energy Window Range Sequence (0054,0013): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items that describes the energy windows used for this Image.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Sequence of Items that describes the energy windows used for this Image.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     table_motion: Attr[Literal["STATIC", "DYNAMIC"]] = Attr(
         0x00181134, "TableMotion", "CS", "1", "1",
         enum=("STATIC", "DYNAMIC"),
-    )
-    """Table Motion (0018,1134): Type 1, VR CS, VM 1.
+        doc="""Table Motion (0018,1134): Type 1, VR CS, VM 1.
 
-    Enumerated Values: STATIC, DYNAMIC.
-    """
+        Enumerated Values: STATIC, DYNAMIC.
+        """,
+    )
 
     time_of_flight_information_used: Attr[Literal["TRUE", "FALSE"]] = Attr(
         0x00189755, "TimeOfFlightInformationUsed", "CS", "1", "1",
         enum=("TRUE", "FALSE"),
-    )
-    """Time of Flight Information Used (0018,9755): Type 1, VR CS, VM 1.
+        doc="""Time of Flight Information Used (0018,9755): Type 1, VR CS, VM 1.
 
-    Specifies whether or not Time-of-Flight information was used in creation of the image.
-    Enumerated Values: TRUE, FALSE.
-    """
+        Specifies whether or not Time-of-Flight information was used in creation of the image.
+        Enumerated Values: TRUE, FALSE.
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "3",
-    )
-    """Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
+        doc="""Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in the
-    Patient-Based Coordinate System associated with the Frame of Reference. It allows
-    transformation from the Equipment-Based Coordinate System to the Patient-Based Coordinate
-    System.
-    """
+        Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in
+        the Patient-Based Coordinate System associated with the Frame of Reference. It allows
+        transformation from the Equipment-Based Coordinate System to the Patient-Based
+        Coordinate System.
+        """,
+    )
 
     scan_progression_direction: Attr[Literal["FEET_TO_HEAD", "HEAD_TO_FEET"]] = Attr(
         0x00540501, "ScanProgressionDirection", "CS", "1", "3",
         enum=("FEET_TO_HEAD", "HEAD_TO_FEET"),
-    )
-    """Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
+        doc="""Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
 
-    The anatomical order in which the slices were acquired.
-    Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
-    """
+        The anatomical order in which the slices were acquired.
+        Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_start_condition: str | None = None,
-        start_density_threshold: float | None = None,
-        start_relative_density_difference_threshold: float | None = None,
-        start_cardiac_trigger_count_threshold: float | None = None,
-        start_respiratory_trigger_count_threshold: float | None = None,
-        acquisition_termination_condition: str | None = None,
-        termination_counts_threshold: float | None = None,
-        termination_density_threshold: float | None = None,
-        termination_relative_density_threshold: float | None = None,
-        termination_time_threshold: float | None = None,
-        termination_cardiac_trigger_count_threshold: float | None = None,
-        termination_respiratory_trigger_count_threshold: float | None = None,
-        type_of_detector_motion: str | None = None,
-        detector_geometry: str | None = None,
-        transverse_detector_separation: float | None = None,
-        axial_detector_dimension: float | None = None,
-        collimator_type: str | None = None,
-        coincidence_window_width: float | None = None,
-        energy_window_range_sequence: list[EnergyWindowRangeSequenceItem] | None = None,
-        table_motion: Literal["STATIC", "DYNAMIC"] | None = None,
-        time_of_flight_information_used: Literal["TRUE", "FALSE"] | None = None,
-        view_code_sequence: list[mandatory_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        isocenter_position: list[float] | None = None,
-        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | None = None,
-        **_: Any,
+        acquisition_start_condition: str | Empty | None = None,
+        start_density_threshold: float | Empty | None = None,
+        start_relative_density_difference_threshold: float | Empty | None = None,
+        start_cardiac_trigger_count_threshold: float | Empty | None = None,
+        start_respiratory_trigger_count_threshold: float | Empty | None = None,
+        acquisition_termination_condition: str | Empty | None = None,
+        termination_counts_threshold: float | Empty | None = None,
+        termination_density_threshold: float | Empty | None = None,
+        termination_relative_density_threshold: float | Empty | None = None,
+        termination_time_threshold: float | Empty | None = None,
+        termination_cardiac_trigger_count_threshold: float | Empty | None = None,
+        termination_respiratory_trigger_count_threshold: float | Empty | None = None,
+        type_of_detector_motion: str | Empty | None = None,
+        detector_geometry: str | Empty | None = None,
+        transverse_detector_separation: float | Empty | None = None,
+        axial_detector_dimension: float | Empty | None = None,
+        collimator_type: str | Empty | None = None,
+        coincidence_window_width: float | Empty | None = None,
+        energy_window_range_sequence: Items[EnergyWindowRangeSequenceItem] | Empty | None = None,
+        table_motion: Literal["STATIC", "DYNAMIC"] | Empty | None = None,
+        time_of_flight_information_used: Literal["TRUE", "FALSE"] | Empty | None = None,
+        view_code_sequence: CodeItems[mandatory_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

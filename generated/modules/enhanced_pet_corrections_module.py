@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,197 +26,194 @@ class EnhancedPETCorrectionsModule(ModuleBuilder):
     counts_source: Attr[Literal["EMISSION", "TRANSMISSION"]] = Attr(
         0x00541002, "CountsSource", "CS", "1", "1",
         enum=("EMISSION", "TRANSMISSION"),
-    )
-    """Counts Source (0054,1002): Type 1, VR CS, VM 1.
+        doc="""Counts Source (0054,1002): Type 1, VR CS, VM 1.
 
-    The primary source of counts.
-    Enumerated Values: EMISSION, TRANSMISSION.
-    """
+        The primary source of counts.
+        Enumerated Values: EMISSION, TRANSMISSION.
+        """,
+    )
 
     decay_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189758, "DecayCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Decay Corrected (0018,9758): Type 1, VR CS, VM 1.
+        doc="""Decay Corrected (0018,9758): Type 1, VR CS, VM 1.
 
-    Decay (DECY) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Decay (DECY) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     attenuation_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189759, "AttenuationCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Attenuation Corrected (0018,9759): Type 1, VR CS, VM 1.
+        doc="""Attenuation Corrected (0018,9759): Type 1, VR CS, VM 1.
 
-    Attenuation (ATTN) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Attenuation (ATTN) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     scatter_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189760, "ScatterCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Scatter Corrected (0018,9760): Type 1, VR CS, VM 1.
+        doc="""Scatter Corrected (0018,9760): Type 1, VR CS, VM 1.
 
-    Scatter (SCAT) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Scatter (SCAT) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     dead_time_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189761, "DeadTimeCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Dead Time Corrected (0018,9761): Type 1, VR CS, VM 1.
+        doc="""Dead Time Corrected (0018,9761): Type 1, VR CS, VM 1.
 
-    Dead time (DTIM) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Dead time (DTIM) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     gantry_motion_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189762, "GantryMotionCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Gantry Motion Corrected (0018,9762): Type 1, VR CS, VM 1.
+        doc="""Gantry Motion Corrected (0018,9762): Type 1, VR CS, VM 1.
 
-    Gantry motion (MOTN) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Gantry motion (MOTN) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     patient_motion_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189763, "PatientMotionCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Patient Motion Corrected (0018,9763): Type 1, VR CS, VM 1.
+        doc="""Patient Motion Corrected (0018,9763): Type 1, VR CS, VM 1.
 
-    Patient motion (PMOT) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Patient motion (PMOT) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     count_loss_normalization_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189764, "CountLossNormalizationCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Count Loss Normalization Corrected (0018,9764): Type 1, VR CS, VM 1.
+        doc="""Count Loss Normalization Corrected (0018,9764): Type 1, VR CS, VM 1.
 
-    Count loss (CLN) normalization correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Count loss (CLN) normalization correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     randoms_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189765, "RandomsCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Randoms Corrected (0018,9765): Type 1, VR CS, VM 1.
+        doc="""Randoms Corrected (0018,9765): Type 1, VR CS, VM 1.
 
-    Randoms (RAN) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Randoms (RAN) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     non_uniform_radial_sampling_corrected: Attr[Literal["YES", "NO"]] = Attr(
         0x00189766, "NonUniformRadialSamplingCorrected", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Non-uniform Radial Sampling Corrected (0018,9766): Type 1, VR CS, VM 1.
+        doc="""Non-uniform Radial Sampling Corrected (0018,9766): Type 1, VR CS, VM 1.
 
-    Non-uniform radial sampling (RADL) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Non-uniform radial sampling (RADL) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     sensitivity_calibrated: Attr[Literal["YES", "NO"]] = Attr(
         0x00189767, "SensitivityCalibrated", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Sensitivity Calibrated (0018,9767): Type 1, VR CS, VM 1.
+        doc="""Sensitivity Calibrated (0018,9767): Type 1, VR CS, VM 1.
 
-    Image is sensitivity calibrated using a dose calibrator (DCAL).
-    Enumerated Values: YES, NO.
-    """
+        Image is sensitivity calibrated using a dose calibrator (DCAL).
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     detector_normalization_correction: Attr[Literal["YES", "NO"]] = Attr(
         0x00189768, "DetectorNormalizationCorrection", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Detector Normalization Correction (0018,9768): Type 1, VR CS, VM 1.
+        doc="""Detector Normalization Correction (0018,9768): Type 1, VR CS, VM 1.
 
-    Detector normalization (NORM) correction has been applied to image.
-    Enumerated Values: YES, NO.
-    """
+        Detector normalization (NORM) correction has been applied to image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     randoms_correction_method: Attr[str] = Attr(
         0x00541100, "RandomsCorrectionMethod", "CS", "1", "1C",
-    )
-    """Randoms Correction Method (0054,1100): Type 1C, VR CS, VM 1.
+        doc="""Randoms Correction Method (0054,1100): Type 1C, VR CS, VM 1.
 
-    Type of randoms correction processing.
-    Required if Randoms Corrected (0018,9765) equals YES.
-    Defined Terms: DLYD, SING, PDDL.
-    """
+        Type of randoms correction processing.
+        Required if Randoms Corrected (0018,9765) equals YES.
+        Defined Terms: DLYD, SING, PDDL.
+        """,
+    )
 
     attenuation_correction_source: Attr[str] = Attr(
         0x00189738, "AttenuationCorrectionSource", "CS", "1", "1C",
-    )
-    """Attenuation Correction Source (0018,9738): Type 1C, VR CS, VM 1.
+        doc="""Attenuation Correction Source (0018,9738): Type 1C, VR CS, VM 1.
 
-    Contains the source of the attenuation map information used for attenuation correction. See
-    Section C.8.22.3.1.2
-    Required if Attenuation Corrected (0018,9759) equals YES.
-    Defined Terms: CT, MR, POSITRON SOURCE, SINGLE PHOTON, CALCULATED.
-    """
+        Contains the source of the attenuation map information used for attenuation correction.
+        See Section C.8.22.3.1.2
+        Required if Attenuation Corrected (0018,9759) equals YES.
+        Defined Terms: CT, MR, POSITRON SOURCE, SINGLE PHOTON, CALCULATED.
+        """,
+    )
 
     attenuation_correction_temporal_relationship: Attr[str] = Attr(
         0x00189770, "AttenuationCorrectionTemporalRelationship", "CS", "1", "1C",
-    )
-    """Attenuation Correction Temporal Relationship (0018,9770): Type 1C, VR CS, VM 1.
+        doc="""Attenuation Correction Temporal Relationship (0018,9770): Type 1C, VR CS, VM 1.
 
-    Contains the temporal relationship between the attenuation correction source image and the
-    PET image data. See Section C.8.22.3.1.3
-    Required if Attenuation Corrected (0018,9759) equals YES.
-    Defined Terms: CONCURRENT, SEPARATE, SIMULTANEOUS.
-    """
+        Contains the temporal relationship between the attenuation correction source image and
+        the PET image data. See Section C.8.22.3.1.3
+        Required if Attenuation Corrected (0018,9759) equals YES.
+        Defined Terms: CONCURRENT, SEPARATE, SIMULTANEOUS.
+        """,
+    )
 
     scatter_correction_method: Attr[str] = Attr(
         0x00541105, "ScatterCorrectionMethod", "LO", "1", "1C",
-    )
-    """Scatter Correction Method (0054,1105): Type 1C, VR LO, VM 1.
+        doc="""Scatter Correction Method (0054,1105): Type 1C, VR LO, VM 1.
 
-    A textual description of the scatter correction processing. e.g., convolution-subtraction,
-    dual energy window, model-based, use of attenuation data.
-    Required if Scatter Corrected (0018,9760) equals YES.
-    """
+        A textual description of the scatter correction processing. e.g.,
+        convolution-subtraction, dual energy window, model-based, use of attenuation data.
+        Required if Scatter Corrected (0018,9760) equals YES.
+        """,
+    )
 
     decay_correction_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189701, "DecayCorrectionDateTime", "DT", "1", "1C",
-    )
-    """Decay Correction DateTime (0018,9701): Type 1C, VR DT, VM 1.
+        doc="""Decay Correction DateTime (0018,9701): Type 1C, VR DT, VM 1.
 
-    The date and time to which all frames in this Image were decay corrected.
-    Required if Decay Corrected (0018,9758) equals YES.
-    """
+        The date and time to which all frames in this Image were decay corrected.
+        Required if Decay Corrected (0018,9758) equals YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        counts_source: Literal["EMISSION", "TRANSMISSION"] | None = None,
-        decay_corrected: Literal["YES", "NO"] | None = None,
-        attenuation_corrected: Literal["YES", "NO"] | None = None,
-        scatter_corrected: Literal["YES", "NO"] | None = None,
-        dead_time_corrected: Literal["YES", "NO"] | None = None,
-        gantry_motion_corrected: Literal["YES", "NO"] | None = None,
-        patient_motion_corrected: Literal["YES", "NO"] | None = None,
-        count_loss_normalization_corrected: Literal["YES", "NO"] | None = None,
-        randoms_corrected: Literal["YES", "NO"] | None = None,
-        non_uniform_radial_sampling_corrected: Literal["YES", "NO"] | None = None,
-        sensitivity_calibrated: Literal["YES", "NO"] | None = None,
-        detector_normalization_correction: Literal["YES", "NO"] | None = None,
-        randoms_correction_method: str | None = None,
-        attenuation_correction_source: str | None = None,
-        attenuation_correction_temporal_relationship: str | None = None,
-        scatter_correction_method: str | None = None,
-        decay_correction_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        counts_source: Literal["EMISSION", "TRANSMISSION"] | Empty | None = None,
+        decay_corrected: Literal["YES", "NO"] | Empty | None = None,
+        attenuation_corrected: Literal["YES", "NO"] | Empty | None = None,
+        scatter_corrected: Literal["YES", "NO"] | Empty | None = None,
+        dead_time_corrected: Literal["YES", "NO"] | Empty | None = None,
+        gantry_motion_corrected: Literal["YES", "NO"] | Empty | None = None,
+        patient_motion_corrected: Literal["YES", "NO"] | Empty | None = None,
+        count_loss_normalization_corrected: Literal["YES", "NO"] | Empty | None = None,
+        randoms_corrected: Literal["YES", "NO"] | Empty | None = None,
+        non_uniform_radial_sampling_corrected: Literal["YES", "NO"] | Empty | None = None,
+        sensitivity_calibrated: Literal["YES", "NO"] | Empty | None = None,
+        detector_normalization_correction: Literal["YES", "NO"] | Empty | None = None,
+        randoms_correction_method: str | Empty | None = None,
+        attenuation_correction_source: str | Empty | None = None,
+        attenuation_correction_temporal_relationship: str | Empty | None = None,
+        scatter_correction_method: str | Empty | None = None,
+        decay_correction_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

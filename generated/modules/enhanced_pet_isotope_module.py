@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,129 +28,126 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
 
     radiopharmaceutical_agent_number: Attr[int] = Attr(
         0x00189729, "RadiopharmaceuticalAgentNumber", "US", "1", "1",
+        doc="""Radiopharmaceutical Agent Number (0018,9729): Type 1, VR US, VM 1.
+
+        Identifying number, unique within this SOP Instance, of the agent administered. Used to
+        reference this particular agent from the Radiopharmaceutical Functional Group Macro. The
+        number shall be 1 for the first Item and increase by 1 for each subsequent Item.
+        """,
     )
-    """Radiopharmaceutical Agent Number (0018,9729): Type 1, VR US, VM 1.
 
-    Identifying number, unique within this SOP Instance, of the agent administered. Used to
-    reference this particular agent from the Radiopharmaceutical Functional Group Macro. The
-    number shall be 1 for the first Item and increase by 1 for each subsequent Item.
-    """
-
-    radionuclide_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radionuclide_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540300, "RadionuclideCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Radionuclide Code Sequence (0054,0300): Type 1, VR SQ, VM 1.
+
+        Sequence that identifies the radionuclide.
+        """,
     )
-    """Radionuclide Code Sequence (0054,0300): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the radionuclide.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type 1, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the administration route of the radiopharmaceutical.
-    """
+        Sequence that identifies the administration route of the radiopharmaceutical.
+        """,
+    )
 
     radiopharmaceutical_volume: Attr[float] = Attr(
         0x00181071, "RadiopharmaceuticalVolume", "DS", "1", "3",
-    )
-    """Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
+        doc="""Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
 
-    Volume of administered radiopharmaceutical in cubic cm.
-    """
+        Volume of administered radiopharmaceutical in cubic cm.
+        """,
+    )
 
     radiopharmaceutical_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181078, "RadiopharmaceuticalStartDateTime", "DT", "1", "1",
-    )
-    """Radiopharmaceutical Start DateTime (0018,1078): Type 1, VR DT, VM 1.
+        doc="""Radiopharmaceutical Start DateTime (0018,1078): Type 1, VR DT, VM 1.
 
-    Time of start of administration. The actual time of radiopharmaceutical administration to
-    the patient for imaging purposes.
-    """
+        Time of start of administration. The actual time of radiopharmaceutical administration
+        to the patient for imaging purposes.
+        """,
+    )
 
     radiopharmaceutical_stop_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181079, "RadiopharmaceuticalStopDateTime", "DT", "1", "3",
-    )
-    """Radiopharmaceutical Stop DateTime (0018,1079): Type 3, VR DT, VM 1.
+        doc="""Radiopharmaceutical Stop DateTime (0018,1079): Type 3, VR DT, VM 1.
 
-    Time of end of administration. The actual ending time of radiopharmaceutical administration
-    to the patient for imaging purposes.
-    """
+        Time of end of administration. The actual ending time of radiopharmaceutical
+        administration to the patient for imaging purposes.
+        """,
+    )
 
     radionuclide_total_dose: Attr[float] = Attr(
         0x00181074, "RadionuclideTotalDose", "DS", "1", "2",
-    )
-    """Radionuclide Total Dose (0018,1074): Type 2, VR DS, VM 1.
+        doc="""Radionuclide Total Dose (0018,1074): Type 2, VR DS, VM 1.
 
-    The radiopharmaceutical dose administered to the patient measured in MegaBecquerels (MBq) at
-    the Radiopharmaceutical Start DateTime (0018,1078).
-    """
+        The radiopharmaceutical dose administered to the patient measured in MegaBecquerels
+        (MBq) at the Radiopharmaceutical Start DateTime (0018,1078).
+        """,
+    )
 
     radiopharmaceutical_administration_event_uid: Attr[str] = Attr(
         0x00083012, "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "3",
-    )
-    """Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
+        doc="""Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
 
-    Unique identification of the administration of the radiopharmaceutical to the patient.
-    """
+        Unique identification of the administration of the radiopharmaceutical to the patient.
+        """,
+    )
 
     radionuclide_half_life: Attr[float] = Attr(
         0x00181075, "RadionuclideHalfLife", "DS", "1", "1",
-    )
-    """Radionuclide Half Life (0018,1075): Type 1, VR DS, VM 1.
+        doc="""Radionuclide Half Life (0018,1075): Type 1, VR DS, VM 1.
 
-    The radionuclide half life, in seconds, that was used in the correction of this image.
-    """
+        The radionuclide half life, in seconds, that was used in the correction of this image.
+        """,
+    )
 
     radionuclide_positron_fraction: Attr[float] = Attr(
         0x00181076, "RadionuclidePositronFraction", "DS", "1", "1",
-    )
-    """Radionuclide Positron Fraction (0018,1076): Type 1, VR DS, VM 1.
+        doc="""Radionuclide Positron Fraction (0018,1076): Type 1, VR DS, VM 1.
 
-    The radionuclide positron fraction (fraction of decays that are by positron emission) that
-    was used in the correction of this image.
-    """
+        The radionuclide positron fraction (fraction of decays that are by positron emission)
+        that was used in the correction of this image.
+        """,
+    )
 
     radiopharmaceutical_specific_activity: Attr[float] = Attr(
         0x00181077, "RadiopharmaceuticalSpecificActivity", "DS", "1", "3",
+        doc="""Radiopharmaceutical Specific Activity (0018,1077): Type 3, VR DS, VM 1.
+
+        The activity per unit mass of the radiopharmaceutical, in Bq/micromole, at the
+        Radiopharmaceutical Start DateTime (0018,1078).
+        """,
     )
-    """Radiopharmaceutical Specific Activity (0018,1077): Type 3, VR DS, VM 1.
 
-    The activity per unit mass of the radiopharmaceutical, in Bq/micromole, at the
-    Radiopharmaceutical Start DateTime (0018,1078).
-    """
-
-    radiopharmaceutical_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiopharmaceutical_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540304, "RadiopharmaceuticalCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radiopharmaceutical Code Sequence (0054,0304): Type 1, VR SQ, VM 1.
+        doc="""Radiopharmaceutical Code Sequence (0054,0304): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the radiopharmaceutical.
-    """
+        Sequence that identifies the radiopharmaceutical.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiopharmaceutical_agent_number: int | None = None,
-        radionuclide_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiopharmaceutical_volume: float | None = None,
-        radiopharmaceutical_start_date_time: datetime.datetime | str | None = None,
-        radiopharmaceutical_stop_date_time: datetime.datetime | str | None = None,
-        radionuclide_total_dose: float | None = None,
-        radiopharmaceutical_administration_event_uid: str | None = None,
-        radionuclide_half_life: float | None = None,
-        radionuclide_positron_fraction: float | None = None,
-        radiopharmaceutical_specific_activity: float | None = None,
-        radiopharmaceutical_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        radiopharmaceutical_agent_number: int | Empty | None = None,
+        radionuclide_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiopharmaceutical_volume: float | Empty | None = None,
+        radiopharmaceutical_start_date_time: datetime.datetime | str | Empty | None = None,
+        radiopharmaceutical_stop_date_time: datetime.datetime | str | Empty | None = None,
+        radionuclide_total_dose: float | Empty | None = None,
+        radiopharmaceutical_administration_event_uid: str | Empty | None = None,
+        radionuclide_half_life: float | Empty | None = None,
+        radionuclide_positron_fraction: float | Empty | None = None,
+        radiopharmaceutical_specific_activity: float | Empty | None = None,
+        radiopharmaceutical_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -163,22 +161,19 @@ class EnhancedPETIsotopeModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-9"
     __order__: ClassVar[tuple[int, ...]] = (0x00540016,)
 
-    radiopharmaceutical_information_sequence: Attr[list[RadiopharmaceuticalInformationSequenceItem]] = Attr(
+    radiopharmaceutical_information_sequence: SequenceAttr[RadiopharmaceuticalInformationSequenceItem] = SequenceAttr(
         0x00540016, "RadiopharmaceuticalInformationSequence", "SQ", "1", "1",
         item=RadiopharmaceuticalInformationSequenceItem,
-    )
-    """Radiopharmaceutical Information Sequence (0054,0016): Type 1, VR SQ, VM 1.
+        doc="""Radiopharmaceutical Information Sequence (0054,0016): Type 1, VR SQ, VM 1.
 
-    Sequence of Items that describe isotope information.
-    """
+        Sequence of Items that describe isotope information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiopharmaceutical_information_sequence: list[RadiopharmaceuticalInformationSequenceItem] | None = None,
-        **_: Any,
+        radiopharmaceutical_information_sequence: Items[RadiopharmaceuticalInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -27,39 +28,36 @@ class RelatedSeriesSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Instance UID of Study to which the related Series belongs.
-    """
+        Instance UID of Study to which the related Series belongs.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Instance UID of Related Series.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Instance UID of Related Series.
-    """
-
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,46 +74,43 @@ class EnhancedPETSeriesModule(ModuleBuilder):
     modality: Attr[Literal["PT"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("PT",),
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: PT.
+        """,
     )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: PT.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
-
-    related_series_sequence: Attr[list[RelatedSeriesSequenceItem]] = Attr(
+    related_series_sequence: SequenceAttr[RelatedSeriesSequenceItem] = SequenceAttr(
         0x00081250, "RelatedSeriesSequence", "SQ", "1", "1C",
         item=RelatedSeriesSequenceItem,
-    )
-    """Related Series Sequence (0008,1250): Type 1C, VR SQ, VM 1.
+        doc="""Related Series Sequence (0008,1250): Type 1C, VR SQ, VM 1.
 
-    Identifying the Series that was used for attenuation purposes. See Section C.7.3.1
-    Required if another Series was used to perform attenuation correction and the SOP Class UID
-    is not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted). May be present otherwise.
-    """
+        Identifying the Series that was used for attenuation purposes. See Section C.7.3.1
+        Required if another Series was used to perform attenuation correction and the SOP Class
+        UID is not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["PT"] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        related_series_sequence: list[RelatedSeriesSequenceItem] | None = None,
-        **_: Any,
+        modality: Literal["PT"] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        related_series_sequence: Items[RelatedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_accessories_definition_macro import GeneralAccessoriesDefinitionMacro
 from iodkit.generated.modules.patient_position_acquisition_device_macro import PatientPositionAcquisitionDeviceMacro
@@ -15,6 +15,7 @@ from iodkit.generated.modules.rt_beam_limiting_devices_definition_macro import R
 from iodkit.generated.modules.rt_patient_support_devices_macro import RTPatientSupportDevicesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_accessories_definition_macro
     from iodkit.generated.modules import patient_position_acquisition_device_macro
@@ -39,64 +40,61 @@ class EnhancedRTImageDeviceModule(RTPatientSupportDevicesMacro, GeneralAccessori
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Equipment Frame of Reference UID (300A,0675): Type 1, VR UI, VM 1.
+        doc="""Equipment Frame of Reference UID (300A,0675): Type 1, VR UI, VM 1.
 
-    Frame of Reference identifier identifying the Equipment Frame of Reference coordinate system
-    which is the parent for Imaging Source Coordinate System and/or the Image Receptor
-    Coordinate System.
-    """
+        Frame of Reference identifier identifying the Equipment Frame of Reference coordinate
+        system which is the parent for Imaging Source Coordinate System and/or the Image
+        Receptor Coordinate System.
+        """,
+    )
 
     beam_modifier_coordinates_presence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30020105, "BeamModifierCoordinatesPresenceFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Beam Modifier Coordinates Presence Flag (3002,0105): Type 1, VR CS, VM 1.
+
+        Whether Beam Modifiers which contain coordinates referring to the Beam Modifier
+        Coordinate System are present in the current SOP Instance.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Beam Modifier Coordinates Presence Flag (3002,0105): Type 1, VR CS, VM 1.
 
-    Whether Beam Modifiers which contain coordinates referring to the Beam Modifier Coordinate
-    System are present in the current SOP Instance.
-    Enumerated Values: YES, NO.
-    """
-
-    rt_device_distance_reference_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_device_distance_reference_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0659, "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """RT Device Distance Reference Location Code Sequence (300A,0659): Type 1C, VR SQ, VM 1.
+        doc="""RT Device Distance Reference Location Code Sequence (300A,0659): Type 1C, VR SQ, VM 1.
 
-    Point of reference used for measuring the distance to various devices.
-    Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.
-    """
+        Point of reference used for measuring the distance to various devices.
+        Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.
+        """,
+    )
 
     rt_beam_modifier_definition_distance: Attr[float] = Attr(
         0x300A0688, "RTBeamModifierDefinitionDistance", "FD", "1", "1C",
-    )
-    """RT Beam Modifier Definition Distance (300A,0688): Type 1C, VR FD, VM 1.
+        doc="""RT Beam Modifier Definition Distance (300A,0688): Type 1C, VR FD, VM 1.
 
-    Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System from
-    the reference location as specified by RT Device Distance Reference Location Code Sequence
-    (300A,0659) to the Beam Modifier Definition Plane.
-    Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.
-    """
+        Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System
+        from the reference location as specified by RT Device Distance Reference Location Code
+        Sequence (300A,0659) to the Beam Modifier Definition Plane.
+        Required if Beam Modifier Coordinates Presence Flag (3002,0105) equals YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        equipment_frame_of_reference_uid: str | None = None,
-        beam_modifier_coordinates_presence_flag: Literal["YES", "NO"] | None = None,
-        rt_device_distance_reference_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_beam_modifier_definition_distance: float | None = None,
-        number_of_patient_support_devices: int | None = None,
-        patient_support_devices_sequence: list[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | None = None,
-        number_of_general_accessories: int | None = None,
-        general_accessory_definition_sequence: list[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | None = None,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        number_of_acquisition_devices: int | None = None,
-        acquisition_device_sequence: list[patient_position_acquisition_device_macro.AcquisitionDeviceSequenceItem] | None = None,
-        **_: Any,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        beam_modifier_coordinates_presence_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_device_distance_reference_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_beam_modifier_definition_distance: float | Empty | None = None,
+        number_of_patient_support_devices: int | Empty | None = None,
+        patient_support_devices_sequence: Items[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | Empty | None = None,
+        number_of_general_accessories: int | Empty | None = None,
+        general_accessory_definition_sequence: Items[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | Empty | None = None,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        number_of_acquisition_devices: int | Empty | None = None,
+        acquisition_device_sequence: Items[patient_position_acquisition_device_macro.AcquisitionDeviceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

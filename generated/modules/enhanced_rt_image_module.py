@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.entity_long_labeling_macro import EntityLongLabelingMacro
 from iodkit.generated.modules.rt_treatment_position_macro import RTTreatmentPositionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_orientation_and_equipment_relationship_macro
     from iodkit.generated.modules import rt_treatment_position_macro
@@ -35,84 +36,82 @@ class EnhancedRTImageModule(EntityLongLabelingMacro, RTTreatmentPositionMacro, M
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image characteristics. See Section C.8.16.1 and Section C.36.27.1.1.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
-    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
-    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
-    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
-    """
+        Image characteristics. See Section C.8.16.1 and Section C.36.27.1.1.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+        FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED,
+        REST, STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+        MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the Treatment Session to which this Instance belongs.
-    """
+        A unique identifier of the Treatment Session to which this Instance belongs.
+        """,
+    )
 
     start_cumulative_meterset: Attr[float] = Attr(
         0x30020106, "StartCumulativeMeterset", "FD", "1", "2C",
-    )
-    """Start Cumulative Meterset (3002,0106): Type 2C, VR FD, VM 1.
+        doc="""Start Cumulative Meterset (3002,0106): Type 2C, VR FD, VM 1.
 
-    The value of the Cumulative Meterset when the acquisition of the first frame started.
-    Required if the image was acquired while therapeutic radiation was applied. May be present
-    otherwise.
-    """
+        The value of the Cumulative Meterset when the acquisition of the first frame started.
+        Required if the image was acquired while therapeutic radiation was applied. May be
+        present otherwise.
+        """,
+    )
 
     stop_cumulative_meterset: Attr[float] = Attr(
         0x30020107, "StopCumulativeMeterset", "FD", "1", "2C",
+        doc="""Stop Cumulative Meterset (3002,0107): Type 2C, VR FD, VM 1.
+
+        The value of the Cumulative Meterset when the acquisition of the last frame was
+        finished.
+        Required if the image was acquired while therapeutic radiation was applied. May be
+        present otherwise.
+        """,
     )
-    """Stop Cumulative Meterset (3002,0107): Type 2C, VR FD, VM 1.
 
-    The value of the Cumulative Meterset when the acquisition of the last frame was finished.
-    Required if the image was acquired while therapeutic radiation was applied. May be present
-    otherwise.
-    """
-
-    radiation_dosimeter_unit_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_dosimeter_unit_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0658, "RadiationDosimeterUnitSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radiation Dosimeter Unit Sequence (300A,0658): Type 1C, VR SQ, VM 1.
+        doc="""Radiation Dosimeter Unit Sequence (300A,0658): Type 1C, VR SQ, VM 1.
 
-    Measurement units of the delivery device dosimeter.
-    Required if Start Cumulative Meterset (3002,0106) or Stop Cumulative Meterset (3002,0107) is
-    present in this Module or in a Functional Group Macro of the current SOP Instance and has a
-    value.
-    """
+        Measurement units of the delivery device dosimeter.
+        Required if Start Cumulative Meterset (3002,0106) or Stop Cumulative Meterset
+        (3002,0107) is present in this Module or in a Functional Group Macro of the current SOP
+        Instance and has a value.
+        """,
+    )
 
     exposure_time_inu_s: Attr[float] = Attr(
         0x00188150, "ExposureTimeInuS", "DS", "1", "2",
-    )
-    """Exposure Time in µS (0018,8150): Type 2, VR DS, VM 1.
+        doc="""Exposure Time in µS (0018,8150): Type 2, VR DS, VM 1.
 
-    Cumulative X-Ray exposure time in µsec summed across all frames in this SOP Instance.
-    """
+        Cumulative X-Ray exposure time in µsec summed across all frames in this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_long_label: str | None = None,
-        entity_description: str | None = None,
-        image_type: list[str] | None = None,
-        treatment_session_uid: str | None = None,
-        start_cumulative_meterset: float | None = None,
-        stop_cumulative_meterset: float | None = None,
-        radiation_dosimeter_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        exposure_time_inu_s: float | None = None,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_position_sequence: list[rt_treatment_position_macro.TreatmentPositionSequenceItem] | None = None,
-        **_: Any,
+        entity_long_label: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
+        start_cumulative_meterset: float | Empty | None = None,
+        stop_cumulative_meterset: float | Empty | None = None,
+        radiation_dosimeter_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        exposure_time_inu_s: float | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_position_sequence: Items[rt_treatment_position_macro.TreatmentPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

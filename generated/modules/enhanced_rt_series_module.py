@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -29,70 +30,69 @@ class EnhancedRTSeriesModule(ModuleBuilder):
     modality: Attr[Literal["RTINTENT", "RTRAD", "RTSEGANN", "PLAN"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("RTINTENT", "RTRAD", "RTSEGANN", "PLAN"),
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    Instances in this Series.
-    Enumerated Values: RTINTENT, RTRAD, RTSEGANN, PLAN.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        Instances in this Series.
+        Enumerated Values: RTINTENT, RTRAD, RTSEGANN, PLAN.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",
-    )
-    """Series Number (0020,0011): Type 1, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 1, VR IS, VM 1.
 
-    A number that identifies this series.
-    """
+        A number that identifies this series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "1",
-    )
-    """Series Date (0008,0021): Type 1, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 1, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "1",
+        doc="""Series Time (0008,0031): Type 1, VR TM, VM 1.
+
+        Time the Series started.
+        """,
     )
-    """Series Time (0008,0031): Type 1, VR TM, VM 1.
 
-    Time the Series started.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance that resulted in creation of
-    the Series (e.g. a Modality or Unified Procedure Step SOP Instance).
-    Required if the series has been created as a result of a single procedure step request and
-    the Instance-Level Referenced Performed Procedure Step Sequence (3010,0044) is not present.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance that resulted in creation
+        of the Series (e.g. a Modality or Unified Procedure Step SOP Instance).
+        Required if the series has been created as a result of a single procedure step request
+        and the Instance-Level Referenced Performed Procedure Step Sequence (3010,0044) is not
+        present.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances in this Series belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances in this Series
+        belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["RTINTENT", "RTRAD", "RTSEGANN", "PLAN"] | None = None,
-        series_number: int | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        modality: Literal["RTINTENT", "RTRAD", "RTSEGANN", "PLAN"] | Empty | None = None,
+        series_number: int | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

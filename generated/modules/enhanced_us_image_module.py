@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.mandatory_view_and_slice_progression_direction_mac
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import device_identification_macro
     from iodkit.generated.modules import general_anatomy_mandatory_macro
@@ -35,27 +36,24 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,27 +66,24 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -101,25 +96,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the Instance(s).
-    """
+        Code describing the purpose of the reference to the Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -134,42 +126,39 @@ class EventTimerSequenceItem(ItemBuilder):
 
     event_time_offset: Attr[float] = Attr(
         0x00082134, "EventTimeOffset", "FD", "1", "1",
+        doc="""Event Time Offset (0008,2134): Type 1, VR FD, VM 1.
+
+        Signed value of the time between Acquisition DateTime (0008,002A) and the event, in
+        milliseconds. Positive values indicate the event occurs after Acquisition DateTime
+        (0008,002A).
+        """,
     )
-    """Event Time Offset (0008,2134): Type 1, VR FD, VM 1.
 
-    Signed value of the time between Acquisition DateTime (0008,002A) and the event, in
-    milliseconds. Positive values indicate the event occurs after Acquisition DateTime
-    (0008,002A).
-    """
-
-    event_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    event_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082135, "EventCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Event Code Sequence (0008,2135): Type 1, VR SQ, VM 1.
+        doc="""Event Code Sequence (0008,2135): Type 1, VR SQ, VM 1.
 
-    Type of event.
-    """
+        Type of event.
+        """,
+    )
 
     event_timer_names: Attr[list[str]] = Attr(
         0x00082132, "EventTimerNames", "LO", "1-n", "3",
-    )
-    """Event Timer Name(s) (0008,2132): Type 3, VR LO, VM 1-n.
+        doc="""Event Timer Name(s) (0008,2132): Type 3, VR LO, VM 1-n.
 
-    Name that identifies the event timer. May be used in addition to Event Time Code Sequence to
-    offer site-specific user-readable event time names.
-    """
+        Name that identifies the event timer. May be used in addition to Event Time Code
+        Sequence to offer site-specific user-readable event time names.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        event_time_offset: float | None = None,
-        event_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        event_timer_names: list[str] | None = None,
-        **_: Any,
+        event_time_offset: float | Empty | None = None,
+        event_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        event_timer_names: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -188,447 +177,446 @@ class EnhancedUSImageModule(MandatoryViewAndSliceProgressionDirectionMacro, Gene
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    """
+        Image identification characteristics.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples per pixel in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples per pixel in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Shall be equal to Bits Allocated (0028,0100).
-    """
+        Number of bits stored for each pixel sample. Shall be equal to Bits Allocated
+        (0028,0100).
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. High Bit (0028,0102) shall be one less than Bits
-    Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. High Bit (0028,0102) shall be one less than
+        Bits Stored (0028,0101).
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples. The constrained Enumerated Value implies the VR of all
-    Palette Color Lookup Table Descriptors be US (and not SS).
-    Enumerated Values: 0000H.
-    """
+        Data representation of pixel samples. The constrained Enumerated Value implies the VR of
+        all Palette Color Lookup Table Descriptors be US (and not SS).
+        Enumerated Values: 0000H.
+        """,
+    )
 
     dimension_organization_type: Attr[Literal["3D", "3D_TEMPORAL"]] = Attr(
         0x00209311, "DimensionOrganizationType", "CS", "1", "1",
         enum=("3D", "3D_TEMPORAL"),
-    )
-    """Dimension Organization Type (0020,9311): Type 1, VR CS, VM 1.
+        doc="""Dimension Organization Type (0020,9311): Type 1, VR CS, VM 1.
 
-    Dimension organization of the Instance.
-    Enumerated Values: 3D, 3D_TEMPORAL.
-    """
+        Dimension organization of the Instance.
+        Enumerated Values: 3D, 3D_TEMPORAL.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1",
-    )
-    """Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
 
-    Duration of the image acquisition in seconds.
-    """
+        Duration of the image acquisition in seconds.
+        """,
+    )
 
     position_measuring_device_used: Attr[Literal["RIGID", "TRACKED", "FREEHAND"]] = Attr(
         0x0018980C, "PositionMeasuringDeviceUsed", "CS", "1", "1C",
         enum=("RIGID", "TRACKED", "FREEHAND"),
-    )
-    """Position Measuring Device Used (0018,980C): Type 1C, VR CS, VM 1.
+        doc="""Position Measuring Device Used (0018,980C): Type 1C, VR CS, VM 1.
 
-    Describes the type of position measuring device used in the acquisition of the image, if
-    any. This gives an indication of the degree of precision of Pixel Spacing (0028,0030) and
-    the spacing between adjacent planes.
-    Required if Volumetric Properties (0008,9206) is VOLUME and Volume Based Calculation
-    Technique (0008,9207) is NONE. May be present otherwise.
-    Enumerated Values: RIGID, TRACKED, FREEHAND.
-    """
+        Describes the type of position measuring device used in the acquisition of the image, if
+        any. This gives an indication of the degree of precision of Pixel Spacing (0028,0030)
+        and the spacing between adjacent planes.
+        Required if Volumetric Properties (0008,9206) is VOLUME and Volume Based Calculation
+        Technique (0008,9207) is NONE. May be present otherwise.
+        Enumerated Values: RIGID, TRACKED, FREEHAND.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
-    )
-    """Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and the output units.
-    Enumerated Values: 0.
-    """
+        The value b in relationship between stored values (SV) and the output units.
+        Enumerated Values: 0.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1",
+        doc="""Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
+
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Enumerated Values: 1.
+        """,
     )
-    """Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Enumerated Values: 1.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "1C",
         item=SourceImageSequenceItem,
+        doc="""Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
+
+        A Sequence that identifies the set of Image SOP Class/Instance pairs of the Images that
+        were used to derive this Image.
+        Required if Image Type (0008,0008) Value 1 is DERIVED.
+        """,
     )
-    """Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
 
-    A Sequence that identifies the set of Image SOP Class/Instance pairs of the Images that were
-    used to derive this Image.
-    Required if Image Type (0008,0008) Value 1 is DERIVED.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "3",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
+
+        A Sequence that references other images significantly related to this image. (e.g., an
+        image containing spatially related frames)
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
 
-    A Sequence that references other images significantly related to this image. (e.g., an image
-    containing spatially related frames)
-    """
-
-    referenced_raw_data_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_raw_data_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089121, "ReferencedRawDataSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Raw Data Sequence (0008,9121): Type 3, VR SQ, VM 1.
+
+        A Sequence that identifies the set of Raw Data SOP Class/Instance pairs of the raw data
+        that were used to derive this Image.
+        """,
     )
-    """Referenced Raw Data Sequence (0008,9121): Type 3, VR SQ, VM 1.
 
-    A Sequence that identifies the set of Raw Data SOP Class/Instance pairs of the raw data that
-    were used to derive this Image.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    A Sequence that provides reference to a set of non-image SOP Class/Instance pairs
-    significantly related to this Image, including waveforms that may or may not be temporally
-    synchronized with this image.
-    Required if waveforms are acquired in conjunction with image acquisition. May be present
-    otherwise.
-    """
+        A Sequence that provides reference to a set of non-image SOP Class/Instance pairs
+        significantly related to this Image, including waveforms that may or may not be
+        temporally synchronized with this image.
+        Required if waveforms are acquired in conjunction with image acquisition. May be present
+        otherwise.
+        """,
+    )
 
     number_of_stages: Attr[int] = Attr(
         0x00082124, "NumberOfStages", "IS", "1", "1C",
-    )
-    """Number of Stages (0008,2124): Type 1C, VR IS, VM 1.
+        doc="""Number of Stages (0008,2124): Type 1C, VR IS, VM 1.
 
-    Number of stages in this protocol.
-    Required if Performed Protocol Type (0040,0261) is present with value STAGED.
-    """
+        Number of stages in this protocol.
+        Required if Performed Protocol Type (0040,0261) is present with value STAGED.
+        """,
+    )
 
     stage_number: Attr[int] = Attr(
         0x00082122, "StageNumber", "IS", "1", "1C",
+        doc="""Stage Number (0008,2122): Type 1C, VR IS, VM 1.
+
+        A number that identifies the Stage. Stage Number starts at one.
+        Required if Performed Protocol Type (0040,0261) is present with value STAGED.
+        """,
     )
-    """Stage Number (0008,2122): Type 1C, VR IS, VM 1.
 
-    A number that identifies the Stage. Stage Number starts at one.
-    Required if Performed Protocol Type (0040,0261) is present with value STAGED.
-    """
-
-    stage_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    stage_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040000A, "StageCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Stage Code Sequence (0040,000A): Type 1C, VR SQ, VM 1.
+
+        Sequence describing the performed Ultrasound Protocol Stage.
+        Required if Performed Protocol Type (0040,0261) is present with value STAGED.
+        """,
     )
-    """Stage Code Sequence (0040,000A): Type 1C, VR SQ, VM 1.
 
-    Sequence describing the performed Ultrasound Protocol Stage.
-    Required if Performed Protocol Type (0040,0261) is present with value STAGED.
-    """
-
-    event_timer_sequence: Attr[list[EventTimerSequenceItem]] = Attr(
+    event_timer_sequence: SequenceAttr[EventTimerSequenceItem] = SequenceAttr(
         0x00082133, "EventTimerSequence", "SQ", "1", "3",
         item=EventTimerSequenceItem,
-    )
-    """Event Timer Sequence (0008,2133): Type 3, VR SQ, VM 1.
+        doc="""Event Timer Sequence (0008,2133): Type 3, VR SQ, VM 1.
 
-    Sequence of time intervals of significance to this image. Each Item describes one time
-    interval either beginning or ending at Acquisition DateTime (0008,002A).
-    """
+        Sequence of time intervals of significance to this image. Each Item describes one time
+        interval either beginning or ending at Acquisition DateTime (0008,002A).
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the image.
-    """
+        This icon image is representative of the image.
+        """,
+    )
 
     transducer_data: Attr[list[str]] = Attr(
         0x00185010, "TransducerData", "LO", "1-n", "3",
+        doc="""Transducer Data (0018,5010): Type 3, VR LO, VM 1-n.
+
+        Manufacturer defined code or description.
+        """,
     )
-    """Transducer Data (0018,5010): Type 3, VR LO, VM 1-n.
 
-    Manufacturer defined code or description.
-    """
-
-    transducer_identification_sequence: Attr[list[device_identification_macro.DeviceIdentificationMacro]] = Attr(
+    transducer_identification_sequence: SequenceAttr[device_identification_macro.DeviceIdentificationMacro] = SequenceAttr(
         0x00185011, "TransducerIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.device_identification_macro:DeviceIdentificationMacro",
+        doc="""Transducer Identification Sequence (0018,5011): Type 3, VR SQ, VM 1.
+
+        Identification of the ultrasound transducer used.
+        """,
     )
-    """Transducer Identification Sequence (0018,5011): Type 3, VR SQ, VM 1.
 
-    Identification of the ultrasound transducer used.
-    """
-
-    transducer_scan_pattern_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_scan_pattern_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189809, "TransducerScanPatternCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Transducer Scan Pattern Code Sequence (0018,9809): Type 1, VR SQ, VM 1.
+
+        The scan pattern the transducer is capable of.
+        """,
     )
-    """Transducer Scan Pattern Code Sequence (0018,9809): Type 1, VR SQ, VM 1.
 
-    The scan pattern the transducer is capable of.
-    """
-
-    transducer_geometry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_geometry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018980D, "TransducerGeometryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Transducer Geometry Code Sequence (0018,980D): Type 1, VR SQ, VM 1.
+
+        Geometric structure of the transducer.
+        """,
     )
-    """Transducer Geometry Code Sequence (0018,980D): Type 1, VR SQ, VM 1.
 
-    Geometric structure of the transducer.
-    """
-
-    transducer_beam_steering_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_beam_steering_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018980E, "TransducerBeamSteeringCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Transducer Beam Steering Code Sequence (0018,980E): Type 1, VR SQ, VM 1.
+
+        Technique used by the transducer for beam steering.
+        """,
     )
-    """Transducer Beam Steering Code Sequence (0018,980E): Type 1, VR SQ, VM 1.
 
-    Technique used by the transducer for beam steering.
-    """
-
-    transducer_application_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_application_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018980F, "TransducerApplicationCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Transducer Application Code Sequence (0018,980F): Type 1, VR SQ, VM 1.
+        doc="""Transducer Application Code Sequence (0018,980F): Type 1, VR SQ, VM 1.
 
-    The primary clinical application of the transducer.
-    """
+        The primary clinical application of the transducer.
+        """,
+    )
 
     processing_function: Attr[str] = Attr(
         0x00185020, "ProcessingFunction", "LO", "1", "3",
-    )
-    """Processing Function (0018,5020): Type 3, VR LO, VM 1.
+        doc="""Processing Function (0018,5020): Type 3, VR LO, VM 1.
 
-    Manufacturer defined description of processing of echo information. Data may include code or
-    description of gain (initial, overall, TGC, dynamic range, etc.), pre-processing,
-    post-processing, Doppler processing parameters, e.g., cutoff filters, etc., as used in
-    generating a given image.
-    """
+        Manufacturer defined description of processing of echo information. Data may include
+        code or description of gain (initial, overall, TGC, dynamic range, etc.),
+        pre-processing, post-processing, Doppler processing parameters, e.g., cutoff filters,
+        etc., as used in generating a given image.
+        """,
+    )
 
     mechanical_index: Attr[float] = Attr(
         0x00185022, "MechanicalIndex", "DS", "1", "1",
-    )
-    """Mechanical Index (0018,5022): Type 1, VR DS, VM 1.
+        doc="""Mechanical Index (0018,5022): Type 1, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     bone_thermal_index: Attr[float] = Attr(
         0x00185024, "BoneThermalIndex", "DS", "1", "1",
-    )
-    """Bone Thermal Index (0018,5024): Type 1, VR DS, VM 1.
+        doc="""Bone Thermal Index (0018,5024): Type 1, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     cranial_thermal_index: Attr[float] = Attr(
         0x00185026, "CranialThermalIndex", "DS", "1", "1",
-    )
-    """Cranial Thermal Index (0018,5026): Type 1, VR DS, VM 1.
+        doc="""Cranial Thermal Index (0018,5026): Type 1, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     soft_tissue_thermal_index: Attr[float] = Attr(
         0x00185027, "SoftTissueThermalIndex", "DS", "1", "1",
-    )
-    """Soft Tissue Thermal Index (0018,5027): Type 1, VR DS, VM 1.
+        doc="""Soft Tissue Thermal Index (0018,5027): Type 1, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     depths_of_focus: Attr[list[float]] = Attr(
         0x00189801, "DepthsOfFocus", "FD", "1-n", "1",
-    )
-    """Depth(s) of Focus (0018,9801): Type 1, VR FD, VM 1-n.
+        doc="""Depth(s) of Focus (0018,9801): Type 1, VR FD, VM 1-n.
 
-    The depth or depths from the transducer face, of the manufacturer defined beam focus points
-    used for the image, in mm.
-    """
+        The depth or depths from the transducer face, of the manufacturer defined beam focus
+        points used for the image, in mm.
+        """,
+    )
 
     depth_of_scan_field: Attr[int] = Attr(
         0x00185050, "DepthOfScanField", "IS", "1", "1",
-    )
-    """Depth of Scan Field (0018,5050): Type 1, VR IS, VM 1.
+        doc="""Depth of Scan Field (0018,5050): Type 1, VR IS, VM 1.
 
-    The depth, in mm, from the transducer face to the deepest point included in the image- the
-    field of view.
-    """
+        The depth, in mm, from the transducer face to the deepest point included in the image-
+        the field of view.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        dimension_organization_type: Literal["3D", "3D_TEMPORAL"] | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        position_measuring_device_used: Literal["RIGID", "TRACKED", "FREEHAND"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_raw_data_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        number_of_stages: int | None = None,
-        stage_number: int | None = None,
-        stage_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        view_code_sequence: list[mandatory_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        event_timer_sequence: list[EventTimerSequenceItem] | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        transducer_data: list[str] | None = None,
-        transducer_identification_sequence: list[device_identification_macro.DeviceIdentificationMacro] | None = None,
-        transducer_scan_pattern_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transducer_geometry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transducer_beam_steering_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transducer_application_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        processing_function: str | None = None,
-        mechanical_index: float | None = None,
-        bone_thermal_index: float | None = None,
-        cranial_thermal_index: float | None = None,
-        soft_tissue_thermal_index: float | None = None,
-        depths_of_focus: list[float] | None = None,
-        depth_of_scan_field: int | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        dimension_organization_type: Literal["3D", "3D_TEMPORAL"] | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        position_measuring_device_used: Literal["RIGID", "TRACKED", "FREEHAND"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_raw_data_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        number_of_stages: int | Empty | None = None,
+        stage_number: int | Empty | None = None,
+        stage_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        view_code_sequence: CodeItems[mandatory_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        event_timer_sequence: Items[EventTimerSequenceItem] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        transducer_data: list[str] | Empty | None = None,
+        transducer_identification_sequence: Items[device_identification_macro.DeviceIdentificationMacro] | Empty | None = None,
+        transducer_scan_pattern_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transducer_geometry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transducer_beam_steering_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transducer_application_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        processing_function: str | Empty | None = None,
+        mechanical_index: float | Empty | None = None,
+        bone_thermal_index: float | Empty | None = None,
+        cranial_thermal_index: float | Empty | None = None,
+        soft_tissue_thermal_index: float | Empty | None = None,
+        depths_of_focus: list[float] | Empty | None = None,
+        depth_of_scan_field: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -30,40 +31,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,40 +74,37 @@ class PerformedProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "3",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
-    Item.
-    """
+        Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
+        Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -126,57 +121,55 @@ class EnhancedUSSeriesModule(ModuleBuilder):
     modality: Attr[Literal["US", "IVUS"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("US", "IVUS"),
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: US, IVUS.
+        """,
     )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: US, IVUS.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
-
-    performed_protocol_code_sequence: Attr[list[PerformedProtocolCodeSequenceItem]] = Attr(
+    performed_protocol_code_sequence: CodeSequenceAttr[PerformedProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400260, "PerformedProtocolCodeSequence", "SQ", "1", "1C",
         item=PerformedProtocolCodeSequenceItem,
-    )
-    """Performed Protocol Code Sequence (0040,0260): Type 1C, VR SQ, VM 1.
+        doc="""Performed Protocol Code Sequence (0040,0260): Type 1C, VR SQ, VM 1.
 
-    Sequence describing a Protocol being followed for this Procedure Step.
-    Required if a Protocol is controlling the creation of this Series. May be present otherwise.
-    """
+        Sequence describing a Protocol being followed for this Procedure Step.
+        Required if a Protocol is controlling the creation of this Series. May be present
+        otherwise.
+        """,
+    )
 
     performed_protocol_type: Attr[Literal["STAGED", "NON_STAGED"]] = Attr(
         0x00400261, "PerformedProtocolType", "CS", "1", "1C",
         enum=("STAGED", "NON_STAGED"),
-    )
-    """Performed Protocol Type (0040,0261): Type 1C, VR CS, VM 1.
+        doc="""Performed Protocol Type (0040,0261): Type 1C, VR CS, VM 1.
 
-    Type of protocol performed.
-    Required if Performed Protocol Code Sequence (0040,0260) is present.
-    Enumerated Values: STAGED, NON_STAGED.
-    """
+        Type of protocol performed.
+        Required if Performed Protocol Code Sequence (0040,0260) is present.
+        Enumerated Values: STAGED, NON_STAGED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["US", "IVUS"] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        performed_protocol_code_sequence: list[PerformedProtocolCodeSequenceItem] | None = None,
-        performed_protocol_type: Literal["STAGED", "NON_STAGED"] | None = None,
-        **_: Any,
+        modality: Literal["US", "IVUS"] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        performed_protocol_type: Literal["STAGED", "NON_STAGED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
@@ -32,40 +33,38 @@ class PatientOrientationCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540412)
 
-    patient_orientation_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_orientation_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540412, "PatientOrientationModifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Orientation Modifier Code Sequence (0054,0412): Type 1C, VR SQ, VM 1.
+        doc="""Patient Orientation Modifier Code Sequence (0054,0412): Type 1C, VR SQ, VM 1.
 
-    Patient Orientation Modifier.
-    Required if needed to fully specify the orientation of the patient with respect to gravity.
-    """
+        Patient Orientation Modifier.
+        Required if needed to fully specify the orientation of the patient with respect to
+        gravity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        patient_orientation_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        patient_orientation_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,25 +77,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the SOP Instances.
-    """
+        Code describing the purpose of the reference to the SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -115,345 +111,344 @@ class EnhancedXAXRFImageModuleTable(GeneralProcedureProtocolReferenceMacro, Modu
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={4: ("NONE",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 4: NONE.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 4: NONE.
+        """,
+    )
 
     planes_in_acquisition: Attr[Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"]] = Attr(
         0x00189410, "PlanesInAcquisition", "CS", "1", "1",
         enum=("SINGLE PLANE", "BIPLANE", "UNDEFINED"),
-    )
-    """Planes in Acquisition (0018,9410): Type 1, VR CS, VM 1.
+        doc="""Planes in Acquisition (0018,9410): Type 1, VR CS, VM 1.
 
-    The multiplicity of planes used simultaneously during the acquisition. See Section
-    C.8.19.2.1.3.
-    Enumerated Values: SINGLE PLANE, BIPLANE, UNDEFINED.
-    """
+        The multiplicity of planes used simultaneously during the acquisition. See Section
+        C.8.19.2.1.3.
+        Enumerated Values: SINGLE PLANE, BIPLANE, UNDEFINED.
+        """,
+    )
 
     plane_identification: Attr[str] = Attr(
         0x00189457, "PlaneIdentification", "CS", "1", "1C",
-    )
-    """Plane Identification (0018,9457): Type 1C, VR CS, VM 1.
+        doc="""Plane Identification (0018,9457): Type 1C, VR CS, VM 1.
 
-    Identification of the plane used to acquire this image.
-    Required if Planes in Acquisition (0018,9410) is not equal to UNDEFINED.
-    Defined Terms: MONOPLANE, PLANE A, PLANE B.
-    """
+        Identification of the plane used to acquire this image.
+        Required if Planes in Acquisition (0018,9410) is not equal to UNDEFINED.
+        Defined Terms: MONOPLANE, PLANE A, PLANE B.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "3",
-    )
-    """Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this image.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this image.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8", "9", "10", "11", "12", "13", "14", "15", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. Shall
-    be one less than the value in Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Shall be one less than the value in Bits Stored (0028,0101).
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (color planes) in this image shall have a value of 1.
-    """
+        Number of samples (color planes) in this image shall have a value of 1.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples.
-    """
+        Data representation of the pixel samples.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     acquisition_protocol_name: Attr[str] = Attr(
         0x00189423, "AcquisitionProtocolName", "LO", "1", "3",
-    )
-    """Acquisition Protocol Name (0018,9423): Type 3, VR LO, VM 1.
+        doc="""Acquisition Protocol Name (0018,9423): Type 3, VR LO, VM 1.
 
-    User defined name of the protocol used to acquire this image.
-    """
+        User defined name of the protocol used to acquire this image.
+        """,
+    )
 
     acquisition_protocol_description: Attr[str] = Attr(
         0x00189424, "AcquisitionProtocolDescription", "LT", "1", "3",
-    )
-    """Acquisition Protocol Description (0018,9424): Type 3, VR LT, VM 1.
+        doc="""Acquisition Protocol Description (0018,9424): Type 3, VR LT, VM 1.
 
-    User defined description of the protocol used to acquire this image.
-    """
+        User defined description of the protocol used to acquire this image.
+        """,
+    )
 
     scan_options: Attr[list[str]] = Attr(
         0x00180022, "ScanOptions", "CS", "1-n", "3",
-    )
-    """Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
+        doc="""Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
 
-    Identifies any acquisition technique that was used during the acquisition of the image.
-    Defined Terms: TOMO, CHASE, STEP, ROTA.
-    """
+        Identifies any acquisition technique that was used during the acquisition of the image.
+        Defined Terms: TOMO, CHASE, STEP, ROTA.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "1",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
+        doc="""Content Qualification (0018,9004): Type 1, VR CS, VM 1.
+
+        Content Qualification Indicator
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
     )
-    """Content Qualification (0018,9004): Type 1, VR CS, VM 1.
 
-    Content Qualification Indicator
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
-
-    patient_orientation_code_sequence: Attr[list[PatientOrientationCodeSequenceItem]] = Attr(
+    patient_orientation_code_sequence: CodeSequenceAttr[PatientOrientationCodeSequenceItem] = CodeSequenceAttr(
         0x00540410, "PatientOrientationCodeSequence", "SQ", "1", "1C",
         item=PatientOrientationCodeSequenceItem,
+        doc="""Patient Orientation Code Sequence (0054,0410): Type 1C, VR SQ, VM 1.
+
+        Sequence that describes the orientation of the patient with respect to gravity.
+        Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop
+        Relationship (0018,9474) equals YES. May be present otherwise.
+        """,
     )
-    """Patient Orientation Code Sequence (0054,0410): Type 1C, VR SQ, VM 1.
 
-    Sequence that describes the orientation of the patient with respect to gravity.
-    Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop
-    Relationship (0018,9474) equals YES. May be present otherwise.
-    """
-
-    patient_gantry_relationship_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_gantry_relationship_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540414, "PatientGantryRelationshipCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Gantry Relationship Code Sequence (0054,0414): Type 2C, VR SQ, VM 1.
+        doc="""Patient Gantry Relationship Code Sequence (0054,0414): Type 2C, VR SQ, VM 1.
 
-    Sequence that describes the orientation of the patient with respect to the head of the
-    table. See Section C.8.4.6.1.3 for further explanation.
-    Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop
-    Relationship (0018,9474) equals YES. May be present otherwise.
-    """
+        Sequence that describes the orientation of the patient with respect to the head of the
+        table. See Section C.8.4.6.1.3 for further explanation.
+        Required if Positioner Type (0018,1508) equals CARM and C-arm Positioner Tabletop
+        Relationship (0018,9474) equals YES. May be present otherwise.
+        """,
+    )
 
     examined_body_thickness: Attr[float] = Attr(
         0x00109431, "ExaminedBodyThickness", "FL", "1", "3",
-    )
-    """Examined Body Thickness (0010,9431): Type 3, VR FL, VM 1.
+        doc="""Examined Body Thickness (0010,9431): Type 3, VR FL, VM 1.
 
-    Body thickness in mm at examination location perpendicular to the table top for this Series.
-    """
+        Body thickness in mm at examination location perpendicular to the table top for this
+        Series.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not the image contains sufficient burned in annotation to identify
+        the patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
     )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
-
-    referenced_other_plane_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_other_plane_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089410, "ReferencedOtherPlaneSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Other Plane Sequence (0008,9410): Type 1C, VR SQ, VM 1.
+
+        The images of the corresponding plane for a Biplane acquisition device.
+        Required if Planes in Acquisition (0018,9410) is BIPLANE.
+        """,
     )
-    """Referenced Other Plane Sequence (0008,9410): Type 1C, VR SQ, VM 1.
 
-    The images of the corresponding plane for a Biplane acquisition device.
-    Required if Planes in Acquisition (0018,9410) is BIPLANE.
-    """
-
-    referenced_image_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089092, "ReferencedImageEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
+
+        Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
+        this SOP Instance. See Section 10.42.1 for further explanation.
+        Required if the Referenced Image Sequence (0008,1140) is present.
+        """,
     )
-    """Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
-    this SOP Instance. See Section 10.42.1 for further explanation.
-    Required if the Referenced Image Sequence (0008,1140) is present.
-    """
-
-    source_image_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    source_image_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089154, "SourceImageEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Source Image Evidence Sequence (0008,9154): Type 1C, VR SQ, VM 1.
+
+        Full set of Composite SOP Instances referred to inside the Source Image Sequences of
+        this SOP Instance. See Section 10.42.1 for further explanation.
+        Required if the Source Image Sequence (0008,2112) is present.
+        """,
     )
-    """Source Image Evidence Sequence (0008,9154): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances referred to inside the Source Image Sequences of this
-    SOP Instance. See Section 10.42.1 for further explanation.
-    Required if the Source Image Sequence (0008,2112) is present.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    Non-image Composite SOP Instances that are significantly related to this Image, including
-    waveforms that may or may not be temporally synchronized with this image.
-    """
+        Non-image Composite SOP Instances that are significantly related to this Image,
+        including waveforms that may or may not be temporally synchronized with this image.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     quality_control_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00280300, "QualityControlImage", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
+
+        Indicates whether or not this image is a quality control or phantom image.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
 
-    Indicates whether or not this image is a quality control or phantom image.
-    Enumerated Values: YES, NO.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the Image.
-    """
+        This icon image is representative of the Image.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY", "INVERSE"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY", "INVERSE"),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies a predefined identity transformation for the Presentation LUT such that the output
-    of all grayscale transformations, if any, are defined to be in P-Values.
-    Enumerated Values: IDENTITY, INVERSE.
-    """
+        Specifies a predefined identity transformation for the Presentation LUT such that the
+        output of all grayscale transformations, if any, are defined to be in P-Values.
+        Enumerated Values: IDENTITY, INVERSE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        planes_in_acquisition: Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"] | None = None,
-        plane_identification: str | None = None,
-        acquisition_number: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        samples_per_pixel: int | None = None,
-        pixel_representation: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        acquisition_protocol_name: str | None = None,
-        acquisition_protocol_description: str | None = None,
-        scan_options: list[str] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        patient_orientation_code_sequence: list[PatientOrientationCodeSequenceItem] | None = None,
-        patient_gantry_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        examined_body_thickness: float | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        referenced_other_plane_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        source_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        image_comments: str | None = None,
-        quality_control_image: Literal["YES", "NO"] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        planes_in_acquisition: Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"] | Empty | None = None,
+        plane_identification: str | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        acquisition_protocol_name: str | Empty | None = None,
+        acquisition_protocol_description: str | Empty | None = None,
+        scan_options: list[str] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_gantry_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        examined_body_thickness: float | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        referenced_other_plane_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        source_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        quality_control_image: Literal["YES", "NO"] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

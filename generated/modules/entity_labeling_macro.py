@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class EntityLabelingMacro(ModuleBuilder):
 
     entity_label: Attr[str] = Attr(
         0x30100035, "EntityLabel", "SH", "1", "1",
-    )
-    """Entity Label (3010,0035): Type 1, VR SH, VM 1.
+        doc="""Entity Label (3010,0035): Type 1, VR SH, VM 1.
 
-    User-defined label for this entity.
-    """
+        User-defined label for this entity.
+        """,
+    )
 
     entity_name: Attr[str] = Attr(
         0x30100036, "EntityName", "LO", "1", "3",
-    )
-    """Entity Name (3010,0036): Type 3, VR LO, VM 1.
+        doc="""Entity Name (3010,0036): Type 3, VR LO, VM 1.
 
-    User-defined name for this entity.
-    """
+        User-defined name for this entity.
+        """,
+    )
 
     entity_description: Attr[str] = Attr(
         0x30100037, "EntityDescription", "ST", "1", "3",
-    )
-    """Entity Description (3010,0037): Type 3, VR ST, VM 1.
+        doc="""Entity Description (3010,0037): Type 3, VR ST, VM 1.
 
-    User-defined description for this entity.
-    """
+        User-defined description for this entity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_label: str | None = None,
-        entity_name: str | None = None,
-        entity_description: str | None = None,
-        **_: Any,
+        entity_label: str | Empty | None = None,
+        entity_name: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,20 +27,17 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "1",
-    )
-    """Accessory Code (300A,00F9): Type 1, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 1, VR LO, VM 1.
 
-    Machine readable identifier for the accessory.
-    """
+        Machine readable identifier for the accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,89 +52,86 @@ class ModelSpecificationSequenceItem(ItemBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",
-    )
-    """Manufacturer (0008,0070): Type 1, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 1, VR LO, VM 1.
 
-    Manufacturer of the equipment.
-    """
+        Manufacturer of the equipment.
+        """,
+    )
 
     manufacturer_related_model_group: Attr[str] = Attr(
         0x00080222, "ManufacturerRelatedModelGroup", "LO", "1", "3",
-    )
-    """Manufacturer's Related Model Group (0008,0222): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Related Model Group (0008,0222): Type 3, VR LO, VM 1.
 
-    Name of a group of related equipment models from the Manufacturer (0008,0070) to which the
-    same protocol applies.
-    """
+        Name of a group of related equipment models from the Manufacturer (0008,0070) to which
+        the same protocol applies.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "1C",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment.
-    Required if Manufacturer's Related Model Group (0008,0222) is not present. May be present
-    otherwise.
-    """
+        Manufacturer's model name of the equipment.
+        Required if Manufacturer's Related Model Group (0008,0222) is not present. May be
+        present otherwise.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "3",
+        doc="""Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
+
+        Manufacturer's designation of software version of the equipment.
+        """,
     )
-    """Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the equipment.
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
-    )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    Accessories or options that further specify the model.
-    """
+        Accessories or options that further specify the model.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Serial number of a specific device for which the Protocol is intended.
-    """
+        Serial number of a specific device for which the Protocol is intended.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the equipment was originally manufactured or re-manufactured (as opposed to
+        refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment was installed in its current location. The equipment may or may not
-    have been used prior to installation in its current location.
-    """
+        The date the equipment was installed in its current location. The equipment may or may
+        not have been used prior to installation in its current location.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_related_model_group: str | None = None,
-        manufacturer_model_name: str | None = None,
-        software_versions: list[str] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_related_model_group: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -150,29 +147,26 @@ class EquipmentSpecificationModule(ModuleBuilder):
 
     equipment_modality: Attr[str] = Attr(
         0x00080221, "EquipmentModality", "CS", "1", "1",
+        doc="""Equipment Modality (0008,0221): Type 1, VR CS, VM 1.
+
+        Modality of the equipment to which the protocol is applicable.
+        """,
     )
-    """Equipment Modality (0008,0221): Type 1, VR CS, VM 1.
 
-    Modality of the equipment to which the protocol is applicable.
-    """
-
-    model_specification_sequence: Attr[list[ModelSpecificationSequenceItem]] = Attr(
+    model_specification_sequence: SequenceAttr[ModelSpecificationSequenceItem] = SequenceAttr(
         0x00189912, "ModelSpecificationSequence", "SQ", "1", "3",
         item=ModelSpecificationSequenceItem,
-    )
-    """Model Specification Sequence (0018,9912): Type 3, VR SQ, VM 1.
+        doc="""Model Specification Sequence (0018,9912): Type 3, VR SQ, VM 1.
 
-    Equipment models/versions.
-    """
+        Equipment models/versions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        equipment_modality: str | None = None,
-        model_specification_sequence: list[ModelSpecificationSequenceItem] | None = None,
-        **_: Any,
+        equipment_modality: str | Empty | None = None,
+        model_specification_sequence: Items[ModelSpecificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

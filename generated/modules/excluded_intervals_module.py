@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,30 +27,27 @@ class ExcludedIntervalsSequenceItem(ItemBuilder):
 
     exclusion_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189804, "ExclusionStartDateTime", "DT", "1", "1",
-    )
-    """Exclusion Start DateTime (0018,9804): Type 1, VR DT, VM 1.
+        doc="""Exclusion Start DateTime (0018,9804): Type 1, VR DT, VM 1.
 
-    Time-point of the exclusion start in the same Synchronization Frame of Reference as
-    Acquisition DateTime (0008,002A).
-    """
+        Time-point of the exclusion start in the same Synchronization Frame of Reference as
+        Acquisition DateTime (0008,002A).
+        """,
+    )
 
     exclusion_duration: Attr[float] = Attr(
         0x00189805, "ExclusionDuration", "FD", "1", "1",
-    )
-    """Exclusion Duration (0018,9805): Type 1, VR FD, VM 1.
+        doc="""Exclusion Duration (0018,9805): Type 1, VR FD, VM 1.
 
-    Duration of the exclusion in ms.
-    """
+        Duration of the exclusion in ms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        exclusion_start_date_time: datetime.datetime | str | None = None,
-        exclusion_duration: float | None = None,
-        **_: Any,
+        exclusion_start_date_time: datetime.datetime | str | Empty | None = None,
+        exclusion_duration: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,23 +61,20 @@ class ExcludedIntervalsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189803,)
 
-    excluded_intervals_sequence: Attr[list[ExcludedIntervalsSequenceItem]] = Attr(
+    excluded_intervals_sequence: SequenceAttr[ExcludedIntervalsSequenceItem] = SequenceAttr(
         0x00189803, "ExcludedIntervalsSequence", "SQ", "1", "1C",
         item=ExcludedIntervalsSequenceItem,
-    )
-    """Excluded Intervals Sequence (0018,9803): Type 1C, VR SQ, VM 1.
+        doc="""Excluded Intervals Sequence (0018,9803): Type 1C, VR SQ, VM 1.
 
-    List of excluded intervals.
-    Required if one or more intervals was excluded.
-    """
+        List of excluded intervals.
+        Required if one or more intervals was excluded.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        excluded_intervals_sequence: list[ExcludedIntervalsSequenceItem] | None = None,
-        **_: Any,
+        excluded_intervals_sequence: Items[ExcludedIntervalsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,39 +24,37 @@ class ExposureIndexMacro(ModuleBuilder):
 
     exposure_index: Attr[float] = Attr(
         0x00181411, "ExposureIndex", "DS", "1", "3",
-    )
-    """Exposure Index (0018,1411): Type 3, VR DS, VM 1.
+        doc="""Exposure Index (0018,1411): Type 3, VR DS, VM 1.
 
-    Measure of the detector response to radiation in the relevant image region of an image
-    acquired with a digital X-Ray imaging system as defined in IEC 62494-1.
-    """
+        Measure of the detector response to radiation in the relevant image region of an image
+        acquired with a digital X-Ray imaging system as defined in IEC 62494-1.
+        """,
+    )
 
     target_exposure_index: Attr[float] = Attr(
         0x00181412, "TargetExposureIndex", "DS", "1", "3",
-    )
-    """Target Exposure Index (0018,1412): Type 3, VR DS, VM 1.
+        doc="""Target Exposure Index (0018,1412): Type 3, VR DS, VM 1.
 
-    The target value used to calculate Deviation Index (0018,1413) as defined in IEC 62494-1.
-    """
+        The target value used to calculate Deviation Index (0018,1413) as defined in IEC
+        62494-1.
+        """,
+    )
 
     deviation_index: Attr[float] = Attr(
         0x00181413, "DeviationIndex", "DS", "1", "3",
-    )
-    """Deviation Index (0018,1413): Type 3, VR DS, VM 1.
+        doc="""Deviation Index (0018,1413): Type 3, VR DS, VM 1.
 
-    A scaled representation of the difference of the Exposure Index compared to the Target
-    Exposure Index as defined in IEC 62494-1 and the report of AAPM TG 116.
-    """
+        A scaled representation of the difference of the Exposure Index compared to the Target
+        Exposure Index as defined in IEC 62494-1 and the report of AAPM TG 116.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        **_: Any,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.content_creator_macro import ContentCreatorMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import person_identification_macro
 
 
@@ -31,30 +32,27 @@ class ExtendedContentIdentificationMacro(ContentCreatorMacro, ModuleBuilder):
 
     user_content_long_label: Attr[str] = Attr(
         0x30100034, "UserContentLongLabel", "LO", "1", "1",
-    )
-    """User Content Long Label (3010,0034): Type 1, VR LO, VM 1.
+        doc="""User Content Long Label (3010,0034): Type 1, VR LO, VM 1.
 
-    User-defined label for the content of this SOP Instance.
-    """
+        User-defined label for the content of this SOP Instance.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "2",
-    )
-    """Content Description (0070,0081): Type 2, VR LO, VM 1.
+        doc="""Content Description (0070,0081): Type 2, VR LO, VM 1.
 
-    User-defined description for the content of this SOP Instance.
-    """
+        User-defined description for the content of this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_long_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        user_content_long_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.selector_attribute_macro import SelectorAttributeMacro
 
@@ -27,43 +27,40 @@ class ExtendedSelectorAttributeMacro(SelectorAttributeMacro, ModuleBuilder):
 
     selector_attribute_name: Attr[str] = Attr(
         0x00820018, "SelectorAttributeName", "LO", "1", "1",
-    )
-    """Selector Attribute Name (0082,0018): Type 1, VR LO, VM 1.
+        doc="""Selector Attribute Name (0082,0018): Type 1, VR LO, VM 1.
 
-    Name of the Selector Attribute (0072,0026).
-    """
+        Name of the Selector Attribute (0072,0026).
+        """,
+    )
 
     selector_attribute_keyword: Attr[str] = Attr(
         0x00820019, "SelectorAttributeKeyword", "LO", "1", "3",
-    )
-    """Selector Attribute Keyword (0082,0019): Type 3, VR LO, VM 1.
+        doc="""Selector Attribute Keyword (0082,0019): Type 3, VR LO, VM 1.
 
-    Keyword of the Selector Attribute (0072,0026).
-    """
+        Keyword of the Selector Attribute (0072,0026).
+        """,
+    )
 
     selector_attribute_vr: Attr[str] = Attr(
         0x00720050, "SelectorAttributeVR", "CS", "1", "1",
-    )
-    """Selector Attribute VR (0072,0050): Type 1, VR CS, VM 1.
+        doc="""Selector Attribute VR (0072,0050): Type 1, VR CS, VM 1.
 
-    Value Representation of the Selector Attribute (0072,0026).
-    """
+        Value Representation of the Selector Attribute (0072,0026).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute_name: str | None = None,
-        selector_attribute_keyword: str | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        **_: Any,
+        selector_attribute_name: str | Empty | None = None,
+        selector_attribute_keyword: str | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_control_point_general_macro import RTControlPointGeneralMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import outline_definition_macro
 
@@ -32,49 +33,46 @@ class ExternalBeamControlPointGeneralMacro(RTControlPointGeneralMacro, ModuleBui
 
     delivery_rate: Attr[float] = Attr(
         0x300A063D, "DeliveryRate", "FD", "1", "2C",
+        doc="""Delivery Rate (300A,063D): Type 2C, VR FD, VM 1.
+
+        The value of the intended nominal rate of delivery of the specified Cumulative Meterset
+        (300A,063C).
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
     )
-    """Delivery Rate (300A,063D): Type 2C, VR FD, VM 1.
 
-    The value of the intended nominal rate of delivery of the specified Cumulative Meterset
-    (300A,063C).
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
-
-    delivery_rate_unit_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    delivery_rate_unit_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A063E, "DeliveryRateUnitSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Delivery Rate Unit Sequence (300A,063E): Type 1C, VR SQ, VM 1.
+
+        The unit of the delivery rate value.
+        Required if Delivery Rate (300A,063D) is present and has a value.
+        """,
     )
-    """Delivery Rate Unit Sequence (300A,063E): Type 1C, VR SQ, VM 1.
 
-    The unit of the delivery rate value.
-    Required if Delivery Rate (300A,063D) is present and has a value.
-    """
-
-    beam_area_limit_sequence: Attr[list[outline_definition_macro.OutlineDefinitionMacro]] = Attr(
+    beam_area_limit_sequence: SequenceAttr[outline_definition_macro.OutlineDefinitionMacro] = SequenceAttr(
         0x300A0689, "BeamAreaLimitSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.outline_definition_macro:OutlineDefinitionMacro",
-    )
-    """Beam Area Limit Sequence (300A,0689): Type 1C, VR SQ, VM 1.
+        doc="""Beam Area Limit Sequence (300A,0689): Type 1C, VR SQ, VM 1.
 
-    Area within which the treatment beam must be contained, for example when using MLC tracking
-    for a moving target.
-    Required if beam shall be limited.
-    """
+        Area within which the treatment beam must be contained, for example when using MLC
+        tracking for a moving target.
+        Required if beam shall be limited.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        delivery_rate: float | None = None,
-        delivery_rate_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        beam_area_limit_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        delivery_rate: float | Empty | None = None,
+        delivery_rate_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        beam_area_limit_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

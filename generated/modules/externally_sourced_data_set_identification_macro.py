@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,47 +24,44 @@ class ExternallySourcedDataSetIdentificationMacro(ModuleBuilder):
 
     data_set_name: Attr[str] = Attr(
         0x00240306, "DataSetName", "LO", "1", "1",
-    )
-    """Data Set Name (0024,0306): Type 1, VR LO, VM 1.
+        doc="""Data Set Name (0024,0306): Type 1, VR LO, VM 1.
 
-    The name assigned to the Externally-Sourced Data Set.
-    """
+        The name assigned to the Externally-Sourced Data Set.
+        """,
+    )
 
     data_set_version: Attr[str] = Attr(
         0x00240307, "DataSetVersion", "LO", "1", "1",
-    )
-    """Data Set Version (0024,0307): Type 1, VR LO, VM 1.
+        doc="""Data Set Version (0024,0307): Type 1, VR LO, VM 1.
 
-    The software version identifier assigned to the Externally-Sourced Data Set.
-    """
+        The software version identifier assigned to the Externally-Sourced Data Set.
+        """,
+    )
 
     data_set_source: Attr[str] = Attr(
         0x00240308, "DataSetSource", "LO", "1", "1",
-    )
-    """Data Set Source (0024,0308): Type 1, VR LO, VM 1.
+        doc="""Data Set Source (0024,0308): Type 1, VR LO, VM 1.
 
-    Source of the Externally-Sourced Data Set. E.g., the name of the manufacturer, researcher,
-    university, etc.
-    """
+        Source of the Externally-Sourced Data Set. E.g., the name of the manufacturer,
+        researcher, university, etc.
+        """,
+    )
 
     data_set_description: Attr[str] = Attr(
         0x00240309, "DataSetDescription", "LO", "1", "3",
-    )
-    """Data Set Description (0024,0309): Type 3, VR LO, VM 1.
+        doc="""Data Set Description (0024,0309): Type 3, VR LO, VM 1.
 
-    Description of the Externally-Sourced Data Set.
-    """
+        Description of the Externally-Sourced Data Set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_set_name: str | None = None,
-        data_set_version: str | None = None,
-        data_set_source: str | None = None,
-        data_set_description: str | None = None,
-        **_: Any,
+        data_set_name: str | Empty | None = None,
+        data_set_version: str | Empty | None = None,
+        data_set_source: str | Empty | None = None,
+        data_set_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,46 +24,43 @@ class FileSetIdentificationModule(ModuleBuilder):
 
     file_set_id: Attr[str] = Attr(
         0x00041130, "FileSetID", "CS", "1", "2",
-    )
-    """File-set ID (0004,1130): Type 2, VR CS, VM 1.
+        doc="""File-set ID (0004,1130): Type 2, VR CS, VM 1.
 
-    User or implementation specific Identifier (up to 16 characters). For definition, see
-    PS3.10. The File-set ID is intended to be a short human readable label to easily (but not
-    necessarily uniquely) identify a specific File-set to facilitate operator manipulation of
-    the physical media on which the File-set is stored. Assignment of Value and semantics are
-    environment specific.
-    """
+        User or implementation specific Identifier (up to 16 characters). For definition, see
+        PS3.10. The File-set ID is intended to be a short human readable label to easily (but
+        not necessarily uniquely) identify a specific File-set to facilitate operator
+        manipulation of the physical media on which the File-set is stored. Assignment of Value
+        and semantics are environment specific.
+        """,
+    )
 
     file_set_descriptor_file_id: Attr[list[str]] = Attr(
         0x00041141, "FileSetDescriptorFileID", "CS", "1-8", "3",
-    )
-    """File-set Descriptor File ID (0004,1141): Type 3, VR CS, VM 1-8.
+        doc="""File-set Descriptor File ID (0004,1141): Type 3, VR CS, VM 1-8.
 
-    ID of a File (in the same File-set) used for user comments related to the File-set (e.g., a
-    README file). The Specific Character set used may be specified in the Specific Character Set
-    of the File-set Descriptor File (0004,1142).
-    """
+        ID of a File (in the same File-set) used for user comments related to the File-set
+        (e.g., a README file). The Specific Character set used may be specified in the Specific
+        Character Set of the File-set Descriptor File (0004,1142).
+        """,
+    )
 
     specific_character_set_of_file_set_descriptor_file: Attr[str] = Attr(
         0x00041142, "SpecificCharacterSetOfFileSetDescriptorFile", "CS", "1", "1C",
-    )
-    """Specific Character Set of File-set Descriptor File (0004,1142): Type 1C, VR CS, VM 1.
+        doc="""Specific Character Set of File-set Descriptor File (0004,1142): Type 1C, VR CS, VM 1.
 
-    Character set used in the File-set Descriptor File with a File ID as specified in File-set
-    Descriptor File ID (0004,1141). Required to specify the expanded or replacement character
-    set. If absent, only the Basic Graphic set is used. See Section C.12.1.1.2 for Defined
-    Terms.
-    """
+        Character set used in the File-set Descriptor File with a File ID as specified in
+        File-set Descriptor File ID (0004,1141). Required to specify the expanded or replacement
+        character set. If absent, only the Basic Graphic set is used. See Section C.12.1.1.2 for
+        Defined Terms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        file_set_id: str | None = None,
-        file_set_descriptor_file_id: list[str] | None = None,
-        specific_character_set_of_file_set_descriptor_file: str | None = None,
-        **_: Any,
+        file_set_id: str | Empty | None = None,
+        file_set_descriptor_file_id: list[str] | Empty | None = None,
+        specific_character_set_of_file_set_descriptor_file: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,73 +26,70 @@ class FillStyleSequenceItem(ItemBuilder):
 
     pattern_on_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700251, "PatternOnColorCIELabValue", "US", "3", "1",
-    )
-    """Pattern On Color CIELab Value (0070,0251): Type 1, VR US, VM 3.
+        doc="""Pattern On Color CIELab Value (0070,0251): Type 1, VR US, VM 3.
 
-    A color triplet value used to encode the foreground color. The units are specified in
-    PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to encode the foreground color. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     pattern_off_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700252, "PatternOffColorCIELabValue", "US", "3", "3",
-    )
-    """Pattern Off Color CIELab Value (0070,0252): Type 3, VR US, VM 3.
+        doc="""Pattern Off Color CIELab Value (0070,0252): Type 3, VR US, VM 3.
 
-    A color triplet value used to encode the background color. The units are specified in
-    PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to encode the background color. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     pattern_on_opacity: Attr[float] = Attr(
         0x00700284, "PatternOnOpacity", "FL", "1", "1",
-    )
-    """Pattern On Opacity (0070,0284): Type 1, VR FL, VM 1.
+        doc="""Pattern On Opacity (0070,0284): Type 1, VR FL, VM 1.
 
-    Encodes the foreground opacity. The value is encoded as floating point alpha value
-    (0.0-1.0).
-    """
+        Encodes the foreground opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        """,
+    )
 
     pattern_off_opacity: Attr[float] = Attr(
         0x00700285, "PatternOffOpacity", "FL", "1", "1",
-    )
-    """Pattern Off Opacity (0070,0285): Type 1, VR FL, VM 1.
+        doc="""Pattern Off Opacity (0070,0285): Type 1, VR FL, VM 1.
 
-    Encodes the background opacity. The value is encoded as floating point alpha value
-    (0.0-1.0).
-    """
+        Encodes the background opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        """,
+    )
 
     fill_mode: Attr[Literal["SOLID", "STIPPELED"]] = Attr(
         0x00700257, "FillMode", "CS", "1", "1",
         enum=("SOLID", "STIPPELED"),
-    )
-    """Fill Mode (0070,0257): Type 1, VR CS, VM 1.
+        doc="""Fill Mode (0070,0257): Type 1, VR CS, VM 1.
 
-    The texture of the closed object to be displayed.
-    Enumerated Values: SOLID, STIPPELED.
-    """
+        The texture of the closed object to be displayed.
+        Enumerated Values: SOLID, STIPPELED.
+        """,
+    )
 
     fill_pattern: Attr[bytes] = Attr(
         0x00700256, "FillPattern", "OB", "1", "1C",
-    )
-    """Fill Pattern (0070,0256): Type 1C, VR OB, VM 1.
+        doc="""Fill Pattern (0070,0256): Type 1C, VR OB, VM 1.
 
-    A binary fill pattern. A set bit corresponds to foreground. An unset bit corresponds to
-    background.
-    Required if Fill Mode (0070,0257) equals STIPPELED.
-    """
+        A binary fill pattern. A set bit corresponds to foreground. An unset bit corresponds to
+        background.
+        Required if Fill Mode (0070,0257) equals STIPPELED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pattern_on_color_cie_lab_value: list[int] | None = None,
-        pattern_off_color_cie_lab_value: list[int] | None = None,
-        pattern_on_opacity: float | None = None,
-        pattern_off_opacity: float | None = None,
-        fill_mode: Literal["SOLID", "STIPPELED"] | None = None,
-        fill_pattern: bytes | None = None,
-        **_: Any,
+        pattern_on_color_cie_lab_value: list[int] | Empty | None = None,
+        pattern_off_color_cie_lab_value: list[int] | Empty | None = None,
+        pattern_on_opacity: float | Empty | None = None,
+        pattern_off_opacity: float | Empty | None = None,
+        fill_mode: Literal["SOLID", "STIPPELED"] | Empty | None = None,
+        fill_pattern: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -103,22 +103,19 @@ class FillStyleSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-5c"
     __order__: ClassVar[tuple[int, ...]] = (0x00700233,)
 
-    fill_style_sequence: Attr[list[FillStyleSequenceItem]] = Attr(
+    fill_style_sequence: SequenceAttr[FillStyleSequenceItem] = SequenceAttr(
         0x00700233, "FillStyleSequence", "SQ", "1", "3",
         item=FillStyleSequenceItem,
-    )
-    """Fill Style Sequence (0070,0233): Type 3, VR SQ, VM 1.
+        doc="""Fill Style Sequence (0070,0233): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the fill style.
-    """
+        Sequence that describes the fill style.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fill_style_sequence: list[FillStyleSequenceItem] | None = None,
-        **_: Any,
+        fill_style_sequence: Items[FillStyleSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,107 +24,106 @@ class FloatingPointImagePixelModule(ModuleBuilder):
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further explanation.
-    """
+        Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further
+        explanation.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of rows in the image.
-    """
+        Number of rows in the image.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of columns in the image.
-    """
+        Number of columns in the image.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("32",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. See PS3.5 for further explanation.
-    Enumerated Values: 32.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. See PS3.5 for further explanation.
+        Enumerated Values: 32.
+        """,
+    )
 
     float_pixel_data: Attr[bytes] = Attr(
         0x7FE00008, "FloatPixelData", "OF", "1", "1",
-    )
-    """Float Pixel Data (7FE0,0008): Type 1, VR OF, VM 1.
+        doc="""Float Pixel Data (7FE0,0008): Type 1, VR OF, VM 1.
 
-    A data stream of the pixel samples that comprise the Image. The order of pixels encoded for
-    each image plane is left to right, top to bottom, i.e., the upper left pixel (labeled 1,1)
-    is encoded first followed by the remainder of row 1, followed by the first pixel of row 2
-    (labeled 2,1) then the remainder of row 2 and so on.
-    """
+        A data stream of the pixel samples that comprise the Image. The order of pixels encoded
+        for each image plane is left to right, top to bottom, i.e., the upper left pixel
+        (labeled 1,1) is encoded first followed by the remainder of row 1, followed by the first
+        pixel of row 2 (labeled 2,1) then the remainder of row 2 and so on.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "1C",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type 1C, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type 1C, VR IS, VM 2.
 
-    Ratio of the vertical size and horizontal size of the pixels in the image specified by a
-    pair of integer values where the first value is the vertical pixel size, and the second
-    value is the horizontal pixel size. Required if the aspect ratio values do not have a ratio
-    of 1:1 and the physical pixel spacing is not specified by Pixel Spacing (0028,0030), or
-    Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either for
-    the entire Image or per-frame in a Functional Group Macro. See Section C.7.6.3.1.7.
-    """
+        Ratio of the vertical size and horizontal size of the pixels in the image specified by a
+        pair of integer values where the first value is the vertical pixel size, and the second
+        value is the horizontal pixel size. Required if the aspect ratio values do not have a
+        ratio of 1:1 and the physical pixel spacing is not specified by Pixel Spacing
+        (0028,0030), or Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing
+        (0018,2010), either for the entire Image or per-frame in a Functional Group Macro. See
+        Section C.7.6.3.1.7.
+        """,
+    )
 
     float_pixel_padding_value: Attr[float] = Attr(
         0x00280122, "FloatPixelPaddingValue", "FL", "1", "3",
-    )
-    """Float Pixel Padding Value (0028,0122): Type 3, VR FL, VM 1.
+        doc="""Float Pixel Padding Value (0028,0122): Type 3, VR FL, VM 1.
 
-    One limit (inclusive) of a range of pixel values used in an image to pad to rectangular
-    format or to signal background that may be suppressed.
-    """
+        One limit (inclusive) of a range of pixel values used in an image to pad to rectangular
+        format or to signal background that may be suppressed.
+        """,
+    )
 
     float_pixel_padding_range_limit: Attr[float] = Attr(
         0x00280124, "FloatPixelPaddingRangeLimit", "FL", "1", "1C",
-    )
-    """Float Pixel Padding Range Limit (0028,0124): Type 1C, VR FL, VM 1.
+        doc="""Float Pixel Padding Range Limit (0028,0124): Type 1C, VR FL, VM 1.
 
-    Pixel value that represents one limit (inclusive) of a range of padding values used together
-    with Float Pixel Padding Value (0028,0122).
-    Required if Float Pixel Padding Value (0028,0122) is present.
-    """
+        Pixel value that represents one limit (inclusive) of a range of padding values used
+        together with Float Pixel Padding Value (0028,0122).
+        Required if Float Pixel Padding Value (0028,0122) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_allocated: int | None = None,
-        float_pixel_data: bytes | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        float_pixel_padding_value: float | None = None,
-        float_pixel_padding_range_limit: float | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        float_pixel_data: bytes | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        float_pixel_padding_value: float | Empty | None = None,
+        float_pixel_padding_range_limit: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_mandatory_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -29,24 +30,21 @@ class FrameAnatomySequenceItem(GeneralAnatomyMandatoryMacro, ItemBuilder):
     frame_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00209072, "FrameLaterality", "CS", "1", "1",
         enum=("R", "L", "U", "B"),
-    )
-    """Frame Laterality (0020,9072): Type 1, VR CS, VM 1.
+        doc="""Frame Laterality (0020,9072): Type 1, VR CS, VM 1.
 
-    Laterality of (possibly paired) body parts (as described in Anatomic Region Sequence
-    (0008,2218)) examined.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of (possibly paired) body parts (as described in Anatomic Region Sequence
+        (0008,2218)) examined.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_laterality: Literal["R", "L", "U", "B"] | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        frame_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,22 +58,19 @@ class FrameAnatomyMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-9"
     __order__: ClassVar[tuple[int, ...]] = (0x00209071,)
 
-    frame_anatomy_sequence: Attr[list[FrameAnatomySequenceItem]] = Attr(
+    frame_anatomy_sequence: SequenceAttr[FrameAnatomySequenceItem] = SequenceAttr(
         0x00209071, "FrameAnatomySequence", "SQ", "1", "1",
         item=FrameAnatomySequenceItem,
-    )
-    """Frame Anatomy Sequence (0020,9071): Type 1, VR SQ, VM 1.
+        doc="""Frame Anatomy Sequence (0020,9071): Type 1, VR SQ, VM 1.
 
-    Identifies anatomic characteristics of this frame.
-    """
+        Identifies anatomic characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_anatomy_sequence: list[FrameAnatomySequenceItem] | None = None,
-        **_: Any,
+        frame_anatomy_sequence: Items[FrameAnatomySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

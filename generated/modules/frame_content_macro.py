@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,152 +27,150 @@ class FrameContentSequenceItem(ItemBuilder):
 
     frame_acquisition_number: Attr[int] = Attr(
         0x00209156, "FrameAcquisitionNumber", "US", "1", "3",
-    )
-    """Frame Acquisition Number (0020,9156): Type 3, VR US, VM 1.
+        doc="""Frame Acquisition Number (0020,9156): Type 3, VR US, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this frame.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this frame.
+        """,
+    )
 
     frame_reference_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189151, "FrameReferenceDateTime", "DT", "1", "1C",
-    )
-    """Frame Reference DateTime (0018,9151): Type 1C, VR DT, VM 1.
+        doc="""Frame Reference DateTime (0018,9151): Type 1C, VR DT, VM 1.
 
-    The point in time that is most representative of when data was acquired for this frame. See
-    Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.2 for further explanation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, and Dimension
-    Organization Type (0020,9311) is not TILED_FULL, and the SOP Class UID is not:
-    "1.2.840.10008.5.1.4.1.1.2.2 (Legacy Converted Enhanced CT Image Storage)", or
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage), or
-    "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), or
-    "1.2.840.10008.5.1.4.1.1.77.1.6" (VL Whole Slide Microscopy Image Storage) May be present
-    otherwise.
-    """
+        The point in time that is most representative of when data was acquired for this frame.
+        See Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.2 for further explanation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, and Dimension
+        Organization Type (0020,9311) is not TILED_FULL, and the SOP Class UID is not:
+        "1.2.840.10008.5.1.4.1.1.2.2 (Legacy Converted Enhanced CT Image Storage)", or
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage), or
+        "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), or
+        "1.2.840.10008.5.1.4.1.1.77.1.6" (VL Whole Slide Microscopy Image Storage) May be
+        present otherwise.
+        """,
+    )
 
     frame_acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189074, "FrameAcquisitionDateTime", "DT", "1", "1C",
-    )
-    """Frame Acquisition DateTime (0018,9074): Type 1C, VR DT, VM 1.
+        doc="""Frame Acquisition DateTime (0018,9074): Type 1C, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this frame started. See
-    Section C.7.6.16.2.2.1 for further explanation.
-    Required if
-    """
+        The date and time that the acquisition of data that resulted in this frame started. See
+        Section C.7.6.16.2.2.1 for further explanation.
+        Required if
+        """,
+    )
 
     frame_acquisition_duration: Attr[float] = Attr(
         0x00189220, "FrameAcquisitionDuration", "FD", "1", "1C",
-    )
-    """Frame Acquisition Duration (0018,9220): Type 1C, VR FD, VM 1.
+        doc="""Frame Acquisition Duration (0018,9220): Type 1C, VR FD, VM 1.
 
-    The actual amount of time [in milliseconds] that was used to acquire data for this frame.
-    See Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.3 for further explanation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, and Dimension
-    Organization Type (0020,9311) is not TILED_FULL, and the SOP Class UID is not:
-    "1.2.840.10008.5.1.4.1.1.2.2 (Legacy Converted Enhanced CT Image Storage)", or
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage), or
-    "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), or
-    "1.2.840.10008.5.1.4.1.1.77.1.6" (VL Whole Slide Microscopy Image Storage) May be present
-    otherwise.
-    """
+        The actual amount of time [in milliseconds] that was used to acquire data for this
+        frame. See Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.3 for further explanation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL, and Dimension
+        Organization Type (0020,9311) is not TILED_FULL, and the SOP Class UID is not:
+        "1.2.840.10008.5.1.4.1.1.2.2 (Legacy Converted Enhanced CT Image Storage)", or
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image Storage), or
+        "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image Storage), or
+        "1.2.840.10008.5.1.4.1.1.77.1.6" (VL Whole Slide Microscopy Image Storage) May be
+        present otherwise.
+        """,
+    )
 
     cardiac_cycle_position: Attr[str] = Attr(
         0x00189236, "CardiacCyclePosition", "CS", "1", "3",
-    )
-    """Cardiac Cycle Position (0018,9236): Type 3, VR CS, VM 1.
+        doc="""Cardiac Cycle Position (0018,9236): Type 3, VR CS, VM 1.
 
-    Description of the position in the cardiac cycle that is most representative of this frame.
-    Defined Terms: END_SYSTOLE, END_DIASTOLE, UNDETERMINED.
-    """
+        Description of the position in the cardiac cycle that is most representative of this
+        frame.
+        Defined Terms: END_SYSTOLE, END_DIASTOLE, UNDETERMINED.
+        """,
+    )
 
     respiratory_cycle_position: Attr[str] = Attr(
         0x00189214, "RespiratoryCyclePosition", "CS", "1", "3",
-    )
-    """Respiratory Cycle Position (0018,9214): Type 3, VR CS, VM 1.
+        doc="""Respiratory Cycle Position (0018,9214): Type 3, VR CS, VM 1.
 
-    Description of the position in the respiratory cycle that is most representative of this
-    frame.
-    Defined Terms: START _RESPIR, END_RESPIR, UNDETERMINED.
-    """
+        Description of the position in the respiratory cycle that is most representative of this
+        frame.
+        Defined Terms: START _RESPIR, END_RESPIR, UNDETERMINED.
+        """,
+    )
 
     dimension_index_values: Attr[list[int]] = Attr(
         0x00209157, "DimensionIndexValues", "UL", "1-n", "1C",
-    )
-    """Dimension Index Values (0020,9157): Type 1C, VR UL, VM 1-n.
+        doc="""Dimension Index Values (0020,9157): Type 1C, VR UL, VM 1-n.
 
-    Contains the values of the indices defined in the Dimension Index Sequence (0020,9222) for
-    this multi-frame header frame. The number of values is equal to the number of Items of the
-    Dimension Index Sequence and shall be applied in the same order.
-    Required if the value of Dimension Index Sequence (0020,9222) exists.
-    """
+        Contains the values of the indices defined in the Dimension Index Sequence (0020,9222)
+        for this multi-frame header frame. The number of values is equal to the number of Items
+        of the Dimension Index Sequence and shall be applied in the same order.
+        Required if the value of Dimension Index Sequence (0020,9222) exists.
+        """,
+    )
 
     temporal_position_index: Attr[int] = Attr(
         0x00209128, "TemporalPositionIndex", "UL", "1", "1C",
-    )
-    """Temporal Position Index (0020,9128): Type 1C, VR UL, VM 1.
+        doc="""Temporal Position Index (0020,9128): Type 1C, VR UL, VM 1.
 
-    Ordinal number (starting from 1) of the frame in the set of frames with different temporal
-    positions.
-    Required if the value of SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.130" or
-    Functional MR Sequence (0018,9621) is present. May be present otherwise.
-    """
+        Ordinal number (starting from 1) of the frame in the set of frames with different
+        temporal positions.
+        Required if the value of SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.130"
+        or Functional MR Sequence (0018,9621) is present. May be present otherwise.
+        """,
+    )
 
     stack_id: Attr[str] = Attr(
         0x00209056, "StackID", "SH", "1", "1C",
-    )
-    """Stack ID (0020,9056): Type 1C, VR SH, VM 1.
+        doc="""Stack ID (0020,9056): Type 1C, VR SH, VM 1.
 
-    Identification of a group of frames, with different positions and/or orientations that
-    belong together, within a dimension organization.
-    Required if the value of SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.130" or
-    Functional MR Sequence (0018,9621) is present. May be present otherwise.
-    """
+        Identification of a group of frames, with different positions and/or orientations that
+        belong together, within a dimension organization.
+        Required if the value of SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.130"
+        or Functional MR Sequence (0018,9621) is present. May be present otherwise.
+        """,
+    )
 
     in_stack_position_number: Attr[int] = Attr(
         0x00209057, "InStackPositionNumber", "UL", "1", "1C",
-    )
-    """In-Stack Position Number (0020,9057): Type 1C, VR UL, VM 1.
+        doc="""In-Stack Position Number (0020,9057): Type 1C, VR UL, VM 1.
 
-    The ordinal number of a frame in a group of frames, with the same Stack ID (0020,9056).
-    Required if Stack ID (0020,9056) or Functional MR Sequence (0018,9621) is present.
-    """
+        The ordinal number of a frame in a group of frames, with the same Stack ID (0020,9056).
+        Required if Stack ID (0020,9056) or Functional MR Sequence (0018,9621) is present.
+        """,
+    )
 
     frame_comments: Attr[str] = Attr(
         0x00209158, "FrameComments", "LT", "1", "3",
-    )
-    """Frame Comments (0020,9158): Type 3, VR LT, VM 1.
+        doc="""Frame Comments (0020,9158): Type 3, VR LT, VM 1.
 
-    User-defined comments about the frame.
-    """
+        User-defined comments about the frame.
+        """,
+    )
 
     frame_label: Attr[str] = Attr(
         0x00209453, "FrameLabel", "LO", "1", "3",
-    )
-    """Frame Label (0020,9453): Type 3, VR LO, VM 1.
+        doc="""Frame Label (0020,9453): Type 3, VR LO, VM 1.
 
-    Label corresponding to a specific dimension index value. Selected from a set of dimension
-    values defined by the application.
-    """
+        Label corresponding to a specific dimension index value. Selected from a set of
+        dimension values defined by the application.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_acquisition_number: int | None = None,
-        frame_reference_date_time: datetime.datetime | str | None = None,
-        frame_acquisition_date_time: datetime.datetime | str | None = None,
-        frame_acquisition_duration: float | None = None,
-        cardiac_cycle_position: str | None = None,
-        respiratory_cycle_position: str | None = None,
-        dimension_index_values: list[int] | None = None,
-        temporal_position_index: int | None = None,
-        stack_id: str | None = None,
-        in_stack_position_number: int | None = None,
-        frame_comments: str | None = None,
-        frame_label: str | None = None,
-        **_: Any,
+        frame_acquisition_number: int | Empty | None = None,
+        frame_reference_date_time: datetime.datetime | str | Empty | None = None,
+        frame_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        frame_acquisition_duration: float | Empty | None = None,
+        cardiac_cycle_position: str | Empty | None = None,
+        respiratory_cycle_position: str | Empty | None = None,
+        dimension_index_values: list[int] | Empty | None = None,
+        temporal_position_index: int | Empty | None = None,
+        stack_id: str | Empty | None = None,
+        in_stack_position_number: int | Empty | None = None,
+        frame_comments: str | Empty | None = None,
+        frame_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -183,22 +184,19 @@ class FrameContentMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00209111,)
 
-    frame_content_sequence: Attr[list[FrameContentSequenceItem]] = Attr(
+    frame_content_sequence: SequenceAttr[FrameContentSequenceItem] = SequenceAttr(
         0x00209111, "FrameContentSequence", "SQ", "1", "1",
         item=FrameContentSequenceItem,
-    )
-    """Frame Content Sequence (0020,9111): Type 1, VR SQ, VM 1.
+        doc="""Frame Content Sequence (0020,9111): Type 1, VR SQ, VM 1.
 
-    Identifies general characteristics of this frame.
-    """
+        Identifies general characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_content_sequence: list[FrameContentSequenceItem] | None = None,
-        **_: Any,
+        frame_content_sequence: Items[FrameContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

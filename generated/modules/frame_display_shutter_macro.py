@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import display_shutter_macro
 
 
@@ -25,22 +26,19 @@ class FrameDisplayShutterMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-17"
     __order__: ClassVar[tuple[int, ...]] = (0x00189472,)
 
-    frame_display_shutter_sequence: Attr[list[display_shutter_macro.DisplayShutterMacro]] = Attr(
+    frame_display_shutter_sequence: SequenceAttr[display_shutter_macro.DisplayShutterMacro] = SequenceAttr(
         0x00189472, "FrameDisplayShutterSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.display_shutter_macro:DisplayShutterMacro",
-    )
-    """Frame Display Shutter Sequence (0018,9472): Type 1, VR SQ, VM 1.
+        doc="""Frame Display Shutter Sequence (0018,9472): Type 1, VR SQ, VM 1.
 
-    Sequence containing the display shutter parameters for this frame.
-    """
+        Sequence containing the display shutter parameters for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_display_shutter_sequence: list[display_shutter_macro.DisplayShutterMacro] | None = None,
-        **_: Any,
+        frame_display_shutter_sequence: Items[display_shutter_macro.DisplayShutterMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

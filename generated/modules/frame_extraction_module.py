@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,53 +26,50 @@ class FrameExtractionSequenceItem(ItemBuilder):
 
     multi_frame_source_sop_instance_uid: Attr[str] = Attr(
         0x00081167, "MultiFrameSourceSOPInstanceUID", "UI", "1", "1",
-    )
-    """Multi-frame Source SOP Instance UID (0008,1167): Type 1, VR UI, VM 1.
+        doc="""Multi-frame Source SOP Instance UID (0008,1167): Type 1, VR UI, VM 1.
 
-    SOP Instance from which the frames of this Instance are extracted.
-    """
+        SOP Instance from which the frames of this Instance are extracted.
+        """,
+    )
 
     simple_frame_list: Attr[list[int]] = Attr(
         0x00081161, "SimpleFrameList", "UL", "1-n", "1C",
-    )
-    """Simple Frame List (0008,1161): Type 1C, VR UL, VM 1-n.
+        doc="""Simple Frame List (0008,1161): Type 1C, VR UL, VM 1-n.
 
-    A list of Frames that were extracted in the form of a simple list.
-    Required if object extraction is based on a Frame Level Retrieve using the Simple Frame List
-    (0008,1161) Attribute.
-    """
+        A list of Frames that were extracted in the form of a simple list.
+        Required if object extraction is based on a Frame Level Retrieve using the Simple Frame
+        List (0008,1161) Attribute.
+        """,
+    )
 
     calculated_frame_list: Attr[list[int]] = Attr(
         0x00081162, "CalculatedFrameList", "UL", "3-3n", "1C",
-    )
-    """Calculated Frame List (0008,1162): Type 1C, VR UL, VM 3-3n.
+        doc="""Calculated Frame List (0008,1162): Type 1C, VR UL, VM 3-3n.
 
-    A list of Frames that were extracted in the form of one or more triplets
-    Required if object extraction is based on a Frame Level Retrieve using the Calculated Frame
-    List (0008,1162) Attribute.
-    """
+        A list of Frames that were extracted in the form of one or more triplets
+        Required if object extraction is based on a Frame Level Retrieve using the Calculated
+        Frame List (0008,1162) Attribute.
+        """,
+    )
 
     time_range: Attr[list[float]] = Attr(
         0x00081163, "TimeRange", "FD", "2", "1C",
-    )
-    """Time Range (0008,1163): Type 1C, VR FD, VM 2.
+        doc="""Time Range (0008,1163): Type 1C, VR FD, VM 2.
 
-    The start and end times of the frames that were extracted.
-    Required if object extraction is based on a Frame Level Retrieve using Time Range
-    (0008,1163).
-    """
+        The start and end times of the frames that were extracted.
+        Required if object extraction is based on a Frame Level Retrieve using Time Range
+        (0008,1163).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multi_frame_source_sop_instance_uid: str | None = None,
-        simple_frame_list: list[int] | None = None,
-        calculated_frame_list: list[int] | None = None,
-        time_range: list[float] | None = None,
-        **_: Any,
+        multi_frame_source_sop_instance_uid: str | Empty | None = None,
+        simple_frame_list: list[int] | Empty | None = None,
+        calculated_frame_list: list[int] | Empty | None = None,
+        time_range: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -83,23 +83,20 @@ class FrameExtractionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12-9"
     __order__: ClassVar[tuple[int, ...]] = (0x00081164,)
 
-    frame_extraction_sequence: Attr[list[FrameExtractionSequenceItem]] = Attr(
+    frame_extraction_sequence: SequenceAttr[FrameExtractionSequenceItem] = SequenceAttr(
         0x00081164, "FrameExtractionSequence", "SQ", "1", "1",
         item=FrameExtractionSequenceItem,
-    )
-    """Frame Extraction Sequence (0008,1164): Type 1, VR SQ, VM 1.
+        doc="""Frame Extraction Sequence (0008,1164): Type 1, VR SQ, VM 1.
 
-    Sequence containing details of how this SOP Instance was extracted from a source multi-frame
-    SOP Instance.
-    """
+        Sequence containing details of how this SOP Instance was extracted from a source
+        multi-frame SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_extraction_sequence: list[FrameExtractionSequenceItem] | None = None,
-        **_: Any,
+        frame_extraction_sequence: Items[FrameExtractionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,30 +24,27 @@ class FrameOfReferenceModule(ModuleBuilder):
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
+        doc="""Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the Frame of Reference for a Series. See Section C.7.4.1.1.1 for further
-    explanation.
-    """
+        Uniquely identifies the Frame of Reference for a Series. See Section C.7.4.1.1.1 for
+        further explanation.
+        """,
+    )
 
     position_reference_indicator: Attr[str] = Attr(
         0x00201040, "PositionReferenceIndicator", "LO", "1", "2",
-    )
-    """Position Reference Indicator (0020,1040): Type 2, VR LO, VM 1.
+        doc="""Position Reference Indicator (0020,1040): Type 2, VR LO, VM 1.
 
-    Part of the imaging target used as a reference. See Section C.7.4.1.1.2 for further
-    explanation.
-    """
+        Part of the imaging target used as a reference. See Section C.7.4.1.1.2 for further
+        explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_uid: str | None = None,
-        position_reference_indicator: str | None = None,
-        **_: Any,
+        frame_of_reference_uid: str | Empty | None = None,
+        position_reference_indicator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

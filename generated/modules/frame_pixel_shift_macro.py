@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,32 +26,29 @@ class FramePixelShiftSequenceItem(ItemBuilder):
 
     subtraction_item_id: Attr[int] = Attr(
         0x00289416, "SubtractionItemID", "US", "1", "1",
-    )
-    """Subtraction Item ID (0028,9416): Type 1, VR US, VM 1.
+        doc="""Subtraction Item ID (0028,9416): Type 1, VR US, VM 1.
 
-    Identifier of the Subtraction Item in the Mask Subtraction Sequence (0028,6100) to which
-    this pixel shift is associated.
-    """
+        Identifier of the Subtraction Item in the Mask Subtraction Sequence (0028,6100) to which
+        this pixel shift is associated.
+        """,
+    )
 
     mask_sub_pixel_shift: Attr[list[float]] = Attr(
         0x00286114, "MaskSubPixelShift", "FL", "2", "1",
-    )
-    """Mask Sub-pixel Shift (0028,6114): Type 1, VR FL, VM 2.
+        doc="""Mask Sub-pixel Shift (0028,6114): Type 1, VR FL, VM 2.
 
-    A pair of floating point numbers specifying the fractional vertical [adjacent row spacing]
-    and horizontal [adjacent column spacing] pixel shift applied to the mask before subtracting
-    it from this contrast frame.
-    """
+        A pair of floating point numbers specifying the fractional vertical [adjacent row
+        spacing] and horizontal [adjacent column spacing] pixel shift applied to the mask before
+        subtracting it from this contrast frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        subtraction_item_id: int | None = None,
-        mask_sub_pixel_shift: list[float] | None = None,
-        **_: Any,
+        subtraction_item_id: int | Empty | None = None,
+        mask_sub_pixel_shift: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,22 +62,19 @@ class FramePixelShiftMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-15"
     __order__: ClassVar[tuple[int, ...]] = (0x00289415,)
 
-    frame_pixel_shift_sequence: Attr[list[FramePixelShiftSequenceItem]] = Attr(
+    frame_pixel_shift_sequence: SequenceAttr[FramePixelShiftSequenceItem] = SequenceAttr(
         0x00289415, "FramePixelShiftSequence", "SQ", "1", "1",
         item=FramePixelShiftSequenceItem,
-    )
-    """Frame Pixel Shift Sequence (0028,9415): Type 1, VR SQ, VM 1.
+        doc="""Frame Pixel Shift Sequence (0028,9415): Type 1, VR SQ, VM 1.
 
-    Sequence containing the pixel shift for a number of masks for this frame.
-    """
+        Sequence containing the pixel shift for a number of masks for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_pixel_shift_sequence: list[FramePixelShiftSequenceItem] | None = None,
-        **_: Any,
+        frame_pixel_shift_sequence: Items[FramePixelShiftSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

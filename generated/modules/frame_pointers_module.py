@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,53 +24,51 @@ class FramePointersModule(ModuleBuilder):
 
     representative_frame_number: Attr[int] = Attr(
         0x00286010, "RepresentativeFrameNumber", "US", "1", "3",
-    )
-    """Representative Frame Number (0028,6010): Type 3, VR US, VM 1.
+        doc="""Representative Frame Number (0028,6010): Type 3, VR US, VM 1.
 
-    The frame number selected for use as a pictorial representation (e.g., icon) of the
-    Multi-frame Image.
-    """
+        The frame number selected for use as a pictorial representation (e.g., icon) of the
+        Multi-frame Image.
+        """,
+    )
 
     frame_numbers_of_interest: Attr[list[int]] = Attr(
         0x00286020, "FrameNumbersOfInterest", "US", "1-n", "3",
-    )
-    """Frame Numbers Of Interest (FOI) (0028,6020): Type 3, VR US, VM 1-n.
+        doc="""Frame Numbers Of Interest (FOI) (0028,6020): Type 3, VR US, VM 1-n.
 
-    Frame number(s) selected as frames of interest. A frame number may appear more than once.
-    """
+        Frame number(s) selected as frames of interest. A frame number may appear more than
+        once.
+        """,
+    )
 
     frame_of_interest_description: Attr[list[str]] = Attr(
         0x00286022, "FrameOfInterestDescription", "LO", "1-n", "3",
-    )
-    """Frame Of Interest Description (0028,6022): Type 3, VR LO, VM 1-n.
+        doc="""Frame Of Interest Description (0028,6022): Type 3, VR LO, VM 1-n.
 
-    Description of each one of the Frame(s) of Interest selected in (0028,6020). If multiple
-    Frames of Interest are selected and this Attribute is used, it shall contain the same number
-    of values as are in Frame Numbers of Interest (0028,6020).
-    """
+        Description of each one of the Frame(s) of Interest selected in (0028,6020). If multiple
+        Frames of Interest are selected and this Attribute is used, it shall contain the same
+        number of values as are in Frame Numbers of Interest (0028,6020).
+        """,
+    )
 
     frame_of_interest_type: Attr[list[str]] = Attr(
         0x00286023, "FrameOfInterestType", "CS", "1-n", "3",
-    )
-    """Frame of Interest Type (0028,6023): Type 3, VR CS, VM 1-n.
+        doc="""Frame of Interest Type (0028,6023): Type 3, VR CS, VM 1-n.
 
-    A Defined Term for each one of the Frame(s) of Interest (0028,6020) that identifies the
-    significance of the frame. If multiple Frames of Interest are selected and this Attribute is
-    used, it shall contain the same number of values as are in Frame Numbers of Interest
-    (0028,6020).
-    Defined Terms: HIGHMI, RWAVE, TRIGGER, ENDSYSTOLE.
-    """
+        A Defined Term for each one of the Frame(s) of Interest (0028,6020) that identifies the
+        significance of the frame. If multiple Frames of Interest are selected and this
+        Attribute is used, it shall contain the same number of values as are in Frame Numbers of
+        Interest (0028,6020).
+        Defined Terms: HIGHMI, RWAVE, TRIGGER, ENDSYSTOLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        representative_frame_number: int | None = None,
-        frame_numbers_of_interest: list[int] | None = None,
-        frame_of_interest_description: list[str] | None = None,
-        frame_of_interest_type: list[str] | None = None,
-        **_: Any,
+        representative_frame_number: int | Empty | None = None,
+        frame_numbers_of_interest: list[int] | Empty | None = None,
+        frame_of_interest_description: list[str] | Empty | None = None,
+        frame_of_interest_type: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

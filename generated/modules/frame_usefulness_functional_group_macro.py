@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,32 +27,29 @@ class FrameUsefulnessGroupSequenceItem(ItemBuilder):
     includes_information: Attr[Literal["YES", "NO"]] = Attr(
         0x0034000C, "IncludesInformation", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Includes Information (0034,000C): Type 3, VR CS, VM 1.
+        doc="""Includes Information (0034,000C): Type 3, VR CS, VM 1.
 
-    Whether or not the current frame includes useful information, i.e. not noise nor void
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the current frame includes useful information, i.e. not noise nor void
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     includes_imaging_subject: Attr[Literal["YES", "NO"]] = Attr(
         0x00340008, "IncludesImagingSubject", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Includes Imaging Subject (0034,0008): Type 3, VR CS, VM 1.
+        doc="""Includes Imaging Subject (0034,0008): Type 3, VR CS, VM 1.
 
-    Whether or not the current frame includes the imaging subject.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the current frame includes the imaging subject.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        includes_information: Literal["YES", "NO"] | None = None,
-        includes_imaging_subject: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        includes_information: Literal["YES", "NO"] | Empty | None = None,
+        includes_imaging_subject: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,23 +63,20 @@ class FrameUsefulnessFunctionalGroupMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.27-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00340009,)
 
-    frame_usefulness_group_sequence: Attr[list[FrameUsefulnessGroupSequenceItem]] = Attr(
+    frame_usefulness_group_sequence: SequenceAttr[FrameUsefulnessGroupSequenceItem] = SequenceAttr(
         0x00340009, "FrameUsefulnessGroupSequence", "SQ", "1", "1",
         item=FrameUsefulnessGroupSequenceItem,
-    )
-    """Frame Usefulness Group Sequence (0034,0009): Type 1, VR SQ, VM 1.
+        doc="""Frame Usefulness Group Sequence (0034,0009): Type 1, VR SQ, VM 1.
 
-    Sequence that contains the Functional Groups Sequence Attributes corresponding to the
-    current frame or audio sample.
-    """
+        Sequence that contains the Functional Groups Sequence Attributes corresponding to the
+        current frame or audio sample.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_usefulness_group_sequence: list[FrameUsefulnessGroupSequenceItem] | None = None,
-        **_: Any,
+        frame_usefulness_group_sequence: Items[FrameUsefulnessGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,50 +26,47 @@ class FrameVOILUTSequenceItem(ItemBuilder):
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "1",
-    )
-    """Window Center (0028,1050): Type 1, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 1, VR DS, VM 1-n.
 
-    Window Center for display. See Section C.11.2.1.2 for further explanation.
-    """
+        Window Center for display. See Section C.11.2.1.2 for further explanation.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "1",
-    )
-    """Window Width (0028,1051): Type 1, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 1, VR DS, VM 1-n.
 
-    Window Width for display. See Section C.11.2.1.2 for further explanation.
-    """
+        Window Width for display. See Section C.11.2.1.2 for further explanation.
+        """,
+    )
 
     window_center_width_explanation: Attr[list[str]] = Attr(
         0x00281055, "WindowCenterWidthExplanation", "LO", "1-n", "3",
-    )
-    """Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
+        doc="""Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
 
-    Explanation of the Window Center and Width.
-    Defined Terms for CT: BRAIN, SOFT_TISSUE, LUNG, BONE.
-    """
+        Explanation of the Window Center and Width.
+        Defined Terms for CT: BRAIN, SOFT_TISSUE, LUNG, BONE.
+        """,
+    )
 
     voilut_function: Attr[str] = Attr(
         0x00281056, "VOILUTFunction", "CS", "1", "3",
-    )
-    """VOI LUT Function (0028,1056): Type 3, VR CS, VM 1.
+        doc="""VOI LUT Function (0028,1056): Type 3, VR CS, VM 1.
 
-    Describes a VOI LUT function to apply to the values of Window Center (0028,1050) and Window
-    Width (0028,1051).
-    Defined Terms: LINEAR, LINEAR_EXACT, SIGMOID.
-    """
+        Describes a VOI LUT function to apply to the values of Window Center (0028,1050) and
+        Window Width (0028,1051).
+        Defined Terms: LINEAR, LINEAR_EXACT, SIGMOID.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,22 +80,19 @@ class FrameVOILUTMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00289132,)
 
-    frame_voilut_sequence: Attr[list[FrameVOILUTSequenceItem]] = Attr(
+    frame_voilut_sequence: SequenceAttr[FrameVOILUTSequenceItem] = SequenceAttr(
         0x00289132, "FrameVOILUTSequence", "SQ", "1", "1",
         item=FrameVOILUTSequenceItem,
-    )
-    """Frame VOI LUT Sequence (0028,9132): Type 1, VR SQ, VM 1.
+        doc="""Frame VOI LUT Sequence (0028,9132): Type 1, VR SQ, VM 1.
 
-    Window Center and Width values applied to the frame.
-    """
+        Window Center and Width values applied to the frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_voilut_sequence: list[FrameVOILUTSequenceItem] | None = None,
-        **_: Any,
+        frame_voilut_sequence: Items[FrameVOILUTSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

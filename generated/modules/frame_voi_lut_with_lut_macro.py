@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import voi_lut_macro
 
 
@@ -25,22 +26,19 @@ class FrameVOILUTWithLUTMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-11b"
     __order__: ClassVar[tuple[int, ...]] = (0x00289132,)
 
-    frame_voilut_sequence: Attr[list[voi_lut_macro.VOILUTMacro]] = Attr(
+    frame_voilut_sequence: SequenceAttr[voi_lut_macro.VOILUTMacro] = SequenceAttr(
         0x00289132, "FrameVOILUTSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.voi_lut_macro:VOILUTMacro",
-    )
-    """Frame VOI LUT Sequence (0028,9132): Type 1, VR SQ, VM 1.
+        doc="""Frame VOI LUT Sequence (0028,9132): Type 1, VR SQ, VM 1.
 
-    The VOI LUT transformations applied to this frame.
-    """
+        The VOI LUT transformations applied to this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_voilut_sequence: list[voi_lut_macro.VOILUTMacro] | None = None,
-        **_: Any,
+        frame_voilut_sequence: Items[voi_lut_macro.VOILUTMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,33 +28,30 @@ class FunctionalMRSequenceItem(ItemBuilder):
     settling_phase_frame: Attr[Literal["YES", "NO"]] = Attr(
         0x00189624, "SettlingPhaseFrame", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Settling Phase Frame (0018,9624): Type 1C, VR CS, VM 1.
+        doc="""Settling Phase Frame (0018,9624): Type 1C, VR CS, VM 1.
 
-    Identifies if the frame is part of a Functional MR settling phase. All frames with the same
-    combination of Stack ID (0020,9056) and Temporal Position Index (0020,9128) shall have the
-    same value.
-    Required if Functional Settling Phase Frames Present (0018,9622) is YES.
-    Enumerated Values: YES, NO.
-    """
+        Identifies if the frame is part of a Functional MR settling phase. All frames with the
+        same combination of Stack ID (0020,9056) and Temporal Position Index (0020,9128) shall
+        have the same value.
+        Required if Functional Settling Phase Frames Present (0018,9622) is YES.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     functional_sync_pulse: Attr[datetime.datetime | str] = Attr(
         0x00189623, "FunctionalSyncPulse", "DT", "1", "1",
-    )
-    """Functional Sync Pulse (0018,9623): Type 1, VR DT, VM 1.
+        doc="""Functional Sync Pulse (0018,9623): Type 1, VR DT, VM 1.
 
-    The date and time of the Functional Sync Pulse for this frame.
-    """
+        The date and time of the Functional Sync Pulse for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        settling_phase_frame: Literal["YES", "NO"] | None = None,
-        functional_sync_pulse: datetime.datetime | str | None = None,
-        **_: Any,
+        settling_phase_frame: Literal["YES", "NO"] | Empty | None = None,
+        functional_sync_pulse: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,22 +65,19 @@ class FunctionalMRMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-100c"
     __order__: ClassVar[tuple[int, ...]] = (0x00189621,)
 
-    functional_mr_sequence: Attr[list[FunctionalMRSequenceItem]] = Attr(
+    functional_mr_sequence: SequenceAttr[FunctionalMRSequenceItem] = SequenceAttr(
         0x00189621, "FunctionalMRSequence", "SQ", "1", "1",
         item=FunctionalMRSequenceItem,
-    )
-    """Functional MR Sequence (0018,9621): Type 1, VR SQ, VM 1.
+        doc="""Functional MR Sequence (0018,9621): Type 1, VR SQ, VM 1.
 
-    Identifies the Functional parameters of this frame.
-    """
+        Identifies the Functional parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        functional_mr_sequence: list[FunctionalMRSequenceItem] | None = None,
-        **_: Any,
+        functional_mr_sequence: Items[FunctionalMRSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -29,63 +30,60 @@ class GeneralAccessoryDefinitionSequenceItem(RTAccessoryDeviceIdentificationMacr
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in an RT Radiation Instance. The device identification of the two devices may or may
-    not be the same.
-    Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains
-    the device that corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in an RT Radiation Instance. The device identification of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631)
+        contains the device that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     beam_modifier_orientation_angle: Attr[float] = Attr(
         0x300A0645, "BeamModifierOrientationAngle", "FD", "1", "1",
-    )
-    """Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
+        doc="""Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
 
-    Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
-    Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    """
+        Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
+        Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        beam_modifier_orientation_angle: float | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
+        beam_modifier_orientation_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -101,34 +99,31 @@ class GeneralAccessoriesDefinitionMacro(ModuleBuilder):
 
     number_of_general_accessories: Attr[int] = Attr(
         0x300A0672, "NumberOfGeneralAccessories", "US", "1", "1C",
+        doc="""Number of General Accessories (300A,0672): Type 1C, VR US, VM 1.
+
+        Number of General Accessories defined in the General Accessory Definition Sequence
+        (300A,0671).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of General Accessories (300A,0672): Type 1C, VR US, VM 1.
 
-    Number of General Accessories defined in the General Accessory Definition Sequence
-    (300A,0671).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    general_accessory_definition_sequence: Attr[list[GeneralAccessoryDefinitionSequenceItem]] = Attr(
+    general_accessory_definition_sequence: SequenceAttr[GeneralAccessoryDefinitionSequenceItem] = SequenceAttr(
         0x300A0671, "GeneralAccessoryDefinitionSequence", "SQ", "1", "1C",
         item=GeneralAccessoryDefinitionSequenceItem,
-    )
-    """General Accessory Definition Sequence (300A,0671): Type 1C, VR SQ, VM 1.
+        doc="""General Accessory Definition Sequence (300A,0671): Type 1C, VR SQ, VM 1.
 
-    General accessory devices.
-    Required if the Number of General Accessories (300A,0672) is present and has a non-zero
-    value.
-    """
+        General accessory devices.
+        Required if the Number of General Accessories (300A,0672) is present and has a non-zero
+        value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_general_accessories: int | None = None,
-        general_accessory_definition_sequence: list[GeneralAccessoryDefinitionSequenceItem] | None = None,
-        **_: Any,
+        number_of_general_accessories: int | Empty | None = None,
+        general_accessory_definition_sequence: Items[GeneralAccessoryDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

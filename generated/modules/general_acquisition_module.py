@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,86 +25,83 @@ class GeneralAcquisitionModule(ModuleBuilder):
 
     acquisition_uid: Attr[str] = Attr(
         0x00080017, "AcquisitionUID", "UI", "1", "3",
-    )
-    """Acquisition UID (0008,0017): Type 3, VR UI, VM 1.
+        doc="""Acquisition UID (0008,0017): Type 3, VR UI, VM 1.
 
-    Unique identification of the single continuous gathering of data over a period of time that
-    resulted in this instance.
-    """
+        Unique identification of the single continuous gathering of data over a period of time
+        that resulted in this instance.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "3",
-    )
-    """Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this instance.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this instance.
+        """,
+    )
 
     acquisition_date: Attr[datetime.date | str] = Attr(
         0x00080022, "AcquisitionDate", "DA", "1", "3",
-    )
-    """Acquisition Date (0008,0022): Type 3, VR DA, VM 1.
+        doc="""Acquisition Date (0008,0022): Type 3, VR DA, VM 1.
 
-    The date the acquisition of data that resulted in this instance started.
-    """
+        The date the acquisition of data that resulted in this instance started.
+        """,
+    )
 
     acquisition_time: Attr[datetime.time | str] = Attr(
         0x00080032, "AcquisitionTime", "TM", "1", "3",
-    )
-    """Acquisition Time (0008,0032): Type 3, VR TM, VM 1.
+        doc="""Acquisition Time (0008,0032): Type 3, VR TM, VM 1.
 
-    The time the acquisition of data that resulted in this instance started.
-    """
+        The time the acquisition of data that resulted in this instance started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "3",
-    )
-    """Acquisition DateTime (0008,002A): Type 3, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 3, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this instance started.
-    """
+        The date and time that the acquisition of data that resulted in this instance started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "3",
-    )
-    """Acquisition Duration (0018,9073): Type 3, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 3, VR FD, VM 1.
 
-    Duration of the single continuous gathering of data over a period of time that resulted in
-    this instance, in seconds.
-    """
+        Duration of the single continuous gathering of data over a period of time that resulted
+        in this instance, in seconds.
+        """,
+    )
 
     images_in_acquisition: Attr[int] = Attr(
         0x00201002, "ImagesInAcquisition", "IS", "1", "3",
-    )
-    """Images in Acquisition (0020,1002): Type 3, VR IS, VM 1.
+        doc="""Images in Acquisition (0020,1002): Type 3, VR IS, VM 1.
 
-    Number of images that resulted from this acquisition of data.
-    """
+        Number of images that resulted from this acquisition of data.
+        """,
+    )
 
     irradiation_event_uid: Attr[list[str]] = Attr(
         0x00083010, "IrradiationEventUID", "UI", "1-n", "3",
-    )
-    """Irradiation Event UID (0008,3010): Type 3, VR UI, VM 1-n.
+        doc="""Irradiation Event UID (0008,3010): Type 3, VR UI, VM 1-n.
 
-    Unique identification of the irradiation event(s) associated with the acquisition of this
-    instance. See Section C.7.10.1.1.1.
-    """
+        Unique identification of the irradiation event(s) associated with the acquisition of
+        this instance. See Section C.7.10.1.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_uid: str | None = None,
-        acquisition_number: int | None = None,
-        acquisition_date: datetime.date | str | None = None,
-        acquisition_time: datetime.time | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        images_in_acquisition: int | None = None,
-        irradiation_event_uid: list[str] | None = None,
-        **_: Any,
+        acquisition_uid: str | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date: datetime.date | str | Empty | None = None,
+        acquisition_time: datetime.time | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        images_in_acquisition: int | Empty | None = None,
+        irradiation_event_uid: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.primary_anatomic_structure_macro import PrimaryAnatomicStructureMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -28,39 +29,36 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-6"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
-    anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_modifier_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
+        doc="""Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that modifies the anatomic region of interest of this Instance
-    """
+        Sequence of Items that modifies the anatomic region of interest of this Instance
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        anatomic_region_modifier_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        anatomic_region_modifier_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,24 +74,21 @@ class GeneralAnatomyRequiredMacro(PrimaryAnatomicStructureMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-6"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228)
 
-    anatomic_region_sequence: Attr[list[AnatomicRegionSequenceItem]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[AnatomicRegionSequenceItem] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "2",
         item=AnatomicRegionSequenceItem,
-    )
-    """Anatomic Region Sequence (0008,2218): Type 2, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 2, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest in this Instance (i.e., external
-    anatomy, surface anatomy, or general region of the body).
-    """
+        Sequence that identifies the anatomic region of interest in this Instance (i.e.,
+        external anatomy, surface anatomy, or general region of the body).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

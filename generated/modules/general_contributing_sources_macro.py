@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
 
@@ -30,22 +31,19 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",
-    )
-    """Instance Number (0020,0013): Type 2, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 2, VR IS, VM 1.
 
-    A number that identifies this Instance.
-    """
+        A number that identifies this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        instance_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        instance_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,40 +58,37 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series containing the referenced Instances.
-    """
+        Unique identifier of the Series containing the referenced Instances.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "2",
+        doc="""Series Number (0020,0011): Type 2, VR IS, VM 1.
+
+        A number that identifies this Series.
+        """,
     )
-    """Series Number (0020,0011): Type 2, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1, VR SQ, VM 1.
 
-    Sequence of Items each providing a reference to an Instance that is part of the Series
-    defined by Series Instance UID (0020,000E) in the enclosing Item.
-    """
+        Sequence of Items each providing a reference to an Instance that is part of the Series
+        defined by Series Instance UID (0020,000E) in the enclosing Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -108,30 +103,27 @@ class ContributingSOPInstancesReferenceSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+
+        Unique identifier for the Study of the Contributing SOP Instances.
+        """,
     )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study of the Contributing SOP Instances.
-    """
-
-    referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
+    referenced_series_sequence: SequenceAttr[ReferencedSeriesSequenceItem] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1",
         item=ReferencedSeriesSequenceItem,
-    )
-    """Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
+        doc="""Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
 
-    Sequence of Items each of which includes the Attributes of one Series.
-    """
+        Sequence of Items each of which includes the Attributes of one Series.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        referenced_series_sequence: list[ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        referenced_series_sequence: Items[ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -145,158 +137,155 @@ class GeneralContributingSourcesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-13"
     __order__: ClassVar[tuple[int, ...]] = (0x00209529, 0x00080070, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x0008002A, 0x00081010, 0x00081070, 0x00081072, 0x00181030, 0x00400260, 0x00189423)
 
-    contributing_sop_instances_reference_sequence: Attr[list[ContributingSOPInstancesReferenceSequenceItem]] = Attr(
+    contributing_sop_instances_reference_sequence: SequenceAttr[ContributingSOPInstancesReferenceSequenceItem] = SequenceAttr(
         0x00209529, "ContributingSOPInstancesReferenceSequence", "SQ", "1", "1C",
         item=ContributingSOPInstancesReferenceSequenceItem,
-    )
-    """Contributing SOP Instances Reference Sequence (0020,9529): Type 1C, VR SQ, VM 1.
+        doc="""Contributing SOP Instances Reference Sequence (0020,9529): Type 1C, VR SQ, VM 1.
 
-    A Sequence that identifies the contributing SOP Instances.
-    Required if this SOP Instance is created from other DICOM SOP Instances.
-    """
+        A Sequence that identifies the contributing SOP Instances.
+        Required if this SOP Instance is created from other DICOM SOP Instances.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",
-    )
-    """Manufacturer (0008,0070): Type 2, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 2, VR LO, VM 1.
 
-    Manufacturer of the equipment that produced the sources.
-    """
+        Manufacturer of the equipment that produced the sources.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "1C",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that produced the sources.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Manufacturer's model name of the equipment that produced the sources.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "1C",
-    )
-    """Device Serial Number (0018,1000): Type 1C, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 1C, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that produced the sources.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Manufacturer's serial number of the equipment that produced the sources.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "1C",
-    )
-    """Software Versions (0018,1020): Type 1C, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 1C, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the equipment that produced the sources.
-    See Section C.7.5.1.1.3.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Manufacturer's designation of software version of the equipment that produced the
+        sources. See Section C.7.5.1.1.3.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that produced the sources was originally manufactured or
-    re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that produced the sources was originally manufactured or
+        re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that produced the sources was installed in its current location. The
-    device may or may not have been used prior to installation in its current location.
-    """
+        The date the equipment that produced the sources was installed in its current location.
+        The device may or may not have been used prior to installation in its current location.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1C",
-    )
-    """Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
 
-    The time the acquisition of data that resulted in sources started.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        The time the acquisition of data that resulted in sources started.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     station_name: Attr[str] = Attr(
         0x00081010, "StationName", "SH", "1", "1C",
-    )
-    """Station Name (0008,1010): Type 1C, VR SH, VM 1.
+        doc="""Station Name (0008,1010): Type 1C, VR SH, VM 1.
 
-    User defined name identifying the machine that produced the sources.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        User defined name identifying the machine that produced the sources.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "1C",
+        doc="""Operators' Name (0008,1070): Type 1C, VR PN, VM 1-n.
+
+        Name(s) of the operator(s) supporting the Series.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
     )
-    """Operators' Name (0008,1070): Type 1C, VR PN, VM 1-n.
 
-    Name(s) of the operator(s) supporting the Series.
-    Required if present and consistent in the contributing SOP Instances.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 1C, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 1C, VR SQ, VM 1.
 
-    Identification of the operator(s) supporting the Series. One or more Items shall be included
-    in this Sequence. If more than one Item, the number and order shall correspond to the value
-    of Operators' Name (0008,1070), if present.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Identification of the operator(s) supporting the Series. One or more Items shall be
+        included in this Sequence. If more than one Item, the number and order shall correspond
+        to the value of Operators' Name (0008,1070), if present.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "1C",
+        doc="""Protocol Name (0018,1030): Type 1C, VR LO, VM 1.
+
+        User-defined description of the conditions under which the Series was performed.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
     )
-    """Protocol Name (0018,1030): Type 1C, VR LO, VM 1.
 
-    User-defined description of the conditions under which the Series was performed.
-    Required if present and consistent in the contributing SOP Instances.
-    """
-
-    performed_protocol_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_protocol_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400260, "PerformedProtocolCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Performed Protocol Code Sequence (0040,0260): Type 1C, VR SQ, VM 1.
+        doc="""Performed Protocol Code Sequence (0040,0260): Type 1C, VR SQ, VM 1.
 
-    Sequence describing the Protocol performed for the Procedure Step creating the sources. One
-    or more Items shall be included in this Sequence.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Sequence describing the Protocol performed for the Procedure Step creating the sources.
+        One or more Items shall be included in this Sequence.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     acquisition_protocol_name: Attr[str] = Attr(
         0x00189423, "AcquisitionProtocolName", "LO", "1", "1C",
-    )
-    """Acquisition Protocol Name (0018,9423): Type 1C, VR LO, VM 1.
+        doc="""Acquisition Protocol Name (0018,9423): Type 1C, VR LO, VM 1.
 
-    User defined name of the protocol used to acquire this image.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        User defined name of the protocol used to acquire this image.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contributing_sop_instances_reference_sequence: list[ContributingSOPInstancesReferenceSequenceItem] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        station_name: str | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_name: str | None = None,
-        performed_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_protocol_name: str | None = None,
-        **_: Any,
+        contributing_sop_instances_reference_sequence: Items[ContributingSOPInstancesReferenceSequenceItem] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_protocol_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

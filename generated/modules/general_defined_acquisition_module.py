@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.attribute_value_constraint_macro import AttributeValueConstraintMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import attribute_value_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -29,39 +30,36 @@ class ParametersSpecificationSequenceItem(AttributeValueConstraintMacro, ItemBui
     modifiable_constraint_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00820038, "ModifiableConstraintFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Modifiable Constraint Flag (0082,0038): Type 1C, VR CS, VM 1.
+        doc="""Modifiable Constraint Flag (0082,0038): Type 1C, VR CS, VM 1.
 
-    Specifies whether this constraint may be encoded in a derived Instance with a different
-    value. See Section C.34.9.4.
-    Required if the constraint may not be modified, may be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether this constraint may be encoded in a derived Instance with a different
+        value. See Section C.34.9.4.
+        Required if the constraint may not be modified, may be present otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute_name: str | None = None,
-        selector_attribute_keyword: str | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | None = None,
-        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | None = None,
-        constraint_violation_condition: str | None = None,
-        constraint_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        recommended_default_value_sequence: list[attribute_value_macro.AttributeValueMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        specification_selection_guidance: str | None = None,
-        modifiable_constraint_flag: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        selector_attribute_name: str | Empty | None = None,
+        selector_attribute_keyword: str | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        constraint_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "EQUAL", "MEMBER_OF", "NOT_MEMBER_OF", "MEMBER_OF_CID", "UNCONSTRAINED"] | Empty | None = None,
+        constraint_violation_significance: Literal["FAILURE", "WARNING", "INFORMATIVE"] | Empty | None = None,
+        constraint_violation_condition: str | Empty | None = None,
+        constraint_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        recommended_default_value_sequence: Items[attribute_value_macro.AttributeValueMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        specification_selection_guidance: str | Empty | None = None,
+        modifiable_constraint_flag: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,31 +74,28 @@ class AcquisitionProtocolElementSpecificationSequenceItem(ItemBuilder):
 
     protocol_element_number: Attr[int] = Attr(
         0x00189921, "ProtocolElementNumber", "US", "1", "1",
+        doc="""Protocol Element Number (0018,9921): Type 1, VR US, VM 1.
+
+        The Protocol Element Number of the Acquisition Protocol Element being specified in this
+        Item.
+        """,
     )
-    """Protocol Element Number (0018,9921): Type 1, VR US, VM 1.
 
-    The Protocol Element Number of the Acquisition Protocol Element being specified in this
-    Item.
-    """
-
-    parameters_specification_sequence: Attr[list[ParametersSpecificationSequenceItem]] = Attr(
+    parameters_specification_sequence: SequenceAttr[ParametersSpecificationSequenceItem] = SequenceAttr(
         0x00189913, "ParametersSpecificationSequence", "SQ", "1", "3",
         item=ParametersSpecificationSequenceItem,
-    )
-    """Parameters Specification Sequence (0018,9913): Type 3, VR SQ, VM 1.
+        doc="""Parameters Specification Sequence (0018,9913): Type 3, VR SQ, VM 1.
 
-    Constraints on one or more acquisition parameters.
-    """
+        Constraints on one or more acquisition parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        parameters_specification_sequence: list[ParametersSpecificationSequenceItem] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        parameters_specification_sequence: Items[ParametersSpecificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,23 +109,20 @@ class GeneralDefinedAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018991F,)
 
-    acquisition_protocol_element_specification_sequence: Attr[list[AcquisitionProtocolElementSpecificationSequenceItem]] = Attr(
+    acquisition_protocol_element_specification_sequence: SequenceAttr[AcquisitionProtocolElementSpecificationSequenceItem] = SequenceAttr(
         0x0018991F, "AcquisitionProtocolElementSpecificationSequence", "SQ", "1", "1",
         item=AcquisitionProtocolElementSpecificationSequenceItem,
-    )
-    """Acquisition Protocol Element Specification Sequence (0018,991F): Type 1, VR SQ, VM 1.
+        doc="""Acquisition Protocol Element Specification Sequence (0018,991F): Type 1, VR SQ, VM 1.
 
-    Specification of the acquisition parameters for acquisition protocol elements in an imaging
-    procedure.
-    """
+        Specification of the acquisition parameters for acquisition protocol elements in an
+        imaging procedure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_protocol_element_specification_sequence: list[AcquisitionProtocolElementSpecificationSequenceItem] | None = None,
-        **_: Any,
+        acquisition_protocol_element_specification_sequence: Items[AcquisitionProtocolElementSpecificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -29,200 +30,198 @@ class GeneralEquipmentModule(ModuleBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",
-    )
-    """Manufacturer (0008,0070): Type 2, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 2, VR LO, VM 1.
 
-    Manufacturer of the equipment that produced the Composite Instances.
-    """
+        Manufacturer of the equipment that produced the Composite Instances.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment that produced the Composite Instances is located.
-    """
+        Institution where the equipment that produced the Composite Instances is located.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment that produced the Composite Instances
-    is located.
-    """
+        Mailing address of the institution where the equipment that produced the Composite
+        Instances is located.
+        """,
+    )
 
     station_name: Attr[str] = Attr(
         0x00081010, "StationName", "SH", "1", "3",
-    )
-    """Station Name (0008,1010): Type 3, VR SH, VM 1.
+        doc="""Station Name (0008,1010): Type 3, VR SH, VM 1.
 
-    User defined name identifying the machine that produced the Composite Instances.
-    """
+        User defined name identifying the machine that produced the Composite Instances.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment that produced the Composite Instances
+        is located.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment that produced the Composite Instances is
-    located.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that produced the Composite Instances.
-    """
+        Manufacturer's model name of the equipment that produced the Composite Instances.
+        """,
+    )
 
     manufacturer_device_class_uid: Attr[list[str]] = Attr(
         0x0018100B, "ManufacturerDeviceClassUID", "UI", "1-n", "3",
-    )
-    """Manufacturer's Device Class UID (0018,100B): Type 3, VR UI, VM 1-n.
+        doc="""Manufacturer's Device Class UID (0018,100B): Type 3, VR UI, VM 1-n.
 
-    Manufacturer's Unique Identifier (UID) for the class of the device.
-    """
+        Manufacturer's Unique Identifier (UID) for the class of the device.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that produced the Composite Instances.
-    """
+        Manufacturer's serial number of the equipment that produced the Composite Instances.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "3",
-    )
-    """Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the equipment that produced the Composite
-    Instances. See Section C.7.5.1.1.3.
-    """
+        Manufacturer's designation of software version of the equipment that produced the
+        Composite Instances. See Section C.7.5.1.1.3.
+        """,
+    )
 
     gantry_id: Attr[str] = Attr(
         0x00181008, "GantryID", "LO", "1", "3",
+        doc="""Gantry ID (0018,1008): Type 3, VR LO, VM 1.
+
+        Identifier of the gantry or positioner.
+        """,
     )
-    """Gantry ID (0018,1008): Type 3, VR LO, VM 1.
 
-    Identifier of the gantry or positioner.
-    """
-
-    udi_sequence: Attr[list[udi_macro.UDIMacro]] = Attr(
+    udi_sequence: SequenceAttr[udi_macro.UDIMacro] = SequenceAttr(
         0x0018100A, "UDISequence", "SQ", "1", "3",
         item="iodkit.generated.modules.udi_macro:UDIMacro",
-    )
-    """UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
+        doc="""UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
 
-    Unique Device Identifier (UDI) of the entire equipment. For example, the entire CT Scanner.
-    """
+        Unique Device Identifier (UDI) of the entire equipment. For example, the entire CT
+        Scanner.
+        """,
+    )
 
     device_uid: Attr[str] = Attr(
         0x00181002, "DeviceUID", "UI", "1", "3",
-    )
-    """Device UID (0018,1002): Type 3, VR UI, VM 1.
+        doc="""Device UID (0018,1002): Type 3, VR UI, VM 1.
 
-    Unique identifier of the equipment that produced the Composite Instances.
-    """
+        Unique identifier of the equipment that produced the Composite Instances.
+        """,
+    )
 
     spatial_resolution: Attr[float] = Attr(
         0x00181050, "SpatialResolution", "DS", "1", "3",
-    )
-    """Spatial Resolution (0018,1050): Type 3, VR DS, VM 1.
+        doc="""Spatial Resolution (0018,1050): Type 3, VR DS, VM 1.
 
-    The inherent limiting resolution in mm of the acquisition equipment for high contrast
-    objects for the data gathering and reconstruction technique chosen. If variable across the
-    images of the Series, the value at the image center.
-    """
+        The inherent limiting resolution in mm of the acquisition equipment for high contrast
+        objects for the data gathering and reconstruction technique chosen. If variable across
+        the images of the Series, the value at the image center.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that produced the Composite Instances was originally manufactured or
-    re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that produced the Composite Instances was originally manufactured
+        or re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that produced the Composite Instances was installed in its current
-    location. The equipment may or may not have been used prior to installation in its current
-    location.
-    """
+        The date the equipment that produced the Composite Instances was installed in its
+        current location. The equipment may or may not have been used prior to installation in
+        its current location.
+        """,
+    )
 
     date_of_last_calibration: Attr[list[datetime.date | str]] = Attr(
         0x00181200, "DateOfLastCalibration", "DA", "1-n", "3",
-    )
-    """Date of Last Calibration (0018,1200): Type 3, VR DA, VM 1-n.
+        doc="""Date of Last Calibration (0018,1200): Type 3, VR DA, VM 1-n.
 
-    Date when the image acquisition device calibration was last changed in any way. Multiple
-    entries may be used for additional calibrations at other times. See Section C.7.5.1.1.1 for
-    further explanation.
-    """
+        Date when the image acquisition device calibration was last changed in any way. Multiple
+        entries may be used for additional calibrations at other times. See Section C.7.5.1.1.1
+        for further explanation.
+        """,
+    )
 
     time_of_last_calibration: Attr[list[datetime.time | str]] = Attr(
         0x00181201, "TimeOfLastCalibration", "TM", "1-n", "3",
-    )
-    """Time of Last Calibration (0018,1201): Type 3, VR TM, VM 1-n.
+        doc="""Time of Last Calibration (0018,1201): Type 3, VR TM, VM 1-n.
 
-    Time when the image acquisition device calibration was last changed in any way. Multiple
-    entries may be used. See Section C.7.5.1.1.1 for further explanation.
-    """
+        Time when the image acquisition device calibration was last changed in any way. Multiple
+        entries may be used. See Section C.7.5.1.1.1 for further explanation.
+        """,
+    )
 
     pixel_padding_value: Attr[int] = Attr(
         0x00280120, "PixelPaddingValue", "US or SS", "1", "1C",
-    )
-    """Pixel Padding Value (0028,0120): Type 1C, VR US or SS, VM 1.
+        doc="""Pixel Padding Value (0028,0120): Type 1C, VR US or SS, VM 1.
 
-    Single pixel value or one limit (inclusive) of a range of pixel values used in an image to
-    pad to rectangular format or to signal background that may be suppressed or that may be
-    rendered "transparently" when superimposing images. See Section C.7.5.1.1.2 for further
-    explanation.
-    Required if Pixel Padding Range Limit (0028,0121) is present and either Pixel Data
-    (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present. May be present otherwise only
-    if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
-    """
+        Single pixel value or one limit (inclusive) of a range of pixel values used in an image
+        to pad to rectangular format or to signal background that may be suppressed or that may
+        be rendered "transparently" when superimposing images. See Section C.7.5.1.1.2 for
+        further explanation.
+        Required if Pixel Padding Range Limit (0028,0121) is present and either Pixel Data
+        (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present. May be present otherwise
+        only if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        station_name: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_device_class_uid: list[str] | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        gantry_id: str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        device_uid: str | None = None,
-        spatial_resolution: float | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        date_of_last_calibration: list[datetime.date | str] | None = None,
-        time_of_last_calibration: list[datetime.time | str] | None = None,
-        pixel_padding_value: int | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_device_class_uid: list[str] | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        gantry_id: str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        device_uid: str | Empty | None = None,
+        spatial_resolution: float | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        date_of_last_calibration: list[datetime.date | str] | Empty | None = None,
+        time_of_last_calibration: list[datetime.time | str] | Empty | None = None,
+        pixel_padding_value: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

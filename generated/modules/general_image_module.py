@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import image_pixel_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -34,188 +35,186 @@ class GeneralImageModule(GeneralAnatomyOptionalMacro, ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",
-    )
-    """Instance Number (0020,0013): Type 2, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 2, VR IS, VM 1.
 
-    A number that identifies this image.
-    """
+        A number that identifies this image.
+        """,
+    )
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "2C",
-    )
-    """Patient Orientation (0020,0020): Type 2C, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 2C, VR CS, VM 2.
 
-    Patient direction of the rows and columns of the image. Required if image does not require
-    Image Orientation (Patient) (0020,0037) and Image Position (Patient) (0020,0032) or if image
-    does not require Image Orientation (Slide) (0048,0102). May be present otherwise. See
-    Section C.7.6.1.1.1 for further explanation.
-    """
+        Patient direction of the rows and columns of the image. Required if image does not
+        require Image Orientation (Patient) (0020,0037) and Image Position (Patient) (0020,0032)
+        or if image does not require Image Orientation (Slide) (0048,0102). May be present
+        otherwise. See Section C.7.6.1.1.1 for further explanation.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "2C",
-    )
-    """Content Date (0008,0023): Type 2C, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 2C, VR DA, VM 1.
 
-    The date the image pixel data creation started.
-    Required if image is part of a Series in which the images are temporally related. May be
-    present otherwise.
-    """
+        The date the image pixel data creation started.
+        Required if image is part of a Series in which the images are temporally related. May be
+        present otherwise.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "2C",
-    )
-    """Content Time (0008,0033): Type 2C, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 2C, VR TM, VM 1.
 
-    The time the image pixel data creation started.
-    Required if image is part of a Series in which the images are temporally related. May be
-    present otherwise.
-    """
+        The time the image pixel data creation started.
+        Required if image is part of a Series in which the images are temporally related. May be
+        present otherwise.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "3",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
-    )
-    """Image Type (0008,0008): Type 3, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 3, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.7.6.1.1.2 for Defined Terms and further
-    explanation.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    """
+        Image identification characteristics. See Section C.7.6.1.1.2 for Defined Terms and
+        further explanation.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     quality_control_image: Attr[Literal["YES", "NO", "BOTH"]] = Attr(
         0x00280300, "QualityControlImage", "CS", "1", "3",
         enum=("YES", "NO", "BOTH"),
-    )
-    """Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
+        doc="""Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
 
-    Indicates whether or not quality control material (such as calibration or control material,
-    or a phantom) is present in this image.
-    Enumerated Values: YES, NO, BOTH.
-    """
+        Indicates whether or not quality control material (such as calibration or control
+        material, or a phantom) is present in this image.
+        Enumerated Values: YES, NO, BOTH.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 3, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 3, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the Patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the Patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "3",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 3, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 3, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "3",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 3, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 3, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "3",
+        doc="""Lossy Image Compression Method (0028,2114): Type 3, VR CS, VM 1-n.
+
+        A label for the lossy compression method(s) that have been applied to this image.
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
     )
-    """Lossy Image Compression Method (0028,2114): Type 3, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the Image.
-    """
+        This icon image is representative of the Image.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY", "INVERSE"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "3",
         enum=("IDENTITY", "INVERSE"),
+        doc="""Presentation LUT Shape (2050,0020): Type 3, VR CS, VM 1.
+
+        When present, specifies an identity transformation for the Presentation LUT such that
+        the output of all grayscale transformations, if any, are defined to be in P-Values.
+        Enumerated Values: IDENTITY, INVERSE.
+        """,
     )
-    """Presentation LUT Shape (2050,0020): Type 3, VR CS, VM 1.
 
-    When present, specifies an identity transformation for the Presentation LUT such that the
-    output of all grayscale transformations, if any, are defined to be in P-Values.
-    Enumerated Values: IDENTITY, INVERSE.
-    """
-
-    real_world_value_mapping_sequence: Attr[list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro]] = Attr(
+    real_world_value_mapping_sequence: SequenceAttr[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] = SequenceAttr(
         0x00409096, "RealWorldValueMappingSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.real_world_value_mapping_item_macro:RealWorldValueMappingItemMacro",
-    )
-    """Real World Value Mapping Sequence (0040,9096): Type 3, VR SQ, VM 1.
+        doc="""Real World Value Mapping Sequence (0040,9096): Type 3, VR SQ, VM 1.
 
-    The mapping of stored values to associated Real World values.
-    """
+        The mapping of stored values to associated Real World values.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "3",
         enum=("R", "L", "U", "B"),
-    )
-    """Image Laterality (0020,0062): Type 3, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 3, VR CS, VM 1.
 
-    Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
-    (0008,2218)) examined.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
+        (0008,2218)) examined.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        patient_orientation: list[str] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        image_type: list[str] | None = None,
-        image_comments: str | None = None,
-        quality_control_image: Literal["YES", "NO", "BOTH"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        patient_orientation: list[str] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        quality_control_image: Literal["YES", "NO", "BOTH"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY", "INVERSE"] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -28,70 +29,67 @@ class GeneralOphthalmicRefractiveMeasurementsModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies these measurements.
-    """
+        A number that identifies these measurements.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the measurements data creation started.
-    """
+        The date the measurements data creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the measurements data creation started.
-    """
+        The time the measurements data creation started.
+        """,
+    )
 
     measurement_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00240113, "MeasurementLaterality", "CS", "1", "3",
         enum=("R", "L", "B"),
-    )
-    """Measurement Laterality (0024,0113): Type 3, VR CS, VM 1.
+        doc="""Measurement Laterality (0024,0113): Type 3, VR CS, VM 1.
 
-    Laterality of refractive measurement performed.
-    Enumerated Values: R, L, B.
-    """
+        Laterality of refractive measurement performed.
+        Enumerated Values: R, L, B.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
+
+        User-defined comments about this SOP Instance.
+        """,
     )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about this SOP Instance.
-    """
-
-    referenced_refractive_measurements_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_refractive_measurements_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00460145, "ReferencedRefractiveMeasurementsSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Refractive Measurements Sequence (0046,0145): Type 2C, VR SQ, VM 1.
+        doc="""Referenced Refractive Measurements Sequence (0046,0145): Type 2C, VR SQ, VM 1.
 
-    A Sequence that specifies Ophthalmic Refractive Measurements SOP Instances that are relevant
-    to the interpretation of this SOP Instance.
-    Required if Visual Acuity Type Code Sequence (0046,0121) is present. May be present
-    otherwise.
-    """
+        A Sequence that specifies Ophthalmic Refractive Measurements SOP Instances that are
+        relevant to the interpretation of this SOP Instance.
+        Required if Visual Acuity Type Code Sequence (0046,0121) is present. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        measurement_laterality: Literal["R", "L", "B"] | None = None,
-        image_comments: str | None = None,
-        referenced_refractive_measurements_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        measurement_laterality: Literal["R", "L", "B"] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        referenced_refractive_measurements_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,34 +27,32 @@ class ReferencedDefinedProtocolSequenceItem(SOPInstanceReferenceMacro, ItemBuild
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "3",
-    )
-    """Source Acquisition Protocol Element Number (0018,9938): Type 3, VR US, VM 1-n.
+        doc="""Source Acquisition Protocol Element Number (0018,9938): Type 3, VR US, VM 1-n.
 
-    A single value corresponding to the Protocol Element Number (0018,9921) of the Acquisition
-    Protocol Element Specification Sequence (0018,991F) that corresponds to this Instance.
-    """
+        A single value corresponding to the Protocol Element Number (0018,9921) of the
+        Acquisition Protocol Element Specification Sequence (0018,991F) that corresponds to this
+        Instance.
+        """,
+    )
 
     source_reconstruction_protocol_element_number: Attr[list[int]] = Attr(
         0x0018993A, "SourceReconstructionProtocolElementNumber", "US", "1-n", "3",
-    )
-    """Source Reconstruction Protocol Element Number (0018,993A): Type 3, VR US, VM 1-n.
+        doc="""Source Reconstruction Protocol Element Number (0018,993A): Type 3, VR US, VM 1-n.
 
-    A single value corresponding to the Protocol Element Number (0018,9921) of the
-    Reconstruction Protocol Element Specification Sequence (0018,9933) that corresponds to this
-    Instance.
-    """
+        A single value corresponding to the Protocol Element Number (0018,9921) of the
+        Reconstruction Protocol Element Specification Sequence (0018,9933) that corresponds to
+        this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        source_acquisition_protocol_element_number: list[int] | None = None,
-        source_reconstruction_protocol_element_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        source_acquisition_protocol_element_number: list[int] | Empty | None = None,
+        source_reconstruction_protocol_element_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,33 +67,30 @@ class ReferencedPerformedProtocolSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "3",
-    )
-    """Source Acquisition Protocol Element Number (0018,9938): Type 3, VR US, VM 1-n.
+        doc="""Source Acquisition Protocol Element Number (0018,9938): Type 3, VR US, VM 1-n.
 
-    A single value corresponding to the Protocol Element Number (0018,9921) of the Acquisition
-    Protocol Element Sequence (0018,9920) that corresponds to this Instance.
-    """
+        A single value corresponding to the Protocol Element Number (0018,9921) of the
+        Acquisition Protocol Element Sequence (0018,9920) that corresponds to this Instance.
+        """,
+    )
 
     source_reconstruction_protocol_element_number: Attr[list[int]] = Attr(
         0x0018993A, "SourceReconstructionProtocolElementNumber", "US", "1-n", "3",
-    )
-    """Source Reconstruction Protocol Element Number (0018,993A): Type 3, VR US, VM 1-n.
+        doc="""Source Reconstruction Protocol Element Number (0018,993A): Type 3, VR US, VM 1-n.
 
-    A single value corresponding to the Protocol Element Number (0018,9921) of the
-    Reconstruction Protocol Element Sequence (0018,9934) that corresponds to this Instance.
-    """
+        A single value corresponding to the Protocol Element Number (0018,9921) of the
+        Reconstruction Protocol Element Sequence (0018,9934) that corresponds to this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        source_acquisition_protocol_element_number: list[int] | None = None,
-        source_reconstruction_protocol_element_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        source_acquisition_protocol_element_number: list[int] | Empty | None = None,
+        source_reconstruction_protocol_element_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,36 +104,33 @@ class GeneralProcedureProtocolReferenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.41-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018990C, 0x0018990D)
 
-    referenced_defined_protocol_sequence: Attr[list[ReferencedDefinedProtocolSequenceItem]] = Attr(
+    referenced_defined_protocol_sequence: SequenceAttr[ReferencedDefinedProtocolSequenceItem] = SequenceAttr(
         0x0018990C, "ReferencedDefinedProtocolSequence", "SQ", "1", "1C",
         item=ReferencedDefinedProtocolSequenceItem,
+        doc="""Referenced Defined Protocol Sequence (0018,990C): Type 1C, VR SQ, VM 1.
+
+        Defined Procedure Protocol SOP Instance(s) that were used for this Instance.
+        Required if this instance is a Performed Procedure Protocol that resulted from a Defined
+        Procedure Protocol. May be present otherwise.
+        """,
     )
-    """Referenced Defined Protocol Sequence (0018,990C): Type 1C, VR SQ, VM 1.
 
-    Defined Procedure Protocol SOP Instance(s) that were used for this Instance.
-    Required if this instance is a Performed Procedure Protocol that resulted from a Defined
-    Procedure Protocol. May be present otherwise.
-    """
-
-    referenced_performed_protocol_sequence: Attr[list[ReferencedPerformedProtocolSequenceItem]] = Attr(
+    referenced_performed_protocol_sequence: SequenceAttr[ReferencedPerformedProtocolSequenceItem] = SequenceAttr(
         0x0018990D, "ReferencedPerformedProtocolSequence", "SQ", "1", "1C",
         item=ReferencedPerformedProtocolSequenceItem,
-    )
-    """Referenced Performed Protocol Sequence (0018,990D): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Performed Protocol Sequence (0018,990D): Type 1C, VR SQ, VM 1.
 
-    Performed Procedure Protocol SOP Instance(s) that describe the conditions by which this
-    Instance was generated.
-    Required if a related Performed Procedure Protocol SOP Instance was created.
-    """
+        Performed Procedure Protocol SOP Instance(s) that describe the conditions by which this
+        Instance was generated.
+        Required if a related Performed Procedure Protocol SOP Instance was created.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_defined_protocol_sequence: list[ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[ReferencedPerformedProtocolSequenceItem] | None = None,
-        **_: Any,
+        referenced_defined_protocol_sequence: Items[ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

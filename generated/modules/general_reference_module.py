@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,27 +27,24 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.12-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,25 +57,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.12-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the Instance(s).
-    """
+        Code describing the purpose of the reference to the Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,50 +85,47 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.12-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x0028135A, 0x00200020)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source image or
-    frame(s) played in the derivation of this image.
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        image or frame(s) played in the derivation of this image.
+        """,
+    )
 
     spatial_locations_preserved: Attr[Literal["YES", "NO", "REORIENTED_ONLY"]] = Attr(
         0x0028135A, "SpatialLocationsPreserved", "CS", "1", "3",
         enum=("YES", "NO", "REORIENTED_ONLY"),
-    )
-    """Spatial Locations Preserved (0028,135A): Type 3, VR CS, VM 1.
+        doc="""Spatial Locations Preserved (0028,135A): Type 3, VR CS, VM 1.
 
-    The extent to which the spatial locations of all pixels are preserved during the processing
-    of the source image that resulted in the current image
-    Enumerated Values: YES, NO, REORIENTED_ONLY.
-    """
+        The extent to which the spatial locations of all pixels are preserved during the
+        processing of the source image that resulted in the current image
+        Enumerated Values: YES, NO, REORIENTED_ONLY.
+        """,
+    )
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1C",
-    )
-    """Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 1C, VR CS, VM 2.
 
-    The Patient Orientation values of the source image.
-    Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.
-    """
+        The Patient Orientation values of the source image.
+        Required if the value of Spatial Locations Preserved (0028,135A) is REORIENTED_ONLY.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        spatial_locations_preserved: Literal["YES", "NO", "REORIENTED_ONLY"] | None = None,
-        patient_orientation: list[str] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        spatial_locations_preserved: Literal["YES", "NO", "REORIENTED_ONLY"] | Empty | None = None,
+        patient_orientation: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -146,26 +138,23 @@ class SourceInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.12-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source
-    Instance(s) played in the derivation of this Instance.
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        Instance(s) played in the derivation of this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -179,75 +168,74 @@ class GeneralReferenceModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x0008114A, 0x00082111, 0x00089215, 0x00082112, 0x00420013)
 
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "3",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
+
+        Other images significantly related to this image (e.g., post-localizer CT image,
+        Mammographic biopsy or partial view images, or slide images containing control
+        material).
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
 
-    Other images significantly related to this image (e.g., post-localizer CT image,
-    Mammographic biopsy or partial view images, or slide images containing control material).
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    Non-image composite SOP Instances that are significantly related to this Image, including
-    waveforms that may or may not be temporally synchronized with this image.
-    """
+        Non-image composite SOP Instances that are significantly related to this Image,
+        including waveforms that may or may not be temporally synchronized with this image.
+        """,
+    )
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+
+        A text description of how this image was derived. See Section C.12.4.1.1 for further
+        explanation.
+        """,
     )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A text description of how this image was derived. See Section C.12.4.1.1 for further
-    explanation.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+
+        A coded description of how this image was derived. See Section C.12.4.1.1 for further
+        explanation.
+        """,
     )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    A coded description of how this image was derived. See Section C.12.4.1.1 for further
-    explanation.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "3",
         item=SourceImageSequenceItem,
+        doc="""Source Image Sequence (0008,2112): Type 3, VR SQ, VM 1.
+
+        The set of Image SOP Class/Instance pairs of the Images that were used to derive this
+        Image.
+        """,
     )
-    """Source Image Sequence (0008,2112): Type 3, VR SQ, VM 1.
 
-    The set of Image SOP Class/Instance pairs of the Images that were used to derive this Image.
-    """
-
-    source_instance_sequence: Attr[list[SourceInstanceSequenceItem]] = Attr(
+    source_instance_sequence: SequenceAttr[SourceInstanceSequenceItem] = SequenceAttr(
         0x00420013, "SourceInstanceSequence", "SQ", "1", "3",
         item=SourceInstanceSequenceItem,
-    )
-    """Source Instance Sequence (0042,0013): Type 3, VR SQ, VM 1.
+        doc="""Source Instance Sequence (0042,0013): Type 3, VR SQ, VM 1.
 
-    The set of non-image composite SOP Instances that were used to derive this Instance.
-    """
+        The set of non-image composite SOP Instances that were used to derive this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        derivation_description: str | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        source_instance_sequence: list[SourceInstanceSequenceItem] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        derivation_description: str | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        source_instance_sequence: Items[SourceInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

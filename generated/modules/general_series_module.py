@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.performed_procedure_step_summary_macro import PerformedProcedureStepSummaryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import performed_procedure_step_summary_macro
     from iodkit.generated.modules import person_identification_macro
@@ -33,39 +34,36 @@ class RelatedSeriesSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Instance UID of Study to which the related Series belongs.
-    """
+        Instance UID of Study to which the related Series belongs.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Instance UID of Related Series.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Instance UID of Related Series.
-    """
-
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -83,247 +81,246 @@ class GeneralSeriesModule(PerformedProcedureStepSummaryMacro, ModuleBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired or produced the data used to
-    create the Instances in this Series.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
+        Type of device, process or method that originally acquired or produced the data used to
+        create the Instances in this Series.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series.
-    """
+        Unique identifier of the Series.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "2",
-    )
-    """Series Number (0020,0011): Type 2, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 2, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
+        A number that identifies this Series.
+        """,
+    )
 
     laterality: Attr[Literal["R", "L"]] = Attr(
         0x00200060, "Laterality", "CS", "1", "2C",
         enum=("R", "L"),
-    )
-    """Laterality (0020,0060): Type 2C, VR CS, VM 1.
+        doc="""Laterality (0020,0060): Type 2C, VR CS, VM 1.
 
-    Laterality of (paired) body part examined. Required if the body part examined is a paired
-    structure and Image Laterality (0020,0062) or Frame Laterality (0020,9072) or Measurement
-    Laterality (0024,0113) are not present.
-    Enumerated Values: R, L.
-    """
+        Laterality of (paired) body part examined. Required if the body part examined is a
+        paired structure and Image Laterality (0020,0062) or Frame Laterality (0020,9072) or
+        Measurement Laterality (0024,0113) are not present.
+        Enumerated Values: R, L.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "3",
-    )
-    """Series Date (0008,0021): Type 3, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 3, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "3",
-    )
-    """Series Time (0008,0031): Type 3, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 3, VR TM, VM 1.
 
-    Time the Series started.
-    """
+        Time the Series started.
+        """,
+    )
 
     performing_physician_name: Attr[list[PersonName | str]] = Attr(
         0x00081050, "PerformingPhysicianName", "PN", "1-n", "3",
+        doc="""Performing Physician's Name (0008,1050): Type 3, VR PN, VM 1-n.
+
+        Name of the physician(s) administering the Series.
+        """,
     )
-    """Performing Physician's Name (0008,1050): Type 3, VR PN, VM 1-n.
 
-    Name of the physician(s) administering the Series.
-    """
-
-    performing_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    performing_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081052, "PerformingPhysicianIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Performing Physician Identification Sequence (0008,1052): Type 3, VR SQ, VM 1.
+        doc="""Performing Physician Identification Sequence (0008,1052): Type 3, VR SQ, VM 1.
 
-    Identification of the physician(s) administering the Series.
-    """
+        Identification of the physician(s) administering the Series.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "3",
-    )
-    """Protocol Name (0018,1030): Type 3, VR LO, VM 1.
+        doc="""Protocol Name (0018,1030): Type 3, VR LO, VM 1.
 
-    User-defined description of the conditions under which the Series was performed.
-    """
+        User-defined description of the conditions under which the Series was performed.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "3",
+        doc="""Series Description (0008,103E): Type 3, VR LO, VM 1.
+
+        Description of the Series.
+        """,
     )
-    """Series Description (0008,103E): Type 3, VR LO, VM 1.
 
-    Description of the Series.
-    """
-
-    series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0008103F, "SeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
+        doc="""Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
 
-    A coded description of the Series.
-    """
+        A coded description of the Series.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "3",
+        doc="""Operators' Name (0008,1070): Type 3, VR PN, VM 1-n.
+
+        Name(s) of the operator(s) supporting the Series.
+        """,
     )
-    """Operators' Name (0008,1070): Type 3, VR PN, VM 1-n.
 
-    Name(s) of the operator(s) supporting the Series.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+
+        Identification of the operator(s) supporting the Series.
+        """,
     )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator(s) supporting the Series.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    """
-
-    related_series_sequence: Attr[list[RelatedSeriesSequenceItem]] = Attr(
+    related_series_sequence: SequenceAttr[RelatedSeriesSequenceItem] = SequenceAttr(
         0x00081250, "RelatedSeriesSequence", "SQ", "1", "3",
         item=RelatedSeriesSequenceItem,
-    )
-    """Related Series Sequence (0008,1250): Type 3, VR SQ, VM 1.
+        doc="""Related Series Sequence (0008,1250): Type 3, VR SQ, VM 1.
 
-    Identification of Series significantly related to this Series.
-    """
+        Identification of Series significantly related to this Series.
+        """,
+    )
 
     body_part_examined: Attr[str] = Attr(
         0x00180015, "BodyPartExamined", "CS", "1", "3",
-    )
-    """Body Part Examined (0018,0015): Type 3, VR CS, VM 1.
+        doc="""Body Part Examined (0018,0015): Type 3, VR CS, VM 1.
 
-    Text description of the part of the body examined. See Annex L “Correspondence of Anatomic
-    Region Codes and Body Part Examined Defined Terms” in PS3.16 for Defined Terms
-    """
+        Text description of the part of the body examined. See Annex L “Correspondence of
+        Anatomic Region Codes and Body Part Examined Defined Terms” in PS3.16 for Defined Terms
+        """,
+    )
 
     patient_position: Attr[str] = Attr(
         0x00185100, "PatientPosition", "CS", "1", "2C",
-    )
-    """Patient Position (0018,5100): Type 2C, VR CS, VM 1.
+        doc="""Patient Position (0018,5100): Type 2C, VR CS, VM 1.
 
-    Patient position descriptor relative to the equipment. Required for images where Patient
-    Orientation Code Sequence (0054,0410) is not present and whose SOP Class is one of the
-    following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or Enhanced
-    CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image ("1.2.840.10008.5.1.4.1.1.4.1") or
-    Enhanced Color MR Image ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy
-    ("1.2.840.10008.5.1.4.1.1.4.2") Storage SOP Classes.
-    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
-    PFDR, PFDL.
-    """
+        Patient position descriptor relative to the equipment. Required for images where Patient
+        Orientation Code Sequence (0054,0410) is not present and whose SOP Class is one of the
+        following: CT ("1.2.840.10008.5.1.4.1.1.2") or MR ("1.2.840.10008.5.1.4.1.1.4") or
+        Enhanced CT ("1.2.840.10008.5.1.4.1.1.2.1") or Enhanced MR Image
+        ("1.2.840.10008.5.1.4.1.1.4.1") or Enhanced Color MR Image
+        ("1.2.840.10008.5.1.4.1.1.4.3") or MR Spectroscopy ("1.2.840.10008.5.1.4.1.1.4.2")
+        Storage SOP Classes.
+        Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR,
+        AFDL, PFDR, PFDL.
+        """,
+    )
 
     smallest_pixel_value_in_series: Attr[int] = Attr(
         0x00280108, "SmallestPixelValueInSeries", "US or SS", "1", "3",
-    )
-    """Smallest Pixel Value in Series (0028,0108): Type 3, VR US or SS, VM 1.
+        doc="""Smallest Pixel Value in Series (0028,0108): Type 3, VR US or SS, VM 1.
 
-    The minimum value of all images in this Series.
-    """
+        The minimum value of all images in this Series.
+        """,
+    )
 
     largest_pixel_value_in_series: Attr[int] = Attr(
         0x00280109, "LargestPixelValueInSeries", "US or SS", "1", "3",
+        doc="""Largest Pixel Value in Series (0028,0109): Type 3, VR US or SS, VM 1.
+
+        The maximum value of all images in this Series.
+        """,
     )
-    """Largest Pixel Value in Series (0028,0109): Type 3, VR US or SS, VM 1.
 
-    The maximum value of all images in this Series.
-    """
-
-    request_attributes_sequence: Attr[list[request_attributes_macro.RequestAttributesMacro]] = Attr(
+    request_attributes_sequence: SequenceAttr[request_attributes_macro.RequestAttributesMacro] = SequenceAttr(
         0x00400275, "RequestAttributesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.request_attributes_macro:RequestAttributesMacro",
-    )
-    """Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
+        doc="""Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
 
-    Sequence that contains Attributes from the Imaging Service Request.
-    """
+        Sequence that contains Attributes from the Imaging Service Request.
+        """,
+    )
 
     anatomical_orientation_type: Attr[Literal["BIPED", "QUADRUPED"]] = Attr(
         0x00102210, "AnatomicalOrientationType", "CS", "1", "1C",
         enum=("BIPED", "QUADRUPED"),
-    )
-    """Anatomical Orientation Type (0010,2210): Type 1C, VR CS, VM 1.
+        doc="""Anatomical Orientation Type (0010,2210): Type 1C, VR CS, VM 1.
 
-    The anatomical orientation type used in Instances generated by this equipment.
-    Required if the Patient is a non-human organism and the anatomical Frame of Reference is not
-    bipedal. May be present otherwise.
-    Enumerated Values: BIPED, QUADRUPED.
-    """
+        The anatomical orientation type used in Instances generated by this equipment.
+        Required if the Patient is a non-human organism and the anatomical Frame of Reference is
+        not bipedal. May be present otherwise.
+        Enumerated Values: BIPED, QUADRUPED.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances in this Series belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances in this Series
+        belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        laterality: Literal["R", "L"] | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        performing_physician_name: list[PersonName | str] | None = None,
-        performing_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_name: str | None = None,
-        series_description: str | None = None,
-        series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        related_series_sequence: list[RelatedSeriesSequenceItem] | None = None,
-        body_part_examined: str | None = None,
-        patient_position: str | None = None,
-        smallest_pixel_value_in_series: int | None = None,
-        largest_pixel_value_in_series: int | None = None,
-        request_attributes_sequence: list[request_attributes_macro.RequestAttributesMacro] | None = None,
-        performed_procedure_step_id: str | None = None,
-        performed_procedure_step_start_date: datetime.date | str | None = None,
-        performed_procedure_step_start_time: datetime.time | str | None = None,
-        performed_procedure_step_end_date: datetime.date | str | None = None,
-        performed_procedure_step_end_time: datetime.time | str | None = None,
-        performed_procedure_step_description: str | None = None,
-        performed_protocol_code_sequence: list[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        anatomical_orientation_type: Literal["BIPED", "QUADRUPED"] | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        laterality: Literal["R", "L"] | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        performing_physician_name: list[PersonName | str] | Empty | None = None,
+        performing_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        related_series_sequence: Items[RelatedSeriesSequenceItem] | Empty | None = None,
+        body_part_examined: str | Empty | None = None,
+        patient_position: str | Empty | None = None,
+        smallest_pixel_value_in_series: int | Empty | None = None,
+        largest_pixel_value_in_series: int | Empty | None = None,
+        request_attributes_sequence: Items[request_attributes_macro.RequestAttributesMacro] | Empty | None = None,
+        performed_procedure_step_id: str | Empty | None = None,
+        performed_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
+        anatomical_orientation_type: Literal["BIPED", "QUADRUPED"] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

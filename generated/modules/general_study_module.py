@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
     from iodkit.generated.modules import person_identification_macro
@@ -32,204 +33,201 @@ class GeneralStudyModule(ModuleBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
+        Unique identifier for the Study.
+        """,
+    )
 
     study_date: Attr[datetime.date | str] = Attr(
         0x00080020, "StudyDate", "DA", "1", "2",
-    )
-    """Study Date (0008,0020): Type 2, VR DA, VM 1.
+        doc="""Study Date (0008,0020): Type 2, VR DA, VM 1.
 
-    Date the Study started.
-    """
+        Date the Study started.
+        """,
+    )
 
     study_time: Attr[datetime.time | str] = Attr(
         0x00080030, "StudyTime", "TM", "1", "2",
-    )
-    """Study Time (0008,0030): Type 2, VR TM, VM 1.
+        doc="""Study Time (0008,0030): Type 2, VR TM, VM 1.
 
-    Time the Study started.
-    """
+        Time the Study started.
+        """,
+    )
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "2",
+        doc="""Referring Physician's Name (0008,0090): Type 2, VR PN, VM 1.
+
+        Name of the Patient's referring physician.
+        """,
     )
-    """Referring Physician's Name (0008,0090): Type 2, VR PN, VM 1.
 
-    Name of the Patient's referring physician.
-    """
-
-    referring_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    referring_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00080096, "ReferringPhysicianIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Referring Physician Identification Sequence (0008,0096): Type 3, VR SQ, VM 1.
+        doc="""Referring Physician Identification Sequence (0008,0096): Type 3, VR SQ, VM 1.
 
-    Identification of the Patient's referring physician.
-    """
+        Identification of the Patient's referring physician.
+        """,
+    )
 
     consulting_physician_name: Attr[list[PersonName | str]] = Attr(
         0x0008009C, "ConsultingPhysicianName", "PN", "1-n", "3",
+        doc="""Consulting Physician's Name (0008,009C): Type 3, VR PN, VM 1-n.
+
+        Consulting physician(s) for this Patient Visit.
+        """,
     )
-    """Consulting Physician's Name (0008,009C): Type 3, VR PN, VM 1-n.
 
-    Consulting physician(s) for this Patient Visit.
-    """
-
-    consulting_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    consulting_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x0008009D, "ConsultingPhysicianIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Consulting Physician Identification Sequence (0008,009D): Type 3, VR SQ, VM 1.
+        doc="""Consulting Physician Identification Sequence (0008,009D): Type 3, VR SQ, VM 1.
 
-    Identification of the consulting physician(s).
-    """
+        Identification of the consulting physician(s).
+        """,
+    )
 
     study_id: Attr[str] = Attr(
         0x00200010, "StudyID", "SH", "1", "2",
-    )
-    """Study ID (0020,0010): Type 2, VR SH, VM 1.
+        doc="""Study ID (0020,0010): Type 2, VR SH, VM 1.
 
-    User or equipment generated Study identifier.
-    """
+        User or equipment generated Study identifier.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "2",
+        doc="""Accession Number (0008,0050): Type 2, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type 2, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
+    )
 
     study_description: Attr[str] = Attr(
         0x00081030, "StudyDescription", "LO", "1", "3",
-    )
-    """Study Description (0008,1030): Type 3, VR LO, VM 1.
+        doc="""Study Description (0008,1030): Type 3, VR LO, VM 1.
 
-    Institution-generated description or classification of the Study performed.
-    """
+        Institution-generated description or classification of the Study performed.
+        """,
+    )
 
     physicians_of_record: Attr[list[PersonName | str]] = Attr(
         0x00081048, "PhysiciansOfRecord", "PN", "1-n", "3",
+        doc="""Physician(s) of Record (0008,1048): Type 3, VR PN, VM 1-n.
+
+        Names of the physician(s) who are responsible for overall Patient care at time of Study
+        (see Section C.7.3.1 for Performing Physician).
+        """,
     )
-    """Physician(s) of Record (0008,1048): Type 3, VR PN, VM 1-n.
 
-    Names of the physician(s) who are responsible for overall Patient care at time of Study (see
-    Section C.7.3.1 for Performing Physician).
-    """
-
-    physicians_of_record_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    physicians_of_record_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081049, "PhysiciansOfRecordIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Physician(s) of Record Identification Sequence (0008,1049): Type 3, VR SQ, VM 1.
+        doc="""Physician(s) of Record Identification Sequence (0008,1049): Type 3, VR SQ, VM 1.
 
-    Identification of the physician(s) who are responsible for overall Patient care at time of
-    Study.
-    """
+        Identification of the physician(s) who are responsible for overall Patient care at time
+        of Study.
+        """,
+    )
 
     name_of_physicians_reading_study: Attr[list[PersonName | str]] = Attr(
         0x00081060, "NameOfPhysiciansReadingStudy", "PN", "1-n", "3",
+        doc="""Name of Physician(s) Reading Study (0008,1060): Type 3, VR PN, VM 1-n.
+
+        Names of the physician(s) reading the Study.
+        """,
     )
-    """Name of Physician(s) Reading Study (0008,1060): Type 3, VR PN, VM 1-n.
 
-    Names of the physician(s) reading the Study.
-    """
-
-    physicians_reading_study_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    physicians_reading_study_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081062, "PhysiciansReadingStudyIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Physician(s) Reading Study Identification Sequence (0008,1062): Type 3, VR SQ, VM 1.
+        doc="""Physician(s) Reading Study Identification Sequence (0008,1062): Type 3, VR SQ, VM 1.
 
-    Identification of the physician(s) reading the Study. One or more Items are permitted in
-    this Sequence. If more than one Item, the number and order shall correspond to the value of
-    Name of Physician(s) Reading Study (0008,1060), if present.
-    """
+        Identification of the physician(s) reading the Study. One or more Items are permitted in
+        this Sequence. If more than one Item, the number and order shall correspond to the value
+        of Name of Physician(s) Reading Study (0008,1060), if present.
+        """,
+    )
 
     requesting_service: Attr[str] = Attr(
         0x00321033, "RequestingService", "LO", "1", "3",
+        doc="""Requesting Service (0032,1033): Type 3, VR LO, VM 1.
+
+        Institutional department, unit or service where the request initiated.
+        """,
     )
-    """Requesting Service (0032,1033): Type 3, VR LO, VM 1.
 
-    Institutional department, unit or service where the request initiated.
-    """
-
-    requesting_service_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requesting_service_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321034, "RequestingServiceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Requesting Service Code Sequence (0032,1034): Type 3, VR SQ, VM 1.
+
+        Institutional department, unit or service where the request initiated.
+        """,
     )
-    """Requesting Service Code Sequence (0032,1034): Type 3, VR SQ, VM 1.
 
-    Institutional department, unit or service where the request initiated.
-    """
-
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Study Sequence (0008,1110): Type 3, VR SQ, VM 1.
+
+        A Sequence that provides reference to a Study.
+        """,
     )
-    """Referenced Study Sequence (0008,1110): Type 3, VR SQ, VM 1.
 
-    A Sequence that provides reference to a Study.
-    """
-
-    procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081032, "ProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Procedure Code Sequence (0008,1032): Type 3, VR SQ, VM 1.
+
+        A Sequence that conveys the type of procedure performed.
+        """,
     )
-    """Procedure Code Sequence (0008,1032): Type 3, VR SQ, VM 1.
 
-    A Sequence that conveys the type of procedure performed.
-    """
-
-    reason_for_performed_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_performed_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00401012, "ReasonForPerformedProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason For Performed Procedure Code Sequence (0040,1012): Type 3, VR SQ, VM 1.
+        doc="""Reason For Performed Procedure Code Sequence (0040,1012): Type 3, VR SQ, VM 1.
 
-    Coded reason(s) for performing this procedure.
-    """
+        Coded reason(s) for performing this procedure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        study_date: datetime.date | str | None = None,
-        study_time: datetime.time | str | None = None,
-        referring_physician_name: PersonName | str | None = None,
-        referring_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        consulting_physician_name: list[PersonName | str] | None = None,
-        consulting_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        study_id: str | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        study_description: str | None = None,
-        physicians_of_record: list[PersonName | str] | None = None,
-        physicians_of_record_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        name_of_physicians_reading_study: list[PersonName | str] | None = None,
-        physicians_reading_study_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        requesting_service: str | None = None,
-        requesting_service_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_performed_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        study_date: datetime.date | str | Empty | None = None,
+        study_time: datetime.time | str | Empty | None = None,
+        referring_physician_name: PersonName | str | Empty | None = None,
+        referring_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        consulting_physician_name: list[PersonName | str] | Empty | None = None,
+        consulting_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        study_id: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        study_description: str | Empty | None = None,
+        physicians_of_record: list[PersonName | str] | Empty | None = None,
+        physicians_of_record_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        name_of_physicians_reading_study: list[PersonName | str] | Empty | None = None,
+        physicians_reading_study_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        requesting_service: str | Empty | None = None,
+        requesting_service_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_performed_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,38 +27,35 @@ class HPGLPenSequenceItem(ItemBuilder):
 
     hpgl_pen_number: Attr[int] = Attr(
         0x00686330, "HPGLPenNumber", "US", "1", "1",
-    )
-    """HPGL Pen Number (0068,6330): Type 1, VR US, VM 1.
+        doc="""HPGL Pen Number (0068,6330): Type 1, VR US, VM 1.
 
-    Numeric ID of the pen in the HPGL document.
-    """
+        Numeric ID of the pen in the HPGL document.
+        """,
+    )
 
     hpgl_pen_label: Attr[str] = Attr(
         0x00686340, "HPGLPenLabel", "LO", "1", "1",
-    )
-    """HPGL Pen Label (0068,6340): Type 1, VR LO, VM 1.
+        doc="""HPGL Pen Label (0068,6340): Type 1, VR LO, VM 1.
 
-    Label of the pen.
-    """
+        Label of the pen.
+        """,
+    )
 
     hpgl_pen_description: Attr[str] = Attr(
         0x00686345, "HPGLPenDescription", "ST", "1", "3",
-    )
-    """HPGL Pen Description (0068,6345): Type 3, VR ST, VM 1.
+        doc="""HPGL Pen Description (0068,6345): Type 3, VR ST, VM 1.
 
-    Description of the kind of information drawn with the pen.
-    """
+        Description of the kind of information drawn with the pen.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        hpgl_pen_number: int | None = None,
-        hpgl_pen_label: str | None = None,
-        hpgl_pen_description: str | None = None,
-        **_: Any,
+        hpgl_pen_number: int | Empty | None = None,
+        hpgl_pen_label: str | Empty | None = None,
+        hpgl_pen_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,106 +70,103 @@ class HPGLDocumentSequenceItem(ItemBuilder):
 
     hpgl_document_id: Attr[int] = Attr(
         0x006862D0, "HPGLDocumentID", "US", "1", "1",
-    )
-    """HPGL Document ID (0068,62D0): Type 1, VR US, VM 1.
+        doc="""HPGL Document ID (0068,62D0): Type 1, VR US, VM 1.
 
-    Identification number of the HPGL Document. Uniquely identifies an HPGL Document within this
-    SOP Instance.
-    """
+        Identification number of the HPGL Document. Uniquely identifies an HPGL Document within
+        this SOP Instance.
+        """,
+    )
 
     hpgl_document_label: Attr[str] = Attr(
         0x006862D5, "HPGLDocumentLabel", "LO", "1", "3",
+        doc="""HPGL Document Label (0068,62D5): Type 3, VR LO, VM 1.
+
+        Label describing the document.
+        """,
     )
-    """HPGL Document Label (0068,62D5): Type 3, VR LO, VM 1.
 
-    Label describing the document.
-    """
-
-    view_orientation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_orientation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006862E0, "ViewOrientationCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""View Orientation Code Sequence (0068,62E0): Type 1, VR SQ, VM 1.
+
+        Coded description of the direction of view represented by this 2D template.
+        """,
     )
-    """View Orientation Code Sequence (0068,62E0): Type 1, VR SQ, VM 1.
 
-    Coded description of the direction of view represented by this 2D template.
-    """
-
-    view_orientation_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_orientation_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006862F0, "ViewOrientationModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Orientation Modifier Code Sequence (0068,62F0): Type 3, VR SQ, VM 1.
+        doc="""View Orientation Modifier Code Sequence (0068,62F0): Type 3, VR SQ, VM 1.
 
-    View Orientation Modifier.
-    """
+        View Orientation Modifier.
+        """,
+    )
 
     hpgl_document_scaling: Attr[float] = Attr(
         0x006862F2, "HPGLDocumentScaling", "FD", "1", "1",
-    )
-    """HPGL Document Scaling (0068,62F2): Type 1, VR FD, VM 1.
+        doc="""HPGL Document Scaling (0068,62F2): Type 1, VR FD, VM 1.
 
-    Conversion factor (real world mm/printed mm) See Section C.29.1.2.1.1.
-    """
+        Conversion factor (real world mm/printed mm) See Section C.29.1.2.1.1.
+        """,
+    )
 
     hpgl_document: Attr[bytes] = Attr(
         0x00686300, "HPGLDocument", "OB", "1", "1",
-    )
-    """HPGL Document (0068,6300): Type 1, VR OB, VM 1.
+        doc="""HPGL Document (0068,6300): Type 1, VR OB, VM 1.
 
-    The HPGL document as a byte stream. See Section C.29.1.2.1.2.
-    """
+        The HPGL document as a byte stream. See Section C.29.1.2.1.2.
+        """,
+    )
 
     hpgl_contour_pen_number: Attr[int] = Attr(
         0x00686310, "HPGLContourPenNumber", "US", "1", "1",
+        doc="""HPGL Contour Pen Number (0068,6310): Type 1, VR US, VM 1.
+
+        Numeric ID of the pen used in the encapsulated HPGL document for outlines.
+        """,
     )
-    """HPGL Contour Pen Number (0068,6310): Type 1, VR US, VM 1.
 
-    Numeric ID of the pen used in the encapsulated HPGL document for outlines.
-    """
-
-    hpgl_pen_sequence: Attr[list[HPGLPenSequenceItem]] = Attr(
+    hpgl_pen_sequence: SequenceAttr[HPGLPenSequenceItem] = SequenceAttr(
         0x00686320, "HPGLPenSequence", "SQ", "1", "1",
         item=HPGLPenSequenceItem,
-    )
-    """HPGL Pen Sequence (0068,6320): Type 1, VR SQ, VM 1.
+        doc="""HPGL Pen Sequence (0068,6320): Type 1, VR SQ, VM 1.
 
-    Labels for each pen used in the encapsulated HPGL Document.
-    """
+        Labels for each pen used in the encapsulated HPGL Document.
+        """,
+    )
 
     recommended_rotation_point: Attr[list[float]] = Attr(
         0x00686346, "RecommendedRotationPoint", "FD", "2", "1",
-    )
-    """Recommended Rotation Point (0068,6346): Type 1, VR FD, VM 2.
+        doc="""Recommended Rotation Point (0068,6346): Type 1, VR FD, VM 2.
 
-    Point around which the 2D template is rotated in manual planning, in HPGL coordinates.
-    """
+        Point around which the 2D template is rotated in manual planning, in HPGL coordinates.
+        """,
+    )
 
     bounding_rectangle: Attr[list[float]] = Attr(
         0x00686347, "BoundingRectangle", "FD", "4", "1",
-    )
-    """Bounding Rectangle (0068,6347): Type 1, VR FD, VM 4.
+        doc="""Bounding Rectangle (0068,6347): Type 1, VR FD, VM 4.
 
-    HPGL coordinates of the smallest rectangle parallel to the paper axes that contains the
-    whole drawing.
-    """
+        HPGL coordinates of the smallest rectangle parallel to the paper axes that contains the
+        whole drawing.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        hpgl_document_id: int | None = None,
-        hpgl_document_label: str | None = None,
-        view_orientation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        view_orientation_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        hpgl_document_scaling: float | None = None,
-        hpgl_document: bytes | None = None,
-        hpgl_contour_pen_number: int | None = None,
-        hpgl_pen_sequence: list[HPGLPenSequenceItem] | None = None,
-        recommended_rotation_point: list[float] | None = None,
-        bounding_rectangle: list[float] | None = None,
-        **_: Any,
+        hpgl_document_id: int | Empty | None = None,
+        hpgl_document_label: str | Empty | None = None,
+        view_orientation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        view_orientation_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        hpgl_document_scaling: float | Empty | None = None,
+        hpgl_document: bytes | Empty | None = None,
+        hpgl_contour_pen_number: int | Empty | None = None,
+        hpgl_pen_sequence: Items[HPGLPenSequenceItem] | Empty | None = None,
+        recommended_rotation_point: list[float] | Empty | None = None,
+        bounding_rectangle: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -185,22 +180,19 @@ class GenericImplantTemplate2DDrawingsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x006862C0,)
 
-    hpgl_document_sequence: Attr[list[HPGLDocumentSequenceItem]] = Attr(
+    hpgl_document_sequence: SequenceAttr[HPGLDocumentSequenceItem] = SequenceAttr(
         0x006862C0, "HPGLDocumentSequence", "SQ", "1", "1",
         item=HPGLDocumentSequenceItem,
-    )
-    """HPGL Document Sequence (0068,62C0): Type 1, VR SQ, VM 1.
+        doc="""HPGL Document Sequence (0068,62C0): Type 1, VR SQ, VM 1.
 
-    The 2D template representations of this implant.
-    """
+        The 2D template representations of this implant.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        hpgl_document_sequence: list[HPGLDocumentSequenceItem] | None = None,
-        **_: Any,
+        hpgl_document_sequence: Items[HPGLDocumentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

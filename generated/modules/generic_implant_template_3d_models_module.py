@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class SurfaceModelDescriptionSequenceItem(ItemBuilder):
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1",
-    )
-    """Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
+        doc="""Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
 
-    Reference to a Surface Number (0066,0003) present in Surface Sequence (0066,0002).
-    """
+        Reference to a Surface Number (0066,0003) present in Surface Sequence (0066,0002).
+        """,
+    )
 
     surface_model_label: Attr[str] = Attr(
         0x00686380, "SurfaceModelLabel", "LO", "1", "1",
-    )
-    """Surface Model Label (0068,6380): Type 1, VR LO, VM 1.
+        doc="""Surface Model Label (0068,6380): Type 1, VR LO, VM 1.
 
-    Label for this surface.
-    """
+        Label for this surface.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_surface_number: int | None = None,
-        surface_model_label: str | None = None,
-        **_: Any,
+        referenced_surface_number: int | Empty | None = None,
+        surface_model_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,38 +61,36 @@ class GenericImplantTemplate3DModelsModule(ModuleBuilder):
 
     implant_template3d_model_surface_number: Attr[list[int]] = Attr(
         0x00686350, "ImplantTemplate3DModelSurfaceNumber", "US", "1-n", "1",
+        doc="""Implant Template 3D Model Surface Number (0068,6350): Type 1, VR US, VM 1-n.
+
+        Surface Number (0066,0003) of the surface that represents the shape of the entire
+        implant.
+        """,
     )
-    """Implant Template 3D Model Surface Number (0068,6350): Type 1, VR US, VM 1-n.
 
-    Surface Number (0066,0003) of the surface that represents the shape of the entire implant.
-    """
-
-    surface_model_description_sequence: Attr[list[SurfaceModelDescriptionSequenceItem]] = Attr(
+    surface_model_description_sequence: SequenceAttr[SurfaceModelDescriptionSequenceItem] = SequenceAttr(
         0x00686360, "SurfaceModelDescriptionSequence", "SQ", "1", "1",
         item=SurfaceModelDescriptionSequenceItem,
-    )
-    """Surface Model Description Sequence (0068,6360): Type 1, VR SQ, VM 1.
+        doc="""Surface Model Description Sequence (0068,6360): Type 1, VR SQ, VM 1.
 
-    The description of the Surface Model.
-    """
+        The description of the Surface Model.
+        """,
+    )
 
     surface_model_scaling_factor: Attr[float] = Attr(
         0x00686390, "SurfaceModelScalingFactor", "FD", "1", "1",
-    )
-    """Surface Model Scaling Factor (0068,6390): Type 1, VR FD, VM 1.
+        doc="""Surface Model Scaling Factor (0068,6390): Type 1, VR FD, VM 1.
 
-    Scaling factor (mm/Surface unit)
-    """
+        Scaling factor (mm/Surface unit)
+        """,
+    )
 
     def __init__(
         self,
         *,
-        implant_template3d_model_surface_number: list[int] | None = None,
-        surface_model_description_sequence: list[SurfaceModelDescriptionSequenceItem] | None = None,
-        surface_model_scaling_factor: float | None = None,
-        **_: Any,
+        implant_template3d_model_surface_number: list[int] | Empty | None = None,
+        surface_model_description_sequence: Items[SurfaceModelDescriptionSequenceItem] | Empty | None = None,
+        surface_model_scaling_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -26,24 +27,21 @@ class ImplantTargetAnatomySequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
-    anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest in this Instance (i.e., external
-    anatomy, surface anatomy, or general region of the body).
-    """
+        Sequence that identifies the anatomic region of interest in this Instance (i.e.,
+        external anatomy, surface anatomy, or general region of the body).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,51 +56,48 @@ class NotificationFromManufacturerSequenceItem(ItemBuilder):
 
     information_issue_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686270, "InformationIssueDateTime", "DT", "1", "1",
-    )
-    """Information Issue DateTime (0068,6270): Type 1, VR DT, VM 1.
+        doc="""Information Issue DateTime (0068,6270): Type 1, VR DT, VM 1.
 
-    Date and Time the information was issued.
-    """
+        Date and Time the information was issued.
+        """,
+    )
 
     information_summary: Attr[str] = Attr(
         0x00686280, "InformationSummary", "ST", "1", "1",
-    )
-    """Information Summary (0068,6280): Type 1, VR ST, VM 1.
+        doc="""Information Summary (0068,6280): Type 1, VR ST, VM 1.
 
-    Summary of the information.
-    """
+        Summary of the information.
+        """,
+    )
 
     encapsulated_document: Attr[bytes] = Attr(
         0x00420011, "EncapsulatedDocument", "OB", "1", "3",
-    )
-    """Encapsulated Document (0042,0011): Type 3, VR OB, VM 1.
+        doc="""Encapsulated Document (0042,0011): Type 3, VR OB, VM 1.
 
-    The complete manufacturer notification describing the template.
-    """
+        The complete manufacturer notification describing the template.
+        """,
+    )
 
     mime_type_of_encapsulated_document: Attr[Literal["application/pdf"]] = Attr(
         0x00420012, "MIMETypeOfEncapsulatedDocument", "LO", "1", "1C",
         enum=("application/pdf",),
-    )
-    """MIME Type of Encapsulated Document (0042,0012): Type 1C, VR LO, VM 1.
+        doc="""MIME Type of Encapsulated Document (0042,0012): Type 1C, VR LO, VM 1.
 
-    The type of the encapsulated document stream described using the MIME Media Type (see RFC
-    2046).
-    Required if Encapsulated Document (0042,0011) is present in this Sequence Item.
-    Enumerated Values: application/pdf.
-    """
+        The type of the encapsulated document stream described using the MIME Media Type (see
+        RFC 2046).
+        Required if Encapsulated Document (0042,0011) is present in this Sequence Item.
+        Enumerated Values: application/pdf.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        information_issue_date_time: datetime.datetime | str | None = None,
-        information_summary: str | None = None,
-        encapsulated_document: bytes | None = None,
-        mime_type_of_encapsulated_document: Literal["application/pdf"] | None = None,
-        **_: Any,
+        information_issue_date_time: datetime.datetime | str | Empty | None = None,
+        information_summary: str | Empty | None = None,
+        encapsulated_document: bytes | Empty | None = None,
+        mime_type_of_encapsulated_document: Literal["application/pdf"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,51 +112,48 @@ class InformationFromManufacturerSequenceItem(ItemBuilder):
 
     information_issue_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686270, "InformationIssueDateTime", "DT", "1", "1",
-    )
-    """Information Issue DateTime (0068,6270): Type 1, VR DT, VM 1.
+        doc="""Information Issue DateTime (0068,6270): Type 1, VR DT, VM 1.
 
-    Date and Time the information was issued.
-    """
+        Date and Time the information was issued.
+        """,
+    )
 
     information_summary: Attr[str] = Attr(
         0x00686280, "InformationSummary", "ST", "1", "1",
-    )
-    """Information Summary (0068,6280): Type 1, VR ST, VM 1.
+        doc="""Information Summary (0068,6280): Type 1, VR ST, VM 1.
 
-    Summary of the information.
-    """
+        Summary of the information.
+        """,
+    )
 
     encapsulated_document: Attr[bytes] = Attr(
         0x00420011, "EncapsulatedDocument", "OB", "1", "3",
-    )
-    """Encapsulated Document (0042,0011): Type 3, VR OB, VM 1.
+        doc="""Encapsulated Document (0042,0011): Type 3, VR OB, VM 1.
 
-    Encapsulated Document stream, containing a document encoded according to the MIME Type.
-    """
+        Encapsulated Document stream, containing a document encoded according to the MIME Type.
+        """,
+    )
 
     mime_type_of_encapsulated_document: Attr[Literal["application/pdf"]] = Attr(
         0x00420012, "MIMETypeOfEncapsulatedDocument", "LO", "1", "1C",
         enum=("application/pdf",),
-    )
-    """MIME Type of Encapsulated Document (0042,0012): Type 1C, VR LO, VM 1.
+        doc="""MIME Type of Encapsulated Document (0042,0012): Type 1C, VR LO, VM 1.
 
-    The type of the encapsulated document stream described using the MIME Media Type (see RFC
-    2046).
-    Required if Encapsulated Document (0042,0011) is present in this Sequence Item.
-    Enumerated Values: application/pdf.
-    """
+        The type of the encapsulated document stream described using the MIME Media Type (see
+        RFC 2046).
+        Required if Encapsulated Document (0042,0011) is present in this Sequence Item.
+        Enumerated Values: application/pdf.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        information_issue_date_time: datetime.datetime | str | None = None,
-        information_summary: str | None = None,
-        encapsulated_document: bytes | None = None,
-        mime_type_of_encapsulated_document: Literal["application/pdf"] | None = None,
-        **_: Any,
+        information_issue_date_time: datetime.datetime | str | Empty | None = None,
+        information_summary: str | Empty | None = None,
+        encapsulated_document: bytes | Empty | None = None,
+        mime_type_of_encapsulated_document: Literal["application/pdf"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -177,215 +169,213 @@ class GenericImplantTemplateDescriptionModule(ModuleBuilder):
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",
-    )
-    """Manufacturer (0008,0070): Type 1, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 1, VR LO, VM 1.
 
-    Name of the manufacturer that produces the implant.
-    """
+        Name of the manufacturer that produces the implant.
+        """,
+    )
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
+        doc="""Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
 
-    Defines a 3D Frame of Reference for this component.
-    """
+        Defines a 3D Frame of Reference for this component.
+        """,
+    )
 
     implant_name: Attr[str] = Attr(
         0x00221095, "ImplantName", "LO", "1", "1",
-    )
-    """Implant Name (0022,1095): Type 1, VR LO, VM 1.
+        doc="""Implant Name (0022,1095): Type 1, VR LO, VM 1.
 
-    The (product) name of the implant.
-    """
+        The (product) name of the implant.
+        """,
+    )
 
     implant_size: Attr[str] = Attr(
         0x00686210, "ImplantSize", "LO", "1", "1C",
-    )
-    """Implant Size (0068,6210): Type 1C, VR LO, VM 1.
+        doc="""Implant Size (0068,6210): Type 1C, VR LO, VM 1.
 
-    The size descriptor of the component.
-    Required if the component exists in different sizes and the size number is not part of the
-    name or identifier. May be present otherwise.
-    """
+        The size descriptor of the component.
+        Required if the component exists in different sizes and the size number is not part of
+        the name or identifier. May be present otherwise.
+        """,
+    )
 
     implant_part_number: Attr[str] = Attr(
         0x00221097, "ImplantPartNumber", "LO", "1", "1",
-    )
-    """Implant Part Number (0022,1097): Type 1, VR LO, VM 1.
+        doc="""Implant Part Number (0022,1097): Type 1, VR LO, VM 1.
 
-    The (product) identifier of the implant.
-    """
+        The (product) identifier of the implant.
+        """,
+    )
 
     implant_template_version: Attr[str] = Attr(
         0x00686221, "ImplantTemplateVersion", "LO", "1", "1",
+        doc="""Implant Template Version (0068,6221): Type 1, VR LO, VM 1.
+
+        The version code of the implant template.
+        """,
     )
-    """Implant Template Version (0068,6221): Type 1, VR LO, VM 1.
 
-    The version code of the implant template.
-    """
-
-    replaced_implant_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    replaced_implant_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00686222, "ReplacedImplantTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Replaced Implant Template Sequence (0068,6222): Type 1C, VR SQ, VM 1.
+        doc="""Replaced Implant Template Sequence (0068,6222): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Template that is replaced by this template.
-    Required if this Instance replaces another Instance.
-    """
+        Reference to the Implant Template that is replaced by this template.
+        Required if this Instance replaces another Instance.
+        """,
+    )
 
     implant_type: Attr[Literal["ORIGINAL", "DERIVED"]] = Attr(
         0x00686223, "ImplantType", "CS", "1", "1",
         enum=("ORIGINAL", "DERIVED"),
+        doc="""Implant Type (0068,6223): Type 1, VR CS, VM 1.
+
+        Indicates whether the Implant Template is derived from another Implant Template.
+        Enumerated Values: ORIGINAL, DERIVED.
+        """,
     )
-    """Implant Type (0068,6223): Type 1, VR CS, VM 1.
 
-    Indicates whether the Implant Template is derived from another Implant Template.
-    Enumerated Values: ORIGINAL, DERIVED.
-    """
-
-    original_implant_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    original_implant_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00686225, "OriginalImplantTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Original Implant Template Sequence (0068,6225): Type 1C, VR SQ, VM 1.
+
+        Reference to the Implant Template Instance with Implant Type (0068,6223) ORIGINAL from
+        which this Instance was ultimately derived.
+        Required if Implant Type (0068,6223) is DERIVED.
+        """,
     )
-    """Original Implant Template Sequence (0068,6225): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Template Instance with Implant Type (0068,6223) ORIGINAL from which
-    this Instance was ultimately derived.
-    Required if Implant Type (0068,6223) is DERIVED.
-    """
-
-    derivation_implant_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    derivation_implant_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00686224, "DerivationImplantTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Derivation Implant Template Sequence (0068,6224): Type 1C, VR SQ, VM 1.
+        doc="""Derivation Implant Template Sequence (0068,6224): Type 1C, VR SQ, VM 1.
 
-    Reference to Implant Template Instance from which this Instance was directly derived.
-    Required if Implant Type (0068,6223) is DERIVED.
-    """
+        Reference to Implant Template Instance from which this Instance was directly derived.
+        Required if Implant Type (0068,6223) is DERIVED.
+        """,
+    )
 
     effective_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686226, "EffectiveDateTime", "DT", "1", "1",
+        doc="""Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
+
+        Date and time from which this Instance is or will be valid.
+        """,
     )
-    """Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
 
-    Date and time from which this Instance is or will be valid.
-    """
-
-    implant_target_anatomy_sequence: Attr[list[ImplantTargetAnatomySequenceItem]] = Attr(
+    implant_target_anatomy_sequence: SequenceAttr[ImplantTargetAnatomySequenceItem] = SequenceAttr(
         0x00686230, "ImplantTargetAnatomySequence", "SQ", "1", "3",
         item=ImplantTargetAnatomySequenceItem,
+        doc="""Implant Target Anatomy Sequence (0068,6230): Type 3, VR SQ, VM 1.
+
+        Sequence that identifies the anatomical region the implant is to be implanted to.
+        """,
     )
-    """Implant Target Anatomy Sequence (0068,6230): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the anatomical region the implant is to be implanted to.
-    """
-
-    notification_from_manufacturer_sequence: Attr[list[NotificationFromManufacturerSequenceItem]] = Attr(
+    notification_from_manufacturer_sequence: SequenceAttr[NotificationFromManufacturerSequenceItem] = SequenceAttr(
         0x00686265, "NotificationFromManufacturerSequence", "SQ", "1", "1C",
         item=NotificationFromManufacturerSequenceItem,
+        doc="""Notification From Manufacturer Sequence (0068,6265): Type 1C, VR SQ, VM 1.
+
+        Information from the manufacturer concerning a critical notification, recall, or
+        discontinuation of the implant or implant template.
+        Required if such information has been issued.
+        """,
     )
-    """Notification From Manufacturer Sequence (0068,6265): Type 1C, VR SQ, VM 1.
 
-    Information from the manufacturer concerning a critical notification, recall, or
-    discontinuation of the implant or implant template.
-    Required if such information has been issued.
-    """
-
-    information_from_manufacturer_sequence: Attr[list[InformationFromManufacturerSequenceItem]] = Attr(
+    information_from_manufacturer_sequence: SequenceAttr[InformationFromManufacturerSequenceItem] = SequenceAttr(
         0x00686260, "InformationFromManufacturerSequence", "SQ", "1", "3",
         item=InformationFromManufacturerSequenceItem,
+        doc="""Information From Manufacturer Sequence (0068,6260): Type 3, VR SQ, VM 1.
+
+        Information from Manufacturer other than described in Notification From Manufacturer
+        Sequence (0068,6265).
+        """,
     )
-    """Information From Manufacturer Sequence (0068,6260): Type 3, VR SQ, VM 1.
 
-    Information from Manufacturer other than described in Notification From Manufacturer
-    Sequence (0068,6265).
-    """
-
-    implant_regulatory_disapproval_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    implant_regulatory_disapproval_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006862A0, "ImplantRegulatoryDisapprovalCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Implant Regulatory Disapproval Code Sequence (0068,62A0): Type 1C, VR SQ, VM 1.
+        doc="""Implant Regulatory Disapproval Code Sequence (0068,62A0): Type 1C, VR SQ, VM 1.
 
-    Sequence containing countries and regions in which the implant is not approved for usage.
-    Required if the implant has been disapproved in a country or a region.
-    """
+        Sequence containing countries and regions in which the implant is not approved for
+        usage.
+        Required if the implant has been disapproved in a country or a region.
+        """,
+    )
 
     overall_template_spatial_tolerance: Attr[float] = Attr(
         0x006862A5, "OverallTemplateSpatialTolerance", "FD", "1", "2",
+        doc="""Overall Template Spatial Tolerance (0068,62A5): Type 2, VR FD, VM 1.
+
+        Tolerance in mm applying to all distance measurements and spatial locations in this
+        Implant Template.
+        """,
     )
-    """Overall Template Spatial Tolerance (0068,62A5): Type 2, VR FD, VM 1.
 
-    Tolerance in mm applying to all distance measurements and spatial locations in this Implant
-    Template.
-    """
-
-    materials_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    materials_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006863A0, "MaterialsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Materials Code Sequence (0068,63A0): Type 1, VR SQ, VM 1.
+
+        A Code Sequence specifying the materials the implant was built from.
+        """,
     )
-    """Materials Code Sequence (0068,63A0): Type 1, VR SQ, VM 1.
 
-    A Code Sequence specifying the materials the implant was built from.
-    """
-
-    coating_materials_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    coating_materials_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006863A4, "CoatingMaterialsCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Coating Materials Code Sequence (0068,63A4): Type 1C, VR SQ, VM 1.
+
+        A Code Sequence specifying the materials the implant is coated with.
+        Required if the implant is coated.
+        """,
     )
-    """Coating Materials Code Sequence (0068,63A4): Type 1C, VR SQ, VM 1.
 
-    A Code Sequence specifying the materials the implant is coated with.
-    Required if the implant is coated.
-    """
-
-    implant_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    implant_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006863A8, "ImplantTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Implant Type Code Sequence (0068,63A8): Type 1, VR SQ, VM 1.
+
+        Sequence containing a coded description of the type of implant the template reflects.
+        """,
     )
-    """Implant Type Code Sequence (0068,63A8): Type 1, VR SQ, VM 1.
 
-    Sequence containing a coded description of the type of implant the template reflects.
-    """
-
-    fixation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    fixation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006863AC, "FixationMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Fixation Method Code Sequence (0068,63AC): Type 1, VR SQ, VM 1.
+        doc="""Fixation Method Code Sequence (0068,63AC): Type 1, VR SQ, VM 1.
 
-    The method that will be used to fixate the implant in the body.
-    """
+        The method that will be used to fixate the implant in the body.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        frame_of_reference_uid: str | None = None,
-        implant_name: str | None = None,
-        implant_size: str | None = None,
-        implant_part_number: str | None = None,
-        implant_template_version: str | None = None,
-        replaced_implant_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        implant_type: Literal["ORIGINAL", "DERIVED"] | None = None,
-        original_implant_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        derivation_implant_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        effective_date_time: datetime.datetime | str | None = None,
-        implant_target_anatomy_sequence: list[ImplantTargetAnatomySequenceItem] | None = None,
-        notification_from_manufacturer_sequence: list[NotificationFromManufacturerSequenceItem] | None = None,
-        information_from_manufacturer_sequence: list[InformationFromManufacturerSequenceItem] | None = None,
-        implant_regulatory_disapproval_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        overall_template_spatial_tolerance: float | None = None,
-        materials_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        coating_materials_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        implant_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        fixation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        frame_of_reference_uid: str | Empty | None = None,
+        implant_name: str | Empty | None = None,
+        implant_size: str | Empty | None = None,
+        implant_part_number: str | Empty | None = None,
+        implant_template_version: str | Empty | None = None,
+        replaced_implant_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        implant_type: Literal["ORIGINAL", "DERIVED"] | Empty | None = None,
+        original_implant_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        derivation_implant_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        effective_date_time: datetime.datetime | str | Empty | None = None,
+        implant_target_anatomy_sequence: Items[ImplantTargetAnatomySequenceItem] | Empty | None = None,
+        notification_from_manufacturer_sequence: Items[NotificationFromManufacturerSequenceItem] | Empty | None = None,
+        information_from_manufacturer_sequence: Items[InformationFromManufacturerSequenceItem] | Empty | None = None,
+        implant_regulatory_disapproval_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        overall_template_spatial_tolerance: float | Empty | None = None,
+        materials_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        coating_materials_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        implant_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        fixation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

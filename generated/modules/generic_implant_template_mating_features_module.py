@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,39 +26,36 @@ class TwoDMatingFeatureCoordinatesSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    that contains the 2D Drawing including the Mating Feature.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) that contains the 2D Drawing including the Mating Feature.
+        """,
+    )
 
     two_d_mating_point: Attr[list[float]] = Attr(
         0x00686450, "TwoDMatingPoint", "FD", "2", "1",
-    )
-    """2D Mating Point (0068,6450): Type 1, VR FD, VM 2.
+        doc="""2D Mating Point (0068,6450): Type 1, VR FD, VM 2.
 
-    Origin of the contact system, in HPGL coordinates.
-    """
+        Origin of the contact system, in HPGL coordinates.
+        """,
+    )
 
     two_d_mating_axes: Attr[list[float]] = Attr(
         0x00686460, "TwoDMatingAxes", "FD", "4", "1",
-    )
-    """2D Mating Axes (0068,6460): Type 1, VR FD, VM 4.
+        doc="""2D Mating Axes (0068,6460): Type 1, VR FD, VM 4.
 
-    Direction cosines of the contact system.
-    """
+        Direction cosines of the contact system.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_mating_point: list[float] | None = None,
-        two_d_mating_axes: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_mating_point: list[float] | Empty | None = None,
+        two_d_mating_axes: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,39 +70,36 @@ class TwoDDegreeOfFreedomSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    that contains the 2D Drawing including the Mating Feature.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) that contains the 2D Drawing including the Mating Feature.
+        """,
+    )
 
     two_d_degree_of_freedom_axis: Attr[list[float]] = Attr(
         0x006864F0, "TwoDDegreeOfFreedomAxis", "FD", "3", "1",
-    )
-    """2D Degree Of Freedom Axis (0068,64F0): Type 1, VR FD, VM 3.
+        doc="""2D Degree Of Freedom Axis (0068,64F0): Type 1, VR FD, VM 3.
 
-    Direction cosines of the axis of the degree of freedom.
-    """
+        Direction cosines of the axis of the degree of freedom.
+        """,
+    )
 
     range_of_freedom: Attr[list[float]] = Attr(
         0x006864A0, "RangeOfFreedom", "FD", "2", "1",
-    )
-    """Range of Freedom (0068,64A0): Type 1, VR FD, VM 2.
+        doc="""Range of Freedom (0068,64A0): Type 1, VR FD, VM 2.
 
-    Interval of freedom for this degree of freedom.
-    """
+        Interval of freedom for this degree of freedom.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_degree_of_freedom_axis: list[float] | None = None,
-        range_of_freedom: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_degree_of_freedom_axis: list[float] | Empty | None = None,
+        range_of_freedom: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,64 +114,62 @@ class MatingFeatureDegreeOfFreedomSequenceItem(ItemBuilder):
 
     degree_of_freedom_id: Attr[int] = Attr(
         0x00686410, "DegreeOfFreedomID", "US", "1", "1",
-    )
-    """Degree of Freedom ID (0068,6410): Type 1, VR US, VM 1.
+        doc="""Degree of Freedom ID (0068,6410): Type 1, VR US, VM 1.
 
-    Numeric ID of the degree of freedom. Uniquely identifies a degree of freedom within this
-    Sequence Item. The value shall start at 1, and increase monotonically by 1 for each Item.
-    """
+        Numeric ID of the degree of freedom. Uniquely identifies a degree of freedom within this
+        Sequence Item. The value shall start at 1, and increase monotonically by 1 for each
+        Item.
+        """,
+    )
 
     degree_of_freedom_type: Attr[Literal["TRANSLATION", "ROTATION"]] = Attr(
         0x00686420, "DegreeOfFreedomType", "CS", "1", "1",
         enum=("TRANSLATION", "ROTATION"),
+        doc="""Degree of Freedom Type (0068,6420): Type 1, VR CS, VM 1.
+
+        Indicates the type of the degree of freedom.
+        Enumerated Values: TRANSLATION, ROTATION.
+        """,
     )
-    """Degree of Freedom Type (0068,6420): Type 1, VR CS, VM 1.
 
-    Indicates the type of the degree of freedom.
-    Enumerated Values: TRANSLATION, ROTATION.
-    """
-
-    two_d_degree_of_freedom_sequence: Attr[list[TwoDDegreeOfFreedomSequenceItem]] = Attr(
+    two_d_degree_of_freedom_sequence: SequenceAttr[TwoDDegreeOfFreedomSequenceItem] = SequenceAttr(
         0x00686470, "TwoDDegreeOfFreedomSequence", "SQ", "1", "1C",
         item=TwoDDegreeOfFreedomSequenceItem,
-    )
-    """2D Degree of Freedom Sequence (0068,6470): Type 1C, VR SQ, VM 1.
+        doc="""2D Degree of Freedom Sequence (0068,6470): Type 1C, VR SQ, VM 1.
 
-    Geometric specifications of the degrees of freedom for this HPGL Document.
-    Required if 2D Mating Feature Coordinates Sequence (0068,6430) is present.
-    """
+        Geometric specifications of the degrees of freedom for this HPGL Document.
+        Required if 2D Mating Feature Coordinates Sequence (0068,6430) is present.
+        """,
+    )
 
     three_d_degree_of_freedom_axis: Attr[list[float]] = Attr(
         0x00686490, "ThreeDDegreeOfFreedomAxis", "FD", "3", "1C",
-    )
-    """3D Degree Of Freedom Axis (0068,6490): Type 1C, VR FD, VM 3.
+        doc="""3D Degree Of Freedom Axis (0068,6490): Type 1C, VR FD, VM 3.
 
-    Direction cosines of the axis of the degree of freedom in the Frame of Reference of the
-    template.
-    Required if 3D Mating Point (0068,64C0) is present.
-    """
+        Direction cosines of the axis of the degree of freedom in the Frame of Reference of the
+        template.
+        Required if 3D Mating Point (0068,64C0) is present.
+        """,
+    )
 
     range_of_freedom: Attr[list[float]] = Attr(
         0x006864A0, "RangeOfFreedom", "FD", "2", "1C",
-    )
-    """Range of Freedom (0068,64A0): Type 1C, VR FD, VM 2.
+        doc="""Range of Freedom (0068,64A0): Type 1C, VR FD, VM 2.
 
-    Two floating point numbers defining a value range for this degree of freedom.
-    Required if 3D Mating Point (0068,64C0) is present.
-    """
+        Two floating point numbers defining a value range for this degree of freedom.
+        Required if 3D Mating Point (0068,64C0) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        degree_of_freedom_id: int | None = None,
-        degree_of_freedom_type: Literal["TRANSLATION", "ROTATION"] | None = None,
-        two_d_degree_of_freedom_sequence: list[TwoDDegreeOfFreedomSequenceItem] | None = None,
-        three_d_degree_of_freedom_axis: list[float] | None = None,
-        range_of_freedom: list[float] | None = None,
-        **_: Any,
+        degree_of_freedom_id: int | Empty | None = None,
+        degree_of_freedom_type: Literal["TRANSLATION", "ROTATION"] | Empty | None = None,
+        two_d_degree_of_freedom_sequence: Items[TwoDDegreeOfFreedomSequenceItem] | Empty | None = None,
+        three_d_degree_of_freedom_axis: list[float] | Empty | None = None,
+        range_of_freedom: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -189,65 +184,62 @@ class MatingFeatureSequenceItem(ItemBuilder):
 
     mating_feature_id: Attr[int] = Attr(
         0x006863F0, "MatingFeatureID", "US", "1", "1",
-    )
-    """Mating Feature ID (0068,63F0): Type 1, VR US, VM 1.
+        doc="""Mating Feature ID (0068,63F0): Type 1, VR US, VM 1.
 
-    Numeric ID of the mating feature. Uniquely identifies a mating feature within this Sequence
-    Item.
-    """
+        Numeric ID of the mating feature. Uniquely identifies a mating feature within this
+        Sequence Item.
+        """,
+    )
 
     three_d_mating_point: Attr[list[float]] = Attr(
         0x006864C0, "ThreeDMatingPoint", "FD", "3", "1C",
-    )
-    """3D Mating Point (0068,64C0): Type 1C, VR FD, VM 3.
+        doc="""3D Mating Point (0068,64C0): Type 1C, VR FD, VM 3.
 
-    Origin of the contact system.
-    Required if 2D Mating Feature Coordinates Sequence (0068,6430) is not present and Implant
-    Template 3D Model Surface Number (0068,6350) is present.
-    """
+        Origin of the contact system.
+        Required if 2D Mating Feature Coordinates Sequence (0068,6430) is not present and
+        Implant Template 3D Model Surface Number (0068,6350) is present.
+        """,
+    )
 
     three_d_mating_axes: Attr[list[float]] = Attr(
         0x006864D0, "ThreeDMatingAxes", "FD", "9", "1C",
+        doc="""3D Mating Axes (0068,64D0): Type 1C, VR FD, VM 9.
+
+        The Axes of contact described as direction cosines in the 3D coordinate system defined
+        by the Frame of Reference UID.
+        Required if 3D Mating Point (0068,64C0) is present.
+        """,
     )
-    """3D Mating Axes (0068,64D0): Type 1C, VR FD, VM 9.
 
-    The Axes of contact described as direction cosines in the 3D coordinate system defined by
-    the Frame of Reference UID.
-    Required if 3D Mating Point (0068,64C0) is present.
-    """
-
-    two_d_mating_feature_coordinates_sequence: Attr[list[TwoDMatingFeatureCoordinatesSequenceItem]] = Attr(
+    two_d_mating_feature_coordinates_sequence: SequenceAttr[TwoDMatingFeatureCoordinatesSequenceItem] = SequenceAttr(
         0x00686430, "TwoDMatingFeatureCoordinatesSequence", "SQ", "1", "1C",
         item=TwoDMatingFeatureCoordinatesSequenceItem,
+        doc="""2D Mating Feature Coordinates Sequence (0068,6430): Type 1C, VR SQ, VM 1.
+
+        Coordinates of the mating feature in the HPGL documents.
+        Required if 3D Mating Point (0068,64C0) is not present and HPGL Document Sequence
+        (0068,62C0) is present.
+        """,
     )
-    """2D Mating Feature Coordinates Sequence (0068,6430): Type 1C, VR SQ, VM 1.
 
-    Coordinates of the mating feature in the HPGL documents.
-    Required if 3D Mating Point (0068,64C0) is not present and HPGL Document Sequence
-    (0068,62C0) is present.
-    """
-
-    mating_feature_degree_of_freedom_sequence: Attr[list[MatingFeatureDegreeOfFreedomSequenceItem]] = Attr(
+    mating_feature_degree_of_freedom_sequence: SequenceAttr[MatingFeatureDegreeOfFreedomSequenceItem] = SequenceAttr(
         0x00686400, "MatingFeatureDegreeOfFreedomSequence", "SQ", "1", "3",
         item=MatingFeatureDegreeOfFreedomSequenceItem,
-    )
-    """Mating Feature Degree of Freedom Sequence (0068,6400): Type 3, VR SQ, VM 1.
+        doc="""Mating Feature Degree of Freedom Sequence (0068,6400): Type 3, VR SQ, VM 1.
 
-    Degrees of freedom in this mating feature.
-    """
+        Degrees of freedom in this mating feature.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mating_feature_id: int | None = None,
-        three_d_mating_point: list[float] | None = None,
-        three_d_mating_axes: list[float] | None = None,
-        two_d_mating_feature_coordinates_sequence: list[TwoDMatingFeatureCoordinatesSequenceItem] | None = None,
-        mating_feature_degree_of_freedom_sequence: list[MatingFeatureDegreeOfFreedomSequenceItem] | None = None,
-        **_: Any,
+        mating_feature_id: int | Empty | None = None,
+        three_d_mating_point: list[float] | Empty | None = None,
+        three_d_mating_axes: list[float] | Empty | None = None,
+        two_d_mating_feature_coordinates_sequence: Items[TwoDMatingFeatureCoordinatesSequenceItem] | Empty | None = None,
+        mating_feature_degree_of_freedom_sequence: Items[MatingFeatureDegreeOfFreedomSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -262,40 +254,37 @@ class MatingFeatureSetsSequenceItem(ItemBuilder):
 
     mating_feature_set_id: Attr[int] = Attr(
         0x006863C0, "MatingFeatureSetID", "US", "1", "1",
-    )
-    """Mating Feature Set ID (0068,63C0): Type 1, VR US, VM 1.
+        doc="""Mating Feature Set ID (0068,63C0): Type 1, VR US, VM 1.
 
-    Identification number of the set. Uniquely identifies a mating feature set within this SOP
-    Instance.
-    """
+        Identification number of the set. Uniquely identifies a mating feature set within this
+        SOP Instance.
+        """,
+    )
 
     mating_feature_set_label: Attr[str] = Attr(
         0x006863D0, "MatingFeatureSetLabel", "LO", "1", "1",
+        doc="""Mating Feature Set Label (0068,63D0): Type 1, VR LO, VM 1.
+
+        Label of the set.
+        """,
     )
-    """Mating Feature Set Label (0068,63D0): Type 1, VR LO, VM 1.
 
-    Label of the set.
-    """
-
-    mating_feature_sequence: Attr[list[MatingFeatureSequenceItem]] = Attr(
+    mating_feature_sequence: SequenceAttr[MatingFeatureSequenceItem] = SequenceAttr(
         0x006863E0, "MatingFeatureSequence", "SQ", "1", "1",
         item=MatingFeatureSequenceItem,
-    )
-    """Mating Feature Sequence (0068,63E0): Type 1, VR SQ, VM 1.
+        doc="""Mating Feature Sequence (0068,63E0): Type 1, VR SQ, VM 1.
 
-    The mating features of the set.
-    """
+        The mating features of the set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mating_feature_set_id: int | None = None,
-        mating_feature_set_label: str | None = None,
-        mating_feature_sequence: list[MatingFeatureSequenceItem] | None = None,
-        **_: Any,
+        mating_feature_set_id: int | Empty | None = None,
+        mating_feature_set_label: str | Empty | None = None,
+        mating_feature_sequence: Items[MatingFeatureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -309,22 +298,19 @@ class GenericImplantTemplateMatingFeaturesModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x006863B0,)
 
-    mating_feature_sets_sequence: Attr[list[MatingFeatureSetsSequenceItem]] = Attr(
+    mating_feature_sets_sequence: SequenceAttr[MatingFeatureSetsSequenceItem] = SequenceAttr(
         0x006863B0, "MatingFeatureSetsSequence", "SQ", "1", "3",
         item=MatingFeatureSetsSequenceItem,
-    )
-    """Mating Feature Sets Sequence (0068,63B0): Type 3, VR SQ, VM 1.
+        doc="""Mating Feature Sets Sequence (0068,63B0): Type 3, VR SQ, VM 1.
 
-    Mating feature sets used to combine the implant with other implants.
-    """
+        Mating feature sets used to combine the implant with other implants.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mating_feature_sets_sequence: list[MatingFeatureSetsSequenceItem] | None = None,
-        **_: Any,
+        mating_feature_sets_sequence: Items[MatingFeatureSetsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.planning_landmark_line_macro import PlanningLandmarkLineMacro
 from iodkit.generated.modules.planning_landmark_plane_macro import PlanningLandmarkPlaneMacro
 from iodkit.generated.modules.planning_landmark_point_macro import PlanningLandmarkPointMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import planning_landmark_line_macro
     from iodkit.generated.modules import planning_landmark_plane_macro
@@ -32,42 +33,39 @@ class PlanningLandmarkPointSequenceItem(PlanningLandmarkPointMacro, ItemBuilder)
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
-    )
-    """Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
+        doc="""Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
 
-    Numeric ID of the planning landmark. Uniquely identifies a planning landmark within the SOP
-    Instance.
-    """
+        Numeric ID of the planning landmark. Uniquely identifies a planning landmark within the
+        SOP Instance.
+        """,
+    )
 
     planning_landmark_description: Attr[str] = Attr(
         0x00686540, "PlanningLandmarkDescription", "LO", "1", "3",
+        doc="""Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
+
+        Purpose or intended use of the landmark.
+        """,
     )
-    """Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
 
-    Purpose or intended use of the landmark.
-    """
-
-    planning_landmark_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    planning_landmark_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00686545, "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
+        doc="""Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
 
-    Coded Description of the real-world point that is represented by the landmark.
-    """
+        Coded Description of the real-world point that is represented by the landmark.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_point_coordinates_sequence: list[planning_landmark_point_macro.TwoDPointCoordinatesSequenceItem] | None = None,
-        three_d_point_coordinates: list[float] | None = None,
-        planning_landmark_id: int | None = None,
-        planning_landmark_description: str | None = None,
-        planning_landmark_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        two_d_point_coordinates_sequence: Items[planning_landmark_point_macro.TwoDPointCoordinatesSequenceItem] | Empty | None = None,
+        three_d_point_coordinates: list[float] | Empty | None = None,
+        planning_landmark_id: int | Empty | None = None,
+        planning_landmark_description: str | Empty | None = None,
+        planning_landmark_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,42 +80,40 @@ class PlanningLandmarkLineSequenceItem(PlanningLandmarkLineMacro, ItemBuilder):
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
-    )
-    """Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
+        doc="""Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
 
-    Numeric ID of the planning landmark. Uniquely identifies the planning landmark within the
-    SOP Instance. The value shall start at 1, and increase monotonically by 1 for each Item.
-    """
+        Numeric ID of the planning landmark. Uniquely identifies the planning landmark within
+        the SOP Instance. The value shall start at 1, and increase monotonically by 1 for each
+        Item.
+        """,
+    )
 
     planning_landmark_description: Attr[str] = Attr(
         0x00686540, "PlanningLandmarkDescription", "LO", "1", "3",
+        doc="""Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
+
+        Purpose or intended use of this landmark.
+        """,
     )
-    """Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
 
-    Purpose or intended use of this landmark.
-    """
-
-    planning_landmark_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    planning_landmark_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00686545, "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
+        doc="""Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
 
-    Coded Description of the real-world line that is represented by this landmark.
-    """
+        Coded Description of the real-world line that is represented by this landmark.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_line_coordinates_sequence: list[planning_landmark_line_macro.TwoDLineCoordinatesSequenceItem] | None = None,
-        three_d_line_coordinates: list[float] | None = None,
-        planning_landmark_id: int | None = None,
-        planning_landmark_description: str | None = None,
-        planning_landmark_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        two_d_line_coordinates_sequence: Items[planning_landmark_line_macro.TwoDLineCoordinatesSequenceItem] | Empty | None = None,
+        three_d_line_coordinates: list[float] | Empty | None = None,
+        planning_landmark_id: int | Empty | None = None,
+        planning_landmark_description: str | Empty | None = None,
+        planning_landmark_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -132,43 +128,40 @@ class PlanningLandmarkPlaneSequenceItem(PlanningLandmarkPlaneMacro, ItemBuilder)
 
     planning_landmark_id: Attr[int] = Attr(
         0x00686530, "PlanningLandmarkID", "US", "1", "1",
-    )
-    """Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
+        doc="""Planning Landmark ID (0068,6530): Type 1, VR US, VM 1.
 
-    Numeric ID of the planning landmark. Uniquely identifies the planning landmark within the
-    SOP Instance.
-    """
+        Numeric ID of the planning landmark. Uniquely identifies the planning landmark within
+        the SOP Instance.
+        """,
+    )
 
     planning_landmark_description: Attr[str] = Attr(
         0x00686540, "PlanningLandmarkDescription", "LO", "1", "3",
+        doc="""Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
+
+        Purpose or intended use of the landmark.
+        """,
     )
-    """Planning Landmark Description (0068,6540): Type 3, VR LO, VM 1.
 
-    Purpose or intended use of the landmark.
-    """
-
-    planning_landmark_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    planning_landmark_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00686545, "PlanningLandmarkIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
+        doc="""Planning Landmark Identification Code Sequence (0068,6545): Type 2, VR SQ, VM 1.
 
-    Coded Description of the real-world plane that is represented by this landmark.
-    """
+        Coded Description of the real-world plane that is represented by this landmark.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_plane_coordinates_sequence: list[planning_landmark_plane_macro.TwoDPlaneCoordinatesSequenceItem] | None = None,
-        three_d_plane_origin: list[float] | None = None,
-        three_d_plane_normal: list[float] | None = None,
-        planning_landmark_id: int | None = None,
-        planning_landmark_description: str | None = None,
-        planning_landmark_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        two_d_plane_coordinates_sequence: Items[planning_landmark_plane_macro.TwoDPlaneCoordinatesSequenceItem] | Empty | None = None,
+        three_d_plane_origin: list[float] | Empty | None = None,
+        three_d_plane_normal: list[float] | Empty | None = None,
+        planning_landmark_id: int | Empty | None = None,
+        planning_landmark_description: str | Empty | None = None,
+        planning_landmark_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -182,42 +175,39 @@ class GenericImplantTemplatePlanningLandmarksModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00686500, 0x00686510, 0x00686520)
 
-    planning_landmark_point_sequence: Attr[list[PlanningLandmarkPointSequenceItem]] = Attr(
+    planning_landmark_point_sequence: SequenceAttr[PlanningLandmarkPointSequenceItem] = SequenceAttr(
         0x00686500, "PlanningLandmarkPointSequence", "SQ", "1", "3",
         item=PlanningLandmarkPointSequenceItem,
+        doc="""Planning Landmark Point Sequence (0068,6500): Type 3, VR SQ, VM 1.
+
+        Point landmarks for planning.
+        """,
     )
-    """Planning Landmark Point Sequence (0068,6500): Type 3, VR SQ, VM 1.
 
-    Point landmarks for planning.
-    """
-
-    planning_landmark_line_sequence: Attr[list[PlanningLandmarkLineSequenceItem]] = Attr(
+    planning_landmark_line_sequence: SequenceAttr[PlanningLandmarkLineSequenceItem] = SequenceAttr(
         0x00686510, "PlanningLandmarkLineSequence", "SQ", "1", "3",
         item=PlanningLandmarkLineSequenceItem,
+        doc="""Planning Landmark Line Sequence (0068,6510): Type 3, VR SQ, VM 1.
+
+        Line landmarks for planning.
+        """,
     )
-    """Planning Landmark Line Sequence (0068,6510): Type 3, VR SQ, VM 1.
 
-    Line landmarks for planning.
-    """
-
-    planning_landmark_plane_sequence: Attr[list[PlanningLandmarkPlaneSequenceItem]] = Attr(
+    planning_landmark_plane_sequence: SequenceAttr[PlanningLandmarkPlaneSequenceItem] = SequenceAttr(
         0x00686520, "PlanningLandmarkPlaneSequence", "SQ", "1", "3",
         item=PlanningLandmarkPlaneSequenceItem,
-    )
-    """Planning Landmark Plane Sequence (0068,6520): Type 3, VR SQ, VM 1.
+        doc="""Planning Landmark Plane Sequence (0068,6520): Type 3, VR SQ, VM 1.
 
-    Plane landmarks for planning.
-    """
+        Plane landmarks for planning.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        planning_landmark_point_sequence: list[PlanningLandmarkPointSequenceItem] | None = None,
-        planning_landmark_line_sequence: list[PlanningLandmarkLineSequenceItem] | None = None,
-        planning_landmark_plane_sequence: list[PlanningLandmarkPlaneSequenceItem] | None = None,
-        **_: Any,
+        planning_landmark_point_sequence: Items[PlanningLandmarkPointSequenceItem] | Empty | None = None,
+        planning_landmark_line_sequence: Items[PlanningLandmarkLineSequenceItem] | Empty | None = None,
+        planning_landmark_plane_sequence: Items[PlanningLandmarkPlaneSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.fill_style_sequence_macro import FillStyleSequenceMacro
 from iodkit.generated.modules.line_style_sequence_macro import LineStyleSequenceMacro
 from iodkit.generated.modules.text_style_sequence_macro import TextStyleSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import fill_style_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import line_style_sequence_macro
@@ -33,147 +34,146 @@ class TextObjectSequenceItem(TextStyleSequenceMacro, ItemBuilder):
     bounding_box_annotation_units: Attr[Literal["PIXEL", "DISPLAY", "MATRIX"]] = Attr(
         0x00700003, "BoundingBoxAnnotationUnits", "CS", "1", "1C",
         enum=("PIXEL", "DISPLAY", "MATRIX"),
-    )
-    """Bounding Box Annotation Units (0070,0003): Type 1C, VR CS, VM 1.
+        doc="""Bounding Box Annotation Units (0070,0003): Type 1C, VR CS, VM 1.
 
-    Units of measure for the axes of the text bounding box.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) or Bounding Box Bottom Right Hand
-    Corner (0070,0011) is present.
-    Enumerated Values: PIXEL, DISPLAY, MATRIX.
-    """
+        Units of measure for the axes of the text bounding box.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) or Bounding Box Bottom Right
+        Hand Corner (0070,0011) is present.
+        Enumerated Values: PIXEL, DISPLAY, MATRIX.
+        """,
+    )
 
     anchor_point_annotation_units: Attr[str] = Attr(
         0x00700004, "AnchorPointAnnotationUnits", "CS", "1", "1C",
-    )
-    """Anchor Point Annotation Units (0070,0004): Type 1C, VR CS, VM 1.
+        doc="""Anchor Point Annotation Units (0070,0004): Type 1C, VR CS, VM 1.
 
-    Units of measure for the axes of the text anchor point annotation.
-    Required if Anchor Point (0070,0014) is present.
-    """
+        Units of measure for the axes of the text anchor point annotation.
+        Required if Anchor Point (0070,0014) is present.
+        """,
+    )
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
-    )
-    """Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
+        doc="""Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
 
-    Text data that is unformatted and whose manner of display within the defined bounding box or
-    relative to the specified anchor point is implementation dependent. See Section C.10.5.1.1.
-    """
+        Text data that is unformatted and whose manner of display within the defined bounding
+        box or relative to the specified anchor point is implementation dependent. See Section
+        C.10.5.1.1.
+        """,
+    )
 
     bounding_box_top_left_hand_corner: Attr[list[float]] = Attr(
         0x00700010, "BoundingBoxTopLeftHandCorner", "FL", "2", "1C",
-    )
-    """Bounding Box Top Left Hand Corner (0070,0010): Type 1C, VR FL, VM 2.
+        doc="""Bounding Box Top Left Hand Corner (0070,0010): Type 1C, VR FL, VM 2.
 
-    Location of the Top Left Hand Corner (TLHC) of the bounding box in which Unformatted Text
-    Value (0070,0006) is to be displayed, in Bounding Box Annotation Units (0070,0003), given as
-    column\\row. Column is the horizontal offset and row is the vertical offset.
-    Required if Anchor Point (0070,0014) is not present. May be present otherwise.
-    """
+        Location of the Top Left Hand Corner (TLHC) of the bounding box in which Unformatted
+        Text Value (0070,0006) is to be displayed, in Bounding Box Annotation Units (0070,0003),
+        given as column\\row. Column is the horizontal offset and row is the vertical offset.
+        Required if Anchor Point (0070,0014) is not present. May be present otherwise.
+        """,
+    )
 
     bounding_box_bottom_right_hand_corner: Attr[list[float]] = Attr(
         0x00700011, "BoundingBoxBottomRightHandCorner", "FL", "2", "1C",
-    )
-    """Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
+        doc="""Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
 
-    Location of the Bottom Right Hand Corner (BRHC) of the bounding box in which Unformatted
-    Text Value (0070,0006) is to be displayed, in Bounding Box Annotation Units (0070,0003),
-    given as column\\row. Column is the horizontal offset and row is the vertical offset.
-    Required if Anchor Point (0070,0014) is not present. May be present otherwise.
-    """
+        Location of the Bottom Right Hand Corner (BRHC) of the bounding box in which Unformatted
+        Text Value (0070,0006) is to be displayed, in Bounding Box Annotation Units (0070,0003),
+        given as column\\row. Column is the horizontal offset and row is the vertical offset.
+        Required if Anchor Point (0070,0014) is not present. May be present otherwise.
+        """,
+    )
 
     bounding_box_text_horizontal_justification: Attr[Literal["LEFT", "RIGHT", "CENTER"]] = Attr(
         0x00700012, "BoundingBoxTextHorizontalJustification", "CS", "1", "1C",
         enum=("LEFT", "RIGHT", "CENTER"),
-    )
-    """Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
+        doc="""Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
 
-    Location of the text relative to the vertical edges of the bounding box.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    Enumerated Values: LEFT, RIGHT, CENTER.
-    """
+        Location of the text relative to the vertical edges of the bounding box.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        Enumerated Values: LEFT, RIGHT, CENTER.
+        """,
+    )
 
     anchor_point: Attr[list[float]] = Attr(
         0x00700014, "AnchorPoint", "FL", "2", "1C",
-    )
-    """Anchor Point (0070,0014): Type 1C, VR FL, VM 2.
+        doc="""Anchor Point (0070,0014): Type 1C, VR FL, VM 2.
 
-    Location of a point in the image or Specified Displayed Area to which the Unformatted Text
-    Value (0070,0006) is related, in Anchor Point Annotation Units (0070,0004), given as
-    column\\row. Column is the horizontal offset and row is the vertical offset.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) and Bounding Box Bottom Right Hand
-    Corner (0070,0011) are not present. May be present otherwise.
-    """
+        Location of a point in the image or Specified Displayed Area to which the Unformatted
+        Text Value (0070,0006) is related, in Anchor Point Annotation Units (0070,0004), given
+        as column\\row. Column is the horizontal offset and row is the vertical offset.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) and Bounding Box Bottom Right
+        Hand Corner (0070,0011) are not present. May be present otherwise.
+        """,
+    )
 
     anchor_point_visibility: Attr[Literal["Y", "N"]] = Attr(
         0x00700015, "AnchorPointVisibility", "CS", "1", "1C",
         enum=("Y", "N"),
-    )
-    """Anchor Point Visibility (0070,0015): Type 1C, VR CS, VM 1.
+        doc="""Anchor Point Visibility (0070,0015): Type 1C, VR CS, VM 1.
 
-    Flag to indicate whether or not a visible indication (such as a line or arrow) of the
-    relationship between the text and the anchor point is to be displayed.
-    Required if Anchor Point (0070,0014) is present.
-    Enumerated Values: Y, N.
-    """
+        Flag to indicate whether or not a visible indication (such as a line or arrow) of the
+        relationship between the text and the anchor point is to be displayed.
+        Required if Anchor Point (0070,0014) is present.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     compound_graphic_instance_id: Attr[int] = Attr(
         0x00700226, "CompoundGraphicInstanceID", "UL", "1", "3",
-    )
-    """Compound Graphic Instance ID (0070,0226): Type 3, VR UL, VM 1.
+        doc="""Compound Graphic Instance ID (0070,0226): Type 3, VR UL, VM 1.
 
-    The identifier of the Compound Graphic represented, in part, by this Item.
-    """
+        The identifier of the Compound Graphic represented, in part, by this Item.
+        """,
+    )
 
     graphic_group_id: Attr[int] = Attr(
         0x00700295, "GraphicGroupID", "UL", "1", "3",
-    )
-    """Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
+        doc="""Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
 
-    A number identifying the group from the Graphic Group Sequence (0070,0234) to which this
-    Item belongs. If this Attribute is not present, this Item does not belong to a group.
-    """
+        A number identifying the group from the Graphic Group Sequence (0070,0234) to which this
+        Item belongs. If this Attribute is not present, this Item does not belong to a group.
+        """,
+    )
 
     tracking_id: Attr[str] = Attr(
         0x00620020, "TrackingID", "UT", "1", "1C",
-    )
-    """Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
+        doc="""Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
 
-    A text label used for tracking a finding or feature, potentially across multiple reporting
-    objects, over time. This label shall be unique within the domain in which it is used.
-    Required if Tracking UID (0062,0021) is present.
-    """
+        A text label used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time. This label shall be unique within the domain in which it
+        is used.
+        Required if Tracking UID (0062,0021) is present.
+        """,
+    )
 
     tracking_uid: Attr[str] = Attr(
         0x00620021, "TrackingUID", "UI", "1", "1C",
-    )
-    """Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
+        doc="""Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
 
-    A unique identifier used for tracking a finding or feature, potentially across multiple
-    reporting objects, over time.
-    Required if Tracking ID (0062,0020) is present.
-    """
+        A unique identifier used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time.
+        Required if Tracking ID (0062,0020) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        bounding_box_annotation_units: Literal["PIXEL", "DISPLAY", "MATRIX"] | None = None,
-        anchor_point_annotation_units: str | None = None,
-        unformatted_text_value: str | None = None,
-        text_style_sequence: list[text_style_sequence_macro.TextStyleSequenceItem] | None = None,
-        bounding_box_top_left_hand_corner: list[float] | None = None,
-        bounding_box_bottom_right_hand_corner: list[float] | None = None,
-        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | None = None,
-        anchor_point: list[float] | None = None,
-        anchor_point_visibility: Literal["Y", "N"] | None = None,
-        compound_graphic_instance_id: int | None = None,
-        graphic_group_id: int | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        **_: Any,
+        bounding_box_annotation_units: Literal["PIXEL", "DISPLAY", "MATRIX"] | Empty | None = None,
+        anchor_point_annotation_units: str | Empty | None = None,
+        unformatted_text_value: str | Empty | None = None,
+        text_style_sequence: Items[text_style_sequence_macro.TextStyleSequenceItem] | Empty | None = None,
+        bounding_box_top_left_hand_corner: list[float] | Empty | None = None,
+        bounding_box_bottom_right_hand_corner: list[float] | Empty | None = None,
+        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | Empty | None = None,
+        anchor_point: list[float] | Empty | None = None,
+        anchor_point_visibility: Literal["Y", "N"] | Empty | None = None,
+        compound_graphic_instance_id: int | Empty | None = None,
+        graphic_group_id: int | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -188,118 +188,116 @@ class GraphicObjectSequenceItem(LineStyleSequenceMacro, FillStyleSequenceMacro, 
 
     graphic_annotation_units: Attr[str] = Attr(
         0x00700005, "GraphicAnnotationUnits", "CS", "1", "1",
-    )
-    """Graphic Annotation Units (0070,0005): Type 1, VR CS, VM 1.
+        doc="""Graphic Annotation Units (0070,0005): Type 1, VR CS, VM 1.
 
-    Units of measure for the axes of the graphic annotation.
-    """
+        Units of measure for the axes of the graphic annotation.
+        """,
+    )
 
     graphic_dimensions: Attr[int] = Attr(
         0x00700020, "GraphicDimensions", "US", "1", "1",
         enum=("2",),
-    )
-    """Graphic Dimensions (0070,0020): Type 1, VR US, VM 1.
+        doc="""Graphic Dimensions (0070,0020): Type 1, VR US, VM 1.
 
-    Enumerated Values: 2.
-    """
+        Enumerated Values: 2.
+        """,
+    )
 
     number_of_graphic_points: Attr[int] = Attr(
         0x00700021, "NumberOfGraphicPoints", "US", "1", "1",
-    )
-    """Number of Graphic Points (0070,0021): Type 1, VR US, VM 1.
+        doc="""Number of Graphic Points (0070,0021): Type 1, VR US, VM 1.
 
-    Number of data points in this graphic.
-    """
+        Number of data points in this graphic.
+        """,
+    )
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    Coordinates that specify this graphic annotation.
-    """
+        Coordinates that specify this graphic annotation.
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    The shape of graphic that is to be drawn. See Section C.10.5.1.2.
-    Enumerated Values: POINT, POLYLINE, INTERPOLATED, CIRCLE, ELLIPSE.
-    """
+        The shape of graphic that is to be drawn. See Section C.10.5.1.2.
+        Enumerated Values: POINT, POLYLINE, INTERPOLATED, CIRCLE, ELLIPSE.
+        """,
+    )
 
     graphic_filled: Attr[Literal["Y", "N"]] = Attr(
         0x00700024, "GraphicFilled", "CS", "1", "1C",
         enum=("Y", "N"),
-    )
-    """Graphic Filled (0070,0024): Type 1C, VR CS, VM 1.
+        doc="""Graphic Filled (0070,0024): Type 1C, VR CS, VM 1.
 
-    Whether or not the closed graphics element is displayed as filled (in some unspecified
-    manner that shall be distinguishable from an outline) or as an outline. See Section
-    C.10.5.1.2.
-    Required if Graphic Data (0070,0022) is "closed", that is Graphic Type (0070,0023) is CIRCLE
-    or ELLIPSE, or Graphic Type (0070,0023) is POLYLINE or INTERPOLATED and the first data point
-    is the same as the last data point.
-    Enumerated Values: Y, N.
-    """
+        Whether or not the closed graphics element is displayed as filled (in some unspecified
+        manner that shall be distinguishable from an outline) or as an outline. See Section
+        C.10.5.1.2.
+        Required if Graphic Data (0070,0022) is "closed", that is Graphic Type (0070,0023) is
+        CIRCLE or ELLIPSE, or Graphic Type (0070,0023) is POLYLINE or INTERPOLATED and the first
+        data point is the same as the last data point.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     compound_graphic_instance_id: Attr[int] = Attr(
         0x00700226, "CompoundGraphicInstanceID", "UL", "1", "3",
-    )
-    """Compound Graphic Instance ID (0070,0226): Type 3, VR UL, VM 1.
+        doc="""Compound Graphic Instance ID (0070,0226): Type 3, VR UL, VM 1.
 
-    The identifier of the Compound Graphic represented, in part, by this Item.
-    """
+        The identifier of the Compound Graphic represented, in part, by this Item.
+        """,
+    )
 
     graphic_group_id: Attr[int] = Attr(
         0x00700295, "GraphicGroupID", "UL", "1", "3",
-    )
-    """Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
+        doc="""Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
 
-    A number identifying the group from the Graphic Group Sequence (0070,0234) to which this
-    Item belongs. If this Attribute is not present, this Item does not belong to a group.
-    """
+        A number identifying the group from the Graphic Group Sequence (0070,0234) to which this
+        Item belongs. If this Attribute is not present, this Item does not belong to a group.
+        """,
+    )
 
     tracking_id: Attr[str] = Attr(
         0x00620020, "TrackingID", "UT", "1", "1C",
-    )
-    """Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
+        doc="""Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
 
-    A text label used for tracking a finding or feature, potentially across multiple reporting
-    objects, over time. This label shall be unique within the domain in which it is used.
-    Required if Tracking UID (0062,0021) is present.
-    """
+        A text label used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time. This label shall be unique within the domain in which it
+        is used.
+        Required if Tracking UID (0062,0021) is present.
+        """,
+    )
 
     tracking_uid: Attr[str] = Attr(
         0x00620021, "TrackingUID", "UI", "1", "1C",
-    )
-    """Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
+        doc="""Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
 
-    A unique identifier used for tracking a finding or feature, potentially across multiple
-    reporting objects, over time.
-    Required if Tracking ID (0062,0020) is present.
-    """
+        A unique identifier used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time.
+        Required if Tracking ID (0062,0020) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_annotation_units: str | None = None,
-        graphic_dimensions: int | None = None,
-        number_of_graphic_points: int | None = None,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE"] | None = None,
-        line_style_sequence: list[line_style_sequence_macro.LineStyleSequenceItem] | None = None,
-        graphic_filled: Literal["Y", "N"] | None = None,
-        fill_style_sequence: list[fill_style_sequence_macro.FillStyleSequenceItem] | None = None,
-        compound_graphic_instance_id: int | None = None,
-        graphic_group_id: int | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        **_: Any,
+        graphic_annotation_units: str | Empty | None = None,
+        graphic_dimensions: int | Empty | None = None,
+        number_of_graphic_points: int | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "POLYLINE", "INTERPOLATED", "CIRCLE", "ELLIPSE"] | Empty | None = None,
+        line_style_sequence: Items[line_style_sequence_macro.LineStyleSequenceItem] | Empty | None = None,
+        graphic_filled: Literal["Y", "N"] | Empty | None = None,
+        fill_style_sequence: Items[fill_style_sequence_macro.FillStyleSequenceItem] | Empty | None = None,
+        compound_graphic_instance_id: int | Empty | None = None,
+        graphic_group_id: int | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -314,29 +312,26 @@ class MajorTicksSequenceItem(ItemBuilder):
 
     tick_position: Attr[float] = Attr(
         0x00700288, "TickPosition", "FL", "1", "1",
-    )
-    """Tick Position (0070,0288): Type 1, VR FL, VM 1.
+        doc="""Tick Position (0070,0288): Type 1, VR FL, VM 1.
 
-    The position of the tick in the range 0.0 (start point) to 1.0 (end point).
-    """
+        The position of the tick in the range 0.0 (start point) to 1.0 (end point).
+        """,
+    )
 
     tick_label: Attr[str] = Attr(
         0x00700289, "TickLabel", "SH", "1", "1",
-    )
-    """Tick Label (0070,0289): Type 1, VR SH, VM 1.
+        doc="""Tick Label (0070,0289): Type 1, VR SH, VM 1.
 
-    The label of the tick.
-    """
+        The label of the tick.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        tick_position: float | None = None,
-        tick_label: str | None = None,
-        **_: Any,
+        tick_position: float | Empty | None = None,
+        tick_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -352,188 +347,185 @@ class CompoundGraphicSequenceItem(TextStyleSequenceMacro, LineStyleSequenceMacro
 
     compound_graphic_instance_id: Attr[int] = Attr(
         0x00700226, "CompoundGraphicInstanceID", "UL", "1", "1",
-    )
-    """Compound Graphic Instance ID (0070,0226): Type 1, VR UL, VM 1.
+        doc="""Compound Graphic Instance ID (0070,0226): Type 1, VR UL, VM 1.
 
-    A number that identifies the Compound Graphic described in this Item. The value shall be
-    unique within this SOP Instance.
-    """
+        A number that identifies the Compound Graphic described in this Item. The value shall be
+        unique within this SOP Instance.
+        """,
+    )
 
     compound_graphic_units: Attr[Literal["PIXEL", "DISPLAY"]] = Attr(
         0x00700282, "CompoundGraphicUnits", "CS", "1", "1",
         enum=("PIXEL", "DISPLAY"),
-    )
-    """Compound Graphic Units (0070,0282): Type 1, VR CS, VM 1.
+        doc="""Compound Graphic Units (0070,0282): Type 1, VR CS, VM 1.
 
-    Type of dimension used in Attributes for the Compound Graphic when specifying distances and
-    locations.
-    Enumerated Values: PIXEL, DISPLAY.
-    """
+        Type of dimension used in Attributes for the Compound Graphic when specifying distances
+        and locations.
+        Enumerated Values: PIXEL, DISPLAY.
+        """,
+    )
 
     graphic_dimensions: Attr[int] = Attr(
         0x00700020, "GraphicDimensions", "US", "1", "1",
         enum=("2",),
-    )
-    """Graphic Dimensions (0070,0020): Type 1, VR US, VM 1.
+        doc="""Graphic Dimensions (0070,0020): Type 1, VR US, VM 1.
 
-    Enumerated Values: 2.
-    """
+        Enumerated Values: 2.
+        """,
+    )
 
     number_of_graphic_points: Attr[int] = Attr(
         0x00700021, "NumberOfGraphicPoints", "US", "1", "1",
-    )
-    """Number of Graphic Points (0070,0021): Type 1, VR US, VM 1.
+        doc="""Number of Graphic Points (0070,0021): Type 1, VR US, VM 1.
 
-    Number of data Items, e.g., points, in this Compound Graphic.
-    """
+        Number of data Items, e.g., points, in this Compound Graphic.
+        """,
+    )
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    Numerical data Items that specify this Compound Graphic (points, vectors and scalars).
-    """
+        Numerical data Items that specify this Compound Graphic (points, vectors and scalars).
+        """,
+    )
 
     compound_graphic_type: Attr[str] = Attr(
         0x00700294, "CompoundGraphicType", "CS", "1", "1",
-    )
-    """Compound Graphic Type (0070,0294): Type 1, VR CS, VM 1.
+        doc="""Compound Graphic Type (0070,0294): Type 1, VR CS, VM 1.
 
-    The shape of this Compound Graphic.
-    Defined Terms: MULTILINE, INFINITELINE, CUTLINE, RANGELINE, RULER, AXIS, CROSSHAIR, ARROW,
-    RECTANGLE, ELLIPSE.
-    """
+        The shape of this Compound Graphic.
+        Defined Terms: MULTILINE, INFINITELINE, CUTLINE, RANGELINE, RULER, AXIS, CROSSHAIR,
+        ARROW, RECTANGLE, ELLIPSE.
+        """,
+    )
 
     rotation_angle: Attr[float] = Attr(
         0x00700230, "RotationAngle", "FD", "1", "3",
-    )
-    """Rotation Angle (0070,0230): Type 3, VR FD, VM 1.
+        doc="""Rotation Angle (0070,0230): Type 3, VR FD, VM 1.
 
-    The rotation of this Compound Graphic in degrees. Value shall be in degrees, between 0 and
-    360.
-    """
+        The rotation of this Compound Graphic in degrees. Value shall be in degrees, between 0
+        and 360.
+        """,
+    )
 
     rotation_point: Attr[list[float]] = Attr(
         0x00700273, "RotationPoint", "FL", "2", "1C",
-    )
-    """Rotation Point (0070,0273): Type 1C, VR FL, VM 2.
+        doc="""Rotation Point (0070,0273): Type 1C, VR FL, VM 2.
 
-    The rotation point of this Compound Graphic.
-    Required if Rotation Angle (0070,0230) is present or if Compound Graphic Type (0070,0294) is
-    CUTLINE or INFINITELINE.
-    """
+        The rotation point of this Compound Graphic.
+        Required if Rotation Angle (0070,0230) is present or if Compound Graphic Type
+        (0070,0294) is CUTLINE or INFINITELINE.
+        """,
+    )
 
     gap_length: Attr[float] = Attr(
         0x00700261, "GapLength", "FL", "1", "1C",
-    )
-    """Gap Length (0070,0261): Type 1C, VR FL, VM 1.
+        doc="""Gap Length (0070,0261): Type 1C, VR FL, VM 1.
 
-    Diameter of the circle around Rotation Point (0070,0273) where the CUTLINE or INFINITELINE
-    is not rendered.
-    Required if Compound Graphic Type (0070,0294) equals CUTLINE, INFINITELINE or CROSSHAIR.
-    """
+        Diameter of the circle around Rotation Point (0070,0273) where the CUTLINE or
+        INFINITELINE is not rendered.
+        Required if Compound Graphic Type (0070,0294) equals CUTLINE, INFINITELINE or CROSSHAIR.
+        """,
+    )
 
     diameter_of_visibility: Attr[float] = Attr(
         0x00700262, "DiameterOfVisibility", "FL", "1", "1C",
+        doc="""Diameter of Visibility (0070,0262): Type 1C, VR FL, VM 1.
+
+        Diameter of the circle around the CROSSHAIR origin where the CROSSHAIR is visible. The
+        Compound Graphic Units (0070,0282) of the Diameter of Visibility (0070,0262) shall be
+        DISPLAY.
+        Required if Compound Graphic Type (0070,0294) equals CROSSHAIR.
+        """,
     )
-    """Diameter of Visibility (0070,0262): Type 1C, VR FL, VM 1.
 
-    Diameter of the circle around the CROSSHAIR origin where the CROSSHAIR is visible. The
-    Compound Graphic Units (0070,0282) of the Diameter of Visibility (0070,0262) shall be
-    DISPLAY.
-    Required if Compound Graphic Type (0070,0294) equals CROSSHAIR.
-    """
-
-    major_ticks_sequence: Attr[list[MajorTicksSequenceItem]] = Attr(
+    major_ticks_sequence: SequenceAttr[MajorTicksSequenceItem] = SequenceAttr(
         0x00700287, "MajorTicksSequence", "SQ", "1", "1C",
         item=MajorTicksSequenceItem,
-    )
-    """Major Ticks Sequence (0070,0287): Type 1C, VR SQ, VM 1.
+        doc="""Major Ticks Sequence (0070,0287): Type 1C, VR SQ, VM 1.
 
-    The sequence of major ticks on the AXIS object.
-    Required if Compound Graphic Type (0070,0294) equals AXIS.
-    """
+        The sequence of major ticks on the AXIS object.
+        Required if Compound Graphic Type (0070,0294) equals AXIS.
+        """,
+    )
 
     tick_alignment: Attr[Literal["BOTTOM", "CENTER", "TOP"]] = Attr(
         0x00700274, "TickAlignment", "CS", "1", "1C",
         enum=("BOTTOM", "CENTER", "TOP"),
-    )
-    """Tick Alignment (0070,0274): Type 1C, VR CS, VM 1.
+        doc="""Tick Alignment (0070,0274): Type 1C, VR CS, VM 1.
 
-    The alignment of the ticks with respect to the line.
-    Required if Compound Graphic Type (0070,0294) equals RULER, AXIS or CROSSHAIR.
-    Enumerated Values: BOTTOM, CENTER, TOP.
-    """
+        The alignment of the ticks with respect to the line.
+        Required if Compound Graphic Type (0070,0294) equals RULER, AXIS or CROSSHAIR.
+        Enumerated Values: BOTTOM, CENTER, TOP.
+        """,
+    )
 
     tick_label_alignment: Attr[Literal["BOTTOM", "TOP"]] = Attr(
         0x00700279, "TickLabelAlignment", "CS", "1", "1C",
         enum=("BOTTOM", "TOP"),
-    )
-    """Tick Label Alignment (0070,0279): Type 1C, VR CS, VM 1.
+        doc="""Tick Label Alignment (0070,0279): Type 1C, VR CS, VM 1.
 
-    The alignment of the label with respect to the tick.
-    Required if Compound Graphic Type (0070,0294) equals RULER, AXIS, or CROSSHAIR.
-    Enumerated Values: BOTTOM, TOP.
-    """
+        The alignment of the label with respect to the tick.
+        Required if Compound Graphic Type (0070,0294) equals RULER, AXIS, or CROSSHAIR.
+        Enumerated Values: BOTTOM, TOP.
+        """,
+    )
 
     show_tick_label: Attr[Literal["Y", "N"]] = Attr(
         0x00700278, "ShowTickLabel", "CS", "1", "1C",
         enum=("Y", "N"),
-    )
-    """Show Tick Label (0070,0278): Type 1C, VR CS, VM 1.
+        doc="""Show Tick Label (0070,0278): Type 1C, VR CS, VM 1.
 
-    Indicates whether the tick label should be initially visible.
-    Required if Compound Graphic Type (0070,0294) equals RULER, AXIS or CROSSHAIR.
-    Enumerated Values: Y, N.
-    """
+        Indicates whether the tick label should be initially visible.
+        Required if Compound Graphic Type (0070,0294) equals RULER, AXIS or CROSSHAIR.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     graphic_filled: Attr[Literal["Y", "N"]] = Attr(
         0x00700024, "GraphicFilled", "CS", "1", "1C",
         enum=("Y", "N"),
-    )
-    """Graphic Filled (0070,0024): Type 1C, VR CS, VM 1.
+        doc="""Graphic Filled (0070,0024): Type 1C, VR CS, VM 1.
 
-    Indicates whether or not the Compound Graphics is displayed as filled.
-    Required if Compound Graphic Type (0070,0294) equals RECTANGLE or ELLIPSE.
-    Enumerated Values: Y, N.
-    """
+        Indicates whether or not the Compound Graphics is displayed as filled.
+        Required if Compound Graphic Type (0070,0294) equals RECTANGLE or ELLIPSE.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     graphic_group_id: Attr[int] = Attr(
         0x00700295, "GraphicGroupID", "UL", "1", "3",
-    )
-    """Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
+        doc="""Graphic Group ID (0070,0295): Type 3, VR UL, VM 1.
 
-    A number that defines the corresponding group object in the Graphic Group Sequence
-    (0070,0234). If the Attribute is not present the object does not belong to a group.
-    """
+        A number that defines the corresponding group object in the Graphic Group Sequence
+        (0070,0234). If the Attribute is not present the object does not belong to a group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        compound_graphic_instance_id: int | None = None,
-        compound_graphic_units: Literal["PIXEL", "DISPLAY"] | None = None,
-        graphic_dimensions: int | None = None,
-        number_of_graphic_points: int | None = None,
-        graphic_data: list[float] | None = None,
-        compound_graphic_type: str | None = None,
-        text_style_sequence: list[text_style_sequence_macro.TextStyleSequenceItem] | None = None,
-        line_style_sequence: list[line_style_sequence_macro.LineStyleSequenceItem] | None = None,
-        rotation_angle: float | None = None,
-        rotation_point: list[float] | None = None,
-        gap_length: float | None = None,
-        diameter_of_visibility: float | None = None,
-        major_ticks_sequence: list[MajorTicksSequenceItem] | None = None,
-        tick_alignment: Literal["BOTTOM", "CENTER", "TOP"] | None = None,
-        tick_label_alignment: Literal["BOTTOM", "TOP"] | None = None,
-        show_tick_label: Literal["Y", "N"] | None = None,
-        graphic_filled: Literal["Y", "N"] | None = None,
-        fill_style_sequence: list[fill_style_sequence_macro.FillStyleSequenceItem] | None = None,
-        graphic_group_id: int | None = None,
-        **_: Any,
+        compound_graphic_instance_id: int | Empty | None = None,
+        compound_graphic_units: Literal["PIXEL", "DISPLAY"] | Empty | None = None,
+        graphic_dimensions: int | Empty | None = None,
+        number_of_graphic_points: int | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        compound_graphic_type: str | Empty | None = None,
+        text_style_sequence: Items[text_style_sequence_macro.TextStyleSequenceItem] | Empty | None = None,
+        line_style_sequence: Items[line_style_sequence_macro.LineStyleSequenceItem] | Empty | None = None,
+        rotation_angle: float | Empty | None = None,
+        rotation_point: list[float] | Empty | None = None,
+        gap_length: float | Empty | None = None,
+        diameter_of_visibility: float | Empty | None = None,
+        major_ticks_sequence: Items[MajorTicksSequenceItem] | Empty | None = None,
+        tick_alignment: Literal["BOTTOM", "CENTER", "TOP"] | Empty | None = None,
+        tick_label_alignment: Literal["BOTTOM", "TOP"] | Empty | None = None,
+        show_tick_label: Literal["Y", "N"] | Empty | None = None,
+        graphic_filled: Literal["Y", "N"] | Empty | None = None,
+        fill_style_sequence: Items[fill_style_sequence_macro.FillStyleSequenceItem] | Empty | None = None,
+        graphic_group_id: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -546,70 +538,67 @@ class GraphicAnnotationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.10-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00700002, 0x00700008, 0x00700009, 0x00700209)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The subset of images and frames listed in the Presentation State Relationship Module, to
-    which this graphic annotation applies.
-    Required if graphic annotations in this Item do not apply to all the images and frames
-    listed in the Presentation State Relationship Module.
-    """
+        The subset of images and frames listed in the Presentation State Relationship Module, to
+        which this graphic annotation applies.
+        Required if graphic annotations in this Item do not apply to all the images and frames
+        listed in the Presentation State Relationship Module.
+        """,
+    )
 
     graphic_layer: Attr[str] = Attr(
         0x00700002, "GraphicLayer", "CS", "1", "1",
+        doc="""Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
+
+        The layer defined in the Graphic Layer Module in which the graphics or text is to be
+        rendered.
+        """,
     )
-    """Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
 
-    The layer defined in the Graphic Layer Module in which the graphics or text is to be
-    rendered.
-    """
-
-    text_object_sequence: Attr[list[TextObjectSequenceItem]] = Attr(
+    text_object_sequence: SequenceAttr[TextObjectSequenceItem] = SequenceAttr(
         0x00700008, "TextObjectSequence", "SQ", "1", "1C",
         item=TextObjectSequenceItem,
+        doc="""Text Object Sequence (0070,0008): Type 1C, VR SQ, VM 1.
+
+        Sequence that describes a text annotation.
+        Either one or both of Text Object Sequence (0070,0008) or Graphic Object Sequence
+        (0070,0009) are required.
+        """,
     )
-    """Text Object Sequence (0070,0008): Type 1C, VR SQ, VM 1.
 
-    Sequence that describes a text annotation.
-    Either one or both of Text Object Sequence (0070,0008) or Graphic Object Sequence
-    (0070,0009) are required.
-    """
-
-    graphic_object_sequence: Attr[list[GraphicObjectSequenceItem]] = Attr(
+    graphic_object_sequence: SequenceAttr[GraphicObjectSequenceItem] = SequenceAttr(
         0x00700009, "GraphicObjectSequence", "SQ", "1", "1C",
         item=GraphicObjectSequenceItem,
+        doc="""Graphic Object Sequence (0070,0009): Type 1C, VR SQ, VM 1.
+
+        Sequence that describes a graphic annotation.
+        Either one or both of Text Object Sequence (0070,0008) or Graphic Object Sequence
+        (0070,0009) are required.
+        """,
     )
-    """Graphic Object Sequence (0070,0009): Type 1C, VR SQ, VM 1.
 
-    Sequence that describes a graphic annotation.
-    Either one or both of Text Object Sequence (0070,0008) or Graphic Object Sequence
-    (0070,0009) are required.
-    """
-
-    compound_graphic_sequence: Attr[list[CompoundGraphicSequenceItem]] = Attr(
+    compound_graphic_sequence: SequenceAttr[CompoundGraphicSequenceItem] = SequenceAttr(
         0x00700209, "CompoundGraphicSequence", "SQ", "1", "3",
         item=CompoundGraphicSequenceItem,
-    )
-    """Compound Graphic Sequence (0070,0209): Type 3, VR SQ, VM 1.
+        doc="""Compound Graphic Sequence (0070,0209): Type 3, VR SQ, VM 1.
 
-    A Sequence of Items that describe Compound Graphics.
-    """
+        A Sequence of Items that describe Compound Graphics.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        graphic_layer: str | None = None,
-        text_object_sequence: list[TextObjectSequenceItem] | None = None,
-        graphic_object_sequence: list[GraphicObjectSequenceItem] | None = None,
-        compound_graphic_sequence: list[CompoundGraphicSequenceItem] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        graphic_layer: str | Empty | None = None,
+        text_object_sequence: Items[TextObjectSequenceItem] | Empty | None = None,
+        graphic_object_sequence: Items[GraphicObjectSequenceItem] | Empty | None = None,
+        compound_graphic_sequence: Items[CompoundGraphicSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -623,23 +612,20 @@ class GraphicAnnotationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00700001,)
 
-    graphic_annotation_sequence: Attr[list[GraphicAnnotationSequenceItem]] = Attr(
+    graphic_annotation_sequence: SequenceAttr[GraphicAnnotationSequenceItem] = SequenceAttr(
         0x00700001, "GraphicAnnotationSequence", "SQ", "1", "1",
         item=GraphicAnnotationSequenceItem,
-    )
-    """Graphic Annotation Sequence (0070,0001): Type 1, VR SQ, VM 1.
+        doc="""Graphic Annotation Sequence (0070,0001): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items each of which represents a group of annotations composed of graphics or
-    text or both.
-    """
+        A Sequence of Items each of which represents a group of annotations composed of graphics
+        or text or both.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_annotation_sequence: list[GraphicAnnotationSequenceItem] | None = None,
-        **_: Any,
+        graphic_annotation_sequence: Items[GraphicAnnotationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,38 +26,35 @@ class GraphicGroupSequenceItem(ItemBuilder):
 
     graphic_group_id: Attr[int] = Attr(
         0x00700295, "GraphicGroupID", "UL", "1", "1",
-    )
-    """Graphic Group ID (0070,0295): Type 1, VR UL, VM 1.
+        doc="""Graphic Group ID (0070,0295): Type 1, VR UL, VM 1.
 
-    A unique number identifying the Graphic Group, i.e., the combined graphic object.
-    """
+        A unique number identifying the Graphic Group, i.e., the combined graphic object.
+        """,
+    )
 
     graphic_group_label: Attr[str] = Attr(
         0x00700207, "GraphicGroupLabel", "LO", "1", "1",
-    )
-    """Graphic Group Label (0070,0207): Type 1, VR LO, VM 1.
+        doc="""Graphic Group Label (0070,0207): Type 1, VR LO, VM 1.
 
-    Name used to identify the Graphic Group, i.e., the combined graphic object.
-    """
+        Name used to identify the Graphic Group, i.e., the combined graphic object.
+        """,
+    )
 
     graphic_group_description: Attr[str] = Attr(
         0x00700208, "GraphicGroupDescription", "ST", "1", "3",
-    )
-    """Graphic Group Description (0070,0208): Type 3, VR ST, VM 1.
+        doc="""Graphic Group Description (0070,0208): Type 3, VR ST, VM 1.
 
-    Description of the group.
-    """
+        Description of the group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_group_id: int | None = None,
-        graphic_group_label: str | None = None,
-        graphic_group_description: str | None = None,
-        **_: Any,
+        graphic_group_id: int | Empty | None = None,
+        graphic_group_label: str | Empty | None = None,
+        graphic_group_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,22 +68,19 @@ class GraphicGroupModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00700234,)
 
-    graphic_group_sequence: Attr[list[GraphicGroupSequenceItem]] = Attr(
+    graphic_group_sequence: SequenceAttr[GraphicGroupSequenceItem] = SequenceAttr(
         0x00700234, "GraphicGroupSequence", "SQ", "1", "1",
         item=GraphicGroupSequenceItem,
-    )
-    """Graphic Group Sequence (0070,0234): Type 1, VR SQ, VM 1.
+        doc="""Graphic Group Sequence (0070,0234): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the combined graphic object.
-    """
+        Sequence that describes the combined graphic object.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_group_sequence: list[GraphicGroupSequenceItem] | None = None,
-        **_: Any,
+        graphic_group_sequence: Items[GraphicGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

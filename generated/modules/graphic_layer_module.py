@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,61 +26,59 @@ class GraphicLayerSequenceItem(ItemBuilder):
 
     graphic_layer: Attr[str] = Attr(
         0x00700002, "GraphicLayer", "CS", "1", "1",
-    )
-    """Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
+        doc="""Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
 
-    A string that identifies the layer.
-    """
+        A string that identifies the layer.
+        """,
+    )
 
     graphic_layer_order: Attr[int] = Attr(
         0x00700062, "GraphicLayerOrder", "IS", "1", "1",
-    )
-    """Graphic Layer Order (0070,0062): Type 1, VR IS, VM 1.
+        doc="""Graphic Layer Order (0070,0062): Type 1, VR IS, VM 1.
 
-    An integer indicating the order in which it is recommended that the layer be rendered, if
-    the display is capable of distinguishing. Lower numbered layers are to be rendered first.
-    """
+        An integer indicating the order in which it is recommended that the layer be rendered,
+        if the display is capable of distinguishing. Lower numbered layers are to be rendered
+        first.
+        """,
+    )
 
     graphic_layer_recommended_display_grayscale_value: Attr[int] = Attr(
         0x00700066, "GraphicLayerRecommendedDisplayGrayscaleValue", "US", "1", "3",
-    )
-    """Graphic Layer Recommended Display Grayscale Value (0070,0066): Type 3, VR US, VM 1.
+        doc="""Graphic Layer Recommended Display Grayscale Value (0070,0066): Type 3, VR US, VM 1.
 
-    A default single gray unsigned value in which it is recommended that the layer be rendered
-    on a monochrome display. The units are specified in P-Values from a minimum of 0000H (black)
-    up to a maximum of FFFFH (white).
-    """
+        A default single gray unsigned value in which it is recommended that the layer be
+        rendered on a monochrome display. The units are specified in P-Values from a minimum of
+        0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     graphic_layer_recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x00700401, "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Graphic Layer Recommended Display CIELab Value (0070,0401): Type 3, VR US, VM 3.
+        doc="""Graphic Layer Recommended Display CIELab Value (0070,0401): Type 3, VR US, VM 3.
 
-    A default color triplet value in which it is recommended that the layer be rendered on a
-    color display. The units are specified in PCS-Values, and the value is encoded as CIELab.
-    See Section C.10.7.1.1.
-    """
+        A default color triplet value in which it is recommended that the layer be rendered on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     graphic_layer_description: Attr[str] = Attr(
         0x00700068, "GraphicLayerDescription", "LO", "1", "3",
-    )
-    """Graphic Layer Description (0070,0068): Type 3, VR LO, VM 1.
+        doc="""Graphic Layer Description (0070,0068): Type 3, VR LO, VM 1.
 
-    A free text description of the contents of this layer.
-    """
+        A free text description of the contents of this layer.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_layer: str | None = None,
-        graphic_layer_order: int | None = None,
-        graphic_layer_recommended_display_grayscale_value: int | None = None,
-        graphic_layer_recommended_display_cie_lab_value: list[int] | None = None,
-        graphic_layer_description: str | None = None,
-        **_: Any,
+        graphic_layer: str | Empty | None = None,
+        graphic_layer_order: int | Empty | None = None,
+        graphic_layer_recommended_display_grayscale_value: int | Empty | None = None,
+        graphic_layer_recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        graphic_layer_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,23 +92,20 @@ class GraphicLayerModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-7"
     __order__: ClassVar[tuple[int, ...]] = (0x00700060,)
 
-    graphic_layer_sequence: Attr[list[GraphicLayerSequenceItem]] = Attr(
+    graphic_layer_sequence: SequenceAttr[GraphicLayerSequenceItem] = SequenceAttr(
         0x00700060, "GraphicLayerSequence", "SQ", "1", "1",
         item=GraphicLayerSequenceItem,
-    )
-    """Graphic Layer Sequence (0070,0060): Type 1, VR SQ, VM 1.
+        doc="""Graphic Layer Sequence (0070,0060): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items each of which represents a single layer in which overlays, graphics or
-    text may be rendered.
-    """
+        A Sequence of Items each of which represents a single layer in which overlays, graphics
+        or text may be rendered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_layer_sequence: list[GraphicLayerSequenceItem] | None = None,
-        **_: Any,
+        graphic_layer_sequence: Items[GraphicLayerSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.hanging_protocol_selector_attribute_context_macro import HangingProtocolSelectorAttributeContextMacro
 from iodkit.generated.modules.hanging_protocol_selector_attribute_value_macro import HangingProtocolSelectorAttributeValueMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -31,74 +32,72 @@ class HangingProtocolDefinitionSequenceItem(ItemBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1C",
+        doc="""Modality (0008,0060): Type 1C, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create
+        images or related objects to which this Hanging Protocol applies. See Section
+        C.7.3.1.1.1 for Defined Terms.
+        Required if Anatomic Region Sequence (0008,2218) is not present. May be present
+        otherwise.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
     )
-    """Modality (0008,0060): Type 1C, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create images or
-    related objects to which this Hanging Protocol applies. See Section C.7.3.1.1.1 for Defined
-    Terms.
-    Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
-
-    anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest to which this Hanging Protocol
-    applies.
-    Required if Modality (0008,0060) is not present. May be present otherwise.
-    """
+        Sequence that identifies the anatomic region of interest to which this Hanging Protocol
+        applies.
+        Required if Modality (0008,0060) is not present. May be present otherwise.
+        """,
+    )
 
     laterality: Attr[Literal["R", "L", "B", "U"]] = Attr(
         0x00200060, "Laterality", "CS", "1", "2C",
         enum=("R", "L", "B", "U"),
+        doc="""Laterality (0020,0060): Type 2C, VR CS, VM 1.
+
+        Laterality of the body part to which this Hanging Protocol applies.
+        Required if Anatomic Region Sequence (0008,2218) is present.
+        Enumerated Values: R, L, B, U.
+        """,
     )
-    """Laterality (0020,0060): Type 2C, VR CS, VM 1.
 
-    Laterality of the body part to which this Hanging Protocol applies.
-    Required if Anatomic Region Sequence (0008,2218) is present.
-    Enumerated Values: R, L, B, U.
-    """
-
-    procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081032, "ProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Procedure Code Sequence (0008,1032): Type 2, VR SQ, VM 1.
+
+        Sequence that identifies a procedure to which this Hanging Protocol applies.
+        """,
     )
-    """Procedure Code Sequence (0008,1032): Type 2, VR SQ, VM 1.
 
-    Sequence that identifies a procedure to which this Hanging Protocol applies.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type 2, VR SQ, VM 1.
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type 2, VR SQ, VM 1.
 
-    Sequence that identifies a reason for procedure to which this Hanging Protocol applies.
-    """
+        Sequence that identifies a reason for procedure to which this Hanging Protocol applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        anatomic_region_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        laterality: Literal["R", "L", "B", "U"] | None = None,
-        procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        anatomic_region_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        laterality: Literal["R", "L", "B", "U"] | Empty | None = None,
+        procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,75 +113,73 @@ class ImageSetSelectorSequenceItem(HangingProtocolSelectorAttributeContextMacro,
     image_set_selector_usage_flag: Attr[Literal["MATCH", "NO_MATCH"]] = Attr(
         0x00720024, "ImageSetSelectorUsageFlag", "CS", "1", "1",
         enum=("MATCH", "NO_MATCH"),
-    )
-    """Image Set Selector Usage Flag (0072,0024): Type 1, VR CS, VM 1.
+        doc="""Image Set Selector Usage Flag (0072,0024): Type 1, VR CS, VM 1.
 
-    Indicates the behavior of matching against an image object when Selector Attribute
-    (0072,0026) is not available in the image object.
-    Enumerated Values: MATCH, NO_MATCH.
-    """
+        Indicates the behavior of matching against an image object when Selector Attribute
+        (0072,0026) is not available in the image object.
+        Enumerated Values: MATCH, NO_MATCH.
+        """,
+    )
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1",
-    )
-    """Selector Attribute (0072,0026): Type 1, VR AT, VM 1.
+        doc="""Selector Attribute (0072,0026): Type 1, VR AT, VM 1.
 
-    Data Element Tag of an Attribute from an Image or other IOD to use for Image Set selection.
-    """
+        Data Element Tag of an Attribute from an Image or other IOD to use for Image Set
+        selection.
+        """,
+    )
 
     selector_attribute_vr: Attr[str] = Attr(
         0x00720050, "SelectorAttributeVR", "CS", "1", "1",
-    )
-    """Selector Attribute VR (0072,0050): Type 1, VR CS, VM 1.
+        doc="""Selector Attribute VR (0072,0050): Type 1, VR CS, VM 1.
 
-    The Value Representation of Selector Attribute (0072,0026). See PS3.5 for Enumerated Values
-    of Value Representation.
-    """
+        The Value Representation of Selector Attribute (0072,0026). See PS3.5 for Enumerated
+        Values of Value Representation.
+        """,
+    )
 
     selector_value_number: Attr[int] = Attr(
         0x00720028, "SelectorValueNumber", "US", "1", "1",
-    )
-    """Selector Value Number (0072,0028): Type 1, VR US, VM 1.
+        doc="""Selector Value Number (0072,0028): Type 1, VR US, VM 1.
 
-    Positive integer identifying which value of a multi-valued Attribute identified by Selector
-    Attribute (0072,0026) is to be used for Image Set selection. The value 1 identifies the
-    first value. The value zero identifies any value.
-    """
+        Positive integer identifying which value of a multi-valued Attribute identified by
+        Selector Attribute (0072,0026) is to be used for Image Set selection. The value 1
+        identifies the first value. The value zero identifies any value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_set_selector_usage_flag: Literal["MATCH", "NO_MATCH"] | None = None,
-        selector_attribute: int | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        functional_group_pointer: int | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        functional_group_private_creator: str | None = None,
-        selector_attribute_private_creator: str | None = None,
-        selector_at_value: list[int] | None = None,
-        selector_cs_value: list[str] | None = None,
-        selector_is_value: list[int] | None = None,
-        selector_lo_value: list[str] | None = None,
-        selector_lt_value: str | None = None,
-        selector_pn_value: list[PersonName | str] | None = None,
-        selector_sh_value: list[str] | None = None,
-        selector_st_value: str | None = None,
-        selector_ut_value: str | None = None,
-        selector_ds_value: list[float] | None = None,
-        selector_fd_value: list[float] | None = None,
-        selector_fl_value: list[float] | None = None,
-        selector_ul_value: list[int] | None = None,
-        selector_us_value: list[int] | None = None,
-        selector_sl_value: list[int] | None = None,
-        selector_ss_value: list[int] | None = None,
-        selector_code_sequence_value: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        selector_ui_value: list[str] | None = None,
-        selector_value_number: int | None = None,
-        **_: Any,
+        image_set_selector_usage_flag: Literal["MATCH", "NO_MATCH"] | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        functional_group_pointer: int | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        functional_group_private_creator: str | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        selector_at_value: list[int] | Empty | None = None,
+        selector_cs_value: list[str] | Empty | None = None,
+        selector_is_value: list[int] | Empty | None = None,
+        selector_lo_value: list[str] | Empty | None = None,
+        selector_lt_value: str | Empty | None = None,
+        selector_pn_value: list[PersonName | str] | Empty | None = None,
+        selector_sh_value: list[str] | Empty | None = None,
+        selector_st_value: str | Empty | None = None,
+        selector_ut_value: str | Empty | None = None,
+        selector_ds_value: list[float] | Empty | None = None,
+        selector_fd_value: list[float] | Empty | None = None,
+        selector_fl_value: list[float] | Empty | None = None,
+        selector_ul_value: list[int] | Empty | None = None,
+        selector_us_value: list[int] | Empty | None = None,
+        selector_sl_value: list[int] | Empty | None = None,
+        selector_ss_value: list[int] | Empty | None = None,
+        selector_code_sequence_value: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        selector_ui_value: list[str] | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -197,88 +194,85 @@ class TimeBasedImageSetsSequenceItem(ItemBuilder):
 
     image_set_number: Attr[int] = Attr(
         0x00720032, "ImageSetNumber", "US", "1", "1",
-    )
-    """Image Set Number (0072,0032): Type 1, VR US, VM 1.
+        doc="""Image Set Number (0072,0032): Type 1, VR US, VM 1.
 
-    A monotonically increasing integer, starting from 1, incrementing by 1, unique within the
-    Hanging Protocol Instance.
-    """
+        A monotonically increasing integer, starting from 1, incrementing by 1, unique within
+        the Hanging Protocol Instance.
+        """,
+    )
 
     image_set_selector_category: Attr[Literal["RELATIVE_TIME", "ABSTRACT_PRIOR"]] = Attr(
         0x00720034, "ImageSetSelectorCategory", "CS", "1", "1",
         enum=("RELATIVE_TIME", "ABSTRACT_PRIOR"),
-    )
-    """Image Set Selector Category (0072,0034): Type 1, VR CS, VM 1.
+        doc="""Image Set Selector Category (0072,0034): Type 1, VR CS, VM 1.
 
-    Category of the Time Based Image Set selector.
-    Enumerated Values: RELATIVE_TIME, ABSTRACT_PRIOR.
-    """
+        Category of the Time Based Image Set selector.
+        Enumerated Values: RELATIVE_TIME, ABSTRACT_PRIOR.
+        """,
+    )
 
     relative_time: Attr[list[int]] = Attr(
         0x00720038, "RelativeTime", "US", "2", "1C",
-    )
-    """Relative Time (0072,0038): Type 1C, VR US, VM 2.
+        doc="""Relative Time (0072,0038): Type 1C, VR US, VM 2.
 
-    Exactly two numeric values, indicating the start and end values of a prior range of Instance
-    acquisition times relative to the date and time of a current image set. The units shall be
-    specified in Relative Time Units (0072,003A).
-    Required if the value of Image Set Selector Category (0072,0034) is RELATIVE_TIME.
-    """
+        Exactly two numeric values, indicating the start and end values of a prior range of
+        Instance acquisition times relative to the date and time of a current image set. The
+        units shall be specified in Relative Time Units (0072,003A).
+        Required if the value of Image Set Selector Category (0072,0034) is RELATIVE_TIME.
+        """,
+    )
 
     relative_time_units: Attr[Literal["SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"]] = Attr(
         0x0072003A, "RelativeTimeUnits", "CS", "1", "1C",
         enum=("SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"),
-    )
-    """Relative Time Units (0072,003A): Type 1C, VR CS, VM 1.
+        doc="""Relative Time Units (0072,003A): Type 1C, VR CS, VM 1.
 
-    Units of time for Relative Time (0072,0038).
-    Required if Relative Time (0072,0038) is present.
-    Enumerated Values: SECONDS, MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.
-    """
+        Units of time for Relative Time (0072,0038).
+        Required if Relative Time (0072,0038) is present.
+        Enumerated Values: SECONDS, MINUTES, HOURS, DAYS, WEEKS, MONTHS, YEARS.
+        """,
+    )
 
     abstract_prior_value: Attr[list[int]] = Attr(
         0x0072003C, "AbstractPriorValue", "SS", "2", "1C",
+        doc="""Abstract Prior Value (0072,003C): Type 1C, VR SS, VM 2.
+
+        Identifies a prior image set in abstract terms.
+        Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior
+        Code Sequence (0072,003E) is not present.
+        """,
     )
-    """Abstract Prior Value (0072,003C): Type 1C, VR SS, VM 2.
 
-    Identifies a prior image set in abstract terms.
-    Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior
-    Code Sequence (0072,003E) is not present.
-    """
-
-    abstract_prior_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    abstract_prior_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0072003E, "AbstractPriorCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Abstract Prior Code Sequence (0072,003E): Type 1C, VR SQ, VM 1.
+        doc="""Abstract Prior Code Sequence (0072,003E): Type 1C, VR SQ, VM 1.
 
-    Identifies a prior image set using coded terminology.
-    Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior
-    Value (0072,003C) is not present.
-    """
+        Identifies a prior image set using coded terminology.
+        Required if Image Set Selector Category (0072,0034) is ABSTRACT_PRIOR and Abstract Prior
+        Value (0072,003C) is not present.
+        """,
+    )
 
     image_set_label: Attr[str] = Attr(
         0x00720040, "ImageSetLabel", "LO", "1", "3",
-    )
-    """Image Set Label (0072,0040): Type 3, VR LO, VM 1.
+        doc="""Image Set Label (0072,0040): Type 3, VR LO, VM 1.
 
-    Description of the objective of the image set defined by this Sequence Item.
-    """
+        Description of the objective of the image set defined by this Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_set_number: int | None = None,
-        image_set_selector_category: Literal["RELATIVE_TIME", "ABSTRACT_PRIOR"] | None = None,
-        relative_time: list[int] | None = None,
-        relative_time_units: Literal["SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"] | None = None,
-        abstract_prior_value: list[int] | None = None,
-        abstract_prior_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_set_label: str | None = None,
-        **_: Any,
+        image_set_number: int | Empty | None = None,
+        image_set_selector_category: Literal["RELATIVE_TIME", "ABSTRACT_PRIOR"] | Empty | None = None,
+        relative_time: list[int] | Empty | None = None,
+        relative_time_units: Literal["SECONDS", "MINUTES", "HOURS", "DAYS", "WEEKS", "MONTHS", "YEARS"] | Empty | None = None,
+        abstract_prior_value: list[int] | Empty | None = None,
+        abstract_prior_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_set_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -291,35 +285,32 @@ class ImageSetsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.23.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00720022, 0x00720030)
 
-    image_set_selector_sequence: Attr[list[ImageSetSelectorSequenceItem]] = Attr(
+    image_set_selector_sequence: SequenceAttr[ImageSetSelectorSequenceItem] = SequenceAttr(
         0x00720022, "ImageSetSelectorSequence", "SQ", "1", "1",
         item=ImageSetSelectorSequenceItem,
+        doc="""Image Set Selector Sequence (0072,0022): Type 1, VR SQ, VM 1.
+
+        Sequence containing Image Set selection Attributes and values that are used to identify
+        one type of image or object set for the Hanging Protocol.
+        """,
     )
-    """Image Set Selector Sequence (0072,0022): Type 1, VR SQ, VM 1.
 
-    Sequence containing Image Set selection Attributes and values that are used to identify one
-    type of image or object set for the Hanging Protocol.
-    """
-
-    time_based_image_sets_sequence: Attr[list[TimeBasedImageSetsSequenceItem]] = Attr(
+    time_based_image_sets_sequence: SequenceAttr[TimeBasedImageSetsSequenceItem] = SequenceAttr(
         0x00720030, "TimeBasedImageSetsSequence", "SQ", "1", "1",
         item=TimeBasedImageSetsSequenceItem,
-    )
-    """Time Based Image Sets Sequence (0072,0030): Type 1, VR SQ, VM 1.
+        doc="""Time Based Image Sets Sequence (0072,0030): Type 1, VR SQ, VM 1.
 
-    Sequence containing time based Image Set selection categories and values that are used to
-    identify one type of image set for the Hanging Protocol per Sequence Item.
-    """
+        Sequence containing time based Image Set selection categories and values that are used
+        to identify one type of image set for the Hanging Protocol per Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_set_selector_sequence: list[ImageSetSelectorSequenceItem] | None = None,
-        time_based_image_sets_sequence: list[TimeBasedImageSetsSequenceItem] | None = None,
-        **_: Any,
+        image_set_selector_sequence: Items[ImageSetSelectorSequenceItem] | Empty | None = None,
+        time_based_image_sets_sequence: Items[TimeBasedImageSetsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -335,117 +326,116 @@ class HangingProtocolDefinitionModule(ModuleBuilder):
 
     hanging_protocol_name: Attr[str] = Attr(
         0x00720002, "HangingProtocolName", "SH", "1", "1",
-    )
-    """Hanging Protocol Name (0072,0002): Type 1, VR SH, VM 1.
+        doc="""Hanging Protocol Name (0072,0002): Type 1, VR SH, VM 1.
 
-    Short descriptor that identifies the Hanging Protocol.
-    """
+        Short descriptor that identifies the Hanging Protocol.
+        """,
+    )
 
     hanging_protocol_description: Attr[str] = Attr(
         0x00720004, "HangingProtocolDescription", "LO", "1", "1",
-    )
-    """Hanging Protocol Description (0072,0004): Type 1, VR LO, VM 1.
+        doc="""Hanging Protocol Description (0072,0004): Type 1, VR LO, VM 1.
 
-    Explanation of the objective or intent of the Hanging Protocol.
-    """
+        Explanation of the objective or intent of the Hanging Protocol.
+        """,
+    )
 
     hanging_protocol_level: Attr[Literal["MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"]] = Attr(
         0x00720006, "HangingProtocolLevel", "CS", "1", "1",
         enum=("MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"),
-    )
-    """Hanging Protocol Level (0072,0006): Type 1, VR CS, VM 1.
+        doc="""Hanging Protocol Level (0072,0006): Type 1, VR CS, VM 1.
 
-    Identifies the level at which this Hanging Protocol is defined, and the intended use.
-    Enumerated Values: MANUFACTURER, SITE, USER_GROUP, SINGLE_USER.
-    """
+        Identifies the level at which this Hanging Protocol is defined, and the intended use.
+        Enumerated Values: MANUFACTURER, SITE, USER_GROUP, SINGLE_USER.
+        """,
+    )
 
     hanging_protocol_creator: Attr[str] = Attr(
         0x00720008, "HangingProtocolCreator", "LO", "1", "1",
-    )
-    """Hanging Protocol Creator (0072,0008): Type 1, VR LO, VM 1.
+        doc="""Hanging Protocol Creator (0072,0008): Type 1, VR LO, VM 1.
 
-    Identifies the creator of the Hanging Protocol.
-    """
+        Identifies the creator of the Hanging Protocol.
+        """,
+    )
 
     hanging_protocol_creation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0072000A, "HangingProtocolCreationDateTime", "DT", "1", "1",
+        doc="""Hanging Protocol Creation DateTime (0072,000A): Type 1, VR DT, VM 1.
+
+        Date and time on which the Hanging Protocol was created.
+        """,
     )
-    """Hanging Protocol Creation DateTime (0072,000A): Type 1, VR DT, VM 1.
 
-    Date and time on which the Hanging Protocol was created.
-    """
-
-    hanging_protocol_definition_sequence: Attr[list[HangingProtocolDefinitionSequenceItem]] = Attr(
+    hanging_protocol_definition_sequence: SequenceAttr[HangingProtocolDefinitionSequenceItem] = SequenceAttr(
         0x0072000C, "HangingProtocolDefinitionSequence", "SQ", "1", "1",
         item=HangingProtocolDefinitionSequenceItem,
-    )
-    """Hanging Protocol Definition Sequence (0072,000C): Type 1, VR SQ, VM 1.
+        doc="""Hanging Protocol Definition Sequence (0072,000C): Type 1, VR SQ, VM 1.
 
-    Sequence that defines the type of imaging Studies to which this Hanging Protocol applies.
-    """
+        Sequence that defines the type of imaging Studies to which this Hanging Protocol
+        applies.
+        """,
+    )
 
     number_of_priors_referenced: Attr[int] = Attr(
         0x00720014, "NumberOfPriorsReferenced", "US", "1", "1",
+        doc="""Number of Priors Referenced (0072,0014): Type 1, VR US, VM 1.
+
+        Identifies the number of prior image sets used in this Hanging Protocol.
+        """,
     )
-    """Number of Priors Referenced (0072,0014): Type 1, VR US, VM 1.
 
-    Identifies the number of prior image sets used in this Hanging Protocol.
-    """
-
-    image_sets_sequence: Attr[list[ImageSetsSequenceItem]] = Attr(
+    image_sets_sequence: SequenceAttr[ImageSetsSequenceItem] = SequenceAttr(
         0x00720020, "ImageSetsSequence", "SQ", "1", "1",
         item=ImageSetsSequenceItem,
+        doc="""Image Sets Sequence (0072,0020): Type 1, VR SQ, VM 1.
+
+        Sequence describing one or more types of Image Sets to which the Hanging Protocol
+        applies.
+        """,
     )
-    """Image Sets Sequence (0072,0020): Type 1, VR SQ, VM 1.
 
-    Sequence describing one or more types of Image Sets to which the Hanging Protocol applies.
-    """
-
-    hanging_protocol_user_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    hanging_protocol_user_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0072000E, "HangingProtocolUserIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Hanging Protocol User Identification Code Sequence (0072,000E): Type 2, VR SQ, VM 1.
+        doc="""Hanging Protocol User Identification Code Sequence (0072,000E): Type 2, VR SQ, VM 1.
 
-    Sequence that provides a coded identifier for the person, group, or site for which this
-    Hanging Protocol was defined.
-    """
+        Sequence that provides a coded identifier for the person, group, or site for which this
+        Hanging Protocol was defined.
+        """,
+    )
 
     hanging_protocol_user_group_name: Attr[str] = Attr(
         0x00720010, "HangingProtocolUserGroupName", "LO", "1", "3",
+        doc="""Hanging Protocol User Group Name (0072,0010): Type 3, VR LO, VM 1.
+
+        Group or site for which this Hanging Protocol was defined.
+        """,
     )
-    """Hanging Protocol User Group Name (0072,0010): Type 3, VR LO, VM 1.
 
-    Group or site for which this Hanging Protocol was defined.
-    """
-
-    source_hanging_protocol_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    source_hanging_protocol_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00720012, "SourceHangingProtocolSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Source Hanging Protocol Sequence (0072,0012): Type 3, VR SQ, VM 1.
+        doc="""Source Hanging Protocol Sequence (0072,0012): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the Hanging Protocol from which this Hanging Protocol was derived,
-    or on which it is based.
-    """
+        Sequence that identifies the Hanging Protocol from which this Hanging Protocol was
+        derived, or on which it is based.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        hanging_protocol_name: str | None = None,
-        hanging_protocol_description: str | None = None,
-        hanging_protocol_level: Literal["MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"] | None = None,
-        hanging_protocol_creator: str | None = None,
-        hanging_protocol_creation_date_time: datetime.datetime | str | None = None,
-        hanging_protocol_definition_sequence: list[HangingProtocolDefinitionSequenceItem] | None = None,
-        number_of_priors_referenced: int | None = None,
-        image_sets_sequence: list[ImageSetsSequenceItem] | None = None,
-        hanging_protocol_user_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        hanging_protocol_user_group_name: str | None = None,
-        source_hanging_protocol_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        hanging_protocol_name: str | Empty | None = None,
+        hanging_protocol_description: str | Empty | None = None,
+        hanging_protocol_level: Literal["MANUFACTURER", "SITE", "USER_GROUP", "SINGLE_USER"] | Empty | None = None,
+        hanging_protocol_creator: str | Empty | None = None,
+        hanging_protocol_creation_date_time: datetime.datetime | str | Empty | None = None,
+        hanging_protocol_definition_sequence: Items[HangingProtocolDefinitionSequenceItem] | Empty | None = None,
+        number_of_priors_referenced: int | Empty | None = None,
+        image_sets_sequence: Items[ImageSetsSequenceItem] | Empty | None = None,
+        hanging_protocol_user_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        hanging_protocol_user_group_name: str | Empty | None = None,
+        source_hanging_protocol_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

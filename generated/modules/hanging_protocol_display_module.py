@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.hanging_protocol_selector_attribute_context_macro import HangingProtocolSelectorAttributeContextMacro
 from iodkit.generated.modules.hanging_protocol_selector_attribute_value_macro import HangingProtocolSelectorAttributeValueMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -30,176 +31,177 @@ class ImageBoxesSequenceItem(ItemBuilder):
 
     image_box_number: Attr[int] = Attr(
         0x00720302, "ImageBoxNumber", "US", "1", "1",
-    )
-    """Image Box Number (0072,0302): Type 1, VR US, VM 1.
+        doc="""Image Box Number (0072,0302): Type 1, VR US, VM 1.
 
-    A monotonically increasing integer that identifies the order of image boxes for scrolling,
-    starting from 1, incrementing by 1, unique within a Display Sets Sequence (0072,0200) Item.
-    """
+        A monotonically increasing integer that identifies the order of image boxes for
+        scrolling, starting from 1, incrementing by 1, unique within a Display Sets Sequence
+        (0072,0200) Item.
+        """,
+    )
 
     display_environment_spatial_position: Attr[list[float]] = Attr(
         0x00720108, "DisplayEnvironmentSpatialPosition", "FD", "4", "1",
-    )
-    """Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
+        doc="""Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
 
-    Exactly four unitless floating point values indicating the rectangular coordinate position
-    of the image box within the overall bounding box that encompasses all the display space
-    (across all screens). See Section C.23.2.1.1.
-    """
+        Exactly four unitless floating point values indicating the rectangular coordinate
+        position of the image box within the overall bounding box that encompasses all the
+        display space (across all screens). See Section C.23.2.1.1.
+        """,
+    )
 
     image_box_layout_type: Attr[str] = Attr(
         0x00720304, "ImageBoxLayoutType", "CS", "1", "1",
-    )
-    """Image Box Layout Type (0072,0304): Type 1, VR CS, VM 1.
+        doc="""Image Box Layout Type (0072,0304): Type 1, VR CS, VM 1.
 
-    Type of layout of the image box.
-    Defined Terms: TILED, STACK, CINE, PROCESSED, SINGLE.
-    """
+        Type of layout of the image box.
+        Defined Terms: TILED, STACK, CINE, PROCESSED, SINGLE.
+        """,
+    )
 
     image_box_tile_horizontal_dimension: Attr[int] = Attr(
         0x00720306, "ImageBoxTileHorizontalDimension", "US", "1", "1C",
-    )
-    """Image Box Tile Horizontal Dimension (0072,0306): Type 1C, VR US, VM 1.
+        doc="""Image Box Tile Horizontal Dimension (0072,0306): Type 1C, VR US, VM 1.
 
-    Positive integer defining the horizontal Image Box tile dimension; the number of columns.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED.
-    """
+        Positive integer defining the horizontal Image Box tile dimension; the number of
+        columns.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED.
+        """,
+    )
 
     image_box_tile_vertical_dimension: Attr[int] = Attr(
         0x00720308, "ImageBoxTileVerticalDimension", "US", "1", "1C",
-    )
-    """Image Box Tile Vertical Dimension (0072,0308): Type 1C, VR US, VM 1.
+        doc="""Image Box Tile Vertical Dimension (0072,0308): Type 1C, VR US, VM 1.
 
-    Positive integer defining the vertical Image Box tile dimension; the number of rows.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED.
-    """
+        Positive integer defining the vertical Image Box tile dimension; the number of rows.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED.
+        """,
+    )
 
     image_box_scroll_direction: Attr[Literal["VERTICAL", "HORIZONTAL"]] = Attr(
         0x00720310, "ImageBoxScrollDirection", "CS", "1", "1C",
         enum=("VERTICAL", "HORIZONTAL"),
-    )
-    """Image Box Scroll Direction (0072,0310): Type 1C, VR CS, VM 1.
+        doc="""Image Box Scroll Direction (0072,0310): Type 1C, VR CS, VM 1.
 
-    Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of Image
-    Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension (0072,0308)
-    is greater than 1.
-    Enumerated Values: VERTICAL, HORIZONTAL.
-    """
+        Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of
+        Image Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension
+        (0072,0308) is greater than 1.
+        Enumerated Values: VERTICAL, HORIZONTAL.
+        """,
+    )
 
     image_box_small_scroll_type: Attr[Literal["PAGE", "ROW_COLUMN", "IMAGE"]] = Attr(
         0x00720312, "ImageBoxSmallScrollType", "CS", "1", "2C",
         enum=("PAGE", "ROW_COLUMN", "IMAGE"),
-    )
-    """Image Box Small Scroll Type (0072,0312): Type 2C, VR CS, VM 1.
+        doc="""Image Box Small Scroll Type (0072,0312): Type 2C, VR CS, VM 1.
 
-    Defines the type of small increment scrolling to be applied to this Image Box.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of Image
-    Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension (0072,0308)
-    is greater than 1.
-    Enumerated Values: PAGE, ROW_COLUMN, IMAGE.
-    """
+        Defines the type of small increment scrolling to be applied to this Image Box.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of
+        Image Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension
+        (0072,0308) is greater than 1.
+        Enumerated Values: PAGE, ROW_COLUMN, IMAGE.
+        """,
+    )
 
     image_box_small_scroll_amount: Attr[int] = Attr(
         0x00720314, "ImageBoxSmallScrollAmount", "US", "1", "1C",
-    )
-    """Image Box Small Scroll Amount (0072,0314): Type 1C, VR US, VM 1.
+        doc="""Image Box Small Scroll Amount (0072,0314): Type 1C, VR US, VM 1.
 
-    Defines the positive integer number of pages, rows, columns, or images per small increment
-    scroll, based on the values of Image Box Small Scroll Type (0072,0312) and Image Box Scroll
-    Direction (0072,0310). The value applies to both forward and backward scrolling.
-    Required if Image Box Small Scroll Type (0072,0312) is present with a value.
-    """
+        Defines the positive integer number of pages, rows, columns, or images per small
+        increment scroll, based on the values of Image Box Small Scroll Type (0072,0312) and
+        Image Box Scroll Direction (0072,0310). The value applies to both forward and backward
+        scrolling.
+        Required if Image Box Small Scroll Type (0072,0312) is present with a value.
+        """,
+    )
 
     image_box_large_scroll_type: Attr[Literal["PAGE", "ROW_COLUMN", "IMAGE"]] = Attr(
         0x00720316, "ImageBoxLargeScrollType", "CS", "1", "2C",
         enum=("PAGE", "ROW_COLUMN", "IMAGE"),
-    )
-    """Image Box Large Scroll Type (0072,0316): Type 2C, VR CS, VM 1.
+        doc="""Image Box Large Scroll Type (0072,0316): Type 2C, VR CS, VM 1.
 
-    Defines the type of large increment scrolling to be applied to this Image Box.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of Image
-    Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension (0072,0308)
-    is greater than 1.
-    Enumerated Values: PAGE, ROW_COLUMN, IMAGE.
-    """
+        Defines the type of large increment scrolling to be applied to this Image Box.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED, and the value of
+        Image Box Tile Horizontal Dimension (0072,0306) or Image Box Tile Vertical Dimension
+        (0072,0308) is greater than 1.
+        Enumerated Values: PAGE, ROW_COLUMN, IMAGE.
+        """,
+    )
 
     image_box_large_scroll_amount: Attr[int] = Attr(
         0x00720318, "ImageBoxLargeScrollAmount", "US", "1", "1C",
-    )
-    """Image Box Large Scroll Amount (0072,0318): Type 1C, VR US, VM 1.
+        doc="""Image Box Large Scroll Amount (0072,0318): Type 1C, VR US, VM 1.
 
-    Defines the positive integer number of pages, rows, columns, or images per large increment
-    scroll, based on the values of Image Box Large Scroll Type (0072,0316) and Image Box Scroll
-    Direction (0072,0310). The value applies to both forward and backward scrolling.
-    Required if Image Box Large Scroll Type (0072,0316) is present with a value.
-    """
+        Defines the positive integer number of pages, rows, columns, or images per large
+        increment scroll, based on the values of Image Box Large Scroll Type (0072,0316) and
+        Image Box Scroll Direction (0072,0310). The value applies to both forward and backward
+        scrolling.
+        Required if Image Box Large Scroll Type (0072,0316) is present with a value.
+        """,
+    )
 
     image_box_overlap_priority: Attr[int] = Attr(
         0x00720320, "ImageBoxOverlapPriority", "US", "1", "3",
-    )
-    """Image Box Overlap Priority (0072,0320): Type 3, VR US, VM 1.
+        doc="""Image Box Overlap Priority (0072,0320): Type 3, VR US, VM 1.
 
-    If this Image Box overlaps in spatial position with others, this Attribute indicates the
-    layer of this Image Box in relation to the others. The value shall be a positive integer in
-    the range 1 to 100, where 1 = top and 100 = bottom.
-    """
+        If this Image Box overlaps in spatial position with others, this Attribute indicates the
+        layer of this Image Box in relation to the others. The value shall be a positive integer
+        in the range 1 to 100, where 1 = top and 100 = bottom.
+        """,
+    )
 
     preferred_playback_sequencing: Attr[int] = Attr(
         0x00181244, "PreferredPlaybackSequencing", "US", "1", "1C",
         enum=("0", "1", "2"),
-    )
-    """Preferred Playback Sequencing (0018,1244): Type 1C, VR US, VM 1.
+        doc="""Preferred Playback Sequencing (0018,1244): Type 1C, VR US, VM 1.
 
-    Describes the preferred playback sequencing for the Image Box. Overrides any Preferred
-    Playback Sequencing (0018,1244) value in the image objects being displayed.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE.
-    Enumerated Values: 0, 1, 2.
-    """
+        Describes the preferred playback sequencing for the Image Box. Overrides any Preferred
+        Playback Sequencing (0018,1244) value in the image objects being displayed.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE.
+        Enumerated Values: 0, 1, 2.
+        """,
+    )
 
     recommended_display_frame_rate: Attr[int] = Attr(
         0x00082144, "RecommendedDisplayFrameRate", "IS", "1", "1C",
-    )
-    """Recommended Display Frame Rate (0008,2144): Type 1C, VR IS, VM 1.
+        doc="""Recommended Display Frame Rate (0008,2144): Type 1C, VR IS, VM 1.
 
-    Recommended rate at which the frames of a multi-frame image shall be displayed, in
-    frames/second. Shall have a value greater than zero. Overrides any Recommended Display Frame
-    Rate (0008,2144) value in the image objects being displayed.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative to
-    Real-Time (0072,0330) is not present.
-    """
+        Recommended rate at which the frames of a multi-frame image shall be displayed, in
+        frames/second. Shall have a value greater than zero. Overrides any Recommended Display
+        Frame Rate (0008,2144) value in the image objects being displayed.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative
+        to Real-Time (0072,0330) is not present.
+        """,
+    )
 
     cine_relative_to_real_time: Attr[float] = Attr(
         0x00720330, "CineRelativeToRealTime", "FD", "1", "1C",
-    )
-    """Cine Relative to Real-Time (0072,0330): Type 1C, VR FD, VM 1.
+        doc="""Cine Relative to Real-Time (0072,0330): Type 1C, VR FD, VM 1.
 
-    A positive unitless floating point numeric factor equal to playback rate divided by
-    acquisition rate.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended
-    Display Frame Rate (0008,2144) is not present.
-    """
+        A positive unitless floating point numeric factor equal to playback rate divided by
+        acquisition rate.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended
+        Display Frame Rate (0008,2144) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_box_number: int | None = None,
-        display_environment_spatial_position: list[float] | None = None,
-        image_box_layout_type: str | None = None,
-        image_box_tile_horizontal_dimension: int | None = None,
-        image_box_tile_vertical_dimension: int | None = None,
-        image_box_scroll_direction: Literal["VERTICAL", "HORIZONTAL"] | None = None,
-        image_box_small_scroll_type: Literal["PAGE", "ROW_COLUMN", "IMAGE"] | None = None,
-        image_box_small_scroll_amount: int | None = None,
-        image_box_large_scroll_type: Literal["PAGE", "ROW_COLUMN", "IMAGE"] | None = None,
-        image_box_large_scroll_amount: int | None = None,
-        image_box_overlap_priority: int | None = None,
-        preferred_playback_sequencing: int | None = None,
-        recommended_display_frame_rate: int | None = None,
-        cine_relative_to_real_time: float | None = None,
-        **_: Any,
+        image_box_number: int | Empty | None = None,
+        display_environment_spatial_position: list[float] | Empty | None = None,
+        image_box_layout_type: str | Empty | None = None,
+        image_box_tile_horizontal_dimension: int | Empty | None = None,
+        image_box_tile_vertical_dimension: int | Empty | None = None,
+        image_box_scroll_direction: Literal["VERTICAL", "HORIZONTAL"] | Empty | None = None,
+        image_box_small_scroll_type: Literal["PAGE", "ROW_COLUMN", "IMAGE"] | Empty | None = None,
+        image_box_small_scroll_amount: int | Empty | None = None,
+        image_box_large_scroll_type: Literal["PAGE", "ROW_COLUMN", "IMAGE"] | Empty | None = None,
+        image_box_large_scroll_amount: int | Empty | None = None,
+        image_box_overlap_priority: int | Empty | None = None,
+        preferred_playback_sequencing: int | Empty | None = None,
+        recommended_display_frame_rate: int | Empty | None = None,
+        cine_relative_to_real_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -214,123 +216,121 @@ class FilterOperationsSequenceItem(HangingProtocolSelectorAttributeContextMacro,
 
     filter_by_category: Attr[str] = Attr(
         0x00720402, "FilterByCategory", "CS", "1", "1C",
-    )
-    """Filter-by Category (0072,0402): Type 1C, VR CS, VM 1.
+        doc="""Filter-by Category (0072,0402): Type 1C, VR CS, VM 1.
 
-    Category of the filter operation. See Section C.23.3.1.1.
-    Required if Selector Attribute (0072,0026) is not present.
-    Defined Terms: IMAGE_PLANE.
-    """
+        Category of the filter operation. See Section C.23.3.1.1.
+        Required if Selector Attribute (0072,0026) is not present.
+        Defined Terms: IMAGE_PLANE.
+        """,
+    )
 
     filter_by_attribute_presence: Attr[Literal["PRESENT", "NOT_PRESENT"]] = Attr(
         0x00720404, "FilterByAttributePresence", "CS", "1", "1C",
         enum=("PRESENT", "NOT_PRESENT"),
-    )
-    """Filter-by Attribute Presence (0072,0404): Type 1C, VR CS, VM 1.
+        doc="""Filter-by Attribute Presence (0072,0404): Type 1C, VR CS, VM 1.
 
-    Operation to be applied based on the presence or absence of the Attribute represented by
-    Selector Attribute (0072,0026) in each image of the Image Set.
-    Required if Selector Attribute (0072,0026) is present and Filter-by Operator (0072,0406) is
-    not present.
-    Enumerated Values: PRESENT, NOT_PRESENT.
-    """
+        Operation to be applied based on the presence or absence of the Attribute represented by
+        Selector Attribute (0072,0026) in each image of the Image Set.
+        Required if Selector Attribute (0072,0026) is present and Filter-by Operator (0072,0406)
+        is not present.
+        Enumerated Values: PRESENT, NOT_PRESENT.
+        """,
+    )
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1C",
-    )
-    """Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
+        doc="""Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
 
-    Data Element Tag of an Attribute from an Image IOD to use as a filter. See Section
-    C.23.3.1.1 for potential Attributes.
-    Required if Filter-by Category (0072,0402) is not present.
-    """
+        Data Element Tag of an Attribute from an Image IOD to use as a filter. See Section
+        C.23.3.1.1 for potential Attributes.
+        Required if Filter-by Category (0072,0402) is not present.
+        """,
+    )
 
     selector_attribute_vr: Attr[str] = Attr(
         0x00720050, "SelectorAttributeVR", "CS", "1", "1C",
-    )
-    """Selector Attribute VR (0072,0050): Type 1C, VR CS, VM 1.
+        doc="""Selector Attribute VR (0072,0050): Type 1C, VR CS, VM 1.
 
-    The Value Representation of Selector Attribute (0072,0026).
-    Required if Selector Attribute (0072,0026) or Filter-by Category (0072,0402), and Filter-by
-    Operator (0072,0406) are present.
-    """
+        The Value Representation of Selector Attribute (0072,0026).
+        Required if Selector Attribute (0072,0026) or Filter-by Category (0072,0402), and
+        Filter-by Operator (0072,0406) are present.
+        """,
+    )
 
     selector_value_number: Attr[int] = Attr(
         0x00720028, "SelectorValueNumber", "US", "1", "1C",
-    )
-    """Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
+        doc="""Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
 
-    Positive integer identifying which value of the Attribute identified by Selector Attribute
-    (0072,0026) is to be used for filtering. The value 1 identifies the first value. The value
-    zero identifies any value.
-    Required if Selector Attribute (0072,0026) and Filter-by Operator (0072,0406) are present.
-    """
+        Positive integer identifying which value of the Attribute identified by Selector
+        Attribute (0072,0026) is to be used for filtering. The value 1 identifies the first
+        value. The value zero identifies any value.
+        Required if Selector Attribute (0072,0026) and Filter-by Operator (0072,0406) are
+        present.
+        """,
+    )
 
     filter_by_operator: Attr[Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "MEMBER_OF", "NOT_MEMBER_OF"]] = Attr(
         0x00720406, "FilterByOperator", "CS", "1", "1C",
         enum=("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "MEMBER_OF", "NOT_MEMBER_OF"),
-    )
-    """Filter-by Operator (0072,0406): Type 1C, VR CS, VM 1.
+        doc="""Filter-by Operator (0072,0406): Type 1C, VR CS, VM 1.
 
-    Operation to be applied between the value(s) in the Hanging Protocol Selector Attribute
-    Value Macro ("selector"), and the value(s) of the Attribute identified by Selector Attribute
-    (0072,0026) (or the value implied by the Filter-by Category (0072,0402)) in each image of
-    the Image Set. See Section C.23.3.1.1.
-    Required if Filter-by Category (0072,0402) is present, or if Selector Attribute (0072,0026)
-    is present and Filter-by Attribute Presence (0072,0404) is not present.
-    Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN,
-    LESS_THAN, MEMBER_OF, NOT_MEMBER_OF.
-    """
+        Operation to be applied between the value(s) in the Hanging Protocol Selector Attribute
+        Value Macro ("selector"), and the value(s) of the Attribute identified by Selector
+        Attribute (0072,0026) (or the value implied by the Filter-by Category (0072,0402)) in
+        each image of the Image Set. See Section C.23.3.1.1.
+        Required if Filter-by Category (0072,0402) is present, or if Selector Attribute
+        (0072,0026) is present and Filter-by Attribute Presence (0072,0404) is not present.
+        Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL,
+        GREATER_THAN, LESS_THAN, MEMBER_OF, NOT_MEMBER_OF.
+        """,
+    )
 
     image_set_selector_usage_flag: Attr[Literal["MATCH", "NO_MATCH"]] = Attr(
         0x00720024, "ImageSetSelectorUsageFlag", "CS", "1", "3",
         enum=("MATCH", "NO_MATCH"),
-    )
-    """Image Set Selector Usage Flag (0072,0024): Type 3, VR CS, VM 1.
+        doc="""Image Set Selector Usage Flag (0072,0024): Type 3, VR CS, VM 1.
 
-    Specifies the behavior of the Filter-by Operator (0072,0406) when Selector Attribute
-    (0072,0026) is not available in the image or does not contain a value specified by Selector
-    Value Number (0072,0028).
-    Enumerated Values: MATCH, NO_MATCH.
-    """
+        Specifies the behavior of the Filter-by Operator (0072,0406) when Selector Attribute
+        (0072,0026) is not available in the image or does not contain a value specified by
+        Selector Value Number (0072,0028).
+        Enumerated Values: MATCH, NO_MATCH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        filter_by_category: str | None = None,
-        filter_by_attribute_presence: Literal["PRESENT", "NOT_PRESENT"] | None = None,
-        selector_attribute: int | None = None,
-        selector_attribute_vr: str | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        functional_group_pointer: int | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        functional_group_private_creator: str | None = None,
-        selector_attribute_private_creator: str | None = None,
-        selector_at_value: list[int] | None = None,
-        selector_cs_value: list[str] | None = None,
-        selector_is_value: list[int] | None = None,
-        selector_lo_value: list[str] | None = None,
-        selector_lt_value: str | None = None,
-        selector_pn_value: list[PersonName | str] | None = None,
-        selector_sh_value: list[str] | None = None,
-        selector_st_value: str | None = None,
-        selector_ut_value: str | None = None,
-        selector_ds_value: list[float] | None = None,
-        selector_fd_value: list[float] | None = None,
-        selector_fl_value: list[float] | None = None,
-        selector_ul_value: list[int] | None = None,
-        selector_us_value: list[int] | None = None,
-        selector_sl_value: list[int] | None = None,
-        selector_ss_value: list[int] | None = None,
-        selector_code_sequence_value: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        selector_ui_value: list[str] | None = None,
-        selector_value_number: int | None = None,
-        filter_by_operator: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "MEMBER_OF", "NOT_MEMBER_OF"] | None = None,
-        image_set_selector_usage_flag: Literal["MATCH", "NO_MATCH"] | None = None,
-        **_: Any,
+        filter_by_category: str | Empty | None = None,
+        filter_by_attribute_presence: Literal["PRESENT", "NOT_PRESENT"] | Empty | None = None,
+        selector_attribute: int | Empty | None = None,
+        selector_attribute_vr: str | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        functional_group_pointer: int | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        functional_group_private_creator: str | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        selector_at_value: list[int] | Empty | None = None,
+        selector_cs_value: list[str] | Empty | None = None,
+        selector_is_value: list[int] | Empty | None = None,
+        selector_lo_value: list[str] | Empty | None = None,
+        selector_lt_value: str | Empty | None = None,
+        selector_pn_value: list[PersonName | str] | Empty | None = None,
+        selector_sh_value: list[str] | Empty | None = None,
+        selector_st_value: str | Empty | None = None,
+        selector_ut_value: str | Empty | None = None,
+        selector_ds_value: list[float] | Empty | None = None,
+        selector_fd_value: list[float] | Empty | None = None,
+        selector_fl_value: list[float] | Empty | None = None,
+        selector_ul_value: list[int] | Empty | None = None,
+        selector_us_value: list[int] | Empty | None = None,
+        selector_sl_value: list[int] | Empty | None = None,
+        selector_ss_value: list[int] | Empty | None = None,
+        selector_code_sequence_value: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        selector_ui_value: list[str] | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        filter_by_operator: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN", "MEMBER_OF", "NOT_MEMBER_OF"] | Empty | None = None,
+        image_set_selector_usage_flag: Literal["MATCH", "NO_MATCH"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -345,62 +345,59 @@ class SortingOperationsSequenceItem(HangingProtocolSelectorAttributeContextMacro
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1C",
-    )
-    """Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
+        doc="""Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
 
-    Data Element Tag of an Attribute from an Image IOD to be used for sorting. See Section
-    C.23.3.1.2 for potential Attributes.
-    Required if Sort-by Category (0072,0602) is not present.
-    """
+        Data Element Tag of an Attribute from an Image IOD to be used for sorting. See Section
+        C.23.3.1.2 for potential Attributes.
+        Required if Sort-by Category (0072,0602) is not present.
+        """,
+    )
 
     selector_value_number: Attr[int] = Attr(
         0x00720028, "SelectorValueNumber", "US", "1", "1C",
-    )
-    """Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
+        doc="""Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
 
-    Positive integer identifying which value of the Attribute identified by Selector Attribute
-    (0072,0026) is to be used for sorting. The value of 1 identifies the first value. Shall not
-    be zero.
-    Required if Selector Attribute (0072,0026) is present.
-    """
+        Positive integer identifying which value of the Attribute identified by Selector
+        Attribute (0072,0026) is to be used for sorting. The value of 1 identifies the first
+        value. Shall not be zero.
+        Required if Selector Attribute (0072,0026) is present.
+        """,
+    )
 
     sort_by_category: Attr[str] = Attr(
         0x00720602, "SortByCategory", "CS", "1", "1C",
-    )
-    """Sort-by Category (0072,0602): Type 1C, VR CS, VM 1.
+        doc="""Sort-by Category (0072,0602): Type 1C, VR CS, VM 1.
 
-    Category of the sorting operation. See Section C.23.3.1.2.
-    Required if Selector Attribute (0072,0026) is not present.
-    Defined Terms: ALONG_AXIS, BY_ACQ_TIME.
-    """
+        Category of the sorting operation. See Section C.23.3.1.2.
+        Required if Selector Attribute (0072,0026) is not present.
+        Defined Terms: ALONG_AXIS, BY_ACQ_TIME.
+        """,
+    )
 
     sorting_direction: Attr[Literal["INCREASING", "DECREASING"]] = Attr(
         0x00720604, "SortingDirection", "CS", "1", "1",
         enum=("INCREASING", "DECREASING"),
-    )
-    """Sorting Direction (0072,0604): Type 1, VR CS, VM 1.
+        doc="""Sorting Direction (0072,0604): Type 1, VR CS, VM 1.
 
-    Sorting direction to be applied to the value(s) in the image set of the Attribute identified
-    by Selector Attribute (0072,0026) or Sort-by Category (0072,0602).
-    Enumerated Values: INCREASING, DECREASING.
-    """
+        Sorting direction to be applied to the value(s) in the image set of the Attribute
+        identified by Selector Attribute (0072,0026) or Sort-by Category (0072,0602).
+        Enumerated Values: INCREASING, DECREASING.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        functional_group_pointer: int | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        functional_group_private_creator: str | None = None,
-        selector_attribute_private_creator: str | None = None,
-        selector_value_number: int | None = None,
-        sort_by_category: str | None = None,
-        sorting_direction: Literal["INCREASING", "DECREASING"] | None = None,
-        **_: Any,
+        selector_attribute: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        functional_group_pointer: int | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        functional_group_private_creator: str | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        sort_by_category: str | Empty | None = None,
+        sorting_direction: Literal["INCREASING", "DECREASING"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -415,295 +412,294 @@ class DisplaySetsSequenceItem(ItemBuilder):
 
     display_set_number: Attr[int] = Attr(
         0x00720202, "DisplaySetNumber", "US", "1", "1",
-    )
-    """Display Set Number (0072,0202): Type 1, VR US, VM 1.
+        doc="""Display Set Number (0072,0202): Type 1, VR US, VM 1.
 
-    A monotonically increasing integer, starting from 1, incrementing by 1, unique within the
-    Hanging Protocol Instance. It shall be used to identify linked display sets in the Display
-    Set Scrolling Group (0072,0212).
-    """
+        A monotonically increasing integer, starting from 1, incrementing by 1, unique within
+        the Hanging Protocol Instance. It shall be used to identify linked display sets in the
+        Display Set Scrolling Group (0072,0212).
+        """,
+    )
 
     display_set_label: Attr[str] = Attr(
         0x00720203, "DisplaySetLabel", "LO", "1", "3",
-    )
-    """Display Set Label (0072,0203): Type 3, VR LO, VM 1.
+        doc="""Display Set Label (0072,0203): Type 3, VR LO, VM 1.
 
-    Description of the objective of the display set defined by this Sequence Item.
-    """
+        Description of the objective of the display set defined by this Sequence Item.
+        """,
+    )
 
     display_set_presentation_group: Attr[int] = Attr(
         0x00720204, "DisplaySetPresentationGroup", "US", "1", "1",
-    )
-    """Display Set Presentation Group (0072,0204): Type 1, VR US, VM 1.
+        doc="""Display Set Presentation Group (0072,0204): Type 1, VR US, VM 1.
 
-    Positive integer value that designates this Display Set as part of a specific presentation
-    group. All Display Sets with the same Display Set Presentation Group (0072,0204) value shall
-    be displayed at the same time. The value 1 shall indicate that this Display Set is part of
-    the initial presentation group. Subsequent values incrementing by 1 shall imply successive
-    temporal ordering of display.
-    """
+        Positive integer value that designates this Display Set as part of a specific
+        presentation group. All Display Sets with the same Display Set Presentation Group
+        (0072,0204) value shall be displayed at the same time. The value 1 shall indicate that
+        this Display Set is part of the initial presentation group. Subsequent values
+        incrementing by 1 shall imply successive temporal ordering of display.
+        """,
+    )
 
     image_set_number: Attr[int] = Attr(
         0x00720032, "ImageSetNumber", "US", "1", "1",
+        doc="""Image Set Number (0072,0032): Type 1, VR US, VM 1.
+
+        Image Set Number (0072,0032) value from a Time Based Image Sets Sequence (0072,0030)
+        Item within the Image Sets Sequence (0072,0020) Item that is selected for display by
+        this Display Set.
+        """,
     )
-    """Image Set Number (0072,0032): Type 1, VR US, VM 1.
 
-    Image Set Number (0072,0032) value from a Time Based Image Sets Sequence (0072,0030) Item
-    within the Image Sets Sequence (0072,0020) Item that is selected for display by this Display
-    Set.
-    """
-
-    image_boxes_sequence: Attr[list[ImageBoxesSequenceItem]] = Attr(
+    image_boxes_sequence: SequenceAttr[ImageBoxesSequenceItem] = SequenceAttr(
         0x00720300, "ImageBoxesSequence", "SQ", "1", "1",
         item=ImageBoxesSequenceItem,
+        doc="""Image Boxes Sequence (0072,0300): Type 1, VR SQ, VM 1.
+
+        Sequence that defines the image boxes for this Display Set.
+        """,
     )
-    """Image Boxes Sequence (0072,0300): Type 1, VR SQ, VM 1.
 
-    Sequence that defines the image boxes for this Display Set.
-    """
-
-    filter_operations_sequence: Attr[list[FilterOperationsSequenceItem]] = Attr(
+    filter_operations_sequence: SequenceAttr[FilterOperationsSequenceItem] = SequenceAttr(
         0x00720400, "FilterOperationsSequence", "SQ", "1", "2",
         item=FilterOperationsSequenceItem,
+        doc="""Filter Operations Sequence (0072,0400): Type 2, VR SQ, VM 1.
+
+        Sequence that defines filter criteria to be applied to the image set identified by Image
+        Set Number (0072,0032).
+        Enumerated Values: TRANSVERSE, CORONAL, SAGITTAL, OBLIQUE.
+        """,
     )
-    """Filter Operations Sequence (0072,0400): Type 2, VR SQ, VM 1.
 
-    Sequence that defines filter criteria to be applied to the image set identified by Image Set
-    Number (0072,0032).
-    Enumerated Values: TRANSVERSE, CORONAL, SAGITTAL, OBLIQUE.
-    """
-
-    sorting_operations_sequence: Attr[list[SortingOperationsSequenceItem]] = Attr(
+    sorting_operations_sequence: SequenceAttr[SortingOperationsSequenceItem] = SequenceAttr(
         0x00720600, "SortingOperationsSequence", "SQ", "1", "2",
         item=SortingOperationsSequenceItem,
-    )
-    """Sorting Operations Sequence (0072,0600): Type 2, VR SQ, VM 1.
+        doc="""Sorting Operations Sequence (0072,0600): Type 2, VR SQ, VM 1.
 
-    Sequence that defines sorting criteria to be applied to the result of filter and reformat
-    operations, to define the order in which to present the images in the Image Boxes.
-    """
+        Sequence that defines sorting criteria to be applied to the result of filter and
+        reformat operations, to define the order in which to present the images in the Image
+        Boxes.
+        """,
+    )
 
     blending_operation_type: Attr[str] = Attr(
         0x00720500, "BlendingOperationType", "CS", "1", "3",
-    )
-    """Blending Operation Type (0072,0500): Type 3, VR CS, VM 1.
+        doc="""Blending Operation Type (0072,0500): Type 3, VR CS, VM 1.
 
-    Type of blending of superimposed and underlying images from the image set, performed before
-    reformatting. See Section C.23.3.1.3.
-    Defined Terms: COLOR.
-    """
+        Type of blending of superimposed and underlying images from the image set, performed
+        before reformatting. See Section C.23.3.1.3.
+        Defined Terms: COLOR.
+        """,
+    )
 
     reformatting_operation_type: Attr[str] = Attr(
         0x00720510, "ReformattingOperationType", "CS", "1", "3",
-    )
-    """Reformatting Operation Type (0072,0510): Type 3, VR CS, VM 1.
+        doc="""Reformatting Operation Type (0072,0510): Type 3, VR CS, VM 1.
 
-    Reformatting operation to be applied to the Image Set.
-    Defined Terms: MPR, 3D_RENDERING, SLAB.
-    """
+        Reformatting operation to be applied to the Image Set.
+        Defined Terms: MPR, 3D_RENDERING, SLAB.
+        """,
+    )
 
     reformatting_thickness: Attr[float] = Attr(
         0x00720512, "ReformattingThickness", "FD", "1", "1C",
-    )
-    """Reformatting Thickness (0072,0512): Type 1C, VR FD, VM 1.
+        doc="""Reformatting Thickness (0072,0512): Type 1C, VR FD, VM 1.
 
-    The desired thickness of the reformatted images in millimeters.
-    Required if value of Reformatting Operation Type (0072,0510) is SLAB or MPR. May be present
-    otherwise.
-    """
+        The desired thickness of the reformatted images in millimeters.
+        Required if value of Reformatting Operation Type (0072,0510) is SLAB or MPR. May be
+        present otherwise.
+        """,
+    )
 
     reformatting_interval: Attr[float] = Attr(
         0x00720514, "ReformattingInterval", "FD", "1", "1C",
-    )
-    """Reformatting Interval (0072,0514): Type 1C, VR FD, VM 1.
+        doc="""Reformatting Interval (0072,0514): Type 1C, VR FD, VM 1.
 
-    The desired spacing of the reformatted images in millimeters. The spacing is measured from
-    the center-to-center of each reconstructed image.
-    Required if value of Reformatting Operation Type (0072,0510) is SLAB or MPR. May be present
-    otherwise.
-    """
+        The desired spacing of the reformatted images in millimeters. The spacing is measured
+        from the center-to-center of each reconstructed image.
+        Required if value of Reformatting Operation Type (0072,0510) is SLAB or MPR. May be
+        present otherwise.
+        """,
+    )
 
     reformatting_operation_initial_view_direction: Attr[str] = Attr(
         0x00720516, "ReformattingOperationInitialViewDirection", "CS", "1", "1C",
-    )
-    """Reformatting Operation Initial View Direction (0072,0516): Type 1C, VR CS, VM 1.
+        doc="""Reformatting Operation Initial View Direction (0072,0516): Type 1C, VR CS, VM 1.
 
-    Initial view of the reformatted images.
-    Required if the value of Reformatting Operation Type (0072,0510) is MPR or 3D_RENDERING. May
-    be present otherwise.
-    Defined Terms: SAGITTAL, TRANSVERSE, CORONAL, OBLIQUE.
-    """
+        Initial view of the reformatted images.
+        Required if the value of Reformatting Operation Type (0072,0510) is MPR or 3D_RENDERING.
+        May be present otherwise.
+        Defined Terms: SAGITTAL, TRANSVERSE, CORONAL, OBLIQUE.
+        """,
+    )
 
     three_d_rendering_type: Attr[list[str]] = Attr(
         0x00720520, "ThreeDRenderingType", "CS", "1-n", "1C",
-    )
-    """3D Rendering Type (0072,0520): Type 1C, VR CS, VM 1-n.
+        doc="""3D Rendering Type (0072,0520): Type 1C, VR CS, VM 1-n.
 
-    Describes the intended 3D rendering type. One or more values shall be present. The first
-    value shall not be zero length. Required if the value of Reformatting Operation Type
-    (0072,0510) is 3D_RENDERING:
-    Defined Terms for Value 1: MIP, SURFACE, VOLUME.
-    """
+        Describes the intended 3D rendering type. One or more values shall be present. The first
+        value shall not be zero length. Required if the value of Reformatting Operation Type
+        (0072,0510) is 3D_RENDERING:
+        Defined Terms for Value 1: MIP, SURFACE, VOLUME.
+        """,
+    )
 
     display_set_patient_orientation: Attr[list[str]] = Attr(
         0x00720700, "DisplaySetPatientOrientation", "CS", "2", "3",
-    )
-    """Display Set Patient Orientation (0072,0700): Type 3, VR CS, VM 2.
+        doc="""Display Set Patient Orientation (0072,0700): Type 3, VR CS, VM 2.
 
-    Patient direction of the rows and columns of the images, as intended for display. See
-    Section C.23.3.1.4.
-    """
+        Patient direction of the rows and columns of the images, as intended for display. See
+        Section C.23.3.1.4.
+        """,
+    )
 
     display_set_horizontal_justification: Attr[Literal["LEFT", "CENTER", "RIGHT"]] = Attr(
         0x00720717, "DisplaySetHorizontalJustification", "CS", "1", "3",
         enum=("LEFT", "CENTER", "RIGHT"),
-    )
-    """Display Set Horizontal Justification (0072,0717): Type 3, VR CS, VM 1.
+        doc="""Display Set Horizontal Justification (0072,0717): Type 3, VR CS, VM 1.
 
-    Indicates direction in which to horizontally justify the image within a viewport that is not
-    the same shape (aspect ratio) as the image.
-    Enumerated Values: LEFT, CENTER, RIGHT.
-    """
+        Indicates direction in which to horizontally justify the image within a viewport that is
+        not the same shape (aspect ratio) as the image.
+        Enumerated Values: LEFT, CENTER, RIGHT.
+        """,
+    )
 
     display_set_vertical_justification: Attr[Literal["TOP", "CENTER", "BOTTOM"]] = Attr(
         0x00720718, "DisplaySetVerticalJustification", "CS", "1", "3",
         enum=("TOP", "CENTER", "BOTTOM"),
-    )
-    """Display Set Vertical Justification (0072,0718): Type 3, VR CS, VM 1.
+        doc="""Display Set Vertical Justification (0072,0718): Type 3, VR CS, VM 1.
 
-    Indicates direction in which to vertically justify the image within a viewport that is not
-    the same shape (aspect ratio) as the image.
-    Enumerated Values: TOP, CENTER, BOTTOM.
-    """
+        Indicates direction in which to vertically justify the image within a viewport that is
+        not the same shape (aspect ratio) as the image.
+        Enumerated Values: TOP, CENTER, BOTTOM.
+        """,
+    )
 
     voi_type: Attr[str] = Attr(
         0x00720702, "VOIType", "CS", "1", "3",
-    )
-    """VOI Type (0072,0702): Type 3, VR CS, VM 1.
+        doc="""VOI Type (0072,0702): Type 3, VR CS, VM 1.
 
-    Expected value of interest transformation for display (e.g., Window Center and Window Width
-    or VOI LUT).
-    Defined Terms: LUNG, MEDIASTINUM, ABDO_PELVIS, LIVER, SOFT_TISSUE, BONE, BRAIN, POST_FOSSA.
-    """
+        Expected value of interest transformation for display (e.g., Window Center and Window
+        Width or VOI LUT).
+        Defined Terms: LUNG, MEDIASTINUM, ABDO_PELVIS, LIVER, SOFT_TISSUE, BONE, BRAIN,
+        POST_FOSSA.
+        """,
+    )
 
     pseudo_color_type: Attr[str] = Attr(
         0x00720704, "PseudoColorType", "CS", "1", "3",
+        doc="""Pseudo-Color Type (0072,0704): Type 3, VR CS, VM 1.
+
+        A category of pseudo-color palette choice to be applied after application of the VOI
+        LUT. If this Attribute is not present, a pseudo-color palette shall not be applied.
+        """,
     )
-    """Pseudo-Color Type (0072,0704): Type 3, VR CS, VM 1.
 
-    A category of pseudo-color palette choice to be applied after application of the VOI LUT. If
-    this Attribute is not present, a pseudo-color palette shall not be applied.
-    """
-
-    pseudo_color_palette_instance_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    pseudo_color_palette_instance_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00720705, "PseudoColorPaletteInstanceReferenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Pseudo-Color Palette Instance Reference Sequence (0072,0705): Type 1C, VR SQ, VM 1.
+        doc="""Pseudo-Color Palette Instance Reference Sequence (0072,0705): Type 1C, VR SQ, VM 1.
 
-    Reference to a Color Palette Storage Instance to be applied after application of the VOI
-    LUT.
-    Required if Pseudo-Color Type (0072,0704) is a reference to a standard palette. May be
-    present otherwise if Pseudo-Color Type (0072,0704) is present.
-    """
+        Reference to a Color Palette Storage Instance to be applied after application of the VOI
+        LUT.
+        Required if Pseudo-Color Type (0072,0704) is a reference to a standard palette. May be
+        present otherwise if Pseudo-Color Type (0072,0704) is present.
+        """,
+    )
 
     show_grayscale_inverted: Attr[Literal["YES", "NO"]] = Attr(
         0x00720706, "ShowGrayscaleInverted", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Show Grayscale Inverted (0072,0706): Type 3, VR CS, VM 1.
+        doc="""Show Grayscale Inverted (0072,0706): Type 3, VR CS, VM 1.
 
-    Whether or not to invert the rendered luminance of the displayed values. See Section
-    C.23.3.1.4.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not to invert the rendered luminance of the displayed values. See Section
+        C.23.3.1.4.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     show_image_true_size_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00720710, "ShowImageTrueSizeFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Show Image True Size Flag (0072,0710): Type 3, VR CS, VM 1.
+        doc="""Show Image True Size Flag (0072,0710): Type 3, VR CS, VM 1.
 
-    Indicates whether or not to display images with the physical size of the rendered image
-    pixel the same on the screen as specified in the image Attributes, unless overridden by a
-    Presentation State Instance.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not to display images with the physical size of the rendered image
+        pixel the same on the screen as specified in the image Attributes, unless overridden by
+        a Presentation State Instance.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     show_graphic_annotation_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00720712, "ShowGraphicAnnotationFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Show Graphic Annotation Flag (0072,0712): Type 3, VR CS, VM 1.
+        doc="""Show Graphic Annotation Flag (0072,0712): Type 3, VR CS, VM 1.
 
-    Indicates whether or not to display Items from the Graphic Annotation Sequence (0070,0001)
-    in an applied Presentation State, and the Attributes of the Overlay Plane Module in the
-    image objects or applied Presentation State.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not to display Items from the Graphic Annotation Sequence
+        (0070,0001) in an applied Presentation State, and the Attributes of the Overlay Plane
+        Module in the image objects or applied Presentation State.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     show_patient_demographics_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00720714, "ShowPatientDemographicsFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Show Patient Demographics Flag (0072,0714): Type 3, VR CS, VM 1.
+        doc="""Show Patient Demographics Flag (0072,0714): Type 3, VR CS, VM 1.
 
-    Indicates whether or not to display patient and Study identification information.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not to display patient and Study identification information.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     show_acquisition_techniques_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00720716, "ShowAcquisitionTechniquesFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Show Acquisition Techniques Flag (0072,0716): Type 3, VR CS, VM 1.
+        doc="""Show Acquisition Techniques Flag (0072,0716): Type 3, VR CS, VM 1.
 
-    Indicates whether or not to display image acquisition technique information.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not to display image acquisition technique information.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     display_set_presentation_group_description: Attr[str] = Attr(
         0x00720206, "DisplaySetPresentationGroupDescription", "LO", "1", "3",
-    )
-    """Display Set Presentation Group Description (0072,0206): Type 3, VR LO, VM 1.
+        doc="""Display Set Presentation Group Description (0072,0206): Type 3, VR LO, VM 1.
 
-    Description of the intent of the Display Set Presentation Group (0072,0204). If present,
-    shall have the same value in all Sequence Items assigned the same value for Display Set
-    Presentation Group (0072,0204).
-    """
+        Description of the intent of the Display Set Presentation Group (0072,0204). If present,
+        shall have the same value in all Sequence Items assigned the same value for Display Set
+        Presentation Group (0072,0204).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_set_number: int | None = None,
-        display_set_label: str | None = None,
-        display_set_presentation_group: int | None = None,
-        image_set_number: int | None = None,
-        image_boxes_sequence: list[ImageBoxesSequenceItem] | None = None,
-        filter_operations_sequence: list[FilterOperationsSequenceItem] | None = None,
-        sorting_operations_sequence: list[SortingOperationsSequenceItem] | None = None,
-        blending_operation_type: str | None = None,
-        reformatting_operation_type: str | None = None,
-        reformatting_thickness: float | None = None,
-        reformatting_interval: float | None = None,
-        reformatting_operation_initial_view_direction: str | None = None,
-        three_d_rendering_type: list[str] | None = None,
-        display_set_patient_orientation: list[str] | None = None,
-        display_set_horizontal_justification: Literal["LEFT", "CENTER", "RIGHT"] | None = None,
-        display_set_vertical_justification: Literal["TOP", "CENTER", "BOTTOM"] | None = None,
-        voi_type: str | None = None,
-        pseudo_color_type: str | None = None,
-        pseudo_color_palette_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        show_grayscale_inverted: Literal["YES", "NO"] | None = None,
-        show_image_true_size_flag: Literal["YES", "NO"] | None = None,
-        show_graphic_annotation_flag: Literal["YES", "NO"] | None = None,
-        show_patient_demographics_flag: Literal["YES", "NO"] | None = None,
-        show_acquisition_techniques_flag: Literal["YES", "NO"] | None = None,
-        display_set_presentation_group_description: str | None = None,
-        **_: Any,
+        display_set_number: int | Empty | None = None,
+        display_set_label: str | Empty | None = None,
+        display_set_presentation_group: int | Empty | None = None,
+        image_set_number: int | Empty | None = None,
+        image_boxes_sequence: Items[ImageBoxesSequenceItem] | Empty | None = None,
+        filter_operations_sequence: Items[FilterOperationsSequenceItem] | Empty | None = None,
+        sorting_operations_sequence: Items[SortingOperationsSequenceItem] | Empty | None = None,
+        blending_operation_type: str | Empty | None = None,
+        reformatting_operation_type: str | Empty | None = None,
+        reformatting_thickness: float | Empty | None = None,
+        reformatting_interval: float | Empty | None = None,
+        reformatting_operation_initial_view_direction: str | Empty | None = None,
+        three_d_rendering_type: list[str] | Empty | None = None,
+        display_set_patient_orientation: list[str] | Empty | None = None,
+        display_set_horizontal_justification: Literal["LEFT", "CENTER", "RIGHT"] | Empty | None = None,
+        display_set_vertical_justification: Literal["TOP", "CENTER", "BOTTOM"] | Empty | None = None,
+        voi_type: str | Empty | None = None,
+        pseudo_color_type: str | Empty | None = None,
+        pseudo_color_palette_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        show_grayscale_inverted: Literal["YES", "NO"] | Empty | None = None,
+        show_image_true_size_flag: Literal["YES", "NO"] | Empty | None = None,
+        show_graphic_annotation_flag: Literal["YES", "NO"] | Empty | None = None,
+        show_patient_demographics_flag: Literal["YES", "NO"] | Empty | None = None,
+        show_acquisition_techniques_flag: Literal["YES", "NO"] | Empty | None = None,
+        display_set_presentation_group_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -718,22 +714,19 @@ class SynchronizedScrollingSequenceItem(ItemBuilder):
 
     display_set_scrolling_group: Attr[list[int]] = Attr(
         0x00720212, "DisplaySetScrollingGroup", "US", "2-n", "1",
-    )
-    """Display Set Scrolling Group (0072,0212): Type 1, VR US, VM 2-n.
+        doc="""Display Set Scrolling Group (0072,0212): Type 1, VR US, VM 2-n.
 
-    Multi-valued list of two or more Display Set Number (0072,0202) values. Indicates that the
-    images within the specified Display Sets are scrolled in parallel, to maintain the
-    established synchronization.
-    """
+        Multi-valued list of two or more Display Set Number (0072,0202) values. Indicates that
+        the images within the specified Display Sets are scrolled in parallel, to maintain the
+        established synchronization.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_set_scrolling_group: list[int] | None = None,
-        **_: Any,
+        display_set_scrolling_group: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -748,32 +741,29 @@ class NavigationIndicatorSequenceItem(ItemBuilder):
 
     navigation_display_set: Attr[int] = Attr(
         0x00720216, "NavigationDisplaySet", "US", "1", "1C",
-    )
-    """Navigation Display Set (0072,0216): Type 1C, VR US, VM 1.
+        doc="""Navigation Display Set (0072,0216): Type 1C, VR US, VM 1.
 
-    Display Set Number (0072,0202) of the Display Set where the geometric relationship to the
-    Reference Display Sets (0072,0218) is graphically depicted.
-    Required if there is a one-way interaction such that the location of the Reference Display
-    Sets is indicated on or controlled by the Navigation Display Set.
-    """
+        Display Set Number (0072,0202) of the Display Set where the geometric relationship to
+        the Reference Display Sets (0072,0218) is graphically depicted.
+        Required if there is a one-way interaction such that the location of the Reference
+        Display Sets is indicated on or controlled by the Navigation Display Set.
+        """,
+    )
 
     reference_display_sets: Attr[list[int]] = Attr(
         0x00720218, "ReferenceDisplaySets", "US", "1-n", "1",
-    )
-    """Reference Display Sets (0072,0218): Type 1, VR US, VM 1-n.
+        doc="""Reference Display Sets (0072,0218): Type 1, VR US, VM 1-n.
 
-    One or more Display Set Number (0072,0202) values.
-    """
+        One or more Display Set Number (0072,0202) values.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        navigation_display_set: int | None = None,
-        reference_display_sets: list[int] | None = None,
-        **_: Any,
+        navigation_display_set: int | Empty | None = None,
+        reference_display_sets: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -787,58 +777,55 @@ class HangingProtocolDisplayModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.23.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00720200, 0x00720208, 0x00720210, 0x00720214)
 
-    display_sets_sequence: Attr[list[DisplaySetsSequenceItem]] = Attr(
+    display_sets_sequence: SequenceAttr[DisplaySetsSequenceItem] = SequenceAttr(
         0x00720200, "DisplaySetsSequence", "SQ", "1", "1",
         item=DisplaySetsSequenceItem,
-    )
-    """Display Sets Sequence (0072,0200): Type 1, VR SQ, VM 1.
+        doc="""Display Sets Sequence (0072,0200): Type 1, VR SQ, VM 1.
 
-    Sequence that describes one or more display sets used to present the Image Sets defined in
-    the Image Sets Sequence (0072,0020).
-    """
+        Sequence that describes one or more display sets used to present the Image Sets defined
+        in the Image Sets Sequence (0072,0020).
+        """,
+    )
 
     partial_data_display_handling: Attr[Literal["MAINTAIN_LAYOUT", "ADAPT_LAYOUT"]] = Attr(
         0x00720208, "PartialDataDisplayHandling", "CS", "1", "2",
         enum=("MAINTAIN_LAYOUT", "ADAPT_LAYOUT"),
+        doc="""Partial Data Display Handling (0072,0208): Type 2, VR CS, VM 1.
+
+        If one or more Image Sets identified by Image Set Number (0072,0032) in the Display Sets
+        Sequence (0072,0200) Items is not available, indicate whether or not to maintain the
+        expected layout in the absence of complete Image Sets.
+        Enumerated Values: MAINTAIN_LAYOUT, ADAPT_LAYOUT.
+        """,
     )
-    """Partial Data Display Handling (0072,0208): Type 2, VR CS, VM 1.
 
-    If one or more Image Sets identified by Image Set Number (0072,0032) in the Display Sets
-    Sequence (0072,0200) Items is not available, indicate whether or not to maintain the
-    expected layout in the absence of complete Image Sets.
-    Enumerated Values: MAINTAIN_LAYOUT, ADAPT_LAYOUT.
-    """
-
-    synchronized_scrolling_sequence: Attr[list[SynchronizedScrollingSequenceItem]] = Attr(
+    synchronized_scrolling_sequence: SequenceAttr[SynchronizedScrollingSequenceItem] = SequenceAttr(
         0x00720210, "SynchronizedScrollingSequence", "SQ", "1", "3",
         item=SynchronizedScrollingSequenceItem,
+        doc="""Synchronized Scrolling Sequence (0072,0210): Type 3, VR SQ, VM 1.
+
+        Each Item of this Attribute identifies a group of Display Sets to which synchronized
+        scrolling is to be applied.
+        """,
     )
-    """Synchronized Scrolling Sequence (0072,0210): Type 3, VR SQ, VM 1.
 
-    Each Item of this Attribute identifies a group of Display Sets to which synchronized
-    scrolling is to be applied.
-    """
-
-    navigation_indicator_sequence: Attr[list[NavigationIndicatorSequenceItem]] = Attr(
+    navigation_indicator_sequence: SequenceAttr[NavigationIndicatorSequenceItem] = SequenceAttr(
         0x00720214, "NavigationIndicatorSequence", "SQ", "1", "3",
         item=NavigationIndicatorSequenceItem,
-    )
-    """Navigation Indicator Sequence (0072,0214): Type 3, VR SQ, VM 1.
+        doc="""Navigation Indicator Sequence (0072,0214): Type 3, VR SQ, VM 1.
 
-    Describes a geometric relationship between Display Sets for the purpose of static or
-    interactive localization or navigation.
-    """
+        Describes a geometric relationship between Display Sets for the purpose of static or
+        interactive localization or navigation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_sets_sequence: list[DisplaySetsSequenceItem] | None = None,
-        partial_data_display_handling: Literal["MAINTAIN_LAYOUT", "ADAPT_LAYOUT"] | None = None,
-        synchronized_scrolling_sequence: list[SynchronizedScrollingSequenceItem] | None = None,
-        navigation_indicator_sequence: list[NavigationIndicatorSequenceItem] | None = None,
-        **_: Any,
+        display_sets_sequence: Items[DisplaySetsSequenceItem] | Empty | None = None,
+        partial_data_display_handling: Literal["MAINTAIN_LAYOUT", "ADAPT_LAYOUT"] | Empty | None = None,
+        synchronized_scrolling_sequence: Items[SynchronizedScrollingSequenceItem] | Empty | None = None,
+        navigation_indicator_sequence: Items[NavigationIndicatorSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

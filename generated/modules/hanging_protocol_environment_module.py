@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import screen_specifications_macro
 
 
@@ -27,30 +28,27 @@ class HangingProtocolEnvironmentModule(ModuleBuilder):
 
     number_of_screens: Attr[int] = Attr(
         0x00720100, "NumberOfScreens", "US", "1", "2",
+        doc="""Number of Screens (0072,0100): Type 2, VR US, VM 1.
+
+        Positive integer indicating the number of screens for which this Hanging Protocol is
+        intended.
+        """,
     )
-    """Number of Screens (0072,0100): Type 2, VR US, VM 1.
 
-    Positive integer indicating the number of screens for which this Hanging Protocol is
-    intended.
-    """
-
-    nominal_screen_definition_sequence: Attr[list[screen_specifications_macro.ScreenSpecificationsMacro]] = Attr(
+    nominal_screen_definition_sequence: SequenceAttr[screen_specifications_macro.ScreenSpecificationsMacro] = SequenceAttr(
         0x00720102, "NominalScreenDefinitionSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.screen_specifications_macro:ScreenSpecificationsMacro",
-    )
-    """Nominal Screen Definition Sequence (0072,0102): Type 2, VR SQ, VM 1.
+        doc="""Nominal Screen Definition Sequence (0072,0102): Type 2, VR SQ, VM 1.
 
-    Sequence that describes the set of screens for which this Hanging Protocol is intended.
-    """
+        Sequence that describes the set of screens for which this Hanging Protocol is intended.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_screens: int | None = None,
-        nominal_screen_definition_sequence: list[screen_specifications_macro.ScreenSpecificationsMacro] | None = None,
-        **_: Any,
+        number_of_screens: int | Empty | None = None,
+        nominal_screen_definition_sequence: Items[screen_specifications_macro.ScreenSpecificationsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

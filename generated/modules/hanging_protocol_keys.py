@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,60 +28,58 @@ class HangingProtocolDefinitionSequenceItem(ItemBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1C",
+        doc="""Modality (0008,0060): Type 1C, VR CS, VM 1.
+
+        Required if Anatomic Region Sequence (0008,2218) is not present. May be present
+        otherwise.
+        """,
     )
-    """Modality (0008,0060): Type 1C, VR CS, VM 1.
 
-    Required if Anatomic Region Sequence (0008,2218) is not present. May be present otherwise.
-    """
-
-    anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
 
-    One or more Items shall be included in this Sequence.
-    Required if Modality (0008,0060) is not present. May be present otherwise.
-    """
+        One or more Items shall be included in this Sequence.
+        Required if Modality (0008,0060) is not present. May be present otherwise.
+        """,
+    )
 
     laterality: Attr[str] = Attr(
         0x00200060, "Laterality", "CS", "1", "2C",
+        doc="""Laterality (0020,0060): Type 2C, VR CS, VM 1.
+
+        Required if Anatomic Region Sequence (0008,2218) is present.
+        """,
     )
-    """Laterality (0020,0060): Type 2C, VR CS, VM 1.
 
-    Required if Anatomic Region Sequence (0008,2218) is present.
-    """
-
-    procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081032, "ProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Procedure Code Sequence (0008,1032): Type 2, VR SQ, VM 1.
+
+        Zero or more Items shall be included in this Sequence.
+        """,
     )
-    """Procedure Code Sequence (0008,1032): Type 2, VR SQ, VM 1.
 
-    Zero or more Items shall be included in this Sequence.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type 2, VR SQ, VM 1.
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type 2, VR SQ, VM 1.
 
-    Zero or more Items shall be included in this Sequence.
-    """
+        Zero or more Items shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        anatomic_region_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        laterality: str | None = None,
-        procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        anatomic_region_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        laterality: str | Empty | None = None,
+        procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -96,76 +95,74 @@ class HangingProtocolKeys(ModuleBuilder):
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Required if an extended or replacement character set is used in one of the Keys.
-    """
+        Required if an extended or replacement character set is used in one of the Keys.
+        """,
+    )
 
     hanging_protocol_name: Attr[str] = Attr(
         0x00720002, "HangingProtocolName", "SH", "1", "1",
+        doc="""Hanging Protocol Name (0072,0002): Type 1, VR SH, VM 1.""",
     )
-    """Hanging Protocol Name (0072,0002): Type 1, VR SH, VM 1."""
 
     hanging_protocol_description: Attr[str] = Attr(
         0x00720004, "HangingProtocolDescription", "LO", "1", "1",
+        doc="""Hanging Protocol Description (0072,0004): Type 1, VR LO, VM 1.""",
     )
-    """Hanging Protocol Description (0072,0004): Type 1, VR LO, VM 1."""
 
     hanging_protocol_level: Attr[str] = Attr(
         0x00720006, "HangingProtocolLevel", "CS", "1", "1",
+        doc="""Hanging Protocol Level (0072,0006): Type 1, VR CS, VM 1.""",
     )
-    """Hanging Protocol Level (0072,0006): Type 1, VR CS, VM 1."""
 
     hanging_protocol_creator: Attr[str] = Attr(
         0x00720008, "HangingProtocolCreator", "LO", "1", "1",
+        doc="""Hanging Protocol Creator (0072,0008): Type 1, VR LO, VM 1.""",
     )
-    """Hanging Protocol Creator (0072,0008): Type 1, VR LO, VM 1."""
 
     hanging_protocol_creation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0072000A, "HangingProtocolCreationDateTime", "DT", "1", "1",
+        doc="""Hanging Protocol Creation DateTime (0072,000A): Type 1, VR DT, VM 1.""",
     )
-    """Hanging Protocol Creation DateTime (0072,000A): Type 1, VR DT, VM 1."""
 
-    hanging_protocol_definition_sequence: Attr[list[HangingProtocolDefinitionSequenceItem]] = Attr(
+    hanging_protocol_definition_sequence: SequenceAttr[HangingProtocolDefinitionSequenceItem] = SequenceAttr(
         0x0072000C, "HangingProtocolDefinitionSequence", "SQ", "1", "1",
         item=HangingProtocolDefinitionSequenceItem,
-    )
-    """Hanging Protocol Definition Sequence (0072,000C): Type 1, VR SQ, VM 1.
+        doc="""Hanging Protocol Definition Sequence (0072,000C): Type 1, VR SQ, VM 1.
 
-    Sequence that defines the type of imaging Studies to which this Hanging Protocol applies.
-    """
+        Sequence that defines the type of imaging Studies to which this Hanging Protocol
+        applies.
+        """,
+    )
 
     number_of_priors_referenced: Attr[int] = Attr(
         0x00720014, "NumberOfPriorsReferenced", "US", "1", "1",
+        doc="""Number of Priors Referenced (0072,0014): Type 1, VR US, VM 1.""",
     )
-    """Number of Priors Referenced (0072,0014): Type 1, VR US, VM 1."""
 
-    hanging_protocol_user_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    hanging_protocol_user_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0072000E, "HangingProtocolUserIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Hanging Protocol User Identification Code Sequence (0072,000E): Type 2, VR SQ, VM 1.
+        doc="""Hanging Protocol User Identification Code Sequence (0072,000E): Type 2, VR SQ, VM 1.
 
-    Sequence that provides a coded identifier for the person, group, or site for which this
-    Hanging Protocol was defined.
-    """
+        Sequence that provides a coded identifier for the person, group, or site for which this
+        Hanging Protocol was defined.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_character_set: list[str] | None = None,
-        hanging_protocol_name: str | None = None,
-        hanging_protocol_description: str | None = None,
-        hanging_protocol_level: str | None = None,
-        hanging_protocol_creator: str | None = None,
-        hanging_protocol_creation_date_time: datetime.datetime | str | None = None,
-        hanging_protocol_definition_sequence: list[HangingProtocolDefinitionSequenceItem] | None = None,
-        number_of_priors_referenced: int | None = None,
-        hanging_protocol_user_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        specific_character_set: list[str] | Empty | None = None,
+        hanging_protocol_name: str | Empty | None = None,
+        hanging_protocol_description: str | Empty | None = None,
+        hanging_protocol_level: str | Empty | None = None,
+        hanging_protocol_creator: str | Empty | None = None,
+        hanging_protocol_creation_date_time: datetime.datetime | str | Empty | None = None,
+        hanging_protocol_definition_sequence: Items[HangingProtocolDefinitionSequenceItem] | Empty | None = None,
+        number_of_priors_referenced: int | Empty | None = None,
+        hanging_protocol_user_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,63 +24,62 @@ class HangingProtocolSelectorAttributeContextMacro(ModuleBuilder):
 
     selector_sequence_pointer: Attr[list[int]] = Attr(
         0x00720052, "SelectorSequencePointer", "AT", "1-n", "1C",
-    )
-    """Selector Sequence Pointer (0072,0052): Type 1C, VR AT, VM 1-n.
+        doc="""Selector Sequence Pointer (0072,0052): Type 1C, VR AT, VM 1-n.
 
-    Contains the Data Element Tag of the Sequence that contains the Attribute that is identified
-    by Selector Attribute (0072,0026).
-    Required if Selector Attribute (0072,0026) is nested in a Sequence.
-    """
+        Contains the Data Element Tag of the Sequence that contains the Attribute that is
+        identified by Selector Attribute (0072,0026).
+        Required if Selector Attribute (0072,0026) is nested in a Sequence.
+        """,
+    )
 
     functional_group_pointer: Attr[int] = Attr(
         0x00209167, "FunctionalGroupPointer", "AT", "1", "1C",
-    )
-    """Functional Group Pointer (0020,9167): Type 1C, VR AT, VM 1.
+        doc="""Functional Group Pointer (0020,9167): Type 1C, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Functional Group Sequence that contains the Attribute
-    that is identified by Selector Attribute (0072,0026).
-    Required if the value of Selector Attribute (0072,0026) is the Data Element Tag of an
-    Attribute that is contained within a Functional Group Sequence.
-    """
+        Contains the Data Element Tag of the Functional Group Sequence that contains the
+        Attribute that is identified by Selector Attribute (0072,0026).
+        Required if the value of Selector Attribute (0072,0026) is the Data Element Tag of an
+        Attribute that is contained within a Functional Group Sequence.
+        """,
+    )
 
     selector_sequence_pointer_private_creator: Attr[list[str]] = Attr(
         0x00720054, "SelectorSequencePointerPrivateCreator", "LO", "1-n", "1C",
-    )
-    """Selector Sequence Pointer Private Creator (0072,0054): Type 1C, VR LO, VM 1-n.
+        doc="""Selector Sequence Pointer Private Creator (0072,0054): Type 1C, VR LO, VM 1-n.
 
-    Identification of the creator of a group of Private Data Elements. Required if the Selector
-    Sequence Pointer (0072,0052) value is the Data Element Tag of a Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements. Required if the
+        Selector Sequence Pointer (0072,0052) value is the Data Element Tag of a Private
+        Attribute.
+        """,
+    )
 
     functional_group_private_creator: Attr[str] = Attr(
         0x00209238, "FunctionalGroupPrivateCreator", "LO", "1", "1C",
-    )
-    """Functional Group Private Creator (0020,9238): Type 1C, VR LO, VM 1.
+        doc="""Functional Group Private Creator (0020,9238): Type 1C, VR LO, VM 1.
 
-    Identification of the creator of a group of Private Data Elements. Required if the
-    Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements. Required if the
+        Functional Group Pointer (0020,9167) value is the Data Element Tag of a Private
+        Attribute.
+        """,
+    )
 
     selector_attribute_private_creator: Attr[str] = Attr(
         0x00720056, "SelectorAttributePrivateCreator", "LO", "1", "1C",
-    )
-    """Selector Attribute Private Creator (0072,0056): Type 1C, VR LO, VM 1.
+        doc="""Selector Attribute Private Creator (0072,0056): Type 1C, VR LO, VM 1.
 
-    Identification of the creator of a group of Private Data Elements. Required if the Selector
-    Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements. Required if the
+        Selector Attribute (0072,0026) value is the Data Element Tag of a Private Attribute.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_sequence_pointer: list[int] | None = None,
-        functional_group_pointer: int | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        functional_group_private_creator: str | None = None,
-        selector_attribute_private_creator: str | None = None,
-        **_: Any,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        functional_group_pointer: int | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        functional_group_private_creator: str | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
 
 
@@ -25,76 +26,73 @@ class HierarchicalEvidenceReferenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.42-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00089121, 0x0008113A, 0x00089092, 0x00089154, 0x00089237)
 
-    referenced_raw_data_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_raw_data_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089121, "ReferencedRawDataSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Raw Data Sequence (0008,9121): Type 3, VR SQ, VM 1.
+
+        The Raw data that was used to derive this Image.
+        """,
     )
-    """Referenced Raw Data Sequence (0008,9121): Type 3, VR SQ, VM 1.
 
-    The Raw data that was used to derive this Image.
-    """
-
-    referenced_waveform_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_waveform_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0008113A, "ReferencedWaveformSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Waveform Sequence (0008,113A): Type 3, VR SQ, VM 1.
+
+        References to waveforms acquired in conjunction with this image. These Waveforms may or
+        may not be temporally synchronized with this image.
+        """,
     )
-    """Referenced Waveform Sequence (0008,113A): Type 3, VR SQ, VM 1.
 
-    References to waveforms acquired in conjunction with this image. These Waveforms may or may
-    not be temporally synchronized with this image.
-    """
-
-    referenced_image_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089092, "ReferencedImageEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
+
+        Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
+        this Instance. See Section 10.42.1.1 for further explanation.
+        Required if the Referenced Image Sequence (0008,1140) is present and not empty, and the
+        SOP Class UID of the referencing SOP Instance is not a legacy converted SOP Class
+        (Legacy Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy
+        Converted Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted
+        Enhanced PET Image Storage "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.
+        """,
     )
-    """Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
-    this Instance. See Section 10.42.1.1 for further explanation.
-    Required if the Referenced Image Sequence (0008,1140) is present and not empty, and the SOP
-    Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy
-    Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced
-    MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage
-    "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.
-    """
-
-    source_image_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    source_image_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089154, "SourceImageEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Source Image Evidence Sequence (0008,9154): Type 1C, VR SQ, VM 1.
+
+        Full set of Composite SOP Instances referred to inside the Source Image Sequences of
+        this Instance. See Section 10.42.1.1 for further explanation.
+        Required if the Source Image Sequence (0008,2112) is present and not empty, and the SOP
+        Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy
+        Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted
+        Enhanced MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET
+        Image Storage "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.
+        """,
     )
-    """Source Image Evidence Sequence (0008,9154): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances referred to inside the Source Image Sequences of this
-    Instance. See Section 10.42.1.1 for further explanation.
-    Required if the Source Image Sequence (0008,2112) is present and not empty, and the SOP
-    Class UID of the referencing SOP Instance is not a legacy converted SOP Class (Legacy
-    Converted Enhanced CT Image Storage "1.2.840.10008.5.1.4.1.1.2.2", Legacy Converted Enhanced
-    MR Image Storage "1.2.840.10008.5.1.4.1.1.4.4", Legacy Converted Enhanced PET Image Storage
-    "1.2.840.10008.5.1.4.1.1.128.1"). May be present otherwise.
-    """
-
-    referenced_presentation_state_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_presentation_state_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089237, "ReferencedPresentationStateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
 
-    References to Presentation State instances created together with this instance
-    Required if Presentation State is created together with the images.
-    """
+        References to Presentation State instances created together with this instance
+        Required if Presentation State is created together with the images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_raw_data_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_waveform_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        source_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_presentation_state_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_raw_data_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_waveform_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        source_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

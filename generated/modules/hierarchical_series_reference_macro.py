@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,30 +28,27 @@ class ReferencedDigitalSignatureSequenceItem(ItemBuilder):
 
     digital_signature_uid: Attr[str] = Attr(
         0x04000100, "DigitalSignatureUID", "UI", "1", "1",
-    )
-    """Digital Signature UID (0400,0100): Type 1, VR UI, VM 1.
+        doc="""Digital Signature UID (0400,0100): Type 1, VR UI, VM 1.
 
-    The Unique Identifier of a Digital Signature held in the referenced SOP Instance.
-    """
+        The Unique Identifier of a Digital Signature held in the referenced SOP Instance.
+        """,
+    )
 
     signature: Attr[bytes] = Attr(
         0x04000120, "Signature", "OB", "1", "1",
-    )
-    """Signature (0400,0120): Type 1, VR OB, VM 1.
+        doc="""Signature (0400,0120): Type 1, VR OB, VM 1.
 
-    The Signature Value identified by the Digital Signature UID within the Referenced SOP
-    Instance UID.
-    """
+        The Signature Value identified by the Digital Signature UID within the Referenced SOP
+        Instance UID.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        digital_signature_uid: str | None = None,
-        signature: bytes | None = None,
-        **_: Any,
+        digital_signature_uid: str | Empty | None = None,
+        signature: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,52 +63,49 @@ class ReferencedSOPInstanceMACSequenceItem(ItemBuilder):
 
     mac_calculation_transfer_syntax_uid: Attr[str] = Attr(
         0x04000010, "MACCalculationTransferSyntaxUID", "UI", "1", "1",
-    )
-    """MAC Calculation Transfer Syntax UID (0400,0010): Type 1, VR UI, VM 1.
+        doc="""MAC Calculation Transfer Syntax UID (0400,0010): Type 1, VR UI, VM 1.
 
-    The Transfer Syntax UID used to encode the values of the Data Elements included in the MAC
-    calculation. When computing the MAC, only Transfer Syntaxes that explicitly include the VR
-    and use Little Endian encoding shall be used.
-    """
+        The Transfer Syntax UID used to encode the values of the Data Elements included in the
+        MAC calculation. When computing the MAC, only Transfer Syntaxes that explicitly include
+        the VR and use Little Endian encoding shall be used.
+        """,
+    )
 
     mac_algorithm: Attr[str] = Attr(
         0x04000015, "MACAlgorithm", "CS", "1", "1",
-    )
-    """MAC Algorithm (0400,0015): Type 1, VR CS, VM 1.
+        doc="""MAC Algorithm (0400,0015): Type 1, VR CS, VM 1.
 
-    The algorithm used in generating the MAC.
-    """
+        The algorithm used in generating the MAC.
+        """,
+    )
 
     data_elements_signed: Attr[list[int]] = Attr(
         0x04000020, "DataElementsSigned", "AT", "1-n", "1",
-    )
-    """Data Elements Signed (0400,0020): Type 1, VR AT, VM 1-n.
+        doc="""Data Elements Signed (0400,0020): Type 1, VR AT, VM 1-n.
 
-    A list of Data Element Tags in the order they appear at the top level of the referenced SOP
-    Instance that identify the Data Elements used in creating the MAC. See Section
-    C.12.1.1.3.1.1.
-    """
+        A list of Data Element Tags in the order they appear at the top level of the referenced
+        SOP Instance that identify the Data Elements used in creating the MAC. See Section
+        C.12.1.1.3.1.1.
+        """,
+    )
 
     mac: Attr[bytes] = Attr(
         0x04000404, "MAC", "OB", "1", "1",
-    )
-    """MAC (0400,0404): Type 1, VR OB, VM 1.
+        doc="""MAC (0400,0404): Type 1, VR OB, VM 1.
 
-    The MAC generated as described in Section C.12.1.1.3, but unencrypted and without inclusion
-    of fields from the Digital Signatures Sequence. See Section C.12.1.1.3.1.2.
-    """
+        The MAC generated as described in Section C.12.1.1.3, but unencrypted and without
+        inclusion of fields from the Digital Signatures Sequence. See Section C.12.1.1.3.1.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mac_calculation_transfer_syntax_uid: str | None = None,
-        mac_algorithm: str | None = None,
-        data_elements_signed: list[int] | None = None,
-        mac: bytes | None = None,
-        **_: Any,
+        mac_calculation_transfer_syntax_uid: str | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        data_elements_signed: list[int] | Empty | None = None,
+        mac: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -123,46 +118,43 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.17-3a"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170, 0x04000402, 0x04000403)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+
+        Describes the purpose for which the reference is made.
+        """,
     )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
-
-    referenced_digital_signature_sequence: Attr[list[ReferencedDigitalSignatureSequenceItem]] = Attr(
+    referenced_digital_signature_sequence: SequenceAttr[ReferencedDigitalSignatureSequenceItem] = SequenceAttr(
         0x04000402, "ReferencedDigitalSignatureSequence", "SQ", "1", "3",
         item=ReferencedDigitalSignatureSequenceItem,
+        doc="""Referenced Digital Signature Sequence (0400,0402): Type 3, VR SQ, VM 1.
+
+        Sequence of references to Digital Signatures in the referenced SOP Instance.
+        """,
     )
-    """Referenced Digital Signature Sequence (0400,0402): Type 3, VR SQ, VM 1.
 
-    Sequence of references to Digital Signatures in the referenced SOP Instance.
-    """
-
-    referenced_sop_instance_mac_sequence: Attr[list[ReferencedSOPInstanceMACSequenceItem]] = Attr(
+    referenced_sop_instance_mac_sequence: SequenceAttr[ReferencedSOPInstanceMACSequenceItem] = SequenceAttr(
         0x04000403, "ReferencedSOPInstanceMACSequence", "SQ", "1", "3",
         item=ReferencedSOPInstanceMACSequenceItem,
-    )
-    """Referenced SOP Instance MAC Sequence (0400,0403): Type 3, VR SQ, VM 1.
+        doc="""Referenced SOP Instance MAC Sequence (0400,0403): Type 3, VR SQ, VM 1.
 
-    A MAC Calculation from data in the referenced SOP Instance that can be used as a data
-    integrity check.
-    """
+        A MAC Calculation from data in the referenced SOP Instance that can be used as a data
+        integrity check.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_digital_signature_sequence: list[ReferencedDigitalSignatureSequenceItem] | None = None,
-        referenced_sop_instance_mac_sequence: list[ReferencedSOPInstanceMACSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_digital_signature_sequence: Items[ReferencedDigitalSignatureSequenceItem] | Empty | None = None,
+        referenced_sop_instance_mac_sequence: Items[ReferencedSOPInstanceMACSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -178,79 +170,76 @@ class HierarchicalSeriesReferenceMacro(ModuleBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of a Series that is part of this Study and contains the referenced
-    Composite Object(s).
-    """
+        Unique identifier of a Series that is part of this Study and contains the referenced
+        Composite Object(s).
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "3",
-    )
-    """Retrieve AE Title (0008,0054): Type 3, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type 3, VR AE, VM 1-n.
 
-    Title of the DICOM Application Entity where the Composite Object(s) may be retrieved on the
-    network.
-    """
+        Title of the DICOM Application Entity where the Composite Object(s) may be retrieved on
+        the network.
+        """,
+    )
 
     retrieve_location_uid: Attr[str] = Attr(
         0x0040E011, "RetrieveLocationUID", "UI", "1", "3",
-    )
-    """Retrieve Location UID (0040,E011): Type 3, VR UI, VM 1.
+        doc="""Retrieve Location UID (0040,E011): Type 3, VR UI, VM 1.
 
-    Unique identifier of the system where the Composite Object(s) may be retrieved on the
-    network.
-    """
+        Unique identifier of the system where the Composite Object(s) may be retrieved on the
+        network.
+        """,
+    )
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "3",
-    )
-    """Retrieve URL (0008,1190): Type 3, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type 3, VR UR, VM 1.
 
-    URL specifying the location of the referenced Instance(s).
-    """
+        URL specifying the location of the referenced Instance(s).
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "3",
-    )
-    """Storage Media File-Set ID (0088,0130): Type 3, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type 3, VR SH, VM 1.
 
-    The user or implementation specific human readable identifier that identifies the Storage
-    Media on which the Composite Object (s) reside.
-    """
+        The user or implementation specific human readable identifier that identifies the
+        Storage Media on which the Composite Object (s) reside.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "3",
+        doc="""Storage Media File-Set UID (0088,0140): Type 3, VR UI, VM 1.
+
+        Uniquely identifies the Storage Media on which the Composite Object(s) reside.
+        """,
     )
-    """Storage Media File-Set UID (0088,0140): Type 3, VR UI, VM 1.
 
-    Uniquely identifies the Storage Media on which the Composite Object(s) reside.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to Composite Object SOP Class/SOP Instance pairs that are part of the Study
-    defined by Study Instance UID and the Series defined by Series Instance UID (0020,000E).
-    """
+        References to Composite Object SOP Class/SOP Instance pairs that are part of the Study
+        defined by Study Instance UID and the Series defined by Series Instance UID (0020,000E).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        retrieve_location_uid: str | None = None,
-        retrieve_url: str | None = None,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        retrieve_location_uid: str | Empty | None = None,
+        retrieve_url: str | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

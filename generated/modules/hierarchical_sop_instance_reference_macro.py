@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_series_reference_macro
 
 
@@ -27,30 +28,27 @@ class HierarchicalSOPInstanceReferenceMacro(ModuleBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+
+        Unique identifier for the Study.
+        """,
     )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
-
-    referenced_series_sequence: Attr[list[hierarchical_series_reference_macro.HierarchicalSeriesReferenceMacro]] = Attr(
+    referenced_series_sequence: SequenceAttr[hierarchical_series_reference_macro.HierarchicalSeriesReferenceMacro] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.hierarchical_series_reference_macro:HierarchicalSeriesReferenceMacro",
-    )
-    """Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
+        doc="""Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
 
-    Sequence of Items where each Item includes the Attributes of a Series containing referenced
-    Composite Object(s).
-    """
+        Sequence of Items where each Item includes the Attributes of a Series containing
+        referenced Composite Object(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        referenced_series_sequence: list[hierarchical_series_reference_macro.HierarchicalSeriesReferenceMacro] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        referenced_series_sequence: Items[hierarchical_series_reference_macro.HierarchicalSeriesReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

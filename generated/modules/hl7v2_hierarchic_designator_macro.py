@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,42 +24,39 @@ class HL7v2HierarchicDesignatorMacro(ModuleBuilder):
 
     local_namespace_entity_id: Attr[str] = Attr(
         0x00400031, "LocalNamespaceEntityID", "UT", "1", "1C",
-    )
-    """Local Namespace Entity ID (0040,0031): Type 1C, VR UT, VM 1.
+        doc="""Local Namespace Entity ID (0040,0031): Type 1C, VR UT, VM 1.
 
-    Identifies an entity within the local namespace or domain. Required if Universal Entity ID
-    (0040,0032) is not present; may be present otherwise.
-    """
+        Identifies an entity within the local namespace or domain. Required if Universal Entity
+        ID (0040,0032) is not present; may be present otherwise.
+        """,
+    )
 
     universal_entity_id: Attr[str] = Attr(
         0x00400032, "UniversalEntityID", "UT", "1", "1C",
-    )
-    """Universal Entity ID (0040,0032): Type 1C, VR UT, VM 1.
+        doc="""Universal Entity ID (0040,0032): Type 1C, VR UT, VM 1.
 
-    Universal or unique identifier for an entity. Required if Local Namespace Entity ID
-    (0040,0031) is not present; may be present otherwise.
-    """
+        Universal or unique identifier for an entity. Required if Local Namespace Entity ID
+        (0040,0031) is not present; may be present otherwise.
+        """,
+    )
 
     universal_entity_id_type: Attr[Literal["DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"]] = Attr(
         0x00400033, "UniversalEntityIDType", "CS", "1", "1C",
         enum=("DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"),
-    )
-    """Universal Entity ID Type (0040,0033): Type 1C, VR CS, VM 1.
+        doc="""Universal Entity ID Type (0040,0033): Type 1C, VR CS, VM 1.
 
-    Standard defining the format of the Universal Entity ID. Required if Universal Entity ID
-    (0040,0032) is present.
-    Enumerated Values: DNS, EUI64, ISO, URI, UUID, X400, X500.
-    """
+        Standard defining the format of the Universal Entity ID. Required if Universal Entity ID
+        (0040,0032) is present.
+        Enumerated Values: DNS, EUI64, ISO, URI, UUID, X400, X500.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        local_namespace_entity_id: str | None = None,
-        universal_entity_id: str | None = None,
-        universal_entity_id_type: Literal["DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"] | None = None,
-        **_: Any,
+        local_namespace_entity_id: str | Empty | None = None,
+        universal_entity_id: str | Empty | None = None,
+        universal_entity_id_type: Literal["DNS", "EUI64", "ISO", "URI", "UUID", "X400", "X500"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,31 +24,28 @@ class ICCProfileModule(ModuleBuilder):
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1",
-    )
-    """ICC Profile (0028,2000): Type 1, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 1, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "3",
-    )
-    """Color Space (0028,2002): Type 3, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 3, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the image. Shall be consistent with
-    any ICC Profile (0028,2000) that is also present.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the image. Shall be consistent
+        with any ICC Profile (0028,2000) that is also present.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

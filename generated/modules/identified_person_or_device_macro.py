@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -30,179 +31,176 @@ class IdentifiedPersonOrDeviceMacro(ModuleBuilder):
     observer_type: Attr[Literal["PSN", "DEV"]] = Attr(
         0x0040A084, "ObserverType", "CS", "1", "1",
         enum=("PSN", "DEV"),
-    )
-    """Observer Type (0040,A084): Type 1, VR CS, VM 1.
+        doc="""Observer Type (0040,A084): Type 1, VR CS, VM 1.
 
-    The type of entity being identified.
-    Enumerated Values: PSN, DEV.
-    """
+        The type of entity being identified.
+        Enumerated Values: PSN, DEV.
+        """,
+    )
 
     person_name: Attr[PersonName | str] = Attr(
         0x0040A123, "PersonName", "PN", "1", "1C",
+        doc="""Person Name (0040,A123): Type 1C, VR PN, VM 1.
+
+        Name of the person observer identified.
+        Required if Observer Type value is PSN.
+        """,
     )
-    """Person Name (0040,A123): Type 1C, VR PN, VM 1.
 
-    Name of the person observer identified.
-    Required if Observer Type value is PSN.
-    """
-
-    person_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    person_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00401101, "PersonIdentificationCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Person Identification Code Sequence (0040,1101): Type 2C, VR SQ, VM 1.
+
+        Coded identifier of the person identified.
+        Required if Observer Type value is PSN.
+        """,
     )
-    """Person Identification Code Sequence (0040,1101): Type 2C, VR SQ, VM 1.
 
-    Coded identifier of the person identified.
-    Required if Observer Type value is PSN.
-    """
-
-    organizational_role_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    organizational_role_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0044010A, "OrganizationalRoleCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Organizational Role Code Sequence (0044,010A): Type 3, VR SQ, VM 1.
+        doc="""Organizational Role Code Sequence (0044,010A): Type 3, VR SQ, VM 1.
 
-    The organizational capacity in which the person observer is participating.
-    """
+        The organizational capacity in which the person observer is participating.
+        """,
+    )
 
     station_name: Attr[str] = Attr(
         0x00081010, "StationName", "SH", "1", "2C",
-    )
-    """Station Name (0008,1010): Type 2C, VR SH, VM 1.
+        doc="""Station Name (0008,1010): Type 2C, VR SH, VM 1.
 
-    Name of the identified device.
-    Required if Observer Type value is DEV.
-    """
+        Name of the identified device.
+        Required if Observer Type value is DEV.
+        """,
+    )
 
     device_uid: Attr[str] = Attr(
         0x00181002, "DeviceUID", "UI", "1", "1C",
-    )
-    """Device UID (0018,1002): Type 1C, VR UI, VM 1.
+        doc="""Device UID (0018,1002): Type 1C, VR UI, VM 1.
 
-    Unique identifier of the device identified.
-    Required if Observer Type value is DEV.
-    """
+        Unique identifier of the device identified.
+        Required if Observer Type value is DEV.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1C",
-    )
-    """Manufacturer (0008,0070): Type 1C, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 1C, VR LO, VM 1.
 
-    Manufacturer of the device identified.
-    Required if Observer Type value is DEV.
-    """
+        Manufacturer of the device identified.
+        Required if Observer Type value is DEV.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "1C",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 1C, VR LO, VM 1.
 
-    Model Name of the device identified.
-    Required if Observer Type value is DEV.
-    """
+        Model Name of the device identified.
+        Required if Observer Type value is DEV.
+        """,
+    )
 
     station_ae_title: Attr[str] = Attr(
         0x00080055, "StationAETitle", "AE", "1", "3",
-    )
-    """Station AE Title (0008,0055): Type 3, VR AE, VM 1.
+        doc="""Station AE Title (0008,0055): Type 3, VR AE, VM 1.
 
-    Application Entity Title of the device identified.
-    """
+        Application Entity Title of the device identified.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the identified device.
-    """
+        Manufacturer's serial number of the identified device.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "3",
-    )
-    """Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the identified device.
-    """
+        Manufacturer's designation of software version of the identified device.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the identified device was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the identified device was originally manufactured or re-manufactured (as
+        opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the identified device was installed in its current location. The device may or may
-    not have been used prior to installation in its current location.
-    """
+        The date the identified device was installed in its current location. The device may or
+        may not have been used prior to installation in its current location.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
+        doc="""Institution Name (0008,0080): Type 2, VR LO, VM 1.
+
+        Institution or organization to which the identified person is responsible or
+        accountable, or that manages the identified device.
+        """,
     )
-    """Institution Name (0008,0080): Type 2, VR LO, VM 1.
 
-    Institution or organization to which the identified person is responsible or accountable, or
-    that manages the identified device.
-    """
-
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
+        doc="""Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
 
-    Institution or organization to which the identified person is responsible or accountable, or
-    that manages the identified device.
-    """
+        Institution or organization to which the identified person is responsible or
+        accountable, or that manages the identified device.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution or organization to which the identified person is
+        responsible or accountable, or that manages the identified device.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution or organization to which the identified person is responsible
-    or accountable, or that manages the identified device.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        observer_type: Literal["PSN", "DEV"] | None = None,
-        person_name: PersonName | str | None = None,
-        person_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        organizational_role_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        station_name: str | None = None,
-        device_uid: str | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        station_ae_title: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        institution_name: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        observer_type: Literal["PSN", "DEV"] | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        person_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        organizational_role_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        station_name: str | Empty | None = None,
+        device_uid: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        station_ae_title: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,42 +26,40 @@ class PixelValueTransformationSequenceItem(ItemBuilder):
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
-    )
-    """Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and the output units.
-    Enumerated Values: 0.
-    """
+        The value b in relationship between stored values (SV) and the output units.
+        Enumerated Values: 0.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1",
-    )
-    """Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Enumerated Values: 1.
-    """
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Enumerated Values: 1.
+        """,
+    )
 
     rescale_type: Attr[Literal["US"]] = Attr(
         0x00281054, "RescaleType", "LO", "1", "1",
         enum=("US",),
-    )
-    """Rescale Type (0028,1054): Type 1, VR LO, VM 1.
+        doc="""Rescale Type (0028,1054): Type 1, VR LO, VM 1.
 
-    Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
-    Enumerated Values: US.
-    """
+        Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept
+        (0028,1052).
+        Enumerated Values: US.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: Literal["US"] | None = None,
-        **_: Any,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: Literal["US"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,22 +73,19 @@ class IdentityPixelValueTransformationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-10b"
     __order__: ClassVar[tuple[int, ...]] = (0x00289145,)
 
-    pixel_value_transformation_sequence: Attr[list[PixelValueTransformationSequenceItem]] = Attr(
+    pixel_value_transformation_sequence: SequenceAttr[PixelValueTransformationSequenceItem] = SequenceAttr(
         0x00289145, "PixelValueTransformationSequence", "SQ", "1", "1",
         item=PixelValueTransformationSequenceItem,
-    )
-    """Pixel Value Transformation Sequence (0028,9145): Type 1, VR SQ, VM 1.
+        doc="""Pixel Value Transformation Sequence (0028,9145): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes involved in the transformation of stored pixel values.
-    """
+        Contains the Attributes involved in the transformation of stored pixel values.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_value_transformation_sequence: list[PixelValueTransformationSequenceItem] | None = None,
-        **_: Any,
+        pixel_value_transformation_sequence: Items[PixelValueTransformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import person_identification_macro
@@ -32,40 +33,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-15"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,40 +76,37 @@ class PerformedProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-15"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
-    Item.
-    """
+        Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
+        Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -126,29 +121,26 @@ class SpecimenDescriptionSequenceItem(ItemBuilder):
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "",
-    )
-    """Specimen Identifier (0040,0551): Type -, VR LO, VM 1.
+        doc="""Specimen Identifier (0040,0551): Type -, VR LO, VM 1.
 
-    A departmental information system identifier for the Specimen.
-    """
+        A departmental information system identifier for the Specimen.
+        """,
+    )
 
     specimen_uid: Attr[str] = Attr(
         0x00400554, "SpecimenUID", "UI", "1", "",
-    )
-    """Specimen UID (0040,0554): Type -, VR UI, VM 1.
+        doc="""Specimen UID (0040,0554): Type -, VR UI, VM 1.
 
-    Unique identifier for the Specimen.
-    """
+        Unique identifier for the Specimen.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_identifier: str | None = None,
-        specimen_uid: str | None = None,
-        **_: Any,
+        specimen_identifier: str | Empty | None = None,
+        specimen_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -163,32 +155,29 @@ class ReferencedImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "",
+        doc="""Container Identifier (0040,0512): Type -, VR LO, VM 1.
+
+        The identifier for the container that contains the specimen(s) imaged.
+        """,
     )
-    """Container Identifier (0040,0512): Type -, VR LO, VM 1.
 
-    The identifier for the container that contains the specimen(s) imaged.
-    """
-
-    specimen_description_sequence: Attr[list[SpecimenDescriptionSequenceItem]] = Attr(
+    specimen_description_sequence: SequenceAttr[SpecimenDescriptionSequenceItem] = SequenceAttr(
         0x00400560, "SpecimenDescriptionSequence", "SQ", "1", "",
         item=SpecimenDescriptionSequenceItem,
-    )
-    """Specimen Description Sequence (0040,0560): Type -, VR SQ, VM 1.
+        doc="""Specimen Description Sequence (0040,0560): Type -, VR SQ, VM 1.
 
-    Sequence of identifiers and detailed description of the specimen(s) imaged.
-    """
+        Sequence of identifiers and detailed description of the specimen(s) imaged.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        container_identifier: str | None = None,
-        specimen_description_sequence: list[SpecimenDescriptionSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        container_identifier: str | Empty | None = None,
+        specimen_description_sequence: Items[SpecimenDescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -203,131 +192,128 @@ class PerformedSeriesSequenceItem(ItemBuilder):
 
     performing_physician_name: Attr[list[PersonName | str]] = Attr(
         0x00081050, "PerformingPhysicianName", "PN", "1-n", "",
+        doc="""Performing Physician's Name (0008,1050): Type -, VR PN, VM 1-n.
+
+        Name of the physician(s) administering this Series.
+        """,
     )
-    """Performing Physician's Name (0008,1050): Type -, VR PN, VM 1-n.
 
-    Name of the physician(s) administering this Series.
-    """
-
-    performing_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    performing_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081052, "PerformingPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Performing Physician Identification Sequence (0008,1052): Type -, VR SQ, VM 1.
+        doc="""Performing Physician Identification Sequence (0008,1052): Type -, VR SQ, VM 1.
 
-    Identification of the physician(s) administering the Series.
-    """
+        Identification of the physician(s) administering the Series.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "",
+        doc="""Operators' Name (0008,1070): Type -, VR PN, VM 1-n.
+
+        Name(s) of the operator(s) who supporting this Series.
+        """,
     )
-    """Operators' Name (0008,1070): Type -, VR PN, VM 1-n.
 
-    Name(s) of the operator(s) who supporting this Series.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
 
-    Identification of the operator(s) supporting the Series.
-    """
+        Identification of the operator(s) supporting the Series.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "",
-    )
-    """Protocol Name (0018,1030): Type -, VR LO, VM 1.
+        doc="""Protocol Name (0018,1030): Type -, VR LO, VM 1.
 
-    User-defined description of the conditions under which the Series was performed.
-    """
+        User-defined description of the conditions under which the Series was performed.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "",
-    )
-    """Series Instance UID (0020,000E): Type -, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type -, VR UI, VM 1.
 
-    Unique Identifier of the Series.
-    """
+        Unique Identifier of the Series.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "",
+        doc="""Series Description (0008,103E): Type -, VR LO, VM 1.
+
+        Description of the Series.
+        """,
     )
-    """Series Description (0008,103E): Type -, VR LO, VM 1.
 
-    Description of the Series.
-    """
-
-    series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0008103F, "SeriesDescriptionCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Series Description Code Sequence (0008,103F): Type -, VR SQ, VM 1.
+        doc="""Series Description Code Sequence (0008,103F): Type -, VR SQ, VM 1.
 
-    A coded description of the Series.
-    """
+        A coded description of the Series.
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
-    )
-    """Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
 
-    Title of the DICOM Application Entity where the Images and other Composite SOP Instances in
-    this Series may be retrieved on the network.
-    """
+        Title of the DICOM Application Entity where the Images and other Composite SOP Instances
+        in this Series may be retrieved on the network.
+        """,
+    )
 
     archive_requested: Attr[Literal["NO", "YES"]] = Attr(
         0x0040A494, "ArchiveRequested", "CS", "1", "",
         enum=("NO", "YES"),
+        doc="""Archive Requested (0040,A494): Type -, VR CS, VM 1.
+
+        The Instances in this Series are expected to be archived in the long term archive.
+        Enumerated Values: NO, YES.
+        """,
     )
-    """Archive Requested (0040,A494): Type -, VR CS, VM 1.
 
-    The Instances in this Series are expected to be archived in the long term archive.
-    Enumerated Values: NO, YES.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type -, VR SQ, VM 1.
+
+        A Sequence that provides reference to Composite SOP Instances created during the
+        acquisition of the procedure step.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type -, VR SQ, VM 1.
 
-    A Sequence that provides reference to Composite SOP Instances created during the acquisition
-    of the procedure step.
-    """
-
-    referenced_non_image_composite_sop_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_non_image_composite_sop_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00400220, "ReferencedNonImageCompositeSOPInstanceSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Non-Image Composite SOP Instance Sequence (0040,0220): Type -, VR SQ, VM 1.
+        doc="""Referenced Non-Image Composite SOP Instance Sequence (0040,0220): Type -, VR SQ, VM 1.
 
-    Uniquely identifies Instances, other than images, of any SOP Class that conforms to the
-    DICOM Composite IOD Information Model, such as Waveforms, Presentation States or Structured
-    Reports, created during the acquisition of the procedure step, and that are not referenced
-    in Referenced Image Sequence (0008,1140).
-    """
+        Uniquely identifies Instances, other than images, of any SOP Class that conforms to the
+        DICOM Composite IOD Information Model, such as Waveforms, Presentation States or
+        Structured Reports, created during the acquisition of the procedure step, and that are
+        not referenced in Referenced Image Sequence (0008,1140).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        performing_physician_name: list[PersonName | str] | None = None,
-        performing_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_name: str | None = None,
-        series_instance_uid: str | None = None,
-        series_description: str | None = None,
-        series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        archive_requested: Literal["NO", "YES"] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_non_image_composite_sop_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        performing_physician_name: list[PersonName | str] | Empty | None = None,
+        performing_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        archive_requested: Literal["NO", "YES"] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_non_image_composite_sop_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -343,56 +329,53 @@ class ImageAcquisitionResultsModule(ModuleBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "",
-    )
-    """Modality (0008,0060): Type -, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type -, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    Instances associated with this Modality Performed Procedure Step.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        Instances associated with this Modality Performed Procedure Step.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
+    )
 
     study_id: Attr[str] = Attr(
         0x00200010, "StudyID", "SH", "1", "",
+        doc="""Study ID (0020,0010): Type -, VR SH, VM 1.
+
+        User or equipment generated Study Identifier.
+        """,
     )
-    """Study ID (0020,0010): Type -, VR SH, VM 1.
 
-    User or equipment generated Study Identifier.
-    """
-
-    performed_protocol_code_sequence: Attr[list[PerformedProtocolCodeSequenceItem]] = Attr(
+    performed_protocol_code_sequence: CodeSequenceAttr[PerformedProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400260, "PerformedProtocolCodeSequence", "SQ", "1", "",
         item=PerformedProtocolCodeSequenceItem,
+        doc="""Performed Protocol Code Sequence (0040,0260): Type -, VR SQ, VM 1.
+
+        Sequence describing the Protocol performed for this Procedure Step.
+        """,
     )
-    """Performed Protocol Code Sequence (0040,0260): Type -, VR SQ, VM 1.
 
-    Sequence describing the Protocol performed for this Procedure Step.
-    """
-
-    performed_series_sequence: Attr[list[PerformedSeriesSequenceItem]] = Attr(
+    performed_series_sequence: SequenceAttr[PerformedSeriesSequenceItem] = SequenceAttr(
         0x00400340, "PerformedSeriesSequence", "SQ", "1", "",
         item=PerformedSeriesSequenceItem,
-    )
-    """Performed Series Sequence (0040,0340): Type -, VR SQ, VM 1.
+        doc="""Performed Series Sequence (0040,0340): Type -, VR SQ, VM 1.
 
-    Attributes of the Series that comprise this Modality Performed Procedure Step.
-    """
+        Attributes of the Series that comprise this Modality Performed Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        study_id: str | None = None,
-        performed_protocol_code_sequence: list[PerformedProtocolCodeSequenceItem] | None = None,
-        performed_series_sequence: list[PerformedSeriesSequenceItem] | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        study_id: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        performed_series_sequence: Items[PerformedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,112 +27,109 @@ class BasicGrayscaleImageSequenceItem(ItemBuilder):
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type -, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 1.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type -, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type -, VR CS, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "",
-    )
-    """Rows (0028,0010): Type -, VR US, VM 1.
+        doc="""Rows (0028,0010): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "",
-    )
-    """Columns (0028,0011): Type -, VR US, VM 1.
+        doc="""Columns (0028,0011): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type -, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type -, VR IS, VM 2.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "",
-    )
-    """Bits Allocated (0028,0100): Type -, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values if Bits Stored = 8: 8.
-    Enumerated Values if Bits Stored = 12: 16.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values if Bits Stored = 8: 8.
+        Enumerated Values if Bits Stored = 12: 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "",
         enum=("8", "12"),
-    )
-    """Bits Stored (0028,0101): Type -, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 8, 12.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 8, 12.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "",
-    )
-    """High Bit (0028,0102): Type -, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values if Bits Stored = 8: 7.
-    Enumerated Values if Bits Stored = 12: 11.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values if Bits Stored = 8: 7.
+        Enumerated Values if Bits Stored = 12: 11.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type -, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 0.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 0.
+        """,
+    )
 
     pixel_data: Attr[bytes] = Attr(
         0x7FE00010, "PixelData", "OB or OW", "1", "",
-    )
-    """Pixel Data (7FE0,0010): Type -, VR OB or OW, VM 1.
+        doc="""Pixel Data (7FE0,0010): Type -, VR OB or OW, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        pixel_data: bytes | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -145,122 +145,119 @@ class BasicColorImageSequenceItem(ItemBuilder):
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "",
         enum=("3",),
-    )
-    """Samples Per Pixel (0028,0002): Type -, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 3.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 3.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["RGB"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "",
         enum=("RGB",),
-    )
-    """Photometric Interpretation (0028,0004): Type -, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type -, VR CS, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: RGB.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: RGB.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "",
         enum=("1",),
-    )
-    """Planar Configuration (0028,0006): Type -, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 1.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 1.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "",
-    )
-    """Rows (0028,0010): Type -, VR US, VM 1.
+        doc="""Rows (0028,0010): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "",
-    )
-    """Columns (0028,0011): Type -, VR US, VM 1.
+        doc="""Columns (0028,0011): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type -, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type -, VR IS, VM 2.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "",
         enum=("8",),
-    )
-    """Bits Allocated (0028,0100): Type -, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 8.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 8.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "",
         enum=("8",),
-    )
-    """Bits Stored (0028,0101): Type -, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 8.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 8.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "",
         enum=("7",),
-    )
-    """High Bit (0028,0102): Type -, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 7.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 7.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "",
-    )
-    """Pixel Representation (0028,0103): Type -, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type -, VR US, VM 1.
 
-    See Section C.7.6.3 for description.
-    Enumerated Values: 0000H.
-    """
+        See Section C.7.6.3 for description.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     pixel_data: Attr[bytes] = Attr(
         0x7FE00010, "PixelData", "OB or OW", "1", "",
-    )
-    """Pixel Data (7FE0,0010): Type -, VR OB or OW, VM 1.
+        doc="""Pixel Data (7FE0,0010): Type -, VR OB or OW, VM 1.
 
-    See Section C.7.6.3 for description.
-    """
+        See Section C.7.6.3 for description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["RGB"] | None = None,
-        planar_configuration: int | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        pixel_data: bytes | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["RGB"] | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -275,56 +272,53 @@ class OriginalImageSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
-    )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    See Section C.7.2.1 General Study Module for description.
-    """
+        See Section C.7.2.1 General Study Module for description.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "",
-    )
-    """Series Instance UID (0020,000E): Type -, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type -, VR UI, VM 1.
 
-    See Section C.7.3.1 General Series Module for description.
-    """
+        See Section C.7.3.1 General Series Module for description.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    See Section C.7.1.1 Patient Module for description.
-    """
+        See Section C.7.1.1 Patient Module for description.
+        """,
+    )
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
-    )
-    """Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
 
-    SOP Class UID of the original modality image used to create this Image Box.
-    """
+        SOP Class UID of the original modality image used to create this Image Box.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
 
-    SOP Instance UID of the original modality image used to create this Image Box.
-    """
+        SOP Instance UID of the original modality image used to create this Image Box.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        patient_id: str | None = None,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -340,117 +334,114 @@ class ImageBoxPixelPresentationModule(ModuleBuilder):
 
     image_box_position: Attr[int] = Attr(
         0x20200010, "ImageBoxPosition", "US", "1", "",
-    )
-    """Image Box Position (2020,0010): Type -, VR US, VM 1.
+        doc="""Image Box Position (2020,0010): Type -, VR US, VM 1.
 
-    The position of the image on the film, based on Image Display Format (2010,0010). See
-    Section C.13.5.1 for specification.
-    """
+        The position of the image on the film, based on Image Display Format (2010,0010). See
+        Section C.13.5.1 for specification.
+        """,
+    )
 
     polarity: Attr[Literal["NORMAL", "REVERSE"]] = Attr(
         0x20200020, "Polarity", "CS", "1", "",
         enum=("NORMAL", "REVERSE"),
-    )
-    """Polarity (2020,0020): Type -, VR CS, VM 1.
+        doc="""Polarity (2020,0020): Type -, VR CS, VM 1.
 
-    Specifies whether minimum pixel values (after VOI LUT transformation) are to printed black
-    or white.
-    Enumerated Values: NORMAL, REVERSE.
-    """
+        Specifies whether minimum pixel values (after VOI LUT transformation) are to printed
+        black or white.
+        Enumerated Values: NORMAL, REVERSE.
+        """,
+    )
 
     magnification_type: Attr[str] = Attr(
         0x20100060, "MagnificationType", "CS", "1", "",
-    )
-    """Magnification Type (2010,0060): Type -, VR CS, VM 1.
+        doc="""Magnification Type (2010,0060): Type -, VR CS, VM 1.
 
-    Description is the same as in Table C.13-3. Overrides the Magnification Type specified for
-    the Film Box.
-    """
+        Description is the same as in Table C.13-3. Overrides the Magnification Type specified
+        for the Film Box.
+        """,
+    )
 
     smoothing_type: Attr[str] = Attr(
         0x20100080, "SmoothingType", "CS", "1", "",
-    )
-    """Smoothing Type (2010,0080): Type -, VR CS, VM 1.
+        doc="""Smoothing Type (2010,0080): Type -, VR CS, VM 1.
 
-    Description is the same as in Table C.13-3. Overrides the Smoothing Type specified for the
-    Film Box.
-    """
+        Description is the same as in Table C.13-3. Overrides the Smoothing Type specified for
+        the Film Box.
+        """,
+    )
 
     configuration_information: Attr[str] = Attr(
         0x20100150, "ConfigurationInformation", "ST", "1", "",
-    )
-    """Configuration Information (2010,0150): Type -, VR ST, VM 1.
+        doc="""Configuration Information (2010,0150): Type -, VR ST, VM 1.
 
-    See Table C.13-3 for description of Configuration Information.
-    """
+        See Table C.13-3 for description of Configuration Information.
+        """,
+    )
 
     requested_image_size: Attr[float] = Attr(
         0x20200030, "RequestedImageSize", "DS", "1", "",
-    )
-    """Requested Image Size (2020,0030): Type -, VR DS, VM 1.
+        doc="""Requested Image Size (2020,0030): Type -, VR DS, VM 1.
 
-    Width (x-dimension) in mm of the image to be printed. This value overrides the size that
-    corresponds with optimal filling of the Image Box.
-    """
+        Width (x-dimension) in mm of the image to be printed. This value overrides the size that
+        corresponds with optimal filling of the Image Box.
+        """,
+    )
 
     requested_decimate_crop_behavior: Attr[Literal["DECIMATE", "CROP", "FAIL"]] = Attr(
         0x20200040, "RequestedDecimateCropBehavior", "CS", "1", "",
         enum=("DECIMATE", "CROP", "FAIL"),
+        doc="""Requested Decimate/Crop Behavior (2020,0040): Type -, VR CS, VM 1.
+
+        Specifies whether image pixels are to be decimated or cropped if the image rows or
+        columns is greater than the available printable pixels in an Image Box.
+        Enumerated Values: DECIMATE, CROP, FAIL.
+        """,
     )
-    """Requested Decimate/Crop Behavior (2020,0040): Type -, VR CS, VM 1.
 
-    Specifies whether image pixels are to be decimated or cropped if the image rows or columns
-    is greater than the available printable pixels in an Image Box.
-    Enumerated Values: DECIMATE, CROP, FAIL.
-    """
-
-    basic_grayscale_image_sequence: Attr[list[BasicGrayscaleImageSequenceItem]] = Attr(
+    basic_grayscale_image_sequence: SequenceAttr[BasicGrayscaleImageSequenceItem] = SequenceAttr(
         0x20200110, "BasicGrayscaleImageSequence", "SQ", "1", "",
         item=BasicGrayscaleImageSequenceItem,
+        doc="""Basic Grayscale Image Sequence (2020,0110): Type -, VR SQ, VM 1.
+
+        A Sequence that provides the content of the grayscale image pixel data to be printed.
+        This is a specialization of the Image Pixel Module defined in Section C.7.6.3. It is
+        encoded as a Sequence of Attributes of the Image Pixel Module.
+        """,
     )
-    """Basic Grayscale Image Sequence (2020,0110): Type -, VR SQ, VM 1.
 
-    A Sequence that provides the content of the grayscale image pixel data to be printed. This
-    is a specialization of the Image Pixel Module defined in Section C.7.6.3. It is encoded as a
-    Sequence of Attributes of the Image Pixel Module.
-    """
-
-    basic_color_image_sequence: Attr[list[BasicColorImageSequenceItem]] = Attr(
+    basic_color_image_sequence: SequenceAttr[BasicColorImageSequenceItem] = SequenceAttr(
         0x20200111, "BasicColorImageSequence", "SQ", "1", "",
         item=BasicColorImageSequenceItem,
+        doc="""Basic Color Image Sequence (2020,0111): Type -, VR SQ, VM 1.
+
+        A Sequence that provides the content of the color image pixel data to be printed. It is
+        a specialization of the Image Pixel Module defined in Section C.7.6.3. It is encoded as
+        a Sequence of Attributes of the Image Pixel Module.
+        """,
     )
-    """Basic Color Image Sequence (2020,0111): Type -, VR SQ, VM 1.
 
-    A Sequence that provides the content of the color image pixel data to be printed. It is a
-    specialization of the Image Pixel Module defined in Section C.7.6.3. It is encoded as a
-    Sequence of Attributes of the Image Pixel Module.
-    """
-
-    original_image_sequence: Attr[list[OriginalImageSequenceItem]] = Attr(
+    original_image_sequence: SequenceAttr[OriginalImageSequenceItem] = SequenceAttr(
         0x213000C0, "OriginalImageSequence", "SQ", "1", "",
         item=OriginalImageSequenceItem,
-    )
-    """Original Image Sequence (2130,00C0): Type -, VR SQ, VM 1.
+        doc="""Original Image Sequence (2130,00C0): Type -, VR SQ, VM 1.
 
-    Attributes of the original modality images to be printed in this Film Session.
-    """
+        Attributes of the original modality images to be printed in this Film Session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_box_position: int | None = None,
-        polarity: Literal["NORMAL", "REVERSE"] | None = None,
-        magnification_type: str | None = None,
-        smoothing_type: str | None = None,
-        configuration_information: str | None = None,
-        requested_image_size: float | None = None,
-        requested_decimate_crop_behavior: Literal["DECIMATE", "CROP", "FAIL"] | None = None,
-        basic_grayscale_image_sequence: list[BasicGrayscaleImageSequenceItem] | None = None,
-        basic_color_image_sequence: list[BasicColorImageSequenceItem] | None = None,
-        original_image_sequence: list[OriginalImageSequenceItem] | None = None,
-        **_: Any,
+        image_box_position: int | Empty | None = None,
+        polarity: Literal["NORMAL", "REVERSE"] | Empty | None = None,
+        magnification_type: str | Empty | None = None,
+        smoothing_type: str | Empty | None = None,
+        configuration_information: str | Empty | None = None,
+        requested_image_size: float | Empty | None = None,
+        requested_decimate_crop_behavior: Literal["DECIMATE", "CROP", "FAIL"] | Empty | None = None,
+        basic_grayscale_image_sequence: Items[BasicGrayscaleImageSequenceItem] | Empty | None = None,
+        basic_color_image_sequence: Items[BasicColorImageSequenceItem] | Empty | None = None,
+        original_image_sequence: Items[OriginalImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

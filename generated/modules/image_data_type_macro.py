@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,44 +26,41 @@ class ImageDataTypeSequenceItem(ItemBuilder):
 
     data_type: Attr[str] = Attr(
         0x00189808, "DataType", "CS", "1", "1",
-    )
-    """Data Type (0018,9808): Type 1, VR CS, VM 1.
+        doc="""Data Type (0018,9808): Type 1, VR CS, VM 1.
 
-    Identification of the data type of a frame.
-    Defined Terms: TISSUE_INTENSITY, TISSUE_VELOCITY, FLOW_VELOCITY, FLOW_POWER,
-    DIRECTION_POWER, FLOW_VARIANCE, ELASTICITY, PERFUSION, SOUND_SPEED, ATTENUATION.
-    """
+        Identification of the data type of a frame.
+        Defined Terms: TISSUE_INTENSITY, TISSUE_VELOCITY, FLOW_VELOCITY, FLOW_POWER,
+        DIRECTION_POWER, FLOW_VARIANCE, ELASTICITY, PERFUSION, SOUND_SPEED, ATTENUATION.
+        """,
+    )
 
     aliased_data_type: Attr[Literal["YES", "NO"]] = Attr(
         0x0018980B, "AliasedDataType", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Aliased Data Type (0018,980B): Type 1, VR CS, VM 1.
+        doc="""Aliased Data Type (0018,980B): Type 1, VR CS, VM 1.
 
-    Indicates whether this data type is "aliased".
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether this data type is "aliased".
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     zero_velocity_pixel_value: Attr[int] = Attr(
         0x00189810, "ZeroVelocityPixelValue", "US or SS", "1", "1C",
-    )
-    """Zero Velocity Pixel Value (0018,9810): Type 1C, VR US or SS, VM 1.
+        doc="""Zero Velocity Pixel Value (0018,9810): Type 1C, VR US or SS, VM 1.
 
-    Data value at which velocity is zero.
-    Required if Data Type (0018,9808) is TISSUE_VELOCITY, FLOW_VELOCITY or DIRECTION_POWER. May
-    be present otherwise.
-    """
+        Data value at which velocity is zero.
+        Required if Data Type (0018,9808) is TISSUE_VELOCITY, FLOW_VELOCITY or DIRECTION_POWER.
+        May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_type: str | None = None,
-        aliased_data_type: Literal["YES", "NO"] | None = None,
-        zero_velocity_pixel_value: int | None = None,
-        **_: Any,
+        data_type: str | Empty | None = None,
+        aliased_data_type: Literal["YES", "NO"] | Empty | None = None,
+        zero_velocity_pixel_value: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,22 +74,19 @@ class ImageDataTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189807,)
 
-    image_data_type_sequence: Attr[list[ImageDataTypeSequenceItem]] = Attr(
+    image_data_type_sequence: SequenceAttr[ImageDataTypeSequenceItem] = SequenceAttr(
         0x00189807, "ImageDataTypeSequence", "SQ", "1", "1",
         item=ImageDataTypeSequenceItem,
-    )
-    """Image Data Type Sequence (0018,9807): Type 1, VR SQ, VM 1.
+        doc="""Image Data Type Sequence (0018,9807): Type 1, VR SQ, VM 1.
 
-    Identifies the data type characteristics of this frame.
-    """
+        Identifies the data type characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_data_type_sequence: list[ImageDataTypeSequenceItem] | None = None,
-        **_: Any,
+        image_data_type_sequence: Items[ImageDataTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

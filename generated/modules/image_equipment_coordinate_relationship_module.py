@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,32 +24,29 @@ class ImageEquipmentCoordinateRelationshipModule(ModuleBuilder):
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",
-    )
-    """Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
+        doc="""Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
 
-    A 4x4 rigid transformation matrix that maps patient coordinate space of the reconstructed
-    image to the equipment defined original coordinate space. Matrix elements shall be listed in
-    row-major order. See Section C.7.6.21.1.
-    """
+        A 4x4 rigid transformation matrix that maps patient coordinate space of the
+        reconstructed image to the equipment defined original coordinate space. Matrix elements
+        shall be listed in row-major order. See Section C.7.6.21.1.
+        """,
+    )
 
     equipment_coordinate_system_identification: Attr[str] = Attr(
         0x00289537, "EquipmentCoordinateSystemIdentification", "CS", "1", "1",
-    )
-    """Equipment Coordinate System Identification (0028,9537): Type 1, VR CS, VM 1.
+        doc="""Equipment Coordinate System Identification (0028,9537): Type 1, VR CS, VM 1.
 
-    Identification of the type of equipment coordinate system in which the projection images
-    were acquired. See Section C.7.6.21.2.
-    Defined Terms: ISOCENTER.
-    """
+        Identification of the type of equipment coordinate system in which the projection images
+        were acquired. See Section C.7.6.21.2.
+        Defined Terms: ISOCENTER.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_to_equipment_mapping_matrix: list[float] | None = None,
-        equipment_coordinate_system_identification: str | None = None,
-        **_: Any,
+        image_to_equipment_mapping_matrix: list[float] | Empty | None = None,
+        equipment_coordinate_system_identification: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -25,22 +26,19 @@ class ImageFrameConversionSourceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.25.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00209172,)
 
-    conversion_source_attributes_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    conversion_source_attributes_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00209172, "ConversionSourceAttributesSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Conversion Source Attributes Sequence (0020,9172): Type 1, VR SQ, VM 1.
+        doc="""Conversion Source Attributes Sequence (0020,9172): Type 1, VR SQ, VM 1.
 
-    The image or other composite SOP Instance that was converted to this frame.
-    """
+        The image or other composite SOP Instance that was converted to this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conversion_source_attributes_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        conversion_source_attributes_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,68 +26,66 @@ class HistogramSequenceItem(ItemBuilder):
 
     histogram_number_of_bins: Attr[int] = Attr(
         0x00603002, "HistogramNumberOfBins", "US", "1", "1",
-    )
-    """Histogram Number of Bins (0060,3002): Type 1, VR US, VM 1.
+        doc="""Histogram Number of Bins (0060,3002): Type 1, VR US, VM 1.
 
-    The number of "bins" (entries) in the histogram.
-    """
+        The number of "bins" (entries) in the histogram.
+        """,
+    )
 
     histogram_first_bin_value: Attr[int] = Attr(
         0x00603004, "HistogramFirstBinValue", "US or SS", "1", "1",
-    )
-    """Histogram First Bin Value (0060,3004): Type 1, VR US or SS, VM 1.
+        doc="""Histogram First Bin Value (0060,3004): Type 1, VR US or SS, VM 1.
 
-    The stored pixel value corresponding to the lowest pixel value counted in the first bin. All
-    image pixel values less than this value are not included in the histogram.
-    """
+        The stored pixel value corresponding to the lowest pixel value counted in the first bin.
+        All image pixel values less than this value are not included in the histogram.
+        """,
+    )
 
     histogram_last_bin_value: Attr[int] = Attr(
         0x00603006, "HistogramLastBinValue", "US or SS", "1", "1",
-    )
-    """Histogram Last Bin Value (0060,3006): Type 1, VR US or SS, VM 1.
+        doc="""Histogram Last Bin Value (0060,3006): Type 1, VR US or SS, VM 1.
 
-    The stored pixel value corresponding to the highest pixel value counted in the last bin. All
-    image pixel values greater than this value are not included in the histogram.
-    """
+        The stored pixel value corresponding to the highest pixel value counted in the last bin.
+        All image pixel values greater than this value are not included in the histogram.
+        """,
+    )
 
     histogram_bin_width: Attr[int] = Attr(
         0x00603008, "HistogramBinWidth", "US", "1", "1",
-    )
-    """Histogram Bin Width (0060,3008): Type 1, VR US, VM 1.
+        doc="""Histogram Bin Width (0060,3008): Type 1, VR US, VM 1.
 
-    The number of consecutive stored pixel values included in a bin. All bins shall be of equal
-    width.
-    """
+        The number of consecutive stored pixel values included in a bin. All bins shall be of
+        equal width.
+        """,
+    )
 
     histogram_explanation: Attr[str] = Attr(
         0x00603010, "HistogramExplanation", "LO", "1", "3",
-    )
-    """Histogram Explanation (0060,3010): Type 3, VR LO, VM 1.
+        doc="""Histogram Explanation (0060,3010): Type 3, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the LUT.
-    """
+        Free form text explanation of the meaning of the LUT.
+        """,
+    )
 
     histogram_data: Attr[list[int]] = Attr(
         0x00603020, "HistogramData", "UL", "1-n", "1",
-    )
-    """Histogram Data (0060,3020): Type 1, VR UL, VM 1-n.
+        doc="""Histogram Data (0060,3020): Type 1, VR UL, VM 1-n.
 
-    Histogram Data encoded as 32 bit unsigned counts of the number of pixel values in each bin.
-    """
+        Histogram Data encoded as 32 bit unsigned counts of the number of pixel values in each
+        bin.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        histogram_number_of_bins: int | None = None,
-        histogram_first_bin_value: int | None = None,
-        histogram_last_bin_value: int | None = None,
-        histogram_bin_width: int | None = None,
-        histogram_explanation: str | None = None,
-        histogram_data: list[int] | None = None,
-        **_: Any,
+        histogram_number_of_bins: int | Empty | None = None,
+        histogram_first_bin_value: int | Empty | None = None,
+        histogram_last_bin_value: int | Empty | None = None,
+        histogram_bin_width: int | Empty | None = None,
+        histogram_explanation: str | Empty | None = None,
+        histogram_data: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -98,22 +99,19 @@ class ImageHistogramModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00603000,)
 
-    histogram_sequence: Attr[list[HistogramSequenceItem]] = Attr(
+    histogram_sequence: SequenceAttr[HistogramSequenceItem] = SequenceAttr(
         0x00603000, "HistogramSequence", "SQ", "1", "1",
         item=HistogramSequenceItem,
-    )
-    """Histogram Sequence (0060,3000): Type 1, VR SQ, VM 1.
+        doc="""Histogram Sequence (0060,3000): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence of Histograms.
-    """
+        Defines a Sequence of Histograms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        histogram_sequence: list[HistogramSequenceItem] | None = None,
-        **_: Any,
+        histogram_sequence: Items[HistogramSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,227 +24,226 @@ class ImagePixelDescriptionMacro(ModuleBuilder):
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further explanation.
-    """
+        Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further
+        explanation.
+        """,
+    )
 
     photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.7.6.3.1.2 for further
-    explanation.
-    Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
-    YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.7.6.3.1.2 for
+        further explanation.
+        Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
+        YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of rows in the image.
-    """
+        Number of rows in the image.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of columns in the image.
-    """
+        Number of columns in the image.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. Bits Allocated (0028,0100) shall be either 1, or a multiple of 8. See PS3.5
-    for further explanation.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. Bits Allocated (0028,0100) shall be either 1, or a multiple of 8. See
+        PS3.5 for further explanation.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. See PS3.5 for further explanation.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. See PS3.5 for further explanation.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. High
-    Bit (0028,0102) shall be one less than Bits Stored (0028,0101). See PS3.5 for further
-    explanation.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        High Bit (0028,0102) shall be one less than Bits Stored (0028,0101). See PS3.5 for
+        further explanation.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation.
-    Enumerated Values: 0000H, 0001H.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation.
+        Enumerated Values: 0000H, 0001H.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0", "1"),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required if
-    Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 for
-    further explanation.
-    Enumerated Values: 0, 1.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required
+        if Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 for
+        further explanation.
+        Enumerated Values: 0, 1.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "1C",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type 1C, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type 1C, VR IS, VM 2.
 
-    Ratio of the vertical size and horizontal size of the pixels in the image specified by a
-    pair of integer values where the first value is the vertical pixel size, and the second
-    value is the horizontal pixel size. Required if the aspect ratio values do not have a ratio
-    of 1:1 and the physical pixel spacing is not specified by Pixel Spacing (0028,0030), or
-    Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing (0018,2010), either for
-    the entire Image or per-frame in a Functional Group Macro. See Section C.7.6.3.1.7.
-    """
+        Ratio of the vertical size and horizontal size of the pixels in the image specified by a
+        pair of integer values where the first value is the vertical pixel size, and the second
+        value is the horizontal pixel size. Required if the aspect ratio values do not have a
+        ratio of 1:1 and the physical pixel spacing is not specified by Pixel Spacing
+        (0028,0030), or Imager Pixel Spacing (0018,1164) or Nominal Scanned Pixel Spacing
+        (0018,2010), either for the entire Image or per-frame in a Functional Group Macro. See
+        Section C.7.6.3.1.7.
+        """,
+    )
 
     smallest_image_pixel_value: Attr[int] = Attr(
         0x00280106, "SmallestImagePixelValue", "US or SS", "1", "3",
-    )
-    """Smallest Image Pixel Value (0028,0106): Type 3, VR US or SS, VM 1.
+        doc="""Smallest Image Pixel Value (0028,0106): Type 3, VR US or SS, VM 1.
 
-    The minimum actual pixel value encountered in this image.
-    """
+        The minimum actual pixel value encountered in this image.
+        """,
+    )
 
     largest_image_pixel_value: Attr[int] = Attr(
         0x00280107, "LargestImagePixelValue", "US or SS", "1", "3",
-    )
-    """Largest Image Pixel Value (0028,0107): Type 3, VR US or SS, VM 1.
+        doc="""Largest Image Pixel Value (0028,0107): Type 3, VR US or SS, VM 1.
 
-    The maximum actual pixel value encountered in this image.
-    """
+        The maximum actual pixel value encountered in this image.
+        """,
+    )
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
+        doc="""Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). Required if
-    Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel Presentation
-    (0008,9205) at the image level equals COLOR or MIXED. See Section C.7.6.3.1.5 for further
-    explanation.
-    """
+        Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). Required if
+        Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel
+        Presentation (0008,9205) at the image level equals COLOR or MIXED. See Section
+        C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281102, "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
+        doc="""Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). Required if
-    Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel Presentation
-    (0008,9205) at the image level equals COLOR or MIXED. See Section C.7.6.3.1.5 for further
-    explanation.
-    """
+        Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). Required
+        if Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel
+        Presentation (0008,9205) at the image level equals COLOR or MIXED. See Section
+        C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281103, "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
+        doc="""Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203). Required if
-    Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel Presentation
-    (0008,9205) at the image level equals COLOR or MIXED. See Section C.7.6.3.1.5 for further
-    explanation.
-    """
+        Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203). Required
+        if Photometric Interpretation (0028,0004) has a value of PALETTE COLOR or Pixel
+        Presentation (0008,9205) at the image level equals COLOR or MIXED. See Section
+        C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281201, "RedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
+        doc="""Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
 
-    Red Palette Color Lookup Table Data. Required if Photometric Interpretation (0028,0004) has
-    a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image level equals COLOR
-    or MIXED. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Red Palette Color Lookup Table Data. Required if Photometric Interpretation (0028,0004)
+        has a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image level equals
+        COLOR or MIXED. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281202, "GreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
+        doc="""Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
 
-    Green Palette Color Lookup Table Data. Required if Photometric Interpretation (0028,0004)
-    has a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image level equals
-    COLOR or MIXED. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Green Palette Color Lookup Table Data. Required if Photometric Interpretation
+        (0028,0004) has a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image
+        level equals COLOR or MIXED. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281203, "BluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
+        doc="""Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
 
-    Blue Palette Color Lookup Table Data. Required if Photometric Interpretation (0028,0004) has
-    a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image level equals COLOR
-    or MIXED. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Blue Palette Color Lookup Table Data. Required if Photometric Interpretation (0028,0004)
+        has a value of PALETTE COLOR or Pixel Presentation (0008,9205) at the image level equals
+        COLOR or MIXED. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "3",
-    )
-    """ICC Profile (0028,2000): Type 3, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 3, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "3",
-    )
-    """Color Space (0028,2002): Type 3, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 3, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the image. Shall be consistent with
-    any ICC Profile (0028,2000) that is also present.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the image. Shall be consistent
+        with any ICC Profile (0028,2000) that is also present.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        smallest_image_pixel_value: int | None = None,
-        largest_image_pixel_value: int | None = None,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        smallest_image_pixel_value: int | Empty | None = None,
+        largest_image_pixel_value: int | Empty | None = None,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.image_pixel_description_macro import ImagePixelDescriptionMacro
 
@@ -27,40 +27,37 @@ class ImagePixelMacro(ImagePixelDescriptionMacro, ModuleBuilder):
 
     pixel_data: Attr[bytes] = Attr(
         0x7FE00010, "PixelData", "OB or OW", "1", "1",
-    )
-    """Pixel Data (7FE0,0010): Type 1, VR OB or OW, VM 1.
+        doc="""Pixel Data (7FE0,0010): Type 1, VR OB or OW, VM 1.
 
-    A data stream of the pixel samples that comprise the Image. See Section C.7.6.3.1.4 for
-    further explanation.
-    """
+        A data stream of the pixel samples that comprise the Image. See Section C.7.6.3.1.4 for
+        further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        smallest_image_pixel_value: int | None = None,
-        largest_image_pixel_value: int | None = None,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        pixel_data: bytes | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        smallest_image_pixel_value: int | Empty | None = None,
+        largest_image_pixel_value: int | Empty | None = None,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
+        pixel_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.image_pixel_description_macro import ImagePixelDescriptionMacro
 
@@ -28,87 +28,84 @@ class ImagePixelModule(ImagePixelDescriptionMacro, ModuleBuilder):
 
     pixel_data: Attr[bytes] = Attr(
         0x7FE00010, "PixelData", "OB or OW", "1", "1C",
-    )
-    """Pixel Data (7FE0,0010): Type 1C, VR OB or OW, VM 1.
+        doc="""Pixel Data (7FE0,0010): Type 1C, VR OB or OW, VM 1.
 
-    A data stream of the pixel samples that comprise the Image. See Section C.7.6.3.1.4 for
-    further explanation.
-    Required if Pixel Data Provider URL (0028,7FE0) is not present.
-    """
+        A data stream of the pixel samples that comprise the Image. See Section C.7.6.3.1.4 for
+        further explanation.
+        Required if Pixel Data Provider URL (0028,7FE0) is not present.
+        """,
+    )
 
     pixel_data_provider_url: Attr[str] = Attr(
         0x00287FE0, "PixelDataProviderURL", "UR", "1", "1C",
-    )
-    """Pixel Data Provider URL (0028,7FE0): Type 1C, VR UR, VM 1.
+        doc="""Pixel Data Provider URL (0028,7FE0): Type 1C, VR UR, VM 1.
 
-    A URL of a provider service that supplies the pixel data of the Image.
-    Required if the image is to be transferred in one of the following presentation contexts
-    identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced Transfer
-    Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)
-    """
+        A URL of a provider service that supplies the pixel data of the Image.
+        Required if the image is to be transferred in one of the following presentation contexts
+        identified by Transfer Syntax UID: 1.2.840.10008.1.2.4.94 (DICOM JPIP Referenced
+        Transfer Syntax) 1.2.840.10008.1.2.4.95 (DICOM JPIP Referenced Deflate Transfer Syntax)
+        """,
+    )
 
     pixel_padding_range_limit: Attr[int] = Attr(
         0x00280121, "PixelPaddingRangeLimit", "US or SS", "1", "1C",
-    )
-    """Pixel Padding Range Limit (0028,0121): Type 1C, VR US or SS, VM 1.
+        doc="""Pixel Padding Range Limit (0028,0121): Type 1C, VR US or SS, VM 1.
 
-    Pixel value that represents one limit (inclusive) of a range of padding values used together
-    with Pixel Padding Value (0028,0120) as defined in the General Equipment Module. See Section
-    C.7.5.1.1.2 for further explanation.
-    Required if pixel padding is to be defined as a range rather than a single value.
-    """
+        Pixel value that represents one limit (inclusive) of a range of padding values used
+        together with Pixel Padding Value (0028,0120) as defined in the General Equipment
+        Module. See Section C.7.5.1.1.2 for further explanation.
+        Required if pixel padding is to be defined as a range rather than a single value.
+        """,
+    )
 
     extended_offset_table: Attr[bytes] = Attr(
         0x7FE00001, "ExtendedOffsetTable", "OV", "1", "3",
-    )
-    """Extended Offset Table (7FE0,0001): Type 3, VR OV, VM 1.
+        doc="""Extended Offset Table (7FE0,0001): Type 3, VR OV, VM 1.
 
-    Byte offsets of the Frames in the Sequence of Items in Encapsulated Pixel Data encoded in
-    Pixel Data (7FE0,0010).
-    """
+        Byte offsets of the Frames in the Sequence of Items in Encapsulated Pixel Data encoded
+        in Pixel Data (7FE0,0010).
+        """,
+    )
 
     extended_offset_table_lengths: Attr[bytes] = Attr(
         0x7FE00002, "ExtendedOffsetTableLengths", "OV", "1", "1C",
-    )
-    """Extended Offset Table Lengths (7FE0,0002): Type 1C, VR OV, VM 1.
+        doc="""Extended Offset Table Lengths (7FE0,0002): Type 1C, VR OV, VM 1.
 
-    Byte lengths of the Frames in the Sequence of Items in Encapsulated Pixel Data encoded in
-    Pixel Data (7FE0,0010).
-    Required if Extended Offset Table (7FE0,0001) is present and every frame is encoded as a
-    single fragment.
-    """
+        Byte lengths of the Frames in the Sequence of Items in Encapsulated Pixel Data encoded
+        in Pixel Data (7FE0,0010).
+        Required if Extended Offset Table (7FE0,0001) is present and every frame is encoded as a
+        single fragment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        smallest_image_pixel_value: int | None = None,
-        largest_image_pixel_value: int | None = None,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        pixel_data: bytes | None = None,
-        pixel_data_provider_url: str | None = None,
-        pixel_padding_range_limit: int | None = None,
-        extended_offset_table: bytes | None = None,
-        extended_offset_table_lengths: bytes | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        smallest_image_pixel_value: int | Empty | None = None,
+        largest_image_pixel_value: int | Empty | None = None,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
+        pixel_data: bytes | Empty | None = None,
+        pixel_data_provider_url: str | Empty | None = None,
+        pixel_padding_range_limit: int | Empty | None = None,
+        extended_offset_table: bytes | Empty | None = None,
+        extended_offset_table_lengths: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

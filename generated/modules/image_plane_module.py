@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,70 +24,67 @@ class ImagePlaneModule(ModuleBuilder):
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",
-    )
-    """Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
 
-    Physical distance in the patient between the center of each pixel, specified by a numeric
-    pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See Section 10.7.1.3
-    for further explanation.
-    """
+        Physical distance in the patient between the center of each pixel, specified by a
+        numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
+        Section 10.7.1.3 for further explanation.
+        """,
+    )
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1",
-    )
-    """Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
+        doc="""Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the patient. See
-    Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction cosines of the first row and the first column with respect to the patient.
+        See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "1",
-    )
-    """Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
+        doc="""Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
 
-    The x, y, and z coordinates of the upper left hand corner (center of the first voxel
-    transmitted) of the image, in mm. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The x, y, and z coordinates of the upper left hand corner (center of the first voxel
+        transmitted) of the image, in mm. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     slice_thickness: Attr[float] = Attr(
         0x00180050, "SliceThickness", "DS", "1", "2",
-    )
-    """Slice Thickness (0018,0050): Type 2, VR DS, VM 1.
+        doc="""Slice Thickness (0018,0050): Type 2, VR DS, VM 1.
 
-    Nominal slice thickness, in mm.
-    """
+        Nominal slice thickness, in mm.
+        """,
+    )
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "3",
-    )
-    """Spacing Between Slices (0018,0088): Type 3, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 3, VR DS, VM 1.
 
-    Spacing between adjacent slices, in mm. The spacing is measured from the center-to-center of
-    each slice.
-    """
+        Spacing between adjacent slices, in mm. The spacing is measured from the
+        center-to-center of each slice.
+        """,
+    )
 
     slice_location: Attr[float] = Attr(
         0x00201041, "SliceLocation", "DS", "1", "3",
-    )
-    """Slice Location (0020,1041): Type 3, VR DS, VM 1.
+        doc="""Slice Location (0020,1041): Type 3, VR DS, VM 1.
 
-    Relative position of the image plane expressed in mm. See Section C.7.6.2.1.2 for further
-    explanation.
-    """
+        Relative position of the image plane expressed in mm. See Section C.7.6.2.1.2 for
+        further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_spacing: list[float] | None = None,
-        image_orientation_patient: list[float] | None = None,
-        image_position_patient: list[float] | None = None,
-        slice_thickness: float | None = None,
-        spacing_between_slices: float | None = None,
-        slice_location: float | None = None,
-        **_: Any,
+        pixel_spacing: list[float] | Empty | None = None,
+        image_orientation_patient: list[float] | Empty | None = None,
+        image_position_patient: list[float] | Empty | None = None,
+        slice_thickness: float | Empty | None = None,
+        spacing_between_slices: float | Empty | None = None,
+        slice_location: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

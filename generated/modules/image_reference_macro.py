@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.composite_object_reference_macro import CompositeObjectReferenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_pixel_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -29,66 +30,63 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
-    )
-    """Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
 
-    Identifies the frame numbers within the Referenced SOP Instance to which the reference
-    applies. The first frame shall be denoted as frame number 1.
-    Required if the Referenced SOP Instance is a multi-frame image and the reference does not
-    apply to all frames, and Referenced Segment Number (0062,000B) is not present.
-    """
+        Identifies the frame numbers within the Referenced SOP Instance to which the reference
+        applies. The first frame shall be denoted as frame number 1.
+        Required if the Referenced SOP Instance is a multi-frame image and the reference does
+        not apply to all frames, and Referenced Segment Number (0062,000B) is not present.
+        """,
+    )
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+
+        Identifies the segments to which the reference applies identified by Segment Number
+        (0062,0004). Required if the Referenced SOP Instance is a Segmentation and the reference
+        does not apply to all segments and Referenced Frame Number (0008,1160) is not present.
+        """,
     )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    Identifies the segments to which the reference applies identified by Segment Number
-    (0062,0004). Required if the Referenced SOP Instance is a Segmentation and the reference
-    does not apply to all segments and Referenced Frame Number (0008,1160) is not present.
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced SOP Sequence (0008,1199): Type 3, VR SQ, VM 1.
+
+        Reference to a Softcopy Presentation State SOP Class/SOP Instance pair.
+        """,
     )
-    """Referenced SOP Sequence (0008,1199): Type 3, VR SQ, VM 1.
 
-    Reference to a Softcopy Presentation State SOP Class/SOP Instance pair.
-    """
-
-    referenced_real_world_value_mapping_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_real_world_value_mapping_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0008114B, "ReferencedRealWorldValueMappingInstanceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Real World Value Mapping Instance Sequence (0008,114B): Type 3, VR SQ, VM 1.
+
+        Reference to a Real World Value Mapping SOP Class/SOP Instance pair.
+        """,
     )
-    """Referenced Real World Value Mapping Instance Sequence (0008,114B): Type 3, VR SQ, VM 1.
 
-    Reference to a Real World Value Mapping SOP Class/SOP Instance pair.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This Icon Image is representative of the Image.
-    """
+        This Icon Image is representative of the Image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_real_world_value_mapping_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_real_world_value_mapping_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -104,22 +102,19 @@ class ImageReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to Composite Object SOP Class/SOP Instance pairs.
-    """
+        References to Composite Object SOP Class/SOP Instance pairs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
@@ -27,36 +27,33 @@ class ImageSOPInstanceReferenceMacro(SOPInstanceReferenceMacro, ModuleBuilder):
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
-    )
-    """Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
 
-    Identifies the frame numbers within the Referenced SOP Instance to which the reference
-    applies. The first frame shall be denoted as frame number 1.
-    Required if the Referenced SOP Instance is a multi-frame image and the reference does not
-    apply to all frames, and Referenced Segment Number (0062,000B) is not present.
-    """
+        Identifies the frame numbers within the Referenced SOP Instance to which the reference
+        applies. The first frame shall be denoted as frame number 1.
+        Required if the Referenced SOP Instance is a multi-frame image and the reference does
+        not apply to all frames, and Referenced Segment Number (0062,000B) is not present.
+        """,
+    )
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
-    )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    Identifies the Segment Number to which the reference applies.
-    Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and the
-    reference does not apply to all segments and Referenced Frame Number (0008,1160) is not
-    present.
-    """
+        Identifies the Segment Number to which the reference applies.
+        Required if the Referenced SOP Instance is a Segmentation or Surface Segmentation and
+        the reference does not apply to all segments and Referenced Frame Number (0008,1160) is
+        not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

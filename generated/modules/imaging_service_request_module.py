@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
     from iodkit.generated.modules import person_identification_macro
@@ -31,228 +32,225 @@ class ImagingServiceRequestModule(ModuleBuilder):
 
     imaging_service_request_comments: Attr[str] = Attr(
         0x00402400, "ImagingServiceRequestComments", "LT", "1", "",
-    )
-    """Imaging Service Request Comments (0040,2400): Type -, VR LT, VM 1.
+        doc="""Imaging Service Request Comments (0040,2400): Type -, VR LT, VM 1.
 
-    User-defined comments on the Imaging Service Request.
-    """
+        User-defined comments on the Imaging Service Request.
+        """,
+    )
 
     requesting_physician: Attr[PersonName | str] = Attr(
         0x00321032, "RequestingPhysician", "PN", "1", "",
+        doc="""Requesting Physician (0032,1032): Type -, VR PN, VM 1.
+
+        Name of the physician who requested the Imaging Service Request.
+        """,
     )
-    """Requesting Physician (0032,1032): Type -, VR PN, VM 1.
 
-    Name of the physician who requested the Imaging Service Request.
-    """
-
-    requesting_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    requesting_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00321031, "RequestingPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Requesting Physician Identification Sequence (0032,1031): Type -, VR SQ, VM 1.
+        doc="""Requesting Physician Identification Sequence (0032,1031): Type -, VR SQ, VM 1.
 
-    Identification of the physician who requested the Imaging Service Request.
-    """
+        Identification of the physician who requested the Imaging Service Request.
+        """,
+    )
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "",
+        doc="""Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
+
+        Name of the Patient's referring physician for this Imaging Service Request.
+        """,
     )
-    """Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
 
-    Name of the Patient's referring physician for this Imaging Service Request.
-    """
-
-    referring_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    referring_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00080096, "ReferringPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Referring Physician Identification Sequence (0008,0096): Type -, VR SQ, VM 1.
+        doc="""Referring Physician Identification Sequence (0008,0096): Type -, VR SQ, VM 1.
 
-    Identification of the Patient's referring physician.
-    """
+        Identification of the Patient's referring physician.
+        """,
+    )
 
     requesting_service: Attr[str] = Attr(
         0x00321033, "RequestingService", "LO", "1", "",
+        doc="""Requesting Service (0032,1033): Type -, VR LO, VM 1.
+
+        Institutional department, unit or service where the request initiated.
+        """,
     )
-    """Requesting Service (0032,1033): Type -, VR LO, VM 1.
 
-    Institutional department, unit or service where the request initiated.
-    """
-
-    requesting_service_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requesting_service_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321034, "RequestingServiceCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requesting Service Code Sequence (0032,1034): Type -, VR SQ, VM 1.
+        doc="""Requesting Service Code Sequence (0032,1034): Type -, VR SQ, VM 1.
 
-    Institutional department, unit or service where the request initiated. Equivalent to HL7
-    v2.x ORC-17.
-    """
+        Institutional department, unit or service where the request initiated. Equivalent to HL7
+        v2.x ORC-17.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "",
+        doc="""Accession Number (0008,0050): Type -, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type -, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
+    )
 
     issue_date_of_imaging_service_request: Attr[datetime.date | str] = Attr(
         0x00402004, "IssueDateOfImagingServiceRequest", "DA", "1", "",
-    )
-    """Issue Date of Imaging Service Request (0040,2004): Type -, VR DA, VM 1.
+        doc="""Issue Date of Imaging Service Request (0040,2004): Type -, VR DA, VM 1.
 
-    Date on which the Imaging Service Request was issued by the requester.
-    """
+        Date on which the Imaging Service Request was issued by the requester.
+        """,
+    )
 
     issue_time_of_imaging_service_request: Attr[datetime.time | str] = Attr(
         0x00402005, "IssueTimeOfImagingServiceRequest", "TM", "1", "",
-    )
-    """Issue Time of Imaging Service Request (0040,2005): Type -, VR TM, VM 1.
+        doc="""Issue Time of Imaging Service Request (0040,2005): Type -, VR TM, VM 1.
 
-    Time at which the Imaging Service Request was issued by the requester.
-    """
+        Time at which the Imaging Service Request was issued by the requester.
+        """,
+    )
 
     placer_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402016, "PlacerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Placer Order Number / Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party placing the order.
+        """,
     )
-    """Placer Order Number / Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party placing the order.
-    """
-
-    order_placer_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_placer_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400026, "OrderPlacerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
+        doc="""Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Placer Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Placer Order Number.
+        """,
+    )
 
     filler_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402017, "FillerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Filler Order Number / Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party filling the order.
+        """,
     )
-    """Filler Order Number / Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party filling the order.
-    """
-
-    order_filler_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_filler_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400027, "OrderFillerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
+        doc="""Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Filler Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Filler Order Number.
+        """,
+    )
 
     order_entered_by: Attr[PersonName | str] = Attr(
         0x00402008, "OrderEnteredBy", "PN", "1", "",
-    )
-    """Order Entered By (0040,2008): Type -, VR PN, VM 1.
+        doc="""Order Entered By (0040,2008): Type -, VR PN, VM 1.
 
-    The person who entered the Imaging Service Request into an Information System.
-    """
+        The person who entered the Imaging Service Request into an Information System.
+        """,
+    )
 
     order_enterer_location: Attr[str] = Attr(
         0x00402009, "OrderEntererLocation", "SH", "1", "",
-    )
-    """Order Enterer's Location (0040,2009): Type -, VR SH, VM 1.
+        doc="""Order Enterer's Location (0040,2009): Type -, VR SH, VM 1.
 
-    The location at which the Imaging Service Request was entered.
-    """
+        The location at which the Imaging Service Request was entered.
+        """,
+    )
 
     order_callback_phone_number: Attr[str] = Attr(
         0x00402010, "OrderCallbackPhoneNumber", "SH", "1", "",
-    )
-    """Order Callback Phone Number (0040,2010): Type -, VR SH, VM 1.
+        doc="""Order Callback Phone Number (0040,2010): Type -, VR SH, VM 1.
 
-    Telephone Number at which additional information can be retrieved.
-    """
+        Telephone Number at which additional information can be retrieved.
+        """,
+    )
 
     order_callback_telecom_information: Attr[str] = Attr(
         0x00402011, "OrderCallbackTelecomInformation", "LT", "1", "",
-    )
-    """Order Callback Telecom Information (0040,2011): Type -, VR LT, VM 1.
+        doc="""Order Callback Telecom Information (0040,2011): Type -, VR LT, VM 1.
 
-    The telecommunication contact information, including telephone, email, or other telecom
-    addresses, at which additional information about the order can be retrieved.
-    """
+        The telecommunication contact information, including telephone, email, or other telecom
+        addresses, at which additional information about the order can be retrieved.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "",
+        doc="""Admission ID (0038,0010): Type -, VR LO, VM 1.
+
+        Identification number of the Visit as assigned by the healthcare provider
+        """,
     )
-    """Admission ID (0038,0010): Type -, VR LO, VM 1.
 
-    Identification number of the Visit as assigned by the healthcare provider
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Admission ID.
-    """
+        Identifier of the Assigning Authority that issued the Admission ID.
+        """,
+    )
 
     reason_for_visit: Attr[str] = Attr(
         0x00321066, "ReasonForVisit", "UT", "1", "",
+        doc="""Reason for Visit (0032,1066): Type -, VR UT, VM 1.
+
+        Reason(s) for this visit by the patient to the facility or provider.
+        """,
     )
-    """Reason for Visit (0032,1066): Type -, VR UT, VM 1.
 
-    Reason(s) for this visit by the patient to the facility or provider.
-    """
-
-    reason_for_visit_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_visit_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321067, "ReasonForVisitCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
+        doc="""Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
 
-    Coded reason(s) for this visit by the patient to the facility or provider.
-    """
+        Coded reason(s) for this visit by the patient to the facility or provider.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        imaging_service_request_comments: str | None = None,
-        requesting_physician: PersonName | str | None = None,
-        requesting_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        referring_physician_name: PersonName | str | None = None,
-        referring_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        requesting_service: str | None = None,
-        requesting_service_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        issue_date_of_imaging_service_request: datetime.date | str | None = None,
-        issue_time_of_imaging_service_request: datetime.time | str | None = None,
-        placer_order_number_imaging_service_request: str | None = None,
-        order_placer_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        filler_order_number_imaging_service_request: str | None = None,
-        order_filler_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        order_entered_by: PersonName | str | None = None,
-        order_enterer_location: str | None = None,
-        order_callback_phone_number: str | None = None,
-        order_callback_telecom_information: str | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        reason_for_visit: str | None = None,
-        reason_for_visit_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        imaging_service_request_comments: str | Empty | None = None,
+        requesting_physician: PersonName | str | Empty | None = None,
+        requesting_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        referring_physician_name: PersonName | str | Empty | None = None,
+        referring_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        requesting_service: str | Empty | None = None,
+        requesting_service_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        issue_date_of_imaging_service_request: datetime.date | str | Empty | None = None,
+        issue_time_of_imaging_service_request: datetime.time | str | Empty | None = None,
+        placer_order_number_imaging_service_request: str | Empty | None = None,
+        order_placer_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        filler_order_number_imaging_service_request: str | Empty | None = None,
+        order_filler_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        order_entered_by: PersonName | str | Empty | None = None,
+        order_enterer_location: str | Empty | None = None,
+        order_callback_phone_number: str | Empty | None = None,
+        order_callback_telecom_information: str | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        reason_for_visit: str | Empty | None = None,
+        reason_for_visit_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -27,24 +28,21 @@ class ImplantAssemblyTemplateTargetAnatomySequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.29.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
-    anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest in this Instance (i.e., external
-    anatomy, surface anatomy, or general region of the body).
-    """
+        Sequence that identifies the anatomic region of interest in this Instance (i.e.,
+        external anatomy, surface anatomy, or general region of the body).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,23 +57,20 @@ class ComponentSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     component_id: Attr[int] = Attr(
         0x00760055, "ComponentID", "US", "1", "1",
-    )
-    """Component ID (0076,0055): Type 1, VR US, VM 1.
+        doc="""Component ID (0076,0055): Type 1, VR US, VM 1.
 
-    Numeric ID of the Implant Template. Uniquely identifies the Implant Template within the SOP
-    Instance.
-    """
+        Numeric ID of the Implant Template. Uniquely identifies the Implant Template within the
+        SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        component_id: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        component_id: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -88,53 +83,51 @@ class ComponentTypesSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.29.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00760034, 0x00760036, 0x00760038, 0x00760040)
 
-    component_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    component_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00760034, "ComponentTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Component Type Code Sequence (0076,0034): Type 1, VR SQ, VM 1.
+        doc="""Component Type Code Sequence (0076,0034): Type 1, VR SQ, VM 1.
 
-    Label assigned to that type of component.
-    """
+        Label assigned to that type of component.
+        """,
+    )
 
     exclusive_component_type: Attr[str] = Attr(
         0x00760036, "ExclusiveComponentType", "CS", "1", "1",
-    )
-    """Exclusive Component Type (0076,0036): Type 1, VR CS, VM 1.
+        doc="""Exclusive Component Type (0076,0036): Type 1, VR CS, VM 1.
 
-    Indicates that only one component of this Component Type shall be used in an assembly.
-    Defined Terms: YES, NO.
-    """
+        Indicates that only one component of this Component Type shall be used in an assembly.
+        Defined Terms: YES, NO.
+        """,
+    )
 
     mandatory_component_type: Attr[str] = Attr(
         0x00760038, "MandatoryComponentType", "CS", "1", "1",
+        doc="""Mandatory Component Type (0076,0038): Type 1, VR CS, VM 1.
+
+        Indicates that at least one component of this Component Type has to be used in an
+        assembly.
+        Defined Terms: YES, NO.
+        """,
     )
-    """Mandatory Component Type (0076,0038): Type 1, VR CS, VM 1.
 
-    Indicates that at least one component of this Component Type has to be used in an assembly.
-    Defined Terms: YES, NO.
-    """
-
-    component_sequence: Attr[list[ComponentSequenceItem]] = Attr(
+    component_sequence: SequenceAttr[ComponentSequenceItem] = SequenceAttr(
         0x00760040, "ComponentSequence", "SQ", "1", "1",
         item=ComponentSequenceItem,
-    )
-    """Component Sequence (0076,0040): Type 1, VR SQ, VM 1.
+        doc="""Component Sequence (0076,0040): Type 1, VR SQ, VM 1.
 
-    References to implant template components used in the assembly.
-    """
+        References to implant template components used in the assembly.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        component_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        exclusive_component_type: str | None = None,
-        mandatory_component_type: str | None = None,
-        component_sequence: list[ComponentSequenceItem] | None = None,
-        **_: Any,
+        component_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        exclusive_component_type: str | Empty | None = None,
+        mandatory_component_type: str | Empty | None = None,
+        component_sequence: Items[ComponentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -149,71 +142,68 @@ class ComponentAssemblySequenceItem(ItemBuilder):
 
     component1referenced_id: Attr[int] = Attr(
         0x00760070, "Component1ReferencedID", "US", "1", "1",
-    )
-    """Component 1 Referenced ID (0076,0070): Type 1, VR US, VM 1.
+        doc="""Component 1 Referenced ID (0076,0070): Type 1, VR US, VM 1.
 
-    Value of Component ID (0076,0055) present in Component Sequence (0076,0040) that contains
-    the assembly implant components.
-    """
+        Value of Component ID (0076,0055) present in Component Sequence (0076,0040) that
+        contains the assembly implant components.
+        """,
+    )
 
     component1referenced_mating_feature_set_id: Attr[int] = Attr(
         0x00760080, "Component1ReferencedMatingFeatureSetID", "US", "1", "1",
-    )
-    """Component 1 Referenced Mating Feature Set ID (0076,0080): Type 1, VR US, VM 1.
+        doc="""Component 1 Referenced Mating Feature Set ID (0076,0080): Type 1, VR US, VM 1.
 
-    Value of the Mating Feature Set ID (0068,63C0) present in the Mating Feature Set Sequence
-    (0068,63B0) that contains the Mating Feature Sets.
-    """
+        Value of the Mating Feature Set ID (0068,63C0) present in the Mating Feature Set
+        Sequence (0068,63B0) that contains the Mating Feature Sets.
+        """,
+    )
 
     component1referenced_mating_feature_id: Attr[int] = Attr(
         0x00760090, "Component1ReferencedMatingFeatureID", "US", "1", "1",
-    )
-    """Component 1 Referenced Mating Feature ID (0076,0090): Type 1, VR US, VM 1.
+        doc="""Component 1 Referenced Mating Feature ID (0076,0090): Type 1, VR US, VM 1.
 
-    Value of the Mating Feature ID (0068,63F0) present in the Mating Feature Sequence
-    (0068,63E0) that contains the Mating Features.
-    """
+        Value of the Mating Feature ID (0068,63F0) present in the Mating Feature Sequence
+        (0068,63E0) that contains the Mating Features.
+        """,
+    )
 
     component2referenced_id: Attr[int] = Attr(
         0x007600A0, "Component2ReferencedID", "US", "1", "1",
-    )
-    """Component 2 Referenced ID (0076,00A0): Type 1, VR US, VM 1.
+        doc="""Component 2 Referenced ID (0076,00A0): Type 1, VR US, VM 1.
 
-    Value of Component ID (0076,0055) present in Component Sequence (0076,0040) that contains
-    the assembly implant components.
-    """
+        Value of Component ID (0076,0055) present in Component Sequence (0076,0040) that
+        contains the assembly implant components.
+        """,
+    )
 
     component2referenced_mating_feature_set_id: Attr[int] = Attr(
         0x007600B0, "Component2ReferencedMatingFeatureSetID", "US", "1", "1",
-    )
-    """Component 2 Referenced Mating Feature Set ID (0076,00B0): Type 1, VR US, VM 1.
+        doc="""Component 2 Referenced Mating Feature Set ID (0076,00B0): Type 1, VR US, VM 1.
 
-    Value of the Mating Feature Set ID (0068,63C0) present in the Mating Feature Set Sequence
-    (0068,63B0) that contains the Mating Feature Sets.
-    """
+        Value of the Mating Feature Set ID (0068,63C0) present in the Mating Feature Set
+        Sequence (0068,63B0) that contains the Mating Feature Sets.
+        """,
+    )
 
     component2referenced_mating_feature_id: Attr[int] = Attr(
         0x007600C0, "Component2ReferencedMatingFeatureID", "US", "1", "1",
-    )
-    """Component 2 Referenced Mating Feature ID (0076,00C0): Type 1, VR US, VM 1.
+        doc="""Component 2 Referenced Mating Feature ID (0076,00C0): Type 1, VR US, VM 1.
 
-    Value of the Mating Feature ID (0068,63F0) present in the Mating Feature Sequence
-    (0068,63E0) that contains the Mating Features.
-    """
+        Value of the Mating Feature ID (0068,63F0) present in the Mating Feature Sequence
+        (0068,63E0) that contains the Mating Features.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        component1referenced_id: int | None = None,
-        component1referenced_mating_feature_set_id: int | None = None,
-        component1referenced_mating_feature_id: int | None = None,
-        component2referenced_id: int | None = None,
-        component2referenced_mating_feature_set_id: int | None = None,
-        component2referenced_mating_feature_id: int | None = None,
-        **_: Any,
+        component1referenced_id: int | Empty | None = None,
+        component1referenced_mating_feature_set_id: int | Empty | None = None,
+        component1referenced_mating_feature_id: int | Empty | None = None,
+        component2referenced_id: int | Empty | None = None,
+        component2referenced_mating_feature_set_id: int | Empty | None = None,
+        component2referenced_mating_feature_id: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -229,161 +219,159 @@ class ImplantAssemblyTemplateModule(ModuleBuilder):
 
     effective_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686226, "EffectiveDateTime", "DT", "1", "1",
-    )
-    """Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
+        doc="""Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
 
-    Date and time from which on this Instance is valid.
-    """
+        Date and time from which on this Instance is valid.
+        """,
+    )
 
     implant_assembly_template_name: Attr[str] = Attr(
         0x00760001, "ImplantAssemblyTemplateName", "LO", "1", "2",
-    )
-    """Implant Assembly Template Name (0076,0001): Type 2, VR LO, VM 1.
+        doc="""Implant Assembly Template Name (0076,0001): Type 2, VR LO, VM 1.
 
-    A name given to the assembly described in this Instance.
-    """
+        A name given to the assembly described in this Instance.
+        """,
+    )
 
     implant_assembly_template_issuer: Attr[str] = Attr(
         0x00760003, "ImplantAssemblyTemplateIssuer", "LO", "1", "1",
-    )
-    """Implant Assembly Template Issuer (0076,0003): Type 1, VR LO, VM 1.
+        doc="""Implant Assembly Template Issuer (0076,0003): Type 1, VR LO, VM 1.
 
-    The person or organization who issued the assembly template.
-    """
+        The person or organization who issued the assembly template.
+        """,
+    )
 
     implant_assembly_template_version: Attr[str] = Attr(
         0x00760006, "ImplantAssemblyTemplateVersion", "LO", "1", "2",
+        doc="""Implant Assembly Template Version (0076,0006): Type 2, VR LO, VM 1.
+
+        The version code of the Implant Assembly Template.
+        """,
     )
-    """Implant Assembly Template Version (0076,0006): Type 2, VR LO, VM 1.
 
-    The version code of the Implant Assembly Template.
-    """
-
-    replaced_implant_assembly_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    replaced_implant_assembly_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00760008, "ReplacedImplantAssemblyTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Replaced Implant Assembly Template Sequence (0076,0008): Type 1C, VR SQ, VM 1.
+        doc="""Replaced Implant Assembly Template Sequence (0076,0008): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Assembly Template that is replaced by this Instance.
-    Required if the Instance replaces another Instance.
-    """
+        Reference to the Implant Assembly Template that is replaced by this Instance.
+        Required if the Instance replaces another Instance.
+        """,
+    )
 
     implant_assembly_template_type: Attr[Literal["ORIGINAL", "DERIVED"]] = Attr(
         0x0076000A, "ImplantAssemblyTemplateType", "CS", "1", "1",
         enum=("ORIGINAL", "DERIVED"),
+        doc="""Implant Assembly Template Type (0076,000A): Type 1, VR CS, VM 1.
+
+        Indicates whether the Implant Assembly Template is derived from another Instance.
+        Enumerated Values: ORIGINAL, DERIVED.
+        """,
     )
-    """Implant Assembly Template Type (0076,000A): Type 1, VR CS, VM 1.
 
-    Indicates whether the Implant Assembly Template is derived from another Instance.
-    Enumerated Values: ORIGINAL, DERIVED.
-    """
-
-    original_implant_assembly_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    original_implant_assembly_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0076000C, "OriginalImplantAssemblyTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Original Implant Assembly Template Sequence (0076,000C): Type 1C, VR SQ, VM 1.
+
+        Reference to the Implant Assembly Template Instance with Implant Assembly Template Type
+        (0076,000A) ORIGINAL from which this Instance was ultimately derived.
+        Required if Implant Assembly Template Type (0076,000A) is DERIVED.
+        """,
     )
-    """Original Implant Assembly Template Sequence (0076,000C): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Assembly Template Instance with Implant Assembly Template Type
-    (0076,000A) ORIGINAL from which this Instance was ultimately derived.
-    Required if Implant Assembly Template Type (0076,000A) is DERIVED.
-    """
-
-    derivation_implant_assembly_template_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    derivation_implant_assembly_template_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0076000E, "DerivationImplantAssemblyTemplateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Derivation Implant Assembly Template Sequence (0076,000E): Type 1C, VR SQ, VM 1.
+
+        Reference to the Implant Template Instance from which this Instance was directly
+        derived.
+        Required if Implant Assembly Template Type (0076,000A) is DERIVED.
+        """,
     )
-    """Derivation Implant Assembly Template Sequence (0076,000E): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Template Instance from which this Instance was directly derived.
-    Required if Implant Assembly Template Type (0076,000A) is DERIVED.
-    """
-
-    implant_assembly_template_target_anatomy_sequence: Attr[list[ImplantAssemblyTemplateTargetAnatomySequenceItem]] = Attr(
+    implant_assembly_template_target_anatomy_sequence: SequenceAttr[ImplantAssemblyTemplateTargetAnatomySequenceItem] = SequenceAttr(
         0x00760010, "ImplantAssemblyTemplateTargetAnatomySequence", "SQ", "1", "1",
         item=ImplantAssemblyTemplateTargetAnatomySequenceItem,
+        doc="""Implant Assembly Template Target Anatomy Sequence (0076,0010): Type 1, VR SQ, VM 1.
+
+        Identifies the anatomical region the implant assembly is to be implanted to.
+        """,
     )
-    """Implant Assembly Template Target Anatomy Sequence (0076,0010): Type 1, VR SQ, VM 1.
 
-    Identifies the anatomical region the implant assembly is to be implanted to.
-    """
-
-    procedure_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00760020, "ProcedureTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Procedure Type Code Sequence (0076,0020): Type 1, VR SQ, VM 1.
+        doc="""Procedure Type Code Sequence (0076,0020): Type 1, VR SQ, VM 1.
 
-    Coded description of the procedure by which the assembly is implanted.
-    """
+        Coded description of the procedure by which the assembly is implanted.
+        """,
+    )
 
     surgical_technique: Attr[str] = Attr(
         0x00760030, "SurgicalTechnique", "LO", "1", "3",
-    )
-    """Surgical Technique (0076,0030): Type 3, VR LO, VM 1.
+        doc="""Surgical Technique (0076,0030): Type 3, VR LO, VM 1.
 
-    The surgical technique associated with this assembly template.
-    """
+        The surgical technique associated with this assembly template.
+        """,
+    )
 
     mime_type_of_encapsulated_document: Attr[Literal["application/pdf"]] = Attr(
         0x00420012, "MIMETypeOfEncapsulatedDocument", "LO", "1", "2",
         enum=("application/pdf",),
-    )
-    """MIME Type of Encapsulated Document (0042,0012): Type 2, VR LO, VM 1.
+        doc="""MIME Type of Encapsulated Document (0042,0012): Type 2, VR LO, VM 1.
 
-    The type of the encapsulated document stream described using the MIME Media Type (see RFC
-    2046).
-    Enumerated Values: application/pdf.
-    """
+        The type of the encapsulated document stream described using the MIME Media Type (see
+        RFC 2046).
+        Enumerated Values: application/pdf.
+        """,
+    )
 
     encapsulated_document: Attr[bytes] = Attr(
         0x00420011, "EncapsulatedDocument", "OB", "1", "2",
+        doc="""Encapsulated Document (0042,0011): Type 2, VR OB, VM 1.
+
+        Encapsulated Document stream, containing a document encoded according to the MIME Type.
+        """,
     )
-    """Encapsulated Document (0042,0011): Type 2, VR OB, VM 1.
 
-    Encapsulated Document stream, containing a document encoded according to the MIME Type.
-    """
-
-    component_types_sequence: Attr[list[ComponentTypesSequenceItem]] = Attr(
+    component_types_sequence: SequenceAttr[ComponentTypesSequenceItem] = SequenceAttr(
         0x00760032, "ComponentTypesSequence", "SQ", "1", "1",
         item=ComponentTypesSequenceItem,
+        doc="""Component Types Sequence (0076,0032): Type 1, VR SQ, VM 1.
+
+        Sets of components of which the assembly is constructed.
+        """,
     )
-    """Component Types Sequence (0076,0032): Type 1, VR SQ, VM 1.
 
-    Sets of components of which the assembly is constructed.
-    """
-
-    component_assembly_sequence: Attr[list[ComponentAssemblySequenceItem]] = Attr(
+    component_assembly_sequence: SequenceAttr[ComponentAssemblySequenceItem] = SequenceAttr(
         0x00760060, "ComponentAssemblySequence", "SQ", "1", "3",
         item=ComponentAssemblySequenceItem,
-    )
-    """Component Assembly Sequence (0076,0060): Type 3, VR SQ, VM 1.
+        doc="""Component Assembly Sequence (0076,0060): Type 3, VR SQ, VM 1.
 
-    Information about how to connect the implants from the component groups.
-    """
+        Information about how to connect the implants from the component groups.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        effective_date_time: datetime.datetime | str | None = None,
-        implant_assembly_template_name: str | None = None,
-        implant_assembly_template_issuer: str | None = None,
-        implant_assembly_template_version: str | None = None,
-        replaced_implant_assembly_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        implant_assembly_template_type: Literal["ORIGINAL", "DERIVED"] | None = None,
-        original_implant_assembly_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        derivation_implant_assembly_template_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        implant_assembly_template_target_anatomy_sequence: list[ImplantAssemblyTemplateTargetAnatomySequenceItem] | None = None,
-        procedure_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        surgical_technique: str | None = None,
-        mime_type_of_encapsulated_document: Literal["application/pdf"] | None = None,
-        encapsulated_document: bytes | None = None,
-        component_types_sequence: list[ComponentTypesSequenceItem] | None = None,
-        component_assembly_sequence: list[ComponentAssemblySequenceItem] | None = None,
-        **_: Any,
+        effective_date_time: datetime.datetime | str | Empty | None = None,
+        implant_assembly_template_name: str | Empty | None = None,
+        implant_assembly_template_issuer: str | Empty | None = None,
+        implant_assembly_template_version: str | Empty | None = None,
+        replaced_implant_assembly_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        implant_assembly_template_type: Literal["ORIGINAL", "DERIVED"] | Empty | None = None,
+        original_implant_assembly_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        derivation_implant_assembly_template_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        implant_assembly_template_target_anatomy_sequence: Items[ImplantAssemblyTemplateTargetAnatomySequenceItem] | Empty | None = None,
+        procedure_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        surgical_technique: str | Empty | None = None,
+        mime_type_of_encapsulated_document: Literal["application/pdf"] | Empty | None = None,
+        encapsulated_document: bytes | Empty | None = None,
+        component_types_sequence: Items[ComponentTypesSequenceItem] | Empty | None = None,
+        component_assembly_sequence: Items[ComponentAssemblySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -27,24 +28,21 @@ class ImplantTemplateGroupTargetAnatomySequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.29.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218,)
 
-    anatomic_region_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
+        doc="""Anatomic Region Sequence (0008,2218): Type 1, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest in this Instance (i.e., external
-    anatomy, surface anatomy, or general region of the body).
-    """
+        Sequence that identifies the anatomic region of interest in this Instance (i.e.,
+        external anatomy, surface anatomy, or general region of the body).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,40 +57,37 @@ class ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    of the Instance that is referenced in the Implant Template Group Members Sequence
-    (0078,002A) Item.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) of the Instance that is referenced in the Implant Template Group Members
+        Sequence (0078,002A) Item.
+        """,
+    )
 
     two_d_implant_template_group_member_matching_point: Attr[list[float]] = Attr(
         0x00780090, "TwoDImplantTemplateGroupMemberMatchingPoint", "FD", "2", "1",
-    )
-    """2D Implant Template Group Member Matching Point (0078,0090): Type 1, VR FD, VM 2.
+        doc="""2D Implant Template Group Member Matching Point (0078,0090): Type 1, VR FD, VM 2.
 
-    2D inter-component Matching Point.
-    """
+        2D inter-component Matching Point.
+        """,
+    )
 
     two_d_implant_template_group_member_matching_axes: Attr[list[float]] = Attr(
         0x007800A0, "TwoDImplantTemplateGroupMemberMatchingAxes", "FD", "4", "1",
-    )
-    """2D Implant Template Group Member Matching Axes (0078,00A0): Type 1, VR FD, VM 4.
+        doc="""2D Implant Template Group Member Matching Axes (0078,00A0): Type 1, VR FD, VM 4.
 
-    Direction cosines of the Matching Point.
-    """
+        Direction cosines of the Matching Point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_implant_template_group_member_matching_point: list[float] | None = None,
-        two_d_implant_template_group_member_matching_axes: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_implant_template_group_member_matching_point: list[float] | Empty | None = None,
+        two_d_implant_template_group_member_matching_axes: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,57 +102,54 @@ class ImplantTemplateGroupMembersSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     implant_template_group_member_id: Attr[int] = Attr(
         0x0078002E, "ImplantTemplateGroupMemberID", "US", "1", "1",
-    )
-    """Implant Template Group Member ID (0078,002E): Type 1, VR US, VM 1.
+        doc="""Implant Template Group Member ID (0078,002E): Type 1, VR US, VM 1.
 
-    Numeric ID of the Implant Template. Uniquely identifies the Implant Template within the
-    Implant Template Group.
-    """
+        Numeric ID of the Implant Template. Uniquely identifies the Implant Template within the
+        Implant Template Group.
+        """,
+    )
 
     three_d_implant_template_group_member_matching_point: Attr[list[float]] = Attr(
         0x00780050, "ThreeDImplantTemplateGroupMemberMatchingPoint", "FD", "3", "1C",
-    )
-    """3D Implant Template Group Member Matching Point (0078,0050): Type 1C, VR FD, VM 3.
+        doc="""3D Implant Template Group Member Matching Point (0078,0050): Type 1C, VR FD, VM 3.
 
-    3D inter-component Matching Point. May be present if Number of Surfaces (0066,0001) is
-    present in the Instance referenced in the Implant Template Group Members Sequence
-    (0078,002A) Item.
-    """
+        3D inter-component Matching Point. May be present if Number of Surfaces (0066,0001) is
+        present in the Instance referenced in the Implant Template Group Members Sequence
+        (0078,002A) Item.
+        """,
+    )
 
     three_d_implant_template_group_member_matching_axes: Attr[list[float]] = Attr(
         0x00780060, "ThreeDImplantTemplateGroupMemberMatchingAxes", "FD", "9", "1C",
+        doc="""3D Implant Template Group Member Matching Axes (0078,0060): Type 1C, VR FD, VM 9.
+
+        Direction cosines of the Matching Point.
+        Required if 3D Implant Template Group Matching Point (0078,0050) is present.
+        """,
     )
-    """3D Implant Template Group Member Matching Axes (0078,0060): Type 1C, VR FD, VM 9.
 
-    Direction cosines of the Matching Point.
-    Required if 3D Implant Template Group Matching Point (0078,0050) is present.
-    """
-
-    implant_template_group_member_matching2d_coordinates_sequence: Attr[list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem]] = Attr(
+    implant_template_group_member_matching2d_coordinates_sequence: SequenceAttr[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem] = SequenceAttr(
         0x00780070, "ImplantTemplateGroupMemberMatching2DCoordinatesSequence", "SQ", "1", "1C",
         item=ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem,
-    )
-    """Implant Template Group Member Matching 2D Coordinates Sequence (0078,0070): Type 1C, VR SQ,
-    VM 1.
+        doc="""Implant Template Group Member Matching 2D Coordinates Sequence (0078,0070): Type 1C, VR
+        SQ, VM 1.
 
-    One or more Items shall be included in this Sequence.
-    May be present if HPGL Document Sequence (0068,62C0) is present in the Instance referenced
-    in the Implant Template Group Members Sequence (0078,002A) Item.
-    """
+        One or more Items shall be included in this Sequence.
+        May be present if HPGL Document Sequence (0068,62C0) is present in the Instance
+        referenced in the Implant Template Group Members Sequence (0078,002A) Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        implant_template_group_member_id: int | None = None,
-        three_d_implant_template_group_member_matching_point: list[float] | None = None,
-        three_d_implant_template_group_member_matching_axes: list[float] | None = None,
-        implant_template_group_member_matching2d_coordinates_sequence: list[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        implant_template_group_member_id: int | Empty | None = None,
+        three_d_implant_template_group_member_matching_point: list[float] | Empty | None = None,
+        three_d_implant_template_group_member_matching_axes: list[float] | Empty | None = None,
+        implant_template_group_member_matching2d_coordinates_sequence: Items[ImplantTemplateGroupMemberMatching2DCoordinatesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -172,33 +164,30 @@ class ImplantTemplateGroupVariationDimensionRankSequenceItem(ItemBuilder):
 
     referenced_implant_template_group_member_id: Attr[int] = Attr(
         0x007800B6, "ReferencedImplantTemplateGroupMemberID", "US", "1", "1",
-    )
-    """Referenced Implant Template Group Member ID (0078,00B6): Type 1, VR US, VM 1.
+        doc="""Referenced Implant Template Group Member ID (0078,00B6): Type 1, VR US, VM 1.
 
-    Value of the Implant Template Group Member ID (0078,002E) present in the Implant Template
-    Group Member Sequence (0078,002A) that contains the Implant Template Group Member Items.
-    Shall be unique within the Sequence.
-    """
+        Value of the Implant Template Group Member ID (0078,002E) present in the Implant
+        Template Group Member Sequence (0078,002A) that contains the Implant Template Group
+        Member Items. Shall be unique within the Sequence.
+        """,
+    )
 
     implant_template_group_variation_dimension_rank: Attr[int] = Attr(
         0x007800B8, "ImplantTemplateGroupVariationDimensionRank", "US", "1", "1",
-    )
-    """Implant Template Group Variation Dimension Rank (0078,00B8): Type 1, VR US, VM 1.
+        doc="""Implant Template Group Variation Dimension Rank (0078,00B8): Type 1, VR US, VM 1.
 
-    The rank of this Implant Template in the Variation Dimension. In one Implant Template Group
-    Variation Dimension Rank Sequence there may be more than one Implant Templates with the same
-    rank.
-    """
+        The rank of this Implant Template in the Variation Dimension. In one Implant Template
+        Group Variation Dimension Rank Sequence there may be more than one Implant Templates
+        with the same rank.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_implant_template_group_member_id: int | None = None,
-        implant_template_group_variation_dimension_rank: int | None = None,
-        **_: Any,
+        referenced_implant_template_group_member_id: int | Empty | None = None,
+        implant_template_group_variation_dimension_rank: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -213,30 +202,28 @@ class ImplantTemplateGroupVariationDimensionSequenceItem(ItemBuilder):
 
     implant_template_group_variation_dimension_name: Attr[str] = Attr(
         0x007800B2, "ImplantTemplateGroupVariationDimensionName", "LO", "1", "1",
+        doc="""Implant Template Group Variation Dimension Name (0078,00B2): Type 1, VR LO, VM 1.
+
+        Descriptive name of the variation dimension.
+        """,
     )
-    """Implant Template Group Variation Dimension Name (0078,00B2): Type 1, VR LO, VM 1.
 
-    Descriptive name of the variation dimension.
-    """
-
-    implant_template_group_variation_dimension_rank_sequence: Attr[list[ImplantTemplateGroupVariationDimensionRankSequenceItem]] = Attr(
+    implant_template_group_variation_dimension_rank_sequence: SequenceAttr[ImplantTemplateGroupVariationDimensionRankSequenceItem] = SequenceAttr(
         0x007800B4, "ImplantTemplateGroupVariationDimensionRankSequence", "SQ", "1", "1",
         item=ImplantTemplateGroupVariationDimensionRankSequenceItem,
-    )
-    """Implant Template Group Variation Dimension Rank Sequence (0078,00B4): Type 1, VR SQ, VM 1.
+        doc="""Implant Template Group Variation Dimension Rank Sequence (0078,00B4): Type 1, VR SQ, VM
+        1.
 
-    Order in which the implant group members are sorted according to this dimension.
-    """
+        Order in which the implant group members are sorted according to this dimension.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        implant_template_group_variation_dimension_name: str | None = None,
-        implant_template_group_variation_dimension_rank_sequence: list[ImplantTemplateGroupVariationDimensionRankSequenceItem] | None = None,
-        **_: Any,
+        implant_template_group_variation_dimension_name: str | Empty | None = None,
+        implant_template_group_variation_dimension_rank_sequence: Items[ImplantTemplateGroupVariationDimensionRankSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -252,96 +239,93 @@ class ImplantTemplateGroupModule(ModuleBuilder):
 
     effective_date_time: Attr[datetime.datetime | str] = Attr(
         0x00686226, "EffectiveDateTime", "DT", "1", "1",
-    )
-    """Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
+        doc="""Effective DateTime (0068,6226): Type 1, VR DT, VM 1.
 
-    Date and time from which on this Instance is valid.
-    """
+        Date and time from which on this Instance is valid.
+        """,
+    )
 
     implant_template_group_name: Attr[str] = Attr(
         0x00780001, "ImplantTemplateGroupName", "LO", "1", "1",
-    )
-    """Implant Template Group Name (0078,0001): Type 1, VR LO, VM 1.
+        doc="""Implant Template Group Name (0078,0001): Type 1, VR LO, VM 1.
 
-    Name of this group.
-    """
+        Name of this group.
+        """,
+    )
 
     implant_template_group_description: Attr[str] = Attr(
         0x00780010, "ImplantTemplateGroupDescription", "ST", "1", "3",
-    )
-    """Implant Template Group Description (0078,0010): Type 3, VR ST, VM 1.
+        doc="""Implant Template Group Description (0078,0010): Type 3, VR ST, VM 1.
 
-    Purpose or intent of this group.
-    """
+        Purpose or intent of this group.
+        """,
+    )
 
     implant_template_group_issuer: Attr[str] = Attr(
         0x00780020, "ImplantTemplateGroupIssuer", "LO", "1", "1",
-    )
-    """Implant Template Group Issuer (0078,0020): Type 1, VR LO, VM 1.
+        doc="""Implant Template Group Issuer (0078,0020): Type 1, VR LO, VM 1.
 
-    Person or Organization that issued this group.
-    """
+        Person or Organization that issued this group.
+        """,
+    )
 
     implant_template_group_version: Attr[str] = Attr(
         0x00780024, "ImplantTemplateGroupVersion", "LO", "1", "2",
+        doc="""Implant Template Group Version (0078,0024): Type 2, VR LO, VM 1.
+
+        The version code of the Implant Template Group.
+        """,
     )
-    """Implant Template Group Version (0078,0024): Type 2, VR LO, VM 1.
 
-    The version code of the Implant Template Group.
-    """
-
-    replaced_implant_template_group_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    replaced_implant_template_group_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00780026, "ReplacedImplantTemplateGroupSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Replaced Implant Template Group Sequence (0078,0026): Type 1C, VR SQ, VM 1.
+
+        Reference to the Implant Template Group that is replaced by this Instance.
+        Required if this Instance replaces another Instance.
+        """,
     )
-    """Replaced Implant Template Group Sequence (0078,0026): Type 1C, VR SQ, VM 1.
 
-    Reference to the Implant Template Group that is replaced by this Instance.
-    Required if this Instance replaces another Instance.
-    """
-
-    implant_template_group_target_anatomy_sequence: Attr[list[ImplantTemplateGroupTargetAnatomySequenceItem]] = Attr(
+    implant_template_group_target_anatomy_sequence: SequenceAttr[ImplantTemplateGroupTargetAnatomySequenceItem] = SequenceAttr(
         0x00780028, "ImplantTemplateGroupTargetAnatomySequence", "SQ", "1", "3",
         item=ImplantTemplateGroupTargetAnatomySequenceItem,
+        doc="""Implant Template Group Target Anatomy Sequence (0078,0028): Type 3, VR SQ, VM 1.
+
+        Identifies the anatomical region the implant is to be implanted to.
+        """,
     )
-    """Implant Template Group Target Anatomy Sequence (0078,0028): Type 3, VR SQ, VM 1.
 
-    Identifies the anatomical region the implant is to be implanted to.
-    """
-
-    implant_template_group_members_sequence: Attr[list[ImplantTemplateGroupMembersSequenceItem]] = Attr(
+    implant_template_group_members_sequence: SequenceAttr[ImplantTemplateGroupMembersSequenceItem] = SequenceAttr(
         0x0078002A, "ImplantTemplateGroupMembersSequence", "SQ", "1", "1",
         item=ImplantTemplateGroupMembersSequenceItem,
+        doc="""Implant Template Group Members Sequence (0078,002A): Type 1, VR SQ, VM 1.
+
+        Contains references to all Implant Template SOP Instances that are part of this group.
+        """,
     )
-    """Implant Template Group Members Sequence (0078,002A): Type 1, VR SQ, VM 1.
 
-    Contains references to all Implant Template SOP Instances that are part of this group.
-    """
-
-    implant_template_group_variation_dimension_sequence: Attr[list[ImplantTemplateGroupVariationDimensionSequenceItem]] = Attr(
+    implant_template_group_variation_dimension_sequence: SequenceAttr[ImplantTemplateGroupVariationDimensionSequenceItem] = SequenceAttr(
         0x007800B0, "ImplantTemplateGroupVariationDimensionSequence", "SQ", "1", "1",
         item=ImplantTemplateGroupVariationDimensionSequenceItem,
-    )
-    """Implant Template Group Variation Dimension Sequence (0078,00B0): Type 1, VR SQ, VM 1.
+        doc="""Implant Template Group Variation Dimension Sequence (0078,00B0): Type 1, VR SQ, VM 1.
 
-    List of all Variation Dimensions that are covered by this group.
-    """
+        List of all Variation Dimensions that are covered by this group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        effective_date_time: datetime.datetime | str | None = None,
-        implant_template_group_name: str | None = None,
-        implant_template_group_description: str | None = None,
-        implant_template_group_issuer: str | None = None,
-        implant_template_group_version: str | None = None,
-        replaced_implant_template_group_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        implant_template_group_target_anatomy_sequence: list[ImplantTemplateGroupTargetAnatomySequenceItem] | None = None,
-        implant_template_group_members_sequence: list[ImplantTemplateGroupMembersSequenceItem] | None = None,
-        implant_template_group_variation_dimension_sequence: list[ImplantTemplateGroupVariationDimensionSequenceItem] | None = None,
-        **_: Any,
+        effective_date_time: datetime.datetime | str | Empty | None = None,
+        implant_template_group_name: str | Empty | None = None,
+        implant_template_group_description: str | Empty | None = None,
+        implant_template_group_issuer: str | Empty | None = None,
+        implant_template_group_version: str | Empty | None = None,
+        replaced_implant_template_group_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        implant_template_group_target_anatomy_sequence: Items[ImplantTemplateGroupTargetAnatomySequenceItem] | Empty | None = None,
+        implant_template_group_members_sequence: Items[ImplantTemplateGroupMembersSequenceItem] | Empty | None = None,
+        implant_template_group_variation_dimension_sequence: Items[ImplantTemplateGroupVariationDimensionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

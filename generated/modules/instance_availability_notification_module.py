@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,25 +26,22 @@ class ReferencedPerformedProcedureStepSequenceItem(SOPInstanceReferenceMacro, It
     __table__ = "PS3.3 2024c Table C.4.23-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00404019)
 
-    performed_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_workitem_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404019, "PerformedWorkitemCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Performed Workitem Code Sequence (0040,4019): Type -, VR SQ, VM 1.
+        doc="""Performed Workitem Code Sequence (0040,4019): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the (single) type of procedure performed.
-    """
+        A Sequence that conveys the (single) type of procedure performed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        performed_workitem_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        performed_workitem_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,81 +57,78 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     instance_availability: Attr[Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"]] = Attr(
         0x00080056, "InstanceAvailability", "CS", "1", "",
         enum=("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"),
-    )
-    """Instance Availability (0008,0056): Type -, VR CS, VM 1.
+        doc="""Instance Availability (0008,0056): Type -, VR CS, VM 1.
 
-    The availability of the referenced Instance.
-    Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
-    """
+        The availability of the referenced Instance.
+        Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
-    )
-    """Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
 
-    Title of the DICOM Application Entity from which the referenced Instance may or may not be
-    retrievable, i.e., the scope for which Instance Availability (0008,0056) applies. See
-    Section C.4.23.1.1.
-    """
+        Title of the DICOM Application Entity from which the referenced Instance may or may not
+        be retrievable, i.e., the scope for which Instance Availability (0008,0056) applies. See
+        Section C.4.23.1.1.
+        """,
+    )
 
     retrieve_location_uid: Attr[str] = Attr(
         0x0040E011, "RetrieveLocationUID", "UI", "1", "",
-    )
-    """Retrieve Location UID (0040,E011): Type -, VR UI, VM 1.
+        doc="""Retrieve Location UID (0040,E011): Type -, VR UI, VM 1.
 
-    Unique identifier of the system where the Composite Object(s) may be retrieved on the
-    network.
-    """
+        Unique identifier of the system where the Composite Object(s) may be retrieved on the
+        network.
+        """,
+    )
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "",
-    )
-    """Retrieve URI (0040,E010): Type -, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type -, VR UR, VM 1.
 
-    Fully specified URI/URL (see [RFC3986]) the location of the referenced Instance.
-    """
+        Fully specified URI/URL (see [RFC3986]) the location of the referenced Instance.
+        """,
+    )
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "",
-    )
-    """Retrieve URL (0008,1190): Type -, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type -, VR UR, VM 1.
 
-    URL specifying the location of the referenced Instance(s).
-    """
+        URL specifying the location of the referenced Instance(s).
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
-    )
-    """Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
 
-    The user or implementation specific human readable identifier that identifies the offline
-    storage media on which the Instance resides.
-    """
+        The user or implementation specific human readable identifier that identifies the
+        offline storage media on which the Instance resides.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "",
-    )
-    """Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
+        doc="""Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
 
-    Uniquely identifies the offline storage media on which the Instance resides.
-    """
+        Uniquely identifies the offline storage media on which the Instance resides.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        retrieve_location_uid: str | None = None,
-        retrieve_uri: str | None = None,
-        retrieve_url: str | None = None,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        retrieve_location_uid: str | Empty | None = None,
+        retrieve_uri: str | Empty | None = None,
+        retrieve_url: str | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -148,31 +143,29 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "",
+        doc="""Series Instance UID (0020,000E): Type -, VR UI, VM 1.
+
+        Unique identifier of the Series of which all the Instances referenced in this Item are
+        part.
+        """,
     )
-    """Series Instance UID (0020,000E): Type -, VR UI, VM 1.
 
-    Unique identifier of the Series of which all the Instances referenced in this Item are part.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
 
-    Sequence of Items where each Item includes a reference to a single Instance within this
-    Series.
-    """
+        Sequence of Items where each Item includes a reference to a single Instance within this
+        Series.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -186,43 +179,41 @@ class InstanceAvailabilityNotificationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.4.23-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081111, 0x0020000D, 0x00081115)
 
-    referenced_performed_procedure_step_sequence: Attr[list[ReferencedPerformedProcedureStepSequenceItem]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[ReferencedPerformedProcedureStepSequenceItem] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "",
         item=ReferencedPerformedProcedureStepSequenceItem,
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type -, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which this availability
-    notification Instance is related, if any.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance to which this availability
+        notification Instance is related, if any.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+
+        Unique identifier for the Study of which all the Instances referenced in this
+        notification are part.
+        """,
     )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    Unique identifier for the Study of which all the Instances referenced in this notification
-    are part.
-    """
-
-    referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
+    referenced_series_sequence: SequenceAttr[ReferencedSeriesSequenceItem] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "",
         item=ReferencedSeriesSequenceItem,
-    )
-    """Referenced Series Sequence (0008,1115): Type -, VR SQ, VM 1.
+        doc="""Referenced Series Sequence (0008,1115): Type -, VR SQ, VM 1.
 
-    Sequence of Items where each Item includes references to Instances within the same Series.
-    """
+        Sequence of Items where each Item includes references to Instances within the same
+        Series.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_performed_procedure_step_sequence: list[ReferencedPerformedProcedureStepSequenceItem] | None = None,
-        study_instance_uid: str | None = None,
-        referenced_series_sequence: list[ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        referenced_performed_procedure_step_sequence: Items[ReferencedPerformedProcedureStepSequenceItem] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        referenced_series_sequence: Items[ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

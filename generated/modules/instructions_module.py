@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,72 +27,69 @@ class InstructionSequenceItem(ItemBuilder):
 
     instruction_index: Attr[int] = Attr(
         0x00189915, "InstructionIndex", "US", "1", "1",
-    )
-    """Instruction Index (0018,9915): Type 1, VR US, VM 1.
+        doc="""Instruction Index (0018,9915): Type 1, VR US, VM 1.
 
-    Identifies the order in which instruction Sequence Items are performed.
-    """
+        Identifies the order in which instruction Sequence Items are performed.
+        """,
+    )
 
     instruction_text: Attr[str] = Attr(
         0x00189916, "InstructionText", "LO", "1", "1",
-    )
-    """Instruction Text (0018,9916): Type 1, VR LO, VM 1.
+        doc="""Instruction Text (0018,9916): Type 1, VR LO, VM 1.
 
-    A short displayable string indicating what should be done.
-    """
+        A short displayable string indicating what should be done.
+        """,
+    )
 
     instruction_description: Attr[str] = Attr(
         0x00189917, "InstructionDescription", "UT", "1", "3",
-    )
-    """Instruction Description (0018,9917): Type 3, VR UT, VM 1.
+        doc="""Instruction Description (0018,9917): Type 3, VR UT, VM 1.
 
-    A detailed description explaining what should be done.
-    """
+        A detailed description explaining what should be done.
+        """,
+    )
 
     instruction_performed_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189918, "InstructionPerformedFlag", "CS", "1", "2C",
         enum=("YES", "NO"),
-    )
-    """Instruction Performed Flag (0018,9918): Type 2C, VR CS, VM 1.
+        doc="""Instruction Performed Flag (0018,9918): Type 2C, VR CS, VM 1.
 
-    Whether or not this instruction was followed in the performed Protocol.
-    Required if the value of SOP Class UID (0008,0016) equals one of the following values:
-    1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage)
-    1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)
-    Enumerated Values: YES, NO.
-    """
+        Whether or not this instruction was followed in the performed Protocol.
+        Required if the value of SOP Class UID (0008,0016) equals one of the following values:
+        1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage)
+        1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     instruction_performed_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189919, "InstructionPerformedDateTime", "DT", "1", "2C",
-    )
-    """Instruction Performed DateTime (0018,9919): Type 2C, VR DT, VM 1.
+        doc="""Instruction Performed DateTime (0018,9919): Type 2C, VR DT, VM 1.
 
-    Date and time the instruction was performed.
-    Required if Instruction Performed Flag (0018,9918) is present with a value of YES.
-    """
+        Date and time the instruction was performed.
+        Required if Instruction Performed Flag (0018,9918) is present with a value of YES.
+        """,
+    )
 
     instruction_performance_comment: Attr[str] = Attr(
         0x0018991A, "InstructionPerformanceComment", "UT", "1", "3",
-    )
-    """Instruction Performance Comment (0018,991A): Type 3, VR UT, VM 1.
+        doc="""Instruction Performance Comment (0018,991A): Type 3, VR UT, VM 1.
 
-    Comment about how the instruction was actually performed, about the outcome of performing
-    the instruction or about why the instruction was not performed.
-    """
+        Comment about how the instruction was actually performed, about the outcome of
+        performing the instruction or about why the instruction was not performed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instruction_index: int | None = None,
-        instruction_text: str | None = None,
-        instruction_description: str | None = None,
-        instruction_performed_flag: Literal["YES", "NO"] | None = None,
-        instruction_performed_date_time: datetime.datetime | str | None = None,
-        instruction_performance_comment: str | None = None,
-        **_: Any,
+        instruction_index: int | Empty | None = None,
+        instruction_text: str | Empty | None = None,
+        instruction_description: str | Empty | None = None,
+        instruction_performed_flag: Literal["YES", "NO"] | Empty | None = None,
+        instruction_performed_date_time: datetime.datetime | str | Empty | None = None,
+        instruction_performance_comment: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -103,22 +103,19 @@ class InstructionsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.7-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189914,)
 
-    instruction_sequence: Attr[list[InstructionSequenceItem]] = Attr(
+    instruction_sequence: SequenceAttr[InstructionSequenceItem] = SequenceAttr(
         0x00189914, "InstructionSequence", "SQ", "1", "1",
         item=InstructionSequenceItem,
-    )
-    """Instruction Sequence (0018,9914): Type 1, VR SQ, VM 1.
+        doc="""Instruction Sequence (0018,9914): Type 1, VR SQ, VM 1.
 
-    Instructions relating to preparation and performance of the Protocol.
-    """
+        Instructions relating to preparation and performance of the Protocol.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instruction_sequence: list[InstructionSequenceItem] | None = None,
-        **_: Any,
+        instruction_sequence: Items[InstructionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import device_identification_macro
     from iodkit.generated.modules import person_identification_macro
@@ -30,79 +31,76 @@ class InterlockMacro(ModuleBuilder):
 
     interlock_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A0741, "InterlockDateTime", "DT", "1", "1",
-    )
-    """Interlock DateTime (300A,0741): Type 1, VR DT, VM 1.
+        doc="""Interlock DateTime (300A,0741): Type 1, VR DT, VM 1.
 
-    Date and Time when the Interlock occurred.
-    """
+        Date and Time when the Interlock occurred.
+        """,
+    )
 
     interlock_description: Attr[str] = Attr(
         0x300A0742, "InterlockDescription", "ST", "1", "1",
-    )
-    """Interlock Description (300A,0742): Type 1, VR ST, VM 1.
+        doc="""Interlock Description (300A,0742): Type 1, VR ST, VM 1.
 
-    User-readable description of the interlock.
-    """
+        User-readable description of the interlock.
+        """,
+    )
 
     interlock_origin_description: Attr[str] = Attr(
         0x300A0783, "InterlockOriginDescription", "ST", "1", "1C",
+        doc="""Interlock Origin Description (300A,0783): Type 1C, VR ST, VM 1.
+
+        Description of the origin of the interlock.
+        Required if Interlock Originating Device Sequence (300A,0743) is not present.
+        """,
     )
-    """Interlock Origin Description (300A,0783): Type 1C, VR ST, VM 1.
 
-    Description of the origin of the interlock.
-    Required if Interlock Originating Device Sequence (300A,0743) is not present.
-    """
-
-    interlock_originating_device_sequence: Attr[list[device_identification_macro.DeviceIdentificationMacro]] = Attr(
+    interlock_originating_device_sequence: SequenceAttr[device_identification_macro.DeviceIdentificationMacro] = SequenceAttr(
         0x300A0743, "InterlockOriginatingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.device_identification_macro:DeviceIdentificationMacro",
+        doc="""Interlock Originating Device Sequence (300A,0743): Type 1C, VR SQ, VM 1.
+
+        Contains the attributes that identify the device that originated the interlock.
+        Required if Interlock Origin Description (300A,0783) is not present.
+        """,
     )
-    """Interlock Originating Device Sequence (300A,0743): Type 1C, VR SQ, VM 1.
 
-    Contains the attributes that identify the device that originated the interlock.
-    Required if Interlock Origin Description (300A,0783) is not present.
-    """
-
-    interlock_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    interlock_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0744, "InterlockCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Interlock Code Sequence (300A,0744): Type 1, VR SQ, VM 1.
+
+        Code(s) that describe the interlock(s) that occurred.
+        """,
     )
-    """Interlock Code Sequence (300A,0744): Type 1, VR SQ, VM 1.
 
-    Code(s) that describe the interlock(s) that occurred.
-    """
-
-    interlock_resolution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    interlock_resolution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0745, "InterlockResolutionCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Interlock Resolution Code Sequence (300A,0745): Type 1, VR SQ, VM 1.
+
+        The action applied to resolve the interlock.
+        """,
     )
-    """Interlock Resolution Code Sequence (300A,0745): Type 1, VR SQ, VM 1.
 
-    The action applied to resolve the interlock.
-    """
-
-    interlock_resolution_user_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    interlock_resolution_user_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x300A0746, "InterlockResolutionUserSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Interlock Resolution User Sequence (300A,0746): Type 2, VR SQ, VM 1.
+        doc="""Interlock Resolution User Sequence (300A,0746): Type 2, VR SQ, VM 1.
 
-    The user that resolved the interlock.
-    """
+        The user that resolved the interlock.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        interlock_date_time: datetime.datetime | str | None = None,
-        interlock_description: str | None = None,
-        interlock_origin_description: str | None = None,
-        interlock_originating_device_sequence: list[device_identification_macro.DeviceIdentificationMacro] | None = None,
-        interlock_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        interlock_resolution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        interlock_resolution_user_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        interlock_date_time: datetime.datetime | str | Empty | None = None,
+        interlock_description: str | Empty | None = None,
+        interlock_origin_description: str | Empty | None = None,
+        interlock_originating_device_sequence: Items[device_identification_macro.DeviceIdentificationMacro] | Empty | None = None,
+        interlock_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        interlock_resolution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        interlock_resolution_user_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

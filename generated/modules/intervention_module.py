@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,84 +28,81 @@ class InterventionSequenceItem(CodeSequenceMacro, ItemBuilder):
     intervention_status: Attr[Literal["PRE", "INTERMEDIATE", "POST", "NONE"]] = Attr(
         0x00180038, "InterventionStatus", "CS", "1", "2",
         enum=("PRE", "INTERMEDIATE", "POST", "NONE"),
+        doc="""Intervention Status (0018,0038): Type 2, VR CS, VM 1.
+
+        Temporal relation of SOP Instance to intervention
+        Enumerated Values: PRE, INTERMEDIATE, POST, NONE.
+        """,
     )
-    """Intervention Status (0018,0038): Type 2, VR CS, VM 1.
 
-    Temporal relation of SOP Instance to intervention
-    Enumerated Values: PRE, INTERMEDIATE, POST, NONE.
-    """
-
-    intervention_drug_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    intervention_drug_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180029, "InterventionDrugCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
+        doc="""Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the interventional drug.
-    """
+        Sequence that identifies the interventional drug.
+        """,
+    )
 
     intervention_drug_start_time: Attr[datetime.time | str] = Attr(
         0x00180035, "InterventionDrugStartTime", "TM", "1", "3",
-    )
-    """Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
+        doc="""Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
 
-    Time of administration of the interventional drug.
-    """
+        Time of administration of the interventional drug.
+        """,
+    )
 
     intervention_drug_stop_time: Attr[datetime.time | str] = Attr(
         0x00180027, "InterventionDrugStopTime", "TM", "1", "3",
+        doc="""Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
+
+        Time of completion of administration of the intervention drug.
+        """,
     )
-    """Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
 
-    Time of completion of administration of the intervention drug.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the Administration Route.
-    """
+        Sequence that identifies the Administration Route.
+        """,
+    )
 
     intervention_description: Attr[str] = Attr(
         0x0018003A, "InterventionDescription", "ST", "1", "3",
-    )
-    """Intervention Description (0018,003A): Type 3, VR ST, VM 1.
+        doc="""Intervention Description (0018,003A): Type 3, VR ST, VM 1.
 
-    Further description in free form text describing the therapy or other intervention.
-    """
+        Further description in free form text describing the therapy or other intervention.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        intervention_status: Literal["PRE", "INTERMEDIATE", "POST", "NONE"] | None = None,
-        intervention_drug_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        intervention_drug_start_time: datetime.time | str | None = None,
-        intervention_drug_stop_time: datetime.time | str | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        intervention_description: str | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        intervention_status: Literal["PRE", "INTERMEDIATE", "POST", "NONE"] | Empty | None = None,
+        intervention_drug_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        intervention_drug_start_time: datetime.time | str | Empty | None = None,
+        intervention_drug_stop_time: datetime.time | str | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        intervention_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -118,22 +116,19 @@ class InterventionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7-19"
     __order__: ClassVar[tuple[int, ...]] = (0x00180036,)
 
-    intervention_sequence: Attr[list[InterventionSequenceItem]] = Attr(
+    intervention_sequence: CodeSequenceAttr[InterventionSequenceItem] = CodeSequenceAttr(
         0x00180036, "InterventionSequence", "SQ", "1", "3",
         item=InterventionSequenceItem,
-    )
-    """Intervention Sequence (0018,0036): Type 3, VR SQ, VM 1.
+        doc="""Intervention Sequence (0018,0036): Type 3, VR SQ, VM 1.
 
-    Sequence describing interventional therapies or procedures.
-    """
+        Sequence describing interventional therapies or procedures.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intervention_sequence: list[InterventionSequenceItem] | None = None,
-        **_: Any,
+        intervention_sequence: CodeItems[InterventionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

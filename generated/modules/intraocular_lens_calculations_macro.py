@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.calculated_iol_macro import CalculatedIOLMacro
 from iodkit.generated.modules.cornea_measurement_macro import CorneaMeasurementMacro
@@ -15,6 +15,7 @@ from iodkit.generated.modules.iol_ophthalmic_axial_length_macro import IOLOphtha
 from iodkit.generated.modules.keratometry_macro import KeratometryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import calculated_iol_macro
     from iodkit.generated.modules import calculated_toric_power_macro
     from iodkit.generated.modules import code_sequence_macro
@@ -36,42 +37,39 @@ class CornealSizeSequenceItem(ItemBuilder):
 
     corneal_size: Attr[float] = Attr(
         0x00460046, "CornealSize", "FD", "1", "1",
+        doc="""Corneal Size (0046,0046): Type 1, VR FD, VM 1.
+
+        The horizontal diameter measurement of the cornea, in mm.
+        """,
     )
-    """Corneal Size (0046,0046): Type 1, VR FD, VM 1.
 
-    The horizontal diameter measurement of the cornea, in mm.
-    """
-
-    source_of_corneal_size_data_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_corneal_size_data_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221036, "SourceOfCornealSizeDataCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Corneal Size Data Code Sequence (0022,1036): Type 1, VR SQ, VM 1.
+
+        Source of the value of Corneal Size (0046,0046).
+        """,
     )
-    """Source of Corneal Size Data Code Sequence (0022,1036): Type 1, VR SQ, VM 1.
 
-    Source of the value of Corneal Size (0046,0046).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instance that is relevant to the interpretation of this SOP Instance.
-    Required if Source of Corneal Size Data Code Sequence (0022,1036) contains an Item with the
-    value (111784, DCM, "Autorefraction Measurements SOP Instance").
-    """
+        SOP Instance that is relevant to the interpretation of this SOP Instance.
+        Required if Source of Corneal Size Data Code Sequence (0022,1036) contains an Item with
+        the value (111784, DCM, "Autorefraction Measurements SOP Instance").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        corneal_size: float | None = None,
-        source_of_corneal_size_data_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        corneal_size: float | Empty | None = None,
+        source_of_corneal_size_data_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -86,42 +84,39 @@ class LensThicknessSequenceItem(ItemBuilder):
 
     lens_thickness: Attr[float] = Attr(
         0x00221130, "LensThickness", "FL", "1", "1",
+        doc="""Lens Thickness (0022,1130): Type 1, VR FL, VM 1.
+
+        The value for axial length of the lens in a patient's eye, in mm.
+        """,
     )
-    """Lens Thickness (0022,1130): Type 1, VR FL, VM 1.
 
-    The value for axial length of the lens in a patient's eye, in mm.
-    """
-
-    source_of_lens_thickness_data_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_lens_thickness_data_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221132, "SourceOfLensThicknessDataCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Lens Thickness Data Code Sequence (0022,1132): Type 1, VR SQ, VM 1.
+
+        Source of the value of Lens Thickness (0022,1130).
+        """,
     )
-    """Source of Lens Thickness Data Code Sequence (0022,1132): Type 1, VR SQ, VM 1.
 
-    Source of the value of Lens Thickness (0022,1130).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instance that is relevant to the interpretation of this SOP Instance.
-    Required if Source of Lens Thickness Data Code Sequence (0022,1132) contains an Item with
-    the value (111782, DCM, "Axial Measurements SOP Instance").
-    """
+        SOP Instance that is relevant to the interpretation of this SOP Instance.
+        Required if Source of Lens Thickness Data Code Sequence (0022,1132) contains an Item
+        with the value (111782, DCM, "Axial Measurements SOP Instance").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lens_thickness: float | None = None,
-        source_of_lens_thickness_data_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        lens_thickness: float | Empty | None = None,
+        source_of_lens_thickness_data_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -136,42 +131,39 @@ class AnteriorChamberDepthSequenceItem(ItemBuilder):
 
     anterior_chamber_depth: Attr[float] = Attr(
         0x00221131, "AnteriorChamberDepth", "FL", "1", "1",
+        doc="""Anterior Chamber Depth (0022,1131): Type 1, VR FL, VM 1.
+
+        The value for axial length of the anterior chamber, in mm.
+        """,
     )
-    """Anterior Chamber Depth (0022,1131): Type 1, VR FL, VM 1.
 
-    The value for axial length of the anterior chamber, in mm.
-    """
-
-    source_of_anterior_chamber_depth_data_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_anterior_chamber_depth_data_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221133, "SourceOfAnteriorChamberDepthDataCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Anterior Chamber Depth Data Code Sequence (0022,1133): Type 1, VR SQ, VM 1.
+
+        Source of the value of Anterior Chamber Depth (0022,1131).
+        """,
     )
-    """Source of Anterior Chamber Depth Data Code Sequence (0022,1133): Type 1, VR SQ, VM 1.
 
-    Source of the value of Anterior Chamber Depth (0022,1131).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instance that is relevant to the interpretation of this SOP Instance.
-    Required if Source of Anterior Chamber Depth Data Code Sequence (0022,1133) contains an Item
-    with the value (111782, DCM, "Axial Measurements SOP Instance").
-    """
+        SOP Instance that is relevant to the interpretation of this SOP Instance.
+        Required if Source of Anterior Chamber Depth Data Code Sequence (0022,1133) contains an
+        Item with the value (111782, DCM, "Axial Measurements SOP Instance").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anterior_chamber_depth: float | None = None,
-        source_of_anterior_chamber_depth_data_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        anterior_chamber_depth: float | Empty | None = None,
+        source_of_anterior_chamber_depth_data_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -184,35 +176,32 @@ class SourceOfRefractiveMeasurementsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00221135, 0x00081199)
 
-    source_of_refractive_measurements_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_refractive_measurements_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221135, "SourceOfRefractiveMeasurementsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Refractive Measurements Code Sequence (0022,1135): Type 1, VR SQ, VM 1.
+
+        Source of values in Refractive State Sequence (0022,101B).
+        """,
     )
-    """Source of Refractive Measurements Code Sequence (0022,1135): Type 1, VR SQ, VM 1.
 
-    Source of values in Refractive State Sequence (0022,101B).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instances that are relevant to the interpretation of this SOP Instance.
-    Required if Source of Refractive Measurements Code Sequence (0022,1135) contains an Item
-    with the value (111783, DCM, "Refractive Measurements SOP Instance").
-    """
+        SOP Instances that are relevant to the interpretation of this SOP Instance.
+        Required if Source of Refractive Measurements Code Sequence (0022,1135) contains an Item
+        with the value (111783, DCM, "Refractive Measurements SOP Instance").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_of_refractive_measurements_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        source_of_refractive_measurements_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -227,57 +216,55 @@ class RefractiveStateSequenceItem(ItemBuilder):
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
-    )
-    """Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
+        doc="""Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
 
-    Sphere value in diopters.
-    """
+        Sphere value in diopters.
+        """,
+    )
 
     cylinder_lens_power: Attr[float] = Attr(
         0x00220008, "CylinderLensPower", "FL", "1", "1",
-    )
-    """Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
+        doc="""Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
 
-    Cylinder value in diopters.
-    """
+        Cylinder value in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    Axis value in degrees.
-    """
+        Axis value in degrees.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
     )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
-
-    source_of_refractive_measurements_sequence: Attr[list[SourceOfRefractiveMeasurementsSequenceItem]] = Attr(
+    source_of_refractive_measurements_sequence: SequenceAttr[SourceOfRefractiveMeasurementsSequenceItem] = SequenceAttr(
         0x00221134, "SourceOfRefractiveMeasurementsSequence", "SQ", "1", "1",
         item=SourceOfRefractiveMeasurementsSequenceItem,
-    )
-    """Source of Refractive Measurements Sequence (0022,1134): Type 1, VR SQ, VM 1.
+        doc="""Source of Refractive Measurements Sequence (0022,1134): Type 1, VR SQ, VM 1.
 
-    Refractive measurements source.
-    """
+        Refractive measurements source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        spherical_lens_power: float | None = None,
-        cylinder_lens_power: float | None = None,
-        cylinder_axis: float | None = None,
-        vertex_distance: float | None = None,
-        source_of_refractive_measurements_sequence: list[SourceOfRefractiveMeasurementsSequenceItem] | None = None,
-        **_: Any,
+        spherical_lens_power: float | Empty | None = None,
+        cylinder_lens_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
+        source_of_refractive_measurements_sequence: Items[SourceOfRefractiveMeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -290,42 +277,39 @@ class CorneaMeasurementsSequenceItem(CorneaMeasurementMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00460112, 0x00460113, 0x00460116, 0x00221033, 0x00460117, 0x00460118, 0x00460111, 0x00081199)
 
-    source_of_cornea_measurement_data_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_cornea_measurement_data_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00460111, "SourceOfCorneaMeasurementDataCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Cornea Measurement Data Code Sequence (0046,0111): Type 1, VR SQ, VM 1.
+
+        Source of the values of Steep Corneal Axis Sequence (0046,0112) and Flat Corneal Axis
+        Sequence (0046,0113).
+        """,
     )
-    """Source of Cornea Measurement Data Code Sequence (0046,0111): Type 1, VR SQ, VM 1.
 
-    Source of the values of Steep Corneal Axis Sequence (0046,0112) and Flat Corneal Axis
-    Sequence (0046,0113).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instance that is relevant to the interpretation of this SOP Instance.
-    Required if Source of Cornea Measurement Data Code Sequence (0046,0111) contains an Item
-    with the value (111757, DCM, "Keratometry Measurements SOP Instance").
-    """
+        SOP Instance that is relevant to the interpretation of this SOP Instance.
+        Required if Source of Cornea Measurement Data Code Sequence (0046,0111) contains an Item
+        with the value (111757, DCM, "Keratometry Measurements SOP Instance").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        steep_corneal_axis_sequence: list[cornea_measurement_macro.SteepCornealAxisSequenceItem] | None = None,
-        flat_corneal_axis_sequence: list[cornea_measurement_macro.FlatCornealAxisSequenceItem] | None = None,
-        cornea_measurement_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        keratometer_index: float | None = None,
-        refractive_index_of_cornea: float | None = None,
-        refractive_index_of_aqueous_humor: float | None = None,
-        source_of_cornea_measurement_data_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        steep_corneal_axis_sequence: Items[cornea_measurement_macro.SteepCornealAxisSequenceItem] | Empty | None = None,
+        flat_corneal_axis_sequence: Items[cornea_measurement_macro.FlatCornealAxisSequenceItem] | Empty | None = None,
+        cornea_measurement_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        keratometer_index: float | Empty | None = None,
+        refractive_index_of_cornea: float | Empty | None = None,
+        refractive_index_of_aqueous_humor: float | Empty | None = None,
+        source_of_cornea_measurement_data_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -340,29 +324,26 @@ class SurgicallyInducedAstigmatismSequenceItem(ItemBuilder):
 
     cylinder_power: Attr[float] = Attr(
         0x00460147, "CylinderPower", "FD", "1", "1",
-    )
-    """Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
+        doc="""Cylinder Power (0046,0147): Type 1, VR FD, VM 1.
 
-    The cylinder power, in diopters.
-    """
+        The cylinder power, in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    The cylinder axis, in degrees.
-    """
+        The cylinder axis, in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cylinder_power: float | None = None,
-        cylinder_axis: float | None = None,
-        **_: Any,
+        cylinder_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -381,148 +362,147 @@ class IntraocularLensCalculationsMacro(KeratometryMacro, IOLOphthalmicAxialLengt
 
     target_refraction: Attr[float] = Attr(
         0x00221037, "TargetRefraction", "FL", "1", "1",
-    )
-    """Target Refraction (0022,1037): Type 1, VR FL, VM 1.
+        doc="""Target Refraction (0022,1037): Type 1, VR FL, VM 1.
 
-    The desired postoperative refractive error, in diopters.
-    """
+        The desired postoperative refractive error, in diopters.
+        """,
+    )
 
     refractive_procedure_occurred: Attr[Literal["YES", "NO"]] = Attr(
         0x00221039, "RefractiveProcedureOccurred", "CS", "1", "2",
         enum=("YES", "NO"),
+        doc="""Refractive Procedure Occurred (0022,1039): Type 2, VR CS, VM 1.
+
+        Whether or not a patient has had refractive surgery.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Refractive Procedure Occurred (0022,1039): Type 2, VR CS, VM 1.
 
-    Whether or not a patient has had refractive surgery.
-    Enumerated Values: YES, NO.
-    """
-
-    refractive_surgery_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    refractive_surgery_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221040, "RefractiveSurgeryTypeCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Refractive Surgery Type Code Sequence (0022,1040): Type 2C, VR SQ, VM 1.
+
+        Type of refractive surgery a patient has had.
+        Required if the value of Refractive Procedure Occurred (0022,1039) is YES.
+        """,
     )
-    """Refractive Surgery Type Code Sequence (0022,1040): Type 2C, VR SQ, VM 1.
 
-    Type of refractive surgery a patient has had.
-    Required if the value of Refractive Procedure Occurred (0022,1039) is YES.
-    """
-
-    refractive_error_before_refractive_surgery_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    refractive_error_before_refractive_surgery_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221103, "RefractiveErrorBeforeRefractiveSurgeryCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Refractive Error Before Refractive Surgery Code Sequence (0022,1103): Type 2C, VR SQ, VM
+        1.
+
+        The patient's refractive error before any of the refractive surgeries listed in
+        Refractive Surgery Type Code Sequence (0022,1040) were performed.
+        Required if the value of Refractive Procedure Occurred (0022,1039) is YES.
+        """,
     )
-    """Refractive Error Before Refractive Surgery Code Sequence (0022,1103): Type 2C, VR SQ, VM 1.
 
-    The patient's refractive error before any of the refractive surgeries listed in Refractive
-    Surgery Type Code Sequence (0022,1040) were performed.
-    Required if the value of Refractive Procedure Occurred (0022,1039) is YES.
-    """
-
-    corneal_size_sequence: Attr[list[CornealSizeSequenceItem]] = Attr(
+    corneal_size_sequence: SequenceAttr[CornealSizeSequenceItem] = SequenceAttr(
         0x00460047, "CornealSizeSequence", "SQ", "1", "3",
         item=CornealSizeSequenceItem,
+        doc="""Corneal Size Sequence (0046,0047): Type 3, VR SQ, VM 1.
+
+        Corneal Size value and source.
+        """,
     )
-    """Corneal Size Sequence (0046,0047): Type 3, VR SQ, VM 1.
 
-    Corneal Size value and source.
-    """
-
-    lens_thickness_sequence: Attr[list[LensThicknessSequenceItem]] = Attr(
+    lens_thickness_sequence: SequenceAttr[LensThicknessSequenceItem] = SequenceAttr(
         0x00221127, "LensThicknessSequence", "SQ", "1", "3",
         item=LensThicknessSequenceItem,
+        doc="""Lens Thickness Sequence (0022,1127): Type 3, VR SQ, VM 1.
+
+        Lens thickness value and source.
+        """,
     )
-    """Lens Thickness Sequence (0022,1127): Type 3, VR SQ, VM 1.
 
-    Lens thickness value and source.
-    """
-
-    anterior_chamber_depth_sequence: Attr[list[AnteriorChamberDepthSequenceItem]] = Attr(
+    anterior_chamber_depth_sequence: SequenceAttr[AnteriorChamberDepthSequenceItem] = SequenceAttr(
         0x00221128, "AnteriorChamberDepthSequence", "SQ", "1", "3",
         item=AnteriorChamberDepthSequenceItem,
+        doc="""Anterior Chamber Depth Sequence (0022,1128): Type 3, VR SQ, VM 1.
+
+        Anterior chamber depth value and source.
+        """,
     )
-    """Anterior Chamber Depth Sequence (0022,1128): Type 3, VR SQ, VM 1.
 
-    Anterior chamber depth value and source.
-    """
-
-    refractive_state_sequence: Attr[list[RefractiveStateSequenceItem]] = Attr(
+    refractive_state_sequence: SequenceAttr[RefractiveStateSequenceItem] = SequenceAttr(
         0x0022001B, "RefractiveStateSequence", "SQ", "1", "2",
         item=RefractiveStateSequenceItem,
+        doc="""Refractive State Sequence (0022,001B): Type 2, VR SQ, VM 1.
+
+        Refractive state of the imaged eye at the time of acquisition.
+        """,
     )
-    """Refractive State Sequence (0022,001B): Type 2, VR SQ, VM 1.
 
-    Refractive state of the imaged eye at the time of acquisition.
-    """
-
-    cornea_measurements_sequence: Attr[list[CorneaMeasurementsSequenceItem]] = Attr(
+    cornea_measurements_sequence: SequenceAttr[CorneaMeasurementsSequenceItem] = SequenceAttr(
         0x00460110, "CorneaMeasurementsSequence", "SQ", "1", "3",
         item=CorneaMeasurementsSequenceItem,
+        doc="""Cornea Measurements Sequence (0046,0110): Type 3, VR SQ, VM 1.
+
+        Cornea measurement values and source.
+        """,
     )
-    """Cornea Measurements Sequence (0046,0110): Type 3, VR SQ, VM 1.
 
-    Cornea measurement values and source.
-    """
-
-    iol_formula_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    iol_formula_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221028, "IOLFormulaCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """IOL Formula Code Sequence (0022,1028): Type 1, VR SQ, VM 1.
+        doc="""IOL Formula Code Sequence (0022,1028): Type 1, VR SQ, VM 1.
 
-    Formula used to calculate IOL power.
-    """
+        Formula used to calculate IOL power.
+        """,
+    )
 
     iol_formula_detail: Attr[str] = Attr(
         0x00221029, "IOLFormulaDetail", "LO", "1", "3",
+        doc="""IOL Formula Detail (0022,1029): Type 3, VR LO, VM 1.
+
+        A free form text description of the of the IOL Formula Code Sequence (0022,1028) (e.g.,
+        a reference to the mathematical equation).
+        """,
     )
-    """IOL Formula Detail (0022,1029): Type 3, VR LO, VM 1.
 
-    A free form text description of the of the IOL Formula Code Sequence (0022,1028) (e.g., a
-    reference to the mathematical equation).
-    """
-
-    surgically_induced_astigmatism_sequence: Attr[list[SurgicallyInducedAstigmatismSequenceItem]] = Attr(
+    surgically_induced_astigmatism_sequence: SequenceAttr[SurgicallyInducedAstigmatismSequenceItem] = SequenceAttr(
         0x00221045, "SurgicallyInducedAstigmatismSequence", "SQ", "1", "3",
         item=SurgicallyInducedAstigmatismSequenceItem,
-    )
-    """Surgically Induced Astigmatism Sequence (0022,1045): Type 3, VR SQ, VM 1.
+        doc="""Surgically Induced Astigmatism Sequence (0022,1045): Type 3, VR SQ, VM 1.
 
-    The astigmatism that is expected to be induced by corneal incisions during cataract surgery.
-    """
+        The astigmatism that is expected to be induced by corneal incisions during cataract
+        surgery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        target_refraction: float | None = None,
-        refractive_procedure_occurred: Literal["YES", "NO"] | None = None,
-        refractive_surgery_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        refractive_error_before_refractive_surgery_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        corneal_size_sequence: list[CornealSizeSequenceItem] | None = None,
-        lens_thickness_sequence: list[LensThicknessSequenceItem] | None = None,
-        anterior_chamber_depth_sequence: list[AnteriorChamberDepthSequenceItem] | None = None,
-        refractive_state_sequence: list[RefractiveStateSequenceItem] | None = None,
-        steep_keratometric_axis_sequence: list[keratometry_macro.SteepKeratometricAxisSequenceItem] | None = None,
-        flat_keratometric_axis_sequence: list[keratometry_macro.FlatKeratometricAxisSequenceItem] | None = None,
-        keratometry_measurement_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        keratometer_index: float | None = None,
-        cornea_measurements_sequence: list[CorneaMeasurementsSequenceItem] | None = None,
-        iol_formula_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        iol_formula_detail: str | None = None,
-        ophthalmic_axial_length_sequence: list[iol_ophthalmic_axial_length_macro.OphthalmicAxialLengthSequenceItem] | None = None,
-        surgically_induced_astigmatism_sequence: list[SurgicallyInducedAstigmatismSequenceItem] | None = None,
-        iol_manufacturer: str | None = None,
-        implant_name: str | None = None,
-        type_of_optical_correction: Literal["SPHERICAL", "TORIC"] | None = None,
-        lens_constant_sequence: list[calculated_iol_macro.LensConstantSequenceItem] | None = None,
-        iol_power_sequence: list[calculated_iol_macro.IOLPowerSequenceItem] | None = None,
-        iol_power_for_exact_emmetropia: float | None = None,
-        toric_iol_power_for_exact_emmetropia_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        iol_power_for_exact_target_refraction: float | None = None,
-        toric_iol_power_for_exact_target_refraction_sequence: list[calculated_toric_power_macro.CalculatedToricPowerMacro] | None = None,
-        calculation_comment_sequence: list[calculated_iol_macro.CalculationCommentSequenceItem] | None = None,
-        **_: Any,
+        target_refraction: float | Empty | None = None,
+        refractive_procedure_occurred: Literal["YES", "NO"] | Empty | None = None,
+        refractive_surgery_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        refractive_error_before_refractive_surgery_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        corneal_size_sequence: Items[CornealSizeSequenceItem] | Empty | None = None,
+        lens_thickness_sequence: Items[LensThicknessSequenceItem] | Empty | None = None,
+        anterior_chamber_depth_sequence: Items[AnteriorChamberDepthSequenceItem] | Empty | None = None,
+        refractive_state_sequence: Items[RefractiveStateSequenceItem] | Empty | None = None,
+        steep_keratometric_axis_sequence: Items[keratometry_macro.SteepKeratometricAxisSequenceItem] | Empty | None = None,
+        flat_keratometric_axis_sequence: Items[keratometry_macro.FlatKeratometricAxisSequenceItem] | Empty | None = None,
+        keratometry_measurement_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        keratometer_index: float | Empty | None = None,
+        cornea_measurements_sequence: Items[CorneaMeasurementsSequenceItem] | Empty | None = None,
+        iol_formula_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        iol_formula_detail: str | Empty | None = None,
+        ophthalmic_axial_length_sequence: Items[iol_ophthalmic_axial_length_macro.OphthalmicAxialLengthSequenceItem] | Empty | None = None,
+        surgically_induced_astigmatism_sequence: Items[SurgicallyInducedAstigmatismSequenceItem] | Empty | None = None,
+        iol_manufacturer: str | Empty | None = None,
+        implant_name: str | Empty | None = None,
+        type_of_optical_correction: Literal["SPHERICAL", "TORIC"] | Empty | None = None,
+        lens_constant_sequence: Items[calculated_iol_macro.LensConstantSequenceItem] | Empty | None = None,
+        iol_power_sequence: Items[calculated_iol_macro.IOLPowerSequenceItem] | Empty | None = None,
+        iol_power_for_exact_emmetropia: float | Empty | None = None,
+        toric_iol_power_for_exact_emmetropia_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        iol_power_for_exact_target_refraction: float | Empty | None = None,
+        toric_iol_power_for_exact_target_refraction_sequence: Items[calculated_toric_power_macro.CalculatedToricPowerMacro] | Empty | None = None,
+        calculation_comment_sequence: Items[calculated_iol_macro.CalculationCommentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import intraocular_lens_calculations_macro
 
 
@@ -25,34 +26,31 @@ class IntraocularLensCalculationsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00221300, 0x00221310)
 
-    intraocular_lens_calculations_right_eye_sequence: Attr[list[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro]] = Attr(
+    intraocular_lens_calculations_right_eye_sequence: SequenceAttr[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] = SequenceAttr(
         0x00221300, "IntraocularLensCalculationsRightEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.intraocular_lens_calculations_macro:IntraocularLensCalculationsMacro",
+        doc="""Intraocular Lens Calculations Right Eye Sequence (0022,1300): Type 1C, VR SQ, VM 1.
+
+        Calculations of intraocular lens power for a patient's right eye.
+        Required if the device calculated intraocular lens power for the right eye.
+        """,
     )
-    """Intraocular Lens Calculations Right Eye Sequence (0022,1300): Type 1C, VR SQ, VM 1.
 
-    Calculations of intraocular lens power for a patient's right eye.
-    Required if the device calculated intraocular lens power for the right eye.
-    """
-
-    intraocular_lens_calculations_left_eye_sequence: Attr[list[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro]] = Attr(
+    intraocular_lens_calculations_left_eye_sequence: SequenceAttr[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] = SequenceAttr(
         0x00221310, "IntraocularLensCalculationsLeftEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.intraocular_lens_calculations_macro:IntraocularLensCalculationsMacro",
-    )
-    """Intraocular Lens Calculations Left Eye Sequence (0022,1310): Type 1C, VR SQ, VM 1.
+        doc="""Intraocular Lens Calculations Left Eye Sequence (0022,1310): Type 1C, VR SQ, VM 1.
 
-    Calculations of intraocular lens power for a patient's left eye.
-    Required if the device calculated intraocular lens power for the left eye.
-    """
+        Calculations of intraocular lens power for a patient's left eye.
+        Required if the device calculated intraocular lens power for the left eye.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intraocular_lens_calculations_right_eye_sequence: list[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] | None = None,
-        intraocular_lens_calculations_left_eye_sequence: list[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] | None = None,
-        **_: Any,
+        intraocular_lens_calculations_right_eye_sequence: Items[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] | Empty | None = None,
+        intraocular_lens_calculations_left_eye_sequence: Items[intraocular_lens_calculations_macro.IntraocularLensCalculationsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

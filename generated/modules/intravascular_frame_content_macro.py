@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,34 +26,31 @@ class IntravascularFrameContentSequenceItem(ItemBuilder):
 
     intravascular_longitudinal_distance: Attr[float] = Attr(
         0x00520028, "IntravascularLongitudinalDistance", "FD", "1", "1C",
-    )
-    """Intravascular Longitudinal Distance (0052,0028): Type 1C, VR FD, VM 1.
+        doc="""Intravascular Longitudinal Distance (0052,0028): Type 1C, VR FD, VM 1.
 
-    Longitudinal distance in millimeters between this frame and the previous acquired frame.
-    Positive values indicate movement is from Distal to Proximal (pull back). Negative values
-    indicate movement is from Proximal to Distal (push forward).
-    Required if Intravascular Acquisition (0018,3100) equals MEASURED.
-    """
+        Longitudinal distance in millimeters between this frame and the previous acquired frame.
+        Positive values indicate movement is from Distal to Proximal (pull back). Negative
+        values indicate movement is from Proximal to Distal (push forward).
+        Required if Intravascular Acquisition (0018,3100) equals MEASURED.
+        """,
+    )
 
     seam_line_location: Attr[float] = Attr(
         0x00520033, "SeamLineLocation", "FD", "1", "2C",
-    )
-    """Seam Line Location (0052,0033): Type 2C, VR FD, VM 1.
+        doc="""Seam Line Location (0052,0033): Type 2C, VR FD, VM 1.
 
-    Clockwise rotational orientation (in degrees) at which the seam line in the frame is
-    displayed, relative to vertical (zero degrees).
-    Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
-    """
+        Clockwise rotational orientation (in degrees) at which the seam line in the frame is
+        displayed, relative to vertical (zero degrees).
+        Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intravascular_longitudinal_distance: float | None = None,
-        seam_line_location: float | None = None,
-        **_: Any,
+        intravascular_longitudinal_distance: float | Empty | None = None,
+        seam_line_location: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,22 +64,19 @@ class IntravascularFrameContentMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.27.6.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00520027,)
 
-    intravascular_frame_content_sequence: Attr[list[IntravascularFrameContentSequenceItem]] = Attr(
+    intravascular_frame_content_sequence: SequenceAttr[IntravascularFrameContentSequenceItem] = SequenceAttr(
         0x00520027, "IntravascularFrameContentSequence", "SQ", "1", "1",
         item=IntravascularFrameContentSequenceItem,
-    )
-    """Intravascular Frame Content Sequence (0052,0027): Type 1, VR SQ, VM 1.
+        doc="""Intravascular Frame Content Sequence (0052,0027): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes a general description of this image or frame.
-    """
+        A Sequence that describes a general description of this image or frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intravascular_frame_content_sequence: list[IntravascularFrameContentSequenceItem] | None = None,
-        **_: Any,
+        intravascular_frame_content_sequence: Items[IntravascularFrameContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,83 +29,80 @@ class IntravascularImageAcquisitionParametersModule(ModuleBuilder):
     ivus_acquisition: Attr[Literal["MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"]] = Attr(
         0x00183100, "IVUSAcquisition", "CS", "1", "1",
         enum=("MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"),
-    )
-    """IVUS Acquisition (0018,3100): Type 1, VR CS, VM 1.
+        doc="""IVUS Acquisition (0018,3100): Type 1, VR CS, VM 1.
 
-    Type of Intravascular Image Acquisition.
-    Enumerated Values: MOTORIZED, MANUAL, SELECTIVE, MEASURED.
-    """
+        Type of Intravascular Image Acquisition.
+        Enumerated Values: MOTORIZED, MANUAL, SELECTIVE, MEASURED.
+        """,
+    )
 
     ivus_pullback_rate: Attr[float] = Attr(
         0x00183101, "IVUSPullbackRate", "DS", "1", "1C",
-    )
-    """IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
+        doc="""IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
 
-    Intravascular imaging catheter pullback rate. Specified in units of mm/sec.
-    Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
-    """
+        Intravascular imaging catheter pullback rate. Specified in units of mm/sec.
+        Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
+        """,
+    )
 
     ivus_pullback_start_frame_number: Attr[int] = Attr(
         0x00183103, "IVUSPullbackStartFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
 
-    Frame number at which the motorized portion of the acquisition begins.
-    Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
-    """
+        Frame number at which the motorized portion of the acquisition begins.
+        Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
+        """,
+    )
 
     ivus_pullback_stop_frame_number: Attr[int] = Attr(
         0x00183104, "IVUSPullbackStopFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
 
-    Frame number at which the motorized portion of the acquisition is complete.
-    Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
-    """
+        Frame number at which the motorized portion of the acquisition is complete.
+        Required if IVUS Acquisition (0018,3100) value is MOTORIZED.
+        """,
+    )
 
     catheter_direction_of_rotation: Attr[Literal["CW", "CC"]] = Attr(
         0x00520031, "CatheterDirectionOfRotation", "CS", "1", "1C",
         enum=("CW", "CC"),
-    )
-    """Catheter Direction of Rotation (0052,0031): Type 1C, VR CS, VM 1.
+        doc="""Catheter Direction of Rotation (0052,0031): Type 1C, VR CS, VM 1.
 
-    Direction of rotation of the Intravascular rotating catheter during acquisition, from the
-    perspective of the motor, proximal to distal.
-    Required if rotational catheter is used.
-    Enumerated Values: CW, CC.
-    """
+        Direction of rotation of the Intravascular rotating catheter during acquisition, from
+        the perspective of the motor, proximal to distal.
+        Required if rotational catheter is used.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     catheter_rotational_rate: Attr[float] = Attr(
         0x00520013, "CatheterRotationalRate", "FD", "1", "1C",
+        doc="""Catheter Rotational Rate (0052,0013): Type 1C, VR FD, VM 1.
+
+        Rate of rotation of the Intravascular rotating catheter during acquisition, in Hz.
+        Required if rotational catheter is used.
+        """,
     )
-    """Catheter Rotational Rate (0052,0013): Type 1C, VR FD, VM 1.
 
-    Rate of rotation of the Intravascular rotating catheter during acquisition, in Hz.
-    Required if rotational catheter is used.
-    """
-
-    mode_of_percutaneous_access_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    mode_of_percutaneous_access_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00520016, "ModeOfPercutaneousAccessSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Mode of Percutaneous Access Sequence (0052,0016): Type 2, VR SQ, VM 1.
+        doc="""Mode of Percutaneous Access Sequence (0052,0016): Type 2, VR SQ, VM 1.
 
-    Mode of access of the Intravascular Imaging Catheter.
-    """
+        Mode of access of the Intravascular Imaging Catheter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ivus_acquisition: Literal["MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"] | None = None,
-        ivus_pullback_rate: float | None = None,
-        ivus_pullback_start_frame_number: int | None = None,
-        ivus_pullback_stop_frame_number: int | None = None,
-        catheter_direction_of_rotation: Literal["CW", "CC"] | None = None,
-        catheter_rotational_rate: float | None = None,
-        mode_of_percutaneous_access_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        ivus_acquisition: Literal["MOTORIZED", "MANUAL", "SELECTIVE", "MEASURED"] | Empty | None = None,
+        ivus_pullback_rate: float | Empty | None = None,
+        ivus_pullback_start_frame_number: int | Empty | None = None,
+        ivus_pullback_stop_frame_number: int | Empty | None = None,
+        catheter_direction_of_rotation: Literal["CW", "CC"] | Empty | None = None,
+        catheter_rotational_rate: float | Empty | None = None,
+        mode_of_percutaneous_access_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

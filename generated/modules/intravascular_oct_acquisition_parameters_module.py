@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,98 +24,95 @@ class IntravascularOCTAcquisitionParametersModule(ModuleBuilder):
 
     oct_focal_distance: Attr[float] = Attr(
         0x00520002, "OCTFocalDistance", "FD", "1", "2",
-    )
-    """OCT Focal Distance (0052,0002): Type 2, VR FD, VM 1.
+        doc="""OCT Focal Distance (0052,0002): Type 2, VR FD, VM 1.
 
-    Distance from focal point to center of catheter, in mm (measured in air).
-    """
+        Distance from focal point to center of catheter, in mm (measured in air).
+        """,
+    )
 
     beam_spot_size: Attr[float] = Attr(
         0x00520003, "BeamSpotSize", "FD", "1", "2",
-    )
-    """Beam Spot Size (0052,0003): Type 2, VR FD, VM 1.
+        doc="""Beam Spot Size (0052,0003): Type 2, VR FD, VM 1.
 
-    The full width at half maximum (FWHM) of the point spread function (PSF) or line spread
-    function (LSF), in µm (measured in air). Also known as Transverse Resolution.
-    """
+        The full width at half maximum (FWHM) of the point spread function (PSF) or line spread
+        function (LSF), in µm (measured in air). Also known as Transverse Resolution.
+        """,
+    )
 
     effective_refractive_index: Attr[float] = Attr(
         0x00520004, "EffectiveRefractiveIndex", "FD", "1", "2C",
-    )
-    """Effective Refractive Index (0052,0004): Type 2C, VR FD, VM 1.
+        doc="""Effective Refractive Index (0052,0004): Type 2C, VR FD, VM 1.
 
-    Index of refraction of the tissue and flush medias used during the Intravascular OCT
-    acquisition.
-    Required if Presentation Intent Type (0008,0068) is FOR PROCESSING. May be present
-    otherwise.
-    """
+        Index of refraction of the tissue and flush medias used during the Intravascular OCT
+        acquisition.
+        Required if Presentation Intent Type (0008,0068) is FOR PROCESSING. May be present
+        otherwise.
+        """,
+    )
 
     oct_acquisition_domain: Attr[str] = Attr(
         0x00520006, "OCTAcquisitionDomain", "CS", "1", "1",
-    )
-    """OCT Acquisition Domain (0052,0006): Type 1, VR CS, VM 1.
+        doc="""OCT Acquisition Domain (0052,0006): Type 1, VR CS, VM 1.
 
-    The type of OCT acquisition domain.
-    Defined Terms: TIME, FREQUENCY, SPECTRAL.
-    """
+        The type of OCT acquisition domain.
+        Defined Terms: TIME, FREQUENCY, SPECTRAL.
+        """,
+    )
 
     oct_optical_center_wavelength: Attr[float] = Attr(
         0x00520007, "OCTOpticalCenterWavelength", "FD", "1", "2",
-    )
-    """OCT Optical Center Wavelength (0052,0007): Type 2, VR FD, VM 1.
+        doc="""OCT Optical Center Wavelength (0052,0007): Type 2, VR FD, VM 1.
 
-    Center optical wavelength of the OCT light source, in µm.
-    """
+        Center optical wavelength of the OCT light source, in µm.
+        """,
+    )
 
     axial_resolution: Attr[float] = Attr(
         0x00520008, "AxialResolution", "FD", "1", "2",
-    )
-    """Axial Resolution (0052,0008): Type 2, VR FD, VM 1.
+        doc="""Axial Resolution (0052,0008): Type 2, VR FD, VM 1.
 
-    The full width at half maximum (FWHM) of the axial plane response function, in µm (measured
-    in air).
-    """
+        The full width at half maximum (FWHM) of the axial plane response function, in µm
+        (measured in air).
+        """,
+    )
 
     ranging_depth: Attr[float] = Attr(
         0x00520009, "RangingDepth", "FD", "1", "1",
-    )
-    """Ranging Depth (0052,0009): Type 1, VR FD, VM 1.
+        doc="""Ranging Depth (0052,0009): Type 1, VR FD, VM 1.
 
-    Maximum detectable sample-to-reference path displacement, in mm (measured in air). This is
-    the radius of the FOR PRESENTATION image in air.
-    """
+        Maximum detectable sample-to-reference path displacement, in mm (measured in air). This
+        is the radius of the FOR PRESENTATION image in air.
+        """,
+    )
 
     a_line_rate: Attr[float] = Attr(
         0x00520011, "ALineRate", "FD", "1", "1",
-    )
-    """A-line Rate (0052,0011): Type 1, VR FD, VM 1.
+        doc="""A-line Rate (0052,0011): Type 1, VR FD, VM 1.
 
-    The number of IVOCT A-lines acquired per second in Hz.
-    """
+        The number of IVOCT A-lines acquired per second in Hz.
+        """,
+    )
 
     a_lines_per_frame: Attr[int] = Attr(
         0x00520012, "ALinesPerFrame", "US", "1", "1",
-    )
-    """A-lines Per Frame (0052,0012): Type 1, VR US, VM 1.
+        doc="""A-lines Per Frame (0052,0012): Type 1, VR US, VM 1.
 
-    Number of A-lines acquired in an IVOCT frame, including unused (padded) A-lines.
-    """
+        Number of A-lines acquired in an IVOCT frame, including unused (padded) A-lines.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        oct_focal_distance: float | None = None,
-        beam_spot_size: float | None = None,
-        effective_refractive_index: float | None = None,
-        oct_acquisition_domain: str | None = None,
-        oct_optical_center_wavelength: float | None = None,
-        axial_resolution: float | None = None,
-        ranging_depth: float | None = None,
-        a_line_rate: float | None = None,
-        a_lines_per_frame: int | None = None,
-        **_: Any,
+        oct_focal_distance: float | Empty | None = None,
+        beam_spot_size: float | Empty | None = None,
+        effective_refractive_index: float | Empty | None = None,
+        oct_acquisition_domain: str | Empty | None = None,
+        oct_optical_center_wavelength: float | Empty | None = None,
+        axial_resolution: float | Empty | None = None,
+        ranging_depth: float | Empty | None = None,
+        a_line_rate: float | Empty | None = None,
+        a_lines_per_frame: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,41 +26,38 @@ class IntravascularOCTFrameContentSequenceItem(ItemBuilder):
 
     octz_offset_correction: Attr[int] = Attr(
         0x00520030, "OCTZOffsetCorrection", "SS", "1", "1",
-    )
-    """OCT Z Offset Correction (0052,0030): Type 1, VR SS, VM 1.
+        doc="""OCT Z Offset Correction (0052,0030): Type 1, VR SS, VM 1.
 
-    The amount to shift the frame along the axial direction, in pixels, to correct for
-    interferometer path-length mismatch.
-    """
+        The amount to shift the frame along the axial direction, in pixels, to correct for
+        interferometer path-length mismatch.
+        """,
+    )
 
     seam_line_index: Attr[int] = Attr(
         0x00520036, "SeamLineIndex", "US", "1", "1",
-    )
-    """Seam Line Index (0052,0036): Type 1, VR US, VM 1.
+        doc="""Seam Line Index (0052,0036): Type 1, VR US, VM 1.
 
-    The A-line number (zero index) that coincides with the seam line as indicated with the First
-    A-line Location (0052,0034) Attribute.
-    """
+        The A-line number (zero index) that coincides with the seam line as indicated with the
+        First A-line Location (0052,0034) Attribute.
+        """,
+    )
 
     number_of_padded_a_lines: Attr[int] = Attr(
         0x00520038, "NumberOfPaddedALines", "US", "1", "1C",
-    )
-    """Number of Padded A-lines (0052,0038): Type 1C, VR US, VM 1.
+        doc="""Number of Padded A-lines (0052,0038): Type 1C, VR US, VM 1.
 
-    The number of padded A-lines contained in the FOR PROCESSING image frame. Required if the
-    FOR PROCESSING image contains padded A-lines.
-    """
+        The number of padded A-lines contained in the FOR PROCESSING image frame. Required if
+        the FOR PROCESSING image contains padded A-lines.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        octz_offset_correction: int | None = None,
-        seam_line_index: int | None = None,
-        number_of_padded_a_lines: int | None = None,
-        **_: Any,
+        octz_offset_correction: int | Empty | None = None,
+        seam_line_index: int | Empty | None = None,
+        number_of_padded_a_lines: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -71,22 +71,19 @@ class IntravascularOCTFrameContentMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.27.6.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00520029,)
 
-    intravascular_oct_frame_content_sequence: Attr[list[IntravascularOCTFrameContentSequenceItem]] = Attr(
+    intravascular_oct_frame_content_sequence: SequenceAttr[IntravascularOCTFrameContentSequenceItem] = SequenceAttr(
         0x00520029, "IntravascularOCTFrameContentSequence", "SQ", "1", "1",
         item=IntravascularOCTFrameContentSequenceItem,
-    )
-    """Intravascular OCT Frame Content Sequence (0052,0029): Type 1, VR SQ, VM 1.
+        doc="""Intravascular OCT Frame Content Sequence (0052,0029): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes a general description of this image or frame.
-    """
+        A Sequence that describes a general description of this image or frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intravascular_oct_frame_content_sequence: list[IntravascularOCTFrameContentSequenceItem] | None = None,
-        **_: Any,
+        intravascular_oct_frame_content_sequence: Items[IntravascularOCTFrameContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class IntravascularOCTFrameTypeSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Defined Terms for Value 3: AXIAL, LONGITUDINAL.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Defined Terms for Value 3: AXIAL, LONGITUDINAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class IntravascularOCTFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.27.6.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00520025,)
 
-    intravascular_oct_frame_type_sequence: Attr[list[IntravascularOCTFrameTypeSequenceItem]] = Attr(
+    intravascular_oct_frame_type_sequence: SequenceAttr[IntravascularOCTFrameTypeSequenceItem] = SequenceAttr(
         0x00520025, "IntravascularOCTFrameTypeSequence", "SQ", "1", "1",
         item=IntravascularOCTFrameTypeSequenceItem,
-    )
-    """Intravascular OCT Frame Type Sequence (0052,0025): Type 1, VR SQ, VM 1.
+        doc="""Intravascular OCT Frame Type Sequence (0052,0025): Type 1, VR SQ, VM 1.
 
-    Identifies characteristics of this frame.
-    """
+        Identifies characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intravascular_oct_frame_type_sequence: list[IntravascularOCTFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        intravascular_oct_frame_type_sequence: Items[IntravascularOCTFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,26 +27,23 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.27.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the SOP Instances. Only a single Item shall
-    be included in this Sequence.
-    """
+        Code describing the purpose of the reference to the SOP Instances. Only a single Item
+        shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,259 +59,257 @@ class IntravascularOCTImageModule(ModuleBuilder):
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Defined Terms for Value 3: AXIAL, LONGITUDINAL.
-    """
+        Image identification characteristics.
+        Defined Terms for Value 3: AXIAL, LONGITUDINAL.
+        """,
+    )
 
     volumetric_properties: Attr[Literal["DISTORTED"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
         enum=("DISTORTED",),
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance. See
-    Section C.8.27.2.2.
-    Enumerated Values: DISTORTED.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance. See
+        Section C.8.27.2.2.
+        Enumerated Values: DISTORTED.
+        """,
+    )
 
     pixel_presentation: Attr[Literal["COLOR", "COLOR_REF", "MONOCHROME"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
         enum=("COLOR", "COLOR_REF", "MONOCHROME"),
-    )
-    """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
+        doc="""Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
-    Indication of the presence or absence of color information that may be used during
-    rendering. See Section C.8.27.2.3 for a description and Enumerated Values.
-    Enumerated Values: COLOR, COLOR_REF, MONOCHROME.
-    """
+        Indication of the presence or absence of color information that may be used during
+        rendering. See Section C.8.27.2.3 for a description and Enumerated Values.
+        Enumerated Values: COLOR, COLOR_REF, MONOCHROME.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data started.
-    """
+        The date and time that the acquisition of data started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1C",
-    )
-    """Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
 
-    The scan time in seconds used to create all frames of an Intravascular Optical Coherence
-    Tomography image.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The scan time in seconds used to create all frames of an Intravascular Optical Coherence
+        Tomography image.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "1",
-    )
-    """Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this image.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this image.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    """
+        Number of bits allocated for each pixel sample.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    """
+        Number of bits stored for each pixel sample.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data.
-    """
+        Most significant bit for pixel sample data.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("NO",),
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: NO.
+        """,
     )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: NO.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    A Sequence that provides reference to a set of non-image SOP Class/Instance pairs
-    significantly related to this Image, including waveforms that may or may not be temporally
-    synchronized with this image.
-    """
+        A Sequence that provides reference to a set of non-image SOP Class/Instance pairs
+        significantly related to this Image, including waveforms that may or may not be
+        temporally synchronized with this image.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     recommended_display_frame_rate: Attr[int] = Attr(
         0x00082144, "RecommendedDisplayFrameRate", "IS", "1", "3",
-    )
-    """Recommended Display Frame Rate (0008,2144): Type 3, VR IS, VM 1.
+        doc="""Recommended Display Frame Rate (0008,2144): Type 3, VR IS, VM 1.
 
-    Recommended rate at which the frames of an Intravascular OCT image should be displayed in
-    frames/second.
-    """
+        Recommended rate at which the frames of an Intravascular OCT image should be displayed
+        in frames/second.
+        """,
+    )
 
     interpolation_type: Attr[str] = Attr(
         0x00520039, "InterpolationType", "CS", "1", "1C",
-    )
-    """Interpolation Type (0052,0039): Type 1C, VR CS, VM 1.
+        doc="""Interpolation Type (0052,0039): Type 1C, VR CS, VM 1.
 
-    The type of interpolation used for the Polar to Cartesian scan-conversion.
-    Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
-    Defined Terms: REPLICATE, BILINEAR, CUBIC.
-    """
+        The type of interpolation used for the Polar to Cartesian scan-conversion.
+        Required if Presentation Intent Type (0008,0068) equals FOR PRESENTATION.
+        Defined Terms: REPLICATE, BILINEAR, CUBIC.
+        """,
+    )
 
     referenced_color_palette_instance_uid: Attr[str] = Attr(
         0x00280304, "ReferencedColorPaletteInstanceUID", "UI", "1", "1C",
-    )
-    """Referenced Color Palette Instance UID (0028,0304): Type 1C, VR UI, VM 1.
+        doc="""Referenced Color Palette Instance UID (0028,0304): Type 1C, VR UI, VM 1.
 
-    The identifier of a color palette (i.e., an Instance of the Color Palette Storage SOP Class
-    "1.2.840.10008.5.1.4.39.1") that may be used during rendering. See PS3.4 Color Palette
-    Storage Service Class and PS3.6 Well-Known Color Palettes.
-    Required if Pixel Presentation (0008,9205) is COLOR_REF.
-    """
+        The identifier of a color palette (i.e., an Instance of the Color Palette Storage SOP
+        Class "1.2.840.10008.5.1.4.39.1") that may be used during rendering. See PS3.4 Color
+        Palette Storage Service Class and PS3.6 Well-Known Color Palettes.
+        Required if Pixel Presentation (0008,9205) is COLOR_REF.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        volumetric_properties: Literal["DISTORTED"] | None = None,
-        pixel_presentation: Literal["COLOR", "COLOR_REF", "MONOCHROME"] | None = None,
-        samples_per_pixel: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        acquisition_number: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        pixel_representation: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["NO"] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        image_comments: str | None = None,
-        recommended_display_frame_rate: int | None = None,
-        interpolation_type: str | None = None,
-        referenced_color_palette_instance_uid: str | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        volumetric_properties: Literal["DISTORTED"] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "COLOR_REF", "MONOCHROME"] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["NO"] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        recommended_display_frame_rate: int | Empty | None = None,
+        interpolation_type: str | Empty | None = None,
+        referenced_color_palette_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,60 +25,57 @@ class IntravascularOCTProcessingParametersModule(ModuleBuilder):
     octz_offset_applied: Attr[Literal["YES", "NO"]] = Attr(
         0x00520026, "OCTZOffsetApplied", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """OCT Z Offset Applied (0052,0026): Type 1, VR CS, VM 1.
+        doc="""OCT Z Offset Applied (0052,0026): Type 1, VR CS, VM 1.
 
-    Indicates whether or not Z offset correction was applied to the OCT image frames.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not Z offset correction was applied to the OCT image frames.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     refractive_index_applied: Attr[Literal["YES", "NO"]] = Attr(
         0x0052003A, "RefractiveIndexApplied", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Refractive Index Applied (0052,003A): Type 1, VR CS, VM 1.
+        doc="""Refractive Index Applied (0052,003A): Type 1, VR CS, VM 1.
 
-    Indicates whether or not Refractive Index correction was applied.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not Refractive Index correction was applied.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     a_line_pixel_spacing: Attr[float] = Attr(
         0x00520014, "ALinePixelSpacing", "FD", "1", "1",
-    )
-    """A-line Pixel Spacing (0052,0014): Type 1, VR FD, VM 1.
+        doc="""A-line Pixel Spacing (0052,0014): Type 1, VR FD, VM 1.
 
-    Spacing of pixels in the A-line (X-axis), in mm.
-    """
+        Spacing of pixels in the A-line (X-axis), in mm.
+        """,
+    )
 
     pixel_intensity_relationship: Attr[str] = Attr(
         0x00281040, "PixelIntensityRelationship", "CS", "1", "1",
-    )
-    """Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
+        doc="""Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
 
-    The relationship between the pixel sample values and the IVOCT A-line intensity.
-    Defined Terms: LIN, LOG.
-    """
+        The relationship between the pixel sample values and the IVOCT A-line intensity.
+        Defined Terms: LIN, LOG.
+        """,
+    )
 
     first_a_line_location: Attr[float] = Attr(
         0x00520034, "FirstALineLocation", "FD", "1", "1",
-    )
-    """First A-line Location (0052,0034): Type 1, VR FD, VM 1.
+        doc="""First A-line Location (0052,0034): Type 1, VR FD, VM 1.
 
-    Orientation in degrees at which the 1st A-line in the frame should be displayed. Value shall
-    be between 0 and 360, with zero representing vertical.
-    """
+        Orientation in degrees at which the 1st A-line in the frame should be displayed. Value
+        shall be between 0 and 360, with zero representing vertical.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        octz_offset_applied: Literal["YES", "NO"] | None = None,
-        refractive_index_applied: Literal["YES", "NO"] | None = None,
-        a_line_pixel_spacing: float | None = None,
-        pixel_intensity_relationship: str | None = None,
-        first_a_line_location: float | None = None,
-        **_: Any,
+        octz_offset_applied: Literal["YES", "NO"] | Empty | None = None,
+        refractive_index_applied: Literal["YES", "NO"] | Empty | None = None,
+        a_line_pixel_spacing: float | Empty | None = None,
+        pixel_intensity_relationship: str | Empty | None = None,
+        first_a_line_location: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

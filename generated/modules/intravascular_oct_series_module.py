@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class ReferencedPerformedProcedureStepSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    """
+        Uniquely identifies the referenced SOP Class.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,54 +62,51 @@ class IntravascularOCTSeriesModule(ModuleBuilder):
     modality: Attr[Literal["IVOCT"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("IVOCT",),
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: IVOCT.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: IVOCT.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",
+        doc="""Series Number (0020,0011): Type 1, VR IS, VM 1.
+
+        A number that identifies this Series.
+        """,
     )
-    """Series Number (0020,0011): Type 1, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[ReferencedPerformedProcedureStepSequenceItem]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[ReferencedPerformedProcedureStepSequenceItem] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item=ReferencedPerformedProcedureStepSequenceItem,
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
+    )
 
     presentation_intent_type: Attr[Literal["FOR PRESENTATION", "FOR PROCESSING"]] = Attr(
         0x00080068, "PresentationIntentType", "CS", "1", "1",
         enum=("FOR PRESENTATION", "FOR PROCESSING"),
-    )
-    """Presentation Intent Type (0008,0068): Type 1, VR CS, VM 1.
+        doc="""Presentation Intent Type (0008,0068): Type 1, VR CS, VM 1.
 
-    Identifies the intent of the images that are contained within this Series.
-    Enumerated Values: FOR PRESENTATION, FOR PROCESSING.
-    """
+        Identifies the intent of the images that are contained within this Series.
+        Enumerated Values: FOR PRESENTATION, FOR PROCESSING.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["IVOCT"] | None = None,
-        series_number: int | None = None,
-        referenced_performed_procedure_step_sequence: list[ReferencedPerformedProcedureStepSequenceItem] | None = None,
-        presentation_intent_type: Literal["FOR PRESENTATION", "FOR PROCESSING"] | None = None,
-        **_: Any,
+        modality: Literal["IVOCT"] | Empty | None = None,
+        series_number: int | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[ReferencedPerformedProcedureStepSequenceItem] | Empty | None = None,
+        presentation_intent_type: Literal["FOR PRESENTATION", "FOR PROCESSING"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

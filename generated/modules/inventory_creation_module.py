@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.scope_of_inventory_macro import ScopeOfInventoryMacro
 from iodkit.generated.modules.stored_file_access_macro import StoredFileAccessMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import scope_of_inventory_macro
 
 
@@ -33,162 +34,160 @@ class InventoryCreationModule(ScopeOfInventoryMacro, StoredFileAccessMacro, Modu
 
     transaction_uid: Attr[str] = Attr(
         0x00081195, "TransactionUID", "UI", "1", "",
-    )
-    """Transaction UID (0008,1195): Type -, VR UI, VM 1.
+        doc="""Transaction UID (0008,1195): Type -, VR UI, VM 1.
 
-    Unique identifier of a transaction initiating the production of an Inventory.
-    """
+        Unique identifier of a transaction initiating the production of an Inventory.
+        """,
+    )
 
     transaction_status: Attr[Literal["PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"]] = Attr(
         0x00080417, "TransactionStatus", "CS", "1", "",
         enum=("PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"),
-    )
-    """Transaction Status (0008,0417): Type -, VR CS, VM 1.
+        doc="""Transaction Status (0008,0417): Type -, VR CS, VM 1.
 
-    Processing status for this transaction. (See Section KK.2.1.1 “Inventory Production States”
-    in PS3.4).
-    Enumerated Values: PROCESSING, COMPLETE, FAILURE, CANCELED, PAUSED.
-    """
+        Processing status for this transaction. (See Section KK.2.1.1 “Inventory Production
+        States” in PS3.4).
+        Enumerated Values: PROCESSING, COMPLETE, FAILURE, CANCELED, PAUSED.
+        """,
+    )
 
     transaction_status_comment: Attr[str] = Attr(
         0x00080418, "TransactionStatusComment", "LT", "1", "",
-    )
-    """Transaction Status Comment (0008,0418): Type -, VR LT, VM 1.
+        doc="""Transaction Status Comment (0008,0418): Type -, VR LT, VM 1.
 
-    Explanation or further detail of Transaction Status (0008,0417).
-    """
+        Explanation or further detail of Transaction Status (0008,0417).
+        """,
+    )
 
     expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00080416, "ExpirationDateTime", "DT", "1", "",
-    )
-    """Expiration DateTime (0008,0416): Type -, VR DT, VM 1.
+        doc="""Expiration DateTime (0008,0416): Type -, VR DT, VM 1.
 
-    The date and time until which the Inventory SOP Instance is expected to be available. See
-    Section C.38.3.1.3.
-    """
+        The date and time until which the Inventory SOP Instance is expected to be available.
+        See Section C.38.3.1.3.
+        """,
+    )
 
     inventory_purpose: Attr[str] = Attr(
         0x00080401, "InventoryPurpose", "LT", "1", "",
-    )
-    """Inventory Purpose (0008,0401): Type -, VR LT, VM 1.
+        doc="""Inventory Purpose (0008,0401): Type -, VR LT, VM 1.
 
-    Purpose for which the Inventory is to be created.
-    """
+        Purpose for which the Inventory is to be created.
+        """,
+    )
 
     inventory_level: Attr[Literal["STUDY", "SERIES", "INSTANCE"]] = Attr(
         0x00080403, "InventoryLevel", "CS", "1", "",
         enum=("STUDY", "SERIES", "INSTANCE"),
-    )
-    """Inventory Level (0008,0403): Type -, VR CS, VM 1.
+        doc="""Inventory Level (0008,0403): Type -, VR CS, VM 1.
 
-    Information Entity level for records to be included in Inventory.
-    Enumerated Values: STUDY, SERIES, INSTANCE.
-    """
+        Information Entity level for records to be included in Inventory.
+        Enumerated Values: STUDY, SERIES, INSTANCE.
+        """,
+    )
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
-    )
-    """Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
 
-    SOP Class UID of the produced Inventory SOP Instance.
-    """
+        SOP Class UID of the produced Inventory SOP Instance.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
 
-    SOP Instance UID of the produced Inventory SOP Instance at the root of the tree of
-    incorporated Inventory SOP Instances (see Section C.38.3.1.1).
-    """
+        SOP Instance UID of the produced Inventory SOP Instance at the root of the tree of
+        incorporated Inventory SOP Instances (see Section C.38.3.1.1).
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
-    )
-    """Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
 
-    AE Title from which the Inventory SOP Instance may be retrieved through Inventory MOVE or
-    Inventory GET SOP Classes (see Annex JJ “Inventory Query/Retrieve Service Class” in PS3.4).
-    """
+        AE Title from which the Inventory SOP Instance may be retrieved through Inventory MOVE
+        or Inventory GET SOP Classes (see Annex JJ “Inventory Query/Retrieve Service Class” in
+        PS3.4).
+        """,
+    )
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "",
-    )
-    """Retrieve URL (0008,1190): Type -, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type -, VR UR, VM 1.
 
-    Base URI of the origin server from which the Inventory SOP Instance may be retrieved through
-    the Non-Patient Instance Service (see Section 12 “Non-Patient Instance Service and
-    Resources” in PS3.18).
-    """
+        Base URI of the origin server from which the Inventory SOP Instance may be retrieved
+        through the Non-Patient Instance Service (see Section 12 “Non-Patient Instance Service
+        and Resources” in PS3.18).
+        """,
+    )
 
     stored_instance_base_uri: Attr[str] = Attr(
         0x00080407, "StoredInstanceBaseURI", "UR", "1", "",
-    )
-    """Stored Instance Base URI (0008,0407): Type -, VR UR, VM 1.
+        doc="""Stored Instance Base URI (0008,0407): Type -, VR UR, VM 1.
 
-    Base URI for accessing the Inventory SOP Instance through a non-DICOM protocol. See Section
-    C.38.3.1.2.
-    """
+        Base URI for accessing the Inventory SOP Instance through a non-DICOM protocol. See
+        Section C.38.3.1.2.
+        """,
+    )
 
     total_number_of_study_records: Attr[int] = Attr(
         0x00080428, "TotalNumberOfStudyRecords", "UV", "1", "",
-    )
-    """Total Number of Study Records (0008,0428): Type -, VR UV, VM 1.
+        doc="""Total Number of Study Records (0008,0428): Type -, VR UV, VM 1.
 
-    Number of Studies found and processed into Inventory SOP Instances (as of time of message)
-    that match Scope of Inventory.
-    """
+        Number of Studies found and processed into Inventory SOP Instances (as of time of
+        message) that match Scope of Inventory.
+        """,
+    )
 
     requested_status_interval: Attr[int] = Attr(
         0x00080414, "RequestedStatusInterval", "US", "1", "",
-    )
-    """Requested Status Interval (0008,0414): Type -, VR US, VM 1.
+        doc="""Requested Status Interval (0008,0414): Type -, VR US, VM 1.
 
-    Requested interval, in minutes, between Inventory Status notifications. Value shall be
-    greater than 0.
-    """
+        Requested interval, in minutes, between Inventory Status notifications. Value shall be
+        greater than 0.
+        """,
+    )
 
     retain_instances: Attr[Literal["Y", "N"]] = Attr(
         0x00080415, "RetainInstances", "CS", "1", "",
         enum=("Y", "N"),
-    )
-    """Retain Instances (0008,0415): Type -, VR CS, VM 1.
+        doc="""Retain Instances (0008,0415): Type -, VR CS, VM 1.
 
-    Whether produced Inventory SOP Instances should be retained when Inventory production is
-    canceled.
-    Enumerated Values: Y, N.
-    """
+        Whether produced Inventory SOP Instances should be retained when Inventory production is
+        canceled.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scope_of_inventory_sequence: list[scope_of_inventory_macro.ScopeOfInventorySequenceItem] | None = None,
-        transaction_uid: str | None = None,
-        transaction_status: Literal["PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"] | None = None,
-        transaction_status_comment: str | None = None,
-        expiration_date_time: datetime.datetime | str | None = None,
-        inventory_purpose: str | None = None,
-        inventory_level: Literal["STUDY", "SERIES", "INSTANCE"] | None = None,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        retrieve_url: str | None = None,
-        stored_instance_base_uri: str | None = None,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        filename_in_container: str | None = None,
-        file_offset_in_container: int | None = None,
-        file_length_in_container: int | None = None,
-        stored_instance_transfer_syntax_uid: str | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        mac_algorithm: str | None = None,
-        mac: bytes | None = None,
-        total_number_of_study_records: int | None = None,
-        requested_status_interval: int | None = None,
-        retain_instances: Literal["Y", "N"] | None = None,
-        **_: Any,
+        scope_of_inventory_sequence: Items[scope_of_inventory_macro.ScopeOfInventorySequenceItem] | Empty | None = None,
+        transaction_uid: str | Empty | None = None,
+        transaction_status: Literal["PROCESSING", "COMPLETE", "FAILURE", "CANCELED", "PAUSED"] | Empty | None = None,
+        transaction_status_comment: str | Empty | None = None,
+        expiration_date_time: datetime.datetime | str | Empty | None = None,
+        inventory_purpose: str | Empty | None = None,
+        inventory_level: Literal["STUDY", "SERIES", "INSTANCE"] | Empty | None = None,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        retrieve_url: str | Empty | None = None,
+        stored_instance_base_uri: str | Empty | None = None,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
+        filename_in_container: str | Empty | None = None,
+        file_offset_in_container: int | Empty | None = None,
+        file_length_in_container: int | Empty | None = None,
+        stored_instance_transfer_syntax_uid: str | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        mac: bytes | Empty | None = None,
+        total_number_of_study_records: int | Empty | None = None,
+        requested_status_interval: int | Empty | None = None,
+        retain_instances: Literal["Y", "N"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 from iodkit.generated.modules.original_attributes_macro import OriginalAttributesMacro
@@ -17,6 +17,7 @@ from iodkit.generated.modules.scope_of_inventory_macro import ScopeOfInventoryMa
 from iodkit.generated.modules.stored_file_access_macro import StoredFileAccessMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import access_end_points_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
@@ -41,41 +42,39 @@ class FileSetAccessSequenceItem(ItemBuilder):
 
     folder_access_uri: Attr[str] = Attr(
         0x00080408, "FolderAccessURI", "UR", "1", "3",
-    )
-    """Folder Access URI (0008,0408): Type 3, VR UR, VM 1.
+        doc="""Folder Access URI (0008,0408): Type 3, VR UR, VM 1.
 
-    Access URI for a folder containing all SOP Instances for this Study. See Section C.38.1.2.7.
-    """
+        Access URI for a folder containing all SOP Instances for this Study. See Section
+        C.38.1.2.7.
+        """,
+    )
 
     file_access_uri: Attr[str] = Attr(
         0x00080409, "FileAccessURI", "UR", "1", "3",
-    )
-    """File Access URI (0008,0409): Type 3, VR UR, VM 1.
+        doc="""File Access URI (0008,0409): Type 3, VR UR, VM 1.
 
-    Access URI for a container file containing all SOP Instances for this Study. See Section
-    C.38.1.2.7.
-    """
+        Access URI for a container file containing all SOP Instances for this Study. See Section
+        C.38.1.2.7.
+        """,
+    )
 
     container_file_type: Attr[str] = Attr(
         0x0008040A, "ContainerFileType", "CS", "1", "1C",
-    )
-    """Container File Type (0008,040A): Type 1C, VR CS, VM 1.
+        doc="""Container File Type (0008,040A): Type 1C, VR CS, VM 1.
 
-    Type of container file. See Section C.38.1.2.8 for Defined Terms.
-    Required if File Access URI (0008,0409) is present.
-    Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
-    """
+        Type of container file. See Section C.38.1.2.8 for Defined Terms.
+        Required if File Access URI (0008,0409) is present.
+        Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        folder_access_uri: str | None = None,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        **_: Any,
+        folder_access_uri: str | Empty | None = None,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,22 +89,19 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "2",
-    )
-    """Patient ID (0010,0020): Type 2, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type 2, VR LO, VM 1.
 
-    An identifier for the Patient.
-    """
+        An identifier for the Patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -120,41 +116,39 @@ class FileSetAccessSequenceItemInInventoriedSeriesSequenceItem(ItemBuilder):
 
     folder_access_uri: Attr[str] = Attr(
         0x00080408, "FolderAccessURI", "UR", "1", "3",
-    )
-    """Folder Access URI (0008,0408): Type 3, VR UR, VM 1.
+        doc="""Folder Access URI (0008,0408): Type 3, VR UR, VM 1.
 
-    Access URI for a folder containing all SOP Instances for the Series. See Section C.38.1.3.1.
-    """
+        Access URI for a folder containing all SOP Instances for the Series. See Section
+        C.38.1.3.1.
+        """,
+    )
 
     file_access_uri: Attr[str] = Attr(
         0x00080409, "FileAccessURI", "UR", "1", "3",
-    )
-    """File Access URI (0008,0409): Type 3, VR UR, VM 1.
+        doc="""File Access URI (0008,0409): Type 3, VR UR, VM 1.
 
-    Access URI for a container file containing all SOP Instances for the Series. See Section
-    C.38.1.3.1.
-    """
+        Access URI for a container file containing all SOP Instances for the Series. See Section
+        C.38.1.3.1.
+        """,
+    )
 
     container_file_type: Attr[str] = Attr(
         0x0008040A, "ContainerFileType", "CS", "1", "1C",
-    )
-    """Container File Type (0008,040A): Type 1C, VR CS, VM 1.
+        doc="""Container File Type (0008,040A): Type 1C, VR CS, VM 1.
 
-    Type of container file. See Section C.38.1.2.8 for Defined Terms.
-    Required if File Access URI (0008,0409) is present.
-    Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
-    """
+        Type of container file. See Section C.38.1.2.8 for Defined Terms.
+        Required if File Access URI (0008,0409) is present.
+        Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        folder_access_uri: str | None = None,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        **_: Any,
+        folder_access_uri: str | Empty | None = None,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -169,29 +163,26 @@ class ContentTemplateSequenceItem(ItemBuilder):
 
     template_identifier: Attr[str] = Attr(
         0x0040DB00, "TemplateIdentifier", "CS", "1", "1",
-    )
-    """Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
+        doc="""Template Identifier (0040,DB00): Type 1, VR CS, VM 1.
 
-    Identifier of the Template as defined by the Mapping Resource (0008.0105).
-    """
+        Identifier of the Template as defined by the Mapping Resource (0008.0105).
+        """,
+    )
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
-    )
-    """Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
 
-    Resource that defines the Template.
-    """
+        Resource that defines the Template.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        template_identifier: str | None = None,
-        mapping_resource: str | None = None,
-        **_: Any,
+        template_identifier: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -206,29 +197,26 @@ class SpecimenDescriptionSequenceItem(ItemBuilder):
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "1",
-    )
-    """Specimen Identifier (0040,0551): Type 1, VR LO, VM 1.
+        doc="""Specimen Identifier (0040,0551): Type 1, VR LO, VM 1.
 
-    A departmental information system identifier for the Specimen.
-    """
+        A departmental information system identifier for the Specimen.
+        """,
+    )
 
     specimen_uid: Attr[str] = Attr(
         0x00400554, "SpecimenUID", "UI", "1", "1",
-    )
-    """Specimen UID (0040,0554): Type 1, VR UI, VM 1.
+        doc="""Specimen UID (0040,0554): Type 1, VR UI, VM 1.
 
-    Unique Identifier for Specimen.
-    """
+        Unique Identifier for Specimen.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_identifier: str | None = None,
-        specimen_uid: str | None = None,
-        **_: Any,
+        specimen_identifier: str | Empty | None = None,
+        specimen_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -241,31 +229,28 @@ class FileAccessSequenceItem(StoredFileAccessMacro, ItemBuilder):
 
     expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00080416, "ExpirationDateTime", "DT", "1", "3",
-    )
-    """Expiration DateTime (0008,0416): Type 3, VR DT, VM 1.
+        doc="""Expiration DateTime (0008,0416): Type 3, VR DT, VM 1.
 
-    The date and time until which the SOP Instance is expected to be available and after which
-    SOP Instance is expected to be unavailable via this non-DICOM protocol URI. See Section
-    C.38.1.4.4.
-    """
+        The date and time until which the SOP Instance is expected to be available and after
+        which SOP Instance is expected to be unavailable via this non-DICOM protocol URI. See
+        Section C.38.1.4.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        filename_in_container: str | None = None,
-        file_offset_in_container: int | None = None,
-        file_length_in_container: int | None = None,
-        stored_instance_transfer_syntax_uid: str | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        mac_algorithm: str | None = None,
-        mac: bytes | None = None,
-        expiration_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
+        filename_in_container: str | Empty | None = None,
+        file_offset_in_container: int | Empty | None = None,
+        file_length_in_container: int | Empty | None = None,
+        stored_instance_transfer_syntax_uid: str | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        mac: bytes | Empty | None = None,
+        expiration_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -280,50 +265,47 @@ class AlternateRepresentationSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1C",
-    )
-    """Series Instance UID (0020,000E): Type 1C, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1C, VR UI, VM 1.
 
-    Unique identifier of the Series of the alternate representation.
-    Required if the alternate representation is in a different Series than the inventoried SOP
-    Instance.
-    """
+        Unique identifier of the Series of the alternate representation.
+        Required if the alternate representation is in a different Series than the inventoried
+        SOP Instance.
+        """,
+    )
 
     sop_class_uid: Attr[str] = Attr(
         0x00080016, "SOPClassUID", "UI", "1", "1",
-    )
-    """SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
+        doc="""SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
 
-    SOP Class UID of the alternate representation SOP Instance.
-    """
+        SOP Class UID of the alternate representation SOP Instance.
+        """,
+    )
 
     sop_instance_uid: Attr[str] = Attr(
         0x00080018, "SOPInstanceUID", "UI", "1", "1",
+        doc="""SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
+
+        SOP Instance UID of the alternate representation SOP Instance.
+        """,
     )
-    """SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
 
-    SOP Instance UID of the alternate representation SOP Instance.
-    """
-
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    The nature of the alternate encoding.
-    """
+        The nature of the alternate encoding.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        sop_class_uid: str | None = None,
-        sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        sop_class_uid: str | Empty | None = None,
+        sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -338,302 +320,301 @@ class InventoriedInstancesSequenceItem(OriginalAttributesMacro, ItemBuilder):
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Character Set that expands or replaces the Basic Graphic Set for this Item.
-    Required if an extended or replacement character set, other than those specified or implied
-    for the Series level Attributes, is used in the Instance level Attributes. May be present
-    otherwise.
-    """
+        Character Set that expands or replaces the Basic Graphic Set for this Item.
+        Required if an extended or replacement character set, other than those specified or
+        implied for the Series level Attributes, is used in the Instance level Attributes. May
+        be present otherwise.
+        """,
+    )
 
     sop_class_uid: Attr[str] = Attr(
         0x00080016, "SOPClassUID", "UI", "1", "1",
-    )
-    """SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
+        doc="""SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
 
-    SOP Class UID of the inventoried SOP Instance.
-    """
+        SOP Class UID of the inventoried SOP Instance.
+        """,
+    )
 
     sop_instance_uid: Attr[str] = Attr(
         0x00080018, "SOPInstanceUID", "UI", "1", "1",
-    )
-    """SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
+        doc="""SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
 
-    SOP Instance UID of the inventoried SOP Instance.
-    """
+        SOP Instance UID of the inventoried SOP Instance.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",
-    )
-    """Instance Number (0020,0013): Type 2, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 2, VR IS, VM 1.
 
-    A number that identifies the inventoried SOP Instance.
-    """
+        A number that identifies the inventoried SOP Instance.
+        """,
+    )
 
     related_general_sop_class_uid: Attr[list[str]] = Attr(
         0x0008001A, "RelatedGeneralSOPClassUID", "UI", "1-n", "3",
-    )
-    """Related General SOP Class UID (0008,001A): Type 3, VR UI, VM 1-n.
+        doc="""Related General SOP Class UID (0008,001A): Type 3, VR UI, VM 1-n.
 
-    Uniquely identifies a Related General SOP Class for the SOP Class of the inventoried
-    Instance.
-    """
+        Uniquely identifies a Related General SOP Class for the SOP Class of the inventoried
+        Instance.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "3",
-    )
-    """Content Date (0008,0023): Type 3, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 3, VR DA, VM 1.
 
-    The date that creation of the content of the inventoried SOP Instance started.
-    """
+        The date that creation of the content of the inventoried SOP Instance started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "3",
-    )
-    """Content Time (0008,0033): Type 3, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 3, VR TM, VM 1.
 
-    The time that creation of the content of the inventoried SOP Instance started.
-    """
+        The time that creation of the content of the inventoried SOP Instance started.
+        """,
+    )
 
     timezone_offset_from_utc: Attr[str] = Attr(
         0x00080201, "TimezoneOffsetFromUTC", "SH", "1", "3",
-    )
-    """Timezone Offset From UTC (0008,0201): Type 3, VR SH, VM 1.
+        doc="""Timezone Offset From UTC (0008,0201): Type 3, VR SH, VM 1.
 
-    Offset from UTC to the timezone for all DA and TM Attributes present in the inventoried
-    Instance, and for all DT Attributes present in the inventoried Instance that do not contain
-    an explicitly encoded timezone offset.
-    """
+        Offset from UTC to the timezone for all DA and TM Attributes present in the inventoried
+        Instance, and for all DT Attributes present in the inventoried Instance that do not
+        contain an explicitly encoded timezone offset.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "3",
-    )
-    """Rows (0028,0010): Type 3, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 3, VR US, VM 1.
 
-    Number of pixel matrix rows in the inventoried Image SOP Instance.
-    """
+        Number of pixel matrix rows in the inventoried Image SOP Instance.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "3",
-    )
-    """Columns (0028,0011): Type 3, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 3, VR US, VM 1.
 
-    Number of pixel matrix columns in the inventoried Image SOP Instance.
-    """
+        Number of pixel matrix columns in the inventoried Image SOP Instance.
+        """,
+    )
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "3",
-    )
-    """Number of Frames (0028,0008): Type 3, VR IS, VM 1.
+        doc="""Number of Frames (0028,0008): Type 3, VR IS, VM 1.
 
-    Number of frames in the inventoried Image SOP Instance.
-    """
+        Number of frames in the inventoried Image SOP Instance.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "3",
-    )
-    """Bits Allocated (0028,0100): Type 3, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 3, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample in the inventoried Image SOP Instance.
-    """
+        Number of bits allocated for each pixel sample in the inventoried Image SOP Instance.
+        """,
+    )
 
     observation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A032, "ObservationDateTime", "DT", "1", "3",
+        doc="""Observation DateTime (0040,A032): Type 3, VR DT, VM 1.
+
+        The date and time at which the root Content Item of the inventoried Document SOP
+        Instance was completed.
+        """,
     )
-    """Observation DateTime (0040,A032): Type 3, VR DT, VM 1.
 
-    The date and time at which the root Content Item of the inventoried Document SOP Instance
-    was completed.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
+
+        A coded description of the content or type of the inventoried SOP Instance.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
 
-    A coded description of the content or type of the inventoried SOP Instance.
-    """
-
-    content_template_sequence: Attr[list[ContentTemplateSequenceItem]] = Attr(
+    content_template_sequence: SequenceAttr[ContentTemplateSequenceItem] = SequenceAttr(
         0x0040A504, "ContentTemplateSequence", "SQ", "1", "3",
         item=ContentTemplateSequenceItem,
+        doc="""Content Template Sequence (0040,A504): Type 3, VR SQ, VM 1.
+
+        Attributes of the Template that describes the content structure and constraints for the
+        inventoried Document SOP Instance.
+        """,
     )
-    """Content Template Sequence (0040,A504): Type 3, VR SQ, VM 1.
 
-    Attributes of the Template that describes the content structure and constraints for the
-    inventoried Document SOP Instance.
-    """
-
-    referenced_request_sequence: Attr[list[referenced_request_macro.ReferencedRequestMacro]] = Attr(
+    referenced_request_sequence: SequenceAttr[referenced_request_macro.ReferencedRequestMacro] = SequenceAttr(
         0x0040A370, "ReferencedRequestSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.referenced_request_macro:ReferencedRequestMacro",
-    )
-    """Referenced Request Sequence (0040,A370): Type 3, VR SQ, VM 1.
+        doc="""Referenced Request Sequence (0040,A370): Type 3, VR SQ, VM 1.
 
-    Requested Procedures that were fulfilled (completely or partially) by the inventoried
-    Document SOP Instance.
-    """
+        Requested Procedures that were fulfilled (completely or partially) by the inventoried
+        Document SOP Instance.
+        """,
+    )
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "3",
+        doc="""Container Identifier (0040,0512): Type 3, VR LO, VM 1.
+
+        Identifier for the physical container that contains the specimen(s) imaged in the
+        inventoried SOP Instance. See Section C.7.6.22.1.1.
+        """,
     )
-    """Container Identifier (0040,0512): Type 3, VR LO, VM 1.
 
-    Identifier for the physical container that contains the specimen(s) imaged in the
-    inventoried SOP Instance. See Section C.7.6.22.1.1.
-    """
-
-    specimen_description_sequence: Attr[list[SpecimenDescriptionSequenceItem]] = Attr(
+    specimen_description_sequence: SequenceAttr[SpecimenDescriptionSequenceItem] = SequenceAttr(
         0x00400560, "SpecimenDescriptionSequence", "SQ", "1", "3",
         item=SpecimenDescriptionSequenceItem,
-    )
-    """Specimen Description Sequence (0040,0560): Type 3, VR SQ, VM 1.
+        doc="""Specimen Description Sequence (0040,0560): Type 3, VR SQ, VM 1.
 
-    Identifiers for the specimen(s) imaged in the inventoried SOP Instance. See Section
-    C.7.6.22.1.1.
-    """
+        Identifiers for the specimen(s) imaged in the inventoried SOP Instance. See Section
+        C.7.6.22.1.1.
+        """,
+    )
 
     content_label: Attr[str] = Attr(
         0x00700080, "ContentLabel", "CS", "1", "3",
-    )
-    """Content Label (0070,0080): Type 3, VR CS, VM 1.
+        doc="""Content Label (0070,0080): Type 3, VR CS, VM 1.
 
-    A label that is used to identify the inventoried SOP Instance.
-    """
+        A label that is used to identify the inventoried SOP Instance.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "3",
-    )
-    """Content Description (0070,0081): Type 3, VR LO, VM 1.
+        doc="""Content Description (0070,0081): Type 3, VR LO, VM 1.
 
-    A description of the content of the inventoried SOP Instance.
-    """
+        A description of the content of the inventoried SOP Instance.
+        """,
+    )
 
     presentation_creation_date: Attr[datetime.date | str] = Attr(
         0x00700082, "PresentationCreationDate", "DA", "1", "3",
-    )
-    """Presentation Creation Date (0070,0082): Type 3, VR DA, VM 1.
+        doc="""Presentation Creation Date (0070,0082): Type 3, VR DA, VM 1.
 
-    Date on which the inventoried Presentation State SOP Instance was created.
-    """
+        Date on which the inventoried Presentation State SOP Instance was created.
+        """,
+    )
 
     presentation_creation_time: Attr[datetime.time | str] = Attr(
         0x00700083, "PresentationCreationTime", "TM", "1", "3",
-    )
-    """Presentation Creation Time (0070,0083): Type 3, VR TM, VM 1.
+        doc="""Presentation Creation Time (0070,0083): Type 3, VR TM, VM 1.
 
-    Time at which the inventoried Presentation State SOP Instance was created.
-    """
+        Time at which the inventoried Presentation State SOP Instance was created.
+        """,
+    )
 
     content_creator_name: Attr[PersonName | str] = Attr(
         0x00700084, "ContentCreatorName", "PN", "1", "3",
-    )
-    """Content Creator's Name (0070,0084): Type 3, VR PN, VM 1.
+        doc="""Content Creator's Name (0070,0084): Type 3, VR PN, VM 1.
 
-    Name of operator who created the content of the inventoried SOP Instance.
-    """
+        Name of operator who created the content of the inventoried SOP Instance.
+        """,
+    )
 
     removed_from_operational_use: Attr[Literal["Y", "N"]] = Attr(
         0x00080405, "RemovedFromOperationalUse", "CS", "1", "1C",
         enum=("Y", "N"),
+        doc="""Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
+
+        Flag that the inventoried SOP Instance is not to be used for operational purposes. See
+        Section C.38.1.2.2.
+        Required if this SOP Instance is not to be used for operational purposes, and Removed
+        from Operational Use (0008,0405) Attribute at Study or Series level does not have the
+        value Y. May be present otherwise.
+        Enumerated Values: Y, N.
+        """,
     )
-    """Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
 
-    Flag that the inventoried SOP Instance is not to be used for operational purposes. See
-    Section C.38.1.2.2.
-    Required if this SOP Instance is not to be used for operational purposes, and Removed from
-    Operational Use (0008,0405) Attribute at Study or Series level does not have the value Y.
-    May be present otherwise.
-    Enumerated Values: Y, N.
-    """
-
-    reason_for_removal_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_removal_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080406, "ReasonForRemovalCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
+        doc="""Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
 
-    Reason the SOP Instance was removed from operational use.
-    Required if Removed from Operational Use (0008,0405) value is Y.
-    """
+        Reason the SOP Instance was removed from operational use.
+        Required if Removed from Operational Use (0008,0405) value is Y.
+        """,
+    )
 
     instance_availability: Attr[Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"]] = Attr(
         0x00080056, "InstanceAvailability", "CS", "1", "3",
         enum=("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"),
+        doc="""Instance Availability (0008,0056): Type 3, VR CS, VM 1.
+
+        Specifies how rapidly the Instance becomes available for transmission after a retrieval
+        request. See Section C.38.1.2.9.
+        Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
+        """,
     )
-    """Instance Availability (0008,0056): Type 3, VR CS, VM 1.
 
-    Specifies how rapidly the Instance becomes available for transmission after a retrieval
-    request. See Section C.38.1.2.9.
-    Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
-    """
-
-    file_access_sequence: Attr[list[FileAccessSequenceItem]] = Attr(
+    file_access_sequence: SequenceAttr[FileAccessSequenceItem] = SequenceAttr(
         0x0008041A, "FileAccessSequence", "SQ", "1", "3",
         item=FileAccessSequenceItem,
-    )
-    """File Access Sequence (0008,041A): Type 3, VR SQ, VM 1.
+        doc="""File Access Sequence (0008,041A): Type 3, VR SQ, VM 1.
 
-    Non-DICOM protocol methods to access the SOP Instance in the DICOM File Format. See Section
-    C.38.1.4.2 and Section C.38.1.4.3.
-    """
+        Non-DICOM protocol methods to access the SOP Instance in the DICOM File Format. See
+        Section C.38.1.4.2 and Section C.38.1.4.3.
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "3",
+        doc="""Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
+
+        A human readable Identifier that identifies the Storage Media on which the Instance
+        resides.
+        """,
     )
-    """Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
 
-    A human readable Identifier that identifies the Storage Media on which the Instance resides.
-    """
-
-    alternate_representation_sequence: Attr[list[AlternateRepresentationSequenceItem]] = Attr(
+    alternate_representation_sequence: SequenceAttr[AlternateRepresentationSequenceItem] = SequenceAttr(
         0x00083001, "AlternateRepresentationSequence", "SQ", "1", "3",
         item=AlternateRepresentationSequenceItem,
-    )
-    """Alternate Representation Sequence (0008,3001): Type 3, VR SQ, VM 1.
+        doc="""Alternate Representation Sequence (0008,3001): Type 3, VR SQ, VM 1.
 
-    Reference to an alternate encoding of the inventoried SOP Instance. See Section C.38.1.4.5.
-    """
+        Reference to an alternate encoding of the inventoried SOP Instance. See Section
+        C.38.1.4.5.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_character_set: list[str] | None = None,
-        sop_class_uid: str | None = None,
-        sop_instance_uid: str | None = None,
-        instance_number: int | None = None,
-        related_general_sop_class_uid: list[str] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        timezone_offset_from_utc: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        number_of_frames: int | None = None,
-        bits_allocated: int | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_template_sequence: list[ContentTemplateSequenceItem] | None = None,
-        referenced_request_sequence: list[referenced_request_macro.ReferencedRequestMacro] | None = None,
-        container_identifier: str | None = None,
-        specimen_description_sequence: list[SpecimenDescriptionSequenceItem] | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        presentation_creation_date: datetime.date | str | None = None,
-        presentation_creation_time: datetime.time | str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        removed_from_operational_use: Literal["Y", "N"] | None = None,
-        reason_for_removal_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        original_attributes_sequence: list[original_attributes_macro.OriginalAttributesSequenceItem] | None = None,
-        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | None = None,
-        file_access_sequence: list[FileAccessSequenceItem] | None = None,
-        storage_media_file_set_id: str | None = None,
-        alternate_representation_sequence: list[AlternateRepresentationSequenceItem] | None = None,
-        **_: Any,
+        specific_character_set: list[str] | Empty | None = None,
+        sop_class_uid: str | Empty | None = None,
+        sop_instance_uid: str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        related_general_sop_class_uid: list[str] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        timezone_offset_from_utc: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        number_of_frames: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_template_sequence: Items[ContentTemplateSequenceItem] | Empty | None = None,
+        referenced_request_sequence: Items[referenced_request_macro.ReferencedRequestMacro] | Empty | None = None,
+        container_identifier: str | Empty | None = None,
+        specimen_description_sequence: Items[SpecimenDescriptionSequenceItem] | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        presentation_creation_date: datetime.date | str | Empty | None = None,
+        presentation_creation_time: datetime.time | str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        removed_from_operational_use: Literal["Y", "N"] | Empty | None = None,
+        reason_for_removal_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        original_attributes_sequence: Items[original_attributes_macro.OriginalAttributesSequenceItem] | Empty | None = None,
+        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | Empty | None = None,
+        file_access_sequence: Items[FileAccessSequenceItem] | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        alternate_representation_sequence: Items[AlternateRepresentationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -648,185 +629,185 @@ class InventoriedSeriesSequenceItem(OriginalAttributesMacro, ItemBuilder):
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Character Set that expands or replaces the Basic Graphic Set for this Item.
-    Required if an extended or replacement character set, other than those specified or implied
-    for the Study level Attributes, is used in the Series level Attributes. May be present
-    otherwise.
-    """
+        Character Set that expands or replaces the Basic Graphic Set for this Item.
+        Required if an extended or replacement character set, other than those specified or
+        implied for the Study level Attributes, is used in the Series level Attributes. May be
+        present otherwise.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the inventoried Series.
-    """
+        Unique identifier of the inventoried Series.
+        """,
+    )
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired or produced the data used to
-    create the Instances in this Series.
-    """
+        Type of device, process or method that originally acquired or produced the data used to
+        create the Instances in this Series.
+        """,
+    )
 
     removed_from_operational_use: Attr[Literal["Y", "N"]] = Attr(
         0x00080405, "RemovedFromOperationalUse", "CS", "1", "1C",
         enum=("Y", "N"),
+        doc="""Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
+
+        Flag that this Series is not to be used for operational purposes. See Section
+        C.38.1.2.2.
+        Required if this Series is not to be used for operational purposes, and Removed from
+        Operational Use (0008,0405) Attribute at Study level does not have the value Y. May be
+        present otherwise.
+        Enumerated Values: Y, N.
+        """,
     )
-    """Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
 
-    Flag that this Series is not to be used for operational purposes. See Section C.38.1.2.2.
-    Required if this Series is not to be used for operational purposes, and Removed from
-    Operational Use (0008,0405) Attribute at Study level does not have the value Y. May be
-    present otherwise.
-    Enumerated Values: Y, N.
-    """
-
-    reason_for_removal_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_removal_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080406, "ReasonForRemovalCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
+        doc="""Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
 
-    Reason the Series was removed from operational use.
-    Required if Removed from Operational Use (0008,0405) value is Y.
-    """
+        Reason the Series was removed from operational use.
+        Required if Removed from Operational Use (0008,0405) value is Y.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "2",
-    )
-    """Series Number (0020,0011): Type 2, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 2, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
+        A number that identifies this Series.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "3",
-    )
-    """Series Description (0008,103E): Type 3, VR LO, VM 1.
+        doc="""Series Description (0008,103E): Type 3, VR LO, VM 1.
 
-    Description of the Series.
-    """
+        Description of the Series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "3",
-    )
-    """Series Date (0008,0021): Type 3, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 3, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "3",
-    )
-    """Series Time (0008,0031): Type 3, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 3, VR TM, VM 1.
 
-    Time the Series started.
-    """
+        Time the Series started.
+        """,
+    )
 
     body_part_examined: Attr[str] = Attr(
         0x00180015, "BodyPartExamined", "CS", "1", "3",
-    )
-    """Body Part Examined (0018,0015): Type 3, VR CS, VM 1.
+        doc="""Body Part Examined (0018,0015): Type 3, VR CS, VM 1.
 
-    Identification of the part of the body examined. See Section C.38.1.3.2.
-    """
+        Identification of the part of the body examined. See Section C.38.1.3.2.
+        """,
+    )
 
     laterality: Attr[str] = Attr(
         0x00200060, "Laterality", "CS", "1", "3",
+        doc="""Laterality (0020,0060): Type 3, VR CS, VM 1.
+
+        Laterality of (paired) body part examined.
+        """,
     )
-    """Laterality (0020,0060): Type 3, VR CS, VM 1.
 
-    Laterality of (paired) body part examined.
-    """
-
-    request_attributes_sequence: Attr[list[request_attributes_macro.RequestAttributesMacro]] = Attr(
+    request_attributes_sequence: SequenceAttr[request_attributes_macro.RequestAttributesMacro] = SequenceAttr(
         0x00400275, "RequestAttributesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.request_attributes_macro:RequestAttributesMacro",
-    )
-    """Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
+        doc="""Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
 
-    Attributes from the Imaging Service Request. See Section C.38.1.3.3.
-    """
+        Attributes from the Imaging Service Request. See Section C.38.1.3.3.
+        """,
+    )
 
     stored_instance_base_uri: Attr[str] = Attr(
         0x00080407, "StoredInstanceBaseURI", "UR", "1", "3",
-    )
-    """Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
+        doc="""Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
 
-    Base URI for accessing SOP Instances within this Series through a non-DICOM protocol. See
-    Section C.38.1.2.6.
-    """
+        Base URI for accessing SOP Instances within this Series through a non-DICOM protocol.
+        See Section C.38.1.2.6.
+        """,
+    )
 
     instance_availability: Attr[Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"]] = Attr(
         0x00080056, "InstanceAvailability", "CS", "1", "3",
         enum=("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"),
+        doc="""Instance Availability (0008,0056): Type 3, VR CS, VM 1.
+
+        Specifies how rapidly the Series becomes available for transmission after a retrieval
+        request. See Section C.38.1.2.9.
+        Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
+        """,
     )
-    """Instance Availability (0008,0056): Type 3, VR CS, VM 1.
 
-    Specifies how rapidly the Series becomes available for transmission after a retrieval
-    request. See Section C.38.1.2.9.
-    Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
-    """
-
-    file_set_access_sequence: Attr[list[FileSetAccessSequenceItemInInventoriedSeriesSequenceItem]] = Attr(
+    file_set_access_sequence: SequenceAttr[FileSetAccessSequenceItemInInventoriedSeriesSequenceItem] = SequenceAttr(
         0x00080419, "FileSetAccessSequence", "SQ", "1", "3",
         item=FileSetAccessSequenceItemInInventoriedSeriesSequenceItem,
-    )
-    """File Set Access Sequence (0008,0419): Type 3, VR SQ, VM 1.
+        doc="""File Set Access Sequence (0008,0419): Type 3, VR SQ, VM 1.
 
-    Non-DICOM protocol methods to access the set of stored SOP Instances comprising this Series.
-    """
+        Non-DICOM protocol methods to access the set of stored SOP Instances comprising this
+        Series.
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "3",
+        doc="""Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
+
+        A human readable Identifier that identifies the Storage Media on which the Series
+        resides.
+        """,
     )
-    """Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
 
-    A human readable Identifier that identifies the Storage Media on which the Series resides.
-    """
-
-    inventoried_instances_sequence: Attr[list[InventoriedInstancesSequenceItem]] = Attr(
+    inventoried_instances_sequence: SequenceAttr[InventoriedInstancesSequenceItem] = SequenceAttr(
         0x00080425, "InventoriedInstancesSequence", "SQ", "1", "2C",
         item=InventoriedInstancesSequenceItem,
-    )
-    """Inventoried Instances Sequence (0008,0425): Type 2C, VR SQ, VM 1.
+        doc="""Inventoried Instances Sequence (0008,0425): Type 2C, VR SQ, VM 1.
 
-    Records of SOP Instances whose Study, Series and Instance Attribute values match the Scope
-    of Inventory.
-    Required if Inventory Level (0008,0403) has value INSTANCE.
-    """
+        Records of SOP Instances whose Study, Series and Instance Attribute values match the
+        Scope of Inventory.
+        Required if Inventory Level (0008,0403) has value INSTANCE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_character_set: list[str] | None = None,
-        series_instance_uid: str | None = None,
-        modality: str | None = None,
-        removed_from_operational_use: Literal["Y", "N"] | None = None,
-        reason_for_removal_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        series_number: int | None = None,
-        series_description: str | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        body_part_examined: str | None = None,
-        laterality: str | None = None,
-        request_attributes_sequence: list[request_attributes_macro.RequestAttributesMacro] | None = None,
-        original_attributes_sequence: list[original_attributes_macro.OriginalAttributesSequenceItem] | None = None,
-        stored_instance_base_uri: str | None = None,
-        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | None = None,
-        file_set_access_sequence: list[FileSetAccessSequenceItemInInventoriedSeriesSequenceItem] | None = None,
-        storage_media_file_set_id: str | None = None,
-        inventoried_instances_sequence: list[InventoriedInstancesSequenceItem] | None = None,
-        **_: Any,
+        specific_character_set: list[str] | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        modality: str | Empty | None = None,
+        removed_from_operational_use: Literal["Y", "N"] | Empty | None = None,
+        reason_for_removal_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        series_number: int | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        body_part_examined: str | Empty | None = None,
+        laterality: str | Empty | None = None,
+        request_attributes_sequence: Items[request_attributes_macro.RequestAttributesMacro] | Empty | None = None,
+        original_attributes_sequence: Items[original_attributes_macro.OriginalAttributesSequenceItem] | Empty | None = None,
+        stored_instance_base_uri: str | Empty | None = None,
+        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | Empty | None = None,
+        file_set_access_sequence: Items[FileSetAccessSequenceItemInInventoriedSeriesSequenceItem] | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        inventoried_instances_sequence: Items[InventoriedInstancesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -841,390 +822,389 @@ class InventoriedStudiesSequenceItem(OriginalAttributesMacro, IssuerOfPatientIDM
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Character Set that expands or replaces the Basic Graphic Set for this Item.
-    Required if an extended or replacement character set, other than those specified in the top
-    level Data Set of the Inventory, is used in the Study level Attributes. May be present
-    otherwise.
-    """
+        Character Set that expands or replaces the Basic Graphic Set for this Item.
+        Required if an extended or replacement character set, other than those specified in the
+        top level Data Set of the Inventory, is used in the Study level Attributes. May be
+        present otherwise.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the inventoried Study.
-    """
+        Unique identifier for the inventoried Study.
+        """,
+    )
 
     modalities_in_study: Attr[list[str]] = Attr(
         0x00080061, "ModalitiesInStudy", "CS", "1-n", "2",
-    )
-    """Modalities in Study (0008,0061): Type 2, VR CS, VM 1-n.
+        doc="""Modalities in Study (0008,0061): Type 2, VR CS, VM 1-n.
 
-    All of the distinct values used for Modality (0008,0060) in the Series of the Study.
-    """
+        All of the distinct values used for Modality (0008,0060) in the Series of the Study.
+        """,
+    )
 
     item_inventory_date_time: Attr[datetime.datetime | str] = Attr(
         0x00080404, "ItemInventoryDateTime", "DT", "1", "1",
-    )
-    """Item Inventory DateTime (0008,0404): Type 1, VR DT, VM 1.
+        doc="""Item Inventory DateTime (0008,0404): Type 1, VR DT, VM 1.
 
-    DateTime of creation of the Inventory information for this Item. All Study Attributes in
-    this Sequence Item are correct as of this DateTime. The value shall be at or after the
-    Content Date (0008,0023) and Content Time (0008,0033) of this Inventory SOP Instance.
-    """
+        DateTime of creation of the Inventory information for this Item. All Study Attributes in
+        this Sequence Item are correct as of this DateTime. The value shall be at or after the
+        Content Date (0008,0023) and Content Time (0008,0033) of this Inventory SOP Instance.
+        """,
+    )
 
     removed_from_operational_use: Attr[Literal["Y", "N"]] = Attr(
         0x00080405, "RemovedFromOperationalUse", "CS", "1", "1C",
         enum=("Y", "N"),
+        doc="""Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
+
+        Flag that this Study is not to be used for operational purposes. See Section C.38.1.2.2.
+        Required if this Study is not to be used for operational purposes. May be present
+        otherwise.
+        Enumerated Values: Y, N.
+        """,
     )
-    """Removed from Operational Use (0008,0405): Type 1C, VR CS, VM 1.
 
-    Flag that this Study is not to be used for operational purposes. See Section C.38.1.2.2.
-    Required if this Study is not to be used for operational purposes. May be present otherwise.
-    Enumerated Values: Y, N.
-    """
-
-    reason_for_removal_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_removal_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080406, "ReasonForRemovalCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
+        doc="""Reason for Removal Code Sequence (0008,0406): Type 2C, VR SQ, VM 1.
 
-    Reason the Study was removed from operational use.
-    Required if Removed from Operational Use (0008,0405) value is Y.
-    """
+        Reason the Study was removed from operational use.
+        Required if Removed from Operational Use (0008,0405) value is Y.
+        """,
+    )
 
     number_of_study_related_series: Attr[int] = Attr(
         0x00201206, "NumberOfStudyRelatedSeries", "IS", "1", "2",
-    )
-    """Number of Study Related Series (0020,1206): Type 2, VR IS, VM 1.
+        doc="""Number of Study Related Series (0020,1206): Type 2, VR IS, VM 1.
 
-    Count of stored Series in Study. See Section C.38.1.2.3.
-    """
+        Count of stored Series in Study. See Section C.38.1.2.3.
+        """,
+    )
 
     number_of_study_related_instances: Attr[int] = Attr(
         0x00201208, "NumberOfStudyRelatedInstances", "IS", "1", "2",
-    )
-    """Number of Study Related Instances (0020,1208): Type 2, VR IS, VM 1.
+        doc="""Number of Study Related Instances (0020,1208): Type 2, VR IS, VM 1.
 
-    Count of stored SOP Instances in Study. See Section C.38.1.2.3.
-    """
+        Count of stored SOP Instances in Study. See Section C.38.1.2.3.
+        """,
+    )
 
     study_update_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008041F, "StudyUpdateDateTime", "DT", "1", "2",
-    )
-    """Study Update DateTime (0008,041F): Type 2, VR DT, VM 1.
+        doc="""Study Update DateTime (0008,041F): Type 2, VR DT, VM 1.
 
-    DateTime of last update to Study instances or metadata managed in the storage system. See
-    Section C.38.1.2.1.
-    """
+        DateTime of last update to Study instances or metadata managed in the storage system.
+        See Section C.38.1.2.1.
+        """,
+    )
 
     study_id: Attr[str] = Attr(
         0x00200010, "StudyID", "SH", "1", "2",
-    )
-    """Study ID (0020,0010): Type 2, VR SH, VM 1.
+        doc="""Study ID (0020,0010): Type 2, VR SH, VM 1.
 
-    User or equipment generated Study identifier.
-    """
+        User or equipment generated Study identifier.
+        """,
+    )
 
     study_date: Attr[datetime.date | str] = Attr(
         0x00080020, "StudyDate", "DA", "1", "2",
-    )
-    """Study Date (0008,0020): Type 2, VR DA, VM 1.
+        doc="""Study Date (0008,0020): Type 2, VR DA, VM 1.
 
-    Date the Study started.
-    """
+        Date the Study started.
+        """,
+    )
 
     study_time: Attr[datetime.time | str] = Attr(
         0x00080030, "StudyTime", "TM", "1", "2",
-    )
-    """Study Time (0008,0030): Type 2, VR TM, VM 1.
+        doc="""Study Time (0008,0030): Type 2, VR TM, VM 1.
 
-    Time the Study started.
-    """
+        Time the Study started.
+        """,
+    )
 
     study_description: Attr[str] = Attr(
         0x00081030, "StudyDescription", "LO", "1", "2",
+        doc="""Study Description (0008,1030): Type 2, VR LO, VM 1.
+
+        Description or classification of the Study performed.
+        """,
     )
-    """Study Description (0008,1030): Type 2, VR LO, VM 1.
 
-    Description or classification of the Study performed.
-    """
-
-    anatomic_regions_in_study_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_regions_in_study_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080063, "AnatomicRegionsInStudyCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Anatomic Regions in Study Code Sequence (0008,0063): Type 3, VR SQ, VM 1.
+
+        Anatomic regions and body parts examined in the study. See Section C.38.1.2.4.
+        """,
     )
-    """Anatomic Regions in Study Code Sequence (0008,0063): Type 3, VR SQ, VM 1.
 
-    Anatomic regions and body parts examined in the study. See Section C.38.1.2.4.
-    """
-
-    procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081032, "ProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Procedure Code Sequence (0008,1032): Type 3, VR SQ, VM 1.
+        doc="""Procedure Code Sequence (0008,1032): Type 3, VR SQ, VM 1.
 
-    Type of procedure performed.
-    """
+        Type of procedure performed.
+        """,
+    )
 
     name_of_physicians_reading_study: Attr[list[PersonName | str]] = Attr(
         0x00081060, "NameOfPhysiciansReadingStudy", "PN", "1-n", "3",
+        doc="""Name of Physician(s) Reading Study (0008,1060): Type 3, VR PN, VM 1-n.
+
+        Names of the physician(s) reading the Study.
+        """,
     )
-    """Name of Physician(s) Reading Study (0008,1060): Type 3, VR PN, VM 1-n.
 
-    Names of the physician(s) reading the Study.
-    """
-
-    physicians_reading_study_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    physicians_reading_study_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081062, "PhysiciansReadingStudyIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Physician(s) Reading Study Identification Sequence (0008,1062): Type 3, VR SQ, VM 1.
+        doc="""Physician(s) Reading Study Identification Sequence (0008,1062): Type 3, VR SQ, VM 1.
 
-    Identification of the physician(s) reading the Study.
-    """
+        Identification of the physician(s) reading the Study.
+        """,
+    )
 
     consulting_physician_name: Attr[list[PersonName | str]] = Attr(
         0x0008009C, "ConsultingPhysicianName", "PN", "1-n", "3",
+        doc="""Consulting Physician's Name (0008,009C): Type 3, VR PN, VM 1-n.
+
+        Consulting physician(s) for this Patient Visit.
+        """,
     )
-    """Consulting Physician's Name (0008,009C): Type 3, VR PN, VM 1-n.
 
-    Consulting physician(s) for this Patient Visit.
-    """
-
-    consulting_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    consulting_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x0008009D, "ConsultingPhysicianIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Consulting Physician Identification Sequence (0008,009D): Type 3, VR SQ, VM 1.
+        doc="""Consulting Physician Identification Sequence (0008,009D): Type 3, VR SQ, VM 1.
 
-    Identification of the consulting physician(s).
-    """
+        Identification of the consulting physician(s).
+        """,
+    )
 
     physicians_of_record: Attr[list[PersonName | str]] = Attr(
         0x00081048, "PhysiciansOfRecord", "PN", "1-n", "3",
+        doc="""Physician(s) of Record (0008,1048): Type 3, VR PN, VM 1-n.
+
+        Names of the physician(s) who are responsible for overall Patient care at time of Study.
+        """,
     )
-    """Physician(s) of Record (0008,1048): Type 3, VR PN, VM 1-n.
 
-    Names of the physician(s) who are responsible for overall Patient care at time of Study.
-    """
-
-    physicians_of_record_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    physicians_of_record_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081049, "PhysiciansOfRecordIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Physician(s) of Record Identification Sequence (0008,1049): Type 3, VR SQ, VM 1.
+        doc="""Physician(s) of Record Identification Sequence (0008,1049): Type 3, VR SQ, VM 1.
 
-    Identification of the physician(s) who are responsible for overall Patient care at time of
-    Study.
-    """
+        Identification of the physician(s) who are responsible for overall Patient care at time
+        of Study.
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "1C",
-    )
-    """Retrieve AE Title (0008,0054): Type 1C, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type 1C, VR AE, VM 1-n.
 
-    AE Title from which this Study may be retrieved.
-    Required if SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based SOP
-    Class (see PS3.4) and Study Access End Points Sequence (0008,0421) does not include Retrieve
-    AE Title (0008,0054). May be present otherwise.
-    """
+        AE Title from which this Study may be retrieved.
+        Required if SOP Instances for this Study may be retrieved using a C-MOVE or C-GET based
+        SOP Class (see PS3.4) and Study Access End Points Sequence (0008,0421) does not include
+        Retrieve AE Title (0008,0054). May be present otherwise.
+        """,
+    )
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "1C",
-    )
-    """Retrieve URL (0008,1190): Type 1C, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type 1C, VR UR, VM 1.
 
-    Base URI of the origin server to retrieve Study data through the Studies Service (see
-    Section 10 “Studies Service and Resources” in PS3.18).
-    Required if SOP Instances for this Study may be retrieved using the web-based Studies
-    Service (see PS3.18) and Study Access End Points Sequence (0008,0421) does not include
-    Retrieve URL (0008,1190). May be present otherwise.
-    """
+        Base URI of the origin server to retrieve Study data through the Studies Service (see
+        Section 10 “Studies Service and Resources” in PS3.18).
+        Required if SOP Instances for this Study may be retrieved using the web-based Studies
+        Service (see PS3.18) and Study Access End Points Sequence (0008,0421) does not include
+        Retrieve URL (0008,1190). May be present otherwise.
+        """,
+    )
 
     stored_instance_base_uri: Attr[str] = Attr(
         0x00080407, "StoredInstanceBaseURI", "UR", "1", "3",
-    )
-    """Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
+        doc="""Stored Instance Base URI (0008,0407): Type 3, VR UR, VM 1.
 
-    Base URI for accessing SOP Instances for this Study through a non-DICOM protocol. See
-    Section C.38.1.2.6.
-    """
+        Base URI for accessing SOP Instances for this Study through a non-DICOM protocol. See
+        Section C.38.1.2.6.
+        """,
+    )
 
     instance_availability: Attr[Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"]] = Attr(
         0x00080056, "InstanceAvailability", "CS", "1", "3",
         enum=("ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"),
+        doc="""Instance Availability (0008,0056): Type 3, VR CS, VM 1.
+
+        Specifies how rapidly the SOP Instances for this Study become available for transmission
+        after a retrieval request. See Section C.38.1.2.9.
+        Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
+        """,
     )
-    """Instance Availability (0008,0056): Type 3, VR CS, VM 1.
 
-    Specifies how rapidly the SOP Instances for this Study become available for transmission
-    after a retrieval request. See Section C.38.1.2.9.
-    Enumerated Values: ONLINE, NEARLINE, OFFLINE, UNAVAILABLE.
-    """
-
-    file_set_access_sequence: Attr[list[FileSetAccessSequenceItem]] = Attr(
+    file_set_access_sequence: SequenceAttr[FileSetAccessSequenceItem] = SequenceAttr(
         0x00080419, "FileSetAccessSequence", "SQ", "1", "3",
         item=FileSetAccessSequenceItem,
-    )
-    """File Set Access Sequence (0008,0419): Type 3, VR SQ, VM 1.
+        doc="""File Set Access Sequence (0008,0419): Type 3, VR SQ, VM 1.
 
-    Non-DICOM protocol methods to access the set of stored SOP Instances for this Study.
-    """
+        Non-DICOM protocol methods to access the set of stored SOP Instances for this Study.
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "3",
-    )
-    """Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
+        doc="""Storage Media File-set ID (0088,0130): Type 3, VR SH, VM 1.
 
-    A human readable Identifier that identifies the Storage Media on which the Study resides.
-    """
+        A human readable Identifier that identifies the Storage Media on which the Study
+        resides.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "2",
+        doc="""Accession Number (0008,0050): Type 2, VR SH, VM 1.
+
+        A number that identifies the order for the Study.
+        """,
     )
-    """Accession Number (0008,0050): Type 2, VR SH, VM 1.
 
-    A number that identifies the order for the Study.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number (0008,0050).
-    """
+        Identifier of the Assigning Authority that issued the Accession Number (0008,0050).
+        """,
+    )
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "3",
+        doc="""Referring Physician's Name (0008,0090): Type 3, VR PN, VM 1.
+
+        Name of the Patient's referring physician.
+        """,
     )
-    """Referring Physician's Name (0008,0090): Type 3, VR PN, VM 1.
 
-    Name of the Patient's referring physician.
-    """
-
-    referring_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    referring_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00080096, "ReferringPhysicianIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Referring Physician Identification Sequence (0008,0096): Type 3, VR SQ, VM 1.
+        doc="""Referring Physician Identification Sequence (0008,0096): Type 3, VR SQ, VM 1.
 
-    Identification of the Patient's referring physician.
-    """
+        Identification of the Patient's referring physician.
+        """,
+    )
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "2",
-    )
-    """Patient's Name (0010,0010): Type 2, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type 2, VR PN, VM 1.
 
-    Patient's full name.
-    """
+        Patient's full name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "2",
+        doc="""Patient ID (0010,0020): Type 2, VR LO, VM 1.
+
+        Primary identifier for the Patient.
+        """,
     )
-    """Patient ID (0010,0020): Type 2, VR LO, VM 1.
 
-    Primary identifier for the Patient.
-    """
-
-    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: SequenceAttr[OtherPatientIDsSequenceItem] = SequenceAttr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "3",
         item=OtherPatientIDsSequenceItem,
-    )
-    """Other Patient IDs Sequence (0010,1002): Type 3, VR SQ, VM 1.
+        doc="""Other Patient IDs Sequence (0010,1002): Type 3, VR SQ, VM 1.
 
-    Identification numbers or codes used to identify the Patient.
-    """
+        Identification numbers or codes used to identify the Patient.
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "2",
-    )
-    """Patient's Birth Date (0010,0030): Type 2, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type 2, VR DA, VM 1.
 
-    Birth date of the Patient.
-    """
+        Birth date of the Patient.
+        """,
+    )
 
     patient_sex: Attr[str] = Attr(
         0x00100040, "PatientSex", "CS", "1", "2",
-    )
-    """Patient's Sex (0010,0040): Type 2, VR CS, VM 1.
+        doc="""Patient's Sex (0010,0040): Type 2, VR CS, VM 1.
 
-    Sex of the named Patient.
-    """
+        Sex of the named Patient.
+        """,
+    )
 
     other_patient_names: Attr[list[PersonName | str]] = Attr(
         0x00101001, "OtherPatientNames", "PN", "1-n", "3",
+        doc="""Other Patient Names (0010,1001): Type 3, VR PN, VM 1-n.
+
+        Other names used to identify the Patient.
+        """,
     )
-    """Other Patient Names (0010,1001): Type 3, VR PN, VM 1-n.
 
-    Other names used to identify the Patient.
-    """
-
-    inventoried_series_sequence: Attr[list[InventoriedSeriesSequenceItem]] = Attr(
+    inventoried_series_sequence: SequenceAttr[InventoriedSeriesSequenceItem] = SequenceAttr(
         0x00080424, "InventoriedSeriesSequence", "SQ", "1", "2C",
         item=InventoriedSeriesSequenceItem,
-    )
-    """Inventoried Series Sequence (0008,0424): Type 2C, VR SQ, VM 1.
+        doc="""Inventoried Series Sequence (0008,0424): Type 2C, VR SQ, VM 1.
 
-    Records of Series whose Study and Series Attribute values match the Scope of Inventory.
-    Required if Inventory Level (0008,0403) has value SERIES or INSTANCE.
-    """
+        Records of Series whose Study and Series Attribute values match the Scope of Inventory.
+        Required if Inventory Level (0008,0403) has value SERIES or INSTANCE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_character_set: list[str] | None = None,
-        study_instance_uid: str | None = None,
-        modalities_in_study: list[str] | None = None,
-        item_inventory_date_time: datetime.datetime | str | None = None,
-        removed_from_operational_use: Literal["Y", "N"] | None = None,
-        reason_for_removal_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        number_of_study_related_series: int | None = None,
-        number_of_study_related_instances: int | None = None,
-        study_update_date_time: datetime.datetime | str | None = None,
-        study_id: str | None = None,
-        study_date: datetime.date | str | None = None,
-        study_time: datetime.time | str | None = None,
-        study_description: str | None = None,
-        anatomic_regions_in_study_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        name_of_physicians_reading_study: list[PersonName | str] | None = None,
-        physicians_reading_study_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        consulting_physician_name: list[PersonName | str] | None = None,
-        consulting_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        physicians_of_record: list[PersonName | str] | None = None,
-        physicians_of_record_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        original_attributes_sequence: list[original_attributes_macro.OriginalAttributesSequenceItem] | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        retrieve_url: str | None = None,
-        stored_instance_base_uri: str | None = None,
-        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | None = None,
-        file_set_access_sequence: list[FileSetAccessSequenceItem] | None = None,
-        storage_media_file_set_id: str | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        referring_physician_name: PersonName | str | None = None,
-        referring_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_sex: str | None = None,
-        other_patient_names: list[PersonName | str] | None = None,
-        inventoried_series_sequence: list[InventoriedSeriesSequenceItem] | None = None,
-        **_: Any,
+        specific_character_set: list[str] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        modalities_in_study: list[str] | Empty | None = None,
+        item_inventory_date_time: datetime.datetime | str | Empty | None = None,
+        removed_from_operational_use: Literal["Y", "N"] | Empty | None = None,
+        reason_for_removal_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        number_of_study_related_series: int | Empty | None = None,
+        number_of_study_related_instances: int | Empty | None = None,
+        study_update_date_time: datetime.datetime | str | Empty | None = None,
+        study_id: str | Empty | None = None,
+        study_date: datetime.date | str | Empty | None = None,
+        study_time: datetime.time | str | Empty | None = None,
+        study_description: str | Empty | None = None,
+        anatomic_regions_in_study_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        name_of_physicians_reading_study: list[PersonName | str] | Empty | None = None,
+        physicians_reading_study_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        consulting_physician_name: list[PersonName | str] | Empty | None = None,
+        consulting_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        physicians_of_record: list[PersonName | str] | Empty | None = None,
+        physicians_of_record_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        original_attributes_sequence: Items[original_attributes_macro.OriginalAttributesSequenceItem] | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        retrieve_url: str | Empty | None = None,
+        stored_instance_base_uri: str | Empty | None = None,
+        instance_availability: Literal["ONLINE", "NEARLINE", "OFFLINE", "UNAVAILABLE"] | Empty | None = None,
+        file_set_access_sequence: Items[FileSetAccessSequenceItem] | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        referring_physician_name: PersonName | str | Empty | None = None,
+        referring_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        other_patient_ids_sequence: Items[OtherPatientIDsSequenceItem] | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_sex: str | Empty | None = None,
+        other_patient_names: list[PersonName | str] | Empty | None = None,
+        inventoried_series_sequence: Items[InventoriedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1242,147 +1222,145 @@ class InventoryModule(ScopeOfInventoryMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    With Content Time (0008,0033), time point at which the Inventory creation began. See Section
-    C.38.1.1.1.
-    """
+        With Content Time (0008,0033), time point at which the Inventory creation began. See
+        Section C.38.1.1.1.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    With Content Date (0008,0023), time point at which the Inventory creation began. See Section
-    C.38.1.1.1.
-    """
+        With Content Date (0008,0023), time point at which the Inventory creation began. See
+        Section C.38.1.1.1.
+        """,
+    )
 
     transaction_uid: Attr[str] = Attr(
         0x00081195, "TransactionUID", "UI", "1", "1C",
-    )
-    """Transaction UID (0008,1195): Type 1C, VR UI, VM 1.
+        doc="""Transaction UID (0008,1195): Type 1C, VR UI, VM 1.
 
-    UID of the transaction that initiated creation of this Inventory SOP Instance.
-    Required if Inventory creation was initiated by a transaction of the Inventory Creation SOP
-    Class. May be present otherwise to identify a local user-initiated or system-initiated
-    Inventory creation.
-    """
+        UID of the transaction that initiated creation of this Inventory SOP Instance.
+        Required if Inventory creation was initiated by a transaction of the Inventory Creation
+        SOP Class. May be present otherwise to identify a local user-initiated or
+        system-initiated Inventory creation.
+        """,
+    )
 
     inventory_purpose: Attr[str] = Attr(
         0x00080401, "InventoryPurpose", "LT", "1", "2",
-    )
-    """Inventory Purpose (0008,0401): Type 2, VR LT, VM 1.
+        doc="""Inventory Purpose (0008,0401): Type 2, VR LT, VM 1.
 
-    Purpose for which the inventory was created.
-    """
+        Purpose for which the inventory was created.
+        """,
+    )
 
     inventory_instance_description: Attr[str] = Attr(
         0x00080402, "InventoryInstanceDescription", "LT", "1", "3",
-    )
-    """Inventory Instance Description (0008,0402): Type 3, VR LT, VM 1.
+        doc="""Inventory Instance Description (0008,0402): Type 3, VR LT, VM 1.
 
-    Description of the content of this Inventory SOP Instance, such as limitation of the scope
-    of this Instance within the Scope of Inventory.
-    """
+        Description of the content of this Inventory SOP Instance, such as limitation of the
+        scope of this Instance within the Scope of Inventory.
+        """,
+    )
 
     inventory_level: Attr[Literal["STUDY", "SERIES", "INSTANCE"]] = Attr(
         0x00080403, "InventoryLevel", "CS", "1", "1",
         enum=("STUDY", "SERIES", "INSTANCE"),
-    )
-    """Inventory Level (0008,0403): Type 1, VR CS, VM 1.
+        doc="""Inventory Level (0008,0403): Type 1, VR CS, VM 1.
 
-    Information Entity level for records included in Inventory.
-    Enumerated Values: STUDY, SERIES, INSTANCE.
-    """
+        Information Entity level for records included in Inventory.
+        Enumerated Values: STUDY, SERIES, INSTANCE.
+        """,
+    )
 
     inventory_completion_status: Attr[Literal["COMPLETE", "FAILURE", "CANCELED", "PARTIAL"]] = Attr(
         0x00080426, "InventoryCompletionStatus", "CS", "1", "1",
         enum=("COMPLETE", "FAILURE", "CANCELED", "PARTIAL"),
-    )
-    """Inventory Completion Status (0008,0426): Type 1, VR CS, VM 1.
+        doc="""Inventory Completion Status (0008,0426): Type 1, VR CS, VM 1.
 
-    Degree of completion of Inventory with respect to the defined Scope of Inventory. See
-    Section C.38.1.1.3.
-    Enumerated Values: COMPLETE, FAILURE, CANCELED, PARTIAL.
-    """
+        Degree of completion of Inventory with respect to the defined Scope of Inventory. See
+        Section C.38.1.1.3.
+        Enumerated Values: COMPLETE, FAILURE, CANCELED, PARTIAL.
+        """,
+    )
 
     number_of_study_records_in_instance: Attr[int] = Attr(
         0x00080427, "NumberOfStudyRecordsInInstance", "UL", "1", "1",
-    )
-    """Number of Study Records in Instance (0008,0427): Type 1, VR UL, VM 1.
+        doc="""Number of Study Records in Instance (0008,0427): Type 1, VR UL, VM 1.
 
-    Number of Items in the Inventoried Studies Sequence (0008,0423) in this SOP Instance.
-    """
+        Number of Items in the Inventoried Studies Sequence (0008,0423) in this SOP Instance.
+        """,
+    )
 
     total_number_of_study_records: Attr[int] = Attr(
         0x00080428, "TotalNumberOfStudyRecords", "UV", "1", "1",
+        doc="""Total Number of Study Records (0008,0428): Type 1, VR UV, VM 1.
+
+        Total number of Items in the Inventoried Studies Sequence (0008,0423) in this SOP
+        Instance and in SOP Instances referenced in the Incorporated Inventory Instance Sequence
+        (0008,0422).
+        """,
     )
-    """Total Number of Study Records (0008,0428): Type 1, VR UV, VM 1.
 
-    Total number of Items in the Inventoried Studies Sequence (0008,0423) in this SOP Instance
-    and in SOP Instances referenced in the Incorporated Inventory Instance Sequence (0008,0422).
-    """
-
-    inventory_access_end_points_sequence: Attr[list[access_end_points_macro.AccessEndPointsMacro]] = Attr(
+    inventory_access_end_points_sequence: SequenceAttr[access_end_points_macro.AccessEndPointsMacro] = SequenceAttr(
         0x00080420, "InventoryAccessEndPointsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.access_end_points_macro:AccessEndPointsMacro",
+        doc="""Inventory Access End Points Sequence (0008,0420): Type 3, VR SQ, VM 1.
+
+        Baseline end point(s) for network protocols to access incorporated Inventory SOP
+        Instances. See Section C.38.1.1.4.
+        """,
     )
-    """Inventory Access End Points Sequence (0008,0420): Type 3, VR SQ, VM 1.
 
-    Baseline end point(s) for network protocols to access incorporated Inventory SOP Instances.
-    See Section C.38.1.1.4.
-    """
-
-    study_access_end_points_sequence: Attr[list[access_end_points_macro.AccessEndPointsMacro]] = Attr(
+    study_access_end_points_sequence: SequenceAttr[access_end_points_macro.AccessEndPointsMacro] = SequenceAttr(
         0x00080421, "StudyAccessEndPointsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.access_end_points_macro:AccessEndPointsMacro",
+        doc="""Study Access End Points Sequence (0008,0421): Type 3, VR SQ, VM 1.
+
+        Baseline end point(s) for network protocols to access inventoried Study-related SOP
+        Instances. See Section C.38.1.1.4.
+        """,
     )
-    """Study Access End Points Sequence (0008,0421): Type 3, VR SQ, VM 1.
 
-    Baseline end point(s) for network protocols to access inventoried Study-related SOP
-    Instances. See Section C.38.1.1.4.
-    """
-
-    incorporated_inventory_instance_sequence: Attr[list[inventory_reference_macro.InventoryReferenceMacro]] = Attr(
+    incorporated_inventory_instance_sequence: SequenceAttr[inventory_reference_macro.InventoryReferenceMacro] = SequenceAttr(
         0x00080422, "IncorporatedInventoryInstanceSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.inventory_reference_macro:InventoryReferenceMacro",
+        doc="""Incorporated Inventory Instance Sequence (0008,0422): Type 2, VR SQ, VM 1.
+
+        Inventory SOP Instances whose content is included by reference. See Section C.38.1.1.5.
+        """,
     )
-    """Incorporated Inventory Instance Sequence (0008,0422): Type 2, VR SQ, VM 1.
 
-    Inventory SOP Instances whose content is included by reference. See Section C.38.1.1.5.
-    """
-
-    inventoried_studies_sequence: Attr[list[InventoriedStudiesSequenceItem]] = Attr(
+    inventoried_studies_sequence: SequenceAttr[InventoriedStudiesSequenceItem] = SequenceAttr(
         0x00080423, "InventoriedStudiesSequence", "SQ", "1", "2",
         item=InventoriedStudiesSequenceItem,
-    )
-    """Inventoried Studies Sequence (0008,0423): Type 2, VR SQ, VM 1.
+        doc="""Inventoried Studies Sequence (0008,0423): Type 2, VR SQ, VM 1.
 
-    Records of Studies whose Attribute values match the Scope of Inventory. See Section
-    C.38.1.1.6.
-    """
+        Records of Studies whose Attribute values match the Scope of Inventory. See Section
+        C.38.1.1.6.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        scope_of_inventory_sequence: list[scope_of_inventory_macro.ScopeOfInventorySequenceItem] | None = None,
-        transaction_uid: str | None = None,
-        inventory_purpose: str | None = None,
-        inventory_instance_description: str | None = None,
-        inventory_level: Literal["STUDY", "SERIES", "INSTANCE"] | None = None,
-        inventory_completion_status: Literal["COMPLETE", "FAILURE", "CANCELED", "PARTIAL"] | None = None,
-        number_of_study_records_in_instance: int | None = None,
-        total_number_of_study_records: int | None = None,
-        inventory_access_end_points_sequence: list[access_end_points_macro.AccessEndPointsMacro] | None = None,
-        study_access_end_points_sequence: list[access_end_points_macro.AccessEndPointsMacro] | None = None,
-        incorporated_inventory_instance_sequence: list[inventory_reference_macro.InventoryReferenceMacro] | None = None,
-        inventoried_studies_sequence: list[InventoriedStudiesSequenceItem] | None = None,
-        **_: Any,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        scope_of_inventory_sequence: Items[scope_of_inventory_macro.ScopeOfInventorySequenceItem] | Empty | None = None,
+        transaction_uid: str | Empty | None = None,
+        inventory_purpose: str | Empty | None = None,
+        inventory_instance_description: str | Empty | None = None,
+        inventory_level: Literal["STUDY", "SERIES", "INSTANCE"] | Empty | None = None,
+        inventory_completion_status: Literal["COMPLETE", "FAILURE", "CANCELED", "PARTIAL"] | Empty | None = None,
+        number_of_study_records_in_instance: int | Empty | None = None,
+        total_number_of_study_records: int | Empty | None = None,
+        inventory_access_end_points_sequence: Items[access_end_points_macro.AccessEndPointsMacro] | Empty | None = None,
+        study_access_end_points_sequence: Items[access_end_points_macro.AccessEndPointsMacro] | Empty | None = None,
+        incorporated_inventory_instance_sequence: Items[inventory_reference_macro.InventoryReferenceMacro] | Empty | None = None,
+        inventoried_studies_sequence: Items[InventoriedStudiesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

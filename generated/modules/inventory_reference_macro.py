@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.stored_file_access_macro import StoredFileAccessMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import access_end_points_macro
 
 
@@ -30,61 +31,58 @@ class InventoryReferenceMacro(StoredFileAccessMacro, ModuleBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
 
-    SOP Class UID of the Inventory SOP Instance included by reference.
-    """
+        SOP Class UID of the Inventory SOP Instance included by reference.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+
+        SOP Instance UID of the Inventory SOP Instance included by reference.
+        """,
     )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    SOP Instance UID of the Inventory SOP Instance included by reference.
-    """
-
-    inventory_access_end_points_sequence: Attr[list[access_end_points_macro.AccessEndPointsMacro]] = Attr(
+    inventory_access_end_points_sequence: SequenceAttr[access_end_points_macro.AccessEndPointsMacro] = SequenceAttr(
         0x00080420, "InventoryAccessEndPointsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.access_end_points_macro:AccessEndPointsMacro",
+        doc="""Inventory Access End Points Sequence (0008,0420): Type 3, VR SQ, VM 1.
+
+        End point(s) for network protocols to access the referenced Inventory SOP Instance, and
+        the baseline default end point(s) to access Inventory SOP Instances in the Incorporated
+        Inventory Instance Sequence (0008,0422). See Section C.38.2.3.1.1.
+        """,
     )
-    """Inventory Access End Points Sequence (0008,0420): Type 3, VR SQ, VM 1.
 
-    End point(s) for network protocols to access the referenced Inventory SOP Instance, and the
-    baseline default end point(s) to access Inventory SOP Instances in the Incorporated
-    Inventory Instance Sequence (0008,0422). See Section C.38.2.3.1.1.
-    """
-
-    incorporated_inventory_instance_sequence: Attr[list[InventoryReferenceMacro]] = Attr(
+    incorporated_inventory_instance_sequence: SequenceAttr[InventoryReferenceMacro] = SequenceAttr(
         0x00080422, "IncorporatedInventoryInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.inventory_reference_macro:InventoryReferenceMacro",
-    )
-    """Incorporated Inventory Instance Sequence (0008,0422): Type 1C, VR SQ, VM 1.
+        doc="""Incorporated Inventory Instance Sequence (0008,0422): Type 1C, VR SQ, VM 1.
 
-    Inventory SOP Instances whose content is included by reference. See Section C.38.1.1.5.
-    Required if the referenced Inventory SOP Instance itself includes Inventory SOP Instances by
-    reference.
-    """
+        Inventory SOP Instances whose content is included by reference. See Section C.38.1.1.5.
+        Required if the referenced Inventory SOP Instance itself includes Inventory SOP
+        Instances by reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        inventory_access_end_points_sequence: list[access_end_points_macro.AccessEndPointsMacro] | None = None,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        filename_in_container: str | None = None,
-        file_offset_in_container: int | None = None,
-        file_length_in_container: int | None = None,
-        stored_instance_transfer_syntax_uid: str | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        mac_algorithm: str | None = None,
-        mac: bytes | None = None,
-        incorporated_inventory_instance_sequence: list[InventoryReferenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        inventory_access_end_points_sequence: Items[access_end_points_macro.AccessEndPointsMacro] | Empty | None = None,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
+        filename_in_container: str | Empty | None = None,
+        file_offset_in_container: int | Empty | None = None,
+        file_length_in_container: int | Empty | None = None,
+        stored_instance_transfer_syntax_uid: str | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        mac: bytes | Empty | None = None,
+        incorporated_inventory_instance_sequence: Items[InventoryReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

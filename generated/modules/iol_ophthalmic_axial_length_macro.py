@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -27,63 +28,60 @@ class OphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+
+        The axial length of a patient's eye, in mm, that was used in calculation of IOL power.
+        """,
     )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length of a patient's eye, in mm, that was used in calculation of IOL power.
-    """
-
-    ophthalmic_axial_length_selection_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_selection_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221250, "OphthalmicAxialLengthSelectionMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Ophthalmic Axial Length Selection Method Code Sequence (0022,1250): Type 1, VR SQ, VM 1.
+
+        Method used to select the value recorded in Ophthalmic Axial Length (0022,1019).
+        """,
     )
-    """Ophthalmic Axial Length Selection Method Code Sequence (0022,1250): Type 1, VR SQ, VM 1.
 
-    Method used to select the value recorded in Ophthalmic Axial Length (0022,1019).
-    """
-
-    source_of_ophthalmic_axial_length_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    source_of_ophthalmic_axial_length_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221035, "SourceOfOphthalmicAxialLengthCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Source of Ophthalmic Axial Length Code Sequence (0022,1035): Type 1, VR SQ, VM 1.
+
+        Source of the value of Ophthalmic Axial Length (0022,1019).
+        """,
     )
-    """Source of Ophthalmic Axial Length Code Sequence (0022,1035): Type 1, VR SQ, VM 1.
 
-    Source of the value of Ophthalmic Axial Length (0022,1019).
-    """
-
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
+
+        SOP Instances that are relevant to the interpretation of this SOP Instance.
+        Required if Source of Ophthalmic Axial Length Code Sequence (0022,1035) contains an Item
+        with the value (111782, DCM, "Axial Measurements SOP Instance").
+        """,
     )
-    """Referenced SOP Sequence (0008,1199): Type 1C, VR SQ, VM 1.
 
-    SOP Instances that are relevant to the interpretation of this SOP Instance.
-    Required if Source of Ophthalmic Axial Length Code Sequence (0022,1035) contains an Item
-    with the value (111782, DCM, "Axial Measurements SOP Instance").
-    """
-
-    ophthalmic_ultrasound_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_ultrasound_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221044, "OphthalmicUltrasoundMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Ultrasound Method Code Sequence (0022,1044): Type 1C, VR SQ, VM 1.
+        doc="""Ophthalmic Ultrasound Method Code Sequence (0022,1044): Type 1C, VR SQ, VM 1.
 
-    Method used for obtaining axial measurements of the eye.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
-    """
+        Method used for obtaining axial measurements of the eye.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_selection_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        source_of_ophthalmic_axial_length_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        ophthalmic_ultrasound_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_selection_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        source_of_ophthalmic_axial_length_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        ophthalmic_ultrasound_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -97,22 +95,19 @@ class IOLOphthalmicAxialLengthMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00221012,)
 
-    ophthalmic_axial_length_sequence: Attr[list[OphthalmicAxialLengthSequenceItem]] = Attr(
+    ophthalmic_axial_length_sequence: SequenceAttr[OphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221012, "OphthalmicAxialLengthSequence", "SQ", "1", "1",
         item=OphthalmicAxialLengthSequenceItem,
-    )
-    """Ophthalmic Axial Length Sequence (0022,1012): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Sequence (0022,1012): Type 1, VR SQ, VM 1.
 
-    Axial length value and source that was used in calculation of IOL power.
-    """
+        Axial length value and source that was used in calculation of IOL power.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_sequence: list[OphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_length_sequence: Items[OphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class IrradiationEventIdentificationSequenceItem(ItemBuilder):
 
     irradiation_event_uid: Attr[list[str]] = Attr(
         0x00083010, "IrradiationEventUID", "UI", "1-n", "1",
-    )
-    """Irradiation Event UID (0008,3010): Type 1, VR UI, VM 1-n.
+        doc="""Irradiation Event UID (0008,3010): Type 1, VR UI, VM 1-n.
 
-    Unique identification of the irradiation event(s) associated with the acquisition of this
-    image.
-    """
+        Unique identification of the irradiation event(s) associated with the acquisition of
+        this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        irradiation_event_uid: list[str] | None = None,
-        **_: Any,
+        irradiation_event_uid: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class IrradiationEventIdentificationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-19"
     __order__: ClassVar[tuple[int, ...]] = (0x00189477,)
 
-    irradiation_event_identification_sequence: Attr[list[IrradiationEventIdentificationSequenceItem]] = Attr(
+    irradiation_event_identification_sequence: SequenceAttr[IrradiationEventIdentificationSequenceItem] = SequenceAttr(
         0x00189477, "IrradiationEventIdentificationSequence", "SQ", "1", "1",
         item=IrradiationEventIdentificationSequenceItem,
-    )
-    """Irradiation Event Identification Sequence (0018,9477): Type 1, VR SQ, VM 1.
+        doc="""Irradiation Event Identification Sequence (0018,9477): Type 1, VR SQ, VM 1.
 
-    Sequence containing the Irradiation Event Identification for this frame.
-    """
+        Sequence containing the Irradiation Event Identification for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        irradiation_event_identification_sequence: list[IrradiationEventIdentificationSequenceItem] | None = None,
-        **_: Any,
+        irradiation_event_identification_sequence: Items[IrradiationEventIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

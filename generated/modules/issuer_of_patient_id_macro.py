@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
 
@@ -27,75 +28,72 @@ class IssuerOfPatientIDQualifiersSequenceItem(ItemBuilder):
 
     universal_entity_id: Attr[str] = Attr(
         0x00400032, "UniversalEntityID", "UT", "1", "3",
-    )
-    """Universal Entity ID (0040,0032): Type 3, VR UT, VM 1.
+        doc="""Universal Entity ID (0040,0032): Type 3, VR UT, VM 1.
 
-    Universal or unique identifier for the Patient ID Assigning Authority. The authority
-    identified by this Attribute shall be the same as that of Issuer of Patient ID (0010,0021),
-    if present.
-    """
+        Universal or unique identifier for the Patient ID Assigning Authority. The authority
+        identified by this Attribute shall be the same as that of Issuer of Patient ID
+        (0010,0021), if present.
+        """,
+    )
 
     universal_entity_id_type: Attr[str] = Attr(
         0x00400033, "UniversalEntityIDType", "CS", "1", "1C",
-    )
-    """Universal Entity ID Type (0040,0033): Type 1C, VR CS, VM 1.
+        doc="""Universal Entity ID Type (0040,0033): Type 1C, VR CS, VM 1.
 
-    Standard defining the format of the Universal Entity ID (0040,0032). Required if Universal
-    Entity ID (0040,0032) is present.
-    """
+        Standard defining the format of the Universal Entity ID (0040,0032). Required if
+        Universal Entity ID (0040,0032) is present.
+        """,
+    )
 
     identifier_type_code: Attr[str] = Attr(
         0x00400035, "IdentifierTypeCode", "CS", "1", "3",
+        doc="""Identifier Type Code (0040,0035): Type 3, VR CS, VM 1.
+
+        Type of Patient ID. Refer to HL7 v2 Table 0203 for Defined Terms.
+        """,
     )
-    """Identifier Type Code (0040,0035): Type 3, VR CS, VM 1.
 
-    Type of Patient ID. Refer to HL7 v2 Table 0203 for Defined Terms.
-    """
-
-    assigning_facility_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    assigning_facility_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400036, "AssigningFacilitySequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
+        doc="""Assigning Facility Sequence (0040,0036): Type 3, VR SQ, VM 1.
+
+        The place or location identifier where the identifier was first assigned to the Patient.
+        This component is not an inherent part of the identifier but rather part of the history
+        of the identifier.
+        """,
     )
-    """Assigning Facility Sequence (0040,0036): Type 3, VR SQ, VM 1.
 
-    The place or location identifier where the identifier was first assigned to the Patient.
-    This component is not an inherent part of the identifier but rather part of the history of
-    the identifier.
-    """
-
-    assigning_jurisdiction_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    assigning_jurisdiction_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400039, "AssigningJurisdictionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Assigning Jurisdiction Code Sequence (0040,0039): Type 3, VR SQ, VM 1.
+
+        The geo-political body that assigned the Patient identifier. Typically a code for a
+        country or a state/province. Only a single Item is permitted in this Sequence.
+        """,
     )
-    """Assigning Jurisdiction Code Sequence (0040,0039): Type 3, VR SQ, VM 1.
 
-    The geo-political body that assigned the Patient identifier. Typically a code for a country
-    or a state/province. Only a single Item is permitted in this Sequence.
-    """
-
-    assigning_agency_or_department_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    assigning_agency_or_department_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040003A, "AssigningAgencyOrDepartmentCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Assigning Agency or Department Code Sequence (0040,003A): Type 3, VR SQ, VM 1.
+        doc="""Assigning Agency or Department Code Sequence (0040,003A): Type 3, VR SQ, VM 1.
 
-    The agency or department that assigned the Patient identifier. Only a single Item is
-    permitted in this Sequence.
-    """
+        The agency or department that assigned the Patient identifier. Only a single Item is
+        permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        universal_entity_id: str | None = None,
-        universal_entity_id_type: str | None = None,
-        identifier_type_code: str | None = None,
-        assigning_facility_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        assigning_jurisdiction_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        assigning_agency_or_department_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        universal_entity_id: str | Empty | None = None,
+        universal_entity_id_type: str | Empty | None = None,
+        identifier_type_code: str | Empty | None = None,
+        assigning_facility_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        assigning_jurisdiction_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        assigning_agency_or_department_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -111,31 +109,28 @@ class IssuerOfPatientIDMacro(ModuleBuilder):
 
     issuer_of_patient_id: Attr[str] = Attr(
         0x00100021, "IssuerOfPatientID", "LO", "1", "3",
+        doc="""Issuer of Patient ID (0010,0021): Type 3, VR LO, VM 1.
+
+        Identifier of the Assigning Authority (system, organization, agency, or department) that
+        issued the Patient ID.
+        """,
     )
-    """Issuer of Patient ID (0010,0021): Type 3, VR LO, VM 1.
 
-    Identifier of the Assigning Authority (system, organization, agency, or department) that
-    issued the Patient ID.
-    """
-
-    issuer_of_patient_id_qualifiers_sequence: Attr[list[IssuerOfPatientIDQualifiersSequenceItem]] = Attr(
+    issuer_of_patient_id_qualifiers_sequence: SequenceAttr[IssuerOfPatientIDQualifiersSequenceItem] = SequenceAttr(
         0x00100024, "IssuerOfPatientIDQualifiersSequence", "SQ", "1", "3",
         item=IssuerOfPatientIDQualifiersSequenceItem,
-    )
-    """Issuer of Patient ID Qualifiers Sequence (0010,0024): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Patient ID Qualifiers Sequence (0010,0024): Type 3, VR SQ, VM 1.
 
-    Attributes specifying or qualifying the identity of the issuer of the Patient ID, or scoping
-    the Patient ID.
-    """
+        Attributes specifying or qualifying the identity of the issuer of the Patient ID, or
+        scoping the Patient ID.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        **_: Any,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,57 +24,54 @@ class IVUSImageModule(ModuleBuilder):
 
     ivus_acquisition: Attr[str] = Attr(
         0x00183100, "IVUSAcquisition", "CS", "1", "1",
-    )
-    """IVUS Acquisition (0018,3100): Type 1, VR CS, VM 1.
+        doc="""IVUS Acquisition (0018,3100): Type 1, VR CS, VM 1.
 
-    Defined Terms: MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, GATED_PULLBACK.
-    """
+        Defined Terms: MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, GATED_PULLBACK.
+        """,
+    )
 
     ivus_pullback_rate: Attr[float] = Attr(
         0x00183101, "IVUSPullbackRate", "DS", "1", "1C",
-    )
-    """IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
+        doc="""IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK. Specified in units of
-    mm/sec.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK. Specified in units of
+        mm/sec.
+        """,
+    )
 
     ivus_gated_rate: Attr[float] = Attr(
         0x00183102, "IVUSGatedRate", "DS", "1", "1C",
-    )
-    """IVUS Gated Rate (0018,3102): Type 1C, VR DS, VM 1.
+        doc="""IVUS Gated Rate (0018,3102): Type 1C, VR DS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK. Specified in units of
-    mm/beat.
-    """
+        Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK. Specified in units of
+        mm/beat.
+        """,
+    )
 
     ivus_pullback_start_frame_number: Attr[int] = Attr(
         0x00183103, "IVUSPullbackStartFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
+        """,
+    )
 
     ivus_pullback_stop_frame_number: Attr[int] = Attr(
         0x00183104, "IVUSPullbackStopFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ivus_acquisition: str | None = None,
-        ivus_pullback_rate: float | None = None,
-        ivus_gated_rate: float | None = None,
-        ivus_pullback_start_frame_number: int | None = None,
-        ivus_pullback_stop_frame_number: int | None = None,
-        **_: Any,
+        ivus_acquisition: str | Empty | None = None,
+        ivus_pullback_rate: float | Empty | None = None,
+        ivus_gated_rate: float | Empty | None = None,
+        ivus_pullback_start_frame_number: int | Empty | None = None,
+        ivus_pullback_stop_frame_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,38 +26,36 @@ class SteepKeratometricAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "1",
-    )
-    """Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "1",
-    )
-    """Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
 
-    The meridian where the keratometric radius of curvature or power is measured, in degrees.
-    """
+        The meridian where the keratometric radius of curvature or power is measured, in
+        degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,38 +70,36 @@ class FlatKeratometricAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "1",
-    )
-    """Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 1, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "1",
-    )
-    """Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 1, VR FD, VM 1.
 
-    The meridian where the keratometric radius of curvature or power is measured, in degrees.
-    """
+        The meridian where the keratometric radius of curvature or power is measured, in
+        degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,34 +113,31 @@ class KeratometricMeasurementsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.10-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00460074, 0x00460080)
 
-    steep_keratometric_axis_sequence: Attr[list[SteepKeratometricAxisSequenceItem]] = Attr(
+    steep_keratometric_axis_sequence: SequenceAttr[SteepKeratometricAxisSequenceItem] = SequenceAttr(
         0x00460074, "SteepKeratometricAxisSequence", "SQ", "1", "1",
         item=SteepKeratometricAxisSequenceItem,
+        doc="""Steep Keratometric Axis Sequence (0046,0074): Type 1, VR SQ, VM 1.
+
+        A Sequence that specifies the steepest meridian as defined by the greatest power of
+        curvature and shortest radius of curvature.
+        """,
     )
-    """Steep Keratometric Axis Sequence (0046,0074): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies the steepest meridian as defined by the greatest power of
-    curvature and shortest radius of curvature.
-    """
-
-    flat_keratometric_axis_sequence: Attr[list[FlatKeratometricAxisSequenceItem]] = Attr(
+    flat_keratometric_axis_sequence: SequenceAttr[FlatKeratometricAxisSequenceItem] = SequenceAttr(
         0x00460080, "FlatKeratometricAxisSequence", "SQ", "1", "1",
         item=FlatKeratometricAxisSequenceItem,
-    )
-    """Flat Keratometric Axis Sequence (0046,0080): Type 1, VR SQ, VM 1.
+        doc="""Flat Keratometric Axis Sequence (0046,0080): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies the flattest meridian as defined by the least power of curvature
-    and longest radius of curvature.
-    """
+        A Sequence that specifies the flattest meridian as defined by the least power of
+        curvature and longest radius of curvature.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        steep_keratometric_axis_sequence: list[SteepKeratometricAxisSequenceItem] | None = None,
-        flat_keratometric_axis_sequence: list[FlatKeratometricAxisSequenceItem] | None = None,
-        **_: Any,
+        steep_keratometric_axis_sequence: Items[SteepKeratometricAxisSequenceItem] | Empty | None = None,
+        flat_keratometric_axis_sequence: Items[FlatKeratometricAxisSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

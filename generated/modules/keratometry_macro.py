@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,38 +27,36 @@ class SteepKeratometricAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "2",
-    )
-    """Keratometric Power (0046,0076): Type 2, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 2, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "2",
-    )
-    """Keratometric Axis (0046,0077): Type 2, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 2, VR FD, VM 1.
 
-    The meridian where the keratometric radius of curvature or power is measured, in degrees.
-    """
+        The meridian where the keratometric radius of curvature or power is measured, in
+        degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,38 +71,36 @@ class FlatKeratometricAxisSequenceItem(ItemBuilder):
 
     radius_of_curvature: Attr[float] = Attr(
         0x00460075, "RadiusOfCurvature", "FD", "1", "1",
-    )
-    """Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
+        doc="""Radius of Curvature (0046,0075): Type 1, VR FD, VM 1.
 
-    The radius of curvature of the principal meridians of the cornea, measured in mm.
-    """
+        The radius of curvature of the principal meridians of the cornea, measured in mm.
+        """,
+    )
 
     keratometric_power: Attr[float] = Attr(
         0x00460076, "KeratometricPower", "FD", "1", "2",
-    )
-    """Keratometric Power (0046,0076): Type 2, VR FD, VM 1.
+        doc="""Keratometric Power (0046,0076): Type 2, VR FD, VM 1.
 
-    The refractive power of the cornea at the principal meridians, measured in diopters.
-    """
+        The refractive power of the cornea at the principal meridians, measured in diopters.
+        """,
+    )
 
     keratometric_axis: Attr[float] = Attr(
         0x00460077, "KeratometricAxis", "FD", "1", "2",
-    )
-    """Keratometric Axis (0046,0077): Type 2, VR FD, VM 1.
+        doc="""Keratometric Axis (0046,0077): Type 2, VR FD, VM 1.
 
-    The meridian where the keratometric radius of curvature or power is measured, in degrees.
-    """
+        The meridian where the keratometric radius of curvature or power is measured, in
+        degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radius_of_curvature: float | None = None,
-        keratometric_power: float | None = None,
-        keratometric_axis: float | None = None,
-        **_: Any,
+        radius_of_curvature: float | Empty | None = None,
+        keratometric_power: float | Empty | None = None,
+        keratometric_axis: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,54 +114,51 @@ class KeratometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.16-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00460074, 0x00460080, 0x00221096, 0x00221033)
 
-    steep_keratometric_axis_sequence: Attr[list[SteepKeratometricAxisSequenceItem]] = Attr(
+    steep_keratometric_axis_sequence: SequenceAttr[SteepKeratometricAxisSequenceItem] = SequenceAttr(
         0x00460074, "SteepKeratometricAxisSequence", "SQ", "1", "1",
         item=SteepKeratometricAxisSequenceItem,
+        doc="""Steep Keratometric Axis Sequence (0046,0074): Type 1, VR SQ, VM 1.
+
+        Steepest meridian as defined by the greatest power of curvature and shortest radius of
+        curvature.
+        """,
     )
-    """Steep Keratometric Axis Sequence (0046,0074): Type 1, VR SQ, VM 1.
 
-    Steepest meridian as defined by the greatest power of curvature and shortest radius of
-    curvature.
-    """
-
-    flat_keratometric_axis_sequence: Attr[list[FlatKeratometricAxisSequenceItem]] = Attr(
+    flat_keratometric_axis_sequence: SequenceAttr[FlatKeratometricAxisSequenceItem] = SequenceAttr(
         0x00460080, "FlatKeratometricAxisSequence", "SQ", "1", "1",
         item=FlatKeratometricAxisSequenceItem,
+        doc="""Flat Keratometric Axis Sequence (0046,0080): Type 1, VR SQ, VM 1.
+
+        Flattest meridian as defined by the least power of curvature and longest radius of
+        curvature.
+        """,
     )
-    """Flat Keratometric Axis Sequence (0046,0080): Type 1, VR SQ, VM 1.
 
-    Flattest meridian as defined by the least power of curvature and longest radius of
-    curvature.
-    """
-
-    keratometry_measurement_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    keratometry_measurement_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221096, "KeratometryMeasurementTypeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Keratometry Measurement Type Code Sequence (0022,1096): Type 2, VR SQ, VM 1.
+        doc="""Keratometry Measurement Type Code Sequence (0022,1096): Type 2, VR SQ, VM 1.
 
-    Descriptors relevant to keratometry data.
-    """
+        Descriptors relevant to keratometry data.
+        """,
+    )
 
     keratometer_index: Attr[float] = Attr(
         0x00221033, "KeratometerIndex", "FL", "1", "2",
-    )
-    """Keratometer Index (0022,1033): Type 2, VR FL, VM 1.
+        doc="""Keratometer Index (0022,1033): Type 2, VR FL, VM 1.
 
-    The translation factor specific to each keratometer that derives a number for power from the
-    measured radius of curvature of the cornea.
-    """
+        The translation factor specific to each keratometer that derives a number for power from
+        the measured radius of curvature of the cornea.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        steep_keratometric_axis_sequence: list[SteepKeratometricAxisSequenceItem] | None = None,
-        flat_keratometric_axis_sequence: list[FlatKeratometricAxisSequenceItem] | None = None,
-        keratometry_measurement_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        keratometer_index: float | None = None,
-        **_: Any,
+        steep_keratometric_axis_sequence: Items[SteepKeratometricAxisSequenceItem] | Empty | None = None,
+        flat_keratometric_axis_sequence: Items[FlatKeratometricAxisSequenceItem] | Empty | None = None,
+        keratometry_measurement_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        keratometer_index: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

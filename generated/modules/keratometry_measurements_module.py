@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import keratometric_measurements_macro
 
 
@@ -25,38 +26,35 @@ class KeratometryMeasurementsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00460070, 0x00460071)
 
-    keratometry_right_eye_sequence: Attr[list[keratometric_measurements_macro.KeratometricMeasurementsMacro]] = Attr(
+    keratometry_right_eye_sequence: SequenceAttr[keratometric_measurements_macro.KeratometricMeasurementsMacro] = SequenceAttr(
         0x00460070, "KeratometryRightEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.keratometric_measurements_macro:KeratometricMeasurementsMacro",
+        doc="""Keratometry Right Eye Sequence (0046,0070): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies keratometric measurements of a patient's right eye, defining
+        principal meridians wherein the steepest meridian is separated by 90 degrees from the
+        flattest.
+        Required if the right eye is measured.
+        """,
     )
-    """Keratometry Right Eye Sequence (0046,0070): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies keratometric measurements of a patient's right eye, defining
-    principal meridians wherein the steepest meridian is separated by 90 degrees from the
-    flattest.
-    Required if the right eye is measured.
-    """
-
-    keratometry_left_eye_sequence: Attr[list[keratometric_measurements_macro.KeratometricMeasurementsMacro]] = Attr(
+    keratometry_left_eye_sequence: SequenceAttr[keratometric_measurements_macro.KeratometricMeasurementsMacro] = SequenceAttr(
         0x00460071, "KeratometryLeftEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.keratometric_measurements_macro:KeratometricMeasurementsMacro",
-    )
-    """Keratometry Left Eye Sequence (0046,0071): Type 1C, VR SQ, VM 1.
+        doc="""Keratometry Left Eye Sequence (0046,0071): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies keratometric measurements of a patient's left eye, defining
-    principal meridians wherein the steepest meridian is separated by 90 degrees from the
-    flattest.
-    Required if the left eye is measured.
-    """
+        A Sequence that specifies keratometric measurements of a patient's left eye, defining
+        principal meridians wherein the steepest meridian is separated by 90 degrees from the
+        flattest.
+        Required if the left eye is measured.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        keratometry_right_eye_sequence: list[keratometric_measurements_macro.KeratometricMeasurementsMacro] | None = None,
-        keratometry_left_eye_sequence: list[keratometric_measurements_macro.KeratometricMeasurementsMacro] | None = None,
-        **_: Any,
+        keratometry_right_eye_sequence: Items[keratometric_measurements_macro.KeratometricMeasurementsMacro] | Empty | None = None,
+        keratometry_left_eye_sequence: Items[keratometric_measurements_macro.KeratometricMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import referenced_request_macro
 
@@ -29,71 +30,69 @@ class KeyObjectDocumentModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies the Document.
-    """
+        A number that identifies the Document.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the document content creation started.
-    """
+        The date the document content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the document content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the document content creation started.
-    """
-
-    referenced_request_sequence: Attr[list[referenced_request_macro.ReferencedRequestMacro]] = Attr(
+    referenced_request_sequence: SequenceAttr[referenced_request_macro.ReferencedRequestMacro] = SequenceAttr(
         0x0040A370, "ReferencedRequestSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.referenced_request_macro:ReferencedRequestMacro",
+        doc="""Referenced Request Sequence (0040,A370): Type 1C, VR SQ, VM 1.
+
+        Identifies Requested Procedures to which this Document pertains.
+        Required if this Document pertains to at least one Requested Procedure.
+        """,
     )
-    """Referenced Request Sequence (0040,A370): Type 1C, VR SQ, VM 1.
 
-    Identifies Requested Procedures to which this Document pertains.
-    Required if this Document pertains to at least one Requested Procedure.
-    """
-
-    current_requested_procedure_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    current_requested_procedure_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A375, "CurrentRequestedProcedureEvidenceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Current Requested Procedure Evidence Sequence (0040,A375): Type 1, VR SQ, VM 1.
+
+        List of all Composite SOP Instances referenced in the Content Sequence (0040,A730). The
+        current evidence is considered to be only the set of Instances referenced within the Key
+        Object Selection.
+        """,
     )
-    """Current Requested Procedure Evidence Sequence (0040,A375): Type 1, VR SQ, VM 1.
 
-    List of all Composite SOP Instances referenced in the Content Sequence (0040,A730). The
-    current evidence is considered to be only the set of Instances referenced within the Key
-    Object Selection.
-    """
-
-    identical_documents_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    identical_documents_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A525, "IdenticalDocumentsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Identical Documents Sequence (0040,A525): Type 1C, VR SQ, VM 1.
+        doc="""Identical Documents Sequence (0040,A525): Type 1C, VR SQ, VM 1.
 
-    Duplicates of this document, stored with different SOP Instance UIDs.
-    Required if this Key Object Selection document references Instances in more than one Study.
-    """
+        Duplicates of this document, stored with different SOP Instance UIDs.
+        Required if this Key Object Selection document references Instances in more than one
+        Study.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        referenced_request_sequence: list[referenced_request_macro.ReferencedRequestMacro] | None = None,
-        current_requested_procedure_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        identical_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        referenced_request_sequence: Items[referenced_request_macro.ReferencedRequestMacro] | Empty | None = None,
+        current_requested_procedure_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        identical_documents_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

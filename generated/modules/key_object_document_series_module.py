@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -30,104 +31,102 @@ class KeyObjectDocumentSeriesModule(ModuleBuilder):
     modality: Attr[Literal["KO"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("KO",),
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that created the Instances in this Series.
-    Enumerated Values: KO.
-    """
+        Type of device, process or method that created the Instances in this Series.
+        Enumerated Values: KO.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series.
-    """
+        Unique identifier of the Series.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",
-    )
-    """Series Number (0020,0011): Type 1, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 1, VR IS, VM 1.
 
-    A number that identifies the Series.
-    """
+        A number that identifies the Series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "3",
-    )
-    """Series Date (0008,0021): Type 3, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 3, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "3",
-    )
-    """Series Time (0008,0031): Type 3, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 3, VR TM, VM 1.
 
-    Time the Series started.
-    """
+        Time the Series started.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "3",
-    )
-    """Protocol Name (0018,1030): Type 3, VR LO, VM 1.
+        doc="""Protocol Name (0018,1030): Type 3, VR LO, VM 1.
 
-    Description of the conditions under which the Series was performed.
-    """
+        Description of the conditions under which the Series was performed.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "3",
+        doc="""Series Description (0008,103E): Type 3, VR LO, VM 1.
+
+        Description of the Series.
+        """,
     )
-    """Series Description (0008,103E): Type 3, VR LO, VM 1.
 
-    Description of the Series.
-    """
-
-    series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0008103F, "SeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
+
+        A coded description of the Series.
+        """,
     )
-    """Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
 
-    A coded description of the Series.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 2, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 2, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance for which the Series is
-    created.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance for which the Series is
+        created.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances in this Series belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances in this Series
+        belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["KO"] | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        protocol_name: str | None = None,
-        series_description: str | None = None,
-        series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        modality: Literal["KO"] | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import device_identification_macro
 
@@ -26,81 +27,78 @@ class KVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020133, 0x00180060, 0x00188151, 0x00188150, 0x00181154, 0x0018115A, 0x00189556)
 
-    energy_derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    energy_derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30020133, "EnergyDerivationCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Energy Derivation Code Sequence (3002,0133): Type 1C, VR SQ, VM 1.
+        doc="""Energy Derivation Code Sequence (3002,0133): Type 1C, VR SQ, VM 1.
 
-    How the value of imaging energy is derived from the device configuration.
-    Required if KVP (0018,0060) is not present.
-    """
+        How the value of imaging energy is derived from the device configuration.
+        Required if KVP (0018,0060) is not present.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "2C",
-    )
-    """KVP (0018,0060): Type 2C, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 2C, VR DS, VM 1.
 
-    Peak kilo voltage of the X-Ray generator used to acquire the image.
-    Required if Imaging Energy Derivation Code Sequence (3002,0133) is not present.
-    """
+        Peak kilo voltage of the X-Ray generator used to acquire the image.
+        Required if Imaging Energy Derivation Code Sequence (3002,0133) is not present.
+        """,
+    )
 
     x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
-    )
-    """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
+        doc="""X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
 
-    X-Ray Tube Current in µA.
-    """
+        X-Ray Tube Current in µA.
+        """,
+    )
 
     exposure_time_inu_s: Attr[float] = Attr(
         0x00188150, "ExposureTimeInuS", "DS", "1", "3",
-    )
-    """Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
+        doc="""Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
 
-    Duration of X-Ray exposure in µsec.
-    """
+        Duration of X-Ray exposure in µsec.
+        """,
+    )
 
     average_pulse_width: Attr[float] = Attr(
         0x00181154, "AveragePulseWidth", "DS", "1", "3",
-    )
-    """Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
+        doc="""Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
 
-    Average width of X-Ray pulse in msec.
-    """
+        Average width of X-Ray pulse in msec.
+        """,
+    )
 
     radiation_mode: Attr[Literal["CONTINUOUS", "PULSED"]] = Attr(
         0x0018115A, "RadiationMode", "CS", "1", "3",
         enum=("CONTINUOUS", "PULSED"),
+        doc="""Radiation Mode (0018,115A): Type 3, VR CS, VM 1.
+
+        Specifies X-Ray radiation mode.
+        Enumerated Values: CONTINUOUS, PULSED.
+        """,
     )
-    """Radiation Mode (0018,115A): Type 3, VR CS, VM 1.
 
-    Specifies X-Ray radiation mode.
-    Enumerated Values: CONTINUOUS, PULSED.
-    """
-
-    x_ray_filter_sequence: Attr[list[device_identification_macro.DeviceIdentificationMacro]] = Attr(
+    x_ray_filter_sequence: SequenceAttr[device_identification_macro.DeviceIdentificationMacro] = SequenceAttr(
         0x00189556, "XRayFilterSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.device_identification_macro:DeviceIdentificationMacro",
-    )
-    """X-Ray Filter Sequence (0018,9556): Type 3, VR SQ, VM 1.
+        doc="""X-Ray Filter Sequence (0018,9556): Type 3, VR SQ, VM 1.
 
-    Image filter inserted into the X-Ray beam.
-    """
+        Image filter inserted into the X-Ray beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ua: float | None = None,
-        exposure_time_inu_s: float | None = None,
-        average_pulse_width: float | None = None,
-        radiation_mode: Literal["CONTINUOUS", "PULSED"] | None = None,
-        x_ray_filter_sequence: list[device_identification_macro.DeviceIdentificationMacro] | None = None,
-        **_: Any,
+        energy_derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ua: float | Empty | None = None,
+        exposure_time_inu_s: float | Empty | None = None,
+        average_pulse_width: float | Empty | None = None,
+        radiation_mode: Literal["CONTINUOUS", "PULSED"] | Empty | None = None,
+        x_ray_filter_sequence: Items[device_identification_macro.DeviceIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.cylinder_sequence_macro import CylinderSequenceMacro
 from iodkit.generated.modules.prism_sequence_macro import PrismSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cylinder_sequence_macro
     from iodkit.generated.modules import prism_sequence_macro
 
@@ -29,31 +30,28 @@ class AddNearSequenceItem(ItemBuilder):
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
-    )
-    """Add Power (0046,0104): Type 1, VR FD, VM 1.
+        doc="""Add Power (0046,0104): Type 1, VR FD, VM 1.
 
-    Additional power relative to the distance correction, expressed in diopters, that allows
-    best corrected visual acuity at the defined viewing distance.
-    """
+        Additional power relative to the distance correction, expressed in diopters, that allows
+        best corrected visual acuity at the defined viewing distance.
+        """,
+    )
 
     viewing_distance: Attr[float] = Attr(
         0x00460106, "ViewingDistance", "FD", "1", "3",
-    )
-    """Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
+        doc="""Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
 
-    The distance, in cm, for testing visual acuity corresponding to the value of Add Power
-    (0046,0104) in this Sequence.
-    """
+        The distance, in cm, for testing visual acuity corresponding to the value of Add Power
+        (0046,0104) in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        add_power: float | None = None,
-        viewing_distance: float | None = None,
-        **_: Any,
+        add_power: float | Empty | None = None,
+        viewing_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,31 +66,28 @@ class AddIntermediateSequenceItem(ItemBuilder):
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
-    )
-    """Add Power (0046,0104): Type 1, VR FD, VM 1.
+        doc="""Add Power (0046,0104): Type 1, VR FD, VM 1.
 
-    Additional power relative to the distance correction, expressed in diopters, that allows
-    best corrected visual acuity at the defined viewing distance.
-    """
+        Additional power relative to the distance correction, expressed in diopters, that allows
+        best corrected visual acuity at the defined viewing distance.
+        """,
+    )
 
     viewing_distance: Attr[float] = Attr(
         0x00460106, "ViewingDistance", "FD", "1", "3",
-    )
-    """Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
+        doc="""Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
 
-    The distance, in cm, for testing visual acuity corresponding to the value of Add Power
-    (0046,0104) in this Sequence Item.
-    """
+        The distance, in cm, for testing visual acuity corresponding to the value of Add Power
+        (0046,0104) in this Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        add_power: float | None = None,
-        viewing_distance: float | None = None,
-        **_: Any,
+        add_power: float | Empty | None = None,
+        viewing_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -111,76 +106,73 @@ class LensometryMeasurementsMacro(CylinderSequenceMacro, PrismSequenceMacro, Mod
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
+        doc="""Sphere Power (0046,0146): Type 1, VR FD, VM 1.
+
+        Refractive power of the lens that is the same in all meridians, measured at distance
+        (optical infinity), in diopters.
+        """,
     )
-    """Sphere Power (0046,0146): Type 1, VR FD, VM 1.
 
-    Refractive power of the lens that is the same in all meridians, measured at distance
-    (optical infinity), in diopters.
-    """
-
-    add_near_sequence: Attr[list[AddNearSequenceItem]] = Attr(
+    add_near_sequence: SequenceAttr[AddNearSequenceItem] = SequenceAttr(
         0x00460100, "AddNearSequence", "SQ", "1", "1C",
         item=AddNearSequenceItem,
+        doc="""Add Near Sequence (0046,0100): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies refractive measurements of the lens to correct for inability
+        to focus at near while wearing the distance prescription.
+        Required if Add Near is measured in the lens.
+        """,
     )
-    """Add Near Sequence (0046,0100): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of the lens to correct for inability to
-    focus at near while wearing the distance prescription.
-    Required if Add Near is measured in the lens.
-    """
-
-    add_intermediate_sequence: Attr[list[AddIntermediateSequenceItem]] = Attr(
+    add_intermediate_sequence: SequenceAttr[AddIntermediateSequenceItem] = SequenceAttr(
         0x00460101, "AddIntermediateSequence", "SQ", "1", "1C",
         item=AddIntermediateSequenceItem,
-    )
-    """Add Intermediate Sequence (0046,0101): Type 1C, VR SQ, VM 1.
+        doc="""Add Intermediate Sequence (0046,0101): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of the lens to correct for inability to
-    focus at intermediate distance while wearing the distance prescription.
-    Required if Add intermediate is measured in the lens.
-    """
+        A Sequence that specifies refractive measurements of the lens to correct for inability
+        to focus at intermediate distance while wearing the distance prescription.
+        Required if Add intermediate is measured in the lens.
+        """,
+    )
 
     lens_segment_type: Attr[Literal["PROGRESSIVE", "NONPROGRESSIVE"]] = Attr(
         0x00460038, "LensSegmentType", "CS", "1", "3",
         enum=("PROGRESSIVE", "NONPROGRESSIVE"),
-    )
-    """Lens Segment Type (0046,0038): Type 3, VR CS, VM 1.
+        doc="""Lens Segment Type (0046,0038): Type 3, VR CS, VM 1.
 
-    The type of segment of a lens containing the "add" power, as described above
-    Enumerated Values: PROGRESSIVE, NONPROGRESSIVE.
-    """
+        The type of segment of a lens containing the "add" power, as described above
+        Enumerated Values: PROGRESSIVE, NONPROGRESSIVE.
+        """,
+    )
 
     optical_transmittance: Attr[float] = Attr(
         0x00460040, "OpticalTransmittance", "FD", "1", "3",
-    )
-    """Optical Transmittance (0046,0040): Type 3, VR FD, VM 1.
+        doc="""Optical Transmittance (0046,0040): Type 3, VR FD, VM 1.
 
-    The fraction of light that passes through the measured lens optical media, in percent.
-    """
+        The fraction of light that passes through the measured lens optical media, in percent.
+        """,
+    )
 
     channel_width: Attr[float] = Attr(
         0x00460042, "ChannelWidth", "FD", "1", "3",
-    )
-    """Channel Width (0046,0042): Type 3, VR FD, VM 1.
+        doc="""Channel Width (0046,0042): Type 3, VR FD, VM 1.
 
-    In a progressive lens, the width in mm of that portion of the lens where there is gradual or
-    progressive increase in "add" power.
-    """
+        In a progressive lens, the width in mm of that portion of the lens where there is
+        gradual or progressive increase in "add" power.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sphere_power: float | None = None,
-        cylinder_sequence: list[cylinder_sequence_macro.CylinderSequenceItem] | None = None,
-        add_near_sequence: list[AddNearSequenceItem] | None = None,
-        add_intermediate_sequence: list[AddIntermediateSequenceItem] | None = None,
-        prism_sequence: list[prism_sequence_macro.PrismSequenceItem] | None = None,
-        lens_segment_type: Literal["PROGRESSIVE", "NONPROGRESSIVE"] | None = None,
-        optical_transmittance: float | None = None,
-        channel_width: float | None = None,
-        **_: Any,
+        sphere_power: float | Empty | None = None,
+        cylinder_sequence: Items[cylinder_sequence_macro.CylinderSequenceItem] | Empty | None = None,
+        add_near_sequence: Items[AddNearSequenceItem] | Empty | None = None,
+        add_intermediate_sequence: Items[AddIntermediateSequenceItem] | Empty | None = None,
+        prism_sequence: Items[prism_sequence_macro.PrismSequenceItem] | Empty | None = None,
+        lens_segment_type: Literal["PROGRESSIVE", "NONPROGRESSIVE"] | Empty | None = None,
+        optical_transmittance: float | Empty | None = None,
+        channel_width: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

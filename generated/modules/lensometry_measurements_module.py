@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import lensometry_measurements_macro
 
 
@@ -27,52 +28,49 @@ class LensometryMeasurementsModule(ModuleBuilder):
 
     lens_description: Attr[str] = Attr(
         0x00460012, "LensDescription", "LO", "1", "2",
+        doc="""Lens Description (0046,0012): Type 2, VR LO, VM 1.
+
+        A free text description of the lens and lens general comments.
+        """,
     )
-    """Lens Description (0046,0012): Type 2, VR LO, VM 1.
 
-    A free text description of the lens and lens general comments.
-    """
-
-    right_lens_sequence: Attr[list[lensometry_measurements_macro.LensometryMeasurementsMacro]] = Attr(
+    right_lens_sequence: SequenceAttr[lensometry_measurements_macro.LensometryMeasurementsMacro] = SequenceAttr(
         0x00460014, "RightLensSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.lensometry_measurements_macro:LensometryMeasurementsMacro",
+        doc="""Right Lens Sequence (0046,0014): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies measurements of a patient's right lens.
+        Required if the right lens is measured.
+        """,
     )
-    """Right Lens Sequence (0046,0014): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies measurements of a patient's right lens.
-    Required if the right lens is measured.
-    """
-
-    left_lens_sequence: Attr[list[lensometry_measurements_macro.LensometryMeasurementsMacro]] = Attr(
+    left_lens_sequence: SequenceAttr[lensometry_measurements_macro.LensometryMeasurementsMacro] = SequenceAttr(
         0x00460015, "LeftLensSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.lensometry_measurements_macro:LensometryMeasurementsMacro",
+        doc="""Left Lens Sequence (0046,0015): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies measurements of a patient's left lens.
+        Required if the left lens is measured.
+        """,
     )
-    """Left Lens Sequence (0046,0015): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies measurements of a patient's left lens.
-    Required if the left lens is measured.
-    """
-
-    unspecified_laterality_lens_sequence: Attr[list[lensometry_measurements_macro.LensometryMeasurementsMacro]] = Attr(
+    unspecified_laterality_lens_sequence: SequenceAttr[lensometry_measurements_macro.LensometryMeasurementsMacro] = SequenceAttr(
         0x00460016, "UnspecifiedLateralityLensSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.lensometry_measurements_macro:LensometryMeasurementsMacro",
-    )
-    """Unspecified Laterality Lens Sequence (0046,0016): Type 1C, VR SQ, VM 1.
+        doc="""Unspecified Laterality Lens Sequence (0046,0016): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies measurements of one lens of unknown laterality.
-    Required if a single lens of unknown laterality is measured.
-    """
+        A Sequence that specifies measurements of one lens of unknown laterality.
+        Required if a single lens of unknown laterality is measured.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lens_description: str | None = None,
-        right_lens_sequence: list[lensometry_measurements_macro.LensometryMeasurementsMacro] | None = None,
-        left_lens_sequence: list[lensometry_measurements_macro.LensometryMeasurementsMacro] | None = None,
-        unspecified_laterality_lens_sequence: list[lensometry_measurements_macro.LensometryMeasurementsMacro] | None = None,
-        **_: Any,
+        lens_description: str | Empty | None = None,
+        right_lens_sequence: Items[lensometry_measurements_macro.LensometryMeasurementsMacro] | Empty | None = None,
+        left_lens_sequence: Items[lensometry_measurements_macro.LensometryMeasurementsMacro] | Empty | None = None,
+        unspecified_laterality_lens_sequence: Items[lensometry_measurements_macro.LensometryMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,135 +26,133 @@ class LineStyleSequenceItem(ItemBuilder):
 
     pattern_on_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700251, "PatternOnColorCIELabValue", "US", "3", "1",
-    )
-    """Pattern On Color CIELab Value (0070,0251): Type 1, VR US, VM 3.
+        doc="""Pattern On Color CIELab Value (0070,0251): Type 1, VR US, VM 3.
 
-    A color triplet value used to encode the foreground. The units are specified in PCS-Values,
-    and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to encode the foreground. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     pattern_off_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700252, "PatternOffColorCIELabValue", "US", "3", "3",
-    )
-    """Pattern Off Color CIELab Value (0070,0252): Type 3, VR US, VM 3.
+        doc="""Pattern Off Color CIELab Value (0070,0252): Type 3, VR US, VM 3.
 
-    A color triplet value used to encode the color of parts of the line that are off, i.e., the
-    background. The units are specified in PCS-Values, and the value is encoded as CIELab. See
-    Section C.10.7.1.1.
-    """
+        A color triplet value used to encode the color of parts of the line that are off, i.e.,
+        the background. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     pattern_on_opacity: Attr[float] = Attr(
         0x00700284, "PatternOnOpacity", "FL", "1", "1",
-    )
-    """Pattern On Opacity (0070,0284): Type 1, VR FL, VM 1.
+        doc="""Pattern On Opacity (0070,0284): Type 1, VR FL, VM 1.
 
-    Encodes the foreground opacity. The value is encoded as floating point alpha value
-    (0.0-1.0).
-    """
+        Encodes the foreground opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        """,
+    )
 
     pattern_off_opacity: Attr[float] = Attr(
         0x00700285, "PatternOffOpacity", "FL", "1", "3",
-    )
-    """Pattern Off Opacity (0070,0285): Type 3, VR FL, VM 1.
+        doc="""Pattern Off Opacity (0070,0285): Type 3, VR FL, VM 1.
 
-    Encodes the background opacity. The value is encoded as floating point alpha value
-    (0.0-1.0).
-    """
+        Encodes the background opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        """,
+    )
 
     line_thickness: Attr[float] = Attr(
         0x00700253, "LineThickness", "FL", "1", "1",
-    )
-    """Line Thickness (0070,0253): Type 1, VR FL, VM 1.
+        doc="""Line Thickness (0070,0253): Type 1, VR FL, VM 1.
 
-    Specifies the line thickness. The dimension for this Attribute is defined by Graphic
-    Annotation Units (0070,0005) or Compound Graphic Units (0070,0282).
-    """
+        Specifies the line thickness. The dimension for this Attribute is defined by Graphic
+        Annotation Units (0070,0005) or Compound Graphic Units (0070,0282).
+        """,
+    )
 
     line_dashing_style: Attr[Literal["SOLID", "DASHED"]] = Attr(
         0x00700254, "LineDashingStyle", "CS", "1", "1",
         enum=("SOLID", "DASHED"),
-    )
-    """Line Dashing Style (0070,0254): Type 1, VR CS, VM 1.
+        doc="""Line Dashing Style (0070,0254): Type 1, VR CS, VM 1.
 
-    The dashing style of the line to be displayed.
-    Enumerated Values: SOLID, DASHED.
-    """
+        The dashing style of the line to be displayed.
+        Enumerated Values: SOLID, DASHED.
+        """,
+    )
 
     line_pattern: Attr[int] = Attr(
         0x00700255, "LinePattern", "UL", "1", "1C",
-    )
-    """Line Pattern (0070,0255): Type 1C, VR UL, VM 1.
+        doc="""Line Pattern (0070,0255): Type 1C, VR UL, VM 1.
 
-    Pattern that defines the line dashing style. The Line Pattern is a 32 bit value. If the bit
-    inside the pattern is set to 1 the foreground color is drawn, else the background color is
-    drawn.
-    Required if Line Dashing Style (0070,0254) has a value of DASHED.
-    """
+        Pattern that defines the line dashing style. The Line Pattern is a 32 bit value. If the
+        bit inside the pattern is set to 1 the foreground color is drawn, else the background
+        color is drawn.
+        Required if Line Dashing Style (0070,0254) has a value of DASHED.
+        """,
+    )
 
     shadow_style: Attr[Literal["NORMAL", "OUTLINED", "OFF"]] = Attr(
         0x00700244, "ShadowStyle", "CS", "1", "1",
         enum=("NORMAL", "OUTLINED", "OFF"),
-    )
-    """Shadow Style (0070,0244): Type 1, VR CS, VM 1.
+        doc="""Shadow Style (0070,0244): Type 1, VR CS, VM 1.
 
-    The shadow style of the line to be displayed.
-    Enumerated Values: NORMAL, OUTLINED, OFF.
-    """
+        The shadow style of the line to be displayed.
+        Enumerated Values: NORMAL, OUTLINED, OFF.
+        """,
+    )
 
     shadow_offset_x: Attr[float] = Attr(
         0x00700245, "ShadowOffsetX", "FL", "1", "1",
-    )
-    """Shadow Offset X (0070,0245): Type 1, VR FL, VM 1.
+        doc="""Shadow Offset X (0070,0245): Type 1, VR FL, VM 1.
 
-    Floating point value that defines the shadow offset in X direction in Graphic Annotation
-    Units (0070,0005). See Section C.10.5.1.3.13.2.
-    """
+        Floating point value that defines the shadow offset in X direction in Graphic Annotation
+        Units (0070,0005). See Section C.10.5.1.3.13.2.
+        """,
+    )
 
     shadow_offset_y: Attr[float] = Attr(
         0x00700246, "ShadowOffsetY", "FL", "1", "1",
-    )
-    """Shadow Offset Y (0070,0246): Type 1, VR FL, VM 1.
+        doc="""Shadow Offset Y (0070,0246): Type 1, VR FL, VM 1.
 
-    Floating point value that defines the shadow offset in Y direction in Graphic Annotation
-    Units (0070,0005). See Section C.10.5.1.3.13.2.
-    """
+        Floating point value that defines the shadow offset in Y direction in Graphic Annotation
+        Units (0070,0005). See Section C.10.5.1.3.13.2.
+        """,
+    )
 
     shadow_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700247, "ShadowColorCIELabValue", "US", "3", "1",
-    )
-    """Shadow Color CIELab Value (0070,0247): Type 1, VR US, VM 3.
+        doc="""Shadow Color CIELab Value (0070,0247): Type 1, VR US, VM 3.
 
-    A color triplet value used to encode the Shadow Color. The units are specified in
-    PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value used to encode the Shadow Color. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     shadow_opacity: Attr[float] = Attr(
         0x00700258, "ShadowOpacity", "FL", "1", "1",
-    )
-    """Shadow Opacity (0070,0258): Type 1, VR FL, VM 1.
+        doc="""Shadow Opacity (0070,0258): Type 1, VR FL, VM 1.
 
-    Encodes the shadow opacity. The value is encoded as floating point alpha value (0.0-1.0).
-    """
+        Encodes the shadow opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pattern_on_color_cie_lab_value: list[int] | None = None,
-        pattern_off_color_cie_lab_value: list[int] | None = None,
-        pattern_on_opacity: float | None = None,
-        pattern_off_opacity: float | None = None,
-        line_thickness: float | None = None,
-        line_dashing_style: Literal["SOLID", "DASHED"] | None = None,
-        line_pattern: int | None = None,
-        shadow_style: Literal["NORMAL", "OUTLINED", "OFF"] | None = None,
-        shadow_offset_x: float | None = None,
-        shadow_offset_y: float | None = None,
-        shadow_color_cie_lab_value: list[int] | None = None,
-        shadow_opacity: float | None = None,
-        **_: Any,
+        pattern_on_color_cie_lab_value: list[int] | Empty | None = None,
+        pattern_off_color_cie_lab_value: list[int] | Empty | None = None,
+        pattern_on_opacity: float | Empty | None = None,
+        pattern_off_opacity: float | Empty | None = None,
+        line_thickness: float | Empty | None = None,
+        line_dashing_style: Literal["SOLID", "DASHED"] | Empty | None = None,
+        line_pattern: int | Empty | None = None,
+        shadow_style: Literal["NORMAL", "OUTLINED", "OFF"] | Empty | None = None,
+        shadow_offset_x: float | Empty | None = None,
+        shadow_offset_y: float | Empty | None = None,
+        shadow_color_cie_lab_value: list[int] | Empty | None = None,
+        shadow_opacity: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -165,22 +166,19 @@ class LineStyleSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-5b"
     __order__: ClassVar[tuple[int, ...]] = (0x00700232,)
 
-    line_style_sequence: Attr[list[LineStyleSequenceItem]] = Attr(
+    line_style_sequence: SequenceAttr[LineStyleSequenceItem] = SequenceAttr(
         0x00700232, "LineStyleSequence", "SQ", "1", "3",
         item=LineStyleSequenceItem,
-    )
-    """Line Style Sequence (0070,0232): Type 3, VR SQ, VM 1.
+        doc="""Line Style Sequence (0070,0232): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the line style.
-    """
+        Sequence that describes the line style.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        line_style_sequence: list[LineStyleSequenceItem] | None = None,
-        **_: Any,
+        line_style_sequence: Items[LineStyleSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

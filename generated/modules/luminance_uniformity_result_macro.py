@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,29 +27,26 @@ class LuminanceResponseSequenceItem(ItemBuilder):
 
     luminance_value: Attr[float] = Attr(
         0x0028701F, "LuminanceValue", "FL", "1", "",
-    )
-    """Luminance Value (0028,701F): Type -, VR FL, VM 1.
+        doc="""Luminance Value (0028,701F): Type -, VR FL, VM 1.
 
-    Luminance in candelas per square meter (cd/m2) at the measurement location.
-    """
+        Luminance in candelas per square meter (cd/m2) at the measurement location.
+        """,
+    )
 
     ci_exy_white_point: Attr[list[float]] = Attr(
         0x00287018, "CIExyWhitePoint", "FL", "2", "",
-    )
-    """CIExy White Point (0028,7018): Type -, VR FL, VM 2.
+        doc="""CIExy White Point (0028,7018): Type -, VR FL, VM 2.
 
-    White Point at the measurement location,
-    """
+        White Point at the measurement location,
+        """,
+    )
 
     def __init__(
         self,
         *,
-        luminance_value: float | None = None,
-        ci_exy_white_point: list[float] | None = None,
-        **_: Any,
+        luminance_value: float | Empty | None = None,
+        ci_exy_white_point: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,81 +62,78 @@ class LuminanceUniformityResultMacro(ModuleBuilder):
 
     number_of_luminance_points: Attr[int] = Attr(
         0x0028701B, "NumberOfLuminancePoints", "US", "1", "",
+        doc="""Number of Luminance Points (0028,701B): Type -, VR US, VM 1.
+
+        The number of luminance measurements recorded.
+        """,
     )
-    """Number of Luminance Points (0028,701B): Type -, VR US, VM 1.
 
-    The number of luminance measurements recorded.
-    """
-
-    measurement_pattern_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_pattern_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0028702D, "MeasurementPatternCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Pattern Code Sequence (0028,702D): Type -, VR SQ, VM 1.
+        doc="""Measurement Pattern Code Sequence (0028,702D): Type -, VR SQ, VM 1.
 
-    Definition of the locations on the display device at which luminance measurements were
-    taken. One measurement is recorded for each location.
-    """
+        Definition of the locations on the display device at which luminance measurements were
+        taken. One measurement is recorded for each location.
+        """,
+    )
 
     ddl_value: Attr[int] = Attr(
         0x00287017, "DDLValue", "US", "1", "",
-    )
-    """DDL Value (0028,7017): Type -, VR US, VM 1.
+        doc="""DDL Value (0028,7017): Type -, VR US, VM 1.
 
-    The integer Digital Driving Level (DDL) at which the luminance values were measured.
-    """
+        The integer Digital Driving Level (DDL) at which the luminance values were measured.
+        """,
+    )
 
     white_point_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00287021, "WhitePointFlag", "CS", "1", "",
         enum=("YES", "NO"),
+        doc="""White Point Flag (0028,7021): Type -, VR CS, VM 1.
+
+        Whether white point values were also recorded at each location.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """White Point Flag (0028,7021): Type -, VR CS, VM 1.
 
-    Whether white point values were also recorded at each location.
-    Enumerated Values: YES, NO.
-    """
-
-    luminance_response_sequence: Attr[list[LuminanceResponseSequenceItem]] = Attr(
+    luminance_response_sequence: SequenceAttr[LuminanceResponseSequenceItem] = SequenceAttr(
         0x0028701C, "LuminanceResponseSequence", "SQ", "1", "",
         item=LuminanceResponseSequenceItem,
-    )
-    """Luminance Response Sequence (0028,701C): Type -, VR SQ, VM 1.
+        doc="""Luminance Response Sequence (0028,701C): Type -, VR SQ, VM 1.
 
-    Recorded Luminance Response Values
-    """
+        Recorded Luminance Response Values
+        """,
+    )
 
     reflected_ambient_light: Attr[int] = Attr(
         0x20100160, "ReflectedAmbientLight", "US", "1", "",
-    )
-    """Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
+        doc="""Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
 
-    Reflected ambient light in candelas per square meter (cd/m2) when the measurements were
-    taken.
-    """
+        Reflected ambient light in candelas per square meter (cd/m2) when the measurements were
+        taken.
+        """,
+    )
 
     ambient_light_value_source: Attr[Literal["DEFAULT", "MEASURED", "PROVIDED"]] = Attr(
         0x00287025, "AmbientLightValueSource", "CS", "1", "",
         enum=("DEFAULT", "MEASURED", "PROVIDED"),
-    )
-    """Ambient Light Value Source (0028,7025): Type -, VR CS, VM 1.
+        doc="""Ambient Light Value Source (0028,7025): Type -, VR CS, VM 1.
 
-    Source of the ambient light value.
-    Enumerated Values: DEFAULT, MEASURED, PROVIDED.
-    """
+        Source of the ambient light value.
+        Enumerated Values: DEFAULT, MEASURED, PROVIDED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_luminance_points: int | None = None,
-        measurement_pattern_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ddl_value: int | None = None,
-        white_point_flag: Literal["YES", "NO"] | None = None,
-        luminance_response_sequence: list[LuminanceResponseSequenceItem] | None = None,
-        reflected_ambient_light: int | None = None,
-        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | None = None,
-        **_: Any,
+        number_of_luminance_points: int | Empty | None = None,
+        measurement_pattern_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ddl_value: int | Empty | None = None,
+        white_point_flag: Literal["YES", "NO"] | Empty | None = None,
+        luminance_response_sequence: Items[LuminanceResponseSequenceItem] | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

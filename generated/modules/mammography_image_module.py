@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_mandatory_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -29,39 +30,36 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-74"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
 
-    View modifier.
-    """
+        View modifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,61 +74,58 @@ class BiopsyTargetSequenceItem(ItemBuilder):
 
     target_uid: Attr[str] = Attr(
         0x00182042, "TargetUID", "UI", "1", "1",
-    )
-    """Target UID (0018,2042): Type 1, VR UI, VM 1.
+        doc="""Target UID (0018,2042): Type 1, VR UI, VM 1.
 
-    Unique identifier for the target.
-    """
+        Unique identifier for the target.
+        """,
+    )
 
     localizing_cursor_position: Attr[list[float]] = Attr(
         0x00182043, "LocalizingCursorPosition", "FL", "2", "1",
-    )
-    """Localizing Cursor Position (0018,2043): Type 1, VR FL, VM 2.
+        doc="""Localizing Cursor Position (0018,2043): Type 1, VR FL, VM 2.
 
-    Coordinates of localizing cursor position with respect to pixels in the image specified by a
-    column (delimiter) row pair. The values shall be in the range 0\\0 (TLHC) to Columns\\Rows
-    (BRHC).
-    """
+        Coordinates of localizing cursor position with respect to pixels in the image specified
+        by a column (delimiter) row pair. The values shall be in the range 0\\0 (TLHC) to
+        Columns\\Rows (BRHC).
+        """,
+    )
 
     calculated_target_position: Attr[list[float]] = Attr(
         0x00182044, "CalculatedTargetPosition", "FL", "3", "1",
-    )
-    """Calculated Target Position (0018,2044): Type 1, VR FL, VM 3.
+        doc="""Calculated Target Position (0018,2044): Type 1, VR FL, VM 3.
 
-    The calculated target position (x, y, z) in mm in an equipment relative right-handed
-    coordinate system where the origin is under the central X-Ray beam at the chest wall, and a
-    z value of zero is located at the surface that the breast is in contact with that is closest
-    to the detector.
-    """
+        The calculated target position (x, y, z) in mm in an equipment relative right-handed
+        coordinate system where the origin is under the central X-Ray beam at the chest wall,
+        and a z value of zero is located at the surface that the breast is in contact with that
+        is closest to the detector.
+        """,
+    )
 
     displayed_z_value: Attr[float] = Attr(
         0x00182046, "DisplayedZValue", "FL", "1", "1",
-    )
-    """Displayed Z Value (0018,2046): Type 1, VR FL, VM 1.
+        doc="""Displayed Z Value (0018,2046): Type 1, VR FL, VM 1.
 
-    The z value in mm displayed to the user at the time of biopsy.
-    """
+        The z value in mm displayed to the user at the time of biopsy.
+        """,
+    )
 
     target_label: Attr[str] = Attr(
         0x00182045, "TargetLabel", "SH", "1", "3",
-    )
-    """Target Label (0018,2045): Type 3, VR SH, VM 1.
+        doc="""Target Label (0018,2045): Type 3, VR SH, VM 1.
 
-    Target description.
-    """
+        Target description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        target_uid: str | None = None,
-        localizing_cursor_position: list[float] | None = None,
-        calculated_target_position: list[float] | None = None,
-        displayed_z_value: float | None = None,
-        target_label: str | None = None,
-        **_: Any,
+        target_uid: str | Empty | None = None,
+        localizing_cursor_position: list[float] | Empty | None = None,
+        calculated_target_position: list[float] | Empty | None = None,
+        displayed_z_value: float | Empty | None = None,
+        target_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -149,179 +144,176 @@ class MammographyImageModule(GeneralAnatomyMandatoryMacro, ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={3: ("STEREO_SCOUT", "STEREO_MINUS", "STEREO_PLUS", "PREFIRE_MINUS", "PREFIRE_PLUS", "POSTFIRE_MINUS", "POSTFIRE_PLUS", "POSTBIOPSY_MINUS", "POSTBIOPSY_PLUS", "POSTBIOPSY", "POSTMARKER_MINUS", "POSTMARKER_PLUS", "POSTMARKER", "TOMO_PROJ", "TOMOSYNTHESIS", "TOMO_SCOUT", "PREFIRE", "POSTFIRE", "PRE_CONTRAST", "POST_CONTRAST")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 3: STEREO_SCOUT, STEREO_MINUS, STEREO_PLUS, PREFIRE_MINUS,
-    PREFIRE_PLUS, POSTFIRE_MINUS, POSTFIRE_PLUS, POSTBIOPSY_MINUS, POSTBIOPSY_PLUS, POSTBIOPSY,
-    POSTMARKER_MINUS, POSTMARKER_PLUS, POSTMARKER.
-    Enumerated Values for Value 3: TOMO_PROJ, TOMOSYNTHESIS, TOMO_SCOUT, PREFIRE, POSTFIRE,
-    POSTBIOPSY, POSTMARKER.
-    Enumerated Values for Value 3: PRE_CONTRAST, POST_CONTRAST.
-    Defined Terms for Value 4: GENERATED_2D, ADDITION, SUBTRACTION.
-    Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 3: STEREO_SCOUT, STEREO_MINUS, STEREO_PLUS, PREFIRE_MINUS,
+        PREFIRE_PLUS, POSTFIRE_MINUS, POSTFIRE_PLUS, POSTBIOPSY_MINUS, POSTBIOPSY_PLUS,
+        POSTBIOPSY, POSTMARKER_MINUS, POSTMARKER_PLUS, POSTMARKER.
+        Enumerated Values for Value 3: TOMO_PROJ, TOMOSYNTHESIS, TOMO_SCOUT, PREFIRE, POSTFIRE,
+        POSTBIOPSY, POSTMARKER.
+        Enumerated Values for Value 3: PRE_CONTRAST, POST_CONTRAST.
+        Defined Terms for Value 4: GENERATED_2D, ADDITION, SUBTRACTION.
+        Defined Terms for Value 5: LOW_ENERGY, HIGH_ENERGY.
+        """,
+    )
 
     positioner_type: Attr[Literal["MAMMOGRAPHIC", "NONE"]] = Attr(
         0x00181508, "PositionerType", "CS", "1", "1",
         enum=("MAMMOGRAPHIC", "NONE"),
-    )
-    """Positioner Type (0018,1508): Type 1, VR CS, VM 1.
+        doc="""Positioner Type (0018,1508): Type 1, VR CS, VM 1.
 
-    Enumerated Values: MAMMOGRAPHIC, NONE.
-    """
+        Enumerated Values: MAMMOGRAPHIC, NONE.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center on the chest wall line
-    """
+        Distance in mm from source to detector center on the chest wall line
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to the breast support side that is closest to the Imaging
-    Subject, as measured along the X-Ray beam vector.
-    """
+        Distance in mm from source to the breast support side that is closest to the Imaging
+        Subject, as measured along the X-Ray beam vector.
+        """,
+    )
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "3",
-    )
-    """Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
 
-    Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as if
-    the patient were standing facing the equipment where vertical is zero.
-    """
+        Signed position in degrees of the X-Ray beam vector in the coronal anatomical plane as
+        if the patient were standing facing the equipment where vertical is zero.
+        """,
+    )
 
     positioner_primary_angle_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00189559, "PositionerPrimaryAngleDirection", "CS", "1", "3",
         enum=("CW", "CC"),
-    )
-    """Positioner Primary Angle Direction (0018,9559): Type 3, VR CS, VM 1.
+        doc="""Positioner Primary Angle Direction (0018,9559): Type 3, VR CS, VM 1.
 
-    The interpretation of the sign of the Positioner Primary Angle (0018,1510).
-    Enumerated Values: CW, CC.
-    """
+        The interpretation of the sign of the Positioner Primary Angle (0018,1510).
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "3",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
 
-    Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
-    patient were standing where movement of the X-Ray source from anterior to posterior is
-    positive, and vertical is zero.
-    """
+        Position in degrees of the X-Ray beam vector in the sagittal anatomical plane as if the
+        patient were standing where movement of the X-Ray source from anterior to posterior is
+        positive, and vertical is zero.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",
         enum=("R", "L", "B"),
-    )
-    """Image Laterality (0020,0062): Type 1, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 1, VR CS, VM 1.
 
-    Laterality of the region examined.
-    Enumerated Values: R, L, B.
-    """
+        Laterality of the region examined.
+        Enumerated Values: R, L, B.
+        """,
+    )
 
     organ_exposed: Attr[Literal["BREAST"]] = Attr(
         0x00400318, "OrganExposed", "CS", "1", "1",
         enum=("BREAST",),
-    )
-    """Organ Exposed (0040,0318): Type 1, VR CS, VM 1.
+        doc="""Organ Exposed (0040,0318): Type 1, VR CS, VM 1.
 
-    Organ to which Organ Dose (0040,0316) applies.
-    Enumerated Values: BREAST.
-    """
+        Organ to which Organ Dose (0040,0316) applies.
+        Enumerated Values: BREAST.
+        """,
+    )
 
     breast_implant_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00281300, "BreastImplantPresent", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Breast Implant Present (0028,1300): Type 3, VR CS, VM 1.
+        doc="""Breast Implant Present (0028,1300): Type 3, VR CS, VM 1.
 
-    Whether or not the imaged breast contains a breast implant regardless of the visibility of a
-    breast implant in the Pixel Data.
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the imaged breast contains a breast implant regardless of the visibility
+        of a breast implant in the Pixel Data.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     partial_view: Attr[Literal["YES", "NO"]] = Attr(
         0x00281350, "PartialView", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Partial View (0028,1350): Type 3, VR CS, VM 1.
+        doc="""Partial View (0028,1350): Type 3, VR CS, VM 1.
 
-    Indicates whether this image is a partial view, that is a subset of a single view of the
-    breast.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether this image is a partial view, that is a subset of a single view of the
+        breast.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     partial_view_description: Attr[str] = Attr(
         0x00281351, "PartialViewDescription", "ST", "1", "3",
+        doc="""Partial View Description (0028,1351): Type 3, VR ST, VM 1.
+
+        Free text description of the portion of the breast captured in a partial view image.
+        """,
     )
-    """Partial View Description (0028,1351): Type 3, VR ST, VM 1.
 
-    Free text description of the portion of the breast captured in a partial view image.
-    """
-
-    partial_view_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    partial_view_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00281352, "PartialViewCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Partial View Code Sequence (0028,1352): Type 3, VR SQ, VM 1.
+
+        Sequence that describes the portion or section of the breast captured in a partial view
+        image.
+        """,
     )
-    """Partial View Code Sequence (0028,1352): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the portion or section of the breast captured in a partial view
-    image.
-    """
-
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "1",
         item=ViewCodeSequenceItem,
+        doc="""View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
+
+        Sequence that describes the projection of the anatomic region of interest on the image
+        receptor.
+        """,
     )
-    """View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the projection of the anatomic region of interest on the image
-    receptor.
-    """
-
-    biopsy_target_sequence: Attr[list[BiopsyTargetSequenceItem]] = Attr(
+    biopsy_target_sequence: SequenceAttr[BiopsyTargetSequenceItem] = SequenceAttr(
         0x00182041, "BiopsyTargetSequence", "SQ", "1", "3",
         item=BiopsyTargetSequenceItem,
-    )
-    """Biopsy Target Sequence (0018,2041): Type 3, VR SQ, VM 1.
+        doc="""Biopsy Target Sequence (0018,2041): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the targets of a biopsy procedure. One or more Items are permitted
-    in this Sequence, where the coordinate system is the same for all Items within a pair of
-    stereo images.
-    """
+        Sequence that identifies the targets of a biopsy procedure. One or more Items are
+        permitted in this Sequence, where the coordinate system is the same for all Items within
+        a pair of stereo images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        positioner_type: Literal["MAMMOGRAPHIC", "NONE"] | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        positioner_primary_angle: float | None = None,
-        positioner_primary_angle_direction: Literal["CW", "CC"] | None = None,
-        positioner_secondary_angle: float | None = None,
-        image_laterality: Literal["R", "L", "B"] | None = None,
-        organ_exposed: Literal["BREAST"] | None = None,
-        breast_implant_present: Literal["YES", "NO"] | None = None,
-        partial_view: Literal["YES", "NO"] | None = None,
-        partial_view_description: str | None = None,
-        partial_view_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        biopsy_target_sequence: list[BiopsyTargetSequenceItem] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        positioner_type: Literal["MAMMOGRAPHIC", "NONE"] | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_primary_angle_direction: Literal["CW", "CC"] | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
+        image_laterality: Literal["R", "L", "B"] | Empty | None = None,
+        organ_exposed: Literal["BREAST"] | Empty | None = None,
+        breast_implant_present: Literal["YES", "NO"] | Empty | None = None,
+        partial_view: Literal["YES", "NO"] | Empty | None = None,
+        partial_view_description: str | Empty | None = None,
+        partial_view_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
+        biopsy_target_sequence: Items[BiopsyTargetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,40 +27,37 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-24"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 2C, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 2C, VR SQ, VM 1.
 
-    View Modifier.
-    Required if needed to fully specify the View.
-    """
+        View Modifier.
+        Required if needed to fully specify the View.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,42 +71,39 @@ class MandatoryViewAndSliceProgressionDirectionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-24"
     __order__: ClassVar[tuple[int, ...]] = (0x00540220, 0x00540500)
 
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "1",
         item=ViewCodeSequenceItem,
-    )
-    """View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
+        doc="""View Code Sequence (0054,0220): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the projection of the anatomic region of interest.
-    """
+        Sequence that describes the projection of the anatomic region of interest.
+        """,
+    )
 
     slice_progression_direction: Attr[str] = Attr(
         0x00540500, "SliceProgressionDirection", "CS", "1", "1C",
-    )
-    """Slice Progression Direction (0054,0500): Type 1C, VR CS, VM 1.
+        doc="""Slice Progression Direction (0054,0500): Type 1C, VR CS, VM 1.
 
-    Describes the anatomical direction in which a set of slices is progressing (see Section
-    10.20.1.1). Meaningful only for cardiac images.
-    Required if View Code Sequence (0054,0220) equals (103340004, SCT, "Short Axis") or
-    (131185001, SCT, "Vertical Long Axis") or (131186000, SCT, "Horizontal Long Axis"). May be
-    present otherwise.
-    Enumerated Values if View Code Sequence (0054,0220) indicates a short axis view, such as
-    when it equals (103340004, SCT, "Short Axis"): APEX_TO_BASE, BASE_TO_APEX.
-    Enumerated Values if View Code Sequence (0054,0220) indicates a vertical long axis view,
-    such as when it equals (131185001, SCT, "Vertical Long Axis"): ANT_TO_INF, INF_TO_ANT.
-    Enumerated Values if View Code Sequence (0054,0220) indicates a horizontal long axis view,
-    such as when it equals (131186000, SCT, "Horizontal Long Axis"): SEPTUM_TO_WALL,
-    WALL_TO_SEPTUM.
-    """
+        Describes the anatomical direction in which a set of slices is progressing (see Section
+        10.20.1.1). Meaningful only for cardiac images.
+        Required if View Code Sequence (0054,0220) equals (103340004, SCT, "Short Axis") or
+        (131185001, SCT, "Vertical Long Axis") or (131186000, SCT, "Horizontal Long Axis"). May
+        be present otherwise.
+        Enumerated Values if View Code Sequence (0054,0220) indicates a short axis view, such as
+        when it equals (103340004, SCT, "Short Axis"): APEX_TO_BASE, BASE_TO_APEX.
+        Enumerated Values if View Code Sequence (0054,0220) indicates a vertical long axis view,
+        such as when it equals (131185001, SCT, "Vertical Long Axis"): ANT_TO_INF, INF_TO_ANT.
+        Enumerated Values if View Code Sequence (0054,0220) indicates a horizontal long axis
+        view, such as when it equals (131186000, SCT, "Horizontal Long Axis"): SEPTUM_TO_WALL,
+        WALL_TO_SEPTUM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        **_: Any,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_pixel_macro
@@ -27,117 +28,114 @@ class Manufacturing3DModelModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.35.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x004008EA, 0x00687001, 0x00687002, 0x00687003, 0x00700081, 0x00880200, 0x00221612, 0x00687004, 0x0062000D, 0x0066000C)
 
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of distance for the coordinate system for the encapsulated 3D Manufacturing Model
-    file.
-    """
+        Units of distance for the coordinate system for the encapsulated 3D Manufacturing Model
+        file.
+        """,
+    )
 
     model_modification: Attr[Literal["YES", "NO"]] = Attr(
         0x00687001, "ModelModification", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Model Modification (0068,7001): Type 3, VR CS, VM 1.
+        doc="""Model Modification (0068,7001): Type 3, VR CS, VM 1.
 
-    Specifies whether a modification of the observed anatomy (other than mirroring) was used to
-    create the model (e.g. simulating an expected surgical result). In the negative, the model
-    follows the observed patient anatomy in the source data.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether a modification of the observed anatomy (other than mirroring) was used
+        to create the model (e.g. simulating an expected surgical result). In the negative, the
+        model follows the observed patient anatomy in the source data.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     model_mirroring: Attr[Literal["YES", "NO"]] = Attr(
         0x00687002, "ModelMirroring", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Model Mirroring (0068,7002): Type 3, VR CS, VM 1.
+
+        Specifies whether mirroring of anatomy from the other side of the patient was used to
+        create the model.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Model Mirroring (0068,7002): Type 3, VR CS, VM 1.
 
-    Specifies whether mirroring of anatomy from the other side of the patient was used to create
-    the model.
-    Enumerated Values: YES, NO.
-    """
-
-    model_usage_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    model_usage_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00687003, "ModelUsageCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Model Usage Code Sequence (0068,7003): Type 3, VR SQ, VM 1.
+        doc="""Model Usage Code Sequence (0068,7003): Type 3, VR SQ, VM 1.
 
-    Specifies the use for which the manufactured object is intended.
-    """
+        Specifies the use for which the manufactured object is intended.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "3",
+        doc="""Content Description (0070,0081): Type 3, VR LO, VM 1.
+
+        A description of the model.
+        """,
     )
-    """Content Description (0070,0081): Type 3, VR LO, VM 1.
 
-    A description of the model.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+
+        A preview image representing the rendered model.
+        """,
     )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    A preview image representing the rendered model.
-    """
-
-    derivation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    derivation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221612, "DerivationAlgorithmSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Derivation Algorithm Sequence (0022,1612): Type 3, VR SQ, VM 1.
+        doc="""Derivation Algorithm Sequence (0022,1612): Type 3, VR SQ, VM 1.
 
-    Software algorithm that created the 3D model.
-    """
+        Software algorithm that created the 3D model.
+        """,
+    )
 
     model_group_uid: Attr[str] = Attr(
         0x00687004, "ModelGroupUID", "UI", "1", "3",
-    )
-    """Model Group UID (0068,7004): Type 3, VR UI, VM 1.
+        doc="""Model Group UID (0068,7004): Type 3, VR UI, VM 1.
 
-    Uniquely identifies a group to which the model belongs. Manufacturing models that share the
-    same Model Group UID are considered distinct parts within the same assembly.
-    """
+        Uniquely identifies a group to which the model belongs. Manufacturing models that share
+        the same Model Group UID are considered distinct parts within the same assembly.
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    Specifies the color recommended to be used for the model. This color applies both when
-    digitally displaying the model and when selecting material for manufacturing.
-    """
+        Specifies the color recommended to be used for the model. This color applies both when
+        digitally displaying the model and when selecting material for manufacturing.
+        """,
+    )
 
     recommended_presentation_opacity: Attr[float] = Attr(
         0x0066000C, "RecommendedPresentationOpacity", "FL", "1", "3",
-    )
-    """Recommended Presentation Opacity (0066,000C): Type 3, VR FL, VM 1.
+        doc="""Recommended Presentation Opacity (0066,000C): Type 3, VR FL, VM 1.
 
-    Specifies the opacity recommended to be used for the model. This opacity applies both when
-    digitally displaying the model and when selecting material for manufacturing.
-    """
+        Specifies the opacity recommended to be used for the model. This opacity applies both
+        when digitally displaying the model and when selecting material for manufacturing.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        model_modification: Literal["YES", "NO"] | None = None,
-        model_mirroring: Literal["YES", "NO"] | None = None,
-        model_usage_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_description: str | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        derivation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        model_group_uid: str | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        recommended_presentation_opacity: float | None = None,
-        **_: Any,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        model_modification: Literal["YES", "NO"] | Empty | None = None,
+        model_mirroring: Literal["YES", "NO"] | Empty | None = None,
+        model_usage_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_description: str | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        derivation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        model_group_uid: str | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        recommended_presentation_opacity: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,112 +24,109 @@ class MaskSubtractionSequenceItem(ItemBuilder):
 
     mask_operation: Attr[str] = Attr(
         0x00286101, "MaskOperation", "CS", "1", "1",
-    )
-    """Mask Operation (0028,6101): Type 1, VR CS, VM 1.
+        doc="""Mask Operation (0028,6101): Type 1, VR CS, VM 1.
 
-    Defined Term identifying the type of mask operation to be performed. See Section C.7.6.10.1
-    for further explanation.
-    """
+        Defined Term identifying the type of mask operation to be performed. See Section
+        C.7.6.10.1 for further explanation.
+        """,
+    )
 
     subtraction_item_id: Attr[int] = Attr(
         0x00289416, "SubtractionItemID", "US", "1", "1C",
-    )
-    """Subtraction Item ID (0028,9416): Type 1C, VR US, VM 1.
+        doc="""Subtraction Item ID (0028,9416): Type 1C, VR US, VM 1.
 
-    Identification of the Subtraction Item used to associate a certain Mask Sub-Pixel Shift
-    (0028,6114) in the Frame Pixel Shift Functional Group.
-    Required if SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.12.1.1" or
-    "1.2.840.10008.5.1.4.1.1.12.2.1". May be present otherwise.
-    """
+        Identification of the Subtraction Item used to associate a certain Mask Sub-Pixel Shift
+        (0028,6114) in the Frame Pixel Shift Functional Group.
+        Required if SOP Class UID (0008,0016) equals "1.2.840.10008.5.1.4.1.1.12.1.1" or
+        "1.2.840.10008.5.1.4.1.1.12.2.1". May be present otherwise.
+        """,
+    )
 
     applicable_frame_range: Attr[list[int]] = Attr(
         0x00286102, "ApplicableFrameRange", "US", "2-2n", "1C",
-    )
-    """Applicable Frame Range (0028,6102): Type 1C, VR US, VM 2-2n.
+        doc="""Applicable Frame Range (0028,6102): Type 1C, VR US, VM 2-2n.
 
-    Each pair of numbers in this multi-valued Attribute specify a beginning and ending frame
-    number inclusive of a range where this particular mask operation is valid. Discontinuous
-    ranges are represented by multiple pairs of numbers. Frames in a Multi-frame Image are
-    specified by sequentially increasing number values beginning with 1. If this Attribute is
-    missing in this particular Sequence Item, then the mask operation is applicable throughout
-    the entire Multi-frame Image, subject to certain limits as described in Section
-    C.7.6.10.1.1.
-    Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.
-    """
+        Each pair of numbers in this multi-valued Attribute specify a beginning and ending frame
+        number inclusive of a range where this particular mask operation is valid. Discontinuous
+        ranges are represented by multiple pairs of numbers. Frames in a Multi-frame Image are
+        specified by sequentially increasing number values beginning with 1. If this Attribute
+        is missing in this particular Sequence Item, then the mask operation is applicable
+        throughout the entire Multi-frame Image, subject to certain limits as described in
+        Section C.7.6.10.1.1.
+        Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.
+        """,
+    )
 
     mask_frame_numbers: Attr[list[int]] = Attr(
         0x00286110, "MaskFrameNumbers", "US", "1-n", "1C",
-    )
-    """Mask Frame Numbers (0028,6110): Type 1C, VR US, VM 1-n.
+        doc="""Mask Frame Numbers (0028,6110): Type 1C, VR US, VM 1-n.
 
-    Specifies the frame numbers of the pixel data used to generate this mask. Frames in a
-    Multi-frame Image are specified by sequentially increasing number values beginning with 1.
-    Required if Mask Operation (0028,6101) is AVG_SUB.
-    """
+        Specifies the frame numbers of the pixel data used to generate this mask. Frames in a
+        Multi-frame Image are specified by sequentially increasing number values beginning with
+        1. Required if Mask Operation (0028,6101) is AVG_SUB.
+        """,
+    )
 
     contrast_frame_averaging: Attr[int] = Attr(
         0x00286112, "ContrastFrameAveraging", "US", "1", "3",
-    )
-    """Contrast Frame Averaging (0028,6112): Type 3, VR US, VM 1.
+        doc="""Contrast Frame Averaging (0028,6112): Type 3, VR US, VM 1.
 
-    Specifies the number of contrast frames to average together before performing the mask
-    operation. If the Attribute is missing, no averaging is performed.
-    """
+        Specifies the number of contrast frames to average together before performing the mask
+        operation. If the Attribute is missing, no averaging is performed.
+        """,
+    )
 
     mask_sub_pixel_shift: Attr[list[float]] = Attr(
         0x00286114, "MaskSubPixelShift", "FL", "2", "3",
-    )
-    """Mask Sub-pixel Shift (0028,6114): Type 3, VR FL, VM 2.
+        doc="""Mask Sub-pixel Shift (0028,6114): Type 3, VR FL, VM 2.
 
-    A pair of floating point numbers specifying the fractional vertical [adjacent row spacing]
-    and horizontal [adjacent column spacing] pixel shift applied to the mask before subtracting
-    it from the contrast frame. See Section C.7.6.10.1.2.
-    """
+        A pair of floating point numbers specifying the fractional vertical [adjacent row
+        spacing] and horizontal [adjacent column spacing] pixel shift applied to the mask before
+        subtracting it from the contrast frame. See Section C.7.6.10.1.2.
+        """,
+    )
 
     tid_offset: Attr[int] = Attr(
         0x00286120, "TIDOffset", "SS", "1", "2C",
-    )
-    """TID Offset (0028,6120): Type 2C, VR SS, VM 1.
+        doc="""TID Offset (0028,6120): Type 2C, VR SS, VM 1.
 
-    If Mask Operation is TID, specifies the offset to be subtracted from the current frame
-    number in order to locate the mask frame in TID mode.
-    Required if Mask Operation (0028,6101) is TID or REV_TID.
-    """
+        If Mask Operation is TID, specifies the offset to be subtracted from the current frame
+        number in order to locate the mask frame in TID mode.
+        Required if Mask Operation (0028,6101) is TID or REV_TID.
+        """,
+    )
 
     mask_operation_explanation: Attr[str] = Attr(
         0x00286190, "MaskOperationExplanation", "ST", "1", "3",
-    )
-    """Mask Operation Explanation (0028,6190): Type 3, VR ST, VM 1.
+        doc="""Mask Operation Explanation (0028,6190): Type 3, VR ST, VM 1.
 
-    Free form explanation of this particular mask operation.
-    """
+        Free form explanation of this particular mask operation.
+        """,
+    )
 
     mask_selection_mode: Attr[Literal["SYSTEM", "USER"]] = Attr(
         0x00289454, "MaskSelectionMode", "CS", "1", "3",
         enum=("SYSTEM", "USER"),
-    )
-    """Mask Selection Mode (0028,9454): Type 3, VR CS, VM 1.
+        doc="""Mask Selection Mode (0028,9454): Type 3, VR CS, VM 1.
 
-    Specifies the method of selection of the mask operations of this Item.
-    Enumerated Values: SYSTEM, USER.
-    """
+        Specifies the method of selection of the mask operations of this Item.
+        Enumerated Values: SYSTEM, USER.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_operation: str | None = None,
-        subtraction_item_id: int | None = None,
-        applicable_frame_range: list[int] | None = None,
-        mask_frame_numbers: list[int] | None = None,
-        contrast_frame_averaging: int | None = None,
-        mask_sub_pixel_shift: list[float] | None = None,
-        tid_offset: int | None = None,
-        mask_operation_explanation: str | None = None,
-        mask_selection_mode: Literal["SYSTEM", "USER"] | None = None,
-        **_: Any,
+        mask_operation: str | Empty | None = None,
+        subtraction_item_id: int | Empty | None = None,
+        applicable_frame_range: list[int] | Empty | None = None,
+        mask_frame_numbers: list[int] | Empty | None = None,
+        contrast_frame_averaging: int | Empty | None = None,
+        mask_sub_pixel_shift: list[float] | Empty | None = None,
+        tid_offset: int | Empty | None = None,
+        mask_operation_explanation: str | Empty | None = None,
+        mask_selection_mode: Literal["SYSTEM", "USER"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -140,32 +140,29 @@ class MaskModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7-16"
     __order__: ClassVar[tuple[int, ...]] = (0x00286100, 0x00281090)
 
-    mask_subtraction_sequence: Attr[list[MaskSubtractionSequenceItem]] = Attr(
+    mask_subtraction_sequence: SequenceAttr[MaskSubtractionSequenceItem] = SequenceAttr(
         0x00286100, "MaskSubtractionSequence", "SQ", "1", "1",
         item=MaskSubtractionSequenceItem,
-    )
-    """Mask Subtraction Sequence (0028,6100): Type 1, VR SQ, VM 1.
+        doc="""Mask Subtraction Sequence (0028,6100): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence that describes mask subtraction operations for a Multi-frame Image.
-    """
+        Defines a Sequence that describes mask subtraction operations for a Multi-frame Image.
+        """,
+    )
 
     recommended_viewing_mode: Attr[str] = Attr(
         0x00281090, "RecommendedViewingMode", "CS", "1", "2",
-    )
-    """Recommended Viewing Mode (0028,1090): Type 2, VR CS, VM 1.
+        doc="""Recommended Viewing Mode (0028,1090): Type 2, VR CS, VM 1.
 
-    Specifies the recommended viewing protocol(s).
-    Defined Terms: SUB, NAT.
-    """
+        Specifies the recommended viewing protocol(s).
+        Defined Terms: SUB, NAT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_subtraction_sequence: list[MaskSubtractionSequenceItem] | None = None,
-        recommended_viewing_mode: str | None = None,
-        **_: Any,
+        mask_subtraction_sequence: Items[MaskSubtractionSequenceItem] | Empty | None = None,
+        recommended_viewing_mode: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,72 +26,69 @@ class MeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required
-    only if Measured Dose Reference Number (3008,0064) is not present. It shall not be present
-    otherwise.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required only if Measured Dose Reference Number (3008,0064) is not present. It shall not
+        be present otherwise.
+        """,
+    )
 
     measured_dose_reference_number: Attr[int] = Attr(
         0x30080064, "MeasuredDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Measured Dose Reference Number (3008,0064): Type 1C, VR IS, VM 1.
+        doc="""Measured Dose Reference Number (3008,0064): Type 1C, VR IS, VM 1.
 
-    Unique identifier of measured dose point. Required only if Referenced Dose Reference Number
-    (300C,0051) is not present. It shall not be present otherwise.
-    """
+        Unique identifier of measured dose point. Required only if Referenced Dose Reference
+        Number (300C,0051) is not present. It shall not be present otherwise.
+        """,
+    )
 
     dose_units: Attr[Literal["GY", "RELATIVE"]] = Attr(
         0x30040002, "DoseUnits", "CS", "1", "1",
         enum=("GY", "RELATIVE"),
-    )
-    """Dose Units (3004,0002): Type 1, VR CS, VM 1.
+        doc="""Dose Units (3004,0002): Type 1, VR CS, VM 1.
 
-    Units used to describe measured dose.
-    Enumerated Values: GY, RELATIVE.
-    """
+        Units used to describe measured dose.
+        Enumerated Values: GY, RELATIVE.
+        """,
+    )
 
     measured_dose_value: Attr[float] = Attr(
         0x30080016, "MeasuredDoseValue", "DS", "1", "2",
-    )
-    """Measured Dose Value (3008,0016): Type 2, VR DS, VM 1.
+        doc="""Measured Dose Value (3008,0016): Type 2, VR DS, VM 1.
 
-    Measured Dose in units specified by Dose Units (3004,0002).
-    """
+        Measured Dose in units specified by Dose Units (3004,0002).
+        """,
+    )
 
     measured_dose_type: Attr[str] = Attr(
         0x30080014, "MeasuredDoseType", "CS", "1", "2",
-    )
-    """Measured Dose Type (3008,0014): Type 2, VR CS, VM 1.
+        doc="""Measured Dose Type (3008,0014): Type 2, VR CS, VM 1.
 
-    Type of dose measurement.
-    Defined Terms: DIODE, TLD, ION_CHAMBER, GEL, EPID, FILM.
-    """
+        Type of dose measurement.
+        Defined Terms: DIODE, TLD, ION_CHAMBER, GEL, EPID, FILM.
+        """,
+    )
 
     measured_dose_description: Attr[str] = Attr(
         0x30080012, "MeasuredDoseDescription", "ST", "1", "3",
-    )
-    """Measured Dose Description (3008,0012): Type 3, VR ST, VM 1.
+        doc="""Measured Dose Description (3008,0012): Type 3, VR ST, VM 1.
 
-    User-defined description of Dose Reference (e.g., "Exit dose", "Point A").
-    """
+        User-defined description of Dose Reference (e.g., "Exit dose", "Point A").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        measured_dose_reference_number: int | None = None,
-        dose_units: Literal["GY", "RELATIVE"] | None = None,
-        measured_dose_value: float | None = None,
-        measured_dose_type: str | None = None,
-        measured_dose_description: str | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        measured_dose_reference_number: int | Empty | None = None,
+        dose_units: Literal["GY", "RELATIVE"] | Empty | None = None,
+        measured_dose_value: float | Empty | None = None,
+        measured_dose_type: str | Empty | None = None,
+        measured_dose_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -102,22 +102,19 @@ class MeasuredDoseReferenceRecordModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-55"
     __order__: ClassVar[tuple[int, ...]] = (0x30080010,)
 
-    measured_dose_reference_sequence: Attr[list[MeasuredDoseReferenceSequenceItem]] = Attr(
+    measured_dose_reference_sequence: SequenceAttr[MeasuredDoseReferenceSequenceItem] = SequenceAttr(
         0x30080010, "MeasuredDoseReferenceSequence", "SQ", "1", "1",
         item=MeasuredDoseReferenceSequenceItem,
-    )
-    """Measured Dose Reference Sequence (3008,0010): Type 1, VR SQ, VM 1.
+        doc="""Measured Dose Reference Sequence (3008,0010): Type 1, VR SQ, VM 1.
 
-    Sequence of doses measured during treatment delivery, summed over entire session.
-    """
+        Sequence of doses measured during treatment delivery, summed over entire session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measured_dose_reference_sequence: list[MeasuredDoseReferenceSequenceItem] | None = None,
-        **_: Any,
+        measured_dose_reference_sequence: Items[MeasuredDoseReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

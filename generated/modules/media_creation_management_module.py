@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_pixel_macro
 
 
@@ -27,32 +28,29 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     requested_media_application_profile: Attr[str] = Attr(
         0x2200000C, "RequestedMediaApplicationProfile", "LO", "1", "",
+        doc="""Requested Media Application Profile (2200,000C): Type -, VR LO, VM 1.
+
+        The Media Application Profile to be used for this SOP Instance.
+        """,
     )
-    """Requested Media Application Profile (2200,000C): Type -, VR LO, VM 1.
 
-    The Media Application Profile to be used for this SOP Instance.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type -, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type -, VR SQ, VM 1.
 
-    This Icon Image is representative of the Image.
-    """
+        This Icon Image is representative of the Image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        requested_media_application_profile: str | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        requested_media_application_profile: str | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,41 +65,39 @@ class FailedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     requested_media_application_profile: Attr[str] = Attr(
         0x2200000C, "RequestedMediaApplicationProfile", "LO", "1", "",
-    )
-    """Requested Media Application Profile (2200,000C): Type -, VR LO, VM 1.
+        doc="""Requested Media Application Profile (2200,000C): Type -, VR LO, VM 1.
 
-    The Media Application Profile used for this SOP Instance.
-    """
+        The Media Application Profile used for this SOP Instance.
+        """,
+    )
 
     failure_reason: Attr[int] = Attr(
         0x00081197, "FailureReason", "US", "1", "",
-    )
-    """Failure Reason (0008,1197): Type -, VR US, VM 1.
+        doc="""Failure Reason (0008,1197): Type -, VR US, VM 1.
 
-    The reason that media creation failed for this SOP Instance.
-    Defined Terms: 0110H, 0112H, 0122H, 0119H, 0201H, 0202H, 0203H, 0204H, 0205H, 0120H, 0121H.
-    """
+        The reason that media creation failed for this SOP Instance.
+        Defined Terms: 0110H, 0112H, 0122H, 0119H, 0201H, 0202H, 0203H, 0204H, 0205H, 0120H,
+        0121H.
+        """,
+    )
 
     failure_attributes: Attr[list[int]] = Attr(
         0x2200000E, "FailureAttributes", "AT", "1-n", "",
-    )
-    """Failure Attributes (2200,000E): Type -, VR AT, VM 1-n.
+        doc="""Failure Attributes (2200,000E): Type -, VR AT, VM 1-n.
 
-    Attributes associated with Failure Reason (0008,1197).
-    """
+        Attributes associated with Failure Reason (0008,1197).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        requested_media_application_profile: str | None = None,
-        failure_reason: int | None = None,
-        failure_attributes: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        requested_media_application_profile: str | Empty | None = None,
+        failure_reason: int | Empty | None = None,
+        failure_attributes: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -116,30 +112,27 @@ class ReferencedStorageMediaSequenceItem(ItemBuilder):
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
-    )
-    """Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
 
-    User or implementation specific human readable identification of the Storage Media that has
-    been created.
-    """
+        User or implementation specific human readable identification of the Storage Media that
+        has been created.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "",
-    )
-    """Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
+        doc="""Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
 
-    Uniquely identifies the Storage Media that has been created.
-    """
+        Uniquely identifies the Storage Media that has been created.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        **_: Any,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -155,234 +148,232 @@ class MediaCreationManagementModule(ModuleBuilder):
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
-    )
-    """Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
 
-    User or implementation specific human readable identification of the Storage Media to be
-    created.
-    """
+        User or implementation specific human readable identification of the Storage Media to be
+        created.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "",
-    )
-    """Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
+        doc="""Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
 
-    Uniquely identifies a Storage Media to be created.
-    """
+        Uniquely identifies a Storage Media to be created.
+        """,
+    )
 
     number_of_copies: Attr[int] = Attr(
         0x20000010, "NumberOfCopies", "IS", "1", "",
-    )
-    """Number of Copies (2000,0010): Type -, VR IS, VM 1.
+        doc="""Number of Copies (2000,0010): Type -, VR IS, VM 1.
 
-    Number of copies of set of media to be created for storing this file-set.
-    """
+        Number of copies of set of media to be created for storing this file-set.
+        """,
+    )
 
     request_priority: Attr[Literal["HIGH", "MED", "LOW"]] = Attr(
         0x22000020, "RequestPriority", "CS", "1", "",
         enum=("HIGH", "MED", "LOW"),
-    )
-    """Request Priority (2200,0020): Type -, VR CS, VM 1.
+        doc="""Request Priority (2200,0020): Type -, VR CS, VM 1.
 
-    Specifies the priority of the request.
-    Enumerated Values: HIGH, MED, LOW.
-    """
+        Specifies the priority of the request.
+        Enumerated Values: HIGH, MED, LOW.
+        """,
+    )
 
     label_using_information_extracted_from_instances: Attr[Literal["YES", "NO"]] = Attr(
         0x22000001, "LabelUsingInformationExtractedFromInstances", "CS", "1", "",
         enum=("YES", "NO"),
-    )
-    """Label Using Information Extracted From Instances (2200,0001): Type -, VR CS, VM 1.
+        doc="""Label Using Information Extracted From Instances (2200,0001): Type -, VR CS, VM 1.
 
-    Specifies whether or not to extract label information from the Instances.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether or not to extract label information from the Instances.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     label_text: Attr[str] = Attr(
         0x22000002, "LabelText", "UT", "1", "",
-    )
-    """Label Text (2200,0002): Type -, VR UT, VM 1.
+        doc="""Label Text (2200,0002): Type -, VR UT, VM 1.
 
-    Unformatted free text to include in the label instead of or in addition to information
-    extracted from the Instances.
-    """
+        Unformatted free text to include in the label instead of or in addition to information
+        extracted from the Instances.
+        """,
+    )
 
     label_style_selection: Attr[str] = Attr(
         0x22000003, "LabelStyleSelection", "CS", "1", "",
-    )
-    """Label Style Selection (2200,0003): Type -, VR CS, VM 1.
+        doc="""Label Style Selection (2200,0003): Type -, VR CS, VM 1.
 
-    An implementation-dependent code string that may be used as a hint to select a particular
-    layout or format of label.
-    """
+        An implementation-dependent code string that may be used as a hint to select a
+        particular layout or format of label.
+        """,
+    )
 
     media_disposition: Attr[str] = Attr(
         0x22000004, "MediaDisposition", "LT", "1", "",
-    )
-    """Media Disposition (2200,0004): Type -, VR LT, VM 1.
+        doc="""Media Disposition (2200,0004): Type -, VR LT, VM 1.
 
-    Unstructured text that describes where and to whom the media is to be transmitted.
-    """
+        Unstructured text that describes where and to whom the media is to be transmitted.
+        """,
+    )
 
     barcode_value: Attr[str] = Attr(
         0x22000005, "BarcodeValue", "LT", "1", "",
-    )
-    """Barcode Value (2200,0005): Type -, VR LT, VM 1.
+        doc="""Barcode Value (2200,0005): Type -, VR LT, VM 1.
 
-    String that describes the bar code value to be printed on the media label.
-    """
+        String that describes the bar code value to be printed on the media label.
+        """,
+    )
 
     barcode_symbology: Attr[str] = Attr(
         0x22000006, "BarcodeSymbology", "CS", "1", "",
-    )
-    """Barcode Symbology (2200,0006): Type -, VR CS, VM 1.
+        doc="""Barcode Symbology (2200,0006): Type -, VR CS, VM 1.
 
-    Code string that describes the bar code symbology that shall be used for printing Barcode
-    Value (2200,0005).
-    Defined Terms: CODE128, CODE39, INTER_2_5, HIBC.
-    """
+        Code string that describes the bar code symbology that shall be used for printing
+        Barcode Value (2200,0005).
+        Defined Terms: CODE128, CODE39, INTER_2_5, HIBC.
+        """,
+    )
 
     allow_media_splitting: Attr[Literal["YES", "NO"]] = Attr(
         0x22000007, "AllowMediaSplitting", "CS", "1", "",
         enum=("YES", "NO"),
-    )
-    """Allow Media Splitting (2200,0007): Type -, VR CS, VM 1.
+        doc="""Allow Media Splitting (2200,0007): Type -, VR CS, VM 1.
 
-    A flag indicating if the SCP is allowed to split this request over more than one piece of
-    media.
-    Enumerated Values: YES, NO.
-    """
+        A flag indicating if the SCP is allowed to split this request over more than one piece
+        of media.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     allow_lossy_compression: Attr[Literal["YES", "NO"]] = Attr(
         0x2200000F, "AllowLossyCompression", "CS", "1", "",
         enum=("YES", "NO"),
-    )
-    """Allow Lossy Compression (2200,000F): Type -, VR CS, VM 1.
+        doc="""Allow Lossy Compression (2200,000F): Type -, VR CS, VM 1.
 
-    A flag indicating if the SCP is allowed to perform lossy compression.
-    Enumerated Values: YES, NO.
-    """
+        A flag indicating if the SCP is allowed to perform lossy compression.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     include_non_dicom_objects: Attr[str] = Attr(
         0x22000008, "IncludeNonDICOMObjects", "CS", "1", "",
-    )
-    """Include Non-DICOM Objects (2200,0008): Type -, VR CS, VM 1.
+        doc="""Include Non-DICOM Objects (2200,0008): Type -, VR CS, VM 1.
 
-    A flag indicating if the SCP should include in the media additional Non-DICOM
-    information/objects
-    Defined Terms: NO, FOR_PHYSICIAN, FOR_PATIENT, FOR_TEACHING, FOR_RESEARCH.
-    """
+        A flag indicating if the SCP should include in the media additional Non-DICOM
+        information/objects
+        Defined Terms: NO, FOR_PHYSICIAN, FOR_PATIENT, FOR_TEACHING, FOR_RESEARCH.
+        """,
+    )
 
     include_display_application: Attr[Literal["YES", "NO"]] = Attr(
         0x22000009, "IncludeDisplayApplication", "CS", "1", "",
         enum=("YES", "NO"),
-    )
-    """Include Display Application (2200,0009): Type -, VR CS, VM 1.
+        doc="""Include Display Application (2200,0009): Type -, VR CS, VM 1.
 
-    A flag indicating if the SCP should include on the media a DICOM Instance Display
-    Application.
-    Enumerated Values: YES, NO.
-    """
+        A flag indicating if the SCP should include on the media a DICOM Instance Display
+        Application.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     preserve_composite_instances_after_media_creation: Attr[Literal["YES", "NO"]] = Attr(
         0x2200000A, "PreserveCompositeInstancesAfterMediaCreation", "CS", "1", "",
         enum=("YES", "NO"),
+        doc="""Preserve Composite Instances After Media Creation (2200,000A): Type -, VR CS, VM 1.
+
+        A flag to indicate whether or not the SCU intends to issue a subsequent media creation
+        request referencing some or all of the Instances contained in Referenced SOP Sequence
+        (0008,1199).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Preserve Composite Instances After Media Creation (2200,000A): Type -, VR CS, VM 1.
 
-    A flag to indicate whether or not the SCU intends to issue a subsequent media creation
-    request referencing some or all of the Instances contained in Referenced SOP Sequence
-    (0008,1199).
-    Enumerated Values: YES, NO.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
 
-    A Sequence of Items where each Item references a single SOP Instance, the Media Application
-    Profile to be used, and, where applicable, the icon representing the referenced image.
-    """
+        A Sequence of Items where each Item references a single SOP Instance, the Media
+        Application Profile to be used, and, where applicable, the icon representing the
+        referenced image.
+        """,
+    )
 
     execution_status: Attr[Literal["IDLE", "PENDING", "CREATING", "DONE", "FAILURE"]] = Attr(
         0x21000020, "ExecutionStatus", "CS", "1", "",
         enum=("IDLE", "PENDING", "CREATING", "DONE", "FAILURE"),
-    )
-    """Execution Status (2100,0020): Type -, VR CS, VM 1.
+        doc="""Execution Status (2100,0020): Type -, VR CS, VM 1.
 
-    Execution status of a request.
-    Enumerated Values: IDLE, PENDING, CREATING, DONE, FAILURE.
-    """
+        Execution status of a request.
+        Enumerated Values: IDLE, PENDING, CREATING, DONE, FAILURE.
+        """,
+    )
 
     execution_status_info: Attr[str] = Attr(
         0x21000030, "ExecutionStatusInfo", "CS", "1", "",
-    )
-    """Execution Status Info (2100,0030): Type -, VR CS, VM 1.
+        doc="""Execution Status Info (2100,0030): Type -, VR CS, VM 1.
 
-    Additional information about Execution Status (2100,0020).
-    Defined Terms if Execution Status (2100,0020) is DONE, CREATING or IDLE: NORMAL.
-    Defined Terms: CHECK_MCD_OP, CHECK_MCD_SRV, DIR_PROC_ERR, DUPL_REF_INST, INST_AP_CONFLICT,
-    INST_OVERSIZED, INSUFFIC_MEMORY, MCD_BUSY, MCD_FAILURE, NO_INSTANCE, NOT_SUPPORTED,
-    OUT_OF_SUPPLIES, PROC_FAILURE, QUEUED, SET_OVERSIZED, UNKNOWN.
-    """
+        Additional information about Execution Status (2100,0020).
+        Defined Terms if Execution Status (2100,0020) is DONE, CREATING or IDLE: NORMAL.
+        Defined Terms: CHECK_MCD_OP, CHECK_MCD_SRV, DIR_PROC_ERR, DUPL_REF_INST,
+        INST_AP_CONFLICT, INST_OVERSIZED, INSUFFIC_MEMORY, MCD_BUSY, MCD_FAILURE, NO_INSTANCE,
+        NOT_SUPPORTED, OUT_OF_SUPPLIES, PROC_FAILURE, QUEUED, SET_OVERSIZED, UNKNOWN.
+        """,
+    )
 
     total_number_of_pieces_of_media_created: Attr[int] = Attr(
         0x2200000B, "TotalNumberOfPiecesOfMediaCreated", "US", "1", "",
+        doc="""Total Number of Pieces of Media Created (2200,000B): Type -, VR US, VM 1.
+
+        Number of pieces of media that have been successfully created, in order to store all
+        copies of the requested file-set.
+        """,
     )
-    """Total Number of Pieces of Media Created (2200,000B): Type -, VR US, VM 1.
 
-    Number of pieces of media that have been successfully created, in order to store all copies
-    of the requested file-set.
-    """
-
-    failed_sop_sequence: Attr[list[FailedSOPSequenceItem]] = Attr(
+    failed_sop_sequence: SequenceAttr[FailedSOPSequenceItem] = SequenceAttr(
         0x00081198, "FailedSOPSequence", "SQ", "1", "",
         item=FailedSOPSequenceItem,
+        doc="""Failed SOP Sequence (0008,1198): Type -, VR SQ, VM 1.
+
+        A Sequence of Items describing SOP Instances for which media creation failed.
+        """,
     )
-    """Failed SOP Sequence (0008,1198): Type -, VR SQ, VM 1.
 
-    A Sequence of Items describing SOP Instances for which media creation failed.
-    """
-
-    referenced_storage_media_sequence: Attr[list[ReferencedStorageMediaSequenceItem]] = Attr(
+    referenced_storage_media_sequence: SequenceAttr[ReferencedStorageMediaSequenceItem] = SequenceAttr(
         0x2200000D, "ReferencedStorageMediaSequence", "SQ", "1", "",
         item=ReferencedStorageMediaSequenceItem,
-    )
-    """Referenced Storage Media Sequence (2200,000D): Type -, VR SQ, VM 1.
+        doc="""Referenced Storage Media Sequence (2200,000D): Type -, VR SQ, VM 1.
 
-    A Sequence describing the identifiers of all pieces of media created to satisfy the request.
-    One or more Items are allowed.
-    """
+        A Sequence describing the identifiers of all pieces of media created to satisfy the
+        request. One or more Items are allowed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        number_of_copies: int | None = None,
-        request_priority: Literal["HIGH", "MED", "LOW"] | None = None,
-        label_using_information_extracted_from_instances: Literal["YES", "NO"] | None = None,
-        label_text: str | None = None,
-        label_style_selection: str | None = None,
-        media_disposition: str | None = None,
-        barcode_value: str | None = None,
-        barcode_symbology: str | None = None,
-        allow_media_splitting: Literal["YES", "NO"] | None = None,
-        allow_lossy_compression: Literal["YES", "NO"] | None = None,
-        include_non_dicom_objects: str | None = None,
-        include_display_application: Literal["YES", "NO"] | None = None,
-        preserve_composite_instances_after_media_creation: Literal["YES", "NO"] | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        execution_status: Literal["IDLE", "PENDING", "CREATING", "DONE", "FAILURE"] | None = None,
-        execution_status_info: str | None = None,
-        total_number_of_pieces_of_media_created: int | None = None,
-        failed_sop_sequence: list[FailedSOPSequenceItem] | None = None,
-        referenced_storage_media_sequence: list[ReferencedStorageMediaSequenceItem] | None = None,
-        **_: Any,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
+        number_of_copies: int | Empty | None = None,
+        request_priority: Literal["HIGH", "MED", "LOW"] | Empty | None = None,
+        label_using_information_extracted_from_instances: Literal["YES", "NO"] | Empty | None = None,
+        label_text: str | Empty | None = None,
+        label_style_selection: str | Empty | None = None,
+        media_disposition: str | Empty | None = None,
+        barcode_value: str | Empty | None = None,
+        barcode_symbology: str | Empty | None = None,
+        allow_media_splitting: Literal["YES", "NO"] | Empty | None = None,
+        allow_lossy_compression: Literal["YES", "NO"] | Empty | None = None,
+        include_non_dicom_objects: str | Empty | None = None,
+        include_display_application: Literal["YES", "NO"] | Empty | None = None,
+        preserve_composite_instances_after_media_creation: Literal["YES", "NO"] | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
+        execution_status: Literal["IDLE", "PENDING", "CREATING", "DONE", "FAILURE"] | Empty | None = None,
+        execution_status_info: str | Empty | None = None,
+        total_number_of_pieces_of_media_created: int | Empty | None = None,
+        failed_sop_sequence: Items[FailedSOPSequenceItem] | Empty | None = None,
+        referenced_storage_media_sequence: Items[ReferencedStorageMediaSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

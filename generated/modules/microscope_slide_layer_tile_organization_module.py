@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,40 +26,37 @@ class TotalPixelMatrixOriginSequenceItem(ItemBuilder):
 
     x_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040072A, "XOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
+        doc="""X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
 
-    The X offset in millimeters from the Origin of the Slide Coordinate System.
-    """
+        The X offset in millimeters from the Origin of the Slide Coordinate System.
+        """,
+    )
 
     y_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040073A, "YOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
+        doc="""Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
 
-    The Y offset in millimeters from the Origin of the Slide Coordinate System.
-    """
+        The Y offset in millimeters from the Origin of the Slide Coordinate System.
+        """,
+    )
 
     z_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040074A, "ZOffsetInSlideCoordinateSystem", "DS", "1", "1C",
-    )
-    """Z Offset in Slide Coordinate System (0040,074A): Type 1C, VR DS, VM 1.
+        doc="""Z Offset in Slide Coordinate System (0040,074A): Type 1C, VR DS, VM 1.
 
-    The Z offset in µm from the image substrate reference plane (i.e., utilized surface of a
-    glass slide).
-    Required if the Z offset is not zero. May be present otherwise.
-    """
+        The Z offset in µm from the image substrate reference plane (i.e., utilized surface of a
+        glass slide).
+        Required if the Z offset is not zero. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_offset_in_slide_coordinate_system: float | None = None,
-        y_offset_in_slide_coordinate_system: float | None = None,
-        z_offset_in_slide_coordinate_system: float | None = None,
-        **_: Any,
+        x_offset_in_slide_coordinate_system: float | Empty | None = None,
+        y_offset_in_slide_coordinate_system: float | Empty | None = None,
+        z_offset_in_slide_coordinate_system: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,66 +72,64 @@ class MicroscopeSlideLayerTileOrganizationModule(ModuleBuilder):
 
     total_pixel_matrix_columns: Attr[int] = Attr(
         0x00480006, "TotalPixelMatrixColumns", "UL", "1", "1",
-    )
-    """Total Pixel Matrix Columns (0048,0006): Type 1, VR UL, VM 1.
+        doc="""Total Pixel Matrix Columns (0048,0006): Type 1, VR UL, VM 1.
 
-    Total number of columns in pixel matrix; i.e., width of total imaged volume in pixels. See
-    Section C.8.12.14.1.1
-    """
+        Total number of columns in pixel matrix; i.e., width of total imaged volume in pixels.
+        See Section C.8.12.14.1.1
+        """,
+    )
 
     total_pixel_matrix_rows: Attr[int] = Attr(
         0x00480007, "TotalPixelMatrixRows", "UL", "1", "1",
-    )
-    """Total Pixel Matrix Rows (0048,0007): Type 1, VR UL, VM 1.
+        doc="""Total Pixel Matrix Rows (0048,0007): Type 1, VR UL, VM 1.
 
-    Total number of rows in pixel matrix; i.e., height of total imaged volume in pixels. See
-    Section C.8.12.14.1.1
-    """
+        Total number of rows in pixel matrix; i.e., height of total imaged volume in pixels. See
+        Section C.8.12.14.1.1
+        """,
+    )
 
     total_pixel_matrix_focal_planes: Attr[int] = Attr(
         0x00480303, "TotalPixelMatrixFocalPlanes", "UL", "1", "1C",
+        doc="""Total Pixel Matrix Focal Planes (0048,0303): Type 1C, VR UL, VM 1.
+
+        Total number of focal planes (Z locations) in the pixel matrix; i.e., depth of total
+        imaged volume in pixels. See Section C.8.12.14.1.1
+        Required if Dimension Organization Type (0020,9311) is present with a value of
+        TILED_FULL. May be present otherwise.
+        """,
     )
-    """Total Pixel Matrix Focal Planes (0048,0303): Type 1C, VR UL, VM 1.
 
-    Total number of focal planes (Z locations) in the pixel matrix; i.e., depth of total imaged
-    volume in pixels. See Section C.8.12.14.1.1
-    Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL.
-    May be present otherwise.
-    """
-
-    total_pixel_matrix_origin_sequence: Attr[list[TotalPixelMatrixOriginSequenceItem]] = Attr(
+    total_pixel_matrix_origin_sequence: SequenceAttr[TotalPixelMatrixOriginSequenceItem] = SequenceAttr(
         0x00480008, "TotalPixelMatrixOriginSequence", "SQ", "1", "1",
         item=TotalPixelMatrixOriginSequenceItem,
-    )
-    """Total Pixel Matrix Origin Sequence (0048,0008): Type 1, VR SQ, VM 1.
+        doc="""Total Pixel Matrix Origin Sequence (0048,0008): Type 1, VR SQ, VM 1.
 
-    Location of pixel 1\\1 of the total pixel matrix in the Slide Coordinate System Frame of
-    Reference.
-    """
+        Location of pixel 1\\1 of the total pixel matrix in the Slide Coordinate System Frame of
+        Reference.
+        """,
+    )
 
     image_orientation_slide: Attr[list[float]] = Attr(
         0x00480102, "ImageOrientationSlide", "DS", "6", "1C",
-    )
-    """Image Orientation (Slide) (0048,0102): Type 1C, VR DS, VM 6.
+        doc="""Image Orientation (Slide) (0048,0102): Type 1C, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column of the total pixel matrix with
-    respect to the Slide Coordinate System Frame of Reference. See Section C.8.12.14.1.2.
-    Required if Plane Position (Slide) Sequence (0048,021A) is present within a Functional Group
-    Sequence or Dimension Organization Type (0020,9311) is present with a value of TILED_FULL.
-    May be present otherwise.
-    """
+        The direction cosines of the first row and the first column of the total pixel matrix
+        with respect to the Slide Coordinate System Frame of Reference. See Section
+        C.8.12.14.1.2.
+        Required if Plane Position (Slide) Sequence (0048,021A) is present within a Functional
+        Group Sequence or Dimension Organization Type (0020,9311) is present with a value of
+        TILED_FULL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        total_pixel_matrix_columns: int | None = None,
-        total_pixel_matrix_rows: int | None = None,
-        total_pixel_matrix_focal_planes: int | None = None,
-        total_pixel_matrix_origin_sequence: list[TotalPixelMatrixOriginSequenceItem] | None = None,
-        image_orientation_slide: list[float] | None = None,
-        **_: Any,
+        total_pixel_matrix_columns: int | Empty | None = None,
+        total_pixel_matrix_rows: int | Empty | None = None,
+        total_pixel_matrix_focal_planes: int | Empty | None = None,
+        total_pixel_matrix_origin_sequence: Items[TotalPixelMatrixOriginSequenceItem] | Empty | None = None,
+        image_orientation_slide: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

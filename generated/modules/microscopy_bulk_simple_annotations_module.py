@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.multiple_site_general_anatomy_optional_macro import MultipleSiteGeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
@@ -35,39 +36,36 @@ class AnnotationPropertyTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.37.1-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x006A000B)
 
-    annotation_property_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    annotation_property_type_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006A000B, "AnnotationPropertyTypeModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Annotation Property Type Modifier Code Sequence (006A,000B): Type 3, VR SQ, VM 1.
+        doc="""Annotation Property Type Modifier Code Sequence (006A,000B): Type 3, VR SQ, VM 1.
 
-    Sequence defining the modifier of the property type of this Annotation Group.
-    """
+        Sequence defining the modifier of the property type of this Annotation Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        annotation_property_type_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        annotation_property_type_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,33 +80,30 @@ class MeasurementValuesSequenceItem(ItemBuilder):
 
     floating_point_values: Attr[bytes] = Attr(
         0x00660125, "FloatingPointValues", "OF", "1", "1",
-    )
-    """Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
+        doc="""Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
 
-    Measurement values for Annotations stored in this Annotation Group.
-    """
+        Measurement values for Annotations stored in this Annotation Group.
+        """,
+    )
 
     annotation_index_list: Attr[bytes] = Attr(
         0x006A0011, "AnnotationIndexList", "OL", "1", "1C",
-    )
-    """Annotation Index List (006A,0011): Type 1C, VR OL, VM 1.
+        doc="""Annotation Index List (006A,0011): Type 1C, VR OL, VM 1.
 
-    List of indices referencing Annotations identified in Long Primitive Point Index List
-    (0066,0040) or successive points stored in Point Coordinates Data (0066,0016) or Double
-    Point Coordinates Data (0066,0022) for which measurement values shall be stored.
-    Required if Measurement Values stored in Floating Point Values (0066,0125) are associated
-    with only a subset of Annotations.
-    """
+        List of indices referencing Annotations identified in Long Primitive Point Index List
+        (0066,0040) or successive points stored in Point Coordinates Data (0066,0016) or Double
+        Point Coordinates Data (0066,0022) for which measurement values shall be stored.
+        Required if Measurement Values stored in Floating Point Values (0066,0125) are
+        associated with only a subset of Annotations.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        floating_point_values: bytes | None = None,
-        annotation_index_list: bytes | None = None,
-        **_: Any,
+        floating_point_values: bytes | Empty | None = None,
+        annotation_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -121,43 +116,40 @@ class MeasurementsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.37.1-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x004008EA, 0x00660132)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        Defines the type of measurement stored in this Item.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    Defines the type of measurement stored in this Item.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+
+        Units of measurement for the value in this Item.
+        """,
     )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement for the value in this Item.
-    """
-
-    measurement_values_sequence: Attr[list[MeasurementValuesSequenceItem]] = Attr(
+    measurement_values_sequence: SequenceAttr[MeasurementValuesSequenceItem] = SequenceAttr(
         0x00660132, "MeasurementValuesSequence", "SQ", "1", "1",
         item=MeasurementValuesSequenceItem,
-    )
-    """Measurement Values Sequence (0066,0132): Type 1, VR SQ, VM 1.
+        doc="""Measurement Values Sequence (0066,0132): Type 1, VR SQ, VM 1.
 
-    The measurement values for the Annotation Group.
-    """
+        The measurement values for the Annotation Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_values_sequence: list[MeasurementValuesSequenceItem] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_values_sequence: Items[MeasurementValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -172,216 +164,213 @@ class AnnotationGroupSequenceItem(MultipleSiteGeneralAnatomyOptionalMacro, ItemB
 
     annotation_group_number: Attr[int] = Attr(
         0x0040A180, "AnnotationGroupNumber", "US", "1", "1",
-    )
-    """Annotation Group Number (0040,A180): Type 1, VR US, VM 1.
+        doc="""Annotation Group Number (0040,A180): Type 1, VR US, VM 1.
 
-    Identification number of the Annotation Group. Uniquely identifies a Annotation Group within
-    this SOP Instance. Shall start at a value of 1, and increase monotonically by 1.
-    """
+        Identification number of the Annotation Group. Uniquely identifies a Annotation Group
+        within this SOP Instance. Shall start at a value of 1, and increase monotonically by 1.
+        """,
+    )
 
     annotation_group_uid: Attr[str] = Attr(
         0x006A0003, "AnnotationGroupUID", "UI", "1", "1",
-    )
-    """Annotation Group UID (006A,0003): Type 1, VR UI, VM 1.
+        doc="""Annotation Group UID (006A,0003): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Annotation Group.
-    """
+        Unique identifier of the Annotation Group.
+        """,
+    )
 
     annotation_group_label: Attr[str] = Attr(
         0x006A0005, "AnnotationGroupLabel", "LO", "1", "1",
-    )
-    """Annotation Group Label (006A,0005): Type 1, VR LO, VM 1.
+        doc="""Annotation Group Label (006A,0005): Type 1, VR LO, VM 1.
 
-    User-defined label identifying this Annotation Group. This may be the same as Code Meaning
-    (0008,0104) of Annotation Property Type Code Sequence (006A,000A).
-    """
+        User-defined label identifying this Annotation Group. This may be the same as Code
+        Meaning (0008,0104) of Annotation Property Type Code Sequence (006A,000A).
+        """,
+    )
 
     annotation_group_description: Attr[str] = Attr(
         0x006A0006, "AnnotationGroupDescription", "UT", "1", "3",
-    )
-    """Annotation Group Description (006A,0006): Type 3, VR UT, VM 1.
+        doc="""Annotation Group Description (006A,0006): Type 3, VR UT, VM 1.
 
-    User-defined description for this Annotation Group.
-    """
+        User-defined description for this Annotation Group.
+        """,
+    )
 
     annotation_group_generation_type: Attr[Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"]] = Attr(
         0x006A0007, "AnnotationGroupGenerationType", "CS", "1", "1",
         enum=("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"),
+        doc="""Annotation Group Generation Type (006A,0007): Type 1, VR CS, VM 1.
+
+        Type of algorithm used to generate the Annotations.
+        Enumerated Values: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
+        """,
     )
-    """Annotation Group Generation Type (006A,0007): Type 1, VR CS, VM 1.
 
-    Type of algorithm used to generate the Annotations.
-    Enumerated Values: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
-    """
-
-    annotation_group_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    annotation_group_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x006A0008, "AnnotationGroupAlgorithmIdentificationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Annotation Group Algorithm Identification Sequence (006A,0008): Type 1C, VR SQ, VM 1.
+
+        The algorithms used to create the Annotations in this group.
+        Required if Annotation Generation Type (006A,0007) is AUTOMATIC or SEMIAUTOMATIC.
+        """,
     )
-    """Annotation Group Algorithm Identification Sequence (006A,0008): Type 1C, VR SQ, VM 1.
 
-    The algorithms used to create the Annotations in this group.
-    Required if Annotation Generation Type (006A,0007) is AUTOMATIC or SEMIAUTOMATIC.
-    """
-
-    annotation_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    annotation_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x006A0009, "AnnotationPropertyCategoryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Annotation Property Category Code Sequence (006A,0009): Type 1, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the Annotation Group represents.
+        """,
     )
-    """Annotation Property Category Code Sequence (006A,0009): Type 1, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the Annotation Group represents.
-    """
-
-    annotation_property_type_code_sequence: Attr[list[AnnotationPropertyTypeCodeSequenceItem]] = Attr(
+    annotation_property_type_code_sequence: CodeSequenceAttr[AnnotationPropertyTypeCodeSequenceItem] = CodeSequenceAttr(
         0x006A000A, "AnnotationPropertyTypeCodeSequence", "SQ", "1", "1",
         item=AnnotationPropertyTypeCodeSequenceItem,
-    )
-    """Annotation Property Type Code Sequence (006A,000A): Type 1, VR SQ, VM 1.
+        doc="""Annotation Property Type Code Sequence (006A,000A): Type 1, VR SQ, VM 1.
 
-    Sequence defining the specific property the Annotation Group represents.
-    """
+        Sequence defining the specific property the Annotation Group represents.
+        """,
+    )
 
     number_of_annotations: Attr[int] = Attr(
         0x006A000C, "NumberOfAnnotations", "UL", "1", "1",
-    )
-    """Number of Annotations (006A,000C): Type 1, VR UL, VM 1.
+        doc="""Number of Annotations (006A,000C): Type 1, VR UL, VM 1.
 
-    The number of Annotations in this Annotation Group.
-    """
+        The number of Annotations in this Annotation Group.
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    The shape of the Annotations in this Annotation Group. See Section C.37.1.2.1.1.
-    Enumerated Values: POINT, POLYLINE, POLYGON, ELLIPSE, RECTANGLE.
-    """
+        The shape of the Annotations in this Annotation Group. See Section C.37.1.2.1.1.
+        Enumerated Values: POINT, POLYLINE, POLYGON, ELLIPSE, RECTANGLE.
+        """,
+    )
 
     annotation_applies_to_all_optical_paths: Attr[Literal["YES", "NO"]] = Attr(
         0x006A000D, "AnnotationAppliesToAllOpticalPaths", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Annotation Applies to All Optical Paths (006A,000D): Type 1, VR CS, VM 1.
+        doc="""Annotation Applies to All Optical Paths (006A,000D): Type 1, VR CS, VM 1.
 
-    Whether the Annotations in this Annotation Group apply to all the optical paths within the
-    corresponding images.
-    Enumerated Values: YES, NO.
-    """
+        Whether the Annotations in this Annotation Group apply to all the optical paths within
+        the corresponding images.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     referenced_optical_path_identifier: Attr[list[str]] = Attr(
         0x006A000E, "ReferencedOpticalPathIdentifier", "SH", "1-n", "1C",
-    )
-    """Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
+        doc="""Referenced Optical Path Identifier (006A,000E): Type 1C, VR SH, VM 1-n.
 
-    Identifies one or more optical paths to which this Annotation applies.
-    Required if Annotation Applies to All Optical Paths (006A,000D) is NO.
-    """
+        Identifies one or more optical paths to which this Annotation applies.
+        Required if Annotation Applies to All Optical Paths (006A,000D) is NO.
+        """,
+    )
 
     annotation_applies_to_all_z_planes: Attr[Literal["YES", "NO"]] = Attr(
         0x006A000F, "AnnotationAppliesToAllZPlanes", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Annotation Applies to All Z Planes (006A,000F): Type 1C, VR CS, VM 1.
+        doc="""Annotation Applies to All Z Planes (006A,000F): Type 1C, VR CS, VM 1.
 
-    Whether the Annotations in this Annotation Group apply to the full thickness of the tissue
-    on the slide. I.e., they are applicable regardless of the focal plane, in the case that
-    images were acquired with multiple focal planes (Z-stacks).
-    Required if Annotation Coordinate Type (006A,0001) is 3D.
-    Enumerated Values: YES, NO.
-    """
+        Whether the Annotations in this Annotation Group apply to the full thickness of the
+        tissue on the slide. I.e., they are applicable regardless of the focal plane, in the
+        case that images were acquired with multiple focal planes (Z-stacks).
+        Required if Annotation Coordinate Type (006A,0001) is 3D.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     common_z_coordinate_value: Attr[list[float]] = Attr(
         0x006A0010, "CommonZCoordinateValue", "FD", "1-n", "1C",
-    )
-    """Common Z Coordinate Value (006A,0010): Type 1C, VR FD, VM 1-n.
+        doc="""Common Z Coordinate Value (006A,0010): Type 1C, VR FD, VM 1-n.
 
-    The Z coordinate(s) common to all points in Point Coordinates Data (0066,0016) or Double
-    Point Coordinates Data (0066,0022), in mm in the Slide Coordinate System (Section
-    C.8.12.2.1.1) associated with the Frame of Reference.
-    Required if Annotation Coordinate Type (006A,0001) is 3D, and all points in Point
-    Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the same Z
-    plane(s).
-    """
+        The Z coordinate(s) common to all points in Point Coordinates Data (0066,0016) or Double
+        Point Coordinates Data (0066,0022), in mm in the Slide Coordinate System (Section
+        C.8.12.2.1.1) associated with the Frame of Reference.
+        Required if Annotation Coordinate Type (006A,0001) is 3D, and all points in Point
+        Coordinates Data (0066,0016) or Double Point Coordinates Data (0066,0022) are in the
+        same Z plane(s).
+        """,
+    )
 
     point_coordinates_data: Attr[bytes] = Attr(
         0x00660016, "PointCoordinatesData", "OF", "1", "1C",
-    )
-    """Point Coordinates Data (0066,0016): Type 1C, VR OF, VM 1.
+        doc="""Point Coordinates Data (0066,0016): Type 1C, VR OF, VM 1.
 
-    The coordinates of one or more points that define the Annotations (whether single points or
-    polygons), encoded in (X, Y) or (X, Y, Z) order.
-    Required if Double Point Coordinates Data (0066,0022) is not present.
-    """
+        The coordinates of one or more points that define the Annotations (whether single points
+        or polygons), encoded in (X, Y) or (X, Y, Z) order.
+        Required if Double Point Coordinates Data (0066,0022) is not present.
+        """,
+    )
 
     double_point_coordinates_data: Attr[bytes] = Attr(
         0x00660022, "DoublePointCoordinatesData", "OD", "1", "1C",
-    )
-    """Double Point Coordinates Data (0066,0022): Type 1C, VR OD, VM 1.
+        doc="""Double Point Coordinates Data (0066,0022): Type 1C, VR OD, VM 1.
 
-    The coordinates of one or more points that define the Annotations (whether single points or
-    polygons), encoded in (X, Y) or (X, Y, Z) order.
-    Required if Point Coordinates Data (0066,0016) is not present.
-    """
+        The coordinates of one or more points that define the Annotations (whether single points
+        or polygons), encoded in (X, Y) or (X, Y, Z) order.
+        Required if Point Coordinates Data (0066,0016) is not present.
+        """,
+    )
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1C",
-    )
-    """Long Primitive Point Index List (0066,0040): Type 1C, VR OL, VM 1.
+        doc="""Long Primitive Point Index List (0066,0040): Type 1C, VR OL, VM 1.
 
-    A list of point indices. See Section C.37.1.2.1.1.
-    Required if Graphic Type (0070,0023) is POLYLINE or POLYGON.
-    """
+        A list of point indices. See Section C.37.1.2.1.1.
+        Required if Graphic Type (0070,0023) is POLYLINE or POLYGON.
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+
+        Default triplet value in which it is recommended that the Annotation Group be rendered.
+        The units are specified in PCS-Values, and the value is encoded as CIELab.
+        """,
     )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    Default triplet value in which it is recommended that the Annotation Group be rendered. The
-    units are specified in PCS-Values, and the value is encoded as CIELab.
-    """
-
-    measurements_sequence: Attr[list[MeasurementsSequenceItem]] = Attr(
+    measurements_sequence: SequenceAttr[MeasurementsSequenceItem] = SequenceAttr(
         0x00660121, "MeasurementsSequence", "SQ", "1", "3",
         item=MeasurementsSequenceItem,
-    )
-    """Measurements Sequence (0066,0121): Type 3, VR SQ, VM 1.
+        doc="""Measurements Sequence (0066,0121): Type 3, VR SQ, VM 1.
 
-    Measurements for some or all Annotations in the Annotation Group. Each Item describes one
-    type of measurement.
-    """
+        Measurements for some or all Annotations in the Annotation Group. Each Item describes
+        one type of measurement.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        annotation_group_number: int | None = None,
-        annotation_group_uid: str | None = None,
-        annotation_group_label: str | None = None,
-        annotation_group_description: str | None = None,
-        annotation_group_generation_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | None = None,
-        annotation_group_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        anatomic_region_sequence: list[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        annotation_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        annotation_property_type_code_sequence: list[AnnotationPropertyTypeCodeSequenceItem] | None = None,
-        number_of_annotations: int | None = None,
-        graphic_type: Literal["POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"] | None = None,
-        annotation_applies_to_all_optical_paths: Literal["YES", "NO"] | None = None,
-        referenced_optical_path_identifier: list[str] | None = None,
-        annotation_applies_to_all_z_planes: Literal["YES", "NO"] | None = None,
-        common_z_coordinate_value: list[float] | None = None,
-        point_coordinates_data: bytes | None = None,
-        double_point_coordinates_data: bytes | None = None,
-        long_primitive_point_index_list: bytes | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        measurements_sequence: list[MeasurementsSequenceItem] | None = None,
-        **_: Any,
+        annotation_group_number: int | Empty | None = None,
+        annotation_group_uid: str | Empty | None = None,
+        annotation_group_label: str | Empty | None = None,
+        annotation_group_description: str | Empty | None = None,
+        annotation_group_generation_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | Empty | None = None,
+        annotation_group_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        annotation_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        annotation_property_type_code_sequence: CodeItems[AnnotationPropertyTypeCodeSequenceItem] | Empty | None = None,
+        number_of_annotations: int | Empty | None = None,
+        graphic_type: Literal["POINT", "POLYLINE", "POLYGON", "ELLIPSE", "RECTANGLE"] | Empty | None = None,
+        annotation_applies_to_all_optical_paths: Literal["YES", "NO"] | Empty | None = None,
+        referenced_optical_path_identifier: list[str] | Empty | None = None,
+        annotation_applies_to_all_z_planes: Literal["YES", "NO"] | Empty | None = None,
+        common_z_coordinate_value: list[float] | Empty | None = None,
+        point_coordinates_data: bytes | Empty | None = None,
+        double_point_coordinates_data: bytes | Empty | None = None,
+        long_primitive_point_index_list: bytes | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        measurements_sequence: Items[MeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -399,82 +388,79 @@ class MicroscopyBulkSimpleAnnotationsModule(ContentIdentificationMacro, ModuleBu
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
+        The time the content creation started.
+        """,
+    )
 
     annotation_coordinate_type: Attr[Literal["2D", "3D"]] = Attr(
         0x006A0001, "AnnotationCoordinateType", "CS", "1", "1",
         enum=("2D", "3D"),
-    )
-    """Annotation Coordinate Type (006A,0001): Type 1, VR CS, VM 1.
+        doc="""Annotation Coordinate Type (006A,0001): Type 1, VR CS, VM 1.
 
-    Whether coordinates are image-relative (2D) or volume-relative (3D).
-    Enumerated Values: 2D, 3D.
-    """
+        Whether coordinates are image-relative (2D) or volume-relative (3D).
+        Enumerated Values: 2D, 3D.
+        """,
+    )
 
     pixel_origin_interpretation: Attr[Literal["FRAME", "VOLUME"]] = Attr(
         0x00480301, "PixelOriginInterpretation", "CS", "1", "1C",
         enum=("FRAME", "VOLUME"),
+        doc="""Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
+
+        For image-relative coordinates, specifies whether coordinates are to be interpreted
+        relative to the individual frame pixel origins, or relative to the Total Pixel Matrix
+        origin (see Section C.8.12.4.1.4).
+        Required if Annotation Coordinate Type (006A,0001) is 2D.
+        Enumerated Values: FRAME, VOLUME.
+        """,
     )
-    """Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
 
-    For image-relative coordinates, specifies whether coordinates are to be interpreted relative
-    to the individual frame pixel origins, or relative to the Total Pixel Matrix origin (see
-    Section C.8.12.4.1.4).
-    Required if Annotation Coordinate Type (006A,0001) is 2D.
-    Enumerated Values: FRAME, VOLUME.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+
+        The image to which this Annotation object applies.
+        Required if Annotation Coordinate Type (006A,0001) is 2D. May be present otherwise.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The image to which this Annotation object applies.
-    Required if Annotation Coordinate Type (006A,0001) is 2D. May be present otherwise.
-    """
-
-    annotation_group_sequence: Attr[list[AnnotationGroupSequenceItem]] = Attr(
+    annotation_group_sequence: SequenceAttr[AnnotationGroupSequenceItem] = SequenceAttr(
         0x006A0002, "AnnotationGroupSequence", "SQ", "1", "1",
         item=AnnotationGroupSequenceItem,
-    )
-    """Annotation Group Sequence (006A,0002): Type 1, VR SQ, VM 1.
+        doc="""Annotation Group Sequence (006A,0002): Type 1, VR SQ, VM 1.
 
-    Groups of Annotations sharing common characteristics, such as graphic type, properties or
-    measurements.
-    """
+        Groups of Annotations sharing common characteristics, such as graphic type, properties
+        or measurements.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        annotation_coordinate_type: Literal["2D", "3D"] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        annotation_group_sequence: list[AnnotationGroupSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        annotation_coordinate_type: Literal["2D", "3D"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        annotation_group_sequence: Items[AnnotationGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,47 +24,44 @@ class ModalityLUTSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        """,
+    )
 
     lut_explanation: Attr[str] = Attr(
         0x00283003, "LUTExplanation", "LO", "1", "3",
-    )
-    """LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
+        doc="""LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the LUT.
-    """
+        Free form text explanation of the meaning of the LUT.
+        """,
+    )
 
     modality_lut_type: Attr[str] = Attr(
         0x00283004, "ModalityLUTType", "LO", "1", "1",
-    )
-    """Modality LUT Type (0028,3004): Type 1, VR LO, VM 1.
+        doc="""Modality LUT Type (0028,3004): Type 1, VR LO, VM 1.
 
-    Specifies the output values of this Modality LUT.
-    """
+        Specifies the output values of this Modality LUT.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_explanation: str | None = None,
-        modality_lut_type: str | None = None,
-        lut_data: list[int | bytes] | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_explanation: str | Empty | None = None,
+        modality_lut_type: str | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,55 +75,53 @@ class ModalityLUTMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11-1b"
     __order__: ClassVar[tuple[int, ...]] = (0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
-    modality_lut_sequence: Attr[list[ModalityLUTSequenceItem]] = Attr(
+    modality_lut_sequence: SequenceAttr[ModalityLUTSequenceItem] = SequenceAttr(
         0x00283000, "ModalityLUTSequence", "SQ", "1", "1C",
         item=ModalityLUTSequenceItem,
-    )
-    """Modality LUT Sequence (0028,3000): Type 1C, VR SQ, VM 1.
+        doc="""Modality LUT Sequence (0028,3000): Type 1C, VR SQ, VM 1.
 
-    Defines a Sequence of Modality LUTs.
-    Shall not be present if Rescale Intercept (0028,1052) is present.
-    """
+        Defines a Sequence of Modality LUTs.
+        Shall not be present if Rescale Intercept (0028,1052) is present.
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1C",
-    )
-    """Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and the output units specified in
-    Rescale Type (0028,1054).
-    Required if Modality LUT Sequence (0028,3000) is not present. Shall not be present
-    otherwise.
-    """
+        The value b in relationship between stored values (SV) and the output units specified in
+        Rescale Type (0028,1054).
+        Required if Modality LUT Sequence (0028,3000) is not present. Shall not be present
+        otherwise.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1C",
-    )
-    """Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Required if Rescale Intercept is present.
-    """
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Required if Rescale Intercept is present.
+        """,
+    )
 
     rescale_type: Attr[str] = Attr(
         0x00281054, "RescaleType", "LO", "1", "1C",
-    )
-    """Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
+        doc="""Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
 
-    Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
-    Required if Rescale Intercept is present.
-    """
+        Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept
+        (0028,1052).
+        Required if Rescale Intercept is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality_lut_sequence: list[ModalityLUTSequenceItem] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        **_: Any,
+        modality_lut_sequence: Items[ModalityLUTSequenceItem] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.modality_lut_macro import ModalityLUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import modality_lut_macro
 
 
@@ -31,13 +32,10 @@ class ModalityLUTModule(ModalityLUTMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        modality_lut_sequence: list[modality_lut_macro.ModalityLUTSequenceItem] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        **_: Any,
+        modality_lut_sequence: Items[modality_lut_macro.ModalityLUTSequenceItem] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

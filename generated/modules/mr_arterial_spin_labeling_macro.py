@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -28,60 +29,57 @@ class ASLSlabSequenceItem(GeneralAnatomyOptionalMacro, ItemBuilder):
 
     asl_slab_number: Attr[int] = Attr(
         0x00189253, "ASLSlabNumber", "US", "1", "1",
-    )
-    """ASL Slab Number (0018,9253): Type 1, VR US, VM 1.
+        doc="""ASL Slab Number (0018,9253): Type 1, VR US, VM 1.
 
-    Consecutive number identifying the different slabs used for labeling, starting with 1.
-    """
+        Consecutive number identifying the different slabs used for labeling, starting with 1.
+        """,
+    )
 
     asl_slab_thickness: Attr[float] = Attr(
         0x00189254, "ASLSlabThickness", "FD", "1", "1",
-    )
-    """ASL Slab Thickness (0018,9254): Type 1, VR FD, VM 1.
+        doc="""ASL Slab Thickness (0018,9254): Type 1, VR FD, VM 1.
 
-    Thickness of slab in mm.
-    """
+        Thickness of slab in mm.
+        """,
+    )
 
     asl_slab_orientation: Attr[list[float]] = Attr(
         0x00189255, "ASLSlabOrientation", "FD", "3", "1",
-    )
-    """ASL Slab Orientation (0018,9255): Type 1, VR FD, VM 3.
+        doc="""ASL Slab Orientation (0018,9255): Type 1, VR FD, VM 3.
 
-    The direction cosines of a normal vector perpendicular to the ASL slab with respect to the
-    patient. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction cosines of a normal vector perpendicular to the ASL slab with respect to
+        the patient. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     asl_mid_slab_position: Attr[list[float]] = Attr(
         0x00189256, "ASLMidSlabPosition", "FD", "3", "1",
-    )
-    """ASL Mid Slab Position (0018,9256): Type 1, VR FD, VM 3.
+        doc="""ASL Mid Slab Position (0018,9256): Type 1, VR FD, VM 3.
 
-    The x, y, and z coordinates of the midpoint of the slab in mm with respect to the patient.
-    See Section C.7.6.2.1.1 for further explanation.
-    """
+        The x, y, and z coordinates of the midpoint of the slab in mm with respect to the
+        patient. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     asl_pulse_train_duration: Attr[int] = Attr(
         0x00189258, "ASLPulseTrainDuration", "UL", "1", "1",
-    )
-    """ASL Pulse Train Duration (0018,9258): Type 1, VR UL, VM 1.
+        doc="""ASL Pulse Train Duration (0018,9258): Type 1, VR UL, VM 1.
 
-    Duration (in milliseconds) of the Label or Control pulse.
-    """
+        Duration (in milliseconds) of the Label or Control pulse.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        asl_slab_number: int | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        asl_slab_thickness: float | None = None,
-        asl_slab_orientation: list[float] | None = None,
-        asl_mid_slab_position: list[float] | None = None,
-        asl_pulse_train_duration: int | None = None,
-        **_: Any,
+        asl_slab_number: int | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        asl_slab_thickness: float | Empty | None = None,
+        asl_slab_orientation: list[float] | Empty | None = None,
+        asl_mid_slab_position: list[float] | Empty | None = None,
+        asl_pulse_train_duration: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -96,29 +94,26 @@ class ASLBolusCutoffTimingSequenceItem(ItemBuilder):
 
     asl_bolus_cutoff_delay_time: Attr[int] = Attr(
         0x0018925F, "ASLBolusCutoffDelayTime", "UL", "1", "1",
-    )
-    """ASL Bolus Cut-off Delay Time (0018,925F): Type 1, VR UL, VM 1.
+        doc="""ASL Bolus Cut-off Delay Time (0018,925F): Type 1, VR UL, VM 1.
 
-    Bolus Cut-off pulse delay time (in ms).
-    """
+        Bolus Cut-off pulse delay time (in ms).
+        """,
+    )
 
     asl_bolus_cutoff_technique: Attr[str] = Attr(
         0x0018925E, "ASLBolusCutoffTechnique", "LO", "1", "2",
-    )
-    """ASL Bolus Cut-off Technique (0018,925E): Type 2, VR LO, VM 1.
+        doc="""ASL Bolus Cut-off Technique (0018,925E): Type 2, VR LO, VM 1.
 
-    Text describing the cut-off technique.
-    """
+        Text describing the cut-off technique.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        asl_bolus_cutoff_delay_time: int | None = None,
-        asl_bolus_cutoff_technique: str | None = None,
-        **_: Any,
+        asl_bolus_cutoff_delay_time: int | Empty | None = None,
+        asl_bolus_cutoff_technique: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -133,96 +128,93 @@ class MRArterialSpinLabelingSequenceItem(ItemBuilder):
 
     asl_technique_description: Attr[str] = Attr(
         0x00189252, "ASLTechniqueDescription", "LO", "1", "2",
-    )
-    """ASL Technique Description (0018,9252): Type 2, VR LO, VM 1.
+        doc="""ASL Technique Description (0018,9252): Type 2, VR LO, VM 1.
 
-    Text describing the used labeling technique in more detail.
-    """
+        Text describing the used labeling technique in more detail.
+        """,
+    )
 
     asl_context: Attr[Literal["LABEL", "CONTROL", "M_ZERO_SCAN"]] = Attr(
         0x00189257, "ASLContext", "CS", "1", "1C",
         enum=("LABEL", "CONTROL", "M_ZERO_SCAN"),
+        doc="""ASL Context (0018,9257): Type 1C, VR CS, VM 1.
+
+        The purpose of the Arterial Spin Labeling.
+        Required if Frame Type (0008,9007) is ORIGINAL. May be present otherwise.
+        Enumerated Values: LABEL, CONTROL, M_ZERO_SCAN.
+        """,
     )
-    """ASL Context (0018,9257): Type 1C, VR CS, VM 1.
 
-    The purpose of the Arterial Spin Labeling.
-    Required if Frame Type (0008,9007) is ORIGINAL. May be present otherwise.
-    Enumerated Values: LABEL, CONTROL, M_ZERO_SCAN.
-    """
-
-    asl_slab_sequence: Attr[list[ASLSlabSequenceItem]] = Attr(
+    asl_slab_sequence: SequenceAttr[ASLSlabSequenceItem] = SequenceAttr(
         0x00189260, "ASLSlabSequence", "SQ", "1", "1C",
         item=ASLSlabSequenceItem,
-    )
-    """ASL Slab Sequence (0018,9260): Type 1C, VR SQ, VM 1.
+        doc="""ASL Slab Sequence (0018,9260): Type 1C, VR SQ, VM 1.
 
-    Sequence describing the ASL Slab geometry and anatomical region.
-    Required if ASL Context (0018,9257) is CONTROL or LABEL. May be present otherwise.
-    """
+        Sequence describing the ASL Slab geometry and anatomical region.
+        Required if ASL Context (0018,9257) is CONTROL or LABEL. May be present otherwise.
+        """,
+    )
 
     asl_crusher_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189259, "ASLCrusherFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """ASL Crusher Flag (0018,9259): Type 1, VR CS, VM 1.
+        doc="""ASL Crusher Flag (0018,9259): Type 1, VR CS, VM 1.
 
-    Indicates if an ASL Crusher Method has been used.
-    Enumerated Values: YES, NO.
-    """
+        Indicates if an ASL Crusher Method has been used.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     asl_crusher_flow_limit: Attr[float] = Attr(
         0x0018925A, "ASLCrusherFlowLimit", "FD", "1", "1C",
-    )
-    """ASL Crusher Flow Limit (0018,925A): Type 1C, VR FD, VM 1.
+        doc="""ASL Crusher Flow Limit (0018,925A): Type 1C, VR FD, VM 1.
 
-    Maximum Flow Limit (in cm/s).
-    Required if ASL Crusher Flag (0018,9259) is YES.
-    """
+        Maximum Flow Limit (in cm/s).
+        Required if ASL Crusher Flag (0018,9259) is YES.
+        """,
+    )
 
     asl_crusher_description: Attr[str] = Attr(
         0x0018925B, "ASLCrusherDescription", "LO", "1", "1C",
-    )
-    """ASL Crusher Description (0018,925B): Type 1C, VR LO, VM 1.
+        doc="""ASL Crusher Description (0018,925B): Type 1C, VR LO, VM 1.
 
-    Description of the ASL Crusher Method. Required if ASL Crusher Flag (0018,9259) is YES.
-    """
+        Description of the ASL Crusher Method. Required if ASL Crusher Flag (0018,9259) is YES.
+        """,
+    )
 
     asl_bolus_cutoff_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x0018925C, "ASLBolusCutoffFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""ASL Bolus Cut-off Flag (0018,925C): Type 1, VR CS, VM 1.
+
+        Indicates if a Bolus Cut-off technique is used.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """ASL Bolus Cut-off Flag (0018,925C): Type 1, VR CS, VM 1.
 
-    Indicates if a Bolus Cut-off technique is used.
-    Enumerated Values: YES, NO.
-    """
-
-    asl_bolus_cutoff_timing_sequence: Attr[list[ASLBolusCutoffTimingSequenceItem]] = Attr(
+    asl_bolus_cutoff_timing_sequence: SequenceAttr[ASLBolusCutoffTimingSequenceItem] = SequenceAttr(
         0x0018925D, "ASLBolusCutoffTimingSequence", "SQ", "1", "1C",
         item=ASLBolusCutoffTimingSequenceItem,
-    )
-    """ASL Bolus Cut-off Timing Sequence (0018,925D): Type 1C, VR SQ, VM 1.
+        doc="""ASL Bolus Cut-off Timing Sequence (0018,925D): Type 1C, VR SQ, VM 1.
 
-    Sequence that specifies the timing of the Bolus Cut-off technique and possibly its
-    (scientific) description.
-    Required if ASL Bolus Cut-off Flag (0018,925C) is YES.
-    """
+        Sequence that specifies the timing of the Bolus Cut-off technique and possibly its
+        (scientific) description.
+        Required if ASL Bolus Cut-off Flag (0018,925C) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        asl_technique_description: str | None = None,
-        asl_context: Literal["LABEL", "CONTROL", "M_ZERO_SCAN"] | None = None,
-        asl_slab_sequence: list[ASLSlabSequenceItem] | None = None,
-        asl_crusher_flag: Literal["YES", "NO"] | None = None,
-        asl_crusher_flow_limit: float | None = None,
-        asl_crusher_description: str | None = None,
-        asl_bolus_cutoff_flag: Literal["YES", "NO"] | None = None,
-        asl_bolus_cutoff_timing_sequence: list[ASLBolusCutoffTimingSequenceItem] | None = None,
-        **_: Any,
+        asl_technique_description: str | Empty | None = None,
+        asl_context: Literal["LABEL", "CONTROL", "M_ZERO_SCAN"] | Empty | None = None,
+        asl_slab_sequence: Items[ASLSlabSequenceItem] | Empty | None = None,
+        asl_crusher_flag: Literal["YES", "NO"] | Empty | None = None,
+        asl_crusher_flow_limit: float | Empty | None = None,
+        asl_crusher_description: str | Empty | None = None,
+        asl_bolus_cutoff_flag: Literal["YES", "NO"] | Empty | None = None,
+        asl_bolus_cutoff_timing_sequence: Items[ASLBolusCutoffTimingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -236,23 +228,20 @@ class MRArterialSpinLabelingMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-100b"
     __order__: ClassVar[tuple[int, ...]] = (0x00189251,)
 
-    mr_arterial_spin_labeling_sequence: Attr[list[MRArterialSpinLabelingSequenceItem]] = Attr(
+    mr_arterial_spin_labeling_sequence: SequenceAttr[MRArterialSpinLabelingSequenceItem] = SequenceAttr(
         0x00189251, "MRArterialSpinLabelingSequence", "SQ", "1", "1",
         item=MRArterialSpinLabelingSequenceItem,
-    )
-    """MR Arterial Spin Labeling Sequence (0018,9251): Type 1, VR SQ, VM 1.
+        doc="""MR Arterial Spin Labeling Sequence (0018,9251): Type 1, VR SQ, VM 1.
 
-    A Sequence that provides the position of Arterial Spin Labeling regions deposited as part of
-    the pulse sequence.
-    """
+        A Sequence that provides the position of Arterial Spin Labeling regions deposited as
+        part of the pulse sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_arterial_spin_labeling_sequence: list[MRArterialSpinLabelingSequenceItem] | None = None,
-        **_: Any,
+        mr_arterial_spin_labeling_sequence: Items[MRArterialSpinLabelingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,22 +24,19 @@ class MRAveragesSequenceItem(ItemBuilder):
 
     number_of_averages: Attr[float] = Attr(
         0x00180083, "NumberOfAverages", "DS", "1", "1C",
-    )
-    """Number of Averages (0018,0083): Type 1C, VR DS, VM 1.
+        doc="""Number of Averages (0018,0083): Type 1C, VR DS, VM 1.
 
-    Maximum number of times any point in k-space is acquired.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Maximum number of times any point in k-space is acquired.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_averages: float | None = None,
-        **_: Any,
+        number_of_averages: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,22 +50,19 @@ class MRAveragesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-97"
     __order__: ClassVar[tuple[int, ...]] = (0x00189119,)
 
-    mr_averages_sequence: Attr[list[MRAveragesSequenceItem]] = Attr(
+    mr_averages_sequence: SequenceAttr[MRAveragesSequenceItem] = SequenceAttr(
         0x00189119, "MRAveragesSequence", "SQ", "1", "1",
         item=MRAveragesSequenceItem,
-    )
-    """MR Averages Sequence (0018,9119): Type 1, VR SQ, VM 1.
+        doc="""MR Averages Sequence (0018,9119): Type 1, VR SQ, VM 1.
 
-    Identifies the averaging parameters of this frame.
-    """
+        Identifies the averaging parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_averages_sequence: list[MRAveragesSequenceItem] | None = None,
-        **_: Any,
+        mr_averages_sequence: Items[MRAveragesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,22 +26,19 @@ class DiffusionGradientDirectionSequenceItem(ItemBuilder):
 
     diffusion_gradient_orientation: Attr[list[float]] = Attr(
         0x00189089, "DiffusionGradientOrientation", "FD", "3", "1C",
-    )
-    """Diffusion Gradient Orientation (0018,9089): Type 1C, VR FD, VM 3.
+        doc="""Diffusion Gradient Orientation (0018,9089): Type 1C, VR FD, VM 3.
 
-    The direction cosines of the diffusion gradient vector with respect to the patient
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        The direction cosines of the diffusion gradient vector with respect to the patient
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        diffusion_gradient_orientation: list[float] | None = None,
-        **_: Any,
+        diffusion_gradient_orientation: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -53,65 +53,62 @@ class DiffusionBMatrixSequenceItem(ItemBuilder):
 
     diffusion_b_value_xx: Attr[float] = Attr(
         0x00189602, "DiffusionBValueXX", "FD", "1", "1",
-    )
-    """Diffusion b-value XX (0018,9602): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value XX (0018,9602): Type 1, VR FD, VM 1.
 
-    The value of b[X,X].
-    """
+        The value of b[X,X].
+        """,
+    )
 
     diffusion_b_value_xy: Attr[float] = Attr(
         0x00189603, "DiffusionBValueXY", "FD", "1", "1",
-    )
-    """Diffusion b-value XY (0018,9603): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value XY (0018,9603): Type 1, VR FD, VM 1.
 
-    The value of b[X,Y].
-    """
+        The value of b[X,Y].
+        """,
+    )
 
     diffusion_b_value_xz: Attr[float] = Attr(
         0x00189604, "DiffusionBValueXZ", "FD", "1", "1",
-    )
-    """Diffusion b-value XZ (0018,9604): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value XZ (0018,9604): Type 1, VR FD, VM 1.
 
-    The value of b[X,Z].
-    """
+        The value of b[X,Z].
+        """,
+    )
 
     diffusion_b_value_yy: Attr[float] = Attr(
         0x00189605, "DiffusionBValueYY", "FD", "1", "1",
-    )
-    """Diffusion b-value YY (0018,9605): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value YY (0018,9605): Type 1, VR FD, VM 1.
 
-    The value of b[Y,Y].
-    """
+        The value of b[Y,Y].
+        """,
+    )
 
     diffusion_b_value_yz: Attr[float] = Attr(
         0x00189606, "DiffusionBValueYZ", "FD", "1", "1",
-    )
-    """Diffusion b-value YZ (0018,9606): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value YZ (0018,9606): Type 1, VR FD, VM 1.
 
-    The value of b[Y,Z].
-    """
+        The value of b[Y,Z].
+        """,
+    )
 
     diffusion_b_value_zz: Attr[float] = Attr(
         0x00189607, "DiffusionBValueZZ", "FD", "1", "1",
-    )
-    """Diffusion b-value ZZ (0018,9607): Type 1, VR FD, VM 1.
+        doc="""Diffusion b-value ZZ (0018,9607): Type 1, VR FD, VM 1.
 
-    The value of b[Z,Z].
-    """
+        The value of b[Z,Z].
+        """,
+    )
 
     def __init__(
         self,
         *,
-        diffusion_b_value_xx: float | None = None,
-        diffusion_b_value_xy: float | None = None,
-        diffusion_b_value_xz: float | None = None,
-        diffusion_b_value_yy: float | None = None,
-        diffusion_b_value_yz: float | None = None,
-        diffusion_b_value_zz: float | None = None,
-        **_: Any,
+        diffusion_b_value_xx: float | Empty | None = None,
+        diffusion_b_value_xy: float | Empty | None = None,
+        diffusion_b_value_xz: float | Empty | None = None,
+        diffusion_b_value_yy: float | Empty | None = None,
+        diffusion_b_value_yz: float | Empty | None = None,
+        diffusion_b_value_zz: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,72 +121,69 @@ class MRDiffusionSequenceItem(ItemBuilder):
 
     diffusion_b_value: Attr[float] = Attr(
         0x00189087, "DiffusionBValue", "FD", "1", "1C",
-    )
-    """Diffusion b-value (0018,9087): Type 1C, VR FD, VM 1.
+        doc="""Diffusion b-value (0018,9087): Type 1C, VR FD, VM 1.
 
-    Diffusion sensitization factor in sec/mm2. This is the actual b-value for original frames
-    and those derived from frames with the same b-value, or the most representative b-value when
-    derived from images with different b-values.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Diffusion sensitization factor in sec/mm2. This is the actual b-value for original
+        frames and those derived from frames with the same b-value, or the most representative
+        b-value when derived from images with different b-values.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     diffusion_directionality: Attr[str] = Attr(
         0x00189075, "DiffusionDirectionality", "CS", "1", "1C",
+        doc="""Diffusion Directionality (0018,9075): Type 1C, VR CS, VM 1.
+
+        Specifies whether diffusion conditions for the frame are directional, or isotropic with
+        respect to direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: DIRECTIONAL, BMATRIX, ISOTROPIC, NONE.
+        """,
     )
-    """Diffusion Directionality (0018,9075): Type 1C, VR CS, VM 1.
 
-    Specifies whether diffusion conditions for the frame are directional, or isotropic with
-    respect to direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: DIRECTIONAL, BMATRIX, ISOTROPIC, NONE.
-    """
-
-    diffusion_gradient_direction_sequence: Attr[list[DiffusionGradientDirectionSequenceItem]] = Attr(
+    diffusion_gradient_direction_sequence: SequenceAttr[DiffusionGradientDirectionSequenceItem] = SequenceAttr(
         0x00189076, "DiffusionGradientDirectionSequence", "SQ", "1", "1C",
         item=DiffusionGradientDirectionSequenceItem,
+        doc="""Diffusion Gradient Direction Sequence (0018,9076): Type 1C, VR SQ, VM 1.
+
+        Sequence containing orientations of all diffusion sensitization gradients that were
+        applied during the acquisition of this frame.
+        Required if Diffusion Directionality (0018,9075) equals DIRECTIONAL
+        """,
     )
-    """Diffusion Gradient Direction Sequence (0018,9076): Type 1C, VR SQ, VM 1.
 
-    Sequence containing orientations of all diffusion sensitization gradients that were applied
-    during the acquisition of this frame.
-    Required if Diffusion Directionality (0018,9075) equals DIRECTIONAL
-    """
-
-    diffusion_b_matrix_sequence: Attr[list[DiffusionBMatrixSequenceItem]] = Attr(
+    diffusion_b_matrix_sequence: SequenceAttr[DiffusionBMatrixSequenceItem] = SequenceAttr(
         0x00189601, "DiffusionBMatrixSequence", "SQ", "1", "1C",
         item=DiffusionBMatrixSequenceItem,
-    )
-    """Diffusion b-matrix Sequence (0018,9601): Type 1C, VR SQ, VM 1.
+        doc="""Diffusion b-matrix Sequence (0018,9601): Type 1C, VR SQ, VM 1.
 
-    The directional diffusion sensitization expressed as a 3x3 matrix with diagonal symmetry
-    (with six unique elements from which the other elements can be derived).
-    Required if Diffusion Directionality (0018,9075) equals BMATRIX.
-    """
+        The directional diffusion sensitization expressed as a 3x3 matrix with diagonal symmetry
+        (with six unique elements from which the other elements can be derived).
+        Required if Diffusion Directionality (0018,9075) equals BMATRIX.
+        """,
+    )
 
     diffusion_anisotropy_type: Attr[str] = Attr(
         0x00189147, "DiffusionAnisotropyType", "CS", "1", "1C",
-    )
-    """Diffusion Anisotropy Type (0018,9147): Type 1C, VR CS, VM 1.
+        doc="""Diffusion Anisotropy Type (0018,9147): Type 1C, VR CS, VM 1.
 
-    Class of diffusion anisotropy calculation.
-    Required if Frame Type (0008,9007) value 4 equals DIFFUSION_ANISO.
-    Defined Terms: FRACTIONAL, RELATIVE, VOLUME_RATIO.
-    """
+        Class of diffusion anisotropy calculation.
+        Required if Frame Type (0008,9007) value 4 equals DIFFUSION_ANISO.
+        Defined Terms: FRACTIONAL, RELATIVE, VOLUME_RATIO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        diffusion_b_value: float | None = None,
-        diffusion_directionality: str | None = None,
-        diffusion_gradient_direction_sequence: list[DiffusionGradientDirectionSequenceItem] | None = None,
-        diffusion_b_matrix_sequence: list[DiffusionBMatrixSequenceItem] | None = None,
-        diffusion_anisotropy_type: str | None = None,
-        **_: Any,
+        diffusion_b_value: float | Empty | None = None,
+        diffusion_directionality: str | Empty | None = None,
+        diffusion_gradient_direction_sequence: Items[DiffusionGradientDirectionSequenceItem] | Empty | None = None,
+        diffusion_b_matrix_sequence: Items[DiffusionBMatrixSequenceItem] | Empty | None = None,
+        diffusion_anisotropy_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -203,22 +197,19 @@ class MRDiffusionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-96"
     __order__: ClassVar[tuple[int, ...]] = (0x00189117,)
 
-    mr_diffusion_sequence: Attr[list[MRDiffusionSequenceItem]] = Attr(
+    mr_diffusion_sequence: SequenceAttr[MRDiffusionSequenceItem] = SequenceAttr(
         0x00189117, "MRDiffusionSequence", "SQ", "1", "1",
         item=MRDiffusionSequenceItem,
-    )
-    """MR Diffusion Sequence (0018,9117): Type 1, VR SQ, VM 1.
+        doc="""MR Diffusion Sequence (0018,9117): Type 1, VR SQ, VM 1.
 
-    Identifies the diffusion parameters of this frame.
-    """
+        Identifies the diffusion parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_diffusion_sequence: list[MRDiffusionSequenceItem] | None = None,
-        **_: Any,
+        mr_diffusion_sequence: Items[MRDiffusionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

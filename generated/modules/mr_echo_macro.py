@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,23 +24,20 @@ class MREchoSequenceItem(ItemBuilder):
 
     effective_echo_time: Attr[float] = Attr(
         0x00189082, "EffectiveEchoTime", "FD", "1", "1C",
-    )
-    """Effective Echo Time (0018,9082): Type 1C, VR FD, VM 1.
+        doc="""Effective Echo Time (0018,9082): Type 1C, VR FD, VM 1.
 
-    The time in ms between the middle of the excitation pulse and the peak of the echo produced
-    for kx=0.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        The time in ms between the middle of the excitation pulse and the peak of the echo
+        produced for kx=0.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        effective_echo_time: float | None = None,
-        **_: Any,
+        effective_echo_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class MREchoMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-91"
     __order__: ClassVar[tuple[int, ...]] = (0x00189114,)
 
-    mr_echo_sequence: Attr[list[MREchoSequenceItem]] = Attr(
+    mr_echo_sequence: SequenceAttr[MREchoSequenceItem] = SequenceAttr(
         0x00189114, "MREchoSequence", "SQ", "1", "1",
         item=MREchoSequenceItem,
-    )
-    """MR Echo Sequence (0018,9114): Type 1, VR SQ, VM 1.
+        doc="""MR Echo Sequence (0018,9114): Type 1, VR SQ, VM 1.
 
-    Identifies echo timing of this frame.
-    """
+        Identifies echo timing of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_echo_sequence: list[MREchoSequenceItem] | None = None,
-        **_: Any,
+        mr_echo_sequence: Items[MREchoSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

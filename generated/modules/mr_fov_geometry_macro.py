@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,77 +27,74 @@ class MRFOVGeometrySequenceItem(ItemBuilder):
     in_plane_phase_encoding_direction: Attr[Literal["COLUMN", "ROW", "OTHER"]] = Attr(
         0x00181312, "InPlanePhaseEncodingDirection", "CS", "1", "1C",
         enum=("COLUMN", "ROW", "OTHER"),
-    )
-    """In-plane Phase Encoding Direction (0018,1312): Type 1C, VR CS, VM 1.
+        doc="""In-plane Phase Encoding Direction (0018,1312): Type 1C, VR CS, VM 1.
 
-    The axes of the in-plane phase encoding with respect to the frame.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: COLUMN, ROW, OTHER.
-    """
+        The axes of the in-plane phase encoding with respect to the frame.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: COLUMN, ROW, OTHER.
+        """,
+    )
 
     mr_acquisition_frequency_encoding_steps: Attr[int] = Attr(
         0x00189058, "MRAcquisitionFrequencyEncodingSteps", "US", "1", "1C",
-    )
-    """MR Acquisition Frequency Encoding Steps (0018,9058): Type 1C, VR US, VM 1.
+        doc="""MR Acquisition Frequency Encoding Steps (0018,9058): Type 1C, VR US, VM 1.
 
-    Number of Frequency Encoding steps (kx) acquired
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of Frequency Encoding steps (kx) acquired
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     mr_acquisition_phase_encoding_steps_in_plane: Attr[int] = Attr(
         0x00189231, "MRAcquisitionPhaseEncodingStepsInPlane", "US", "1", "1C",
-    )
-    """MR Acquisition Phase Encoding Steps in-plane (0018,9231): Type 1C, VR US, VM 1.
+        doc="""MR Acquisition Phase Encoding Steps in-plane (0018,9231): Type 1C, VR US, VM 1.
 
-    Number of In-Plane Phase Encoding steps (ky) acquired
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of In-Plane Phase Encoding steps (ky) acquired
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     mr_acquisition_phase_encoding_steps_out_of_plane: Attr[int] = Attr(
         0x00189232, "MRAcquisitionPhaseEncodingStepsOutOfPlane", "US", "1", "1C",
-    )
-    """MR Acquisition Phase Encoding Steps out-of-plane (0018,9232): Type 1C, VR US, VM 1.
+        doc="""MR Acquisition Phase Encoding Steps out-of-plane (0018,9232): Type 1C, VR US, VM 1.
 
-    Number of Out-of-Plane Phase Encoding steps (kz) acquired
-    Required if MR Acquisition Type (0018,0023) equals 3D and Frame Type (0008,9007) Value 1 is
-    ORIGINAL. May be present otherwise.
-    """
+        Number of Out-of-Plane Phase Encoding steps (kz) acquired
+        Required if MR Acquisition Type (0018,0023) equals 3D and Frame Type (0008,9007) Value 1
+        is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     percent_sampling: Attr[float] = Attr(
         0x00180093, "PercentSampling", "DS", "1", "1C",
-    )
-    """Percent Sampling (0018,0093): Type 1C, VR DS, VM 1.
+        doc="""Percent Sampling (0018,0093): Type 1C, VR DS, VM 1.
 
-    Fraction of acquisition matrix lines acquired, expressed as a percent.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Fraction of acquisition matrix lines acquired, expressed as a percent.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     percent_phase_field_of_view: Attr[float] = Attr(
         0x00180094, "PercentPhaseFieldOfView", "DS", "1", "1C",
-    )
-    """Percent Phase Field of View (0018,0094): Type 1C, VR DS, VM 1.
+        doc="""Percent Phase Field of View (0018,0094): Type 1C, VR DS, VM 1.
 
-    Ratio of field of view dimension in phase direction to field of view dimension in frequency
-    direction, expressed as a percent.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Ratio of field of view dimension in phase direction to field of view dimension in
+        frequency direction, expressed as a percent.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        in_plane_phase_encoding_direction: Literal["COLUMN", "ROW", "OTHER"] | None = None,
-        mr_acquisition_frequency_encoding_steps: int | None = None,
-        mr_acquisition_phase_encoding_steps_in_plane: int | None = None,
-        mr_acquisition_phase_encoding_steps_out_of_plane: int | None = None,
-        percent_sampling: float | None = None,
-        percent_phase_field_of_view: float | None = None,
-        **_: Any,
+        in_plane_phase_encoding_direction: Literal["COLUMN", "ROW", "OTHER"] | Empty | None = None,
+        mr_acquisition_frequency_encoding_steps: int | Empty | None = None,
+        mr_acquisition_phase_encoding_steps_in_plane: int | Empty | None = None,
+        mr_acquisition_phase_encoding_steps_out_of_plane: int | Empty | None = None,
+        percent_sampling: float | Empty | None = None,
+        percent_phase_field_of_view: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -108,22 +108,19 @@ class MRFOVGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-90"
     __order__: ClassVar[tuple[int, ...]] = (0x00189125,)
 
-    mrfov_geometry_sequence: Attr[list[MRFOVGeometrySequenceItem]] = Attr(
+    mrfov_geometry_sequence: SequenceAttr[MRFOVGeometrySequenceItem] = SequenceAttr(
         0x00189125, "MRFOVGeometrySequence", "SQ", "1", "1",
         item=MRFOVGeometrySequenceItem,
-    )
-    """MR FOV/Geometry Sequence (0018,9125): Type 1, VR SQ, VM 1.
+        doc="""MR FOV/Geometry Sequence (0018,9125): Type 1, VR SQ, VM 1.
 
-    Identifies the geometry parameters of this frame.
-    """
+        Identifies the geometry parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mrfov_geometry_sequence: list[MRFOVGeometrySequenceItem] | None = None,
-        **_: Any,
+        mrfov_geometry_sequence: Items[MRFOVGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.hierarchical_evidence_reference_macro import HierarchicalEvidenceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
 
 
@@ -31,149 +32,147 @@ class MRImageAndSpectroscopyInstanceMacro(HierarchicalEvidenceReferenceMacro, Mo
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "3",
-    )
-    """Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 3, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this image.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this image.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1C",
-    )
-    """Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
 
-    The date and time that the acquisition of data started.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
-    """
+        The date and time that the acquisition of data started.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1C",
-    )
-    """Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
 
-    The time in seconds needed to run the prescribed pulse sequence. See Section C.7.6.16.2.2.1
-    for further explanation.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
-    """
+        The time in seconds needed to run the prescribed pulse sequence. See Section
+        C.7.6.16.2.2.1 for further explanation.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "1C",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 1C, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 1C, VR CS, VM 1.
 
-    Content Qualification Indicator
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may be
-    present otherwise.
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted), may
+        be present otherwise.
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     resonant_nucleus: Attr[list[str]] = Attr(
         0x00189100, "ResonantNucleus", "CS", "1-2", "1C",
-    )
-    """Resonant Nucleus (0018,9100): Type 1C, VR CS, VM 1-2.
+        doc="""Resonant Nucleus (0018,9100): Type 1C, VR CS, VM 1-2.
 
-    Nucleus that is resonant at the transmitter frequency.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
-    Defined Terms: 1H, 3HE, 7LI, 13C, 19F, 23NA, 31P, 129XE.
-    """
+        Nucleus that is resonant at the transmitter frequency.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
+        Defined Terms: 1H, 3HE, 7LI, 13C, 19F, 23NA, 31P, 129XE.
+        """,
+    )
 
     k_space_filtering: Attr[str] = Attr(
         0x00189064, "KSpaceFiltering", "CS", "1", "1C",
-    )
-    """k-space Filtering (0018,9064): Type 1C, VR CS, VM 1.
+        doc="""k-space Filtering (0018,9064): Type 1C, VR CS, VM 1.
 
-    Describes k-space filtering applied. Shall be NONE if no k-space filter.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
-    Defined Terms: COSINE, COSINE_SQUARED, FERMI, GAUSSIAN, HAMMING, HANNING, LORENTZIAN,
-    LRNTZ_GSS_TRNSFM, RIESZ, TUKEY, NONE.
-    """
+        Describes k-space filtering applied. Shall be NONE if no k-space filter.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
+        Defined Terms: COSINE, COSINE_SQUARED, FERMI, GAUSSIAN, HAMMING, HANNING, LORENTZIAN,
+        LRNTZ_GSS_TRNSFM, RIESZ, TUKEY, NONE.
+        """,
+    )
 
     magnetic_field_strength: Attr[float] = Attr(
         0x00180087, "MagneticFieldStrength", "DS", "1", "1C",
-    )
-    """Magnetic Field Strength (0018,0087): Type 1C, VR DS, VM 1.
+        doc="""Magnetic Field Strength (0018,0087): Type 1C, VR DS, VM 1.
 
-    Nominal field strength of the MR Magnet, in Tesla.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
-    "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
-    """
+        Nominal field strength of the MR Magnet, in Tesla.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and SOP Class UID is not
+        "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be present otherwise.
+        """,
+    )
 
     applicable_safety_standard_agency: Attr[str] = Attr(
         0x00189174, "ApplicableSafetyStandardAgency", "CS", "1", "1C",
-    )
-    """Applicable Safety Standard Agency (0018,9174): Type 1C, VR CS, VM 1.
+        doc="""Applicable Safety Standard Agency (0018,9174): Type 1C, VR CS, VM 1.
 
-    Agency that established MR safety standard applicable to the acquisition of this Instance.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
-    present otherwise.
-    Defined Terms: IEC, FDA, MHW.
-    """
+        Agency that established MR safety standard applicable to the acquisition of this
+        Instance.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May
+        be present otherwise.
+        Defined Terms: IEC, FDA, MHW.
+        """,
+    )
 
     applicable_safety_standard_description: Attr[str] = Attr(
         0x00189175, "ApplicableSafetyStandardDescription", "LO", "1", "3",
-    )
-    """Applicable Safety Standard Description (0018,9175): Type 3, VR LO, VM 1.
+        doc="""Applicable Safety Standard Description (0018,9175): Type 3, VR LO, VM 1.
 
-    Name and Version of the applicable standard.
-    """
+        Name and Version of the applicable standard.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "3",
-    )
-    """Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
+        doc="""Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in the
-    Patient-Based Coordinate System associated with the Frame of Reference. It allows
-    transformation from the Equipment-Based Coordinate System to the Patient-Based Coordinate
-    System.
-    """
+        Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in
+        the Patient-Based Coordinate System associated with the Frame of Reference. It allows
+        transformation from the Equipment-Based Coordinate System to the Patient-Based
+        Coordinate System.
+        """,
+    )
 
     b1rms: Attr[float] = Attr(
         0x00181320, "B1rms", "FL", "1", "3",
-    )
-    """B1rms (0018,1320): Type 3, VR FL, VM 1.
+        doc="""B1rms (0018,1320): Type 3, VR FL, VM 1.
 
-    B1+ rms value in units of micro_tesla (uT) for the acquisition producing the image. See [IEC
-    60601-2-33].
-    """
+        B1+ rms value in units of micro_tesla (uT) for the acquisition producing the image. See
+        [IEC 60601-2-33].
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_number: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        referenced_raw_data_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_waveform_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        source_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_presentation_state_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        resonant_nucleus: list[str] | None = None,
-        k_space_filtering: str | None = None,
-        magnetic_field_strength: float | None = None,
-        applicable_safety_standard_agency: str | None = None,
-        applicable_safety_standard_description: str | None = None,
-        image_comments: str | None = None,
-        isocenter_position: list[float] | None = None,
-        b1rms: float | None = None,
-        **_: Any,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        referenced_raw_data_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_waveform_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        source_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        resonant_nucleus: list[str] | Empty | None = None,
+        k_space_filtering: str | Empty | None = None,
+        magnetic_field_strength: float | Empty | None = None,
+        applicable_safety_standard_agency: str | Empty | None = None,
+        applicable_safety_standard_description: str | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        b1rms: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,48 +24,45 @@ class MRImageDescriptionMacro(ModuleBuilder):
 
     complex_image_component: Attr[str] = Attr(
         0x00089208, "ComplexImageComponent", "CS", "1", "1C",
-    )
-    """Complex Image Component (0008,9208): Type 1C, VR CS, VM 1.
+        doc="""Complex Image Component (0008,9208): Type 1C, VR CS, VM 1.
 
-    Representation of complex data of frames in the SOP Instance. See Section C.8.13.3.1.1 for a
-    description and Defined Terms.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
-    present otherwise.
-    Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, MIXED.
-    """
+        Representation of complex data of frames in the SOP Instance. See Section C.8.13.3.1.1
+        for a description and Defined Terms.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May
+        be present otherwise.
+        Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, MIXED.
+        """,
+    )
 
     acquisition_contrast: Attr[str] = Attr(
         0x00089209, "AcquisitionContrast", "CS", "1", "1C",
-    )
-    """Acquisition Contrast (0008,9209): Type 1C, VR CS, VM 1.
+        doc="""Acquisition Contrast (0008,9209): Type 1C, VR CS, VM 1.
 
-    Indication of acquisition contrast used with frames in the SOP Instance. See Section
-    C.8.13.3.1.2 for a description and Defined Terms.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May be
-    present otherwise.
-    Defined Terms: DIFFUSION, FLOW_ENCODED, FLUID_ATTENUATED, PERFUSION, PROTON_DENSITY, STIR,
-    TAGGING, T1, T2, T2_STAR, TOF, UNKNOWN, MIXED.
-    """
+        Indication of acquisition contrast used with frames in the SOP Instance. See Section
+        C.8.13.3.1.2 for a description and Defined Terms.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted). May
+        be present otherwise.
+        Defined Terms: DIFFUSION, FLOW_ENCODED, FLUID_ATTENUATED, PERFUSION, PROTON_DENSITY,
+        STIR, TAGGING, T1, T2, T2_STAR, TOF, UNKNOWN, MIXED.
+        """,
+    )
 
     functional_settling_phase_frames_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00189622, "FunctionalSettlingPhaseFramesPresent", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Functional Settling Phase Frames Present (0018,9622): Type 3, VR CS, VM 1.
+        doc="""Functional Settling Phase Frames Present (0018,9622): Type 3, VR CS, VM 1.
 
-    Specifies if the acquisition used and stored settling phases.
-    Enumerated Values: YES, NO.
-    """
+        Specifies if the acquisition used and stored settling phases.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        functional_settling_phase_frames_present: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
+        functional_settling_phase_frames_present: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

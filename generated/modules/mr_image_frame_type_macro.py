@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 from iodkit.generated.modules.mr_image_description_macro import MRImageDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -26,36 +29,33 @@ class MRImageFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMac
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
-    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
-    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
-    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
-    Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
-    FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO, PROTON_DENSITY,
-    REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+        FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED,
+        REST, STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+        MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+        Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
+        FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO,
+        PROTON_DENSITY, REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        functional_settling_phase_frames_present: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
+        functional_settling_phase_frames_present: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,22 +69,19 @@ class MRImageFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-88"
     __order__: ClassVar[tuple[int, ...]] = (0x00189226,)
 
-    mr_image_frame_type_sequence: Attr[list[MRImageFrameTypeSequenceItem]] = Attr(
+    mr_image_frame_type_sequence: SequenceAttr[MRImageFrameTypeSequenceItem] = SequenceAttr(
         0x00189226, "MRImageFrameTypeSequence", "SQ", "1", "1",
         item=MRImageFrameTypeSequenceItem,
-    )
-    """MR Image Frame Type Sequence (0018,9226): Type 1, VR SQ, VM 1.
+        doc="""MR Image Frame Type Sequence (0018,9226): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this frame.
-    """
+        Identifies the characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_image_frame_type_sequence: list[MRImageFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        mr_image_frame_type_sequence: Items[MRImageFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 from iodkit.generated.modules.optional_view_and_slice_progression_direction_macro import OptionalViewAndSliceProgressionDirectionMacro
 from iodkit.generated.modules.rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import optional_view_and_slice_progression_direction_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -38,515 +39,512 @@ class MRImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.8.3.1.1.1 for specialization.
-    Defined Terms for Value 3: DENSITY MAP, DIFFUSION MAP, IMAGE ADDITION, MODULUS SUBTRACT,
-    MPR, OTHER, PHASE MAP, PHASE SUBTRACT, PROJECTION IMAGE, T1 MAP, T2 MAP, VELOCITY MAP.
-    """
+        Image identification characteristics. See Section C.8.3.1.1.1 for specialization.
+        Defined Terms for Value 3: DENSITY MAP, DIFFUSION MAP, IMAGE ADDITION, MODULUS SUBTRACT,
+        MPR, OTHER, PHASE MAP, PHASE SUBTRACT, PROJECTION IMAGE, T1 MAP, T2 MAP, VELOCITY MAP.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.8.3.1.1.2 for specialization.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image. See Section C.8.3.1.1.2 for specialization.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME1", "MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME1", "MONOCHROME2"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.8.3.1.1.3 for
-    specialization.
-    Enumerated Values: MONOCHROME1, MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.8.3.1.1.3 for
+        specialization.
+        Enumerated Values: MONOCHROME1, MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("16",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. See Section C.8.3.1.1.4 for specialization.
-    Enumerated Values: 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. See Section C.8.3.1.1.4 for specialization.
+        Enumerated Values: 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. High
-    Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        High Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
+        """,
+    )
 
     scanning_sequence: Attr[list[Literal["SE", "IR", "GR", "EP", "RM"]]] = Attr(
         0x00180020, "ScanningSequence", "CS", "1-n", "1",
         enum=("SE", "IR", "GR", "EP", "RM"),
-    )
-    """Scanning Sequence (0018,0020): Type 1, VR CS, VM 1-n.
+        doc="""Scanning Sequence (0018,0020): Type 1, VR CS, VM 1-n.
 
-    Description of the type of data taken.
-    Enumerated Values: SE, IR, GR, EP, RM.
-    """
+        Description of the type of data taken.
+        Enumerated Values: SE, IR, GR, EP, RM.
+        """,
+    )
 
     sequence_variant: Attr[list[str]] = Attr(
         0x00180021, "SequenceVariant", "CS", "1-n", "1",
-    )
-    """Sequence Variant (0018,0021): Type 1, VR CS, VM 1-n.
+        doc="""Sequence Variant (0018,0021): Type 1, VR CS, VM 1-n.
 
-    Variant of the Scanning Sequence.
-    Defined Terms: SK, MTC, SS, TRSS, SP, MP, OSP, NONE.
-    """
+        Variant of the Scanning Sequence.
+        Defined Terms: SK, MTC, SS, TRSS, SP, MP, OSP, NONE.
+        """,
+    )
 
     scan_options: Attr[list[str]] = Attr(
         0x00180022, "ScanOptions", "CS", "1-n", "2",
-    )
-    """Scan Options (0018,0022): Type 2, VR CS, VM 1-n.
+        doc="""Scan Options (0018,0022): Type 2, VR CS, VM 1-n.
 
-    Parameters of scanning sequence.
-    Defined Terms: PER, RG, CG, PPG, FC, PFF, PFP, SP, FS.
-    """
+        Parameters of scanning sequence.
+        Defined Terms: PER, RG, CG, PPG, FC, PFF, PFP, SP, FS.
+        """,
+    )
 
     mr_acquisition_type: Attr[Literal["2D", "3D"]] = Attr(
         0x00180023, "MRAcquisitionType", "CS", "1", "2",
         enum=("2D", "3D"),
-    )
-    """MR Acquisition Type (0018,0023): Type 2, VR CS, VM 1.
+        doc="""MR Acquisition Type (0018,0023): Type 2, VR CS, VM 1.
 
-    Identification of data encoding scheme.
-    Enumerated Values: 2D, 3D.
-    """
+        Identification of data encoding scheme.
+        Enumerated Values: 2D, 3D.
+        """,
+    )
 
     repetition_time: Attr[float] = Attr(
         0x00180080, "RepetitionTime", "DS", "1", "2C",
-    )
-    """Repetition Time (0018,0080): Type 2C, VR DS, VM 1.
+        doc="""Repetition Time (0018,0080): Type 2C, VR DS, VM 1.
 
-    The period of time in msec between the beginning of a pulse sequence and the beginning of
-    the succeeding (essentially identical) pulse sequence.
-    Required if Sequence Variant (0018,0021) is SK or if Scanning Sequence (0018,0020) is not
-    EP. May be present otherwise.
-    """
+        The period of time in msec between the beginning of a pulse sequence and the beginning
+        of the succeeding (essentially identical) pulse sequence.
+        Required if Sequence Variant (0018,0021) is SK or if Scanning Sequence (0018,0020) is
+        not EP. May be present otherwise.
+        """,
+    )
 
     echo_time: Attr[float] = Attr(
         0x00180081, "EchoTime", "DS", "1", "2",
-    )
-    """Echo Time (0018,0081): Type 2, VR DS, VM 1.
+        doc="""Echo Time (0018,0081): Type 2, VR DS, VM 1.
 
-    Time in ms between the middle of the excitation pulse and the peak of the echo produced
-    (kx=0). In the case of segmented k-space, the TE(eff) is the time between the middle of the
-    excitation pulse to the peak of the echo that is used to cover the center of k-space (i.e.,
-    -kx=0, ky=0).
-    """
+        Time in ms between the middle of the excitation pulse and the peak of the echo produced
+        (kx=0). In the case of segmented k-space, the TE(eff) is the time between the middle of
+        the excitation pulse to the peak of the echo that is used to cover the center of k-space
+        (i.e., -kx=0, ky=0).
+        """,
+    )
 
     echo_train_length: Attr[int] = Attr(
         0x00180091, "EchoTrainLength", "IS", "1", "2",
-    )
-    """Echo Train Length (0018,0091): Type 2, VR IS, VM 1.
+        doc="""Echo Train Length (0018,0091): Type 2, VR IS, VM 1.
 
-    Number of lines in k-space acquired per excitation per image.
-    """
+        Number of lines in k-space acquired per excitation per image.
+        """,
+    )
 
     inversion_time: Attr[float] = Attr(
         0x00180082, "InversionTime", "DS", "1", "2C",
-    )
-    """Inversion Time (0018,0082): Type 2C, VR DS, VM 1.
+        doc="""Inversion Time (0018,0082): Type 2C, VR DS, VM 1.
 
-    Time in msec after the middle of inverting RF pulse to middle of excitation pulse to detect
-    the amount of longitudinal magnetization. Required if Scanning Sequence (0018,0020) has
-    values of IR.
-    """
+        Time in msec after the middle of inverting RF pulse to middle of excitation pulse to
+        detect the amount of longitudinal magnetization. Required if Scanning Sequence
+        (0018,0020) has values of IR.
+        """,
+    )
 
     trigger_time: Attr[float] = Attr(
         0x00181060, "TriggerTime", "DS", "1", "2C",
-    )
-    """Trigger Time (0018,1060): Type 2C, VR DS, VM 1.
+        doc="""Trigger Time (0018,1060): Type 2C, VR DS, VM 1.
 
-    Time, in msec, between peak of the R wave and the peak of the echo produced. In the case of
-    segmented k-space, the TE(eff) is the time between the peak of the echo that is used to
-    cover the center of k-space. Required for Scan Options (0018,0022) that include heart gating
-    (e.g., CG, PPG, etc.).
-    """
+        Time, in msec, between peak of the R wave and the peak of the echo produced. In the case
+        of segmented k-space, the TE(eff) is the time between the peak of the echo that is used
+        to cover the center of k-space. Required for Scan Options (0018,0022) that include heart
+        gating (e.g., CG, PPG, etc.).
+        """,
+    )
 
     sequence_name: Attr[str] = Attr(
         0x00180024, "SequenceName", "SH", "1", "3",
-    )
-    """Sequence Name (0018,0024): Type 3, VR SH, VM 1.
+        doc="""Sequence Name (0018,0024): Type 3, VR SH, VM 1.
 
-    User defined name for the combination of Scanning Sequence (0018,0020) and Sequence Variant
-    (0018,0021).
-    """
+        User defined name for the combination of Scanning Sequence (0018,0020) and Sequence
+        Variant (0018,0021).
+        """,
+    )
 
     angio_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00180025, "AngioFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Angio Flag (0018,0025): Type 3, VR CS, VM 1.
+        doc="""Angio Flag (0018,0025): Type 3, VR CS, VM 1.
 
-    Angio Image Indicator. Primary image for Angio processing.
-    Enumerated Values: Y, N.
-    """
+        Angio Image Indicator. Primary image for Angio processing.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     number_of_averages: Attr[float] = Attr(
         0x00180083, "NumberOfAverages", "DS", "1", "3",
-    )
-    """Number of Averages (0018,0083): Type 3, VR DS, VM 1.
+        doc="""Number of Averages (0018,0083): Type 3, VR DS, VM 1.
 
-    Number of times a given pulse sequence is repeated before any parameter is changed.
-    """
+        Number of times a given pulse sequence is repeated before any parameter is changed.
+        """,
+    )
 
     imaging_frequency: Attr[float] = Attr(
         0x00180084, "ImagingFrequency", "DS", "1", "3",
-    )
-    """Imaging Frequency (0018,0084): Type 3, VR DS, VM 1.
+        doc="""Imaging Frequency (0018,0084): Type 3, VR DS, VM 1.
 
-    Precession frequency in MHz of the nucleus being addressed.
-    """
+        Precession frequency in MHz of the nucleus being addressed.
+        """,
+    )
 
     imaged_nucleus: Attr[str] = Attr(
         0x00180085, "ImagedNucleus", "SH", "1", "3",
-    )
-    """Imaged Nucleus (0018,0085): Type 3, VR SH, VM 1.
+        doc="""Imaged Nucleus (0018,0085): Type 3, VR SH, VM 1.
 
-    Nucleus that is resonant at the imaging frequency. Examples: 31P, 1H.
-    """
+        Nucleus that is resonant at the imaging frequency. Examples: 31P, 1H.
+        """,
+    )
 
     echo_numbers: Attr[list[int]] = Attr(
         0x00180086, "EchoNumbers", "IS", "1-n", "3",
-    )
-    """Echo Number(s) (0018,0086): Type 3, VR IS, VM 1-n.
+        doc="""Echo Number(s) (0018,0086): Type 3, VR IS, VM 1-n.
 
-    The echo number used in generating this image. In the case of segmented k-space, it is the
-    effective Echo Number.
-    """
+        The echo number used in generating this image. In the case of segmented k-space, it is
+        the effective Echo Number.
+        """,
+    )
 
     magnetic_field_strength: Attr[float] = Attr(
         0x00180087, "MagneticFieldStrength", "DS", "1", "3",
-    )
-    """Magnetic Field Strength (0018,0087): Type 3, VR DS, VM 1.
+        doc="""Magnetic Field Strength (0018,0087): Type 3, VR DS, VM 1.
 
-    Nominal field strength of MR magnet, in Tesla.
-    """
+        Nominal field strength of MR magnet, in Tesla.
+        """,
+    )
 
     number_of_phase_encoding_steps: Attr[int] = Attr(
         0x00180089, "NumberOfPhaseEncodingSteps", "IS", "1", "3",
-    )
-    """Number of Phase Encoding Steps (0018,0089): Type 3, VR IS, VM 1.
+        doc="""Number of Phase Encoding Steps (0018,0089): Type 3, VR IS, VM 1.
 
-    Total number of lines in k-space in the 'y' direction collected during acquisition.
-    """
+        Total number of lines in k-space in the 'y' direction collected during acquisition.
+        """,
+    )
 
     percent_sampling: Attr[float] = Attr(
         0x00180093, "PercentSampling", "DS", "1", "3",
-    )
-    """Percent Sampling (0018,0093): Type 3, VR DS, VM 1.
+        doc="""Percent Sampling (0018,0093): Type 3, VR DS, VM 1.
 
-    Fraction of acquisition matrix lines acquired, expressed as a percent.
-    """
+        Fraction of acquisition matrix lines acquired, expressed as a percent.
+        """,
+    )
 
     percent_phase_field_of_view: Attr[float] = Attr(
         0x00180094, "PercentPhaseFieldOfView", "DS", "1", "3",
-    )
-    """Percent Phase Field of View (0018,0094): Type 3, VR DS, VM 1.
+        doc="""Percent Phase Field of View (0018,0094): Type 3, VR DS, VM 1.
 
-    Ratio of field of view dimension in phase direction to field of view dimension in frequency
-    direction, expressed as a percent.
-    """
+        Ratio of field of view dimension in phase direction to field of view dimension in
+        frequency direction, expressed as a percent.
+        """,
+    )
 
     pixel_bandwidth: Attr[float] = Attr(
         0x00180095, "PixelBandwidth", "DS", "1", "3",
-    )
-    """Pixel Bandwidth (0018,0095): Type 3, VR DS, VM 1.
+        doc="""Pixel Bandwidth (0018,0095): Type 3, VR DS, VM 1.
 
-    Reciprocal of the total sampling period, in hertz per pixel.
-    """
+        Reciprocal of the total sampling period, in hertz per pixel.
+        """,
+    )
 
     nominal_interval: Attr[int] = Attr(
         0x00181062, "NominalInterval", "IS", "1", "3",
-    )
-    """Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
+        doc="""Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
 
-    Average R-R interval used for the scans, in msec.
-    """
+        Average R-R interval used for the scans, in msec.
+        """,
+    )
 
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
+        doc="""Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
 
-    Beat length sorting has been applied.
-    Enumerated Values: Y, N.
-    """
+        Beat length sorting has been applied.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "3",
-    )
-    """Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
 
-    R-R interval low limit for beat rejection, in msec.
-    """
+        R-R interval low limit for beat rejection, in msec.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "3",
-    )
-    """High R-R Value (0018,1082): Type 3, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 3, VR IS, VM 1.
 
-    R-R interval high limit for beat rejection, in msec.
-    """
+        R-R interval high limit for beat rejection, in msec.
+        """,
+    )
 
     intervals_acquired: Attr[int] = Attr(
         0x00181083, "IntervalsAcquired", "IS", "1", "3",
-    )
-    """Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
+        doc="""Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
 
-    Number of R-R intervals acquired.
-    """
+        Number of R-R intervals acquired.
+        """,
+    )
 
     intervals_rejected: Attr[int] = Attr(
         0x00181084, "IntervalsRejected", "IS", "1", "3",
-    )
-    """Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
+        doc="""Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
 
-    Number of R-R intervals rejected.
-    """
+        Number of R-R intervals rejected.
+        """,
+    )
 
     pvc_rejection: Attr[str] = Attr(
         0x00181085, "PVCRejection", "LO", "1", "3",
-    )
-    """PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
+        doc="""PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
 
-    Description of type of PVC rejection criteria used.
-    """
+        Description of type of PVC rejection criteria used.
+        """,
+    )
 
     skip_beats: Attr[int] = Attr(
         0x00181086, "SkipBeats", "IS", "1", "3",
-    )
-    """Skip Beats (0018,1086): Type 3, VR IS, VM 1.
+        doc="""Skip Beats (0018,1086): Type 3, VR IS, VM 1.
 
-    Number of beats skipped after a detected arrhythmia.
-    """
+        Number of beats skipped after a detected arrhythmia.
+        """,
+    )
 
     heart_rate: Attr[int] = Attr(
         0x00181088, "HeartRate", "IS", "1", "3",
-    )
-    """Heart Rate (0018,1088): Type 3, VR IS, VM 1.
+        doc="""Heart Rate (0018,1088): Type 3, VR IS, VM 1.
 
-    Beats per minute.
-    """
+        Beats per minute.
+        """,
+    )
 
     cardiac_number_of_images: Attr[int] = Attr(
         0x00181090, "CardiacNumberOfImages", "IS", "1", "3",
-    )
-    """Cardiac Number of Images (0018,1090): Type 3, VR IS, VM 1.
+        doc="""Cardiac Number of Images (0018,1090): Type 3, VR IS, VM 1.
 
-    Number of images per cardiac cycle.
-    """
+        Number of images per cardiac cycle.
+        """,
+    )
 
     trigger_window: Attr[int] = Attr(
         0x00181094, "TriggerWindow", "IS", "1", "3",
-    )
-    """Trigger Window (0018,1094): Type 3, VR IS, VM 1.
+        doc="""Trigger Window (0018,1094): Type 3, VR IS, VM 1.
 
-    Percent of R-R interval, based on Heart Rate (0018,1088), prescribed as a window for a
-    valid/usable trigger.
-    """
+        Percent of R-R interval, based on Heart Rate (0018,1088), prescribed as a window for a
+        valid/usable trigger.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "3",
-    )
-    """Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
 
-    Diameter in mm. of the region from within which data were used in creating the
-    reconstruction of the image. Data may exist outside this region and portions of the patient
-    may exist outside this region.
-    """
+        Diameter in mm. of the region from within which data were used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region.
+        """,
+    )
 
     receive_coil_name: Attr[str] = Attr(
         0x00181250, "ReceiveCoilName", "SH", "1", "3",
-    )
-    """Receive Coil Name (0018,1250): Type 3, VR SH, VM 1.
+        doc="""Receive Coil Name (0018,1250): Type 3, VR SH, VM 1.
 
-    Receive coil used.
-    """
+        Receive coil used.
+        """,
+    )
 
     transmit_coil_name: Attr[str] = Attr(
         0x00181251, "TransmitCoilName", "SH", "1", "3",
-    )
-    """Transmit Coil Name (0018,1251): Type 3, VR SH, VM 1.
+        doc="""Transmit Coil Name (0018,1251): Type 3, VR SH, VM 1.
 
-    Transmit coil used.
-    """
+        Transmit coil used.
+        """,
+    )
 
     acquisition_matrix: Attr[list[int]] = Attr(
         0x00181310, "AcquisitionMatrix", "US", "4", "3",
-    )
-    """Acquisition Matrix (0018,1310): Type 3, VR US, VM 4.
+        doc="""Acquisition Matrix (0018,1310): Type 3, VR US, VM 4.
 
-    Dimensions of the acquired frequency /phase data before reconstruction.
-    """
+        Dimensions of the acquired frequency /phase data before reconstruction.
+        """,
+    )
 
     in_plane_phase_encoding_direction: Attr[Literal["ROW", "COL"]] = Attr(
         0x00181312, "InPlanePhaseEncodingDirection", "CS", "1", "3",
         enum=("ROW", "COL"),
-    )
-    """In-plane Phase Encoding Direction (0018,1312): Type 3, VR CS, VM 1.
+        doc="""In-plane Phase Encoding Direction (0018,1312): Type 3, VR CS, VM 1.
 
-    The axis of phase encoding with respect to the image.
-    Enumerated Values: ROW, COL.
-    """
+        The axis of phase encoding with respect to the image.
+        Enumerated Values: ROW, COL.
+        """,
+    )
 
     flip_angle: Attr[float] = Attr(
         0x00181314, "FlipAngle", "DS", "1", "3",
-    )
-    """Flip Angle (0018,1314): Type 3, VR DS, VM 1.
+        doc="""Flip Angle (0018,1314): Type 3, VR DS, VM 1.
 
-    Steady state angle in degrees to which the magnetic vector is flipped from the magnetic
-    vector of the primary field.
-    """
+        Steady state angle in degrees to which the magnetic vector is flipped from the magnetic
+        vector of the primary field.
+        """,
+    )
 
     sar: Attr[float] = Attr(
         0x00181316, "SAR", "DS", "1", "3",
-    )
-    """SAR (0018,1316): Type 3, VR DS, VM 1.
+        doc="""SAR (0018,1316): Type 3, VR DS, VM 1.
 
-    Calculated whole body Specific Absorption Rate in watts/kilogram.
-    """
+        Calculated whole body Specific Absorption Rate in watts/kilogram.
+        """,
+    )
 
     variable_flip_angle_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181315, "VariableFlipAngleFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Variable Flip Angle Flag (0018,1315): Type 3, VR CS, VM 1.
+        doc="""Variable Flip Angle Flag (0018,1315): Type 3, VR CS, VM 1.
 
-    Flip angle variation applied during image acquisition.
-    Enumerated Values: Y, N.
-    """
+        Flip angle variation applied during image acquisition.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     d_bdt: Attr[float] = Attr(
         0x00181318, "dBdt", "DS", "1", "3",
-    )
-    """dB/dt (0018,1318): Type 3, VR DS, VM 1.
+        doc="""dB/dt (0018,1318): Type 3, VR DS, VM 1.
 
-    The rate of change of the gradient coil magnetic flux density with time (T/s).
-    """
+        The rate of change of the gradient coil magnetic flux density with time (T/s).
+        """,
+    )
 
     temporal_position_identifier: Attr[int] = Attr(
         0x00200100, "TemporalPositionIdentifier", "IS", "1", "3",
-    )
-    """Temporal Position Identifier (0020,0100): Type 3, VR IS, VM 1.
+        doc="""Temporal Position Identifier (0020,0100): Type 3, VR IS, VM 1.
 
-    Temporal order of a dynamic or functional set of Images.
-    """
+        Temporal order of a dynamic or functional set of Images.
+        """,
+    )
 
     number_of_temporal_positions: Attr[int] = Attr(
         0x00200105, "NumberOfTemporalPositions", "IS", "1", "3",
-    )
-    """Number of Temporal Positions (0020,0105): Type 3, VR IS, VM 1.
+        doc="""Number of Temporal Positions (0020,0105): Type 3, VR IS, VM 1.
 
-    Total number of temporal positions prescribed.
-    """
+        Total number of temporal positions prescribed.
+        """,
+    )
 
     temporal_resolution: Attr[float] = Attr(
         0x00200110, "TemporalResolution", "DS", "1", "3",
-    )
-    """Temporal Resolution (0020,0110): Type 3, VR DS, VM 1.
+        doc="""Temporal Resolution (0020,0110): Type 3, VR DS, VM 1.
 
-    Time delta between Images in a dynamic or functional set of Images.
-    """
+        Time delta between Images in a dynamic or functional set of Images.
+        """,
+    )
 
     b1rms: Attr[float] = Attr(
         0x00181320, "B1rms", "FL", "1", "3",
-    )
-    """B1rms (0018,1320): Type 3, VR FL, VM 1.
+        doc="""B1rms (0018,1320): Type 3, VR FL, VM 1.
 
-    B1+ rms value in units of microtesla (µT) for the acquisition producing the image. See [IEC
-    60601-2-33].
-    """
+        B1+ rms value in units of microtesla (µT) for the acquisition producing the image. See
+        [IEC 60601-2-33].
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        scanning_sequence: list[Literal["SE", "IR", "GR", "EP", "RM"]] | None = None,
-        sequence_variant: list[str] | None = None,
-        scan_options: list[str] | None = None,
-        mr_acquisition_type: Literal["2D", "3D"] | None = None,
-        repetition_time: float | None = None,
-        echo_time: float | None = None,
-        echo_train_length: int | None = None,
-        inversion_time: float | None = None,
-        trigger_time: float | None = None,
-        sequence_name: str | None = None,
-        angio_flag: Literal["Y", "N"] | None = None,
-        number_of_averages: float | None = None,
-        imaging_frequency: float | None = None,
-        imaged_nucleus: str | None = None,
-        echo_numbers: list[int] | None = None,
-        magnetic_field_strength: float | None = None,
-        number_of_phase_encoding_steps: int | None = None,
-        percent_sampling: float | None = None,
-        percent_phase_field_of_view: float | None = None,
-        pixel_bandwidth: float | None = None,
-        nominal_interval: int | None = None,
-        beat_rejection_flag: Literal["Y", "N"] | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        intervals_acquired: int | None = None,
-        intervals_rejected: int | None = None,
-        pvc_rejection: str | None = None,
-        skip_beats: int | None = None,
-        heart_rate: int | None = None,
-        cardiac_number_of_images: int | None = None,
-        trigger_window: int | None = None,
-        reconstruction_diameter: float | None = None,
-        receive_coil_name: str | None = None,
-        transmit_coil_name: str | None = None,
-        acquisition_matrix: list[int] | None = None,
-        in_plane_phase_encoding_direction: Literal["ROW", "COL"] | None = None,
-        flip_angle: float | None = None,
-        sar: float | None = None,
-        variable_flip_angle_flag: Literal["Y", "N"] | None = None,
-        d_bdt: float | None = None,
-        temporal_position_identifier: int | None = None,
-        number_of_temporal_positions: int | None = None,
-        temporal_resolution: float | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        equipment_frame_of_reference_uid: str | None = None,
-        imaging_equipment_to_treatment_delivery_device_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | None = None,
-        isocenter_position: list[float] | None = None,
-        patient_to_equipment_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_rt_plan_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | None = None,
-        b1rms: float | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME1", "MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        scanning_sequence: list[Literal["SE", "IR", "GR", "EP", "RM"]] | Empty | None = None,
+        sequence_variant: list[str] | Empty | None = None,
+        scan_options: list[str] | Empty | None = None,
+        mr_acquisition_type: Literal["2D", "3D"] | Empty | None = None,
+        repetition_time: float | Empty | None = None,
+        echo_time: float | Empty | None = None,
+        echo_train_length: int | Empty | None = None,
+        inversion_time: float | Empty | None = None,
+        trigger_time: float | Empty | None = None,
+        sequence_name: str | Empty | None = None,
+        angio_flag: Literal["Y", "N"] | Empty | None = None,
+        number_of_averages: float | Empty | None = None,
+        imaging_frequency: float | Empty | None = None,
+        imaged_nucleus: str | Empty | None = None,
+        echo_numbers: list[int] | Empty | None = None,
+        magnetic_field_strength: float | Empty | None = None,
+        number_of_phase_encoding_steps: int | Empty | None = None,
+        percent_sampling: float | Empty | None = None,
+        percent_phase_field_of_view: float | Empty | None = None,
+        pixel_bandwidth: float | Empty | None = None,
+        nominal_interval: int | Empty | None = None,
+        beat_rejection_flag: Literal["Y", "N"] | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        intervals_acquired: int | Empty | None = None,
+        intervals_rejected: int | Empty | None = None,
+        pvc_rejection: str | Empty | None = None,
+        skip_beats: int | Empty | None = None,
+        heart_rate: int | Empty | None = None,
+        cardiac_number_of_images: int | Empty | None = None,
+        trigger_window: int | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        receive_coil_name: str | Empty | None = None,
+        transmit_coil_name: str | Empty | None = None,
+        acquisition_matrix: list[int] | Empty | None = None,
+        in_plane_phase_encoding_direction: Literal["ROW", "COL"] | Empty | None = None,
+        flip_angle: float | Empty | None = None,
+        sar: float | Empty | None = None,
+        variable_flip_angle_flag: Literal["Y", "N"] | Empty | None = None,
+        d_bdt: float | Empty | None = None,
+        temporal_position_identifier: int | Empty | None = None,
+        number_of_temporal_positions: int | Empty | None = None,
+        temporal_resolution: float | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        imaging_equipment_to_treatment_delivery_device_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        patient_to_equipment_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | Empty | None = None,
+        b1rms: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,137 +27,134 @@ class MRImagingModifierSequenceItem(ItemBuilder):
     magnetization_transfer: Attr[Literal["ON_RESONANCE", "OFF_RESONANCE", "NONE"]] = Attr(
         0x00189020, "MagnetizationTransfer", "CS", "1", "1C",
         enum=("ON_RESONANCE", "OFF_RESONANCE", "NONE"),
-    )
-    """Magnetization Transfer (0018,9020): Type 1C, VR CS, VM 1.
+        doc="""Magnetization Transfer (0018,9020): Type 1C, VR CS, VM 1.
 
-    Magnetization Transfer pulse sequence.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    Enumerated Values: ON_RESONANCE, OFF_RESONANCE, NONE.
-    """
+        Magnetization Transfer pulse sequence.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        Enumerated Values: ON_RESONANCE, OFF_RESONANCE, NONE.
+        """,
+    )
 
     blood_signal_nulling: Attr[Literal["YES", "NO"]] = Attr(
         0x00189022, "BloodSignalNulling", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Blood Signal Nulling (0018,9022): Type 1C, VR CS, VM 1.
+        doc="""Blood Signal Nulling (0018,9022): Type 1C, VR CS, VM 1.
 
-    Blood Signal Nulling ("Black Blood") preparatory pulse sequence.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Blood Signal Nulling ("Black Blood") preparatory pulse sequence.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     tagging: Attr[str] = Attr(
         0x00189028, "Tagging", "CS", "1", "1C",
-    )
-    """Tagging (0018,9028): Type 1C, VR CS, VM 1.
+        doc="""Tagging (0018,9028): Type 1C, VR CS, VM 1.
 
-    Tagging.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    Defined Terms: GRID, LINE, NONE.
-    """
+        Tagging.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        Defined Terms: GRID, LINE, NONE.
+        """,
+    )
 
     tag_spacing_first_dimension: Attr[float] = Attr(
         0x00189030, "TagSpacingFirstDimension", "FD", "1", "1C",
-    )
-    """Tag Spacing First Dimension (0018,9030): Type 1C, VR FD, VM 1.
+        doc="""Tag Spacing First Dimension (0018,9030): Type 1C, VR FD, VM 1.
 
-    Space between lines in mm.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging (0018,9028)
-    is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1 is DERIVED and
-    Tagging (0018,9028) is GRID or LINE.
-    """
+        Space between lines in mm.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging
+        (0018,9028) is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1
+        is DERIVED and Tagging (0018,9028) is GRID or LINE.
+        """,
+    )
 
     tag_spacing_second_dimension: Attr[float] = Attr(
         0x00189218, "TagSpacingSecondDimension", "FD", "1", "1C",
-    )
-    """Tag Spacing Second Dimension (0018,9218): Type 1C, VR FD, VM 1.
+        doc="""Tag Spacing Second Dimension (0018,9218): Type 1C, VR FD, VM 1.
 
-    Space between the lines in mm in the other direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging (0018,9028)
-    is GRID. Otherwise may be present if Frame Type (0008,9007) Value 1 is DERIVED and Tagging
-    (0018,9028) is GRID.
-    """
+        Space between the lines in mm in the other direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging
+        (0018,9028) is GRID. Otherwise may be present if Frame Type (0008,9007) Value 1 is
+        DERIVED and Tagging (0018,9028) is GRID.
+        """,
+    )
 
     tag_angle_first_axis: Attr[float] = Attr(
         0x00189019, "TagAngleFirstAxis", "FD", "1", "1C",
-    )
-    """Tag Angle First Axis (0018,9019): Type 1C, VR FD, VM 1.
+        doc="""Tag Angle First Axis (0018,9019): Type 1C, VR FD, VM 1.
 
-    Angle of the tag lines relative to the rows axis (left to right) of the image, with a range
-    of 0-180 degrees. The angle is increasing in clockwise direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging (0018,9028)
-    is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1 is DERIVED and
-    Tagging (0018,9028) is GRID or LINE.
-    """
+        Angle of the tag lines relative to the rows axis (left to right) of the image, with a
+        range of 0-180 degrees. The angle is increasing in clockwise direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging
+        (0018,9028) is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1
+        is DERIVED and Tagging (0018,9028) is GRID or LINE.
+        """,
+    )
 
     tag_angle_second_axis: Attr[int] = Attr(
         0x00189219, "TagAngleSecondAxis", "SS", "1", "1C",
-    )
-    """Tag Angle Second Axis (0018,9219): Type 1C, VR SS, VM 1.
+        doc="""Tag Angle Second Axis (0018,9219): Type 1C, VR SS, VM 1.
 
-    Angle of the tag lines relative to the rows axis (left to right) of the image, with a range
-    of 0-180 degrees. The angle is increasing in clockwise direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging (0018,9028)
-    is GRID. Otherwise may be present if Frame Type (0008,9007) Value 1 is DERIVED and Tagging
-    (0018,9028) is GRID.
-    """
+        Angle of the tag lines relative to the rows axis (left to right) of the image, with a
+        range of 0-180 degrees. The angle is increasing in clockwise direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging
+        (0018,9028) is GRID. Otherwise may be present if Frame Type (0008,9007) Value 1 is
+        DERIVED and Tagging (0018,9028) is GRID.
+        """,
+    )
 
     tag_thickness: Attr[float] = Attr(
         0x00189035, "TagThickness", "FD", "1", "1C",
-    )
-    """Tag Thickness (0018,9035): Type 1C, VR FD, VM 1.
+        doc="""Tag Thickness (0018,9035): Type 1C, VR FD, VM 1.
 
-    Thickness of the line in mm.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging (0018,9028)
-    is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1 is DERIVED and
-    Tagging (0018,9028) is GRID or LINE.
-    """
+        Thickness of the line in mm.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Tagging
+        (0018,9028) is GRID or LINE. Otherwise may be present if Frame Type (0008,9007) Value 1
+        is DERIVED and Tagging (0018,9028) is GRID or LINE.
+        """,
+    )
 
     tagging_delay: Attr[float] = Attr(
         0x00189184, "TaggingDelay", "FD", "1", "3",
-    )
-    """Tagging Delay (0018,9184): Type 3, VR FD, VM 1.
+        doc="""Tagging Delay (0018,9184): Type 3, VR FD, VM 1.
 
-    Delay time in ms of the beginning of the application of the tagging pattern relative to the
-    last R-peak.
-    """
+        Delay time in ms of the beginning of the application of the tagging pattern relative to
+        the last R-peak.
+        """,
+    )
 
     transmitter_frequency: Attr[list[float]] = Attr(
         0x00189098, "TransmitterFrequency", "FD", "1-2", "1C",
-    )
-    """Transmitter Frequency (0018,9098): Type 1C, VR FD, VM 1-2.
+        doc="""Transmitter Frequency (0018,9098): Type 1C, VR FD, VM 1-2.
 
-    Center transmitter frequency in MHz.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Center transmitter frequency in MHz.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     pixel_bandwidth: Attr[float] = Attr(
         0x00180095, "PixelBandwidth", "DS", "1", "1C",
-    )
-    """Pixel Bandwidth (0018,0095): Type 1C, VR DS, VM 1.
+        doc="""Pixel Bandwidth (0018,0095): Type 1C, VR DS, VM 1.
 
-    Reciprocal of the effective sampling period, in hertz per pixel.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Reciprocal of the effective sampling period, in hertz per pixel.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        magnetization_transfer: Literal["ON_RESONANCE", "OFF_RESONANCE", "NONE"] | None = None,
-        blood_signal_nulling: Literal["YES", "NO"] | None = None,
-        tagging: str | None = None,
-        tag_spacing_first_dimension: float | None = None,
-        tag_spacing_second_dimension: float | None = None,
-        tag_angle_first_axis: float | None = None,
-        tag_angle_second_axis: int | None = None,
-        tag_thickness: float | None = None,
-        tagging_delay: float | None = None,
-        transmitter_frequency: list[float] | None = None,
-        pixel_bandwidth: float | None = None,
-        **_: Any,
+        magnetization_transfer: Literal["ON_RESONANCE", "OFF_RESONANCE", "NONE"] | Empty | None = None,
+        blood_signal_nulling: Literal["YES", "NO"] | Empty | None = None,
+        tagging: str | Empty | None = None,
+        tag_spacing_first_dimension: float | Empty | None = None,
+        tag_spacing_second_dimension: float | Empty | None = None,
+        tag_angle_first_axis: float | Empty | None = None,
+        tag_angle_second_axis: int | Empty | None = None,
+        tag_thickness: float | Empty | None = None,
+        tagging_delay: float | Empty | None = None,
+        transmitter_frequency: list[float] | Empty | None = None,
+        pixel_bandwidth: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -168,22 +168,19 @@ class MRImagingModifierMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-93"
     __order__: ClassVar[tuple[int, ...]] = (0x00189006,)
 
-    mr_imaging_modifier_sequence: Attr[list[MRImagingModifierSequenceItem]] = Attr(
+    mr_imaging_modifier_sequence: SequenceAttr[MRImagingModifierSequenceItem] = SequenceAttr(
         0x00189006, "MRImagingModifierSequence", "SQ", "1", "1",
         item=MRImagingModifierSequenceItem,
-    )
-    """MR Imaging Modifier Sequence (0018,9006): Type 1, VR SQ, VM 1.
+        doc="""MR Imaging Modifier Sequence (0018,9006): Type 1, VR SQ, VM 1.
 
-    A Sequence containing MR modifier Sequence Attributes.
-    """
+        A Sequence containing MR modifier Sequence Attributes.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_imaging_modifier_sequence: list[MRImagingModifierSequenceItem] | None = None,
-        **_: Any,
+        mr_imaging_modifier_sequence: Items[MRImagingModifierSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

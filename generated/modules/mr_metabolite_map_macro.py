@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,29 +27,26 @@ class ChemicalShiftSequenceItem(ItemBuilder):
 
     chemical_shift_minimum_integration_limit_inppm: Attr[float] = Attr(
         0x00189295, "ChemicalShiftMinimumIntegrationLimitInppm", "FD", "1", "1",
-    )
-    """Chemical Shift Minimum Integration Limit in ppm (0018,9295): Type 1, VR FD, VM 1.
+        doc="""Chemical Shift Minimum Integration Limit in ppm (0018,9295): Type 1, VR FD, VM 1.
 
-    Minimal value of Chemical Shift Frequency in ppm.
-    """
+        Minimal value of Chemical Shift Frequency in ppm.
+        """,
+    )
 
     chemical_shift_maximum_integration_limit_inppm: Attr[float] = Attr(
         0x00189296, "ChemicalShiftMaximumIntegrationLimitInppm", "FD", "1", "1",
-    )
-    """Chemical Shift Maximum Integration Limit in ppm (0018,9296): Type 1, VR FD, VM 1.
+        doc="""Chemical Shift Maximum Integration Limit in ppm (0018,9296): Type 1, VR FD, VM 1.
 
-    Maximum value of Chemical Shift Frequency in ppm.
-    """
+        Maximum value of Chemical Shift Frequency in ppm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        chemical_shift_minimum_integration_limit_inppm: float | None = None,
-        chemical_shift_maximum_integration_limit_inppm: float | None = None,
-        **_: Any,
+        chemical_shift_minimum_integration_limit_inppm: float | Empty | None = None,
+        chemical_shift_maximum_integration_limit_inppm: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,44 +61,41 @@ class MRMetaboliteMapSequenceItem(ItemBuilder):
 
     metabolite_map_description: Attr[str] = Attr(
         0x00189080, "MetaboliteMapDescription", "ST", "1", "1C",
+        doc="""Metabolite Map Description (0018,9080): Type 1C, VR ST, VM 1.
+
+        Text describing the Metabolite Map.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
     )
-    """Metabolite Map Description (0018,9080): Type 1C, VR ST, VM 1.
 
-    Text describing the Metabolite Map.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
-
-    metabolite_map_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    metabolite_map_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189083, "MetaboliteMapCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Metabolite Map Code Sequence (0018,9083): Type 3, VR SQ, VM 1.
+
+        When the measured peaks or their ratios can be related to metabolite substances, this
+        Sequence may be used to describe the metabolite substance whose resonant peaks are
+        mapped in the Metabolite Map, or the ratio of substance resonant peaks that is mapped.
+        """,
     )
-    """Metabolite Map Code Sequence (0018,9083): Type 3, VR SQ, VM 1.
 
-    When the measured peaks or their ratios can be related to metabolite substances, this
-    Sequence may be used to describe the metabolite substance whose resonant peaks are mapped in
-    the Metabolite Map, or the ratio of substance resonant peaks that is mapped.
-    """
-
-    chemical_shift_sequence: Attr[list[ChemicalShiftSequenceItem]] = Attr(
+    chemical_shift_sequence: SequenceAttr[ChemicalShiftSequenceItem] = SequenceAttr(
         0x00189084, "ChemicalShiftSequence", "SQ", "1", "3",
         item=ChemicalShiftSequenceItem,
-    )
-    """Chemical Shift Sequence (0018,9084): Type 3, VR SQ, VM 1.
+        doc="""Chemical Shift Sequence (0018,9084): Type 3, VR SQ, VM 1.
 
-    The list of frequencies that were used to create the Metabolite Map.
-    """
+        The list of frequencies that were used to create the Metabolite Map.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        metabolite_map_description: str | None = None,
-        metabolite_map_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        chemical_shift_sequence: list[ChemicalShiftSequenceItem] | None = None,
-        **_: Any,
+        metabolite_map_description: str | Empty | None = None,
+        metabolite_map_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        chemical_shift_sequence: Items[ChemicalShiftSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,23 +109,20 @@ class MRMetaboliteMapMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-99"
     __order__: ClassVar[tuple[int, ...]] = (0x00189152,)
 
-    mr_metabolite_map_sequence: Attr[list[MRMetaboliteMapSequenceItem]] = Attr(
+    mr_metabolite_map_sequence: SequenceAttr[MRMetaboliteMapSequenceItem] = SequenceAttr(
         0x00189152, "MRMetaboliteMapSequence", "SQ", "1", "1",
         item=MRMetaboliteMapSequenceItem,
-    )
-    """MR Metabolite Map Sequence (0018,9152): Type 1, VR SQ, VM 1.
+        doc="""MR Metabolite Map Sequence (0018,9152): Type 1, VR SQ, VM 1.
 
-    Describes the chemical shift parameters used to measure the resonant peaks from which the MR
-    metabolite map represented by this frame was derived.
-    """
+        Describes the chemical shift parameters used to measure the resonant peaks from which
+        the MR metabolite map represented by this frame was derived.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_metabolite_map_sequence: list[MRMetaboliteMapSequenceItem] | None = None,
-        **_: Any,
+        mr_metabolite_map_sequence: Items[MRMetaboliteMapSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -22,205 +25,203 @@ class MRModifierSequenceItem(ItemBuilder):
     inversion_recovery: Attr[Literal["YES", "NO"]] = Attr(
         0x00189009, "InversionRecovery", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Inversion Recovery (0018,9009): Type 1C, VR CS, VM 1.
+        doc="""Inversion Recovery (0018,9009): Type 1C, VR CS, VM 1.
 
-    Inversion Recovery preparatory sequence.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Inversion Recovery preparatory sequence.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     inversion_times: Attr[list[float]] = Attr(
         0x00189079, "InversionTimes", "FD", "1-n", "1C",
-    )
-    """Inversion Times (0018,9079): Type 1C, VR FD, VM 1-n.
+        doc="""Inversion Times (0018,9079): Type 1C, VR FD, VM 1-n.
 
-    Times in ms after the middle of inverting RF pulse to middle of excitation pulse to detect
-    the amount of longitudinal magnetization.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Inversion Recovery
-    (0018,9009) equals YES. Otherwise may be present if Frame Type (0008,9007) Value 1 is
-    DERIVED and Inversion Recovery (0018,9009) equals YES.
-    """
+        Times in ms after the middle of inverting RF pulse to middle of excitation pulse to
+        detect the amount of longitudinal magnetization.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Inversion
+        Recovery (0018,9009) equals YES. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 is DERIVED and Inversion Recovery (0018,9009) equals YES.
+        """,
+    )
 
     flow_compensation: Attr[str] = Attr(
         0x00189010, "FlowCompensation", "CS", "1", "1C",
-    )
-    """Flow Compensation (0018,9010): Type 1C, VR CS, VM 1.
+        doc="""Flow Compensation (0018,9010): Type 1C, VR CS, VM 1.
 
-    Flow Compensation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: ACCELERATION, VELOCITY, OTHER, NONE.
-    """
+        Flow Compensation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: ACCELERATION, VELOCITY, OTHER, NONE.
+        """,
+    )
 
     flow_compensation_direction: Attr[Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "SLICE_AND_FREQ", "SLICE_FREQ_PHASE", "PHASE_AND_FREQ", "SLICE_AND_PHASE", "OTHER"]] = Attr(
         0x00189183, "FlowCompensationDirection", "CS", "1", "1C",
         enum=("PHASE", "FREQUENCY", "SLICE_SELECT", "SLICE_AND_FREQ", "SLICE_FREQ_PHASE", "PHASE_AND_FREQ", "SLICE_AND_PHASE", "OTHER"),
-    )
-    """Flow Compensation Direction (0018,9183): Type 1C, VR CS, VM 1.
+        doc="""Flow Compensation Direction (0018,9183): Type 1C, VR CS, VM 1.
 
-    Flow Compensation Direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Flow Compensation
-    (0018,9010) equals other than NONE. Otherwise may be present if Frame Type (0008,9007) Value
-    1 is DERIVED and Flow Compensation (0018,9010) equals other than NONE.
-    Enumerated Values: PHASE, FREQUENCY, SLICE_SELECT, SLICE_AND_FREQ, SLICE_FREQ_PHASE,
-    PHASE_AND_FREQ, SLICE_AND_PHASE, OTHER.
-    """
+        Flow Compensation Direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Flow
+        Compensation (0018,9010) equals other than NONE. Otherwise may be present if Frame Type
+        (0008,9007) Value 1 is DERIVED and Flow Compensation (0018,9010) equals other than NONE.
+        Enumerated Values: PHASE, FREQUENCY, SLICE_SELECT, SLICE_AND_FREQ, SLICE_FREQ_PHASE,
+        PHASE_AND_FREQ, SLICE_AND_PHASE, OTHER.
+        """,
+    )
 
     spoiling: Attr[Literal["RF", "GRADIENT", "RF_AND_GRADIENT", "NONE"]] = Attr(
         0x00189016, "Spoiling", "CS", "1", "1C",
         enum=("RF", "GRADIENT", "RF_AND_GRADIENT", "NONE"),
-    )
-    """Spoiling (0018,9016): Type 1C, VR CS, VM 1.
+        doc="""Spoiling (0018,9016): Type 1C, VR CS, VM 1.
 
-    Spoiling.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Echo Pulse Sequence
-    (0018,9008) equals GRADIENT or BOTH. Otherwise may be present if Frame Type (0008,9007)
-    Value 1 is DERIVED and Echo Pulse Sequence (0018,9008) equals GRADIENT or BOTH.
-    Enumerated Values: RF, GRADIENT, RF_AND_GRADIENT, NONE.
-    """
+        Spoiling.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Echo Pulse
+        Sequence (0018,9008) equals GRADIENT or BOTH. Otherwise may be present if Frame Type
+        (0008,9007) Value 1 is DERIVED and Echo Pulse Sequence (0018,9008) equals GRADIENT or
+        BOTH.
+        Enumerated Values: RF, GRADIENT, RF_AND_GRADIENT, NONE.
+        """,
+    )
 
     t2preparation: Attr[Literal["YES", "NO"]] = Attr(
         0x00189021, "T2Preparation", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """T2 Preparation (0018,9021): Type 1C, VR CS, VM 1.
+        doc="""T2 Preparation (0018,9021): Type 1C, VR CS, VM 1.
 
-    T2 prepared Pulse Sequence.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        T2 prepared Pulse Sequence.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     spectrally_selected_excitation: Attr[Literal["WATER", "FAT", "NONE"]] = Attr(
         0x00189026, "SpectrallySelectedExcitation", "CS", "1", "1C",
         enum=("WATER", "FAT", "NONE"),
-    )
-    """Spectrally Selected Excitation (0018,9026): Type 1C, VR CS, VM 1.
+        doc="""Spectrally Selected Excitation (0018,9026): Type 1C, VR CS, VM 1.
 
-    Spectrally Selected Excitation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: WATER, FAT, NONE.
-    """
+        Spectrally Selected Excitation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: WATER, FAT, NONE.
+        """,
+    )
 
     spatial_presaturation: Attr[str] = Attr(
         0x00189027, "SpatialPresaturation", "CS", "1", "1C",
-    )
-    """Spatial Pre-saturation (0018,9027): Type 1C, VR CS, VM 1.
+        doc="""Spatial Pre-saturation (0018,9027): Type 1C, VR CS, VM 1.
 
-    Spatial Pre-saturation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: SLAB, NONE.
-    """
+        Spatial Pre-saturation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: SLAB, NONE.
+        """,
+    )
 
     partial_fourier: Attr[Literal["YES", "NO"]] = Attr(
         0x00189081, "PartialFourier", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Partial Fourier (0018,9081): Type 1C, VR CS, VM 1.
+        doc="""Partial Fourier (0018,9081): Type 1C, VR CS, VM 1.
 
-    Partial Fourier.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Partial Fourier.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     partial_fourier_direction: Attr[Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "COMBINATION"]] = Attr(
         0x00189036, "PartialFourierDirection", "CS", "1", "1C",
         enum=("PHASE", "FREQUENCY", "SLICE_SELECT", "COMBINATION"),
-    )
-    """Partial Fourier Direction (0018,9036): Type 1C, VR CS, VM 1.
+        doc="""Partial Fourier Direction (0018,9036): Type 1C, VR CS, VM 1.
 
-    Direction of Partial Fourier.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Partial Fourier
-    (0018,9081) equals YES. Otherwise may be present if Frame Type (0008,9007) Value 1 is
-    DERIVED and Partial Fourier (0018,9081) equals YES.
-    Enumerated Values: PHASE, FREQUENCY, SLICE_SELECT, COMBINATION.
-    """
+        Direction of Partial Fourier.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Partial Fourier
+        (0018,9081) equals YES. Otherwise may be present if Frame Type (0008,9007) Value 1 is
+        DERIVED and Partial Fourier (0018,9081) equals YES.
+        Enumerated Values: PHASE, FREQUENCY, SLICE_SELECT, COMBINATION.
+        """,
+    )
 
     parallel_acquisition: Attr[Literal["YES", "NO"]] = Attr(
         0x00189077, "ParallelAcquisition", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Parallel Acquisition (0018,9077): Type 1C, VR CS, VM 1.
+        doc="""Parallel Acquisition (0018,9077): Type 1C, VR CS, VM 1.
 
-    Parallel acquisition has been used to reduce measurement time.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Parallel acquisition has been used to reduce measurement time.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     parallel_acquisition_technique: Attr[str] = Attr(
         0x00189078, "ParallelAcquisitionTechnique", "CS", "1", "1C",
-    )
-    """Parallel Acquisition Technique (0018,9078): Type 1C, VR CS, VM 1.
+        doc="""Parallel Acquisition Technique (0018,9078): Type 1C, VR CS, VM 1.
 
-    Parallel acquisition characteristics.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
-    Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007) Value
-    1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
-    Defined Terms: PILS, SENSE, SMASH, OTHER.
-    """
+        Parallel acquisition characteristics.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
+        Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
+        Defined Terms: PILS, SENSE, SMASH, OTHER.
+        """,
+    )
 
     parallel_reduction_factor_in_plane: Attr[float] = Attr(
         0x00189069, "ParallelReductionFactorInPlane", "FD", "1", "1C",
-    )
-    """Parallel Reduction Factor In-plane (0018,9069): Type 1C, VR FD, VM 1.
+        doc="""Parallel Reduction Factor In-plane (0018,9069): Type 1C, VR FD, VM 1.
 
-    Measurement time reduction factor expressed as ratio of original and reduced measurement
-    time for the in-plane direction.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
-    Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007) Value
-    1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
-    """
+        Measurement time reduction factor expressed as ratio of original and reduced measurement
+        time for the in-plane direction.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
+        Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
+        """,
+    )
 
     parallel_reduction_factor_out_of_plane: Attr[float] = Attr(
         0x00189155, "ParallelReductionFactorOutOfPlane", "FD", "1", "1C",
-    )
-    """Parallel Reduction Factor out-of-plane (0018,9155): Type 1C, VR FD, VM 1.
+        doc="""Parallel Reduction Factor out-of-plane (0018,9155): Type 1C, VR FD, VM 1.
 
-    Measurement time reduction factor expressed as ratio of original and reduced measurement
-    time for the out-of-plane direction
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
-    Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007) Value
-    1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
-    """
+        Measurement time reduction factor expressed as ratio of original and reduced measurement
+        time for the out-of-plane direction
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Parallel
+        Acquisition (0018,9077) equals YES. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 is DERIVED and Parallel Acquisition (0018,9077) equals YES.
+        """,
+    )
 
     parallel_reduction_factor_second_in_plane: Attr[float] = Attr(
         0x00189168, "ParallelReductionFactorSecondInPlane", "FD", "1", "1C",
-    )
-    """Parallel Reduction Factor Second In-plane (0018,9168): Type 1C, VR FD, VM 1.
+        doc="""Parallel Reduction Factor Second In-plane (0018,9168): Type 1C, VR FD, VM 1.
 
-    Measurement time reduction factor expressed as ratio of original and reduced measurement
-    time for the second in-plane direction.
-    Only required for MR Spectroscopy SOP Instances.
-    """
+        Measurement time reduction factor expressed as ratio of original and reduced measurement
+        time for the second in-plane direction.
+        Only required for MR Spectroscopy SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        inversion_recovery: Literal["YES", "NO"] | None = None,
-        inversion_times: list[float] | None = None,
-        flow_compensation: str | None = None,
-        flow_compensation_direction: Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "SLICE_AND_FREQ", "SLICE_FREQ_PHASE", "PHASE_AND_FREQ", "SLICE_AND_PHASE", "OTHER"] | None = None,
-        spoiling: Literal["RF", "GRADIENT", "RF_AND_GRADIENT", "NONE"] | None = None,
-        t2preparation: Literal["YES", "NO"] | None = None,
-        spectrally_selected_excitation: Literal["WATER", "FAT", "NONE"] | None = None,
-        spatial_presaturation: str | None = None,
-        partial_fourier: Literal["YES", "NO"] | None = None,
-        partial_fourier_direction: Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "COMBINATION"] | None = None,
-        parallel_acquisition: Literal["YES", "NO"] | None = None,
-        parallel_acquisition_technique: str | None = None,
-        parallel_reduction_factor_in_plane: float | None = None,
-        parallel_reduction_factor_out_of_plane: float | None = None,
-        parallel_reduction_factor_second_in_plane: float | None = None,
-        **_: Any,
+        inversion_recovery: Literal["YES", "NO"] | Empty | None = None,
+        inversion_times: list[float] | Empty | None = None,
+        flow_compensation: str | Empty | None = None,
+        flow_compensation_direction: Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "SLICE_AND_FREQ", "SLICE_FREQ_PHASE", "PHASE_AND_FREQ", "SLICE_AND_PHASE", "OTHER"] | Empty | None = None,
+        spoiling: Literal["RF", "GRADIENT", "RF_AND_GRADIENT", "NONE"] | Empty | None = None,
+        t2preparation: Literal["YES", "NO"] | Empty | None = None,
+        spectrally_selected_excitation: Literal["WATER", "FAT", "NONE"] | Empty | None = None,
+        spatial_presaturation: str | Empty | None = None,
+        partial_fourier: Literal["YES", "NO"] | Empty | None = None,
+        partial_fourier_direction: Literal["PHASE", "FREQUENCY", "SLICE_SELECT", "COMBINATION"] | Empty | None = None,
+        parallel_acquisition: Literal["YES", "NO"] | Empty | None = None,
+        parallel_acquisition_technique: str | Empty | None = None,
+        parallel_reduction_factor_in_plane: float | Empty | None = None,
+        parallel_reduction_factor_out_of_plane: float | Empty | None = None,
+        parallel_reduction_factor_second_in_plane: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -234,22 +235,19 @@ class MRModifierMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-92"
     __order__: ClassVar[tuple[int, ...]] = (0x00189115,)
 
-    mr_modifier_sequence: Attr[list[MRModifierSequenceItem]] = Attr(
+    mr_modifier_sequence: SequenceAttr[MRModifierSequenceItem] = SequenceAttr(
         0x00189115, "MRModifierSequence", "SQ", "1", "1",
         item=MRModifierSequenceItem,
-    )
-    """MR Modifier Sequence (0018,9115): Type 1, VR SQ, VM 1.
+        doc="""MR Modifier Sequence (0018,9115): Type 1, VR SQ, VM 1.
 
-    Identifies general acquisition parameters of this frame.
-    """
+        Identifies general acquisition parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_modifier_sequence: list[MRModifierSequenceItem] | None = None,
-        **_: Any,
+        mr_modifier_sequence: Items[MRModifierSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

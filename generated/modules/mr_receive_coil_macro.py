@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class MultiCoilDefinitionSequenceItem(ItemBuilder):
 
     multi_coil_element_name: Attr[str] = Attr(
         0x00189047, "MultiCoilElementName", "SH", "1", "1",
-    )
-    """Multi-Coil Element Name (0018,9047): Type 1, VR SH, VM 1.
+        doc="""Multi-Coil Element Name (0018,9047): Type 1, VR SH, VM 1.
 
-    Name of element of multi-coil.
-    """
+        Name of element of multi-coil.
+        """,
+    )
 
     multi_coil_element_used: Attr[Literal["YES", "NO"]] = Attr(
         0x00189048, "MultiCoilElementUsed", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Multi-Coil Element Used (0018,9048): Type 1, VR CS, VM 1.
+        doc="""Multi-Coil Element Used (0018,9048): Type 1, VR CS, VM 1.
 
-    Indicates whether the multi-coil element was used in the current acquisition.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether the multi-coil element was used in the current acquisition.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multi_coil_element_name: str | None = None,
-        multi_coil_element_used: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        multi_coil_element_name: str | Empty | None = None,
+        multi_coil_element_used: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,83 +62,80 @@ class MRReceiveCoilSequenceItem(ItemBuilder):
 
     receive_coil_name: Attr[str] = Attr(
         0x00181250, "ReceiveCoilName", "SH", "1", "1C",
-    )
-    """Receive Coil Name (0018,1250): Type 1C, VR SH, VM 1.
+        doc="""Receive Coil Name (0018,1250): Type 1C, VR SH, VM 1.
 
-    Name of receive coil used.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Name of receive coil used.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     receive_coil_manufacturer_name: Attr[str] = Attr(
         0x00189041, "ReceiveCoilManufacturerName", "LO", "1", "2C",
-    )
-    """Receive Coil Manufacturer Name (0018,9041): Type 2C, VR LO, VM 1.
+        doc="""Receive Coil Manufacturer Name (0018,9041): Type 2C, VR LO, VM 1.
 
-    Name of manufacturer of receive coil.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Name of manufacturer of receive coil.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     receive_coil_type: Attr[str] = Attr(
         0x00189043, "ReceiveCoilType", "CS", "1", "1C",
-    )
-    """Receive Coil Type (0018,9043): Type 1C, VR CS, VM 1.
+        doc="""Receive Coil Type (0018,9043): Type 1C, VR CS, VM 1.
 
-    Type of receive coil used.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: BODY, VOLUME, SURFACE, MULTICOIL.
-    """
+        Type of receive coil used.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: BODY, VOLUME, SURFACE, MULTICOIL.
+        """,
+    )
 
     quadrature_receive_coil: Attr[Literal["YES", "NO"]] = Attr(
         0x00189044, "QuadratureReceiveCoil", "CS", "1", "1C",
         enum=("YES", "NO"),
+        doc="""Quadrature Receive Coil (0018,9044): Type 1C, VR CS, VM 1.
+
+        Indicates whether the receive coil is quadrature.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Quadrature Receive Coil (0018,9044): Type 1C, VR CS, VM 1.
 
-    Indicates whether the receive coil is quadrature.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
-
-    multi_coil_definition_sequence: Attr[list[MultiCoilDefinitionSequenceItem]] = Attr(
+    multi_coil_definition_sequence: SequenceAttr[MultiCoilDefinitionSequenceItem] = SequenceAttr(
         0x00189045, "MultiCoilDefinitionSequence", "SQ", "1", "1C",
         item=MultiCoilDefinitionSequenceItem,
-    )
-    """Multi-Coil Definition Sequence (0018,9045): Type 1C, VR SQ, VM 1.
+        doc="""Multi-Coil Definition Sequence (0018,9045): Type 1C, VR SQ, VM 1.
 
-    A Sequence that provides information regarding each element of a multi-coil. It should
-    include Attributes for all elements, whether used in the current acquisition or not. One or
-    more Items shall be included in this Sequence.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Receive Coil Type
-    (0018,9043) equals MULTICOIL. May be present otherwise only if Receive Coil Type (0018,9043)
-    equals MULTICOIL.
-    """
+        A Sequence that provides information regarding each element of a multi-coil. It should
+        include Attributes for all elements, whether used in the current acquisition or not. One
+        or more Items shall be included in this Sequence.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Receive Coil
+        Type (0018,9043) equals MULTICOIL. May be present otherwise only if Receive Coil Type
+        (0018,9043) equals MULTICOIL.
+        """,
+    )
 
     multi_coil_configuration: Attr[str] = Attr(
         0x00189046, "MultiCoilConfiguration", "LO", "1", "3",
-    )
-    """Multi-Coil Configuration (0018,9046): Type 3, VR LO, VM 1.
+        doc="""Multi-Coil Configuration (0018,9046): Type 3, VR LO, VM 1.
 
-    A textual description of the configuration of multi-coil elements that was used in the
-    current acquisition.
-    """
+        A textual description of the configuration of multi-coil elements that was used in the
+        current acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        receive_coil_name: str | None = None,
-        receive_coil_manufacturer_name: str | None = None,
-        receive_coil_type: str | None = None,
-        quadrature_receive_coil: Literal["YES", "NO"] | None = None,
-        multi_coil_definition_sequence: list[MultiCoilDefinitionSequenceItem] | None = None,
-        multi_coil_configuration: str | None = None,
-        **_: Any,
+        receive_coil_name: str | Empty | None = None,
+        receive_coil_manufacturer_name: str | Empty | None = None,
+        receive_coil_type: str | Empty | None = None,
+        quadrature_receive_coil: Literal["YES", "NO"] | Empty | None = None,
+        multi_coil_definition_sequence: Items[MultiCoilDefinitionSequenceItem] | Empty | None = None,
+        multi_coil_configuration: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -152,22 +149,19 @@ class MRReceiveCoilMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-94"
     __order__: ClassVar[tuple[int, ...]] = (0x00189042,)
 
-    mr_receive_coil_sequence: Attr[list[MRReceiveCoilSequenceItem]] = Attr(
+    mr_receive_coil_sequence: SequenceAttr[MRReceiveCoilSequenceItem] = SequenceAttr(
         0x00189042, "MRReceiveCoilSequence", "SQ", "1", "1",
         item=MRReceiveCoilSequenceItem,
-    )
-    """MR Receive Coil Sequence (0018,9042): Type 1, VR SQ, VM 1.
+        doc="""MR Receive Coil Sequence (0018,9042): Type 1, VR SQ, VM 1.
 
-    A Sequence that provides information about each receive coil used.
-    """
+        A Sequence that provides information about each receive coil used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_receive_coil_sequence: list[MRReceiveCoilSequenceItem] | None = None,
-        **_: Any,
+        mr_receive_coil_sequence: Items[MRReceiveCoilSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -28,34 +29,31 @@ class MRSeriesModule(ModuleBuilder):
     modality: Attr[Literal["MR"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("MR",),
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: MR.
+        """,
     )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: MR.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["MR"] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        modality: Literal["MR"] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,40 +26,37 @@ class MRSpatialSaturationSequenceItem(ItemBuilder):
 
     slab_thickness: Attr[float] = Attr(
         0x00189104, "SlabThickness", "FD", "1", "1",
-    )
-    """Slab Thickness (0018,9104): Type 1, VR FD, VM 1.
+        doc="""Slab Thickness (0018,9104): Type 1, VR FD, VM 1.
 
-    Thickness of slab in mm.
-    """
+        Thickness of slab in mm.
+        """,
+    )
 
     slab_orientation: Attr[list[float]] = Attr(
         0x00189105, "SlabOrientation", "FD", "3", "1",
-    )
-    """Slab Orientation (0018,9105): Type 1, VR FD, VM 3.
+        doc="""Slab Orientation (0018,9105): Type 1, VR FD, VM 3.
 
-    The direction cosines of a normal vector perpendicular to the saturation plane with respect
-    to the patient. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction cosines of a normal vector perpendicular to the saturation plane with
+        respect to the patient. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     mid_slab_position: Attr[list[float]] = Attr(
         0x00189106, "MidSlabPosition", "FD", "3", "1",
-    )
-    """Mid Slab Position (0018,9106): Type 1, VR FD, VM 3.
+        doc="""Mid Slab Position (0018,9106): Type 1, VR FD, VM 3.
 
-    The x, y, and z coordinates of the midpoint of the slab plane in mm with respect to the
-    patient. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The x, y, and z coordinates of the midpoint of the slab plane in mm with respect to the
+        patient. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        slab_thickness: float | None = None,
-        slab_orientation: list[float] | None = None,
-        mid_slab_position: list[float] | None = None,
-        **_: Any,
+        slab_thickness: float | Empty | None = None,
+        slab_orientation: list[float] | Empty | None = None,
+        mid_slab_position: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,23 +70,20 @@ class MRSpatialSaturationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-98"
     __order__: ClassVar[tuple[int, ...]] = (0x00189107,)
 
-    mr_spatial_saturation_sequence: Attr[list[MRSpatialSaturationSequenceItem]] = Attr(
+    mr_spatial_saturation_sequence: SequenceAttr[MRSpatialSaturationSequenceItem] = SequenceAttr(
         0x00189107, "MRSpatialSaturationSequence", "SQ", "1", "2",
         item=MRSpatialSaturationSequenceItem,
-    )
-    """MR Spatial Saturation Sequence (0018,9107): Type 2, VR SQ, VM 1.
+        doc="""MR Spatial Saturation Sequence (0018,9107): Type 2, VR SQ, VM 1.
 
-    A Sequence that provides the position of spatial saturation bands deposited as part of the
-    pulse sequence.
-    """
+        A Sequence that provides the position of spatial saturation bands deposited as part of
+        the pulse sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_spatial_saturation_sequence: list[MRSpatialSaturationSequenceItem] | None = None,
-        **_: Any,
+        mr_spatial_saturation_sequence: Items[MRSpatialSaturationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

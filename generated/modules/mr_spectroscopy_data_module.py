@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,101 +24,99 @@ class MRSpectroscopyDataModule(ModuleBuilder):
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of voxels in the vertical direction in the frame.
-    """
+        Number of voxels in the vertical direction in the frame.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of voxels in the horizontal direction in the frame.
-    """
+        Number of voxels in the horizontal direction in the frame.
+        """,
+    )
 
     data_point_rows: Attr[int] = Attr(
         0x00289001, "DataPointRows", "UL", "1", "1",
-    )
-    """Data Point Rows (0028,9001): Type 1, VR UL, VM 1.
+        doc="""Data Point Rows (0028,9001): Type 1, VR UL, VM 1.
 
-    Number of rows of data points in spectroscopic data.
-    """
+        Number of rows of data points in spectroscopic data.
+        """,
+    )
 
     data_point_columns: Attr[int] = Attr(
         0x00289002, "DataPointColumns", "UL", "1", "1",
-    )
-    """Data Point Columns (0028,9002): Type 1, VR UL, VM 1.
+        doc="""Data Point Columns (0028,9002): Type 1, VR UL, VM 1.
 
-    Number of columns of data points in spectroscopic data.
-    """
+        Number of columns of data points in spectroscopic data.
+        """,
+    )
 
     data_representation: Attr[Literal["COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"]] = Attr(
         0x00289108, "DataRepresentation", "CS", "1", "1",
         enum=("COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"),
-    )
-    """Data Representation (0028,9108): Type 1, VR CS, VM 1.
+        doc="""Data Representation (0028,9108): Type 1, VR CS, VM 1.
 
-    Data representation of the data points. Each data point shall have the same representation.
-    Enumerated Values: COMPLEX, REAL, IMAGINARY, MAGNITUDE.
-    """
+        Data representation of the data points. Each data point shall have the same
+        representation.
+        Enumerated Values: COMPLEX, REAL, IMAGINARY, MAGNITUDE.
+        """,
+    )
 
     signal_domain_columns: Attr[Literal["FREQUENCY", "TIME"]] = Attr(
         0x00289003, "SignalDomainColumns", "CS", "1", "1",
         enum=("FREQUENCY", "TIME"),
-    )
-    """Signal Domain Columns (0028,9003): Type 1, VR CS, VM 1.
+        doc="""Signal Domain Columns (0028,9003): Type 1, VR CS, VM 1.
 
-    Domain of represented signal in column direction.
-    Enumerated Values: FREQUENCY, TIME.
-    """
+        Domain of represented signal in column direction.
+        Enumerated Values: FREQUENCY, TIME.
+        """,
+    )
 
     signal_domain_rows: Attr[Literal["FREQUENCY", "TIME"]] = Attr(
         0x00289235, "SignalDomainRows", "CS", "1", "1C",
         enum=("FREQUENCY", "TIME"),
-    )
-    """Signal Domain Rows (0028,9235): Type 1C, VR CS, VM 1.
+        doc="""Signal Domain Rows (0028,9235): Type 1C, VR CS, VM 1.
 
-    Domain of represented signal in row direction.
-    Required if Data Point Rows (0028,9001) has a value of more than 1.
-    Enumerated Values: FREQUENCY, TIME.
-    """
+        Domain of represented signal in row direction.
+        Required if Data Point Rows (0028,9001) has a value of more than 1.
+        Enumerated Values: FREQUENCY, TIME.
+        """,
+    )
 
     first_order_phase_correction_angle: Attr[bytes] = Attr(
         0x56000010, "FirstOrderPhaseCorrectionAngle", "OF", "1", "1C",
-    )
-    """First Order Phase Correction Angle (5600,0010): Type 1C, VR OF, VM 1.
+        doc="""First Order Phase Correction Angle (5600,0010): Type 1C, VR OF, VM 1.
 
-    First Order Phase Correction Angle. Number of values is determined by Row*Column*Number of
-    Frames.
-    Required if First Order Phase Correction (0018,9198) equals YES.
-    """
+        First Order Phase Correction Angle. Number of values is determined by Row*Column*Number
+        of Frames.
+        Required if First Order Phase Correction (0018,9198) equals YES.
+        """,
+    )
 
     spectroscopy_data: Attr[bytes] = Attr(
         0x56000020, "SpectroscopyData", "OF", "1", "1",
-    )
-    """Spectroscopy Data (5600,0020): Type 1, VR OF, VM 1.
+        doc="""Spectroscopy Data (5600,0020): Type 1, VR OF, VM 1.
 
-    A data stream of the signal intensities that comprise the spectroscopic data. See Section
-    C.8.14.4.1 for further explanation.
-    """
+        A data stream of the signal intensities that comprise the spectroscopic data. See
+        Section C.8.14.4.1 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rows: int | None = None,
-        columns: int | None = None,
-        data_point_rows: int | None = None,
-        data_point_columns: int | None = None,
-        data_representation: Literal["COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"] | None = None,
-        signal_domain_columns: Literal["FREQUENCY", "TIME"] | None = None,
-        signal_domain_rows: Literal["FREQUENCY", "TIME"] | None = None,
-        first_order_phase_correction_angle: bytes | None = None,
-        spectroscopy_data: bytes | None = None,
-        **_: Any,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        data_point_rows: int | Empty | None = None,
+        data_point_columns: int | Empty | None = None,
+        data_representation: Literal["COMPLEX", "REAL", "IMAGINARY", "MAGNITUDE"] | Empty | None = None,
+        signal_domain_columns: Literal["FREQUENCY", "TIME"] | Empty | None = None,
+        signal_domain_rows: Literal["FREQUENCY", "TIME"] | Empty | None = None,
+        first_order_phase_correction_angle: bytes | Empty | None = None,
+        spectroscopy_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,53 +24,50 @@ class MRSpectroscopyDescriptionMacro(ModuleBuilder):
 
     volumetric_properties: Attr[str] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance. See
-    Section C.8.14.5.1.2 for a description and Enumerated Values.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance. See
+        Section C.8.14.5.1.2 for a description and Enumerated Values.
+        """,
+    )
 
     volume_based_calculation_technique: Attr[str] = Attr(
         0x00089207, "VolumeBasedCalculationTechnique", "CS", "1", "1",
-    )
-    """Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
+        doc="""Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
 
-    Method used for volume calculations with frames in the SOP Instance. See Section
-    C.8.14.5.1.3 for a description and Defined Terms.
-    Defined Terms: MAX_IP, MIN_IP, NONE, MIXED.
-    """
+        Method used for volume calculations with frames in the SOP Instance. See Section
+        C.8.14.5.1.3 for a description and Defined Terms.
+        Defined Terms: MAX_IP, MIN_IP, NONE, MIXED.
+        """,
+    )
 
     complex_image_component: Attr[str] = Attr(
         0x00089208, "ComplexImageComponent", "CS", "1", "1",
-    )
-    """Complex Image Component (0008,9208): Type 1, VR CS, VM 1.
+        doc="""Complex Image Component (0008,9208): Type 1, VR CS, VM 1.
 
-    Representation of complex data of frames in the SOP Instance. See Section C.8.14.5.1.4 for a
-    description and Defined Terms.
-    Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, COMPLEX, MIXED.
-    """
+        Representation of complex data of frames in the SOP Instance. See Section C.8.14.5.1.4
+        for a description and Defined Terms.
+        Defined Terms: MAGNITUDE, PHASE, REAL, IMAGINARY, COMPLEX, MIXED.
+        """,
+    )
 
     acquisition_contrast: Attr[str] = Attr(
         0x00089209, "AcquisitionContrast", "CS", "1", "1",
-    )
-    """Acquisition Contrast (0008,9209): Type 1, VR CS, VM 1.
+        doc="""Acquisition Contrast (0008,9209): Type 1, VR CS, VM 1.
 
-    Indication of acquisition contrast used with frames in the SOP Instance. See Section
-    C.8.14.5.1.5 for a description and Defined Terms.
-    Defined Terms: PROTON_DENSITY, T1, T2, UNKNOWN, MIXED.
-    """
+        Indication of acquisition contrast used with frames in the SOP Instance. See Section
+        C.8.14.5.1.5 for a description and Defined Terms.
+        Defined Terms: PROTON_DENSITY, T1, T2, UNKNOWN, MIXED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_properties: str | None = None,
-        volume_based_calculation_technique: str | None = None,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        **_: Any,
+        volumetric_properties: str | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

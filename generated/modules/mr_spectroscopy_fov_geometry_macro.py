@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,75 +26,72 @@ class MRSpectroscopyFOVGeometrySequenceItem(ItemBuilder):
 
     spectroscopy_acquisition_data_columns: Attr[int] = Attr(
         0x00189127, "SpectroscopyAcquisitionDataColumns", "UL", "1", "1C",
-    )
-    """Spectroscopy Acquisition Data Columns (0018,9127): Type 1C, VR UL, VM 1.
+        doc="""Spectroscopy Acquisition Data Columns (0018,9127): Type 1C, VR UL, VM 1.
 
-    Number of data points in the columns direction.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of data points in the columns direction.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     spectroscopy_acquisition_phase_rows: Attr[int] = Attr(
         0x00189095, "SpectroscopyAcquisitionPhaseRows", "UL", "1", "1C",
-    )
-    """Spectroscopy Acquisition Phase Rows (0018,9095): Type 1C, VR UL, VM 1.
+        doc="""Spectroscopy Acquisition Phase Rows (0018,9095): Type 1C, VR UL, VM 1.
 
-    Number of Phase Encoding Rows.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of Phase Encoding Rows.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     spectroscopy_acquisition_phase_columns: Attr[int] = Attr(
         0x00189234, "SpectroscopyAcquisitionPhaseColumns", "UL", "1", "1C",
-    )
-    """Spectroscopy Acquisition Phase Columns (0018,9234): Type 1C, VR UL, VM 1.
+        doc="""Spectroscopy Acquisition Phase Columns (0018,9234): Type 1C, VR UL, VM 1.
 
-    Number of Phase Encoding Columns.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of Phase Encoding Columns.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     spectroscopy_acquisition_out_of_plane_phase_steps: Attr[int] = Attr(
         0x00189159, "SpectroscopyAcquisitionOutOfPlanePhaseSteps", "UL", "1", "1C",
-    )
-    """Spectroscopy Acquisition Out-of-plane Phase Steps (0018,9159): Type 1C, VR UL, VM 1.
+        doc="""Spectroscopy Acquisition Out-of-plane Phase Steps (0018,9159): Type 1C, VR UL, VM 1.
 
-    Number of out-of-plane Phase Encoding steps.
-    Required if MR Spectroscopy Acquisition Type (0018,9200) equals PLANE and Frame Type
-    (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Number of out-of-plane Phase Encoding steps.
+        Required if MR Spectroscopy Acquisition Type (0018,9200) equals PLANE and Frame Type
+        (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     percent_sampling: Attr[float] = Attr(
         0x00180093, "PercentSampling", "DS", "1", "1C",
-    )
-    """Percent Sampling (0018,0093): Type 1C, VR DS, VM 1.
+        doc="""Percent Sampling (0018,0093): Type 1C, VR DS, VM 1.
 
-    Fraction of acquisition matrix lines acquired, expressed as a percent.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Fraction of acquisition matrix lines acquired, expressed as a percent.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     percent_phase_field_of_view: Attr[float] = Attr(
         0x00180094, "PercentPhaseFieldOfView", "DS", "1", "1C",
-    )
-    """Percent Phase Field of View (0018,0094): Type 1C, VR DS, VM 1.
+        doc="""Percent Phase Field of View (0018,0094): Type 1C, VR DS, VM 1.
 
-    Ratio of field of view dimension in phase direction to field of view dimension in frequency
-    direction, expressed as a percent.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Ratio of field of view dimension in phase direction to field of view dimension in
+        frequency direction, expressed as a percent.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        spectroscopy_acquisition_data_columns: int | None = None,
-        spectroscopy_acquisition_phase_rows: int | None = None,
-        spectroscopy_acquisition_phase_columns: int | None = None,
-        spectroscopy_acquisition_out_of_plane_phase_steps: int | None = None,
-        percent_sampling: float | None = None,
-        percent_phase_field_of_view: float | None = None,
-        **_: Any,
+        spectroscopy_acquisition_data_columns: int | Empty | None = None,
+        spectroscopy_acquisition_phase_rows: int | Empty | None = None,
+        spectroscopy_acquisition_phase_columns: int | Empty | None = None,
+        spectroscopy_acquisition_out_of_plane_phase_steps: int | Empty | None = None,
+        percent_sampling: float | Empty | None = None,
+        percent_phase_field_of_view: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -105,22 +105,19 @@ class MRSpectroscopyFOVGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-105"
     __order__: ClassVar[tuple[int, ...]] = (0x00189103,)
 
-    mr_spectroscopy_fov_geometry_sequence: Attr[list[MRSpectroscopyFOVGeometrySequenceItem]] = Attr(
+    mr_spectroscopy_fov_geometry_sequence: SequenceAttr[MRSpectroscopyFOVGeometrySequenceItem] = SequenceAttr(
         0x00189103, "MRSpectroscopyFOVGeometrySequence", "SQ", "1", "1",
         item=MRSpectroscopyFOVGeometrySequenceItem,
-    )
-    """MR Spectroscopy FOV/Geometry Sequence (0018,9103): Type 1, VR SQ, VM 1.
+        doc="""MR Spectroscopy FOV/Geometry Sequence (0018,9103): Type 1, VR SQ, VM 1.
 
-    Identifies the geometry parameters of this frame.
-    """
+        Identifies the geometry parameters of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_spectroscopy_fov_geometry_sequence: list[MRSpectroscopyFOVGeometrySequenceItem] | None = None,
-        **_: Any,
+        mr_spectroscopy_fov_geometry_sequence: Items[MRSpectroscopyFOVGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

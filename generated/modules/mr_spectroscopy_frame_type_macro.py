@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.mr_spectroscopy_description_macro import MRSpectroscopyDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,27 +27,24 @@ class MRSpectroscopyFrameTypeSequenceItem(MRSpectroscopyDescriptionMacro, ItemBu
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Spectroscopy data characteristics. See Section C.8.14.5.1.1.
-    Defined Terms for Value 3: SPECTROSCOPY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
-    STD_DEVIATION, SUBTRACTION, NONE, MIXED.
-    """
+        Spectroscopy data characteristics. See Section C.8.14.5.1.1.
+        Defined Terms for Value 3: SPECTROSCOPY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
+        STD_DEVIATION, SUBTRACTION, NONE, MIXED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        volumetric_properties: str | None = None,
-        volume_based_calculation_technique: str | None = None,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        volumetric_properties: str | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,22 +58,19 @@ class MRSpectroscopyFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-104"
     __order__: ClassVar[tuple[int, ...]] = (0x00189227,)
 
-    mr_spectroscopy_frame_type_sequence: Attr[list[MRSpectroscopyFrameTypeSequenceItem]] = Attr(
+    mr_spectroscopy_frame_type_sequence: SequenceAttr[MRSpectroscopyFrameTypeSequenceItem] = SequenceAttr(
         0x00189227, "MRSpectroscopyFrameTypeSequence", "SQ", "1", "1",
         item=MRSpectroscopyFrameTypeSequenceItem,
-    )
-    """MR Spectroscopy Frame Type Sequence (0018,9227): Type 1, VR SQ, VM 1.
+        doc="""MR Spectroscopy Frame Type Sequence (0018,9227): Type 1, VR SQ, VM 1.
 
-    A Sequence containing Frame Type Attributes.
-    """
+        A Sequence containing Frame Type Attributes.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_spectroscopy_frame_type_sequence: list[MRSpectroscopyFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        mr_spectroscopy_frame_type_sequence: Items[MRSpectroscopyFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.mr_image_and_spectroscopy_instance_macro import MRImageAndSpectroscopyInstanceMacro
 from iodkit.generated.modules.mr_spectroscopy_description_macro import MRSpectroscopyDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
 
@@ -31,40 +32,37 @@ class VolumeLocalizationSequenceItem(ItemBuilder):
 
     slab_thickness: Attr[float] = Attr(
         0x00189104, "SlabThickness", "FD", "1", "1",
-    )
-    """Slab Thickness (0018,9104): Type 1, VR FD, VM 1.
+        doc="""Slab Thickness (0018,9104): Type 1, VR FD, VM 1.
 
-    Thickness of slab in mm.
-    """
+        Thickness of slab in mm.
+        """,
+    )
 
     slab_orientation: Attr[list[float]] = Attr(
         0x00189105, "SlabOrientation", "FD", "3", "1",
-    )
-    """Slab Orientation (0018,9105): Type 1, VR FD, VM 3.
+        doc="""Slab Orientation (0018,9105): Type 1, VR FD, VM 3.
 
-    The direction cosines of a normal vector perpendicular to the selection plane with respect
-    to the patient. See Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction cosines of a normal vector perpendicular to the selection plane with
+        respect to the patient. See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     mid_slab_position: Attr[list[float]] = Attr(
         0x00189106, "MidSlabPosition", "FD", "3", "1",
-    )
-    """Mid Slab Position (0018,9106): Type 1, VR FD, VM 3.
+        doc="""Mid Slab Position (0018,9106): Type 1, VR FD, VM 3.
 
-    The x, y, and z coordinates of the mid-point of the slab in mm. See Section C.7.6.2.1.1 for
-    further explanation.
-    """
+        The x, y, and z coordinates of the mid-point of the slab in mm. See Section C.7.6.2.1.1
+        for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        slab_thickness: float | None = None,
-        slab_orientation: list[float] | None = None,
-        mid_slab_position: list[float] | None = None,
-        **_: Any,
+        slab_thickness: float | Empty | None = None,
+        slab_orientation: list[float] | Empty | None = None,
+        mid_slab_position: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,27 +75,24 @@ class ReferencedInstanceSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder
     __table__ = "PS3.3 2024c Table C.8-102"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -116,253 +111,260 @@ class MRSpectroscopyModule(MRImageAndSpectroscopyInstanceMacro, MRSpectroscopyDe
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Spectroscopy data characteristics. See Section C.8.14.5.1.1.
-    Defined Terms for Value 3: SPECTROSCOPY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
-    STD_DEVIATION, SUBTRACTION, NONE, MIXED.
-    """
+        Spectroscopy data characteristics. See Section C.8.14.5.1.1.
+        Defined Terms for Value 3: SPECTROSCOPY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MAXIMUM, MEAN, MINIMUM, MULTIPLICATION,
+        STD_DEVIATION, SUBTRACTION, NONE, MIXED.
+        """,
+    )
 
     transmitter_frequency: Attr[list[float]] = Attr(
         0x00189098, "TransmitterFrequency", "FD", "1-2", "1C",
-    )
-    """Transmitter Frequency (0018,9098): Type 1C, VR FD, VM 1-2.
+        doc="""Transmitter Frequency (0018,9098): Type 1C, VR FD, VM 1-2.
 
-    Precession frequency in MHz of the nucleus being addressed for each spectral axis.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        Precession frequency in MHz of the nucleus being addressed for each spectral axis.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     spectral_width: Attr[list[float]] = Attr(
         0x00189052, "SpectralWidth", "FD", "1-2", "1C",
-    )
-    """Spectral Width (0018,9052): Type 1C, VR FD, VM 1-2.
+        doc="""Spectral Width (0018,9052): Type 1C, VR FD, VM 1-2.
 
-    Spectral width in Hz.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    """
+        Spectral width in Hz.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        """,
+    )
 
     chemical_shift_reference: Attr[list[float]] = Attr(
         0x00189053, "ChemicalShiftReference", "FD", "1-2", "1C",
-    )
-    """Chemical Shift Reference (0018,9053): Type 1C, VR FD, VM 1-2.
+        doc="""Chemical Shift Reference (0018,9053): Type 1C, VR FD, VM 1-2.
 
-    The chemical shift at the transmitter frequency in ppm.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    """
+        The chemical shift at the transmitter frequency in ppm.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        """,
+    )
 
     volume_localization_technique: Attr[str] = Attr(
         0x00189054, "VolumeLocalizationTechnique", "CS", "1", "1C",
+        doc="""Volume Localization Technique (0018,9054): Type 1C, VR CS, VM 1.
+
+        Name of volume localization technique used. Shall be "NONE" if no spatial localization
+        was performed.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: ILOPS, ISIS, PRIME, PRESS, SLIM, SLOOP, STEAM, NONE.
+        """,
     )
-    """Volume Localization Technique (0018,9054): Type 1C, VR CS, VM 1.
 
-    Name of volume localization technique used. Shall be "NONE" if no spatial localization was
-    performed.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: ILOPS, ISIS, PRIME, PRESS, SLIM, SLOOP, STEAM, NONE.
-    """
-
-    volume_localization_sequence: Attr[list[VolumeLocalizationSequenceItem]] = Attr(
+    volume_localization_sequence: SequenceAttr[VolumeLocalizationSequenceItem] = SequenceAttr(
         0x00189126, "VolumeLocalizationSequence", "SQ", "1", "1C",
         item=VolumeLocalizationSequenceItem,
-    )
-    """Volume Localization Sequence (0018,9126): Type 1C, VR SQ, VM 1.
+        doc="""Volume Localization Sequence (0018,9126): Type 1C, VR SQ, VM 1.
 
-    A Sequence of Items that provide the position of RF excitations used to select a volume of
-    tissue. The selected volume is described by the intersection of the Sequence Items.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Volume Localization
-    Technique (0018,9054) is other than NONE. May be present if Volume Localization Technique
-    (0018,9054) is other than NONE.
-    """
+        A Sequence of Items that provide the position of RF excitations used to select a volume
+        of tissue. The selected volume is described by the intersection of the Sequence Items.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Volume Localization
+        Technique (0018,9054) is other than NONE. May be present if Volume Localization
+        Technique (0018,9054) is other than NONE.
+        """,
+    )
 
     decoupling: Attr[Literal["YES", "NO"]] = Attr(
         0x00189059, "Decoupling", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """De-coupling (0018,9059): Type 1C, VR CS, VM 1.
+        doc="""De-coupling (0018,9059): Type 1C, VR CS, VM 1.
 
-    Indicates whether de-coupling was active.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether de-coupling was active.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     decoupled_nucleus: Attr[list[str]] = Attr(
         0x00189060, "DecoupledNucleus", "CS", "1-2", "1C",
-    )
-    """De-coupled Nucleus (0018,9060): Type 1C, VR CS, VM 1-2.
+        doc="""De-coupled Nucleus (0018,9060): Type 1C, VR CS, VM 1-2.
 
-    Nucleus being de-coupled.
-    Required if De-coupling (0018,9059) equals YES.
-    Defined Terms: 1H, 3HE, 7LI, 13C, 19F, 23NA, 31P, 129XE.
-    """
+        Nucleus being de-coupled.
+        Required if De-coupling (0018,9059) equals YES.
+        Defined Terms: 1H, 3HE, 7LI, 13C, 19F, 23NA, 31P, 129XE.
+        """,
+    )
 
     decoupling_frequency: Attr[list[float]] = Attr(
         0x00189061, "DecouplingFrequency", "FD", "1-2", "1C",
-    )
-    """De-coupling Frequency (0018,9061): Type 1C, VR FD, VM 1-2.
+        doc="""De-coupling Frequency (0018,9061): Type 1C, VR FD, VM 1-2.
 
-    The center frequency (Hz) for the de-coupling.
-    Required if De-coupling (0018,9059) equals YES.
-    """
+        The center frequency (Hz) for the de-coupling.
+        Required if De-coupling (0018,9059) equals YES.
+        """,
+    )
 
     decoupling_method: Attr[str] = Attr(
         0x00189062, "DecouplingMethod", "CS", "1", "1C",
-    )
-    """De-coupling Method (0018,9062): Type 1C, VR CS, VM 1.
+        doc="""De-coupling Method (0018,9062): Type 1C, VR CS, VM 1.
 
-    The de-coupling modulation scheme used.
-    Required if De-coupling (0018,9059) equals YES.
-    Defined Terms: MLEV, WALTZ, NARROWBAND.
-    """
+        The de-coupling modulation scheme used.
+        Required if De-coupling (0018,9059) equals YES.
+        Defined Terms: MLEV, WALTZ, NARROWBAND.
+        """,
+    )
 
     decoupling_chemical_shift_reference: Attr[list[float]] = Attr(
         0x00189063, "DecouplingChemicalShiftReference", "FD", "1-2", "1C",
-    )
-    """De-coupling Chemical Shift Reference (0018,9063): Type 1C, VR FD, VM 1-2.
+        doc="""De-coupling Chemical Shift Reference (0018,9063): Type 1C, VR FD, VM 1-2.
 
-    The chemical shift in ppm at the de-coupling frequency.
-    Required if De-coupling (0018,9059) equals YES.
-    """
+        The chemical shift in ppm at the de-coupling frequency.
+        Required if De-coupling (0018,9059) equals YES.
+        """,
+    )
 
     time_domain_filtering: Attr[list[str]] = Attr(
         0x00189065, "TimeDomainFiltering", "CS", "1-2", "1C",
-    )
-    """Time Domain Filtering (0018,9065): Type 1C, VR CS, VM 1-2.
+        doc="""Time Domain Filtering (0018,9065): Type 1C, VR CS, VM 1-2.
 
-    Describes time domain filtering or apodization applied. Shall be NONE if no filtering
-    operations were applied to the time domain data.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: COSINE, COSINE_SQUARED, EXPONENTIAL, GAUSSIAN, HAMMING, HANNING, LORENTZIAN,
-    LRNTZ_GSS_TRNSFM, NONE.
-    """
+        Describes time domain filtering or apodization applied. Shall be NONE if no filtering
+        operations were applied to the time domain data.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: COSINE, COSINE_SQUARED, EXPONENTIAL, GAUSSIAN, HAMMING, HANNING,
+        LORENTZIAN, LRNTZ_GSS_TRNSFM, NONE.
+        """,
+    )
 
     number_of_zero_fills: Attr[list[int]] = Attr(
         0x00189066, "NumberOfZeroFills", "US", "1-2", "1C",
-    )
-    """Number of Zero Fills (0018,9066): Type 1C, VR US, VM 1-2.
+        doc="""Number of Zero Fills (0018,9066): Type 1C, VR US, VM 1-2.
 
-    Number of zero fills added to the time domain data before FT. Shall be 0 (zero) if no zero
-    filling performed.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    """
+        Number of zero fills added to the time domain data before FT. Shall be 0 (zero) if no
+        zero filling performed.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        """,
+    )
 
     baseline_correction: Attr[str] = Attr(
         0x00189067, "BaselineCorrection", "CS", "1", "1C",
-    )
-    """Baseline Correction (0018,9067): Type 1C, VR CS, VM 1.
+        doc="""Baseline Correction (0018,9067): Type 1C, VR CS, VM 1.
 
-    Describes baseline correction techniques. Shall be NONE if no baseline correction was
-    performed.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: LINEAR_TILT, LOCAL_LINEAR_FIT, POLYNOMIAL_FIT, SINC_DECONVOLUTN,
-    TIME_DOMAIN_FIT, SPLINE, NONE.
-    """
+        Describes baseline correction techniques. Shall be NONE if no baseline correction was
+        performed.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: LINEAR_TILT, LOCAL_LINEAR_FIT, POLYNOMIAL_FIT, SINC_DECONVOLUTN,
+        TIME_DOMAIN_FIT, SPLINE, NONE.
+        """,
+    )
 
     frequency_correction: Attr[Literal["YES", "NO"]] = Attr(
         0x00189101, "FrequencyCorrection", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Frequency Correction (0018,9101): Type 1C, VR CS, VM 1.
+        doc="""Frequency Correction (0018,9101): Type 1C, VR CS, VM 1.
 
-    Specifies whether operations were performed to correct resonant frequency of metabolite
-    peaks due to B0 field inhomogeneities.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether operations were performed to correct resonant frequency of metabolite
+        peaks due to B0 field inhomogeneities.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     first_order_phase_correction: Attr[Literal["YES", "NO"]] = Attr(
         0x00189198, "FirstOrderPhaseCorrection", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """First Order Phase Correction (0018,9198): Type 1C, VR CS, VM 1.
+        doc="""First Order Phase Correction (0018,9198): Type 1C, VR CS, VM 1.
 
-    Describes whether a first order (frequency dependent) phase correction was applied to the
-    spectral data.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Describes whether a first order (frequency dependent) phase correction was applied to
+        the spectral data.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     water_referenced_phase_correction: Attr[Literal["YES", "NO"]] = Attr(
         0x00189199, "WaterReferencedPhaseCorrection", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Water Referenced Phase Correction (0018,9199): Type 1C, VR CS, VM 1.
+        doc="""Water Referenced Phase Correction (0018,9199): Type 1C, VR CS, VM 1.
 
-    Indicates if the images or spectra were created using Water Reference time domain data for
-    phase correction.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Indicates if the images or spectra were created using Water Reference time domain data
+        for phase correction.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     water_reference_acquisition: Attr[Literal["WATER_REFERENCE", "USED_DISCARDED", "REFERENCED", "NONE"]] = Attr(
         0x00189297, "WaterReferenceAcquisition", "CS", "1", "3",
         enum=("WATER_REFERENCE", "USED_DISCARDED", "REFERENCED", "NONE"),
+        doc="""Water Reference Acquisition (0018,9297): Type 3, VR CS, VM 1.
+
+        Describes the relation to Water Reference data for this Instance.
+        Enumerated Values: WATER_REFERENCE, USED_DISCARDED, REFERENCED, NONE.
+        """,
     )
-    """Water Reference Acquisition (0018,9297): Type 3, VR CS, VM 1.
 
-    Describes the relation to Water Reference data for this Instance.
-    Enumerated Values: WATER_REFERENCE, USED_DISCARDED, REFERENCED, NONE.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    References to SOP Instances significantly related to the current SOP Instance, including
-    water reference data.
-    Required if Water Reference Acquisition (0018,9297) equals REFERENCED. May be present
-    otherwise.
-    """
+        References to SOP Instances significantly related to the current SOP Instance, including
+        water reference data.
+        Required if Water Reference Acquisition (0018,9297) equals REFERENCED. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_number: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        referenced_raw_data_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_waveform_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        source_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_presentation_state_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        resonant_nucleus: list[str] | None = None,
-        k_space_filtering: str | None = None,
-        magnetic_field_strength: float | None = None,
-        applicable_safety_standard_agency: str | None = None,
-        applicable_safety_standard_description: str | None = None,
-        image_comments: str | None = None,
-        isocenter_position: list[float] | None = None,
-        b1rms: float | None = None,
-        image_type: list[str] | None = None,
-        volumetric_properties: str | None = None,
-        volume_based_calculation_technique: str | None = None,
-        complex_image_component: str | None = None,
-        acquisition_contrast: str | None = None,
-        transmitter_frequency: list[float] | None = None,
-        spectral_width: list[float] | None = None,
-        chemical_shift_reference: list[float] | None = None,
-        volume_localization_technique: str | None = None,
-        volume_localization_sequence: list[VolumeLocalizationSequenceItem] | None = None,
-        decoupling: Literal["YES", "NO"] | None = None,
-        decoupled_nucleus: list[str] | None = None,
-        decoupling_frequency: list[float] | None = None,
-        decoupling_method: str | None = None,
-        decoupling_chemical_shift_reference: list[float] | None = None,
-        time_domain_filtering: list[str] | None = None,
-        number_of_zero_fills: list[int] | None = None,
-        baseline_correction: str | None = None,
-        frequency_correction: Literal["YES", "NO"] | None = None,
-        first_order_phase_correction: Literal["YES", "NO"] | None = None,
-        water_referenced_phase_correction: Literal["YES", "NO"] | None = None,
-        water_reference_acquisition: Literal["WATER_REFERENCE", "USED_DISCARDED", "REFERENCED", "NONE"] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        **_: Any,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        referenced_raw_data_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_waveform_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        source_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        resonant_nucleus: list[str] | Empty | None = None,
+        k_space_filtering: str | Empty | None = None,
+        magnetic_field_strength: float | Empty | None = None,
+        applicable_safety_standard_agency: str | Empty | None = None,
+        applicable_safety_standard_description: str | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        b1rms: float | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        volumetric_properties: str | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        complex_image_component: str | Empty | None = None,
+        acquisition_contrast: str | Empty | None = None,
+        transmitter_frequency: list[float] | Empty | None = None,
+        spectral_width: list[float] | Empty | None = None,
+        chemical_shift_reference: list[float] | Empty | None = None,
+        volume_localization_technique: str | Empty | None = None,
+        volume_localization_sequence: Items[VolumeLocalizationSequenceItem] | Empty | None = None,
+        decoupling: Literal["YES", "NO"] | Empty | None = None,
+        decoupled_nucleus: list[str] | Empty | None = None,
+        decoupling_frequency: list[float] | Empty | None = None,
+        decoupling_method: str | Empty | None = None,
+        decoupling_chemical_shift_reference: list[float] | Empty | None = None,
+        time_domain_filtering: list[str] | Empty | None = None,
+        number_of_zero_fills: list[int] | Empty | None = None,
+        baseline_correction: str | Empty | None = None,
+        frequency_correction: Literal["YES", "NO"] | Empty | None = None,
+        first_order_phase_correction: Literal["YES", "NO"] | Empty | None = None,
+        water_referenced_phase_correction: Literal["YES", "NO"] | Empty | None = None,
+        water_reference_acquisition: Literal["WATER_REFERENCE", "USED_DISCARDED", "REFERENCED", "NONE"] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,177 +24,184 @@ class MRSpectroscopyPulseSequenceModule(ModuleBuilder):
 
     pulse_sequence_name: Attr[str] = Attr(
         0x00189005, "PulseSequenceName", "SH", "1", "1C",
-    )
-    """Pulse Sequence Name (0018,9005): Type 1C, VR SH, VM 1.
+        doc="""Pulse Sequence Name (0018,9005): Type 1C, VR SH, VM 1.
 
-    Name of the pulse sequence for annotation purposes. Potentially vendor-specific name.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    """
+        Name of the pulse sequence for annotation purposes. Potentially vendor-specific name.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        """,
+    )
 
     mr_spectroscopy_acquisition_type: Attr[str] = Attr(
         0x00189200, "MRSpectroscopyAcquisitionType", "CS", "1", "1C",
-    )
-    """MR Spectroscopy Acquisition Type (0018,9200): Type 1C, VR CS, VM 1.
+        doc="""MR Spectroscopy Acquisition Type (0018,9200): Type 1C, VR CS, VM 1.
 
-    Identification of data encoding scheme.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: SINGLE_VOXEL, ROW, PLANE, VOLUME.
-    """
+        Identification of data encoding scheme.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: SINGLE_VOXEL, ROW, PLANE, VOLUME.
+        """,
+    )
 
     echo_pulse_sequence: Attr[Literal["SPIN", "GRADIENT", "BOTH"]] = Attr(
         0x00189008, "EchoPulseSequence", "CS", "1", "1C",
         enum=("SPIN", "GRADIENT", "BOTH"),
-    )
-    """Echo Pulse Sequence (0018,9008): Type 1C, VR CS, VM 1.
+        doc="""Echo Pulse Sequence (0018,9008): Type 1C, VR CS, VM 1.
 
-    Echo category of pulse sequences.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: SPIN, GRADIENT, BOTH.
-    """
+        Echo category of pulse sequences.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: SPIN, GRADIENT, BOTH.
+        """,
+    )
 
     multiple_spin_echo: Attr[Literal["YES", "NO"]] = Attr(
         0x00189011, "MultipleSpinEcho", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Multiple Spin Echo (0018,9011): Type 1C, VR CS, VM 1.
+        doc="""Multiple Spin Echo (0018,9011): Type 1C, VR CS, VM 1.
 
-    Multiple Spin Echo category of pulse sequence used to collect different lines in k-space for
-    a single frame.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Echo Pulse Sequence
-    (0018,9008) equals SPIN or BOTH. Otherwise may be present if Image Type (0008,0008) Value 1
-    is DERIVED and Echo Pulse Sequence (0018,9008) equals SPIN or BOTH.
-    Enumerated Values: YES, NO.
-    """
+        Multiple Spin Echo category of pulse sequence used to collect different lines in k-space
+        for a single frame.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Echo Pulse Sequence
+        (0018,9008) equals SPIN or BOTH. Otherwise may be present if Image Type (0008,0008)
+        Value 1 is DERIVED and Echo Pulse Sequence (0018,9008) equals SPIN or BOTH.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     multi_planar_excitation: Attr[Literal["YES", "NO"]] = Attr(
         0x00189012, "MultiPlanarExcitation", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Multi-planar Excitation (0018,9012): Type 1C, VR CS, VM 1.
+        doc="""Multi-planar Excitation (0018,9012): Type 1C, VR CS, VM 1.
 
-    Technique that simultaneously excites several volumes.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Technique that simultaneously excites several volumes.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     steady_state_pulse_sequence: Attr[str] = Attr(
         0x00189017, "SteadyStatePulseSequence", "CS", "1", "1C",
-    )
-    """Steady State Pulse Sequence (0018,9017): Type 1C, VR CS, VM 1.
+        doc="""Steady State Pulse Sequence (0018,9017): Type 1C, VR CS, VM 1.
 
-    Steady State Sequence.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: FREE_PRECESSION, TRANSVERSE, TIME_REVERSED, LONGITUDINAL, NONE.
-    """
+        Steady State Sequence.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: FREE_PRECESSION, TRANSVERSE, TIME_REVERSED, LONGITUDINAL, NONE.
+        """,
+    )
 
     echo_planar_pulse_sequence: Attr[Literal["YES", "NO"]] = Attr(
         0x00189018, "EchoPlanarPulseSequence", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Echo Planar Pulse Sequence (0018,9018): Type 1C, VR CS, VM 1.
+        doc="""Echo Planar Pulse Sequence (0018,9018): Type 1C, VR CS, VM 1.
 
-    Echo Planar category of pulse sequences.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Echo Planar category of pulse sequences.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     spectrally_selected_suppression: Attr[str] = Attr(
         0x00189025, "SpectrallySelectedSuppression", "CS", "1", "1C",
-    )
-    """Spectrally Selected Suppression (0018,9025): Type 1C, VR CS, VM 1.
+        doc="""Spectrally Selected Suppression (0018,9025): Type 1C, VR CS, VM 1.
 
-    Spectrally Selected Suppression.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: WATER, FAT, FAT_AND_WATER, SILICON_GEL, NONE.
-    """
+        Spectrally Selected Suppression.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: WATER, FAT, FAT_AND_WATER, SILICON_GEL, NONE.
+        """,
+    )
 
     geometry_of_k_space_traversal: Attr[str] = Attr(
         0x00189032, "GeometryOfKSpaceTraversal", "CS", "1", "1C",
-    )
-    """Geometry of k-Space Traversal (0018,9032): Type 1C, VR CS, VM 1.
+        doc="""Geometry of k-Space Traversal (0018,9032): Type 1C, VR CS, VM 1.
 
-    Geometry category of k-Space traversal.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: RECTILINEAR, RADIAL, SPIRAL.
-    """
+        Geometry category of k-Space traversal.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: RECTILINEAR, RADIAL, SPIRAL.
+        """,
+    )
 
     rectilinear_phase_encode_reordering: Attr[str] = Attr(
         0x00189034, "RectilinearPhaseEncodeReordering", "CS", "1", "1C",
-    )
-    """Rectilinear Phase Encode Reordering (0018,9034): Type 1C, VR CS, VM 1.
+        doc="""Rectilinear Phase Encode Reordering (0018,9034): Type 1C, VR CS, VM 1.
 
-    Rectilinear phase encode reordering.
-    Required if Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Geometry of
-    k-Space Traversal (0018,9032) equals RECTILINEAR. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and Geometry of k-Space Traversal (0018,9032) equals
-    RECTILINEAR.
-    Defined Terms: LINEAR, CENTRIC, SEGMENTED, REVERSE_LINEAR, REVERSE_CENTRIC.
-    """
+        Rectilinear phase encode reordering.
+        Required if Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Geometry
+        of k-Space Traversal (0018,9032) equals RECTILINEAR. Otherwise may be present if Image
+        Type (0008,0008) Value 1 is DERIVED and Geometry of k-Space Traversal (0018,9032) equals
+        RECTILINEAR.
+        Defined Terms: LINEAR, CENTRIC, SEGMENTED, REVERSE_LINEAR, REVERSE_CENTRIC.
+        """,
+    )
 
     segmented_k_space_traversal: Attr[Literal["SINGLE", "PARTIAL", "FULL"]] = Attr(
         0x00189033, "SegmentedKSpaceTraversal", "CS", "1", "1C",
         enum=("SINGLE", "PARTIAL", "FULL"),
-    )
-    """Segmented k-Space Traversal (0018,9033): Type 1C, VR CS, VM 1.
+        doc="""Segmented k-Space Traversal (0018,9033): Type 1C, VR CS, VM 1.
 
-    Segmented k-Space traversal. If Geometry of k-Space Traversal is rectilinear, multiple lines
-    can be acquired at one time. If Geometry of k-Space Traversal is spiral or radial, paths can
-    be interleaved and acquired at one time.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Enumerated Values: SINGLE, PARTIAL, FULL.
-    """
+        Segmented k-Space traversal. If Geometry of k-Space Traversal is rectilinear, multiple
+        lines can be acquired at one time. If Geometry of k-Space Traversal is spiral or radial,
+        paths can be interleaved and acquired at one time.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Enumerated Values: SINGLE, PARTIAL, FULL.
+        """,
+    )
 
     coverage_of_k_space: Attr[str] = Attr(
         0x00189094, "CoverageOfKSpace", "CS", "1", "1C",
-    )
-    """Coverage of k-Space (0018,9094): Type 1C, VR CS, VM 1.
+        doc="""Coverage of k-Space (0018,9094): Type 1C, VR CS, VM 1.
 
-    Coverage of k-Space.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and MR Spectroscopy
-    Acquisition Type (0018,9200) equals VOLUME. Otherwise may be present if Image Type
-    (0008,0008) Value 1 is DERIVED and MR Spectroscopy Acquisition Type (0018,9200) equals
-    VOLUME.
-    Defined Terms: FULL, CYLINDRICAL, ELLIPSOIDAL, WEIGHTED.
-    """
+        Coverage of k-Space.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and MR Spectroscopy
+        Acquisition Type (0018,9200) equals VOLUME. Otherwise may be present if Image Type
+        (0008,0008) Value 1 is DERIVED and MR Spectroscopy Acquisition Type (0018,9200) equals
+        VOLUME.
+        Defined Terms: FULL, CYLINDRICAL, ELLIPSOIDAL, WEIGHTED.
+        """,
+    )
 
     number_of_k_space_trajectories: Attr[int] = Attr(
         0x00189093, "NumberOfKSpaceTrajectories", "US", "1", "1C",
-    )
-    """Number of k-Space Trajectories (0018,9093): Type 1C, VR US, VM 1.
+        doc="""Number of k-Space Trajectories (0018,9093): Type 1C, VR US, VM 1.
 
-    Number of interleaves or shots.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    """
+        Number of interleaves or shots.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        """,
+    )
 
     echo_peak_position: Attr[int] = Attr(
         0x00189298, "EchoPeakPosition", "IS", "1", "3",
-    )
-    """Echo Peak Position (0018,9298): Type 3, VR IS, VM 1.
+        doc="""Echo Peak Position (0018,9298): Type 3, VR IS, VM 1.
 
-    Number specifying the sample that coincides with the echo peak used during acquisition of
-    the data. First sample will be numbered 1.
-    """
+        Number specifying the sample that coincides with the echo peak used during acquisition
+        of the data. First sample will be numbered 1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pulse_sequence_name: str | None = None,
-        mr_spectroscopy_acquisition_type: str | None = None,
-        echo_pulse_sequence: Literal["SPIN", "GRADIENT", "BOTH"] | None = None,
-        multiple_spin_echo: Literal["YES", "NO"] | None = None,
-        multi_planar_excitation: Literal["YES", "NO"] | None = None,
-        steady_state_pulse_sequence: str | None = None,
-        echo_planar_pulse_sequence: Literal["YES", "NO"] | None = None,
-        spectrally_selected_suppression: str | None = None,
-        geometry_of_k_space_traversal: str | None = None,
-        rectilinear_phase_encode_reordering: str | None = None,
-        segmented_k_space_traversal: Literal["SINGLE", "PARTIAL", "FULL"] | None = None,
-        coverage_of_k_space: str | None = None,
-        number_of_k_space_trajectories: int | None = None,
-        echo_peak_position: int | None = None,
-        **_: Any,
+        pulse_sequence_name: str | Empty | None = None,
+        mr_spectroscopy_acquisition_type: str | Empty | None = None,
+        echo_pulse_sequence: Literal["SPIN", "GRADIENT", "BOTH"] | Empty | None = None,
+        multiple_spin_echo: Literal["YES", "NO"] | Empty | None = None,
+        multi_planar_excitation: Literal["YES", "NO"] | Empty | None = None,
+        steady_state_pulse_sequence: str | Empty | None = None,
+        echo_planar_pulse_sequence: Literal["YES", "NO"] | Empty | None = None,
+        spectrally_selected_suppression: str | Empty | None = None,
+        geometry_of_k_space_traversal: str | Empty | None = None,
+        rectilinear_phase_encode_reordering: str | Empty | None = None,
+        segmented_k_space_traversal: Literal["SINGLE", "PARTIAL", "FULL"] | Empty | None = None,
+        coverage_of_k_space: str | Empty | None = None,
+        number_of_k_space_trajectories: int | Empty | None = None,
+        echo_peak_position: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class SpecificAbsorptionRateSequenceItem(ItemBuilder):
 
     specific_absorption_rate_definition: Attr[str] = Attr(
         0x00189179, "SpecificAbsorptionRateDefinition", "CS", "1", "1",
-    )
-    """Specific Absorption Rate Definition (0018,9179): Type 1, VR CS, VM 1.
+        doc="""Specific Absorption Rate Definition (0018,9179): Type 1, VR CS, VM 1.
 
-    Specification of the method of SAR calculation as defined in Applicable Safety Standard
-    Description (0018,9175).
-    Defined Terms: IEC_WHOLE_BODY, IEC_PARTIAL_BODY, IEC_HEAD, IEC_LOCAL.
-    """
+        Specification of the method of SAR calculation as defined in Applicable Safety Standard
+        Description (0018,9175).
+        Defined Terms: IEC_WHOLE_BODY, IEC_PARTIAL_BODY, IEC_HEAD, IEC_LOCAL.
+        """,
+    )
 
     specific_absorption_rate_value: Attr[float] = Attr(
         0x00189181, "SpecificAbsorptionRateValue", "FD", "1", "1",
-    )
-    """Specific Absorption Rate Value (0018,9181): Type 1, VR FD, VM 1.
+        doc="""Specific Absorption Rate Value (0018,9181): Type 1, VR FD, VM 1.
 
-    Specific Absorption Rate in W/kg.
-    """
+        Specific Absorption Rate in W/kg.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_absorption_rate_definition: str | None = None,
-        specific_absorption_rate_value: float | None = None,
-        **_: Any,
+        specific_absorption_rate_definition: str | Empty | None = None,
+        specific_absorption_rate_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,30 +62,27 @@ class OperatingModeSequenceItem(ItemBuilder):
 
     operating_mode_type: Attr[str] = Attr(
         0x00189177, "OperatingModeType", "CS", "1", "1",
-    )
-    """Operating Mode Type (0018,9177): Type 1, VR CS, VM 1.
+        doc="""Operating Mode Type (0018,9177): Type 1, VR CS, VM 1.
 
-    Defined Terms: STATIC FIELD, RF, GRADIENT.
-    """
+        Defined Terms: STATIC FIELD, RF, GRADIENT.
+        """,
+    )
 
     operating_mode: Attr[str] = Attr(
         0x00189178, "OperatingMode", "CS", "1", "1",
-    )
-    """Operating Mode (0018,9178): Type 1, VR CS, VM 1.
+        doc="""Operating Mode (0018,9178): Type 1, VR CS, VM 1.
 
-    Operating mode applicable for the defined by the applicable standard.
-    Defined Terms: IEC_NORMAL, IEC_FIRST_LEVEL, IEC_SECOND_LEVEL.
-    """
+        Operating mode applicable for the defined by the applicable standard.
+        Defined Terms: IEC_NORMAL, IEC_FIRST_LEVEL, IEC_SECOND_LEVEL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        operating_mode_type: str | None = None,
-        operating_mode: str | None = None,
-        **_: Any,
+        operating_mode_type: str | Empty | None = None,
+        operating_mode: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -100,119 +97,118 @@ class MRTimingAndRelatedParametersSequenceItem(ItemBuilder):
 
     repetition_time: Attr[float] = Attr(
         0x00180080, "RepetitionTime", "DS", "1", "1C",
-    )
-    """Repetition Time (0018,0080): Type 1C, VR DS, VM 1.
+        doc="""Repetition Time (0018,0080): Type 1C, VR DS, VM 1.
 
-    The time in ms between two successive excitations of the same volume. Shall be 0 (zero) if
-    there is a single excitation per volume.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        The time in ms between two successive excitations of the same volume. Shall be 0 (zero)
+        if there is a single excitation per volume.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     flip_angle: Attr[float] = Attr(
         0x00181314, "FlipAngle", "DS", "1", "1C",
-    )
-    """Flip Angle (0018,1314): Type 1C, VR DS, VM 1.
+        doc="""Flip Angle (0018,1314): Type 1C, VR DS, VM 1.
 
-    Steady state angle in degrees to which the magnetic vector is flipped from the magnetic
-    vector of the primary field.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Steady state angle in degrees to which the magnetic vector is flipped from the magnetic
+        vector of the primary field.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     echo_train_length: Attr[int] = Attr(
         0x00180091, "EchoTrainLength", "IS", "1", "1C",
-    )
-    """Echo Train Length (0018,0091): Type 1C, VR IS, VM 1.
+        doc="""Echo Train Length (0018,0091): Type 1C, VR IS, VM 1.
 
-    Number of lines in k-space acquired per excitation of the same volume regardless of the type
-    of echo or the number of frames derived from them. See Section C.8.13.5.2.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Number of lines in k-space acquired per excitation of the same volume regardless of the
+        type of echo or the number of frames derived from them. See Section C.8.13.5.2.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     rf_echo_train_length: Attr[int] = Attr(
         0x00189240, "RFEchoTrainLength", "US", "1", "1C",
-    )
-    """RF Echo Train Length (0018,9240): Type 1C, VR US, VM 1.
+        doc="""RF Echo Train Length (0018,9240): Type 1C, VR US, VM 1.
 
-    Number of RF echoes collected per RF shot (or excitation) per frame. A value of zero shall
-    correspond to a pure gradient echo frame. Note that this value corresponds to the current
-    frame. Several frames may be derived from the same shot. See Section C.8.13.5.2.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Number of RF echoes collected per RF shot (or excitation) per frame. A value of zero
+        shall correspond to a pure gradient echo frame. Note that this value corresponds to the
+        current frame. Several frames may be derived from the same shot. See Section
+        C.8.13.5.2.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     gradient_echo_train_length: Attr[int] = Attr(
         0x00189241, "GradientEchoTrainLength", "US", "1", "1C",
+        doc="""Gradient Echo Train Length (0018,9241): Type 1C, VR US, VM 1.
+
+        Number of gradient echoes collected per RF echo per shot (or excitation) per frame. A
+        value of zero shall correspond to a pure RF echo frame. If RF Echo Train Length
+        (0018,9240) is non zero and Gradient Echo Train Length is as well then only the central
+        echo will be an RF Spin Echo, all others will be gradient echoes. See Section
+        C.8.13.5.2.1.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
     )
-    """Gradient Echo Train Length (0018,9241): Type 1C, VR US, VM 1.
 
-    Number of gradient echoes collected per RF echo per shot (or excitation) per frame. A value
-    of zero shall correspond to a pure RF echo frame. If RF Echo Train Length (0018,9240) is non
-    zero and Gradient Echo Train Length is as well then only the central echo will be an RF Spin
-    Echo, all others will be gradient echoes. See Section C.8.13.5.2.1.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
-
-    specific_absorption_rate_sequence: Attr[list[SpecificAbsorptionRateSequenceItem]] = Attr(
+    specific_absorption_rate_sequence: SequenceAttr[SpecificAbsorptionRateSequenceItem] = SequenceAttr(
         0x00189239, "SpecificAbsorptionRateSequence", "SQ", "1", "1C",
         item=SpecificAbsorptionRateSequenceItem,
-    )
-    """Specific Absorption Rate Sequence (0018,9239): Type 1C, VR SQ, VM 1.
+        doc="""Specific Absorption Rate Sequence (0018,9239): Type 1C, VR SQ, VM 1.
 
-    Sequence containing the methods of SAR calculation and the corresponding values.
-    Required if the system is capable of calculating Specific Absorption Rate (0018,9181).
-    """
+        Sequence containing the methods of SAR calculation and the corresponding values.
+        Required if the system is capable of calculating Specific Absorption Rate (0018,9181).
+        """,
+    )
 
     gradient_output_type: Attr[str] = Attr(
         0x00189180, "GradientOutputType", "CS", "1", "1C",
-    )
-    """Gradient Output Type (0018,9180): Type 1C, VR CS, VM 1.
+        doc="""Gradient Output Type (0018,9180): Type 1C, VR CS, VM 1.
 
-    Definition of gradient output unit, for which the value is stored in Gradient Output
-    (0018,9182).
-    Required if the system is capable of calculating Gradient Output (0018,9182).
-    Defined Terms: DB_DT, ELECTRIC_FIELD, PER_NERVE_STIM.
-    """
+        Definition of gradient output unit, for which the value is stored in Gradient Output
+        (0018,9182).
+        Required if the system is capable of calculating Gradient Output (0018,9182).
+        Defined Terms: DB_DT, ELECTRIC_FIELD, PER_NERVE_STIM.
+        """,
+    )
 
     gradient_output: Attr[float] = Attr(
         0x00189182, "GradientOutput", "FD", "1", "1C",
+        doc="""Gradient Output (0018,9182): Type 1C, VR FD, VM 1.
+
+        Unit is defined by Gradient Output Type (0018,9180).
+        Required if the system is capable of calculating Gradient Output (0018,9182).
+        """,
     )
-    """Gradient Output (0018,9182): Type 1C, VR FD, VM 1.
 
-    Unit is defined by Gradient Output Type (0018,9180).
-    Required if the system is capable of calculating Gradient Output (0018,9182).
-    """
-
-    operating_mode_sequence: Attr[list[OperatingModeSequenceItem]] = Attr(
+    operating_mode_sequence: SequenceAttr[OperatingModeSequenceItem] = SequenceAttr(
         0x00189176, "OperatingModeSequence", "SQ", "1", "1C",
         item=OperatingModeSequenceItem,
-    )
-    """Operating Mode Sequence (0018,9176): Type 1C, VR SQ, VM 1.
+        doc="""Operating Mode Sequence (0018,9176): Type 1C, VR SQ, VM 1.
 
-    Sequence of operating mode information relating to the Frame/SOP Instance as required to
-    adhere to the Applicable Safety Standard Agency (0018,9174) regulations.
-    Required if required by law or regulations. May be present otherwise.
-    """
+        Sequence of operating mode information relating to the Frame/SOP Instance as required to
+        adhere to the Applicable Safety Standard Agency (0018,9174) regulations.
+        Required if required by law or regulations. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        repetition_time: float | None = None,
-        flip_angle: float | None = None,
-        echo_train_length: int | None = None,
-        rf_echo_train_length: int | None = None,
-        gradient_echo_train_length: int | None = None,
-        specific_absorption_rate_sequence: list[SpecificAbsorptionRateSequenceItem] | None = None,
-        gradient_output_type: str | None = None,
-        gradient_output: float | None = None,
-        operating_mode_sequence: list[OperatingModeSequenceItem] | None = None,
-        **_: Any,
+        repetition_time: float | Empty | None = None,
+        flip_angle: float | Empty | None = None,
+        echo_train_length: int | Empty | None = None,
+        rf_echo_train_length: int | Empty | None = None,
+        gradient_echo_train_length: int | Empty | None = None,
+        specific_absorption_rate_sequence: Items[SpecificAbsorptionRateSequenceItem] | Empty | None = None,
+        gradient_output_type: str | Empty | None = None,
+        gradient_output: float | Empty | None = None,
+        operating_mode_sequence: Items[OperatingModeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -226,22 +222,19 @@ class MRTimingAndRelatedParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-89"
     __order__: ClassVar[tuple[int, ...]] = (0x00189112,)
 
-    mr_timing_and_related_parameters_sequence: Attr[list[MRTimingAndRelatedParametersSequenceItem]] = Attr(
+    mr_timing_and_related_parameters_sequence: SequenceAttr[MRTimingAndRelatedParametersSequenceItem] = SequenceAttr(
         0x00189112, "MRTimingAndRelatedParametersSequence", "SQ", "1", "1",
         item=MRTimingAndRelatedParametersSequenceItem,
-    )
-    """MR Timing and Related Parameters Sequence (0018,9112): Type 1, VR SQ, VM 1.
+        doc="""MR Timing and Related Parameters Sequence (0018,9112): Type 1, VR SQ, VM 1.
 
-    Identifies the timing and safety information of this frame.
-    """
+        Identifies the timing and safety information of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_timing_and_related_parameters_sequence: list[MRTimingAndRelatedParametersSequenceItem] | None = None,
-        **_: Any,
+        mr_timing_and_related_parameters_sequence: Items[MRTimingAndRelatedParametersSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,45 +26,42 @@ class MRTransmitCoilSequenceItem(ItemBuilder):
 
     transmit_coil_name: Attr[str] = Attr(
         0x00181251, "TransmitCoilName", "SH", "1", "1C",
-    )
-    """Transmit Coil Name (0018,1251): Type 1C, VR SH, VM 1.
+        doc="""Transmit Coil Name (0018,1251): Type 1C, VR SH, VM 1.
 
-    Name of transmit coil used.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Name of transmit coil used.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     transmit_coil_manufacturer_name: Attr[str] = Attr(
         0x00189050, "TransmitCoilManufacturerName", "LO", "1", "2C",
-    )
-    """Transmit Coil Manufacturer Name (0018,9050): Type 2C, VR LO, VM 1.
+        doc="""Transmit Coil Manufacturer Name (0018,9050): Type 2C, VR LO, VM 1.
 
-    Name of manufacturer of transmit coil.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Name of manufacturer of transmit coil.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     transmit_coil_type: Attr[str] = Attr(
         0x00189051, "TransmitCoilType", "CS", "1", "1C",
-    )
-    """Transmit Coil Type (0018,9051): Type 1C, VR CS, VM 1.
+        doc="""Transmit Coil Type (0018,9051): Type 1C, VR CS, VM 1.
 
-    Type of transmit coil used.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: BODY, VOLUME, SURFACE.
-    """
+        Type of transmit coil used.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: BODY, VOLUME, SURFACE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        transmit_coil_name: str | None = None,
-        transmit_coil_manufacturer_name: str | None = None,
-        transmit_coil_type: str | None = None,
-        **_: Any,
+        transmit_coil_name: str | Empty | None = None,
+        transmit_coil_manufacturer_name: str | Empty | None = None,
+        transmit_coil_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,22 +75,19 @@ class MRTransmitCoilMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-95"
     __order__: ClassVar[tuple[int, ...]] = (0x00189049,)
 
-    mr_transmit_coil_sequence: Attr[list[MRTransmitCoilSequenceItem]] = Attr(
+    mr_transmit_coil_sequence: SequenceAttr[MRTransmitCoilSequenceItem] = SequenceAttr(
         0x00189049, "MRTransmitCoilSequence", "SQ", "1", "1",
         item=MRTransmitCoilSequenceItem,
-    )
-    """MR Transmit Coil Sequence (0018,9049): Type 1, VR SQ, VM 1.
+        doc="""MR Transmit Coil Sequence (0018,9049): Type 1, VR SQ, VM 1.
 
-    A Sequence that provides information about the transmit coil used.
-    """
+        A Sequence that provides information about the transmit coil used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_transmit_coil_sequence: list[MRTransmitCoilSequenceItem] | None = None,
-        **_: Any,
+        mr_transmit_coil_sequence: Items[MRTransmitCoilSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

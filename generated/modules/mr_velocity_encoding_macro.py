@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,45 +26,42 @@ class MRVelocityEncodingSequenceItem(ItemBuilder):
 
     velocity_encoding_direction: Attr[list[float]] = Attr(
         0x00189090, "VelocityEncodingDirection", "FD", "3", "1C",
-    )
-    """Velocity Encoding Direction (0018,9090): Type 1C, VR FD, VM 3.
+        doc="""Velocity Encoding Direction (0018,9090): Type 1C, VR FD, VM 3.
 
-    The direction cosines of the velocity encoding vector with respect to the patient. See
-    Section C.7.6.2.1.1 and Section C.8.13.5.13.1 for further explanation.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        The direction cosines of the velocity encoding vector with respect to the patient. See
+        Section C.7.6.2.1.1 and Section C.8.13.5.13.1 for further explanation.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     velocity_encoding_minimum_value: Attr[float] = Attr(
         0x00189091, "VelocityEncodingMinimumValue", "FD", "1", "1C",
-    )
-    """Velocity Encoding Minimum Value (0018,9091): Type 1C, VR FD, VM 1.
+        doc="""Velocity Encoding Minimum Value (0018,9091): Type 1C, VR FD, VM 1.
 
-    Minimum velocity in cm/s.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Minimum velocity in cm/s.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     velocity_encoding_maximum_value: Attr[float] = Attr(
         0x00189217, "VelocityEncodingMaximumValue", "FD", "1", "1C",
-    )
-    """Velocity Encoding Maximum Value (0018,9217): Type 1C, VR FD, VM 1.
+        doc="""Velocity Encoding Maximum Value (0018,9217): Type 1C, VR FD, VM 1.
 
-    Maximum velocity in cm/s.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Maximum velocity in cm/s.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        velocity_encoding_direction: list[float] | None = None,
-        velocity_encoding_minimum_value: float | None = None,
-        velocity_encoding_maximum_value: float | None = None,
-        **_: Any,
+        velocity_encoding_direction: list[float] | Empty | None = None,
+        velocity_encoding_minimum_value: float | Empty | None = None,
+        velocity_encoding_maximum_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,22 +75,19 @@ class MRVelocityEncodingMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-100"
     __order__: ClassVar[tuple[int, ...]] = (0x00189197,)
 
-    mr_velocity_encoding_sequence: Attr[list[MRVelocityEncodingSequenceItem]] = Attr(
+    mr_velocity_encoding_sequence: SequenceAttr[MRVelocityEncodingSequenceItem] = SequenceAttr(
         0x00189197, "MRVelocityEncodingSequence", "SQ", "1", "1",
         item=MRVelocityEncodingSequenceItem,
-    )
-    """MR Velocity Encoding Sequence (0018,9197): Type 1, VR SQ, VM 1.
+        doc="""MR Velocity Encoding Sequence (0018,9197): Type 1, VR SQ, VM 1.
 
-    Identifies the velocity encoding of this frame.
-    """
+        Identifies the velocity encoding of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mr_velocity_encoding_sequence: list[MRVelocityEncodingSequenceItem] | None = None,
-        **_: Any,
+        mr_velocity_encoding_sequence: Items[MRVelocityEncodingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

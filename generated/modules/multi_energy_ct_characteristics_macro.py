@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import content_item_with_modifiers_macro
 
@@ -27,43 +28,40 @@ class MultienergyCTCharacteristicsSequenceItem(ItemBuilder):
 
     monoenergetic_energy_equivalent: Attr[float] = Attr(
         0x0018937C, "MonoenergeticEnergyEquivalent", "FD", "1", "1C",
+        doc="""Monoenergetic Energy Equivalent (0018,937C): Type 1C, VR FD, VM 1.
+
+        Single energy equivalent in keV.
+        Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008)
+        Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced
+        CT Image IOD Frame is EQUAL to VMI. May be present otherwise.
+        """,
     )
-    """Monoenergetic Energy Equivalent (0018,937C): Type 1C, VR FD, VM 1.
 
-    Single energy equivalent in keV.
-    Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value
-    5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image
-    IOD Frame is EQUAL to VMI. May be present otherwise.
-    """
-
-    derivation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    derivation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221612, "DerivationAlgorithmSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Derivation Algorithm Sequence (0022,1612): Type 3, VR SQ, VM 1.
+
+        Software algorithm that performed the derivation.
+        """,
     )
-    """Derivation Algorithm Sequence (0022,1612): Type 3, VR SQ, VM 1.
 
-    Software algorithm that performed the derivation.
-    """
-
-    performed_processing_parameters_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
+    performed_processing_parameters_sequence: SequenceAttr[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] = SequenceAttr(
         0x00741212, "PerformedProcessingParametersSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_with_modifiers_macro:ContentItemWithModifiersMacro",
-    )
-    """Performed Processing Parameters Sequence (0074,1212): Type 3, VR SQ, VM 1.
+        doc="""Performed Processing Parameters Sequence (0074,1212): Type 3, VR SQ, VM 1.
 
-    Parameters used to perform the derivation algorithm.
-    """
+        Parameters used to perform the derivation algorithm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        monoenergetic_energy_equivalent: float | None = None,
-        derivation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        performed_processing_parameters_sequence: list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | None = None,
-        **_: Any,
+        monoenergetic_energy_equivalent: float | Empty | None = None,
+        derivation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        performed_processing_parameters_sequence: Items[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,25 +75,22 @@ class MultiEnergyCTCharacteristicsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.15.3.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189364,)
 
-    multienergy_ct_characteristics_sequence: Attr[list[MultienergyCTCharacteristicsSequenceItem]] = Attr(
+    multienergy_ct_characteristics_sequence: SequenceAttr[MultienergyCTCharacteristicsSequenceItem] = SequenceAttr(
         0x00189364, "MultienergyCTCharacteristicsSequence", "SQ", "1", "1C",
         item=MultienergyCTCharacteristicsSequenceItem,
-    )
-    """Multi-energy CT Characteristics Sequence (0018,9364): Type 1C, VR SQ, VM 1.
+        doc="""Multi-energy CT Characteristics Sequence (0018,9364): Type 1C, VR SQ, VM 1.
 
-    Multi-energy characteristics of the generated image.
-    Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008) Value
-    5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced CT Image
-    IOD Frame is VMI. May be present otherwise.
-    """
+        Multi-energy characteristics of the generated image.
+        Required if Image Type (0008,0008) Value 4 in the CT Image IOD, Image Type (0008,0008)
+        Value 5 in the Enhanced CT Image IOD or Frame Type (0008,9007) Value 5 in the Enhanced
+        CT Image IOD Frame is VMI. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ct_characteristics_sequence: list[MultienergyCTCharacteristicsSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ct_characteristics_sequence: Items[MultienergyCTCharacteristicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

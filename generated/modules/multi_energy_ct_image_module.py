@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.ct_acquisition_details_macro import CTAcquisitionDetailsMacro
 from iodkit.generated.modules.ct_exposure_macro import CTExposureMacro
@@ -20,6 +20,7 @@ from iodkit.generated.modules.multi_energy_ct_x_ray_detector_macro import MultiE
 from iodkit.generated.modules.multi_energy_ct_x_ray_source_macro import MultiEnergyCTXRaySourceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import ct_acquisition_details_macro
     from iodkit.generated.modules import ct_exposure_macro
     from iodkit.generated.modules import ct_geometry_macro
@@ -43,27 +44,24 @@ class MultienergyCTAcquisitionSequenceItem(MultiEnergyCTXRaySourceMacro, MultiEn
 
     multienergy_acquisition_description: Attr[str] = Attr(
         0x0018937B, "MultienergyAcquisitionDescription", "UT", "1", "3",
-    )
-    """Multi-energy Acquisition Description (0018,937B): Type 3, VR UT, VM 1.
+        doc="""Multi-energy Acquisition Description (0018,937B): Type 3, VR UT, VM 1.
 
-    Human readable summary of the Multi-Energy technique applied during the acquisition.
-    """
+        Human readable summary of the Multi-Energy technique applied during the acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_acquisition_description: str | None = None,
-        multienergy_ctx_ray_source_sequence: list[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | None = None,
-        multienergy_ctx_ray_detector_sequence: list[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | None = None,
-        multienergy_ct_path_sequence: list[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | None = None,
-        ct_exposure_sequence: list[ct_exposure_macro.CTExposureSequenceItem] | None = None,
-        ctx_ray_details_sequence: list[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | None = None,
-        ct_acquisition_details_sequence: list[ct_acquisition_details_macro.CTAcquisitionDetailsSequenceItem] | None = None,
-        ct_geometry_sequence: list[ct_geometry_macro.CTGeometrySequenceItem] | None = None,
-        **_: Any,
+        multienergy_acquisition_description: str | Empty | None = None,
+        multienergy_ctx_ray_source_sequence: Items[multi_energy_ct_x_ray_source_macro.MultienergyCTXRaySourceSequenceItem] | Empty | None = None,
+        multienergy_ctx_ray_detector_sequence: Items[multi_energy_ct_x_ray_detector_macro.MultienergyCTXRayDetectorSequenceItem] | Empty | None = None,
+        multienergy_ct_path_sequence: Items[multi_energy_ct_path_macro.MultienergyCTPathSequenceItem] | Empty | None = None,
+        ct_exposure_sequence: Items[ct_exposure_macro.CTExposureSequenceItem] | Empty | None = None,
+        ctx_ray_details_sequence: Items[ct_x_ray_details_macro.CTXRayDetailsSequenceItem] | Empty | None = None,
+        ct_acquisition_details_sequence: Items[ct_acquisition_details_macro.CTAcquisitionDetailsSequenceItem] | Empty | None = None,
+        ct_geometry_sequence: Items[ct_geometry_macro.CTGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,24 +78,21 @@ class MultiEnergyCTImageModule(MultiEnergyCTProcessingMacro, MultiEnergyCTCharac
     __table__ = "PS3.3 2024c Table C.8.2.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189362, 0x00189363, 0x00189364)
 
-    multienergy_ct_acquisition_sequence: Attr[list[MultienergyCTAcquisitionSequenceItem]] = Attr(
+    multienergy_ct_acquisition_sequence: SequenceAttr[MultienergyCTAcquisitionSequenceItem] = SequenceAttr(
         0x00189362, "MultienergyCTAcquisitionSequence", "SQ", "1", "1",
         item=MultienergyCTAcquisitionSequenceItem,
-    )
-    """Multi-energy CT Acquisition Sequence (0018,9362): Type 1, VR SQ, VM 1.
+        doc="""Multi-energy CT Acquisition Sequence (0018,9362): Type 1, VR SQ, VM 1.
 
-    The Attributes of a Multi-energy CT Image acquisition.
-    """
+        The Attributes of a Multi-energy CT Image acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ct_acquisition_sequence: list[MultienergyCTAcquisitionSequenceItem] | None = None,
-        multienergy_ct_processing_sequence: list[multi_energy_ct_processing_macro.MultienergyCTProcessingSequenceItem] | None = None,
-        multienergy_ct_characteristics_sequence: list[multi_energy_ct_characteristics_macro.MultienergyCTCharacteristicsSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ct_acquisition_sequence: Items[MultienergyCTAcquisitionSequenceItem] | Empty | None = None,
+        multienergy_ct_processing_sequence: Items[multi_energy_ct_processing_macro.MultienergyCTProcessingSequenceItem] | Empty | None = None,
+        multienergy_ct_characteristics_sequence: Items[multi_energy_ct_characteristics_macro.MultienergyCTCharacteristicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,40 +26,37 @@ class MultienergyCTPathSequenceItem(ItemBuilder):
 
     multienergy_ct_path_index: Attr[int] = Attr(
         0x0018937A, "MultienergyCTPathIndex", "US", "1", "1",
-    )
-    """Multi-energy CT Path Index (0018,937A): Type 1, VR US, VM 1.
+        doc="""Multi-energy CT Path Index (0018,937A): Type 1, VR US, VM 1.
 
-    Identification number of the element in the Multi-energy CT Path Sequence.
-    """
+        Identification number of the element in the Multi-energy CT Path Sequence.
+        """,
+    )
 
     referenced_x_ray_source_index: Attr[list[int]] = Attr(
         0x00189377, "ReferencedXRaySourceIndex", "US", "1-n", "1",
-    )
-    """Referenced X-Ray Source Index (0018,9377): Type 1, VR US, VM 1-n.
+        doc="""Referenced X-Ray Source Index (0018,9377): Type 1, VR US, VM 1-n.
 
-    References the X-Ray Source Index (0018,9366) in the Multi-energy CT X-Ray Source Sequence
-    (0018,9365) in this path.
-    """
+        References the X-Ray Source Index (0018,9366) in the Multi-energy CT X-Ray Source
+        Sequence (0018,9365) in this path.
+        """,
+    )
 
     referenced_x_ray_detector_index: Attr[list[int]] = Attr(
         0x00189376, "ReferencedXRayDetectorIndex", "US", "1-n", "1",
-    )
-    """Referenced X-Ray Detector Index (0018,9376): Type 1, VR US, VM 1-n.
+        doc="""Referenced X-Ray Detector Index (0018,9376): Type 1, VR US, VM 1-n.
 
-    References the X-Ray Detector Index (0018,9370) in the Multi-energy CT X-Ray Detector
-    Sequence (0018,936F) in this path.
-    """
+        References the X-Ray Detector Index (0018,9370) in the Multi-energy CT X-Ray Detector
+        Sequence (0018,936F) in this path.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ct_path_index: int | None = None,
-        referenced_x_ray_source_index: list[int] | None = None,
-        referenced_x_ray_detector_index: list[int] | None = None,
-        **_: Any,
+        multienergy_ct_path_index: int | Empty | None = None,
+        referenced_x_ray_source_index: list[int] | Empty | None = None,
+        referenced_x_ray_detector_index: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,24 +70,21 @@ class MultiEnergyCTPathMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.2.2-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00189379,)
 
-    multienergy_ct_path_sequence: Attr[list[MultienergyCTPathSequenceItem]] = Attr(
+    multienergy_ct_path_sequence: SequenceAttr[MultienergyCTPathSequenceItem] = SequenceAttr(
         0x00189379, "MultienergyCTPathSequence", "SQ", "1", "1",
         item=MultienergyCTPathSequenceItem,
-    )
-    """Multi-energy CT Path Sequence (0018,9379): Type 1, VR SQ, VM 1.
+        doc="""Multi-energy CT Path Sequence (0018,9379): Type 1, VR SQ, VM 1.
 
-    Describes the paths corresponding to each energy level of a Multi-energy acquisition. Each
-    path consists of a source (see Section C.8.2.1.1.1) and a detector (see Section
-    C.8.2.2.1.1).
-    """
+        Describes the paths corresponding to each energy level of a Multi-energy acquisition.
+        Each path consists of a source (see Section C.8.2.1.1.1) and a detector (see Section
+        C.8.2.2.1.1).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ct_path_sequence: list[MultienergyCTPathSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ct_path_sequence: Items[MultienergyCTPathSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

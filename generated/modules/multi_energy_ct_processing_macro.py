@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -27,30 +28,27 @@ class MaterialAttenuationSequenceItem(ItemBuilder):
 
     photon_energy: Attr[float] = Attr(
         0x00189383, "PhotonEnergy", "DS", "1", "1",
-    )
-    """Photon Energy (0018,9383): Type 1, VR DS, VM 1.
+        doc="""Photon Energy (0018,9383): Type 1, VR DS, VM 1.
 
-    Photon energy in keV.
-    """
+        Photon energy in keV.
+        """,
+    )
 
     x_ray_mass_attenuation_coefficient: Attr[float] = Attr(
         0x00189384, "XRayMassAttenuationCoefficient", "DS", "1", "1",
-    )
-    """X-Ray Mass Attenuation Coefficient (0018,9384): Type 1, VR DS, VM 1.
+        doc="""X-Ray Mass Attenuation Coefficient (0018,9384): Type 1, VR DS, VM 1.
 
-    Attenuation of this material at the specific Photon Energy (0018,9383), normalized to
-    material density.
-    """
+        Attenuation of this material at the specific Photon Energy (0018,9383), normalized to
+        material density.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        photon_energy: float | None = None,
-        x_ray_mass_attenuation_coefficient: float | None = None,
-        **_: Any,
+        photon_energy: float | Empty | None = None,
+        x_ray_mass_attenuation_coefficient: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,33 +61,30 @@ class DecompositionMaterialSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018937D, 0x00189382)
 
-    material_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    material_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018937D, "MaterialCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Material Code Sequence (0018,937D): Type 1, VR SQ, VM 1.
+
+        Nominal material for Multi-energy CT processing.
+        """,
     )
-    """Material Code Sequence (0018,937D): Type 1, VR SQ, VM 1.
 
-    Nominal material for Multi-energy CT processing.
-    """
-
-    material_attenuation_sequence: Attr[list[MaterialAttenuationSequenceItem]] = Attr(
+    material_attenuation_sequence: SequenceAttr[MaterialAttenuationSequenceItem] = SequenceAttr(
         0x00189382, "MaterialAttenuationSequence", "SQ", "1", "3",
         item=MaterialAttenuationSequenceItem,
-    )
-    """Material Attenuation Sequence (0018,9382): Type 3, VR SQ, VM 1.
+        doc="""Material Attenuation Sequence (0018,9382): Type 3, VR SQ, VM 1.
 
-    Attenuation curve of the material, defined as a set of points.
-    """
+        Attenuation curve of the material, defined as a set of points.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        material_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        material_attenuation_sequence: list[MaterialAttenuationSequenceItem] | None = None,
-        **_: Any,
+        material_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        material_attenuation_sequence: Items[MaterialAttenuationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -104,50 +99,47 @@ class MultienergyCTProcessingSequenceItem(ItemBuilder):
 
     decomposition_method: Attr[str] = Attr(
         0x0018937E, "DecompositionMethod", "CS", "1", "1",
-    )
-    """Decomposition Method (0018,937E): Type 1, VR CS, VM 1.
+        doc="""Decomposition Method (0018,937E): Type 1, VR CS, VM 1.
 
-    Method used to decompose the acquired Multi-energy CT data into basis data.
-    Defined Terms: PROJECTION_BASED, IMAGE_BASED, HYBRID.
-    """
+        Method used to decompose the acquired Multi-energy CT data into basis data.
+        Defined Terms: PROJECTION_BASED, IMAGE_BASED, HYBRID.
+        """,
+    )
 
     decomposition_description: Attr[str] = Attr(
         0x0018937F, "DecompositionDescription", "UT", "1", "3",
+        doc="""Decomposition Description (0018,937F): Type 3, VR UT, VM 1.
+
+        Description of decomposition method.
+        """,
     )
-    """Decomposition Description (0018,937F): Type 3, VR UT, VM 1.
 
-    Description of decomposition method.
-    """
-
-    decomposition_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    decomposition_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00189380, "DecompositionAlgorithmIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Decomposition Algorithm Identification Sequence (0018,9380): Type 3, VR SQ, VM 1.
+
+        Algorithm used for decomposition of the acquired data.
+        """,
     )
-    """Decomposition Algorithm Identification Sequence (0018,9380): Type 3, VR SQ, VM 1.
 
-    Algorithm used for decomposition of the acquired data.
-    """
-
-    decomposition_material_sequence: Attr[list[DecompositionMaterialSequenceItem]] = Attr(
+    decomposition_material_sequence: SequenceAttr[DecompositionMaterialSequenceItem] = SequenceAttr(
         0x00189381, "DecompositionMaterialSequence", "SQ", "1", "3",
         item=DecompositionMaterialSequenceItem,
-    )
-    """Decomposition Material Sequence (0018,9381): Type 3, VR SQ, VM 1.
+        doc="""Decomposition Material Sequence (0018,9381): Type 3, VR SQ, VM 1.
 
-    Basis materials used in the decomposition process.
-    """
+        Basis materials used in the decomposition process.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        decomposition_method: str | None = None,
-        decomposition_description: str | None = None,
-        decomposition_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        decomposition_material_sequence: list[DecompositionMaterialSequenceItem] | None = None,
-        **_: Any,
+        decomposition_method: str | Empty | None = None,
+        decomposition_description: str | Empty | None = None,
+        decomposition_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        decomposition_material_sequence: Items[DecompositionMaterialSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -161,22 +153,19 @@ class MultiEnergyCTProcessingMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.15.3.13-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189363,)
 
-    multienergy_ct_processing_sequence: Attr[list[MultienergyCTProcessingSequenceItem]] = Attr(
+    multienergy_ct_processing_sequence: SequenceAttr[MultienergyCTProcessingSequenceItem] = SequenceAttr(
         0x00189363, "MultienergyCTProcessingSequence", "SQ", "1", "3",
         item=MultienergyCTProcessingSequenceItem,
-    )
-    """Multi-energy CT Processing Sequence (0018,9363): Type 3, VR SQ, VM 1.
+        doc="""Multi-energy CT Processing Sequence (0018,9363): Type 3, VR SQ, VM 1.
 
-    How the acquired Multi-energy data was processed to generate this image.
-    """
+        How the acquired Multi-energy data was processed to generate this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ct_processing_sequence: list[MultienergyCTProcessingSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ct_processing_sequence: Items[MultienergyCTProcessingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

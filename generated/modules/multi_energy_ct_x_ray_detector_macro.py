@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,84 +26,81 @@ class MultienergyCTXRayDetectorSequenceItem(ItemBuilder):
 
     x_ray_detector_index: Attr[int] = Attr(
         0x00189370, "XRayDetectorIndex", "US", "1", "1",
-    )
-    """X-Ray Detector Index (0018,9370): Type 1, VR US, VM 1.
+        doc="""X-Ray Detector Index (0018,9370): Type 1, VR US, VM 1.
 
-    Identification number of this item in the Multi-energy CT X-Ray Detector Sequence.
-    """
+        Identification number of this item in the Multi-energy CT X-Ray Detector Sequence.
+        """,
+    )
 
     x_ray_detector_id: Attr[str] = Attr(
         0x00189371, "XRayDetectorID", "UC", "1", "1",
-    )
-    """X-Ray Detector ID (0018,9371): Type 1, VR UC, VM 1.
+        doc="""X-Ray Detector ID (0018,9371): Type 1, VR UC, VM 1.
 
-    Identifier of the physical X-Ray detector. This might be the serial number.
-    """
+        Identifier of the physical X-Ray detector. This might be the serial number.
+        """,
+    )
 
     multienergy_detector_type: Attr[str] = Attr(
         0x00189372, "MultienergyDetectorType", "CS", "1", "1",
-    )
-    """Multi-energy Detector Type (0018,9372): Type 1, VR CS, VM 1.
+        doc="""Multi-energy Detector Type (0018,9372): Type 1, VR CS, VM 1.
 
-    Technology used to detect multiple energies.
-    Defined Terms: INTEGRATING, MULTILAYER, PHOTON_COUNTING.
-    """
+        Technology used to detect multiple energies.
+        Defined Terms: INTEGRATING, MULTILAYER, PHOTON_COUNTING.
+        """,
+    )
 
     x_ray_detector_label: Attr[str] = Attr(
         0x00189373, "XRayDetectorLabel", "ST", "1", "3",
-    )
-    """X-Ray Detector Label (0018,9373): Type 3, VR ST, VM 1.
+        doc="""X-Ray Detector Label (0018,9373): Type 3, VR ST, VM 1.
 
-    Label of this item in the Multi-energy CT X-Ray Detector Sequence.
-    """
+        Label of this item in the Multi-energy CT X-Ray Detector Sequence.
+        """,
+    )
 
     nominal_max_energy: Attr[float] = Attr(
         0x00189374, "NominalMaxEnergy", "DS", "1", "1C",
-    )
-    """Nominal Max Energy (0018,9374): Type 1C, VR DS, VM 1.
+        doc="""Nominal Max Energy (0018,9374): Type 1C, VR DS, VM 1.
 
-    Nominal maximum energy in keV of photons that are integrated/counted by the detector (see
-    Section C.8.2.2.1.1). Due to energy resolution limits of the detector, some photons above
-    the nominal maximum may be counted.
-    Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present
-    otherwise.
-    """
+        Nominal maximum energy in keV of photons that are integrated/counted by the detector
+        (see Section C.8.2.2.1.1). Due to energy resolution limits of the detector, some photons
+        above the nominal maximum may be counted.
+        Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present
+        otherwise.
+        """,
+    )
 
     nominal_min_energy: Attr[float] = Attr(
         0x00189375, "NominalMinEnergy", "DS", "1", "1C",
-    )
-    """Nominal Min Energy (0018,9375): Type 1C, VR DS, VM 1.
+        doc="""Nominal Min Energy (0018,9375): Type 1C, VR DS, VM 1.
 
-    Nominal minimum energy in keV of photons that are integrated/counted by the detector (see
-    Section C.8.2.2.1.1). Due to energy resolution limits of the detector, some photons below
-    the nominal minimum may be counted.
-    Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present
-    otherwise.
-    """
+        Nominal minimum energy in keV of photons that are integrated/counted by the detector
+        (see Section C.8.2.2.1.1). Due to energy resolution limits of the detector, some photons
+        below the nominal minimum may be counted.
+        Required if Multi-energy Detector Type (0018,9372) is PHOTON_COUNTING. May be present
+        otherwise.
+        """,
+    )
 
     effective_bin_energy: Attr[float] = Attr(
         0x0018936E, "EffectiveBinEnergy", "DS", "1", "3",
-    )
-    """Effective Bin Energy (0018,936E): Type 3, VR DS, VM 1.
+        doc="""Effective Bin Energy (0018,936E): Type 3, VR DS, VM 1.
 
-    Energy of the heterogeneous (polychromatic) photon beam represented by this detector (see
-    Section C.8.2.2.1.1) calculated as if it were monochromatic.
-    """
+        Energy of the heterogeneous (polychromatic) photon beam represented by this detector
+        (see Section C.8.2.2.1.1) calculated as if it were monochromatic.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_detector_index: int | None = None,
-        x_ray_detector_id: str | None = None,
-        multienergy_detector_type: str | None = None,
-        x_ray_detector_label: str | None = None,
-        nominal_max_energy: float | None = None,
-        nominal_min_energy: float | None = None,
-        effective_bin_energy: float | None = None,
-        **_: Any,
+        x_ray_detector_index: int | Empty | None = None,
+        x_ray_detector_id: str | Empty | None = None,
+        multienergy_detector_type: str | Empty | None = None,
+        x_ray_detector_label: str | Empty | None = None,
+        nominal_max_energy: float | Empty | None = None,
+        nominal_min_energy: float | Empty | None = None,
+        effective_bin_energy: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,22 +114,19 @@ class MultiEnergyCTXRayDetectorMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.2.2-3"
     __order__: ClassVar[tuple[int, ...]] = (0x0018936F,)
 
-    multienergy_ctx_ray_detector_sequence: Attr[list[MultienergyCTXRayDetectorSequenceItem]] = Attr(
+    multienergy_ctx_ray_detector_sequence: SequenceAttr[MultienergyCTXRayDetectorSequenceItem] = SequenceAttr(
         0x0018936F, "MultienergyCTXRayDetectorSequence", "SQ", "1", "1",
         item=MultienergyCTXRayDetectorSequenceItem,
-    )
-    """Multi-energy CT X-Ray Detector Sequence (0018,936F): Type 1, VR SQ, VM 1.
+        doc="""Multi-energy CT X-Ray Detector Sequence (0018,936F): Type 1, VR SQ, VM 1.
 
-    X-Ray Detector (see Section C.8.2.2.1.1) information.
-    """
+        X-Ray Detector (see Section C.8.2.2.1.1) information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ctx_ray_detector_sequence: list[MultienergyCTXRayDetectorSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ctx_ray_detector_sequence: Items[MultienergyCTXRayDetectorSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,99 +27,96 @@ class MultienergyCTXRaySourceSequenceItem(ItemBuilder):
 
     x_ray_source_index: Attr[int] = Attr(
         0x00189366, "XRaySourceIndex", "US", "1", "1",
-    )
-    """X-Ray Source Index (0018,9366): Type 1, VR US, VM 1.
+        doc="""X-Ray Source Index (0018,9366): Type 1, VR US, VM 1.
 
-    Identification number of this item in the Multi-energy CT X-Ray Source Sequence.
-    """
+        Identification number of this item in the Multi-energy CT X-Ray Source Sequence.
+        """,
+    )
 
     x_ray_source_id: Attr[str] = Attr(
         0x00189367, "XRaySourceID", "UC", "1", "1",
-    )
-    """X-Ray Source ID (0018,9367): Type 1, VR UC, VM 1.
+        doc="""X-Ray Source ID (0018,9367): Type 1, VR UC, VM 1.
 
-    Identifier of the physical X-Ray source. This might be the serial number.
-    """
+        Identifier of the physical X-Ray source. This might be the serial number.
+        """,
+    )
 
     multienergy_source_technique: Attr[str] = Attr(
         0x00189368, "MultienergySourceTechnique", "CS", "1", "1",
-    )
-    """Multi-energy Source Technique (0018,9368): Type 1, VR CS, VM 1.
+        doc="""Multi-energy Source Technique (0018,9368): Type 1, VR CS, VM 1.
 
-    Technique used to acquire Multi-energy data.
-    Defined Terms: SWITCHING_SOURCE, CONSTANT_SOURCE.
-    """
+        Technique used to acquire Multi-energy data.
+        Defined Terms: SWITCHING_SOURCE, CONSTANT_SOURCE.
+        """,
+    )
 
     source_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189369, "SourceStartDateTime", "DT", "1", "1",
-    )
-    """Source Start DateTime (0018,9369): Type 1, VR DT, VM 1.
+        doc="""Source Start DateTime (0018,9369): Type 1, VR DT, VM 1.
 
-    The date and time this X-Ray source (see Section C.8.2.2.1.1) was first used in this
-    Multi-energy acquisition.
-    """
+        The date and time this X-Ray source (see Section C.8.2.2.1.1) was first used in this
+        Multi-energy acquisition.
+        """,
+    )
 
     source_end_date_time: Attr[datetime.datetime | str] = Attr(
         0x0018936A, "SourceEndDateTime", "DT", "1", "1",
-    )
-    """Source End DateTime (0018,936A): Type 1, VR DT, VM 1.
+        doc="""Source End DateTime (0018,936A): Type 1, VR DT, VM 1.
 
-    The date and time this X-Ray source (see Section C.8.2.2.1.1) was last used in this
-    Multi-energy acquisition.
-    """
+        The date and time this X-Ray source (see Section C.8.2.2.1.1) was last used in this
+        Multi-energy acquisition.
+        """,
+    )
 
     switching_phase_number: Attr[int] = Attr(
         0x0018936B, "SwitchingPhaseNumber", "US", "1", "1C",
-    )
-    """Switching Phase Number (0018,936B): Type 1C, VR US, VM 1.
+        doc="""Switching Phase Number (0018,936B): Type 1C, VR US, VM 1.
 
-    A number, unique within the sequence, to identify the switching phase.
-    Required if Multi-energy Source Technique (0018,9368) is "SWITCHING_SOURCE".
-    """
+        A number, unique within the sequence, to identify the switching phase.
+        Required if Multi-energy Source Technique (0018,9368) is "SWITCHING_SOURCE".
+        """,
+    )
 
     switching_phase_nominal_duration: Attr[float] = Attr(
         0x0018936C, "SwitchingPhaseNominalDuration", "DS", "1", "3",
-    )
-    """Switching Phase Nominal Duration (0018,936C): Type 3, VR DS, VM 1.
+        doc="""Switching Phase Nominal Duration (0018,936C): Type 3, VR DS, VM 1.
 
-    Duration, in microseconds, that the energy is nominally in the target KV for this switching
-    phase. I.e., the Switching Phase Nominal Duration does not include the Switching Phase
-    Transition Duration (0018,936D).
-    """
+        Duration, in microseconds, that the energy is nominally in the target KV for this
+        switching phase. I.e., the Switching Phase Nominal Duration does not include the
+        Switching Phase Transition Duration (0018,936D).
+        """,
+    )
 
     switching_phase_transition_duration: Attr[float] = Attr(
         0x0018936D, "SwitchingPhaseTransitionDuration", "DS", "1", "3",
-    )
-    """Switching Phase Transition Duration (0018,936D): Type 3, VR DS, VM 1.
+        doc="""Switching Phase Transition Duration (0018,936D): Type 3, VR DS, VM 1.
 
-    Duration, in microseconds, that the energy has left the target KV for this switching phase,
-    but has not yet reached the target KV for the next phase.
-    """
+        Duration, in microseconds, that the energy has left the target KV for this switching
+        phase, but has not yet reached the target KV for the next phase.
+        """,
+    )
 
     generator_power: Attr[int] = Attr(
         0x00181170, "GeneratorPower", "IS", "1", "3",
-    )
-    """Generator Power (0018,1170): Type 3, VR IS, VM 1.
+        doc="""Generator Power (0018,1170): Type 3, VR IS, VM 1.
 
-    Power in kW going into the X-Ray generator.
-    """
+        Power in kW going into the X-Ray generator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_source_index: int | None = None,
-        x_ray_source_id: str | None = None,
-        multienergy_source_technique: str | None = None,
-        source_start_date_time: datetime.datetime | str | None = None,
-        source_end_date_time: datetime.datetime | str | None = None,
-        switching_phase_number: int | None = None,
-        switching_phase_nominal_duration: float | None = None,
-        switching_phase_transition_duration: float | None = None,
-        generator_power: int | None = None,
-        **_: Any,
+        x_ray_source_index: int | Empty | None = None,
+        x_ray_source_id: str | Empty | None = None,
+        multienergy_source_technique: str | Empty | None = None,
+        source_start_date_time: datetime.datetime | str | Empty | None = None,
+        source_end_date_time: datetime.datetime | str | Empty | None = None,
+        switching_phase_number: int | Empty | None = None,
+        switching_phase_nominal_duration: float | Empty | None = None,
+        switching_phase_transition_duration: float | Empty | None = None,
+        generator_power: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -130,22 +130,19 @@ class MultiEnergyCTXRaySourceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.2.2-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00189365,)
 
-    multienergy_ctx_ray_source_sequence: Attr[list[MultienergyCTXRaySourceSequenceItem]] = Attr(
+    multienergy_ctx_ray_source_sequence: SequenceAttr[MultienergyCTXRaySourceSequenceItem] = SequenceAttr(
         0x00189365, "MultienergyCTXRaySourceSequence", "SQ", "1", "1",
         item=MultienergyCTXRaySourceSequenceItem,
-    )
-    """Multi-energy CT X-Ray Source Sequence (0018,9365): Type 1, VR SQ, VM 1.
+        doc="""Multi-energy CT X-Ray Source Sequence (0018,9365): Type 1, VR SQ, VM 1.
 
-    X-Ray Source (see Section C.8.2.2.1.1) information.
-    """
+        X-Ray Source (see Section C.8.2.2.1.1) information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multienergy_ctx_ray_source_sequence: list[MultienergyCTXRaySourceSequenceItem] | None = None,
-        **_: Any,
+        multienergy_ctx_ray_source_sequence: Items[MultienergyCTXRaySourceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

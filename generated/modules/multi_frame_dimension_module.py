@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class DimensionOrganizationSequenceItem(ItemBuilder):
 
     dimension_organization_uid: Attr[str] = Attr(
         0x00209164, "DimensionOrganizationUID", "UI", "1", "1",
-    )
-    """Dimension Organization UID (0020,9164): Type 1, VR UI, VM 1.
+        doc="""Dimension Organization UID (0020,9164): Type 1, VR UI, VM 1.
 
-    Uniquely identifies a set of dimensions referenced within the containing SOP Instance. See
-    Section C.7.6.17.2 for further explanation.
-    """
+        Uniquely identifies a set of dimensions referenced within the containing SOP Instance.
+        See Section C.7.6.17.2 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dimension_organization_uid: str | None = None,
-        **_: Any,
+        dimension_organization_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,75 +52,72 @@ class DimensionIndexSequenceItem(ItemBuilder):
 
     dimension_index_pointer: Attr[int] = Attr(
         0x00209165, "DimensionIndexPointer", "AT", "1", "1",
-    )
-    """Dimension Index Pointer (0020,9165): Type 1, VR AT, VM 1.
+        doc="""Dimension Index Pointer (0020,9165): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag that is used to identify the Attribute connected with the
-    index. See Section C.7.6.17.1 for further explanation.
-    """
+        Contains the Data Element Tag that is used to identify the Attribute connected with the
+        index. See Section C.7.6.17.1 for further explanation.
+        """,
+    )
 
     dimension_index_private_creator: Attr[str] = Attr(
         0x00209213, "DimensionIndexPrivateCreator", "LO", "1", "1C",
-    )
-    """Dimension Index Private Creator (0020,9213): Type 1C, VR LO, VM 1.
+        doc="""Dimension Index Private Creator (0020,9213): Type 1C, VR LO, VM 1.
 
-    Identification of the creator of a group of Private Data Elements.
-    Required if the Dimension Index Pointer (0020,9165) value is the Data Element Tag of a
-    Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements.
+        Required if the Dimension Index Pointer (0020,9165) value is the Data Element Tag of a
+        Private Attribute.
+        """,
+    )
 
     functional_group_pointer: Attr[int] = Attr(
         0x00209167, "FunctionalGroupPointer", "AT", "1", "1C",
-    )
-    """Functional Group Pointer (0020,9167): Type 1C, VR AT, VM 1.
+        doc="""Functional Group Pointer (0020,9167): Type 1C, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Functional Group Sequence that contains the Attribute
-    that is referenced by the Dimension Index Pointer (0020,9165).
-    Required if the value of Dimension Index Pointer (0020,9165) is the Data Element Tag of an
-    Attribute that is contained within a Functional Group Sequence.
-    """
+        Contains the Data Element Tag of the Functional Group Sequence that contains the
+        Attribute that is referenced by the Dimension Index Pointer (0020,9165).
+        Required if the value of Dimension Index Pointer (0020,9165) is the Data Element Tag of
+        an Attribute that is contained within a Functional Group Sequence.
+        """,
+    )
 
     functional_group_private_creator: Attr[str] = Attr(
         0x00209238, "FunctionalGroupPrivateCreator", "LO", "1", "1C",
-    )
-    """Functional Group Private Creator (0020,9238): Type 1C, VR LO, VM 1.
+        doc="""Functional Group Private Creator (0020,9238): Type 1C, VR LO, VM 1.
 
-    Identification of the creator of a group of Private Data Elements.
-    Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a
-    Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements.
+        Required if the Functional Group Pointer (0020,9167) value is the Data Element Tag of a
+        Private Attribute.
+        """,
+    )
 
     dimension_organization_uid: Attr[str] = Attr(
         0x00209164, "DimensionOrganizationUID", "UI", "1", "1",
-    )
-    """Dimension Organization UID (0020,9164): Type 1, VR UI, VM 1.
+        doc="""Dimension Organization UID (0020,9164): Type 1, VR UI, VM 1.
 
-    Uniquely identifies a set of dimensions referenced within the containing SOP Instance. In
-    particular the dimension described by this Sequence Item is associated with this Dimension
-    Organization UID. See Section C.7.6.17.2 for further explanation.
-    """
+        Uniquely identifies a set of dimensions referenced within the containing SOP Instance.
+        In particular the dimension described by this Sequence Item is associated with this
+        Dimension Organization UID. See Section C.7.6.17.2 for further explanation.
+        """,
+    )
 
     dimension_description_label: Attr[str] = Attr(
         0x00209421, "DimensionDescriptionLabel", "LO", "1", "3",
-    )
-    """Dimension Description Label (0020,9421): Type 3, VR LO, VM 1.
+        doc="""Dimension Description Label (0020,9421): Type 3, VR LO, VM 1.
 
-    Free text description that explains the meaning of the dimension.
-    """
+        Free text description that explains the meaning of the dimension.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dimension_index_pointer: int | None = None,
-        dimension_index_private_creator: str | None = None,
-        functional_group_pointer: int | None = None,
-        functional_group_private_creator: str | None = None,
-        dimension_organization_uid: str | None = None,
-        dimension_description_label: str | None = None,
-        **_: Any,
+        dimension_index_pointer: int | Empty | None = None,
+        dimension_index_private_creator: str | Empty | None = None,
+        functional_group_pointer: int | Empty | None = None,
+        functional_group_private_creator: str | Empty | None = None,
+        dimension_organization_uid: str | Empty | None = None,
+        dimension_description_label: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -134,46 +131,43 @@ class MultiFrameDimensionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.17-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00209221, 0x00209311, 0x00209222)
 
-    dimension_organization_sequence: Attr[list[DimensionOrganizationSequenceItem]] = Attr(
+    dimension_organization_sequence: SequenceAttr[DimensionOrganizationSequenceItem] = SequenceAttr(
         0x00209221, "DimensionOrganizationSequence", "SQ", "1", "1",
         item=DimensionOrganizationSequenceItem,
-    )
-    """Dimension Organization Sequence (0020,9221): Type 1, VR SQ, VM 1.
+        doc="""Dimension Organization Sequence (0020,9221): Type 1, VR SQ, VM 1.
 
-    Sequence that lists the Dimension Organization UIDs referenced by the containing SOP
-    Instance. See Section C.7.6.17.2 for further explanation.
-    """
+        Sequence that lists the Dimension Organization UIDs referenced by the containing SOP
+        Instance. See Section C.7.6.17.2 for further explanation.
+        """,
+    )
 
     dimension_organization_type: Attr[str] = Attr(
         0x00209311, "DimensionOrganizationType", "CS", "1", "3",
+        doc="""Dimension Organization Type (0020,9311): Type 3, VR CS, VM 1.
+
+        Dimension organization of the Instance.
+        Defined Terms: 3D, 3D_TEMPORAL, TILED_FULL, TILED_SPARSE.
+        """,
     )
-    """Dimension Organization Type (0020,9311): Type 3, VR CS, VM 1.
 
-    Dimension organization of the Instance.
-    Defined Terms: 3D, 3D_TEMPORAL, TILED_FULL, TILED_SPARSE.
-    """
-
-    dimension_index_sequence: Attr[list[DimensionIndexSequenceItem]] = Attr(
+    dimension_index_sequence: SequenceAttr[DimensionIndexSequenceItem] = SequenceAttr(
         0x00209222, "DimensionIndexSequence", "SQ", "1", "1C",
         item=DimensionIndexSequenceItem,
-    )
-    """Dimension Index Sequence (0020,9222): Type 1C, VR SQ, VM 1.
+        doc="""Dimension Index Sequence (0020,9222): Type 1C, VR SQ, VM 1.
 
-    Identifies the Sequence containing the indices used to specify the dimension of the
-    multi-frame object.
-    Required if Dimension Organization Type (0020,9311) is absent or not TILED_FULL. May be
-    present otherwise.
-    """
+        Identifies the Sequence containing the indices used to specify the dimension of the
+        multi-frame object.
+        Required if Dimension Organization Type (0020,9311) is absent or not TILED_FULL. May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dimension_organization_sequence: list[DimensionOrganizationSequenceItem] | None = None,
-        dimension_organization_type: str | None = None,
-        dimension_index_sequence: list[DimensionIndexSequenceItem] | None = None,
-        **_: Any,
+        dimension_organization_sequence: Items[DimensionOrganizationSequenceItem] | Empty | None = None,
+        dimension_organization_type: str | Empty | None = None,
+        dimension_index_sequence: Items[DimensionIndexSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

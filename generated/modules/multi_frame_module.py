@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,52 +24,50 @@ class MultiFrameModule(ModuleBuilder):
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "1",
-    )
-    """Number of Frames (0028,0008): Type 1, VR IS, VM 1.
+        doc="""Number of Frames (0028,0008): Type 1, VR IS, VM 1.
 
-    Number of frames in a Multi-frame Image. See Section C.7.6.6.1.1 for further explanation.
-    """
+        Number of frames in a Multi-frame Image. See Section C.7.6.6.1.1 for further
+        explanation.
+        """,
+    )
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1",
-    )
-    """Frame Increment Pointer (0028,0009): Type 1, VR AT, VM 1-n.
+        doc="""Frame Increment Pointer (0028,0009): Type 1, VR AT, VM 1-n.
 
-    Contains the Data Element Tag of the Attribute that is used as the frame increment in
-    Multi-frame pixel data. See Section C.7.6.6.1.2 for further explanation.
-    """
+        Contains the Data Element Tag of the Attribute that is used as the frame increment in
+        Multi-frame pixel data. See Section C.7.6.6.1.2 for further explanation.
+        """,
+    )
 
     stereo_pairs_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00220028, "StereoPairsPresent", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Stereo Pairs Present (0022,0028): Type 3, VR CS, VM 1.
+        doc="""Stereo Pairs Present (0022,0028): Type 3, VR CS, VM 1.
 
-    The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
-    C.7.6.6.1.3 for further explanation.
-    Enumerated Values: YES, NO.
-    """
+        The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
+        C.7.6.6.1.3 for further explanation.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     encapsulated_pixel_data_value_total_length: Attr[int] = Attr(
         0x7FE00003, "EncapsulatedPixelDataValueTotalLength", "UV", "1", "3",
-    )
-    """Encapsulated Pixel Data Value Total Length (7FE0,0003): Type 3, VR UV, VM 1.
+        doc="""Encapsulated Pixel Data Value Total Length (7FE0,0003): Type 3, VR UV, VM 1.
 
-    The length of the pixel data bit stream encapsulated in Pixel Data (7FE0,0010), in bytes,
-    when all the fragments have been combined, not including any trailing padding to even length
-    in the last Fragment added for encapsulation.
-    """
+        The length of the pixel data bit stream encapsulated in Pixel Data (7FE0,0010), in
+        bytes, when all the fragments have been combined, not including any trailing padding to
+        even length in the last Fragment added for encapsulation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_frames: int | None = None,
-        frame_increment_pointer: list[int] | None = None,
-        stereo_pairs_present: Literal["YES", "NO"] | None = None,
-        encapsulated_pixel_data_value_total_length: int | None = None,
-        **_: Any,
+        number_of_frames: int | Empty | None = None,
+        frame_increment_pointer: list[int] | Empty | None = None,
+        stereo_pairs_present: Literal["YES", "NO"] | Empty | None = None,
+        encapsulated_pixel_data_value_total_length: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

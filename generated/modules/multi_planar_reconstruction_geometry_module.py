@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,94 +25,91 @@ class MultiPlanarReconstructionGeometryModule(ModuleBuilder):
     multi_planar_reconstruction_style: Attr[Literal["PLANAR"]] = Attr(
         0x00701501, "MultiPlanarReconstructionStyle", "CS", "1", "1",
         enum=("PLANAR",),
-    )
-    """Multi-Planar Reconstruction Style (0070,1501): Type 1, VR CS, VM 1.
+        doc="""Multi-Planar Reconstruction Style (0070,1501): Type 1, VR CS, VM 1.
 
-    Style of the MPR view.
-    Enumerated Values: PLANAR.
-    """
+        Style of the MPR view.
+        Enumerated Values: PLANAR.
+        """,
+    )
 
     mpr_thickness_type: Attr[Literal["THIN", "SLAB"]] = Attr(
         0x00701502, "MPRThicknessType", "CS", "1", "1",
         enum=("THIN", "SLAB"),
-    )
-    """MPR Thickness Type (0070,1502): Type 1, VR CS, VM 1.
+        doc="""MPR Thickness Type (0070,1502): Type 1, VR CS, VM 1.
 
-    Specifies whether the Multi-Planar Reconstruction surface has thickness.
-    Enumerated Values: THIN, SLAB.
-    """
+        Specifies whether the Multi-Planar Reconstruction surface has thickness.
+        Enumerated Values: THIN, SLAB.
+        """,
+    )
 
     mpr_slab_thickness: Attr[float] = Attr(
         0x00701503, "MPRSlabThickness", "FD", "1", "1C",
-    )
-    """MPR Slab Thickness (0070,1503): Type 1C, VR FD, VM 1.
+        doc="""MPR Slab Thickness (0070,1503): Type 1C, VR FD, VM 1.
 
-    Thickness of the Multi-Planar Reconstruction slab as a value greater than zero, in mm.
-    Required if MPR Thickness Type (0070,1502) has a value of SLAB.
-    """
+        Thickness of the Multi-Planar Reconstruction slab as a value greater than zero, in mm.
+        Required if MPR Thickness Type (0070,1502) has a value of SLAB.
+        """,
+    )
 
     mpr_view_width_direction: Attr[list[float]] = Attr(
         0x00701507, "MPRViewWidthDirection", "FD", "3", "1C",
-    )
-    """MPR View Width Direction (0070,1507): Type 1C, VR FD, VM 3.
+        doc="""MPR View Width Direction (0070,1507): Type 1C, VR FD, VM 3.
 
-    Direction cosine (x,y,z) indicating the direction within the VPS RCS of the top row of the
-    MPR view.
-    Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
-    """
+        Direction cosine (x,y,z) indicating the direction within the VPS RCS of the top row of
+        the MPR view.
+        Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
+        """,
+    )
 
     mpr_view_width: Attr[float] = Attr(
         0x00701508, "MPRViewWidth", "FD", "1", "1C",
-    )
-    """MPR View Width (0070,1508): Type 1C, VR FD, VM 1.
+        doc="""MPR View Width (0070,1508): Type 1C, VR FD, VM 1.
 
-    Width of the MPR view, in mm.
-    Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
-    """
+        Width of the MPR view, in mm.
+        Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
+        """,
+    )
 
     mpr_view_height_direction: Attr[list[float]] = Attr(
         0x00701511, "MPRViewHeightDirection", "FD", "3", "1C",
-    )
-    """MPR View Height Direction (0070,1511): Type 1C, VR FD, VM 3.
+        doc="""MPR View Height Direction (0070,1511): Type 1C, VR FD, VM 3.
 
-    Direction cosine (x,y,z) indicating the direction within the VPS RCS of the leftmost column
-    of the MPR view.
-    Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
-    """
+        Direction cosine (x,y,z) indicating the direction within the VPS RCS of the leftmost
+        column of the MPR view.
+        Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
+        """,
+    )
 
     mpr_view_height: Attr[float] = Attr(
         0x00701512, "MPRViewHeight", "FD", "1", "1C",
-    )
-    """MPR View Height (0070,1512): Type 1C, VR FD, VM 1.
+        doc="""MPR View Height (0070,1512): Type 1C, VR FD, VM 1.
 
-    Height of the MPR view, in mm.
-    Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
-    """
+        Height of the MPR view, in mm.
+        Required if Multi Planar Reconstruction Style (0070,1501) is PLANAR.
+        """,
+    )
 
     mpr_top_left_hand_corner: Attr[list[float]] = Attr(
         0x00701505, "MPRTopLeftHandCorner", "FD", "3", "1C",
-    )
-    """MPR Top Left Hand Corner (0070,1505): Type 1C, VR FD, VM 3.
+        doc="""MPR Top Left Hand Corner (0070,1505): Type 1C, VR FD, VM 3.
 
-    The 3D location in the Volumetric Presentation State - Reference Coordinate System of the
-    upper left hand corner of the MPR View rectangle, in mm.
-    Required if Multi-Planar Reconstruction Style (0070,1501) has a value of PLANAR.
-    """
+        The 3D location in the Volumetric Presentation State - Reference Coordinate System of
+        the upper left hand corner of the MPR View rectangle, in mm.
+        Required if Multi-Planar Reconstruction Style (0070,1501) has a value of PLANAR.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multi_planar_reconstruction_style: Literal["PLANAR"] | None = None,
-        mpr_thickness_type: Literal["THIN", "SLAB"] | None = None,
-        mpr_slab_thickness: float | None = None,
-        mpr_view_width_direction: list[float] | None = None,
-        mpr_view_width: float | None = None,
-        mpr_view_height_direction: list[float] | None = None,
-        mpr_view_height: float | None = None,
-        mpr_top_left_hand_corner: list[float] | None = None,
-        **_: Any,
+        multi_planar_reconstruction_style: Literal["PLANAR"] | Empty | None = None,
+        mpr_thickness_type: Literal["THIN", "SLAB"] | Empty | None = None,
+        mpr_slab_thickness: float | Empty | None = None,
+        mpr_view_width_direction: list[float] | Empty | None = None,
+        mpr_view_width: float | Empty | None = None,
+        mpr_view_height_direction: list[float] | Empty | None = None,
+        mpr_view_height: float | Empty | None = None,
+        mpr_top_left_hand_corner: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

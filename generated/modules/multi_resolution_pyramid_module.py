@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class MultiResolutionPyramidModule(ModuleBuilder):
 
     pyramid_uid: Attr[str] = Attr(
         0x00080019, "PyramidUID", "UI", "1", "1",
-    )
-    """Pyramid UID (0008,0019): Type 1, VR UI, VM 1.
+        doc="""Pyramid UID (0008,0019): Type 1, VR UI, VM 1.
 
-    Unique identifier of a multi-resolution representation of an image.
-    """
+        Unique identifier of a multi-resolution representation of an image.
+        """,
+    )
 
     pyramid_label: Attr[str] = Attr(
         0x00200027, "PyramidLabel", "LO", "1", "3",
-    )
-    """Pyramid Label (0020,0027): Type 3, VR LO, VM 1.
+        doc="""Pyramid Label (0020,0027): Type 3, VR LO, VM 1.
 
-    User-defined label identifying a multi-resolution representation of an image.
-    """
+        User-defined label identifying a multi-resolution representation of an image.
+        """,
+    )
 
     pyramid_description: Attr[str] = Attr(
         0x00081088, "PyramidDescription", "LO", "1", "3",
-    )
-    """Pyramid Description (0008,1088): Type 3, VR LO, VM 1.
+        doc="""Pyramid Description (0008,1088): Type 3, VR LO, VM 1.
 
-    User-defined description of a multi-resolution representation of an image.
-    """
+        User-defined description of a multi-resolution representation of an image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pyramid_uid: str | None = None,
-        pyramid_label: str | None = None,
-        pyramid_description: str | None = None,
-        **_: Any,
+        pyramid_uid: str | Empty | None = None,
+        pyramid_label: str | Empty | None = None,
+        pyramid_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import radiation_generation_mode_macro
 
@@ -26,78 +27,75 @@ class MVRadiationImageAcquisitionParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.7-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020133, 0x300A067B, 0x30020134, 0x300A0658, 0x300A063D, 0x300A063E)
 
-    energy_derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    energy_derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30020133, "EnergyDerivationCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Energy Derivation Code Sequence (3002,0133): Type 1C, VR SQ, VM 1.
+
+        How the value of imaging energy is derived from the device configuration.
+        Required if Radiation Generation Mode Sequence (300A,067B) is not present.
+        """,
     )
-    """Energy Derivation Code Sequence (3002,0133): Type 1C, VR SQ, VM 1.
 
-    How the value of imaging energy is derived from the device configuration.
-    Required if Radiation Generation Mode Sequence (300A,067B) is not present.
-    """
-
-    radiation_generation_mode_sequence: Attr[list[radiation_generation_mode_macro.RadiationGenerationModeMacro]] = Attr(
+    radiation_generation_mode_sequence: SequenceAttr[radiation_generation_mode_macro.RadiationGenerationModeMacro] = SequenceAttr(
         0x300A067B, "RadiationGenerationModeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.radiation_generation_mode_macro:RadiationGenerationModeMacro",
-    )
-    """Radiation Generation Mode Sequence (300A,067B): Type 2C, VR SQ, VM 1.
+        doc="""Radiation Generation Mode Sequence (300A,067B): Type 2C, VR SQ, VM 1.
 
-    The beam parameters of the imaging energy.
-    Required if Energy Derivation Code Sequence (3002,0133) is not present.
-    """
+        The beam parameters of the imaging energy.
+        Required if Energy Derivation Code Sequence (3002,0133) is not present.
+        """,
+    )
 
     maximum_cumulative_meterset_exposure: Attr[float] = Attr(
         0x30020134, "MaximumCumulativeMetersetExposure", "FD", "1", "3",
+        doc="""Maximum Cumulative Meterset Exposure (3002,0134): Type 3, VR FD, VM 1.
+
+        The maximum allowed exposure described in Meterset values between start and stop of
+        acquisition. The radiation shall be stopped at latest when the difference between the
+        start value and the current value exceeds this value.
+        """,
     )
-    """Maximum Cumulative Meterset Exposure (3002,0134): Type 3, VR FD, VM 1.
 
-    The maximum allowed exposure described in Meterset values between start and stop of
-    acquisition. The radiation shall be stopped at latest when the difference between the start
-    value and the current value exceeds this value.
-    """
-
-    radiation_dosimeter_unit_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_dosimeter_unit_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0658, "RadiationDosimeterUnitSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radiation Dosimeter Unit Sequence (300A,0658): Type 1C, VR SQ, VM 1.
+        doc="""Radiation Dosimeter Unit Sequence (300A,0658): Type 1C, VR SQ, VM 1.
 
-    Measurement unit of the machine dosimeter.
-    Required if Maximum Cumulative Meterset Exposure (3002,0134) is present.
-    """
+        Measurement unit of the machine dosimeter.
+        Required if Maximum Cumulative Meterset Exposure (3002,0134) is present.
+        """,
+    )
 
     delivery_rate: Attr[float] = Attr(
         0x300A063D, "DeliveryRate", "FD", "1", "2C",
+        doc="""Delivery Rate (300A,063D): Type 2C, VR FD, VM 1.
+
+        The nominal rate of delivery of the Meterset during acquisition.
+        Required if the acquisition is not taken simultaneously during the delivery of the
+        therapeutic radiation.
+        """,
     )
-    """Delivery Rate (300A,063D): Type 2C, VR FD, VM 1.
 
-    The nominal rate of delivery of the Meterset during acquisition.
-    Required if the acquisition is not taken simultaneously during the delivery of the
-    therapeutic radiation.
-    """
-
-    delivery_rate_unit_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    delivery_rate_unit_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A063E, "DeliveryRateUnitSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Delivery Rate Unit Sequence (300A,063E): Type 1C, VR SQ, VM 1.
+        doc="""Delivery Rate Unit Sequence (300A,063E): Type 1C, VR SQ, VM 1.
 
-    The unit of a delivery rate value.
-    Required if Delivery Rate (300A,063D) is present and has a value.
-    """
+        The unit of a delivery rate value.
+        Required if Delivery Rate (300A,063D) is present and has a value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiation_generation_mode_sequence: list[radiation_generation_mode_macro.RadiationGenerationModeMacro] | None = None,
-        maximum_cumulative_meterset_exposure: float | None = None,
-        radiation_dosimeter_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        delivery_rate: float | None = None,
-        delivery_rate_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        energy_derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiation_generation_mode_sequence: Items[radiation_generation_mode_macro.RadiationGenerationModeMacro] | Empty | None = None,
+        maximum_cumulative_meterset_exposure: float | Empty | None = None,
+        radiation_dosimeter_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        delivery_rate: float | Empty | None = None,
+        delivery_rate_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

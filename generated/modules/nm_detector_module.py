@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,39 +25,36 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 2C, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 2C, VR SQ, VM 1.
 
-    View Modifier. Required if needed to fully specify the View.
-    """
+        View Modifier. Required if needed to fully specify the View.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -71,182 +69,183 @@ class DetectorInformationSequenceItem(ItemBuilder):
 
     collimator_grid_name: Attr[str] = Attr(
         0x00181180, "CollimatorGridName", "SH", "1", "3",
-    )
-    """Collimator/Grid Name (0018,1180): Type 3, VR SH, VM 1.
+        doc="""Collimator/Grid Name (0018,1180): Type 3, VR SH, VM 1.
 
-    Label describing the collimator used (LEAP, hires, etc.).
-    """
+        Label describing the collimator used (LEAP, hires, etc.).
+        """,
+    )
 
     collimator_type: Attr[str] = Attr(
         0x00181181, "CollimatorType", "CS", "1", "2",
-    )
-    """Collimator Type (0018,1181): Type 2, VR CS, VM 1.
+        doc="""Collimator Type (0018,1181): Type 2, VR CS, VM 1.
 
-    Collimator type.
-    Defined Terms: PARA, PINH, FANB, CONE, SLNT, ASTG, DIVG, NONE, UNKN.
-    """
+        Collimator type.
+        Defined Terms: PARA, PINH, FANB, CONE, SLNT, ASTG, DIVG, NONE, UNKN.
+        """,
+    )
 
     field_of_view_shape: Attr[str] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
-    )
-    """Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
 
-    Shape of the field of view of the Nuclear Medicine detector.
-    Defined Terms: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the field of view of the Nuclear Medicine detector.
+        Defined Terms: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     field_of_view_dimensions: Attr[list[int]] = Attr(
         0x00181149, "FieldOfViewDimensions", "IS", "1-2", "3",
-    )
-    """Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
+        doc="""Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
 
-    Dimensions of the field of view, in mm. If Field of View Shape (0018,1147) is:
-    """
+        Dimensions of the field of view, in mm. If Field of View Shape (0018,1147) is:
+        """,
+    )
 
     focal_distance: Attr[list[int]] = Attr(
         0x00181182, "FocalDistance", "IS", "1-2", "2",
-    )
-    """Focal Distance (0018,1182): Type 2, VR IS, VM 1-2.
+        doc="""Focal Distance (0018,1182): Type 2, VR IS, VM 1-2.
 
-    Focal distance, in mm. A value of 0 means infinite distance for parallel collimation. See
-    Section C.8.4.11.1.1 for further specialization.
-    """
+        Focal distance, in mm. A value of 0 means infinite distance for parallel collimation.
+        See Section C.8.4.11.1.1 for further specialization.
+        """,
+    )
 
     x_focus_center: Attr[list[float]] = Attr(
         0x00181183, "XFocusCenter", "DS", "1-2", "3",
-    )
-    """X Focus Center (0018,1183): Type 3, VR DS, VM 1-2.
+        doc="""X Focus Center (0018,1183): Type 3, VR DS, VM 1-2.
 
-    Center of focus along a row. See Section C.8.4.11.1.2 for further explanation.
-    """
+        Center of focus along a row. See Section C.8.4.11.1.2 for further explanation.
+        """,
+    )
 
     y_focus_center: Attr[list[float]] = Attr(
         0x00181184, "YFocusCenter", "DS", "1-2", "3",
-    )
-    """Y Focus Center (0018,1184): Type 3, VR DS, VM 1-2.
+        doc="""Y Focus Center (0018,1184): Type 3, VR DS, VM 1-2.
 
-    Center of focus along a column. See Section C.8.4.11.1.2 for further explanation.
-    """
+        Center of focus along a column. See Section C.8.4.11.1.2 for further explanation.
+        """,
+    )
 
     zoom_center: Attr[list[float]] = Attr(
         0x00280032, "ZoomCenter", "DS", "2", "3",
-    )
-    """Zoom Center (0028,0032): Type 3, VR DS, VM 2.
+        doc="""Zoom Center (0028,0032): Type 3, VR DS, VM 2.
 
-    The amount of offset from (0,0) applied to each pixel in the image before application of the
-    zoom factor, specified by a numeric pair: row value (delimiter) column value (in mm). See
-    Section C.8.4.11.1.3 for further explanation.
-    """
+        The amount of offset from (0,0) applied to each pixel in the image before application of
+        the zoom factor, specified by a numeric pair: row value (delimiter) column value (in
+        mm). See Section C.8.4.11.1.3 for further explanation.
+        """,
+    )
 
     zoom_factor: Attr[list[float]] = Attr(
         0x00280031, "ZoomFactor", "DS", "2", "3",
-    )
-    """Zoom Factor (0028,0031): Type 3, VR DS, VM 2.
+        doc="""Zoom Factor (0028,0031): Type 3, VR DS, VM 2.
 
-    The amount of magnification applied to each pixel in the image, specified by a numeric pair:
-    row value (delimiter) column value. See Section C.8.4.11.1.4 for further explanation.
-    """
+        The amount of magnification applied to each pixel in the image, specified by a numeric
+        pair: row value (delimiter) column value. See Section C.8.4.11.1.4 for further
+        explanation.
+        """,
+    )
 
     center_of_rotation_offset: Attr[float] = Attr(
         0x00181145, "CenterOfRotationOffset", "DS", "1", "3",
-    )
-    """Center of Rotation Offset (0018,1145): Type 3, VR DS, VM 1.
+        doc="""Center of Rotation Offset (0018,1145): Type 3, VR DS, VM 1.
 
-    Average center of rotation offset of Nuclear Medicine detector in mm. See Section
-    C.8.4.11.1.5 for further explanation.
-    """
+        Average center of rotation offset of Nuclear Medicine detector in mm. See Section
+        C.8.4.11.1.5 for further explanation.
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "3",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
 
-    Angle of tilt in degrees of the detector. See Section C.8.4.11.1.6 for further explanation.
-    """
+        Angle of tilt in degrees of the detector. See Section C.8.4.11.1.6 for further
+        explanation.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "2C",
-    )
-    """Distance Source to Detector (0018,1110): Type 2C, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 2C, VR DS, VM 1.
 
-    Distance in mm from transmission source to the detector face. Required if Image Type
-    (0008,0008) Value 4 is TRANSMISSION and Value 3 is not any of TOMO, GATED TOMO, RECON TOMO
-    or RECON GATED TOMO.
-    """
+        Distance in mm from transmission source to the detector face. Required if Image Type
+        (0008,0008) Value 4 is TRANSMISSION and Value 3 is not any of TOMO, GATED TOMO, RECON
+        TOMO or RECON GATED TOMO.
+        """,
+    )
 
     start_angle: Attr[float] = Attr(
         0x00540200, "StartAngle", "DS", "1", "3",
-    )
-    """Start Angle (0054,0200): Type 3, VR DS, VM 1.
+        doc="""Start Angle (0054,0200): Type 3, VR DS, VM 1.
 
-    Position of the detector about the patient for the start of the acquisition, in degrees.
-    Zero degrees is referenced to the origin at the patient's back. Viewing from the patient's
-    feet, angle increases in a counter-clockwise direction (detector normal rotating from the
-    patient's back towards the patient's left side). Should not be included if Image Type
-    (0008,0008) Value 3 is TOMO, GATED TOMO, RECON TOMO or RECON GATED TOMO.
-    """
+        Position of the detector about the patient for the start of the acquisition, in degrees.
+        Zero degrees is referenced to the origin at the patient's back. Viewing from the
+        patient's feet, angle increases in a counter-clockwise direction (detector normal
+        rotating from the patient's back towards the patient's left side). Should not be
+        included if Image Type (0008,0008) Value 3 is TOMO, GATED TOMO, RECON TOMO or RECON
+        GATED TOMO.
+        """,
+    )
 
     radial_position: Attr[list[float]] = Attr(
         0x00181142, "RadialPosition", "DS", "1-n", "3",
-    )
-    """Radial Position (0018,1142): Type 3, VR DS, VM 1-n.
+        doc="""Radial Position (0018,1142): Type 3, VR DS, VM 1-n.
 
-    Radial distance of the detector from the center of rotation, in mm. Should not be included
-    if Image Type (0008,0008) Value 3 is TOMO, GATED TOMO, RECON TOMO or RECON GATED TOMO.
-    """
+        Radial distance of the detector from the center of rotation, in mm. Should not be
+        included if Image Type (0008,0008) Value 3 is TOMO, GATED TOMO, RECON TOMO or RECON
+        GATED TOMO.
+        """,
+    )
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "2",
-    )
-    """Image Orientation (Patient) (0020,0037): Type 2, VR DS, VM 6.
+        doc="""Image Orientation (Patient) (0020,0037): Type 2, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the patient. See
-    Section C.7.6.2.1.1 for further explanation.
-    """
+        The direction cosines of the first row and the first column with respect to the patient.
+        See Section C.7.6.2.1.1 for further explanation.
+        """,
+    )
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "2",
+        doc="""Image Position (Patient) (0020,0032): Type 2, VR DS, VM 3.
+
+        The x, y, and z coordinates of the upper left hand corner (center of the first voxel
+        transmitted) of the image, in mm. See Section C.7.6.2.1.1 for further explanation.
+        """,
     )
-    """Image Position (Patient) (0020,0032): Type 2, VR DS, VM 3.
 
-    The x, y, and z coordinates of the upper left hand corner (center of the first voxel
-    transmitted) of the image, in mm. See Section C.7.6.2.1.1 for further explanation.
-    """
-
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "3",
         item=ViewCodeSequenceItem,
-    )
-    """View Code Sequence (0054,0220): Type 3, VR SQ, VM 1.
+        doc="""View Code Sequence (0054,0220): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the projection of the anatomic region of interest on the image
-    receptor.
-    """
+        Sequence that describes the projection of the anatomic region of interest on the image
+        receptor.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        collimator_grid_name: str | None = None,
-        collimator_type: str | None = None,
-        field_of_view_shape: str | None = None,
-        field_of_view_dimensions: list[int] | None = None,
-        focal_distance: list[int] | None = None,
-        x_focus_center: list[float] | None = None,
-        y_focus_center: list[float] | None = None,
-        zoom_center: list[float] | None = None,
-        zoom_factor: list[float] | None = None,
-        center_of_rotation_offset: float | None = None,
-        gantry_detector_tilt: float | None = None,
-        distance_source_to_detector: float | None = None,
-        start_angle: float | None = None,
-        radial_position: list[float] | None = None,
-        image_orientation_patient: list[float] | None = None,
-        image_position_patient: list[float] | None = None,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        **_: Any,
+        collimator_grid_name: str | Empty | None = None,
+        collimator_type: str | Empty | None = None,
+        field_of_view_shape: str | Empty | None = None,
+        field_of_view_dimensions: list[int] | Empty | None = None,
+        focal_distance: list[int] | Empty | None = None,
+        x_focus_center: list[float] | Empty | None = None,
+        y_focus_center: list[float] | Empty | None = None,
+        zoom_center: list[float] | Empty | None = None,
+        zoom_factor: list[float] | Empty | None = None,
+        center_of_rotation_offset: float | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        start_angle: float | Empty | None = None,
+        radial_position: list[float] | Empty | None = None,
+        image_orientation_patient: list[float] | Empty | None = None,
+        image_position_patient: list[float] | Empty | None = None,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -260,22 +259,19 @@ class NMDetectorModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00540022,)
 
-    detector_information_sequence: Attr[list[DetectorInformationSequenceItem]] = Attr(
+    detector_information_sequence: SequenceAttr[DetectorInformationSequenceItem] = SequenceAttr(
         0x00540022, "DetectorInformationSequence", "SQ", "1", "2",
         item=DetectorInformationSequenceItem,
-    )
-    """Detector Information Sequence (0054,0022): Type 2, VR SQ, VM 1.
+        doc="""Detector Information Sequence (0054,0022): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe the detectors used.
-    """
+        Sequence of Items that describe the detectors used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_information_sequence: list[DetectorInformationSequenceItem] | None = None,
-        **_: Any,
+        detector_information_sequence: Items[DetectorInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

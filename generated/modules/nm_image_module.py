@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
     from iodkit.generated.modules import real_world_value_mapping_item_macro
@@ -33,188 +34,187 @@ class NMImageModule(GeneralAnatomyOptionalMacro, ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={3: ("STATIC", "DYNAMIC", "GATED", "WHOLE BODY", "TOMO", "GATED TOMO", "RECON TOMO", "RECON GATED TOMO"), 4: ("EMISSION", "TRANSMISSION")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.8.4.9.1.1 for specialization.
-    Enumerated Values for Value 3: STATIC, DYNAMIC, GATED, WHOLE BODY, TOMO, GATED TOMO, RECON
-    TOMO, RECON GATED TOMO.
-    Enumerated Values for Value 4: EMISSION, TRANSMISSION.
-    """
+        Image identification characteristics. See Section C.8.4.9.1.1 for specialization.
+        Enumerated Values for Value 3: STATIC, DYNAMIC, GATED, WHOLE BODY, TOMO, GATED TOMO,
+        RECON TOMO, RECON GATED TOMO.
+        Enumerated Values for Value 4: EMISSION, TRANSMISSION.
+        """,
+    )
 
     image_id: Attr[str] = Attr(
         0x00540400, "ImageID", "SH", "1", "3",
-    )
-    """Image ID (0054,0400): Type 3, VR SH, VM 1.
+        doc="""Image ID (0054,0400): Type 3, VR SH, VM 1.
 
-    User or equipment generated Image identifier.
-    """
+        User or equipment generated Image identifier.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Required if Lossy Compression has been performed on the Image. May be present otherwise.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Required if Lossy Compression has been performed on the Image. May be present otherwise.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     counts_accumulated: Attr[int] = Attr(
         0x00180070, "CountsAccumulated", "IS", "1", "2",
-    )
-    """Counts Accumulated (0018,0070): Type 2, VR IS, VM 1.
+        doc="""Counts Accumulated (0018,0070): Type 2, VR IS, VM 1.
 
-    Sum of all gamma events for all frames in the image. See Section C.8.4.9.1.2 for
-    specialization.
-    """
+        Sum of all gamma events for all frames in the image. See Section C.8.4.9.1.2 for
+        specialization.
+        """,
+    )
 
     acquisition_termination_condition: Attr[str] = Attr(
         0x00180071, "AcquisitionTerminationCondition", "CS", "1", "3",
-    )
-    """Acquisition Termination Condition (0018,0071): Type 3, VR CS, VM 1.
+        doc="""Acquisition Termination Condition (0018,0071): Type 3, VR CS, VM 1.
 
-    Description of how the data collection was stopped.
-    Defined Terms: CNTS, DENS, MANU, OVFL, TIME, TRIG.
-    """
+        Description of how the data collection was stopped.
+        Defined Terms: CNTS, DENS, MANU, OVFL, TIME, TRIG.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "3",
-    )
-    """Table Height (0018,1130): Type 3, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 3, VR DS, VM 1.
 
-    The height of the patient table in mm. The range and values of this element are determined
-    by the manufacturer. Should not be included if Image Type (0008,0008), Value 3, is
-    """
+        The height of the patient table in mm. The range and values of this element are
+        determined by the manufacturer. Should not be included if Image Type (0008,0008), Value
+        3, is
+        """,
+    )
 
     table_traverse: Attr[float] = Attr(
         0x00181131, "TableTraverse", "DS", "1", "3",
-    )
-    """Table Traverse (0018,1131): Type 3, VR DS, VM 1.
+        doc="""Table Traverse (0018,1131): Type 3, VR DS, VM 1.
 
-    Location of the patient table (or gantry relative to the table) in mm. The range and values
-    of this element are determined by the manufacturer. Should not be included if Image Type
-    (0008,0008), Value 3, is
-    """
+        Location of the patient table (or gantry relative to the table) in mm. The range and
+        values of this element are determined by the manufacturer. Should not be included if
+        Image Type (0008,0008), Value 3, is
+        """,
+    )
 
     actual_frame_duration: Attr[int] = Attr(
         0x00181242, "ActualFrameDuration", "IS", "1", "1C",
-    )
-    """Actual Frame Duration (0018,1242): Type 1C, VR IS, VM 1.
+        doc="""Actual Frame Duration (0018,1242): Type 1C, VR IS, VM 1.
 
-    Elapsed time for data acquisition in msec. Required if Image Type (0008,0008) Value 3 is:
-    Required if Image Type (0008,0008) Value 3 is: WHOLE BODY or STATIC.
-    """
+        Elapsed time for data acquisition in msec. Required if Image Type (0008,0008) Value 3
+        is:
+        Required if Image Type (0008,0008) Value 3 is: WHOLE BODY or STATIC.
+        """,
+    )
 
     count_rate: Attr[int] = Attr(
         0x00181243, "CountRate", "IS", "1", "3",
-    )
-    """Count Rate (0018,1243): Type 3, VR IS, VM 1.
+        doc="""Count Rate (0018,1243): Type 3, VR IS, VM 1.
 
-    Maximum count rate achieved during the acquisition in counts/sec.
-    """
+        Maximum count rate achieved during the acquisition in counts/sec.
+        """,
+    )
 
     processing_function: Attr[str] = Attr(
         0x00185020, "ProcessingFunction", "LO", "1", "3",
-    )
-    """Processing Function (0018,5020): Type 3, VR LO, VM 1.
+        doc="""Processing Function (0018,5020): Type 3, VR LO, VM 1.
 
-    Code or description of processing functions applied to the data.
-    """
+        Code or description of processing functions applied to the data.
+        """,
+    )
 
     corrected_image: Attr[list[str]] = Attr(
         0x00280051, "CorrectedImage", "CS", "1-n", "3",
-    )
-    """Corrected Image (0028,0051): Type 3, VR CS, VM 1-n.
+        doc="""Corrected Image (0028,0051): Type 3, VR CS, VM 1-n.
 
-    One or more values that indicate which, if any, corrections have been applied to the image.
-    Corrections are applied to all frames in the image.
-    Defined Terms: UNIF, COR, NCO, DECY, ATTN, SCAT, DTIM, NRGY, LIN, MOTN, CLN.
-    """
+        One or more values that indicate which, if any, corrections have been applied to the
+        image. Corrections are applied to all frames in the image.
+        Defined Terms: UNIF, COR, NCO, DECY, ATTN, SCAT, DTIM, NRGY, LIN, MOTN, CLN.
+        """,
+    )
 
     whole_body_technique: Attr[list[Literal["1PS", "2PS", "PCN", "MSP"]]] = Attr(
         0x00181301, "WholeBodyTechnique", "CS", "1-n", "3",
         enum=("1PS", "2PS", "PCN", "MSP"),
-    )
-    """Whole Body Technique (0018,1301): Type 3, VR CS, VM 1-n.
+        doc="""Whole Body Technique (0018,1301): Type 3, VR CS, VM 1-n.
 
-    The type of scan performed. Used only if Image Type (0008,0008), Value 3, contains the value
-    WHOLE BODY.
-    Enumerated Values: 1PS, 2PS, PCN, MSP.
-    """
+        The type of scan performed. Used only if Image Type (0008,0008), Value 3, contains the
+        value WHOLE BODY.
+        Enumerated Values: 1PS, 2PS, PCN, MSP.
+        """,
+    )
 
     scan_velocity: Attr[float] = Attr(
         0x00181300, "ScanVelocity", "DS", "1", "2C",
-    )
-    """Scan Velocity (0018,1300): Type 2C, VR DS, VM 1.
+        doc="""Scan Velocity (0018,1300): Type 2C, VR DS, VM 1.
 
-    The speed of the camera motion over the body in mm/sec. Required if Image Type (0008,0008)
-    Value 3 contains the value WHOLE BODY.
-    """
+        The speed of the camera motion over the body in mm/sec. Required if Image Type
+        (0008,0008) Value 3 contains the value WHOLE BODY.
+        """,
+    )
 
     scan_length: Attr[int] = Attr(
         0x00181302, "ScanLength", "IS", "1", "2C",
-    )
-    """Scan Length (0018,1302): Type 2C, VR IS, VM 1.
+        doc="""Scan Length (0018,1302): Type 2C, VR IS, VM 1.
 
-    Size of the imaged area in the direction of scanning motion, in mm. Required if Image Type
-    (0008,0008) Value 3 contains the value WHOLE BODY.
-    """
+        Size of the imaged area in the direction of scanning motion, in mm. Required if Image
+        Type (0008,0008) Value 3 contains the value WHOLE BODY.
+        """,
+    )
 
     trigger_source_or_type: Attr[str] = Attr(
         0x00181061, "TriggerSourceOrType", "LO", "1", "3",
+        doc="""Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
+
+        Text indicating trigger source.
+        Defined Terms: EKG.
+        """,
     )
-    """Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
 
-    Text indicating trigger source.
-    Defined Terms: EKG.
-    """
-
-    real_world_value_mapping_sequence: Attr[list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro]] = Attr(
+    real_world_value_mapping_sequence: SequenceAttr[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] = SequenceAttr(
         0x00409096, "RealWorldValueMappingSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.real_world_value_mapping_item_macro:RealWorldValueMappingItemMacro",
-    )
-    """Real World Value Mapping Sequence (0040,9096): Type 3, VR SQ, VM 1.
+        doc="""Real World Value Mapping Sequence (0040,9096): Type 3, VR SQ, VM 1.
 
-    The mapping of stored values to associated Real World Values.
-    """
+        The mapping of stored values to associated Real World Values.
+        """,
+    )
 
     scan_progression_direction: Attr[Literal["FEET_TO_HEAD", "HEAD_TO_FEET"]] = Attr(
         0x00540501, "ScanProgressionDirection", "CS", "1", "3",
         enum=("FEET_TO_HEAD", "HEAD_TO_FEET"),
-    )
-    """Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
+        doc="""Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
 
-    The anatomical order in which the slices were acquired.
-    Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
-    """
+        The anatomical order in which the slices were acquired.
+        Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        image_id: str | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        counts_accumulated: int | None = None,
-        acquisition_termination_condition: str | None = None,
-        table_height: float | None = None,
-        table_traverse: float | None = None,
-        actual_frame_duration: int | None = None,
-        count_rate: int | None = None,
-        processing_function: str | None = None,
-        corrected_image: list[str] | None = None,
-        whole_body_technique: list[Literal["1PS", "2PS", "PCN", "MSP"]] | None = None,
-        scan_velocity: float | None = None,
-        scan_length: int | None = None,
-        trigger_source_or_type: str | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        image_id: str | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        counts_accumulated: int | Empty | None = None,
+        acquisition_termination_condition: str | Empty | None = None,
+        table_height: float | Empty | None = None,
+        table_traverse: float | Empty | None = None,
+        actual_frame_duration: int | Empty | None = None,
+        count_rate: int | Empty | None = None,
+        processing_function: str | Empty | None = None,
+        corrected_image: list[str] | Empty | None = None,
+        whole_body_technique: list[Literal["1PS", "2PS", "PCN", "MSP"]] | Empty | None = None,
+        scan_velocity: float | Empty | None = None,
+        scan_length: int | Empty | None = None,
+        trigger_source_or_type: str | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,31 +28,28 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "3",
-    )
-    """Energy Window Lower Limit (0054,0014): Type 3, VR DS, VM 1.
+        doc="""Energy Window Lower Limit (0054,0014): Type 3, VR DS, VM 1.
 
-    The lower limit of the energy window in KeV. See Section C.8.4.10.1.1 for further
-    explanation.
-    """
+        The lower limit of the energy window in KeV. See Section C.8.4.10.1.1 for further
+        explanation.
+        """,
+    )
 
     energy_window_upper_limit: Attr[float] = Attr(
         0x00540015, "EnergyWindowUpperLimit", "DS", "1", "3",
-    )
-    """Energy Window Upper Limit (0054,0015): Type 3, VR DS, VM 1.
+        doc="""Energy Window Upper Limit (0054,0015): Type 3, VR DS, VM 1.
 
-    The upper limit of the energy window in KeV. See Section C.8.4.10.1.2 for further
-    explanation.
-    """
+        The upper limit of the energy window in KeV. See Section C.8.4.10.1.2 for further
+        explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_lower_limit: float | None = None,
-        energy_window_upper_limit: float | None = None,
-        **_: Any,
+        energy_window_lower_limit: float | Empty | None = None,
+        energy_window_upper_limit: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,30 +64,27 @@ class EnergyWindowInformationSequenceItem(ItemBuilder):
 
     energy_window_name: Attr[str] = Attr(
         0x00540018, "EnergyWindowName", "SH", "1", "3",
+        doc="""Energy Window Name (0054,0018): Type 3, VR SH, VM 1.
+
+        A user defined name that describes this Energy Window.
+        """,
     )
-    """Energy Window Name (0054,0018): Type 3, VR SH, VM 1.
 
-    A user defined name that describes this Energy Window.
-    """
-
-    energy_window_range_sequence: Attr[list[EnergyWindowRangeSequenceItem]] = Attr(
+    energy_window_range_sequence: SequenceAttr[EnergyWindowRangeSequenceItem] = SequenceAttr(
         0x00540013, "EnergyWindowRangeSequence", "SQ", "1", "3",
         item=EnergyWindowRangeSequenceItem,
-    )
-    """Energy Window Range Sequence (0054,0013): Type 3, VR SQ, VM 1.
+        doc="""Energy Window Range Sequence (0054,0013): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that describes this energy window group.
-    """
+        Sequence of Items that describes this energy window group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_name: str | None = None,
-        energy_window_range_sequence: list[EnergyWindowRangeSequenceItem] | None = None,
-        **_: Any,
+        energy_window_name: str | Empty | None = None,
+        energy_window_range_sequence: Items[EnergyWindowRangeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -104,41 +99,38 @@ class CalibrationDataSequenceItem(ItemBuilder):
 
     energy_window_number: Attr[int] = Attr(
         0x00540308, "EnergyWindowNumber", "US", "1", "1",
-    )
-    """Energy Window Number (0054,0308): Type 1, VR US, VM 1.
+        doc="""Energy Window Number (0054,0308): Type 1, VR US, VM 1.
 
-    The Item number in the Energy Window Information Sequence to which the following calibration
-    data relates. The Items are numbered starting from 1.
-    """
+        The Item number in the Energy Window Information Sequence to which the following
+        calibration data relates. The Items are numbered starting from 1.
+        """,
+    )
 
     syringe_counts: Attr[int] = Attr(
         0x00181045, "SyringeCounts", "IS", "1", "3",
-    )
-    """Syringe Counts (0018,1045): Type 3, VR IS, VM 1.
+        doc="""Syringe Counts (0018,1045): Type 3, VR IS, VM 1.
 
-    Pre-injection syringe count rate in counts/sec. See Section C.8.4.10.1.8 for further
-    explanation.
-    """
+        Pre-injection syringe count rate in counts/sec. See Section C.8.4.10.1.8 for further
+        explanation.
+        """,
+    )
 
     residual_syringe_counts: Attr[int] = Attr(
         0x00540017, "ResidualSyringeCounts", "IS", "1", "3",
-    )
-    """Residual Syringe Counts (0054,0017): Type 3, VR IS, VM 1.
+        doc="""Residual Syringe Counts (0054,0017): Type 3, VR IS, VM 1.
 
-    Post-injection residue syringe count rate in counts/sec. See Section C.8.4.10.1.9 for
-    further explanation.
-    """
+        Post-injection residue syringe count rate in counts/sec. See Section C.8.4.10.1.9 for
+        further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_number: int | None = None,
-        syringe_counts: int | None = None,
-        residual_syringe_counts: int | None = None,
-        **_: Any,
+        energy_window_number: int | Empty | None = None,
+        syringe_counts: int | Empty | None = None,
+        residual_syringe_counts: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -151,116 +143,113 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181073, 0x00181074, 0x00083012, 0x00540306, 0x00180031, 0x00540304)
 
-    radionuclide_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radionuclide_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540300, "RadionuclideCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radionuclide Code Sequence (0054,0300): Type 2, VR SQ, VM 1.
+        doc="""Radionuclide Code Sequence (0054,0300): Type 2, VR SQ, VM 1.
 
-    Sequence that identifies the radionuclide.
-    """
+        Sequence that identifies the radionuclide.
+        """,
+    )
 
     radiopharmaceutical_route: Attr[str] = Attr(
         0x00181070, "RadiopharmaceuticalRoute", "LO", "1", "3",
+        doc="""Radiopharmaceutical Route (0018,1070): Type 3, VR LO, VM 1.
+
+        Route of injection.
+        """,
     )
-    """Radiopharmaceutical Route (0018,1070): Type 3, VR LO, VM 1.
 
-    Route of injection.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the administration route for the radiopharmaceutical.
-    """
+        Sequence that identifies the administration route for the radiopharmaceutical.
+        """,
+    )
 
     radiopharmaceutical_volume: Attr[float] = Attr(
         0x00181071, "RadiopharmaceuticalVolume", "DS", "1", "3",
-    )
-    """Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
+        doc="""Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
 
-    Volume of injection in cubic cm.
-    """
+        Volume of injection in cubic cm.
+        """,
+    )
 
     radiopharmaceutical_start_time: Attr[datetime.time | str] = Attr(
         0x00181072, "RadiopharmaceuticalStartTime", "TM", "1", "3",
-    )
-    """Radiopharmaceutical Start Time (0018,1072): Type 3, VR TM, VM 1.
+        doc="""Radiopharmaceutical Start Time (0018,1072): Type 3, VR TM, VM 1.
 
-    Time of start of injection. See Section C.8.4.10.1.5 for further explanation.
-    """
+        Time of start of injection. See Section C.8.4.10.1.5 for further explanation.
+        """,
+    )
 
     radiopharmaceutical_stop_time: Attr[datetime.time | str] = Attr(
         0x00181073, "RadiopharmaceuticalStopTime", "TM", "1", "3",
-    )
-    """Radiopharmaceutical Stop Time (0018,1073): Type 3, VR TM, VM 1.
+        doc="""Radiopharmaceutical Stop Time (0018,1073): Type 3, VR TM, VM 1.
 
-    Time of end of injection. See Section C.8.4.10.1.6 for further explanation.
-    """
+        Time of end of injection. See Section C.8.4.10.1.6 for further explanation.
+        """,
+    )
 
     radionuclide_total_dose: Attr[float] = Attr(
         0x00181074, "RadionuclideTotalDose", "DS", "1", "3",
-    )
-    """Radionuclide Total Dose (0018,1074): Type 3, VR DS, VM 1.
+        doc="""Radionuclide Total Dose (0018,1074): Type 3, VR DS, VM 1.
 
-    Total amount of radionuclide injected. See Section C.8.4.10.1.7 for further explanation.
-    """
+        Total amount of radionuclide injected. See Section C.8.4.10.1.7 for further explanation.
+        """,
+    )
 
     radiopharmaceutical_administration_event_uid: Attr[str] = Attr(
         0x00083012, "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "3",
+        doc="""Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
+
+        Unique identification of the administration of the radiopharmaceutical to the patient.
+        """,
     )
-    """Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
 
-    Unique identification of the administration of the radiopharmaceutical to the patient.
-    """
-
-    calibration_data_sequence: Attr[list[CalibrationDataSequenceItem]] = Attr(
+    calibration_data_sequence: SequenceAttr[CalibrationDataSequenceItem] = SequenceAttr(
         0x00540306, "CalibrationDataSequence", "SQ", "1", "3",
         item=CalibrationDataSequenceItem,
-    )
-    """Calibration Data Sequence (0054,0306): Type 3, VR SQ, VM 1.
+        doc="""Calibration Data Sequence (0054,0306): Type 3, VR SQ, VM 1.
 
-    Sequence that contains calibration data.
-    """
+        Sequence that contains calibration data.
+        """,
+    )
 
     radiopharmaceutical: Attr[str] = Attr(
         0x00180031, "Radiopharmaceutical", "LO", "1", "3",
+        doc="""Radiopharmaceutical (0018,0031): Type 3, VR LO, VM 1.
+
+        Name of the radiopharmaceutical.
+        """,
     )
-    """Radiopharmaceutical (0018,0031): Type 3, VR LO, VM 1.
 
-    Name of the radiopharmaceutical.
-    """
-
-    radiopharmaceutical_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiopharmaceutical_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540304, "RadiopharmaceuticalCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radiopharmaceutical Code Sequence (0054,0304): Type 3, VR SQ, VM 1.
+        doc="""Radiopharmaceutical Code Sequence (0054,0304): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the radiopharmaceutical.
-    """
+        Sequence that identifies the radiopharmaceutical.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radionuclide_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiopharmaceutical_route: str | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiopharmaceutical_volume: float | None = None,
-        radiopharmaceutical_start_time: datetime.time | str | None = None,
-        radiopharmaceutical_stop_time: datetime.time | str | None = None,
-        radionuclide_total_dose: float | None = None,
-        radiopharmaceutical_administration_event_uid: str | None = None,
-        calibration_data_sequence: list[CalibrationDataSequenceItem] | None = None,
-        radiopharmaceutical: str | None = None,
-        radiopharmaceutical_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        radionuclide_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiopharmaceutical_route: str | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiopharmaceutical_volume: float | Empty | None = None,
+        radiopharmaceutical_start_time: datetime.time | str | Empty | None = None,
+        radiopharmaceutical_stop_time: datetime.time | str | Empty | None = None,
+        radionuclide_total_dose: float | Empty | None = None,
+        radiopharmaceutical_administration_event_uid: str | Empty | None = None,
+        calibration_data_sequence: Items[CalibrationDataSequenceItem] | Empty | None = None,
+        radiopharmaceutical: str | Empty | None = None,
+        radiopharmaceutical_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -275,69 +264,66 @@ class InterventionDrugInformationSequenceItem(ItemBuilder):
 
     intervention_drug_name: Attr[str] = Attr(
         0x00180034, "InterventionDrugName", "LO", "1", "3",
+        doc="""Intervention Drug Name (0018,0034): Type 3, VR LO, VM 1.
+
+        Name of intervention drug.
+        """,
     )
-    """Intervention Drug Name (0018,0034): Type 3, VR LO, VM 1.
 
-    Name of intervention drug.
-    """
-
-    intervention_drug_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    intervention_drug_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180029, "InterventionDrugCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
+
+        Sequence that identifies the intervention drug name.
+        """,
     )
-    """Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the intervention drug name.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the administration route for the intervention drug.
-    """
+        Sequence that identifies the administration route for the intervention drug.
+        """,
+    )
 
     intervention_drug_start_time: Attr[datetime.time | str] = Attr(
         0x00180035, "InterventionDrugStartTime", "TM", "1", "3",
-    )
-    """Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
+        doc="""Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
 
-    Time of administration of the intervention drug, using the same time base as for Acquisition
-    Time (0008,0032).
-    """
+        Time of administration of the intervention drug, using the same time base as for
+        Acquisition Time (0008,0032).
+        """,
+    )
 
     intervention_drug_stop_time: Attr[datetime.time | str] = Attr(
         0x00180027, "InterventionDrugStopTime", "TM", "1", "3",
-    )
-    """Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
+        doc="""Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
 
-    Time of completion of administration of the intervention drug, using the same time base as
-    for Acquisition Time (0008,0032).
-    """
+        Time of completion of administration of the intervention drug, using the same time base
+        as for Acquisition Time (0008,0032).
+        """,
+    )
 
     intervention_drug_dose: Attr[float] = Attr(
         0x00180028, "InterventionDrugDose", "DS", "1", "3",
-    )
-    """Intervention Drug Dose (0018,0028): Type 3, VR DS, VM 1.
+        doc="""Intervention Drug Dose (0018,0028): Type 3, VR DS, VM 1.
 
-    Intervention drug dose, in mg.
-    """
+        Intervention drug dose, in mg.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intervention_drug_name: str | None = None,
-        intervention_drug_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        intervention_drug_start_time: datetime.time | str | None = None,
-        intervention_drug_stop_time: datetime.time | str | None = None,
-        intervention_drug_dose: float | None = None,
-        **_: Any,
+        intervention_drug_name: str | Empty | None = None,
+        intervention_drug_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        intervention_drug_start_time: datetime.time | str | Empty | None = None,
+        intervention_drug_stop_time: datetime.time | str | Empty | None = None,
+        intervention_drug_dose: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -351,43 +337,40 @@ class NMIsotopeModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00540012, 0x00540016, 0x00180026)
 
-    energy_window_information_sequence: Attr[list[EnergyWindowInformationSequenceItem]] = Attr(
+    energy_window_information_sequence: SequenceAttr[EnergyWindowInformationSequenceItem] = SequenceAttr(
         0x00540012, "EnergyWindowInformationSequence", "SQ", "1", "2",
         item=EnergyWindowInformationSequenceItem,
+        doc="""Energy Window Information Sequence (0054,0012): Type 2, VR SQ, VM 1.
+
+        Sequence of Items that describe the energy window groups used.
+        """,
     )
-    """Energy Window Information Sequence (0054,0012): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe the energy window groups used.
-    """
-
-    radiopharmaceutical_information_sequence: Attr[list[RadiopharmaceuticalInformationSequenceItem]] = Attr(
+    radiopharmaceutical_information_sequence: SequenceAttr[RadiopharmaceuticalInformationSequenceItem] = SequenceAttr(
         0x00540016, "RadiopharmaceuticalInformationSequence", "SQ", "1", "2",
         item=RadiopharmaceuticalInformationSequenceItem,
+        doc="""Radiopharmaceutical Information Sequence (0054,0016): Type 2, VR SQ, VM 1.
+
+        Sequence of Items that describe isotope information.
+        """,
     )
-    """Radiopharmaceutical Information Sequence (0054,0016): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe isotope information.
-    """
-
-    intervention_drug_information_sequence: Attr[list[InterventionDrugInformationSequenceItem]] = Attr(
+    intervention_drug_information_sequence: SequenceAttr[InterventionDrugInformationSequenceItem] = SequenceAttr(
         0x00180026, "InterventionDrugInformationSequence", "SQ", "1", "3",
         item=InterventionDrugInformationSequenceItem,
-    )
-    """Intervention Drug Information Sequence (0018,0026): Type 3, VR SQ, VM 1.
+        doc="""Intervention Drug Information Sequence (0018,0026): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that describes the intervention drugs used. One or more Items are
-    permitted in this Sequence.
-    """
+        Sequence of Items that describes the intervention drugs used. One or more Items are
+        permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_information_sequence: list[EnergyWindowInformationSequenceItem] | None = None,
-        radiopharmaceutical_information_sequence: list[RadiopharmaceuticalInformationSequenceItem] | None = None,
-        intervention_drug_information_sequence: list[InterventionDrugInformationSequenceItem] | None = None,
-        **_: Any,
+        energy_window_information_sequence: Items[EnergyWindowInformationSequenceItem] | Empty | None = None,
+        radiopharmaceutical_information_sequence: Items[RadiopharmaceuticalInformationSequenceItem] | Empty | None = None,
+        intervention_drug_information_sequence: Items[InterventionDrugInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,187 +24,185 @@ class NMMultiFrameModule(ModuleBuilder):
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1",
-    )
-    """Frame Increment Pointer (0028,0009): Type 1, VR AT, VM 1-n.
+        doc="""Frame Increment Pointer (0028,0009): Type 1, VR AT, VM 1-n.
 
-    Contains the Data Element Tags of one or more frame index vectors. See Section C.8.4.8.1.1
-    for further specialization.
-    """
+        Contains the Data Element Tags of one or more frame index vectors. See Section
+        C.8.4.8.1.1 for further specialization.
+        """,
+    )
 
     energy_window_vector: Attr[list[int]] = Attr(
         0x00540010, "EnergyWindowVector", "US", "1-n", "1C",
-    )
-    """Energy Window Vector (0054,0010): Type 1C, VR US, VM 1-n.
+        doc="""Energy Window Vector (0054,0010): Type 1C, VR US, VM 1-n.
 
-    An array that contains the energy window number for each frame. Required if the value of
-    Frame Increment Pointer (0028,0009) includes the Tag for Energy Window Vector (0054,0010).
-    See Section C.8.4.8.1.2 for specialization.
-    """
+        An array that contains the energy window number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Energy Window Vector
+        (0054,0010). See Section C.8.4.8.1.2 for specialization.
+        """,
+    )
 
     number_of_energy_windows: Attr[int] = Attr(
         0x00540011, "NumberOfEnergyWindows", "US", "1", "1",
-    )
-    """Number of Energy Windows (0054,0011): Type 1, VR US, VM 1.
+        doc="""Number of Energy Windows (0054,0011): Type 1, VR US, VM 1.
 
-    Number of energy window groupings. See Section C.8.4.8.1.2 for specialization.
-    """
+        Number of energy window groupings. See Section C.8.4.8.1.2 for specialization.
+        """,
+    )
 
     detector_vector: Attr[list[int]] = Attr(
         0x00540020, "DetectorVector", "US", "1-n", "1C",
-    )
-    """Detector Vector (0054,0020): Type 1C, VR US, VM 1-n.
+        doc="""Detector Vector (0054,0020): Type 1C, VR US, VM 1-n.
 
-    An array that contains the detector number for each frame. Required if the value of Frame
-    Increment Pointer (0028,0009) includes the Tag for Detector Vector (0054,0020). See Section
-    C.8.4.8.1.3 for specialization.
-    """
+        An array that contains the detector number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Detector Vector (0054,0020).
+        See Section C.8.4.8.1.3 for specialization.
+        """,
+    )
 
     number_of_detectors: Attr[int] = Attr(
         0x00540021, "NumberOfDetectors", "US", "1", "1",
-    )
-    """Number of Detectors (0054,0021): Type 1, VR US, VM 1.
+        doc="""Number of Detectors (0054,0021): Type 1, VR US, VM 1.
 
-    Number of detectors. See Section C.8.4.8.1.3 for specialization.
-    """
+        Number of detectors. See Section C.8.4.8.1.3 for specialization.
+        """,
+    )
 
     phase_vector: Attr[list[int]] = Attr(
         0x00540030, "PhaseVector", "US", "1-n", "1C",
-    )
-    """Phase Vector (0054,0030): Type 1C, VR US, VM 1-n.
+        doc="""Phase Vector (0054,0030): Type 1C, VR US, VM 1-n.
 
-    An array that contains the phase number for each frame. Required if the value of Frame
-    Increment Pointer (0028,0009) includes the Tag for Phase Vector (0054,0030). See Section
-    C.8.4.8.1.4 for specialization.
-    """
+        An array that contains the phase number for each frame. Required if the value of Frame
+        Increment Pointer (0028,0009) includes the Tag for Phase Vector (0054,0030). See Section
+        C.8.4.8.1.4 for specialization.
+        """,
+    )
 
     number_of_phases: Attr[int] = Attr(
         0x00540031, "NumberOfPhases", "US", "1", "1C",
-    )
-    """Number of Phases (0054,0031): Type 1C, VR US, VM 1.
+        doc="""Number of Phases (0054,0031): Type 1C, VR US, VM 1.
 
-    Number of phases. Required if the value of Frame Increment Pointer (0028,0009) includes the
-    Tag for Phase Vector (0054,0030). See Section C.8.4.8.1.4 for specialization.
-    """
+        Number of phases. Required if the value of Frame Increment Pointer (0028,0009) includes
+        the Tag for Phase Vector (0054,0030). See Section C.8.4.8.1.4 for specialization.
+        """,
+    )
 
     rotation_vector: Attr[list[int]] = Attr(
         0x00540050, "RotationVector", "US", "1-n", "1C",
-    )
-    """Rotation Vector (0054,0050): Type 1C, VR US, VM 1-n.
+        doc="""Rotation Vector (0054,0050): Type 1C, VR US, VM 1-n.
 
-    An array that contains the rotation number for each frame. Required if the value of Frame
-    Increment Pointer (0028,0009) includes the Tag for Rotation Vector (0054,0050). See Section
-    C.8.4.8.1.5 for specialization.
-    """
+        An array that contains the rotation number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Rotation Vector (0054,0050).
+        See Section C.8.4.8.1.5 for specialization.
+        """,
+    )
 
     number_of_rotations: Attr[int] = Attr(
         0x00540051, "NumberOfRotations", "US", "1", "1C",
-    )
-    """Number of Rotations (0054,0051): Type 1C, VR US, VM 1.
+        doc="""Number of Rotations (0054,0051): Type 1C, VR US, VM 1.
 
-    Number of rotations. Required if Image Type (0008,0008), Value 3 is
-    """
+        Number of rotations. Required if Image Type (0008,0008), Value 3 is
+        """,
+    )
 
     rr_interval_vector: Attr[list[int]] = Attr(
         0x00540060, "RRIntervalVector", "US", "1-n", "1C",
-    )
-    """R-R Interval Vector (0054,0060): Type 1C, VR US, VM 1-n.
+        doc="""R-R Interval Vector (0054,0060): Type 1C, VR US, VM 1-n.
 
-    An array that contains the R-R interval number for each frame. Required if the value of
-    Frame Increment Pointer (0028,0009) includes the Tag for R-R Interval Vector (0054,0060).
-    See Section C.8.4.8.1.6 for specialization.
-    """
+        An array that contains the R-R interval number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for R-R Interval Vector
+        (0054,0060). See Section C.8.4.8.1.6 for specialization.
+        """,
+    )
 
     number_of_rr_intervals: Attr[int] = Attr(
         0x00540061, "NumberOfRRIntervals", "US", "1", "1C",
-    )
-    """Number of R-R Intervals (0054,0061): Type 1C, VR US, VM 1.
+        doc="""Number of R-R Intervals (0054,0061): Type 1C, VR US, VM 1.
 
-    Number of R-R intervals. Required if the value of Frame Increment Pointer (0028,0009)
-    includes the Tag for R-R Interval Vector (0054,0060). See Section C.8.4.8.1.6 for
-    specialization.
-    """
+        Number of R-R intervals. Required if the value of Frame Increment Pointer (0028,0009)
+        includes the Tag for R-R Interval Vector (0054,0060). See Section C.8.4.8.1.6 for
+        specialization.
+        """,
+    )
 
     time_slot_vector: Attr[list[int]] = Attr(
         0x00540070, "TimeSlotVector", "US", "1-n", "1C",
-    )
-    """Time Slot Vector (0054,0070): Type 1C, VR US, VM 1-n.
+        doc="""Time Slot Vector (0054,0070): Type 1C, VR US, VM 1-n.
 
-    An array that contains the time slot number for each frame. Required if the value of Frame
-    Increment Pointer (0028,0009) includes the Tag for Time Slot Vector (0054,0070). See Section
-    C.8.4.8.1.7 for specialization.
-    """
+        An array that contains the time slot number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Time Slot Vector (0054,0070).
+        See Section C.8.4.8.1.7 for specialization.
+        """,
+    )
 
     number_of_time_slots: Attr[int] = Attr(
         0x00540071, "NumberOfTimeSlots", "US", "1", "1C",
-    )
-    """Number of Time Slots (0054,0071): Type 1C, VR US, VM 1.
+        doc="""Number of Time Slots (0054,0071): Type 1C, VR US, VM 1.
 
-    Number of time slots. Required if the value of Frame Increment Pointer (0028,0009) includes
-    the Tag for Time Slot Vector (0054,0070). See Section C.8.4.8.1.7 for specialization.
-    """
+        Number of time slots. Required if the value of Frame Increment Pointer (0028,0009)
+        includes the Tag for Time Slot Vector (0054,0070). See Section C.8.4.8.1.7 for
+        specialization.
+        """,
+    )
 
     slice_vector: Attr[list[int]] = Attr(
         0x00540080, "SliceVector", "US", "1-n", "1C",
-    )
-    """Slice Vector (0054,0080): Type 1C, VR US, VM 1-n.
+        doc="""Slice Vector (0054,0080): Type 1C, VR US, VM 1-n.
 
-    An array that contains the spatial slice number for each frame. Required if the value of
-    Frame Increment Pointer (0028,0009) includes the Tag for Slice Vector (0054,0080). See
-    Section C.8.4.8.1.8 for specialization.
-    """
+        An array that contains the spatial slice number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Slice Vector (0054,0080). See
+        Section C.8.4.8.1.8 for specialization.
+        """,
+    )
 
     number_of_slices: Attr[int] = Attr(
         0x00540081, "NumberOfSlices", "US", "1", "1C",
-    )
-    """Number of Slices (0054,0081): Type 1C, VR US, VM 1.
+        doc="""Number of Slices (0054,0081): Type 1C, VR US, VM 1.
 
-    Number of slices. Required if the value of Frame Increment Pointer (0028,0009) includes the
-    Tag for Slice Vector (0054,0080). See Section C.8.4.8.1.8 for specialization.
-    """
+        Number of slices. Required if the value of Frame Increment Pointer (0028,0009) includes
+        the Tag for Slice Vector (0054,0080). See Section C.8.4.8.1.8 for specialization.
+        """,
+    )
 
     angular_view_vector: Attr[list[int]] = Attr(
         0x00540090, "AngularViewVector", "US", "1-n", "1C",
-    )
-    """Angular View Vector (0054,0090): Type 1C, VR US, VM 1-n.
+        doc="""Angular View Vector (0054,0090): Type 1C, VR US, VM 1-n.
 
-    An array that contains the angular view number for each frame. Required if the value of
-    Frame Increment Pointer (0028,0009) includes the Tag for Angular View Vector (0054,0090).
-    See Section C.8.4.8.1.9 for specialization.
-    """
+        An array that contains the angular view number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Angular View Vector
+        (0054,0090). See Section C.8.4.8.1.9 for specialization.
+        """,
+    )
 
     time_slice_vector: Attr[list[int]] = Attr(
         0x00540100, "TimeSliceVector", "US", "1-n", "1C",
-    )
-    """Time Slice Vector (0054,0100): Type 1C, VR US, VM 1-n.
+        doc="""Time Slice Vector (0054,0100): Type 1C, VR US, VM 1-n.
 
-    An array that contains the time slice number for each frame. Required if the value of Frame
-    Increment Pointer (0028,0009) includes the Tag for Time Slice Vector (0054,0100). See
-    Section C.8.4.8.1.10 for specialization.
-    """
+        An array that contains the time slice number for each frame. Required if the value of
+        Frame Increment Pointer (0028,0009) includes the Tag for Time Slice Vector (0054,0100).
+        See Section C.8.4.8.1.10 for specialization.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_increment_pointer: list[int] | None = None,
-        energy_window_vector: list[int] | None = None,
-        number_of_energy_windows: int | None = None,
-        detector_vector: list[int] | None = None,
-        number_of_detectors: int | None = None,
-        phase_vector: list[int] | None = None,
-        number_of_phases: int | None = None,
-        rotation_vector: list[int] | None = None,
-        number_of_rotations: int | None = None,
-        rr_interval_vector: list[int] | None = None,
-        number_of_rr_intervals: int | None = None,
-        time_slot_vector: list[int] | None = None,
-        number_of_time_slots: int | None = None,
-        slice_vector: list[int] | None = None,
-        number_of_slices: int | None = None,
-        angular_view_vector: list[int] | None = None,
-        time_slice_vector: list[int] | None = None,
-        **_: Any,
+        frame_increment_pointer: list[int] | Empty | None = None,
+        energy_window_vector: list[int] | Empty | None = None,
+        number_of_energy_windows: int | Empty | None = None,
+        detector_vector: list[int] | Empty | None = None,
+        number_of_detectors: int | Empty | None = None,
+        phase_vector: list[int] | Empty | None = None,
+        number_of_phases: int | Empty | None = None,
+        rotation_vector: list[int] | Empty | None = None,
+        number_of_rotations: int | Empty | None = None,
+        rr_interval_vector: list[int] | Empty | None = None,
+        number_of_rr_intervals: int | Empty | None = None,
+        time_slot_vector: list[int] | Empty | None = None,
+        number_of_time_slots: int | Empty | None = None,
+        slice_vector: list[int] | Empty | None = None,
+        number_of_slices: int | Empty | None = None,
+        angular_view_vector: list[int] | Empty | None = None,
+        time_slice_vector: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class TimeSlotInformationSequenceItem(ItemBuilder):
 
     time_slot_time: Attr[float] = Attr(
         0x00540073, "TimeSlotTime", "DS", "1", "3",
-    )
-    """Time Slot Time (0054,0073): Type 3, VR DS, VM 1.
+        doc="""Time Slot Time (0054,0073): Type 3, VR DS, VM 1.
 
-    The total amount of time, in msec, that the acquisition accumulates gamma events into this
-    frame. See Section C.8.4.13.1.2.
-    """
+        The total amount of time, in msec, that the acquisition accumulates gamma events into
+        this frame. See Section C.8.4.13.1.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        time_slot_time: float | None = None,
-        **_: Any,
+        time_slot_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,79 +52,77 @@ class DataInformationSequenceItem(ItemBuilder):
 
     frame_time: Attr[float] = Attr(
         0x00181063, "FrameTime", "DS", "1", "1",
-    )
-    """Frame Time (0018,1063): Type 1, VR DS, VM 1.
+        doc="""Frame Time (0018,1063): Type 1, VR DS, VM 1.
 
-    Nominal time per individual frame in msec.
-    """
+        Nominal time per individual frame in msec.
+        """,
+    )
 
     nominal_interval: Attr[int] = Attr(
         0x00181062, "NominalInterval", "IS", "1", "3",
-    )
-    """Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
+        doc="""Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
 
-    Average duration of accepted beats, in msec.
-    """
+        Average duration of accepted beats, in msec.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "3",
-    )
-    """Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
 
-    R-R interval lower limit for beat rejection, in msec.
-    """
+        R-R interval lower limit for beat rejection, in msec.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "3",
-    )
-    """High R-R Value (0018,1082): Type 3, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 3, VR IS, VM 1.
 
-    R-R interval upper limit for beat rejection, in msec.
-    """
+        R-R interval upper limit for beat rejection, in msec.
+        """,
+    )
 
     intervals_acquired: Attr[int] = Attr(
         0x00181083, "IntervalsAcquired", "IS", "1", "3",
-    )
-    """Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
+        doc="""Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
 
-    Number of heartbeats that fall within Low R-R Value (0018,1081) and High R-R Value
-    (0018,1082), and were therefore accepted and contribute gamma events to this R-R Interval.
-    """
+        Number of heartbeats that fall within Low R-R Value (0018,1081) and High R-R Value
+        (0018,1082), and were therefore accepted and contribute gamma events to this R-R
+        Interval.
+        """,
+    )
 
     intervals_rejected: Attr[int] = Attr(
         0x00181084, "IntervalsRejected", "IS", "1", "3",
+        doc="""Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
+
+        Number of heartbeats that fall outside Low R-R (0018,1081) and High R-R Value
+        (0018,1082), and do not contribute gamma events to this R-R Interval. However, they may
+        contribute gamma events to other R-R Intervals.
+        """,
     )
-    """Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
 
-    Number of heartbeats that fall outside Low R-R (0018,1081) and High R-R Value (0018,1082),
-    and do not contribute gamma events to this R-R Interval. However, they may contribute gamma
-    events to other R-R Intervals.
-    """
-
-    time_slot_information_sequence: Attr[list[TimeSlotInformationSequenceItem]] = Attr(
+    time_slot_information_sequence: SequenceAttr[TimeSlotInformationSequenceItem] = SequenceAttr(
         0x00540072, "TimeSlotInformationSequence", "SQ", "1", "2C",
         item=TimeSlotInformationSequenceItem,
-    )
-    """Time Slot Information Sequence (0054,0072): Type 2C, VR SQ, VM 1.
+        doc="""Time Slot Information Sequence (0054,0072): Type 2C, VR SQ, VM 1.
 
-    Sequence of Items that describe Time Slot Information. Required if the Frame Increment
-    Pointer (0028,0009) contains the Tag for Time Slot Vector (0054,0070).
-    """
+        Sequence of Items that describe Time Slot Information. Required if the Frame Increment
+        Pointer (0028,0009) contains the Tag for Time Slot Vector (0054,0070).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_time: float | None = None,
-        nominal_interval: int | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        intervals_acquired: int | None = None,
-        intervals_rejected: int | None = None,
-        time_slot_information_sequence: list[TimeSlotInformationSequenceItem] | None = None,
-        **_: Any,
+        frame_time: float | Empty | None = None,
+        nominal_interval: int | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        intervals_acquired: int | Empty | None = None,
+        intervals_rejected: int | Empty | None = None,
+        time_slot_information_sequence: Items[TimeSlotInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -139,41 +137,38 @@ class GatedInformationSequenceItem(ItemBuilder):
 
     trigger_time: Attr[float] = Attr(
         0x00181060, "TriggerTime", "DS", "1", "3",
-    )
-    """Trigger Time (0018,1060): Type 3, VR DS, VM 1.
+        doc="""Trigger Time (0018,1060): Type 3, VR DS, VM 1.
 
-    Time interval measured in msec from the start of the R-wave to the beginning of the data
-    taking.
-    """
+        Time interval measured in msec from the start of the R-wave to the beginning of the data
+        taking.
+        """,
+    )
 
     cardiac_framing_type: Attr[str] = Attr(
         0x00181064, "CardiacFramingType", "LO", "1", "3",
+        doc="""Cardiac Framing Type (0018,1064): Type 3, VR LO, VM 1.
+
+        Description of type of framing performed.
+        Defined Terms: FORW, BACK, PCNT.
+        """,
     )
-    """Cardiac Framing Type (0018,1064): Type 3, VR LO, VM 1.
 
-    Description of type of framing performed.
-    Defined Terms: FORW, BACK, PCNT.
-    """
-
-    data_information_sequence: Attr[list[DataInformationSequenceItem]] = Attr(
+    data_information_sequence: SequenceAttr[DataInformationSequenceItem] = SequenceAttr(
         0x00540063, "DataInformationSequence", "SQ", "1", "2",
         item=DataInformationSequenceItem,
-    )
-    """Data Information Sequence (0054,0063): Type 2, VR SQ, VM 1.
+        doc="""Data Information Sequence (0054,0063): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe gating criteria.
-    """
+        Sequence of Items that describe gating criteria.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        trigger_time: float | None = None,
-        cardiac_framing_type: str | None = None,
-        data_information_sequence: list[DataInformationSequenceItem] | None = None,
-        **_: Any,
+        trigger_time: float | Empty | None = None,
+        cardiac_framing_type: str | Empty | None = None,
+        data_information_sequence: Items[DataInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -190,60 +185,57 @@ class NMMultiGatedAcquisitionModule(ModuleBuilder):
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
+        doc="""Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
 
-    Heart beat duration sorting has been applied.
-    Enumerated Values: Y, N.
-    """
+        Heart beat duration sorting has been applied.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     pvc_rejection: Attr[str] = Attr(
         0x00181085, "PVCRejection", "LO", "1", "3",
-    )
-    """PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
+        doc="""PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
 
-    Description of type of arrhythmic beat rejection criteria used.
-    """
+        Description of type of arrhythmic beat rejection criteria used.
+        """,
+    )
 
     skip_beats: Attr[int] = Attr(
         0x00181086, "SkipBeats", "IS", "1", "3",
-    )
-    """Skip Beats (0018,1086): Type 3, VR IS, VM 1.
+        doc="""Skip Beats (0018,1086): Type 3, VR IS, VM 1.
 
-    Number of beats skipped after a detected arrhythmia.
-    """
+        Number of beats skipped after a detected arrhythmia.
+        """,
+    )
 
     heart_rate: Attr[int] = Attr(
         0x00181088, "HeartRate", "IS", "1", "3",
+        doc="""Heart Rate (0018,1088): Type 3, VR IS, VM 1.
+
+        Average number of heart beats per minute for the collection period for these frames.
+        This shall include all accepted beats as well as rejected beats.
+        """,
     )
-    """Heart Rate (0018,1088): Type 3, VR IS, VM 1.
 
-    Average number of heart beats per minute for the collection period for these frames. This
-    shall include all accepted beats as well as rejected beats.
-    """
-
-    gated_information_sequence: Attr[list[GatedInformationSequenceItem]] = Attr(
+    gated_information_sequence: SequenceAttr[GatedInformationSequenceItem] = SequenceAttr(
         0x00540062, "GatedInformationSequence", "SQ", "1", "2C",
         item=GatedInformationSequenceItem,
-    )
-    """Gated Information Sequence (0054,0062): Type 2C, VR SQ, VM 1.
+        doc="""Gated Information Sequence (0054,0062): Type 2C, VR SQ, VM 1.
 
-    Sequence of Items that describe R-R intervals. Each gated interval is defined by an upper
-    and lower range of heart beat durations. Required if the Frame Increment Pointer (0028,0009)
-    contains the Tag for R-R Interval Vector (0054,0060).
-    """
+        Sequence of Items that describe R-R intervals. Each gated interval is defined by an
+        upper and lower range of heart beat durations. Required if the Frame Increment Pointer
+        (0028,0009) contains the Tag for R-R Interval Vector (0054,0060).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beat_rejection_flag: Literal["Y", "N"] | None = None,
-        pvc_rejection: str | None = None,
-        skip_beats: int | None = None,
-        heart_rate: int | None = None,
-        gated_information_sequence: list[GatedInformationSequenceItem] | None = None,
-        **_: Any,
+        beat_rejection_flag: Literal["Y", "N"] | Empty | None = None,
+        pvc_rejection: str | Empty | None = None,
+        skip_beats: int | Empty | None = None,
+        heart_rate: int | Empty | None = None,
+        gated_information_sequence: Items[GatedInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,79 +26,76 @@ class PhaseInformationSequenceItem(ItemBuilder):
 
     phase_delay: Attr[int] = Attr(
         0x00540036, "PhaseDelay", "IS", "1", "1",
-    )
-    """Phase Delay (0054,0036): Type 1, VR IS, VM 1.
+        doc="""Phase Delay (0054,0036): Type 1, VR IS, VM 1.
 
-    Time paused between the last frame of the previous phase and the first frame of this phase,
-    in msec.
-    """
+        Time paused between the last frame of the previous phase and the first frame of this
+        phase, in msec.
+        """,
+    )
 
     actual_frame_duration: Attr[int] = Attr(
         0x00181242, "ActualFrameDuration", "IS", "1", "1",
-    )
-    """Actual Frame Duration (0018,1242): Type 1, VR IS, VM 1.
+        doc="""Actual Frame Duration (0018,1242): Type 1, VR IS, VM 1.
 
-    Nominal time of acquisition per individual frame, in msec.
-    """
+        Nominal time of acquisition per individual frame, in msec.
+        """,
+    )
 
     pause_between_frames: Attr[int] = Attr(
         0x00540038, "PauseBetweenFrames", "IS", "1", "1",
-    )
-    """Pause Between Frames (0054,0038): Type 1, VR IS, VM 1.
+        doc="""Pause Between Frames (0054,0038): Type 1, VR IS, VM 1.
 
-    Time paused between each frame of this phase (in msec).
-    """
+        Time paused between each frame of this phase (in msec).
+        """,
+    )
 
     number_of_frames_in_phase: Attr[int] = Attr(
         0x00540033, "NumberOfFramesInPhase", "US", "1", "1",
-    )
-    """Number of Frames in Phase (0054,0033): Type 1, VR US, VM 1.
+        doc="""Number of Frames in Phase (0054,0033): Type 1, VR US, VM 1.
 
-    Number of frames in this phase.
-    """
+        Number of frames in this phase.
+        """,
+    )
 
     trigger_vector: Attr[list[int]] = Attr(
         0x00540210, "TriggerVector", "IS", "1-n", "3",
-    )
-    """Trigger Vector (0054,0210): Type 3, VR IS, VM 1-n.
+        doc="""Trigger Vector (0054,0210): Type 3, VR IS, VM 1-n.
 
-    An array of trigger times when gating information is acquired simultaneously with the
-    dynamic image data. See Section C.8.4.14.1.1 for further explanation.
-    """
+        An array of trigger times when gating information is acquired simultaneously with the
+        dynamic image data. See Section C.8.4.14.1.1 for further explanation.
+        """,
+    )
 
     number_of_triggers_in_phase: Attr[int] = Attr(
         0x00540211, "NumberOfTriggersInPhase", "US", "1", "1C",
-    )
-    """Number of Triggers in Phase (0054,0211): Type 1C, VR US, VM 1.
+        doc="""Number of Triggers in Phase (0054,0211): Type 1C, VR US, VM 1.
 
-    The number of entries in Trigger Vector (0054,0210) for this phase. Required if Trigger
-    Vector (0054,0210) is present.
-    """
+        The number of entries in Trigger Vector (0054,0210) for this phase. Required if Trigger
+        Vector (0054,0210) is present.
+        """,
+    )
 
     phase_description: Attr[Literal["FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"]] = Attr(
         0x00540039, "PhaseDescription", "CS", "1", "3",
         enum=("FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"),
-    )
-    """Phase Description (0054,0039): Type 3, VR CS, VM 1.
+        doc="""Phase Description (0054,0039): Type 3, VR CS, VM 1.
 
-    Description of this phase of the Dynamic image.
-    Enumerated Values: FLOW, WASHOUT, UPTAKE, EMPTYING, EXCRETION.
-    """
+        Description of this phase of the Dynamic image.
+        Enumerated Values: FLOW, WASHOUT, UPTAKE, EMPTYING, EXCRETION.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        phase_delay: int | None = None,
-        actual_frame_duration: int | None = None,
-        pause_between_frames: int | None = None,
-        number_of_frames_in_phase: int | None = None,
-        trigger_vector: list[int] | None = None,
-        number_of_triggers_in_phase: int | None = None,
-        phase_description: Literal["FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"] | None = None,
-        **_: Any,
+        phase_delay: int | Empty | None = None,
+        actual_frame_duration: int | Empty | None = None,
+        pause_between_frames: int | Empty | None = None,
+        number_of_frames_in_phase: int | Empty | None = None,
+        trigger_vector: list[int] | Empty | None = None,
+        number_of_triggers_in_phase: int | Empty | None = None,
+        phase_description: Literal["FLOW", "WASHOUT", "UPTAKE", "EMPTYING", "EXCRETION"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -109,23 +109,20 @@ class NMPhaseModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-14"
     __order__: ClassVar[tuple[int, ...]] = (0x00540032,)
 
-    phase_information_sequence: Attr[list[PhaseInformationSequenceItem]] = Attr(
+    phase_information_sequence: SequenceAttr[PhaseInformationSequenceItem] = SequenceAttr(
         0x00540032, "PhaseInformationSequence", "SQ", "1", "2C",
         item=PhaseInformationSequenceItem,
-    )
-    """Phase Information Sequence (0054,0032): Type 2C, VR SQ, VM 1.
+        doc="""Phase Information Sequence (0054,0032): Type 2C, VR SQ, VM 1.
 
-    Sequence of Items that describes each dynamic phase. Required if the Frame Increment Pointer
-    (0028,0009) contains the Tag for Phase Vector (0054,0030).
-    """
+        Sequence of Items that describes each dynamic phase. Required if the Frame Increment
+        Pointer (0028,0009) contains the Tag for Phase Vector (0054,0030).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        phase_information_sequence: list[PhaseInformationSequenceItem] | None = None,
-        **_: Any,
+        phase_information_sequence: Items[PhaseInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,75 +24,73 @@ class NMReconstructionModule(ModuleBuilder):
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "2",
-    )
-    """Spacing Between Slices (0018,0088): Type 2, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 2, VR DS, VM 1.
 
-    Spacing between slices, in mm, measured from center-to-center of each slice along the normal
-    to the first image. The sign of the Spacing Between Slices (0018,0088) determines the
-    direction of stacking. The normal is determined by the cross product of the direction
-    cosines of the first row and first column of the first frame, such that a positive spacing
-    indicates slices are stacked behind the first slice and a negative spacing indicates slices
-    are stacked in front of the first slice. See Image Orientation (0020,0037) in the NM
-    Detector Module.
-    """
+        Spacing between slices, in mm, measured from center-to-center of each slice along the
+        normal to the first image. The sign of the Spacing Between Slices (0018,0088) determines
+        the direction of stacking. The normal is determined by the cross product of the
+        direction cosines of the first row and first column of the first frame, such that a
+        positive spacing indicates slices are stacked behind the first slice and a negative
+        spacing indicates slices are stacked in front of the first slice. See Image Orientation
+        (0020,0037) in the NM Detector Module.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "3",
-    )
-    """Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
 
-    Diameter, in mm, of the region from within which the data was used in creating the
-    reconstruction of the image. Data may exist outside this region and portions of the patient
-    may exist outside this region.
-    """
+        Diameter, in mm, of the region from within which the data was used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "3",
-    )
-    """Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
 
-    A label describing the convolution kernel or algorithm used to reconstruct the data.
-    """
+        A label describing the convolution kernel or algorithm used to reconstruct the data.
+        """,
+    )
 
     slice_thickness: Attr[float] = Attr(
         0x00180050, "SliceThickness", "DS", "1", "2",
-    )
-    """Slice Thickness (0018,0050): Type 2, VR DS, VM 1.
+        doc="""Slice Thickness (0018,0050): Type 2, VR DS, VM 1.
 
-    Nominal slice thickness, in mm.
-    """
+        Nominal slice thickness, in mm.
+        """,
+    )
 
     slice_location: Attr[float] = Attr(
         0x00201041, "SliceLocation", "DS", "1", "3",
-    )
-    """Slice Location (0020,1041): Type 3, VR DS, VM 1.
+        doc="""Slice Location (0020,1041): Type 3, VR DS, VM 1.
 
-    Relative position of the image plane expressed in mm.
-    """
+        Relative position of the image plane expressed in mm.
+        """,
+    )
 
     slice_progression_direction: Attr[Literal["APEX_TO_BASE", "BASE_TO_APEX"]] = Attr(
         0x00540500, "SliceProgressionDirection", "CS", "1", "3",
         enum=("APEX_TO_BASE", "BASE_TO_APEX"),
-    )
-    """Slice Progression Direction (0054,0500): Type 3, VR CS, VM 1.
+        doc="""Slice Progression Direction (0054,0500): Type 3, VR CS, VM 1.
 
-    Describes the anatomical direction that slices are progressing as the slices are considered
-    in order (as defined by Slice Vector (0054,0080)). Meaningful only for cardiac images.
-    Enumerated Values: APEX_TO_BASE, BASE_TO_APEX.
-    """
+        Describes the anatomical direction that slices are progressing as the slices are
+        considered in order (as defined by Slice Vector (0054,0080)). Meaningful only for
+        cardiac images.
+        Enumerated Values: APEX_TO_BASE, BASE_TO_APEX.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        spacing_between_slices: float | None = None,
-        reconstruction_diameter: float | None = None,
-        convolution_kernel: list[str] | None = None,
-        slice_thickness: float | None = None,
-        slice_location: float | None = None,
-        slice_progression_direction: Literal["APEX_TO_BASE", "BASE_TO_APEX"] | None = None,
-        **_: Any,
+        spacing_between_slices: float | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        slice_thickness: float | Empty | None = None,
+        slice_location: float | Empty | None = None,
+        slice_progression_direction: Literal["APEX_TO_BASE", "BASE_TO_APEX"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

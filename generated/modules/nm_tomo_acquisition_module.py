@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,113 +26,110 @@ class RotationInformationSequenceItem(ItemBuilder):
 
     start_angle: Attr[float] = Attr(
         0x00540200, "StartAngle", "DS", "1", "1",
-    )
-    """Start Angle (0054,0200): Type 1, VR DS, VM 1.
+        doc="""Start Angle (0054,0200): Type 1, VR DS, VM 1.
 
-    Position of the detector about the patient for the start of this rotation, in degrees. Zero
-    degrees is referenced to the origin at the patient's back. Viewing from the patient's feet,
-    angle increases in a counter-clockwise direction (detector normal rotating from the
-    patient's back towards the patient's left side).
-    """
+        Position of the detector about the patient for the start of this rotation, in degrees.
+        Zero degrees is referenced to the origin at the patient's back. Viewing from the
+        patient's feet, angle increases in a counter-clockwise direction (detector normal
+        rotating from the patient's back towards the patient's left side).
+        """,
+    )
 
     angular_step: Attr[float] = Attr(
         0x00181144, "AngularStep", "DS", "1", "1",
-    )
-    """Angular Step (0018,1144): Type 1, VR DS, VM 1.
+        doc="""Angular Step (0018,1144): Type 1, VR DS, VM 1.
 
-    The angular scan arc step between views of the Tomo acquisition, in degrees. See Section
-    C.8.4.12.1.1 for further explanation.
-    """
+        The angular scan arc step between views of the Tomo acquisition, in degrees. See Section
+        C.8.4.12.1.1 for further explanation.
+        """,
+    )
 
     rotation_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00181140, "RotationDirection", "CS", "1", "1",
         enum=("CW", "CC"),
-    )
-    """Rotation Direction (0018,1140): Type 1, VR CS, VM 1.
+        doc="""Rotation Direction (0018,1140): Type 1, VR CS, VM 1.
 
-    Direction of rotation of the detector about the patient. See Start Angle (0054,0200) for
-    further explanation of direction.
-    Enumerated Values: CW, CC.
-    """
+        Direction of rotation of the detector about the patient. See Start Angle (0054,0200) for
+        further explanation of direction.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     scan_arc: Attr[float] = Attr(
         0x00181143, "ScanArc", "DS", "1", "1",
-    )
-    """Scan Arc (0018,1143): Type 1, VR DS, VM 1.
+        doc="""Scan Arc (0018,1143): Type 1, VR DS, VM 1.
 
-    The effective angular range of the scan data in degrees. The value shall be positive.
-    """
+        The effective angular range of the scan data in degrees. The value shall be positive.
+        """,
+    )
 
     actual_frame_duration: Attr[int] = Attr(
         0x00181242, "ActualFrameDuration", "IS", "1", "1",
-    )
-    """Actual Frame Duration (0018,1242): Type 1, VR IS, VM 1.
+        doc="""Actual Frame Duration (0018,1242): Type 1, VR IS, VM 1.
 
-    Nominal acquisition time per angular position, in msec.
-    """
+        Nominal acquisition time per angular position, in msec.
+        """,
+    )
 
     radial_position: Attr[list[float]] = Attr(
         0x00181142, "RadialPosition", "DS", "1-n", "3",
-    )
-    """Radial Position (0018,1142): Type 3, VR DS, VM 1-n.
+        doc="""Radial Position (0018,1142): Type 3, VR DS, VM 1-n.
 
-    Radial distance of the detector from the center of rotation, in mm. It shall have a single
-    value that is an average value for this rotation, or it shall have one value per angular
-    view.
-    """
+        Radial distance of the detector from the center of rotation, in mm. It shall have a
+        single value that is an average value for this rotation, or it shall have one value per
+        angular view.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "2C",
-    )
-    """Distance Source to Detector (0018,1110): Type 2C, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 2C, VR DS, VM 1.
 
-    Distance in mm from transmission source to the detector face. Required if Image Type
-    (0008,0008) Value 4 is TRANSMISSION.
-    """
+        Distance in mm from transmission source to the detector face. Required if Image Type
+        (0008,0008) Value 4 is TRANSMISSION.
+        """,
+    )
 
     number_of_frames_in_rotation: Attr[int] = Attr(
         0x00540053, "NumberOfFramesInRotation", "US", "1", "1",
-    )
-    """Number of Frames in Rotation (0054,0053): Type 1, VR US, VM 1.
+        doc="""Number of Frames in Rotation (0054,0053): Type 1, VR US, VM 1.
 
-    Number of angular views in this rotation.
-    """
+        Number of angular views in this rotation.
+        """,
+    )
 
     table_traverse: Attr[float] = Attr(
         0x00181131, "TableTraverse", "DS", "1", "3",
-    )
-    """Table Traverse (0018,1131): Type 3, VR DS, VM 1.
+        doc="""Table Traverse (0018,1131): Type 3, VR DS, VM 1.
 
-    Location of the patient table (or gantry relative to the table) in mm. The range and values
-    of this element are determined by the manufacturer.
-    """
+        Location of the patient table (or gantry relative to the table) in mm. The range and
+        values of this element are determined by the manufacturer.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "3",
-    )
-    """Table Height (0018,1130): Type 3, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 3, VR DS, VM 1.
 
-    The distance in mm of the top of the patient table to the center of rotation. Table height
-    below the center of rotation has a positive value.
-    """
+        The distance in mm of the top of the patient table to the center of rotation. Table
+        height below the center of rotation has a positive value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        start_angle: float | None = None,
-        angular_step: float | None = None,
-        rotation_direction: Literal["CW", "CC"] | None = None,
-        scan_arc: float | None = None,
-        actual_frame_duration: int | None = None,
-        radial_position: list[float] | None = None,
-        distance_source_to_detector: float | None = None,
-        number_of_frames_in_rotation: int | None = None,
-        table_traverse: float | None = None,
-        table_height: float | None = None,
-        **_: Any,
+        start_angle: float | Empty | None = None,
+        angular_step: float | Empty | None = None,
+        rotation_direction: Literal["CW", "CC"] | Empty | None = None,
+        scan_arc: float | Empty | None = None,
+        actual_frame_duration: int | Empty | None = None,
+        radial_position: list[float] | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        number_of_frames_in_rotation: int | Empty | None = None,
+        table_traverse: float | Empty | None = None,
+        table_height: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -143,34 +143,32 @@ class NMTomoAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00540052, 0x00540202)
 
-    rotation_information_sequence: Attr[list[RotationInformationSequenceItem]] = Attr(
+    rotation_information_sequence: SequenceAttr[RotationInformationSequenceItem] = SequenceAttr(
         0x00540052, "RotationInformationSequence", "SQ", "1", "2",
         item=RotationInformationSequenceItem,
-    )
-    """Rotation Information Sequence (0054,0052): Type 2, VR SQ, VM 1.
+        doc="""Rotation Information Sequence (0054,0052): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe Tomo rotational groups. A new rotation is defined whenever
-    the direction of the detector motion changes, or Table Traverse (0018,1131) changes.
-    """
+        Sequence of Items that describe Tomo rotational groups. A new rotation is defined
+        whenever the direction of the detector motion changes, or Table Traverse (0018,1131)
+        changes.
+        """,
+    )
 
     type_of_detector_motion: Attr[Literal["STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"]] = Attr(
         0x00540202, "TypeOfDetectorMotion", "CS", "1", "3",
         enum=("STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"),
-    )
-    """Type of Detector Motion (0054,0202): Type 3, VR CS, VM 1.
+        doc="""Type of Detector Motion (0054,0202): Type 3, VR CS, VM 1.
 
-    Describes the detector motion during acquisition.
-    Enumerated Values: STEP AND SHOOT, CONTINUOUS, ACQ DURING STEP.
-    """
+        Describes the detector motion during acquisition.
+        Enumerated Values: STEP AND SHOOT, CONTINUOUS, ACQ DURING STEP.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rotation_information_sequence: list[RotationInformationSequenceItem] | None = None,
-        type_of_detector_motion: Literal["STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"] | None = None,
-        **_: Any,
+        rotation_information_sequence: Items[RotationInformationSequenceItem] | Empty | None = None,
+        type_of_detector_motion: Literal["STEP AND SHOOT", "CONTINUOUS", "ACQ DURING STEP"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,65 +27,62 @@ class MeasuredValueSequenceItem(ItemBuilder):
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "1",
-    )
-    """Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
+        doc="""Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
 
-    Numeric measurement value.
-    """
+        Numeric measurement value.
+        """,
+    )
 
     floating_point_value: Attr[list[float]] = Attr(
         0x0040A161, "FloatingPointValue", "FD", "1-n", "1C",
-    )
-    """Floating Point Value (0040,A161): Type 1C, VR FD, VM 1-n.
+        doc="""Floating Point Value (0040,A161): Type 1C, VR FD, VM 1-n.
 
-    The floating point representation of Numeric Value (0040,A30A). Only a single value shall be
-    present.
-    Required if Numeric Value (0040,A30A) has insufficient precision to represent the value as a
-    string. May be present otherwise.
-    """
+        The floating point representation of Numeric Value (0040,A30A). Only a single value
+        shall be present.
+        Required if Numeric Value (0040,A30A) has insufficient precision to represent the value
+        as a string. May be present otherwise.
+        """,
+    )
 
     rational_numerator_value: Attr[list[int]] = Attr(
         0x0040A162, "RationalNumeratorValue", "SL", "1-n", "1C",
-    )
-    """Rational Numerator Value (0040,A162): Type 1C, VR SL, VM 1-n.
+        doc="""Rational Numerator Value (0040,A162): Type 1C, VR SL, VM 1-n.
 
-    The integer numerator of a rational representation of Numeric Value (0040,A30A), encoded as
-    a signed integer value. Only a single value shall be present.
-    Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational
-    value as a string. May be present otherwise.
-    """
+        The integer numerator of a rational representation of Numeric Value (0040,A30A), encoded
+        as a signed integer value. Only a single value shall be present.
+        Required if Numeric Value (0040,A30A) has insufficient precision to represent a rational
+        value as a string. May be present otherwise.
+        """,
+    )
 
     rational_denominator_value: Attr[list[int]] = Attr(
         0x0040A163, "RationalDenominatorValue", "UL", "1-n", "1C",
+        doc="""Rational Denominator Value (0040,A163): Type 1C, VR UL, VM 1-n.
+
+        The integer denominator of a rational representation of Numeric Value (0040,A30A),
+        encoded as a non-zero unsigned integer value. Only a single value shall be present.
+        Required if Rational Numerator Value (0040,A162) is present.
+        """,
     )
-    """Rational Denominator Value (0040,A163): Type 1C, VR UL, VM 1-n.
 
-    The integer denominator of a rational representation of Numeric Value (0040,A30A), encoded
-    as a non-zero unsigned integer value. Only a single value shall be present.
-    Required if Rational Numerator Value (0040,A162) is present.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement.
-    """
+        Units of measurement.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -98,34 +96,31 @@ class NumericMeasurementMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A300, 0x0040A301)
 
-    measured_value_sequence: Attr[list[MeasuredValueSequenceItem]] = Attr(
+    measured_value_sequence: SequenceAttr[MeasuredValueSequenceItem] = SequenceAttr(
         0x0040A300, "MeasuredValueSequence", "SQ", "1", "2",
         item=MeasuredValueSequenceItem,
+        doc="""Measured Value Sequence (0040,A300): Type 2, VR SQ, VM 1.
+
+        This is the value of the Content Item.
+        """,
     )
-    """Measured Value Sequence (0040,A300): Type 2, VR SQ, VM 1.
 
-    This is the value of the Content Item.
-    """
-
-    numeric_value_qualifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    numeric_value_qualifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A301, "NumericValueQualifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Numeric Value Qualifier Code Sequence (0040,A301): Type 1C, VR SQ, VM 1.
+        doc="""Numeric Value Qualifier Code Sequence (0040,A301): Type 1C, VR SQ, VM 1.
 
-    Qualification of Numeric Value (0040,A30A) in Measured Value Sequence (0040,A300), or reason
-    for absence of Measured Value Sequence (0040,A300) Item.
-    Required if Measured Value Sequence (0040,A300) is empty.
-    """
+        Qualification of Numeric Value (0040,A30A) in Measured Value Sequence (0040,A300), or
+        reason for absence of Measured Value Sequence (0040,A300) Item.
+        Required if Measured Value Sequence (0040,A300) is empty.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measured_value_sequence: list[MeasuredValueSequenceItem] | None = None,
-        numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        measured_value_sequence: Items[MeasuredValueSequenceItem] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_mandatory_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -33,62 +34,61 @@ class OcularRegionImagedModule(GeneralAnatomyMandatoryMacro, ModuleBuilder):
     image_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",
         enum=("R", "L", "B"),
+        doc="""Image Laterality (0020,0062): Type 1, VR CS, VM 1.
+
+        Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218))
+        examined.
+        Enumerated Values: R, L, B.
+        """,
     )
-    """Image Laterality (0020,0062): Type 1, VR CS, VM 1.
 
-    Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218)) examined.
-    Enumerated Values: R, L, B.
-    """
-
-    relative_image_position_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    relative_image_position_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001D, "RelativeImagePositionCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Relative Image Position Code Sequence (0022,001D): Type 2C, VR SQ, VM 1.
+        doc="""Relative Image Position Code Sequence (0022,001D): Type 2C, VR SQ, VM 1.
 
-    The position of this image on the retina (as defined by a specified nomenclature; the
-    nomenclature is implicit in the code used).
-    Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES and Attributes
-    Ophthalmic Anatomic Reference Point X-Coordinate (0022,1624) and Ophthalmic Anatomic
-    Reference Point Y-Coordinate (0022,1626) do not contain a value. May be present otherwise.
-    """
+        The position of this image on the retina (as defined by a specified nomenclature; the
+        nomenclature is implicit in the code used).
+        Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES and
+        Attributes Ophthalmic Anatomic Reference Point X-Coordinate (0022,1624) and Ophthalmic
+        Anatomic Reference Point Y-Coordinate (0022,1626) do not contain a value. May be present
+        otherwise.
+        """,
+    )
 
     ophthalmic_anatomic_reference_point_x_coordinate: Attr[float] = Attr(
         0x00221624, "OphthalmicAnatomicReferencePointXCoordinate", "FL", "1", "2C",
-    )
-    """Ophthalmic Anatomic Reference Point X-Coordinate (0022,1624): Type 2C, VR FL, VM 1.
+        doc="""Ophthalmic Anatomic Reference Point X-Coordinate (0022,1624): Type 2C, VR FL, VM 1.
 
-    The horizontal offset location (column) of the anatomic reference point identified by
-    Attribute Primary Anatomic Region Sequence (0008,2228). See Section C.8.17.5.1 for further
-    explanation.
-    Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present
-    otherwise.
-    """
+        The horizontal offset location (column) of the anatomic reference point identified by
+        Attribute Primary Anatomic Region Sequence (0008,2228). See Section C.8.17.5.1 for
+        further explanation.
+        Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be
+        present otherwise.
+        """,
+    )
 
     ophthalmic_anatomic_reference_point_y_coordinate: Attr[float] = Attr(
         0x00221626, "OphthalmicAnatomicReferencePointYCoordinate", "FL", "1", "2C",
-    )
-    """Ophthalmic Anatomic Reference Point Y-Coordinate (0022,1626): Type 2C, VR FL, VM 1.
+        doc="""Ophthalmic Anatomic Reference Point Y-Coordinate (0022,1626): Type 2C, VR FL, VM 1.
 
-    The vertical offset location (row) of the anatomic reference point identified by Attribute
-    Primary Anatomic Region Sequence (0008,2228). See Section C.8.17.5.1 for further
-    explanation.
-    Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be present
-    otherwise.
-    """
+        The vertical offset location (row) of the anatomic reference point identified by
+        Attribute Primary Anatomic Region Sequence (0008,2228). See Section C.8.17.5.1 for
+        further explanation.
+        Required if Ophthalmic Volumetric Properties Flag (0022,1622) is set to YES. May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_laterality: Literal["R", "L", "B"] | None = None,
-        relative_image_position_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_anatomic_reference_point_x_coordinate: float | None = None,
-        ophthalmic_anatomic_reference_point_y_coordinate: float | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        image_laterality: Literal["R", "L", "B"] | Empty | None = None,
+        relative_image_position_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_anatomic_reference_point_x_coordinate: float | Empty | None = None,
+        ophthalmic_anatomic_reference_point_y_coordinate: float | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

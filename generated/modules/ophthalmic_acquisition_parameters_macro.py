@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,47 +27,45 @@ class RefractiveStateSequenceItem(ItemBuilder):
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
-    )
-    """Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
+        doc="""Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
 
-    Sphere value in diopters.
-    """
+        Sphere value in diopters.
+        """,
+    )
 
     cylinder_lens_power: Attr[float] = Attr(
         0x00220008, "CylinderLensPower", "FL", "1", "1",
-    )
-    """Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
+        doc="""Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
 
-    Cylinder value in diopters.
-    """
+        Cylinder value in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    Axis value in degrees.
-    """
+        Axis value in degrees.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
-    )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        spherical_lens_power: float | None = None,
-        cylinder_lens_power: float | None = None,
-        cylinder_axis: float | None = None,
-        vertex_distance: float | None = None,
-        **_: Any,
+        spherical_lens_power: float | Empty | None = None,
+        cylinder_lens_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -79,43 +78,40 @@ class MydriaticAgentSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.8-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0022001C, 0x0022004E, 0x00220042)
 
-    mydriatic_agent_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    mydriatic_agent_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001C, "MydriaticAgentCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Mydriatic Agent Code Sequence (0022,001C): Type 1, VR SQ, VM 1.
+        doc="""Mydriatic Agent Code Sequence (0022,001C): Type 1, VR SQ, VM 1.
 
-    The actual agent administered to dilate the pupil.
-    """
+        The actual agent administered to dilate the pupil.
+        """,
+    )
 
     mydriatic_agent_concentration: Attr[float] = Attr(
         0x0022004E, "MydriaticAgentConcentration", "DS", "1", "3",
+        doc="""Mydriatic Agent Concentration (0022,004E): Type 3, VR DS, VM 1.
+
+        The concentration of the agent.
+        """,
     )
-    """Mydriatic Agent Concentration (0022,004E): Type 3, VR DS, VM 1.
 
-    The concentration of the agent.
-    """
-
-    mydriatic_agent_concentration_units_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    mydriatic_agent_concentration_units_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220042, "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Mydriatic Agent Concentration Units Sequence (0022,0042): Type 1C, VR SQ, VM 1.
+        doc="""Mydriatic Agent Concentration Units Sequence (0022,0042): Type 1C, VR SQ, VM 1.
 
-    Units of measure for the Mydriatic Agent Concentration.
-    Required if Mydriatic Agent Concentration (0022,004E) is present.
-    """
+        Units of measure for the Mydriatic Agent Concentration.
+        Required if Mydriatic Agent Concentration (0022,004E) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mydriatic_agent_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        mydriatic_agent_concentration: float | None = None,
-        mydriatic_agent_concentration_units_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        mydriatic_agent_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        mydriatic_agent_concentration: float | Empty | None = None,
+        mydriatic_agent_concentration_units_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -129,73 +125,70 @@ class OphthalmicAcquisitionParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.8-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0022001B, 0x0022000A, 0x0022000B, 0x0022000D, 0x00220058, 0x0022000E)
 
-    refractive_state_sequence: Attr[list[RefractiveStateSequenceItem]] = Attr(
+    refractive_state_sequence: SequenceAttr[RefractiveStateSequenceItem] = SequenceAttr(
         0x0022001B, "RefractiveStateSequence", "SQ", "1", "2",
         item=RefractiveStateSequenceItem,
-    )
-    """Refractive State Sequence (0022,001B): Type 2, VR SQ, VM 1.
+        doc="""Refractive State Sequence (0022,001B): Type 2, VR SQ, VM 1.
 
-    The refractive state of the imaged eye at the time of acquisition.
-    """
+        The refractive state of the imaged eye at the time of acquisition.
+        """,
+    )
 
     emmetropic_magnification: Attr[float] = Attr(
         0x0022000A, "EmmetropicMagnification", "FL", "1", "2",
-    )
-    """Emmetropic Magnification (0022,000A): Type 2, VR FL, VM 1.
+        doc="""Emmetropic Magnification (0022,000A): Type 2, VR FL, VM 1.
 
-    Emmetropic magnification value (dimensionless). Zero length means the emmetropic
-    magnification was not measured.
-    """
+        Emmetropic magnification value (dimensionless). Zero length means the emmetropic
+        magnification was not measured.
+        """,
+    )
 
     intra_ocular_pressure: Attr[float] = Attr(
         0x0022000B, "IntraOcularPressure", "FL", "1", "2",
-    )
-    """Intra Ocular Pressure (0022,000B): Type 2, VR FL, VM 1.
+        doc="""Intra Ocular Pressure (0022,000B): Type 2, VR FL, VM 1.
 
-    Value of intraocular pressure in mmHg.
-    """
+        Value of intraocular pressure in mmHg.
+        """,
+    )
 
     pupil_dilated: Attr[Literal["YES", "NO"]] = Attr(
         0x0022000D, "PupilDilated", "CS", "1", "2",
         enum=("YES", "NO"),
+        doc="""Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
+
+        Whether or not the patient's pupils were pharmacologically dilated for this acquisition.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
 
-    Whether or not the patient's pupils were pharmacologically dilated for this acquisition.
-    Enumerated Values: YES, NO.
-    """
-
-    mydriatic_agent_sequence: Attr[list[MydriaticAgentSequenceItem]] = Attr(
+    mydriatic_agent_sequence: SequenceAttr[MydriaticAgentSequenceItem] = SequenceAttr(
         0x00220058, "MydriaticAgentSequence", "SQ", "1", "2C",
         item=MydriaticAgentSequenceItem,
-    )
-    """Mydriatic Agent Sequence (0022,0058): Type 2C, VR SQ, VM 1.
+        doc="""Mydriatic Agent Sequence (0022,0058): Type 2C, VR SQ, VM 1.
 
-    Information about the agent administered.
-    Required if the value of Pupil Dilated (0022,000D) is YES.
-    """
+        Information about the agent administered.
+        Required if the value of Pupil Dilated (0022,000D) is YES.
+        """,
+    )
 
     degree_of_dilation: Attr[float] = Attr(
         0x0022000E, "DegreeOfDilation", "FL", "1", "2C",
-    )
-    """Degree of Dilation (0022,000E): Type 2C, VR FL, VM 1.
+        doc="""Degree of Dilation (0022,000E): Type 2C, VR FL, VM 1.
 
-    The degree of the dilation in mm.
-    Required if the value of Pupil Dilated (0022,000D) is YES.
-    """
+        The degree of the dilation in mm.
+        Required if the value of Pupil Dilated (0022,000D) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        refractive_state_sequence: list[RefractiveStateSequenceItem] | None = None,
-        emmetropic_magnification: float | None = None,
-        intra_ocular_pressure: float | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        mydriatic_agent_sequence: list[MydriaticAgentSequenceItem] | None = None,
-        degree_of_dilation: float | None = None,
-        **_: Any,
+        refractive_state_sequence: Items[RefractiveStateSequenceItem] | Empty | None = None,
+        emmetropic_magnification: float | Empty | None = None,
+        intra_ocular_pressure: float | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        mydriatic_agent_sequence: Items[MydriaticAgentSequenceItem] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

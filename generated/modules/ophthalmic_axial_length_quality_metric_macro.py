@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,41 +26,38 @@ class OphthalmicAxialLengthQualityMetricMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.14-6"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    Type of metric used to evaluate the quality of the ophthalmic axial length.
-    """
+        Type of metric used to evaluate the quality of the ophthalmic axial length.
+        """,
+    )
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "1",
+        doc="""Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
+
+        Value for quality metric applied to axial length values.
+        """,
     )
-    """Numeric Value (0040,A30A): Type 1, VR DS, VM 1-n.
 
-    Value for quality metric applied to axial length values.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of Numeric Value (0040,A30A).
-    """
+        Units of Numeric Value (0040,A30A).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.ophthalmic_axial_measurements_related_information_macro import OphthalmicAxialMeasurementsRelatedInformationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_axial_measurements_related_information_macro
 
@@ -31,44 +32,41 @@ class OphthalmicAxialLengthSegmentalMeasurementsMacro(OphthalmicAxialMeasurement
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
+        The axial length measurement, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_measurement_modified: Attr[Literal["YES", "NO"]] = Attr(
         0x00221140, "OphthalmicAxialLengthMeasurementModified", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
+
+        Whether or not the clinician intervened to modify the output of the device. For example
+        by forcing it to select a different peak in the display.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
 
-    Whether or not the clinician intervened to modify the output of the device. For example by
-    forcing it to select a different peak in the display.
-    Enumerated Values: YES, NO.
-    """
-
-    ophthalmic_axial_length_measurements_segment_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221101, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR SQ,
-    VM 1.
+        doc="""Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR
+        SQ, VM 1.
 
-    The name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
-    """
+        The name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | None = None,
-        ophthalmic_axial_length_measurements_segment_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ultrasound_ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_related_information_macro.UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        optical_ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_related_information_macro.OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | Empty | None = None,
+        ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ultrasound_ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_related_information_macro.UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
+        optical_ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_related_information_macro.OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.ophthalmic_axial_measurements_related_information_macro import OphthalmicAxialMeasurementsRelatedInformationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_axial_length_segmental_measurements_macro
     from iodkit.generated.modules import ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro
@@ -28,43 +29,40 @@ class MydriaticAgentSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0022001C, 0x0022004E, 0x00220042)
 
-    mydriatic_agent_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    mydriatic_agent_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001C, "MydriaticAgentCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Mydriatic Agent Code Sequence (0022,001C): Type 1, VR SQ, VM 1.
+        doc="""Mydriatic Agent Code Sequence (0022,001C): Type 1, VR SQ, VM 1.
 
-    The actual agent administered to dilate the pupil.
-    """
+        The actual agent administered to dilate the pupil.
+        """,
+    )
 
     mydriatic_agent_concentration: Attr[float] = Attr(
         0x0022004E, "MydriaticAgentConcentration", "DS", "1", "3",
+        doc="""Mydriatic Agent Concentration (0022,004E): Type 3, VR DS, VM 1.
+
+        The concentration of the agent.
+        """,
     )
-    """Mydriatic Agent Concentration (0022,004E): Type 3, VR DS, VM 1.
 
-    The concentration of the agent.
-    """
-
-    mydriatic_agent_concentration_units_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    mydriatic_agent_concentration_units_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220042, "MydriaticAgentConcentrationUnitsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Mydriatic Agent Concentration Units Sequence (0022,0042): Type 1C, VR SQ, VM 1.
+        doc="""Mydriatic Agent Concentration Units Sequence (0022,0042): Type 1C, VR SQ, VM 1.
 
-    Units of measure for the Mydriatic Agent Concentration.
-    Required if Mydriatic Agent Concentration (0022,004E) is present.
-    """
+        Units of measure for the Mydriatic Agent Concentration.
+        Required if Mydriatic Agent Concentration (0022,004E) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mydriatic_agent_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        mydriatic_agent_concentration: float | None = None,
-        mydriatic_agent_concentration_units_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        mydriatic_agent_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        mydriatic_agent_concentration: float | Empty | None = None,
+        mydriatic_agent_concentration_units_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -79,45 +77,42 @@ class OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem(OphthalmicAxialMe
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement acquired, in mm.
-    """
+        The axial length measurement acquired, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_measurement_modified: Attr[Literal["YES", "NO"]] = Attr(
         0x00221140, "OphthalmicAxialLengthMeasurementModified", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
+
+        Whether or not the clinician intervened to modify the output of the device. For example
+        by forcing it to select a different peak in the display.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
 
-    Whether or not the clinician intervened to modify the output of the device. For example by
-    forcing it to select a different peak in the display.
-    Enumerated Values: YES, NO.
-    """
-
-    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Attr[list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: SequenceAttr[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00221330, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro:OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR SQ,
-    VM 1.
+        doc="""Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR
+        SQ, VM 1.
 
-    Reference to the quality control image associated with this measurement.
-    """
+        Reference to the quality control image associated with this measurement.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | None = None,
-        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | None = None,
-        ultrasound_ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_related_information_macro.UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        optical_ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_related_information_macro.OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | Empty | None = None,
+        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Items[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | Empty | None = None,
+        ultrasound_ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_related_information_macro.UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
+        optical_ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_related_information_macro.OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -132,55 +127,52 @@ class OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem(ItemBuilder):
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement acquired, in mm.
-    """
+        The axial length measurement acquired, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_measurement_modified: Attr[Literal["YES", "NO"]] = Attr(
         0x00221140, "OphthalmicAxialLengthMeasurementModified", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
+
+        Whether or not the clinician intervened to modify the output of the device. For example
+        by forcing it to select a different peak in the display.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Ophthalmic Axial Length Measurement Modified (0022,1140): Type 1, VR CS, VM 1.
 
-    Whether or not the clinician intervened to modify the output of the device. For example by
-    forcing it to select a different peak in the display.
-    Enumerated Values: YES, NO.
-    """
-
-    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Attr[list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: SequenceAttr[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00221330, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro:OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro",
+        doc="""Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR
+        SQ, VM 1.
+
+        Reference to the quality control image associated with this measurement.
+        """,
     )
-    """Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR SQ,
-    VM 1.
 
-    Reference to the quality control image associated with this measurement.
-    """
-
-    ophthalmic_axial_length_measurements_segmental_length_sequence: Attr[list[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro]] = Attr(
+    ophthalmic_axial_length_measurements_segmental_length_sequence: SequenceAttr[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] = SequenceAttr(
         0x00221211, "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_length_segmental_measurements_macro:OphthalmicAxialLengthSegmentalMeasurementsMacro",
-    )
-    """Ophthalmic Axial Length Measurements Segmental Length Sequence (0022,1211): Type 1, VR SQ,
-    VM 1.
+        doc="""Ophthalmic Axial Length Measurements Segmental Length Sequence (0022,1211): Type 1, VR
+        SQ, VM 1.
 
-    Segmental axial length measurements of a patient's eye that contribute to an aggregate axial
-    length measurement.
-    """
+        Segmental axial length measurements of a patient's eye that contribute to an aggregate
+        axial length measurement.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | None = None,
-        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | None = None,
-        ophthalmic_axial_length_measurements_segmental_length_sequence: list[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_measurement_modified: Literal["YES", "NO"] | Empty | None = None,
+        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Items[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_measurements_segmental_length_sequence: Items[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -196,59 +188,56 @@ class OphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "1",
         enum=("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"),
+        doc="""Ophthalmic Axial Length Measurements Type (0022,1010): Type 1, VR CS, VM 1.
+
+        Identifies whether measuring the total axial length of the patient's eye or a segment of
+        the eye for which a discrete measurement was obtained.
+        Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION, SEGMENTAL LENGTH.
+        """,
     )
-    """Ophthalmic Axial Length Measurements Type (0022,1010): Type 1, VR CS, VM 1.
 
-    Identifies whether measuring the total axial length of the patient's eye or a segment of the
-    eye for which a discrete measurement was obtained.
-    Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION, SEGMENTAL LENGTH.
-    """
-
-    ophthalmic_axial_length_measurements_total_length_sequence: Attr[list[OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem]] = Attr(
+    ophthalmic_axial_length_measurements_total_length_sequence: SequenceAttr[OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem] = SequenceAttr(
         0x00221210, "OphthalmicAxialLengthMeasurementsTotalLengthSequence", "SQ", "1", "1C",
         item=OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem,
+        doc="""Ophthalmic Axial Length Measurements Total Length Sequence (0022,1210): Type 1C, VR SQ,
+        VM 1.
+
+        The axial length of a patient's eye, in mm.
+        Required if Ophthalmic Axial Length Measurements Type (0022,1010) is TOTAL LENGTH.
+        """,
     )
-    """Ophthalmic Axial Length Measurements Total Length Sequence (0022,1210): Type 1C, VR SQ, VM
-    1.
 
-    The axial length of a patient's eye, in mm.
-    Required if Ophthalmic Axial Length Measurements Type (0022,1010) is TOTAL LENGTH.
-    """
-
-    ophthalmic_axial_length_measurements_length_summation_sequence: Attr[list[OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem]] = Attr(
+    ophthalmic_axial_length_measurements_length_summation_sequence: SequenceAttr[OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem] = SequenceAttr(
         0x00221212, "OphthalmicAxialLengthMeasurementsLengthSummationSequence", "SQ", "1", "1C",
         item=OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem,
+        doc="""Ophthalmic Axial Length Measurements Length Summation Sequence (0022,1212): Type 1C, VR
+        SQ, VM 1.
+
+        Axial length of a patient's eye, in mm, when it is calculated by summation of multiple
+        segmental axial length measurements.
+        Required if Ophthalmic Axial Length Measurements Type (0022,1010) is LENGTH SUMMATION.
+        """,
     )
-    """Ophthalmic Axial Length Measurements Length Summation Sequence (0022,1212): Type 1C, VR SQ,
-    VM 1.
 
-    Axial length of a patient's eye, in mm, when it is calculated by summation of multiple
-    segmental axial length measurements.
-    Required if Ophthalmic Axial Length Measurements Type (0022,1010) is LENGTH SUMMATION.
-    """
-
-    ophthalmic_axial_length_measurements_segmental_length_sequence: Attr[list[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro]] = Attr(
+    ophthalmic_axial_length_measurements_segmental_length_sequence: SequenceAttr[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] = SequenceAttr(
         0x00221211, "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.ophthalmic_axial_length_segmental_measurements_macro:OphthalmicAxialLengthSegmentalMeasurementsMacro",
-    )
-    """Ophthalmic Axial Length Measurements Segmental Length Sequence (0022,1211): Type 1C, VR SQ,
-    VM 1.
+        doc="""Ophthalmic Axial Length Measurements Segmental Length Sequence (0022,1211): Type 1C, VR
+        SQ, VM 1.
 
-    Segmental axial length measurement of a patient's eye.
-    Required if Ophthalmic Axial Length Measurements Type (0022,1010) is SEGMENTAL LENGTH.
-    """
+        Segmental axial length measurement of a patient's eye.
+        Required if Ophthalmic Axial Length Measurements Type (0022,1010) is SEGMENTAL LENGTH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"] | None = None,
-        ophthalmic_axial_length_measurements_total_length_sequence: list[OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem] | None = None,
-        ophthalmic_axial_length_measurements_length_summation_sequence: list[OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem] | None = None,
-        ophthalmic_axial_length_measurements_segmental_length_sequence: list[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"] | Empty | None = None,
+        ophthalmic_axial_length_measurements_total_length_sequence: Items[OphthalmicAxialLengthMeasurementsTotalLengthSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length_measurements_length_summation_sequence: Items[OphthalmicAxialLengthMeasurementsLengthSummationSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length_measurements_segmental_length_sequence: Items[ophthalmic_axial_length_segmental_measurements_macro.OphthalmicAxialLengthSegmentalMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -262,92 +251,89 @@ class OphthalmicAxialMeasurementsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.14-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00221024, 0x00221065, 0x00221025, 0x00221066, 0x0022000D, 0x0022000E, 0x00220058, 0x00221050)
 
-    lens_status_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    lens_status_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221024, "LensStatusCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Lens Status Code Sequence (0022,1024): Type 1, VR SQ, VM 1.
+        doc="""Lens Status Code Sequence (0022,1024): Type 1, VR SQ, VM 1.
 
-    Lens status of the eye. See Section C.8.25.14.1.1.1 for further explanation.
-    """
+        Lens status of the eye. See Section C.8.25.14.1.1.1 for further explanation.
+        """,
+    )
 
     lens_status_description: Attr[str] = Attr(
         0x00221065, "LensStatusDescription", "LO", "1", "3",
+        doc="""Lens Status Description (0022,1065): Type 3, VR LO, VM 1.
+
+        A free form text description of Lens Status (0022,1024).
+        """,
     )
-    """Lens Status Description (0022,1065): Type 3, VR LO, VM 1.
 
-    A free form text description of Lens Status (0022,1024).
-    """
-
-    vitreous_status_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    vitreous_status_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221025, "VitreousStatusCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Vitreous Status Code Sequence (0022,1025): Type 1, VR SQ, VM 1.
+        doc="""Vitreous Status Code Sequence (0022,1025): Type 1, VR SQ, VM 1.
 
-    Status of the vitreous cavity. See Section C.8.25.14.1.1.2 for further explanation.
-    """
+        Status of the vitreous cavity. See Section C.8.25.14.1.1.2 for further explanation.
+        """,
+    )
 
     vitreous_status_description: Attr[str] = Attr(
         0x00221066, "VitreousStatusDescription", "LO", "1", "3",
-    )
-    """Vitreous Status Description (0022,1066): Type 3, VR LO, VM 1.
+        doc="""Vitreous Status Description (0022,1066): Type 3, VR LO, VM 1.
 
-    A free form text description of Vitreous Status (0022,1025).
-    """
+        A free form text description of Vitreous Status (0022,1025).
+        """,
+    )
 
     pupil_dilated: Attr[Literal["YES", "NO"]] = Attr(
         0x0022000D, "PupilDilated", "CS", "1", "2",
         enum=("YES", "NO"),
-    )
-    """Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
+        doc="""Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
 
-    Whether or not the patient's pupils were pharmacologically dilated for this acquisition
-    Enumerated Values: YES, NO.
-    """
+        Whether or not the patient's pupils were pharmacologically dilated for this acquisition
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     degree_of_dilation: Attr[float] = Attr(
         0x0022000E, "DegreeOfDilation", "FL", "1", "2C",
+        doc="""Degree of Dilation (0022,000E): Type 2C, VR FL, VM 1.
+
+        The degree of the dilation in mm.
+        Required if the value of Pupil Dilated (0022,000D) is YES.
+        """,
     )
-    """Degree of Dilation (0022,000E): Type 2C, VR FL, VM 1.
 
-    The degree of the dilation in mm.
-    Required if the value of Pupil Dilated (0022,000D) is YES.
-    """
-
-    mydriatic_agent_sequence: Attr[list[MydriaticAgentSequenceItem]] = Attr(
+    mydriatic_agent_sequence: SequenceAttr[MydriaticAgentSequenceItem] = SequenceAttr(
         0x00220058, "MydriaticAgentSequence", "SQ", "1", "2C",
         item=MydriaticAgentSequenceItem,
+        doc="""Mydriatic Agent Sequence (0022,0058): Type 2C, VR SQ, VM 1.
+
+        Information about the agent administered.
+        Required if the value of Pupil Dilated (0022,000D) is YES.
+        """,
     )
-    """Mydriatic Agent Sequence (0022,0058): Type 2C, VR SQ, VM 1.
 
-    Information about the agent administered.
-    Required if the value of Pupil Dilated (0022,000D) is YES.
-    """
-
-    ophthalmic_axial_length_measurements_sequence: Attr[list[OphthalmicAxialLengthMeasurementsSequenceItem]] = Attr(
+    ophthalmic_axial_length_measurements_sequence: SequenceAttr[OphthalmicAxialLengthMeasurementsSequenceItem] = SequenceAttr(
         0x00221050, "OphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "1",
         item=OphthalmicAxialLengthMeasurementsSequenceItem,
-    )
-    """Ophthalmic Axial Length Measurements Sequence (0022,1050): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Measurements Sequence (0022,1050): Type 1, VR SQ, VM 1.
 
-    Measurements of the axial length of a patient's eye.
-    """
+        Measurements of the axial length of a patient's eye.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lens_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        lens_status_description: str | None = None,
-        vitreous_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        vitreous_status_description: str | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        degree_of_dilation: float | None = None,
-        mydriatic_agent_sequence: list[MydriaticAgentSequenceItem] | None = None,
-        ophthalmic_axial_length_measurements_sequence: list[OphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        **_: Any,
+        lens_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        lens_status_description: str | Empty | None = None,
+        vitreous_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        vitreous_status_description: str | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
+        mydriatic_agent_sequence: Items[MydriaticAgentSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length_measurements_sequence: Items[OphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

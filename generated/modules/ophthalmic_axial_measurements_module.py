@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.ophthalmic_axial_measurements_macro import OphthalmicAxialMeasurementsMacro
 from iodkit.generated.modules.ophthalmic_axial_measurements_selected_macro import OphthalmicAxialMeasurementsSelectedMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_axial_measurements_macro
     from iodkit.generated.modules import ophthalmic_axial_measurements_selected_macro
@@ -31,20 +32,17 @@ class OphthalmicAxialMeasurementsRightEyeSequenceItem(OphthalmicAxialMeasurement
     def __init__(
         self,
         *,
-        lens_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        lens_status_description: str | None = None,
-        vitreous_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        vitreous_status_description: str | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        degree_of_dilation: float | None = None,
-        mydriatic_agent_sequence: list[ophthalmic_axial_measurements_macro.MydriaticAgentSequenceItem] | None = None,
-        ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_macro.OphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        ultrasound_selected_ophthalmic_axial_length_sequence: list[ophthalmic_axial_measurements_selected_macro.UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        optical_selected_ophthalmic_axial_length_sequence: list[ophthalmic_axial_measurements_selected_macro.OpticalSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        lens_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        lens_status_description: str | Empty | None = None,
+        vitreous_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        vitreous_status_description: str | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
+        mydriatic_agent_sequence: Items[ophthalmic_axial_measurements_macro.MydriaticAgentSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_macro.OphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
+        ultrasound_selected_ophthalmic_axial_length_sequence: Items[ophthalmic_axial_measurements_selected_macro.UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
+        optical_selected_ophthalmic_axial_length_sequence: Items[ophthalmic_axial_measurements_selected_macro.OpticalSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,20 +58,17 @@ class OphthalmicAxialMeasurementsLeftEyeSequenceItem(OphthalmicAxialMeasurements
     def __init__(
         self,
         *,
-        lens_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        lens_status_description: str | None = None,
-        vitreous_status_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        vitreous_status_description: str | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        degree_of_dilation: float | None = None,
-        mydriatic_agent_sequence: list[ophthalmic_axial_measurements_macro.MydriaticAgentSequenceItem] | None = None,
-        ophthalmic_axial_length_measurements_sequence: list[ophthalmic_axial_measurements_macro.OphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        ultrasound_selected_ophthalmic_axial_length_sequence: list[ophthalmic_axial_measurements_selected_macro.UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        optical_selected_ophthalmic_axial_length_sequence: list[ophthalmic_axial_measurements_selected_macro.OpticalSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        lens_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        lens_status_description: str | Empty | None = None,
+        vitreous_status_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        vitreous_status_description: str | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
+        mydriatic_agent_sequence: Items[ophthalmic_axial_measurements_macro.MydriaticAgentSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length_measurements_sequence: Items[ophthalmic_axial_measurements_macro.OphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
+        ultrasound_selected_ophthalmic_axial_length_sequence: Items[ophthalmic_axial_measurements_selected_macro.UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
+        optical_selected_ophthalmic_axial_length_sequence: Items[ophthalmic_axial_measurements_selected_macro.OpticalSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -89,63 +84,60 @@ class OphthalmicAxialMeasurementsModule(ModuleBuilder):
 
     ophthalmic_axial_measurements_device_type: Attr[str] = Attr(
         0x00221009, "OphthalmicAxialMeasurementsDeviceType", "CS", "1", "1",
+        doc="""Ophthalmic Axial Measurements Device Type (0022,1009): Type 1, VR CS, VM 1.
+
+        Describes the type of ophthalmic axial measurement acquisition device.
+        Defined Terms: ULTRASOUND, OPTICAL.
+        """,
     )
-    """Ophthalmic Axial Measurements Device Type (0022,1009): Type 1, VR CS, VM 1.
 
-    Describes the type of ophthalmic axial measurement acquisition device.
-    Defined Terms: ULTRASOUND, OPTICAL.
-    """
-
-    ophthalmic_ultrasound_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_ultrasound_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221044, "OphthalmicUltrasoundMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Ophthalmic Ultrasound Method Code Sequence (0022,1044): Type 1C, VR SQ, VM 1.
+
+        The method used for obtaining axial measurements of the eye.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
+        """,
     )
-    """Ophthalmic Ultrasound Method Code Sequence (0022,1044): Type 1C, VR SQ, VM 1.
 
-    The method used for obtaining axial measurements of the eye.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
-    """
-
-    anterior_chamber_depth_definition_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anterior_chamber_depth_definition_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221125, "AnteriorChamberDepthDefinitionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Anterior Chamber Depth Definition Code Sequence (0022,1125): Type 3, VR SQ, VM 1.
+
+        The definition of anterior chamber depth for this instrument.
+        """,
     )
-    """Anterior Chamber Depth Definition Code Sequence (0022,1125): Type 3, VR SQ, VM 1.
 
-    The definition of anterior chamber depth for this instrument.
-    """
-
-    ophthalmic_axial_measurements_right_eye_sequence: Attr[list[OphthalmicAxialMeasurementsRightEyeSequenceItem]] = Attr(
+    ophthalmic_axial_measurements_right_eye_sequence: SequenceAttr[OphthalmicAxialMeasurementsRightEyeSequenceItem] = SequenceAttr(
         0x00221007, "OphthalmicAxialMeasurementsRightEyeSequence", "SQ", "1", "1C",
         item=OphthalmicAxialMeasurementsRightEyeSequenceItem,
+        doc="""Ophthalmic Axial Measurements Right Eye Sequence (0022,1007): Type 1C, VR SQ, VM 1.
+
+        Axial measurements of a patient's right eye.
+        Required if the right eye is measured.
+        """,
     )
-    """Ophthalmic Axial Measurements Right Eye Sequence (0022,1007): Type 1C, VR SQ, VM 1.
 
-    Axial measurements of a patient's right eye.
-    Required if the right eye is measured.
-    """
-
-    ophthalmic_axial_measurements_left_eye_sequence: Attr[list[OphthalmicAxialMeasurementsLeftEyeSequenceItem]] = Attr(
+    ophthalmic_axial_measurements_left_eye_sequence: SequenceAttr[OphthalmicAxialMeasurementsLeftEyeSequenceItem] = SequenceAttr(
         0x00221008, "OphthalmicAxialMeasurementsLeftEyeSequence", "SQ", "1", "1C",
         item=OphthalmicAxialMeasurementsLeftEyeSequenceItem,
-    )
-    """Ophthalmic Axial Measurements Left Eye Sequence (0022,1008): Type 1C, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Measurements Left Eye Sequence (0022,1008): Type 1C, VR SQ, VM 1.
 
-    Axial measurements of a patient's left eye.
-    Required if the left eye is measured.
-    """
+        Axial measurements of a patient's left eye.
+        Required if the left eye is measured.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_measurements_device_type: str | None = None,
-        ophthalmic_ultrasound_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        anterior_chamber_depth_definition_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_axial_measurements_right_eye_sequence: list[OphthalmicAxialMeasurementsRightEyeSequenceItem] | None = None,
-        ophthalmic_axial_measurements_left_eye_sequence: list[OphthalmicAxialMeasurementsLeftEyeSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_measurements_device_type: str | Empty | None = None,
+        ophthalmic_ultrasound_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        anterior_chamber_depth_definition_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_axial_measurements_right_eye_sequence: Items[OphthalmicAxialMeasurementsRightEyeSequenceItem] | Empty | None = None,
+        ophthalmic_axial_measurements_left_eye_sequence: Items[OphthalmicAxialMeasurementsLeftEyeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -6,10 +6,10 @@ C.8.25.16-6.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -27,39 +27,36 @@ class OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro(ModuleBui
     referenced_sop_class_uid: Attr[Literal["1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"]] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
         enum=("1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"),
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    Enumerated Values: 1.2.840.10008.5.1.4.1.1.7.2, 1.2.840.10008.5.1.4.1.1.7.4.
-    """
+        Uniquely identifies the referenced SOP Class.
+        Enumerated Values: 1.2.840.10008.5.1.4.1.1.7.2, 1.2.840.10008.5.1.4.1.1.7.4.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1",
-    )
-    """Referenced Frame Number (0008,1160): Type 1, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1, VR IS, VM 1-n.
 
-    Identifies the frame number within the Referenced SOP Instance to which the reference
-    applies. The first frame shall be denoted as frame number 1.
-    """
+        Identifies the frame number within the Referenced SOP Instance to which the reference
+        applies. The first frame shall be denoted as frame number 1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: Literal["1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"] | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: Literal["1.2.840.10008.5.1.4.1.1.7.2", "1.2.840.10008.5.1.4.1.1.7.4"] | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

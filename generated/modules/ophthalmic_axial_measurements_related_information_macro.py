@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,51 +27,48 @@ class UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
 
     ophthalmic_axial_length_velocity: Attr[float] = Attr(
         0x00221059, "OphthalmicAxialLengthVelocity", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length Velocity (0022,1059): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length Velocity (0022,1059): Type 1, VR FL, VM 1.
 
-    The sound velocity used in calculating the Ophthalmic Axial Length Measurement Value
-    (0022,1019), in m/sec.
-    """
+        The sound velocity used in calculating the Ophthalmic Axial Length Measurement Value
+        (0022,1019), in m/sec.
+        """,
+    )
 
     observer_type: Attr[Literal["PSN", "DEV"]] = Attr(
         0x0040A084, "ObserverType", "CS", "1", "1",
         enum=("PSN", "DEV"),
+        doc="""Observer Type (0040,A084): Type 1, VR CS, VM 1.
+
+        Method used to select which acquired axial length measurement values are kept.
+        Enumerated Values: PSN, DEV.
+        """,
     )
-    """Observer Type (0040,A084): Type 1, VR CS, VM 1.
 
-    Method used to select which acquired axial length measurement values are kept.
-    Enumerated Values: PSN, DEV.
-    """
-
-    ophthalmic_axial_length_data_source_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_data_source_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221150, "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Axial Length Data Source Code Sequence (0022,1150): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Data Source Code Sequence (0022,1150): Type 1, VR SQ, VM 1.
 
-    Source of the value recorded in Ophthalmic Axial Length (0022,1019).
-    """
+        Source of the value recorded in Ophthalmic Axial Length (0022,1019).
+        """,
+    )
 
     ophthalmic_axial_length_data_source_description: Attr[str] = Attr(
         0x00221159, "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "3",
-    )
-    """Ophthalmic Axial Length Data Source Description (0022,1159): Type 3, VR LO, VM 1.
+        doc="""Ophthalmic Axial Length Data Source Description (0022,1159): Type 3, VR LO, VM 1.
 
-    A free text description of the axial length measurement data source.
-    """
+        A free text description of the axial length measurement data source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_velocity: float | None = None,
-        observer_type: Literal["PSN", "DEV"] | None = None,
-        ophthalmic_axial_length_data_source_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_axial_length_data_source_description: str | None = None,
-        **_: Any,
+        ophthalmic_axial_length_velocity: float | Empty | None = None,
+        observer_type: Literal["PSN", "DEV"] | Empty | None = None,
+        ophthalmic_axial_length_data_source_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_data_source_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -85,39 +83,36 @@ class OpticalOphthalmicAxialLengthMeasurementsSequenceItem(ItemBuilder):
 
     signal_to_noise_ratio: Attr[float] = Attr(
         0x00221155, "SignalToNoiseRatio", "FL", "1", "3",
+        doc="""Signal to Noise Ratio (0022,1155): Type 3, VR FL, VM 1.
+
+        The ratio of signal power to the background noise power (Psignal / Pnoise).
+        """,
     )
-    """Signal to Noise Ratio (0022,1155): Type 3, VR FL, VM 1.
 
-    The ratio of signal power to the background noise power (Psignal / Pnoise).
-    """
-
-    ophthalmic_axial_length_data_source_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_data_source_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221150, "OphthalmicAxialLengthDataSourceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Axial Length Data Source Code Sequence (0022,1150): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Data Source Code Sequence (0022,1150): Type 1, VR SQ, VM 1.
 
-    The source of the value in Ophthalmic Axial Length (0022,1019).
-    """
+        The source of the value in Ophthalmic Axial Length (0022,1019).
+        """,
+    )
 
     ophthalmic_axial_length_data_source_description: Attr[str] = Attr(
         0x00221159, "OphthalmicAxialLengthDataSourceDescription", "LO", "1", "3",
-    )
-    """Ophthalmic Axial Length Data Source Description (0022,1159): Type 3, VR LO, VM 1.
+        doc="""Ophthalmic Axial Length Data Source Description (0022,1159): Type 3, VR LO, VM 1.
 
-    A free text description of the axial length measurement data source.
-    """
+        A free text description of the axial length measurement data source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        signal_to_noise_ratio: float | None = None,
-        ophthalmic_axial_length_data_source_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_axial_length_data_source_description: str | None = None,
-        **_: Any,
+        signal_to_noise_ratio: float | Empty | None = None,
+        ophthalmic_axial_length_data_source_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_data_source_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -131,35 +126,34 @@ class OphthalmicAxialMeasurementsRelatedInformationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.14-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00221220, 0x00221225)
 
-    ultrasound_ophthalmic_axial_length_measurements_sequence: Attr[list[UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem]] = Attr(
+    ultrasound_ophthalmic_axial_length_measurements_sequence: SequenceAttr[UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] = SequenceAttr(
         0x00221220, "UltrasoundOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "1C",
         item=UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem,
+        doc="""Ultrasound Ophthalmic Axial Length Measurements Sequence (0022,1220): Type 1C, VR SQ, VM
+        1.
+
+        Related information about an axial length measurement being performed on an ultrasound
+        device.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
+        """,
     )
-    """Ultrasound Ophthalmic Axial Length Measurements Sequence (0022,1220): Type 1C, VR SQ, VM 1.
 
-    Related information about an axial length measurement being performed on an ultrasound
-    device.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
-    """
-
-    optical_ophthalmic_axial_length_measurements_sequence: Attr[list[OpticalOphthalmicAxialLengthMeasurementsSequenceItem]] = Attr(
+    optical_ophthalmic_axial_length_measurements_sequence: SequenceAttr[OpticalOphthalmicAxialLengthMeasurementsSequenceItem] = SequenceAttr(
         0x00221225, "OpticalOphthalmicAxialLengthMeasurementsSequence", "SQ", "1", "1C",
         item=OpticalOphthalmicAxialLengthMeasurementsSequenceItem,
-    )
-    """Optical Ophthalmic Axial Length Measurements Sequence (0022,1225): Type 1C, VR SQ, VM 1.
+        doc="""Optical Ophthalmic Axial Length Measurements Sequence (0022,1225): Type 1C, VR SQ, VM 1.
 
-    Related information about an axial length measurement being performed on an optical device.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.
-    """
+        Related information about an axial length measurement being performed on an optical
+        device.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ultrasound_ophthalmic_axial_length_measurements_sequence: list[UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        optical_ophthalmic_axial_length_measurements_sequence: list[OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | None = None,
-        **_: Any,
+        ultrasound_ophthalmic_axial_length_measurements_sequence: Items[UltrasoundOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
+        optical_ophthalmic_axial_length_measurements_sequence: Items[OpticalOphthalmicAxialLengthMeasurementsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_axial_length_quality_metric_macro
     from iodkit.generated.modules import ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro
@@ -28,31 +29,28 @@ class SelectedSegmentalOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+
+        The axial length measurement, in mm.
+        """,
     )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
-
-    ophthalmic_axial_length_measurements_segment_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221101, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR SQ,
-    VM 1.
+        doc="""Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR
+        SQ, VM 1.
 
-    Name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
-    """
+        Name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_measurements_segment_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,75 +66,72 @@ class UltrasoundSelectedOphthalmicAxialLengthSequenceItem(ItemBuilder):
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "3",
         enum=("TOTAL LENGTH", "LENGTH SUMMATION"),
-    )
-    """Ophthalmic Axial Length Measurements Type (0022,1010): Type 3, VR CS, VM 1.
+        doc="""Ophthalmic Axial Length Measurements Type (0022,1010): Type 3, VR CS, VM 1.
 
-    Identifies whether measuring the total axial length of the patient's eye or a segment of the
-    eye for which a discrete measurement was obtained.
-    Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION.
-    """
+        Identifies whether measuring the total axial length of the patient's eye or a segment of
+        the eye for which a discrete measurement was obtained.
+        Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION.
+        """,
+    )
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+
+        The axial length measurement, in mm.
+        """,
     )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
-
-    ophthalmic_axial_length_selection_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_selection_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221250, "OphthalmicAxialLengthSelectionMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Ophthalmic Axial Length Selection Method Code Sequence (0022,1250): Type 1, VR SQ, VM 1.
+
+        Method used to derive the value recorded in Ophthalmic Axial Length (0022,1019).
+        """,
     )
-    """Ophthalmic Axial Length Selection Method Code Sequence (0022,1250): Type 1, VR SQ, VM 1.
 
-    Method used to derive the value recorded in Ophthalmic Axial Length (0022,1019).
-    """
-
-    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Attr[list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: SequenceAttr[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00221330, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro:OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro",
+        doc="""Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR
+        SQ, VM 1.
+
+        References to the quality control image associated with this measurement.
+        """,
     )
-    """Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR SQ,
-    VM 1.
 
-    References to the quality control image associated with this measurement.
-    """
-
-    ophthalmic_axial_length_quality_metric_sequence: Attr[list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro]] = Attr(
+    ophthalmic_axial_length_quality_metric_sequence: SequenceAttr[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] = SequenceAttr(
         0x00221262, "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_length_quality_metric_macro:OphthalmicAxialLengthQualityMetricMacro",
+        doc="""Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 1, VR SQ, VM 1.
+
+        Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
+        """,
     )
-    """Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 1, VR SQ, VM 1.
 
-    Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
-    """
-
-    selected_segmental_ophthalmic_axial_length_sequence: Attr[list[SelectedSegmentalOphthalmicAxialLengthSequenceItem]] = Attr(
+    selected_segmental_ophthalmic_axial_length_sequence: SequenceAttr[SelectedSegmentalOphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221257, "SelectedSegmentalOphthalmicAxialLengthSequence", "SQ", "1", "1C",
         item=SelectedSegmentalOphthalmicAxialLengthSequenceItem,
-    )
-    """Selected Segmental Ophthalmic Axial Length Sequence (0022,1257): Type 1C, VR SQ, VM 1.
+        doc="""Selected Segmental Ophthalmic Axial Length Sequence (0022,1257): Type 1C, VR SQ, VM 1.
 
-    Segmental axial length measurements of a patient's eye that are summed to derive a total
-    axial length for the eye.
-    Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present
-    and is LENGTH SUMMATION. May be present otherwise.
-    """
+        Segmental axial length measurements of a patient's eye that are summed to derive a total
+        axial length for the eye.
+        Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is
+        present and is LENGTH SUMMATION. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION"] | None = None,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_selection_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | None = None,
-        ophthalmic_axial_length_quality_metric_sequence: list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | None = None,
-        selected_segmental_ophthalmic_axial_length_sequence: list[SelectedSegmentalOphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION"] | Empty | None = None,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_selection_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Items[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_quality_metric_sequence: Items[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | Empty | None = None,
+        selected_segmental_ophthalmic_axial_length_sequence: Items[SelectedSegmentalOphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -151,41 +146,38 @@ class SelectedTotalOphthalmicAxialLengthSequenceItem(ItemBuilder):
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+
+        The axial length measurement, in mm.
+        """,
     )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
-
-    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Attr[list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: SequenceAttr[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00221330, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro:OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro",
+        doc="""Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR
+        SQ, VM 1.
+
+        Reference to the quality control image associated with this measurement.
+        """,
     )
-    """Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 1, VR SQ,
-    VM 1.
 
-    Reference to the quality control image associated with this measurement.
-    """
-
-    ophthalmic_axial_length_quality_metric_sequence: Attr[list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro]] = Attr(
+    ophthalmic_axial_length_quality_metric_sequence: SequenceAttr[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] = SequenceAttr(
         0x00221262, "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.ophthalmic_axial_length_quality_metric_macro:OphthalmicAxialLengthQualityMetricMacro",
-    )
-    """Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 1, VR SQ, VM 1.
 
-    Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
-    """
+        Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length: float | None = None,
-        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | None = None,
-        ophthalmic_axial_length_quality_metric_sequence: list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length: float | Empty | None = None,
+        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Items[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_quality_metric_sequence: Items[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -198,54 +190,51 @@ class SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthal
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00221101, 0x00221019, 0x00221330, 0x00221262)
 
-    ophthalmic_axial_length_measurements_segment_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221101, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR SQ,
-    VM 1.
+        doc="""Ophthalmic Axial Length Measurements Segment Name Code Sequence (0022,1101): Type 1, VR
+        SQ, VM 1.
 
-    Name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
-    """
+        Name of the segment measured. See Section C.8.25.14.1.1.4 for further explanation.
+        """,
+    )
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+
+        The axial length measurement, in mm.
+        """,
     )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
-
-    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Attr[list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_ophthalmic_axial_length_measurement_qc_image_sequence: SequenceAttr[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00221330, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro:OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro",
+        doc="""Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 3, VR
+        SQ, VM 1.
+
+        Reference to the quality control image associated with this measurement.
+        """,
     )
-    """Referenced Ophthalmic Axial Length Measurement QC Image Sequence (0022,1330): Type 3, VR SQ,
-    VM 1.
 
-    Reference to the quality control image associated with this measurement.
-    """
-
-    ophthalmic_axial_length_quality_metric_sequence: Attr[list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro]] = Attr(
+    ophthalmic_axial_length_quality_metric_sequence: SequenceAttr[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] = SequenceAttr(
         0x00221262, "OphthalmicAxialLengthQualityMetricSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.ophthalmic_axial_length_quality_metric_macro:OphthalmicAxialLengthQualityMetricMacro",
-    )
-    """Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 3, VR SQ, VM 1.
+        doc="""Ophthalmic Axial Length Quality Metric Sequence (0022,1262): Type 3, VR SQ, VM 1.
 
-    Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
-    """
+        Information about the quality metric applied to Ophthalmic Axial Length (0022,1019).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_measurements_segment_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_axial_length: float | None = None,
-        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: list[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | None = None,
-        ophthalmic_axial_length_quality_metric_sequence: list[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | None = None,
-        **_: Any,
+        ophthalmic_axial_length_measurements_segment_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_axial_length: float | Empty | None = None,
+        referenced_ophthalmic_axial_length_measurement_qc_image_sequence: Items[ophthalmic_axial_measurements_quality_image_sop_instance_reference_macro.OphthalmicAxialMeasurementsQualityImageSOPInstanceReferenceMacro] | Empty | None = None,
+        ophthalmic_axial_length_quality_metric_sequence: Items[ophthalmic_axial_length_quality_metric_macro.OphthalmicAxialLengthQualityMetricMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -261,46 +250,43 @@ class OpticalSelectedOphthalmicAxialLengthSequenceItem(ItemBuilder):
     ophthalmic_axial_length_measurements_type: Attr[Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"]] = Attr(
         0x00221010, "OphthalmicAxialLengthMeasurementsType", "CS", "1", "3",
         enum=("TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"),
+        doc="""Ophthalmic Axial Length Measurements Type (0022,1010): Type 3, VR CS, VM 1.
+
+        Identifies whether measuring the total axial length of the patient's eye or a segment of
+        the eye for which a discrete measurement was obtained.
+        Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION, SEGMENTAL LENGTH.
+        """,
     )
-    """Ophthalmic Axial Length Measurements Type (0022,1010): Type 3, VR CS, VM 1.
 
-    Identifies whether measuring the total axial length of the patient's eye or a segment of the
-    eye for which a discrete measurement was obtained.
-    Enumerated Values: TOTAL LENGTH, LENGTH SUMMATION, SEGMENTAL LENGTH.
-    """
-
-    selected_total_ophthalmic_axial_length_sequence: Attr[list[SelectedTotalOphthalmicAxialLengthSequenceItem]] = Attr(
+    selected_total_ophthalmic_axial_length_sequence: SequenceAttr[SelectedTotalOphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221260, "SelectedTotalOphthalmicAxialLengthSequence", "SQ", "1", "1C",
         item=SelectedTotalOphthalmicAxialLengthSequenceItem,
+        doc="""Selected Total Ophthalmic Axial Length Sequence (0022,1260): Type 1C, VR SQ, VM 1.
+
+        Total axial length measurement selected for the patient's eye.
+        Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is
+        present and is either TOTAL LENGTH or LENGTH SUMMATION. May be present otherwise
+        """,
     )
-    """Selected Total Ophthalmic Axial Length Sequence (0022,1260): Type 1C, VR SQ, VM 1.
 
-    Total axial length measurement selected for the patient's eye.
-    Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present
-    and is either TOTAL LENGTH or LENGTH SUMMATION. May be present otherwise
-    """
-
-    selected_segmental_ophthalmic_axial_length_sequence: Attr[list[SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthalmicAxialLengthSequenceItem]] = Attr(
+    selected_segmental_ophthalmic_axial_length_sequence: SequenceAttr[SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221257, "SelectedSegmentalOphthalmicAxialLengthSequence", "SQ", "1", "1C",
         item=SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthalmicAxialLengthSequenceItem,
-    )
-    """Selected Segmental Ophthalmic Axial Length Sequence (0022,1257): Type 1C, VR SQ, VM 1.
+        doc="""Selected Segmental Ophthalmic Axial Length Sequence (0022,1257): Type 1C, VR SQ, VM 1.
 
-    Segmental axial length measurement(s) selected for the patient's eye.
-    Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is present
-    and is either SEGMENTAL LENGTH or LENGTH SUMMATION. May be present otherwise.
-    """
+        Segmental axial length measurement(s) selected for the patient's eye.
+        Required if the value of Ophthalmic Axial Length Measurements Type (0022,1010) is
+        present and is either SEGMENTAL LENGTH or LENGTH SUMMATION. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"] | None = None,
-        selected_total_ophthalmic_axial_length_sequence: list[SelectedTotalOphthalmicAxialLengthSequenceItem] | None = None,
-        selected_segmental_ophthalmic_axial_length_sequence: list[SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_axial_length_measurements_type: Literal["TOTAL LENGTH", "LENGTH SUMMATION", "SEGMENTAL LENGTH"] | Empty | None = None,
+        selected_total_ophthalmic_axial_length_sequence: Items[SelectedTotalOphthalmicAxialLengthSequenceItem] | Empty | None = None,
+        selected_segmental_ophthalmic_axial_length_sequence: Items[SelectedSegmentalOphthalmicAxialLengthSequenceItemInOpticalSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -314,36 +300,33 @@ class OphthalmicAxialMeasurementsSelectedMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.14-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00221230, 0x00221255)
 
-    ultrasound_selected_ophthalmic_axial_length_sequence: Attr[list[UltrasoundSelectedOphthalmicAxialLengthSequenceItem]] = Attr(
+    ultrasound_selected_ophthalmic_axial_length_sequence: SequenceAttr[UltrasoundSelectedOphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221230, "UltrasoundSelectedOphthalmicAxialLengthSequence", "SQ", "1", "1C",
         item=UltrasoundSelectedOphthalmicAxialLengthSequenceItem,
+        doc="""Ultrasound Selected Ophthalmic Axial Length Sequence (0022,1230): Type 1C, VR SQ, VM 1.
+
+        Information related to the selected axial length measurement of the patient's eye when
+        acquired on an ultrasound device.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
+        """,
     )
-    """Ultrasound Selected Ophthalmic Axial Length Sequence (0022,1230): Type 1C, VR SQ, VM 1.
 
-    Information related to the selected axial length measurement of the patient's eye when
-    acquired on an ultrasound device.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is ULTRASOUND.
-    """
-
-    optical_selected_ophthalmic_axial_length_sequence: Attr[list[OpticalSelectedOphthalmicAxialLengthSequenceItem]] = Attr(
+    optical_selected_ophthalmic_axial_length_sequence: SequenceAttr[OpticalSelectedOphthalmicAxialLengthSequenceItem] = SequenceAttr(
         0x00221255, "OpticalSelectedOphthalmicAxialLengthSequence", "SQ", "1", "1C",
         item=OpticalSelectedOphthalmicAxialLengthSequenceItem,
-    )
-    """Optical Selected Ophthalmic Axial Length Sequence (0022,1255): Type 1C, VR SQ, VM 1.
+        doc="""Optical Selected Ophthalmic Axial Length Sequence (0022,1255): Type 1C, VR SQ, VM 1.
 
-    Information related to the selected axial length measurement(s) of the patient's eye when
-    acquired on an optical device.
-    Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.
-    """
+        Information related to the selected axial length measurement(s) of the patient's eye
+        when acquired on an optical device.
+        Required if Ophthalmic Axial Measurements Device Type (0022,1009) is OPTICAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ultrasound_selected_ophthalmic_axial_length_sequence: list[UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        optical_selected_ophthalmic_axial_length_sequence: list[OpticalSelectedOphthalmicAxialLengthSequenceItem] | None = None,
-        **_: Any,
+        ultrasound_selected_ophthalmic_axial_length_sequence: Items[UltrasoundSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
+        optical_selected_ophthalmic_axial_length_sequence: Items[OpticalSelectedOphthalmicAxialLengthSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

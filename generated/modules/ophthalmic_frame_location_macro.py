@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,57 +26,54 @@ class OphthalmicFrameLocationSequenceItem(ImageSOPInstanceReferenceMacro, ItemBu
     __table__ = "PS3.3 2024c Table C.8.17.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170, 0x00220032, 0x00220041, 0x00220039)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     reference_coordinates: Attr[list[float]] = Attr(
         0x00220032, "ReferenceCoordinates", "FL", "2-2n", "1",
-    )
-    """Reference Coordinates (0022,0032): Type 1, VR FL, VM 2-2n.
+        doc="""Reference Coordinates (0022,0032): Type 1, VR FL, VM 2-2n.
 
-    Image coordinates for the points on the referenced image that correspond to the points on
-    this frame. See Section C.8.17.10.1.1.
-    """
+        Image coordinates for the points on the referenced image that correspond to the points
+        on this frame. See Section C.8.17.10.1.1.
+        """,
+    )
 
     depth_of_transverse_image: Attr[float] = Attr(
         0x00220041, "DepthOfTransverseImage", "FL", "1", "2C",
-    )
-    """Depth of Transverse Image (0022,0041): Type 2C, VR FL, VM 1.
+        doc="""Depth of Transverse Image (0022,0041): Type 2C, VR FL, VM 1.
 
-    Relative position in µm signifying the location of a Transverse image in the z-axis.
-    Required if Ophthalmic Image Orientation (0022,0039) is TRANSVERSE.
-    """
+        Relative position in µm signifying the location of a Transverse image in the z-axis.
+        Required if Ophthalmic Image Orientation (0022,0039) is TRANSVERSE.
+        """,
+    )
 
     ophthalmic_image_orientation: Attr[Literal["LINEAR", "NONLINEAR", "TRANSVERSE"]] = Attr(
         0x00220039, "OphthalmicImageOrientation", "CS", "1", "1",
         enum=("LINEAR", "NONLINEAR", "TRANSVERSE"),
-    )
-    """Ophthalmic Image Orientation (0022,0039): Type 1, VR CS, VM 1.
+        doc="""Ophthalmic Image Orientation (0022,0039): Type 1, VR CS, VM 1.
 
-    Enumerated Values: LINEAR, NONLINEAR, TRANSVERSE.
-    """
+        Enumerated Values: LINEAR, NONLINEAR, TRANSVERSE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reference_coordinates: list[float] | None = None,
-        depth_of_transverse_image: float | None = None,
-        ophthalmic_image_orientation: Literal["LINEAR", "NONLINEAR", "TRANSVERSE"] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reference_coordinates: list[float] | Empty | None = None,
+        depth_of_transverse_image: float | Empty | None = None,
+        ophthalmic_image_orientation: Literal["LINEAR", "NONLINEAR", "TRANSVERSE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -89,22 +87,20 @@ class OphthalmicFrameLocationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00220031,)
 
-    ophthalmic_frame_location_sequence: Attr[list[OphthalmicFrameLocationSequenceItem]] = Attr(
+    ophthalmic_frame_location_sequence: SequenceAttr[OphthalmicFrameLocationSequenceItem] = SequenceAttr(
         0x00220031, "OphthalmicFrameLocationSequence", "SQ", "1", "1",
         item=OphthalmicFrameLocationSequenceItem,
-    )
-    """Ophthalmic Frame Location Sequence (0022,0031): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Frame Location Sequence (0022,0031): Type 1, VR SQ, VM 1.
 
-    Specifies the column locations for this frame in terms of locations on a referenced image.
-    """
+        Specifies the column locations for this frame in terms of locations on a referenced
+        image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_frame_location_sequence: list[OphthalmicFrameLocationSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_frame_location_sequence: Items[OphthalmicFrameLocationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -7,13 +7,14 @@ C.8.17.16-1.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -29,93 +30,90 @@ class OCTBscanAnalysisAcquisitionParametersSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.16-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00221618, 0x00221642, 0x00221643, 0x00221644, 0x00221645, 0x00221646, 0x00221649, 0x00221650)
 
-    scan_pattern_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scan_pattern_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221618, "ScanPatternTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Scan Pattern Type Code Sequence (0022,1618): Type 1, VR SQ, VM 1.
+        doc="""Scan Pattern Type Code Sequence (0022,1618): Type 1, VR SQ, VM 1.
 
-    The scan pattern type used to generate this SOP Instance.
-    """
+        The scan pattern type used to generate this SOP Instance.
+        """,
+    )
 
     number_of_bscans_per_frame: Attr[int] = Attr(
         0x00221642, "NumberOfBscansPerFrame", "UL", "1", "1",
-    )
-    """Number Of B-scans Per Frame (0022,1642): Type 1, VR UL, VM 1.
+        doc="""Number Of B-scans Per Frame (0022,1642): Type 1, VR UL, VM 1.
 
-    The number of B-scans performed at the same spatial location (B-scan slab). See Section
-    C.8.17.16.2 for further explanation.
-    """
+        The number of B-scans performed at the same spatial location (B-scan slab). See Section
+        C.8.17.16.2 for further explanation.
+        """,
+    )
 
     bscan_slab_thickness: Attr[float] = Attr(
         0x00221643, "BscanSlabThickness", "FL", "1", "1",
-    )
-    """B-scan Slab Thickness (0022,1643): Type 1, VR FL, VM 1.
+        doc="""B-scan Slab Thickness (0022,1643): Type 1, VR FL, VM 1.
 
-    Nominal thickness of each B-scan slab, in mm. See Section C.8.17.16.2 for further
-    explanation.
-    """
+        Nominal thickness of each B-scan slab, in mm. See Section C.8.17.16.2 for further
+        explanation.
+        """,
+    )
 
     distance_between_bscan_slabs: Attr[float] = Attr(
         0x00221644, "DistanceBetweenBscanSlabs", "FL", "1", "1",
-    )
-    """Distance Between B-scan Slabs (0022,1644): Type 1, VR FL, VM 1.
+        doc="""Distance Between B-scan Slabs (0022,1644): Type 1, VR FL, VM 1.
 
-    Nominal distance between adjacent B-scan slabs, in mm. See Section C.8.17.16.2 for further
-    explanation.
-    """
+        Nominal distance between adjacent B-scan slabs, in mm. See Section C.8.17.16.2 for
+        further explanation.
+        """,
+    )
 
     bscan_cycle_time: Attr[float] = Attr(
         0x00221645, "BscanCycleTime", "FL", "1", "1C",
-    )
-    """B-scan Cycle Time (0022,1645): Type 1C, VR FL, VM 1.
+        doc="""B-scan Cycle Time (0022,1645): Type 1C, VR FL, VM 1.
 
-    Nominal time (in msec) between individual B-scans. See Section C.8.17.16.1.1 for further
-    explanation.
-    Required if B-scan Cycle Time Vector (0022,1646) is absent.
-    """
+        Nominal time (in msec) between individual B-scans. See Section C.8.17.16.1.1 for further
+        explanation.
+        Required if B-scan Cycle Time Vector (0022,1646) is absent.
+        """,
+    )
 
     bscan_cycle_time_vector: Attr[list[float]] = Attr(
         0x00221646, "BscanCycleTimeVector", "FL", "1-n", "1C",
-    )
-    """B-scan Cycle Time Vector (0022,1646): Type 1C, VR FL, VM 1-n.
+        doc="""B-scan Cycle Time Vector (0022,1646): Type 1C, VR FL, VM 1-n.
 
-    An array that contains the real time increments (in msec) between B-scans. See Section
-    C.8.17.16.1.1 for further explanation.
-    Required if B-scan Cycle Time (0022,1645) is absent.
-    """
+        An array that contains the real time increments (in msec) between B-scans. See Section
+        C.8.17.16.1.1 for further explanation.
+        Required if B-scan Cycle Time (0022,1645) is absent.
+        """,
+    )
 
     ascan_rate: Attr[float] = Attr(
         0x00221649, "AscanRate", "FL", "1", "3",
-    )
-    """A-scan Rate (0022,1649): Type 3, VR FL, VM 1.
+        doc="""A-scan Rate (0022,1649): Type 3, VR FL, VM 1.
 
-    Frequency, in kHz, of the A-scan used to acquire the raw image data.
-    """
+        Frequency, in kHz, of the A-scan used to acquire the raw image data.
+        """,
+    )
 
     bscan_rate: Attr[float] = Attr(
         0x00221650, "BscanRate", "FL", "1", "3",
-    )
-    """B-scan Rate (0022,1650): Type 3, VR FL, VM 1.
+        doc="""B-scan Rate (0022,1650): Type 3, VR FL, VM 1.
 
-    Frequency, in Hz, of the B-scan used to acquire the raw image data.
-    """
+        Frequency, in Hz, of the B-scan used to acquire the raw image data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scan_pattern_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        number_of_bscans_per_frame: int | None = None,
-        bscan_slab_thickness: float | None = None,
-        distance_between_bscan_slabs: float | None = None,
-        bscan_cycle_time: float | None = None,
-        bscan_cycle_time_vector: list[float] | None = None,
-        ascan_rate: float | None = None,
-        bscan_rate: float | None = None,
-        **_: Any,
+        scan_pattern_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        number_of_bscans_per_frame: int | Empty | None = None,
+        bscan_slab_thickness: float | Empty | None = None,
+        distance_between_bscan_slabs: float | Empty | None = None,
+        bscan_cycle_time: float | Empty | None = None,
+        bscan_cycle_time_vector: list[float] | Empty | None = None,
+        ascan_rate: float | Empty | None = None,
+        bscan_rate: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -132,240 +130,238 @@ class OphthalmicOpticalCoherenceTomographyBScanVolumeAnalysisImageModule(ModuleB
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL",), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL.
-    Enumerated Values for Value 2: PRIMARY.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL.
+        Enumerated Values for Value 2: PRIMARY.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this SOP Instance.
-    """
+        A number that identifies this SOP Instance.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the image pixel data creation started.
-    """
+        The time the image pixel data creation started.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the image pixel data creation started.
-    """
+        The date the image pixel data creation started.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    """
+        Number of bits stored for each pixel sample.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Shall be one less than the value in Bits Stored
-    (0028,0101).
-    """
+        Most significant bit for pixel sample data. Shall be one less than the value in Bits
+        Stored (0028,0101).
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    """
+        Specifies the intended interpretation of the pixel data.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    """
+        Data representation of pixel samples.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT such that the output of all
-    grayscale transformations are defined to be in P-Values.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT such that the output of
+        all grayscale transformations are defined to be in P-Values.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime), or
-    is derived from lossy compressed images.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime),
+        or is derived from lossy compressed images.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if present in the source images or this IOD Instance has been compressed.
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if present in the source images or this IOD Instance has been compressed.
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if present in the source images or this IOD Instance has been compressed.
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if present in the source images or this IOD Instance has been compressed.
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
-
-    acquisition_method_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    acquisition_method_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221423, "AcquisitionMethodAlgorithmSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Acquisition Method Algorithm Sequence (0022,1423): Type 1, VR SQ, VM 1.
+
+        Software algorithm used by the acquisition method.
+        """,
     )
-    """Acquisition Method Algorithm Sequence (0022,1423): Type 1, VR SQ, VM 1.
 
-    Software algorithm used by the acquisition method.
-    """
-
-    oct_bscan_analysis_acquisition_parameters_sequence: Attr[list[OCTBscanAnalysisAcquisitionParametersSequenceItem]] = Attr(
+    oct_bscan_analysis_acquisition_parameters_sequence: SequenceAttr[OCTBscanAnalysisAcquisitionParametersSequenceItem] = SequenceAttr(
         0x00221640, "OCTBscanAnalysisAcquisitionParametersSequence", "SQ", "1", "1",
         item=OCTBscanAnalysisAcquisitionParametersSequenceItem,
-    )
-    """OCT B-scan Analysis Acquisition Parameters Sequence (0022,1640): Type 1, VR SQ, VM 1.
+        doc="""OCT B-scan Analysis Acquisition Parameters Sequence (0022,1640): Type 1, VR SQ, VM 1.
 
-    Conveys raw data parameters captured during the B-scan acquisition process.
-    """
+        Conveys raw data parameters captured during the B-scan acquisition process.
+        """,
+    )
 
     concatenation_frame_offset_number: Attr[int] = Attr(
         0x00209228, "ConcatenationFrameOffsetNumber", "UL", "1", "1",
         enum=("0",),
-    )
-    """Concatenation Frame Offset Number (0020,9228): Type 1, VR UL, VM 1.
+        doc="""Concatenation Frame Offset Number (0020,9228): Type 1, VR UL, VM 1.
 
-    Offset of the first frame in a multi-frame image of a concatenation.
-    Enumerated Values: 0.
-    """
+        Offset of the first frame in a multi-frame image of a concatenation.
+        Enumerated Values: 0.
+        """,
+    )
 
     in_concatenation_number: Attr[int] = Attr(
         0x00209162, "InConcatenationNumber", "US", "1", "1",
         enum=("1",),
-    )
-    """In-concatenation Number (0020,9162): Type 1, VR US, VM 1.
+        doc="""In-concatenation Number (0020,9162): Type 1, VR US, VM 1.
 
-    Identifier for one SOP Instance belonging to a concatenation.
-    Enumerated Values: 1.
-    """
+        Identifier for one SOP Instance belonging to a concatenation.
+        Enumerated Values: 1.
+        """,
+    )
 
     in_concatenation_total_number: Attr[int] = Attr(
         0x00209163, "InConcatenationTotalNumber", "US", "1", "1",
         enum=("1",),
-    )
-    """In-concatenation Total Number (0020,9163): Type 1, VR US, VM 1.
+        doc="""In-concatenation Total Number (0020,9163): Type 1, VR US, VM 1.
 
-    The number of SOP Instances sharing the same Concatenation UID (0020,9161). See Section
-    C.8.17.16.3 for further explanation.
-    Enumerated Values: 1.
-    """
+        The number of SOP Instances sharing the same Concatenation UID (0020,9161). See Section
+        C.8.17.16.3 for further explanation.
+        Enumerated Values: 1.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        instance_number: int | None = None,
-        content_time: datetime.time | str | None = None,
-        content_date: datetime.date | str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        pixel_representation: int | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        acquisition_method_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        oct_bscan_analysis_acquisition_parameters_sequence: list[OCTBscanAnalysisAcquisitionParametersSequenceItem] | None = None,
-        concatenation_frame_offset_number: int | None = None,
-        in_concatenation_number: int | None = None,
-        in_concatenation_total_number: int | None = None,
-        image_comments: str | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        acquisition_method_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        oct_bscan_analysis_acquisition_parameters_sequence: Items[OCTBscanAnalysisAcquisitionParametersSequenceItem] | Empty | None = None,
+        concatenation_frame_offset_number: int | Empty | None = None,
+        in_concatenation_number: int | Empty | None = None,
+        in_concatenation_total_number: int | Empty | None = None,
+        image_comments: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

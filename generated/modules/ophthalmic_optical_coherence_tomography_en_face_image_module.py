@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
 
@@ -27,28 +28,25 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.14-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source image or
-    frame(s) played in the derivation of this image.
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        image or frame(s) played in the derivation of this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,50 +61,47 @@ class ReferencedSurfaceMeshIdentificationSequenceItem(ItemBuilder):
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    Referenced SOP Instance that contains the surface segmentation used in the creation of this
-    SOP Instance.
-    """
+        Referenced SOP Instance that contains the surface segmentation used in the creation of
+        this SOP Instance.
+        """,
+    )
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1",
+        doc="""Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
+
+        Reference to a Surface Number (0066,0003) present in Surface Sequence (0066,0002).
+        """,
     )
-    """Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
 
-    Reference to a Surface Number (0066,0003) present in Surface Sequence (0066,0002).
-    """
-
-    segmented_property_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0062000F, "SegmentedPropertyTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Code Sequence (0062,000F): Type 1, VR SQ, VM 1.
+        doc="""Segmented Property Type Code Sequence (0062,000F): Type 1, VR SQ, VM 1.
 
-    Sequence defining the specific property the surface represents.
-    """
+        Sequence defining the specific property the surface represents.
+        """,
+    )
 
     surface_mesh_z_pixel_offset: Attr[int] = Attr(
         0x00221658, "SurfaceMeshZPixelOffset", "UL", "1", "1",
-    )
-    """Surface Mesh Z-Pixel Offset (0022,1658): Type 1, VR UL, VM 1.
+        doc="""Surface Mesh Z-Pixel Offset (0022,1658): Type 1, VR UL, VM 1.
 
-    Offset in number of pixels along the z axis by which the mesh data has been shifted when
-    generating this SOP Instance.
-    """
+        Offset in number of pixels along the z axis by which the mesh data has been shifted when
+        generating this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_surface_number: int | None = None,
-        segmented_property_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        surface_mesh_z_pixel_offset: int | None = None,
-        **_: Any,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_surface_number: int | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        surface_mesh_z_pixel_offset: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -123,304 +118,303 @@ class OphthalmicOpticalCoherenceTomographyEnFaceImageModule(ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("DERIVED",), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: MONTAGE.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: MONTAGE.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this SOP Instance.
-    """
+        A number that identifies this SOP Instance.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. See Section C.8.17.14.1.6 for
-    specialization.
-    """
+        Number of bits allocated for each pixel sample. See Section C.8.17.14.1.6 for
+        specialization.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. See Section C.8.17.14.1.6 for specialization.
-    """
+        Number of bits stored for each pixel sample. See Section C.8.17.14.1.6 for
+        specialization.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Shall be one less than the value in Bits Stored
-    (0028,0101). See Section C.8.17.14.1.6 for specialization.
-    """
+        Most significant bit for pixel sample data. Shall be one less than the value in Bits
+        Stored (0028,0101). See Section C.8.17.14.1.6 for specialization.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "PALETTE COLOR"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2", "PALETTE COLOR"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2, PALETTE COLOR.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2, PALETTE COLOR.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0.
+        """,
+    )
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",
-    )
-    """Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
 
-    Nominal physical distance at the focal plane (in the retina) between the center of each
-    pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
-    spacing in mm. See Section 10.7.1.3for further explanation of the value order.
-    """
+        Nominal physical distance at the focal plane (in the retina) between the center of each
+        pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
+        spacing in mm. See Section 10.7.1.3for further explanation of the value order.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the image pixel data creation started.
-    """
+        The time the image pixel data creation started.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
+
+        The date the image pixel data creation started.
+        """,
     )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the image pixel data creation started.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "1",
         item=SourceImageSequenceItem,
+        doc="""Source Image Sequence (0008,2112): Type 1, VR SQ, VM 1.
+
+        A Sequence that identifies the Images that were used to derive this Image.
+        """,
     )
-    """Source Image Sequence (0008,2112): Type 1, VR SQ, VM 1.
 
-    A Sequence that identifies the Images that were used to derive this Image.
-    """
-
-    derivation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    derivation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221612, "DerivationAlgorithmSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Derivation Algorithm Sequence (0022,1612): Type 1, VR SQ, VM 1.
+
+        Software algorithm that performed the derivation.
+        """,
     )
-    """Derivation Algorithm Sequence (0022,1612): Type 1, VR SQ, VM 1.
 
-    Software algorithm that performed the derivation.
-    """
-
-    ophthalmic_image_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_image_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221615, "OphthalmicImageTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ophthalmic Image Type Code Sequence (0022,1615): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Image Type Code Sequence (0022,1615): Type 1, VR SQ, VM 1.
 
-    En face image type used to identify this SOP Instance
-    """
+        En face image type used to identify this SOP Instance
+        """,
+    )
 
     ophthalmic_image_type_description: Attr[str] = Attr(
         0x00221616, "OphthalmicImageTypeDescription", "LO", "1", "3",
-    )
-    """Ophthalmic Image Type Description (0022,1616): Type 3, VR LO, VM 1.
+        doc="""Ophthalmic Image Type Description (0022,1616): Type 3, VR LO, VM 1.
 
-    Description of the en face image type.
-    """
+        Description of the en face image type.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "1",
-    )
-    """Window Center (0028,1050): Type 1, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 1, VR DS, VM 1-n.
 
-    Window Center for display.
-    """
+        Window Center for display.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "1",
-    )
-    """Window Width (0028,1051): Type 1, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 1, VR DS, VM 1-n.
 
-    Window Width for display. See Section C.11.2.1.2 for further explanation.
-    """
+        Window Width for display. See Section C.11.2.1.2 for further explanation.
+        """,
+    )
 
     ophthalmic_fov: Attr[float] = Attr(
         0x00221517, "OphthalmicFOV", "FL", "1", "3",
+        doc="""Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
+
+        The horizontal field of view used to capture the ophthalmic image, in degrees. The field
+        of view is the maximum image size displayed on the image plane, expressed as the angle
+        subtended at the exit pupil of the eye by the maximum dimension 2r (where r equals the
+        radius).
+        """,
     )
-    """Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
 
-    The horizontal field of view used to capture the ophthalmic image, in degrees. The field of
-    view is the maximum image size displayed on the image plane, expressed as the angle
-    subtended at the exit pupil of the eye by the maximum dimension 2r (where r equals the
-    radius).
-    """
-
-    referenced_surface_mesh_identification_sequence: Attr[list[ReferencedSurfaceMeshIdentificationSequenceItem]] = Attr(
+    referenced_surface_mesh_identification_sequence: SequenceAttr[ReferencedSurfaceMeshIdentificationSequenceItem] = SequenceAttr(
         0x00221620, "ReferencedSurfaceMeshIdentificationSequence", "SQ", "1", "1",
         item=ReferencedSurfaceMeshIdentificationSequenceItem,
-    )
-    """Referenced Surface Mesh Identification Sequence (0022,1620): Type 1, VR SQ, VM 1.
+        doc="""Referenced Surface Mesh Identification Sequence (0022,1620): Type 1, VR SQ, VM 1.
 
-    Reference to the surface mesh(s) used in the creation of this SOP Instance.
-    """
+        Reference to the surface mesh(s) used in the creation of this SOP Instance.
+        """,
+    )
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "3",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 3, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 3, VR FL, VM 1.
 
-    The axial length measurement, in mm.
-    """
+        The axial length measurement, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_method: Attr[Literal["MEASURED", "ESTIMATED", "POPULATION"]] = Attr(
         0x00221515, "OphthalmicAxialLengthMethod", "CS", "1", "3",
         enum=("MEASURED", "ESTIMATED", "POPULATION"),
-    )
-    """Ophthalmic Axial Length Method (0022,1515): Type 3, VR CS, VM 1.
+        doc="""Ophthalmic Axial Length Method (0022,1515): Type 3, VR CS, VM 1.
 
-    The method used to obtain the Ophthalmic Axial Length.
-    Enumerated Values: MEASURED, ESTIMATED, POPULATION.
-    """
+        The method used to obtain the Ophthalmic Axial Length.
+        Enumerated Values: MEASURED, ESTIMATED, POPULATION.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Calibration Image (0050,0004): Type 3, VR CS, VM 1.
+        doc="""Calibration Image (0050,0004): Type 3, VR CS, VM 1.
 
-    Indicates whether a reference object (phantom) of known size is present in the image and was
-    used for calibration.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether a reference object (phantom) of known size is present in the image and
+        was used for calibration.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        instance_number: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2", "PALETTE COLOR"] | None = None,
-        pixel_representation: int | None = None,
-        pixel_spacing: list[float] | None = None,
-        content_time: datetime.time | str | None = None,
-        content_date: datetime.date | str | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        derivation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        ophthalmic_image_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_image_type_description: str | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        ophthalmic_fov: float | None = None,
-        referenced_surface_mesh_identification_sequence: list[ReferencedSurfaceMeshIdentificationSequenceItem] | None = None,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        calibration_image: Literal["YES", "NO"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2", "PALETTE COLOR"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        derivation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        ophthalmic_image_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_image_type_description: str | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        ophthalmic_fov: float | Empty | None = None,
+        referenced_surface_mesh_identification_sequence: Items[ReferencedSurfaceMeshIdentificationSequenceItem] | Empty | None = None,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        calibration_image: Literal["YES", "NO"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -6,15 +6,16 @@ C.8.17.15-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.algorithm_identification_macro import AlgorithmIdentificationMacro
 from iodkit.generated.modules.numeric_value_macro import NumericValueMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -30,30 +31,27 @@ class OphthalmicEnFaceImageQualityRatingSequenceItem(NumericValueMacro, Algorith
 
     quality_threshold: Attr[float] = Attr(
         0x00221630, "QualityThreshold", "DS", "1", "1",
-    )
-    """Quality Threshold (0022,1630): Type 1, VR DS, VM 1.
+        doc="""Quality Threshold (0022,1630): Type 1, VR DS, VM 1.
 
-    Threshold for the quality value. If the Numeric Value (0040,A30A) of the Numeric Value Macro
-    is equal or above the threshold, it is considered acceptable by the algorithm.
-    """
+        Threshold for the quality value. If the Numeric Value (0040,A30A) of the Numeric Value
+        Macro is equal or above the threshold, it is considered acceptable by the algorithm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        quality_threshold: float | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        quality_threshold: float | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,22 +65,19 @@ class OphthalmicOpticalCoherenceTomographyEnFaceImageQualityRatingModule(ModuleB
     __table__ = "PS3.3 2024c Table C.8.17.15-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00221628,)
 
-    ophthalmic_en_face_image_quality_rating_sequence: Attr[list[OphthalmicEnFaceImageQualityRatingSequenceItem]] = Attr(
+    ophthalmic_en_face_image_quality_rating_sequence: SequenceAttr[OphthalmicEnFaceImageQualityRatingSequenceItem] = SequenceAttr(
         0x00221628, "OphthalmicEnFaceImageQualityRatingSequence", "SQ", "1", "1",
         item=OphthalmicEnFaceImageQualityRatingSequenceItem,
-    )
-    """Ophthalmic En Face Image Quality Rating Sequence (0022,1628): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic En Face Image Quality Rating Sequence (0022,1628): Type 1, VR SQ, VM 1.
 
-    Evaluation of the quality of the en face image.
-    """
+        Evaluation of the quality of the en face image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_en_face_image_quality_rating_sequence: list[OphthalmicEnFaceImageQualityRatingSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_en_face_image_quality_rating_sequence: Items[OphthalmicEnFaceImageQualityRatingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -6,13 +6,14 @@ C.8.26.6-2.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import visual_acuity_measurements_macro
 
 
@@ -28,47 +29,45 @@ class RefractiveParametersUsedOnPatientSequenceItem(ItemBuilder):
 
     spherical_lens_power: Attr[float] = Attr(
         0x00220007, "SphericalLensPower", "FL", "1", "1",
-    )
-    """Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
+        doc="""Spherical Lens Power (0022,0007): Type 1, VR FL, VM 1.
 
-    Sphere value in diopters.
-    """
+        Sphere value in diopters.
+        """,
+    )
 
     cylinder_lens_power: Attr[float] = Attr(
         0x00220008, "CylinderLensPower", "FL", "1", "1",
-    )
-    """Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
+        doc="""Cylinder Lens Power (0022,0008): Type 1, VR FL, VM 1.
 
-    Cylinder value in diopters.
-    """
+        Cylinder value in diopters.
+        """,
+    )
 
     cylinder_axis: Attr[float] = Attr(
         0x00220009, "CylinderAxis", "FL", "1", "1",
-    )
-    """Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
+        doc="""Cylinder Axis (0022,0009): Type 1, VR FL, VM 1.
 
-    Axis value in degrees.
-    """
+        Axis value in degrees.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
-    )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        spherical_lens_power: float | None = None,
-        cylinder_lens_power: float | None = None,
-        cylinder_axis: float | None = None,
-        vertex_distance: float | None = None,
-        **_: Any,
+        spherical_lens_power: float | Empty | None = None,
+        cylinder_lens_power: float | Empty | None = None,
+        cylinder_axis: float | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,61 +81,58 @@ class OphthalmicPatientClinicalInformationAndTestLensParametersMacro(ModuleBuild
     __table__ = "PS3.3 2024c Table C.8.26.6-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00240112, 0x00460044, 0x0022000D, 0x0022000B, 0x00240110)
 
-    refractive_parameters_used_on_patient_sequence: Attr[list[RefractiveParametersUsedOnPatientSequenceItem]] = Attr(
+    refractive_parameters_used_on_patient_sequence: SequenceAttr[RefractiveParametersUsedOnPatientSequenceItem] = SequenceAttr(
         0x00240112, "RefractiveParametersUsedOnPatientSequence", "SQ", "1", "2",
         item=RefractiveParametersUsedOnPatientSequenceItem,
-    )
-    """Refractive Parameters Used on Patient Sequence (0024,0112): Type 2, VR SQ, VM 1.
+        doc="""Refractive Parameters Used on Patient Sequence (0024,0112): Type 2, VR SQ, VM 1.
 
-    Refractive parameters used when performing visual field test.
-    """
+        Refractive parameters used when performing visual field test.
+        """,
+    )
 
     pupil_size: Attr[float] = Attr(
         0x00460044, "PupilSize", "FD", "1", "2",
-    )
-    """Pupil Size (0046,0044): Type 2, VR FD, VM 1.
+        doc="""Pupil Size (0046,0044): Type 2, VR FD, VM 1.
 
-    The horizontal diameter measurement of the pupil, in mm.
-    """
+        The horizontal diameter measurement of the pupil, in mm.
+        """,
+    )
 
     pupil_dilated: Attr[Literal["YES", "NO"]] = Attr(
         0x0022000D, "PupilDilated", "CS", "1", "2",
         enum=("YES", "NO"),
-    )
-    """Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
+        doc="""Pupil Dilated (0022,000D): Type 2, VR CS, VM 1.
 
-    The patient's pupils were pharmacologically dilated for this acquisition.
-    Enumerated Values: YES, NO.
-    """
+        The patient's pupils were pharmacologically dilated for this acquisition.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     intra_ocular_pressure: Attr[float] = Attr(
         0x0022000B, "IntraOcularPressure", "FL", "1", "3",
+        doc="""Intra Ocular Pressure (0022,000B): Type 3, VR FL, VM 1.
+
+        Value of intraocular pressure in mmHg.
+        """,
     )
-    """Intra Ocular Pressure (0022,000B): Type 3, VR FL, VM 1.
 
-    Value of intraocular pressure in mmHg.
-    """
-
-    visual_acuity_measurement_sequence: Attr[list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro]] = Attr(
+    visual_acuity_measurement_sequence: SequenceAttr[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] = SequenceAttr(
         0x00240110, "VisualAcuityMeasurementSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.visual_acuity_measurements_macro:VisualAcuityMeasurementsMacro",
-    )
-    """Visual Acuity Measurement Sequence (0024,0110): Type 3, VR SQ, VM 1.
+        doc="""Visual Acuity Measurement Sequence (0024,0110): Type 3, VR SQ, VM 1.
 
-    Measurements of a patient's visual acuity.
-    """
+        Measurements of a patient's visual acuity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        refractive_parameters_used_on_patient_sequence: list[RefractiveParametersUsedOnPatientSequenceItem] | None = None,
-        pupil_size: float | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        intra_ocular_pressure: float | None = None,
-        visual_acuity_measurement_sequence: list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | None = None,
-        **_: Any,
+        refractive_parameters_used_on_patient_sequence: Items[RefractiveParametersUsedOnPatientSequenceItem] | Empty | None = None,
+        pupil_size: float | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        intra_ocular_pressure: float | Empty | None = None,
+        visual_acuity_measurement_sequence: Items[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -6,13 +6,14 @@ C.8.26.6-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import ophthalmic_patient_clinical_information_and_test_lens_parameters_macro
 
 
@@ -27,35 +28,33 @@ class OphthalmicPatientClinicalInformationAndTestLensParametersModule(ModuleBuil
     __table__ = "PS3.3 2024c Table C.8.26.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00240114, 0x00240115)
 
-    ophthalmic_patient_clinical_information_left_eye_sequence: Attr[list[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro]] = Attr(
+    ophthalmic_patient_clinical_information_left_eye_sequence: SequenceAttr[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] = SequenceAttr(
         0x00240114, "OphthalmicPatientClinicalInformationLeftEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.ophthalmic_patient_clinical_information_and_test_lens_parameters_macro:OphthalmicPatientClinicalInformationAndTestLensParametersMacro",
+        doc="""Ophthalmic Patient Clinical Information Left Eye Sequence (0024,0114): Type 1C, VR SQ,
+        VM 1.
+
+        Information used to represent a patient's clinical parameters during an ophthalmic test.
+        Required if Measurement Laterality (0024,0113) is L or B.
+        """,
     )
-    """Ophthalmic Patient Clinical Information Left Eye Sequence (0024,0114): Type 1C, VR SQ, VM 1.
 
-    Information used to represent a patient's clinical parameters during an ophthalmic test.
-    Required if Measurement Laterality (0024,0113) is L or B.
-    """
-
-    ophthalmic_patient_clinical_information_right_eye_sequence: Attr[list[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro]] = Attr(
+    ophthalmic_patient_clinical_information_right_eye_sequence: SequenceAttr[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] = SequenceAttr(
         0x00240115, "OphthalmicPatientClinicalInformationRightEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.ophthalmic_patient_clinical_information_and_test_lens_parameters_macro:OphthalmicPatientClinicalInformationAndTestLensParametersMacro",
-    )
-    """Ophthalmic Patient Clinical Information Right Eye Sequence (0024,0115): Type 1C, VR SQ, VM
-    1.
+        doc="""Ophthalmic Patient Clinical Information Right Eye Sequence (0024,0115): Type 1C, VR SQ,
+        VM 1.
 
-    Information used to represent a patient's clinical parameters during an ophthalmic test.
-    Required if Measurement Laterality (0024,0113) is R or B.
-    """
+        Information used to represent a patient's clinical parameters during an ophthalmic test.
+        Required if Measurement Laterality (0024,0113) is R or B.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_patient_clinical_information_left_eye_sequence: list[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] | None = None,
-        ophthalmic_patient_clinical_information_right_eye_sequence: list[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] | None = None,
-        **_: Any,
+        ophthalmic_patient_clinical_information_left_eye_sequence: Items[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] | Empty | None = None,
+        ophthalmic_patient_clinical_information_right_eye_sequence: Items[ophthalmic_patient_clinical_information_and_test_lens_parameters_macro.OphthalmicPatientClinicalInformationAndTestLensParametersMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

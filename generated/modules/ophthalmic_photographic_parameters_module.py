@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,132 +26,129 @@ class OphthalmicPhotographicParametersModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00220015, 0x00220016, 0x00220017, 0x00220001, 0x00220002, 0x00220018, 0x00220003, 0x00220004, 0x00220019, 0x00187004, 0x0022001A, 0x0022001E)
 
-    acquisition_device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    acquisition_device_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220015, "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Acquisition Device Type Code Sequence (0022,0015): Type 1, VR SQ, VM 1.
+
+        Describes the type of acquisition device
+        """,
     )
-    """Acquisition Device Type Code Sequence (0022,0015): Type 1, VR SQ, VM 1.
 
-    Describes the type of acquisition device
-    """
-
-    illumination_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    illumination_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220016, "IlluminationTypeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Illumination Type Code Sequence (0022,0016): Type 2, VR SQ, VM 1.
+
+        Coded value for illumination
+        """,
     )
-    """Illumination Type Code Sequence (0022,0016): Type 2, VR SQ, VM 1.
 
-    Coded value for illumination
-    """
-
-    light_path_filter_type_stack_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    light_path_filter_type_stack_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220017, "LightPathFilterTypeStackCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Light Path Filter Type Stack Code Sequence (0022,0017): Type 2, VR SQ, VM 1.
+        doc="""Light Path Filter Type Stack Code Sequence (0022,0017): Type 2, VR SQ, VM 1.
 
-    Filters used in the light source path
-    """
+        Filters used in the light source path
+        """,
+    )
 
     light_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220001, "LightPathFilterPassThroughWavelength", "US", "1", "3",
-    )
-    """Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
+        doc="""Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
 
-    Nominal pass-through wavelength of light path filter in nm.
-    """
+        Nominal pass-through wavelength of light path filter in nm.
+        """,
+    )
 
     light_path_filter_pass_band: Attr[list[int]] = Attr(
         0x00220002, "LightPathFilterPassBand", "US", "2", "3",
+        doc="""Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
+
+        Pass band of light path filter in nm. This Attribute has two Values. The first is the
+        shorter and the second the longer wavelength relative to the peak. The values are for
+        the - 3dB nominal (1/2 of peak) pass through intensity
+        """,
     )
-    """Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
 
-    Pass band of light path filter in nm. This Attribute has two Values. The first is the
-    shorter and the second the longer wavelength relative to the peak. The values are for the -
-    3dB nominal (1/2 of peak) pass through intensity
-    """
-
-    image_path_filter_type_stack_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    image_path_filter_type_stack_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220018, "ImagePathFilterTypeStackCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Image Path Filter Type Stack Code Sequence (0022,0018): Type 2, VR SQ, VM 1.
+        doc="""Image Path Filter Type Stack Code Sequence (0022,0018): Type 2, VR SQ, VM 1.
 
-    Describes stack of filters used in image path
-    """
+        Describes stack of filters used in image path
+        """,
+    )
 
     image_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220003, "ImagePathFilterPassThroughWavelength", "US", "1", "3",
-    )
-    """Image Path Filter Pass-Through Wavelength (0022,0003): Type 3, VR US, VM 1.
+        doc="""Image Path Filter Pass-Through Wavelength (0022,0003): Type 3, VR US, VM 1.
 
-    Nominal pass-through wavelength of image path filter in nm.
-    """
+        Nominal pass-through wavelength of image path filter in nm.
+        """,
+    )
 
     image_path_filter_pass_band: Attr[list[int]] = Attr(
         0x00220004, "ImagePathFilterPassBand", "US", "2", "3",
+        doc="""Image Path Filter Pass Band (0022,0004): Type 3, VR US, VM 2.
+
+        Pass band of image path filter in nm. This Attribute has two Values. The first is the
+        shorter and the second the longer wavelength relative to the peak. The values are for
+        the - 3dB nominal (1/2 of peak) pass through intensity
+        """,
     )
-    """Image Path Filter Pass Band (0022,0004): Type 3, VR US, VM 2.
 
-    Pass band of image path filter in nm. This Attribute has two Values. The first is the
-    shorter and the second the longer wavelength relative to the peak. The values are for the -
-    3dB nominal (1/2 of peak) pass through intensity
-    """
-
-    lenses_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    lenses_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220019, "LensesCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Lenses Code Sequence (0022,0019): Type 2, VR SQ, VM 1.
+        doc="""Lenses Code Sequence (0022,0019): Type 2, VR SQ, VM 1.
 
-    Lenses that were used during the image acquisition
-    """
+        Lenses that were used during the image acquisition
+        """,
+    )
 
     detector_type: Attr[str] = Attr(
         0x00187004, "DetectorType", "CS", "1", "2",
+        doc="""Detector Type (0018,7004): Type 2, VR CS, VM 1.
+
+        Type of detector used for creating this image.
+        Defined Terms: CCD, CMOS.
+        """,
     )
-    """Detector Type (0018,7004): Type 2, VR CS, VM 1.
 
-    Type of detector used for creating this image.
-    Defined Terms: CCD, CMOS.
-    """
-
-    channel_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001A, "ChannelDescriptionCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Channel Description Code Sequence (0022,001A): Type 1C, VR SQ, VM 1.
+        doc="""Channel Description Code Sequence (0022,001A): Type 1C, VR SQ, VM 1.
 
-    Describes the light color used for each channel to generate the image. Required if this
-    differs from the natural interpretation.
-    """
+        Describes the light color used for each channel to generate the image. Required if this
+        differs from the natural interpretation.
+        """,
+    )
 
     camera_angle_of_view: Attr[float] = Attr(
         0x0022001E, "CameraAngleOfView", "FL", "1", "3",
-    )
-    """Camera Angle of View (0022,001E): Type 3, VR FL, VM 1.
+        doc="""Camera Angle of View (0022,001E): Type 3, VR FL, VM 1.
 
-    The aperture angle of the camera, in degrees.
-    """
+        The aperture angle of the camera, in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        illumination_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        light_path_filter_type_stack_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        light_path_filter_pass_through_wavelength: int | None = None,
-        light_path_filter_pass_band: list[int] | None = None,
-        image_path_filter_type_stack_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_path_filter_pass_through_wavelength: int | None = None,
-        image_path_filter_pass_band: list[int] | None = None,
-        lenses_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        detector_type: str | None = None,
-        channel_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        camera_angle_of_view: float | None = None,
-        **_: Any,
+        acquisition_device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        illumination_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        light_path_filter_type_stack_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        light_path_filter_pass_through_wavelength: int | Empty | None = None,
+        light_path_filter_pass_band: list[int] | Empty | None = None,
+        image_path_filter_type_stack_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_path_filter_pass_through_wavelength: int | Empty | None = None,
+        image_path_filter_pass_band: list[int] | Empty | None = None,
+        lenses_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        channel_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        camera_angle_of_view: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

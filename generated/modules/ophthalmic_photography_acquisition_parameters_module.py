@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.ophthalmic_acquisition_parameters_macro import OphthalmicAcquisitionParametersMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_acquisition_parameters_macro
 
@@ -32,46 +33,43 @@ class OphthalmicPhotographyAcquisitionParametersModule(OphthalmicAcquisitionPara
     patient_eye_movement_commanded: Attr[Literal["YES", "NO"]] = Attr(
         0x00220005, "PatientEyeMovementCommanded", "CS", "1", "2",
         enum=("YES", "NO"),
+        doc="""Patient Eye Movement Commanded (0022,0005): Type 2, VR CS, VM 1.
+
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Patient Eye Movement Commanded (0022,0005): Type 2, VR CS, VM 1.
 
-    Enumerated Values: YES, NO.
-    """
-
-    patient_eye_movement_command_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_eye_movement_command_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220006, "PatientEyeMovementCommandCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Eye Movement Command Code Sequence (0022,0006): Type 1C, VR SQ, VM 1.
+        doc="""Patient Eye Movement Command Code Sequence (0022,0006): Type 1C, VR SQ, VM 1.
 
-    Coded value for patient movement or orientation, which is the intent, and not necessarily
-    the result, based on what the patient is capable of.
-    Required if the value of Patient Eye Movement Commanded (0022,0005) is YES.
-    """
+        Coded value for patient movement or orientation, which is the intent, and not
+        necessarily the result, based on what the patient is capable of.
+        Required if the value of Patient Eye Movement Commanded (0022,0005) is YES.
+        """,
+    )
 
     horizontal_field_of_view: Attr[float] = Attr(
         0x0022000C, "HorizontalFieldOfView", "FL", "1", "2",
-    )
-    """Horizontal Field of View (0022,000C): Type 2, VR FL, VM 1.
+        doc="""Horizontal Field of View (0022,000C): Type 2, VR FL, VM 1.
 
-    The horizontal field of view in degrees.
-    """
+        The horizontal field of view in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_eye_movement_commanded: Literal["YES", "NO"] | None = None,
-        patient_eye_movement_command_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        horizontal_field_of_view: float | None = None,
-        refractive_state_sequence: list[ophthalmic_acquisition_parameters_macro.RefractiveStateSequenceItem] | None = None,
-        emmetropic_magnification: float | None = None,
-        intra_ocular_pressure: float | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        mydriatic_agent_sequence: list[ophthalmic_acquisition_parameters_macro.MydriaticAgentSequenceItem] | None = None,
-        degree_of_dilation: float | None = None,
-        **_: Any,
+        patient_eye_movement_commanded: Literal["YES", "NO"] | Empty | None = None,
+        patient_eye_movement_command_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        horizontal_field_of_view: float | Empty | None = None,
+        refractive_state_sequence: Items[ophthalmic_acquisition_parameters_macro.RefractiveStateSequenceItem] | Empty | None = None,
+        emmetropic_magnification: float | Empty | None = None,
+        intra_ocular_pressure: float | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        mydriatic_agent_sequence: Items[ophthalmic_acquisition_parameters_macro.MydriaticAgentSequenceItem] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,28 +27,25 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, that is what role the source image or
-    frame(s) played in the derivation of this image.
-    """
+        Describes the purpose for which the reference is made, that is what role the source
+        image or frame(s) played in the derivation of this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,227 +62,225 @@ class OphthalmicPhotographyImageModule(ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: MONTAGE.
-    Defined Terms for Value 4: COLOR, REDFREE, RED, BLUE, FA, ICG.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: MONTAGE.
+        Defined Terms for Value 4: COLOR, REDFREE, RED, BLUE, FA, ICG.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this image.
-    """
+        A number that identifies this image.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("3", "1"),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 3, 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 3, 1.
+        """,
+    )
 
     samples_per_pixel_used: Attr[int] = Attr(
         0x00280003, "SamplesPerPixelUsed", "US", "1", "1C",
         enum=("2",),
-    )
-    """Samples per Pixel Used (0028,0003): Type 1C, VR US, VM 1.
+        doc="""Samples per Pixel Used (0028,0003): Type 1C, VR US, VM 1.
 
-    The number of samples (planes) containing information.
-    Required if different from Samples per Pixel (0028,0002).
-    Enumerated Values: 2.
-    """
+        The number of samples (planes) containing information.
+        Required if different from Samples per Pixel (0028,0002).
+        Enumerated Values: 2.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples.
-    Enumerated Values: 0.
-    """
+        Data representation of the pixel samples.
+        Enumerated Values: 0.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0",),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
-    Required if Samples per Pixel (0028,0002) has a value greater than 1.
-    Enumerated Values: 0.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
+        Required if Samples per Pixel (0028,0002) has a value greater than 1.
+        Enumerated Values: 0.
+        """,
+    )
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1C",
-    )
-    """Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
 
-    Nominal physical distance at the focal plane (in the retina) between the center of each
-    pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
-    spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
-    Shall not be present when Two Dimensional to Three Dimensional Map Sequence (0022,1518) or X
-    Coordinates Center Pixel View Angle (0022,1528) and Y Coordinates Center Pixel View Angle
-    (0022,1529) are present. Otherwise, required when Acquisition Device Type Code Sequence
-    (0022,0015) contains an Item with the value (409898007, SCT, "Fundus Camera"). May be
-    present otherwise.
-    """
+        Nominal physical distance at the focal plane (in the retina) between the center of each
+        pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
+        spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
+        Shall not be present when Two Dimensional to Three Dimensional Map Sequence (0022,1518)
+        or X Coordinates Center Pixel View Angle (0022,1528) and Y Coordinates Center Pixel View
+        Angle (0022,1529) are present. Otherwise, required when Acquisition Device Type Code
+        Sequence (0022,0015) contains an Item with the value (409898007, SCT, "Fundus Camera").
+        May be present otherwise.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the image pixel data creation started.
-    """
+        The time the image pixel data creation started.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the image pixel data creation started.
-    """
+        The date the image pixel data creation started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1C",
+        doc="""Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
+
+        The date and time that the acquisition of data started.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
     )
-    """Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
 
-    The date and time that the acquisition of data started.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "2C",
         item=SourceImageSequenceItem,
-    )
-    """Source Image Sequence (0008,2112): Type 2C, VR SQ, VM 1.
+        doc="""Source Image Sequence (0008,2112): Type 2C, VR SQ, VM 1.
 
-    A Sequence that identifies the Images that were used to derive this Image.
-    Required if Image Type (0008,0008) Value 1 is DERIVED.
-    """
+        A Sequence that identifies the Images that were used to derive this Image.
+        Required if Image Type (0008,0008) Value 1 is DERIVED.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Calibration Image (0050,0004): Type 3, VR CS, VM 1.
+        doc="""Calibration Image (0050,0004): Type 3, VR CS, VM 1.
 
-    Indicates whether a reference object (phantom) of known size is present in the image and was
-    used for calibration.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether a reference object (phantom) of known size is present in the image and
+        was used for calibration.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        instance_number: int | None = None,
-        samples_per_pixel: int | None = None,
-        samples_per_pixel_used: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"] | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        pixel_spacing: list[float] | None = None,
-        content_time: datetime.time | str | None = None,
-        content_date: datetime.date | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        calibration_image: Literal["YES", "NO"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        samples_per_pixel_used: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        calibration_image: Literal["YES", "NO"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,21 +25,18 @@ class OphthalmicPhotographySeriesModule(ModuleBuilder):
     modality: Attr[Literal["OP"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("OP",),
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: OP.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: OP.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["OP"] | None = None,
-        **_: Any,
+        modality: Literal["OP"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.real_world_value_mapping_macro import RealWorldVal
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import externally_sourced_data_set_identification_macro
@@ -36,39 +37,36 @@ class PixelValueMappingToCodedConceptSequenceItem(ItemBuilder):
 
     mapped_pixel_value: Attr[int] = Attr(
         0x00221452, "MappedPixelValue", "US or SS", "1", "1",
+        doc="""Mapped Pixel Value (0022,1452): Type 1, VR US or SS, VM 1.
+
+        Pixel value to be mapped.
+        """,
     )
-    """Mapped Pixel Value (0022,1452): Type 1, VR US or SS, VM 1.
 
-    Pixel value to be mapped.
-    """
-
-    pixel_value_mapping_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    pixel_value_mapping_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00409098, "PixelValueMappingCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Pixel Value Mapping Code Sequence (0040,9098): Type 1, VR SQ, VM 1.
+        doc="""Pixel Value Mapping Code Sequence (0040,9098): Type 1, VR SQ, VM 1.
 
-    The mapping from Mapped Pixel Value (0022,1452) to an associated Coded Concept.
-    """
+        The mapping from Mapped Pixel Value (0022,1452) to an associated Coded Concept.
+        """,
+    )
 
     pixel_value_mapping_explanation: Attr[str] = Attr(
         0x00221454, "PixelValueMappingExplanation", "LO", "1", "3",
-    )
-    """Pixel Value Mapping Explanation (0022,1454): Type 3, VR LO, VM 1.
+        doc="""Pixel Value Mapping Explanation (0022,1454): Type 3, VR LO, VM 1.
 
-    Free form text explanation of the Coded Concept.
-    """
+        Free form text explanation of the Coded Concept.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mapped_pixel_value: int | None = None,
-        pixel_value_mapping_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        pixel_value_mapping_explanation: str | None = None,
-        **_: Any,
+        mapped_pixel_value: int | Empty | None = None,
+        pixel_value_mapping_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        pixel_value_mapping_explanation: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -83,31 +81,28 @@ class RelevantOPTAttributesSequenceItem(ItemBuilder):
 
     depth_spatial_resolution: Attr[float] = Attr(
         0x00220035, "DepthSpatialResolution", "FL", "1", "1",
-    )
-    """Depth Spatial Resolution (0022,0035): Type 1, VR FL, VM 1.
+        doc="""Depth Spatial Resolution (0022,0035): Type 1, VR FL, VM 1.
 
-    The inherent limiting resolution in µm for depth of the acquisition equipment for high
-    contrast objects for the data gathering and reconstruction technique chosen. If variable,
-    the value at the center of the scanning volume.
-    """
+        The inherent limiting resolution in µm for depth of the acquisition equipment for high
+        contrast objects for the data gathering and reconstruction technique chosen. If
+        variable, the value at the center of the scanning volume.
+        """,
+    )
 
     maximum_depth_distortion: Attr[float] = Attr(
         0x00220036, "MaximumDepthDistortion", "FL", "1", "1",
-    )
-    """Maximum Depth Distortion (0022,0036): Type 1, VR FL, VM 1.
+        doc="""Maximum Depth Distortion (0022,0036): Type 1, VR FL, VM 1.
 
-    Maximum distortion in depth direction in % of Depth Spatial Resolution.
-    """
+        Maximum distortion in depth direction in % of Depth Spatial Resolution.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        depth_spatial_resolution: float | None = None,
-        maximum_depth_distortion: float | None = None,
-        **_: Any,
+        depth_spatial_resolution: float | Empty | None = None,
+        maximum_depth_distortion: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -120,29 +115,26 @@ class SourceImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made, (i.e., the role the source image or
-    frame(s) played in the generation of this image). Only a single Item shall be included in
-    this Sequence.
-    """
+        Describes the purpose for which the reference is made, (i.e., the role the source image
+        or frame(s) played in the generation of this image). Only a single Item shall be
+        included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -155,25 +147,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.28.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the Instance(s).
-    """
+        Code describing the purpose of the reference to the Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -189,43 +178,40 @@ class RegistrationToLocalizerSequenceItem(ItemBuilder):
     registered_localizer_units: Attr[Literal["PIXEL"]] = Attr(
         0x00221466, "RegisteredLocalizerUnits", "CS", "1", "1",
         enum=("PIXEL",),
-    )
-    """Registered Localizer Units (0022,1466): Type 1, VR CS, VM 1.
+        doc="""Registered Localizer Units (0022,1466): Type 1, VR CS, VM 1.
 
-    Units of measure for the axes of the registered localizer image.
-    Enumerated Values: PIXEL.
-    """
+        Units of measure for the axes of the registered localizer image.
+        Enumerated Values: PIXEL.
+        """,
+    )
 
     registered_localizer_top_left_hand_corner: Attr[list[float]] = Attr(
         0x00221467, "RegisteredLocalizerTopLeftHandCorner", "FL", "2", "1",
-    )
-    """Registered Localizer Top Left Hand Corner (0022,1467): Type 1, VR FL, VM 2.
+        doc="""Registered Localizer Top Left Hand Corner (0022,1467): Type 1, VR FL, VM 2.
 
-    Location of the Top Left Hand Corner (TLHC) of the registered localizer in Registered
-    Localizer Units (0022,1466), given as column\\row. Column is the horizontal offset and row
-    is the vertical offset.
-    """
+        Location of the Top Left Hand Corner (TLHC) of the registered localizer in Registered
+        Localizer Units (0022,1466), given as column\\row. Column is the horizontal offset and
+        row is the vertical offset.
+        """,
+    )
 
     registered_localizer_bottom_right_hand_corner: Attr[list[float]] = Attr(
         0x00221468, "RegisteredLocalizerBottomRightHandCorner", "FL", "2", "1",
-    )
-    """Registered Localizer Bottom Right Hand Corner (0022,1468): Type 1, VR FL, VM 2.
+        doc="""Registered Localizer Bottom Right Hand Corner (0022,1468): Type 1, VR FL, VM 2.
 
-    Location of the Bottom Right Hand Corner (BRHC) of the registered localizer in which
-    Registered Localizer Units (0022,1466), given as column\\row. Column is the horizontal
-    offset and row is the vertical offset.
-    """
+        Location of the Bottom Right Hand Corner (BRHC) of the registered localizer in which
+        Registered Localizer Units (0022,1466), given as column\\row. Column is the horizontal
+        offset and row is the vertical offset.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        registered_localizer_units: Literal["PIXEL"] | None = None,
-        registered_localizer_top_left_hand_corner: list[float] | None = None,
-        registered_localizer_bottom_right_hand_corner: list[float] | None = None,
-        **_: Any,
+        registered_localizer_units: Literal["PIXEL"] | Empty | None = None,
+        registered_localizer_top_left_hand_corner: list[float] | Empty | None = None,
+        registered_localizer_bottom_right_hand_corner: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -245,386 +231,389 @@ class OphthalmicThicknessMapModule(RealWorldValueMappingMacro, GeneralAnatomyMan
 
     ophthalmic_mapping_device_type: Attr[str] = Attr(
         0x00221415, "OphthalmicMappingDeviceType", "CS", "1", "1",
+        doc="""Ophthalmic Mapping Device Type (0022,1415): Type 1, VR CS, VM 1.
+
+        Describes the type of ophthalmic mapping acquisition device. See Section C.8.28.2.1.3
+        for further explanation.
+        Defined Terms: OCT, POLARIMETRY, SLO_TOMO.
+        """,
     )
-    """Ophthalmic Mapping Device Type (0022,1415): Type 1, VR CS, VM 1.
 
-    Describes the type of ophthalmic mapping acquisition device. See Section C.8.28.2.1.3 for
-    further explanation.
-    Defined Terms: OCT, POLARIMETRY, SLO_TOMO.
-    """
-
-    acquisition_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    acquisition_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221420, "AcquisitionMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Acquisition Method Code Sequence (0022,1420): Type 1, VR SQ, VM 1.
+
+        The acquisition method used for obtaining ophthalmic thickness mapping.
+        """,
     )
-    """Acquisition Method Code Sequence (0022,1420): Type 1, VR SQ, VM 1.
 
-    The acquisition method used for obtaining ophthalmic thickness mapping.
-    """
-
-    acquisition_method_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    acquisition_method_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221423, "AcquisitionMethodAlgorithmSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Acquisition Method Algorithm Sequence (0022,1423): Type 1C, VR SQ, VM 1.
+        doc="""Acquisition Method Algorithm Sequence (0022,1423): Type 1C, VR SQ, VM 1.
 
-    Software algorithm used to provide acquisition method.
-    Required if Acquisition Method Code Sequence (0022,1420) contains an Item with the value of
-    (111923, DCM, "Corneal birefringence compensation") May be present otherwise.
-    """
+        Software algorithm used to provide acquisition method.
+        Required if Acquisition Method Code Sequence (0022,1420) contains an Item with the value
+        of (111923, DCM, "Corneal birefringence compensation") May be present otherwise.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this Instance.
-    """
+        A number that identifies this Instance.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the data creation was started.
-    """
+        The date the data creation was started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the data creation was started.
-    """
+        The time the data creation was started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Defined Terms: ONH, RETINAL_THICK.
-    """
+        Image identification characteristics.
+        Defined Terms: ONH, RETINAL_THICK.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specified the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specified the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0000H.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",
-    )
-    """Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
 
-    Physical distance in the patient between the center of each pixel, specified by a numeric
-    pair - adjacent row spacing (delimiter) adjacent column spacing in mm.
-    """
+        Physical distance in the patient between the center of each pixel, specified by a
+        numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm.
+        """,
+    )
 
     pixel_aspect_ratio: Attr[list[int]] = Attr(
         0x00280034, "PixelAspectRatio", "IS", "2", "1",
-    )
-    """Pixel Aspect Ratio (0028,0034): Type 1, VR IS, VM 2.
+        doc="""Pixel Aspect Ratio (0028,0034): Type 1, VR IS, VM 2.
 
-    Ratio of the vertical size and horizontal size of the pixels in the image specified by a
-    pair of integer values where the first value is the vertical pixel size, and the second
-    value is the horizontal pixel size.
-    """
+        Ratio of the vertical size and horizontal size of the pixels in the image specified by a
+        pair of integer values where the first value is the vertical pixel size, and the second
+        value is the horizontal pixel size.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Shall be equal to Bits Allocated (0028,0100).
-    """
+        Number of bits stored for each pixel sample. Shall be equal to Bits Allocated
+        (0028,0100).
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. High
-    Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        High Bit (0028,0102) shall be one less than Bits Stored (0028,0101).
+        """,
+    )
 
     pixel_presentation: Attr[Literal["COLOR", "COLOR_REF"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
         enum=("COLOR", "COLOR_REF"),
-    )
-    """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
+        doc="""Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
-    The source of the color information for use during rendering.
-    Enumerated Values: COLOR, COLOR_REF.
-    """
+        The source of the color information for use during rendering.
+        Enumerated Values: COLOR, COLOR_REF.
+        """,
+    )
 
     referenced_color_palette_instance_uid: Attr[str] = Attr(
         0x00280304, "ReferencedColorPaletteInstanceUID", "UI", "1", "1C",
-    )
-    """Referenced Color Palette Instance UID (0028,0304): Type 1C, VR UI, VM 1.
+        doc="""Referenced Color Palette Instance UID (0028,0304): Type 1C, VR UI, VM 1.
 
-    The identifier of the color palette (i.e., an Instance of the Color Palette Storage SOP
-    Class "1.2.840.10008.5.1.4.39.1") for use during rendering.
-    Required if Pixel Presentation (0008,9205) is COLOR_REF.
-    """
+        The identifier of the color palette (i.e., an Instance of the Color Palette Storage SOP
+        Class "1.2.840.10008.5.1.4.39.1") for use during rendering.
+        Required if Pixel Presentation (0008,9205) is COLOR_REF.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates that the image does not contain burned in annotation to identify the patient and
-    date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates that the image does not contain burned in annotation to identify the patient
+        and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: NO.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "1",
         enum=("R", "L"),
+        doc="""Image Laterality (0020,0062): Type 1, VR CS, VM 1.
+
+        Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218))
+        examined.
+        Enumerated Values: R, L.
+        """,
     )
-    """Image Laterality (0020,0062): Type 1, VR CS, VM 1.
 
-    Laterality of object imaged (as described in Anatomic Region Sequence (0008,2218)) examined.
-    Enumerated Values: R, L.
-    """
-
-    ophthalmic_thickness_map_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ophthalmic_thickness_map_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221436, "OphthalmicThicknessMapTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Ophthalmic Thickness Map Type Code Sequence (0022,1436): Type 1, VR SQ, VM 1.
+
+        The type of ophthalmic thickness map encoded in this SOP Instance. It specifies the
+        meaning of the pixel values.
+        """,
     )
-    """Ophthalmic Thickness Map Type Code Sequence (0022,1436): Type 1, VR SQ, VM 1.
 
-    The type of ophthalmic thickness map encoded in this SOP Instance. It specifies the meaning
-    of the pixel values.
-    """
-
-    pixel_value_mapping_to_coded_concept_sequence: Attr[list[PixelValueMappingToCodedConceptSequenceItem]] = Attr(
+    pixel_value_mapping_to_coded_concept_sequence: SequenceAttr[PixelValueMappingToCodedConceptSequenceItem] = SequenceAttr(
         0x00221450, "PixelValueMappingToCodedConceptSequence", "SQ", "1", "1C",
         item=PixelValueMappingToCodedConceptSequenceItem,
+        doc="""Pixel Value Mapping to Coded Concept Sequence (0022,1450): Type 1C, VR SQ, VM 1.
+
+        Provides a pixel value and the mapping of that pixel value to an associated Coded
+        Concept.
+        Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item
+        with the value (111931, DCM, "Thickness deviation category from normative data"). May be
+        present otherwise.
+        """,
     )
-    """Pixel Value Mapping to Coded Concept Sequence (0022,1450): Type 1C, VR SQ, VM 1.
 
-    Provides a pixel value and the mapping of that pixel value to an associated Coded Concept.
-    Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with
-    the value (111931, DCM, "Thickness deviation category from normative data"). May be present
-    otherwise.
-    """
-
-    ophthalmic_thickness_mapping_normals_sequence: Attr[list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro]] = Attr(
+    ophthalmic_thickness_mapping_normals_sequence: SequenceAttr[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] = SequenceAttr(
         0x00221443, "OphthalmicThicknessMappingNormalsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.externally_sourced_data_set_identification_macro:ExternallySourcedDataSetIdentificationMacro",
+        doc="""Ophthalmic Thickness Mapping Normals Sequence (0022,1443): Type 1C, VR SQ, VM 1.
+
+        Identifies the Externally Sourced Data Set used for mapping values from a normative data
+        base.
+        Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item
+        with the value or (111931, DCM, "Thickness deviation category from normative data") or
+        (111932, DCM, "Thickness deviation from normative data"). May be present otherwise.
+        """,
     )
-    """Ophthalmic Thickness Mapping Normals Sequence (0022,1443): Type 1C, VR SQ, VM 1.
 
-    Identifies the Externally Sourced Data Set used for mapping values from a normative data
-    base.
-    Required if Ophthalmic Thickness Map Type Code Sequence (0022,1436) contains an Item with
-    the value or (111931, DCM, "Thickness deviation category from normative data") or (111932,
-    DCM, "Thickness deviation from normative data"). May be present otherwise.
-    """
-
-    relevant_opt_attributes_sequence: Attr[list[RelevantOPTAttributesSequenceItem]] = Attr(
+    relevant_opt_attributes_sequence: SequenceAttr[RelevantOPTAttributesSequenceItem] = SequenceAttr(
         0x00221472, "RelevantOPTAttributesSequence", "SQ", "1", "1C",
         item=RelevantOPTAttributesSequenceItem,
+        doc="""Relevant OPT Attributes Sequence (0022,1472): Type 1C, VR SQ, VM 1.
+
+        Attributes from the OPT image that provide critical context for the interpretation of
+        this ophthalmic map SOP Instance. Required if Ophthalmic Mapping Device Type (0022,1415)
+        is OCT.
+        """,
     )
-    """Relevant OPT Attributes Sequence (0022,1472): Type 1C, VR SQ, VM 1.
 
-    Attributes from the OPT image that provide critical context for the interpretation of this
-    ophthalmic map SOP Instance. Required if Ophthalmic Mapping Device Type (0022,1415) is OCT.
-    """
-
-    source_image_sequence: Attr[list[SourceImageSequenceItem]] = Attr(
+    source_image_sequence: SequenceAttr[SourceImageSequenceItem] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "1C",
         item=SourceImageSequenceItem,
+        doc="""Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
+
+        The Image SOP Class/Instance pair of the Image that was used to generate this Image.
+        Required if Ophthalmic Mapping Device Type (0022,1415) is OCT. May be present otherwise.
+        """,
     )
-    """Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
 
-    The Image SOP Class/Instance pair of the Image that was used to generate this Image.
-    Required if Ophthalmic Mapping Device Type (0022,1415) is OCT. May be present otherwise.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item=ReferencedInstanceSequenceItem,
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+
+        A Sequence that provides reference to a set of SOP Class/Instance pairs identifying
+        images or other composite SOP Instances to plan the acquisition or significant related
+        information.
+        Required if Ophthalmic Photography Reference Image available. May be present otherwise.
+        """,
     )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    A Sequence that provides reference to a set of SOP Class/Instance pairs identifying images
-    or other composite SOP Instances to plan the acquisition or significant related information.
-    Required if Ophthalmic Photography Reference Image available. May be present otherwise.
-    """
-
-    registration_to_localizer_sequence: Attr[list[RegistrationToLocalizerSequenceItem]] = Attr(
+    registration_to_localizer_sequence: SequenceAttr[RegistrationToLocalizerSequenceItem] = SequenceAttr(
         0x00221465, "RegistrationToLocalizerSequence", "SQ", "1", "3",
         item=RegistrationToLocalizerSequenceItem,
+        doc="""Registration to Localizer Sequence (0022,1465): Type 3, VR SQ, VM 1.
+
+        Registration of current Instance to a localizer SOP Instance referenced in Attribute
+        Referenced Instance Sequence (0008,114A).
+        """,
     )
-    """Registration to Localizer Sequence (0022,1465): Type 3, VR SQ, VM 1.
 
-    Registration of current Instance to a localizer SOP Instance referenced in Attribute
-    Referenced Instance Sequence (0008,114A).
-    """
-
-    relative_image_position_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    relative_image_position_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001D, "RelativeImagePositionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Relative Image Position Code Sequence (0022,001D): Type 3, VR SQ, VM 1.
+        doc="""Relative Image Position Code Sequence (0022,001D): Type 3, VR SQ, VM 1.
 
-    The position of this image on the retina (as defined by a specified nomenclature; the
-    nomenclature is implicit in the code used). Only a single Item is permitted in this
-    Sequence.
-    """
+        The position of this image on the retina (as defined by a specified nomenclature; the
+        nomenclature is implicit in the code used). Only a single Item is permitted in this
+        Sequence.
+        """,
+    )
 
     anatomic_structure_reference_point: Attr[list[float]] = Attr(
         0x00221463, "AnatomicStructureReferencePoint", "FL", "2", "1C",
+        doc="""Anatomic Structure Reference Point (0022,1463): Type 1C, VR FL, VM 2.
+
+        Location of a point in the image identified by an anatomic structure. This is used in
+        ophthalmology for a landmark within a patient's eye. Given as column\\row. Column is the
+        horizontal offset and row is the vertical offset.
+        Required if Primary Anatomic Structure Sequence (0008,2228) contains an Item with the
+        value (67046006, SCT, "Fovea centralis") or (81016008, SCT, "Optic nerve head") or
+        (49755003, SCT, "Lesion") or (111934, DCM, "Disc-Fovea"). May be present otherwise.
+        """,
     )
-    """Anatomic Structure Reference Point (0022,1463): Type 1C, VR FL, VM 2.
 
-    Location of a point in the image identified by an anatomic structure. This is used in
-    ophthalmology for a landmark within a patient's eye. Given as column\\row. Column is the
-    horizontal offset and row is the vertical offset.
-    Required if Primary Anatomic Structure Sequence (0008,2228) contains an Item with the value
-    (67046006, SCT, "Fovea centralis") or (81016008, SCT, "Optic nerve head") or (49755003, SCT,
-    "Lesion") or (111934, DCM, "Disc-Fovea"). May be present otherwise.
-    """
-
-    retinal_thickness_definition_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    retinal_thickness_definition_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221445, "RetinalThicknessDefinitionCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Retinal Thickness Definition Code Sequence (0022,1445): Type 1C, VR SQ, VM 1.
+        doc="""Retinal Thickness Definition Code Sequence (0022,1445): Type 1C, VR SQ, VM 1.
 
-    The definition of the retinal thickness for this image.
-    Required if Attribute Image Type (0008,0008) value 3 is RETINAL_THICK.
-    """
+        The definition of the retinal thickness for this image.
+        Required if Attribute Image Type (0008,0008) value 3 is RETINAL_THICK.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_mapping_device_type: str | None = None,
-        acquisition_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_method_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        pixel_representation: int | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_aspect_ratio: list[int] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_presentation: Literal["COLOR", "COLOR_REF"] | None = None,
-        referenced_color_palette_instance_uid: str | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["NO"] | None = None,
-        image_laterality: Literal["R", "L"] | None = None,
-        ophthalmic_thickness_map_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        pixel_value_mapping_to_coded_concept_sequence: list[PixelValueMappingToCodedConceptSequenceItem] | None = None,
-        ophthalmic_thickness_mapping_normals_sequence: list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | None = None,
-        relevant_opt_attributes_sequence: list[RelevantOPTAttributesSequenceItem] | None = None,
-        source_image_sequence: list[SourceImageSequenceItem] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        registration_to_localizer_sequence: list[RegistrationToLocalizerSequenceItem] | None = None,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        relative_image_position_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        anatomic_structure_reference_point: list[float] | None = None,
-        retinal_thickness_definition_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        ophthalmic_mapping_device_type: str | Empty | None = None,
+        acquisition_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_method_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_aspect_ratio: list[int] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "COLOR_REF"] | Empty | None = None,
+        referenced_color_palette_instance_uid: str | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["NO"] | Empty | None = None,
+        image_laterality: Literal["R", "L"] | Empty | None = None,
+        ophthalmic_thickness_map_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        pixel_value_mapping_to_coded_concept_sequence: Items[PixelValueMappingToCodedConceptSequenceItem] | Empty | None = None,
+        ophthalmic_thickness_mapping_normals_sequence: Items[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | Empty | None = None,
+        relevant_opt_attributes_sequence: Items[RelevantOPTAttributesSequenceItem] | Empty | None = None,
+        source_image_sequence: Items[SourceImageSequenceItem] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        registration_to_localizer_sequence: Items[RegistrationToLocalizerSequenceItem] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        relative_image_position_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        anatomic_structure_reference_point: list[float] | Empty | None = None,
+        retinal_thickness_definition_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.algorithm_identification_macro import AlgorithmIdentificationMacro
 from iodkit.generated.modules.numeric_value_macro import NumericValueMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,26 +29,23 @@ class OphthalmicThicknessMapQualityThresholdSequenceItem(AlgorithmIdentification
 
     ophthalmic_thickness_map_threshold_quality_rating: Attr[float] = Attr(
         0x00221460, "OphthalmicThicknessMapThresholdQualityRating", "FL", "1", "1",
-    )
-    """Ophthalmic Thickness Map Threshold Quality Rating (0022,1460): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Thickness Map Threshold Quality Rating (0022,1460): Type 1, VR FL, VM 1.
 
-    Quality rating threshold value for acceptable ophthalmic map.
-    """
+        Quality rating threshold value for acceptable ophthalmic map.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_thickness_map_threshold_quality_rating: float | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        ophthalmic_thickness_map_threshold_quality_rating: float | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,27 +58,24 @@ class OphthalmicThicknessMapQualityRatingSequenceItem(NumericValueMacro, ItemBui
     __table__ = "PS3.3 2024c Table C.8.28.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221458)
 
-    ophthalmic_thickness_map_quality_threshold_sequence: Attr[list[OphthalmicThicknessMapQualityThresholdSequenceItem]] = Attr(
+    ophthalmic_thickness_map_quality_threshold_sequence: SequenceAttr[OphthalmicThicknessMapQualityThresholdSequenceItem] = SequenceAttr(
         0x00221458, "OphthalmicThicknessMapQualityThresholdSequence", "SQ", "1", "1",
         item=OphthalmicThicknessMapQualityThresholdSequenceItem,
-    )
-    """Ophthalmic Thickness Map Quality Threshold Sequence (0022,1458): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Thickness Map Quality Threshold Sequence (0022,1458): Type 1, VR SQ, VM 1.
 
-    Quality threshold value and software algorithm used to provide the ophthalmic thickness map
-    quality rating for this SOP Instance.
-    """
+        Quality threshold value and software algorithm used to provide the ophthalmic thickness
+        map quality rating for this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ophthalmic_thickness_map_quality_threshold_sequence: list[OphthalmicThicknessMapQualityThresholdSequenceItem] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ophthalmic_thickness_map_quality_threshold_sequence: Items[OphthalmicThicknessMapQualityThresholdSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -94,23 +89,20 @@ class OphthalmicThicknessMapQualityRatingModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.28.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00221470,)
 
-    ophthalmic_thickness_map_quality_rating_sequence: Attr[list[OphthalmicThicknessMapQualityRatingSequenceItem]] = Attr(
+    ophthalmic_thickness_map_quality_rating_sequence: SequenceAttr[OphthalmicThicknessMapQualityRatingSequenceItem] = SequenceAttr(
         0x00221470, "OphthalmicThicknessMapQualityRatingSequence", "SQ", "1", "1",
         item=OphthalmicThicknessMapQualityRatingSequenceItem,
-    )
-    """Ophthalmic Thickness Map Quality Rating Sequence (0022,1470): Type 1, VR SQ, VM 1.
+        doc="""Ophthalmic Thickness Map Quality Rating Sequence (0022,1470): Type 1, VR SQ, VM 1.
 
-    Type of metric and metric value used to evaluate the quality of the ophthalmic mapping for
-    grading and diagnostic purposes for this SOP Instance.
-    """
+        Type of metric and metric value used to evaluate the quality of the ophthalmic mapping
+        for grading and diagnostic purposes for this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_thickness_map_quality_rating_sequence: list[OphthalmicThicknessMapQualityRatingSequenceItem] | None = None,
-        **_: Any,
+        ophthalmic_thickness_map_quality_rating_sequence: Items[OphthalmicThicknessMapQualityRatingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

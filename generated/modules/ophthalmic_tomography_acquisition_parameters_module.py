@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.ophthalmic_acquisition_parameters_macro import OphthalmicAcquisitionParametersMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import ophthalmic_acquisition_parameters_macro
 
 
@@ -30,34 +31,31 @@ class OphthalmicTomographyAcquisitionParametersModule(OphthalmicAcquisitionParam
 
     axial_length_of_the_eye: Attr[float] = Attr(
         0x00220030, "AxialLengthOfTheEye", "FL", "1", "2",
-    )
-    """Axial Length of the Eye (0022,0030): Type 2, VR FL, VM 1.
+        doc="""Axial Length of the Eye (0022,0030): Type 2, VR FL, VM 1.
 
-    Axial length of the eye in mm.
-    """
+        Axial length of the eye in mm.
+        """,
+    )
 
     horizontal_field_of_view: Attr[float] = Attr(
         0x0022000C, "HorizontalFieldOfView", "FL", "1", "2",
-    )
-    """Horizontal Field of View (0022,000C): Type 2, VR FL, VM 1.
+        doc="""Horizontal Field of View (0022,000C): Type 2, VR FL, VM 1.
 
-    The horizontal field of view in degrees.
-    """
+        The horizontal field of view in degrees.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        axial_length_of_the_eye: float | None = None,
-        horizontal_field_of_view: float | None = None,
-        refractive_state_sequence: list[ophthalmic_acquisition_parameters_macro.RefractiveStateSequenceItem] | None = None,
-        emmetropic_magnification: float | None = None,
-        intra_ocular_pressure: float | None = None,
-        pupil_dilated: Literal["YES", "NO"] | None = None,
-        mydriatic_agent_sequence: list[ophthalmic_acquisition_parameters_macro.MydriaticAgentSequenceItem] | None = None,
-        degree_of_dilation: float | None = None,
-        **_: Any,
+        axial_length_of_the_eye: float | Empty | None = None,
+        horizontal_field_of_view: float | Empty | None = None,
+        refractive_state_sequence: Items[ophthalmic_acquisition_parameters_macro.RefractiveStateSequenceItem] | Empty | None = None,
+        emmetropic_magnification: float | Empty | None = None,
+        intra_ocular_pressure: float | Empty | None = None,
+        pupil_dilated: Literal["YES", "NO"] | Empty | None = None,
+        mydriatic_agent_sequence: Items[ophthalmic_acquisition_parameters_macro.MydriaticAgentSequenceItem] | Empty | None = None,
+        degree_of_dilation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,242 +26,241 @@ class OphthalmicTomographyImageModule(ModuleBuilder):
     ophthalmic_volumetric_properties_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00221622, "OphthalmicVolumetricPropertiesFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Ophthalmic Volumetric Properties Flag (0022,1622): Type 1C, VR CS, VM 1.
+        doc="""Ophthalmic Volumetric Properties Flag (0022,1622): Type 1C, VR CS, VM 1.
 
-    Whether this SOP Instance is suitable for OCT volumetric processing.
-    Required if this SOP Instance is suitable for OCT volumetric processing. May be present
-    otherwise.
-    Enumerated Values: YES, NO.
-    """
+        Whether this SOP Instance is suitable for OCT volumetric processing.
+        Required if this SOP Instance is suitable for OCT volumetric processing. May be present
+        otherwise.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.7.6.1.1.2 for Enumerated Values and
-    Defined Terms and further explanation.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    """
+        Image identification characteristics. See Section C.7.6.1.1.2 for Enumerated Values and
+        Defined Terms and further explanation.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further explanation.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image. See Section C.7.6.3.1.1 for further
+        explanation.
+        Enumerated Values: 1.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data started.
-    """
+        The date and time that the acquisition of data started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1C",
-    )
-    """Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1C, VR FD, VM 1.
 
-    The scan time in seconds used to create all frames of an Ophthalmic Tomography image.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The scan time in seconds used to create all frames of an Ophthalmic Tomography image.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "1",
-    )
-    """Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this image.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this image.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8", "12", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8, 12, 16.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8, 12, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     concatenation_frame_offset_number: Attr[int] = Attr(
         0x00209228, "ConcatenationFrameOffsetNumber", "UL", "1", "1",
         enum=("0",),
-    )
-    """Concatenation Frame Offset Number (0020,9228): Type 1, VR UL, VM 1.
+        doc="""Concatenation Frame Offset Number (0020,9228): Type 1, VR UL, VM 1.
 
-    Offset of the first frame in a multi-frame image of a concatenation.
-    Enumerated Values: 0.
-    """
+        Offset of the first frame in a multi-frame image of a concatenation.
+        Enumerated Values: 0.
+        """,
+    )
 
     in_concatenation_number: Attr[int] = Attr(
         0x00209162, "InConcatenationNumber", "US", "1", "1",
         enum=("1",),
-    )
-    """In-concatenation Number (0020,9162): Type 1, VR US, VM 1.
+        doc="""In-concatenation Number (0020,9162): Type 1, VR US, VM 1.
 
-    Identifier for one SOP Instance belonging to a concatenation.
-    Enumerated Values: 1.
-    """
+        Identifier for one SOP Instance belonging to a concatenation.
+        Enumerated Values: 1.
+        """,
+    )
 
     in_concatenation_total_number: Attr[int] = Attr(
         0x00209163, "InConcatenationTotalNumber", "US", "1", "1",
         enum=("1",),
-    )
-    """In-concatenation Total Number (0020,9163): Type 1, VR US, VM 1.
+        doc="""In-concatenation Total Number (0020,9163): Type 1, VR US, VM 1.
 
-    The number of SOP Instances sharing the same Concatenation UID (0020,9161).
-    Enumerated Values: 1.
-    """
+        The number of SOP Instances sharing the same Concatenation UID (0020,9161).
+        Enumerated Values: 1.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ophthalmic_volumetric_properties_flag: Literal["YES", "NO"] | None = None,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        acquisition_number: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        pixel_representation: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        concatenation_frame_offset_number: int | None = None,
-        in_concatenation_number: int | None = None,
-        in_concatenation_total_number: int | None = None,
-        image_comments: str | None = None,
-        **_: Any,
+        ophthalmic_volumetric_properties_flag: Literal["YES", "NO"] | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        concatenation_frame_offset_number: int | Empty | None = None,
+        in_concatenation_number: int | Empty | None = None,
+        in_concatenation_total_number: int | Empty | None = None,
+        image_comments: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,47 +29,44 @@ class LightPathFilterTypeStackCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
 
     light_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220001, "LightPathFilterPassThroughWavelength", "US", "1", "3",
-    )
-    """Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
+        doc="""Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
 
-    Nominal pass-through wavelength of light path filter in nm.
-    """
+        Nominal pass-through wavelength of light path filter in nm.
+        """,
+    )
 
     light_path_filter_pass_band: Attr[list[int]] = Attr(
         0x00220002, "LightPathFilterPassBand", "US", "2", "3",
-    )
-    """Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
+        doc="""Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
 
-    Pass band of light path filter in nm. This Attribute has two Values. The first is the
-    shorter and the second the longer wavelength relative to the peak. The values are for the -
-    3dB nominal (1/2 of peak) pass through intensity.
-    """
+        Pass band of light path filter in nm. This Attribute has two Values. The first is the
+        shorter and the second the longer wavelength relative to the peak. The values are for
+        the - 3dB nominal (1/2 of peak) pass through intensity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        light_path_filter_pass_through_wavelength: int | None = None,
-        light_path_filter_pass_band: list[int] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        light_path_filter_pass_through_wavelength: int | Empty | None = None,
+        light_path_filter_pass_band: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,154 +80,154 @@ class OphthalmicTomographyParametersModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00220015, 0x00220017, 0x00187004, 0x00221618, 0x00220055, 0x00220056, 0x00220057, 0x00220035, 0x00220036, 0x00220037, 0x00220038, 0x00220048, 0x00220049)
 
-    acquisition_device_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    acquisition_device_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220015, "AcquisitionDeviceTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Acquisition Device Type Code Sequence (0022,0015): Type 1, VR SQ, VM 1.
+
+        Describes the type of acquisition device.
+        """,
     )
-    """Acquisition Device Type Code Sequence (0022,0015): Type 1, VR SQ, VM 1.
 
-    Describes the type of acquisition device.
-    """
-
-    light_path_filter_type_stack_code_sequence: Attr[list[LightPathFilterTypeStackCodeSequenceItem]] = Attr(
+    light_path_filter_type_stack_code_sequence: CodeSequenceAttr[LightPathFilterTypeStackCodeSequenceItem] = CodeSequenceAttr(
         0x00220017, "LightPathFilterTypeStackCodeSequence", "SQ", "1", "2",
         item=LightPathFilterTypeStackCodeSequenceItem,
-    )
-    """Light Path Filter Type Stack Code Sequence (0022,0017): Type 2, VR SQ, VM 1.
+        doc="""Light Path Filter Type Stack Code Sequence (0022,0017): Type 2, VR SQ, VM 1.
 
-    Filters used in the light source path.
-    """
+        Filters used in the light source path.
+        """,
+    )
 
     detector_type: Attr[str] = Attr(
         0x00187004, "DetectorType", "CS", "1", "1",
+        doc="""Detector Type (0018,7004): Type 1, VR CS, VM 1.
+
+        Type of detector used for creating this image.
+        Defined Terms: CCD, CMOS, PHOTO, INT.
+        """,
     )
-    """Detector Type (0018,7004): Type 1, VR CS, VM 1.
 
-    Type of detector used for creating this image.
-    Defined Terms: CCD, CMOS, PHOTO, INT.
-    """
-
-    scan_pattern_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scan_pattern_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221618, "ScanPatternTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Scan Pattern Type Code Sequence (0022,1618): Type 3, VR SQ, VM 1.
+        doc="""Scan Pattern Type Code Sequence (0022,1618): Type 3, VR SQ, VM 1.
 
-    The scan pattern type used to generate this SOP Instance.
-    """
+        The scan pattern type used to generate this SOP Instance.
+        """,
+    )
 
     illumination_wave_length: Attr[float] = Attr(
         0x00220055, "IlluminationWaveLength", "FL", "1", "1C",
-    )
-    """Illumination Wave Length (0022,0055): Type 1C, VR FL, VM 1.
+        doc="""Illumination Wave Length (0022,0055): Type 1C, VR FL, VM 1.
 
-    Wavelength of the illuminator in nm. Required if Acquisition Device Type Code Sequence
-    (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography
-    Scanner"). May be present otherwise.
-    """
+        Wavelength of the illuminator in nm. Required if Acquisition Device Type Code Sequence
+        (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence
+        Tomography Scanner"). May be present otherwise.
+        """,
+    )
 
     illumination_power: Attr[float] = Attr(
         0x00220056, "IlluminationPower", "FL", "1", "1C",
-    )
-    """Illumination Power (0022,0056): Type 1C, VR FL, VM 1.
+        doc="""Illumination Power (0022,0056): Type 1C, VR FL, VM 1.
 
-    Power of the illuminator in microwatts at corneal plane. Required if Acquisition Device Type
-    Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical
-    Coherence Tomography Scanner"). May be present otherwise.
-    """
+        Power of the illuminator in microwatts at corneal plane. Required if Acquisition Device
+        Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical
+        Coherence Tomography Scanner"). May be present otherwise.
+        """,
+    )
 
     illumination_bandwidth: Attr[float] = Attr(
         0x00220057, "IlluminationBandwidth", "FL", "1", "1C",
-    )
-    """Illumination Bandwidth (0022,0057): Type 1C, VR FL, VM 1.
+        doc="""Illumination Bandwidth (0022,0057): Type 1C, VR FL, VM 1.
 
-    Bandwidth of the illuminator in nm. Required if Acquisition Device Type Code Sequence
-    (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence Tomography
-    Scanner"). May be present otherwise.
-    """
+        Bandwidth of the illuminator in nm. Required if Acquisition Device Type Code Sequence
+        (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence
+        Tomography Scanner"). May be present otherwise.
+        """,
+    )
 
     depth_spatial_resolution: Attr[float] = Attr(
         0x00220035, "DepthSpatialResolution", "FL", "1", "1C",
-    )
-    """Depth Spatial Resolution (0022,0035): Type 1C, VR FL, VM 1.
+        doc="""Depth Spatial Resolution (0022,0035): Type 1C, VR FL, VM 1.
 
-    The inherent limiting resolution in µm for depth of the acquisition equipment for high
-    contrast objects for the data gathering and reconstruction technique chosen. If variable,
-    the value at the center of the scanning volume. Required if Acquisition Device Type Code
-    Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical Coherence
-    Tomography Scanner"). May be present otherwise.
-    """
+        The inherent limiting resolution in µm for depth of the acquisition equipment for high
+        contrast objects for the data gathering and reconstruction technique chosen. If
+        variable, the value at the center of the scanning volume. Required if Acquisition Device
+        Type Code Sequence (0022,0015) contains an Item with the value (392012008, SCT, "Optical
+        Coherence Tomography Scanner"). May be present otherwise.
+        """,
+    )
 
     maximum_depth_distortion: Attr[float] = Attr(
         0x00220036, "MaximumDepthDistortion", "FL", "1", "1C",
-    )
-    """Maximum Depth Distortion (0022,0036): Type 1C, VR FL, VM 1.
+        doc="""Maximum Depth Distortion (0022,0036): Type 1C, VR FL, VM 1.
 
-    Maximum distortion in depth direction in % of Depth Spatial Resolution. Required if
-    Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value
-    (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.
-    """
+        Maximum distortion in depth direction in % of Depth Spatial Resolution. Required if
+        Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value
+        (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.
+        """,
+    )
 
     along_scan_spatial_resolution: Attr[float] = Attr(
         0x00220037, "AlongScanSpatialResolution", "FL", "1", "1C",
-    )
-    """Along-scan Spatial Resolution (0022,0037): Type 1C, VR FL, VM 1.
+        doc="""Along-scan Spatial Resolution (0022,0037): Type 1C, VR FL, VM 1.
 
-    The inherent limiting resolution in µm of the acquisition equipment in the direction of a
-    row. Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the
-    value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.
-    """
+        The inherent limiting resolution in µm of the acquisition equipment in the direction of
+        a row. Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item
+        with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present
+        otherwise.
+        """,
+    )
 
     maximum_along_scan_distortion: Attr[float] = Attr(
         0x00220038, "MaximumAlongScanDistortion", "FL", "1", "1C",
-    )
-    """Maximum Along-scan Distortion (0022,0038): Type 1C, VR FL, VM 1.
+        doc="""Maximum Along-scan Distortion (0022,0038): Type 1C, VR FL, VM 1.
 
-    Maximum distortion in along-scan direction in % of Along-scan Spatial Resolution. Required
-    if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value
-    (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.
-    """
+        Maximum distortion in along-scan direction in % of Along-scan Spatial Resolution.
+        Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the
+        value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present
+        otherwise.
+        """,
+    )
 
     across_scan_spatial_resolution: Attr[float] = Attr(
         0x00220048, "AcrossScanSpatialResolution", "FL", "1", "1C",
-    )
-    """Across-scan Spatial Resolution (0022,0048): Type 1C, VR FL, VM 1.
+        doc="""Across-scan Spatial Resolution (0022,0048): Type 1C, VR FL, VM 1.
 
-    The inherent limiting resolution in µm of the acquisition equipment perpendicular to the
-    slice. Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with
-    the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present
-    otherwise.
-    """
+        The inherent limiting resolution in µm of the acquisition equipment perpendicular to the
+        slice. Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item
+        with the value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present
+        otherwise.
+        """,
+    )
 
     maximum_across_scan_distortion: Attr[float] = Attr(
         0x00220049, "MaximumAcrossScanDistortion", "FL", "1", "1C",
-    )
-    """Maximum Across-scan Distortion (0022,0049): Type 1C, VR FL, VM 1.
+        doc="""Maximum Across-scan Distortion (0022,0049): Type 1C, VR FL, VM 1.
 
-    Maximum distortion in across-scan direction in % of cross-scan Spatial Resolution. Required
-    if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the value
-    (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present otherwise.
-    """
+        Maximum distortion in across-scan direction in % of cross-scan Spatial Resolution.
+        Required if Acquisition Device Type Code Sequence (0022,0015) contains an Item with the
+        value (392012008, SCT, "Optical Coherence Tomography Scanner"). May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        light_path_filter_type_stack_code_sequence: list[LightPathFilterTypeStackCodeSequenceItem] | None = None,
-        detector_type: str | None = None,
-        scan_pattern_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        illumination_wave_length: float | None = None,
-        illumination_power: float | None = None,
-        illumination_bandwidth: float | None = None,
-        depth_spatial_resolution: float | None = None,
-        maximum_depth_distortion: float | None = None,
-        along_scan_spatial_resolution: float | None = None,
-        maximum_along_scan_distortion: float | None = None,
-        across_scan_spatial_resolution: float | None = None,
-        maximum_across_scan_distortion: float | None = None,
-        **_: Any,
+        acquisition_device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        light_path_filter_type_stack_code_sequence: CodeItems[LightPathFilterTypeStackCodeSequenceItem] | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        scan_pattern_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        illumination_wave_length: float | Empty | None = None,
+        illumination_power: float | Empty | None = None,
+        illumination_bandwidth: float | Empty | None = None,
+        depth_spatial_resolution: float | Empty | None = None,
+        maximum_depth_distortion: float | Empty | None = None,
+        along_scan_spatial_resolution: float | Empty | None = None,
+        maximum_along_scan_distortion: float | Empty | None = None,
+        across_scan_spatial_resolution: float | Empty | None = None,
+        maximum_across_scan_distortion: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

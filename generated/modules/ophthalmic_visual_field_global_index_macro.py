@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.algorithm_identification_macro import AlgorithmIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -28,26 +29,23 @@ class IndexProbabilitySequenceItem(AlgorithmIdentificationMacro, ItemBuilder):
 
     index_probability: Attr[float] = Attr(
         0x00240341, "IndexProbability", "FL", "1", "1",
-    )
-    """Index Probability (0024,0341): Type 1, VR FL, VM 1.
+        doc="""Index Probability (0024,0341): Type 1, VR FL, VM 1.
 
-    Probability for the index value within the normal population, in percent.
-    """
+        Probability for the index value within the normal population, in percent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        index_probability: float | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        index_probability: float | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,44 +59,41 @@ class OphthalmicVisualFieldGlobalIndexMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.26.3-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00240325, 0x00240338, 0x00240344)
 
-    data_observation_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    data_observation_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00240325, "DataObservationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Data Observation Sequence (0024,0325): Type 1, VR SQ, VM 1.
+        doc="""Data Observation Sequence (0024,0325): Type 1, VR SQ, VM 1.
 
-    Information about various visual field global indexes.
-    """
+        Information about various visual field global indexes.
+        """,
+    )
 
     index_normals_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240338, "IndexNormalsFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Index Normals Flag (0024,0338): Type 1, VR CS, VM 1.
+
+        Whether normative data exists for this index.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Index Normals Flag (0024,0338): Type 1, VR CS, VM 1.
 
-    Whether normative data exists for this index.
-    Enumerated Values: YES, NO.
-    """
-
-    index_probability_sequence: Attr[list[IndexProbabilitySequenceItem]] = Attr(
+    index_probability_sequence: SequenceAttr[IndexProbabilitySequenceItem] = SequenceAttr(
         0x00240344, "IndexProbabilitySequence", "SQ", "1", "1C",
         item=IndexProbabilitySequenceItem,
-    )
-    """Index Probability Sequence (0024,0344): Type 1C, VR SQ, VM 1.
+        doc="""Index Probability Sequence (0024,0344): Type 1C, VR SQ, VM 1.
 
-    Probability value and software algorithm used to provide the index.
-    Required if Index Normals Flag (0024,0338) is YES.
-    """
+        Probability value and software algorithm used to provide the index.
+        Required if Index Normals Flag (0024,0338) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_observation_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        index_normals_flag: Literal["YES", "NO"] | None = None,
-        index_probability_sequence: list[IndexProbabilitySequenceItem] | None = None,
-        **_: Any,
+        data_observation_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        index_normals_flag: Literal["YES", "NO"] | Empty | None = None,
+        index_probability_sequence: Items[IndexProbabilitySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

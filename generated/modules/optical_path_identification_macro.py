@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,19 @@ class OpticalPathIdentificationSequenceItem(ItemBuilder):
 
     optical_path_identifier: Attr[str] = Attr(
         0x00480106, "OpticalPathIdentifier", "SH", "1", "1",
-    )
-    """Optical Path Identifier (0048,0106): Type 1, VR SH, VM 1.
+        doc="""Optical Path Identifier (0048,0106): Type 1, VR SH, VM 1.
 
-    Uniquely identifies the path described in the Optical Path Sequence (0048,0105) by reference
-    to an Item with the same Optical Path Identifier (0048,0106) value. See Section C.8.12.5.
-    """
+        Uniquely identifies the path described in the Optical Path Sequence (0048,0105) by
+        reference to an Item with the same Optical Path Identifier (0048,0106) value. See
+        Section C.8.12.5.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        optical_path_identifier: str | None = None,
-        **_: Any,
+        optical_path_identifier: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +52,19 @@ class OpticalPathIdentificationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.12.6.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00480207,)
 
-    optical_path_identification_sequence: Attr[list[OpticalPathIdentificationSequenceItem]] = Attr(
+    optical_path_identification_sequence: SequenceAttr[OpticalPathIdentificationSequenceItem] = SequenceAttr(
         0x00480207, "OpticalPathIdentificationSequence", "SQ", "1", "1",
         item=OpticalPathIdentificationSequenceItem,
-    )
-    """Optical Path Identification Sequence (0048,0207): Type 1, VR SQ, VM 1.
+        doc="""Optical Path Identification Sequence (0048,0207): Type 1, VR SQ, VM 1.
 
-    Identifies the optical path characteristics of this frame.
-    """
+        Identifies the optical path characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        optical_path_identification_sequence: list[OpticalPathIdentificationSequenceItem] | None = None,
-        **_: Any,
+        optical_path_identification_sequence: Items[OpticalPathIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

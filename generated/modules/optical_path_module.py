@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import palette_color_lookup_table_macro
 
@@ -27,216 +28,214 @@ class OpticalPathSequenceItem(ItemBuilder):
 
     optical_path_identifier: Attr[str] = Attr(
         0x00480106, "OpticalPathIdentifier", "SH", "1", "1",
-    )
-    """Optical Path Identifier (0048,0106): Type 1, VR SH, VM 1.
+        doc="""Optical Path Identifier (0048,0106): Type 1, VR SH, VM 1.
 
-    Identifier for the optical path specified in the Sequence Item. The identifier shall be
-    unique for each Item within the Optical Path Sequence.
-    """
+        Identifier for the optical path specified in the Sequence Item. The identifier shall be
+        unique for each Item within the Optical Path Sequence.
+        """,
+    )
 
     optical_path_description: Attr[str] = Attr(
         0x00480107, "OpticalPathDescription", "ST", "1", "3",
+        doc="""Optical Path Description (0048,0107): Type 3, VR ST, VM 1.
+
+        Description of the optical path specified in the Sequence Item.
+        """,
     )
-    """Optical Path Description (0048,0107): Type 3, VR ST, VM 1.
 
-    Description of the optical path specified in the Sequence Item.
-    """
-
-    illuminator_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    illuminator_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00480100, "IlluminatorTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Illuminator Type Code Sequence (0048,0100): Type 3, VR SQ, VM 1.
+        doc="""Illuminator Type Code Sequence (0048,0100): Type 3, VR SQ, VM 1.
 
-    Type of illuminator.
-    """
+        Type of illuminator.
+        """,
+    )
 
     illumination_wave_length: Attr[float] = Attr(
         0x00220055, "IlluminationWaveLength", "FL", "1", "1C",
+        doc="""Illumination Wave Length (0022,0055): Type 1C, VR FL, VM 1.
+
+        Nominal wavelength of the illuminator in nm. Required if Illumination Color Code
+        Sequence (0048,0108) is not present. May be present otherwise.
+        """,
     )
-    """Illumination Wave Length (0022,0055): Type 1C, VR FL, VM 1.
 
-    Nominal wavelength of the illuminator in nm. Required if Illumination Color Code Sequence
-    (0048,0108) is not present. May be present otherwise.
-    """
-
-    illumination_color_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    illumination_color_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00480108, "IlluminationColorCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Illumination Color Code Sequence (0048,0108): Type 1C, VR SQ, VM 1.
+
+        Color of the illuminator.
+        Required if Illumination Wave Length (0022,0055) is not present. May be present
+        otherwise.
+        """,
     )
-    """Illumination Color Code Sequence (0048,0108): Type 1C, VR SQ, VM 1.
 
-    Color of the illuminator.
-    Required if Illumination Wave Length (0022,0055) is not present. May be present otherwise.
-    """
-
-    illumination_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    illumination_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220016, "IlluminationTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Illumination Type Code Sequence (0022,0016): Type 1, VR SQ, VM 1.
+
+        Coded value for illumination method. See Section C.8.12.5.1.2.
+        """,
     )
-    """Illumination Type Code Sequence (0022,0016): Type 1, VR SQ, VM 1.
 
-    Coded value for illumination method. See Section C.8.12.5.1.2.
-    """
-
-    light_path_filter_type_stack_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    light_path_filter_type_stack_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220017, "LightPathFilterTypeStackCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Light Path Filter Type Stack Code Sequence (0022,0017): Type 3, VR SQ, VM 1.
+        doc="""Light Path Filter Type Stack Code Sequence (0022,0017): Type 3, VR SQ, VM 1.
 
-    Filters used in the light source (excitation) path.
-    """
+        Filters used in the light source (excitation) path.
+        """,
+    )
 
     light_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220001, "LightPathFilterPassThroughWavelength", "US", "1", "3",
-    )
-    """Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
+        doc="""Light Path Filter Pass-Through Wavelength (0022,0001): Type 3, VR US, VM 1.
 
-    Nominal pass-through wavelength of light path filter(s) in nm.
-    """
+        Nominal pass-through wavelength of light path filter(s) in nm.
+        """,
+    )
 
     light_path_filter_pass_band: Attr[list[int]] = Attr(
         0x00220002, "LightPathFilterPassBand", "US", "2", "3",
+        doc="""Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
+
+        Pass band of light path filter(s) in nm. This Attribute has two Values. The first is the
+        shorter and the second the longer wavelength relative to the peak. The values are for
+        the - 3dB nominal (1/2 of peak) pass through intensity.
+        """,
     )
-    """Light Path Filter Pass Band (0022,0002): Type 3, VR US, VM 2.
 
-    Pass band of light path filter(s) in nm. This Attribute has two Values. The first is the
-    shorter and the second the longer wavelength relative to the peak. The values are for the -
-    3dB nominal (1/2 of peak) pass through intensity.
-    """
-
-    image_path_filter_type_stack_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    image_path_filter_type_stack_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220018, "ImagePathFilterTypeStackCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Image Path Filter Type Stack Code Sequence (0022,0018): Type 3, VR SQ, VM 1.
+        doc="""Image Path Filter Type Stack Code Sequence (0022,0018): Type 3, VR SQ, VM 1.
 
-    Describes stack of filters used in image (emission) path between the imaging target and the
-    optical sensor.
-    """
+        Describes stack of filters used in image (emission) path between the imaging target and
+        the optical sensor.
+        """,
+    )
 
     image_path_filter_pass_through_wavelength: Attr[int] = Attr(
         0x00220003, "ImagePathFilterPassThroughWavelength", "US", "1", "3",
-    )
-    """Image Path Filter Pass-Through Wavelength (0022,0003): Type 3, VR US, VM 1.
+        doc="""Image Path Filter Pass-Through Wavelength (0022,0003): Type 3, VR US, VM 1.
 
-    Nominal pass-through wavelength of image path filter(s) in nm.
-    """
+        Nominal pass-through wavelength of image path filter(s) in nm.
+        """,
+    )
 
     image_path_filter_pass_band: Attr[list[int]] = Attr(
         0x00220004, "ImagePathFilterPassBand", "US", "2", "3",
+        doc="""Image Path Filter Pass Band (0022,0004): Type 3, VR US, VM 2.
+
+        Pass band of image path filter(s) in nm. This Attribute has two Values. The first is the
+        shorter and the second the longer wavelength relative to the peak. The values are for
+        the - 3dB nominal (1/2 of peak) pass through intensity.
+        """,
     )
-    """Image Path Filter Pass Band (0022,0004): Type 3, VR US, VM 2.
 
-    Pass band of image path filter(s) in nm. This Attribute has two Values. The first is the
-    shorter and the second the longer wavelength relative to the peak. The values are for the -
-    3dB nominal (1/2 of peak) pass through intensity.
-    """
-
-    lenses_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    lenses_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220019, "LensesCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Lenses Code Sequence (0022,0019): Type 3, VR SQ, VM 1.
+        doc="""Lenses Code Sequence (0022,0019): Type 3, VR SQ, VM 1.
 
-    Lenses that were used in this optical path.
-    """
+        Lenses that were used in this optical path.
+        """,
+    )
 
     condenser_lens_power: Attr[float] = Attr(
         0x00480111, "CondenserLensPower", "DS", "1", "3",
-    )
-    """Condenser Lens Power (0048,0111): Type 3, VR DS, VM 1.
+        doc="""Condenser Lens Power (0048,0111): Type 3, VR DS, VM 1.
 
-    Nominal power of the condenser lens.
-    """
+        Nominal power of the condenser lens.
+        """,
+    )
 
     objective_lens_power: Attr[float] = Attr(
         0x00480112, "ObjectiveLensPower", "DS", "1", "3",
-    )
-    """Objective Lens Power (0048,0112): Type 3, VR DS, VM 1.
+        doc="""Objective Lens Power (0048,0112): Type 3, VR DS, VM 1.
 
-    Nominal power of the objective lens. If a single lens is used as both condenser and
-    objective, its power is specified in this Attribute.
-    """
+        Nominal power of the objective lens. If a single lens is used as both condenser and
+        objective, its power is specified in this Attribute.
+        """,
+    )
 
     objective_lens_numerical_aperture: Attr[float] = Attr(
         0x00480113, "ObjectiveLensNumericalAperture", "DS", "1", "3",
+        doc="""Objective Lens Numerical Aperture (0048,0113): Type 3, VR DS, VM 1.
+
+        Nominal numerical aperture of the objective lens.
+        """,
     )
-    """Objective Lens Numerical Aperture (0048,0113): Type 3, VR DS, VM 1.
 
-    Nominal numerical aperture of the objective lens.
-    """
-
-    channel_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001A, "ChannelDescriptionCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Channel Description Code Sequence (0022,001A): Type 1C, VR SQ, VM 1.
+
+        Describes the light color sensed for each channel to generate the image.
+        Required if this differs from the natural interpretation.
+        """,
     )
-    """Channel Description Code Sequence (0022,001A): Type 1C, VR SQ, VM 1.
 
-    Describes the light color sensed for each channel to generate the image.
-    Required if this differs from the natural interpretation.
-    """
-
-    palette_color_lookup_table_sequence: Attr[list[palette_color_lookup_table_macro.PaletteColorLookupTableMacro]] = Attr(
+    palette_color_lookup_table_sequence: SequenceAttr[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] = SequenceAttr(
         0x00480120, "PaletteColorLookupTableSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.palette_color_lookup_table_macro:PaletteColorLookupTableMacro",
-    )
-    """Palette Color Lookup Table Sequence (0048,0120): Type 3, VR SQ, VM 1.
+        doc="""Palette Color Lookup Table Sequence (0048,0120): Type 3, VR SQ, VM 1.
 
-    For MONOCHROME2 images, provides a transform of the pixel values with this optical path into
-    an RGB color representation. The LUT provides a mapping to an appropriate color or
-    pseudo-color for display purposes.
-    """
+        For MONOCHROME2 images, provides a transform of the pixel values with this optical path
+        into an RGB color representation. The LUT provides a mapping to an appropriate color or
+        pseudo-color for display purposes.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1C",
-    )
-    """ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent stored pixel values into
-    PCS-Values. See Section C.8.12.5.1.4
-    Required if Photometric Interpretation (0028,0004) is not MONOCHROME2, or if Palette Color
-    Lookup Table Sequence (0048,0120) is present.
-    """
+        An ICC Profile encoding the transformation of device-dependent stored pixel values into
+        PCS-Values. See Section C.8.12.5.1.4
+        Required if Photometric Interpretation (0028,0004) is not MONOCHROME2, or if Palette
+        Color Lookup Table Sequence (0048,0120) is present.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "3",
-    )
-    """Color Space (0028,2002): Type 3, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 3, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the image. Shall be consistent with
-    any ICC Profile (0028,2000) that is also present.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the image. Shall be consistent
+        with any ICC Profile (0028,2000) that is also present.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        optical_path_identifier: str | None = None,
-        optical_path_description: str | None = None,
-        illuminator_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        illumination_wave_length: float | None = None,
-        illumination_color_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        illumination_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        light_path_filter_type_stack_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        light_path_filter_pass_through_wavelength: int | None = None,
-        light_path_filter_pass_band: list[int] | None = None,
-        image_path_filter_type_stack_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_path_filter_pass_through_wavelength: int | None = None,
-        image_path_filter_pass_band: list[int] | None = None,
-        lenses_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        condenser_lens_power: float | None = None,
-        objective_lens_power: float | None = None,
-        objective_lens_numerical_aperture: float | None = None,
-        channel_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        palette_color_lookup_table_sequence: list[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        optical_path_identifier: str | Empty | None = None,
+        optical_path_description: str | Empty | None = None,
+        illuminator_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        illumination_wave_length: float | Empty | None = None,
+        illumination_color_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        illumination_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        light_path_filter_type_stack_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        light_path_filter_pass_through_wavelength: int | Empty | None = None,
+        light_path_filter_pass_band: list[int] | Empty | None = None,
+        image_path_filter_type_stack_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_path_filter_pass_through_wavelength: int | Empty | None = None,
+        image_path_filter_pass_band: list[int] | Empty | None = None,
+        lenses_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        condenser_lens_power: float | Empty | None = None,
+        objective_lens_power: float | Empty | None = None,
+        objective_lens_numerical_aperture: float | Empty | None = None,
+        channel_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        palette_color_lookup_table_sequence: Items[palette_color_lookup_table_macro.PaletteColorLookupTableMacro] | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -252,31 +251,28 @@ class OpticalPathModule(ModuleBuilder):
 
     number_of_optical_paths: Attr[int] = Attr(
         0x00480302, "NumberOfOpticalPaths", "UL", "1", "1C",
+        doc="""Number of Optical Paths (0048,0302): Type 1C, VR UL, VM 1.
+
+        Number of Items in the Optical Path Sequence (0048,0105).
+        Required if Dimension Organization Type (0020,9311) is present with a value of
+        TILED_FULL. May be present otherwise.
+        """,
     )
-    """Number of Optical Paths (0048,0302): Type 1C, VR UL, VM 1.
 
-    Number of Items in the Optical Path Sequence (0048,0105).
-    Required if Dimension Organization Type (0020,9311) is present with a value of TILED_FULL.
-    May be present otherwise.
-    """
-
-    optical_path_sequence: Attr[list[OpticalPathSequenceItem]] = Attr(
+    optical_path_sequence: SequenceAttr[OpticalPathSequenceItem] = SequenceAttr(
         0x00480105, "OpticalPathSequence", "SQ", "1", "1",
         item=OpticalPathSequenceItem,
-    )
-    """Optical Path Sequence (0048,0105): Type 1, VR SQ, VM 1.
+        doc="""Optical Path Sequence (0048,0105): Type 1, VR SQ, VM 1.
 
-    Describes the optical paths used during the acquisition of this image.
-    """
+        Describes the optical paths used during the acquisition of this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_optical_paths: int | None = None,
-        optical_path_sequence: list[OpticalPathSequenceItem] | None = None,
-        **_: Any,
+        number_of_optical_paths: int | Empty | None = None,
+        optical_path_sequence: Items[OpticalPathSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -28,44 +29,41 @@ class OpticalSurfaceScannerSeriesModule(ModuleBuilder):
     modality: Attr[Literal["OSS"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("OSS",),
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
+
+        Type of device, process or method that originally acquired the data used to create the
+        images in this Series.
+        Enumerated Values: OSS.
+        """,
     )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    images in this Series.
-    Enumerated Values: OSS.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        Required if a Performed Procedure Step SOP Class was involved in the creation of this
+        Series.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 1C, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    Required if a Performed Procedure Step SOP Class was involved in the creation of this
-    Series.
-    """
-
-    referenced_surface_data_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_surface_data_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00800013, "ReferencedSurfaceDataSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Surface Data Sequence (0080,0013): Type 2, VR SQ, VM 1.
+        doc="""Referenced Surface Data Sequence (0080,0013): Type 2, VR SQ, VM 1.
 
-    Lists the predecessor surfaces and/or point clouds Instances.
-    """
+        Lists the predecessor surfaces and/or point clouds Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["OSS"] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_surface_data_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        modality: Literal["OSS"] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_surface_data_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

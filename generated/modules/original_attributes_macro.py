@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.selector_attribute_macro import SelectorAttributeMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,10 +28,7 @@ class ModifiedAttributesSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -43,26 +43,23 @@ class NonconformingModifiedAttributesSequenceItem(SelectorAttributeMacro, ItemBu
 
     nonconforming_data_element_value: Attr[bytes] = Attr(
         0x04000552, "NonconformingDataElementValue", "OB", "1", "1",
-    )
-    """Nonconforming Data Element Value (0400,0552): Type 1, VR OB, VM 1.
+        doc="""Nonconforming Data Element Value (0400,0552): Type 1, VR OB, VM 1.
 
-    The original Value of the nonconforming Attribute.
-    """
+        The original Value of the nonconforming Attribute.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        nonconforming_data_element_value: bytes | None = None,
-        **_: Any,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        nonconforming_data_element_value: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,71 +74,69 @@ class OriginalAttributesSequenceItem(ItemBuilder):
 
     source_of_previous_values: Attr[str] = Attr(
         0x04000564, "SourceOfPreviousValues", "LO", "1", "2",
-    )
-    """Source of Previous Values (0400,0564): Type 2, VR LO, VM 1.
+        doc="""Source of Previous Values (0400,0564): Type 2, VR LO, VM 1.
 
-    The source that provided the SOP Instance prior to the removal or replacement of the values.
-    For example, this might be the Institution from which imported SOP Instances were received.
-    """
+        The source that provided the SOP Instance prior to the removal or replacement of the
+        values. For example, this might be the Institution from which imported SOP Instances
+        were received.
+        """,
+    )
 
     attribute_modification_date_time: Attr[datetime.datetime | str] = Attr(
         0x04000562, "AttributeModificationDateTime", "DT", "1", "1",
-    )
-    """Attribute Modification DateTime (0400,0562): Type 1, VR DT, VM 1.
+        doc="""Attribute Modification DateTime (0400,0562): Type 1, VR DT, VM 1.
 
-    Date and time the Attributes were replaced, added or removed.
-    """
+        Date and time the Attributes were replaced, added or removed.
+        """,
+    )
 
     modifying_system: Attr[str] = Attr(
         0x04000563, "ModifyingSystem", "LO", "1", "1",
-    )
-    """Modifying System (0400,0563): Type 1, VR LO, VM 1.
+        doc="""Modifying System (0400,0563): Type 1, VR LO, VM 1.
 
-    Identification of the system that replaced, added or removed the Attributes.
-    """
+        Identification of the system that replaced, added or removed the Attributes.
+        """,
+    )
 
     reason_for_the_attribute_modification: Attr[str] = Attr(
         0x04000565, "ReasonForTheAttributeModification", "CS", "1", "1",
+        doc="""Reason for the Attribute Modification (0400,0565): Type 1, VR CS, VM 1.
+
+        Reason for the Attribute modification.
+        Defined Terms: COERCE, CORRECT, CONVERT.
+        """,
     )
-    """Reason for the Attribute Modification (0400,0565): Type 1, VR CS, VM 1.
 
-    Reason for the Attribute modification.
-    Defined Terms: COERCE, CORRECT, CONVERT.
-    """
-
-    modified_attributes_sequence: Attr[list[ModifiedAttributesSequenceItem]] = Attr(
+    modified_attributes_sequence: SequenceAttr[ModifiedAttributesSequenceItem] = SequenceAttr(
         0x04000550, "ModifiedAttributesSequence", "SQ", "1", "1",
         item=ModifiedAttributesSequenceItem,
+        doc="""Modified Attributes Sequence (0400,0550): Type 1, VR SQ, VM 1.
+
+        Sequence that contains all the Attributes, with their previous values, that were
+        modified or removed from the top level Data Set.
+        """,
     )
-    """Modified Attributes Sequence (0400,0550): Type 1, VR SQ, VM 1.
 
-    Sequence that contains all the Attributes, with their previous values, that were modified or
-    removed from the top level Data Set.
-    """
-
-    nonconforming_modified_attributes_sequence: Attr[list[NonconformingModifiedAttributesSequenceItem]] = Attr(
+    nonconforming_modified_attributes_sequence: SequenceAttr[NonconformingModifiedAttributesSequenceItem] = SequenceAttr(
         0x04000551, "NonconformingModifiedAttributesSequence", "SQ", "1", "3",
         item=NonconformingModifiedAttributesSequenceItem,
-    )
-    """Nonconforming Modified Attributes Sequence (0400,0551): Type 3, VR SQ, VM 1.
+        doc="""Nonconforming Modified Attributes Sequence (0400,0551): Type 3, VR SQ, VM 1.
 
-    Attributes that were replaced or removed from the Data Set because the values were not
-    conformant to the Attribute's Value Representation or Value Multiplicity.
-    """
+        Attributes that were replaced or removed from the Data Set because the values were not
+        conformant to the Attribute's Value Representation or Value Multiplicity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_of_previous_values: str | None = None,
-        attribute_modification_date_time: datetime.datetime | str | None = None,
-        modifying_system: str | None = None,
-        reason_for_the_attribute_modification: str | None = None,
-        modified_attributes_sequence: list[ModifiedAttributesSequenceItem] | None = None,
-        nonconforming_modified_attributes_sequence: list[NonconformingModifiedAttributesSequenceItem] | None = None,
-        **_: Any,
+        source_of_previous_values: str | Empty | None = None,
+        attribute_modification_date_time: datetime.datetime | str | Empty | None = None,
+        modifying_system: str | Empty | None = None,
+        reason_for_the_attribute_modification: str | Empty | None = None,
+        modified_attributes_sequence: Items[ModifiedAttributesSequenceItem] | Empty | None = None,
+        nonconforming_modified_attributes_sequence: Items[NonconformingModifiedAttributesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -155,23 +150,20 @@ class OriginalAttributesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.12.1.1.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x04000561,)
 
-    original_attributes_sequence: Attr[list[OriginalAttributesSequenceItem]] = Attr(
+    original_attributes_sequence: SequenceAttr[OriginalAttributesSequenceItem] = SequenceAttr(
         0x04000561, "OriginalAttributesSequence", "SQ", "1", "3",
         item=OriginalAttributesSequenceItem,
-    )
-    """Original Attributes Sequence (0400,0561): Type 3, VR SQ, VM 1.
+        doc="""Original Attributes Sequence (0400,0561): Type 3, VR SQ, VM 1.
 
-    Sequence of Items containing all Attributes that were added, removed or replaced by other
-    values in the top level Data Set.
-    """
+        Sequence of Items containing all Attributes that were added, removed or replaced by
+        other values in the top level Data Set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        original_attributes_sequence: list[OriginalAttributesSequenceItem] | None = None,
-        **_: Any,
+        original_attributes_sequence: Items[OriginalAttributesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,106 +25,103 @@ class OutlineDefinitionMacro(ModuleBuilder):
     outline_shape_type: Attr[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] = Attr(
         0x00181630, "OutlineShapeType", "CS", "1", "1",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Outline Shape Type (0018,1630): Type 1, VR CS, VM 1.
+        doc="""Outline Shape Type (0018,1630): Type 1, VR CS, VM 1.
 
-    Type of shape of the outline.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Type of shape of the outline.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     outline_left_vertical_edge: Attr[float] = Attr(
         0x00181631, "OutlineLeftVerticalEdge", "FD", "1", "1C",
-    )
-    """Outline Left Vertical Edge (0018,1631): Type 1C, VR FD, VM 1.
+        doc="""Outline Left Vertical Edge (0018,1631): Type 1C, VR FD, VM 1.
 
-    X-coordinate in mm of the left edge of the rectangular outline (parallel to the y-axis of
-    the coordinate system).
-    Required if Outline Shape Type (0018,1630) is RECTANGULAR.
-    """
+        X-coordinate in mm of the left edge of the rectangular outline (parallel to the y-axis
+        of the coordinate system).
+        Required if Outline Shape Type (0018,1630) is RECTANGULAR.
+        """,
+    )
 
     outline_right_vertical_edge: Attr[float] = Attr(
         0x00181632, "OutlineRightVerticalEdge", "FD", "1", "1C",
-    )
-    """Outline Right Vertical Edge (0018,1632): Type 1C, VR FD, VM 1.
+        doc="""Outline Right Vertical Edge (0018,1632): Type 1C, VR FD, VM 1.
 
-    X-coordinate in mm of the right edge of the rectangular outline (parallel to the y-axis of
-    the coordinate system).
-    Required if Outline Shape Type (0018,1630) is RECTANGULAR.
-    """
+        X-coordinate in mm of the right edge of the rectangular outline (parallel to the y-axis
+        of the coordinate system).
+        Required if Outline Shape Type (0018,1630) is RECTANGULAR.
+        """,
+    )
 
     outline_upper_horizontal_edge: Attr[float] = Attr(
         0x00181633, "OutlineUpperHorizontalEdge", "FD", "1", "1C",
-    )
-    """Outline Upper Horizontal Edge (0018,1633): Type 1C, VR FD, VM 1.
+        doc="""Outline Upper Horizontal Edge (0018,1633): Type 1C, VR FD, VM 1.
 
-    Y-coordinate in mm of the upper edge of the rectangular outline (parallel to the x-axis of
-    the coordinate system).
-    Required if Outline Shape Type (0018,1630) is RECTANGULAR.
-    """
+        Y-coordinate in mm of the upper edge of the rectangular outline (parallel to the x-axis
+        of the coordinate system).
+        Required if Outline Shape Type (0018,1630) is RECTANGULAR.
+        """,
+    )
 
     outline_lower_horizontal_edge: Attr[float] = Attr(
         0x00181634, "OutlineLowerHorizontalEdge", "FD", "1", "1C",
-    )
-    """Outline Lower Horizontal Edge (0018,1634): Type 1C, VR FD, VM 1.
+        doc="""Outline Lower Horizontal Edge (0018,1634): Type 1C, VR FD, VM 1.
 
-    Y-coordinate in mm of the lower edge of the rectangular outline (parallel to the x-axis of
-    the coordinate system).
-    Required if Outline Shape Type (0018,1630) is RECTANGULAR.
-    """
+        Y-coordinate in mm of the lower edge of the rectangular outline (parallel to the x-axis
+        of the coordinate system).
+        Required if Outline Shape Type (0018,1630) is RECTANGULAR.
+        """,
+    )
 
     center_of_circular_outline: Attr[list[float]] = Attr(
         0x00181635, "CenterOfCircularOutline", "FD", "2", "1C",
-    )
-    """Center of Circular Outline (0018,1635): Type 1C, VR FD, VM 2.
+        doc="""Center of Circular Outline (0018,1635): Type 1C, VR FD, VM 2.
 
-    Location (x,y) in mm of the center of the circular outline.
-    Required if Outline Shape Type (0018,1630) is CIRCULAR.
-    """
+        Location (x,y) in mm of the center of the circular outline.
+        Required if Outline Shape Type (0018,1630) is CIRCULAR.
+        """,
+    )
 
     diameter_of_circular_outline: Attr[float] = Attr(
         0x00181636, "DiameterOfCircularOutline", "FD", "1", "1C",
-    )
-    """Diameter of Circular Outline (0018,1636): Type 1C, VR FD, VM 1.
+        doc="""Diameter of Circular Outline (0018,1636): Type 1C, VR FD, VM 1.
 
-    Diameter in mm of the circular outline.
-    Required if Outline Shape Type (0018,1630) is CIRCULAR.
-    """
+        Diameter in mm of the circular outline.
+        Required if Outline Shape Type (0018,1630) is CIRCULAR.
+        """,
+    )
 
     number_of_polygonal_vertices: Attr[int] = Attr(
         0x00181637, "NumberOfPolygonalVertices", "UL", "1", "1C",
-    )
-    """Number of Polygonal Vertices (0018,1637): Type 1C, VR UL, VM 1.
+        doc="""Number of Polygonal Vertices (0018,1637): Type 1C, VR UL, VM 1.
 
-    Number of Vertices in Vertices of the Polygonal Outline (0018,1638).
-    Required if Outline Shape Type (0018,1630) is POLYGONAL.
-    """
+        Number of Vertices in Vertices of the Polygonal Outline (0018,1638).
+        Required if Outline Shape Type (0018,1630) is POLYGONAL.
+        """,
+    )
 
     vertices_of_the_polygonal_outline: Attr[bytes] = Attr(
         0x00181638, "VerticesOfThePolygonalOutline", "OF", "1", "1C",
-    )
-    """Vertices of the Polygonal Outline (0018,1638): Type 1C, VR OF, VM 1.
+        doc="""Vertices of the Polygonal Outline (0018,1638): Type 1C, VR OF, VM 1.
 
-    A data stream of pairs of x and y in mm. Polygonal outlines are implicitly closed from the
-    last vertex to the origin vertex and all edges shall be non-intersecting except at the
-    vertices. Any given vertex shall occur only once in the data stream.
-    Required if Outline Shape Type (0018,1630) is POLYGONAL.
-    """
+        A data stream of pairs of x and y in mm. Polygonal outlines are implicitly closed from
+        the last vertex to the origin vertex and all edges shall be non-intersecting except at
+        the vertices. Any given vertex shall occur only once in the data stream.
+        Required if Outline Shape Type (0018,1630) is POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        outline_shape_type: Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"] | None = None,
-        outline_left_vertical_edge: float | None = None,
-        outline_right_vertical_edge: float | None = None,
-        outline_upper_horizontal_edge: float | None = None,
-        outline_lower_horizontal_edge: float | None = None,
-        center_of_circular_outline: list[float] | None = None,
-        diameter_of_circular_outline: float | None = None,
-        number_of_polygonal_vertices: int | None = None,
-        vertices_of_the_polygonal_outline: bytes | None = None,
-        **_: Any,
+        outline_shape_type: Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"] | Empty | None = None,
+        outline_left_vertical_edge: float | Empty | None = None,
+        outline_right_vertical_edge: float | Empty | None = None,
+        outline_upper_horizontal_edge: float | Empty | None = None,
+        outline_lower_horizontal_edge: float | Empty | None = None,
+        center_of_circular_outline: list[float] | Empty | None = None,
+        diameter_of_circular_outline: float | Empty | None = None,
+        number_of_polygonal_vertices: int | Empty | None = None,
+        vertices_of_the_polygonal_outline: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

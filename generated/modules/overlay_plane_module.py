@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 from iodkit.builders import ModuleBuilder
@@ -24,9 +24,6 @@ class OverlayPlaneModule(ModuleBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,115 +24,112 @@ class PaletteColorLookupTableMacro(ModuleBuilder):
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Red Palette Color Lookup Table Descriptor (0028,1101): Type 1, VR US or SS, VM 3.
+        doc="""Red Palette Color Lookup Table Descriptor (0028,1101): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). See Section
+        C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281102, "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Green Palette Color Lookup Table Descriptor (0028,1102): Type 1, VR US or SS, VM 3.
+        doc="""Green Palette Color Lookup Table Descriptor (0028,1102): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). See
+        Section C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281103, "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1, VR US or SS, VM 3.
+        doc="""Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Blue Palette Color Lookup table Data (0028,1203). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Blue Palette Color Lookup table Data (0028,1203). See
+        Section C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     palette_color_lookup_table_uid: Attr[str] = Attr(
         0x00281199, "PaletteColorLookupTableUID", "UI", "1", "3",
-    )
-    """Palette Color Lookup Table UID (0028,1199): Type 3, VR UI, VM 1.
+        doc="""Palette Color Lookup Table UID (0028,1199): Type 3, VR UI, VM 1.
 
-    Palette Color Lookup Table UID. See Section C.7.9.1 for further explanation.
-    """
+        Palette Color Lookup Table UID. See Section C.7.9.1 for further explanation.
+        """,
+    )
 
     red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281201, "RedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
+        doc="""Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
 
-    Red Palette Color Lookup Table Data. Required if segmented data is NOT used in an Image IOD
-    or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section C.7.6.3.1.6 for
-    further explanation.
-    """
+        Red Palette Color Lookup Table Data. Required if segmented data is NOT used in an Image
+        IOD or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section
+        C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281202, "GreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
+        doc="""Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
 
-    Green Palette Color Lookup Table Data. Required if segmented data is NOT used in an Image
-    IOD or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section C.7.6.3.1.6
-    for further explanation.
-    """
+        Green Palette Color Lookup Table Data. Required if segmented data is NOT used in an
+        Image IOD or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section
+        C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281203, "BluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
+        doc="""Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
 
-    Blue Palette Color Lookup Table Data. Required if segmented data is NOT used in an Image IOD
-    or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section C.7.6.3.1.6 for
-    further explanation.
-    """
+        Blue Palette Color Lookup Table Data. Required if segmented data is NOT used in an Image
+        IOD or Color Palette IOD, or if the IOD is a Presentation State IOD. See Section
+        C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     segmented_red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281221, "SegmentedRedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Red Palette Color Lookup Table Data (0028,1221): Type 1C, VR OW, VM 1.
+        doc="""Segmented Red Palette Color Lookup Table Data (0028,1221): Type 1C, VR OW, VM 1.
 
-    Segmented Red Palette Color Lookup Table Data. Required if segmented data is used in an
-    Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD. See
-    Section C.7.9.2 for further explanation.
-    """
+        Segmented Red Palette Color Lookup Table Data. Required if segmented data is used in an
+        Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD. See
+        Section C.7.9.2 for further explanation.
+        """,
+    )
 
     segmented_green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281222, "SegmentedGreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Green Palette Color Lookup Table Data (0028,1222): Type 1C, VR OW, VM 1.
+        doc="""Segmented Green Palette Color Lookup Table Data (0028,1222): Type 1C, VR OW, VM 1.
 
-    Segmented Green Palette Color Lookup Table Data. Required if segmented data is used in an
-    Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD See Section
-    C.7.9.2 for further explanation.
-    """
+        Segmented Green Palette Color Lookup Table Data. Required if segmented data is used in
+        an Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD See
+        Section C.7.9.2 for further explanation.
+        """,
+    )
 
     segmented_blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281223, "SegmentedBluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Blue Palette Color Lookup Table Data (0028,1223): Type 1C, VR OW, VM 1.
+        doc="""Segmented Blue Palette Color Lookup Table Data (0028,1223): Type 1C, VR OW, VM 1.
 
-    Segmented Blue Palette Color Lookup Table Data. Required if segmented data is used in an
-    Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD. See
-    Section C.7.9.2 for further explanation.
-    """
+        Segmented Blue Palette Color Lookup Table Data. Required if segmented data is used in an
+        Image IOD or Color Palette IOD; shall not be present in a Presentation State IOD. See
+        Section C.7.9.2 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        palette_color_lookup_table_uid: str | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        segmented_red_palette_color_lookup_table_data: bytes | None = None,
-        segmented_green_palette_color_lookup_table_data: bytes | None = None,
-        segmented_blue_palette_color_lookup_table_data: bytes | None = None,
-        **_: Any,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        palette_color_lookup_table_uid: str | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_blue_palette_color_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.palette_color_lookup_table_macro import PaletteColorLookupTableMacro
 
@@ -28,19 +28,16 @@ class PaletteColorLookupTableModule(PaletteColorLookupTableMacro, ModuleBuilder)
     def __init__(
         self,
         *,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        palette_color_lookup_table_uid: str | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        segmented_red_palette_color_lookup_table_data: bytes | None = None,
-        segmented_green_palette_color_lookup_table_data: bytes | None = None,
-        segmented_blue_palette_color_lookup_table_data: bytes | None = None,
-        **_: Any,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        palette_color_lookup_table_uid: str | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_blue_palette_color_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

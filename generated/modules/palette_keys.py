@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class PaletteKeys(ModuleBuilder):
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Required if an extended or replacement character set is used in one of the Keys.
-    """
+        Required if an extended or replacement character set is used in one of the Keys.
+        """,
+    )
 
     content_label: Attr[str] = Attr(
         0x00700080, "ContentLabel", "CS", "1", "1",
-    )
-    """Content Label (0070,0080): Type 1, VR CS, VM 1.
+        doc="""Content Label (0070,0080): Type 1, VR CS, VM 1.
 
-    A label that is used to identify the palette.
-    """
+        A label that is used to identify the palette.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "2",
-    )
-    """Content Description (0070,0081): Type 2, VR LO, VM 1.
+        doc="""Content Description (0070,0081): Type 2, VR LO, VM 1.
 
-    A description of the content of the palette.
-    """
+        A description of the content of the palette.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specific_character_set: list[str] | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        **_: Any,
+        specific_character_set: list[str] | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

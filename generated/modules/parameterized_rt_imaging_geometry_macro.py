@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import content_item_macro
 
 
@@ -26,34 +27,32 @@ class ImagingSourcePositionSequenceItem(ItemBuilder):
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+
+        The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
+        corresponding to the Acquisition Device used in this Item.
+        Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current
+        Instance was derived from an Instance where Referenced Defined Device Index (300A,0602)
+        was present in the Imaging Source Position Sequence (3002,010D). May be present
+        otherwise.
+        """,
     )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
-    corresponding to the Acquisition Device used in this Item.
-    Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance
-    was derived from an Instance where Referenced Defined Device Index (300A,0602) was present
-    in the Imaging Source Position Sequence (3002,010D). May be present otherwise.
-    """
-
-    device_position_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    device_position_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020110, "DevicePositionParameterSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Device Position Parameter Sequence (3002,0110): Type 1, VR SQ, VM 1.
+        doc="""Device Position Parameter Sequence (3002,0110): Type 1, VR SQ, VM 1.
 
-    Parameters describing the position of the imaging source.
-    """
+        Parameters describing the position of the imaging source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_defined_device_index: int | None = None,
-        device_position_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        referenced_defined_device_index: int | Empty | None = None,
+        device_position_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,34 +67,32 @@ class ImageReceptorPositionSequenceItem(ItemBuilder):
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+
+        The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
+        corresponding to the Acquisition Device used in this Item.
+        Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current
+        Instance was derived from an Instance where Referenced Defined Device Index (300A,0602)
+        was present in the Image Receptor Position Sequence (3002,010E). May be present
+        otherwise.
+        """,
     )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
-    corresponding to the Acquisition Device used in this Item.
-    Required if Value 1 of Image Type (0008,0008) has the value ORIGINAL or the current Instance
-    was derived from an Instance where Referenced Defined Device Index (300A,0602) was present
-    in the Image Receptor Position Sequence (3002,010E). May be present otherwise.
-    """
-
-    device_position_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    device_position_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020110, "DevicePositionParameterSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Device Position Parameter Sequence (3002,0110): Type 1, VR SQ, VM 1.
+        doc="""Device Position Parameter Sequence (3002,0110): Type 1, VR SQ, VM 1.
 
-    Parameters describing the position of the image receptor.
-    """
+        Parameters describing the position of the image receptor.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_defined_device_index: int | None = None,
-        device_position_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        referenced_defined_device_index: int | Empty | None = None,
+        device_position_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -109,32 +106,29 @@ class ParameterizedRTImagingGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3002010D, 0x3002010E)
 
-    imaging_source_position_sequence: Attr[list[ImagingSourcePositionSequenceItem]] = Attr(
+    imaging_source_position_sequence: SequenceAttr[ImagingSourcePositionSequenceItem] = SequenceAttr(
         0x3002010D, "ImagingSourcePositionSequence", "SQ", "1", "1",
         item=ImagingSourcePositionSequenceItem,
+        doc="""Imaging Source Position Sequence (3002,010D): Type 1, VR SQ, VM 1.
+
+        The position of the imaging source.
+        """,
     )
-    """Imaging Source Position Sequence (3002,010D): Type 1, VR SQ, VM 1.
 
-    The position of the imaging source.
-    """
-
-    image_receptor_position_sequence: Attr[list[ImageReceptorPositionSequenceItem]] = Attr(
+    image_receptor_position_sequence: SequenceAttr[ImageReceptorPositionSequenceItem] = SequenceAttr(
         0x3002010E, "ImageReceptorPositionSequence", "SQ", "1", "1",
         item=ImageReceptorPositionSequenceItem,
-    )
-    """Image Receptor Position Sequence (3002,010E): Type 1, VR SQ, VM 1.
+        doc="""Image Receptor Position Sequence (3002,010E): Type 1, VR SQ, VM 1.
 
-    The position of the image receptor.
-    """
+        The position of the image receptor.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        imaging_source_position_sequence: list[ImagingSourcePositionSequenceItem] | None = None,
-        image_receptor_position_sequence: list[ImageReceptorPositionSequenceItem] | None = None,
-        **_: Any,
+        imaging_source_position_sequence: Items[ImagingSourcePositionSequenceItem] | Empty | None = None,
+        image_receptor_position_sequence: Items[ImageReceptorPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class ParametricMapFrameTypeSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,22 +50,19 @@ class ParametricMapFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.32-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00409092,)
 
-    parametric_map_frame_type_sequence: Attr[list[ParametricMapFrameTypeSequenceItem]] = Attr(
+    parametric_map_frame_type_sequence: SequenceAttr[ParametricMapFrameTypeSequenceItem] = SequenceAttr(
         0x00409092, "ParametricMapFrameTypeSequence", "SQ", "1", "1",
         item=ParametricMapFrameTypeSequenceItem,
-    )
-    """Parametric Map Frame Type Sequence (0040,9092): Type 1, VR SQ, VM 1.
+        doc="""Parametric Map Frame Type Sequence (0040,9092): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this Parametric Map frame.
-    """
+        Identifies the characteristics of this Parametric Map frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        parametric_map_frame_type_sequence: list[ParametricMapFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        parametric_map_frame_type_sequence: Items[ParametricMapFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

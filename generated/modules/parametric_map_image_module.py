@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import person_identification_macro
@@ -34,223 +35,221 @@ class ParametricMapImageModule(ContentIdentificationMacro, ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("DERIVED",), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
-    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
-    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
-    Defined Terms for Value 3: ATTENUATION, CARDIAC_CTA, CARDIAC_CASCORE, REFERENCE.
-    Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
-    FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO, PROTON_DENSITY,
-    REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
-    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
-    Defined Terms for Value 4: FILTERED, MEDIAN, ENERGY_PROP_WT.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+        FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED,
+        REST, STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+        Defined Terms for Value 3: ATTENUATION, CARDIAC_CTA, CARDIAC_CASCORE, REFERENCE.
+        Defined Terms for Value 3: ANGIO_TIME, ASL, CINE, DIFFUSION, DIXON, FLOW_ENCODED,
+        FLUID_ATTENUATED, FMRI, MAX_IP, MIN_IP, M_MODE, METABOLITE_MAP, MULTIECHO,
+        PROTON_DENSITY, REALTIME, STIR, TAGGING, TEMPERATURE, T1, T2, T2_STAR, TOF, VELOCITY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+        MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+        Defined Terms for Value 4: FILTERED, MEDIAN, ENERGY_PROP_WT.
+        """,
+    )
 
     pixel_presentation: Attr[Literal["COLOR_RANGE", "MONOCHROME"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "3",
         enum=("COLOR_RANGE", "MONOCHROME"),
-    )
-    """Pixel Presentation (0008,9205): Type 3, VR CS, VM 1.
+        doc="""Pixel Presentation (0008,9205): Type 3, VR CS, VM 1.
 
-    Indication of the presence or absence of color information that may be used during
-    rendering.
-    Enumerated Values: COLOR_RANGE, MONOCHROME.
-    """
+        Indication of the presence or absence of color information that may be used during
+        rendering.
+        Enumerated Values: COLOR_RANGE, MONOCHROME.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is
-    present: 16.
-    Enumerated Values if Float Pixel Data (7FE0,0008) is present: 32.
-    Enumerated Values if Double Float Pixel Data (7FE0,0009) is present: 64.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is
+        present: 16.
+        Enumerated Values if Float Pixel Data (7FE0,0008) is present: 32.
+        Enumerated Values if Double Float Pixel Data (7FE0,0009) is present: 64.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1C",
         enum=("16",),
-    )
-    """Bits Stored (0028,0101): Type 1C, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1C, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    Required if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
-    Enumerated Values: 16.
-    """
+        Number of bits stored for each pixel sample.
+        Required if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
+        Enumerated Values: 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1C",
         enum=("15",),
-    )
-    """High Bit (0028,0102): Type 1C, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1C, VR US, VM 1.
 
-    Most significant bit for pixel sample data.
-    Required if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
-    Enumerated Values: 15.
-    """
+        Most significant bit for pixel sample data.
+        Required if Pixel Data (7FE0,0010) or Pixel Data Provider URL (0028,7FE0) is present.
+        Enumerated Values: 15.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT such that the output of all
-    grayscale transformations are defined to be in P-Values.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT such that the output of
+        all grayscale transformations are defined to be in P-Values.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime), or
-    is derived from lossy compressed images.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime),
+        or is derived from lossy compressed images.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if present in the source images or this SOP Instance has been compressed.
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if present in the source images or this SOP Instance has been compressed.
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if present in the source images or this SOP Instance has been compressed.
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if present in the source images or this SOP Instance has been compressed.
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "1",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 1, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 1, VR CS, VM 1.
 
-    Content Qualification Indicator
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     palette_color_lookup_table_uid: Attr[str] = Attr(
         0x00281199, "PaletteColorLookupTableUID", "UI", "1", "1C",
-    )
-    """Palette Color Lookup Table UID (0028,1199): Type 1C, VR UI, VM 1.
+        doc="""Palette Color Lookup Table UID (0028,1199): Type 1C, VR UI, VM 1.
 
-    Palette Color Lookup Table UID. See Section C.7.9.1 for further explanation.
-    Required if Pixel Presentation (0008,9205) equals COLOR_RANGE and the Palette Color Lookup
-    Table Module is not present.
-    """
+        Palette Color Lookup Table UID. See Section C.7.9.1 for further explanation.
+        Required if Pixel Presentation (0008,9205) equals COLOR_RANGE and the Palette Color
+        Lookup Table Module is not present.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1C",
-    )
-    """ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values.
-    Required if Pixel Presentation (0008,9205) has a value of COLOR_RANGE.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values.
+        Required if Pixel Presentation (0008,9205) has a value of COLOR_RANGE.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "3",
-    )
-    """Color Space (0028,2002): Type 3, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 3, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the image. Shall be consistent with
-    any ICC Profile (0028,2000) that is also present.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the image. Shall be consistent
+        with any ICC Profile (0028,2000) that is also present.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        pixel_presentation: Literal["COLOR_RANGE", "MONOCHROME"] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        palette_color_lookup_table_uid: str | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        pixel_presentation: Literal["COLOR_RANGE", "MONOCHROME"] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        palette_color_lookup_table_uid: str | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,40 +28,37 @@ class PatientPrimaryLanguageCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.2-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00100102)
 
-    patient_primary_language_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_primary_language_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100102, "PatientPrimaryLanguageModifierCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient's Primary Language Modifier Code Sequence (0010,0102): Type -, VR SQ, VM 1.
+        doc="""Patient's Primary Language Modifier Code Sequence (0010,0102): Type -, VR SQ, VM 1.
 
-    A modifier for a Patient's Primary Language. Can be used to specify a national language
-    variant.
-    """
+        A modifier for a Patient's Primary Language. Can be used to specify a national language
+        variant.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        patient_primary_language_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        patient_primary_language_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,30 +73,27 @@ class BreedRegistrationSequenceItem(ItemBuilder):
 
     breed_registration_number: Attr[str] = Attr(
         0x00102295, "BreedRegistrationNumber", "LO", "1", "",
+        doc="""Breed Registration Number (0010,2295): Type -, VR LO, VM 1.
+
+        Identification number of a non-human organism within the registry.
+        """,
     )
-    """Breed Registration Number (0010,2295): Type -, VR LO, VM 1.
 
-    Identification number of a non-human organism within the registry.
-    """
-
-    breed_registry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    breed_registry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102296, "BreedRegistryCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Breed Registry Code Sequence (0010,2296): Type -, VR SQ, VM 1.
+        doc="""Breed Registry Code Sequence (0010,2296): Type -, VR SQ, VM 1.
 
-    Identification of the organization with which a non-human organism is registered.
-    """
+        Identification of the organization with which a non-human organism is registered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        breed_registration_number: str | None = None,
-        breed_registry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        breed_registration_number: str | Empty | None = None,
+        breed_registry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,43 +108,40 @@ class StrainStockSequenceItem(ItemBuilder):
 
     strain_stock_number: Attr[str] = Attr(
         0x00100214, "StrainStockNumber", "LO", "1", "",
-    )
-    """Strain Stock Number (0010,0214): Type -, VR LO, VM 1.
+        doc="""Strain Stock Number (0010,0214): Type -, VR LO, VM 1.
 
-    The stock number of the strain of the Patient issued by the organization identified by
-    Strain Source (0010,0217). See Section C.7.1.1.1.4.
-    """
+        The stock number of the strain of the Patient issued by the organization identified by
+        Strain Source (0010,0217). See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_source: Attr[str] = Attr(
         0x00100217, "StrainSource", "LO", "1", "",
+        doc="""Strain Source (0010,0217): Type -, VR LO, VM 1.
+
+        Identification of the organization that is the source of the non-human organism, issued
+        by the registry identified by Strain Source Registry Code Sequence (0010,0215). See
+        Section C.7.1.1.1.4.
+        """,
     )
-    """Strain Source (0010,0217): Type -, VR LO, VM 1.
 
-    Identification of the organization that is the source of the non-human organism, issued by
-    the registry identified by Strain Source Registry Code Sequence (0010,0215). See Section
-    C.7.1.1.1.4.
-    """
-
-    strain_source_registry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    strain_source_registry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100215, "StrainSourceRegistryCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Strain Source Registry Code Sequence (0010,0215): Type -, VR SQ, VM 1.
+        doc="""Strain Source Registry Code Sequence (0010,0215): Type -, VR SQ, VM 1.
 
-    Identification of the organization that is the registry of sources of non-human organisms.
-    See Section C.7.1.1.1.4.
-    """
+        Identification of the organization that is the registry of sources of non-human
+        organisms. See Section C.7.1.1.1.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        strain_stock_number: str | None = None,
-        strain_source: str | None = None,
-        strain_source_registry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        strain_stock_number: str | Empty | None = None,
+        strain_source: str | Empty | None = None,
+        strain_source_registry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -164,39 +156,36 @@ class GeneticModificationsSequenceItem(ItemBuilder):
 
     genetic_modifications_description: Attr[str] = Attr(
         0x00100222, "GeneticModificationsDescription", "UC", "1", "",
-    )
-    """Genetic Modifications Description (0010,0222): Type -, VR UC, VM 1.
+        doc="""Genetic Modifications Description (0010,0222): Type -, VR UC, VM 1.
 
-    The genetic modifications of the Patient described using a specific nomenclature.
-    """
+        The genetic modifications of the Patient described using a specific nomenclature.
+        """,
+    )
 
     genetic_modifications_nomenclature: Attr[str] = Attr(
         0x00100223, "GeneticModificationsNomenclature", "LO", "1", "",
+        doc="""Genetic Modifications Nomenclature (0010,0223): Type -, VR LO, VM 1.
+
+        The nomenclature used for Genetic Modifications Description (0010,0222).
+        """,
     )
-    """Genetic Modifications Nomenclature (0010,0223): Type -, VR LO, VM 1.
 
-    The nomenclature used for Genetic Modifications Description (0010,0222).
-    """
-
-    genetic_modifications_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    genetic_modifications_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100229, "GeneticModificationsCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Genetic Modifications Code Sequence (0010,0229): Type -, VR SQ, VM 1.
+        doc="""Genetic Modifications Code Sequence (0010,0229): Type -, VR SQ, VM 1.
 
-    A coded identification of the genetic modifications of the Patient.
-    """
+        A coded identification of the genetic modifications of the Patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        genetic_modifications_description: str | None = None,
-        genetic_modifications_nomenclature: str | None = None,
-        genetic_modifications_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        genetic_modifications_description: str | Empty | None = None,
+        genetic_modifications_nomenclature: str | Empty | None = None,
+        genetic_modifications_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -212,366 +201,363 @@ class PatientDemographicModule(ModuleBuilder):
 
     patient_age: Attr[str] = Attr(
         0x00101010, "PatientAge", "AS", "1", "",
-    )
-    """Patient's Age (0010,1010): Type -, VR AS, VM 1.
+        doc="""Patient's Age (0010,1010): Type -, VR AS, VM 1.
 
-    Age of the Patient.
-    """
+        Age of the Patient.
+        """,
+    )
 
     occupation: Attr[str] = Attr(
         0x00102180, "Occupation", "SH", "1", "",
-    )
-    """Occupation (0010,2180): Type -, VR SH, VM 1.
+        doc="""Occupation (0010,2180): Type -, VR SH, VM 1.
 
-    Occupation of the Patient.
-    """
+        Occupation of the Patient.
+        """,
+    )
 
     confidentiality_constraint_on_patient_data_description: Attr[str] = Attr(
         0x00403001, "ConfidentialityConstraintOnPatientDataDescription", "LO", "1", "",
-    )
-    """Confidentiality Constraint on Patient Data Description (0040,3001): Type -, VR LO, VM 1.
+        doc="""Confidentiality Constraint on Patient Data Description (0040,3001): Type -, VR LO, VM 1.
 
-    Special indication to the modality operator about confidentiality of Patient information
-    (e.g., that he should not use the Patient's name where other patients are present).
-    """
+        Special indication to the modality operator about confidentiality of Patient information
+        (e.g., that he should not use the Patient's name where other patients are present).
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "",
-    )
-    """Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
 
-    Date of birth of the named Patient.
-    """
+        Date of birth of the named Patient.
+        """,
+    )
 
     patient_birth_time: Attr[datetime.time | str] = Attr(
         0x00100032, "PatientBirthTime", "TM", "1", "",
-    )
-    """Patient's Birth Time (0010,0032): Type -, VR TM, VM 1.
+        doc="""Patient's Birth Time (0010,0032): Type -, VR TM, VM 1.
 
-    Time of birth of the named Patient.
-    """
+        Time of birth of the named Patient.
+        """,
+    )
 
     patient_sex: Attr[Literal["M", "F", "O"]] = Attr(
         0x00100040, "PatientSex", "CS", "1", "",
         enum=("M", "F", "O"),
-    )
-    """Patient's Sex (0010,0040): Type -, VR CS, VM 1.
+        doc="""Patient's Sex (0010,0040): Type -, VR CS, VM 1.
 
-    Sex of the named Patient.
-    Enumerated Values: M, F, O.
-    """
+        Sex of the named Patient.
+        Enumerated Values: M, F, O.
+        """,
+    )
 
     quality_control_subject: Attr[Literal["YES", "NO"]] = Attr(
         0x00100200, "QualityControlSubject", "CS", "1", "",
         enum=("YES", "NO"),
+        doc="""Quality Control Subject (0010,0200): Type -, VR CS, VM 1.
+
+        Indicates whether or not the subject is a quality control phantom.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Quality Control Subject (0010,0200): Type -, VR CS, VM 1.
 
-    Indicates whether or not the subject is a quality control phantom.
-    Enumerated Values: YES, NO.
-    """
-
-    patient_insurance_plan_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_insurance_plan_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100050, "PatientInsurancePlanCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Patient's Insurance Plan Code Sequence (0010,0050): Type -, VR SQ, VM 1.
+
+        A Sequence that conveys the Patient's insurance plan. Zero or more Items shall be
+        included in this Sequence.
+        """,
     )
-    """Patient's Insurance Plan Code Sequence (0010,0050): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the Patient's insurance plan. Zero or more Items shall be included
-    in this Sequence.
-    """
-
-    patient_primary_language_code_sequence: Attr[list[PatientPrimaryLanguageCodeSequenceItem]] = Attr(
+    patient_primary_language_code_sequence: CodeSequenceAttr[PatientPrimaryLanguageCodeSequenceItem] = CodeSequenceAttr(
         0x00100101, "PatientPrimaryLanguageCodeSequence", "SQ", "1", "",
         item=PatientPrimaryLanguageCodeSequenceItem,
-    )
-    """Patient's Primary Language Code Sequence (0010,0101): Type -, VR SQ, VM 1.
+        doc="""Patient's Primary Language Code Sequence (0010,0101): Type -, VR SQ, VM 1.
 
-    The languages that can be used to communicate with the Patient.
-    """
+        The languages that can be used to communicate with the Patient.
+        """,
+    )
 
     patient_size: Attr[float] = Attr(
         0x00101020, "PatientSize", "DS", "1", "",
-    )
-    """Patient's Size (0010,1020): Type -, VR DS, VM 1.
+        doc="""Patient's Size (0010,1020): Type -, VR DS, VM 1.
 
-    Patient's height or length in meters.
-    """
+        Patient's height or length in meters.
+        """,
+    )
 
     patient_weight: Attr[float] = Attr(
         0x00101030, "PatientWeight", "DS", "1", "",
+        doc="""Patient's Weight (0010,1030): Type -, VR DS, VM 1.
+
+        Weight of the Patient in kilograms.
+        """,
     )
-    """Patient's Weight (0010,1030): Type -, VR DS, VM 1.
 
-    Weight of the Patient in kilograms.
-    """
-
-    patient_size_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_size_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00101021, "PatientSizeCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient's Size Code Sequence (0010,1021): Type -, VR SQ, VM 1.
+        doc="""Patient's Size Code Sequence (0010,1021): Type -, VR SQ, VM 1.
 
-    Patient's size category code
-    """
+        Patient's size category code
+        """,
+    )
 
     patient_address: Attr[str] = Attr(
         0x00101040, "PatientAddress", "LO", "1", "",
-    )
-    """Patient's Address (0010,1040): Type -, VR LO, VM 1.
+        doc="""Patient's Address (0010,1040): Type -, VR LO, VM 1.
 
-    Legal address of the named Patient.
-    """
+        Legal address of the named Patient.
+        """,
+    )
 
     military_rank: Attr[str] = Attr(
         0x00101080, "MilitaryRank", "LO", "1", "",
-    )
-    """Military Rank (0010,1080): Type -, VR LO, VM 1.
+        doc="""Military Rank (0010,1080): Type -, VR LO, VM 1.
 
-    Military rank of Patient.
-    """
+        Military rank of Patient.
+        """,
+    )
 
     branch_of_service: Attr[str] = Attr(
         0x00101081, "BranchOfService", "LO", "1", "",
-    )
-    """Branch of Service (0010,1081): Type -, VR LO, VM 1.
+        doc="""Branch of Service (0010,1081): Type -, VR LO, VM 1.
 
-    Branch of the military. The country allegiance may also be included (e.g., U.S. Army).
-    """
+        Branch of the military. The country allegiance may also be included (e.g., U.S. Army).
+        """,
+    )
 
     country_of_residence: Attr[str] = Attr(
         0x00102150, "CountryOfResidence", "LO", "1", "",
-    )
-    """Country of Residence (0010,2150): Type -, VR LO, VM 1.
+        doc="""Country of Residence (0010,2150): Type -, VR LO, VM 1.
 
-    Country in which Patient currently resides.
-    """
+        Country in which Patient currently resides.
+        """,
+    )
 
     region_of_residence: Attr[str] = Attr(
         0x00102152, "RegionOfResidence", "LO", "1", "",
-    )
-    """Region of Residence (0010,2152): Type -, VR LO, VM 1.
+        doc="""Region of Residence (0010,2152): Type -, VR LO, VM 1.
 
-    Region within Patient's country of residence.
-    """
+        Region within Patient's country of residence.
+        """,
+    )
 
     patient_telephone_numbers: Attr[list[str]] = Attr(
         0x00102154, "PatientTelephoneNumbers", "SH", "1-n", "",
-    )
-    """Patient's Telephone Numbers (0010,2154): Type -, VR SH, VM 1-n.
+        doc="""Patient's Telephone Numbers (0010,2154): Type -, VR SH, VM 1-n.
 
-    Telephone numbers at which the Patient can be reached.
-    """
+        Telephone numbers at which the Patient can be reached.
+        """,
+    )
 
     patient_telecom_information: Attr[str] = Attr(
         0x00102155, "PatientTelecomInformation", "LT", "1", "",
-    )
-    """Patient's Telecom Information (0010,2155): Type -, VR LT, VM 1.
+        doc="""Patient's Telecom Information (0010,2155): Type -, VR LT, VM 1.
 
-    The Patient's personal telecommunication contact information, including telephone, email, or
-    other telecom addresses.
-    """
+        The Patient's personal telecommunication contact information, including telephone,
+        email, or other telecom addresses.
+        """,
+    )
 
     ethnic_group: Attr[str] = Attr(
         0x00102160, "EthnicGroup", "SH", "1", "",
+        doc="""Ethnic Group (0010,2160): Type -, VR SH, VM 1.
+
+        Ethnic group or race of Patient.
+        """,
     )
-    """Ethnic Group (0010,2160): Type -, VR SH, VM 1.
 
-    Ethnic group or race of Patient.
-    """
-
-    ethnic_group_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ethnic_group_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102161, "EthnicGroupCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ethnic Group Code Sequence (0010,2161): Type -, VR SQ, VM 1.
+        doc="""Ethnic Group Code Sequence (0010,2161): Type -, VR SQ, VM 1.
 
-    Ethnic group or race of Patient.
-    """
+        Ethnic group or race of Patient.
+        """,
+    )
 
     patient_religious_preference: Attr[str] = Attr(
         0x001021F0, "PatientReligiousPreference", "LO", "1", "",
-    )
-    """Patient's Religious Preference (0010,21F0): Type -, VR LO, VM 1.
+        doc="""Patient's Religious Preference (0010,21F0): Type -, VR LO, VM 1.
 
-    The religious preference of the Patient.
-    """
+        The religious preference of the Patient.
+        """,
+    )
 
     patient_comments: Attr[str] = Attr(
         0x00104000, "PatientComments", "LT", "1", "",
-    )
-    """Patient Comments (0010,4000): Type -, VR LT, VM 1.
+        doc="""Patient Comments (0010,4000): Type -, VR LT, VM 1.
 
-    User-defined comments about the Patient.
-    """
+        User-defined comments about the Patient.
+        """,
+    )
 
     responsible_person: Attr[PersonName | str] = Attr(
         0x00102297, "ResponsiblePerson", "PN", "1", "",
-    )
-    """Responsible Person (0010,2297): Type -, VR PN, VM 1.
+        doc="""Responsible Person (0010,2297): Type -, VR PN, VM 1.
 
-    Name of person with medical or welfare decision making authority for the Patient.
-    """
+        Name of person with medical or welfare decision making authority for the Patient.
+        """,
+    )
 
     responsible_person_role: Attr[str] = Attr(
         0x00102298, "ResponsiblePersonRole", "CS", "1", "",
-    )
-    """Responsible Person Role (0010,2298): Type -, VR CS, VM 1.
+        doc="""Responsible Person Role (0010,2298): Type -, VR CS, VM 1.
 
-    Relationship of Responsible Person to the Patient.
-    Defined Terms: OWNER, PARENT, CHILD, SPOUSE, SIBLING, RELATIVE, GUARDIAN, CUSTODIAN, AGENT,
-    INVESTIGATOR, VETERINARIAN.
-    """
+        Relationship of Responsible Person to the Patient.
+        Defined Terms: OWNER, PARENT, CHILD, SPOUSE, SIBLING, RELATIVE, GUARDIAN, CUSTODIAN,
+        AGENT, INVESTIGATOR, VETERINARIAN.
+        """,
+    )
 
     responsible_organization: Attr[str] = Attr(
         0x00102299, "ResponsibleOrganization", "LO", "1", "",
-    )
-    """Responsible Organization (0010,2299): Type -, VR LO, VM 1.
+        doc="""Responsible Organization (0010,2299): Type -, VR LO, VM 1.
 
-    Name of organization with medical or welfare decision making authority for the Patient.
-    """
+        Name of organization with medical or welfare decision making authority for the Patient.
+        """,
+    )
 
     patient_species_description: Attr[str] = Attr(
         0x00102201, "PatientSpeciesDescription", "LO", "1", "",
+        doc="""Patient Species Description (0010,2201): Type -, VR LO, VM 1.
+
+        The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient.
+        See Section C.7.1.1.1.3.
+        """,
     )
-    """Patient Species Description (0010,2201): Type -, VR LO, VM 1.
 
-    The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient. See
-    Section C.7.1.1.1.3.
-    """
-
-    patient_species_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_species_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102202, "PatientSpeciesCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Species Code Sequence (0010,2202): Type -, VR SQ, VM 1.
+        doc="""Patient Species Code Sequence (0010,2202): Type -, VR SQ, VM 1.
 
-    The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient. See
-    Section C.7.1.1.1.3.
-    """
+        The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient.
+        See Section C.7.1.1.1.3.
+        """,
+    )
 
     patient_breed_description: Attr[str] = Attr(
         0x00102292, "PatientBreedDescription", "LO", "1", "",
+        doc="""Patient Breed Description (0010,2292): Type -, VR LO, VM 1.
+
+        The breed of the Patient. See Section C.7.1.1.1.1.
+        """,
     )
-    """Patient Breed Description (0010,2292): Type -, VR LO, VM 1.
 
-    The breed of the Patient. See Section C.7.1.1.1.1.
-    """
-
-    patient_breed_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_breed_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102293, "PatientBreedCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Patient Breed Code Sequence (0010,2293): Type -, VR SQ, VM 1.
+
+        The breed of the Patient. See Section C.7.1.1.1.1.
+        """,
     )
-    """Patient Breed Code Sequence (0010,2293): Type -, VR SQ, VM 1.
 
-    The breed of the Patient. See Section C.7.1.1.1.1.
-    """
-
-    breed_registration_sequence: Attr[list[BreedRegistrationSequenceItem]] = Attr(
+    breed_registration_sequence: SequenceAttr[BreedRegistrationSequenceItem] = SequenceAttr(
         0x00102294, "BreedRegistrationSequence", "SQ", "1", "",
         item=BreedRegistrationSequenceItem,
-    )
-    """Breed Registration Sequence (0010,2294): Type -, VR SQ, VM 1.
+        doc="""Breed Registration Sequence (0010,2294): Type -, VR SQ, VM 1.
 
-    Information identifying a non-human organism within a breed registry.
-    """
+        Information identifying a non-human organism within a breed registry.
+        """,
+    )
 
     strain_description: Attr[str] = Attr(
         0x00100212, "StrainDescription", "UC", "1", "",
-    )
-    """Strain Description (0010,0212): Type -, VR UC, VM 1.
+        doc="""Strain Description (0010,0212): Type -, VR UC, VM 1.
 
-    The strain of the Patient. See Section C.7.1.1.1.4.
-    """
+        The strain of the Patient. See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_nomenclature: Attr[str] = Attr(
         0x00100213, "StrainNomenclature", "LO", "1", "",
+        doc="""Strain Nomenclature (0010,0213): Type -, VR LO, VM 1.
+
+        The nomenclature used for Strain Description (0010,0212). See Section C.7.1.1.1.4.
+        Defined Terms: MGI_2013.
+        """,
     )
-    """Strain Nomenclature (0010,0213): Type -, VR LO, VM 1.
 
-    The nomenclature used for Strain Description (0010,0212). See Section C.7.1.1.1.4.
-    Defined Terms: MGI_2013.
-    """
-
-    strain_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    strain_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100219, "StrainCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Strain Code Sequence (0010,0219): Type -, VR SQ, VM 1.
+        doc="""Strain Code Sequence (0010,0219): Type -, VR SQ, VM 1.
 
-    A coded identification of the strain of the Patient. See Section C.7.1.1.1.4.
-    """
+        A coded identification of the strain of the Patient. See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_additional_information: Attr[str] = Attr(
         0x00100218, "StrainAdditionalInformation", "UT", "1", "",
+        doc="""Strain Additional Information (0010,0218): Type -, VR UT, VM 1.
+
+        Additional information about the strain of the Patient that is not encoded in the formal
+        nomenclature used in Strain Description (0010,0212). See Section C.7.1.1.1.4.
+        """,
     )
-    """Strain Additional Information (0010,0218): Type -, VR UT, VM 1.
 
-    Additional information about the strain of the Patient that is not encoded in the formal
-    nomenclature used in Strain Description (0010,0212). See Section C.7.1.1.1.4.
-    """
-
-    strain_stock_sequence: Attr[list[StrainStockSequenceItem]] = Attr(
+    strain_stock_sequence: SequenceAttr[StrainStockSequenceItem] = SequenceAttr(
         0x00100216, "StrainStockSequence", "SQ", "1", "",
         item=StrainStockSequenceItem,
+        doc="""Strain Stock Sequence (0010,0216): Type -, VR SQ, VM 1.
+
+        Information identifying a non-human organism within a strain stock.
+        """,
     )
-    """Strain Stock Sequence (0010,0216): Type -, VR SQ, VM 1.
 
-    Information identifying a non-human organism within a strain stock.
-    """
-
-    genetic_modifications_sequence: Attr[list[GeneticModificationsSequenceItem]] = Attr(
+    genetic_modifications_sequence: SequenceAttr[GeneticModificationsSequenceItem] = SequenceAttr(
         0x00100221, "GeneticModificationsSequence", "SQ", "1", "",
         item=GeneticModificationsSequenceItem,
-    )
-    """Genetic Modifications Sequence (0010,0221): Type -, VR SQ, VM 1.
+        doc="""Genetic Modifications Sequence (0010,0221): Type -, VR SQ, VM 1.
 
-    The genetic modifications of the Patient.
-    """
+        The genetic modifications of the Patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_age: str | None = None,
-        occupation: str | None = None,
-        confidentiality_constraint_on_patient_data_description: str | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_birth_time: datetime.time | str | None = None,
-        patient_sex: Literal["M", "F", "O"] | None = None,
-        quality_control_subject: Literal["YES", "NO"] | None = None,
-        patient_insurance_plan_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_primary_language_code_sequence: list[PatientPrimaryLanguageCodeSequenceItem] | None = None,
-        patient_size: float | None = None,
-        patient_weight: float | None = None,
-        patient_size_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_address: str | None = None,
-        military_rank: str | None = None,
-        branch_of_service: str | None = None,
-        country_of_residence: str | None = None,
-        region_of_residence: str | None = None,
-        patient_telephone_numbers: list[str] | None = None,
-        patient_telecom_information: str | None = None,
-        ethnic_group: str | None = None,
-        ethnic_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_religious_preference: str | None = None,
-        patient_comments: str | None = None,
-        responsible_person: PersonName | str | None = None,
-        responsible_person_role: str | None = None,
-        responsible_organization: str | None = None,
-        patient_species_description: str | None = None,
-        patient_species_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_breed_description: str | None = None,
-        patient_breed_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        breed_registration_sequence: list[BreedRegistrationSequenceItem] | None = None,
-        strain_description: str | None = None,
-        strain_nomenclature: str | None = None,
-        strain_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        strain_additional_information: str | None = None,
-        strain_stock_sequence: list[StrainStockSequenceItem] | None = None,
-        genetic_modifications_sequence: list[GeneticModificationsSequenceItem] | None = None,
-        **_: Any,
+        patient_age: str | Empty | None = None,
+        occupation: str | Empty | None = None,
+        confidentiality_constraint_on_patient_data_description: str | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_birth_time: datetime.time | str | Empty | None = None,
+        patient_sex: Literal["M", "F", "O"] | Empty | None = None,
+        quality_control_subject: Literal["YES", "NO"] | Empty | None = None,
+        patient_insurance_plan_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_primary_language_code_sequence: CodeItems[PatientPrimaryLanguageCodeSequenceItem] | Empty | None = None,
+        patient_size: float | Empty | None = None,
+        patient_weight: float | Empty | None = None,
+        patient_size_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_address: str | Empty | None = None,
+        military_rank: str | Empty | None = None,
+        branch_of_service: str | Empty | None = None,
+        country_of_residence: str | Empty | None = None,
+        region_of_residence: str | Empty | None = None,
+        patient_telephone_numbers: list[str] | Empty | None = None,
+        patient_telecom_information: str | Empty | None = None,
+        ethnic_group: str | Empty | None = None,
+        ethnic_group_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_religious_preference: str | Empty | None = None,
+        patient_comments: str | Empty | None = None,
+        responsible_person: PersonName | str | Empty | None = None,
+        responsible_person_role: str | Empty | None = None,
+        responsible_organization: str | Empty | None = None,
+        patient_species_description: str | Empty | None = None,
+        patient_species_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_breed_description: str | Empty | None = None,
+        patient_breed_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        breed_registration_sequence: Items[BreedRegistrationSequenceItem] | Empty | None = None,
+        strain_description: str | Empty | None = None,
+        strain_nomenclature: str | Empty | None = None,
+        strain_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        strain_additional_information: str | Empty | None = None,
+        strain_stock_sequence: Items[StrainStockSequenceItem] | Empty | None = None,
+        genetic_modifications_sequence: Items[GeneticModificationsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

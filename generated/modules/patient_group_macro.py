@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import issuer_of_patient_id_macro
 
 
@@ -27,22 +28,19 @@ class SourcePatientGroupIdentificationSequenceItem(IssuerOfPatientIDMacro, ItemB
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
-    )
-    """Patient ID (0010,0020): Type 1, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type 1, VR LO, VM 1.
 
-    Primary identifier for the group of subjects.
-    """
+        Primary identifier for the group of subjects.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -57,43 +55,40 @@ class GroupOfPatientsIdentificationSequenceItem(IssuerOfPatientIDMacro, ItemBuil
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
-    )
-    """Patient ID (0010,0020): Type 1, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type 1, VR LO, VM 1.
 
-    Primary identifier for an individual subject.
-    """
+        Primary identifier for an individual subject.
+        """,
+    )
 
     subject_relative_position_in_image: Attr[list[int]] = Attr(
         0x00100028, "SubjectRelativePositionInImage", "US", "3", "3",
-    )
-    """Subject Relative Position in Image (0010,0028): Type 3, VR US, VM 3.
+        doc="""Subject Relative Position in Image (0010,0028): Type 3, VR US, VM 3.
 
-    The position in the image pixel data of the individual subject identified in this Sequence
-    relative to the other subjects. See Section C.7.1.4.1.1.1.
-    """
+        The position in the image pixel data of the individual subject identified in this
+        Sequence relative to the other subjects. See Section C.7.1.4.1.1.1.
+        """,
+    )
 
     patient_position: Attr[str] = Attr(
         0x00185100, "PatientPosition", "CS", "1", "3",
-    )
-    """Patient Position (0018,5100): Type 3, VR CS, VM 1.
+        doc="""Patient Position (0018,5100): Type 3, VR CS, VM 1.
 
-    Patient position descriptor relative to the equipment. See Section C.7.1.4.1.1.1.
-    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
-    PFDR, PFDL.
-    """
+        Patient position descriptor relative to the equipment. See Section C.7.1.4.1.1.1.
+        Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR,
+        AFDL, PFDR, PFDL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        subject_relative_position_in_image: list[int] | None = None,
-        patient_position: str | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        subject_relative_position_in_image: list[int] | Empty | None = None,
+        patient_position: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,36 +102,34 @@ class PatientGroupMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.1.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00100026, 0x00100027)
 
-    source_patient_group_identification_sequence: Attr[list[SourcePatientGroupIdentificationSequenceItem]] = Attr(
+    source_patient_group_identification_sequence: SequenceAttr[SourcePatientGroupIdentificationSequenceItem] = SequenceAttr(
         0x00100026, "SourcePatientGroupIdentificationSequence", "SQ", "1", "3",
         item=SourcePatientGroupIdentificationSequenceItem,
+        doc="""Source Patient Group Identification Sequence (0010,0026): Type 3, VR SQ, VM 1.
+
+        A Sequence containing the value used for Patient ID (0010,0020) and related Attributes
+        in the source Composite Instances that contained a group of subjects whose data was
+        acquired at the same time, from which this Composite Instance was extracted. See Section
+        C.7.1.4.1.1.
+        """,
     )
-    """Source Patient Group Identification Sequence (0010,0026): Type 3, VR SQ, VM 1.
 
-    A Sequence containing the value used for Patient ID (0010,0020) and related Attributes in
-    the source Composite Instances that contained a group of subjects whose data was acquired at
-    the same time, from which this Composite Instance was extracted. See Section C.7.1.4.1.1.
-    """
-
-    group_of_patients_identification_sequence: Attr[list[GroupOfPatientsIdentificationSequenceItem]] = Attr(
+    group_of_patients_identification_sequence: SequenceAttr[GroupOfPatientsIdentificationSequenceItem] = SequenceAttr(
         0x00100027, "GroupOfPatientsIdentificationSequence", "SQ", "1", "3",
         item=GroupOfPatientsIdentificationSequenceItem,
-    )
-    """Group of Patients Identification Sequence (0010,0027): Type 3, VR SQ, VM 1.
+        doc="""Group of Patients Identification Sequence (0010,0027): Type 3, VR SQ, VM 1.
 
-    A Sequence containing the identifiers and locations of the individual subjects whose data
-    was acquired at the same time (as a group) and encoded in this Composite Instance. See
-    Section C.7.1.4.1.1.
-    """
+        A Sequence containing the identifiers and locations of the individual subjects whose
+        data was acquired at the same time (as a group) and encoded in this Composite Instance.
+        See Section C.7.1.4.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_patient_group_identification_sequence: list[SourcePatientGroupIdentificationSequenceItem] | None = None,
-        group_of_patients_identification_sequence: list[GroupOfPatientsIdentificationSequenceItem] | None = None,
-        **_: Any,
+        source_patient_group_identification_sequence: Items[SourcePatientGroupIdentificationSequenceItem] | Empty | None = None,
+        group_of_patients_identification_sequence: Items[GroupOfPatientsIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 from iodkit.generated.modules.patient_group_macro import PatientGroupMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import issuer_of_patient_id_macro
     from iodkit.generated.modules import patient_group_macro
     from iodkit.generated.modules import referenced_instances_and_access_macro
@@ -31,32 +32,29 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    An identifier for the Patient.
-    """
+        An identifier for the Patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "",
-    )
-    """Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
+        doc="""Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020) in this Item.
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
+        The type of identifier in the Patient ID (0010,0020) in this Item.
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,91 +72,88 @@ class PatientIdentificationModule(IssuerOfPatientIDMacro, PatientGroupMacro, Mod
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
-    )
-    """Patient's Name (0010,0010): Type -, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type -, VR PN, VM 1.
 
-    Patient's full name.
-    """
+        Patient's full name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    Primary identifier for the Patient.
-    """
+        Primary identifier for the Patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "",
+        doc="""Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
+
+        The type of identifier in the Patient ID (0010,0020).
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
     )
-    """Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020).
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
-
-    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: SequenceAttr[OtherPatientIDsSequenceItem] = SequenceAttr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "",
         item=OtherPatientIDsSequenceItem,
-    )
-    """Other Patient IDs Sequence (0010,1002): Type -, VR SQ, VM 1.
+        doc="""Other Patient IDs Sequence (0010,1002): Type -, VR SQ, VM 1.
 
-    A Sequence of identification numbers or codes used to identify the Patient, which may or may
-    not be human readable, and may or may not have been obtained from an implanted or attached
-    device such as an RFID or barcode.
-    """
+        A Sequence of identification numbers or codes used to identify the Patient, which may or
+        may not be human readable, and may or may not have been obtained from an implanted or
+        attached device such as an RFID or barcode.
+        """,
+    )
 
     other_patient_names: Attr[list[PersonName | str]] = Attr(
         0x00101001, "OtherPatientNames", "PN", "1-n", "",
-    )
-    """Other Patient Names (0010,1001): Type -, VR PN, VM 1-n.
+        doc="""Other Patient Names (0010,1001): Type -, VR PN, VM 1-n.
 
-    Other names used to identify the Patient.
-    """
+        Other names used to identify the Patient.
+        """,
+    )
 
     patient_birth_name: Attr[PersonName | str] = Attr(
         0x00101005, "PatientBirthName", "PN", "1", "",
-    )
-    """Patient's Birth Name (0010,1005): Type -, VR PN, VM 1.
+        doc="""Patient's Birth Name (0010,1005): Type -, VR PN, VM 1.
 
-    Patient's birth name.
-    """
+        Patient's birth name.
+        """,
+    )
 
     patient_mother_birth_name: Attr[PersonName | str] = Attr(
         0x00101060, "PatientMotherBirthName", "PN", "1", "",
+        doc="""Patient's Mother's Birth Name (0010,1060): Type -, VR PN, VM 1.
+
+        Birth name of Patient's mother.
+        """,
     )
-    """Patient's Mother's Birth Name (0010,1060): Type -, VR PN, VM 1.
 
-    Birth name of Patient's mother.
-    """
-
-    referenced_patient_photo_sequence: Attr[list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro]] = Attr(
+    referenced_patient_photo_sequence: SequenceAttr[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] = SequenceAttr(
         0x00101100, "ReferencedPatientPhotoSequence", "SQ", "1", "",
         item="iodkit.generated.modules.referenced_instances_and_access_macro:ReferencedInstancesAndAccessMacro",
-    )
-    """Referenced Patient Photo Sequence (0010,1100): Type -, VR SQ, VM 1.
+        doc="""Referenced Patient Photo Sequence (0010,1100): Type -, VR SQ, VM 1.
 
-    A photo to confirm the identity of a Patient.
-    """
+        A photo to confirm the identity of a Patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
-        other_patient_names: list[PersonName | str] | None = None,
-        patient_birth_name: PersonName | str | None = None,
-        patient_mother_birth_name: PersonName | str | None = None,
-        referenced_patient_photo_sequence: list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | None = None,
-        source_patient_group_identification_sequence: list[patient_group_macro.SourcePatientGroupIdentificationSequenceItem] | None = None,
-        group_of_patients_identification_sequence: list[patient_group_macro.GroupOfPatientsIdentificationSequenceItem] | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
+        other_patient_ids_sequence: Items[OtherPatientIDsSequenceItem] | Empty | None = None,
+        other_patient_names: list[PersonName | str] | Empty | None = None,
+        patient_birth_name: PersonName | str | Empty | None = None,
+        patient_mother_birth_name: PersonName | str | Empty | None = None,
+        referenced_patient_photo_sequence: Items[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | Empty | None = None,
+        source_patient_group_identification_sequence: Items[patient_group_macro.SourcePatientGroupIdentificationSequenceItem] | Empty | None = None,
+        group_of_patients_identification_sequence: Items[patient_group_macro.GroupOfPatientsIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,35 +27,32 @@ class PertinentDocumentsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.2-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170, 0x00420010)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type -, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type -, VR SQ, VM 1.
 
-    Describes the purpose for which the document reference is made. Zero or more Items shall be
-    included in this Sequence.
-    """
+        Describes the purpose for which the document reference is made. Zero or more Items shall
+        be included in this Sequence.
+        """,
+    )
 
     document_title: Attr[str] = Attr(
         0x00420010, "DocumentTitle", "ST", "1", "",
-    )
-    """Document Title (0042,0010): Type -, VR ST, VM 1.
+        doc="""Document Title (0042,0010): Type -, VR ST, VM 1.
 
-    Title of the referenced document.
-    """
+        Title of the referenced document.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        document_title: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        document_title: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,30 +67,27 @@ class PertinentResourcesSequenceItem(ItemBuilder):
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "",
-    )
-    """Retrieve URI (0040,E010): Type -, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type -, VR UR, VM 1.
 
-    Retrieval access path to resource. Includes fully specified scheme, authority, path, and
-    query in accordance with [RFC3986].
-    """
+        Retrieval access path to resource. Includes fully specified scheme, authority, path, and
+        query in accordance with [RFC3986].
+        """,
+    )
 
     resource_description: Attr[str] = Attr(
         0x00380102, "ResourceDescription", "LO", "1", "",
-    )
-    """Resource Description (0038,0102): Type -, VR LO, VM 1.
+        doc="""Resource Description (0038,0102): Type -, VR LO, VM 1.
 
-    Description or title of the resource.
-    """
+        Description or title of the resource.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_uri: str | None = None,
-        resource_description: str | None = None,
-        **_: Any,
+        retrieve_uri: str | Empty | None = None,
+        resource_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,77 +102,74 @@ class PatientClinicalTrialParticipationSequenceItem(ItemBuilder):
 
     clinical_trial_sponsor_name: Attr[str] = Attr(
         0x00120010, "ClinicalTrialSponsorName", "LO", "1", "",
-    )
-    """Clinical Trial Sponsor Name (0012,0010): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Sponsor Name (0012,0010): Type -, VR LO, VM 1.
 
-    The name of the clinical trial or research sponsor, responsible for conducting the clinical
-    trial and for defining the Clinical Trial Protocol.
-    """
+        The name of the clinical trial or research sponsor, responsible for conducting the
+        clinical trial and for defining the Clinical Trial Protocol.
+        """,
+    )
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type -, VR LO, VM 1.
 
-    Identifier for the noted protocol, used by the Clinical Trial Sponsor to uniquely identify
-    the investigational protocol.
-    """
+        Identifier for the noted protocol, used by the Clinical Trial Sponsor to uniquely
+        identify the investigational protocol.
+        """,
+    )
 
     clinical_trial_protocol_name: Attr[str] = Attr(
         0x00120021, "ClinicalTrialProtocolName", "LO", "1", "",
-    )
-    """Clinical Trial Protocol Name (0012,0021): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Protocol Name (0012,0021): Type -, VR LO, VM 1.
 
-    The name or title of the clinical trial or research protocol.
-    """
+        The name or title of the clinical trial or research protocol.
+        """,
+    )
 
     clinical_trial_site_id: Attr[str] = Attr(
         0x00120030, "ClinicalTrialSiteID", "LO", "1", "",
-    )
-    """Clinical Trial Site ID (0012,0030): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Site ID (0012,0030): Type -, VR LO, VM 1.
 
-    The identifier, issued by the Clinical Trial Sponsor, of the site responsible for submitting
-    clinical trial or research data.
-    """
+        The identifier, issued by the Clinical Trial Sponsor, of the site responsible for
+        submitting clinical trial or research data.
+        """,
+    )
 
     clinical_trial_site_name: Attr[str] = Attr(
         0x00120031, "ClinicalTrialSiteName", "LO", "1", "",
-    )
-    """Clinical Trial Site Name (0012,0031): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Site Name (0012,0031): Type -, VR LO, VM 1.
 
-    Name of the site responsible for submitting clinical trial or research data.
-    """
+        Name of the site responsible for submitting clinical trial or research data.
+        """,
+    )
 
     clinical_trial_subject_id: Attr[str] = Attr(
         0x00120040, "ClinicalTrialSubjectID", "LO", "1", "",
-    )
-    """Clinical Trial Subject ID (0012,0040): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Subject ID (0012,0040): Type -, VR LO, VM 1.
 
-    The assigned identifier for the Patient as a clinical trial or research subject.
-    """
+        The assigned identifier for the Patient as a clinical trial or research subject.
+        """,
+    )
 
     clinical_trial_subject_reading_id: Attr[str] = Attr(
         0x00120042, "ClinicalTrialSubjectReadingID", "LO", "1", "",
-    )
-    """Clinical Trial Subject Reading ID (0012,0042): Type -, VR LO, VM 1.
+        doc="""Clinical Trial Subject Reading ID (0012,0042): Type -, VR LO, VM 1.
 
-    Identifies the Patient as a clinical trial or research subject for blinded evaluations.
-    """
+        Identifies the Patient as a clinical trial or research subject for blinded evaluations.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        clinical_trial_sponsor_name: str | None = None,
-        clinical_trial_protocol_id: str | None = None,
-        clinical_trial_protocol_name: str | None = None,
-        clinical_trial_site_id: str | None = None,
-        clinical_trial_site_name: str | None = None,
-        clinical_trial_subject_id: str | None = None,
-        clinical_trial_subject_reading_id: str | None = None,
-        **_: Any,
+        clinical_trial_sponsor_name: str | Empty | None = None,
+        clinical_trial_protocol_id: str | Empty | None = None,
+        clinical_trial_protocol_name: str | Empty | None = None,
+        clinical_trial_site_id: str | Empty | None = None,
+        clinical_trial_site_name: str | Empty | None = None,
+        clinical_trial_subject_id: str | Empty | None = None,
+        clinical_trial_subject_reading_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -193,160 +185,159 @@ class PatientMedicalModule(ModuleBuilder):
 
     medical_alerts: Attr[list[str]] = Attr(
         0x00102000, "MedicalAlerts", "LO", "1-n", "",
-    )
-    """Medical Alerts (0010,2000): Type -, VR LO, VM 1-n.
+        doc="""Medical Alerts (0010,2000): Type -, VR LO, VM 1-n.
 
-    Conditions to which medical staff should be alerted (e.g., contagious condition, drug
-    allergies, etc.).
-    """
+        Conditions to which medical staff should be alerted (e.g., contagious condition, drug
+        allergies, etc.).
+        """,
+    )
 
     allergies: Attr[list[str]] = Attr(
         0x00102110, "Allergies", "LO", "1-n", "",
-    )
-    """Allergies (0010,2110): Type -, VR LO, VM 1-n.
+        doc="""Allergies (0010,2110): Type -, VR LO, VM 1-n.
 
-    Description of prior reaction to contrast agents, or other Patient allergies or adverse
-    reactions.
-    """
+        Description of prior reaction to contrast agents, or other Patient allergies or adverse
+        reactions.
+        """,
+    )
 
     smoking_status: Attr[Literal["YES", "NO", "UNKNOWN"]] = Attr(
         0x001021A0, "SmokingStatus", "CS", "1", "",
         enum=("YES", "NO", "UNKNOWN"),
-    )
-    """Smoking Status (0010,21A0): Type -, VR CS, VM 1.
+        doc="""Smoking Status (0010,21A0): Type -, VR CS, VM 1.
 
-    Indicates whether Patient smokes.
-    Enumerated Values: YES, NO, UNKNOWN.
-    """
+        Indicates whether Patient smokes.
+        Enumerated Values: YES, NO, UNKNOWN.
+        """,
+    )
 
     additional_patient_history: Attr[str] = Attr(
         0x001021B0, "AdditionalPatientHistory", "LT", "1", "",
-    )
-    """Additional Patient History (0010,21B0): Type -, VR LT, VM 1.
+        doc="""Additional Patient History (0010,21B0): Type -, VR LT, VM 1.
 
-    Additional information about the Patient's medical history.
-    """
+        Additional information about the Patient's medical history.
+        """,
+    )
 
     pregnancy_status: Attr[int] = Attr(
         0x001021C0, "PregnancyStatus", "US", "1", "",
         enum=("0001", "0002", "0003", "0004"),
-    )
-    """Pregnancy Status (0010,21C0): Type -, VR US, VM 1.
+        doc="""Pregnancy Status (0010,21C0): Type -, VR US, VM 1.
 
-    Describes pregnancy state of Patient.
-    Enumerated Values: 0001, 0002, 0003, 0004.
-    """
+        Describes pregnancy state of Patient.
+        Enumerated Values: 0001, 0002, 0003, 0004.
+        """,
+    )
 
     last_menstrual_date: Attr[datetime.date | str] = Attr(
         0x001021D0, "LastMenstrualDate", "DA", "1", "",
-    )
-    """Last Menstrual Date (0010,21D0): Type -, VR DA, VM 1.
+        doc="""Last Menstrual Date (0010,21D0): Type -, VR DA, VM 1.
 
-    Date of onset of last menstrual period.
-    """
+        Date of onset of last menstrual period.
+        """,
+    )
 
     patient_sex_neutered: Attr[Literal["ALTERED", "UNALTERED"]] = Attr(
         0x00102203, "PatientSexNeutered", "CS", "1", "",
         enum=("ALTERED", "UNALTERED"),
-    )
-    """Patient's Sex Neutered (0010,2203): Type -, VR CS, VM 1.
+        doc="""Patient's Sex Neutered (0010,2203): Type -, VR CS, VM 1.
 
-    Whether or not a procedure has been performed in an effort to render the Patient sterile.
-    Enumerated Values: ALTERED, UNALTERED.
-    """
+        Whether or not a procedure has been performed in an effort to render the Patient
+        sterile.
+        Enumerated Values: ALTERED, UNALTERED.
+        """,
+    )
 
     patient_body_mass_index: Attr[float] = Attr(
         0x00101022, "PatientBodyMassIndex", "DS", "1", "",
-    )
-    """Patient's Body Mass Index (0010,1022): Type -, VR DS, VM 1.
+        doc="""Patient's Body Mass Index (0010,1022): Type -, VR DS, VM 1.
 
-    Body Mass Index of the Patient in kg/m2.
-    """
+        Body Mass Index of the Patient in kg/m2.
+        """,
+    )
 
     measured_ap_dimension: Attr[float] = Attr(
         0x00101023, "MeasuredAPDimension", "DS", "1", "",
-    )
-    """Measured AP Dimension (0010,1023): Type -, VR DS, VM 1.
+        doc="""Measured AP Dimension (0010,1023): Type -, VR DS, VM 1.
 
-    The thickness in mm of the body part being scanned, in the antero-posterior dimension (per
-    AAPM Report 204).
-    """
+        The thickness in mm of the body part being scanned, in the antero-posterior dimension
+        (per AAPM Report 204).
+        """,
+    )
 
     measured_lateral_dimension: Attr[float] = Attr(
         0x00101024, "MeasuredLateralDimension", "DS", "1", "",
-    )
-    """Measured Lateral Dimension (0010,1024): Type -, VR DS, VM 1.
+        doc="""Measured Lateral Dimension (0010,1024): Type -, VR DS, VM 1.
 
-    The side-to-side (left to right) dimension in mm of the body part being scanned (per AAPM
-    Report 204).
-    """
+        The side-to-side (left to right) dimension in mm of the body part being scanned (per
+        AAPM Report 204).
+        """,
+    )
 
     special_needs: Attr[str] = Attr(
         0x00380050, "SpecialNeeds", "LO", "1", "",
-    )
-    """Special Needs (0038,0050): Type -, VR LO, VM 1.
+        doc="""Special Needs (0038,0050): Type -, VR LO, VM 1.
 
-    Medical and social needs (e.g., wheelchair, oxygen, translator, etc.).
-    """
+        Medical and social needs (e.g., wheelchair, oxygen, translator, etc.).
+        """,
+    )
 
     patient_state: Attr[str] = Attr(
         0x00380500, "PatientState", "LO", "1", "",
+        doc="""Patient State (0038,0500): Type -, VR LO, VM 1.
+
+        Description of Patient state (comatose, disoriented, vision impaired, etc.).
+        """,
     )
-    """Patient State (0038,0500): Type -, VR LO, VM 1.
 
-    Description of Patient state (comatose, disoriented, vision impaired, etc.).
-    """
-
-    pertinent_documents_sequence: Attr[list[PertinentDocumentsSequenceItem]] = Attr(
+    pertinent_documents_sequence: SequenceAttr[PertinentDocumentsSequenceItem] = SequenceAttr(
         0x00380100, "PertinentDocumentsSequence", "SQ", "1", "",
         item=PertinentDocumentsSequenceItem,
+        doc="""Pertinent Documents Sequence (0038,0100): Type -, VR SQ, VM 1.
+
+        List of Documents (e.g., SR, or CDA) that contain information considered pertinent for
+        the Patient medical condition.
+        """,
     )
-    """Pertinent Documents Sequence (0038,0100): Type -, VR SQ, VM 1.
 
-    List of Documents (e.g., SR, or CDA) that contain information considered pertinent for the
-    Patient medical condition.
-    """
-
-    pertinent_resources_sequence: Attr[list[PertinentResourcesSequenceItem]] = Attr(
+    pertinent_resources_sequence: SequenceAttr[PertinentResourcesSequenceItem] = SequenceAttr(
         0x00380101, "PertinentResourcesSequence", "SQ", "1", "",
         item=PertinentResourcesSequenceItem,
+        doc="""Pertinent Resources Sequence (0038,0101): Type -, VR SQ, VM 1.
+
+        List of resources that contain information considered pertinent for the Patient medical
+        condition.
+        """,
     )
-    """Pertinent Resources Sequence (0038,0101): Type -, VR SQ, VM 1.
 
-    List of resources that contain information considered pertinent for the Patient medical
-    condition.
-    """
-
-    patient_clinical_trial_participation_sequence: Attr[list[PatientClinicalTrialParticipationSequenceItem]] = Attr(
+    patient_clinical_trial_participation_sequence: SequenceAttr[PatientClinicalTrialParticipationSequenceItem] = SequenceAttr(
         0x00380502, "PatientClinicalTrialParticipationSequence", "SQ", "1", "",
         item=PatientClinicalTrialParticipationSequenceItem,
-    )
-    """Patient Clinical Trial Participation Sequence (0038,0502): Type -, VR SQ, VM 1.
+        doc="""Patient Clinical Trial Participation Sequence (0038,0502): Type -, VR SQ, VM 1.
 
-    Sequence of identifiers for clinical trials or research in which the Patient participates.
-    """
+        Sequence of identifiers for clinical trials or research in which the Patient
+        participates.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        medical_alerts: list[str] | None = None,
-        allergies: list[str] | None = None,
-        smoking_status: Literal["YES", "NO", "UNKNOWN"] | None = None,
-        additional_patient_history: str | None = None,
-        pregnancy_status: int | None = None,
-        last_menstrual_date: datetime.date | str | None = None,
-        patient_sex_neutered: Literal["ALTERED", "UNALTERED"] | None = None,
-        patient_body_mass_index: float | None = None,
-        measured_ap_dimension: float | None = None,
-        measured_lateral_dimension: float | None = None,
-        special_needs: str | None = None,
-        patient_state: str | None = None,
-        pertinent_documents_sequence: list[PertinentDocumentsSequenceItem] | None = None,
-        pertinent_resources_sequence: list[PertinentResourcesSequenceItem] | None = None,
-        patient_clinical_trial_participation_sequence: list[PatientClinicalTrialParticipationSequenceItem] | None = None,
-        **_: Any,
+        medical_alerts: list[str] | Empty | None = None,
+        allergies: list[str] | Empty | None = None,
+        smoking_status: Literal["YES", "NO", "UNKNOWN"] | Empty | None = None,
+        additional_patient_history: str | Empty | None = None,
+        pregnancy_status: int | Empty | None = None,
+        last_menstrual_date: datetime.date | str | Empty | None = None,
+        patient_sex_neutered: Literal["ALTERED", "UNALTERED"] | Empty | None = None,
+        patient_body_mass_index: float | Empty | None = None,
+        measured_ap_dimension: float | Empty | None = None,
+        measured_lateral_dimension: float | Empty | None = None,
+        special_needs: str | Empty | None = None,
+        patient_state: str | Empty | None = None,
+        pertinent_documents_sequence: Items[PertinentDocumentsSequenceItem] | Empty | None = None,
+        pertinent_resources_sequence: Items[PertinentResourcesSequenceItem] | Empty | None = None,
+        patient_clinical_trial_participation_sequence: Items[PatientClinicalTrialParticipationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

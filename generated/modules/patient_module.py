@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 from iodkit.generated.modules.patient_group_macro import PatientGroupMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import issuer_of_patient_id_macro
     from iodkit.generated.modules import patient_group_macro
@@ -32,32 +33,29 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "1",
-    )
-    """Patient ID (0010,0020): Type 1, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type 1, VR LO, VM 1.
 
-    An identifier for the Patient.
-    """
+        An identifier for the Patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "1",
-    )
-    """Type of Patient ID (0010,0022): Type 1, VR CS, VM 1.
+        doc="""Type of Patient ID (0010,0022): Type 1, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020) in this Item.
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
+        The type of identifier in the Patient ID (0010,0020) in this Item.
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,30 +68,27 @@ class BreedRegistrationSequenceItem(ItemBuilder):
 
     breed_registration_number: Attr[str] = Attr(
         0x00102295, "BreedRegistrationNumber", "LO", "1", "1",
+        doc="""Breed Registration Number (0010,2295): Type 1, VR LO, VM 1.
+
+        Identification number of a non-human organism within the registry.
+        """,
     )
-    """Breed Registration Number (0010,2295): Type 1, VR LO, VM 1.
 
-    Identification number of a non-human organism within the registry.
-    """
-
-    breed_registry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    breed_registry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102296, "BreedRegistryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Breed Registry Code Sequence (0010,2296): Type 1, VR SQ, VM 1.
+        doc="""Breed Registry Code Sequence (0010,2296): Type 1, VR SQ, VM 1.
 
-    Identification of the organization with which a non-human organism is registered.
-    """
+        Identification of the organization with which a non-human organism is registered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        breed_registration_number: str | None = None,
-        breed_registry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        breed_registration_number: str | Empty | None = None,
+        breed_registry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,43 +101,40 @@ class StrainStockSequenceItem(ItemBuilder):
 
     strain_stock_number: Attr[str] = Attr(
         0x00100214, "StrainStockNumber", "LO", "1", "1",
-    )
-    """Strain Stock Number (0010,0214): Type 1, VR LO, VM 1.
+        doc="""Strain Stock Number (0010,0214): Type 1, VR LO, VM 1.
 
-    The stock number of the strain of the Patient issued by the organization identified by
-    Strain Source (0010,0217). See Section C.7.1.1.1.4.
-    """
+        The stock number of the strain of the Patient issued by the organization identified by
+        Strain Source (0010,0217). See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_source: Attr[str] = Attr(
         0x00100217, "StrainSource", "LO", "1", "1",
+        doc="""Strain Source (0010,0217): Type 1, VR LO, VM 1.
+
+        Identification of the organization that is the source of the non-human organism, issued
+        by the registry identified by Strain Source Registry Code Sequence (0010,0215). See
+        Section C.7.1.1.1.4.
+        """,
     )
-    """Strain Source (0010,0217): Type 1, VR LO, VM 1.
 
-    Identification of the organization that is the source of the non-human organism, issued by
-    the registry identified by Strain Source Registry Code Sequence (0010,0215). See Section
-    C.7.1.1.1.4.
-    """
-
-    strain_source_registry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    strain_source_registry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100215, "StrainSourceRegistryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Strain Source Registry Code Sequence (0010,0215): Type 1, VR SQ, VM 1.
+        doc="""Strain Source Registry Code Sequence (0010,0215): Type 1, VR SQ, VM 1.
 
-    Identification of the organization that is the registry of sources of non-human organisms.
-    See Section C.7.1.1.1.4.
-    """
+        Identification of the organization that is the registry of sources of non-human
+        organisms. See Section C.7.1.1.1.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        strain_stock_number: str | None = None,
-        strain_source: str | None = None,
-        strain_source_registry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        strain_stock_number: str | Empty | None = None,
+        strain_source: str | Empty | None = None,
+        strain_source_registry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -157,39 +149,36 @@ class GeneticModificationsSequenceItem(ItemBuilder):
 
     genetic_modifications_description: Attr[str] = Attr(
         0x00100222, "GeneticModificationsDescription", "UC", "1", "1",
-    )
-    """Genetic Modifications Description (0010,0222): Type 1, VR UC, VM 1.
+        doc="""Genetic Modifications Description (0010,0222): Type 1, VR UC, VM 1.
 
-    The genetic modifications of the Patient described using a specific nomenclature.
-    """
+        The genetic modifications of the Patient described using a specific nomenclature.
+        """,
+    )
 
     genetic_modifications_nomenclature: Attr[str] = Attr(
         0x00100223, "GeneticModificationsNomenclature", "LO", "1", "1",
+        doc="""Genetic Modifications Nomenclature (0010,0223): Type 1, VR LO, VM 1.
+
+        The nomenclature used for Genetic Modifications Description (0010,0222).
+        """,
     )
-    """Genetic Modifications Nomenclature (0010,0223): Type 1, VR LO, VM 1.
 
-    The nomenclature used for Genetic Modifications Description (0010,0222).
-    """
-
-    genetic_modifications_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    genetic_modifications_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100229, "GeneticModificationsCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Genetic Modifications Code Sequence (0010,0229): Type 3, VR SQ, VM 1.
+        doc="""Genetic Modifications Code Sequence (0010,0229): Type 3, VR SQ, VM 1.
 
-    A coded identification of the genetic modifications of the Patient.
-    """
+        A coded identification of the genetic modifications of the Patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        genetic_modifications_description: str | None = None,
-        genetic_modifications_nomenclature: str | None = None,
-        genetic_modifications_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        genetic_modifications_description: str | Empty | None = None,
+        genetic_modifications_nomenclature: str | Empty | None = None,
+        genetic_modifications_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -207,368 +196,366 @@ class PatientModule(IssuerOfPatientIDMacro, PatientGroupMacro, ModuleBuilder):
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "2",
-    )
-    """Patient's Name (0010,0010): Type 2, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type 2, VR PN, VM 1.
 
-    Patient's full name.
-    """
+        Patient's full name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "2",
-    )
-    """Patient ID (0010,0020): Type 2, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type 2, VR LO, VM 1.
 
-    Primary identifier for the Patient.
-    """
+        Primary identifier for the Patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "3",
-    )
-    """Type of Patient ID (0010,0022): Type 3, VR CS, VM 1.
+        doc="""Type of Patient ID (0010,0022): Type 3, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020).
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
+        The type of identifier in the Patient ID (0010,0020).
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "2",
-    )
-    """Patient's Birth Date (0010,0030): Type 2, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type 2, VR DA, VM 1.
 
-    Birth date of the Patient.
-    """
+        Birth date of the Patient.
+        """,
+    )
 
     patient_birth_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100033, "PatientBirthDateInAlternativeCalendar", "LO", "1", "3",
-    )
-    """Patient's Birth Date in Alternative Calendar (0010,0033): Type 3, VR LO, VM 1.
+        doc="""Patient's Birth Date in Alternative Calendar (0010,0033): Type 3, VR LO, VM 1.
 
-    Date of birth of the named Patient in the Alternative Calendar (0010,0035).
-    """
+        Date of birth of the named Patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_death_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100034, "PatientDeathDateInAlternativeCalendar", "LO", "1", "3",
-    )
-    """Patient's Death Date in Alternative Calendar (0010,0034): Type 3, VR LO, VM 1.
+        doc="""Patient's Death Date in Alternative Calendar (0010,0034): Type 3, VR LO, VM 1.
 
-    Date of death of the named Patient in the Alternative Calendar (0010,0035).
-    """
+        Date of death of the named Patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_alternative_calendar: Attr[Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"]] = Attr(
         0x00100035, "PatientAlternativeCalendar", "CS", "1", "1C",
         enum=("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"),
-    )
-    """Patient's Alternative Calendar (0010,0035): Type 1C, VR CS, VM 1.
+        doc="""Patient's Alternative Calendar (0010,0035): Type 1C, VR CS, VM 1.
 
-    The Alternative Calendar used for Patient's Birth Date in Alternative Calendar (0010,0033)
-    and Patient's Death Date in Alternative Calendar (0010,0034).
-    Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
-    Alternative Death Date in Calendar (0010,0034) is present.
-    Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
-    HIJRI.
-    """
+        The Alternative Calendar used for Patient's Birth Date in Alternative Calendar
+        (0010,0033) and Patient's Death Date in Alternative Calendar (0010,0034).
+        Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
+        Alternative Death Date in Calendar (0010,0034) is present.
+        Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
+        HIJRI.
+        """,
+    )
 
     patient_sex: Attr[Literal["M", "F", "O"]] = Attr(
         0x00100040, "PatientSex", "CS", "1", "2",
         enum=("M", "F", "O"),
+        doc="""Patient's Sex (0010,0040): Type 2, VR CS, VM 1.
+
+        Sex of the named Patient.
+        Enumerated Values: M, F, O.
+        """,
     )
-    """Patient's Sex (0010,0040): Type 2, VR CS, VM 1.
 
-    Sex of the named Patient.
-    Enumerated Values: M, F, O.
-    """
-
-    referenced_patient_photo_sequence: Attr[list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro]] = Attr(
+    referenced_patient_photo_sequence: SequenceAttr[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] = SequenceAttr(
         0x00101100, "ReferencedPatientPhotoSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.referenced_instances_and_access_macro:ReferencedInstancesAndAccessMacro",
-    )
-    """Referenced Patient Photo Sequence (0010,1100): Type 3, VR SQ, VM 1.
+        doc="""Referenced Patient Photo Sequence (0010,1100): Type 3, VR SQ, VM 1.
 
-    A photo to confirm the identity of a Patient.
-    """
+        A photo to confirm the identity of a Patient.
+        """,
+    )
 
     quality_control_subject: Attr[Literal["YES", "NO"]] = Attr(
         0x00100200, "QualityControlSubject", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Quality Control Subject (0010,0200): Type 3, VR CS, VM 1.
+
+        Indicates whether or not the subject is a quality control phantom.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Quality Control Subject (0010,0200): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the subject is a quality control phantom.
-    Enumerated Values: YES, NO.
-    """
-
-    referenced_patient_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_patient_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081120, "ReferencedPatientSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Patient Sequence (0008,1120): Type 3, VR SQ, VM 1.
+        doc="""Referenced Patient Sequence (0008,1120): Type 3, VR SQ, VM 1.
 
-    A Sequence that provides reference to a Patient.
-    """
+        A Sequence that provides reference to a Patient.
+        """,
+    )
 
     patient_birth_time: Attr[datetime.time | str] = Attr(
         0x00100032, "PatientBirthTime", "TM", "1", "3",
+        doc="""Patient's Birth Time (0010,0032): Type 3, VR TM, VM 1.
+
+        Birth time of the Patient.
+        """,
     )
-    """Patient's Birth Time (0010,0032): Type 3, VR TM, VM 1.
 
-    Birth time of the Patient.
-    """
-
-    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: SequenceAttr[OtherPatientIDsSequenceItem] = SequenceAttr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "3",
         item=OtherPatientIDsSequenceItem,
-    )
-    """Other Patient IDs Sequence (0010,1002): Type 3, VR SQ, VM 1.
+        doc="""Other Patient IDs Sequence (0010,1002): Type 3, VR SQ, VM 1.
 
-    A Sequence of identification numbers or codes used to identify the Patient, which may or may
-    not be human readable, and may or may not have been obtained from an implanted or attached
-    device such as an RFID or barcode.
-    """
+        A Sequence of identification numbers or codes used to identify the Patient, which may or
+        may not be human readable, and may or may not have been obtained from an implanted or
+        attached device such as an RFID or barcode.
+        """,
+    )
 
     other_patient_names: Attr[list[PersonName | str]] = Attr(
         0x00101001, "OtherPatientNames", "PN", "1-n", "3",
-    )
-    """Other Patient Names (0010,1001): Type 3, VR PN, VM 1-n.
+        doc="""Other Patient Names (0010,1001): Type 3, VR PN, VM 1-n.
 
-    Other names used to identify the Patient.
-    """
+        Other names used to identify the Patient.
+        """,
+    )
 
     ethnic_group: Attr[str] = Attr(
         0x00102160, "EthnicGroup", "SH", "1", "3",
+        doc="""Ethnic Group (0010,2160): Type 3, VR SH, VM 1.
+
+        Ethnic group or race of the Patient.
+        """,
     )
-    """Ethnic Group (0010,2160): Type 3, VR SH, VM 1.
 
-    Ethnic group or race of the Patient.
-    """
-
-    ethnic_group_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ethnic_group_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102161, "EthnicGroupCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Ethnic Group Code Sequence (0010,2161): Type 3, VR SQ, VM 1.
+        doc="""Ethnic Group Code Sequence (0010,2161): Type 3, VR SQ, VM 1.
 
-    Ethnic group or race of Patient.
-    """
+        Ethnic group or race of Patient.
+        """,
+    )
 
     patient_comments: Attr[str] = Attr(
         0x00104000, "PatientComments", "LT", "1", "3",
-    )
-    """Patient Comments (0010,4000): Type 3, VR LT, VM 1.
+        doc="""Patient Comments (0010,4000): Type 3, VR LT, VM 1.
 
-    User-defined additional information about the Patient.
-    """
+        User-defined additional information about the Patient.
+        """,
+    )
 
     patient_species_description: Attr[str] = Attr(
         0x00102201, "PatientSpeciesDescription", "LO", "1", "1C",
+        doc="""Patient Species Description (0010,2201): Type 1C, VR LO, VM 1.
+
+        The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient.
+        See Section C.7.1.1.1.3.
+        Required if the Patient is a non-human organism and if Patient Species Code Sequence
+        (0010,2202) is not present. May be present otherwise.
+        """,
     )
-    """Patient Species Description (0010,2201): Type 1C, VR LO, VM 1.
 
-    The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient. See
-    Section C.7.1.1.1.3.
-    Required if the Patient is a non-human organism and if Patient Species Code Sequence
-    (0010,2202) is not present. May be present otherwise.
-    """
-
-    patient_species_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_species_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102202, "PatientSpeciesCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Species Code Sequence (0010,2202): Type 1C, VR SQ, VM 1.
+        doc="""Patient Species Code Sequence (0010,2202): Type 1C, VR SQ, VM 1.
 
-    The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient. See
-    Section C.7.1.1.1.3.
-    Required if the Patient is a non-human organism and if Patient Species Description
-    (0010,2201) is not present. May be present otherwise.
-    """
+        The taxonomic rank value (e.g., genus, subgenus, species or subspecies) of the Patient.
+        See Section C.7.1.1.1.3.
+        Required if the Patient is a non-human organism and if Patient Species Description
+        (0010,2201) is not present. May be present otherwise.
+        """,
+    )
 
     patient_breed_description: Attr[str] = Attr(
         0x00102292, "PatientBreedDescription", "LO", "1", "2C",
+        doc="""Patient Breed Description (0010,2292): Type 2C, VR LO, VM 1.
+
+        The breed of the Patient. See Section C.7.1.1.1.1.
+        Required if the Patient is a non-human organism and if Patient Breed Code Sequence
+        (0010,2293) is empty. May be present otherwise.
+        """,
     )
-    """Patient Breed Description (0010,2292): Type 2C, VR LO, VM 1.
 
-    The breed of the Patient. See Section C.7.1.1.1.1.
-    Required if the Patient is a non-human organism and if Patient Breed Code Sequence
-    (0010,2293) is empty. May be present otherwise.
-    """
-
-    patient_breed_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_breed_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00102293, "PatientBreedCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Patient Breed Code Sequence (0010,2293): Type 2C, VR SQ, VM 1.
+
+        The breed of the Patient. See Section C.7.1.1.1.1.
+        Required if the Patient is a non-human organism.
+        """,
     )
-    """Patient Breed Code Sequence (0010,2293): Type 2C, VR SQ, VM 1.
 
-    The breed of the Patient. See Section C.7.1.1.1.1.
-    Required if the Patient is a non-human organism.
-    """
-
-    breed_registration_sequence: Attr[list[BreedRegistrationSequenceItem]] = Attr(
+    breed_registration_sequence: SequenceAttr[BreedRegistrationSequenceItem] = SequenceAttr(
         0x00102294, "BreedRegistrationSequence", "SQ", "1", "2C",
         item=BreedRegistrationSequenceItem,
-    )
-    """Breed Registration Sequence (0010,2294): Type 2C, VR SQ, VM 1.
+        doc="""Breed Registration Sequence (0010,2294): Type 2C, VR SQ, VM 1.
 
-    Information identifying a non-human organism within a breed registry.
-    Required if the Patient is a non-human organism.
-    """
+        Information identifying a non-human organism within a breed registry.
+        Required if the Patient is a non-human organism.
+        """,
+    )
 
     strain_description: Attr[str] = Attr(
         0x00100212, "StrainDescription", "UC", "1", "3",
-    )
-    """Strain Description (0010,0212): Type 3, VR UC, VM 1.
+        doc="""Strain Description (0010,0212): Type 3, VR UC, VM 1.
 
-    The strain of the Patient. See Section C.7.1.1.1.4.
-    """
+        The strain of the Patient. See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_nomenclature: Attr[str] = Attr(
         0x00100213, "StrainNomenclature", "LO", "1", "3",
+        doc="""Strain Nomenclature (0010,0213): Type 3, VR LO, VM 1.
+
+        The nomenclature used for Strain Description (0010,0212). See Section C.7.1.1.1.4.
+        Defined Terms: MGI_2013.
+        """,
     )
-    """Strain Nomenclature (0010,0213): Type 3, VR LO, VM 1.
 
-    The nomenclature used for Strain Description (0010,0212). See Section C.7.1.1.1.4.
-    Defined Terms: MGI_2013.
-    """
-
-    strain_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    strain_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00100219, "StrainCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Strain Code Sequence (0010,0219): Type 3, VR SQ, VM 1.
+        doc="""Strain Code Sequence (0010,0219): Type 3, VR SQ, VM 1.
 
-    A coded identification of the strain of the Patient. See Section C.7.1.1.1.4.
-    """
+        A coded identification of the strain of the Patient. See Section C.7.1.1.1.4.
+        """,
+    )
 
     strain_additional_information: Attr[str] = Attr(
         0x00100218, "StrainAdditionalInformation", "UT", "1", "3",
+        doc="""Strain Additional Information (0010,0218): Type 3, VR UT, VM 1.
+
+        Additional information about the strain of the Patient that is not encoded in the formal
+        nomenclature used in Strain Description (0010,0212). See Section C.7.1.1.1.4.
+        """,
     )
-    """Strain Additional Information (0010,0218): Type 3, VR UT, VM 1.
 
-    Additional information about the strain of the Patient that is not encoded in the formal
-    nomenclature used in Strain Description (0010,0212). See Section C.7.1.1.1.4.
-    """
-
-    strain_stock_sequence: Attr[list[StrainStockSequenceItem]] = Attr(
+    strain_stock_sequence: SequenceAttr[StrainStockSequenceItem] = SequenceAttr(
         0x00100216, "StrainStockSequence", "SQ", "1", "3",
         item=StrainStockSequenceItem,
+        doc="""Strain Stock Sequence (0010,0216): Type 3, VR SQ, VM 1.
+
+        Information identifying a non-human organism within a strain stock.
+        """,
     )
-    """Strain Stock Sequence (0010,0216): Type 3, VR SQ, VM 1.
 
-    Information identifying a non-human organism within a strain stock.
-    """
-
-    genetic_modifications_sequence: Attr[list[GeneticModificationsSequenceItem]] = Attr(
+    genetic_modifications_sequence: SequenceAttr[GeneticModificationsSequenceItem] = SequenceAttr(
         0x00100221, "GeneticModificationsSequence", "SQ", "1", "3",
         item=GeneticModificationsSequenceItem,
-    )
-    """Genetic Modifications Sequence (0010,0221): Type 3, VR SQ, VM 1.
+        doc="""Genetic Modifications Sequence (0010,0221): Type 3, VR SQ, VM 1.
 
-    The genetic modifications of the Patient.
-    """
+        The genetic modifications of the Patient.
+        """,
+    )
 
     responsible_person: Attr[PersonName | str] = Attr(
         0x00102297, "ResponsiblePerson", "PN", "1", "2C",
-    )
-    """Responsible Person (0010,2297): Type 2C, VR PN, VM 1.
+        doc="""Responsible Person (0010,2297): Type 2C, VR PN, VM 1.
 
-    Name of person with medical or welfare decision making authority for the Patient.
-    Required if the Patient is a non-human organism. May be present otherwise.
-    """
+        Name of person with medical or welfare decision making authority for the Patient.
+        Required if the Patient is a non-human organism. May be present otherwise.
+        """,
+    )
 
     responsible_person_role: Attr[str] = Attr(
         0x00102298, "ResponsiblePersonRole", "CS", "1", "1C",
-    )
-    """Responsible Person Role (0010,2298): Type 1C, VR CS, VM 1.
+        doc="""Responsible Person Role (0010,2298): Type 1C, VR CS, VM 1.
 
-    Relationship of Responsible Person to the Patient.
-    Required if Responsible Person is present and has a value.
-    Defined Terms: OWNER, PARENT, CHILD, SPOUSE, SIBLING, RELATIVE, GUARDIAN, CUSTODIAN, AGENT,
-    INVESTIGATOR, VETERINARIAN.
-    """
+        Relationship of Responsible Person to the Patient.
+        Required if Responsible Person is present and has a value.
+        Defined Terms: OWNER, PARENT, CHILD, SPOUSE, SIBLING, RELATIVE, GUARDIAN, CUSTODIAN,
+        AGENT, INVESTIGATOR, VETERINARIAN.
+        """,
+    )
 
     responsible_organization: Attr[str] = Attr(
         0x00102299, "ResponsibleOrganization", "LO", "1", "2C",
-    )
-    """Responsible Organization (0010,2299): Type 2C, VR LO, VM 1.
+        doc="""Responsible Organization (0010,2299): Type 2C, VR LO, VM 1.
 
-    Name of organization with medical or welfare decision making authority for the Patient.
-    Required if Patient is a non-human organism. May be present otherwise.
-    """
+        Name of organization with medical or welfare decision making authority for the Patient.
+        Required if Patient is a non-human organism. May be present otherwise.
+        """,
+    )
 
     patient_identity_removed: Attr[Literal["YES", "NO"]] = Attr(
         0x00120062, "PatientIdentityRemoved", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Patient Identity Removed (0012,0062): Type 3, VR CS, VM 1.
+        doc="""Patient Identity Removed (0012,0062): Type 3, VR CS, VM 1.
 
-    The true identity of the Patient has been removed from the Attributes and the Pixel Data
-    Enumerated Values: YES, NO.
-    """
+        The true identity of the Patient has been removed from the Attributes and the Pixel Data
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     deidentification_method: Attr[list[str]] = Attr(
         0x00120063, "DeidentificationMethod", "LO", "1-n", "1C",
+        doc="""De-identification Method (0012,0063): Type 1C, VR LO, VM 1-n.
+
+        A description or label of the mechanism or method use to remove the Patient's identity.
+        May be multi-valued if successive de-identification steps have been performed.
+        Required if Patient Identity Removed (0012,0062) is present and has a value of YES and
+        De-identification Method Code Sequence (0012,0064) is not present. May be present
+        otherwise.
+        """,
     )
-    """De-identification Method (0012,0063): Type 1C, VR LO, VM 1-n.
 
-    A description or label of the mechanism or method use to remove the Patient's identity. May
-    be multi-valued if successive de-identification steps have been performed.
-    Required if Patient Identity Removed (0012,0062) is present and has a value of YES and
-    De-identification Method Code Sequence (0012,0064) is not present. May be present otherwise.
-    """
-
-    deidentification_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    deidentification_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00120064, "DeidentificationMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """De-identification Method Code Sequence (0012,0064): Type 1C, VR SQ, VM 1.
+        doc="""De-identification Method Code Sequence (0012,0064): Type 1C, VR SQ, VM 1.
 
-    A code describing the mechanism or method use to remove the Patient's identity.
-    Required if Patient Identity Removed (0012,0062) is present and has a value of YES and
-    De-identification Method (0012,0063) is not present. May be present otherwise.
-    """
+        A code describing the mechanism or method use to remove the Patient's identity.
+        Required if Patient Identity Removed (0012,0062) is present and has a value of YES and
+        De-identification Method (0012,0063) is not present. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_birth_date_in_alternative_calendar: str | None = None,
-        patient_death_date_in_alternative_calendar: str | None = None,
-        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | None = None,
-        patient_sex: Literal["M", "F", "O"] | None = None,
-        referenced_patient_photo_sequence: list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | None = None,
-        quality_control_subject: Literal["YES", "NO"] | None = None,
-        referenced_patient_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        patient_birth_time: datetime.time | str | None = None,
-        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
-        other_patient_names: list[PersonName | str] | None = None,
-        ethnic_group: str | None = None,
-        ethnic_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_comments: str | None = None,
-        patient_species_description: str | None = None,
-        patient_species_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_breed_description: str | None = None,
-        patient_breed_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        breed_registration_sequence: list[BreedRegistrationSequenceItem] | None = None,
-        strain_description: str | None = None,
-        strain_nomenclature: str | None = None,
-        strain_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        strain_additional_information: str | None = None,
-        strain_stock_sequence: list[StrainStockSequenceItem] | None = None,
-        genetic_modifications_sequence: list[GeneticModificationsSequenceItem] | None = None,
-        responsible_person: PersonName | str | None = None,
-        responsible_person_role: str | None = None,
-        responsible_organization: str | None = None,
-        patient_identity_removed: Literal["YES", "NO"] | None = None,
-        deidentification_method: list[str] | None = None,
-        deidentification_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        source_patient_group_identification_sequence: list[patient_group_macro.SourcePatientGroupIdentificationSequenceItem] | None = None,
-        group_of_patients_identification_sequence: list[patient_group_macro.GroupOfPatientsIdentificationSequenceItem] | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_birth_date_in_alternative_calendar: str | Empty | None = None,
+        patient_death_date_in_alternative_calendar: str | Empty | None = None,
+        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | Empty | None = None,
+        patient_sex: Literal["M", "F", "O"] | Empty | None = None,
+        referenced_patient_photo_sequence: Items[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | Empty | None = None,
+        quality_control_subject: Literal["YES", "NO"] | Empty | None = None,
+        referenced_patient_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        patient_birth_time: datetime.time | str | Empty | None = None,
+        other_patient_ids_sequence: Items[OtherPatientIDsSequenceItem] | Empty | None = None,
+        other_patient_names: list[PersonName | str] | Empty | None = None,
+        ethnic_group: str | Empty | None = None,
+        ethnic_group_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_comments: str | Empty | None = None,
+        patient_species_description: str | Empty | None = None,
+        patient_species_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_breed_description: str | Empty | None = None,
+        patient_breed_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        breed_registration_sequence: Items[BreedRegistrationSequenceItem] | Empty | None = None,
+        strain_description: str | Empty | None = None,
+        strain_nomenclature: str | Empty | None = None,
+        strain_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        strain_additional_information: str | Empty | None = None,
+        strain_stock_sequence: Items[StrainStockSequenceItem] | Empty | None = None,
+        genetic_modifications_sequence: Items[GeneticModificationsSequenceItem] | Empty | None = None,
+        responsible_person: PersonName | str | Empty | None = None,
+        responsible_person_role: str | Empty | None = None,
+        responsible_organization: str | Empty | None = None,
+        patient_identity_removed: Literal["YES", "NO"] | Empty | None = None,
+        deidentification_method: list[str] | Empty | None = None,
+        deidentification_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        source_patient_group_identification_sequence: Items[patient_group_macro.SourcePatientGroupIdentificationSequenceItem] | Empty | None = None,
+        group_of_patients_identification_sequence: Items[patient_group_macro.GroupOfPatientsIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

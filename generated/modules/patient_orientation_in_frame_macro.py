@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class PatientOrientationInFrameSequenceItem(ItemBuilder):
 
     patient_orientation: Attr[list[str]] = Attr(
         0x00200020, "PatientOrientation", "CS", "2", "1",
-    )
-    """Patient Orientation (0020,0020): Type 1, VR CS, VM 2.
+        doc="""Patient Orientation (0020,0020): Type 1, VR CS, VM 2.
 
-    Patient direction of the rows and columns of this frame.
-    """
+        Patient direction of the rows and columns of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_orientation: list[str] | None = None,
-        **_: Any,
+        patient_orientation: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,22 +50,19 @@ class PatientOrientationInFrameMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-16"
     __order__: ClassVar[tuple[int, ...]] = (0x00209450,)
 
-    patient_orientation_in_frame_sequence: Attr[list[PatientOrientationInFrameSequenceItem]] = Attr(
+    patient_orientation_in_frame_sequence: SequenceAttr[PatientOrientationInFrameSequenceItem] = SequenceAttr(
         0x00209450, "PatientOrientationInFrameSequence", "SQ", "1", "1",
         item=PatientOrientationInFrameSequenceItem,
-    )
-    """Patient Orientation in Frame Sequence (0020,9450): Type 1, VR SQ, VM 1.
+        doc="""Patient Orientation in Frame Sequence (0020,9450): Type 1, VR SQ, VM 1.
 
-    Sequence containing the row and column directions for this frame in the patient.
-    """
+        Sequence containing the row and column directions for this frame in the patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_orientation_in_frame_sequence: list[PatientOrientationInFrameSequenceItem] | None = None,
-        **_: Any,
+        patient_orientation_in_frame_sequence: Items[PatientOrientationInFrameSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,40 +27,38 @@ class PatientOrientationCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-15"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540412)
 
-    patient_orientation_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_orientation_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540412, "PatientOrientationModifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Orientation Modifier Code Sequence (0054,0412): Type 1C, VR SQ, VM 1.
+        doc="""Patient Orientation Modifier Code Sequence (0054,0412): Type 1C, VR SQ, VM 1.
 
-    Patient orientation modifier.
-    Required if needed to fully specify the orientation of the Patient with respect to gravity.
-    """
+        Patient orientation modifier.
+        Required if needed to fully specify the orientation of the Patient with respect to
+        gravity.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        patient_orientation_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        patient_orientation_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,33 +72,30 @@ class PatientOrientationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-15"
     __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x00540414)
 
-    patient_orientation_code_sequence: Attr[list[PatientOrientationCodeSequenceItem]] = Attr(
+    patient_orientation_code_sequence: CodeSequenceAttr[PatientOrientationCodeSequenceItem] = CodeSequenceAttr(
         0x00540410, "PatientOrientationCodeSequence", "SQ", "1", "1",
         item=PatientOrientationCodeSequenceItem,
+        doc="""Patient Orientation Code Sequence (0054,0410): Type 1, VR SQ, VM 1.
+
+        Description of the orientation of the Patient with respect to gravity.
+        """,
     )
-    """Patient Orientation Code Sequence (0054,0410): Type 1, VR SQ, VM 1.
 
-    Description of the orientation of the Patient with respect to gravity.
-    """
-
-    patient_gantry_relationship_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_gantry_relationship_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540414, "PatientGantryRelationshipCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Gantry Relationship Code Sequence (0054,0414): Type 3, VR SQ, VM 1.
+        doc="""Patient Gantry Relationship Code Sequence (0054,0414): Type 3, VR SQ, VM 1.
 
-    Description of the orientation of the Patient with respect to the head of the table. See
-    Section C.8.4.6.1.3 for further explanation.
-    """
+        Description of the orientation of the Patient with respect to the head of the table. See
+        Section C.8.4.6.1.3 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_orientation_code_sequence: list[PatientOrientationCodeSequenceItem] | None = None,
-        patient_gantry_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        patient_orientation_code_sequence: CodeItems[PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_gantry_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

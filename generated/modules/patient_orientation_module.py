@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.patient_orientation_macro import PatientOrientationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_orientation_macro
 
@@ -32,11 +33,8 @@ class PatientOrientationModule(PatientOrientationMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        patient_orientation_code_sequence: list[patient_orientation_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_gantry_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_gantry_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,23 +25,20 @@ class PatientPhysiologicalStateSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2-21"
     __order__: ClassVar[tuple[int, ...]] = (0x00189772,)
 
-    patient_physiological_state_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_physiological_state_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189772, "PatientPhysiologicalStateCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Physiological State Code Sequence (0018,9772): Type 1, VR SQ, VM 1.
+        doc="""Patient Physiological State Code Sequence (0018,9772): Type 1, VR SQ, VM 1.
 
-    The physiological state of the patient.
-    """
+        The physiological state of the patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_physiological_state_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        patient_physiological_state_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -54,22 +52,20 @@ class PatientPhysiologicalStateMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2-21"
     __order__: ClassVar[tuple[int, ...]] = (0x00189771,)
 
-    patient_physiological_state_sequence: Attr[list[PatientPhysiologicalStateSequenceItem]] = Attr(
+    patient_physiological_state_sequence: SequenceAttr[PatientPhysiologicalStateSequenceItem] = SequenceAttr(
         0x00189771, "PatientPhysiologicalStateSequence", "SQ", "1", "1",
         item=PatientPhysiologicalStateSequenceItem,
-    )
-    """Patient Physiological State Sequence (0018,9771): Type 1, VR SQ, VM 1.
+        doc="""Patient Physiological State Sequence (0018,9771): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes describing the physiological state of the patient for this frame.
-    """
+        Contains the Attributes describing the physiological state of the patient for this
+        frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_physiological_state_sequence: list[PatientPhysiologicalStateSequenceItem] | None = None,
-        **_: Any,
+        patient_physiological_state_sequence: Items[PatientPhysiologicalStateSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

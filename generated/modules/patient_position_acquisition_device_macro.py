@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -29,52 +30,49 @@ class AcquisitionDeviceSequenceItem(RTAccessoryDeviceIdentificationMacro, ItemBu
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in another SOP Radiation Instance. The description of the two devices may or may not
-    be the same.
-    Required if the Instance referenced in the SOP Instance Sequence contains the device that
-    corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in another SOP Radiation Instance. The description of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in the SOP Instance Sequence contains the device
+        that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,31 +88,28 @@ class PatientPositionAcquisitionDeviceMacro(ModuleBuilder):
 
     number_of_acquisition_devices: Attr[int] = Attr(
         0x30020116, "NumberOfAcquisitionDevices", "US", "1", "1",
+        doc="""Number of Acquisition Devices (3002,0116): Type 1, VR US, VM 1.
+
+        Number of Acquisition Devices defined in the Acquisition Device Sequence (3002,0117).
+        """,
     )
-    """Number of Acquisition Devices (3002,0116): Type 1, VR US, VM 1.
 
-    Number of Acquisition Devices defined in the Acquisition Device Sequence (3002,0117).
-    """
-
-    acquisition_device_sequence: Attr[list[AcquisitionDeviceSequenceItem]] = Attr(
+    acquisition_device_sequence: SequenceAttr[AcquisitionDeviceSequenceItem] = SequenceAttr(
         0x30020117, "AcquisitionDeviceSequence", "SQ", "1", "1C",
         item=AcquisitionDeviceSequenceItem,
-    )
-    """Acquisition Device Sequence (3002,0117): Type 1C, VR SQ, VM 1.
+        doc="""Acquisition Device Sequence (3002,0117): Type 1C, VR SQ, VM 1.
 
-    Devices used to generate images. The devices may be physical imaging devices that performed
-    acquisition or virtual imaging devices for which acquisition was simulated.
-    Required if the Number of Acquisition Devices (3002,0116) has a non-zero value.
-    """
+        Devices used to generate images. The devices may be physical imaging devices that
+        performed acquisition or virtual imaging devices for which acquisition was simulated.
+        Required if the Number of Acquisition Devices (3002,0116) has a non-zero value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_acquisition_devices: int | None = None,
-        acquisition_device_sequence: list[AcquisitionDeviceSequenceItem] | None = None,
-        **_: Any,
+        number_of_acquisition_devices: int | Empty | None = None,
+        acquisition_device_sequence: Items[AcquisitionDeviceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

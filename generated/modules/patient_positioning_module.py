@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import reference_location_macro
 
@@ -29,62 +30,59 @@ class PatientPositioningInstructionSequenceItem(ItemBuilder):
 
     instruction_index: Attr[int] = Attr(
         0x00189915, "InstructionIndex", "US", "1", "1",
-    )
-    """Instruction Index (0018,9915): Type 1, VR US, VM 1.
+        doc="""Instruction Index (0018,9915): Type 1, VR US, VM 1.
 
-    Identifies the order in which instruction Sequence Items are presented/performed.
-    """
+        Identifies the order in which instruction Sequence Items are presented/performed.
+        """,
+    )
 
     instruction_text: Attr[str] = Attr(
         0x00189916, "InstructionText", "LO", "1", "1",
-    )
-    """Instruction Text (0018,9916): Type 1, VR LO, VM 1.
+        doc="""Instruction Text (0018,9916): Type 1, VR LO, VM 1.
 
-    A displayable string explaining what should be done.
-    """
+        A displayable string explaining what should be done.
+        """,
+    )
 
     instruction_description: Attr[str] = Attr(
         0x00189917, "InstructionDescription", "UT", "1", "3",
-    )
-    """Instruction Description (0018,9917): Type 3, VR UT, VM 1.
+        doc="""Instruction Description (0018,9917): Type 3, VR UT, VM 1.
 
-    A detailed description explaining what should be done.
-    """
+        A detailed description explaining what should be done.
+        """,
+    )
 
     instruction_performed_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189918, "InstructionPerformedFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Instruction Performed Flag (0018,9918): Type 1C, VR CS, VM 1.
+        doc="""Instruction Performed Flag (0018,9918): Type 1C, VR CS, VM 1.
 
-    Whether or not this instruction was performed.
-    Required if the value of SOP Class UID (0008,0016) equals one of the following values:
-    1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage)
-    1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)
-    Enumerated Values: YES, NO.
-    """
+        Whether or not this instruction was performed.
+        Required if the value of SOP Class UID (0008,0016) equals one of the following values:
+        1.2.840.10008.5.1.4.1.1.200.2 (CT Performed Procedure Protocol Storage)
+        1.2.840.10008.5.1.4.1.1.200.8 (XA Performed Procedure Protocol Storage)
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     instruction_performed_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189919, "InstructionPerformedDateTime", "DT", "1", "1C",
-    )
-    """Instruction Performed DateTime (0018,9919): Type 1C, VR DT, VM 1.
+        doc="""Instruction Performed DateTime (0018,9919): Type 1C, VR DT, VM 1.
 
-    Date and time the instruction was performed.
-    Required if Instruction Performed Flag (0018,9918) is present with a value of YES.
-    """
+        Date and time the instruction was performed.
+        Required if Instruction Performed Flag (0018,9918) is present with a value of YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instruction_index: int | None = None,
-        instruction_text: str | None = None,
-        instruction_description: str | None = None,
-        instruction_performed_flag: Literal["YES", "NO"] | None = None,
-        instruction_performed_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        instruction_index: int | Empty | None = None,
+        instruction_text: str | Empty | None = None,
+        instruction_description: str | Empty | None = None,
+        instruction_performed_flag: Literal["YES", "NO"] | Empty | None = None,
+        instruction_performed_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -97,39 +95,36 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.34.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
-    anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_modifier_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
+        doc="""Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that modifies the anatomic region of interest of this Instance.
-    """
+        Sequence of Items that modifies the anatomic region of interest of this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        anatomic_region_modifier_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        anatomic_region_modifier_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,39 +137,37 @@ class PrimaryAnatomicStructureSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.34.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082230)
 
-    primary_anatomic_structure_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    primary_anatomic_structure_modifier_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082230, "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Primary Anatomic Structure Modifier Sequence (0008,2230): Type 3, VR SQ, VM 1.
+        doc="""Primary Anatomic Structure Modifier Sequence (0008,2230): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that modifies the primary anatomic structure of interest in this Instance.
-    """
+        Sequence of Items that modifies the primary anatomic structure of interest in this
+        Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        primary_anatomic_structure_modifier_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        primary_anatomic_structure_modifier_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -190,89 +183,86 @@ class PatientPositioningModule(ModuleBuilder):
 
     protocol_defined_patient_position: Attr[str] = Attr(
         0x00189947, "ProtocolDefinedPatientPosition", "CS", "1", "1",
+        doc="""Protocol Defined Patient Position (0018,9947): Type 1, VR CS, VM 1.
+
+        Patient position relative to the equipment described by the procedure protocol.
+        """,
     )
-    """Protocol Defined Patient Position (0018,9947): Type 1, VR CS, VM 1.
 
-    Patient position relative to the equipment described by the procedure protocol.
-    """
-
-    patient_positioning_instruction_sequence: Attr[list[PatientPositioningInstructionSequenceItem]] = Attr(
+    patient_positioning_instruction_sequence: SequenceAttr[PatientPositioningInstructionSequenceItem] = SequenceAttr(
         0x0018991B, "PatientPositioningInstructionSequence", "SQ", "1", "3",
         item=PatientPositioningInstructionSequenceItem,
+        doc="""Patient Positioning Instruction Sequence (0018,991B): Type 3, VR SQ, VM 1.
+
+        Instructions for positioning and aligning the patient for the procedure. E.g., aligning
+        an anatomical landmark with laser crosshairs.
+        """,
     )
-    """Patient Positioning Instruction Sequence (0018,991B): Type 3, VR SQ, VM 1.
 
-    Instructions for positioning and aligning the patient for the procedure. E.g., aligning an
-    anatomical landmark with laser crosshairs.
-    """
-
-    positioning_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    positioning_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018991C, "PositioningMethodCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Positioning Method Code Sequence (0018,991C): Type 3, VR SQ, VM 1.
+
+        Identifies the method for positioning the patient.
+        """,
     )
-    """Positioning Method Code Sequence (0018,991C): Type 3, VR SQ, VM 1.
 
-    Identifies the method for positioning the patient.
-    """
-
-    positioning_landmark_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    positioning_landmark_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x0018991D, "PositioningLandmarkSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
-    )
-    """Positioning Landmark Sequence (0018,991D): Type 3, VR SQ, VM 1.
+        doc="""Positioning Landmark Sequence (0018,991D): Type 3, VR SQ, VM 1.
 
-    A coded location identifying the intended landmark used as the basis for positioning.
-    """
+        A coded location identifying the intended landmark used as the basis for positioning.
+        """,
+    )
 
     target_frame_of_reference_uid: Attr[str] = Attr(
         0x0018991E, "TargetFrameOfReferenceUID", "UI", "1", "3",
-    )
-    """Target Frame of Reference UID (0018,991E): Type 3, VR UI, VM 1.
+        doc="""Target Frame of Reference UID (0018,991E): Type 3, VR UI, VM 1.
 
-    UID of the Frame of Reference of another data set to which the current procedure is intended
-    to be roughly aligned.
-    """
+        UID of the Frame of Reference of another data set to which the current procedure is
+        intended to be roughly aligned.
+        """,
+    )
 
     target_position_reference_indicator: Attr[str] = Attr(
         0x0020103F, "TargetPositionReferenceIndicator", "LO", "1", "3",
+        doc="""Target Position Reference Indicator (0020,103F): Type 3, VR LO, VM 1.
+
+        Position Reference Indicator for the Target Frame of Reference UID (0018,991E).
+        """,
     )
-    """Target Position Reference Indicator (0020,103F): Type 3, VR LO, VM 1.
 
-    Position Reference Indicator for the Target Frame of Reference UID (0018,991E).
-    """
-
-    anatomic_region_sequence: Attr[list[AnatomicRegionSequenceItem]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[AnatomicRegionSequenceItem] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "2",
         item=AnatomicRegionSequenceItem,
+        doc="""Anatomic Region Sequence (0008,2218): Type 2, VR SQ, VM 1.
+
+        Identifies the general anatomic region imaged by the Protocol.
+        """,
     )
-    """Anatomic Region Sequence (0008,2218): Type 2, VR SQ, VM 1.
 
-    Identifies the general anatomic region imaged by the Protocol.
-    """
-
-    primary_anatomic_structure_sequence: Attr[list[PrimaryAnatomicStructureSequenceItem]] = Attr(
+    primary_anatomic_structure_sequence: CodeSequenceAttr[PrimaryAnatomicStructureSequenceItem] = CodeSequenceAttr(
         0x00082228, "PrimaryAnatomicStructureSequence", "SQ", "1", "2",
         item=PrimaryAnatomicStructureSequenceItem,
-    )
-    """Primary Anatomic Structure Sequence (0008,2228): Type 2, VR SQ, VM 1.
+        doc="""Primary Anatomic Structure Sequence (0008,2228): Type 2, VR SQ, VM 1.
 
-    Identifies the primary anatomic structure(s) of interest in this Protocol.
-    """
+        Identifies the primary anatomic structure(s) of interest in this Protocol.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_defined_patient_position: str | None = None,
-        patient_positioning_instruction_sequence: list[PatientPositioningInstructionSequenceItem] | None = None,
-        positioning_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        positioning_landmark_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        target_frame_of_reference_uid: str | None = None,
-        target_position_reference_indicator: str | None = None,
-        anatomic_region_sequence: list[AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        protocol_defined_patient_position: str | Empty | None = None,
+        patient_positioning_instruction_sequence: Items[PatientPositioningInstructionSequenceItem] | Empty | None = None,
+        positioning_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        positioning_landmark_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        target_frame_of_reference_uid: str | Empty | None = None,
+        target_position_reference_indicator: str | Empty | None = None,
+        anatomic_region_sequence: CodeItems[AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

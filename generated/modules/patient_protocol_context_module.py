@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -25,23 +26,20 @@ class PatientProtocolContextModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018990D,)
 
-    referenced_performed_protocol_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_protocol_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0018990D, "ReferencedPerformedProtocolSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Performed Protocol Sequence (0018,990D): Type 1, VR SQ, VM 1.
+        doc="""Referenced Performed Protocol Sequence (0018,990D): Type 1, VR SQ, VM 1.
 
-    References to Performed Protocol Instances describing related prior procedures for this
-    patient.
-    """
+        References to Performed Protocol Instances describing related prior procedures for this
+        patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_performed_protocol_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_performed_protocol_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import attribute_value_constraint_macro
 
 
@@ -25,22 +26,19 @@ class PatientSpecificationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189911,)
 
-    patient_specification_sequence: Attr[list[attribute_value_constraint_macro.AttributeValueConstraintMacro]] = Attr(
+    patient_specification_sequence: SequenceAttr[attribute_value_constraint_macro.AttributeValueConstraintMacro] = SequenceAttr(
         0x00189911, "PatientSpecificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.attribute_value_constraint_macro:AttributeValueConstraintMacro",
-    )
-    """Patient Specification Sequence (0018,9911): Type 1, VR SQ, VM 1.
+        doc="""Patient Specification Sequence (0018,9911): Type 1, VR SQ, VM 1.
 
-    Constraints on the characteristics of patients to which the protocol is applicable.
-    """
+        Constraints on the characteristics of patients to which the protocol is applicable.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_specification_sequence: list[attribute_value_constraint_macro.AttributeValueConstraintMacro] | None = None,
-        **_: Any,
+        patient_specification_sequence: Items[attribute_value_constraint_macro.AttributeValueConstraintMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
 
@@ -29,251 +30,249 @@ class PatientStudyModule(ModuleBuilder):
 
     admitting_diagnoses_description: Attr[list[str]] = Attr(
         0x00081080, "AdmittingDiagnosesDescription", "LO", "1-n", "3",
+        doc="""Admitting Diagnoses Description (0008,1080): Type 3, VR LO, VM 1-n.
+
+        Description of the admitting diagnosis (diagnoses).
+        """,
     )
-    """Admitting Diagnoses Description (0008,1080): Type 3, VR LO, VM 1-n.
 
-    Description of the admitting diagnosis (diagnoses).
-    """
-
-    admitting_diagnoses_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    admitting_diagnoses_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081084, "AdmittingDiagnosesCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Admitting Diagnoses Code Sequence (0008,1084): Type 3, VR SQ, VM 1.
+        doc="""Admitting Diagnoses Code Sequence (0008,1084): Type 3, VR SQ, VM 1.
 
-    A Sequence that conveys the admitting diagnosis (diagnoses).
-    """
+        A Sequence that conveys the admitting diagnosis (diagnoses).
+        """,
+    )
 
     patient_age: Attr[str] = Attr(
         0x00101010, "PatientAge", "AS", "1", "3",
-    )
-    """Patient's Age (0010,1010): Type 3, VR AS, VM 1.
+        doc="""Patient's Age (0010,1010): Type 3, VR AS, VM 1.
 
-    Age of the Patient.
-    """
+        Age of the Patient.
+        """,
+    )
 
     patient_size: Attr[float] = Attr(
         0x00101020, "PatientSize", "DS", "1", "3",
-    )
-    """Patient's Size (0010,1020): Type 3, VR DS, VM 1.
+        doc="""Patient's Size (0010,1020): Type 3, VR DS, VM 1.
 
-    Length or size of the Patient, in meters.
-    """
+        Length or size of the Patient, in meters.
+        """,
+    )
 
     patient_weight: Attr[float] = Attr(
         0x00101030, "PatientWeight", "DS", "1", "3",
-    )
-    """Patient's Weight (0010,1030): Type 3, VR DS, VM 1.
+        doc="""Patient's Weight (0010,1030): Type 3, VR DS, VM 1.
 
-    Weight of the Patient, in kilograms.
-    """
+        Weight of the Patient, in kilograms.
+        """,
+    )
 
     patient_body_mass_index: Attr[float] = Attr(
         0x00101022, "PatientBodyMassIndex", "DS", "1", "3",
-    )
-    """Patient's Body Mass Index (0010,1022): Type 3, VR DS, VM 1.
+        doc="""Patient's Body Mass Index (0010,1022): Type 3, VR DS, VM 1.
 
-    Body Mass Index of the Patient in kg/m2.
-    """
+        Body Mass Index of the Patient in kg/m2.
+        """,
+    )
 
     measured_ap_dimension: Attr[float] = Attr(
         0x00101023, "MeasuredAPDimension", "DS", "1", "3",
-    )
-    """Measured AP Dimension (0010,1023): Type 3, VR DS, VM 1.
+        doc="""Measured AP Dimension (0010,1023): Type 3, VR DS, VM 1.
 
-    The thickness in mm of the body part being scanned, in the antero-posterior dimension (per
-    AAPM Report 204).
-    """
+        The thickness in mm of the body part being scanned, in the antero-posterior dimension
+        (per AAPM Report 204).
+        """,
+    )
 
     measured_lateral_dimension: Attr[float] = Attr(
         0x00101024, "MeasuredLateralDimension", "DS", "1", "3",
+        doc="""Measured Lateral Dimension (0010,1024): Type 3, VR DS, VM 1.
+
+        The side-to-side (left to right) dimension in mm of the body part being scanned (per
+        AAPM Report 204).
+        """,
     )
-    """Measured Lateral Dimension (0010,1024): Type 3, VR DS, VM 1.
 
-    The side-to-side (left to right) dimension in mm of the body part being scanned (per AAPM
-    Report 204).
-    """
-
-    patient_size_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_size_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00101021, "PatientSizeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient's Size Code Sequence (0010,1021): Type 3, VR SQ, VM 1.
+        doc="""Patient's Size Code Sequence (0010,1021): Type 3, VR SQ, VM 1.
 
-    Patient's size category code
-    """
+        Patient's size category code
+        """,
+    )
 
     medical_alerts: Attr[list[str]] = Attr(
         0x00102000, "MedicalAlerts", "LO", "1-n", "3",
-    )
-    """Medical Alerts (0010,2000): Type 3, VR LO, VM 1-n.
+        doc="""Medical Alerts (0010,2000): Type 3, VR LO, VM 1-n.
 
-    Conditions to which medical staff should be alerted (e.g., contagious condition, drug
-    allergies, etc.).
-    """
+        Conditions to which medical staff should be alerted (e.g., contagious condition, drug
+        allergies, etc.).
+        """,
+    )
 
     allergies: Attr[list[str]] = Attr(
         0x00102110, "Allergies", "LO", "1-n", "3",
-    )
-    """Allergies (0010,2110): Type 3, VR LO, VM 1-n.
+        doc="""Allergies (0010,2110): Type 3, VR LO, VM 1-n.
 
-    Description of prior reaction to contrast agents, or other patient allergies or adverse
-    reactions.
-    """
+        Description of prior reaction to contrast agents, or other patient allergies or adverse
+        reactions.
+        """,
+    )
 
     smoking_status: Attr[Literal["YES", "NO", "UNKNOWN"]] = Attr(
         0x001021A0, "SmokingStatus", "CS", "1", "3",
         enum=("YES", "NO", "UNKNOWN"),
-    )
-    """Smoking Status (0010,21A0): Type 3, VR CS, VM 1.
+        doc="""Smoking Status (0010,21A0): Type 3, VR CS, VM 1.
 
-    Indicates whether Patient smokes.
-    Enumerated Values: YES, NO, UNKNOWN.
-    """
+        Indicates whether Patient smokes.
+        Enumerated Values: YES, NO, UNKNOWN.
+        """,
+    )
 
     pregnancy_status: Attr[int] = Attr(
         0x001021C0, "PregnancyStatus", "US", "1", "3",
         enum=("0001", "0002", "0003", "0004"),
-    )
-    """Pregnancy Status (0010,21C0): Type 3, VR US, VM 1.
+        doc="""Pregnancy Status (0010,21C0): Type 3, VR US, VM 1.
 
-    Describes pregnancy state of Patient.
-    Enumerated Values: 0001, 0002, 0003, 0004.
-    """
+        Describes pregnancy state of Patient.
+        Enumerated Values: 0001, 0002, 0003, 0004.
+        """,
+    )
 
     last_menstrual_date: Attr[datetime.date | str] = Attr(
         0x001021D0, "LastMenstrualDate", "DA", "1", "3",
-    )
-    """Last Menstrual Date (0010,21D0): Type 3, VR DA, VM 1.
+        doc="""Last Menstrual Date (0010,21D0): Type 3, VR DA, VM 1.
 
-    Date of onset of last menstrual period.
-    """
+        Date of onset of last menstrual period.
+        """,
+    )
 
     patient_state: Attr[str] = Attr(
         0x00380500, "PatientState", "LO", "1", "3",
-    )
-    """Patient State (0038,0500): Type 3, VR LO, VM 1.
+        doc="""Patient State (0038,0500): Type 3, VR LO, VM 1.
 
-    Description of Patient state (comatose, disoriented, vision impaired, etc.).
-    """
+        Description of Patient state (comatose, disoriented, vision impaired, etc.).
+        """,
+    )
 
     occupation: Attr[str] = Attr(
         0x00102180, "Occupation", "SH", "1", "3",
-    )
-    """Occupation (0010,2180): Type 3, VR SH, VM 1.
+        doc="""Occupation (0010,2180): Type 3, VR SH, VM 1.
 
-    Occupation of the Patient.
-    """
+        Occupation of the Patient.
+        """,
+    )
 
     additional_patient_history: Attr[str] = Attr(
         0x001021B0, "AdditionalPatientHistory", "LT", "1", "3",
-    )
-    """Additional Patient History (0010,21B0): Type 3, VR LT, VM 1.
+        doc="""Additional Patient History (0010,21B0): Type 3, VR LT, VM 1.
 
-    Additional information about the Patient's medical history.
-    """
+        Additional information about the Patient's medical history.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "3",
+        doc="""Admission ID (0038,0010): Type 3, VR LO, VM 1.
+
+        Identifier of the Visit as assigned by the healthcare provider
+        """,
     )
-    """Admission ID (0038,0010): Type 3, VR LO, VM 1.
 
-    Identifier of the Visit as assigned by the healthcare provider
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued Admission ID (0038,0010).
-    """
+        Identifier of the Assigning Authority that issued Admission ID (0038,0010).
+        """,
+    )
 
     reason_for_visit: Attr[str] = Attr(
         0x00321066, "ReasonForVisit", "UT", "1", "3",
+        doc="""Reason for Visit (0032,1066): Type 3, VR UT, VM 1.
+
+        Reason(s) for this visit by the patient to the facility or provider.
+        """,
     )
-    """Reason for Visit (0032,1066): Type 3, VR UT, VM 1.
 
-    Reason(s) for this visit by the patient to the facility or provider.
-    """
-
-    reason_for_visit_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_visit_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321067, "ReasonForVisitCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Visit Code Sequence (0032,1067): Type 3, VR SQ, VM 1.
+        doc="""Reason for Visit Code Sequence (0032,1067): Type 3, VR SQ, VM 1.
 
-    Coded reason(s) for this visit by the patient to the facility or provider.
-    """
+        Coded reason(s) for this visit by the patient to the facility or provider.
+        """,
+    )
 
     service_episode_id: Attr[str] = Attr(
         0x00380060, "ServiceEpisodeID", "LO", "1", "3",
+        doc="""Service Episode ID (0038,0060): Type 3, VR LO, VM 1.
+
+        Identifier of the Service Episode as assigned by the healthcare provider.
+        """,
     )
-    """Service Episode ID (0038,0060): Type 3, VR LO, VM 1.
 
-    Identifier of the Service Episode as assigned by the healthcare provider.
-    """
-
-    issuer_of_service_episode_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_service_episode_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380064, "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Service Episode ID Sequence (0038,0064): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Service Episode ID Sequence (0038,0064): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Service Episode ID (0038,0060).
-    """
+        Identifier of the Assigning Authority that issued the Service Episode ID (0038,0060).
+        """,
+    )
 
     service_episode_description: Attr[str] = Attr(
         0x00380062, "ServiceEpisodeDescription", "LO", "1", "3",
-    )
-    """Service Episode Description (0038,0062): Type 3, VR LO, VM 1.
+        doc="""Service Episode Description (0038,0062): Type 3, VR LO, VM 1.
 
-    Description of the type of service episode.
-    """
+        Description of the type of service episode.
+        """,
+    )
 
     patient_sex_neutered: Attr[Literal["ALTERED", "UNALTERED"]] = Attr(
         0x00102203, "PatientSexNeutered", "CS", "1", "2C",
         enum=("ALTERED", "UNALTERED"),
-    )
-    """Patient's Sex Neutered (0010,2203): Type 2C, VR CS, VM 1.
+        doc="""Patient's Sex Neutered (0010,2203): Type 2C, VR CS, VM 1.
 
-    Whether or not a procedure has been performed in an effort to render the Patient sterile.
-    Required if Patient is a non-human organism. May be present otherwise.
-    Enumerated Values: ALTERED, UNALTERED.
-    """
+        Whether or not a procedure has been performed in an effort to render the Patient
+        sterile.
+        Required if Patient is a non-human organism. May be present otherwise.
+        Enumerated Values: ALTERED, UNALTERED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        admitting_diagnoses_description: list[str] | None = None,
-        admitting_diagnoses_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_age: str | None = None,
-        patient_size: float | None = None,
-        patient_weight: float | None = None,
-        patient_body_mass_index: float | None = None,
-        measured_ap_dimension: float | None = None,
-        measured_lateral_dimension: float | None = None,
-        patient_size_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        medical_alerts: list[str] | None = None,
-        allergies: list[str] | None = None,
-        smoking_status: Literal["YES", "NO", "UNKNOWN"] | None = None,
-        pregnancy_status: int | None = None,
-        last_menstrual_date: datetime.date | str | None = None,
-        patient_state: str | None = None,
-        occupation: str | None = None,
-        additional_patient_history: str | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        reason_for_visit: str | None = None,
-        reason_for_visit_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        service_episode_id: str | None = None,
-        issuer_of_service_episode_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        service_episode_description: str | None = None,
-        patient_sex_neutered: Literal["ALTERED", "UNALTERED"] | None = None,
-        **_: Any,
+        admitting_diagnoses_description: list[str] | Empty | None = None,
+        admitting_diagnoses_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_age: str | Empty | None = None,
+        patient_size: float | Empty | None = None,
+        patient_weight: float | Empty | None = None,
+        patient_body_mass_index: float | Empty | None = None,
+        measured_ap_dimension: float | Empty | None = None,
+        measured_lateral_dimension: float | Empty | None = None,
+        patient_size_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        medical_alerts: list[str] | Empty | None = None,
+        allergies: list[str] | Empty | None = None,
+        smoking_status: Literal["YES", "NO", "UNKNOWN"] | Empty | None = None,
+        pregnancy_status: int | Empty | None = None,
+        last_menstrual_date: datetime.date | str | Empty | None = None,
+        patient_state: str | Empty | None = None,
+        occupation: str | Empty | None = None,
+        additional_patient_history: str | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        reason_for_visit: str | Empty | None = None,
+        reason_for_visit_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        service_episode_id: str | Empty | None = None,
+        issuer_of_service_episode_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        service_episode_description: str | Empty | None = None,
+        patient_sex_neutered: Literal["ALTERED", "UNALTERED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,37 +24,34 @@ class PatientSupportIdentificationMacro(ModuleBuilder):
 
     patient_support_type: Attr[str] = Attr(
         0x300A0350, "PatientSupportType", "CS", "1", "1",
-    )
-    """Patient Support Type (300A,0350): Type 1, VR CS, VM 1.
+        doc="""Patient Support Type (300A,0350): Type 1, VR CS, VM 1.
 
-    Defined Terms: TABLE, CHAIR.
-    """
+        Defined Terms: TABLE, CHAIR.
+        """,
+    )
 
     patient_support_id: Attr[str] = Attr(
         0x300A0352, "PatientSupportID", "SH", "1", "3",
-    )
-    """Patient Support ID (300A,0352): Type 3, VR SH, VM 1.
+        doc="""Patient Support ID (300A,0352): Type 3, VR SH, VM 1.
 
-    User-specified identifier for manufacturer specific patient support devices.
-    """
+        User-specified identifier for manufacturer specific patient support devices.
+        """,
+    )
 
     patient_support_accessory_code: Attr[str] = Attr(
         0x300A0354, "PatientSupportAccessoryCode", "LO", "1", "3",
-    )
-    """Patient Support Accessory Code (300A,0354): Type 3, VR LO, VM 1.
+        doc="""Patient Support Accessory Code (300A,0354): Type 3, VR LO, VM 1.
 
-    A Patient Support accessory identifier to be read by a device such as a bar code reader.
-    """
+        A Patient Support accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_support_type: str | None = None,
-        patient_support_id: str | None = None,
-        patient_support_accessory_code: str | None = None,
-        **_: Any,
+        patient_support_type: str | Empty | None = None,
+        patient_support_id: str | Empty | None = None,
+        patient_support_accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -30,40 +31,37 @@ class PatientSupportPositionParameterSequenceItem(ContentItemMacro, ItemBuilder)
 
     patient_support_position_parameter_order_index: Attr[int] = Attr(
         0x300A065F, "PatientSupportPositionParameterOrderIndex", "US", "1", "1C",
-    )
-    """Patient Support Position Parameter Order Index (300A,065F): Type 1C, VR US, VM 1.
+        doc="""Patient Support Position Parameter Order Index (300A,065F): Type 1C, VR US, VM 1.
 
-    Index defining the order in which the Items in the Patient Support Position Parameter
-    Sequence (300A,065B) are applied.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
+        Index defining the order in which the Items in the Patient Support Position Parameter
+        Sequence (300A,065B) are applied.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_support_position_parameter_order_index: int | None = None,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        patient_support_position_parameter_order_index: int | Empty | None = None,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,45 +76,42 @@ class PatientSupportPositionDeviceParameterSequenceItem(ItemBuilder):
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
+        doc="""Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) in Patient Support Devices Sequence (300A,0686)
-    corresponding to the Patient Support Device in use.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
+        The value of Device Index (3010,0039) in Patient Support Devices Sequence (300A,0686)
+        corresponding to the Patient Support Device in use.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
+    )
 
     device_order_index: Attr[int] = Attr(
         0x300A065E, "DeviceOrderIndex", "US", "1", "1C",
+        doc="""Device Order Index (300A,065E): Type 1C, VR US, VM 1.
+
+        Index defining the order in which the Items in the Patient Support Position Device
+        Parameter Sequence (300A,065D) are applied.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
     )
-    """Device Order Index (300A,065E): Type 1C, VR US, VM 1.
 
-    Index defining the order in which the Items in the Patient Support Position Device Parameter
-    Sequence (300A,065D) are applied.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
-
-    patient_support_position_parameter_sequence: Attr[list[PatientSupportPositionParameterSequenceItem]] = Attr(
+    patient_support_position_parameter_sequence: SequenceAttr[PatientSupportPositionParameterSequenceItem] = SequenceAttr(
         0x300A065B, "PatientSupportPositionParameterSequence", "SQ", "1", "1",
         item=PatientSupportPositionParameterSequenceItem,
-    )
-    """Patient Support Position Parameter Sequence (300A,065B): Type 1, VR SQ, VM 1.
+        doc="""Patient Support Position Parameter Sequence (300A,065B): Type 1, VR SQ, VM 1.
 
-    Translational and rotational parameters for a particular Patient Support device.
-    """
+        Translational and rotational parameters for a particular Patient Support device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_device_index: int | None = None,
-        device_order_index: int | None = None,
-        patient_support_position_parameter_sequence: list[PatientSupportPositionParameterSequenceItem] | None = None,
-        **_: Any,
+        referenced_device_index: int | Empty | None = None,
+        device_order_index: int | Empty | None = None,
+        patient_support_position_parameter_sequence: Items[PatientSupportPositionParameterSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -133,31 +128,29 @@ class PatientSupportPositionMacro(ModuleBuilder):
     patient_support_position_specification_method: Attr[Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"]] = Attr(
         0x300A065C, "PatientSupportPositionSpecificationMethod", "CS", "1", "1",
         enum=("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"),
+        doc="""Patient Support Position Specification Method (300A,065C): Type 1, VR CS, VM 1.
+
+        Method of specification for patient support parameters.
+        Enumerated Values: ABSENT, GLOBAL, DEVICE_SPECIFIC.
+        """,
     )
-    """Patient Support Position Specification Method (300A,065C): Type 1, VR CS, VM 1.
 
-    Method of specification for patient support parameters.
-    Enumerated Values: ABSENT, GLOBAL, DEVICE_SPECIFIC.
-    """
-
-    patient_support_position_device_parameter_sequence: Attr[list[PatientSupportPositionDeviceParameterSequenceItem]] = Attr(
+    patient_support_position_device_parameter_sequence: SequenceAttr[PatientSupportPositionDeviceParameterSequenceItem] = SequenceAttr(
         0x300A065D, "PatientSupportPositionDeviceParameterSequence", "SQ", "1", "1C",
         item=PatientSupportPositionDeviceParameterSequenceItem,
-    )
-    """Patient Support Position Device Parameter Sequence (300A,065D): Type 1C, VR SQ, VM 1.
+        doc="""Patient Support Position Device Parameter Sequence (300A,065D): Type 1C, VR SQ, VM 1.
 
-    Translational and rotational parameters for Patient Support devices.
-    Required if Patient Support Position Specification Method (300A,065C) does not equal ABSENT.
-    """
+        Translational and rotational parameters for Patient Support devices.
+        Required if Patient Support Position Specification Method (300A,065C) does not equal
+        ABSENT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_support_position_specification_method: Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"] | None = None,
-        patient_support_position_device_parameter_sequence: list[PatientSupportPositionDeviceParameterSequenceItem] | None = None,
-        **_: Any,
+        patient_support_position_specification_method: Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"] | Empty | None = None,
+        patient_support_position_device_parameter_sequence: Items[PatientSupportPositionDeviceParameterSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

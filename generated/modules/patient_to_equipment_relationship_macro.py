@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_support_position_macro
 
@@ -27,32 +28,29 @@ class PatientLocationCoordinatesSequenceItem(ItemBuilder):
 
     three_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686590, "ThreeDPointCoordinates", "FD", "3", "1",
+        doc="""3D Point Coordinates (0068,6590): Type 1, VR FD, VM 3.
+
+        Coordinate (x,y,z) in mm describing the location in the patient Frame of Reference that
+        will be transformed to the Equipment Frame of Reference by using the Image to Equipment
+        Mapping Matrix (0028,9520).
+        """,
     )
-    """3D Point Coordinates (0068,6590): Type 1, VR FD, VM 3.
 
-    Coordinate (x,y,z) in mm describing the location in the patient Frame of Reference that will
-    be transformed to the Equipment Frame of Reference by using the Image to Equipment Mapping
-    Matrix (0028,9520).
-    """
-
-    patient_location_coordinates_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_location_coordinates_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300600CA, "PatientLocationCoordinatesCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Location Coordinates Code Sequence (3006,00CA): Type 1, VR SQ, VM 1.
+        doc="""Patient Location Coordinates Code Sequence (3006,00CA): Type 1, VR SQ, VM 1.
 
-    Identifies the type of Patient Location Coordinate.
-    """
+        Identifies the type of Patient Location Coordinate.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        three_d_point_coordinates: list[float] | None = None,
-        patient_location_coordinates_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        three_d_point_coordinates: list[float] | Empty | None = None,
+        patient_location_coordinates_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,54 +66,51 @@ class PatientToEquipmentRelationshipMacro(ModuleBuilder):
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",
-    )
-    """Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
+        doc="""Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
 
-    A rigid, homogeneous 4x4 transformation matrix that maps the patient coordinate space in the
-    Frame of Reference used for the patient model to the coordinate system defined by the
-    equipment. Matrix elements shall be listed in row-major order.
-    """
+        A rigid, homogeneous 4x4 transformation matrix that maps the patient coordinate space in
+        the Frame of Reference used for the patient model to the coordinate system defined by
+        the equipment. Matrix elements shall be listed in row-major order.
+        """,
+    )
 
     frame_of_reference_transformation_comment: Attr[str] = Attr(
         0x300600C8, "FrameOfReferenceTransformationComment", "LO", "1", "3",
+        doc="""Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
+
+        Comments entered by a human operator about the relationship between the patient frame of
+        reference and the equipment. For display purposes only, shall not be used for other
+        purposes.
+        """,
     )
-    """Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
 
-    Comments entered by a human operator about the relationship between the patient frame of
-    reference and the equipment. For display purposes only, shall not be used for other
-    purposes.
-    """
-
-    patient_location_coordinates_sequence: Attr[list[PatientLocationCoordinatesSequenceItem]] = Attr(
+    patient_location_coordinates_sequence: SequenceAttr[PatientLocationCoordinatesSequenceItem] = SequenceAttr(
         0x300600C9, "PatientLocationCoordinatesSequence", "SQ", "1", "2",
         item=PatientLocationCoordinatesSequenceItem,
+        doc="""Patient Location Coordinates Sequence (3006,00C9): Type 2, VR SQ, VM 1.
+
+        Specific points in the patient coordinate system which further characterize the position
+        of the patient with respect to the equipment.
+        """,
     )
-    """Patient Location Coordinates Sequence (3006,00C9): Type 2, VR SQ, VM 1.
 
-    Specific points in the patient coordinate system which further characterize the position of
-    the patient with respect to the equipment.
-    """
-
-    patient_support_position_sequence: Attr[list[patient_support_position_macro.PatientSupportPositionMacro]] = Attr(
+    patient_support_position_sequence: SequenceAttr[patient_support_position_macro.PatientSupportPositionMacro] = SequenceAttr(
         0x300600CB, "PatientSupportPositionSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.patient_support_position_macro:PatientSupportPositionMacro",
-    )
-    """Patient Support Position Sequence (3006,00CB): Type 2, VR SQ, VM 1.
+        doc="""Patient Support Position Sequence (3006,00CB): Type 2, VR SQ, VM 1.
 
-    Actual Patient Support Position parameters. Shall be consistent with the Image to Equipment
-    Mapping Matrix (0028,9520).
-    """
+        Actual Patient Support Position parameters. Shall be consistent with the Image to
+        Equipment Mapping Matrix (0028,9520).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_to_equipment_mapping_matrix: list[float] | None = None,
-        frame_of_reference_transformation_comment: str | None = None,
-        patient_location_coordinates_sequence: list[PatientLocationCoordinatesSequenceItem] | None = None,
-        patient_support_position_sequence: list[patient_support_position_macro.PatientSupportPositionMacro] | None = None,
-        **_: Any,
+        image_to_equipment_mapping_matrix: list[float] | Empty | None = None,
+        frame_of_reference_transformation_comment: str | Empty | None = None,
+        patient_location_coordinates_sequence: Items[PatientLocationCoordinatesSequenceItem] | Empty | None = None,
+        patient_support_position_sequence: Items[patient_support_position_macro.PatientSupportPositionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

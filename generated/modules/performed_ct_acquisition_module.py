@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.protocol_element_identification_macro import ProtocolElementIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import reference_location_macro
 
@@ -28,256 +29,255 @@ class CTXRayDetailsSequenceItem(ItemBuilder):
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
-    )
-    """Beam Number (300A,00C0): Type 1, VR IS, VM 1.
+        doc="""Beam Number (300A,00C0): Type 1, VR IS, VM 1.
 
-    Identification number of the beam.
-    """
+        Identification number of the beam.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator.
-    """
+        Peak kilo voltage output of the X-Ray generator.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1",
-    )
-    """Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1, VR FD, VM 1.
 
-    Duration of exposure for this Acquisition Protocol Element in milliseconds.
-    """
+        Duration of exposure for this Acquisition Protocol Element in milliseconds.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
 
-    Nominal X-Ray tube current in milliamperes.
-    """
+        Nominal X-Ray tube current in milliamperes.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1",
-    )
-    """Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1, VR FD, VM 1.
 
-    The exposure expressed in milliampere seconds, for example calculated from exposure time and
-    X-Ray tube current.
-    """
+        The exposure expressed in milliampere seconds, for example calculated from exposure time
+        and X-Ray tube current.
+        """,
+    )
 
     auto_kvp_selection_type: Attr[str] = Attr(
         0x00189944, "AutoKVPSelectionType", "CS", "1", "1",
-    )
-    """Auto KVP Selection Type (0018,9944): Type 1, VR CS, VM 1.
+        doc="""Auto KVP Selection Type (0018,9944): Type 1, VR CS, VM 1.
 
-    The type of automated selection of the kVp value.
-    Defined Terms: NONE, CNR_BASED, DIAMETER_BASED.
-    """
+        The type of automated selection of the kVp value.
+        Defined Terms: NONE, CNR_BASED, DIAMETER_BASED.
+        """,
+    )
 
     auto_kvp_upper_bound: Attr[float] = Attr(
         0x00189945, "AutoKVPUpperBound", "FD", "1", "3",
-    )
-    """Auto KVP Upper Bound (0018,9945): Type 3, VR FD, VM 1.
+        doc="""Auto KVP Upper Bound (0018,9945): Type 3, VR FD, VM 1.
 
-    Upper limit on the value of the auto-selected kVp.
-    """
+        Upper limit on the value of the auto-selected kVp.
+        """,
+    )
 
     auto_kvp_lower_bound: Attr[float] = Attr(
         0x00189946, "AutoKVPLowerBound", "FD", "1", "3",
-    )
-    """Auto KVP Lower Bound (0018,9946): Type 3, VR FD, VM 1.
+        doc="""Auto KVP Lower Bound (0018,9946): Type 3, VR FD, VM 1.
 
-    Lower limit on the value of the auto-selected kVp.
-    """
+        Lower limit on the value of the auto-selected kVp.
+        """,
+    )
 
     exposure_modulation_type: Attr[list[str]] = Attr(
         0x00189323, "ExposureModulationType", "CS", "1-n", "1",
-    )
-    """Exposure Modulation Type (0018,9323): Type 1, VR CS, VM 1-n.
+        doc="""Exposure Modulation Type (0018,9323): Type 1, VR CS, VM 1-n.
 
-    A multi-valued label describing the type of current modulation used for the purpose of
-    limiting the dose.
-    Defined Terms: NONE, ANGULAR, LONGITUDINAL, ECG_BASED, ORGAN_BASED.
-    """
+        A multi-valued label describing the type of current modulation used for the purpose of
+        limiting the dose.
+        Defined Terms: NONE, ANGULAR, LONGITUDINAL, ECG_BASED, ORGAN_BASED.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1",
-    )
-    """Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1, VR DS, VM 1-n.
 
-    Used nominal size of the focal spot in mm. The Attribute may only have one or two values,
-    for devices with variable focal spot, small dimension followed by large dimension.
-    """
+        Used nominal size of the focal spot in mm. The Attribute may only have one or two
+        values, for devices with variable focal spot, small dimension followed by large
+        dimension.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "1",
-    )
-    """Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected. See Section C.8.15.3.6.1.
-    """
+        The diameter in mm of the region over which data were collected. See Section
+        C.8.15.3.6.1.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1",
-    )
-    """Filter Type (0018,1160): Type 1, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam.
-    Defined Terms: NONE, WEDGE, BUTTERFLY, STRIP, MULTIPLE, BOWTIE.
-    """
+        Type of filter(s) inserted into the X-Ray beam.
+        Defined Terms: NONE, WEDGE, BUTTERFLY, STRIP, MULTIPLE, BOWTIE.
+        """,
+    )
 
     cardiac_synchronization_technique: Attr[Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"]] = Attr(
         0x00189037, "CardiacSynchronizationTechnique", "CS", "1", "1",
         enum=("NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"),
-    )
-    """Cardiac Synchronization Technique (0018,9037): Type 1, VR CS, VM 1.
+        doc="""Cardiac Synchronization Technique (0018,9037): Type 1, VR CS, VM 1.
 
-    Cardiac synchronization technique applied during acquisition or processing.
-    Enumerated Values: NONE, REALTIME, PROSPECTIVE, RETROSPECTIVE, PACED.
-    """
+        Cardiac synchronization technique applied during acquisition or processing.
+        Enumerated Values: NONE, REALTIME, PROSPECTIVE, RETROSPECTIVE, PACED.
+        """,
+    )
 
     cardiac_signal_source: Attr[str] = Attr(
         0x00189085, "CardiacSignalSource", "CS", "1", "1C",
-    )
-    """Cardiac Signal Source (0018,9085): Type 1C, VR CS, VM 1.
+        doc="""Cardiac Signal Source (0018,9085): Type 1C, VR CS, VM 1.
 
-    Source of cardiac synchronization signal.
-    Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE.
-    Defined Terms: ECG, VCG, PP.
-    """
+        Source of cardiac synchronization signal.
+        Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE.
+        Defined Terms: ECG, VCG, PP.
+        """,
+    )
 
     cardiac_rr_interval_specified: Attr[float] = Attr(
         0x00189070, "CardiacRRIntervalSpecified", "FD", "1", "1C",
-    )
-    """Cardiac RR Interval Specified (0018,9070): Type 1C, VR FD, VM 1.
+        doc="""Cardiac RR Interval Specified (0018,9070): Type 1C, VR FD, VM 1.
 
-    R-R interval in ms measured prior to or during the scan.
-    Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE.
-    """
+        R-R interval in ms measured prior to or during the scan.
+        Required if Cardiac Synchronization Technique (0018,9037) equals other than NONE.
+        """,
+    )
 
     cardiac_beat_rejection_technique: Attr[str] = Attr(
         0x00189169, "CardiacBeatRejectionTechnique", "CS", "1", "1C",
-    )
-    """Cardiac Beat Rejection Technique (0018,9169): Type 1C, VR CS, VM 1.
+        doc="""Cardiac Beat Rejection Technique (0018,9169): Type 1C, VR CS, VM 1.
 
-    Cardiac arrhythmia rejection technique.
-    Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
-    RETROSPECTIVE.
-    Defined Terms: NONE, RR_INTERVAL, QRS_LOOP, PVC.
-    """
+        Cardiac arrhythmia rejection technique.
+        Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
+        RETROSPECTIVE.
+        Defined Terms: NONE, RR_INTERVAL, QRS_LOOP, PVC.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "2C",
-    )
-    """Low R-R Value (0018,1081): Type 2C, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 2C, VR IS, VM 1.
 
-    R-R interval low limit for beat rejection, in ms.
-    Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
-    RETROSPECTIVE.
-    """
+        R-R interval low limit for beat rejection, in ms.
+        Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
+        RETROSPECTIVE.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "2C",
-    )
-    """High R-R Value (0018,1082): Type 2C, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 2C, VR IS, VM 1.
 
-    R-R interval high limit for beat rejection, in ms.
-    Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
-    RETROSPECTIVE.
-    """
+        R-R interval high limit for beat rejection, in ms.
+        Required if Cardiac Synchronization Technique (0018,9037) equals PROSPECTIVE or
+        RETROSPECTIVE.
+        """,
+    )
 
     skip_beats: Attr[int] = Attr(
         0x00181086, "SkipBeats", "IS", "1", "3",
-    )
-    """Skip Beats (0018,1086): Type 3, VR IS, VM 1.
+        doc="""Skip Beats (0018,1086): Type 3, VR IS, VM 1.
 
-    Number of beats prescribed to be skipped after each detected arrhythmia.
-    """
+        Number of beats prescribed to be skipped after each detected arrhythmia.
+        """,
+    )
 
     cardiac_framing_type: Attr[str] = Attr(
         0x00181064, "CardiacFramingType", "LO", "1", "1C",
-    )
-    """Cardiac Framing Type (0018,1064): Type 1C, VR LO, VM 1.
+        doc="""Cardiac Framing Type (0018,1064): Type 1C, VR LO, VM 1.
 
-    Type of framing performed.
-    Required if type of framing is not time forward from trigger, may be present otherwise.
-    Defined Terms: FORW, BACK, PCNT.
-    """
+        Type of framing performed.
+        Required if type of framing is not time forward from trigger, may be present otherwise.
+        Defined Terms: FORW, BACK, PCNT.
+        """,
+    )
 
     respiratory_motion_compensation_technique: Attr[str] = Attr(
         0x00189170, "RespiratoryMotionCompensationTechnique", "CS", "1", "1",
-    )
-    """Respiratory Motion Compensation Technique (0018,9170): Type 1, VR CS, VM 1.
+        doc="""Respiratory Motion Compensation Technique (0018,9170): Type 1, VR CS, VM 1.
 
-    Technique to reduce respiratory motion artifacts.
-    Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, RETROSPECTIVE, CORRECTION.
-    """
+        Technique to reduce respiratory motion artifacts.
+        Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, RETROSPECTIVE, CORRECTION.
+        """,
+    )
 
     respiratory_signal_source: Attr[str] = Attr(
         0x00189171, "RespiratorySignalSource", "CS", "1", "1C",
-    )
-    """Respiratory Signal Source (0018,9171): Type 1C, VR CS, VM 1.
+        doc="""Respiratory Signal Source (0018,9171): Type 1C, VR CS, VM 1.
 
-    Signal source from which respiratory motion is derived.
-    Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE or
-    BREATH_HOLD. May be present otherwise.
-    Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, ECG.
-    """
+        Signal source from which respiratory motion is derived.
+        Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE
+        or BREATH_HOLD. May be present otherwise.
+        Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, ECG.
+        """,
+    )
 
     respiratory_trigger_delay_threshold: Attr[float] = Attr(
         0x00209256, "RespiratoryTriggerDelayThreshold", "FD", "1", "1C",
-    )
-    """Respiratory Trigger Delay Threshold (0020,9256): Type 1C, VR FD, VM 1.
+        doc="""Respiratory Trigger Delay Threshold (0020,9256): Type 1C, VR FD, VM 1.
 
-    Respiratory trigger threshold in percent of the chest expansion for the frame relative to
-    the last Respiratory-Peak.
-    Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE,
-    REALTIME or BREATH_HOLD. May be present otherwise.
-    """
+        Respiratory trigger threshold in percent of the chest expansion for the frame relative
+        to the last Respiratory-Peak.
+        Required if Respiratory Motion Compensation Technique (0018,9170) equals other than
+        NONE, REALTIME or BREATH_HOLD. May be present otherwise.
+        """,
+    )
 
     respiratory_trigger_type: Attr[str] = Attr(
         0x00209250, "RespiratoryTriggerType", "CS", "1", "1C",
-    )
-    """Respiratory Trigger Type (0020,9250): Type 1C, VR CS, VM 1.
+        doc="""Respiratory Trigger Type (0020,9250): Type 1C, VR CS, VM 1.
 
-    Characteristic of the respiratory signal used to the define the respiratory triggering.
-    Required if the value is not TIME. May be present otherwise.
-    Defined Terms: TIME, AMPLITUDE, BOTH.
-    """
+        Characteristic of the respiratory signal used to the define the respiratory triggering.
+        Required if the value is not TIME. May be present otherwise.
+        Defined Terms: TIME, AMPLITUDE, BOTH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_number: int | None = None,
-        kvp: float | None = None,
-        exposure_time_inms: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_in_mas: float | None = None,
-        auto_kvp_selection_type: str | None = None,
-        auto_kvp_upper_bound: float | None = None,
-        auto_kvp_lower_bound: float | None = None,
-        exposure_modulation_type: list[str] | None = None,
-        focal_spots: list[float] | None = None,
-        data_collection_diameter: float | None = None,
-        filter_type: str | None = None,
-        cardiac_synchronization_technique: Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"] | None = None,
-        cardiac_signal_source: str | None = None,
-        cardiac_rr_interval_specified: float | None = None,
-        cardiac_beat_rejection_technique: str | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        skip_beats: int | None = None,
-        cardiac_framing_type: str | None = None,
-        respiratory_motion_compensation_technique: str | None = None,
-        respiratory_signal_source: str | None = None,
-        respiratory_trigger_delay_threshold: float | None = None,
-        respiratory_trigger_type: str | None = None,
-        **_: Any,
+        beam_number: int | Empty | None = None,
+        kvp: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        auto_kvp_selection_type: str | Empty | None = None,
+        auto_kvp_upper_bound: float | Empty | None = None,
+        auto_kvp_lower_bound: float | Empty | None = None,
+        exposure_modulation_type: list[str] | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        cardiac_synchronization_technique: Literal["NONE", "REALTIME", "PROSPECTIVE", "RETROSPECTIVE", "PACED"] | Empty | None = None,
+        cardiac_signal_source: str | Empty | None = None,
+        cardiac_rr_interval_specified: float | Empty | None = None,
+        cardiac_beat_rejection_technique: str | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        skip_beats: int | Empty | None = None,
+        cardiac_framing_type: str | Empty | None = None,
+        respiratory_motion_compensation_technique: str | Empty | None = None,
+        respiratory_signal_source: str | Empty | None = None,
+        respiratory_trigger_delay_threshold: float | Empty | None = None,
+        respiratory_trigger_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -292,258 +292,257 @@ class AcquisitionProtocolElementSequenceItem(ProtocolElementIdentificationMacro,
 
     acquisition_type: Attr[str] = Attr(
         0x00189302, "AcquisitionType", "CS", "1", "1",
-    )
-    """Acquisition Type (0018,9302): Type 1, VR CS, VM 1.
+        doc="""Acquisition Type (0018,9302): Type 1, VR CS, VM 1.
 
-    Description of the method used during acquisition.
-    Defined Terms: SEQUENCED, SPIRAL, CONSTANT_ANGLE, STATIONARY, FREE.
-    """
+        Description of the method used during acquisition.
+        Defined Terms: SEQUENCED, SPIRAL, CONSTANT_ANGLE, STATIONARY, FREE.
+        """,
+    )
 
     tube_angle: Attr[float] = Attr(
         0x00189303, "TubeAngle", "FD", "1", "1C",
-    )
-    """Tube Angle (0018,9303): Type 1C, VR FD, VM 1.
+        doc="""Tube Angle (0018,9303): Type 1C, VR FD, VM 1.
 
-    The constant angle at which the X-Ray source is located during acquisition. 0 degrees means
-    that the source is located at the highest point of the gantry orbit. Degrees increase from 0
-    to positive 360 in a clockwise direction as viewed when facing the gantry where the table
-    enters the gantry.
-    Required if Acquisition Type (0018,9302) is CONSTANT_ANGLE.
-    """
+        The constant angle at which the X-Ray source is located during acquisition. 0 degrees
+        means that the source is located at the highest point of the gantry orbit. Degrees
+        increase from 0 to positive 360 in a clockwise direction as viewed when facing the
+        gantry where the table enters the gantry.
+        Required if Acquisition Type (0018,9302) is CONSTANT_ANGLE.
+        """,
+    )
 
     constant_volume_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189333, "ConstantVolumeFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Constant Volume Flag (0018,9333): Type 1, VR CS, VM 1.
+        doc="""Constant Volume Flag (0018,9333): Type 1, VR CS, VM 1.
 
-    Identifies that the acquisition was performed by repetitively acquiring the same volume set
-    over a period of time.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the acquisition was performed by repetitively acquiring the same volume
+        set over a period of time.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     fluoroscopy_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189334, "FluoroscopyFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Fluoroscopy Flag (0018,9334): Type 1, VR CS, VM 1.
+        doc="""Fluoroscopy Flag (0018,9334): Type 1, VR CS, VM 1.
 
-    Identifies that near real-time display of a block of continuously acquired data was
-    performed.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that near real-time display of a block of continuously acquired data was
+        performed.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     revolution_time: Attr[float] = Attr(
         0x00189305, "RevolutionTime", "FD", "1", "1C",
-    )
-    """Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
+        doc="""Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
 
-    The time in seconds of a complete revolution of the source around the gantry orbit. This
-    value is independent of the Reconstruction Angle (0018,9319) of the frame.
-    Required if Acquisition Type (0018,9302) is other than CONSTANT_ANGLE.
-    """
+        The time in seconds of a complete revolution of the source around the gantry orbit. This
+        value is independent of the Reconstruction Angle (0018,9319) of the frame.
+        Required if Acquisition Type (0018,9302) is other than CONSTANT_ANGLE.
+        """,
+    )
 
     single_collimation_width: Attr[float] = Attr(
         0x00189306, "SingleCollimationWidth", "FD", "1", "1",
-    )
-    """Single Collimation Width (0018,9306): Type 1, VR FD, VM 1.
+        doc="""Single Collimation Width (0018,9306): Type 1, VR FD, VM 1.
 
-    The width of a single row of acquired data (in mm).
-    """
+        The width of a single row of acquired data (in mm).
+        """,
+    )
 
     total_collimation_width: Attr[float] = Attr(
         0x00189307, "TotalCollimationWidth", "FD", "1", "1",
-    )
-    """Total Collimation Width (0018,9307): Type 1, VR FD, VM 1.
+        doc="""Total Collimation Width (0018,9307): Type 1, VR FD, VM 1.
 
-    The width of the total collimation (in mm) over the area of active X-Ray detection.
-    """
+        The width of the total collimation (in mm) over the area of active X-Ray detection.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "1",
-    )
-    """Table Height (0018,1130): Type 1, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 1, VR DS, VM 1.
 
-    The distance in mm from the top of the patient table to the center of rotation of the source
-    (i.e., the data collection center or isocenter). The distance is positive when the table is
-    below the data collection center.
-    """
+        The distance in mm from the top of the patient table to the center of rotation of the
+        source (i.e., the data collection center or isocenter). The distance is positive when
+        the table is below the data collection center.
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "1",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 1, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 1, VR DS, VM 1.
 
-    Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
-    computations. Zero degrees means the gantry is not tilted, negative degrees are when the top
-    of the gantry is tilted away from where the table enters the gantry.
-    """
+        Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
+        computations. Zero degrees means the gantry is not tilted, negative degrees are when the
+        top of the gantry is tilted away from where the table enters the gantry.
+        """,
+    )
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1",
-    )
-    """Table Speed (0018,9309): Type 1, VR FD, VM 1.
+        doc="""Table Speed (0018,9309): Type 1, VR FD, VM 1.
 
-    The distance in mm that the table moves in one second during the gathering of data.
-    """
+        The distance in mm that the table moves in one second during the gathering of data.
+        """,
+    )
 
     table_feed_per_rotation: Attr[float] = Attr(
         0x00189310, "TableFeedPerRotation", "FD", "1", "1",
-    )
-    """Table Feed per Rotation (0018,9310): Type 1, VR FD, VM 1.
+        doc="""Table Feed per Rotation (0018,9310): Type 1, VR FD, VM 1.
 
-    Motion of the table (in mm) during a complete revolution of the source around the gantry
-    orbit.
-    """
+        Motion of the table (in mm) during a complete revolution of the source around the gantry
+        orbit.
+        """,
+    )
 
     spiral_pitch_factor: Attr[float] = Attr(
         0x00189311, "SpiralPitchFactor", "FD", "1", "1",
-    )
-    """Spiral Pitch Factor (0018,9311): Type 1, VR FD, VM 1.
+        doc="""Spiral Pitch Factor (0018,9311): Type 1, VR FD, VM 1.
 
-    Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width (0018,9307).
-    """
+        Ratio of the Table Feed per Rotation (0018,9310) to the Total Collimation Width
+        (0018,9307).
+        """,
+    )
 
     ctd_ivol: Attr[float] = Attr(
         0x00189345, "CTDIvol", "FD", "1", "1C",
+        doc="""CTDIvol (0018,9345): Type 1C, VR FD, VM 1.
+
+        Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. The
+        CTDIvol describes the average CTDIvol for this Acquisition Protocol Element for the
+        selected CT conditions of operation.
+        Required if Acquisition Type (0018,9302) is not CONSTANT_ANGLE. May be present
+        otherwise.
+        """,
     )
-    """CTDIvol (0018,9345): Type 1C, VR FD, VM 1.
 
-    Computed Tomography Dose Index (CTDIvol), in mGy according to [IEC 60601-2-44]. The CTDIvol
-    describes the average CTDIvol for this Acquisition Protocol Element for the selected CT
-    conditions of operation.
-    Required if Acquisition Type (0018,9302) is not CONSTANT_ANGLE. May be present otherwise.
-    """
-
-    ctdi_phantom_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    ctdi_phantom_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189346, "CTDIPhantomTypeCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """CTDI Phantom Type Code Sequence (0018,9346): Type 1C, VR SQ, VM 1.
+        doc="""CTDI Phantom Type Code Sequence (0018,9346): Type 1C, VR SQ, VM 1.
 
-    The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
-    Required if CTDIvol (0018,9345) is present.
-    """
+        The type of phantom used for CTDI measurement according to [IEC 60601-2-44].
+        Required if CTDIvol (0018,9345) is present.
+        """,
+    )
 
     ctd_ivol_notification_trigger: Attr[float] = Attr(
         0x00189942, "CTDIvolNotificationTrigger", "FD", "1", "3",
-    )
-    """CTDIvol Notification Trigger (0018,9942): Type 3, VR FD, VM 1.
+        doc="""CTDIvol Notification Trigger (0018,9942): Type 3, VR FD, VM 1.
 
-    The threshold for the CTDIvol value, in mGy, at which a dose notification is triggered for
-    this Acquisition Protocol Element.
-    """
+        The threshold for the CTDIvol value, in mGy, at which a dose notification is triggered
+        for this Acquisition Protocol Element.
+        """,
+    )
 
     dlp_notification_trigger: Attr[float] = Attr(
         0x00189943, "DLPNotificationTrigger", "FD", "1", "3",
-    )
-    """DLP Notification Trigger (0018,9943): Type 3, VR FD, VM 1.
+        doc="""DLP Notification Trigger (0018,9943): Type 3, VR FD, VM 1.
 
-    The threshold for the DLP value, in mGy.cm, at which a dose notification is triggered for
-    this Acquisition Protocol Element.
-    """
+        The threshold for the DLP value, in mGy.cm, at which a dose notification is triggered
+        for this Acquisition Protocol Element.
+        """,
+    )
 
     acquisition_motion: Attr[str] = Attr(
         0x00189930, "AcquisitionMotion", "CS", "1", "1",
+        doc="""Acquisition Motion (0018,9930): Type 1, VR CS, VM 1.
+
+        Motion of scan progression.
+        Defined Terms: SINGLE, SHUTTLE, NO_MOTION, NOT_IMPORTANT.
+        """,
     )
-    """Acquisition Motion (0018,9930): Type 1, VR CS, VM 1.
 
-    Motion of scan progression.
-    Defined Terms: SINGLE, SHUTTLE, NO_MOTION, NOT_IMPORTANT.
-    """
-
-    acquisition_start_location_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    acquisition_start_location_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x00189931, "AcquisitionStartLocationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
+        doc="""Acquisition Start Location Sequence (0018,9931): Type 3, VR SQ, VM 1.
+
+        Anatomically oriented transverse location where this acquisition starts.
+        """,
     )
-    """Acquisition Start Location Sequence (0018,9931): Type 3, VR SQ, VM 1.
 
-    Anatomically oriented transverse location where this acquisition starts.
-    """
-
-    acquisition_end_location_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    acquisition_end_location_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x00189932, "AcquisitionEndLocationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
+        doc="""Acquisition End Location Sequence (0018,9932): Type 3, VR SQ, VM 1.
+
+        Anatomically oriented transverse location where this acquisition ends.
+        """,
     )
-    """Acquisition End Location Sequence (0018,9932): Type 3, VR SQ, VM 1.
 
-    Anatomically oriented transverse location where this acquisition ends.
-    """
-
-    ctx_ray_details_sequence: Attr[list[CTXRayDetailsSequenceItem]] = Attr(
+    ctx_ray_details_sequence: SequenceAttr[CTXRayDetailsSequenceItem] = SequenceAttr(
         0x00189325, "CTXRayDetailsSequence", "SQ", "1", "1",
         item=CTXRayDetailsSequenceItem,
-    )
-    """CT X-Ray Details Sequence (0018,9325): Type 1, VR SQ, VM 1.
+        doc="""CT X-Ray Details Sequence (0018,9325): Type 1, VR SQ, VM 1.
 
-    Parameter values for each of the X-Ray beams in the Acquisition Protocol Element. Each Item
-    in the Sequence describes one X-Ray beam.
-    """
+        Parameter values for each of the X-Ray beams in the Acquisition Protocol Element. Each
+        Item in the Sequence describes one X-Ray beam.
+        """,
+    )
 
     requested_series_description: Attr[str] = Attr(
         0x00189937, "RequestedSeriesDescription", "LO", "1", "3",
+        doc="""Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
+
+        Requested text to copy into the Series Description(0008,103E) of raw Instances resulting
+        from this Acquisition Protocol Element.
+        """,
     )
-    """Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
 
-    Requested text to copy into the Series Description(0008,103E) of raw Instances resulting
-    from this Acquisition Protocol Element.
-    """
-
-    requested_series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x001811C1, "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
+        doc="""Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
 
-    A code that is intended to be copied into the Series Description Code Sequence (0008,103F)
-    of instances resulting from this Acquisition Protocol Element.
-    """
+        A code that is intended to be copied into the Series Description Code Sequence
+        (0008,103F) of instances resulting from this Acquisition Protocol Element.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "3",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 3, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 3, VR CS, VM 1.
 
-    Content Qualification Indicator of Instances resulting from this Acquisition Protocol
-    Element.
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator of Instances resulting from this Acquisition Protocol
+        Element.
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        acquisition_type: str | None = None,
-        tube_angle: float | None = None,
-        constant_volume_flag: Literal["YES", "NO"] | None = None,
-        fluoroscopy_flag: Literal["YES", "NO"] | None = None,
-        revolution_time: float | None = None,
-        single_collimation_width: float | None = None,
-        total_collimation_width: float | None = None,
-        table_height: float | None = None,
-        gantry_detector_tilt: float | None = None,
-        table_speed: float | None = None,
-        table_feed_per_rotation: float | None = None,
-        spiral_pitch_factor: float | None = None,
-        ctd_ivol: float | None = None,
-        ctdi_phantom_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ctd_ivol_notification_trigger: float | None = None,
-        dlp_notification_trigger: float | None = None,
-        acquisition_motion: str | None = None,
-        acquisition_start_location_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        acquisition_end_location_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        ctx_ray_details_sequence: list[CTXRayDetailsSequenceItem] | None = None,
-        requested_series_description: str | None = None,
-        requested_series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
+        acquisition_type: str | Empty | None = None,
+        tube_angle: float | Empty | None = None,
+        constant_volume_flag: Literal["YES", "NO"] | Empty | None = None,
+        fluoroscopy_flag: Literal["YES", "NO"] | Empty | None = None,
+        revolution_time: float | Empty | None = None,
+        single_collimation_width: float | Empty | None = None,
+        total_collimation_width: float | Empty | None = None,
+        table_height: float | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        table_speed: float | Empty | None = None,
+        table_feed_per_rotation: float | Empty | None = None,
+        spiral_pitch_factor: float | Empty | None = None,
+        ctd_ivol: float | Empty | None = None,
+        ctdi_phantom_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ctd_ivol_notification_trigger: float | Empty | None = None,
+        dlp_notification_trigger: float | Empty | None = None,
+        acquisition_motion: str | Empty | None = None,
+        acquisition_start_location_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        acquisition_end_location_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        ctx_ray_details_sequence: Items[CTXRayDetailsSequenceItem] | Empty | None = None,
+        requested_series_description: str | Empty | None = None,
+        requested_series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -557,24 +556,21 @@ class PerformedCTAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189920,)
 
-    acquisition_protocol_element_sequence: Attr[list[AcquisitionProtocolElementSequenceItem]] = Attr(
+    acquisition_protocol_element_sequence: SequenceAttr[AcquisitionProtocolElementSequenceItem] = SequenceAttr(
         0x00189920, "AcquisitionProtocolElementSequence", "SQ", "1", "2",
         item=AcquisitionProtocolElementSequenceItem,
-    )
-    """Acquisition Protocol Element Sequence (0018,9920): Type 2, VR SQ, VM 1.
+        doc="""Acquisition Protocol Element Sequence (0018,9920): Type 2, VR SQ, VM 1.
 
-    Parameter values for each Protocol Element in the acquisition protocol. Each Item in the
-    Sequence describes one Element. Elements are performed in the order of their Protocol
-    Element Number (0018,9921).
-    """
+        Parameter values for each Protocol Element in the acquisition protocol. Each Item in the
+        Sequence describes one Element. Elements are performed in the order of their Protocol
+        Element Number (0018,9921).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_protocol_element_sequence: list[AcquisitionProtocolElementSequenceItem] | None = None,
-        **_: Any,
+        acquisition_protocol_element_sequence: Items[AcquisitionProtocolElementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.protocol_element_identification_macro import ProtocolElementIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import reference_location_macro
@@ -29,289 +30,289 @@ class ReconstructionProtocolElementSequenceItem(ProtocolElementIdentificationMac
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1",
-    )
-    """Source Acquisition Protocol Element Number (0018,9938): Type 1, VR US, VM 1-n.
+        doc="""Source Acquisition Protocol Element Number (0018,9938): Type 1, VR US, VM 1-n.
 
-    A value corresponding to the Protocol Element Number (0018,9921) of the Acquisition Protocol
-    Element from this Protocol being reconstructed in this reconstruction protocol element.
-    """
+        A value corresponding to the Protocol Element Number (0018,9921) of the Acquisition
+        Protocol Element from this Protocol being reconstructed in this reconstruction protocol
+        element.
+        """,
+    )
 
     source_acquisition_beam_number: Attr[list[int]] = Attr(
         0x00189939, "SourceAcquisitionBeamNumber", "US", "1-n", "1",
-    )
-    """Source Acquisition Beam Number (0018,9939): Type 1, VR US, VM 1-n.
+        doc="""Source Acquisition Beam Number (0018,9939): Type 1, VR US, VM 1-n.
 
-    One or more values corresponding to the Beam Number (300A,00C0) in the Acquisition Protocol
-    Element (specified in Source Acquisition Protocol Element Number (0018,9938) ) from which
-    data was used in this reconstruction protocol element.
-    """
+        One or more values corresponding to the Beam Number (300A,00C0) in the Acquisition
+        Protocol Element (specified in Source Acquisition Protocol Element Number (0018,9938) )
+        from which data was used in this reconstruction protocol element.
+        """,
+    )
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1C",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    Required if the referenced acquisition protocol element is not in this Instance.
-    """
+        Uniquely identifies the referenced SOP Class.
+        Required if the referenced acquisition protocol element is not in this Instance.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1C",
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
+
+        The UID of the Instance containing the acquisition protocol element referenced in Source
+        Acquisition Protocol Element Number (0018,9938).
+        Required if the referenced acquisition protocol element is not in this Instance.
+        """,
     )
-    """Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
 
-    The UID of the Instance containing the acquisition protocol element referenced in Source
-    Acquisition Protocol Element Number (0018,9938).
-    Required if the referenced acquisition protocol element is not in this Instance.
-    """
-
-    reconstruction_start_location_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    reconstruction_start_location_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x0018993B, "ReconstructionStartLocationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
+        doc="""Reconstruction Start Location Sequence (0018,993B): Type 1, VR SQ, VM 1.
+
+        Anatomically oriented transverse location where this reconstruction starts.
+        """,
     )
-    """Reconstruction Start Location Sequence (0018,993B): Type 1, VR SQ, VM 1.
 
-    Anatomically oriented transverse location where this reconstruction starts.
-    """
-
-    reconstruction_end_location_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    reconstruction_end_location_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x0018993C, "ReconstructionEndLocationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
+        doc="""Reconstruction End Location Sequence (0018,993C): Type 1, VR SQ, VM 1.
+
+        Anatomically oriented transverse location where this reconstruction ends.
+        """,
     )
-    """Reconstruction End Location Sequence (0018,993C): Type 1, VR SQ, VM 1.
 
-    Anatomically oriented transverse location where this reconstruction ends.
-    """
-
-    reconstruction_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    reconstruction_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x0018993D, "ReconstructionAlgorithmSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Reconstruction Algorithm Sequence (0018,993D): Type 3, VR SQ, VM 1.
+        doc="""Reconstruction Algorithm Sequence (0018,993D): Type 3, VR SQ, VM 1.
 
-    Algorithm used in this reconstruction protocol element.
-    """
+        Algorithm used in this reconstruction protocol element.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "1",
-    )
-    """Convolution Kernel (0018,1210): Type 1, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 1, VR SH, VM 1-n.
 
-    A label describing the convolution kernel or algorithm used to reconstruct the data.
-    """
+        A label describing the convolution kernel or algorithm used to reconstruct the data.
+        """,
+    )
 
     convolution_kernel_group: Attr[str] = Attr(
         0x00189316, "ConvolutionKernelGroup", "CS", "1", "1",
-    )
-    """Convolution Kernel Group (0018,9316): Type 1, VR CS, VM 1.
+        doc="""Convolution Kernel Group (0018,9316): Type 1, VR CS, VM 1.
 
-    A label describing the group that the Convolution Kernel (0018,1210) belongs.
-    Defined Terms: BRAIN, SOFT_TISSUE, LUNG, BONE, CONSTANT_ANGLE.
-    """
+        A label describing the group that the Convolution Kernel (0018,1210) belongs.
+        Defined Terms: BRAIN, SOFT_TISSUE, LUNG, BONE, CONSTANT_ANGLE.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "1C",
-    )
-    """Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
 
-    The diameter in mm of the region from which data were used in creating the reconstruction of
-    the image. Data may exist outside this region and portions of the patient may exist outside
-    this region. See Section C.8.15.3.6.1.
-    Required if Reconstruction Field of View (0018,9317) is not present.
-    """
+        The diameter in mm of the region from which data were used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region. See Section C.8.15.3.6.1.
+        Required if Reconstruction Field of View (0018,9317) is not present.
+        """,
+    )
 
     reconstruction_field_of_view: Attr[list[float]] = Attr(
         0x00189317, "ReconstructionFieldOfView", "FD", "2", "1C",
-    )
-    """Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
+        doc="""Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
 
-    The field of view width (x-dimension) followed by height (y-dimension) as used for
-    reconstruction in mm.
-    Required if Reconstruction Diameter (0018,1100) is not present.
-    """
+        The field of view width (x-dimension) followed by height (y-dimension) as used for
+        reconstruction in mm.
+        Required if Reconstruction Diameter (0018,1100) is not present.
+        """,
+    )
 
     reconstruction_target_center_patient: Attr[list[float]] = Attr(
         0x00189318, "ReconstructionTargetCenterPatient", "FD", "3", "3",
+        doc="""Reconstruction Target Center (Patient) (0018,9318): Type 3, VR FD, VM 3.
+
+        The x, y, and z coordinates (in the Patient-Based Coordinate System) of the
+        reconstruction center target point as used for reconstruction in mm. See Section
+        C.8.15.3.6.1.
+        """,
     )
-    """Reconstruction Target Center (Patient) (0018,9318): Type 3, VR FD, VM 3.
 
-    The x, y, and z coordinates (in the Patient-Based Coordinate System) of the reconstruction
-    center target point as used for reconstruction in mm. See Section C.8.15.3.6.1.
-    """
-
-    reconstruction_target_center_location_sequence: Attr[list[reference_location_macro.ReferenceLocationMacro]] = Attr(
+    reconstruction_target_center_location_sequence: SequenceAttr[reference_location_macro.ReferenceLocationMacro] = SequenceAttr(
         0x0018993E, "ReconstructionTargetCenterLocationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.reference_location_macro:ReferenceLocationMacro",
-    )
-    """Reconstruction Target Center Location Sequence (0018,993E): Type 3, VR SQ, VM 1.
+        doc="""Reconstruction Target Center Location Sequence (0018,993E): Type 3, VR SQ, VM 1.
 
-    An anatomically based description of a point in the patient used as the reconstruction
-    center target point.
-    """
+        An anatomically based description of a point in the patient used as the reconstruction
+        center target point.
+        """,
+    )
 
     reconstruction_pixel_spacing: Attr[list[float]] = Attr(
         0x00189322, "ReconstructionPixelSpacing", "FD", "2", "1",
-    )
-    """Reconstruction Pixel Spacing (0018,9322): Type 1, VR FD, VM 2.
+        doc="""Reconstruction Pixel Spacing (0018,9322): Type 1, VR FD, VM 2.
 
-    Physical distance in the patient between the center of each reconstructed pixel, specified
-    by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
-    Section 10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance in the patient between the center of each reconstructed pixel,
+        specified by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing
+        in mm. See Section 10.7.1.3 for further explanation of the value order.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of rows in the reconstructed image.
-    """
+        Number of rows in the reconstructed image.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of columns in the reconstructed image.
-    """
+        Number of columns in the reconstructed image.
+        """,
+    )
 
     reconstruction_angle: Attr[float] = Attr(
         0x00189319, "ReconstructionAngle", "FD", "1", "1",
-    )
-    """Reconstruction Angle (0018,9319): Type 1, VR FD, VM 1.
+        doc="""Reconstruction Angle (0018,9319): Type 1, VR FD, VM 1.
 
-    Angle (in degrees) over which the data from which the frame was reconstructed was collected.
-    """
+        Angle (in degrees) over which the data from which the frame was reconstructed was
+        collected.
+        """,
+    )
 
     image_filter: Attr[str] = Attr(
         0x00189320, "ImageFilter", "SH", "1", "3",
-    )
-    """Image Filter (0018,9320): Type 3, VR SH, VM 1.
+        doc="""Image Filter (0018,9320): Type 3, VR SH, VM 1.
 
-    A label describing the filter applied to the reconstructed image after the original
-    reconstruction has been completed.
-    """
+        A label describing the filter applied to the reconstructed image after the original
+        reconstruction has been completed.
+        """,
+    )
 
     image_filter_description: Attr[str] = Attr(
         0x00189941, "ImageFilterDescription", "UT", "1", "3",
+        doc="""Image Filter Description (0018,9941): Type 3, VR UT, VM 1.
+
+        A description of the nature or effect of the Image Filter (0018,9320).
+        """,
     )
-    """Image Filter Description (0018,9941): Type 3, VR UT, VM 1.
 
-    A description of the nature or effect of the Image Filter (0018,9320).
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    Additional processing applied to the reconstructed image after image filter (if any).
-    """
+        Additional processing applied to the reconstructed image after image filter (if any).
+        """,
+    )
 
     slice_thickness: Attr[float] = Attr(
         0x00180050, "SliceThickness", "DS", "1", "1",
-    )
-    """Slice Thickness (0018,0050): Type 1, VR DS, VM 1.
+        doc="""Slice Thickness (0018,0050): Type 1, VR DS, VM 1.
 
-    Nominal reconstructed slice thickness, in mm.
-    """
+        Nominal reconstructed slice thickness, in mm.
+        """,
+    )
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "1",
-    )
-    """Spacing Between Slices (0018,0088): Type 1, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 1, VR DS, VM 1.
 
-    Spacing between slices, in mm. The spacing is measured from the center-to-center of each
-    slice.
-    """
+        Spacing between slices, in mm. The spacing is measured from the center-to-center of each
+        slice.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "3",
-    )
-    """Window Center (0028,1050): Type 3, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 3, VR DS, VM 1-n.
 
-    Preferred value for Window Center (0028,1050) in the Image Instances produced by this
-    reconstruction protocol element.
-    """
+        Preferred value for Window Center (0028,1050) in the Image Instances produced by this
+        reconstruction protocol element.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "3",
-    )
-    """Window Width (0028,1051): Type 3, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 3, VR DS, VM 1-n.
 
-    Preferred value for Window Width (0028,1051) in the Image Instances produced by this
-    reconstruction protocol element.
-    """
+        Preferred value for Window Width (0028,1051) in the Image Instances produced by this
+        reconstruction protocol element.
+        """,
+    )
 
     requested_series_description: Attr[str] = Attr(
         0x00189937, "RequestedSeriesDescription", "LO", "1", "3",
+        doc="""Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
+
+        Requested text to copy into the Series Description (0008,103E) of the images resulting
+        from this reconstruction protocol element.
+        """,
     )
-    """Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
 
-    Requested text to copy into the Series Description (0008,103E) of the images resulting from
-    this reconstruction protocol element.
-    """
-
-    requested_series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x001811C1, "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
+        doc="""Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
 
-    A code that is intended to be copied into the Series Description Code Sequence (0008,103F)
-    of instances resulting from this Acquisition Protocol Element.
-    """
+        A code that is intended to be copied into the Series Description Code Sequence
+        (0008,103F) of instances resulting from this Acquisition Protocol Element.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "3",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 3, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 3, VR CS, VM 1.
 
-    Content Qualification Indicator of Instances resulting from this Reconstruction Protocol
-    Element.
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator of Instances resulting from this Reconstruction Protocol
+        Element.
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        source_acquisition_protocol_element_number: list[int] | None = None,
-        source_acquisition_beam_number: list[int] | None = None,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        reconstruction_start_location_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        reconstruction_end_location_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        reconstruction_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        convolution_kernel: list[str] | None = None,
-        convolution_kernel_group: str | None = None,
-        reconstruction_diameter: float | None = None,
-        reconstruction_field_of_view: list[float] | None = None,
-        reconstruction_target_center_patient: list[float] | None = None,
-        reconstruction_target_center_location_sequence: list[reference_location_macro.ReferenceLocationMacro] | None = None,
-        reconstruction_pixel_spacing: list[float] | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        reconstruction_angle: float | None = None,
-        image_filter: str | None = None,
-        image_filter_description: str | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        slice_thickness: float | None = None,
-        spacing_between_slices: float | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        requested_series_description: str | None = None,
-        requested_series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
+        source_acquisition_protocol_element_number: list[int] | Empty | None = None,
+        source_acquisition_beam_number: list[int] | Empty | None = None,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        reconstruction_start_location_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        reconstruction_end_location_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        reconstruction_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        convolution_kernel_group: str | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        reconstruction_field_of_view: list[float] | Empty | None = None,
+        reconstruction_target_center_patient: list[float] | Empty | None = None,
+        reconstruction_target_center_location_sequence: Items[reference_location_macro.ReferenceLocationMacro] | Empty | None = None,
+        reconstruction_pixel_spacing: list[float] | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        reconstruction_angle: float | Empty | None = None,
+        image_filter: str | Empty | None = None,
+        image_filter_description: str | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        slice_thickness: float | Empty | None = None,
+        spacing_between_slices: float | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        requested_series_description: str | Empty | None = None,
+        requested_series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -325,23 +326,21 @@ class PerformedCTReconstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189934,)
 
-    reconstruction_protocol_element_sequence: Attr[list[ReconstructionProtocolElementSequenceItem]] = Attr(
+    reconstruction_protocol_element_sequence: SequenceAttr[ReconstructionProtocolElementSequenceItem] = SequenceAttr(
         0x00189934, "ReconstructionProtocolElementSequence", "SQ", "1", "1",
         item=ReconstructionProtocolElementSequenceItem,
-    )
-    """Reconstruction Protocol Element Sequence (0018,9934): Type 1, VR SQ, VM 1.
+        doc="""Reconstruction Protocol Element Sequence (0018,9934): Type 1, VR SQ, VM 1.
 
-    Parameter values for each reconstruction protocol element in the Protocol. See Section
-    C.34.11.1. Elements are performed in the order of their Protocol Element Number (0018,9921).
-    """
+        Parameter values for each reconstruction protocol element in the Protocol. See Section
+        C.34.11.1. Elements are performed in the order of their Protocol Element Number
+        (0018,9921).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_protocol_element_sequence: list[ReconstructionProtocolElementSequenceItem] | None = None,
-        **_: Any,
+        reconstruction_protocol_element_sequence: Items[ReconstructionProtocolElementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

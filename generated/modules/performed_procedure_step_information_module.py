@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,154 +29,151 @@ class PerformedProcedureStepInformationModule(ModuleBuilder):
 
     performed_station_ae_title: Attr[str] = Attr(
         0x00400241, "PerformedStationAETitle", "AE", "1", "",
-    )
-    """Performed Station AE Title (0040,0241): Type -, VR AE, VM 1.
+        doc="""Performed Station AE Title (0040,0241): Type -, VR AE, VM 1.
 
-    AE title of the modality on which the Performed Procedure Step was performed.
-    """
+        AE title of the modality on which the Performed Procedure Step was performed.
+        """,
+    )
 
     performed_station_name: Attr[str] = Attr(
         0x00400242, "PerformedStationName", "SH", "1", "",
-    )
-    """Performed Station Name (0040,0242): Type -, VR SH, VM 1.
+        doc="""Performed Station Name (0040,0242): Type -, VR SH, VM 1.
 
-    An institution defined name for the modality on which the Performed Procedure Step was
-    performed.
-    """
+        An institution defined name for the modality on which the Performed Procedure Step was
+        performed.
+        """,
+    )
 
     performed_location: Attr[str] = Attr(
         0x00400243, "PerformedLocation", "SH", "1", "",
-    )
-    """Performed Location (0040,0243): Type -, VR SH, VM 1.
+        doc="""Performed Location (0040,0243): Type -, VR SH, VM 1.
 
-    Description of the location at which the Performed Procedure Step was performed.
-    """
+        Description of the location at which the Performed Procedure Step was performed.
+        """,
+    )
 
     performed_procedure_step_start_date: Attr[datetime.date | str] = Attr(
         0x00400244, "PerformedProcedureStepStartDate", "DA", "1", "",
-    )
-    """Performed Procedure Step Start Date (0040,0244): Type -, VR DA, VM 1.
+        doc="""Performed Procedure Step Start Date (0040,0244): Type -, VR DA, VM 1.
 
-    Date on which the Performed Procedure Step started.
-    """
+        Date on which the Performed Procedure Step started.
+        """,
+    )
 
     performed_procedure_step_start_time: Attr[datetime.time | str] = Attr(
         0x00400245, "PerformedProcedureStepStartTime", "TM", "1", "",
-    )
-    """Performed Procedure Step Start Time (0040,0245): Type -, VR TM, VM 1.
+        doc="""Performed Procedure Step Start Time (0040,0245): Type -, VR TM, VM 1.
 
-    Time at which the Performed Procedure Step started.
-    """
+        Time at which the Performed Procedure Step started.
+        """,
+    )
 
     performed_procedure_step_id: Attr[str] = Attr(
         0x00400253, "PerformedProcedureStepID", "SH", "1", "",
-    )
-    """Performed Procedure Step ID (0040,0253): Type -, VR SH, VM 1.
+        doc="""Performed Procedure Step ID (0040,0253): Type -, VR SH, VM 1.
 
-    User or equipment generated identifier of that part of a Procedure that has been carried out
-    within this step.
-    """
+        User or equipment generated identifier of that part of a Procedure that has been carried
+        out within this step.
+        """,
+    )
 
     performed_procedure_step_end_date: Attr[datetime.date | str] = Attr(
         0x00400250, "PerformedProcedureStepEndDate", "DA", "1", "",
-    )
-    """Performed Procedure Step End Date (0040,0250): Type -, VR DA, VM 1.
+        doc="""Performed Procedure Step End Date (0040,0250): Type -, VR DA, VM 1.
 
-    Date on which the Performed Procedure Step ended.
-    """
+        Date on which the Performed Procedure Step ended.
+        """,
+    )
 
     performed_procedure_step_end_time: Attr[datetime.time | str] = Attr(
         0x00400251, "PerformedProcedureStepEndTime", "TM", "1", "",
-    )
-    """Performed Procedure Step End Time (0040,0251): Type -, VR TM, VM 1.
+        doc="""Performed Procedure Step End Time (0040,0251): Type -, VR TM, VM 1.
 
-    Time at which the Performed Procedure Step ended.
-    """
+        Time at which the Performed Procedure Step ended.
+        """,
+    )
 
     performed_procedure_step_status: Attr[Literal["IN PROGRESS", "DISCONTINUED", "COMPLETED"]] = Attr(
         0x00400252, "PerformedProcedureStepStatus", "CS", "1", "",
         enum=("IN PROGRESS", "DISCONTINUED", "COMPLETED"),
-    )
-    """Performed Procedure Step Status (0040,0252): Type -, VR CS, VM 1.
+        doc="""Performed Procedure Step Status (0040,0252): Type -, VR CS, VM 1.
 
-    Contains the state of the Performed Procedure Step.
-    Enumerated Values: IN PROGRESS, DISCONTINUED, COMPLETED.
-    """
+        Contains the state of the Performed Procedure Step.
+        Enumerated Values: IN PROGRESS, DISCONTINUED, COMPLETED.
+        """,
+    )
 
     performed_procedure_step_description: Attr[str] = Attr(
         0x00400254, "PerformedProcedureStepDescription", "LO", "1", "",
-    )
-    """Performed Procedure Step Description (0040,0254): Type -, VR LO, VM 1.
+        doc="""Performed Procedure Step Description (0040,0254): Type -, VR LO, VM 1.
 
-    Institution-generated description or classification of the Procedure Step that was
-    performed.
-    """
+        Institution-generated description or classification of the Procedure Step that was
+        performed.
+        """,
+    )
 
     comments_on_the_performed_procedure_step: Attr[str] = Attr(
         0x00400280, "CommentsOnThePerformedProcedureStep", "ST", "1", "",
-    )
-    """Comments on the Performed Procedure Step (0040,0280): Type -, VR ST, VM 1.
+        doc="""Comments on the Performed Procedure Step (0040,0280): Type -, VR ST, VM 1.
 
-    User-defined comments on the Performed Procedure Step.
-    """
+        User-defined comments on the Performed Procedure Step.
+        """,
+    )
 
     performed_procedure_type_description: Attr[str] = Attr(
         0x00400255, "PerformedProcedureTypeDescription", "LO", "1", "",
+        doc="""Performed Procedure Type Description (0040,0255): Type -, VR LO, VM 1.
+
+        A description of the type of procedure performed.
+        """,
     )
-    """Performed Procedure Type Description (0040,0255): Type -, VR LO, VM 1.
 
-    A description of the type of procedure performed.
-    """
-
-    procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081032, "ProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Procedure Code Sequence (0008,1032): Type -, VR SQ, VM 1.
+
+        A Sequence that conveys the (single) type of procedure performed.
+        """,
     )
-    """Procedure Code Sequence (0008,1032): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the (single) type of procedure performed.
-    """
-
-    reason_for_performed_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_performed_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00401012, "ReasonForPerformedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Reason For Performed Procedure Code Sequence (0040,1012): Type -, VR SQ, VM 1.
+
+        Coded reason(s) for performing this procedure.
+        """,
     )
-    """Reason For Performed Procedure Code Sequence (0040,1012): Type -, VR SQ, VM 1.
 
-    Coded reason(s) for performing this procedure.
-    """
-
-    performed_procedure_step_discontinuation_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_procedure_step_discontinuation_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400281, "PerformedProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Performed Procedure Step Discontinuation Reason Code Sequence (0040,0281): Type -, VR SQ, VM
-    1.
+        doc="""Performed Procedure Step Discontinuation Reason Code Sequence (0040,0281): Type -, VR
+        SQ, VM 1.
 
-    The reason the Performed Procedure Step Status (0040,0252) was set to DISCONTINUED.
-    """
+        The reason the Performed Procedure Step Status (0040,0252) was set to DISCONTINUED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        performed_station_ae_title: str | None = None,
-        performed_station_name: str | None = None,
-        performed_location: str | None = None,
-        performed_procedure_step_start_date: datetime.date | str | None = None,
-        performed_procedure_step_start_time: datetime.time | str | None = None,
-        performed_procedure_step_id: str | None = None,
-        performed_procedure_step_end_date: datetime.date | str | None = None,
-        performed_procedure_step_end_time: datetime.time | str | None = None,
-        performed_procedure_step_status: Literal["IN PROGRESS", "DISCONTINUED", "COMPLETED"] | None = None,
-        performed_procedure_step_description: str | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        performed_procedure_type_description: str | None = None,
-        procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_performed_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        performed_procedure_step_discontinuation_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        performed_station_ae_title: str | Empty | None = None,
+        performed_station_name: str | Empty | None = None,
+        performed_location: str | Empty | None = None,
+        performed_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_id: str | Empty | None = None,
+        performed_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_status: Literal["IN PROGRESS", "DISCONTINUED", "COMPLETED"] | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
+        performed_procedure_type_description: str | Empty | None = None,
+        procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_performed_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        performed_procedure_step_discontinuation_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
@@ -33,40 +34,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-13"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -79,40 +77,37 @@ class ScheduledProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-13"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
-    Item.
-    """
+        Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
+        Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,145 +122,143 @@ class ScheduledStepAttributesSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+
+        Unique identifier for the Study.
+        """,
     )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
-
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
+        doc="""Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Study associated with this Scheduled Procedure Step.
-    """
+        Uniquely identifies the Study associated with this Scheduled Procedure Step.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "",
+        doc="""Accession Number (0008,0050): Type -, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type -, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
+    )
 
     placer_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402016, "PlacerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Placer Order Number/Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party placing the order.
+        """,
     )
-    """Placer Order Number/Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party placing the order.
-    """
-
-    order_placer_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_placer_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400026, "OrderPlacerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
+        doc="""Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Placer Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Placer Order Number.
+        """,
+    )
 
     filler_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402017, "FillerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Filler Order Number/Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party filling the order.
+        """,
     )
-    """Filler Order Number/Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party filling the order.
-    """
-
-    order_filler_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_filler_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400027, "OrderFillerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
+        doc="""Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Filler Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Filler Order Number.
+        """,
+    )
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "",
-    )
-    """Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
+        doc="""Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
 
-    Identifier of the related Requested Procedure.
-    """
+        Identifier of the related Requested Procedure.
+        """,
+    )
 
     requested_procedure_description: Attr[str] = Attr(
         0x00321060, "RequestedProcedureDescription", "LO", "1", "",
+        doc="""Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
+
+        Institution-generated administrative description or classification of Requested
+        Procedure.
+        """,
     )
-    """Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
 
-    Institution-generated administrative description or classification of Requested Procedure.
-    """
-
-    requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321064, "RequestedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
+        doc="""Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the Procedure Type of the requested procedure.
-    """
+        A Sequence that conveys the Procedure Type of the requested procedure.
+        """,
+    )
 
     scheduled_procedure_step_id: Attr[str] = Attr(
         0x00400009, "ScheduledProcedureStepID", "SH", "1", "",
-    )
-    """Scheduled Procedure Step ID (0040,0009): Type -, VR SH, VM 1.
+        doc="""Scheduled Procedure Step ID (0040,0009): Type -, VR SH, VM 1.
 
-    Identifier of the related Scheduled Procedure Step.
-    """
+        Identifier of the related Scheduled Procedure Step.
+        """,
+    )
 
     scheduled_procedure_step_description: Attr[str] = Attr(
         0x00400007, "ScheduledProcedureStepDescription", "LO", "1", "",
+        doc="""Scheduled Procedure Step Description (0040,0007): Type -, VR LO, VM 1.
+
+        Institution-generated description or classification of the Scheduled Procedure Step to
+        be performed.
+        """,
     )
-    """Scheduled Procedure Step Description (0040,0007): Type -, VR LO, VM 1.
 
-    Institution-generated description or classification of the Scheduled Procedure Step to be
-    performed.
-    """
-
-    scheduled_protocol_code_sequence: Attr[list[ScheduledProtocolCodeSequenceItem]] = Attr(
+    scheduled_protocol_code_sequence: CodeSequenceAttr[ScheduledProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400008, "ScheduledProtocolCodeSequence", "SQ", "1", "",
         item=ScheduledProtocolCodeSequenceItem,
-    )
-    """Scheduled Protocol Code Sequence (0040,0008): Type -, VR SQ, VM 1.
+        doc="""Scheduled Protocol Code Sequence (0040,0008): Type -, VR SQ, VM 1.
 
-    Sequence describing the Scheduled Protocol following a specific coding scheme.
-    """
+        Sequence describing the Scheduled Protocol following a specific coding scheme.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        placer_order_number_imaging_service_request: str | None = None,
-        order_placer_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        filler_order_number_imaging_service_request: str | None = None,
-        order_filler_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        requested_procedure_id: str | None = None,
-        requested_procedure_description: str | None = None,
-        requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_procedure_step_id: str | None = None,
-        scheduled_procedure_step_description: str | None = None,
-        scheduled_protocol_code_sequence: list[ScheduledProtocolCodeSequenceItem] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        placer_order_number_imaging_service_request: str | Empty | None = None,
+        order_placer_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        filler_order_number_imaging_service_request: str | Empty | None = None,
+        order_filler_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        requested_procedure_id: str | Empty | None = None,
+        requested_procedure_description: str | Empty | None = None,
+        requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_procedure_step_id: str | Empty | None = None,
+        scheduled_procedure_step_description: str | Empty | None = None,
+        scheduled_protocol_code_sequence: CodeItems[ScheduledProtocolCodeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -283,150 +276,147 @@ class PerformedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBui
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
-    )
-    """Patient's Name (0010,0010): Type -, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type -, VR PN, VM 1.
 
-    Patient's full legal name.
-    """
+        Patient's full legal name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    Primary identifier for the Patient.
-    """
+        Primary identifier for the Patient.
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "",
-    )
-    """Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
 
-    Date of birth of the named Patient.
-    """
+        Date of birth of the named Patient.
+        """,
+    )
 
     patient_birth_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100033, "PatientBirthDateInAlternativeCalendar", "LO", "1", "",
-    )
-    """Patient's Birth Date in Alternative Calendar (0010,0033): Type -, VR LO, VM 1.
+        doc="""Patient's Birth Date in Alternative Calendar (0010,0033): Type -, VR LO, VM 1.
 
-    Date of birth of the named Patient in the Alternative Calendar (0010,0035).
-    """
+        Date of birth of the named Patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_death_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100034, "PatientDeathDateInAlternativeCalendar", "LO", "1", "",
-    )
-    """Patient's Death Date in Alternative Calendar (0010,0034): Type -, VR LO, VM 1.
+        doc="""Patient's Death Date in Alternative Calendar (0010,0034): Type -, VR LO, VM 1.
 
-    Date of death of the named Patient in the Alternative Calendar (0010,0035).
-    """
+        Date of death of the named Patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_alternative_calendar: Attr[Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"]] = Attr(
         0x00100035, "PatientAlternativeCalendar", "CS", "1", "",
         enum=("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"),
-    )
-    """Patient's Alternative Calendar (0010,0035): Type -, VR CS, VM 1.
+        doc="""Patient's Alternative Calendar (0010,0035): Type -, VR CS, VM 1.
 
-    The Alternative Calendar used for Patient's Birth Date in Alternative Calendar (0010,0033)
-    and Patient's Death Date in Alternative Calendar (0010,0034).
-    Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
-    Alternative Death Date in Calendar (0010,0034) is present.
-    Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
-    HIJRI.
-    """
+        The Alternative Calendar used for Patient's Birth Date in Alternative Calendar
+        (0010,0033) and Patient's Death Date in Alternative Calendar (0010,0034).
+        Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
+        Alternative Death Date in Calendar (0010,0034) is present.
+        Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
+        HIJRI.
+        """,
+    )
 
     patient_sex: Attr[Literal["M", "F", "O"]] = Attr(
         0x00100040, "PatientSex", "CS", "1", "",
         enum=("M", "F", "O"),
+        doc="""Patient's Sex (0010,0040): Type -, VR CS, VM 1.
+
+        Sex of the named Patient
+        Enumerated Values: M, F, O.
+        """,
     )
-    """Patient's Sex (0010,0040): Type -, VR CS, VM 1.
 
-    Sex of the named Patient
-    Enumerated Values: M, F, O.
-    """
-
-    referenced_patient_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_patient_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081120, "ReferencedPatientSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Patient Sequence (0008,1120): Type -, VR SQ, VM 1.
+        doc="""Referenced Patient Sequence (0008,1120): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Patient.
-    """
+        Uniquely identifies the Patient.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "",
+        doc="""Admission ID (0038,0010): Type -, VR LO, VM 1.
+
+        Identification number of the Visit as assigned by the healthcare provider.
+        """,
     )
-    """Admission ID (0038,0010): Type -, VR LO, VM 1.
 
-    Identification number of the Visit as assigned by the healthcare provider.
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Admission ID.
-    """
+        Identifier of the Assigning Authority that issued the Admission ID.
+        """,
+    )
 
     service_episode_id: Attr[str] = Attr(
         0x00380060, "ServiceEpisodeID", "LO", "1", "",
+        doc="""Service Episode ID (0038,0060): Type -, VR LO, VM 1.
+
+        Identifier of the Service Episode as assigned by the healthcare provider.
+        """,
     )
-    """Service Episode ID (0038,0060): Type -, VR LO, VM 1.
 
-    Identifier of the Service Episode as assigned by the healthcare provider.
-    """
-
-    issuer_of_service_episode_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_service_episode_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380064, "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Service Episode ID Sequence (0038,0064): Type -, VR SQ, VM 1.
+        doc="""Issuer of Service Episode ID Sequence (0038,0064): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Service Episode ID.
-    """
+        Identifier of the Assigning Authority that issued the Service Episode ID.
+        """,
+    )
 
     service_episode_description: Attr[str] = Attr(
         0x00380062, "ServiceEpisodeDescription", "LO", "1", "",
+        doc="""Service Episode Description (0038,0062): Type -, VR LO, VM 1.
+
+        Description of the type of service episode.
+        """,
     )
-    """Service Episode Description (0038,0062): Type -, VR LO, VM 1.
 
-    Description of the type of service episode.
-    """
-
-    scheduled_step_attributes_sequence: Attr[list[ScheduledStepAttributesSequenceItem]] = Attr(
+    scheduled_step_attributes_sequence: SequenceAttr[ScheduledStepAttributesSequenceItem] = SequenceAttr(
         0x00400270, "ScheduledStepAttributesSequence", "SQ", "1", "",
         item=ScheduledStepAttributesSequenceItem,
-    )
-    """Scheduled Step Attributes Sequence (0040,0270): Type -, VR SQ, VM 1.
+        doc="""Scheduled Step Attributes Sequence (0040,0270): Type -, VR SQ, VM 1.
 
-    Sequence containing Attributes that are related to the scheduling of the Procedure Step.
-    """
+        Sequence containing Attributes that are related to the scheduling of the Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_birth_date_in_alternative_calendar: str | None = None,
-        patient_death_date_in_alternative_calendar: str | None = None,
-        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | None = None,
-        patient_sex: Literal["M", "F", "O"] | None = None,
-        referenced_patient_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        service_episode_id: str | None = None,
-        issuer_of_service_episode_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        service_episode_description: str | None = None,
-        scheduled_step_attributes_sequence: list[ScheduledStepAttributesSequenceItem] | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_birth_date_in_alternative_calendar: str | Empty | None = None,
+        patient_death_date_in_alternative_calendar: str | Empty | None = None,
+        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | Empty | None = None,
+        patient_sex: Literal["M", "F", "O"] | Empty | None = None,
+        referenced_patient_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        service_episode_id: str | Empty | None = None,
+        issuer_of_service_episode_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        service_episode_description: str | Empty | None = None,
+        scheduled_step_attributes_sequence: Items[ScheduledStepAttributesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

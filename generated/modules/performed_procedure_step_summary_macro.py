@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -29,40 +30,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-16"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,40 +73,37 @@ class PerformedProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-16"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "3",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
-    Item. One or more Items are permitted in this Sequence.
-    """
+        Sequence that specifies the context for the Performed Protocol Code Sequence (0040,0260)
+        Item. One or more Items are permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,86 +119,83 @@ class PerformedProcedureStepSummaryMacro(ModuleBuilder):
 
     performed_procedure_step_id: Attr[str] = Attr(
         0x00400253, "PerformedProcedureStepID", "SH", "1", "3",
-    )
-    """Performed Procedure Step ID (0040,0253): Type 3, VR SH, VM 1.
+        doc="""Performed Procedure Step ID (0040,0253): Type 3, VR SH, VM 1.
 
-    User or equipment generated identifier of that part of a Procedure that has been carried out
-    within this step.
-    """
+        User or equipment generated identifier of that part of a Procedure that has been carried
+        out within this step.
+        """,
+    )
 
     performed_procedure_step_start_date: Attr[datetime.date | str] = Attr(
         0x00400244, "PerformedProcedureStepStartDate", "DA", "1", "3",
-    )
-    """Performed Procedure Step Start Date (0040,0244): Type 3, VR DA, VM 1.
+        doc="""Performed Procedure Step Start Date (0040,0244): Type 3, VR DA, VM 1.
 
-    Date on which the Performed Procedure Step started.
-    """
+        Date on which the Performed Procedure Step started.
+        """,
+    )
 
     performed_procedure_step_start_time: Attr[datetime.time | str] = Attr(
         0x00400245, "PerformedProcedureStepStartTime", "TM", "1", "3",
-    )
-    """Performed Procedure Step Start Time (0040,0245): Type 3, VR TM, VM 1.
+        doc="""Performed Procedure Step Start Time (0040,0245): Type 3, VR TM, VM 1.
 
-    Time on which the Performed Procedure Step started.
-    """
+        Time on which the Performed Procedure Step started.
+        """,
+    )
 
     performed_procedure_step_end_date: Attr[datetime.date | str] = Attr(
         0x00400250, "PerformedProcedureStepEndDate", "DA", "1", "3",
-    )
-    """Performed Procedure Step End Date (0040,0250): Type 3, VR DA, VM 1.
+        doc="""Performed Procedure Step End Date (0040,0250): Type 3, VR DA, VM 1.
 
-    Date on which the Performed Procedure Step ended.
-    """
+        Date on which the Performed Procedure Step ended.
+        """,
+    )
 
     performed_procedure_step_end_time: Attr[datetime.time | str] = Attr(
         0x00400251, "PerformedProcedureStepEndTime", "TM", "1", "3",
-    )
-    """Performed Procedure Step End Time (0040,0251): Type 3, VR TM, VM 1.
+        doc="""Performed Procedure Step End Time (0040,0251): Type 3, VR TM, VM 1.
 
-    Time at which the Performed Procedure Step ended.
-    """
+        Time at which the Performed Procedure Step ended.
+        """,
+    )
 
     performed_procedure_step_description: Attr[str] = Attr(
         0x00400254, "PerformedProcedureStepDescription", "LO", "1", "3",
+        doc="""Performed Procedure Step Description (0040,0254): Type 3, VR LO, VM 1.
+
+        Institution-generated description or classification of the Procedure Step that was
+        performed.
+        """,
     )
-    """Performed Procedure Step Description (0040,0254): Type 3, VR LO, VM 1.
 
-    Institution-generated description or classification of the Procedure Step that was
-    performed.
-    """
-
-    performed_protocol_code_sequence: Attr[list[PerformedProtocolCodeSequenceItem]] = Attr(
+    performed_protocol_code_sequence: CodeSequenceAttr[PerformedProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400260, "PerformedProtocolCodeSequence", "SQ", "1", "3",
         item=PerformedProtocolCodeSequenceItem,
-    )
-    """Performed Protocol Code Sequence (0040,0260): Type 3, VR SQ, VM 1.
+        doc="""Performed Protocol Code Sequence (0040,0260): Type 3, VR SQ, VM 1.
 
-    Sequence describing the Protocol performed for this Procedure Step. One or more Items are
-    permitted in this Sequence.
-    """
+        Sequence describing the Protocol performed for this Procedure Step. One or more Items
+        are permitted in this Sequence.
+        """,
+    )
 
     comments_on_the_performed_procedure_step: Attr[str] = Attr(
         0x00400280, "CommentsOnThePerformedProcedureStep", "ST", "1", "3",
-    )
-    """Comments on the Performed Procedure Step (0040,0280): Type 3, VR ST, VM 1.
+        doc="""Comments on the Performed Procedure Step (0040,0280): Type 3, VR ST, VM 1.
 
-    User-defined comments on the Performed Procedure Step.
-    """
+        User-defined comments on the Performed Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        performed_procedure_step_id: str | None = None,
-        performed_procedure_step_start_date: datetime.date | str | None = None,
-        performed_procedure_step_start_time: datetime.time | str | None = None,
-        performed_procedure_step_end_date: datetime.date | str | None = None,
-        performed_procedure_step_end_time: datetime.time | str | None = None,
-        performed_procedure_step_description: str | None = None,
-        performed_protocol_code_sequence: list[PerformedProtocolCodeSequenceItem] | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        **_: Any,
+        performed_procedure_step_id: str | Empty | None = None,
+        performed_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

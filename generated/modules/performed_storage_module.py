@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.protocol_element_identification_macro import ProtocolElementIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import storage_macro
 
 
@@ -27,89 +28,87 @@ class StorageProtocolElementSequenceItem(ProtocolElementIdentificationMacro, Ite
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1C",
-    )
-    """Source Acquisition Protocol Element Number (0018,9938): Type 1C, VR US, VM 1-n.
+        doc="""Source Acquisition Protocol Element Number (0018,9938): Type 1C, VR US, VM 1-n.
 
-    A value corresponding to the Element Number (0018,9921) of the Acquisition Protocol Element
-    for which data is stored.
-    Required if Source Reconstruction Protocol Element Number (0018,993A) is not present.
-    """
+        A value corresponding to the Element Number (0018,9921) of the Acquisition Protocol
+        Element for which data is stored.
+        Required if Source Reconstruction Protocol Element Number (0018,993A) is not present.
+        """,
+    )
 
     source_reconstruction_protocol_element_number: Attr[list[int]] = Attr(
         0x0018993A, "SourceReconstructionProtocolElementNumber", "US", "1-n", "1C",
-    )
-    """Source Reconstruction Protocol Element Number (0018,993A): Type 1C, VR US, VM 1-n.
+        doc="""Source Reconstruction Protocol Element Number (0018,993A): Type 1C, VR US, VM 1-n.
 
-    The Element Number (0018,9921) corresponding to the Reconstruction Protocol Element for
-    which data is stored.
-    Required if Source Acquisition Protocol Element Number (0018,9938) is not present.
-    """
+        The Element Number (0018,9921) corresponding to the Reconstruction Protocol Element for
+        which data is stored.
+        Required if Source Acquisition Protocol Element Number (0018,9938) is not present.
+        """,
+    )
 
     source_acquisition_beam_number: Attr[list[int]] = Attr(
         0x00189939, "SourceAcquisitionBeamNumber", "US", "1-n", "1C",
-    )
-    """Source Acquisition Beam Number (0018,9939): Type 1C, VR US, VM 1-n.
+        doc="""Source Acquisition Beam Number (0018,9939): Type 1C, VR US, VM 1-n.
 
-    The Beam Number (300A,00C0) in the Acquisition Protocol Element (specified in Source
-    Acquisition Protocol Element Number (0018,9938) ) for which data is stored. Multiple values
-    may be specified if data for multiple beams is being stored.
-    Required if: SOP Class UID (0008,0016) has a value of 1.2.840.10008.5.1.4.1.1.200.2 (CT
-    Performed Procedure Protocol Storage) or 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed
-    Procedure Protocol Storage), and Source Acquisition Protocol Element Number (0018,9938) is
-    present and only some of the beams in the Acquisition Protocol Element are to be stored.
-    """
+        The Beam Number (300A,00C0) in the Acquisition Protocol Element (specified in Source
+        Acquisition Protocol Element Number (0018,9938) ) for which data is stored. Multiple
+        values may be specified if data for multiple beams is being stored.
+        Required if: SOP Class UID (0008,0016) has a value of 1.2.840.10008.5.1.4.1.1.200.2 (CT
+        Performed Procedure Protocol Storage) or 1.2.840.10008.5.1.4.1.1.200.8 (XA Performed
+        Procedure Protocol Storage), and Source Acquisition Protocol Element Number (0018,9938)
+        is present and only some of the beams in the Acquisition Protocol Element are to be
+        stored.
+        """,
+    )
 
     referenced_sop_class_uid: Attr[Literal["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"]] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1C",
         enum=("1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"),
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    Required if the referenced acquisition or reconstruction protocol element is not in this
-    Instance.
-    Enumerated Values: 1.2.840.10008.5.1.4.1.1.200.2, 1.2.840.10008.5.1.4.1.1.200.8.
-    """
+        Uniquely identifies the referenced SOP Class.
+        Required if the referenced acquisition or reconstruction protocol element is not in this
+        Instance.
+        Enumerated Values: 1.2.840.10008.5.1.4.1.1.200.2, 1.2.840.10008.5.1.4.1.1.200.8.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1C",
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
+
+        The UID of the Protocol Instance containing the element referenced in Source
+        Reconstruction Protocol Element Number (0018,993A) or Source Acquisition Protocol
+        Element Number (0018,9938).
+        Required if the referenced acquisition or reconstruction protocol element is not in this
+        Instance.
+        """,
     )
-    """Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
 
-    The UID of the Protocol Instance containing the element referenced in Source Reconstruction
-    Protocol Element Number (0018,993A) or Source Acquisition Protocol Element Number
-    (0018,9938).
-    Required if the referenced acquisition or reconstruction protocol element is not in this
-    Instance.
-    """
-
-    output_information_sequence: Attr[list[storage_macro.StorageMacro]] = Attr(
+    output_information_sequence: SequenceAttr[storage_macro.StorageMacro] = SequenceAttr(
         0x00404033, "OutputInformationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.storage_macro:StorageMacro",
-    )
-    """Output Information Sequence (0040,4033): Type 1, VR SQ, VM 1.
+        doc="""Output Information Sequence (0040,4033): Type 1, VR SQ, VM 1.
 
-    References to acquired and reconstructed data objects stored as part of this storage
-    protocol element.
-    """
+        References to acquired and reconstructed data objects stored as part of this storage
+        protocol element.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        source_acquisition_protocol_element_number: list[int] | None = None,
-        source_reconstruction_protocol_element_number: list[int] | None = None,
-        source_acquisition_beam_number: list[int] | None = None,
-        referenced_sop_class_uid: Literal["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"] | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        output_information_sequence: list[storage_macro.StorageMacro] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
+        source_acquisition_protocol_element_number: list[int] | Empty | None = None,
+        source_reconstruction_protocol_element_number: list[int] | Empty | None = None,
+        source_acquisition_beam_number: list[int] | Empty | None = None,
+        referenced_sop_class_uid: Literal["1.2.840.10008.5.1.4.1.1.200.2", "1.2.840.10008.5.1.4.1.1.200.8"] | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        output_information_sequence: Items[storage_macro.StorageMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -123,24 +122,21 @@ class PerformedStorageModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.14-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189936,)
 
-    storage_protocol_element_sequence: Attr[list[StorageProtocolElementSequenceItem]] = Attr(
+    storage_protocol_element_sequence: SequenceAttr[StorageProtocolElementSequenceItem] = SequenceAttr(
         0x00189936, "StorageProtocolElementSequence", "SQ", "1", "1",
         item=StorageProtocolElementSequenceItem,
-    )
-    """Storage Protocol Element Sequence (0018,9936): Type 1, VR SQ, VM 1.
+        doc="""Storage Protocol Element Sequence (0018,9936): Type 1, VR SQ, VM 1.
 
-    Parameter values for each storage protocol element in the Protocol. The output Instances of
-    the referenced Acquisition or Reconstruction Protocol Elements are stored to the location
-    specified in the Output Information Sequence.
-    """
+        Parameter values for each storage protocol element in the Protocol. The output Instances
+        of the referenced Acquisition or Reconstruction Protocol Elements are stored to the
+        location specified in the Output Information Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        storage_protocol_element_sequence: list[StorageProtocolElementSequenceItem] | None = None,
-        **_: Any,
+        storage_protocol_element_sequence: Items[StorageProtocolElementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

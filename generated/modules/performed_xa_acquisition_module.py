@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
 from iodkit.generated.modules.protocol_element_identification_macro import ProtocolElementIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
 
@@ -29,29 +30,26 @@ class XAAcquisitionPhaseDetailsSequenceItem(ItemBuilder):
 
     xa_acquisition_duration: Attr[float] = Attr(
         0x001811BD, "XAAcquisitionDuration", "FD", "1", "3",
-    )
-    """XA Acquisition Duration (0018,11BD): Type 3, VR FD, VM 1.
+        doc="""XA Acquisition Duration (0018,11BD): Type 3, VR FD, VM 1.
 
-    The time in seconds used for the acquisition of this phase.
-    """
+        The time in seconds used for the acquisition of this phase.
+        """,
+    )
 
     xa_acquisition_frame_rate: Attr[float] = Attr(
         0x001811B9, "XAAcquisitionFrameRate", "FD", "1", "1",
-    )
-    """XA Acquisition Frame Rate (0018,11B9): Type 1, VR FD, VM 1.
+        doc="""XA Acquisition Frame Rate (0018,11B9): Type 1, VR FD, VM 1.
 
-    The frame rate in frames per second used for this phase.
-    """
+        The frame rate in frames per second used for this phase.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        xa_acquisition_duration: float | None = None,
-        xa_acquisition_frame_rate: float | None = None,
-        **_: Any,
+        xa_acquisition_duration: float | Empty | None = None,
+        xa_acquisition_frame_rate: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,52 +64,49 @@ class XRayFilterDetailsSequenceItem(ItemBuilder):
 
     filter_thickness_minimum: Attr[list[float]] = Attr(
         0x00187052, "FilterThicknessMinimum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
 
-    The minimum thickness in mm of the X-Ray absorbing material used in the filters. May be
-    multi-valued, with values corresponding to the respective values in Filter Material
-    (0018,7050).
-    """
+        The minimum thickness in mm of the X-Ray absorbing material used in the filters. May be
+        multi-valued, with values corresponding to the respective values in Filter Material
+        (0018,7050).
+        """,
+    )
 
     filter_thickness_maximum: Attr[list[float]] = Attr(
         0x00187054, "FilterThicknessMaximum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
 
-    The maximum thickness in mm of the X-Ray absorbing material used in the filters. May be
-    multi-valued, with values corresponding to the respective values in Filter Material
-    (0018,7050).
-    """
+        The maximum thickness in mm of the X-Ray absorbing material used in the filters. May be
+        multi-valued, with values corresponding to the respective values in Filter Material
+        (0018,7050).
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "3",
-    )
-    """Filter Type (0018,1160): Type 3, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 3, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
-    Defined Terms: STRIP, WEDGE, BUTTERFLY, MULTIPLE, FLAT, NONE.
-    """
+        Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
+        Defined Terms: STRIP, WEDGE, BUTTERFLY, MULTIPLE, FLAT, NONE.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "3",
-    )
-    """Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        **_: Any,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -126,219 +121,217 @@ class XAPlaneDetailsSequenceItem(ItemBuilder):
 
     plane_identification: Attr[str] = Attr(
         0x00189457, "PlaneIdentification", "CS", "1", "1",
-    )
-    """Plane Identification (0018,9457): Type 1, VR CS, VM 1.
+        doc="""Plane Identification (0018,9457): Type 1, VR CS, VM 1.
 
-    Identification of the plane to which the parameters of this sequence item applies.
-    Defined Terms: MONOPLANE, PLANE A, PLANE B.
-    """
+        Identification of the plane to which the parameters of this sequence item applies.
+        Defined Terms: MONOPLANE, PLANE A, PLANE B.
+        """,
+    )
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
-    )
-    """Beam Number (300A,00C0): Type 1, VR IS, VM 1.
+        doc="""Beam Number (300A,00C0): Type 1, VR IS, VM 1.
 
-    Identification number of the beam.
-    """
+        Identification number of the beam.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
-    )
-    """KVP (0018,0060): Type 3, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 3, VR DS, VM 1.
 
-    Peak kilo voltage output of the x-ray generator.
-    """
+        Peak kilo voltage output of the x-ray generator.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "3",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
 
-    Nominal X-ray tube current in milliamperes.
-    """
+        Nominal X-ray tube current in milliamperes.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "3",
-    )
-    """Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
 
-    Duration of exposure for this Acquisition Protocol Element in milliseconds.
-    """
+        Duration of exposure for this Acquisition Protocol Element in milliseconds.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "3",
-    )
-    """Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 3, VR FD, VM 1.
 
-    The exposure expressed in milliampere seconds, for example calculated from Exposure Time and
-    X-Ray Tube Current.
-    """
+        The exposure expressed in milliampere seconds, for example calculated from Exposure Time
+        and X-Ray Tube Current.
+        """,
+    )
 
     average_pulse_width: Attr[float] = Attr(
         0x00181154, "AveragePulseWidth", "DS", "1", "3",
-    )
-    """Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
+        doc="""Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
 
-    Average width of X-Ray pulse in msec.
-    """
+        Average width of X-Ray pulse in msec.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Used nominal size of the focal spot in mm. The Attribute may only have one or two values,
-    for devices with variable focal spot, small dimension followed by large dimension.
-    """
+        Used nominal size of the focal spot in mm. The Attribute may only have one or two
+        values, for devices with variable focal spot, small dimension followed by large
+        dimension.
+        """,
+    )
 
     acquisition_field_of_view_label: Attr[str] = Attr(
         0x001811BB, "AcquisitionFieldOfViewLabel", "LO", "1", "3",
-    )
-    """Acquisition Field Of View Label (0018,11BB): Type 3, VR LO, VM 1.
+        doc="""Acquisition Field Of View Label (0018,11BB): Type 3, VR LO, VM 1.
 
-    Manufacturer-defined name of the Field of View label displayed on the acquisition console.
-    Each label corresponds to a FOV dimension applied during the acquisition.
-    """
+        Manufacturer-defined name of the Field of View label displayed on the acquisition
+        console. Each label corresponds to a FOV dimension applied during the acquisition.
+        """,
+    )
 
     field_of_view_dimensions_in_float: Attr[list[float]] = Attr(
         0x00189461, "FieldOfViewDimensionsInFloat", "FL", "1-2", "3",
+        doc="""Field of View Dimension(s) in Float (0018,9461): Type 3, VR FL, VM 1-2.
+
+        Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
+        (7FE0,0010). If Field of View Shape (0018,1147) is:
+        """,
     )
-    """Field of View Dimension(s) in Float (0018,9461): Type 3, VR FL, VM 1-2.
 
-    Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
-    (7FE0,0010). If Field of View Shape (0018,1147) is:
-    """
-
-    x_ray_filter_details_sequence: Attr[list[XRayFilterDetailsSequenceItem]] = Attr(
+    x_ray_filter_details_sequence: SequenceAttr[XRayFilterDetailsSequenceItem] = SequenceAttr(
         0x001811BC, "XRayFilterDetailsSequence", "SQ", "1", "3",
         item=XRayFilterDetailsSequenceItem,
-    )
-    """X-Ray Filter Details Sequence (0018,11BC): Type 3, VR SQ, VM 1.
+        doc="""X-Ray Filter Details Sequence (0018,11BC): Type 3, VR SQ, VM 1.
 
-    Parameter values for each of the filters inserted simultaneously into the X-Ray beam. Each
-    item in the sequence describes one filter.
-    """
+        Parameter values for each of the filters inserted simultaneously into the X-Ray beam.
+        Each item in the sequence describes one filter.
+        """,
+    )
 
     detector_binning: Attr[list[float]] = Attr(
         0x0018701A, "DetectorBinning", "DS", "2", "3",
-    )
-    """Detector Binning (0018,701A): Type 3, VR DS, VM 2.
+        doc="""Detector Binning (0018,701A): Type 3, VR DS, VM 2.
 
-    Number of active detectors used to generate a single pixel. Specified as number of row
-    detectors per pixel then column.
-    """
+        Number of active detectors used to generate a single pixel. Specified as number of row
+        detectors per pixel then column.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "3",
-    )
-    """Bits Stored (0028,0101): Type 3, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 3, VR US, VM 1.
 
-    Number of bits stored for each pixel sample in the acquired images.
-    """
+        Number of bits stored for each pixel sample in the acquired images.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "3",
-    )
-    """Rows (0028,0010): Type 3, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 3, VR US, VM 1.
 
-    Number of rows in the acquired images.
-    """
+        Number of rows in the acquired images.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "3",
-    )
-    """Columns (0028,0011): Type 3, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 3, VR US, VM 1.
 
-    Number of columns in the acquired images.
-    """
+        Number of columns in the acquired images.
+        """,
+    )
 
     primary_positioner_scan_start_angle: Attr[float] = Attr(
         0x00189510, "PrimaryPositionerScanStartAngle", "FL", "1", "3",
-    )
-    """Primary Positioner Scan Start Angle (0018,9510): Type 3, VR FL, VM 1.
+        doc="""Primary Positioner Scan Start Angle (0018,9510): Type 3, VR FL, VM 1.
 
-    Start position of the primary positioner in degrees.
-    """
+        Start position of the primary positioner in degrees.
+        """,
+    )
 
     secondary_positioner_scan_start_angle: Attr[float] = Attr(
         0x00189511, "SecondaryPositionerScanStartAngle", "FL", "1", "3",
-    )
-    """Secondary Positioner Scan Start Angle (0018,9511): Type 3, VR FL, VM 1.
+        doc="""Secondary Positioner Scan Start Angle (0018,9511): Type 3, VR FL, VM 1.
 
-    Start position of the secondary positioner in degrees.
-    """
+        Start position of the secondary positioner in degrees.
+        """,
+    )
 
     primary_positioner_scan_arc: Attr[float] = Attr(
         0x00189508, "PrimaryPositionerScanArc", "FL", "1", "3",
-    )
-    """Primary Positioner Scan Arc (0018,9508): Type 3, VR FL, VM 1.
+        doc="""Primary Positioner Scan Arc (0018,9508): Type 3, VR FL, VM 1.
 
-    Total amount of rotation of the primary positioner in degrees.
-    """
+        Total amount of rotation of the primary positioner in degrees.
+        """,
+    )
 
     secondary_positioner_scan_arc: Attr[float] = Attr(
         0x00189509, "SecondaryPositionerScanArc", "FL", "1", "3",
-    )
-    """Secondary Positioner Scan Arc (0018,9509): Type 3, VR FL, VM 1.
+        doc="""Secondary Positioner Scan Arc (0018,9509): Type 3, VR FL, VM 1.
 
-    Total amount of rotation of the secondary positioner in degrees.
-    """
+        Total amount of rotation of the secondary positioner in degrees.
+        """,
+    )
 
     primary_positioner_increment: Attr[float] = Attr(
         0x00189514, "PrimaryPositionerIncrement", "FL", "1", "3",
-    )
-    """Primary Positioner Increment (0018,9514): Type 3, VR FL, VM 1.
+        doc="""Primary Positioner Increment (0018,9514): Type 3, VR FL, VM 1.
 
-    Constant increment of the primary positioner angle in degrees. Positive increment indicates
-    an increasing value of the primary positioner angle.
-    """
+        Constant increment of the primary positioner angle in degrees. Positive increment
+        indicates an increasing value of the primary positioner angle.
+        """,
+    )
 
     secondary_positioner_increment: Attr[float] = Attr(
         0x00189515, "SecondaryPositionerIncrement", "FL", "1", "3",
-    )
-    """Secondary Positioner Increment (0018,9515): Type 3, VR FL, VM 1.
+        doc="""Secondary Positioner Increment (0018,9515): Type 3, VR FL, VM 1.
 
-    Constant increment of the secondary positioner angle in degrees. Positive increment
-    indicates an increasing value of the secondary positioner angle.
-    """
+        Constant increment of the secondary positioner angle in degrees. Positive increment
+        indicates an increasing value of the secondary positioner angle.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance from source to receptor plane perpendicular to the receptor plane in mm.
-    """
+        Distance from source to receptor plane perpendicular to the receptor plane in mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_identification: str | None = None,
-        beam_number: int | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        average_pulse_width: float | None = None,
-        focal_spots: list[float] | None = None,
-        acquisition_field_of_view_label: str | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        x_ray_filter_details_sequence: list[XRayFilterDetailsSequenceItem] | None = None,
-        detector_binning: list[float] | None = None,
-        bits_stored: int | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        primary_positioner_scan_start_angle: float | None = None,
-        secondary_positioner_scan_start_angle: float | None = None,
-        primary_positioner_scan_arc: float | None = None,
-        secondary_positioner_scan_arc: float | None = None,
-        primary_positioner_increment: float | None = None,
-        secondary_positioner_increment: float | None = None,
-        distance_source_to_detector: float | None = None,
-        **_: Any,
+        plane_identification: str | Empty | None = None,
+        beam_number: int | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        average_pulse_width: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        acquisition_field_of_view_label: str | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        x_ray_filter_details_sequence: Items[XRayFilterDetailsSequenceItem] | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        primary_positioner_scan_start_angle: float | Empty | None = None,
+        secondary_positioner_scan_start_angle: float | Empty | None = None,
+        primary_positioner_scan_arc: float | Empty | None = None,
+        secondary_positioner_scan_arc: float | Empty | None = None,
+        primary_positioner_increment: float | Empty | None = None,
+        secondary_positioner_increment: float | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -354,197 +347,196 @@ class AcquisitionProtocolElementSequenceItem(ProtocolElementIdentificationMacro,
     radiation_setting: Attr[Literal["SC", "GR"]] = Attr(
         0x00181155, "RadiationSetting", "CS", "1", "1",
         enum=("SC", "GR"),
-    )
-    """Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
+        doc="""Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
 
-    Identify the general level of X-Ray dose exposure.
-    Enumerated Values: SC, GR.
-    """
+        Identify the general level of X-Ray dose exposure.
+        Enumerated Values: SC, GR.
+        """,
+    )
 
     acquisition_mode: Attr[str] = Attr(
         0x001811B0, "AcquisitionMode", "LO", "1", "1",
-    )
-    """Acquisition Mode (0018,11B0): Type 1, VR LO, VM 1.
+        doc="""Acquisition Mode (0018,11B0): Type 1, VR LO, VM 1.
 
-    Manufacturer-defined name of the acquisition mode described by this Protocol Element.
-    """
+        Manufacturer-defined name of the acquisition mode described by this Protocol Element.
+        """,
+    )
 
     scan_options: Attr[list[str]] = Attr(
         0x00180022, "ScanOptions", "CS", "1-n", "3",
-    )
-    """Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
+        doc="""Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
 
-    Identifies the acquisition technique of this Protocol Element.
-    Defined Terms: TOMO, CHASE, STEP, ROTA.
-    """
+        Identifies the acquisition technique of this Protocol Element.
+        Defined Terms: TOMO, CHASE, STEP, ROTA.
+        """,
+    )
 
     dose_mode_name: Attr[str] = Attr(
         0x001811B1, "DoseModeName", "LO", "1", "3",
-    )
-    """Dose Mode Name (0018,11B1): Type 3, VR LO, VM 1.
+        doc="""Dose Mode Name (0018,11B1): Type 3, VR LO, VM 1.
 
-    Manufacturer-defined name of the dose level program (e.g. High, Medium, Low).
-    """
+        Manufacturer-defined name of the dose level program (e.g. High, Medium, Low).
+        """,
+    )
 
     acquired_subtraction_mask_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x001811B2, "AcquiredSubtractionMaskFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Acquired Subtraction Mask Flag (0018,11B2): Type 3, VR CS, VM 1.
+        doc="""Acquired Subtraction Mask Flag (0018,11B2): Type 3, VR CS, VM 1.
 
-    Identifies that the device acquired mask images for subtraction.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the device acquired mask images for subtraction.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     fluoroscopy_persistence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x001811B3, "FluoroscopyPersistenceFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Fluoroscopy Persistence Flag (0018,11B3): Type 3, VR CS, VM 1.
+        doc="""Fluoroscopy Persistence Flag (0018,11B3): Type 3, VR CS, VM 1.
 
-    Identifies that the device has persistently kept a block of continuously acquired
-    fluoroscopy data. Applicable if the equipment supports local storage of fluoroscopy data.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the device has persistently kept a block of continuously acquired
+        fluoroscopy data. Applicable if the equipment supports local storage of fluoroscopy
+        data.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     fluoroscopy_last_image_hold_persistence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x001811B4, "FluoroscopyLastImageHoldPersistenceFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Fluoroscopy Last Image Hold Persistence Flag (0018,11B4): Type 3, VR CS, VM 1.
+        doc="""Fluoroscopy Last Image Hold Persistence Flag (0018,11B4): Type 3, VR CS, VM 1.
 
-    Identifies that the device has persistently kept the last image of the acquired fluoroscopy
-    data. Applicable if the equipment supports local storage of Fluoro Last Image Hold data.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the device has persistently kept the last image of the acquired
+        fluoroscopy data. Applicable if the equipment supports local storage of Fluoro Last
+        Image Hold data.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     upper_limit_number_of_persistent_fluoroscopy_frames: Attr[int] = Attr(
         0x001811B5, "UpperLimitNumberOfPersistentFluoroscopyFrames", "IS", "1", "3",
-    )
-    """Upper Limit Number Of Persistent Fluoroscopy Frames (0018,11B5): Type 3, VR IS, VM 1.
+        doc="""Upper Limit Number Of Persistent Fluoroscopy Frames (0018,11B5): Type 3, VR IS, VM 1.
 
-    Upper limit of the number of fluoroscopy frames to be persistently kept.
-    """
+        Upper limit of the number of fluoroscopy frames to be persistently kept.
+        """,
+    )
 
     contrast_bolus_auto_injection_trigger_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x001811B6, "ContrastBolusAutoInjectionTriggerFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Contrast/Bolus Auto Injection Trigger Flag (0018,11B6): Type 3, VR CS, VM 1.
+        doc="""Contrast/Bolus Auto Injection Trigger Flag (0018,11B6): Type 3, VR CS, VM 1.
 
-    Identifies that the contrast/bolus injection was automatically controlled.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that the contrast/bolus injection was automatically controlled.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     contrast_bolus_injection_delay: Attr[float] = Attr(
         0x001811B7, "ContrastBolusInjectionDelay", "FD", "1", "3",
-    )
-    """Contrast/Bolus Injection Delay (0018,11B7): Type 3, VR FD, VM 1.
+        doc="""Contrast/Bolus Injection Delay (0018,11B7): Type 3, VR FD, VM 1.
 
-    Time delay in seconds of the injection of contrast/bolus with respect to the X-Ray start.
-    Negative values mean that injection starts before X-Ray start.
-    """
+        Time delay in seconds of the injection of contrast/bolus with respect to the X-Ray
+        start. Negative values mean that injection starts before X-Ray start.
+        """,
+    )
 
     contrast_bolus_ingredient_opaque: Attr[Literal["YES", "NO"]] = Attr(
         0x00189425, "ContrastBolusIngredientOpaque", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Contrast/Bolus Ingredient Opaque (0018,9425): Type 3, VR CS, VM 1.
+
+        Whether the absorption of the contrast/bolus ingredient was greater than the absorption
+        of water (tissue).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Contrast/Bolus Ingredient Opaque (0018,9425): Type 3, VR CS, VM 1.
 
-    Whether the absorption of the contrast/bolus ingredient was greater than the absorption of
-    water (tissue).
-    Enumerated Values: YES, NO.
-    """
-
-    xa_acquisition_phase_details_sequence: Attr[list[XAAcquisitionPhaseDetailsSequenceItem]] = Attr(
+    xa_acquisition_phase_details_sequence: SequenceAttr[XAAcquisitionPhaseDetailsSequenceItem] = SequenceAttr(
         0x001811B8, "XAAcquisitionPhaseDetailsSequence", "SQ", "1", "3",
         item=XAAcquisitionPhaseDetailsSequenceItem,
-    )
-    """XA Acquisition Phase Details Sequence (0018,11B8): Type 3, VR SQ, VM 1.
+        doc="""XA Acquisition Phase Details Sequence (0018,11B8): Type 3, VR SQ, VM 1.
 
-    Parameter values for each of the phases. Each item in the sequence describes one phase.
-    """
+        Parameter values for each of the phases. Each item in the sequence describes one phase.
+        """,
+    )
 
     planes_in_acquisition: Attr[Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"]] = Attr(
         0x00189410, "PlanesInAcquisition", "CS", "1", "3",
         enum=("SINGLE PLANE", "BIPLANE", "UNDEFINED"),
+        doc="""Planes in Acquisition (0018,9410): Type 3, VR CS, VM 1.
+
+        The multiplicity of planes that could be used simultaneously during the acquisition.
+        Enumerated Values: SINGLE PLANE, BIPLANE, UNDEFINED.
+        """,
     )
-    """Planes in Acquisition (0018,9410): Type 3, VR CS, VM 1.
 
-    The multiplicity of planes that could be used simultaneously during the acquisition.
-    Enumerated Values: SINGLE PLANE, BIPLANE, UNDEFINED.
-    """
-
-    xa_plane_details_sequence: Attr[list[XAPlaneDetailsSequenceItem]] = Attr(
+    xa_plane_details_sequence: SequenceAttr[XAPlaneDetailsSequenceItem] = SequenceAttr(
         0x001811BA, "XAPlaneDetailsSequence", "SQ", "1", "3",
         item=XAPlaneDetailsSequenceItem,
-    )
-    """XA Plane Details Sequence (0018,11BA): Type 3, VR SQ, VM 1.
+        doc="""XA Plane Details Sequence (0018,11BA): Type 3, VR SQ, VM 1.
 
-    Parameter values for each of the planes (or X-Ray beams) operating simultaneously in the
-    Acquisition Protocol Element. Each item in the sequence describes one plane.
-    """
+        Parameter values for each of the planes (or X-Ray beams) operating simultaneously in the
+        Acquisition Protocol Element. Each item in the sequence describes one plane.
+        """,
+    )
 
     requested_series_description: Attr[str] = Attr(
         0x00189937, "RequestedSeriesDescription", "LO", "1", "3",
+        doc="""Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
+
+        Text that is intended to be copied into the Series Description (0008,103E) of the images
+        resulting from this Acquisition Protocol Element.
+        """,
     )
-    """Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
 
-    Text that is intended to be copied into the Series Description (0008,103E) of the images
-    resulting from this Acquisition Protocol Element.
-    """
-
-    requested_series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x001811C1, "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
+        doc="""Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
 
-    A code that is intended to be copied into the Series Description Code Sequence (0008,103F)
-    of the images resulting from this Acquisition Protocol Element.
-    """
+        A code that is intended to be copied into the Series Description Code Sequence
+        (0008,103F) of the images resulting from this Acquisition Protocol Element.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "3",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 3, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 3, VR CS, VM 1.
 
-    Content Qualification Indicator of instances resulting from this Acquisition Protocol
-    Element.
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator of instances resulting from this Acquisition Protocol
+        Element.
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        radiation_setting: Literal["SC", "GR"] | None = None,
-        acquisition_mode: str | None = None,
-        scan_options: list[str] | None = None,
-        dose_mode_name: str | None = None,
-        acquired_subtraction_mask_flag: Literal["YES", "NO"] | None = None,
-        fluoroscopy_persistence_flag: Literal["YES", "NO"] | None = None,
-        fluoroscopy_last_image_hold_persistence_flag: Literal["YES", "NO"] | None = None,
-        upper_limit_number_of_persistent_fluoroscopy_frames: int | None = None,
-        contrast_bolus_auto_injection_trigger_flag: Literal["YES", "NO"] | None = None,
-        contrast_bolus_injection_delay: float | None = None,
-        contrast_bolus_ingredient_opaque: Literal["YES", "NO"] | None = None,
-        xa_acquisition_phase_details_sequence: list[XAAcquisitionPhaseDetailsSequenceItem] | None = None,
-        planes_in_acquisition: Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"] | None = None,
-        xa_plane_details_sequence: list[XAPlaneDetailsSequenceItem] | None = None,
-        requested_series_description: str | None = None,
-        requested_series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
+        radiation_setting: Literal["SC", "GR"] | Empty | None = None,
+        acquisition_mode: str | Empty | None = None,
+        scan_options: list[str] | Empty | None = None,
+        dose_mode_name: str | Empty | None = None,
+        acquired_subtraction_mask_flag: Literal["YES", "NO"] | Empty | None = None,
+        fluoroscopy_persistence_flag: Literal["YES", "NO"] | Empty | None = None,
+        fluoroscopy_last_image_hold_persistence_flag: Literal["YES", "NO"] | Empty | None = None,
+        upper_limit_number_of_persistent_fluoroscopy_frames: int | Empty | None = None,
+        contrast_bolus_auto_injection_trigger_flag: Literal["YES", "NO"] | Empty | None = None,
+        contrast_bolus_injection_delay: float | Empty | None = None,
+        contrast_bolus_ingredient_opaque: Literal["YES", "NO"] | Empty | None = None,
+        xa_acquisition_phase_details_sequence: Items[XAAcquisitionPhaseDetailsSequenceItem] | Empty | None = None,
+        planes_in_acquisition: Literal["SINGLE PLANE", "BIPLANE", "UNDEFINED"] | Empty | None = None,
+        xa_plane_details_sequence: Items[XAPlaneDetailsSequenceItem] | Empty | None = None,
+        requested_series_description: str | Empty | None = None,
+        requested_series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -558,24 +550,21 @@ class PerformedXAAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.17-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189920,)
 
-    acquisition_protocol_element_sequence: Attr[list[AcquisitionProtocolElementSequenceItem]] = Attr(
+    acquisition_protocol_element_sequence: SequenceAttr[AcquisitionProtocolElementSequenceItem] = SequenceAttr(
         0x00189920, "AcquisitionProtocolElementSequence", "SQ", "1", "2",
         item=AcquisitionProtocolElementSequenceItem,
-    )
-    """Acquisition Protocol Element Sequence (0018,9920): Type 2, VR SQ, VM 1.
+        doc="""Acquisition Protocol Element Sequence (0018,9920): Type 2, VR SQ, VM 1.
 
-    Parameter values for each Protocol Element in the acquisition protocol. Each item in the
-    sequence describes one Element. Elements are performed in the order of their Protocol
-    Element Number (0018,9921).
-    """
+        Parameter values for each Protocol Element in the acquisition protocol. Each item in the
+        sequence describes one Element. Elements are performed in the order of their Protocol
+        Element Number (0018,9921).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_protocol_element_sequence: list[AcquisitionProtocolElementSequenceItem] | None = None,
-        **_: Any,
+        acquisition_protocol_element_sequence: Items[AcquisitionProtocolElementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
 from iodkit.generated.modules.protocol_element_identification_macro import ProtocolElementIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
 
@@ -29,29 +30,26 @@ class ImageFilterDetailsSequenceItem(ItemBuilder):
 
     image_filter: Attr[str] = Attr(
         0x00189320, "ImageFilter", "SH", "1", "1",
-    )
-    """Image Filter (0018,9320): Type 1, VR SH, VM 1.
+        doc="""Image Filter (0018,9320): Type 1, VR SH, VM 1.
 
-    A label identifying the filter applied to the reconstructed image.
-    """
+        A label identifying the filter applied to the reconstructed image.
+        """,
+    )
 
     image_filter_description: Attr[str] = Attr(
         0x00189941, "ImageFilterDescription", "UT", "1", "3",
-    )
-    """Image Filter Description (0018,9941): Type 3, VR UT, VM 1.
+        doc="""Image Filter Description (0018,9941): Type 3, VR UT, VM 1.
 
-    A description of the nature or effect of the Image Filter (0018,9320).
-    """
+        A description of the nature or effect of the Image Filter (0018,9320).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_filter: str | None = None,
-        image_filter_description: str | None = None,
-        **_: Any,
+        image_filter: str | Empty | None = None,
+        image_filter_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,264 +64,262 @@ class ReconstructionProtocolElementSequenceItem(ProtocolElementIdentificationMac
 
     source_acquisition_protocol_element_number: Attr[list[int]] = Attr(
         0x00189938, "SourceAcquisitionProtocolElementNumber", "US", "1-n", "1",
-    )
-    """Source Acquisition Protocol Element Number (0018,9938): Type 1, VR US, VM 1-n.
+        doc="""Source Acquisition Protocol Element Number (0018,9938): Type 1, VR US, VM 1-n.
 
-    A value corresponding to the Protocol Element Number (0018,9921) of the Acquisition Protocol
-    Element from this Protocol being reconstructed in this reconstruction protocol element.
-    """
+        A value corresponding to the Protocol Element Number (0018,9921) of the Acquisition
+        Protocol Element from this Protocol being reconstructed in this reconstruction protocol
+        element.
+        """,
+    )
 
     source_acquisition_beam_number: Attr[list[int]] = Attr(
         0x00189939, "SourceAcquisitionBeamNumber", "US", "1-n", "1",
-    )
-    """Source Acquisition Beam Number (0018,9939): Type 1, VR US, VM 1-n.
+        doc="""Source Acquisition Beam Number (0018,9939): Type 1, VR US, VM 1-n.
 
-    One or more values corresponding to the Beam Number (300A,00C0) in the Acquisition Protocol
-    Element (specified in Source Acquisition Protocol Element Number (0018,9938)) from which
-    data was used in this reconstruction protocol element.
-    """
+        One or more values corresponding to the Beam Number (300A,00C0) in the Acquisition
+        Protocol Element (specified in Source Acquisition Protocol Element Number (0018,9938))
+        from which data was used in this reconstruction protocol element.
+        """,
+    )
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1C",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    Required if the referenced acquisition protocol element is not in this instance.
-    """
+        Uniquely identifies the referenced SOP Class.
+        Required if the referenced acquisition protocol element is not in this instance.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1C",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1C, VR UI, VM 1.
 
-    The UID of the instance containing the acquisition protocol element referenced in Source
-    Acquisition Protocol Element Number (0018,9938).
-    Required if the referenced acquisition protocol element is not in this instance.
-    """
+        The UID of the instance containing the acquisition protocol element referenced in Source
+        Acquisition Protocol Element Number (0018,9938).
+        Required if the referenced acquisition protocol element is not in this instance.
+        """,
+    )
 
     reconstruction_pipeline_type: Attr[Literal["2D", "3D"]] = Attr(
         0x001811BE, "ReconstructionPipelineType", "CS", "1", "1",
         enum=("2D", "3D"),
-    )
-    """Reconstruction Pipeline Type (0018,11BE): Type 1, VR CS, VM 1.
+        doc="""Reconstruction Pipeline Type (0018,11BE): Type 1, VR CS, VM 1.
 
-    Specifies the type of pipeline of the reconstruction.
-    Enumerated Values: 2D, 3D.
-    """
+        Specifies the type of pipeline of the reconstruction.
+        Enumerated Values: 2D, 3D.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "3",
-    )
-    """Window Center (0028,1050): Type 3, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 3, VR DS, VM 1-n.
 
-    Preferred value for Window Center (0028,1050) in the image instances produced by this
-    reconstruction protocol element.
-    """
+        Preferred value for Window Center (0028,1050) in the image instances produced by this
+        reconstruction protocol element.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "3",
+        doc="""Window Width (0028,1051): Type 3, VR DS, VM 1-n.
+
+        Preferred value for Window Width (0028,1051) in the image instances produced by this
+        reconstruction protocol element.
+        """,
     )
-    """Window Width (0028,1051): Type 3, VR DS, VM 1-n.
 
-    Preferred value for Window Width (0028,1051) in the image instances produced by this
-    reconstruction protocol element.
-    """
-
-    image_filter_details_sequence: Attr[list[ImageFilterDetailsSequenceItem]] = Attr(
+    image_filter_details_sequence: SequenceAttr[ImageFilterDetailsSequenceItem] = SequenceAttr(
         0x001811BF, "ImageFilterDetailsSequence", "SQ", "1", "3",
         item=ImageFilterDetailsSequenceItem,
-    )
-    """Image Filter Details Sequence (0018,11BF): Type 3, VR SQ, VM 1.
+        doc="""Image Filter Details Sequence (0018,11BF): Type 3, VR SQ, VM 1.
 
-    Description of image filters applied to the reconstructed image. The filters are applied in
-    the order of the sequence items.
-    """
+        Description of image filters applied to the reconstructed image. The filters are applied
+        in the order of the sequence items.
+        """,
+    )
 
     applied_mask_subtraction_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x001811C0, "AppliedMaskSubtractionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Applied Mask Subtraction Flag (0018,11C0): Type 3, VR CS, VM 1.
+        doc="""Applied Mask Subtraction Flag (0018,11C0): Type 3, VR CS, VM 1.
 
-    Identifies that a subtraction mask was applied.
-    Enumerated Values: YES, NO.
-    """
+        Identifies that a subtraction mask was applied.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     mask_visibility_percentage: Attr[float] = Attr(
         0x00289478, "MaskVisibilityPercentage", "FL", "1", "3",
-    )
-    """Mask Visibility Percentage (0028,9478): Type 3, VR FL, VM 1.
+        doc="""Mask Visibility Percentage (0028,9478): Type 3, VR FL, VM 1.
 
-    The percentage of visibility of the mask frame during the subtraction.
-    """
+        The percentage of visibility of the mask frame during the subtraction.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "3",
-    )
-    """Rows (0028,0010): Type 3, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 3, VR US, VM 1.
 
-    Number of rows in the reconstructed image.
-    """
+        Number of rows in the reconstructed image.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "3",
-    )
-    """Columns (0028,0011): Type 3, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 3, VR US, VM 1.
 
-    Number of columns in the reconstructed image.
-    """
+        Number of columns in the reconstructed image.
+        """,
+    )
 
     image_rotation: Attr[int] = Attr(
         0x00700042, "ImageRotation", "US", "1", "3",
         enum=("270", "180", "90", "0"),
-    )
-    """Image Rotation (0070,0042): Type 3, VR US, VM 1.
+        doc="""Image Rotation (0070,0042): Type 3, VR US, VM 1.
 
-    Rotation of the image clockwise in degrees, before the Image Horizontal Flip (0070,0041) is
-    applied.
-    Enumerated Values: 270, 180, 90, 0.
-    """
+        Rotation of the image clockwise in degrees, before the Image Horizontal Flip (0070,0041)
+        is applied.
+        Enumerated Values: 270, 180, 90, 0.
+        """,
+    )
 
     image_horizontal_flip: Attr[Literal["Y", "N"]] = Attr(
         0x00700041, "ImageHorizontalFlip", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Image Horizontal Flip (0070,0041): Type 3, VR CS, VM 1.
+        doc="""Image Horizontal Flip (0070,0041): Type 3, VR CS, VM 1.
 
-    Whether or not the image horizontal flip is applied after any Image Rotation has been
-    applied such that the left side of the image becomes the right side.
-    Enumerated Values: Y, N.
-    """
+        Whether or not the image horizontal flip is applied after any Image Rotation has been
+        applied such that the left side of the image becomes the right side.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     algorithm_type: Attr[str] = Attr(
         0x00189527, "AlgorithmType", "CS", "1", "3",
-    )
-    """Algorithm Type (0018,9527): Type 3, VR CS, VM 1.
+        doc="""Algorithm Type (0018,9527): Type 3, VR CS, VM 1.
 
-    Type of algorithm used to create the 3D reconstruction.
-    Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
-    """
+        Type of algorithm used to create the 3D reconstruction.
+        Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "3",
-    )
-    """Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
 
-    A label describing the convolution kernel or algorithm used to perform 3D reconstruction of
-    the data.
-    """
+        A label describing the convolution kernel or algorithm used to perform 3D reconstruction
+        of the data.
+        """,
+    )
 
     number_of_slices: Attr[int] = Attr(
         0x00540081, "NumberOfSlices", "US", "1", "3",
-    )
-    """Number Of Slices (0054,0081): Type 3, VR US, VM 1.
+        doc="""Number Of Slices (0054,0081): Type 3, VR US, VM 1.
 
-    Number of slices in the 3D reconstructed image.
-    """
+        Number of slices in the 3D reconstructed image.
+        """,
+    )
 
     slice_thickness: Attr[float] = Attr(
         0x00180050, "SliceThickness", "DS", "1", "3",
-    )
-    """Slice Thickness (0018,0050): Type 3, VR DS, VM 1.
+        doc="""Slice Thickness (0018,0050): Type 3, VR DS, VM 1.
 
-    Nominal 3D reconstructed slice thickness, in mm.
-    """
+        Nominal 3D reconstructed slice thickness, in mm.
+        """,
+    )
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "3",
-    )
-    """Spacing Between Slices (0018,0088): Type 3, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 3, VR DS, VM 1.
 
-    Spacing between 3D reconstructed slices, in mm. The spacing is measured from the
-    center-to-center of each slice.
-    """
+        Spacing between 3D reconstructed slices, in mm. The spacing is measured from the
+        center-to-center of each slice.
+        """,
+    )
 
     reconstruction_field_of_view: Attr[list[float]] = Attr(
         0x00189317, "ReconstructionFieldOfView", "FD", "2", "3",
+        doc="""Reconstruction Field of View (0018,9317): Type 3, VR FD, VM 2.
+
+        The field of view width (x-dimension) followed by height (y-dimension) as used for 3D
+        reconstruction in mm.
+        """,
     )
-    """Reconstruction Field of View (0018,9317): Type 3, VR FD, VM 2.
 
-    The field of view width (x-dimension) followed by height (y-dimension) as used for 3D
-    reconstruction in mm.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    Additional processing applied to the reconstructed image after image filter (if any).
-    """
+        Additional processing applied to the reconstructed image after image filter (if any).
+        """,
+    )
 
     requested_series_description: Attr[str] = Attr(
         0x00189937, "RequestedSeriesDescription", "LO", "1", "3",
+        doc="""Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
+
+        Text that is intended to be copied into the Series Description (0008,103E) of the images
+        resulting from this Reconstruction Protocol Element.
+        """,
     )
-    """Requested Series Description (0018,9937): Type 3, VR LO, VM 1.
 
-    Text that is intended to be copied into the Series Description (0008,103E) of the images
-    resulting from this Reconstruction Protocol Element.
-    """
-
-    requested_series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x001811C1, "RequestedSeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
+        doc="""Requested Series Description Code Sequence (0018,11C1): Type 3, VR SQ, VM 1.
 
-    A code that is intended to be copied into the Series Description Code Sequence (0008,103F)
-    of the images resulting from this Reconstruction Protocol Element.
-    """
+        A code that is intended to be copied into the Series Description Code Sequence
+        (0008,103F) of the images resulting from this Reconstruction Protocol Element.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "3",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 3, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 3, VR CS, VM 1.
 
-    Content Qualification Indicator of instances resulting from this Reconstruction Protocol
-    Element.
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator of instances resulting from this Reconstruction Protocol
+        Element.
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        source_acquisition_protocol_element_number: list[int] | None = None,
-        source_acquisition_beam_number: list[int] | None = None,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        reconstruction_pipeline_type: Literal["2D", "3D"] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        image_filter_details_sequence: list[ImageFilterDetailsSequenceItem] | None = None,
-        applied_mask_subtraction_flag: Literal["YES", "NO"] | None = None,
-        mask_visibility_percentage: float | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        image_rotation: int | None = None,
-        image_horizontal_flip: Literal["Y", "N"] | None = None,
-        algorithm_type: str | None = None,
-        convolution_kernel: list[str] | None = None,
-        number_of_slices: int | None = None,
-        slice_thickness: float | None = None,
-        spacing_between_slices: float | None = None,
-        reconstruction_field_of_view: list[float] | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        requested_series_description: str | None = None,
-        requested_series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
+        source_acquisition_protocol_element_number: list[int] | Empty | None = None,
+        source_acquisition_beam_number: list[int] | Empty | None = None,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        reconstruction_pipeline_type: Literal["2D", "3D"] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        image_filter_details_sequence: Items[ImageFilterDetailsSequenceItem] | Empty | None = None,
+        applied_mask_subtraction_flag: Literal["YES", "NO"] | Empty | None = None,
+        mask_visibility_percentage: float | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        image_rotation: int | Empty | None = None,
+        image_horizontal_flip: Literal["Y", "N"] | Empty | None = None,
+        algorithm_type: str | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        number_of_slices: int | Empty | None = None,
+        slice_thickness: float | Empty | None = None,
+        spacing_between_slices: float | Empty | None = None,
+        reconstruction_field_of_view: list[float] | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        requested_series_description: str | Empty | None = None,
+        requested_series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -337,23 +333,20 @@ class PerformedXAReconstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.18-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189934,)
 
-    reconstruction_protocol_element_sequence: Attr[list[ReconstructionProtocolElementSequenceItem]] = Attr(
+    reconstruction_protocol_element_sequence: SequenceAttr[ReconstructionProtocolElementSequenceItem] = SequenceAttr(
         0x00189934, "ReconstructionProtocolElementSequence", "SQ", "1", "1",
         item=ReconstructionProtocolElementSequenceItem,
-    )
-    """Reconstruction Protocol Element Sequence (0018,9934): Type 1, VR SQ, VM 1.
+        doc="""Reconstruction Protocol Element Sequence (0018,9934): Type 1, VR SQ, VM 1.
 
-    Parameter values for each reconstruction protocol element in the Protocol. Elements are
-    performed in the order of their Protocol Element Number (0018,9921).
-    """
+        Parameter values for each reconstruction protocol element in the Protocol. Elements are
+        performed in the order of their Protocol Element Number (0018,9921).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_protocol_element_sequence: list[ReconstructionProtocolElementSequenceItem] | None = None,
-        **_: Any,
+        reconstruction_protocol_element_sequence: Items[ReconstructionProtocolElementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

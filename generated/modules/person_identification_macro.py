@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,102 +26,100 @@ class PersonIdentificationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00401101, 0x00401102, 0x00401103, 0x00401104, 0x00080080, 0x00080081, 0x00080082, 0x00081040, 0x00081041)
 
-    person_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    person_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00401101, "PersonIdentificationCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Person Identification Code Sequence (0040,1101): Type 1, VR SQ, VM 1.
+        doc="""Person Identification Code Sequence (0040,1101): Type 1, VR SQ, VM 1.
 
-    A coded entry that identifies a person.
-    """
+        A coded entry that identifies a person.
+        """,
+    )
 
     person_address: Attr[str] = Attr(
         0x00401102, "PersonAddress", "ST", "1", "3",
-    )
-    """Person's Address (0040,1102): Type 3, VR ST, VM 1.
+        doc="""Person's Address (0040,1102): Type 3, VR ST, VM 1.
 
-    Person's mailing address.
-    """
+        Person's mailing address.
+        """,
+    )
 
     person_telephone_numbers: Attr[list[str]] = Attr(
         0x00401103, "PersonTelephoneNumbers", "LO", "1-n", "3",
-    )
-    """Person's Telephone Numbers (0040,1103): Type 3, VR LO, VM 1-n.
+        doc="""Person's Telephone Numbers (0040,1103): Type 3, VR LO, VM 1-n.
 
-    Person's telephone number(s).
-    """
+        Person's telephone number(s).
+        """,
+    )
 
     person_telecom_information: Attr[str] = Attr(
         0x00401104, "PersonTelecomInformation", "LT", "1", "3",
-    )
-    """Person's Telecom Information (0040,1104): Type 3, VR LT, VM 1.
+        doc="""Person's Telecom Information (0040,1104): Type 3, VR LT, VM 1.
 
-    The person's telecommunication contact information, including telephone, email, or other
-    telecom addresses.
-    """
+        The person's telecommunication contact information, including telephone, email, or other
+        telecom addresses.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "1C",
-    )
-    """Institution Name (0008,0080): Type 1C, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 1C, VR LO, VM 1.
 
-    Institution or organization to which the identified individual is responsible or
-    accountable.
-    Required if Institution Code Sequence (0008,0082) is not present. May be present otherwise.
-    """
+        Institution or organization to which the identified individual is responsible or
+        accountable.
+        Required if Institution Code Sequence (0008,0082) is not present. May be present
+        otherwise.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
+
+        Mailing address of the institution or organization to which the identified individual is
+        responsible or accountable.
+        """,
     )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution or organization to which the identified individual is
-    responsible or accountable.
-    """
-
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institution Code Sequence (0008,0082): Type 1C, VR SQ, VM 1.
+        doc="""Institution Code Sequence (0008,0082): Type 1C, VR SQ, VM 1.
 
-    Institution or organization to which the identified individual is responsible or
-    accountable.
-    Required if Institution Name (0008,0080) is not present. May be present otherwise.
-    """
+        Institution or organization to which the identified individual is responsible or
+        accountable.
+        Required if Institution Name (0008,0080) is not present. May be present otherwise.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        The Department, Unit or Service within the healthcare facility.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    The Department, Unit or Service within the healthcare facility.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        person_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        person_address: str | None = None,
-        person_telephone_numbers: list[str] | None = None,
-        person_telecom_information: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        person_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        person_address: str | Empty | None = None,
+        person_telephone_numbers: list[str] | Empty | None = None,
+        person_telecom_information: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

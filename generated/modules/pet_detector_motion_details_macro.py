@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,31 +27,28 @@ class PETDetectorMotionDetailsSequenceItem(ItemBuilder):
     rotation_direction: Attr[Literal["CW", "CC"]] = Attr(
         0x00181140, "RotationDirection", "CS", "1", "1",
         enum=("CW", "CC"),
-    )
-    """Rotation Direction (0018,1140): Type 1, VR CS, VM 1.
+        doc="""Rotation Direction (0018,1140): Type 1, VR CS, VM 1.
 
-    Direction of rotation of the detector about the gantry, as viewed while facing the gantry
-    where the table enters the gantry.
-    Enumerated Values: CW, CC.
-    """
+        Direction of rotation of the detector about the gantry, as viewed while facing the
+        gantry where the table enters the gantry.
+        Enumerated Values: CW, CC.
+        """,
+    )
 
     revolution_time: Attr[float] = Attr(
         0x00189305, "RevolutionTime", "FD", "1", "1",
-    )
-    """Revolution Time (0018,9305): Type 1, VR FD, VM 1.
+        doc="""Revolution Time (0018,9305): Type 1, VR FD, VM 1.
 
-    The time in seconds of a complete revolution of the detector around the gantry orbit.
-    """
+        The time in seconds of a complete revolution of the detector around the gantry orbit.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rotation_direction: Literal["CW", "CC"] | None = None,
-        revolution_time: float | None = None,
-        **_: Any,
+        rotation_direction: Literal["CW", "CC"] | Empty | None = None,
+        revolution_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,22 +62,19 @@ class PETDetectorMotionDetailsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00189733,)
 
-    pet_detector_motion_details_sequence: Attr[list[PETDetectorMotionDetailsSequenceItem]] = Attr(
+    pet_detector_motion_details_sequence: SequenceAttr[PETDetectorMotionDetailsSequenceItem] = SequenceAttr(
         0x00189733, "PETDetectorMotionDetailsSequence", "SQ", "1", "1",
         item=PETDetectorMotionDetailsSequenceItem,
-    )
-    """PET Detector Motion Details Sequence (0018,9733): Type 1, VR SQ, VM 1.
+        doc="""PET Detector Motion Details Sequence (0018,9733): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the details of the motion of the Detector.
-    """
+        Contains the Attributes defining the details of the motion of the Detector.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_detector_motion_details_sequence: list[PETDetectorMotionDetailsSequenceItem] | None = None,
-        **_: Any,
+        pet_detector_motion_details_sequence: Items[PETDetectorMotionDetailsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

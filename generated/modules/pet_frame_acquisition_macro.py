@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,52 +26,50 @@ class PETFrameAcquisitionSequenceItem(ItemBuilder):
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "1",
-    )
-    """Table Height (0018,1130): Type 1, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 1, VR DS, VM 1.
 
-    The distance in mm from the top of the patient table to the data collection center. The
-    distance is positive when the table is below the data collection center.
-    """
+        The distance in mm from the top of the patient table to the data collection center. The
+        distance is positive when the table is below the data collection center.
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "1",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 1, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 1, VR DS, VM 1.
 
-    Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
-    computations. Zero degrees means the gantry is not tilted, negative degrees are when the top
-    of the gantry is tilted away from where the table enters the gantry.
-    """
+        Nominal angle of tilt in degrees of the scanning gantry. Not intended for mathematical
+        computations. Zero degrees means the gantry is not tilted, negative degrees are when the
+        top of the gantry is tilted away from where the table enters the gantry.
+        """,
+    )
 
     gantry_detector_slew: Attr[float] = Attr(
         0x00181121, "GantryDetectorSlew", "DS", "1", "1",
-    )
-    """Gantry/Detector Slew (0018,1121): Type 1, VR DS, VM 1.
+        doc="""Gantry/Detector Slew (0018,1121): Type 1, VR DS, VM 1.
 
-    Nominal angle of slew in degrees of the gantry. Not intended for mathematical computations.
-    Zero degrees means the gantry is no slewed. Positive slew is moving the gantry on the
-    patient's left toward the patient's superior, when the patient is supine.
-    """
+        Nominal angle of slew in degrees of the gantry. Not intended for mathematical
+        computations. Zero degrees means the gantry is no slewed. Positive slew is moving the
+        gantry on the patient's left toward the patient's superior, when the patient is supine.
+        """,
+    )
 
     data_collection_diameter: Attr[float] = Attr(
         0x00180090, "DataCollectionDiameter", "DS", "1", "1",
-    )
-    """Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
+        doc="""Data Collection Diameter (0018,0090): Type 1, VR DS, VM 1.
 
-    The diameter in mm of the region over which data were collected. See Section C.8.22.5.4.1.
-    """
+        The diameter in mm of the region over which data were collected. See Section
+        C.8.22.5.4.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_height: float | None = None,
-        gantry_detector_tilt: float | None = None,
-        gantry_detector_slew: float | None = None,
-        data_collection_diameter: float | None = None,
-        **_: Any,
+        table_height: float | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        gantry_detector_slew: float | Empty | None = None,
+        data_collection_diameter: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,22 +83,19 @@ class PETFrameAcquisitionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00189732,)
 
-    pet_frame_acquisition_sequence: Attr[list[PETFrameAcquisitionSequenceItem]] = Attr(
+    pet_frame_acquisition_sequence: SequenceAttr[PETFrameAcquisitionSequenceItem] = SequenceAttr(
         0x00189732, "PETFrameAcquisitionSequence", "SQ", "1", "1",
         item=PETFrameAcquisitionSequenceItem,
-    )
-    """PET Frame Acquisition Sequence (0018,9732): Type 1, VR SQ, VM 1.
+        doc="""PET Frame Acquisition Sequence (0018,9732): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the PET acquisition mode.
-    """
+        Contains the Attributes defining the PET acquisition mode.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_frame_acquisition_sequence: list[PETFrameAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        pet_frame_acquisition_sequence: Items[PETFrameAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

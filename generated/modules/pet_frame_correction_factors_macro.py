@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,66 +26,63 @@ class PETFrameCorrectionFactorsSequenceItem(ItemBuilder):
 
     primary_prompts_counts_accumulated: Attr[int] = Attr(
         0x00541310, "PrimaryPromptsCountsAccumulated", "IS", "1", "1C",
-    )
-    """Primary (Prompts) Counts Accumulated (0054,1310): Type 1C, VR IS, VM 1.
+        doc="""Primary (Prompts) Counts Accumulated (0054,1310): Type 1C, VR IS, VM 1.
 
-    The sum of events that occur in the primary event channel. The counts include Trues
-    +Scatter+ Randoms if Corrected Image (0028,0051) includes RAN; otherwise the counts are
-    Trues +Scatter.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The sum of events that occur in the primary event channel. The counts include Trues
+        +Scatter+ Randoms if Corrected Image (0028,0051) includes RAN; otherwise the counts are
+        Trues +Scatter.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     slice_sensitivity_factor: Attr[float] = Attr(
         0x00541320, "SliceSensitivityFactor", "DS", "1", "1C",
-    )
-    """Slice Sensitivity Factor (0054,1320): Type 1C, VR DS, VM 1.
+        doc="""Slice Sensitivity Factor (0054,1320): Type 1C, VR DS, VM 1.
 
-    The slice-to-slice sensitivity correction factor that was used to correct this frame. The
-    value shall be one if no slice sensitivity correction was applied.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The slice-to-slice sensitivity correction factor that was used to correct this frame.
+        The value shall be one if no slice sensitivity correction was applied.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     decay_factor: Attr[float] = Attr(
         0x00541321, "DecayFactor", "DS", "1", "1C",
-    )
-    """Decay Factor (0054,1321): Type 1C, VR DS, VM 1.
+        doc="""Decay Factor (0054,1321): Type 1C, VR DS, VM 1.
 
-    The decay factor that was used to scale this frame.
-    Required if Decay Corrected (0018,9758) equals YES.
-    """
+        The decay factor that was used to scale this frame.
+        Required if Decay Corrected (0018,9758) equals YES.
+        """,
+    )
 
     scatter_fraction_factor: Attr[float] = Attr(
         0x00541323, "ScatterFractionFactor", "DS", "1", "1C",
-    )
-    """Scatter Fraction Factor (0054,1323): Type 1C, VR DS, VM 1.
+        doc="""Scatter Fraction Factor (0054,1323): Type 1C, VR DS, VM 1.
 
-    An estimate of the fraction of acquired counts that were due to scatter and that were
-    corrected in this frame. The value shall be zero if no scatter correction was applied.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        An estimate of the fraction of acquired counts that were due to scatter and that were
+        corrected in this frame. The value shall be zero if no scatter correction was applied.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     dead_time_factor: Attr[float] = Attr(
         0x00541324, "DeadTimeFactor", "DS", "1", "1C",
-    )
-    """Dead Time Factor (0054,1324): Type 1C, VR DS, VM 1.
+        doc="""Dead Time Factor (0054,1324): Type 1C, VR DS, VM 1.
 
-    The average dead time correction factor that was applied to this frame. The value shall be
-    one if no dead time correction was applied.
-    Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
-    """
+        The average dead time correction factor that was applied to this frame. The value shall
+        be one if no dead time correction was applied.
+        Required if Frame Type (0008,9007) Value 1 is ORIGINAL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        primary_prompts_counts_accumulated: int | None = None,
-        slice_sensitivity_factor: float | None = None,
-        decay_factor: float | None = None,
-        scatter_fraction_factor: float | None = None,
-        dead_time_factor: float | None = None,
-        **_: Any,
+        primary_prompts_counts_accumulated: int | Empty | None = None,
+        slice_sensitivity_factor: float | Empty | None = None,
+        decay_factor: float | Empty | None = None,
+        scatter_fraction_factor: float | Empty | None = None,
+        dead_time_factor: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -96,22 +96,19 @@ class PETFrameCorrectionFactorsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-15"
     __order__: ClassVar[tuple[int, ...]] = (0x00189736,)
 
-    pet_frame_correction_factors_sequence: Attr[list[PETFrameCorrectionFactorsSequenceItem]] = Attr(
+    pet_frame_correction_factors_sequence: SequenceAttr[PETFrameCorrectionFactorsSequenceItem] = SequenceAttr(
         0x00189736, "PETFrameCorrectionFactorsSequence", "SQ", "1", "1",
         item=PETFrameCorrectionFactorsSequenceItem,
-    )
-    """PET Frame Correction Factors Sequence (0018,9736): Type 1, VR SQ, VM 1.
+        doc="""PET Frame Correction Factors Sequence (0018,9736): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes that describe the correction factors applied to this frame.
-    """
+        Contains the Attributes that describe the correction factors applied to this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_frame_correction_factors_sequence: list[PETFrameCorrectionFactorsSequenceItem] | None = None,
-        **_: Any,
+        pet_frame_correction_factors_sequence: Items[PETFrameCorrectionFactorsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,30 +28,27 @@ class PETFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED", "MIXED"), 2: ("PRIMARY",)},
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
-    FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED, REST,
-    STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
-    Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
-    MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Enumerated Values for Value 1: ORIGINAL, DERIVED, MIXED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: ANGIO, CARDIAC, CARDIAC_GATED, CARDRESP_GATED, DYNAMIC,
+        FLUOROSCOPY, LOCALIZER, MOTION, PERFUSION, PRE_CONTRAST, POST_CONTRAST, RESP_GATED,
+        REST, STATIC, STRESS, VOLUME, NON_PARALLEL, PARALLEL, WHOLE_BODY.
+        Defined Terms for Value 4: ADDITION, DIVISION, MASKED, MAXIMUM, MEAN, MINIMUM,
+        MULTIPLICATION, RESAMPLED, STD_DEVIATION, SUBTRACTION, NONE, QUANTITY, MIXED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,22 +62,19 @@ class PETFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00189751,)
 
-    pet_frame_type_sequence: Attr[list[PETFrameTypeSequenceItem]] = Attr(
+    pet_frame_type_sequence: SequenceAttr[PETFrameTypeSequenceItem] = SequenceAttr(
         0x00189751, "PETFrameTypeSequence", "SQ", "1", "1",
         item=PETFrameTypeSequenceItem,
-    )
-    """PET Frame Type Sequence (0018,9751): Type 1, VR SQ, VM 1.
+        doc="""PET Frame Type Sequence (0018,9751): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes general characteristics of this frame.
-    """
+        A Sequence that describes general characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_frame_type_sequence: list[PETFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        pet_frame_type_sequence: Items[PETFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 from iodkit.generated.modules.optional_view_and_slice_progression_direction_macro import OptionalViewAndSliceProgressionDirectionMacro
 from iodkit.generated.modules.rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import optional_view_and_slice_progression_direction_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -39,308 +40,306 @@ class PETImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgressio
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics. See Section C.8.9.4.1.1 for specialization.
-    """
+        Image identification characteristics. See Section C.8.9.4.1.1 for specialization.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.8.9.4.1.2 for
-    specialization.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.8.9.4.1.2 for
+        specialization.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("16",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. The value shall be the same as the value in Bits Allocated (0028,0100).
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. The value shall be the same as the value in Bits Allocated (0028,0100).
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. Shall
-    be one less than the value in Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Shall be one less than the value in Bits Stored (0028,0101).
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1",
-    )
-    """Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and pixel value units (U) defined in
-    Units (0054,1001): U = m*SV+b. The Rescale Intercept is always zero for PET images.
-    """
+        The value b in relationship between stored values (SV) and pixel value units (U) defined
+        in Units (0054,1001): U = m*SV+b. The Rescale Intercept is always zero for PET images.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1",
-    )
-    """Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1, VR DS, VM 1.
 
-    m in the equation specified in Rescale Intercept (0028,1052).
-    """
+        m in the equation specified in Rescale Intercept (0028,1052).
+        """,
+    )
 
     frame_reference_time: Attr[float] = Attr(
         0x00541300, "FrameReferenceTime", "DS", "1", "1",
-    )
-    """Frame Reference Time (0054,1300): Type 1, VR DS, VM 1.
+        doc="""Frame Reference Time (0054,1300): Type 1, VR DS, VM 1.
 
-    The time that the pixel values in the image occurred. Frame Reference Time is the offset, in
-    msec, from the Series reference time. See explanation in Section C.8.9.4.1.5.
-    """
+        The time that the pixel values in the image occurred. Frame Reference Time is the
+        offset, in msec, from the Series reference time. See explanation in Section C.8.9.4.1.5.
+        """,
+    )
 
     trigger_time: Attr[float] = Attr(
         0x00181060, "TriggerTime", "DS", "1", "1C",
-    )
-    """Trigger Time (0018,1060): Type 1C, VR DS, VM 1.
+        doc="""Trigger Time (0018,1060): Type 1C, VR DS, VM 1.
 
-    Time interval, in msec, from the start of the trigger to the beginning of data acquisition
-    for this image. Required if Series Type (0054,1000), Value 1 is GATED.
-    """
+        Time interval, in msec, from the start of the trigger to the beginning of data
+        acquisition for this image. Required if Series Type (0054,1000), Value 1 is GATED.
+        """,
+    )
 
     frame_time: Attr[float] = Attr(
         0x00181063, "FrameTime", "DS", "1", "1C",
-    )
-    """Frame Time (0018,1063): Type 1C, VR DS, VM 1.
+        doc="""Frame Time (0018,1063): Type 1C, VR DS, VM 1.
 
-    Nominal duration per individual frame, in msec. Required if Series Type (0054,1000), Value 1
-    is GATED. See Section C.8.9.4.1.3 for explanation.
-    """
+        Nominal duration per individual frame, in msec. Required if Series Type (0054,1000),
+        Value 1 is GATED. See Section C.8.9.4.1.3 for explanation.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "1C",
-    )
-    """Low R-R Value (0018,1081): Type 1C, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 1C, VR IS, VM 1.
 
-    R-R interval lower limit for beat rejection, in msec. Required if Series Type (0054,1000),
-    Value 1 is GATED and Beat Rejection Flag (0018,1080) is Y.
-    """
+        R-R interval lower limit for beat rejection, in msec. Required if Series Type
+        (0054,1000), Value 1 is GATED and Beat Rejection Flag (0018,1080) is Y.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "1C",
-    )
-    """High R-R Value (0018,1082): Type 1C, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 1C, VR IS, VM 1.
 
-    R-R interval upper limit for beat rejection, in msec. Required if Series Type (0054,1000),
-    Value 1 is GATED and Beat Rejection Flag (0018,1080) is Y.
-    """
+        R-R interval upper limit for beat rejection, in msec. Required if Series Type
+        (0054,1000), Value 1 is GATED and Beat Rejection Flag (0018,1080) is Y.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Required if Lossy Compression has been performed on the image. May be present otherwise.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Required if Lossy Compression has been performed on the image. May be present otherwise.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     image_index: Attr[int] = Attr(
         0x00541330, "ImageIndex", "US", "1", "1",
-    )
-    """Image Index (0054,1330): Type 1, VR US, VM 1.
+        doc="""Image Index (0054,1330): Type 1, VR US, VM 1.
 
-    An index identifying the position of this image within a PET Series. See Section C.8.9.4.1.9
-    for explanation.
-    """
+        An index identifying the position of this image within a PET Series. See Section
+        C.8.9.4.1.9 for explanation.
+        """,
+    )
 
     acquisition_date: Attr[datetime.date | str] = Attr(
         0x00080022, "AcquisitionDate", "DA", "1", "2",
-    )
-    """Acquisition Date (0008,0022): Type 2, VR DA, VM 1.
+        doc="""Acquisition Date (0008,0022): Type 2, VR DA, VM 1.
 
-    The date the acquisition of data that resulted in this image started. See Section
-    C.8.9.4.1.4 for specialization.
-    """
+        The date the acquisition of data that resulted in this image started. See Section
+        C.8.9.4.1.4 for specialization.
+        """,
+    )
 
     acquisition_time: Attr[datetime.time | str] = Attr(
         0x00080032, "AcquisitionTime", "TM", "1", "2",
-    )
-    """Acquisition Time (0008,0032): Type 2, VR TM, VM 1.
+        doc="""Acquisition Time (0008,0032): Type 2, VR TM, VM 1.
 
-    The time the acquisition of data that resulted in this image started. See Section
-    C.8.9.4.1.4 for specialization.
-    """
+        The time the acquisition of data that resulted in this image started. See Section
+        C.8.9.4.1.4 for specialization.
+        """,
+    )
 
     actual_frame_duration: Attr[int] = Attr(
         0x00181242, "ActualFrameDuration", "IS", "1", "2",
-    )
-    """Actual Frame Duration (0018,1242): Type 2, VR IS, VM 1.
+        doc="""Actual Frame Duration (0018,1242): Type 2, VR IS, VM 1.
 
-    Elapsed time of the data acquisition for this image, in msec. See Section C.8.9.4.1.6 for
-    explanation.
-    """
+        Elapsed time of the data acquisition for this image, in msec. See Section C.8.9.4.1.6
+        for explanation.
+        """,
+    )
 
     nominal_interval: Attr[int] = Attr(
         0x00181062, "NominalInterval", "IS", "1", "3",
-    )
-    """Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
+        doc="""Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
 
-    Average duration of accepted beats, in msec, of the R-R interval.
-    """
+        Average duration of accepted beats, in msec, of the R-R interval.
+        """,
+    )
 
     intervals_acquired: Attr[int] = Attr(
         0x00181083, "IntervalsAcquired", "IS", "1", "3",
-    )
-    """Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
+        doc="""Intervals Acquired (0018,1083): Type 3, VR IS, VM 1.
 
-    Number of heartbeats that fall within Low R-R Value (0018,1081) and High R-R Value
-    (0018,1082), and were therefore accepted and contribute coincidence events to this R-R
-    Interval.
-    """
+        Number of heartbeats that fall within Low R-R Value (0018,1081) and High R-R Value
+        (0018,1082), and were therefore accepted and contribute coincidence events to this R-R
+        Interval.
+        """,
+    )
 
     intervals_rejected: Attr[int] = Attr(
         0x00181084, "IntervalsRejected", "IS", "1", "3",
-    )
-    """Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
+        doc="""Intervals Rejected (0018,1084): Type 3, VR IS, VM 1.
 
-    Number of heartbeats that fall outside Low R-R Value (0018,1081) and High R-R Value
-    (0018,1082), and do not contribute coincidence events to this R-R Interval. However, they
-    may contribute coincidence events to other R-R Intervals.
-    """
+        Number of heartbeats that fall outside Low R-R Value (0018,1081) and High R-R Value
+        (0018,1082), and do not contribute coincidence events to this R-R Interval. However,
+        they may contribute coincidence events to other R-R Intervals.
+        """,
+    )
 
     primary_prompts_counts_accumulated: Attr[int] = Attr(
         0x00541310, "PrimaryPromptsCountsAccumulated", "IS", "1", "3",
-    )
-    """Primary (Prompts) Counts Accumulated (0054,1310): Type 3, VR IS, VM 1.
+        doc="""Primary (Prompts) Counts Accumulated (0054,1310): Type 3, VR IS, VM 1.
 
-    The sum of events that occur in the primary event channel. The counts include Trues
-    +Scatter+ Randoms if Randoms Correction Method (0054,1100) is NONE; otherwise the counts are
-    Trues +Scatter.
-    """
+        The sum of events that occur in the primary event channel. The counts include Trues
+        +Scatter+ Randoms if Randoms Correction Method (0054,1100) is NONE; otherwise the counts
+        are Trues +Scatter.
+        """,
+    )
 
     secondary_counts_accumulated: Attr[list[int]] = Attr(
         0x00541311, "SecondaryCountsAccumulated", "IS", "1-n", "3",
-    )
-    """Secondary Counts Accumulated (0054,1311): Type 3, VR IS, VM 1-n.
+        doc="""Secondary Counts Accumulated (0054,1311): Type 3, VR IS, VM 1-n.
 
-    Sum of counts accumulated in secondary channels. See Section C.8.9.4.1.7 for explanation.
-    """
+        Sum of counts accumulated in secondary channels. See Section C.8.9.4.1.7 for
+        explanation.
+        """,
+    )
 
     slice_sensitivity_factor: Attr[float] = Attr(
         0x00541320, "SliceSensitivityFactor", "DS", "1", "3",
-    )
-    """Slice Sensitivity Factor (0054,1320): Type 3, VR DS, VM 1.
+        doc="""Slice Sensitivity Factor (0054,1320): Type 3, VR DS, VM 1.
 
-    The slice-to-slice sensitivity correction factor that was used to correct this image. The
-    value shall be one if no slice sensitivity correction was applied.
-    """
+        The slice-to-slice sensitivity correction factor that was used to correct this image.
+        The value shall be one if no slice sensitivity correction was applied.
+        """,
+    )
 
     decay_factor: Attr[float] = Attr(
         0x00541321, "DecayFactor", "DS", "1", "1C",
-    )
-    """Decay Factor (0054,1321): Type 1C, VR DS, VM 1.
+        doc="""Decay Factor (0054,1321): Type 1C, VR DS, VM 1.
 
-    The decay factor that was used to scale this image. Required if Decay Correction (0054,1102)
-    is other than NONE. If decay correction is applied, all images in the Series shall be decay
-    corrected to the same time.
-    """
+        The decay factor that was used to scale this image. Required if Decay Correction
+        (0054,1102) is other than NONE. If decay correction is applied, all images in the Series
+        shall be decay corrected to the same time.
+        """,
+    )
 
     dose_calibration_factor: Attr[float] = Attr(
         0x00541322, "DoseCalibrationFactor", "DS", "1", "3",
-    )
-    """Dose Calibration Factor (0054,1322): Type 3, VR DS, VM 1.
+        doc="""Dose Calibration Factor (0054,1322): Type 3, VR DS, VM 1.
 
-    Factor that was used to scale this image from counts/sec to Bq/ml using a dose calibrator.
-    The value shall be one if no dose calibration was applied. See Section C.8.9.4.1.8 for
-    explanation.
-    """
+        Factor that was used to scale this image from counts/sec to Bq/ml using a dose
+        calibrator. The value shall be one if no dose calibration was applied. See Section
+        C.8.9.4.1.8 for explanation.
+        """,
+    )
 
     scatter_fraction_factor: Attr[float] = Attr(
         0x00541323, "ScatterFractionFactor", "DS", "1", "3",
-    )
-    """Scatter Fraction Factor (0054,1323): Type 3, VR DS, VM 1.
+        doc="""Scatter Fraction Factor (0054,1323): Type 3, VR DS, VM 1.
 
-    An estimate of the fraction of acquired counts that were due to scatter and were corrected
-    in this image. The value shall be zero if no scatter correction was applied.
-    """
+        An estimate of the fraction of acquired counts that were due to scatter and were
+        corrected in this image. The value shall be zero if no scatter correction was applied.
+        """,
+    )
 
     dead_time_factor: Attr[float] = Attr(
         0x00541324, "DeadTimeFactor", "DS", "1", "3",
-    )
-    """Dead Time Factor (0054,1324): Type 3, VR DS, VM 1.
+        doc="""Dead Time Factor (0054,1324): Type 3, VR DS, VM 1.
 
-    The average dead time correction factor that was applied to this image. The value shall be
-    one if no dead time correction was applied.
-    """
+        The average dead time correction factor that was applied to this image. The value shall
+        be one if no dead time correction was applied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        frame_reference_time: float | None = None,
-        trigger_time: float | None = None,
-        frame_time: float | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        image_index: int | None = None,
-        acquisition_date: datetime.date | str | None = None,
-        acquisition_time: datetime.time | str | None = None,
-        actual_frame_duration: int | None = None,
-        nominal_interval: int | None = None,
-        intervals_acquired: int | None = None,
-        intervals_rejected: int | None = None,
-        primary_prompts_counts_accumulated: int | None = None,
-        secondary_counts_accumulated: list[int] | None = None,
-        slice_sensitivity_factor: float | None = None,
-        decay_factor: float | None = None,
-        dose_calibration_factor: float | None = None,
-        scatter_fraction_factor: float | None = None,
-        dead_time_factor: float | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        equipment_frame_of_reference_uid: str | None = None,
-        imaging_equipment_to_treatment_delivery_device_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | None = None,
-        isocenter_position: list[float] | None = None,
-        patient_to_equipment_relationship_sequence: list[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_rt_plan_sequence: list[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        frame_reference_time: float | Empty | None = None,
+        trigger_time: float | Empty | None = None,
+        frame_time: float | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        image_index: int | Empty | None = None,
+        acquisition_date: datetime.date | str | Empty | None = None,
+        acquisition_time: datetime.time | str | Empty | None = None,
+        actual_frame_duration: int | Empty | None = None,
+        nominal_interval: int | Empty | None = None,
+        intervals_acquired: int | Empty | None = None,
+        intervals_rejected: int | Empty | None = None,
+        primary_prompts_counts_accumulated: int | Empty | None = None,
+        secondary_counts_accumulated: list[int] | Empty | None = None,
+        slice_sensitivity_factor: float | Empty | None = None,
+        decay_factor: float | Empty | None = None,
+        dose_calibration_factor: float | Empty | None = None,
+        scatter_fraction_factor: float | Empty | None = None,
+        dead_time_factor: float | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        imaging_equipment_to_treatment_delivery_device_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        patient_to_equipment_relationship_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.PatientToEquipmentRelationshipSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[rt_equipment_mapping_and_plan_reference_macro.ReferencedRTPlanSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,160 +26,159 @@ class RadiopharmaceuticalInformationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-61"
     __order__: ClassVar[tuple[int, ...]] = (0x00540300, 0x00181070, 0x00540302, 0x00181071, 0x00181072, 0x00181078, 0x00181073, 0x00181079, 0x00181074, 0x00083012, 0x00181075, 0x00181076, 0x00181077, 0x00180031, 0x00540304)
 
-    radionuclide_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radionuclide_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540300, "RadionuclideCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radionuclide Code Sequence (0054,0300): Type 2, VR SQ, VM 1.
+        doc="""Radionuclide Code Sequence (0054,0300): Type 2, VR SQ, VM 1.
 
-    Sequence that identifies the radionuclide.
-    """
+        Sequence that identifies the radionuclide.
+        """,
+    )
 
     radiopharmaceutical_route: Attr[str] = Attr(
         0x00181070, "RadiopharmaceuticalRoute", "LO", "1", "3",
+        doc="""Radiopharmaceutical Route (0018,1070): Type 3, VR LO, VM 1.
+
+        Route of administration.
+        """,
     )
-    """Radiopharmaceutical Route (0018,1070): Type 3, VR LO, VM 1.
 
-    Route of administration.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the administration route of the radiopharmaceutical.
-    """
+        Sequence that identifies the administration route of the radiopharmaceutical.
+        """,
+    )
 
     radiopharmaceutical_volume: Attr[float] = Attr(
         0x00181071, "RadiopharmaceuticalVolume", "DS", "1", "3",
-    )
-    """Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
+        doc="""Radiopharmaceutical Volume (0018,1071): Type 3, VR DS, VM 1.
 
-    Volume of administered radiopharmaceutical in cubic cm.
-    """
+        Volume of administered radiopharmaceutical in cubic cm.
+        """,
+    )
 
     radiopharmaceutical_start_time: Attr[datetime.time | str] = Attr(
         0x00181072, "RadiopharmaceuticalStartTime", "TM", "1", "3",
-    )
-    """Radiopharmaceutical Start Time (0018,1072): Type 3, VR TM, VM 1.
+        doc="""Radiopharmaceutical Start Time (0018,1072): Type 3, VR TM, VM 1.
 
-    Time of start of administration. The actual time of radiopharmaceutical administration to
-    the patient for imaging purposes, using the same time base as Series Time (0008,0031).
-    """
+        Time of start of administration. The actual time of radiopharmaceutical administration
+        to the patient for imaging purposes, using the same time base as Series Time
+        (0008,0031).
+        """,
+    )
 
     radiopharmaceutical_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181078, "RadiopharmaceuticalStartDateTime", "DT", "1", "3",
-    )
-    """Radiopharmaceutical Start DateTime (0018,1078): Type 3, VR DT, VM 1.
+        doc="""Radiopharmaceutical Start DateTime (0018,1078): Type 3, VR DT, VM 1.
 
-    Date and time of start of administration. The actual date and time of radiopharmaceutical
-    administration to the patient for imaging purposes, using the same time base as Series Time
-    (0008,0031).
-    """
+        Date and time of start of administration. The actual date and time of
+        radiopharmaceutical administration to the patient for imaging purposes, using the same
+        time base as Series Time (0008,0031).
+        """,
+    )
 
     radiopharmaceutical_stop_time: Attr[datetime.time | str] = Attr(
         0x00181073, "RadiopharmaceuticalStopTime", "TM", "1", "3",
-    )
-    """Radiopharmaceutical Stop Time (0018,1073): Type 3, VR TM, VM 1.
+        doc="""Radiopharmaceutical Stop Time (0018,1073): Type 3, VR TM, VM 1.
 
-    Time of end of administration. The actual ending time of radiopharmaceutical administration
-    to the patient for imaging purposes, using the same time base as Series Time (0008,0031).
-    """
+        Time of end of administration. The actual ending time of radiopharmaceutical
+        administration to the patient for imaging purposes, using the same time base as Series
+        Time (0008,0031).
+        """,
+    )
 
     radiopharmaceutical_stop_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181079, "RadiopharmaceuticalStopDateTime", "DT", "1", "3",
-    )
-    """Radiopharmaceutical Stop DateTime (0018,1079): Type 3, VR DT, VM 1.
+        doc="""Radiopharmaceutical Stop DateTime (0018,1079): Type 3, VR DT, VM 1.
 
-    Date and time of end of administration. The actual ending date and time of
-    radiopharmaceutical administration to the patient for imaging purposes, using the same time
-    base as Series Time (0008,0031).
-    """
+        Date and time of end of administration. The actual ending date and time of
+        radiopharmaceutical administration to the patient for imaging purposes, using the same
+        time base as Series Time (0008,0031).
+        """,
+    )
 
     radionuclide_total_dose: Attr[float] = Attr(
         0x00181074, "RadionuclideTotalDose", "DS", "1", "3",
-    )
-    """Radionuclide Total Dose (0018,1074): Type 3, VR DS, VM 1.
+        doc="""Radionuclide Total Dose (0018,1074): Type 3, VR DS, VM 1.
 
-    The radiopharmaceutical dose administered to the patient measured in Becquerels (Bq) at the
-    Radiopharmaceutical Start Time (0018,1072).
-    """
+        The radiopharmaceutical dose administered to the patient measured in Becquerels (Bq) at
+        the Radiopharmaceutical Start Time (0018,1072).
+        """,
+    )
 
     radiopharmaceutical_administration_event_uid: Attr[str] = Attr(
         0x00083012, "RadiopharmaceuticalAdministrationEventUID", "UI", "1", "3",
-    )
-    """Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
+        doc="""Radiopharmaceutical Administration Event UID (0008,3012): Type 3, VR UI, VM 1.
 
-    Unique identification of the administration of the radiopharmaceutical to the patient.
-    """
+        Unique identification of the administration of the radiopharmaceutical to the patient.
+        """,
+    )
 
     radionuclide_half_life: Attr[float] = Attr(
         0x00181075, "RadionuclideHalfLife", "DS", "1", "3",
-    )
-    """Radionuclide Half Life (0018,1075): Type 3, VR DS, VM 1.
+        doc="""Radionuclide Half Life (0018,1075): Type 3, VR DS, VM 1.
 
-    The radionuclide half life, in seconds, that was used in the correction of this image.
-    """
+        The radionuclide half life, in seconds, that was used in the correction of this image.
+        """,
+    )
 
     radionuclide_positron_fraction: Attr[float] = Attr(
         0x00181076, "RadionuclidePositronFraction", "DS", "1", "3",
-    )
-    """Radionuclide Positron Fraction (0018,1076): Type 3, VR DS, VM 1.
+        doc="""Radionuclide Positron Fraction (0018,1076): Type 3, VR DS, VM 1.
 
-    The radionuclide positron fraction (fraction of decays that are by positron emission) that
-    was used in the correction of this image.
-    """
+        The radionuclide positron fraction (fraction of decays that are by positron emission)
+        that was used in the correction of this image.
+        """,
+    )
 
     radiopharmaceutical_specific_activity: Attr[float] = Attr(
         0x00181077, "RadiopharmaceuticalSpecificActivity", "DS", "1", "3",
-    )
-    """Radiopharmaceutical Specific Activity (0018,1077): Type 3, VR DS, VM 1.
+        doc="""Radiopharmaceutical Specific Activity (0018,1077): Type 3, VR DS, VM 1.
 
-    The activity per unit mass of the radiopharmaceutical, in Bq/micromole, at the
-    Radiopharmaceutical Start Time (0018,1072).
-    """
+        The activity per unit mass of the radiopharmaceutical, in Bq/micromole, at the
+        Radiopharmaceutical Start Time (0018,1072).
+        """,
+    )
 
     radiopharmaceutical: Attr[str] = Attr(
         0x00180031, "Radiopharmaceutical", "LO", "1", "3",
+        doc="""Radiopharmaceutical (0018,0031): Type 3, VR LO, VM 1.
+
+        Name of the radiopharmaceutical.
+        """,
     )
-    """Radiopharmaceutical (0018,0031): Type 3, VR LO, VM 1.
 
-    Name of the radiopharmaceutical.
-    """
-
-    radiopharmaceutical_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiopharmaceutical_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540304, "RadiopharmaceuticalCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Radiopharmaceutical Code Sequence (0054,0304): Type 3, VR SQ, VM 1.
+        doc="""Radiopharmaceutical Code Sequence (0054,0304): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the radiopharmaceutical.
-    """
+        Sequence that identifies the radiopharmaceutical.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radionuclide_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiopharmaceutical_route: str | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiopharmaceutical_volume: float | None = None,
-        radiopharmaceutical_start_time: datetime.time | str | None = None,
-        radiopharmaceutical_start_date_time: datetime.datetime | str | None = None,
-        radiopharmaceutical_stop_time: datetime.time | str | None = None,
-        radiopharmaceutical_stop_date_time: datetime.datetime | str | None = None,
-        radionuclide_total_dose: float | None = None,
-        radiopharmaceutical_administration_event_uid: str | None = None,
-        radionuclide_half_life: float | None = None,
-        radionuclide_positron_fraction: float | None = None,
-        radiopharmaceutical_specific_activity: float | None = None,
-        radiopharmaceutical: str | None = None,
-        radiopharmaceutical_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        radionuclide_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiopharmaceutical_route: str | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiopharmaceutical_volume: float | Empty | None = None,
+        radiopharmaceutical_start_time: datetime.time | str | Empty | None = None,
+        radiopharmaceutical_start_date_time: datetime.datetime | str | Empty | None = None,
+        radiopharmaceutical_stop_time: datetime.time | str | Empty | None = None,
+        radiopharmaceutical_stop_date_time: datetime.datetime | str | Empty | None = None,
+        radionuclide_total_dose: float | Empty | None = None,
+        radiopharmaceutical_administration_event_uid: str | Empty | None = None,
+        radionuclide_half_life: float | Empty | None = None,
+        radionuclide_positron_fraction: float | Empty | None = None,
+        radiopharmaceutical_specific_activity: float | Empty | None = None,
+        radiopharmaceutical: str | Empty | None = None,
+        radiopharmaceutical_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -193,59 +193,56 @@ class InterventionDrugInformationSequenceItem(ItemBuilder):
 
     intervention_drug_name: Attr[str] = Attr(
         0x00180034, "InterventionDrugName", "LO", "1", "3",
+        doc="""Intervention Drug Name (0018,0034): Type 3, VR LO, VM 1.
+
+        Name of the intervention drug.
+        """,
     )
-    """Intervention Drug Name (0018,0034): Type 3, VR LO, VM 1.
 
-    Name of the intervention drug.
-    """
-
-    intervention_drug_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    intervention_drug_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180029, "InterventionDrugCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
+        doc="""Intervention Drug Code Sequence (0018,0029): Type 3, VR SQ, VM 1.
 
-    Sequence that identifies the intervention drug name.
-    """
+        Sequence that identifies the intervention drug name.
+        """,
+    )
 
     intervention_drug_start_time: Attr[datetime.time | str] = Attr(
         0x00180035, "InterventionDrugStartTime", "TM", "1", "3",
-    )
-    """Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
+        doc="""Intervention Drug Start Time (0018,0035): Type 3, VR TM, VM 1.
 
-    Time of administration of the intervention drug, using the same time base as for Series Time
-    (0008,0031).
-    """
+        Time of administration of the intervention drug, using the same time base as for Series
+        Time (0008,0031).
+        """,
+    )
 
     intervention_drug_stop_time: Attr[datetime.time | str] = Attr(
         0x00180027, "InterventionDrugStopTime", "TM", "1", "3",
-    )
-    """Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
+        doc="""Intervention Drug Stop Time (0018,0027): Type 3, VR TM, VM 1.
 
-    Time of completion of administration of the intervention drug, using the same time base as
-    for Series Time (0008,0031).
-    """
+        Time of completion of administration of the intervention drug, using the same time base
+        as for Series Time (0008,0031).
+        """,
+    )
 
     intervention_drug_dose: Attr[float] = Attr(
         0x00180028, "InterventionDrugDose", "DS", "1", "3",
-    )
-    """Intervention Drug Dose (0018,0028): Type 3, VR DS, VM 1.
+        doc="""Intervention Drug Dose (0018,0028): Type 3, VR DS, VM 1.
 
-    Intervention drug dose, in mg.
-    """
+        Intervention drug dose, in mg.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intervention_drug_name: str | None = None,
-        intervention_drug_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        intervention_drug_start_time: datetime.time | str | None = None,
-        intervention_drug_stop_time: datetime.time | str | None = None,
-        intervention_drug_dose: float | None = None,
-        **_: Any,
+        intervention_drug_name: str | Empty | None = None,
+        intervention_drug_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        intervention_drug_start_time: datetime.time | str | Empty | None = None,
+        intervention_drug_stop_time: datetime.time | str | Empty | None = None,
+        intervention_drug_dose: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -259,32 +256,29 @@ class PETIsotopeModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-61"
     __order__: ClassVar[tuple[int, ...]] = (0x00540016, 0x00180026)
 
-    radiopharmaceutical_information_sequence: Attr[list[RadiopharmaceuticalInformationSequenceItem]] = Attr(
+    radiopharmaceutical_information_sequence: SequenceAttr[RadiopharmaceuticalInformationSequenceItem] = SequenceAttr(
         0x00540016, "RadiopharmaceuticalInformationSequence", "SQ", "1", "2",
         item=RadiopharmaceuticalInformationSequenceItem,
+        doc="""Radiopharmaceutical Information Sequence (0054,0016): Type 2, VR SQ, VM 1.
+
+        Sequence of Items that describe isotope information.
+        """,
     )
-    """Radiopharmaceutical Information Sequence (0054,0016): Type 2, VR SQ, VM 1.
 
-    Sequence of Items that describe isotope information.
-    """
-
-    intervention_drug_information_sequence: Attr[list[InterventionDrugInformationSequenceItem]] = Attr(
+    intervention_drug_information_sequence: SequenceAttr[InterventionDrugInformationSequenceItem] = SequenceAttr(
         0x00180026, "InterventionDrugInformationSequence", "SQ", "1", "3",
         item=InterventionDrugInformationSequenceItem,
-    )
-    """Intervention Drug Information Sequence (0018,0026): Type 3, VR SQ, VM 1.
+        doc="""Intervention Drug Information Sequence (0018,0026): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that describes the intervention drugs used.
-    """
+        Sequence of Items that describes the intervention drugs used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiopharmaceutical_information_sequence: list[RadiopharmaceuticalInformationSequenceItem] | None = None,
-        intervention_drug_information_sequence: list[InterventionDrugInformationSequenceItem] | None = None,
-        **_: Any,
+        radiopharmaceutical_information_sequence: Items[RadiopharmaceuticalInformationSequenceItem] | Empty | None = None,
+        intervention_drug_information_sequence: Items[InterventionDrugInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,69 +25,66 @@ class PETMultiGatedAcquisitionModule(ModuleBuilder):
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "2",
         enum=("Y", "N"),
-    )
-    """Beat Rejection Flag (0018,1080): Type 2, VR CS, VM 1.
+        doc="""Beat Rejection Flag (0018,1080): Type 2, VR CS, VM 1.
 
-    Heart beat duration sorting has been applied.
-    Enumerated Values: Y, N.
-    """
+        Heart beat duration sorting has been applied.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     trigger_source_or_type: Attr[str] = Attr(
         0x00181061, "TriggerSourceOrType", "LO", "1", "3",
-    )
-    """Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
+        doc="""Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
 
-    Text indicating trigger source.
-    Defined Terms: EKG.
-    """
+        Text indicating trigger source.
+        Defined Terms: EKG.
+        """,
+    )
 
     pvc_rejection: Attr[str] = Attr(
         0x00181085, "PVCRejection", "LO", "1", "3",
-    )
-    """PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
+        doc="""PVC Rejection (0018,1085): Type 3, VR LO, VM 1.
 
-    Description of the type of PVC rejection criteria used.
-    """
+        Description of the type of PVC rejection criteria used.
+        """,
+    )
 
     skip_beats: Attr[int] = Attr(
         0x00181086, "SkipBeats", "IS", "1", "3",
-    )
-    """Skip Beats (0018,1086): Type 3, VR IS, VM 1.
+        doc="""Skip Beats (0018,1086): Type 3, VR IS, VM 1.
 
-    Number of beats skipped after a detected arrhythmia.
-    """
+        Number of beats skipped after a detected arrhythmia.
+        """,
+    )
 
     heart_rate: Attr[int] = Attr(
         0x00181088, "HeartRate", "IS", "1", "3",
-    )
-    """Heart Rate (0018,1088): Type 3, VR IS, VM 1.
+        doc="""Heart Rate (0018,1088): Type 3, VR IS, VM 1.
 
-    Average number of heart beats per minute for the collection period for this image. This
-    shall include all accepted beats as well as rejected beats.
-    """
+        Average number of heart beats per minute for the collection period for this image. This
+        shall include all accepted beats as well as rejected beats.
+        """,
+    )
 
     cardiac_framing_type: Attr[str] = Attr(
         0x00181064, "CardiacFramingType", "LO", "1", "3",
-    )
-    """Cardiac Framing Type (0018,1064): Type 3, VR LO, VM 1.
+        doc="""Cardiac Framing Type (0018,1064): Type 3, VR LO, VM 1.
 
-    Description of type of framing performed. See Section C.7.6.18.1.1.1 for description and
-    Defined Terms.
-    Defined Terms: FORW, BACK, PCNT.
-    """
+        Description of type of framing performed. See Section C.7.6.18.1.1.1 for description and
+        Defined Terms.
+        Defined Terms: FORW, BACK, PCNT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beat_rejection_flag: Literal["Y", "N"] | None = None,
-        trigger_source_or_type: str | None = None,
-        pvc_rejection: str | None = None,
-        skip_beats: int | None = None,
-        heart_rate: int | None = None,
-        cardiac_framing_type: str | None = None,
-        **_: Any,
+        beat_rejection_flag: Literal["Y", "N"] | Empty | None = None,
+        trigger_source_or_type: str | Empty | None = None,
+        pvc_rejection: str | Empty | None = None,
+        skip_beats: int | Empty | None = None,
+        heart_rate: int | Empty | None = None,
+        cardiac_framing_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,48 +26,46 @@ class PETPositionSequenceItem(ItemBuilder):
 
     table_position: Attr[float] = Attr(
         0x00189327, "TablePosition", "FD", "1", "1C",
-    )
-    """Table Position (0018,9327): Type 1C, VR FD, VM 1.
+        doc="""Table Position (0018,9327): Type 1C, VR FD, VM 1.
 
-    Relative longitudinal position of acquisition location of this frame in mm from an
-    implementation specific reference point. Shall be relative to the same reference point for
-    all frames in this SOP Instance, but may be different from the reference point in other SOP
-    Instances. Positions as the table moves into the gantry viewed from the front are more
-    negative.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    """
+        Relative longitudinal position of acquisition location of this frame in mm from an
+        implementation specific reference point. Shall be relative to the same reference point
+        for all frames in this SOP Instance, but may be different from the reference point in
+        other SOP Instances. Positions as the table moves into the gantry viewed from the front
+        are more negative.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        """,
+    )
 
     data_collection_center_patient: Attr[list[float]] = Attr(
         0x00189313, "DataCollectionCenterPatient", "FD", "3", "1C",
-    )
-    """Data Collection Center (Patient) (0018,9313): Type 1C, VR FD, VM 3.
+        doc="""Data Collection Center (Patient) (0018,9313): Type 1C, VR FD, VM 3.
 
-    The x, y, and z coordinates (in the Patient-Based Coordinate System) in mm of the center of
-    the region in which data were collected. See Section C.8.22.5.4.1.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
-    """
+        The x, y, and z coordinates (in the Patient-Based Coordinate System) in mm of the center
+        of the region in which data were collected. See Section C.8.22.5.4.1.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
+        """,
+    )
 
     reconstruction_target_center_patient: Attr[list[float]] = Attr(
         0x00189318, "ReconstructionTargetCenterPatient", "FD", "3", "1C",
-    )
-    """Reconstruction Target Center (Patient) (0018,9318): Type 1C, VR FD, VM 3.
+        doc="""Reconstruction Target Center (Patient) (0018,9318): Type 1C, VR FD, VM 3.
 
-    The x, y, and z coordinates (in the Patient-Based Coordinate System) of the reconstruction
-    center target point as used for reconstruction in mm. See Section C.8.22.5.4.1.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
-    """
+        The x, y, and z coordinates (in the Patient-Based Coordinate System) of the
+        reconstruction center target point as used for reconstruction in mm. See Section
+        C.8.22.5.4.1.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_position: float | None = None,
-        data_collection_center_patient: list[float] | None = None,
-        reconstruction_target_center_patient: list[float] | None = None,
-        **_: Any,
+        table_position: float | Empty | None = None,
+        data_collection_center_patient: list[float] | Empty | None = None,
+        reconstruction_target_center_patient: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,22 +79,19 @@ class PETPositionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-14"
     __order__: ClassVar[tuple[int, ...]] = (0x00189735,)
 
-    pet_position_sequence: Attr[list[PETPositionSequenceItem]] = Attr(
+    pet_position_sequence: SequenceAttr[PETPositionSequenceItem] = SequenceAttr(
         0x00189735, "PETPositionSequence", "SQ", "1", "1",
         item=PETPositionSequenceItem,
-    )
-    """PET Position Sequence (0018,9735): Type 1, VR SQ, VM 1.
+        doc="""PET Position Sequence (0018,9735): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes defining the PET geometry.
-    """
+        Contains the Attributes defining the PET geometry.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_position_sequence: list[PETPositionSequenceItem] | None = None,
-        **_: Any,
+        pet_position_sequence: Items[PETPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,95 +26,92 @@ class PETReconstructionSequenceItem(ItemBuilder):
 
     reconstruction_type: Attr[str] = Attr(
         0x00189756, "ReconstructionType", "CS", "1", "1C",
-    )
-    """Reconstruction Type (0018,9756): Type 1C, VR CS, VM 1.
+        doc="""Reconstruction Type (0018,9756): Type 1C, VR CS, VM 1.
 
-    Description of the type of algorithm used when reconstructing the image from the data
-    acquired during the acquisition process.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
-    Defined Terms: 2D, 3D, 3D_REBINNED.
-    """
+        Description of the type of algorithm used when reconstructing the image from the data
+        acquired during the acquisition process.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL. May be present otherwise.
+        Defined Terms: 2D, 3D, 3D_REBINNED.
+        """,
+    )
 
     reconstruction_algorithm: Attr[str] = Attr(
         0x00189315, "ReconstructionAlgorithm", "CS", "1", "1C",
-    )
-    """Reconstruction Algorithm (0018,9315): Type 1C, VR CS, VM 1.
+        doc="""Reconstruction Algorithm (0018,9315): Type 1C, VR CS, VM 1.
 
-    Description of the algorithm used when reconstructing the image from the data acquired
-    during the acquisition process.
-    Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
-    otherwise.
-    Defined Terms: FILTER_BACK_PROJ, REPROJECTION, RAMLA, MLEM.
-    """
+        Description of the algorithm used when reconstructing the image from the data acquired
+        during the acquisition process.
+        Required if Frame Type (0008,9007) Value 1 of this frame is ORIGINAL. May be present
+        otherwise.
+        Defined Terms: FILTER_BACK_PROJ, REPROJECTION, RAMLA, MLEM.
+        """,
+    )
 
     iterative_reconstruction_method: Attr[Literal["YES", "NO"]] = Attr(
         0x00189769, "IterativeReconstructionMethod", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Iterative Reconstruction Method (0018,9769): Type 1, VR CS, VM 1.
+        doc="""Iterative Reconstruction Method (0018,9769): Type 1, VR CS, VM 1.
 
-    Iterative Reconstruction Method used.
-    Enumerated Values: YES, NO.
-    """
+        Iterative Reconstruction Method used.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     number_of_iterations: Attr[int] = Attr(
         0x00189739, "NumberOfIterations", "US", "1", "1C",
-    )
-    """Number of Iterations (0018,9739): Type 1C, VR US, VM 1.
+        doc="""Number of Iterations (0018,9739): Type 1C, VR US, VM 1.
 
-    Number of iterations.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Iterative Reconstruction
-    Method (0018,9769) equals YES. May be present otherwise.
-    """
+        Number of iterations.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Iterative Reconstruction
+        Method (0018,9769) equals YES. May be present otherwise.
+        """,
+    )
 
     number_of_subsets: Attr[int] = Attr(
         0x00189740, "NumberOfSubsets", "US", "1", "1C",
-    )
-    """Number of Subsets (0018,9740): Type 1C, VR US, VM 1.
+        doc="""Number of Subsets (0018,9740): Type 1C, VR US, VM 1.
 
-    Number of subsets.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Iterative Reconstruction
-    Method (0018,9769) equals YES. May be present otherwise.
-    """
+        Number of subsets.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Iterative Reconstruction
+        Method (0018,9769) equals YES. May be present otherwise.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "1C",
-    )
-    """Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 1C, VR DS, VM 1.
 
-    The diameter in mm of the region from which data were used in creating the reconstruction of
-    the image. Data may exist outside this region and portions of the patient may exist outside
-    this region. See Section C.8.22.5.4.1.
-    Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Reconstruction Field of View
-    (0018,9317) is not present. Otherwise may be present if Frame Type (0008,9007) Value 1
-    equals DERIVED and Reconstruction Field of View (0018,9317) is not present.
-    """
+        The diameter in mm of the region from which data were used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region. See Section C.8.22.5.4.1.
+        Required if Frame Type (0008,9007) Value 1 equals ORIGINAL and Reconstruction Field of
+        View (0018,9317) is not present. Otherwise may be present if Frame Type (0008,9007)
+        Value 1 equals DERIVED and Reconstruction Field of View (0018,9317) is not present.
+        """,
+    )
 
     reconstruction_field_of_view: Attr[list[float]] = Attr(
         0x00189317, "ReconstructionFieldOfView", "FD", "2", "1C",
-    )
-    """Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
+        doc="""Reconstruction Field of View (0018,9317): Type 1C, VR FD, VM 2.
 
-    The field of view width followed by height as used for reconstruction in mm.
-    Required if Image Type (0008,9007) Value 1 equals ORIGINAL and Reconstruction Diameter
-    (0018,1100) is not present. Otherwise may be present if Frame Type (0008,9007) Value 1
-    equals DERIVED and Reconstruction Diameter (0018,1100) is not present.
-    """
+        The field of view width followed by height as used for reconstruction in mm.
+        Required if Image Type (0008,9007) Value 1 equals ORIGINAL and Reconstruction Diameter
+        (0018,1100) is not present. Otherwise may be present if Frame Type (0008,9007) Value 1
+        equals DERIVED and Reconstruction Diameter (0018,1100) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_type: str | None = None,
-        reconstruction_algorithm: str | None = None,
-        iterative_reconstruction_method: Literal["YES", "NO"] | None = None,
-        number_of_iterations: int | None = None,
-        number_of_subsets: int | None = None,
-        reconstruction_diameter: float | None = None,
-        reconstruction_field_of_view: list[float] | None = None,
-        **_: Any,
+        reconstruction_type: str | Empty | None = None,
+        reconstruction_algorithm: str | Empty | None = None,
+        iterative_reconstruction_method: Literal["YES", "NO"] | Empty | None = None,
+        number_of_iterations: int | Empty | None = None,
+        number_of_subsets: int | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        reconstruction_field_of_view: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -125,22 +125,19 @@ class PETReconstructionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-17"
     __order__: ClassVar[tuple[int, ...]] = (0x00189749,)
 
-    pet_reconstruction_sequence: Attr[list[PETReconstructionSequenceItem]] = Attr(
+    pet_reconstruction_sequence: SequenceAttr[PETReconstructionSequenceItem] = SequenceAttr(
         0x00189749, "PETReconstructionSequence", "SQ", "1", "1",
         item=PETReconstructionSequenceItem,
-    )
-    """PET Reconstruction Sequence (0018,9749): Type 1, VR SQ, VM 1.
+        doc="""PET Reconstruction Sequence (0018,9749): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes describing the reconstruction process for this frame.
-    """
+        Contains the Attributes describing the reconstruction process for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_reconstruction_sequence: list[PETReconstructionSequenceItem] | None = None,
-        **_: Any,
+        pet_reconstruction_sequence: Items[PETReconstructionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

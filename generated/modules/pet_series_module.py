@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,29 +27,26 @@ class EnergyWindowRangeSequenceItem(ItemBuilder):
 
     energy_window_lower_limit: Attr[float] = Attr(
         0x00540014, "EnergyWindowLowerLimit", "DS", "1", "3",
-    )
-    """Energy Window Lower Limit (0054,0014): Type 3, VR DS, VM 1.
+        doc="""Energy Window Lower Limit (0054,0014): Type 3, VR DS, VM 1.
 
-    The lower limit of the energy window, in KeV.
-    """
+        The lower limit of the energy window, in KeV.
+        """,
+    )
 
     energy_window_upper_limit: Attr[float] = Attr(
         0x00540015, "EnergyWindowUpperLimit", "DS", "1", "3",
-    )
-    """Energy Window Upper Limit (0054,0015): Type 3, VR DS, VM 1.
+        doc="""Energy Window Upper Limit (0054,0015): Type 3, VR DS, VM 1.
 
-    The upper limit of the energy window, in KeV.
-    """
+        The upper limit of the energy window, in KeV.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        energy_window_lower_limit: float | None = None,
-        energy_window_upper_limit: float | None = None,
-        **_: Any,
+        energy_window_lower_limit: float | Empty | None = None,
+        energy_window_upper_limit: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,408 +62,406 @@ class PETSeriesModule(ModuleBuilder):
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "1",
-    )
-    """Series Date (0008,0021): Type 1, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 1, VR DA, VM 1.
 
-    Date the Series started. See Section C.8.9.1.1.2 for specialization.
-    """
+        Date the Series started. See Section C.8.9.1.1.2 for specialization.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "1",
-    )
-    """Series Time (0008,0031): Type 1, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 1, VR TM, VM 1.
 
-    Time the Series started. See Section C.8.9.1.1.2 for specialization.
-    """
+        Time the Series started. See Section C.8.9.1.1.2 for specialization.
+        """,
+    )
 
     units: Attr[str] = Attr(
         0x00541001, "Units", "CS", "1", "1",
-    )
-    """Units (0054,1001): Type 1, VR CS, VM 1.
+        doc="""Units (0054,1001): Type 1, VR CS, VM 1.
 
-    Pixel value units. See Section C.8.9.1.1.3 for Defined Terms.
-    Defined Terms: CNTS, NONE, CM2, CM2ML, PCNT, CPS, BQML, MGMINML, UMOLMINML, MLMING, MLG,
-    1CM, UMOLML, PROPCNTS, PROPCPS, MLMINML, MLML, GML, STDDEV.
-    """
+        Pixel value units. See Section C.8.9.1.1.3 for Defined Terms.
+        Defined Terms: CNTS, NONE, CM2, CM2ML, PCNT, CPS, BQML, MGMINML, UMOLMINML, MLMING, MLG,
+        1CM, UMOLML, PROPCNTS, PROPCPS, MLMINML, MLML, GML, STDDEV.
+        """,
+    )
 
     suv_type: Attr[Literal["BSA", "BW", "LBM", "LBMJAMES128", "LBMJANMA", "IBW"]] = Attr(
         0x00541006, "SUVType", "CS", "1", "3",
         enum=("BSA", "BW", "LBM", "LBMJAMES128", "LBMJANMA", "IBW"),
-    )
-    """SUV Type (0054,1006): Type 3, VR CS, VM 1.
+        doc="""SUV Type (0054,1006): Type 3, VR CS, VM 1.
 
-    Type of Standardized Uptake Value (SUV).
-    Enumerated Values: BSA, BW, LBM, LBMJAMES128, LBMJANMA, IBW.
-    """
+        Type of Standardized Uptake Value (SUV).
+        Enumerated Values: BSA, BW, LBM, LBMJAMES128, LBMJANMA, IBW.
+        """,
+    )
 
     counts_source: Attr[Literal["EMISSION", "TRANSMISSION"]] = Attr(
         0x00541002, "CountsSource", "CS", "1", "1",
         enum=("EMISSION", "TRANSMISSION"),
-    )
-    """Counts Source (0054,1002): Type 1, VR CS, VM 1.
+        doc="""Counts Source (0054,1002): Type 1, VR CS, VM 1.
 
-    The primary source of counts. The primary source leads to the underlying image Units
-    (0054,1001), as opposed to secondary sources that are used during reconstruction correction.
-    Enumerated Values: EMISSION, TRANSMISSION.
-    """
+        The primary source of counts. The primary source leads to the underlying image Units
+        (0054,1001), as opposed to secondary sources that are used during reconstruction
+        correction.
+        Enumerated Values: EMISSION, TRANSMISSION.
+        """,
+    )
 
     series_type: Attr[list[str]] = Attr(
         0x00541000, "SeriesType", "CS", "2", "1",
         enum_by_value={1: ("STATIC", "DYNAMIC", "GATED", "WHOLE BODY"), 2: ("IMAGE", "REPROJECTION")},
-    )
-    """Series Type (0054,1000): Type 1, VR CS, VM 2.
+        doc="""Series Type (0054,1000): Type 1, VR CS, VM 2.
 
-    A multi-valued indicator of the type of Series. See Section C.8.9.1.1.4 for explanation.
-    Enumerated Values for Value 1: STATIC, DYNAMIC, GATED, WHOLE BODY.
-    Enumerated Values for Value 2: IMAGE, REPROJECTION.
-    """
+        A multi-valued indicator of the type of Series. See Section C.8.9.1.1.4 for explanation.
+        Enumerated Values for Value 1: STATIC, DYNAMIC, GATED, WHOLE BODY.
+        Enumerated Values for Value 2: IMAGE, REPROJECTION.
+        """,
+    )
 
     reprojection_method: Attr[str] = Attr(
         0x00541004, "ReprojectionMethod", "CS", "1", "2C",
-    )
-    """Reprojection Method (0054,1004): Type 2C, VR CS, VM 1.
+        doc="""Reprojection Method (0054,1004): Type 2C, VR CS, VM 1.
 
-    Method for projecting volumetric data onto planar projection. Required if Series Type
-    (0054,1000), Value 2 is REPROJECTION.
-    Defined Terms: SUM, MAX PIXEL.
-    """
+        Method for projecting volumetric data onto planar projection. Required if Series Type
+        (0054,1000), Value 2 is REPROJECTION.
+        Defined Terms: SUM, MAX PIXEL.
+        """,
+    )
 
     number_of_rr_intervals: Attr[int] = Attr(
         0x00540061, "NumberOfRRIntervals", "US", "1", "1C",
-    )
-    """Number of R-R Intervals (0054,0061): Type 1C, VR US, VM 1.
+        doc="""Number of R-R Intervals (0054,0061): Type 1C, VR US, VM 1.
 
-    The maximum number of R-R Intervals that may exist in this Series. Required if Series Type
-    (0054,1000), Value 1 is GATED.
-    """
+        The maximum number of R-R Intervals that may exist in this Series. Required if Series
+        Type (0054,1000), Value 1 is GATED.
+        """,
+    )
 
     number_of_time_slots: Attr[int] = Attr(
         0x00540071, "NumberOfTimeSlots", "US", "1", "1C",
-    )
-    """Number of Time Slots (0054,0071): Type 1C, VR US, VM 1.
+        doc="""Number of Time Slots (0054,0071): Type 1C, VR US, VM 1.
 
-    The maximum number of Time Slots that may exist in this Series. Required if Series Type
-    (0054,1000), Value 1 is GATED.
-    """
+        The maximum number of Time Slots that may exist in this Series. Required if Series Type
+        (0054,1000), Value 1 is GATED.
+        """,
+    )
 
     number_of_time_slices: Attr[int] = Attr(
         0x00540101, "NumberOfTimeSlices", "US", "1", "1C",
-    )
-    """Number of Time Slices (0054,0101): Type 1C, VR US, VM 1.
+        doc="""Number of Time Slices (0054,0101): Type 1C, VR US, VM 1.
 
-    The maximum number of Time Slices that may exist in this Series. Required if Series Type
-    (0054,1000), Value 1 is DYNAMIC.
-    """
+        The maximum number of Time Slices that may exist in this Series. Required if Series Type
+        (0054,1000), Value 1 is DYNAMIC.
+        """,
+    )
 
     number_of_slices: Attr[int] = Attr(
         0x00540081, "NumberOfSlices", "US", "1", "1",
-    )
-    """Number of Slices (0054,0081): Type 1, VR US, VM 1.
+        doc="""Number of Slices (0054,0081): Type 1, VR US, VM 1.
 
-    The maximum number of Slices that may exist in this Series.
-    """
+        The maximum number of Slices that may exist in this Series.
+        """,
+    )
 
     corrected_image: Attr[list[str]] = Attr(
         0x00280051, "CorrectedImage", "CS", "1-n", "2",
-    )
-    """Corrected Image (0028,0051): Type 2, VR CS, VM 1-n.
+        doc="""Corrected Image (0028,0051): Type 2, VR CS, VM 1-n.
 
-    One or more values that indicate which, if any, corrections have been applied to the images
-    in this Series.
-    Defined Terms: DECY, ATTN, SCAT, DTIM, MOTN, PMOT, CLN, RAN, RADL, DCAL, NORM.
-    """
+        One or more values that indicate which, if any, corrections have been applied to the
+        images in this Series.
+        Defined Terms: DECY, ATTN, SCAT, DTIM, MOTN, PMOT, CLN, RAN, RADL, DCAL, NORM.
+        """,
+    )
 
     randoms_correction_method: Attr[str] = Attr(
         0x00541100, "RandomsCorrectionMethod", "CS", "1", "3",
-    )
-    """Randoms Correction Method (0054,1100): Type 3, VR CS, VM 1.
+        doc="""Randoms Correction Method (0054,1100): Type 3, VR CS, VM 1.
 
-    Type of randoms correction processing.
-    Defined Terms: NONE, DLYD, SING.
-    """
+        Type of randoms correction processing.
+        Defined Terms: NONE, DLYD, SING.
+        """,
+    )
 
     attenuation_correction_method: Attr[str] = Attr(
         0x00541101, "AttenuationCorrectionMethod", "LO", "1", "3",
-    )
-    """Attenuation Correction Method (0054,1101): Type 3, VR LO, VM 1.
+        doc="""Attenuation Correction Method (0054,1101): Type 3, VR LO, VM 1.
 
-    A textual description of the attenuation correction processing. e.g., measured vs.
-    calculated, transmission source type (ring, line, point), assumed patient geometry (polygon,
-    ellipse, segmented, attenuation coefficient, skull thickness), post-injection transmission,
-    smoothing.
-    """
+        A textual description of the attenuation correction processing. e.g., measured vs.
+        calculated, transmission source type (ring, line, point), assumed patient geometry
+        (polygon, ellipse, segmented, attenuation coefficient, skull thickness), post-injection
+        transmission, smoothing.
+        """,
+    )
 
     scatter_correction_method: Attr[str] = Attr(
         0x00541105, "ScatterCorrectionMethod", "LO", "1", "3",
-    )
-    """Scatter Correction Method (0054,1105): Type 3, VR LO, VM 1.
+        doc="""Scatter Correction Method (0054,1105): Type 3, VR LO, VM 1.
 
-    A textual description of the scatter correction processing. e.g., convolution-subtraction,
-    dual energy window, model-based, use of attenuation data.
-    """
+        A textual description of the scatter correction processing. e.g.,
+        convolution-subtraction, dual energy window, model-based, use of attenuation data.
+        """,
+    )
 
     decay_correction: Attr[str] = Attr(
         0x00541102, "DecayCorrection", "CS", "1", "1",
-    )
-    """Decay Correction (0054,1102): Type 1, VR CS, VM 1.
+        doc="""Decay Correction (0054,1102): Type 1, VR CS, VM 1.
 
-    The real-world event to which images in this Series were decay corrected. See Section
-    C.8.9.1.1.5 for explanation.
-    Defined Terms: NONE, START, ADMIN.
-    """
+        The real-world event to which images in this Series were decay corrected. See Section
+        C.8.9.1.1.5 for explanation.
+        Defined Terms: NONE, START, ADMIN.
+        """,
+    )
 
     reconstruction_diameter: Attr[float] = Attr(
         0x00181100, "ReconstructionDiameter", "DS", "1", "3",
-    )
-    """Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
+        doc="""Reconstruction Diameter (0018,1100): Type 3, VR DS, VM 1.
 
-    Diameter, in mm, of the region within which the data was used in creating the reconstruction
-    of the image. Data may exist outside this region and portions of the patient may exist
-    outside this region.
-    """
+        Diameter, in mm, of the region within which the data was used in creating the
+        reconstruction of the image. Data may exist outside this region and portions of the
+        patient may exist outside this region.
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "3",
-    )
-    """Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
 
-    Textual description of the convolution kernel(s) used to reconstruct the data (e.g., name,
-    cutoff, radial/axial/angular, mathematical form, DC handling).
-    """
+        Textual description of the convolution kernel(s) used to reconstruct the data (e.g.,
+        name, cutoff, radial/axial/angular, mathematical form, DC handling).
+        """,
+    )
 
     reconstruction_method: Attr[str] = Attr(
         0x00541103, "ReconstructionMethod", "LO", "1", "3",
-    )
-    """Reconstruction Method (0054,1103): Type 3, VR LO, VM 1.
+        doc="""Reconstruction Method (0054,1103): Type 3, VR LO, VM 1.
 
-    Textual description of reconstruction processing, e.g., 2D filtered backprojection, 2D
-    iterative, 3D PROMIS, 3D FAVOR, 3D iterative.
-    """
+        Textual description of reconstruction processing, e.g., 2D filtered backprojection, 2D
+        iterative, 3D PROMIS, 3D FAVOR, 3D iterative.
+        """,
+    )
 
     detector_lines_of_response_used: Attr[str] = Attr(
         0x00541104, "DetectorLinesOfResponseUsed", "LO", "1", "3",
-    )
-    """Detector Lines of Response Used (0054,1104): Type 3, VR LO, VM 1.
+        doc="""Detector Lines of Response Used (0054,1104): Type 3, VR LO, VM 1.
 
-    Textual description of which detector lines of response were used, mashed, or otherwise
-    processed during tomographic reconstruction.
-    """
+        Textual description of which detector lines of response were used, mashed, or otherwise
+        processed during tomographic reconstruction.
+        """,
+    )
 
     acquisition_start_condition: Attr[str] = Attr(
         0x00180073, "AcquisitionStartCondition", "CS", "1", "3",
-    )
-    """Acquisition Start Condition (0018,0073): Type 3, VR CS, VM 1.
+        doc="""Acquisition Start Condition (0018,0073): Type 3, VR CS, VM 1.
 
-    Description of how the data collection was started.
-    Defined Terms: DENS, RDD, MANU, TIME, AUTO, TRIG.
-    """
+        Description of how the data collection was started.
+        Defined Terms: DENS, RDD, MANU, TIME, AUTO, TRIG.
+        """,
+    )
 
     acquisition_start_condition_data: Attr[int] = Attr(
         0x00180074, "AcquisitionStartConditionData", "IS", "1", "3",
-    )
-    """Acquisition Start Condition Data (0018,0074): Type 3, VR IS, VM 1.
+        doc="""Acquisition Start Condition Data (0018,0074): Type 3, VR IS, VM 1.
 
-    Count density, change in count density, or physiological triggers causing data collection to
-    start.
-    """
+        Count density, change in count density, or physiological triggers causing data
+        collection to start.
+        """,
+    )
 
     acquisition_termination_condition: Attr[str] = Attr(
         0x00180071, "AcquisitionTerminationCondition", "CS", "1", "3",
-    )
-    """Acquisition Termination Condition (0018,0071): Type 3, VR CS, VM 1.
+        doc="""Acquisition Termination Condition (0018,0071): Type 3, VR CS, VM 1.
 
-    Description of how the data collection for the Series was stopped.
-    Defined Terms: CNTS, DENS, RDD, MANU, OVFL, TIME, TRIG.
-    """
+        Description of how the data collection for the Series was stopped.
+        Defined Terms: CNTS, DENS, RDD, MANU, OVFL, TIME, TRIG.
+        """,
+    )
 
     acquisition_termination_condition_data: Attr[int] = Attr(
         0x00180075, "AcquisitionTerminationConditionData", "IS", "1", "3",
-    )
-    """Acquisition Termination Condition Data (0018,0075): Type 3, VR IS, VM 1.
+        doc="""Acquisition Termination Condition Data (0018,0075): Type 3, VR IS, VM 1.
 
-    Number of counts, count density, change in count density, or physiological triggers causing
-    the termination.
-    """
+        Number of counts, count density, change in count density, or physiological triggers
+        causing the termination.
+        """,
+    )
 
     field_of_view_shape: Attr[str] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
-    )
-    """Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
 
-    Shape of the field of view of the PET camera.
-    Defined Terms: CYLINDRICAL RING, HEXAGONAL, MULTIPLE PLANAR.
-    """
+        Shape of the field of view of the PET camera.
+        Defined Terms: CYLINDRICAL RING, HEXAGONAL, MULTIPLE PLANAR.
+        """,
+    )
 
     field_of_view_dimensions: Attr[list[int]] = Attr(
         0x00181149, "FieldOfViewDimensions", "IS", "1-2", "3",
-    )
-    """Field of View Dimensions (0018,1149): Type 3, VR IS, VM 1-2.
+        doc="""Field of View Dimensions (0018,1149): Type 3, VR IS, VM 1-2.
 
-    Dimensions of the field of view, in mm. Transverse detector diameter followed by axial
-    width.
-    """
+        Dimensions of the field of view, in mm. Transverse detector diameter followed by axial
+        width.
+        """,
+    )
 
     gantry_detector_tilt: Attr[float] = Attr(
         0x00181120, "GantryDetectorTilt", "DS", "1", "3",
-    )
-    """Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
+        doc="""Gantry/Detector Tilt (0018,1120): Type 3, VR DS, VM 1.
 
-    Angle of tilt in degrees of the gantry. See Section C.8.9.1.1.7 for explanation.
-    """
+        Angle of tilt in degrees of the gantry. See Section C.8.9.1.1.7 for explanation.
+        """,
+    )
 
     gantry_detector_slew: Attr[float] = Attr(
         0x00181121, "GantryDetectorSlew", "DS", "1", "3",
-    )
-    """Gantry/Detector Slew (0018,1121): Type 3, VR DS, VM 1.
+        doc="""Gantry/Detector Slew (0018,1121): Type 3, VR DS, VM 1.
 
-    Angle of slew in degrees of the gantry. Positive slew is moving the gantry on the patient's
-    left toward the patient's superior, when the patient is supine.
-    """
+        Angle of slew in degrees of the gantry. Positive slew is moving the gantry on the
+        patient's left toward the patient's superior, when the patient is supine.
+        """,
+    )
 
     type_of_detector_motion: Attr[str] = Attr(
         0x00540202, "TypeOfDetectorMotion", "CS", "1", "3",
-    )
-    """Type of Detector Motion (0054,0202): Type 3, VR CS, VM 1.
+        doc="""Type of Detector Motion (0054,0202): Type 3, VR CS, VM 1.
 
-    Describes the detector motion during acquisition.
-    Defined Terms: NONE, STEP AND SHOOT, CONTINUOUS, WOBBLE, CLAMSHELL.
-    """
+        Describes the detector motion during acquisition.
+        Defined Terms: NONE, STEP AND SHOOT, CONTINUOUS, WOBBLE, CLAMSHELL.
+        """,
+    )
 
     collimator_type: Attr[str] = Attr(
         0x00181181, "CollimatorType", "CS", "1", "2",
-    )
-    """Collimator Type (0018,1181): Type 2, VR CS, VM 1.
+        doc="""Collimator Type (0018,1181): Type 2, VR CS, VM 1.
 
-    Collimator Type.
-    Defined Terms: NONE, RING.
-    """
+        Collimator Type.
+        Defined Terms: NONE, RING.
+        """,
+    )
 
     collimator_grid_name: Attr[str] = Attr(
         0x00181180, "CollimatorGridName", "SH", "1", "3",
-    )
-    """Collimator/Grid Name (0018,1180): Type 3, VR SH, VM 1.
+        doc="""Collimator/Grid Name (0018,1180): Type 3, VR SH, VM 1.
 
-    Label describing the collimator used.
-    """
+        Label describing the collimator used.
+        """,
+    )
 
     axial_acceptance: Attr[float] = Attr(
         0x00541200, "AxialAcceptance", "DS", "1", "3",
-    )
-    """Axial Acceptance (0054,1200): Type 3, VR DS, VM 1.
+        doc="""Axial Acceptance (0054,1200): Type 3, VR DS, VM 1.
 
-    Maximum axial angle accepted, in degrees.
-    """
+        Maximum axial angle accepted, in degrees.
+        """,
+    )
 
     axial_mash: Attr[list[int]] = Attr(
         0x00541201, "AxialMash", "IS", "2", "3",
-    )
-    """Axial Mash (0054,1201): Type 3, VR IS, VM 2.
+        doc="""Axial Mash (0054,1201): Type 3, VR IS, VM 2.
 
-    Number of adjacent axial lines of response mashed together. See Section C.8.9.1.1.8 for
-    explanation.
-    """
+        Number of adjacent axial lines of response mashed together. See Section C.8.9.1.1.8 for
+        explanation.
+        """,
+    )
 
     transverse_mash: Attr[int] = Attr(
         0x00541202, "TransverseMash", "IS", "1", "3",
-    )
-    """Transverse Mash (0054,1202): Type 3, VR IS, VM 1.
+        doc="""Transverse Mash (0054,1202): Type 3, VR IS, VM 1.
 
-    Number of adjacent transverse lines of response mashed together. See Section C.8.9.1.1.9 for
-    explanation.
-    """
+        Number of adjacent transverse lines of response mashed together. See Section C.8.9.1.1.9
+        for explanation.
+        """,
+    )
 
     detector_element_size: Attr[list[float]] = Attr(
         0x00541203, "DetectorElementSize", "DS", "2", "3",
-    )
-    """Detector Element Size (0054,1203): Type 3, VR DS, VM 2.
+        doc="""Detector Element Size (0054,1203): Type 3, VR DS, VM 2.
 
-    Size of an individual detector element, in mm. Transverse dimension followed by axial
-    dimension. For a discrete crystal, this is the crystal size. For a continuous detector, this
-    is the pixel bin size.
-    """
+        Size of an individual detector element, in mm. Transverse dimension followed by axial
+        dimension. For a discrete crystal, this is the crystal size. For a continuous detector,
+        this is the pixel bin size.
+        """,
+    )
 
     coincidence_window_width: Attr[float] = Attr(
         0x00541210, "CoincidenceWindowWidth", "DS", "1", "3",
+        doc="""Coincidence Window Width (0054,1210): Type 3, VR DS, VM 1.
+
+        The width of the coincidence timing window, in nsec. The maximum time difference
+        accepted between two single events.
+        """,
     )
-    """Coincidence Window Width (0054,1210): Type 3, VR DS, VM 1.
 
-    The width of the coincidence timing window, in nsec. The maximum time difference accepted
-    between two single events.
-    """
-
-    energy_window_range_sequence: Attr[list[EnergyWindowRangeSequenceItem]] = Attr(
+    energy_window_range_sequence: SequenceAttr[EnergyWindowRangeSequenceItem] = SequenceAttr(
         0x00540013, "EnergyWindowRangeSequence", "SQ", "1", "3",
         item=EnergyWindowRangeSequenceItem,
-    )
-    """Energy Window Range Sequence (0054,0013): Type 3, VR SQ, VM 1.
+        doc="""Energy Window Range Sequence (0054,0013): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that describes the energy windows used for this Series.
-    """
+        Sequence of Items that describes the energy windows used for this Series.
+        """,
+    )
 
     secondary_counts_type: Attr[list[str]] = Attr(
         0x00541220, "SecondaryCountsType", "CS", "1-n", "3",
-    )
-    """Secondary Counts Type (0054,1220): Type 3, VR CS, VM 1-n.
+        doc="""Secondary Counts Type (0054,1220): Type 3, VR CS, VM 1-n.
 
-    Array defining the type of additional counts accumulated during acquisition.
-    Defined Terms: DLYD, SCAT, SING, DTIM.
-    """
+        Array defining the type of additional counts accumulated during acquisition.
+        Defined Terms: DLYD, SCAT, SING, DTIM.
+        """,
+    )
 
     scan_progression_direction: Attr[Literal["FEET_TO_HEAD", "HEAD_TO_FEET"]] = Attr(
         0x00540501, "ScanProgressionDirection", "CS", "1", "3",
         enum=("FEET_TO_HEAD", "HEAD_TO_FEET"),
-    )
-    """Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
+        doc="""Scan Progression Direction (0054,0501): Type 3, VR CS, VM 1.
 
-    The anatomical order in which the slices were acquired.
-    Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
-    """
+        The anatomical order in which the slices were acquired.
+        Enumerated Values: FEET_TO_HEAD, HEAD_TO_FEET.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        units: str | None = None,
-        suv_type: Literal["BSA", "BW", "LBM", "LBMJAMES128", "LBMJANMA", "IBW"] | None = None,
-        counts_source: Literal["EMISSION", "TRANSMISSION"] | None = None,
-        series_type: list[str] | None = None,
-        reprojection_method: str | None = None,
-        number_of_rr_intervals: int | None = None,
-        number_of_time_slots: int | None = None,
-        number_of_time_slices: int | None = None,
-        number_of_slices: int | None = None,
-        corrected_image: list[str] | None = None,
-        randoms_correction_method: str | None = None,
-        attenuation_correction_method: str | None = None,
-        scatter_correction_method: str | None = None,
-        decay_correction: str | None = None,
-        reconstruction_diameter: float | None = None,
-        convolution_kernel: list[str] | None = None,
-        reconstruction_method: str | None = None,
-        detector_lines_of_response_used: str | None = None,
-        acquisition_start_condition: str | None = None,
-        acquisition_start_condition_data: int | None = None,
-        acquisition_termination_condition: str | None = None,
-        acquisition_termination_condition_data: int | None = None,
-        field_of_view_shape: str | None = None,
-        field_of_view_dimensions: list[int] | None = None,
-        gantry_detector_tilt: float | None = None,
-        gantry_detector_slew: float | None = None,
-        type_of_detector_motion: str | None = None,
-        collimator_type: str | None = None,
-        collimator_grid_name: str | None = None,
-        axial_acceptance: float | None = None,
-        axial_mash: list[int] | None = None,
-        transverse_mash: int | None = None,
-        detector_element_size: list[float] | None = None,
-        coincidence_window_width: float | None = None,
-        energy_window_range_sequence: list[EnergyWindowRangeSequenceItem] | None = None,
-        secondary_counts_type: list[str] | None = None,
-        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | None = None,
-        **_: Any,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        units: str | Empty | None = None,
+        suv_type: Literal["BSA", "BW", "LBM", "LBMJAMES128", "LBMJANMA", "IBW"] | Empty | None = None,
+        counts_source: Literal["EMISSION", "TRANSMISSION"] | Empty | None = None,
+        series_type: list[str] | Empty | None = None,
+        reprojection_method: str | Empty | None = None,
+        number_of_rr_intervals: int | Empty | None = None,
+        number_of_time_slots: int | Empty | None = None,
+        number_of_time_slices: int | Empty | None = None,
+        number_of_slices: int | Empty | None = None,
+        corrected_image: list[str] | Empty | None = None,
+        randoms_correction_method: str | Empty | None = None,
+        attenuation_correction_method: str | Empty | None = None,
+        scatter_correction_method: str | Empty | None = None,
+        decay_correction: str | Empty | None = None,
+        reconstruction_diameter: float | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        reconstruction_method: str | Empty | None = None,
+        detector_lines_of_response_used: str | Empty | None = None,
+        acquisition_start_condition: str | Empty | None = None,
+        acquisition_start_condition_data: int | Empty | None = None,
+        acquisition_termination_condition: str | Empty | None = None,
+        acquisition_termination_condition_data: int | Empty | None = None,
+        field_of_view_shape: str | Empty | None = None,
+        field_of_view_dimensions: list[int] | Empty | None = None,
+        gantry_detector_tilt: float | Empty | None = None,
+        gantry_detector_slew: float | Empty | None = None,
+        type_of_detector_motion: str | Empty | None = None,
+        collimator_type: str | Empty | None = None,
+        collimator_grid_name: str | Empty | None = None,
+        axial_acceptance: float | Empty | None = None,
+        axial_mash: list[int] | Empty | None = None,
+        transverse_mash: int | Empty | None = None,
+        detector_element_size: list[float] | Empty | None = None,
+        coincidence_window_width: float | Empty | None = None,
+        energy_window_range_sequence: Items[EnergyWindowRangeSequenceItem] | Empty | None = None,
+        secondary_counts_type: list[str] | Empty | None = None,
+        scan_progression_direction: Literal["FEET_TO_HEAD", "HEAD_TO_FEET"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class PETTableDynamicsSequenceItem(ItemBuilder):
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1",
-    )
-    """Table Speed (0018,9309): Type 1, VR FD, VM 1.
+        doc="""Table Speed (0018,9309): Type 1, VR FD, VM 1.
 
-    The distance in mm that the Table moves in one second during the gathering of data that
-    resulted in this frame.
-    """
+        The distance in mm that the Table moves in one second during the gathering of data that
+        resulted in this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_speed: float | None = None,
-        **_: Any,
+        table_speed: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class PETTableDynamicsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.22-18"
     __order__: ClassVar[tuple[int, ...]] = (0x00189734,)
 
-    pet_table_dynamics_sequence: Attr[list[PETTableDynamicsSequenceItem]] = Attr(
+    pet_table_dynamics_sequence: SequenceAttr[PETTableDynamicsSequenceItem] = SequenceAttr(
         0x00189734, "PETTableDynamicsSequence", "SQ", "1", "1",
         item=PETTableDynamicsSequenceItem,
-    )
-    """PET Table Dynamics Sequence (0018,9734): Type 1, VR SQ, VM 1.
+        doc="""PET Table Dynamics Sequence (0018,9734): Type 1, VR SQ, VM 1.
 
-    Contains the Attributes describing the movement of the PET Table.
-    """
+        Contains the Attributes describing the movement of the PET Table.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pet_table_dynamics_sequence: list[PETTableDynamicsSequenceItem] | None = None,
-        **_: Any,
+        pet_table_dynamics_sequence: Items[PETTableDynamicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,20 +27,17 @@ class ExcitationWavelengthSequenceItem(ItemBuilder):
 
     excitation_wavelength: Attr[float] = Attr(
         0x00189826, "ExcitationWavelength", "FD", "1", "1",
-    )
-    """Excitation Wavelength (0018,9826): Type 1, VR FD, VM 1.
+        doc="""Excitation Wavelength (0018,9826): Type 1, VR FD, VM 1.
 
-    The wavelength in nm of the optical excitation pulse from the illuminator.
-    """
+        The wavelength in nm of the optical excitation pulse from the illuminator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        excitation_wavelength: float | None = None,
-        **_: Any,
+        excitation_wavelength: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -53,78 +51,75 @@ class PhotoacousticAcquisitionParametersModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189825, 0x00189828, 0x00220016, 0x00189829, 0x0018982A, 0x0018982B)
 
-    excitation_wavelength_sequence: Attr[list[ExcitationWavelengthSequenceItem]] = Attr(
+    excitation_wavelength_sequence: SequenceAttr[ExcitationWavelengthSequenceItem] = SequenceAttr(
         0x00189825, "ExcitationWavelengthSequence", "SQ", "1", "1",
         item=ExcitationWavelengthSequenceItem,
-    )
-    """Excitation Wavelength Sequence (0018,9825): Type 1, VR SQ, VM 1.
+        doc="""Excitation Wavelength Sequence (0018,9825): Type 1, VR SQ, VM 1.
 
-    Optical excitation wavelength(s) applied to the target. Acquired data from all input
-    wavelengths in this sequence is processed to create the image. The processing may be
-    described in Reconstruction Algorithm Sequence (0018,993D).
-    """
+        Optical excitation wavelength(s) applied to the target. Acquired data from all input
+        wavelengths in this sequence is processed to create the image. The processing may be
+        described in Reconstruction Algorithm Sequence (0018,993D).
+        """,
+    )
 
     illumination_translation_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189828, "IlluminationTranslationFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Illumination Translation Flag (0018,9828): Type 3, VR CS, VM 1.
+
+        Whether the position of the illumination source is changed during the frame acquisition.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Illumination Translation Flag (0018,9828): Type 3, VR CS, VM 1.
 
-    Whether the position of the illumination source is changed during the frame acquisition.
-    Enumerated Values: YES, NO.
-    """
-
-    illumination_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    illumination_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00220016, "IlluminationTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Illumination Type Code Sequence (0022,0016): Type 3, VR SQ, VM 1.
+        doc="""Illumination Type Code Sequence (0022,0016): Type 3, VR SQ, VM 1.
 
-    Type of illumination used.
-    """
+        Type of illumination used.
+        """,
+    )
 
     acoustic_coupling_medium_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00189829, "AcousticCouplingMediumFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Acoustic Coupling Medium Flag (0018,9829): Type 1, VR CS, VM 1.
+
+        Whether an acoustic coupling medium was used. A value of NO indicates direct contact
+        between the transducer and imaging subject.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Acoustic Coupling Medium Flag (0018,9829): Type 1, VR CS, VM 1.
 
-    Whether an acoustic coupling medium was used. A value of NO indicates direct contact between
-    the transducer and imaging subject.
-    Enumerated Values: YES, NO.
-    """
-
-    acoustic_coupling_medium_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    acoustic_coupling_medium_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018982A, "AcousticCouplingMediumCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Acoustic Coupling Medium Code Sequence (0018,982A): Type 2C, VR SQ, VM 1.
+        doc="""Acoustic Coupling Medium Code Sequence (0018,982A): Type 2C, VR SQ, VM 1.
 
-    Acoustic coupling medium that was used.
-    Required if Acoustic Coupling Medium Flag (0018,9829) is YES.
-    """
+        Acoustic coupling medium that was used.
+        Required if Acoustic Coupling Medium Flag (0018,9829) is YES.
+        """,
+    )
 
     acoustic_coupling_medium_temperature: Attr[float] = Attr(
         0x0018982B, "AcousticCouplingMediumTemperature", "FD", "1", "3",
-    )
-    """Acoustic Coupling Medium Temperature (0018,982B): Type 3, VR FD, VM 1.
+        doc="""Acoustic Coupling Medium Temperature (0018,982B): Type 3, VR FD, VM 1.
 
-    The nominal temperature of the acoustic coupling medium in degrees Celsius at the time of
-    acquisition.
-    """
+        The nominal temperature of the acoustic coupling medium in degrees Celsius at the time
+        of acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        excitation_wavelength_sequence: list[ExcitationWavelengthSequenceItem] | None = None,
-        illumination_translation_flag: Literal["YES", "NO"] | None = None,
-        illumination_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acoustic_coupling_medium_flag: Literal["YES", "NO"] | None = None,
-        acoustic_coupling_medium_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acoustic_coupling_medium_temperature: float | None = None,
-        **_: Any,
+        excitation_wavelength_sequence: Items[ExcitationWavelengthSequenceItem] | Empty | None = None,
+        illumination_translation_flag: Literal["YES", "NO"] | Empty | None = None,
+        illumination_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acoustic_coupling_medium_flag: Literal["YES", "NO"] | Empty | None = None,
+        acoustic_coupling_medium_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acoustic_coupling_medium_temperature: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

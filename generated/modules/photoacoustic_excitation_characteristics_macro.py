@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,48 +26,45 @@ class PhotoacousticExcitationCharacteristicsSequenceItem(ItemBuilder):
 
     excitation_wavelength: Attr[float] = Attr(
         0x00189826, "ExcitationWavelength", "FD", "1", "1",
-    )
-    """Excitation Wavelength (0018,9826): Type 1, VR FD, VM 1.
+        doc="""Excitation Wavelength (0018,9826): Type 1, VR FD, VM 1.
 
-    The wavelength in nm of the optical excitation pulse from the illuminator.
-    """
+        The wavelength in nm of the optical excitation pulse from the illuminator.
+        """,
+    )
 
     excitation_spectral_width: Attr[float] = Attr(
         0x00189822, "ExcitationSpectralWidth", "FD", "1", "3",
-    )
-    """Excitation Spectral Width (0018,9822): Type 3, VR FD, VM 1.
+        doc="""Excitation Spectral Width (0018,9822): Type 3, VR FD, VM 1.
 
-    Full width at half maximum (FWHM) of the emitted optical spectrum in nm.
-    """
+        Full width at half maximum (FWHM) of the emitted optical spectrum in nm.
+        """,
+    )
 
     excitation_energy: Attr[float] = Attr(
         0x00189823, "ExcitationEnergy", "FD", "1", "3",
-    )
-    """Excitation Energy (0018,9823): Type 3, VR FD, VM 1.
+        doc="""Excitation Energy (0018,9823): Type 3, VR FD, VM 1.
 
-    The optical energy of the excitation pulse in mJ.
-    """
+        The optical energy of the excitation pulse in mJ.
+        """,
+    )
 
     excitation_pulse_duration: Attr[float] = Attr(
         0x00189824, "ExcitationPulseDuration", "FD", "1", "3",
-    )
-    """Excitation Pulse Duration (0018,9824): Type 3, VR FD, VM 1.
+        doc="""Excitation Pulse Duration (0018,9824): Type 3, VR FD, VM 1.
 
-    The pulse duration of the excitation pulse in ns, measured as the time interval between the
-    half-power points on the leading and trailing edges of the pulse.
-    """
+        The pulse duration of the excitation pulse in ns, measured as the time interval between
+        the half-power points on the leading and trailing edges of the pulse.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        excitation_wavelength: float | None = None,
-        excitation_spectral_width: float | None = None,
-        excitation_energy: float | None = None,
-        excitation_pulse_duration: float | None = None,
-        **_: Any,
+        excitation_wavelength: float | Empty | None = None,
+        excitation_spectral_width: float | Empty | None = None,
+        excitation_energy: float | Empty | None = None,
+        excitation_pulse_duration: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,24 +78,21 @@ class PhotoacousticExcitationCharacteristicsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.5.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189821,)
 
-    photoacoustic_excitation_characteristics_sequence: Attr[list[PhotoacousticExcitationCharacteristicsSequenceItem]] = Attr(
+    photoacoustic_excitation_characteristics_sequence: SequenceAttr[PhotoacousticExcitationCharacteristicsSequenceItem] = SequenceAttr(
         0x00189821, "PhotoacousticExcitationCharacteristicsSequence", "SQ", "1", "1",
         item=PhotoacousticExcitationCharacteristicsSequenceItem,
-    )
-    """Photoacoustic Excitation Characteristics Sequence (0018,9821): Type 1, VR SQ, VM 1.
+        doc="""Photoacoustic Excitation Characteristics Sequence (0018,9821): Type 1, VR SQ, VM 1.
 
-    Characteristics of the light emitted by the illuminator, used for excitation of the target
-    in Photoacoustic Imaging of this frame. These values are recorded during Photoacoustic frame
-    acquisition.
-    """
+        Characteristics of the light emitted by the illuminator, used for excitation of the
+        target in Photoacoustic Imaging of this frame. These values are recorded during
+        Photoacoustic frame acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        photoacoustic_excitation_characteristics_sequence: list[PhotoacousticExcitationCharacteristicsSequenceItem] | None = None,
-        **_: Any,
+        photoacoustic_excitation_characteristics_sequence: Items[PhotoacousticExcitationCharacteristicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -24,23 +25,20 @@ class ImageDataTypeSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.5.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189836,)
 
-    image_data_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    image_data_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189836, "ImageDataTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Image Data Type Code Sequence (0018,9836): Type 1, VR SQ, VM 1.
+        doc="""Image Data Type Code Sequence (0018,9836): Type 1, VR SQ, VM 1.
 
-    Data type of frame.
-    """
+        Data type of frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_data_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        image_data_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -54,22 +52,19 @@ class PhotoacousticImageDataTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.5.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189807,)
 
-    image_data_type_sequence: Attr[list[ImageDataTypeSequenceItem]] = Attr(
+    image_data_type_sequence: SequenceAttr[ImageDataTypeSequenceItem] = SequenceAttr(
         0x00189807, "ImageDataTypeSequence", "SQ", "1", "1",
         item=ImageDataTypeSequenceItem,
-    )
-    """Image Data Type Sequence (0018,9807): Type 1, VR SQ, VM 1.
+        doc="""Image Data Type Sequence (0018,9807): Type 1, VR SQ, VM 1.
 
-    Identifies the data type characteristics of this frame.
-    """
+        Identifies the data type characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_data_type_sequence: list[ImageDataTypeSequenceItem] | None = None,
-        **_: Any,
+        image_data_type_sequence: Items[ImageDataTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,24 +27,21 @@ class PhotoacousticImageFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDes
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
-    """
+        Type of frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -55,22 +55,19 @@ class PhotoacousticImageFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.5.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189835,)
 
-    photoacoustic_image_frame_type_sequence: Attr[list[PhotoacousticImageFrameTypeSequenceItem]] = Attr(
+    photoacoustic_image_frame_type_sequence: SequenceAttr[PhotoacousticImageFrameTypeSequenceItem] = SequenceAttr(
         0x00189835, "PhotoacousticImageFrameTypeSequence", "SQ", "1", "1",
         item=PhotoacousticImageFrameTypeSequenceItem,
-    )
-    """Photoacoustic Image Frame Type Sequence (0018,9835): Type 1, VR SQ, VM 1.
+        doc="""Photoacoustic Image Frame Type Sequence (0018,9835): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this frame.
-    """
+        Identifies the characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        photoacoustic_image_frame_type_sequence: list[PhotoacousticImageFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        photoacoustic_image_frame_type_sequence: Items[PhotoacousticImageFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

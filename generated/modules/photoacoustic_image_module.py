@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_pixel_macro
 
 
@@ -31,210 +32,209 @@ class PhotoacousticImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, 
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image characteristics. See Section C.8.34.1.1 for specialization.
-    Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
-    """
+        Image characteristics. See Section C.8.34.1.1 for specialization.
+        Defined Terms for Value 3: VOLUME, NON_PARALLEL, PARALLEL.
+        """,
+    )
 
     dimension_organization_type: Attr[str] = Attr(
         0x00209311, "DimensionOrganizationType", "CS", "1", "1",
-    )
-    """Dimension Organization Type (0020,9311): Type 1, VR CS, VM 1.
+        doc="""Dimension Organization Type (0020,9311): Type 1, VR CS, VM 1.
 
-    Dimension organization of the Instance.
-    Defined Terms: 3D, 3D_TEMPORAL.
-    """
+        Dimension organization of the Instance.
+        Defined Terms: 3D, 3D_TEMPORAL.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. For Enumerated Values See Section C.8.34.1.3.
-    """
+        Number of samples (planes) in this image. For Enumerated Values See Section C.8.34.1.3.
+        """,
+    )
 
     photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. Enumerated Values are specified in
-    the IOD that invokes this Module. See Section C.7.6.3.1.2 for definition of this term.
-    Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
-    YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
-    """
+        Specifies the intended interpretation of the pixel data. Enumerated Values are specified
+        in the IOD that invokes this Module. See Section C.7.6.3.1.2 for definition of this
+        term.
+        Defined Terms: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, HSV, ARGB, CMYK, YBR_FULL,
+        YBR_FULL_422, YBR_PARTIAL_422, YBR_PARTIAL_420, YBR_ICT, YBR_RCT.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. For Enumerated Values See Section C.8.34.1.3.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. For Enumerated Values See Section C.8.34.1.3.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. For Enumerated Values See Section C.8.34.1.3.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. For Enumerated Values See Section C.8.34.1.3.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. Shall
-    be one less than the value in Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Shall be one less than the value in Bits Stored (0028,0101).
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation. For Enumerated Values see Section C.8.34.1.3.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation. For Enumerated Values see Section C.8.34.1.3.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0", "1"),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required if
-    Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 and
-    Section C.8.34.1.3 for further explanation.
-    Enumerated Values: 0, 1.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required
+        if Samples per Pixel (0028,0002) has a value greater than 1. See Section C.7.6.3.1.3 and
+        Section C.8.34.1.3 for further explanation.
+        Enumerated Values: 0, 1.
+        """,
+    )
 
     position_measuring_device_used: Attr[Literal["RIGID", "TRACKED", "FREEHAND"]] = Attr(
         0x0018980C, "PositionMeasuringDeviceUsed", "CS", "1", "1",
         enum=("RIGID", "TRACKED", "FREEHAND"),
-    )
-    """Position Measuring Device Used (0018,980C): Type 1, VR CS, VM 1.
+        doc="""Position Measuring Device Used (0018,980C): Type 1, VR CS, VM 1.
 
-    Describes the type of position measuring device used in the acquisition of the image. This
-    gives an indication of the degree of precision of Pixel Spacing (0028,0030) and the spacing
-    between adjacent planes.
-    Enumerated Values: RIGID, TRACKED, FREEHAND.
-    """
+        Describes the type of position measuring device used in the acquisition of the image.
+        This gives an indication of the degree of precision of Pixel Spacing (0028,0030) and the
+        spacing between adjacent planes.
+        Enumerated Values: RIGID, TRACKED, FREEHAND.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the image.
-    """
+        This icon image is representative of the image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        dimension_organization_type: str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        planar_configuration: int | None = None,
-        position_measuring_device_used: Literal["RIGID", "TRACKED", "FREEHAND"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        dimension_organization_type: str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        position_measuring_device_used: Literal["RIGID", "TRACKED", "FREEHAND"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import algorithm_identification_macro
 
 
@@ -25,23 +26,20 @@ class PhotoacousticReconstructionAlgorithmMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.5.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018993D,)
 
-    reconstruction_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    reconstruction_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x0018993D, "ReconstructionAlgorithmSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Reconstruction Algorithm Sequence (0018,993D): Type 3, VR SQ, VM 1.
+        doc="""Reconstruction Algorithm Sequence (0018,993D): Type 3, VR SQ, VM 1.
 
-    The identification assigned by a manufacturer to a specific software algorithm or
-    algorithms.
-    """
+        The identification assigned by a manufacturer to a specific software algorithm or
+        algorithms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        **_: Any,
+        reconstruction_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
@@ -29,64 +30,61 @@ class SoundSpeedCorrectionMechanismCodeSequenceItem(CodeSequenceMacro, ItemBuild
 
     object_sound_speed: Attr[float] = Attr(
         0x00189833, "ObjectSoundSpeed", "FD", "1", "1C",
-    )
-    """Object Sound Speed (0018,9833): Type 1C, VR FD, VM 1.
+        doc="""Object Sound Speed (0018,9833): Type 1C, VR FD, VM 1.
 
-    Speed of sound value in m/s used in the image reconstruction in the area attributed to the
-    imaged object.
-    Required if Sound Speed Correction Mechanism (0018,9832) is (130818, DCM, "Uniform Speed of
-    Sound Correction") or (130819, DCM, "Dual Speed of Sound Correction").
-    """
+        Speed of sound value in m/s used in the image reconstruction in the area attributed to
+        the imaged object.
+        Required if Sound Speed Correction Mechanism (0018,9832) is (130818, DCM, "Uniform Speed
+        of Sound Correction") or (130819, DCM, "Dual Speed of Sound Correction").
+        """,
+    )
 
     acoustic_coupling_medium_sound_speed: Attr[float] = Attr(
         0x00189834, "AcousticCouplingMediumSoundSpeed", "FD", "1", "1C",
+        doc="""Acoustic Coupling Medium Sound Speed (0018,9834): Type 1C, VR FD, VM 1.
+
+        Speed of sound value in m/s used in the image reconstruction in the area attributed to
+        the acoustic coupling medium.
+        Required if Sound Speed Correction Mechanism (0018,9832) is (130819, DCM, "Dual Speed of
+        Sound Correction").
+        """,
     )
-    """Acoustic Coupling Medium Sound Speed (0018,9834): Type 1C, VR FD, VM 1.
 
-    Speed of sound value in m/s used in the image reconstruction in the area attributed to the
-    acoustic coupling medium.
-    Required if Sound Speed Correction Mechanism (0018,9832) is (130819, DCM, "Dual Speed of
-    Sound Correction").
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    A Parametric Map (see A.75) image which provides the speed of sound correction in m/s
-    applied during the Photoacoustic image reconstruction on a per-pixel basis.
-    Required if Sound Speed Correction Mechanism (0018,9832) is (130820, DCM, "Speed of Sound
-    Map Correction"). May be present otherwise.
-    """
+        A Parametric Map (see A.75) image which provides the speed of sound correction in m/s
+        applied during the Photoacoustic image reconstruction on a per-pixel basis.
+        Required if Sound Speed Correction Mechanism (0018,9832) is (130820, DCM, "Speed of
+        Sound Map Correction"). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        object_sound_speed: float | None = None,
-        acoustic_coupling_medium_sound_speed: float | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        object_sound_speed: float | Empty | None = None,
+        acoustic_coupling_medium_sound_speed: float | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -100,23 +98,20 @@ class PhotoacousticReconstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189832,)
 
-    sound_speed_correction_mechanism_code_sequence: Attr[list[SoundSpeedCorrectionMechanismCodeSequenceItem]] = Attr(
+    sound_speed_correction_mechanism_code_sequence: CodeSequenceAttr[SoundSpeedCorrectionMechanismCodeSequenceItem] = CodeSequenceAttr(
         0x00189832, "SoundSpeedCorrectionMechanismCodeSequence", "SQ", "1", "1",
         item=SoundSpeedCorrectionMechanismCodeSequenceItem,
-    )
-    """Sound Speed Correction Mechanism Code Sequence (0018,9832): Type 1, VR SQ, VM 1.
+        doc="""Sound Speed Correction Mechanism Code Sequence (0018,9832): Type 1, VR SQ, VM 1.
 
-    Mechanism used to correct for the speed of sound during image reconstruction due to
-    differences in tissue composition.
-    """
+        Mechanism used to correct for the speed of sound during image reconstruction due to
+        differences in tissue composition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sound_speed_correction_mechanism_code_sequence: list[SoundSpeedCorrectionMechanismCodeSequenceItem] | None = None,
-        **_: Any,
+        sound_speed_correction_mechanism_code_sequence: CodeItems[SoundSpeedCorrectionMechanismCodeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

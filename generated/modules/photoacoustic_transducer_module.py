@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,49 +27,48 @@ class TransducerResponseSequenceItem(ItemBuilder):
 
     center_frequency: Attr[float] = Attr(
         0x0018982D, "CenterFrequency", "FD", "1", "3",
-    )
-    """Center Frequency (0018,982D): Type 3, VR FD, VM 1.
+        doc="""Center Frequency (0018,982D): Type 3, VR FD, VM 1.
 
-    Center Frequency of a receiver in MHz.
-    """
+        Center Frequency of a receiver in MHz.
+        """,
+    )
 
     fractional_bandwidth: Attr[float] = Attr(
         0x0018982E, "FractionalBandwidth", "FD", "1", "3",
-    )
-    """Fractional Bandwidth (0018,982E): Type 3, VR FD, VM 1.
+        doc="""Fractional Bandwidth (0018,982E): Type 3, VR FD, VM 1.
 
-    Fractional Bandwidth of a receiver in percent as measured in Transmit/Receive mode.
-    """
+        Fractional Bandwidth of a receiver in percent as measured in Transmit/Receive mode.
+        """,
+    )
 
     lower_cutoff_frequency: Attr[float] = Attr(
         0x0018982F, "LowerCutoffFrequency", "FD", "1", "3",
-    )
-    """Lower Cutoff Frequency (0018,982F): Type 3, VR FD, VM 1.
+        doc="""Lower Cutoff Frequency (0018,982F): Type 3, VR FD, VM 1.
 
-    Low end of the detectable frequency band of a receiver in MHz. This is the lowest frequency
-    where the received signal amplitude is still within -6dB from the peak amplitude.
-    """
+        Low end of the detectable frequency band of a receiver in MHz. This is the lowest
+        frequency where the received signal amplitude is still within -6dB from the peak
+        amplitude.
+        """,
+    )
 
     upper_cutoff_frequency: Attr[float] = Attr(
         0x00189830, "UpperCutoffFrequency", "FD", "1", "3",
-    )
-    """Upper Cutoff Frequency (0018,9830): Type 3, VR FD, VM 1.
+        doc="""Upper Cutoff Frequency (0018,9830): Type 3, VR FD, VM 1.
 
-    High end of the detectable frequency band of a receiver in MHz. This is the highest
-    frequency where the received signal amplitude is still within -6dB from the peak amplitude.
-    """
+        High end of the detectable frequency band of a receiver in MHz. This is the highest
+        frequency where the received signal amplitude is still within -6dB from the peak
+        amplitude.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        center_frequency: float | None = None,
-        fractional_bandwidth: float | None = None,
-        lower_cutoff_frequency: float | None = None,
-        upper_cutoff_frequency: float | None = None,
-        **_: Any,
+        center_frequency: float | Empty | None = None,
+        fractional_bandwidth: float | Empty | None = None,
+        lower_cutoff_frequency: float | Empty | None = None,
+        upper_cutoff_frequency: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -82,42 +82,39 @@ class PhotoacousticTransducerModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.34.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0018980D, 0x0018982C, 0x00189831)
 
-    transducer_geometry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_geometry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018980D, "TransducerGeometryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Transducer Geometry Code Sequence (0018,980D): Type 1, VR SQ, VM 1.
+
+        Geometric structure of the transducer.
+        """,
     )
-    """Transducer Geometry Code Sequence (0018,980D): Type 1, VR SQ, VM 1.
 
-    Geometric structure of the transducer.
-    """
-
-    transducer_response_sequence: Attr[list[TransducerResponseSequenceItem]] = Attr(
+    transducer_response_sequence: SequenceAttr[TransducerResponseSequenceItem] = SequenceAttr(
         0x0018982C, "TransducerResponseSequence", "SQ", "1", "2",
         item=TransducerResponseSequenceItem,
+        doc="""Transducer Response Sequence (0018,982C): Type 2, VR SQ, VM 1.
+
+        Characterization of the frequency response of the transducer.
+        """,
     )
-    """Transducer Response Sequence (0018,982C): Type 2, VR SQ, VM 1.
 
-    Characterization of the frequency response of the transducer.
-    """
-
-    transducer_technology_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transducer_technology_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189831, "TransducerTechnologySequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Transducer Technology Sequence (0018,9831): Type 3, VR SQ, VM 1.
+        doc="""Transducer Technology Sequence (0018,9831): Type 3, VR SQ, VM 1.
 
-    The type of technology the transducer is based on.
-    """
+        The type of technology the transducer is based on.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        transducer_geometry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transducer_response_sequence: list[TransducerResponseSequenceItem] | None = None,
-        transducer_technology_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        transducer_geometry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transducer_response_sequence: Items[TransducerResponseSequenceItem] | Empty | None = None,
+        transducer_technology_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,39 +26,36 @@ class PixelIntensityRelationshipLUTSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     lut_function: Attr[str] = Attr(
         0x00289474, "LUTFunction", "CS", "1", "1",
-    )
-    """LUT Function (0028,9474): Type 1, VR CS, VM 1.
+        doc="""LUT Function (0028,9474): Type 1, VR CS, VM 1.
 
-    The transformation function this LUT applies to the stored pixel values.
-    Defined Terms: TO_LOG, TO_LINEAR.
-    """
+        The transformation function this LUT applies to the stored pixel values.
+        Defined Terms: TO_LOG, TO_LINEAR.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_data: list[int | bytes] | None = None,
-        lut_function: str | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
+        lut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,22 +69,19 @@ class PixelIntensityRelationshipLUTMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-14"
     __order__: ClassVar[tuple[int, ...]] = (0x00289422,)
 
-    pixel_intensity_relationship_lut_sequence: Attr[list[PixelIntensityRelationshipLUTSequenceItem]] = Attr(
+    pixel_intensity_relationship_lut_sequence: SequenceAttr[PixelIntensityRelationshipLUTSequenceItem] = SequenceAttr(
         0x00289422, "PixelIntensityRelationshipLUTSequence", "SQ", "1", "1",
         item=PixelIntensityRelationshipLUTSequenceItem,
-    )
-    """Pixel Intensity Relationship LUT Sequence (0028,9422): Type 1, VR SQ, VM 1.
+        doc="""Pixel Intensity Relationship LUT Sequence (0028,9422): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence of Pixel Intensity Relationship LUTs.
-    """
+        Defines a Sequence of Pixel Intensity Relationship LUTs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_intensity_relationship_lut_sequence: list[PixelIntensityRelationshipLUTSequenceItem] | None = None,
-        **_: Any,
+        pixel_intensity_relationship_lut_sequence: Items[PixelIntensityRelationshipLUTSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

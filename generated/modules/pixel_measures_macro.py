@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,60 +26,59 @@ class PixelMeasuresSequenceItem(ItemBuilder):
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1C",
-    )
-    """Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1C, VR DS, VM 2.
 
-    Physical distance in the imaging target (patient, specimen, or phantom) between the centers
-    of each pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent
-    column spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
-    Required if: Volumetric Properties (0008,9206) is other than DISTORTED or SAMPLED, and Image
-    Type (0008,0008) Value 3 is not LABEL or OVERVIEW, or SOP Class UID is Segmentation Storage
-    ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052) is present, or SOP
-    Class UID is Ophthalmic Tomography Image Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and
-    Ophthalmic Volumetric Properties Flag (0022,1622) is YES, or SOP Class UID is Ophthalmic
-    Optical Coherence Tomography B-scan Volume Analysis Storage
-    ("1.2.840.10008.5.1.4.1.1.77.1.5.8"), or SOP Class UID is Enhanced RT Image
-    ("1.2.840.10008.5.1.4.1.1.481.23"), or SOP Class UID is Enhanced Continuous RT Image
-    ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.
-    """
+        Physical distance in the imaging target (patient, specimen, or phantom) between the
+        centers of each pixel, specified by a numeric pair - adjacent row spacing (delimiter)
+        adjacent column spacing in mm. See Section 10.7.1.3 for further explanation of the value
+        order.
+        Required if: Volumetric Properties (0008,9206) is other than DISTORTED or SAMPLED, and
+        Image Type (0008,0008) Value 3 is not LABEL or OVERVIEW, or SOP Class UID is
+        Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID
+        (0020,0052) is present, or SOP Class UID is Ophthalmic Tomography Image Storage
+        ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag
+        (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan
+        Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"), or SOP Class UID is
+        Enhanced RT Image ("1.2.840.10008.5.1.4.1.1.481.23"), or SOP Class UID is Enhanced
+        Continuous RT Image ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.
+        """,
+    )
 
     slice_thickness: Attr[float] = Attr(
         0x00180050, "SliceThickness", "DS", "1", "1C",
-    )
-    """Slice Thickness (0018,0050): Type 1C, VR DS, VM 1.
+        doc="""Slice Thickness (0018,0050): Type 1C, VR DS, VM 1.
 
-    Nominal reconstructed slice thickness (for tomographic imaging) or depth of field (for
-    optical non-tomographic imaging), in mm.
-    Required if: Volumetric Properties (0008,9206) is VOLUME or SAMPLED, and Image Type
-    (0008,0008) Value 3 is not LABEL or OVERVIEW, or SOP Class UID is Segmentation Storage
-    ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052) is present, or SOP
-    Class UID is Ophthalmic Tomography Image Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and
-    Ophthalmic Volumetric Properties Flag (0022,1622) is YES, or SOP Class UID is Ophthalmic
-    Optical Coherence Tomography B-scan Volume Analysis Storage
-    ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise, if
-    """
+        Nominal reconstructed slice thickness (for tomographic imaging) or depth of field (for
+        optical non-tomographic imaging), in mm.
+        Required if: Volumetric Properties (0008,9206) is VOLUME or SAMPLED, and Image Type
+        (0008,0008) Value 3 is not LABEL or OVERVIEW, or SOP Class UID is Segmentation Storage
+        ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052) is present, or
+        SOP Class UID is Ophthalmic Tomography Image Storage
+        ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag
+        (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan
+        Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise,
+        if
+        """,
+    )
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "1C",
-    )
-    """Spacing Between Slices (0018,0088): Type 1C, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 1C, VR DS, VM 1.
 
-    Spacing between adjacent slices, in mm. The spacing is measured from the center-to-center of
-    each slice, and if present shall not be negative.
-    Required if Dimension Organization Type (0020,9311) is TILED_FULL and Total Pixel Matrix
-    Focal Planes (0048,0303) is greater than 1. May be present otherwise.
-    """
+        Spacing between adjacent slices, in mm. The spacing is measured from the
+        center-to-center of each slice, and if present shall not be negative.
+        Required if Dimension Organization Type (0020,9311) is TILED_FULL and Total Pixel Matrix
+        Focal Planes (0048,0303) is greater than 1. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_spacing: list[float] | None = None,
-        slice_thickness: float | None = None,
-        spacing_between_slices: float | None = None,
-        **_: Any,
+        pixel_spacing: list[float] | Empty | None = None,
+        slice_thickness: float | Empty | None = None,
+        spacing_between_slices: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,22 +92,19 @@ class PixelMeasuresMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00289110,)
 
-    pixel_measures_sequence: Attr[list[PixelMeasuresSequenceItem]] = Attr(
+    pixel_measures_sequence: SequenceAttr[PixelMeasuresSequenceItem] = SequenceAttr(
         0x00289110, "PixelMeasuresSequence", "SQ", "1", "1",
         item=PixelMeasuresSequenceItem,
-    )
-    """Pixel Measures Sequence (0028,9110): Type 1, VR SQ, VM 1.
+        doc="""Pixel Measures Sequence (0028,9110): Type 1, VR SQ, VM 1.
 
-    Identifies the physical characteristics of the pixels of this frame.
-    """
+        Identifies the physical characteristics of the pixels of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_measures_sequence: list[PixelMeasuresSequenceItem] | None = None,
-        **_: Any,
+        pixel_measures_sequence: Items[PixelMeasuresSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,30 +26,27 @@ class PlaneOrientationSequenceItem(ItemBuilder):
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1C",
-    )
-    """Image Orientation (Patient) (0020,0037): Type 1C, VR DS, VM 6.
+        doc="""Image Orientation (Patient) (0020,0037): Type 1C, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the patient. See
-    Section C.7.6.2.1.1 and Section C.7.6.16.2.3.1 for further explanation.
-    Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric
-    Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is
-    Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052)
-    is present, or SOP Class UID is Ophthalmic Tomography Image Storage
-    ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag (0022,1622)
-    is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan Volume Analysis
-    Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"), or SOP Class UID is Enhanced RT Image
-    ("1.2.840.10008.5.1.4.1.1.481.23"), or SOP Class UID is Enhanced Continuous RT Image
-    ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.
-    """
+        The direction cosines of the first row and the first column with respect to the patient.
+        See Section C.7.6.2.1.1 and Section C.7.6.16.2.3.1 for further explanation.
+        Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric
+        Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is
+        Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID
+        (0020,0052) is present, or SOP Class UID is Ophthalmic Tomography Image Storage
+        ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag
+        (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan
+        Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"), or SOP Class UID is
+        Enhanced RT Image ("1.2.840.10008.5.1.4.1.1.481.23"), or SOP Class UID is Enhanced
+        Continuous RT Image ("1.2.840.10008.5.1.4.1.1.481.24"). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_orientation_patient: list[float] | None = None,
-        **_: Any,
+        image_orientation_patient: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,22 +60,19 @@ class PlaneOrientationPatientMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00209116,)
 
-    plane_orientation_sequence: Attr[list[PlaneOrientationSequenceItem]] = Attr(
+    plane_orientation_sequence: SequenceAttr[PlaneOrientationSequenceItem] = SequenceAttr(
         0x00209116, "PlaneOrientationSequence", "SQ", "1", "1",
         item=PlaneOrientationSequenceItem,
-    )
-    """Plane Orientation Sequence (0020,9116): Type 1, VR SQ, VM 1.
+        doc="""Plane Orientation Sequence (0020,9116): Type 1, VR SQ, VM 1.
 
-    Identifies orientation of the plane of this frame.
-    """
+        Identifies orientation of the plane of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_orientation_sequence: list[PlaneOrientationSequenceItem] | None = None,
-        **_: Any,
+        plane_orientation_sequence: Items[PlaneOrientationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

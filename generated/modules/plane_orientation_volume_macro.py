@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class PlaneOrientationVolumeSequenceItem(ItemBuilder):
 
     image_orientation_volume: Attr[list[float]] = Attr(
         0x00209302, "ImageOrientationVolume", "FD", "6", "1",
-    )
-    """Image Orientation (Volume) (0020,9302): Type 1, VR FD, VM 6.
+        doc="""Image Orientation (Volume) (0020,9302): Type 1, VR FD, VM 6.
 
-    The direction cosines of the first row and the first column of the frame with respect to the
-    Volume Frame of Reference.
-    """
+        The direction cosines of the first row and the first column of the frame with respect to
+        the Volume Frame of Reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_orientation_volume: list[float] | None = None,
-        **_: Any,
+        image_orientation_volume: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class PlaneOrientationVolumeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.22-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0020930F,)
 
-    plane_orientation_volume_sequence: Attr[list[PlaneOrientationVolumeSequenceItem]] = Attr(
+    plane_orientation_volume_sequence: SequenceAttr[PlaneOrientationVolumeSequenceItem] = SequenceAttr(
         0x0020930F, "PlaneOrientationVolumeSequence", "SQ", "1", "1",
         item=PlaneOrientationVolumeSequenceItem,
-    )
-    """Plane Orientation (Volume) Sequence (0020,930F): Type 1, VR SQ, VM 1.
+        doc="""Plane Orientation (Volume) Sequence (0020,930F): Type 1, VR SQ, VM 1.
 
-    Identifies orientation of the plane of this frame.
-    """
+        Identifies orientation of the plane of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_orientation_volume_sequence: list[PlaneOrientationVolumeSequenceItem] | None = None,
-        **_: Any,
+        plane_orientation_volume_sequence: Items[PlaneOrientationVolumeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class PlanePositionSequenceItem(ItemBuilder):
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "1C",
-    )
-    """Image Position (Patient) (0020,0032): Type 1C, VR DS, VM 3.
+        doc="""Image Position (Patient) (0020,0032): Type 1C, VR DS, VM 3.
 
-    The x, y, and z coordinates of the upper left hand corner (center of the first voxel
-    transmitted) of the frame, in mm. See Section C.7.6.2.1.1 and Section C.7.6.16.2.3.1 for
-    further explanation.
-    Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric
-    Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is
-    Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID (0020,0052)
-    is present, or SOP Class UID is Ophthalmic Tomography Image Storage
-    ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag (0022,1622)
-    is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan Volume Analysis
-    Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise.
-    """
+        The x, y, and z coordinates of the upper left hand corner (center of the first voxel
+        transmitted) of the frame, in mm. See Section C.7.6.2.1.1 and Section C.7.6.16.2.3.1 for
+        further explanation.
+        Required if: Frame Type (0008,9007) Value 1 of this frame is ORIGINAL and Volumetric
+        Properties (0008,9206) of this frame is other than DISTORTED, or SOP Class UID is
+        Segmentation Storage ("1.2.840.10008.5.1.4.1.1.66.4") and Frame of Reference UID
+        (0020,0052) is present, or SOP Class UID is Ophthalmic Tomography Image Storage
+        ("1.2.840.10008.5.1.4.1.1.77.1.5.4") and Ophthalmic Volumetric Properties Flag
+        (0022,1622) is YES, or SOP Class UID is Ophthalmic Optical Coherence Tomography B-scan
+        Volume Analysis Storage ("1.2.840.10008.5.1.4.1.1.77.1.5.8"). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_position_patient: list[float] | None = None,
-        **_: Any,
+        image_position_patient: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,22 +59,19 @@ class PlanePositionPatientMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00209113,)
 
-    plane_position_sequence: Attr[list[PlanePositionSequenceItem]] = Attr(
+    plane_position_sequence: SequenceAttr[PlanePositionSequenceItem] = SequenceAttr(
         0x00209113, "PlanePositionSequence", "SQ", "1", "1",
         item=PlanePositionSequenceItem,
-    )
-    """Plane Position Sequence (0020,9113): Type 1, VR SQ, VM 1.
+        doc="""Plane Position Sequence (0020,9113): Type 1, VR SQ, VM 1.
 
-    Identifies the position of the plane of this frame.
-    """
+        Identifies the position of the plane of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_position_sequence: list[PlanePositionSequenceItem] | None = None,
-        **_: Any,
+        plane_position_sequence: Items[PlanePositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,61 +26,58 @@ class PlanePositionSlideSequenceItem(ItemBuilder):
 
     column_position_in_total_image_pixel_matrix: Attr[int] = Attr(
         0x0048021E, "ColumnPositionInTotalImagePixelMatrix", "SL", "1", "1",
-    )
-    """Column Position In Total Image Pixel Matrix (0048,021E): Type 1, VR SL, VM 1.
+        doc="""Column Position In Total Image Pixel Matrix (0048,021E): Type 1, VR SL, VM 1.
 
-    The column position of the top left hand pixel of the frame in the Total Pixel Matrix (see
-    Section C.8.12.4.1.1). The column position of the top left pixel of the Total Pixel Matrix
-    is 1.
-    """
+        The column position of the top left hand pixel of the frame in the Total Pixel Matrix
+        (see Section C.8.12.4.1.1). The column position of the top left pixel of the Total Pixel
+        Matrix is 1.
+        """,
+    )
 
     row_position_in_total_image_pixel_matrix: Attr[int] = Attr(
         0x0048021F, "RowPositionInTotalImagePixelMatrix", "SL", "1", "1",
-    )
-    """Row Position In Total Image Pixel Matrix (0048,021F): Type 1, VR SL, VM 1.
+        doc="""Row Position In Total Image Pixel Matrix (0048,021F): Type 1, VR SL, VM 1.
 
-    The row position of the top left hand pixel of the frame in the Total Pixel Matrix (see
-    Section C.8.12.4.1.1). The row position of the top left pixel of the Total Pixel Matrix is
-    1.
-    """
+        The row position of the top left hand pixel of the frame in the Total Pixel Matrix (see
+        Section C.8.12.4.1.1). The row position of the top left pixel of the Total Pixel Matrix
+        is 1.
+        """,
+    )
 
     x_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040072A, "XOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
+        doc="""X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
 
-    The X offset in mm from the Origin of the Slide Coordinate System. See Figure C.8-16.
-    """
+        The X offset in mm from the Origin of the Slide Coordinate System. See Figure C.8-16.
+        """,
+    )
 
     y_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040073A, "YOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
+        doc="""Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
 
-    The Y offset in mm from the Origin of the Slide Coordinate System. See Figure C.8-16.
-    """
+        The Y offset in mm from the Origin of the Slide Coordinate System. See Figure C.8-16.
+        """,
+    )
 
     z_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040074A, "ZOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """Z Offset in Slide Coordinate System (0040,074A): Type 1, VR DS, VM 1.
+        doc="""Z Offset in Slide Coordinate System (0040,074A): Type 1, VR DS, VM 1.
 
-    The Z offset in µm from the Origin of the Slide Coordinate System, nominally the surface of
-    the glass slide substrate. See Figure C.8-17
-    """
+        The Z offset in µm from the Origin of the Slide Coordinate System, nominally the surface
+        of the glass slide substrate. See Figure C.8-17
+        """,
+    )
 
     def __init__(
         self,
         *,
-        column_position_in_total_image_pixel_matrix: int | None = None,
-        row_position_in_total_image_pixel_matrix: int | None = None,
-        x_offset_in_slide_coordinate_system: float | None = None,
-        y_offset_in_slide_coordinate_system: float | None = None,
-        z_offset_in_slide_coordinate_system: float | None = None,
-        **_: Any,
+        column_position_in_total_image_pixel_matrix: int | Empty | None = None,
+        row_position_in_total_image_pixel_matrix: int | Empty | None = None,
+        x_offset_in_slide_coordinate_system: float | Empty | None = None,
+        y_offset_in_slide_coordinate_system: float | Empty | None = None,
+        z_offset_in_slide_coordinate_system: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,23 +91,20 @@ class PlanePositionSlideMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.12.6.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0048021A,)
 
-    plane_position_slide_sequence: Attr[list[PlanePositionSlideSequenceItem]] = Attr(
+    plane_position_slide_sequence: SequenceAttr[PlanePositionSlideSequenceItem] = SequenceAttr(
         0x0048021A, "PlanePositionSlideSequence", "SQ", "1", "1",
         item=PlanePositionSlideSequenceItem,
-    )
-    """Plane Position (Slide) Sequence (0048,021A): Type 1, VR SQ, VM 1.
+        doc="""Plane Position (Slide) Sequence (0048,021A): Type 1, VR SQ, VM 1.
 
-    Describes position of frame in the Total Pixel Matrix and in the Slide Coordinate System
-    Frame of Reference.
-    """
+        Describes position of frame in the Total Pixel Matrix and in the Slide Coordinate System
+        Frame of Reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_position_slide_sequence: list[PlanePositionSlideSequenceItem] | None = None,
-        **_: Any,
+        plane_position_slide_sequence: Items[PlanePositionSlideSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

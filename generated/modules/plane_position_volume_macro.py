@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class PlanePositionVolumeSequenceItem(ItemBuilder):
 
     image_position_volume: Attr[list[float]] = Attr(
         0x00209301, "ImagePositionVolume", "FD", "3", "1",
-    )
-    """Image Position (Volume) (0020,9301): Type 1, VR FD, VM 3.
+        doc="""Image Position (Volume) (0020,9301): Type 1, VR FD, VM 3.
 
-    The x, y, and z coordinates, in mm, of the upper left hand corner (center of the first voxel
-    transmitted) of the plane in the Volume Frame of Reference.
-    """
+        The x, y, and z coordinates, in mm, of the upper left hand corner (center of the first
+        voxel transmitted) of the plane in the Volume Frame of Reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_position_volume: list[float] | None = None,
-        **_: Any,
+        image_position_volume: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class PlanePositionVolumeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0020930E,)
 
-    plane_position_volume_sequence: Attr[list[PlanePositionVolumeSequenceItem]] = Attr(
+    plane_position_volume_sequence: SequenceAttr[PlanePositionVolumeSequenceItem] = SequenceAttr(
         0x0020930E, "PlanePositionVolumeSequence", "SQ", "1", "1",
         item=PlanePositionVolumeSequenceItem,
-    )
-    """Plane Position (Volume) Sequence (0020,930E): Type 1, VR SQ, VM 1.
+        doc="""Plane Position (Volume) Sequence (0020,930E): Type 1, VR SQ, VM 1.
 
-    Identifies the position of the plane of this frame.
-    """
+        Identifies the position of the plane of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane_position_volume_sequence: list[PlanePositionVolumeSequenceItem] | None = None,
-        **_: Any,
+        plane_position_volume_sequence: Items[PlanePositionVolumeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class TwoDLineCoordinatesSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    that contains the 2D Drawing including the planning landmark.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) that contains the 2D Drawing including the planning landmark.
+        """,
+    )
 
     two_d_line_coordinates: Attr[list[float]] = Attr(
         0x006865B0, "TwoDLineCoordinates", "FD", "4", "1",
-    )
-    """2D Line Coordinates (0068,65B0): Type 1, VR FD, VM 4.
+        doc="""2D Line Coordinates (0068,65B0): Type 1, VR FD, VM 4.
 
-    Coordinates of the line in the HPGL document. Coordinates are measured in millimeters of the
-    printing space.
-    """
+        Coordinates of the line in the HPGL document. Coordinates are measured in millimeters of
+        the printing space.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_line_coordinates: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_line_coordinates: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,35 +61,32 @@ class PlanningLandmarkLineMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.5-3"
     __order__: ClassVar[tuple[int, ...]] = (0x006865A0, 0x006865D0)
 
-    two_d_line_coordinates_sequence: Attr[list[TwoDLineCoordinatesSequenceItem]] = Attr(
+    two_d_line_coordinates_sequence: SequenceAttr[TwoDLineCoordinatesSequenceItem] = SequenceAttr(
         0x006865A0, "TwoDLineCoordinatesSequence", "SQ", "1", "1C",
         item=TwoDLineCoordinatesSequenceItem,
-    )
-    """2D Line Coordinates Sequence (0068,65A0): Type 1C, VR SQ, VM 1.
+        doc="""2D Line Coordinates Sequence (0068,65A0): Type 1C, VR SQ, VM 1.
 
-    2D coordinates of the line in the HPGL documents.
-    Required if 3D Line Coordinates (0068,65D0) is not present and HPGL Document Sequence
-    (0068,62C0) is present.
-    """
+        2D coordinates of the line in the HPGL documents.
+        Required if 3D Line Coordinates (0068,65D0) is not present and HPGL Document Sequence
+        (0068,62C0) is present.
+        """,
+    )
 
     three_d_line_coordinates: Attr[list[float]] = Attr(
         0x006865D0, "ThreeDLineCoordinates", "FD", "6", "1C",
-    )
-    """3D Line Coordinates (0068,65D0): Type 1C, VR FD, VM 6.
+        doc="""3D Line Coordinates (0068,65D0): Type 1C, VR FD, VM 6.
 
-    3D Coordinates of the line.
-    Required if 2D Line Coordinates Sequence (0068,65A0) is not present and Implant Template 3D
-    Model Surface Number (0068,6350) is present.
-    """
+        3D Coordinates of the line.
+        Required if 2D Line Coordinates Sequence (0068,65A0) is not present and Implant Template
+        3D Model Surface Number (0068,6350) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_line_coordinates_sequence: list[TwoDLineCoordinatesSequenceItem] | None = None,
-        three_d_line_coordinates: list[float] | None = None,
-        **_: Any,
+        two_d_line_coordinates_sequence: Items[TwoDLineCoordinatesSequenceItem] | Empty | None = None,
+        three_d_line_coordinates: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

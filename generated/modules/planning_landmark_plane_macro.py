@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class TwoDPlaneCoordinatesSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    that contains the 2D Drawing including the planning landmark.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) that contains the 2D Drawing including the planning landmark.
+        """,
+    )
 
     two_d_plane_intersection: Attr[list[float]] = Attr(
         0x006865F0, "TwoDPlaneIntersection", "FD", "4", "1",
-    )
-    """2D Plane Intersection (0068,65F0): Type 1, VR FD, VM 4.
+        doc="""2D Plane Intersection (0068,65F0): Type 1, VR FD, VM 4.
 
-    2D Coordinates of the intersection of the plane with the projection plane. Coordinates are
-    measured in Millimeters of the printing space.
-    """
+        2D Coordinates of the intersection of the plane with the projection plane. Coordinates
+        are measured in Millimeters of the printing space.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_plane_intersection: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_plane_intersection: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,45 +61,42 @@ class PlanningLandmarkPlaneMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.5-4"
     __order__: ClassVar[tuple[int, ...]] = (0x006865E0, 0x00686610, 0x00686620)
 
-    two_d_plane_coordinates_sequence: Attr[list[TwoDPlaneCoordinatesSequenceItem]] = Attr(
+    two_d_plane_coordinates_sequence: SequenceAttr[TwoDPlaneCoordinatesSequenceItem] = SequenceAttr(
         0x006865E0, "TwoDPlaneCoordinatesSequence", "SQ", "1", "1C",
         item=TwoDPlaneCoordinatesSequenceItem,
-    )
-    """2D Plane Coordinates Sequence (0068,65E0): Type 1C, VR SQ, VM 1.
+        doc="""2D Plane Coordinates Sequence (0068,65E0): Type 1C, VR SQ, VM 1.
 
-    2D coordinates of the plane's intersection with the HPGL documents.
-    Required if 3D Plane Origin (0068,6610) is not present and HPGL Document Sequence
-    (0068,62C0) is present.
-    """
+        2D coordinates of the plane's intersection with the HPGL documents.
+        Required if 3D Plane Origin (0068,6610) is not present and HPGL Document Sequence
+        (0068,62C0) is present.
+        """,
+    )
 
     three_d_plane_origin: Attr[list[float]] = Attr(
         0x00686610, "ThreeDPlaneOrigin", "FD", "3", "1C",
-    )
-    """3D Plane Origin (0068,6610): Type 1C, VR FD, VM 3.
+        doc="""3D Plane Origin (0068,6610): Type 1C, VR FD, VM 3.
 
-    3D Coordinates of the plane origin.
-    Required if 2D Plane Coordinates Sequence (0068,65E0) is not present and Implant Template 3D
-    Model Surface Number (0068,6350) is present.
-    """
+        3D Coordinates of the plane origin.
+        Required if 2D Plane Coordinates Sequence (0068,65E0) is not present and Implant
+        Template 3D Model Surface Number (0068,6350) is present.
+        """,
+    )
 
     three_d_plane_normal: Attr[list[float]] = Attr(
         0x00686620, "ThreeDPlaneNormal", "FD", "3", "1C",
-    )
-    """3D Plane Normal (0068,6620): Type 1C, VR FD, VM 3.
+        doc="""3D Plane Normal (0068,6620): Type 1C, VR FD, VM 3.
 
-    3D Coordinates of the plane normal.
-    Required if 3D Plane Origin (0068,6610) is present.
-    """
+        3D Coordinates of the plane normal.
+        Required if 3D Plane Origin (0068,6610) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_plane_coordinates_sequence: list[TwoDPlaneCoordinatesSequenceItem] | None = None,
-        three_d_plane_origin: list[float] | None = None,
-        three_d_plane_normal: list[float] | None = None,
-        **_: Any,
+        two_d_plane_coordinates_sequence: Items[TwoDPlaneCoordinatesSequenceItem] | Empty | None = None,
+        three_d_plane_origin: list[float] | Empty | None = None,
+        three_d_plane_normal: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

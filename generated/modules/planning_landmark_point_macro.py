@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class TwoDPointCoordinatesSequenceItem(ItemBuilder):
 
     referenced_hpgl_document_id: Attr[int] = Attr(
         0x00686440, "ReferencedHPGLDocumentID", "US", "1", "1",
-    )
-    """Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
+        doc="""Referenced HPGL Document ID (0068,6440): Type 1, VR US, VM 1.
 
-    Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence (0068,62C0)
-    that contains the 2D Drawing including the planning landmark.
-    """
+        Value of the HPGL Document ID (0068,62D0) present in the HPGL Document Sequence
+        (0068,62C0) that contains the 2D Drawing including the planning landmark.
+        """,
+    )
 
     two_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686560, "TwoDPointCoordinates", "FD", "2", "1",
-    )
-    """2D Point Coordinates (0068,6560): Type 1, VR FD, VM 2.
+        doc="""2D Point Coordinates (0068,6560): Type 1, VR FD, VM 2.
 
-    Coordinates of the point in the HPGL document. Coordinates are measured in millimeters of
-    the printing space.
-    """
+        Coordinates of the point in the HPGL document. Coordinates are measured in millimeters
+        of the printing space.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_hpgl_document_id: int | None = None,
-        two_d_point_coordinates: list[float] | None = None,
-        **_: Any,
+        referenced_hpgl_document_id: int | Empty | None = None,
+        two_d_point_coordinates: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -61,35 +61,32 @@ class PlanningLandmarkPointMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.29.1.5-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00686550, 0x00686590)
 
-    two_d_point_coordinates_sequence: Attr[list[TwoDPointCoordinatesSequenceItem]] = Attr(
+    two_d_point_coordinates_sequence: SequenceAttr[TwoDPointCoordinatesSequenceItem] = SequenceAttr(
         0x00686550, "TwoDPointCoordinatesSequence", "SQ", "1", "1C",
         item=TwoDPointCoordinatesSequenceItem,
-    )
-    """2D Point Coordinates Sequence (0068,6550): Type 1C, VR SQ, VM 1.
+        doc="""2D Point Coordinates Sequence (0068,6550): Type 1C, VR SQ, VM 1.
 
-    2D coordinates of the point in the HPGL documents.
-    Required if 3D Point Coordinates (0068,6590) is not present and HPGL Document Sequence
-    (0068,62C0) is present.
-    """
+        2D coordinates of the point in the HPGL documents.
+        Required if 3D Point Coordinates (0068,6590) is not present and HPGL Document Sequence
+        (0068,62C0) is present.
+        """,
+    )
 
     three_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686590, "ThreeDPointCoordinates", "FD", "3", "1C",
-    )
-    """3D Point Coordinates (0068,6590): Type 1C, VR FD, VM 3.
+        doc="""3D Point Coordinates (0068,6590): Type 1C, VR FD, VM 3.
 
-    3D Coordinates of the point.
-    Required if 2D Point Coordinates Sequence (0068,6550) is not present and Implant Template 3D
-    Model Surface Number (0068,6350) is present.
-    """
+        3D Coordinates of the point.
+        Required if 2D Point Coordinates Sequence (0068,6550) is not present and Implant
+        Template 3D Model Surface Number (0068,6350) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        two_d_point_coordinates_sequence: list[TwoDPointCoordinatesSequenceItem] | None = None,
-        three_d_point_coordinates: list[float] | None = None,
-        **_: Any,
+        two_d_point_coordinates_sequence: Items[TwoDPointCoordinatesSequenceItem] | Empty | None = None,
+        three_d_point_coordinates: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.points_macro import PointsMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,41 +26,38 @@ class SurfacePointsSequenceItem(PointsMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.27.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00660015, 0x00660016, 0x00660017, 0x00660018, 0x00660019, 0x0066001A, 0x0066001B, 0x0066001C, 0x00620003, 0x0062000F)
 
-    segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the surface point set represents.
+        """,
     )
-    """Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the surface point set represents.
-    """
-
-    segmented_property_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0062000F, "SegmentedPropertyTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Code Sequence (0062,000F): Type 3, VR SQ, VM 1.
+        doc="""Segmented Property Type Code Sequence (0062,000F): Type 3, VR SQ, VM 1.
 
-    Sequence defining the specific property the surface point set represents.
-    """
+        Sequence defining the specific property the surface point set represents.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_surface_points: int | None = None,
-        point_coordinates_data: bytes | None = None,
-        point_position_accuracy: list[float] | None = None,
-        mean_point_distance: float | None = None,
-        maximum_point_distance: float | None = None,
-        points_bounding_box_coordinates: list[float] | None = None,
-        axis_of_rotation: list[float] | None = None,
-        center_of_rotation: list[float] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        number_of_surface_points: int | Empty | None = None,
+        point_coordinates_data: bytes | Empty | None = None,
+        point_position_accuracy: list[float] | Empty | None = None,
+        mean_point_distance: float | Empty | None = None,
+        maximum_point_distance: float | Empty | None = None,
+        points_bounding_box_coordinates: list[float] | Empty | None = None,
+        axis_of_rotation: list[float] | Empty | None = None,
+        center_of_rotation: list[float] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,40 +71,37 @@ class PointCloudModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.27.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00660011, 0x00800006, 0x00800007)
 
-    surface_points_sequence: Attr[list[SurfacePointsSequenceItem]] = Attr(
+    surface_points_sequence: SequenceAttr[SurfacePointsSequenceItem] = SequenceAttr(
         0x00660011, "SurfacePointsSequence", "SQ", "1", "1",
         item=SurfacePointsSequenceItem,
-    )
-    """Surface Points Sequence (0066,0011): Type 1, VR SQ, VM 1.
+        doc="""Surface Points Sequence (0066,0011): Type 1, VR SQ, VM 1.
 
-    The point positions representing vertices of the surface.
-    """
+        The point positions representing vertices of the surface.
+        """,
+    )
 
     surface_point_presentation_value_data: Attr[list[int]] = Attr(
         0x00800006, "SurfacePointPresentationValueData", "US", "1-n", "3",
-    )
-    """Surface Point Presentation Value Data (0080,0006): Type 3, VR US, VM 1-n.
+        doc="""Surface Point Presentation Value Data (0080,0006): Type 3, VR US, VM 1-n.
 
-    Contains a vector of P-Values to assign a gray value to each point.
-    """
+        Contains a vector of P-Values to assign a gray value to each point.
+        """,
+    )
 
     surface_point_color_cie_lab_value_data: Attr[list[int]] = Attr(
         0x00800007, "SurfacePointColorCIELabValueData", "US", "3-3n", "3",
-    )
-    """Surface Point Color CIELab Value Data (0080,0007): Type 3, VR US, VM 3-3n.
+        doc="""Surface Point Color CIELab Value Data (0080,0007): Type 3, VR US, VM 3-3n.
 
-    Contains a vector of color triplets to assign colors to each point.
-    """
+        Contains a vector of color triplets to assign colors to each point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        surface_points_sequence: list[SurfacePointsSequenceItem] | None = None,
-        surface_point_presentation_value_data: list[int] | None = None,
-        surface_point_color_cie_lab_value_data: list[int] | None = None,
-        **_: Any,
+        surface_points_sequence: Items[SurfacePointsSequenceItem] | Empty | None = None,
+        surface_point_presentation_value_data: list[int] | Empty | None = None,
+        surface_point_color_cie_lab_value_data: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

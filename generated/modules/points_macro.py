@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,88 +24,85 @@ class PointsMacro(ModuleBuilder):
 
     number_of_surface_points: Attr[int] = Attr(
         0x00660015, "NumberOfSurfacePoints", "UL", "1", "1",
-    )
-    """Number Of Surface Points (0066,0015): Type 1, VR UL, VM 1.
+        doc="""Number Of Surface Points (0066,0015): Type 1, VR UL, VM 1.
 
-    Specifies the number of points in the point set. See Section C.27.2.1.1.
-    """
+        Specifies the number of points in the point set. See Section C.27.2.1.1.
+        """,
+    )
 
     point_coordinates_data: Attr[bytes] = Attr(
         0x00660016, "PointCoordinatesData", "OF", "1", "1",
-    )
-    """Point Coordinates Data (0066,0016): Type 1, VR OF, VM 1.
+        doc="""Point Coordinates Data (0066,0016): Type 1, VR OF, VM 1.
 
-    See Section C.27.2.1.1
-    """
+        See Section C.27.2.1.1
+        """,
+    )
 
     point_position_accuracy: Attr[list[float]] = Attr(
         0x00660017, "PointPositionAccuracy", "FL", "3", "3",
-    )
-    """Point Position Accuracy (0066,0017): Type 3, VR FL, VM 3.
+        doc="""Point Position Accuracy (0066,0017): Type 3, VR FL, VM 3.
 
-    A single standard deviation of the error for all the points' spatial positions. The units
-    shall be the same as the units of the coordinate system in which the point coordinates are
-    specified.
-    """
+        A single standard deviation of the error for all the points' spatial positions. The
+        units shall be the same as the units of the coordinate system in which the point
+        coordinates are specified.
+        """,
+    )
 
     mean_point_distance: Attr[float] = Attr(
         0x00660018, "MeanPointDistance", "FL", "1", "3",
-    )
-    """Mean Point Distance (0066,0018): Type 3, VR FL, VM 1.
+        doc="""Mean Point Distance (0066,0018): Type 3, VR FL, VM 1.
 
-    The mean point distance of the point set.
-    """
+        The mean point distance of the point set.
+        """,
+    )
 
     maximum_point_distance: Attr[float] = Attr(
         0x00660019, "MaximumPointDistance", "FL", "1", "3",
-    )
-    """Maximum Point Distance (0066,0019): Type 3, VR FL, VM 1.
+        doc="""Maximum Point Distance (0066,0019): Type 3, VR FL, VM 1.
 
-    The maximum distance of one point to its nearest neighbor. The units shall be the same as
-    the units of the coordinate system in which the point coordinates are specified.
-    """
+        The maximum distance of one point to its nearest neighbor. The units shall be the same
+        as the units of the coordinate system in which the point coordinates are specified.
+        """,
+    )
 
     points_bounding_box_coordinates: Attr[list[float]] = Attr(
         0x0066001A, "PointsBoundingBoxCoordinates", "FL", "6", "3",
-    )
-    """Points Bounding Box Coordinates (0066,001A): Type 3, VR FL, VM 6.
+        doc="""Points Bounding Box Coordinates (0066,001A): Type 3, VR FL, VM 6.
 
-    Two 3D locations defining the cuboid bounding box, parallel to the coordinate system axes,
-    encompassing the point set.
-    """
+        Two 3D locations defining the cuboid bounding box, parallel to the coordinate system
+        axes, encompassing the point set.
+        """,
+    )
 
     axis_of_rotation: Attr[list[float]] = Attr(
         0x0066001B, "AxisOfRotation", "FL", "3", "3",
-    )
-    """Axis of Rotation (0066,001B): Type 3, VR FL, VM 3.
+        doc="""Axis of Rotation (0066,001B): Type 3, VR FL, VM 3.
 
-    A 3D location that combined with Center of Rotation (0066,001C) specifies the preferred axis
-    of rotation of this object.
-    """
+        A 3D location that combined with Center of Rotation (0066,001C) specifies the preferred
+        axis of rotation of this object.
+        """,
+    )
 
     center_of_rotation: Attr[list[float]] = Attr(
         0x0066001C, "CenterOfRotation", "FL", "3", "1C",
-    )
-    """Center of Rotation (0066,001C): Type 1C, VR FL, VM 3.
+        doc="""Center of Rotation (0066,001C): Type 1C, VR FL, VM 3.
 
-    A 3D location defining the preferred center of rotation for this point set. Required if Axis
-    of Rotation (0066,001B) is present. May be present otherwise.
-    """
+        A 3D location defining the preferred center of rotation for this point set. Required if
+        Axis of Rotation (0066,001B) is present. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_surface_points: int | None = None,
-        point_coordinates_data: bytes | None = None,
-        point_position_accuracy: list[float] | None = None,
-        mean_point_distance: float | None = None,
-        maximum_point_distance: float | None = None,
-        points_bounding_box_coordinates: list[float] | None = None,
-        axis_of_rotation: list[float] | None = None,
-        center_of_rotation: list[float] | None = None,
-        **_: Any,
+        number_of_surface_points: int | Empty | None = None,
+        point_coordinates_data: bytes | Empty | None = None,
+        point_position_accuracy: list[float] | Empty | None = None,
+        mean_point_distance: float | Empty | None = None,
+        maximum_point_distance: float | Empty | None = None,
+        points_bounding_box_coordinates: list[float] | Empty | None = None,
+        axis_of_rotation: list[float] | Empty | None = None,
+        center_of_rotation: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

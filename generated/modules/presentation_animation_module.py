@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,42 +26,40 @@ class AnimationCurveSequenceItem(ItemBuilder):
 
     number_of_volumetric_curve_points: Attr[int] = Attr(
         0x0070150C, "NumberOfVolumetricCurvePoints", "UL", "1", "1",
-    )
-    """Number of Volumetric Curve Points (0070,150C): Type 1, VR UL, VM 1.
+        doc="""Number of Volumetric Curve Points (0070,150C): Type 1, VR UL, VM 1.
 
-    Number of (x,y,z) points in Volumetric Curve Points (0070,150D).
-    """
+        Number of (x,y,z) points in Volumetric Curve Points (0070,150D).
+        """,
+    )
 
     volumetric_curve_points: Attr[bytes] = Attr(
         0x0070150D, "VolumetricCurvePoints", "OD", "1", "1",
-    )
-    """Volumetric Curve Points (0070,150D): Type 1, VR OD, VM 1.
+        doc="""Volumetric Curve Points (0070,150D): Type 1, VR OD, VM 1.
 
-    Coordinates of points on the curve in the Volumetric Presentation State Reference Coordinate
-    System, in mm. One triplet (x,y,z) shall be present for each point in the curve.
-    """
+        Coordinates of points on the curve in the Volumetric Presentation State Reference
+        Coordinate System, in mm. One triplet (x,y,z) shall be present for each point in the
+        curve.
+        """,
+    )
 
     volumetric_curve_up_directions: Attr[bytes] = Attr(
         0x00701A07, "VolumetricCurveUpDirections", "OD", "1", "1C",
-    )
-    """Volumetric Curve Up Directions (0070,1A07): Type 1C, VR OD, VM 1.
+        doc="""Volumetric Curve Up Directions (0070,1A07): Type 1C, VR OD, VM 1.
 
-    Direction cosines (xd,yd,zd) in the Volumetric Presentation State Reference Coordinate
-    System defining the viewpoint up direction at each point in Volumetric Curve Points
-    (0070,150D).
-    Required if Presentation Animation Style (0070,1A01) has a value of FLYTHROUGH.
-    """
+        Direction cosines (xd,yd,zd) in the Volumetric Presentation State Reference Coordinate
+        System defining the viewpoint up direction at each point in Volumetric Curve Points
+        (0070,150D).
+        Required if Presentation Animation Style (0070,1A01) has a value of FLYTHROUGH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_volumetric_curve_points: int | None = None,
-        volumetric_curve_points: bytes | None = None,
-        volumetric_curve_up_directions: bytes | None = None,
-        **_: Any,
+        number_of_volumetric_curve_points: int | Empty | None = None,
+        volumetric_curve_points: bytes | Empty | None = None,
+        volumetric_curve_up_directions: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,64 +76,61 @@ class PresentationAnimationModule(ModuleBuilder):
     presentation_animation_style: Attr[Literal["INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"]] = Attr(
         0x00701A01, "PresentationAnimationStyle", "CS", "1", "1",
         enum=("INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"),
-    )
-    """Presentation Animation Style (0070,1A01): Type 1, VR CS, VM 1.
+        doc="""Presentation Animation Style (0070,1A01): Type 1, VR CS, VM 1.
 
-    Animation style intended by the source.
-    Enumerated Values: INPUT_SEQ, PRESENTATION_SEQ, CROSSCURVE, FLYTHROUGH, SWIVEL.
-    """
+        Animation style intended by the source.
+        Enumerated Values: INPUT_SEQ, PRESENTATION_SEQ, CROSSCURVE, FLYTHROUGH, SWIVEL.
+        """,
+    )
 
     recommended_animation_rate: Attr[float] = Attr(
         0x00701A03, "RecommendedAnimationRate", "FD", "1", "3",
+        doc="""Recommended Animation Rate (0070,1A03): Type 3, VR FD, VM 1.
+
+        Recommended rate at which the inputs shall be displayed. Shall have a value greater than
+        zero.
+        """,
     )
-    """Recommended Animation Rate (0070,1A03): Type 3, VR FD, VM 1.
 
-    Recommended rate at which the inputs shall be displayed. Shall have a value greater than
-    zero.
-    """
-
-    animation_curve_sequence: Attr[list[AnimationCurveSequenceItem]] = Attr(
+    animation_curve_sequence: SequenceAttr[AnimationCurveSequenceItem] = SequenceAttr(
         0x00701A04, "AnimationCurveSequence", "SQ", "1", "1C",
         item=AnimationCurveSequenceItem,
-    )
-    """Animation Curve Sequence (0070,1A04): Type 1C, VR SQ, VM 1.
+        doc="""Animation Curve Sequence (0070,1A04): Type 1C, VR SQ, VM 1.
 
-    Curve describing the trajectory of a fly-through animation.
-    Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or
-    FLYTHROUGH.
-    """
+        Curve describing the trajectory of a fly-through animation.
+        Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or
+        FLYTHROUGH.
+        """,
+    )
 
     animation_step_size: Attr[float] = Attr(
         0x00701A05, "AnimationStepSize", "FD", "1", "1C",
-    )
-    """Animation Step Size (0070,1A05): Type 1C, VR FD, VM 1.
+        doc="""Animation Step Size (0070,1A05): Type 1C, VR FD, VM 1.
 
-    Distance in mm along the curve the display moves in one step.
-    Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or
-    FLYTHROUGH.
-    """
+        Distance in mm along the curve the display moves in one step.
+        Required if Presentation Animation Style (0070,1A01) has a value of CROSSCURVE or
+        FLYTHROUGH.
+        """,
+    )
 
     swivel_range: Attr[float] = Attr(
         0x00701A06, "SwivelRange", "FD", "1", "1C",
-    )
-    """Swivel Range (0070,1A06): Type 1C, VR FD, VM 1.
+        doc="""Swivel Range (0070,1A06): Type 1C, VR FD, VM 1.
 
-    Range in which a volume rotates back-and-forth around the swivel axis, in degrees. The
-    initial position is at the midpoint of the swivel range.
-    Required if Presentation Animation Style (0070,1A01) is SWIVEL.
-    """
+        Range in which a volume rotates back-and-forth around the swivel axis, in degrees. The
+        initial position is at the midpoint of the swivel range.
+        Required if Presentation Animation Style (0070,1A01) is SWIVEL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        presentation_animation_style: Literal["INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"] | None = None,
-        recommended_animation_rate: float | None = None,
-        animation_curve_sequence: list[AnimationCurveSequenceItem] | None = None,
-        animation_step_size: float | None = None,
-        swivel_range: float | None = None,
-        **_: Any,
+        presentation_animation_style: Literal["INPUT_SEQ", "PRESENTATION_SEQ", "CROSSCURVE", "FLYTHROUGH", "SWIVEL"] | Empty | None = None,
+        recommended_animation_rate: float | Empty | None = None,
+        animation_curve_sequence: Items[AnimationCurveSequenceItem] | Empty | None = None,
+        animation_step_size: float | Empty | None = None,
+        swivel_range: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

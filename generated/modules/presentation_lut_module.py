@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,39 +26,36 @@ class PresentationLUTSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "",
-    )
-    """LUT Descriptor (0028,3002): Type -, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type -, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    Required if Presentation LUT Sequence (2050,0010) is present.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        Required if Presentation LUT Sequence (2050,0010) is present.
+        """,
+    )
 
     lut_explanation: Attr[str] = Attr(
         0x00283003, "LUTExplanation", "LO", "1", "",
-    )
-    """LUT Explanation (0028,3003): Type -, VR LO, VM 1.
+        doc="""LUT Explanation (0028,3003): Type -, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the LUT.
-    """
+        Free form text explanation of the meaning of the LUT.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "",
-    )
-    """LUT Data (0028,3006): Type -, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type -, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_explanation: str | None = None,
-        lut_data: list[int | bytes] | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_explanation: str | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,33 +69,30 @@ class PresentationLUTModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11-4"
     __order__: ClassVar[tuple[int, ...]] = (0x20500010, 0x20500020)
 
-    presentation_lut_sequence: Attr[list[PresentationLUTSequenceItem]] = Attr(
+    presentation_lut_sequence: SequenceAttr[PresentationLUTSequenceItem] = SequenceAttr(
         0x20500010, "PresentationLUTSequence", "SQ", "1", "",
         item=PresentationLUTSequenceItem,
-    )
-    """Presentation LUT Sequence (2050,0010): Type -, VR SQ, VM 1.
+        doc="""Presentation LUT Sequence (2050,0010): Type -, VR SQ, VM 1.
 
-    Defines a Sequence of Presentation LUTs.
-    """
+        Defines a Sequence of Presentation LUTs.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY", "LIN OD"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "",
         enum=("IDENTITY", "LIN OD"),
-    )
-    """Presentation LUT Shape (2050,0020): Type -, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type -, VR CS, VM 1.
 
-    Specifies pre-defined Presentation LUT shapes.
-    Enumerated Values: IDENTITY, LIN OD.
-    """
+        Specifies pre-defined Presentation LUT shapes.
+        Enumerated Values: IDENTITY, LIN OD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        presentation_lut_sequence: list[PresentationLUTSequenceItem] | None = None,
-        presentation_lut_shape: Literal["IDENTITY", "LIN OD"] | None = None,
-        **_: Any,
+        presentation_lut_sequence: Items[PresentationLUTSequenceItem] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY", "LIN OD"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

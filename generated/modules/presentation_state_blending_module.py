@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.modality_lut_macro import ModalityLUTMacro
 from iodkit.generated.modules.presentation_state_relationship_macro import PresentationStateRelationshipMacro
 from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import modality_lut_macro
@@ -31,31 +32,28 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.14-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items identifying images that are defined in the enclosing Item of Blending
-    Sequence (0070,0402), to which this VOI LUT or Window Center and Width applies.
-    Required if the VOI LUT transformation in this Item does not apply to all the images and
-    frames in the enclosing Item of Blending Sequence (0070,0402).
-    """
+        Sequence of Items identifying images that are defined in the enclosing Item of Blending
+        Sequence (0070,0402), to which this VOI LUT or Window Center and Width applies.
+        Required if the VOI LUT transformation in this Item does not apply to all the images and
+        frames in the enclosing Item of Blending Sequence (0070,0402).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        voilut_sequence: Items[voi_lut_macro.VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,48 +70,46 @@ class BlendingSequenceItem(PresentationStateRelationshipMacro, ModalityLUTMacro,
     blending_position: Attr[Literal["SUPERIMPOSED", "UNDERLYING"]] = Attr(
         0x00700405, "BlendingPosition", "CS", "1", "1",
         enum=("SUPERIMPOSED", "UNDERLYING"),
-    )
-    """Blending Position (0070,0405): Type 1, VR CS, VM 1.
+        doc="""Blending Position (0070,0405): Type 1, VR CS, VM 1.
 
-    Whether or not the contents of the Item represent the superimposed or underlying image set.
-    Enumerated Values: SUPERIMPOSED, UNDERLYING.
-    """
+        Whether or not the contents of the Item represent the superimposed or underlying image
+        set.
+        Enumerated Values: SUPERIMPOSED, UNDERLYING.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+
+        Unique identifier for the Study that contains the images, which may differ from the
+        Study in which the presentation state is contained.
+        """,
     )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study that contains the images, which may differ from the Study in
-    which the presentation state is contained.
-    """
-
-    softcopy_voilut_sequence: Attr[list[SoftcopyVOILUTSequenceItem]] = Attr(
+    softcopy_voilut_sequence: SequenceAttr[SoftcopyVOILUTSequenceItem] = SequenceAttr(
         0x00283110, "SoftcopyVOILUTSequence", "SQ", "1", "1C",
         item=SoftcopyVOILUTSequenceItem,
-    )
-    """Softcopy VOI LUT Sequence (0028,3110): Type 1C, VR SQ, VM 1.
+        doc="""Softcopy VOI LUT Sequence (0028,3110): Type 1C, VR SQ, VM 1.
 
-    Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and frames
-    they apply.
-    Required if a VOI LUT is to be applied to referenced image(s).
-    """
+        Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and
+        frames they apply.
+        Required if a VOI LUT is to be applied to referenced image(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_position: Literal["SUPERIMPOSED", "UNDERLYING"] | None = None,
-        study_instance_uid: str | None = None,
-        referenced_series_sequence: list[presentation_state_relationship_macro.ReferencedSeriesSequenceItem] | None = None,
-        modality_lut_sequence: list[modality_lut_macro.ModalityLUTSequenceItem] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        softcopy_voilut_sequence: list[SoftcopyVOILUTSequenceItem] | None = None,
-        **_: Any,
+        blending_position: Literal["SUPERIMPOSED", "UNDERLYING"] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        referenced_series_sequence: Items[presentation_state_relationship_macro.ReferencedSeriesSequenceItem] | Empty | None = None,
+        modality_lut_sequence: Items[modality_lut_macro.ModalityLUTSequenceItem] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
+        softcopy_voilut_sequence: Items[SoftcopyVOILUTSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,47 +123,44 @@ class PresentationStateBlendingModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.14-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00700402, 0x00700403, 0x00700404)
 
-    blending_sequence: Attr[list[BlendingSequenceItem]] = Attr(
+    blending_sequence: SequenceAttr[BlendingSequenceItem] = SequenceAttr(
         0x00700402, "BlendingSequence", "SQ", "1", "1",
         item=BlendingSequenceItem,
-    )
-    """Blending Sequence (0070,0402): Type 1, VR SQ, VM 1.
+        doc="""Blending Sequence (0070,0402): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items, one identifying and describing transformations upon a set of underlying
-    grayscale images, and the other identifying and describing transformations upon a set of
-    superimposed grayscale images.
-    """
+        A Sequence of Items, one identifying and describing transformations upon a set of
+        underlying grayscale images, and the other identifying and describing transformations
+        upon a set of superimposed grayscale images.
+        """,
+    )
 
     relative_opacity: Attr[float] = Attr(
         0x00700403, "RelativeOpacity", "FL", "1", "1",
+        doc="""Relative Opacity (0070,0403): Type 1, VR FL, VM 1.
+
+        A value from 0.0 to 1.0 indicating the relative opacity of the pixels of the
+        superimposed image, where 1.0 means that pixels of the superimposed image completely
+        replace the pixels of the underlying image, and 0.0 means that the pixels of the
+        underlying image completely replace the pixels of the superimposed image.
+        """,
     )
-    """Relative Opacity (0070,0403): Type 1, VR FL, VM 1.
 
-    A value from 0.0 to 1.0 indicating the relative opacity of the pixels of the superimposed
-    image, where 1.0 means that pixels of the superimposed image completely replace the pixels
-    of the underlying image, and 0.0 means that the pixels of the underlying image completely
-    replace the pixels of the superimposed image.
-    """
-
-    referenced_spatial_registration_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_spatial_registration_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00700404, "ReferencedSpatialRegistrationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Referenced Spatial Registration Sequence (0070,0404): Type 3, VR SQ, VM 1.
+        doc="""Referenced Spatial Registration Sequence (0070,0404): Type 3, VR SQ, VM 1.
 
-    A reference to Spatial Registration Instances that may be used to register the underlying
-    and superimposed images.
-    """
+        A reference to Spatial Registration Instances that may be used to register the
+        underlying and superimposed images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        blending_sequence: list[BlendingSequenceItem] | None = None,
-        relative_opacity: float | None = None,
-        referenced_spatial_registration_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        blending_sequence: Items[BlendingSequenceItem] | Empty | None = None,
+        relative_opacity: float | Empty | None = None,
+        referenced_spatial_registration_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

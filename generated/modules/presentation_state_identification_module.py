@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import person_identification_macro
@@ -34,35 +35,32 @@ class PresentationStateIdentificationModule(ContentIdentificationMacro, ModuleBu
 
     presentation_creation_date: Attr[datetime.date | str] = Attr(
         0x00700082, "PresentationCreationDate", "DA", "1", "1",
-    )
-    """Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
+        doc="""Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
 
-    Date on which this presentation was created.
-    """
+        Date on which this presentation was created.
+        """,
+    )
 
     presentation_creation_time: Attr[datetime.time | str] = Attr(
         0x00700083, "PresentationCreationTime", "TM", "1", "1",
-    )
-    """Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
+        doc="""Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
 
-    Time at which this presentation was created.
-    """
+        Time at which this presentation was created.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        presentation_creation_date: datetime.date | str | None = None,
-        presentation_creation_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        presentation_creation_date: datetime.date | str | Empty | None = None,
+        presentation_creation_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,33 +27,30 @@ class MaskSubtractionSequenceItem(ItemBuilder):
     mask_operation: Attr[Literal["AVG_SUB", "TID"]] = Attr(
         0x00286101, "MaskOperation", "CS", "1", "1",
         enum=("AVG_SUB", "TID"),
-    )
-    """Mask Operation (0028,6101): Type 1, VR CS, VM 1.
+        doc="""Mask Operation (0028,6101): Type 1, VR CS, VM 1.
 
-    Type of mask operation to be performed
-    Enumerated Values: AVG_SUB, TID.
-    """
+        Type of mask operation to be performed
+        Enumerated Values: AVG_SUB, TID.
+        """,
+    )
 
     contrast_frame_averaging: Attr[int] = Attr(
         0x00286112, "ContrastFrameAveraging", "US", "1", "1C",
-    )
-    """Contrast Frame Averaging (0028,6112): Type 1C, VR US, VM 1.
+        doc="""Contrast Frame Averaging (0028,6112): Type 1C, VR US, VM 1.
 
-    Specified the number of contrast frames to average together before performing the mask
-    operation.
-    Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is
-    multi-valued).
-    """
+        Specified the number of contrast frames to average together before performing the mask
+        operation.
+        Required if Mask Frame Numbers (0028,6110) specifies more than one frame (i.e., is
+        multi-valued).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_operation: Literal["AVG_SUB", "TID"] | None = None,
-        contrast_frame_averaging: int | None = None,
-        **_: Any,
+        mask_operation: Literal["AVG_SUB", "TID"] | Empty | None = None,
+        contrast_frame_averaging: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,34 +64,31 @@ class PresentationStateMaskModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.13-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00286100, 0x00281090)
 
-    mask_subtraction_sequence: Attr[list[MaskSubtractionSequenceItem]] = Attr(
+    mask_subtraction_sequence: SequenceAttr[MaskSubtractionSequenceItem] = SequenceAttr(
         0x00286100, "MaskSubtractionSequence", "SQ", "1", "1C",
         item=MaskSubtractionSequenceItem,
-    )
-    """Mask Subtraction Sequence (0028,6100): Type 1C, VR SQ, VM 1.
+        doc="""Mask Subtraction Sequence (0028,6100): Type 1C, VR SQ, VM 1.
 
-    Required if Mask Module is present.
-    """
+        Required if Mask Module is present.
+        """,
+    )
 
     recommended_viewing_mode: Attr[Literal["SUB"]] = Attr(
         0x00281090, "RecommendedViewingMode", "CS", "1", "1C",
         enum=("SUB",),
-    )
-    """Recommended Viewing Mode (0028,1090): Type 1C, VR CS, VM 1.
+        doc="""Recommended Viewing Mode (0028,1090): Type 1C, VR CS, VM 1.
 
-    Specifies the recommended viewing protocol(s).
-    Required if Mask Subtraction Sequence (0028,6100) is present.
-    Enumerated Values: SUB.
-    """
+        Specifies the recommended viewing protocol(s).
+        Required if Mask Subtraction Sequence (0028,6100) is present.
+        Enumerated Values: SUB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_subtraction_sequence: list[MaskSubtractionSequenceItem] | None = None,
-        recommended_viewing_mode: Literal["SUB"] | None = None,
-        **_: Any,
+        mask_subtraction_sequence: Items[MaskSubtractionSequenceItem] | Empty | None = None,
+        recommended_viewing_mode: Literal["SUB"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

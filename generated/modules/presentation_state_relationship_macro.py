@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -26,33 +27,30 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Unique identifier of a Series that is part of the Study defined by the Study Instance
+        UID (0020,000D) in the enclosing Data Set.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of a Series that is part of the Study defined by the Study Instance UID
-    (0020,000D) in the enclosing Data Set.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
 
-    The set of images and frames to which the Presentation State applies. These shall be of the
-    Study defined by Study Instance UID (0020,000D) and the Series defined by Series Instance
-    UID (0020,000E).
-    """
+        The set of images and frames to which the Presentation State applies. These shall be of
+        the Study defined by Study Instance UID (0020,000D) and the Series defined by Series
+        Instance UID (0020,000E).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,23 +64,20 @@ class PresentationStateRelationshipMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.11-1b"
     __order__: ClassVar[tuple[int, ...]] = (0x00081115,)
 
-    referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
+    referenced_series_sequence: SequenceAttr[ReferencedSeriesSequenceItem] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "1",
         item=ReferencedSeriesSequenceItem,
-    )
-    """Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
+        doc="""Referenced Series Sequence (0008,1115): Type 1, VR SQ, VM 1.
 
-    Sequence of Items where each Item includes the Attributes of one Series to which the
-    Presentation State applies.
-    """
+        Sequence of Items where each Item includes the Attributes of one Series to which the
+        Presentation State applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_series_sequence: list[ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        referenced_series_sequence: Items[ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

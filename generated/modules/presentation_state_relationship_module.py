@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.presentation_state_relationship_macro import PresentationStateRelationshipMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import presentation_state_relationship_macro
 
 
@@ -31,10 +32,7 @@ class PresentationStateRelationshipModule(PresentationStateRelationshipMacro, Mo
     def __init__(
         self,
         *,
-        referenced_series_sequence: list[presentation_state_relationship_macro.ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        referenced_series_sequence: Items[presentation_state_relationship_macro.ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

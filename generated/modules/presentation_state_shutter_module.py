@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,34 +24,31 @@ class PresentationStateShutterModule(ModuleBuilder):
 
     shutter_presentation_value: Attr[int] = Attr(
         0x00181622, "ShutterPresentationValue", "US", "1", "1C",
-    )
-    """Shutter Presentation Value (0018,1622): Type 1C, VR US, VM 1.
+        doc="""Shutter Presentation Value (0018,1622): Type 1C, VR US, VM 1.
 
-    A single grayscale unsigned value used to replace those parts of the image occluded by the
-    shutter, when rendered on a monochrome display. The units are specified in P-Values.
-    Required if the Display Shutter Module or Bitmap Display Shutter Module is present.
-    """
+        A single grayscale unsigned value used to replace those parts of the image occluded by
+        the shutter, when rendered on a monochrome display. The units are specified in P-Values.
+        Required if the Display Shutter Module or Bitmap Display Shutter Module is present.
+        """,
+    )
 
     shutter_presentation_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00181624, "ShutterPresentationColorCIELabValue", "US", "3", "1C",
-    )
-    """Shutter Presentation Color CIELab Value (0018,1624): Type 1C, VR US, VM 3.
+        doc="""Shutter Presentation Color CIELab Value (0018,1624): Type 1C, VR US, VM 3.
 
-    A color triplet value used to replace those parts of the image occluded by the shutter, when
-    rendered on a color display. The units are specified in PCS-Values, and the value is encoded
-    as CIELab. See Section C.10.7.1.1.
-    Required if the Display Shutter Module or Bitmap Display Shutter Module is present and the
-    SOP Class is other than Grayscale Softcopy Presentation State Storage.
-    """
+        A color triplet value used to replace those parts of the image occluded by the shutter,
+        when rendered on a color display. The units are specified in PCS-Values, and the value
+        is encoded as CIELab. See Section C.10.7.1.1.
+        Required if the Display Shutter Module or Bitmap Display Shutter Module is present and
+        the SOP Class is other than Grayscale Softcopy Presentation State Storage.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shutter_presentation_value: int | None = None,
-        shutter_presentation_color_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        shutter_presentation_value: int | Empty | None = None,
+        shutter_presentation_color_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

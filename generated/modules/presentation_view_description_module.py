@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.general_anatomy_required_macro import GeneralAnatomyRequiredMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_required_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -29,39 +30,36 @@ class ViewCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.25-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00540222)
 
-    view_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    view_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540222, "ViewModifierCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
+        doc="""View Modifier Code Sequence (0054,0222): Type 2, VR SQ, VM 1.
 
-    View modifier.
-    """
+        View modifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        view_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        view_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,36 +75,33 @@ class PresentationViewDescriptionModule(GeneralAnatomyRequiredMacro, ModuleBuild
     __table__ = "PS3.3 2024c Table C.11.25-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228, 0x00540220, 0x00200062)
 
-    view_code_sequence: Attr[list[ViewCodeSequenceItem]] = Attr(
+    view_code_sequence: CodeSequenceAttr[ViewCodeSequenceItem] = CodeSequenceAttr(
         0x00540220, "ViewCodeSequence", "SQ", "1", "2",
         item=ViewCodeSequenceItem,
-    )
-    """View Code Sequence (0054,0220): Type 2, VR SQ, VM 1.
+        doc="""View Code Sequence (0054,0220): Type 2, VR SQ, VM 1.
 
-    Describes this view of the patient anatomy.
-    """
+        Describes this view of the patient anatomy.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "2",
         enum=("R", "L", "U", "B"),
-    )
-    """Image Laterality (0020,0062): Type 2, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 2, VR CS, VM 1.
 
-    Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
-    (0008,2218) ) examined.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
+        (0008,2218) ) examined.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[general_anatomy_required_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[ViewCodeSequenceItem] | None = None,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[general_anatomy_required_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[ViewCodeSequenceItem] | Empty | None = None,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,39 +27,37 @@ class PrimaryAnatomicStructureSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082230)
 
-    primary_anatomic_structure_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    primary_anatomic_structure_modifier_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082230, "PrimaryAnatomicStructureModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Primary Anatomic Structure Modifier Sequence (0008,2230): Type 3, VR SQ, VM 1.
+        doc="""Primary Anatomic Structure Modifier Sequence (0008,2230): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that modifies the primary anatomic structure of interest in this Instance.
-    """
+        Sequence of Items that modifies the primary anatomic structure of interest in this
+        Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        primary_anatomic_structure_modifier_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        primary_anatomic_structure_modifier_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,23 +71,20 @@ class PrimaryAnatomicStructureMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00082228,)
 
-    primary_anatomic_structure_sequence: Attr[list[PrimaryAnatomicStructureSequenceItem]] = Attr(
+    primary_anatomic_structure_sequence: CodeSequenceAttr[PrimaryAnatomicStructureSequenceItem] = CodeSequenceAttr(
         0x00082228, "PrimaryAnatomicStructureSequence", "SQ", "1", "3",
         item=PrimaryAnatomicStructureSequenceItem,
-    )
-    """Primary Anatomic Structure Sequence (0008,2228): Type 3, VR SQ, VM 1.
+        doc="""Primary Anatomic Structure Sequence (0008,2228): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that identifies the primary anatomic structure(s) of interest in this
-    Instance.
-    """
+        Sequence of Items that identifies the primary anatomic structure(s) of interest in this
+        Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        primary_anatomic_structure_sequence: list[PrimaryAnatomicStructureSequenceItem] | None = None,
-        **_: Any,
+        primary_anatomic_structure_sequence: CodeItems[PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

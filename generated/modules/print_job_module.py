@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,76 +26,74 @@ class PrintJobModule(ModuleBuilder):
     execution_status: Attr[Literal["PENDING", "PRINTING", "DONE", "FAILURE"]] = Attr(
         0x21000020, "ExecutionStatus", "CS", "1", "",
         enum=("PENDING", "PRINTING", "DONE", "FAILURE"),
-    )
-    """Execution Status (2100,0020): Type -, VR CS, VM 1.
+        doc="""Execution Status (2100,0020): Type -, VR CS, VM 1.
 
-    Execution status of print job.
-    Enumerated Values: PENDING, PRINTING, DONE, FAILURE.
-    """
+        Execution status of print job.
+        Enumerated Values: PENDING, PRINTING, DONE, FAILURE.
+        """,
+    )
 
     execution_status_info: Attr[str] = Attr(
         0x21000030, "ExecutionStatusInfo", "CS", "1", "",
-    )
-    """Execution Status Info (2100,0030): Type -, VR CS, VM 1.
+        doc="""Execution Status Info (2100,0030): Type -, VR CS, VM 1.
 
-    Additional information about Execution Status (2100,0020).
-    Defined Terms if Execution Status (2100,0030) is DONE or PRINTING: NORMAL.
-    Defined Terms if Execution Status (2100,0030) is FAILURE: INVALID PAGE DES, INSUFFIC MEMORY.
-    """
+        Additional information about Execution Status (2100,0020).
+        Defined Terms if Execution Status (2100,0030) is DONE or PRINTING: NORMAL.
+        Defined Terms if Execution Status (2100,0030) is FAILURE: INVALID PAGE DES, INSUFFIC
+        MEMORY.
+        """,
+    )
 
     creation_date: Attr[datetime.date | str] = Attr(
         0x21000040, "CreationDate", "DA", "1", "",
-    )
-    """Creation Date (2100,0040): Type -, VR DA, VM 1.
+        doc="""Creation Date (2100,0040): Type -, VR DA, VM 1.
 
-    Date of print job creation.
-    """
+        Date of print job creation.
+        """,
+    )
 
     creation_time: Attr[datetime.time | str] = Attr(
         0x21000050, "CreationTime", "TM", "1", "",
-    )
-    """Creation Time (2100,0050): Type -, VR TM, VM 1.
+        doc="""Creation Time (2100,0050): Type -, VR TM, VM 1.
 
-    Time of print job creation.
-    """
+        Time of print job creation.
+        """,
+    )
 
     print_priority: Attr[str] = Attr(
         0x20000020, "PrintPriority", "CS", "1", "",
-    )
-    """Print Priority (2000,0020): Type -, VR CS, VM 1.
+        doc="""Print Priority (2000,0020): Type -, VR CS, VM 1.
 
-    Priority of print job (see Section C.13.1 for further explanation).
-    """
+        Priority of print job (see Section C.13.1 for further explanation).
+        """,
+    )
 
     printer_name: Attr[str] = Attr(
         0x21100030, "PrinterName", "LO", "1", "",
-    )
-    """Printer Name (2110,0030): Type -, VR LO, VM 1.
+        doc="""Printer Name (2110,0030): Type -, VR LO, VM 1.
 
-    User defined name identifying the printer.
-    """
+        User defined name identifying the printer.
+        """,
+    )
 
     originator: Attr[str] = Attr(
         0x21000070, "Originator", "AE", "1", "",
-    )
-    """Originator (2100,0070): Type -, VR AE, VM 1.
+        doc="""Originator (2100,0070): Type -, VR AE, VM 1.
 
-    DICOM Application Entity Title that issued the print operation.
-    """
+        DICOM Application Entity Title that issued the print operation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        execution_status: Literal["PENDING", "PRINTING", "DONE", "FAILURE"] | None = None,
-        execution_status_info: str | None = None,
-        creation_date: datetime.date | str | None = None,
-        creation_time: datetime.time | str | None = None,
-        print_priority: str | None = None,
-        printer_name: str | None = None,
-        originator: str | None = None,
-        **_: Any,
+        execution_status: Literal["PENDING", "PRINTING", "DONE", "FAILURE"] | Empty | None = None,
+        execution_status_info: str | Empty | None = None,
+        creation_date: datetime.date | str | Empty | None = None,
+        creation_time: datetime.time | str | Empty | None = None,
+        print_priority: str | Empty | None = None,
+        printer_name: str | Empty | None = None,
+        originator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,56 +26,53 @@ class MediaInstalledSequenceItem(ItemBuilder):
 
     item_number: Attr[int] = Attr(
         0x00200019, "ItemNumber", "IS", "1", "",
-    )
-    """Item Number (0020,0019): Type -, VR IS, VM 1.
+        doc="""Item Number (0020,0019): Type -, VR IS, VM 1.
 
-    A number that labels this Item. Each Item in the Sequence shall have a unique number.
-    """
+        A number that labels this Item. Each Item in the Sequence shall have a unique number.
+        """,
+    )
 
     medium_type: Attr[str] = Attr(
         0x20000030, "MediumType", "CS", "1", "",
-    )
-    """Medium Type (2000,0030): Type -, VR CS, VM 1.
+        doc="""Medium Type (2000,0030): Type -, VR CS, VM 1.
 
-    See Section C.13.1
-    """
+        See Section C.13.1
+        """,
+    )
 
     film_size_id: Attr[str] = Attr(
         0x20100050, "FilmSizeID", "CS", "1", "",
-    )
-    """Film Size ID (2010,0050): Type -, VR CS, VM 1.
+        doc="""Film Size ID (2010,0050): Type -, VR CS, VM 1.
 
-    See Section C.13.3
-    """
+        See Section C.13.3
+        """,
+    )
 
     min_density: Attr[int] = Attr(
         0x20100120, "MinDensity", "US", "1", "",
-    )
-    """Min Density (2010,0120): Type -, VR US, VM 1.
+        doc="""Min Density (2010,0120): Type -, VR US, VM 1.
 
-    Minimum density that can be printed, expressed in hundredths of OD.
-    """
+        Minimum density that can be printed, expressed in hundredths of OD.
+        """,
+    )
 
     max_density: Attr[int] = Attr(
         0x20100130, "MaxDensity", "US", "1", "",
-    )
-    """Max Density (2010,0130): Type -, VR US, VM 1.
+        doc="""Max Density (2010,0130): Type -, VR US, VM 1.
 
-    Maximum density that can be printed, expressed in hundredths of OD.
-    """
+        Maximum density that can be printed, expressed in hundredths of OD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        item_number: int | None = None,
-        medium_type: str | None = None,
-        film_size_id: str | None = None,
-        min_density: int | None = None,
-        max_density: int | None = None,
-        **_: Any,
+        item_number: int | Empty | None = None,
+        medium_type: str | Empty | None = None,
+        film_size_id: str | Empty | None = None,
+        min_density: int | Empty | None = None,
+        max_density: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -87,47 +87,44 @@ class OtherMediaAvailableSequenceItem(ItemBuilder):
 
     medium_type: Attr[str] = Attr(
         0x20000030, "MediumType", "CS", "1", "",
-    )
-    """Medium Type (2000,0030): Type -, VR CS, VM 1.
+        doc="""Medium Type (2000,0030): Type -, VR CS, VM 1.
 
-    See Section C.13.1
-    """
+        See Section C.13.1
+        """,
+    )
 
     film_size_id: Attr[str] = Attr(
         0x20100050, "FilmSizeID", "CS", "1", "",
-    )
-    """Film Size ID (2010,0050): Type -, VR CS, VM 1.
+        doc="""Film Size ID (2010,0050): Type -, VR CS, VM 1.
 
-    See Section C.13.3
-    """
+        See Section C.13.3
+        """,
+    )
 
     min_density: Attr[int] = Attr(
         0x20100120, "MinDensity", "US", "1", "",
-    )
-    """Min Density (2010,0120): Type -, VR US, VM 1.
+        doc="""Min Density (2010,0120): Type -, VR US, VM 1.
 
-    Minimum density that can be printed, expressed in hundredths of OD.
-    """
+        Minimum density that can be printed, expressed in hundredths of OD.
+        """,
+    )
 
     max_density: Attr[int] = Attr(
         0x20100130, "MaxDensity", "US", "1", "",
-    )
-    """Max Density (2010,0130): Type -, VR US, VM 1.
+        doc="""Max Density (2010,0130): Type -, VR US, VM 1.
 
-    Maximum density that can be printed, expressed in hundredths of OD.
-    """
+        Maximum density that can be printed, expressed in hundredths of OD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        medium_type: str | None = None,
-        film_size_id: str | None = None,
-        min_density: int | None = None,
-        max_density: int | None = None,
-        **_: Any,
+        medium_type: str | Empty | None = None,
+        film_size_id: str | Empty | None = None,
+        min_density: int | Empty | None = None,
+        max_density: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,89 +139,86 @@ class SupportedImageDisplayFormatsSequenceItem(ItemBuilder):
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "",
-    )
-    """Rows (0028,0010): Type -, VR US, VM 1.
+        doc="""Rows (0028,0010): Type -, VR US, VM 1.
 
-    Number of printable rows in an Image Box.
-    """
+        Number of printable rows in an Image Box.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "",
-    )
-    """Columns (0028,0011): Type -, VR US, VM 1.
+        doc="""Columns (0028,0011): Type -, VR US, VM 1.
 
-    Number of printable columns in an Image Box.
-    """
+        Number of printable columns in an Image Box.
+        """,
+    )
 
     image_display_format: Attr[str] = Attr(
         0x20100010, "ImageDisplayFormat", "ST", "1", "",
-    )
-    """Image Display Format (2010,0010): Type -, VR ST, VM 1.
+        doc="""Image Display Format (2010,0010): Type -, VR ST, VM 1.
 
-    See Section C.13.3
-    """
+        See Section C.13.3
+        """,
+    )
 
     film_orientation: Attr[str] = Attr(
         0x20100040, "FilmOrientation", "CS", "1", "",
-    )
-    """Film Orientation (2010,0040): Type -, VR CS, VM 1.
+        doc="""Film Orientation (2010,0040): Type -, VR CS, VM 1.
 
-    See Section C.13.3
-    """
+        See Section C.13.3
+        """,
+    )
 
     film_size_id: Attr[str] = Attr(
         0x20100050, "FilmSizeID", "CS", "1", "",
-    )
-    """Film Size ID (2010,0050): Type -, VR CS, VM 1.
+        doc="""Film Size ID (2010,0050): Type -, VR CS, VM 1.
 
-    See Section C.13.3
-    """
+        See Section C.13.3
+        """,
+    )
 
     printer_resolution_id: Attr[str] = Attr(
         0x20100052, "PrinterResolutionID", "CS", "1", "",
-    )
-    """Printer Resolution ID (2010,0052): Type -, VR CS, VM 1.
+        doc="""Printer Resolution ID (2010,0052): Type -, VR CS, VM 1.
 
-    Printer Resolution identification. Defined Terms are the same as Requested Resolution ID
-    (2020,0050). See Section C.13.3.
-    """
+        Printer Resolution identification. Defined Terms are the same as Requested Resolution ID
+        (2020,0050). See Section C.13.3.
+        """,
+    )
 
     printer_pixel_spacing: Attr[list[float]] = Attr(
         0x20100376, "PrinterPixelSpacing", "DS", "2", "",
-    )
-    """Printer Pixel Spacing (2010,0376): Type -, VR DS, VM 2.
+        doc="""Printer Pixel Spacing (2010,0376): Type -, VR DS, VM 2.
 
-    Physical distance on the printed film between the center of each pixel, specified by a
-    numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See Section
-    10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance on the printed film between the center of each pixel, specified by a
+        numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
+        Section 10.7.1.3 for further explanation of the value order.
+        """,
+    )
 
     requested_image_size_flag: Attr[Literal["NO", "YES"]] = Attr(
         0x202000A0, "RequestedImageSizeFlag", "CS", "1", "",
         enum=("NO", "YES"),
-    )
-    """Requested Image Size Flag (2020,00A0): Type -, VR CS, VM 1.
+        doc="""Requested Image Size Flag (2020,00A0): Type -, VR CS, VM 1.
 
-    Indicates whether the printer supports Requested Image Size (2020,0030) for this display
-    format and film orientation and size combination.
-    Enumerated Values: NO, YES.
-    """
+        Indicates whether the printer supports Requested Image Size (2020,0030) for this display
+        format and film orientation and size combination.
+        Enumerated Values: NO, YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rows: int | None = None,
-        columns: int | None = None,
-        image_display_format: str | None = None,
-        film_orientation: str | None = None,
-        film_size_id: str | None = None,
-        printer_resolution_id: str | None = None,
-        printer_pixel_spacing: list[float] | None = None,
-        requested_image_size_flag: Literal["NO", "YES"] | None = None,
-        **_: Any,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        image_display_format: str | Empty | None = None,
+        film_orientation: str | Empty | None = None,
+        film_size_id: str | Empty | None = None,
+        printer_resolution_id: str | Empty | None = None,
+        printer_pixel_spacing: list[float] | Empty | None = None,
+        requested_image_size_flag: Literal["NO", "YES"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -239,168 +233,166 @@ class PrinterConfigurationSequenceItem(ItemBuilder):
 
     sop_classes_supported: Attr[list[str]] = Attr(
         0x0008115A, "SOPClassesSupported", "UI", "1-n", "",
-    )
-    """SOP Classes Supported (0008,115A): Type -, VR UI, VM 1-n.
+        doc="""SOP Classes Supported (0008,115A): Type -, VR UI, VM 1-n.
 
-    The Meta-SOP Class and a list of optional SOP Classes supported. It shall contain one Meta
-    SOP Class UID and 0-n optional SOP Class UIDs.
-    """
+        The Meta-SOP Class and a list of optional SOP Classes supported. It shall contain one
+        Meta SOP Class UID and 0-n optional SOP Class UIDs.
+        """,
+    )
 
     maximum_memory_allocation: Attr[int] = Attr(
         0x20000061, "MaximumMemoryAllocation", "IS", "1", "",
-    )
-    """Maximum Memory Allocation (2000,0061): Type -, VR IS, VM 1.
+        doc="""Maximum Memory Allocation (2000,0061): Type -, VR IS, VM 1.
 
-    Maximum number of kilobytes of memory that can be allocated for a Film Session. The value
-    shall be 0 if Memory Allocation (2000,0060) is not supported.
-    Enumerated Values if Memory Allocation (2000,0060) is not supported: 0.
-    """
+        Maximum number of kilobytes of memory that can be allocated for a Film Session. The
+        value shall be 0 if Memory Allocation (2000,0060) is not supported.
+        Enumerated Values if Memory Allocation (2000,0060) is not supported: 0.
+        """,
+    )
 
     memory_bit_depth: Attr[int] = Attr(
         0x200000A0, "MemoryBitDepth", "US", "1", "",
-    )
-    """Memory Bit Depth (2000,00A0): Type -, VR US, VM 1.
+        doc="""Memory Bit Depth (2000,00A0): Type -, VR US, VM 1.
 
-    The maximum number of bits for each pixel that can be stored in printer memory.
-    """
+        The maximum number of bits for each pixel that can be stored in printer memory.
+        """,
+    )
 
     printing_bit_depth: Attr[int] = Attr(
         0x200000A1, "PrintingBitDepth", "US", "1", "",
+        doc="""Printing Bit Depth (2000,00A1): Type -, VR US, VM 1.
+
+        The number of bits used by the print engine for internal LUT calculation and printing of
+        each pixel.
+        """,
     )
-    """Printing Bit Depth (2000,00A1): Type -, VR US, VM 1.
 
-    The number of bits used by the print engine for internal LUT calculation and printing of
-    each pixel.
-    """
-
-    media_installed_sequence: Attr[list[MediaInstalledSequenceItem]] = Attr(
+    media_installed_sequence: SequenceAttr[MediaInstalledSequenceItem] = SequenceAttr(
         0x200000A2, "MediaInstalledSequence", "SQ", "1", "",
         item=MediaInstalledSequenceItem,
+        doc="""Media Installed Sequence (2000,00A2): Type -, VR SQ, VM 1.
+
+        A Sequence that specifies the combinations of Medium Type and Film Size IDs available in
+        the printer at this time and the Min and Max Densities supported by these media.
+        """,
     )
-    """Media Installed Sequence (2000,00A2): Type -, VR SQ, VM 1.
 
-    A Sequence that specifies the combinations of Medium Type and Film Size IDs available in the
-    printer at this time and the Min and Max Densities supported by these media.
-    """
-
-    other_media_available_sequence: Attr[list[OtherMediaAvailableSequenceItem]] = Attr(
+    other_media_available_sequence: SequenceAttr[OtherMediaAvailableSequenceItem] = SequenceAttr(
         0x200000A4, "OtherMediaAvailableSequence", "SQ", "1", "",
         item=OtherMediaAvailableSequenceItem,
+        doc="""Other Media Available Sequence (2000,00A4): Type -, VR SQ, VM 1.
+
+        A Sequence that specifies combinations of Medium Type and Film Size ID for which the
+        printer will accept an N-CREATE of a Film Box, but are not physically installed in the
+        printer at this time. It also specifies the Min and Max Densities supported by these
+        media. User intervention may be required to instal these media in the printer.
+        """,
     )
-    """Other Media Available Sequence (2000,00A4): Type -, VR SQ, VM 1.
 
-    A Sequence that specifies combinations of Medium Type and Film Size ID for which the printer
-    will accept an N-CREATE of a Film Box, but are not physically installed in the printer at
-    this time. It also specifies the Min and Max Densities supported by these media. User
-    intervention may be required to instal these media in the printer.
-    """
-
-    supported_image_display_formats_sequence: Attr[list[SupportedImageDisplayFormatsSequenceItem]] = Attr(
+    supported_image_display_formats_sequence: SequenceAttr[SupportedImageDisplayFormatsSequenceItem] = SequenceAttr(
         0x200000A8, "SupportedImageDisplayFormatsSequence", "SQ", "1", "",
         item=SupportedImageDisplayFormatsSequenceItem,
-    )
-    """Supported Image Display Formats Sequence (2000,00A8): Type -, VR SQ, VM 1.
+        doc="""Supported Image Display Formats Sequence (2000,00A8): Type -, VR SQ, VM 1.
 
-    A Sequence that specifies the Image Display Formats supported, rows and columns in Image
-    Boxes for each format, pixel spacing, and whether Requested Image Size is supported as a
-    function of Film Orientation, Film Size ID, and Printer Resolution ID.
-    """
+        A Sequence that specifies the Image Display Formats supported, rows and columns in Image
+        Boxes for each format, pixel spacing, and whether Requested Image Size is supported as a
+        function of Film Orientation, Film Size ID, and Printer Resolution ID.
+        """,
+    )
 
     default_printer_resolution_id: Attr[str] = Attr(
         0x20100054, "DefaultPrinterResolutionID", "CS", "1", "",
-    )
-    """Default Printer Resolution ID (2010,0054): Type -, VR CS, VM 1.
+        doc="""Default Printer Resolution ID (2010,0054): Type -, VR CS, VM 1.
 
-    The printer's default resolution identification. Defined Terms are the same as Requested
-    Resolution ID (2020,0050). See Section C.13.3.
-    """
+        The printer's default resolution identification. Defined Terms are the same as Requested
+        Resolution ID (2020,0050). See Section C.13.3.
+        """,
+    )
 
     default_magnification_type: Attr[str] = Attr(
         0x201000A6, "DefaultMagnificationType", "CS", "1", "",
-    )
-    """Default Magnification Type (2010,00A6): Type -, VR CS, VM 1.
+        doc="""Default Magnification Type (2010,00A6): Type -, VR CS, VM 1.
 
-    Printer's default magnification type. See Section C.13.3 for Defined Terms.
-    """
+        Printer's default magnification type. See Section C.13.3 for Defined Terms.
+        """,
+    )
 
     other_magnification_types_available: Attr[list[str]] = Attr(
         0x201000A7, "OtherMagnificationTypesAvailable", "CS", "1-n", "",
-    )
-    """Other Magnification Types Available (2010,00A7): Type -, VR CS, VM 1-n.
+        doc="""Other Magnification Types Available (2010,00A7): Type -, VR CS, VM 1-n.
 
-    Other magnification types available in the printer. See Section C.13.3 for Defined Terms.
-    """
+        Other magnification types available in the printer. See Section C.13.3 for Defined
+        Terms.
+        """,
+    )
 
     default_smoothing_type: Attr[str] = Attr(
         0x201000A8, "DefaultSmoothingType", "CS", "1", "",
-    )
-    """Default Smoothing Type (2010,00A8): Type -, VR CS, VM 1.
+        doc="""Default Smoothing Type (2010,00A8): Type -, VR CS, VM 1.
 
-    Printer's default smoothing type. See Section C.13.3.
-    """
+        Printer's default smoothing type. See Section C.13.3.
+        """,
+    )
 
     other_smoothing_types_available: Attr[list[str]] = Attr(
         0x201000A9, "OtherSmoothingTypesAvailable", "CS", "1-n", "",
-    )
-    """Other Smoothing Types Available (2010,00A9): Type -, VR CS, VM 1-n.
+        doc="""Other Smoothing Types Available (2010,00A9): Type -, VR CS, VM 1-n.
 
-    Other smoothing types available in the printer. See Section C.13.3.
-    """
+        Other smoothing types available in the printer. See Section C.13.3.
+        """,
+    )
 
     configuration_information_description: Attr[str] = Attr(
         0x20100152, "ConfigurationInformationDescription", "LT", "1", "",
-    )
-    """Configuration Information Description (2010,0152): Type -, VR LT, VM 1.
+        doc="""Configuration Information Description (2010,0152): Type -, VR LT, VM 1.
 
-    A free form text description of Configuration Information (2010,0150) supported by the
-    printer.
-    """
+        A free form text description of Configuration Information (2010,0150) supported by the
+        printer.
+        """,
+    )
 
     maximum_collated_films: Attr[int] = Attr(
         0x20100154, "MaximumCollatedFilms", "IS", "1", "",
-    )
-    """Maximum Collated Films (2010,0154): Type -, VR IS, VM 1.
+        doc="""Maximum Collated Films (2010,0154): Type -, VR IS, VM 1.
 
-    The maximum number of films that can be collated for an N-ACTION of the Film Session. The
-    value shall be 0 if N-ACTION of the Film Session is not supported.
-    Enumerated Values if N-ACTION of the Film Session is not supported: 0.
-    """
+        The maximum number of films that can be collated for an N-ACTION of the Film Session.
+        The value shall be 0 if N-ACTION of the Film Session is not supported.
+        Enumerated Values if N-ACTION of the Film Session is not supported: 0.
+        """,
+    )
 
     decimate_crop_result: Attr[str] = Attr(
         0x202000A2, "DecimateCropResult", "CS", "1", "",
-    )
-    """Decimate/Crop Result (2020,00A2): Type -, VR CS, VM 1.
+        doc="""Decimate/Crop Result (2020,00A2): Type -, VR CS, VM 1.
 
-    Indicates whether the printer will decimate or crop image pixels if the image rows or
-    columns is greater than the available printable pixels in an Image Box.
-    Enumerated Values if the printer does not support Requested Decimate/Crop Behavior
-    (2020,0040): DECIMATE, CROP, FAIL.
-    Enumerated Values if the printer supports Requested Decimate/Crop Behavior (2020,0040): DEF
-    DECIMATE, DEF CROP, DEF FAIL.
-    """
+        Indicates whether the printer will decimate or crop image pixels if the image rows or
+        columns is greater than the available printable pixels in an Image Box.
+        Enumerated Values if the printer does not support Requested Decimate/Crop Behavior
+        (2020,0040): DECIMATE, CROP, FAIL.
+        Enumerated Values if the printer supports Requested Decimate/Crop Behavior (2020,0040):
+        DEF DECIMATE, DEF CROP, DEF FAIL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sop_classes_supported: list[str] | None = None,
-        maximum_memory_allocation: int | None = None,
-        memory_bit_depth: int | None = None,
-        printing_bit_depth: int | None = None,
-        media_installed_sequence: list[MediaInstalledSequenceItem] | None = None,
-        other_media_available_sequence: list[OtherMediaAvailableSequenceItem] | None = None,
-        supported_image_display_formats_sequence: list[SupportedImageDisplayFormatsSequenceItem] | None = None,
-        default_printer_resolution_id: str | None = None,
-        default_magnification_type: str | None = None,
-        other_magnification_types_available: list[str] | None = None,
-        default_smoothing_type: str | None = None,
-        other_smoothing_types_available: list[str] | None = None,
-        configuration_information_description: str | None = None,
-        maximum_collated_films: int | None = None,
-        decimate_crop_result: str | None = None,
-        **_: Any,
+        sop_classes_supported: list[str] | Empty | None = None,
+        maximum_memory_allocation: int | Empty | None = None,
+        memory_bit_depth: int | Empty | None = None,
+        printing_bit_depth: int | Empty | None = None,
+        media_installed_sequence: Items[MediaInstalledSequenceItem] | Empty | None = None,
+        other_media_available_sequence: Items[OtherMediaAvailableSequenceItem] | Empty | None = None,
+        supported_image_display_formats_sequence: Items[SupportedImageDisplayFormatsSequenceItem] | Empty | None = None,
+        default_printer_resolution_id: str | Empty | None = None,
+        default_magnification_type: str | Empty | None = None,
+        other_magnification_types_available: list[str] | Empty | None = None,
+        default_smoothing_type: str | Empty | None = None,
+        other_smoothing_types_available: list[str] | Empty | None = None,
+        configuration_information_description: str | Empty | None = None,
+        maximum_collated_films: int | Empty | None = None,
+        decimate_crop_result: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -414,24 +406,22 @@ class PrinterConfigurationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.13-13"
     __order__: ClassVar[tuple[int, ...]] = (0x2000001E,)
 
-    printer_configuration_sequence: Attr[list[PrinterConfigurationSequenceItem]] = Attr(
+    printer_configuration_sequence: SequenceAttr[PrinterConfigurationSequenceItem] = SequenceAttr(
         0x2000001E, "PrinterConfigurationSequence", "SQ", "1", "",
         item=PrinterConfigurationSequenceItem,
-    )
-    """Printer Configuration Sequence (2000,001E): Type -, VR SQ, VM 1.
+        doc="""Printer Configuration Sequence (2000,001E): Type -, VR SQ, VM 1.
 
-    Contains printer configuration information for a single Application Entity title. See Print
-    Management Service Class Structure in PS3.4. The Sequence shall contain one Item for each
-    physical printer/Meta SOP Class combination supported by the Application Entity title.
-    """
+        Contains printer configuration information for a single Application Entity title. See
+        Print Management Service Class Structure in PS3.4. The Sequence shall contain one Item
+        for each physical printer/Meta SOP Class combination supported by the Application Entity
+        title.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        printer_configuration_sequence: list[PrinterConfigurationSequenceItem] | None = None,
-        **_: Any,
+        printer_configuration_sequence: Items[PrinterConfigurationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

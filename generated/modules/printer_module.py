@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,113 +26,110 @@ class PrinterModule(ModuleBuilder):
     printer_status: Attr[Literal["NORMAL", "WARNING", "FAILURE"]] = Attr(
         0x21100010, "PrinterStatus", "CS", "1", "",
         enum=("NORMAL", "WARNING", "FAILURE"),
-    )
-    """Printer Status (2110,0010): Type -, VR CS, VM 1.
+        doc="""Printer Status (2110,0010): Type -, VR CS, VM 1.
 
-    Printer device status.
-    Enumerated Values: NORMAL, WARNING, FAILURE.
-    """
+        Printer device status.
+        Enumerated Values: NORMAL, WARNING, FAILURE.
+        """,
+    )
 
     printer_status_info: Attr[str] = Attr(
         0x21100020, "PrinterStatusInfo", "CS", "1", "",
-    )
-    """Printer Status Info (2110,0020): Type -, VR CS, VM 1.
+        doc="""Printer Status Info (2110,0020): Type -, VR CS, VM 1.
 
-    Additional information about Printer Status (2110,0010).
-    Defined Terms if Printer Status (2110,0010) is NORMAL: NORMAL.
-    """
+        Additional information about Printer Status (2110,0010).
+        Defined Terms if Printer Status (2110,0010) is NORMAL: NORMAL.
+        """,
+    )
 
     printer_name: Attr[str] = Attr(
         0x21100030, "PrinterName", "LO", "1", "",
-    )
-    """Printer Name (2110,0030): Type -, VR LO, VM 1.
+        doc="""Printer Name (2110,0030): Type -, VR LO, VM 1.
 
-    User defined name identifying the printer.
-    """
+        User defined name identifying the printer.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
-    )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of the printer.
-    """
+        Manufacturer of the printer.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "",
-    )
-    """Manufacturer Model Name (0008,1090): Type -, VR LO, VM 1.
+        doc="""Manufacturer Model Name (0008,1090): Type -, VR LO, VM 1.
 
-    Manufacturer's model number of the printer.
-    """
+        Manufacturer's model number of the printer.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "",
-    )
-    """Device Serial Number (0018,1000): Type -, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type -, VR LO, VM 1.
 
-    Manufacturer's serial number of the printer.
-    """
+        Manufacturer's serial number of the printer.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "",
-    )
-    """Software Versions (0018,1020): Type -, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type -, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the printer.
-    """
+        Manufacturer's designation of software version of the printer.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "",
-    )
-    """Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type -, VR DA, VM 1.
 
-    The date the printer was originally manufactured or re-manufactured (as opposed to
-    refurbished).
-    """
+        The date the printer was originally manufactured or re-manufactured (as opposed to
+        refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "",
-    )
-    """Date of Installation (0018,1205): Type -, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type -, VR DA, VM 1.
 
-    The date the printer was installed in its current location. The printer may or may not have
-    been used prior to installation in its current location.
-    """
+        The date the printer was installed in its current location. The printer may or may not
+        have been used prior to installation in its current location.
+        """,
+    )
 
     date_of_last_calibration: Attr[list[datetime.date | str]] = Attr(
         0x00181200, "DateOfLastCalibration", "DA", "1-n", "",
-    )
-    """Date Of Last Calibration (0018,1200): Type -, VR DA, VM 1-n.
+        doc="""Date Of Last Calibration (0018,1200): Type -, VR DA, VM 1-n.
 
-    Date when the printer was last calibrated.
-    """
+        Date when the printer was last calibrated.
+        """,
+    )
 
     time_of_last_calibration: Attr[list[datetime.time | str]] = Attr(
         0x00181201, "TimeOfLastCalibration", "TM", "1-n", "",
-    )
-    """Time Of Last Calibration (0018,1201): Type -, VR TM, VM 1-n.
+        doc="""Time Of Last Calibration (0018,1201): Type -, VR TM, VM 1-n.
 
-    Time when the printer was last calibrated.
-    """
+        Time when the printer was last calibrated.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        printer_status: Literal["NORMAL", "WARNING", "FAILURE"] | None = None,
-        printer_status_info: str | None = None,
-        printer_name: str | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        date_of_last_calibration: list[datetime.date | str] | None = None,
-        time_of_last_calibration: list[datetime.time | str] | None = None,
-        **_: Any,
+        printer_status: Literal["NORMAL", "WARNING", "FAILURE"] | Empty | None = None,
+        printer_status_info: str | Empty | None = None,
+        printer_name: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        date_of_last_calibration: list[datetime.date | str] | Empty | None = None,
+        time_of_last_calibration: list[datetime.time | str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

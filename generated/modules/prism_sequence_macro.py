@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,52 +24,49 @@ class PrismSequenceItem(ItemBuilder):
 
     horizontal_prism_power: Attr[float] = Attr(
         0x00460030, "HorizontalPrismPower", "FD", "1", "1",
-    )
-    """Horizontal Prism Power (0046,0030): Type 1, VR FD, VM 1.
+        doc="""Horizontal Prism Power (0046,0030): Type 1, VR FD, VM 1.
 
-    The power of a prism to bend light in the horizontal direction, in prism diopters.
-    """
+        The power of a prism to bend light in the horizontal direction, in prism diopters.
+        """,
+    )
 
     horizontal_prism_base: Attr[Literal["IN", "OUT"]] = Attr(
         0x00460032, "HorizontalPrismBase", "CS", "1", "1",
         enum=("IN", "OUT"),
-    )
-    """Horizontal Prism Base (0046,0032): Type 1, VR CS, VM 1.
+        doc="""Horizontal Prism Base (0046,0032): Type 1, VR CS, VM 1.
 
-    Direction of the base of the measured prism -- either in (toward the nose), or out (away
-    from the nose)
-    Enumerated Values: IN, OUT.
-    """
+        Direction of the base of the measured prism -- either in (toward the nose), or out (away
+        from the nose)
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     vertical_prism_power: Attr[float] = Attr(
         0x00460034, "VerticalPrismPower", "FD", "1", "1",
-    )
-    """Vertical Prism Power (0046,0034): Type 1, VR FD, VM 1.
+        doc="""Vertical Prism Power (0046,0034): Type 1, VR FD, VM 1.
 
-    The power of a prism to bend light in the vertical direction, in prism diopters.
-    """
+        The power of a prism to bend light in the vertical direction, in prism diopters.
+        """,
+    )
 
     vertical_prism_base: Attr[Literal["UP", "DOWN"]] = Attr(
         0x00460036, "VerticalPrismBase", "CS", "1", "1",
         enum=("UP", "DOWN"),
-    )
-    """Vertical Prism Base (0046,0036): Type 1, VR CS, VM 1.
+        doc="""Vertical Prism Base (0046,0036): Type 1, VR CS, VM 1.
 
-    Direction of the base of the measured prism -- either up, or down.
-    Enumerated Values: UP, DOWN.
-    """
+        Direction of the base of the measured prism -- either up, or down.
+        Enumerated Values: UP, DOWN.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        horizontal_prism_power: float | None = None,
-        horizontal_prism_base: Literal["IN", "OUT"] | None = None,
-        vertical_prism_power: float | None = None,
-        vertical_prism_base: Literal["UP", "DOWN"] | None = None,
-        **_: Any,
+        horizontal_prism_power: float | Empty | None = None,
+        horizontal_prism_base: Literal["IN", "OUT"] | Empty | None = None,
+        vertical_prism_power: float | Empty | None = None,
+        vertical_prism_base: Literal["UP", "DOWN"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,23 +80,20 @@ class PrismSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.6.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00460028,)
 
-    prism_sequence: Attr[list[PrismSequenceItem]] = Attr(
+    prism_sequence: SequenceAttr[PrismSequenceItem] = SequenceAttr(
         0x00460028, "PrismSequence", "SQ", "1", "1C",
         item=PrismSequenceItem,
-    )
-    """Prism Sequence (0046,0028): Type 1C, VR SQ, VM 1.
+        doc="""Prism Sequence (0046,0028): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies prism that is measured in a lens, or that is required to correct
-    for a patient's ocular misalignment.
-    """
+        A Sequence that specifies prism that is measured in a lens, or that is required to
+        correct for a patient's ocular misalignment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        prism_sequence: list[PrismSequenceItem] | None = None,
-        **_: Any,
+        prism_sequence: Items[PrismSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

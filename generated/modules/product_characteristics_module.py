@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -28,51 +29,48 @@ class PertinentDocumentsSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
-    )
-    """Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
 
-    Unique identifier for the class of an HL7 Structured Product Label document.
-    """
+        Unique identifier for the class of an HL7 Structured Product Label document.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
 
-    Unique identifier for the HL7 Structured Product Label Document as used in DICOM Instance
-    references (see Section C.12.1.1.6).
-    """
+        Unique identifier for the HL7 Structured Product Label Document as used in DICOM
+        Instance references (see Section C.12.1.1.6).
+        """,
+    )
 
     hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "",
-    )
-    """HL7 Instance Identifier (0040,E001): Type -, VR ST, VM 1.
+        doc="""HL7 Instance Identifier (0040,E001): Type -, VR ST, VM 1.
 
-    Instance Identifier of the referenced HL7 Structured Document, encoded as a UID (OID or
-    UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
-    Instance Identifier).
-    """
+        Instance Identifier of the referenced HL7 Structured Document, encoded as a UID (OID or
+        UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
+        Instance Identifier).
+        """,
+    )
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "",
-    )
-    """Retrieve URI (0040,E010): Type -, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type -, VR UR, VM 1.
 
-    Retrieval access path to Product Label Document. Includes fully specified scheme, authority,
-    path, and query in accordance with [RFC3986]
-    """
+        Retrieval access path to Product Label Document. Includes fully specified scheme,
+        authority, path, and query in accordance with [RFC3986]
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        hl7instance_identifier: str | None = None,
-        retrieve_uri: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        retrieve_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -88,97 +86,94 @@ class ProductCharacteristicsModule(ModuleBuilder):
 
     product_package_identifier: Attr[str] = Attr(
         0x00440001, "ProductPackageIdentifier", "ST", "1", "",
-    )
-    """Product Package Identifier (0044,0001): Type -, VR ST, VM 1.
+        doc="""Product Package Identifier (0044,0001): Type -, VR ST, VM 1.
 
-    Identifier of the contrast agent, drug, or device being characterized, typically from a
-    package bar code, RFID, or other materials management ID. This ID might not be globally
-    unique and might conflict with other IDs used within the scope of the institution.
-    """
+        Identifier of the contrast agent, drug, or device being characterized, typically from a
+        package bar code, RFID, or other materials management ID. This ID might not be globally
+        unique and might conflict with other IDs used within the scope of the institution.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "",
+        doc="""Manufacturer (0008,0070): Type -, VR LO, VM 1.
+
+        Manufacturer of product.
+        """,
     )
-    """Manufacturer (0008,0070): Type -, VR LO, VM 1.
 
-    Manufacturer of product.
-    """
-
-    product_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    product_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00440007, "ProductTypeCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Product Type Code Sequence (0044,0007): Type -, VR SQ, VM 1.
+        doc="""Product Type Code Sequence (0044,0007): Type -, VR SQ, VM 1.
 
-    Coded type of product.
-    """
+        Coded type of product.
+        """,
+    )
 
     product_name: Attr[list[str]] = Attr(
         0x00440008, "ProductName", "LO", "1-n", "",
-    )
-    """Product Name (0044,0008): Type -, VR LO, VM 1-n.
+        doc="""Product Name (0044,0008): Type -, VR LO, VM 1-n.
 
-    Trade or generic name of product.
-    """
+        Trade or generic name of product.
+        """,
+    )
 
     product_description: Attr[str] = Attr(
         0x00440009, "ProductDescription", "LT", "1", "",
-    )
-    """Product Description (0044,0009): Type -, VR LT, VM 1.
+        doc="""Product Description (0044,0009): Type -, VR LT, VM 1.
 
-    Further description in free form text describing the drug or device.
-    """
+        Further description in free form text describing the drug or device.
+        """,
+    )
 
     product_lot_identifier: Attr[str] = Attr(
         0x0044000A, "ProductLotIdentifier", "LO", "1", "",
-    )
-    """Product Lot Identifier (0044,000A): Type -, VR LO, VM 1.
+        doc="""Product Lot Identifier (0044,000A): Type -, VR LO, VM 1.
 
-    Identifier of the manufacturing batch of which this product is part.
-    """
+        Identifier of the manufacturing batch of which this product is part.
+        """,
+    )
 
     product_expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x0044000B, "ProductExpirationDateTime", "DT", "1", "",
+        doc="""Product Expiration DateTime (0044,000B): Type -, VR DT, VM 1.
+
+        The date and time after which the manufacturer no longer ensures the safety, quality,
+        and/or proper functioning of the material.
+        """,
     )
-    """Product Expiration DateTime (0044,000B): Type -, VR DT, VM 1.
 
-    The date and time after which the manufacturer no longer ensures the safety, quality, and/or
-    proper functioning of the material.
-    """
-
-    product_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    product_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00440013, "ProductParameterSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
+        doc="""Product Parameter Sequence (0044,0013): Type -, VR SQ, VM 1.
+
+        Parameters of the product.
+        """,
     )
-    """Product Parameter Sequence (0044,0013): Type -, VR SQ, VM 1.
 
-    Parameters of the product.
-    """
-
-    pertinent_documents_sequence: Attr[list[PertinentDocumentsSequenceItem]] = Attr(
+    pertinent_documents_sequence: SequenceAttr[PertinentDocumentsSequenceItem] = SequenceAttr(
         0x00380100, "PertinentDocumentsSequence", "SQ", "1", "",
         item=PertinentDocumentsSequenceItem,
-    )
-    """Pertinent Documents Sequence (0038,0100): Type -, VR SQ, VM 1.
+        doc="""Pertinent Documents Sequence (0038,0100): Type -, VR SQ, VM 1.
 
-    Reference to a Product Label document for the product.
-    """
+        Reference to a Product Label document for the product.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        product_package_identifier: str | None = None,
-        manufacturer: str | None = None,
-        product_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        product_name: list[str] | None = None,
-        product_description: str | None = None,
-        product_lot_identifier: str | None = None,
-        product_expiration_date_time: datetime.datetime | str | None = None,
-        product_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        pertinent_documents_sequence: list[PertinentDocumentsSequenceItem] | None = None,
-        **_: Any,
+        product_package_identifier: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        product_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        product_name: list[str] | Empty | None = None,
+        product_description: str | Empty | None = None,
+        product_lot_identifier: str | Empty | None = None,
+        product_expiration_date_time: datetime.datetime | str | Empty | None = None,
+        product_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        pertinent_documents_sequence: Items[PertinentDocumentsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

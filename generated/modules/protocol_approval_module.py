@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.assertion_macro import AssertionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import assertion_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import identified_person_or_device_macro
@@ -29,49 +30,47 @@ class ApprovalSequenceItem(AssertionMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.34.15-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00440101, 0x00440102, 0x00440103, 0x00440104, 0x00440105, 0x00440106, 0x00380100, 0x00440107, 0x00080082, 0x00120020)
 
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institution Code Sequence (0008,0082): Type 1C, VR SQ, VM 1.
+        doc="""Institution Code Sequence (0008,0082): Type 1C, VR SQ, VM 1.
 
-    Institution or organization for which use of the protocol is approved/disapproved or
-    eligible/ineligible for reimbursement.
-    Required if Assertion Code Sequence (0044,0101) is (128603, DCM, "Approved for use at the
-    institution") or (128623, DCM, "Disapproved for use at the institution") or (128613, DCM,
-    "Eligible for reimbursement") or (128614, DCM, "Eligible for reimbursement on per patient
-    basis") or (128615, DCM, "Ineligible for reimbursement").
-    """
+        Institution or organization for which use of the protocol is approved/disapproved or
+        eligible/ineligible for reimbursement.
+        Required if Assertion Code Sequence (0044,0101) is (128603, DCM, "Approved for use at
+        the institution") or (128623, DCM, "Disapproved for use at the institution") or (128613,
+        DCM, "Eligible for reimbursement") or (128614, DCM, "Eligible for reimbursement on per
+        patient basis") or (128615, DCM, "Ineligible for reimbursement").
+        """,
+    )
 
     clinical_trial_protocol_id: Attr[str] = Attr(
         0x00120020, "ClinicalTrialProtocolID", "LO", "1", "1C",
-    )
-    """Clinical Trial Protocol ID (0012,0020): Type 1C, VR LO, VM 1.
+        doc="""Clinical Trial Protocol ID (0012,0020): Type 1C, VR LO, VM 1.
 
-    Identifier of the clinical trial protocol for which use of the protocol is approved or
-    disapproved.
-    Required if Assertion Code Sequence (0044,0101) is (128604, DCM, "Approved for use in the
-    clinical trial") or (128624, DCM, "Disapproved for use in the clinical trial") or (128611,
-    DCM, "Approved for experimental use") or (128612, DCM, "Disapproved for experimental use").
-    """
+        Identifier of the clinical trial protocol for which use of the protocol is approved or
+        disapproved.
+        Required if Assertion Code Sequence (0044,0101) is (128604, DCM, "Approved for use in
+        the clinical trial") or (128624, DCM, "Disapproved for use in the clinical trial") or
+        (128611, DCM, "Approved for experimental use") or (128612, DCM, "Disapproved for
+        experimental use").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        assertion_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        assertion_uid: str | None = None,
-        asserter_identification_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        assertion_date_time: datetime.datetime | str | None = None,
-        assertion_expiration_date_time: datetime.datetime | str | None = None,
-        assertion_comments: str | None = None,
-        pertinent_documents_sequence: list[assertion_macro.PertinentDocumentsSequenceItem] | None = None,
-        related_assertion_sequence: list[assertion_macro.RelatedAssertionSequenceItem] | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        clinical_trial_protocol_id: str | None = None,
-        **_: Any,
+        assertion_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        assertion_uid: str | Empty | None = None,
+        asserter_identification_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        assertion_date_time: datetime.datetime | str | Empty | None = None,
+        assertion_expiration_date_time: datetime.datetime | str | Empty | None = None,
+        assertion_comments: str | Empty | None = None,
+        pertinent_documents_sequence: Items[assertion_macro.PertinentDocumentsSequenceItem] | Empty | None = None,
+        related_assertion_sequence: Items[assertion_macro.RelatedAssertionSequenceItem] | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        clinical_trial_protocol_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -85,32 +84,29 @@ class ProtocolApprovalModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.15-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00440109, 0x00440100)
 
-    approval_subject_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    approval_subject_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00440109, "ApprovalSubjectSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Approval Subject Sequence (0044,0109): Type 1, VR SQ, VM 1.
+
+        Instances that are the subject of the Approval Sequence.
+        """,
     )
-    """Approval Subject Sequence (0044,0109): Type 1, VR SQ, VM 1.
 
-    Instances that are the subject of the Approval Sequence.
-    """
-
-    approval_sequence: Attr[list[ApprovalSequenceItem]] = Attr(
+    approval_sequence: SequenceAttr[ApprovalSequenceItem] = SequenceAttr(
         0x00440100, "ApprovalSequence", "SQ", "1", "1",
         item=ApprovalSequenceItem,
-    )
-    """Approval Sequence (0044,0100): Type 1, VR SQ, VM 1.
+        doc="""Approval Sequence (0044,0100): Type 1, VR SQ, VM 1.
 
-    Recorded approvals of the subject Instances.
-    """
+        Recorded approvals of the subject Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        approval_subject_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        approval_sequence: list[ApprovalSequenceItem] | None = None,
-        **_: Any,
+        approval_subject_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        approval_sequence: Items[ApprovalSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

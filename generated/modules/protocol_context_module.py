@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -30,30 +31,27 @@ class CustodialOrganizationSequenceItem(ItemBuilder):
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
+        doc="""Institution Name (0008,0080): Type 2, VR LO, VM 1.
+
+        Name of Custodial Institution or Organization.
+        """,
     )
-    """Institution Name (0008,0080): Type 2, VR LO, VM 1.
 
-    Name of Custodial Institution or Organization.
-    """
-
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
+        doc="""Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
 
-    Coded identifier of Custodial Institution or Organization.
-    """
+        Coded identifier of Custodial Institution or Organization.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        institution_name: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        institution_name: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,171 +65,169 @@ class ProtocolContextModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.34.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A07C, 0x00080220, 0x00181030, 0x00189906, 0x00189907, 0x00189908, 0x00189909, 0x0018990A, 0x0018990B, 0x0018990E, 0x00700084, 0x00700086, 0x00189910, 0x0018990F, 0x00080012, 0x00080013)
 
-    custodial_organization_sequence: Attr[list[CustodialOrganizationSequenceItem]] = Attr(
+    custodial_organization_sequence: SequenceAttr[CustodialOrganizationSequenceItem] = SequenceAttr(
         0x0040A07C, "CustodialOrganizationSequence", "SQ", "1", "3",
         item=CustodialOrganizationSequenceItem,
+        doc="""Custodial Organization Sequence (0040,A07C): Type 3, VR SQ, VM 1.
+
+        Custodial organization for this Protocol Instance. Represents the organization that is
+        currently in charge of maintaining this protocol Instance.
+        """,
     )
-    """Custodial Organization Sequence (0040,A07C): Type 3, VR SQ, VM 1.
 
-    Custodial organization for this Protocol Instance. Represents the organization that is
-    currently in charge of maintaining this protocol Instance.
-    """
-
-    responsible_group_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    responsible_group_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080220, "ResponsibleGroupCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Responsible Group Code Sequence (0008,0220): Type 2, VR SQ, VM 1.
+        doc="""Responsible Group Code Sequence (0008,0220): Type 2, VR SQ, VM 1.
 
-    The department, unit or service that is responsible for the management of this Protocol.
-    """
+        The department, unit or service that is responsible for the management of this Protocol.
+        """,
+    )
 
     protocol_name: Attr[str] = Attr(
         0x00181030, "ProtocolName", "LO", "1", "1",
+        doc="""Protocol Name (0018,1030): Type 1, VR LO, VM 1.
+
+        Name for this Protocol.
+        """,
     )
-    """Protocol Name (0018,1030): Type 1, VR LO, VM 1.
 
-    Name for this Protocol.
-    """
-
-    potential_scheduled_protocol_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    potential_scheduled_protocol_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189906, "PotentialScheduledProtocolCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Potential Scheduled Protocol Code Sequence (0018,9906): Type 3, VR SQ, VM 1.
+
+        A list of Protocol Codes for which this Protocol may be considered a match.
+        """,
     )
-    """Potential Scheduled Protocol Code Sequence (0018,9906): Type 3, VR SQ, VM 1.
 
-    A list of Protocol Codes for which this Protocol may be considered a match.
-    """
-
-    potential_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    potential_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189907, "PotentialRequestedProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Potential Requested Procedure Code Sequence (0018,9907): Type 3, VR SQ, VM 1.
+        doc="""Potential Requested Procedure Code Sequence (0018,9907): Type 3, VR SQ, VM 1.
 
-    A list of Procedure Codes for which this Protocol may be considered a match.
-    """
+        A list of Procedure Codes for which this Protocol may be considered a match.
+        """,
+    )
 
     potential_reasons_for_procedure: Attr[list[str]] = Attr(
         0x00189908, "PotentialReasonsForProcedure", "UC", "1-n", "3",
+        doc="""Potential Reasons for Procedure (0018,9908): Type 3, VR UC, VM 1-n.
+
+        List of reasons deemed appropriate by the Protocol author for a procedure using this
+        Protocol
+        """,
     )
-    """Potential Reasons for Procedure (0018,9908): Type 3, VR UC, VM 1-n.
 
-    List of reasons deemed appropriate by the Protocol author for a procedure using this
-    Protocol
-    """
-
-    potential_reasons_for_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    potential_reasons_for_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189909, "PotentialReasonsForProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Potential Reasons for Procedure Code Sequence (0018,9909): Type 3, VR SQ, VM 1.
+        doc="""Potential Reasons for Procedure Code Sequence (0018,9909): Type 3, VR SQ, VM 1.
 
-    List of reasons deemed appropriate by the Protocol author for a procedure using this
-    Protocol.
-    """
+        List of reasons deemed appropriate by the Protocol author for a procedure using this
+        Protocol.
+        """,
+    )
 
     potential_diagnostic_tasks: Attr[list[str]] = Attr(
         0x0018990A, "PotentialDiagnosticTasks", "UC", "1-n", "3",
+        doc="""Potential Diagnostic Tasks (0018,990A): Type 3, VR UC, VM 1-n.
+
+        List of diagnostic tasks deemed appropriate by the Protocol author for a procedure using
+        this Protocol.
+        """,
     )
-    """Potential Diagnostic Tasks (0018,990A): Type 3, VR UC, VM 1-n.
 
-    List of diagnostic tasks deemed appropriate by the Protocol author for a procedure using
-    this Protocol.
-    """
-
-    contraindications_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    contraindications_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0018990B, "ContraindicationsCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Contraindications Code Sequence (0018,990B): Type 3, VR SQ, VM 1.
+
+        List of reasons for which the authors of the Protocol deemed it contraindicated.
+        """,
     )
-    """Contraindications Code Sequence (0018,990B): Type 3, VR SQ, VM 1.
 
-    List of reasons for which the authors of the Protocol deemed it contraindicated.
-    """
-
-    predecessor_protocol_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    predecessor_protocol_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0018990E, "PredecessorProtocolSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Predecessor Protocol Sequence (0018,990E): Type 3, VR SQ, VM 1.
+        doc="""Predecessor Protocol Sequence (0018,990E): Type 3, VR SQ, VM 1.
 
-    Defined or Performed Procedure Protocol Instances from which this Defined Procedure Protocol
-    was derived.
-    """
+        Defined or Performed Procedure Protocol Instances from which this Defined Procedure
+        Protocol was derived.
+        """,
+    )
 
     content_creator_name: Attr[PersonName | str] = Attr(
         0x00700084, "ContentCreatorName", "PN", "1", "1",
+        doc="""Content Creator's Name (0070,0084): Type 1, VR PN, VM 1.
+
+        Name of the most recent person (such as a technologist or physician) to significantly
+        modify the content of this SOP Instance.
+        """,
     )
-    """Content Creator's Name (0070,0084): Type 1, VR PN, VM 1.
 
-    Name of the most recent person (such as a technologist or physician) to significantly modify
-    the content of this SOP Instance.
-    """
-
-    content_creator_identification_code_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    content_creator_identification_code_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00700086, "ContentCreatorIdentificationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Content Creator's Identification Code Sequence (0070,0086): Type 3, VR SQ, VM 1.
+        doc="""Content Creator's Identification Code Sequence (0070,0086): Type 3, VR SQ, VM 1.
 
-    Identification of the most recent person to significantly modify the content of this SOP
-    Instance.
-    """
+        Identification of the most recent person to significantly modify the content of this SOP
+        Instance.
+        """,
+    )
 
     protocol_design_rationale: Attr[str] = Attr(
         0x00189910, "ProtocolDesignRationale", "UT", "1", "3",
-    )
-    """Protocol Design Rationale (0018,9910): Type 3, VR UT, VM 1.
+        doc="""Protocol Design Rationale (0018,9910): Type 3, VR UT, VM 1.
 
-    Explanation of the rationale behind the selected parameter values or changes to them.
-    """
+        Explanation of the rationale behind the selected parameter values or changes to them.
+        """,
+    )
 
     protocol_planning_information: Attr[str] = Attr(
         0x0018990F, "ProtocolPlanningInformation", "UT", "1", "3",
-    )
-    """Protocol Planning Information (0018,990F): Type 3, VR UT, VM 1.
+        doc="""Protocol Planning Information (0018,990F): Type 3, VR UT, VM 1.
 
-    Description of details and activities related to planning the execution of this Protocol.
-    """
+        Description of details and activities related to planning the execution of this
+        Protocol.
+        """,
+    )
 
     instance_creation_date: Attr[datetime.date | str] = Attr(
         0x00080012, "InstanceCreationDate", "DA", "1", "1",
-    )
-    """Instance Creation Date (0008,0012): Type 1, VR DA, VM 1.
+        doc="""Instance Creation Date (0008,0012): Type 1, VR DA, VM 1.
 
-    Date the Protocol SOP Instance was created.
-    """
+        Date the Protocol SOP Instance was created.
+        """,
+    )
 
     instance_creation_time: Attr[datetime.time | str] = Attr(
         0x00080013, "InstanceCreationTime", "TM", "1", "1",
-    )
-    """Instance Creation Time (0008,0013): Type 1, VR TM, VM 1.
+        doc="""Instance Creation Time (0008,0013): Type 1, VR TM, VM 1.
 
-    Time the Protocol SOP Instance was created.
-    """
+        Time the Protocol SOP Instance was created.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        custodial_organization_sequence: list[CustodialOrganizationSequenceItem] | None = None,
-        responsible_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        protocol_name: str | None = None,
-        potential_scheduled_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        potential_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        potential_reasons_for_procedure: list[str] | None = None,
-        potential_reasons_for_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        potential_diagnostic_tasks: list[str] | None = None,
-        contraindications_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        predecessor_protocol_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_design_rationale: str | None = None,
-        protocol_planning_information: str | None = None,
-        instance_creation_date: datetime.date | str | None = None,
-        instance_creation_time: datetime.time | str | None = None,
-        **_: Any,
+        custodial_organization_sequence: Items[CustodialOrganizationSequenceItem] | Empty | None = None,
+        responsible_group_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        potential_scheduled_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        potential_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        potential_reasons_for_procedure: list[str] | Empty | None = None,
+        potential_reasons_for_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        potential_diagnostic_tasks: list[str] | Empty | None = None,
+        contraindications_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        predecessor_protocol_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_design_rationale: str | Empty | None = None,
+        protocol_planning_information: str | Empty | None = None,
+        instance_creation_date: datetime.date | str | Empty | None = None,
+        instance_creation_time: datetime.time | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

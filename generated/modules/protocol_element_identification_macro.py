@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,47 +24,44 @@ class ProtocolElementIdentificationMacro(ModuleBuilder):
 
     protocol_element_number: Attr[int] = Attr(
         0x00189921, "ProtocolElementNumber", "US", "1", "1",
-    )
-    """Protocol Element Number (0018,9921): Type 1, VR US, VM 1.
+        doc="""Protocol Element Number (0018,9921): Type 1, VR US, VM 1.
 
-    Identifies the protocol element and the order in which the elements are performed in the
-    Protocol.
-    """
+        Identifies the protocol element and the order in which the elements are performed in the
+        Protocol.
+        """,
+    )
 
     protocol_element_name: Attr[str] = Attr(
         0x00189922, "ProtocolElementName", "LO", "1", "2",
-    )
-    """Protocol Element Name (0018,9922): Type 2, VR LO, VM 1.
+        doc="""Protocol Element Name (0018,9922): Type 2, VR LO, VM 1.
 
-    Name for this protocol element.
-    """
+        Name for this protocol element.
+        """,
+    )
 
     protocol_element_purpose: Attr[str] = Attr(
         0x00189924, "ProtocolElementPurpose", "UT", "1", "3",
-    )
-    """Protocol Element Purpose (0018,9924): Type 3, VR UT, VM 1.
+        doc="""Protocol Element Purpose (0018,9924): Type 3, VR UT, VM 1.
 
-    Description of the purpose this element serves in the protocol.
-    """
+        Description of the purpose this element serves in the protocol.
+        """,
+    )
 
     protocol_element_characteristics_summary: Attr[str] = Attr(
         0x00189923, "ProtocolElementCharacteristicsSummary", "UT", "1", "3",
-    )
-    """Protocol Element Characteristics Summary (0018,9923): Type 3, VR UT, VM 1.
+        doc="""Protocol Element Characteristics Summary (0018,9923): Type 3, VR UT, VM 1.
 
-    Summary description of characteristics of this element.
-    """
+        Summary description of characteristics of this element.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        protocol_element_number: int | None = None,
-        protocol_element_name: str | None = None,
-        protocol_element_purpose: str | None = None,
-        protocol_element_characteristics_summary: str | None = None,
-        **_: Any,
+        protocol_element_number: int | Empty | None = None,
+        protocol_element_name: str | Empty | None = None,
+        protocol_element_purpose: str | Empty | None = None,
+        protocol_element_characteristics_summary: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.display_qa_result_context_macro import DisplayQAResultContextMacro
 from iodkit.generated.modules.luminance_result_macro import LuminanceResultMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.luminance_uniformity_result_macro import Luminance
 from iodkit.generated.modules.visual_evaluation_result_macro import VisualEvaluationResultMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import display_qa_result_context_macro
     from iodkit.generated.modules import luminance_result_macro
@@ -35,25 +36,22 @@ class DisplayCalibrationResultSequenceItem(DisplayQAResultContextMacro, ItemBuil
 
     luminance_characteristics_id: Attr[int] = Attr(
         0x00287009, "LuminanceCharacteristicsID", "US", "1", "",
-    )
-    """Luminance Characteristics ID (0028,7009): Type -, VR US, VM 1.
+        doc="""Luminance Characteristics ID (0028,7009): Type -, VR US, VM 1.
 
-    The Luminance Characteristics ID of the Item in the Target Luminance Characteristics
-    Sequence (0028,7008) that represents the target values used during this calibration.
-    """
+        The Luminance Characteristics ID of the Item in the Target Luminance Characteristics
+        Sequence (0028,7008) that represents the target values used during this calibration.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        actual_human_performers_sequence: list[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | None = None,
-        measurement_equipment_sequence: list[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | None = None,
-        luminance_characteristics_id: int | None = None,
-        **_: Any,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        actual_human_performers_sequence: Items[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | Empty | None = None,
+        measurement_equipment_sequence: Items[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | Empty | None = None,
+        luminance_characteristics_id: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,16 +67,13 @@ class VisualEvaluationResultSequenceItem(DisplayQAResultContextMacro, VisualEval
     def __init__(
         self,
         *,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        actual_human_performers_sequence: list[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | None = None,
-        measurement_equipment_sequence: list[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | None = None,
-        visual_evaluation_test_sequence: list[visual_evaluation_result_macro.VisualEvaluationTestSequenceItem] | None = None,
-        visual_evaluation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        actual_human_performers_sequence: Items[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | Empty | None = None,
+        measurement_equipment_sequence: Items[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | Empty | None = None,
+        visual_evaluation_test_sequence: Items[visual_evaluation_result_macro.VisualEvaluationTestSequenceItem] | Empty | None = None,
+        visual_evaluation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -94,21 +89,18 @@ class LuminanceUniformityResultSequenceItem(DisplayQAResultContextMacro, Luminan
     def __init__(
         self,
         *,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        actual_human_performers_sequence: list[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | None = None,
-        measurement_equipment_sequence: list[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | None = None,
-        number_of_luminance_points: int | None = None,
-        measurement_pattern_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        ddl_value: int | None = None,
-        white_point_flag: Literal["YES", "NO"] | None = None,
-        luminance_response_sequence: list[luminance_uniformity_result_macro.LuminanceResponseSequenceItem] | None = None,
-        reflected_ambient_light: int | None = None,
-        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | None = None,
-        **_: Any,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        actual_human_performers_sequence: Items[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | Empty | None = None,
+        measurement_equipment_sequence: Items[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | Empty | None = None,
+        number_of_luminance_points: int | Empty | None = None,
+        measurement_pattern_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        ddl_value: int | Empty | None = None,
+        white_point_flag: Literal["YES", "NO"] | Empty | None = None,
+        luminance_response_sequence: Items[luminance_uniformity_result_macro.LuminanceResponseSequenceItem] | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,18 +116,15 @@ class LuminanceResultSequenceItem(DisplayQAResultContextMacro, LuminanceResultMa
     def __init__(
         self,
         *,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        actual_human_performers_sequence: list[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | None = None,
-        measurement_equipment_sequence: list[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | None = None,
-        number_of_luminance_points: int | None = None,
-        luminance_response_sequence: list[luminance_result_macro.LuminanceResponseSequenceItem] | None = None,
-        reflected_ambient_light: int | None = None,
-        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | None = None,
-        **_: Any,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        actual_human_performers_sequence: Items[display_qa_result_context_macro.ActualHumanPerformersSequenceItem] | Empty | None = None,
+        measurement_equipment_sequence: Items[display_qa_result_context_macro.MeasurementEquipmentSequenceItem] | Empty | None = None,
+        number_of_luminance_points: int | Empty | None = None,
+        luminance_response_sequence: Items[luminance_result_macro.LuminanceResponseSequenceItem] | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -148,53 +137,50 @@ class ConfigurationQAResultsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.32.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00287016, 0x00287015, 0x00287027, 0x00287024)
 
-    display_calibration_result_sequence: Attr[list[DisplayCalibrationResultSequenceItem]] = Attr(
+    display_calibration_result_sequence: SequenceAttr[DisplayCalibrationResultSequenceItem] = SequenceAttr(
         0x00287016, "DisplayCalibrationResultSequence", "SQ", "1", "",
         item=DisplayCalibrationResultSequenceItem,
+        doc="""Display Calibration Result Sequence (0028,7016): Type -, VR SQ, VM 1.
+
+        The most recent calibration result.
+        """,
     )
-    """Display Calibration Result Sequence (0028,7016): Type -, VR SQ, VM 1.
 
-    The most recent calibration result.
-    """
-
-    visual_evaluation_result_sequence: Attr[list[VisualEvaluationResultSequenceItem]] = Attr(
+    visual_evaluation_result_sequence: SequenceAttr[VisualEvaluationResultSequenceItem] = SequenceAttr(
         0x00287015, "VisualEvaluationResultSequence", "SQ", "1", "",
         item=VisualEvaluationResultSequenceItem,
+        doc="""Visual Evaluation Result Sequence (0028,7015): Type -, VR SQ, VM 1.
+
+        The most recent visual evaluation result.
+        """,
     )
-    """Visual Evaluation Result Sequence (0028,7015): Type -, VR SQ, VM 1.
 
-    The most recent visual evaluation result.
-    """
-
-    luminance_uniformity_result_sequence: Attr[list[LuminanceUniformityResultSequenceItem]] = Attr(
+    luminance_uniformity_result_sequence: SequenceAttr[LuminanceUniformityResultSequenceItem] = SequenceAttr(
         0x00287027, "LuminanceUniformityResultSequence", "SQ", "1", "",
         item=LuminanceUniformityResultSequenceItem,
+        doc="""Luminance Uniformity Result Sequence (0028,7027): Type -, VR SQ, VM 1.
+
+        The most recent luminance uniformity result.
+        """,
     )
-    """Luminance Uniformity Result Sequence (0028,7027): Type -, VR SQ, VM 1.
 
-    The most recent luminance uniformity result.
-    """
-
-    luminance_result_sequence: Attr[list[LuminanceResultSequenceItem]] = Attr(
+    luminance_result_sequence: SequenceAttr[LuminanceResultSequenceItem] = SequenceAttr(
         0x00287024, "LuminanceResultSequence", "SQ", "1", "",
         item=LuminanceResultSequenceItem,
-    )
-    """Luminance Result Sequence (0028,7024): Type -, VR SQ, VM 1.
+        doc="""Luminance Result Sequence (0028,7024): Type -, VR SQ, VM 1.
 
-    The most recent luminance result.
-    """
+        The most recent luminance result.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_calibration_result_sequence: list[DisplayCalibrationResultSequenceItem] | None = None,
-        visual_evaluation_result_sequence: list[VisualEvaluationResultSequenceItem] | None = None,
-        luminance_uniformity_result_sequence: list[LuminanceUniformityResultSequenceItem] | None = None,
-        luminance_result_sequence: list[LuminanceResultSequenceItem] | None = None,
-        **_: Any,
+        display_calibration_result_sequence: Items[DisplayCalibrationResultSequenceItem] | Empty | None = None,
+        visual_evaluation_result_sequence: Items[VisualEvaluationResultSequenceItem] | Empty | None = None,
+        luminance_uniformity_result_sequence: Items[LuminanceUniformityResultSequenceItem] | Empty | None = None,
+        luminance_result_sequence: Items[LuminanceResultSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -209,32 +195,29 @@ class DisplaySubsystemQAResultsSequenceItem(ItemBuilder):
 
     configuration_id: Attr[int] = Attr(
         0x0028700B, "ConfigurationID", "US", "1", "",
+        doc="""Configuration ID (0028,700B): Type -, VR US, VM 1.
+
+        The Configuration ID of the Item in the Display Subsystem Configuration Sequence
+        (0028,700A) under which the QA was performed.
+        """,
     )
-    """Configuration ID (0028,700B): Type -, VR US, VM 1.
 
-    The Configuration ID of the Item in the Display Subsystem Configuration Sequence (0028,700A)
-    under which the QA was performed.
-    """
-
-    configuration_qa_results_sequence: Attr[list[ConfigurationQAResultsSequenceItem]] = Attr(
+    configuration_qa_results_sequence: SequenceAttr[ConfigurationQAResultsSequenceItem] = SequenceAttr(
         0x00287011, "ConfigurationQAResultsSequence", "SQ", "1", "",
         item=ConfigurationQAResultsSequenceItem,
-    )
-    """Configuration QA Results Sequence (0028,7011): Type -, VR SQ, VM 1.
+        doc="""Configuration QA Results Sequence (0028,7011): Type -, VR SQ, VM 1.
 
-    Results of QA activities for the identified Display Subsystem in the identified
-    configuration.
-    """
+        Results of QA activities for the identified Display Subsystem in the identified
+        configuration.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        configuration_id: int | None = None,
-        configuration_qa_results_sequence: list[ConfigurationQAResultsSequenceItem] | None = None,
-        **_: Any,
+        configuration_id: int | Empty | None = None,
+        configuration_qa_results_sequence: Items[ConfigurationQAResultsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -247,31 +230,28 @@ class QAResultsSequenceItem(ItemBuilder):
 
     display_subsystem_id: Attr[int] = Attr(
         0x00287003, "DisplaySubsystemID", "US", "1", "",
+        doc="""Display Subsystem ID (0028,7003): Type -, VR US, VM 1.
+
+        The Display Subsystem ID of the Item in the Display Subsystem Sequence (0028,7023) to
+        which these results apply.
+        """,
     )
-    """Display Subsystem ID (0028,7003): Type -, VR US, VM 1.
 
-    The Display Subsystem ID of the Item in the Display Subsystem Sequence (0028,7023) to which
-    these results apply.
-    """
-
-    display_subsystem_qa_results_sequence: Attr[list[DisplaySubsystemQAResultsSequenceItem]] = Attr(
+    display_subsystem_qa_results_sequence: SequenceAttr[DisplaySubsystemQAResultsSequenceItem] = SequenceAttr(
         0x00287010, "DisplaySubsystemQAResultsSequence", "SQ", "1", "",
         item=DisplaySubsystemQAResultsSequenceItem,
-    )
-    """Display Subsystem QA Results Sequence (0028,7010): Type -, VR SQ, VM 1.
+        doc="""Display Subsystem QA Results Sequence (0028,7010): Type -, VR SQ, VM 1.
 
-    Results of QA activities for the identified Display Subsystem.
-    """
+        Results of QA activities for the identified Display Subsystem.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_subsystem_id: int | None = None,
-        display_subsystem_qa_results_sequence: list[DisplaySubsystemQAResultsSequenceItem] | None = None,
-        **_: Any,
+        display_subsystem_id: int | Empty | None = None,
+        display_subsystem_qa_results_sequence: Items[DisplaySubsystemQAResultsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -285,23 +265,21 @@ class QAResultsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.32.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0028700F,)
 
-    qa_results_sequence: Attr[list[QAResultsSequenceItem]] = Attr(
+    qa_results_sequence: SequenceAttr[QAResultsSequenceItem] = SequenceAttr(
         0x0028700F, "QAResultsSequence", "SQ", "1", "",
         item=QAResultsSequenceItem,
-    )
-    """QA Results Sequence (0028,700F): Type -, VR SQ, VM 1.
+        doc="""QA Results Sequence (0028,700F): Type -, VR SQ, VM 1.
 
-    Results of QA activities.
-    Exactly one Item shall be included for each Display Subsystem present in the Display System.
-    """
+        Results of QA activities.
+        Exactly one Item shall be included for each Display Subsystem present in the Display
+        System.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        qa_results_sequence: list[QAResultsSequenceItem] | None = None,
-        **_: Any,
+        qa_results_sequence: Items[QAResultsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,33 +27,31 @@ class WeekdayFractionPatternSequenceItem(ItemBuilder):
 
     fraction_pattern: Attr[str] = Attr(
         0x300A007B, "FractionPattern", "LT", "1", "3",
-    )
-    """Fraction Pattern (300A,007B): Type 3, VR LT, VM 1.
+        doc="""Fraction Pattern (300A,007B): Type 3, VR LT, VM 1.
 
-    String of 0's (no treatment) and 1's (treatment) describing the fraction pattern for the
-    fractions defined by this set. Length of string is 7 x Number of Fraction Pattern Digits Per
-    Day x Repeat Fraction Cycle Length. The first character of the string represents Monday.
-    """
+        String of 0's (no treatment) and 1's (treatment) describing the fraction pattern for the
+        fractions defined by this set. Length of string is 7 x Number of Fraction Pattern Digits
+        Per Day x Repeat Fraction Cycle Length. The first character of the string represents
+        Monday.
+        """,
+    )
 
     intended_start_day_of_week: Attr[str] = Attr(
         0x30100086, "IntendedStartDayOfWeek", "LT", "1", "3",
-    )
-    """Intended Start Day of Week (3010,0086): Type 3, VR LT, VM 1.
+        doc="""Intended Start Day of Week (3010,0086): Type 3, VR LT, VM 1.
 
-    String of 0's (no treatment) and 1's (treatment) describing the intended start fraction for
-    this set. Length of string is 7 x Number of Fraction Pattern Digits Per Day x Repeat
-    Fraction Cycle Length. The first character of the string represents Monday.
-    """
+        String of 0's (no treatment) and 1's (treatment) describing the intended start fraction
+        for this set. Length of string is 7 x Number of Fraction Pattern Digits Per Day x Repeat
+        Fraction Cycle Length. The first character of the string represents Monday.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fraction_pattern: str | None = None,
-        intended_start_day_of_week: str | None = None,
-        **_: Any,
+        fraction_pattern: str | Empty | None = None,
+        intended_start_day_of_week: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,60 +66,58 @@ class FractionPatternSequenceItem(ItemBuilder):
 
     number_of_fraction_pattern_digits_per_day: Attr[int] = Attr(
         0x300A0079, "NumberOfFractionPatternDigitsPerDay", "IS", "1", "1C",
-    )
-    """Number of Fraction Pattern Digits Per Day (300A,0079): Type 1C, VR IS, VM 1.
+        doc="""Number of Fraction Pattern Digits Per Day (300A,0079): Type 1C, VR IS, VM 1.
 
-    The maximum number of fractions encodable within a day in a Fraction Pattern (3010,0087).
-    Required if Weekday Fraction Pattern Sequence (3010,0087) is present.
-    """
+        The maximum number of fractions encodable within a day in a Fraction Pattern
+        (3010,0087).
+        Required if Weekday Fraction Pattern Sequence (3010,0087) is present.
+        """,
+    )
 
     repeat_fraction_cycle_length: Attr[int] = Attr(
         0x300A007A, "RepeatFractionCycleLength", "IS", "1", "1C",
+        doc="""Repeat Fraction Cycle Length (300A,007A): Type 1C, VR IS, VM 1.
+
+        Number of weeks needed to describe fraction pattern.
+        Required if Weekday Fraction Pattern Sequence (3010,0087) is present.
+        """,
     )
-    """Repeat Fraction Cycle Length (300A,007A): Type 1C, VR IS, VM 1.
 
-    Number of weeks needed to describe fraction pattern.
-    Required if Weekday Fraction Pattern Sequence (3010,0087) is present.
-    """
-
-    weekday_fraction_pattern_sequence: Attr[list[WeekdayFractionPatternSequenceItem]] = Attr(
+    weekday_fraction_pattern_sequence: SequenceAttr[WeekdayFractionPatternSequenceItem] = SequenceAttr(
         0x30100087, "WeekdayFractionPatternSequence", "SQ", "1", "3",
         item=WeekdayFractionPatternSequenceItem,
-    )
-    """Weekday Fraction Pattern Sequence (3010,0087): Type 3, VR SQ, VM 1.
+        doc="""Weekday Fraction Pattern Sequence (3010,0087): Type 3, VR SQ, VM 1.
 
-    Sequence of week-day based fraction patterns.
-    """
+        Sequence of week-day based fraction patterns.
+        """,
+    )
 
     minimum_hours_between_fractions: Attr[float] = Attr(
         0x30100084, "MinimumHoursBetweenFractions", "FD", "1", "3",
-    )
-    """Minimum Hours between Fractions (3010,0084): Type 3, VR FD, VM 1.
+        doc="""Minimum Hours between Fractions (3010,0084): Type 3, VR FD, VM 1.
 
-    Minimum number of hours between consecutive fractions.
-    """
+        Minimum number of hours between consecutive fractions.
+        """,
+    )
 
     intended_fraction_start_time: Attr[list[datetime.time | str]] = Attr(
         0x30100085, "IntendedFractionStartTime", "TM", "1-n", "3",
-    )
-    """Intended Fraction Start Time (3010,0085): Type 3, VR TM, VM 1-n.
+        doc="""Intended Fraction Start Time (3010,0085): Type 3, VR TM, VM 1-n.
 
-    The intended time(s) of day when the first RT Treatment Fraction of the day should be
-    started.
-    """
+        The intended time(s) of day when the first RT Treatment Fraction of the day should be
+        started.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_fraction_pattern_digits_per_day: int | None = None,
-        repeat_fraction_cycle_length: int | None = None,
-        weekday_fraction_pattern_sequence: list[WeekdayFractionPatternSequenceItem] | None = None,
-        minimum_hours_between_fractions: float | None = None,
-        intended_fraction_start_time: list[datetime.time | str] | None = None,
-        **_: Any,
+        number_of_fraction_pattern_digits_per_day: int | Empty | None = None,
+        repeat_fraction_cycle_length: int | Empty | None = None,
+        weekday_fraction_pattern_sequence: Items[WeekdayFractionPatternSequenceItem] | Empty | None = None,
+        minimum_hours_between_fractions: float | Empty | None = None,
+        intended_fraction_start_time: list[datetime.time | str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -132,24 +131,21 @@ class RadiationFractionPatternMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.1.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100079,)
 
-    fraction_pattern_sequence: Attr[list[FractionPatternSequenceItem]] = Attr(
+    fraction_pattern_sequence: SequenceAttr[FractionPatternSequenceItem] = SequenceAttr(
         0x30100079, "FractionPatternSequence", "SQ", "1", "1C",
         item=FractionPatternSequenceItem,
-    )
-    """Fraction Pattern Sequence (3010,0079): Type 1C, VR SQ, VM 1.
+        doc="""Fraction Pattern Sequence (3010,0079): Type 1C, VR SQ, VM 1.
 
-    The pattern of delivery of fractions within and across days of the week in a
-    machine-readable form.
-    Required if a fraction pattern has been defined.
-    """
+        The pattern of delivery of fractions within and across days of the week in a
+        machine-readable form.
+        Required if a fraction pattern has been defined.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fraction_pattern_sequence: list[FractionPatternSequenceItem] | None = None,
-        **_: Any,
+        fraction_pattern_sequence: Items[FractionPatternSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -27,127 +28,125 @@ class RadiationGenerationModeSequenceItem(ItemBuilder):
 
     radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0601, "RadiationGenerationModeIndex", "US", "1", "1",
-    )
-    """Radiation Generation Mode Index (300A,0601): Type 1, VR US, VM 1.
+        doc="""Radiation Generation Mode Index (300A,0601): Type 1, VR US, VM 1.
 
-    Index of this Item in this Sequence.
-    """
+        Index of this Item in this Sequence.
+        """,
+    )
 
     radiation_generation_mode_label: Attr[str] = Attr(
         0x300A067C, "RadiationGenerationModeLabel", "SH", "1", "1",
-    )
-    """Radiation Generation Mode Label (300A,067C): Type 1, VR SH, VM 1.
+        doc="""Radiation Generation Mode Label (300A,067C): Type 1, VR SH, VM 1.
 
-    User-defined label that identifies this Radiation Generation Mode.
-    """
+        User-defined label that identifies this Radiation Generation Mode.
+        """,
+    )
 
     radiation_generation_mode_description: Attr[str] = Attr(
         0x300A067D, "RadiationGenerationModeDescription", "ST", "1", "2",
+        doc="""Radiation Generation Mode Description (300A,067D): Type 2, VR ST, VM 1.
+
+        User-defined description of the Radiation Generation Mode.
+        """,
     )
-    """Radiation Generation Mode Description (300A,067D): Type 2, VR ST, VM 1.
 
-    User-defined description of the Radiation Generation Mode.
-    """
-
-    radiation_generation_mode_machine_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_generation_mode_machine_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A067E, "RadiationGenerationModeMachineCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Radiation Generation Mode Machine Code Sequence (300A,067E): Type 1C, VR SQ, VM 1.
+
+        A vendor-specified machine-readable code that unambiguously identifies this Radiation
+        Generation Mode.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Radiation Generation Mode Machine Code Sequence (300A,067E): Type 1C, VR SQ, VM 1.
 
-    A vendor-specified machine-readable code that unambiguously identifies this Radiation
-    Generation Mode.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    radiation_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A067F, "RadiationTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Radiation Type Code Sequence (300A,067F): Type 1, VR SQ, VM 1.
+
+        Type of radiation for this Radiation Generation Mode.
+        """,
     )
-    """Radiation Type Code Sequence (300A,067F): Type 1, VR SQ, VM 1.
 
-    Type of radiation for this Radiation Generation Mode.
-    """
-
-    energy_unit_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    energy_unit_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0684, "EnergyUnitCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Energy Unit Code Sequence (300A,0684): Type 1, VR SQ, VM 1.
+        doc="""Energy Unit Code Sequence (300A,0684): Type 1, VR SQ, VM 1.
 
-    The unit of energy values specified in Nominal Energy (300A,0680), Minimum Nominal Energy
-    (300A,0681), Maximum Nominal Energy (300A,0682).
-    """
+        The unit of energy values specified in Nominal Energy (300A,0680), Minimum Nominal
+        Energy (300A,0681), Maximum Nominal Energy (300A,0682).
+        """,
+    )
 
     nominal_energy: Attr[float] = Attr(
         0x300A0680, "NominalEnergy", "DS", "1", "1C",
-    )
-    """Nominal Energy (300A,0680): Type 1C, VR DS, VM 1.
+        doc="""Nominal Energy (300A,0680): Type 1C, VR DS, VM 1.
 
-    The nominal beam energy in units as defined in the Energy Unit Code Sequence (300A,0684).
-    Required if Minimum Nominal Energy (300A,0681) and Maximum Nominal Energy (300A,0682) are
-    not present.
-    """
+        The nominal beam energy in units as defined in the Energy Unit Code Sequence
+        (300A,0684).
+        Required if Minimum Nominal Energy (300A,0681) and Maximum Nominal Energy (300A,0682)
+        are not present.
+        """,
+    )
 
     minimum_nominal_energy: Attr[float] = Attr(
         0x300A0681, "MinimumNominalEnergy", "DS", "1", "1C",
-    )
-    """Minimum Nominal Energy (300A,0681): Type 1C, VR DS, VM 1.
+        doc="""Minimum Nominal Energy (300A,0681): Type 1C, VR DS, VM 1.
 
-    The minimum nominal beam energy in units as defined in the Energy Unit Code Sequence
-    (300A,0684).
-    Required if Nominal Energy (300A,0680) is not present.
-    """
+        The minimum nominal beam energy in units as defined in the Energy Unit Code Sequence
+        (300A,0684).
+        Required if Nominal Energy (300A,0680) is not present.
+        """,
+    )
 
     maximum_nominal_energy: Attr[float] = Attr(
         0x300A0682, "MaximumNominalEnergy", "DS", "1", "1C",
+        doc="""Maximum Nominal Energy (300A,0682): Type 1C, VR DS, VM 1.
+
+        The maximum nominal beam energy in units as defined in the Energy Unit Code Sequence
+        (300A,0684).
+        Required if Nominal Energy (300A,0680) is not present.
+        """,
     )
-    """Maximum Nominal Energy (300A,0682): Type 1C, VR DS, VM 1.
 
-    The maximum nominal beam energy in units as defined in the Energy Unit Code Sequence
-    (300A,0684).
-    Required if Nominal Energy (300A,0680) is not present.
-    """
-
-    radiation_fluence_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_fluence_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0683, "RadiationFluenceModifierCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Radiation Fluence Modifier Code Sequence (300A,0683): Type 1, VR SQ, VM 1.
+
+        Identifies the type of fluence modifier of this Radiation Generation Mode.
+        """,
     )
-    """Radiation Fluence Modifier Code Sequence (300A,0683): Type 1, VR SQ, VM 1.
 
-    Identifies the type of fluence modifier of this Radiation Generation Mode.
-    """
-
-    radiation_device_configuration_and_commissioning_key_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    radiation_device_configuration_and_commissioning_key_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x300A065A, "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 2, VR SQ, VM
-    1.
+        doc="""Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 2, VR
+        SQ, VM 1.
 
-    Keys identifying the configuration and commissioning data used as input for treatment
-    planning of this Instance.
-    """
+        Keys identifying the configuration and commissioning data used as input for treatment
+        planning of this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_generation_mode_index: int | None = None,
-        radiation_generation_mode_label: str | None = None,
-        radiation_generation_mode_description: str | None = None,
-        radiation_generation_mode_machine_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiation_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        energy_unit_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        nominal_energy: float | None = None,
-        minimum_nominal_energy: float | None = None,
-        maximum_nominal_energy: float | None = None,
-        radiation_fluence_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        radiation_device_configuration_and_commissioning_key_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        radiation_generation_mode_index: int | Empty | None = None,
+        radiation_generation_mode_label: str | Empty | None = None,
+        radiation_generation_mode_description: str | Empty | None = None,
+        radiation_generation_mode_machine_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiation_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        energy_unit_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        nominal_energy: float | Empty | None = None,
+        minimum_nominal_energy: float | Empty | None = None,
+        maximum_nominal_energy: float | Empty | None = None,
+        radiation_fluence_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        radiation_device_configuration_and_commissioning_key_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -163,34 +162,31 @@ class RadiationGenerationModeMacro(ModuleBuilder):
 
     number_of_radiation_generation_modes: Attr[int] = Attr(
         0x300A0685, "NumberOfRadiationGenerationModes", "US", "1", "1C",
+        doc="""Number of Radiation Generation Modes (300A,0685): Type 1C, VR US, VM 1.
+
+        Number of Radiation Generation Modes defined in the Radiation Generation Mode Sequence
+        (300A,067B).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of Radiation Generation Modes (300A,0685): Type 1C, VR US, VM 1.
 
-    Number of Radiation Generation Modes defined in the Radiation Generation Mode Sequence
-    (300A,067B).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    radiation_generation_mode_sequence: Attr[list[RadiationGenerationModeSequenceItem]] = Attr(
+    radiation_generation_mode_sequence: SequenceAttr[RadiationGenerationModeSequenceItem] = SequenceAttr(
         0x300A067B, "RadiationGenerationModeSequence", "SQ", "1", "1C",
         item=RadiationGenerationModeSequenceItem,
-    )
-    """Radiation Generation Mode Sequence (300A,067B): Type 1C, VR SQ, VM 1.
+        doc="""Radiation Generation Mode Sequence (300A,067B): Type 1C, VR SQ, VM 1.
 
-    Radiation Generation Modes defining the type of radiation and characteristics of the beam
-    generated.
-    Required if Number of Radiation Generation Modes (300A,0685) is present.
-    """
+        Radiation Generation Modes defining the type of radiation and characteristics of the
+        beam generated.
+        Required if Number of Radiation Generation Modes (300A,0685) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_radiation_generation_modes: int | None = None,
-        radiation_generation_mode_sequence: list[RadiationGenerationModeSequenceItem] | None = None,
-        **_: Any,
+        number_of_radiation_generation_modes: int | Empty | None = None,
+        radiation_generation_mode_sequence: Items[RadiationGenerationModeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,39 +27,36 @@ class EffectiveDoseCalculationMethodCategoryCodeSequenceItem(CodeSequenceMacro, 
     __table__ = "PS3.3 2024c Table C.36.2.1.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100004)
 
-    effective_dose_calculation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    effective_dose_calculation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100004, "EffectiveDoseCalculationMethodCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Effective Dose Calculation Method Code Sequence (3010,0004): Type 3, VR SQ, VM 1.
+        doc="""Effective Dose Calculation Method Code Sequence (3010,0004): Type 3, VR SQ, VM 1.
 
-    Defines the effective dose calculation method.
-    """
+        Defines the effective dose calculation method.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        effective_dose_calculation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        effective_dose_calculation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,41 +73,39 @@ class RadiobiologicalDoseEffectDescriptionMacro(ModuleBuilder):
     radiobiological_dose_effect_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100002, "RadiobiologicalDoseEffectFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Radiobiological Dose Effect Flag (3010,0002): Type 1, VR CS, VM 1.
+
+        Whether radiobiological effects are taken into account for a given dose value.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Radiobiological Dose Effect Flag (3010,0002): Type 1, VR CS, VM 1.
 
-    Whether radiobiological effects are taken into account for a given dose value.
-    Enumerated Values: YES, NO.
-    """
-
-    effective_dose_calculation_method_category_code_sequence: Attr[list[EffectiveDoseCalculationMethodCategoryCodeSequenceItem]] = Attr(
+    effective_dose_calculation_method_category_code_sequence: CodeSequenceAttr[EffectiveDoseCalculationMethodCategoryCodeSequenceItem] = CodeSequenceAttr(
         0x30100003, "EffectiveDoseCalculationMethodCategoryCodeSequence", "SQ", "1", "2C",
         item=EffectiveDoseCalculationMethodCategoryCodeSequenceItem,
-    )
-    """Effective Dose Calculation Method Category Code Sequence (3010,0003): Type 2C, VR SQ, VM 1.
+        doc="""Effective Dose Calculation Method Category Code Sequence (3010,0003): Type 2C, VR SQ, VM
+        1.
 
-    The category of the method used to calculate the effective dose.
-    Required if Radiobiological Dose Effect Flag (3010,0002) equals YES.
-    """
+        The category of the method used to calculate the effective dose.
+        Required if Radiobiological Dose Effect Flag (3010,0002) equals YES.
+        """,
+    )
 
     effective_dose_calculation_method_description: Attr[str] = Attr(
         0x30100005, "EffectiveDoseCalculationMethodDescription", "LO", "1", "2C",
-    )
-    """Effective Dose Calculation Method Description (3010,0005): Type 2C, VR LO, VM 1.
+        doc="""Effective Dose Calculation Method Description (3010,0005): Type 2C, VR LO, VM 1.
 
-    The description of the method used to calculate the effective dose.
-    Required if Radiobiological Dose Effect Flag (3010,0002) is YES.
-    """
+        The description of the method used to calculate the effective dose.
+        Required if Radiobiological Dose Effect Flag (3010,0002) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiobiological_dose_effect_flag: Literal["YES", "NO"] | None = None,
-        effective_dose_calculation_method_category_code_sequence: list[EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | None = None,
-        effective_dose_calculation_method_description: str | None = None,
-        **_: Any,
+        radiobiological_dose_effect_flag: Literal["YES", "NO"] | Empty | None = None,
+        effective_dose_calculation_method_category_code_sequence: CodeItems[EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | Empty | None = None,
+        effective_dose_calculation_method_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

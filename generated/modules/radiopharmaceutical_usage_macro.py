@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class RadiopharmaceuticalUsageSequenceItem(ItemBuilder):
 
     radiopharmaceutical_agent_number: Attr[int] = Attr(
         0x00189729, "RadiopharmaceuticalAgentNumber", "US", "1", "1",
-    )
-    """Radiopharmaceutical Agent Number (0018,9729): Type 1, VR US, VM 1.
+        doc="""Radiopharmaceutical Agent Number (0018,9729): Type 1, VR US, VM 1.
 
-    Identifying number corresponding to the radiopharmaceutical described in the Enhanced PET
-    Isotope Module.
-    """
+        Identifying number corresponding to the radiopharmaceutical described in the Enhanced
+        PET Isotope Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiopharmaceutical_agent_number: int | None = None,
-        **_: Any,
+        radiopharmaceutical_agent_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class RadiopharmaceuticalUsageMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2-20"
     __order__: ClassVar[tuple[int, ...]] = (0x00189737,)
 
-    radiopharmaceutical_usage_sequence: Attr[list[RadiopharmaceuticalUsageSequenceItem]] = Attr(
+    radiopharmaceutical_usage_sequence: SequenceAttr[RadiopharmaceuticalUsageSequenceItem] = SequenceAttr(
         0x00189737, "RadiopharmaceuticalUsageSequence", "SQ", "1", "1",
         item=RadiopharmaceuticalUsageSequenceItem,
-    )
-    """Radiopharmaceutical Usage Sequence (0018,9737): Type 1, VR SQ, VM 1.
+        doc="""Radiopharmaceutical Usage Sequence (0018,9737): Type 1, VR SQ, VM 1.
 
-    One or more Items shall be included in this Sequence.
-    """
+        One or more Items shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiopharmaceutical_usage_sequence: list[RadiopharmaceuticalUsageSequenceItem] | None = None,
-        **_: Any,
+        radiopharmaceutical_usage_sequence: Items[RadiopharmaceuticalUsageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import identified_person_or_device_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -29,70 +30,67 @@ class RadiotherapyCommonInstanceModule(ModuleBuilder):
 
     instance_creation_date: Attr[datetime.date | str] = Attr(
         0x00080012, "InstanceCreationDate", "DA", "1", "1",
-    )
-    """Instance Creation Date (0008,0012): Type 1, VR DA, VM 1.
+        doc="""Instance Creation Date (0008,0012): Type 1, VR DA, VM 1.
 
-    Date the SOP Instance was created.
-    """
+        Date the SOP Instance was created.
+        """,
+    )
 
     instance_creation_time: Attr[datetime.time | str] = Attr(
         0x00080013, "InstanceCreationTime", "TM", "1", "1",
-    )
-    """Instance Creation Time (0008,0013): Type 1, VR TM, VM 1.
+        doc="""Instance Creation Time (0008,0013): Type 1, VR TM, VM 1.
 
-    Time the SOP Instance was created.
-    """
+        Time the SOP Instance was created.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    author_identification_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    author_identification_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x30100019, "AuthorIdentificationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
+        doc="""Author Identification Sequence (3010,0019): Type 2, VR SQ, VM 1.
+
+        The person that created the entire clinical content of this document.
+        """,
     )
-    """Author Identification Sequence (3010,0019): Type 2, VR SQ, VM 1.
 
-    The person that created the entire clinical content of this document.
-    """
-
-    instance_level_referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    instance_level_referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100044, "InstanceLevelReferencedPerformedProcedureStepSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Instance-Level Referenced Performed Procedure Step Sequence (3010,0044): Type 1C, VR SQ, VM
-    1.
+        doc="""Instance-Level Referenced Performed Procedure Step Sequence (3010,0044): Type 1C, VR SQ,
+        VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance that resulted in creation of
-    this Instance (e.g. a Modality or Unified Procedure Step SOP Instance).
-    Required if this Instance has been created as a result of a procedure step request and the
-    Referenced Performed Procedure Step Sequence (0008,1111) is not present.
-    """
+        Uniquely identifies the Performed Procedure Step SOP Instance that resulted in creation
+        of this Instance (e.g. a Modality or Unified Procedure Step SOP Instance).
+        Required if this Instance has been created as a result of a procedure step request and
+        the Referenced Performed Procedure Step Sequence (0008,1111) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_creation_date: datetime.date | str | None = None,
-        instance_creation_time: datetime.time | str | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        author_identification_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        instance_level_referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        instance_creation_date: datetime.date | str | Empty | None = None,
+        instance_creation_time: datetime.time | str | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        author_identification_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        instance_level_referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

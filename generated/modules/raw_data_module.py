@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,27 +27,24 @@ class ReferencedInstanceSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder
     __table__ = "PS3.3 2024c Table C.19-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,106 +60,103 @@ class RawDataModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "2",
-    )
-    """Instance Number (0020,0013): Type 2, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 2, VR IS, VM 1.
 
-    A number that identifies this raw data. The value shall be unique within a Series.
-    """
+        A number that identifies this raw data. The value shall be unique within a Series.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the raw data creation was started.
-    """
+        The date the raw data creation was started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the raw data creation was started.
-    """
+        The time the raw data creation was started.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "3",
-    )
-    """Acquisition DateTime (0008,002A): Type 3, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 3, VR DT, VM 1.
 
-    The date and time that the acquisition of data started.
-    """
+        The date and time that the acquisition of data started.
+        """,
+    )
 
     content_label: Attr[str] = Attr(
         0x00700080, "ContentLabel", "CS", "1", "3",
-    )
-    """Content Label (0070,0080): Type 3, VR CS, VM 1.
+        doc="""Content Label (0070,0080): Type 3, VR CS, VM 1.
 
-    A label that is used to identify this SOP Instance.
-    """
+        A label that is used to identify this SOP Instance.
+        """,
+    )
 
     content_description: Attr[str] = Attr(
         0x00700081, "ContentDescription", "LO", "1", "3",
+        doc="""Content Description (0070,0081): Type 3, VR LO, VM 1.
+
+        A description of the content of the SOP Instance.
+        """,
     )
-    """Content Description (0070,0081): Type 3, VR LO, VM 1.
 
-    A description of the content of the SOP Instance.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
+        doc="""Concept Name Code Sequence (0040,A043): Type 3, VR SQ, VM 1.
 
-    A coded description of the content of the SOP Instance.
-    """
+        A coded description of the content of the SOP Instance.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "3",
         enum=("R", "L", "U", "B"),
-    )
-    """Image Laterality (0020,0062): Type 3, VR CS, VM 1.
+        doc="""Image Laterality (0020,0062): Type 3, VR CS, VM 1.
 
-    Laterality of (possibly paired) body part examined.
-    Enumerated Values: R, L, U, B.
-    """
+        Laterality of (possibly paired) body part examined.
+        Enumerated Values: R, L, U, B.
+        """,
+    )
 
     creator_version_uid: Attr[str] = Attr(
         0x00089123, "CreatorVersionUID", "UI", "1", "1",
+        doc="""Creator-Version UID (0008,9123): Type 1, VR UI, VM 1.
+
+        Unique identification of the equipment and version of the software that has created the
+        Raw Data information. The UID allows one to avoid attempting to interpret raw data with
+        an unknown format.
+        """,
     )
-    """Creator-Version UID (0008,9123): Type 1, VR UI, VM 1.
 
-    Unique identification of the equipment and version of the software that has created the Raw
-    Data information. The UID allows one to avoid attempting to interpret raw data with an
-    unknown format.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    Other Instances significantly related to this Instance.
-    """
+        Other Instances significantly related to this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        creator_version_uid: str | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        creator_version_uid: str | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,31 +25,28 @@ class RealTimeAcquisitionModule(ModuleBuilder):
 
     shared_functional_groups_sequence: Attr[list[Dataset]] = Attr(
         0x52009229, "SharedFunctionalGroupsSequence", "SQ", "1", "1",
-    )
-    """Shared Functional Groups Sequence (5200,9229): Type 1, VR SQ, VM 1.
+        doc="""Shared Functional Groups Sequence (5200,9229): Type 1, VR SQ, VM 1.
 
-    Sequence that contains the Functional Group Macros that are shared for all frames.
-    """
+        Sequence that contains the Functional Group Macros that are shared for all frames.
+        """,
+    )
 
     stereo_pairs_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00220028, "StereoPairsPresent", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Stereo Pairs Present (0022,0028): Type 1, VR CS, VM 1.
+        doc="""Stereo Pairs Present (0022,0028): Type 1, VR CS, VM 1.
 
-    The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
-    C.7.6.28.1.1 for further explanation.
-    Enumerated Values: YES, NO.
-    """
+        The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
+        C.7.6.28.1.1 for further explanation.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shared_functional_groups_sequence: list[Dataset] | None = None,
-        stereo_pairs_present: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        shared_functional_groups_sequence: list[Dataset] | Empty | None = None,
+        stereo_pairs_present: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,38 +26,35 @@ class FlowIdentifierSequenceItem(ItemBuilder):
 
     flow_identifier: Attr[bytes] = Attr(
         0x00340002, "FlowIdentifier", "OB", "1", "1",
-    )
-    """Flow Identifier (0034,0002): Type 1, VR OB, VM 1.
+        doc="""Flow Identifier (0034,0002): Type 1, VR OB, VM 1.
 
-    UUID of the Flow.
-    """
+        UUID of the Flow.
+        """,
+    )
 
     flow_transfer_syntax_uid: Attr[str] = Attr(
         0x00340003, "FlowTransferSyntaxUID", "UI", "1", "1",
-    )
-    """Flow Transfer Syntax UID (0034,0003): Type 1, VR UI, VM 1.
+        doc="""Flow Transfer Syntax UID (0034,0003): Type 1, VR UI, VM 1.
 
-    UID of the encoding method of the referenced Flow
-    """
+        UID of the encoding method of the referenced Flow
+        """,
+    )
 
     flow_rtp_sampling_rate: Attr[int] = Attr(
         0x00340004, "FlowRTPSamplingRate", "UL", "1", "1",
-    )
-    """Flow RTP Sampling Rate (0034,0004): Type 1, VR UL, VM 1.
+        doc="""Flow RTP Sampling Rate (0034,0004): Type 1, VR UL, VM 1.
 
-    Sampling rate in Hertz used by RTP for generating timestamp
-    """
+        Sampling rate in Hertz used by RTP for generating timestamp
+        """,
+    )
 
     def __init__(
         self,
         *,
-        flow_identifier: bytes | None = None,
-        flow_transfer_syntax_uid: str | None = None,
-        flow_rtp_sampling_rate: int | None = None,
-        **_: Any,
+        flow_identifier: bytes | Empty | None = None,
+        flow_transfer_syntax_uid: str | Empty | None = None,
+        flow_rtp_sampling_rate: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,30 +69,27 @@ class RealTimeBulkDataFlowSequenceItem(ItemBuilder):
 
     source_identifier: Attr[bytes] = Attr(
         0x00340005, "SourceIdentifier", "OB", "1", "1",
+        doc="""Source Identifier (0034,0005): Type 1, VR OB, VM 1.
+
+        UUID of the Source of the Flow(s).
+        """,
     )
-    """Source Identifier (0034,0005): Type 1, VR OB, VM 1.
 
-    UUID of the Source of the Flow(s).
-    """
-
-    flow_identifier_sequence: Attr[list[FlowIdentifierSequenceItem]] = Attr(
+    flow_identifier_sequence: SequenceAttr[FlowIdentifierSequenceItem] = SequenceAttr(
         0x00340001, "FlowIdentifierSequence", "SQ", "1", "1",
         item=FlowIdentifierSequenceItem,
-    )
-    """Flow Identifier Sequence (0034,0001): Type 1, VR SQ, VM 1.
+        doc="""Flow Identifier Sequence (0034,0001): Type 1, VR SQ, VM 1.
 
-    Identifies the Flow(s) provided by the Source.
-    """
+        Identifies the Flow(s) provided by the Source.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_identifier: bytes | None = None,
-        flow_identifier_sequence: list[FlowIdentifierSequenceItem] | None = None,
-        **_: Any,
+        source_identifier: bytes | Empty | None = None,
+        flow_identifier_sequence: Items[FlowIdentifierSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,22 +103,19 @@ class RealTimeBulkDataFlowModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.26-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0034000A,)
 
-    real_time_bulk_data_flow_sequence: Attr[list[RealTimeBulkDataFlowSequenceItem]] = Attr(
+    real_time_bulk_data_flow_sequence: SequenceAttr[RealTimeBulkDataFlowSequenceItem] = SequenceAttr(
         0x0034000A, "RealTimeBulkDataFlowSequence", "SQ", "1", "1",
         item=RealTimeBulkDataFlowSequenceItem,
-    )
-    """Real-Time Bulk Data Flow Sequence (0034,000A): Type 1, VR SQ, VM 1.
+        doc="""Real-Time Bulk Data Flow Sequence (0034,000A): Type 1, VR SQ, VM 1.
 
-    Identifies the Source and Flows of a SMPTE ST 2110 communication providing Bulk Data.
-    """
+        Identifies the Source and Flows of a SMPTE ST 2110 communication providing Bulk Data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        real_time_bulk_data_flow_sequence: list[RealTimeBulkDataFlowSequenceItem] | None = None,
-        **_: Any,
+        real_time_bulk_data_flow_sequence: Items[RealTimeBulkDataFlowSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

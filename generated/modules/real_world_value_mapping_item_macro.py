@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_with_modifiers_macro
 
@@ -28,127 +29,127 @@ class RealWorldValueMappingItemMacro(ModuleBuilder):
 
     real_world_value_first_value_mapped: Attr[int] = Attr(
         0x00409216, "RealWorldValueFirstValueMapped", "US or SS", "1", "1C",
-    )
-    """Real World Value First Value Mapped (0040,9216): Type 1C, VR US or SS, VM 1.
+        doc="""Real World Value First Value Mapped (0040,9216): Type 1C, VR US or SS, VM 1.
 
-    Specifies the first stored value mapped for the Real Word Value Intercept (0040,9224) and
-    Real World Value Slope (0040,9225) or Real World Value LUT Data (0040,9212) of this Item.
-    Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or
-    Double Float Real World Value First Value Mapped (0040,9214) is absent.
-    """
+        Specifies the first stored value mapped for the Real Word Value Intercept (0040,9224)
+        and Real World Value Slope (0040,9225) or Real World Value LUT Data (0040,9212) of this
+        Item.
+        Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present
+        or Double Float Real World Value First Value Mapped (0040,9214) is absent.
+        """,
+    )
 
     real_world_value_last_value_mapped: Attr[int] = Attr(
         0x00409211, "RealWorldValueLastValueMapped", "US or SS", "1", "1C",
-    )
-    """Real World Value Last Value Mapped (0040,9211): Type 1C, VR US or SS, VM 1.
+        doc="""Real World Value Last Value Mapped (0040,9211): Type 1C, VR US or SS, VM 1.
 
-    Specifies the last stored value mapped for the Real Word Value Intercept (0040,9224) and
-    Real World Value Slope (0040,9225) or Real World Value LUT Data (0040,9212) of this Item.
-    Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present or
-    Double Float Real World Value Last Value Mapped (0040,9213) is absent.
-    """
+        Specifies the last stored value mapped for the Real Word Value Intercept (0040,9224) and
+        Real World Value Slope (0040,9225) or Real World Value LUT Data (0040,9212) of this
+        Item.
+        Required if Pixel Data (7FE0,0010) or Real World Value LUT Data (0040,9212) is present
+        or Double Float Real World Value Last Value Mapped (0040,9213) is absent.
+        """,
+    )
 
     double_float_real_world_value_first_value_mapped: Attr[float] = Attr(
         0x00409214, "DoubleFloatRealWorldValueFirstValueMapped", "FD", "1", "1C",
-    )
-    """Double Float Real World Value First Value Mapped (0040,9214): Type 1C, VR FD, VM 1.
+        doc="""Double Float Real World Value First Value Mapped (0040,9214): Type 1C, VR FD, VM 1.
 
-    Specifies the first stored value mapped for the Real Word Value Intercept (0040,9224) and
-    Real World Value Slope (0040,9225) of this Item.
-    Required if Real World Value First Value Mapped (0040,9216) is absent.
-    """
+        Specifies the first stored value mapped for the Real Word Value Intercept (0040,9224)
+        and Real World Value Slope (0040,9225) of this Item.
+        Required if Real World Value First Value Mapped (0040,9216) is absent.
+        """,
+    )
 
     double_float_real_world_value_last_value_mapped: Attr[float] = Attr(
         0x00409213, "DoubleFloatRealWorldValueLastValueMapped", "FD", "1", "1C",
-    )
-    """Double Float Real World Value Last Value Mapped (0040,9213): Type 1C, VR FD, VM 1.
+        doc="""Double Float Real World Value Last Value Mapped (0040,9213): Type 1C, VR FD, VM 1.
 
-    Specifies the last stored value mapped for the Real Word Value Intercept (0040,9224) and
-    Real World Value Slope (0040,9225) of this Item.
-    Required if Real World Value Last Value Mapped (0040,9211) is absent.
-    """
+        Specifies the last stored value mapped for the Real Word Value Intercept (0040,9224) and
+        Real World Value Slope (0040,9225) of this Item.
+        Required if Real World Value Last Value Mapped (0040,9211) is absent.
+        """,
+    )
 
     real_world_value_intercept: Attr[float] = Attr(
         0x00409224, "RealWorldValueIntercept", "FD", "1", "1C",
-    )
-    """Real World Value Intercept (0040,9224): Type 1C, VR FD, VM 1.
+        doc="""Real World Value Intercept (0040,9224): Type 1C, VR FD, VM 1.
 
-    The Intercept value in relationship between stored values (SV) and the Real World values.
-    Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present
-    or Real World Value LUT Data (0040,9212) is not present.
-    """
+        The Intercept value in relationship between stored values (SV) and the Real World
+        values.
+        Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are
+        present or Real World Value LUT Data (0040,9212) is not present.
+        """,
+    )
 
     real_world_value_slope: Attr[float] = Attr(
         0x00409225, "RealWorldValueSlope", "FD", "1", "1C",
-    )
-    """Real World Value Slope (0040,9225): Type 1C, VR FD, VM 1.
+        doc="""Real World Value Slope (0040,9225): Type 1C, VR FD, VM 1.
 
-    The Slope value in relationship between stored values (SV) and the Real World Values.
-    Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are present
-    or Real World Value LUT Data (0040,9212) is not present.
-    """
+        The Slope value in relationship between stored values (SV) and the Real World Values.
+        Required if Float Pixel Data (7FE0,0008) or Double Float Pixel Data (7FE0,0009) are
+        present or Real World Value LUT Data (0040,9212) is not present.
+        """,
+    )
 
     real_world_value_lut_data: Attr[list[float]] = Attr(
         0x00409212, "RealWorldValueLUTData", "FD", "1-n", "1C",
-    )
-    """Real World Value LUT Data (0040,9212): Type 1C, VR FD, VM 1-n.
+        doc="""Real World Value LUT Data (0040,9212): Type 1C, VR FD, VM 1-n.
 
-    LUT Data in this Sequence.
-    Required if Real World Value Intercept (0040,9224) is not present.
-    """
+        LUT Data in this Sequence.
+        Required if Real World Value Intercept (0040,9224) is not present.
+        """,
+    )
 
     lut_explanation: Attr[str] = Attr(
         0x00283003, "LUTExplanation", "LO", "1", "1",
-    )
-    """LUT Explanation (0028,3003): Type 1, VR LO, VM 1.
+        doc="""LUT Explanation (0028,3003): Type 1, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the transformation in this Item.
-    """
+        Free form text explanation of the meaning of the transformation in this Item.
+        """,
+    )
 
     lut_label: Attr[str] = Attr(
         0x00409210, "LUTLabel", "SH", "1", "1",
+        doc="""LUT Label (0040,9210): Type 1, VR SH, VM 1.
+
+        Label that is used to identify the transformation of this Item.
+        """,
     )
-    """LUT Label (0040,9210): Type 1, VR SH, VM 1.
 
-    Label that is used to identify the transformation of this Item.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+
+        Units of measurement.
+        """,
     )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement.
-    """
-
-    quantity_definition_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
+    quantity_definition_sequence: SequenceAttr[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] = SequenceAttr(
         0x00409220, "QuantityDefinitionSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_with_modifiers_macro:ContentItemWithModifiersMacro",
-    )
-    """Quantity Definition Sequence (0040,9220): Type 3, VR SQ, VM 1.
+        doc="""Quantity Definition Sequence (0040,9220): Type 3, VR SQ, VM 1.
 
-    A list of name-value pairs that describe the characteristics of the quantity represented by
-    the Real World Value.
-    """
+        A list of name-value pairs that describe the characteristics of the quantity represented
+        by the Real World Value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        real_world_value_first_value_mapped: int | None = None,
-        real_world_value_last_value_mapped: int | None = None,
-        double_float_real_world_value_first_value_mapped: float | None = None,
-        double_float_real_world_value_last_value_mapped: float | None = None,
-        real_world_value_intercept: float | None = None,
-        real_world_value_slope: float | None = None,
-        real_world_value_lut_data: list[float] | None = None,
-        lut_explanation: str | None = None,
-        lut_label: str | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        quantity_definition_sequence: list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | None = None,
-        **_: Any,
+        real_world_value_first_value_mapped: int | Empty | None = None,
+        real_world_value_last_value_mapped: int | Empty | None = None,
+        double_float_real_world_value_first_value_mapped: float | Empty | None = None,
+        double_float_real_world_value_last_value_mapped: float | Empty | None = None,
+        real_world_value_intercept: float | Empty | None = None,
+        real_world_value_slope: float | Empty | None = None,
+        real_world_value_lut_data: list[float] | Empty | None = None,
+        lut_explanation: str | Empty | None = None,
+        lut_label: str | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        quantity_definition_sequence: Items[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

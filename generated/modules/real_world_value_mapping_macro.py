@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import real_world_value_mapping_item_macro
 
 
@@ -25,22 +26,19 @@ class RealWorldValueMappingMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00409096,)
 
-    real_world_value_mapping_sequence: Attr[list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro]] = Attr(
+    real_world_value_mapping_sequence: SequenceAttr[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] = SequenceAttr(
         0x00409096, "RealWorldValueMappingSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.real_world_value_mapping_item_macro:RealWorldValueMappingItemMacro",
-    )
-    """Real World Value Mapping Sequence (0040,9096): Type 1, VR SQ, VM 1.
+        doc="""Real World Value Mapping Sequence (0040,9096): Type 1, VR SQ, VM 1.
 
-    The mapping of stored values to associated Real World values.
-    """
+        The mapping of stored values to associated Real World values.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        **_: Any,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

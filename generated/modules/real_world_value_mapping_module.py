@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.real_world_value_mapping_macro import RealWorldValueMappingMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
@@ -32,24 +33,21 @@ class ReferencedImageRealWorldValueMappingSequenceItem(RealWorldValueMappingMacr
     __table__ = "PS3.3 2024c Table C.25.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00409096, 0x00081140)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
 
-    A Sequence listing the images to which the mapping applies.
-    """
+        A Sequence listing the images to which the mapping applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        real_world_value_mapping_sequence: list[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        real_world_value_mapping_sequence: Items[real_world_value_mapping_item_macro.RealWorldValueMappingItemMacro] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,46 +65,43 @@ class RealWorldValueMappingModule(ContentIdentificationMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    referenced_image_real_world_value_mapping_sequence: Attr[list[ReferencedImageRealWorldValueMappingSequenceItem]] = Attr(
+    referenced_image_real_world_value_mapping_sequence: SequenceAttr[ReferencedImageRealWorldValueMappingSequenceItem] = SequenceAttr(
         0x00409094, "ReferencedImageRealWorldValueMappingSequence", "SQ", "1", "1",
         item=ReferencedImageRealWorldValueMappingSequenceItem,
-    )
-    """Referenced Image Real World Value Mapping Sequence (0040,9094): Type 1, VR SQ, VM 1.
+        doc="""Referenced Image Real World Value Mapping Sequence (0040,9094): Type 1, VR SQ, VM 1.
 
-    A Sequence of Real World Value mapping Items. Each Item defines a single mapping and a list
-    of images to which the mapping applies.
-    """
+        A Sequence of Real World Value mapping Items. Each Item defines a single mapping and a
+        list of images to which the mapping applies.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        referenced_image_real_world_value_mapping_sequence: list[ReferencedImageRealWorldValueMappingSequenceItem] | None = None,
-        **_: Any,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        referenced_image_real_world_value_mapping_sequence: Items[ReferencedImageRealWorldValueMappingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

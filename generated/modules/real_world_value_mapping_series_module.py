@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,20 +25,17 @@ class RealWorldValueMappingSeriesModule(ModuleBuilder):
     modality: Attr[Literal["RWV"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
         enum=("RWV",),
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that created the Instances in this Series.
-    Enumerated Values: RWV.
-    """
+        Type of device, process or method that created the Instances in this Series.
+        Enumerated Values: RWV.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: Literal["RWV"] | None = None,
-        **_: Any,
+        modality: Literal["RWV"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,71 +28,68 @@ class ReferenceLocationMacro(ModuleBuilder):
 
     reference_location_label: Attr[str] = Attr(
         0x00189900, "ReferenceLocationLabel", "LO", "1", "1",
-    )
-    """Reference Location Label (0018,9900): Type 1, VR LO, VM 1.
+        doc="""Reference Location Label (0018,9900): Type 1, VR LO, VM 1.
 
-    Brief user-readable label for the location.
-    """
+        Brief user-readable label for the location.
+        """,
+    )
 
     reference_location_description: Attr[str] = Attr(
         0x00189901, "ReferenceLocationDescription", "UT", "1", "3",
+        doc="""Reference Location Description (0018,9901): Type 3, VR UT, VM 1.
+
+        Further elaboration of the Reference Location.
+        """,
     )
-    """Reference Location Description (0018,9901): Type 3, VR UT, VM 1.
 
-    Further elaboration of the Reference Location.
-    """
-
-    reference_basis_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reference_basis_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189902, "ReferenceBasisCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Reference Basis Code Sequence (0018,9902): Type 1, VR SQ, VM 1.
+
+        The anatomical feature or point of reference on which the reference location is based.
+        """,
     )
-    """Reference Basis Code Sequence (0018,9902): Type 1, VR SQ, VM 1.
 
-    The anatomical feature or point of reference on which the reference location is based.
-    """
-
-    reference_geometry_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reference_geometry_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00189903, "ReferenceGeometryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reference Geometry Code Sequence (0018,9903): Type 1, VR SQ, VM 1.
+        doc="""Reference Geometry Code Sequence (0018,9903): Type 1, VR SQ, VM 1.
 
-    Characterizes the geometry of the reference location (e.g., a plane or point).
-    """
+        Characterizes the geometry of the reference location (e.g., a plane or point).
+        """,
+    )
 
     offset_distance: Attr[float] = Attr(
         0x00189904, "OffsetDistance", "DS", "1", "3",
-    )
-    """Offset Distance (0018,9904): Type 3, VR DS, VM 1.
+        doc="""Offset Distance (0018,9904): Type 3, VR DS, VM 1.
 
-    Positive offset (in mm) from the Reference Basis to the actual Reference Location.
-    """
+        Positive offset (in mm) from the Reference Basis to the actual Reference Location.
+        """,
+    )
 
     offset_direction: Attr[Literal["SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"]] = Attr(
         0x00189905, "OffsetDirection", "CS", "1", "1C",
         enum=("SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"),
-    )
-    """Offset Direction (0018,9905): Type 1C, VR CS, VM 1.
+        doc="""Offset Direction (0018,9905): Type 1C, VR CS, VM 1.
 
-    Direction of the offset (in terms of patient position) from the Reference Basis to the
-    Reference Location.
-    Required if Offset Distance (0018,9904) is present.
-    Enumerated Values: SUPERIOR, INFERIOR, ANTERIOR, POSTERIOR, LEFT, RIGHT, PROXIMAL, DISTAL,
-    MEDIAL, LATERAL.
-    """
+        Direction of the offset (in terms of patient position) from the Reference Basis to the
+        Reference Location.
+        Required if Offset Distance (0018,9904) is present.
+        Enumerated Values: SUPERIOR, INFERIOR, ANTERIOR, POSTERIOR, LEFT, RIGHT, PROXIMAL,
+        DISTAL, MEDIAL, LATERAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reference_location_label: str | None = None,
-        reference_location_description: str | None = None,
-        reference_basis_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reference_geometry_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        offset_distance: float | None = None,
-        offset_direction: Literal["SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"] | None = None,
-        **_: Any,
+        reference_location_label: str | Empty | None = None,
+        reference_location_description: str | Empty | None = None,
+        reference_basis_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reference_geometry_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        offset_distance: float | Empty | None = None,
+        offset_direction: Literal["SUPERIOR", "INFERIOR", "ANTERIOR", "POSTERIOR", "LEFT", "RIGHT", "PROXIMAL", "DISTAL", "MEDIAL", "LATERAL"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

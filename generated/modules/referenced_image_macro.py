@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,31 +26,28 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-6"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1C, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1C, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted Enhanced CT
-    Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted Enhanced MR Image
-    Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted Enhanced PET Image
-    Storage), may be present otherwise.
-    """
+        Describes the purpose for which the reference is made.
+        Required if SOP Class UID is not "1.2.840.10008.5.1.4.1.1.2.2" (Legacy Converted
+        Enhanced CT Image Storage) and not "1.2.840.10008.5.1.4.1.1.4.4" (Legacy Converted
+        Enhanced MR Image Storage) and not "1.2.840.10008.5.1.4.1.1.128.1" (Legacy Converted
+        Enhanced PET Image Storage), may be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,24 +61,21 @@ class ReferencedImageMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-6"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140,)
 
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "2",
         item=ReferencedImageSequenceItem,
-    )
-    """Referenced Image Sequence (0008,1140): Type 2, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 2, VR SQ, VM 1.
 
-    The set of images or other composite SOP Instances used to plan the acquisition, if any, and
-    other significant related images. See Section C.7.6.16.2.5.1 for further explanation. Zero
-    or more Items shall be included in this Sequence.
-    """
+        The set of images or other composite SOP Instances used to plan the acquisition, if any,
+        and other significant related images. See Section C.7.6.16.2.5.1 for further
+        explanation. Zero or more Items shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,64 +26,61 @@ class ReferencedSOPSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    """
+        Uniquely identifies the referenced SOP Class.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1C",
-    )
-    """HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
+        doc="""HL7 Instance Identifier (0040,E001): Type 1C, VR ST, VM 1.
 
-    Instance Identifier of the encapsulated HL7 Structured Document, encoded as a UID (OID or
-    UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
-    Instance Identifier).
-    Required if Type of Instances (0040,E020) is CDA.
-    """
+        Instance Identifier of the encapsulated HL7 Structured Document, encoded as a UID (OID
+        or UUID), concatenated with a caret ("^") and Extension value (if Extension is present
+        in Instance Identifier).
+        Required if Type of Instances (0040,E020) is CDA.
+        """,
+    )
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
-    )
-    """Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
 
-    Identifies the frame numbers within the Referenced SOP Instance to which the reference
-    applies. The first frame shall be denoted as frame number 1.
-    Required if the Referenced SOP Instance is a multi-frame image and the reference does not
-    apply to all frames, and Referenced Segment Number (0062,000B) is not present.
-    """
+        Identifies the frame numbers within the Referenced SOP Instance to which the reference
+        applies. The first frame shall be denoted as frame number 1.
+        Required if the Referenced SOP Instance is a multi-frame image and the reference does
+        not apply to all frames, and Referenced Segment Number (0062,000B) is not present.
+        """,
+    )
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
-    )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    Identifies the Segment Number to which the reference applies. Required if the Referenced SOP
-    Instance is a Segmentation and the reference does not apply to all segments and Referenced
-    Frame Number (0008,1160) is not present.
-    """
+        Identifies the Segment Number to which the reference applies. Required if the Referenced
+        SOP Instance is a Segmentation and the reference does not apply to all segments and
+        Referenced Frame Number (0008,1160) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        hl7instance_identifier: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -95,21 +95,18 @@ class DICOMRetrievalSequenceItem(ItemBuilder):
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "1",
-    )
-    """Retrieve AE Title (0008,0054): Type 1, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type 1, VR AE, VM 1-n.
 
-    Title of a DICOM Application Entity where the referenced Instance(s) may be retrieved on the
-    network.
-    """
+        Title of a DICOM Application Entity where the referenced Instance(s) may be retrieved on
+        the network.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_ae_title: list[str] | None = None,
-        **_: Any,
+        retrieve_ae_title: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,30 +121,27 @@ class DICOMMediaRetrievalSequenceItem(ItemBuilder):
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "2",
-    )
-    """Storage Media File-Set ID (0088,0130): Type 2, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type 2, VR SH, VM 1.
 
-    The user or implementation specific human readable identifier that identifies the Storage
-    Media on which the referenced Instance(s) reside.
-    """
+        The user or implementation specific human readable identifier that identifies the
+        Storage Media on which the referenced Instance(s) reside.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "1",
-    )
-    """Storage Media File-Set UID (0088,0140): Type 1, VR UI, VM 1.
+        doc="""Storage Media File-Set UID (0088,0140): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the Storage Media on which the referenced Instance(s) reside.
-    """
+        Uniquely identifies the Storage Media on which the referenced Instance(s) reside.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        **_: Any,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -162,21 +156,18 @@ class WADORetrievalSequenceItem(ItemBuilder):
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "1",
-    )
-    """Retrieve URI (0040,E010): Type 1, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type 1, VR UR, VM 1.
 
-    URI/URL specifying the location of the referenced Instance(s). Includes fully specified
-    scheme, authority, path, and query in accordance with [RFC3986].
-    """
+        URI/URL specifying the location of the referenced Instance(s). Includes fully specified
+        scheme, authority, path, and query in accordance with [RFC3986].
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_uri: str | None = None,
-        **_: Any,
+        retrieve_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -191,30 +182,27 @@ class XDSRetrievalSequenceItem(ItemBuilder):
 
     repository_unique_id: Attr[str] = Attr(
         0x0040E030, "RepositoryUniqueID", "UI", "1", "1",
-    )
-    """Repository Unique ID (0040,E030): Type 1, VR UI, VM 1.
+        doc="""Repository Unique ID (0040,E030): Type 1, VR UI, VM 1.
 
-    Uniquely identifies a Repository from which the referenced Instances can be retrieved.
-    """
+        Uniquely identifies a Repository from which the referenced Instances can be retrieved.
+        """,
+    )
 
     home_community_id: Attr[str] = Attr(
         0x0040E031, "HomeCommunityID", "UI", "1", "3",
-    )
-    """Home Community ID (0040,E031): Type 3, VR UI, VM 1.
+        doc="""Home Community ID (0040,E031): Type 3, VR UI, VM 1.
 
-    Uniquely identifies a Community to which requests for the referenced Instances can be
-    directed.
-    """
+        Uniquely identifies a Community to which requests for the referenced Instances can be
+        directed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        repository_unique_id: str | None = None,
-        home_community_id: str | None = None,
-        **_: Any,
+        repository_unique_id: str | Empty | None = None,
+        home_community_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -229,20 +217,17 @@ class WADORSRetrievalSequenceItem(ItemBuilder):
 
     retrieve_url: Attr[str] = Attr(
         0x00081190, "RetrieveURL", "UR", "1", "1",
-    )
-    """Retrieve URL (0008,1190): Type 1, VR UR, VM 1.
+        doc="""Retrieve URL (0008,1190): Type 1, VR UR, VM 1.
 
-    URL specifying the location of the referenced Instance(s).
-    """
+        URL specifying the location of the referenced Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        retrieve_url: str | None = None,
-        **_: Any,
+        retrieve_url: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -258,118 +243,115 @@ class ReferencedInstancesAndAccessMacro(ModuleBuilder):
 
     type_of_instances: Attr[str] = Attr(
         0x0040E020, "TypeOfInstances", "CS", "1", "1",
-    )
-    """Type of Instances (0040,E020): Type 1, VR CS, VM 1.
+        doc="""Type of Instances (0040,E020): Type 1, VR CS, VM 1.
 
-    Type of object Instances referenced.
-    Defined Terms: DICOM, CDA.
-    """
+        Type of object Instances referenced.
+        Defined Terms: DICOM, CDA.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1C",
-    )
-    """Study Instance UID (0020,000D): Type 1C, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1C, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    Required if Type of Instances (0040,E020) is DICOM and the Information Model of the
-    referenced Instance contains the Study IE.
-    """
+        Unique identifier for the Study.
+        Required if Type of Instances (0040,E020) is DICOM and the Information Model of the
+        referenced Instance contains the Study IE.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1C",
+        doc="""Series Instance UID (0020,000E): Type 1C, VR UI, VM 1.
+
+        Unique identifier for the Series that is part of the Study identified in Study Instance
+        UID (0020,000D), if present, and contains the referenced object Instance(s).
+        Required if Type of Instances (0040,E020) is DICOM and the Information Model of the
+        referenced Instance contains the Series IE.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1C, VR UI, VM 1.
 
-    Unique identifier for the Series that is part of the Study identified in Study Instance UID
-    (0020,000D), if present, and contains the referenced object Instance(s).
-    Required if Type of Instances (0040,E020) is DICOM and the Information Model of the
-    referenced Instance contains the Series IE.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+
+        References to object Instances.
+        """,
     )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to object Instances.
-    """
-
-    dicom_retrieval_sequence: Attr[list[DICOMRetrievalSequenceItem]] = Attr(
+    dicom_retrieval_sequence: SequenceAttr[DICOMRetrievalSequenceItem] = SequenceAttr(
         0x0040E021, "DICOMRetrievalSequence", "SQ", "1", "1C",
         item=DICOMRetrievalSequenceItem,
+        doc="""DICOM Retrieval Sequence (0040,E021): Type 1C, VR SQ, VM 1.
+
+        Details for retrieving Instances via the DICOM Retrieve Service.
+        Required if DICOM Media Retrieval Sequence (0040,E022), WADO Retrieval Sequence
+        (0040,E023), WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence
+        (0040,E024) are not present. May be present otherwise.
+        """,
     )
-    """DICOM Retrieval Sequence (0040,E021): Type 1C, VR SQ, VM 1.
 
-    Details for retrieving Instances via the DICOM Retrieve Service.
-    Required if DICOM Media Retrieval Sequence (0040,E022), WADO Retrieval Sequence (0040,E023),
-    WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are not
-    present. May be present otherwise.
-    """
-
-    dicom_media_retrieval_sequence: Attr[list[DICOMMediaRetrievalSequenceItem]] = Attr(
+    dicom_media_retrieval_sequence: SequenceAttr[DICOMMediaRetrievalSequenceItem] = SequenceAttr(
         0x0040E022, "DICOMMediaRetrievalSequence", "SQ", "1", "1C",
         item=DICOMMediaRetrievalSequenceItem,
+        doc="""DICOM Media Retrieval Sequence (0040,E022): Type 1C, VR SQ, VM 1.
+
+        Details for retrieving Instances from Media.
+        Required if DICOM Retrieval Sequence (0040,E021), WADO Retrieval Sequence (0040,E023),
+        and WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are
+        not present. May be present otherwise.
+        """,
     )
-    """DICOM Media Retrieval Sequence (0040,E022): Type 1C, VR SQ, VM 1.
 
-    Details for retrieving Instances from Media.
-    Required if DICOM Retrieval Sequence (0040,E021), WADO Retrieval Sequence (0040,E023), and
-    WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are not
-    present. May be present otherwise.
-    """
-
-    wado_retrieval_sequence: Attr[list[WADORetrievalSequenceItem]] = Attr(
+    wado_retrieval_sequence: SequenceAttr[WADORetrievalSequenceItem] = SequenceAttr(
         0x0040E023, "WADORetrievalSequence", "SQ", "1", "1C",
         item=WADORetrievalSequenceItem,
+        doc="""WADO Retrieval Sequence (0040,E023): Type 1C, VR SQ, VM 1.
+
+        Details for retrieving Instances available via WADO-URI.
+        Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
+        (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence
+        (0040,E024) are not present. May be present otherwise.
+        """,
     )
-    """WADO Retrieval Sequence (0040,E023): Type 1C, VR SQ, VM 1.
 
-    Details for retrieving Instances available via WADO-URI.
-    Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
-    (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024)
-    are not present. May be present otherwise.
-    """
-
-    xds_retrieval_sequence: Attr[list[XDSRetrievalSequenceItem]] = Attr(
+    xds_retrieval_sequence: SequenceAttr[XDSRetrievalSequenceItem] = SequenceAttr(
         0x0040E024, "XDSRetrievalSequence", "SQ", "1", "1C",
         item=XDSRetrievalSequenceItem,
+        doc="""XDS Retrieval Sequence (0040,E024): Type 1C, VR SQ, VM 1.
+
+        Details for retrieving Instances using the IHE XDS-I.b RAD-69 Transaction.
+        Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
+        (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and WADO Retrieval Sequence
+        (0040,E023) are not present. May be present otherwise.
+        """,
     )
-    """XDS Retrieval Sequence (0040,E024): Type 1C, VR SQ, VM 1.
 
-    Details for retrieving Instances using the IHE XDS-I.b RAD-69 Transaction.
-    Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
-    (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and WADO Retrieval Sequence (0040,E023)
-    are not present. May be present otherwise.
-    """
-
-    wadors_retrieval_sequence: Attr[list[WADORSRetrievalSequenceItem]] = Attr(
+    wadors_retrieval_sequence: SequenceAttr[WADORSRetrievalSequenceItem] = SequenceAttr(
         0x0040E025, "WADORSRetrievalSequence", "SQ", "1", "1C",
         item=WADORSRetrievalSequenceItem,
-    )
-    """WADO-RS Retrieval Sequence (0040,E025): Type 1C, VR SQ, VM 1.
+        doc="""WADO-RS Retrieval Sequence (0040,E025): Type 1C, VR SQ, VM 1.
 
-    Details for retrieving Instances via WADO-RS.
-    Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
-    (0040,E022), WADO Retrieval Sequence (0040,E023) and XDS Retrieval Sequence (0040,E024) are
-    not present. May be present otherwise.
-    """
+        Details for retrieving Instances via WADO-RS.
+        Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence
+        (0040,E022), WADO Retrieval Sequence (0040,E023) and XDS Retrieval Sequence (0040,E024)
+        are not present. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        type_of_instances: str | None = None,
-        study_instance_uid: str | None = None,
-        series_instance_uid: str | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        dicom_retrieval_sequence: list[DICOMRetrievalSequenceItem] | None = None,
-        dicom_media_retrieval_sequence: list[DICOMMediaRetrievalSequenceItem] | None = None,
-        wado_retrieval_sequence: list[WADORetrievalSequenceItem] | None = None,
-        xds_retrieval_sequence: list[XDSRetrievalSequenceItem] | None = None,
-        wadors_retrieval_sequence: list[WADORSRetrievalSequenceItem] | None = None,
-        **_: Any,
+        type_of_instances: str | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
+        dicom_retrieval_sequence: Items[DICOMRetrievalSequenceItem] | Empty | None = None,
+        dicom_media_retrieval_sequence: Items[DICOMMediaRetrievalSequenceItem] | Empty | None = None,
+        wado_retrieval_sequence: Items[WADORetrievalSequenceItem] | Empty | None = None,
+        xds_retrieval_sequence: Items[XDSRetrievalSequenceItem] | Empty | None = None,
+        wadors_retrieval_sequence: Items[WADORSRetrievalSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -29,135 +30,133 @@ class ReferencedRequestMacro(ModuleBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+
+        Unique identifier for the Study.
+        """,
     )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
-
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Study Sequence (0008,1110): Type 2, VR SQ, VM 1.
+        doc="""Referenced Study Sequence (0008,1110): Type 2, VR SQ, VM 1.
 
-    Uniquely identifies the Study.
-    """
+        Uniquely identifies the Study.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "2",
+        doc="""Accession Number (0008,0050): Type 2, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type 2, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
+    )
 
     placer_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402016, "PlacerOrderNumberImagingServiceRequest", "LO", "1", "2",
+        doc="""Placer Order Number / Imaging Service Request (0040,2016): Type 2, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party placing the order.
+        """,
     )
-    """Placer Order Number / Imaging Service Request (0040,2016): Type 2, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party placing the order.
-    """
-
-    order_placer_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_placer_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400026, "OrderPlacerIdentifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Placer Identifier Sequence (0040,0026): Type 3, VR SQ, VM 1.
+        doc="""Order Placer Identifier Sequence (0040,0026): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Placer Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Placer Order Number.
+        """,
+    )
 
     filler_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402017, "FillerOrderNumberImagingServiceRequest", "LO", "1", "2",
+        doc="""Filler Order Number / Imaging Service Request (0040,2017): Type 2, VR LO, VM 1.
+
+        The order number assigned to the Imaging Service Request by the party filling the order.
+        """,
     )
-    """Filler Order Number / Imaging Service Request (0040,2017): Type 2, VR LO, VM 1.
 
-    The order number assigned to the Imaging Service Request by the party filling the order.
-    """
-
-    order_filler_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_filler_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400027, "OrderFillerIdentifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Filler Identifier Sequence (0040,0027): Type 3, VR SQ, VM 1.
+        doc="""Order Filler Identifier Sequence (0040,0027): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Filler Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Filler Order Number.
+        """,
+    )
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "2",
-    )
-    """Requested Procedure ID (0040,1001): Type 2, VR SH, VM 1.
+        doc="""Requested Procedure ID (0040,1001): Type 2, VR SH, VM 1.
 
-    Identifier of the related Requested Procedure.
-    """
+        Identifier of the related Requested Procedure.
+        """,
+    )
 
     requested_procedure_description: Attr[str] = Attr(
         0x00321060, "RequestedProcedureDescription", "LO", "1", "2",
+        doc="""Requested Procedure Description (0032,1060): Type 2, VR LO, VM 1.
+
+        Institution-generated administrative description or classification of Requested
+        Procedure.
+        """,
     )
-    """Requested Procedure Description (0032,1060): Type 2, VR LO, VM 1.
 
-    Institution-generated administrative description or classification of Requested Procedure.
-    """
-
-    requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321064, "RequestedProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Procedure Code Sequence (0032,1064): Type 2, VR SQ, VM 1.
+        doc="""Requested Procedure Code Sequence (0032,1064): Type 2, VR SQ, VM 1.
 
-    A Sequence that conveys the requested procedure. Zero or one Item shall be included in this
-    Sequence.
-    """
+        A Sequence that conveys the requested procedure. Zero or one Item shall be included in
+        this Sequence.
+        """,
+    )
 
     reason_for_the_requested_procedure: Attr[str] = Attr(
         0x00401002, "ReasonForTheRequestedProcedure", "LO", "1", "3",
+        doc="""Reason for the Requested Procedure (0040,1002): Type 3, VR LO, VM 1.
+
+        Reason for requesting this procedure.
+        """,
     )
-    """Reason for the Requested Procedure (0040,1002): Type 3, VR LO, VM 1.
 
-    Reason for requesting this procedure.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type 3, VR SQ, VM 1.
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type 3, VR SQ, VM 1.
 
-    Coded Reason for requesting this procedure.
-    """
+        Coded Reason for requesting this procedure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        placer_order_number_imaging_service_request: str | None = None,
-        order_placer_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        filler_order_number_imaging_service_request: str | None = None,
-        order_filler_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        requested_procedure_id: str | None = None,
-        requested_procedure_description: str | None = None,
-        requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_the_requested_procedure: str | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        placer_order_number_imaging_service_request: str | Empty | None = None,
+        order_placer_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        filler_order_number_imaging_service_request: str | Empty | None = None,
+        order_filler_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        requested_procedure_id: str | Empty | None = None,
+        requested_procedure_description: str | Empty | None = None,
+        requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_the_requested_procedure: str | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -28,49 +29,46 @@ class ReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced Series.
-    """
+        Uniquely identifies the referenced Series.
+        """,
+    )
 
     pertinent_sop_classes_in_series: Attr[list[str]] = Attr(
         0x30100053, "PertinentSOPClassesInSeries", "UI", "1-n", "3",
+        doc="""Pertinent SOP Classes in Series (3010,0053): Type 3, VR UI, VM 1-n.
+
+        The SOP Classes in the Series which are relevant for the invocation context.
+        """,
     )
-    """Pertinent SOP Classes in Series (3010,0053): Type 3, VR UI, VM 1-n.
 
-    The SOP Classes in the Series which are relevant for the invocation context.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
+
+        Image SOP Instances which are relevant in the invocation context.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 3, VR SQ, VM 1.
 
-    Image SOP Instances which are relevant in the invocation context.
-    """
-
-    referenced_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    Non-Image SOP Instances which are relevant in the invocation context.
-    """
+        Non-Image SOP Instances which are relevant in the invocation context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        pertinent_sop_classes_in_series: list[str] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        referenced_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        pertinent_sop_classes_in_series: list[str] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -85,39 +83,36 @@ class ReferencedStudySequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "1",
-    )
-    """Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced Study.
-    """
+        Uniquely identifies the referenced Study.
+        """,
+    )
 
     pertinent_sop_classes_in_study: Attr[list[str]] = Attr(
         0x30100052, "PertinentSOPClassesInStudy", "UI", "1-n", "3",
+        doc="""Pertinent SOP Classes in Study (3010,0052): Type 3, VR UI, VM 1-n.
+
+        The SOP Classes in the Study which are relevant for the invocation context.
+        """,
     )
-    """Pertinent SOP Classes in Study (3010,0052): Type 3, VR UI, VM 1-n.
 
-    The SOP Classes in the Study which are relevant for the invocation context.
-    """
-
-    referenced_series_sequence: Attr[list[ReferencedSeriesSequenceItem]] = Attr(
+    referenced_series_sequence: SequenceAttr[ReferencedSeriesSequenceItem] = SequenceAttr(
         0x00081115, "ReferencedSeriesSequence", "SQ", "1", "3",
         item=ReferencedSeriesSequenceItem,
-    )
-    """Referenced Series Sequence (0008,1115): Type 3, VR SQ, VM 1.
+        doc="""Referenced Series Sequence (0008,1115): Type 3, VR SQ, VM 1.
 
-    Series which are relevant for the invocation context.
-    """
+        Series which are relevant for the invocation context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        pertinent_sop_classes_in_study: list[str] | None = None,
-        referenced_series_sequence: list[ReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        pertinent_sop_classes_in_study: list[str] | Empty | None = None,
+        referenced_series_sequence: Items[ReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -131,32 +126,29 @@ class RelatedInformationEntitiesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table 10.37-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A170, 0x00081110)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+
+        Describes the purpose for which the references are made.
+        """,
     )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the references are made.
-    """
-
-    referenced_study_sequence: Attr[list[ReferencedStudySequenceItem]] = Attr(
+    referenced_study_sequence: SequenceAttr[ReferencedStudySequenceItem] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "1",
         item=ReferencedStudySequenceItem,
-    )
-    """Referenced Study Sequence (0008,1110): Type 1, VR SQ, VM 1.
+        doc="""Referenced Study Sequence (0008,1110): Type 1, VR SQ, VM 1.
 
-    Studies which are relevant for the invocation context.
-    """
+        Studies which are relevant for the invocation context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_study_sequence: list[ReferencedStudySequenceItem] | None = None,
-        **_: Any,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_study_sequence: Items[ReferencedStudySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

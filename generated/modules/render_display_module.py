@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,31 +26,28 @@ class ComponentInputSequenceItem(ItemBuilder):
 
     volumetric_presentation_input_index: Attr[int] = Attr(
         0x00701804, "VolumetricPresentationInputIndex", "US", "1", "1",
-    )
-    """Volumetric Presentation Input Index (0070,1804): Type 1, VR US, VM 1.
+        doc="""Volumetric Presentation Input Index (0070,1804): Type 1, VR US, VM 1.
 
-    Volumetric Presentation Input Number (0070,1207) for this input in the Volumetric
-    Presentation State Input Sequence (0070,1201).
-    """
+        Volumetric Presentation Input Number (0070,1207) for this input in the Volumetric
+        Presentation State Input Sequence (0070,1201).
+        """,
+    )
 
     bits_mapped_to_color_lookup_table: Attr[int] = Attr(
         0x00281403, "BitsMappedToColorLookupTable", "US", "1", "3",
-    )
-    """Bits Mapped to Color Lookup Table (0028,1403): Type 3, VR US, VM 1.
+        doc="""Bits Mapped to Color Lookup Table (0028,1403): Type 3, VR US, VM 1.
 
-    The number of most significant bits of each value of Pixel Data (7FE0,0010) from this frame
-    contributing to the Palette Color Lookup Table input.
-    """
+        The number of most significant bits of each value of Pixel Data (7FE0,0010) from this
+        frame contributing to the Palette Color Lookup Table input.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_index: int | None = None,
-        bits_mapped_to_color_lookup_table: int | None = None,
-        **_: Any,
+        volumetric_presentation_input_index: int | Empty | None = None,
+        bits_mapped_to_color_lookup_table: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,197 +62,194 @@ class PresentationStateClassificationComponentSequenceItem(ItemBuilder):
 
     rgba_transfer_function_description: Attr[str] = Attr(
         0x00701A09, "RGBATransferFunctionDescription", "LO", "1", "3",
-    )
-    """RGBA Transfer Function Description (0070,1A09): Type 3, VR LO, VM 1.
+        doc="""RGBA Transfer Function Description (0070,1A09): Type 3, VR LO, VM 1.
 
-    Label describing the clinical significance of the RGBA transfer function.
-    """
+        Label describing the clinical significance of the RGBA transfer function.
+        """,
+    )
 
     component_type: Attr[Literal["ONE_TO_RGBA", "TWO_TO_RGBA"]] = Attr(
         0x00701802, "ComponentType", "CS", "1", "1",
         enum=("ONE_TO_RGBA", "TWO_TO_RGBA"),
+        doc="""Component Type (0070,1802): Type 1, VR CS, VM 1.
+
+        Type of component.
+        Enumerated Values: ONE_TO_RGBA, TWO_TO_RGBA.
+        """,
     )
-    """Component Type (0070,1802): Type 1, VR CS, VM 1.
 
-    Type of component.
-    Enumerated Values: ONE_TO_RGBA, TWO_TO_RGBA.
-    """
-
-    component_input_sequence: Attr[list[ComponentInputSequenceItem]] = Attr(
+    component_input_sequence: SequenceAttr[ComponentInputSequenceItem] = SequenceAttr(
         0x00701803, "ComponentInputSequence", "SQ", "1", "1",
         item=ComponentInputSequenceItem,
-    )
-    """Component Input Sequence (0070,1803): Type 1, VR SQ, VM 1.
+        doc="""Component Input Sequence (0070,1803): Type 1, VR SQ, VM 1.
 
-    Specification of the input or inputs to this component.
-    """
+        Specification of the input or inputs to this component.
+        """,
+    )
 
     rgblut_transfer_function: Attr[Literal["EQUAL_RGB", "TABLE"]] = Attr(
         0x0028140F, "RGBLUTTransferFunction", "CS", "1", "1",
         enum=("EQUAL_RGB", "TABLE"),
-    )
-    """RGB LUT Transfer Function (0028,140F): Type 1, VR CS, VM 1.
+        doc="""RGB LUT Transfer Function (0028,140F): Type 1, VR CS, VM 1.
 
-    Specifies the mapping that takes place between the input value and RGB output.
-    Enumerated Values: EQUAL_RGB, TABLE.
-    """
+        Specifies the mapping that takes place between the input value and RGB output.
+        Enumerated Values: EQUAL_RGB, TABLE.
+        """,
+    )
 
     alpha_lut_transfer_function: Attr[Literal["NONE", "IDENTITY", "TABLE"]] = Attr(
         0x00281410, "AlphaLUTTransferFunction", "CS", "1", "1",
         enum=("NONE", "IDENTITY", "TABLE"),
-    )
-    """Alpha LUT Transfer Function (0028,1410): Type 1, VR CS, VM 1.
+        doc="""Alpha LUT Transfer Function (0028,1410): Type 1, VR CS, VM 1.
 
-    Specifies the transformation that is used to create the Alpha input to a compositor
-    component (if present) and the opacity value for use in the Volume Rendering compositor.
-    Enumerated Values: NONE, IDENTITY, TABLE.
-    """
+        Specifies the transformation that is used to create the Alpha input to a compositor
+        component (if present) and the opacity value for use in the Volume Rendering compositor.
+        Enumerated Values: NONE, IDENTITY, TABLE.
+        """,
+    )
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
+        doc="""Red Palette Color Lookup Table Descriptor (0028,1101): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Red Palette Color Lookup Table Data (0028,1201).
-    Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
-    """
+        Specifies the format of the Red Palette Color Lookup Table Data (0028,1201).
+        Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
+        """,
+    )
 
     green_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281102, "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
+        doc="""Green Palette Color Lookup Table Descriptor (0028,1102): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Green Palette Color Lookup Table Data (0028,1202).
-    Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
-    """
+        Specifies the format of the Green Palette Color Lookup Table Data (0028,1202).
+        Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
+        """,
+    )
 
     blue_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281103, "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "1C",
-    )
-    """Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
+        doc="""Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1C, VR US or SS, VM 3.
 
-    Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203).
-    Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
-    """
+        Specifies the format of the Blue Palette Color Lookup Table Data (0028,1203).
+        Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE.
+        """,
+    )
 
     alpha_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281104, "AlphaPaletteColorLookupTableDescriptor", "US", "3", "1C",
-    )
-    """Alpha Palette Color Lookup Table Descriptor (0028,1104): Type 1C, VR US, VM 3.
+        doc="""Alpha Palette Color Lookup Table Descriptor (0028,1104): Type 1C, VR US, VM 3.
 
-    Specifies the format of the Alpha Palette Color Lookup Table Data.
-    Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE.
-    """
+        Specifies the format of the Alpha Palette Color Lookup Table Data.
+        Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE.
+        """,
+    )
 
     palette_color_lookup_table_uid: Attr[str] = Attr(
         0x00281199, "PaletteColorLookupTableUID", "UI", "1", "3",
-    )
-    """Palette Color Lookup Table UID (0028,1199): Type 3, VR UI, VM 1.
+        doc="""Palette Color Lookup Table UID (0028,1199): Type 3, VR UI, VM 1.
 
-    Palette Color Lookup Table UID.
-    """
+        Palette Color Lookup Table UID.
+        """,
+    )
 
     red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281201, "RedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
+        doc="""Red Palette Color Lookup Table Data (0028,1201): Type 1C, VR OW, VM 1.
 
-    Red Palette Color Lookup Table Data.
-    Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Segmented Red
-    Palette Color Lookup Table Data (0028,1221) is not present.
-    """
+        Red Palette Color Lookup Table Data.
+        Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Segmented Red
+        Palette Color Lookup Table Data (0028,1221) is not present.
+        """,
+    )
 
     green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281202, "GreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
+        doc="""Green Palette Color Lookup Table Data (0028,1202): Type 1C, VR OW, VM 1.
 
-    Green Palette Color Lookup Table Data.
-    Required if Red Palette Color Lookup Table Data (0028,1201) is present.
-    """
+        Green Palette Color Lookup Table Data.
+        Required if Red Palette Color Lookup Table Data (0028,1201) is present.
+        """,
+    )
 
     blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281203, "BluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
+        doc="""Blue Palette Color Lookup Table Data (0028,1203): Type 1C, VR OW, VM 1.
 
-    Blue Palette Color Lookup Table Data.
-    Required if Red Palette Color Lookup Table Data (0028,1201) is present.
-    """
+        Blue Palette Color Lookup Table Data.
+        Required if Red Palette Color Lookup Table Data (0028,1201) is present.
+        """,
+    )
 
     alpha_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281204, "AlphaPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Alpha Palette Color Lookup Table Data (0028,1204): Type 1C, VR OW, VM 1.
+        doc="""Alpha Palette Color Lookup Table Data (0028,1204): Type 1C, VR OW, VM 1.
 
-    Alpha Palette Color Lookup Table Data.
-    Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Segmented Alpha
-    Palette Color Lookup Table Data (0028,1224) is not present.
-    """
+        Alpha Palette Color Lookup Table Data.
+        Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Segmented
+        Alpha Palette Color Lookup Table Data (0028,1224) is not present.
+        """,
+    )
 
     segmented_red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281221, "SegmentedRedPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Red Palette Color Lookup Table Data (0028,1221): Type 1C, VR OW, VM 1.
+        doc="""Segmented Red Palette Color Lookup Table Data (0028,1221): Type 1C, VR OW, VM 1.
 
-    Segmented Red Palette Color Lookup Table Data.
-    Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Red Palette Color
-    Lookup Table Data (0028,1201) is not present.
-    """
+        Segmented Red Palette Color Lookup Table Data.
+        Required if RGB LUT Transfer Function (0028,140F) has a value of TABLE and Red Palette
+        Color Lookup Table Data (0028,1201) is not present.
+        """,
+    )
 
     segmented_green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281222, "SegmentedGreenPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Green Palette Color Lookup Table Data (0028,1222): Type 1C, VR OW, VM 1.
+        doc="""Segmented Green Palette Color Lookup Table Data (0028,1222): Type 1C, VR OW, VM 1.
 
-    Segmented Green Palette Color Lookup Table Data.
-    Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.
-    """
+        Segmented Green Palette Color Lookup Table Data.
+        Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.
+        """,
+    )
 
     segmented_blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281223, "SegmentedBluePaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Blue Palette Color Lookup Table Data (0028,1223): Type 1C, VR OW, VM 1.
+        doc="""Segmented Blue Palette Color Lookup Table Data (0028,1223): Type 1C, VR OW, VM 1.
 
-    Segmented Blue Palette Color Lookup Table Data.
-    Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.
-    """
+        Segmented Blue Palette Color Lookup Table Data.
+        Required if Segmented Red Palette Color Lookup Table Data (0028,1221) is present.
+        """,
+    )
 
     segmented_alpha_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281224, "SegmentedAlphaPaletteColorLookupTableData", "OW", "1", "1C",
-    )
-    """Segmented Alpha Palette Color Lookup Table Data (0028,1224): Type 1C, VR OW, VM 1.
+        doc="""Segmented Alpha Palette Color Lookup Table Data (0028,1224): Type 1C, VR OW, VM 1.
 
-    Segmented Alpha Palette Color Lookup Table Data.
-    Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Alpha Palette
-    Color Lookup Table Data (0028,1204) is not present.
-    """
+        Segmented Alpha Palette Color Lookup Table Data.
+        Required if Alpha LUT Transfer Function (0028,1410) has a value of TABLE and Alpha
+        Palette Color Lookup Table Data (0028,1204) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rgba_transfer_function_description: str | None = None,
-        component_type: Literal["ONE_TO_RGBA", "TWO_TO_RGBA"] | None = None,
-        component_input_sequence: list[ComponentInputSequenceItem] | None = None,
-        rgblut_transfer_function: Literal["EQUAL_RGB", "TABLE"] | None = None,
-        alpha_lut_transfer_function: Literal["NONE", "IDENTITY", "TABLE"] | None = None,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        alpha_palette_color_lookup_table_descriptor: list[int] | None = None,
-        palette_color_lookup_table_uid: str | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        alpha_palette_color_lookup_table_data: bytes | None = None,
-        segmented_red_palette_color_lookup_table_data: bytes | None = None,
-        segmented_green_palette_color_lookup_table_data: bytes | None = None,
-        segmented_blue_palette_color_lookup_table_data: bytes | None = None,
-        segmented_alpha_palette_color_lookup_table_data: bytes | None = None,
-        **_: Any,
+        rgba_transfer_function_description: str | Empty | None = None,
+        component_type: Literal["ONE_TO_RGBA", "TWO_TO_RGBA"] | Empty | None = None,
+        component_input_sequence: Items[ComponentInputSequenceItem] | Empty | None = None,
+        rgblut_transfer_function: Literal["EQUAL_RGB", "TABLE"] | Empty | None = None,
+        alpha_lut_transfer_function: Literal["NONE", "IDENTITY", "TABLE"] | Empty | None = None,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        alpha_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        palette_color_lookup_table_uid: str | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        alpha_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_blue_palette_color_lookup_table_data: bytes | Empty | None = None,
+        segmented_alpha_palette_color_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -267,32 +264,29 @@ class VolumeStreamSequenceItem(ItemBuilder):
 
     volumetric_presentation_input_set_uid: Attr[str] = Attr(
         0x00701209, "VolumetricPresentationInputSetUID", "UI", "1", "1",
+        doc="""Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
+
+        Unique identifier of the input set processed in this volume stream. Corresponds to the
+        Item in Volume Presentation Input Set Sequence (0070,120A) with this UID.
+        """,
     )
-    """Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
 
-    Unique identifier of the input set processed in this volume stream. Corresponds to the Item
-    in Volume Presentation Input Set Sequence (0070,120A) with this UID.
-    """
-
-    presentation_state_classification_component_sequence: Attr[list[PresentationStateClassificationComponentSequenceItem]] = Attr(
+    presentation_state_classification_component_sequence: SequenceAttr[PresentationStateClassificationComponentSequenceItem] = SequenceAttr(
         0x00701801, "PresentationStateClassificationComponentSequence", "SQ", "1", "1",
         item=PresentationStateClassificationComponentSequenceItem,
-    )
-    """Presentation State Classification Component Sequence (0070,1801): Type 1, VR SQ, VM 1.
+        doc="""Presentation State Classification Component Sequence (0070,1801): Type 1, VR SQ, VM 1.
 
-    Classification components in which the order of Items is significant. Each classification
-    component converts one or two processed inputs into a single RGB output.
-    """
+        Classification components in which the order of Items is significant. Each
+        classification component converts one or two processed inputs into a single RGB output.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_set_uid: str | None = None,
-        presentation_state_classification_component_sequence: list[PresentationStateClassificationComponentSequenceItem] | None = None,
-        **_: Any,
+        volumetric_presentation_input_set_uid: str | Empty | None = None,
+        presentation_state_classification_component_sequence: Items[PresentationStateClassificationComponentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -307,29 +301,26 @@ class WeightingTransferFunctionSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data (0028,3006) in this Sequence.
-    """
+        Specifies the format of the LUT Data (0028,3006) in this Sequence.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data.
-    """
+        LUT Data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_data: list[int | bytes] | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -342,24 +333,21 @@ class PresentationStateCompositorComponentSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.32-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701806,)
 
-    weighting_transfer_function_sequence: Attr[list[WeightingTransferFunctionSequenceItem]] = Attr(
+    weighting_transfer_function_sequence: SequenceAttr[WeightingTransferFunctionSequenceItem] = SequenceAttr(
         0x00701806, "WeightingTransferFunctionSequence", "SQ", "1", "1",
         item=WeightingTransferFunctionSequenceItem,
-    )
-    """Weighting Transfer Function Sequence (0070,1806): Type 1, VR SQ, VM 1.
+        doc="""Weighting Transfer Function Sequence (0070,1806): Type 1, VR SQ, VM 1.
 
-    Transfer functions used to derive the weighting factors for each of the two RGB inputs from
-    both input Alphas.
-    """
+        Transfer functions used to derive the weighting factors for each of the two RGB inputs
+        from both input Alphas.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        weighting_transfer_function_sequence: list[WeightingTransferFunctionSequenceItem] | None = None,
-        **_: Any,
+        weighting_transfer_function_sequence: Items[WeightingTransferFunctionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -376,64 +364,61 @@ class RenderDisplayModule(ModuleBuilder):
     pixel_presentation: Attr[Literal["TRUE_COLOR"]] = Attr(
         0x00089205, "PixelPresentation", "CS", "1", "1",
         enum=("TRUE_COLOR",),
+        doc="""Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
+
+        Grayscale or color space of the Presentation State output.
+        Enumerated Values: TRUE_COLOR.
+        """,
     )
-    """Pixel Presentation (0008,9205): Type 1, VR CS, VM 1.
 
-    Grayscale or color space of the Presentation State output.
-    Enumerated Values: TRUE_COLOR.
-    """
-
-    volume_stream_sequence: Attr[list[VolumeStreamSequenceItem]] = Attr(
+    volume_stream_sequence: SequenceAttr[VolumeStreamSequenceItem] = SequenceAttr(
         0x00701A08, "VolumeStreamSequence", "SQ", "1", "1",
         item=VolumeStreamSequenceItem,
+        doc="""Volume Stream Sequence (0070,1A08): Type 1, VR SQ, VM 1.
+
+        Volumetric source input streams combined through Volume Blending.
+        """,
     )
-    """Volume Stream Sequence (0070,1A08): Type 1, VR SQ, VM 1.
 
-    Volumetric source input streams combined through Volume Blending.
-    """
-
-    presentation_state_compositor_component_sequence: Attr[list[PresentationStateCompositorComponentSequenceItem]] = Attr(
+    presentation_state_compositor_component_sequence: SequenceAttr[PresentationStateCompositorComponentSequenceItem] = SequenceAttr(
         0x00701805, "PresentationStateCompositorComponentSequence", "SQ", "1", "2",
         item=PresentationStateCompositorComponentSequenceItem,
-    )
-    """Presentation State Compositor Component Sequence (0070,1805): Type 2, VR SQ, VM 1.
+        doc="""Presentation State Compositor Component Sequence (0070,1805): Type 2, VR SQ, VM 1.
 
-    RGBA Compositor components. Each RGBA Compositor component combines pairs of RGBA values to
-    produce a single RGBA value.
-    """
+        RGBA Compositor components. Each RGBA Compositor component combines pairs of RGBA values
+        to produce a single RGBA value.
+        """,
+    )
 
     icc_profile: Attr[bytes] = Attr(
         0x00282000, "ICCProfile", "OB", "1", "1C",
-    )
-    """ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
+        doc="""ICC Profile (0028,2000): Type 1C, VR OB, VM 1.
 
-    An ICC Profile encoding the transformation of device-dependent color stored pixel values
-    into PCS-Values.
-    Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR.
-    """
+        An ICC Profile encoding the transformation of device-dependent color stored pixel values
+        into PCS-Values.
+        Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR.
+        """,
+    )
 
     color_space: Attr[str] = Attr(
         0x00282002, "ColorSpace", "CS", "1", "1C",
-    )
-    """Color Space (0028,2002): Type 1C, VR CS, VM 1.
+        doc="""Color Space (0028,2002): Type 1C, VR CS, VM 1.
 
-    A label that identifies the well-known color space of the view.
-    Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR and a standard color
-    space described by one of the Enumerated Values in Section C.11.15.1.2 is used.
-    Defined Terms: SRGB, ADOBERGB, ROMMRGB.
-    """
+        A label that identifies the well-known color space of the view.
+        Required if Pixel Presentation (0008,9205) has a value of TRUE_COLOR and a standard
+        color space described by one of the Enumerated Values in Section C.11.15.1.2 is used.
+        Defined Terms: SRGB, ADOBERGB, ROMMRGB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_presentation: Literal["TRUE_COLOR"] | None = None,
-        volume_stream_sequence: list[VolumeStreamSequenceItem] | None = None,
-        presentation_state_compositor_component_sequence: list[PresentationStateCompositorComponentSequenceItem] | None = None,
-        icc_profile: bytes | None = None,
-        color_space: str | None = None,
-        **_: Any,
+        pixel_presentation: Literal["TRUE_COLOR"] | Empty | None = None,
+        volume_stream_sequence: Items[VolumeStreamSequenceItem] | Empty | None = None,
+        presentation_state_compositor_component_sequence: Items[PresentationStateCompositorComponentSequenceItem] | Empty | None = None,
+        icc_profile: bytes | Empty | None = None,
+        color_space: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
@@ -31,40 +32,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-9"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,40 +75,37 @@ class ScheduledProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table 10-9"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "3",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
-    Item. One or more Items are permitted in this Sequence.
-    """
+        Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
+        Item. One or more Items are permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -126,128 +121,126 @@ class RequestAttributesMacro(ModuleBuilder):
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "1C",
-    )
-    """Requested Procedure ID (0040,1001): Type 1C, VR SH, VM 1.
+        doc="""Requested Procedure ID (0040,1001): Type 1C, VR SH, VM 1.
 
-    Identifier that identifies the Requested Procedure in the Imaging Service Request.
-    Required if procedure was scheduled. May be present otherwise.
-    """
+        Identifier that identifies the Requested Procedure in the Imaging Service Request.
+        Required if procedure was scheduled. May be present otherwise.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "3",
+        doc="""Accession Number (0008,0050): Type 3, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type 3, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type 3, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "3",
+        doc="""Study Instance UID (0020,000D): Type 3, VR UI, VM 1.
+
+        The unique identifier for the Study provided for this Requested Procedure.
+        """,
     )
-    """Study Instance UID (0020,000D): Type 3, VR UI, VM 1.
 
-    The unique identifier for the Study provided for this Requested Procedure.
-    """
-
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Study Sequence (0008,1110): Type 3, VR SQ, VM 1.
+        doc="""Referenced Study Sequence (0008,1110): Type 3, VR SQ, VM 1.
 
-    Uniquely identifies the Studies associated with this SOP Instance.
-    """
+        Uniquely identifies the Studies associated with this SOP Instance.
+        """,
+    )
 
     requested_procedure_description: Attr[str] = Attr(
         0x00321060, "RequestedProcedureDescription", "LO", "1", "3",
+        doc="""Requested Procedure Description (0032,1060): Type 3, VR LO, VM 1.
+
+        Institution-generated administrative description or classification of Requested
+        Procedure.
+        """,
     )
-    """Requested Procedure Description (0032,1060): Type 3, VR LO, VM 1.
 
-    Institution-generated administrative description or classification of Requested Procedure.
-    """
-
-    requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321064, "RequestedProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Procedure Code Sequence (0032,1064): Type 3, VR SQ, VM 1.
+        doc="""Requested Procedure Code Sequence (0032,1064): Type 3, VR SQ, VM 1.
 
-    A Sequence that conveys the Procedure Type of the requested procedure.
-    """
+        A Sequence that conveys the Procedure Type of the requested procedure.
+        """,
+    )
 
     reason_for_the_requested_procedure: Attr[str] = Attr(
         0x00401002, "ReasonForTheRequestedProcedure", "LO", "1", "3",
+        doc="""Reason for the Requested Procedure (0040,1002): Type 3, VR LO, VM 1.
+
+        Reason for requesting this procedure.
+        """,
     )
-    """Reason for the Requested Procedure (0040,1002): Type 3, VR LO, VM 1.
 
-    Reason for requesting this procedure.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type 3, VR SQ, VM 1.
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type 3, VR SQ, VM 1.
 
-    Coded Reason for requesting this procedure.
-    """
+        Coded Reason for requesting this procedure.
+        """,
+    )
 
     scheduled_procedure_step_id: Attr[str] = Attr(
         0x00400009, "ScheduledProcedureStepID", "SH", "1", "1C",
-    )
-    """Scheduled Procedure Step ID (0040,0009): Type 1C, VR SH, VM 1.
+        doc="""Scheduled Procedure Step ID (0040,0009): Type 1C, VR SH, VM 1.
 
-    Identifier that identifies the Scheduled Procedure Step.
-    Required if procedure was scheduled.
-    """
+        Identifier that identifies the Scheduled Procedure Step.
+        Required if procedure was scheduled.
+        """,
+    )
 
     scheduled_procedure_step_description: Attr[str] = Attr(
         0x00400007, "ScheduledProcedureStepDescription", "LO", "1", "3",
+        doc="""Scheduled Procedure Step Description (0040,0007): Type 3, VR LO, VM 1.
+
+        Institution-generated description or classification of the Scheduled Procedure Step to
+        be performed.
+        """,
     )
-    """Scheduled Procedure Step Description (0040,0007): Type 3, VR LO, VM 1.
 
-    Institution-generated description or classification of the Scheduled Procedure Step to be
-    performed.
-    """
-
-    scheduled_protocol_code_sequence: Attr[list[ScheduledProtocolCodeSequenceItem]] = Attr(
+    scheduled_protocol_code_sequence: CodeSequenceAttr[ScheduledProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400008, "ScheduledProtocolCodeSequence", "SQ", "1", "3",
         item=ScheduledProtocolCodeSequenceItem,
-    )
-    """Scheduled Protocol Code Sequence (0040,0008): Type 3, VR SQ, VM 1.
+        doc="""Scheduled Protocol Code Sequence (0040,0008): Type 3, VR SQ, VM 1.
 
-    Sequence describing the Scheduled Protocol following a specific coding scheme. One or more
-    Items are permitted in this Sequence.
-    """
+        Sequence describing the Scheduled Protocol following a specific coding scheme. One or
+        more Items are permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        requested_procedure_id: str | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        study_instance_uid: str | None = None,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        requested_procedure_description: str | None = None,
-        requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_the_requested_procedure: str | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_procedure_step_id: str | None = None,
-        scheduled_procedure_step_description: str | None = None,
-        scheduled_protocol_code_sequence: list[ScheduledProtocolCodeSequenceItem] | None = None,
-        **_: Any,
+        requested_procedure_id: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        requested_procedure_description: str | Empty | None = None,
+        requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_the_requested_procedure: str | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_procedure_step_id: str | Empty | None = None,
+        scheduled_procedure_step_description: str | Empty | None = None,
+        scheduled_protocol_code_sequence: CodeItems[ScheduledProtocolCodeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -31,181 +32,179 @@ class RequestedProcedureModule(ModuleBuilder):
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "",
-    )
-    """Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
+        doc="""Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
 
-    Identifier that identifies the Requested Procedure in the Imaging Service Request.
-    """
+        Identifier that identifies the Requested Procedure in the Imaging Service Request.
+        """,
+    )
 
     reason_for_the_requested_procedure: Attr[str] = Attr(
         0x00401002, "ReasonForTheRequestedProcedure", "LO", "1", "",
-    )
-    """Reason for the Requested Procedure (0040,1002): Type -, VR LO, VM 1.
+        doc="""Reason for the Requested Procedure (0040,1002): Type -, VR LO, VM 1.
 
-    Reason for requesting this imaging procedure.
-    """
+        Reason for requesting this imaging procedure.
+        """,
+    )
 
     requested_procedure_comments: Attr[str] = Attr(
         0x00401400, "RequestedProcedureComments", "LT", "1", "",
+        doc="""Requested Procedure Comments (0040,1400): Type -, VR LT, VM 1.
+
+        User-defined comments on the Requested Procedure.
+        """,
     )
-    """Requested Procedure Comments (0040,1400): Type -, VR LT, VM 1.
 
-    User-defined comments on the Requested Procedure.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type -, VR SQ, VM 1.
+
+        Coded Reason for requesting this procedure.
+        """,
     )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type -, VR SQ, VM 1.
 
-    Coded Reason for requesting this procedure.
-    """
-
-    requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321064, "RequestedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
+
+        A Sequence that conveys the Requested Procedure of one Procedure Type.
+        """,
     )
-    """Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the Requested Procedure of one Procedure Type.
-    """
-
-    requested_laterality_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_laterality_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321065, "RequestedLateralityCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Laterality Code Sequence (0032,1065): Type -, VR SQ, VM 1.
+        doc="""Requested Laterality Code Sequence (0032,1065): Type -, VR SQ, VM 1.
 
-    Laterality of body part subject of procedure.
-    """
+        Laterality of body part subject of procedure.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
-    )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    Unique identifier to be used to identify the Study.
-    """
+        Unique identifier to be used to identify the Study.
+        """,
+    )
 
     study_date: Attr[datetime.date | str] = Attr(
         0x00080020, "StudyDate", "DA", "1", "",
-    )
-    """Study Date (0008,0020): Type -, VR DA, VM 1.
+        doc="""Study Date (0008,0020): Type -, VR DA, VM 1.
 
-    Date the Study started, if any previous procedure steps within the same Study have already
-    been performed.
-    """
+        Date the Study started, if any previous procedure steps within the same Study have
+        already been performed.
+        """,
+    )
 
     study_time: Attr[datetime.time | str] = Attr(
         0x00080030, "StudyTime", "TM", "1", "",
+        doc="""Study Time (0008,0030): Type -, VR TM, VM 1.
+
+        Time the Study started, if any previous procedure steps within the same Study have
+        already been performed.
+        """,
     )
-    """Study Time (0008,0030): Type -, VR TM, VM 1.
 
-    Time the Study started, if any previous procedure steps within the same Study have already
-    been performed.
-    """
-
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
+        doc="""Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Studies associated with this SOP Instance.
-    """
+        Uniquely identifies the Studies associated with this SOP Instance.
+        """,
+    )
 
     requested_procedure_description: Attr[str] = Attr(
         0x00321060, "RequestedProcedureDescription", "LO", "1", "",
-    )
-    """Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
+        doc="""Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
 
-    Institution-generated administrative description or classification of Requested Procedure.
-    """
+        Institution-generated administrative description or classification of Requested
+        Procedure.
+        """,
+    )
 
     requested_procedure_priority: Attr[str] = Attr(
         0x00401003, "RequestedProcedurePriority", "SH", "1", "",
-    )
-    """Requested Procedure Priority (0040,1003): Type -, VR SH, VM 1.
+        doc="""Requested Procedure Priority (0040,1003): Type -, VR SH, VM 1.
 
-    Requested Procedure Type Urgency.
-    Defined Terms: STAT, HIGH, ROUTINE, MEDIUM, LOW.
-    """
+        Requested Procedure Type Urgency.
+        Defined Terms: STAT, HIGH, ROUTINE, MEDIUM, LOW.
+        """,
+    )
 
     patient_transport_arrangements: Attr[str] = Attr(
         0x00401004, "PatientTransportArrangements", "LO", "1", "",
-    )
-    """Patient Transport Arrangements (0040,1004): Type -, VR LO, VM 1.
+        doc="""Patient Transport Arrangements (0040,1004): Type -, VR LO, VM 1.
 
-    Mode of transportation of the Patient to the location of examination.
-    """
+        Mode of transportation of the Patient to the location of examination.
+        """,
+    )
 
     requested_procedure_location: Attr[str] = Attr(
         0x00401005, "RequestedProcedureLocation", "LO", "1", "",
-    )
-    """Requested Procedure Location (0040,1005): Type -, VR LO, VM 1.
+        doc="""Requested Procedure Location (0040,1005): Type -, VR LO, VM 1.
 
-    Physical location at which the Requested Procedure is to be performed.
-    """
+        Physical location at which the Requested Procedure is to be performed.
+        """,
+    )
 
     confidentiality_code: Attr[str] = Attr(
         0x00401008, "ConfidentialityCode", "LO", "1", "",
-    )
-    """Confidentiality Code (0040,1008): Type -, VR LO, VM 1.
+        doc="""Confidentiality Code (0040,1008): Type -, VR LO, VM 1.
 
-    Confidentiality Constraints on the Requested Procedure by the party filling the order.
-    """
+        Confidentiality Constraints on the Requested Procedure by the party filling the order.
+        """,
+    )
 
     reporting_priority: Attr[str] = Attr(
         0x00401009, "ReportingPriority", "SH", "1", "",
-    )
-    """Reporting Priority (0040,1009): Type -, VR SH, VM 1.
+        doc="""Reporting Priority (0040,1009): Type -, VR SH, VM 1.
 
-    Requested Reporting Priority.
-    Defined Terms: HIGH, ROUTINE, MEDIUM, LOW.
-    """
+        Requested Reporting Priority.
+        Defined Terms: HIGH, ROUTINE, MEDIUM, LOW.
+        """,
+    )
 
     names_of_intended_recipients_of_results: Attr[list[PersonName | str]] = Attr(
         0x00401010, "NamesOfIntendedRecipientsOfResults", "PN", "1-n", "",
+        doc="""Names of Intended Recipients of Results (0040,1010): Type -, VR PN, VM 1-n.
+
+        Names of the physicians, who are intended recipients of results.
+        """,
     )
-    """Names of Intended Recipients of Results (0040,1010): Type -, VR PN, VM 1-n.
 
-    Names of the physicians, who are intended recipients of results.
-    """
-
-    intended_recipients_of_results_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    intended_recipients_of_results_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00401011, "IntendedRecipientsOfResultsIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Intended Recipients of Results Identification Sequence (0040,1011): Type -, VR SQ, VM 1.
+        doc="""Intended Recipients of Results Identification Sequence (0040,1011): Type -, VR SQ, VM 1.
 
-    Identification of the physicians who are intended recipients of results.
-    """
+        Identification of the physicians who are intended recipients of results.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        requested_procedure_id: str | None = None,
-        reason_for_the_requested_procedure: str | None = None,
-        requested_procedure_comments: str | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        requested_laterality_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        study_instance_uid: str | None = None,
-        study_date: datetime.date | str | None = None,
-        study_time: datetime.time | str | None = None,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        requested_procedure_description: str | None = None,
-        requested_procedure_priority: str | None = None,
-        patient_transport_arrangements: str | None = None,
-        requested_procedure_location: str | None = None,
-        confidentiality_code: str | None = None,
-        reporting_priority: str | None = None,
-        names_of_intended_recipients_of_results: list[PersonName | str] | None = None,
-        intended_recipients_of_results_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        requested_procedure_id: str | Empty | None = None,
+        reason_for_the_requested_procedure: str | Empty | None = None,
+        requested_procedure_comments: str | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        requested_laterality_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        study_date: datetime.date | str | Empty | None = None,
+        study_time: datetime.time | str | Empty | None = None,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        requested_procedure_description: str | Empty | None = None,
+        requested_procedure_priority: str | Empty | None = None,
+        patient_transport_arrangements: str | Empty | None = None,
+        requested_procedure_location: str | Empty | None = None,
+        confidentiality_code: str | Empty | None = None,
+        reporting_priority: str | Empty | None = None,
+        names_of_intended_recipients_of_results: list[PersonName | str] | Empty | None = None,
+        intended_recipients_of_results_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

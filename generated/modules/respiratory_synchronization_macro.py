@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,103 +26,106 @@ class RespiratorySynchronizationSequenceItem(ItemBuilder):
 
     respiratory_interval_time: Attr[float] = Attr(
         0x00209254, "RespiratoryIntervalTime", "FD", "1", "1C",
-    )
-    """Respiratory Interval Time (0020,9254): Type 1C, VR FD, VM 1.
+        doc="""Respiratory Interval Time (0020,9254): Type 1C, VR FD, VM 1.
 
-    Measured interval time in ms from maximum respiration peak to the next peak for the
-    respiratory cycle in which this frame occurs. See Section C.7.6.16.2.17.1 for further
-    explanation.
-    Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE or
-    REALTIME and Respiratory Trigger Type (0020,9250) is absent or has a value of TIME or BOTH.
-    """
+        Measured interval time in ms from maximum respiration peak to the next peak for the
+        respiratory cycle in which this frame occurs. See Section C.7.6.16.2.17.1 for further
+        explanation.
+        Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE
+        or REALTIME and Respiratory Trigger Type (0020,9250) is absent or has a value of TIME or
+        BOTH.
+        """,
+    )
 
     nominal_percentage_of_respiratory_phase: Attr[float] = Attr(
         0x00209245, "NominalPercentageOfRespiratoryPhase", "FL", "1", "1C",
-    )
-    """Nominal Percentage of Respiratory Phase (0020,9245): Type 1C, VR FL, VM 1.
+        doc="""Nominal Percentage of Respiratory Phase (0020,9245): Type 1C, VR FL, VM 1.
 
-    The nominal time relative to the preceding respiratory inspiration maximum divided by the
-    nominal respiratory interval multiplied by 100.
-    Required if used as a dimension index, may be present otherwise.
-    """
+        The nominal time relative to the preceding respiratory inspiration maximum divided by
+        the nominal respiratory interval multiplied by 100.
+        Required if used as a dimension index, may be present otherwise.
+        """,
+    )
 
     nominal_respiratory_trigger_delay_time: Attr[float] = Attr(
         0x00209255, "NominalRespiratoryTriggerDelayTime", "FD", "1", "1",
-    )
-    """Nominal Respiratory Trigger Delay Time (0020,9255): Type 1, VR FD, VM 1.
+        doc="""Nominal Respiratory Trigger Delay Time (0020,9255): Type 1, VR FD, VM 1.
 
-    The nominal time in ms from the beginning of the respiratory interval to the value of Frame
-    Reference DateTime (0018,9151). See Section C.7.6.16.2.17.1 for further explanation.
-    """
+        The nominal time in ms from the beginning of the respiratory interval to the value of
+        Frame Reference DateTime (0018,9151). See Section C.7.6.16.2.17.1 for further
+        explanation.
+        """,
+    )
 
     actual_respiratory_trigger_delay_time: Attr[float] = Attr(
         0x00209257, "ActualRespiratoryTriggerDelayTime", "FD", "1", "1C",
-    )
-    """Actual Respiratory Trigger Delay Time (0020,9257): Type 1C, VR FD, VM 1.
+        doc="""Actual Respiratory Trigger Delay Time (0020,9257): Type 1C, VR FD, VM 1.
 
-    The actual time in ms from the beginning of the respiratory interval to the value of Frame
-    Reference DateTime (0018,9151). See Section C.7.6.16.2.17.1 for further explanation.
-    Required if Respiratory Trigger Type (0020,9250) is TIME or BOTH.
-    """
+        The actual time in ms from the beginning of the respiratory interval to the value of
+        Frame Reference DateTime (0018,9151). See Section C.7.6.16.2.17.1 for further
+        explanation.
+        Required if Respiratory Trigger Type (0020,9250) is TIME or BOTH.
+        """,
+    )
 
     starting_respiratory_amplitude: Attr[float] = Attr(
         0x00209246, "StartingRespiratoryAmplitude", "FL", "1", "1C",
-    )
-    """Starting Respiratory Amplitude (0020,9246): Type 1C, VR FL, VM 1.
+        doc="""Starting Respiratory Amplitude (0020,9246): Type 1C, VR FL, VM 1.
 
-    Nominal amplitude of the respiratory signal at which the acquisition of data for this frame
-    begins, in percent of the nominal maximum value (which represents maximum inspiration).
-    Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.
-    """
+        Nominal amplitude of the respiratory signal at which the acquisition of data for this
+        frame begins, in percent of the nominal maximum value (which represents maximum
+        inspiration).
+        Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.
+        """,
+    )
 
     starting_respiratory_phase: Attr[Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"]] = Attr(
         0x00209247, "StartingRespiratoryPhase", "CS", "1", "1C",
         enum=("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"),
-    )
-    """Starting Respiratory Phase (0020,9247): Type 1C, VR CS, VM 1.
+        doc="""Starting Respiratory Phase (0020,9247): Type 1C, VR CS, VM 1.
 
-    The phase of respiration at which the Starting Respiratory Amplitude (0020,9246) was
-    measured.
-    Required if Starting Respiratory Amplitude (0020,9246) is present.
-    Enumerated Values: INSPIRATION, MAXIMUM, EXPIRATION, MINIMUM.
-    """
+        The phase of respiration at which the Starting Respiratory Amplitude (0020,9246) was
+        measured.
+        Required if Starting Respiratory Amplitude (0020,9246) is present.
+        Enumerated Values: INSPIRATION, MAXIMUM, EXPIRATION, MINIMUM.
+        """,
+    )
 
     ending_respiratory_amplitude: Attr[float] = Attr(
         0x00209248, "EndingRespiratoryAmplitude", "FL", "1", "1C",
-    )
-    """Ending Respiratory Amplitude (0020,9248): Type 1C, VR FL, VM 1.
+        doc="""Ending Respiratory Amplitude (0020,9248): Type 1C, VR FL, VM 1.
 
-    Nominal amplitude of the respiratory signal at which the acquisition of data for this frame
-    ends, in percent of the nominal maximum value (which represents maximum inspiration).
-    Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.
-    """
+        Nominal amplitude of the respiratory signal at which the acquisition of data for this
+        frame ends, in percent of the nominal maximum value (which represents maximum
+        inspiration).
+        Required if Respiratory Trigger Type (0020,9250) is AMPLITUDE or BOTH.
+        """,
+    )
 
     ending_respiratory_phase: Attr[Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"]] = Attr(
         0x00209249, "EndingRespiratoryPhase", "CS", "1", "1C",
         enum=("INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"),
-    )
-    """Ending Respiratory Phase (0020,9249): Type 1C, VR CS, VM 1.
+        doc="""Ending Respiratory Phase (0020,9249): Type 1C, VR CS, VM 1.
 
-    The phase of respiration at which the Ending Respiratory Amplitude (0020,9248) was measured.
-    Required if Ending Respiratory Amplitude (0020,9248) is present.
-    Enumerated Values: INSPIRATION, MAXIMUM, EXPIRATION, MINIMUM.
-    """
+        The phase of respiration at which the Ending Respiratory Amplitude (0020,9248) was
+        measured.
+        Required if Ending Respiratory Amplitude (0020,9248) is present.
+        Enumerated Values: INSPIRATION, MAXIMUM, EXPIRATION, MINIMUM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        respiratory_interval_time: float | None = None,
-        nominal_percentage_of_respiratory_phase: float | None = None,
-        nominal_respiratory_trigger_delay_time: float | None = None,
-        actual_respiratory_trigger_delay_time: float | None = None,
-        starting_respiratory_amplitude: float | None = None,
-        starting_respiratory_phase: Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"] | None = None,
-        ending_respiratory_amplitude: float | None = None,
-        ending_respiratory_phase: Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"] | None = None,
-        **_: Any,
+        respiratory_interval_time: float | Empty | None = None,
+        nominal_percentage_of_respiratory_phase: float | Empty | None = None,
+        nominal_respiratory_trigger_delay_time: float | Empty | None = None,
+        actual_respiratory_trigger_delay_time: float | Empty | None = None,
+        starting_respiratory_amplitude: float | Empty | None = None,
+        starting_respiratory_phase: Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"] | Empty | None = None,
+        ending_respiratory_amplitude: float | Empty | None = None,
+        ending_respiratory_phase: Literal["INSPIRATION", "MAXIMUM", "EXPIRATION", "MINIMUM"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -133,22 +139,19 @@ class RespiratorySynchronizationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16-18"
     __order__: ClassVar[tuple[int, ...]] = (0x00209253,)
 
-    respiratory_synchronization_sequence: Attr[list[RespiratorySynchronizationSequenceItem]] = Attr(
+    respiratory_synchronization_sequence: SequenceAttr[RespiratorySynchronizationSequenceItem] = SequenceAttr(
         0x00209253, "RespiratorySynchronizationSequence", "SQ", "1", "1",
         item=RespiratorySynchronizationSequenceItem,
-    )
-    """Respiratory Synchronization Sequence (0020,9253): Type 1, VR SQ, VM 1.
+        doc="""Respiratory Synchronization Sequence (0020,9253): Type 1, VR SQ, VM 1.
 
-    Sequence that describes the frame specific respiratory synchronization parameters.
-    """
+        Sequence that describes the frame specific respiratory synchronization parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        respiratory_synchronization_sequence: list[RespiratorySynchronizationSequenceItem] | None = None,
-        **_: Any,
+        respiratory_synchronization_sequence: Items[RespiratorySynchronizationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

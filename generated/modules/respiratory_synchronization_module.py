@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,60 +24,58 @@ class RespiratorySynchronizationModule(ModuleBuilder):
 
     respiratory_motion_compensation_technique: Attr[str] = Attr(
         0x00189170, "RespiratoryMotionCompensationTechnique", "CS", "1", "1C",
-    )
-    """Respiratory Motion Compensation Technique (0018,9170): Type 1C, VR CS, VM 1.
+        doc="""Respiratory Motion Compensation Technique (0018,9170): Type 1C, VR CS, VM 1.
 
-    Applied technique to reduce respiratory motion artifacts.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present otherwise.
-    Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, PHASE_ORDERING,
-    PHASE_RESCANNING, RETROSPECTIVE, CORRECTION.
-    """
+        Applied technique to reduce respiratory motion artifacts.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be present
+        otherwise.
+        Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, PHASE_ORDERING,
+        PHASE_RESCANNING, RETROSPECTIVE, CORRECTION.
+        """,
+    )
 
     respiratory_signal_source: Attr[str] = Attr(
         0x00189171, "RespiratorySignalSource", "CS", "1", "1C",
-    )
-    """Respiratory Signal Source (0018,9171): Type 1C, VR CS, VM 1.
+        doc="""Respiratory Signal Source (0018,9171): Type 1C, VR CS, VM 1.
 
-    Signal source from which respiratory motion is derived.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Respiratory Motion
-    Compensation Technique (0018,9170) equals other than NONE. Otherwise may be present if Image
-    Type (0008,0008) Value 1 is DERIVED and Respiratory Motion Compensation Technique
-    (0018,9170) equals other than NONE.
-    Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, NAVIGATOR, MR_PHASE, ECG.
-    """
+        Signal source from which respiratory motion is derived.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED and Respiratory Motion
+        Compensation Technique (0018,9170) equals other than NONE. Otherwise may be present if
+        Image Type (0008,0008) Value 1 is DERIVED and Respiratory Motion Compensation Technique
+        (0018,9170) equals other than NONE.
+        Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, NAVIGATOR, MR_PHASE, ECG.
+        """,
+    )
 
     respiratory_trigger_delay_threshold: Attr[float] = Attr(
         0x00209256, "RespiratoryTriggerDelayThreshold", "FD", "1", "1C",
-    )
-    """Respiratory Trigger Delay Threshold (0020,9256): Type 1C, VR FD, VM 1.
+        doc="""Respiratory Trigger Delay Threshold (0020,9256): Type 1C, VR FD, VM 1.
 
-    Respiratory trigger threshold in percent of the chest expansion for the frame relative to
-    the last Respiratory-Peak. See Section C.7.6.16.2.17.1 for further explanation.
-    Required if Respiratory Motion Compensation Technique (0018,9170) equals other than NONE,
-    REALTIME or BREATH_HOLD and if Image Type (0008,0008) Value 1 is ORIGINAL or MIXED. May be
-    present otherwise.
-    """
+        Respiratory trigger threshold in percent of the chest expansion for the frame relative
+        to the last Respiratory-Peak. See Section C.7.6.16.2.17.1 for further explanation.
+        Required if Respiratory Motion Compensation Technique (0018,9170) equals other than
+        NONE, REALTIME or BREATH_HOLD and if Image Type (0008,0008) Value 1 is ORIGINAL or
+        MIXED. May be present otherwise.
+        """,
+    )
 
     respiratory_trigger_type: Attr[str] = Attr(
         0x00209250, "RespiratoryTriggerType", "CS", "1", "1C",
-    )
-    """Respiratory Trigger Type (0020,9250): Type 1C, VR CS, VM 1.
+        doc="""Respiratory Trigger Type (0020,9250): Type 1C, VR CS, VM 1.
 
-    Characteristic of the respiratory signal used to the define the respiratory triggering.
-    Required if the value is not TIME, may be present otherwise.
-    Defined Terms: TIME, AMPLITUDE, BOTH.
-    """
+        Characteristic of the respiratory signal used to the define the respiratory triggering.
+        Required if the value is not TIME, may be present otherwise.
+        Defined Terms: TIME, AMPLITUDE, BOTH.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        respiratory_motion_compensation_technique: str | None = None,
-        respiratory_signal_source: str | None = None,
-        respiratory_trigger_delay_threshold: float | None = None,
-        respiratory_trigger_type: str | None = None,
-        **_: Any,
+        respiratory_motion_compensation_technique: str | Empty | None = None,
+        respiratory_signal_source: str | Empty | None = None,
+        respiratory_trigger_delay_threshold: float | Empty | None = None,
+        respiratory_trigger_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

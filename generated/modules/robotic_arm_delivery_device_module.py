@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.radiation_generation_mode_macro import RadiationGenerationModeMacro
 from iodkit.generated.modules.rt_accessory_holders_definition_macro import RTAccessoryHoldersDefinitionMacro
 from iodkit.generated.modules.rt_beam_limiting_devices_definition_macro import RTBeamLimitingDevicesDefinitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import radiation_generation_mode_macro
     from iodkit.generated.modules import rt_accessory_holders_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
@@ -37,15 +38,12 @@ class RoboticArmDeliveryDeviceModule(RadiationGenerationModeMacro, RTBeamLimitin
     def __init__(
         self,
         *,
-        number_of_radiation_generation_modes: int | None = None,
-        radiation_generation_mode_sequence: list[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | None = None,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        number_of_rt_accessory_holders: int | None = None,
-        rt_accessory_holder_definition_sequence: list[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | None = None,
-        **_: Any,
+        number_of_radiation_generation_modes: int | Empty | None = None,
+        radiation_generation_mode_sequence: Items[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | Empty | None = None,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        number_of_rt_accessory_holders: int | Empty | None = None,
+        rt_accessory_holder_definition_sequence: Items[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

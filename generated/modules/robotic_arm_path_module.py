@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.external_beam_control_point_general_macro import ExternalBeamControlPointGeneralMacro
 from iodkit.generated.modules.rt_beam_limiting_device_opening_macro import RTBeamLimitingDeviceOpeningMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import outline_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
@@ -31,92 +32,89 @@ class RoboticPathControlPointSequenceItem(ExternalBeamControlPointGeneralMacro, 
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
 
-    The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation Mode
-    Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used for this
-    Control Point.
-    Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions
-    in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation
+        Mode Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used
+        for this Control Point.
+        Required if Number of Radiation Generation Modes (300A,0685) is present and the
+        conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     robotic_node_identifier: Attr[int] = Attr(
         0x30100092, "RoboticNodeIdentifier", "UL", "1", "1C",
-    )
-    """Robotic Node Identifier (3010,0092): Type 1C, VR UL, VM 1.
+        doc="""Robotic Node Identifier (3010,0092): Type 1C, VR UL, VM 1.
 
-    Identifier of the individual Robotic Node (point in space) along the Robotic Path.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Identifier of the individual Robotic Node (point in space) along the Robotic Path.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     rt_treatment_source_coordinates: Attr[list[float]] = Attr(
         0x30100093, "RTTreatmentSourceCoordinates", "FD", "3", "1C",
-    )
-    """RT Treatment Source Coordinates (3010,0093): Type 1C, VR FD, VM 3.
+        doc="""RT Treatment Source Coordinates (3010,0093): Type 1C, VR FD, VM 3.
 
-    Coordinates (x,y,z) in mm of the Radiation Source Coordinate System origin in the Equipment
-    Coordinate System.
-    Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1
-    are satisfied.
-    """
+        Coordinates (x,y,z) in mm of the Radiation Source Coordinate System origin in the
+        Equipment Coordinate System.
+        Required if RT Record Flag (300A,0639) is NO and the conditions in Section
+        C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     radiation_source_coordinate_system_yaw_angle: Attr[float] = Attr(
         0x30100094, "RadiationSourceCoordinateSystemYawAngle", "FD", "1", "1C",
-    )
-    """Radiation Source Coordinate System Yaw Angle (3010,0094): Type 1C, VR FD, VM 1.
+        doc="""Radiation Source Coordinate System Yaw Angle (3010,0094): Type 1C, VR FD, VM 1.
 
-    Rotation angle in degrees of the Radiation Source Coordinate System about the z-axis of the
-    Equipment Coordinate System, see Section C.36.12.2.2.
-    Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1
-    are satisfied.
-    """
+        Rotation angle in degrees of the Radiation Source Coordinate System about the z-axis of
+        the Equipment Coordinate System, see Section C.36.12.2.2.
+        Required if RT Record Flag (300A,0639) is NO and the conditions in Section
+        C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     radiation_source_coordinate_system_roll_angle: Attr[float] = Attr(
         0x30100095, "RadiationSourceCoordinateSystemRollAngle", "FD", "1", "1C",
-    )
-    """Radiation Source Coordinate System Roll Angle (3010,0095): Type 1C, VR FD, VM 1.
+        doc="""Radiation Source Coordinate System Roll Angle (3010,0095): Type 1C, VR FD, VM 1.
 
-    Rotation angle in degrees of the Radiation Source Coordinate System about its y-axis after
-    the Radiation Source Coordinate System Yaw Angle (3010,0094) is applied.
-    Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1
-    are satisfied.
-    """
+        Rotation angle in degrees of the Radiation Source Coordinate System about its y-axis
+        after the Radiation Source Coordinate System Yaw Angle (3010,0094) is applied.
+        Required if RT Record Flag (300A,0639) is NO and the conditions in Section
+        C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     radiation_source_coordinate_system_pitch_angle: Attr[float] = Attr(
         0x30100096, "RadiationSourceCoordinateSystemPitchAngle", "FD", "1", "1C",
-    )
-    """Radiation Source Coordinate System Pitch Angle (3010,0096): Type 1C, VR FD, VM 1.
+        doc="""Radiation Source Coordinate System Pitch Angle (3010,0096): Type 1C, VR FD, VM 1.
 
-    Rotation angle in degrees of the Radiation Source Coordinate System about its x-axis after
-    the Radiation Source Coordinate System Roll Angle (3010,0095) is applied.
-    Required if RT Record Flag (300A,0639) is NO and the conditions in Section C.36.2.2.5.1.1
-    are satisfied.
-    """
+        Rotation angle in degrees of the Radiation Source Coordinate System about its x-axis
+        after the Radiation Source Coordinate System Roll Angle (3010,0095) is applied.
+        Required if RT Record Flag (300A,0639) is NO and the conditions in Section
+        C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        delivery_rate: float | None = None,
-        delivery_rate_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        beam_area_limit_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        referenced_radiation_generation_mode_index: int | None = None,
-        robotic_node_identifier: int | None = None,
-        rt_treatment_source_coordinates: list[float] | None = None,
-        radiation_source_coordinate_system_yaw_angle: float | None = None,
-        radiation_source_coordinate_system_roll_angle: float | None = None,
-        radiation_source_coordinate_system_pitch_angle: float | None = None,
-        number_of_rt_beam_limiting_device_openings: int | None = None,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        delivery_rate: float | Empty | None = None,
+        delivery_rate_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        beam_area_limit_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
+        referenced_radiation_generation_mode_index: int | Empty | None = None,
+        robotic_node_identifier: int | Empty | None = None,
+        rt_treatment_source_coordinates: list[float] | Empty | None = None,
+        radiation_source_coordinate_system_yaw_angle: float | Empty | None = None,
+        radiation_source_coordinate_system_roll_angle: float | Empty | None = None,
+        radiation_source_coordinate_system_pitch_angle: float | Empty | None = None,
+        number_of_rt_beam_limiting_device_openings: int | Empty | None = None,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -130,43 +128,40 @@ class RoboticArmPathModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.19-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100091, 0x300A0604, 0x30100097)
 
-    robotic_path_node_set_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    robotic_path_node_set_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100091, "RoboticPathNodeSetCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Robotic Path Node Set Code Sequence (3010,0091): Type 1C, VR SQ, VM 1.
+        doc="""Robotic Path Node Set Code Sequence (3010,0091): Type 1C, VR SQ, VM 1.
 
-    Node Set from which the Robotic Nodes referenced in the Robotic Path Control Point Sequence
-    (3010,0097) were selected.
-    Required if RT Record Flag (300A,0639) is NO. May be present otherwise.
-    """
+        Node Set from which the Robotic Nodes referenced in the Robotic Path Control Point
+        Sequence (3010,0097) were selected.
+        Required if RT Record Flag (300A,0639) is NO. May be present otherwise.
+        """,
+    )
 
     number_of_rt_control_points: Attr[int] = Attr(
         0x300A0604, "NumberOfRTControlPoints", "US", "1", "1",
+        doc="""Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
+
+        Number of RT Control Points in the Robotic Path Control Point Sequence (3010,0097).
+        """,
     )
-    """Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
 
-    Number of RT Control Points in the Robotic Path Control Point Sequence (3010,0097).
-    """
-
-    robotic_path_control_point_sequence: Attr[list[RoboticPathControlPointSequenceItem]] = Attr(
+    robotic_path_control_point_sequence: SequenceAttr[RoboticPathControlPointSequenceItem] = SequenceAttr(
         0x30100097, "RoboticPathControlPointSequence", "SQ", "1", "1",
         item=RoboticPathControlPointSequenceItem,
-    )
-    """Robotic Path Control Point Sequence (3010,0097): Type 1, VR SQ, VM 1.
+        doc="""Robotic Path Control Point Sequence (3010,0097): Type 1, VR SQ, VM 1.
 
-    Control Points for the radiation delivery.
-    """
+        Control Points for the radiation delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        robotic_path_node_set_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        number_of_rt_control_points: int | None = None,
-        robotic_path_control_point_sequence: list[RoboticPathControlPointSequenceItem] | None = None,
-        **_: Any,
+        robotic_path_node_set_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        number_of_rt_control_points: int | Empty | None = None,
+        robotic_path_control_point_sequence: Items[RoboticPathControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

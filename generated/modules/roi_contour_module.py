@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -26,79 +27,76 @@ class SourcePixelPlanesCharacteristicsSequenceItem(ItemBuilder):
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "1",
-    )
-    """Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 1, VR DS, VM 2.
 
-    Physical distance in the patient between the center of each pixel, specified by a numeric
-    pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See Section 10.7.1.3
-    for further explanation.
-    """
+        Physical distance in the patient between the center of each pixel, specified by a
+        numeric pair - adjacent row spacing (delimiter) adjacent column spacing in mm. See
+        Section 10.7.1.3 for further explanation.
+        """,
+    )
 
     spacing_between_slices: Attr[float] = Attr(
         0x00180088, "SpacingBetweenSlices", "DS", "1", "1",
-    )
-    """Spacing Between Slices (0018,0088): Type 1, VR DS, VM 1.
+        doc="""Spacing Between Slices (0018,0088): Type 1, VR DS, VM 1.
 
-    Spacing between adjacent slices, in mm. The spacing is measured from the center-to-center of
-    each slice, and shall not be negative.
-    """
+        Spacing between adjacent slices, in mm. The spacing is measured from the
+        center-to-center of each slice, and shall not be negative.
+        """,
+    )
 
     image_orientation_patient: Attr[list[float]] = Attr(
         0x00200037, "ImageOrientationPatient", "DS", "6", "1",
-    )
-    """Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
+        doc="""Image Orientation (Patient) (0020,0037): Type 1, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the patient. See
-    Section C.7.6.2.1.1.
-    """
+        The direction cosines of the first row and the first column with respect to the patient.
+        See Section C.7.6.2.1.1.
+        """,
+    )
 
     image_position_patient: Attr[list[float]] = Attr(
         0x00200032, "ImagePositionPatient", "DS", "3", "1",
-    )
-    """Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
+        doc="""Image Position (Patient) (0020,0032): Type 1, VR DS, VM 3.
 
-    The x, y and z coordinates in mm of the upper left hand corner of the pixel matrix in the
-    Patient-Based Coordinate System described in Section C.7.6.2.1.1.
-    """
+        The x, y and z coordinates in mm of the upper left hand corner of the pixel matrix in
+        the Patient-Based Coordinate System described in Section C.7.6.2.1.1.
+        """,
+    )
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "1",
-    )
-    """Number of Frames (0028,0008): Type 1, VR IS, VM 1.
+        doc="""Number of Frames (0028,0008): Type 1, VR IS, VM 1.
 
-    Number of source pixel planes.
-    """
+        Number of source pixel planes.
+        """,
+    )
 
     rows: Attr[int] = Attr(
         0x00280010, "Rows", "US", "1", "1",
-    )
-    """Rows (0028,0010): Type 1, VR US, VM 1.
+        doc="""Rows (0028,0010): Type 1, VR US, VM 1.
 
-    Number of rows in the source pixel planes.
-    """
+        Number of rows in the source pixel planes.
+        """,
+    )
 
     columns: Attr[int] = Attr(
         0x00280011, "Columns", "US", "1", "1",
-    )
-    """Columns (0028,0011): Type 1, VR US, VM 1.
+        doc="""Columns (0028,0011): Type 1, VR US, VM 1.
 
-    Number of columns in the source pixel planes.
-    """
+        Number of columns in the source pixel planes.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_spacing: list[float] | None = None,
-        spacing_between_slices: float | None = None,
-        image_orientation_patient: list[float] | None = None,
-        image_position_patient: list[float] | None = None,
-        number_of_frames: int | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        **_: Any,
+        pixel_spacing: list[float] | Empty | None = None,
+        spacing_between_slices: float | Empty | None = None,
+        image_orientation_patient: list[float] | Empty | None = None,
+        image_position_patient: list[float] | Empty | None = None,
+        number_of_frames: int | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -111,20 +109,17 @@ class SourceSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series containing the referenced Instances.
-    """
+        Unique identifier of the Series containing the referenced Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -137,62 +132,59 @@ class ContourSequenceItem(ItemBuilder):
 
     contour_number: Attr[int] = Attr(
         0x30060048, "ContourNumber", "IS", "1", "3",
+        doc="""Contour Number (3006,0048): Type 3, VR IS, VM 1.
+
+        Identification number of the contour. The value of Contour Number (3006,0048) shall be
+        unique within the Contour Sequence (3006,0040) in which it is defined. No semantics or
+        ordering shall be inferred from this Attribute.
+        """,
     )
-    """Contour Number (3006,0048): Type 3, VR IS, VM 1.
 
-    Identification number of the contour. The value of Contour Number (3006,0048) shall be
-    unique within the Contour Sequence (3006,0040) in which it is defined. No semantics or
-    ordering shall be inferred from this Attribute.
-    """
-
-    contour_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    contour_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x30060016, "ContourImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Contour Image Sequence (3006,0016): Type 3, VR SQ, VM 1.
+        doc="""Contour Image Sequence (3006,0016): Type 3, VR SQ, VM 1.
 
-    Sequence of images containing the contour.
-    """
+        Sequence of images containing the contour.
+        """,
+    )
 
     contour_geometric_type: Attr[Literal["POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"]] = Attr(
         0x30060042, "ContourGeometricType", "CS", "1", "1",
         enum=("POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"),
-    )
-    """Contour Geometric Type (3006,0042): Type 1, VR CS, VM 1.
+        doc="""Contour Geometric Type (3006,0042): Type 1, VR CS, VM 1.
 
-    Geometric type of contour. See Section C.8.8.6.1.
-    Enumerated Values: POINT, OPEN_PLANAR, OPEN_NONPLANAR, CLOSED_PLANAR, CLOSEDPLANAR_XOR.
-    """
+        Geometric type of contour. See Section C.8.8.6.1.
+        Enumerated Values: POINT, OPEN_PLANAR, OPEN_NONPLANAR, CLOSED_PLANAR, CLOSEDPLANAR_XOR.
+        """,
+    )
 
     number_of_contour_points: Attr[int] = Attr(
         0x30060046, "NumberOfContourPoints", "IS", "1", "1",
-    )
-    """Number of Contour Points (3006,0046): Type 1, VR IS, VM 1.
+        doc="""Number of Contour Points (3006,0046): Type 1, VR IS, VM 1.
 
-    Number of points (triplets) in Contour Data (3006,0050).
-    """
+        Number of points (triplets) in Contour Data (3006,0050).
+        """,
+    )
 
     contour_data: Attr[list[float]] = Attr(
         0x30060050, "ContourData", "DS", "3-3n", "1",
-    )
-    """Contour Data (3006,0050): Type 1, VR DS, VM 3-3n.
+        doc="""Contour Data (3006,0050): Type 1, VR DS, VM 3-3n.
 
-    Sequence of (x,y,z) triplets defining a contour in the Patient-Based Coordinate System
-    described in Section C.7.6.2.1.1 (mm). See Section C.8.8.6.1 and Section C.8.8.6.3.
-    """
+        Sequence of (x,y,z) triplets defining a contour in the Patient-Based Coordinate System
+        described in Section C.7.6.2.1.1 (mm). See Section C.8.8.6.1 and Section C.8.8.6.3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contour_number: int | None = None,
-        contour_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        contour_geometric_type: Literal["POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"] | None = None,
-        number_of_contour_points: int | None = None,
-        contour_data: list[float] | None = None,
-        **_: Any,
+        contour_number: int | Empty | None = None,
+        contour_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        contour_geometric_type: Literal["POINT", "OPEN_PLANAR", "OPEN_NONPLANAR", "CLOSED_PLANAR", "CLOSEDPLANAR_XOR"] | Empty | None = None,
+        number_of_contour_points: int | Empty | None = None,
+        contour_data: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -205,83 +197,80 @@ class ROIContourSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the referenced ROI described in the Structure Set ROI Sequence
-    (3006,0020).
-    """
+        Uniquely identifies the referenced ROI described in the Structure Set ROI Sequence
+        (3006,0020).
+        """,
+    )
 
     roi_display_color: Attr[list[int]] = Attr(
         0x3006002A, "ROIDisplayColor", "IS", "3", "3",
-    )
-    """ROI Display Color (3006,002A): Type 3, VR IS, VM 3.
+        doc="""ROI Display Color (3006,002A): Type 3, VR IS, VM 3.
 
-    RGB triplet color representation for ROI, specified using the range 0-255.
-    """
+        RGB triplet color representation for ROI, specified using the range 0-255.
+        """,
+    )
 
     recommended_display_grayscale_value: Attr[int] = Attr(
         0x0062000C, "RecommendedDisplayGrayscaleValue", "US", "1", "3",
-    )
-    """Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
+        doc="""Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
 
-    A default single gray unsigned value in which it is recommended that the contour be rendered
-    on a monochrome display. The units are specified in P-Values from a minimum of 0000H (black)
-    up to a maximum of FFFFH (white).
-    """
+        A default single gray unsigned value in which it is recommended that the contour be
+        rendered on a monochrome display. The units are specified in P-Values from a minimum of
+        0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+
+        A default triplet value in which it is recommended that the contour be rendered on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
     )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    A default triplet value in which it is recommended that the contour be rendered on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
-    Section C.10.7.1.1.
-    """
-
-    source_pixel_planes_characteristics_sequence: Attr[list[SourcePixelPlanesCharacteristicsSequenceItem]] = Attr(
+    source_pixel_planes_characteristics_sequence: SequenceAttr[SourcePixelPlanesCharacteristicsSequenceItem] = SequenceAttr(
         0x3006004A, "SourcePixelPlanesCharacteristicsSequence", "SQ", "1", "3",
         item=SourcePixelPlanesCharacteristicsSequenceItem,
+        doc="""Source Pixel Planes Characteristics Sequence (3006,004A): Type 3, VR SQ, VM 1.
+
+        The characteristics of the pixel planes from which the grid-based representation of the
+        Contours was derived.
+        """,
     )
-    """Source Pixel Planes Characteristics Sequence (3006,004A): Type 3, VR SQ, VM 1.
 
-    The characteristics of the pixel planes from which the grid-based representation of the
-    Contours was derived.
-    """
-
-    source_series_sequence: Attr[list[SourceSeriesSequenceItem]] = Attr(
+    source_series_sequence: SequenceAttr[SourceSeriesSequenceItem] = SequenceAttr(
         0x3006004B, "SourceSeriesSequence", "SQ", "1", "3",
         item=SourceSeriesSequenceItem,
+        doc="""Source Series Sequence (3006,004B): Type 3, VR SQ, VM 1.
+
+        Identifies the Image Series on which the ROI was defined.
+        """,
     )
-    """Source Series Sequence (3006,004B): Type 3, VR SQ, VM 1.
 
-    Identifies the Image Series on which the ROI was defined.
-    """
-
-    contour_sequence: Attr[list[ContourSequenceItem]] = Attr(
+    contour_sequence: SequenceAttr[ContourSequenceItem] = SequenceAttr(
         0x30060040, "ContourSequence", "SQ", "1", "3",
         item=ContourSequenceItem,
-    )
-    """Contour Sequence (3006,0040): Type 3, VR SQ, VM 1.
+        doc="""Contour Sequence (3006,0040): Type 3, VR SQ, VM 1.
 
-    Sequence of Contours defining ROI. One or more Items are permitted in this Sequence.
-    """
+        Sequence of Contours defining ROI. One or more Items are permitted in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        roi_display_color: list[int] | None = None,
-        recommended_display_grayscale_value: int | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        source_pixel_planes_characteristics_sequence: list[SourcePixelPlanesCharacteristicsSequenceItem] | None = None,
-        source_series_sequence: list[SourceSeriesSequenceItem] | None = None,
-        contour_sequence: list[ContourSequenceItem] | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        roi_display_color: list[int] | Empty | None = None,
+        recommended_display_grayscale_value: int | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        source_pixel_planes_characteristics_sequence: Items[SourcePixelPlanesCharacteristicsSequenceItem] | Empty | None = None,
+        source_series_sequence: Items[SourceSeriesSequenceItem] | Empty | None = None,
+        contour_sequence: Items[ContourSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -295,22 +284,19 @@ class ROIContourModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-42"
     __order__: ClassVar[tuple[int, ...]] = (0x30060039,)
 
-    roi_contour_sequence: Attr[list[ROIContourSequenceItem]] = Attr(
+    roi_contour_sequence: SequenceAttr[ROIContourSequenceItem] = SequenceAttr(
         0x30060039, "ROIContourSequence", "SQ", "1", "1",
         item=ROIContourSequenceItem,
-    )
-    """ROI Contour Sequence (3006,0039): Type 1, VR SQ, VM 1.
+        doc="""ROI Contour Sequence (3006,0039): Type 1, VR SQ, VM 1.
 
-    Sequence of Contour Sequences defining ROIs.
-    """
+        Sequence of Contour Sequences defining ROIs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        roi_contour_sequence: list[ROIContourSequenceItem] | None = None,
-        **_: Any,
+        roi_contour_sequence: Items[ROIContourSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

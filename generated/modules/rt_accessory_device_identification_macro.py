@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.device_identification_macro import DeviceIdentificationMacro
 from iodkit.generated.modules.device_model_macro import DeviceModelMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -33,70 +34,67 @@ class RTAccessoryDeviceIdentificationMacro(DeviceModelMacro, DeviceIdentificatio
 
     rt_accessory_device_slot_id: Attr[str] = Attr(
         0x300A0615, "RTAccessoryDeviceSlotID", "LO", "1", "2C",
-    )
-    """RT Accessory Device Slot ID (300A,0615): Type 2C, VR LO, VM 1.
+        doc="""RT Accessory Device Slot ID (300A,0615): Type 2C, VR LO, VM 1.
 
-    Identifier of the RT Accessory Device Slot where this RT Accessory Device is inserted.
-    Required if Referenced RT Accessory Holder Device Index (300A,060E) is not present.
-    """
+        Identifier of the RT Accessory Device Slot where this RT Accessory Device is inserted.
+        Required if Referenced RT Accessory Holder Device Index (300A,060E) is not present.
+        """,
+    )
 
     rt_accessory_slot_distance: Attr[float] = Attr(
         0x300A0613, "RTAccessorySlotDistance", "FD", "1", "2C",
-    )
-    """RT Accessory Slot Distance (300A,0613): Type 2C, VR FD, VM 1.
+        doc="""RT Accessory Slot Distance (300A,0613): Type 2C, VR FD, VM 1.
 
-    Distance in mm from the reference location as specified by RT Device Distance Reference
-    Location Code Sequence (300A,0659) to the RT Accessory Device Slot.
-    Required if RT Accessory Device Slot ID (300A,0615) is present and has a value.
-    """
+        Distance in mm from the reference location as specified by RT Device Distance Reference
+        Location Code Sequence (300A,0659) to the RT Accessory Device Slot.
+        Required if RT Accessory Device Slot ID (300A,0615) is present and has a value.
+        """,
+    )
 
     referenced_rt_accessory_holder_device_index: Attr[int] = Attr(
         0x300A060E, "ReferencedRTAccessoryHolderDeviceIndex", "US", "1", "2C",
-    )
-    """Referenced RT Accessory Holder Device Index (300A,060E): Type 2C, VR US, VM 1.
+        doc="""Referenced RT Accessory Holder Device Index (300A,060E): Type 2C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) of the RT Accessory Holder Device in the RT Accessory
-    Holder Definition Sequence (300A,0614).
-    Required if RT Accessory Device Slot ID (300A,0615) is not present.
-    """
+        The value of Device Index (3010,0039) of the RT Accessory Holder Device in the RT
+        Accessory Holder Definition Sequence (300A,0614).
+        Required if RT Accessory Device Slot ID (300A,0615) is not present.
+        """,
+    )
 
     rt_accessory_holder_slot_id: Attr[str] = Attr(
         0x300A0611, "RTAccessoryHolderSlotID", "LO", "1", "2C",
-    )
-    """RT Accessory Holder Slot ID (300A,0611): Type 2C, VR LO, VM 1.
+        doc="""RT Accessory Holder Slot ID (300A,0611): Type 2C, VR LO, VM 1.
 
-    Identifier of the RT Accessory Holder Slot in the RT Accessory Holding Device where this RT
-    Accessory Device is inserted.
-    Required if Referenced RT Accessory Holder Device Index (300A,060E) is present and has a
-    value and the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot
-    Sequence (300A,0610).
-    """
+        Identifier of the RT Accessory Holder Slot in the RT Accessory Holding Device where this
+        RT Accessory Device is inserted.
+        Required if Referenced RT Accessory Holder Device Index (300A,060E) is present and has a
+        value and the referenced RT Accessory Holder Device contains an RT Accessory Holder Slot
+        Sequence (300A,0610).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

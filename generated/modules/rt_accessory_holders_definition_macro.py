@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -29,30 +30,27 @@ class RTAccessoryHolderSlotSequenceItem(ItemBuilder):
 
     rt_accessory_holder_slot_id: Attr[str] = Attr(
         0x300A0611, "RTAccessoryHolderSlotID", "LO", "1", "1",
-    )
-    """RT Accessory Holder Slot ID (300A,0611): Type 1, VR LO, VM 1.
+        doc="""RT Accessory Holder Slot ID (300A,0611): Type 1, VR LO, VM 1.
 
-    The ID of the slot where accessories are inserted.
-    """
+        The ID of the slot where accessories are inserted.
+        """,
+    )
 
     rt_accessory_holder_slot_distance: Attr[float] = Attr(
         0x300A0612, "RTAccessoryHolderSlotDistance", "FD", "1", "2",
-    )
-    """RT Accessory Holder Slot Distance (300A,0612): Type 2, VR FD, VM 1.
+        doc="""RT Accessory Holder Slot Distance (300A,0612): Type 2, VR FD, VM 1.
 
-    Distance in mm from the reference location as specified by RT Device Distance Reference
-    Location Code Sequence (300A,0659) to the slot along the radiation beam axis.
-    """
+        Distance in mm from the reference location as specified by RT Device Distance Reference
+        Location Code Sequence (300A,0659) to the slot along the radiation beam axis.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_accessory_holder_slot_id: str | None = None,
-        rt_accessory_holder_slot_distance: float | None = None,
-        **_: Any,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        rt_accessory_holder_slot_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,97 +65,94 @@ class RTAccessoryHolderDefinitionSequenceItem(RTAccessoryDeviceIdentificationMac
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in an RT Radiation Instance. The device identification of the two devices may or may
-    not be the same.
-    Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains
-    the device that corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in an RT Radiation Instance. The device identification of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631)
+        contains the device that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     beam_modifier_orientation_angle: Attr[float] = Attr(
         0x300A0645, "BeamModifierOrientationAngle", "FD", "1", "1",
-    )
-    """Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
+        doc="""Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
 
-    Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
-    Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    """
+        Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
+        Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        """,
+    )
 
     rt_accessory_holder_water_equivalent_thickness: Attr[float] = Attr(
         0x300A060D, "RTAccessoryHolderWaterEquivalentThickness", "FD", "1", "2",
-    )
-    """RT Accessory Holder Water-Equivalent Thickness (300A,060D): Type 2, VR FD, VM 1.
+        doc="""RT Accessory Holder Water-Equivalent Thickness (300A,060D): Type 2, VR FD, VM 1.
 
-    Water-Equivalent thickness in mm of the Accessory Holder parallel to the radiation beam
-    axis.
-    """
+        Water-Equivalent thickness in mm of the Accessory Holder parallel to the radiation beam
+        axis.
+        """,
+    )
 
     rt_accessory_holder_slot_existence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300A060F, "RTAccessoryHolderSlotExistenceFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""RT Accessory Holder Slot Existence Flag (300A,060F): Type 1, VR CS, VM 1.
+
+        Indicates whether the RT Accessory Holder has slots in which other RT Accessory Holders
+        or beam modifying devices can be inserted.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """RT Accessory Holder Slot Existence Flag (300A,060F): Type 1, VR CS, VM 1.
 
-    Indicates whether the RT Accessory Holder has slots in which other RT Accessory Holders or
-    beam modifying devices can be inserted.
-    Enumerated Values: YES, NO.
-    """
-
-    rt_accessory_holder_slot_sequence: Attr[list[RTAccessoryHolderSlotSequenceItem]] = Attr(
+    rt_accessory_holder_slot_sequence: SequenceAttr[RTAccessoryHolderSlotSequenceItem] = SequenceAttr(
         0x300A0610, "RTAccessoryHolderSlotSequence", "SQ", "1", "1C",
         item=RTAccessoryHolderSlotSequenceItem,
-    )
-    """RT Accessory Holder Slot Sequence (300A,0610): Type 1C, VR SQ, VM 1.
+        doc="""RT Accessory Holder Slot Sequence (300A,0610): Type 1C, VR SQ, VM 1.
 
-    Slots being available in this Accessory Holder.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL
-    and RT Accessory Holder Slot Existence Flag (300A,060F) has the value YES..
-    """
+        Slots being available in this Accessory Holder.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL and RT Accessory Holder Slot Existence Flag (300A,060F) has the value YES..
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        beam_modifier_orientation_angle: float | None = None,
-        rt_accessory_holder_water_equivalent_thickness: float | None = None,
-        rt_accessory_holder_slot_existence_flag: Literal["YES", "NO"] | None = None,
-        rt_accessory_holder_slot_sequence: list[RTAccessoryHolderSlotSequenceItem] | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
+        beam_modifier_orientation_angle: float | Empty | None = None,
+        rt_accessory_holder_water_equivalent_thickness: float | Empty | None = None,
+        rt_accessory_holder_slot_existence_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_accessory_holder_slot_sequence: Items[RTAccessoryHolderSlotSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -173,33 +168,31 @@ class RTAccessoryHoldersDefinitionMacro(ModuleBuilder):
 
     number_of_rt_accessory_holders: Attr[int] = Attr(
         0x300A0670, "NumberOfRTAccessoryHolders", "US", "1", "1C",
+        doc="""Number of RT Accessory Holders (300A,0670): Type 1C, VR US, VM 1.
+
+        Number of RT Accessory Holders defined in the RT Accessory Holder Definition Sequence
+        (300A,0614).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of RT Accessory Holders (300A,0670): Type 1C, VR US, VM 1.
 
-    Number of RT Accessory Holders defined in the RT Accessory Holder Definition Sequence
-    (300A,0614).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    rt_accessory_holder_definition_sequence: Attr[list[RTAccessoryHolderDefinitionSequenceItem]] = Attr(
+    rt_accessory_holder_definition_sequence: SequenceAttr[RTAccessoryHolderDefinitionSequenceItem] = SequenceAttr(
         0x300A0614, "RTAccessoryHolderDefinitionSequence", "SQ", "1", "1C",
         item=RTAccessoryHolderDefinitionSequenceItem,
-    )
-    """RT Accessory Holder Definition Sequence (300A,0614): Type 1C, VR SQ, VM 1.
+        doc="""RT Accessory Holder Definition Sequence (300A,0614): Type 1C, VR SQ, VM 1.
 
-    Accessory Holder device definitions.
-    Required if Number of RT Accessory Holders (300A,0670) is present and has a non-zero value.
-    """
+        Accessory Holder device definitions.
+        Required if Number of RT Accessory Holders (300A,0670) is present and has a non-zero
+        value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_rt_accessory_holders: int | None = None,
-        rt_accessory_holder_definition_sequence: list[RTAccessoryHolderDefinitionSequenceItem] | None = None,
-        **_: Any,
+        number_of_rt_accessory_holders: int | Empty | None = None,
+        rt_accessory_holder_definition_sequence: Items[RTAccessoryHolderDefinitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

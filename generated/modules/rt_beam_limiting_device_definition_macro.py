@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_accessory_device_identification_macro import RTAccessoryDeviceIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import outline_definition_macro
     from iodkit.generated.modules import udi_macro
@@ -30,80 +31,79 @@ class ParallelRTBeamDelimiterDeviceSequenceItem(ItemBuilder):
 
     number_of_parallel_rt_beam_delimiters: Attr[int] = Attr(
         0x300A0648, "NumberOfParallelRTBeamDelimiters", "US", "1", "1",
+        doc="""Number of Parallel RT Beam Delimiters (300A,0648): Type 1, VR US, VM 1.
+
+        Number of beam delimiters parallel to the axis of motion. E.g., a beam limiting device
+        jaw pair is represented as 1 parallel delimiter, an MLC with 100 leaf pairs or with 100
+        single leaves is represented as 100 parallel delimiters.
+        """,
     )
-    """Number of Parallel RT Beam Delimiters (300A,0648): Type 1, VR US, VM 1.
 
-    Number of beam delimiters parallel to the axis of motion. E.g., a beam limiting device jaw
-    pair is represented as 1 parallel delimiter, an MLC with 100 leaf pairs or with 100 single
-    leaves is represented as 100 parallel delimiters.
-    """
-
-    parallel_rt_beam_delimiter_device_orientation_label_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    parallel_rt_beam_delimiter_device_orientation_label_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0644, "ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Parallel RT Beam Delimiter Device Orientation Label Code Sequence (300A,0644): Type 1, VR
-    SQ, VM 1.
+        doc="""Parallel RT Beam Delimiter Device Orientation Label Code Sequence (300A,0644): Type 1,
+        VR SQ, VM 1.
 
-    A code used to identify the orientation of the beam limiting device.
-    """
+        A code used to identify the orientation of the beam limiting device.
+        """,
+    )
 
     parallel_rt_beam_delimiter_opening_mode: Attr[Literal["BINARY", "VARIABLE"]] = Attr(
         0x300A064E, "ParallelRTBeamDelimiterOpeningMode", "CS", "1", "1",
         enum=("BINARY", "VARIABLE"),
-    )
-    """Parallel RT Beam Delimiter Opening Mode (300A,064E): Type 1, VR CS, VM 1.
+        doc="""Parallel RT Beam Delimiter Opening Mode (300A,064E): Type 1, VR CS, VM 1.
 
-    The operation mode of Parallel RT Beam Delimiters used to define a treatment aperture.
-    Enumerated Values: BINARY, VARIABLE.
-    """
+        The operation mode of Parallel RT Beam Delimiters used to define a treatment aperture.
+        Enumerated Values: BINARY, VARIABLE.
+        """,
+    )
 
     parallel_rt_beam_delimiter_boundaries: Attr[list[float]] = Attr(
         0x300A0649, "ParallelRTBeamDelimiterBoundaries", "FD", "2-n", "1",
-    )
-    """Parallel RT Beam Delimiter Boundaries (300A,0649): Type 1, VR FD, VM 2-n.
+        doc="""Parallel RT Beam Delimiter Boundaries (300A,0649): Type 1, VR FD, VM 2-n.
 
-    Boundaries in mm of parallel beam delimiters. These are defined along the axis perpendicular
-    to the motion of the delimiters of the RT Beam Limiting Device Type (300A,00B8) with respect
-    to the Beam Modifier Coordinate System. The order of values shall increase monotonically.
-    """
+        Boundaries in mm of parallel beam delimiters. These are defined along the axis
+        perpendicular to the motion of the delimiters of the RT Beam Limiting Device Type
+        (300A,00B8) with respect to the Beam Modifier Coordinate System. The order of values
+        shall increase monotonically.
+        """,
+    )
 
     parallel_rt_beam_delimiter_leaf_mounting_side: Attr[list[Literal["P", "N", "M"]]] = Attr(
         0x300A064F, "ParallelRTBeamDelimiterLeafMountingSide", "CS", "1-n", "1C",
         enum=("P", "N", "M"),
-    )
-    """Parallel RT Beam Delimiter Leaf Mounting Side (300A,064F): Type 1C, VR CS, VM 1-n.
+        doc="""Parallel RT Beam Delimiter Leaf Mounting Side (300A,064F): Type 1C, VR CS, VM 1-n.
 
-    Specifies the mounting side identified by the direction from the tip to the tail of the
-    delimiter parallel to the axis specified by Device Type Code Sequence (3010,002E).
-    Required if Device Type Code Sequence (3010,002E) contains (130333, DCM, "Single Leaves").
-    Enumerated Values: P, N, M.
-    """
+        Specifies the mounting side identified by the direction from the tip to the tail of the
+        delimiter parallel to the axis specified by Device Type Code Sequence (3010,002E).
+        Required if Device Type Code Sequence (3010,002E) contains (130333, DCM, "Single
+        Leaves").
+        Enumerated Values: P, N, M.
+        """,
+    )
 
     parallel_rt_beam_delimiter_opening_extents: Attr[list[float]] = Attr(
         0x300800A4, "ParallelRTBeamDelimiterOpeningExtents", "FD", "2-2n", "1C",
-    )
-    """Parallel RT Beam Delimiter Opening Extents (3008,00A4): Type 1C, VR FD, VM 2-2n.
+        doc="""Parallel RT Beam Delimiter Opening Extents (3008,00A4): Type 1C, VR FD, VM 2-2n.
 
-    Minimum and maximum opening position in mm describing the extent of the aperture when the
-    delimiter is fully open.
-    Required if Parallel RT Beam Delimiter Opening Mode (300A,064E) has the value BINARY. Maybe
-    be present otherwise.
-    """
+        Minimum and maximum opening position in mm describing the extent of the aperture when
+        the delimiter is fully open.
+        Required if Parallel RT Beam Delimiter Opening Mode (300A,064E) has the value BINARY.
+        Maybe be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_parallel_rt_beam_delimiters: int | None = None,
-        parallel_rt_beam_delimiter_device_orientation_label_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        parallel_rt_beam_delimiter_opening_mode: Literal["BINARY", "VARIABLE"] | None = None,
-        parallel_rt_beam_delimiter_boundaries: list[float] | None = None,
-        parallel_rt_beam_delimiter_leaf_mounting_side: list[Literal["P", "N", "M"]] | None = None,
-        parallel_rt_beam_delimiter_opening_extents: list[float] | None = None,
-        **_: Any,
+        number_of_parallel_rt_beam_delimiters: int | Empty | None = None,
+        parallel_rt_beam_delimiter_device_orientation_label_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        parallel_rt_beam_delimiter_opening_mode: Literal["BINARY", "VARIABLE"] | Empty | None = None,
+        parallel_rt_beam_delimiter_boundaries: list[float] | Empty | None = None,
+        parallel_rt_beam_delimiter_leaf_mounting_side: list[Literal["P", "N", "M"]] | Empty | None = None,
+        parallel_rt_beam_delimiter_opening_extents: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -121,109 +121,106 @@ class RTBeamLimitingDeviceDefinitionMacro(RTAccessoryDeviceIdentificationMacro, 
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
+        Index of the Device in this Sequence.
+        """,
+    )
 
     referenced_defined_device_index: Attr[int] = Attr(
         0x300A0602, "ReferencedDefinedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
+        doc="""Referenced Defined Device Index (300A,0602): Type 1C, VR US, VM 1.
 
-    Device Index value that links the device defined by this Sequence Item to the corresponding
-    device in an RT Radiation Instance. The device identification of the two devices may or may
-    not be the same.
-    Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631) contains
-    the device that corresponds to the device defined by this Sequence Item.
-    """
+        Device Index value that links the device defined by this Sequence Item to the
+        corresponding device in an RT Radiation Instance. The device identification of the two
+        devices may or may not be the same.
+        Required if the Instance referenced in Referenced RT Instance Sequence (300A,0631)
+        contains the device that corresponds to the device defined by this Sequence Item.
+        """,
+    )
 
     beam_modifier_orientation_angle: Attr[float] = Attr(
         0x300A0645, "BeamModifierOrientationAngle", "FD", "1", "1",
-    )
-    """Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
+        doc="""Beam Modifier Orientation Angle (300A,0645): Type 1, VR FD, VM 1.
 
-    Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
-    Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    """
+        Angle in degrees of the Beam Modifier Coordinate System with respect to the Base Beam
+        Modifier Coordinate System. The angle is a Continuous Rotation Angle, see Section
+        C.36.1.1.5.
+        """,
+    )
 
     rt_beam_limiting_device_proximal_distance: Attr[float] = Attr(
         0x300A0642, "RTBeamLimitingDeviceProximalDistance", "FD", "1", "2",
-    )
-    """RT Beam Limiting Device Proximal Distance (300A,0642): Type 2, VR FD, VM 1.
+        doc="""RT Beam Limiting Device Proximal Distance (300A,0642): Type 2, VR FD, VM 1.
 
-    Distance in mm from the reference location as specified by RT Device Distance Reference
-    Location Code Sequence (300A,0659) to the proximal end of beam limiting device (collimator)
-    along the beam axis.
-    """
+        Distance in mm from the reference location as specified by RT Device Distance Reference
+        Location Code Sequence (300A,0659) to the proximal end of beam limiting device
+        (collimator) along the beam axis.
+        """,
+    )
 
     rt_beam_limiting_device_distal_distance: Attr[float] = Attr(
         0x300A0643, "RTBeamLimitingDeviceDistalDistance", "FD", "1", "2",
+        doc="""RT Beam Limiting Device Distal Distance (300A,0643): Type 2, VR FD, VM 1.
+
+        Distance in mm from the reference location as specified by RT Device Distance Reference
+        Location Code Sequence (300A,0659) to the distal end of beam limiting device
+        (collimator) along the beam axis.
+        """,
     )
-    """RT Beam Limiting Device Distal Distance (300A,0643): Type 2, VR FD, VM 1.
 
-    Distance in mm from the reference location as specified by RT Device Distance Reference
-    Location Code Sequence (300A,0659) to the distal end of beam limiting device (collimator)
-    along the beam axis.
-    """
-
-    parallel_rt_beam_delimiter_device_sequence: Attr[list[ParallelRTBeamDelimiterDeviceSequenceItem]] = Attr(
+    parallel_rt_beam_delimiter_device_sequence: SequenceAttr[ParallelRTBeamDelimiterDeviceSequenceItem] = SequenceAttr(
         0x300A0647, "ParallelRTBeamDelimiterDeviceSequence", "SQ", "1", "1C",
         item=ParallelRTBeamDelimiterDeviceSequenceItem,
+        doc="""Parallel RT Beam Delimiter Device Sequence (300A,0647): Type 1C, VR SQ, VM 1.
+
+        Device that uses parallel beam delimiters to limit the beam.
+        Required if Device Type Code Sequence (3010,002E) contains either (130331, DCM, "Leaf
+        Pairs") or (130333, DCM, "Single Leaves").
+        """,
     )
-    """Parallel RT Beam Delimiter Device Sequence (300A,0647): Type 1C, VR SQ, VM 1.
 
-    Device that uses parallel beam delimiters to limit the beam.
-    Required if Device Type Code Sequence (3010,002E) contains either (130331, DCM, "Leaf
-    Pairs") or (130333, DCM, "Single Leaves").
-    """
-
-    fixed_rt_beam_delimiter_device_sequence: Attr[list[outline_definition_macro.OutlineDefinitionMacro]] = Attr(
+    fixed_rt_beam_delimiter_device_sequence: SequenceAttr[outline_definition_macro.OutlineDefinitionMacro] = SequenceAttr(
         0x300A0646, "FixedRTBeamDelimiterDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.outline_definition_macro:OutlineDefinitionMacro",
-    )
-    """Fixed RT Beam Delimiter Device Sequence (300A,0646): Type 1C, VR SQ, VM 1.
+        doc="""Fixed RT Beam Delimiter Device Sequence (300A,0646): Type 1C, VR SQ, VM 1.
 
-    Device that uses a fixed aperture to limit the beam.
-    Required if Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam Limiting
-    Device Types.
-    Enumerated CID 9545.
-    """
+        Device that uses a fixed aperture to limit the beam.
+        Required if Device Type Code Sequence (3010,002E) is part of CID 9545 Fixed Beam
+        Limiting Device Types.
+        Enumerated CID 9545.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_index: int | None = None,
-        referenced_defined_device_index: int | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        rt_accessory_device_slot_id: str | None = None,
-        rt_accessory_slot_distance: float | None = None,
-        referenced_rt_accessory_holder_device_index: int | None = None,
-        rt_accessory_holder_slot_id: str | None = None,
-        beam_modifier_orientation_angle: float | None = None,
-        rt_beam_limiting_device_proximal_distance: float | None = None,
-        rt_beam_limiting_device_distal_distance: float | None = None,
-        parallel_rt_beam_delimiter_device_sequence: list[ParallelRTBeamDelimiterDeviceSequenceItem] | None = None,
-        fixed_rt_beam_delimiter_device_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        **_: Any,
+        device_index: int | Empty | None = None,
+        referenced_defined_device_index: int | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        rt_accessory_device_slot_id: str | Empty | None = None,
+        rt_accessory_slot_distance: float | Empty | None = None,
+        referenced_rt_accessory_holder_device_index: int | Empty | None = None,
+        rt_accessory_holder_slot_id: str | Empty | None = None,
+        beam_modifier_orientation_angle: float | Empty | None = None,
+        rt_beam_limiting_device_proximal_distance: float | Empty | None = None,
+        rt_beam_limiting_device_distal_distance: float | Empty | None = None,
+        parallel_rt_beam_delimiter_device_sequence: Items[ParallelRTBeamDelimiterDeviceSequenceItem] | Empty | None = None,
+        fixed_rt_beam_delimiter_device_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import outline_definition_macro
 
 
@@ -27,58 +28,55 @@ class RTBeamLimitingDeviceOpeningDefinitionMacro(ModuleBuilder):
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",
-    )
-    """Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
+        doc="""Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
 
-    The value of Device Index (3010,0039) from the RT Beam Limiting Device Definition Sequence
-    (300A,064D) corresponding to the Beam Limiting Device used in this Item.
-    """
+        The value of Device Index (3010,0039) from the RT Beam Limiting Device Definition
+        Sequence (300A,064D) corresponding to the Beam Limiting Device used in this Item.
+        """,
+    )
 
     rt_beam_limiting_device_offset: Attr[list[float]] = Attr(
         0x300A064B, "RTBeamLimitingDeviceOffset", "FD", "2", "1C",
-    )
-    """RT Beam Limiting Device Offset (300A,064B): Type 1C, VR FD, VM 2.
+        doc="""RT Beam Limiting Device Offset (300A,064B): Type 1C, VR FD, VM 2.
 
-    The offsets (x,y) in mm of the Parallel RT Beam Delimiter Positions (300A,064A) along the
-    x-axis and the Parallel RT Beam Delimiter Boundaries (300A,0649) along the y-axis of the
-    Beam Modifier Coordinate System after the Beam Modifier Orientation Angle (300A,0645) is
-    applied.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        The offsets (x,y) in mm of the Parallel RT Beam Delimiter Positions (300A,064A) along
+        the x-axis and the Parallel RT Beam Delimiter Boundaries (300A,0649) along the y-axis of
+        the Beam Modifier Coordinate System after the Beam Modifier Orientation Angle
+        (300A,0645) is applied.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     parallel_rt_beam_delimiter_positions: Attr[list[float]] = Attr(
         0x300A064A, "ParallelRTBeamDelimiterPositions", "FD", "2-n", "1C",
+        doc="""Parallel RT Beam Delimiter Positions (300A,064A): Type 1C, VR FD, VM 2-n.
+
+        One-dimensional positions of the tip in mm of beam delimiters.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied and if Device Type
+        Code Sequence contains (130330, DCM, "Jaw Pair"), (130331, DCM, "Leaf Pairs") or
+        (130333, DCM, "Single Leaves"), and if the Parallel RT Beam Delimiter Opening Mode
+        (300A,064E) is present and does not have the value BINARY.
+        """,
     )
-    """Parallel RT Beam Delimiter Positions (300A,064A): Type 1C, VR FD, VM 2-n.
 
-    One-dimensional positions of the tip in mm of beam delimiters.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied and if Device Type Code
-    Sequence contains (130330, DCM, "Jaw Pair"), (130331, DCM, "Leaf Pairs") or (130333, DCM,
-    "Single Leaves"), and if the Parallel RT Beam Delimiter Opening Mode (300A,064E) is present
-    and does not have the value BINARY.
-    """
-
-    rt_beam_delimiter_geometry_sequence: Attr[list[outline_definition_macro.OutlineDefinitionMacro]] = Attr(
+    rt_beam_delimiter_geometry_sequence: SequenceAttr[outline_definition_macro.OutlineDefinitionMacro] = SequenceAttr(
         0x300A064C, "RTBeamDelimiterGeometrySequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.outline_definition_macro:OutlineDefinitionMacro",
-    )
-    """RT Beam Delimiter Geometry Sequence (300A,064C): Type 1C, VR SQ, VM 1.
+        doc="""RT Beam Delimiter Geometry Sequence (300A,064C): Type 1C, VR SQ, VM 1.
 
-    The outline of the Beam Limiting Device opening.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied and if DeviceType Code
-    Sequence (3010,002E) contains (130332, DCM, "Variable Circular Collimator").
-    """
+        The outline of the Beam Limiting Device opening.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied and if DeviceType
+        Code Sequence (3010,002E) contains (130332, DCM, "Variable Circular Collimator").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_device_index: int | None = None,
-        rt_beam_limiting_device_offset: list[float] | None = None,
-        parallel_rt_beam_delimiter_positions: list[float] | None = None,
-        rt_beam_delimiter_geometry_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        **_: Any,
+        referenced_device_index: int | Empty | None = None,
+        rt_beam_limiting_device_offset: list[float] | Empty | None = None,
+        parallel_rt_beam_delimiter_positions: list[float] | Empty | None = None,
+        rt_beam_delimiter_geometry_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
 
 
@@ -27,35 +28,32 @@ class RTBeamLimitingDeviceOpeningMacro(ModuleBuilder):
 
     number_of_rt_beam_limiting_device_openings: Attr[int] = Attr(
         0x300A0657, "NumberOfRTBeamLimitingDeviceOpenings", "US", "1", "1C",
+        doc="""Number of RT Beam Limiting Device Openings (300A,0657): Type 1C, VR US, VM 1.
+
+        Number of RT Beam Limiting Device Openings in the RT Beam Limiting Device Opening
+        Sequence (300A,0656).
+        Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
+        value.
+        """,
     )
-    """Number of RT Beam Limiting Device Openings (300A,0657): Type 1C, VR US, VM 1.
 
-    Number of RT Beam Limiting Device Openings in the RT Beam Limiting Device Opening Sequence
-    (300A,0656).
-    Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
-    value.
-    """
-
-    rt_beam_limiting_device_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    rt_beam_limiting_device_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300A0656, "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """RT Beam Limiting Device Opening Sequence (300A,0656): Type 1C, VR SQ, VM 1.
+        doc="""RT Beam Limiting Device Opening Sequence (300A,0656): Type 1C, VR SQ, VM 1.
 
-    Beam limiting device (collimator) settings defining the opening for the current Control
-    Point.
-    Required if Number of RT Beam Limiting Device Openings (300A,0657) is present and has a
-    non-zero value and the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Beam limiting device (collimator) settings defining the opening for the current Control
+        Point.
+        Required if Number of RT Beam Limiting Device Openings (300A,0657) is present and has a
+        non-zero value and the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_rt_beam_limiting_device_openings: int | None = None,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        **_: Any,
+        number_of_rt_beam_limiting_device_openings: int | Empty | None = None,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
 
 
@@ -25,25 +26,22 @@ class RTBeamLimitingDeviceOpeningSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.2.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0656,)
 
-    rt_beam_limiting_device_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    rt_beam_limiting_device_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300A0656, "RTBeamLimitingDeviceOpeningSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """RT Beam Limiting Device Opening Sequence (300A,0656): Type 1C, VR SQ, VM 1.
+        doc="""RT Beam Limiting Device Opening Sequence (300A,0656): Type 1C, VR SQ, VM 1.
 
-    Beam limiting device (collimator) settings defining the opening for the current Control
-    Point.
-    Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
-    value.
-    """
+        Beam limiting device (collimator) settings defining the opening for the current Control
+        Point.
+        Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
+        value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

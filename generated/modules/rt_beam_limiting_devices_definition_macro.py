@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
 
 
@@ -27,34 +28,31 @@ class RTBeamLimitingDevicesDefinitionMacro(ModuleBuilder):
 
     number_of_rt_beam_limiting_devices: Attr[int] = Attr(
         0x300A0641, "NumberOfRTBeamLimitingDevices", "US", "1", "1C",
+        doc="""Number of RT Beam Limiting Devices (300A,0641): Type 1C, VR US, VM 1.
+
+        Number of RT Beam Limiting Devices in the RT Beam Limiting Device Definition Sequence
+        (300A,064D).
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL. May be present otherwise.
+        """,
     )
-    """Number of RT Beam Limiting Devices (300A,0641): Type 1C, VR US, VM 1.
 
-    Number of RT Beam Limiting Devices in the RT Beam Limiting Device Definition Sequence
-    (300A,064D).
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL.
-    May be present otherwise.
-    """
-
-    rt_beam_limiting_device_definition_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    rt_beam_limiting_device_definition_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300A064D, "RTBeamLimitingDeviceDefinitionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """RT Beam Limiting Device Definition Sequence (300A,064D): Type 1C, VR SQ, VM 1.
+        doc="""RT Beam Limiting Device Definition Sequence (300A,064D): Type 1C, VR SQ, VM 1.
 
-    Beam limiting device (collimator), such as jaw or leaf (element) sets.
-    Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
-    value.
-    """
+        Beam limiting device (collimator), such as jaw or leaf (element) sets.
+        Required if Number of RT Beam Limiting Devices (300A,0641) is present and has a non-zero
+        value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        **_: Any,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.device_motion_control_macro import DeviceMotionControlMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import device_motion_control_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -29,121 +30,119 @@ class DeliveryVerificationImageSequenceItem(ItemBuilder):
     verification_image_timing: Attr[Literal["BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"]] = Attr(
         0x00741032, "VerificationImageTiming", "CS", "1", "1",
         enum=("BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"),
-    )
-    """Verification Image Timing (0074,1032): Type 1, VR CS, VM 1.
+        doc="""Verification Image Timing (0074,1032): Type 1, VR CS, VM 1.
 
-    Indicates the temporal relationship of the verification image with respect to the current
-    treatment beam delivery. Value shall be DURING_BEAM for Beams with a Beam Task Type
-    (0074,1022) of VERIFY.
-    Enumerated Values: BEFORE_BEAM, DURING_BEAM, AFTER_BEAM.
-    """
+        Indicates the temporal relationship of the verification image with respect to the
+        current treatment beam delivery. Value shall be DURING_BEAM for Beams with a Beam Task
+        Type (0074,1022) of VERIFY.
+        Enumerated Values: BEFORE_BEAM, DURING_BEAM, AFTER_BEAM.
+        """,
+    )
 
     start_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0008, "StartCumulativeMetersetWeight", "DS", "1", "1C",
-    )
-    """Start Cumulative Meterset Weight (300C,0008): Type 1C, VR DS, VM 1.
+        doc="""Start Cumulative Meterset Weight (300C,0008): Type 1C, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition will start.
-    Required if Verification Image Timing (0074,1032) is DURING_BEAM.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition will start.
+        Required if Verification Image Timing (0074,1032) is DURING_BEAM.
+        """,
+    )
 
     meterset_exposure: Attr[float] = Attr(
         0x30020032, "MetersetExposure", "DS", "1", "2C",
-    )
-    """Meterset Exposure (3002,0032): Type 2C, VR DS, VM 1.
+        doc="""Meterset Exposure (3002,0032): Type 2C, VR DS, VM 1.
 
-    Treatment machine Meterset duration over which image is to be acquired, specified in Monitor
-    units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3) specified in the
-    Referenced RT Plan Sequence (300C,0002).
-    Required if Verification Image Timing (0074,1032) is BEFORE_BEAM or AFTER_BEAM.
-    """
+        Treatment machine Meterset duration over which image is to be acquired, specified in
+        Monitor units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3) specified
+        in the Referenced RT Plan Sequence (300C,0002).
+        Required if Verification Image Timing (0074,1032) is BEFORE_BEAM or AFTER_BEAM.
+        """,
+    )
 
     end_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0009, "EndCumulativeMetersetWeight", "DS", "1", "2C",
-    )
-    """End Cumulative Meterset Weight (300C,0009): Type 2C, VR DS, VM 1.
+        doc="""End Cumulative Meterset Weight (300C,0009): Type 2C, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition will end.
-    Required if Verification Image Timing (0074,1032) is DURING_BEAM.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition will end.
+        Required if Verification Image Timing (0074,1032) is DURING_BEAM.
+        """,
+    )
 
     double_exposure_flag: Attr[Literal["SINGLE", "DOUBLE"]] = Attr(
         0x00741034, "DoubleExposureFlag", "CS", "1", "1",
         enum=("SINGLE", "DOUBLE"),
-    )
-    """Double Exposure Flag (0074,1034): Type 1, VR CS, VM 1.
+        doc="""Double Exposure Flag (0074,1034): Type 1, VR CS, VM 1.
 
-    Indicates whether the current verification image is a single or double exposure.
-    Enumerated Values: SINGLE, DOUBLE.
-    """
+        Indicates whether the current verification image is a single or double exposure.
+        Enumerated Values: SINGLE, DOUBLE.
+        """,
+    )
 
     double_exposure_ordering: Attr[str] = Attr(
         0x00741036, "DoubleExposureOrdering", "CS", "1", "1C",
-    )
-    """Double Exposure Ordering (0074,1036): Type 1C, VR CS, VM 1.
+        doc="""Double Exposure Ordering (0074,1036): Type 1C, VR CS, VM 1.
 
-    Indicates the ordering of the open (double exposure) field with respect to the primary
-    (collimated) field in a double exposure.
-    Required if Double Exposure Flag (0074,1034) is DOUBLE.
-    Defined Terms: OPEN_FIRST, OPEN_SECOND.
-    """
+        Indicates the ordering of the open (double exposure) field with respect to the primary
+        (collimated) field in a double exposure.
+        Required if Double Exposure Flag (0074,1034) is DOUBLE.
+        Defined Terms: OPEN_FIRST, OPEN_SECOND.
+        """,
+    )
 
     double_exposure_meterset: Attr[float] = Attr(
         0x00741338, "DoubleExposureMeterset", "FD", "1", "2C",
-    )
-    """Double Exposure Meterset (0074,1338): Type 2C, VR FD, VM 1.
+        doc="""Double Exposure Meterset (0074,1338): Type 2C, VR FD, VM 1.
 
-    If this field is present, an additional exposure with the indicated Meterset is requested.
-    Required if Double Exposure Flag (0074,1034) is DOUBLE.
-    """
+        If this field is present, an additional exposure with the indicated Meterset is
+        requested.
+        Required if Double Exposure Flag (0074,1034) is DOUBLE.
+        """,
+    )
 
     double_exposure_field_delta: Attr[list[float]] = Attr(
         0x0074133A, "DoubleExposureFieldDelta", "FD", "4", "2C",
-    )
-    """Double Exposure Field Delta (0074,133A): Type 2C, VR FD, VM 4.
+        doc="""Double Exposure Field Delta (0074,133A): Type 2C, VR FD, VM 4.
 
-    Offsets of field-defining edges in mm for the double exposure in the IEC BEAM LIMITING
-    DEVICE coordinate system in the IEC order X1, X2, Y1, Y2. Negative values for X1 and Y1
-    indicate an enlarged field, negative values for X2 and Y2 indicate a reduced field.
-    Required if Double Exposure Flag (0074,1034) is DOUBLE.
-    """
+        Offsets of field-defining edges in mm for the double exposure in the IEC BEAM LIMITING
+        DEVICE coordinate system in the IEC order X1, X2, Y1, Y2. Negative values for X1 and Y1
+        indicate an enlarged field, negative values for X2 and Y2 indicate a reduced field.
+        Required if Double Exposure Flag (0074,1034) is DOUBLE.
+        """,
+    )
 
     x_ray_image_receptor_translation: Attr[list[float]] = Attr(
         0x3002000D, "XRayImageReceptorTranslation", "DS", "3", "2",
+        doc="""X-Ray Image Receptor Translation (3002,000D): Type 2, VR DS, VM 3.
+
+        Position in (x,y,z) coordinates in mm of origin of the IEC X-RAY IMAGE RECEPTOR System
+        in the IEC GANTRY coordinate system.
+        """,
     )
-    """X-Ray Image Receptor Translation (3002,000D): Type 2, VR DS, VM 3.
 
-    Position in (x,y,z) coordinates in mm of origin of the IEC X-RAY IMAGE RECEPTOR System in
-    the IEC GANTRY coordinate system.
-    """
-
-    related_reference_rt_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    related_reference_rt_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00741040, "RelatedReferenceRTImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Related Reference RT Image Sequence (0074,1040): Type 3, VR SQ, VM 1.
+        doc="""Related Reference RT Image Sequence (0074,1040): Type 3, VR SQ, VM 1.
 
-    Uniquely identifies Reference Images to which planned verification image is related. All
-    Items in this Sequence shall be RT Image SOP Instances.
-    """
+        Uniquely identifies Reference Images to which planned verification image is related. All
+        Items in this Sequence shall be RT Image SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        verification_image_timing: Literal["BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"] | None = None,
-        start_cumulative_meterset_weight: float | None = None,
-        meterset_exposure: float | None = None,
-        end_cumulative_meterset_weight: float | None = None,
-        double_exposure_flag: Literal["SINGLE", "DOUBLE"] | None = None,
-        double_exposure_ordering: str | None = None,
-        double_exposure_meterset: float | None = None,
-        double_exposure_field_delta: list[float] | None = None,
-        x_ray_image_receptor_translation: list[float] | None = None,
-        related_reference_rt_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        verification_image_timing: Literal["BEFORE_BEAM", "DURING_BEAM", "AFTER_BEAM"] | Empty | None = None,
+        start_cumulative_meterset_weight: float | Empty | None = None,
+        meterset_exposure: float | Empty | None = None,
+        end_cumulative_meterset_weight: float | Empty | None = None,
+        double_exposure_flag: Literal["SINGLE", "DOUBLE"] | Empty | None = None,
+        double_exposure_ordering: str | Empty | None = None,
+        double_exposure_meterset: float | Empty | None = None,
+        double_exposure_field_delta: list[float] | Empty | None = None,
+        x_ray_image_receptor_translation: list[float] | Empty | None = None,
+        related_reference_rt_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -159,248 +158,247 @@ class BeamTaskSequenceItem(DeviceMotionControlMacro, ItemBuilder):
     beam_task_type: Attr[Literal["VERIFY", "TREAT", "VERIFY_AND_TREAT"]] = Attr(
         0x00741022, "BeamTaskType", "CS", "1", "1",
         enum=("VERIFY", "TREAT", "VERIFY_AND_TREAT"),
-    )
-    """Beam Task Type (0074,1022): Type 1, VR CS, VM 1.
+        doc="""Beam Task Type (0074,1022): Type 1, VR CS, VM 1.
 
-    Whether the beam is used to verify patient position, deliver treatment, or both.
-    Enumerated Values: VERIFY, TREAT, VERIFY_AND_TREAT.
-    """
+        Whether the beam is used to verify patient position, deliver treatment, or both.
+        Enumerated Values: VERIFY, TREAT, VERIFY_AND_TREAT.
+        """,
+    )
 
     treatment_delivery_type: Attr[Literal["TREATMENT", "CONTINUATION"]] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "1",
         enum=("TREATMENT", "CONTINUATION"),
-    )
-    """Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
+        doc="""Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Enumerated Values: TREATMENT, CONTINUATION.
-    """
+        Delivery Type of treatment.
+        Enumerated Values: TREATMENT, CONTINUATION.
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "MINUTE", "NP"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "1C",
         enum=("MU", "MINUTE", "NP"),
-    )
-    """Primary Dosimeter Unit (300A,00B3): Type 1C, VR CS, VM 1.
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 1C, VR CS, VM 1.
 
-    Measurement unit of machine dosimeter.
-    Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
-    Enumerated Values: MU, MINUTE, NP.
-    """
+        Measurement unit of machine dosimeter.
+        Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
+        Enumerated Values: MU, MINUTE, NP.
+        """,
+    )
 
     continuation_start_meterset: Attr[float] = Attr(
         0x00740120, "ContinuationStartMeterset", "FD", "1", "1C",
-    )
-    """Continuation Start Meterset (0074,0120): Type 1C, VR FD, VM 1.
+        doc="""Continuation Start Meterset (0074,0120): Type 1C, VR FD, VM 1.
 
-    Meterset within Beam referenced by Referenced Beam Number (300C,0006) at which treatment
-    delivery starts, in units specified by Primary Dosimeter Unit (300A,00B3).
-    Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
-    """
+        Meterset within Beam referenced by Referenced Beam Number (300C,0006) at which treatment
+        delivery starts, in units specified by Primary Dosimeter Unit (300A,00B3).
+        Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
+        """,
+    )
 
     continuation_end_meterset: Attr[float] = Attr(
         0x00740121, "ContinuationEndMeterset", "FD", "1", "1C",
-    )
-    """Continuation End Meterset (0074,0121): Type 1C, VR FD, VM 1.
+        doc="""Continuation End Meterset (0074,0121): Type 1C, VR FD, VM 1.
 
-    Meterset within Beam referenced by Referenced Beam Number (300C,0006) at which treatment
-    delivery ends, in units specified by Primary Dosimeter Unit (300A,00B3).
-    Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
-    """
+        Meterset within Beam referenced by Referenced Beam Number (300C,0006) at which treatment
+        delivery ends, in units specified by Primary Dosimeter Unit (300A,00B3).
+        Required if Treatment Delivery Type (300A,00CE) is CONTINUATION.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "1",
-    )
-    """Current Fraction Number (3008,0022): Type 1, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 1, VR IS, VM 1.
 
-    The index of the fraction that is to be delivered or completed in this session. See Section
-    C.8.8.29.1.
-    """
+        The index of the fraction that is to be delivered or completed in this session. See
+        Section C.8.8.29.1.
+        """,
+    )
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "1C",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 1C, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 1C, VR IS, VM 1.
 
-    Indicates which fraction group of the referenced plan is to be treated in the treatment
-    session. Only one Fraction Group shall be specified per Delivery Instruction SOP Instance.
-    Required if the referenced plan has more than one Fraction Group Sequence (300A,0070) Item.
-    """
+        Indicates which fraction group of the referenced plan is to be treated in the treatment
+        session. Only one Fraction Group shall be specified per Delivery Instruction SOP
+        Instance.
+        Required if the referenced plan has more than one Fraction Group Sequence (300A,0070)
+        Item.
+        """,
+    )
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the Beam that is specified by Beam Number (300A,00C0) within Beam
-    Sequence (300A,00B0) in RT Beams Module of referenced RT Plan or within Ion Beam Sequence
-    (300A,03A2) in RT Ion Beams Module of the referenced RT Ion Plan.
-    """
+        Uniquely identifies the Beam that is specified by Beam Number (300A,00C0) within Beam
+        Sequence (300A,00B0) in RT Beams Module of referenced RT Plan or within Ion Beam
+        Sequence (300A,03A2) in RT Ion Beams Module of the referenced RT Ion Plan.
+        """,
+    )
 
     beam_order_index: Attr[int] = Attr(
         0x00741324, "BeamOrderIndex", "UL", "1", "3",
-    )
-    """Beam Order Index (0074,1324): Type 3, VR UL, VM 1.
+        doc="""Beam Order Index (0074,1324): Type 3, VR UL, VM 1.
 
-    Identifies required ordering of beam delivery, monotonically increasing by 1, starting from
-    1. See Section C.8.8.29.5.
-    """
+        Identifies required ordering of beam delivery, monotonically increasing by 1, starting
+        from 1. See Section C.8.8.29.5.
+        """,
+    )
 
     autosequence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00741025, "AutosequenceFlag", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Autosequence Flag (0074,1025): Type 3, VR CS, VM 1.
+        doc="""Autosequence Flag (0074,1025): Type 3, VR CS, VM 1.
 
-    Enumerated Values: YES, NO.
-    """
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     table_top_position_alignment_uid: Attr[str] = Attr(
         0x300A0054, "TableTopPositionAlignmentUID", "UI", "1", "3",
-    )
-    """Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
+        doc="""Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
 
-    Identifies the positional alignment of the Table Top for which the values of Table Top
-    Vertical Adjusted Position (0074,1026), Table Top Longitudinal Adjusted Position (0074,1027)
-    and Table Top Lateral Adjusted Position (0074,1028) are applicable.
-    """
+        Identifies the positional alignment of the Table Top for which the values of Table Top
+        Vertical Adjusted Position (0074,1026), Table Top Longitudinal Adjusted Position
+        (0074,1027) and Table Top Lateral Adjusted Position (0074,1028) are applicable.
+        """,
+    )
 
     table_top_vertical_adjusted_position: Attr[float] = Attr(
         0x00741026, "TableTopVerticalAdjustedPosition", "FD", "1", "2",
-    )
-    """Table Top Vertical Adjusted Position (0074,1026): Type 2, VR FD, VM 1.
+        doc="""Table Top Vertical Adjusted Position (0074,1026): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top Vertical position in the IEC TABLE TOP coordinate system in mm for
-    patient setup. See Section C.8.8.29.2.
-    """
+        Adjusted Table Top Vertical position in the IEC TABLE TOP coordinate system in mm for
+        patient setup. See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_longitudinal_adjusted_position: Attr[float] = Attr(
         0x00741027, "TableTopLongitudinalAdjustedPosition", "FD", "1", "2",
-    )
-    """Table Top Longitudinal Adjusted Position (0074,1027): Type 2, VR FD, VM 1.
+        doc="""Table Top Longitudinal Adjusted Position (0074,1027): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top Longitudinal position in the IEC TABLE TOP coordinate system in mm for
-    patient setup. See Section C.8.8.29.2.
-    """
+        Adjusted Table Top Longitudinal position in the IEC TABLE TOP coordinate system in mm
+        for patient setup. See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_lateral_adjusted_position: Attr[float] = Attr(
         0x00741028, "TableTopLateralAdjustedPosition", "FD", "1", "2",
-    )
-    """Table Top Lateral Adjusted Position (0074,1028): Type 2, VR FD, VM 1.
+        doc="""Table Top Lateral Adjusted Position (0074,1028): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top Lateral position in the IEC TABLE TOP coordinate system in mm for patient
-    setup. See Section C.8.8.29.2.
-    """
+        Adjusted Table Top Lateral position in the IEC TABLE TOP coordinate system in mm for
+        patient setup. See Section C.8.8.29.2.
+        """,
+    )
 
     patient_support_adjusted_angle: Attr[float] = Attr(
         0x0074102A, "PatientSupportAdjustedAngle", "FD", "1", "2",
-    )
-    """Patient Support Adjusted Angle (0074,102A): Type 2, VR FD, VM 1.
+        doc="""Patient Support Adjusted Angle (0074,102A): Type 2, VR FD, VM 1.
 
-    Adjusted Patient Support angle for patient setup, i.e., orientation of the IEC PATIENT
-    SUPPORT coordinate system with respect to the IEC FIXED REFERENCE coordinate system in
-    degrees. See Section C.8.8.29.2.
-    """
+        Adjusted Patient Support angle for patient setup, i.e., orientation of the IEC PATIENT
+        SUPPORT coordinate system with respect to the IEC FIXED REFERENCE coordinate system in
+        degrees. See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_eccentric_adjusted_angle: Attr[float] = Attr(
         0x0074102B, "TableTopEccentricAdjustedAngle", "FD", "1", "2",
-    )
-    """Table Top Eccentric Adjusted Angle (0074,102B): Type 2, VR FD, VM 1.
+        doc="""Table Top Eccentric Adjusted Angle (0074,102B): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top (non-isocentric) angle for patient setup, i.e., orientation of the IEC
-    TABLE TOP ECCENTRIC coordinate system with respect to the IEC PATIENT SUPPORT system in
-    degrees. See Section C.8.8.29.2.
-    """
+        Adjusted Table Top (non-isocentric) angle for patient setup, i.e., orientation of the
+        IEC TABLE TOP ECCENTRIC coordinate system with respect to the IEC PATIENT SUPPORT system
+        in degrees. See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_pitch_adjusted_angle: Attr[float] = Attr(
         0x0074102C, "TableTopPitchAdjustedAngle", "FD", "1", "2",
-    )
-    """Table Top Pitch Adjusted Angle (0074,102C): Type 2, VR FD, VM 1.
+        doc="""Table Top Pitch Adjusted Angle (0074,102C): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top Pitch Angle for patient setup, i.e., the rotation of the IEC TABLE TOP
-    coordinate system about the X-axis of the IEC TABLE TOP coordinate system in degrees. See
-    Section C.8.8.29.2.
-    """
+        Adjusted Table Top Pitch Angle for patient setup, i.e., the rotation of the IEC TABLE
+        TOP coordinate system about the X-axis of the IEC TABLE TOP coordinate system in
+        degrees. See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_roll_adjusted_angle: Attr[float] = Attr(
         0x0074102D, "TableTopRollAdjustedAngle", "FD", "1", "2",
-    )
-    """Table Top Roll Adjusted Angle (0074,102D): Type 2, VR FD, VM 1.
+        doc="""Table Top Roll Adjusted Angle (0074,102D): Type 2, VR FD, VM 1.
 
-    Adjusted Table Top Roll Angle for patient setup, i.e., the rotation of the IEC TABLE TOP
-    coordinate system about the Y-axis of the IEC TABLE TOP coordinate system in degrees. See
-    Section C.8.8.29.2.
-    """
+        Adjusted Table Top Roll Angle for patient setup, i.e., the rotation of the IEC TABLE TOP
+        coordinate system about the Y-axis of the IEC TABLE TOP coordinate system in degrees.
+        See Section C.8.8.29.2.
+        """,
+    )
 
     table_top_vertical_setup_displacement: Attr[float] = Attr(
         0x300A01D2, "TableTopVerticalSetupDisplacement", "DS", "1", "2",
-    )
-    """Table Top Vertical Setup Displacement (300A,01D2): Type 2, VR DS, VM 1.
+        doc="""Table Top Vertical Setup Displacement (300A,01D2): Type 2, VR DS, VM 1.
 
-    Vertical Displacement in the IEC TABLE TOP coordinate system in mm relative to initial Setup
-    Position, i.e., vertical offset between patient positioning performed using setup and
-    treatment position.
-    """
+        Vertical Displacement in the IEC TABLE TOP coordinate system in mm relative to initial
+        Setup Position, i.e., vertical offset between patient positioning performed using setup
+        and treatment position.
+        """,
+    )
 
     table_top_longitudinal_setup_displacement: Attr[float] = Attr(
         0x300A01D4, "TableTopLongitudinalSetupDisplacement", "DS", "1", "2",
-    )
-    """Table Top Longitudinal Setup Displacement (300A,01D4): Type 2, VR DS, VM 1.
+        doc="""Table Top Longitudinal Setup Displacement (300A,01D4): Type 2, VR DS, VM 1.
 
-    Longitudinal Displacement in the IEC TABLE TOP coordinate system in mm relative to initial
-    Setup Position, i.e., longitudinal offset between patient positioning performed using setup
-    and treatment position.
-    """
+        Longitudinal Displacement in the IEC TABLE TOP coordinate system in mm relative to
+        initial Setup Position, i.e., longitudinal offset between patient positioning performed
+        using setup and treatment position.
+        """,
+    )
 
     table_top_lateral_setup_displacement: Attr[float] = Attr(
         0x300A01D6, "TableTopLateralSetupDisplacement", "DS", "1", "2",
+        doc="""Table Top Lateral Setup Displacement (300A,01D6): Type 2, VR DS, VM 1.
+
+        Lateral Displacement in the IEC TABLE TOP coordinate system in mm relative to initial
+        Setup Position, i.e., lateral offset between patient positioning performed using setup
+        and treatment position.
+        """,
     )
-    """Table Top Lateral Setup Displacement (300A,01D6): Type 2, VR DS, VM 1.
 
-    Lateral Displacement in the IEC TABLE TOP coordinate system in mm relative to initial Setup
-    Position, i.e., lateral offset between patient positioning performed using setup and
-    treatment position.
-    """
-
-    delivery_verification_image_sequence: Attr[list[DeliveryVerificationImageSequenceItem]] = Attr(
+    delivery_verification_image_sequence: SequenceAttr[DeliveryVerificationImageSequenceItem] = SequenceAttr(
         0x00741030, "DeliveryVerificationImageSequence", "SQ", "1", "2C",
         item=DeliveryVerificationImageSequenceItem,
-    )
-    """Delivery Verification Image Sequence (0074,1030): Type 2C, VR SQ, VM 1.
+        doc="""Delivery Verification Image Sequence (0074,1030): Type 2C, VR SQ, VM 1.
 
-    Patient position verification images to be acquired for current beam.
-    Required if Beam Task Type (0074,1022) is VERIFY or VERIFY_AND_TREAT.
-    """
+        Patient position verification images to be acquired for current beam.
+        Required if Beam Task Type (0074,1022) is VERIFY or VERIFY_AND_TREAT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_task_type: Literal["VERIFY", "TREAT", "VERIFY_AND_TREAT"] | None = None,
-        treatment_delivery_type: Literal["TREATMENT", "CONTINUATION"] | None = None,
-        primary_dosimeter_unit: Literal["MU", "MINUTE", "NP"] | None = None,
-        continuation_start_meterset: float | None = None,
-        continuation_end_meterset: float | None = None,
-        current_fraction_number: int | None = None,
-        referenced_fraction_group_number: int | None = None,
-        referenced_beam_number: int | None = None,
-        beam_order_index: int | None = None,
-        autosequence_flag: Literal["YES", "NO"] | None = None,
-        table_top_position_alignment_uid: str | None = None,
-        table_top_vertical_adjusted_position: float | None = None,
-        table_top_longitudinal_adjusted_position: float | None = None,
-        table_top_lateral_adjusted_position: float | None = None,
-        patient_support_adjusted_angle: float | None = None,
-        table_top_eccentric_adjusted_angle: float | None = None,
-        table_top_pitch_adjusted_angle: float | None = None,
-        table_top_roll_adjusted_angle: float | None = None,
-        table_top_vertical_setup_displacement: float | None = None,
-        table_top_longitudinal_setup_displacement: float | None = None,
-        table_top_lateral_setup_displacement: float | None = None,
-        device_motion_control_sequence: list[device_motion_control_macro.DeviceMotionControlSequenceItem] | None = None,
-        delivery_verification_image_sequence: list[DeliveryVerificationImageSequenceItem] | None = None,
-        **_: Any,
+        beam_task_type: Literal["VERIFY", "TREAT", "VERIFY_AND_TREAT"] | Empty | None = None,
+        treatment_delivery_type: Literal["TREATMENT", "CONTINUATION"] | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "MINUTE", "NP"] | Empty | None = None,
+        continuation_start_meterset: float | Empty | None = None,
+        continuation_end_meterset: float | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        referenced_fraction_group_number: int | Empty | None = None,
+        referenced_beam_number: int | Empty | None = None,
+        beam_order_index: int | Empty | None = None,
+        autosequence_flag: Literal["YES", "NO"] | Empty | None = None,
+        table_top_position_alignment_uid: str | Empty | None = None,
+        table_top_vertical_adjusted_position: float | Empty | None = None,
+        table_top_longitudinal_adjusted_position: float | Empty | None = None,
+        table_top_lateral_adjusted_position: float | Empty | None = None,
+        patient_support_adjusted_angle: float | Empty | None = None,
+        table_top_eccentric_adjusted_angle: float | Empty | None = None,
+        table_top_pitch_adjusted_angle: float | Empty | None = None,
+        table_top_roll_adjusted_angle: float | Empty | None = None,
+        table_top_vertical_setup_displacement: float | Empty | None = None,
+        table_top_longitudinal_setup_displacement: float | Empty | None = None,
+        table_top_lateral_setup_displacement: float | Empty | None = None,
+        device_motion_control_sequence: Items[device_motion_control_macro.DeviceMotionControlSequenceItem] | Empty | None = None,
+        delivery_verification_image_sequence: Items[DeliveryVerificationImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -415,41 +413,38 @@ class OmittedBeamTaskSequenceItem(ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the Beam that is specified by Beam Number (300A,00C0) within Beam
-    Sequence (300A,00B0) in RT Beams Module of referenced RT Plan or within Ion Beam Sequence
-    (300A,03A2) in RT Ion Beams Module of the referenced RT Ion Plan.
-    """
+        Uniquely identifies the Beam that is specified by Beam Number (300A,00C0) within Beam
+        Sequence (300A,00B0) in RT Beams Module of referenced RT Plan or within Ion Beam
+        Sequence (300A,03A2) in RT Ion Beams Module of the referenced RT Ion Plan.
+        """,
+    )
 
     reason_for_omission: Attr[str] = Attr(
         0x300C0112, "ReasonForOmission", "CS", "1", "1",
-    )
-    """Reason for Omission (300C,0112): Type 1, VR CS, VM 1.
+        doc="""Reason for Omission (300C,0112): Type 1, VR CS, VM 1.
 
-    Reason why the referenced beam is not to be delivered and/or verified:
-    Defined Terms: ALREADY_TREATED.
-    """
+        Reason why the referenced beam is not to be delivered and/or verified:
+        Defined Terms: ALREADY_TREATED.
+        """,
+    )
 
     reason_for_omission_description: Attr[str] = Attr(
         0x300C0113, "ReasonForOmissionDescription", "LO", "1", "3",
-    )
-    """Reason for Omission Description (300C,0113): Type 3, VR LO, VM 1.
+        doc="""Reason for Omission Description (300C,0113): Type 3, VR LO, VM 1.
 
-    Description of reason for omission.
-    """
+        Description of reason for omission.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        reason_for_omission: str | None = None,
-        reason_for_omission_description: str | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
+        reason_for_omission: str | Empty | None = None,
+        reason_for_omission_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -463,44 +458,42 @@ class RTBeamsDeliveryInstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.8.29-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x00741020, 0x300C0111)
 
-    referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 1, VR SQ, VM 1.
+
+        Reference to a single RT Plan or RT Ion Plan SOP Instance (whose UID is also supplied in
+        the Input Information Sequence - see PS3.4) containing all the Beams and the Fraction
+        Group referenced in this SOP Instance.
+        """,
     )
-    """Referenced RT Plan Sequence (300C,0002): Type 1, VR SQ, VM 1.
 
-    Reference to a single RT Plan or RT Ion Plan SOP Instance (whose UID is also supplied in the
-    Input Information Sequence - see PS3.4) containing all the Beams and the Fraction Group
-    referenced in this SOP Instance.
-    """
-
-    beam_task_sequence: Attr[list[BeamTaskSequenceItem]] = Attr(
+    beam_task_sequence: SequenceAttr[BeamTaskSequenceItem] = SequenceAttr(
         0x00741020, "BeamTaskSequence", "SQ", "1", "1",
         item=BeamTaskSequenceItem,
+        doc="""Beam Task Sequence (0074,1020): Type 1, VR SQ, VM 1.
+
+        Specification of beams to be delivered and/or used for verification of the patient
+        position.
+        """,
     )
-    """Beam Task Sequence (0074,1020): Type 1, VR SQ, VM 1.
 
-    Specification of beams to be delivered and/or used for verification of the patient position.
-    """
-
-    omitted_beam_task_sequence: Attr[list[OmittedBeamTaskSequenceItem]] = Attr(
+    omitted_beam_task_sequence: SequenceAttr[OmittedBeamTaskSequenceItem] = SequenceAttr(
         0x300C0111, "OmittedBeamTaskSequence", "SQ", "1", "3",
         item=OmittedBeamTaskSequenceItem,
-    )
-    """Omitted Beam Task Sequence (300C,0111): Type 3, VR SQ, VM 1.
+        doc="""Omitted Beam Task Sequence (300C,0111): Type 3, VR SQ, VM 1.
 
-    Beams not to be delivered and/or used for patient position verification.
-    """
+        Beams not to be delivered and/or used for patient position verification.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_plan_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        beam_task_sequence: list[BeamTaskSequenceItem] | None = None,
-        omitted_beam_task_sequence: list[OmittedBeamTaskSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_plan_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        beam_task_sequence: Items[BeamTaskSequenceItem] | Empty | None = None,
+        omitted_beam_task_sequence: Items[OmittedBeamTaskSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

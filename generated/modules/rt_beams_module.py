@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
@@ -32,31 +33,28 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
         enum=("STANDARD", "NON_STANDARD"),
-    )
-    """Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
+        doc="""Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
 
-    Describes whether the fluence shaping is the standard mode for the beam or an alternate.
-    Enumerated Values: STANDARD, NON_STANDARD.
-    """
+        Describes whether the fluence shaping is the standard mode for the beam or an alternate.
+        Enumerated Values: STANDARD, NON_STANDARD.
+        """,
+    )
 
     fluence_mode_id: Attr[str] = Attr(
         0x30020052, "FluenceModeID", "SH", "1", "1C",
-    )
-    """Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
+        doc="""Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
 
-    Identifier for the specific fluence-shaping mode.
-    Required if Fluence Mode (3002,0051) has value NON_STANDARD.
-    """
+        Identifier for the specific fluence-shaping mode.
+        Required if Fluence Mode (3002,0051) has value NON_STANDARD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | None = None,
-        fluence_mode_id: str | None = None,
-        **_: Any,
+        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | Empty | None = None,
+        fluence_mode_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,53 +70,51 @@ class BeamLimitingDeviceSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     source_to_beam_limiting_device_distance: Attr[float] = Attr(
         0x300A00BA, "SourceToBeamLimitingDeviceDistance", "DS", "1", "3",
-    )
-    """Source to Beam Limiting Device Distance (300A,00BA): Type 3, VR DS, VM 1.
+        doc="""Source to Beam Limiting Device Distance (300A,00BA): Type 3, VR DS, VM 1.
 
-    Radiation source to beam limiting device (collimator) distance of the equipment that is to
-    be used for beam delivery (mm).
-    """
+        Radiation source to beam limiting device (collimator) distance of the equipment that is
+        to be used for beam delivery (mm).
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "1",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     leaf_position_boundaries: Attr[list[float]] = Attr(
         0x300A00BE, "LeafPositionBoundaries", "DS", "3-n", "2C",
-    )
-    """Leaf Position Boundaries (300A,00BE): Type 2C, VR DS, VM 3-n.
+        doc="""Leaf Position Boundaries (300A,00BE): Type 2C, VR DS, VM 3-n.
 
-    Boundaries of beam limiting device (collimator) leaves (in mm) in IEC BEAM LIMITING DEVICE
-    coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8), i.e., X-axis for
-    MLCY, Y-axis for MLCX. Contains N+1 values, where N is the Number of Leaf/Jaw Pairs
-    (300A,00BC), starting from Leaf (Element) Pair 1. Required if RT Beam Limiting Device Type
-    (300A,00B8) is MLCX or MLCY. May be present otherwise. See Note 3.
-    """
+        Boundaries of beam limiting device (collimator) leaves (in mm) in IEC BEAM LIMITING
+        DEVICE coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8), i.e.,
+        X-axis for MLCY, Y-axis for MLCX. Contains N+1 values, where N is the Number of Leaf/Jaw
+        Pairs (300A,00BC), starting from Leaf (Element) Pair 1. Required if RT Beam Limiting
+        Device Type (300A,00B8) is MLCX or MLCY. May be present otherwise. See Note 3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        source_to_beam_limiting_device_distance: float | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        leaf_position_boundaries: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        source_to_beam_limiting_device_distance: float | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
+        leaf_position_boundaries: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -133,40 +129,38 @@ class ReferencedReferenceImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
 
     reference_image_number: Attr[int] = Attr(
         0x300A00C8, "ReferenceImageNumber", "IS", "1", "1",
-    )
-    """Reference Image Number (300A,00C8): Type 1, VR IS, VM 1.
+        doc="""Reference Image Number (300A,00C8): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Reference Image within Referenced Reference Image Sequence (300C,0042).
-    """
+        Uniquely identifies Reference Image within Referenced Reference Image Sequence
+        (300C,0042).
+        """,
+    )
 
     start_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0008, "StartCumulativeMetersetWeight", "DS", "1", "3",
-    )
-    """Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
+        doc="""Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition starts.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition starts.
+        """,
+    )
 
     end_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0009, "EndCumulativeMetersetWeight", "DS", "1", "3",
-    )
-    """End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
+        doc="""End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition ends.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition ends.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        reference_image_number: int | None = None,
-        start_cumulative_meterset_weight: float | None = None,
-        end_cumulative_meterset_weight: float | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        reference_image_number: int | Empty | None = None,
+        start_cumulative_meterset_weight: float | Empty | None = None,
+        end_cumulative_meterset_weight: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -181,110 +175,108 @@ class PlannedVerificationImageSequenceItem(ItemBuilder):
 
     start_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0008, "StartCumulativeMetersetWeight", "DS", "1", "3",
-    )
-    """Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
+        doc="""Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition will start.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition will start.
+        """,
+    )
 
     meterset_exposure: Attr[float] = Attr(
         0x30020032, "MetersetExposure", "DS", "1", "3",
-    )
-    """Meterset Exposure (3002,0032): Type 3, VR DS, VM 1.
+        doc="""Meterset Exposure (3002,0032): Type 3, VR DS, VM 1.
 
-    Meterset duration over which image is to be acquired, specified in Monitor units (MU) or
-    minutes as defined by Primary Dosimeter Unit (300A,00B3).
-    """
+        Meterset duration over which image is to be acquired, specified in Monitor units (MU) or
+        minutes as defined by Primary Dosimeter Unit (300A,00B3).
+        """,
+    )
 
     end_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0009, "EndCumulativeMetersetWeight", "DS", "1", "3",
-    )
-    """End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
+        doc="""End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within current Beam at which image acquisition will end.
-    """
+        Cumulative Meterset Weight within current Beam at which image acquisition will end.
+        """,
+    )
 
     rt_image_plane: Attr[Literal["NORMAL", "NON_NORMAL"]] = Attr(
         0x3002000C, "RTImagePlane", "CS", "1", "3",
         enum=("NORMAL", "NON_NORMAL"),
-    )
-    """RT Image Plane (3002,000C): Type 3, VR CS, VM 1.
+        doc="""RT Image Plane (3002,000C): Type 3, VR CS, VM 1.
 
-    Describes whether or not image plane is normal to beam axis.
-    Enumerated Values: NORMAL, NON_NORMAL.
-    """
+        Describes whether or not image plane is normal to beam axis.
+        Enumerated Values: NORMAL, NON_NORMAL.
+        """,
+    )
 
     x_ray_image_receptor_angle: Attr[float] = Attr(
         0x3002000E, "XRayImageReceptorAngle", "DS", "1", "3",
-    )
-    """X-Ray Image Receptor Angle (3002,000E): Type 3, VR DS, VM 1.
+        doc="""X-Ray Image Receptor Angle (3002,000E): Type 3, VR DS, VM 1.
 
-    X-Ray Image Receptor Angle i.e., orientation of IEC X-RAY IMAGE RECEPTOR coordinate system
-    with respect to IEC GANTRY coordinate system (degrees). See Section C.8.8.14.3.
-    """
+        X-Ray Image Receptor Angle i.e., orientation of IEC X-RAY IMAGE RECEPTOR coordinate
+        system with respect to IEC GANTRY coordinate system (degrees). See Section C.8.8.14.3.
+        """,
+    )
 
     rt_image_orientation: Attr[list[float]] = Attr(
         0x30020010, "RTImageOrientation", "DS", "6", "3",
-    )
-    """RT Image Orientation (3002,0010): Type 3, VR DS, VM 6.
+        doc="""RT Image Orientation (3002,0010): Type 3, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the IEC X-RAY
-    IMAGE RECEPTOR coordinate system.
-    """
+        The direction cosines of the first row and the first column with respect to the IEC
+        X-RAY IMAGE RECEPTOR coordinate system.
+        """,
+    )
 
     rt_image_position: Attr[list[float]] = Attr(
         0x30020012, "RTImagePosition", "DS", "2", "3",
-    )
-    """RT Image Position (3002,0012): Type 3, VR DS, VM 2.
+        doc="""RT Image Position (3002,0012): Type 3, VR DS, VM 2.
 
-    The x and y coordinates (in mm) of the upper left hand corner of the image, in the IEC X-RAY
-    IMAGE RECEPTOR coordinate system. This is the center of the first pixel transmitted.
-    """
+        The x and y coordinates (in mm) of the upper left hand corner of the image, in the IEC
+        X-RAY IMAGE RECEPTOR coordinate system. This is the center of the first pixel
+        transmitted.
+        """,
+    )
 
     rt_image_sid: Attr[float] = Attr(
         0x30020026, "RTImageSID", "DS", "1", "3",
-    )
-    """RT Image SID (3002,0026): Type 3, VR DS, VM 1.
+        doc="""RT Image SID (3002,0026): Type 3, VR DS, VM 1.
 
-    Radiation machine source to image plane distance (mm).
-    """
+        Radiation machine source to image plane distance (mm).
+        """,
+    )
 
     imaging_device_specific_acquisition_parameters: Attr[list[str]] = Attr(
         0x300A00CC, "ImagingDeviceSpecificAcquisitionParameters", "LO", "1-n", "3",
-    )
-    """Imaging Device-Specific Acquisition Parameters (300A,00CC): Type 3, VR LO, VM 1-n.
+        doc="""Imaging Device-Specific Acquisition Parameters (300A,00CC): Type 3, VR LO, VM 1-n.
 
-    User-specified device-specific parameters that describe how the imager will acquire the
-    image.
-    """
+        User-specified device-specific parameters that describe how the imager will acquire the
+        image.
+        """,
+    )
 
     referenced_reference_image_number: Attr[int] = Attr(
         0x300C0007, "ReferencedReferenceImageNumber", "IS", "1", "3",
-    )
-    """Referenced Reference Image Number (300C,0007): Type 3, VR IS, VM 1.
+        doc="""Referenced Reference Image Number (300C,0007): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Reference Image to which planned verification image is related,
-    specified by Reference Image Number (300A,00C8) within Referenced Reference Image Sequence
-    (300C,0042).
-    """
+        Uniquely identifies Reference Image to which planned verification image is related,
+        specified by Reference Image Number (300A,00C8) within Referenced Reference Image
+        Sequence (300C,0042).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        start_cumulative_meterset_weight: float | None = None,
-        meterset_exposure: float | None = None,
-        end_cumulative_meterset_weight: float | None = None,
-        rt_image_plane: Literal["NORMAL", "NON_NORMAL"] | None = None,
-        x_ray_image_receptor_angle: float | None = None,
-        rt_image_orientation: list[float] | None = None,
-        rt_image_position: list[float] | None = None,
-        rt_image_sid: float | None = None,
-        imaging_device_specific_acquisition_parameters: list[str] | None = None,
-        referenced_reference_image_number: int | None = None,
-        **_: Any,
+        start_cumulative_meterset_weight: float | Empty | None = None,
+        meterset_exposure: float | Empty | None = None,
+        end_cumulative_meterset_weight: float | Empty | None = None,
+        rt_image_plane: Literal["NORMAL", "NON_NORMAL"] | Empty | None = None,
+        x_ray_image_receptor_angle: float | Empty | None = None,
+        rt_image_orientation: list[float] | Empty | None = None,
+        rt_image_position: list[float] | Empty | None = None,
+        rt_image_sid: float | Empty | None = None,
+        imaging_device_specific_acquisition_parameters: list[str] | Empty | None = None,
+        referenced_reference_image_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -297,97 +289,95 @@ class WedgeSequenceItem(ItemBuilder):
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
-    )
-    """Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
+        doc="""Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
 
-    Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be unique
-    within the Beam in which it is created.
-    """
+        Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be
+        unique within the Beam in which it is created.
+        """,
+    )
 
     wedge_type: Attr[str] = Attr(
         0x300A00D3, "WedgeType", "CS", "1", "2",
-    )
-    """Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
+        doc="""Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
 
-    Type of wedge (if any) defined for Beam.
-    Defined Terms: STANDARD, DYNAMIC, MOTORIZED.
-    """
+        Type of wedge (if any) defined for Beam.
+        Defined Terms: STANDARD, DYNAMIC, MOTORIZED.
+        """,
+    )
 
     wedge_id: Attr[str] = Attr(
         0x300A00D4, "WedgeID", "SH", "1", "3",
-    )
-    """Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
+        doc="""Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for Wedge.
-    """
+        User-supplied identifier for Wedge.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     wedge_angle: Attr[int] = Attr(
         0x300A00D5, "WedgeAngle", "IS", "1", "2",
-    )
-    """Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
+        doc="""Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
 
-    Nominal wedge angle (degrees).
-    """
+        Nominal wedge angle (degrees).
+        """,
+    )
 
     wedge_factor: Attr[float] = Attr(
         0x300A00D6, "WedgeFactor", "DS", "1", "2",
-    )
-    """Wedge Factor (300A,00D6): Type 2, VR DS, VM 1.
+        doc="""Wedge Factor (300A,00D6): Type 2, VR DS, VM 1.
 
-    Nominal wedge factor under machine calibration conditions at the beam energy specified by
-    the Nominal Beam Energy (300A,0114) of the first Control Point of the Control Point Sequence
-    (300A,0111).
-    """
+        Nominal wedge factor under machine calibration conditions at the beam energy specified
+        by the Nominal Beam Energy (300A,0114) of the first Control Point of the Control Point
+        Sequence (300A,0111).
+        """,
+    )
 
     wedge_orientation: Attr[float] = Attr(
         0x300A00D8, "WedgeOrientation", "DS", "1", "2",
-    )
-    """Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
+        doc="""Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
 
-    Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with respect
-    to IEC BEAM LIMITING DEVICE coordinate system (degrees).
-    """
+        Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with
+        respect to IEC BEAM LIMITING DEVICE coordinate system (degrees).
+        """,
+    )
 
     source_to_wedge_tray_distance: Attr[float] = Attr(
         0x300A00DA, "SourceToWedgeTrayDistance", "DS", "1", "3",
-    )
-    """Source to Wedge Tray Distance (300A,00DA): Type 3, VR DS, VM 1.
+        doc="""Source to Wedge Tray Distance (300A,00DA): Type 3, VR DS, VM 1.
 
-    Radiation source to wedge tray attachment edge distance (in mm) for current wedge.
-    """
+        Radiation source to wedge tray attachment edge distance (in mm) for current wedge.
+        """,
+    )
 
     effective_wedge_angle: Attr[float] = Attr(
         0x300A00DE, "EffectiveWedgeAngle", "DS", "1", "3",
-    )
-    """Effective Wedge Angle (300A,00DE): Type 3, VR DS, VM 1.
+        doc="""Effective Wedge Angle (300A,00DE): Type 3, VR DS, VM 1.
 
-    Effective wedge angle (degrees). See Section C.8.8.14.14.
-    """
+        Effective wedge angle (degrees). See Section C.8.8.14.14.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_number: int | None = None,
-        wedge_type: str | None = None,
-        wedge_id: str | None = None,
-        accessory_code: str | None = None,
-        wedge_angle: int | None = None,
-        wedge_factor: float | None = None,
-        wedge_orientation: float | None = None,
-        source_to_wedge_tray_distance: float | None = None,
-        effective_wedge_angle: float | None = None,
-        **_: Any,
+        wedge_number: int | Empty | None = None,
+        wedge_type: str | Empty | None = None,
+        wedge_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        wedge_angle: int | Empty | None = None,
+        wedge_factor: float | Empty | None = None,
+        wedge_orientation: float | Empty | None = None,
+        source_to_wedge_tray_distance: float | Empty | None = None,
+        effective_wedge_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -400,208 +390,207 @@ class CompensatorSequenceItem(ItemBuilder):
 
     compensator_description: Attr[str] = Attr(
         0x300A02EB, "CompensatorDescription", "LT", "1", "3",
-    )
-    """Compensator Description (300A,02EB): Type 3, VR LT, VM 1.
+        doc="""Compensator Description (300A,02EB): Type 3, VR LT, VM 1.
 
-    User defined description for the compensator.
-    """
+        User defined description for the compensator.
+        """,
+    )
 
     compensator_number: Attr[int] = Attr(
         0x300A00E4, "CompensatorNumber", "IS", "1", "1C",
-    )
-    """Compensator Number (300A,00E4): Type 1C, VR IS, VM 1.
+        doc="""Compensator Number (300A,00E4): Type 1C, VR IS, VM 1.
 
-    Identification number of the Compensator. The value of Compensator Number (300A,00E4) shall
-    be unique within the Beam in which it is created. Required if Number of Compensators
-    (300A,00E0) is non-zero.
-    """
+        Identification number of the Compensator. The value of Compensator Number (300A,00E4)
+        shall be unique within the Beam in which it is created. Required if Number of
+        Compensators (300A,00E0) is non-zero.
+        """,
+    )
 
     compensator_type: Attr[str] = Attr(
         0x300A00EE, "CompensatorType", "CS", "1", "3",
-    )
-    """Compensator Type (300A,00EE): Type 3, VR CS, VM 1.
+        doc="""Compensator Type (300A,00EE): Type 3, VR CS, VM 1.
 
-    Type of compensator (if any).
-    Defined Terms: STANDARD, DYNAMIC.
-    """
+        Type of compensator (if any).
+        Defined Terms: STANDARD, DYNAMIC.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2C",
-    )
-    """Material ID (300A,00E1): Type 2C, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2C, VR SH, VM 1.
 
-    User-supplied identifier for material used to manufacture Compensator. Required if Number of
-    Compensators (300A,00E0) is non-zero.
-    """
+        User-supplied identifier for material used to manufacture Compensator. Required if
+        Number of Compensators (300A,00E0) is non-zero.
+        """,
+    )
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "3",
-    )
-    """Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
+        doc="""Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for compensator.
-    """
+        User-supplied identifier for compensator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Compensator intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Compensator intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     compensator_tray_id: Attr[str] = Attr(
         0x300A00EF, "CompensatorTrayID", "SH", "1", "3",
-    )
-    """Compensator Tray ID (300A,00EF): Type 3, VR SH, VM 1.
+        doc="""Compensator Tray ID (300A,00EF): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for compensator tray.
-    """
+        User-supplied identifier for compensator tray.
+        """,
+    )
 
     tray_accessory_code: Attr[str] = Attr(
         0x300A0355, "TrayAccessoryCode", "LO", "1", "3",
-    )
-    """Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
+        doc="""Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
 
-    An identifier for the Tray intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Tray intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     source_to_compensator_tray_distance: Attr[float] = Attr(
         0x300A00E6, "SourceToCompensatorTrayDistance", "DS", "1", "2",
-    )
-    """Source to Compensator Tray Distance (300A,00E6): Type 2, VR DS, VM 1.
+        doc="""Source to Compensator Tray Distance (300A,00E6): Type 2, VR DS, VM 1.
 
-    Radiation source to compensator tray attachment edge distance (in mm) for current
-    compensator.
-    """
+        Radiation source to compensator tray attachment edge distance (in mm) for current
+        compensator.
+        """,
+    )
 
     compensator_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A02E0, "CompensatorDivergence", "CS", "1", "3",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Compensator Divergence (300A,02E0): Type 3, VR CS, VM 1.
+        doc="""Compensator Divergence (300A,02E0): Type 3, VR CS, VM 1.
 
-    Indicates presence or absence of geometrical divergence of the compensator.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Indicates presence or absence of geometrical divergence of the compensator.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     compensator_mounting_position: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"]] = Attr(
         0x300A02E1, "CompensatorMountingPosition", "CS", "1", "3",
         enum=("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"),
-    )
-    """Compensator Mounting Position (300A,02E1): Type 3, VR CS, VM 1.
+        doc="""Compensator Mounting Position (300A,02E1): Type 3, VR CS, VM 1.
 
-    Indicates on which side of the Compensator Tray the compensator is mounted.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
-    """
+        Indicates on which side of the Compensator Tray the compensator is mounted.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
+        """,
+    )
 
     compensator_rows: Attr[int] = Attr(
         0x300A00E7, "CompensatorRows", "IS", "1", "1",
-    )
-    """Compensator Rows (300A,00E7): Type 1, VR IS, VM 1.
+        doc="""Compensator Rows (300A,00E7): Type 1, VR IS, VM 1.
 
-    Number of rows in the compensator. A row is defined to be in the X direction of the IEC Beam
-    Limiting Device Coordinate system.
-    """
+        Number of rows in the compensator. A row is defined to be in the X direction of the IEC
+        Beam Limiting Device Coordinate system.
+        """,
+    )
 
     compensator_columns: Attr[int] = Attr(
         0x300A00E8, "CompensatorColumns", "IS", "1", "1",
-    )
-    """Compensator Columns (300A,00E8): Type 1, VR IS, VM 1.
+        doc="""Compensator Columns (300A,00E8): Type 1, VR IS, VM 1.
 
-    Number of columns in the compensator. A column is defined to be in the Y direction of the
-    IEC Beam Limiting Device Coordinate system.
-    """
+        Number of columns in the compensator. A column is defined to be in the Y direction of
+        the IEC Beam Limiting Device Coordinate system.
+        """,
+    )
 
     compensator_pixel_spacing: Attr[list[float]] = Attr(
         0x300A00E9, "CompensatorPixelSpacing", "DS", "2", "1",
-    )
-    """Compensator Pixel Spacing (300A,00E9): Type 1, VR DS, VM 2.
+        doc="""Compensator Pixel Spacing (300A,00E9): Type 1, VR DS, VM 2.
 
-    Physical distance (in mm) between the center of each pixel projected onto machine isocentric
-    plane. Specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
-    spacing. See Section 10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance (in mm) between the center of each pixel projected onto machine
+        isocentric plane. Specified by a numeric pair - adjacent row spacing (delimiter)
+        adjacent column spacing. See Section 10.7.1.3 for further explanation of the value
+        order.
+        """,
+    )
 
     compensator_position: Attr[list[float]] = Attr(
         0x300A00EA, "CompensatorPosition", "DS", "2", "1",
-    )
-    """Compensator Position (300A,00EA): Type 1, VR DS, VM 2.
+        doc="""Compensator Position (300A,00EA): Type 1, VR DS, VM 2.
 
-    The x and y coordinates of the upper left hand corner (first pixel transmitted) of the
-    compensator, projected onto the machine isocentric plane in the IEC BEAM LIMITING DEVICE
-    coordinate system (mm).
-    """
+        The x and y coordinates of the upper left hand corner (first pixel transmitted) of the
+        compensator, projected onto the machine isocentric plane in the IEC BEAM LIMITING DEVICE
+        coordinate system (mm).
+        """,
+    )
 
     compensator_transmission_data: Attr[list[float]] = Attr(
         0x300A00EB, "CompensatorTransmissionData", "DS", "1-n", "1C",
-    )
-    """Compensator Transmission Data (300A,00EB): Type 1C, VR DS, VM 1-n.
+        doc="""Compensator Transmission Data (300A,00EB): Type 1C, VR DS, VM 1-n.
 
-    A data stream of the pixel samples that comprise the compensator, expressed as broad-beam
-    transmission values (between 0 and 1) along a ray line passing through the pixel, at the
-    beam energy specified by the Nominal Beam Energy (300A,0114) of the first Control Point of
-    the Control Point Sequence (300A,0111). The order of pixels encoded is left to right, top to
-    bottom, i.e., the upper left pixel is encoded first followed by the remainder of the first
-    row, followed by the first pixel of the 2nd row, then the remainder of the 2nd row and so
-    on) when viewed from the radiation source. Required if …
-    Required if Material ID (300A,00E1) is zero-length. May be present if Material ID
-    (300A,00E1) is non-zero length.
-    """
+        A data stream of the pixel samples that comprise the compensator, expressed as
+        broad-beam transmission values (between 0 and 1) along a ray line passing through the
+        pixel, at the beam energy specified by the Nominal Beam Energy (300A,0114) of the first
+        Control Point of the Control Point Sequence (300A,0111). The order of pixels encoded is
+        left to right, top to bottom, i.e., the upper left pixel is encoded first followed by
+        the remainder of the first row, followed by the first pixel of the 2nd row, then the
+        remainder of the 2nd row and so on) when viewed from the radiation source. Required if …
+        Required if Material ID (300A,00E1) is zero-length. May be present if Material ID
+        (300A,00E1) is non-zero length.
+        """,
+    )
 
     compensator_thickness_data: Attr[list[float]] = Attr(
         0x300A00EC, "CompensatorThicknessData", "DS", "1-n", "1C",
-    )
-    """Compensator Thickness Data (300A,00EC): Type 1C, VR DS, VM 1-n.
+        doc="""Compensator Thickness Data (300A,00EC): Type 1C, VR DS, VM 1-n.
 
-    A data stream of the pixel samples that comprise the compensator, expressed as thicknesses
-    (in mm). The order of pixels encoded is left to right, top to bottom, i.e., the upper left
-    pixel is encoded first followed by the remainder of the first row, followed by the first
-    pixel of the 2nd row, then the remainder of the 2nd row and so on) when viewed from the
-    radiation source. Required if Material ID (300A,00E1) is non-zero length. May be present if
-    Material ID (300A,00E1) is zero length. See Section C.8.8.14.9 and Section C.8.8.14.10 and
-    Section C.8.8.14.11, “Block and Compensator Precedence …
-    """
+        A data stream of the pixel samples that comprise the compensator, expressed as
+        thicknesses (in mm). The order of pixels encoded is left to right, top to bottom, i.e.,
+        the upper left pixel is encoded first followed by the remainder of the first row,
+        followed by the first pixel of the 2nd row, then the remainder of the 2nd row and so on)
+        when viewed from the radiation source. Required if Material ID (300A,00E1) is non-zero
+        length. May be present if Material ID (300A,00E1) is zero length. See Section C.8.8.14.9
+        and Section C.8.8.14.10 and Section C.8.8.14.11, “Block and Compensator Precedence …
+        """,
+    )
 
     source_to_compensator_distance: Attr[list[float]] = Attr(
         0x300A02E2, "SourceToCompensatorDistance", "DS", "1-n", "1C",
-    )
-    """Source to Compensator Distance (300A,02E2): Type 1C, VR DS, VM 1-n.
+        doc="""Source to Compensator Distance (300A,02E2): Type 1C, VR DS, VM 1-n.
 
-    A data stream of the pixel samples that comprise the distance from the radiation source to
-    the compensator surface closest to the radiation source (in mm). The order of pixels encoded
-    is left to right, top to bottom (upper left pixel, followed by the remainder of row 1,
-    followed by the remainder of the columns). Required if Material ID (300A,00E1) is non-zero
-    length, and Compensator Mounting Position (300A,02E1) is DOUBLE_SIDED. May be present if
-    Material ID (300A,00E1) is zero length and Compensator Mounting Position (300A,02E1) is
-    DOUBLE_SIDED. See Section C.8.8.14.9 and Section C.8.8.14.11.
-    """
+        A data stream of the pixel samples that comprise the distance from the radiation source
+        to the compensator surface closest to the radiation source (in mm). The order of pixels
+        encoded is left to right, top to bottom (upper left pixel, followed by the remainder of
+        row 1, followed by the remainder of the columns). Required if Material ID (300A,00E1) is
+        non-zero length, and Compensator Mounting Position (300A,02E1) is DOUBLE_SIDED. May be
+        present if Material ID (300A,00E1) is zero length and Compensator Mounting Position
+        (300A,02E1) is DOUBLE_SIDED. See Section C.8.8.14.9 and Section C.8.8.14.11.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        compensator_description: str | None = None,
-        compensator_number: int | None = None,
-        compensator_type: str | None = None,
-        material_id: str | None = None,
-        compensator_id: str | None = None,
-        accessory_code: str | None = None,
-        compensator_tray_id: str | None = None,
-        tray_accessory_code: str | None = None,
-        source_to_compensator_tray_distance: float | None = None,
-        compensator_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        compensator_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | None = None,
-        compensator_rows: int | None = None,
-        compensator_columns: int | None = None,
-        compensator_pixel_spacing: list[float] | None = None,
-        compensator_position: list[float] | None = None,
-        compensator_transmission_data: list[float] | None = None,
-        compensator_thickness_data: list[float] | None = None,
-        source_to_compensator_distance: list[float] | None = None,
-        **_: Any,
+        compensator_description: str | Empty | None = None,
+        compensator_number: int | Empty | None = None,
+        compensator_type: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        compensator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        compensator_tray_id: str | Empty | None = None,
+        tray_accessory_code: str | Empty | None = None,
+        source_to_compensator_tray_distance: float | Empty | None = None,
+        compensator_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        compensator_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | Empty | None = None,
+        compensator_rows: int | Empty | None = None,
+        compensator_columns: int | Empty | None = None,
+        compensator_pixel_spacing: list[float] | Empty | None = None,
+        compensator_position: list[float] | Empty | None = None,
+        compensator_transmission_data: list[float] | Empty | None = None,
+        compensator_thickness_data: list[float] | Empty | None = None,
+        source_to_compensator_distance: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -614,49 +603,47 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set in
-    Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
-    """
+        Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        in Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
+        """,
+    )
 
     bolus_id: Attr[str] = Attr(
         0x300A00DC, "BolusID", "SH", "1", "3",
-    )
-    """Bolus ID (300A,00DC): Type 3, VR SH, VM 1.
+        doc="""Bolus ID (300A,00DC): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for the Bolus.
-    """
+        User-supplied identifier for the Bolus.
+        """,
+    )
 
     bolus_description: Attr[str] = Attr(
         0x300A00DD, "BolusDescription", "ST", "1", "3",
-    )
-    """Bolus Description (300A,00DD): Type 3, VR ST, VM 1.
+        doc="""Bolus Description (300A,00DD): Type 3, VR ST, VM 1.
 
-    User-defined description for the Bolus.
-    """
+        User-defined description for the Bolus.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        bolus_id: str | None = None,
-        bolus_description: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        bolus_id: str | Empty | None = None,
+        bolus_description: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -669,152 +656,150 @@ class BlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
-    )
-    """Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for block tray.
-    """
+        User-supplied identifier for block tray.
+        """,
+    )
 
     tray_accessory_code: Attr[str] = Attr(
         0x300A0355, "TrayAccessoryCode", "LO", "1", "3",
-    )
-    """Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
+        doc="""Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
 
-    An identifier for the Tray intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Tray intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Block intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Block intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     source_to_block_tray_distance: Attr[float] = Attr(
         0x300A00F6, "SourceToBlockTrayDistance", "DS", "1", "2",
-    )
-    """Source to Block Tray Distance (300A,00F6): Type 2, VR DS, VM 1.
+        doc="""Source to Block Tray Distance (300A,00F6): Type 2, VR DS, VM 1.
 
-    Radiation Source to attachment edge of block tray assembly (mm).
-    """
+        Radiation Source to attachment edge of block tray assembly (mm).
+        """,
+    )
 
     block_type: Attr[Literal["SHIELDING", "APERTURE"]] = Attr(
         0x300A00F8, "BlockType", "CS", "1", "1",
         enum=("SHIELDING", "APERTURE"),
-    )
-    """Block Type (300A,00F8): Type 1, VR CS, VM 1.
+        doc="""Block Type (300A,00F8): Type 1, VR CS, VM 1.
 
-    Type of block.
-    Enumerated Values: SHIELDING, APERTURE.
-    """
+        Type of block.
+        Enumerated Values: SHIELDING, APERTURE.
+        """,
+    )
 
     block_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A00FA, "BlockDivergence", "CS", "1", "2",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Block Divergence (300A,00FA): Type 2, VR CS, VM 1.
+        doc="""Block Divergence (300A,00FA): Type 2, VR CS, VM 1.
 
-    Indicates presence or otherwise of geometrical divergence.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Indicates presence or otherwise of geometrical divergence.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     block_mounting_position: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE"]] = Attr(
         0x300A00FB, "BlockMountingPosition", "CS", "1", "3",
         enum=("PATIENT_SIDE", "SOURCE_SIDE"),
-    )
-    """Block Mounting Position (300A,00FB): Type 3, VR CS, VM 1.
+        doc="""Block Mounting Position (300A,00FB): Type 3, VR CS, VM 1.
 
-    Indicates on which side of the Block Tray the block is mounted.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
-    """
+        Indicates on which side of the Block Tray the block is mounted.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
+        """,
+    )
 
     block_number: Attr[int] = Attr(
         0x300A00FC, "BlockNumber", "IS", "1", "1",
-    )
-    """Block Number (300A,00FC): Type 1, VR IS, VM 1.
+        doc="""Block Number (300A,00FC): Type 1, VR IS, VM 1.
 
-    Identification number of the Block. The value of Block Number (300A,00FC) shall be unique
-    within the Beam in which it is created.
-    """
+        Identification number of the Block. The value of Block Number (300A,00FC) shall be
+        unique within the Beam in which it is created.
+        """,
+    )
 
     block_name: Attr[str] = Attr(
         0x300A00FE, "BlockName", "LO", "1", "3",
-    )
-    """Block Name (300A,00FE): Type 3, VR LO, VM 1.
+        doc="""Block Name (300A,00FE): Type 3, VR LO, VM 1.
 
-    User-defined name for block.
-    """
+        User-defined name for block.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-supplied identifier for material used to manufacture Block.
-    """
+        User-supplied identifier for material used to manufacture Block.
+        """,
+    )
 
     block_thickness: Attr[float] = Attr(
         0x300A0100, "BlockThickness", "DS", "1", "2C",
-    )
-    """Block Thickness (300A,0100): Type 2C, VR DS, VM 1.
+        doc="""Block Thickness (300A,0100): Type 2C, VR DS, VM 1.
 
-    Physical thickness of block (in mm) parallel to radiation beam axis. Required if Material ID
-    (300A,00E1) is non-zero length. May be present if Material ID (300A,00E1) is zero length.
-    See Section C.8.8.14.4 and Section C.8.8.14.11.
-    """
+        Physical thickness of block (in mm) parallel to radiation beam axis. Required if
+        Material ID (300A,00E1) is non-zero length. May be present if Material ID (300A,00E1) is
+        zero length. See Section C.8.8.14.4 and Section C.8.8.14.11.
+        """,
+    )
 
     block_transmission: Attr[float] = Attr(
         0x300A0102, "BlockTransmission", "DS", "1", "2C",
-    )
-    """Block Transmission (300A,0102): Type 2C, VR DS, VM 1.
+        doc="""Block Transmission (300A,0102): Type 2C, VR DS, VM 1.
 
-    Transmission through the block (between 0 and 1) at the beam energy specified by the Nominal
-    Beam Energy (300A,0114) of the first Control Point of the Control Point Sequence
-    (300A,0111). Required if Material ID (300A,00E1) is zero length. May be present if Material
-    ID (300A,00E1) is non-zero length. See Section C.8.8.14.4 and Section C.8.8.14.11.
-    """
+        Transmission through the block (between 0 and 1) at the beam energy specified by the
+        Nominal Beam Energy (300A,0114) of the first Control Point of the Control Point Sequence
+        (300A,0111). Required if Material ID (300A,00E1) is zero length. May be present if
+        Material ID (300A,00E1) is non-zero length. See Section C.8.8.14.4 and Section
+        C.8.8.14.11.
+        """,
+    )
 
     block_number_of_points: Attr[int] = Attr(
         0x300A0104, "BlockNumberOfPoints", "IS", "1", "2",
-    )
-    """Block Number of Points (300A,0104): Type 2, VR IS, VM 1.
+        doc="""Block Number of Points (300A,0104): Type 2, VR IS, VM 1.
 
-    Number of (x,y) pairs defining the block edge.
-    """
+        Number of (x,y) pairs defining the block edge.
+        """,
+    )
 
     block_data: Attr[list[float]] = Attr(
         0x300A0106, "BlockData", "DS", "2-2n", "2",
-    )
-    """Block Data (300A,0106): Type 2, VR DS, VM 2-2n.
+        doc="""Block Data (300A,0106): Type 2, VR DS, VM 2-2n.
 
-    A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
-    equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
-    closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC BEAM
-    LIMITING DEVICE coordinate system (mm). See Note 4.
-    """
+        A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
+        equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
+        closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC
+        BEAM LIMITING DEVICE coordinate system (mm). See Note 4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        tray_accessory_code: str | None = None,
-        accessory_code: str | None = None,
-        source_to_block_tray_distance: float | None = None,
-        block_type: Literal["SHIELDING", "APERTURE"] | None = None,
-        block_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | None = None,
-        block_number: int | None = None,
-        block_name: str | None = None,
-        material_id: str | None = None,
-        block_thickness: float | None = None,
-        block_transmission: float | None = None,
-        block_number_of_points: int | None = None,
-        block_data: list[float] | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        tray_accessory_code: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        source_to_block_tray_distance: float | Empty | None = None,
+        block_type: Literal["SHIELDING", "APERTURE"] | Empty | None = None,
+        block_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | Empty | None = None,
+        block_number: int | Empty | None = None,
+        block_name: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        block_thickness: float | Empty | None = None,
+        block_transmission: float | Empty | None = None,
+        block_number_of_points: int | Empty | None = None,
+        block_data: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -829,55 +814,53 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
-    )
-    """Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
+        doc="""Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
 
-    Aperture shape of the applicator.
-    Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
-    """
+        Aperture shape of the applicator.
+        Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening: Attr[float] = Attr(
         0x300A0433, "ApplicatorOpening", "FL", "1", "1C",
-    )
-    """Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system.
-    In case of square-shaped applicator contains the length of the sides of the square. In case
-    of circular-shaped applicators, contains the diameter of the circular aperture.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system. In case of square-shaped applicator contains the length of the sides of the
+        square. In case of circular-shaped applicators, contains the diameter of the circular
+        aperture.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening_x: Attr[float] = Attr(
         0x300A0434, "ApplicatorOpeningX", "FL", "1", "1C",
-    )
-    """Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in X-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in X-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     applicator_opening_y: Attr[float] = Attr(
         0x300A0435, "ApplicatorOpeningY", "FL", "1", "1C",
-    )
-    """Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in Y-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in Y-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_aperture_shape: str | None = None,
-        applicator_opening: float | None = None,
-        applicator_opening_x: float | None = None,
-        applicator_opening_y: float | None = None,
-        **_: Any,
+        applicator_aperture_shape: str | Empty | None = None,
+        applicator_opening: float | Empty | None = None,
+        applicator_opening_x: float | Empty | None = None,
+        applicator_opening_y: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -890,68 +873,67 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
-    )
-    """Applicator ID (300A,0108): Type 1, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     applicator_type: Attr[str] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "1",
+        doc="""Applicator Type (300A,0109): Type 1, VR CS, VM 1.
+
+        Type of Applicator.
+        Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT,
+        ELECTRON_OPEN, PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
+        """,
     )
-    """Applicator Type (300A,0109): Type 1, VR CS, VM 1.
 
-    Type of Applicator.
-    Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT, ELECTRON_OPEN,
-    PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
-    """
-
-    applicator_geometry_sequence: Attr[list[ApplicatorGeometrySequenceItem]] = Attr(
+    applicator_geometry_sequence: SequenceAttr[ApplicatorGeometrySequenceItem] = SequenceAttr(
         0x300A0431, "ApplicatorGeometrySequence", "SQ", "1", "3",
         item=ApplicatorGeometrySequenceItem,
-    )
-    """Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
+        doc="""Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
 
-    Describes the applicator aperture geometry.
-    """
+        Describes the applicator aperture geometry.
+        """,
+    )
 
     source_to_applicator_mounting_position_distance: Attr[float] = Attr(
         0x300A0436, "SourceToApplicatorMountingPositionDistance", "FL", "1", "3",
-    )
-    """Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
+        doc="""Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
 
-    Radiation source to applicator mounting position distance (in mm) for current applicator.
-    """
+        Radiation source to applicator mounting position distance (in mm) for current
+        applicator.
+        """,
+    )
 
     applicator_description: Attr[str] = Attr(
         0x300A010A, "ApplicatorDescription", "LO", "1", "3",
-    )
-    """Applicator Description (300A,010A): Type 3, VR LO, VM 1.
+        doc="""Applicator Description (300A,010A): Type 3, VR LO, VM 1.
 
-    User-defined description for Applicator.
-    """
+        User-defined description for Applicator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_id: str | None = None,
-        accessory_code: str | None = None,
-        applicator_type: str | None = None,
-        applicator_geometry_sequence: list[ApplicatorGeometrySequenceItem] | None = None,
-        source_to_applicator_mounting_position_distance: float | None = None,
-        applicator_description: str | None = None,
-        **_: Any,
+        applicator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        applicator_type: str | Empty | None = None,
+        applicator_geometry_sequence: Items[ApplicatorGeometrySequenceItem] | Empty | None = None,
+        source_to_applicator_mounting_position_distance: float | Empty | None = None,
+        applicator_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -966,67 +948,64 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
-    )
-    """General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
+        doc="""General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
 
-    Identification Number of the General Accessory. The value shall be unique within the
-    Sequence.
-    """
+        Identification Number of the General Accessory. The value shall be unique within the
+        Sequence.
+        """,
+    )
 
     general_accessory_id: Attr[str] = Attr(
         0x300A0421, "GeneralAccessoryID", "SH", "1", "1",
-    )
-    """General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
+        doc="""General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for General Accessory.
-    """
+        User or machine supplied identifier for General Accessory.
+        """,
+    )
 
     general_accessory_description: Attr[str] = Attr(
         0x300A0422, "GeneralAccessoryDescription", "ST", "1", "3",
-    )
-    """General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
+        doc="""General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
 
-    User supplied description of General Accessory.
-    """
+        User supplied description of General Accessory.
+        """,
+    )
 
     general_accessory_type: Attr[str] = Attr(
         0x300A0423, "GeneralAccessoryType", "CS", "1", "3",
-    )
-    """General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
+        doc="""General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
 
-    Specifies the type of accessory.
-    Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
-    """
+        Specifies the type of accessory.
+        Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this accessory.
-    """
+        Machine-readable identifier for this accessory.
+        """,
+    )
 
     source_to_general_accessory_distance: Attr[float] = Attr(
         0x300A0425, "SourceToGeneralAccessoryDistance", "FL", "1", "3",
-    )
-    """Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
+        doc="""Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
 
-    Radiation source to general accessory distance (in mm) for current accessory.
-    """
+        Radiation source to general accessory distance (in mm) for current accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        general_accessory_number: int | None = None,
-        general_accessory_id: str | None = None,
-        general_accessory_description: str | None = None,
-        general_accessory_type: str | None = None,
-        accessory_code: str | None = None,
-        source_to_general_accessory_distance: float | None = None,
-        **_: Any,
+        general_accessory_number: int | Empty | None = None,
+        general_accessory_id: str | Empty | None = None,
+        general_accessory_description: str | Empty | None = None,
+        general_accessory_type: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        source_to_general_accessory_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1041,81 +1020,79 @@ class BeamDoseVerificationControlPointSequenceItem(ItemBuilder):
 
     cumulative_meterset_weight: Attr[float] = Attr(
         0x300A0134, "CumulativeMetersetWeight", "DS", "1", "1",
-    )
-    """Cumulative Meterset Weight (300A,0134): Type 1, VR DS, VM 1.
+        doc="""Cumulative Meterset Weight (300A,0134): Type 1, VR DS, VM 1.
 
-    The cumulative Meterset weight value, at which the beam dose point geometrical parameters
-    apply.
-    """
+        The cumulative Meterset weight value, at which the beam dose point geometrical
+        parameters apply.
+        """,
+    )
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "1C",
-    )
-    """Referenced Control Point Index (300C,00F0): Type 1C, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies the Control Point specified by Control Point Index (300A,0112) within
-    Beam referenced by Referenced Beam Number (300C,0006).
-    Required, if the Referenced Cumulative Meterset corresponds to a Control Point in the
-    Control Point Sequence (300A,0111).
-    """
+        Uniquely identifies the Control Point specified by Control Point Index (300A,0112)
+        within Beam referenced by Referenced Beam Number (300C,0006).
+        Required, if the Referenced Cumulative Meterset corresponds to a Control Point in the
+        Control Point Sequence (300A,0111).
+        """,
+    )
 
     beam_dose_point_depth: Attr[float] = Attr(
         0x300A0088, "BeamDosePointDepth", "FL", "1", "1C",
-    )
-    """Beam Dose Point Depth (300A,0088): Type 1C, VR FL, VM 1.
+        doc="""Beam Dose Point Depth (300A,0088): Type 1C, VR FL, VM 1.
 
-    The depth (in mm) in the patient along a ray from the source to the dose point specified by
-    the Dose Reference Point Coordinates (300A,0018) or the referenced ROI.
-    Required for all but the last Item in this Sequence and for the last Item if Depth Value
-    Averaging Flag (300A,0093) has a value of NO.
-    """
+        The depth (in mm) in the patient along a ray from the source to the dose point specified
+        by the Dose Reference Point Coordinates (300A,0018) or the referenced ROI.
+        Required for all but the last Item in this Sequence and for the last Item if Depth Value
+        Averaging Flag (300A,0093) has a value of NO.
+        """,
+    )
 
     beam_dose_point_equivalent_depth: Attr[float] = Attr(
         0x300A0089, "BeamDosePointEquivalentDepth", "FL", "1", "1C",
-    )
-    """Beam Dose Point Equivalent Depth (300A,0089): Type 1C, VR FL, VM 1.
+        doc="""Beam Dose Point Equivalent Depth (300A,0089): Type 1C, VR FL, VM 1.
 
-    The radiological depth in mm (water-equivalent depth, taking tissue heterogeneity into
-    account) in the patient along a ray from the source to the dose point specified by the Dose
-    Reference Point Coordinates (300A,0018) or the referenced ROI.
-    Required for all but the last Item in this Sequence and for the last Item if Depth Value
-    Averaging Flag (300A,0093) has a value of NO.
-    """
+        The radiological depth in mm (water-equivalent depth, taking tissue heterogeneity into
+        account) in the patient along a ray from the source to the dose point specified by the
+        Dose Reference Point Coordinates (300A,0018) or the referenced ROI.
+        Required for all but the last Item in this Sequence and for the last Item if Depth Value
+        Averaging Flag (300A,0093) has a value of NO.
+        """,
+    )
 
     beam_dose_point_ssd: Attr[float] = Attr(
         0x300A008A, "BeamDosePointSSD", "FL", "1", "1C",
-    )
-    """Beam Dose Point SSD (300A,008A): Type 1C, VR FL, VM 1.
+        doc="""Beam Dose Point SSD (300A,008A): Type 1C, VR FL, VM 1.
 
-    Source to patient surface (skin) distance in mm along a ray from the source to the dose
-    point specified by the Dose Reference Point Coordinates (300A,0018) or the referenced ROI.
-    Required for all but the last Item in this Sequence and for the last Item if Depth Value
-    Averaging Flag (300A,0093) has a value of NO.
-    """
+        Source to patient surface (skin) distance in mm along a ray from the source to the dose
+        point specified by the Dose Reference Point Coordinates (300A,0018) or the referenced
+        ROI.
+        Required for all but the last Item in this Sequence and for the last Item if Depth Value
+        Averaging Flag (300A,0093) has a value of NO.
+        """,
+    )
 
     beam_dose_point_source_to_external_contour_distance: Attr[float] = Attr(
         0x300A0094, "BeamDosePointSourceToExternalContourDistance", "DS", "1", "3",
-    )
-    """Beam Dose Point Source to External Contour Distance (300A,0094): Type 3, VR DS, VM 1.
+        doc="""Beam Dose Point Source to External Contour Distance (300A,0094): Type 3, VR DS, VM 1.
 
-    Source to External Contour distance in mm including devices associated with the patient
-    anatomy model along a ray from the source to the dose point specified by the Dose Reference
-    Point Coordinates (300A,0018) or the referenced ROI.
-    """
+        Source to External Contour distance in mm including devices associated with the patient
+        anatomy model along a ray from the source to the dose point specified by the Dose
+        Reference Point Coordinates (300A,0018) or the referenced ROI.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cumulative_meterset_weight: float | None = None,
-        referenced_control_point_index: int | None = None,
-        beam_dose_point_depth: float | None = None,
-        beam_dose_point_equivalent_depth: float | None = None,
-        beam_dose_point_ssd: float | None = None,
-        beam_dose_point_source_to_external_contour_distance: float | None = None,
-        **_: Any,
+        cumulative_meterset_weight: float | Empty | None = None,
+        referenced_control_point_index: int | Empty | None = None,
+        beam_dose_point_depth: float | Empty | None = None,
+        beam_dose_point_equivalent_depth: float | Empty | None = None,
+        beam_dose_point_ssd: float | Empty | None = None,
+        beam_dose_point_source_to_external_contour_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1130,44 +1107,41 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module.
+        """,
+    )
 
     depth_value_averaging_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300A0093, "DepthValueAveragingFlag", "CS", "1", "1C",
         enum=("YES", "NO"),
+        doc="""Depth Value Averaging Flag (300A,0093): Type 1C, VR CS, VM 1.
+
+        Whether or not the depth values have been averaged.
+        Required if the referenced beam describes an angular movement and the depth values
+        change during movement.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Depth Value Averaging Flag (300A,0093): Type 1C, VR CS, VM 1.
 
-    Whether or not the depth values have been averaged.
-    Required if the referenced beam describes an angular movement and the depth values change
-    during movement.
-    Enumerated Values: YES, NO.
-    """
-
-    beam_dose_verification_control_point_sequence: Attr[list[BeamDoseVerificationControlPointSequenceItem]] = Attr(
+    beam_dose_verification_control_point_sequence: SequenceAttr[BeamDoseVerificationControlPointSequenceItem] = SequenceAttr(
         0x300A008C, "BeamDoseVerificationControlPointSequence", "SQ", "1", "1",
         item=BeamDoseVerificationControlPointSequenceItem,
-    )
-    """Beam Dose Verification Control Point Sequence (300A,008C): Type 1, VR SQ, VM 1.
+        doc="""Beam Dose Verification Control Point Sequence (300A,008C): Type 1, VR SQ, VM 1.
 
-    Sequence of Items containing Beam Dose Coordinate Verification Control Points.
-    """
+        Sequence of Items containing Beam Dose Coordinate Verification Control Points.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        depth_value_averaging_flag: Literal["YES", "NO"] | None = None,
-        beam_dose_verification_control_point_sequence: list[BeamDoseVerificationControlPointSequenceItem] | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        depth_value_averaging_flag: Literal["YES", "NO"] | Empty | None = None,
+        beam_dose_verification_control_point_sequence: Items[BeamDoseVerificationControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1182,31 +1156,28 @@ class ReferencedDoseReferenceSequenceItemInControlPointSequenceItem(ItemBuilder)
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module.
+        """,
+    )
 
     cumulative_dose_reference_coefficient: Attr[float] = Attr(
         0x300A010C, "CumulativeDoseReferenceCoefficient", "DS", "1", "2",
-    )
-    """Cumulative Dose Reference Coefficient (300A,010C): Type 2, VR DS, VM 1.
+        doc="""Cumulative Dose Reference Coefficient (300A,010C): Type 2, VR DS, VM 1.
 
-    Coefficient used to calculate cumulative dose contribution from this Beam to the referenced
-    Dose Reference at the current Control Point. See Section C.8.8.14.7.
-    """
+        Coefficient used to calculate cumulative dose contribution from this Beam to the
+        referenced Dose Reference at the current Control Point. See Section C.8.8.14.7.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        cumulative_dose_reference_coefficient: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        cumulative_dose_reference_coefficient: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1219,32 +1190,29 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
-    )
-    """Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
+        doc="""Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
 
-    Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
-    (300A,00D1).
-    """
+        Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
+        (300A,00D1).
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "1",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type 1, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type 1, VR CS, VM 1.
 
-    Position of Wedge at current Control Point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current Control Point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_wedge_number: int | None = None,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        **_: Any,
+        referenced_wedge_number: int | Empty | None = None,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1260,37 +1228,34 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator). The value of this Attribute shall correspond to
-    RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device Sequence
-    (300A,00B6).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator). The value of this Attribute shall correspond
+        to RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device
+        Sequence (300A,00B6).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "1",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf (element) or jaw pairs (in mm) in IEC
-    BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
-    (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
-    Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6). Values
-    shall be listed in IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, … 2N. See
-    Note 3.
-    """
+        Positions of beam limiting device (collimator) leaf (element) or jaw pairs (in mm) in
+        IEC BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6).
+        Values shall be listed in IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, …
+        2N. See Note 3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1303,392 +1268,393 @@ class ControlPointSequenceItem(ItemBuilder):
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
-    )
-    """Control Point Index (300A,0112): Type 1, VR IS, VM 1.
+        doc="""Control Point Index (300A,0112): Type 1, VR IS, VM 1.
 
-    Index of current Control Point, starting at 0 for first Control Point.
-    """
+        Index of current Control Point, starting at 0 for first Control Point.
+        """,
+    )
 
     cumulative_meterset_weight: Attr[float] = Attr(
         0x300A0134, "CumulativeMetersetWeight", "DS", "1", "2",
+        doc="""Cumulative Meterset Weight (300A,0134): Type 2, VR DS, VM 1.
+
+        Cumulative weight to current control point. Cumulative Meterset Weight for the first
+        Item in Control Point Sequence (300A,0111) shall always be zero. Cumulative Meterset
+        Weight for the final Item in Control Point Sequence (300A,0111) shall always be equal to
+        Final Cumulative Meterset Weight. See Section C.8.8.14.1.
+        """,
     )
-    """Cumulative Meterset Weight (300A,0134): Type 2, VR DS, VM 1.
 
-    Cumulative weight to current control point. Cumulative Meterset Weight for the first Item in
-    Control Point Sequence (300A,0111) shall always be zero. Cumulative Meterset Weight for the
-    final Item in Control Point Sequence (300A,0111) shall always be equal to Final Cumulative
-    Meterset Weight. See Section C.8.8.14.1.
-    """
-
-    referenced_dose_reference_sequence: Attr[list[ReferencedDoseReferenceSequenceItemInControlPointSequenceItem]] = Attr(
+    referenced_dose_reference_sequence: SequenceAttr[ReferencedDoseReferenceSequenceItemInControlPointSequenceItem] = SequenceAttr(
         0x300C0050, "ReferencedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedDoseReferenceSequenceItemInControlPointSequenceItem,
+        doc="""Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
+
+        A Sequence of Dose References for current Beam. One or more Items are permitted in this
+        Sequence.
+        """,
     )
-    """Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
 
-    A Sequence of Dose References for current Beam. One or more Items are permitted in this
-    Sequence.
-    """
-
-    referenced_dose_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_dose_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0080, "ReferencedDoseSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Dose Sequence (300C,0080): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Dose Sequence (300C,0080): Type 1C, VR SQ, VM 1.
 
-    Sequence describing related Instances of RT Dose (for grids, isodose curves, and
-    named/unnamed point doses).
-    Required if RT Dose is being transmitted, and Dose Summation Type (3004,000A) equals
-    CONTROL_POINT.
-    """
+        Sequence describing related Instances of RT Dose (for grids, isodose curves, and
+        named/unnamed point doses).
+        Required if RT Dose is being transmitted, and Dose Summation Type (3004,000A) equals
+        CONTROL_POINT.
+        """,
+    )
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "3",
-    )
-    """Nominal Beam Energy (300A,0114): Type 3, VR DS, VM 1.
+        doc="""Nominal Beam Energy (300A,0114): Type 3, VR DS, VM 1.
 
-    Nominal Beam Energy at control point (MV/MeV).
-    """
+        Nominal Beam Energy at control point (MV/MeV).
+        """,
+    )
 
     dose_rate_set: Attr[float] = Attr(
         0x300A0115, "DoseRateSet", "DS", "1", "3",
+        doc="""Dose Rate Set (300A,0115): Type 3, VR DS, VM 1.
+
+        Dose Rate to be set on treatment machine for segment beginning at current control point
+        (e.g., MU/min).
+        """,
     )
-    """Dose Rate Set (300A,0115): Type 3, VR DS, VM 1.
 
-    Dose Rate to be set on treatment machine for segment beginning at current control point
-    (e.g., MU/min).
-    """
-
-    wedge_position_sequence: Attr[list[WedgePositionSequenceItem]] = Attr(
+    wedge_position_sequence: SequenceAttr[WedgePositionSequenceItem] = SequenceAttr(
         0x300A0116, "WedgePositionSequence", "SQ", "1", "1C",
         item=WedgePositionSequenceItem,
+        doc="""Wedge Position Sequence (300A,0116): Type 1C, VR SQ, VM 1.
+
+        A Sequence of Items describing Wedge Positions for the current control point.
+        Required for first Item of Control Point Sequence (300A,0111) if Number of Wedges
+        (300A,00D0) is non-zero, and in subsequent control points if Wedge Position (300A,0118)
+        changes during Beam.
+        """,
     )
-    """Wedge Position Sequence (300A,0116): Type 1C, VR SQ, VM 1.
 
-    A Sequence of Items describing Wedge Positions for the current control point.
-    Required for first Item of Control Point Sequence (300A,0111) if Number of Wedges
-    (300A,00D0) is non-zero, and in subsequent control points if Wedge Position (300A,0118)
-    changes during Beam.
-    """
-
-    beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
+    beam_limiting_device_position_sequence: SequenceAttr[BeamLimitingDevicePositionSequenceItem] = SequenceAttr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "1C",
         item=BeamLimitingDevicePositionSequenceItem,
+        doc="""Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for first Item of Control Point Sequence (300A,0111), or if the values of the
+        Beam Limiting Device change during the Beam, and if Enhanced RT Beam Limiting Device
+        Definition Flag (3008,00A3) is absent, or is present and has the value NO.
+        """,
     )
-    """Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for first Item of Control Point Sequence (300A,0111), or if the values of the Beam
-    Limiting Device change during the Beam, and if Enhanced RT Beam Limiting Device Definition
-    Flag (3008,00A3) is absent, or is present and has the value NO.
-    """
-
-    enhanced_rt_beam_limiting_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300800A2, "EnhancedRTBeamLimitingOpeningSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for first Item of Control Point Sequence (300A,0111), or if the values of the Beam
-    Limiting Device change during Beam and if Enhanced RT Beam Limiting Device Definition Flag
-    (3008,00A3) is present and has the value YES.
-    """
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for first Item of Control Point Sequence (300A,0111), or if the values of the
+        Beam Limiting Device change during Beam and if Enhanced RT Beam Limiting Device
+        Definition Flag (3008,00A3) is present and has the value YES.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "1C",
-    )
-    """Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
 
-    Gantry angle of radiation source, i.e., orientation of IEC GANTRY coordinate system with
-    respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first Item of
-    Control Point Sequence (300A,0111), or if Gantry Angle changes during Beam.
-    """
+        Gantry angle of radiation source, i.e., orientation of IEC GANTRY coordinate system with
+        respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first Item of
+        Control Point Sequence (300A,0111), or if Gantry Angle changes during Beam.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
-    Control Point. Required for first Item of Control Point Sequence (300A,0111), or if Gantry
-    Rotation Direction changes during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
+        Control Point. Required for first Item of Control Point Sequence (300A,0111), or if
+        Gantry Rotation Direction changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "3",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
 
-    Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the X-axis
-    of the IEC GANTRY coordinate system (degrees). If used, must be present for first Item of
-    Control Point Sequence (300A,0111), or if used and Gantry Pitch Rotation Angle changes
-    during Beam, must be present. See Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the
+        X-axis of the IEC GANTRY coordinate system (degrees). If used, must be present for first
+        Item of Control Point Sequence (300A,0111), or if used and Gantry Pitch Rotation Angle
+        changes during Beam, must be present. See Section C.8.8.25.6.5.
+        """,
+    )
 
     gantry_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A014C, "GantryPitchRotationDirection", "CS", "1", "3",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Pitch Rotation Direction (300A,014C): Type 3, VR CS, VM 1.
+        doc="""Gantry Pitch Rotation Direction (300A,014C): Type 3, VR CS, VM 1.
 
-    Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
-    coordinate system, for segment following Control Point. If used, must be present for first
-    Item of Control Point Sequence (300A,0111), or if used and Gantry Pitch Rotation Direction
-    changes during Beam, must be present. See Section C.8.8.14.8 and Section C.8.8.25.6.5.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
+        coordinate system, for segment following Control Point. If used, must be present for
+        first Item of Control Point Sequence (300A,0111), or if used and Gantry Pitch Rotation
+        Direction changes during Beam, must be present. See Section C.8.8.14.8 and Section
+        C.8.8.25.6.5.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "1C",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
 
-    Beam Limiting Device angle, i.e., orientation of IEC BEAM LIMITING DEVICE coordinate system
-    with respect to IEC GANTRY coordinate system (degrees). Required for first Item of Control
-    Point Sequence (300A,0111), or if Beam Limiting Device Angle changes during Beam.
-    """
+        Beam Limiting Device angle, i.e., orientation of IEC BEAM LIMITING DEVICE coordinate
+        system with respect to IEC GANTRY coordinate system (degrees). Required for first Item
+        of Control Point Sequence (300A,0111), or if Beam Limiting Device Angle changes during
+        Beam.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment following Control Point. Required for first Item of
-    Control Point Sequence (300A,0111), or if Beam Limiting Device Rotation Direction changes
-    during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment following Control Point. Required for
+        first Item of Control Point Sequence (300A,0111), or if Beam Limiting Device Rotation
+        Direction changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "1C",
-    )
-    """Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first
-    Item of Control Point Sequence (300A,0111), or if Patient Support Angle changes during Beam.
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
+        system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for
+        first Item of Control Point Sequence (300A,0111), or if Patient Support Angle changes
+        during Beam.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment following
-    Control Point. Required for first Item of Control Point Sequence (300A,0111), or if Patient
-    Support Rotation Direction changes during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        following Control Point. Required for first Item of Control Point Sequence (300A,0111),
+        or if Patient Support Rotation Direction changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_eccentric_axis_distance: Attr[float] = Attr(
         0x300A0124, "TableTopEccentricAxisDistance", "DS", "1", "3",
-    )
-    """Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
+        doc="""Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
 
-    Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
-    ECCENTRIC vertical axis (mm).
-    """
+        Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
+        ECCENTRIC vertical axis (mm).
+        """,
+    )
 
     table_top_eccentric_angle: Attr[float] = Attr(
         0x300A0125, "TableTopEccentricAngle", "DS", "1", "1C",
-    )
-    """Table Top Eccentric Angle (300A,0125): Type 1C, VR DS, VM 1.
+        doc="""Table Top Eccentric Angle (300A,0125): Type 1C, VR DS, VM 1.
 
-    Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC coordinate
-    system with respect to IEC PATIENT SUPPORT coordinate system (degrees). Required for first
-    Item of Control Point Sequence (300A,0111), or if Table Top Eccentric Angle changes during
-    Beam.
-    """
+        Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC
+        coordinate system with respect to IEC PATIENT SUPPORT coordinate system (degrees).
+        Required for first Item of Control Point Sequence (300A,0111), or if Table Top Eccentric
+        Angle changes during Beam.
+        """,
+    )
 
     table_top_eccentric_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0126, "TableTopEccentricRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Eccentric Rotation Direction (300A,0126): Type 1C, VR CS, VM 1.
+        doc="""Table Top Eccentric Rotation Direction (300A,0126): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Eccentric Rotation when viewing table from above, for segment
-    following Control Point. Required for first Item of Control Point Sequence (300A,0111), or
-    if Table Top Eccentric Rotation Direction changes during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Eccentric Rotation when viewing table from above, for segment
+        following Control Point. Required for first Item of Control Point Sequence (300A,0111),
+        or if Table Top Eccentric Rotation Direction changes during Beam. See Section
+        C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "1C",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 1C, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 1C, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment delivery
-    device, shall be present for first Item of Control Point Sequence (300A,0111). If required
-    by treatment delivery device and if Table Top Pitch Angle changes during Beam, shall be
-    present in all subsequent Items of Control Point Sequence (300A,0111). See Section
-    C.8.8.14.12 and Section C.8.8.14.13.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment
+        delivery device, shall be present for first Item of Control Point Sequence (300A,0111).
+        If required by treatment delivery device and if Table Top Pitch Angle changes during
+        Beam, shall be present in all subsequent Items of Control Point Sequence (300A,0111).
+        See Section C.8.8.14.12 and Section C.8.8.14.13.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type 1C, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. If required by
-    treatment delivery device, shall be present for first Item of Control Point Sequence
-    (300A,0111). If required by treatment delivery device and if Table Top Pitch Rotation
-    Direction changes during Beam, shall be present in all subsequent Items of Control Point
-    Sequence (300A,0111). See Section C.8.8.14.8 and Section C.8.8.14.12.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. If required
+        by treatment delivery device, shall be present for first Item of Control Point Sequence
+        (300A,0111). If required by treatment delivery device and if Table Top Pitch Rotation
+        Direction changes during Beam, shall be present in all subsequent Items of Control Point
+        Sequence (300A,0111). See Section C.8.8.14.8 and Section C.8.8.14.12.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "1C",
-    )
-    """Table Top Roll Angle (300A,0144): Type 1C, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 1C, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    IEC Y-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment
-    delivery device, shall be present for first Item of Control Point Sequence (300A,0111). If
-    required by treatment delivery device and if Table Top Roll Angle changes during Beam, shall
-    be present in all subsequent Items of Control Point Sequence (300A,0111). See Section
-    C.8.8.14.12 and Section C.8.8.14.13.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the IEC Y-axis of the IEC TABLE TOP coordinate system (degrees). If required by
+        treatment delivery device, shall be present for first Item of Control Point Sequence
+        (300A,0111). If required by treatment delivery device and if Table Top Roll Angle
+        changes during Beam, shall be present in all subsequent Items of Control Point Sequence
+        (300A,0111). See Section C.8.8.14.12 and Section C.8.8.14.13.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type 1C, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. If required by
-    treatment delivery device, shall be present for first Item of Control Point Sequence
-    (300A,0111). If required by treatment delivery device and if Table Top Roll Rotation
-    Direction changes during Beam, shall be present in all subsequent Items of Control Point
-    Sequence (300A,0111). See Section C.8.8.14.8 and Section C.8.8.14.12.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. If required by
+        treatment delivery device, shall be present for first Item of Control Point Sequence
+        (300A,0111). If required by treatment delivery device and if Table Top Roll Rotation
+        Direction changes during Beam, shall be present in all subsequent Items of Control Point
+        Sequence (300A,0111). See Section C.8.8.14.8 and Section C.8.8.14.12.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "2C",
-    )
-    """Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm). Required for first Item
-    of Control Point Sequence (300A,0111), or if Table Top Vertical Position changes during
-    Beam. See Section C.8.8.14.6.
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm). Required for first
+        Item of Control Point Sequence (300A,0111), or if Table Top Vertical Position changes
+        during Beam. See Section C.8.8.14.6.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "2C",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). Required for first
-    Item of Control Point Sequence (300A,0111), or if Table Top Longitudinal Position changes
-    during Beam. See Section C.8.8.14.6.
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). Required for
+        first Item of Control Point Sequence (300A,0111), or if Table Top Longitudinal Position
+        changes during Beam. See Section C.8.8.14.6.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "2C",
-    )
-    """Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm). Required for first Item
-    of Control Point Sequence (300A,0111), or if Table Top Lateral Position changes during Beam.
-    See Section C.8.8.14.6.
-    """
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm). Required for first
+        Item of Control Point Sequence (300A,0111), or if Table Top Lateral Position changes
+        during Beam. See Section C.8.8.14.6.
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "2C",
-    )
-    """Isocenter Position (300A,012C): Type 2C, VR DS, VM 3.
+        doc="""Isocenter Position (300A,012C): Type 2C, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z) in the Patient-Based Coordinate System described in Section
-    C.7.6.2.1.1 (mm). Required for first Item of Segment Control Point Sequence, or if Segment
-    Isocenter Position changes during Beam.
-    """
+        Isocenter coordinates (x,y,z) in the Patient-Based Coordinate System described in
+        Section C.7.6.2.1.1 (mm). Required for first Item of Segment Control Point Sequence, or
+        if Segment Isocenter Position changes during Beam.
+        """,
+    )
 
     surface_entry_point: Attr[list[float]] = Attr(
         0x300A012E, "SurfaceEntryPoint", "DS", "3", "3",
-    )
-    """Surface Entry Point (300A,012E): Type 3, VR DS, VM 3.
+        doc="""Surface Entry Point (300A,012E): Type 3, VR DS, VM 3.
 
-    Patient surface entry point coordinates (x,y,z) in the Patient-Based Coordinate System
-    described in Section C.7.6.2.1.1 (mm).
-    """
+        Patient surface entry point coordinates (x,y,z) in the Patient-Based Coordinate System
+        described in Section C.7.6.2.1.1 (mm).
+        """,
+    )
 
     external_contour_entry_point: Attr[list[float]] = Attr(
         0x300A0133, "ExternalContourEntryPoint", "FL", "3", "3",
-    )
-    """External Contour Entry Point (300A,0133): Type 3, VR FL, VM 3.
+        doc="""External Contour Entry Point (300A,0133): Type 3, VR FL, VM 3.
 
-    External Contour entry point coordinates (x,y,z) in the Patient-Based Coordinate System
-    described in Section C.7.6.2.1.1 (mm).
-    """
+        External Contour entry point coordinates (x,y,z) in the Patient-Based Coordinate System
+        described in Section C.7.6.2.1.1 (mm).
+        """,
+    )
 
     source_to_surface_distance: Attr[float] = Attr(
         0x300A0130, "SourceToSurfaceDistance", "DS", "1", "3",
-    )
-    """Source to Surface Distance (300A,0130): Type 3, VR DS, VM 1.
+        doc="""Source to Surface Distance (300A,0130): Type 3, VR DS, VM 1.
 
-    Source to Patient Surface (skin) distance (mm).
-    """
+        Source to Patient Surface (skin) distance (mm).
+        """,
+    )
 
     source_to_external_contour_distance: Attr[float] = Attr(
         0x300A0132, "SourceToExternalContourDistance", "FL", "1", "3",
-    )
-    """Source to External Contour Distance (300A,0132): Type 3, VR FL, VM 1.
+        doc="""Source to External Contour Distance (300A,0132): Type 3, VR FL, VM 1.
 
-    Source to External Contour distance (mm) including devices associated with the patient
-    anatomy model. For dosimetric purposes this value may differ from the Source to Surface
-    Distance (300A,0130).
-    """
+        Source to External Contour distance (mm) including devices associated with the patient
+        anatomy model. For dosimetric purposes this value may differ from the Source to Surface
+        Distance (300A,0130).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        control_point_index: int | None = None,
-        cumulative_meterset_weight: float | None = None,
-        referenced_dose_reference_sequence: list[ReferencedDoseReferenceSequenceItemInControlPointSequenceItem] | None = None,
-        referenced_dose_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        nominal_beam_energy: float | None = None,
-        dose_rate_set: float | None = None,
-        wedge_position_sequence: list[WedgePositionSequenceItem] | None = None,
-        beam_limiting_device_position_sequence: list[BeamLimitingDevicePositionSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        gantry_pitch_angle: float | None = None,
-        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_eccentric_axis_distance: float | None = None,
-        table_top_eccentric_angle: float | None = None,
-        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        isocenter_position: list[float] | None = None,
-        surface_entry_point: list[float] | None = None,
-        external_contour_entry_point: list[float] | None = None,
-        source_to_surface_distance: float | None = None,
-        source_to_external_contour_distance: float | None = None,
-        **_: Any,
+        control_point_index: int | Empty | None = None,
+        cumulative_meterset_weight: float | Empty | None = None,
+        referenced_dose_reference_sequence: Items[ReferencedDoseReferenceSequenceItemInControlPointSequenceItem] | Empty | None = None,
+        referenced_dose_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        nominal_beam_energy: float | Empty | None = None,
+        dose_rate_set: float | Empty | None = None,
+        wedge_position_sequence: Items[WedgePositionSequenceItem] | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_eccentric_axis_distance: float | Empty | None = None,
+        table_top_eccentric_angle: float | Empty | None = None,
+        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        surface_entry_point: list[float] | Empty | None = None,
+        external_contour_entry_point: list[float] | Empty | None = None,
+        source_to_surface_distance: float | Empty | None = None,
+        source_to_external_contour_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1701,499 +1667,498 @@ class BeamSequenceItem(ItemBuilder):
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
-    )
-    """Beam Number (300A,00C0): Type 1, VR IS, VM 1.
+        doc="""Beam Number (300A,00C0): Type 1, VR IS, VM 1.
 
-    Identification number of the Beam. The value of Beam Number (300A,00C0) shall be unique
-    within the RT Plan in which it is created. See Note 1.
-    """
+        Identification number of the Beam. The value of Beam Number (300A,00C0) shall be unique
+        within the RT Plan in which it is created. See Note 1.
+        """,
+    )
 
     beam_name: Attr[str] = Attr(
         0x300A00C2, "BeamName", "LO", "1", "3",
-    )
-    """Beam Name (300A,00C2): Type 3, VR LO, VM 1.
+        doc="""Beam Name (300A,00C2): Type 3, VR LO, VM 1.
 
-    User-defined name for Beam. See Note 1.
-    """
+        User-defined name for Beam. See Note 1.
+        """,
+    )
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "3",
-    )
-    """Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
 
-    User-defined label for this Beam. See Note 1.
-    """
+        User-defined label for this Beam. See Note 1.
+        """,
+    )
 
     beam_description: Attr[str] = Attr(
         0x300A00C3, "BeamDescription", "ST", "1", "3",
+        doc="""Beam Description (300A,00C3): Type 3, VR ST, VM 1.
+
+        User-defined description for Beam. See Note 1.
+        """,
     )
-    """Beam Description (300A,00C3): Type 3, VR ST, VM 1.
 
-    User-defined description for Beam. See Note 1.
-    """
-
-    definition_source_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    definition_source_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the Beam information.
-    """
+        Instances containing the source of the Beam information.
+        """,
+    )
 
     beam_type: Attr[Literal["STATIC", "DYNAMIC"]] = Attr(
         0x300A00C4, "BeamType", "CS", "1", "1",
         enum=("STATIC", "DYNAMIC"),
-    )
-    """Beam Type (300A,00C4): Type 1, VR CS, VM 1.
+        doc="""Beam Type (300A,00C4): Type 1, VR CS, VM 1.
 
-    Motion characteristic of Beam. See Note 5.
-    Enumerated Values: STATIC, DYNAMIC.
-    """
+        Motion characteristic of Beam. See Note 5.
+        Enumerated Values: STATIC, DYNAMIC.
+        """,
+    )
 
     radiation_type: Attr[str] = Attr(
         0x300A00C6, "RadiationType", "CS", "1", "2",
+        doc="""Radiation Type (300A,00C6): Type 2, VR CS, VM 1.
+
+        Particle type of Beam.
+        Defined Terms: PHOTON, ELECTRON, NEUTRON, PROTON.
+        """,
     )
-    """Radiation Type (300A,00C6): Type 2, VR CS, VM 1.
 
-    Particle type of Beam.
-    Defined Terms: PHOTON, ELECTRON, NEUTRON, PROTON.
-    """
-
-    primary_fluence_mode_sequence: Attr[list[PrimaryFluenceModeSequenceItem]] = Attr(
+    primary_fluence_mode_sequence: SequenceAttr[PrimaryFluenceModeSequenceItem] = SequenceAttr(
         0x30020050, "PrimaryFluenceModeSequence", "SQ", "1", "3",
         item=PrimaryFluenceModeSequenceItem,
-    )
-    """Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
+        doc="""Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
 
-    Sequence defining whether the primary fluence of the treatment beam uses a non-standard
-    fluence-shaping.
-    """
+        Sequence defining whether the primary fluence of the treatment beam uses a non-standard
+        fluence-shaping.
+        """,
+    )
 
     high_dose_technique_type: Attr[str] = Attr(
         0x300A00C7, "HighDoseTechniqueType", "CS", "1", "1C",
+        doc="""High-Dose Technique Type (300A,00C7): Type 1C, VR CS, VM 1.
+
+        Type of high-dose treatment technique.
+        Required if treatment technique requires a dose that would normally require overriding
+        of treatment machine safety controls.
+        Defined Terms: TBI, HDR.
+        """,
     )
-    """High-Dose Technique Type (300A,00C7): Type 1C, VR CS, VM 1.
 
-    Type of high-dose treatment technique.
-    Required if treatment technique requires a dose that would normally require overriding of
-    treatment machine safety controls.
-    Defined Terms: TBI, HDR.
-    """
-
-    rt_treatment_technique_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_technique_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100080, "RTTreatmentTechniqueCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """RT Treatment Technique Code Sequence (3010,0080): Type 3, VR SQ, VM 1.
+        doc="""RT Treatment Technique Code Sequence (3010,0080): Type 3, VR SQ, VM 1.
 
-    Type of treatment technique.
-    """
+        Type of treatment technique.
+        """,
+    )
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
-    )
-    """Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
+        doc="""Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
 
-    User-defined name identifying treatment machine to be used for beam delivery. See Note 2.
-    """
+        User-defined name identifying treatment machine to be used for beam delivery. See Note
+        2.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
-    )
-    """Manufacturer (0008,0070): Type 3, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 3, VR LO, VM 1.
 
-    Manufacturer of the equipment to be used for beam delivery.
-    """
+        Manufacturer of the equipment to be used for beam delivery.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment is located that is to be used for beam delivery.
-    """
+        Institution where the equipment is located that is to be used for beam delivery.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment is located that is to be used for
-    beam delivery.
-    """
+        Mailing address of the institution where the equipment is located that is to be used for
+        beam delivery.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment is located that is to be used for beam
+        delivery.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment is located that is to be used for beam
-    delivery.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that is to be used for beam delivery.
-    """
+        Manufacturer's model name of the equipment that is to be used for beam delivery.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that is to be used for beam delivery.
-    """
+        Manufacturer's serial number of the equipment that is to be used for beam delivery.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for beam delivery was originally manufactured or
-    re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that is to be used for beam delivery was originally manufactured
+        or re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for beam delivery was installed in its current
-    location. The equipment may or may not have been used prior to installation in its current
-    location.
-    """
+        The date the equipment that is to be used for beam delivery was installed in its current
+        location. The equipment may or may not have been used prior to installation in its
+        current location.
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "MINUTE"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "3",
         enum=("MU", "MINUTE"),
-    )
-    """Primary Dosimeter Unit (300A,00B3): Type 3, VR CS, VM 1.
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 3, VR CS, VM 1.
 
-    Measurement unit of machine dosimeter.
-    Enumerated Values: MU, MINUTE.
-    """
+        Measurement unit of machine dosimeter.
+        Enumerated Values: MU, MINUTE.
+        """,
+    )
 
     table_top_position_alignment_uid: Attr[str] = Attr(
         0x300A0054, "TableTopPositionAlignmentUID", "UI", "1", "3",
-    )
-    """Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
+        doc="""Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
 
-    Identifies the positional alignment of the Table Top for which the values of Table Top
-    Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129) and Table Top
-    Lateral Position (300A,012A) in the Control Point Sequence (300A,0111) are applicable.
-    """
+        Identifies the positional alignment of the Table Top for which the values of Table Top
+        Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129) and Table Top
+        Lateral Position (300A,012A) in the Control Point Sequence (300A,0111) are applicable.
+        """,
+    )
 
     referenced_tolerance_table_number: Attr[int] = Attr(
         0x300C00A0, "ReferencedToleranceTableNumber", "IS", "1", "3",
-    )
-    """Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
+        doc="""Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Tolerance Table specified by Tolerance Table Number (300A,0042) within
-    Tolerance Table Sequence in RT Tolerance Tables Module. These tolerances are to be used for
-    verification of treatment machine settings.
-    """
+        Uniquely identifies Tolerance Table specified by Tolerance Table Number (300A,0042)
+        within Tolerance Table Sequence in RT Tolerance Tables Module. These tolerances are to
+        be used for verification of treatment machine settings.
+        """,
+    )
 
     source_axis_distance: Attr[float] = Attr(
         0x300A00B4, "SourceAxisDistance", "DS", "1", "3",
-    )
-    """Source-Axis Distance (300A,00B4): Type 3, VR DS, VM 1.
+        doc="""Source-Axis Distance (300A,00B4): Type 3, VR DS, VM 1.
 
-    Radiation source to Gantry rotation axis distance of the equipment that is to be used for
-    beam delivery (mm).
-    """
+        Radiation source to Gantry rotation axis distance of the equipment that is to be used
+        for beam delivery (mm).
+        """,
+    )
 
     enhanced_rt_beam_limiting_device_definition_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300800A3, "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
+
+        Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting
+        Device Sequence (3008,00A1).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
 
-    Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting Device
-    Sequence (3008,00A1).
-    Enumerated Values: YES, NO.
-    """
-
-    beam_limiting_device_sequence: Attr[list[BeamLimitingDeviceSequenceItem]] = Attr(
+    beam_limiting_device_sequence: SequenceAttr[BeamLimitingDeviceSequenceItem] = SequenceAttr(
         0x300A00B6, "BeamLimitingDeviceSequence", "SQ", "1", "1C",
         item=BeamLimitingDeviceSequenceItem,
+        doc="""Beam Limiting Device Sequence (300A,00B6): Type 1C, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or
+        is present and has the value NO.
+        """,
     )
-    """Beam Limiting Device Sequence (300A,00B6): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or is
-    present and has the value NO.
-    """
-
-    enhanced_rt_beam_limiting_device_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_device_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300800A1, "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
 
-    Enhanced RT Beam Limiting Device Descriptions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Enhanced RT Beam Limiting Device Descriptions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     referenced_patient_setup_number: Attr[int] = Attr(
         0x300C006A, "ReferencedPatientSetupNumber", "IS", "1", "3",
+        doc="""Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
+
+        Uniquely identifies Patient Setup to be used for current beam, specified by Patient
+        Setup Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
+        """,
     )
-    """Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Patient Setup to be used for current beam, specified by Patient Setup
-    Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
-    """
-
-    referenced_reference_image_sequence: Attr[list[ReferencedReferenceImageSequenceItem]] = Attr(
+    referenced_reference_image_sequence: SequenceAttr[ReferencedReferenceImageSequenceItem] = SequenceAttr(
         0x300C0042, "ReferencedReferenceImageSequence", "SQ", "1", "3",
         item=ReferencedReferenceImageSequenceItem,
+        doc="""Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
+
+        Reference images used for validation of current beam. One or more Items are permitted in
+        this Sequence.
+        """,
     )
-    """Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
 
-    Reference images used for validation of current beam. One or more Items are permitted in
-    this Sequence.
-    """
-
-    planned_verification_image_sequence: Attr[list[PlannedVerificationImageSequenceItem]] = Attr(
+    planned_verification_image_sequence: SequenceAttr[PlannedVerificationImageSequenceItem] = SequenceAttr(
         0x300A00CA, "PlannedVerificationImageSequence", "SQ", "1", "3",
         item=PlannedVerificationImageSequenceItem,
-    )
-    """Planned Verification Image Sequence (300A,00CA): Type 3, VR SQ, VM 1.
+        doc="""Planned Verification Image Sequence (300A,00CA): Type 3, VR SQ, VM 1.
 
-    Sequence of planned verification images to be acquired during current beam.
-    """
+        Sequence of planned verification images to be acquired during current beam.
+        """,
+    )
 
     treatment_delivery_type: Attr[str] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "3",
+        doc="""Treatment Delivery Type (300A,00CE): Type 3, VR CS, VM 1.
+
+        Delivery Type of treatment.
+        Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP.
+        """,
     )
-    """Treatment Delivery Type (300A,00CE): Type 3, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP.
-    """
-
-    referenced_dose_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_dose_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0080, "ReferencedDoseSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
+        doc="""Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
 
-    Related Instances of RT Dose (for grids, isodose curves, and named/unnamed point doses).
-    """
+        Related Instances of RT Dose (for grids, isodose curves, and named/unnamed point doses).
+        """,
+    )
 
     number_of_wedges: Attr[int] = Attr(
         0x300A00D0, "NumberOfWedges", "IS", "1", "1",
+        doc="""Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
+
+        Number of wedges associated with current Beam.
+        """,
     )
-    """Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
 
-    Number of wedges associated with current Beam.
-    """
-
-    wedge_sequence: Attr[list[WedgeSequenceItem]] = Attr(
+    wedge_sequence: SequenceAttr[WedgeSequenceItem] = SequenceAttr(
         0x300A00D1, "WedgeSequence", "SQ", "1", "1C",
         item=WedgeSequenceItem,
-    )
-    """Wedge Sequence (300A,00D1): Type 1C, VR SQ, VM 1.
+        doc="""Wedge Sequence (300A,00D1): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment wedges. Required if Number of Wedges (300A,00D0) is non-zero. One or
-    more Items shall be included in this Sequence.
-    """
+        Sequence of treatment wedges. Required if Number of Wedges (300A,00D0) is non-zero. One
+        or more Items shall be included in this Sequence.
+        """,
+    )
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "1",
-    )
-    """Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
+        doc="""Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
 
-    Number of compensators associated with current Beam.
-    """
+        Number of compensators associated with current Beam.
+        """,
+    )
 
     total_compensator_tray_factor: Attr[float] = Attr(
         0x300A00E2, "TotalCompensatorTrayFactor", "DS", "1", "3",
+        doc="""Total Compensator Tray Factor (300A,00E2): Type 3, VR DS, VM 1.
+
+        Compensator Tray transmission factor (between 0 and 1), at the beam energy specified by
+        the Nominal Beam Energy (300A,0114) of the first Control Point of the Control Point
+        Sequence (300A,0111).
+        """,
     )
-    """Total Compensator Tray Factor (300A,00E2): Type 3, VR DS, VM 1.
 
-    Compensator Tray transmission factor (between 0 and 1), at the beam energy specified by the
-    Nominal Beam Energy (300A,0114) of the first Control Point of the Control Point Sequence
-    (300A,0111).
-    """
-
-    compensator_sequence: Attr[list[CompensatorSequenceItem]] = Attr(
+    compensator_sequence: SequenceAttr[CompensatorSequenceItem] = SequenceAttr(
         0x300A00E3, "CompensatorSequence", "SQ", "1", "1C",
         item=CompensatorSequenceItem,
-    )
-    """Compensator Sequence (300A,00E3): Type 1C, VR SQ, VM 1.
+        doc="""Compensator Sequence (300A,00E3): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment compensators.
-    Required if Number of Compensators (300A,00E0) is non-zero.
-    """
+        Sequence of treatment compensators.
+        Required if Number of Compensators (300A,00E0) is non-zero.
+        """,
+    )
 
     number_of_boli: Attr[int] = Attr(
         0x300A00ED, "NumberOfBoli", "IS", "1", "1",
+        doc="""Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
+
+        Number of boli associated with current Beam.
+        """,
     )
-    """Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
 
-    Number of boli associated with current Beam.
-    """
-
-    referenced_bolus_sequence: Attr[list[ReferencedBolusSequenceItem]] = Attr(
+    referenced_bolus_sequence: SequenceAttr[ReferencedBolusSequenceItem] = SequenceAttr(
         0x300C00B0, "ReferencedBolusSequence", "SQ", "1", "1C",
         item=ReferencedBolusSequenceItem,
-    )
-    """Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
 
-    Sequence of boli associated with Beam. Required if Number of Boli (300A,00ED) is non-zero.
-    """
+        Sequence of boli associated with Beam. Required if Number of Boli (300A,00ED) is
+        non-zero.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1",
-    )
-    """Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
+        doc="""Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
 
-    Number of shielding blocks associated with Beam.
-    """
+        Number of shielding blocks associated with Beam.
+        """,
+    )
 
     total_block_tray_factor: Attr[float] = Attr(
         0x300A00F2, "TotalBlockTrayFactor", "DS", "1", "3",
+        doc="""Total Block Tray Factor (300A,00F2): Type 3, VR DS, VM 1.
+
+        Total block tray transmission for all block trays (between 0 and 1) at the beam energy
+        specified by the Nominal Beam Energy (300A,0114) of the first Control Point of the
+        Control Point Sequence (300A,0111).
+        """,
     )
-    """Total Block Tray Factor (300A,00F2): Type 3, VR DS, VM 1.
 
-    Total block tray transmission for all block trays (between 0 and 1) at the beam energy
-    specified by the Nominal Beam Energy (300A,0114) of the first Control Point of the Control
-    Point Sequence (300A,0111).
-    """
-
-    block_sequence: Attr[list[BlockSequenceItem]] = Attr(
+    block_sequence: SequenceAttr[BlockSequenceItem] = SequenceAttr(
         0x300A00F4, "BlockSequence", "SQ", "1", "1C",
         item=BlockSequenceItem,
+        doc="""Block Sequence (300A,00F4): Type 1C, VR SQ, VM 1.
+
+        Sequence of blocks associated with Beam.
+        Required if Number of Blocks (300A,00F0) is non-zero.
+        """,
     )
-    """Block Sequence (300A,00F4): Type 1C, VR SQ, VM 1.
 
-    Sequence of blocks associated with Beam.
-    Required if Number of Blocks (300A,00F0) is non-zero.
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "3",
         item=ApplicatorSequenceItem,
+        doc="""Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
+
+        Sequence of Applicators associated with Beam.
+        """,
     )
-    """Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
 
-    Sequence of Applicators associated with Beam.
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+
+        A Sequence of General Accessories associated with this Beam.
+        """,
     )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    A Sequence of General Accessories associated with this Beam.
-    """
-
-    referenced_dose_reference_sequence: Attr[list[ReferencedDoseReferenceSequenceItem]] = Attr(
+    referenced_dose_reference_sequence: SequenceAttr[ReferencedDoseReferenceSequenceItem] = SequenceAttr(
         0x300C0050, "ReferencedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedDoseReferenceSequenceItem,
-    )
-    """Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
+        doc="""Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
 
-    A Sequence of Dose References for which verification control points are defined.
-    """
+        A Sequence of Dose References for which verification control points are defined.
+        """,
+    )
 
     final_cumulative_meterset_weight: Attr[float] = Attr(
         0x300A010E, "FinalCumulativeMetersetWeight", "DS", "1", "1C",
-    )
-    """Final Cumulative Meterset Weight (300A,010E): Type 1C, VR DS, VM 1.
+        doc="""Final Cumulative Meterset Weight (300A,010E): Type 1C, VR DS, VM 1.
 
-    Value of Cumulative Meterset Weight (300A,0134) for final Control Point in Control Point
-    Sequence (300A,0111). Required if Cumulative Meterset Weight is non-null in Control Points
-    specified within Control Point Sequence (300A,0111). See Section C.8.8.14.1.
-    """
+        Value of Cumulative Meterset Weight (300A,0134) for final Control Point in Control Point
+        Sequence (300A,0111). Required if Cumulative Meterset Weight is non-null in Control
+        Points specified within Control Point Sequence (300A,0111). See Section C.8.8.14.1.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+
+        Number of control points in Beam.
+        """,
     )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points in Beam.
-    """
-
-    control_point_sequence: Attr[list[ControlPointSequenceItem]] = Attr(
+    control_point_sequence: SequenceAttr[ControlPointSequenceItem] = SequenceAttr(
         0x300A0111, "ControlPointSequence", "SQ", "1", "1",
         item=ControlPointSequenceItem,
-    )
-    """Control Point Sequence (300A,0111): Type 1, VR SQ, VM 1.
+        doc="""Control Point Sequence (300A,0111): Type 1, VR SQ, VM 1.
 
-    Sequence of machine configurations describing treatment beam.
-    """
+        Sequence of machine configurations describing treatment beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_number: int | None = None,
-        beam_name: str | None = None,
-        entity_long_label: str | None = None,
-        beam_description: str | None = None,
-        definition_source_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        beam_type: Literal["STATIC", "DYNAMIC"] | None = None,
-        radiation_type: str | None = None,
-        primary_fluence_mode_sequence: list[PrimaryFluenceModeSequenceItem] | None = None,
-        high_dose_technique_type: str | None = None,
-        rt_treatment_technique_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_machine_name: str | None = None,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        primary_dosimeter_unit: Literal["MU", "MINUTE"] | None = None,
-        table_top_position_alignment_uid: str | None = None,
-        referenced_tolerance_table_number: int | None = None,
-        source_axis_distance: float | None = None,
-        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | None = None,
-        beam_limiting_device_sequence: list[BeamLimitingDeviceSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_device_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        referenced_patient_setup_number: int | None = None,
-        referenced_reference_image_sequence: list[ReferencedReferenceImageSequenceItem] | None = None,
-        planned_verification_image_sequence: list[PlannedVerificationImageSequenceItem] | None = None,
-        treatment_delivery_type: str | None = None,
-        referenced_dose_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        number_of_wedges: int | None = None,
-        wedge_sequence: list[WedgeSequenceItem] | None = None,
-        number_of_compensators: int | None = None,
-        total_compensator_tray_factor: float | None = None,
-        compensator_sequence: list[CompensatorSequenceItem] | None = None,
-        number_of_boli: int | None = None,
-        referenced_bolus_sequence: list[ReferencedBolusSequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        total_block_tray_factor: float | None = None,
-        block_sequence: list[BlockSequenceItem] | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        referenced_dose_reference_sequence: list[ReferencedDoseReferenceSequenceItem] | None = None,
-        final_cumulative_meterset_weight: float | None = None,
-        number_of_control_points: int | None = None,
-        control_point_sequence: list[ControlPointSequenceItem] | None = None,
-        **_: Any,
+        beam_number: int | Empty | None = None,
+        beam_name: str | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        beam_description: str | Empty | None = None,
+        definition_source_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        beam_type: Literal["STATIC", "DYNAMIC"] | Empty | None = None,
+        radiation_type: str | Empty | None = None,
+        primary_fluence_mode_sequence: Items[PrimaryFluenceModeSequenceItem] | Empty | None = None,
+        high_dose_technique_type: str | Empty | None = None,
+        rt_treatment_technique_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_machine_name: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "MINUTE"] | Empty | None = None,
+        table_top_position_alignment_uid: str | Empty | None = None,
+        referenced_tolerance_table_number: int | Empty | None = None,
+        source_axis_distance: float | Empty | None = None,
+        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | Empty | None = None,
+        beam_limiting_device_sequence: Items[BeamLimitingDeviceSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        referenced_patient_setup_number: int | Empty | None = None,
+        referenced_reference_image_sequence: Items[ReferencedReferenceImageSequenceItem] | Empty | None = None,
+        planned_verification_image_sequence: Items[PlannedVerificationImageSequenceItem] | Empty | None = None,
+        treatment_delivery_type: str | Empty | None = None,
+        referenced_dose_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        wedge_sequence: Items[WedgeSequenceItem] | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        total_compensator_tray_factor: float | Empty | None = None,
+        compensator_sequence: Items[CompensatorSequenceItem] | Empty | None = None,
+        number_of_boli: int | Empty | None = None,
+        referenced_bolus_sequence: Items[ReferencedBolusSequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        total_block_tray_factor: float | Empty | None = None,
+        block_sequence: Items[BlockSequenceItem] | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        referenced_dose_reference_sequence: Items[ReferencedDoseReferenceSequenceItem] | Empty | None = None,
+        final_cumulative_meterset_weight: float | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        control_point_sequence: Items[ControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -2207,22 +2172,19 @@ class RTBeamsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-50"
     __order__: ClassVar[tuple[int, ...]] = (0x300A00B0,)
 
-    beam_sequence: Attr[list[BeamSequenceItem]] = Attr(
+    beam_sequence: SequenceAttr[BeamSequenceItem] = SequenceAttr(
         0x300A00B0, "BeamSequence", "SQ", "1", "1",
         item=BeamSequenceItem,
-    )
-    """Beam Sequence (300A,00B0): Type 1, VR SQ, VM 1.
+        doc="""Beam Sequence (300A,00B0): Type 1, VR SQ, VM 1.
 
-    Sequence of treatment beams for current RT Plan.
-    """
+        Sequence of treatment beams for current RT Plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_sequence: list[BeamSequenceItem] | None = None,
-        **_: Any,
+        beam_sequence: Items[BeamSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import device_identification_macro
@@ -37,31 +38,28 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
         enum=("STANDARD", "NON_STANDARD"),
-    )
-    """Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
+        doc="""Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
 
-    Describes whether the fluence shaping is the standard mode for the beam or an alternate.
-    Enumerated Values: STANDARD, NON_STANDARD.
-    """
+        Describes whether the fluence shaping is the standard mode for the beam or an alternate.
+        Enumerated Values: STANDARD, NON_STANDARD.
+        """,
+    )
 
     fluence_mode_id: Attr[str] = Attr(
         0x30020052, "FluenceModeID", "SH", "1", "1C",
-    )
-    """Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
+        doc="""Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
 
-    Identifier for the specific fluence-shaping mode.
-    Required if Fluence Mode (3002,0051) has value NON_STANDARD.
-    """
+        Identifier for the specific fluence-shaping mode.
+        Required if Fluence Mode (3002,0051) has value NON_STANDARD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | None = None,
-        fluence_mode_id: str | None = None,
-        **_: Any,
+        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | Empty | None = None,
+        fluence_mode_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,33 +74,30 @@ class ReferencedVerificationImageSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     start_meterset: Attr[float] = Attr(
         0x30080078, "StartMeterset", "DS", "1", "3",
-    )
-    """Start Meterset (3008,0078): Type 3, VR DS, VM 1.
+        doc="""Start Meterset (3008,0078): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within Beam referenced by Referenced Beam Number at which image
-    acquisition starts.
-    """
+        Cumulative Meterset Weight within Beam referenced by Referenced Beam Number at which
+        image acquisition starts.
+        """,
+    )
 
     end_meterset: Attr[float] = Attr(
         0x3008007A, "EndMeterset", "DS", "1", "3",
-    )
-    """End Meterset (3008,007A): Type 3, VR DS, VM 1.
+        doc="""End Meterset (3008,007A): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within Beam referenced by Referenced Beam Number at which image
-    acquisition ends.
-    """
+        Cumulative Meterset Weight within Beam referenced by Referenced Beam Number at which
+        image acquisition ends.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        start_meterset: float | None = None,
-        end_meterset: float | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        start_meterset: float | Empty | None = None,
+        end_meterset: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,45 +112,42 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Measured Dose Reference Number (3008,0082) is not present. It shall not be
-    present otherwise.
-    """
+        Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Measured Dose Reference Number (3008,0082) is not present. It
+        shall not be present otherwise.
+        """,
+    )
 
     referenced_measured_dose_reference_number: Attr[int] = Attr(
         0x30080082, "ReferencedMeasuredDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
+        doc="""Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
 
-    Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
-    (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
-    Reference Number (300C,0051) is not present. It shall not be present otherwise.
-    """
+        Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
+        (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
+        Reference Number (300C,0051) is not present. It shall not be present otherwise.
+        """,
+    )
 
     measured_dose_value: Attr[float] = Attr(
         0x30080016, "MeasuredDoseValue", "DS", "1", "1",
-    )
-    """Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
+        doc="""Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
 
-    Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
-    Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in RT
-    Prescription Module of referenced RT Plan as defined above.
-    """
+        Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
+        Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in
+        RT Prescription Module of referenced RT Plan as defined above.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_measured_dose_reference_number: int | None = None,
-        measured_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_measured_dose_reference_number: int | Empty | None = None,
+        measured_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -170,42 +162,39 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Calculated Dose Reference Number (3008,0092) is not present.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Calculated Dose Reference Number (3008,0092) is not present.
+        """,
+    )
 
     referenced_calculated_dose_reference_number: Attr[int] = Attr(
         0x30080092, "ReferencedCalculatedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
+        doc="""Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference Number
-    (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if Referenced
-    Dose Reference Number (300C,0051) is not present.
-    """
+        Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference
+        Number (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if
+        Referenced Dose Reference Number (300C,0051) is not present.
+        """,
+    )
 
     calculated_dose_reference_dose_value: Attr[float] = Attr(
         0x30080076, "CalculatedDoseReferenceDoseValue", "DS", "1", "1",
-    )
-    """Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
+        doc="""Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
 
-    Calculated Dose (Gy).
-    """
+        Calculated Dose (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_calculated_dose_reference_number: int | None = None,
-        calculated_dose_reference_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_calculated_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -221,30 +210,28 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "1",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -259,68 +246,66 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "3",
-    )
-    """Wedge Number (300A,00D2): Type 3, VR IS, VM 1.
+        doc="""Wedge Number (300A,00D2): Type 3, VR IS, VM 1.
 
-    Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be unique
-    within the wedge Sequence.
-    """
+        Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be
+        unique within the wedge Sequence.
+        """,
+    )
 
     wedge_type: Attr[str] = Attr(
         0x300A00D3, "WedgeType", "CS", "1", "2",
-    )
-    """Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
+        doc="""Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
 
-    Type of wedge defined for delivered Beam.
-    Defined Terms: STANDARD, DYNAMIC, MOTORIZED.
-    """
+        Type of wedge defined for delivered Beam.
+        Defined Terms: STANDARD, DYNAMIC, MOTORIZED.
+        """,
+    )
 
     wedge_id: Attr[str] = Attr(
         0x300A00D4, "WedgeID", "SH", "1", "3",
-    )
-    """Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
+        doc="""Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for wedge.
-    """
+        User-supplied identifier for wedge.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     wedge_angle: Attr[int] = Attr(
         0x300A00D5, "WedgeAngle", "IS", "1", "3",
-    )
-    """Wedge Angle (300A,00D5): Type 3, VR IS, VM 1.
+        doc="""Wedge Angle (300A,00D5): Type 3, VR IS, VM 1.
 
-    Nominal wedge angle delivered (degrees).
-    """
+        Nominal wedge angle delivered (degrees).
+        """,
+    )
 
     wedge_orientation: Attr[float] = Attr(
         0x300A00D8, "WedgeOrientation", "DS", "1", "3",
-    )
-    """Wedge Orientation (300A,00D8): Type 3, VR DS, VM 1.
+        doc="""Wedge Orientation (300A,00D8): Type 3, VR DS, VM 1.
 
-    Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with respect
-    to IEC BEAM LIMITING DEVICE coordinate system (degrees).
-    """
+        Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with
+        respect to IEC BEAM LIMITING DEVICE coordinate system (degrees).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_number: int | None = None,
-        wedge_type: str | None = None,
-        wedge_id: str | None = None,
-        accessory_code: str | None = None,
-        wedge_angle: int | None = None,
-        wedge_orientation: float | None = None,
-        **_: Any,
+        wedge_number: int | Empty | None = None,
+        wedge_type: str | Empty | None = None,
+        wedge_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        wedge_angle: int | Empty | None = None,
+        wedge_orientation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -335,67 +320,65 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     referenced_compensator_number: Attr[int] = Attr(
         0x300C00D0, "ReferencedCompensatorNumber", "IS", "1", "1",
-    )
-    """Referenced Compensator Number (300C,00D0): Type 1, VR IS, VM 1.
+        doc="""Referenced Compensator Number (300C,00D0): Type 1, VR IS, VM 1.
 
-    Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
+        referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     compensator_type: Attr[str] = Attr(
         0x300A00EE, "CompensatorType", "CS", "1", "2",
-    )
-    """Compensator Type (300A,00EE): Type 2, VR CS, VM 1.
+        doc="""Compensator Type (300A,00EE): Type 2, VR CS, VM 1.
 
-    Type of compensator (if any).
-    Defined Terms: STANDARD, DYNAMIC.
-    """
+        Type of compensator (if any).
+        Defined Terms: STANDARD, DYNAMIC.
+        """,
+    )
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "3",
-    )
-    """Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
+        doc="""Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for compensator.
-    """
+        User-supplied identifier for compensator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Compensator intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Compensator intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     compensator_tray_id: Attr[str] = Attr(
         0x300A00EF, "CompensatorTrayID", "SH", "1", "3",
-    )
-    """Compensator Tray ID (300A,00EF): Type 3, VR SH, VM 1.
+        doc="""Compensator Tray ID (300A,00EF): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for compensator tray.
-    """
+        User-supplied identifier for compensator tray.
+        """,
+    )
 
     tray_accessory_code: Attr[str] = Attr(
         0x300A0355, "TrayAccessoryCode", "LO", "1", "3",
-    )
-    """Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
+        doc="""Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
 
-    An identifier for the Tray intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Tray intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_compensator_number: int | None = None,
-        compensator_type: str | None = None,
-        compensator_id: str | None = None,
-        accessory_code: str | None = None,
-        compensator_tray_id: str | None = None,
-        tray_accessory_code: str | None = None,
-        **_: Any,
+        referenced_compensator_number: int | Empty | None = None,
+        compensator_type: str | Empty | None = None,
+        compensator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        compensator_tray_id: str | Empty | None = None,
+        tray_accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -410,41 +393,39 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the bolus specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set IOD
-    referenced by referenced RT Plan in Referenced RT Plan Sequence (300C,0002) in RT General
-    Treatment Record Module.
-    """
+        Uniquely identifies ROI representing the bolus specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        IOD referenced by referenced RT Plan in Referenced RT Plan Sequence (300C,0002) in RT
+        General Treatment Record Module.
+        """,
+    )
 
     bolus_id: Attr[str] = Attr(
         0x300A00DC, "BolusID", "SH", "1", "3",
-    )
-    """Bolus ID (300A,00DC): Type 3, VR SH, VM 1.
+        doc="""Bolus ID (300A,00DC): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for the Bolus.
-    """
+        User-supplied identifier for the Bolus.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        bolus_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        bolus_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -459,57 +440,54 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
-    )
-    """Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for block tray or Electron Insert.
-    """
+        User-supplied identifier for block tray or Electron Insert.
+        """,
+    )
 
     tray_accessory_code: Attr[str] = Attr(
         0x300A0355, "TrayAccessoryCode", "LO", "1", "3",
-    )
-    """Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
+        doc="""Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
 
-    An identifier for the Tray intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Tray intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Block intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Block intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     referenced_block_number: Attr[int] = Attr(
         0x300C00E0, "ReferencedBlockNumber", "IS", "1", "3",
-    )
-    """Referenced Block Number (300C,00E0): Type 3, VR IS, VM 1.
+        doc="""Referenced Block Number (300C,00E0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced by
-    Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced
+        by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     block_name: Attr[str] = Attr(
         0x300A00FE, "BlockName", "LO", "1", "2",
-    )
-    """Block Name (300A,00FE): Type 2, VR LO, VM 1.
+        doc="""Block Name (300A,00FE): Type 2, VR LO, VM 1.
 
-    User-defined name for block.
-    """
+        User-defined name for block.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        tray_accessory_code: str | None = None,
-        accessory_code: str | None = None,
-        referenced_block_number: int | None = None,
-        block_name: str | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        tray_accessory_code: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        referenced_block_number: int | Empty | None = None,
+        block_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -524,55 +502,53 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
-    )
-    """Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
+        doc="""Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
 
-    Aperture shape of the applicator.
-    Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
-    """
+        Aperture shape of the applicator.
+        Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening: Attr[float] = Attr(
         0x300A0433, "ApplicatorOpening", "FL", "1", "1C",
-    )
-    """Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system.
-    In case of square-shaped applicator contains the length of the sides of the square. In case
-    of circular-shaped applicators, contains the diameter of the circular aperture.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system. In case of square-shaped applicator contains the length of the sides of the
+        square. In case of circular-shaped applicators, contains the diameter of the circular
+        aperture.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening_x: Attr[float] = Attr(
         0x300A0434, "ApplicatorOpeningX", "FL", "1", "1C",
-    )
-    """Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in X-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in X-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     applicator_opening_y: Attr[float] = Attr(
         0x300A0435, "ApplicatorOpeningY", "FL", "1", "1C",
-    )
-    """Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in Y-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in Y-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_aperture_shape: str | None = None,
-        applicator_opening: float | None = None,
-        applicator_opening_x: float | None = None,
-        applicator_opening_y: float | None = None,
-        **_: Any,
+        applicator_aperture_shape: str | Empty | None = None,
+        applicator_opening: float | Empty | None = None,
+        applicator_opening_x: float | Empty | None = None,
+        applicator_opening_y: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -587,68 +563,67 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
-    )
-    """Applicator ID (300A,0108): Type 1, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     applicator_type: Attr[str] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "1",
+        doc="""Applicator Type (300A,0109): Type 1, VR CS, VM 1.
+
+        Type of Applicator.
+        Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT,
+        ELECTRON_OPEN, PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
+        """,
     )
-    """Applicator Type (300A,0109): Type 1, VR CS, VM 1.
 
-    Type of Applicator.
-    Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT, ELECTRON_OPEN,
-    PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
-    """
-
-    applicator_geometry_sequence: Attr[list[ApplicatorGeometrySequenceItem]] = Attr(
+    applicator_geometry_sequence: SequenceAttr[ApplicatorGeometrySequenceItem] = SequenceAttr(
         0x300A0431, "ApplicatorGeometrySequence", "SQ", "1", "3",
         item=ApplicatorGeometrySequenceItem,
-    )
-    """Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
+        doc="""Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
 
-    Describes the applicator aperture geometry.
-    """
+        Describes the applicator aperture geometry.
+        """,
+    )
 
     source_to_applicator_mounting_position_distance: Attr[float] = Attr(
         0x300A0436, "SourceToApplicatorMountingPositionDistance", "FL", "1", "3",
-    )
-    """Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
+        doc="""Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
 
-    Radiation source to applicator mounting position distance (in mm) for current applicator.
-    """
+        Radiation source to applicator mounting position distance (in mm) for current
+        applicator.
+        """,
+    )
 
     applicator_description: Attr[str] = Attr(
         0x300A010A, "ApplicatorDescription", "LO", "1", "3",
-    )
-    """Applicator Description (300A,010A): Type 3, VR LO, VM 1.
+        doc="""Applicator Description (300A,010A): Type 3, VR LO, VM 1.
 
-    User-defined description for Applicator.
-    """
+        User-defined description for Applicator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_id: str | None = None,
-        accessory_code: str | None = None,
-        applicator_type: str | None = None,
-        applicator_geometry_sequence: list[ApplicatorGeometrySequenceItem] | None = None,
-        source_to_applicator_mounting_position_distance: float | None = None,
-        applicator_description: str | None = None,
-        **_: Any,
+        applicator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        applicator_type: str | Empty | None = None,
+        applicator_geometry_sequence: Items[ApplicatorGeometrySequenceItem] | Empty | None = None,
+        source_to_applicator_mounting_position_distance: float | Empty | None = None,
+        applicator_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -663,67 +638,64 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
-    )
-    """General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
+        doc="""General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
 
-    Identification Number of the General Accessory. The value shall be unique within the
-    Sequence.
-    """
+        Identification Number of the General Accessory. The value shall be unique within the
+        Sequence.
+        """,
+    )
 
     general_accessory_id: Attr[str] = Attr(
         0x300A0421, "GeneralAccessoryID", "SH", "1", "1",
-    )
-    """General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
+        doc="""General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for General Accessory.
-    """
+        User or machine supplied identifier for General Accessory.
+        """,
+    )
 
     general_accessory_description: Attr[str] = Attr(
         0x300A0422, "GeneralAccessoryDescription", "ST", "1", "3",
-    )
-    """General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
+        doc="""General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
 
-    User supplied description of General Accessory.
-    """
+        User supplied description of General Accessory.
+        """,
+    )
 
     general_accessory_type: Attr[str] = Attr(
         0x300A0423, "GeneralAccessoryType", "CS", "1", "3",
-    )
-    """General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
+        doc="""General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
 
-    Specifies the type of accessory.
-    Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
-    """
+        Specifies the type of accessory.
+        Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this accessory.
-    """
+        Machine-readable identifier for this accessory.
+        """,
+    )
 
     source_to_general_accessory_distance: Attr[float] = Attr(
         0x300A0425, "SourceToGeneralAccessoryDistance", "FL", "1", "3",
-    )
-    """Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
+        doc="""Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
 
-    Radiation source to general accessory distance (in mm) for current accessory.
-    """
+        Radiation source to general accessory distance (in mm) for current accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        general_accessory_number: int | None = None,
-        general_accessory_id: str | None = None,
-        general_accessory_description: str | None = None,
-        general_accessory_type: str | None = None,
-        accessory_code: str | None = None,
-        source_to_general_accessory_distance: float | None = None,
-        **_: Any,
+        general_accessory_number: int | Empty | None = None,
+        general_accessory_id: str | Empty | None = None,
+        general_accessory_description: str | Empty | None = None,
+        general_accessory_type: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        source_to_general_accessory_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -738,58 +710,55 @@ class DoseCalibrationConditionsSequenceItem(ItemBuilder):
 
     absorbed_dose_to_meterset_ratio: Attr[float] = Attr(
         0x300C0121, "AbsorbedDoseToMetersetRatio", "FD", "1", "1",
-    )
-    """Absorbed Dose to Meterset Ratio (300C,0121): Type 1, VR FD, VM 1.
+        doc="""Absorbed Dose to Meterset Ratio (300C,0121): Type 1, VR FD, VM 1.
 
-    Ratio of absorbed dose in Gy to Meterset as defined by Primary Dosimeter Unit (300A,00B3) in
-    the reference conditions.
-    """
+        Ratio of absorbed dose in Gy to Meterset as defined by Primary Dosimeter Unit
+        (300A,00B3) in the reference conditions.
+        """,
+    )
 
     delineated_radiation_field_size: Attr[list[float]] = Attr(
         0x300C0122, "DelineatedRadiationFieldSize", "FD", "2", "1",
-    )
-    """Delineated Radiation Field Size (300C,0122): Type 1, VR FD, VM 2.
+        doc="""Delineated Radiation Field Size (300C,0122): Type 1, VR FD, VM 2.
 
-    Field size in mm in X and Y directions in the IEC BEAM LIMITING DEVICE coordinate system,
-    specified by a numeric pair, X value then Y value.
-    """
+        Field size in mm in X and Y directions in the IEC BEAM LIMITING DEVICE coordinate
+        system, specified by a numeric pair, X value then Y value.
+        """,
+    )
 
     calibration_reference_point_depth: Attr[float] = Attr(
         0x300C0124, "CalibrationReferencePointDepth", "FD", "1", "1",
-    )
-    """Calibration Reference Point Depth (300C,0124): Type 1, VR FD, VM 1.
+        doc="""Calibration Reference Point Depth (300C,0124): Type 1, VR FD, VM 1.
 
-    Calibration reference point depth in mm from the phantom surface.
-    """
+        Calibration reference point depth in mm from the phantom surface.
+        """,
+    )
 
     source_to_surface_distance: Attr[float] = Attr(
         0x300A0130, "SourceToSurfaceDistance", "DS", "1", "1",
-    )
-    """Source to Surface Distance (300A,0130): Type 1, VR DS, VM 1.
+        doc="""Source to Surface Distance (300A,0130): Type 1, VR DS, VM 1.
 
-    Distance in mm from the radiation source to the phantom surface during calibration.
-    """
+        Distance in mm from the radiation source to the phantom surface during calibration.
+        """,
+    )
 
     calibration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181203, "CalibrationDateTime", "DT", "1", "2",
-    )
-    """Calibration DateTime (0018,1203): Type 2, VR DT, VM 1.
+        doc="""Calibration DateTime (0018,1203): Type 2, VR DT, VM 1.
 
-    Date and time the calibration was performed.
-    """
+        Date and time the calibration was performed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        absorbed_dose_to_meterset_ratio: float | None = None,
-        delineated_radiation_field_size: list[float] | None = None,
-        calibration_reference_point_depth: float | None = None,
-        source_to_surface_distance: float | None = None,
-        calibration_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        absorbed_dose_to_meterset_ratio: float | Empty | None = None,
+        delineated_radiation_field_size: list[float] | Empty | None = None,
+        calibration_reference_point_depth: float | Empty | None = None,
+        source_to_surface_distance: float | Empty | None = None,
+        calibration_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -805,53 +774,50 @@ class GatingBeamHoldTransitionSequenceItem(ItemBuilder):
     beam_hold_transition: Attr[Literal["HOLD", "RESTART"]] = Attr(
         0x300C0126, "BeamHoldTransition", "CS", "1", "1",
         enum=("HOLD", "RESTART"),
-    )
-    """Beam Hold Transition (300C,0126): Type 1, VR CS, VM 1.
+        doc="""Beam Hold Transition (300C,0126): Type 1, VR CS, VM 1.
 
-    Beam hold transition during irradiation.
-    Enumerated Values: HOLD, RESTART.
-    """
+        Beam hold transition during irradiation.
+        Enumerated Values: HOLD, RESTART.
+        """,
+    )
 
     beam_hold_transition_trigger_source: Attr[Literal["USER", "DEVICE"]] = Attr(
         0x300C0129, "BeamHoldTransitionTriggerSource", "CS", "1", "3",
         enum=("USER", "DEVICE"),
-    )
-    """Beam Hold Transition Trigger Source (300C,0129): Type 3, VR CS, VM 1.
+        doc="""Beam Hold Transition Trigger Source (300C,0129): Type 3, VR CS, VM 1.
 
-    he source that caused the beam hold transition to occur.
-    Enumerated Values: USER, DEVICE.
-    """
+        he source that caused the beam hold transition to occur.
+        Enumerated Values: USER, DEVICE.
+        """,
+    )
 
     beam_hold_transition_date_time: Attr[datetime.datetime | str] = Attr(
         0x300C0127, "BeamHoldTransitionDateTime", "DT", "1", "1",
+        doc="""Beam Hold Transition DateTime (300C,0127): Type 1, VR DT, VM 1.
+
+        DateTime of the beam hold transition.
+        """,
     )
-    """Beam Hold Transition DateTime (300C,0127): Type 1, VR DT, VM 1.
 
-    DateTime of the beam hold transition.
-    """
-
-    beam_hold_originating_device_sequence: Attr[list[device_identification_macro.DeviceIdentificationMacro]] = Attr(
+    beam_hold_originating_device_sequence: SequenceAttr[device_identification_macro.DeviceIdentificationMacro] = SequenceAttr(
         0x300C0128, "BeamHoldOriginatingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.device_identification_macro:DeviceIdentificationMacro",
-    )
-    """Beam Hold Originating Device Sequence (300C,0128): Type 1C, VR SQ, VM 1.
+        doc="""Beam Hold Originating Device Sequence (300C,0128): Type 1C, VR SQ, VM 1.
 
-    The device that triggered the beam hold.
-    Required if there are multiple devices in the treatment delivery device that can trigger the
-    beam hold.
-    """
+        The device that triggered the beam hold.
+        Required if there are multiple devices in the treatment delivery device that can trigger
+        the beam hold.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_hold_transition: Literal["HOLD", "RESTART"] | None = None,
-        beam_hold_transition_trigger_source: Literal["USER", "DEVICE"] | None = None,
-        beam_hold_transition_date_time: datetime.datetime | str | None = None,
-        beam_hold_originating_device_sequence: list[device_identification_macro.DeviceIdentificationMacro] | None = None,
-        **_: Any,
+        beam_hold_transition: Literal["HOLD", "RESTART"] | Empty | None = None,
+        beam_hold_transition_trigger_source: Literal["USER", "DEVICE"] | Empty | None = None,
+        beam_hold_transition_date_time: datetime.datetime | str | Empty | None = None,
+        beam_hold_originating_device_sequence: Items[device_identification_macro.DeviceIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -866,32 +832,29 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
-    )
-    """Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
+        doc="""Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
 
-    Uniquely identifies wedge specified by Wedge Number (300A,00D2) within the Recorded Wedge
-    Sequence (3008,00B0).
-    """
+        Uniquely identifies wedge specified by Wedge Number (300A,00D2) within the Recorded
+        Wedge Sequence (3008,00B0).
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "1",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type 1, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type 1, VR CS, VM 1.
 
-    Position of Wedge at current control point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current control point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_wedge_number: int | None = None,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        **_: Any,
+        referenced_wedge_number: int | Empty | None = None,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -907,36 +870,34 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device. The value of this Attribute shall correspond to RT Beam
-    Limiting Device Type (300A,00B8) defined in an element of Beam Limiting Device Leaf Pairs
-    Sequence (3008,00A0).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device. The value of this Attribute shall correspond to RT Beam
+        Limiting Device Type (300A,00B8) defined in an element of Beam Limiting Device Leaf
+        Pairs Sequence (3008,00A0).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "1",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type 1, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf (element) or jaw pairs (mm) in IEC BEAM
-    LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8),
-    e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the Number of
-    Leaf/Jaw Pairs (300A,00BC) defined in element of Beam Limiting Device Leaf Pairs Sequence
-    (3008,00A0). Values shall be in IEC leaf subscript order 101, 102, … 1N, 201, 202 … 2N.
-    """
+        Positions of beam limiting device (collimator) leaf (element) or jaw pairs (mm) in IEC
+        BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC) defined in element of Beam Limiting Device Leaf
+        Pairs Sequence (3008,00A0). Values shall be in IEC leaf subscript order 101, 102, … 1N,
+        201, 202 … 2N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -951,50 +912,47 @@ class CorrectedParameterSequenceItem(ItemBuilder):
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
-    )
-    """Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
+        doc="""Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the parent Sequence containing the Attribute that was
-    corrected.
-    """
+        Contains the Data Element Tag of the parent Sequence containing the Attribute that was
+        corrected.
+        """,
+    )
 
     parameter_item_index: Attr[int] = Attr(
         0x30080063, "ParameterItemIndex", "IS", "1", "1",
-    )
-    """Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
+        doc="""Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
 
-    Contains the Sequence Item index (starting at 1) of the corrected Attribute within its
-    parent Sequence.
-    """
+        Contains the Sequence Item index (starting at 1) of the corrected Attribute within its
+        parent Sequence.
+        """,
+    )
 
     parameter_pointer: Attr[int] = Attr(
         0x30080065, "ParameterPointer", "AT", "1", "1",
-    )
-    """Parameter Pointer (3008,0065): Type 1, VR AT, VM 1.
+        doc="""Parameter Pointer (3008,0065): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Attribute that was corrected.
-    """
+        Contains the Data Element Tag of the Attribute that was corrected.
+        """,
+    )
 
     correction_value: Attr[float] = Attr(
         0x3008006A, "CorrectionValue", "FL", "1", "1",
-    )
-    """Correction Value (3008,006A): Type 1, VR FL, VM 1.
+        doc="""Correction Value (3008,006A): Type 1, VR FL, VM 1.
 
-    The value applied to the Attribute that was referenced by the Parameter Sequence Pointer
-    (3008,0061), Parameter Item Index (3008,0063) and Parameter Pointer (3008,0065).
-    """
+        The value applied to the Attribute that was referenced by the Parameter Sequence Pointer
+        (3008,0061), Parameter Item Index (3008,0063) and Parameter Pointer (3008,0065).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        parameter_sequence_pointer: int | None = None,
-        parameter_item_index: int | None = None,
-        parameter_pointer: int | None = None,
-        correction_value: float | None = None,
-        **_: Any,
+        parameter_sequence_pointer: int | Empty | None = None,
+        parameter_item_index: int | Empty | None = None,
+        parameter_pointer: int | Empty | None = None,
+        correction_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1009,82 +967,80 @@ class OverrideSequenceItem(ItemBuilder):
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
-    )
-    """Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
+        doc="""Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Attribute that was overridden.
-    """
+        Contains the Data Element Tag of the Attribute that was overridden.
+        """,
+    )
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "3",
-    )
-    """Parameter Sequence Pointer (3008,0061): Type 3, VR AT, VM 1.
+        doc="""Parameter Sequence Pointer (3008,0061): Type 3, VR AT, VM 1.
 
-    Contains the Data Element Tag of the parent Sequence containing the Attribute that was
-    overridden. The value is limited in scope to the Treatment Session Beam Sequence (3008,0020)
-    and all nested Sequences therein.
-    """
+        Contains the Data Element Tag of the parent Sequence containing the Attribute that was
+        overridden. The value is limited in scope to the Treatment Session Beam Sequence
+        (3008,0020) and all nested Sequences therein.
+        """,
+    )
 
     parameter_item_index: Attr[int] = Attr(
         0x30080063, "ParameterItemIndex", "IS", "1", "3",
-    )
-    """Parameter Item Index (3008,0063): Type 3, VR IS, VM 1.
+        doc="""Parameter Item Index (3008,0063): Type 3, VR IS, VM 1.
 
-    Contains the Sequence Item index (monotonically increasing from 1) of the overridden
-    Attributes within its parent Sequence. The value is limited in scope to the Treatment
-    Session Beam Sequence (3008,0020) and all nested Sequences therein.
-    """
+        Contains the Sequence Item index (monotonically increasing from 1) of the overridden
+        Attributes within its parent Sequence. The value is limited in scope to the Treatment
+        Session Beam Sequence (3008,0020) and all nested Sequences therein.
+        """,
+    )
 
     parameter_value_number: Attr[int] = Attr(
         0x30080067, "ParameterValueNumber", "US", "1", "3",
-    )
-    """Parameter Value Number (3008,0067): Type 3, VR US, VM 1.
+        doc="""Parameter Value Number (3008,0067): Type 3, VR US, VM 1.
 
-    Positive integer identifying which value of a multi-valued Attribute identified by Override
-    Parameter Pointer (3008,0062) is referenced. The value 1 identifies the first value.
-    """
+        Positive integer identifying which value of a multi-valued Attribute identified by
+        Override Parameter Pointer (3008,0062) is referenced. The value 1 identifies the first
+        value.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "2",
+        doc="""Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
+
+        Name of operator who authorized override.
+        """,
     )
-    """Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
 
-    Name of operator who authorized override.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator who authorized override. Only a single Item is permitted in
-    this Sequence.
-    """
+        Identification of the operator who authorized override. Only a single Item is permitted
+        in this Sequence.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "3",
-    )
-    """Override Reason (3008,0066): Type 3, VR ST, VM 1.
+        doc="""Override Reason (3008,0066): Type 3, VR ST, VM 1.
 
-    User-defined description of reason for override of parameter specified by Override Parameter
-    Pointer (3008,0062).
-    """
+        User-defined description of reason for override of parameter specified by Override
+        Parameter Pointer (3008,0062).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        override_parameter_pointer: int | None = None,
-        parameter_sequence_pointer: int | None = None,
-        parameter_item_index: int | None = None,
-        parameter_value_number: int | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        override_reason: str | None = None,
-        **_: Any,
+        override_parameter_pointer: int | Empty | None = None,
+        parameter_sequence_pointer: int | Empty | None = None,
+        parameter_item_index: int | Empty | None = None,
+        parameter_value_number: int | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        override_reason: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1099,400 +1055,401 @@ class ControlPointDeliverySequenceItem(ItemBuilder):
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
-    )
-    """Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
+        Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     treatment_control_point_date: Attr[datetime.date | str] = Attr(
         0x30080024, "TreatmentControlPointDate", "DA", "1", "1",
-    )
-    """Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
+        doc="""Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
 
-    Date when the delivery of radiation at this control point began. For the final control point
-    this shall be the Date when the previous control point ended.
-    """
+        Date when the delivery of radiation at this control point began. For the final control
+        point this shall be the Date when the previous control point ended.
+        """,
+    )
 
     treatment_control_point_time: Attr[datetime.time | str] = Attr(
         0x30080025, "TreatmentControlPointTime", "TM", "1", "1",
-    )
-    """Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
+        doc="""Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
 
-    Time when the delivery of radiation at this control point began. For the final control point
-    this shall be the Time when the previous control point ended.
-    """
+        Time when the delivery of radiation at this control point began. For the final control
+        point this shall be the Time when the previous control point ended.
+        """,
+    )
 
     specified_meterset: Attr[float] = Attr(
         0x30080042, "SpecifiedMeterset", "DS", "1", "2",
-    )
-    """Specified Meterset (3008,0042): Type 2, VR DS, VM 1.
+        doc="""Specified Meterset (3008,0042): Type 2, VR DS, VM 1.
 
-    Desired machine setting for current control point. See Section C.8.8.21.2.
-    """
+        Desired machine setting for current control point. See Section C.8.8.21.2.
+        """,
+    )
 
     delivered_meterset: Attr[float] = Attr(
         0x30080044, "DeliveredMeterset", "DS", "1", "1",
-    )
-    """Delivered Meterset (3008,0044): Type 1, VR DS, VM 1.
+        doc="""Delivered Meterset (3008,0044): Type 1, VR DS, VM 1.
 
-    Machine setting actually delivered at current control point. See Section C.8.8.21.2.
-    """
+        Machine setting actually delivered at current control point. See Section C.8.8.21.2.
+        """,
+    )
 
     dose_rate_set: Attr[float] = Attr(
         0x300A0115, "DoseRateSet", "DS", "1", "2",
-    )
-    """Dose Rate Set (300A,0115): Type 2, VR DS, VM 1.
+        doc="""Dose Rate Set (300A,0115): Type 2, VR DS, VM 1.
 
-    Dose Rate set on treatment machine for segment beginning at current control point
-    (Meterset/min).
-    """
+        Dose Rate set on treatment machine for segment beginning at current control point
+        (Meterset/min).
+        """,
+    )
 
     dose_rate_delivered: Attr[float] = Attr(
         0x30080048, "DoseRateDelivered", "DS", "1", "2",
-    )
-    """Dose Rate Delivered (3008,0048): Type 2, VR DS, VM 1.
+        doc="""Dose Rate Delivered (3008,0048): Type 2, VR DS, VM 1.
 
-    Dose Rate actually delivered for segment beginning at current control point (Meterset/min).
-    """
+        Dose Rate actually delivered for segment beginning at current control point
+        (Meterset/min).
+        """,
+    )
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "3",
-    )
-    """Nominal Beam Energy (300A,0114): Type 3, VR DS, VM 1.
+        doc="""Nominal Beam Energy (300A,0114): Type 3, VR DS, VM 1.
 
-    Nominal Beam Energy at control point.
-    """
+        Nominal Beam Energy at control point.
+        """,
+    )
 
     nominal_beam_energy_unit: Attr[str] = Attr(
         0x300A0015, "NominalBeamEnergyUnit", "CS", "1", "1C",
+        doc="""Nominal Beam Energy Unit (300A,0015): Type 1C, VR CS, VM 1.
+
+        Units used for Nominal Beam Energy (300A,0114). Required if Nominal Beam Energy
+        (300A,0114) is present.
+        Defined Terms: MV, MEV.
+        """,
     )
-    """Nominal Beam Energy Unit (300A,0015): Type 1C, VR CS, VM 1.
 
-    Units used for Nominal Beam Energy (300A,0114). Required if Nominal Beam Energy (300A,0114)
-    is present.
-    Defined Terms: MV, MEV.
-    """
-
-    wedge_position_sequence: Attr[list[WedgePositionSequenceItem]] = Attr(
+    wedge_position_sequence: SequenceAttr[WedgePositionSequenceItem] = SequenceAttr(
         0x300A0116, "WedgePositionSequence", "SQ", "1", "3",
         item=WedgePositionSequenceItem,
+        doc="""Wedge Position Sequence (300A,0116): Type 3, VR SQ, VM 1.
+
+        Sequence of Wedge positions for current control point.
+        """,
     )
-    """Wedge Position Sequence (300A,0116): Type 3, VR SQ, VM 1.
 
-    Sequence of Wedge positions for current control point.
-    """
-
-    beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
+    beam_limiting_device_position_sequence: SequenceAttr[BeamLimitingDevicePositionSequenceItem] = SequenceAttr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "1C",
         item=BeamLimitingDevicePositionSequenceItem,
+        doc="""Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or
+        if any value of the Leaf/Jaw Positions (300A,011C) changes during beam administration
+        and if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or is
+        present has the value NO.
+        """,
     )
-    """Beam Limiting Device Position Sequence (300A,011A): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or if
-    any value of the Leaf/Jaw Positions (300A,011C) changes during beam administration and if
-    Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or is present has
-    the value NO.
-    """
-
-    enhanced_rt_beam_limiting_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300800A2, "EnhancedRTBeamLimitingOpeningSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or if
-    the values of Beam Limiting Device change during the Beam and if Enhanced RT Beam Limiting
-    Device Definition Flag (3008,00A3) has the value YES.
-    """
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or
+        if the values of Beam Limiting Device change during the Beam and if Enhanced RT Beam
+        Limiting Device Definition Flag (3008,00A3) has the value YES.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "1C",
-    )
-    """Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
 
-    Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for Control
-    Point 0 of Control Point Delivery Sequence (3008,0040) or if Gantry Angle changes during
-    beam administration.
-    """
+        Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY
+        coordinate system with respect to IEC FIXED REFERENCE coordinate system (degrees).
+        Required for Control Point 0 of Control Point Delivery Sequence (3008,0040) or if Gantry
+        Angle changes during beam administration.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment beginning at
-    current Control Point. Required for Control Point 0 of Control Point Delivery Sequence
-    (3008,0040), or if Gantry Rotation Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment beginning
+        at current Control Point. Required for Control Point 0 of Control Point Delivery
+        Sequence (3008,0040), or if Gantry Rotation Direction changes during beam
+        administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "3",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
 
-    Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the X-axis
-    of the IEC GANTRY coordinate system (degrees). If used, must be present for first Item of
-    Control Point Sequence, or if used and Gantry Pitch Rotation Angle changes during Beam, must
-    be present. See Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the
+        X-axis of the IEC GANTRY coordinate system (degrees). If used, must be present for first
+        Item of Control Point Sequence, or if used and Gantry Pitch Rotation Angle changes
+        during Beam, must be present. See Section C.8.8.25.6.5.
+        """,
+    )
 
     gantry_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A014C, "GantryPitchRotationDirection", "CS", "1", "3",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Pitch Rotation Direction (300A,014C): Type 3, VR CS, VM 1.
+        doc="""Gantry Pitch Rotation Direction (300A,014C): Type 3, VR CS, VM 1.
 
-    Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
-    coordinate system, for segment following Control Point. If used, must be present for first
-    Item of Control Point Sequence, or if used and Gantry Pitch Rotation Direction changes
-    during Beam, must be present. See Section C.8.8.14.8 and Section C.8.8.25.6.5.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
+        coordinate system, for segment following Control Point. If used, must be present for
+        first Item of Control Point Sequence, or if used and Gantry Pitch Rotation Direction
+        changes during Beam, must be present. See Section C.8.8.14.8 and Section C.8.8.25.6.5.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_stopper_position: Attr[Literal["EXTENDED", "RETRACTED", "UNKNOWN"]] = Attr(
         0x30080230, "BeamStopperPosition", "CS", "1", "3",
         enum=("EXTENDED", "RETRACTED", "UNKNOWN"),
-    )
-    """Beam Stopper Position (3008,0230): Type 3, VR CS, VM 1.
+        doc="""Beam Stopper Position (3008,0230): Type 3, VR CS, VM 1.
 
-    Position of Beam Stopper during beam administration.
-    Enumerated Values: EXTENDED, RETRACTED, UNKNOWN.
-    """
+        Position of Beam Stopper during beam administration.
+        Enumerated Values: EXTENDED, RETRACTED, UNKNOWN.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "1C",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
 
-    Beam Limiting Device (collimator) angle, i.e., orientation of IEC BEAM LIMITING DEVICE
-    coordinate system with respect to IEC GANTRY coordinate system (degrees). Required for
-    Control Point 0 of Control Point Delivery Sequence (3008,0040) or if beam limiting device
-    (collimator) angle changes during beam delivery.
-    """
+        Beam Limiting Device (collimator) angle, i.e., orientation of IEC BEAM LIMITING DEVICE
+        coordinate system with respect to IEC GANTRY coordinate system (degrees). Required for
+        Control Point 0 of Control Point Delivery Sequence (3008,0040) or if beam limiting
+        device (collimator) angle changes during beam delivery.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment beginning at current Control Point. Required for Control
-    Point 0 of Control Point Delivery Sequence (3008,0040) or if Beam Limiting Device Rotation
-    Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment beginning at current Control Point.
+        Required for Control Point 0 of Control Point Delivery Sequence (3008,0040) or if Beam
+        Limiting Device Rotation Direction changes during beam administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "1C",
-    )
-    """Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for Control
-    Point 0 of Control Point Delivery Sequence (3008,0040) or if Patient Support Angle changes
-    during beam administration.
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
+        system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for
+        Control Point 0 of Control Point Delivery Sequence (3008,0040) or if Patient Support
+        Angle changes during beam administration.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment beginning
-    at current Control Point. Required for Control Point 0 of Control Point Delivery Sequence
-    (3008,0040), or if Patient Support Rotation Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        beginning at current Control Point. Required for Control Point 0 of Control Point
+        Delivery Sequence (3008,0040), or if Patient Support Rotation Direction changes during
+        beam administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_eccentric_axis_distance: Attr[float] = Attr(
         0x300A0124, "TableTopEccentricAxisDistance", "DS", "1", "3",
-    )
-    """Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
+        doc="""Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
 
-    Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
-    ECCENTRIC vertical axis (mm).
-    """
+        Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
+        ECCENTRIC vertical axis (mm).
+        """,
+    )
 
     table_top_eccentric_angle: Attr[float] = Attr(
         0x300A0125, "TableTopEccentricAngle", "DS", "1", "1C",
-    )
-    """Table Top Eccentric Angle (300A,0125): Type 1C, VR DS, VM 1.
+        doc="""Table Top Eccentric Angle (300A,0125): Type 1C, VR DS, VM 1.
 
-    Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC coordinate
-    system with respect to IEC PATIENT SUPPORT coordinate system (degrees). Required for Control
-    Point 0 of Control Point Delivery Sequence (3008,0040) or if Table Top Eccentric Angle
-    changes during beam administration.
-    """
+        Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC
+        coordinate system with respect to IEC PATIENT SUPPORT coordinate system (degrees).
+        Required for Control Point 0 of Control Point Delivery Sequence (3008,0040) or if Table
+        Top Eccentric Angle changes during beam administration.
+        """,
+    )
 
     table_top_eccentric_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0126, "TableTopEccentricRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Eccentric Rotation Direction (300A,0126): Type 1C, VR CS, VM 1.
+        doc="""Table Top Eccentric Rotation Direction (300A,0126): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Eccentric Rotation when viewing table from above, for segment
-    beginning at current Control Point. Required for Control Point 0 of Control Point Delivery
-    Sequence (3008,0040) or if Table Top Eccentric Rotation Direction changes during beam
-    administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Eccentric Rotation when viewing table from above, for segment
+        beginning at current Control Point. Required for Control Point 0 of Control Point
+        Delivery Sequence (3008,0040) or if Table Top Eccentric Rotation Direction changes
+        during beam administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "1C",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 1C, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 1C, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment delivery
-    device, shall be present for first Item of Control Point Sequence. If required by treatment
-    delivery device and if Table Top Pitch Angle changes during Beam, shall be present in all
-    subsequent Items of Control Point Sequence. See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment
+        delivery device, shall be present for first Item of Control Point Sequence. If required
+        by treatment delivery device and if Table Top Pitch Angle changes during Beam, shall be
+        present in all subsequent Items of Control Point Sequence. See Section C.8.8.25.6.2.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type 1C, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. If required by
-    treatment delivery device, shall be present for first Item of Control Point Sequence. If
-    required by treatment delivery device and if Table Top Pitch Rotation Direction changes
-    during Beam, shall be present in all subsequent Items of Control Point Sequence. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. If required
+        by treatment delivery device, shall be present for first Item of Control Point Sequence.
+        If required by treatment delivery device and if Table Top Pitch Rotation Direction
+        changes during Beam, shall be present in all subsequent Items of Control Point Sequence.
+        See Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "1C",
-    )
-    """Table Top Roll Angle (300A,0144): Type 1C, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 1C, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    IEC Y-axis of the IEC TABLE TOP coordinate system (degrees). If required by treatment
-    delivery device, shall be present for first Item of Control Point Sequence. If required by
-    treatment delivery device and if Table Top Roll Angle changes during Beam, shall be present
-    in all subsequent Items of Control Point Sequence. See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the IEC Y-axis of the IEC TABLE TOP coordinate system (degrees). If required by
+        treatment delivery device, shall be present for first Item of Control Point Sequence. If
+        required by treatment delivery device and if Table Top Roll Angle changes during Beam,
+        shall be present in all subsequent Items of Control Point Sequence. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type 1C, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type 1C, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. If required by
-    treatment delivery device, shall be present for first Item of Control Point Sequence. If
-    required by treatment delivery device and if Table Top Roll Rotation Direction changes
-    during Beam, shall be present in all subsequent Items of Control Point Sequence. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. If required by
+        treatment delivery device, shall be present for first Item of Control Point Sequence. If
+        required by treatment delivery device and if Table Top Roll Rotation Direction changes
+        during Beam, shall be present in all subsequent Items of Control Point Sequence. See
+        Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "2C",
-    )
-    """Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Control Point Delivery Sequence (3008,0040) or if Table Top Vertical Position changes
-    during beam administration.
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Control Point Delivery Sequence (3008,0040) or if Table Top Vertical Position
+        changes during beam administration.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "2C",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Control Point Delivery Sequence (3008,0040) or if Table Top Longitudinal Position
-    changes during beam administration.
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Control Point Delivery Sequence (3008,0040) or if Table Top Longitudinal
+        Position changes during beam administration.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "2C",
+        doc="""Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
+
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Control Point Delivery Sequence (3008,0040) or if Table Top Lateral Position
+        changes during beam administration.
+        """,
     )
-    """Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Control Point Delivery Sequence (3008,0040) or if Table Top Lateral Position changes
-    during beam administration.
-    """
-
-    corrected_parameter_sequence: Attr[list[CorrectedParameterSequenceItem]] = Attr(
+    corrected_parameter_sequence: SequenceAttr[CorrectedParameterSequenceItem] = SequenceAttr(
         0x30080068, "CorrectedParameterSequence", "SQ", "1", "3",
         item=CorrectedParameterSequenceItem,
+        doc="""Corrected Parameter Sequence (3008,0068): Type 3, VR SQ, VM 1.
+
+        A Sequence of Items describing any corrections made to any Attributes prior to delivery
+        of the next control point.
+        """,
     )
-    """Corrected Parameter Sequence (3008,0068): Type 3, VR SQ, VM 1.
 
-    A Sequence of Items describing any corrections made to any Attributes prior to delivery of
-    the next control point.
-    """
-
-    override_sequence: Attr[list[OverrideSequenceItem]] = Attr(
+    override_sequence: SequenceAttr[OverrideSequenceItem] = SequenceAttr(
         0x30080060, "OverrideSequence", "SQ", "1", "3",
         item=OverrideSequenceItem,
-    )
-    """Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
+        doc="""Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
 
-    Sequence of parameters that were overridden during the administration of the beam segment
-    immediately prior to the current control point.
-    """
+        Sequence of parameters that were overridden during the administration of the beam
+        segment immediately prior to the current control point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_control_point_index: int | None = None,
-        treatment_control_point_date: datetime.date | str | None = None,
-        treatment_control_point_time: datetime.time | str | None = None,
-        specified_meterset: float | None = None,
-        delivered_meterset: float | None = None,
-        dose_rate_set: float | None = None,
-        dose_rate_delivered: float | None = None,
-        nominal_beam_energy: float | None = None,
-        nominal_beam_energy_unit: str | None = None,
-        wedge_position_sequence: list[WedgePositionSequenceItem] | None = None,
-        beam_limiting_device_position_sequence: list[BeamLimitingDevicePositionSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        gantry_pitch_angle: float | None = None,
-        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_stopper_position: Literal["EXTENDED", "RETRACTED", "UNKNOWN"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_eccentric_axis_distance: float | None = None,
-        table_top_eccentric_angle: float | None = None,
-        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        corrected_parameter_sequence: list[CorrectedParameterSequenceItem] | None = None,
-        override_sequence: list[OverrideSequenceItem] | None = None,
-        **_: Any,
+        referenced_control_point_index: int | Empty | None = None,
+        treatment_control_point_date: datetime.date | str | Empty | None = None,
+        treatment_control_point_time: datetime.time | str | Empty | None = None,
+        specified_meterset: float | Empty | None = None,
+        delivered_meterset: float | Empty | None = None,
+        dose_rate_set: float | Empty | None = None,
+        dose_rate_delivered: float | Empty | None = None,
+        nominal_beam_energy: float | Empty | None = None,
+        nominal_beam_energy_unit: str | Empty | None = None,
+        wedge_position_sequence: Items[WedgePositionSequenceItem] | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_stopper_position: Literal["EXTENDED", "RETRACTED", "UNKNOWN"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_eccentric_axis_distance: float | Empty | None = None,
+        table_top_eccentric_angle: float | Empty | None = None,
+        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        corrected_parameter_sequence: Items[CorrectedParameterSequenceItem] | Empty | None = None,
+        override_sequence: Items[OverrideSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1507,486 +1464,485 @@ class TreatmentSessionBeamSequenceItem(ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "3",
-    )
-    """Referenced Beam Number (300C,0006): Type 3, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 3, VR IS, VM 1.
 
-    References Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0) in RT
-    Beams Module within referenced RT Plan.
-    """
+        References Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0) in RT
+        Beams Module within referenced RT Plan.
+        """,
+    )
 
     beam_name: Attr[str] = Attr(
         0x300A00C2, "BeamName", "LO", "1", "3",
-    )
-    """Beam Name (300A,00C2): Type 3, VR LO, VM 1.
+        doc="""Beam Name (300A,00C2): Type 3, VR LO, VM 1.
 
-    User-defined name for delivered Beam.
-    """
+        User-defined name for delivered Beam.
+        """,
+    )
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "3",
-    )
-    """Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
 
-    User-defined label for Beam. See Section C.8.8.25.1.
-    """
+        User-defined label for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_description: Attr[str] = Attr(
         0x300A00C3, "BeamDescription", "ST", "1", "3",
+        doc="""Beam Description (300A,00C3): Type 3, VR ST, VM 1.
+
+        User-defined description for delivered Beam.
+        """,
     )
-    """Beam Description (300A,00C3): Type 3, VR ST, VM 1.
 
-    User-defined description for delivered Beam.
-    """
-
-    definition_source_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    definition_source_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the Beam information.
-    """
+        Instances containing the source of the Beam information.
+        """,
+    )
 
     beam_type: Attr[Literal["STATIC", "DYNAMIC"]] = Attr(
         0x300A00C4, "BeamType", "CS", "1", "1",
         enum=("STATIC", "DYNAMIC"),
-    )
-    """Beam Type (300A,00C4): Type 1, VR CS, VM 1.
+        doc="""Beam Type (300A,00C4): Type 1, VR CS, VM 1.
 
-    Motion characteristic of delivered Beam.
-    Enumerated Values: STATIC, DYNAMIC.
-    """
+        Motion characteristic of delivered Beam.
+        Enumerated Values: STATIC, DYNAMIC.
+        """,
+    )
 
     radiation_type: Attr[str] = Attr(
         0x300A00C6, "RadiationType", "CS", "1", "1",
+        doc="""Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
+
+        Particle type of delivered Beam.
+        Defined Terms: PHOTON, ELECTRON, NEUTRON, PROTON.
+        """,
     )
-    """Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
 
-    Particle type of delivered Beam.
-    Defined Terms: PHOTON, ELECTRON, NEUTRON, PROTON.
-    """
-
-    primary_fluence_mode_sequence: Attr[list[PrimaryFluenceModeSequenceItem]] = Attr(
+    primary_fluence_mode_sequence: SequenceAttr[PrimaryFluenceModeSequenceItem] = SequenceAttr(
         0x30020050, "PrimaryFluenceModeSequence", "SQ", "1", "3",
         item=PrimaryFluenceModeSequenceItem,
-    )
-    """Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
+        doc="""Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
 
-    Sequence defining whether the primary fluence of the treatment beam used a non-standard
-    fluence-shaping when the beam was delivered.
-    """
+        Sequence defining whether the primary fluence of the treatment beam used a non-standard
+        fluence-shaping when the beam was delivered.
+        """,
+    )
 
     high_dose_technique_type: Attr[str] = Attr(
         0x300A00C7, "HighDoseTechniqueType", "CS", "1", "1C",
+        doc="""High-Dose Technique Type (300A,00C7): Type 1C, VR CS, VM 1.
+
+        Type of high-dose treatment technique.
+        Required if treatment technique requires a dose that would normally require overriding
+        of treatment machine safety controls.
+        Defined Terms: TBI, HDR.
+        """,
     )
-    """High-Dose Technique Type (300A,00C7): Type 1C, VR CS, VM 1.
 
-    Type of high-dose treatment technique.
-    Required if treatment technique requires a dose that would normally require overriding of
-    treatment machine safety controls.
-    Defined Terms: TBI, HDR.
-    """
-
-    referenced_verification_image_sequence: Attr[list[ReferencedVerificationImageSequenceItem]] = Attr(
+    referenced_verification_image_sequence: SequenceAttr[ReferencedVerificationImageSequenceItem] = SequenceAttr(
         0x300C0040, "ReferencedVerificationImageSequence", "SQ", "1", "3",
         item=ReferencedVerificationImageSequenceItem,
+        doc="""Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
+
+        Sequence of verification images obtained during delivery of current beam.
+        """,
     )
-    """Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
 
-    Sequence of verification images obtained during delivery of current beam.
-    """
-
-    referenced_measured_dose_reference_sequence: Attr[list[ReferencedMeasuredDoseReferenceSequenceItem]] = Attr(
+    referenced_measured_dose_reference_sequence: SequenceAttr[ReferencedMeasuredDoseReferenceSequenceItem] = SequenceAttr(
         0x30080080, "ReferencedMeasuredDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedMeasuredDoseReferenceSequenceItem,
+        doc="""Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
+
+        Sequence of doses measured during treatment delivery for current Beam.
+        """,
     )
-    """Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
 
-    Sequence of doses measured during treatment delivery for current Beam.
-    """
-
-    referenced_calculated_dose_reference_sequence: Attr[list[ReferencedCalculatedDoseReferenceSequenceItem]] = Attr(
+    referenced_calculated_dose_reference_sequence: SequenceAttr[ReferencedCalculatedDoseReferenceSequenceItem] = SequenceAttr(
         0x30080090, "ReferencedCalculatedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedCalculatedDoseReferenceSequenceItem,
-    )
-    """Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
+        doc="""Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
 
-    Sequence of doses estimated for each treatment delivery.
-    """
+        Sequence of doses estimated for each treatment delivery.
+        """,
+    )
 
     source_axis_distance: Attr[float] = Attr(
         0x300A00B4, "SourceAxisDistance", "DS", "1", "3",
-    )
-    """Source-Axis Distance (300A,00B4): Type 3, VR DS, VM 1.
+        doc="""Source-Axis Distance (300A,00B4): Type 3, VR DS, VM 1.
 
-    Radiation source to gantry rotation axis distance of the equipment that was used for beam
-    delivery (mm).
-    """
+        Radiation source to gantry rotation axis distance of the equipment that was used for
+        beam delivery (mm).
+        """,
+    )
 
     enhanced_rt_beam_limiting_device_definition_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300800A3, "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
+
+        Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting
+        Device Sequence (3008,00A1).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
 
-    Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting Device
-    Sequence (3008,00A1).
-    Enumerated Values: YES, NO.
-    """
-
-    beam_limiting_device_leaf_pairs_sequence: Attr[list[BeamLimitingDeviceLeafPairsSequenceItem]] = Attr(
+    beam_limiting_device_leaf_pairs_sequence: SequenceAttr[BeamLimitingDeviceLeafPairsSequenceItem] = SequenceAttr(
         0x300800A0, "BeamLimitingDeviceLeafPairsSequence", "SQ", "1", "1C",
         item=BeamLimitingDeviceLeafPairsSequenceItem,
+        doc="""Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type 1C, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) leaf pair values.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or
+        is present and has the value NO.
+        """,
     )
-    """Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) leaf pair values.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or is
-    present and has the value NO.
-    """
-
-    enhanced_rt_beam_limiting_device_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_device_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300800A1, "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
 
-    Enhanced RT Beam Limiting Device Descriptions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Enhanced RT Beam Limiting Device Descriptions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     referenced_patient_setup_number: Attr[int] = Attr(
         0x300C006A, "ReferencedPatientSetupNumber", "IS", "1", "3",
-    )
-    """Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
+        doc="""Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Patient Setup used within current beam, specified by Patient Setup
-    Number (300A,0182) within Patient Setup Sequence (300A,0180) of RT Treatment Record.
-    """
+        Uniquely identifies Patient Setup used within current beam, specified by Patient Setup
+        Number (300A,0182) within Patient Setup Sequence (300A,0180) of RT Treatment Record.
+        """,
+    )
 
     number_of_wedges: Attr[int] = Attr(
         0x300A00D0, "NumberOfWedges", "IS", "1", "1",
+        doc="""Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
+
+        Number of wedges associated with current delivered Beam.
+        """,
     )
-    """Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
 
-    Number of wedges associated with current delivered Beam.
-    """
-
-    recorded_wedge_sequence: Attr[list[RecordedWedgeSequenceItem]] = Attr(
+    recorded_wedge_sequence: SequenceAttr[RecordedWedgeSequenceItem] = SequenceAttr(
         0x300800B0, "RecordedWedgeSequence", "SQ", "1", "1C",
         item=RecordedWedgeSequenceItem,
-    )
-    """Recorded Wedge Sequence (3008,00B0): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Wedge Sequence (3008,00B0): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment wedges present during delivered Beam. Required if Number of Wedges
-    (300A,00D0) is non-zero.
-    """
+        Sequence of treatment wedges present during delivered Beam. Required if Number of Wedges
+        (300A,00D0) is non-zero.
+        """,
+    )
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "2",
+        doc="""Number of Compensators (300A,00E0): Type 2, VR IS, VM 1.
+
+        Number of compensators associated with current delivered Beam.
+        """,
     )
-    """Number of Compensators (300A,00E0): Type 2, VR IS, VM 1.
 
-    Number of compensators associated with current delivered Beam.
-    """
-
-    recorded_compensator_sequence: Attr[list[RecordedCompensatorSequenceItem]] = Attr(
+    recorded_compensator_sequence: SequenceAttr[RecordedCompensatorSequenceItem] = SequenceAttr(
         0x300800C0, "RecordedCompensatorSequence", "SQ", "1", "3",
         item=RecordedCompensatorSequenceItem,
-    )
-    """Recorded Compensator Sequence (3008,00C0): Type 3, VR SQ, VM 1.
+        doc="""Recorded Compensator Sequence (3008,00C0): Type 3, VR SQ, VM 1.
 
-    Sequence of treatment compensators associated with current Beam.
-    """
+        Sequence of treatment compensators associated with current Beam.
+        """,
+    )
 
     number_of_boli: Attr[int] = Attr(
         0x300A00ED, "NumberOfBoli", "IS", "1", "2",
+        doc="""Number of Boli (300A,00ED): Type 2, VR IS, VM 1.
+
+        Number of boli used with current Beam.
+        """,
     )
-    """Number of Boli (300A,00ED): Type 2, VR IS, VM 1.
 
-    Number of boli used with current Beam.
-    """
-
-    referenced_bolus_sequence: Attr[list[ReferencedBolusSequenceItem]] = Attr(
+    referenced_bolus_sequence: SequenceAttr[ReferencedBolusSequenceItem] = SequenceAttr(
         0x300C00B0, "ReferencedBolusSequence", "SQ", "1", "3",
         item=ReferencedBolusSequenceItem,
-    )
-    """Referenced Bolus Sequence (300C,00B0): Type 3, VR SQ, VM 1.
+        doc="""Referenced Bolus Sequence (300C,00B0): Type 3, VR SQ, VM 1.
 
-    Sequence of boli associated with Beam.
-    """
+        Sequence of boli associated with Beam.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "2",
+        doc="""Number of Blocks (300A,00F0): Type 2, VR IS, VM 1.
+
+        Number of shielding blocks or Electron Inserts associated with Beam.
+        """,
     )
-    """Number of Blocks (300A,00F0): Type 2, VR IS, VM 1.
 
-    Number of shielding blocks or Electron Inserts associated with Beam.
-    """
-
-    recorded_block_sequence: Attr[list[RecordedBlockSequenceItem]] = Attr(
+    recorded_block_sequence: SequenceAttr[RecordedBlockSequenceItem] = SequenceAttr(
         0x300800D0, "RecordedBlockSequence", "SQ", "1", "3",
         item=RecordedBlockSequenceItem,
+        doc="""Recorded Block Sequence (3008,00D0): Type 3, VR SQ, VM 1.
+
+        Sequence of blocks associated with current Beam.
+        """,
     )
-    """Recorded Block Sequence (3008,00D0): Type 3, VR SQ, VM 1.
 
-    Sequence of blocks associated with current Beam.
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "3",
         item=ApplicatorSequenceItem,
+        doc="""Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
+
+        Sequence of Applicators associated with Beam.
+        """,
     )
-    """Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
 
-    Sequence of Applicators associated with Beam.
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
-    )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    A Sequence of General Accessories associated with this Beam.
-    """
+        A Sequence of General Accessories associated with this Beam.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "2",
-    )
-    """Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
 
-    Fraction number for this beam administration.
-    """
+        Fraction number for this beam administration.
+        """,
+    )
 
     treatment_delivery_type: Attr[str] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "2",
-    )
-    """Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
+        doc="""Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP, VERIFICATION.
-    """
+        Delivery Type of treatment.
+        Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP,
+        VERIFICATION.
+        """,
+    )
 
     treatment_termination_status: Attr[Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"]] = Attr(
         0x3008002A, "TreatmentTerminationStatus", "CS", "1", "1",
         enum=("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"),
+        doc="""Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
+
+        Conditions under which treatment was terminated.
+        Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
+        """,
     )
-    """Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
 
-    Conditions under which treatment was terminated.
-    Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
-    """
-
-    rt_treatment_termination_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_termination_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0715, "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
+
+        Identifies the reason why the current treatment beam has terminated.
+        """,
     )
-    """RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
 
-    Identifies the reason why the current treatment beam has terminated.
-    """
-
-    machine_specific_treatment_termination_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    machine_specific_treatment_termination_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0716, "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
+        doc="""Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
 
-    Machine-specific termination codes.
-    """
+        Machine-specific termination codes.
+        """,
+    )
 
     treatment_termination_description: Attr[str] = Attr(
         0x300A0730, "TreatmentTerminationDescription", "ST", "1", "3",
-    )
-    """Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
+        doc="""Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
 
-    A user-readable description for an abnormal termination.
-    """
+        A user-readable description for an abnormal termination.
+        """,
+    )
 
     treatment_verification_status: Attr[Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"]] = Attr(
         0x3008002C, "TreatmentVerificationStatus", "CS", "1", "2",
         enum=("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"),
-    )
-    """Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
+        doc="""Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
 
-    Conditions under which treatment was verified by a verification system.
-    Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
-    """
+        Conditions under which treatment was verified by a verification system.
+        Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
+        """,
+    )
 
     specified_primary_meterset: Attr[float] = Attr(
         0x30080032, "SpecifiedPrimaryMeterset", "DS", "1", "3",
-    )
-    """Specified Primary Meterset (3008,0032): Type 3, VR DS, VM 1.
+        doc="""Specified Primary Meterset (3008,0032): Type 3, VR DS, VM 1.
 
-    Desired machine setting of primary Meterset.
-    """
+        Desired machine setting of primary Meterset.
+        """,
+    )
 
     specified_secondary_meterset: Attr[float] = Attr(
         0x30080033, "SpecifiedSecondaryMeterset", "DS", "1", "3",
-    )
-    """Specified Secondary Meterset (3008,0033): Type 3, VR DS, VM 1.
+        doc="""Specified Secondary Meterset (3008,0033): Type 3, VR DS, VM 1.
 
-    Desired machine setting of secondary Meterset.
-    """
+        Desired machine setting of secondary Meterset.
+        """,
+    )
 
     delivered_primary_meterset: Attr[float] = Attr(
         0x30080036, "DeliveredPrimaryMeterset", "DS", "1", "3",
-    )
-    """Delivered Primary Meterset (3008,0036): Type 3, VR DS, VM 1.
+        doc="""Delivered Primary Meterset (3008,0036): Type 3, VR DS, VM 1.
 
-    Machine setting actually delivered as recorded by primary Meterset.
-    """
+        Machine setting actually delivered as recorded by primary Meterset.
+        """,
+    )
 
     delivered_secondary_meterset: Attr[float] = Attr(
         0x30080037, "DeliveredSecondaryMeterset", "DS", "1", "3",
-    )
-    """Delivered Secondary Meterset (3008,0037): Type 3, VR DS, VM 1.
+        doc="""Delivered Secondary Meterset (3008,0037): Type 3, VR DS, VM 1.
 
-    Machine setting actually delivered as recorded by secondary Meterset.
-    """
+        Machine setting actually delivered as recorded by secondary Meterset.
+        """,
+    )
 
     dose_calibration_conditions_verified_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300C0123, "DoseCalibrationConditionsVerifiedFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Dose Calibration Conditions Verified Flag (300C,0123): Type 3, VR CS, VM 1.
+
+        Indicates whether the delivered plan was verified against calibration conditions of the
+        delivery device.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Dose Calibration Conditions Verified Flag (300C,0123): Type 3, VR CS, VM 1.
 
-    Indicates whether the delivered plan was verified against calibration conditions of the
-    delivery device.
-    Enumerated Values: YES, NO.
-    """
-
-    dose_calibration_conditions_sequence: Attr[list[DoseCalibrationConditionsSequenceItem]] = Attr(
+    dose_calibration_conditions_sequence: SequenceAttr[DoseCalibrationConditionsSequenceItem] = SequenceAttr(
         0x300C0120, "DoseCalibrationConditionsSequence", "SQ", "1", "1C",
         item=DoseCalibrationConditionsSequenceItem,
+        doc="""Dose Calibration Conditions Sequence (300C,0120): Type 1C, VR SQ, VM 1.
+
+        Dose calibration conditions for the delivered beam.
+        Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals
+        YES and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is
+        absent.
+        """,
     )
-    """Dose Calibration Conditions Sequence (300C,0120): Type 1C, VR SQ, VM 1.
 
-    Dose calibration conditions for the delivered beam.
-    Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES
-    and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is absent.
-    """
-
-    radiation_device_configuration_and_commissioning_key_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    radiation_device_configuration_and_commissioning_key_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x300A065A, "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
+        doc="""Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 1C, VR
+        SQ, VM 1.
+
+        Keys identifying the configuration and commissioning data used as input for treatment
+        planning of this Instance.
+        Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals
+        YES and Dose Calibration Conditions Sequence (300C,0120) is absent.
+        """,
     )
-    """Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 1C, VR SQ,
-    VM 1.
 
-    Keys identifying the configuration and commissioning data used as input for treatment
-    planning of this Instance.
-    Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES
-    and Dose Calibration Conditions Sequence (300C,0120) is absent.
-    """
-
-    interlock_sequence: Attr[list[interlock_macro.InterlockMacro]] = Attr(
+    interlock_sequence: SequenceAttr[interlock_macro.InterlockMacro] = SequenceAttr(
         0x300A0740, "InterlockSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.interlock_macro:InterlockMacro",
-    )
-    """Interlock Sequence (300A,0740): Type 3, VR SQ, VM 1.
+        doc="""Interlock Sequence (300A,0740): Type 3, VR SQ, VM 1.
 
-    Interlocks that occurred prior, during or after the delivery of radiation of this beam.
-    """
+        Interlocks that occurred prior, during or after the delivery of radiation of this beam.
+        """,
+    )
 
     specified_treatment_time: Attr[float] = Attr(
         0x3008003A, "SpecifiedTreatmentTime", "DS", "1", "3",
-    )
-    """Specified Treatment Time (3008,003A): Type 3, VR DS, VM 1.
+        doc="""Specified Treatment Time (3008,003A): Type 3, VR DS, VM 1.
 
-    Treatment Time set (sec).
-    """
+        Treatment Time set (sec).
+        """,
+    )
 
     delivered_treatment_time: Attr[float] = Attr(
         0x3008003B, "DeliveredTreatmentTime", "DS", "1", "3",
+        doc="""Delivered Treatment Time (3008,003B): Type 3, VR DS, VM 1.
+
+        Treatment Time actually delivered (sec).
+        """,
     )
-    """Delivered Treatment Time (3008,003B): Type 3, VR DS, VM 1.
 
-    Treatment Time actually delivered (sec).
-    """
-
-    gating_beam_hold_transition_sequence: Attr[list[GatingBeamHoldTransitionSequenceItem]] = Attr(
+    gating_beam_hold_transition_sequence: SequenceAttr[GatingBeamHoldTransitionSequenceItem] = SequenceAttr(
         0x300C0125, "GatingBeamHoldTransitionSequence", "SQ", "1", "3",
         item=GatingBeamHoldTransitionSequenceItem,
-    )
-    """Gating Beam Hold Transition Sequence (300C,0125): Type 3, VR SQ, VM 1.
+        doc="""Gating Beam Hold Transition Sequence (300C,0125): Type 3, VR SQ, VM 1.
 
-    The beam hold transitions due to beam gating function according to [IEC 60601-2-1].
-    """
+        The beam hold transitions due to beam gating function according to [IEC 60601-2-1].
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+
+        Number of control points delivered.
+        """,
     )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points delivered.
-    """
-
-    control_point_delivery_sequence: Attr[list[ControlPointDeliverySequenceItem]] = Attr(
+    control_point_delivery_sequence: SequenceAttr[ControlPointDeliverySequenceItem] = SequenceAttr(
         0x30080040, "ControlPointDeliverySequence", "SQ", "1", "1",
         item=ControlPointDeliverySequenceItem,
-    )
-    """Control Point Delivery Sequence (3008,0040): Type 1, VR SQ, VM 1.
+        doc="""Control Point Delivery Sequence (3008,0040): Type 1, VR SQ, VM 1.
 
-    Sequence of beam control points for current treatment beam.
-    """
+        Sequence of beam control points for current treatment beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        beam_name: str | None = None,
-        entity_long_label: str | None = None,
-        beam_description: str | None = None,
-        definition_source_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        beam_type: Literal["STATIC", "DYNAMIC"] | None = None,
-        radiation_type: str | None = None,
-        primary_fluence_mode_sequence: list[PrimaryFluenceModeSequenceItem] | None = None,
-        high_dose_technique_type: str | None = None,
-        referenced_verification_image_sequence: list[ReferencedVerificationImageSequenceItem] | None = None,
-        referenced_measured_dose_reference_sequence: list[ReferencedMeasuredDoseReferenceSequenceItem] | None = None,
-        referenced_calculated_dose_reference_sequence: list[ReferencedCalculatedDoseReferenceSequenceItem] | None = None,
-        source_axis_distance: float | None = None,
-        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | None = None,
-        beam_limiting_device_leaf_pairs_sequence: list[BeamLimitingDeviceLeafPairsSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_device_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        referenced_patient_setup_number: int | None = None,
-        number_of_wedges: int | None = None,
-        recorded_wedge_sequence: list[RecordedWedgeSequenceItem] | None = None,
-        number_of_compensators: int | None = None,
-        recorded_compensator_sequence: list[RecordedCompensatorSequenceItem] | None = None,
-        number_of_boli: int | None = None,
-        referenced_bolus_sequence: list[ReferencedBolusSequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        recorded_block_sequence: list[RecordedBlockSequenceItem] | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        current_fraction_number: int | None = None,
-        treatment_delivery_type: str | None = None,
-        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | None = None,
-        rt_treatment_termination_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        machine_specific_treatment_termination_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_termination_description: str | None = None,
-        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | None = None,
-        specified_primary_meterset: float | None = None,
-        specified_secondary_meterset: float | None = None,
-        delivered_primary_meterset: float | None = None,
-        delivered_secondary_meterset: float | None = None,
-        dose_calibration_conditions_verified_flag: Literal["YES", "NO"] | None = None,
-        dose_calibration_conditions_sequence: list[DoseCalibrationConditionsSequenceItem] | None = None,
-        radiation_device_configuration_and_commissioning_key_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        interlock_sequence: list[interlock_macro.InterlockMacro] | None = None,
-        specified_treatment_time: float | None = None,
-        delivered_treatment_time: float | None = None,
-        gating_beam_hold_transition_sequence: list[GatingBeamHoldTransitionSequenceItem] | None = None,
-        number_of_control_points: int | None = None,
-        control_point_delivery_sequence: list[ControlPointDeliverySequenceItem] | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
+        beam_name: str | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        beam_description: str | Empty | None = None,
+        definition_source_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        beam_type: Literal["STATIC", "DYNAMIC"] | Empty | None = None,
+        radiation_type: str | Empty | None = None,
+        primary_fluence_mode_sequence: Items[PrimaryFluenceModeSequenceItem] | Empty | None = None,
+        high_dose_technique_type: str | Empty | None = None,
+        referenced_verification_image_sequence: Items[ReferencedVerificationImageSequenceItem] | Empty | None = None,
+        referenced_measured_dose_reference_sequence: Items[ReferencedMeasuredDoseReferenceSequenceItem] | Empty | None = None,
+        referenced_calculated_dose_reference_sequence: Items[ReferencedCalculatedDoseReferenceSequenceItem] | Empty | None = None,
+        source_axis_distance: float | Empty | None = None,
+        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | Empty | None = None,
+        beam_limiting_device_leaf_pairs_sequence: Items[BeamLimitingDeviceLeafPairsSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        referenced_patient_setup_number: int | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        recorded_wedge_sequence: Items[RecordedWedgeSequenceItem] | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        recorded_compensator_sequence: Items[RecordedCompensatorSequenceItem] | Empty | None = None,
+        number_of_boli: int | Empty | None = None,
+        referenced_bolus_sequence: Items[ReferencedBolusSequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        recorded_block_sequence: Items[RecordedBlockSequenceItem] | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        treatment_delivery_type: str | Empty | None = None,
+        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | Empty | None = None,
+        rt_treatment_termination_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        machine_specific_treatment_termination_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_termination_description: str | Empty | None = None,
+        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | Empty | None = None,
+        specified_primary_meterset: float | Empty | None = None,
+        specified_secondary_meterset: float | Empty | None = None,
+        delivered_primary_meterset: float | Empty | None = None,
+        delivered_secondary_meterset: float | Empty | None = None,
+        dose_calibration_conditions_verified_flag: Literal["YES", "NO"] | Empty | None = None,
+        dose_calibration_conditions_sequence: Items[DoseCalibrationConditionsSequenceItem] | Empty | None = None,
+        radiation_device_configuration_and_commissioning_key_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        interlock_sequence: Items[interlock_macro.InterlockMacro] | Empty | None = None,
+        specified_treatment_time: float | Empty | None = None,
+        delivered_treatment_time: float | Empty | None = None,
+        gating_beam_hold_transition_sequence: Items[GatingBeamHoldTransitionSequenceItem] | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        control_point_delivery_sequence: Items[ControlPointDeliverySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -2002,49 +1958,46 @@ class RTBeamsSessionRecordModule(ModuleBuilder):
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
 
-    Identifier of Fraction Group within referenced RT Plan.
-    """
+        Identifier of Fraction Group within referenced RT Plan.
+        """,
+    )
 
     number_of_fractions_planned: Attr[int] = Attr(
         0x300A0078, "NumberOfFractionsPlanned", "IS", "1", "2",
-    )
-    """Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
+        doc="""Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
 
-    Total number of treatments (Fractions) planned for current Fraction Group.
-    """
+        Total number of treatments (Fractions) planned for current Fraction Group.
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "MINUTE"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "1",
         enum=("MU", "MINUTE"),
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
+
+        Measurement unit of machine dosimeter.
+        Enumerated Values: MU, MINUTE.
+        """,
     )
-    """Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
 
-    Measurement unit of machine dosimeter.
-    Enumerated Values: MU, MINUTE.
-    """
-
-    treatment_session_beam_sequence: Attr[list[TreatmentSessionBeamSequenceItem]] = Attr(
+    treatment_session_beam_sequence: SequenceAttr[TreatmentSessionBeamSequenceItem] = SequenceAttr(
         0x30080020, "TreatmentSessionBeamSequence", "SQ", "1", "1",
         item=TreatmentSessionBeamSequenceItem,
-    )
-    """Treatment Session Beam Sequence (3008,0020): Type 1, VR SQ, VM 1.
+        doc="""Treatment Session Beam Sequence (3008,0020): Type 1, VR SQ, VM 1.
 
-    Sequence of Beams administered during treatment session.
-    """
+        Sequence of Beams administered during treatment session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_group_number: int | None = None,
-        number_of_fractions_planned: int | None = None,
-        primary_dosimeter_unit: Literal["MU", "MINUTE"] | None = None,
-        treatment_session_beam_sequence: list[TreatmentSessionBeamSequenceItem] | None = None,
-        **_: Any,
+        referenced_fraction_group_number: int | Empty | None = None,
+        number_of_fractions_planned: int | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "MINUTE"] | Empty | None = None,
+        treatment_session_beam_sequence: Items[TreatmentSessionBeamSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
 
 
@@ -26,31 +27,28 @@ class ChannelDeliveryOrderSequenceItem(ItemBuilder):
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
-    )
-    """Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
+        doc="""Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
 
-    The channel to be delivered, specified by the value of Channel Number (300A,0282) in
-    referenced RT Plan.
-    """
+        The channel to be delivered, specified by the value of Channel Number (300A,0282) in
+        referenced RT Plan.
+        """,
+    )
 
     channel_delivery_order_index: Attr[int] = Attr(
         0x0074140C, "ChannelDeliveryOrderIndex", "IS", "1", "1",
-    )
-    """Channel Delivery Order Index (0074,140C): Type 1, VR IS, VM 1.
+        doc="""Channel Delivery Order Index (0074,140C): Type 1, VR IS, VM 1.
 
-    The order of delivery of this channel, monotonically increasing by 1, starting from 1, where
-    number 1 is the first channel to be delivered.
-    """
+        The order of delivery of this channel, monotonically increasing by 1, starting from 1,
+        where number 1 is the first channel to be delivered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_channel_number: int | None = None,
-        channel_delivery_order_index: int | None = None,
-        **_: Any,
+        referenced_channel_number: int | Empty | None = None,
+        channel_delivery_order_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,39 +63,36 @@ class ChannelDeliveryContinuationSequenceItem(ItemBuilder):
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
-    )
-    """Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
+        doc="""Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
 
-    The channel to be delivered, specified by the value of Channel Number (300A,0282) in
-    referenced RT Plan.
-    """
+        The channel to be delivered, specified by the value of Channel Number (300A,0282) in
+        referenced RT Plan.
+        """,
+    )
 
     start_cumulative_time_weight: Attr[float] = Attr(
         0x00741407, "StartCumulativeTimeWeight", "DS", "1", "1",
-    )
-    """Start Cumulative Time Weight (0074,1407): Type 1, VR DS, VM 1.
+        doc="""Start Cumulative Time Weight (0074,1407): Type 1, VR DS, VM 1.
 
-    Cumulative Time Weight where to start/continue the delivery of the referenced channel.
-    """
+        Cumulative Time Weight where to start/continue the delivery of the referenced channel.
+        """,
+    )
 
     end_cumulative_time_weight: Attr[float] = Attr(
         0x00741408, "EndCumulativeTimeWeight", "DS", "1", "1",
-    )
-    """End Cumulative Time Weight (0074,1408): Type 1, VR DS, VM 1.
+        doc="""End Cumulative Time Weight (0074,1408): Type 1, VR DS, VM 1.
 
-    Cumulative Time Weight where to stop the delivery of the referenced channel.
-    """
+        Cumulative Time Weight where to stop the delivery of the referenced channel.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_channel_number: int | None = None,
-        start_cumulative_time_weight: float | None = None,
-        end_cumulative_time_weight: float | None = None,
-        **_: Any,
+        referenced_channel_number: int | Empty | None = None,
+        start_cumulative_time_weight: float | Empty | None = None,
+        end_cumulative_time_weight: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,75 +108,72 @@ class BrachyTaskSequenceItem(ItemBuilder):
     treatment_delivery_type: Attr[Literal["TREATMENT", "CONTINUATION"]] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "1",
         enum=("TREATMENT", "CONTINUATION"),
-    )
-    """Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
+        doc="""Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Enumerated Values: TREATMENT, CONTINUATION.
-    """
+        Delivery Type of treatment.
+        Enumerated Values: TREATMENT, CONTINUATION.
+        """,
+    )
 
     continuation_start_total_reference_air_kerma: Attr[float] = Attr(
         0x00741402, "ContinuationStartTotalReferenceAirKerma", "DS", "1", "1C",
-    )
-    """Continuation Start Total Reference Air Kerma (0074,1402): Type 1C, VR DS, VM 1.
+        doc="""Continuation Start Total Reference Air Kerma (0074,1402): Type 1C, VR DS, VM 1.
 
-    Total Reference Air Kerma within the Application Setup referenced by Referenced Brachy
-    Application Setup Number (300C,000C) at which treatment delivery starts.
-    Required if Delivery Type (300A,00CE) is CONTINUATION.
-    """
+        Total Reference Air Kerma within the Application Setup referenced by Referenced Brachy
+        Application Setup Number (300C,000C) at which treatment delivery starts.
+        Required if Delivery Type (300A,00CE) is CONTINUATION.
+        """,
+    )
 
     continuation_end_total_reference_air_kerma: Attr[float] = Attr(
         0x00741403, "ContinuationEndTotalReferenceAirKerma", "DS", "1", "1C",
-    )
-    """Continuation End Total Reference Air Kerma (0074,1403): Type 1C, VR DS, VM 1.
+        doc="""Continuation End Total Reference Air Kerma (0074,1403): Type 1C, VR DS, VM 1.
 
-    Total Reference Air Kerma within the Application Setup referenced by Referenced Brachy
-    Application Setup Number (300C,000C) at which treatment delivery ends.
-    Required if Delivery Type (300A,00CE) is CONTINUATION.
-    """
+        Total Reference Air Kerma within the Application Setup referenced by Referenced Brachy
+        Application Setup Number (300C,000C) at which treatment delivery ends.
+        Required if Delivery Type (300A,00CE) is CONTINUATION.
+        """,
+    )
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
+        doc="""Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
+
+        Brachy Application Setup Number (300A,0234) within Brachy Application Setup Sequence
+        (300A,0230) in the referenced RT Plan.
+        """,
     )
-    """Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
 
-    Brachy Application Setup Number (300A,0234) within Brachy Application Setup Sequence
-    (300A,0230) in the referenced RT Plan.
-    """
-
-    channel_delivery_order_sequence: Attr[list[ChannelDeliveryOrderSequenceItem]] = Attr(
+    channel_delivery_order_sequence: SequenceAttr[ChannelDeliveryOrderSequenceItem] = SequenceAttr(
         0x00741405, "ChannelDeliveryOrderSequence", "SQ", "1", "3",
         item=ChannelDeliveryOrderSequenceItem,
+        doc="""Channel Delivery Order Sequence (0074,1405): Type 3, VR SQ, VM 1.
+
+        The order in which the channels are to be delivered.
+        """,
     )
-    """Channel Delivery Order Sequence (0074,1405): Type 3, VR SQ, VM 1.
 
-    The order in which the channels are to be delivered.
-    """
-
-    channel_delivery_continuation_sequence: Attr[list[ChannelDeliveryContinuationSequenceItem]] = Attr(
+    channel_delivery_continuation_sequence: SequenceAttr[ChannelDeliveryContinuationSequenceItem] = SequenceAttr(
         0x0074140D, "ChannelDeliveryContinuationSequence", "SQ", "1", "1C",
         item=ChannelDeliveryContinuationSequenceItem,
-    )
-    """Channel Delivery Continuation Sequence (0074,140D): Type 1C, VR SQ, VM 1.
+        doc="""Channel Delivery Continuation Sequence (0074,140D): Type 1C, VR SQ, VM 1.
 
-    The treatment time weights for channels to be delivered to complete a previously interrupted
-    fraction.
-    Required if Delivery Type (300A,00CE) is CONTINUATION.
-    """
+        The treatment time weights for channels to be delivered to complete a previously
+        interrupted fraction.
+        Required if Delivery Type (300A,00CE) is CONTINUATION.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_delivery_type: Literal["TREATMENT", "CONTINUATION"] | None = None,
-        continuation_start_total_reference_air_kerma: float | None = None,
-        continuation_end_total_reference_air_kerma: float | None = None,
-        referenced_brachy_application_setup_number: int | None = None,
-        channel_delivery_order_sequence: list[ChannelDeliveryOrderSequenceItem] | None = None,
-        channel_delivery_continuation_sequence: list[ChannelDeliveryContinuationSequenceItem] | None = None,
-        **_: Any,
+        treatment_delivery_type: Literal["TREATMENT", "CONTINUATION"] | Empty | None = None,
+        continuation_start_total_reference_air_kerma: float | Empty | None = None,
+        continuation_end_total_reference_air_kerma: float | Empty | None = None,
+        referenced_brachy_application_setup_number: int | Empty | None = None,
+        channel_delivery_order_sequence: Items[ChannelDeliveryOrderSequenceItem] | Empty | None = None,
+        channel_delivery_continuation_sequence: Items[ChannelDeliveryContinuationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -196,40 +188,37 @@ class OmittedChannelSequenceItem(ItemBuilder):
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "1",
-    )
-    """Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
+        doc="""Referenced Channel Number (0074,1406): Type 1, VR IS, VM 1.
 
-    Channel to be omitted, specified by the value of Channel Number (300A,0282) in the
-    referenced RT Plan.
-    """
+        Channel to be omitted, specified by the value of Channel Number (300A,0282) in the
+        referenced RT Plan.
+        """,
+    )
 
     reason_for_channel_omission: Attr[str] = Attr(
         0x0074140A, "ReasonForChannelOmission", "CS", "1", "1",
-    )
-    """Reason for Channel Omission (0074,140A): Type 1, VR CS, VM 1.
+        doc="""Reason for Channel Omission (0074,140A): Type 1, VR CS, VM 1.
 
-    Reason why the referenced channel is not to be delivered.
-    Defined Terms: ALREADY_TREATED, OTHER.
-    """
+        Reason why the referenced channel is not to be delivered.
+        Defined Terms: ALREADY_TREATED, OTHER.
+        """,
+    )
 
     reason_for_channel_omission_description: Attr[str] = Attr(
         0x0074140B, "ReasonForChannelOmissionDescription", "LO", "1", "3",
-    )
-    """Reason for Channel Omission Description (0074,140B): Type 3, VR LO, VM 1.
+        doc="""Reason for Channel Omission Description (0074,140B): Type 3, VR LO, VM 1.
 
-    Description of reason for omission.
-    """
+        Description of reason for omission.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_channel_number: int | None = None,
-        reason_for_channel_omission: str | None = None,
-        reason_for_channel_omission_description: str | None = None,
-        **_: Any,
+        referenced_channel_number: int | Empty | None = None,
+        reason_for_channel_omission: str | Empty | None = None,
+        reason_for_channel_omission_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -244,31 +233,28 @@ class OmittedApplicationSetupSequenceItem(ItemBuilder):
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
+        doc="""Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
+
+        Brachy Application Setup Number (300A,0234) within Brachy Application Setup Sequence
+        (300A,0230) in referenced RT Plan.
+        """,
     )
-    """Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
 
-    Brachy Application Setup Number (300A,0234) within Brachy Application Setup Sequence
-    (300A,0230) in referenced RT Plan.
-    """
-
-    omitted_channel_sequence: Attr[list[OmittedChannelSequenceItem]] = Attr(
+    omitted_channel_sequence: SequenceAttr[OmittedChannelSequenceItem] = SequenceAttr(
         0x00741409, "OmittedChannelSequence", "SQ", "1", "1",
         item=OmittedChannelSequenceItem,
-    )
-    """Omitted Channel Sequence (0074,1409): Type 1, VR SQ, VM 1.
+        doc="""Omitted Channel Sequence (0074,1409): Type 1, VR SQ, VM 1.
 
-    Channels defined for this Application Setup not to be delivered.
-    """
+        Channels defined for this Application Setup not to be delivered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_brachy_application_setup_number: int | None = None,
-        omitted_channel_sequence: list[OmittedChannelSequenceItem] | None = None,
-        **_: Any,
+        referenced_brachy_application_setup_number: int | Empty | None = None,
+        omitted_channel_sequence: Items[OmittedChannelSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -282,76 +268,74 @@ class RTBrachyApplicationSetupDeliveryInstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.8.30-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x300C0022, 0x30080022, 0x00741404, 0x00741401, 0x0074140E)
 
-    referenced_rt_plan_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Referenced RT Plan Sequence (300C,0002): Type 1, VR SQ, VM 1.
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 1, VR SQ, VM 1.
 
-    Reference to a single RT Plan SOP Instance containing all the brachy application setups and
-    the fraction group referenced in this SOP Instance.
-    """
+        Reference to a single RT Plan SOP Instance containing all the brachy application setups
+        and the fraction group referenced in this SOP Instance.
+        """,
+    )
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "1",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 1, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 1, VR IS, VM 1.
 
-    Indicates which fraction group of the referenced RT Plan in the Referenced RT Plan Sequence
-    (300C,0002) is to be treated in the treatment session.
-    """
+        Indicates which fraction group of the referenced RT Plan in the Referenced RT Plan
+        Sequence (300C,0002) is to be treated in the treatment session.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "1",
-    )
-    """Current Fraction Number (3008,0022): Type 1, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 1, VR IS, VM 1.
 
-    The index of the fraction that is to be delivered or completed in this treatment session.
-    """
+        The index of the fraction that is to be delivered or completed in this treatment
+        session.
+        """,
+    )
 
     continuation_pulse_number: Attr[int] = Attr(
         0x00741404, "ContinuationPulseNumber", "IS", "1", "1C",
+        doc="""Continuation Pulse Number (0074,1404): Type 1C, VR IS, VM 1.
+
+        The index of the pulse that is to be delivered or completed in this treatment session.
+        Required if Brachy Treatment Type (300A,0202) of the referenced RT Plan in the
+        Referenced RT Plan Sequence (300C,0002) is PDR and if Treatment Delivery Type
+        (300A,00CE) is CONTINUATION in any of the Items in the Brachy Task Sequence (0074,1401).
+        """,
     )
-    """Continuation Pulse Number (0074,1404): Type 1C, VR IS, VM 1.
 
-    The index of the pulse that is to be delivered or completed in this treatment session.
-    Required if Brachy Treatment Type (300A,0202) of the referenced RT Plan in the Referenced RT
-    Plan Sequence (300C,0002) is PDR and if Treatment Delivery Type (300A,00CE) is CONTINUATION
-    in any of the Items in the Brachy Task Sequence (0074,1401).
-    """
-
-    brachy_task_sequence: Attr[list[BrachyTaskSequenceItem]] = Attr(
+    brachy_task_sequence: SequenceAttr[BrachyTaskSequenceItem] = SequenceAttr(
         0x00741401, "BrachyTaskSequence", "SQ", "1", "1",
         item=BrachyTaskSequenceItem,
+        doc="""Brachy Task Sequence (0074,1401): Type 1, VR SQ, VM 1.
+
+        Specification of Brachy Application Setups to be delivered.
+        """,
     )
-    """Brachy Task Sequence (0074,1401): Type 1, VR SQ, VM 1.
 
-    Specification of Brachy Application Setups to be delivered.
-    """
-
-    omitted_application_setup_sequence: Attr[list[OmittedApplicationSetupSequenceItem]] = Attr(
+    omitted_application_setup_sequence: SequenceAttr[OmittedApplicationSetupSequenceItem] = SequenceAttr(
         0x0074140E, "OmittedApplicationSetupSequence", "SQ", "1", "1C",
         item=OmittedApplicationSetupSequenceItem,
-    )
-    """Omitted Application Setup Sequence (0074,140E): Type 1C, VR SQ, VM 1.
+        doc="""Omitted Application Setup Sequence (0074,140E): Type 1C, VR SQ, VM 1.
 
-    Application Setups of the current RT Plan containing channels not to be delivered.
-    Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any
-    Application Setup are omitted.
-    """
+        Application Setups of the current RT Plan containing channels not to be delivered.
+        Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any
+        Application Setup are omitted.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_plan_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_fraction_group_number: int | None = None,
-        current_fraction_number: int | None = None,
-        continuation_pulse_number: int | None = None,
-        brachy_task_sequence: list[BrachyTaskSequenceItem] | None = None,
-        omitted_application_setup_sequence: list[OmittedApplicationSetupSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_plan_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_fraction_group_number: int | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        continuation_pulse_number: int | Empty | None = None,
+        brachy_task_sequence: Items[BrachyTaskSequenceItem] | Empty | None = None,
+        omitted_application_setup_sequence: Items[OmittedApplicationSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

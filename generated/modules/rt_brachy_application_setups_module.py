@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -28,107 +29,104 @@ class TreatmentMachineSequenceItem(ItemBuilder):
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
-    )
-    """Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
+        doc="""Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
 
-    User-defined name identifying treatment machine to be used for treatment delivery.
-    """
+        User-defined name identifying treatment machine to be used for treatment delivery.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
-    )
-    """Manufacturer (0008,0070): Type 3, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 3, VR LO, VM 1.
 
-    Manufacturer of the equipment to be used for treatment delivery.
-    """
+        Manufacturer of the equipment to be used for treatment delivery.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment is located that is to be used for treatment delivery.
-    """
+        Institution where the equipment is located that is to be used for treatment delivery.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment is located that is to be used for
-    treatment delivery.
-    """
+        Mailing address of the institution where the equipment is located that is to be used for
+        treatment delivery.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment is located that is to be used for
+        treatment delivery.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment is located that is to be used for
-    treatment delivery.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that is to be used for treatment delivery.
-    """
+        Manufacturer's model name of the equipment that is to be used for treatment delivery.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that is to be used for treatment delivery.
-    """
+        Manufacturer's serial number of the equipment that is to be used for treatment delivery.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for treatment delivery was originally manufactured
-    or re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that is to be used for treatment delivery was originally
+        manufactured or re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for treatment delivery was installed in its
-    current location. The equipment may or may not have been used prior to installation in its
-    current location.
-    """
+        The date the equipment that is to be used for treatment delivery was installed in its
+        current location. The equipment may or may not have been used prior to installation in
+        its current location.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_machine_name: str | None = None,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        **_: Any,
+        treatment_machine_name: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -143,186 +141,185 @@ class SourceSequenceItem(ItemBuilder):
 
     source_number: Attr[int] = Attr(
         0x300A0212, "SourceNumber", "IS", "1", "1",
-    )
-    """Source Number (300A,0212): Type 1, VR IS, VM 1.
+        doc="""Source Number (300A,0212): Type 1, VR IS, VM 1.
 
-    Identification number of the Source. The value of Source Number (300A,0212) shall be unique
-    within the RT Plan in which it is created.
-    """
+        Identification number of the Source. The value of Source Number (300A,0212) shall be
+        unique within the RT Plan in which it is created.
+        """,
+    )
 
     source_serial_number: Attr[str] = Attr(
         0x30080105, "SourceSerialNumber", "LO", "1", "3",
-    )
-    """Source Serial Number (3008,0105): Type 3, VR LO, VM 1.
+        doc="""Source Serial Number (3008,0105): Type 3, VR LO, VM 1.
 
-    Identifier for the Source Instance. Identifies the actual source Instance of the source, to
-    which Source Strength Reference Date (300A,022C) and Source Strength Reference Time
-    (300A,022E) refer.
-    """
+        Identifier for the Source Instance. Identifies the actual source Instance of the source,
+        to which Source Strength Reference Date (300A,022C) and Source Strength Reference Time
+        (300A,022E) refer.
+        """,
+    )
 
     source_model_id: Attr[str] = Attr(
         0x300A021B, "SourceModelID", "SH", "1", "3",
-    )
-    """Source Model ID (300A,021B): Type 3, VR SH, VM 1.
+        doc="""Source Model ID (300A,021B): Type 3, VR SH, VM 1.
 
-    Identifier for the Source Model. Identifies the model, the source Instance belongs to.
-    """
+        Identifier for the Source Model. Identifies the model, the source Instance belongs to.
+        """,
+    )
 
     source_description: Attr[str] = Attr(
         0x300A021C, "SourceDescription", "LO", "1", "3",
-    )
-    """Source Description (300A,021C): Type 3, VR LO, VM 1.
+        doc="""Source Description (300A,021C): Type 3, VR LO, VM 1.
 
-    Description of the source.
-    """
+        Description of the source.
+        """,
+    )
 
     source_type: Attr[str] = Attr(
         0x300A0214, "SourceType", "CS", "1", "1",
-    )
-    """Source Type (300A,0214): Type 1, VR CS, VM 1.
+        doc="""Source Type (300A,0214): Type 1, VR CS, VM 1.
 
-    Type of Source.
-    Defined Terms: POINT, LINE, CYLINDER, SPHERE.
-    """
+        Type of Source.
+        Defined Terms: POINT, LINE, CYLINDER, SPHERE.
+        """,
+    )
 
     source_manufacturer: Attr[str] = Attr(
         0x300A0216, "SourceManufacturer", "LO", "1", "3",
-    )
-    """Source Manufacturer (300A,0216): Type 3, VR LO, VM 1.
+        doc="""Source Manufacturer (300A,0216): Type 3, VR LO, VM 1.
 
-    Manufacturer of Source.
-    """
+        Manufacturer of Source.
+        """,
+    )
 
     active_source_diameter: Attr[float] = Attr(
         0x300A0218, "ActiveSourceDiameter", "DS", "1", "3",
-    )
-    """Active Source Diameter (300A,0218): Type 3, VR DS, VM 1.
+        doc="""Active Source Diameter (300A,0218): Type 3, VR DS, VM 1.
 
-    Diameter of active Source (mm).
-    """
+        Diameter of active Source (mm).
+        """,
+    )
 
     active_source_length: Attr[float] = Attr(
         0x300A021A, "ActiveSourceLength", "DS", "1", "3",
-    )
-    """Active Source Length (300A,021A): Type 3, VR DS, VM 1.
+        doc="""Active Source Length (300A,021A): Type 3, VR DS, VM 1.
 
-    Length of active Source (mm).
-    """
+        Length of active Source (mm).
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "3",
-    )
-    """Material ID (300A,00E1): Type 3, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for encapsulation material of active Source.
-    """
+        User-supplied identifier for encapsulation material of active Source.
+        """,
+    )
 
     source_encapsulation_nominal_thickness: Attr[float] = Attr(
         0x300A0222, "SourceEncapsulationNominalThickness", "DS", "1", "3",
-    )
-    """Source Encapsulation Nominal Thickness (300A,0222): Type 3, VR DS, VM 1.
+        doc="""Source Encapsulation Nominal Thickness (300A,0222): Type 3, VR DS, VM 1.
 
-    Nominal thickness of wall of encapsulation (mm). See Section C.8.8.15.12.
-    """
+        Nominal thickness of wall of encapsulation (mm). See Section C.8.8.15.12.
+        """,
+    )
 
     source_encapsulation_nominal_transmission: Attr[float] = Attr(
         0x300A0224, "SourceEncapsulationNominalTransmission", "DS", "1", "3",
-    )
-    """Source Encapsulation Nominal Transmission (300A,0224): Type 3, VR DS, VM 1.
+        doc="""Source Encapsulation Nominal Transmission (300A,0224): Type 3, VR DS, VM 1.
 
-    Nominal transmission through wall of encapsulation (between 0 and 1). See Section
-    C.8.8.15.12
-    """
+        Nominal transmission through wall of encapsulation (between 0 and 1). See Section
+        C.8.8.15.12
+        """,
+    )
 
     source_isotope_name: Attr[str] = Attr(
         0x300A0226, "SourceIsotopeName", "LO", "1", "1",
-    )
-    """Source Isotope Name (300A,0226): Type 1, VR LO, VM 1.
+        doc="""Source Isotope Name (300A,0226): Type 1, VR LO, VM 1.
 
-    Name of Isotope.
-    """
+        Name of Isotope.
+        """,
+    )
 
     source_isotope_half_life: Attr[float] = Attr(
         0x300A0228, "SourceIsotopeHalfLife", "DS", "1", "1",
-    )
-    """Source Isotope Half Life (300A,0228): Type 1, VR DS, VM 1.
+        doc="""Source Isotope Half Life (300A,0228): Type 1, VR DS, VM 1.
 
-    Half-life of Isotope (days).
-    """
+        Half-life of Isotope (days).
+        """,
+    )
 
     source_strength_units: Attr[Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"]] = Attr(
         0x300A0229, "SourceStrengthUnits", "CS", "1", "1C",
         enum=("AIR_KERMA_RATE", "DOSE_RATE_WATER"),
-    )
-    """Source Strength Units (300A,0229): Type 1C, VR CS, VM 1.
+        doc="""Source Strength Units (300A,0229): Type 1C, VR CS, VM 1.
 
-    Measurement unit of Source Strength.
-    Required if the source is not a gamma-emitting (photon) source. May be present otherwise.
-    Enumerated Values: AIR_KERMA_RATE, DOSE_RATE_WATER.
-    """
+        Measurement unit of Source Strength.
+        Required if the source is not a gamma-emitting (photon) source. May be present
+        otherwise.
+        Enumerated Values: AIR_KERMA_RATE, DOSE_RATE_WATER.
+        """,
+    )
 
     reference_air_kerma_rate: Attr[float] = Attr(
         0x300A022A, "ReferenceAirKermaRate", "DS", "1", "1",
-    )
-    """Reference Air Kerma Rate (300A,022A): Type 1, VR DS, VM 1.
+        doc="""Reference Air Kerma Rate (300A,022A): Type 1, VR DS, VM 1.
 
-    Air Kerma Rate in air of Isotope specified at Source Strength Reference Date (300A,022C) and
-    Source Strength Reference Time (300A,022E) (in µGy h-1 at 1 m). Value shall be zero for
-    non-gamma sources.
-    """
+        Air Kerma Rate in air of Isotope specified at Source Strength Reference Date (300A,022C)
+        and Source Strength Reference Time (300A,022E) (in µGy h-1 at 1 m). Value shall be zero
+        for non-gamma sources.
+        """,
+    )
 
     source_strength: Attr[float] = Attr(
         0x300A022B, "SourceStrength", "DS", "1", "1C",
-    )
-    """Source Strength (300A,022B): Type 1C, VR DS, VM 1.
+        doc="""Source Strength (300A,022B): Type 1C, VR DS, VM 1.
 
-    Source Strength of Isotope at Source Strength Reference Date (300A,022C) and Source Strength
-    Reference Time (300A,022E), in units specified in Source Strength Units (300A,0229).
-    Required if the source is not a gamma-emitting (photon) source.
-    """
+        Source Strength of Isotope at Source Strength Reference Date (300A,022C) and Source
+        Strength Reference Time (300A,022E), in units specified in Source Strength Units
+        (300A,0229).
+        Required if the source is not a gamma-emitting (photon) source.
+        """,
+    )
 
     source_strength_reference_date: Attr[datetime.date | str] = Attr(
         0x300A022C, "SourceStrengthReferenceDate", "DA", "1", "1",
-    )
-    """Source Strength Reference Date (300A,022C): Type 1, VR DA, VM 1.
+        doc="""Source Strength Reference Date (300A,022C): Type 1, VR DA, VM 1.
 
-    Reference date for Reference Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of
-    Isotope.
-    """
+        Reference date for Reference Air Kerma Rate (300A,022A) or Source Strength (300A,022B)
+        of Isotope.
+        """,
+    )
 
     source_strength_reference_time: Attr[datetime.time | str] = Attr(
         0x300A022E, "SourceStrengthReferenceTime", "TM", "1", "1",
-    )
-    """Source Strength Reference Time (300A,022E): Type 1, VR TM, VM 1.
+        doc="""Source Strength Reference Time (300A,022E): Type 1, VR TM, VM 1.
 
-    Reference time for Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of Isotope.
-    """
+        Reference time for Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of Isotope.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_number: int | None = None,
-        source_serial_number: str | None = None,
-        source_model_id: str | None = None,
-        source_description: str | None = None,
-        source_type: str | None = None,
-        source_manufacturer: str | None = None,
-        active_source_diameter: float | None = None,
-        active_source_length: float | None = None,
-        material_id: str | None = None,
-        source_encapsulation_nominal_thickness: float | None = None,
-        source_encapsulation_nominal_transmission: float | None = None,
-        source_isotope_name: str | None = None,
-        source_isotope_half_life: float | None = None,
-        source_strength_units: Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"] | None = None,
-        reference_air_kerma_rate: float | None = None,
-        source_strength: float | None = None,
-        source_strength_reference_date: datetime.date | str | None = None,
-        source_strength_reference_time: datetime.time | str | None = None,
-        **_: Any,
+        source_number: int | Empty | None = None,
+        source_serial_number: str | Empty | None = None,
+        source_model_id: str | Empty | None = None,
+        source_description: str | Empty | None = None,
+        source_type: str | Empty | None = None,
+        source_manufacturer: str | Empty | None = None,
+        active_source_diameter: float | Empty | None = None,
+        active_source_length: float | Empty | None = None,
+        material_id: str | Empty | None = None,
+        source_encapsulation_nominal_thickness: float | Empty | None = None,
+        source_encapsulation_nominal_transmission: float | Empty | None = None,
+        source_isotope_name: str | Empty | None = None,
+        source_isotope_half_life: float | Empty | None = None,
+        source_strength_units: Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"] | Empty | None = None,
+        reference_air_kerma_rate: float | Empty | None = None,
+        source_strength: float | Empty | None = None,
+        source_strength_reference_date: datetime.date | str | Empty | None = None,
+        source_strength_reference_time: datetime.time | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -337,89 +334,87 @@ class BrachyAccessoryDeviceSequenceItem(ItemBuilder):
 
     brachy_accessory_device_number: Attr[int] = Attr(
         0x300A0262, "BrachyAccessoryDeviceNumber", "IS", "1", "2",
-    )
-    """Brachy Accessory Device Number (300A,0262): Type 2, VR IS, VM 1.
+        doc="""Brachy Accessory Device Number (300A,0262): Type 2, VR IS, VM 1.
 
-    Identification number of the Brachy Accessory Device. The value of Brachy Accessory Device
-    Number (300A,0262) shall be unique within the Application Setup in which it is created.
-    """
+        Identification number of the Brachy Accessory Device. The value of Brachy Accessory
+        Device Number (300A,0262) shall be unique within the Application Setup in which it is
+        created.
+        """,
+    )
 
     brachy_accessory_device_id: Attr[str] = Attr(
         0x300A0263, "BrachyAccessoryDeviceID", "SH", "1", "2",
-    )
-    """Brachy Accessory Device ID (300A,0263): Type 2, VR SH, VM 1.
+        doc="""Brachy Accessory Device ID (300A,0263): Type 2, VR SH, VM 1.
 
-    User or machine supplied identifier for Brachy Accessory Device.
-    """
+        User or machine supplied identifier for Brachy Accessory Device.
+        """,
+    )
 
     brachy_accessory_device_type: Attr[str] = Attr(
         0x300A0264, "BrachyAccessoryDeviceType", "CS", "1", "1",
-    )
-    """Brachy Accessory Device Type (300A,0264): Type 1, VR CS, VM 1.
+        doc="""Brachy Accessory Device Type (300A,0264): Type 1, VR CS, VM 1.
 
-    Type of Brachy Accessory Device.
-    Defined Terms: SHIELD, DILATATION, MOLD, PLAQUE, FLAB.
-    """
+        Type of Brachy Accessory Device.
+        Defined Terms: SHIELD, DILATATION, MOLD, PLAQUE, FLAB.
+        """,
+    )
 
     brachy_accessory_device_name: Attr[str] = Attr(
         0x300A0266, "BrachyAccessoryDeviceName", "LO", "1", "3",
-    )
-    """Brachy Accessory Device Name (300A,0266): Type 3, VR LO, VM 1.
+        doc="""Brachy Accessory Device Name (300A,0266): Type 3, VR LO, VM 1.
 
-    User-defined name for Brachy Accessory Device.
-    """
+        User-defined name for Brachy Accessory Device.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "3",
-    )
-    """Material ID (300A,00E1): Type 3, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for material of Brachy Accessory Device. See Note.
-    """
+        User-supplied identifier for material of Brachy Accessory Device. See Note.
+        """,
+    )
 
     brachy_accessory_device_nominal_thickness: Attr[float] = Attr(
         0x300A026A, "BrachyAccessoryDeviceNominalThickness", "DS", "1", "3",
-    )
-    """Brachy Accessory Device Nominal Thickness (300A,026A): Type 3, VR DS, VM 1.
+        doc="""Brachy Accessory Device Nominal Thickness (300A,026A): Type 3, VR DS, VM 1.
 
-    Nominal thickness of Brachy Accessory Device (mm). See Section C.8.8.15.12.
-    """
+        Nominal thickness of Brachy Accessory Device (mm). See Section C.8.8.15.12.
+        """,
+    )
 
     brachy_accessory_device_nominal_transmission: Attr[float] = Attr(
         0x300A026C, "BrachyAccessoryDeviceNominalTransmission", "DS", "1", "3",
-    )
-    """Brachy Accessory Device Nominal Transmission (300A,026C): Type 3, VR DS, VM 1.
+        doc="""Brachy Accessory Device Nominal Transmission (300A,026C): Type 3, VR DS, VM 1.
 
-    Nominal Transmission through Brachy Accessory Device (between 0 and 1). See Section
-    C.8.8.15.12.
-    """
+        Nominal Transmission through Brachy Accessory Device (between 0 and 1). See Section
+        C.8.8.15.12.
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "2",
-    )
-    """Referenced ROI Number (3006,0084): Type 2, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 2, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Brachy Accessory specified by ROI Number
-    (3006,0022) in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT
-    Structure Set referenced by Referenced RT Structure Set Sequence (300C,0060) in RT General
-    Plan Module. See Section C.8.8.15.2.
-    """
+        Uniquely identifies ROI representing the Brachy Accessory specified by ROI Number
+        (3006,0022) in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT
+        Structure Set referenced by Referenced RT Structure Set Sequence (300C,0060) in RT
+        General Plan Module. See Section C.8.8.15.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        brachy_accessory_device_number: int | None = None,
-        brachy_accessory_device_id: str | None = None,
-        brachy_accessory_device_type: str | None = None,
-        brachy_accessory_device_name: str | None = None,
-        material_id: str | None = None,
-        brachy_accessory_device_nominal_thickness: float | None = None,
-        brachy_accessory_device_nominal_transmission: float | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        brachy_accessory_device_number: int | Empty | None = None,
+        brachy_accessory_device_id: str | Empty | None = None,
+        brachy_accessory_device_type: str | Empty | None = None,
+        brachy_accessory_device_name: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        brachy_accessory_device_nominal_thickness: float | Empty | None = None,
+        brachy_accessory_device_nominal_transmission: float | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -434,78 +429,75 @@ class ChannelShieldSequenceItem(ItemBuilder):
 
     channel_shield_number: Attr[int] = Attr(
         0x300A02B2, "ChannelShieldNumber", "IS", "1", "1",
-    )
-    """Channel Shield Number (300A,02B2): Type 1, VR IS, VM 1.
+        doc="""Channel Shield Number (300A,02B2): Type 1, VR IS, VM 1.
 
-    Identification number of the Channel Shield. The value of Channel Shield Number (300A,02B2)
-    shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Channel Shield. The value of Channel Shield Number
+        (300A,02B2) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     channel_shield_id: Attr[str] = Attr(
         0x300A02B3, "ChannelShieldID", "SH", "1", "2",
-    )
-    """Channel Shield ID (300A,02B3): Type 2, VR SH, VM 1.
+        doc="""Channel Shield ID (300A,02B3): Type 2, VR SH, VM 1.
 
-    User or machine supplied identifier for Channel Shield.
-    """
+        User or machine supplied identifier for Channel Shield.
+        """,
+    )
 
     channel_shield_name: Attr[str] = Attr(
         0x300A02B4, "ChannelShieldName", "LO", "1", "3",
-    )
-    """Channel Shield Name (300A,02B4): Type 3, VR LO, VM 1.
+        doc="""Channel Shield Name (300A,02B4): Type 3, VR LO, VM 1.
 
-    User-defined name for Channel Shield.
-    """
+        User-defined name for Channel Shield.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "3",
-    )
-    """Material ID (300A,00E1): Type 3, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for material of Channel Shield. See Note.
-    """
+        User-supplied identifier for material of Channel Shield. See Note.
+        """,
+    )
 
     channel_shield_nominal_thickness: Attr[float] = Attr(
         0x300A02B8, "ChannelShieldNominalThickness", "DS", "1", "3",
-    )
-    """Channel Shield Nominal Thickness (300A,02B8): Type 3, VR DS, VM 1.
+        doc="""Channel Shield Nominal Thickness (300A,02B8): Type 3, VR DS, VM 1.
 
-    Nominal Thickness of Channel Shield (mm). See Section C.8.8.15.12.
-    """
+        Nominal Thickness of Channel Shield (mm). See Section C.8.8.15.12.
+        """,
+    )
 
     channel_shield_nominal_transmission: Attr[float] = Attr(
         0x300A02BA, "ChannelShieldNominalTransmission", "DS", "1", "3",
-    )
-    """Channel Shield Nominal Transmission (300A,02BA): Type 3, VR DS, VM 1.
+        doc="""Channel Shield Nominal Transmission (300A,02BA): Type 3, VR DS, VM 1.
 
-    Nominal Transmission of Channel Shield (between 0 and 1). See Section C.8.8.15.12.
-    """
+        Nominal Transmission of Channel Shield (between 0 and 1). See Section C.8.8.15.12.
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "2",
-    )
-    """Referenced ROI Number (3006,0084): Type 2, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 2, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Channel Shield specified by ROI Number (3006,0022)
-    in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
-    referenced by Referenced RT Structure Set Sequence (300C,0060) in RT General Plan Module.
-    See Section C.8.8.15.2.
-    """
+        Uniquely identifies ROI representing the Channel Shield specified by ROI Number
+        (3006,0022) in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT
+        Structure Set referenced by Referenced RT Structure Set Sequence (300C,0060) in RT
+        General Plan Module. See Section C.8.8.15.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        channel_shield_number: int | None = None,
-        channel_shield_id: str | None = None,
-        channel_shield_name: str | None = None,
-        material_id: str | None = None,
-        channel_shield_nominal_thickness: float | None = None,
-        channel_shield_nominal_transmission: float | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        channel_shield_number: int | Empty | None = None,
+        channel_shield_id: str | Empty | None = None,
+        channel_shield_name: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        channel_shield_nominal_thickness: float | Empty | None = None,
+        channel_shield_nominal_transmission: float | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -520,31 +512,28 @@ class BrachyReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference described in Dose Reference Sequence. (300A,0010) within
-    RT Prescription Module of current RT Plan.
-    """
+        Uniquely identifies Dose Reference described in Dose Reference Sequence. (300A,0010)
+        within RT Prescription Module of current RT Plan.
+        """,
+    )
 
     cumulative_dose_reference_coefficient: Attr[float] = Attr(
         0x300A010C, "CumulativeDoseReferenceCoefficient", "DS", "1", "1",
-    )
-    """Cumulative Dose Reference Coefficient (300A,010C): Type 1, VR DS, VM 1.
+        doc="""Cumulative Dose Reference Coefficient (300A,010C): Type 1, VR DS, VM 1.
 
-    Coefficient used to calculate cumulative dose contribution from this Source to the
-    referenced Dose Reference at the current Control Point. See Section C.8.8.15.11.
-    """
+        Coefficient used to calculate cumulative dose contribution from this Source to the
+        referenced Dose Reference at the current Control Point. See Section C.8.8.15.11.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        cumulative_dose_reference_coefficient: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        cumulative_dose_reference_coefficient: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -559,71 +548,68 @@ class BrachyControlPointSequenceItem(ItemBuilder):
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
-    )
-    """Control Point Index (300A,0112): Type 1, VR IS, VM 1.
+        doc="""Control Point Index (300A,0112): Type 1, VR IS, VM 1.
 
-    Index of current Control Point, starting at 0 for first Control Point.
-    """
+        Index of current Control Point, starting at 0 for first Control Point.
+        """,
+    )
 
     cumulative_time_weight: Attr[float] = Attr(
         0x300A02D6, "CumulativeTimeWeight", "DS", "1", "2",
-    )
-    """Cumulative Time Weight (300A,02D6): Type 2, VR DS, VM 1.
+        doc="""Cumulative Time Weight (300A,02D6): Type 2, VR DS, VM 1.
 
-    Cumulative time weight to current Control Point (where the weighting is proportional to time
-    values delivered). Cumulative Time Weight for first Item in Brachy Control Point Sequence
-    (300A,02D0) is always zero. See Section C.8.8.15.6 and Section C.8.8.15.8.
-    """
+        Cumulative time weight to current Control Point (where the weighting is proportional to
+        time values delivered). Cumulative Time Weight for first Item in Brachy Control Point
+        Sequence (300A,02D0) is always zero. See Section C.8.8.15.6 and Section C.8.8.15.8.
+        """,
+    )
 
     control_point_relative_position: Attr[float] = Attr(
         0x300A02D2, "ControlPointRelativePosition", "DS", "1", "1",
-    )
-    """Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
+        doc="""Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
 
-    Distance between current Control Point Position and the center of the distal-most possible
-    Source position in current Channel (mm). See Section C.8.8.15.9.
-    """
+        Distance between current Control Point Position and the center of the distal-most
+        possible Source position in current Channel (mm). See Section C.8.8.15.9.
+        """,
+    )
 
     control_point3d_position: Attr[list[float]] = Attr(
         0x300A02D4, "ControlPoint3DPosition", "DS", "3", "3",
-    )
-    """Control Point 3D Position (300A,02D4): Type 3, VR DS, VM 3.
+        doc="""Control Point 3D Position (300A,02D4): Type 3, VR DS, VM 3.
 
-    Coordinates (x, y, z) of Control Point in the Patient-Based Coordinate System described in
-    Section C.7.6.2.1.1 (mm). See Section C.8.8.15.10.
-    """
+        Coordinates (x, y, z) of Control Point in the Patient-Based Coordinate System described
+        in Section C.7.6.2.1.1 (mm). See Section C.8.8.15.10.
+        """,
+    )
 
     control_point_orientation: Attr[list[float]] = Attr(
         0x300A0412, "ControlPointOrientation", "FL", "3", "3",
+        doc="""Control Point Orientation (300A,0412): Type 3, VR FL, VM 3.
+
+        (x,y,z) component of the direction vector of the brachy source or seed at the Control
+        Point 3D Position (300A,02D4). See Section C.8.8.15.14.
+        """,
     )
-    """Control Point Orientation (300A,0412): Type 3, VR FL, VM 3.
 
-    (x,y,z) component of the direction vector of the brachy source or seed at the Control Point
-    3D Position (300A,02D4). See Section C.8.8.15.14.
-    """
-
-    brachy_referenced_dose_reference_sequence: Attr[list[BrachyReferencedDoseReferenceSequenceItem]] = Attr(
+    brachy_referenced_dose_reference_sequence: SequenceAttr[BrachyReferencedDoseReferenceSequenceItem] = SequenceAttr(
         0x300C0055, "BrachyReferencedDoseReferenceSequence", "SQ", "1", "3",
         item=BrachyReferencedDoseReferenceSequenceItem,
-    )
-    """Brachy Referenced Dose Reference Sequence (300C,0055): Type 3, VR SQ, VM 1.
+        doc="""Brachy Referenced Dose Reference Sequence (300C,0055): Type 3, VR SQ, VM 1.
 
-    A Sequence of Dose References for current Channel.
-    """
+        A Sequence of Dose References for current Channel.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        control_point_index: int | None = None,
-        cumulative_time_weight: float | None = None,
-        control_point_relative_position: float | None = None,
-        control_point3d_position: list[float] | None = None,
-        control_point_orientation: list[float] | None = None,
-        brachy_referenced_dose_reference_sequence: list[BrachyReferencedDoseReferenceSequenceItem] | None = None,
-        **_: Any,
+        control_point_index: int | Empty | None = None,
+        cumulative_time_weight: float | Empty | None = None,
+        control_point_relative_position: float | Empty | None = None,
+        control_point3d_position: list[float] | Empty | None = None,
+        control_point_orientation: list[float] | Empty | None = None,
+        brachy_referenced_dose_reference_sequence: Items[BrachyReferencedDoseReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -638,299 +624,298 @@ class ChannelSequenceItem(ItemBuilder):
 
     channel_number: Attr[int] = Attr(
         0x300A0282, "ChannelNumber", "IS", "1", "1",
-    )
-    """Channel Number (300A,0282): Type 1, VR IS, VM 1.
+        doc="""Channel Number (300A,0282): Type 1, VR IS, VM 1.
 
-    Identification number of the Channel. The value of Channel Number (300A,0282) shall be
-    unique within the Application Setup in which it is created.
-    """
+        Identification number of the Channel. The value of Channel Number (300A,0282) shall be
+        unique within the Application Setup in which it is created.
+        """,
+    )
 
     channel_length: Attr[float] = Attr(
         0x300A0284, "ChannelLength", "DS", "1", "2",
-    )
-    """Channel Length (300A,0284): Type 2, VR DS, VM 1.
+        doc="""Channel Length (300A,0284): Type 2, VR DS, VM 1.
 
-    Length of Channel (mm). See Section C.8.8.15.3.
-    """
+        Length of Channel (mm). See Section C.8.8.15.3.
+        """,
+    )
 
     channel_total_time: Attr[float] = Attr(
         0x300A0286, "ChannelTotalTime", "DS", "1", "1",
-    )
-    """Channel Total Time (300A,0286): Type 1, VR DS, VM 1.
+        doc="""Channel Total Time (300A,0286): Type 1, VR DS, VM 1.
 
-    Total amount of time between first and final Control Points of the Brachy Control Point
-    Sequence (300A,02D0) for current Channel (sec). Channel Total Time calculation is based upon
-    the Reference Air Kerma Rate (300A,022A) of the Referenced Source Number (300C,000E).
-    """
+        Total amount of time between first and final Control Points of the Brachy Control Point
+        Sequence (300A,02D0) for current Channel (sec). Channel Total Time calculation is based
+        upon the Reference Air Kerma Rate (300A,022A) of the Referenced Source Number
+        (300C,000E).
+        """,
+    )
 
     source_movement_type: Attr[str] = Attr(
         0x300A0288, "SourceMovementType", "CS", "1", "1",
-    )
-    """Source Movement Type (300A,0288): Type 1, VR CS, VM 1.
+        doc="""Source Movement Type (300A,0288): Type 1, VR CS, VM 1.
 
-    Type of Source movement. See Section C.8.8.15.4.
-    Defined Terms: STEPWISE, FIXED, OSCILLATING, UNIDIRECTIONAL.
-    """
+        Type of Source movement. See Section C.8.8.15.4.
+        Defined Terms: STEPWISE, FIXED, OSCILLATING, UNIDIRECTIONAL.
+        """,
+    )
 
     number_of_pulses: Attr[int] = Attr(
         0x300A028A, "NumberOfPulses", "IS", "1", "1C",
-    )
-    """Number of Pulses (300A,028A): Type 1C, VR IS, VM 1.
+        doc="""Number of Pulses (300A,028A): Type 1C, VR IS, VM 1.
 
-    Number of Pulses per fraction for current Channel. Required if Brachy Treatment Type
-    (300A,0202) is PDR.
-    """
+        Number of Pulses per fraction for current Channel. Required if Brachy Treatment Type
+        (300A,0202) is PDR.
+        """,
+    )
 
     pulse_repetition_interval: Attr[float] = Attr(
         0x300A028C, "PulseRepetitionInterval", "DS", "1", "1C",
-    )
-    """Pulse Repetition Interval (300A,028C): Type 1C, VR DS, VM 1.
+        doc="""Pulse Repetition Interval (300A,028C): Type 1C, VR DS, VM 1.
 
-    Pulse repetition interval (sec) for current Channel. Required if Brachy Treatment Type
-    (300A,0202) is PDR.
-    """
+        Pulse repetition interval (sec) for current Channel. Required if Brachy Treatment Type
+        (300A,0202) is PDR.
+        """,
+    )
 
     source_applicator_number: Attr[int] = Attr(
         0x300A0290, "SourceApplicatorNumber", "IS", "1", "3",
-    )
-    """Source Applicator Number (300A,0290): Type 3, VR IS, VM 1.
+        doc="""Source Applicator Number (300A,0290): Type 3, VR IS, VM 1.
 
-    Identification number of the Source Applicator. The value of Source Applicator Number
-    (300A,0290) shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Source Applicator. The value of Source Applicator Number
+        (300A,0290) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     source_applicator_id: Attr[str] = Attr(
         0x300A0291, "SourceApplicatorID", "SH", "1", "2C",
-    )
-    """Source Applicator ID (300A,0291): Type 2C, VR SH, VM 1.
+        doc="""Source Applicator ID (300A,0291): Type 2C, VR SH, VM 1.
 
-    User or machine supplied identifier for Source Applicator. Required if Source Applicator
-    Number (300A,0290) is present.
-    """
+        User or machine supplied identifier for Source Applicator. Required if Source Applicator
+        Number (300A,0290) is present.
+        """,
+    )
 
     source_applicator_type: Attr[str] = Attr(
         0x300A0292, "SourceApplicatorType", "CS", "1", "1C",
-    )
-    """Source Applicator Type (300A,0292): Type 1C, VR CS, VM 1.
+        doc="""Source Applicator Type (300A,0292): Type 1C, VR CS, VM 1.
 
-    Type of Source Applicator. Required if Source Applicator Number (300A,0290) is present.
-    Defined Terms: FLEXIBLE, RIGID.
-    """
+        Type of Source Applicator. Required if Source Applicator Number (300A,0290) is present.
+        Defined Terms: FLEXIBLE, RIGID.
+        """,
+    )
 
     source_applicator_name: Attr[str] = Attr(
         0x300A0294, "SourceApplicatorName", "LO", "1", "3",
-    )
-    """Source Applicator Name (300A,0294): Type 3, VR LO, VM 1.
+        doc="""Source Applicator Name (300A,0294): Type 3, VR LO, VM 1.
 
-    User-defined name for Source Applicator.
-    """
+        User-defined name for Source Applicator.
+        """,
+    )
 
     source_applicator_length: Attr[float] = Attr(
         0x300A0296, "SourceApplicatorLength", "DS", "1", "1C",
-    )
-    """Source Applicator Length (300A,0296): Type 1C, VR DS, VM 1.
+        doc="""Source Applicator Length (300A,0296): Type 1C, VR DS, VM 1.
 
-    Length of Source Applicator (mm), defined as the distance between the connector of the
-    applicator and the distal-most position of the source.
-    Required if Source Applicator Number (300A,0290) is present.
-    """
+        Length of Source Applicator (mm), defined as the distance between the connector of the
+        applicator and the distal-most position of the source.
+        Required if Source Applicator Number (300A,0290) is present.
+        """,
+    )
 
     source_applicator_tip_length: Attr[float] = Attr(
         0x300A0274, "SourceApplicatorTipLength", "DS", "1", "2C",
-    )
-    """Source Applicator Tip Length (300A,0274): Type 2C, VR DS, VM 1.
+        doc="""Source Applicator Tip Length (300A,0274): Type 2C, VR DS, VM 1.
 
-    Length of Source Applicator Tip (in mm), defined as the distance between the outer tip of
-    the applicator and the center of the distal-most possible position of the source.
-    Required if Channel Effective Length (300A,0271) is present.
-    """
+        Length of Source Applicator Tip (in mm), defined as the distance between the outer tip
+        of the applicator and the center of the distal-most possible position of the source.
+        Required if Channel Effective Length (300A,0271) is present.
+        """,
+    )
 
     source_applicator_manufacturer: Attr[str] = Attr(
         0x300A0298, "SourceApplicatorManufacturer", "LO", "1", "3",
-    )
-    """Source Applicator Manufacturer (300A,0298): Type 3, VR LO, VM 1.
+        doc="""Source Applicator Manufacturer (300A,0298): Type 3, VR LO, VM 1.
 
-    Manufacturer of Source Applicator.
-    """
+        Manufacturer of Source Applicator.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "3",
-    )
-    """Material ID (300A,00E1): Type 3, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for material of Source Applicator wall. See Note.
-    """
+        User-supplied identifier for material of Source Applicator wall. See Note.
+        """,
+    )
 
     source_applicator_wall_nominal_thickness: Attr[float] = Attr(
         0x300A029C, "SourceApplicatorWallNominalThickness", "DS", "1", "3",
-    )
-    """Source Applicator Wall Nominal Thickness (300A,029C): Type 3, VR DS, VM 1.
+        doc="""Source Applicator Wall Nominal Thickness (300A,029C): Type 3, VR DS, VM 1.
 
-    Nominal Thickness of Source Applicator wall (mm). See Section C.8.8.15.12.
-    """
+        Nominal Thickness of Source Applicator wall (mm). See Section C.8.8.15.12.
+        """,
+    )
 
     source_applicator_wall_nominal_transmission: Attr[float] = Attr(
         0x300A029E, "SourceApplicatorWallNominalTransmission", "DS", "1", "3",
-    )
-    """Source Applicator Wall Nominal Transmission (300A,029E): Type 3, VR DS, VM 1.
+        doc="""Source Applicator Wall Nominal Transmission (300A,029E): Type 3, VR DS, VM 1.
 
-    Nominal Transmission through Source Applicator wall (between 0 and 1). See Section
-    C.8.8.15.12.
-    """
+        Nominal Transmission through Source Applicator wall (between 0 and 1). See Section
+        C.8.8.15.12.
+        """,
+    )
 
     source_applicator_step_size: Attr[float] = Attr(
         0x300A02A0, "SourceApplicatorStepSize", "DS", "1", "1C",
-    )
-    """Source Applicator Step Size (300A,02A0): Type 1C, VR DS, VM 1.
+        doc="""Source Applicator Step Size (300A,02A0): Type 1C, VR DS, VM 1.
 
-    Distance of path along channel (in mm) between adjacent (potential) dwell positions.
-    Required if Source Movement Type (300A,0288) is STEPWISE.
-    """
+        Distance of path along channel (in mm) between adjacent (potential) dwell positions.
+        Required if Source Movement Type (300A,0288) is STEPWISE.
+        """,
+    )
 
     applicator_shape_referenced_roi_number: Attr[int] = Attr(
         0x300A02A1, "ApplicatorShapeReferencedROINumber", "IS", "1", "3",
-    )
-    """Applicator Shape Referenced ROI Number (300A,02A1): Type 3, VR IS, VM 1.
+        doc="""Applicator Shape Referenced ROI Number (300A,02A1): Type 3, VR IS, VM 1.
 
-    Uniquely identifies the ROI representing the Applicator shape surrounding the Channel.
-    """
+        Uniquely identifies the ROI representing the Applicator shape surrounding the Channel.
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "2C",
-    )
-    """Referenced ROI Number (3006,0084): Type 2C, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 2C, VR IS, VM 1.
 
-    Uniquely identifies the ROI representing the Channel shape.
-    Required if Source Applicator Number (300A,0290) is present.
-    """
+        Uniquely identifies the ROI representing the Channel shape.
+        Required if Source Applicator Number (300A,0290) is present.
+        """,
+    )
 
     transfer_tube_number: Attr[int] = Attr(
         0x300A02A2, "TransferTubeNumber", "IS", "1", "2",
-    )
-    """Transfer Tube Number (300A,02A2): Type 2, VR IS, VM 1.
+        doc="""Transfer Tube Number (300A,02A2): Type 2, VR IS, VM 1.
 
-    Identification number of the Transfer Tube. The value of Transfer Tube Number (300A,02A2)
-    shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Transfer Tube. The value of Transfer Tube Number
+        (300A,02A2) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     transfer_tube_length: Attr[float] = Attr(
         0x300A02A4, "TransferTubeLength", "DS", "1", "2C",
-    )
-    """Transfer Tube Length (300A,02A4): Type 2C, VR DS, VM 1.
+        doc="""Transfer Tube Length (300A,02A4): Type 2C, VR DS, VM 1.
 
-    Length of Transfer Tube of current afterloading Channel (mm). Required if value Transfer
-    Tube Number (300A,02A2) is non-null.
-    """
+        Length of Transfer Tube of current afterloading Channel (mm). Required if value Transfer
+        Tube Number (300A,02A2) is non-null.
+        """,
+    )
 
     channel_effective_length: Attr[float] = Attr(
         0x300A0271, "ChannelEffectiveLength", "DS", "1", "3",
-    )
-    """Channel Effective Length (300A,0271): Type 3, VR DS, VM 1.
+        doc="""Channel Effective Length (300A,0271): Type 3, VR DS, VM 1.
 
-    Length of Channel (in mm) defined as the distance between the connector on the afterloader
-    and the center of the distal-most possible position of the source.
-    """
+        Length of Channel (in mm) defined as the distance between the connector on the
+        afterloader and the center of the distal-most possible position of the source.
+        """,
+    )
 
     channel_inner_length: Attr[float] = Attr(
         0x300A0272, "ChannelInnerLength", "DS", "1", "2C",
-    )
-    """Channel Inner Length (300A,0272): Type 2C, VR DS, VM 1.
+        doc="""Channel Inner Length (300A,0272): Type 2C, VR DS, VM 1.
 
-    The total physical inner length of channel (in mm). Specifies the distance between the
-    connector on the afterloader and the end of the channel.
-    Required if Channel Effective Length (300A,0271) is present.
-    """
+        The total physical inner length of channel (in mm). Specifies the distance between the
+        connector on the afterloader and the end of the channel.
+        Required if Channel Effective Length (300A,0271) is present.
+        """,
+    )
 
     afterloader_channel_id: Attr[str] = Attr(
         0x300A0273, "AfterloaderChannelID", "SH", "1", "3",
+        doc="""Afterloader Channel ID (300A,0273): Type 3, VR SH, VM 1.
+
+        Identification of the Channel connection on the afterloader.
+        """,
     )
-    """Afterloader Channel ID (300A,0273): Type 3, VR SH, VM 1.
 
-    Identification of the Channel connection on the afterloader.
-    """
-
-    channel_shield_sequence: Attr[list[ChannelShieldSequenceItem]] = Attr(
+    channel_shield_sequence: SequenceAttr[ChannelShieldSequenceItem] = SequenceAttr(
         0x300A02B0, "ChannelShieldSequence", "SQ", "1", "3",
         item=ChannelShieldSequenceItem,
-    )
-    """Channel Shield Sequence (300A,02B0): Type 3, VR SQ, VM 1.
+        doc="""Channel Shield Sequence (300A,02B0): Type 3, VR SQ, VM 1.
 
-    Sequence of Channel Shields associated with current Channel.
-    """
+        Sequence of Channel Shields associated with current Channel.
+        """,
+    )
 
     referenced_source_number: Attr[int] = Attr(
         0x300C000E, "ReferencedSourceNumber", "IS", "1", "1",
-    )
-    """Referenced Source Number (300C,000E): Type 1, VR IS, VM 1.
+        doc="""Referenced Source Number (300C,000E): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the referenced Source within Source Sequence (300A,0210) for current
-    Application Setup.
-    """
+        Uniquely identifies the referenced Source within Source Sequence (300A,0210) for current
+        Application Setup.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
-    )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points in Channel. For an N-segment Channel there will be 2N (stepwise
-    movement) or N+1 (continuous movement) control points.
-    """
+        Number of control points in Channel. For an N-segment Channel there will be 2N (stepwise
+        movement) or N+1 (continuous movement) control points.
+        """,
+    )
 
     final_cumulative_time_weight: Attr[float] = Attr(
         0x300A02C8, "FinalCumulativeTimeWeight", "DS", "1", "1C",
+        doc="""Final Cumulative Time Weight (300A,02C8): Type 1C, VR DS, VM 1.
+
+        Value of Cumulative Time Weight (300A,02D6) for final Control Point in Brachy Control
+        Point Sequence (300A,02D0). Required if Cumulative Time Weight (300A,02D6) is non-null
+        in Control Points specified within Brachy Control Point Sequence (300A,02D0). See
+        Section C.8.8.15.6.
+        """,
     )
-    """Final Cumulative Time Weight (300A,02C8): Type 1C, VR DS, VM 1.
 
-    Value of Cumulative Time Weight (300A,02D6) for final Control Point in Brachy Control Point
-    Sequence (300A,02D0). Required if Cumulative Time Weight (300A,02D6) is non-null in Control
-    Points specified within Brachy Control Point Sequence (300A,02D0). See Section C.8.8.15.6.
-    """
-
-    brachy_control_point_sequence: Attr[list[BrachyControlPointSequenceItem]] = Attr(
+    brachy_control_point_sequence: SequenceAttr[BrachyControlPointSequenceItem] = SequenceAttr(
         0x300A02D0, "BrachyControlPointSequence", "SQ", "1", "1",
         item=BrachyControlPointSequenceItem,
-    )
-    """Brachy Control Point Sequence (300A,02D0): Type 1, VR SQ, VM 1.
+        doc="""Brachy Control Point Sequence (300A,02D0): Type 1, VR SQ, VM 1.
 
-    Sequence of machine configurations describing this Channel.
-    """
+        Sequence of machine configurations describing this Channel.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        channel_number: int | None = None,
-        channel_length: float | None = None,
-        channel_total_time: float | None = None,
-        source_movement_type: str | None = None,
-        number_of_pulses: int | None = None,
-        pulse_repetition_interval: float | None = None,
-        source_applicator_number: int | None = None,
-        source_applicator_id: str | None = None,
-        source_applicator_type: str | None = None,
-        source_applicator_name: str | None = None,
-        source_applicator_length: float | None = None,
-        source_applicator_tip_length: float | None = None,
-        source_applicator_manufacturer: str | None = None,
-        material_id: str | None = None,
-        source_applicator_wall_nominal_thickness: float | None = None,
-        source_applicator_wall_nominal_transmission: float | None = None,
-        source_applicator_step_size: float | None = None,
-        applicator_shape_referenced_roi_number: int | None = None,
-        referenced_roi_number: int | None = None,
-        transfer_tube_number: int | None = None,
-        transfer_tube_length: float | None = None,
-        channel_effective_length: float | None = None,
-        channel_inner_length: float | None = None,
-        afterloader_channel_id: str | None = None,
-        channel_shield_sequence: list[ChannelShieldSequenceItem] | None = None,
-        referenced_source_number: int | None = None,
-        number_of_control_points: int | None = None,
-        final_cumulative_time_weight: float | None = None,
-        brachy_control_point_sequence: list[BrachyControlPointSequenceItem] | None = None,
-        **_: Any,
+        channel_number: int | Empty | None = None,
+        channel_length: float | Empty | None = None,
+        channel_total_time: float | Empty | None = None,
+        source_movement_type: str | Empty | None = None,
+        number_of_pulses: int | Empty | None = None,
+        pulse_repetition_interval: float | Empty | None = None,
+        source_applicator_number: int | Empty | None = None,
+        source_applicator_id: str | Empty | None = None,
+        source_applicator_type: str | Empty | None = None,
+        source_applicator_name: str | Empty | None = None,
+        source_applicator_length: float | Empty | None = None,
+        source_applicator_tip_length: float | Empty | None = None,
+        source_applicator_manufacturer: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        source_applicator_wall_nominal_thickness: float | Empty | None = None,
+        source_applicator_wall_nominal_transmission: float | Empty | None = None,
+        source_applicator_step_size: float | Empty | None = None,
+        applicator_shape_referenced_roi_number: int | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
+        transfer_tube_number: int | Empty | None = None,
+        transfer_tube_length: float | Empty | None = None,
+        channel_effective_length: float | Empty | None = None,
+        channel_inner_length: float | Empty | None = None,
+        afterloader_channel_id: str | Empty | None = None,
+        channel_shield_sequence: Items[ChannelShieldSequenceItem] | Empty | None = None,
+        referenced_source_number: int | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        final_cumulative_time_weight: float | Empty | None = None,
+        brachy_control_point_sequence: Items[BrachyControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -945,119 +930,117 @@ class ApplicationSetupSequenceItem(ItemBuilder):
 
     application_setup_type: Attr[str] = Attr(
         0x300A0232, "ApplicationSetupType", "CS", "1", "1",
-    )
-    """Application Setup Type (300A,0232): Type 1, VR CS, VM 1.
+        doc="""Application Setup Type (300A,0232): Type 1, VR CS, VM 1.
 
-    Type of Application Setup.
-    Defined Terms: FLETCHER_SUIT, DELCLOS, BLOEDORN, JOSLIN_FLYNN, CHANDIGARH, MANCHESTER,
-    HENSCHKE, NASOPHARYNGEAL, OESOPHAGEAL, ENDOBRONCHIAL, SYED_NEBLETT, ENDORECTAL, PERINEAL.
-    """
+        Type of Application Setup.
+        Defined Terms: FLETCHER_SUIT, DELCLOS, BLOEDORN, JOSLIN_FLYNN, CHANDIGARH, MANCHESTER,
+        HENSCHKE, NASOPHARYNGEAL, OESOPHAGEAL, ENDOBRONCHIAL, SYED_NEBLETT, ENDORECTAL,
+        PERINEAL.
+        """,
+    )
 
     application_setup_number: Attr[int] = Attr(
         0x300A0234, "ApplicationSetupNumber", "IS", "1", "1",
-    )
-    """Application Setup Number (300A,0234): Type 1, VR IS, VM 1.
+        doc="""Application Setup Number (300A,0234): Type 1, VR IS, VM 1.
 
-    Identification number of the Application Setup. The value of Application Setup Number
-    (300A,0234) shall be unique within the RT Plan in which it is created.
-    """
+        Identification number of the Application Setup. The value of Application Setup Number
+        (300A,0234) shall be unique within the RT Plan in which it is created.
+        """,
+    )
 
     application_setup_name: Attr[str] = Attr(
         0x300A0236, "ApplicationSetupName", "LO", "1", "3",
-    )
-    """Application Setup Name (300A,0236): Type 3, VR LO, VM 1.
+        doc="""Application Setup Name (300A,0236): Type 3, VR LO, VM 1.
 
-    User-defined name for Application Setup.
-    """
+        User-defined name for Application Setup.
+        """,
+    )
 
     application_setup_manufacturer: Attr[str] = Attr(
         0x300A0238, "ApplicationSetupManufacturer", "LO", "1", "3",
-    )
-    """Application Setup Manufacturer (300A,0238): Type 3, VR LO, VM 1.
+        doc="""Application Setup Manufacturer (300A,0238): Type 3, VR LO, VM 1.
 
-    Manufacturer of Application Setup.
-    """
+        Manufacturer of Application Setup.
+        """,
+    )
 
     template_number: Attr[int] = Attr(
         0x300A0240, "TemplateNumber", "IS", "1", "3",
-    )
-    """Template Number (300A,0240): Type 3, VR IS, VM 1.
+        doc="""Template Number (300A,0240): Type 3, VR IS, VM 1.
 
-    Identification number of the Template. The value of Template Number (300A,0240) shall be
-    unique within the Application Setup in which it is created.
-    """
+        Identification number of the Template. The value of Template Number (300A,0240) shall be
+        unique within the Application Setup in which it is created.
+        """,
+    )
 
     template_type: Attr[str] = Attr(
         0x300A0242, "TemplateType", "SH", "1", "3",
-    )
-    """Template Type (300A,0242): Type 3, VR SH, VM 1.
+        doc="""Template Type (300A,0242): Type 3, VR SH, VM 1.
 
-    User-defined type for Template Device.
-    """
+        User-defined type for Template Device.
+        """,
+    )
 
     template_name: Attr[str] = Attr(
         0x300A0244, "TemplateName", "LO", "1", "3",
+        doc="""Template Name (300A,0244): Type 3, VR LO, VM 1.
+
+        User-defined name for Template Device.
+        """,
     )
-    """Template Name (300A,0244): Type 3, VR LO, VM 1.
 
-    User-defined name for Template Device.
-    """
-
-    referenced_reference_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_reference_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0042, "ReferencedReferenceImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
+        doc="""Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
 
-    Sequence of reference images used for validation of current Application Setup.
-    """
+        Sequence of reference images used for validation of current Application Setup.
+        """,
+    )
 
     total_reference_air_kerma: Attr[float] = Attr(
         0x300A0250, "TotalReferenceAirKerma", "DS", "1", "1",
+        doc="""Total Reference Air Kerma (300A,0250): Type 1, VR DS, VM 1.
+
+        Total Reference Air Kerma for current Application Setup, i.e., the product of Air Kerma
+        Rate of all Sources in all Channels with their respective Channel Times (µGy at 1 m).
+        Value shall be zero for non-gamma sources.
+        """,
     )
-    """Total Reference Air Kerma (300A,0250): Type 1, VR DS, VM 1.
 
-    Total Reference Air Kerma for current Application Setup, i.e., the product of Air Kerma Rate
-    of all Sources in all Channels with their respective Channel Times (µGy at 1 m). Value shall
-    be zero for non-gamma sources.
-    """
-
-    brachy_accessory_device_sequence: Attr[list[BrachyAccessoryDeviceSequenceItem]] = Attr(
+    brachy_accessory_device_sequence: SequenceAttr[BrachyAccessoryDeviceSequenceItem] = SequenceAttr(
         0x300A0260, "BrachyAccessoryDeviceSequence", "SQ", "1", "3",
         item=BrachyAccessoryDeviceSequenceItem,
+        doc="""Brachy Accessory Device Sequence (300A,0260): Type 3, VR SQ, VM 1.
+
+        Sequence of Brachy Accessory Devices associated with current Application Setup.
+        """,
     )
-    """Brachy Accessory Device Sequence (300A,0260): Type 3, VR SQ, VM 1.
 
-    Sequence of Brachy Accessory Devices associated with current Application Setup.
-    """
-
-    channel_sequence: Attr[list[ChannelSequenceItem]] = Attr(
+    channel_sequence: SequenceAttr[ChannelSequenceItem] = SequenceAttr(
         0x300A0280, "ChannelSequence", "SQ", "1", "1",
         item=ChannelSequenceItem,
-    )
-    """Channel Sequence (300A,0280): Type 1, VR SQ, VM 1.
+        doc="""Channel Sequence (300A,0280): Type 1, VR SQ, VM 1.
 
-    Sequence of Channels for current Application Setup.
-    """
+        Sequence of Channels for current Application Setup.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        application_setup_type: str | None = None,
-        application_setup_number: int | None = None,
-        application_setup_name: str | None = None,
-        application_setup_manufacturer: str | None = None,
-        template_number: int | None = None,
-        template_type: str | None = None,
-        template_name: str | None = None,
-        referenced_reference_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        total_reference_air_kerma: float | None = None,
-        brachy_accessory_device_sequence: list[BrachyAccessoryDeviceSequenceItem] | None = None,
-        channel_sequence: list[ChannelSequenceItem] | None = None,
-        **_: Any,
+        application_setup_type: str | Empty | None = None,
+        application_setup_number: int | Empty | None = None,
+        application_setup_name: str | Empty | None = None,
+        application_setup_manufacturer: str | Empty | None = None,
+        template_number: int | Empty | None = None,
+        template_type: str | Empty | None = None,
+        template_name: str | Empty | None = None,
+        referenced_reference_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        total_reference_air_kerma: float | Empty | None = None,
+        brachy_accessory_device_sequence: Items[BrachyAccessoryDeviceSequenceItem] | Empty | None = None,
+        channel_sequence: Items[ChannelSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1074,62 +1057,59 @@ class RTBrachyApplicationSetupsModule(ModuleBuilder):
     brachy_treatment_technique: Attr[Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"]] = Attr(
         0x300A0200, "BrachyTreatmentTechnique", "CS", "1", "1",
         enum=("INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"),
-    )
-    """Brachy Treatment Technique (300A,0200): Type 1, VR CS, VM 1.
+        doc="""Brachy Treatment Technique (300A,0200): Type 1, VR CS, VM 1.
 
-    Type of brachytherapy treatment technique.
-    Enumerated Values: INTRALUMENARY, INTRACAVITARY, INTERSTITIAL, CONTACT, INTRAVASCULAR,
-    PERMANENT.
-    """
+        Type of brachytherapy treatment technique.
+        Enumerated Values: INTRALUMENARY, INTRACAVITARY, INTERSTITIAL, CONTACT, INTRAVASCULAR,
+        PERMANENT.
+        """,
+    )
 
     brachy_treatment_type: Attr[str] = Attr(
         0x300A0202, "BrachyTreatmentType", "CS", "1", "1",
+        doc="""Brachy Treatment Type (300A,0202): Type 1, VR CS, VM 1.
+
+        Type of brachytherapy treatment.
+        Defined Terms: MANUAL, HDR, MDR, LDR, PDR.
+        """,
     )
-    """Brachy Treatment Type (300A,0202): Type 1, VR CS, VM 1.
 
-    Type of brachytherapy treatment.
-    Defined Terms: MANUAL, HDR, MDR, LDR, PDR.
-    """
-
-    treatment_machine_sequence: Attr[list[TreatmentMachineSequenceItem]] = Attr(
+    treatment_machine_sequence: SequenceAttr[TreatmentMachineSequenceItem] = SequenceAttr(
         0x300A0206, "TreatmentMachineSequence", "SQ", "1", "1",
         item=TreatmentMachineSequenceItem,
+        doc="""Treatment Machine Sequence (300A,0206): Type 1, VR SQ, VM 1.
+
+        A Sequence describing treatment machine to be used for treatment delivery.
+        """,
     )
-    """Treatment Machine Sequence (300A,0206): Type 1, VR SQ, VM 1.
 
-    A Sequence describing treatment machine to be used for treatment delivery.
-    """
-
-    source_sequence: Attr[list[SourceSequenceItem]] = Attr(
+    source_sequence: SequenceAttr[SourceSequenceItem] = SequenceAttr(
         0x300A0210, "SourceSequence", "SQ", "1", "1",
         item=SourceSequenceItem,
+        doc="""Source Sequence (300A,0210): Type 1, VR SQ, VM 1.
+
+        Sequence of Sources to be used within Application Setups. One or more Items shall be
+        included in this Sequence.
+        """,
     )
-    """Source Sequence (300A,0210): Type 1, VR SQ, VM 1.
 
-    Sequence of Sources to be used within Application Setups. One or more Items shall be
-    included in this Sequence.
-    """
-
-    application_setup_sequence: Attr[list[ApplicationSetupSequenceItem]] = Attr(
+    application_setup_sequence: SequenceAttr[ApplicationSetupSequenceItem] = SequenceAttr(
         0x300A0230, "ApplicationSetupSequence", "SQ", "1", "1",
         item=ApplicationSetupSequenceItem,
-    )
-    """Application Setup Sequence (300A,0230): Type 1, VR SQ, VM 1.
+        doc="""Application Setup Sequence (300A,0230): Type 1, VR SQ, VM 1.
 
-    Sequence of Application Setups for current RT Plan.
-    """
+        Sequence of Application Setups for current RT Plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        brachy_treatment_technique: Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"] | None = None,
-        brachy_treatment_type: str | None = None,
-        treatment_machine_sequence: list[TreatmentMachineSequenceItem] | None = None,
-        source_sequence: list[SourceSequenceItem] | None = None,
-        application_setup_sequence: list[ApplicationSetupSequenceItem] | None = None,
-        **_: Any,
+        brachy_treatment_technique: Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"] | Empty | None = None,
+        brachy_treatment_type: str | Empty | None = None,
+        treatment_machine_sequence: Items[TreatmentMachineSequenceItem] | Empty | None = None,
+        source_sequence: Items[SourceSequenceItem] | Empty | None = None,
+        application_setup_sequence: Items[ApplicationSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -30,130 +31,129 @@ class RecordedSourceSequenceItem(ItemBuilder):
 
     source_number: Attr[int] = Attr(
         0x300A0212, "SourceNumber", "IS", "1", "1",
-    )
-    """Source Number (300A,0212): Type 1, VR IS, VM 1.
+        doc="""Source Number (300A,0212): Type 1, VR IS, VM 1.
 
-    Identification number of the Source. The value of Source Number (300A,0212) shall be unique
-    within the Recorded Source Sequence (3008,0100) in which it is created.
-    """
+        Identification number of the Source. The value of Source Number (300A,0212) shall be
+        unique within the Recorded Source Sequence (3008,0100) in which it is created.
+        """,
+    )
 
     source_type: Attr[str] = Attr(
         0x300A0214, "SourceType", "CS", "1", "1",
-    )
-    """Source Type (300A,0214): Type 1, VR CS, VM 1.
+        doc="""Source Type (300A,0214): Type 1, VR CS, VM 1.
 
-    Type of Source.
-    Defined Terms: POINT, LINE, CYLINDER, SPHERE.
-    """
+        Type of Source.
+        Defined Terms: POINT, LINE, CYLINDER, SPHERE.
+        """,
+    )
 
     source_model_id: Attr[str] = Attr(
         0x300A021B, "SourceModelID", "SH", "1", "3",
-    )
-    """Source Model ID (300A,021B): Type 3, VR SH, VM 1.
+        doc="""Source Model ID (300A,021B): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for the radioactive source model that was used for the source in
-    the treatment plan of which this session record is based to. See Section C.8.8.15.15.
-    """
+        User-supplied identifier for the radioactive source model that was used for the source
+        in the treatment plan of which this session record is based to. See Section C.8.8.15.15.
+        """,
+    )
 
     source_manufacturer: Attr[str] = Attr(
         0x300A0216, "SourceManufacturer", "LO", "1", "2",
-    )
-    """Source Manufacturer (300A,0216): Type 2, VR LO, VM 1.
+        doc="""Source Manufacturer (300A,0216): Type 2, VR LO, VM 1.
 
-    Manufacturer of source.
-    """
+        Manufacturer of source.
+        """,
+    )
 
     source_serial_number: Attr[str] = Attr(
         0x30080105, "SourceSerialNumber", "LO", "1", "2",
-    )
-    """Source Serial Number (3008,0105): Type 2, VR LO, VM 1.
+        doc="""Source Serial Number (3008,0105): Type 2, VR LO, VM 1.
 
-    Serial Number of source.
-    """
+        Serial Number of source.
+        """,
+    )
 
     source_isotope_name: Attr[str] = Attr(
         0x300A0226, "SourceIsotopeName", "LO", "1", "1",
-    )
-    """Source Isotope Name (300A,0226): Type 1, VR LO, VM 1.
+        doc="""Source Isotope Name (300A,0226): Type 1, VR LO, VM 1.
 
-    User-defined name of Isotope.
-    """
+        User-defined name of Isotope.
+        """,
+    )
 
     source_isotope_half_life: Attr[float] = Attr(
         0x300A0228, "SourceIsotopeHalfLife", "DS", "1", "1",
-    )
-    """Source Isotope Half Life (300A,0228): Type 1, VR DS, VM 1.
+        doc="""Source Isotope Half Life (300A,0228): Type 1, VR DS, VM 1.
 
-    Half-life of Isotope (days).
-    """
+        Half-life of Isotope (days).
+        """,
+    )
 
     source_strength_units: Attr[Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"]] = Attr(
         0x300A0229, "SourceStrengthUnits", "CS", "1", "1C",
         enum=("AIR_KERMA_RATE", "DOSE_RATE_WATER"),
-    )
-    """Source Strength Units (300A,0229): Type 1C, VR CS, VM 1.
+        doc="""Source Strength Units (300A,0229): Type 1C, VR CS, VM 1.
 
-    Measurement unit of Source Strength.
-    Required if the source is not a gamma-emitting (photon) source. May be present otherwise.
-    Enumerated Values: AIR_KERMA_RATE, DOSE_RATE_WATER.
-    """
+        Measurement unit of Source Strength.
+        Required if the source is not a gamma-emitting (photon) source. May be present
+        otherwise.
+        Enumerated Values: AIR_KERMA_RATE, DOSE_RATE_WATER.
+        """,
+    )
 
     reference_air_kerma_rate: Attr[float] = Attr(
         0x300A022A, "ReferenceAirKermaRate", "DS", "1", "1",
-    )
-    """Reference Air Kerma Rate (300A,022A): Type 1, VR DS, VM 1.
+        doc="""Reference Air Kerma Rate (300A,022A): Type 1, VR DS, VM 1.
 
-    Air Kerma Rate in air of Isotope specified at Source Strength Reference Date (300A,022C) and
-    Source Strength Reference Time (300A,022E) (in µGy h-1 at 1 m). Value shall be zero for
-    non-gamma sources.
-    """
+        Air Kerma Rate in air of Isotope specified at Source Strength Reference Date (300A,022C)
+        and Source Strength Reference Time (300A,022E) (in µGy h-1 at 1 m). Value shall be zero
+        for non-gamma sources.
+        """,
+    )
 
     source_strength: Attr[float] = Attr(
         0x300A022B, "SourceStrength", "DS", "1", "1C",
-    )
-    """Source Strength (300A,022B): Type 1C, VR DS, VM 1.
+        doc="""Source Strength (300A,022B): Type 1C, VR DS, VM 1.
 
-    Source Strength of Isotope at Source Strength Reference Date (300A,022C) and Source Strength
-    Reference Time (300A,022E), in units specified in Source Strength Units (300A,0229).
-    Required if the source is not a gamma-emitting (photon) source.
-    """
+        Source Strength of Isotope at Source Strength Reference Date (300A,022C) and Source
+        Strength Reference Time (300A,022E), in units specified in Source Strength Units
+        (300A,0229).
+        Required if the source is not a gamma-emitting (photon) source.
+        """,
+    )
 
     source_strength_reference_date: Attr[datetime.date | str] = Attr(
         0x300A022C, "SourceStrengthReferenceDate", "DA", "1", "1",
-    )
-    """Source Strength Reference Date (300A,022C): Type 1, VR DA, VM 1.
+        doc="""Source Strength Reference Date (300A,022C): Type 1, VR DA, VM 1.
 
-    Reference date for Reference Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of
-    Isotope.
-    """
+        Reference date for Reference Air Kerma Rate (300A,022A) or Source Strength (300A,022B)
+        of Isotope.
+        """,
+    )
 
     source_strength_reference_time: Attr[datetime.time | str] = Attr(
         0x300A022E, "SourceStrengthReferenceTime", "TM", "1", "1",
-    )
-    """Source Strength Reference Time (300A,022E): Type 1, VR TM, VM 1.
+        doc="""Source Strength Reference Time (300A,022E): Type 1, VR TM, VM 1.
 
-    Reference time for Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of Isotope.
-    """
+        Reference time for Air Kerma Rate (300A,022A) or Source Strength (300A,022B) of Isotope.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_number: int | None = None,
-        source_type: str | None = None,
-        source_model_id: str | None = None,
-        source_manufacturer: str | None = None,
-        source_serial_number: str | None = None,
-        source_isotope_name: str | None = None,
-        source_isotope_half_life: float | None = None,
-        source_strength_units: Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"] | None = None,
-        reference_air_kerma_rate: float | None = None,
-        source_strength: float | None = None,
-        source_strength_reference_date: datetime.date | str | None = None,
-        source_strength_reference_time: datetime.time | str | None = None,
-        **_: Any,
+        source_number: int | Empty | None = None,
+        source_type: str | Empty | None = None,
+        source_model_id: str | Empty | None = None,
+        source_manufacturer: str | Empty | None = None,
+        source_serial_number: str | Empty | None = None,
+        source_isotope_name: str | Empty | None = None,
+        source_isotope_half_life: float | Empty | None = None,
+        source_strength_units: Literal["AIR_KERMA_RATE", "DOSE_RATE_WATER"] | Empty | None = None,
+        reference_air_kerma_rate: float | Empty | None = None,
+        source_strength: float | Empty | None = None,
+        source_strength_reference_date: datetime.date | str | Empty | None = None,
+        source_strength_reference_time: datetime.time | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -168,45 +168,42 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Measured Dose Reference Number (3008,0082) is not present. It shall not be
-    present otherwise.
-    """
+        Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Measured Dose Reference Number (3008,0082) is not present. It
+        shall not be present otherwise.
+        """,
+    )
 
     referenced_measured_dose_reference_number: Attr[int] = Attr(
         0x30080082, "ReferencedMeasuredDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
+        doc="""Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
 
-    Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
-    (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
-    Reference Number (300C,0051) is not present. It shall not be present otherwise.
-    """
+        Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
+        (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
+        Reference Number (300C,0051) is not present. It shall not be present otherwise.
+        """,
+    )
 
     measured_dose_value: Attr[float] = Attr(
         0x30080016, "MeasuredDoseValue", "DS", "1", "1",
-    )
-    """Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
+        doc="""Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
 
-    Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
-    Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in RT
-    Prescription Module of referenced RT Plan as defined above.
-    """
+        Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
+        Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in
+        RT Prescription Module of referenced RT Plan as defined above.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_measured_dose_reference_number: int | None = None,
-        measured_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_measured_dose_reference_number: int | Empty | None = None,
+        measured_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -221,43 +218,41 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Calculated Dose Reference Number (3008,0092) is not present. It shall not be
-    present otherwise.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Calculated Dose Reference Number (3008,0092) is not present. It
+        shall not be present otherwise.
+        """,
+    )
 
     referenced_calculated_dose_reference_number: Attr[int] = Attr(
         0x30080092, "ReferencedCalculatedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
+        doc="""Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference Number
-    (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if Referenced
-    Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.
-    """
+        Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference
+        Number (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if
+        Referenced Dose Reference Number (300C,0051) is not present. It shall not be present
+        otherwise.
+        """,
+    )
 
     calculated_dose_reference_dose_value: Attr[float] = Attr(
         0x30080076, "CalculatedDoseReferenceDoseValue", "DS", "1", "1",
-    )
-    """Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
+        doc="""Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
 
-    Calculated Dose (Gy).
-    """
+        Calculated Dose (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_calculated_dose_reference_number: int | None = None,
-        calculated_dose_reference_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_calculated_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -272,49 +267,47 @@ class RecordedBrachyAccessoryDeviceSequenceItem(ItemBuilder):
 
     referenced_brachy_accessory_device_number: Attr[int] = Attr(
         0x30080122, "ReferencedBrachyAccessoryDeviceNumber", "IS", "1", "2",
-    )
-    """Referenced Brachy Accessory Device Number (3008,0122): Type 2, VR IS, VM 1.
+        doc="""Referenced Brachy Accessory Device Number (3008,0122): Type 2, VR IS, VM 1.
 
-    Identification number of the Brachy Accessory Device. The value of Brachy Accessory Device
-    Number (300A,0262) shall be unique within the Application Setup in which it is created.
-    """
+        Identification number of the Brachy Accessory Device. The value of Brachy Accessory
+        Device Number (300A,0262) shall be unique within the Application Setup in which it is
+        created.
+        """,
+    )
 
     brachy_accessory_device_id: Attr[str] = Attr(
         0x300A0263, "BrachyAccessoryDeviceID", "SH", "1", "2",
-    )
-    """Brachy Accessory Device ID (300A,0263): Type 2, VR SH, VM 1.
+        doc="""Brachy Accessory Device ID (300A,0263): Type 2, VR SH, VM 1.
 
-    User or machine supplied identifier for Brachy Accessory Device.
-    """
+        User or machine supplied identifier for Brachy Accessory Device.
+        """,
+    )
 
     brachy_accessory_device_type: Attr[str] = Attr(
         0x300A0264, "BrachyAccessoryDeviceType", "CS", "1", "1",
-    )
-    """Brachy Accessory Device Type (300A,0264): Type 1, VR CS, VM 1.
+        doc="""Brachy Accessory Device Type (300A,0264): Type 1, VR CS, VM 1.
 
-    Type of Brachy Accessory Device.
-    Defined Terms: SHIELD, DILATATION, MOLD, PLAQUE, FLAB.
-    """
+        Type of Brachy Accessory Device.
+        Defined Terms: SHIELD, DILATATION, MOLD, PLAQUE, FLAB.
+        """,
+    )
 
     brachy_accessory_device_name: Attr[str] = Attr(
         0x300A0266, "BrachyAccessoryDeviceName", "LO", "1", "3",
-    )
-    """Brachy Accessory Device Name (300A,0266): Type 3, VR LO, VM 1.
+        doc="""Brachy Accessory Device Name (300A,0266): Type 3, VR LO, VM 1.
 
-    User-defined name for Brachy Accessory Device.
-    """
+        User-defined name for Brachy Accessory Device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_brachy_accessory_device_number: int | None = None,
-        brachy_accessory_device_id: str | None = None,
-        brachy_accessory_device_type: str | None = None,
-        brachy_accessory_device_name: str | None = None,
-        **_: Any,
+        referenced_brachy_accessory_device_number: int | Empty | None = None,
+        brachy_accessory_device_id: str | Empty | None = None,
+        brachy_accessory_device_type: str | Empty | None = None,
+        brachy_accessory_device_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -329,43 +322,40 @@ class ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem(I
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Measured Dose Reference Number (3008,0082) is not present. It shall not be
-    present otherwise.
-    """
+        Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Measured Dose Reference Number (3008,0082) is not present. It
+        shall not be present otherwise.
+        """,
+    )
 
     referenced_measured_dose_reference_number: Attr[int] = Attr(
         0x30080082, "ReferencedMeasuredDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
+        doc="""Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
 
-    References Measured Dose Reference specified by Measured Dose Reference Number (3008,0064)
-    in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose Reference
-    Number (300C,0051) is not present. It shall not be present otherwise.
-    """
+        References Measured Dose Reference specified by Measured Dose Reference Number
+        (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
+        Reference Number (300C,0051) is not present. It shall not be present otherwise.
+        """,
+    )
 
     measured_dose_value: Attr[float] = Attr(
         0x30080016, "MeasuredDoseValue", "DS", "1", "1",
-    )
-    """Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
+        doc="""Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
 
-    Measured Dose.
-    """
+        Measured Dose.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_measured_dose_reference_number: int | None = None,
-        measured_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_measured_dose_reference_number: int | Empty | None = None,
+        measured_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -380,43 +370,41 @@ class ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan. Required if
-    Referenced Calculated Dose Reference Number (3008,0092) is not present. It shall not be
-    present otherwise.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan.
+        Required if Referenced Calculated Dose Reference Number (3008,0092) is not present. It
+        shall not be present otherwise.
+        """,
+    )
 
     referenced_calculated_dose_reference_number: Attr[int] = Attr(
         0x30080092, "ReferencedCalculatedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
+        doc="""Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference Number
-    (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if Referenced
-    Dose Reference Number (300C,0051) is not present. It shall not be present otherwise.
-    """
+        Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference
+        Number (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if
+        Referenced Dose Reference Number (300C,0051) is not present. It shall not be present
+        otherwise.
+        """,
+    )
 
     calculated_dose_reference_dose_value: Attr[float] = Attr(
         0x30080076, "CalculatedDoseReferenceDoseValue", "DS", "1", "1",
-    )
-    """Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
+        doc="""Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
 
-    Calculated Dose (Gy).
-    """
+        Calculated Dose (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_calculated_dose_reference_number: int | None = None,
-        calculated_dose_reference_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_calculated_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -431,89 +419,86 @@ class RecordedSourceApplicatorSequenceItem(ItemBuilder):
 
     referenced_source_applicator_number: Attr[int] = Attr(
         0x30080142, "ReferencedSourceApplicatorNumber", "IS", "1", "2",
-    )
-    """Referenced Source Applicator Number (3008,0142): Type 2, VR IS, VM 1.
+        doc="""Referenced Source Applicator Number (3008,0142): Type 2, VR IS, VM 1.
 
-    Identification number of the Source Applicator. The value of Source Applicator Number
-    (300A,0290) shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Source Applicator. The value of Source Applicator Number
+        (300A,0290) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     source_applicator_id: Attr[str] = Attr(
         0x300A0291, "SourceApplicatorID", "SH", "1", "2",
-    )
-    """Source Applicator ID (300A,0291): Type 2, VR SH, VM 1.
+        doc="""Source Applicator ID (300A,0291): Type 2, VR SH, VM 1.
 
-    User or machine supplied identifier for Source Applicator.
-    """
+        User or machine supplied identifier for Source Applicator.
+        """,
+    )
 
     source_applicator_type: Attr[str] = Attr(
         0x300A0292, "SourceApplicatorType", "CS", "1", "1",
-    )
-    """Source Applicator Type (300A,0292): Type 1, VR CS, VM 1.
+        doc="""Source Applicator Type (300A,0292): Type 1, VR CS, VM 1.
 
-    Type of Source Applicator.
-    Defined Terms: FLEXIBLE, RIGID.
-    """
+        Type of Source Applicator.
+        Defined Terms: FLEXIBLE, RIGID.
+        """,
+    )
 
     source_applicator_name: Attr[str] = Attr(
         0x300A0294, "SourceApplicatorName", "LO", "1", "3",
-    )
-    """Source Applicator Name (300A,0294): Type 3, VR LO, VM 1.
+        doc="""Source Applicator Name (300A,0294): Type 3, VR LO, VM 1.
 
-    User-defined name for Source Applicator.
-    """
+        User-defined name for Source Applicator.
+        """,
+    )
 
     source_applicator_length: Attr[float] = Attr(
         0x300A0296, "SourceApplicatorLength", "DS", "1", "1",
-    )
-    """Source Applicator Length (300A,0296): Type 1, VR DS, VM 1.
+        doc="""Source Applicator Length (300A,0296): Type 1, VR DS, VM 1.
 
-    Length of Source Applicator (mm), defined as the distance between the connector of the
-    applicator and the distal-most position of the source.
-    """
+        Length of Source Applicator (mm), defined as the distance between the connector of the
+        applicator and the distal-most position of the source.
+        """,
+    )
 
     source_applicator_tip_length: Attr[float] = Attr(
         0x300A0274, "SourceApplicatorTipLength", "DS", "1", "2C",
-    )
-    """Source Applicator Tip Length (300A,0274): Type 2C, VR DS, VM 1.
+        doc="""Source Applicator Tip Length (300A,0274): Type 2C, VR DS, VM 1.
 
-    Length of Source Applicator Tip (in mm), defined as the distance between the outer tip of
-    the applicator and the center of the distal-most possible position of the source.
-    Required if Channel Effective Length (300A,0271) is present.
-    """
+        Length of Source Applicator Tip (in mm), defined as the distance between the outer tip
+        of the applicator and the center of the distal-most possible position of the source.
+        Required if Channel Effective Length (300A,0271) is present.
+        """,
+    )
 
     source_applicator_manufacturer: Attr[str] = Attr(
         0x300A0298, "SourceApplicatorManufacturer", "LO", "1", "3",
-    )
-    """Source Applicator Manufacturer (300A,0298): Type 3, VR LO, VM 1.
+        doc="""Source Applicator Manufacturer (300A,0298): Type 3, VR LO, VM 1.
 
-    Manufacturer of Source Applicator.
-    """
+        Manufacturer of Source Applicator.
+        """,
+    )
 
     source_applicator_step_size: Attr[float] = Attr(
         0x300A02A0, "SourceApplicatorStepSize", "DS", "1", "1C",
-    )
-    """Source Applicator Step Size (300A,02A0): Type 1C, VR DS, VM 1.
+        doc="""Source Applicator Step Size (300A,02A0): Type 1C, VR DS, VM 1.
 
-    Distance of path along channel (mm) between adjacent (potential) dwell positions. Required
-    if Source Movement Type (300A,0288) is STEPWISE.
-    """
+        Distance of path along channel (mm) between adjacent (potential) dwell positions.
+        Required if Source Movement Type (300A,0288) is STEPWISE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_source_applicator_number: int | None = None,
-        source_applicator_id: str | None = None,
-        source_applicator_type: str | None = None,
-        source_applicator_name: str | None = None,
-        source_applicator_length: float | None = None,
-        source_applicator_tip_length: float | None = None,
-        source_applicator_manufacturer: str | None = None,
-        source_applicator_step_size: float | None = None,
-        **_: Any,
+        referenced_source_applicator_number: int | Empty | None = None,
+        source_applicator_id: str | Empty | None = None,
+        source_applicator_type: str | Empty | None = None,
+        source_applicator_name: str | Empty | None = None,
+        source_applicator_length: float | Empty | None = None,
+        source_applicator_tip_length: float | Empty | None = None,
+        source_applicator_manufacturer: str | Empty | None = None,
+        source_applicator_step_size: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -528,39 +513,36 @@ class RecordedChannelShieldSequenceItem(ItemBuilder):
 
     referenced_channel_shield_number: Attr[int] = Attr(
         0x30080152, "ReferencedChannelShieldNumber", "IS", "1", "2",
-    )
-    """Referenced Channel Shield Number (3008,0152): Type 2, VR IS, VM 1.
+        doc="""Referenced Channel Shield Number (3008,0152): Type 2, VR IS, VM 1.
 
-    Identification number of the Channel Shield. The value of Channel Shield Number (300A,02B2)
-    shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Channel Shield. The value of Channel Shield Number
+        (300A,02B2) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     channel_shield_id: Attr[str] = Attr(
         0x300A02B3, "ChannelShieldID", "SH", "1", "2",
-    )
-    """Channel Shield ID (300A,02B3): Type 2, VR SH, VM 1.
+        doc="""Channel Shield ID (300A,02B3): Type 2, VR SH, VM 1.
 
-    User or machine supplied identifier for Channel Shield.
-    """
+        User or machine supplied identifier for Channel Shield.
+        """,
+    )
 
     channel_shield_name: Attr[str] = Attr(
         0x300A02B4, "ChannelShieldName", "LO", "1", "3",
-    )
-    """Channel Shield Name (300A,02B4): Type 3, VR LO, VM 1.
+        doc="""Channel Shield Name (300A,02B4): Type 3, VR LO, VM 1.
 
-    User-defined name for Channel Shield.
-    """
+        User-defined name for Channel Shield.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_channel_shield_number: int | None = None,
-        channel_shield_id: str | None = None,
-        channel_shield_name: str | None = None,
-        **_: Any,
+        referenced_channel_shield_number: int | Empty | None = None,
+        channel_shield_id: str | Empty | None = None,
+        channel_shield_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -575,50 +557,47 @@ class OverrideSequenceItem(ItemBuilder):
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
-    )
-    """Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
+        doc="""Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Attribute that was overridden.
-    """
+        Contains the Data Element Tag of the Attribute that was overridden.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "2",
+        doc="""Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
+
+        Name of operator who authorized override.
+        """,
     )
-    """Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
 
-    Name of operator who authorized override.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator who authorized override. Only a single Item is permitted in
-    this Sequence.
-    """
+        Identification of the operator who authorized override. Only a single Item is permitted
+        in this Sequence.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "3",
-    )
-    """Override Reason (3008,0066): Type 3, VR ST, VM 1.
+        doc="""Override Reason (3008,0066): Type 3, VR ST, VM 1.
 
-    User-defined description of reason for override of parameter specified by Override Parameter
-    Pointer (3008,0062).
-    """
+        User-defined description of reason for override of parameter specified by Override
+        Parameter Pointer (3008,0062).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        override_parameter_pointer: int | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        override_reason: str | None = None,
-        **_: Any,
+        override_parameter_pointer: int | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        override_reason: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -633,62 +612,59 @@ class BrachyControlPointDeliveredSequenceItem(ItemBuilder):
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
-    )
-    """Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
-    Application Setup referenced by Referenced Brachy Application Setup Number (300C,000C).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
+        Application Setup referenced by Referenced Brachy Application Setup Number (300C,000C).
+        """,
+    )
 
     treatment_control_point_date: Attr[datetime.date | str] = Attr(
         0x30080024, "TreatmentControlPointDate", "DA", "1", "1",
-    )
-    """Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
+        doc="""Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
 
-    Date when the delivery of radiation at this control point began. For the final control point
-    this shall be the Date when the previous control point ended.
-    """
+        Date when the delivery of radiation at this control point began. For the final control
+        point this shall be the Date when the previous control point ended.
+        """,
+    )
 
     treatment_control_point_time: Attr[datetime.time | str] = Attr(
         0x30080025, "TreatmentControlPointTime", "TM", "1", "1",
-    )
-    """Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
+        doc="""Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
 
-    Time when the delivery of radiation at this control point began. For the final control point
-    this shall be the Time when the previous control point ended.
-    """
+        Time when the delivery of radiation at this control point began. For the final control
+        point this shall be the Time when the previous control point ended.
+        """,
+    )
 
     control_point_relative_position: Attr[float] = Attr(
         0x300A02D2, "ControlPointRelativePosition", "DS", "1", "1",
+        doc="""Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
+
+        Distance in mm between current Control Point Position and the center of the distal-most
+        possible Source position in current Channel. See RT Plan IOD.
+        """,
     )
-    """Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
 
-    Distance in mm between current Control Point Position and the center of the distal-most
-    possible Source position in current Channel. See RT Plan IOD.
-    """
-
-    override_sequence: Attr[list[OverrideSequenceItem]] = Attr(
+    override_sequence: SequenceAttr[OverrideSequenceItem] = SequenceAttr(
         0x30080060, "OverrideSequence", "SQ", "1", "3",
         item=OverrideSequenceItem,
-    )
-    """Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
+        doc="""Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
 
-    Sequence of parameters that were overridden during the administration of the treatment
-    immediately prior to the current control point.
-    """
+        Sequence of parameters that were overridden during the administration of the treatment
+        immediately prior to the current control point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_control_point_index: int | None = None,
-        treatment_control_point_date: datetime.date | str | None = None,
-        treatment_control_point_time: datetime.time | str | None = None,
-        control_point_relative_position: float | None = None,
-        override_sequence: list[OverrideSequenceItem] | None = None,
-        **_: Any,
+        referenced_control_point_index: int | Empty | None = None,
+        treatment_control_point_date: datetime.date | str | Empty | None = None,
+        treatment_control_point_time: datetime.time | str | Empty | None = None,
+        control_point_relative_position: float | Empty | None = None,
+        override_sequence: Items[OverrideSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -703,49 +679,46 @@ class OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem(ItemBui
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "2",
-    )
-    """Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
+        doc="""Override Parameter Pointer (3008,0062): Type 2, VR AT, VM 1.
 
-    Data Element Tag of the Attribute that was overridden.
-    """
+        Data Element Tag of the Attribute that was overridden.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "2",
+        doc="""Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
+
+        Name of operator who authorized override.
+        """,
     )
-    """Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
 
-    Name of operator who authorized override.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator who authorized override. Only a single Item is permitted in
-    this Sequence.
-    """
+        Identification of the operator who authorized override. Only a single Item is permitted
+        in this Sequence.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "3",
-    )
-    """Override Reason (3008,0066): Type 3, VR ST, VM 1.
+        doc="""Override Reason (3008,0066): Type 3, VR ST, VM 1.
 
-    User-defined description of reason for override.
-    """
+        User-defined description of reason for override.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        override_parameter_pointer: int | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        override_reason: str | None = None,
-        **_: Any,
+        override_parameter_pointer: int | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        override_reason: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -760,60 +733,57 @@ class BrachyPulseControlPointDeliveredSequenceItem(ItemBuilder):
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "3",
-    )
-    """Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
-    Application Setup referenced by Referenced Brachy Application Setup Number (300C,000C).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
+        Application Setup referenced by Referenced Brachy Application Setup Number (300C,000C).
+        """,
+    )
 
     treatment_control_point_date: Attr[datetime.date | str] = Attr(
         0x30080024, "TreatmentControlPointDate", "DA", "1", "1",
-    )
-    """Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
+        doc="""Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
 
-    Date when the delivery of radiation at this control point began.
-    """
+        Date when the delivery of radiation at this control point began.
+        """,
+    )
 
     treatment_control_point_time: Attr[datetime.time | str] = Attr(
         0x30080025, "TreatmentControlPointTime", "TM", "1", "1",
-    )
-    """Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
+        doc="""Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
 
-    Time when the delivery of radiation at this control point began.
-    """
+        Time when the delivery of radiation at this control point began.
+        """,
+    )
 
     control_point_relative_position: Attr[float] = Attr(
         0x300A02D2, "ControlPointRelativePosition", "DS", "1", "1",
+        doc="""Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
+
+        Distance in mm between current Control Point Position and the center of the distal-most
+        possible Source position in current Channel.
+        """,
     )
-    """Control Point Relative Position (300A,02D2): Type 1, VR DS, VM 1.
 
-    Distance in mm between current Control Point Position and the center of the distal-most
-    possible Source position in current Channel.
-    """
-
-    override_sequence: Attr[list[OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem]] = Attr(
+    override_sequence: SequenceAttr[OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem] = SequenceAttr(
         0x30080060, "OverrideSequence", "SQ", "1", "3",
         item=OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem,
-    )
-    """Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
+        doc="""Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
 
-    Parameters which were overridden during the administration of the treatment immediately
-    prior to the current control point.
-    """
+        Parameters which were overridden during the administration of the treatment immediately
+        prior to the current control point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_control_point_index: int | None = None,
-        treatment_control_point_date: datetime.date | str | None = None,
-        treatment_control_point_time: datetime.time | str | None = None,
-        control_point_relative_position: float | None = None,
-        override_sequence: list[OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem] | None = None,
-        **_: Any,
+        referenced_control_point_index: int | Empty | None = None,
+        treatment_control_point_date: datetime.date | str | Empty | None = None,
+        treatment_control_point_time: datetime.time | str | Empty | None = None,
+        control_point_relative_position: float | Empty | None = None,
+        override_sequence: Items[OverrideSequenceItemInBrachyPulseControlPointDeliveredSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -828,66 +798,63 @@ class PulseSpecificBrachyControlPointDeliveredSequenceItem(ItemBuilder):
 
     pulse_number: Attr[int] = Attr(
         0x30080172, "PulseNumber", "US", "1", "1",
-    )
-    """Pulse Number (3008,0172): Type 1, VR US, VM 1.
+        doc="""Pulse Number (3008,0172): Type 1, VR US, VM 1.
 
-    Identification Number of this delivered Pulse.
-    """
+        Identification Number of this delivered Pulse.
+        """,
+    )
 
     safe_position_exit_date: Attr[datetime.date | str] = Attr(
         0x30080162, "SafePositionExitDate", "DA", "1", "1",
-    )
-    """Safe Position Exit Date (3008,0162): Type 1, VR DA, VM 1.
+        doc="""Safe Position Exit Date (3008,0162): Type 1, VR DA, VM 1.
 
-    Date on which the source(s) exited the safe.
-    """
+        Date on which the source(s) exited the safe.
+        """,
+    )
 
     safe_position_exit_time: Attr[datetime.time | str] = Attr(
         0x30080164, "SafePositionExitTime", "TM", "1", "1",
-    )
-    """Safe Position Exit Time (3008,0164): Type 1, VR TM, VM 1.
+        doc="""Safe Position Exit Time (3008,0164): Type 1, VR TM, VM 1.
 
-    Time at which the source(s) exited the safe.
-    """
+        Time at which the source(s) exited the safe.
+        """,
+    )
 
     safe_position_return_date: Attr[datetime.date | str] = Attr(
         0x30080166, "SafePositionReturnDate", "DA", "1", "1",
-    )
-    """Safe Position Return Date (3008,0166): Type 1, VR DA, VM 1.
+        doc="""Safe Position Return Date (3008,0166): Type 1, VR DA, VM 1.
 
-    Date on which the source(s) returned to the safe.
-    """
+        Date on which the source(s) returned to the safe.
+        """,
+    )
 
     safe_position_return_time: Attr[datetime.time | str] = Attr(
         0x30080168, "SafePositionReturnTime", "TM", "1", "1",
+        doc="""Safe Position Return Time (3008,0168): Type 1, VR TM, VM 1.
+
+        Time at which the source(s) returned to the safe.
+        """,
     )
-    """Safe Position Return Time (3008,0168): Type 1, VR TM, VM 1.
 
-    Time at which the source(s) returned to the safe.
-    """
-
-    brachy_pulse_control_point_delivered_sequence: Attr[list[BrachyPulseControlPointDeliveredSequenceItem]] = Attr(
+    brachy_pulse_control_point_delivered_sequence: SequenceAttr[BrachyPulseControlPointDeliveredSequenceItem] = SequenceAttr(
         0x30080173, "BrachyPulseControlPointDeliveredSequence", "SQ", "1", "1",
         item=BrachyPulseControlPointDeliveredSequenceItem,
-    )
-    """Brachy Pulse Control Point Delivered Sequence (3008,0173): Type 1, VR SQ, VM 1.
+        doc="""Brachy Pulse Control Point Delivered Sequence (3008,0173): Type 1, VR SQ, VM 1.
 
-    List of control points for this pulse.
-    """
+        List of control points for this pulse.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pulse_number: int | None = None,
-        safe_position_exit_date: datetime.date | str | None = None,
-        safe_position_exit_time: datetime.time | str | None = None,
-        safe_position_return_date: datetime.date | str | None = None,
-        safe_position_return_time: datetime.time | str | None = None,
-        brachy_pulse_control_point_delivered_sequence: list[BrachyPulseControlPointDeliveredSequenceItem] | None = None,
-        **_: Any,
+        pulse_number: int | Empty | None = None,
+        safe_position_exit_date: datetime.date | str | Empty | None = None,
+        safe_position_exit_time: datetime.time | str | Empty | None = None,
+        safe_position_return_date: datetime.date | str | Empty | None = None,
+        safe_position_return_time: datetime.time | str | Empty | None = None,
+        brachy_pulse_control_point_delivered_sequence: Items[BrachyPulseControlPointDeliveredSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -902,281 +869,279 @@ class RecordedChannelSequenceItem(ItemBuilder):
 
     channel_number: Attr[int] = Attr(
         0x300A0282, "ChannelNumber", "IS", "1", "1",
-    )
-    """Channel Number (300A,0282): Type 1, VR IS, VM 1.
+        doc="""Channel Number (300A,0282): Type 1, VR IS, VM 1.
 
-    Identification number of the Channel. The value of Channel Number (300A,0282) shall be
-    unique within the Application Setup in which it is created.
-    """
+        Identification number of the Channel. The value of Channel Number (300A,0282) shall be
+        unique within the Application Setup in which it is created.
+        """,
+    )
 
     referenced_channel_number: Attr[int] = Attr(
         0x00741406, "ReferencedChannelNumber", "IS", "1", "3",
-    )
-    """Referenced Channel Number (0074,1406): Type 3, VR IS, VM 1.
+        doc="""Referenced Channel Number (0074,1406): Type 3, VR IS, VM 1.
 
-    The channel to be delivered, specified by the value of Channel Number (300A,0282) in
-    referenced RT Plan.
-    """
+        The channel to be delivered, specified by the value of Channel Number (300A,0282) in
+        referenced RT Plan.
+        """,
+    )
 
     channel_length: Attr[float] = Attr(
         0x300A0284, "ChannelLength", "DS", "1", "2",
-    )
-    """Channel Length (300A,0284): Type 2, VR DS, VM 1.
+        doc="""Channel Length (300A,0284): Type 2, VR DS, VM 1.
 
-    Length of Channel (mm). See RT Plan IOD.
-    """
+        Length of Channel (mm). See RT Plan IOD.
+        """,
+    )
 
     channel_effective_length: Attr[float] = Attr(
         0x300A0271, "ChannelEffectiveLength", "DS", "1", "3",
-    )
-    """Channel Effective Length (300A,0271): Type 3, VR DS, VM 1.
+        doc="""Channel Effective Length (300A,0271): Type 3, VR DS, VM 1.
 
-    Length of Channel (in mm) defined as the distance between the connector on the afterloader
-    and the center of the distal-most possible position of the source.
-    """
+        Length of Channel (in mm) defined as the distance between the connector on the
+        afterloader and the center of the distal-most possible position of the source.
+        """,
+    )
 
     channel_inner_length: Attr[float] = Attr(
         0x300A0272, "ChannelInnerLength", "DS", "1", "2C",
-    )
-    """Channel Inner Length (300A,0272): Type 2C, VR DS, VM 1.
+        doc="""Channel Inner Length (300A,0272): Type 2C, VR DS, VM 1.
 
-    The total physical inner length of channel (in mm). Specifies the distance between the
-    connector on the afterloader and the end of the channel.
-    Required if Channel Effective Length (300A,0271) is present.
-    """
+        The total physical inner length of channel (in mm). Specifies the distance between the
+        connector on the afterloader and the end of the channel.
+        Required if Channel Effective Length (300A,0271) is present.
+        """,
+    )
 
     afterloader_channel_id: Attr[str] = Attr(
         0x300A0273, "AfterloaderChannelID", "SH", "1", "3",
-    )
-    """Afterloader Channel ID (300A,0273): Type 3, VR SH, VM 1.
+        doc="""Afterloader Channel ID (300A,0273): Type 3, VR SH, VM 1.
 
-    Identification of the Channel connection on the afterloader.
-    """
+        Identification of the Channel connection on the afterloader.
+        """,
+    )
 
     specified_channel_total_time: Attr[float] = Attr(
         0x30080132, "SpecifiedChannelTotalTime", "DS", "1", "1",
-    )
-    """Specified Channel Total Time (3008,0132): Type 1, VR DS, VM 1.
+        doc="""Specified Channel Total Time (3008,0132): Type 1, VR DS, VM 1.
 
-    Total amount of time in seconds, scaled for the current source delivery strength and other
-    delivery factors, specified to be delivered at the time of treatment between the first
-    Control Point and the final Control Point for the current Channel.
-    """
+        Total amount of time in seconds, scaled for the current source delivery strength and
+        other delivery factors, specified to be delivered at the time of treatment between the
+        first Control Point and the final Control Point for the current Channel.
+        """,
+    )
 
     delivered_channel_total_time: Attr[float] = Attr(
         0x30080134, "DeliveredChannelTotalTime", "DS", "1", "1",
-    )
-    """Delivered Channel Total Time (3008,0134): Type 1, VR DS, VM 1.
+        doc="""Delivered Channel Total Time (3008,0134): Type 1, VR DS, VM 1.
 
-    Total amount of time in seconds actually delivered between Control Point 0 and final Control
-    Point of the Brachy Control Point Delivered Sequence (3008,0160) for current Channel.
-    """
+        Total amount of time in seconds actually delivered between Control Point 0 and final
+        Control Point of the Brachy Control Point Delivered Sequence (3008,0160) for current
+        Channel.
+        """,
+    )
 
     source_movement_type: Attr[str] = Attr(
         0x300A0288, "SourceMovementType", "CS", "1", "1",
-    )
-    """Source Movement Type (300A,0288): Type 1, VR CS, VM 1.
+        doc="""Source Movement Type (300A,0288): Type 1, VR CS, VM 1.
 
-    Type of Source movement.
-    Defined Terms: STEPWISE, FIXED, OSCILLATING, UNIDIRECTIONAL.
-    """
+        Type of Source movement.
+        Defined Terms: STEPWISE, FIXED, OSCILLATING, UNIDIRECTIONAL.
+        """,
+    )
 
     specified_number_of_pulses: Attr[int] = Attr(
         0x30080136, "SpecifiedNumberOfPulses", "IS", "1", "1C",
-    )
-    """Specified Number of Pulses (3008,0136): Type 1C, VR IS, VM 1.
+        doc="""Specified Number of Pulses (3008,0136): Type 1C, VR IS, VM 1.
 
-    Number of Pulses specified per fraction for current Channel. Required if Brachy Treatment
-    Type (300A,0202) is PDR. See Section C.8.8.22.1.
-    """
+        Number of Pulses specified per fraction for current Channel. Required if Brachy
+        Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1.
+        """,
+    )
 
     delivered_number_of_pulses: Attr[int] = Attr(
         0x30080138, "DeliveredNumberOfPulses", "IS", "1", "1C",
-    )
-    """Delivered Number of Pulses (3008,0138): Type 1C, VR IS, VM 1.
+        doc="""Delivered Number of Pulses (3008,0138): Type 1C, VR IS, VM 1.
 
-    Number of Pulses actually delivered per fraction for current Channel. Required if Brachy
-    Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1.
-    """
+        Number of Pulses actually delivered per fraction for current Channel. Required if Brachy
+        Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1.
+        """,
+    )
 
     specified_pulse_repetition_interval: Attr[float] = Attr(
         0x3008013A, "SpecifiedPulseRepetitionInterval", "DS", "1", "1C",
-    )
-    """Specified Pulse Repetition Interval (3008,013A): Type 1C, VR DS, VM 1.
+        doc="""Specified Pulse Repetition Interval (3008,013A): Type 1C, VR DS, VM 1.
 
-    Pulse repetition interval (sec) specified for current Channel. Required if Brachy Treatment
-    Type (300A,0202) is PDR. See Section C.8.8.22.1
-    """
+        Pulse repetition interval (sec) specified for current Channel. Required if Brachy
+        Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1
+        """,
+    )
 
     delivered_pulse_repetition_interval: Attr[float] = Attr(
         0x3008013C, "DeliveredPulseRepetitionInterval", "DS", "1", "1C",
+        doc="""Delivered Pulse Repetition Interval (3008,013C): Type 1C, VR DS, VM 1.
+
+        Pulse repetition interval (sec) actually delivered for current Channel. Required if
+        Brachy Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1.
+        """,
     )
-    """Delivered Pulse Repetition Interval (3008,013C): Type 1C, VR DS, VM 1.
 
-    Pulse repetition interval (sec) actually delivered for current Channel. Required if Brachy
-    Treatment Type (300A,0202) is PDR. See Section C.8.8.22.1.
-    """
-
-    referenced_measured_dose_reference_sequence: Attr[list[ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem]] = Attr(
+    referenced_measured_dose_reference_sequence: SequenceAttr[ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem] = SequenceAttr(
         0x30080080, "ReferencedMeasuredDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem,
+        doc="""Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
+
+        Sequence of doses measured during treatment delivery, summed over entire session.
+        """,
     )
-    """Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
 
-    Sequence of doses measured during treatment delivery, summed over entire session.
-    """
-
-    referenced_calculated_dose_reference_sequence: Attr[list[ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem]] = Attr(
+    referenced_calculated_dose_reference_sequence: SequenceAttr[ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem] = SequenceAttr(
         0x30080090, "ReferencedCalculatedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem,
+        doc="""Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
+
+        Sequence of doses estimated for each treatment delivery.
+        """,
     )
-    """Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
 
-    Sequence of doses estimated for each treatment delivery.
-    """
-
-    recorded_source_applicator_sequence: Attr[list[RecordedSourceApplicatorSequenceItem]] = Attr(
+    recorded_source_applicator_sequence: SequenceAttr[RecordedSourceApplicatorSequenceItem] = SequenceAttr(
         0x30080140, "RecordedSourceApplicatorSequence", "SQ", "1", "3",
         item=RecordedSourceApplicatorSequenceItem,
-    )
-    """Recorded Source Applicator Sequence (3008,0140): Type 3, VR SQ, VM 1.
+        doc="""Recorded Source Applicator Sequence (3008,0140): Type 3, VR SQ, VM 1.
 
-    Sequence of recorded Source Applicators.
-    """
+        Sequence of recorded Source Applicators.
+        """,
+    )
 
     transfer_tube_number: Attr[int] = Attr(
         0x300A02A2, "TransferTubeNumber", "IS", "1", "2",
-    )
-    """Transfer Tube Number (300A,02A2): Type 2, VR IS, VM 1.
+        doc="""Transfer Tube Number (300A,02A2): Type 2, VR IS, VM 1.
 
-    Identification number of the Transfer Tube. The value of Transfer Tube Number (300A,02A2)
-    shall be unique within the Channel in which it is created.
-    """
+        Identification number of the Transfer Tube. The value of Transfer Tube Number
+        (300A,02A2) shall be unique within the Channel in which it is created.
+        """,
+    )
 
     transfer_tube_length: Attr[float] = Attr(
         0x300A02A4, "TransferTubeLength", "DS", "1", "2C",
+        doc="""Transfer Tube Length (300A,02A4): Type 2C, VR DS, VM 1.
+
+        Length of Transfer Tube of current afterloading Channel (mm). Required if value Transfer
+        Tube Number (300A,02A2) is not zero length.
+        """,
     )
-    """Transfer Tube Length (300A,02A4): Type 2C, VR DS, VM 1.
 
-    Length of Transfer Tube of current afterloading Channel (mm). Required if value Transfer
-    Tube Number (300A,02A2) is not zero length.
-    """
-
-    recorded_channel_shield_sequence: Attr[list[RecordedChannelShieldSequenceItem]] = Attr(
+    recorded_channel_shield_sequence: SequenceAttr[RecordedChannelShieldSequenceItem] = SequenceAttr(
         0x30080150, "RecordedChannelShieldSequence", "SQ", "1", "3",
         item=RecordedChannelShieldSequenceItem,
-    )
-    """Recorded Channel Shield Sequence (3008,0150): Type 3, VR SQ, VM 1.
+        doc="""Recorded Channel Shield Sequence (3008,0150): Type 3, VR SQ, VM 1.
 
-    Sequence of Channel Shields associated with current Channel.
-    """
+        Sequence of Channel Shields associated with current Channel.
+        """,
+    )
 
     referenced_source_number: Attr[int] = Attr(
         0x300C000E, "ReferencedSourceNumber", "IS", "1", "1",
-    )
-    """Referenced Source Number (300C,000E): Type 1, VR IS, VM 1.
+        doc="""Referenced Source Number (300C,000E): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the referenced Source within the Recorded Source Sequence (3008,0100)
-    for current Application Setup.
-    """
+        Uniquely identifies the referenced Source within the Recorded Source Sequence
+        (3008,0100) for current Application Setup.
+        """,
+    )
 
     safe_position_exit_date: Attr[datetime.date | str] = Attr(
         0x30080162, "SafePositionExitDate", "DA", "1", "1C",
-    )
-    """Safe Position Exit Date (3008,0162): Type 1C, VR DA, VM 1.
+        doc="""Safe Position Exit Date (3008,0162): Type 1C, VR DA, VM 1.
 
-    Date on which the source(s) exited the safe. Required if Recorded Channel Sequence
-    (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
-    """
+        Date on which the source(s) exited the safe. Required if Recorded Channel Sequence
+        (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
+        """,
+    )
 
     safe_position_exit_time: Attr[datetime.time | str] = Attr(
         0x30080164, "SafePositionExitTime", "TM", "1", "1C",
-    )
-    """Safe Position Exit Time (3008,0164): Type 1C, VR TM, VM 1.
+        doc="""Safe Position Exit Time (3008,0164): Type 1C, VR TM, VM 1.
 
-    Time on which the source(s) exited the safe. Required if Recorded Channel Sequence
-    (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
-    """
+        Time on which the source(s) exited the safe. Required if Recorded Channel Sequence
+        (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
+        """,
+    )
 
     safe_position_return_date: Attr[datetime.date | str] = Attr(
         0x30080166, "SafePositionReturnDate", "DA", "1", "1C",
-    )
-    """Safe Position Return Date (3008,0166): Type 1C, VR DA, VM 1.
+        doc="""Safe Position Return Date (3008,0166): Type 1C, VR DA, VM 1.
 
-    Date on which the source(s) returned to the safe. Required if Recorded Channel Sequence
-    (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
-    """
+        Date on which the source(s) returned to the safe. Required if Recorded Channel Sequence
+        (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
+        """,
+    )
 
     safe_position_return_time: Attr[datetime.time | str] = Attr(
         0x30080168, "SafePositionReturnTime", "TM", "1", "1C",
-    )
-    """Safe Position Return Time (3008,0168): Type 1C, VR TM, VM 1.
+        doc="""Safe Position Return Time (3008,0168): Type 1C, VR TM, VM 1.
 
-    Time on which the source(s) returned to the safe. Required if Recorded Channel Sequence
-    (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
-    """
+        Time on which the source(s) returned to the safe. Required if Recorded Channel Sequence
+        (3008,0130) is present and Brachy Treatment Type (300A,0202) is not MANUAL or PDR.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+
+        Number of control points in Channel. For an N-segment Channel there will be 2N (stepwise
+        movement) or N+1 (continuous movement) control points.
+        """,
     )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points in Channel. For an N-segment Channel there will be 2N (stepwise
-    movement) or N+1 (continuous movement) control points.
-    """
-
-    brachy_control_point_delivered_sequence: Attr[list[BrachyControlPointDeliveredSequenceItem]] = Attr(
+    brachy_control_point_delivered_sequence: SequenceAttr[BrachyControlPointDeliveredSequenceItem] = SequenceAttr(
         0x30080160, "BrachyControlPointDeliveredSequence", "SQ", "1", "1",
         item=BrachyControlPointDeliveredSequenceItem,
+        doc="""Brachy Control Point Delivered Sequence (3008,0160): Type 1, VR SQ, VM 1.
+
+        Sequence of machine configurations describing this Channel.
+        """,
     )
-    """Brachy Control Point Delivered Sequence (3008,0160): Type 1, VR SQ, VM 1.
 
-    Sequence of machine configurations describing this Channel.
-    """
-
-    pulse_specific_brachy_control_point_delivered_sequence: Attr[list[PulseSpecificBrachyControlPointDeliveredSequenceItem]] = Attr(
+    pulse_specific_brachy_control_point_delivered_sequence: SequenceAttr[PulseSpecificBrachyControlPointDeliveredSequenceItem] = SequenceAttr(
         0x30080171, "PulseSpecificBrachyControlPointDeliveredSequence", "SQ", "1", "3",
         item=PulseSpecificBrachyControlPointDeliveredSequenceItem,
-    )
-    """Pulse Specific Brachy Control Point Delivered Sequence (3008,0171): Type 3, VR SQ, VM 1.
+        doc="""Pulse Specific Brachy Control Point Delivered Sequence (3008,0171): Type 3, VR SQ, VM 1.
 
-    Brachy Control Point Delivered Sequence for each PDR treatment pulse.
-    """
+        Brachy Control Point Delivered Sequence for each PDR treatment pulse.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        channel_number: int | None = None,
-        referenced_channel_number: int | None = None,
-        channel_length: float | None = None,
-        channel_effective_length: float | None = None,
-        channel_inner_length: float | None = None,
-        afterloader_channel_id: str | None = None,
-        specified_channel_total_time: float | None = None,
-        delivered_channel_total_time: float | None = None,
-        source_movement_type: str | None = None,
-        specified_number_of_pulses: int | None = None,
-        delivered_number_of_pulses: int | None = None,
-        specified_pulse_repetition_interval: float | None = None,
-        delivered_pulse_repetition_interval: float | None = None,
-        referenced_measured_dose_reference_sequence: list[ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem] | None = None,
-        referenced_calculated_dose_reference_sequence: list[ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem] | None = None,
-        recorded_source_applicator_sequence: list[RecordedSourceApplicatorSequenceItem] | None = None,
-        transfer_tube_number: int | None = None,
-        transfer_tube_length: float | None = None,
-        recorded_channel_shield_sequence: list[RecordedChannelShieldSequenceItem] | None = None,
-        referenced_source_number: int | None = None,
-        safe_position_exit_date: datetime.date | str | None = None,
-        safe_position_exit_time: datetime.time | str | None = None,
-        safe_position_return_date: datetime.date | str | None = None,
-        safe_position_return_time: datetime.time | str | None = None,
-        number_of_control_points: int | None = None,
-        brachy_control_point_delivered_sequence: list[BrachyControlPointDeliveredSequenceItem] | None = None,
-        pulse_specific_brachy_control_point_delivered_sequence: list[PulseSpecificBrachyControlPointDeliveredSequenceItem] | None = None,
-        **_: Any,
+        channel_number: int | Empty | None = None,
+        referenced_channel_number: int | Empty | None = None,
+        channel_length: float | Empty | None = None,
+        channel_effective_length: float | Empty | None = None,
+        channel_inner_length: float | Empty | None = None,
+        afterloader_channel_id: str | Empty | None = None,
+        specified_channel_total_time: float | Empty | None = None,
+        delivered_channel_total_time: float | Empty | None = None,
+        source_movement_type: str | Empty | None = None,
+        specified_number_of_pulses: int | Empty | None = None,
+        delivered_number_of_pulses: int | Empty | None = None,
+        specified_pulse_repetition_interval: float | Empty | None = None,
+        delivered_pulse_repetition_interval: float | Empty | None = None,
+        referenced_measured_dose_reference_sequence: Items[ReferencedMeasuredDoseReferenceSequenceItemInRecordedChannelSequenceItem] | Empty | None = None,
+        referenced_calculated_dose_reference_sequence: Items[ReferencedCalculatedDoseReferenceSequenceItemInRecordedChannelSequenceItem] | Empty | None = None,
+        recorded_source_applicator_sequence: Items[RecordedSourceApplicatorSequenceItem] | Empty | None = None,
+        transfer_tube_number: int | Empty | None = None,
+        transfer_tube_length: float | Empty | None = None,
+        recorded_channel_shield_sequence: Items[RecordedChannelShieldSequenceItem] | Empty | None = None,
+        referenced_source_number: int | Empty | None = None,
+        safe_position_exit_date: datetime.date | str | Empty | None = None,
+        safe_position_exit_time: datetime.time | str | Empty | None = None,
+        safe_position_return_date: datetime.date | str | Empty | None = None,
+        safe_position_return_time: datetime.time | str | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        brachy_control_point_delivered_sequence: Items[BrachyControlPointDeliveredSequenceItem] | Empty | None = None,
+        pulse_specific_brachy_control_point_delivered_sequence: Items[PulseSpecificBrachyControlPointDeliveredSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1191,220 +1156,218 @@ class TreatmentSessionApplicationSetupSequenceItem(ItemBuilder):
 
     application_setup_type: Attr[str] = Attr(
         0x300A0232, "ApplicationSetupType", "CS", "1", "1",
-    )
-    """Application Setup Type (300A,0232): Type 1, VR CS, VM 1.
+        doc="""Application Setup Type (300A,0232): Type 1, VR CS, VM 1.
 
-    Type of Application Setup.
-    Defined Terms: FLETCHER_SUIT, DELCLOS, BLOEDORN, JOSLIN_FLYNN, CHANDIGARH, MANCHESTER,
-    HENSCHKE, NASOPHARYNGEAL, OESOPHAGEAL, ENDOBRONCHIAL, SYED_NEBLETT, ENDORECTAL, PERINEAL.
-    """
+        Type of Application Setup.
+        Defined Terms: FLETCHER_SUIT, DELCLOS, BLOEDORN, JOSLIN_FLYNN, CHANDIGARH, MANCHESTER,
+        HENSCHKE, NASOPHARYNGEAL, OESOPHAGEAL, ENDOBRONCHIAL, SYED_NEBLETT, ENDORECTAL,
+        PERINEAL.
+        """,
+    )
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "3",
-    )
-    """Referenced Brachy Application Setup Number (300C,000C): Type 3, VR IS, VM 1.
+        doc="""Referenced Brachy Application Setup Number (300C,000C): Type 3, VR IS, VM 1.
 
-    References application setup specified by Application Setup Number (300A,0234) in
-    Application Setup Sequence (300A,0230) in RT Brachy Application Setups Module within
-    referenced RT Plan.
-    """
+        References application setup specified by Application Setup Number (300A,0234) in
+        Application Setup Sequence (300A,0230) in RT Brachy Application Setups Module within
+        referenced RT Plan.
+        """,
+    )
 
     application_setup_name: Attr[str] = Attr(
         0x300A0236, "ApplicationSetupName", "LO", "1", "3",
-    )
-    """Application Setup Name (300A,0236): Type 3, VR LO, VM 1.
+        doc="""Application Setup Name (300A,0236): Type 3, VR LO, VM 1.
 
-    User-defined name for Application Setup.
-    """
+        User-defined name for Application Setup.
+        """,
+    )
 
     application_setup_manufacturer: Attr[str] = Attr(
         0x300A0238, "ApplicationSetupManufacturer", "LO", "1", "3",
-    )
-    """Application Setup Manufacturer (300A,0238): Type 3, VR LO, VM 1.
+        doc="""Application Setup Manufacturer (300A,0238): Type 3, VR LO, VM 1.
 
-    Manufacturer of Application Setup.
-    """
+        Manufacturer of Application Setup.
+        """,
+    )
 
     template_number: Attr[int] = Attr(
         0x300A0240, "TemplateNumber", "IS", "1", "3",
-    )
-    """Template Number (300A,0240): Type 3, VR IS, VM 1.
+        doc="""Template Number (300A,0240): Type 3, VR IS, VM 1.
 
-    Identification number of the Template.
-    """
+        Identification number of the Template.
+        """,
+    )
 
     template_type: Attr[str] = Attr(
         0x300A0242, "TemplateType", "SH", "1", "3",
-    )
-    """Template Type (300A,0242): Type 3, VR SH, VM 1.
+        doc="""Template Type (300A,0242): Type 3, VR SH, VM 1.
 
-    User-defined type for Template Device.
-    """
+        User-defined type for Template Device.
+        """,
+    )
 
     template_name: Attr[str] = Attr(
         0x300A0244, "TemplateName", "LO", "1", "3",
-    )
-    """Template Name (300A,0244): Type 3, VR LO, VM 1.
+        doc="""Template Name (300A,0244): Type 3, VR LO, VM 1.
 
-    User-defined name for Template Device.
-    """
+        User-defined name for Template Device.
+        """,
+    )
 
     application_setup_check: Attr[Literal["PASSED", "FAILED", "UNKNOWN"]] = Attr(
         0x30080116, "ApplicationSetupCheck", "CS", "1", "3",
         enum=("PASSED", "FAILED", "UNKNOWN"),
+        doc="""Application Setup Check (3008,0116): Type 3, VR CS, VM 1.
+
+        Results of check-wire travel through all channels of current Application Setup.
+        Enumerated Values: PASSED, FAILED, UNKNOWN.
+        """,
     )
-    """Application Setup Check (3008,0116): Type 3, VR CS, VM 1.
 
-    Results of check-wire travel through all channels of current Application Setup.
-    Enumerated Values: PASSED, FAILED, UNKNOWN.
-    """
-
-    referenced_verification_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_verification_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0040, "ReferencedVerificationImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
+        doc="""Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
 
-    Sequence of verification images obtained during delivery of current Application Setup.
-    """
+        Sequence of verification images obtained during delivery of current Application Setup.
+        """,
+    )
 
     total_reference_air_kerma: Attr[float] = Attr(
         0x300A0250, "TotalReferenceAirKerma", "DS", "1", "1",
+        doc="""Total Reference Air Kerma (300A,0250): Type 1, VR DS, VM 1.
+
+        Total Reference Air Kerma for current Application Setup, i.e., the sum of the products
+        of the Air Kerma Rates of each Source in each Channel with its respective Channel Time
+        (µGy at 1 m). Value shall be zero for non-gamma sources.
+        """,
     )
-    """Total Reference Air Kerma (300A,0250): Type 1, VR DS, VM 1.
 
-    Total Reference Air Kerma for current Application Setup, i.e., the sum of the products of
-    the Air Kerma Rates of each Source in each Channel with its respective Channel Time (µGy at
-    1 m). Value shall be zero for non-gamma sources.
-    """
-
-    referenced_measured_dose_reference_sequence: Attr[list[ReferencedMeasuredDoseReferenceSequenceItem]] = Attr(
+    referenced_measured_dose_reference_sequence: SequenceAttr[ReferencedMeasuredDoseReferenceSequenceItem] = SequenceAttr(
         0x30080080, "ReferencedMeasuredDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedMeasuredDoseReferenceSequenceItem,
+        doc="""Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
+
+        Sequence of doses measured during treatment delivery, summed over entire session.
+        """,
     )
-    """Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
 
-    Sequence of doses measured during treatment delivery, summed over entire session.
-    """
-
-    referenced_calculated_dose_reference_sequence: Attr[list[ReferencedCalculatedDoseReferenceSequenceItem]] = Attr(
+    referenced_calculated_dose_reference_sequence: SequenceAttr[ReferencedCalculatedDoseReferenceSequenceItem] = SequenceAttr(
         0x30080090, "ReferencedCalculatedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedCalculatedDoseReferenceSequenceItem,
-    )
-    """Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
+        doc="""Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
 
-    Sequence of doses estimated for each treatment delivery.
-    """
+        Sequence of doses estimated for each treatment delivery.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "2",
-    )
-    """Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
 
-    Fraction number for this application setup.
-    """
+        Fraction number for this application setup.
+        """,
+    )
 
     treatment_delivery_type: Attr[str] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "2",
-    )
-    """Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
+        doc="""Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Defined Terms: TREATMENT, CONTINUATION.
-    """
+        Delivery Type of treatment.
+        Defined Terms: TREATMENT, CONTINUATION.
+        """,
+    )
 
     treatment_termination_status: Attr[Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"]] = Attr(
         0x3008002A, "TreatmentTerminationStatus", "CS", "1", "1",
         enum=("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"),
+        doc="""Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
+
+        Conditions under which treatment was terminated.
+        Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
+        """,
     )
-    """Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
 
-    Conditions under which treatment was terminated.
-    Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
-    """
-
-    rt_treatment_termination_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_termination_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0715, "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
+
+        Identifies the reason why the current treatment beam has terminated.
+        """,
     )
-    """RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
 
-    Identifies the reason why the current treatment beam has terminated.
-    """
-
-    machine_specific_treatment_termination_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    machine_specific_treatment_termination_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0716, "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
+        doc="""Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
 
-    Machine-specific termination codes.
-    """
+        Machine-specific termination codes.
+        """,
+    )
 
     treatment_termination_description: Attr[str] = Attr(
         0x300A0730, "TreatmentTerminationDescription", "ST", "1", "3",
-    )
-    """Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
+        doc="""Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
 
-    A user-readable description for an abnormal termination.
-    """
+        A user-readable description for an abnormal termination.
+        """,
+    )
 
     treatment_verification_status: Attr[Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"]] = Attr(
         0x3008002C, "TreatmentVerificationStatus", "CS", "1", "2",
         enum=("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"),
+        doc="""Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
+
+        Conditions under which treatment was verified by a verification system.
+        Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
+        """,
     )
-    """Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
 
-    Conditions under which treatment was verified by a verification system.
-    Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
-    """
-
-    recorded_brachy_accessory_device_sequence: Attr[list[RecordedBrachyAccessoryDeviceSequenceItem]] = Attr(
+    recorded_brachy_accessory_device_sequence: SequenceAttr[RecordedBrachyAccessoryDeviceSequenceItem] = SequenceAttr(
         0x30080120, "RecordedBrachyAccessoryDeviceSequence", "SQ", "1", "3",
         item=RecordedBrachyAccessoryDeviceSequenceItem,
+        doc="""Recorded Brachy Accessory Device Sequence (3008,0120): Type 3, VR SQ, VM 1.
+
+        Sequence of Brachy Accessory Devices associated with current Application Setup.
+        """,
     )
-    """Recorded Brachy Accessory Device Sequence (3008,0120): Type 3, VR SQ, VM 1.
 
-    Sequence of Brachy Accessory Devices associated with current Application Setup.
-    """
-
-    recorded_channel_sequence: Attr[list[RecordedChannelSequenceItem]] = Attr(
+    recorded_channel_sequence: SequenceAttr[RecordedChannelSequenceItem] = SequenceAttr(
         0x30080130, "RecordedChannelSequence", "SQ", "1", "1",
         item=RecordedChannelSequenceItem,
-    )
-    """Recorded Channel Sequence (3008,0130): Type 1, VR SQ, VM 1.
+        doc="""Recorded Channel Sequence (3008,0130): Type 1, VR SQ, VM 1.
 
-    Sequence of Channels for current Application Setup.
-    """
+        Sequence of Channels for current Application Setup.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        application_setup_type: str | None = None,
-        referenced_brachy_application_setup_number: int | None = None,
-        application_setup_name: str | None = None,
-        application_setup_manufacturer: str | None = None,
-        template_number: int | None = None,
-        template_type: str | None = None,
-        template_name: str | None = None,
-        application_setup_check: Literal["PASSED", "FAILED", "UNKNOWN"] | None = None,
-        referenced_verification_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        total_reference_air_kerma: float | None = None,
-        referenced_measured_dose_reference_sequence: list[ReferencedMeasuredDoseReferenceSequenceItem] | None = None,
-        referenced_calculated_dose_reference_sequence: list[ReferencedCalculatedDoseReferenceSequenceItem] | None = None,
-        current_fraction_number: int | None = None,
-        treatment_delivery_type: str | None = None,
-        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | None = None,
-        rt_treatment_termination_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        machine_specific_treatment_termination_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_termination_description: str | None = None,
-        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | None = None,
-        recorded_brachy_accessory_device_sequence: list[RecordedBrachyAccessoryDeviceSequenceItem] | None = None,
-        recorded_channel_sequence: list[RecordedChannelSequenceItem] | None = None,
-        **_: Any,
+        application_setup_type: str | Empty | None = None,
+        referenced_brachy_application_setup_number: int | Empty | None = None,
+        application_setup_name: str | Empty | None = None,
+        application_setup_manufacturer: str | Empty | None = None,
+        template_number: int | Empty | None = None,
+        template_type: str | Empty | None = None,
+        template_name: str | Empty | None = None,
+        application_setup_check: Literal["PASSED", "FAILED", "UNKNOWN"] | Empty | None = None,
+        referenced_verification_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        total_reference_air_kerma: float | Empty | None = None,
+        referenced_measured_dose_reference_sequence: Items[ReferencedMeasuredDoseReferenceSequenceItem] | Empty | None = None,
+        referenced_calculated_dose_reference_sequence: Items[ReferencedCalculatedDoseReferenceSequenceItem] | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        treatment_delivery_type: str | Empty | None = None,
+        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | Empty | None = None,
+        rt_treatment_termination_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        machine_specific_treatment_termination_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_termination_description: str | Empty | None = None,
+        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | Empty | None = None,
+        recorded_brachy_accessory_device_sequence: Items[RecordedBrachyAccessoryDeviceSequenceItem] | Empty | None = None,
+        recorded_channel_sequence: Items[RecordedChannelSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1420,70 +1383,67 @@ class RTBrachySessionRecordModule(ModuleBuilder):
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
 
-    Identifier of Fraction Group within referenced RT Plan.
-    """
+        Identifier of Fraction Group within referenced RT Plan.
+        """,
+    )
 
     number_of_fractions_planned: Attr[int] = Attr(
         0x300A0078, "NumberOfFractionsPlanned", "IS", "1", "2",
-    )
-    """Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
+        doc="""Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
 
-    Total number of treatments (Fractions) planned for current Fraction Group.
-    """
+        Total number of treatments (Fractions) planned for current Fraction Group.
+        """,
+    )
 
     brachy_treatment_technique: Attr[Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"]] = Attr(
         0x300A0200, "BrachyTreatmentTechnique", "CS", "1", "1",
         enum=("INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"),
-    )
-    """Brachy Treatment Technique (300A,0200): Type 1, VR CS, VM 1.
+        doc="""Brachy Treatment Technique (300A,0200): Type 1, VR CS, VM 1.
 
-    Type of brachytherapy treatment technique.
-    Enumerated Values: INTRALUMENARY, INTRACAVITARY, INTERSTITIAL, CONTACT, INTRAVASCULAR,
-    PERMANENT.
-    """
+        Type of brachytherapy treatment technique.
+        Enumerated Values: INTRALUMENARY, INTRACAVITARY, INTERSTITIAL, CONTACT, INTRAVASCULAR,
+        PERMANENT.
+        """,
+    )
 
     brachy_treatment_type: Attr[str] = Attr(
         0x300A0202, "BrachyTreatmentType", "CS", "1", "1",
+        doc="""Brachy Treatment Type (300A,0202): Type 1, VR CS, VM 1.
+
+        Type of brachytherapy treatment.
+        Defined Terms: MANUAL, HDR, MDR, LDR, PDR.
+        """,
     )
-    """Brachy Treatment Type (300A,0202): Type 1, VR CS, VM 1.
 
-    Type of brachytherapy treatment.
-    Defined Terms: MANUAL, HDR, MDR, LDR, PDR.
-    """
-
-    recorded_source_sequence: Attr[list[RecordedSourceSequenceItem]] = Attr(
+    recorded_source_sequence: SequenceAttr[RecordedSourceSequenceItem] = SequenceAttr(
         0x30080100, "RecordedSourceSequence", "SQ", "1", "1",
         item=RecordedSourceSequenceItem,
+        doc="""Recorded Source Sequence (3008,0100): Type 1, VR SQ, VM 1.
+
+        Sequence of Sources to be used within Application Setups.
+        """,
     )
-    """Recorded Source Sequence (3008,0100): Type 1, VR SQ, VM 1.
 
-    Sequence of Sources to be used within Application Setups.
-    """
-
-    treatment_session_application_setup_sequence: Attr[list[TreatmentSessionApplicationSetupSequenceItem]] = Attr(
+    treatment_session_application_setup_sequence: SequenceAttr[TreatmentSessionApplicationSetupSequenceItem] = SequenceAttr(
         0x30080110, "TreatmentSessionApplicationSetupSequence", "SQ", "1", "1",
         item=TreatmentSessionApplicationSetupSequenceItem,
-    )
-    """Treatment Session Application Setup Sequence (3008,0110): Type 1, VR SQ, VM 1.
+        doc="""Treatment Session Application Setup Sequence (3008,0110): Type 1, VR SQ, VM 1.
 
-    Sequence of Application Setups for RT Treatment Record for current RT Plan.
-    """
+        Sequence of Application Setups for RT Treatment Record for current RT Plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_group_number: int | None = None,
-        number_of_fractions_planned: int | None = None,
-        brachy_treatment_technique: Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"] | None = None,
-        brachy_treatment_type: str | None = None,
-        recorded_source_sequence: list[RecordedSourceSequenceItem] | None = None,
-        treatment_session_application_setup_sequence: list[TreatmentSessionApplicationSetupSequenceItem] | None = None,
-        **_: Any,
+        referenced_fraction_group_number: int | Empty | None = None,
+        number_of_fractions_planned: int | Empty | None = None,
+        brachy_treatment_technique: Literal["INTRALUMENARY", "INTRACAVITARY", "INTERSTITIAL", "CONTACT", "INTRAVASCULAR", "PERMANENT"] | Empty | None = None,
+        brachy_treatment_type: str | Empty | None = None,
+        recorded_source_sequence: Items[RecordedSourceSequenceItem] | Empty | None = None,
+        treatment_session_application_setup_sequence: Items[TreatmentSessionApplicationSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,69 +25,67 @@ class RTControlPointGeneralMacro(ModuleBuilder):
 
     rt_control_point_index: Attr[int] = Attr(
         0x300A0600, "RTControlPointIndex", "US", "1", "1",
-    )
-    """RT Control Point Index (300A,0600): Type 1, VR US, VM 1.
+        doc="""RT Control Point Index (300A,0600): Type 1, VR US, VM 1.
 
-    The index of the RT Control Point within the Sequence where this Macro is included.
-    """
+        The index of the RT Control Point within the Sequence where this Macro is included.
+        """,
+    )
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1C",
-    )
-    """Cumulative Meterset (300A,063C): Type 1C, VR FD, VM 1.
+        doc="""Cumulative Meterset (300A,063C): Type 1C, VR FD, VM 1.
 
-    Meterset at the RT Control Point.
-    Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals FULL
-    or IDENT_ONLY or RT Record Flag (300A,0639) equals YES and if the conditions in Section
-    C.36.2.2.5.1.1 are satisfied. May be present otherwise only if the conditions in Section
-    C.36.2.2.5.1.1 are satisfied.
-    """
+        Meterset at the RT Control Point.
+        Required if RT Radiation Physical and Geometric Content Detail Flag (300A,0638) equals
+        FULL or IDENT_ONLY or RT Record Flag (300A,0639) equals YES and if the conditions in
+        Section C.36.2.2.5.1.1 are satisfied. May be present otherwise only if the conditions in
+        Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     referenced_treatment_position_index: Attr[int] = Attr(
         0x300A060B, "ReferencedTreatmentPositionIndex", "US", "1", "1C",
-    )
-    """Referenced Treatment Position Index (300A,060B): Type 1C, VR US, VM 1.
+        doc="""Referenced Treatment Position Index (300A,060B): Type 1C, VR US, VM 1.
 
-    The value of Treatment Position Index (300A,0606) from the Treatment Position Sequence
-    (300A,063F) within this IOD that this RT Control Point refers to.
-    Required if Treatment Position Sequence (300A,063F) is present and the conditions in Section
-    C.36.2.2.5.1.1 are satisfied.
-    """
+        The value of Treatment Position Index (300A,0606) from the Treatment Position Sequence
+        (300A,063F) within this IOD that this RT Control Point refers to.
+        Required if Treatment Position Sequence (300A,063F) is present and the conditions in
+        Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     recorded_rt_control_point_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A073A, "RecordedRTControlPointDateTime", "DT", "1", "1C",
-    )
-    """Recorded RT Control Point DateTime (300A,073A): Type 1C, VR DT, VM 1.
+        doc="""Recorded RT Control Point DateTime (300A,073A): Type 1C, VR DT, VM 1.
 
-    Date and time of the Recorded RT Control Point.
-    Required if RT Record Flag (300A,0639) equals YES and if the SOP Class of the SOP Instance
-    including this Module is not RT Radiation Salvage Record Storage
-    ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise only if RT Record Flag
-    (300A,0639) equals YES.
-    """
+        Date and time of the Recorded RT Control Point.
+        Required if RT Record Flag (300A,0639) equals YES and if the SOP Class of the SOP
+        Instance including this Module is not RT Radiation Salvage Record Storage
+        ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise only if RT Record Flag
+        (300A,0639) equals YES.
+        """,
+    )
 
     referenced_radiation_rt_control_point_index: Attr[int] = Attr(
         0x300A073B, "ReferencedRadiationRTControlPointIndex", "US", "1", "2C",
-    )
-    """Referenced Radiation RT Control Point Index (300A,073B): Type 2C, VR US, VM 1.
+        doc="""Referenced Radiation RT Control Point Index (300A,073B): Type 2C, VR US, VM 1.
 
-    The value of RT Control Point Index (300A,0600) of the RT Control Point in the RT Radiation
-    SOP Instance referenced by Referenced RT Instance Sequence (300A,0631) in this Instance.
-    Required if RT Record Flag (300A,0639) equals YES and if the recorded RT Control Point Index
-    corresponds to a planned RT Radiation Control Point Index.
-    """
+        The value of RT Control Point Index (300A,0600) of the RT Control Point in the RT
+        Radiation SOP Instance referenced by Referenced RT Instance Sequence (300A,0631) in this
+        Instance.
+        Required if RT Record Flag (300A,0639) equals YES and if the recorded RT Control Point
+        Index corresponds to a planned RT Radiation Control Point Index.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

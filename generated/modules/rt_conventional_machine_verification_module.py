@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,31 +27,28 @@ class WedgePositionSequenceItem(ItemBuilder):
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type -, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type -, VR CS, VM 1.
 
-    Position of Wedge at current Control Point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current Control Point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "",
-    )
-    """Referenced Wedge Number (300C,00C0): Type -, VR IS, VM 1.
+        doc="""Referenced Wedge Number (300C,00C0): Type -, VR IS, VM 1.
 
-    Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
-    (300A,00D1).
-    """
+        Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
+        (300A,00D1).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        referenced_wedge_number: int | None = None,
-        **_: Any,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
+        referenced_wedge_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,36 +64,34 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
 
-    Type of beam limiting device (collimator). The value of this Attribute shall correspond to
-    RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device Sequence
-    (300A,00B6)
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator). The value of this Attribute shall correspond
+        to RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device
+        Sequence (300A,00B6)
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type -, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type -, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf (element) or jaw pairs in mm in the IEC
-    BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
-    (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
-    Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6). Values
-    shall be listed in the IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, … 2N.
-    """
+        Positions of beam limiting device (collimator) leaf (element) or jaw pairs in mm in the
+        IEC BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6).
+        Values shall be listed in the IEC leaf (element) subscript order 101, 102, … 1N, 201,
+        202, … 2N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -108,234 +106,234 @@ class ConventionalControlPointVerificationSequenceItem(ItemBuilder):
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "",
-    )
-    """Nominal Beam Energy (300A,0114): Type -, VR DS, VM 1.
+        doc="""Nominal Beam Energy (300A,0114): Type -, VR DS, VM 1.
 
-    Nominal Beam Energy at control point.
-    """
+        Nominal Beam Energy at control point.
+        """,
+    )
 
     dose_rate_set: Attr[float] = Attr(
         0x300A0115, "DoseRateSet", "DS", "1", "",
+        doc="""Dose Rate Set (300A,0115): Type -, VR DS, VM 1.
+
+        Dose Rate to be set on treatment machine for segment beginning at current control point
+        (e.g., MU/min).
+        """,
     )
-    """Dose Rate Set (300A,0115): Type -, VR DS, VM 1.
 
-    Dose Rate to be set on treatment machine for segment beginning at current control point
-    (e.g., MU/min).
-    """
-
-    wedge_position_sequence: Attr[list[WedgePositionSequenceItem]] = Attr(
+    wedge_position_sequence: SequenceAttr[WedgePositionSequenceItem] = SequenceAttr(
         0x300A0116, "WedgePositionSequence", "SQ", "1", "",
         item=WedgePositionSequenceItem,
+        doc="""Wedge Position Sequence (300A,0116): Type -, VR SQ, VM 1.
+
+        Wedge Positions for the current control point.
+        """,
     )
-    """Wedge Position Sequence (300A,0116): Type -, VR SQ, VM 1.
 
-    Wedge Positions for the current control point.
-    """
-
-    beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
+    beam_limiting_device_position_sequence: SequenceAttr[BeamLimitingDevicePositionSequenceItem] = SequenceAttr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "",
         item=BeamLimitingDevicePositionSequenceItem,
-    )
-    """Beam Limiting Device Position Sequence (300A,011A): Type -, VR SQ, VM 1.
+        doc="""Beam Limiting Device Position Sequence (300A,011A): Type -, VR SQ, VM 1.
 
-    Beam limiting device (collimator) jaw or leaf (element) positions.
-    """
+        Beam limiting device (collimator) jaw or leaf (element) positions.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "",
-    )
-    """Gantry Angle (300A,011E): Type -, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type -, VR DS, VM 1.
 
-    Gantry angle in degrees of radiation source, i.e., orientation of the IEC GANTRY coordinate
-    system with respect to the IEC FIXED REFERENCE coordinate system.
-    """
+        Gantry angle in degrees of radiation source, i.e., orientation of the IEC GANTRY
+        coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type -, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type -, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
-    Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
+        Control Point. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type -, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type -, VR DS, VM 1.
 
-    Beam Limiting Device angle in degrees, i.e., orientation of the IEC BEAM LIMITING DEVICE
-    coordinate system with respect to the IEC GANTRY coordinate system.
-    """
+        Beam Limiting Device angle in degrees, i.e., orientation of the IEC BEAM LIMITING DEVICE
+        coordinate system with respect to the IEC GANTRY coordinate system.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type -, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type -, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment following Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment following Control Point. See Section
+        C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "",
-    )
-    """Patient Support Angle (300A,0122): Type -, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type -, VR DS, VM 1.
 
-    Patient Support angle in degrees, i.e., orientation of the IEC PATIENT SUPPORT (turntable)
-    coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
-    """
+        Patient Support angle in degrees, i.e., orientation of the IEC PATIENT SUPPORT
+        (turntable) coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type -, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type -, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment following
-    Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        following Control Point. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_eccentric_axis_distance: Attr[float] = Attr(
         0x300A0124, "TableTopEccentricAxisDistance", "DS", "1", "",
-    )
-    """Table Top Eccentric Axis Distance (300A,0124): Type -, VR DS, VM 1.
+        doc="""Table Top Eccentric Axis Distance (300A,0124): Type -, VR DS, VM 1.
 
-    Distance (positive) in mm from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
-    ECCENTRIC vertical axis.
-    """
+        Distance (positive) in mm from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE
+        TOP ECCENTRIC vertical axis.
+        """,
+    )
 
     table_top_eccentric_angle: Attr[float] = Attr(
         0x300A0125, "TableTopEccentricAngle", "DS", "1", "",
-    )
-    """Table Top Eccentric Angle (300A,0125): Type -, VR DS, VM 1.
+        doc="""Table Top Eccentric Angle (300A,0125): Type -, VR DS, VM 1.
 
-    Table Top (non-isocentric) angle, i.e., orientation of the IEC TABLE TOP ECCENTRIC
-    coordinate system with respect to the IEC PATIENT SUPPORT coordinate system, in degrees.
-    """
+        Table Top (non-isocentric) angle, i.e., orientation of the IEC TABLE TOP ECCENTRIC
+        coordinate system with respect to the IEC PATIENT SUPPORT coordinate system, in degrees.
+        """,
+    )
 
     table_top_eccentric_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0126, "TableTopEccentricRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Eccentric Rotation Direction (300A,0126): Type -, VR CS, VM 1.
+        doc="""Table Top Eccentric Rotation Direction (300A,0126): Type -, VR CS, VM 1.
 
-    Direction of Table Top Eccentric Rotation when viewing table from above, for segment
-    following Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Eccentric Rotation when viewing table from above, for segment
+        following Control Point. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "",
-    )
-    """Table Top Vertical Position (300A,0128): Type -, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type -, VR DS, VM 1.
 
-    Table Top Vertical position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Vertical position in mm in the IEC TABLE TOP coordinate system. See Section
+        C.8.8.14.6.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type -, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type -, VR DS, VM 1.
 
-    Table Top Longitudinal position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Longitudinal position in mm in the IEC TABLE TOP coordinate system. See
+        Section C.8.8.14.6.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "",
-    )
-    """Table Top Lateral Position (300A,012A): Type -, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type -, VR DS, VM 1.
 
-    Table Top Lateral position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Lateral position in mm in the IEC TABLE TOP coordinate system. See Section
+        C.8.8.14.6.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "",
-    )
-    """Table Top Pitch Angle (300A,0140): Type -, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type -, VR FL, VM 1.
 
-    Table Top Pitch Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate system
-    about the X-axis of the IEC TABLE TOP coordinate system. See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate
+        system about the X-axis of the IEC TABLE TOP coordinate system. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type -, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type -, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
+        C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "",
-    )
-    """Table Top Roll Angle (300A,0144): Type -, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type -, VR FL, VM 1.
 
-    Table Top Roll Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate system
-    about the Y-axis of the IEC TABLE TOP coordinate system. See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate
+        system about the Y-axis of the IEC TABLE TOP coordinate system. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type -, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type -, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. See Section C.8.8.14.8
-    and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
+        C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "",
-    )
-    """Referenced Control Point Index (300C,00F0): Type -, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type -, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112) within the
-    Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
+        the Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        nominal_beam_energy: float | None = None,
-        dose_rate_set: float | None = None,
-        wedge_position_sequence: list[WedgePositionSequenceItem] | None = None,
-        beam_limiting_device_position_sequence: list[BeamLimitingDevicePositionSequenceItem] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_eccentric_axis_distance: float | None = None,
-        table_top_eccentric_angle: float | None = None,
-        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        referenced_control_point_index: int | None = None,
-        **_: Any,
+        nominal_beam_energy: float | Empty | None = None,
+        dose_rate_set: float | Empty | None = None,
+        wedge_position_sequence: Items[WedgePositionSequenceItem] | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_eccentric_axis_distance: float | Empty | None = None,
+        table_top_eccentric_angle: float | Empty | None = None,
+        table_top_eccentric_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        referenced_control_point_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -348,23 +346,20 @@ class ConventionalMachineVerificationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.31-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0074104C,)
 
-    conventional_control_point_verification_sequence: Attr[list[ConventionalControlPointVerificationSequenceItem]] = Attr(
+    conventional_control_point_verification_sequence: SequenceAttr[ConventionalControlPointVerificationSequenceItem] = SequenceAttr(
         0x0074104C, "ConventionalControlPointVerificationSequence", "SQ", "1", "",
         item=ConventionalControlPointVerificationSequenceItem,
-    )
-    """Conventional Control Point Verification Sequence (0074,104C): Type -, VR SQ, VM 1.
+        doc="""Conventional Control Point Verification Sequence (0074,104C): Type -, VR SQ, VM 1.
 
-    Beam control points for current treatment beam.
-    """
+        Beam control points for current treatment beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conventional_control_point_verification_sequence: list[ConventionalControlPointVerificationSequenceItem] | None = None,
-        **_: Any,
+        conventional_control_point_verification_sequence: Items[ConventionalControlPointVerificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -378,22 +373,19 @@ class RTConventionalMachineVerificationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.31-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00741044,)
 
-    conventional_machine_verification_sequence: Attr[list[ConventionalMachineVerificationSequenceItem]] = Attr(
+    conventional_machine_verification_sequence: SequenceAttr[ConventionalMachineVerificationSequenceItem] = SequenceAttr(
         0x00741044, "ConventionalMachineVerificationSequence", "SQ", "1", "",
         item=ConventionalMachineVerificationSequenceItem,
-    )
-    """Conventional Machine Verification Sequence (0074,1044): Type -, VR SQ, VM 1.
+        doc="""Conventional Machine Verification Sequence (0074,1044): Type -, VR SQ, VM 1.
 
-    Sequence containing conventional machine verification parameters.
-    """
+        Sequence containing conventional machine verification parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conventional_machine_verification_sequence: list[ConventionalMachineVerificationSequenceItem] | None = None,
-        **_: Any,
+        conventional_machine_verification_sequence: Items[ConventionalMachineVerificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

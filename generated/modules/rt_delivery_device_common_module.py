@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_patient_support_devices_macro import RTPatientSupportDevicesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import rt_patient_support_devices_macro
     from iodkit.generated.modules import treatment_device_identification_macro
@@ -29,31 +30,28 @@ class EquipmentReferencePointCoordinatesSequenceItem(ItemBuilder):
 
     three_d_point_coordinates: Attr[list[float]] = Attr(
         0x00686590, "ThreeDPointCoordinates", "FD", "3", "1",
+        doc="""3D Point Coordinates (0068,6590): Type 1, VR FD, VM 3.
+
+        Coordinates (x,y,z) in mm of the device-specific reference point in the Equipment
+        Coordinate System.
+        """,
     )
-    """3D Point Coordinates (0068,6590): Type 1, VR FD, VM 3.
 
-    Coordinates (x,y,z) in mm of the device-specific reference point in the Equipment Coordinate
-    System.
-    """
-
-    equipment_reference_point_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    equipment_reference_point_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0678, "EquipmentReferencePointCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Equipment Reference Point Code Sequence (300A,0678): Type 1, VR SQ, VM 1.
+        doc="""Equipment Reference Point Code Sequence (300A,0678): Type 1, VR SQ, VM 1.
 
-    Identifies the type of reference point.
-    """
+        Identifies the type of reference point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        three_d_point_coordinates: list[float] | None = None,
-        equipment_reference_point_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        three_d_point_coordinates: list[float] | Empty | None = None,
+        equipment_reference_point_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,84 +67,81 @@ class RTDeliveryDeviceCommonModule(RTPatientSupportDevicesMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A063A, 0x300A0658, 0x300A0659, 0x300A0688, 0x300A0675, 0x300A0676, 0x300A0677, 0x300A0687, 0x300A0686)
 
-    treatment_device_identification_sequence: Attr[list[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro]] = Attr(
+    treatment_device_identification_sequence: SequenceAttr[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] = SequenceAttr(
         0x300A063A, "TreatmentDeviceIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.treatment_device_identification_macro:TreatmentDeviceIdentificationMacro",
+        doc="""Treatment Device Identification Sequence (300A,063A): Type 1, VR SQ, VM 1.
+
+        Identifies treatment device.
+        """,
     )
-    """Treatment Device Identification Sequence (300A,063A): Type 1, VR SQ, VM 1.
 
-    Identifies treatment device.
-    """
-
-    radiation_dosimeter_unit_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    radiation_dosimeter_unit_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0658, "RadiationDosimeterUnitSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Radiation Dosimeter Unit Sequence (300A,0658): Type 1, VR SQ, VM 1.
+
+        Measurement units of the machine dosimeter.
+        """,
     )
-    """Radiation Dosimeter Unit Sequence (300A,0658): Type 1, VR SQ, VM 1.
 
-    Measurement units of the machine dosimeter.
-    """
-
-    rt_device_distance_reference_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_device_distance_reference_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0659, "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """RT Device Distance Reference Location Code Sequence (300A,0659): Type 1, VR SQ, VM 1.
+        doc="""RT Device Distance Reference Location Code Sequence (300A,0659): Type 1, VR SQ, VM 1.
 
-    Point of reference used for measuring the distance to various devices.
-    """
+        Point of reference used for measuring the distance to various devices.
+        """,
+    )
 
     rt_beam_modifier_definition_distance: Attr[float] = Attr(
         0x300A0688, "RTBeamModifierDefinitionDistance", "FD", "1", "1",
-    )
-    """RT Beam Modifier Definition Distance (300A,0688): Type 1, VR FD, VM 1.
+        doc="""RT Beam Modifier Definition Distance (300A,0688): Type 1, VR FD, VM 1.
 
-    Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System from
-    the reference location as specified by RT Device Distance Reference Location Code Sequence
-    (300A,0659) to the Base Beam Modifier Definition Plane.
-    """
+        Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System
+        from the reference location as specified by RT Device Distance Reference Location Code
+        Sequence (300A,0659) to the Base Beam Modifier Definition Plane.
+        """,
+    )
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Equipment Frame of Reference UID (300A,0675): Type 1, VR UI, VM 1.
+        doc="""Equipment Frame of Reference UID (300A,0675): Type 1, VR UI, VM 1.
 
-    Frame of Reference identifier for the Treatment Delivery Device.
-    """
+        Frame of Reference identifier for the Treatment Delivery Device.
+        """,
+    )
 
     equipment_frame_of_reference_description: Attr[str] = Attr(
         0x300A0676, "EquipmentFrameOfReferenceDescription", "ST", "1", "3",
+        doc="""Equipment Frame of Reference Description (300A,0676): Type 3, VR ST, VM 1.
+
+        Description of Equipment Coordinate System identified by the Equipment Frame of
+        Reference UID (300A,0675).
+        """,
     )
-    """Equipment Frame of Reference Description (300A,0676): Type 3, VR ST, VM 1.
 
-    Description of Equipment Coordinate System identified by the Equipment Frame of Reference
-    UID (300A,0675).
-    """
-
-    equipment_reference_point_coordinates_sequence: Attr[list[EquipmentReferencePointCoordinatesSequenceItem]] = Attr(
+    equipment_reference_point_coordinates_sequence: SequenceAttr[EquipmentReferencePointCoordinatesSequenceItem] = SequenceAttr(
         0x300A0677, "EquipmentReferencePointCoordinatesSequence", "SQ", "1", "2",
         item=EquipmentReferencePointCoordinatesSequenceItem,
-    )
-    """Equipment Reference Point Coordinates Sequence (300A,0677): Type 2, VR SQ, VM 1.
+        doc="""Equipment Reference Point Coordinates Sequence (300A,0677): Type 2, VR SQ, VM 1.
 
-    Coordinates of device-specific reference points.
-    """
+        Coordinates of device-specific reference points.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_device_identification_sequence: list[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] | None = None,
-        radiation_dosimeter_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_device_distance_reference_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_beam_modifier_definition_distance: float | None = None,
-        equipment_frame_of_reference_uid: str | None = None,
-        equipment_frame_of_reference_description: str | None = None,
-        equipment_reference_point_coordinates_sequence: list[EquipmentReferencePointCoordinatesSequenceItem] | None = None,
-        number_of_patient_support_devices: int | None = None,
-        patient_support_devices_sequence: list[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | None = None,
-        **_: Any,
+        treatment_device_identification_sequence: Items[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] | Empty | None = None,
+        radiation_dosimeter_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_device_distance_reference_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_beam_modifier_definition_distance: float | Empty | None = None,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        equipment_frame_of_reference_description: str | Empty | None = None,
+        equipment_reference_point_coordinates_sequence: Items[EquipmentReferencePointCoordinatesSequenceItem] | Empty | None = None,
+        number_of_patient_support_devices: int | Empty | None = None,
+        patient_support_devices_sequence: Items[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.radiobiological_dose_effect_description_macro import RadiobiologicalDoseEffectDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
     from iodkit.generated.modules import radiobiological_dose_effect_description_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -29,60 +30,57 @@ class RadiationDoseIdentificationSequenceItem(ItemBuilder):
 
     radiation_dose_identification_index: Attr[int] = Attr(
         0x300A0603, "RadiationDoseIdentificationIndex", "US", "1", "1",
-    )
-    """Radiation Dose Identification Index (300A,0603): Type 1, VR US, VM 1.
+        doc="""Radiation Dose Identification Index (300A,0603): Type 1, VR US, VM 1.
 
-    Index of this Item in this Sequence.
-    """
+        Index of this Item in this Sequence.
+        """,
+    )
 
     radiation_dose_identification_label: Attr[str] = Attr(
         0x300A0619, "RadiationDoseIdentificationLabel", "LO", "1", "1",
-    )
-    """Radiation Dose Identification Label (300A,0619): Type 1, VR LO, VM 1.
+        doc="""Radiation Dose Identification Label (300A,0619): Type 1, VR LO, VM 1.
 
-    Label of this Radiation Dose for the user.
-    """
+        Label of this Radiation Dose for the user.
+        """,
+    )
 
     reference_dose_type: Attr[str] = Attr(
         0x300A061A, "ReferenceDoseType", "CS", "1", "1",
-    )
-    """Reference Dose Type (300A,061A): Type 1, VR CS, VM 1.
+        doc="""Reference Dose Type (300A,061A): Type 1, VR CS, VM 1.
 
-    Type of reference dose.
-    Defined Terms: PER_RADIATION, NOMINAL.
-    """
+        Type of reference dose.
+        Defined Terms: PER_RADIATION, NOMINAL.
+        """,
+    )
 
     reference_dose_point_coordinates: Attr[list[float]] = Attr(
         0x300A061E, "ReferenceDosePointCoordinates", "FD", "3", "1C",
+        doc="""Reference Dose Point Coordinates (300A,061E): Type 1C, VR FD, VM 3.
+
+        The x, y, and z coordinates, in mm of the reference dose point in the DICOM Patient
+        Coordinate System at which the dose values are calculated.
+        Required if dose is calculated at a point.
+        """,
     )
-    """Reference Dose Point Coordinates (300A,061E): Type 1C, VR FD, VM 3.
 
-    The x, y, and z coordinates, in mm of the reference dose point in the DICOM Patient
-    Coordinate System at which the dose values are calculated.
-    Required if dose is calculated at a point.
-    """
-
-    conceptual_volume_sequence: Attr[list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro]] = Attr(
+    conceptual_volume_sequence: SequenceAttr[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] = SequenceAttr(
         0x30100025, "ConceptualVolumeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro:ConceptualVolumeSegmentationReferenceAndCombinationMacro",
-    )
-    """Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
+        doc="""Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
 
-    Reference to a Conceptual Volume that receives dose.
-    """
+        Reference to a Conceptual Volume that receives dose.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_dose_identification_index: int | None = None,
-        radiation_dose_identification_label: str | None = None,
-        reference_dose_type: str | None = None,
-        reference_dose_point_coordinates: list[float] | None = None,
-        conceptual_volume_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | None = None,
-        **_: Any,
+        radiation_dose_identification_index: int | Empty | None = None,
+        radiation_dose_identification_label: str | Empty | None = None,
+        reference_dose_type: str | Empty | None = None,
+        reference_dose_point_coordinates: list[float] | Empty | None = None,
+        conceptual_volume_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -97,29 +95,26 @@ class MetersetToDoseMappingSequenceItem(ItemBuilder):
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
-    )
-    """Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
+        doc="""Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
 
-    Cumulative Meterset where a dose value is delivered.
-    """
+        Cumulative Meterset where a dose value is delivered.
+        """,
+    )
 
     radiation_dose_value: Attr[float] = Attr(
         0x300A0625, "RadiationDoseValue", "FD", "1", "1",
-    )
-    """Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
+        doc="""Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
 
-    Dose value (in Gy) delivered at the corresponding Cumulative Meterset (300A,063C).
-    """
+        Dose value (in Gy) delivered at the corresponding Cumulative Meterset (300A,063C).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cumulative_meterset: float | None = None,
-        radiation_dose_value: float | None = None,
-        **_: Any,
+        cumulative_meterset: float | Empty | None = None,
+        radiation_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -134,34 +129,31 @@ class DoseValuesSequenceItem(RadiobiologicalDoseEffectDescriptionMacro, ItemBuil
 
     dose_value_purpose: Attr[list[str]] = Attr(
         0x300A061D, "DoseValuePurpose", "CS", "1-n", "1",
+        doc="""Dose Value Purpose (300A,061D): Type 1, VR CS, VM 1-n.
+
+        Purpose(s) for which dose values in this Sequence Item are provided.
+        Defined Terms: TRACKING, QA.
+        """,
     )
-    """Dose Value Purpose (300A,061D): Type 1, VR CS, VM 1-n.
 
-    Purpose(s) for which dose values in this Sequence Item are provided.
-    Defined Terms: TRACKING, QA.
-    """
-
-    meterset_to_dose_mapping_sequence: Attr[list[MetersetToDoseMappingSequenceItem]] = Attr(
+    meterset_to_dose_mapping_sequence: SequenceAttr[MetersetToDoseMappingSequenceItem] = SequenceAttr(
         0x300A0620, "MetersetToDoseMappingSequence", "SQ", "1", "1",
         item=MetersetToDoseMappingSequenceItem,
-    )
-    """Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
+        doc="""Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
 
-    Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
-    """
+        Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dose_value_purpose: list[str] | None = None,
-        radiobiological_dose_effect_flag: Literal["YES", "NO"] | None = None,
-        effective_dose_calculation_method_category_code_sequence: list[radiobiological_dose_effect_description_macro.EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | None = None,
-        effective_dose_calculation_method_description: str | None = None,
-        meterset_to_dose_mapping_sequence: list[MetersetToDoseMappingSequenceItem] | None = None,
-        **_: Any,
+        dose_value_purpose: list[str] | Empty | None = None,
+        radiobiological_dose_effect_flag: Literal["YES", "NO"] | Empty | None = None,
+        effective_dose_calculation_method_category_code_sequence: CodeItems[radiobiological_dose_effect_description_macro.EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | Empty | None = None,
+        effective_dose_calculation_method_description: str | Empty | None = None,
+        meterset_to_dose_mapping_sequence: Items[MetersetToDoseMappingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -177,44 +169,41 @@ class RadiationDoseValuesParametersSequenceItem(ItemBuilder):
     primary_dose_value_indicator: Attr[Literal["YES", "NO"]] = Attr(
         0x300A061B, "PrimaryDoseValueIndicator", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Primary Dose Value Indicator (300A,061B): Type 1, VR CS, VM 1.
+        doc="""Primary Dose Value Indicator (300A,061B): Type 1, VR CS, VM 1.
 
-    Whether the dose value serves as the primary dose indicator for the RT Radiation SOP
-    Instance.
-    Enumerated Values: YES, NO.
-    """
+        Whether the dose value serves as the primary dose indicator for the RT Radiation SOP
+        Instance.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     referenced_radiation_dose_identification_index: Attr[int] = Attr(
         0x300A060C, "ReferencedRadiationDoseIdentificationIndex", "US", "1", "1",
+        doc="""Referenced Radiation Dose Identification Index (300A,060C): Type 1, VR US, VM 1.
+
+        The value of Radiation Dose Identification Index (300A,0603) in the Radiation Dose
+        Identification Sequence (300A,0618) identifying the dose contribution to which this Item
+        in the Radiation Dose Values Parameters Sequence (300A,061F) applies.
+        """,
     )
-    """Referenced Radiation Dose Identification Index (300A,060C): Type 1, VR US, VM 1.
 
-    The value of Radiation Dose Identification Index (300A,0603) in the Radiation Dose
-    Identification Sequence (300A,0618) identifying the dose contribution to which this Item in
-    the Radiation Dose Values Parameters Sequence (300A,061F) applies.
-    """
-
-    dose_values_sequence: Attr[list[DoseValuesSequenceItem]] = Attr(
+    dose_values_sequence: SequenceAttr[DoseValuesSequenceItem] = SequenceAttr(
         0x300A061C, "DoseValuesSequence", "SQ", "1", "1C",
         item=DoseValuesSequenceItem,
-    )
-    """Dose Values Sequence (300A,061C): Type 1C, VR SQ, VM 1.
+        doc="""Dose Values Sequence (300A,061C): Type 1C, VR SQ, VM 1.
 
-    Dose values.
-    Required if the Meterset to dose mapping is defined.
-    """
+        Dose values.
+        Required if the Meterset to dose mapping is defined.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        primary_dose_value_indicator: Literal["YES", "NO"] | None = None,
-        referenced_radiation_dose_identification_index: int | None = None,
-        dose_values_sequence: list[DoseValuesSequenceItem] | None = None,
-        **_: Any,
+        primary_dose_value_indicator: Literal["YES", "NO"] | Empty | None = None,
+        referenced_radiation_dose_identification_index: int | Empty | None = None,
+        dose_values_sequence: Items[DoseValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -229,29 +218,26 @@ class MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequence
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
-    )
-    """Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
+        doc="""Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
 
-    Cumulative Meterset where a dose value is delivered.
-    """
+        Cumulative Meterset where a dose value is delivered.
+        """,
+    )
 
     radiation_dose_value: Attr[float] = Attr(
         0x300A0625, "RadiationDoseValue", "FD", "1", "1",
-    )
-    """Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
+        doc="""Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
 
-    Dose Value in Gy at the measurement point.
-    """
+        Dose Value in Gy at the measurement point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cumulative_meterset: float | None = None,
-        radiation_dose_value: float | None = None,
-        **_: Any,
+        cumulative_meterset: float | Empty | None = None,
+        radiation_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -266,83 +252,81 @@ class ExpectedInVivoMeasurementValuesSequenceItem(ItemBuilder):
 
     expected_in_vivo_measurement_value_index: Attr[int] = Attr(
         0x300A0622, "ExpectedInVivoMeasurementValueIndex", "US", "1", "1",
-    )
-    """Expected In-Vivo Measurement Value Index (300A,0622): Type 1, VR US, VM 1.
+        doc="""Expected In-Vivo Measurement Value Index (300A,0622): Type 1, VR US, VM 1.
 
-    Index of this Item in this Sequence.
-    """
+        Index of this Item in this Sequence.
+        """,
+    )
 
     radiation_dose_in_vivo_measurement_label: Attr[str] = Attr(
         0x300A0623, "RadiationDoseInVivoMeasurementLabel", "LO", "1", "1",
-    )
-    """Radiation Dose In-Vivo Measurement Label (300A,0623): Type 1, VR LO, VM 1.
+        doc="""Radiation Dose In-Vivo Measurement Label (300A,0623): Type 1, VR LO, VM 1.
 
-    Label to identify the in-vivo measurement point.
-    """
+        Label to identify the in-vivo measurement point.
+        """,
+    )
 
     radiation_dose_central_axis_displacement: Attr[list[float]] = Attr(
         0x300A0624, "RadiationDoseCentralAxisDisplacement", "FD", "2", "1C",
+        doc="""Radiation Dose Central Axis Displacement (300A,0624): Type 1C, VR FD, VM 2.
+
+        Displacement (x,y) in mm of the measurement point from the central axis along the x-axis
+        and y-axis of the Beam Modifier Definition Plane.
+        Required if a central beam axis is defined for the Treatment Delivery Device and the
+        Radiation Dose Measurement Point Coordinates (300A,0627) is not present.
+        """,
     )
-    """Radiation Dose Central Axis Displacement (300A,0624): Type 1C, VR FD, VM 2.
 
-    Displacement (x,y) in mm of the measurement point from the central axis along the x-axis and
-    y-axis of the Beam Modifier Definition Plane.
-    Required if a central beam axis is defined for the Treatment Delivery Device and the
-    Radiation Dose Measurement Point Coordinates (300A,0627) is not present.
-    """
-
-    meterset_to_dose_mapping_sequence: Attr[list[MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequenceItem]] = Attr(
+    meterset_to_dose_mapping_sequence: SequenceAttr[MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequenceItem] = SequenceAttr(
         0x300A0620, "MetersetToDoseMappingSequence", "SQ", "1", "1",
         item=MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequenceItem,
-    )
-    """Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
+        doc="""Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
 
-    Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
-    """
+        Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
+        """,
+    )
 
     radiation_dose_source_to_skin_distance: Attr[float] = Attr(
         0x300A0626, "RadiationDoseSourceToSkinDistance", "FD", "1", "2",
-    )
-    """Radiation Dose Source to Skin Distance (300A,0626): Type 2, VR FD, VM 1.
+        doc="""Radiation Dose Source to Skin Distance (300A,0626): Type 2, VR FD, VM 1.
 
-    Distance in mm from the nominal Radiation Source location to the patient skin along the
-    central beam axis from the source to the measurement point.
-    """
+        Distance in mm from the nominal Radiation Source location to the patient skin along the
+        central beam axis from the source to the measurement point.
+        """,
+    )
 
     radiation_dose_source_to_external_contour_distance: Attr[float] = Attr(
         0x300A0628, "RadiationDoseSourceToExternalContourDistance", "FD", "1", "2",
-    )
-    """Radiation Dose Source to External Contour Distance (300A,0628): Type 2, VR FD, VM 1.
+        doc="""Radiation Dose Source to External Contour Distance (300A,0628): Type 2, VR FD, VM 1.
 
-    Distance in mm from the nominal Radiation Source location to the External Contour along the
-    central beam axis from the source to the measurement point including devices associated with
-    the patient anatomy model. For dosimetric purposes this value may differ from the Radiation
-    Dose Source to Skin Distance(300A,0626).
-    """
+        Distance in mm from the nominal Radiation Source location to the External Contour along
+        the central beam axis from the source to the measurement point including devices
+        associated with the patient anatomy model. For dosimetric purposes this value may differ
+        from the Radiation Dose Source to Skin Distance(300A,0626).
+        """,
+    )
 
     radiation_dose_measurement_point_coordinates: Attr[list[float]] = Attr(
         0x300A0627, "RadiationDoseMeasurementPointCoordinates", "FD", "3", "1C",
-    )
-    """Radiation Dose Measurement Point Coordinates (300A,0627): Type 1C, VR FD, VM 3.
+        doc="""Radiation Dose Measurement Point Coordinates (300A,0627): Type 1C, VR FD, VM 3.
 
-    Coordinates (x,y,z) in mm in the DICOM Patient Coordinate System of the measurement point.
-    Required if Radiation Dose Central Axis Displacement (300A,0624) is not present.
-    """
+        Coordinates (x,y,z) in mm in the DICOM Patient Coordinate System of the measurement
+        point.
+        Required if Radiation Dose Central Axis Displacement (300A,0624) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        expected_in_vivo_measurement_value_index: int | None = None,
-        radiation_dose_in_vivo_measurement_label: str | None = None,
-        radiation_dose_central_axis_displacement: list[float] | None = None,
-        meterset_to_dose_mapping_sequence: list[MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequenceItem] | None = None,
-        radiation_dose_source_to_skin_distance: float | None = None,
-        radiation_dose_source_to_external_contour_distance: float | None = None,
-        radiation_dose_measurement_point_coordinates: list[float] | None = None,
-        **_: Any,
+        expected_in_vivo_measurement_value_index: int | Empty | None = None,
+        radiation_dose_in_vivo_measurement_label: str | Empty | None = None,
+        radiation_dose_central_axis_displacement: list[float] | Empty | None = None,
+        meterset_to_dose_mapping_sequence: Items[MetersetToDoseMappingSequenceItemInExpectedInVivoMeasurementValuesSequenceItem] | Empty | None = None,
+        radiation_dose_source_to_skin_distance: float | Empty | None = None,
+        radiation_dose_source_to_external_contour_distance: float | Empty | None = None,
+        radiation_dose_measurement_point_coordinates: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -355,46 +339,43 @@ class RadiationDoseSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A061F, 0x300A0621)
 
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
+
+        References the RT Radiation SOP Instance that describes parameters for dose delivery.
+        """,
     )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
 
-    References the RT Radiation SOP Instance that describes parameters for dose delivery.
-    """
-
-    radiation_dose_values_parameters_sequence: Attr[list[RadiationDoseValuesParametersSequenceItem]] = Attr(
+    radiation_dose_values_parameters_sequence: SequenceAttr[RadiationDoseValuesParametersSequenceItem] = SequenceAttr(
         0x300A061F, "RadiationDoseValuesParametersSequence", "SQ", "1", "1",
         item=RadiationDoseValuesParametersSequenceItem,
+        doc="""Radiation Dose Values Parameters Sequence (300A,061F): Type 1, VR SQ, VM 1.
+
+        Dose values of this RT Radiation with respect to the dose identification items defined
+        in the Radiation Dose Identification Sequence (300A,0618).
+        """,
     )
-    """Radiation Dose Values Parameters Sequence (300A,061F): Type 1, VR SQ, VM 1.
 
-    Dose values of this RT Radiation with respect to the dose identification items defined in
-    the Radiation Dose Identification Sequence (300A,0618).
-    """
-
-    expected_in_vivo_measurement_values_sequence: Attr[list[ExpectedInVivoMeasurementValuesSequenceItem]] = Attr(
+    expected_in_vivo_measurement_values_sequence: SequenceAttr[ExpectedInVivoMeasurementValuesSequenceItem] = SequenceAttr(
         0x300A0621, "ExpectedInVivoMeasurementValuesSequence", "SQ", "1", "1C",
         item=ExpectedInVivoMeasurementValuesSequenceItem,
-    )
-    """Expected In-Vivo Measurement Values Sequence (300A,0621): Type 1C, VR SQ, VM 1.
+        doc="""Expected In-Vivo Measurement Values Sequence (300A,0621): Type 1C, VR SQ, VM 1.
 
-    Expected values against which in-vivo measurements may be compared.
-    Required if expected values are calculated for in-vivo measurement for this RT Radiation SOP
-    Instance.
-    """
+        Expected values against which in-vivo measurements may be compared.
+        Required if expected values are calculated for in-vivo measurement for this RT Radiation
+        SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        radiation_dose_values_parameters_sequence: list[RadiationDoseValuesParametersSequenceItem] | None = None,
-        expected_in_vivo_measurement_values_sequence: list[ExpectedInVivoMeasurementValuesSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        radiation_dose_values_parameters_sequence: Items[RadiationDoseValuesParametersSequenceItem] | Empty | None = None,
+        expected_in_vivo_measurement_values_sequence: Items[ExpectedInVivoMeasurementValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -408,32 +389,29 @@ class RTDoseContributionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0618, 0x300A0617)
 
-    radiation_dose_identification_sequence: Attr[list[RadiationDoseIdentificationSequenceItem]] = Attr(
+    radiation_dose_identification_sequence: SequenceAttr[RadiationDoseIdentificationSequenceItem] = SequenceAttr(
         0x300A0618, "RadiationDoseIdentificationSequence", "SQ", "1", "1",
         item=RadiationDoseIdentificationSequenceItem,
+        doc="""Radiation Dose Identification Sequence (300A,0618): Type 1, VR SQ, VM 1.
+
+        Identifies the dose values that are delivered by this RT Radiation Set SOP Instance.
+        """,
     )
-    """Radiation Dose Identification Sequence (300A,0618): Type 1, VR SQ, VM 1.
 
-    Identifies the dose values that are delivered by this RT Radiation Set SOP Instance.
-    """
-
-    radiation_dose_sequence: Attr[list[RadiationDoseSequenceItem]] = Attr(
+    radiation_dose_sequence: SequenceAttr[RadiationDoseSequenceItem] = SequenceAttr(
         0x300A0617, "RadiationDoseSequence", "SQ", "1", "1",
         item=RadiationDoseSequenceItem,
-    )
-    """Radiation Dose Sequence (300A,0617): Type 1, VR SQ, VM 1.
+        doc="""Radiation Dose Sequence (300A,0617): Type 1, VR SQ, VM 1.
 
-    Parameters that describe dose contributed by referenced RT Radiation SOP Instances.
-    """
+        Parameters that describe dose contributed by referenced RT Radiation SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_dose_identification_sequence: list[RadiationDoseIdentificationSequenceItem] | None = None,
-        radiation_dose_sequence: list[RadiationDoseSequenceItem] | None = None,
-        **_: Any,
+        radiation_dose_identification_sequence: Items[RadiationDoseIdentificationSequenceItem] | Empty | None = None,
+        radiation_dose_sequence: Items[RadiationDoseSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

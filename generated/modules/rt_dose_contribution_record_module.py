@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.radiobiological_dose_effect_description_macro import RadiobiologicalDoseEffectDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
     from iodkit.generated.modules import radiobiological_dose_effect_description_macro
@@ -30,52 +31,49 @@ class RadiationDoseIdentificationSequenceItem(ItemBuilder):
 
     radiation_dose_identification_index: Attr[int] = Attr(
         0x300A0603, "RadiationDoseIdentificationIndex", "US", "1", "1",
-    )
-    """Radiation Dose Identification Index (300A,0603): Type 1, VR US, VM 1.
+        doc="""Radiation Dose Identification Index (300A,0603): Type 1, VR US, VM 1.
 
-    Index of this Item in this Sequence.
-    """
+        Index of this Item in this Sequence.
+        """,
+    )
 
     referenced_radiation_dose_identification_index: Attr[int] = Attr(
         0x300A060C, "ReferencedRadiationDoseIdentificationIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation Dose Identification Index (300A,060C): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation Dose Identification Index (300A,060C): Type 1C, VR US, VM 1.
 
-    Radiation Dose Identification Index value that links the Radiation Dose Identification
-    defined by this Sequence Item to the corresponding Item in an RT Radiation Set Instance.
-    Required if the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702)
-    contains a Radiation Dose Identification Sequence Item that corresponds to this Radiation
-    Dose Identification Item.
-    """
+        Radiation Dose Identification Index value that links the Radiation Dose Identification
+        defined by this Sequence Item to the corresponding Item in an RT Radiation Set Instance.
+        Required if the Instance referenced in Referenced RT Radiation Set Sequence (300A,0702)
+        contains a Radiation Dose Identification Sequence Item that corresponds to this
+        Radiation Dose Identification Item.
+        """,
+    )
 
     radiation_dose_identification_label: Attr[str] = Attr(
         0x300A0619, "RadiationDoseIdentificationLabel", "LO", "1", "1",
+        doc="""Radiation Dose Identification Label (300A,0619): Type 1, VR LO, VM 1.
+
+        User-defined label for the Radiation Dose Identification.
+        """,
     )
-    """Radiation Dose Identification Label (300A,0619): Type 1, VR LO, VM 1.
 
-    User-defined label for the Radiation Dose Identification.
-    """
-
-    conceptual_volume_sequence: Attr[list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro]] = Attr(
+    conceptual_volume_sequence: SequenceAttr[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] = SequenceAttr(
         0x30100025, "ConceptualVolumeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro:ConceptualVolumeSegmentationReferenceAndCombinationMacro",
-    )
-    """Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
+        doc="""Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
 
-    Reference to a Conceptual Volume which received dose during treatment delivery.
-    """
+        Reference to a Conceptual Volume which received dose during treatment delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_dose_identification_index: int | None = None,
-        referenced_radiation_dose_identification_index: int | None = None,
-        radiation_dose_identification_label: str | None = None,
-        conceptual_volume_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | None = None,
-        **_: Any,
+        radiation_dose_identification_index: int | Empty | None = None,
+        referenced_radiation_dose_identification_index: int | Empty | None = None,
+        radiation_dose_identification_label: str | Empty | None = None,
+        conceptual_volume_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,29 +88,26 @@ class MetersetToDoseMappingSequenceItem(ItemBuilder):
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
-    )
-    """Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
+        doc="""Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
 
-    Cumulative Meterset where a dose value is delivered.
-    """
+        Cumulative Meterset where a dose value is delivered.
+        """,
+    )
 
     radiation_dose_value: Attr[float] = Attr(
         0x300A0625, "RadiationDoseValue", "FD", "1", "1",
-    )
-    """Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
+        doc="""Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
 
-    Dose value (in Gy) delivered at the corresponding Cumulative Meterset (300A,063C).
-    """
+        Dose value (in Gy) delivered at the corresponding Cumulative Meterset (300A,063C).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cumulative_meterset: float | None = None,
-        radiation_dose_value: float | None = None,
-        **_: Any,
+        cumulative_meterset: float | Empty | None = None,
+        radiation_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,35 +122,32 @@ class RadiationDoseValuesParametersSequenceItem(RadiobiologicalDoseEffectDescrip
 
     referenced_radiation_dose_identification_index: Attr[int] = Attr(
         0x300A060C, "ReferencedRadiationDoseIdentificationIndex", "US", "1", "1",
+        doc="""Referenced Radiation Dose Identification Index (300A,060C): Type 1, VR US, VM 1.
+
+        The value of Radiation Dose Identification Index (300A,0603) in the Radiation Dose
+        Identification Sequence (300A,0618) identifying the dose contribution to which this Item
+        in the Radiation Dose Values Parameters Sequence (300A,061F) applies.
+        """,
     )
-    """Referenced Radiation Dose Identification Index (300A,060C): Type 1, VR US, VM 1.
 
-    The value of Radiation Dose Identification Index (300A,0603) in the Radiation Dose
-    Identification Sequence (300A,0618) identifying the dose contribution to which this Item in
-    the Radiation Dose Values Parameters Sequence (300A,061F) applies.
-    """
-
-    meterset_to_dose_mapping_sequence: Attr[list[MetersetToDoseMappingSequenceItem]] = Attr(
+    meterset_to_dose_mapping_sequence: SequenceAttr[MetersetToDoseMappingSequenceItem] = SequenceAttr(
         0x300A0620, "MetersetToDoseMappingSequence", "SQ", "1", "1",
         item=MetersetToDoseMappingSequenceItem,
-    )
-    """Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
+        doc="""Meterset to Dose Mapping Sequence (300A,0620): Type 1, VR SQ, VM 1.
 
-    Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
-    """
+        Mapping of Cumulative Meterset (300A,063C) to Radiation Dose Value (300A,0625).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_radiation_dose_identification_index: int | None = None,
-        radiobiological_dose_effect_flag: Literal["YES", "NO"] | None = None,
-        effective_dose_calculation_method_category_code_sequence: list[radiobiological_dose_effect_description_macro.EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | None = None,
-        effective_dose_calculation_method_description: str | None = None,
-        meterset_to_dose_mapping_sequence: list[MetersetToDoseMappingSequenceItem] | None = None,
-        **_: Any,
+        referenced_radiation_dose_identification_index: int | Empty | None = None,
+        radiobiological_dose_effect_flag: Literal["YES", "NO"] | Empty | None = None,
+        effective_dose_calculation_method_category_code_sequence: CodeItems[radiobiological_dose_effect_description_macro.EffectiveDoseCalculationMethodCategoryCodeSequenceItem] | Empty | None = None,
+        effective_dose_calculation_method_description: str | Empty | None = None,
+        meterset_to_dose_mapping_sequence: Items[MetersetToDoseMappingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -170,59 +162,56 @@ class MeasuredMetersetToDoseMappingSequenceItem(ItemBuilder):
 
     referenced_expected_in_vivo_measurement_value_index: Attr[int] = Attr(
         0x300A0773, "ReferencedExpectedInVivoMeasurementValueIndex", "US", "1", "3",
-    )
-    """Referenced Expected In-Vivo Measurement Value Index (300A,0773): Type 3, VR US, VM 1.
+        doc="""Referenced Expected In-Vivo Measurement Value Index (300A,0773): Type 3, VR US, VM 1.
 
-    Expected In-Vivo Measurement Value Index (300A,0622) in the Expected In-Vivo Measurement
-    Value Sequence (300A,0621) from the RT Radiation Set Instance that is being recorded.
-    """
+        Expected In-Vivo Measurement Value Index (300A,0622) in the Expected In-Vivo Measurement
+        Value Sequence (300A,0621) from the RT Radiation Set Instance that is being recorded.
+        """,
+    )
 
     cumulative_meterset: Attr[float] = Attr(
         0x300A063C, "CumulativeMeterset", "FD", "1", "1",
-    )
-    """Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
+        doc="""Cumulative Meterset (300A,063C): Type 1, VR FD, VM 1.
 
-    Cumulative Meterset where a dose value is delivered.
-    """
+        Cumulative Meterset where a dose value is delivered.
+        """,
+    )
 
     radiation_dose_value: Attr[float] = Attr(
         0x300A0625, "RadiationDoseValue", "FD", "1", "1",
+        doc="""Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
+
+        Dose value in Gy delivered at the corresponding Cumulative Meterset (300A,063C) of the
+        current SOP Instance.
+        """,
     )
-    """Radiation Dose Value (300A,0625): Type 1, VR FD, VM 1.
 
-    Dose value in Gy delivered at the corresponding Cumulative Meterset (300A,063C) of the
-    current SOP Instance.
-    """
-
-    dose_measurement_device_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    dose_measurement_device_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0774, "DoseMeasurementDeviceCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Dose Measurement Device Code Sequence (300A,0774): Type 2, VR SQ, VM 1.
+        doc="""Dose Measurement Device Code Sequence (300A,0774): Type 2, VR SQ, VM 1.
 
-    Device used to measure the dose data.
-    """
+        Device used to measure the dose data.
+        """,
+    )
 
     measured_dose_description: Attr[str] = Attr(
         0x30080012, "MeasuredDoseDescription", "ST", "1", "3",
-    )
-    """Measured Dose Description (3008,0012): Type 3, VR ST, VM 1.
+        doc="""Measured Dose Description (3008,0012): Type 3, VR ST, VM 1.
 
-    User-defined description of Measured Dose (e.g. "Exit dose", "Point A").
-    """
+        User-defined description of Measured Dose (e.g. "Exit dose", "Point A").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_expected_in_vivo_measurement_value_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        radiation_dose_value: float | None = None,
-        dose_measurement_device_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measured_dose_description: str | None = None,
-        **_: Any,
+        referenced_expected_in_vivo_measurement_value_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        radiation_dose_value: float | Empty | None = None,
+        dose_measurement_device_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measured_dose_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -235,49 +224,46 @@ class RadiationDoseSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0703, 0x300A061F, 0x300A0772)
 
-    referenced_rt_radiation_record_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_record_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0703, "ReferencedRTRadiationRecordSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Record Sequence (300A,0703): Type 1, VR SQ, VM 1.
+
+        The RT Radiation Record SOP Instance that describes parameters for dose delivery of the
+        recorded Radiotherapy treatment for the Fraction specified in RT Radiation Set Delivery
+        Number (300A,0704).
+        """,
     )
-    """Referenced RT Radiation Record Sequence (300A,0703): Type 1, VR SQ, VM 1.
 
-    The RT Radiation Record SOP Instance that describes parameters for dose delivery of the
-    recorded Radiotherapy treatment for the Fraction specified in RT Radiation Set Delivery
-    Number (300A,0704).
-    """
-
-    radiation_dose_values_parameters_sequence: Attr[list[RadiationDoseValuesParametersSequenceItem]] = Attr(
+    radiation_dose_values_parameters_sequence: SequenceAttr[RadiationDoseValuesParametersSequenceItem] = SequenceAttr(
         0x300A061F, "RadiationDoseValuesParametersSequence", "SQ", "1", "1C",
         item=RadiationDoseValuesParametersSequenceItem,
+        doc="""Radiation Dose Values Parameters Sequence (300A,061F): Type 1C, VR SQ, VM 1.
+
+        Dose values of this RT Radiation Record with respect to the dose identification items
+        defined in the Radiation Dose Identification Sequence (300A,0618).
+        Required if Measured Meterset to Dose Mapping Sequence (300A,0772) is not present. May
+        be present otherwise.
+        """,
     )
-    """Radiation Dose Values Parameters Sequence (300A,061F): Type 1C, VR SQ, VM 1.
 
-    Dose values of this RT Radiation Record with respect to the dose identification items
-    defined in the Radiation Dose Identification Sequence (300A,0618).
-    Required if Measured Meterset to Dose Mapping Sequence (300A,0772) is not present. May be
-    present otherwise.
-    """
-
-    measured_meterset_to_dose_mapping_sequence: Attr[list[MeasuredMetersetToDoseMappingSequenceItem]] = Attr(
+    measured_meterset_to_dose_mapping_sequence: SequenceAttr[MeasuredMetersetToDoseMappingSequenceItem] = SequenceAttr(
         0x300A0772, "MeasuredMetersetToDoseMappingSequence", "SQ", "1", "1C",
         item=MeasuredMetersetToDoseMappingSequenceItem,
-    )
-    """Measured Meterset to Dose Mapping Sequence (300A,0772): Type 1C, VR SQ, VM 1.
+        doc="""Measured Meterset to Dose Mapping Sequence (300A,0772): Type 1C, VR SQ, VM 1.
 
-    Measured dose values of this delivered radiation mapped to Meterset values.
-    Required if Dose Mapping Sequence (300A,0620) is not present. May be present otherwise.
-    """
+        Measured dose values of this delivered radiation mapped to Meterset values.
+        Required if Dose Mapping Sequence (300A,0620) is not present. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_record_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        radiation_dose_values_parameters_sequence: list[RadiationDoseValuesParametersSequenceItem] | None = None,
-        measured_meterset_to_dose_mapping_sequence: list[MeasuredMetersetToDoseMappingSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_radiation_record_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        radiation_dose_values_parameters_sequence: Items[RadiationDoseValuesParametersSequenceItem] | Empty | None = None,
+        measured_meterset_to_dose_mapping_sequence: Items[MeasuredMetersetToDoseMappingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -291,32 +277,29 @@ class RTDoseContributionRecordModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0618, 0x300A0617)
 
-    radiation_dose_identification_sequence: Attr[list[RadiationDoseIdentificationSequenceItem]] = Attr(
+    radiation_dose_identification_sequence: SequenceAttr[RadiationDoseIdentificationSequenceItem] = SequenceAttr(
         0x300A0618, "RadiationDoseIdentificationSequence", "SQ", "1", "1",
         item=RadiationDoseIdentificationSequenceItem,
+        doc="""Radiation Dose Identification Sequence (300A,0618): Type 1, VR SQ, VM 1.
+
+        Identifies the dose values that are recorded by this RT Radiation Record Set IOD.
+        """,
     )
-    """Radiation Dose Identification Sequence (300A,0618): Type 1, VR SQ, VM 1.
 
-    Identifies the dose values that are recorded by this RT Radiation Record Set IOD.
-    """
-
-    radiation_dose_sequence: Attr[list[RadiationDoseSequenceItem]] = Attr(
+    radiation_dose_sequence: SequenceAttr[RadiationDoseSequenceItem] = SequenceAttr(
         0x300A0617, "RadiationDoseSequence", "SQ", "1", "1",
         item=RadiationDoseSequenceItem,
-    )
-    """Radiation Dose Sequence (300A,0617): Type 1, VR SQ, VM 1.
+        doc="""Radiation Dose Sequence (300A,0617): Type 1, VR SQ, VM 1.
 
-    Describes dose contributed by referenced RT Radiation Record SOP instances.
-    """
+        Describes dose contributed by referenced RT Radiation Record SOP instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_dose_identification_sequence: list[RadiationDoseIdentificationSequenceItem] | None = None,
-        radiation_dose_sequence: list[RadiationDoseSequenceItem] | None = None,
-        **_: Any,
+        radiation_dose_identification_sequence: Items[RadiationDoseIdentificationSequenceItem] | Empty | None = None,
+        radiation_dose_sequence: Items[RadiationDoseSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

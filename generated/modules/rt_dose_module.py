@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -30,33 +31,30 @@ class ReferencedControlPointSequenceItem(ItemBuilder):
 
     referenced_start_control_point_index: Attr[int] = Attr(
         0x300C00F4, "ReferencedStartControlPointIndex", "IS", "1", "1",
-    )
-    """Referenced Start Control Point Index (300C,00F4): Type 1, VR IS, VM 1.
+        doc="""Referenced Start Control Point Index (300C,00F4): Type 1, VR IS, VM 1.
 
-    Identifies Control Point specified by Control Point Index (300A,0112) within Beam referenced
-    by Referenced Beam Number (300C,0006). This is the first of the two Control Points from
-    which the Dose contribution to the Control Point can be calculated.
-    """
+        Identifies Control Point specified by Control Point Index (300A,0112) within Beam
+        referenced by Referenced Beam Number (300C,0006). This is the first of the two Control
+        Points from which the Dose contribution to the Control Point can be calculated.
+        """,
+    )
 
     referenced_stop_control_point_index: Attr[int] = Attr(
         0x300C00F6, "ReferencedStopControlPointIndex", "IS", "1", "1",
-    )
-    """Referenced Stop Control Point Index (300C,00F6): Type 1, VR IS, VM 1.
+        doc="""Referenced Stop Control Point Index (300C,00F6): Type 1, VR IS, VM 1.
 
-    Identifies Control Point specified by Control Point Index (300A,0112) within Beam referenced
-    by Referenced Beam Number (300C,0006). This is the second of the two Control Points from
-    which the Dose contribution to the Control Point can be calculated.
-    """
+        Identifies Control Point specified by Control Point Index (300A,0112) within Beam
+        referenced by Referenced Beam Number (300C,0006). This is the second of the two Control
+        Points from which the Dose contribution to the Control Point can be calculated.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_start_control_point_index: int | None = None,
-        referenced_stop_control_point_index: int | None = None,
-        **_: Any,
+        referenced_start_control_point_index: int | Empty | None = None,
+        referenced_stop_control_point_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,34 +67,31 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+
+        Uniquely identifies Beam specified by Beam Number (300A,00C0) in Beam Sequence
+        (300A,00B0) of RT Beams Module within RT Plan referenced in Referenced RT Plan Sequence
+        (300C,0002) or in Ion Beam Sequence (300A,03A2) of RT Ion Beams Module within RT Ion
+        Plan referenced in Referenced RT Plan Sequence (300C,0002).
+        """,
     )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0)
-    of RT Beams Module within RT Plan referenced in Referenced RT Plan Sequence (300C,0002) or
-    in Ion Beam Sequence (300A,03A2) of RT Ion Beams Module within RT Ion Plan referenced in
-    Referenced RT Plan Sequence (300C,0002).
-    """
-
-    referenced_control_point_sequence: Attr[list[ReferencedControlPointSequenceItem]] = Attr(
+    referenced_control_point_sequence: SequenceAttr[ReferencedControlPointSequenceItem] = SequenceAttr(
         0x300C00F2, "ReferencedControlPointSequence", "SQ", "1", "1C",
         item=ReferencedControlPointSequenceItem,
-    )
-    """Referenced Control Point Sequence (300C,00F2): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Control Point Sequence (300C,00F2): Type 1C, VR SQ, VM 1.
 
-    Sequence defining the Control Points in current Beam contributing to dose.
-    Required if Dose Summation Type (3004,000A) is CONTROL_POINT.
-    """
+        Sequence defining the Control Points in current Beam contributing to dose.
+        Required if Dose Summation Type (3004,000A) is CONTROL_POINT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        referenced_control_point_sequence: list[ReferencedControlPointSequenceItem] | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
+        referenced_control_point_sequence: Items[ReferencedControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -111,22 +106,20 @@ class ReferencedBrachyApplicationSetupSequenceItem(ItemBuilder):
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
-    )
-    """Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
+        doc="""Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Brachy Application Setup specified by Brachy Application Setup Number
-    (300A,0234) in Brachy Application Setup Sequence (300A,0230) of RT Brachy Application Setups
-    Module within RT Plan referenced in Referenced RT Plan Sequence (300C,0002).
-    """
+        Uniquely identifies Brachy Application Setup specified by Brachy Application Setup
+        Number (300A,0234) in Brachy Application Setup Sequence (300A,0230) of RT Brachy
+        Application Setups Module within RT Plan referenced in Referenced RT Plan Sequence
+        (300C,0002).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_brachy_application_setup_number: int | None = None,
-        **_: Any,
+        referenced_brachy_application_setup_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -141,45 +134,42 @@ class ReferencedFractionGroupSequenceItem(ItemBuilder):
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "1",
+        doc="""Referenced Fraction Group Number (300C,0022): Type 1, VR IS, VM 1.
+
+        Uniquely identifies Fraction Group specified by Fraction Group Number (300A,0071) in
+        Fraction Group Sequence of RT Fraction Scheme Module within RT Plan referenced in
+        Referenced RT Plan Sequence (300C,0002).
+        """,
     )
-    """Referenced Fraction Group Number (300C,0022): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Fraction Group specified by Fraction Group Number (300A,0071) in
-    Fraction Group Sequence of RT Fraction Scheme Module within RT Plan referenced in Referenced
-    RT Plan Sequence (300C,0002).
-    """
-
-    referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItem]] = Attr(
+    referenced_beam_sequence: SequenceAttr[ReferencedBeamSequenceItem] = SequenceAttr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "1C",
         item=ReferencedBeamSequenceItem,
+        doc="""Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
+
+        Sequence of Beams in current Fraction Group contributing to dose. Required if Dose
+        Summation Type (3004,000A) is BEAM, BEAM_SESSION or CONTROL_POINT.
+        """,
     )
-    """Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
 
-    Sequence of Beams in current Fraction Group contributing to dose. Required if Dose Summation
-    Type (3004,000A) is BEAM, BEAM_SESSION or CONTROL_POINT.
-    """
-
-    referenced_brachy_application_setup_sequence: Attr[list[ReferencedBrachyApplicationSetupSequenceItem]] = Attr(
+    referenced_brachy_application_setup_sequence: SequenceAttr[ReferencedBrachyApplicationSetupSequenceItem] = SequenceAttr(
         0x300C000A, "ReferencedBrachyApplicationSetupSequence", "SQ", "1", "1C",
         item=ReferencedBrachyApplicationSetupSequenceItem,
-    )
-    """Referenced Brachy Application Setup Sequence (300C,000A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Brachy Application Setup Sequence (300C,000A): Type 1C, VR SQ, VM 1.
 
-    Sequence of Brachy Application Setups in current Fraction Group contributing to dose.
-    Required if Dose Summation Type (3004,000A) is BRACHY or BRACHY_SESSION. One or more Items
-    shall be included in this Sequence.
-    """
+        Sequence of Brachy Application Setups in current Fraction Group contributing to dose.
+        Required if Dose Summation Type (3004,000A) is BRACHY or BRACHY_SESSION. One or more
+        Items shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_group_number: int | None = None,
-        referenced_beam_sequence: list[ReferencedBeamSequenceItem] | None = None,
-        referenced_brachy_application_setup_sequence: list[ReferencedBrachyApplicationSetupSequenceItem] | None = None,
-        **_: Any,
+        referenced_fraction_group_number: int | Empty | None = None,
+        referenced_beam_sequence: Items[ReferencedBeamSequenceItem] | Empty | None = None,
+        referenced_brachy_application_setup_sequence: Items[ReferencedBrachyApplicationSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -194,38 +184,35 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_plan_overview_index: Attr[int] = Attr(
         0x300C0118, "ReferencedPlanOverviewIndex", "US", "1", "1C",
+        doc="""Referenced Plan Overview Index (300C,0118): Type 1C, VR US, VM 1.
+
+        The value of Plan Overview Index (300C,0117) from the Plan Overview Sequence (300C,0116)
+        to which this RT Plan corresponds. Shall be unique, i.e., not be duplicated within
+        another Item of this Referenced RT Plan Sequence (300C,0002).
+        Required if Plan Overview Sequence (300C,0116) is present.
+        """,
     )
-    """Referenced Plan Overview Index (300C,0118): Type 1C, VR US, VM 1.
 
-    The value of Plan Overview Index (300C,0117) from the Plan Overview Sequence (300C,0116) to
-    which this RT Plan corresponds. Shall be unique, i.e., not be duplicated within another Item
-    of this Referenced RT Plan Sequence (300C,0002).
-    Required if Plan Overview Sequence (300C,0116) is present.
-    """
-
-    referenced_fraction_group_sequence: Attr[list[ReferencedFractionGroupSequenceItem]] = Attr(
+    referenced_fraction_group_sequence: SequenceAttr[ReferencedFractionGroupSequenceItem] = SequenceAttr(
         0x300C0020, "ReferencedFractionGroupSequence", "SQ", "1", "1C",
         item=ReferencedFractionGroupSequenceItem,
-    )
-    """Referenced Fraction Group Sequence (300C,0020): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Fraction Group Sequence (300C,0020): Type 1C, VR SQ, VM 1.
 
-    Sequence of one Fraction Group containing beams or brachy application setups contributing to
-    dose.
-    Required if Dose Summation Type (3004,000A) is FRACTION, BEAM, BRACHY, FRACTION_SESSION,
-    BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.
-    """
+        Sequence of one Fraction Group containing beams or brachy application setups
+        contributing to dose.
+        Required if Dose Summation Type (3004,000A) is FRACTION, BEAM, BRACHY, FRACTION_SESSION,
+        BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_plan_overview_index: int | None = None,
-        referenced_fraction_group_sequence: list[ReferencedFractionGroupSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_plan_overview_index: int | Empty | None = None,
+        referenced_fraction_group_sequence: Items[ReferencedFractionGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -238,25 +225,22 @@ class ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem(ItemBuil
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Beam specified by Referenced Beam Number (300C,0006) in Treatment
-    Session Beam Sequence (3008,0020) of RT Beams Session Record Module within RT Beams
-    Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030) or in
-    Treatment Session Ion Beam Sequence (3008,0021) of RT Ion Beams Session Record Module within
-    RT Ion Beams Treatment Record referenced in the Referenced Treatment Record Sequence
-    (3008,0030).
-    """
+        Uniquely identifies Beam specified by Referenced Beam Number (300C,0006) in Treatment
+        Session Beam Sequence (3008,0020) of RT Beams Session Record Module within RT Beams
+        Treatment Record referenced in the Referenced Treatment Record Sequence (3008,0030) or
+        in Treatment Session Ion Beam Sequence (3008,0021) of RT Ion Beams Session Record Module
+        within RT Ion Beams Treatment Record referenced in the Referenced Treatment Record
+        Sequence (3008,0030).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -269,27 +253,24 @@ class ReferencedTreatmentRecordSequenceItem(SOPInstanceReferenceMacro, ItemBuild
     __table__ = "PS3.3 2024c Table C.8-39"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0004)
 
-    referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem]] = Attr(
+    referenced_beam_sequence: SequenceAttr[ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem] = SequenceAttr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "1C",
         item=ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem,
-    )
-    """Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
 
-    Sequence of Beams contributing to dose.
-    Required, if the dose does not apply to the complete RT Beams Treatment Record referenced in
-    the Referenced Treatment Record Sequence (3008,0030).
-    """
+        Sequence of Beams contributing to dose.
+        Required, if the dose does not apply to the complete RT Beams Treatment Record
+        referenced in the Referenced Treatment Record Sequence (3008,0030).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_beam_sequence: list[ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_beam_sequence: Items[ReferencedBeamSequenceItemInReferencedTreatmentRecordSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -302,25 +283,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-39"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the Instance(s).
-    """
+        Code describing the purpose of the reference to the Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -333,39 +311,36 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-39"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
-    treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_site_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
+        doc="""Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
 
-    Coded description of the laterality of the treatment site.
-    """
+        Coded description of the laterality of the treatment site.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        treatment_site_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        treatment_site_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -380,42 +355,40 @@ class PrescriptionOverviewSequenceItem(ItemBuilder):
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "1C",
-    )
-    """Entity Long Label (3010,0038): Type 1C, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 1C, VR LO, VM 1.
 
-    Label identifying the Prescription Overview.
-    Required if Prescription Overview Sequence (300C,0114) has more than one Item. May be
-    present otherwise.
-    """
+        Label identifying the Prescription Overview.
+        Required if Prescription Overview Sequence (300C,0114) has more than one Item. May be
+        present otherwise.
+        """,
+    )
 
     total_prescription_dose: Attr[float] = Attr(
         0x300C0115, "TotalPrescriptionDose", "FL", "1", "1",
-    )
-    """Total Prescription Dose (300C,0115): Type 1, VR FL, VM 1.
+        doc="""Total Prescription Dose (300C,0115): Type 1, VR FL, VM 1.
 
-    Prescribed total dose in Gy for all fractions for the dose type defined in Dose Type
-    (3004,0004).
-    """
+        Prescribed total dose in Gy for all fractions for the dose type defined in Dose Type
+        (3004,0004).
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "3",
-    )
-    """Referenced ROI Number (3006,0084): Type 3, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 3, VR IS, VM 1.
 
-    ROI for which the prescription parameters in this Sequence apply, specified by ROI Number
-    (3006,0022) in the Instance referenced by Referenced Structure Set Sequence (300C,0060).
-    """
+        ROI for which the prescription parameters in this Sequence apply, specified by ROI
+        Number (3006,0022) in the Instance referenced by Referenced Structure Set Sequence
+        (300C,0060).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_long_label: str | None = None,
-        total_prescription_dose: float | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        entity_long_label: str | Empty | None = None,
+        total_prescription_dose: float | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -428,100 +401,97 @@ class PlanOverviewSequenceItem(ItemBuilder):
 
     plan_overview_index: Attr[int] = Attr(
         0x300C0117, "PlanOverviewIndex", "US", "1", "1",
-    )
-    """Plan Overview Index (300C,0117): Type 1, VR US, VM 1.
+        doc="""Plan Overview Index (300C,0117): Type 1, VR US, VM 1.
 
-    The index of the Plan Overview within this Sequence.
-    """
+        The index of the Plan Overview within this Sequence.
+        """,
+    )
 
     rt_plan_label: Attr[str] = Attr(
         0x300A0002, "RTPlanLabel", "SH", "1", "2",
-    )
-    """RT Plan Label (300A,0002): Type 2, VR SH, VM 1.
+        doc="""RT Plan Label (300A,0002): Type 2, VR SH, VM 1.
 
-    User-defined label of treatment plan.
-    """
+        User-defined label of treatment plan.
+        """,
+    )
 
     number_of_fractions_included: Attr[int] = Attr(
         0x300C0119, "NumberOfFractionsIncluded", "US", "1", "1C",
-    )
-    """Number of Fractions Included (300C,0119): Type 1C, VR US, VM 1.
+        doc="""Number of Fractions Included (300C,0119): Type 1C, VR US, VM 1.
 
-    Number of fractions of the plan included in this RT Dose Instance.
-    Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW, PLAN or MULTI_PLAN.
-    """
+        Number of fractions of the plan included in this RT Dose Instance.
+        Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW, PLAN or MULTI_PLAN.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "1C",
-    )
-    """Current Fraction Number (3008,0022): Type 1C, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 1C, VR IS, VM 1.
 
-    Fraction Number of the fraction included in this RT Dose Instance.
-    Required if Dose Summation Type (3004,000A) is RECORD.
-    """
+        Fraction Number of the fraction included in this RT Dose Instance.
+        Required if Dose Summation Type (3004,000A) is RECORD.
+        """,
+    )
 
     treatment_site: Attr[str] = Attr(
         0x30100077, "TreatmentSite", "LO", "1", "2",
+        doc="""Treatment Site (3010,0077): Type 2, VR LO, VM 1.
+
+        A free-text label describing the anatomical treatment site.
+        """,
     )
-    """Treatment Site (3010,0077): Type 2, VR LO, VM 1.
 
-    A free-text label describing the anatomical treatment site.
-    """
-
-    treatment_site_code_sequence: Attr[list[TreatmentSiteCodeSequenceItem]] = Attr(
+    treatment_site_code_sequence: CodeSequenceAttr[TreatmentSiteCodeSequenceItem] = CodeSequenceAttr(
         0x30100078, "TreatmentSiteCodeSequence", "SQ", "1", "2",
         item=TreatmentSiteCodeSequenceItem,
+        doc="""Treatment Site Code Sequence (3010,0078): Type 2, VR SQ, VM 1.
+
+        Coded description of the treatment site.
+        """,
     )
-    """Treatment Site Code Sequence (3010,0078): Type 2, VR SQ, VM 1.
 
-    Coded description of the treatment site.
-    """
-
-    prescription_overview_sequence: Attr[list[PrescriptionOverviewSequenceItem]] = Attr(
+    prescription_overview_sequence: SequenceAttr[PrescriptionOverviewSequenceItem] = SequenceAttr(
         0x300C0114, "PrescriptionOverviewSequence", "SQ", "1", "2",
         item=PrescriptionOverviewSequenceItem,
+        doc="""Prescription Overview Sequence (300C,0114): Type 2, VR SQ, VM 1.
+
+        Prescription parameters for evaluation of the dose matrix.
+        """,
     )
-    """Prescription Overview Sequence (300C,0114): Type 2, VR SQ, VM 1.
 
-    Prescription parameters for evaluation of the dose matrix.
-    """
-
-    referenced_structure_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_structure_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0060, "ReferencedStructureSetSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Structure Set Sequence (300C,0060): Type 1C, VR SQ, VM 1.
+
+        Structure Set containing structures that were used to calculate the RT Dose.
+        Required if Referenced Image Sequence (0008,1140) is not present.
+        """,
     )
-    """Referenced Structure Set Sequence (300C,0060): Type 1C, VR SQ, VM 1.
 
-    Structure Set containing structures that were used to calculate the RT Dose.
-    Required if Referenced Image Sequence (0008,1140) is not present.
-    """
-
-    referenced_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Images used to calculate the RT Dose.
-    Required if Referenced Structure Set Sequence (300C,0060) is not present.
-    """
+        Images used to calculate the RT Dose.
+        Required if Referenced Structure Set Sequence (300C,0060) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plan_overview_index: int | None = None,
-        rt_plan_label: str | None = None,
-        number_of_fractions_included: int | None = None,
-        current_fraction_number: int | None = None,
-        treatment_site: str | None = None,
-        treatment_site_code_sequence: list[TreatmentSiteCodeSequenceItem] | None = None,
-        prescription_overview_sequence: list[PrescriptionOverviewSequenceItem] | None = None,
-        referenced_structure_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        plan_overview_index: int | Empty | None = None,
+        rt_plan_label: str | Empty | None = None,
+        number_of_fractions_included: int | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        treatment_site: str | Empty | None = None,
+        treatment_site_code_sequence: CodeItems[TreatmentSiteCodeSequenceItem] | Empty | None = None,
+        prescription_overview_sequence: Items[PrescriptionOverviewSequenceItem] | Empty | None = None,
+        referenced_structure_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -538,282 +508,282 @@ class RTDoseModule(ModuleBuilder):
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1C",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1C, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1C, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.8.8.3.4.1 for specialization.
-    Required if Pixel Data (7FE0,0010) is present.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image. See Section C.8.8.3.4.1 for specialization.
+        Required if Pixel Data (7FE0,0010) is present.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1C",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1C, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1C, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.8.8.3.4.2 for
-    specialization. Required if Pixel Data (7FE0,0010) is present.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.8.8.3.4.2 for
+        specialization. Required if Pixel Data (7FE0,0010) is present.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1C",
         enum=("16", "32"),
-    )
-    """Bits Allocated (0028,0100): Type 1C, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1C, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. See Section C.8.8.3.4.3 for specialization. Required if Pixel Data
-    (7FE0,0010) is present.
-    Enumerated Values: 16, 32.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. See Section C.8.8.3.4.3 for specialization. Required if Pixel Data
+        (7FE0,0010) is present.
+        Enumerated Values: 16, 32.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1C",
-    )
-    """Bits Stored (0028,0101): Type 1C, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1C, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. See Section C.8.8.3.4.4 for specialization. Required if Pixel Data (7FE0,0010) is
-    present.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. See Section C.8.8.3.4.4 for specialization. Required if Pixel Data
+        (7FE0,0010) is present.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1C",
-    )
-    """High Bit (0028,0102): Type 1C, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1C, VR US, VM 1.
 
-    Most significant bit for each pixel sample. Each sample shall have the same high bit. See
-    Section C.8.8.3.4.5 for specialization. Required if Pixel Data (7FE0,0010) is present.
-    """
+        Most significant bit for each pixel sample. Each sample shall have the same high bit.
+        See Section C.8.8.3.4.5 for specialization. Required if Pixel Data (7FE0,0010) is
+        present.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1C",
-    )
-    """Pixel Representation (0028,0103): Type 1C, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1C, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation. See Section C.8.8.3.4.6 for specialization. Required if Pixel Data
-    (7FE0,0010) is present.
-    Enumerated Values if Dose Type (3004,0004) = ERROR: 0001H.
-    Enumerated Values if Dose Type (3004,0004) not ERROR: 0000H.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation. See Section C.8.8.3.4.6 for specialization. Required if Pixel Data
+        (7FE0,0010) is present.
+        Enumerated Values if Dose Type (3004,0004) = ERROR: 0001H.
+        Enumerated Values if Dose Type (3004,0004) not ERROR: 0000H.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "3",
-    )
-    """Content Date (0008,0023): Type 3, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 3, VR DA, VM 1.
 
-    The date the content of this Module was created.
-    """
+        The date the content of this Module was created.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "3",
-    )
-    """Content Time (0008,0033): Type 3, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 3, VR TM, VM 1.
 
-    The time the content of this Module was created.
-    """
+        The time the content of this Module was created.
+        """,
+    )
 
     dose_units: Attr[Literal["GY", "RELATIVE"]] = Attr(
         0x30040002, "DoseUnits", "CS", "1", "1",
         enum=("GY", "RELATIVE"),
-    )
-    """Dose Units (3004,0002): Type 1, VR CS, VM 1.
+        doc="""Dose Units (3004,0002): Type 1, VR CS, VM 1.
 
-    Units used to describe dose.
-    Enumerated Values: GY, RELATIVE.
-    """
+        Units used to describe dose.
+        Enumerated Values: GY, RELATIVE.
+        """,
+    )
 
     dose_type: Attr[str] = Attr(
         0x30040004, "DoseType", "CS", "1", "1",
-    )
-    """Dose Type (3004,0004): Type 1, VR CS, VM 1.
+        doc="""Dose Type (3004,0004): Type 1, VR CS, VM 1.
 
-    Type of dose.
-    Defined Terms: PHYSICAL, EFFECTIVE, ERROR.
-    """
+        Type of dose.
+        Defined Terms: PHYSICAL, EFFECTIVE, ERROR.
+        """,
+    )
 
     spatial_transform_of_dose: Attr[str] = Attr(
         0x30040005, "SpatialTransformOfDose", "CS", "1", "3",
+        doc="""Spatial Transform of Dose (3004,0005): Type 3, VR CS, VM 1.
+
+        The use of transformation in the calculation of the combined dose.
+        Defined Terms: NONE, RIGID, NON_RIGID.
+        """,
     )
-    """Spatial Transform of Dose (3004,0005): Type 3, VR CS, VM 1.
 
-    The use of transformation in the calculation of the combined dose.
-    Defined Terms: NONE, RIGID, NON_RIGID.
-    """
-
-    referenced_spatial_registration_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_spatial_registration_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00700404, "ReferencedSpatialRegistrationSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Spatial Registration Sequence (0070,0404): Type 2C, VR SQ, VM 1.
+        doc="""Referenced Spatial Registration Sequence (0070,0404): Type 2C, VR SQ, VM 1.
 
-    A reference to a Spatial Registration SOP Instance or a Deformable Spatial Registration SOP
-    Instance, which defines the transformation used to transform the dose.
-    Required, if Spatial Transform of Dose (3004,0005) is provided and has a value of RIGID or
-    NON_RIGID.
-    """
+        A reference to a Spatial Registration SOP Instance or a Deformable Spatial Registration
+        SOP Instance, which defines the transformation used to transform the dose.
+        Required, if Spatial Transform of Dose (3004,0005) is provided and has a value of RIGID
+        or NON_RIGID.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "3",
-    )
-    """Instance Number (0020,0013): Type 3, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 3, VR IS, VM 1.
 
-    A number that identifies this object Instance.
-    """
+        A number that identifies this object Instance.
+        """,
+    )
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "3",
-    )
-    """Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
 
-    User-defined label for dose data.
-    """
+        User-defined label for dose data.
+        """,
+    )
 
     dose_comment: Attr[str] = Attr(
         0x30040006, "DoseComment", "LO", "1", "3",
-    )
-    """Dose Comment (3004,0006): Type 3, VR LO, VM 1.
+        doc="""Dose Comment (3004,0006): Type 3, VR LO, VM 1.
 
-    User-defined comments for dose data.
-    """
+        User-defined comments for dose data.
+        """,
+    )
 
     normalization_point: Attr[list[float]] = Attr(
         0x30040008, "NormalizationPoint", "DS", "3", "3",
-    )
-    """Normalization Point (3004,0008): Type 3, VR DS, VM 3.
+        doc="""Normalization Point (3004,0008): Type 3, VR DS, VM 3.
 
-    Coordinates (x, y, z) of normalization point in the patient-Based Coordinate System
-    described in Section C.7.6.2.1.1 (mm). See Section C.8.8.3.1.
-    """
+        Coordinates (x, y, z) of normalization point in the patient-Based Coordinate System
+        described in Section C.7.6.2.1.1 (mm). See Section C.8.8.3.1.
+        """,
+    )
 
     dose_summation_type: Attr[str] = Attr(
         0x3004000A, "DoseSummationType", "CS", "1", "1",
+        doc="""Dose Summation Type (3004,000A): Type 1, VR CS, VM 1.
+
+        Type of dose summation.
+        Defined Terms: PLAN, MULTI_PLAN, PLAN_OVERVIEW, FRACTION, BEAM, BRACHY,
+        FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION, CONTROL_POINT, RECORD.
+        """,
     )
-    """Dose Summation Type (3004,000A): Type 1, VR CS, VM 1.
 
-    Type of dose summation.
-    Defined Terms: PLAN, MULTI_PLAN, PLAN_OVERVIEW, FRACTION, BEAM, BRACHY, FRACTION_SESSION,
-    BEAM_SESSION, BRACHY_SESSION, CONTROL_POINT, RECORD.
-    """
-
-    referenced_rt_plan_sequence: Attr[list[ReferencedRTPlanSequenceItem]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[ReferencedRTPlanSequenceItem] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "1C",
         item=ReferencedRTPlanSequenceItem,
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 1C, VR SQ, VM 1.
+
+        Sequence describing RT Plan associated with dose.
+        Required if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN, FRACTION, BEAM, BRACHY,
+        FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.
+        """,
     )
-    """Referenced RT Plan Sequence (300C,0002): Type 1C, VR SQ, VM 1.
 
-    Sequence describing RT Plan associated with dose.
-    Required if Dose Summation Type (3004,000A) is PLAN, MULTI_PLAN, FRACTION, BEAM, BRACHY,
-    FRACTION_SESSION, BEAM_SESSION, BRACHY_SESSION or CONTROL_POINT.
-    """
-
-    referenced_treatment_record_sequence: Attr[list[ReferencedTreatmentRecordSequenceItem]] = Attr(
+    referenced_treatment_record_sequence: SequenceAttr[ReferencedTreatmentRecordSequenceItem] = SequenceAttr(
         0x30080030, "ReferencedTreatmentRecordSequence", "SQ", "1", "1C",
         item=ReferencedTreatmentRecordSequenceItem,
-    )
-    """Referenced Treatment Record Sequence (3008,0030): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Treatment Record Sequence (3008,0030): Type 1C, VR SQ, VM 1.
 
-    Sequence describing RT Beams Treatment Record associated with dose.
-    Required if Dose Summation Type (3004,000A) is RECORD.
-    """
+        Sequence describing RT Beams Treatment Record associated with dose.
+        Required if Dose Summation Type (3004,000A) is RECORD.
+        """,
+    )
 
     grid_frame_offset_vector: Attr[list[float]] = Attr(
         0x3004000C, "GridFrameOffsetVector", "DS", "2-n", "1C",
-    )
-    """Grid Frame Offset Vector (3004,000C): Type 1C, VR DS, VM 2-n.
+        doc="""Grid Frame Offset Vector (3004,000C): Type 1C, VR DS, VM 2-n.
 
-    An array that contains the dose image plane offsets (in mm) of the dose image frames in a
-    multi-frame dose. Required if multi-frame pixel data are present and Frame Increment Pointer
-    (0028,0009) points to Grid Frame Offset Vector (3004,000C). See Section C.8.8.3.2.
-    """
+        An array that contains the dose image plane offsets (in mm) of the dose image frames in
+        a multi-frame dose. Required if multi-frame pixel data are present and Frame Increment
+        Pointer (0028,0009) points to Grid Frame Offset Vector (3004,000C). See Section
+        C.8.8.3.2.
+        """,
+    )
 
     dose_grid_scaling: Attr[float] = Attr(
         0x3004000E, "DoseGridScaling", "DS", "1", "1C",
-    )
-    """Dose Grid Scaling (3004,000E): Type 1C, VR DS, VM 1.
+        doc="""Dose Grid Scaling (3004,000E): Type 1C, VR DS, VM 1.
 
-    Scaling factor that when multiplied by the dose grid data found in Pixel Data (7FE0,0010)
-    Attribute of the Image Pixel Module, yields grid doses in the dose units as specified by
-    Dose Units (3004,0002).
-    Required if Pixel Data (7FE0,0010) is present.
-    """
+        Scaling factor that when multiplied by the dose grid data found in Pixel Data
+        (7FE0,0010) Attribute of the Image Pixel Module, yields grid doses in the dose units as
+        specified by Dose Units (3004,0002).
+        Required if Pixel Data (7FE0,0010) is present.
+        """,
+    )
 
     tissue_heterogeneity_correction: Attr[list[Literal["IMAGE", "ROI_OVERRIDE", "WATER"]]] = Attr(
         0x30040014, "TissueHeterogeneityCorrection", "CS", "1-3", "3",
         enum=("IMAGE", "ROI_OVERRIDE", "WATER"),
+        doc="""Tissue Heterogeneity Correction (3004,0014): Type 3, VR CS, VM 1-3.
+
+        Specifies a list of patient heterogeneity characteristics used for calculating dose.
+        This Attribute shall be multi-valued if beams used to compute the dose have differing
+        correction techniques.
+        Enumerated Values: IMAGE, ROI_OVERRIDE, WATER.
+        """,
     )
-    """Tissue Heterogeneity Correction (3004,0014): Type 3, VR CS, VM 1-3.
 
-    Specifies a list of patient heterogeneity characteristics used for calculating dose. This
-    Attribute shall be multi-valued if beams used to compute the dose have differing correction
-    techniques.
-    Enumerated Values: IMAGE, ROI_OVERRIDE, WATER.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+
+        A coded description of how this dose was derived from other RT Dose and/or RT Plan
+        objects.
+        """,
     )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    A coded description of how this dose was derived from other RT Dose and/or RT Plan objects.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "3",
         item=ReferencedInstanceSequenceItem,
+        doc="""Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
+
+        The set of SOP Instances used to derive this RT Dose SOP Instance from other RT Dose
+        and/or RT Plan objects.
+        """,
     )
-    """Referenced Instance Sequence (0008,114A): Type 3, VR SQ, VM 1.
 
-    The set of SOP Instances used to derive this RT Dose SOP Instance from other RT Dose and/or
-    RT Plan objects.
-    """
-
-    plan_overview_sequence: Attr[list[PlanOverviewSequenceItem]] = Attr(
+    plan_overview_sequence: SequenceAttr[PlanOverviewSequenceItem] = SequenceAttr(
         0x300C0116, "PlanOverviewSequence", "SQ", "1", "1C",
         item=PlanOverviewSequenceItem,
-    )
-    """Plan Overview Sequence (300C,0116): Type 1C, VR SQ, VM 1.
+        doc="""Plan Overview Sequence (300C,0116): Type 1C, VR SQ, VM 1.
 
-    Parameters providing an overview of the plan used to create this RT Dose Instance.
-    Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW. May be present if Dose
-    Summation Type (3004,000A) is PLAN, MULTI_PLAN or RECORD.
-    """
+        Parameters providing an overview of the plan used to create this RT Dose Instance.
+        Required if Dose Summation Type (3004,000A) is PLAN_OVERVIEW. May be present if Dose
+        Summation Type (3004,000A) is PLAN, MULTI_PLAN or RECORD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        dose_units: Literal["GY", "RELATIVE"] | None = None,
-        dose_type: str | None = None,
-        spatial_transform_of_dose: str | None = None,
-        referenced_spatial_registration_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        instance_number: int | None = None,
-        entity_long_label: str | None = None,
-        dose_comment: str | None = None,
-        normalization_point: list[float] | None = None,
-        dose_summation_type: str | None = None,
-        referenced_rt_plan_sequence: list[ReferencedRTPlanSequenceItem] | None = None,
-        referenced_treatment_record_sequence: list[ReferencedTreatmentRecordSequenceItem] | None = None,
-        grid_frame_offset_vector: list[float] | None = None,
-        dose_grid_scaling: float | None = None,
-        tissue_heterogeneity_correction: list[Literal["IMAGE", "ROI_OVERRIDE", "WATER"]] | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        plan_overview_sequence: list[PlanOverviewSequenceItem] | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        dose_units: Literal["GY", "RELATIVE"] | Empty | None = None,
+        dose_type: str | Empty | None = None,
+        spatial_transform_of_dose: str | Empty | None = None,
+        referenced_spatial_registration_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        dose_comment: str | Empty | None = None,
+        normalization_point: list[float] | Empty | None = None,
+        dose_summation_type: str | Empty | None = None,
+        referenced_rt_plan_sequence: Items[ReferencedRTPlanSequenceItem] | Empty | None = None,
+        referenced_treatment_record_sequence: Items[ReferencedTreatmentRecordSequenceItem] | Empty | None = None,
+        grid_frame_offset_vector: list[float] | Empty | None = None,
+        dose_grid_scaling: float | Empty | None = None,
+        tissue_heterogeneity_correction: list[Literal["IMAGE", "ROI_OVERRIDE", "WATER"]] | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
+        plan_overview_sequence: Items[PlanOverviewSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

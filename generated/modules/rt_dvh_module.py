@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -24,34 +25,32 @@ class DVHReferencedROISequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies ROI used to calculate DVH specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
-    referenced by referenced RT Plan in Referenced RT Plan Sequence (300C,0002) in RT Dose
-    Module.
-    """
+        Uniquely identifies ROI used to calculate DVH specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        referenced by referenced RT Plan in Referenced RT Plan Sequence (300C,0002) in RT Dose
+        Module.
+        """,
+    )
 
     dvhroi_contribution_type: Attr[Literal["INCLUDED", "EXCLUDED"]] = Attr(
         0x30040062, "DVHROIContributionType", "CS", "1", "1",
         enum=("INCLUDED", "EXCLUDED"),
-    )
-    """DVH ROI Contribution Type (3004,0062): Type 1, VR CS, VM 1.
+        doc="""DVH ROI Contribution Type (3004,0062): Type 1, VR CS, VM 1.
 
-    Specifies whether volume within ROI is included or excluded in DVH. See Section C.8.8.4.2.
-    Enumerated Values: INCLUDED, EXCLUDED.
-    """
+        Specifies whether volume within ROI is included or excluded in DVH. See Section
+        C.8.8.4.2.
+        Enumerated Values: INCLUDED, EXCLUDED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        dvhroi_contribution_type: Literal["INCLUDED", "EXCLUDED"] | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        dvhroi_contribution_type: Literal["INCLUDED", "EXCLUDED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,124 +61,122 @@ class DVHSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-40"
     __order__: ClassVar[tuple[int, ...]] = (0x30040060, 0x30040001, 0x30040002, 0x30040004, 0x30040052, 0x30040054, 0x30040056, 0x30040058, 0x30040070, 0x30040072, 0x30040074)
 
-    dvh_referenced_roi_sequence: Attr[list[DVHReferencedROISequenceItem]] = Attr(
+    dvh_referenced_roi_sequence: SequenceAttr[DVHReferencedROISequenceItem] = SequenceAttr(
         0x30040060, "DVHReferencedROISequence", "SQ", "1", "1",
         item=DVHReferencedROISequenceItem,
-    )
-    """DVH Referenced ROI Sequence (3004,0060): Type 1, VR SQ, VM 1.
+        doc="""DVH Referenced ROI Sequence (3004,0060): Type 1, VR SQ, VM 1.
 
-    Sequence of referenced ROIs used to calculate DVH.
-    """
+        Sequence of referenced ROIs used to calculate DVH.
+        """,
+    )
 
     dvh_type: Attr[Literal["DIFFERENTIAL", "CUMULATIVE", "NATURAL"]] = Attr(
         0x30040001, "DVHType", "CS", "1", "1",
         enum=("DIFFERENTIAL", "CUMULATIVE", "NATURAL"),
-    )
-    """DVH Type (3004,0001): Type 1, VR CS, VM 1.
+        doc="""DVH Type (3004,0001): Type 1, VR CS, VM 1.
 
-    Type of DVH.
-    Enumerated Values: DIFFERENTIAL, CUMULATIVE, NATURAL.
-    """
+        Type of DVH.
+        Enumerated Values: DIFFERENTIAL, CUMULATIVE, NATURAL.
+        """,
+    )
 
     dose_units: Attr[Literal["GY", "RELATIVE"]] = Attr(
         0x30040002, "DoseUnits", "CS", "1", "1",
         enum=("GY", "RELATIVE"),
-    )
-    """Dose Units (3004,0002): Type 1, VR CS, VM 1.
+        doc="""Dose Units (3004,0002): Type 1, VR CS, VM 1.
 
-    Dose axis units.
-    Enumerated Values: GY, RELATIVE.
-    """
+        Dose axis units.
+        Enumerated Values: GY, RELATIVE.
+        """,
+    )
 
     dose_type: Attr[str] = Attr(
         0x30040004, "DoseType", "CS", "1", "1",
-    )
-    """Dose Type (3004,0004): Type 1, VR CS, VM 1.
+        doc="""Dose Type (3004,0004): Type 1, VR CS, VM 1.
 
-    Type of dose.
-    Defined Terms: PHYSICAL, EFFECTIVE, ERROR.
-    """
+        Type of dose.
+        Defined Terms: PHYSICAL, EFFECTIVE, ERROR.
+        """,
+    )
 
     dvh_dose_scaling: Attr[float] = Attr(
         0x30040052, "DVHDoseScaling", "DS", "1", "1",
-    )
-    """DVH Dose Scaling (3004,0052): Type 1, VR DS, VM 1.
+        doc="""DVH Dose Scaling (3004,0052): Type 1, VR DS, VM 1.
 
-    Scaling factor that when multiplied by the dose bin widths found in DVH Data (3004,0058),
-    yields dose bin widths in the dose units as specified by Dose Units (3004,0002).
-    """
+        Scaling factor that when multiplied by the dose bin widths found in DVH Data
+        (3004,0058), yields dose bin widths in the dose units as specified by Dose Units
+        (3004,0002).
+        """,
+    )
 
     dvh_volume_units: Attr[str] = Attr(
         0x30040054, "DVHVolumeUnits", "CS", "1", "1",
-    )
-    """DVH Volume Units (3004,0054): Type 1, VR CS, VM 1.
+        doc="""DVH Volume Units (3004,0054): Type 1, VR CS, VM 1.
 
-    Volume axis units.
-    Defined Terms: CM3, PERCENT, PER_U.
-    """
+        Volume axis units.
+        Defined Terms: CM3, PERCENT, PER_U.
+        """,
+    )
 
     dvh_number_of_bins: Attr[int] = Attr(
         0x30040056, "DVHNumberOfBins", "IS", "1", "1",
-    )
-    """DVH Number of Bins (3004,0056): Type 1, VR IS, VM 1.
+        doc="""DVH Number of Bins (3004,0056): Type 1, VR IS, VM 1.
 
-    Number of bins n used to store DVH Data (3004,0058).
-    """
+        Number of bins n used to store DVH Data (3004,0058).
+        """,
+    )
 
     dvh_data: Attr[list[float]] = Attr(
         0x30040058, "DVHData", "DS", "2-2n", "1",
-    )
-    """DVH Data (3004,0058): Type 1, VR DS, VM 2-2n.
+        doc="""DVH Data (3004,0058): Type 1, VR DS, VM 2-2n.
 
-    A data stream describing the dose bin widths Dn and associated volumes Vn in DVH Volume
-    Units (3004,0054) in the order D1V1, D2V2, … DnVn.
-    """
+        A data stream describing the dose bin widths Dn and associated volumes Vn in DVH Volume
+        Units (3004,0054) in the order D1V1, D2V2, … DnVn.
+        """,
+    )
 
     dvh_minimum_dose: Attr[float] = Attr(
         0x30040070, "DVHMinimumDose", "DS", "1", "3",
-    )
-    """DVH Minimum Dose (3004,0070): Type 3, VR DS, VM 1.
+        doc="""DVH Minimum Dose (3004,0070): Type 3, VR DS, VM 1.
 
-    Minimum calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060) in
-    units specified by Dose Units (3004,0002) of the current Sequence Item.
-    """
+        Minimum calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060)
+        in units specified by Dose Units (3004,0002) of the current Sequence Item.
+        """,
+    )
 
     dvh_maximum_dose: Attr[float] = Attr(
         0x30040072, "DVHMaximumDose", "DS", "1", "3",
-    )
-    """DVH Maximum Dose (3004,0072): Type 3, VR DS, VM 1.
+        doc="""DVH Maximum Dose (3004,0072): Type 3, VR DS, VM 1.
 
-    Maximum calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060) in
-    units specified by Dose Units (3004,0002) of the current Sequence Item.
-    """
+        Maximum calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060)
+        in units specified by Dose Units (3004,0002) of the current Sequence Item.
+        """,
+    )
 
     dvh_mean_dose: Attr[float] = Attr(
         0x30040074, "DVHMeanDose", "DS", "1", "3",
-    )
-    """DVH Mean Dose (3004,0074): Type 3, VR DS, VM 1.
+        doc="""DVH Mean Dose (3004,0074): Type 3, VR DS, VM 1.
 
-    Mean calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060) in units
-    specified by Dose Units (3004,0002) of the current Sequence Item.
-    """
+        Mean calculated dose to ROI(s) described by DVH Referenced ROI Sequence (3004,0060) in
+        units specified by Dose Units (3004,0002) of the current Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dvh_referenced_roi_sequence: list[DVHReferencedROISequenceItem] | None = None,
-        dvh_type: Literal["DIFFERENTIAL", "CUMULATIVE", "NATURAL"] | None = None,
-        dose_units: Literal["GY", "RELATIVE"] | None = None,
-        dose_type: str | None = None,
-        dvh_dose_scaling: float | None = None,
-        dvh_volume_units: str | None = None,
-        dvh_number_of_bins: int | None = None,
-        dvh_data: list[float] | None = None,
-        dvh_minimum_dose: float | None = None,
-        dvh_maximum_dose: float | None = None,
-        dvh_mean_dose: float | None = None,
-        **_: Any,
+        dvh_referenced_roi_sequence: Items[DVHReferencedROISequenceItem] | Empty | None = None,
+        dvh_type: Literal["DIFFERENTIAL", "CUMULATIVE", "NATURAL"] | Empty | None = None,
+        dose_units: Literal["GY", "RELATIVE"] | Empty | None = None,
+        dose_type: str | Empty | None = None,
+        dvh_dose_scaling: float | Empty | None = None,
+        dvh_volume_units: str | Empty | None = None,
+        dvh_number_of_bins: int | Empty | None = None,
+        dvh_data: list[float] | Empty | None = None,
+        dvh_minimum_dose: float | Empty | None = None,
+        dvh_maximum_dose: float | Empty | None = None,
+        dvh_mean_dose: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -193,53 +190,50 @@ class RTDVHModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-40"
     __order__: ClassVar[tuple[int, ...]] = (0x300C0060, 0x30040040, 0x30040042, 0x30040050)
 
-    referenced_structure_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_structure_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0060, "ReferencedStructureSetSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Structure Set Sequence (300C,0060): Type 1, VR SQ, VM 1.
+        doc="""Referenced Structure Set Sequence (300C,0060): Type 1, VR SQ, VM 1.
 
-    Sequence of one Class/Instance pair describing Structure Set containing structures that are
-    used to calculate Dose-Volume Histograms (DVHs).
-    """
+        Sequence of one Class/Instance pair describing Structure Set containing structures that
+        are used to calculate Dose-Volume Histograms (DVHs).
+        """,
+    )
 
     dvh_normalization_point: Attr[list[float]] = Attr(
         0x30040040, "DVHNormalizationPoint", "DS", "3", "3",
-    )
-    """DVH Normalization Point (3004,0040): Type 3, VR DS, VM 3.
+        doc="""DVH Normalization Point (3004,0040): Type 3, VR DS, VM 3.
 
-    Coordinates (x, y, z) of common DVH normalization point in the Patient-Based Coordinate
-    System described in Section C.7.6.2.1.1 (mm).
-    """
+        Coordinates (x, y, z) of common DVH normalization point in the Patient-Based Coordinate
+        System described in Section C.7.6.2.1.1 (mm).
+        """,
+    )
 
     dvh_normalization_dose_value: Attr[float] = Attr(
         0x30040042, "DVHNormalizationDoseValue", "DS", "1", "3",
+        doc="""DVH Normalization Dose Value (3004,0042): Type 3, VR DS, VM 1.
+
+        Dose Value at DVH Normalization Point (3004,0040) used as reference for individual DVHs
+        when Dose Units (3004,0002) is RELATIVE.
+        """,
     )
-    """DVH Normalization Dose Value (3004,0042): Type 3, VR DS, VM 1.
 
-    Dose Value at DVH Normalization Point (3004,0040) used as reference for individual DVHs when
-    Dose Units (3004,0002) is RELATIVE.
-    """
-
-    dvh_sequence: Attr[list[DVHSequenceItem]] = Attr(
+    dvh_sequence: SequenceAttr[DVHSequenceItem] = SequenceAttr(
         0x30040050, "DVHSequence", "SQ", "1", "1",
         item=DVHSequenceItem,
-    )
-    """DVH Sequence (3004,0050): Type 1, VR SQ, VM 1.
+        doc="""DVH Sequence (3004,0050): Type 1, VR SQ, VM 1.
 
-    Sequence of DVHs.
-    """
+        Sequence of DVHs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_structure_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        dvh_normalization_point: list[float] | None = None,
-        dvh_normalization_dose_value: float | None = None,
-        dvh_sequence: list[DVHSequenceItem] | None = None,
-        **_: Any,
+        referenced_structure_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        dvh_normalization_point: list[float] | Empty | None = None,
+        dvh_normalization_dose_value: float | Empty | None = None,
+        dvh_sequence: Items[DVHSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.dosimetric_objective_macro import DosimetricObjectiveMacro
 from iodkit.generated.modules.entity_labeling_macro import EntityLabelingMacro
 from iodkit.generated.modules.radiation_fraction_pattern_macro import RadiationFractionPatternMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
     from iodkit.generated.modules import content_item_macro
@@ -36,34 +37,31 @@ class ReferencedDosimetricObjectivesSequenceItem(ItemBuilder):
 
     referenced_dosimetric_objective_uid: Attr[str] = Attr(
         0x3010006F, "ReferencedDosimetricObjectiveUID", "UI", "1", "1",
-    )
-    """Referenced Dosimetric Objective UID (3010,006F): Type 1, VR UI, VM 1.
+        doc="""Referenced Dosimetric Objective UID (3010,006F): Type 1, VR UI, VM 1.
 
-    Reference to a Dosimetric Objective UID (3010,006E) in the Dosimetric Objective Sequence
-    (3010,006C).
-    """
+        Reference to a Dosimetric Objective UID (3010,006E) in the Dosimetric Objective Sequence
+        (3010,006C).
+        """,
+    )
 
     dosimetric_objective_weight: Attr[float] = Attr(
         0x30100074, "DosimetricObjectiveWeight", "FD", "1", "1C",
-    )
-    """Dosimetric Objective Weight (3010,0074): Type 1C, VR FD, VM 1.
+        doc="""Dosimetric Objective Weight (3010,0074): Type 1C, VR FD, VM 1.
 
-    Weight of importance to be applied to the Dosimetric Objective. A higher value means that
-    this objective is more important. Values are only meaningful within the Items in this
-    Sequence. The use of weight value in the process of optimization and treatment parameter
-    definition is implementation-dependent.
-    Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.
-    """
+        Weight of importance to be applied to the Dosimetric Objective. A higher value means
+        that this objective is more important. Values are only meaningful within the Items in
+        this Sequence. The use of weight value in the process of optimization and treatment
+        parameter definition is implementation-dependent.
+        Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dosimetric_objective_uid: str | None = None,
-        dosimetric_objective_weight: float | None = None,
-        **_: Any,
+        referenced_dosimetric_objective_uid: str | Empty | None = None,
+        dosimetric_objective_weight: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,118 +74,116 @@ class RTAnatomicPrescriptionSequenceItem(EntityLabelingMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100035, 0x30100036, 0x30100037, 0x30100064, 0x30100065, 0x30100066, 0x0062000D, 0x30100068, 0x30100067, 0x30100069, 0x3010006A, 0x30100025, 0x30100017)
 
-    therapeutic_role_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    therapeutic_role_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100064, "TherapeuticRoleCategoryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Therapeutic Role Category Code Sequence (3010,0064): Type 1, VR SQ, VM 1.
+
+        The general category of the therapeutic role of this anatomic region.
+        """,
     )
-    """Therapeutic Role Category Code Sequence (3010,0064): Type 1, VR SQ, VM 1.
 
-    The general category of the therapeutic role of this anatomic region.
-    """
-
-    therapeutic_role_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    therapeutic_role_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100065, "TherapeuticRoleTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Therapeutic Role Type Code Sequence (3010,0065): Type 1, VR SQ, VM 1.
+        doc="""Therapeutic Role Type Code Sequence (3010,0065): Type 1, VR SQ, VM 1.
 
-    The specific property type of the therapeutic role of this anatomic region.
-    """
+        The specific property type of the therapeutic role of this anatomic region.
+        """,
+    )
 
     conceptual_volume_optimization_precedence: Attr[int] = Attr(
         0x30100066, "ConceptualVolumeOptimizationPrecedence", "US", "1", "2",
-    )
-    """Conceptual Volume Optimization Precedence (3010,0066): Type 2, VR US, VM 1.
+        doc="""Conceptual Volume Optimization Precedence (3010,0066): Type 2, VR US, VM 1.
 
-    Value used to resolve usage of overlapping regions of Conceptual Volumes during dose
-    optimization.
-    """
+        Value used to resolve usage of overlapping regions of Conceptual Volumes during dose
+        optimization.
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    A default triplet value in which it is recommended that the anatomy be rendered on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
-    Section C.10.7.1.1.
-    """
+        A default triplet value in which it is recommended that the anatomy be rendered on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     conceptual_volume_blocking_constraint: Attr[Literal["NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"]] = Attr(
         0x30100068, "ConceptualVolumeBlockingConstraint", "CS", "1", "2",
         enum=("NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"),
+        doc="""Conceptual Volume Blocking Constraint (3010,0068): Type 2, VR CS, VM 1.
+
+        Constraints on primary radiation passing through the current Conceptual Volume.
+        Enumerated Values: NONE, UPSTREAM, DOWNSTREAM, TOTAL.
+        """,
     )
-    """Conceptual Volume Blocking Constraint (3010,0068): Type 2, VR CS, VM 1.
 
-    Constraints on primary radiation passing through the current Conceptual Volume.
-    Enumerated Values: NONE, UPSTREAM, DOWNSTREAM, TOTAL.
-    """
-
-    conceptual_volume_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    conceptual_volume_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100067, "ConceptualVolumeCategoryCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Conceptual Volume Category Code Sequence (3010,0067): Type 2, VR SQ, VM 1.
+
+        The general category of this Conceptual Volume for radiotherapy purposes.
+        """,
     )
-    """Conceptual Volume Category Code Sequence (3010,0067): Type 2, VR SQ, VM 1.
 
-    The general category of this Conceptual Volume for radiotherapy purposes.
-    """
-
-    conceptual_volume_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    conceptual_volume_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100069, "ConceptualVolumeTypeCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Conceptual Volume Type Code Sequence (3010,0069): Type 1C, VR SQ, VM 1.
+
+        The specific type of this Conceptual Volume for radiotherapy purposes.
+        Required if Conceptual Volume Category Code Sequence (3010,0067) sequence contains one
+        Item.
+        """,
     )
-    """Conceptual Volume Type Code Sequence (3010,0069): Type 1C, VR SQ, VM 1.
 
-    The specific type of this Conceptual Volume for radiotherapy purposes.
-    Required if Conceptual Volume Category Code Sequence (3010,0067) sequence contains one Item.
-    """
-
-    conceptual_volume_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    conceptual_volume_type_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010006A, "ConceptualVolumeTypeModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Conceptual Volume Type Modifier Code Sequence (3010,006A): Type 3, VR SQ, VM 1.
+
+        The modifier of the specific type of this Conceptual Volume for radiotherapy purposes.
+        """,
     )
-    """Conceptual Volume Type Modifier Code Sequence (3010,006A): Type 3, VR SQ, VM 1.
 
-    The modifier of the specific type of this Conceptual Volume for radiotherapy purposes.
-    """
-
-    conceptual_volume_sequence: Attr[list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro]] = Attr(
+    conceptual_volume_sequence: SequenceAttr[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] = SequenceAttr(
         0x30100025, "ConceptualVolumeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro:ConceptualVolumeSegmentationReferenceAndCombinationMacro",
-    )
-    """Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
+        doc="""Conceptual Volume Sequence (3010,0025): Type 1, VR SQ, VM 1.
 
-    Conceptual Volume for which therapeutic goals are prescribed.
-    """
+        Conceptual Volume for which therapeutic goals are prescribed.
+        """,
+    )
 
     conceptual_volume_description: Attr[str] = Attr(
         0x30100017, "ConceptualVolumeDescription", "ST", "1", "2",
-    )
-    """Conceptual Volume Description (3010,0017): Type 2, VR ST, VM 1.
+        doc="""Conceptual Volume Description (3010,0017): Type 2, VR ST, VM 1.
 
-    Description of the Conceptual Volume.
-    """
+        Description of the Conceptual Volume.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_label: str | None = None,
-        entity_name: str | None = None,
-        entity_description: str | None = None,
-        therapeutic_role_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        therapeutic_role_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        conceptual_volume_optimization_precedence: int | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        conceptual_volume_blocking_constraint: Literal["NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"] | None = None,
-        conceptual_volume_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        conceptual_volume_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        conceptual_volume_type_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        conceptual_volume_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | None = None,
-        conceptual_volume_description: str | None = None,
-        **_: Any,
+        entity_label: str | Empty | None = None,
+        entity_name: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        therapeutic_role_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        therapeutic_role_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        conceptual_volume_optimization_precedence: int | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        conceptual_volume_blocking_constraint: Literal["NONE", "UPSTREAM", "DOWNSTREAM", "TOTAL"] | Empty | None = None,
+        conceptual_volume_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        conceptual_volume_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        conceptual_volume_type_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        conceptual_volume_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | Empty | None = None,
+        conceptual_volume_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -202,21 +198,18 @@ class ReferencedRTTreatmentPhaseSequenceItem(ItemBuilder):
 
     referenced_rt_treatment_phase_index: Attr[int] = Attr(
         0x30100040, "ReferencedRTTreatmentPhaseIndex", "US", "1", "1",
-    )
-    """Referenced RT Treatment Phase Index (3010,0040): Type 1, VR US, VM 1.
+        doc="""Referenced RT Treatment Phase Index (3010,0040): Type 1, VR US, VM 1.
 
-    Value of RT Treatment Phase Index (3010,003A) in the Intended RT Treatment Phase Sequence
-    (3010,004B) where this prescription is related to.
-    """
+        Value of RT Treatment Phase Index (3010,003A) in the Intended RT Treatment Phase
+        Sequence (3010,004B) where this prescription is related to.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_treatment_phase_index: int | None = None,
-        **_: Any,
+        referenced_rt_treatment_phase_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -231,43 +224,40 @@ class FractionBasedRelationshipSequenceItem(ItemBuilder):
 
     referenced_rt_prescription_index: Attr[int] = Attr(
         0x30100041, "ReferencedRTPrescriptionIndex", "US", "1", "1",
-    )
-    """Referenced RT Prescription Index (3010,0041): Type 1, VR US, VM 1.
+        doc="""Referenced RT Prescription Index (3010,0041): Type 1, VR US, VM 1.
 
-    Value of RT Prescription Index (3010,003C) in the RT Prescription Sequence (3010,006B)
-    specifying the prescription to which the current prescription is related.
-    """
+        Value of RT Prescription Index (3010,003C) in the RT Prescription Sequence (3010,006B)
+        specifying the prescription to which the current prescription is related.
+        """,
+    )
 
     fraction_based_relationship_interval_anchor: Attr[Literal["START", "END"]] = Attr(
         0x30100083, "FractionBasedRelationshipIntervalAnchor", "CS", "1", "1",
         enum=("START", "END"),
-    )
-    """Fraction-Based Relationship Interval Anchor (3010,0083): Type 1, VR CS, VM 1.
+        doc="""Fraction-Based Relationship Interval Anchor (3010,0083): Type 1, VR CS, VM 1.
 
-    The anchor point of this RT Prescription Sequence Item with respect to the prescription
-    referenced by Referenced RT Prescription Index (3010,0041).
-    Enumerated Values: START, END.
-    """
+        The anchor point of this RT Prescription Sequence Item with respect to the prescription
+        referenced by Referenced RT Prescription Index (3010,0041).
+        Enumerated Values: START, END.
+        """,
+    )
 
     number_of_interval_fractions: Attr[int] = Attr(
         0x3010007C, "NumberOfIntervalFractions", "IS", "1", "1",
-    )
-    """Number of Interval Fractions (3010,007C): Type 1, VR IS, VM 1.
+        doc="""Number of Interval Fractions (3010,007C): Type 1, VR IS, VM 1.
 
-    The interval expressed in number of fractions. The Fraction-Based Relationship Interval
-    Anchor (3010,0083) establishes the anchor point to which the interval is tied.
-    """
+        The interval expressed in number of fractions. The Fraction-Based Relationship Interval
+        Anchor (3010,0083) establishes the anchor point to which the interval is tied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_prescription_index: int | None = None,
-        fraction_based_relationship_interval_anchor: Literal["START", "END"] | None = None,
-        number_of_interval_fractions: int | None = None,
-        **_: Any,
+        referenced_rt_prescription_index: int | Empty | None = None,
+        fraction_based_relationship_interval_anchor: Literal["START", "END"] | Empty | None = None,
+        number_of_interval_fractions: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -282,244 +272,242 @@ class RTPrescriptionSequenceItem(RadiationFractionPatternMacro, ItemBuilder):
 
     rt_prescription_label: Attr[str] = Attr(
         0x30100054, "RTPrescriptionLabel", "LO", "1", "1",
-    )
-    """RT Prescription Label (3010,0054): Type 1, VR LO, VM 1.
+        doc="""RT Prescription Label (3010,0054): Type 1, VR LO, VM 1.
 
-    User-defined label for this prescription.
-    """
+        User-defined label for this prescription.
+        """,
+    )
 
     rt_prescription_index: Attr[int] = Attr(
         0x3010003C, "RTPrescriptionIndex", "US", "1", "1",
-    )
-    """RT Prescription Index (3010,003C): Type 1, VR US, VM 1.
+        doc="""RT Prescription Index (3010,003C): Type 1, VR US, VM 1.
 
-    Index of the prescription in the Sequence.
-    """
+        Index of the prescription in the Sequence.
+        """,
+    )
 
     referenced_rt_physician_intent_index: Attr[int] = Attr(
         0x3010005E, "ReferencedRTPhysicianIntentIndex", "US", "1", "1C",
-    )
-    """Referenced RT Physician Intent Index (3010,005E): Type 1C, VR US, VM 1.
+        doc="""Referenced RT Physician Intent Index (3010,005E): Type 1C, VR US, VM 1.
 
-    The value of the RT Physician Intent Index (3010,0058) in the RT Physician Intent Sequence
-    (3010,0057) corresponding to the intent for which this prescription is created.
-    Required if Referenced Parent RT Prescription Index (3010,0042) is absent.
-    """
+        The value of the RT Physician Intent Index (3010,0058) in the RT Physician Intent
+        Sequence (3010,0057) corresponding to the intent for which this prescription is created.
+        Required if Referenced Parent RT Prescription Index (3010,0042) is absent.
+        """,
+    )
 
     referenced_parent_rt_prescription_index: Attr[int] = Attr(
         0x30100042, "ReferencedParentRTPrescriptionIndex", "US", "1", "1C",
+        doc="""Referenced Parent RT Prescription Index (3010,0042): Type 1C, VR US, VM 1.
+
+        The value of the RT Prescription Index (3010,003C) corresponding to a prescription that
+        is the parent prescription to this one.
+        Required if the Referenced RT Physician Intent Index (3010,005E) is absent.
+        """,
     )
-    """Referenced Parent RT Prescription Index (3010,0042): Type 1C, VR US, VM 1.
 
-    The value of the RT Prescription Index (3010,003C) corresponding to a prescription that is
-    the parent prescription to this one.
-    Required if the Referenced RT Physician Intent Index (3010,005E) is absent.
-    """
-
-    referenced_dosimetric_objectives_sequence: Attr[list[ReferencedDosimetricObjectivesSequenceItem]] = Attr(
+    referenced_dosimetric_objectives_sequence: SequenceAttr[ReferencedDosimetricObjectivesSequenceItem] = SequenceAttr(
         0x30100071, "ReferencedDosimetricObjectivesSequence", "SQ", "1", "2",
         item=ReferencedDosimetricObjectivesSequenceItem,
+        doc="""Referenced Dosimetric Objectives Sequence (3010,0071): Type 2, VR SQ, VM 1.
+
+        References to Dosimetric Objectives in the Dosimetric Objective Sequence (3010,006C)
+        applicable to this prescription.
+        """,
     )
-    """Referenced Dosimetric Objectives Sequence (3010,0071): Type 2, VR SQ, VM 1.
 
-    References to Dosimetric Objectives in the Dosimetric Objective Sequence (3010,006C)
-    applicable to this prescription.
-    """
-
-    rt_anatomic_prescription_sequence: Attr[list[RTAnatomicPrescriptionSequenceItem]] = Attr(
+    rt_anatomic_prescription_sequence: SequenceAttr[RTAnatomicPrescriptionSequenceItem] = SequenceAttr(
         0x30100060, "RTAnatomicPrescriptionSequence", "SQ", "1", "1",
         item=RTAnatomicPrescriptionSequenceItem,
+        doc="""RT Anatomic Prescription Sequence (3010,0060): Type 1, VR SQ, VM 1.
+
+        Prescriptions for an anatomic region.
+        """,
     )
-    """RT Anatomic Prescription Sequence (3010,0060): Type 1, VR SQ, VM 1.
 
-    Prescriptions for an anatomic region.
-    """
-
-    referenced_rt_treatment_phase_sequence: Attr[list[ReferencedRTTreatmentPhaseSequenceItem]] = Attr(
+    referenced_rt_treatment_phase_sequence: SequenceAttr[ReferencedRTTreatmentPhaseSequenceItem] = SequenceAttr(
         0x30100049, "ReferencedRTTreatmentPhaseSequence", "SQ", "1", "1C",
         item=ReferencedRTTreatmentPhaseSequenceItem,
+        doc="""Referenced RT Treatment Phase Sequence (3010,0049): Type 1C, VR SQ, VM 1.
+
+        Referenced treatment phase(s) to which this prescription applies.
+        Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician
+        Intent SOP Instance equals YES.
+        """,
     )
-    """Referenced RT Treatment Phase Sequence (3010,0049): Type 1C, VR SQ, VM 1.
 
-    Referenced treatment phase(s) to which this prescription applies.
-    Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent
-    SOP Instance equals YES.
-    """
-
-    fraction_based_relationship_sequence: Attr[list[FractionBasedRelationshipSequenceItem]] = Attr(
+    fraction_based_relationship_sequence: SequenceAttr[FractionBasedRelationshipSequenceItem] = SequenceAttr(
         0x30100082, "FractionBasedRelationshipSequence", "SQ", "1", "2",
         item=FractionBasedRelationshipSequenceItem,
-    )
-    """Fraction-Based Relationship Sequence (3010,0082): Type 2, VR SQ, VM 1.
+        doc="""Fraction-Based Relationship Sequence (3010,0082): Type 2, VR SQ, VM 1.
 
-    The relationship of this prescription to another prescription, expressed in fractions.
-    """
+        The relationship of this prescription to another prescription, expressed in fractions.
+        """,
+    )
 
     prior_treatment_dose_description: Attr[str] = Attr(
         0x30100061, "PriorTreatmentDoseDescription", "UT", "1", "2",
+        doc="""Prior Treatment Dose Description (3010,0061): Type 2, VR UT, VM 1.
+
+        Description of radiotherapy treatment previously delivered to the patient for the
+        purpose of evaluation of prior dose.
+        """,
     )
-    """Prior Treatment Dose Description (3010,0061): Type 2, VR UT, VM 1.
 
-    Description of radiotherapy treatment previously delivered to the patient for the purpose of
-    evaluation of prior dose.
-    """
-
-    prior_treatment_reference_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    prior_treatment_reference_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30100062, "PriorTreatmentReferenceSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Prior Treatment Reference Sequence (3010,0062): Type 2, VR SQ, VM 1.
+
+        References to SOP Instances representing prior treatments, e.g. for the purpose of
+        extracting information about prior dose.
+        """,
     )
-    """Prior Treatment Reference Sequence (3010,0062): Type 2, VR SQ, VM 1.
 
-    References to SOP Instances representing prior treatments, e.g. for the purpose of
-    extracting information about prior dose.
-    """
-
-    planning_input_information_sequence: Attr[list[related_information_entities_macro.RelatedInformationEntitiesMacro]] = Attr(
+    planning_input_information_sequence: SequenceAttr[related_information_entities_macro.RelatedInformationEntitiesMacro] = SequenceAttr(
         0x30100076, "PlanningInputInformationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.related_information_entities_macro:RelatedInformationEntitiesMacro",
-    )
-    """Planning Input Information Sequence (3010,0076): Type 2, VR SQ, VM 1.
+        doc="""Planning Input Information Sequence (3010,0076): Type 2, VR SQ, VM 1.
 
-    References to SOP Instances to be used during planning for the delivery of this
-    prescription.
-    """
+        References to SOP Instances to be used during planning for the delivery of this
+        prescription.
+        """,
+    )
 
     prescription_notes: Attr[str] = Attr(
         0x3010007B, "PrescriptionNotes", "UT", "1", "3",
-    )
-    """Prescription Notes (3010,007B): Type 3, VR UT, VM 1.
+        doc="""Prescription Notes (3010,007B): Type 3, VR UT, VM 1.
 
-    Notes on this prescription, such as special provisions for this patient's treatment or other
-    patient conditions.
-    """
+        Notes on this prescription, such as special provisions for this patient's treatment or
+        other patient conditions.
+        """,
+    )
 
     number_of_fractions: Attr[int] = Attr(
         0x3010007D, "NumberOfFractions", "US", "1", "3",
-    )
-    """Number of Fractions (3010,007D): Type 3, VR US, VM 1.
+        doc="""Number of Fractions (3010,007D): Type 3, VR US, VM 1.
 
-    Number of Fractions in this prescription.
-    """
+        Number of Fractions in this prescription.
+        """,
+    )
 
     intended_delivery_duration: Attr[int] = Attr(
         0x3010007E, "IntendedDeliveryDuration", "US", "1", "3",
-    )
-    """Intended Delivery Duration (3010,007E): Type 3, VR US, VM 1.
+        doc="""Intended Delivery Duration (3010,007E): Type 3, VR US, VM 1.
 
-    Number of days across which the fractions in this prescription will be delivered.
-    """
+        Number of days across which the fractions in this prescription will be delivered.
+        """,
+    )
 
     fractionation_notes: Attr[str] = Attr(
         0x3010007F, "FractionationNotes", "UT", "1", "3",
+        doc="""Fractionation Notes (3010,007F): Type 3, VR UT, VM 1.
+
+        Notes describing the fractionation approach.
+        """,
     )
-    """Fractionation Notes (3010,007F): Type 3, VR UT, VM 1.
 
-    Notes describing the fractionation approach.
-    """
-
-    delivery_time_structure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    delivery_time_structure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100088, "DeliveryTimeStructureCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Delivery Time Structure Code Sequence (3010,0088): Type 3, VR SQ, VM 1.
+        doc="""Delivery Time Structure Code Sequence (3010,0088): Type 3, VR SQ, VM 1.
 
-    The time structure, i.e. fractionation type, to be used for the delivery of treatment.
-    """
+        The time structure, i.e. fractionation type, to be used for the delivery of treatment.
+        """,
+    )
 
     treatment_technique_notes: Attr[str] = Attr(
         0x3010007A, "TreatmentTechniqueNotes", "UT", "1", "3",
-    )
-    """Treatment Technique Notes (3010,007A): Type 3, VR UT, VM 1.
+        doc="""Treatment Technique Notes (3010,007A): Type 3, VR UT, VM 1.
 
-    Notes on the treatment technique to be used.
-    """
+        Notes on the treatment technique to be used.
+        """,
+    )
 
     radiotherapy_treatment_type: Attr[Literal["TELETHERAPY", "BRACHYTHERAPY"]] = Attr(
         0x30100046, "RadiotherapyTreatmentType", "CS", "1", "3",
         enum=("TELETHERAPY", "BRACHYTHERAPY"),
-    )
-    """Radiotherapy Treatment Type (3010,0046): Type 3, VR CS, VM 1.
+        doc="""Radiotherapy Treatment Type (3010,0046): Type 3, VR CS, VM 1.
 
-    Type of radiotherapy.
-    Enumerated Values: TELETHERAPY, BRACHYTHERAPY.
-    """
+        Type of radiotherapy.
+        Enumerated Values: TELETHERAPY, BRACHYTHERAPY.
+        """,
+    )
 
     teletherapy_radiation_type: Attr[list[str]] = Attr(
         0x30100047, "TeletherapyRadiationType", "CS", "1-n", "3",
-    )
-    """Teletherapy Radiation Type (3010,0047): Type 3, VR CS, VM 1-n.
+        doc="""Teletherapy Radiation Type (3010,0047): Type 3, VR CS, VM 1-n.
 
-    Type of Radiation used to deliver Teletherapy.
-    Defined Terms: PHOTON, NEUTRON, ELECTRON, ION.
-    """
+        Type of Radiation used to deliver Teletherapy.
+        Defined Terms: PHOTON, NEUTRON, ELECTRON, ION.
+        """,
+    )
 
     brachytherapy_source_type: Attr[list[str]] = Attr(
         0x30100048, "BrachytherapySourceType", "CS", "1-n", "3",
+        doc="""Brachytherapy Source Type (3010,0048): Type 3, VR CS, VM 1-n.
+
+        Type of Source used to deliver Brachytherapy.
+        Defined Terms: ISOTOPIC, ELECTRONIC.
+        """,
     )
-    """Brachytherapy Source Type (3010,0048): Type 3, VR CS, VM 1-n.
 
-    Type of Source used to deliver Brachytherapy.
-    Defined Terms: ISOTOPIC, ELECTRONIC.
-    """
-
-    rt_treatment_technique_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_technique_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100080, "RTTreatmentTechniqueCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Technique Code Sequence (3010,0080): Type 3, VR SQ, VM 1.
+
+        Treatment technique to be used.
+        """,
     )
-    """RT Treatment Technique Code Sequence (3010,0080): Type 3, VR SQ, VM 1.
 
-    Treatment technique to be used.
-    """
-
-    patient_treatment_orientation_sequence: Attr[list[patient_orientation_and_equipment_relationship_macro.PatientOrientationAndEquipmentRelationshipMacro]] = Attr(
+    patient_treatment_orientation_sequence: SequenceAttr[patient_orientation_and_equipment_relationship_macro.PatientOrientationAndEquipmentRelationshipMacro] = SequenceAttr(
         0x30100032, "PatientTreatmentOrientationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.patient_orientation_and_equipment_relationship_macro:PatientOrientationAndEquipmentRelationshipMacro",
+        doc="""Patient Treatment Orientation Sequence (3010,0032): Type 2, VR SQ, VM 1.
+
+        Orientation of the Patient for the treatment.
+        """,
     )
-    """Patient Treatment Orientation Sequence (3010,0032): Type 2, VR SQ, VM 1.
 
-    Orientation of the Patient for the treatment.
-    """
-
-    prescription_notes_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    prescription_notes_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30100081, "PrescriptionNotesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Prescription Notes Sequence (3010,0081): Type 3, VR SQ, VM 1.
+        doc="""Prescription Notes Sequence (3010,0081): Type 3, VR SQ, VM 1.
 
-    Annotations on aspects of the prescription, like preparation and execution of the treatment.
-    """
+        Annotations on aspects of the prescription, like preparation and execution of the
+        treatment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_prescription_label: str | None = None,
-        rt_prescription_index: int | None = None,
-        referenced_rt_physician_intent_index: int | None = None,
-        referenced_parent_rt_prescription_index: int | None = None,
-        referenced_dosimetric_objectives_sequence: list[ReferencedDosimetricObjectivesSequenceItem] | None = None,
-        rt_anatomic_prescription_sequence: list[RTAnatomicPrescriptionSequenceItem] | None = None,
-        referenced_rt_treatment_phase_sequence: list[ReferencedRTTreatmentPhaseSequenceItem] | None = None,
-        fraction_based_relationship_sequence: list[FractionBasedRelationshipSequenceItem] | None = None,
-        prior_treatment_dose_description: str | None = None,
-        prior_treatment_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        planning_input_information_sequence: list[related_information_entities_macro.RelatedInformationEntitiesMacro] | None = None,
-        prescription_notes: str | None = None,
-        number_of_fractions: int | None = None,
-        intended_delivery_duration: int | None = None,
-        fractionation_notes: str | None = None,
-        delivery_time_structure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        fraction_pattern_sequence: list[radiation_fraction_pattern_macro.FractionPatternSequenceItem] | None = None,
-        treatment_technique_notes: str | None = None,
-        radiotherapy_treatment_type: Literal["TELETHERAPY", "BRACHYTHERAPY"] | None = None,
-        teletherapy_radiation_type: list[str] | None = None,
-        brachytherapy_source_type: list[str] | None = None,
-        rt_treatment_technique_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_treatment_orientation_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationAndEquipmentRelationshipMacro] | None = None,
-        prescription_notes_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        rt_prescription_label: str | Empty | None = None,
+        rt_prescription_index: int | Empty | None = None,
+        referenced_rt_physician_intent_index: int | Empty | None = None,
+        referenced_parent_rt_prescription_index: int | Empty | None = None,
+        referenced_dosimetric_objectives_sequence: Items[ReferencedDosimetricObjectivesSequenceItem] | Empty | None = None,
+        rt_anatomic_prescription_sequence: Items[RTAnatomicPrescriptionSequenceItem] | Empty | None = None,
+        referenced_rt_treatment_phase_sequence: Items[ReferencedRTTreatmentPhaseSequenceItem] | Empty | None = None,
+        fraction_based_relationship_sequence: Items[FractionBasedRelationshipSequenceItem] | Empty | None = None,
+        prior_treatment_dose_description: str | Empty | None = None,
+        prior_treatment_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        planning_input_information_sequence: Items[related_information_entities_macro.RelatedInformationEntitiesMacro] | Empty | None = None,
+        prescription_notes: str | Empty | None = None,
+        number_of_fractions: int | Empty | None = None,
+        intended_delivery_duration: int | Empty | None = None,
+        fractionation_notes: str | Empty | None = None,
+        delivery_time_structure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        fraction_pattern_sequence: Items[radiation_fraction_pattern_macro.FractionPatternSequenceItem] | Empty | None = None,
+        treatment_technique_notes: str | Empty | None = None,
+        radiotherapy_treatment_type: Literal["TELETHERAPY", "BRACHYTHERAPY"] | Empty | None = None,
+        teletherapy_radiation_type: list[str] | Empty | None = None,
+        brachytherapy_source_type: list[str] | Empty | None = None,
+        rt_treatment_technique_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_treatment_orientation_sequence: Items[patient_orientation_and_equipment_relationship_macro.PatientOrientationAndEquipmentRelationshipMacro] | Empty | None = None,
+        prescription_notes_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -534,40 +522,37 @@ class DosimetricObjectiveSequenceItem(DosimetricObjectiveMacro, ItemBuilder):
 
     referenced_conceptual_volume_uid: Attr[str] = Attr(
         0x3010000B, "ReferencedConceptualVolumeUID", "UI", "1", "1C",
-    )
-    """Referenced Conceptual Volume UID (3010,000B): Type 1C, VR UI, VM 1.
+        doc="""Referenced Conceptual Volume UID (3010,000B): Type 1C, VR UI, VM 1.
 
-    The UID of the Conceptual Volume in the RT Anatomic Prescription Sequence (3010,0060) to
-    which this Dosimetric Objective applies.
-    Required if the Dosimetric Objective applies to a specific anatomy.
-    """
+        The UID of the Conceptual Volume in the RT Anatomic Prescription Sequence (3010,0060) to
+        which this Dosimetric Objective applies.
+        Required if the Dosimetric Objective applies to a specific anatomy.
+        """,
+    )
 
     dosimetric_objective_evaluation_scope: Attr[Literal["CURRENT", "LIFETIME"]] = Attr(
         0x30100063, "DosimetricObjectiveEvaluationScope", "CS", "1", "1",
         enum=("CURRENT", "LIFETIME"),
-    )
-    """Dosimetric Objective Evaluation Scope (3010,0063): Type 1, VR CS, VM 1.
+        doc="""Dosimetric Objective Evaluation Scope (3010,0063): Type 1, VR CS, VM 1.
 
-    Whether the Dosimetric Objective is intended to be evaluated over a lifetime scope or only
-    in respect to the current prescriptions.
-    Enumerated Values: CURRENT, LIFETIME.
-    """
+        Whether the Dosimetric Objective is intended to be evaluated over a lifetime scope or
+        only in respect to the current prescriptions.
+        Enumerated Values: CURRENT, LIFETIME.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dosimetric_objective_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        dosimetric_objective_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        dosimetric_objective_parameter_sequence: list[dosimetric_objective_macro.DosimetricObjectiveParameterSequenceItem] | None = None,
-        absolute_dosimetric_objective_flag: Literal["YES", "NO"] | None = None,
-        dosimetric_objective_purpose: Literal["OPTIMIZATION", "EVALUATION", "BOTH"] | None = None,
-        referenced_conceptual_volume_uid: str | None = None,
-        dosimetric_objective_evaluation_scope: Literal["CURRENT", "LIFETIME"] | None = None,
-        **_: Any,
+        dosimetric_objective_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        dosimetric_objective_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        dosimetric_objective_parameter_sequence: Items[dosimetric_objective_macro.DosimetricObjectiveParameterSequenceItem] | Empty | None = None,
+        absolute_dosimetric_objective_flag: Literal["YES", "NO"] | Empty | None = None,
+        dosimetric_objective_purpose: Literal["OPTIMIZATION", "EVALUATION", "BOTH"] | Empty | None = None,
+        referenced_conceptual_volume_uid: str | Empty | None = None,
+        dosimetric_objective_evaluation_scope: Literal["CURRENT", "LIFETIME"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -581,34 +566,31 @@ class RTEnhancedPrescriptionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010006B, 0x3010006C)
 
-    rt_prescription_sequence: Attr[list[RTPrescriptionSequenceItem]] = Attr(
+    rt_prescription_sequence: SequenceAttr[RTPrescriptionSequenceItem] = SequenceAttr(
         0x3010006B, "RTPrescriptionSequence", "SQ", "1", "1",
         item=RTPrescriptionSequenceItem,
+        doc="""RT Prescription Sequence (3010,006B): Type 1, VR SQ, VM 1.
+
+        Prescriptions to deliver therapeutic radiation.
+        """,
     )
-    """RT Prescription Sequence (3010,006B): Type 1, VR SQ, VM 1.
 
-    Prescriptions to deliver therapeutic radiation.
-    """
-
-    dosimetric_objective_sequence: Attr[list[DosimetricObjectiveSequenceItem]] = Attr(
+    dosimetric_objective_sequence: SequenceAttr[DosimetricObjectiveSequenceItem] = SequenceAttr(
         0x3010006C, "DosimetricObjectiveSequence", "SQ", "1", "1C",
         item=DosimetricObjectiveSequenceItem,
-    )
-    """Dosimetric Objective Sequence (3010,006C): Type 1C, VR SQ, VM 1.
+        doc="""Dosimetric Objective Sequence (3010,006C): Type 1C, VR SQ, VM 1.
 
-    Dosimetric Objectives defined for one or more prescription within module.
-    Required if any Item in the Referenced Dosimetric Objectives Sequence (3010,0071) references
-    a Dosimetric Objective.
-    """
+        Dosimetric Objectives defined for one or more prescription within module.
+        Required if any Item in the Referenced Dosimetric Objectives Sequence (3010,0071)
+        references a Dosimetric Objective.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_prescription_sequence: list[RTPrescriptionSequenceItem] | None = None,
-        dosimetric_objective_sequence: list[DosimetricObjectiveSequenceItem] | None = None,
-        **_: Any,
+        rt_prescription_sequence: Items[RTPrescriptionSequenceItem] | Empty | None = None,
+        dosimetric_objective_sequence: Items[DosimetricObjectiveSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import rt_patient_treatment_preparation_macro
 
@@ -28,33 +29,30 @@ class ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem(ItemBuil
 
     device_position_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x3002010F, "DevicePositionToEquipmentMappingMatrix", "FD", "16", "1",
+        doc="""Device Position to Equipment Mapping Matrix (3002,010F): Type 1, VR FD, VM 16.
+
+        A rigid, homogeneous 4x4 transformation matrix that maps the coordinate system of the
+        imaging equipment to the coordinate system of the RT treatment device as identified by
+        Equipment Frame of Reference UID (300A,0675). Matrix elements shall be listed in
+        row-major order.
+        """,
     )
-    """Device Position to Equipment Mapping Matrix (3002,010F): Type 1, VR FD, VM 16.
 
-    A rigid, homogeneous 4x4 transformation matrix that maps the coordinate system of the
-    imaging equipment to the coordinate system of the RT treatment device as identified by
-    Equipment Frame of Reference UID (300A,0675). Matrix elements shall be listed in row-major
-    order.
-    """
-
-    device_position_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    device_position_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020110, "DevicePositionParameterSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Device Position Parameter Sequence (3002,0110): Type 2, VR SQ, VM 1.
+        doc="""Device Position Parameter Sequence (3002,0110): Type 2, VR SQ, VM 1.
 
-    Translational and rotational parameters for the Imaging Device.
-    """
+        Translational and rotational parameters for the Imaging Device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_position_to_equipment_mapping_matrix: list[float] | None = None,
-        device_position_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        device_position_to_equipment_mapping_matrix: list[float] | Empty | None = None,
+        device_position_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,33 +67,30 @@ class PatientToEquipmentRelationshipSequenceItem(ItemBuilder):
 
     image_to_equipment_mapping_matrix: Attr[list[float]] = Attr(
         0x00289520, "ImageToEquipmentMappingMatrix", "DS", "16", "1",
+        doc="""Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
+
+        A rigid, homogeneous 4x4 transformation matrix that maps the patient coordinate space in
+        the Frame of Reference used for the patient model to the coordinate system of the RT
+        Treatment Delivery Device as identified by Equipment Frame of Reference UID (300A,0675).
+        Matrix elements shall be listed in row-major order.
+        """,
     )
-    """Image to Equipment Mapping Matrix (0028,9520): Type 1, VR DS, VM 16.
 
-    A rigid, homogeneous 4x4 transformation matrix that maps the patient coordinate space in the
-    Frame of Reference used for the patient model to the coordinate system of the RT Treatment
-    Delivery Device as identified by Equipment Frame of Reference UID (300A,0675). Matrix
-    elements shall be listed in row-major order.
-    """
-
-    patient_support_position_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    patient_support_position_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x300A065B, "PatientSupportPositionParameterSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Patient Support Position Parameter Sequence (300A,065B): Type 2, VR SQ, VM 1.
+        doc="""Patient Support Position Parameter Sequence (300A,065B): Type 2, VR SQ, VM 1.
 
-    Translational and rotational parameters for the Patient Support device.
-    """
+        Translational and rotational parameters for the Patient Support device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_to_equipment_mapping_matrix: list[float] | None = None,
-        patient_support_position_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        image_to_equipment_mapping_matrix: list[float] | Empty | None = None,
+        patient_support_position_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -110,21 +105,19 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0)
-    within referenced RT Plan or in Ion Beam Sequence (300A,03A2) within RT Ion Plan.
-    """
+        Uniquely identifies Beam specified by Beam Number (300A,00C0) in Beam Sequence
+        (300A,00B0) within referenced RT Plan or in Ion Beam Sequence (300A,03A2) within RT Ion
+        Plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -137,25 +130,23 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300C0004)
 
-    referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItem]] = Attr(
+    referenced_beam_sequence: SequenceAttr[ReferencedBeamSequenceItem] = SequenceAttr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "3",
         item=ReferencedBeamSequenceItem,
-    )
-    """Referenced Beam Sequence (300C,0004): Type 3, VR SQ, VM 1.
+        doc="""Referenced Beam Sequence (300C,0004): Type 3, VR SQ, VM 1.
 
-    Beams in referenced RT Plan Instance that are relevant for the acquisition of this Instance.
-    """
+        Beams in referenced RT Plan Instance that are relevant for the acquisition of this
+        Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_beam_sequence: list[ReferencedBeamSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_beam_sequence: Items[ReferencedBeamSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -171,76 +162,73 @@ class RTEquipmentMappingAndPlanReferenceMacro(ModuleBuilder):
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1C",
+        doc="""Equipment Frame of Reference UID (300A,0675): Type 1C, VR UI, VM 1.
+
+        Frame of Reference identifier for the Treatment Delivery Device.
+        Required if either Imaging Equipment to Treatment Delivery Device Relationship Sequence
+        (300A,07A1) or Patient to Equipment Relationship Sequence (300A,07A0) is present.
+        """,
     )
-    """Equipment Frame of Reference UID (300A,0675): Type 1C, VR UI, VM 1.
 
-    Frame of Reference identifier for the Treatment Delivery Device.
-    Required if either Imaging Equipment to Treatment Delivery Device Relationship Sequence
-    (300A,07A1) or Patient to Equipment Relationship Sequence (300A,07A0) is present.
-    """
-
-    imaging_equipment_to_treatment_delivery_device_relationship_sequence: Attr[list[ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem]] = Attr(
+    imaging_equipment_to_treatment_delivery_device_relationship_sequence: SequenceAttr[ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] = SequenceAttr(
         0x300A07A1, "ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequence", "SQ", "1", "3",
         item=ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem,
-    )
-    """Imaging Equipment to Treatment Delivery Device Relationship Sequence (300A,07A1): Type 3, VR
-    SQ, VM 1.
+        doc="""Imaging Equipment to Treatment Delivery Device Relationship Sequence (300A,07A1): Type
+        3, VR SQ, VM 1.
 
-    The relationship between the coordinate system of the Imaging Device and coordinate system
-    of the Treatment Delivery Device.
-    """
+        The relationship between the coordinate system of the Imaging Device and coordinate
+        system of the Treatment Delivery Device.
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "3",
+        doc="""Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
+
+        Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in
+        the Patient-Based Coordinate System associated with the Frame of Reference. It allows
+        transformation from the Equipment-Based Coordinate System to the Patient-Based
+        Coordinate System.
+        """,
     )
-    """Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in the
-    Patient-Based Coordinate System associated with the Frame of Reference. It allows
-    transformation from the Equipment-Based Coordinate System to the Patient-Based Coordinate
-    System.
-    """
-
-    patient_to_equipment_relationship_sequence: Attr[list[PatientToEquipmentRelationshipSequenceItem]] = Attr(
+    patient_to_equipment_relationship_sequence: SequenceAttr[PatientToEquipmentRelationshipSequenceItem] = SequenceAttr(
         0x300A07A0, "PatientToEquipmentRelationshipSequence", "SQ", "1", "3",
         item=PatientToEquipmentRelationshipSequenceItem,
+        doc="""Patient to Equipment Relationship Sequence (300A,07A0): Type 3, VR SQ, VM 1.
+
+        The relationship between the Patient Frame of Reference and the coordinate system of the
+        Treatment Delivery Device.
+        """,
     )
-    """Patient to Equipment Relationship Sequence (300A,07A0): Type 3, VR SQ, VM 1.
 
-    The relationship between the Patient Frame of Reference and the coordinate system of the
-    Treatment Delivery Device.
-    """
-
-    patient_treatment_preparation_sequence: Attr[list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro]] = Attr(
+    patient_treatment_preparation_sequence: SequenceAttr[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] = SequenceAttr(
         0x300A079F, "PatientTreatmentPreparationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.rt_patient_treatment_preparation_macro:RTPatientTreatmentPreparationMacro",
+        doc="""Patient Treatment Preparation Sequence (300A,079F): Type 3, VR SQ, VM 1.
+
+        Procedures and devices required to prepare a patient for treatment.
+        """,
     )
-    """Patient Treatment Preparation Sequence (300A,079F): Type 3, VR SQ, VM 1.
 
-    Procedures and devices required to prepare a patient for treatment.
-    """
-
-    referenced_rt_plan_sequence: Attr[list[ReferencedRTPlanSequenceItem]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[ReferencedRTPlanSequenceItem] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "3",
         item=ReferencedRTPlanSequenceItem,
-    )
-    """Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
 
-    RT Plan Instance associated with the acquisition of this Instance.
-    """
+        RT Plan Instance associated with the acquisition of this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        equipment_frame_of_reference_uid: str | None = None,
-        imaging_equipment_to_treatment_delivery_device_relationship_sequence: list[ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | None = None,
-        isocenter_position: list[float] | None = None,
-        patient_to_equipment_relationship_sequence: list[PatientToEquipmentRelationshipSequenceItem] | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_rt_plan_sequence: list[ReferencedRTPlanSequenceItem] | None = None,
-        **_: Any,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        imaging_equipment_to_treatment_delivery_device_relationship_sequence: Items[ImagingEquipmentToTreatmentDeliveryDeviceRelationshipSequenceItem] | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        patient_to_equipment_relationship_sequence: Items[PatientToEquipmentRelationshipSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[ReferencedRTPlanSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -28,136 +29,133 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) within
-    Dose Reference Sequence (300A,0010) in RT Prescription Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) within
+        Dose Reference Sequence (300A,0010) in RT Prescription Module.
+        """,
+    )
 
     constraint_weight: Attr[float] = Attr(
         0x300A0021, "ConstraintWeight", "DS", "1", "3",
-    )
-    """Constraint Weight (300A,0021): Type 3, VR DS, VM 1.
+        doc="""Constraint Weight (300A,0021): Type 3, VR DS, VM 1.
 
-    Relative importance of satisfying constraint, where high values represent more important
-    constraints.
-    """
+        Relative importance of satisfying constraint, where high values represent more important
+        constraints.
+        """,
+    )
 
     delivery_warning_dose: Attr[float] = Attr(
         0x300A0022, "DeliveryWarningDose", "DS", "1", "3",
-    )
-    """Delivery Warning Dose (300A,0022): Type 3, VR DS, VM 1.
+        doc="""Delivery Warning Dose (300A,0022): Type 3, VR DS, VM 1.
 
-    The dose (in Gy) that when reached or exceeded should cause some action to be taken.
-    """
+        The dose (in Gy) that when reached or exceeded should cause some action to be taken.
+        """,
+    )
 
     delivery_maximum_dose: Attr[float] = Attr(
         0x300A0023, "DeliveryMaximumDose", "DS", "1", "3",
-    )
-    """Delivery Maximum Dose (300A,0023): Type 3, VR DS, VM 1.
+        doc="""Delivery Maximum Dose (300A,0023): Type 3, VR DS, VM 1.
 
-    The maximum dose (in Gy) that can be delivered to the dose reference.
-    """
+        The maximum dose (in Gy) that can be delivered to the dose reference.
+        """,
+    )
 
     target_minimum_dose: Attr[float] = Attr(
         0x300A0025, "TargetMinimumDose", "DS", "1", "3",
-    )
-    """Target Minimum Dose (300A,0025): Type 3, VR DS, VM 1.
+        doc="""Target Minimum Dose (300A,0025): Type 3, VR DS, VM 1.
 
-    Minimum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of
-    referenced Dose Reference is TARGET.
-    """
+        Minimum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of
+        referenced Dose Reference is TARGET.
+        """,
+    )
 
     target_prescription_dose: Attr[float] = Attr(
         0x300A0026, "TargetPrescriptionDose", "DS", "1", "3",
-    )
-    """Target Prescription Dose (300A,0026): Type 3, VR DS, VM 1.
+        doc="""Target Prescription Dose (300A,0026): Type 3, VR DS, VM 1.
 
-    Prescribed dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of referenced
-    Dose Reference is TARGET.
-    """
+        Prescribed dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of
+        referenced Dose Reference is TARGET.
+        """,
+    )
 
     target_maximum_dose: Attr[float] = Attr(
         0x300A0027, "TargetMaximumDose", "DS", "1", "3",
-    )
-    """Target Maximum Dose (300A,0027): Type 3, VR DS, VM 1.
+        doc="""Target Maximum Dose (300A,0027): Type 3, VR DS, VM 1.
 
-    Maximum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of
-    referenced Dose Reference is TARGET.
-    """
+        Maximum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) of
+        referenced Dose Reference is TARGET.
+        """,
+    )
 
     target_underdose_volume_fraction: Attr[float] = Attr(
         0x300A0028, "TargetUnderdoseVolumeFraction", "DS", "1", "3",
-    )
-    """Target Underdose Volume Fraction (300A,0028): Type 3, VR DS, VM 1.
+        doc="""Target Underdose Volume Fraction (300A,0028): Type 3, VR DS, VM 1.
 
-    Maximum permitted fraction (in percent) of Target to receive less than the Target
-    Prescription Dose (300A,0027) if Dose Reference Type (300A,0020) of referenced Dose
-    Reference is TARGET and Dose Reference Structure Type (300A,0014) of referenced Dose
-    Reference is VOLUME.
-    """
+        Maximum permitted fraction (in percent) of Target to receive less than the Target
+        Prescription Dose (300A,0027) if Dose Reference Type (300A,0020) of referenced Dose
+        Reference is TARGET and Dose Reference Structure Type (300A,0014) of referenced Dose
+        Reference is VOLUME.
+        """,
+    )
 
     organ_at_risk_full_volume_dose: Attr[float] = Attr(
         0x300A002A, "OrganAtRiskFullVolumeDose", "DS", "1", "3",
-    )
-    """Organ at Risk Full-volume Dose (300A,002A): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Full-volume Dose (300A,002A): Type 3, VR DS, VM 1.
 
-    Maximum dose (in Gy) to entire Dose Reference if Dose Reference Type (300A,0020) of
-    referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) of
-    referenced Dose Reference is VOLUME.
-    """
+        Maximum dose (in Gy) to entire Dose Reference if Dose Reference Type (300A,0020) of
+        referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014)
+        of referenced Dose Reference is VOLUME.
+        """,
+    )
 
     organ_at_risk_limit_dose: Attr[float] = Attr(
         0x300A002B, "OrganAtRiskLimitDose", "DS", "1", "3",
-    )
-    """Organ at Risk Limit Dose (300A,002B): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Limit Dose (300A,002B): Type 3, VR DS, VM 1.
 
-    Maximum permitted dose (in Gy) to any part of Dose Reference if Dose Reference Type
-    (300A,0020) of referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure Type
-    (300A,0014) of referenced Dose Reference is VOLUME.
-    """
+        Maximum permitted dose (in Gy) to any part of Dose Reference if Dose Reference Type
+        (300A,0020) of referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure
+        Type (300A,0014) of referenced Dose Reference is VOLUME.
+        """,
+    )
 
     organ_at_risk_maximum_dose: Attr[float] = Attr(
         0x300A002C, "OrganAtRiskMaximumDose", "DS", "1", "3",
-    )
-    """Organ at Risk Maximum Dose (300A,002C): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Maximum Dose (300A,002C): Type 3, VR DS, VM 1.
 
-    Maximum dose (in Gy) to non-overdosed part of Dose Reference if Dose Reference Type
-    (300A,0020) of referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure Type
-    (300A,0014) of referenced Dose Reference is VOLUME.
-    """
+        Maximum dose (in Gy) to non-overdosed part of Dose Reference if Dose Reference Type
+        (300A,0020) of referenced Dose Reference is ORGAN_AT_RISK and Dose Reference Structure
+        Type (300A,0014) of referenced Dose Reference is VOLUME.
+        """,
+    )
 
     organ_at_risk_overdose_volume_fraction: Attr[float] = Attr(
         0x300A002D, "OrganAtRiskOverdoseVolumeFraction", "DS", "1", "3",
-    )
-    """Organ at Risk Overdose Volume Fraction (300A,002D): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Overdose Volume Fraction (300A,002D): Type 3, VR DS, VM 1.
 
-    Maximum permitted fraction (in percent) of Organ at Risk to receive more than the Organ at
-    Risk Maximum Dose if Dose Reference Type (300A,0020) of referenced Dose Reference is
-    ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) of referenced Dose Reference is
-    VOLUME.
-    """
+        Maximum permitted fraction (in percent) of Organ at Risk to receive more than the Organ
+        at Risk Maximum Dose if Dose Reference Type (300A,0020) of referenced Dose Reference is
+        ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) of referenced Dose Reference
+        is VOLUME.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        constraint_weight: float | None = None,
-        delivery_warning_dose: float | None = None,
-        delivery_maximum_dose: float | None = None,
-        target_minimum_dose: float | None = None,
-        target_prescription_dose: float | None = None,
-        target_maximum_dose: float | None = None,
-        target_underdose_volume_fraction: float | None = None,
-        organ_at_risk_full_volume_dose: float | None = None,
-        organ_at_risk_limit_dose: float | None = None,
-        organ_at_risk_maximum_dose: float | None = None,
-        organ_at_risk_overdose_volume_fraction: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        constraint_weight: float | Empty | None = None,
+        delivery_warning_dose: float | Empty | None = None,
+        delivery_maximum_dose: float | Empty | None = None,
+        target_minimum_dose: float | Empty | None = None,
+        target_prescription_dose: float | Empty | None = None,
+        target_maximum_dose: float | Empty | None = None,
+        target_underdose_volume_fraction: float | Empty | None = None,
+        organ_at_risk_full_volume_dose: float | Empty | None = None,
+        organ_at_risk_limit_dose: float | Empty | None = None,
+        organ_at_risk_maximum_dose: float | Empty | None = None,
+        organ_at_risk_overdose_volume_fraction: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -172,58 +170,55 @@ class DoseCalibrationConditionsSequenceItem(ItemBuilder):
 
     absorbed_dose_to_meterset_ratio: Attr[float] = Attr(
         0x300C0121, "AbsorbedDoseToMetersetRatio", "FD", "1", "1",
-    )
-    """Absorbed Dose to Meterset Ratio (300C,0121): Type 1, VR FD, VM 1.
+        doc="""Absorbed Dose to Meterset Ratio (300C,0121): Type 1, VR FD, VM 1.
 
-    Ratio of absorbed dose in Gy to Meterset as defined by Primary Dosimeter Unit (300A,00B3) in
-    the reference conditions.
-    """
+        Ratio of absorbed dose in Gy to Meterset as defined by Primary Dosimeter Unit
+        (300A,00B3) in the reference conditions.
+        """,
+    )
 
     delineated_radiation_field_size: Attr[list[float]] = Attr(
         0x300C0122, "DelineatedRadiationFieldSize", "FD", "2", "1",
-    )
-    """Delineated Radiation Field Size (300C,0122): Type 1, VR FD, VM 2.
+        doc="""Delineated Radiation Field Size (300C,0122): Type 1, VR FD, VM 2.
 
-    Field size in mm in X and Y directions in the IEC BEAM LIMITING DEVICE coordinate system,
-    specified by a numeric pair, X value then Y value.
-    """
+        Field size in mm in X and Y directions in the IEC BEAM LIMITING DEVICE coordinate
+        system, specified by a numeric pair, X value then Y value.
+        """,
+    )
 
     calibration_reference_point_depth: Attr[float] = Attr(
         0x300C0124, "CalibrationReferencePointDepth", "FD", "1", "1",
-    )
-    """Calibration Reference Point Depth (300C,0124): Type 1, VR FD, VM 1.
+        doc="""Calibration Reference Point Depth (300C,0124): Type 1, VR FD, VM 1.
 
-    Calibration reference point depth in mm from the phantom surface.
-    """
+        Calibration reference point depth in mm from the phantom surface.
+        """,
+    )
 
     source_to_surface_distance: Attr[float] = Attr(
         0x300A0130, "SourceToSurfaceDistance", "DS", "1", "1",
-    )
-    """Source to Surface Distance (300A,0130): Type 1, VR DS, VM 1.
+        doc="""Source to Surface Distance (300A,0130): Type 1, VR DS, VM 1.
 
-    Distance in mm from the radiation source to the phantom surface during calibration.
-    """
+        Distance in mm from the radiation source to the phantom surface during calibration.
+        """,
+    )
 
     calibration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00181203, "CalibrationDateTime", "DT", "1", "2",
-    )
-    """Calibration DateTime (0018,1203): Type 2, VR DT, VM 1.
+        doc="""Calibration DateTime (0018,1203): Type 2, VR DT, VM 1.
 
-    Date and time the calibration was performed.
-    """
+        Date and time the calibration was performed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        absorbed_dose_to_meterset_ratio: float | None = None,
-        delineated_radiation_field_size: list[float] | None = None,
-        calibration_reference_point_depth: float | None = None,
-        source_to_surface_distance: float | None = None,
-        calibration_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        absorbed_dose_to_meterset_ratio: float | Empty | None = None,
+        delineated_radiation_field_size: list[float] | Empty | None = None,
+        calibration_reference_point_depth: float | Empty | None = None,
+        source_to_surface_distance: float | Empty | None = None,
+        calibration_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -238,133 +233,131 @@ class ReferencedBeamSequenceItem(ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Beam specified by Beam Number (300A,00C0) within Beam Sequence
-    (300A,00B0) in RT Beams Module or within Ion Beam Sequence (300A,03A2) in RT Ion Beams
-    Module.
-    """
+        Uniquely identifies Beam specified by Beam Number (300A,00C0) within Beam Sequence
+        (300A,00B0) in RT Beams Module or within Ion Beam Sequence (300A,03A2) in RT Ion Beams
+        Module.
+        """,
+    )
 
     referenced_dose_reference_uid: Attr[str] = Attr(
         0x300A0083, "ReferencedDoseReferenceUID", "UI", "1", "3",
-    )
-    """Referenced Dose Reference UID (300A,0083): Type 3, VR UI, VM 1.
+        doc="""Referenced Dose Reference UID (300A,0083): Type 3, VR UI, VM 1.
 
-    Identifies the Dose Reference specified by Dose Reference UID (300A,0013) in the Dose
-    Reference Sequence (300A,0010) in the RT Prescription Module, which specifies the primary
-    target for the current Beam.
-    """
+        Identifies the Dose Reference specified by Dose Reference UID (300A,0013) in the Dose
+        Reference Sequence (300A,0010) in the RT Prescription Module, which specifies the
+        primary target for the current Beam.
+        """,
+    )
 
     beam_dose: Attr[float] = Attr(
         0x300A0084, "BeamDose", "DS", "1", "3",
-    )
-    """Beam Dose (300A,0084): Type 3, VR DS, VM 1.
+        doc="""Beam Dose (300A,0084): Type 3, VR DS, VM 1.
 
-    Dose (in Gy) due to current Beam for one treatment fraction.
-    """
+        Dose (in Gy) due to current Beam for one treatment fraction.
+        """,
+    )
 
     beam_dose_type: Attr[Literal["PHYSICAL", "EFFECTIVE"]] = Attr(
         0x300A0090, "BeamDoseType", "CS", "1", "1C",
         enum=("PHYSICAL", "EFFECTIVE"),
-    )
-    """Beam Dose Type (300A,0090): Type 1C, VR CS, VM 1.
+        doc="""Beam Dose Type (300A,0090): Type 1C, VR CS, VM 1.
 
-    Type of Dose of the Beam Dose (300A,0084).
-    Required if Alternate Beam Dose (300A,0091) is present. May be present otherwise.
-    Enumerated Values: PHYSICAL, EFFECTIVE.
-    """
+        Type of Dose of the Beam Dose (300A,0084).
+        Required if Alternate Beam Dose (300A,0091) is present. May be present otherwise.
+        Enumerated Values: PHYSICAL, EFFECTIVE.
+        """,
+    )
 
     alternate_beam_dose: Attr[float] = Attr(
         0x300A0091, "AlternateBeamDose", "DS", "1", "3",
-    )
-    """Alternate Beam Dose (300A,0091): Type 3, VR DS, VM 1.
+        doc="""Alternate Beam Dose (300A,0091): Type 3, VR DS, VM 1.
 
-    Alternate Dose (in Gy) according to the Alternate Beam Dose Type (300A,0092).
-    """
+        Alternate Dose (in Gy) according to the Alternate Beam Dose Type (300A,0092).
+        """,
+    )
 
     alternate_beam_dose_type: Attr[Literal["PHYSICAL", "EFFECTIVE"]] = Attr(
         0x300A0092, "AlternateBeamDoseType", "CS", "1", "1C",
         enum=("PHYSICAL", "EFFECTIVE"),
-    )
-    """Alternate Beam Dose Type (300A,0092): Type 1C, VR CS, VM 1.
+        doc="""Alternate Beam Dose Type (300A,0092): Type 1C, VR CS, VM 1.
 
-    Type of Dose of the Alternate Beam Dose (300A,0091).
-    Required if Alternate Beam Dose (300A,0091) is present.
-    Enumerated Values: PHYSICAL, EFFECTIVE.
-    """
+        Type of Dose of the Alternate Beam Dose (300A,0091).
+        Required if Alternate Beam Dose (300A,0091) is present.
+        Enumerated Values: PHYSICAL, EFFECTIVE.
+        """,
+    )
 
     beam_meterset: Attr[float] = Attr(
         0x300A0086, "BeamMeterset", "DS", "1", "3",
-    )
-    """Beam Meterset (300A,0086): Type 3, VR DS, VM 1.
+        doc="""Beam Meterset (300A,0086): Type 3, VR DS, VM 1.
 
-    Machine setting to be delivered for current Beam, specified in Monitor Units (MU) or minutes
-    as defined by Primary Dosimeter Unit (300A,00B3) (in RT Beams Module) for referenced Beam.
-    See Note 4.
-    """
+        Machine setting to be delivered for current Beam, specified in Monitor Units (MU) or
+        minutes as defined by Primary Dosimeter Unit (300A,00B3) (in RT Beams Module) for
+        referenced Beam. See Note 4.
+        """,
+    )
 
     beam_delivery_duration_limit: Attr[float] = Attr(
         0x300A00C5, "BeamDeliveryDurationLimit", "FD", "1", "3",
-    )
-    """Beam Delivery Duration Limit (300A,00C5): Type 3, VR FD, VM 1.
+        doc="""Beam Delivery Duration Limit (300A,00C5): Type 3, VR FD, VM 1.
 
-    The expected maximum delivery time in sec. See Note 7.
-    """
+        The expected maximum delivery time in sec. See Note 7.
+        """,
+    )
 
     dose_calibration_conditions_verified_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300C0123, "DoseCalibrationConditionsVerifiedFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Dose Calibration Conditions Verified Flag (300C,0123): Type 3, VR CS, VM 1.
+
+        Indicates whether verifiable calibration conditions of the delivery device were used
+        during treatment planning.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Dose Calibration Conditions Verified Flag (300C,0123): Type 3, VR CS, VM 1.
 
-    Indicates whether verifiable calibration conditions of the delivery device were used during
-    treatment planning.
-    Enumerated Values: YES, NO.
-    """
-
-    dose_calibration_conditions_sequence: Attr[list[DoseCalibrationConditionsSequenceItem]] = Attr(
+    dose_calibration_conditions_sequence: SequenceAttr[DoseCalibrationConditionsSequenceItem] = SequenceAttr(
         0x300C0120, "DoseCalibrationConditionsSequence", "SQ", "1", "1C",
         item=DoseCalibrationConditionsSequenceItem,
+        doc="""Dose Calibration Conditions Sequence (300C,0120): Type 1C, VR SQ, VM 1.
+
+        Dose calibration conditions for the referenced beam.
+        Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals
+        YES and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is
+        absent.
+        """,
     )
-    """Dose Calibration Conditions Sequence (300C,0120): Type 1C, VR SQ, VM 1.
 
-    Dose calibration conditions for the referenced beam.
-    Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES
-    and Radiation Device Configuration and Commissioning Key Sequence (300A,065A) is absent.
-    """
-
-    radiation_device_configuration_and_commissioning_key_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    radiation_device_configuration_and_commissioning_key_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x300A065A, "RadiationDeviceConfigurationAndCommissioningKeySequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 1C, VR SQ,
-    VM 1.
+        doc="""Radiation Device Configuration and Commissioning Key Sequence (300A,065A): Type 1C, VR
+        SQ, VM 1.
 
-    Keys identifying the configuration and commissioning data used as input for treatment
-    planning of this Instance.
-    Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals YES
-    and Dose Calibration Conditions Sequence (300C,0120) is absent.
-    """
+        Keys identifying the configuration and commissioning data used as input for treatment
+        planning of this Instance.
+        Required if Dose Calibration Conditions Verified Flag (300C,0123) is present and equals
+        YES and Dose Calibration Conditions Sequence (300C,0120) is absent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        referenced_dose_reference_uid: str | None = None,
-        beam_dose: float | None = None,
-        beam_dose_type: Literal["PHYSICAL", "EFFECTIVE"] | None = None,
-        alternate_beam_dose: float | None = None,
-        alternate_beam_dose_type: Literal["PHYSICAL", "EFFECTIVE"] | None = None,
-        beam_meterset: float | None = None,
-        beam_delivery_duration_limit: float | None = None,
-        dose_calibration_conditions_verified_flag: Literal["YES", "NO"] | None = None,
-        dose_calibration_conditions_sequence: list[DoseCalibrationConditionsSequenceItem] | None = None,
-        radiation_device_configuration_and_commissioning_key_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
+        referenced_dose_reference_uid: str | Empty | None = None,
+        beam_dose: float | Empty | None = None,
+        beam_dose_type: Literal["PHYSICAL", "EFFECTIVE"] | Empty | None = None,
+        alternate_beam_dose: float | Empty | None = None,
+        alternate_beam_dose_type: Literal["PHYSICAL", "EFFECTIVE"] | Empty | None = None,
+        beam_meterset: float | Empty | None = None,
+        beam_delivery_duration_limit: float | Empty | None = None,
+        dose_calibration_conditions_verified_flag: Literal["YES", "NO"] | Empty | None = None,
+        dose_calibration_conditions_sequence: Items[DoseCalibrationConditionsSequenceItem] | Empty | None = None,
+        radiation_device_configuration_and_commissioning_key_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -379,53 +372,50 @@ class ReferencedBrachyApplicationSetupSequenceItem(ItemBuilder):
 
     referenced_brachy_application_setup_number: Attr[int] = Attr(
         0x300C000C, "ReferencedBrachyApplicationSetupNumber", "IS", "1", "1",
-    )
-    """Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
+        doc="""Referenced Brachy Application Setup Number (300C,000C): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Brachy Application Setup specified by Brachy Application Setup Number
-    (300A,0234) within Brachy Application Setup Sequence (300A,0230) in RT Brachy Application
-    Setups Module.
-    """
+        Uniquely identifies Brachy Application Setup specified by Brachy Application Setup
+        Number (300A,0234) within Brachy Application Setup Sequence (300A,0230) in RT Brachy
+        Application Setups Module.
+        """,
+    )
 
     brachy_application_setup_dose_specification_point: Attr[list[float]] = Attr(
         0x300A00A2, "BrachyApplicationSetupDoseSpecificationPoint", "DS", "3", "3",
-    )
-    """Brachy Application Setup Dose Specification Point (300A,00A2): Type 3, VR DS, VM 3.
+        doc="""Brachy Application Setup Dose Specification Point (300A,00A2): Type 3, VR DS, VM 3.
 
-    Coordinates (x,y,z) of point in the Patient-Based Coordinate System described in Section
-    C.7.6.2.1.1 at which Brachy Application Setup Dose (300A,00A4) is specified (mm).
-    """
+        Coordinates (x,y,z) of point in the Patient-Based Coordinate System described in Section
+        C.7.6.2.1.1 at which Brachy Application Setup Dose (300A,00A4) is specified (mm).
+        """,
+    )
 
     brachy_application_setup_dose: Attr[float] = Attr(
         0x300A00A4, "BrachyApplicationSetupDose", "DS", "1", "3",
-    )
-    """Brachy Application Setup Dose (300A,00A4): Type 3, VR DS, VM 1.
+        doc="""Brachy Application Setup Dose (300A,00A4): Type 3, VR DS, VM 1.
 
-    Dose (in Gy) at Brachy Application Setup Dose Specification Point (300A,00A2) due to current
-    Brachy Application Setup.
-    """
+        Dose (in Gy) at Brachy Application Setup Dose Specification Point (300A,00A2) due to
+        current Brachy Application Setup.
+        """,
+    )
 
     referenced_dose_reference_uid: Attr[str] = Attr(
         0x300A0083, "ReferencedDoseReferenceUID", "UI", "1", "3",
-    )
-    """Referenced Dose Reference UID (300A,0083): Type 3, VR UI, VM 1.
+        doc="""Referenced Dose Reference UID (300A,0083): Type 3, VR UI, VM 1.
 
-    Identifies the Dose Reference specified by Dose Reference UID (300A,0013) in the Dose
-    Reference Sequence (300A,0010) in the RT Prescription Module that specifies the primary
-    target for the current Brachy Application Setup.
-    """
+        Identifies the Dose Reference specified by Dose Reference UID (300A,0013) in the Dose
+        Reference Sequence (300A,0010) in the RT Prescription Module that specifies the primary
+        target for the current Brachy Application Setup.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_brachy_application_setup_number: int | None = None,
-        brachy_application_setup_dose_specification_point: list[float] | None = None,
-        brachy_application_setup_dose: float | None = None,
-        referenced_dose_reference_uid: str | None = None,
-        **_: Any,
+        referenced_brachy_application_setup_number: int | Empty | None = None,
+        brachy_application_setup_dose_specification_point: list[float] | Empty | None = None,
+        brachy_application_setup_dose: float | Empty | None = None,
+        referenced_dose_reference_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -440,152 +430,149 @@ class FractionGroupSequenceItem(ItemBuilder):
 
     fraction_group_number: Attr[int] = Attr(
         0x300A0071, "FractionGroupNumber", "IS", "1", "1",
-    )
-    """Fraction Group Number (300A,0071): Type 1, VR IS, VM 1.
+        doc="""Fraction Group Number (300A,0071): Type 1, VR IS, VM 1.
 
-    Identification number of the Fraction Group. The value of Fraction Group Number (300A,0071)
-    shall be unique within the RT Plan in which it is created.
-    """
+        Identification number of the Fraction Group. The value of Fraction Group Number
+        (300A,0071) shall be unique within the RT Plan in which it is created.
+        """,
+    )
 
     fraction_group_description: Attr[str] = Attr(
         0x300A0072, "FractionGroupDescription", "LO", "1", "3",
+        doc="""Fraction Group Description (300A,0072): Type 3, VR LO, VM 1.
+
+        The user defined description for the fraction group.
+        """,
     )
-    """Fraction Group Description (300A,0072): Type 3, VR LO, VM 1.
 
-    The user defined description for the fraction group.
-    """
-
-    definition_source_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    definition_source_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+
+        Instances containing the source of the Fraction Group information.
+        """,
     )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the Fraction Group information.
-    """
-
-    referenced_dose_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_dose_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0080, "ReferencedDoseSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
+
+        Related Instances of RT Dose (for grids, isodose curves and named/unnamed point doses).
+        """,
     )
-    """Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
 
-    Related Instances of RT Dose (for grids, isodose curves and named/unnamed point doses).
-    """
-
-    referenced_dose_reference_sequence: Attr[list[ReferencedDoseReferenceSequenceItem]] = Attr(
+    referenced_dose_reference_sequence: SequenceAttr[ReferencedDoseReferenceSequenceItem] = SequenceAttr(
         0x300C0050, "ReferencedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedDoseReferenceSequenceItem,
-    )
-    """Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
+        doc="""Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
 
-    Sequence of Dose References for the current Fraction Group.
-    """
+        Sequence of Dose References for the current Fraction Group.
+        """,
+    )
 
     number_of_fractions_planned: Attr[int] = Attr(
         0x300A0078, "NumberOfFractionsPlanned", "IS", "1", "2",
-    )
-    """Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
+        doc="""Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
 
-    Total number of treatments (Fractions) prescribed for current Fraction Group.
-    """
+        Total number of treatments (Fractions) prescribed for current Fraction Group.
+        """,
+    )
 
     number_of_fraction_pattern_digits_per_day: Attr[int] = Attr(
         0x300A0079, "NumberOfFractionPatternDigitsPerDay", "IS", "1", "3",
-    )
-    """Number of Fraction Pattern Digits Per Day (300A,0079): Type 3, VR IS, VM 1.
+        doc="""Number of Fraction Pattern Digits Per Day (300A,0079): Type 3, VR IS, VM 1.
 
-    Number of digits in Fraction Pattern (300A,007B) used to represent one day. See Note 2.
-    """
+        Number of digits in Fraction Pattern (300A,007B) used to represent one day. See Note 2.
+        """,
+    )
 
     repeat_fraction_cycle_length: Attr[int] = Attr(
         0x300A007A, "RepeatFractionCycleLength", "IS", "1", "3",
-    )
-    """Repeat Fraction Cycle Length (300A,007A): Type 3, VR IS, VM 1.
+        doc="""Repeat Fraction Cycle Length (300A,007A): Type 3, VR IS, VM 1.
 
-    Number of weeks needed to describe treatment pattern. See Note 2.
-    """
+        Number of weeks needed to describe treatment pattern. See Note 2.
+        """,
+    )
 
     fraction_pattern: Attr[str] = Attr(
         0x300A007B, "FractionPattern", "LT", "1", "3",
-    )
-    """Fraction Pattern (300A,007B): Type 3, VR LT, VM 1.
+        doc="""Fraction Pattern (300A,007B): Type 3, VR LT, VM 1.
 
-    String of 0's (no treatment) and 1's (treatment) describing treatment pattern. Length of
-    string is 7 x Number of Fraction Pattern Digits Per Day x Repeat Fraction Cycle Length.
-    Pattern shall start on a Monday. See Note 2.
-    """
+        String of 0's (no treatment) and 1's (treatment) describing treatment pattern. Length of
+        string is 7 x Number of Fraction Pattern Digits Per Day x Repeat Fraction Cycle Length.
+        Pattern shall start on a Monday. See Note 2.
+        """,
+    )
 
     beam_dose_meaning: Attr[Literal["BEAM_LEVEL", "FRACTION_LEVEL"]] = Attr(
         0x300A008B, "BeamDoseMeaning", "CS", "1", "3",
         enum=("BEAM_LEVEL", "FRACTION_LEVEL"),
-    )
-    """Beam Dose Meaning (300A,008B): Type 3, VR CS, VM 1.
+        doc="""Beam Dose Meaning (300A,008B): Type 3, VR CS, VM 1.
 
-    Indicates the meaning of Beam Dose (300A,0084).
-    Enumerated Values: BEAM_LEVEL, FRACTION_LEVEL.
-    """
+        Indicates the meaning of Beam Dose (300A,0084).
+        Enumerated Values: BEAM_LEVEL, FRACTION_LEVEL.
+        """,
+    )
 
     number_of_beams: Attr[int] = Attr(
         0x300A0080, "NumberOfBeams", "IS", "1", "1",
+        doc="""Number of Beams (300A,0080): Type 1, VR IS, VM 1.
+
+        Number of Beams in current Fraction Group. If Number of Beams is greater then zero,
+        Number of Brachy Application Setups (300A,00A0) shall equal zero.
+        """,
     )
-    """Number of Beams (300A,0080): Type 1, VR IS, VM 1.
 
-    Number of Beams in current Fraction Group. If Number of Beams is greater then zero, Number
-    of Brachy Application Setups (300A,00A0) shall equal zero.
-    """
-
-    referenced_beam_sequence: Attr[list[ReferencedBeamSequenceItem]] = Attr(
+    referenced_beam_sequence: SequenceAttr[ReferencedBeamSequenceItem] = SequenceAttr(
         0x300C0004, "ReferencedBeamSequence", "SQ", "1", "1C",
         item=ReferencedBeamSequenceItem,
-    )
-    """Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Beam Sequence (300C,0004): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment beams in current Fraction Group.
-    Required if Number of Beams (300A,0080) is greater than zero.
-    """
+        Sequence of treatment beams in current Fraction Group.
+        Required if Number of Beams (300A,0080) is greater than zero.
+        """,
+    )
 
     number_of_brachy_application_setups: Attr[int] = Attr(
         0x300A00A0, "NumberOfBrachyApplicationSetups", "IS", "1", "1",
+        doc="""Number of Brachy Application Setups (300A,00A0): Type 1, VR IS, VM 1.
+
+        Number of Brachy Application Setups in current Fraction Group. If Number of Brachy
+        Application Setups is greater then zero, Number of Beams (300A,0080) shall equal zero.
+        """,
     )
-    """Number of Brachy Application Setups (300A,00A0): Type 1, VR IS, VM 1.
 
-    Number of Brachy Application Setups in current Fraction Group. If Number of Brachy
-    Application Setups is greater then zero, Number of Beams (300A,0080) shall equal zero.
-    """
-
-    referenced_brachy_application_setup_sequence: Attr[list[ReferencedBrachyApplicationSetupSequenceItem]] = Attr(
+    referenced_brachy_application_setup_sequence: SequenceAttr[ReferencedBrachyApplicationSetupSequenceItem] = SequenceAttr(
         0x300C000A, "ReferencedBrachyApplicationSetupSequence", "SQ", "1", "1C",
         item=ReferencedBrachyApplicationSetupSequenceItem,
-    )
-    """Referenced Brachy Application Setup Sequence (300C,000A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Brachy Application Setup Sequence (300C,000A): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment Brachy Application Setups in current Fraction Group. Required if
-    Number of Brachy Application Setups (300A,00A0) is greater than zero. One or more Items
-    shall be included in this Sequence.
-    """
+        Sequence of treatment Brachy Application Setups in current Fraction Group. Required if
+        Number of Brachy Application Setups (300A,00A0) is greater than zero. One or more Items
+        shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fraction_group_number: int | None = None,
-        fraction_group_description: str | None = None,
-        definition_source_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_dose_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_dose_reference_sequence: list[ReferencedDoseReferenceSequenceItem] | None = None,
-        number_of_fractions_planned: int | None = None,
-        number_of_fraction_pattern_digits_per_day: int | None = None,
-        repeat_fraction_cycle_length: int | None = None,
-        fraction_pattern: str | None = None,
-        beam_dose_meaning: Literal["BEAM_LEVEL", "FRACTION_LEVEL"] | None = None,
-        number_of_beams: int | None = None,
-        referenced_beam_sequence: list[ReferencedBeamSequenceItem] | None = None,
-        number_of_brachy_application_setups: int | None = None,
-        referenced_brachy_application_setup_sequence: list[ReferencedBrachyApplicationSetupSequenceItem] | None = None,
-        **_: Any,
+        fraction_group_number: int | Empty | None = None,
+        fraction_group_description: str | Empty | None = None,
+        definition_source_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_dose_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_dose_reference_sequence: Items[ReferencedDoseReferenceSequenceItem] | Empty | None = None,
+        number_of_fractions_planned: int | Empty | None = None,
+        number_of_fraction_pattern_digits_per_day: int | Empty | None = None,
+        repeat_fraction_cycle_length: int | Empty | None = None,
+        fraction_pattern: str | Empty | None = None,
+        beam_dose_meaning: Literal["BEAM_LEVEL", "FRACTION_LEVEL"] | Empty | None = None,
+        number_of_beams: int | Empty | None = None,
+        referenced_beam_sequence: Items[ReferencedBeamSequenceItem] | Empty | None = None,
+        number_of_brachy_application_setups: int | Empty | None = None,
+        referenced_brachy_application_setup_sequence: Items[ReferencedBrachyApplicationSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -599,22 +586,19 @@ class RTFractionSchemeModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-49"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0070,)
 
-    fraction_group_sequence: Attr[list[FractionGroupSequenceItem]] = Attr(
+    fraction_group_sequence: SequenceAttr[FractionGroupSequenceItem] = SequenceAttr(
         0x300A0070, "FractionGroupSequence", "SQ", "1", "1",
         item=FractionGroupSequenceItem,
-    )
-    """Fraction Group Sequence (300A,0070): Type 1, VR SQ, VM 1.
+        doc="""Fraction Group Sequence (300A,0070): Type 1, VR SQ, VM 1.
 
-    Sequence of Fraction Groups in current Fraction Scheme.
-    """
+        Sequence of Fraction Groups in current Fraction Scheme.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fraction_group_sequence: list[FractionGroupSequenceItem] | None = None,
-        **_: Any,
+        fraction_group_sequence: Items[FractionGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

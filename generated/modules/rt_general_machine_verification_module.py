@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 from iodkit.generated.modules.selector_attribute_macro import SelectorAttributeMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import issuer_of_patient_id_macro
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import selector_attribute_macro
@@ -32,46 +33,43 @@ class OverriddenAttributesSequenceItem(SelectorAttributeMacro, ItemBuilder):
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "",
+        doc="""Operators' Name (0008,1070): Type -, VR PN, VM 1-n.
+
+        Name of operator who authorized override of overridden parameter.
+        """,
     )
-    """Operators' Name (0008,1070): Type -, VR PN, VM 1-n.
 
-    Name of operator who authorized override of overridden parameter.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
 
-    Identification of the operator who authorized override. Only a single Item is permitted in
-    this Sequence.
-    """
+        Identification of the operator who authorized override. Only a single Item is permitted
+        in this Sequence.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "",
-    )
-    """Override Reason (3008,0066): Type -, VR ST, VM 1.
+        doc="""Override Reason (3008,0066): Type -, VR ST, VM 1.
 
-    User-defined description of reason for override of overridden parameter.
-    """
+        User-defined description of reason for override of overridden parameter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        override_reason: str | None = None,
-        **_: Any,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        override_reason: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -87,30 +85,28 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type -, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type -, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -125,58 +121,56 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "",
-    )
-    """Wedge Number (300A,00D2): Type -, VR IS, VM 1.
+        doc="""Wedge Number (300A,00D2): Type -, VR IS, VM 1.
 
-    Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be unique
-    within the Wedge Sequence.
-    """
+        Identification number of the Wedge. The value of Wedge Number (300A,00D2) shall be
+        unique within the Wedge Sequence.
+        """,
+    )
 
     wedge_id: Attr[str] = Attr(
         0x300A00D4, "WedgeID", "SH", "1", "",
-    )
-    """Wedge ID (300A,00D4): Type -, VR SH, VM 1.
+        doc="""Wedge ID (300A,00D4): Type -, VR SH, VM 1.
 
-    User-supplied identifier for wedge.
-    """
+        User-supplied identifier for wedge.
+        """,
+    )
 
     wedge_angle: Attr[int] = Attr(
         0x300A00D5, "WedgeAngle", "IS", "1", "",
-    )
-    """Wedge Angle (300A,00D5): Type -, VR IS, VM 1.
+        doc="""Wedge Angle (300A,00D5): Type -, VR IS, VM 1.
 
-    Nominal wedge angle delivered in degrees.
-    """
+        Nominal wedge angle delivered in degrees.
+        """,
+    )
 
     wedge_orientation: Attr[float] = Attr(
         0x300A00D8, "WedgeOrientation", "DS", "1", "",
-    )
-    """Wedge Orientation (300A,00D8): Type -, VR DS, VM 1.
+        doc="""Wedge Orientation (300A,00D8): Type -, VR DS, VM 1.
 
-    Orientation of wedge, i.e., orientation of the IEC WEDGE FILTER coordinate system with
-    respect to the IEC BEAM LIMITING DEVICE coordinate system, in degrees.
-    """
+        Orientation of wedge, i.e., orientation of the IEC WEDGE FILTER coordinate system with
+        respect to the IEC BEAM LIMITING DEVICE coordinate system, in degrees.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_number: int | None = None,
-        wedge_id: str | None = None,
-        wedge_angle: int | None = None,
-        wedge_orientation: float | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        wedge_number: int | Empty | None = None,
+        wedge_id: str | Empty | None = None,
+        wedge_angle: int | Empty | None = None,
+        wedge_orientation: float | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -191,48 +185,46 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "",
-    )
-    """Compensator ID (300A,00E5): Type -, VR SH, VM 1.
+        doc="""Compensator ID (300A,00E5): Type -, VR SH, VM 1.
 
-    User-supplied identifier for compensator.
-    """
+        User-supplied identifier for compensator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     compensator_tray_id: Attr[str] = Attr(
         0x300A00EF, "CompensatorTrayID", "SH", "1", "",
-    )
-    """Compensator Tray ID (300A,00EF): Type -, VR SH, VM 1.
+        doc="""Compensator Tray ID (300A,00EF): Type -, VR SH, VM 1.
 
-    User-supplied identifier for compensator tray.
-    """
+        User-supplied identifier for compensator tray.
+        """,
+    )
 
     referenced_compensator_number: Attr[int] = Attr(
         0x300C00D0, "ReferencedCompensatorNumber", "IS", "1", "",
-    )
-    """Referenced Compensator Number (300C,00D0): Type -, VR IS, VM 1.
+        doc="""Referenced Compensator Number (300C,00D0): Type -, VR IS, VM 1.
 
-    Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
+        referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        compensator_id: str | None = None,
-        accessory_code: str | None = None,
-        compensator_tray_id: str | None = None,
-        referenced_compensator_number: int | None = None,
-        **_: Any,
+        compensator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        compensator_tray_id: str | Empty | None = None,
+        referenced_compensator_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -247,39 +239,36 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "",
-    )
-    """Block Tray ID (300A,00F5): Type -, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type -, VR SH, VM 1.
 
-    User-supplied identifier for block tray or Electron Insert.
-    """
+        User-supplied identifier for block tray or Electron Insert.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An identifier for the Block to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Block to be read by a device such as a bar-code reader.
+        """,
+    )
 
     referenced_block_number: Attr[int] = Attr(
         0x300C00E0, "ReferencedBlockNumber", "IS", "1", "",
-    )
-    """Referenced Block Number (300C,00E0): Type -, VR IS, VM 1.
+        doc="""Referenced Block Number (300C,00E0): Type -, VR IS, VM 1.
 
-    Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced by
-    Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced
+        by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        accessory_code: str | None = None,
-        referenced_block_number: int | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        referenced_block_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -294,41 +283,39 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "",
-    )
-    """Applicator ID (300A,0108): Type -, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type -, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     applicator_type: Attr[Literal["ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"]] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "",
         enum=("ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"),
-    )
-    """Applicator Type (300A,0109): Type -, VR CS, VM 1.
+        doc="""Applicator Type (300A,0109): Type -, VR CS, VM 1.
 
-    Type of Applicator.
-    Enumerated Values: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT,
-    ELECTRON_OPEN, INTRAOPERATIVE, STEREOTACTIC.
-    """
+        Type of Applicator.
+        Enumerated Values: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT,
+        ELECTRON_OPEN, INTRAOPERATIVE, STEREOTACTIC.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        applicator_id: str | None = None,
-        applicator_type: Literal["ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"] | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        applicator_id: str | Empty | None = None,
+        applicator_type: Literal["ELECTRON_SQUARE", "ELECTRON_RECT", "ELECTRON_CIRC", "ELECTRON_SHORT", "ELECTRON_OPEN", "INTRAOPERATIVE", "STEREOTACTIC"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -343,32 +330,30 @@ class FixationDeviceSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     fixation_device_type: Attr[Literal["BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"]] = Attr(
         0x300A0192, "FixationDeviceType", "CS", "1", "",
         enum=("BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"),
-    )
-    """Fixation Device Type (300A,0192): Type -, VR CS, VM 1.
+        doc="""Fixation Device Type (300A,0192): Type -, VR CS, VM 1.
 
-    Type of Fixation Device used during Patient Setup.
-    Enumerated Values: BITEBLOCK, HEADFRAME, MASK, MOLD, CAST, HEADREST, BREAST_BOARD,
-    BODY_FRAME, VACUUM_MOLD, WHOLE_BODY_POD, RECTAL_BALLOON.
-    """
+        Type of Fixation Device used during Patient Setup.
+        Enumerated Values: BITEBLOCK, HEADFRAME, MASK, MOLD, CAST, HEADREST, BREAST_BOARD,
+        BODY_FRAME, VACUUM_MOLD, WHOLE_BODY_POD, RECTAL_BALLOON.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        fixation_device_type: Literal["BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"] | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        fixation_device_type: Literal["BITEBLOCK", "HEADFRAME", "MASK", "MOLD", "CAST", "HEADREST", "BREAST_BOARD", "BODY_FRAME", "VACUUM_MOLD", "WHOLE_BODY_POD", "RECTAL_BALLOON"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -383,30 +368,27 @@ class PatientSetupSequenceItem(ItemBuilder):
 
     patient_setup_number: Attr[int] = Attr(
         0x300A0182, "PatientSetupNumber", "IS", "1", "",
+        doc="""Patient Setup Number (300A,0182): Type -, VR IS, VM 1.
+
+        Identification number of the Patient Setup.
+        """,
     )
-    """Patient Setup Number (300A,0182): Type -, VR IS, VM 1.
 
-    Identification number of the Patient Setup.
-    """
-
-    fixation_device_sequence: Attr[list[FixationDeviceSequenceItem]] = Attr(
+    fixation_device_sequence: SequenceAttr[FixationDeviceSequenceItem] = SequenceAttr(
         0x300A0190, "FixationDeviceSequence", "SQ", "1", "",
         item=FixationDeviceSequenceItem,
-    )
-    """Fixation Device Sequence (300A,0190): Type -, VR SQ, VM 1.
+        doc="""Fixation Device Sequence (300A,0190): Type -, VR SQ, VM 1.
 
-    Fixation Devices used in Patient Setup.
-    """
+        Fixation Devices used in Patient Setup.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_setup_number: int | None = None,
-        fixation_device_sequence: list[FixationDeviceSequenceItem] | None = None,
-        **_: Any,
+        patient_setup_number: int | Empty | None = None,
+        fixation_device_sequence: Items[FixationDeviceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -421,31 +403,28 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "",
-    )
-    """Referenced ROI Number (3006,0084): Type -, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type -, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set in
-    Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
-    """
+        Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        in Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -460,198 +439,195 @@ class GeneralMachineVerificationSequenceItem(ItemBuilder):
 
     specified_primary_meterset: Attr[float] = Attr(
         0x30080032, "SpecifiedPrimaryMeterset", "DS", "1", "",
-    )
-    """Specified Primary Meterset (3008,0032): Type -, VR DS, VM 1.
+        doc="""Specified Primary Meterset (3008,0032): Type -, VR DS, VM 1.
 
-    Desired machine setting of primary Meterset. The units shall match those specified by
-    Primary Dosimeter Unit (300A,00B3) in the plan specified in the Referenced RT Plan Sequence
-    (300C,0002).
-    """
+        Desired machine setting of primary Meterset. The units shall match those specified by
+        Primary Dosimeter Unit (300A,00B3) in the plan specified in the Referenced RT Plan
+        Sequence (300C,0002).
+        """,
+    )
 
     specified_secondary_meterset: Attr[float] = Attr(
         0x30080033, "SpecifiedSecondaryMeterset", "DS", "1", "",
-    )
-    """Specified Secondary Meterset (3008,0033): Type -, VR DS, VM 1.
+        doc="""Specified Secondary Meterset (3008,0033): Type -, VR DS, VM 1.
 
-    Desired machine setting of secondary Meterset. The units shall match those specified for
-    Specified Secondary Meterset (3008,0033) in the plan specified in the Referenced RT Plan
-    Sequence (300C,0002).
-    """
+        Desired machine setting of secondary Meterset. The units shall match those specified for
+        Specified Secondary Meterset (3008,0033) in the plan specified in the Referenced RT Plan
+        Sequence (300C,0002).
+        """,
+    )
 
     specified_treatment_time: Attr[float] = Attr(
         0x3008003A, "SpecifiedTreatmentTime", "DS", "1", "",
+        doc="""Specified Treatment Time (3008,003A): Type -, VR DS, VM 1.
+
+        Treatment Time set in seconds.
+        """,
     )
-    """Specified Treatment Time (3008,003A): Type -, VR DS, VM 1.
 
-    Treatment Time set in seconds.
-    """
-
-    beam_limiting_device_leaf_pairs_sequence: Attr[list[BeamLimitingDeviceLeafPairsSequenceItem]] = Attr(
+    beam_limiting_device_leaf_pairs_sequence: SequenceAttr[BeamLimitingDeviceLeafPairsSequenceItem] = SequenceAttr(
         0x300800A0, "BeamLimitingDeviceLeafPairsSequence", "SQ", "1", "",
         item=BeamLimitingDeviceLeafPairsSequenceItem,
+        doc="""Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type -, VR SQ, VM 1.
+
+        Beam limiting device (collimator) jaw or leaf (element) leaf pair values.
+        """,
     )
-    """Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type -, VR SQ, VM 1.
 
-    Beam limiting device (collimator) jaw or leaf (element) leaf pair values.
-    """
-
-    recorded_wedge_sequence: Attr[list[RecordedWedgeSequenceItem]] = Attr(
+    recorded_wedge_sequence: SequenceAttr[RecordedWedgeSequenceItem] = SequenceAttr(
         0x300800B0, "RecordedWedgeSequence", "SQ", "1", "",
         item=RecordedWedgeSequenceItem,
+        doc="""Recorded Wedge Sequence (3008,00B0): Type -, VR SQ, VM 1.
+
+        Treatment wedges present during delivered Beam.
+        """,
     )
-    """Recorded Wedge Sequence (3008,00B0): Type -, VR SQ, VM 1.
 
-    Treatment wedges present during delivered Beam.
-    """
-
-    recorded_compensator_sequence: Attr[list[RecordedCompensatorSequenceItem]] = Attr(
+    recorded_compensator_sequence: SequenceAttr[RecordedCompensatorSequenceItem] = SequenceAttr(
         0x300800C0, "RecordedCompensatorSequence", "SQ", "1", "",
         item=RecordedCompensatorSequenceItem,
+        doc="""Recorded Compensator Sequence (3008,00C0): Type -, VR SQ, VM 1.
+
+        Treatment compensators associated with current Beam.
+        """,
     )
-    """Recorded Compensator Sequence (3008,00C0): Type -, VR SQ, VM 1.
 
-    Treatment compensators associated with current Beam.
-    """
-
-    recorded_block_sequence: Attr[list[RecordedBlockSequenceItem]] = Attr(
+    recorded_block_sequence: SequenceAttr[RecordedBlockSequenceItem] = SequenceAttr(
         0x300800D0, "RecordedBlockSequence", "SQ", "1", "",
         item=RecordedBlockSequenceItem,
-    )
-    """Recorded Block Sequence (3008,00D0): Type -, VR SQ, VM 1.
+        doc="""Recorded Block Sequence (3008,00D0): Type -, VR SQ, VM 1.
 
-    Blocks associated with current Beam.
-    """
+        Blocks associated with current Beam.
+        """,
+    )
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "",
-    )
-    """Treatment Machine Name (300A,00B2): Type -, VR SH, VM 1.
+        doc="""Treatment Machine Name (300A,00B2): Type -, VR SH, VM 1.
 
-    User-defined name identifying treatment machine to be used for beam delivery. See Section
-    C.8.8.25.2.
-    """
+        User-defined name identifying treatment machine to be used for beam delivery. See
+        Section C.8.8.25.2.
+        """,
+    )
 
     beam_name: Attr[str] = Attr(
         0x300A00C2, "BeamName", "LO", "1", "",
-    )
-    """Beam Name (300A,00C2): Type -, VR LO, VM 1.
+        doc="""Beam Name (300A,00C2): Type -, VR LO, VM 1.
 
-    User-defined name for Beam.
-    """
+        User-defined name for Beam.
+        """,
+    )
 
     radiation_type: Attr[Literal["PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"]] = Attr(
         0x300A00C6, "RadiationType", "CS", "1", "",
         enum=("PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"),
-    )
-    """Radiation Type (300A,00C6): Type -, VR CS, VM 1.
+        doc="""Radiation Type (300A,00C6): Type -, VR CS, VM 1.
 
-    Particle type of Beam.
-    Enumerated Values: PHOTON, ELECTRON, NEUTRON, PROTON, ION.
-    """
+        Particle type of Beam.
+        Enumerated Values: PHOTON, ELECTRON, NEUTRON, PROTON, ION.
+        """,
+    )
 
     number_of_wedges: Attr[int] = Attr(
         0x300A00D0, "NumberOfWedges", "IS", "1", "",
-    )
-    """Number of Wedges (300A,00D0): Type -, VR IS, VM 1.
+        doc="""Number of Wedges (300A,00D0): Type -, VR IS, VM 1.
 
-    Number of wedges associated with current Beam.
-    """
+        Number of wedges associated with current Beam.
+        """,
+    )
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "",
-    )
-    """Number of Compensators (300A,00E0): Type -, VR IS, VM 1.
+        doc="""Number of Compensators (300A,00E0): Type -, VR IS, VM 1.
 
-    Number of compensators associated with current Beam.
-    """
+        Number of compensators associated with current Beam.
+        """,
+    )
 
     number_of_boli: Attr[int] = Attr(
         0x300A00ED, "NumberOfBoli", "IS", "1", "",
-    )
-    """Number of Boli (300A,00ED): Type -, VR IS, VM 1.
+        doc="""Number of Boli (300A,00ED): Type -, VR IS, VM 1.
 
-    Number of boli used with current Beam.
-    """
+        Number of boli used with current Beam.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "",
+        doc="""Number of Blocks (300A,00F0): Type -, VR IS, VM 1.
+
+        Number of shielding blocks or Electron Inserts associated with Beam.
+        """,
     )
-    """Number of Blocks (300A,00F0): Type -, VR IS, VM 1.
 
-    Number of shielding blocks or Electron Inserts associated with Beam.
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "",
         item=ApplicatorSequenceItem,
-    )
-    """Applicator Sequence (300A,0107): Type -, VR SQ, VM 1.
+        doc="""Applicator Sequence (300A,0107): Type -, VR SQ, VM 1.
 
-    Applicators associated with Beam.
-    """
+        Applicators associated with Beam.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "",
+        doc="""Number of Control Points (300A,0110): Type -, VR IS, VM 1.
+
+        Number of control points in Beam.
+        """,
     )
-    """Number of Control Points (300A,0110): Type -, VR IS, VM 1.
 
-    Number of control points in Beam.
-    """
-
-    patient_setup_sequence: Attr[list[PatientSetupSequenceItem]] = Attr(
+    patient_setup_sequence: SequenceAttr[PatientSetupSequenceItem] = SequenceAttr(
         0x300A0180, "PatientSetupSequence", "SQ", "1", "",
         item=PatientSetupSequenceItem,
-    )
-    """Patient Setup Sequence (300A,0180): Type -, VR SQ, VM 1.
+        doc="""Patient Setup Sequence (300A,0180): Type -, VR SQ, VM 1.
 
-    Patient setup data for current plan.
-    """
+        Patient setup data for current plan.
+        """,
+    )
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "",
+        doc="""Referenced Beam Number (300C,0006): Type -, VR IS, VM 1.
+
+        References Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0) in RT
+        Beams Module of referenced RT Plan or in Ion Beam Sequence (300A,03A2) in RT Ion Beams
+        Module within the referenced RT Ion Plan.
+        """,
     )
-    """Referenced Beam Number (300C,0006): Type -, VR IS, VM 1.
 
-    References Beam specified by Beam Number (300A,00C0) in Beam Sequence (300A,00B0) in RT
-    Beams Module of referenced RT Plan or in Ion Beam Sequence (300A,03A2) in RT Ion Beams
-    Module within the referenced RT Ion Plan.
-    """
-
-    referenced_bolus_sequence: Attr[list[ReferencedBolusSequenceItem]] = Attr(
+    referenced_bolus_sequence: SequenceAttr[ReferencedBolusSequenceItem] = SequenceAttr(
         0x300C00B0, "ReferencedBolusSequence", "SQ", "1", "",
         item=ReferencedBolusSequenceItem,
-    )
-    """Referenced Bolus Sequence (300C,00B0): Type -, VR SQ, VM 1.
+        doc="""Referenced Bolus Sequence (300C,00B0): Type -, VR SQ, VM 1.
 
-    Boli associated with Beam.
-    """
+        Boli associated with Beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specified_primary_meterset: float | None = None,
-        specified_secondary_meterset: float | None = None,
-        specified_treatment_time: float | None = None,
-        beam_limiting_device_leaf_pairs_sequence: list[BeamLimitingDeviceLeafPairsSequenceItem] | None = None,
-        recorded_wedge_sequence: list[RecordedWedgeSequenceItem] | None = None,
-        recorded_compensator_sequence: list[RecordedCompensatorSequenceItem] | None = None,
-        recorded_block_sequence: list[RecordedBlockSequenceItem] | None = None,
-        treatment_machine_name: str | None = None,
-        beam_name: str | None = None,
-        radiation_type: Literal["PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"] | None = None,
-        number_of_wedges: int | None = None,
-        number_of_compensators: int | None = None,
-        number_of_boli: int | None = None,
-        number_of_blocks: int | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        number_of_control_points: int | None = None,
-        patient_setup_sequence: list[PatientSetupSequenceItem] | None = None,
-        referenced_beam_number: int | None = None,
-        referenced_bolus_sequence: list[ReferencedBolusSequenceItem] | None = None,
-        **_: Any,
+        specified_primary_meterset: float | Empty | None = None,
+        specified_secondary_meterset: float | Empty | None = None,
+        specified_treatment_time: float | Empty | None = None,
+        beam_limiting_device_leaf_pairs_sequence: Items[BeamLimitingDeviceLeafPairsSequenceItem] | Empty | None = None,
+        recorded_wedge_sequence: Items[RecordedWedgeSequenceItem] | Empty | None = None,
+        recorded_compensator_sequence: Items[RecordedCompensatorSequenceItem] | Empty | None = None,
+        recorded_block_sequence: Items[RecordedBlockSequenceItem] | Empty | None = None,
+        treatment_machine_name: str | Empty | None = None,
+        beam_name: str | Empty | None = None,
+        radiation_type: Literal["PHOTON", "ELECTRON", "NEUTRON", "PROTON", "ION"] | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        number_of_boli: int | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        patient_setup_sequence: Items[PatientSetupSequenceItem] | Empty | None = None,
+        referenced_beam_number: int | Empty | None = None,
+        referenced_bolus_sequence: Items[ReferencedBolusSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -667,83 +643,80 @@ class RTGeneralMachineVerificationModule(IssuerOfPatientIDMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.31-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300C0002, 0x300C0022, 0x00100020, 0x00100021, 0x00100024, 0x3008002C, 0x00741048, 0x0074104A, 0x00741042)
 
-    referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Plan Sequence (300C,0002): Type -, VR SQ, VM 1.
+        doc="""Referenced RT Plan Sequence (300C,0002): Type -, VR SQ, VM 1.
 
-    A reference to an RT Plan SOP Class/Instance pair.
-    """
+        A reference to an RT Plan SOP Class/Instance pair.
+        """,
+    )
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type -, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type -, VR IS, VM 1.
 
-    Identifier of Fraction Group within referenced RT Plan.
-    """
+        Identifier of Fraction Group within referenced RT Plan.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    Primary identifier for the patient.
-    """
+        Primary identifier for the patient.
+        """,
+    )
 
     treatment_verification_status: Attr[Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"]] = Attr(
         0x3008002C, "TreatmentVerificationStatus", "CS", "1", "",
         enum=("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"),
+        doc="""Treatment Verification Status (3008,002C): Type -, VR CS, VM 1.
+
+        Conditions under which treatment was verified by a verification system.
+        Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
+        """,
     )
-    """Treatment Verification Status (3008,002C): Type -, VR CS, VM 1.
 
-    Conditions under which treatment was verified by a verification system.
-    Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
-    """
-
-    failed_attributes_sequence: Attr[list[selector_attribute_macro.SelectorAttributeMacro]] = Attr(
+    failed_attributes_sequence: SequenceAttr[selector_attribute_macro.SelectorAttributeMacro] = SequenceAttr(
         0x00741048, "FailedAttributesSequence", "SQ", "1", "",
         item="iodkit.generated.modules.selector_attribute_macro:SelectorAttributeMacro",
+        doc="""Failed Parameters Sequence (0074,1048): Type -, VR SQ, VM 1.
+
+        List of parameters that failed verification by the MPV.
+        """,
     )
-    """Failed Parameters Sequence (0074,1048): Type -, VR SQ, VM 1.
 
-    List of parameters that failed verification by the MPV.
-    """
-
-    overridden_attributes_sequence: Attr[list[OverriddenAttributesSequenceItem]] = Attr(
+    overridden_attributes_sequence: SequenceAttr[OverriddenAttributesSequenceItem] = SequenceAttr(
         0x0074104A, "OverriddenAttributesSequence", "SQ", "1", "",
         item=OverriddenAttributesSequenceItem,
+        doc="""Overridden Parameters Sequence (0074,104A): Type -, VR SQ, VM 1.
+
+        List of parameters that were overridden by the user.
+        """,
     )
-    """Overridden Parameters Sequence (0074,104A): Type -, VR SQ, VM 1.
 
-    List of parameters that were overridden by the user.
-    """
-
-    general_machine_verification_sequence: Attr[list[GeneralMachineVerificationSequenceItem]] = Attr(
+    general_machine_verification_sequence: SequenceAttr[GeneralMachineVerificationSequenceItem] = SequenceAttr(
         0x00741042, "GeneralMachineVerificationSequence", "SQ", "1", "",
         item=GeneralMachineVerificationSequenceItem,
-    )
-    """General Machine Verification Sequence (0074,1042): Type -, VR SQ, VM 1.
+        doc="""General Machine Verification Sequence (0074,1042): Type -, VR SQ, VM 1.
 
-    Sequence containing general machine verification parameters.
-    """
+        Sequence containing general machine verification parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_plan_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_fraction_group_number: int | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | None = None,
-        failed_attributes_sequence: list[selector_attribute_macro.SelectorAttributeMacro] | None = None,
-        overridden_attributes_sequence: list[OverriddenAttributesSequenceItem] | None = None,
-        general_machine_verification_sequence: list[GeneralMachineVerificationSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_plan_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_fraction_group_number: int | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | Empty | None = None,
+        failed_attributes_sequence: Items[selector_attribute_macro.SelectorAttributeMacro] | Empty | None = None,
+        overridden_attributes_sequence: Items[OverriddenAttributesSequenceItem] | Empty | None = None,
+        general_machine_verification_sequence: Items[GeneralMachineVerificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -28,39 +29,36 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-45"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
-    treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_site_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
+        doc="""Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
 
-    Coded description of the laterality of the treatment site.
-    """
+        Coded description of the laterality of the treatment site.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        treatment_site_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        treatment_site_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,23 +73,20 @@ class ReferencedRTPlanSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     rt_plan_relationship: Attr[str] = Attr(
         0x300A0055, "RTPlanRelationship", "CS", "1", "1",
-    )
-    """RT Plan Relationship (300A,0055): Type 1, VR CS, VM 1.
+        doc="""RT Plan Relationship (300A,0055): Type 1, VR CS, VM 1.
 
-    Relationship of referenced plan with respect to current plan.
-    Defined Terms: PRIOR, ALTERNATIVE, PREDECESSOR, VERIFIED_PLAN, CONCURRENT.
-    """
+        Relationship of referenced plan with respect to current plan.
+        Defined Terms: PRIOR, ALTERNATIVE, PREDECESSOR, VERIFIED_PLAN, CONCURRENT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        rt_plan_relationship: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        rt_plan_relationship: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,156 +102,153 @@ class RTGeneralPlanModule(ModuleBuilder):
 
     rt_plan_label: Attr[str] = Attr(
         0x300A0002, "RTPlanLabel", "SH", "1", "1",
-    )
-    """RT Plan Label (300A,0002): Type 1, VR SH, VM 1.
+        doc="""RT Plan Label (300A,0002): Type 1, VR SH, VM 1.
 
-    User-defined label for treatment plan.
-    """
+        User-defined label for treatment plan.
+        """,
+    )
 
     rt_plan_name: Attr[str] = Attr(
         0x300A0003, "RTPlanName", "LO", "1", "3",
-    )
-    """RT Plan Name (300A,0003): Type 3, VR LO, VM 1.
+        doc="""RT Plan Name (300A,0003): Type 3, VR LO, VM 1.
 
-    User-defined name for treatment plan.
-    """
+        User-defined name for treatment plan.
+        """,
+    )
 
     rt_plan_description: Attr[str] = Attr(
         0x300A0004, "RTPlanDescription", "ST", "1", "3",
-    )
-    """RT Plan Description (300A,0004): Type 3, VR ST, VM 1.
+        doc="""RT Plan Description (300A,0004): Type 3, VR ST, VM 1.
 
-    User-defined description of treatment plan.
-    """
+        User-defined description of treatment plan.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "3",
-    )
-    """Instance Number (0020,0013): Type 3, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 3, VR IS, VM 1.
 
-    A number that identifies this object Instance.
-    """
+        A number that identifies this object Instance.
+        """,
+    )
 
     rt_plan_date: Attr[datetime.date | str] = Attr(
         0x300A0006, "RTPlanDate", "DA", "1", "2",
-    )
-    """RT Plan Date (300A,0006): Type 2, VR DA, VM 1.
+        doc="""RT Plan Date (300A,0006): Type 2, VR DA, VM 1.
 
-    Date treatment plan was last modified.
-    """
+        Date treatment plan was last modified.
+        """,
+    )
 
     rt_plan_time: Attr[datetime.time | str] = Attr(
         0x300A0007, "RTPlanTime", "TM", "1", "2",
-    )
-    """RT Plan Time (300A,0007): Type 2, VR TM, VM 1.
+        doc="""RT Plan Time (300A,0007): Type 2, VR TM, VM 1.
 
-    Time treatment plan was last modified.
-    """
+        Time treatment plan was last modified.
+        """,
+    )
 
     treatment_protocols: Attr[list[str]] = Attr(
         0x300A0009, "TreatmentProtocols", "LO", "1-n", "3",
-    )
-    """Treatment Protocols (300A,0009): Type 3, VR LO, VM 1-n.
+        doc="""Treatment Protocols (300A,0009): Type 3, VR LO, VM 1-n.
 
-    Planned treatment protocols.
-    """
+        Planned treatment protocols.
+        """,
+    )
 
     plan_intent: Attr[str] = Attr(
         0x300A000A, "PlanIntent", "CS", "1", "3",
-    )
-    """Plan Intent (300A,000A): Type 3, VR CS, VM 1.
+        doc="""Plan Intent (300A,000A): Type 3, VR CS, VM 1.
 
-    Intent of this plan.
-    Defined Terms: CURATIVE, PALLIATIVE, PROPHYLACTIC, VERIFICATION, MACHINE_QA, RESEARCH,
-    SERVICE.
-    """
+        Intent of this plan.
+        Defined Terms: CURATIVE, PALLIATIVE, PROPHYLACTIC, VERIFICATION, MACHINE_QA, RESEARCH,
+        SERVICE.
+        """,
+    )
 
     treatment_site: Attr[str] = Attr(
         0x30100077, "TreatmentSite", "LO", "1", "3",
+        doc="""Treatment Site (3010,0077): Type 3, VR LO, VM 1.
+
+        A free-text label describing the anatomical treatment site.
+        """,
     )
-    """Treatment Site (3010,0077): Type 3, VR LO, VM 1.
 
-    A free-text label describing the anatomical treatment site.
-    """
-
-    treatment_site_code_sequence: Attr[list[TreatmentSiteCodeSequenceItem]] = Attr(
+    treatment_site_code_sequence: CodeSequenceAttr[TreatmentSiteCodeSequenceItem] = CodeSequenceAttr(
         0x30100078, "TreatmentSiteCodeSequence", "SQ", "1", "3",
         item=TreatmentSiteCodeSequenceItem,
-    )
-    """Treatment Site Code Sequence (3010,0078): Type 3, VR SQ, VM 1.
+        doc="""Treatment Site Code Sequence (3010,0078): Type 3, VR SQ, VM 1.
 
-    Coded description of the treatment site.
-    """
+        Coded description of the treatment site.
+        """,
+    )
 
     rt_plan_geometry: Attr[str] = Attr(
         0x300A000C, "RTPlanGeometry", "CS", "1", "1",
+        doc="""RT Plan Geometry (300A,000C): Type 1, VR CS, VM 1.
+
+        Describes whether RT Plan is based on patient or treatment device geometry. See Section
+        C.8.8.9.1.
+        Defined Terms: PATIENT, TREATMENT_DEVICE.
+        """,
     )
-    """RT Plan Geometry (300A,000C): Type 1, VR CS, VM 1.
 
-    Describes whether RT Plan is based on patient or treatment device geometry. See Section
-    C.8.8.9.1.
-    Defined Terms: PATIENT, TREATMENT_DEVICE.
-    """
-
-    referenced_structure_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_structure_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0060, "ReferencedStructureSetSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Structure Set Sequence (300C,0060): Type 1C, VR SQ, VM 1.
+
+        The RT Structure Set on which the RT Plan is based.
+        Required if RT Plan Geometry (300A,000C) is PATIENT.
+        """,
     )
-    """Referenced Structure Set Sequence (300C,0060): Type 1C, VR SQ, VM 1.
 
-    The RT Structure Set on which the RT Plan is based.
-    Required if RT Plan Geometry (300A,000C) is PATIENT.
-    """
-
-    referenced_dose_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_dose_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0080, "ReferencedDoseSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
+
+        Related Instances of RT Dose (for grids and named/unnamed point doses).
+        """,
     )
-    """Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
 
-    Related Instances of RT Dose (for grids and named/unnamed point doses).
-    """
-
-    referenced_rt_plan_sequence: Attr[list[ReferencedRTPlanSequenceItem]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[ReferencedRTPlanSequenceItem] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "3",
         item=ReferencedRTPlanSequenceItem,
-    )
-    """Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
 
-    Related Instances of RT Plan.
-    """
+        Related Instances of RT Plan.
+        """,
+    )
 
     frame_of_reference_to_displayed_coordinate_system_transformation_matrix: Attr[list[float]] = Attr(
         0x0070030B, "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix", "FD", "16", "3",
-    )
-    """Frame of Reference to Displayed Coordinate System Transformation Matrix (0070,030B): Type 3,
-    VR FD, VM 16.
+        doc="""Frame of Reference to Displayed Coordinate System Transformation Matrix (0070,030B):
+        Type 3, VR FD, VM 16.
 
-    A 4x4 transformation matrix that transforms a coordinate of the Frame of Reference to a
-    displayed coordinate system.
-    """
+        A 4x4 transformation matrix that transforms a coordinate of the Frame of Reference to a
+        displayed coordinate system.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_plan_label: str | None = None,
-        rt_plan_name: str | None = None,
-        rt_plan_description: str | None = None,
-        instance_number: int | None = None,
-        rt_plan_date: datetime.date | str | None = None,
-        rt_plan_time: datetime.time | str | None = None,
-        treatment_protocols: list[str] | None = None,
-        plan_intent: str | None = None,
-        treatment_site: str | None = None,
-        treatment_site_code_sequence: list[TreatmentSiteCodeSequenceItem] | None = None,
-        rt_plan_geometry: str | None = None,
-        referenced_structure_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_dose_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_rt_plan_sequence: list[ReferencedRTPlanSequenceItem] | None = None,
-        frame_of_reference_to_displayed_coordinate_system_transformation_matrix: list[float] | None = None,
-        **_: Any,
+        rt_plan_label: str | Empty | None = None,
+        rt_plan_name: str | Empty | None = None,
+        rt_plan_description: str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        rt_plan_date: datetime.date | str | Empty | None = None,
+        rt_plan_time: datetime.time | str | Empty | None = None,
+        treatment_protocols: list[str] | Empty | None = None,
+        plan_intent: str | Empty | None = None,
+        treatment_site: str | Empty | None = None,
+        treatment_site_code_sequence: CodeItems[TreatmentSiteCodeSequenceItem] | Empty | None = None,
+        rt_plan_geometry: str | Empty | None = None,
+        referenced_structure_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_dose_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_rt_plan_sequence: Items[ReferencedRTPlanSequenceItem] | Empty | None = None,
+        frame_of_reference_to_displayed_coordinate_system_transformation_matrix: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

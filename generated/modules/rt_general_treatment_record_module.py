@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -28,60 +29,57 @@ class RTGeneralTreatmentRecordModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    Instance number identifying this particular Instance of the object.
-    """
+        Instance number identifying this particular Instance of the object.
+        """,
+    )
 
     treatment_date: Attr[datetime.date | str] = Attr(
         0x30080250, "TreatmentDate", "DA", "1", "2",
-    )
-    """Treatment Date (3008,0250): Type 2, VR DA, VM 1.
+        doc="""Treatment Date (3008,0250): Type 2, VR DA, VM 1.
 
-    Date when current fraction was delivered, or Date last fraction was delivered in case of RT
-    Treatment Summary Record IOD. See Note.
-    """
+        Date when current fraction was delivered, or Date last fraction was delivered in case of
+        RT Treatment Summary Record IOD. See Note.
+        """,
+    )
 
     treatment_time: Attr[datetime.time | str] = Attr(
         0x30080251, "TreatmentTime", "TM", "1", "2",
+        doc="""Treatment Time (3008,0251): Type 2, VR TM, VM 1.
+
+        Time when current fraction was delivered (begun), or Time last fraction was delivered
+        (begun) in case of RT Treatment Summary Record IOD. See Note.
+        """,
     )
-    """Treatment Time (3008,0251): Type 2, VR TM, VM 1.
 
-    Time when current fraction was delivered (begun), or Time last fraction was delivered
-    (begun) in case of RT Treatment Summary Record IOD. See Note.
-    """
-
-    referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 2, VR SQ, VM 1.
+
+        Reference to a RT Plan.
+        """,
     )
-    """Referenced RT Plan Sequence (300C,0002): Type 2, VR SQ, VM 1.
 
-    Reference to a RT Plan.
-    """
-
-    referenced_treatment_record_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_treatment_record_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30080030, "ReferencedTreatmentRecordSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Treatment Record Sequence (3008,0030): Type 3, VR SQ, VM 1.
+        doc="""Referenced Treatment Record Sequence (3008,0030): Type 3, VR SQ, VM 1.
 
-    Reference to RT Treatment Records to which the current RT Treatment Record is significantly
-    related.
-    """
+        Reference to RT Treatment Records to which the current RT Treatment Record is
+        significantly related.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        treatment_date: datetime.date | str | None = None,
-        treatment_time: datetime.time | str | None = None,
-        referenced_rt_plan_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_treatment_record_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        treatment_date: datetime.date | str | Empty | None = None,
+        treatment_time: datetime.time | str | Empty | None = None,
+        referenced_rt_plan_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_treatment_record_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_patient_position_scope_with_legacy_support_macro
 
 
@@ -24,46 +25,43 @@ class RTImageFrameContextSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020104, 0x300A0704, 0x300A0705)
 
-    rt_image_scope_sequence: Attr[list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro]] = Attr(
+    rt_image_scope_sequence: SequenceAttr[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] = SequenceAttr(
         0x30020104, "RTImageScopeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.rt_patient_position_scope_with_legacy_support_macro:RTPatientPositionScopeWithLegacySupportMacro",
-    )
-    """RT Image Scope Sequence (3002,0104): Type 1, VR SQ, VM 1.
+        doc="""RT Image Scope Sequence (3002,0104): Type 1, VR SQ, VM 1.
 
-    The RT Radiation Instances or the Treatment Position Groups for which the Frame is
-    reconstructed or acquired.
-    """
+        The RT Radiation Instances or the Treatment Position Groups for which the Frame is
+        reconstructed or acquired.
+        """,
+    )
 
     rt_radiation_set_delivery_number: Attr[int] = Attr(
         0x300A0704, "RTRadiationSetDeliveryNumber", "US", "1", "1C",
-    )
-    """RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
+        doc="""RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
 
-    Identification of the RT Radiation Set Deliveryof the referenced RT Radiation Set Instance
-    that this frame refers to.
-    Required if the Frame is related to a specific Fraction.
-    """
+        Identification of the RT Radiation Set Deliveryof the referenced RT Radiation Set
+        Instance that this frame refers to.
+        Required if the Frame is related to a specific Fraction.
+        """,
+    )
 
     clinical_fraction_number: Attr[int] = Attr(
         0x300A0705, "ClinicalFractionNumber", "US", "1", "1C",
-    )
-    """Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
+        doc="""Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
 
-    Identification of the RT Treatment Fraction of the referenced RT Radiation Set Instance that
-    this frame refers to.
-    Required if the Frame is related to a specific Fraction.
-    """
+        Identification of the RT Treatment Fraction of the referenced RT Radiation Set Instance
+        that this frame refers to.
+        Required if the Frame is related to a specific Fraction.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_scope_sequence: list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | None = None,
-        rt_radiation_set_delivery_number: int | None = None,
-        clinical_fraction_number: int | None = None,
-        **_: Any,
+        rt_image_scope_sequence: Items[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | Empty | None = None,
+        rt_radiation_set_delivery_number: int | Empty | None = None,
+        clinical_fraction_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,22 +75,19 @@ class RTImageFrameContextMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020103,)
 
-    rt_image_frame_context_sequence: Attr[list[RTImageFrameContextSequenceItem]] = Attr(
+    rt_image_frame_context_sequence: SequenceAttr[RTImageFrameContextSequenceItem] = SequenceAttr(
         0x30020103, "RTImageFrameContextSequence", "SQ", "1", "1",
         item=RTImageFrameContextSequenceItem,
-    )
-    """RT Image Frame Context Sequence (3002,0103): Type 1, VR SQ, VM 1.
+        doc="""RT Image Frame Context Sequence (3002,0103): Type 1, VR SQ, VM 1.
 
-    Contextual information of the frame.
-    """
+        Contextual information of the frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_frame_context_sequence: list[RTImageFrameContextSequenceItem] | None = None,
-        **_: Any,
+        rt_image_frame_context_sequence: Items[RTImageFrameContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

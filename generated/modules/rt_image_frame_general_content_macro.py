@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,46 +26,43 @@ class RTImageFrameGeneralContentSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Defined Terms for Value 3: PLANNED, TREATMENT, SIMULATION.
-    Defined Terms for Value 4: IMAGE, PORTFILM, DOSE, FLUENCE.
-    Defined Terms for Value 5: PREDICTED, ACQUIRED, REF_MATCHING.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Defined Terms for Value 3: PLANNED, TREATMENT, SIMULATION.
+        Defined Terms for Value 4: IMAGE, PORTFILM, DOSE, FLUENCE.
+        Defined Terms for Value 5: PREDICTED, ACQUIRED, REF_MATCHING.
+        """,
+    )
 
     referenced_treatment_position_index: Attr[int] = Attr(
         0x300A060B, "ReferencedTreatmentPositionIndex", "US", "1", "1C",
-    )
-    """Referenced Treatment Position Index (300A,060B): Type 1C, VR US, VM 1.
+        doc="""Referenced Treatment Position Index (300A,060B): Type 1C, VR US, VM 1.
 
-    The value of Treatment Position Index (300A,0606) from the Treatment Position Sequence
-    (300A,063F) within this IOD describing the position when the frame was taken.
-    Required if the Treatment Position Sequence (300A,063F) is present and the current Frame was
-    acquired at a position specified in an Item of this Sequence.
-    """
+        The value of Treatment Position Index (300A,0606) from the Treatment Position Sequence
+        (300A,063F) within this IOD describing the position when the frame was taken.
+        Required if the Treatment Position Sequence (300A,063F) is present and the current Frame
+        was acquired at a position specified in an Item of this Sequence.
+        """,
+    )
 
     start_cumulative_meterset: Attr[float] = Attr(
         0x30020106, "StartCumulativeMeterset", "FD", "1", "2C",
-    )
-    """Start Cumulative Meterset (3002,0106): Type 2C, VR FD, VM 1.
+        doc="""Start Cumulative Meterset (3002,0106): Type 2C, VR FD, VM 1.
 
-    The value of the Cumulative Meterset when the acquisition of the current frame started.
-    Required if the image was acquired while therapeutic radiation was applied. May be present
-    otherwise.
-    """
+        The value of the Cumulative Meterset when the acquisition of the current frame started.
+        Required if the image was acquired while therapeutic radiation was applied. May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        referenced_treatment_position_index: int | None = None,
-        start_cumulative_meterset: float | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        start_cumulative_meterset: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,22 +76,19 @@ class RTImageFrameGeneralContentMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020102,)
 
-    rt_image_frame_general_content_sequence: Attr[list[RTImageFrameGeneralContentSequenceItem]] = Attr(
+    rt_image_frame_general_content_sequence: SequenceAttr[RTImageFrameGeneralContentSequenceItem] = SequenceAttr(
         0x30020102, "RTImageFrameGeneralContentSequence", "SQ", "1", "1",
         item=RTImageFrameGeneralContentSequenceItem,
-    )
-    """RT Image Frame General Content Sequence (3002,0102): Type 1, VR SQ, VM 1.
+        doc="""RT Image Frame General Content Sequence (3002,0102): Type 1, VR SQ, VM 1.
 
-    Identifies RT-specific characteristics of the frame.
-    """
+        Identifies RT-specific characteristics of the frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_frame_general_content_sequence: list[RTImageFrameGeneralContentSequenceItem] | None = None,
-        **_: Any,
+        rt_image_frame_general_content_sequence: Items[RTImageFrameGeneralContentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import matrix_based_rt_imaging_geometry_macro
 
 
@@ -25,22 +26,19 @@ class RTImageFrameImagingDevicePositionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30020109,)
 
-    rt_image_frame_imaging_device_position_sequence: Attr[list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro]] = Attr(
+    rt_image_frame_imaging_device_position_sequence: SequenceAttr[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] = SequenceAttr(
         0x30020109, "RTImageFrameImagingDevicePositionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.matrix_based_rt_imaging_geometry_macro:MatrixBasedRTImagingGeometryMacro",
-    )
-    """RT Image Frame Imaging Device Position Sequence (3002,0109): Type 1, VR SQ, VM 1.
+        doc="""RT Image Frame Imaging Device Position Sequence (3002,0109): Type 1, VR SQ, VM 1.
 
-    The position of the imaging source and the imaging device for this frame.
-    """
+        The position of the imaging source and the imaging device for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_frame_imaging_device_position_sequence: list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | None = None,
-        **_: Any,
+        rt_image_frame_imaging_device_position_sequence: Items[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import kv_radiation_image_acquisition_parameters_macro
     from iodkit.generated.modules import mv_radiation_image_acquisition_parameters_macro
 
@@ -25,35 +26,32 @@ class RTImageFrameRadiationAcquisitionSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3002010A, 0x3002010B)
 
-    rt_image_framek_v_radiation_acquisition_sequence: Attr[list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro]] = Attr(
+    rt_image_framek_v_radiation_acquisition_sequence: SequenceAttr[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] = SequenceAttr(
         0x3002010A, "RTImageFramekVRadiationAcquisitionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.kv_radiation_image_acquisition_parameters_macro:KVRadiationImageAcquisitionParametersMacro",
+        doc="""RT Image Frame kV Radiation Acquisition Sequence (3002,010A): Type 1C, VR SQ, VM 1.
+
+        The kV photon acquisition parameters of the frame.
+        Required if RT Image Frame MV Radiation Acquisition Sequence (3002,010B) is not present.
+        """,
     )
-    """RT Image Frame kV Radiation Acquisition Sequence (3002,010A): Type 1C, VR SQ, VM 1.
 
-    The kV photon acquisition parameters of the frame.
-    Required if RT Image Frame MV Radiation Acquisition Sequence (3002,010B) is not present.
-    """
-
-    rt_image_frame_mv_radiation_acquisition_sequence: Attr[list[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro]] = Attr(
+    rt_image_frame_mv_radiation_acquisition_sequence: SequenceAttr[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] = SequenceAttr(
         0x3002010B, "RTImageFrameMVRadiationAcquisitionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.mv_radiation_image_acquisition_parameters_macro:MVRadiationImageAcquisitionParametersMacro",
-    )
-    """RT Image Frame MV Radiation Acquisition Sequence (3002,010B): Type 1C, VR SQ, VM 1.
+        doc="""RT Image Frame MV Radiation Acquisition Sequence (3002,010B): Type 1C, VR SQ, VM 1.
 
-    The MV photon or particle acquisition parameters of the frame.
-    Required if RT Image Frame kV Radiation Acquisition Sequence (3002,010A) is not present.
-    """
+        The MV photon or particle acquisition parameters of the frame.
+        Required if RT Image Frame kV Radiation Acquisition Sequence (3002,010A) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_framek_v_radiation_acquisition_sequence: list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] | None = None,
-        rt_image_frame_mv_radiation_acquisition_sequence: list[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] | None = None,
-        **_: Any,
+        rt_image_framek_v_radiation_acquisition_sequence: Items[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] | Empty | None = None,
+        rt_image_frame_mv_radiation_acquisition_sequence: Items[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,22 +65,19 @@ class RTImageFrameRadiationAcquisitionParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.4.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3002010C,)
 
-    rt_image_frame_radiation_acquisition_sequence: Attr[list[RTImageFrameRadiationAcquisitionSequenceItem]] = Attr(
+    rt_image_frame_radiation_acquisition_sequence: SequenceAttr[RTImageFrameRadiationAcquisitionSequenceItem] = SequenceAttr(
         0x3002010C, "RTImageFrameRadiationAcquisitionSequence", "SQ", "1", "1",
         item=RTImageFrameRadiationAcquisitionSequenceItem,
-    )
-    """RT Image Frame Radiation Acquisition Sequence (3002,010C): Type 1, VR SQ, VM 1.
+        doc="""RT Image Frame Radiation Acquisition Sequence (3002,010C): Type 1, VR SQ, VM 1.
 
-    The acquisition parameters describing the generation of radiation of the frame.
-    """
+        The acquisition parameters describing the generation of radiation of the frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_image_frame_radiation_acquisition_sequence: list[RTImageFrameRadiationAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        rt_image_frame_radiation_acquisition_sequence: Items[RTImageFrameRadiationAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -29,31 +30,28 @@ class PrimaryFluenceModeSequenceItem(ItemBuilder):
     fluence_mode: Attr[Literal["STANDARD", "NON_STANDARD"]] = Attr(
         0x30020051, "FluenceMode", "CS", "1", "1",
         enum=("STANDARD", "NON_STANDARD"),
-    )
-    """Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
+        doc="""Fluence Mode (3002,0051): Type 1, VR CS, VM 1.
 
-    Describes whether the fluence shaping is the standard mode for the beam or an alternate.
-    Enumerated Values: STANDARD, NON_STANDARD.
-    """
+        Describes whether the fluence shaping is the standard mode for the beam or an alternate.
+        Enumerated Values: STANDARD, NON_STANDARD.
+        """,
+    )
 
     fluence_mode_id: Attr[str] = Attr(
         0x30020052, "FluenceModeID", "SH", "1", "1C",
-    )
-    """Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
+        doc="""Fluence Mode ID (3002,0052): Type 1C, VR SH, VM 1.
 
-    Identifier for the specific fluence-shaping mode.
-    Required if Fluence Mode (3002,0051) has value NON_STANDARD.
-    """
+        Identifier for the specific fluence-shaping mode.
+        Required if Fluence Mode (3002,0051) has value NON_STANDARD.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | None = None,
-        fluence_mode_id: str | None = None,
-        **_: Any,
+        fluence_mode: Literal["STANDARD", "NON_STANDARD"] | Empty | None = None,
+        fluence_mode_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,67 +67,65 @@ class BeamLimitingDeviceSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     source_to_beam_limiting_device_distance: Attr[float] = Attr(
         0x300A00BA, "SourceToBeamLimitingDeviceDistance", "DS", "1", "3",
-    )
-    """Source to Beam Limiting Device Distance (300A,00BA): Type 3, VR DS, VM 1.
+        doc="""Source to Beam Limiting Device Distance (300A,00BA): Type 3, VR DS, VM 1.
 
-    Radiation source to beam limiting device (collimator) distance (mm).
-    """
+        Radiation source to beam limiting device (collimator) distance (mm).
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "1",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     leaf_position_boundaries: Attr[list[float]] = Attr(
         0x300A00BE, "LeafPositionBoundaries", "DS", "3-n", "2C",
-    )
-    """Leaf Position Boundaries (300A,00BE): Type 2C, VR DS, VM 3-n.
+        doc="""Leaf Position Boundaries (300A,00BE): Type 2C, VR DS, VM 3-n.
 
-    Boundaries (in mm) of beam limiting device (collimator) leaves (elements) in IEC BEAM
-    LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8),
-    i.e., X-axis for MLCY, Y-axis for MLCX. Contains N+1 values, where N is the Number of
-    Leaf/Jaw Pairs (300A,00BC), starting from Leaf (Element) Pair 1. Required if RT Beam
-    Limiting Device Type (300A,00B8) is MLCX or MLCY. May be present otherwise.
-    """
+        Boundaries (in mm) of beam limiting device (collimator) leaves (elements) in IEC BEAM
+        LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8),
+        i.e., X-axis for MLCY, Y-axis for MLCX. Contains N+1 values, where N is the Number of
+        Leaf/Jaw Pairs (300A,00BC), starting from Leaf (Element) Pair 1. Required if RT Beam
+        Limiting Device Type (300A,00B8) is MLCX or MLCY. May be present otherwise.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "1C",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type 1C, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type 1C, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf or jaw (element) pairs (in mm) in IEC
-    BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
-    (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY). Contains 2N values, where N is the
-    Number of Leaf/Jaw Pairs (300A,00BC), in IEC leaf (element) subscript order 101, 102, … 1N,
-    201, 202, … 2N.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or is
-    present and has the value NO.
-    """
+        Positions of beam limiting device (collimator) leaf or jaw (element) pairs (in mm) in
+        IEC BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY). Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC), in IEC leaf (element) subscript order 101, 102, …
+        1N, 201, 202, … 2N.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is absent, or
+        is present and has the value NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        source_to_beam_limiting_device_distance: float | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        leaf_position_boundaries: list[float] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        source_to_beam_limiting_device_distance: float | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
+        leaf_position_boundaries: list[float] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -144,55 +140,53 @@ class ApplicatorGeometrySequenceItem(ItemBuilder):
 
     applicator_aperture_shape: Attr[str] = Attr(
         0x300A0432, "ApplicatorApertureShape", "CS", "1", "1",
-    )
-    """Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
+        doc="""Applicator Aperture Shape (300A,0432): Type 1, VR CS, VM 1.
 
-    Aperture shape of the applicator.
-    Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
-    """
+        Aperture shape of the applicator.
+        Defined Terms: SYM_SQUARE, SYM_RECTANGLE, SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening: Attr[float] = Attr(
         0x300A0433, "ApplicatorOpening", "FL", "1", "1C",
-    )
-    """Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening (300A,0433): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system.
-    In case of square-shaped applicator contains the length of the sides of the square. In case
-    of circular-shaped applicators, contains the diameter of the circular aperture.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system. In case of square-shaped applicator contains the length of the sides of the
+        square. In case of circular-shaped applicators, contains the diameter of the circular
+        aperture.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_SQUARE or SYM_CIRCULAR.
+        """,
+    )
 
     applicator_opening_x: Attr[float] = Attr(
         0x300A0434, "ApplicatorOpeningX", "FL", "1", "1C",
-    )
-    """Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening X (300A,0434): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in X-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in X-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     applicator_opening_y: Attr[float] = Attr(
         0x300A0435, "ApplicatorOpeningY", "FL", "1", "1C",
-    )
-    """Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
+        doc="""Applicator Opening Y (300A,0435): Type 1C, VR FL, VM 1.
 
-    Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate system
-    in Y-Direction.
-    Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
-    """
+        Opening (in mm) of the applicator's aperture in IEC BEAM LIMITING DEVICE coordinate
+        system in Y-Direction.
+        Required if Applicator Aperture Shape (300A,0432) is SYM_RECTANGLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_aperture_shape: str | None = None,
-        applicator_opening: float | None = None,
-        applicator_opening_x: float | None = None,
-        applicator_opening_y: float | None = None,
-        **_: Any,
+        applicator_aperture_shape: str | Empty | None = None,
+        applicator_opening: float | Empty | None = None,
+        applicator_opening_x: float | Empty | None = None,
+        applicator_opening_y: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -205,68 +199,67 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
-    )
-    """Applicator ID (300A,0108): Type 1, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     applicator_type: Attr[str] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "1",
+        doc="""Applicator Type (300A,0109): Type 1, VR CS, VM 1.
+
+        Type of Applicator.
+        Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT,
+        ELECTRON_OPEN, PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
+        """,
     )
-    """Applicator Type (300A,0109): Type 1, VR CS, VM 1.
 
-    Type of Applicator.
-    Defined Terms: ELECTRON_SQUARE, ELECTRON_RECT, ELECTRON_CIRC, ELECTRON_SHORT, ELECTRON_OPEN,
-    PHOTON_SQUARE, PHOTON_RECT, PHOTON_CIRC, INTRAOPERATIVE, STEREOTACTIC.
-    """
-
-    applicator_geometry_sequence: Attr[list[ApplicatorGeometrySequenceItem]] = Attr(
+    applicator_geometry_sequence: SequenceAttr[ApplicatorGeometrySequenceItem] = SequenceAttr(
         0x300A0431, "ApplicatorGeometrySequence", "SQ", "1", "3",
         item=ApplicatorGeometrySequenceItem,
-    )
-    """Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
+        doc="""Applicator Geometry Sequence (300A,0431): Type 3, VR SQ, VM 1.
 
-    Describes the applicator aperture geometry.
-    """
+        Describes the applicator aperture geometry.
+        """,
+    )
 
     source_to_applicator_mounting_position_distance: Attr[float] = Attr(
         0x300A0436, "SourceToApplicatorMountingPositionDistance", "FL", "1", "3",
-    )
-    """Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
+        doc="""Source to Applicator Mounting Position Distance (300A,0436): Type 3, VR FL, VM 1.
 
-    Radiation source to applicator mounting position distance (in mm) for current applicator.
-    """
+        Radiation source to applicator mounting position distance (in mm) for current
+        applicator.
+        """,
+    )
 
     applicator_description: Attr[str] = Attr(
         0x300A010A, "ApplicatorDescription", "LO", "1", "3",
-    )
-    """Applicator Description (300A,010A): Type 3, VR LO, VM 1.
+        doc="""Applicator Description (300A,010A): Type 3, VR LO, VM 1.
 
-    User-defined description for Applicator.
-    """
+        User-defined description for Applicator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_id: str | None = None,
-        accessory_code: str | None = None,
-        applicator_type: str | None = None,
-        applicator_geometry_sequence: list[ApplicatorGeometrySequenceItem] | None = None,
-        source_to_applicator_mounting_position_distance: float | None = None,
-        applicator_description: str | None = None,
-        **_: Any,
+        applicator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        applicator_type: str | Empty | None = None,
+        applicator_geometry_sequence: Items[ApplicatorGeometrySequenceItem] | Empty | None = None,
+        source_to_applicator_mounting_position_distance: float | Empty | None = None,
+        applicator_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -281,67 +274,64 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
-    )
-    """General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
+        doc="""General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
 
-    Identification Number of the General Accessory. The value shall be unique within the
-    Sequence.
-    """
+        Identification Number of the General Accessory. The value shall be unique within the
+        Sequence.
+        """,
+    )
 
     general_accessory_id: Attr[str] = Attr(
         0x300A0421, "GeneralAccessoryID", "SH", "1", "1",
-    )
-    """General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
+        doc="""General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for General Accessory.
-    """
+        User or machine supplied identifier for General Accessory.
+        """,
+    )
 
     general_accessory_description: Attr[str] = Attr(
         0x300A0422, "GeneralAccessoryDescription", "ST", "1", "3",
-    )
-    """General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
+        doc="""General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
 
-    User supplied description of General Accessory.
-    """
+        User supplied description of General Accessory.
+        """,
+    )
 
     general_accessory_type: Attr[str] = Attr(
         0x300A0423, "GeneralAccessoryType", "CS", "1", "3",
-    )
-    """General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
+        doc="""General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
 
-    Specifies the type of accessory.
-    Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
-    """
+        Specifies the type of accessory.
+        Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this accessory.
-    """
+        Machine-readable identifier for this accessory.
+        """,
+    )
 
     source_to_general_accessory_distance: Attr[float] = Attr(
         0x300A0425, "SourceToGeneralAccessoryDistance", "FL", "1", "3",
-    )
-    """Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
+        doc="""Source to General Accessory Distance (300A,0425): Type 3, VR FL, VM 1.
 
-    Radiation source to general accessory distance (in mm) for current accessory.
-    """
+        Radiation source to general accessory distance (in mm) for current accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        general_accessory_number: int | None = None,
-        general_accessory_id: str | None = None,
-        general_accessory_description: str | None = None,
-        general_accessory_type: str | None = None,
-        accessory_code: str | None = None,
-        source_to_general_accessory_distance: float | None = None,
-        **_: Any,
+        general_accessory_number: int | Empty | None = None,
+        general_accessory_id: str | Empty | None = None,
+        general_accessory_description: str | Empty | None = None,
+        general_accessory_type: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        source_to_general_accessory_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -354,138 +344,135 @@ class BlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
-    )
-    """Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for block tray.
-    """
+        User-supplied identifier for block tray.
+        """,
+    )
 
     tray_accessory_code: Attr[str] = Attr(
         0x300A0355, "TrayAccessoryCode", "LO", "1", "3",
-    )
-    """Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
+        doc="""Tray Accessory Code (300A,0355): Type 3, VR LO, VM 1.
 
-    An identifier for the Tray intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Tray intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Block intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the Block intended to be read by a device such as a bar-code reader.
+        """,
+    )
 
     source_to_block_tray_distance: Attr[float] = Attr(
         0x300A00F6, "SourceToBlockTrayDistance", "DS", "1", "2",
-    )
-    """Source to Block Tray Distance (300A,00F6): Type 2, VR DS, VM 1.
+        doc="""Source to Block Tray Distance (300A,00F6): Type 2, VR DS, VM 1.
 
-    Radiation Source to attachment edge of block tray assembly (mm).
-    """
+        Radiation Source to attachment edge of block tray assembly (mm).
+        """,
+    )
 
     block_type: Attr[Literal["SHIELDING", "APERTURE"]] = Attr(
         0x300A00F8, "BlockType", "CS", "1", "1",
         enum=("SHIELDING", "APERTURE"),
-    )
-    """Block Type (300A,00F8): Type 1, VR CS, VM 1.
+        doc="""Block Type (300A,00F8): Type 1, VR CS, VM 1.
 
-    Type of block.
-    Enumerated Values: SHIELDING, APERTURE.
-    """
+        Type of block.
+        Enumerated Values: SHIELDING, APERTURE.
+        """,
+    )
 
     block_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A00FA, "BlockDivergence", "CS", "1", "2",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Block Divergence (300A,00FA): Type 2, VR CS, VM 1.
+        doc="""Block Divergence (300A,00FA): Type 2, VR CS, VM 1.
 
-    Indicates presence or otherwise of geometrical divergence
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Indicates presence or otherwise of geometrical divergence
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     block_mounting_position: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE"]] = Attr(
         0x300A00FB, "BlockMountingPosition", "CS", "1", "3",
         enum=("PATIENT_SIDE", "SOURCE_SIDE"),
-    )
-    """Block Mounting Position (300A,00FB): Type 3, VR CS, VM 1.
+        doc="""Block Mounting Position (300A,00FB): Type 3, VR CS, VM 1.
 
-    Indicates on which side of the Block Tray the block is mounted.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
-    """
+        Indicates on which side of the Block Tray the block is mounted.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
+        """,
+    )
 
     block_number: Attr[int] = Attr(
         0x300A00FC, "BlockNumber", "IS", "1", "1",
-    )
-    """Block Number (300A,00FC): Type 1, VR IS, VM 1.
+        doc="""Block Number (300A,00FC): Type 1, VR IS, VM 1.
 
-    Identification Number of the Block. The value of Block Number (300A,00FC) shall be unique
-    within the Beam in which it is created.
-    """
+        Identification Number of the Block. The value of Block Number (300A,00FC) shall be
+        unique within the Beam in which it is created.
+        """,
+    )
 
     block_name: Attr[str] = Attr(
         0x300A00FE, "BlockName", "LO", "1", "3",
-    )
-    """Block Name (300A,00FE): Type 3, VR LO, VM 1.
+        doc="""Block Name (300A,00FE): Type 3, VR LO, VM 1.
 
-    User-defined name for block.
-    """
+        User-defined name for block.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-supplied identifier for material used to manufacture Block.
-    """
+        User-supplied identifier for material used to manufacture Block.
+        """,
+    )
 
     block_thickness: Attr[float] = Attr(
         0x300A0100, "BlockThickness", "DS", "1", "3",
-    )
-    """Block Thickness (300A,0100): Type 3, VR DS, VM 1.
+        doc="""Block Thickness (300A,0100): Type 3, VR DS, VM 1.
 
-    Physical thickness of block (in mm) parallel to radiation beam axis.
-    """
+        Physical thickness of block (in mm) parallel to radiation beam axis.
+        """,
+    )
 
     block_number_of_points: Attr[int] = Attr(
         0x300A0104, "BlockNumberOfPoints", "IS", "1", "2",
-    )
-    """Block Number of Points (300A,0104): Type 2, VR IS, VM 1.
+        doc="""Block Number of Points (300A,0104): Type 2, VR IS, VM 1.
 
-    Number of (x,y) pairs defining the block edge.
-    """
+        Number of (x,y) pairs defining the block edge.
+        """,
+    )
 
     block_data: Attr[list[float]] = Attr(
         0x300A0106, "BlockData", "DS", "2-2n", "2",
-    )
-    """Block Data (300A,0106): Type 2, VR DS, VM 2-2n.
+        doc="""Block Data (300A,0106): Type 2, VR DS, VM 2-2n.
 
-    A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
-    equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
-    closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC BEAM
-    LIMITING DEVICE coordinate system (mm).
-    """
+        A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
+        equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
+        closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC
+        BEAM LIMITING DEVICE coordinate system (mm).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        tray_accessory_code: str | None = None,
-        accessory_code: str | None = None,
-        source_to_block_tray_distance: float | None = None,
-        block_type: Literal["SHIELDING", "APERTURE"] | None = None,
-        block_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | None = None,
-        block_number: int | None = None,
-        block_name: str | None = None,
-        material_id: str | None = None,
-        block_thickness: float | None = None,
-        block_number_of_points: int | None = None,
-        block_data: list[float] | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        tray_accessory_code: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        source_to_block_tray_distance: float | Empty | None = None,
+        block_type: Literal["SHIELDING", "APERTURE"] | Empty | None = None,
+        block_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | Empty | None = None,
+        block_number: int | Empty | None = None,
+        block_name: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        block_thickness: float | Empty | None = None,
+        block_number_of_points: int | Empty | None = None,
+        block_data: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -498,251 +485,250 @@ class ExposureSequenceItem(ItemBuilder):
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1C",
-    )
-    """Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1C, VR IS, VM 1-n.
 
-    Identifies corresponding image frame in multi-frame image. Required if there is more than
-    one Item in Exposure Sequence (3002,0030), and image is a multi-frame image.
-    """
+        Identifies corresponding image frame in multi-frame image. Required if there is more
+        than one Item in Exposure Sequence (3002,0030), and image is a multi-frame image.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "2C",
+        doc="""KVP (0018,0060): Type 2C, VR DS, VM 1.
+
+        Peak kilo voltage output (kV) of X-Ray generator used to acquire image. Required if
+        Value 3 of Image Type (0008,0008) is PORTAL, SIMULATOR or RADIOGRAPH.
+        """,
     )
-    """KVP (0018,0060): Type 2C, VR DS, VM 1.
 
-    Peak kilo voltage output (kV) of X-Ray generator used to acquire image. Required if Value 3
-    of Image Type (0008,0008) is PORTAL, SIMULATOR or RADIOGRAPH.
-    """
-
-    primary_fluence_mode_sequence: Attr[list[PrimaryFluenceModeSequenceItem]] = Attr(
+    primary_fluence_mode_sequence: SequenceAttr[PrimaryFluenceModeSequenceItem] = SequenceAttr(
         0x30020050, "PrimaryFluenceModeSequence", "SQ", "1", "3",
         item=PrimaryFluenceModeSequenceItem,
-    )
-    """Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
+        doc="""Primary Fluence Mode Sequence (3002,0050): Type 3, VR SQ, VM 1.
 
-    Sequence defining whether the primary fluence of the treatment beam uses a non-standard
-    fluence-shaping.
-    """
+        Sequence defining whether the primary fluence of the treatment beam uses a non-standard
+        fluence-shaping.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "2C",
-    )
-    """X-Ray Tube Current (0018,1151): Type 2C, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 2C, VR IS, VM 1.
 
-    Imaging device X-Ray Tube Current (mA). Required if Value 3 of Image Type (0008,0008) is
-    SIMULATOR or RADIOGRAPH. May be present otherwise.
-    """
+        Imaging device X-Ray Tube Current (mA). Required if Value 3 of Image Type (0008,0008) is
+        SIMULATOR or RADIOGRAPH. May be present otherwise.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "3",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 3, VR FD, VM 1.
 
-    X-Ray Tube Current in mA. An average in the case of fluoroscopy (continuous radiation mode).
-    """
+        X-Ray Tube Current in mA. An average in the case of fluoroscopy (continuous radiation
+        mode).
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "2C",
-    )
-    """Exposure Time (0018,1150): Type 2C, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 2C, VR IS, VM 1.
 
-    Time of X-Ray exposure (msec). Required if Value 3 of Image Type (0008,0008) is SIMULATOR or
-    RADIOGRAPH. May be present otherwise.
-    """
+        Time of X-Ray exposure (msec). Required if Value 3 of Image Type (0008,0008) is
+        SIMULATOR or RADIOGRAPH. May be present otherwise.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "3",
-    )
-    """Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
 
-    Duration of X-Ray exposure in msec.
-    """
+        Duration of X-Ray exposure in msec.
+        """,
+    )
 
     meterset_exposure: Attr[float] = Attr(
         0x30020032, "MetersetExposure", "DS", "1", "2C",
-    )
-    """Meterset Exposure (3002,0032): Type 2C, VR DS, VM 1.
+        doc="""Meterset Exposure (3002,0032): Type 2C, VR DS, VM 1.
 
-    Treatment machine Meterset duration over which image has been acquired, specified in Monitor
-    units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3). Required if Value 3
-    of Image Type (0008,0008) is PORTAL.
-    """
+        Treatment machine Meterset duration over which image has been acquired, specified in
+        Monitor units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3). Required
+        if Value 3 of Image Type (0008,0008) is PORTAL.
+        """,
+    )
 
     diaphragm_position: Attr[list[float]] = Attr(
         0x30020034, "DiaphragmPosition", "DS", "4", "3",
+        doc="""Diaphragm Position (3002,0034): Type 3, VR DS, VM 4.
+
+        Positions of diaphragm jaw pairs (in mm) in IEC BEAM LIMITING DEVICE coordinate axis in
+        the IEC order X1, X2, Y1, Y2.
+        """,
     )
-    """Diaphragm Position (3002,0034): Type 3, VR DS, VM 4.
 
-    Positions of diaphragm jaw pairs (in mm) in IEC BEAM LIMITING DEVICE coordinate axis in the
-    IEC order X1, X2, Y1, Y2.
-    """
-
-    beam_limiting_device_sequence: Attr[list[BeamLimitingDeviceSequenceItem]] = Attr(
+    beam_limiting_device_sequence: SequenceAttr[BeamLimitingDeviceSequenceItem] = SequenceAttr(
         0x300A00B6, "BeamLimitingDeviceSequence", "SQ", "1", "3",
         item=BeamLimitingDeviceSequenceItem,
+        doc="""Beam Limiting Device Sequence (300A,00B6): Type 3, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions for given
+        exposure.
+        """,
     )
-    """Beam Limiting Device Sequence (300A,00B6): Type 3, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions for given
-    exposure.
-    """
-
-    enhanced_rt_beam_limiting_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300800A2, "EnhancedRTBeamLimitingOpeningSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 2C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "3",
-    )
-    """Gantry Angle (300A,011E): Type 3, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 3, VR DS, VM 1.
 
-    Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees).
-    """
+        Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY
+        coordinate system with respect to IEC FIXED REFERENCE coordinate system (degrees).
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "3",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
 
-    Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the X-axis
-    of the IEC GANTRY coordinate system (degrees). See Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the
+        X-axis of the IEC GANTRY coordinate system (degrees). See Section C.8.8.25.6.5.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "3",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 3, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 3, VR DS, VM 1.
 
-    Treatment machine beam limiting device (collimator) angle, i.e., orientation of IEC BEAM
-    LIMITING DEVICE coordinate system with respect to IEC GANTRY coordinate system (degrees).
-    """
+        Treatment machine beam limiting device (collimator) angle, i.e., orientation of IEC BEAM
+        LIMITING DEVICE coordinate system with respect to IEC GANTRY coordinate system
+        (degrees).
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "3",
-    )
-    """Patient Support Angle (300A,0122): Type 3, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 3, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT coordinate system with
-    respect to IEC FIXED REFERENCE coordinate system (degrees).
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT coordinate system with
+        respect to IEC FIXED REFERENCE coordinate system (degrees).
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "3",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 3, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 3, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "3",
-    )
-    """Table Top Roll Angle (300A,0144): Type 3, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 3, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    Y-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the Y-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "3",
-    )
-    """Table Top Vertical Position (300A,0128): Type 3, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 3, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm).
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm).
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "3",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 3, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 3, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm).
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm).
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "3",
+        doc="""Table Top Lateral Position (300A,012A): Type 3, VR DS, VM 1.
+
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm).
+        """,
     )
-    """Table Top Lateral Position (300A,012A): Type 3, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm).
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "3",
         item=ApplicatorSequenceItem,
+        doc="""Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
+
+        Sequence of Applicators associated with Beam.
+        """,
     )
-    """Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
 
-    Sequence of Applicators associated with Beam.
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
-    )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    Sequence of General Accessories associated with the beam producing this image.
-    """
+        Sequence of General Accessories associated with the beam producing this image.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1",
+        doc="""Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
+
+        Number of shielding blocks associated with Beam.
+        """,
     )
-    """Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
 
-    Number of shielding blocks associated with Beam.
-    """
-
-    block_sequence: Attr[list[BlockSequenceItem]] = Attr(
+    block_sequence: SequenceAttr[BlockSequenceItem] = SequenceAttr(
         0x300A00F4, "BlockSequence", "SQ", "1", "2C",
         item=BlockSequenceItem,
-    )
-    """Block Sequence (300A,00F4): Type 2C, VR SQ, VM 1.
+        doc="""Block Sequence (300A,00F4): Type 2C, VR SQ, VM 1.
 
-    Sequence of blocks associated with Beam. Required if Number of Blocks (300A,00F0) is
-    non-zero.
-    """
+        Sequence of blocks associated with Beam. Required if Number of Blocks (300A,00F0) is
+        non-zero.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_frame_number: list[int] | None = None,
-        kvp: float | None = None,
-        primary_fluence_mode_sequence: list[PrimaryFluenceModeSequenceItem] | None = None,
-        x_ray_tube_current: int | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time: int | None = None,
-        exposure_time_inms: float | None = None,
-        meterset_exposure: float | None = None,
-        diaphragm_position: list[float] | None = None,
-        beam_limiting_device_sequence: list[BeamLimitingDeviceSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        gantry_angle: float | None = None,
-        gantry_pitch_angle: float | None = None,
-        beam_limiting_device_angle: float | None = None,
-        patient_support_angle: float | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        block_sequence: list[BlockSequenceItem] | None = None,
-        **_: Any,
+        referenced_frame_number: list[int] | Empty | None = None,
+        kvp: float | Empty | None = None,
+        primary_fluence_mode_sequence: Items[PrimaryFluenceModeSequenceItem] | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        meterset_exposure: float | Empty | None = None,
+        diaphragm_position: list[float] | Empty | None = None,
+        beam_limiting_device_sequence: Items[BeamLimitingDeviceSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        block_sequence: Items[BlockSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -756,32 +742,30 @@ class FluenceMapSequenceItem(ItemBuilder):
     fluence_data_source: Attr[Literal["CALCULATED", "MEASURED"]] = Attr(
         0x30020041, "FluenceDataSource", "CS", "1", "1",
         enum=("CALCULATED", "MEASURED"),
-    )
-    """Fluence Data Source (3002,0041): Type 1, VR CS, VM 1.
+        doc="""Fluence Data Source (3002,0041): Type 1, VR CS, VM 1.
 
-    Source of fluence data.
-    Enumerated Values: CALCULATED, MEASURED.
-    """
+        Source of fluence data.
+        Enumerated Values: CALCULATED, MEASURED.
+        """,
+    )
 
     fluence_data_scale: Attr[float] = Attr(
         0x30020042, "FluenceDataScale", "DS", "1", "3",
-    )
-    """Fluence Data Scale (3002,0042): Type 3, VR DS, VM 1.
+        doc="""Fluence Data Scale (3002,0042): Type 3, VR DS, VM 1.
 
-    The Meterset corresponding with a fluence map cell value of 1.0 expressed in units specified
-    by Primary Dosimeter Units (300A,00B3). This is the Meterset value used for treatment, not
-    the Meterset used to expose the film as defined by Meterset Exposure (3002,0032).
-    """
+        The Meterset corresponding with a fluence map cell value of 1.0 expressed in units
+        specified by Primary Dosimeter Units (300A,00B3). This is the Meterset value used for
+        treatment, not the Meterset used to expose the film as defined by Meterset Exposure
+        (3002,0032).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fluence_data_source: Literal["CALCULATED", "MEASURED"] | None = None,
-        fluence_data_scale: float | None = None,
-        **_: Any,
+        fluence_data_source: Literal["CALCULATED", "MEASURED"] | Empty | None = None,
+        fluence_data_scale: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -798,558 +782,556 @@ class RTImageModule(ModuleBuilder):
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image. See Section C.8.8.2.6.1 for specialization.
-    Enumerated Values: 1.
-    """
+        Number of samples (planes) in this image. See Section C.8.8.2.6.1 for specialization.
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data. See Section C.8.8.2.6.2 for
-    specialization.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data. See Section C.8.8.2.6.2 for
+        specialization.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated. See Section C.8.8.2.6.3 for specialization.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated. See Section C.8.8.2.6.3 for specialization.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored. See Section C.8.8.2.6.4 for specialization.
-    Enumerated Values if Bits Allocated (0028,0100) is 8: 8.
-    Enumerated Values if Bits Allocated (0028,0100) is 16: 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored. See Section C.8.8.2.6.4 for specialization.
+        Enumerated Values if Bits Allocated (0028,0100) is 8: 8.
+        Enumerated Values if Bits Allocated (0028,0100) is 16: 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for each pixel sample. Each sample shall have the same high bit. See
-    Section C.8.8.2.6.5 for specialization.
-    """
+        Most significant bit for each pixel sample. Each sample shall have the same high bit.
+        See Section C.8.8.2.6.5 for specialization.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation. See Section C.8.8.2.6.6 for specialization.
-    Enumerated Values if Bits Allocated (0028,0100) is 8: 0000H.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation. See Section C.8.8.2.6.6 for specialization.
+        Enumerated Values if Bits Allocated (0028,0100) is 8: 0000H.
+        """,
+    )
 
     pixel_intensity_relationship: Attr[str] = Attr(
         0x00281040, "PixelIntensityRelationship", "CS", "1", "3",
-    )
-    """Pixel Intensity Relationship (0028,1040): Type 3, VR CS, VM 1.
+        doc="""Pixel Intensity Relationship (0028,1040): Type 3, VR CS, VM 1.
 
-    The relationship between the Pixel sample values and the X-Ray beam intensity.
-    Defined Terms: LIN, LOG, OTHER.
-    """
+        The relationship between the Pixel sample values and the X-Ray beam intensity.
+        Defined Terms: LIN, LOG, OTHER.
+        """,
+    )
 
     pixel_intensity_relationship_sign: Attr[int] = Attr(
         0x00281041, "PixelIntensityRelationshipSign", "SS", "1", "1C",
-    )
-    """Pixel Intensity Relationship Sign (0028,1041): Type 1C, VR SS, VM 1.
+        doc="""Pixel Intensity Relationship Sign (0028,1041): Type 1C, VR SS, VM 1.
 
-    The sign of the relationship between the Pixel sample values stored in Pixel Data
-    (7FE0,0010) and the X-Ray beam intensity.
-    Required if Pixel Intensity Relationship (0028,1040) is present.
-    Enumerated Values: +1, -1.
-    """
+        The sign of the relationship between the Pixel sample values stored in Pixel Data
+        (7FE0,0010) and the X-Ray beam intensity.
+        Required if Pixel Intensity Relationship (0028,1040) is present.
+        Enumerated Values: +1, -1.
+        """,
+    )
 
     rt_image_label: Attr[str] = Attr(
         0x30020002, "RTImageLabel", "SH", "1", "1",
-    )
-    """RT Image Label (3002,0002): Type 1, VR SH, VM 1.
+        doc="""RT Image Label (3002,0002): Type 1, VR SH, VM 1.
 
-    User-defined label for RT Image.
-    """
+        User-defined label for RT Image.
+        """,
+    )
 
     rt_image_name: Attr[str] = Attr(
         0x30020003, "RTImageName", "LO", "1", "3",
-    )
-    """RT Image Name (3002,0003): Type 3, VR LO, VM 1.
+        doc="""RT Image Name (3002,0003): Type 3, VR LO, VM 1.
 
-    User-defined name for RT Image.
-    """
+        User-defined name for RT Image.
+        """,
+    )
 
     rt_image_description: Attr[str] = Attr(
         0x30020004, "RTImageDescription", "ST", "1", "3",
-    )
-    """RT Image Description (3002,0004): Type 3, VR ST, VM 1.
+        doc="""RT Image Description (3002,0004): Type 3, VR ST, VM 1.
 
-    User-defined description of RT Image.
-    """
+        User-defined description of RT Image.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics (see Section C.7.6.1.1.2).
-    Defined Terms for Value 3: DRR, PORTAL, SIMULATOR, RADIOGRAPH, BLANK, FLUENCE.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    """
+        Image identification characteristics (see Section C.7.6.1.1.2).
+        Defined Terms for Value 3: DRR, PORTAL, SIMULATOR, RADIOGRAPH, BLANK, FLUENCE.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        """,
+    )
 
     conversion_type: Attr[str] = Attr(
         0x00080064, "ConversionType", "CS", "1", "2",
-    )
-    """Conversion Type (0008,0064): Type 2, VR CS, VM 1.
+        doc="""Conversion Type (0008,0064): Type 2, VR CS, VM 1.
 
-    Describes the kind of image conversion.
-    Defined Terms: DV, DI, DF, WSD.
-    """
+        Describes the kind of image conversion.
+        Defined Terms: DV, DI, DF, WSD.
+        """,
+    )
 
     reported_values_origin: Attr[Literal["OPERATOR", "PLAN", "ACTUAL"]] = Attr(
         0x3002000A, "ReportedValuesOrigin", "CS", "1", "2C",
         enum=("OPERATOR", "PLAN", "ACTUAL"),
-    )
-    """Reported Values Origin (3002,000A): Type 2C, VR CS, VM 1.
+        doc="""Reported Values Origin (3002,000A): Type 2C, VR CS, VM 1.
 
-    Describes the origin of the parameter values reported in the image. Required if Value 3 of
-    Image Type (0008,0008) is SIMULATOR or PORTAL.
-    Enumerated Values: OPERATOR, PLAN, ACTUAL.
-    """
+        Describes the origin of the parameter values reported in the image. Required if Value 3
+        of Image Type (0008,0008) is SIMULATOR or PORTAL.
+        Enumerated Values: OPERATOR, PLAN, ACTUAL.
+        """,
+    )
 
     rt_image_plane: Attr[Literal["NORMAL", "NON_NORMAL"]] = Attr(
         0x3002000C, "RTImagePlane", "CS", "1", "1",
         enum=("NORMAL", "NON_NORMAL"),
-    )
-    """RT Image Plane (3002,000C): Type 1, VR CS, VM 1.
+        doc="""RT Image Plane (3002,000C): Type 1, VR CS, VM 1.
 
-    Describes whether or not image plane is normal to beam axis.
-    Enumerated Values: NORMAL, NON_NORMAL.
-    """
+        Describes whether or not image plane is normal to beam axis.
+        Enumerated Values: NORMAL, NON_NORMAL.
+        """,
+    )
 
     x_ray_image_receptor_translation: Attr[list[float]] = Attr(
         0x3002000D, "XRayImageReceptorTranslation", "DS", "3", "3",
-    )
-    """X-Ray Image Receptor Translation (3002,000D): Type 3, VR DS, VM 3.
+        doc="""X-Ray Image Receptor Translation (3002,000D): Type 3, VR DS, VM 3.
 
-    Position in (x,y,z) coordinates of origin of IEC X-RAY IMAGE RECEPTOR System in the IEC
-    GANTRY coordinate system (mm). See Note 2.
-    """
+        Position in (x,y,z) coordinates of origin of IEC X-RAY IMAGE RECEPTOR System in the IEC
+        GANTRY coordinate system (mm). See Note 2.
+        """,
+    )
 
     x_ray_image_receptor_angle: Attr[float] = Attr(
         0x3002000E, "XRayImageReceptorAngle", "DS", "1", "2",
-    )
-    """X-Ray Image Receptor Angle (3002,000E): Type 2, VR DS, VM 1.
+        doc="""X-Ray Image Receptor Angle (3002,000E): Type 2, VR DS, VM 1.
 
-    X-Ray Image Receptor Angle i.e., orientation of IEC X-RAY IMAGE RECEPTOR coordinate system
-    with respect to IEC GANTRY coordinate system (degrees). See Section C.8.8.2.2.
-    """
+        X-Ray Image Receptor Angle i.e., orientation of IEC X-RAY IMAGE RECEPTOR coordinate
+        system with respect to IEC GANTRY coordinate system (degrees). See Section C.8.8.2.2.
+        """,
+    )
 
     rt_image_orientation: Attr[list[float]] = Attr(
         0x30020010, "RTImageOrientation", "DS", "6", "2C",
-    )
-    """RT Image Orientation (3002,0010): Type 2C, VR DS, VM 6.
+        doc="""RT Image Orientation (3002,0010): Type 2C, VR DS, VM 6.
 
-    The direction cosines of the first row and the first column with respect to the IEC X-RAY
-    IMAGE RECEPTOR coordinate system. Required if RT Image Plane (3002,000C) is NON_NORMAL. May
-    be present otherwise.
-    """
+        The direction cosines of the first row and the first column with respect to the IEC
+        X-RAY IMAGE RECEPTOR coordinate system. Required if RT Image Plane (3002,000C) is
+        NON_NORMAL. May be present otherwise.
+        """,
+    )
 
     image_plane_pixel_spacing: Attr[list[float]] = Attr(
         0x30020011, "ImagePlanePixelSpacing", "DS", "2", "2",
-    )
-    """Image Plane Pixel Spacing (3002,0011): Type 2, VR DS, VM 2.
+        doc="""Image Plane Pixel Spacing (3002,0011): Type 2, VR DS, VM 2.
 
-    Physical distance (in mm) between the center of each image pixel, specified by a numeric
-    pair - adjacent row spacing (delimiter) adjacent column spacing. See Section C.8.8.2.3 and
-    Section 10.7.1.3 for further explanation.
-    """
+        Physical distance (in mm) between the center of each image pixel, specified by a numeric
+        pair - adjacent row spacing (delimiter) adjacent column spacing. See Section C.8.8.2.3
+        and Section 10.7.1.3 for further explanation.
+        """,
+    )
 
     rt_image_position: Attr[list[float]] = Attr(
         0x30020012, "RTImagePosition", "DS", "2", "2",
-    )
-    """RT Image Position (3002,0012): Type 2, VR DS, VM 2.
+        doc="""RT Image Position (3002,0012): Type 2, VR DS, VM 2.
 
-    The x and y coordinates (in mm) of the upper left hand corner of the image, in the IEC X-RAY
-    IMAGE RECEPTOR coordinate system. This is the center of the first pixel transmitted. See
-    Section C.8.8.2.7.
-    """
+        The x and y coordinates (in mm) of the upper left hand corner of the image, in the IEC
+        X-RAY IMAGE RECEPTOR coordinate system. This is the center of the first pixel
+        transmitted. See Section C.8.8.2.7.
+        """,
+    )
 
     radiation_machine_name: Attr[str] = Attr(
         0x30020020, "RadiationMachineName", "SH", "1", "2",
-    )
-    """Radiation Machine Name (3002,0020): Type 2, VR SH, VM 1.
+        doc="""Radiation Machine Name (3002,0020): Type 2, VR SH, VM 1.
 
-    User-defined name identifying radiation machine used in acquiring or computing image (i.e.,
-    name of conventional simulator, electron accelerator, X-Ray device, or machine modeled when
-    calculating DRR).
-    """
+        User-defined name identifying radiation machine used in acquiring or computing image
+        (i.e., name of conventional simulator, electron accelerator, X-Ray device, or machine
+        modeled when calculating DRR).
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "MINUTE"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "2",
         enum=("MU", "MINUTE"),
-    )
-    """Primary Dosimeter Unit (300A,00B3): Type 2, VR CS, VM 1.
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 2, VR CS, VM 1.
 
-    Measurement unit of machine dosimeter.
-    Enumerated Values: MU, MINUTE.
-    """
+        Measurement unit of machine dosimeter.
+        Enumerated Values: MU, MINUTE.
+        """,
+    )
 
     radiation_machine_sad: Attr[float] = Attr(
         0x30020022, "RadiationMachineSAD", "DS", "1", "2",
-    )
-    """Radiation Machine SAD (3002,0022): Type 2, VR DS, VM 1.
+        doc="""Radiation Machine SAD (3002,0022): Type 2, VR DS, VM 1.
 
-    Radiation source to Gantry rotation axis distance of radiation machine used in acquiring or
-    computing image (mm).
-    """
+        Radiation source to Gantry rotation axis distance of radiation machine used in acquiring
+        or computing image (mm).
+        """,
+    )
 
     radiation_machine_ssd: Attr[float] = Attr(
         0x30020024, "RadiationMachineSSD", "DS", "1", "3",
-    )
-    """Radiation Machine SSD (3002,0024): Type 3, VR DS, VM 1.
+        doc="""Radiation Machine SSD (3002,0024): Type 3, VR DS, VM 1.
 
-    Source to Patient surface distance (in mm) of radiation machine used in acquiring or
-    computing image.
-    """
+        Source to Patient surface distance (in mm) of radiation machine used in acquiring or
+        computing image.
+        """,
+    )
 
     rt_image_sid: Attr[float] = Attr(
         0x30020026, "RTImageSID", "DS", "1", "2",
-    )
-    """RT Image SID (3002,0026): Type 2, VR DS, VM 1.
+        doc="""RT Image SID (3002,0026): Type 2, VR DS, VM 1.
 
-    Distance from radiation machine source to image plane (in mm) along radiation beam axis. See
-    Section C.8.8.2.3.
-    """
+        Distance from radiation machine source to image plane (in mm) along radiation beam axis.
+        See Section C.8.8.2.3.
+        """,
+    )
 
     enhanced_rt_beam_limiting_device_definition_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300800A3, "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
+
+        Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting
+        Device Sequence (3008,00A1).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
 
-    Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting Device
-    Sequence (3008,00A1).
-    Enumerated Values: YES, NO.
-    """
-
-    enhanced_rt_beam_limiting_device_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_device_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300800A1, "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
 
-    Enhanced RT Beam Limiting Device Descriptions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Enhanced RT Beam Limiting Device Descriptions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     source_to_reference_object_distance: Attr[float] = Attr(
         0x30020028, "SourceToReferenceObjectDistance", "DS", "1", "3",
+        doc="""Source to Reference Object Distance (3002,0028): Type 3, VR DS, VM 1.
+
+        Source to reference object distance (in mm), as used for magnification calculation of
+        RADIOGRAPH and SIMULATOR images.
+        """,
     )
-    """Source to Reference Object Distance (3002,0028): Type 3, VR DS, VM 1.
 
-    Source to reference object distance (in mm), as used for magnification calculation of
-    RADIOGRAPH and SIMULATOR images.
-    """
-
-    referenced_rt_plan_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_plan_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0002, "ReferencedRTPlanSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
+        doc="""Referenced RT Plan Sequence (300C,0002): Type 3, VR SQ, VM 1.
 
-    Sequence of one Class/Instance pair describing RT Plan associated with image.
-    """
+        Sequence of one Class/Instance pair describing RT Plan associated with image.
+        """,
+    )
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "3",
-    )
-    """Referenced Beam Number (300C,0006): Type 3, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 3, VR IS, VM 1.
 
-    Uniquely identifies the corresponding N-segment treatment beam specified by Beam Number
-    (300A,00C0) within Beam Sequence (300A,00B0) in RT Beams Module within the RT Plan
-    referenced in Referenced RT Plan Sequence (300C,0002) or the Ion Beam Sequence (300A,03A2)
-    in the RT Ion Beams Module within the RT Ion Plan referenced in Referenced RT Plan Sequence
-    (300C,0002).
-    """
+        Uniquely identifies the corresponding N-segment treatment beam specified by Beam Number
+        (300A,00C0) within Beam Sequence (300A,00B0) in RT Beams Module within the RT Plan
+        referenced in Referenced RT Plan Sequence (300C,0002) or the Ion Beam Sequence
+        (300A,03A2) in the RT Ion Beams Module within the RT Ion Plan referenced in Referenced
+        RT Plan Sequence (300C,0002).
+        """,
+    )
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
 
-    Identifier of Fraction Group within RT Plan referenced in Referenced RT Plan Sequence
-    (300C,0002).
-    """
+        Identifier of Fraction Group within RT Plan referenced in Referenced RT Plan Sequence
+        (300C,0002).
+        """,
+    )
 
     fraction_number: Attr[int] = Attr(
         0x30020029, "FractionNumber", "IS", "1", "3",
-    )
-    """Fraction Number (3002,0029): Type 3, VR IS, VM 1.
+        doc="""Fraction Number (3002,0029): Type 3, VR IS, VM 1.
 
-    Fraction Number of fraction during which image was acquired, within Fraction Group
-    referenced by Referenced Fraction Group Number (300C,0022) within RT Plan referenced in
-    Referenced RT Plan Sequence (300C,0002).
-    """
+        Fraction Number of fraction during which image was acquired, within Fraction Group
+        referenced by Referenced Fraction Group Number (300C,0022) within RT Plan referenced in
+        Referenced RT Plan Sequence (300C,0002).
+        """,
+    )
 
     start_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0008, "StartCumulativeMetersetWeight", "DS", "1", "3",
-    )
-    """Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
+        doc="""Start Cumulative Meterset Weight (300C,0008): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within Beam referenced by Referenced Beam Number (300C,0006) at
-    which image acquisition starts.
-    """
+        Cumulative Meterset Weight within Beam referenced by Referenced Beam Number (300C,0006)
+        at which image acquisition starts.
+        """,
+    )
 
     end_cumulative_meterset_weight: Attr[float] = Attr(
         0x300C0009, "EndCumulativeMetersetWeight", "DS", "1", "3",
+        doc="""End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
+
+        Cumulative Meterset Weight within Beam referenced by Referenced Beam Number (300C,0006)
+        at which image acquisition ends.
+        """,
     )
-    """End Cumulative Meterset Weight (300C,0009): Type 3, VR DS, VM 1.
 
-    Cumulative Meterset Weight within Beam referenced by Referenced Beam Number (300C,0006) at
-    which image acquisition ends.
-    """
-
-    exposure_sequence: Attr[list[ExposureSequenceItem]] = Attr(
+    exposure_sequence: SequenceAttr[ExposureSequenceItem] = SequenceAttr(
         0x30020030, "ExposureSequence", "SQ", "1", "3",
         item=ExposureSequenceItem,
+        doc="""Exposure Sequence (3002,0030): Type 3, VR SQ, VM 1.
+
+        Sequence of Exposure parameter sets, corresponding to exposures used in generating the
+        image.
+        """,
     )
-    """Exposure Sequence (3002,0030): Type 3, VR SQ, VM 1.
 
-    Sequence of Exposure parameter sets, corresponding to exposures used in generating the
-    image.
-    """
-
-    fluence_map_sequence: Attr[list[FluenceMapSequenceItem]] = Attr(
+    fluence_map_sequence: SequenceAttr[FluenceMapSequenceItem] = SequenceAttr(
         0x30020040, "FluenceMapSequence", "SQ", "1", "1C",
         item=FluenceMapSequenceItem,
-    )
-    """Fluence Map Sequence (3002,0040): Type 1C, VR SQ, VM 1.
+        doc="""Fluence Map Sequence (3002,0040): Type 1C, VR SQ, VM 1.
 
-    A Sequence of data describing the fluence map Attributes for a radiotherapy beam.
-    Required if the third value of Image Type (0008,0008) is FLUENCE.
-    """
+        A Sequence of data describing the fluence map Attributes for a radiotherapy beam.
+        Required if the third value of Image Type (0008,0008) is FLUENCE.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "3",
-    )
-    """Gantry Angle (300A,011E): Type 3, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 3, VR DS, VM 1.
 
-    Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees).
-    """
+        Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY
+        coordinate system with respect to IEC FIXED REFERENCE coordinate system (degrees).
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "3",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 3, VR FL, VM 1.
 
-    Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the X-axis
-    of the IEC GANTRY coordinate system (degrees). See Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the
+        X-axis of the IEC GANTRY coordinate system (degrees). See Section C.8.8.25.6.5.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "3",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 3, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 3, VR DS, VM 1.
 
-    Treatment machine beam limiting device (collimator) angle, i.e., orientation of IEC BEAM
-    LIMITING DEVICE coordinate system with respect to IEC GANTRY coordinate system (degrees).
-    """
+        Treatment machine beam limiting device (collimator) angle, i.e., orientation of IEC BEAM
+        LIMITING DEVICE coordinate system with respect to IEC GANTRY coordinate system
+        (degrees).
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "3",
-    )
-    """Patient Support Angle (300A,0122): Type 3, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 3, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT coordinate system with
-    respect to IEC FIXED REFERENCE coordinate system (degrees).
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT coordinate system with
+        respect to IEC FIXED REFERENCE coordinate system (degrees).
+        """,
+    )
 
     table_top_eccentric_axis_distance: Attr[float] = Attr(
         0x300A0124, "TableTopEccentricAxisDistance", "DS", "1", "3",
-    )
-    """Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
+        doc="""Table Top Eccentric Axis Distance (300A,0124): Type 3, VR DS, VM 1.
 
-    Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
-    ECCENTRIC vertical axis (mm).
-    """
+        Distance (positive) from the IEC PATIENT SUPPORT vertical axis to the IEC TABLE TOP
+        ECCENTRIC vertical axis (mm).
+        """,
+    )
 
     table_top_eccentric_angle: Attr[float] = Attr(
         0x300A0125, "TableTopEccentricAngle", "DS", "1", "3",
-    )
-    """Table Top Eccentric Angle (300A,0125): Type 3, VR DS, VM 1.
+        doc="""Table Top Eccentric Angle (300A,0125): Type 3, VR DS, VM 1.
 
-    Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC coordinate
-    system with respect to IEC PATIENT SUPPORT system (degrees).
-    """
+        Table Top (non-isocentric) angle, i.e., orientation of IEC TABLE TOP ECCENTRIC
+        coordinate system with respect to IEC PATIENT SUPPORT system (degrees).
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "3",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 3, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 3, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "3",
-    )
-    """Table Top Roll Angle (300A,0144): Type 3, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 3, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    Y-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the Y-axis of the IEC TABLE TOP coordinate system (degrees). See Section C.8.8.25.6.2.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "3",
-    )
-    """Table Top Vertical Position (300A,0128): Type 3, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 3, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm).
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm).
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "3",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 3, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 3, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm).
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm).
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "3",
-    )
-    """Table Top Lateral Position (300A,012A): Type 3, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type 3, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm).
-    """
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm).
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "3",
-    )
-    """Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
+        doc="""Isocenter Position (300A,012C): Type 3, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in the
-    Patient-Based Coordinate System associated with the Frame of Reference. It allows
-    transformation from the equipment-based IEC coordinate system to the Patient-Based
-    Coordinate System.
-    """
+        Isocenter coordinates (x,y,z), in mm. Specifies the location of the machine isocenter in
+        the Patient-Based Coordinate System associated with the Frame of Reference. It allows
+        transformation from the equipment-based IEC coordinate system to the Patient-Based
+        Coordinate System.
+        """,
+    )
 
     patient_position: Attr[str] = Attr(
         0x00185100, "PatientPosition", "CS", "1", "1C",
-    )
-    """Patient Position (0018,5100): Type 1C, VR CS, VM 1.
+        doc="""Patient Position (0018,5100): Type 1C, VR CS, VM 1.
 
-    Patient position descriptor relative to the patient support device.
-    Required if Isocenter Position (300A,012C) is present. May be present otherwise.
-    Defined Terms: SITTING.
-    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
-    PFDR, PFDL.
-    """
+        Patient position descriptor relative to the patient support device.
+        Required if Isocenter Position (300A,012C) is present. May be present otherwise.
+        Defined Terms: SITTING.
+        Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR,
+        AFDL, PFDR, PFDL.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "3",
-    )
-    """Exposure Time (0018,1150): Type 3, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 3, VR IS, VM 1.
 
-    Time of X-Ray exposure (msec). Required if Value 3 of Image Type (0008,0008) is SIMULATOR or
-    RADIOGRAPH. May be present otherwise.
-    """
+        Time of X-Ray exposure (msec). Required if Value 3 of Image Type (0008,0008) is
+        SIMULATOR or RADIOGRAPH. May be present otherwise.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "3",
-    )
-    """Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 3, VR FD, VM 1.
 
-    Duration of X-Ray exposure in msec.
-    """
+        Duration of X-Ray exposure in msec.
+        """,
+    )
 
     meterset_exposure: Attr[float] = Attr(
         0x30020032, "MetersetExposure", "DS", "1", "3",
-    )
-    """Meterset Exposure (3002,0032): Type 3, VR DS, VM 1.
+        doc="""Meterset Exposure (3002,0032): Type 3, VR DS, VM 1.
 
-    Treatment machine Meterset duration over which image has been acquired, specified in Monitor
-    units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3).
-    """
+        Treatment machine Meterset duration over which image has been acquired, specified in
+        Monitor units (MU) or minutes as defined by Primary Dosimeter Unit (300A,00B3).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        pixel_intensity_relationship: str | None = None,
-        pixel_intensity_relationship_sign: int | None = None,
-        rt_image_label: str | None = None,
-        rt_image_name: str | None = None,
-        rt_image_description: str | None = None,
-        image_type: list[str] | None = None,
-        conversion_type: str | None = None,
-        reported_values_origin: Literal["OPERATOR", "PLAN", "ACTUAL"] | None = None,
-        rt_image_plane: Literal["NORMAL", "NON_NORMAL"] | None = None,
-        x_ray_image_receptor_translation: list[float] | None = None,
-        x_ray_image_receptor_angle: float | None = None,
-        rt_image_orientation: list[float] | None = None,
-        image_plane_pixel_spacing: list[float] | None = None,
-        rt_image_position: list[float] | None = None,
-        radiation_machine_name: str | None = None,
-        primary_dosimeter_unit: Literal["MU", "MINUTE"] | None = None,
-        radiation_machine_sad: float | None = None,
-        radiation_machine_ssd: float | None = None,
-        rt_image_sid: float | None = None,
-        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | None = None,
-        enhanced_rt_beam_limiting_device_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        source_to_reference_object_distance: float | None = None,
-        referenced_rt_plan_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_beam_number: int | None = None,
-        referenced_fraction_group_number: int | None = None,
-        fraction_number: int | None = None,
-        start_cumulative_meterset_weight: float | None = None,
-        end_cumulative_meterset_weight: float | None = None,
-        exposure_sequence: list[ExposureSequenceItem] | None = None,
-        fluence_map_sequence: list[FluenceMapSequenceItem] | None = None,
-        gantry_angle: float | None = None,
-        gantry_pitch_angle: float | None = None,
-        beam_limiting_device_angle: float | None = None,
-        patient_support_angle: float | None = None,
-        table_top_eccentric_axis_distance: float | None = None,
-        table_top_eccentric_angle: float | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        isocenter_position: list[float] | None = None,
-        patient_position: str | None = None,
-        exposure_time: int | None = None,
-        exposure_time_inms: float | None = None,
-        meterset_exposure: float | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        pixel_intensity_relationship: str | Empty | None = None,
+        pixel_intensity_relationship_sign: int | Empty | None = None,
+        rt_image_label: str | Empty | None = None,
+        rt_image_name: str | Empty | None = None,
+        rt_image_description: str | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        conversion_type: str | Empty | None = None,
+        reported_values_origin: Literal["OPERATOR", "PLAN", "ACTUAL"] | Empty | None = None,
+        rt_image_plane: Literal["NORMAL", "NON_NORMAL"] | Empty | None = None,
+        x_ray_image_receptor_translation: list[float] | Empty | None = None,
+        x_ray_image_receptor_angle: float | Empty | None = None,
+        rt_image_orientation: list[float] | Empty | None = None,
+        image_plane_pixel_spacing: list[float] | Empty | None = None,
+        rt_image_position: list[float] | Empty | None = None,
+        radiation_machine_name: str | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "MINUTE"] | Empty | None = None,
+        radiation_machine_sad: float | Empty | None = None,
+        radiation_machine_ssd: float | Empty | None = None,
+        rt_image_sid: float | Empty | None = None,
+        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        source_to_reference_object_distance: float | Empty | None = None,
+        referenced_rt_plan_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_beam_number: int | Empty | None = None,
+        referenced_fraction_group_number: int | Empty | None = None,
+        fraction_number: int | Empty | None = None,
+        start_cumulative_meterset_weight: float | Empty | None = None,
+        end_cumulative_meterset_weight: float | Empty | None = None,
+        exposure_sequence: Items[ExposureSequenceItem] | Empty | None = None,
+        fluence_map_sequence: Items[FluenceMapSequenceItem] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        table_top_eccentric_axis_distance: float | Empty | None = None,
+        table_top_eccentric_angle: float | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        patient_position: str | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        meterset_exposure: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_beam_limiting_device_opening_sequence_macro
 
 
@@ -28,56 +29,55 @@ class RTImagingApertureMacro(ModuleBuilder):
     imaging_aperture_specification_type: Attr[Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"]] = Attr(
         0x30020115, "ImagingApertureSpecificationType", "CS", "1", "3",
         enum=("OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"),
-    )
-    """Imaging Aperture Specification Type (3002,0115): Type 3, VR CS, VM 1.
+        doc="""Imaging Aperture Specification Type (3002,0115): Type 3, VR CS, VM 1.
 
-    Type of specification of field aperture for imaging.
-    Enumerated Values: OPEN, BEAM, RELATIVE_TO_BEAM, CUSTOM.
-    """
+        Type of specification of field aperture for imaging.
+        Enumerated Values: OPEN, BEAM, RELATIVE_TO_BEAM, CUSTOM.
+        """,
+    )
 
     imaging_source_to_beam_modifier_definition_plane_distance: Attr[float] = Attr(
         0x3002012D, "ImagingSourceToBeamModifierDefinitionPlaneDistance", "FD", "1", "1C",
-    )
-    """Imaging Source to Beam Modifier Definition Plane Distance (3002,012D): Type 1C, VR FD, VM 1.
+        doc="""Imaging Source to Beam Modifier Definition Plane Distance (3002,012D): Type 1C, VR FD,
+        VM 1.
 
-    Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System.
-    Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System.
-    Required ifImaging Aperture Specification Type (3002,0115) does not have a value of OPEN.
-    """
+        Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System.
+        Distance in mm from the Radiation Source to the origin of the Base Beam Modifier System.
+        Required ifImaging Aperture Specification Type (3002,0115) does not have a value of
+        OPEN.
+        """,
+    )
 
     referenced_radiation_rt_control_point_index: Attr[int] = Attr(
         0x300A073B, "ReferencedRadiationRTControlPointIndex", "US", "1", "1C",
+        doc="""Referenced Radiation RT Control Point Index (300A,073B): Type 1C, VR US, VM 1.
+
+        Index of the RT Control Point of the RT Radiation SOP Instance referenced in the
+        Referenced Baseline Parameters RT Radiation Instance Sequence (3002,011E) which provides
+        the basis for the aperture definition of the imaging source.
+        Required if Imaging Aperture Specification Type (3002,0115) has a value of BEAM or
+        RELATIVE_TO_BEAM.
+        """,
     )
-    """Referenced Radiation RT Control Point Index (300A,073B): Type 1C, VR US, VM 1.
 
-    Index of the RT Control Point of the RT Radiation SOP Instance referenced in the Referenced
-    Baseline Parameters RT Radiation Instance Sequence (3002,011E) which provides the basis for
-    the aperture definition of the imaging source.
-    Required if Imaging Aperture Specification Type (3002,0115) has a value of BEAM or
-    RELATIVE_TO_BEAM.
-    """
-
-    imaging_aperture_sequence: Attr[list[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro]] = Attr(
+    imaging_aperture_sequence: SequenceAttr[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro] = SequenceAttr(
         0x30020114, "ImagingApertureSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_sequence_macro:RTBeamLimitingDeviceOpeningSequenceMacro",
-    )
-    """Imaging Aperture Sequence (3002,0114): Type 1C, VR SQ, VM 1.
+        doc="""Imaging Aperture Sequence (3002,0114): Type 1C, VR SQ, VM 1.
 
-    Parameters describing the aperture of the imaging source.
-    Required if Imaging Aperture Specification Type (3002,0115) has a value of CUSTOM or
-    RELATIVE_TO_BEAM.
-    """
+        Parameters describing the aperture of the imaging source.
+        Required if Imaging Aperture Specification Type (3002,0115) has a value of CUSTOM or
+        RELATIVE_TO_BEAM.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        imaging_aperture_specification_type: Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"] | None = None,
-        imaging_source_to_beam_modifier_definition_plane_distance: float | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        imaging_aperture_sequence: list[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro] | None = None,
-        **_: Any,
+        imaging_aperture_specification_type: Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"] | Empty | None = None,
+        imaging_source_to_beam_modifier_definition_plane_distance: float | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        imaging_aperture_sequence: Items[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

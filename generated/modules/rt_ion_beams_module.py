@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.beam_limiting_device_position_macro import BeamLimitingDevicePositionMacro
 from iodkit.generated.modules.patient_support_identification_macro import PatientSupportIdentificationMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import beam_limiting_device_position_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
@@ -34,62 +35,59 @@ class DepthDoseParametersSequenceItem(ItemBuilder):
 
     reference_dose_definition: Attr[str] = Attr(
         0x300A0512, "ReferenceDoseDefinition", "CS", "1", "1",
-    )
-    """Reference Dose Definition (300A,0512): Type 1, VR CS, VM 1.
+        doc="""Reference Dose Definition (300A,0512): Type 1, VR CS, VM 1.
 
-    Definition of the 100% reference dose level.
-    Defined Terms: HIGHEST, MAXIMUM, CENTER.
-    """
+        Definition of the 100% reference dose level.
+        Defined Terms: HIGHEST, MAXIMUM, CENTER.
+        """,
+    )
 
     distal_depth: Attr[float] = Attr(
         0x300A0502, "DistalDepth", "FL", "1", "1",
-    )
-    """Distal Depth (300A,0502): Type 1, VR FL, VM 1.
+        doc="""Distal Depth (300A,0502): Type 1, VR FL, VM 1.
 
-    Penetration depth in water (mm) of the particle excluding any user-installed range modifying
-    devices, measured at the Distal Depth Fraction (300A,0501).
-    """
+        Penetration depth in water (mm) of the particle excluding any user-installed range
+        modifying devices, measured at the Distal Depth Fraction (300A,0501).
+        """,
+    )
 
     distal_depth_fraction: Attr[float] = Attr(
         0x300A0501, "DistalDepthFraction", "FL", "1", "1",
-    )
-    """Distal Depth Fraction (300A,0501): Type 1, VR FL, VM 1.
+        doc="""Distal Depth Fraction (300A,0501): Type 1, VR FL, VM 1.
 
-    Fraction of the value of dose relative to the 100% level defined by Reference Dose
-    Definition (300A,0512). This determines the Distal Depth (300A,0502).
-    """
+        Fraction of the value of dose relative to the 100% level defined by Reference Dose
+        Definition (300A,0512). This determines the Distal Depth (300A,0502).
+        """,
+    )
 
     nominal_range_modulated_region_depths: Attr[list[float]] = Attr(
         0x300A0504, "NominalRangeModulatedRegionDepths", "FL", "2", "1C",
-    )
-    """Nominal Range Modulated Region Depths (300A,0504): Type 1C, VR FL, VM 2.
+        doc="""Nominal Range Modulated Region Depths (300A,0504): Type 1C, VR FL, VM 2.
 
-    The depths of the proximal and distal limits of the range modulated region in water.
-    Required if Reference Dose Definition (300A,0512) has the value CENTER.
-    """
+        The depths of the proximal and distal limits of the range modulated region in water.
+        Required if Reference Dose Definition (300A,0512) has the value CENTER.
+        """,
+    )
 
     nominal_range_modulation_fractions: Attr[list[float]] = Attr(
         0x300A0503, "NominalRangeModulationFractions", "FL", "2", "1C",
-    )
-    """Nominal Range Modulation Fractions (300A,0503): Type 1C, VR FL, VM 2.
+        doc="""Nominal Range Modulation Fractions (300A,0503): Type 1C, VR FL, VM 2.
 
-    Fractions of the Reference Dose Definition (300A,0512) defining the proximal and distal
-    limits at which the range-modulated region is defined.
-    Required if Nominal Range Modulated Region Depths (300A,0504) is present.
-    """
+        Fractions of the Reference Dose Definition (300A,0512) defining the proximal and distal
+        limits at which the range-modulated region is defined.
+        Required if Nominal Range Modulated Region Depths (300A,0504) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reference_dose_definition: str | None = None,
-        distal_depth: float | None = None,
-        distal_depth_fraction: float | None = None,
-        nominal_range_modulated_region_depths: list[float] | None = None,
-        nominal_range_modulation_fractions: list[float] | None = None,
-        **_: Any,
+        reference_dose_definition: str | Empty | None = None,
+        distal_depth: float | Empty | None = None,
+        distal_depth_fraction: float | Empty | None = None,
+        nominal_range_modulated_region_depths: list[float] | Empty | None = None,
+        nominal_range_modulation_fractions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -105,53 +103,51 @@ class IonBeamLimitingDeviceSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     isocenter_to_beam_limiting_device_distance: Attr[float] = Attr(
         0x300A00BB, "IsocenterToBeamLimitingDeviceDistance", "FL", "1", "2",
-    )
-    """Isocenter to Beam Limiting Device Distance (300A,00BB): Type 2, VR FL, VM 1.
+        doc="""Isocenter to Beam Limiting Device Distance (300A,00BB): Type 2, VR FL, VM 1.
 
-    Isocenter to beam limiting device (collimator) distance (in mm) of the equipment that is to
-    be used for beam delivery.
-    """
+        Isocenter to beam limiting device (collimator) distance (in mm) of the equipment that is
+        to be used for beam delivery.
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "1",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     leaf_position_boundaries: Attr[list[float]] = Attr(
         0x300A00BE, "LeafPositionBoundaries", "DS", "3-n", "1C",
-    )
-    """Leaf Position Boundaries (300A,00BE): Type 1C, VR DS, VM 3-n.
+        doc="""Leaf Position Boundaries (300A,00BE): Type 1C, VR DS, VM 3-n.
 
-    Boundaries of beam limiting device (collimator) leaves (in mm) in IEC BEAM LIMITING DEVICE
-    coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8), i.e., X-axis for
-    MLCY, Y-axis for MLCX.
-    Required if RT Beam Limiting Device Type (300A,00B8) is MLCX or MLCY. May be present
-    otherwise.
-    """
+        Boundaries of beam limiting device (collimator) leaves (in mm) in IEC BEAM LIMITING
+        DEVICE coordinate axis appropriate to RT Beam Limiting Device Type (300A,00B8), i.e.,
+        X-axis for MLCY, Y-axis for MLCX.
+        Required if RT Beam Limiting Device Type (300A,00B8) is MLCX or MLCY. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        isocenter_to_beam_limiting_device_distance: float | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        leaf_position_boundaries: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        isocenter_to_beam_limiting_device_distance: float | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
+        leaf_position_boundaries: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -166,22 +162,20 @@ class ReferencedReferenceImageSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
 
     reference_image_number: Attr[int] = Attr(
         0x300A00C8, "ReferenceImageNumber", "IS", "1", "1",
-    )
-    """Reference Image Number (300A,00C8): Type 1, VR IS, VM 1.
+        doc="""Reference Image Number (300A,00C8): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Reference Image within Referenced Reference Image Sequence (300C,0042).
-    """
+        Uniquely identifies Reference Image within Referenced Reference Image Sequence
+        (300C,0042).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        reference_image_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        reference_image_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -196,77 +190,74 @@ class IonWedgeSequenceItem(ItemBuilder):
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
-    )
-    """Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
+        doc="""Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
 
-    Identification number of the Wedges. The value of Wedge Number (300A,00D2) shall be unique
-    within the Beam in which it was created.
-    """
+        Identification number of the Wedges. The value of Wedge Number (300A,00D2) shall be
+        unique within the Beam in which it was created.
+        """,
+    )
 
     wedge_type: Attr[str] = Attr(
         0x300A00D3, "WedgeType", "CS", "1", "2",
-    )
-    """Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
+        doc="""Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
 
-    Type of wedge (if any) defined for Beam.
-    Defined Terms: STANDARD, MOTORIZED, PARTIAL_STANDARD, PARTIAL_MOTORIZ.
-    """
+        Type of wedge (if any) defined for Beam.
+        Defined Terms: STANDARD, MOTORIZED, PARTIAL_STANDARD, PARTIAL_MOTORIZ.
+        """,
+    )
 
     wedge_id: Attr[str] = Attr(
         0x300A00D4, "WedgeID", "SH", "1", "3",
-    )
-    """Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
+        doc="""Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for Wedge.
-    """
+        User-supplied identifier for Wedge.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     wedge_angle: Attr[int] = Attr(
         0x300A00D5, "WedgeAngle", "IS", "1", "2",
-    )
-    """Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
+        doc="""Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
 
-    Nominal wedge angle (degrees).
-    """
+        Nominal wedge angle (degrees).
+        """,
+    )
 
     wedge_orientation: Attr[float] = Attr(
         0x300A00D8, "WedgeOrientation", "DS", "1", "2",
-    )
-    """Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
+        doc="""Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
 
-    Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with respect
-    to the IEC BEAM LIMITING DEVICE coordinate systems (degrees).
-    """
+        Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with
+        respect to the IEC BEAM LIMITING DEVICE coordinate systems (degrees).
+        """,
+    )
 
     isocenter_to_wedge_tray_distance: Attr[float] = Attr(
         0x300A00D9, "IsocenterToWedgeTrayDistance", "FL", "1", "1",
-    )
-    """Isocenter to Wedge Tray Distance (300A,00D9): Type 1, VR FL, VM 1.
+        doc="""Isocenter to Wedge Tray Distance (300A,00D9): Type 1, VR FL, VM 1.
 
-    Isocenter to downstream edge of wedge tray (mm).
-    """
+        Isocenter to downstream edge of wedge tray (mm).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_number: int | None = None,
-        wedge_type: str | None = None,
-        wedge_id: str | None = None,
-        accessory_code: str | None = None,
-        wedge_angle: int | None = None,
-        wedge_orientation: float | None = None,
-        isocenter_to_wedge_tray_distance: float | None = None,
-        **_: Any,
+        wedge_number: int | Empty | None = None,
+        wedge_type: str | Empty | None = None,
+        wedge_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        wedge_angle: int | Empty | None = None,
+        wedge_orientation: float | Empty | None = None,
+        isocenter_to_wedge_tray_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -281,191 +272,189 @@ class IonRangeCompensatorSequenceItem(ItemBuilder):
 
     compensator_description: Attr[str] = Attr(
         0x300A02EB, "CompensatorDescription", "LT", "1", "3",
-    )
-    """Compensator Description (300A,02EB): Type 3, VR LT, VM 1.
+        doc="""Compensator Description (300A,02EB): Type 3, VR LT, VM 1.
 
-    User defined description for the compensator.
-    """
+        User defined description for the compensator.
+        """,
+    )
 
     compensator_number: Attr[int] = Attr(
         0x300A00E4, "CompensatorNumber", "IS", "1", "1",
-    )
-    """Compensator Number (300A,00E4): Type 1, VR IS, VM 1.
+        doc="""Compensator Number (300A,00E4): Type 1, VR IS, VM 1.
 
-    Identification number of the Compensator. The value of Compensator Number (300A,00E4) shall
-    be unique within the Beam in which it is created.
-    """
+        Identification number of the Compensator. The value of Compensator Number (300A,00E4)
+        shall be unique within the Beam in which it is created.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-supplied identifier for material used to manufacture Compensator.
-    """
+        User-supplied identifier for material used to manufacture Compensator.
+        """,
+    )
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "3",
-    )
-    """Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
+        doc="""Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for the compensator.
-    """
+        User-supplied identifier for the compensator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     isocenter_to_compensator_tray_distance: Attr[float] = Attr(
         0x300A02E4, "IsocenterToCompensatorTrayDistance", "FL", "1", "1C",
-    )
-    """Isocenter to Compensator Tray Distance (300A,02E4): Type 1C, VR FL, VM 1.
+        doc="""Isocenter to Compensator Tray Distance (300A,02E4): Type 1C, VR FL, VM 1.
 
-    Isocenter to compensator tray attachment edge distance (in mm) for current range
-    compensator. Required if Compensator Mounting Position (300A,02E1) is not DOUBLE_SIDED. See
-    Section C.8.8.25.4 and Section C.8.8.25.10
-    """
+        Isocenter to compensator tray attachment edge distance (in mm) for current range
+        compensator. Required if Compensator Mounting Position (300A,02E1) is not DOUBLE_SIDED.
+        See Section C.8.8.25.4 and Section C.8.8.25.10
+        """,
+    )
 
     compensator_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A02E0, "CompensatorDivergence", "CS", "1", "1",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Compensator Divergence (300A,02E0): Type 1, VR CS, VM 1.
+        doc="""Compensator Divergence (300A,02E0): Type 1, VR CS, VM 1.
 
-    Indicates presence or absence of geometrical divergence of the range compensator.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Indicates presence or absence of geometrical divergence of the range compensator.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     compensator_mounting_position: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"]] = Attr(
         0x300A02E1, "CompensatorMountingPosition", "CS", "1", "1",
         enum=("PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"),
-    )
-    """Compensator Mounting Position (300A,02E1): Type 1, VR CS, VM 1.
+        doc="""Compensator Mounting Position (300A,02E1): Type 1, VR CS, VM 1.
 
-    Indicates on which side of the Compensator Tray the compensator is mounted.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
-    """
+        Indicates on which side of the Compensator Tray the compensator is mounted.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE, DOUBLE_SIDED.
+        """,
+    )
 
     compensator_rows: Attr[int] = Attr(
         0x300A00E7, "CompensatorRows", "IS", "1", "1",
-    )
-    """Compensator Rows (300A,00E7): Type 1, VR IS, VM 1.
+        doc="""Compensator Rows (300A,00E7): Type 1, VR IS, VM 1.
 
-    Number of rows in the range compensator. A row is defined to be in the X direction of the
-    IEC Beam Limiting Device Coordinate system.
-    """
+        Number of rows in the range compensator. A row is defined to be in the X direction of
+        the IEC Beam Limiting Device Coordinate system.
+        """,
+    )
 
     compensator_columns: Attr[int] = Attr(
         0x300A00E8, "CompensatorColumns", "IS", "1", "1",
-    )
-    """Compensator Columns (300A,00E8): Type 1, VR IS, VM 1.
+        doc="""Compensator Columns (300A,00E8): Type 1, VR IS, VM 1.
 
-    Number of columns in the range compensator. A column is defined to be in the Y direction of
-    the IEC Beam Limiting Device Coordinate system.
-    """
+        Number of columns in the range compensator. A column is defined to be in the Y direction
+        of the IEC Beam Limiting Device Coordinate system.
+        """,
+    )
 
     compensator_pixel_spacing: Attr[list[float]] = Attr(
         0x300A00E9, "CompensatorPixelSpacing", "DS", "2", "1",
-    )
-    """Compensator Pixel Spacing (300A,00E9): Type 1, VR DS, VM 2.
+        doc="""Compensator Pixel Spacing (300A,00E9): Type 1, VR DS, VM 2.
 
-    Physical distance (in mm) between the center of each pixel projected onto machine isocentric
-    plane. Specified by a numeric pair - adjacent row spacing followed by adjacent column
-    spacing. See Section 10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance (in mm) between the center of each pixel projected onto machine
+        isocentric plane. Specified by a numeric pair - adjacent row spacing followed by
+        adjacent column spacing. See Section 10.7.1.3 for further explanation of the value
+        order.
+        """,
+    )
 
     compensator_position: Attr[list[float]] = Attr(
         0x300A00EA, "CompensatorPosition", "DS", "2", "1",
-    )
-    """Compensator Position (300A,00EA): Type 1, VR DS, VM 2.
+        doc="""Compensator Position (300A,00EA): Type 1, VR DS, VM 2.
 
-    The x and y coordinates of the upper left hand corner (first pixel transmitted) of the range
-    compensator, projected onto the machine isocentric plane in the IEC BEAM LIMITING DEVICE
-    coordinate system (mm).
-    """
+        The x and y coordinates of the upper left hand corner (first pixel transmitted) of the
+        range compensator, projected onto the machine isocentric plane in the IEC BEAM LIMITING
+        DEVICE coordinate system (mm).
+        """,
+    )
 
     compensator_column_offset: Attr[float] = Attr(
         0x300A02E5, "CompensatorColumnOffset", "FL", "1", "1C",
-    )
-    """Compensator Column Offset (300A,02E5): Type 1C, VR FL, VM 1.
+        doc="""Compensator Column Offset (300A,02E5): Type 1C, VR FL, VM 1.
 
-    The offset distance (in mm) applied to the x coordinate of Compensator Position (300A,00EA)
-    for even numbered rows. Required if the compensator pattern is hexagonal.
-    """
+        The offset distance (in mm) applied to the x coordinate of Compensator Position
+        (300A,00EA) for even numbered rows. Required if the compensator pattern is hexagonal.
+        """,
+    )
 
     compensator_thickness_data: Attr[list[float]] = Attr(
         0x300A00EC, "CompensatorThicknessData", "DS", "1-n", "1",
-    )
-    """Compensator Thickness Data (300A,00EC): Type 1, VR DS, VM 1-n.
+        doc="""Compensator Thickness Data (300A,00EC): Type 1, VR DS, VM 1-n.
 
-    A data stream of the pixel samples that comprise the range compensator, expressed as
-    physical thickness (in mm), either parallel to radiation beam axis if Compensator Divergence
-    (300A,02E0) equals ABSENT, or divergent according to the beam geometrical divergence if
-    Compensator Divergence (300A,02E0) equals PRESENT. The order of pixels encoded is left to
-    right, top to bottom (upper left pixel, followed by the remainder of row 1, followed by the
-    remainder of the rows).
-    """
+        A data stream of the pixel samples that comprise the range compensator, expressed as
+        physical thickness (in mm), either parallel to radiation beam axis if Compensator
+        Divergence (300A,02E0) equals ABSENT, or divergent according to the beam geometrical
+        divergence if Compensator Divergence (300A,02E0) equals PRESENT. The order of pixels
+        encoded is left to right, top to bottom (upper left pixel, followed by the remainder of
+        row 1, followed by the remainder of the rows).
+        """,
+    )
 
     isocenter_to_compensator_distances: Attr[list[float]] = Attr(
         0x300A02E6, "IsocenterToCompensatorDistances", "FL", "1-n", "1C",
-    )
-    """Isocenter to Compensator Distances (300A,02E6): Type 1C, VR FL, VM 1-n.
+        doc="""Isocenter to Compensator Distances (300A,02E6): Type 1C, VR FL, VM 1-n.
 
-    A data stream of the pixel samples that comprise the distance from the isocenter to the
-    compensator surface closest to the radiation source (in mm). The order of pixels encoded is
-    left to right, top to bottom (upper left pixel, followed by the remainder of row 1, followed
-    by the remainder of the rows). Required if Material ID (300A,00E1) is non-zero length, and
-    Compensator Mounting Position (300A,02E1) is DOUBLE_SIDED. See Section C.8.8.14.9, Section
-    C.8.8.25.4, Section C.8.8.25.10 and Section C.8.8.25.11.
-    """
+        A data stream of the pixel samples that comprise the distance from the isocenter to the
+        compensator surface closest to the radiation source (in mm). The order of pixels encoded
+        is left to right, top to bottom (upper left pixel, followed by the remainder of row 1,
+        followed by the remainder of the rows). Required if Material ID (300A,00E1) is non-zero
+        length, and Compensator Mounting Position (300A,02E1) is DOUBLE_SIDED. See Section
+        C.8.8.14.9, Section C.8.8.25.4, Section C.8.8.25.10 and Section C.8.8.25.11.
+        """,
+    )
 
     compensator_relative_stopping_power_ratio: Attr[float] = Attr(
         0x300A02E7, "CompensatorRelativeStoppingPowerRatio", "FL", "1", "3",
-    )
-    """Compensator Relative Stopping Power Ratio (300A,02E7): Type 3, VR FL, VM 1.
+        doc="""Compensator Relative Stopping Power Ratio (300A,02E7): Type 3, VR FL, VM 1.
 
-    Compensator Linear Stopping Power Ratio, relative to water, at the beam energy specified by
-    the Nominal Beam Energy (300A,0114) of the first Control Point of the Ion Control Point
-    Sequence (300A,03A8).
-    """
+        Compensator Linear Stopping Power Ratio, relative to water, at the beam energy specified
+        by the Nominal Beam Energy (300A,0114) of the first Control Point of the Ion Control
+        Point Sequence (300A,03A8).
+        """,
+    )
 
     compensator_milling_tool_diameter: Attr[float] = Attr(
         0x300A02E8, "CompensatorMillingToolDiameter", "FL", "1", "3",
-    )
-    """Compensator Milling Tool Diameter (300A,02E8): Type 3, VR FL, VM 1.
+        doc="""Compensator Milling Tool Diameter (300A,02E8): Type 3, VR FL, VM 1.
 
-    The diameter (in mm) of the milling tool to be used to create the compensator. The diameter
-    is expressed as the actual physical size and not a projected size at isocenter.
-    """
+        The diameter (in mm) of the milling tool to be used to create the compensator. The
+        diameter is expressed as the actual physical size and not a projected size at isocenter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        compensator_description: str | None = None,
-        compensator_number: int | None = None,
-        material_id: str | None = None,
-        compensator_id: str | None = None,
-        accessory_code: str | None = None,
-        isocenter_to_compensator_tray_distance: float | None = None,
-        compensator_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        compensator_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | None = None,
-        compensator_rows: int | None = None,
-        compensator_columns: int | None = None,
-        compensator_pixel_spacing: list[float] | None = None,
-        compensator_position: list[float] | None = None,
-        compensator_column_offset: float | None = None,
-        compensator_thickness_data: list[float] | None = None,
-        isocenter_to_compensator_distances: list[float] | None = None,
-        compensator_relative_stopping_power_ratio: float | None = None,
-        compensator_milling_tool_diameter: float | None = None,
-        **_: Any,
+        compensator_description: str | Empty | None = None,
+        compensator_number: int | Empty | None = None,
+        material_id: str | Empty | None = None,
+        compensator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        isocenter_to_compensator_tray_distance: float | Empty | None = None,
+        compensator_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        compensator_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE", "DOUBLE_SIDED"] | Empty | None = None,
+        compensator_rows: int | Empty | None = None,
+        compensator_columns: int | Empty | None = None,
+        compensator_pixel_spacing: list[float] | Empty | None = None,
+        compensator_position: list[float] | Empty | None = None,
+        compensator_column_offset: float | Empty | None = None,
+        compensator_thickness_data: list[float] | Empty | None = None,
+        isocenter_to_compensator_distances: list[float] | Empty | None = None,
+        compensator_relative_stopping_power_ratio: float | Empty | None = None,
+        compensator_milling_tool_diameter: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -480,31 +469,28 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set in
-    Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
-    """
+        Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        in Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -519,38 +505,35 @@ class BlockSlabSequenceItem(ItemBuilder):
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
-    )
-    """Block Slab Number (300A,0443): Type 1, VR US, VM 1.
+        doc="""Block Slab Number (300A,0443): Type 1, VR US, VM 1.
 
-    Identification number of the Block Slab.
-    """
+        Identification number of the Block Slab.
+        """,
+    )
 
     block_slab_thickness: Attr[float] = Attr(
         0x300A0442, "BlockSlabThickness", "DS", "1", "3",
-    )
-    """Block Slab Thickness (300A,0442): Type 3, VR DS, VM 1.
+        doc="""Block Slab Thickness (300A,0442): Type 3, VR DS, VM 1.
 
-    Physical thickness of block slab (in mm) parallel to radiation beam axis.
-    """
+        Physical thickness of block slab (in mm) parallel to radiation beam axis.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this Block Slab.
-    """
+        Machine-readable identifier for this Block Slab.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_slab_number: int | None = None,
-        block_slab_thickness: float | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        block_slab_number: int | Empty | None = None,
+        block_slab_thickness: float | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -565,150 +548,148 @@ class IonBlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
-    )
-    """Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for block tray.
-    """
+        User-supplied identifier for block tray.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the Block to be read by a device such as a bar code reader.
-    """
+        An identifier for the Block to be read by a device such as a bar code reader.
+        """,
+    )
 
     isocenter_to_block_tray_distance: Attr[float] = Attr(
         0x300A00F7, "IsocenterToBlockTrayDistance", "FL", "1", "1",
-    )
-    """Isocenter to Block Tray Distance (300A,00F7): Type 1, VR FL, VM 1.
+        doc="""Isocenter to Block Tray Distance (300A,00F7): Type 1, VR FL, VM 1.
 
-    Isocenter to downstream edge of block tray (mm). See Section C.8.8.25.4 and Section
-    C.8.8.25.10
-    """
+        Isocenter to downstream edge of block tray (mm). See Section C.8.8.25.4 and Section
+        C.8.8.25.10
+        """,
+    )
 
     block_type: Attr[Literal["SHIELDING", "APERTURE"]] = Attr(
         0x300A00F8, "BlockType", "CS", "1", "1",
         enum=("SHIELDING", "APERTURE"),
-    )
-    """Block Type (300A,00F8): Type 1, VR CS, VM 1.
+        doc="""Block Type (300A,00F8): Type 1, VR CS, VM 1.
 
-    Type of block. See Section C.8.8.14.4.
-    Enumerated Values: SHIELDING, APERTURE.
-    """
+        Type of block. See Section C.8.8.14.4.
+        Enumerated Values: SHIELDING, APERTURE.
+        """,
+    )
 
     block_divergence: Attr[Literal["PRESENT", "ABSENT"]] = Attr(
         0x300A00FA, "BlockDivergence", "CS", "1", "1",
         enum=("PRESENT", "ABSENT"),
-    )
-    """Block Divergence (300A,00FA): Type 1, VR CS, VM 1.
+        doc="""Block Divergence (300A,00FA): Type 1, VR CS, VM 1.
 
-    Indicates presence or otherwise of geometrical divergence.
-    Enumerated Values: PRESENT, ABSENT.
-    """
+        Indicates presence or otherwise of geometrical divergence.
+        Enumerated Values: PRESENT, ABSENT.
+        """,
+    )
 
     block_mounting_position: Attr[Literal["PATIENT_SIDE", "SOURCE_SIDE"]] = Attr(
         0x300A00FB, "BlockMountingPosition", "CS", "1", "1",
         enum=("PATIENT_SIDE", "SOURCE_SIDE"),
-    )
-    """Block Mounting Position (300A,00FB): Type 1, VR CS, VM 1.
+        doc="""Block Mounting Position (300A,00FB): Type 1, VR CS, VM 1.
 
-    Indicates on which side of the Block Tray the block is mounted.
-    Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
-    """
+        Indicates on which side of the Block Tray the block is mounted.
+        Enumerated Values: PATIENT_SIDE, SOURCE_SIDE.
+        """,
+    )
 
     block_number: Attr[int] = Attr(
         0x300A00FC, "BlockNumber", "IS", "1", "1",
-    )
-    """Block Number (300A,00FC): Type 1, VR IS, VM 1.
+        doc="""Block Number (300A,00FC): Type 1, VR IS, VM 1.
 
-    Identification number of the Block. The value of Block Number (300A,00FC) shall be unique
-    within the Beam in which it is created.
-    """
+        Identification number of the Block. The value of Block Number (300A,00FC) shall be
+        unique within the Beam in which it is created.
+        """,
+    )
 
     block_name: Attr[str] = Attr(
         0x300A00FE, "BlockName", "LO", "1", "3",
-    )
-    """Block Name (300A,00FE): Type 3, VR LO, VM 1.
+        doc="""Block Name (300A,00FE): Type 3, VR LO, VM 1.
 
-    User-defined name for block.
-    """
+        User-defined name for block.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "2",
-    )
-    """Material ID (300A,00E1): Type 2, VR SH, VM 1.
+        doc="""Material ID (300A,00E1): Type 2, VR SH, VM 1.
 
-    User-supplied identifier for material used to manufacture Block.
-    """
+        User-supplied identifier for material used to manufacture Block.
+        """,
+    )
 
     block_thickness: Attr[float] = Attr(
         0x300A0100, "BlockThickness", "DS", "1", "1",
-    )
-    """Block Thickness (300A,0100): Type 1, VR DS, VM 1.
+        doc="""Block Thickness (300A,0100): Type 1, VR DS, VM 1.
 
-    Physical thickness of block (in mm) parallel to radiation beam axis. See Section C.8.8.14.4.
-    """
+        Physical thickness of block (in mm) parallel to radiation beam axis. See Section
+        C.8.8.14.4.
+        """,
+    )
 
     block_number_of_points: Attr[int] = Attr(
         0x300A0104, "BlockNumberOfPoints", "IS", "1", "1",
-    )
-    """Block Number of Points (300A,0104): Type 1, VR IS, VM 1.
+        doc="""Block Number of Points (300A,0104): Type 1, VR IS, VM 1.
 
-    Number of (x,y) pairs defining the block edge.
-    """
+        Number of (x,y) pairs defining the block edge.
+        """,
+    )
 
     block_data: Attr[list[float]] = Attr(
         0x300A0106, "BlockData", "DS", "2-2n", "1",
-    )
-    """Block Data (300A,0106): Type 1, VR DS, VM 2-2n.
+        doc="""Block Data (300A,0106): Type 1, VR DS, VM 2-2n.
 
-    A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
-    equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
-    closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC BEAM
-    LIMITING DEVICE coordinate system (mm).
-    """
+        A data stream of (x,y) pairs that comprise the block edge. The number of pairs shall be
+        equal to Block Number of Points (300A,0104), and the vertices shall be interpreted as a
+        closed polygon. Coordinates are projected onto the machine isocentric plane in the IEC
+        BEAM LIMITING DEVICE coordinate system (mm).
+        """,
+    )
 
     number_of_block_slab_items: Attr[int] = Attr(
         0x300A0440, "NumberOfBlockSlabItems", "IS", "1", "3",
+        doc="""Number of Block Slab Items (300A,0440): Type 3, VR IS, VM 1.
+
+        Number of Block Slabs comprising the Block.
+        """,
     )
-    """Number of Block Slab Items (300A,0440): Type 3, VR IS, VM 1.
 
-    Number of Block Slabs comprising the Block.
-    """
-
-    block_slab_sequence: Attr[list[BlockSlabSequenceItem]] = Attr(
+    block_slab_sequence: SequenceAttr[BlockSlabSequenceItem] = SequenceAttr(
         0x300A0441, "BlockSlabSequence", "SQ", "1", "1C",
         item=BlockSlabSequenceItem,
-    )
-    """Block Slab Sequence (300A,0441): Type 1C, VR SQ, VM 1.
+        doc="""Block Slab Sequence (300A,0441): Type 1C, VR SQ, VM 1.
 
-    Sequence of slab(s) that comprise the block.
-    Required if Number of Block Slab Items (300A,0440) is present.
-    """
+        Sequence of slab(s) that comprise the block.
+        Required if Number of Block Slab Items (300A,0440) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        accessory_code: str | None = None,
-        isocenter_to_block_tray_distance: float | None = None,
-        block_type: Literal["SHIELDING", "APERTURE"] | None = None,
-        block_divergence: Literal["PRESENT", "ABSENT"] | None = None,
-        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | None = None,
-        block_number: int | None = None,
-        block_name: str | None = None,
-        material_id: str | None = None,
-        block_thickness: float | None = None,
-        block_number_of_points: int | None = None,
-        block_data: list[float] | None = None,
-        number_of_block_slab_items: int | None = None,
-        block_slab_sequence: list[BlockSlabSequenceItem] | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        isocenter_to_block_tray_distance: float | Empty | None = None,
+        block_type: Literal["SHIELDING", "APERTURE"] | Empty | None = None,
+        block_divergence: Literal["PRESENT", "ABSENT"] | Empty | None = None,
+        block_mounting_position: Literal["PATIENT_SIDE", "SOURCE_SIDE"] | Empty | None = None,
+        block_number: int | Empty | None = None,
+        block_name: str | Empty | None = None,
+        material_id: str | Empty | None = None,
+        block_thickness: float | Empty | None = None,
+        block_number_of_points: int | Empty | None = None,
+        block_data: list[float] | Empty | None = None,
+        number_of_block_slab_items: int | Empty | None = None,
+        block_slab_sequence: Items[BlockSlabSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -721,29 +702,26 @@ class SnoutSequenceItem(ItemBuilder):
 
     snout_id: Attr[str] = Attr(
         0x300A030F, "SnoutID", "SH", "1", "1",
-    )
-    """Snout ID (300A,030F): Type 1, VR SH, VM 1.
+        doc="""Snout ID (300A,030F): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Snout.
-    """
+        User or machine supplied identifier for Snout.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        snout_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        snout_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -758,49 +736,46 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
-    )
-    """Applicator ID (300A,0108): Type 1, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     applicator_type: Attr[str] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "1",
-    )
-    """Applicator Type (300A,0109): Type 1, VR CS, VM 1.
+        doc="""Applicator Type (300A,0109): Type 1, VR CS, VM 1.
 
-    Type of applicator.
-    Defined Terms: ION_SQUARE, ION_RECT, ION_CIRC, ION_SHORT, ION_OPEN, INTRAOPERATIVE,
-    STEREOTACTIC.
-    """
+        Type of applicator.
+        Defined Terms: ION_SQUARE, ION_RECT, ION_CIRC, ION_SHORT, ION_OPEN, INTRAOPERATIVE,
+        STEREOTACTIC.
+        """,
+    )
 
     applicator_description: Attr[str] = Attr(
         0x300A010A, "ApplicatorDescription", "LO", "1", "3",
-    )
-    """Applicator Description (300A,010A): Type 3, VR LO, VM 1.
+        doc="""Applicator Description (300A,010A): Type 3, VR LO, VM 1.
 
-    User-defined description for Applicator.
-    """
+        User-defined description for Applicator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_id: str | None = None,
-        accessory_code: str | None = None,
-        applicator_type: str | None = None,
-        applicator_description: str | None = None,
-        **_: Any,
+        applicator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        applicator_type: str | Empty | None = None,
+        applicator_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -815,67 +790,64 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
-    )
-    """General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
+        doc="""General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
 
-    Identification Number of the General Accessory. The value shall be unique within the
-    Sequence.
-    """
+        Identification Number of the General Accessory. The value shall be unique within the
+        Sequence.
+        """,
+    )
 
     general_accessory_id: Attr[str] = Attr(
         0x300A0421, "GeneralAccessoryID", "SH", "1", "1",
-    )
-    """General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
+        doc="""General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for General Accessory.
-    """
+        User or machine supplied identifier for General Accessory.
+        """,
+    )
 
     general_accessory_description: Attr[str] = Attr(
         0x300A0422, "GeneralAccessoryDescription", "ST", "1", "3",
-    )
-    """General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
+        doc="""General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
 
-    User supplied description of General Accessory.
-    """
+        User supplied description of General Accessory.
+        """,
+    )
 
     general_accessory_type: Attr[str] = Attr(
         0x300A0423, "GeneralAccessoryType", "CS", "1", "3",
-    )
-    """General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
+        doc="""General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
 
-    Specifies the type of accessory.
-    Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
-    """
+        Specifies the type of accessory.
+        Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this accessory.
-    """
+        Machine-readable identifier for this accessory.
+        """,
+    )
 
     isocenter_to_general_accessory_distance: Attr[float] = Attr(
         0x300A0426, "IsocenterToGeneralAccessoryDistance", "DS", "1", "3",
-    )
-    """Isocenter to General Accessory Distance (300A,0426): Type 3, VR DS, VM 1.
+        doc="""Isocenter to General Accessory Distance (300A,0426): Type 3, VR DS, VM 1.
 
-    Isocenter to general accessory distance (in mm) for current accessory.
-    """
+        Isocenter to general accessory distance (in mm) for current accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        general_accessory_number: int | None = None,
-        general_accessory_id: str | None = None,
-        general_accessory_description: str | None = None,
-        general_accessory_type: str | None = None,
-        accessory_code: str | None = None,
-        isocenter_to_general_accessory_distance: float | None = None,
-        **_: Any,
+        general_accessory_number: int | Empty | None = None,
+        general_accessory_id: str | Empty | None = None,
+        general_accessory_description: str | Empty | None = None,
+        general_accessory_type: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        isocenter_to_general_accessory_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -890,58 +862,55 @@ class RangeShifterSequenceItem(ItemBuilder):
 
     range_shifter_number: Attr[int] = Attr(
         0x300A0316, "RangeShifterNumber", "IS", "1", "1",
-    )
-    """Range Shifter Number (300A,0316): Type 1, VR IS, VM 1.
+        doc="""Range Shifter Number (300A,0316): Type 1, VR IS, VM 1.
 
-    Identification number of the Range Shifter. The value of Range Shifter Number (300A,0316)
-    shall be unique within the Beam in which it is created.
-    """
+        Identification number of the Range Shifter. The value of Range Shifter Number
+        (300A,0316) shall be unique within the Beam in which it is created.
+        """,
+    )
 
     range_shifter_id: Attr[str] = Attr(
         0x300A0318, "RangeShifterID", "SH", "1", "1",
-    )
-    """Range Shifter ID (300A,0318): Type 1, VR SH, VM 1.
+        doc="""Range Shifter ID (300A,0318): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Shifter.
-    """
+        User or machine supplied identifier for Range Shifter.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     range_shifter_type: Attr[str] = Attr(
         0x300A0320, "RangeShifterType", "CS", "1", "1",
-    )
-    """Range Shifter Type (300A,0320): Type 1, VR CS, VM 1.
+        doc="""Range Shifter Type (300A,0320): Type 1, VR CS, VM 1.
 
-    Type of Range Shifter.
-    Defined Terms: ANALOG, BINARY.
-    """
+        Type of Range Shifter.
+        Defined Terms: ANALOG, BINARY.
+        """,
+    )
 
     range_shifter_description: Attr[str] = Attr(
         0x300A0322, "RangeShifterDescription", "LO", "1", "3",
-    )
-    """Range Shifter Description (300A,0322): Type 3, VR LO, VM 1.
+        doc="""Range Shifter Description (300A,0322): Type 3, VR LO, VM 1.
 
-    User defined description of Range Shifter.
-    """
+        User defined description of Range Shifter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        range_shifter_number: int | None = None,
-        range_shifter_id: str | None = None,
-        accessory_code: str | None = None,
-        range_shifter_type: str | None = None,
-        range_shifter_description: str | None = None,
-        **_: Any,
+        range_shifter_number: int | Empty | None = None,
+        range_shifter_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        range_shifter_type: str | Empty | None = None,
+        range_shifter_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -956,58 +925,55 @@ class LateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     lateral_spreading_device_number: Attr[int] = Attr(
         0x300A0334, "LateralSpreadingDeviceNumber", "IS", "1", "1",
-    )
-    """Lateral Spreading Device Number (300A,0334): Type 1, VR IS, VM 1.
+        doc="""Lateral Spreading Device Number (300A,0334): Type 1, VR IS, VM 1.
 
-    Identification number of the Lateral Spreading Device. The value of Lateral Spreading Device
-    Number (300A,0334) shall be unique within the Beam in which it is created.
-    """
+        Identification number of the Lateral Spreading Device. The value of Lateral Spreading
+        Device Number (300A,0334) shall be unique within the Beam in which it is created.
+        """,
+    )
 
     lateral_spreading_device_id: Attr[str] = Attr(
         0x300A0336, "LateralSpreadingDeviceID", "SH", "1", "1",
-    )
-    """Lateral Spreading Device ID (300A,0336): Type 1, VR SH, VM 1.
+        doc="""Lateral Spreading Device ID (300A,0336): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Lateral Spreading Device.
-    """
+        User or machine supplied identifier for Lateral Spreading Device.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     lateral_spreading_device_type: Attr[str] = Attr(
         0x300A0338, "LateralSpreadingDeviceType", "CS", "1", "1",
-    )
-    """Lateral Spreading Device Type (300A,0338): Type 1, VR CS, VM 1.
+        doc="""Lateral Spreading Device Type (300A,0338): Type 1, VR CS, VM 1.
 
-    Type of Lateral Spreading Device.
-    Defined Terms: SCATTERER, MAGNET.
-    """
+        Type of Lateral Spreading Device.
+        Defined Terms: SCATTERER, MAGNET.
+        """,
+    )
 
     lateral_spreading_device_description: Attr[str] = Attr(
         0x300A033A, "LateralSpreadingDeviceDescription", "LO", "1", "3",
-    )
-    """Lateral Spreading Device Description (300A,033A): Type 3, VR LO, VM 1.
+        doc="""Lateral Spreading Device Description (300A,033A): Type 3, VR LO, VM 1.
 
-    User-defined description for lateral spreading device.
-    """
+        User-defined description for lateral spreading device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lateral_spreading_device_number: int | None = None,
-        lateral_spreading_device_id: str | None = None,
-        accessory_code: str | None = None,
-        lateral_spreading_device_type: str | None = None,
-        lateral_spreading_device_description: str | None = None,
-        **_: Any,
+        lateral_spreading_device_number: int | Empty | None = None,
+        lateral_spreading_device_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        lateral_spreading_device_type: str | Empty | None = None,
+        lateral_spreading_device_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1022,68 +988,65 @@ class RangeModulatorSequenceItem(ItemBuilder):
 
     range_modulator_number: Attr[int] = Attr(
         0x300A0344, "RangeModulatorNumber", "IS", "1", "1",
-    )
-    """Range Modulator Number (300A,0344): Type 1, VR IS, VM 1.
+        doc="""Range Modulator Number (300A,0344): Type 1, VR IS, VM 1.
 
-    Identification number of the Range Modulator. The value of Range Modulator Number
-    (300A,0344) shall be unique within the Beam in which it is created.
-    """
+        Identification number of the Range Modulator. The value of Range Modulator Number
+        (300A,0344) shall be unique within the Beam in which it is created.
+        """,
+    )
 
     range_modulator_id: Attr[str] = Attr(
         0x300A0346, "RangeModulatorID", "SH", "1", "1",
-    )
-    """Range Modulator ID (300A,0346): Type 1, VR SH, VM 1.
+        doc="""Range Modulator ID (300A,0346): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Modulator.
-    """
+        User or machine supplied identifier for Range Modulator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     range_modulator_type: Attr[str] = Attr(
         0x300A0348, "RangeModulatorType", "CS", "1", "1",
-    )
-    """Range Modulator Type (300A,0348): Type 1, VR CS, VM 1.
+        doc="""Range Modulator Type (300A,0348): Type 1, VR CS, VM 1.
 
-    Type of Range Modulator.
-    Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
-    """
+        Type of Range Modulator.
+        Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
+        """,
+    )
 
     range_modulator_description: Attr[str] = Attr(
         0x300A034A, "RangeModulatorDescription", "LO", "1", "3",
-    )
-    """Range Modulator Description (300A,034A): Type 3, VR LO, VM 1.
+        doc="""Range Modulator Description (300A,034A): Type 3, VR LO, VM 1.
 
-    User-defined description of Range Modulator.
-    """
+        User-defined description of Range Modulator.
+        """,
+    )
 
     beam_current_modulation_id: Attr[str] = Attr(
         0x300A034C, "BeamCurrentModulationID", "SH", "1", "1C",
-    )
-    """Beam Current Modulation ID (300A,034C): Type 1C, VR SH, VM 1.
+        doc="""Beam Current Modulation ID (300A,034C): Type 1C, VR SH, VM 1.
 
-    User-supplied identifier for the beam current modulation pattern. Required if Range
-    Modulator Type (300A,0348) is WHL_MODWEIGHTS.
-    """
+        User-supplied identifier for the beam current modulation pattern. Required if Range
+        Modulator Type (300A,0348) is WHL_MODWEIGHTS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        range_modulator_number: int | None = None,
-        range_modulator_id: str | None = None,
-        accessory_code: str | None = None,
-        range_modulator_type: str | None = None,
-        range_modulator_description: str | None = None,
-        beam_current_modulation_id: str | None = None,
-        **_: Any,
+        range_modulator_number: int | Empty | None = None,
+        range_modulator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        range_modulator_type: str | Empty | None = None,
+        range_modulator_description: str | Empty | None = None,
+        beam_current_modulation_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1098,31 +1061,28 @@ class ReferencedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module.
+        """,
+    )
 
     cumulative_dose_reference_coefficient: Attr[float] = Attr(
         0x300A010C, "CumulativeDoseReferenceCoefficient", "DS", "1", "2",
-    )
-    """Cumulative Dose Reference Coefficient (300A,010C): Type 2, VR DS, VM 1.
+        doc="""Cumulative Dose Reference Coefficient (300A,010C): Type 2, VR DS, VM 1.
 
-    Coefficient used to calculate cumulative dose contribution from this Beam to the referenced
-    Dose Reference at the current Control Point.
-    """
+        Coefficient used to calculate cumulative dose contribution from this Beam to the
+        referenced Dose Reference at the current Control Point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        cumulative_dose_reference_coefficient: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        cumulative_dose_reference_coefficient: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1137,45 +1097,42 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
-    )
-    """Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
+        doc="""Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
 
-    Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
-    (300A,00D1).
-    """
+        Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
+        (300A,00D1).
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "1",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type 1, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type 1, VR CS, VM 1.
 
-    Position of Wedge at current Control Point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current Control Point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     wedge_thin_edge_position: Attr[float] = Attr(
         0x300A00DB, "WedgeThinEdgePosition", "FL", "1", "1C",
-    )
-    """Wedge Thin Edge Position (300A,00DB): Type 1C, VR FL, VM 1.
+        doc="""Wedge Thin Edge Position (300A,00DB): Type 1C, VR FL, VM 1.
 
-    Closest distance from the central axis of the beam along a wedge axis to the thin edge as
-    projected to the machine isocentric plane (mm). Value is positive is the wedge does not
-    cover the central axis, negative if it does. Required if Wedge Type (300A,00D3) of the wedge
-    referenced by Referenced Wedge Number (300C,00C0) is PARTIAL_STANDARD or PARTIAL_MOTORIZ.
-    See Section C.8.8.25.6.4.
-    """
+        Closest distance from the central axis of the beam along a wedge axis to the thin edge
+        as projected to the machine isocentric plane (mm). Value is positive is the wedge does
+        not cover the central axis, negative if it does. Required if Wedge Type (300A,00D3) of
+        the wedge referenced by Referenced Wedge Number (300C,00C0) is PARTIAL_STANDARD or
+        PARTIAL_MOTORIZ. See Section C.8.8.25.6.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_wedge_number: int | None = None,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        wedge_thin_edge_position: float | None = None,
-        **_: Any,
+        referenced_wedge_number: int | Empty | None = None,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
+        wedge_thin_edge_position: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1190,51 +1147,48 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
-    )
-    """Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
 
-    Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
-    Shifter Sequence (300A,0314).
-    """
+        Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
+        Shifter Sequence (300A,0314).
+        """,
+    )
 
     range_shifter_setting: Attr[str] = Attr(
         0x300A0362, "RangeShifterSetting", "LO", "1", "1",
-    )
-    """Range Shifter Setting (300A,0362): Type 1, VR LO, VM 1.
+        doc="""Range Shifter Setting (300A,0362): Type 1, VR LO, VM 1.
 
-    Machine specific setting Attribute for the range shifter. The specific encoding of this
-    value should be documented in a Conformance Statement. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the range shifter. The specific encoding of this
+        value should be documented in a Conformance Statement. See Section C.8.8.25.5.
+        """,
+    )
 
     isocenter_to_range_shifter_distance: Attr[float] = Attr(
         0x300A0364, "IsocenterToRangeShifterDistance", "FL", "1", "3",
-    )
-    """Isocenter to Range Shifter Distance (300A,0364): Type 3, VR FL, VM 1.
+        doc="""Isocenter to Range Shifter Distance (300A,0364): Type 3, VR FL, VM 1.
 
-    Isocenter to downstream edge of range shifter (mm) at current control point. See Section
-    C.8.8.25.4 and Section C.8.8.25.10
-    """
+        Isocenter to downstream edge of range shifter (mm) at current control point. See Section
+        C.8.8.25.4 and Section C.8.8.25.10
+        """,
+    )
 
     range_shifter_water_equivalent_thickness: Attr[float] = Attr(
         0x300A0366, "RangeShifterWaterEquivalentThickness", "FL", "1", "3",
-    )
-    """Range Shifter Water Equivalent Thickness (300A,0366): Type 3, VR FL, VM 1.
+        doc="""Range Shifter Water Equivalent Thickness (300A,0366): Type 3, VR FL, VM 1.
 
-    Water equivalent thickness (in mm) of the range shifter at the central axis for the beam
-    energy incident upon the device.
-    """
+        Water equivalent thickness (in mm) of the range shifter at the central axis for the beam
+        energy incident upon the device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_shifter_number: int | None = None,
-        range_shifter_setting: str | None = None,
-        isocenter_to_range_shifter_distance: float | None = None,
-        range_shifter_water_equivalent_thickness: float | None = None,
-        **_: Any,
+        referenced_range_shifter_number: int | Empty | None = None,
+        range_shifter_setting: str | Empty | None = None,
+        isocenter_to_range_shifter_distance: float | Empty | None = None,
+        range_shifter_water_equivalent_thickness: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1249,51 +1203,49 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
-    )
-    """Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
+        doc="""Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
 
-    Uniquely references Lateral Spreading Device described by Lateral Spreading Device Number
-    (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
-    """
+        Uniquely references Lateral Spreading Device described by Lateral Spreading Device
+        Number (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
+        """,
+    )
 
     lateral_spreading_device_setting: Attr[str] = Attr(
         0x300A0372, "LateralSpreadingDeviceSetting", "LO", "1", "1",
-    )
-    """Lateral Spreading Device Setting (300A,0372): Type 1, VR LO, VM 1.
+        doc="""Lateral Spreading Device Setting (300A,0372): Type 1, VR LO, VM 1.
 
-    Machine specific setting Attribute for the lateral spreading device. The specific encoding
-    of this value should be documented in a Conformance Statement. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the lateral spreading device. The specific
+        encoding of this value should be documented in a Conformance Statement. See Section
+        C.8.8.25.5.
+        """,
+    )
 
     isocenter_to_lateral_spreading_device_distance: Attr[float] = Attr(
         0x300A0374, "IsocenterToLateralSpreadingDeviceDistance", "FL", "1", "3",
-    )
-    """Isocenter to Lateral Spreading Device Distance (300A,0374): Type 3, VR FL, VM 1.
+        doc="""Isocenter to Lateral Spreading Device Distance (300A,0374): Type 3, VR FL, VM 1.
 
-    Isocenter to downstream edge of Lateral Spreading Device (mm) at current control point. See
-    Section C.8.8.25.4 and Section C.8.8.25.10
-    """
+        Isocenter to downstream edge of Lateral Spreading Device (mm) at current control point.
+        See Section C.8.8.25.4 and Section C.8.8.25.10
+        """,
+    )
 
     lateral_spreading_device_water_equivalent_thickness: Attr[float] = Attr(
         0x300A033C, "LateralSpreadingDeviceWaterEquivalentThickness", "FL", "1", "3",
-    )
-    """Lateral Spreading Device Water Equivalent Thickness (300A,033C): Type 3, VR FL, VM 1.
+        doc="""Lateral Spreading Device Water Equivalent Thickness (300A,033C): Type 3, VR FL, VM 1.
 
-    Water equivalent thickness (in mm) of the lateral spreading device at the central axis for
-    the beam energy incident upon the device.
-    """
+        Water equivalent thickness (in mm) of the lateral spreading device at the central axis
+        for the beam energy incident upon the device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_lateral_spreading_device_number: int | None = None,
-        lateral_spreading_device_setting: str | None = None,
-        isocenter_to_lateral_spreading_device_distance: float | None = None,
-        lateral_spreading_device_water_equivalent_thickness: float | None = None,
-        **_: Any,
+        referenced_lateral_spreading_device_number: int | Empty | None = None,
+        lateral_spreading_device_setting: str | Empty | None = None,
+        isocenter_to_lateral_spreading_device_distance: float | Empty | None = None,
+        lateral_spreading_device_water_equivalent_thickness: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1308,71 +1260,69 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
-    )
-    """Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
 
-    Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in Range
-    Modulator Sequence (300A,0342).
-    """
+        Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in
+        Range Modulator Sequence (300A,0342).
+        """,
+    )
 
     range_modulator_gating_start_value: Attr[float] = Attr(
         0x300A0382, "RangeModulatorGatingStartValue", "FL", "1", "1C",
-    )
-    """Range Modulator Gating Start Value (300A,0382): Type 1C, VR FL, VM 1.
+        doc="""Range Modulator Gating Start Value (300A,0382): Type 1C, VR FL, VM 1.
 
-    Start position defines the range modulator position at which the beam is switched on.
-    Required if Range Modulator Type (300A,0348) of the range modulator referenced by Referenced
-    Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
-    """
+        Start position defines the range modulator position at which the beam is switched on.
+        Required if Range Modulator Type (300A,0348) of the range modulator referenced by
+        Referenced Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
+        """,
+    )
 
     range_modulator_gating_stop_value: Attr[float] = Attr(
         0x300A0384, "RangeModulatorGatingStopValue", "FL", "1", "1C",
-    )
-    """Range Modulator Gating Stop Value (300A,0384): Type 1C, VR FL, VM 1.
+        doc="""Range Modulator Gating Stop Value (300A,0384): Type 1C, VR FL, VM 1.
 
-    Stop position defines the range modulator position at which the beam is switched off.
-    Required if Range Modulator Type (300A,0348) of the range modulator referenced by Referenced
-    Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
-    """
+        Stop position defines the range modulator position at which the beam is switched off.
+        Required if Range Modulator Type (300A,0348) of the range modulator referenced by
+        Referenced Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
+        """,
+    )
 
     range_modulator_gating_start_water_equivalent_thickness: Attr[float] = Attr(
         0x300A0386, "RangeModulatorGatingStartWaterEquivalentThickness", "FL", "1", "3",
-    )
-    """Range Modulator Gating Start Water Equivalent Thickness (300A,0386): Type 3, VR FL, VM 1.
+        doc="""Range Modulator Gating Start Water Equivalent Thickness (300A,0386): Type 3, VR FL, VM
+        1.
 
-    If Range Modulator Type (300A,0348) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS:
-    """
+        If Range Modulator Type (300A,0348) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS:
+        """,
+    )
 
     range_modulator_gating_stop_water_equivalent_thickness: Attr[float] = Attr(
         0x300A0388, "RangeModulatorGatingStopWaterEquivalentThickness", "FL", "1", "3",
-    )
-    """Range Modulator Gating Stop Water Equivalent Thickness (300A,0388): Type 3, VR FL, VM 1.
+        doc="""Range Modulator Gating Stop Water Equivalent Thickness (300A,0388): Type 3, VR FL, VM 1.
 
-    If Range Modulator Type (300A,0348) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS:
-    """
+        If Range Modulator Type (300A,0348) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS:
+        """,
+    )
 
     isocenter_to_range_modulator_distance: Attr[float] = Attr(
         0x300A038A, "IsocenterToRangeModulatorDistance", "FL", "1", "3",
-    )
-    """Isocenter to Range Modulator Distance (300A,038A): Type 3, VR FL, VM 1.
+        doc="""Isocenter to Range Modulator Distance (300A,038A): Type 3, VR FL, VM 1.
 
-    Isocenter to downstream edge of range modulator (mm) at current control point. See Section
-    C.8.8.25.4 and Section C.8.8.25.10
-    """
+        Isocenter to downstream edge of range modulator (mm) at current control point. See
+        Section C.8.8.25.4 and Section C.8.8.25.10
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_modulator_number: int | None = None,
-        range_modulator_gating_start_value: float | None = None,
-        range_modulator_gating_stop_value: float | None = None,
-        range_modulator_gating_start_water_equivalent_thickness: float | None = None,
-        range_modulator_gating_stop_water_equivalent_thickness: float | None = None,
-        isocenter_to_range_modulator_distance: float | None = None,
-        **_: Any,
+        referenced_range_modulator_number: int | Empty | None = None,
+        range_modulator_gating_start_value: float | Empty | None = None,
+        range_modulator_gating_stop_value: float | Empty | None = None,
+        range_modulator_gating_start_water_equivalent_thickness: float | Empty | None = None,
+        range_modulator_gating_stop_water_equivalent_thickness: float | Empty | None = None,
+        isocenter_to_range_modulator_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1387,464 +1337,464 @@ class IonControlPointSequenceItem(BeamLimitingDevicePositionMacro, ItemBuilder):
 
     control_point_index: Attr[int] = Attr(
         0x300A0112, "ControlPointIndex", "IS", "1", "1",
-    )
-    """Control Point Index (300A,0112): Type 1, VR IS, VM 1.
+        doc="""Control Point Index (300A,0112): Type 1, VR IS, VM 1.
 
-    Index of current Control Point, starting at 0 for first Control Point.
-    """
+        Index of current Control Point, starting at 0 for first Control Point.
+        """,
+    )
 
     cumulative_meterset_weight: Attr[float] = Attr(
         0x300A0134, "CumulativeMetersetWeight", "DS", "1", "2",
+        doc="""Cumulative Meterset Weight (300A,0134): Type 2, VR DS, VM 1.
+
+        Cumulative weight to current control point. Cumulative Meterset Weight for the first
+        Item in Control Point Sequence shall always be zero. Cumulative Meterset Weight for the
+        final Item in Ion Control Point Sequence shall always be equal to Final Cumulative
+        Meterset Weight.
+        """,
     )
-    """Cumulative Meterset Weight (300A,0134): Type 2, VR DS, VM 1.
 
-    Cumulative weight to current control point. Cumulative Meterset Weight for the first Item in
-    Control Point Sequence shall always be zero. Cumulative Meterset Weight for the final Item
-    in Ion Control Point Sequence shall always be equal to Final Cumulative Meterset Weight.
-    """
-
-    referenced_dose_reference_sequence: Attr[list[ReferencedDoseReferenceSequenceItem]] = Attr(
+    referenced_dose_reference_sequence: SequenceAttr[ReferencedDoseReferenceSequenceItem] = SequenceAttr(
         0x300C0050, "ReferencedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedDoseReferenceSequenceItem,
-    )
-    """Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
+        doc="""Referenced Dose Reference Sequence (300C,0050): Type 3, VR SQ, VM 1.
 
-    A Sequence of Dose References for current Beam.
-    """
+        A Sequence of Dose References for current Beam.
+        """,
+    )
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "1C",
-    )
-    """Nominal Beam Energy (300A,0114): Type 1C, VR DS, VM 1.
+        doc="""Nominal Beam Energy (300A,0114): Type 1C, VR DS, VM 1.
 
-    Nominal Beam Energy at control point in MeV per nucleon. Defined at nozzle entrance before
-    all Beam Modifiers. Required for first Item of Control Point Sequence, or if Nominal Beam
-    Energy changes during Beam, and KVP (0018,0060) is not present.
-    """
+        Nominal Beam Energy at control point in MeV per nucleon. Defined at nozzle entrance
+        before all Beam Modifiers. Required for first Item of Control Point Sequence, or if
+        Nominal Beam Energy changes during Beam, and KVP (0018,0060) is not present.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1C",
-    )
-    """KVP (0018,0060): Type 1C, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1C, VR DS, VM 1.
 
-    Peak kilo voltage output of the setup X-Ray generator to be used. Required for first Item of
-    Control Point Sequence, or if kVp changes during setup, and Nominal Beam Energy (300A,0114)
-    is not present.
-    """
+        Peak kilo voltage output of the setup X-Ray generator to be used. Required for first
+        Item of Control Point Sequence, or if kVp changes during setup, and Nominal Beam Energy
+        (300A,0114) is not present.
+        """,
+    )
 
     meterset_rate: Attr[float] = Attr(
         0x300A035A, "MetersetRate", "FL", "1", "3",
+        doc="""Meterset Rate (300A,035A): Type 3, VR FL, VM 1.
+
+        Specifies the speed of delivery of the specified dose in units specified by Primary
+        Dosimeter Unit (300A,00B3) per minute.
+        """,
     )
-    """Meterset Rate (300A,035A): Type 3, VR FL, VM 1.
 
-    Specifies the speed of delivery of the specified dose in units specified by Primary
-    Dosimeter Unit (300A,00B3) per minute.
-    """
-
-    ion_wedge_position_sequence: Attr[list[IonWedgePositionSequenceItem]] = Attr(
+    ion_wedge_position_sequence: SequenceAttr[IonWedgePositionSequenceItem] = SequenceAttr(
         0x300A03AC, "IonWedgePositionSequence", "SQ", "1", "1C",
         item=IonWedgePositionSequenceItem,
+        doc="""Ion Wedge Position Sequence (300A,03AC): Type 1C, VR SQ, VM 1.
+
+        Sequence of Wedge positions for current control point.
+        Required for first Item of Ion Control Point Sequence if Number of Wedges (300A,00D0) is
+        non-zero, and in subsequent control points if Wedge Position (300A,0118) or Wedge Thin
+        Edge Position (300A,00DB) changes during beam.
+        """,
     )
-    """Ion Wedge Position Sequence (300A,03AC): Type 1C, VR SQ, VM 1.
 
-    Sequence of Wedge positions for current control point.
-    Required for first Item of Ion Control Point Sequence if Number of Wedges (300A,00D0) is
-    non-zero, and in subsequent control points if Wedge Position (300A,0118) or Wedge Thin Edge
-    Position (300A,00DB) changes during beam.
-    """
-
-    range_shifter_settings_sequence: Attr[list[RangeShifterSettingsSequenceItem]] = Attr(
+    range_shifter_settings_sequence: SequenceAttr[RangeShifterSettingsSequenceItem] = SequenceAttr(
         0x300A0360, "RangeShifterSettingsSequence", "SQ", "1", "1C",
         item=RangeShifterSettingsSequenceItem,
+        doc="""Range Shifter Settings Sequence (300A,0360): Type 1C, VR SQ, VM 1.
+
+        Sequence of Range Shifter settings for the current control point.
+        Required for first Item of Control Point Sequence if Number of Range Shifters
+        (300A,0312) is non-zero, or if Range Shifter Setting (300A,0362) changes during Beam.
+        """,
     )
-    """Range Shifter Settings Sequence (300A,0360): Type 1C, VR SQ, VM 1.
 
-    Sequence of Range Shifter settings for the current control point.
-    Required for first Item of Control Point Sequence if Number of Range Shifters (300A,0312) is
-    non-zero, or if Range Shifter Setting (300A,0362) changes during Beam.
-    """
-
-    lateral_spreading_device_settings_sequence: Attr[list[LateralSpreadingDeviceSettingsSequenceItem]] = Attr(
+    lateral_spreading_device_settings_sequence: SequenceAttr[LateralSpreadingDeviceSettingsSequenceItem] = SequenceAttr(
         0x300A0370, "LateralSpreadingDeviceSettingsSequence", "SQ", "1", "1C",
         item=LateralSpreadingDeviceSettingsSequenceItem,
+        doc="""Lateral Spreading Device Settings Sequence (300A,0370): Type 1C, VR SQ, VM 1.
+
+        Sequence of Lateral Spreading Device settings for the current control point.
+        Required for first Item of Control Point Sequence if Number of Lateral Spreading Devices
+        (300A,0330) is non-zero, or if Lateral Spreading Device Setting (300A,0372) changes
+        during Beam.
+        """,
     )
-    """Lateral Spreading Device Settings Sequence (300A,0370): Type 1C, VR SQ, VM 1.
 
-    Sequence of Lateral Spreading Device settings for the current control point.
-    Required for first Item of Control Point Sequence if Number of Lateral Spreading Devices
-    (300A,0330) is non-zero, or if Lateral Spreading Device Setting (300A,0372) changes during
-    Beam.
-    """
-
-    range_modulator_settings_sequence: Attr[list[RangeModulatorSettingsSequenceItem]] = Attr(
+    range_modulator_settings_sequence: SequenceAttr[RangeModulatorSettingsSequenceItem] = SequenceAttr(
         0x300A0380, "RangeModulatorSettingsSequence", "SQ", "1", "1C",
         item=RangeModulatorSettingsSequenceItem,
+        doc="""Range Modulator Settings Sequence (300A,0380): Type 1C, VR SQ, VM 1.
+
+        Sequence of Range Modulator Settings for current control point.
+        Required for first Item of Control Point Sequence if Number of Range Modulators
+        (300A,0340) is non-zero, or if Range Modulator Setting changes during Beam.
+        """,
     )
-    """Range Modulator Settings Sequence (300A,0380): Type 1C, VR SQ, VM 1.
 
-    Sequence of Range Modulator Settings for current control point.
-    Required for first Item of Control Point Sequence if Number of Range Modulators (300A,0340)
-    is non-zero, or if Range Modulator Setting changes during Beam.
-    """
-
-    enhanced_rt_beam_limiting_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300800A2, "EnhancedRTBeamLimitingOpeningSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for first Item of Control Point Sequence, or if the values of the Beam Limiting
-    Device the Beam and if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is
-    present and has the value YES.
-    """
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for first Item of Control Point Sequence, or if the values of the Beam Limiting
+        Device the Beam and if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is
+        present and has the value YES.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "1C",
-    )
-    """Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
 
-    Gantry angle of radiation source, i.e., orientation of IEC GANTRY coordinate system with
-    respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first Item of
-    Control Point Sequence, or if Gantry Angle changes during Beam.
-    """
+        Gantry angle of radiation source, i.e., orientation of IEC GANTRY coordinate system with
+        respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first Item of
+        Control Point Sequence, or if Gantry Angle changes during Beam.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
-    Control Point. Required for first Item of Control Point Sequence, or if Gantry Rotation
-    Direction changes during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
+        Control Point. Required for first Item of Control Point Sequence, or if Gantry Rotation
+        Direction changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "2C",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 2C, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 2C, VR FL, VM 1.
 
-    Gantry Pitch Angle of the radiation source, i.e., the rotation of the IEC GANTRY coordinate
-    system about the X-axis of the IEC GANTRY coordinate system (degrees). Required for first
-    Item of Control Point Sequence, or if Gantry Pitch Rotation Angle changes during Beam. See
-    Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle of the radiation source, i.e., the rotation of the IEC GANTRY
+        coordinate system about the X-axis of the IEC GANTRY coordinate system (degrees).
+        Required for first Item of Control Point Sequence, or if Gantry Pitch Rotation Angle
+        changes during Beam. See Section C.8.8.25.6.5.
+        """,
+    )
 
     gantry_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A014C, "GantryPitchRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Pitch Rotation Direction (300A,014C): Type 2C, VR CS, VM 1.
+        doc="""Gantry Pitch Rotation Direction (300A,014C): Type 2C, VR CS, VM 1.
 
-    Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
-    coordinate system, for segment following Control Point. Required for first Item of Control
-    Point Sequence, or if Gantry Pitch Rotation Direction changes during Beam. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.5.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
+        coordinate system, for segment following Control Point. Required for first Item of
+        Control Point Sequence, or if Gantry Pitch Rotation Direction changes during Beam. See
+        Section C.8.8.14.8 and Section C.8.8.25.6.5.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "1C",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
 
-    Beam Limiting Device angle, i.e., orientation of IEC BEAM LIMITING DEVICE coordinate system
-    with respect to IEC GANTRY coordinate system (degrees). Required for first Item of Control
-    Point Sequence, or if Beam Limiting Device Angle changes during Beam.
-    """
+        Beam Limiting Device angle, i.e., orientation of IEC BEAM LIMITING DEVICE coordinate
+        system with respect to IEC GANTRY coordinate system (degrees). Required for first Item
+        of Control Point Sequence, or if Beam Limiting Device Angle changes during Beam.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment following Control Point. Required for first Item of
-    Control Point Sequence, or if Beam Limiting Device Rotation Direction changes during Beam.
-    See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment following Control Point. Required for
+        first Item of Control Point Sequence, or if Beam Limiting Device Rotation Direction
+        changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     scan_spot_tune_id: Attr[str] = Attr(
         0x300A0390, "ScanSpotTuneID", "SH", "1", "1C",
-    )
-    """Scan Spot Tune ID (300A,0390): Type 1C, VR SH, VM 1.
+        doc="""Scan Spot Tune ID (300A,0390): Type 1C, VR SH, VM 1.
 
-    User-supplied or machine code identifier for machine configuration to produce beam spot.
-    This may be the nominal spot size or some other machine specific value. Required if Scan
-    Mode (300A,0308) is MODULATED or MODULATED_SPEC.
-    """
+        User-supplied or machine code identifier for machine configuration to produce beam spot.
+        This may be the nominal spot size or some other machine specific value. Required if Scan
+        Mode (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     scan_spot_reordering_allowed: Attr[Literal["ALLOWED", "NOT ALLOWED"]] = Attr(
         0x300A0395, "ScanSpotReorderingAllowed", "CS", "1", "3",
         enum=("ALLOWED", "NOT ALLOWED"),
-    )
-    """Scan Spot Reordering Allowed (300A,0395): Type 3, VR CS, VM 1.
+        doc="""Scan Spot Reordering Allowed (300A,0395): Type 3, VR CS, VM 1.
 
-    Indicates whether the spot delivery order shall remain the same as planned order.
-    Enumerated Values: ALLOWED, NOT ALLOWED.
-    """
+        Indicates whether the spot delivery order shall remain the same as planned order.
+        Enumerated Values: ALLOWED, NOT ALLOWED.
+        """,
+    )
 
     number_of_scan_spot_positions: Attr[int] = Attr(
         0x300A0392, "NumberOfScanSpotPositions", "IS", "1", "1C",
-    )
-    """Number of Scan Spot Positions (300A,0392): Type 1C, VR IS, VM 1.
+        doc="""Number of Scan Spot Positions (300A,0392): Type 1C, VR IS, VM 1.
 
-    Number of spot positions used to specify scanning pattern for current segment beginning at
-    control point. Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
-    """
+        Number of spot positions used to specify scanning pattern for current segment beginning
+        at control point. Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     scan_spot_position_map: Attr[list[float]] = Attr(
         0x300A0394, "ScanSpotPositionMap", "FL", "1-n", "1C",
-    )
-    """Scan Spot Position Map (300A,0394): Type 1C, VR FL, VM 1-n.
+        doc="""Scan Spot Position Map (300A,0394): Type 1C, VR FL, VM 1-n.
 
-    A data stream of (x,y) pairs that define the coordinates of the scan spots as projected onto
-    the machine isocentric plane in the IEC GANTRY coordinate system (mm). Required if Scan Mode
-    (300A,0308) is MODULATED or MODULATED_SPEC. Contains 2N values where N is the Number of Scan
-    Spot Positions (300A,0392). See Section C.8.8.25.8.
-    """
+        A data stream of (x,y) pairs that define the coordinates of the scan spots as projected
+        onto the machine isocentric plane in the IEC GANTRY coordinate system (mm). Required if
+        Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC. Contains 2N values where N is the
+        Number of Scan Spot Positions (300A,0392). See Section C.8.8.25.8.
+        """,
+    )
 
     scan_spot_meterset_weights: Attr[list[float]] = Attr(
         0x300A0396, "ScanSpotMetersetWeights", "FL", "1-n", "1C",
-    )
-    """Scan Spot Meterset Weights (300A,0396): Type 1C, VR FL, VM 1-n.
+        doc="""Scan Spot Meterset Weights (300A,0396): Type 1C, VR FL, VM 1-n.
 
-    A set of Meterset weights corresponding to scan spot positions. The order of weights matches
-    the positions in Scan Spot Positions (300A,0394). The sum contained in all Meterset weights
-    shall match the difference of the cumulative Meterset weight of the current control point to
-    the following control point. Required if Scan Mode (300A,0308) is MODULATED or
-    MODULATED_SPEC. See Section C.8.8.25.8.
-    """
+        A set of Meterset weights corresponding to scan spot positions. The order of weights
+        matches the positions in Scan Spot Positions (300A,0394). The sum contained in all
+        Meterset weights shall match the difference of the cumulative Meterset weight of the
+        current control point to the following control point. Required if Scan Mode (300A,0308)
+        is MODULATED or MODULATED_SPEC. See Section C.8.8.25.8.
+        """,
+    )
 
     scanning_spot_size: Attr[list[float]] = Attr(
         0x300A0398, "ScanningSpotSize", "FL", "2", "3",
-    )
-    """Scanning Spot Size (300A,0398): Type 3, VR FL, VM 2.
+        doc="""Scanning Spot Size (300A,0398): Type 3, VR FL, VM 2.
 
-    The Scanning Spot Size as calculated using the Full Width Half Maximum (FWHM). Specified by
-    a numeric pair - the size measured in air at isocenter in IEC GANTRY X direction followed by
-    the size in the IEC GANTRY Y direction (mm).
-    """
+        The Scanning Spot Size as calculated using the Full Width Half Maximum (FWHM). Specified
+        by a numeric pair - the size measured in air at isocenter in IEC GANTRY X direction
+        followed by the size in the IEC GANTRY Y direction (mm).
+        """,
+    )
 
     number_of_paintings: Attr[int] = Attr(
         0x300A039A, "NumberOfPaintings", "IS", "1", "1C",
-    )
-    """Number of Paintings (300A,039A): Type 1C, VR IS, VM 1.
+        doc="""Number of Paintings (300A,039A): Type 1C, VR IS, VM 1.
 
-    The number of times the scan pattern given by Scan Spot Position Map (300A,0394) and Scan
-    Spot Meterset Weights (300A,0396) shall be applied at the current control point. To obtain
-    the Meterset weight per painting, the values in the Scan Spot Meterset Weights (300A,0396)
-    should be divided by the value of this Attribute. Required if Scan Mode (300A,0308) is
-    MODULATED or MODULATED_SPEC.
-    """
+        The number of times the scan pattern given by Scan Spot Position Map (300A,0394) and
+        Scan Spot Meterset Weights (300A,0396) shall be applied at the current control point. To
+        obtain the Meterset weight per painting, the values in the Scan Spot Meterset Weights
+        (300A,0396) should be divided by the value of this Attribute. Required if Scan Mode
+        (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "1C",
-    )
-    """Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for first
-    Item of Control Point Sequence, or if Patient Support Angle changes during Beam.
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
+        system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for
+        first Item of Control Point Sequence, or if Patient Support Angle changes during Beam.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment following
-    Control Point. Required for first Item of Control Point Sequence, or if Patient Support
-    Rotation Direction changes during Beam. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        following Control Point. Required for first Item of Control Point Sequence, or if
+        Patient Support Rotation Direction changes during Beam. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "2C",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 2C, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 2C, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of Control
-    Point Sequence, or if Table Top Pitch Angle changes during Beam. See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of
+        Control Point Sequence, or if Table Top Pitch Angle changes during Beam. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type 2C, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type 2C, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. Required for first
-    Item of Control Point Sequence, or if Table Top Pitch Rotation Direction changes during
-    Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. Required
+        for first Item of Control Point Sequence, or if Table Top Pitch Rotation Direction
+        changes during Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "2C",
-    )
-    """Table Top Roll Angle (300A,0144): Type 2C, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 2C, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    Y-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of Control
-    Point Sequence, or if Table Top Roll Angle changes during Beam. See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the Y-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of
+        Control Point Sequence, or if Table Top Roll Angle changes during Beam. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type 2C, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type 2C, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. Required for first
-    Item of Control Point Sequence, or if Table Top Roll Rotation Direction changes during Beam.
-    See Section C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. Required for
+        first Item of Control Point Sequence, or if Table Top Roll Rotation Direction changes
+        during Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     head_fixation_angle: Attr[float] = Attr(
         0x300A0148, "HeadFixationAngle", "FL", "1", "3",
-    )
-    """Head Fixation Angle (300A,0148): Type 3, VR FL, VM 1.
+        doc="""Head Fixation Angle (300A,0148): Type 3, VR FL, VM 1.
 
-    Angle (in degrees) of the head fixation for eye treatments with respect to the Table Top
-    Pitch Angle (300A,0140) coordinate system. Positive head fixation angle is the same
-    direction as positive Table Top pitch. See Section C.8.8.25.6.4.
-    """
+        Angle (in degrees) of the head fixation for eye treatments with respect to the Table Top
+        Pitch Angle (300A,0140) coordinate system. Positive head fixation angle is the same
+        direction as positive Table Top pitch. See Section C.8.8.25.6.4.
+        """,
+    )
 
     chair_head_frame_position: Attr[float] = Attr(
         0x300A0151, "ChairHeadFramePosition", "DS", "1", "3",
-    )
-    """Chair Head Frame Position (300A,0151): Type 3, VR DS, VM 1.
+        doc="""Chair Head Frame Position (300A,0151): Type 3, VR DS, VM 1.
 
-    A device-specific value that specifies the relationship between the chair in which the
-    patient is sitting and the head frame in which their head is fixed.
-    """
+        A device-specific value that specifies the relationship between the chair in which the
+        patient is sitting and the head frame in which their head is fixed.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "2C",
-    )
-    """Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm). Required for first Item
-    of Control Point Sequence, or if Table Top Vertical Position changes during Beam. See
-    Section C.8.8.14.6.
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm). Required for first
+        Item of Control Point Sequence, or if Table Top Vertical Position changes during Beam.
+        See Section C.8.8.14.6.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "2C",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). Required for first
-    Item of Control Point Sequence, or if Table Top Longitudinal Position changes during Beam.
-    See Section C.8.8.14.6.
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). Required for
+        first Item of Control Point Sequence, or if Table Top Longitudinal Position changes
+        during Beam. See Section C.8.8.14.6.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "2C",
-    )
-    """Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm). Required for first Item
-    of Control Point Sequence, or if Table Top Lateral Position changes during Beam. See Section
-    C.8.8.14.6.
-    """
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm). Required for first
+        Item of Control Point Sequence, or if Table Top Lateral Position changes during Beam.
+        See Section C.8.8.14.6.
+        """,
+    )
 
     snout_position: Attr[float] = Attr(
         0x300A030D, "SnoutPosition", "FL", "1", "2C",
-    )
-    """Snout Position (300A,030D): Type 2C, VR FL, VM 1.
+        doc="""Snout Position (300A,030D): Type 2C, VR FL, VM 1.
 
-    Axial position of the snout (in mm) measured from isocenter to the downstream side of the
-    snout (without consideration of variable length elements such as blocks, MLC and/or
-    compensators). Required for first Item in Control Point Sequence, or if Snout Position
-    changes during Beam.
-    """
+        Axial position of the snout (in mm) measured from isocenter to the downstream side of
+        the snout (without consideration of variable length elements such as blocks, MLC and/or
+        compensators). Required for first Item in Control Point Sequence, or if Snout Position
+        changes during Beam.
+        """,
+    )
 
     isocenter_position: Attr[list[float]] = Attr(
         0x300A012C, "IsocenterPosition", "DS", "3", "2C",
-    )
-    """Isocenter Position (300A,012C): Type 2C, VR DS, VM 3.
+        doc="""Isocenter Position (300A,012C): Type 2C, VR DS, VM 3.
 
-    Isocenter coordinates (x,y,z) in the Patient-Based Coordinate System described in Section
-    C.7.6.2.1.1 (mm). Required for first Item of Segment Control Point Sequence, or if Segment
-    Isocenter Position changes during Beam.
-    """
+        Isocenter coordinates (x,y,z) in the Patient-Based Coordinate System described in
+        Section C.7.6.2.1.1 (mm). Required for first Item of Segment Control Point Sequence, or
+        if Segment Isocenter Position changes during Beam.
+        """,
+    )
 
     surface_entry_point: Attr[list[float]] = Attr(
         0x300A012E, "SurfaceEntryPoint", "DS", "3", "3",
-    )
-    """Surface Entry Point (300A,012E): Type 3, VR DS, VM 3.
+        doc="""Surface Entry Point (300A,012E): Type 3, VR DS, VM 3.
 
-    Patient surface entry point coordinates (x,y,z), along the central axis of the beam, in the
-    Patient-Based Coordinate System described in Section C.7.6.2.1.1 (mm).
-    """
+        Patient surface entry point coordinates (x,y,z), along the central axis of the beam, in
+        the Patient-Based Coordinate System described in Section C.7.6.2.1.1 (mm).
+        """,
+    )
 
     external_contour_entry_point: Attr[list[float]] = Attr(
         0x300A0133, "ExternalContourEntryPoint", "FL", "3", "3",
-    )
-    """External Contour Entry Point (300A,0133): Type 3, VR FL, VM 3.
+        doc="""External Contour Entry Point (300A,0133): Type 3, VR FL, VM 3.
 
-    External Contour entry point coordinates (x,y,z) in the Patient-Based Coordinate System
-    described in Section C.7.6.2.1.1 (mm).
-    """
+        External Contour entry point coordinates (x,y,z) in the Patient-Based Coordinate System
+        described in Section C.7.6.2.1.1 (mm).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        control_point_index: int | None = None,
-        cumulative_meterset_weight: float | None = None,
-        referenced_dose_reference_sequence: list[ReferencedDoseReferenceSequenceItem] | None = None,
-        nominal_beam_energy: float | None = None,
-        kvp: float | None = None,
-        meterset_rate: float | None = None,
-        ion_wedge_position_sequence: list[IonWedgePositionSequenceItem] | None = None,
-        range_shifter_settings_sequence: list[RangeShifterSettingsSequenceItem] | None = None,
-        lateral_spreading_device_settings_sequence: list[LateralSpreadingDeviceSettingsSequenceItem] | None = None,
-        range_modulator_settings_sequence: list[RangeModulatorSettingsSequenceItem] | None = None,
-        beam_limiting_device_position_sequence: list[beam_limiting_device_position_macro.BeamLimitingDevicePositionSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        gantry_pitch_angle: float | None = None,
-        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        scan_spot_tune_id: str | None = None,
-        scan_spot_reordering_allowed: Literal["ALLOWED", "NOT ALLOWED"] | None = None,
-        number_of_scan_spot_positions: int | None = None,
-        scan_spot_position_map: list[float] | None = None,
-        scan_spot_meterset_weights: list[float] | None = None,
-        scanning_spot_size: list[float] | None = None,
-        number_of_paintings: int | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        head_fixation_angle: float | None = None,
-        chair_head_frame_position: float | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        snout_position: float | None = None,
-        isocenter_position: list[float] | None = None,
-        surface_entry_point: list[float] | None = None,
-        external_contour_entry_point: list[float] | None = None,
-        **_: Any,
+        control_point_index: int | Empty | None = None,
+        cumulative_meterset_weight: float | Empty | None = None,
+        referenced_dose_reference_sequence: Items[ReferencedDoseReferenceSequenceItem] | Empty | None = None,
+        nominal_beam_energy: float | Empty | None = None,
+        kvp: float | Empty | None = None,
+        meterset_rate: float | Empty | None = None,
+        ion_wedge_position_sequence: Items[IonWedgePositionSequenceItem] | Empty | None = None,
+        range_shifter_settings_sequence: Items[RangeShifterSettingsSequenceItem] | Empty | None = None,
+        lateral_spreading_device_settings_sequence: Items[LateralSpreadingDeviceSettingsSequenceItem] | Empty | None = None,
+        range_modulator_settings_sequence: Items[RangeModulatorSettingsSequenceItem] | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[beam_limiting_device_position_macro.BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        scan_spot_tune_id: str | Empty | None = None,
+        scan_spot_reordering_allowed: Literal["ALLOWED", "NOT ALLOWED"] | Empty | None = None,
+        number_of_scan_spot_positions: int | Empty | None = None,
+        scan_spot_position_map: list[float] | Empty | None = None,
+        scan_spot_meterset_weights: list[float] | Empty | None = None,
+        scanning_spot_size: list[float] | Empty | None = None,
+        number_of_paintings: int | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        head_fixation_angle: float | Empty | None = None,
+        chair_head_frame_position: float | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        snout_position: float | Empty | None = None,
+        isocenter_position: list[float] | Empty | None = None,
+        surface_entry_point: list[float] | Empty | None = None,
+        external_contour_entry_point: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1857,604 +1807,604 @@ class IonBeamSequenceItem(PatientSupportIdentificationMacro, ItemBuilder):
 
     beam_number: Attr[int] = Attr(
         0x300A00C0, "BeamNumber", "IS", "1", "1",
-    )
-    """Beam Number (300A,00C0): Type 1, VR IS, VM 1.
+        doc="""Beam Number (300A,00C0): Type 1, VR IS, VM 1.
 
-    Identification number of the Beam. The value of Beam Number (300A,00C0) shall be unique
-    within the RT Ion Plan in which it is created. See Section C.8.8.25.1.
-    """
+        Identification number of the Beam. The value of Beam Number (300A,00C0) shall be unique
+        within the RT Ion Plan in which it is created. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_name: Attr[str] = Attr(
         0x300A00C2, "BeamName", "LO", "1", "1",
-    )
-    """Beam Name (300A,00C2): Type 1, VR LO, VM 1.
+        doc="""Beam Name (300A,00C2): Type 1, VR LO, VM 1.
 
-    User-defined name for Beam. See Section C.8.8.25.1.
-    """
+        User-defined name for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "3",
-    )
-    """Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
 
-    User-defined label for Beam. See Section C.8.8.25.1.
-    """
+        User-defined label for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_description: Attr[str] = Attr(
         0x300A00C3, "BeamDescription", "ST", "1", "3",
-    )
-    """Beam Description (300A,00C3): Type 3, VR ST, VM 1.
+        doc="""Beam Description (300A,00C3): Type 3, VR ST, VM 1.
 
-    User-defined description for Beam. See Section C.8.8.25.1.
-    """
+        User-defined description for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_type: Attr[Literal["STATIC", "DYNAMIC"]] = Attr(
         0x300A00C4, "BeamType", "CS", "1", "1",
         enum=("STATIC", "DYNAMIC"),
-    )
-    """Beam Type (300A,00C4): Type 1, VR CS, VM 1.
+        doc="""Beam Type (300A,00C4): Type 1, VR CS, VM 1.
 
-    Motion characteristic of Beam.
-    Enumerated Values: STATIC, DYNAMIC.
-    """
+        Motion characteristic of Beam.
+        Enumerated Values: STATIC, DYNAMIC.
+        """,
+    )
 
     radiation_type: Attr[str] = Attr(
         0x300A00C6, "RadiationType", "CS", "1", "1",
-    )
-    """Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
+        doc="""Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
 
-    Particle type of Beam.
-    Defined Terms: PHOTON, PROTON, ION.
-    """
+        Particle type of Beam.
+        Defined Terms: PHOTON, PROTON, ION.
+        """,
+    )
 
     radiation_mass_number: Attr[int] = Attr(
         0x300A0302, "RadiationMassNumber", "IS", "1", "1C",
-    )
-    """Radiation Mass Number (300A,0302): Type 1C, VR IS, VM 1.
+        doc="""Radiation Mass Number (300A,0302): Type 1C, VR IS, VM 1.
 
-    Mass number of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Mass number of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     radiation_atomic_number: Attr[int] = Attr(
         0x300A0304, "RadiationAtomicNumber", "IS", "1", "1C",
-    )
-    """Radiation Atomic Number (300A,0304): Type 1C, VR IS, VM 1.
+        doc="""Radiation Atomic Number (300A,0304): Type 1C, VR IS, VM 1.
 
-    Atomic number of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Atomic number of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     radiation_charge_state: Attr[int] = Attr(
         0x300A0306, "RadiationChargeState", "SS", "1", "1C",
-    )
-    """Radiation Charge State (300A,0306): Type 1C, VR SS, VM 1.
+        doc="""Radiation Charge State (300A,0306): Type 1C, VR SS, VM 1.
 
-    Charge state of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Charge state of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     scan_mode: Attr[str] = Attr(
         0x300A0308, "ScanMode", "CS", "1", "1",
-    )
-    """Scan Mode (300A,0308): Type 1, VR CS, VM 1.
+        doc="""Scan Mode (300A,0308): Type 1, VR CS, VM 1.
 
-    The method of beam scanning to be used during treatment.
-    Defined Terms: NONE, UNIFORM, MODULATED, MODULATED_SPEC.
-    """
+        The method of beam scanning to be used during treatment.
+        Defined Terms: NONE, UNIFORM, MODULATED, MODULATED_SPEC.
+        """,
+    )
 
     modulated_scan_mode_type: Attr[str] = Attr(
         0x300A0309, "ModulatedScanModeType", "CS", "1", "1C",
-    )
-    """Modulated Scan Mode Type (300A,0309): Type 1C, VR CS, VM 1.
+        doc="""Modulated Scan Mode Type (300A,0309): Type 1C, VR CS, VM 1.
 
-    Defines the specialization of a modulated scan mode.
-    Required if Scan Mode (300A,0308) is MODULATED_SPEC.
-    Defined Terms: STATIONARY, LEAPING, LINEAR.
-    """
+        Defines the specialization of a modulated scan mode.
+        Required if Scan Mode (300A,0308) is MODULATED_SPEC.
+        Defined Terms: STATIONARY, LEAPING, LINEAR.
+        """,
+    )
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
-    )
-    """Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
+        doc="""Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
 
-    User-defined name identifying treatment machine to be used for beam delivery. See Section
-    C.8.8.25.2.
-    """
+        User-defined name identifying treatment machine to be used for beam delivery. See
+        Section C.8.8.25.2.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
-    )
-    """Manufacturer (0008,0070): Type 3, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 3, VR LO, VM 1.
 
-    Manufacturer of the equipment to be used for beam delivery.
-    """
+        Manufacturer of the equipment to be used for beam delivery.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment is located that is to be used for beam delivery.
-    """
+        Institution where the equipment is located that is to be used for beam delivery.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment is located that is to be used for
-    beam delivery.
-    """
+        Mailing address of the institution where the equipment is located that is to be used for
+        beam delivery.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment is located that is to be used for beam
+        delivery.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment is located that is to be used for beam
-    delivery.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that is to be used for beam delivery.
-    """
+        Manufacturer's model name of the equipment that is to be used for beam delivery.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that is to be used for beam delivery.
-    """
+        Manufacturer's serial number of the equipment that is to be used for beam delivery.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for treatment delivery was originally manufactured
-    or re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that is to be used for treatment delivery was originally
+        manufactured or re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that is to be used for treatment delivery was installed in its
-    current location. The equipment may or may not have been used prior to installation in its
-    current location.
-    """
+        The date the equipment that is to be used for treatment delivery was installed in its
+        current location. The equipment may or may not have been used prior to installation in
+        its current location.
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "NP"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "1",
         enum=("MU", "NP"),
-    )
-    """Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
 
-    Measurement unit of machine dosimeter.
-    Enumerated Values: MU, NP.
-    """
+        Measurement unit of machine dosimeter.
+        Enumerated Values: MU, NP.
+        """,
+    )
 
     table_top_position_alignment_uid: Attr[str] = Attr(
         0x300A0054, "TableTopPositionAlignmentUID", "UI", "1", "3",
-    )
-    """Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
+        doc="""Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
 
-    Identifies the positional alignment of the Table Top for which the values of Table Top
-    Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129) and Table Top
-    Lateral Position (300A,012A) in the Ion Control Point Sequence (300A,03A8) are applicable.
-    """
+        Identifies the positional alignment of the Table Top for which the values of Table Top
+        Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129) and Table Top
+        Lateral Position (300A,012A) in the Ion Control Point Sequence (300A,03A8) are
+        applicable.
+        """,
+    )
 
     referenced_tolerance_table_number: Attr[int] = Attr(
         0x300C00A0, "ReferencedToleranceTableNumber", "IS", "1", "3",
-    )
-    """Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
+        doc="""Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Tolerance Table specified by Tolerance Table Number (300A,0042) within
-    Tolerance Table Sequence in RT Ion Tolerance Tables Module. These tolerances are to be used
-    for verification of treatment machine settings.
-    """
+        Uniquely identifies Tolerance Table specified by Tolerance Table Number (300A,0042)
+        within Tolerance Table Sequence in RT Ion Tolerance Tables Module. These tolerances are
+        to be used for verification of treatment machine settings.
+        """,
+    )
 
     virtual_source_axis_distances: Attr[list[float]] = Attr(
         0x300A030A, "VirtualSourceAxisDistances", "FL", "2", "1",
+        doc="""Virtual Source-Axis Distances (300A,030A): Type 1, VR FL, VM 2.
+
+        Distance (in mm) from virtual source position to gantry rotation axis or nominal
+        isocenter position (fixed beam-lines) of the equipment to be used for beam delivery.
+        Specified by a numeric pair - the VSAD in the IEC Gantry X direction followed by the
+        VSAD in the IEC Gantry Y direction.
+        """,
     )
-    """Virtual Source-Axis Distances (300A,030A): Type 1, VR FL, VM 2.
 
-    Distance (in mm) from virtual source position to gantry rotation axis or nominal isocenter
-    position (fixed beam-lines) of the equipment to be used for beam delivery. Specified by a
-    numeric pair - the VSAD in the IEC Gantry X direction followed by the VSAD in the IEC Gantry
-    Y direction.
-    """
-
-    depth_dose_parameters_sequence: Attr[list[DepthDoseParametersSequenceItem]] = Attr(
+    depth_dose_parameters_sequence: SequenceAttr[DepthDoseParametersSequenceItem] = SequenceAttr(
         0x300A0505, "DepthDoseParametersSequence", "SQ", "1", "3",
         item=DepthDoseParametersSequenceItem,
-    )
-    """Depth Dose Parameters Sequence (300A,0505): Type 3, VR SQ, VM 1.
+        doc="""Depth Dose Parameters Sequence (300A,0505): Type 3, VR SQ, VM 1.
 
-    Set of parameters describing the depth dose distribution.
-    """
+        Set of parameters describing the depth dose distribution.
+        """,
+    )
 
     enhanced_rt_beam_limiting_device_definition_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300800A3, "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
+
+        Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting
+        Device Sequence (3008,00A1).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
 
-    Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting Device
-    Sequence (3008,00A1).
-    Enumerated Values: YES, NO.
-    """
-
-    ion_beam_limiting_device_sequence: Attr[list[IonBeamLimitingDeviceSequenceItem]] = Attr(
+    ion_beam_limiting_device_sequence: SequenceAttr[IonBeamLimitingDeviceSequenceItem] = SequenceAttr(
         0x300A03A4, "IonBeamLimitingDeviceSequence", "SQ", "1", "3",
         item=IonBeamLimitingDeviceSequenceItem,
+        doc="""Ion Beam Limiting Device Sequence (300A,03A4): Type 3, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
+        """,
     )
-    """Ion Beam Limiting Device Sequence (300A,03A4): Type 3, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
-    """
-
-    enhanced_rt_beam_limiting_device_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_device_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300800A1, "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
 
-    Enhanced RT Beam Limiting Device Descriptions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Enhanced RT Beam Limiting Device Descriptions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     referenced_patient_setup_number: Attr[int] = Attr(
         0x300C006A, "ReferencedPatientSetupNumber", "IS", "1", "3",
+        doc="""Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
+
+        Uniquely identifies Patient Setup to be used for current beam, specified by Patient
+        Setup Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
+        """,
     )
-    """Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Patient Setup to be used for current beam, specified by Patient Setup
-    Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
-    """
-
-    referenced_reference_image_sequence: Attr[list[ReferencedReferenceImageSequenceItem]] = Attr(
+    referenced_reference_image_sequence: SequenceAttr[ReferencedReferenceImageSequenceItem] = SequenceAttr(
         0x300C0042, "ReferencedReferenceImageSequence", "SQ", "1", "3",
         item=ReferencedReferenceImageSequenceItem,
-    )
-    """Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
+        doc="""Referenced Reference Image Sequence (300C,0042): Type 3, VR SQ, VM 1.
 
-    Reference images used for validation of current beam.
-    """
+        Reference images used for validation of current beam.
+        """,
+    )
 
     treatment_delivery_type: Attr[str] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "1",
+        doc="""Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
+
+        Delivery Type of treatment.
+        Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP.
+        """,
     )
-    """Treatment Delivery Type (300A,00CE): Type 1, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP.
-    """
-
-    referenced_dose_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_dose_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0080, "ReferencedDoseSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
+        doc="""Referenced Dose Sequence (300C,0080): Type 3, VR SQ, VM 1.
 
-    Related Instances of RT Dose (for grids, isodose curves, and named/unnamed point doses).
-    """
+        Related Instances of RT Dose (for grids, isodose curves, and named/unnamed point doses).
+        """,
+    )
 
     number_of_wedges: Attr[int] = Attr(
         0x300A00D0, "NumberOfWedges", "IS", "1", "1",
-    )
-    """Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
+        doc="""Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
 
-    Number of wedges associated with current beam.
-    """
+        Number of wedges associated with current beam.
+        """,
+    )
 
     total_wedge_tray_water_equivalent_thickness: Attr[float] = Attr(
         0x300A00D7, "TotalWedgeTrayWaterEquivalentThickness", "FL", "1", "3",
+        doc="""Total Wedge Tray Water-Equivalent Thickness (300A,00D7): Type 3, VR FL, VM 1.
+
+        Shift of the wedge tray induced on the range of the ion beam as measured in water (in
+        mm).
+        """,
     )
-    """Total Wedge Tray Water-Equivalent Thickness (300A,00D7): Type 3, VR FL, VM 1.
 
-    Shift of the wedge tray induced on the range of the ion beam as measured in water (in mm).
-    """
-
-    ion_wedge_sequence: Attr[list[IonWedgeSequenceItem]] = Attr(
+    ion_wedge_sequence: SequenceAttr[IonWedgeSequenceItem] = SequenceAttr(
         0x300A03AA, "IonWedgeSequence", "SQ", "1", "1C",
         item=IonWedgeSequenceItem,
-    )
-    """Ion Wedge Sequence (300A,03AA): Type 1C, VR SQ, VM 1.
+        doc="""Ion Wedge Sequence (300A,03AA): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment wedges.
-    Required if Number of Wedges (300A,00D0) is non-zero.
-    """
+        Sequence of treatment wedges.
+        Required if Number of Wedges (300A,00D0) is non-zero.
+        """,
+    )
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "1",
-    )
-    """Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
+        doc="""Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
 
-    Number of compensators associated with current Beam.
-    """
+        Number of compensators associated with current Beam.
+        """,
+    )
 
     total_compensator_tray_water_equivalent_thickness: Attr[float] = Attr(
         0x300A02E3, "TotalCompensatorTrayWaterEquivalentThickness", "FL", "1", "3",
+        doc="""Total Compensator Tray Water-Equivalent Thickness (300A,02E3): Type 3, VR FL, VM 1.
+
+        Water-Equivalent thickness of the compensator tray (in mm) parallel to radiation beam
+        axis.
+        """,
     )
-    """Total Compensator Tray Water-Equivalent Thickness (300A,02E3): Type 3, VR FL, VM 1.
 
-    Water-Equivalent thickness of the compensator tray (in mm) parallel to radiation beam axis.
-    """
-
-    ion_range_compensator_sequence: Attr[list[IonRangeCompensatorSequenceItem]] = Attr(
+    ion_range_compensator_sequence: SequenceAttr[IonRangeCompensatorSequenceItem] = SequenceAttr(
         0x300A02EA, "IonRangeCompensatorSequence", "SQ", "1", "1C",
         item=IonRangeCompensatorSequenceItem,
-    )
-    """Ion Range Compensator Sequence (300A,02EA): Type 1C, VR SQ, VM 1.
+        doc="""Ion Range Compensator Sequence (300A,02EA): Type 1C, VR SQ, VM 1.
 
-    Sequence of compensators.
-    Required if Number of Compensators (300A,00E0) is non-zero.
-    """
+        Sequence of compensators.
+        Required if Number of Compensators (300A,00E0) is non-zero.
+        """,
+    )
 
     number_of_boli: Attr[int] = Attr(
         0x300A00ED, "NumberOfBoli", "IS", "1", "1",
+        doc="""Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
+
+        Number of boli associated with current Beam.
+        """,
     )
-    """Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
 
-    Number of boli associated with current Beam.
-    """
-
-    referenced_bolus_sequence: Attr[list[ReferencedBolusSequenceItem]] = Attr(
+    referenced_bolus_sequence: SequenceAttr[ReferencedBolusSequenceItem] = SequenceAttr(
         0x300C00B0, "ReferencedBolusSequence", "SQ", "1", "1C",
         item=ReferencedBolusSequenceItem,
-    )
-    """Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
 
-    Sequence of boli associated with Beam.
-    Required if Number of Boli (300A,00ED) is non-zero.
-    """
+        Sequence of boli associated with Beam.
+        Required if Number of Boli (300A,00ED) is non-zero.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1",
-    )
-    """Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
+        doc="""Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
 
-    Number of shielding blocks associated with Beam.
-    """
+        Number of shielding blocks associated with Beam.
+        """,
+    )
 
     total_block_tray_water_equivalent_thickness: Attr[float] = Attr(
         0x300A00F3, "TotalBlockTrayWaterEquivalentThickness", "FL", "1", "3",
+        doc="""Total Block Tray Water-Equivalent Thickness (300A,00F3): Type 3, VR FL, VM 1.
+
+        Water-Equivalent thickness of the block tray (in mm) parallel to radiation beam axis.
+        """,
     )
-    """Total Block Tray Water-Equivalent Thickness (300A,00F3): Type 3, VR FL, VM 1.
 
-    Water-Equivalent thickness of the block tray (in mm) parallel to radiation beam axis.
-    """
-
-    ion_block_sequence: Attr[list[IonBlockSequenceItem]] = Attr(
+    ion_block_sequence: SequenceAttr[IonBlockSequenceItem] = SequenceAttr(
         0x300A03A6, "IonBlockSequence", "SQ", "1", "1C",
         item=IonBlockSequenceItem,
+        doc="""Ion Block Sequence (300A,03A6): Type 1C, VR SQ, VM 1.
+
+        Sequence of blocks associated with Beam.
+        Required if Number of Blocks (300A,00F0) is non-zero.
+        """,
     )
-    """Ion Block Sequence (300A,03A6): Type 1C, VR SQ, VM 1.
 
-    Sequence of blocks associated with Beam.
-    Required if Number of Blocks (300A,00F0) is non-zero.
-    """
-
-    snout_sequence: Attr[list[SnoutSequenceItem]] = Attr(
+    snout_sequence: SequenceAttr[SnoutSequenceItem] = SequenceAttr(
         0x300A030C, "SnoutSequence", "SQ", "1", "3",
         item=SnoutSequenceItem,
+        doc="""Snout Sequence (300A,030C): Type 3, VR SQ, VM 1.
+
+        Sequence of Snouts associated with Beam.
+        """,
     )
-    """Snout Sequence (300A,030C): Type 3, VR SQ, VM 1.
 
-    Sequence of Snouts associated with Beam.
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "3",
         item=ApplicatorSequenceItem,
+        doc="""Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
+
+        Sequence of Applicators associated with Beam.
+        """,
     )
-    """Applicator Sequence (300A,0107): Type 3, VR SQ, VM 1.
 
-    Sequence of Applicators associated with Beam.
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
-    )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    A Sequence of General Accessories associated with this Beam.
-    """
+        A Sequence of General Accessories associated with this Beam.
+        """,
+    )
 
     number_of_range_shifters: Attr[int] = Attr(
         0x300A0312, "NumberOfRangeShifters", "IS", "1", "1",
+        doc="""Number of Range Shifters (300A,0312): Type 1, VR IS, VM 1.
+
+        Number of range shifters associated with current beam.
+        """,
     )
-    """Number of Range Shifters (300A,0312): Type 1, VR IS, VM 1.
 
-    Number of range shifters associated with current beam.
-    """
-
-    range_shifter_sequence: Attr[list[RangeShifterSequenceItem]] = Attr(
+    range_shifter_sequence: SequenceAttr[RangeShifterSequenceItem] = SequenceAttr(
         0x300A0314, "RangeShifterSequence", "SQ", "1", "1C",
         item=RangeShifterSequenceItem,
-    )
-    """Range Shifter Sequence (300A,0314): Type 1C, VR SQ, VM 1.
+        doc="""Range Shifter Sequence (300A,0314): Type 1C, VR SQ, VM 1.
 
-    Sequence of range shifters associated with Beam.
-    Required if Number of Range Shifters (300A,0312) is non-zero.
-    """
+        Sequence of range shifters associated with Beam.
+        Required if Number of Range Shifters (300A,0312) is non-zero.
+        """,
+    )
 
     number_of_lateral_spreading_devices: Attr[int] = Attr(
         0x300A0330, "NumberOfLateralSpreadingDevices", "IS", "1", "1",
+        doc="""Number of Lateral Spreading Devices (300A,0330): Type 1, VR IS, VM 1.
+
+        Number of lateral spreading devices associated with current beam.
+        """,
     )
-    """Number of Lateral Spreading Devices (300A,0330): Type 1, VR IS, VM 1.
 
-    Number of lateral spreading devices associated with current beam.
-    """
-
-    lateral_spreading_device_sequence: Attr[list[LateralSpreadingDeviceSequenceItem]] = Attr(
+    lateral_spreading_device_sequence: SequenceAttr[LateralSpreadingDeviceSequenceItem] = SequenceAttr(
         0x300A0332, "LateralSpreadingDeviceSequence", "SQ", "1", "1C",
         item=LateralSpreadingDeviceSequenceItem,
-    )
-    """Lateral Spreading Device Sequence (300A,0332): Type 1C, VR SQ, VM 1.
+        doc="""Lateral Spreading Device Sequence (300A,0332): Type 1C, VR SQ, VM 1.
 
-    Sequence of lateral spreading devices associated with Beam.
-    Required if Number of Lateral Spreading Devices (300A,0330) is non-zero.
-    """
+        Sequence of lateral spreading devices associated with Beam.
+        Required if Number of Lateral Spreading Devices (300A,0330) is non-zero.
+        """,
+    )
 
     number_of_range_modulators: Attr[int] = Attr(
         0x300A0340, "NumberOfRangeModulators", "IS", "1", "1",
+        doc="""Number of Range Modulators (300A,0340): Type 1, VR IS, VM 1.
+
+        Number of range modulators associated with current beam.
+        """,
     )
-    """Number of Range Modulators (300A,0340): Type 1, VR IS, VM 1.
 
-    Number of range modulators associated with current beam.
-    """
-
-    range_modulator_sequence: Attr[list[RangeModulatorSequenceItem]] = Attr(
+    range_modulator_sequence: SequenceAttr[RangeModulatorSequenceItem] = SequenceAttr(
         0x300A0342, "RangeModulatorSequence", "SQ", "1", "1C",
         item=RangeModulatorSequenceItem,
-    )
-    """Range Modulator Sequence (300A,0342): Type 1C, VR SQ, VM 1.
+        doc="""Range Modulator Sequence (300A,0342): Type 1C, VR SQ, VM 1.
 
-    Sequence of range modulators associated with Beam.
-    Required if Number of Range Modulators (300A,0340) is non-zero.
-    """
+        Sequence of range modulators associated with Beam.
+        Required if Number of Range Modulators (300A,0340) is non-zero.
+        """,
+    )
 
     fixation_light_azimuthal_angle: Attr[float] = Attr(
         0x300A0356, "FixationLightAzimuthalAngle", "FL", "1", "3",
-    )
-    """Fixation Light Azimuthal Angle (300A,0356): Type 3, VR FL, VM 1.
+        doc="""Fixation Light Azimuthal Angle (300A,0356): Type 3, VR FL, VM 1.
 
-    Azimuthal angle (degrees) of the fixation light coordinate around IEC BEAM LIMITING DEVICE
-    Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
-    """
+        Azimuthal angle (degrees) of the fixation light coordinate around IEC BEAM LIMITING
+        DEVICE Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
+        """,
+    )
 
     fixation_light_polar_angle: Attr[float] = Attr(
         0x300A0358, "FixationLightPolarAngle", "FL", "1", "3",
-    )
-    """Fixation Light Polar Angle (300A,0358): Type 3, VR FL, VM 1.
+        doc="""Fixation Light Polar Angle (300A,0358): Type 3, VR FL, VM 1.
 
-    Polar angle (degrees) of the fixation light coordinate. Used for eye treatments. See Section
-    C.8.8.25.6.4.
-    """
+        Polar angle (degrees) of the fixation light coordinate. Used for eye treatments. See
+        Section C.8.8.25.6.4.
+        """,
+    )
 
     fixation_eye: Attr[Literal["L", "R"]] = Attr(
         0x300A0150, "FixationEye", "CS", "1", "3",
         enum=("L", "R"),
-    )
-    """Fixation Eye (300A,0150): Type 3, VR CS, VM 1.
+        doc="""Fixation Eye (300A,0150): Type 3, VR CS, VM 1.
 
-    The eye used for fixation.
-    Enumerated Values: L, R.
-    """
+        The eye used for fixation.
+        Enumerated Values: L, R.
+        """,
+    )
 
     final_cumulative_meterset_weight: Attr[float] = Attr(
         0x300A010E, "FinalCumulativeMetersetWeight", "DS", "1", "1C",
-    )
-    """Final Cumulative Meterset Weight (300A,010E): Type 1C, VR DS, VM 1.
+        doc="""Final Cumulative Meterset Weight (300A,010E): Type 1C, VR DS, VM 1.
 
-    Value of Cumulative Meterset Weight (300A,0134) for final Control Point in Ion Control Point
-    Sequence (300A,03A8). Required if Cumulative Meterset Weight is non-null in Control Points
-    specified within Ion Control Point Sequence. See Section C.8.8.14.1.
-    """
+        Value of Cumulative Meterset Weight (300A,0134) for final Control Point in Ion Control
+        Point Sequence (300A,03A8). Required if Cumulative Meterset Weight is non-null in
+        Control Points specified within Ion Control Point Sequence. See Section C.8.8.14.1.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+
+        Number of control points in Beam. Value shall be greater than or equal to 2.
+        """,
     )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points in Beam. Value shall be greater than or equal to 2.
-    """
-
-    ion_control_point_sequence: Attr[list[IonControlPointSequenceItem]] = Attr(
+    ion_control_point_sequence: SequenceAttr[IonControlPointSequenceItem] = SequenceAttr(
         0x300A03A8, "IonControlPointSequence", "SQ", "1", "1",
         item=IonControlPointSequenceItem,
-    )
-    """Ion Control Point Sequence (300A,03A8): Type 1, VR SQ, VM 1.
+        doc="""Ion Control Point Sequence (300A,03A8): Type 1, VR SQ, VM 1.
 
-    Sequence of machine configurations describing Ion treatment beam.
-    """
+        Sequence of machine configurations describing Ion treatment beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        beam_number: int | None = None,
-        beam_name: str | None = None,
-        entity_long_label: str | None = None,
-        beam_description: str | None = None,
-        beam_type: Literal["STATIC", "DYNAMIC"] | None = None,
-        radiation_type: str | None = None,
-        radiation_mass_number: int | None = None,
-        radiation_atomic_number: int | None = None,
-        radiation_charge_state: int | None = None,
-        scan_mode: str | None = None,
-        modulated_scan_mode_type: str | None = None,
-        treatment_machine_name: str | None = None,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        primary_dosimeter_unit: Literal["MU", "NP"] | None = None,
-        table_top_position_alignment_uid: str | None = None,
-        referenced_tolerance_table_number: int | None = None,
-        virtual_source_axis_distances: list[float] | None = None,
-        depth_dose_parameters_sequence: list[DepthDoseParametersSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | None = None,
-        ion_beam_limiting_device_sequence: list[IonBeamLimitingDeviceSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_device_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        referenced_patient_setup_number: int | None = None,
-        referenced_reference_image_sequence: list[ReferencedReferenceImageSequenceItem] | None = None,
-        treatment_delivery_type: str | None = None,
-        referenced_dose_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        number_of_wedges: int | None = None,
-        total_wedge_tray_water_equivalent_thickness: float | None = None,
-        ion_wedge_sequence: list[IonWedgeSequenceItem] | None = None,
-        number_of_compensators: int | None = None,
-        total_compensator_tray_water_equivalent_thickness: float | None = None,
-        ion_range_compensator_sequence: list[IonRangeCompensatorSequenceItem] | None = None,
-        number_of_boli: int | None = None,
-        referenced_bolus_sequence: list[ReferencedBolusSequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        total_block_tray_water_equivalent_thickness: float | None = None,
-        ion_block_sequence: list[IonBlockSequenceItem] | None = None,
-        snout_sequence: list[SnoutSequenceItem] | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        number_of_range_shifters: int | None = None,
-        range_shifter_sequence: list[RangeShifterSequenceItem] | None = None,
-        number_of_lateral_spreading_devices: int | None = None,
-        lateral_spreading_device_sequence: list[LateralSpreadingDeviceSequenceItem] | None = None,
-        number_of_range_modulators: int | None = None,
-        range_modulator_sequence: list[RangeModulatorSequenceItem] | None = None,
-        patient_support_type: str | None = None,
-        patient_support_id: str | None = None,
-        patient_support_accessory_code: str | None = None,
-        fixation_light_azimuthal_angle: float | None = None,
-        fixation_light_polar_angle: float | None = None,
-        fixation_eye: Literal["L", "R"] | None = None,
-        final_cumulative_meterset_weight: float | None = None,
-        number_of_control_points: int | None = None,
-        ion_control_point_sequence: list[IonControlPointSequenceItem] | None = None,
-        **_: Any,
+        beam_number: int | Empty | None = None,
+        beam_name: str | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        beam_description: str | Empty | None = None,
+        beam_type: Literal["STATIC", "DYNAMIC"] | Empty | None = None,
+        radiation_type: str | Empty | None = None,
+        radiation_mass_number: int | Empty | None = None,
+        radiation_atomic_number: int | Empty | None = None,
+        radiation_charge_state: int | Empty | None = None,
+        scan_mode: str | Empty | None = None,
+        modulated_scan_mode_type: str | Empty | None = None,
+        treatment_machine_name: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "NP"] | Empty | None = None,
+        table_top_position_alignment_uid: str | Empty | None = None,
+        referenced_tolerance_table_number: int | Empty | None = None,
+        virtual_source_axis_distances: list[float] | Empty | None = None,
+        depth_dose_parameters_sequence: Items[DepthDoseParametersSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | Empty | None = None,
+        ion_beam_limiting_device_sequence: Items[IonBeamLimitingDeviceSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        referenced_patient_setup_number: int | Empty | None = None,
+        referenced_reference_image_sequence: Items[ReferencedReferenceImageSequenceItem] | Empty | None = None,
+        treatment_delivery_type: str | Empty | None = None,
+        referenced_dose_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        total_wedge_tray_water_equivalent_thickness: float | Empty | None = None,
+        ion_wedge_sequence: Items[IonWedgeSequenceItem] | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        total_compensator_tray_water_equivalent_thickness: float | Empty | None = None,
+        ion_range_compensator_sequence: Items[IonRangeCompensatorSequenceItem] | Empty | None = None,
+        number_of_boli: int | Empty | None = None,
+        referenced_bolus_sequence: Items[ReferencedBolusSequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        total_block_tray_water_equivalent_thickness: float | Empty | None = None,
+        ion_block_sequence: Items[IonBlockSequenceItem] | Empty | None = None,
+        snout_sequence: Items[SnoutSequenceItem] | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        number_of_range_shifters: int | Empty | None = None,
+        range_shifter_sequence: Items[RangeShifterSequenceItem] | Empty | None = None,
+        number_of_lateral_spreading_devices: int | Empty | None = None,
+        lateral_spreading_device_sequence: Items[LateralSpreadingDeviceSequenceItem] | Empty | None = None,
+        number_of_range_modulators: int | Empty | None = None,
+        range_modulator_sequence: Items[RangeModulatorSequenceItem] | Empty | None = None,
+        patient_support_type: str | Empty | None = None,
+        patient_support_id: str | Empty | None = None,
+        patient_support_accessory_code: str | Empty | None = None,
+        fixation_light_azimuthal_angle: float | Empty | None = None,
+        fixation_light_polar_angle: float | Empty | None = None,
+        fixation_eye: Literal["L", "R"] | Empty | None = None,
+        final_cumulative_meterset_weight: float | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        ion_control_point_sequence: Items[IonControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -2468,22 +2418,19 @@ class RTIonBeamsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.8.25-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A03A2,)
 
-    ion_beam_sequence: Attr[list[IonBeamSequenceItem]] = Attr(
+    ion_beam_sequence: SequenceAttr[IonBeamSequenceItem] = SequenceAttr(
         0x300A03A2, "IonBeamSequence", "SQ", "1", "1",
         item=IonBeamSequenceItem,
-    )
-    """Ion Beam Sequence (300A,03A2): Type 1, VR SQ, VM 1.
+        doc="""Ion Beam Sequence (300A,03A2): Type 1, VR SQ, VM 1.
 
-    Sequence of setup and/or treatment beams for current RT Ion Plan.
-    """
+        Sequence of setup and/or treatment beams for current RT Ion Plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ion_beam_sequence: list[IonBeamSequenceItem] | None = None,
-        **_: Any,
+        ion_beam_sequence: Items[IonBeamSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.beam_limiting_device_position_macro import BeamLimitingDevicePositionMacro
 from iodkit.generated.modules.patient_support_identification_macro import PatientSupportIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import beam_limiting_device_position_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import interlock_macro
@@ -37,30 +38,28 @@ class BeamLimitingDeviceLeafPairsSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     number_of_leaf_jaw_pairs: Attr[int] = Attr(
         0x300A00BC, "NumberOfLeafJawPairs", "IS", "1", "1",
-    )
-    """Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
+        doc="""Number of Leaf/Jaw Pairs (300A,00BC): Type 1, VR IS, VM 1.
 
-    Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device jaws).
-    """
+        Number of leaf (element) or jaw pairs (equal to 1 for standard beam limiting device
+        jaws).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        number_of_leaf_jaw_pairs: int | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        number_of_leaf_jaw_pairs: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -75,44 +74,41 @@ class ReferencedMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Ion Plan. Required
-    if Referenced Measured Dose Reference Number (3008,0082) is not present.
-    """
+        Uniquely references Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Ion Plan.
+        Required if Referenced Measured Dose Reference Number (3008,0082) is not present.
+        """,
+    )
 
     referenced_measured_dose_reference_number: Attr[int] = Attr(
         0x30080082, "ReferencedMeasuredDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
+        doc="""Referenced Measured Dose Reference Number (3008,0082): Type 1C, VR IS, VM 1.
 
-    Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
-    (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
-    Reference Number (300C,0051) is not present.
-    """
+        Uniquely references Measured Dose Reference specified by Measured Dose Reference Number
+        (3008,0064) in Measured Dose Reference Sequence (3008,0010). Required if Referenced Dose
+        Reference Number (300C,0051) is not present.
+        """,
+    )
 
     measured_dose_value: Attr[float] = Attr(
         0x30080016, "MeasuredDoseValue", "DS", "1", "1",
-    )
-    """Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
+        doc="""Measured Dose Value (3008,0016): Type 1, VR DS, VM 1.
 
-    Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
-    Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in RT
-    Prescription Module of Referenced RT Ion Plan as defined above.
-    """
+        Measured Dose in units specified by Dose Units (3004,0002) in Sequence referenced by
+        Measured Dose Reference Sequence (3008,0010) or Dose Reference Sequence (300A,0010) in
+        RT Prescription Module of Referenced RT Ion Plan as defined above.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_measured_dose_reference_number: int | None = None,
-        measured_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_measured_dose_reference_number: int | Empty | None = None,
+        measured_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,42 +123,39 @@ class ReferencedCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Ion Plan. Required
-    if Referenced Calculated Dose Reference Number (3008,0092) is not present.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Ion Plan.
+        Required if Referenced Calculated Dose Reference Number (3008,0092) is not present.
+        """,
+    )
 
     referenced_calculated_dose_reference_number: Attr[int] = Attr(
         0x30080092, "ReferencedCalculatedDoseReferenceNumber", "IS", "1", "1C",
-    )
-    """Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
+        doc="""Referenced Calculated Dose Reference Number (3008,0092): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference Number
-    (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if Referenced
-    Dose Reference Number (300C,0051) is not present.
-    """
+        Uniquely identifies Calculated Dose Reference specified by Calculated Dose Reference
+        Number (3008,0072) within Calculated Dose Reference Sequence (3008,0070). Required if
+        Referenced Dose Reference Number (300C,0051) is not present.
+        """,
+    )
 
     calculated_dose_reference_dose_value: Attr[float] = Attr(
         0x30080076, "CalculatedDoseReferenceDoseValue", "DS", "1", "1",
-    )
-    """Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
+        doc="""Calculated Dose Reference Dose Value (3008,0076): Type 1, VR DS, VM 1.
 
-    Calculated Dose (Gy).
-    """
+        Calculated Dose (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        referenced_calculated_dose_reference_number: int | None = None,
-        calculated_dose_reference_dose_value: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        referenced_calculated_dose_reference_number: int | Empty | None = None,
+        calculated_dose_reference_dose_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -177,68 +170,65 @@ class RecordedWedgeSequenceItem(ItemBuilder):
 
     wedge_number: Attr[int] = Attr(
         0x300A00D2, "WedgeNumber", "IS", "1", "1",
-    )
-    """Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
+        doc="""Wedge Number (300A,00D2): Type 1, VR IS, VM 1.
 
-    Identification number of the Wedges. The value of Wedge Number (300A,00D2) shall be unique
-    within the Beam in which it was created.
-    """
+        Identification number of the Wedges. The value of Wedge Number (300A,00D2) shall be
+        unique within the Beam in which it was created.
+        """,
+    )
 
     wedge_type: Attr[str] = Attr(
         0x300A00D3, "WedgeType", "CS", "1", "2",
-    )
-    """Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
+        doc="""Wedge Type (300A,00D3): Type 2, VR CS, VM 1.
 
-    Type of wedge (if any) defined for Beam.
-    Defined Terms: STANDARD, MOTORIZED, PARTIAL_STANDARD, PARTIAL_MOTORIZ.
-    """
+        Type of wedge (if any) defined for Beam.
+        Defined Terms: STANDARD, MOTORIZED, PARTIAL_STANDARD, PARTIAL_MOTORIZ.
+        """,
+    )
 
     wedge_id: Attr[str] = Attr(
         0x300A00D4, "WedgeID", "SH", "1", "3",
-    )
-    """Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
+        doc="""Wedge ID (300A,00D4): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for Wedge.
-    """
+        User-supplied identifier for Wedge.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     wedge_angle: Attr[int] = Attr(
         0x300A00D5, "WedgeAngle", "IS", "1", "2",
-    )
-    """Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
+        doc="""Wedge Angle (300A,00D5): Type 2, VR IS, VM 1.
 
-    Nominal wedge angle (degrees).
-    """
+        Nominal wedge angle (degrees).
+        """,
+    )
 
     wedge_orientation: Attr[float] = Attr(
         0x300A00D8, "WedgeOrientation", "DS", "1", "2",
-    )
-    """Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
+        doc="""Wedge Orientation (300A,00D8): Type 2, VR DS, VM 1.
 
-    Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with respect
-    to the IEC BEAM LIMITING DEVICE coordinate systems (degrees).
-    """
+        Orientation of wedge, i.e., orientation of IEC WEDGE FILTER coordinate system with
+        respect to the IEC BEAM LIMITING DEVICE coordinate systems (degrees).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_number: int | None = None,
-        wedge_type: str | None = None,
-        wedge_id: str | None = None,
-        accessory_code: str | None = None,
-        wedge_angle: int | None = None,
-        wedge_orientation: float | None = None,
-        **_: Any,
+        wedge_number: int | Empty | None = None,
+        wedge_type: str | Empty | None = None,
+        wedge_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        wedge_angle: int | Empty | None = None,
+        wedge_orientation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -253,39 +243,36 @@ class RecordedCompensatorSequenceItem(ItemBuilder):
 
     referenced_compensator_number: Attr[int] = Attr(
         0x300C00D0, "ReferencedCompensatorNumber", "IS", "1", "1",
-    )
-    """Referenced Compensator Number (300C,00D0): Type 1, VR IS, VM 1.
+        doc="""Referenced Compensator Number (300C,00D0): Type 1, VR IS, VM 1.
 
-    Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies compensator specified by Compensator Number (300A,00E4) within Beam
+        referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     compensator_id: Attr[str] = Attr(
         0x300A00E5, "CompensatorID", "SH", "1", "3",
-    )
-    """Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
+        doc="""Compensator ID (300A,00E5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for compensator.
-    """
+        User-supplied identifier for compensator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_compensator_number: int | None = None,
-        compensator_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_compensator_number: int | Empty | None = None,
+        compensator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -300,31 +287,28 @@ class ReferencedBolusSequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
-    Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set in
-    Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
-    """
+        Uniquely identifies ROI representing the Bolus specified by ROI Number (3006,0022) in
+        Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set
+        in Referenced Structure Set Sequence (300C,0060) in RT General Plan Module.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -339,29 +323,26 @@ class RecordedBlockSlabSequenceItem(ItemBuilder):
 
     block_slab_number: Attr[int] = Attr(
         0x300A0443, "BlockSlabNumber", "US", "1", "1",
-    )
-    """Block Slab Number (300A,0443): Type 1, VR US, VM 1.
+        doc="""Block Slab Number (300A,0443): Type 1, VR US, VM 1.
 
-    Identification number of the Block Slab.
-    """
+        Identification number of the Block Slab.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Recorded machine-readable identifier for this Block Slab during beam delivery.
-    """
+        Recorded machine-readable identifier for this Block Slab during beam delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_slab_number: int | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        block_slab_number: int | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -376,69 +357,68 @@ class RecordedBlockSequenceItem(ItemBuilder):
 
     block_tray_id: Attr[str] = Attr(
         0x300A00F5, "BlockTrayID", "SH", "1", "3",
-    )
-    """Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
+        doc="""Block Tray ID (300A,00F5): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for block tray.
-    """
+        User-supplied identifier for block tray.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Recorded machine-readable identifier for this Block during beam delivery.
-    """
+        Recorded machine-readable identifier for this Block during beam delivery.
+        """,
+    )
 
     referenced_block_number: Attr[int] = Attr(
         0x300C00E0, "ReferencedBlockNumber", "IS", "1", "1",
-    )
-    """Referenced Block Number (300C,00E0): Type 1, VR IS, VM 1.
+        doc="""Referenced Block Number (300C,00E0): Type 1, VR IS, VM 1.
 
-    Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced by
-    Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies block specified by Block Number (300A,00FC) within Beam referenced
+        by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     block_name: Attr[str] = Attr(
         0x300A00FE, "BlockName", "LO", "1", "3",
-    )
-    """Block Name (300A,00FE): Type 3, VR LO, VM 1.
+        doc="""Block Name (300A,00FE): Type 3, VR LO, VM 1.
 
-    User-defined name for block.
-    """
+        User-defined name for block.
+        """,
+    )
 
     number_of_block_slab_items: Attr[int] = Attr(
         0x300A0440, "NumberOfBlockSlabItems", "IS", "1", "3",
+        doc="""Number of Block Slab Items (300A,0440): Type 3, VR IS, VM 1.
+
+        Number of Block Slabs comprising the Block recorded as being present during beam
+        delivery.
+        """,
     )
-    """Number of Block Slab Items (300A,0440): Type 3, VR IS, VM 1.
 
-    Number of Block Slabs comprising the Block recorded as being present during beam delivery.
-    """
-
-    recorded_block_slab_sequence: Attr[list[RecordedBlockSlabSequenceItem]] = Attr(
+    recorded_block_slab_sequence: SequenceAttr[RecordedBlockSlabSequenceItem] = SequenceAttr(
         0x300800D1, "RecordedBlockSlabSequence", "SQ", "1", "1C",
         item=RecordedBlockSlabSequenceItem,
-    )
-    """Recorded Block Slab Sequence (3008,00D1): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Block Slab Sequence (3008,00D1): Type 1C, VR SQ, VM 1.
 
-    Sequence of slab(s) that comprise the block recorded as being present during beam delivery.
-    Required if Number of Block Slab Items (300A,0440) is present and has a value greater than
-    zero.
-    """
+        Sequence of slab(s) that comprise the block recorded as being present during beam
+        delivery.
+        Required if Number of Block Slab Items (300A,0440) is present and has a value greater
+        than zero.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        block_tray_id: str | None = None,
-        accessory_code: str | None = None,
-        referenced_block_number: int | None = None,
-        block_name: str | None = None,
-        number_of_block_slab_items: int | None = None,
-        recorded_block_slab_sequence: list[RecordedBlockSlabSequenceItem] | None = None,
-        **_: Any,
+        block_tray_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        referenced_block_number: int | Empty | None = None,
+        block_name: str | Empty | None = None,
+        number_of_block_slab_items: int | Empty | None = None,
+        recorded_block_slab_sequence: Items[RecordedBlockSlabSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -453,29 +433,26 @@ class RecordedSnoutSequenceItem(ItemBuilder):
 
     snout_id: Attr[str] = Attr(
         0x300A030F, "SnoutID", "SH", "1", "1",
-    )
-    """Snout ID (300A,030F): Type 1, VR SH, VM 1.
+        doc="""Snout ID (300A,030F): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Snout.
-    """
+        User or machine supplied identifier for Snout.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        snout_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        snout_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -490,49 +467,46 @@ class ApplicatorSequenceItem(ItemBuilder):
 
     applicator_id: Attr[str] = Attr(
         0x300A0108, "ApplicatorID", "SH", "1", "1",
-    )
-    """Applicator ID (300A,0108): Type 1, VR SH, VM 1.
+        doc="""Applicator ID (300A,0108): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Applicator.
-    """
+        User or machine supplied identifier for Applicator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     applicator_type: Attr[str] = Attr(
         0x300A0109, "ApplicatorType", "CS", "1", "1",
-    )
-    """Applicator Type (300A,0109): Type 1, VR CS, VM 1.
+        doc="""Applicator Type (300A,0109): Type 1, VR CS, VM 1.
 
-    Type of applicator.
-    Defined Terms: ION_SQUARE, ION_RECT, ION_CIRC, ION_SHORT, ION_OPEN, INTRAOPERATIVE,
-    STEREOTACTIC.
-    """
+        Type of applicator.
+        Defined Terms: ION_SQUARE, ION_RECT, ION_CIRC, ION_SHORT, ION_OPEN, INTRAOPERATIVE,
+        STEREOTACTIC.
+        """,
+    )
 
     applicator_description: Attr[str] = Attr(
         0x300A010A, "ApplicatorDescription", "LO", "1", "3",
-    )
-    """Applicator Description (300A,010A): Type 3, VR LO, VM 1.
+        doc="""Applicator Description (300A,010A): Type 3, VR LO, VM 1.
 
-    User-defined description for Applicator.
-    """
+        User-defined description for Applicator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        applicator_id: str | None = None,
-        accessory_code: str | None = None,
-        applicator_type: str | None = None,
-        applicator_description: str | None = None,
-        **_: Any,
+        applicator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        applicator_type: str | Empty | None = None,
+        applicator_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -547,58 +521,55 @@ class GeneralAccessorySequenceItem(ItemBuilder):
 
     general_accessory_number: Attr[int] = Attr(
         0x300A0424, "GeneralAccessoryNumber", "IS", "1", "1",
-    )
-    """General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
+        doc="""General Accessory Number (300A,0424): Type 1, VR IS, VM 1.
 
-    Identification Number of the General Accessory. The value shall be unique within the
-    Sequence.
-    """
+        Identification Number of the General Accessory. The value shall be unique within the
+        Sequence.
+        """,
+    )
 
     general_accessory_id: Attr[str] = Attr(
         0x300A0421, "GeneralAccessoryID", "SH", "1", "1",
-    )
-    """General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
+        doc="""General Accessory ID (300A,0421): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for General Accessory.
-    """
+        User or machine supplied identifier for General Accessory.
+        """,
+    )
 
     general_accessory_description: Attr[str] = Attr(
         0x300A0422, "GeneralAccessoryDescription", "ST", "1", "3",
-    )
-    """General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
+        doc="""General Accessory Description (300A,0422): Type 3, VR ST, VM 1.
 
-    User supplied description of General Accessory.
-    """
+        User supplied description of General Accessory.
+        """,
+    )
 
     general_accessory_type: Attr[str] = Attr(
         0x300A0423, "GeneralAccessoryType", "CS", "1", "3",
-    )
-    """General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
+        doc="""General Accessory Type (300A,0423): Type 3, VR CS, VM 1.
 
-    Specifies the type of accessory.
-    Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
-    """
+        Specifies the type of accessory.
+        Defined Terms: GRATICULE, IMAGE_DETECTOR, RETICLE.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    Machine-readable identifier for this accessory.
-    """
+        Machine-readable identifier for this accessory.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        general_accessory_number: int | None = None,
-        general_accessory_id: str | None = None,
-        general_accessory_description: str | None = None,
-        general_accessory_type: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        general_accessory_number: int | Empty | None = None,
+        general_accessory_id: str | Empty | None = None,
+        general_accessory_description: str | Empty | None = None,
+        general_accessory_type: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -613,39 +584,36 @@ class RecordedRangeShifterSequenceItem(ItemBuilder):
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
-    )
-    """Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
 
-    Uniquely identifies range shifter specified by Range Shifter Number (300A,0316) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies range shifter specified by Range Shifter Number (300A,0316) within
+        Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     range_shifter_id: Attr[str] = Attr(
         0x300A0318, "RangeShifterID", "SH", "1", "1",
-    )
-    """Range Shifter ID (300A,0318): Type 1, VR SH, VM 1.
+        doc="""Range Shifter ID (300A,0318): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Modulator.
-    """
+        User or machine supplied identifier for Range Modulator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_shifter_number: int | None = None,
-        range_shifter_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_range_shifter_number: int | Empty | None = None,
+        range_shifter_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -660,39 +628,36 @@ class RecordedLateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
-    )
-    """Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
+        doc="""Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
 
-    Uniquely identifies lateral spreading device specified by Lateral Spreading Device Number
-    (300A,0334) within Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies lateral spreading device specified by Lateral Spreading Device
+        Number (300A,0334) within Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     lateral_spreading_device_id: Attr[str] = Attr(
         0x300A0336, "LateralSpreadingDeviceID", "SH", "1", "1",
-    )
-    """Lateral Spreading Device ID (300A,0336): Type 1, VR SH, VM 1.
+        doc="""Lateral Spreading Device ID (300A,0336): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Lateral Spreading Device.
-    """
+        User or machine supplied identifier for Lateral Spreading Device.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_lateral_spreading_device_number: int | None = None,
-        lateral_spreading_device_id: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        referenced_lateral_spreading_device_number: int | Empty | None = None,
+        lateral_spreading_device_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -707,59 +672,56 @@ class RecordedRangeModulatorSequenceItem(ItemBuilder):
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
-    )
-    """Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
 
-    Uniquely identifies range modulator specified by Range Modulator Number (300A,0344) within
-    Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies range modulator specified by Range Modulator Number (300A,0344)
+        within Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     range_modulator_id: Attr[str] = Attr(
         0x300A0346, "RangeModulatorID", "SH", "1", "1",
-    )
-    """Range Modulator ID (300A,0346): Type 1, VR SH, VM 1.
+        doc="""Range Modulator ID (300A,0346): Type 1, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Modulator.
-    """
+        User or machine supplied identifier for Range Modulator.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     range_modulator_type: Attr[str] = Attr(
         0x300A0348, "RangeModulatorType", "CS", "1", "1",
-    )
-    """Range Modulator Type (300A,0348): Type 1, VR CS, VM 1.
+        doc="""Range Modulator Type (300A,0348): Type 1, VR CS, VM 1.
 
-    Type of Range Modulator.
-    Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
-    """
+        Type of Range Modulator.
+        Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
+        """,
+    )
 
     beam_current_modulation_id: Attr[str] = Attr(
         0x300A034C, "BeamCurrentModulationID", "SH", "1", "1C",
-    )
-    """Beam Current Modulation ID (300A,034C): Type 1C, VR SH, VM 1.
+        doc="""Beam Current Modulation ID (300A,034C): Type 1C, VR SH, VM 1.
 
-    User-supplied identifier for the beam current modulation pattern. Required if Range
-    Modulator Type (300A,0348) is WHL_MODWEIGHTS.
-    """
+        User-supplied identifier for the beam current modulation pattern. Required if Range
+        Modulator Type (300A,0348) is WHL_MODWEIGHTS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_modulator_number: int | None = None,
-        range_modulator_id: str | None = None,
-        accessory_code: str | None = None,
-        range_modulator_type: str | None = None,
-        beam_current_modulation_id: str | None = None,
-        **_: Any,
+        referenced_range_modulator_number: int | Empty | None = None,
+        range_modulator_id: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
+        range_modulator_type: str | Empty | None = None,
+        beam_current_modulation_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -774,62 +736,59 @@ class DeliveredDepthDoseParametersSequenceItem(ItemBuilder):
 
     delivered_reference_dose_definition: Attr[str] = Attr(
         0x300A0511, "DeliveredReferenceDoseDefinition", "CS", "1", "1",
-    )
-    """Delivered Reference Dose Definition (300A,0511): Type 1, VR CS, VM 1.
+        doc="""Delivered Reference Dose Definition (300A,0511): Type 1, VR CS, VM 1.
 
-    Definition of the 100% delivered reference dose level.
-    Defined Terms: HIGHEST, MAXIMUM, CENTER.
-    """
+        Definition of the 100% delivered reference dose level.
+        Defined Terms: HIGHEST, MAXIMUM, CENTER.
+        """,
+    )
 
     delivered_distal_depth: Attr[float] = Attr(
         0x300A0508, "DeliveredDistalDepth", "FL", "1", "1",
-    )
-    """Delivered Distal Depth (300A,0508): Type 1, VR FL, VM 1.
+        doc="""Delivered Distal Depth (300A,0508): Type 1, VR FL, VM 1.
 
-    Penetration depth in water (mm) of the delivered particle excluding any user-installed range
-    modifying devices, measured at the Delivered Distal Depth Fraction (300A,0507).
-    """
+        Penetration depth in water (mm) of the delivered particle excluding any user-installed
+        range modifying devices, measured at the Delivered Distal Depth Fraction (300A,0507).
+        """,
+    )
 
     delivered_distal_depth_fraction: Attr[float] = Attr(
         0x300A0507, "DeliveredDistalDepthFraction", "FL", "1", "1",
-    )
-    """Delivered Distal Depth Fraction (300A,0507): Type 1, VR FL, VM 1.
+        doc="""Delivered Distal Depth Fraction (300A,0507): Type 1, VR FL, VM 1.
 
-    Fraction of the value of dose relative to the 100% level defined by Delivered Reference Dose
-    Definition (300A,0511). This determines the Delivered Distal Depth (300A,0508).
-    """
+        Fraction of the value of dose relative to the 100% level defined by Delivered Reference
+        Dose Definition (300A,0511). This determines the Delivered Distal Depth (300A,0508).
+        """,
+    )
 
     delivered_nominal_range_modulated_region_depths: Attr[list[float]] = Attr(
         0x300A0510, "DeliveredNominalRangeModulatedRegionDepths", "FL", "2", "1C",
-    )
-    """Delivered Nominal Range Modulated Region Depths (300A,0510): Type 1C, VR FL, VM 2.
+        doc="""Delivered Nominal Range Modulated Region Depths (300A,0510): Type 1C, VR FL, VM 2.
 
-    The depths of the proximal and distal limits of the range modulated region in water.
-    Required if Delivered Reference Dose Definition (300A,0511) has the value CENTER.
-    """
+        The depths of the proximal and distal limits of the range modulated region in water.
+        Required if Delivered Reference Dose Definition (300A,0511) has the value CENTER.
+        """,
+    )
 
     delivered_nominal_range_modulation_fractions: Attr[list[float]] = Attr(
         0x300A0509, "DeliveredNominalRangeModulationFractions", "FL", "2", "1C",
-    )
-    """Delivered Nominal Range Modulation Fractions (300A,0509): Type 1C, VR FL, VM 2.
+        doc="""Delivered Nominal Range Modulation Fractions (300A,0509): Type 1C, VR FL, VM 2.
 
-    Delivered Fractions of the Delivered Reference Dose Definition (300A,0511) defining the
-    proximal and distal limits at which the range-modulated region is defined.
-    Required if Delivered Nominal Range Modulated Region Depths (300A,0510) is present.
-    """
+        Delivered Fractions of the Delivered Reference Dose Definition (300A,0511) defining the
+        proximal and distal limits at which the range-modulated region is defined.
+        Required if Delivered Nominal Range Modulated Region Depths (300A,0510) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        delivered_reference_dose_definition: str | None = None,
-        delivered_distal_depth: float | None = None,
-        delivered_distal_depth_fraction: float | None = None,
-        delivered_nominal_range_modulated_region_depths: list[float] | None = None,
-        delivered_nominal_range_modulation_fractions: list[float] | None = None,
-        **_: Any,
+        delivered_reference_dose_definition: str | Empty | None = None,
+        delivered_distal_depth: float | Empty | None = None,
+        delivered_distal_depth_fraction: float | Empty | None = None,
+        delivered_nominal_range_modulated_region_depths: list[float] | Empty | None = None,
+        delivered_nominal_range_modulation_fractions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -844,45 +803,42 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     referenced_wedge_number: Attr[int] = Attr(
         0x300C00C0, "ReferencedWedgeNumber", "IS", "1", "1",
-    )
-    """Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
+        doc="""Referenced Wedge Number (300C,00C0): Type 1, VR IS, VM 1.
 
-    Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
-    (300A,00D1).
-    """
+        Uniquely references Wedge described by Wedge Number (300A,00D2) in Wedge Sequence
+        (300A,00D1).
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "1",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type 1, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type 1, VR CS, VM 1.
 
-    Position of Wedge at current control point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current control point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     wedge_thin_edge_position: Attr[float] = Attr(
         0x300A00DB, "WedgeThinEdgePosition", "FL", "1", "1C",
-    )
-    """Wedge Thin Edge Position (300A,00DB): Type 1C, VR FL, VM 1.
+        doc="""Wedge Thin Edge Position (300A,00DB): Type 1C, VR FL, VM 1.
 
-    Closest distance from the central axis of the beam along a wedge axis to the thin edge as
-    projected to the machine isocentric plane (mm). Value is positive is the wedge does not
-    cover the central axis, negative if it does. Required if Wedge Type (300A,00D3) of the wedge
-    referenced by Referenced Wedge Number (300C,00C0) is PARTIAL_STANDARD or PARTIAL_MOTORIZ.
-    See Section C.8.8.25.6.4.
-    """
+        Closest distance from the central axis of the beam along a wedge axis to the thin edge
+        as projected to the machine isocentric plane (mm). Value is positive is the wedge does
+        not cover the central axis, negative if it does. Required if Wedge Type (300A,00D3) of
+        the wedge referenced by Referenced Wedge Number (300C,00C0) is PARTIAL_STANDARD or
+        PARTIAL_MOTORIZ. See Section C.8.8.25.6.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_wedge_number: int | None = None,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        wedge_thin_edge_position: float | None = None,
-        **_: Any,
+        referenced_wedge_number: int | Empty | None = None,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
+        wedge_thin_edge_position: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -897,31 +853,28 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "1",
-    )
-    """Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Shifter Number (300C,0100): Type 1, VR IS, VM 1.
 
-    Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
-    Shifter Sequence (300A,0314).
-    """
+        Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
+        Shifter Sequence (300A,0314).
+        """,
+    )
 
     range_shifter_setting: Attr[str] = Attr(
         0x300A0362, "RangeShifterSetting", "LO", "1", "1",
-    )
-    """Range Shifter Setting (300A,0362): Type 1, VR LO, VM 1.
+        doc="""Range Shifter Setting (300A,0362): Type 1, VR LO, VM 1.
 
-    Machine specific setting Attribute for the range shifter. The specific encoding of this
-    value should be documented in a Conformance Statement. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the range shifter. The specific encoding of this
+        value should be documented in a Conformance Statement. See Section C.8.8.25.5.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_shifter_number: int | None = None,
-        range_shifter_setting: str | None = None,
-        **_: Any,
+        referenced_range_shifter_number: int | Empty | None = None,
+        range_shifter_setting: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -936,31 +889,29 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "1",
-    )
-    """Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
+        doc="""Referenced Lateral Spreading Device Number (300C,0102): Type 1, VR IS, VM 1.
 
-    Uniquely references Lateral Spreading Device described by Lateral Spreading Device Number
-    (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
-    """
+        Uniquely references Lateral Spreading Device described by Lateral Spreading Device
+        Number (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
+        """,
+    )
 
     lateral_spreading_device_setting: Attr[str] = Attr(
         0x300A0372, "LateralSpreadingDeviceSetting", "LO", "1", "1",
-    )
-    """Lateral Spreading Device Setting (300A,0372): Type 1, VR LO, VM 1.
+        doc="""Lateral Spreading Device Setting (300A,0372): Type 1, VR LO, VM 1.
 
-    Machine specific setting Attribute for the lateral spreading device. The specific encoding
-    of this value should be documented in a Conformance Statement. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the lateral spreading device. The specific
+        encoding of this value should be documented in a Conformance Statement. See Section
+        C.8.8.25.5.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_lateral_spreading_device_number: int | None = None,
-        lateral_spreading_device_setting: str | None = None,
-        **_: Any,
+        referenced_lateral_spreading_device_number: int | Empty | None = None,
+        lateral_spreading_device_setting: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -975,43 +926,40 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "1",
-    )
-    """Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
+        doc="""Referenced Range Modulator Number (300C,0104): Type 1, VR IS, VM 1.
 
-    Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in Range
-    Modulator Sequence (300A,0342).
-    """
+        Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in
+        Range Modulator Sequence (300A,0342).
+        """,
+    )
 
     range_modulator_gating_start_value: Attr[float] = Attr(
         0x300A0382, "RangeModulatorGatingStartValue", "FL", "1", "1C",
-    )
-    """Range Modulator Gating Start Value (300A,0382): Type 1C, VR FL, VM 1.
+        doc="""Range Modulator Gating Start Value (300A,0382): Type 1C, VR FL, VM 1.
 
-    Start position defines the range modulator position at which the beam is switched on.
-    Required if Range Modulator Type (300A,0348) of the range modulator referenced by Referenced
-    Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
-    """
+        Start position defines the range modulator position at which the beam is switched on.
+        Required if Range Modulator Type (300A,0348) of the range modulator referenced by
+        Referenced Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
+        """,
+    )
 
     range_modulator_gating_stop_value: Attr[float] = Attr(
         0x300A0384, "RangeModulatorGatingStopValue", "FL", "1", "1C",
-    )
-    """Range Modulator Gating Stop Value (300A,0384): Type 1C, VR FL, VM 1.
+        doc="""Range Modulator Gating Stop Value (300A,0384): Type 1C, VR FL, VM 1.
 
-    Stop position defines the range modulator position at which the beam is switched off.
-    Required if Range Modulator Type (300A,0348) of the range modulator referenced by Referenced
-    Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
-    """
+        Stop position defines the range modulator position at which the beam is switched off.
+        Required if Range Modulator Type (300A,0348) of the range modulator referenced by
+        Referenced Range Modulator Number (300C,0104) is WHL_MODWEIGHTS or WHL_FIXEDWEIGHTS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_range_modulator_number: int | None = None,
-        range_modulator_gating_start_value: float | None = None,
-        range_modulator_gating_stop_value: float | None = None,
-        **_: Any,
+        referenced_range_modulator_number: int | Empty | None = None,
+        range_modulator_gating_start_value: float | Empty | None = None,
+        range_modulator_gating_stop_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1026,51 +974,49 @@ class CorrectedParameterSequenceItem(ItemBuilder):
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
-    )
-    """Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
+        doc="""Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the parent Sequence containing the Attribute that was
-    corrected. The value is limited in scope to the Treatment Session Ion Beam Sequence
-    (3008,0021) and all nested Sequences therein.
-    """
+        Contains the Data Element Tag of the parent Sequence containing the Attribute that was
+        corrected. The value is limited in scope to the Treatment Session Ion Beam Sequence
+        (3008,0021) and all nested Sequences therein.
+        """,
+    )
 
     parameter_item_index: Attr[int] = Attr(
         0x30080063, "ParameterItemIndex", "IS", "1", "1",
-    )
-    """Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
+        doc="""Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
 
-    Contains the Sequence Item index (monotonically increasing from 1) of the corrected
-    Attribute within its parent Sequence as indicated by Parameter Sequence Pointer (3008,0061).
-    """
+        Contains the Sequence Item index (monotonically increasing from 1) of the corrected
+        Attribute within its parent Sequence as indicated by Parameter Sequence Pointer
+        (3008,0061).
+        """,
+    )
 
     parameter_pointer: Attr[int] = Attr(
         0x30080065, "ParameterPointer", "AT", "1", "1",
-    )
-    """Parameter Pointer (3008,0065): Type 1, VR AT, VM 1.
+        doc="""Parameter Pointer (3008,0065): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Attribute that was corrected.
-    """
+        Contains the Data Element Tag of the Attribute that was corrected.
+        """,
+    )
 
     correction_value: Attr[float] = Attr(
         0x3008006A, "CorrectionValue", "FL", "1", "1",
-    )
-    """Correction Value (3008,006A): Type 1, VR FL, VM 1.
+        doc="""Correction Value (3008,006A): Type 1, VR FL, VM 1.
 
-    The value that was added the value referenced by the Parameter Sequence Pointer (3008,0061),
-    Parameter Item Index (3008,0063) and Parameter Pointer (3008,0065).
-    """
+        The value that was added the value referenced by the Parameter Sequence Pointer
+        (3008,0061), Parameter Item Index (3008,0063) and Parameter Pointer (3008,0065).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        parameter_sequence_pointer: int | None = None,
-        parameter_item_index: int | None = None,
-        parameter_pointer: int | None = None,
-        correction_value: float | None = None,
-        **_: Any,
+        parameter_sequence_pointer: int | Empty | None = None,
+        parameter_item_index: int | Empty | None = None,
+        parameter_pointer: int | Empty | None = None,
+        correction_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1085,82 +1031,80 @@ class OverrideSequenceItem(ItemBuilder):
 
     parameter_sequence_pointer: Attr[int] = Attr(
         0x30080061, "ParameterSequencePointer", "AT", "1", "1",
-    )
-    """Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
+        doc="""Parameter Sequence Pointer (3008,0061): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the parent Sequence containing the Attribute that was
-    overriden. The value is limited in scope to the Treatment Session Ion Beam Sequence
-    (3008,0021) and all nested Sequences therein.
-    """
+        Contains the Data Element Tag of the parent Sequence containing the Attribute that was
+        overriden. The value is limited in scope to the Treatment Session Ion Beam Sequence
+        (3008,0021) and all nested Sequences therein.
+        """,
+    )
 
     override_parameter_pointer: Attr[int] = Attr(
         0x30080062, "OverrideParameterPointer", "AT", "1", "1",
-    )
-    """Override Parameter Pointer (3008,0062): Type 1, VR AT, VM 1.
+        doc="""Override Parameter Pointer (3008,0062): Type 1, VR AT, VM 1.
 
-    Contains the Data Element Tag of the Attribute that was overridden.
-    """
+        Contains the Data Element Tag of the Attribute that was overridden.
+        """,
+    )
 
     parameter_item_index: Attr[int] = Attr(
         0x30080063, "ParameterItemIndex", "IS", "1", "1",
-    )
-    """Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
+        doc="""Parameter Item Index (3008,0063): Type 1, VR IS, VM 1.
 
-    Contains the Sequence Item index (monotonically increasing from 1) of the overriden
-    Attributes within it's parent Sequence. The value is limited in scope to the Treatment
-    Session Ion Beam Sequence (3008,0021) and all nested Sequences therein.
-    """
+        Contains the Sequence Item index (monotonically increasing from 1) of the overriden
+        Attributes within it's parent Sequence. The value is limited in scope to the Treatment
+        Session Ion Beam Sequence (3008,0021) and all nested Sequences therein.
+        """,
+    )
 
     parameter_value_number: Attr[int] = Attr(
         0x30080067, "ParameterValueNumber", "US", "1", "3",
-    )
-    """Parameter Value Number (3008,0067): Type 3, VR US, VM 1.
+        doc="""Parameter Value Number (3008,0067): Type 3, VR US, VM 1.
 
-    Positive integer identifying which value of a multi-valued Attribute identified by Override
-    Parameter Pointer (3008,0062) is referenced. The value 1 identifies the first value.
-    """
+        Positive integer identifying which value of a multi-valued Attribute identified by
+        Override Parameter Pointer (3008,0062) is referenced. The value 1 identifies the first
+        value.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "2",
+        doc="""Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
+
+        Name of operator who authorized override.
+        """,
     )
-    """Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
 
-    Name of operator who authorized override.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator who authorized override. Only a single Item is permitted in
-    this Sequence.
-    """
+        Identification of the operator who authorized override. Only a single Item is permitted
+        in this Sequence.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "3",
-    )
-    """Override Reason (3008,0066): Type 3, VR ST, VM 1.
+        doc="""Override Reason (3008,0066): Type 3, VR ST, VM 1.
 
-    User-defined description of reason for override of parameter specified by Override Parameter
-    Pointer (3008,0062).
-    """
+        User-defined description of reason for override of parameter specified by Override
+        Parameter Pointer (3008,0062).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        parameter_sequence_pointer: int | None = None,
-        override_parameter_pointer: int | None = None,
-        parameter_item_index: int | None = None,
-        parameter_value_number: int | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        override_reason: str | None = None,
-        **_: Any,
+        parameter_sequence_pointer: int | Empty | None = None,
+        override_parameter_pointer: int | Empty | None = None,
+        parameter_item_index: int | Empty | None = None,
+        parameter_value_number: int | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        override_reason: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1175,519 +1119,520 @@ class IonControlPointDeliverySequenceItem(BeamLimitingDevicePositionMacro, ItemB
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "1",
-    )
-    """Referenced Control Point Index (300C,00F0): Type 1, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type 1, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112) within the
-    Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112) within
+        the Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     treatment_control_point_date: Attr[datetime.date | str] = Attr(
         0x30080024, "TreatmentControlPointDate", "DA", "1", "1",
-    )
-    """Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
+        doc="""Treatment Control Point Date (3008,0024): Type 1, VR DA, VM 1.
 
-    Date when the delivery of radiation at this control point began. For the final control point
-    this shall be the Date when the previous control point ended.
-    """
+        Date when the delivery of radiation at this control point began. For the final control
+        point this shall be the Date when the previous control point ended.
+        """,
+    )
 
     treatment_control_point_time: Attr[datetime.time | str] = Attr(
         0x30080025, "TreatmentControlPointTime", "TM", "1", "1",
-    )
-    """Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
+        doc="""Treatment Control Point Time (3008,0025): Type 1, VR TM, VM 1.
 
-    Time when the delivery of radiation at this control point began. For the final control point
-    this shall be the Time when the previous control point ended.
-    """
+        Time when the delivery of radiation at this control point began. For the final control
+        point this shall be the Time when the previous control point ended.
+        """,
+    )
 
     specified_meterset: Attr[float] = Attr(
         0x30080042, "SpecifiedMeterset", "DS", "1", "2",
-    )
-    """Specified Meterset (3008,0042): Type 2, VR DS, VM 1.
+        doc="""Specified Meterset (3008,0042): Type 2, VR DS, VM 1.
 
-    Desired machine setting for current control point in units specified by Primary Dosimeter
-    Unit (300A,00B3).
-    """
+        Desired machine setting for current control point in units specified by Primary
+        Dosimeter Unit (300A,00B3).
+        """,
+    )
 
     delivered_meterset: Attr[float] = Attr(
         0x30080044, "DeliveredMeterset", "DS", "1", "1",
-    )
-    """Delivered Meterset (3008,0044): Type 1, VR DS, VM 1.
+        doc="""Delivered Meterset (3008,0044): Type 1, VR DS, VM 1.
 
-    Machine setting actually delivered at current control point in units specified by Primary
-    Dosimeter Unit (300A,00B3).
-    """
+        Machine setting actually delivered at current control point in units specified by
+        Primary Dosimeter Unit (300A,00B3).
+        """,
+    )
 
     meterset_rate_set: Attr[float] = Attr(
         0x30080045, "MetersetRateSet", "FL", "1", "3",
-    )
-    """Meterset Rate Set (3008,0045): Type 3, VR FL, VM 1.
+        doc="""Meterset Rate Set (3008,0045): Type 3, VR FL, VM 1.
 
-    The specified speed of delivery of the specified dose in units specified by Primary
-    Dosimeter Unit (300A,00B3) per minute.
-    """
+        The specified speed of delivery of the specified dose in units specified by Primary
+        Dosimeter Unit (300A,00B3) per minute.
+        """,
+    )
 
     meterset_rate_delivered: Attr[float] = Attr(
         0x30080046, "MetersetRateDelivered", "FL", "1", "3",
-    )
-    """Meterset Rate Delivered (3008,0046): Type 3, VR FL, VM 1.
+        doc="""Meterset Rate Delivered (3008,0046): Type 3, VR FL, VM 1.
 
-    The delivered speed of delivery of the specified dose in units specified by Primary
-    Dosimeter Unit (300A,00B3) per minute.
-    """
+        The delivered speed of delivery of the specified dose in units specified by Primary
+        Dosimeter Unit (300A,00B3) per minute.
+        """,
+    )
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "1C",
-    )
-    """Nominal Beam Energy (300A,0114): Type 1C, VR DS, VM 1.
+        doc="""Nominal Beam Energy (300A,0114): Type 1C, VR DS, VM 1.
 
-    Nominal Beam Energy at control point in MeV per nucleon. Defined at nozzle entrance before
-    all Beam Modifiers. Required for Control Point 0 of Ion Control Point Delivery Sequence
-    (3008,0041) or if Nominal Beam Energy (300A,0114) changes during beam administration, and
-    KVP (0018,0060) is not present.
-    """
+        Nominal Beam Energy at control point in MeV per nucleon. Defined at nozzle entrance
+        before all Beam Modifiers. Required for Control Point 0 of Ion Control Point Delivery
+        Sequence (3008,0041) or if Nominal Beam Energy (300A,0114) changes during beam
+        administration, and KVP (0018,0060) is not present.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1C",
+        doc="""KVP (0018,0060): Type 1C, VR DS, VM 1.
+
+        Peak kilo voltage output of the setup X-Ray generator used. Required for Control Point 0
+        of Ion Control Point Delivery Sequence (3008,0041), or if kVp changes during setup, and
+        Nominal Beam Energy (300A,0114) is not present.
+        """,
     )
-    """KVP (0018,0060): Type 1C, VR DS, VM 1.
 
-    Peak kilo voltage output of the setup X-Ray generator used. Required for Control Point 0 of
-    Ion Control Point Delivery Sequence (3008,0041), or if kVp changes during setup, and Nominal
-    Beam Energy (300A,0114) is not present.
-    """
-
-    ion_wedge_position_sequence: Attr[list[IonWedgePositionSequenceItem]] = Attr(
+    ion_wedge_position_sequence: SequenceAttr[IonWedgePositionSequenceItem] = SequenceAttr(
         0x300A03AC, "IonWedgePositionSequence", "SQ", "1", "1C",
         item=IonWedgePositionSequenceItem,
+        doc="""Ion Wedge Position Sequence (300A,03AC): Type 1C, VR SQ, VM 1.
+
+        Sequence of Wedge positions for current control point.
+        Required for first Item of Ion Control Point Sequence if Number of Wedges (300A,00D0) is
+        non-zero, and in subsequent control points if Wedge Position (300A,0118) or Wedge Thin
+        Edge Position (300A,00DB) changes during beam.
+        """,
     )
-    """Ion Wedge Position Sequence (300A,03AC): Type 1C, VR SQ, VM 1.
 
-    Sequence of Wedge positions for current control point.
-    Required for first Item of Ion Control Point Sequence if Number of Wedges (300A,00D0) is
-    non-zero, and in subsequent control points if Wedge Position (300A,0118) or Wedge Thin Edge
-    Position (300A,00DB) changes during beam.
-    """
-
-    enhanced_rt_beam_limiting_opening_sequence: Attr[list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_opening_sequence: SequenceAttr[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] = SequenceAttr(
         0x300800A2, "EnhancedRTBeamLimitingOpeningSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_opening_definition_macro:RTBeamLimitingDeviceOpeningDefinitionMacro",
+        doc="""Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 1C, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
+        Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or
+        if the values of the Beam Limiting Device change during the Beam and if Enhanced RT Beam
+        Limiting Device Definition Flag (3008,00A3) has the value YES.
+        """,
     )
-    """Enhanced RT Beam Limiting Opening Sequence (3008,00A2): Type 1C, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) positions.
-    Required for the first Control Point of Control Point Delivery Sequence (3008,0040), or if
-    the values of the Beam Limiting Device change during the Beam and if Enhanced RT Beam
-    Limiting Device Definition Flag (3008,00A3) has the value YES.
-    """
-
-    range_shifter_settings_sequence: Attr[list[RangeShifterSettingsSequenceItem]] = Attr(
+    range_shifter_settings_sequence: SequenceAttr[RangeShifterSettingsSequenceItem] = SequenceAttr(
         0x300A0360, "RangeShifterSettingsSequence", "SQ", "1", "1C",
         item=RangeShifterSettingsSequenceItem,
+        doc="""Range Shifter Settings Sequence (300A,0360): Type 1C, VR SQ, VM 1.
+
+        Sequence of Range Shifter settings for the current control point.
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if
+        Range Shifter Setting (300A,0362) changes during beam administration, and Number of
+        Range Shifters (300A,0312) is non-zero.
+        """,
     )
-    """Range Shifter Settings Sequence (300A,0360): Type 1C, VR SQ, VM 1.
 
-    Sequence of Range Shifter settings for the current control point.
-    Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Range
-    Shifter Setting (300A,0362) changes during beam administration, and Number of Range Shifters
-    (300A,0312) is non-zero.
-    """
-
-    lateral_spreading_device_settings_sequence: Attr[list[LateralSpreadingDeviceSettingsSequenceItem]] = Attr(
+    lateral_spreading_device_settings_sequence: SequenceAttr[LateralSpreadingDeviceSettingsSequenceItem] = SequenceAttr(
         0x300A0370, "LateralSpreadingDeviceSettingsSequence", "SQ", "1", "1C",
         item=LateralSpreadingDeviceSettingsSequenceItem,
+        doc="""Lateral Spreading Device Settings Sequence (300A,0370): Type 1C, VR SQ, VM 1.
+
+        Sequence of Lateral Spreading Device settings for the current control point.
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if
+        Lateral Spreading Device Setting (300A,0372) changes during beam administration, and
+        Number of Lateral Spreading Devices (300A,0330) is non-zero.
+        """,
     )
-    """Lateral Spreading Device Settings Sequence (300A,0370): Type 1C, VR SQ, VM 1.
 
-    Sequence of Lateral Spreading Device settings for the current control point.
-    Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if
-    Lateral Spreading Device Setting (300A,0372) changes during beam administration, and Number
-    of Lateral Spreading Devices (300A,0330) is non-zero.
-    """
-
-    range_modulator_settings_sequence: Attr[list[RangeModulatorSettingsSequenceItem]] = Attr(
+    range_modulator_settings_sequence: SequenceAttr[RangeModulatorSettingsSequenceItem] = SequenceAttr(
         0x300A0380, "RangeModulatorSettingsSequence", "SQ", "1", "1C",
         item=RangeModulatorSettingsSequenceItem,
-    )
-    """Range Modulator Settings Sequence (300A,0380): Type 1C, VR SQ, VM 1.
+        doc="""Range Modulator Settings Sequence (300A,0380): Type 1C, VR SQ, VM 1.
 
-    Sequence of Range Modulator Settings for current control point.
-    Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041), or if Range
-    Modulator Settings change during beam administration, and Number of Range Modulators
-    (300A,0340) is non-zero.
-    """
+        Sequence of Range Modulator Settings for current control point.
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041), or if
+        Range Modulator Settings change during beam administration, and Number of Range
+        Modulators (300A,0340) is non-zero.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "1C",
-    )
-    """Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type 1C, VR DS, VM 1.
 
-    Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for Control
-    Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Gantry Angle changes during
-    beam administration.
-    """
+        Treatment machine or imaging device gantry angle, i.e., orientation of IEC GANTRY
+        coordinate system with respect to IEC FIXED REFERENCE coordinate system (degrees).
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if
+        Gantry Angle changes during beam administration.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type 1C, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment beginning at
-    current Control Point. Required for Control Point 0 of Ion Control Point Delivery Sequence
-    (3008,0041), or if Gantry Rotation Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment beginning
+        at current Control Point. Required for Control Point 0 of Ion Control Point Delivery
+        Sequence (3008,0041), or if Gantry Rotation Direction changes during beam
+        administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "2C",
-    )
-    """Gantry Pitch Angle (300A,014A): Type 2C, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type 2C, VR FL, VM 1.
 
-    Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the X-axis
-    of the IEC GANTRY coordinate system (degrees). Required for first Item of Control Point
-    Sequence, or if Gantry Pitch Rotation Angle changes during Beam. See Section C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle. i.e., the rotation of the IEC GANTRY coordinate system about the
+        X-axis of the IEC GANTRY coordinate system (degrees). Required for first Item of Control
+        Point Sequence, or if Gantry Pitch Rotation Angle changes during Beam. See Section
+        C.8.8.25.6.5.
+        """,
+    )
 
     gantry_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A014C, "GantryPitchRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Pitch Rotation Direction (300A,014C): Type 2C, VR CS, VM 1.
+        doc="""Gantry Pitch Rotation Direction (300A,014C): Type 2C, VR CS, VM 1.
 
-    Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
-    coordinate system, for segment following Control Point. Required for first Item of Control
-    Point Sequence, or if Gantry Pitch Rotation Direction changes during Beam. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.5.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
+        coordinate system, for segment following Control Point. Required for first Item of
+        Control Point Sequence, or if Gantry Pitch Rotation Direction changes during Beam. See
+        Section C.8.8.14.8 and Section C.8.8.25.6.5.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "1C",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type 1C, VR DS, VM 1.
 
-    Beam Limiting Device (collimator) angle, i.e., orientation of IEC BEAM LIMITING DEVICE
-    coordinate system with respect to IEC GANTRY coordinate system (degrees). Required for
-    Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if beam limiting
-    device (collimator) angle changes during beam administration.
-    """
+        Beam Limiting Device (collimator) angle, i.e., orientation of IEC BEAM LIMITING DEVICE
+        coordinate system with respect to IEC GANTRY coordinate system (degrees). Required for
+        Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if beam limiting
+        device (collimator) angle changes during beam administration.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type 1C, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment beginning at current Control Point. Required for Control
-    Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Beam Limiting Device
-    Rotation Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment beginning at current Control Point.
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if
+        Beam Limiting Device Rotation Direction changes during beam administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     scan_spot_tune_id: Attr[str] = Attr(
         0x300A0390, "ScanSpotTuneID", "SH", "1", "1C",
-    )
-    """Scan Spot Tune ID (300A,0390): Type 1C, VR SH, VM 1.
+        doc="""Scan Spot Tune ID (300A,0390): Type 1C, VR SH, VM 1.
 
-    User-supplied or machine code identifier for machine configuration to produce beam spot.
-    This may be the nominal spot size or some other machine specific value. Required if Scan
-    Mode (300A,0308) is MODULATED or MODULATED_SPEC.
-    """
+        User-supplied or machine code identifier for machine configuration to produce beam spot.
+        This may be the nominal spot size or some other machine specific value. Required if Scan
+        Mode (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     number_of_scan_spot_positions: Attr[int] = Attr(
         0x300A0392, "NumberOfScanSpotPositions", "IS", "1", "1C",
-    )
-    """Number of Scan Spot Positions (300A,0392): Type 1C, VR IS, VM 1.
+        doc="""Number of Scan Spot Positions (300A,0392): Type 1C, VR IS, VM 1.
 
-    Number of spot positions used to specify scanning pattern for current segment beginning at
-    control point. Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
-    """
+        Number of spot positions used to specify scanning pattern for current segment beginning
+        at control point. Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     scan_spot_position_map: Attr[list[float]] = Attr(
         0x300A0394, "ScanSpotPositionMap", "FL", "1-n", "1C",
-    )
-    """Scan Spot Position Map (300A,0394): Type 1C, VR FL, VM 1-n.
+        doc="""Scan Spot Position Map (300A,0394): Type 1C, VR FL, VM 1-n.
 
-    A data stream of (x,y) pairs that define the coordinates of the scan spots as projected onto
-    the machine isocentric plane in the IEC GANTRY coordinate system (mm). Required if Scan Mode
-    (300A,0308) is MODULATED or MODULATED_SPEC. Contains 2N values where N is the Number of Scan
-    Spot Positions (300A,0392). See Section C.8.8.25.8.
-    """
+        A data stream of (x,y) pairs that define the coordinates of the scan spots as projected
+        onto the machine isocentric plane in the IEC GANTRY coordinate system (mm). Required if
+        Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC. Contains 2N values where N is the
+        Number of Scan Spot Positions (300A,0392). See Section C.8.8.25.8.
+        """,
+    )
 
     scan_spot_metersets_delivered: Attr[list[float]] = Attr(
         0x30080047, "ScanSpotMetersetsDelivered", "FL", "1-n", "1C",
-    )
-    """Scan Spot Metersets Delivered (3008,0047): Type 1C, VR FL, VM 1-n.
+        doc="""Scan Spot Metersets Delivered (3008,0047): Type 1C, VR FL, VM 1-n.
 
-    A set of Meterset values delivered to the scan spot positions. The order of Metersets
-    matches the positions in Scan Spot Position Map (300A,0394). The sum contained in all
-    Metersets shall match the difference of the Delivered Meterset of the current control point
-    to the following control point. Required if Scan Mode (300A,0308) is MODULATED or
-    MODULATED_SPEC. See Section C.8.8.25.8.
-    """
+        A set of Meterset values delivered to the scan spot positions. The order of Metersets
+        matches the positions in Scan Spot Position Map (300A,0394). The sum contained in all
+        Metersets shall match the difference of the Delivered Meterset of the current control
+        point to the following control point. Required if Scan Mode (300A,0308) is MODULATED or
+        MODULATED_SPEC. See Section C.8.8.25.8.
+        """,
+    )
 
     scan_spot_time_offset: Attr[list[float]] = Attr(
         0x300A038F, "ScanSpotTimeOffset", "FL", "1-n", "3",
-    )
-    """Scan Spot Time Offset (300A,038F): Type 3, VR FL, VM 1-n.
+        doc="""Scan Spot Time Offset (300A,038F): Type 3, VR FL, VM 1-n.
 
-    A set of time offsets (in microseconds). Each offset is the time from the Treatment Control
-    Point Time (3008,0025) until both the beam has reached the X,Y position recorded in the Scan
-    Spot Position Map (300A,0394) and ion delivery has started at this position.
-    """
+        A set of time offsets (in microseconds). Each offset is the time from the Treatment
+        Control Point Time (3008,0025) until both the beam has reached the X,Y position recorded
+        in the Scan Spot Position Map (300A,0394) and ion delivery has started at this position.
+        """,
+    )
 
     scan_spot_sizes_delivered: Attr[list[float]] = Attr(
         0x300A0399, "ScanSpotSizesDelivered", "FL", "2-2n", "3",
-    )
-    """Scan Spot Sizes Delivered (300A,0399): Type 3, VR FL, VM 2-2n.
+        doc="""Scan Spot Sizes Delivered (300A,0399): Type 3, VR FL, VM 2-2n.
 
-    A data stream of (x,y) pairs that define the delivered spot sizes using the Full Width Half
-    Maximum (FWHM) as measured by the delivery monitoring system. Specified by a numeric pair
-    where the sizes are projected in air to the isocenter in IEC GANTRY X direction followed by
-    the size in the IEC GANTRY Y direction (mm).
-    """
+        A data stream of (x,y) pairs that define the delivered spot sizes using the Full Width
+        Half Maximum (FWHM) as measured by the delivery monitoring system. Specified by a
+        numeric pair where the sizes are projected in air to the isocenter in IEC GANTRY X
+        direction followed by the size in the IEC GANTRY Y direction (mm).
+        """,
+    )
 
     number_of_paintings: Attr[int] = Attr(
         0x300A039A, "NumberOfPaintings", "IS", "1", "1C",
-    )
-    """Number of Paintings (300A,039A): Type 1C, VR IS, VM 1.
+        doc="""Number of Paintings (300A,039A): Type 1C, VR IS, VM 1.
 
-    The intended number of times the scan pattern given by Scan Spot Position Map (300A,0394)
-    and Scan Spot Meterset Weights (300A,0396) in the Referenced RT Plan was to be applied at
-    the current control point.
-    Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
-    """
+        The intended number of times the scan pattern given by Scan Spot Position Map
+        (300A,0394) and Scan Spot Meterset Weights (300A,0396) in the Referenced RT Plan was to
+        be applied at the current control point.
+        Required if Scan Mode (300A,0308) is MODULATED or MODULATED_SPEC.
+        """,
+    )
 
     scan_spot_reordered: Attr[Literal["YES", "NO"]] = Attr(
         0x300A0393, "ScanSpotReordered", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Scan Spot Reordered (300A,0393): Type 3, VR CS, VM 1.
+        doc="""Scan Spot Reordered (300A,0393): Type 3, VR CS, VM 1.
 
-    Indicates that the spots were delivered in a different order than in the plan.
-    Enumerated Values: YES, NO.
-    """
+        Indicates that the spots were delivered in a different order than in the plan.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     scan_spot_prescribed_indices: Attr[list[int]] = Attr(
         0x300A0391, "ScanSpotPrescribedIndices", "IS", "1-n", "1C",
-    )
-    """Scan Spot Prescribed Indices (300A,0391): Type 1C, VR IS, VM 1-n.
+        doc="""Scan Spot Prescribed Indices (300A,0391): Type 1C, VR IS, VM 1-n.
 
-    The indices of the prescribed spots corresponding to each delivered spot. These indices are
-    the ordinal positions of the spots in the Scan Spot Meterset Weights (300A,0396) in the Ion
-    Control Point Sequence (300A,03A8) of the referenced RT Ion Plan. The numbering of indices
-    of the prescribed spots shall start at one (a value of one refers the first ordinal
-    position).
-    Required, if Scan Spot Reordered (300A,0393) equals YES.
-    """
+        The indices of the prescribed spots corresponding to each delivered spot. These indices
+        are the ordinal positions of the spots in the Scan Spot Meterset Weights (300A,0396) in
+        the Ion Control Point Sequence (300A,03A8) of the referenced RT Ion Plan. The numbering
+        of indices of the prescribed spots shall start at one (a value of one refers the first
+        ordinal position).
+        Required, if Scan Spot Reordered (300A,0393) equals YES.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "1C",
-    )
-    """Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type 1C, VR DS, VM 1.
 
-    Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
-    system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for Control
-    Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Patient Support Angle
-    changes during beam administration.
-    """
+        Patient Support angle, i.e., orientation of IEC PATIENT SUPPORT (turntable) coordinate
+        system with respect to IEC FIXED REFERENCE coordinate system (degrees). Required for
+        Control Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Patient Support
+        Angle changes during beam administration.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "1C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type 1C, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment beginning
-    at current Control Point.
-    Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041), or if
-    Patient Support Rotation Direction changes during beam administration.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        beginning at current Control Point.
+        Required for Control Point 0 of Ion Control Point Delivery Sequence (3008,0041), or if
+        Patient Support Rotation Direction changes during beam administration.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "2C",
-    )
-    """Table Top Pitch Angle (300A,0140): Type 2C, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type 2C, VR FL, VM 1.
 
-    Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    X-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of Control
-    Point Sequence, or if Table Top Pitch Angle changes during Beam. See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the X-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of
+        Control Point Sequence, or if Table Top Pitch Angle changes during Beam. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type 2C, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type 2C, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. Required for first
-    Item of Control Point Sequence, or if Table Top Pitch Rotation Direction changes during
-    Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. Required
+        for first Item of Control Point Sequence, or if Table Top Pitch Rotation Direction
+        changes during Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "2C",
-    )
-    """Table Top Roll Angle (300A,0144): Type 2C, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type 2C, VR FL, VM 1.
 
-    Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about the
-    Y-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of Control
-    Point Sequence, or if Table Top Roll Angle changes during Beam. See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle, i.e., the rotation of the IEC TABLE TOP coordinate system about
+        the Y-axis of the IEC TABLE TOP coordinate system (degrees). Required for first Item of
+        Control Point Sequence, or if Table Top Roll Angle changes during Beam. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "2C",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type 2C, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type 2C, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. Required for first
-    Item of Control Point Sequence, or if Table Top Roll Rotation Direction changes during Beam.
-    See Section C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. Required for
+        first Item of Control Point Sequence, or if Table Top Roll Rotation Direction changes
+        during Beam. See Section C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     head_fixation_angle: Attr[float] = Attr(
         0x300A0148, "HeadFixationAngle", "FL", "1", "3",
-    )
-    """Head Fixation Angle (300A,0148): Type 3, VR FL, VM 1.
+        doc="""Head Fixation Angle (300A,0148): Type 3, VR FL, VM 1.
 
-    Angle (in degrees) of the head fixation for eye treatments with respect to the Table Top
-    Pitch Angle (300A,0140) coordinate system. Positive head fixation angle is the same
-    direction as positive Table Top Pitch. See Section C.8.8.25.6.4.
-    """
+        Angle (in degrees) of the head fixation for eye treatments with respect to the Table Top
+        Pitch Angle (300A,0140) coordinate system. Positive head fixation angle is the same
+        direction as positive Table Top Pitch. See Section C.8.8.25.6.4.
+        """,
+    )
 
     chair_head_frame_position: Attr[float] = Attr(
         0x300A0151, "ChairHeadFramePosition", "DS", "1", "3",
-    )
-    """Chair Head Frame Position (300A,0151): Type 3, VR DS, VM 1.
+        doc="""Chair Head Frame Position (300A,0151): Type 3, VR DS, VM 1.
 
-    A device-specific value that specifies the relationship between the chair in which the
-    patient is sitting and the head frame in which their head is fixed.
-    """
+        A device-specific value that specifies the relationship between the chair in which the
+        patient is sitting and the head frame in which their head is fixed.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "2C",
-    )
-    """Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 2C, VR DS, VM 1.
 
-    Table Top Vertical position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Vertical Position
-    changes during beam administration.
-    """
+        Table Top Vertical position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Vertical
+        Position changes during beam administration.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "2C",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 2C, VR DS, VM 1.
 
-    Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Longitudinal Position
-    changes during beam administration.
-    """
+        Table Top Longitudinal position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Longitudinal
+        Position changes during beam administration.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "2C",
-    )
-    """Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type 2C, VR DS, VM 1.
 
-    Table Top Lateral position in IEC TABLE TOP coordinate system (mm). This value is
-    interpreted as an absolute, rather than relative, Table setting. Required for Control Point
-    0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Lateral Position
-    changes during beam administration.
-    """
+        Table Top Lateral position in IEC TABLE TOP coordinate system (mm). This value is
+        interpreted as an absolute, rather than relative, Table setting. Required for Control
+        Point 0 of Ion Control Point Delivery Sequence (3008,0041) or if Table Top Lateral
+        Position changes during beam administration.
+        """,
+    )
 
     snout_position: Attr[float] = Attr(
         0x300A030D, "SnoutPosition", "FL", "1", "2C",
+        doc="""Snout Position (300A,030D): Type 2C, VR FL, VM 1.
+
+        Axial position of the snout (in mm) measured from isocenter to the downstream side of
+        the snout (without consideration of variable length elements such as blocks, MLC and/or
+        compensators). Required for Control Point 0 of Ion Control Point Delivery Sequence
+        (3008,0041) or if Snout Position changes during beam administration.
+        """,
     )
-    """Snout Position (300A,030D): Type 2C, VR FL, VM 1.
 
-    Axial position of the snout (in mm) measured from isocenter to the downstream side of the
-    snout (without consideration of variable length elements such as blocks, MLC and/or
-    compensators). Required for Control Point 0 of Ion Control Point Delivery Sequence
-    (3008,0041) or if Snout Position changes during beam administration.
-    """
-
-    corrected_parameter_sequence: Attr[list[CorrectedParameterSequenceItem]] = Attr(
+    corrected_parameter_sequence: SequenceAttr[CorrectedParameterSequenceItem] = SequenceAttr(
         0x30080068, "CorrectedParameterSequence", "SQ", "1", "3",
         item=CorrectedParameterSequenceItem,
+        doc="""Corrected Parameter Sequence (3008,0068): Type 3, VR SQ, VM 1.
+
+        A Sequence of Items describing corrections made to any Attributes prior to delivery of
+        the next control point.
+        """,
     )
-    """Corrected Parameter Sequence (3008,0068): Type 3, VR SQ, VM 1.
 
-    A Sequence of Items describing corrections made to any Attributes prior to delivery of the
-    next control point.
-    """
-
-    override_sequence: Attr[list[OverrideSequenceItem]] = Attr(
+    override_sequence: SequenceAttr[OverrideSequenceItem] = SequenceAttr(
         0x30080060, "OverrideSequence", "SQ", "1", "3",
         item=OverrideSequenceItem,
-    )
-    """Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
+        doc="""Override Sequence (3008,0060): Type 3, VR SQ, VM 1.
 
-    Sequence of parameters that were overridden during the administration of the beam segment
-    immediately prior to the current control point.
-    """
+        Sequence of parameters that were overridden during the administration of the beam
+        segment immediately prior to the current control point.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_control_point_index: int | None = None,
-        treatment_control_point_date: datetime.date | str | None = None,
-        treatment_control_point_time: datetime.time | str | None = None,
-        specified_meterset: float | None = None,
-        delivered_meterset: float | None = None,
-        meterset_rate_set: float | None = None,
-        meterset_rate_delivered: float | None = None,
-        nominal_beam_energy: float | None = None,
-        kvp: float | None = None,
-        ion_wedge_position_sequence: list[IonWedgePositionSequenceItem] | None = None,
-        beam_limiting_device_position_sequence: list[beam_limiting_device_position_macro.BeamLimitingDevicePositionSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        range_shifter_settings_sequence: list[RangeShifterSettingsSequenceItem] | None = None,
-        lateral_spreading_device_settings_sequence: list[LateralSpreadingDeviceSettingsSequenceItem] | None = None,
-        range_modulator_settings_sequence: list[RangeModulatorSettingsSequenceItem] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        gantry_pitch_angle: float | None = None,
-        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        scan_spot_tune_id: str | None = None,
-        number_of_scan_spot_positions: int | None = None,
-        scan_spot_position_map: list[float] | None = None,
-        scan_spot_metersets_delivered: list[float] | None = None,
-        scan_spot_time_offset: list[float] | None = None,
-        scan_spot_sizes_delivered: list[float] | None = None,
-        number_of_paintings: int | None = None,
-        scan_spot_reordered: Literal["YES", "NO"] | None = None,
-        scan_spot_prescribed_indices: list[int] | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        head_fixation_angle: float | None = None,
-        chair_head_frame_position: float | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        snout_position: float | None = None,
-        corrected_parameter_sequence: list[CorrectedParameterSequenceItem] | None = None,
-        override_sequence: list[OverrideSequenceItem] | None = None,
-        **_: Any,
+        referenced_control_point_index: int | Empty | None = None,
+        treatment_control_point_date: datetime.date | str | Empty | None = None,
+        treatment_control_point_time: datetime.time | str | Empty | None = None,
+        specified_meterset: float | Empty | None = None,
+        delivered_meterset: float | Empty | None = None,
+        meterset_rate_set: float | Empty | None = None,
+        meterset_rate_delivered: float | Empty | None = None,
+        nominal_beam_energy: float | Empty | None = None,
+        kvp: float | Empty | None = None,
+        ion_wedge_position_sequence: Items[IonWedgePositionSequenceItem] | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[beam_limiting_device_position_macro.BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        range_shifter_settings_sequence: Items[RangeShifterSettingsSequenceItem] | Empty | None = None,
+        lateral_spreading_device_settings_sequence: Items[LateralSpreadingDeviceSettingsSequenceItem] | Empty | None = None,
+        range_modulator_settings_sequence: Items[RangeModulatorSettingsSequenceItem] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        scan_spot_tune_id: str | Empty | None = None,
+        number_of_scan_spot_positions: int | Empty | None = None,
+        scan_spot_position_map: list[float] | Empty | None = None,
+        scan_spot_metersets_delivered: list[float] | Empty | None = None,
+        scan_spot_time_offset: list[float] | Empty | None = None,
+        scan_spot_sizes_delivered: list[float] | Empty | None = None,
+        number_of_paintings: int | Empty | None = None,
+        scan_spot_reordered: Literal["YES", "NO"] | Empty | None = None,
+        scan_spot_prescribed_indices: list[int] | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        head_fixation_angle: float | Empty | None = None,
+        chair_head_frame_position: float | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        snout_position: float | Empty | None = None,
+        corrected_parameter_sequence: Items[CorrectedParameterSequenceItem] | Empty | None = None,
+        override_sequence: Items[OverrideSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -1702,576 +1647,574 @@ class TreatmentSessionIonBeamSequenceItem(PatientSupportIdentificationMacro, Ite
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    References Beam specified by Beam Number (300A,00C0) in Ion Beam Sequence (300A,03A2) in RT
-    Ion Beams Module within the referenced RT Ion Plan.
-    """
+        References Beam specified by Beam Number (300A,00C0) in Ion Beam Sequence (300A,03A2) in
+        RT Ion Beams Module within the referenced RT Ion Plan.
+        """,
+    )
 
     beam_name: Attr[str] = Attr(
         0x300A00C2, "BeamName", "LO", "1", "1",
-    )
-    """Beam Name (300A,00C2): Type 1, VR LO, VM 1.
+        doc="""Beam Name (300A,00C2): Type 1, VR LO, VM 1.
 
-    User-defined name for Beam. See Section C.8.8.25.1.
-    """
+        User-defined name for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     entity_long_label: Attr[str] = Attr(
         0x30100038, "EntityLongLabel", "LO", "1", "3",
-    )
-    """Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
+        doc="""Entity Long Label (3010,0038): Type 3, VR LO, VM 1.
 
-    User-defined label for Beam. See Section C.8.8.25.1.
-    """
+        User-defined label for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_description: Attr[str] = Attr(
         0x300A00C3, "BeamDescription", "ST", "1", "3",
-    )
-    """Beam Description (300A,00C3): Type 3, VR ST, VM 1.
+        doc="""Beam Description (300A,00C3): Type 3, VR ST, VM 1.
 
-    User-defined description for Beam. See Section C.8.8.25.1.
-    """
+        User-defined description for Beam. See Section C.8.8.25.1.
+        """,
+    )
 
     beam_type: Attr[Literal["STATIC", "DYNAMIC"]] = Attr(
         0x300A00C4, "BeamType", "CS", "1", "1",
         enum=("STATIC", "DYNAMIC"),
-    )
-    """Beam Type (300A,00C4): Type 1, VR CS, VM 1.
+        doc="""Beam Type (300A,00C4): Type 1, VR CS, VM 1.
 
-    Motion characteristic of Beam.
-    Enumerated Values: STATIC, DYNAMIC.
-    """
+        Motion characteristic of Beam.
+        Enumerated Values: STATIC, DYNAMIC.
+        """,
+    )
 
     radiation_type: Attr[str] = Attr(
         0x300A00C6, "RadiationType", "CS", "1", "1",
-    )
-    """Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
+        doc="""Radiation Type (300A,00C6): Type 1, VR CS, VM 1.
 
-    Particle type of Beam.
-    Defined Terms: PHOTON, PROTON, ION.
-    """
+        Particle type of Beam.
+        Defined Terms: PHOTON, PROTON, ION.
+        """,
+    )
 
     radiation_mass_number: Attr[int] = Attr(
         0x300A0302, "RadiationMassNumber", "IS", "1", "1C",
-    )
-    """Radiation Mass Number (300A,0302): Type 1C, VR IS, VM 1.
+        doc="""Radiation Mass Number (300A,0302): Type 1C, VR IS, VM 1.
 
-    Mass number of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Mass number of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     radiation_atomic_number: Attr[int] = Attr(
         0x300A0304, "RadiationAtomicNumber", "IS", "1", "1C",
-    )
-    """Radiation Atomic Number (300A,0304): Type 1C, VR IS, VM 1.
+        doc="""Radiation Atomic Number (300A,0304): Type 1C, VR IS, VM 1.
 
-    Atomic number of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Atomic number of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     radiation_charge_state: Attr[int] = Attr(
         0x300A0306, "RadiationChargeState", "SS", "1", "1C",
-    )
-    """Radiation Charge State (300A,0306): Type 1C, VR SS, VM 1.
+        doc="""Radiation Charge State (300A,0306): Type 1C, VR SS, VM 1.
 
-    Charge state of radiation. Required if Radiation Type (300A,00C6) is ION.
-    """
+        Charge state of radiation. Required if Radiation Type (300A,00C6) is ION.
+        """,
+    )
 
     scan_mode: Attr[str] = Attr(
         0x300A0308, "ScanMode", "CS", "1", "1",
-    )
-    """Scan Mode (300A,0308): Type 1, VR CS, VM 1.
+        doc="""Scan Mode (300A,0308): Type 1, VR CS, VM 1.
 
-    The method of beam scanning used during treatment.
-    Defined Terms: NONE, UNIFORM, MODULATED, MODULATED_SPEC.
-    """
+        The method of beam scanning used during treatment.
+        Defined Terms: NONE, UNIFORM, MODULATED, MODULATED_SPEC.
+        """,
+    )
 
     modulated_scan_mode_type: Attr[str] = Attr(
         0x300A0309, "ModulatedScanModeType", "CS", "1", "1C",
-    )
-    """Modulated Scan Mode Type (300A,0309): Type 1C, VR CS, VM 1.
+        doc="""Modulated Scan Mode Type (300A,0309): Type 1C, VR CS, VM 1.
 
-    Defines the specialization of a modulated scan mode.
-    Required if Scan Mode (300A,0308) is MODULATED_SPEC.
-    Defined Terms: STATIONARY, LEAPING, LINEAR.
-    """
+        Defines the specialization of a modulated scan mode.
+        Required if Scan Mode (300A,0308) is MODULATED_SPEC.
+        Defined Terms: STATIONARY, LEAPING, LINEAR.
+        """,
+    )
 
     referenced_tolerance_table_number: Attr[int] = Attr(
         0x300C00A0, "ReferencedToleranceTableNumber", "IS", "1", "3",
-    )
-    """Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
+        doc="""Referenced Tolerance Table Number (300C,00A0): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Ion Tolerance Table specified by Tolerance Table Number (300A,0042)
-    within Ion Tolerance Table Sequence in RT Ion Tolerance Tables Module. These tolerances are
-    to be used for verification of treatment machine settings.
-    """
+        Uniquely identifies Ion Tolerance Table specified by Tolerance Table Number (300A,0042)
+        within Ion Tolerance Table Sequence in RT Ion Tolerance Tables Module. These tolerances
+        are to be used for verification of treatment machine settings.
+        """,
+    )
 
     enhanced_rt_beam_limiting_device_definition_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300800A3, "EnhancedRTBeamLimitingDeviceDefinitionFlag", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
+
+        Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting
+        Device Sequence (3008,00A1).
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Enhanced RT Beam Limiting Device Definition Flag (3008,00A3): Type 3, VR CS, VM 1.
 
-    Whether the RT Beam Limiting Devices are specified by the Enhanced RT Beam Limiting Device
-    Sequence (3008,00A1).
-    Enumerated Values: YES, NO.
-    """
-
-    beam_limiting_device_leaf_pairs_sequence: Attr[list[BeamLimitingDeviceLeafPairsSequenceItem]] = Attr(
+    beam_limiting_device_leaf_pairs_sequence: SequenceAttr[BeamLimitingDeviceLeafPairsSequenceItem] = SequenceAttr(
         0x300800A0, "BeamLimitingDeviceLeafPairsSequence", "SQ", "1", "3",
         item=BeamLimitingDeviceLeafPairsSequenceItem,
+        doc="""Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type 3, VR SQ, VM 1.
+
+        Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
+        """,
     )
-    """Beam Limiting Device Leaf Pairs Sequence (3008,00A0): Type 3, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) jaw or leaf (element) sets.
-    """
-
-    enhanced_rt_beam_limiting_device_sequence: Attr[list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro]] = Attr(
+    enhanced_rt_beam_limiting_device_sequence: SequenceAttr[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] = SequenceAttr(
         0x300800A1, "EnhancedRTBeamLimitingDeviceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_beam_limiting_device_definition_macro:RTBeamLimitingDeviceDefinitionMacro",
-    )
-    """Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
+        doc="""Enhanced RT Beam Limiting Device Sequence (3008,00A1): Type 1C, VR SQ, VM 1.
 
-    Enhanced RT Beam Limiting Device Descriptions.
-    Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and has
-    the value YES.
-    """
+        Enhanced RT Beam Limiting Device Descriptions.
+        Required if Enhanced RT Beam Limiting Device Definition Flag (3008,00A3) is present and
+        has the value YES.
+        """,
+    )
 
     referenced_patient_setup_number: Attr[int] = Attr(
         0x300C006A, "ReferencedPatientSetupNumber", "IS", "1", "3",
+        doc="""Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
+
+        Uniquely identifies Ion Patient Setup to be used for current beam, specified by Patient
+        Setup Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
+        """,
     )
-    """Referenced Patient Setup Number (300C,006A): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Ion Patient Setup to be used for current beam, specified by Patient
-    Setup Number (300A,0182) within Patient Setup Sequence of RT Patient Setup Module.
-    """
-
-    referenced_verification_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_verification_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300C0040, "ReferencedVerificationImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
+
+        Sequence of verification images obtained during delivery of current beam.
+        """,
     )
-    """Referenced Verification Image Sequence (300C,0040): Type 3, VR SQ, VM 1.
 
-    Sequence of verification images obtained during delivery of current beam.
-    """
-
-    referenced_measured_dose_reference_sequence: Attr[list[ReferencedMeasuredDoseReferenceSequenceItem]] = Attr(
+    referenced_measured_dose_reference_sequence: SequenceAttr[ReferencedMeasuredDoseReferenceSequenceItem] = SequenceAttr(
         0x30080080, "ReferencedMeasuredDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedMeasuredDoseReferenceSequenceItem,
+        doc="""Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
+
+        Sequence of doses measured during treatment delivery for current Beam.
+        """,
     )
-    """Referenced Measured Dose Reference Sequence (3008,0080): Type 3, VR SQ, VM 1.
 
-    Sequence of doses measured during treatment delivery for current Beam.
-    """
-
-    referenced_calculated_dose_reference_sequence: Attr[list[ReferencedCalculatedDoseReferenceSequenceItem]] = Attr(
+    referenced_calculated_dose_reference_sequence: SequenceAttr[ReferencedCalculatedDoseReferenceSequenceItem] = SequenceAttr(
         0x30080090, "ReferencedCalculatedDoseReferenceSequence", "SQ", "1", "3",
         item=ReferencedCalculatedDoseReferenceSequenceItem,
-    )
-    """Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
+        doc="""Referenced Calculated Dose Reference Sequence (3008,0090): Type 3, VR SQ, VM 1.
 
-    Sequence of doses estimated for each treatment delivery.
-    """
+        Sequence of doses estimated for each treatment delivery.
+        """,
+    )
 
     number_of_wedges: Attr[int] = Attr(
         0x300A00D0, "NumberOfWedges", "IS", "1", "1",
+        doc="""Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
+
+        Number of wedges associated with current beam.
+        """,
     )
-    """Number of Wedges (300A,00D0): Type 1, VR IS, VM 1.
 
-    Number of wedges associated with current beam.
-    """
-
-    recorded_wedge_sequence: Attr[list[RecordedWedgeSequenceItem]] = Attr(
+    recorded_wedge_sequence: SequenceAttr[RecordedWedgeSequenceItem] = SequenceAttr(
         0x300800B0, "RecordedWedgeSequence", "SQ", "1", "1C",
         item=RecordedWedgeSequenceItem,
-    )
-    """Recorded Wedge Sequence (3008,00B0): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Wedge Sequence (3008,00B0): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment wedges.
-    Required if Number of Wedges (300A,00D0) is non-zero.
-    """
+        Sequence of treatment wedges.
+        Required if Number of Wedges (300A,00D0) is non-zero.
+        """,
+    )
 
     number_of_compensators: Attr[int] = Attr(
         0x300A00E0, "NumberOfCompensators", "IS", "1", "1",
+        doc="""Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
+
+        Number of range compensators associated with current Beam.
+        """,
     )
-    """Number of Compensators (300A,00E0): Type 1, VR IS, VM 1.
 
-    Number of range compensators associated with current Beam.
-    """
-
-    recorded_compensator_sequence: Attr[list[RecordedCompensatorSequenceItem]] = Attr(
+    recorded_compensator_sequence: SequenceAttr[RecordedCompensatorSequenceItem] = SequenceAttr(
         0x300800C0, "RecordedCompensatorSequence", "SQ", "1", "1C",
         item=RecordedCompensatorSequenceItem,
-    )
-    """Recorded Compensator Sequence (3008,00C0): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Compensator Sequence (3008,00C0): Type 1C, VR SQ, VM 1.
 
-    Sequence of treatment compensators.
-    Required if Number of Compensators (300A,00E0) is non-zero.
-    """
+        Sequence of treatment compensators.
+        Required if Number of Compensators (300A,00E0) is non-zero.
+        """,
+    )
 
     number_of_boli: Attr[int] = Attr(
         0x300A00ED, "NumberOfBoli", "IS", "1", "1",
+        doc="""Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
+
+        Number of boli associated with current Beam.
+        """,
     )
-    """Number of Boli (300A,00ED): Type 1, VR IS, VM 1.
 
-    Number of boli associated with current Beam.
-    """
-
-    referenced_bolus_sequence: Attr[list[ReferencedBolusSequenceItem]] = Attr(
+    referenced_bolus_sequence: SequenceAttr[ReferencedBolusSequenceItem] = SequenceAttr(
         0x300C00B0, "ReferencedBolusSequence", "SQ", "1", "1C",
         item=ReferencedBolusSequenceItem,
-    )
-    """Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Bolus Sequence (300C,00B0): Type 1C, VR SQ, VM 1.
 
-    Sequence of boli associated with Beam.
-    Required if Number of Boli (300A,00ED) is non-zero.
-    """
+        Sequence of boli associated with Beam.
+        Required if Number of Boli (300A,00ED) is non-zero.
+        """,
+    )
 
     number_of_blocks: Attr[int] = Attr(
         0x300A00F0, "NumberOfBlocks", "IS", "1", "1",
+        doc="""Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
+
+        Number of blocks recorded as being present during beam delivery.
+        """,
     )
-    """Number of Blocks (300A,00F0): Type 1, VR IS, VM 1.
 
-    Number of blocks recorded as being present during beam delivery.
-    """
-
-    recorded_block_sequence: Attr[list[RecordedBlockSequenceItem]] = Attr(
+    recorded_block_sequence: SequenceAttr[RecordedBlockSequenceItem] = SequenceAttr(
         0x300800D0, "RecordedBlockSequence", "SQ", "1", "1C",
         item=RecordedBlockSequenceItem,
+        doc="""Recorded Block Sequence (3008,00D0): Type 1C, VR SQ, VM 1.
+
+        Sequence of blocks recorded as being present during beam delivery.
+        Required if Number of Blocks (300A,00F0) is non-zero.
+        """,
     )
-    """Recorded Block Sequence (3008,00D0): Type 1C, VR SQ, VM 1.
 
-    Sequence of blocks recorded as being present during beam delivery.
-    Required if Number of Blocks (300A,00F0) is non-zero.
-    """
-
-    recorded_snout_sequence: Attr[list[RecordedSnoutSequenceItem]] = Attr(
+    recorded_snout_sequence: SequenceAttr[RecordedSnoutSequenceItem] = SequenceAttr(
         0x300800F0, "RecordedSnoutSequence", "SQ", "1", "1C",
         item=RecordedSnoutSequenceItem,
+        doc="""Recorded Snout Sequence (3008,00F0): Type 1C, VR SQ, VM 1.
+
+        Sequence of Snouts associated with Beam.
+        Required if Snout Sequence (300A,030C) is included in the RT Ion Plan referenced within
+        the Referenced RT Plan Sequence (300C,0002).
+        """,
     )
-    """Recorded Snout Sequence (3008,00F0): Type 1C, VR SQ, VM 1.
 
-    Sequence of Snouts associated with Beam.
-    Required if Snout Sequence (300A,030C) is included in the RT Ion Plan referenced within the
-    Referenced RT Plan Sequence (300C,0002).
-    """
-
-    applicator_sequence: Attr[list[ApplicatorSequenceItem]] = Attr(
+    applicator_sequence: SequenceAttr[ApplicatorSequenceItem] = SequenceAttr(
         0x300A0107, "ApplicatorSequence", "SQ", "1", "1C",
         item=ApplicatorSequenceItem,
+        doc="""Applicator Sequence (300A,0107): Type 1C, VR SQ, VM 1.
+
+        Sequence of Applicators associated with Beam.
+        Required if Applicator Sequence (300A,0107) is included in the RT Ion Plan referenced
+        within the Referenced RT Plan Sequence (300C,0002).
+        """,
     )
-    """Applicator Sequence (300A,0107): Type 1C, VR SQ, VM 1.
 
-    Sequence of Applicators associated with Beam.
-    Required if Applicator Sequence (300A,0107) is included in the RT Ion Plan referenced within
-    the Referenced RT Plan Sequence (300C,0002).
-    """
-
-    general_accessory_sequence: Attr[list[GeneralAccessorySequenceItem]] = Attr(
+    general_accessory_sequence: SequenceAttr[GeneralAccessorySequenceItem] = SequenceAttr(
         0x300A0420, "GeneralAccessorySequence", "SQ", "1", "3",
         item=GeneralAccessorySequenceItem,
-    )
-    """General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
+        doc="""General Accessory Sequence (300A,0420): Type 3, VR SQ, VM 1.
 
-    A Sequence of General Accessories associated with this Beam.
-    """
+        A Sequence of General Accessories associated with this Beam.
+        """,
+    )
 
     number_of_range_shifters: Attr[int] = Attr(
         0x300A0312, "NumberOfRangeShifters", "IS", "1", "1",
+        doc="""Number of Range Shifters (300A,0312): Type 1, VR IS, VM 1.
+
+        Number of range shifters associated with current beam.
+        """,
     )
-    """Number of Range Shifters (300A,0312): Type 1, VR IS, VM 1.
 
-    Number of range shifters associated with current beam.
-    """
-
-    recorded_range_shifter_sequence: Attr[list[RecordedRangeShifterSequenceItem]] = Attr(
+    recorded_range_shifter_sequence: SequenceAttr[RecordedRangeShifterSequenceItem] = SequenceAttr(
         0x300800F2, "RecordedRangeShifterSequence", "SQ", "1", "1C",
         item=RecordedRangeShifterSequenceItem,
-    )
-    """Recorded Range Shifter Sequence (3008,00F2): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Range Shifter Sequence (3008,00F2): Type 1C, VR SQ, VM 1.
 
-    Sequence of range shifters recorded with Beam.
-    Required if Number of Range Shifters (300A,0312) is non-zero.
-    """
+        Sequence of range shifters recorded with Beam.
+        Required if Number of Range Shifters (300A,0312) is non-zero.
+        """,
+    )
 
     number_of_lateral_spreading_devices: Attr[int] = Attr(
         0x300A0330, "NumberOfLateralSpreadingDevices", "IS", "1", "1",
+        doc="""Number of Lateral Spreading Devices (300A,0330): Type 1, VR IS, VM 1.
+
+        Number of lateral spreading devices associated with current beam.
+        """,
     )
-    """Number of Lateral Spreading Devices (300A,0330): Type 1, VR IS, VM 1.
 
-    Number of lateral spreading devices associated with current beam.
-    """
-
-    recorded_lateral_spreading_device_sequence: Attr[list[RecordedLateralSpreadingDeviceSequenceItem]] = Attr(
+    recorded_lateral_spreading_device_sequence: SequenceAttr[RecordedLateralSpreadingDeviceSequenceItem] = SequenceAttr(
         0x300800F4, "RecordedLateralSpreadingDeviceSequence", "SQ", "1", "1C",
         item=RecordedLateralSpreadingDeviceSequenceItem,
-    )
-    """Recorded Lateral Spreading Device Sequence (3008,00F4): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Lateral Spreading Device Sequence (3008,00F4): Type 1C, VR SQ, VM 1.
 
-    Sequence of lateral spreading devices associated with Beam.
-    Required if Number of Lateral Spreading Devices (300A,0330) is non-zero.
-    """
+        Sequence of lateral spreading devices associated with Beam.
+        Required if Number of Lateral Spreading Devices (300A,0330) is non-zero.
+        """,
+    )
 
     number_of_range_modulators: Attr[int] = Attr(
         0x300A0340, "NumberOfRangeModulators", "IS", "1", "1",
+        doc="""Number of Range Modulators (300A,0340): Type 1, VR IS, VM 1.
+
+        Number of range modulators associated with current beam.
+        """,
     )
-    """Number of Range Modulators (300A,0340): Type 1, VR IS, VM 1.
 
-    Number of range modulators associated with current beam.
-    """
-
-    recorded_range_modulator_sequence: Attr[list[RecordedRangeModulatorSequenceItem]] = Attr(
+    recorded_range_modulator_sequence: SequenceAttr[RecordedRangeModulatorSequenceItem] = SequenceAttr(
         0x300800F6, "RecordedRangeModulatorSequence", "SQ", "1", "1C",
         item=RecordedRangeModulatorSequenceItem,
-    )
-    """Recorded Range Modulator Sequence (3008,00F6): Type 1C, VR SQ, VM 1.
+        doc="""Recorded Range Modulator Sequence (3008,00F6): Type 1C, VR SQ, VM 1.
 
-    Sequence of range modulators associated with Beam.
-    Required if Number of Range Modulators (300A,0340) is non-zero.
-    """
+        Sequence of range modulators associated with Beam.
+        Required if Number of Range Modulators (300A,0340) is non-zero.
+        """,
+    )
 
     fixation_light_azimuthal_angle: Attr[float] = Attr(
         0x300A0356, "FixationLightAzimuthalAngle", "FL", "1", "3",
-    )
-    """Fixation Light Azimuthal Angle (300A,0356): Type 3, VR FL, VM 1.
+        doc="""Fixation Light Azimuthal Angle (300A,0356): Type 3, VR FL, VM 1.
 
-    Azimuthal angle (degrees) of the fixation light coordinate around IEC PATIENT SUPPORT
-    Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
-    """
+        Azimuthal angle (degrees) of the fixation light coordinate around IEC PATIENT SUPPORT
+        Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
+        """,
+    )
 
     fixation_light_polar_angle: Attr[float] = Attr(
         0x300A0358, "FixationLightPolarAngle", "FL", "1", "3",
-    )
-    """Fixation Light Polar Angle (300A,0358): Type 3, VR FL, VM 1.
+        doc="""Fixation Light Polar Angle (300A,0358): Type 3, VR FL, VM 1.
 
-    Polar angle (degrees) of the fixation light coordinate. Used for eye treatments. See Section
-    C.8.8.25.6.4.
-    """
+        Polar angle (degrees) of the fixation light coordinate. Used for eye treatments. See
+        Section C.8.8.25.6.4.
+        """,
+    )
 
     fixation_eye: Attr[Literal["L", "R"]] = Attr(
         0x300A0150, "FixationEye", "CS", "1", "3",
         enum=("L", "R"),
-    )
-    """Fixation Eye (300A,0150): Type 3, VR CS, VM 1.
+        doc="""Fixation Eye (300A,0150): Type 3, VR CS, VM 1.
 
-    The eye used for fixation.
-    Enumerated Values: L, R.
-    """
+        The eye used for fixation.
+        Enumerated Values: L, R.
+        """,
+    )
 
     current_fraction_number: Attr[int] = Attr(
         0x30080022, "CurrentFractionNumber", "IS", "1", "2",
-    )
-    """Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
+        doc="""Current Fraction Number (3008,0022): Type 2, VR IS, VM 1.
 
-    Fraction number for this beam administration.
-    """
+        Fraction number for this beam administration.
+        """,
+    )
 
     treatment_delivery_type: Attr[str] = Attr(
         0x300A00CE, "TreatmentDeliveryType", "CS", "1", "2",
-    )
-    """Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
+        doc="""Treatment Delivery Type (300A,00CE): Type 2, VR CS, VM 1.
 
-    Delivery Type of treatment.
-    Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP, VERIFICATION.
-    """
+        Delivery Type of treatment.
+        Defined Terms: TREATMENT, OPEN_PORTFILM, TRMT_PORTFILM, CONTINUATION, SETUP,
+        VERIFICATION.
+        """,
+    )
 
     treatment_termination_status: Attr[Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"]] = Attr(
         0x3008002A, "TreatmentTerminationStatus", "CS", "1", "1",
         enum=("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"),
+        doc="""Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
+
+        Conditions under which treatment was terminated.
+        Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
+        """,
     )
-    """Treatment Termination Status (3008,002A): Type 1, VR CS, VM 1.
 
-    Conditions under which treatment was terminated.
-    Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
-    """
-
-    rt_treatment_termination_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_termination_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0715, "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
+
+        Identifies the reason why the current treatment beam has terminated.
+        """,
     )
-    """RT Treatment Termination Reason Code Sequence (300A,0715): Type 3, VR SQ, VM 1.
 
-    Identifies the reason why the current treatment beam has terminated.
-    """
-
-    machine_specific_treatment_termination_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    machine_specific_treatment_termination_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0716, "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
+        doc="""Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
 
-    Machine-specific termination codes.
-    """
+        Machine-specific termination codes.
+        """,
+    )
 
     treatment_termination_description: Attr[str] = Attr(
         0x300A0730, "TreatmentTerminationDescription", "ST", "1", "3",
-    )
-    """Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
+        doc="""Treatment Termination Description (300A,0730): Type 3, VR ST, VM 1.
 
-    A user-readable description for an abnormal termination.
-    """
+        A user-readable description for an abnormal termination.
+        """,
+    )
 
     treatment_verification_status: Attr[Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"]] = Attr(
         0x3008002C, "TreatmentVerificationStatus", "CS", "1", "2",
         enum=("VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"),
-    )
-    """Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
+        doc="""Treatment Verification Status (3008,002C): Type 2, VR CS, VM 1.
 
-    Conditions under which treatment was verified by a verification system.
-    Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
-    """
+        Conditions under which treatment was verified by a verification system.
+        Enumerated Values: VERIFIED, VERIFIED_OVR, NOT_VERIFIED.
+        """,
+    )
 
     specified_primary_meterset: Attr[float] = Attr(
         0x30080032, "SpecifiedPrimaryMeterset", "DS", "1", "3",
-    )
-    """Specified Primary Meterset (3008,0032): Type 3, VR DS, VM 1.
+        doc="""Specified Primary Meterset (3008,0032): Type 3, VR DS, VM 1.
 
-    Desired machine setting of primary Meterset in units specified by Primary Dosimeter Unit
-    (300A,00B3). See Section C.8.8.26.1.
-    """
+        Desired machine setting of primary Meterset in units specified by Primary Dosimeter Unit
+        (300A,00B3). See Section C.8.8.26.1.
+        """,
+    )
 
     specified_secondary_meterset: Attr[float] = Attr(
         0x30080033, "SpecifiedSecondaryMeterset", "DS", "1", "3",
-    )
-    """Specified Secondary Meterset (3008,0033): Type 3, VR DS, VM 1.
+        doc="""Specified Secondary Meterset (3008,0033): Type 3, VR DS, VM 1.
 
-    Desired machine setting of secondary Meterset. See Section C.8.8.26.1.
-    """
+        Desired machine setting of secondary Meterset. See Section C.8.8.26.1.
+        """,
+    )
 
     delivered_primary_meterset: Attr[float] = Attr(
         0x30080036, "DeliveredPrimaryMeterset", "DS", "1", "3",
-    )
-    """Delivered Primary Meterset (3008,0036): Type 3, VR DS, VM 1.
+        doc="""Delivered Primary Meterset (3008,0036): Type 3, VR DS, VM 1.
 
-    Machine setting actually delivered as recorded by primary Meterset in units specified by
-    Primary Dosimeter Unit (300A,00B3). See Section C.8.8.26.1.
-    """
+        Machine setting actually delivered as recorded by primary Meterset in units specified by
+        Primary Dosimeter Unit (300A,00B3). See Section C.8.8.26.1.
+        """,
+    )
 
     delivered_secondary_meterset: Attr[float] = Attr(
         0x30080037, "DeliveredSecondaryMeterset", "DS", "1", "3",
-    )
-    """Delivered Secondary Meterset (3008,0037): Type 3, VR DS, VM 1.
+        doc="""Delivered Secondary Meterset (3008,0037): Type 3, VR DS, VM 1.
 
-    Machine setting actually delivered as recorded by secondary Meterset. See Section
-    C.8.8.26.1.
-    """
+        Machine setting actually delivered as recorded by secondary Meterset. See Section
+        C.8.8.26.1.
+        """,
+    )
 
     specified_treatment_time: Attr[float] = Attr(
         0x3008003A, "SpecifiedTreatmentTime", "DS", "1", "3",
-    )
-    """Specified Treatment Time (3008,003A): Type 3, VR DS, VM 1.
+        doc="""Specified Treatment Time (3008,003A): Type 3, VR DS, VM 1.
 
-    Treatment Time set (sec).
-    """
+        Treatment Time set (sec).
+        """,
+    )
 
     delivered_treatment_time: Attr[float] = Attr(
         0x3008003B, "DeliveredTreatmentTime", "DS", "1", "3",
+        doc="""Delivered Treatment Time (3008,003B): Type 3, VR DS, VM 1.
+
+        Treatment Time actually delivered (sec).
+        """,
     )
-    """Delivered Treatment Time (3008,003B): Type 3, VR DS, VM 1.
 
-    Treatment Time actually delivered (sec).
-    """
-
-    delivered_depth_dose_parameters_sequence: Attr[list[DeliveredDepthDoseParametersSequenceItem]] = Attr(
+    delivered_depth_dose_parameters_sequence: SequenceAttr[DeliveredDepthDoseParametersSequenceItem] = SequenceAttr(
         0x300A0506, "DeliveredDepthDoseParametersSequence", "SQ", "1", "3",
         item=DeliveredDepthDoseParametersSequenceItem,
-    )
-    """Delivered Depth Dose Parameters Sequence (300A,0506): Type 3, VR SQ, VM 1.
+        doc="""Delivered Depth Dose Parameters Sequence (300A,0506): Type 3, VR SQ, VM 1.
 
-    Set of parameters describing the depth dose distribution.
-    """
+        Set of parameters describing the depth dose distribution.
+        """,
+    )
 
     number_of_control_points: Attr[int] = Attr(
         0x300A0110, "NumberOfControlPoints", "IS", "1", "1",
+        doc="""Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
+
+        Number of control points in Beam.
+        """,
     )
-    """Number of Control Points (300A,0110): Type 1, VR IS, VM 1.
 
-    Number of control points in Beam.
-    """
-
-    ion_control_point_delivery_sequence: Attr[list[IonControlPointDeliverySequenceItem]] = Attr(
+    ion_control_point_delivery_sequence: SequenceAttr[IonControlPointDeliverySequenceItem] = SequenceAttr(
         0x30080041, "IonControlPointDeliverySequence", "SQ", "1", "1",
         item=IonControlPointDeliverySequenceItem,
+        doc="""Ion Control Point Delivery Sequence (3008,0041): Type 1, VR SQ, VM 1.
+
+        Sequence of beam control points for current ion treatment beam.
+        """,
     )
-    """Ion Control Point Delivery Sequence (3008,0041): Type 1, VR SQ, VM 1.
 
-    Sequence of beam control points for current ion treatment beam.
-    """
-
-    interlock_sequence: Attr[list[interlock_macro.InterlockMacro]] = Attr(
+    interlock_sequence: SequenceAttr[interlock_macro.InterlockMacro] = SequenceAttr(
         0x300A0740, "InterlockSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.interlock_macro:InterlockMacro",
-    )
-    """Interlock Sequence (300A,0740): Type 3, VR SQ, VM 1.
+        doc="""Interlock Sequence (300A,0740): Type 3, VR SQ, VM 1.
 
-    Interlocks that occurred prior, during or after the delivery of radiation of this beam.
-    """
+        Interlocks that occurred prior, during or after the delivery of radiation of this beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_beam_number: int | None = None,
-        beam_name: str | None = None,
-        entity_long_label: str | None = None,
-        beam_description: str | None = None,
-        beam_type: Literal["STATIC", "DYNAMIC"] | None = None,
-        radiation_type: str | None = None,
-        radiation_mass_number: int | None = None,
-        radiation_atomic_number: int | None = None,
-        radiation_charge_state: int | None = None,
-        scan_mode: str | None = None,
-        modulated_scan_mode_type: str | None = None,
-        referenced_tolerance_table_number: int | None = None,
-        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | None = None,
-        beam_limiting_device_leaf_pairs_sequence: list[BeamLimitingDeviceLeafPairsSequenceItem] | None = None,
-        enhanced_rt_beam_limiting_device_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        referenced_patient_setup_number: int | None = None,
-        referenced_verification_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_measured_dose_reference_sequence: list[ReferencedMeasuredDoseReferenceSequenceItem] | None = None,
-        referenced_calculated_dose_reference_sequence: list[ReferencedCalculatedDoseReferenceSequenceItem] | None = None,
-        number_of_wedges: int | None = None,
-        recorded_wedge_sequence: list[RecordedWedgeSequenceItem] | None = None,
-        number_of_compensators: int | None = None,
-        recorded_compensator_sequence: list[RecordedCompensatorSequenceItem] | None = None,
-        number_of_boli: int | None = None,
-        referenced_bolus_sequence: list[ReferencedBolusSequenceItem] | None = None,
-        number_of_blocks: int | None = None,
-        recorded_block_sequence: list[RecordedBlockSequenceItem] | None = None,
-        recorded_snout_sequence: list[RecordedSnoutSequenceItem] | None = None,
-        applicator_sequence: list[ApplicatorSequenceItem] | None = None,
-        general_accessory_sequence: list[GeneralAccessorySequenceItem] | None = None,
-        number_of_range_shifters: int | None = None,
-        recorded_range_shifter_sequence: list[RecordedRangeShifterSequenceItem] | None = None,
-        number_of_lateral_spreading_devices: int | None = None,
-        recorded_lateral_spreading_device_sequence: list[RecordedLateralSpreadingDeviceSequenceItem] | None = None,
-        number_of_range_modulators: int | None = None,
-        recorded_range_modulator_sequence: list[RecordedRangeModulatorSequenceItem] | None = None,
-        patient_support_type: str | None = None,
-        patient_support_id: str | None = None,
-        patient_support_accessory_code: str | None = None,
-        fixation_light_azimuthal_angle: float | None = None,
-        fixation_light_polar_angle: float | None = None,
-        fixation_eye: Literal["L", "R"] | None = None,
-        current_fraction_number: int | None = None,
-        treatment_delivery_type: str | None = None,
-        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | None = None,
-        rt_treatment_termination_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        machine_specific_treatment_termination_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_termination_description: str | None = None,
-        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | None = None,
-        specified_primary_meterset: float | None = None,
-        specified_secondary_meterset: float | None = None,
-        delivered_primary_meterset: float | None = None,
-        delivered_secondary_meterset: float | None = None,
-        specified_treatment_time: float | None = None,
-        delivered_treatment_time: float | None = None,
-        delivered_depth_dose_parameters_sequence: list[DeliveredDepthDoseParametersSequenceItem] | None = None,
-        number_of_control_points: int | None = None,
-        ion_control_point_delivery_sequence: list[IonControlPointDeliverySequenceItem] | None = None,
-        interlock_sequence: list[interlock_macro.InterlockMacro] | None = None,
-        **_: Any,
+        referenced_beam_number: int | Empty | None = None,
+        beam_name: str | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        beam_description: str | Empty | None = None,
+        beam_type: Literal["STATIC", "DYNAMIC"] | Empty | None = None,
+        radiation_type: str | Empty | None = None,
+        radiation_mass_number: int | Empty | None = None,
+        radiation_atomic_number: int | Empty | None = None,
+        radiation_charge_state: int | Empty | None = None,
+        scan_mode: str | Empty | None = None,
+        modulated_scan_mode_type: str | Empty | None = None,
+        referenced_tolerance_table_number: int | Empty | None = None,
+        enhanced_rt_beam_limiting_device_definition_flag: Literal["YES", "NO"] | Empty | None = None,
+        beam_limiting_device_leaf_pairs_sequence: Items[BeamLimitingDeviceLeafPairsSequenceItem] | Empty | None = None,
+        enhanced_rt_beam_limiting_device_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        referenced_patient_setup_number: int | Empty | None = None,
+        referenced_verification_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_measured_dose_reference_sequence: Items[ReferencedMeasuredDoseReferenceSequenceItem] | Empty | None = None,
+        referenced_calculated_dose_reference_sequence: Items[ReferencedCalculatedDoseReferenceSequenceItem] | Empty | None = None,
+        number_of_wedges: int | Empty | None = None,
+        recorded_wedge_sequence: Items[RecordedWedgeSequenceItem] | Empty | None = None,
+        number_of_compensators: int | Empty | None = None,
+        recorded_compensator_sequence: Items[RecordedCompensatorSequenceItem] | Empty | None = None,
+        number_of_boli: int | Empty | None = None,
+        referenced_bolus_sequence: Items[ReferencedBolusSequenceItem] | Empty | None = None,
+        number_of_blocks: int | Empty | None = None,
+        recorded_block_sequence: Items[RecordedBlockSequenceItem] | Empty | None = None,
+        recorded_snout_sequence: Items[RecordedSnoutSequenceItem] | Empty | None = None,
+        applicator_sequence: Items[ApplicatorSequenceItem] | Empty | None = None,
+        general_accessory_sequence: Items[GeneralAccessorySequenceItem] | Empty | None = None,
+        number_of_range_shifters: int | Empty | None = None,
+        recorded_range_shifter_sequence: Items[RecordedRangeShifterSequenceItem] | Empty | None = None,
+        number_of_lateral_spreading_devices: int | Empty | None = None,
+        recorded_lateral_spreading_device_sequence: Items[RecordedLateralSpreadingDeviceSequenceItem] | Empty | None = None,
+        number_of_range_modulators: int | Empty | None = None,
+        recorded_range_modulator_sequence: Items[RecordedRangeModulatorSequenceItem] | Empty | None = None,
+        patient_support_type: str | Empty | None = None,
+        patient_support_id: str | Empty | None = None,
+        patient_support_accessory_code: str | Empty | None = None,
+        fixation_light_azimuthal_angle: float | Empty | None = None,
+        fixation_light_polar_angle: float | Empty | None = None,
+        fixation_eye: Literal["L", "R"] | Empty | None = None,
+        current_fraction_number: int | Empty | None = None,
+        treatment_delivery_type: str | Empty | None = None,
+        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | Empty | None = None,
+        rt_treatment_termination_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        machine_specific_treatment_termination_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_termination_description: str | Empty | None = None,
+        treatment_verification_status: Literal["VERIFIED", "VERIFIED_OVR", "NOT_VERIFIED"] | Empty | None = None,
+        specified_primary_meterset: float | Empty | None = None,
+        specified_secondary_meterset: float | Empty | None = None,
+        delivered_primary_meterset: float | Empty | None = None,
+        delivered_secondary_meterset: float | Empty | None = None,
+        specified_treatment_time: float | Empty | None = None,
+        delivered_treatment_time: float | Empty | None = None,
+        delivered_depth_dose_parameters_sequence: Items[DeliveredDepthDoseParametersSequenceItem] | Empty | None = None,
+        number_of_control_points: int | Empty | None = None,
+        ion_control_point_delivery_sequence: Items[IonControlPointDeliverySequenceItem] | Empty | None = None,
+        interlock_sequence: Items[interlock_macro.InterlockMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -2287,49 +2230,46 @@ class RTIonBeamsSessionRecordModule(ModuleBuilder):
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
 
-    Identifier of fraction group within referenced RT Ion Plan.
-    """
+        Identifier of fraction group within referenced RT Ion Plan.
+        """,
+    )
 
     number_of_fractions_planned: Attr[int] = Attr(
         0x300A0078, "NumberOfFractionsPlanned", "IS", "1", "2",
-    )
-    """Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
+        doc="""Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
 
-    Total number of treatments (fractions) planned for current fraction group.
-    """
+        Total number of treatments (fractions) planned for current fraction group.
+        """,
+    )
 
     primary_dosimeter_unit: Attr[Literal["MU", "NP"]] = Attr(
         0x300A00B3, "PrimaryDosimeterUnit", "CS", "1", "1",
         enum=("MU", "NP"),
+        doc="""Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
+
+        Measurement unit of the machine dosimeter.
+        Enumerated Values: MU, NP.
+        """,
     )
-    """Primary Dosimeter Unit (300A,00B3): Type 1, VR CS, VM 1.
 
-    Measurement unit of the machine dosimeter.
-    Enumerated Values: MU, NP.
-    """
-
-    treatment_session_ion_beam_sequence: Attr[list[TreatmentSessionIonBeamSequenceItem]] = Attr(
+    treatment_session_ion_beam_sequence: SequenceAttr[TreatmentSessionIonBeamSequenceItem] = SequenceAttr(
         0x30080021, "TreatmentSessionIonBeamSequence", "SQ", "1", "1",
         item=TreatmentSessionIonBeamSequenceItem,
-    )
-    """Treatment Session Ion Beam Sequence (3008,0021): Type 1, VR SQ, VM 1.
+        doc="""Treatment Session Ion Beam Sequence (3008,0021): Type 1, VR SQ, VM 1.
 
-    Sequence of setup and/or treatment beams administered during treatment session.
-    """
+        Sequence of setup and/or treatment beams administered during treatment session.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_group_number: int | None = None,
-        number_of_fractions_planned: int | None = None,
-        primary_dosimeter_unit: Literal["MU", "NP"] | None = None,
-        treatment_session_ion_beam_sequence: list[TreatmentSessionIonBeamSequenceItem] | None = None,
-        **_: Any,
+        referenced_fraction_group_number: int | Empty | None = None,
+        number_of_fractions_planned: int | Empty | None = None,
+        primary_dosimeter_unit: Literal["MU", "NP"] | Empty | None = None,
+        treatment_session_ion_beam_sequence: Items[TreatmentSessionIonBeamSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,36 +27,34 @@ class BeamLimitingDevicePositionSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type -, VR CS, VM 1.
 
-    Type of beam limiting device (collimator). The value of this Attribute shall correspond to
-    RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device Sequence
-    (300A,00B6)
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator). The value of this Attribute shall correspond
+        to RT Beam Limiting Device Type (300A,00B8) defined in an Item of Beam Limiting Device
+        Sequence (300A,00B6)
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     leaf_jaw_positions: Attr[list[float]] = Attr(
         0x300A011C, "LeafJawPositions", "DS", "2-2n", "",
-    )
-    """Leaf/Jaw Positions (300A,011C): Type -, VR DS, VM 2-2n.
+        doc="""Leaf/Jaw Positions (300A,011C): Type -, VR DS, VM 2-2n.
 
-    Positions of beam limiting device (collimator) leaf (element) or jaw pairs in mm in the IEC
-    BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
-    (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
-    Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6). Values
-    shall be listed in the IEC leaf (element) subscript order 101, 102, … 1N, 201, 202, … 2N.
-    """
+        Positions of beam limiting device (collimator) leaf (element) or jaw pairs in mm in the
+        IEC BEAM LIMITING DEVICE coordinate axis appropriate to RT Beam Limiting Device Type
+        (300A,00B8), e.g., X-axis for MLCX, Y-axis for MLCY. Contains 2N values, where N is the
+        Number of Leaf/Jaw Pairs (300A,00BC) in Beam Limiting Device Sequence (300A,00B6).
+        Values shall be listed in the IEC leaf (element) subscript order 101, 102, … 1N, 201,
+        202, … 2N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        leaf_jaw_positions: list[float] | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        leaf_jaw_positions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,30 +69,27 @@ class RangeShifterSettingsSequenceItem(ItemBuilder):
 
     range_shifter_setting: Attr[str] = Attr(
         0x300A0362, "RangeShifterSetting", "LO", "1", "",
-    )
-    """Range Shifter Setting (300A,0362): Type -, VR LO, VM 1.
+        doc="""Range Shifter Setting (300A,0362): Type -, VR LO, VM 1.
 
-    Machine specific setting Attribute for the range shifter. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the range shifter. See Section C.8.8.25.5.
+        """,
+    )
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "",
-    )
-    """Referenced Range Shifter Number (300C,0100): Type -, VR IS, VM 1.
+        doc="""Referenced Range Shifter Number (300C,0100): Type -, VR IS, VM 1.
 
-    Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
-    Shifter Sequence (300A,0314).
-    """
+        Uniquely references Range Shifter described by Range Shifter Number (300A,0316) in Range
+        Shifter Sequence (300A,0314).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        range_shifter_setting: str | None = None,
-        referenced_range_shifter_number: int | None = None,
-        **_: Any,
+        range_shifter_setting: str | Empty | None = None,
+        referenced_range_shifter_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,30 +104,28 @@ class LateralSpreadingDeviceSettingsSequenceItem(ItemBuilder):
 
     lateral_spreading_device_setting: Attr[str] = Attr(
         0x300A0372, "LateralSpreadingDeviceSetting", "LO", "1", "",
-    )
-    """Lateral Spreading Device Setting (300A,0372): Type -, VR LO, VM 1.
+        doc="""Lateral Spreading Device Setting (300A,0372): Type -, VR LO, VM 1.
 
-    Machine specific setting Attribute for the lateral spreading device. See Section C.8.8.25.5.
-    """
+        Machine specific setting Attribute for the lateral spreading device. See Section
+        C.8.8.25.5.
+        """,
+    )
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "",
-    )
-    """Referenced Lateral Spreading Device Number (300C,0102): Type -, VR IS, VM 1.
+        doc="""Referenced Lateral Spreading Device Number (300C,0102): Type -, VR IS, VM 1.
 
-    Uniquely references Lateral Spreading Device described by Lateral Spreading Device Number
-    (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
-    """
+        Uniquely references Lateral Spreading Device described by Lateral Spreading Device
+        Number (300A,0334) in Lateral Spreading Device Sequence (300A,0332).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lateral_spreading_device_setting: str | None = None,
-        referenced_lateral_spreading_device_number: int | None = None,
-        **_: Any,
+        lateral_spreading_device_setting: str | Empty | None = None,
+        referenced_lateral_spreading_device_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -144,39 +140,36 @@ class RangeModulatorSettingsSequenceItem(ItemBuilder):
 
     range_modulator_gating_start_value: Attr[float] = Attr(
         0x300A0382, "RangeModulatorGatingStartValue", "FL", "1", "",
-    )
-    """Range Modulator Gating Start Value (300A,0382): Type -, VR FL, VM 1.
+        doc="""Range Modulator Gating Start Value (300A,0382): Type -, VR FL, VM 1.
 
-    Start position, defining the range modulator position at which the beam is switched on.
-    """
+        Start position, defining the range modulator position at which the beam is switched on.
+        """,
+    )
 
     range_modulator_gating_stop_value: Attr[float] = Attr(
         0x300A0384, "RangeModulatorGatingStopValue", "FL", "1", "",
-    )
-    """Range Modulator Gating Stop Value (300A,0384): Type -, VR FL, VM 1.
+        doc="""Range Modulator Gating Stop Value (300A,0384): Type -, VR FL, VM 1.
 
-    Stop position, defining the range modulator position at which the beam is switched off.
-    """
+        Stop position, defining the range modulator position at which the beam is switched off.
+        """,
+    )
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "",
-    )
-    """Referenced Range Modulator Number (300C,0104): Type -, VR IS, VM 1.
+        doc="""Referenced Range Modulator Number (300C,0104): Type -, VR IS, VM 1.
 
-    Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in Range
-    Modulator Sequence (300A,0342).
-    """
+        Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in
+        Range Modulator Sequence (300A,0342).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        range_modulator_gating_start_value: float | None = None,
-        range_modulator_gating_stop_value: float | None = None,
-        referenced_range_modulator_number: int | None = None,
-        **_: Any,
+        range_modulator_gating_start_value: float | Empty | None = None,
+        range_modulator_gating_stop_value: float | Empty | None = None,
+        referenced_range_modulator_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -191,33 +184,30 @@ class IonWedgePositionSequenceItem(ItemBuilder):
 
     wedge_thin_edge_position: Attr[float] = Attr(
         0x300A00DB, "WedgeThinEdgePosition", "FL", "1", "",
-    )
-    """Wedge Thin Edge Position (300A,00DB): Type -, VR FL, VM 1.
+        doc="""Wedge Thin Edge Position (300A,00DB): Type -, VR FL, VM 1.
 
-    Closest distance in mm from the central axis of the beam along a wedge axis to the thin edge
-    as projected to the machine isocentric plane. Value is positive is the wedge does not cover
-    the central axis, negative if it does. See Section C.8.8.25.6.4.
-    """
+        Closest distance in mm from the central axis of the beam along a wedge axis to the thin
+        edge as projected to the machine isocentric plane. Value is positive is the wedge does
+        not cover the central axis, negative if it does. See Section C.8.8.25.6.4.
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "",
         enum=("IN", "OUT"),
-    )
-    """Wedge Position (300A,0118): Type -, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type -, VR CS, VM 1.
 
-    Position of Wedge at current Control Point.
-    Enumerated Values: IN, OUT.
-    """
+        Position of Wedge at current Control Point.
+        Enumerated Values: IN, OUT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wedge_thin_edge_position: float | None = None,
-        wedge_position: Literal["IN", "OUT"] | None = None,
-        **_: Any,
+        wedge_thin_edge_position: float | Empty | None = None,
+        wedge_position: Literal["IN", "OUT"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -232,278 +222,278 @@ class IonControlPointVerificationSequenceItem(ItemBuilder):
 
     meterset_rate_set: Attr[float] = Attr(
         0x30080045, "MetersetRateSet", "FL", "1", "",
-    )
-    """Meterset Rate Set (3008,0045): Type -, VR FL, VM 1.
+        doc="""Meterset Rate Set (3008,0045): Type -, VR FL, VM 1.
 
-    The specified speed of delivery of the specified dose in units specified by Primary
-    Dosimeter Unit (300A,00B3) in referenced RT Plan per minute.
-    """
+        The specified speed of delivery of the specified dose in units specified by Primary
+        Dosimeter Unit (300A,00B3) in referenced RT Plan per minute.
+        """,
+    )
 
     nominal_beam_energy: Attr[float] = Attr(
         0x300A0114, "NominalBeamEnergy", "DS", "1", "",
+        doc="""Nominal Beam Energy (300A,0114): Type -, VR DS, VM 1.
+
+        Nominal Beam Energy at control point.
+        """,
     )
-    """Nominal Beam Energy (300A,0114): Type -, VR DS, VM 1.
 
-    Nominal Beam Energy at control point.
-    """
-
-    beam_limiting_device_position_sequence: Attr[list[BeamLimitingDevicePositionSequenceItem]] = Attr(
+    beam_limiting_device_position_sequence: SequenceAttr[BeamLimitingDevicePositionSequenceItem] = SequenceAttr(
         0x300A011A, "BeamLimitingDevicePositionSequence", "SQ", "1", "",
         item=BeamLimitingDevicePositionSequenceItem,
-    )
-    """Beam Limiting Device Position Sequence (300A,011A): Type -, VR SQ, VM 1.
+        doc="""Beam Limiting Device Position Sequence (300A,011A): Type -, VR SQ, VM 1.
 
-    Beam limiting device (collimator) jaw or leaf (element) positions.
-    """
+        Beam limiting device (collimator) jaw or leaf (element) positions.
+        """,
+    )
 
     gantry_angle: Attr[float] = Attr(
         0x300A011E, "GantryAngle", "DS", "1", "",
-    )
-    """Gantry Angle (300A,011E): Type -, VR DS, VM 1.
+        doc="""Gantry Angle (300A,011E): Type -, VR DS, VM 1.
 
-    Gantry angle of radiation source in degrees, i.e., orientation of the IEC GANTRY coordinate
-    system with respect to the IEC FIXED REFERENCE coordinate system.
-    """
+        Gantry angle of radiation source in degrees, i.e., orientation of the IEC GANTRY
+        coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
+        """,
+    )
 
     gantry_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A011F, "GantryRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Rotation Direction (300A,011F): Type -, VR CS, VM 1.
+        doc="""Gantry Rotation Direction (300A,011F): Type -, VR CS, VM 1.
 
-    Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
-    Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Rotation when viewing gantry from isocenter, for segment following
+        Control Point. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     beam_limiting_device_angle: Attr[float] = Attr(
         0x300A0120, "BeamLimitingDeviceAngle", "DS", "1", "",
-    )
-    """Beam Limiting Device Angle (300A,0120): Type -, VR DS, VM 1.
+        doc="""Beam Limiting Device Angle (300A,0120): Type -, VR DS, VM 1.
 
-    Beam Limiting Device angle in degrees, i.e., orientation of the IEC BEAM LIMITING DEVICE
-    coordinate system with respect to the IEC GANTRY coordinate system.
-    """
+        Beam Limiting Device angle in degrees, i.e., orientation of the IEC BEAM LIMITING DEVICE
+        coordinate system with respect to the IEC GANTRY coordinate system.
+        """,
+    )
 
     beam_limiting_device_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0121, "BeamLimitingDeviceRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Beam Limiting Device Rotation Direction (300A,0121): Type -, VR CS, VM 1.
+        doc="""Beam Limiting Device Rotation Direction (300A,0121): Type -, VR CS, VM 1.
 
-    Direction of Beam Limiting Device Rotation when viewing beam limiting device (collimator)
-    from radiation source, for segment following Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Beam Limiting Device Rotation when viewing beam limiting device
+        (collimator) from radiation source, for segment following Control Point. See Section
+        C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     patient_support_angle: Attr[float] = Attr(
         0x300A0122, "PatientSupportAngle", "DS", "1", "",
-    )
-    """Patient Support Angle (300A,0122): Type -, VR DS, VM 1.
+        doc="""Patient Support Angle (300A,0122): Type -, VR DS, VM 1.
 
-    Patient Support angle in degrees, i.e., orientation of the IEC PATIENT SUPPORT (turntable)
-    coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
-    """
+        Patient Support angle in degrees, i.e., orientation of the IEC PATIENT SUPPORT
+        (turntable) coordinate system with respect to the IEC FIXED REFERENCE coordinate system.
+        """,
+    )
 
     patient_support_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0123, "PatientSupportRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Patient Support Rotation Direction (300A,0123): Type -, VR CS, VM 1.
+        doc="""Patient Support Rotation Direction (300A,0123): Type -, VR CS, VM 1.
 
-    Direction of Patient Support Rotation when viewing table from above, for segment following
-    Control Point. See Section C.8.8.14.8.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Patient Support Rotation when viewing table from above, for segment
+        following Control Point. See Section C.8.8.14.8.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "",
-    )
-    """Table Top Vertical Position (300A,0128): Type -, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type -, VR DS, VM 1.
 
-    Table Top Vertical position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Vertical position in mm in the IEC TABLE TOP coordinate system. See Section
+        C.8.8.14.6.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type -, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type -, VR DS, VM 1.
 
-    Table Top Longitudinal position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Longitudinal position in mm in the IEC TABLE TOP coordinate system. See
+        Section C.8.8.14.6.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "",
-    )
-    """Table Top Lateral Position (300A,012A): Type -, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type -, VR DS, VM 1.
 
-    Table Top Lateral position in mm in the IEC TABLE TOP coordinate system. See Section
-    C.8.8.14.6.
-    """
+        Table Top Lateral position in mm in the IEC TABLE TOP coordinate system. See Section
+        C.8.8.14.6.
+        """,
+    )
 
     table_top_pitch_angle: Attr[float] = Attr(
         0x300A0140, "TableTopPitchAngle", "FL", "1", "",
-    )
-    """Table Top Pitch Angle (300A,0140): Type -, VR FL, VM 1.
+        doc="""Table Top Pitch Angle (300A,0140): Type -, VR FL, VM 1.
 
-    Table Top Pitch Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate system
-    about the X-axis of the IEC TABLE TOP coordinate system. See Section C.8.8.25.6.2.
-    """
+        Table Top Pitch Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate
+        system about the X-axis of the IEC TABLE TOP coordinate system. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0142, "TableTopPitchRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Pitch Rotation Direction (300A,0142): Type -, VR CS, VM 1.
+        doc="""Table Top Pitch Rotation Direction (300A,0142): Type -, VR CS, VM 1.
 
-    Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis of
-    the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
-    C.8.8.14.8 and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Pitch Rotation when viewing the table along the positive X-axis
+        of the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
+        C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     table_top_roll_angle: Attr[float] = Attr(
         0x300A0144, "TableTopRollAngle", "FL", "1", "",
-    )
-    """Table Top Roll Angle (300A,0144): Type -, VR FL, VM 1.
+        doc="""Table Top Roll Angle (300A,0144): Type -, VR FL, VM 1.
 
-    Table Top Roll Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate system
-    about the Y-axis of the IEC TABLE TOP coordinate system. See Section C.8.8.25.6.2.
-    """
+        Table Top Roll Angle in degrees, i.e., the rotation of the IEC TABLE TOP coordinate
+        system about the Y-axis of the IEC TABLE TOP coordinate system. See Section
+        C.8.8.25.6.2.
+        """,
+    )
 
     table_top_roll_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A0146, "TableTopRollRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Table Top Roll Rotation Direction (300A,0146): Type -, VR CS, VM 1.
+        doc="""Table Top Roll Rotation Direction (300A,0146): Type -, VR CS, VM 1.
 
-    Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of the
-    IEC TABLE TOP coordinate system, for segment following Control Point. See Section C.8.8.14.8
-    and Section C.8.8.25.6.2.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Table Top Roll Rotation when viewing the table along the positive Y-axis of
+        the IEC TABLE TOP coordinate system, for segment following Control Point. See Section
+        C.8.8.14.8 and Section C.8.8.25.6.2.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     head_fixation_angle: Attr[float] = Attr(
         0x300A0148, "HeadFixationAngle", "FL", "1", "",
-    )
-    """Head Fixation Angle (300A,0148): Type -, VR FL, VM 1.
+        doc="""Head Fixation Angle (300A,0148): Type -, VR FL, VM 1.
 
-    Angle in degrees of the head fixation for eye treatments with respect to the Table Top Pitch
-    Angle (300A,0140) coordinate system. Positive head fixation angle is the same direction as
-    positive Table Top Pitch. See Section C.8.8.25.6.4.
-    """
+        Angle in degrees of the head fixation for eye treatments with respect to the Table Top
+        Pitch Angle (300A,0140) coordinate system. Positive head fixation angle is the same
+        direction as positive Table Top Pitch. See Section C.8.8.25.6.4.
+        """,
+    )
 
     gantry_pitch_angle: Attr[float] = Attr(
         0x300A014A, "GantryPitchAngle", "FL", "1", "",
-    )
-    """Gantry Pitch Angle (300A,014A): Type -, VR FL, VM 1.
+        doc="""Gantry Pitch Angle (300A,014A): Type -, VR FL, VM 1.
 
-    Gantry Pitch Angle in degrees of the radiation source, i.e., the rotation of the IEC GANTRY
-    coordinate system about the X-axis of the IEC GANTRY coordinate system. See Section
-    C.8.8.25.6.5.
-    """
+        Gantry Pitch Angle in degrees of the radiation source, i.e., the rotation of the IEC
+        GANTRY coordinate system about the X-axis of the IEC GANTRY coordinate system. See
+        Section C.8.8.25.6.5.
+        """,
+    )
 
     gantry_pitch_rotation_direction: Attr[Literal["CW", "CC", "NONE"]] = Attr(
         0x300A014C, "GantryPitchRotationDirection", "CS", "1", "",
         enum=("CW", "CC", "NONE"),
-    )
-    """Gantry Pitch Rotation Direction (300A,014C): Type -, VR CS, VM 1.
+        doc="""Gantry Pitch Rotation Direction (300A,014C): Type -, VR CS, VM 1.
 
-    Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
-    coordinate system, for segment following Control Point. See Section C.8.8.14.8 and Section
-    C.8.8.25.6.5.
-    Enumerated Values: CW, CC, NONE.
-    """
+        Direction of Gantry Pitch Angle when viewing along the positive X-axis of the IEC GANTRY
+        coordinate system, for segment following Control Point. See Section C.8.8.14.8 and
+        Section C.8.8.25.6.5.
+        Enumerated Values: CW, CC, NONE.
+        """,
+    )
 
     snout_position: Attr[float] = Attr(
         0x300A030D, "SnoutPosition", "FL", "1", "",
+        doc="""Snout Position (300A,030D): Type -, VR FL, VM 1.
+
+        Axial position in mm of the snout, measured from isocenter to the downstream side of the
+        snout (without consideration of variable length elements such as blocks, MLC and/or
+        compensators).
+        """,
     )
-    """Snout Position (300A,030D): Type -, VR FL, VM 1.
 
-    Axial position in mm of the snout, measured from isocenter to the downstream side of the
-    snout (without consideration of variable length elements such as blocks, MLC and/or
-    compensators).
-    """
-
-    range_shifter_settings_sequence: Attr[list[RangeShifterSettingsSequenceItem]] = Attr(
+    range_shifter_settings_sequence: SequenceAttr[RangeShifterSettingsSequenceItem] = SequenceAttr(
         0x300A0360, "RangeShifterSettingsSequence", "SQ", "1", "",
         item=RangeShifterSettingsSequenceItem,
+        doc="""Range Shifter Settings Sequence (300A,0360): Type -, VR SQ, VM 1.
+
+        Range Shifter settings for the current control point.
+        """,
     )
-    """Range Shifter Settings Sequence (300A,0360): Type -, VR SQ, VM 1.
 
-    Range Shifter settings for the current control point.
-    """
-
-    lateral_spreading_device_settings_sequence: Attr[list[LateralSpreadingDeviceSettingsSequenceItem]] = Attr(
+    lateral_spreading_device_settings_sequence: SequenceAttr[LateralSpreadingDeviceSettingsSequenceItem] = SequenceAttr(
         0x300A0370, "LateralSpreadingDeviceSettingsSequence", "SQ", "1", "",
         item=LateralSpreadingDeviceSettingsSequenceItem,
+        doc="""Lateral Spreading Device Settings Sequence (300A,0370): Type -, VR SQ, VM 1.
+
+        Lateral Spreading Device settings for the current control point.
+        """,
     )
-    """Lateral Spreading Device Settings Sequence (300A,0370): Type -, VR SQ, VM 1.
 
-    Lateral Spreading Device settings for the current control point.
-    """
-
-    range_modulator_settings_sequence: Attr[list[RangeModulatorSettingsSequenceItem]] = Attr(
+    range_modulator_settings_sequence: SequenceAttr[RangeModulatorSettingsSequenceItem] = SequenceAttr(
         0x300A0380, "RangeModulatorSettingsSequence", "SQ", "1", "",
         item=RangeModulatorSettingsSequenceItem,
+        doc="""Range Modulator Settings Sequence (300A,0380): Type -, VR SQ, VM 1.
+
+        Range Modulator Settings for current control point.
+        """,
     )
-    """Range Modulator Settings Sequence (300A,0380): Type -, VR SQ, VM 1.
 
-    Range Modulator Settings for current control point.
-    """
-
-    ion_wedge_position_sequence: Attr[list[IonWedgePositionSequenceItem]] = Attr(
+    ion_wedge_position_sequence: SequenceAttr[IonWedgePositionSequenceItem] = SequenceAttr(
         0x300A03AC, "IonWedgePositionSequence", "SQ", "1", "",
         item=IonWedgePositionSequenceItem,
-    )
-    """Ion Wedge Position Sequence (300A,03AC): Type -, VR SQ, VM 1.
+        doc="""Ion Wedge Position Sequence (300A,03AC): Type -, VR SQ, VM 1.
 
-    Wedge positions for current control point.
-    """
+        Wedge positions for current control point.
+        """,
+    )
 
     referenced_control_point_index: Attr[int] = Attr(
         0x300C00F0, "ReferencedControlPointIndex", "IS", "1", "",
-    )
-    """Referenced Control Point Index (300C,00F0): Type -, VR IS, VM 1.
+        doc="""Referenced Control Point Index (300C,00F0): Type -, VR IS, VM 1.
 
-    Uniquely identifies Control Point specified by Control Point Index (300A,0112 within the
-    Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies Control Point specified by Control Point Index (300A,0112 within the
+        Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        meterset_rate_set: float | None = None,
-        nominal_beam_energy: float | None = None,
-        beam_limiting_device_position_sequence: list[BeamLimitingDevicePositionSequenceItem] | None = None,
-        gantry_angle: float | None = None,
-        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        beam_limiting_device_angle: float | None = None,
-        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        patient_support_angle: float | None = None,
-        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        table_top_pitch_angle: float | None = None,
-        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        table_top_roll_angle: float | None = None,
-        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        head_fixation_angle: float | None = None,
-        gantry_pitch_angle: float | None = None,
-        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | None = None,
-        snout_position: float | None = None,
-        range_shifter_settings_sequence: list[RangeShifterSettingsSequenceItem] | None = None,
-        lateral_spreading_device_settings_sequence: list[LateralSpreadingDeviceSettingsSequenceItem] | None = None,
-        range_modulator_settings_sequence: list[RangeModulatorSettingsSequenceItem] | None = None,
-        ion_wedge_position_sequence: list[IonWedgePositionSequenceItem] | None = None,
-        referenced_control_point_index: int | None = None,
-        **_: Any,
+        meterset_rate_set: float | Empty | None = None,
+        nominal_beam_energy: float | Empty | None = None,
+        beam_limiting_device_position_sequence: Items[BeamLimitingDevicePositionSequenceItem] | Empty | None = None,
+        gantry_angle: float | Empty | None = None,
+        gantry_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        beam_limiting_device_angle: float | Empty | None = None,
+        beam_limiting_device_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        patient_support_angle: float | Empty | None = None,
+        patient_support_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        table_top_pitch_angle: float | Empty | None = None,
+        table_top_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        table_top_roll_angle: float | Empty | None = None,
+        table_top_roll_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        head_fixation_angle: float | Empty | None = None,
+        gantry_pitch_angle: float | Empty | None = None,
+        gantry_pitch_rotation_direction: Literal["CW", "CC", "NONE"] | Empty | None = None,
+        snout_position: float | Empty | None = None,
+        range_shifter_settings_sequence: Items[RangeShifterSettingsSequenceItem] | Empty | None = None,
+        lateral_spreading_device_settings_sequence: Items[LateralSpreadingDeviceSettingsSequenceItem] | Empty | None = None,
+        range_modulator_settings_sequence: Items[RangeModulatorSettingsSequenceItem] | Empty | None = None,
+        ion_wedge_position_sequence: Items[IonWedgePositionSequenceItem] | Empty | None = None,
+        referenced_control_point_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -518,29 +508,26 @@ class RecordedSnoutSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     snout_id: Attr[str] = Attr(
         0x300A030F, "SnoutID", "SH", "1", "",
-    )
-    """Snout ID (300A,030F): Type -, VR SH, VM 1.
+        doc="""Snout ID (300A,030F): Type -, VR SH, VM 1.
 
-    User or machine supplied identifier for Snout.
-    """
+        User or machine supplied identifier for Snout.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        snout_id: str | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        snout_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -555,39 +542,36 @@ class RecordedRangeShifterSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     range_shifter_id: Attr[str] = Attr(
         0x300A0318, "RangeShifterID", "SH", "1", "",
-    )
-    """Range Shifter ID (300A,0318): Type -, VR SH, VM 1.
+        doc="""Range Shifter ID (300A,0318): Type -, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Modulator.
-    """
+        User or machine supplied identifier for Range Modulator.
+        """,
+    )
 
     referenced_range_shifter_number: Attr[int] = Attr(
         0x300C0100, "ReferencedRangeShifterNumber", "IS", "1", "",
-    )
-    """Referenced Range Shifter Number (300C,0100): Type -, VR IS, VM 1.
+        doc="""Referenced Range Shifter Number (300C,0100): Type -, VR IS, VM 1.
 
-    Uniquely identifies range shifter specified by Range Shifter Number (300A,0316) within Beam
-    referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies range shifter specified by Range Shifter Number (300A,0316) within
+        Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        range_shifter_id: str | None = None,
-        referenced_range_shifter_number: int | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        range_shifter_id: str | Empty | None = None,
+        referenced_range_shifter_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -602,39 +586,36 @@ class RecordedLateralSpreadingDeviceSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     lateral_spreading_device_id: Attr[str] = Attr(
         0x300A0336, "LateralSpreadingDeviceID", "SH", "1", "",
-    )
-    """Lateral Spreading Device ID (300A,0336): Type -, VR SH, VM 1.
+        doc="""Lateral Spreading Device ID (300A,0336): Type -, VR SH, VM 1.
 
-    User or machine supplied identifier for Lateral Spreading Device.
-    """
+        User or machine supplied identifier for Lateral Spreading Device.
+        """,
+    )
 
     referenced_lateral_spreading_device_number: Attr[int] = Attr(
         0x300C0102, "ReferencedLateralSpreadingDeviceNumber", "IS", "1", "",
-    )
-    """Referenced Lateral Spreading Device Number (300C,0102): Type -, VR IS, VM 1.
+        doc="""Referenced Lateral Spreading Device Number (300C,0102): Type -, VR IS, VM 1.
 
-    Uniquely identifies lateral spreading device specified by Lateral Spreading Device Number
-    (300A,0334) within Beam referenced by Referenced Beam Number (300C,0006).
-    """
+        Uniquely identifies lateral spreading device specified by Lateral Spreading Device
+        Number (300A,0334) within Beam referenced by Referenced Beam Number (300C,0006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        lateral_spreading_device_id: str | None = None,
-        referenced_lateral_spreading_device_number: int | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        lateral_spreading_device_id: str | Empty | None = None,
+        referenced_lateral_spreading_device_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -649,58 +630,55 @@ class RecordedRangeModulatorSequenceItem(ItemBuilder):
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "",
-    )
-    """Accessory Code (300A,00F9): Type -, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type -, VR LO, VM 1.
 
-    An accessory identifier to be read by a device such as a bar code reader.
-    """
+        An accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     range_modulator_id: Attr[str] = Attr(
         0x300A0346, "RangeModulatorID", "SH", "1", "",
-    )
-    """Range Modulator ID (300A,0346): Type -, VR SH, VM 1.
+        doc="""Range Modulator ID (300A,0346): Type -, VR SH, VM 1.
 
-    User or machine supplied identifier for Range Modulator.
-    """
+        User or machine supplied identifier for Range Modulator.
+        """,
+    )
 
     range_modulator_type: Attr[str] = Attr(
         0x300A0348, "RangeModulatorType", "CS", "1", "",
-    )
-    """Range Modulator Type (300A,0348): Type -, VR CS, VM 1.
+        doc="""Range Modulator Type (300A,0348): Type -, VR CS, VM 1.
 
-    Type of Range Modulator.
-    Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
-    """
+        Type of Range Modulator.
+        Defined Terms: FIXED, WHL_FIXEDWEIGHTS, WHL_MODWEIGHTS.
+        """,
+    )
 
     beam_current_modulation_id: Attr[str] = Attr(
         0x300A034C, "BeamCurrentModulationID", "SH", "1", "",
-    )
-    """Beam Current Modulation ID (300A,034C): Type -, VR SH, VM 1.
+        doc="""Beam Current Modulation ID (300A,034C): Type -, VR SH, VM 1.
 
-    User-supplied identifier for the beam current modulation pattern.
-    """
+        User-supplied identifier for the beam current modulation pattern.
+        """,
+    )
 
     referenced_range_modulator_number: Attr[int] = Attr(
         0x300C0104, "ReferencedRangeModulatorNumber", "IS", "1", "",
-    )
-    """Referenced Range Modulator Number (300C,0104): Type -, VR IS, VM 1.
+        doc="""Referenced Range Modulator Number (300C,0104): Type -, VR IS, VM 1.
 
-    Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in Range
-    Modulator Sequence (300A,0342).
-    """
+        Uniquely references Range Modulator described by Range Modulator Number (300A,0344) in
+        Range Modulator Sequence (300A,0342).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        accessory_code: str | None = None,
-        range_modulator_id: str | None = None,
-        range_modulator_type: str | None = None,
-        beam_current_modulation_id: str | None = None,
-        referenced_range_modulator_number: int | None = None,
-        **_: Any,
+        accessory_code: str | Empty | None = None,
+        range_modulator_id: str | Empty | None = None,
+        range_modulator_type: str | Empty | None = None,
+        beam_current_modulation_id: str | Empty | None = None,
+        referenced_range_modulator_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -713,175 +691,172 @@ class IonMachineVerificationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.31-3"
     __order__: ClassVar[tuple[int, ...]] = (0x0074104E, 0x300800F0, 0x300800F2, 0x300800F4, 0x300800F6, 0x300A0302, 0x300A0304, 0x300A0306, 0x300A0308, 0x300A0312, 0x300A0330, 0x300A0340, 0x300A0350, 0x300A0352, 0x300A0354, 0x300A0356, 0x300A0358)
 
-    ion_control_point_verification_sequence: Attr[list[IonControlPointVerificationSequenceItem]] = Attr(
+    ion_control_point_verification_sequence: SequenceAttr[IonControlPointVerificationSequenceItem] = SequenceAttr(
         0x0074104E, "IonControlPointVerificationSequence", "SQ", "1", "",
         item=IonControlPointVerificationSequenceItem,
+        doc="""Ion Control Point Verification Sequence (0074,104E): Type -, VR SQ, VM 1.
+
+        Beam control points for current ion treatment beam.
+        """,
     )
-    """Ion Control Point Verification Sequence (0074,104E): Type -, VR SQ, VM 1.
 
-    Beam control points for current ion treatment beam.
-    """
-
-    recorded_snout_sequence: Attr[list[RecordedSnoutSequenceItem]] = Attr(
+    recorded_snout_sequence: SequenceAttr[RecordedSnoutSequenceItem] = SequenceAttr(
         0x300800F0, "RecordedSnoutSequence", "SQ", "1", "",
         item=RecordedSnoutSequenceItem,
+        doc="""Recorded Snout Sequence (3008,00F0): Type -, VR SQ, VM 1.
+
+        Snouts associated with Beam.
+        """,
     )
-    """Recorded Snout Sequence (3008,00F0): Type -, VR SQ, VM 1.
 
-    Snouts associated with Beam.
-    """
-
-    recorded_range_shifter_sequence: Attr[list[RecordedRangeShifterSequenceItem]] = Attr(
+    recorded_range_shifter_sequence: SequenceAttr[RecordedRangeShifterSequenceItem] = SequenceAttr(
         0x300800F2, "RecordedRangeShifterSequence", "SQ", "1", "",
         item=RecordedRangeShifterSequenceItem,
+        doc="""Recorded Range Shifter Sequence (3008,00F2): Type -, VR SQ, VM 1.
+
+        Range shifters recorded with Beam.
+        """,
     )
-    """Recorded Range Shifter Sequence (3008,00F2): Type -, VR SQ, VM 1.
 
-    Range shifters recorded with Beam.
-    """
-
-    recorded_lateral_spreading_device_sequence: Attr[list[RecordedLateralSpreadingDeviceSequenceItem]] = Attr(
+    recorded_lateral_spreading_device_sequence: SequenceAttr[RecordedLateralSpreadingDeviceSequenceItem] = SequenceAttr(
         0x300800F4, "RecordedLateralSpreadingDeviceSequence", "SQ", "1", "",
         item=RecordedLateralSpreadingDeviceSequenceItem,
+        doc="""Recorded Lateral Spreading Device Sequence (3008,00F4): Type -, VR SQ, VM 1.
+
+        Lateral spreading devices associated with Beam.
+        """,
     )
-    """Recorded Lateral Spreading Device Sequence (3008,00F4): Type -, VR SQ, VM 1.
 
-    Lateral spreading devices associated with Beam.
-    """
-
-    recorded_range_modulator_sequence: Attr[list[RecordedRangeModulatorSequenceItem]] = Attr(
+    recorded_range_modulator_sequence: SequenceAttr[RecordedRangeModulatorSequenceItem] = SequenceAttr(
         0x300800F6, "RecordedRangeModulatorSequence", "SQ", "1", "",
         item=RecordedRangeModulatorSequenceItem,
-    )
-    """Recorded Range Modulator Sequence (3008,00F6): Type -, VR SQ, VM 1.
+        doc="""Recorded Range Modulator Sequence (3008,00F6): Type -, VR SQ, VM 1.
 
-    Range modulators associated with Beam.
-    """
+        Range modulators associated with Beam.
+        """,
+    )
 
     radiation_mass_number: Attr[int] = Attr(
         0x300A0302, "RadiationMassNumber", "IS", "1", "",
-    )
-    """Radiation Mass Number (300A,0302): Type -, VR IS, VM 1.
+        doc="""Radiation Mass Number (300A,0302): Type -, VR IS, VM 1.
 
-    Mass number of radiation.
-    """
+        Mass number of radiation.
+        """,
+    )
 
     radiation_atomic_number: Attr[int] = Attr(
         0x300A0304, "RadiationAtomicNumber", "IS", "1", "",
-    )
-    """Radiation Atomic Number (300A,0304): Type -, VR IS, VM 1.
+        doc="""Radiation Atomic Number (300A,0304): Type -, VR IS, VM 1.
 
-    Atomic number of radiation.
-    """
+        Atomic number of radiation.
+        """,
+    )
 
     radiation_charge_state: Attr[int] = Attr(
         0x300A0306, "RadiationChargeState", "SS", "1", "",
-    )
-    """Radiation Charge State (300A,0306): Type -, VR SS, VM 1.
+        doc="""Radiation Charge State (300A,0306): Type -, VR SS, VM 1.
 
-    Charge state of radiation.
-    """
+        Charge state of radiation.
+        """,
+    )
 
     scan_mode: Attr[Literal["NONE", "UNIFORM", "MODULATED"]] = Attr(
         0x300A0308, "ScanMode", "CS", "1", "",
         enum=("NONE", "UNIFORM", "MODULATED"),
-    )
-    """Scan Mode (300A,0308): Type -, VR CS, VM 1.
+        doc="""Scan Mode (300A,0308): Type -, VR CS, VM 1.
 
-    The method of beam scanning to be used during treatment.
-    Enumerated Values: NONE, UNIFORM, MODULATED.
-    """
+        The method of beam scanning to be used during treatment.
+        Enumerated Values: NONE, UNIFORM, MODULATED.
+        """,
+    )
 
     number_of_range_shifters: Attr[int] = Attr(
         0x300A0312, "NumberOfRangeShifters", "IS", "1", "",
-    )
-    """Number of Range Shifters (300A,0312): Type -, VR IS, VM 1.
+        doc="""Number of Range Shifters (300A,0312): Type -, VR IS, VM 1.
 
-    Number of range shifters associated with current beam.
-    """
+        Number of range shifters associated with current beam.
+        """,
+    )
 
     number_of_lateral_spreading_devices: Attr[int] = Attr(
         0x300A0330, "NumberOfLateralSpreadingDevices", "IS", "1", "",
-    )
-    """Number of Lateral Spreading Devices (300A,0330): Type -, VR IS, VM 1.
+        doc="""Number of Lateral Spreading Devices (300A,0330): Type -, VR IS, VM 1.
 
-    Number of lateral spreading devices associated with current beam.
-    """
+        Number of lateral spreading devices associated with current beam.
+        """,
+    )
 
     number_of_range_modulators: Attr[int] = Attr(
         0x300A0340, "NumberOfRangeModulators", "IS", "1", "",
-    )
-    """Number of Range Modulators (300A,0340): Type -, VR IS, VM 1.
+        doc="""Number of Range Modulators (300A,0340): Type -, VR IS, VM 1.
 
-    Number of range modulators associated with current beam.
-    """
+        Number of range modulators associated with current beam.
+        """,
+    )
 
     patient_support_type: Attr[str] = Attr(
         0x300A0350, "PatientSupportType", "CS", "1", "",
-    )
-    """Patient Support Type (300A,0350): Type -, VR CS, VM 1.
+        doc="""Patient Support Type (300A,0350): Type -, VR CS, VM 1.
 
-    Defined Terms: TABLE, CHAIR.
-    """
+        Defined Terms: TABLE, CHAIR.
+        """,
+    )
 
     patient_support_id: Attr[str] = Attr(
         0x300A0352, "PatientSupportID", "SH", "1", "",
-    )
-    """Patient Support ID (300A,0352): Type -, VR SH, VM 1.
+        doc="""Patient Support ID (300A,0352): Type -, VR SH, VM 1.
 
-    User-specified identifier for manufacturer specific patient support devices.
-    """
+        User-specified identifier for manufacturer specific patient support devices.
+        """,
+    )
 
     patient_support_accessory_code: Attr[str] = Attr(
         0x300A0354, "PatientSupportAccessoryCode", "LO", "1", "",
-    )
-    """Patient Support Accessory Code (300A,0354): Type -, VR LO, VM 1.
+        doc="""Patient Support Accessory Code (300A,0354): Type -, VR LO, VM 1.
 
-    A Patient Support accessory identifier to be read by a device such as a bar code reader.
-    """
+        A Patient Support accessory identifier to be read by a device such as a bar code reader.
+        """,
+    )
 
     fixation_light_azimuthal_angle: Attr[float] = Attr(
         0x300A0356, "FixationLightAzimuthalAngle", "FL", "1", "",
-    )
-    """Fixation Light Azimuthal Angle (300A,0356): Type -, VR FL, VM 1.
+        doc="""Fixation Light Azimuthal Angle (300A,0356): Type -, VR FL, VM 1.
 
-    Azimuthal angle in degrees of the fixation light coordinate around the IEC BEAM LIMITING
-    DEVICE Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
-    """
+        Azimuthal angle in degrees of the fixation light coordinate around the IEC BEAM LIMITING
+        DEVICE Y-axis. Used for eye treatments. See Section C.8.8.25.6.4.
+        """,
+    )
 
     fixation_light_polar_angle: Attr[float] = Attr(
         0x300A0358, "FixationLightPolarAngle", "FL", "1", "",
-    )
-    """Fixation Light Polar Angle (300A,0358): Type -, VR FL, VM 1.
+        doc="""Fixation Light Polar Angle (300A,0358): Type -, VR FL, VM 1.
 
-    Polar angle in degrees of the fixation light coordinate. Used for eye treatments. See
-    Section C.8.8.25.6.4.
-    """
+        Polar angle in degrees of the fixation light coordinate. Used for eye treatments. See
+        Section C.8.8.25.6.4.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ion_control_point_verification_sequence: list[IonControlPointVerificationSequenceItem] | None = None,
-        recorded_snout_sequence: list[RecordedSnoutSequenceItem] | None = None,
-        recorded_range_shifter_sequence: list[RecordedRangeShifterSequenceItem] | None = None,
-        recorded_lateral_spreading_device_sequence: list[RecordedLateralSpreadingDeviceSequenceItem] | None = None,
-        recorded_range_modulator_sequence: list[RecordedRangeModulatorSequenceItem] | None = None,
-        radiation_mass_number: int | None = None,
-        radiation_atomic_number: int | None = None,
-        radiation_charge_state: int | None = None,
-        scan_mode: Literal["NONE", "UNIFORM", "MODULATED"] | None = None,
-        number_of_range_shifters: int | None = None,
-        number_of_lateral_spreading_devices: int | None = None,
-        number_of_range_modulators: int | None = None,
-        patient_support_type: str | None = None,
-        patient_support_id: str | None = None,
-        patient_support_accessory_code: str | None = None,
-        fixation_light_azimuthal_angle: float | None = None,
-        fixation_light_polar_angle: float | None = None,
-        **_: Any,
+        ion_control_point_verification_sequence: Items[IonControlPointVerificationSequenceItem] | Empty | None = None,
+        recorded_snout_sequence: Items[RecordedSnoutSequenceItem] | Empty | None = None,
+        recorded_range_shifter_sequence: Items[RecordedRangeShifterSequenceItem] | Empty | None = None,
+        recorded_lateral_spreading_device_sequence: Items[RecordedLateralSpreadingDeviceSequenceItem] | Empty | None = None,
+        recorded_range_modulator_sequence: Items[RecordedRangeModulatorSequenceItem] | Empty | None = None,
+        radiation_mass_number: int | Empty | None = None,
+        radiation_atomic_number: int | Empty | None = None,
+        radiation_charge_state: int | Empty | None = None,
+        scan_mode: Literal["NONE", "UNIFORM", "MODULATED"] | Empty | None = None,
+        number_of_range_shifters: int | Empty | None = None,
+        number_of_lateral_spreading_devices: int | Empty | None = None,
+        number_of_range_modulators: int | Empty | None = None,
+        patient_support_type: str | Empty | None = None,
+        patient_support_id: str | Empty | None = None,
+        patient_support_accessory_code: str | Empty | None = None,
+        fixation_light_azimuthal_angle: float | Empty | None = None,
+        fixation_light_polar_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -895,22 +870,19 @@ class RTIonMachineVerificationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.31-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00741046,)
 
-    ion_machine_verification_sequence: Attr[list[IonMachineVerificationSequenceItem]] = Attr(
+    ion_machine_verification_sequence: SequenceAttr[IonMachineVerificationSequenceItem] = SequenceAttr(
         0x00741046, "IonMachineVerificationSequence", "SQ", "1", "",
         item=IonMachineVerificationSequenceItem,
-    )
-    """Ion Machine Verification Sequence (0074,1046): Type -, VR SQ, VM 1.
+        doc="""Ion Machine Verification Sequence (0074,1046): Type -, VR SQ, VM 1.
 
-    Sequence containing ion machine verification parameters.
-    """
+        Sequence containing ion machine verification parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ion_machine_verification_sequence: list[IonMachineVerificationSequenceItem] | None = None,
-        **_: Any,
+        ion_machine_verification_sequence: Items[IonMachineVerificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,31 +27,28 @@ class BeamLimitingDeviceToleranceSequenceItem(ItemBuilder):
     rt_beam_limiting_device_type: Attr[Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"]] = Attr(
         0x300A00B8, "RTBeamLimitingDeviceType", "CS", "1", "1",
         enum=("X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"),
-    )
-    """RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
+        doc="""RT Beam Limiting Device Type (300A,00B8): Type 1, VR CS, VM 1.
 
-    Type of beam limiting device (collimator).
-    Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
-    """
+        Type of beam limiting device (collimator).
+        Enumerated Values: X, Y, ASYMX, ASYMY, MLCX, MLCY.
+        """,
+    )
 
     beam_limiting_device_position_tolerance: Attr[float] = Attr(
         0x300A004A, "BeamLimitingDevicePositionTolerance", "DS", "1", "1",
-    )
-    """Beam Limiting Device Position Tolerance (300A,004A): Type 1, VR DS, VM 1.
+        doc="""Beam Limiting Device Position Tolerance (300A,004A): Type 1, VR DS, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered leaf (element) or jaw
-    positions for current beam limiting device (collimator).
-    """
+        Maximum permitted difference (in mm) between planned and delivered leaf (element) or jaw
+        positions for current beam limiting device (collimator).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | None = None,
-        beam_limiting_device_position_tolerance: float | None = None,
-        **_: Any,
+        rt_beam_limiting_device_type: Literal["X", "Y", "ASYMX", "ASYMY", "MLCX", "MLCY"] | Empty | None = None,
+        beam_limiting_device_position_tolerance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -63,168 +63,165 @@ class IonToleranceTableSequenceItem(ItemBuilder):
 
     tolerance_table_number: Attr[int] = Attr(
         0x300A0042, "ToleranceTableNumber", "IS", "1", "1",
-    )
-    """Tolerance Table Number (300A,0042): Type 1, VR IS, VM 1.
+        doc="""Tolerance Table Number (300A,0042): Type 1, VR IS, VM 1.
 
-    Identification number of the Tolerance Table. The value of Tolerance Table Number
-    (300A,0042) shall be unique within the RT Ion Plan in which it is created.
-    """
+        Identification number of the Tolerance Table. The value of Tolerance Table Number
+        (300A,0042) shall be unique within the RT Ion Plan in which it is created.
+        """,
+    )
 
     tolerance_table_label: Attr[str] = Attr(
         0x300A0043, "ToleranceTableLabel", "SH", "1", "3",
-    )
-    """Tolerance Table Label (300A,0043): Type 3, VR SH, VM 1.
+        doc="""Tolerance Table Label (300A,0043): Type 3, VR SH, VM 1.
 
-    User-defined label for Tolerance Table.
-    """
+        User-defined label for Tolerance Table.
+        """,
+    )
 
     gantry_angle_tolerance: Attr[float] = Attr(
         0x300A0044, "GantryAngleTolerance", "DS", "1", "3",
-    )
-    """Gantry Angle Tolerance (300A,0044): Type 3, VR DS, VM 1.
+        doc="""Gantry Angle Tolerance (300A,0044): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Gantry Angle.
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Gantry Angle.
+        """,
+    )
 
     beam_limiting_device_angle_tolerance: Attr[float] = Attr(
         0x300A0046, "BeamLimitingDeviceAngleTolerance", "DS", "1", "3",
+        doc="""Beam Limiting Device Angle Tolerance (300A,0046): Type 3, VR DS, VM 1.
+
+        Maximum permitted difference (in degrees) between planned and delivered Beam Limiting
+        Device Angle.
+        """,
     )
-    """Beam Limiting Device Angle Tolerance (300A,0046): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Beam Limiting Device
-    Angle.
-    """
-
-    beam_limiting_device_tolerance_sequence: Attr[list[BeamLimitingDeviceToleranceSequenceItem]] = Attr(
+    beam_limiting_device_tolerance_sequence: SequenceAttr[BeamLimitingDeviceToleranceSequenceItem] = SequenceAttr(
         0x300A0048, "BeamLimitingDeviceToleranceSequence", "SQ", "1", "3",
         item=BeamLimitingDeviceToleranceSequenceItem,
-    )
-    """Beam Limiting Device Tolerance Sequence (300A,0048): Type 3, VR SQ, VM 1.
+        doc="""Beam Limiting Device Tolerance Sequence (300A,0048): Type 3, VR SQ, VM 1.
 
-    Sequence of beam limiting device (collimator) tolerances.
-    """
+        Sequence of beam limiting device (collimator) tolerances.
+        """,
+    )
 
     patient_support_angle_tolerance: Attr[float] = Attr(
         0x300A004C, "PatientSupportAngleTolerance", "DS", "1", "3",
-    )
-    """Patient Support Angle Tolerance (300A,004C): Type 3, VR DS, VM 1.
+        doc="""Patient Support Angle Tolerance (300A,004C): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Patient Support
-    Angle.
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Patient Support
+        Angle.
+        """,
+    )
 
     table_top_vertical_position_tolerance: Attr[float] = Attr(
         0x300A0051, "TableTopVerticalPositionTolerance", "DS", "1", "3",
-    )
-    """Table Top Vertical Position Tolerance (300A,0051): Type 3, VR DS, VM 1.
+        doc="""Table Top Vertical Position Tolerance (300A,0051): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered Table Top Vertical
-    Position.
-    """
+        Maximum permitted difference (in mm) between planned and delivered Table Top Vertical
+        Position.
+        """,
+    )
 
     table_top_longitudinal_position_tolerance: Attr[float] = Attr(
         0x300A0052, "TableTopLongitudinalPositionTolerance", "DS", "1", "3",
-    )
-    """Table Top Longitudinal Position Tolerance (300A,0052): Type 3, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position Tolerance (300A,0052): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered Table Top Longitudinal
-    Position.
-    """
+        Maximum permitted difference (in mm) between planned and delivered Table Top
+        Longitudinal Position.
+        """,
+    )
 
     table_top_lateral_position_tolerance: Attr[float] = Attr(
         0x300A0053, "TableTopLateralPositionTolerance", "DS", "1", "3",
-    )
-    """Table Top Lateral Position Tolerance (300A,0053): Type 3, VR DS, VM 1.
+        doc="""Table Top Lateral Position Tolerance (300A,0053): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered Table Top Lateral
-    Position.
-    """
+        Maximum permitted difference (in mm) between planned and delivered Table Top Lateral
+        Position.
+        """,
+    )
 
     table_top_pitch_angle_tolerance: Attr[float] = Attr(
         0x300A004F, "TableTopPitchAngleTolerance", "FL", "1", "3",
-    )
-    """Table Top Pitch Angle Tolerance (300A,004F): Type 3, VR FL, VM 1.
+        doc="""Table Top Pitch Angle Tolerance (300A,004F): Type 3, VR FL, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Table Top Pitch
-    Angle.
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Table Top Pitch
+        Angle.
+        """,
+    )
 
     table_top_roll_angle_tolerance: Attr[float] = Attr(
         0x300A0050, "TableTopRollAngleTolerance", "FL", "1", "3",
-    )
-    """Table Top Roll Angle Tolerance (300A,0050): Type 3, VR FL, VM 1.
+        doc="""Table Top Roll Angle Tolerance (300A,0050): Type 3, VR FL, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Table Top Roll
-    Angle.
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Table Top Roll
+        Angle.
+        """,
+    )
 
     snout_position_tolerance: Attr[float] = Attr(
         0x300A004B, "SnoutPositionTolerance", "FL", "1", "3",
-    )
-    """Snout Position Tolerance (300A,004B): Type 3, VR FL, VM 1.
+        doc="""Snout Position Tolerance (300A,004B): Type 3, VR FL, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered Snout Position.
-    """
+        Maximum permitted difference (in mm) between planned and delivered Snout Position.
+        """,
+    )
 
     head_fixation_angle_tolerance: Attr[float] = Attr(
         0x300A0152, "HeadFixationAngleTolerance", "DS", "1", "3",
-    )
-    """Head Fixation Angle Tolerance (300A,0152): Type 3, VR DS, VM 1.
+        doc="""Head Fixation Angle Tolerance (300A,0152): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Head Fixation Angle
-    (300A,0148).
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Head Fixation
+        Angle (300A,0148).
+        """,
+    )
 
     chair_head_frame_position_tolerance: Attr[float] = Attr(
         0x300A0153, "ChairHeadFramePositionTolerance", "DS", "1", "3",
-    )
-    """Chair Head Frame Position Tolerance (300A,0153): Type 3, VR DS, VM 1.
+        doc="""Chair Head Frame Position Tolerance (300A,0153): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in mm) between planned and delivered Chair Head Frame Position
-    (300A,0151).
-    """
+        Maximum permitted difference (in mm) between planned and delivered Chair Head Frame
+        Position (300A,0151).
+        """,
+    )
 
     fixation_light_azimuthal_angle_tolerance: Attr[float] = Attr(
         0x300A0154, "FixationLightAzimuthalAngleTolerance", "DS", "1", "3",
-    )
-    """Fixation Light Azimuthal Angle Tolerance (300A,0154): Type 3, VR DS, VM 1.
+        doc="""Fixation Light Azimuthal Angle Tolerance (300A,0154): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Fixation Light
-    Azimuthal Angle (300A,0356).
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Fixation Light
+        Azimuthal Angle (300A,0356).
+        """,
+    )
 
     fixation_light_polar_angle_tolerance: Attr[float] = Attr(
         0x300A0155, "FixationLightPolarAngleTolerance", "DS", "1", "3",
-    )
-    """Fixation Light Polar Angle Tolerance (300A,0155): Type 3, VR DS, VM 1.
+        doc="""Fixation Light Polar Angle Tolerance (300A,0155): Type 3, VR DS, VM 1.
 
-    Maximum permitted difference (in degrees) between planned and delivered Fixation Light Polar
-    Angle (300A,0358).
-    """
+        Maximum permitted difference (in degrees) between planned and delivered Fixation Light
+        Polar Angle (300A,0358).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        tolerance_table_number: int | None = None,
-        tolerance_table_label: str | None = None,
-        gantry_angle_tolerance: float | None = None,
-        beam_limiting_device_angle_tolerance: float | None = None,
-        beam_limiting_device_tolerance_sequence: list[BeamLimitingDeviceToleranceSequenceItem] | None = None,
-        patient_support_angle_tolerance: float | None = None,
-        table_top_vertical_position_tolerance: float | None = None,
-        table_top_longitudinal_position_tolerance: float | None = None,
-        table_top_lateral_position_tolerance: float | None = None,
-        table_top_pitch_angle_tolerance: float | None = None,
-        table_top_roll_angle_tolerance: float | None = None,
-        snout_position_tolerance: float | None = None,
-        head_fixation_angle_tolerance: float | None = None,
-        chair_head_frame_position_tolerance: float | None = None,
-        fixation_light_azimuthal_angle_tolerance: float | None = None,
-        fixation_light_polar_angle_tolerance: float | None = None,
-        **_: Any,
+        tolerance_table_number: int | Empty | None = None,
+        tolerance_table_label: str | Empty | None = None,
+        gantry_angle_tolerance: float | Empty | None = None,
+        beam_limiting_device_angle_tolerance: float | Empty | None = None,
+        beam_limiting_device_tolerance_sequence: Items[BeamLimitingDeviceToleranceSequenceItem] | Empty | None = None,
+        patient_support_angle_tolerance: float | Empty | None = None,
+        table_top_vertical_position_tolerance: float | Empty | None = None,
+        table_top_longitudinal_position_tolerance: float | Empty | None = None,
+        table_top_lateral_position_tolerance: float | Empty | None = None,
+        table_top_pitch_angle_tolerance: float | Empty | None = None,
+        table_top_roll_angle_tolerance: float | Empty | None = None,
+        snout_position_tolerance: float | Empty | None = None,
+        head_fixation_angle_tolerance: float | Empty | None = None,
+        chair_head_frame_position_tolerance: float | Empty | None = None,
+        fixation_light_azimuthal_angle_tolerance: float | Empty | None = None,
+        fixation_light_polar_angle_tolerance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -238,22 +235,19 @@ class RTIonToleranceTablesModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.8.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A03A0,)
 
-    ion_tolerance_table_sequence: Attr[list[IonToleranceTableSequenceItem]] = Attr(
+    ion_tolerance_table_sequence: SequenceAttr[IonToleranceTableSequenceItem] = SequenceAttr(
         0x300A03A0, "IonToleranceTableSequence", "SQ", "1", "1",
         item=IonToleranceTableSequenceItem,
-    )
-    """Ion Tolerance Table Sequence (300A,03A0): Type 1, VR SQ, VM 1.
+        doc="""Ion Tolerance Table Sequence (300A,03A0): Type 1, VR SQ, VM 1.
 
-    Sequence of ion tolerance tables to be used for delivery of treatment plan.
-    """
+        Sequence of ion tolerance tables to be used for delivery of treatment plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ion_tolerance_table_sequence: list[IonToleranceTableSequenceItem] | None = None,
-        **_: Any,
+        ion_tolerance_table_sequence: Items[IonToleranceTableSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

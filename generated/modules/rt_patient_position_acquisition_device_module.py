@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.general_accessories_definition_macro import GeneralAccessoriesDefinitionMacro
 from iodkit.generated.modules.patient_position_acquisition_device_macro import PatientPositionAcquisitionDeviceMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.rt_beam_limiting_devices_definition_macro import R
 from iodkit.generated.modules.rt_patient_support_devices_macro import RTPatientSupportDevicesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import general_accessories_definition_macro
     from iodkit.generated.modules import patient_position_acquisition_device_macro
     from iodkit.generated.modules import rt_accessory_holders_definition_macro
@@ -41,32 +42,29 @@ class RTPatientPositionAcquisitionDeviceModule(RTPatientSupportDevicesMacro, RTA
 
     equipment_frame_of_reference_uid: Attr[str] = Attr(
         0x300A0675, "EquipmentFrameOfReferenceUID", "UI", "1", "1C",
-    )
-    """Equipment Frame of Reference UID (300A,0675): Type 1C, VR UI, VM 1.
+        doc="""Equipment Frame of Reference UID (300A,0675): Type 1C, VR UI, VM 1.
 
-    Frame of Reference identifier for the Treatment Delivery Device defining the coordinate
-    system in which the geometric parameters are defined.
-    Required if Image to Equipment Mapping Matrix (0028,9520) or Device Position to Equipment
-    Mapping Matrix (3002,010F) are present in the current SOP Instance.
-    """
+        Frame of Reference identifier for the Treatment Delivery Device defining the coordinate
+        system in which the geometric parameters are defined.
+        Required if Image to Equipment Mapping Matrix (0028,9520) or Device Position to
+        Equipment Mapping Matrix (3002,010F) are present in the current SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        equipment_frame_of_reference_uid: str | None = None,
-        number_of_patient_support_devices: int | None = None,
-        patient_support_devices_sequence: list[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | None = None,
-        number_of_rt_accessory_holders: int | None = None,
-        rt_accessory_holder_definition_sequence: list[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | None = None,
-        number_of_general_accessories: int | None = None,
-        general_accessory_definition_sequence: list[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | None = None,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        number_of_acquisition_devices: int | None = None,
-        acquisition_device_sequence: list[patient_position_acquisition_device_macro.AcquisitionDeviceSequenceItem] | None = None,
-        **_: Any,
+        equipment_frame_of_reference_uid: str | Empty | None = None,
+        number_of_patient_support_devices: int | Empty | None = None,
+        patient_support_devices_sequence: Items[rt_patient_support_devices_macro.PatientSupportDevicesSequenceItem] | Empty | None = None,
+        number_of_rt_accessory_holders: int | Empty | None = None,
+        rt_accessory_holder_definition_sequence: Items[rt_accessory_holders_definition_macro.RTAccessoryHolderDefinitionSequenceItem] | Empty | None = None,
+        number_of_general_accessories: int | Empty | None = None,
+        general_accessory_definition_sequence: Items[general_accessories_definition_macro.GeneralAccessoryDefinitionSequenceItem] | Empty | None = None,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
+        number_of_acquisition_devices: int | Empty | None = None,
+        acquisition_device_sequence: Items[patient_position_acquisition_device_macro.AcquisitionDeviceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

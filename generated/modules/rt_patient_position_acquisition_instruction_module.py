@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.entity_long_labeling_macro import EntityLongLabelingMacro
 from iodkit.generated.modules.rt_imaging_aperture_macro import RTImagingApertureMacro
@@ -15,6 +15,7 @@ from iodkit.generated.modules.rt_projection_imaging_request_geometry_macro impor
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import kv_radiation_image_acquisition_parameters_macro
@@ -40,52 +41,49 @@ class PositionAcquisitionTemplateIdentificationSequenceItem(ItemBuilder):
 
     position_acquisition_template_name: Attr[str] = Attr(
         0x30020121, "PositionAcquisitionTemplateName", "LO", "1", "1",
+        doc="""Position Acquisition Template Name (3002,0121): Type 1, VR LO, VM 1.
+
+        User defined name of the position acquisition template.
+        """,
     )
-    """Position Acquisition Template Name (3002,0121): Type 1, VR LO, VM 1.
 
-    User defined name of the position acquisition template.
-    """
-
-    position_acquisition_template_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    position_acquisition_template_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30020122, "PositionAcquisitionTemplateCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Position Acquisition Template Code Sequence (3002,0122): Type 1C, VR SQ, VM 1.
+        doc="""Position Acquisition Template Code Sequence (3002,0122): Type 1C, VR SQ, VM 1.
 
-    Code identifying the position acquisition template.
-    Required if Position Acquisition Template ID (3002,0120) not present. May be present
-    otherwise.
-    """
+        Code identifying the position acquisition template.
+        Required if Position Acquisition Template ID (3002,0120) not present. May be present
+        otherwise.
+        """,
+    )
 
     position_acquisition_template_id: Attr[str] = Attr(
         0x30020120, "PositionAcquisitionTemplateID", "ST", "1", "1C",
-    )
-    """Position Acquisition Template ID (3002,0120): Type 1C, VR ST, VM 1.
+        doc="""Position Acquisition Template ID (3002,0120): Type 1C, VR ST, VM 1.
 
-    Identifier of the position acquisition template.
-    Required if Position Acquisition Template Code Sequence (3002,0122) is not present. May be
-    present otherwise.
-    """
+        Identifier of the position acquisition template.
+        Required if Position Acquisition Template Code Sequence (3002,0122) is not present. May
+        be present otherwise.
+        """,
+    )
 
     position_acquisition_template_description: Attr[str] = Attr(
         0x30020123, "PositionAcquisitionTemplateDescription", "LT", "1", "2",
-    )
-    """Position Acquisition Template Description (3002,0123): Type 2, VR LT, VM 1.
+        doc="""Position Acquisition Template Description (3002,0123): Type 2, VR LT, VM 1.
 
-    User-defined description of the position acquisition template.
-    """
+        User-defined description of the position acquisition template.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        position_acquisition_template_name: str | None = None,
-        position_acquisition_template_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        position_acquisition_template_id: str | None = None,
-        position_acquisition_template_description: str | None = None,
-        **_: Any,
+        position_acquisition_template_name: str | Empty | None = None,
+        position_acquisition_template_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        position_acquisition_template_id: str | Empty | None = None,
+        position_acquisition_template_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -100,25 +98,22 @@ class ReferencedBaselineParametersRTRadiationInstanceSequenceItem(SOPInstanceRef
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1C",
-    )
-    """Referenced Beam Number (300C,0006): Type 1C, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies the Beam specified by Beam Number (300A,00C0) in the referenced SOP
-    Instance.
-    Required, if the referenced SOP Instance has the SOP Class UID RT Plan
-    ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8").
-    """
+        Uniquely identifies the Beam specified by Beam Number (300A,00C0) in the referenced SOP
+        Instance.
+        Required, if the referenced SOP Instance has the SOP Class UID RT Plan
+        ("1.2.840.10008.5.1.4.1.1.481.5") or RT Ion Plan ("1.2.840.10008.5.1.4.1.1.481.8").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_beam_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_beam_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -134,17 +129,14 @@ class ProjectionImagingAcquisitionParameterSequenceItem(RTProjectionImagingReque
     def __init__(
         self,
         *,
-        imaging_source_location_specification_type: Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"] | None = None,
-        imaging_device_location_matrix_sequence: list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | None = None,
-        imaging_device_location_parameter_sequence: list[rt_projection_imaging_request_geometry_macro.ImagingDeviceLocationParameterSequenceItem] | None = None,
-        imaging_aperture_specification_type: Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"] | None = None,
-        imaging_source_to_beam_modifier_definition_plane_distance: float | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        imaging_aperture_sequence: list[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro] | None = None,
-        **_: Any,
+        imaging_source_location_specification_type: Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"] | Empty | None = None,
+        imaging_device_location_matrix_sequence: Items[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | Empty | None = None,
+        imaging_device_location_parameter_sequence: Items[rt_projection_imaging_request_geometry_macro.ImagingDeviceLocationParameterSequenceItem] | Empty | None = None,
+        imaging_aperture_specification_type: Literal["OPEN", "BEAM", "RELATIVE_TO_BEAM", "CUSTOM"] | Empty | None = None,
+        imaging_source_to_beam_modifier_definition_plane_distance: float | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        imaging_aperture_sequence: Items[rt_beam_limiting_device_opening_sequence_macro.RTBeamLimitingDeviceOpeningSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -159,32 +151,29 @@ class AdditionalRTAccessoryDeviceSequenceItem(ItemBuilder):
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",
+        doc="""Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
+
+        Reference to an Item identified by the Device Index (3010,0039) in the General Accessory
+        Definition Sequence (300A,0671).
+        """,
     )
-    """Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
 
-    Reference to an Item identified by the Device Index (3010,0039) in the General Accessory
-    Definition Sequence (300A,0671).
-    """
-
-    device_specific_acquisition_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    device_specific_acquisition_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020131, "DeviceSpecificAcquisitionParameterSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Device-Specific Acquisition Parameter Sequence (3002,0131): Type 3, VR SQ, VM 1.
+        doc="""Device-Specific Acquisition Parameter Sequence (3002,0131): Type 3, VR SQ, VM 1.
 
-    User-specified device-specific acquisition parameters applicable to the device of the
-    current Item.
-    """
+        User-specified device-specific acquisition parameters applicable to the device of the
+        current Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_device_index: int | None = None,
-        device_specific_acquisition_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        referenced_device_index: int | Empty | None = None,
+        device_specific_acquisition_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -199,199 +188,196 @@ class AcquisitionSubtaskSequenceItem(ItemBuilder):
 
     acquisition_subtask_index: Attr[int] = Attr(
         0x3002011D, "AcquisitionSubtaskIndex", "US", "1", "1",
+        doc="""Acquisition Subtask Index (3002,011D): Type 1, VR US, VM 1.
+
+        Index of this acquisition subtask in this Sequence.
+        """,
     )
-    """Acquisition Subtask Index (3002,011D): Type 1, VR US, VM 1.
 
-    Index of this acquisition subtask in this Sequence.
-    """
-
-    subtask_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    subtask_workitem_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3002011B, "SubtaskWorkitemCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Subtask Workitem Code Sequence (3002,011B): Type 1, VR SQ, VM 1.
+        doc="""Subtask Workitem Code Sequence (3002,011B): Type 1, VR SQ, VM 1.
 
-    The type of acquisition subtask.
-    """
+        The type of acquisition subtask.
+        """,
+    )
 
     acquisition_signal_type: Attr[str] = Attr(
         0x30020129, "AcquisitionSignalType", "CS", "1", "1",
-    )
-    """Acquisition Signal Type (3002,0129): Type 1, VR CS, VM 1.
+        doc="""Acquisition Signal Type (3002,0129): Type 1, VR CS, VM 1.
 
-    Type of signal used for acquisition.
-    Defined Terms: KV, MV.
-    """
+        Type of signal used for acquisition.
+        Defined Terms: KV, MV.
+        """,
+    )
 
     acquisition_method: Attr[str] = Attr(
         0x3002012A, "AcquisitionMethod", "CS", "1", "1",
+        doc="""Acquisition Method (3002,012A): Type 1, VR CS, VM 1.
+
+        Method used for acquisition.
+        Defined Terms: PROJECTION, CT.
+        """,
     )
-    """Acquisition Method (3002,012A): Type 1, VR CS, VM 1.
 
-    Method used for acquisition.
-    Defined Terms: PROJECTION, CT.
-    """
-
-    position_acquisition_template_identification_sequence: Attr[list[PositionAcquisitionTemplateIdentificationSequenceItem]] = Attr(
+    position_acquisition_template_identification_sequence: SequenceAttr[PositionAcquisitionTemplateIdentificationSequenceItem] = SequenceAttr(
         0x3002011F, "PositionAcquisitionTemplateIdentificationSequence", "SQ", "1", "3",
         item=PositionAcquisitionTemplateIdentificationSequenceItem,
+        doc="""Position Acquisition Template Identification Sequence (3002,011F): Type 3, VR SQ, VM 1.
+
+        Identifies an acquisition template containing a set of parameters to be used when
+        acquiring data for patient position detection.
+        """,
     )
-    """Position Acquisition Template Identification Sequence (3002,011F): Type 3, VR SQ, VM 1.
 
-    Identifies an acquisition template containing a set of parameters to be used when acquiring
-    data for patient position detection.
-    """
-
-    referenced_baseline_parameters_rt_radiation_instance_sequence: Attr[list[ReferencedBaselineParametersRTRadiationInstanceSequenceItem]] = Attr(
+    referenced_baseline_parameters_rt_radiation_instance_sequence: SequenceAttr[ReferencedBaselineParametersRTRadiationInstanceSequenceItem] = SequenceAttr(
         0x3002011E, "ReferencedBaselineParametersRTRadiationInstanceSequence", "SQ", "1", "1C",
         item=ReferencedBaselineParametersRTRadiationInstanceSequenceItem,
-    )
-    """Referenced Baseline Parameters RT Radiation Instance Sequence (3002,011E): Type 1C, VR SQ,
-    VM 1.
+        doc="""Referenced Baseline Parameters RT Radiation Instance Sequence (3002,011E): Type 1C, VR
+        SQ, VM 1.
 
-    RT Radiation SOP or RT Plan Instance that defines baseline parameter values for acquisition,
-    which are modified by parameter values increments in this Subtask.
-    Required if Imaging Source Location Specification Type (3002,0111) has the value
-    RELATIVE_PARAMS or Imaging Aperture Specification Type (3002,0115) has the value BEAM or
-    RELATIVE_TO_BEAM.
-    """
+        RT Radiation SOP or RT Plan Instance that defines baseline parameter values for
+        acquisition, which are modified by parameter values increments in this Subtask.
+        Required if Imaging Source Location Specification Type (3002,0111) has the value
+        RELATIVE_PARAMS or Imaging Aperture Specification Type (3002,0115) has the value BEAM or
+        RELATIVE_TO_BEAM.
+        """,
+    )
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1C",
+        doc="""Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
+
+        The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
+        corresponding to the device to be used for acquisition.
+        Required if Number of Acquisition Devices (3002,0116) is greater than one.
+        """,
     )
-    """Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) from the Acquisition Device Sequence (3002,0117)
-    corresponding to the device to be used for acquisition.
-    Required if Number of Acquisition Devices (3002,0116) is greater than one.
-    """
-
-    rt_device_distance_reference_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_device_distance_reference_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0659, "RTDeviceDistanceReferenceLocationCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """RT Device Distance Reference Location Code Sequence (300A,0659): Type 1C, VR SQ, VM 1.
+        doc="""RT Device Distance Reference Location Code Sequence (300A,0659): Type 1C, VR SQ, VM 1.
 
-    Point of reference used for measuring the distance to various devices.
-    Required if the current Item contains any Attributes which refer to the Base Beam Modifier
-    Coordinate System.
-    """
+        Point of reference used for measuring the distance to various devices.
+        Required if the current Item contains any Attributes which refer to the Base Beam
+        Modifier Coordinate System.
+        """,
+    )
 
     rt_beam_modifier_definition_distance: Attr[float] = Attr(
         0x300A0688, "RTBeamModifierDefinitionDistance", "FD", "1", "1C",
+        doc="""RT Beam Modifier Definition Distance (300A,0688): Type 1C, VR FD, VM 1.
+
+        Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System
+        from the reference location specified by RT Device Distance Reference Location Code
+        Sequence (300A,0659) to the Beam Modifier Definition Plane.
+        Required if RT Device Distance Reference Location Code Sequence (300A,0659) is present.
+        """,
     )
-    """RT Beam Modifier Definition Distance (300A,0688): Type 1C, VR FD, VM 1.
 
-    Absolute distance in mm along the z-axis of the Base Beam Modifier Coordinate System from
-    the reference location specified by RT Device Distance Reference Location Code Sequence
-    (300A,0659) to the Beam Modifier Definition Plane.
-    Required if RT Device Distance Reference Location Code Sequence (300A,0659) is present.
-    """
-
-    acquisition_initiation_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    acquisition_initiation_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020135, "AcquisitionInitiationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
+        doc="""Acquisition Initiation Sequence (3002,0135): Type 3, VR SQ, VM 1.
+
+        Description of how to the acquisition is triggered.
+        """,
     )
-    """Acquisition Initiation Sequence (3002,0135): Type 3, VR SQ, VM 1.
 
-    Description of how to the acquisition is triggered.
-    """
-
-    kv_imaging_generation_parameters_sequence: Attr[list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro]] = Attr(
+    kv_imaging_generation_parameters_sequence: SequenceAttr[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] = SequenceAttr(
         0x30020127, "KVImagingGenerationParametersSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.kv_radiation_image_acquisition_parameters_macro:KVRadiationImageAcquisitionParametersMacro",
+        doc="""KV Imaging Generation Parameters Sequence (3002,0127): Type 1C, VR SQ, VM 1.
+
+        Parameters for kV Imaging Acquisitions.
+        Required if the value of Acquisition Signal Type (3002,0129) is KV.
+        """,
     )
-    """KV Imaging Generation Parameters Sequence (3002,0127): Type 1C, VR SQ, VM 1.
 
-    Parameters for kV Imaging Acquisitions.
-    Required if the value of Acquisition Signal Type (3002,0129) is KV.
-    """
-
-    mv_imaging_generation_parameters_sequence: Attr[list[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro]] = Attr(
+    mv_imaging_generation_parameters_sequence: SequenceAttr[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] = SequenceAttr(
         0x30020128, "MVImagingGenerationParametersSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.mv_radiation_image_acquisition_parameters_macro:MVRadiationImageAcquisitionParametersMacro",
+        doc="""MV Imaging Generation Parameters Sequence (3002,0128): Type 1C, VR SQ, VM 1.
+
+        Parameters for MV Imaging Acquisitions.
+        Required if the value of Acquisition Signal Type (3002,0129) is MV.
+        """,
     )
-    """MV Imaging Generation Parameters Sequence (3002,0128): Type 1C, VR SQ, VM 1.
 
-    Parameters for MV Imaging Acquisitions.
-    Required if the value of Acquisition Signal Type (3002,0129) is MV.
-    """
-
-    projection_imaging_acquisition_parameter_sequence: Attr[list[ProjectionImagingAcquisitionParameterSequenceItem]] = Attr(
+    projection_imaging_acquisition_parameter_sequence: SequenceAttr[ProjectionImagingAcquisitionParameterSequenceItem] = SequenceAttr(
         0x30020125, "ProjectionImagingAcquisitionParameterSequence", "SQ", "1", "1C",
         item=ProjectionImagingAcquisitionParameterSequenceItem,
+        doc="""Projection Imaging Acquisition Parameter Sequence (3002,0125): Type 1C, VR SQ, VM 1.
+
+        Parameters for Projection Image Acquisitions.
+        Required if the value of Acquisition Method (3002,012A) is PROJECTION.
+        """,
     )
-    """Projection Imaging Acquisition Parameter Sequence (3002,0125): Type 1C, VR SQ, VM 1.
 
-    Parameters for Projection Image Acquisitions.
-    Required if the value of Acquisition Method (3002,012A) is PROJECTION.
-    """
-
-    ct_imaging_acquisition_parameter_sequence: Attr[list[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro]] = Attr(
+    ct_imaging_acquisition_parameter_sequence: SequenceAttr[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro] = SequenceAttr(
         0x30020126, "CTImagingAcquisitionParameterSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.t3d_rt_cone_beam_imaging_geometry_macro:T3DRTConeBeamImagingGeometryMacro",
+        doc="""CT Imaging Acquisition Parameter Sequence (3002,0126): Type 1C, VR SQ, VM 1.
+
+        Parameters for CT Image Acquisitions.
+        Required if the value of Acquisition Method (3002,012A) is CT.
+        """,
     )
-    """CT Imaging Acquisition Parameter Sequence (3002,0126): Type 1C, VR SQ, VM 1.
 
-    Parameters for CT Image Acquisitions.
-    Required if the value of Acquisition Method (3002,012A) is CT.
-    """
-
-    device_specific_acquisition_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    device_specific_acquisition_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x30020131, "DeviceSpecificAcquisitionParameterSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
+        doc="""Device-Specific Acquisition Parameter Sequence (3002,0131): Type 3, VR SQ, VM 1.
+
+        User-specified device-specific acquisition parameters applicable to the device executing
+        this Acquisition Subtask.
+        """,
     )
-    """Device-Specific Acquisition Parameter Sequence (3002,0131): Type 3, VR SQ, VM 1.
 
-    User-specified device-specific acquisition parameters applicable to the device executing
-    this Acquisition Subtask.
-    """
-
-    additional_rt_accessory_device_sequence: Attr[list[AdditionalRTAccessoryDeviceSequenceItem]] = Attr(
+    additional_rt_accessory_device_sequence: SequenceAttr[AdditionalRTAccessoryDeviceSequenceItem] = SequenceAttr(
         0x30020130, "AdditionalRTAccessoryDeviceSequence", "SQ", "1", "1C",
         item=AdditionalRTAccessoryDeviceSequenceItem,
+        doc="""Additional RT Accessory Device Sequence (3002,0130): Type 1C, VR SQ, VM 1.
+
+        Additional devices used during the acquisition of the reference position artifacts.
+        Required if additional RT Accessory Devices are to be used during patient position
+        acquisition.
+        """,
     )
-    """Additional RT Accessory Device Sequence (3002,0130): Type 1C, VR SQ, VM 1.
 
-    Additional devices used during the acquisition of the reference position artifacts.
-    Required if additional RT Accessory Devices are to be used during patient position
-    acquisition.
-    """
-
-    referenced_position_reference_instance_sequence: Attr[list[related_information_entities_macro.RelatedInformationEntitiesMacro]] = Attr(
+    referenced_position_reference_instance_sequence: SequenceAttr[related_information_entities_macro.RelatedInformationEntitiesMacro] = SequenceAttr(
         0x30020132, "ReferencedPositionReferenceInstanceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.related_information_entities_macro:RelatedInformationEntitiesMacro",
-    )
-    """Referenced Position Reference Instance Sequence (3002,0132): Type 3, VR SQ, VM 1.
+        doc="""Referenced Position Reference Instance Sequence (3002,0132): Type 3, VR SQ, VM 1.
 
-    SOP Instances which may be used to provide a positional reference for verification of
-    patient position in the current acquisition subtask.
-    """
+        SOP Instances which may be used to provide a positional reference for verification of
+        patient position in the current acquisition subtask.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_subtask_index: int | None = None,
-        subtask_workitem_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_signal_type: str | None = None,
-        acquisition_method: str | None = None,
-        position_acquisition_template_identification_sequence: list[PositionAcquisitionTemplateIdentificationSequenceItem] | None = None,
-        referenced_baseline_parameters_rt_radiation_instance_sequence: list[ReferencedBaselineParametersRTRadiationInstanceSequenceItem] | None = None,
-        referenced_device_index: int | None = None,
-        rt_device_distance_reference_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_beam_modifier_definition_distance: float | None = None,
-        acquisition_initiation_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        kv_imaging_generation_parameters_sequence: list[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] | None = None,
-        mv_imaging_generation_parameters_sequence: list[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] | None = None,
-        projection_imaging_acquisition_parameter_sequence: list[ProjectionImagingAcquisitionParameterSequenceItem] | None = None,
-        ct_imaging_acquisition_parameter_sequence: list[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro] | None = None,
-        device_specific_acquisition_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        additional_rt_accessory_device_sequence: list[AdditionalRTAccessoryDeviceSequenceItem] | None = None,
-        referenced_position_reference_instance_sequence: list[related_information_entities_macro.RelatedInformationEntitiesMacro] | None = None,
-        **_: Any,
+        acquisition_subtask_index: int | Empty | None = None,
+        subtask_workitem_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_signal_type: str | Empty | None = None,
+        acquisition_method: str | Empty | None = None,
+        position_acquisition_template_identification_sequence: Items[PositionAcquisitionTemplateIdentificationSequenceItem] | Empty | None = None,
+        referenced_baseline_parameters_rt_radiation_instance_sequence: Items[ReferencedBaselineParametersRTRadiationInstanceSequenceItem] | Empty | None = None,
+        referenced_device_index: int | Empty | None = None,
+        rt_device_distance_reference_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_beam_modifier_definition_distance: float | Empty | None = None,
+        acquisition_initiation_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        kv_imaging_generation_parameters_sequence: Items[kv_radiation_image_acquisition_parameters_macro.KVRadiationImageAcquisitionParametersMacro] | Empty | None = None,
+        mv_imaging_generation_parameters_sequence: Items[mv_radiation_image_acquisition_parameters_macro.MVRadiationImageAcquisitionParametersMacro] | Empty | None = None,
+        projection_imaging_acquisition_parameter_sequence: Items[ProjectionImagingAcquisitionParameterSequenceItem] | Empty | None = None,
+        ct_imaging_acquisition_parameter_sequence: Items[t3d_rt_cone_beam_imaging_geometry_macro.T3DRTConeBeamImagingGeometryMacro] | Empty | None = None,
+        device_specific_acquisition_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        additional_rt_accessory_device_sequence: Items[AdditionalRTAccessoryDeviceSequenceItem] | Empty | None = None,
+        referenced_position_reference_instance_sequence: Items[related_information_entities_macro.RelatedInformationEntitiesMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -406,63 +392,60 @@ class AcquisitionTaskSequenceItem(ItemBuilder):
 
     acquisition_task_index: Attr[int] = Attr(
         0x3002011C, "AcquisitionTaskIndex", "US", "1", "1",
+        doc="""Acquisition Task Index (3002,011C): Type 1, VR US, VM 1.
+
+        Index of this acquisition task in this Sequence.
+        """,
     )
-    """Acquisition Task Index (3002,011C): Type 1, VR US, VM 1.
 
-    Index of this acquisition task in this Sequence.
-    """
-
-    acquisition_task_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    acquisition_task_workitem_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30020119, "AcquisitionTaskWorkitemCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Acquisition Task Workitem Code Sequence (3002,0119): Type 1, VR SQ, VM 1.
+
+        The Workitem code of the acquisition task.
+        """,
     )
-    """Acquisition Task Workitem Code Sequence (3002,0119): Type 1, VR SQ, VM 1.
 
-    The Workitem code of the acquisition task.
-    """
-
-    acquisition_task_applicability_sequence: Attr[list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro]] = Attr(
+    acquisition_task_applicability_sequence: SequenceAttr[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] = SequenceAttr(
         0x30020124, "AcquisitionTaskApplicabilitySequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.rt_patient_position_scope_with_legacy_support_macro:RTPatientPositionScopeWithLegacySupportMacro",
+        doc="""Acquisition Task Applicability Sequence (3002,0124): Type 1C, VR SQ, VM 1.
+
+        The RT Radiation Set, RT Radiation Instances or the Treatment Position Groups to which
+        the acquisition task is applicable.
+        Required if RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist
+        whose treatment position is guided by this acquisition task.
+        """,
     )
-    """Acquisition Task Applicability Sequence (3002,0124): Type 1C, VR SQ, VM 1.
 
-    The RT Radiation Set, RT Radiation Instances or the Treatment Position Groups to which the
-    acquisition task is applicable.
-    Required if RT Radiation Set, RT Radiation Instances or Treatment Position Groups exist
-    whose treatment position is guided by this acquisition task.
-    """
-
-    rt_acquisition_patient_position_sequence: Attr[list[rt_patient_position_macro.RTPatientPositionMacro]] = Attr(
+    rt_acquisition_patient_position_sequence: SequenceAttr[rt_patient_position_macro.RTPatientPositionMacro] = SequenceAttr(
         0x30020108, "RTAcquisitionPatientPositionSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.rt_patient_position_macro:RTPatientPositionMacro",
+        doc="""RT Acquisition Patient Position Sequence (3002,0108): Type 2, VR SQ, VM 1.
+
+        The position of the patient when performing this acquisition task.
+        """,
     )
-    """RT Acquisition Patient Position Sequence (3002,0108): Type 2, VR SQ, VM 1.
 
-    The position of the patient when performing this acquisition task.
-    """
-
-    acquisition_subtask_sequence: Attr[list[AcquisitionSubtaskSequenceItem]] = Attr(
+    acquisition_subtask_sequence: SequenceAttr[AcquisitionSubtaskSequenceItem] = SequenceAttr(
         0x3002011A, "AcquisitionSubtaskSequence", "SQ", "1", "1",
         item=AcquisitionSubtaskSequenceItem,
-    )
-    """Acquisition Subtask Sequence (3002,011A): Type 1, VR SQ, VM 1.
+        doc="""Acquisition Subtask Sequence (3002,011A): Type 1, VR SQ, VM 1.
 
-    The types and details of acquisitions which are part of the acquisition task.
-    """
+        The types and details of acquisitions which are part of the acquisition task.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        acquisition_task_index: int | None = None,
-        acquisition_task_workitem_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_task_applicability_sequence: list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | None = None,
-        rt_acquisition_patient_position_sequence: list[rt_patient_position_macro.RTPatientPositionMacro] | None = None,
-        acquisition_subtask_sequence: list[AcquisitionSubtaskSequenceItem] | None = None,
-        **_: Any,
+        acquisition_task_index: int | Empty | None = None,
+        acquisition_task_workitem_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_task_applicability_sequence: Items[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | Empty | None = None,
+        rt_acquisition_patient_position_sequence: Items[rt_patient_position_macro.RTPatientPositionMacro] | Empty | None = None,
+        acquisition_subtask_sequence: Items[AcquisitionSubtaskSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -478,24 +461,21 @@ class RTPatientPositionAcquisitionInstructionModule(EntityLongLabelingMacro, Mod
     __table__ = "PS3.3 2024c Table C.36.29-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037, 0x30020118)
 
-    acquisition_task_sequence: Attr[list[AcquisitionTaskSequenceItem]] = Attr(
+    acquisition_task_sequence: SequenceAttr[AcquisitionTaskSequenceItem] = SequenceAttr(
         0x30020118, "AcquisitionTaskSequence", "SQ", "1", "1",
         item=AcquisitionTaskSequenceItem,
-    )
-    """Acquisition Task Sequence (3002,0118): Type 1, VR SQ, VM 1.
+        doc="""Acquisition Task Sequence (3002,0118): Type 1, VR SQ, VM 1.
 
-    The types and details of acquisitions which are requested by the current Instance.
-    """
+        The types and details of acquisitions which are requested by the current Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_long_label: str | None = None,
-        entity_description: str | None = None,
-        acquisition_task_sequence: list[AcquisitionTaskSequenceItem] | None = None,
-        **_: Any,
+        entity_long_label: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        acquisition_task_sequence: Items[AcquisitionTaskSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

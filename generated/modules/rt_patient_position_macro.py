@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.patient_orientation_and_equipment_relationship_macro import PatientOrientationAndEquipmentRelationshipMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
     from iodkit.generated.modules import patient_orientation_and_equipment_relationship_macro
@@ -31,63 +32,60 @@ class RTPatientPositionDisplacementSequenceItem(ItemBuilder):
 
     displacement_reference_label: Attr[str] = Attr(
         0x300A079A, "DisplacementReferenceLabel", "LO", "1", "3",
+        doc="""Displacement Reference Label (300A,079A): Type 3, VR LO, VM 1.
+
+        A user-defined label describing the reference location used for a displacement of the
+        patient’s treatment position.
+        """,
     )
-    """Displacement Reference Label (300A,079A): Type 3, VR LO, VM 1.
 
-    A user-defined label describing the reference location used for a displacement of the
-    patient’s treatment position.
-    """
-
-    displacement_reference_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    displacement_reference_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A079D, "DisplacementReferenceLocationCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Displacement Reference Location Code Sequence (300A,079D): Type 1, VR SQ, VM 1.
+
+        The reference location with respect to which the displacement is provided.
+        """,
     )
-    """Displacement Reference Location Code Sequence (300A,079D): Type 1, VR SQ, VM 1.
 
-    The reference location with respect to which the displacement is provided.
-    """
-
-    conceptual_volume_sequence: Attr[list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro]] = Attr(
+    conceptual_volume_sequence: SequenceAttr[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] = SequenceAttr(
         0x30100025, "ConceptualVolumeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro:ConceptualVolumeSegmentationReferenceAndCombinationMacro",
-    )
-    """Conceptual Volume Sequence (3010,0025): Type 2, VR SQ, VM 1.
+        doc="""Conceptual Volume Sequence (3010,0025): Type 2, VR SQ, VM 1.
 
-    References a Conceptual Volume that describes the geometry and properties of the
-    Displacement Reference.
-    """
+        References a Conceptual Volume that describes the geometry and properties of the
+        Displacement Reference.
+        """,
+    )
 
     displacement_matrix: Attr[list[float]] = Attr(
         0x300A079B, "DisplacementMatrix", "FD", "16", "1",
+        doc="""Displacement Matrix (300A,079B): Type 1, VR FD, VM 16.
+
+        A rigid, homogeneous 4x4 transformation matrix that expresses the patient’s treatment
+        position displacement in the patient coordinate space. Matrix elements shall be listed
+        in row-major order.
+        """,
     )
-    """Displacement Matrix (300A,079B): Type 1, VR FD, VM 16.
 
-    A rigid, homogeneous 4x4 transformation matrix that expresses the patient’s treatment
-    position displacement in the patient coordinate space. Matrix elements shall be listed in
-    row-major order.
-    """
-
-    patient_support_displacement_sequence: Attr[list[patient_support_position_macro.PatientSupportPositionMacro]] = Attr(
+    patient_support_displacement_sequence: SequenceAttr[patient_support_position_macro.PatientSupportPositionMacro] = SequenceAttr(
         0x300A079C, "PatientSupportDisplacementSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.patient_support_position_macro:PatientSupportPositionMacro",
-    )
-    """Patient Support Displacement Sequence (300A,079C): Type 2, VR SQ, VM 1.
+        doc="""Patient Support Displacement Sequence (300A,079C): Type 2, VR SQ, VM 1.
 
-    evice-specific positioning parameters, derived from the Displacement Matrix (300A,079B).
-    """
+        evice-specific positioning parameters, derived from the Displacement Matrix (300A,079B).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        displacement_reference_label: str | None = None,
-        displacement_reference_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        conceptual_volume_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | None = None,
-        displacement_matrix: list[float] | None = None,
-        patient_support_displacement_sequence: list[patient_support_position_macro.PatientSupportPositionMacro] | None = None,
-        **_: Any,
+        displacement_reference_label: str | Empty | None = None,
+        displacement_reference_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        conceptual_volume_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | Empty | None = None,
+        displacement_matrix: list[float] | Empty | None = None,
+        patient_support_displacement_sequence: Items[patient_support_position_macro.PatientSupportPositionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -103,36 +101,33 @@ class RTPatientPositionMacro(PatientOrientationAndEquipmentRelationshipMacro, Mo
     __table__ = "PS3.3 2024c Table C.36.2.3.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x30100030, 0x300A0799, 0x300A0798)
 
-    rt_patient_position_sequence: Attr[list[patient_to_equipment_relationship_macro.PatientToEquipmentRelationshipMacro]] = Attr(
+    rt_patient_position_sequence: SequenceAttr[patient_to_equipment_relationship_macro.PatientToEquipmentRelationshipMacro] = SequenceAttr(
         0x300A0799, "RTPatientPositionSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.patient_to_equipment_relationship_macro:PatientToEquipmentRelationshipMacro",
+        doc="""RT Patient Position Sequence (300A,0799): Type 2C, VR SQ, VM 1.
+
+        Definition of patient position.
+        Required if RT Patient Position Displacement Sequence (300A,0798) is absent.
+        """,
     )
-    """RT Patient Position Sequence (300A,0799): Type 2C, VR SQ, VM 1.
 
-    Definition of patient position.
-    Required if RT Patient Position Displacement Sequence (300A,0798) is absent.
-    """
-
-    rt_patient_position_displacement_sequence: Attr[list[RTPatientPositionDisplacementSequenceItem]] = Attr(
+    rt_patient_position_displacement_sequence: SequenceAttr[RTPatientPositionDisplacementSequenceItem] = SequenceAttr(
         0x300A0798, "RTPatientPositionDisplacementSequence", "SQ", "1", "2C",
         item=RTPatientPositionDisplacementSequenceItem,
-    )
-    """RT Patient Position Displacement Sequence (300A,0798): Type 2C, VR SQ, VM 1.
+        doc="""RT Patient Position Displacement Sequence (300A,0798): Type 2C, VR SQ, VM 1.
 
-    Displacement of the patient position.
-    Required if RT Patient Position Sequence (300A,0799) is absent.
-    """
+        Displacement of the patient position.
+        Required if RT Patient Position Sequence (300A,0799) is absent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_patient_position_sequence: list[patient_to_equipment_relationship_macro.PatientToEquipmentRelationshipMacro] | None = None,
-        rt_patient_position_displacement_sequence: list[RTPatientPositionDisplacementSequenceItem] | None = None,
-        **_: Any,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_patient_position_sequence: Items[patient_to_equipment_relationship_macro.PatientToEquipmentRelationshipMacro] | Empty | None = None,
+        rt_patient_position_displacement_sequence: Items[RTPatientPositionDisplacementSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -27,20 +28,17 @@ class TreatmentPositionGroupSequenceItem(ItemBuilder):
 
     referenced_treatment_position_group_uid: Attr[str] = Attr(
         0x300A0785, "ReferencedTreatmentPositionGroupUID", "UI", "1", "1",
-    )
-    """Referenced Treatment Position Group UID (300A,0785): Type 1, VR UI, VM 1.
+        doc="""Referenced Treatment Position Group UID (300A,0785): Type 1, VR UI, VM 1.
 
-    Referenced unique identifier of the Treatment Position Group.
-    """
+        Referenced unique identifier of the Treatment Position Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_treatment_position_group_uid: str | None = None,
-        **_: Any,
+        referenced_treatment_position_group_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -53,41 +51,38 @@ class ReferencedRTRadiationSetSequenceItem(SOPInstanceReferenceMacro, ItemBuilde
     __table__ = "PS3.3 2024c Table C.36.2.3.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A0630, 0x300A060A)
 
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1C, VR SQ, VM 1.
+
+        A subset of the SOP Instances referenced in the RT Radiation Set SOP Instance for which
+        the parameters apply.
+        Required if Treatment Position Group Sequence (300A,060A) is absent and the scope is
+        limited to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set.
+        """,
     )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1C, VR SQ, VM 1.
 
-    A subset of the SOP Instances referenced in the RT Radiation Set SOP Instance for which the
-    parameters apply.
-    Required if Treatment Position Group Sequence (300A,060A) is absent and the scope is limited
-    to a subset of RT Radiation SOP Instances of the referenced RT Radiation Set.
-    """
-
-    treatment_position_group_sequence: Attr[list[TreatmentPositionGroupSequenceItem]] = Attr(
+    treatment_position_group_sequence: SequenceAttr[TreatmentPositionGroupSequenceItem] = SequenceAttr(
         0x300A060A, "TreatmentPositionGroupSequence", "SQ", "1", "1C",
         item=TreatmentPositionGroupSequenceItem,
-    )
-    """Treatment Position Group Sequence (300A,060A): Type 1C, VR SQ, VM 1.
+        doc="""Treatment Position Group Sequence (300A,060A): Type 1C, VR SQ, VM 1.
 
-    Treatment Position Groups defining patient positions for which the parameters apply.
-    Required if Referenced RT Radiation Sequence (300A,0630) is absent and Treatment Position
-    Groups to which the positioning parameters apply are defined in the referenced RT Radiation
-    Set.
-    """
+        Treatment Position Groups defining patient positions for which the parameters apply.
+        Required if Referenced RT Radiation Sequence (300A,0630) is absent and Treatment
+        Position Groups to which the positioning parameters apply are defined in the referenced
+        RT Radiation Set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        treatment_position_group_sequence: list[TreatmentPositionGroupSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        treatment_position_group_sequence: Items[TreatmentPositionGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -101,34 +96,31 @@ class RTPatientPositionScopeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.3.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0702)
 
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1C, VR SQ, VM 1.
+
+        A set of RT Radiation Instances for which the positioning parameters apply.
+        Required if Referenced RT Radiation Set Sequence (300A,0702) is absent.
+        """,
     )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1C, VR SQ, VM 1.
 
-    A set of RT Radiation Instances for which the positioning parameters apply.
-    Required if Referenced RT Radiation Set Sequence (300A,0702) is absent.
-    """
-
-    referenced_rt_radiation_set_sequence: Attr[list[ReferencedRTRadiationSetSequenceItem]] = Attr(
+    referenced_rt_radiation_set_sequence: SequenceAttr[ReferencedRTRadiationSetSequenceItem] = SequenceAttr(
         0x300A0702, "ReferencedRTRadiationSetSequence", "SQ", "1", "1C",
         item=ReferencedRTRadiationSetSequenceItem,
-    )
-    """Referenced RT Radiation Set Sequence (300A,0702): Type 1C, VR SQ, VM 1.
+        doc="""Referenced RT Radiation Set Sequence (300A,0702): Type 1C, VR SQ, VM 1.
 
-    A collection of RT Radiation Sets for which the positioning parameters apply..
-    Required if Referenced RT Radiation Sequence (300A,0630) is absent.
-    """
+        A collection of RT Radiation Sets for which the positioning parameters apply..
+        Required if Referenced RT Radiation Sequence (300A,0630) is absent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_rt_radiation_set_sequence: list[ReferencedRTRadiationSetSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_rt_radiation_set_sequence: Items[ReferencedRTRadiationSetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_patient_treatment_preparation_macro
 
 
@@ -27,24 +28,21 @@ class ReferencedSetupImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuild
 
     setup_image_comment: Attr[str] = Attr(
         0x300A0402, "SetupImageComment", "ST", "1", "3",
-    )
-    """Setup Image Comment (300A,0402): Type 3, VR ST, VM 1.
+        doc="""Setup Image Comment (300A,0402): Type 3, VR ST, VM 1.
 
-    Comment on the Setup Image.
-    """
+        Comment on the Setup Image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        setup_image_comment: str | None = None,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        **_: Any,
+        setup_image_comment: str | Empty | None = None,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,80 +57,78 @@ class FixationDeviceSequenceItem(ItemBuilder):
 
     fixation_device_type: Attr[str] = Attr(
         0x300A0192, "FixationDeviceType", "CS", "1", "1",
-    )
-    """Fixation Device Type (300A,0192): Type 1, VR CS, VM 1.
+        doc="""Fixation Device Type (300A,0192): Type 1, VR CS, VM 1.
 
-    Type of Fixation Device used during in Patient Setup.
-    Defined Terms: BITEBLOCK, HEADFRAME, MASK, MOLD, CAST, HEADREST, BREAST_BOARD, BODY_FRAME,
-    VACUUM_MOLD, WHOLE_BODY_POD, RECTAL_BALLOON.
-    """
+        Type of Fixation Device used during in Patient Setup.
+        Defined Terms: BITEBLOCK, HEADFRAME, MASK, MOLD, CAST, HEADREST, BREAST_BOARD,
+        BODY_FRAME, VACUUM_MOLD, WHOLE_BODY_POD, RECTAL_BALLOON.
+        """,
+    )
 
     fixation_device_label: Attr[str] = Attr(
         0x300A0194, "FixationDeviceLabel", "SH", "1", "2",
-    )
-    """Fixation Device Label (300A,0194): Type 2, VR SH, VM 1.
+        doc="""Fixation Device Label (300A,0194): Type 2, VR SH, VM 1.
 
-    User-defined label identifier for Fixation Device.
-    """
+        User-defined label identifier for Fixation Device.
+        """,
+    )
 
     fixation_device_description: Attr[str] = Attr(
         0x300A0196, "FixationDeviceDescription", "ST", "1", "3",
-    )
-    """Fixation Device Description (300A,0196): Type 3, VR ST, VM 1.
+        doc="""Fixation Device Description (300A,0196): Type 3, VR ST, VM 1.
 
-    User-defined description of Fixation Device.
-    """
+        User-defined description of Fixation Device.
+        """,
+    )
 
     fixation_device_position: Attr[str] = Attr(
         0x300A0198, "FixationDevicePosition", "SH", "1", "3",
-    )
-    """Fixation Device Position (300A,0198): Type 3, VR SH, VM 1.
+        doc="""Fixation Device Position (300A,0198): Type 3, VR SH, VM 1.
 
-    Position/Notch number of Fixation Device.
-    """
+        Position/Notch number of Fixation Device.
+        """,
+    )
 
     fixation_device_pitch_angle: Attr[float] = Attr(
         0x300A0199, "FixationDevicePitchAngle", "FL", "1", "3",
-    )
-    """Fixation Device Pitch Angle (300A,0199): Type 3, VR FL, VM 1.
+        doc="""Fixation Device Pitch Angle (300A,0199): Type 3, VR FL, VM 1.
 
-    The Fixation Device Pitch Angle, i.e., orientation of PITCHED FIXATION DEVICE coordinate
-    system with respect to IEC PATIENT SUPPORT coordinate system (degrees). Pitching is the
-    rotation around IEC PATIENT SUPPORT X-axis.
-    """
+        The Fixation Device Pitch Angle, i.e., orientation of PITCHED FIXATION DEVICE coordinate
+        system with respect to IEC PATIENT SUPPORT coordinate system (degrees). Pitching is the
+        rotation around IEC PATIENT SUPPORT X-axis.
+        """,
+    )
 
     fixation_device_roll_angle: Attr[float] = Attr(
         0x300A019A, "FixationDeviceRollAngle", "FL", "1", "3",
-    )
-    """Fixation Device Roll Angle (300A,019A): Type 3, VR FL, VM 1.
+        doc="""Fixation Device Roll Angle (300A,019A): Type 3, VR FL, VM 1.
 
-    The Fixation Device Roll Angle, i.e., orientation of ROLLED FIXATION DEVICE coordinate
-    system with respect to IEC PITCHED FIXATION DEVICE coordinate system (degrees). Rolling is
-    the rotation around IEC PATIENT SUPPORT Y-axis.
-    """
+        The Fixation Device Roll Angle, i.e., orientation of ROLLED FIXATION DEVICE coordinate
+        system with respect to IEC PITCHED FIXATION DEVICE coordinate system (degrees). Rolling
+        is the rotation around IEC PATIENT SUPPORT Y-axis.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fixation_device_type: str | None = None,
-        fixation_device_label: str | None = None,
-        fixation_device_description: str | None = None,
-        fixation_device_position: str | None = None,
-        fixation_device_pitch_angle: float | None = None,
-        fixation_device_roll_angle: float | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        fixation_device_type: str | Empty | None = None,
+        fixation_device_label: str | Empty | None = None,
+        fixation_device_description: str | Empty | None = None,
+        fixation_device_position: str | Empty | None = None,
+        fixation_device_pitch_angle: float | Empty | None = None,
+        fixation_device_roll_angle: float | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -147,57 +143,55 @@ class ShieldingDeviceSequenceItem(ItemBuilder):
 
     shielding_device_type: Attr[str] = Attr(
         0x300A01A2, "ShieldingDeviceType", "CS", "1", "1",
-    )
-    """Shielding Device Type (300A,01A2): Type 1, VR CS, VM 1.
+        doc="""Shielding Device Type (300A,01A2): Type 1, VR CS, VM 1.
 
-    Type of Shielding Device used in Patient Setup.
-    Defined Terms: GUM, EYE, GONAD.
-    """
+        Type of Shielding Device used in Patient Setup.
+        Defined Terms: GUM, EYE, GONAD.
+        """,
+    )
 
     shielding_device_label: Attr[str] = Attr(
         0x300A01A4, "ShieldingDeviceLabel", "SH", "1", "2",
-    )
-    """Shielding Device Label (300A,01A4): Type 2, VR SH, VM 1.
+        doc="""Shielding Device Label (300A,01A4): Type 2, VR SH, VM 1.
 
-    User-defined label for Shielding Device.
-    """
+        User-defined label for Shielding Device.
+        """,
+    )
 
     shielding_device_description: Attr[str] = Attr(
         0x300A01A6, "ShieldingDeviceDescription", "ST", "1", "3",
-    )
-    """Shielding Device Description (300A,01A6): Type 3, VR ST, VM 1.
+        doc="""Shielding Device Description (300A,01A6): Type 3, VR ST, VM 1.
 
-    User-defined description of Shielding Device.
-    """
+        User-defined description of Shielding Device.
+        """,
+    )
 
     shielding_device_position: Attr[str] = Attr(
         0x300A01A8, "ShieldingDevicePosition", "SH", "1", "3",
-    )
-    """Shielding Device Position (300A,01A8): Type 3, VR SH, VM 1.
+        doc="""Shielding Device Position (300A,01A8): Type 3, VR SH, VM 1.
 
-    Position/Notch number of Shielding Device.
-    """
+        Position/Notch number of Shielding Device.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shielding_device_type: str | None = None,
-        shielding_device_label: str | None = None,
-        shielding_device_description: str | None = None,
-        shielding_device_position: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        shielding_device_type: str | Empty | None = None,
+        shielding_device_label: str | Empty | None = None,
+        shielding_device_description: str | Empty | None = None,
+        shielding_device_position: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -212,66 +206,64 @@ class SetupDeviceSequenceItem(ItemBuilder):
 
     setup_device_type: Attr[str] = Attr(
         0x300A01B6, "SetupDeviceType", "CS", "1", "1",
-    )
-    """Setup Device Type (300A,01B6): Type 1, VR CS, VM 1.
+        doc="""Setup Device Type (300A,01B6): Type 1, VR CS, VM 1.
 
-    Type of Setup Device used for patient alignment.
-    Defined Terms: LASER_POINTER, DISTANCE_METER, TABLE_HEIGHT, MECHANICAL_PTR, ARC.
-    """
+        Type of Setup Device used for patient alignment.
+        Defined Terms: LASER_POINTER, DISTANCE_METER, TABLE_HEIGHT, MECHANICAL_PTR, ARC.
+        """,
+    )
 
     setup_device_label: Attr[str] = Attr(
         0x300A01B8, "SetupDeviceLabel", "SH", "1", "2",
-    )
-    """Setup Device Label (300A,01B8): Type 2, VR SH, VM 1.
+        doc="""Setup Device Label (300A,01B8): Type 2, VR SH, VM 1.
 
-    User-defined label for Setup Device used for patient alignment.
-    """
+        User-defined label for Setup Device used for patient alignment.
+        """,
+    )
 
     setup_device_description: Attr[str] = Attr(
         0x300A01BA, "SetupDeviceDescription", "ST", "1", "3",
-    )
-    """Setup Device Description (300A,01BA): Type 3, VR ST, VM 1.
+        doc="""Setup Device Description (300A,01BA): Type 3, VR ST, VM 1.
 
-    User-defined description for Setup Device used for patient alignment.
-    """
+        User-defined description for Setup Device used for patient alignment.
+        """,
+    )
 
     setup_device_parameter: Attr[float] = Attr(
         0x300A01BC, "SetupDeviceParameter", "DS", "1", "2",
-    )
-    """Setup Device Parameter (300A,01BC): Type 2, VR DS, VM 1.
+        doc="""Setup Device Parameter (300A,01BC): Type 2, VR DS, VM 1.
 
-    Setup Parameter for Setup Device in appropriate [IEC 61217] coordinate system.
-    """
+        Setup Parameter for Setup Device in appropriate [IEC 61217] coordinate system.
+        """,
+    )
 
     setup_reference_description: Attr[str] = Attr(
         0x300A01D0, "SetupReferenceDescription", "ST", "1", "3",
-    )
-    """Setup Reference Description (300A,01D0): Type 3, VR ST, VM 1.
+        doc="""Setup Reference Description (300A,01D0): Type 3, VR ST, VM 1.
 
-    User-defined description of Setup Reference used for patient alignment.
-    """
+        User-defined description of Setup Reference used for patient alignment.
+        """,
+    )
 
     accessory_code: Attr[str] = Attr(
         0x300A00F9, "AccessoryCode", "LO", "1", "3",
-    )
-    """Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
+        doc="""Accessory Code (300A,00F9): Type 3, VR LO, VM 1.
 
-    An identifier for the accessory intended to be read by a device such as a bar-code reader.
-    """
+        An identifier for the accessory intended to be read by a device such as a bar-code
+        reader.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        setup_device_type: str | None = None,
-        setup_device_label: str | None = None,
-        setup_device_description: str | None = None,
-        setup_device_parameter: float | None = None,
-        setup_reference_description: str | None = None,
-        accessory_code: str | None = None,
-        **_: Any,
+        setup_device_type: str | Empty | None = None,
+        setup_device_label: str | Empty | None = None,
+        setup_device_description: str | Empty | None = None,
+        setup_device_parameter: float | Empty | None = None,
+        setup_reference_description: str | Empty | None = None,
+        accessory_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -286,51 +278,48 @@ class MotionSynchronizationSequenceItem(ItemBuilder):
 
     respiratory_motion_compensation_technique: Attr[str] = Attr(
         0x00189170, "RespiratoryMotionCompensationTechnique", "CS", "1", "1",
-    )
-    """Respiratory Motion Compensation Technique (0018,9170): Type 1, VR CS, VM 1.
+        doc="""Respiratory Motion Compensation Technique (0018,9170): Type 1, VR CS, VM 1.
 
-    Technique applied to reduce respiratory motion artifacts.
-    Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, PHASE_ORDERING,
-    PHASE_RESCANNING, RETROSPECTIVE, CORRECTION, UNKNOWN.
-    """
+        Technique applied to reduce respiratory motion artifacts.
+        Defined Terms: NONE, BREATH_HOLD, REALTIME, GATING, TRACKING, PHASE_ORDERING,
+        PHASE_RESCANNING, RETROSPECTIVE, CORRECTION, UNKNOWN.
+        """,
+    )
 
     respiratory_signal_source: Attr[str] = Attr(
         0x00189171, "RespiratorySignalSource", "CS", "1", "1",
-    )
-    """Respiratory Signal Source (0018,9171): Type 1, VR CS, VM 1.
+        doc="""Respiratory Signal Source (0018,9171): Type 1, VR CS, VM 1.
 
-    Signal source from which respiratory motion is derived.
-    Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, NAVIGATOR, MR_PHASE, ECG, SPIROMETER,
-    EXTERNAL_MARKER, INTERNAL_MARKER, IMAGE, UNKNOWN.
-    """
+        Signal source from which respiratory motion is derived.
+        Defined Terms: NONE, BELT, NASAL_PROBE, CO2_SENSOR, NAVIGATOR, MR_PHASE, ECG,
+        SPIROMETER, EXTERNAL_MARKER, INTERNAL_MARKER, IMAGE, UNKNOWN.
+        """,
+    )
 
     respiratory_motion_compensation_technique_description: Attr[str] = Attr(
         0x00189185, "RespiratoryMotionCompensationTechniqueDescription", "ST", "1", "3",
-    )
-    """Respiratory Motion Compensation Technique Description (0018,9185): Type 3, VR ST, VM 1.
+        doc="""Respiratory Motion Compensation Technique Description (0018,9185): Type 3, VR ST, VM 1.
 
-    Description of respiratory motion compensation technique.
-    """
+        Description of respiratory motion compensation technique.
+        """,
+    )
 
     respiratory_signal_source_id: Attr[str] = Attr(
         0x00189186, "RespiratorySignalSourceID", "SH", "1", "3",
-    )
-    """Respiratory Signal Source ID (0018,9186): Type 3, VR SH, VM 1.
+        doc="""Respiratory Signal Source ID (0018,9186): Type 3, VR SH, VM 1.
 
-    Identifies the device providing the respiratory signal.
-    """
+        Identifies the device providing the respiratory signal.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        respiratory_motion_compensation_technique: str | None = None,
-        respiratory_signal_source: str | None = None,
-        respiratory_motion_compensation_technique_description: str | None = None,
-        respiratory_signal_source_id: str | None = None,
-        **_: Any,
+        respiratory_motion_compensation_technique: str | Empty | None = None,
+        respiratory_signal_source: str | Empty | None = None,
+        respiratory_motion_compensation_technique_description: str | Empty | None = None,
+        respiratory_signal_source_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -345,166 +334,163 @@ class PatientSetupSequenceItem(ItemBuilder):
 
     patient_setup_number: Attr[int] = Attr(
         0x300A0182, "PatientSetupNumber", "IS", "1", "1",
-    )
-    """Patient Setup Number (300A,0182): Type 1, VR IS, VM 1.
+        doc="""Patient Setup Number (300A,0182): Type 1, VR IS, VM 1.
 
-    Identification number of the Patient Setup. The value of Patient Setup Number (300A,0182)
-    shall be unique within the RT Plan in which it is created.
-    """
+        Identification number of the Patient Setup. The value of Patient Setup Number
+        (300A,0182) shall be unique within the RT Plan in which it is created.
+        """,
+    )
 
     patient_setup_label: Attr[str] = Attr(
         0x300A0183, "PatientSetupLabel", "LO", "1", "3",
-    )
-    """Patient Setup Label (300A,0183): Type 3, VR LO, VM 1.
+        doc="""Patient Setup Label (300A,0183): Type 3, VR LO, VM 1.
 
-    The user-defined label for the Patient Setup.
-    """
+        The user-defined label for the Patient Setup.
+        """,
+    )
 
     patient_position: Attr[str] = Attr(
         0x00185100, "PatientPosition", "CS", "1", "1C",
-    )
-    """Patient Position (0018,5100): Type 1C, VR CS, VM 1.
+        doc="""Patient Position (0018,5100): Type 1C, VR CS, VM 1.
 
-    Patient position descriptor relative to the equipment. Required if Patient Additional
-    Position (300A,0184) is not present. See Section C.8.8.12.1.2 for Defined Terms and further
-    explanation.
-    Defined Terms: SITTING.
-    Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR, AFDL,
-    PFDR, PFDL.
-    """
+        Patient position descriptor relative to the equipment. Required if Patient Additional
+        Position (300A,0184) is not present. See Section C.8.8.12.1.2 for Defined Terms and
+        further explanation.
+        Defined Terms: SITTING.
+        Defined Terms: HFP, HFS, HFDR, HFDL, FFDR, FFDL, FFP, FFS, LFP, LFS, RFP, RFS, AFDR,
+        AFDL, PFDR, PFDL.
+        """,
+    )
 
     patient_additional_position: Attr[str] = Attr(
         0x300A0184, "PatientAdditionalPosition", "LO", "1", "1C",
+        doc="""Patient Additional Position (300A,0184): Type 1C, VR LO, VM 1.
+
+        User-defined additional description of patient position. Required if Patient Position
+        (0018,5100) is not present.
+        """,
     )
-    """Patient Additional Position (300A,0184): Type 1C, VR LO, VM 1.
 
-    User-defined additional description of patient position. Required if Patient Position
-    (0018,5100) is not present.
-    """
-
-    patient_treatment_preparation_sequence: Attr[list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro]] = Attr(
+    patient_treatment_preparation_sequence: SequenceAttr[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] = SequenceAttr(
         0x300A079F, "PatientTreatmentPreparationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.rt_patient_treatment_preparation_macro:RTPatientTreatmentPreparationMacro",
+        doc="""Patient Treatment Preparation Sequence (300A,079F): Type 3, VR SQ, VM 1.
+
+        Procedures and devices required to prepare a patient for treatment.
+        """,
     )
-    """Patient Treatment Preparation Sequence (300A,079F): Type 3, VR SQ, VM 1.
 
-    Procedures and devices required to prepare a patient for treatment.
-    """
-
-    referenced_setup_image_sequence: Attr[list[ReferencedSetupImageSequenceItem]] = Attr(
+    referenced_setup_image_sequence: SequenceAttr[ReferencedSetupImageSequenceItem] = SequenceAttr(
         0x300A0401, "ReferencedSetupImageSequence", "SQ", "1", "3",
         item=ReferencedSetupImageSequenceItem,
+        doc="""Referenced Setup Image Sequence (300A,0401): Type 3, VR SQ, VM 1.
+
+        Sequence of setup verification images for this patient setup.
+        """,
     )
-    """Referenced Setup Image Sequence (300A,0401): Type 3, VR SQ, VM 1.
 
-    Sequence of setup verification images for this patient setup.
-    """
-
-    fixation_device_sequence: Attr[list[FixationDeviceSequenceItem]] = Attr(
+    fixation_device_sequence: SequenceAttr[FixationDeviceSequenceItem] = SequenceAttr(
         0x300A0190, "FixationDeviceSequence", "SQ", "1", "3",
         item=FixationDeviceSequenceItem,
+        doc="""Fixation Device Sequence (300A,0190): Type 3, VR SQ, VM 1.
+
+        Sequence of Fixation Devices used in Patient Setup.
+        """,
     )
-    """Fixation Device Sequence (300A,0190): Type 3, VR SQ, VM 1.
 
-    Sequence of Fixation Devices used in Patient Setup.
-    """
-
-    shielding_device_sequence: Attr[list[ShieldingDeviceSequenceItem]] = Attr(
+    shielding_device_sequence: SequenceAttr[ShieldingDeviceSequenceItem] = SequenceAttr(
         0x300A01A0, "ShieldingDeviceSequence", "SQ", "1", "3",
         item=ShieldingDeviceSequenceItem,
-    )
-    """Shielding Device Sequence (300A,01A0): Type 3, VR SQ, VM 1.
+        doc="""Shielding Device Sequence (300A,01A0): Type 3, VR SQ, VM 1.
 
-    Sequence of Shielding Devices used in Patient Setup.
-    """
+        Sequence of Shielding Devices used in Patient Setup.
+        """,
+    )
 
     setup_technique: Attr[str] = Attr(
         0x300A01B0, "SetupTechnique", "CS", "1", "3",
-    )
-    """Setup Technique (300A,01B0): Type 3, VR CS, VM 1.
+        doc="""Setup Technique (300A,01B0): Type 3, VR CS, VM 1.
 
-    Setup Technique used in Patient Setup.
-    Defined Terms: ISOCENTRIC, FIXED_SSD, TBI, BREAST_BRIDGE, SKIN_APPOSITION.
-    """
+        Setup Technique used in Patient Setup.
+        Defined Terms: ISOCENTRIC, FIXED_SSD, TBI, BREAST_BRIDGE, SKIN_APPOSITION.
+        """,
+    )
 
     setup_technique_description: Attr[str] = Attr(
         0x300A01B2, "SetupTechniqueDescription", "ST", "1", "3",
+        doc="""Setup Technique Description (300A,01B2): Type 3, VR ST, VM 1.
+
+        User-defined description of Setup Technique.
+        """,
     )
-    """Setup Technique Description (300A,01B2): Type 3, VR ST, VM 1.
 
-    User-defined description of Setup Technique.
-    """
-
-    setup_device_sequence: Attr[list[SetupDeviceSequenceItem]] = Attr(
+    setup_device_sequence: SequenceAttr[SetupDeviceSequenceItem] = SequenceAttr(
         0x300A01B4, "SetupDeviceSequence", "SQ", "1", "3",
         item=SetupDeviceSequenceItem,
-    )
-    """Setup Device Sequence (300A,01B4): Type 3, VR SQ, VM 1.
+        doc="""Setup Device Sequence (300A,01B4): Type 3, VR SQ, VM 1.
 
-    Sequence of devices used for patient alignment in Patient Setup.
-    """
+        Sequence of devices used for patient alignment in Patient Setup.
+        """,
+    )
 
     table_top_vertical_setup_displacement: Attr[float] = Attr(
         0x300A01D2, "TableTopVerticalSetupDisplacement", "DS", "1", "3",
-    )
-    """Table Top Vertical Setup Displacement (300A,01D2): Type 3, VR DS, VM 1.
+        doc="""Table Top Vertical Setup Displacement (300A,01D2): Type 3, VR DS, VM 1.
 
-    Vertical Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial Setup
-    Position, i.e., vertical offset between patient positioning performed using setup and
-    treatment position.
-    """
+        Vertical Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial
+        Setup Position, i.e., vertical offset between patient positioning performed using setup
+        and treatment position.
+        """,
+    )
 
     table_top_longitudinal_setup_displacement: Attr[float] = Attr(
         0x300A01D4, "TableTopLongitudinalSetupDisplacement", "DS", "1", "3",
-    )
-    """Table Top Longitudinal Setup Displacement (300A,01D4): Type 3, VR DS, VM 1.
+        doc="""Table Top Longitudinal Setup Displacement (300A,01D4): Type 3, VR DS, VM 1.
 
-    Longitudinal Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial
-    Setup Position, i.e., longitudinal offset between patient positioning performed using setup
-    and treatment position.
-    """
+        Longitudinal Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial
+        Setup Position, i.e., longitudinal offset between patient positioning performed using
+        setup and treatment position.
+        """,
+    )
 
     table_top_lateral_setup_displacement: Attr[float] = Attr(
         0x300A01D6, "TableTopLateralSetupDisplacement", "DS", "1", "3",
+        doc="""Table Top Lateral Setup Displacement (300A,01D6): Type 3, VR DS, VM 1.
+
+        Lateral Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial
+        Setup Position, i.e., lateral offset between patient positioning performed using setup
+        and treatment position.
+        """,
     )
-    """Table Top Lateral Setup Displacement (300A,01D6): Type 3, VR DS, VM 1.
 
-    Lateral Displacement in IEC TABLE TOP coordinate system (in mm) relative to initial Setup
-    Position, i.e., lateral offset between patient positioning performed using setup and
-    treatment position.
-    """
-
-    motion_synchronization_sequence: Attr[list[MotionSynchronizationSequenceItem]] = Attr(
+    motion_synchronization_sequence: SequenceAttr[MotionSynchronizationSequenceItem] = SequenceAttr(
         0x300A0410, "MotionSynchronizationSequence", "SQ", "1", "3",
         item=MotionSynchronizationSequenceItem,
-    )
-    """Motion Synchronization Sequence (300A,0410): Type 3, VR SQ, VM 1.
+        doc="""Motion Synchronization Sequence (300A,0410): Type 3, VR SQ, VM 1.
 
-    Sequence of Motion Synchronization.
-    """
+        Sequence of Motion Synchronization.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_setup_number: int | None = None,
-        patient_setup_label: str | None = None,
-        patient_position: str | None = None,
-        patient_additional_position: str | None = None,
-        patient_treatment_preparation_sequence: list[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | None = None,
-        referenced_setup_image_sequence: list[ReferencedSetupImageSequenceItem] | None = None,
-        fixation_device_sequence: list[FixationDeviceSequenceItem] | None = None,
-        shielding_device_sequence: list[ShieldingDeviceSequenceItem] | None = None,
-        setup_technique: str | None = None,
-        setup_technique_description: str | None = None,
-        setup_device_sequence: list[SetupDeviceSequenceItem] | None = None,
-        table_top_vertical_setup_displacement: float | None = None,
-        table_top_longitudinal_setup_displacement: float | None = None,
-        table_top_lateral_setup_displacement: float | None = None,
-        motion_synchronization_sequence: list[MotionSynchronizationSequenceItem] | None = None,
-        **_: Any,
+        patient_setup_number: int | Empty | None = None,
+        patient_setup_label: str | Empty | None = None,
+        patient_position: str | Empty | None = None,
+        patient_additional_position: str | Empty | None = None,
+        patient_treatment_preparation_sequence: Items[rt_patient_treatment_preparation_macro.RTPatientTreatmentPreparationMacro] | Empty | None = None,
+        referenced_setup_image_sequence: Items[ReferencedSetupImageSequenceItem] | Empty | None = None,
+        fixation_device_sequence: Items[FixationDeviceSequenceItem] | Empty | None = None,
+        shielding_device_sequence: Items[ShieldingDeviceSequenceItem] | Empty | None = None,
+        setup_technique: str | Empty | None = None,
+        setup_technique_description: str | Empty | None = None,
+        setup_device_sequence: Items[SetupDeviceSequenceItem] | Empty | None = None,
+        table_top_vertical_setup_displacement: float | Empty | None = None,
+        table_top_longitudinal_setup_displacement: float | Empty | None = None,
+        table_top_lateral_setup_displacement: float | Empty | None = None,
+        motion_synchronization_sequence: Items[MotionSynchronizationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -518,22 +504,19 @@ class RTPatientSetupModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-48"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0180,)
 
-    patient_setup_sequence: Attr[list[PatientSetupSequenceItem]] = Attr(
+    patient_setup_sequence: SequenceAttr[PatientSetupSequenceItem] = SequenceAttr(
         0x300A0180, "PatientSetupSequence", "SQ", "1", "1",
         item=PatientSetupSequenceItem,
-    )
-    """Patient Setup Sequence (300A,0180): Type 1, VR SQ, VM 1.
+        doc="""Patient Setup Sequence (300A,0180): Type 1, VR SQ, VM 1.
 
-    Sequence of patient setup data for current plan.
-    """
+        Sequence of patient setup data for current plan.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_setup_sequence: list[PatientSetupSequenceItem] | None = None,
-        **_: Any,
+        patient_setup_sequence: Items[PatientSetupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.device_identification_macro import DeviceIdentificationMacro
 from iodkit.generated.modules.device_model_macro import DeviceModelMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
     from iodkit.generated.modules import udi_macro
@@ -31,46 +32,43 @@ class PatientSupportDevicesSequenceItem(DeviceModelMacro, DeviceIdentificationMa
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
+
+        Index of the Device in this Sequence.
+        """,
     )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device in this Sequence.
-    """
-
-    conceptual_volume_sequence: Attr[list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro]] = Attr(
+    conceptual_volume_sequence: SequenceAttr[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] = SequenceAttr(
         0x30100025, "ConceptualVolumeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro:ConceptualVolumeSegmentationReferenceAndCombinationMacro",
-    )
-    """Conceptual Volume Sequence (3010,0025): Type 2, VR SQ, VM 1.
+        doc="""Conceptual Volume Sequence (3010,0025): Type 2, VR SQ, VM 1.
 
-    References a conceptual volume that describes the geometry and properties of the patient
-    support device.
-    """
+        References a conceptual volume that describes the geometry and properties of the patient
+        support device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_index: int | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        conceptual_volume_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | None = None,
-        **_: Any,
+        device_index: int | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        conceptual_volume_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceAndCombinationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -86,31 +84,28 @@ class RTPatientSupportDevicesMacro(ModuleBuilder):
 
     number_of_patient_support_devices: Attr[int] = Attr(
         0x300A0687, "NumberOfPatientSupportDevices", "US", "1", "1",
+        doc="""Number of Patient Support Devices (300A,0687): Type 1, VR US, VM 1.
+
+        Number of Patient Support Devices defined in the Patient Support Devices Sequence
+        (300A,0686).
+        """,
     )
-    """Number of Patient Support Devices (300A,0687): Type 1, VR US, VM 1.
 
-    Number of Patient Support Devices defined in the Patient Support Devices Sequence
-    (300A,0686).
-    """
-
-    patient_support_devices_sequence: Attr[list[PatientSupportDevicesSequenceItem]] = Attr(
+    patient_support_devices_sequence: SequenceAttr[PatientSupportDevicesSequenceItem] = SequenceAttr(
         0x300A0686, "PatientSupportDevicesSequence", "SQ", "1", "1C",
         item=PatientSupportDevicesSequenceItem,
-    )
-    """Patient Support Devices Sequence (300A,0686): Type 1C, VR SQ, VM 1.
+        doc="""Patient Support Devices Sequence (300A,0686): Type 1C, VR SQ, VM 1.
 
-    Patient support device definitions.
-    Required if the Number of Patient Support Devices (300A,0687) is non-zero.
-    """
+        Patient support device definitions.
+        Required if the Number of Patient Support Devices (300A,0687) is non-zero.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_patient_support_devices: int | None = None,
-        patient_support_devices_sequence: list[PatientSupportDevicesSequenceItem] | None = None,
-        **_: Any,
+        number_of_patient_support_devices: int | Empty | None = None,
+        patient_support_devices_sequence: Items[PatientSupportDevicesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

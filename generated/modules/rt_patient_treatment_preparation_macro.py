@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_with_modifiers_macro
     from iodkit.generated.modules import rt_accessory_device_identification_macro
@@ -29,35 +30,32 @@ class ReferencedPatientSetupPhotoSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     patient_setup_photo_description: Attr[str] = Attr(
         0x300A0794, "PatientSetupPhotoDescription", "LT", "1", "2",
-    )
-    """Patient Setup Photo Description (300A,0794): Type 2, VR LT, VM 1.
+        doc="""Patient Setup Photo Description (300A,0794): Type 2, VR LT, VM 1.
 
-    User-defined description of patient setup photo.
-    """
+        User-defined description of patient setup photo.
+        """,
+    )
 
     referenced_patient_setup_procedure_index: Attr[int] = Attr(
         0x300A0796, "ReferencedPatientSetupProcedureIndex", "US", "1", "1C",
-    )
-    """Referenced Patient Setup Procedure Index (300A,0796): Type 1C, VR US, VM 1.
+        doc="""Referenced Patient Setup Procedure Index (300A,0796): Type 1C, VR US, VM 1.
 
-    The value of Patient Treatment Preparation Procedure Index (300A,0795) from Patient
-    Treatment Preparation Procedure Sequence (300A,0790) corresponding to the Patient Treatment
-    Preparation Procedure to which this Sequence Item refers.
-    Required if this Patient Setup Photo is associated with a Patient Treatment Preparation
-    Procedure.
-    """
+        The value of Patient Treatment Preparation Procedure Index (300A,0795) from Patient
+        Treatment Preparation Procedure Sequence (300A,0790) corresponding to the Patient
+        Treatment Preparation Procedure to which this Sequence Item refers.
+        Required if this Patient Setup Photo is associated with a Patient Treatment Preparation
+        Procedure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        patient_setup_photo_description: str | None = None,
-        referenced_patient_setup_procedure_index: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        patient_setup_photo_description: str | Empty | None = None,
+        referenced_patient_setup_procedure_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -72,60 +70,58 @@ class PatientTreatmentPreparationProcedureSequenceItem(ItemBuilder):
 
     patient_treatment_preparation_procedure_index: Attr[int] = Attr(
         0x300A0795, "PatientTreatmentPreparationProcedureIndex", "US", "1", "1",
+        doc="""Patient Treatment Preparation Procedure Index (300A,0795): Type 1, VR US, VM 1.
+
+        Index of the Patient Treatment Preparation Procedure in this Sequence.
+        """,
     )
-    """Patient Treatment Preparation Procedure Index (300A,0795): Type 1, VR US, VM 1.
 
-    Index of the Patient Treatment Preparation Procedure in this Sequence.
-    """
-
-    patient_treatment_preparation_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_treatment_preparation_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0791, "PatientTreatmentPreparationProcedureCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Patient Treatment Preparation Procedure Code Sequence (300A,0791): Type 1, VR SQ, VM 1.
+
+        Procedure performed to prepare the patient for treatment.
+        """,
     )
-    """Patient Treatment Preparation Procedure Code Sequence (300A,0791): Type 1, VR SQ, VM 1.
 
-    Procedure performed to prepare the patient for treatment.
-    """
-
-    patient_treatment_preparation_device_sequence: Attr[list[rt_accessory_device_identification_macro.RTAccessoryDeviceIdentificationMacro]] = Attr(
+    patient_treatment_preparation_device_sequence: SequenceAttr[rt_accessory_device_identification_macro.RTAccessoryDeviceIdentificationMacro] = SequenceAttr(
         0x300A078F, "PatientTreatmentPreparationDeviceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.rt_accessory_device_identification_macro:RTAccessoryDeviceIdentificationMacro",
-    )
-    """Patient Treatment Preparation Device Sequence (300A,078F): Type 3, VR SQ, VM 1.
+        doc="""Patient Treatment Preparation Device Sequence (300A,078F): Type 3, VR SQ, VM 1.
 
-    Devices used for preparing the patient for treatment.
-    """
+        Devices used for preparing the patient for treatment.
+        """,
+    )
 
     patient_treatment_preparation_procedure_parameter_description: Attr[str] = Attr(
         0x300A078E, "PatientTreatmentPreparationProcedureParameterDescription", "LT", "1", "2",
+        doc="""Patient Treatment Preparation Procedure Parameter Description (300A,078E): Type 2, VR
+        LT, VM 1.
+
+        User-defined description of patient treatment preparation procedure parameter(s).
+        """,
     )
-    """Patient Treatment Preparation Procedure Parameter Description (300A,078E): Type 2, VR LT, VM
-    1.
 
-    User-defined description of patient treatment preparation procedure parameter(s).
-    """
-
-    patient_treatment_preparation_procedure_parameter_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
+    patient_treatment_preparation_procedure_parameter_sequence: SequenceAttr[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] = SequenceAttr(
         0x300A0793, "PatientTreatmentPreparationProcedureParameterSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_with_modifiers_macro:ContentItemWithModifiersMacro",
-    )
-    """Patient Treatment Preparation Procedure Parameter Sequence (300A,0793): Type 2, VR SQ, VM 1.
+        doc="""Patient Treatment Preparation Procedure Parameter Sequence (300A,0793): Type 2, VR SQ,
+        VM 1.
 
-    Parameters for the Patient Treatment Preparation Procedure.
-    """
+        Parameters for the Patient Treatment Preparation Procedure.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_treatment_preparation_procedure_index: int | None = None,
-        patient_treatment_preparation_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_treatment_preparation_device_sequence: list[rt_accessory_device_identification_macro.RTAccessoryDeviceIdentificationMacro] | None = None,
-        patient_treatment_preparation_procedure_parameter_description: str | None = None,
-        patient_treatment_preparation_procedure_parameter_sequence: list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | None = None,
-        **_: Any,
+        patient_treatment_preparation_procedure_index: int | Empty | None = None,
+        patient_treatment_preparation_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_treatment_preparation_device_sequence: Items[rt_accessory_device_identification_macro.RTAccessoryDeviceIdentificationMacro] | Empty | None = None,
+        patient_treatment_preparation_procedure_parameter_description: str | Empty | None = None,
+        patient_treatment_preparation_procedure_parameter_sequence: Items[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -139,51 +135,48 @@ class RTPatientTreatmentPreparationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.3.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
 
-    patient_treatment_preparation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    patient_treatment_preparation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A078D, "PatientTreatmentPreparationMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Patient Treatment Preparation Method Code Sequence (300A,078D): Type 1, VR SQ, VM 1.
+        doc="""Patient Treatment Preparation Method Code Sequence (300A,078D): Type 1, VR SQ, VM 1.
 
-    Method used to prepare the Patient for treatment.
-    """
+        Method used to prepare the Patient for treatment.
+        """,
+    )
 
     patient_treatment_preparation_method_description: Attr[str] = Attr(
         0x300A0792, "PatientTreatmentPreparationMethodDescription", "LT", "1", "3",
+        doc="""Patient Treatment Preparation Method Description (300A,0792): Type 3, VR LT, VM 1.
+
+        User-defined description of patient treatment preparation technique.
+        """,
     )
-    """Patient Treatment Preparation Method Description (300A,0792): Type 3, VR LT, VM 1.
 
-    User-defined description of patient treatment preparation technique.
-    """
-
-    referenced_patient_setup_photo_sequence: Attr[list[ReferencedPatientSetupPhotoSequenceItem]] = Attr(
+    referenced_patient_setup_photo_sequence: SequenceAttr[ReferencedPatientSetupPhotoSequenceItem] = SequenceAttr(
         0x300A078C, "ReferencedPatientSetupPhotoSequence", "SQ", "1", "3",
         item=ReferencedPatientSetupPhotoSequenceItem,
+        doc="""Referenced Patient Setup Photo Sequence (300A,078C): Type 3, VR SQ, VM 1.
+
+        References to photos illustrating the patient setup.
+        """,
     )
-    """Referenced Patient Setup Photo Sequence (300A,078C): Type 3, VR SQ, VM 1.
 
-    References to photos illustrating the patient setup.
-    """
-
-    patient_treatment_preparation_procedure_sequence: Attr[list[PatientTreatmentPreparationProcedureSequenceItem]] = Attr(
+    patient_treatment_preparation_procedure_sequence: SequenceAttr[PatientTreatmentPreparationProcedureSequenceItem] = SequenceAttr(
         0x300A0790, "PatientTreatmentPreparationProcedureSequence", "SQ", "1", "2",
         item=PatientTreatmentPreparationProcedureSequenceItem,
-    )
-    """Patient Treatment Preparation Procedure Sequence (300A,0790): Type 2, VR SQ, VM 1.
+        doc="""Patient Treatment Preparation Procedure Sequence (300A,0790): Type 2, VR SQ, VM 1.
 
-    Procedures for preparing for the treatment of the patient.
-    """
+        Procedures for preparing for the treatment of the patient.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_treatment_preparation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_treatment_preparation_method_description: str | None = None,
-        referenced_patient_setup_photo_sequence: list[ReferencedPatientSetupPhotoSequenceItem] | None = None,
-        patient_treatment_preparation_procedure_sequence: list[PatientTreatmentPreparationProcedureSequenceItem] | None = None,
-        **_: Any,
+        patient_treatment_preparation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_treatment_preparation_method_description: str | Empty | None = None,
+        referenced_patient_setup_photo_sequence: Items[ReferencedPatientSetupPhotoSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_procedure_sequence: Items[PatientTreatmentPreparationProcedureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

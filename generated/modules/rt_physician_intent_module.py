@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.extended_content_identification_macro import ExtendedContentIdentificationMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import related_information_entities_macro
@@ -31,39 +32,36 @@ class TreatmentSiteCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x30100089)
 
-    treatment_site_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_site_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100089, "TreatmentSiteModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
+        doc="""Treatment Site Modifier Code Sequence (3010,0089): Type 3, VR SQ, VM 1.
 
-    Coded description of the laterality of the treatment site.
-    """
+        Coded description of the laterality of the treatment site.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        treatment_site_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        treatment_site_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,22 +76,19 @@ class RTPhysicianIntentPredecessorSequenceItem(SOPInstanceReferenceMacro, ItemBu
 
     reason_for_superseding: Attr[str] = Attr(
         0x3010005C, "ReasonForSuperseding", "ST", "1", "2",
-    )
-    """Reason for Superseding (3010,005C): Type 2, VR ST, VM 1.
+        doc="""Reason for Superseding (3010,005C): Type 2, VR ST, VM 1.
 
-    Reason that the previous RT Physician Intent was superseded by this RT Physician Intent.
-    """
+        Reason that the previous RT Physician Intent was superseded by this RT Physician Intent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        reason_for_superseding: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        reason_for_superseding: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -108,109 +103,106 @@ class RTPhysicianIntentSequenceItem(ItemBuilder):
 
     rt_physician_intent_index: Attr[int] = Attr(
         0x30100058, "RTPhysicianIntentIndex", "US", "1", "1",
-    )
-    """RT Physician Intent Index (3010,0058): Type 1, VR US, VM 1.
+        doc="""RT Physician Intent Index (3010,0058): Type 1, VR US, VM 1.
 
-    Index of the RT Physician Intent in the Sequence.
-    """
+        Index of the RT Physician Intent in the Sequence.
+        """,
+    )
 
     treatment_site: Attr[str] = Attr(
         0x30100077, "TreatmentSite", "LO", "1", "1",
+        doc="""Treatment Site (3010,0077): Type 1, VR LO, VM 1.
+
+        A free-text label describing the anatomical treatment site.
+        """,
     )
-    """Treatment Site (3010,0077): Type 1, VR LO, VM 1.
 
-    A free-text label describing the anatomical treatment site.
-    """
-
-    treatment_site_code_sequence: Attr[list[TreatmentSiteCodeSequenceItem]] = Attr(
+    treatment_site_code_sequence: CodeSequenceAttr[TreatmentSiteCodeSequenceItem] = CodeSequenceAttr(
         0x30100078, "TreatmentSiteCodeSequence", "SQ", "1", "2",
         item=TreatmentSiteCodeSequenceItem,
-    )
-    """Treatment Site Code Sequence (3010,0078): Type 2, VR SQ, VM 1.
+        doc="""Treatment Site Code Sequence (3010,0078): Type 2, VR SQ, VM 1.
 
-    Coded description of the treatment site.
-    """
+        Coded description of the treatment site.
+        """,
+    )
 
     rt_physician_intent_narrative: Attr[str] = Attr(
         0x3010005A, "RTPhysicianIntentNarrative", "UT", "1", "2",
-    )
-    """RT Physician Intent Narrative (3010,005A): Type 2, VR UT, VM 1.
+        doc="""RT Physician Intent Narrative (3010,005A): Type 2, VR UT, VM 1.
 
-    Narrative of RT Physician Intent.
-    """
+        Narrative of RT Physician Intent.
+        """,
+    )
 
     rt_treatment_intent_type: Attr[str] = Attr(
         0x30100059, "RTTreatmentIntentType", "CS", "1", "2",
+        doc="""RT Treatment Intent Type (3010,0059): Type 2, VR CS, VM 1.
+
+        Type of treatment intent.
+        Defined Terms: CURATIVE, PALLIATIVE, PROPHYLACTIC.
+        """,
     )
-    """RT Treatment Intent Type (3010,0059): Type 2, VR CS, VM 1.
 
-    Type of treatment intent.
-    Defined Terms: CURATIVE, PALLIATIVE, PROPHYLACTIC.
-    """
-
-    rt_physician_intent_predecessor_sequence: Attr[list[RTPhysicianIntentPredecessorSequenceItem]] = Attr(
+    rt_physician_intent_predecessor_sequence: SequenceAttr[RTPhysicianIntentPredecessorSequenceItem] = SequenceAttr(
         0x30100055, "RTPhysicianIntentPredecessorSequence", "SQ", "1", "1C",
         item=RTPhysicianIntentPredecessorSequenceItem,
-    )
-    """RT Physician Intent Predecessor Sequence (3010,0055): Type 1C, VR SQ, VM 1.
+        doc="""RT Physician Intent Predecessor Sequence (3010,0055): Type 1C, VR SQ, VM 1.
 
-    Reference to the RT Physician Intent SOP Instance which was replaced by this RT Physician
-    Intent.
-    Required if this RT Physician Intent replaces a previous version.
-    """
+        Reference to the RT Physician Intent SOP Instance which was replaced by this RT
+        Physician Intent.
+        Required if this RT Physician Intent replaces a previous version.
+        """,
+    )
 
     rt_treatment_approach_label: Attr[str] = Attr(
         0x30100056, "RTTreatmentApproachLabel", "LO", "1", "2",
+        doc="""RT Treatment Approach Label (3010,0056): Type 2, VR LO, VM 1.
+
+        Characterization of the case and intended treatment approach.
+        """,
     )
-    """RT Treatment Approach Label (3010,0056): Type 2, VR LO, VM 1.
 
-    Characterization of the case and intended treatment approach.
-    """
-
-    rt_protocol_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_protocol_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010005B, "RTProtocolCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Protocol Code Sequence (3010,005B): Type 2, VR SQ, VM 1.
+
+        The protocol(s) selected by the RT Physician.
+        """,
     )
-    """RT Protocol Code Sequence (3010,005B): Type 2, VR SQ, VM 1.
 
-    The protocol(s) selected by the RT Physician.
-    """
-
-    rt_diagnosis_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_diagnosis_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010005D, "RTDiagnosisCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Diagnosis Code Sequence (3010,005D): Type 2, VR SQ, VM 1.
+
+        Diagnosis codes to describe the condition handled by this RT Physician Intent.
+        """,
     )
-    """RT Diagnosis Code Sequence (3010,005D): Type 2, VR SQ, VM 1.
 
-    Diagnosis codes to describe the condition handled by this RT Physician Intent.
-    """
-
-    rt_physician_intent_input_instance_sequence: Attr[list[related_information_entities_macro.RelatedInformationEntitiesMacro]] = Attr(
+    rt_physician_intent_input_instance_sequence: SequenceAttr[related_information_entities_macro.RelatedInformationEntitiesMacro] = SequenceAttr(
         0x3010005F, "RTPhysicianIntentInputInstanceSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.related_information_entities_macro:RelatedInformationEntitiesMacro",
-    )
-    """RT Physician Intent Input Instance Sequence (3010,005F): Type 2, VR SQ, VM 1.
+        doc="""RT Physician Intent Input Instance Sequence (3010,005F): Type 2, VR SQ, VM 1.
 
-    References to SOP Instances used to establish the RT Physician Intent.
-    """
+        References to SOP Instances used to establish the RT Physician Intent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_physician_intent_index: int | None = None,
-        treatment_site: str | None = None,
-        treatment_site_code_sequence: list[TreatmentSiteCodeSequenceItem] | None = None,
-        rt_physician_intent_narrative: str | None = None,
-        rt_treatment_intent_type: str | None = None,
-        rt_physician_intent_predecessor_sequence: list[RTPhysicianIntentPredecessorSequenceItem] | None = None,
-        rt_treatment_approach_label: str | None = None,
-        rt_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_diagnosis_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_physician_intent_input_instance_sequence: list[related_information_entities_macro.RelatedInformationEntitiesMacro] | None = None,
-        **_: Any,
+        rt_physician_intent_index: int | Empty | None = None,
+        treatment_site: str | Empty | None = None,
+        treatment_site_code_sequence: CodeItems[TreatmentSiteCodeSequenceItem] | Empty | None = None,
+        rt_physician_intent_narrative: str | Empty | None = None,
+        rt_treatment_intent_type: str | Empty | None = None,
+        rt_physician_intent_predecessor_sequence: Items[RTPhysicianIntentPredecessorSequenceItem] | Empty | None = None,
+        rt_treatment_approach_label: str | Empty | None = None,
+        rt_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_diagnosis_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_physician_intent_input_instance_sequence: Items[related_information_entities_macro.RelatedInformationEntitiesMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -229,34 +221,31 @@ class RTPhysicianIntentModule(ExtendedContentIdentificationMacro, ModuleBuilder)
     rt_treatment_phase_intent_presence_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x30100045, "RTTreatmentPhaseIntentPresenceFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""RT Treatment Phase Intent Presence Flag (3010,0045): Type 1, VR CS, VM 1.
+
+        Whether an RT Treatment Phase Intent definition is present.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """RT Treatment Phase Intent Presence Flag (3010,0045): Type 1, VR CS, VM 1.
 
-    Whether an RT Treatment Phase Intent definition is present.
-    Enumerated Values: YES, NO.
-    """
-
-    rt_physician_intent_sequence: Attr[list[RTPhysicianIntentSequenceItem]] = Attr(
+    rt_physician_intent_sequence: SequenceAttr[RTPhysicianIntentSequenceItem] = SequenceAttr(
         0x30100057, "RTPhysicianIntentSequence", "SQ", "1", "1",
         item=RTPhysicianIntentSequenceItem,
-    )
-    """RT Physician Intent Sequence (3010,0057): Type 1, VR SQ, VM 1.
+        doc="""RT Physician Intent Sequence (3010,0057): Type 1, VR SQ, VM 1.
 
-    The overall goals or aims intended by the physician, for the Radiotherapy.
-    """
+        The overall goals or aims intended by the physician, for the Radiotherapy.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_long_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        rt_treatment_phase_intent_presence_flag: Literal["YES", "NO"] | None = None,
-        rt_physician_intent_sequence: list[RTPhysicianIntentSequenceItem] | None = None,
-        **_: Any,
+        user_content_long_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        rt_treatment_phase_intent_presence_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_physician_intent_sequence: Items[RTPhysicianIntentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

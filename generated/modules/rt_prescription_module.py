@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,223 +26,220 @@ class DoseReferenceSequenceItem(ItemBuilder):
 
     dose_reference_number: Attr[int] = Attr(
         0x300A0012, "DoseReferenceNumber", "IS", "1", "1",
-    )
-    """Dose Reference Number (300A,0012): Type 1, VR IS, VM 1.
+        doc="""Dose Reference Number (300A,0012): Type 1, VR IS, VM 1.
 
-    Identification number of the Dose Reference. The value of Dose Reference Number (300A,0012)
-    shall be unique within the RT Plan in which it is created.
-    """
+        Identification number of the Dose Reference. The value of Dose Reference Number
+        (300A,0012) shall be unique within the RT Plan in which it is created.
+        """,
+    )
 
     dose_reference_uid: Attr[str] = Attr(
         0x300A0013, "DoseReferenceUID", "UI", "1", "3",
-    )
-    """Dose Reference UID (300A,0013): Type 3, VR UI, VM 1.
+        doc="""Dose Reference UID (300A,0013): Type 3, VR UI, VM 1.
 
-    A unique identifier for a Dose Reference that can be used to link the same entity across
-    multiple RT Plan objects.
-    """
+        A unique identifier for a Dose Reference that can be used to link the same entity across
+        multiple RT Plan objects.
+        """,
+    )
 
     dose_reference_structure_type: Attr[str] = Attr(
         0x300A0014, "DoseReferenceStructureType", "CS", "1", "1",
-    )
-    """Dose Reference Structure Type (300A,0014): Type 1, VR CS, VM 1.
+        doc="""Dose Reference Structure Type (300A,0014): Type 1, VR CS, VM 1.
 
-    Structure type of Dose Reference.
-    Defined Terms: POINT, VOLUME, COORDINATES, SITE.
-    """
+        Structure type of Dose Reference.
+        Defined Terms: POINT, VOLUME, COORDINATES, SITE.
+        """,
+    )
 
     dose_value_purpose: Attr[list[str]] = Attr(
         0x300A061D, "DoseValuePurpose", "CS", "1-n", "3",
-    )
-    """Dose Value Purpose (300A,061D): Type 3, VR CS, VM 1-n.
+        doc="""Dose Value Purpose (300A,061D): Type 3, VR CS, VM 1-n.
 
-    Purpose(s) for which dose values in this Sequence Item are provided.
-    Defined Terms: TRACKING, QA.
-    """
+        Purpose(s) for which dose values in this Sequence Item are provided.
+        Defined Terms: TRACKING, QA.
+        """,
+    )
 
     dose_value_interpretation: Attr[Literal["NOMINAL", "ACTUAL"]] = Attr(
         0x300A068B, "DoseValueInterpretation", "CS", "1", "3",
         enum=("NOMINAL", "ACTUAL"),
-    )
-    """Dose Value Interpretation (300A,068B): Type 3, VR CS, VM 1.
+        doc="""Dose Value Interpretation (300A,068B): Type 3, VR CS, VM 1.
 
-    Interpretation of the dose values.
-    Enumerated Values: NOMINAL, ACTUAL.
-    """
+        Interpretation of the dose values.
+        Enumerated Values: NOMINAL, ACTUAL.
+        """,
+    )
 
     dose_reference_description: Attr[str] = Attr(
         0x300A0016, "DoseReferenceDescription", "LO", "1", "3",
-    )
-    """Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
+        doc="""Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
 
-    User-defined description of Dose Reference.
-    """
+        User-defined description of Dose Reference.
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
-    )
-    """Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
 
-    Uniquely identifies ROI representing the dose reference specified by ROI Number (3006,0022)
-    in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT Structure Set in
-    Referenced Structure Set Sequence (300C,0060) in RT General Plan Module. Required if Dose
-    Reference Structure Type (300A,0014) is POINT or VOLUME.
-    """
+        Uniquely identifies ROI representing the dose reference specified by ROI Number
+        (3006,0022) in Structure Set ROI Sequence (3006,0020) in Structure Set Module within RT
+        Structure Set in Referenced Structure Set Sequence (300C,0060) in RT General Plan
+        Module. Required if Dose Reference Structure Type (300A,0014) is POINT or VOLUME.
+        """,
+    )
 
     dose_reference_point_coordinates: Attr[list[float]] = Attr(
         0x300A0018, "DoseReferencePointCoordinates", "DS", "3", "1C",
-    )
-    """Dose Reference Point Coordinates (300A,0018): Type 1C, VR DS, VM 3.
+        doc="""Dose Reference Point Coordinates (300A,0018): Type 1C, VR DS, VM 3.
 
-    Coordinates (x,y,z) of Reference Point in the Patient-Based Coordinate System described in
-    Section C.7.6.2.1.1 (mm). Required if Dose Reference Structure Type (300A,0014) is
-    COORDINATES.
-    """
+        Coordinates (x,y,z) of Reference Point in the Patient-Based Coordinate System described
+        in Section C.7.6.2.1.1 (mm). Required if Dose Reference Structure Type (300A,0014) is
+        COORDINATES.
+        """,
+    )
 
     nominal_prior_dose: Attr[float] = Attr(
         0x300A001A, "NominalPriorDose", "DS", "1", "3",
-    )
-    """Nominal Prior Dose (300A,001A): Type 3, VR DS, VM 1.
+        doc="""Nominal Prior Dose (300A,001A): Type 3, VR DS, VM 1.
 
-    Dose (in Gy) from prior treatment to this Dose Reference (e.g., from a previous course of
-    treatment).
-    """
+        Dose (in Gy) from prior treatment to this Dose Reference (e.g., from a previous course
+        of treatment).
+        """,
+    )
 
     dose_reference_type: Attr[str] = Attr(
         0x300A0020, "DoseReferenceType", "CS", "1", "1",
-    )
-    """Dose Reference Type (300A,0020): Type 1, VR CS, VM 1.
+        doc="""Dose Reference Type (300A,0020): Type 1, VR CS, VM 1.
 
-    Type of Dose Reference.
-    Defined Terms: TARGET, ORGAN_AT_RISK.
-    """
+        Type of Dose Reference.
+        Defined Terms: TARGET, ORGAN_AT_RISK.
+        """,
+    )
 
     constraint_weight: Attr[float] = Attr(
         0x300A0021, "ConstraintWeight", "DS", "1", "3",
-    )
-    """Constraint Weight (300A,0021): Type 3, VR DS, VM 1.
+        doc="""Constraint Weight (300A,0021): Type 3, VR DS, VM 1.
 
-    Relative importance of satisfying constraint, where high values represent more important
-    constraints.
-    """
+        Relative importance of satisfying constraint, where high values represent more important
+        constraints.
+        """,
+    )
 
     delivery_warning_dose: Attr[float] = Attr(
         0x300A0022, "DeliveryWarningDose", "DS", "1", "3",
-    )
-    """Delivery Warning Dose (300A,0022): Type 3, VR DS, VM 1.
+        doc="""Delivery Warning Dose (300A,0022): Type 3, VR DS, VM 1.
 
-    The dose (in Gy) that when reached or exceeded should cause some action to be taken.
-    """
+        The dose (in Gy) that when reached or exceeded should cause some action to be taken.
+        """,
+    )
 
     delivery_maximum_dose: Attr[float] = Attr(
         0x300A0023, "DeliveryMaximumDose", "DS", "1", "3",
-    )
-    """Delivery Maximum Dose (300A,0023): Type 3, VR DS, VM 1.
+        doc="""Delivery Maximum Dose (300A,0023): Type 3, VR DS, VM 1.
 
-    The maximum dose (in Gy) that can be delivered to the dose reference.
-    """
+        The maximum dose (in Gy) that can be delivered to the dose reference.
+        """,
+    )
 
     target_minimum_dose: Attr[float] = Attr(
         0x300A0025, "TargetMinimumDose", "DS", "1", "3",
-    )
-    """Target Minimum Dose (300A,0025): Type 3, VR DS, VM 1.
+        doc="""Target Minimum Dose (300A,0025): Type 3, VR DS, VM 1.
 
-    Minimum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is
-    TARGET.
-    """
+        Minimum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is
+        TARGET.
+        """,
+    )
 
     target_prescription_dose: Attr[float] = Attr(
         0x300A0026, "TargetPrescriptionDose", "DS", "1", "3",
-    )
-    """Target Prescription Dose (300A,0026): Type 3, VR DS, VM 1.
+        doc="""Target Prescription Dose (300A,0026): Type 3, VR DS, VM 1.
 
-    Prescribed dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is TARGET.
-    """
+        Prescribed dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is TARGET.
+        """,
+    )
 
     target_maximum_dose: Attr[float] = Attr(
         0x300A0027, "TargetMaximumDose", "DS", "1", "3",
-    )
-    """Target Maximum Dose (300A,0027): Type 3, VR DS, VM 1.
+        doc="""Target Maximum Dose (300A,0027): Type 3, VR DS, VM 1.
 
-    Maximum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is
-    TARGET.
-    """
+        Maximum permitted dose (in Gy) to Dose Reference if Dose Reference Type (300A,0020) is
+        TARGET.
+        """,
+    )
 
     target_underdose_volume_fraction: Attr[float] = Attr(
         0x300A0028, "TargetUnderdoseVolumeFraction", "DS", "1", "3",
-    )
-    """Target Underdose Volume Fraction (300A,0028): Type 3, VR DS, VM 1.
+        doc="""Target Underdose Volume Fraction (300A,0028): Type 3, VR DS, VM 1.
 
-    Maximum permitted fraction (in percent) of Target to receive less than the Target
-    Prescription Dose if Dose Reference Type (300A,0020) is TARGET and Dose Reference Structure
-    Type (300A,0014) is VOLUME. See Section C.8.8.10.1.
-    """
+        Maximum permitted fraction (in percent) of Target to receive less than the Target
+        Prescription Dose if Dose Reference Type (300A,0020) is TARGET and Dose Reference
+        Structure Type (300A,0014) is VOLUME. See Section C.8.8.10.1.
+        """,
+    )
 
     organ_at_risk_full_volume_dose: Attr[float] = Attr(
         0x300A002A, "OrganAtRiskFullVolumeDose", "DS", "1", "3",
-    )
-    """Organ at Risk Full-volume Dose (300A,002A): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Full-volume Dose (300A,002A): Type 3, VR DS, VM 1.
 
-    Maximum dose (in Gy) to entire Dose Reference if Dose Reference Type (300A,0020) is
-    ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
-    """
+        Maximum dose (in Gy) to entire Dose Reference if Dose Reference Type (300A,0020) is
+        ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
+        """,
+    )
 
     organ_at_risk_limit_dose: Attr[float] = Attr(
         0x300A002B, "OrganAtRiskLimitDose", "DS", "1", "3",
-    )
-    """Organ at Risk Limit Dose (300A,002B): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Limit Dose (300A,002B): Type 3, VR DS, VM 1.
 
-    Maximum permitted dose (in Gy) to any part of Dose Reference if Dose Reference Type
-    (300A,0020) is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
-    """
+        Maximum permitted dose (in Gy) to any part of Dose Reference if Dose Reference Type
+        (300A,0020) is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
+        """,
+    )
 
     organ_at_risk_maximum_dose: Attr[float] = Attr(
         0x300A002C, "OrganAtRiskMaximumDose", "DS", "1", "3",
-    )
-    """Organ at Risk Maximum Dose (300A,002C): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Maximum Dose (300A,002C): Type 3, VR DS, VM 1.
 
-    Maximum dose (in Gy) to non-overdosed part of Dose Reference if Dose Reference Type
-    (300A,0020) is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
-    """
+        Maximum dose (in Gy) to non-overdosed part of Dose Reference if Dose Reference Type
+        (300A,0020) is ORGAN_AT_RISK and Dose Reference Structure Type (300A,0014) is VOLUME.
+        """,
+    )
 
     organ_at_risk_overdose_volume_fraction: Attr[float] = Attr(
         0x300A002D, "OrganAtRiskOverdoseVolumeFraction", "DS", "1", "3",
-    )
-    """Organ at Risk Overdose Volume Fraction (300A,002D): Type 3, VR DS, VM 1.
+        doc="""Organ at Risk Overdose Volume Fraction (300A,002D): Type 3, VR DS, VM 1.
 
-    Maximum permitted fraction (in percent) of the Organ at Risk to receive more than the Organ
-    at Risk Maximum Dose if Dose Reference Type (300A,0020) is ORGAN_AT_RISK and Dose Reference
-    Structure Type (300A,0014) is VOLUME.
-    """
+        Maximum permitted fraction (in percent) of the Organ at Risk to receive more than the
+        Organ at Risk Maximum Dose if Dose Reference Type (300A,0020) is ORGAN_AT_RISK and Dose
+        Reference Structure Type (300A,0014) is VOLUME.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        dose_reference_number: int | None = None,
-        dose_reference_uid: str | None = None,
-        dose_reference_structure_type: str | None = None,
-        dose_value_purpose: list[str] | None = None,
-        dose_value_interpretation: Literal["NOMINAL", "ACTUAL"] | None = None,
-        dose_reference_description: str | None = None,
-        referenced_roi_number: int | None = None,
-        dose_reference_point_coordinates: list[float] | None = None,
-        nominal_prior_dose: float | None = None,
-        dose_reference_type: str | None = None,
-        constraint_weight: float | None = None,
-        delivery_warning_dose: float | None = None,
-        delivery_maximum_dose: float | None = None,
-        target_minimum_dose: float | None = None,
-        target_prescription_dose: float | None = None,
-        target_maximum_dose: float | None = None,
-        target_underdose_volume_fraction: float | None = None,
-        organ_at_risk_full_volume_dose: float | None = None,
-        organ_at_risk_limit_dose: float | None = None,
-        organ_at_risk_maximum_dose: float | None = None,
-        organ_at_risk_overdose_volume_fraction: float | None = None,
-        **_: Any,
+        dose_reference_number: int | Empty | None = None,
+        dose_reference_uid: str | Empty | None = None,
+        dose_reference_structure_type: str | Empty | None = None,
+        dose_value_purpose: list[str] | Empty | None = None,
+        dose_value_interpretation: Literal["NOMINAL", "ACTUAL"] | Empty | None = None,
+        dose_reference_description: str | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
+        dose_reference_point_coordinates: list[float] | Empty | None = None,
+        nominal_prior_dose: float | Empty | None = None,
+        dose_reference_type: str | Empty | None = None,
+        constraint_weight: float | Empty | None = None,
+        delivery_warning_dose: float | Empty | None = None,
+        delivery_maximum_dose: float | Empty | None = None,
+        target_minimum_dose: float | Empty | None = None,
+        target_prescription_dose: float | Empty | None = None,
+        target_maximum_dose: float | Empty | None = None,
+        target_underdose_volume_fraction: float | Empty | None = None,
+        organ_at_risk_full_volume_dose: float | Empty | None = None,
+        organ_at_risk_limit_dose: float | Empty | None = None,
+        organ_at_risk_maximum_dose: float | Empty | None = None,
+        organ_at_risk_overdose_volume_fraction: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -255,29 +255,26 @@ class RTPrescriptionModule(ModuleBuilder):
 
     prescription_description: Attr[str] = Attr(
         0x300A000E, "PrescriptionDescription", "ST", "1", "3",
+        doc="""Prescription Description (300A,000E): Type 3, VR ST, VM 1.
+
+        User-defined description of treatment prescription.
+        """,
     )
-    """Prescription Description (300A,000E): Type 3, VR ST, VM 1.
 
-    User-defined description of treatment prescription.
-    """
-
-    dose_reference_sequence: Attr[list[DoseReferenceSequenceItem]] = Attr(
+    dose_reference_sequence: SequenceAttr[DoseReferenceSequenceItem] = SequenceAttr(
         0x300A0010, "DoseReferenceSequence", "SQ", "1", "3",
         item=DoseReferenceSequenceItem,
-    )
-    """Dose Reference Sequence (300A,0010): Type 3, VR SQ, VM 1.
+        doc="""Dose Reference Sequence (300A,0010): Type 3, VR SQ, VM 1.
 
-    Sequence of Dose References.
-    """
+        Sequence of Dose References.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        prescription_description: str | None = None,
-        dose_reference_sequence: list[DoseReferenceSequenceItem] | None = None,
-        **_: Any,
+        prescription_description: str | Empty | None = None,
+        dose_reference_sequence: Items[DoseReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

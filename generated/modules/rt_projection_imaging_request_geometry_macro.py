@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.parameterized_rt_imaging_geometry_macro import ParameterizedRTImagingGeometryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import matrix_based_rt_imaging_geometry_macro
     from iodkit.generated.modules import parameterized_rt_imaging_geometry_macro
 
@@ -28,26 +29,23 @@ class ImagingDeviceLocationParameterSequenceItem(ParameterizedRTImagingGeometryM
 
     referenced_radiation_rt_control_point_index: Attr[int] = Attr(
         0x300A073B, "ReferencedRadiationRTControlPointIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation RT Control Point Index (300A,073B): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation RT Control Point Index (300A,073B): Type 1C, VR US, VM 1.
 
-    Index of the RT Control Point of the RT Radiation SOP Instance referenced in the Referenced
-    Baseline Parameters RT Radiation Instance Sequence (3002,011E) which defines the values
-    against which the relative values have to be applied.
-    Required if Imaging Source Location Specification Type (3002,0111) has a value of
-    RELATIVE_PARAMS.
-    """
+        Index of the RT Control Point of the RT Radiation SOP Instance referenced in the
+        Referenced Baseline Parameters RT Radiation Instance Sequence (3002,011E) which defines
+        the values against which the relative values have to be applied.
+        Required if Imaging Source Location Specification Type (3002,0111) has a value of
+        RELATIVE_PARAMS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        imaging_source_position_sequence: list[parameterized_rt_imaging_geometry_macro.ImagingSourcePositionSequenceItem] | None = None,
-        image_receptor_position_sequence: list[parameterized_rt_imaging_geometry_macro.ImageReceptorPositionSequenceItem] | None = None,
-        **_: Any,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        imaging_source_position_sequence: Items[parameterized_rt_imaging_geometry_macro.ImagingSourcePositionSequenceItem] | Empty | None = None,
+        image_receptor_position_sequence: Items[parameterized_rt_imaging_geometry_macro.ImageReceptorPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,46 +62,43 @@ class RTProjectionImagingRequestGeometryMacro(ModuleBuilder):
     imaging_source_location_specification_type: Attr[Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"]] = Attr(
         0x30020111, "ImagingSourceLocationSpecificationType", "CS", "1", "1",
         enum=("ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"),
+        doc="""Imaging Source Location Specification Type (3002,0111): Type 1, VR CS, VM 1.
+
+        The method of specifying the location and orientation of the imaging source.
+        Enumerated Values: ABSOLUTE_MATRIX, ABSOLUTE_PARAMS, RELATIVE_PARAMS.
+        """,
     )
-    """Imaging Source Location Specification Type (3002,0111): Type 1, VR CS, VM 1.
 
-    The method of specifying the location and orientation of the imaging source.
-    Enumerated Values: ABSOLUTE_MATRIX, ABSOLUTE_PARAMS, RELATIVE_PARAMS.
-    """
-
-    imaging_device_location_matrix_sequence: Attr[list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro]] = Attr(
+    imaging_device_location_matrix_sequence: SequenceAttr[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] = SequenceAttr(
         0x30020112, "ImagingDeviceLocationMatrixSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.matrix_based_rt_imaging_geometry_macro:MatrixBasedRTImagingGeometryMacro",
+        doc="""Imaging Device Location Matrix Sequence (3002,0112): Type 1C, VR SQ, VM 1.
+
+        Parameters describing the location of the Imaging Source and the Image Receptor by the
+        means of matrices.
+        Required if Imaging Source Location Specification Type (3002,0111) is present and has a
+        value of ABSOLUTE_MATRIX.
+        """,
     )
-    """Imaging Device Location Matrix Sequence (3002,0112): Type 1C, VR SQ, VM 1.
 
-    Parameters describing the location of the Imaging Source and the Image Receptor by the means
-    of matrices.
-    Required if Imaging Source Location Specification Type (3002,0111) is present and has a
-    value of ABSOLUTE_MATRIX.
-    """
-
-    imaging_device_location_parameter_sequence: Attr[list[ImagingDeviceLocationParameterSequenceItem]] = Attr(
+    imaging_device_location_parameter_sequence: SequenceAttr[ImagingDeviceLocationParameterSequenceItem] = SequenceAttr(
         0x30020113, "ImagingDeviceLocationParameterSequence", "SQ", "1", "1C",
         item=ImagingDeviceLocationParameterSequenceItem,
-    )
-    """Imaging Device Location Parameter Sequence (3002,0113): Type 1C, VR SQ, VM 1.
+        doc="""Imaging Device Location Parameter Sequence (3002,0113): Type 1C, VR SQ, VM 1.
 
-    Parameters describing the location and orientation of the image receptor by the means of
-    parameters.
-    Required if Imaging Source Location Specification Type (3002,0111) is present and has a
-    value of ABSOLUTE_PARAMS or RELATIVE_PARAMS.
-    """
+        Parameters describing the location and orientation of the image receptor by the means of
+        parameters.
+        Required if Imaging Source Location Specification Type (3002,0111) is present and has a
+        value of ABSOLUTE_PARAMS or RELATIVE_PARAMS.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        imaging_source_location_specification_type: Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"] | None = None,
-        imaging_device_location_matrix_sequence: list[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | None = None,
-        imaging_device_location_parameter_sequence: list[ImagingDeviceLocationParameterSequenceItem] | None = None,
-        **_: Any,
+        imaging_source_location_specification_type: Literal["ABSOLUTE_MATRIX", "ABSOLUTE_PARAMS", "RELATIVE_PARAMS"] | Empty | None = None,
+        imaging_device_location_matrix_sequence: Items[matrix_based_rt_imaging_geometry_macro.MatrixBasedRTImagingGeometryMacro] | Empty | None = None,
+        imaging_device_location_parameter_sequence: Items[ImagingDeviceLocationParameterSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_treatment_position_macro import RTTreatmentPositionMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_orientation_and_equipment_relationship_macro
     from iodkit.generated.modules import rt_tolerance_set_macro
@@ -31,23 +32,20 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_beam_number: Attr[int] = Attr(
         0x300C0006, "ReferencedBeamNumber", "IS", "1", "1",
-    )
-    """Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
+        doc="""Referenced Beam Number (300C,0006): Type 1, VR IS, VM 1.
 
-    A number identifying the beam contained within a SOP Class specific Attribute of an Item in
-    a SOP Class specific Sequence within the referenced SOP Instance.
-    """
+        A number identifying the beam contained within a SOP Class specific Attribute of an Item
+        in a SOP Class specific Sequence within the referenced SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_beam_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_beam_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,80 +64,79 @@ class RTRadiationCommonBaseMacro(RTTreatmentPositionMacro, ModuleBuilder):
     rt_radiation_physical_and_geometric_content_detail_flag: Attr[Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"]] = Attr(
         0x300A0638, "RTRadiationPhysicalAndGeometricContentDetailFlag", "CS", "1", "1",
         enum=("FULL", "IDENT_ONLY", "GEOMETRY_ONLY"),
-    )
-    """RT Radiation Physical and Geometric Content Detail Flag (300A,0638): Type 1, VR CS, VM 1.
+        doc="""RT Radiation Physical and Geometric Content Detail Flag (300A,0638): Type 1, VR CS, VM
+        1.
 
-    The level of detail of content within this SOP Instance.
-    Enumerated Values: FULL, IDENT_ONLY, GEOMETRY_ONLY.
-    """
+        The level of detail of content within this SOP Instance.
+        Enumerated Values: FULL, IDENT_ONLY, GEOMETRY_ONLY.
+        """,
+    )
 
     rt_record_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300A0639, "RTRecordFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""RT Record Flag (300A,0639): Type 1, VR CS, VM 1.
+
+        Whether or not device parameters about actual delivery of treatment to a patient have
+        been recorded.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """RT Record Flag (300A,0639): Type 1, VR CS, VM 1.
 
-    Whether or not device parameters about actual delivery of treatment to a patient have been
-    recorded.
-    Enumerated Values: YES, NO.
-    """
-
-    rt_treatment_technique_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_technique_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100080, "RTTreatmentTechniqueCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Technique Code Sequence (3010,0080): Type 1C, VR SQ, VM 1.
+
+        Type of treatment technique.
+        Required if the SOP Class of the SOP Instance including this Module is not RT Radiation
+        Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.
+        """,
     )
-    """RT Treatment Technique Code Sequence (3010,0080): Type 1C, VR SQ, VM 1.
 
-    Type of treatment technique.
-    Required if the SOP Class of the SOP Instance including this Module is not RT Radiation
-    Salvage Record Storage ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.
-    """
-
-    rt_tolerance_set_sequence: Attr[list[rt_tolerance_set_macro.RTToleranceSetMacro]] = Attr(
+    rt_tolerance_set_sequence: SequenceAttr[rt_tolerance_set_macro.RTToleranceSetMacro] = SequenceAttr(
         0x300A0629, "RTToleranceSetSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.rt_tolerance_set_macro:RTToleranceSetMacro",
+        doc="""RT Tolerance Set Sequence (300A,0629): Type 3, VR SQ, VM 1.
+
+        A set of tolerance values to be applied to parameters used for delivery of the RT
+        Radiation.
+        """,
     )
-    """RT Tolerance Set Sequence (300A,0629): Type 3, VR SQ, VM 1.
 
-    A set of tolerance values to be applied to parameters used for delivery of the RT Radiation.
-    """
-
-    treatment_machine_special_mode_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_machine_special_mode_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0635, "TreatmentMachineSpecialModeCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Treatment Machine Special Mode Code Sequence (300A,0635): Type 1C, VR SQ, VM 1.
+
+        A mode of operation on the treatment machine.
+        Required if a special delivery mode is used for treatment and the SOP Class of the SOP
+        Instance including this Module is not RT Radiation Salvage Record Storage
+        ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.
+        """,
     )
-    """Treatment Machine Special Mode Code Sequence (300A,0635): Type 1C, VR SQ, VM 1.
 
-    A mode of operation on the treatment machine.
-    Required if a special delivery mode is used for treatment and the SOP Class of the SOP
-    Instance including this Module is not RT Radiation Salvage Record Storage
-    ("1.2.840.10008.5.1.4.1.1.481.17"). May be present otherwise.
-    """
-
-    definition_source_sequence: Attr[list[DefinitionSourceSequenceItem]] = Attr(
+    definition_source_sequence: SequenceAttr[DefinitionSourceSequenceItem] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item=DefinitionSourceSequenceItem,
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the ROI Contour information.
-    """
+        Instances containing the source of the ROI Contour information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | None = None,
-        rt_record_flag: Literal["YES", "NO"] | None = None,
-        rt_treatment_technique_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_position_sequence: list[rt_treatment_position_macro.TreatmentPositionSequenceItem] | None = None,
-        rt_tolerance_set_sequence: list[rt_tolerance_set_macro.RTToleranceSetMacro] | None = None,
-        treatment_machine_special_mode_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        definition_source_sequence: list[DefinitionSourceSequenceItem] | None = None,
-        **_: Any,
+        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | Empty | None = None,
+        rt_record_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_treatment_technique_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_position_sequence: Items[rt_treatment_position_macro.TreatmentPositionSequenceItem] | Empty | None = None,
+        rt_tolerance_set_sequence: Items[rt_tolerance_set_macro.RTToleranceSetMacro] | Empty | None = None,
+        treatment_machine_special_mode_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        definition_source_sequence: Items[DefinitionSourceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

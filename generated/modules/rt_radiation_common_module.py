@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.enhanced_content_identification_macro import EnhancedContentIdentificationMacro
 from iodkit.generated.modules.rt_radiation_common_base_macro import RTRadiationCommonBaseMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_orientation_and_equipment_relationship_macro
     from iodkit.generated.modules import person_identification_macro
@@ -38,32 +39,29 @@ class RTRadiationCommonModule(EnhancedContentIdentificationMacro, RTRadiationCom
 
     treatment_time_limit: Attr[float] = Attr(
         0x300A062E, "TreatmentTimeLimit", "FD", "1", "3",
-    )
-    """Treatment Time Limit (300A,062E): Type 3, VR FD, VM 1.
+        doc="""Treatment Time Limit (300A,062E): Type 3, VR FD, VM 1.
 
-    The maximum delivery time in seconds.
-    """
+        The maximum delivery time in seconds.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | None = None,
-        rt_record_flag: Literal["YES", "NO"] | None = None,
-        rt_treatment_technique_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_position_sequence: list[rt_treatment_position_macro.TreatmentPositionSequenceItem] | None = None,
-        rt_tolerance_set_sequence: list[rt_tolerance_set_macro.RTToleranceSetMacro] | None = None,
-        treatment_machine_special_mode_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        definition_source_sequence: list[rt_radiation_common_base_macro.DefinitionSourceSequenceItem] | None = None,
-        treatment_time_limit: float | None = None,
-        **_: Any,
+        user_content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | Empty | None = None,
+        rt_record_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_treatment_technique_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_position_sequence: Items[rt_treatment_position_macro.TreatmentPositionSequenceItem] | Empty | None = None,
+        rt_tolerance_set_sequence: Items[rt_tolerance_set_macro.RTToleranceSetMacro] | Empty | None = None,
+        treatment_machine_special_mode_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        definition_source_sequence: Items[rt_radiation_common_base_macro.DefinitionSourceSequenceItem] | Empty | None = None,
+        treatment_time_limit: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,17 +5,18 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.extended_content_identification_macro import ExtendedContentIdentificationMacro
 from iodkit.generated.modules.rt_radiation_common_base_macro import RTRadiationCommonBaseMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import assertion_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
@@ -40,52 +41,49 @@ class OverrideSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.22-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081072, 0x300A0760, 0x30080066, 0x300A073E)
 
-    operator_identification_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 1, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 1, VR SQ, VM 1.
 
-    Identification of the operator who authorized the override.
-    """
+        Identification of the operator who authorized the override.
+        """,
+    )
 
     override_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A0760, "OverrideDateTime", "DT", "1", "1",
-    )
-    """Override DateTime (300A,0760): Type 1, VR DT, VM 1.
+        doc="""Override DateTime (300A,0760): Type 1, VR DT, VM 1.
 
-    Date and Time when the user authorized the override.
-    """
+        Date and Time when the user authorized the override.
+        """,
+    )
 
     override_reason: Attr[str] = Attr(
         0x30080066, "OverrideReason", "ST", "1", "2",
+        doc="""Override Reason (3008,0066): Type 2, VR ST, VM 1.
+
+        User-defined reason of the override.
+        """,
     )
-    """Override Reason (3008,0066): Type 2, VR ST, VM 1.
 
-    User-defined reason of the override.
-    """
-
-    alternate_value_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    alternate_value_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x300A073E, "AlternateValueSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Alternate Value Sequence (300A,073E): Type 2, VR SQ, VM 1.
+        doc="""Alternate Value Sequence (300A,073E): Type 2, VR SQ, VM 1.
 
-    The alternate value for the parameter as accepted by the user when the override was entered.
-    The actual value applied during treatment may be different.
-    """
+        The alternate value for the parameter as accepted by the user when the override was
+        entered. The actual value applied during treatment may be different.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        operator_identification_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        override_date_time: datetime.datetime | str | None = None,
-        override_reason: str | None = None,
-        alternate_value_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        operator_identification_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        override_date_time: datetime.datetime | str | Empty | None = None,
+        override_reason: str | Empty | None = None,
+        alternate_value_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -100,95 +98,92 @@ class TreatmentToleranceViolationSequenceItem(ItemBuilder):
 
     treatment_tolerance_violation_date_time: Attr[datetime.datetime | str] = Attr(
         0x300A0736, "TreatmentToleranceViolationDateTime", "DT", "1", "1",
-    )
-    """Treatment Tolerance Violation DateTime (300A,0736): Type 1, VR DT, VM 1.
+        doc="""Treatment Tolerance Violation DateTime (300A,0736): Type 1, VR DT, VM 1.
 
-    DateTime when Treatment Tolerance Violation occurred.
-    """
+        DateTime when Treatment Tolerance Violation occurred.
+        """,
+    )
 
     treatment_tolerance_violation_category: Attr[str] = Attr(
         0x300A0732, "TreatmentToleranceViolationCategory", "CS", "1", "1",
+        doc="""Treatment Tolerance Violation Category (300A,0732): Type 1, VR CS, VM 1.
+
+        The category of tolerance violation which was exceeded.
+        Defined Terms: CLINICAL, MACHINE.
+        """,
     )
-    """Treatment Tolerance Violation Category (300A,0732): Type 1, VR CS, VM 1.
 
-    The category of tolerance violation which was exceeded.
-    Defined Terms: CLINICAL, MACHINE.
-    """
-
-    treatment_tolerance_violation_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_tolerance_violation_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0761, "TreatmentToleranceViolationTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Treatment Tolerance Violation Type Code Sequence (300A,0761): Type 1, VR SQ, VM 1.
+
+        Type of treatment tolerance violation.
+        """,
     )
-    """Treatment Tolerance Violation Type Code Sequence (300A,0761): Type 1, VR SQ, VM 1.
 
-    Type of treatment tolerance violation.
-    """
-
-    treatment_tolerance_violation_cause_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    treatment_tolerance_violation_cause_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0762, "TreatmentToleranceViolationCauseCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Treatment Tolerance Violation Cause Code Sequence (300A,0762): Type 1, VR SQ, VM 1.
+
+        Cause of treatment tolerance violation.
+        """,
     )
-    """Treatment Tolerance Violation Cause Code Sequence (300A,0762): Type 1, VR SQ, VM 1.
 
-    Cause of treatment tolerance violation.
-    """
-
-    treatment_tolerance_violation_attribute_sequence: Attr[list[extended_selector_attribute_macro.ExtendedSelectorAttributeMacro]] = Attr(
+    treatment_tolerance_violation_attribute_sequence: SequenceAttr[extended_selector_attribute_macro.ExtendedSelectorAttributeMacro] = SequenceAttr(
         0x300A0733, "TreatmentToleranceViolationAttributeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.extended_selector_attribute_macro:ExtendedSelectorAttributeMacro",
-    )
-    """Treatment Tolerance Violation Attribute Sequence (300A,0733): Type 2C, VR SQ, VM 1.
+        doc="""Treatment Tolerance Violation Attribute Sequence (300A,0733): Type 2C, VR SQ, VM 1.
 
-    The Attribute whose value exceeded the tolerance.
-    Required if the violation corresponds to an Attribute in the current SOP Instance.
-    """
+        The Attribute whose value exceeded the tolerance.
+        Required if the violation corresponds to an Attribute in the current SOP Instance.
+        """,
+    )
 
     treatment_tolerance_violation_identification: Attr[str] = Attr(
         0x300A0735, "TreatmentToleranceViolationIdentification", "ST", "1", "1C",
-    )
-    """Treatment Tolerance Violation Identification (300A,0735): Type 1C, VR ST, VM 1.
+        doc="""Treatment Tolerance Violation Identification (300A,0735): Type 1C, VR ST, VM 1.
 
-    An identification of the parameter(s) which exceeded the tolerance, intended for structured
-    processing.
-    Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or
-    has zero Items. May be present otherwise.
-    """
+        An identification of the parameter(s) which exceeded the tolerance, intended for
+        structured processing.
+        Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present
+        or has zero Items. May be present otherwise.
+        """,
+    )
 
     treatment_tolerance_violation_description: Attr[str] = Attr(
         0x300A0734, "TreatmentToleranceViolationDescription", "ST", "1", "1C",
+        doc="""Treatment Tolerance Violation Description (300A,0734): Type 1C, VR ST, VM 1.
+
+        User-defined description of the treatment tolerance violation.
+        Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present
+        or has zero Items. May be present otherwise.
+        """,
     )
-    """Treatment Tolerance Violation Description (300A,0734): Type 1C, VR ST, VM 1.
 
-    User-defined description of the treatment tolerance violation.
-    Required if Treatment Tolerance Violation Attribute Sequence (300A,0733) is not present or
-    has zero Items. May be present otherwise.
-    """
-
-    override_sequence: Attr[list[OverrideSequenceItem]] = Attr(
+    override_sequence: SequenceAttr[OverrideSequenceItem] = SequenceAttr(
         0x30080060, "OverrideSequence", "SQ", "1", "2",
         item=OverrideSequenceItem,
-    )
-    """Override Sequence (3008,0060): Type 2, VR SQ, VM 1.
+        doc="""Override Sequence (3008,0060): Type 2, VR SQ, VM 1.
 
-    Overrides of this treatment tolerance violation, including the authorization by a qualified
-    person to continue treatment delivery.
-    """
+        Overrides of this treatment tolerance violation, including the authorization by a
+        qualified person to continue treatment delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_tolerance_violation_date_time: datetime.datetime | str | None = None,
-        treatment_tolerance_violation_category: str | None = None,
-        treatment_tolerance_violation_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_tolerance_violation_cause_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_tolerance_violation_attribute_sequence: list[extended_selector_attribute_macro.ExtendedSelectorAttributeMacro] | None = None,
-        treatment_tolerance_violation_identification: str | None = None,
-        treatment_tolerance_violation_description: str | None = None,
-        override_sequence: list[OverrideSequenceItem] | None = None,
-        **_: Any,
+        treatment_tolerance_violation_date_time: datetime.datetime | str | Empty | None = None,
+        treatment_tolerance_violation_category: str | Empty | None = None,
+        treatment_tolerance_violation_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_tolerance_violation_cause_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_tolerance_violation_attribute_sequence: Items[extended_selector_attribute_macro.ExtendedSelectorAttributeMacro] | Empty | None = None,
+        treatment_tolerance_violation_identification: str | Empty | None = None,
+        treatment_tolerance_violation_description: str | Empty | None = None,
+        override_sequence: Items[OverrideSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -203,25 +198,22 @@ class AdditionalParameterRecordingInstanceSequenceItem(SOPInstanceReferenceMacro
 
     creator_version_uid: Attr[str] = Attr(
         0x00089123, "CreatorVersionUID", "UI", "1", "1C",
-    )
-    """Creator-Version UID (0008,9123): Type 1C, VR UI, VM 1.
+        doc="""Creator-Version UID (0008,9123): Type 1C, VR UI, VM 1.
 
-    Unique identification of the equipment and version of the software that has created the
-    referenced Instance that contains the additional parameters.
-    Required if the Referenced SOP Class UID (0008,1150) is Raw Data Storage
-    ("1.2.840.10008.5.1.4.1.1.66"). May be present otherwise.
-    """
+        Unique identification of the equipment and version of the software that has created the
+        referenced Instance that contains the additional parameters.
+        Required if the Referenced SOP Class UID (0008,1150) is Raw Data Storage
+        ("1.2.840.10008.5.1.4.1.1.66"). May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        creator_version_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        creator_version_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -240,163 +232,160 @@ class RTRadiationRecordCommonModule(ExtendedContentIdentificationMacro, RTRadiat
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "1",
+        doc="""Treatment Session UID (300A,0700): Type 1, VR UI, VM 1.
+
+        Uniquely identifies the RT Treatment Session to which this Instance belongs.
+        """,
     )
-    """Treatment Session UID (300A,0700): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the RT Treatment Session to which this Instance belongs.
-    """
-
-    referenced_rt_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0631, "ReferencedRTInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Instance Sequence (300A,0631): Type 1C, VR SQ, VM 1.
+        doc="""Referenced RT Instance Sequence (300A,0631): Type 1C, VR SQ, VM 1.
 
-    The RT Radiation SOP Instance that provided the instruction to deliver the radiation.
-    Required if an RT Radiation SOP Instance was used to provide the instructions to the
-    delivery system.
-    """
+        The RT Radiation SOP Instance that provided the instruction to deliver the radiation.
+        Required if an RT Radiation SOP Instance was used to provide the instructions to the
+        delivery system.
+        """,
+    )
 
     rt_radiation_usage: Attr[str] = Attr(
         0x300A0701, "RTRadiationUsage", "CS", "1", "1",
-    )
-    """RT Radiation Usage (300A,0701): Type 1, VR CS, VM 1.
+        doc="""RT Radiation Usage (300A,0701): Type 1, VR CS, VM 1.
 
-    A general indication of how the referenced RT Radiation was used.
-    Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
-    """
+        A general indication of how the referenced RT Radiation was used.
+        Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
+        """,
+    )
 
     treatment_record_content_origin: Attr[Literal["DEVICE", "USER"]] = Attr(
         0x300A0709, "TreatmentRecordContentOrigin", "CS", "1", "1",
         enum=("DEVICE", "USER"),
-    )
-    """Treatment Record Content Origin (300A,0709): Type 1, VR CS, VM 1.
+        doc="""Treatment Record Content Origin (300A,0709): Type 1, VR CS, VM 1.
 
-    The origin of the content of this SOP Instance.
-    Enumerated Values: DEVICE, USER.
-    """
+        The origin of the content of this SOP Instance.
+        Enumerated Values: DEVICE, USER.
+        """,
+    )
 
     treatment_delivery_continuation_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300A0708, "TreatmentDeliveryContinuationFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Treatment Delivery Continuation Flag (300A,0708): Type 1, VR CS, VM 1.
+        doc="""Treatment Delivery Continuation Flag (300A,0708): Type 1, VR CS, VM 1.
 
-    Indicates whether this SOP Instance represents the record of a treatment delivery which was
-    a continuation of a previously interrupted treatment delivery of the RT Treatment Fraction
-    specified by the RT Radiation Set Delivery Number (300A,0704).
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether this SOP Instance represents the record of a treatment delivery which
+        was a continuation of a previously interrupted treatment delivery of the RT Treatment
+        Fraction specified by the RT Radiation Set Delivery Number (300A,0704).
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     rt_treatment_termination_status: Attr[Literal["NORMAL", "ABNORMAL"]] = Attr(
         0x300A0714, "RTTreatmentTerminationStatus", "CS", "1", "1",
         enum=("NORMAL", "ABNORMAL"),
+        doc="""RT Treatment Termination Status (300A,0714): Type 1, VR CS, VM 1.
+
+        Termination status of the recorded treatment.
+        Enumerated Values: NORMAL, ABNORMAL.
+        """,
     )
-    """RT Treatment Termination Status (300A,0714): Type 1, VR CS, VM 1.
 
-    Termination status of the recorded treatment.
-    Enumerated Values: NORMAL, ABNORMAL.
-    """
-
-    rt_treatment_termination_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_treatment_termination_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0715, "RTTreatmentTerminationReasonCodeSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Treatment Termination Reason Code Sequence (300A,0715): Type 2C, VR SQ, VM 1.
+
+        Treatment machine termination code. This code is dependent upon the particular
+        application and equipment.
+        Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.
+        """,
     )
-    """RT Treatment Termination Reason Code Sequence (300A,0715): Type 2C, VR SQ, VM 1.
 
-    Treatment machine termination code. This code is dependent upon the particular application
-    and equipment.
-    Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.
-    """
-
-    machine_specific_treatment_termination_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    machine_specific_treatment_termination_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0716, "MachineSpecificTreatmentTerminationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
+        doc="""Machine-Specific Treatment Termination Code Sequence (300A,0716): Type 3, VR SQ, VM 1.
 
-    Machine-specific termination codes.
-    """
+        Machine-specific termination codes.
+        """,
+    )
 
     treatment_termination_description: Attr[str] = Attr(
         0x300A0730, "TreatmentTerminationDescription", "ST", "1", "2C",
+        doc="""Treatment Termination Description (300A,0730): Type 2C, VR ST, VM 1.
+
+        A user-readable description for an abnormal termination.
+        Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.
+        """,
     )
-    """Treatment Termination Description (300A,0730): Type 2C, VR ST, VM 1.
 
-    A user-readable description for an abnormal termination.
-    Required if RT Treatment Termination Status (300A,0714) is ABNORMAL.
-    """
-
-    treatment_tolerance_violation_sequence: Attr[list[TreatmentToleranceViolationSequenceItem]] = Attr(
+    treatment_tolerance_violation_sequence: SequenceAttr[TreatmentToleranceViolationSequenceItem] = SequenceAttr(
         0x300A0731, "TreatmentToleranceViolationSequence", "SQ", "1", "2",
         item=TreatmentToleranceViolationSequenceItem,
+        doc="""Treatment Tolerance Violation Sequence (300A,0731): Type 2, VR SQ, VM 1.
+
+        Reports violations of tolerances that occurred during treatment delivery.
+        """,
     )
-    """Treatment Tolerance Violation Sequence (300A,0731): Type 2, VR SQ, VM 1.
 
-    Reports violations of tolerances that occurred during treatment delivery.
-    """
-
-    confirmation_sequence: Attr[list[assertion_macro.AssertionMacro]] = Attr(
+    confirmation_sequence: SequenceAttr[assertion_macro.AssertionMacro] = SequenceAttr(
         0x300A073F, "ConfirmationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.assertion_macro:AssertionMacro",
+        doc="""Confirmation Sequence (300A,073F): Type 2, VR SQ, VM 1.
+
+        Records confirmations (sign-offs) by treatment session operators of details that may not
+        be verified electronically (e.g. the presence of devices).
+        """,
     )
-    """Confirmation Sequence (300A,073F): Type 2, VR SQ, VM 1.
 
-    Records confirmations (sign-offs) by treatment session operators of details that may not be
-    verified electronically (e.g. the presence of devices).
-    """
-
-    interlock_sequence: Attr[list[interlock_macro.InterlockMacro]] = Attr(
+    interlock_sequence: SequenceAttr[interlock_macro.InterlockMacro] = SequenceAttr(
         0x300A0740, "InterlockSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.interlock_macro:InterlockMacro",
+        doc="""Interlock Sequence (300A,0740): Type 2, VR SQ, VM 1.
+
+        Interlocks that occurred prior, during or after the delivery of radiation covered by
+        this SOP Instance.
+        """,
     )
-    """Interlock Sequence (300A,0740): Type 2, VR SQ, VM 1.
 
-    Interlocks that occurred prior, during or after the delivery of radiation covered by this
-    SOP Instance.
-    """
-
-    additional_parameter_recording_instance_sequence: Attr[list[AdditionalParameterRecordingInstanceSequenceItem]] = Attr(
+    additional_parameter_recording_instance_sequence: SequenceAttr[AdditionalParameterRecordingInstanceSequenceItem] = SequenceAttr(
         0x300A0780, "AdditionalParameterRecordingInstanceSequence", "SQ", "1", "3",
         item=AdditionalParameterRecordingInstanceSequenceItem,
-    )
-    """Additional Parameter Recording Instance Sequence (300A,0780): Type 3, VR SQ, VM 1.
+        doc="""Additional Parameter Recording Instance Sequence (300A,0780): Type 3, VR SQ, VM 1.
 
-    SOP Instances that contain additional recording of treatment parameters.
-    """
+        SOP Instances that contain additional recording of treatment parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_long_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | None = None,
-        rt_record_flag: Literal["YES", "NO"] | None = None,
-        rt_treatment_technique_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_position_sequence: list[rt_treatment_position_macro.TreatmentPositionSequenceItem] | None = None,
-        rt_tolerance_set_sequence: list[rt_tolerance_set_macro.RTToleranceSetMacro] | None = None,
-        treatment_machine_special_mode_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        definition_source_sequence: list[rt_radiation_common_base_macro.DefinitionSourceSequenceItem] | None = None,
-        treatment_session_uid: str | None = None,
-        referenced_rt_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        rt_radiation_usage: str | None = None,
-        treatment_record_content_origin: Literal["DEVICE", "USER"] | None = None,
-        treatment_delivery_continuation_flag: Literal["YES", "NO"] | None = None,
-        rt_treatment_termination_status: Literal["NORMAL", "ABNORMAL"] | None = None,
-        rt_treatment_termination_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        machine_specific_treatment_termination_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_termination_description: str | None = None,
-        treatment_tolerance_violation_sequence: list[TreatmentToleranceViolationSequenceItem] | None = None,
-        confirmation_sequence: list[assertion_macro.AssertionMacro] | None = None,
-        interlock_sequence: list[interlock_macro.InterlockMacro] | None = None,
-        additional_parameter_recording_instance_sequence: list[AdditionalParameterRecordingInstanceSequenceItem] | None = None,
-        **_: Any,
+        user_content_long_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        rt_radiation_physical_and_geometric_content_detail_flag: Literal["FULL", "IDENT_ONLY", "GEOMETRY_ONLY"] | Empty | None = None,
+        rt_record_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_treatment_technique_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_position_sequence: Items[rt_treatment_position_macro.TreatmentPositionSequenceItem] | Empty | None = None,
+        rt_tolerance_set_sequence: Items[rt_tolerance_set_macro.RTToleranceSetMacro] | Empty | None = None,
+        treatment_machine_special_mode_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        definition_source_sequence: Items[rt_radiation_common_base_macro.DefinitionSourceSequenceItem] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
+        referenced_rt_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        rt_radiation_usage: str | Empty | None = None,
+        treatment_record_content_origin: Literal["DEVICE", "USER"] | Empty | None = None,
+        treatment_delivery_continuation_flag: Literal["YES", "NO"] | Empty | None = None,
+        rt_treatment_termination_status: Literal["NORMAL", "ABNORMAL"] | Empty | None = None,
+        rt_treatment_termination_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        machine_specific_treatment_termination_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_termination_description: str | Empty | None = None,
+        treatment_tolerance_violation_sequence: Items[TreatmentToleranceViolationSequenceItem] | Empty | None = None,
+        confirmation_sequence: Items[assertion_macro.AssertionMacro] | Empty | None = None,
+        interlock_sequence: Items[interlock_macro.InterlockMacro] | Empty | None = None,
+        additional_parameter_recording_instance_sequence: Items[AdditionalParameterRecordingInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.extended_content_identification_macro import ExtendedContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -32,93 +33,90 @@ class RTRadiationRecordSetModule(ExtendedContentIdentificationMacro, ModuleBuild
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "1",
+        doc="""Treatment Session UID (300A,0700): Type 1, VR UI, VM 1.
+
+        A unique identifier of the RT Treatment Session to which this Instance belongs.
+        """,
     )
-    """Treatment Session UID (300A,0700): Type 1, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which this Instance belongs.
-    """
-
-    referenced_rt_radiation_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0702, "ReferencedRTRadiationSetSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Radiation Set Sequence (300A,0702): Type 1C, VR SQ, VM 1.
+        doc="""Referenced RT Radiation Set Sequence (300A,0702): Type 1C, VR SQ, VM 1.
 
-    The RT Radiation Set that contains the RT Radiation Instance(s) referenced by the Instances
-    of the Referenced RT Radiation Record Sequence (300A,0703).
-    Required if an RT Radiation Set Instance provided instructions to the treatment delivery
-    system.
-    """
+        The RT Radiation Set that contains the RT Radiation Instance(s) referenced by the
+        Instances of the Referenced RT Radiation Record Sequence (300A,0703).
+        Required if an RT Radiation Set Instance provided instructions to the treatment delivery
+        system.
+        """,
+    )
 
     rt_radiation_set_usage: Attr[str] = Attr(
         0x300A0707, "RTRadiationSetUsage", "CS", "1", "1",
+        doc="""RT Radiation Set Usage (300A,0707): Type 1, VR CS, VM 1.
+
+        A general indication of how the referenced RT Radiation Set was used.
+        Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
+        """,
     )
-    """RT Radiation Set Usage (300A,0707): Type 1, VR CS, VM 1.
 
-    A general indication of how the referenced RT Radiation Set was used.
-    Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
-    """
-
-    referenced_rt_radiation_record_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_record_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0703, "ReferencedRTRadiationRecordSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Radiation Record Sequence (300A,0703): Type 1, VR SQ, VM 1.
+        doc="""Referenced RT Radiation Record Sequence (300A,0703): Type 1, VR SQ, VM 1.
 
-    RT Radiation Record SOP Instance(s) representing the record of the current treatment set
-    that has been delivered.
-    """
+        RT Radiation Record SOP Instance(s) representing the record of the current treatment set
+        that has been delivered.
+        """,
+    )
 
     rt_radiation_set_delivery_number: Attr[int] = Attr(
         0x300A0704, "RTRadiationSetDeliveryNumber", "US", "1", "1C",
-    )
-    """RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
+        doc="""RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
 
-    Count of the delivery of the referenced RT Radiation Set as represented by the current SOP
-    Instance.
-    Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set
-    Usage (300A,0707) is TREATMENT. May be present otherwise.
-    """
+        Count of the delivery of the referenced RT Radiation Set as represented by the current
+        SOP Instance.
+        Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation
+        Set Usage (300A,0707) is TREATMENT. May be present otherwise.
+        """,
+    )
 
     clinical_fraction_number: Attr[int] = Attr(
         0x300A0705, "ClinicalFractionNumber", "US", "1", "1C",
-    )
-    """Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
+        doc="""Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
 
-    Count of the RT Treatment Fractions that have been delivered, irrespective of the RT
-    Radiation Set(s) used.
-    Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation Set
-    Usage (300A,0707) is TREATMENT. May be present otherwise.
-    """
+        Count of the RT Treatment Fractions that have been delivered, irrespective of the RT
+        Radiation Set(s) used.
+        Required if Referenced RT Radiation Set Sequence (300A,0702) is present and RT Radiation
+        Set Usage (300A,0707) is TREATMENT. May be present otherwise.
+        """,
+    )
 
     rt_treatment_fraction_completion_status: Attr[Literal["COMPLETE", "PARTIAL"]] = Attr(
         0x300A0706, "RTTreatmentFractionCompletionStatus", "CS", "1", "1",
         enum=("COMPLETE", "PARTIAL"),
-    )
-    """RT Treatment Fraction Completion Status (300A,0706): Type 1, VR CS, VM 1.
+        doc="""RT Treatment Fraction Completion Status (300A,0706): Type 1, VR CS, VM 1.
 
-    Defines if the current SOP Instance records a complete treatment delivery of a RT Treatment
-    Fraction.
-    Enumerated Values: COMPLETE, PARTIAL.
-    """
+        Defines if the current SOP Instance records a complete treatment delivery of a RT
+        Treatment Fraction.
+        Enumerated Values: COMPLETE, PARTIAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_long_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        treatment_session_uid: str | None = None,
-        referenced_rt_radiation_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        rt_radiation_set_usage: str | None = None,
-        referenced_rt_radiation_record_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        rt_radiation_set_delivery_number: int | None = None,
-        clinical_fraction_number: int | None = None,
-        rt_treatment_fraction_completion_status: Literal["COMPLETE", "PARTIAL"] | None = None,
-        **_: Any,
+        user_content_long_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
+        referenced_rt_radiation_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        rt_radiation_set_usage: str | Empty | None = None,
+        referenced_rt_radiation_record_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        rt_radiation_set_delivery_number: int | Empty | None = None,
+        clinical_fraction_number: int | Empty | None = None,
+        rt_treatment_fraction_completion_status: Literal["COMPLETE", "PARTIAL"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.radiation_generation_mode_macro import RadiationGenerationModeMacro
 from iodkit.generated.modules.rt_control_point_general_macro import RTControlPointGeneralMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import radiation_generation_mode_macro
 
 
@@ -29,29 +30,26 @@ class RTRadiationSalvageRecordControlPointSequenceItem(RTControlPointGeneralMacr
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
 
-    The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation Mode
-    Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used for this
-    Control Point.
-    Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions
-    in Section C.36.2.2.5.1.1are satisfied.
-    """
+        The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation
+        Mode Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used
+        for this Control Point.
+        Required if Number of Radiation Generation Modes (300A,0685) is present and the
+        conditions in Section C.36.2.2.5.1.1are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        referenced_radiation_generation_mode_index: int | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        referenced_radiation_generation_mode_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,43 +68,40 @@ class RTRadiationSalvageRecordModule(RadiationGenerationModeMacro, ModuleBuilder
     starting_meterset_value_known_flag: Attr[Literal["NO", "YES"]] = Attr(
         0x300A0723, "StartingMetersetValueKnownFlag", "CS", "1", "1",
         enum=("NO", "YES"),
-    )
-    """Starting Meterset Value Known Flag (300A,0723): Type 1, VR CS, VM 1.
+        doc="""Starting Meterset Value Known Flag (300A,0723): Type 1, VR CS, VM 1.
 
-    Whether it is known that the value of the Cumulative Meterset at the first recorded RT
-    Control Point represents the actual value at the start of the treatment delivery.
-    Enumerated Values: NO, YES.
-    """
+        Whether it is known that the value of the Cumulative Meterset at the first recorded RT
+        Control Point represents the actual value at the start of the treatment delivery.
+        Enumerated Values: NO, YES.
+        """,
+    )
 
     number_of_rt_control_points: Attr[int] = Attr(
         0x300A0604, "NumberOfRTControlPoints", "US", "1", "1",
+        doc="""Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
+
+        Number of RT Control Points in the RT Radiation Salvage Record Control Point Sequence
+        (300A,0722).
+        """,
     )
-    """Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
 
-    Number of RT Control Points in the RT Radiation Salvage Record Control Point Sequence
-    (300A,0722).
-    """
-
-    rt_radiation_salvage_record_control_point_sequence: Attr[list[RTRadiationSalvageRecordControlPointSequenceItem]] = Attr(
+    rt_radiation_salvage_record_control_point_sequence: SequenceAttr[RTRadiationSalvageRecordControlPointSequenceItem] = SequenceAttr(
         0x300A0722, "RTRadiationSalvageRecordControlPointSequence", "SQ", "1", "1",
         item=RTRadiationSalvageRecordControlPointSequenceItem,
-    )
-    """RT Radiation Salvage Record Control Point Sequence (300A,0722): Type 1, VR SQ, VM 1.
+        doc="""RT Radiation Salvage Record Control Point Sequence (300A,0722): Type 1, VR SQ, VM 1.
 
-    Control Points used to record the beam delivery.
-    """
+        Control Points used to record the beam delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_radiation_generation_modes: int | None = None,
-        radiation_generation_mode_sequence: list[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | None = None,
-        starting_meterset_value_known_flag: Literal["NO", "YES"] | None = None,
-        number_of_rt_control_points: int | None = None,
-        rt_radiation_salvage_record_control_point_sequence: list[RTRadiationSalvageRecordControlPointSequenceItem] | None = None,
-        **_: Any,
+        number_of_radiation_generation_modes: int | Empty | None = None,
+        radiation_generation_mode_sequence: Items[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | Empty | None = None,
+        starting_meterset_value_known_flag: Literal["NO", "YES"] | Empty | None = None,
+        number_of_rt_control_points: int | Empty | None = None,
+        rt_radiation_salvage_record_control_point_sequence: Items[RTRadiationSalvageRecordControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.device_motion_control_macro import DeviceMotionControlMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import device_motion_control_macro
     from iodkit.generated.modules import identified_person_or_device_macro
@@ -30,91 +31,88 @@ class RTRadiationTaskSequenceItem(DeviceMotionControlMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0789, 0x300A0708, 0x00740120, 0x00740121, 0x300A0786, 0x300A078B, 0x300A0450)
 
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
+
+        Reference to a single RT Radiation SOP Instance containing the parameters to be used for
+        the delivery of the RT Radiation.
+        """,
     )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
 
-    Reference to a single RT Radiation SOP Instance containing the parameters to be used for the
-    delivery of the RT Radiation.
-    """
-
-    rt_delivery_start_patient_position_sequence: Attr[list[rt_patient_position_macro.RTPatientPositionMacro]] = Attr(
+    rt_delivery_start_patient_position_sequence: SequenceAttr[rt_patient_position_macro.RTPatientPositionMacro] = SequenceAttr(
         0x300A0789, "RTDeliveryStartPatientPositionSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.rt_patient_position_macro:RTPatientPositionMacro",
-    )
-    """RT Delivery Start Patient Position Sequence (300A,0789): Type 2, VR SQ, VM 1.
+        doc="""RT Delivery Start Patient Position Sequence (300A,0789): Type 2, VR SQ, VM 1.
 
-    The position of the patient at the start of delivery of the RT Radiation referenced in the
-    RT Radiation Sequence (300A,0630).
-    """
+        The position of the patient at the start of delivery of the RT Radiation referenced in
+        the RT Radiation Sequence (300A,0630).
+        """,
+    )
 
     treatment_delivery_continuation_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x300A0708, "TreatmentDeliveryContinuationFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Treatment Delivery Continuation Flag (300A,0708): Type 1, VR CS, VM 1.
+        doc="""Treatment Delivery Continuation Flag (300A,0708): Type 1, VR CS, VM 1.
 
-    Whether the task defines a continuation of a previously interrupted treatment delivery of
-    the referenced RT Radiation.
-    Enumerated Values: YES, NO.
-    """
+        Whether the task defines a continuation of a previously interrupted treatment delivery
+        of the referenced RT Radiation.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     continuation_start_meterset: Attr[float] = Attr(
         0x00740120, "ContinuationStartMeterset", "FD", "1", "1C",
-    )
-    """Continuation Start Meterset (0074,0120): Type 1C, VR FD, VM 1.
+        doc="""Continuation Start Meterset (0074,0120): Type 1C, VR FD, VM 1.
 
-    Meterset within the RT Radiation referenced in the Referenced RT Radiation Sequence
-    (300A,0630) at which treatment delivery starts.
-    Required if Treatment Delivery Continuation Flag (300A,0708) is YES.
-    """
+        Meterset within the RT Radiation referenced in the Referenced RT Radiation Sequence
+        (300A,0630) at which treatment delivery starts.
+        Required if Treatment Delivery Continuation Flag (300A,0708) is YES.
+        """,
+    )
 
     continuation_end_meterset: Attr[float] = Attr(
         0x00740121, "ContinuationEndMeterset", "FD", "1", "1C",
-    )
-    """Continuation End Meterset (0074,0121): Type 1C, VR FD, VM 1.
+        doc="""Continuation End Meterset (0074,0121): Type 1C, VR FD, VM 1.
 
-    Meterset within the RT Radiation referenced in the Referenced RT Radiation Sequence
-    (300A,0630) at which treatment delivery ends.
-    Required if Treatment Delivery Continuation Flag (300A,0708) is YES and the Continuation End
-    Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in the
-    referenced RT Radiation SOP Instance.
-    """
+        Meterset within the RT Radiation referenced in the Referenced RT Radiation Sequence
+        (300A,0630) at which treatment delivery ends.
+        Required if Treatment Delivery Continuation Flag (300A,0708) is YES and the Continuation
+        End Meterset (0074,0121) is not equal to the Meterset of the last RT Control Point in
+        the referenced RT Radiation SOP Instance.
+        """,
+    )
 
     radiation_order_index: Attr[int] = Attr(
         0x300A0786, "RadiationOrderIndex", "US", "1", "2",
+        doc="""Radiation Order Index (300A,0786): Type 2, VR US, VM 1.
+
+        Index defining the order in which the RT Radiations are to be delivered.
+        """,
     )
-    """Radiation Order Index (300A,0786): Type 2, VR US, VM 1.
 
-    Index defining the order in which the RT Radiations are to be delivered.
-    """
-
-    referenced_rt_treatment_preparation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_treatment_preparation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A078B, "ReferencedRTTreatmentPreparationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Treatment Preparation Sequence (300A,078B): Type 2, VR SQ, VM 1.
+        doc="""Referenced RT Treatment Preparation Sequence (300A,078B): Type 2, VR SQ, VM 1.
 
-    Reference to a RT Treatment Preparation SOP Instance that applies to this delivery.
-    """
+        Reference to a RT Treatment Preparation SOP Instance that applies to this delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        rt_delivery_start_patient_position_sequence: list[rt_patient_position_macro.RTPatientPositionMacro] | None = None,
-        treatment_delivery_continuation_flag: Literal["YES", "NO"] | None = None,
-        continuation_start_meterset: float | None = None,
-        continuation_end_meterset: float | None = None,
-        radiation_order_index: int | None = None,
-        referenced_rt_treatment_preparation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        device_motion_control_sequence: list[device_motion_control_macro.DeviceMotionControlSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        rt_delivery_start_patient_position_sequence: Items[rt_patient_position_macro.RTPatientPositionMacro] | Empty | None = None,
+        treatment_delivery_continuation_flag: Literal["YES", "NO"] | Empty | None = None,
+        continuation_start_meterset: float | Empty | None = None,
+        continuation_end_meterset: float | Empty | None = None,
+        radiation_order_index: int | Empty | None = None,
+        referenced_rt_treatment_preparation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        device_motion_control_sequence: Items[device_motion_control_macro.DeviceMotionControlSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,52 +125,49 @@ class OmittedRadiationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0630, 0x300A0788, 0x00440103, 0x300C0113)
 
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
+
+        The RT Radiation SOP Instance that is not to be delivered.
+        """,
     )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
 
-    The RT Radiation SOP Instance that is not to be delivered.
-    """
-
-    reason_for_omission_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_omission_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x300A0788, "ReasonForOmissionCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Reason for Omission Code Sequence (300A,0788): Type 1, VR SQ, VM 1.
+
+        Reason the RT Radiation is not to be delivered.
+        """,
     )
-    """Reason for Omission Code Sequence (300A,0788): Type 1, VR SQ, VM 1.
 
-    Reason the RT Radiation is not to be delivered.
-    """
-
-    asserter_identification_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    asserter_identification_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x00440103, "AsserterIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
-    )
-    """Asserter Identification Sequence (0044,0103): Type 1, VR SQ, VM 1.
+        doc="""Asserter Identification Sequence (0044,0103): Type 1, VR SQ, VM 1.
 
-    The person or device making the assertion that the RT Radiation is omitted.
-    """
+        The person or device making the assertion that the RT Radiation is omitted.
+        """,
+    )
 
     reason_for_omission_description: Attr[str] = Attr(
         0x300C0113, "ReasonForOmissionDescription", "LO", "1", "3",
-    )
-    """Reason for Omission Description (300C,0113): Type 3, VR LO, VM 1.
+        doc="""Reason for Omission Description (300C,0113): Type 3, VR LO, VM 1.
 
-    User-defined description of why the RT Radiation is not to be delivered.
-    """
+        User-defined description of why the RT Radiation is not to be delivered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        reason_for_omission_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        asserter_identification_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        reason_for_omission_description: str | None = None,
-        **_: Any,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        reason_for_omission_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        asserter_identification_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        reason_for_omission_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -186,87 +181,85 @@ class RTRadiationSetDeliveryInstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0702, 0x300A063A, 0x300A079E, 0x300A0704, 0x300A0705, 0x300A0797, 0x300A0787)
 
-    referenced_rt_radiation_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0702, "ReferencedRTRadiationSetSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced RT Radiation Set Sequence (300A,0702): Type 1, VR SQ, VM 1.
+
+        Reference to a Radiation Set SOP Instance containing the Radiations to which the current
+        SOP Instance applies.
+        """,
     )
-    """Referenced RT Radiation Set Sequence (300A,0702): Type 1, VR SQ, VM 1.
 
-    Reference to a Radiation Set SOP Instance containing the Radiations to which the current SOP
-    Instance applies.
-    """
-
-    treatment_device_identification_sequence: Attr[list[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro]] = Attr(
+    treatment_device_identification_sequence: SequenceAttr[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] = SequenceAttr(
         0x300A063A, "TreatmentDeviceIdentificationSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.treatment_device_identification_macro:TreatmentDeviceIdentificationMacro",
-    )
-    """Treatment Device Identification Sequence (300A,063A): Type 2, VR SQ, VM 1.
+        doc="""Treatment Device Identification Sequence (300A,063A): Type 2, VR SQ, VM 1.
 
-    Identifies the treatment device intended to be used for delivering the RT Radiation.
-    """
+        Identifies the treatment device intended to be used for delivering the RT Radiation.
+        """,
+    )
 
     rt_radiation_set_delivery_usage: Attr[str] = Attr(
         0x300A079E, "RTRadiationSetDeliveryUsage", "CS", "1", "1",
-    )
-    """RT Radiation Set Delivery Usage (300A,079E): Type 1, VR CS, VM 1.
+        doc="""RT Radiation Set Delivery Usage (300A,079E): Type 1, VR CS, VM 1.
 
-    The intended usage of the RT Radiation Set.
-    """
+        The intended usage of the RT Radiation Set.
+        """,
+    )
 
     rt_radiation_set_delivery_number: Attr[int] = Attr(
         0x300A0704, "RTRadiationSetDeliveryNumber", "US", "1", "1C",
-    )
-    """RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
+        doc="""RT Radiation Set Delivery Number (300A,0704): Type 1C, VR US, VM 1.
 
-    A number that indicates the RT Treatment Fraction of the referenced RT Radiation Set
-    Instance to be delivered.
-    Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present
-    otherwise.
-    """
+        A number that indicates the RT Treatment Fraction of the referenced RT Radiation Set
+        Instance to be delivered.
+        Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present
+        otherwise.
+        """,
+    )
 
     clinical_fraction_number: Attr[int] = Attr(
         0x300A0705, "ClinicalFractionNumber", "US", "1", "1C",
+        doc="""Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
+
+        A number that indicates the RT Treatment Fraction to be delivered.
+        Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present
+        otherwise.
+        """,
     )
-    """Clinical Fraction Number (300A,0705): Type 1C, VR US, VM 1.
 
-    A number that indicates the RT Treatment Fraction to be delivered.
-    Required if RT Radiation Set Delivery Usage (300A,079E) is TREATMENT. May be present
-    otherwise.
-    """
-
-    rt_radiation_task_sequence: Attr[list[RTRadiationTaskSequenceItem]] = Attr(
+    rt_radiation_task_sequence: SequenceAttr[RTRadiationTaskSequenceItem] = SequenceAttr(
         0x300A0797, "RTRadiationTaskSequence", "SQ", "1", "1",
         item=RTRadiationTaskSequenceItem,
+        doc="""RT Radiation Task Sequence (300A,0797): Type 1, VR SQ, VM 1.
+
+        Subset of RT Radiations to be delivered and/or to have quality assurance procedures
+        applied.
+        """,
     )
-    """RT Radiation Task Sequence (300A,0797): Type 1, VR SQ, VM 1.
 
-    Subset of RT Radiations to be delivered and/or to have quality assurance procedures applied.
-    """
-
-    omitted_radiation_sequence: Attr[list[OmittedRadiationSequenceItem]] = Attr(
+    omitted_radiation_sequence: SequenceAttr[OmittedRadiationSequenceItem] = SequenceAttr(
         0x300A0787, "OmittedRadiationSequence", "SQ", "1", "1C",
         item=OmittedRadiationSequenceItem,
-    )
-    """Omitted Radiation Sequence (300A,0787): Type 1C, VR SQ, VM 1.
+        doc="""Omitted Radiation Sequence (300A,0787): Type 1C, VR SQ, VM 1.
 
-    Subset of RT Radiations that are not to be delivered.
-    Required if one or more RT Radiation SOP Instances contained in the referenced RT Radiation
-    Set are not to be delivered.
-    """
+        Subset of RT Radiations that are not to be delivered.
+        Required if one or more RT Radiation SOP Instances contained in the referenced RT
+        Radiation Set are not to be delivered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_radiation_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        treatment_device_identification_sequence: list[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] | None = None,
-        rt_radiation_set_delivery_usage: str | None = None,
-        rt_radiation_set_delivery_number: int | None = None,
-        clinical_fraction_number: int | None = None,
-        rt_radiation_task_sequence: list[RTRadiationTaskSequenceItem] | None = None,
-        omitted_radiation_sequence: list[OmittedRadiationSequenceItem] | None = None,
-        **_: Any,
+        referenced_rt_radiation_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        treatment_device_identification_sequence: Items[treatment_device_identification_macro.TreatmentDeviceIdentificationMacro] | Empty | None = None,
+        rt_radiation_set_delivery_usage: str | Empty | None = None,
+        rt_radiation_set_delivery_number: int | Empty | None = None,
+        clinical_fraction_number: int | Empty | None = None,
+        rt_radiation_task_sequence: Items[RTRadiationTaskSequenceItem] | Empty | None = None,
+        omitted_radiation_sequence: Items[OmittedRadiationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

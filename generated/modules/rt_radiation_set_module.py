@@ -4,17 +4,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.enhanced_content_identification_macro import EnhancedContentIdentificationMacro
 from iodkit.generated.modules.radiation_fraction_pattern_macro import RadiationFractionPatternMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import person_identification_macro
     from iodkit.generated.modules import radiation_fraction_pattern_macro
     from iodkit.generated.modules import sop_instance_reference_macro
@@ -32,21 +33,18 @@ class ReferencedRTPrescriptionSequenceItem(ItemBuilder):
 
     referenced_rt_prescription_index: Attr[int] = Attr(
         0x30100041, "ReferencedRTPrescriptionIndex", "US", "1", "1",
-    )
-    """Referenced RT Prescription Index (3010,0041): Type 1, VR US, VM 1.
+        doc="""Referenced RT Prescription Index (3010,0041): Type 1, VR US, VM 1.
 
-    Value of RT Prescription Index (3010,003C) in the RT Prescription Sequence (3010,006B)
-    specifying the prescription to which this RT Radiation Set is related.
-    """
+        Value of RT Prescription Index (3010,003C) in the RT Prescription Sequence (3010,006B)
+        specifying the prescription to which this RT Radiation Set is related.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_rt_prescription_index: int | None = None,
-        **_: Any,
+        referenced_rt_prescription_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,25 +57,22 @@ class ReferencedRTPhysicianIntentSequenceItem(SOPInstanceReferenceMacro, ItemBui
     __table__ = "PS3.3 2024c Table C.36.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x300A068A)
 
-    referenced_rt_prescription_sequence: Attr[list[ReferencedRTPrescriptionSequenceItem]] = Attr(
+    referenced_rt_prescription_sequence: SequenceAttr[ReferencedRTPrescriptionSequenceItem] = SequenceAttr(
         0x300A068A, "ReferencedRTPrescriptionSequence", "SQ", "1", "1",
         item=ReferencedRTPrescriptionSequenceItem,
-    )
-    """Referenced RT Prescription Sequence (300A,068A): Type 1, VR SQ, VM 1.
+        doc="""Referenced RT Prescription Sequence (300A,068A): Type 1, VR SQ, VM 1.
 
-    Sequence of RT Prescription Prescription Indices.
-    """
+        Sequence of RT Prescription Prescription Indices.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_rt_prescription_sequence: list[ReferencedRTPrescriptionSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_rt_prescription_sequence: Items[ReferencedRTPrescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -92,39 +87,36 @@ class TreatmentPositionGroupSequenceItem(ItemBuilder):
 
     treatment_position_group_uid: Attr[str] = Attr(
         0x300A0609, "TreatmentPositionGroupUID", "UI", "1", "1",
-    )
-    """Treatment Position Group UID (300A,0609): Type 1, VR UI, VM 1.
+        doc="""Treatment Position Group UID (300A,0609): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Treatment Position Group.
-    """
+        Unique identifier of the Treatment Position Group.
+        """,
+    )
 
     treatment_position_group_label: Attr[str] = Attr(
         0x300A0608, "TreatmentPositionGroupLabel", "LO", "1", "1",
+        doc="""Treatment Position Group Label (300A,0608): Type 1, VR LO, VM 1.
+
+        User-defined label of the Treatment Position Group.
+        """,
     )
-    """Treatment Position Group Label (300A,0608): Type 1, VR LO, VM 1.
 
-    User-defined label of the Treatment Position Group.
-    """
-
-    referenced_rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0630, "ReferencedRTRadiationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
+        doc="""Referenced RT Radiation Sequence (300A,0630): Type 1, VR SQ, VM 1.
 
-    RT Radiation Instances that belong to the Treatment Position Group.
-    """
+        RT Radiation Instances that belong to the Treatment Position Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_position_group_uid: str | None = None,
-        treatment_position_group_label: str | None = None,
-        referenced_rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        treatment_position_group_uid: str | Empty | None = None,
+        treatment_position_group_label: str | Empty | None = None,
+        referenced_rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -143,76 +135,73 @@ class RTRadiationSetModule(EnhancedContentIdentificationMacro, RadiationFraction
 
     intended_number_of_fractions: Attr[int] = Attr(
         0x300A0636, "IntendedNumberOfFractions", "US", "1", "1C",
+        doc="""Intended Number of Fractions (300A,0636): Type 1C, VR US, VM 1.
+
+        Number of Fractions for which this RT Radiation Set is intended to be repeated.
+        Required if Referenced RT Physician Intent Sequence (300A,063B) is empty. May be present
+        otherwise.
+        """,
     )
-    """Intended Number of Fractions (300A,0636): Type 1C, VR US, VM 1.
 
-    Number of Fractions for which this RT Radiation Set is intended to be repeated.
-    Required if Referenced RT Physician Intent Sequence (300A,063B) is empty. May be present
-    otherwise.
-    """
-
-    referenced_rt_physician_intent_sequence: Attr[list[ReferencedRTPhysicianIntentSequenceItem]] = Attr(
+    referenced_rt_physician_intent_sequence: SequenceAttr[ReferencedRTPhysicianIntentSequenceItem] = SequenceAttr(
         0x300A063B, "ReferencedRTPhysicianIntentSequence", "SQ", "1", "2",
         item=ReferencedRTPhysicianIntentSequenceItem,
-    )
-    """Referenced RT Physician Intent Sequence (300A,063B): Type 2, VR SQ, VM 1.
+        doc="""Referenced RT Physician Intent Sequence (300A,063B): Type 2, VR SQ, VM 1.
 
-    RT Physician Intent Instance this Radiation Set is based upon.
-    """
+        RT Physician Intent Instance this Radiation Set is based upon.
+        """,
+    )
 
     rt_radiation_set_intent: Attr[str] = Attr(
         0x300A0637, "RTRadiationSetIntent", "CS", "1", "1",
+        doc="""RT Radiation Set Intent (300A,0637): Type 1, VR CS, VM 1.
+
+        A general indication of the intended use of this RT Radiation Set.
+        Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
+        """,
     )
-    """RT Radiation Set Intent (300A,0637): Type 1, VR CS, VM 1.
 
-    A general indication of the intended use of this RT Radiation Set.
-    Defined Terms: TREATMENT, PLAN_QA, MACHINE_QA, RESEARCH, SERVICE.
-    """
-
-    treatment_position_group_sequence: Attr[list[TreatmentPositionGroupSequenceItem]] = Attr(
+    treatment_position_group_sequence: SequenceAttr[TreatmentPositionGroupSequenceItem] = SequenceAttr(
         0x300A060A, "TreatmentPositionGroupSequence", "SQ", "1", "2",
         item=TreatmentPositionGroupSequenceItem,
+        doc="""Treatment Position Group Sequence (300A,060A): Type 2, VR SQ, VM 1.
+
+        Treatment Position Groups defined for the included Radiation Instances.
+        """,
     )
-    """Treatment Position Group Sequence (300A,060A): Type 2, VR SQ, VM 1.
 
-    Treatment Position Groups defined for the included Radiation Instances.
-    """
-
-    rt_radiation_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    rt_radiation_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x300A0616, "RTRadiationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""RT Radiation Sequence (300A,0616): Type 1, VR SQ, VM 1.
+
+        RT Radiation Instances which are referenced by this RT Radiation Set.
+        """,
     )
-    """RT Radiation Sequence (300A,0616): Type 1, VR SQ, VM 1.
 
-    RT Radiation Instances which are referenced by this RT Radiation Set.
-    """
-
-    definition_source_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    definition_source_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the RT Radiation Set information.
-    """
+        Instances containing the source of the RT Radiation Set information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        intended_number_of_fractions: int | None = None,
-        fraction_pattern_sequence: list[radiation_fraction_pattern_macro.FractionPatternSequenceItem] | None = None,
-        referenced_rt_physician_intent_sequence: list[ReferencedRTPhysicianIntentSequenceItem] | None = None,
-        rt_radiation_set_intent: str | None = None,
-        treatment_position_group_sequence: list[TreatmentPositionGroupSequenceItem] | None = None,
-        rt_radiation_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        definition_source_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        user_content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        intended_number_of_fractions: int | Empty | None = None,
+        fraction_pattern_sequence: Items[radiation_fraction_pattern_macro.FractionPatternSequenceItem] | Empty | None = None,
+        referenced_rt_physician_intent_sequence: Items[ReferencedRTPhysicianIntentSequenceItem] | Empty | None = None,
+        rt_radiation_set_intent: str | Empty | None = None,
+        treatment_position_group_sequence: Items[TreatmentPositionGroupSequenceItem] | Empty | None = None,
+        rt_radiation_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        definition_source_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.multiple_site_general_anatomy_optional_macro import MultipleSiteGeneralAnatomyOptionalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import identified_person_or_device_macro
     from iodkit.generated.modules import multiple_site_general_anatomy_optional_macro
@@ -33,30 +34,28 @@ class RTRelatedROISequenceItem(ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the related ROI described in the Structure Set ROI Sequence (3006,0020).
-    """
+        Uniquely identifies the related ROI described in the Structure Set ROI Sequence
+        (3006,0020).
+        """,
+    )
 
     rtroi_relationship: Attr[str] = Attr(
         0x30060033, "RTROIRelationship", "CS", "1", "3",
-    )
-    """RT ROI Relationship (3006,0033): Type 3, VR CS, VM 1.
+        doc="""RT ROI Relationship (3006,0033): Type 3, VR CS, VM 1.
 
-    Relationship of referenced ROI with respect to referencing ROI.
-    Defined Terms: SAME, ENCLOSED, ENCLOSING.
-    """
+        Relationship of referenced ROI with respect to referencing ROI.
+        Defined Terms: SAME, ENCLOSED, ENCLOSING.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_roi_number: int | None = None,
-        rtroi_relationship: str | None = None,
-        **_: Any,
+        referenced_roi_number: int | Empty | None = None,
+        rtroi_relationship: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,39 +68,36 @@ class RTROIIdentificationCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-44"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00620011)
 
-    segmented_property_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620011, "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Modifier Code Sequence (0062,0011): Type 3, VR SQ, VM 1.
+        doc="""Segmented Property Type Modifier Code Sequence (0062,0011): Type 3, VR SQ, VM 1.
 
-    Sequence defining the modifier of the property type of this segment.
-    """
+        Sequence defining the modifier of the property type of this segment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        segmented_property_type_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        segmented_property_type_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -116,20 +112,17 @@ class RelatedRTROIObservationsSequenceItem(ItemBuilder):
 
     observation_number: Attr[int] = Attr(
         0x30060082, "ObservationNumber", "IS", "1", "1",
-    )
-    """Observation Number (3006,0082): Type 1, VR IS, VM 1.
+        doc="""Observation Number (3006,0082): Type 1, VR IS, VM 1.
 
-    Uniquely identifies a related ROI Observation.
-    """
+        Uniquely identifies a related ROI Observation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        observation_number: int | None = None,
-        **_: Any,
+        observation_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -144,31 +137,28 @@ class ROIElementalCompositionSequenceItem(ItemBuilder):
 
     roi_elemental_composition_atomic_number: Attr[int] = Attr(
         0x300600B7, "ROIElementalCompositionAtomicNumber", "US", "1", "1",
-    )
-    """ROI Elemental Composition Atomic Number (3006,00B7): Type 1, VR US, VM 1.
+        doc="""ROI Elemental Composition Atomic Number (3006,00B7): Type 1, VR US, VM 1.
 
-    The atomic number of the element for which the ROI Elemental Composition Sequence
-    (3006,00B6) is present.
-    """
+        The atomic number of the element for which the ROI Elemental Composition Sequence
+        (3006,00B6) is present.
+        """,
+    )
 
     roi_elemental_composition_atomic_mass_fraction: Attr[float] = Attr(
         0x300600B8, "ROIElementalCompositionAtomicMassFraction", "FL", "1", "1",
-    )
-    """ROI Elemental Composition Atomic Mass Fraction (3006,00B8): Type 1, VR FL, VM 1.
+        doc="""ROI Elemental Composition Atomic Mass Fraction (3006,00B8): Type 1, VR FL, VM 1.
 
-    The fractional weight of the element for which the ROI Elemental Composition Sequence
-    (3006,00B6) is present.
-    """
+        The fractional weight of the element for which the ROI Elemental Composition Sequence
+        (3006,00B6) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        roi_elemental_composition_atomic_number: int | None = None,
-        roi_elemental_composition_atomic_mass_fraction: float | None = None,
-        **_: Any,
+        roi_elemental_composition_atomic_number: int | Empty | None = None,
+        roi_elemental_composition_atomic_mass_fraction: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -183,43 +173,40 @@ class ROIPhysicalPropertiesSequenceItem(ItemBuilder):
 
     roi_physical_property: Attr[str] = Attr(
         0x300600B2, "ROIPhysicalProperty", "CS", "1", "1",
+        doc="""ROI Physical Property (3006,00B2): Type 1, VR CS, VM 1.
+
+        Physical property specified by ROI Physical Property Value (3006,00B4).
+        Defined Terms: REL_MASS_DENSITY, REL_ELEC_DENSITY, EFFECTIVE_Z, EFF_Z_PER_A,
+        REL_STOP_RATIO, ELEM_FRACTION, MEAN_EXCI_ENERGY.
+        """,
     )
-    """ROI Physical Property (3006,00B2): Type 1, VR CS, VM 1.
 
-    Physical property specified by ROI Physical Property Value (3006,00B4).
-    Defined Terms: REL_MASS_DENSITY, REL_ELEC_DENSITY, EFFECTIVE_Z, EFF_Z_PER_A, REL_STOP_RATIO,
-    ELEM_FRACTION, MEAN_EXCI_ENERGY.
-    """
-
-    roi_elemental_composition_sequence: Attr[list[ROIElementalCompositionSequenceItem]] = Attr(
+    roi_elemental_composition_sequence: SequenceAttr[ROIElementalCompositionSequenceItem] = SequenceAttr(
         0x300600B6, "ROIElementalCompositionSequence", "SQ", "1", "1C",
         item=ROIElementalCompositionSequenceItem,
-    )
-    """ROI Elemental Composition Sequence (3006,00B6): Type 1C, VR SQ, VM 1.
+        doc="""ROI Elemental Composition Sequence (3006,00B6): Type 1C, VR SQ, VM 1.
 
-    The elemental composition of the ROI and the atomic mass fraction of the elements in the
-    ROI.
-    Required if ROI Physical Property (3006,00B2) equals ELEM_FRACTION.
-    """
+        The elemental composition of the ROI and the atomic mass fraction of the elements in the
+        ROI.
+        Required if ROI Physical Property (3006,00B2) equals ELEM_FRACTION.
+        """,
+    )
 
     roi_physical_property_value: Attr[float] = Attr(
         0x300600B4, "ROIPhysicalPropertyValue", "DS", "1", "1",
-    )
-    """ROI Physical Property Value (3006,00B4): Type 1, VR DS, VM 1.
+        doc="""ROI Physical Property Value (3006,00B4): Type 1, VR DS, VM 1.
 
-    User-assigned value for physical property.
-    """
+        User-assigned value for physical property.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        roi_physical_property: str | None = None,
-        roi_elemental_composition_sequence: list[ROIElementalCompositionSequenceItem] | None = None,
-        roi_physical_property_value: float | None = None,
-        **_: Any,
+        roi_physical_property: str | Empty | None = None,
+        roi_elemental_composition_sequence: Items[ROIElementalCompositionSequenceItem] | Empty | None = None,
+        roi_physical_property_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -234,166 +221,163 @@ class RTROIObservationsSequenceItem(MultipleSiteGeneralAnatomyOptionalMacro, Ite
 
     observation_number: Attr[int] = Attr(
         0x30060082, "ObservationNumber", "IS", "1", "1",
-    )
-    """Observation Number (3006,0082): Type 1, VR IS, VM 1.
+        doc="""Observation Number (3006,0082): Type 1, VR IS, VM 1.
 
-    Identification number of the Observation. The value of Observation Number (3006,0082) shall
-    be unique within the RT ROI Observations Sequence (3006,0080).
-    """
+        Identification number of the Observation. The value of Observation Number (3006,0082)
+        shall be unique within the RT ROI Observations Sequence (3006,0080).
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the referenced ROI described in the Structure Set ROI Sequence
-    (3006,0020).
-    """
+        Uniquely identifies the referenced ROI described in the Structure Set ROI Sequence
+        (3006,0020).
+        """,
+    )
 
     roi_observation_date_time: Attr[datetime.datetime | str] = Attr(
         0x3006002E, "ROIObservationDateTime", "DT", "1", "3",
+        doc="""ROI Observation DateTime (3006,002E): Type 3, VR DT, VM 1.
+
+        DateTime this ROI Observation was created.
+        """,
     )
-    """ROI Observation DateTime (3006,002E): Type 3, VR DT, VM 1.
 
-    DateTime this ROI Observation was created.
-    """
-
-    roi_observation_context_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    roi_observation_context_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3006004F, "ROIObservationContextCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""ROI Observation Context Code Sequence (3006,004F): Type 3, VR SQ, VM 1.
+
+        The contexts in which the ROI was defined.
+        """,
     )
-    """ROI Observation Context Code Sequence (3006,004F): Type 3, VR SQ, VM 1.
 
-    The contexts in which the ROI was defined.
-    """
-
-    rt_related_roi_sequence: Attr[list[RTRelatedROISequenceItem]] = Attr(
+    rt_related_roi_sequence: SequenceAttr[RTRelatedROISequenceItem] = SequenceAttr(
         0x30060030, "RTRelatedROISequence", "SQ", "1", "3",
         item=RTRelatedROISequenceItem,
+        doc="""RT Related ROI Sequence (3006,0030): Type 3, VR SQ, VM 1.
+
+        Sequence of significantly related ROIs, e.g., CTVs contained within a PTV.
+        """,
     )
-    """RT Related ROI Sequence (3006,0030): Type 3, VR SQ, VM 1.
 
-    Sequence of significantly related ROIs, e.g., CTVs contained within a PTV.
-    """
-
-    segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
+
+        Sequence defining the general category of the property this ROI represents.
+        """,
     )
-    """Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
 
-    Sequence defining the general category of the property this ROI represents.
-    """
-
-    rtroi_identification_code_sequence: Attr[list[RTROIIdentificationCodeSequenceItem]] = Attr(
+    rtroi_identification_code_sequence: CodeSequenceAttr[RTROIIdentificationCodeSequenceItem] = CodeSequenceAttr(
         0x30060086, "RTROIIdentificationCodeSequence", "SQ", "1", "3",
         item=RTROIIdentificationCodeSequenceItem,
+        doc="""RT ROI Identification Code Sequence (3006,0086): Type 3, VR SQ, VM 1.
+
+        Sequence containing Code used to identify ROI.
+        """,
     )
-    """RT ROI Identification Code Sequence (3006,0086): Type 3, VR SQ, VM 1.
 
-    Sequence containing Code used to identify ROI.
-    """
-
-    therapeutic_role_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    therapeutic_role_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100064, "TherapeuticRoleCategoryCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Therapeutic Role Category Code Sequence (3010,0064): Type 3, VR SQ, VM 1.
+
+        The general category of the therapeutic role of this ROI.
+        """,
     )
-    """Therapeutic Role Category Code Sequence (3010,0064): Type 3, VR SQ, VM 1.
 
-    The general category of the therapeutic role of this ROI.
-    """
-
-    therapeutic_role_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    therapeutic_role_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x30100065, "TherapeuticRoleTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Therapeutic Role Type Code Sequence (3010,0065): Type 3, VR SQ, VM 1.
+
+        The specific property type of the therapeutic role of this ROI.
+        """,
     )
-    """Therapeutic Role Type Code Sequence (3010,0065): Type 3, VR SQ, VM 1.
 
-    The specific property type of the therapeutic role of this ROI.
-    """
-
-    related_rtroi_observations_sequence: Attr[list[RelatedRTROIObservationsSequenceItem]] = Attr(
+    related_rtroi_observations_sequence: SequenceAttr[RelatedRTROIObservationsSequenceItem] = SequenceAttr(
         0x300600A0, "RelatedRTROIObservationsSequence", "SQ", "1", "3",
         item=RelatedRTROIObservationsSequenceItem,
-    )
-    """Related RT ROI Observations Sequence (3006,00A0): Type 3, VR SQ, VM 1.
+        doc="""Related RT ROI Observations Sequence (3006,00A0): Type 3, VR SQ, VM 1.
 
-    Sequence of related ROI Observations.
-    """
+        Sequence of related ROI Observations.
+        """,
+    )
 
     rtroi_interpreted_type: Attr[str] = Attr(
         0x300600A4, "RTROIInterpretedType", "CS", "1", "2",
-    )
-    """RT ROI Interpreted Type (3006,00A4): Type 2, VR CS, VM 1.
+        doc="""RT ROI Interpreted Type (3006,00A4): Type 2, VR CS, VM 1.
 
-    Type of ROI. See Section C.8.8.8.1.
-    Defined Terms: EXTERNAL, PTV, CTV, GTV, TREATED_VOLUME, IRRAD_VOLUME, OAR, BOLUS, AVOIDANCE,
-    ORGAN, MARKER, REGISTRATION, ISOCENTER, CONTRAST_AGENT, CAVITY, BRACHY_CHANNEL,
-    BRACHY_ACCESSORY, BRACHY_SRC_APP, BRACHY_CHNL_SHLD, SUPPORT, FIXATION, DOSE_REGION, CONTROL,
-    DOSE_MEASUREMENT.
-    """
+        Type of ROI. See Section C.8.8.8.1.
+        Defined Terms: EXTERNAL, PTV, CTV, GTV, TREATED_VOLUME, IRRAD_VOLUME, OAR, BOLUS,
+        AVOIDANCE, ORGAN, MARKER, REGISTRATION, ISOCENTER, CONTRAST_AGENT, CAVITY,
+        BRACHY_CHANNEL, BRACHY_ACCESSORY, BRACHY_SRC_APP, BRACHY_CHNL_SHLD, SUPPORT, FIXATION,
+        DOSE_REGION, CONTROL, DOSE_MEASUREMENT.
+        """,
+    )
 
     roi_interpreter: Attr[PersonName | str] = Attr(
         0x300600A6, "ROIInterpreter", "PN", "1", "2",
+        doc="""ROI Interpreter (3006,00A6): Type 2, VR PN, VM 1.
+
+        Name of person performing the interpretation.
+        """,
     )
-    """ROI Interpreter (3006,00A6): Type 2, VR PN, VM 1.
 
-    Name of person performing the interpretation.
-    """
-
-    roi_interpreter_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    roi_interpreter_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x3006004E, "ROIInterpreterSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
-    )
-    """ROI Interpreter Sequence (3006,004E): Type 1C, VR SQ, VM 1.
+        doc="""ROI Interpreter Sequence (3006,004E): Type 1C, VR SQ, VM 1.
 
-    Person or device performing the interpretation.
-    Required if ROI Creator Sequence (3006,004D) is present in the Structure Set Module, and the
-    person or device performing the interpretation differs from ROI Creator Sequence
-    (3006,004D). May be present otherwise.
-    """
+        Person or device performing the interpretation.
+        Required if ROI Creator Sequence (3006,004D) is present in the Structure Set Module, and
+        the person or device performing the interpretation differs from ROI Creator Sequence
+        (3006,004D). May be present otherwise.
+        """,
+    )
 
     material_id: Attr[str] = Attr(
         0x300A00E1, "MaterialID", "SH", "1", "3",
+        doc="""Material ID (300A,00E1): Type 3, VR SH, VM 1.
+
+        User-supplied identifier for ROI material.
+        """,
     )
-    """Material ID (300A,00E1): Type 3, VR SH, VM 1.
 
-    User-supplied identifier for ROI material.
-    """
-
-    roi_physical_properties_sequence: Attr[list[ROIPhysicalPropertiesSequenceItem]] = Attr(
+    roi_physical_properties_sequence: SequenceAttr[ROIPhysicalPropertiesSequenceItem] = SequenceAttr(
         0x300600B0, "ROIPhysicalPropertiesSequence", "SQ", "1", "3",
         item=ROIPhysicalPropertiesSequenceItem,
-    )
-    """ROI Physical Properties Sequence (3006,00B0): Type 3, VR SQ, VM 1.
+        doc="""ROI Physical Properties Sequence (3006,00B0): Type 3, VR SQ, VM 1.
 
-    Sequence describing physical properties associated with current ROI interpretation.
-    """
+        Sequence describing physical properties associated with current ROI interpretation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        observation_number: int | None = None,
-        referenced_roi_number: int | None = None,
-        roi_observation_date_time: datetime.datetime | str | None = None,
-        roi_observation_context_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rt_related_roi_sequence: list[RTRelatedROISequenceItem] | None = None,
-        anatomic_region_sequence: list[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        rtroi_identification_code_sequence: list[RTROIIdentificationCodeSequenceItem] | None = None,
-        therapeutic_role_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        therapeutic_role_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        related_rtroi_observations_sequence: list[RelatedRTROIObservationsSequenceItem] | None = None,
-        rtroi_interpreted_type: str | None = None,
-        roi_interpreter: PersonName | str | None = None,
-        roi_interpreter_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        material_id: str | None = None,
-        roi_physical_properties_sequence: list[ROIPhysicalPropertiesSequenceItem] | None = None,
-        **_: Any,
+        observation_number: int | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
+        roi_observation_date_time: datetime.datetime | str | Empty | None = None,
+        roi_observation_context_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rt_related_roi_sequence: Items[RTRelatedROISequenceItem] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        rtroi_identification_code_sequence: CodeItems[RTROIIdentificationCodeSequenceItem] | Empty | None = None,
+        therapeutic_role_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        therapeutic_role_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        related_rtroi_observations_sequence: Items[RelatedRTROIObservationsSequenceItem] | Empty | None = None,
+        rtroi_interpreted_type: str | Empty | None = None,
+        roi_interpreter: PersonName | str | Empty | None = None,
+        roi_interpreter_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        material_id: str | Empty | None = None,
+        roi_physical_properties_sequence: Items[ROIPhysicalPropertiesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -407,23 +391,20 @@ class RTROIObservationsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-44"
     __order__: ClassVar[tuple[int, ...]] = (0x30060080,)
 
-    rtroi_observations_sequence: Attr[list[RTROIObservationsSequenceItem]] = Attr(
+    rtroi_observations_sequence: SequenceAttr[RTROIObservationsSequenceItem] = SequenceAttr(
         0x30060080, "RTROIObservationsSequence", "SQ", "1", "1",
         item=RTROIObservationsSequenceItem,
-    )
-    """RT ROI Observations Sequence (3006,0080): Type 1, VR SQ, VM 1.
+        doc="""RT ROI Observations Sequence (3006,0080): Type 1, VR SQ, VM 1.
 
-    Sequence of observations related to ROIs defined in the Structure Set ROI Sequence
-    (3006,0020) of the Structure Set Module.
-    """
+        Sequence of observations related to ROIs defined in the Structure Set ROI Sequence
+        (3006,0020) of the Structure Set Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rtroi_observations_sequence: list[RTROIObservationsSequenceItem] | None = None,
-        **_: Any,
+        rtroi_observations_sequence: Items[RTROIObservationsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.device_identification_macro import DeviceIdentificationMacro
@@ -18,6 +18,7 @@ from iodkit.generated.modules.entity_long_labeling_macro import EntityLongLabeli
 from iodkit.generated.modules.extended_content_identification_macro import ExtendedContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_with_modifiers_macro
     from iodkit.generated.modules import person_identification_macro
@@ -34,39 +35,36 @@ class SegmentAnnotationTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x3010002F)
 
-    segment_annotation_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segment_annotation_type_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010002F, "SegmentAnnotationTypeModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segment Annotation Type Modifier Code Sequence (3010,002F): Type 3, VR SQ, VM 1.
+        doc="""Segment Annotation Type Modifier Code Sequence (3010,002F): Type 3, VR SQ, VM 1.
 
-    Modifier of the type of the annotation of this segment.
-    """
+        Modifier of the type of the annotation of this segment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        segment_annotation_type_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        segment_annotation_type_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -81,35 +79,32 @@ class SegmentedRTAccessoryDeviceSequenceItem(DeviceModelMacro, DeviceIdentificat
 
     device_index: Attr[int] = Attr(
         0x30100039, "DeviceIndex", "US", "1", "1",
-    )
-    """Device Index (3010,0039): Type 1, VR US, VM 1.
+        doc="""Device Index (3010,0039): Type 1, VR US, VM 1.
 
-    Index of the Device.
-    """
+        Index of the Device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        device_index: int | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        **_: Any,
+        device_index: int | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,131 +119,132 @@ class RTSegmentAnnotationSequenceItem(EntityLongLabelingMacro, ItemBuilder):
 
     rt_segment_annotation_index: Attr[int] = Attr(
         0x3010003D, "RTSegmentAnnotationIndex", "US", "1", "1",
-    )
-    """RT Segment Annotation Index (3010,003D): Type 1, VR US, VM 1.
+        doc="""RT Segment Annotation Index (3010,003D): Type 1, VR US, VM 1.
 
-    Index of the Segment.
-    """
+        Index of the Segment.
+        """,
+    )
 
     referenced_segment_reference_index: Attr[int] = Attr(
         0x30100020, "ReferencedSegmentReferenceIndex", "US", "1", "1",
+        doc="""Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
+
+        The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
+        corresponding to the segment this Sequence Item relates to.
+        """,
     )
-    """Referenced Segment Reference Index (3010,0020): Type 1, VR US, VM 1.
 
-    The Segment Reference Index (3010,0022) in the Segment Reference Sequence (3010,0021)
-    corresponding to the segment this Sequence Item relates to.
-    """
-
-    segment_annotation_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segment_annotation_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010002B, "SegmentAnnotationCategoryCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segment Annotation Category Code Sequence (3010,002B): Type 2, VR SQ, VM 1.
+
+        Category of the annotation of this segment.
+        """,
     )
-    """Segment Annotation Category Code Sequence (3010,002B): Type 2, VR SQ, VM 1.
 
-    Category of the annotation of this segment.
-    """
-
-    segment_annotation_type_code_sequence: Attr[list[SegmentAnnotationTypeCodeSequenceItem]] = Attr(
+    segment_annotation_type_code_sequence: CodeSequenceAttr[SegmentAnnotationTypeCodeSequenceItem] = CodeSequenceAttr(
         0x3010002C, "SegmentAnnotationTypeCodeSequence", "SQ", "1", "1C",
         item=SegmentAnnotationTypeCodeSequenceItem,
-    )
-    """Segment Annotation Type Code Sequence (3010,002C): Type 1C, VR SQ, VM 1.
+        doc="""Segment Annotation Type Code Sequence (3010,002C): Type 1C, VR SQ, VM 1.
 
-    Specific type of the annotation of this segment.
-    Required if Segment Annotation Category Code Sequence (3010,002B) has a value.
-    """
+        Specific type of the annotation of this segment.
+        Required if Segment Annotation Category Code Sequence (3010,002B) has a value.
+        """,
+    )
 
     segmentation_creation_template_label: Attr[str] = Attr(
         0x3010001E, "SegmentationCreationTemplateLabel", "LO", "1", "3",
+        doc="""Segmentation Creation Template Label (3010,001E): Type 3, VR LO, VM 1.
+
+        Label for the template used to define the set of segments to be created from patient
+        images and the names, codes, default presentation parameters associated with those
+        segments.
+        """,
     )
-    """Segmentation Creation Template Label (3010,001E): Type 3, VR LO, VM 1.
 
-    Label for the template used to define the set of segments to be created from patient images
-    and the names, codes, default presentation parameters associated with those segments.
-    """
-
-    segmented_rt_accessory_device_sequence: Attr[list[SegmentedRTAccessoryDeviceSequenceItem]] = Attr(
+    segmented_rt_accessory_device_sequence: SequenceAttr[SegmentedRTAccessoryDeviceSequenceItem] = SequenceAttr(
         0x30100026, "SegmentedRTAccessoryDeviceSequence", "SQ", "1", "2",
         item=SegmentedRTAccessoryDeviceSequenceItem,
-    )
-    """Segmented RT Accessory Device Sequence (3010,0026): Type 2, VR SQ, VM 1.
+        doc="""Segmented RT Accessory Device Sequence (3010,0026): Type 2, VR SQ, VM 1.
 
-    RT accessory device identification information.
-    """
+        RT accessory device identification information.
+        """,
+    )
 
     segment_characteristics_precedence: Attr[int] = Attr(
         0x30100029, "SegmentCharacteristicsPrecedence", "US", "1", "2",
+        doc="""Segment Characteristics Precedence (3010,0029): Type 2, VR US, VM 1.
+
+        Value used to resolve usage of characteristic of overlapping regions of Conceptual
+        Volumes.
+        """,
     )
-    """Segment Characteristics Precedence (3010,0029): Type 2, VR US, VM 1.
 
-    Value used to resolve usage of characteristic of overlapping regions of Conceptual Volumes.
-    """
-
-    segment_characteristics_sequence: Attr[list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro]] = Attr(
+    segment_characteristics_sequence: SequenceAttr[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] = SequenceAttr(
         0x30100027, "SegmentCharacteristicsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.content_item_with_modifiers_macro:ContentItemWithModifiersMacro",
-    )
-    """Segment Characteristics Sequence (3010,0027): Type 3, VR SQ, VM 1.
+        doc="""Segment Characteristics Sequence (3010,0027): Type 3, VR SQ, VM 1.
 
-    Characteristics associated with the current segment.
-    """
+        Characteristics associated with the current segment.
+        """,
+    )
 
     recommended_display_grayscale_value: Attr[int] = Attr(
         0x0062000C, "RecommendedDisplayGrayscaleValue", "US", "1", "3",
-    )
-    """Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
+        doc="""Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
 
-    A default single gray unsigned value in which it is recommended that the maximum pixel value
-    in this surface be rendered on a monochrome display. The units are specified in P-Values
-    from a minimum of 0000H (black) up to a maximum of FFFFH (white).
-    """
+        A default single gray unsigned value in which it is recommended that the maximum pixel
+        value in this surface be rendered on a monochrome display. The units are specified in
+        P-Values from a minimum of 0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    A default triplet value in which it is recommended that the surface be rendered on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab.
-    """
+        A default triplet value in which it is recommended that the surface be rendered on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab.
+        """,
+    )
 
     recommended_presentation_opacity: Attr[float] = Attr(
         0x0066000C, "RecommendedPresentationOpacity", "FL", "1", "3",
-    )
-    """Recommended Presentation Opacity (0066,000C): Type 3, VR FL, VM 1.
+        doc="""Recommended Presentation Opacity (0066,000C): Type 3, VR FL, VM 1.
 
-    Specifies the opacity in which it is recommended that the surface be rendered.
-    """
+        Specifies the opacity in which it is recommended that the surface be rendered.
+        """,
+    )
 
     recommended_presentation_type: Attr[str] = Attr(
         0x0066000D, "RecommendedPresentationType", "CS", "1", "3",
-    )
-    """Recommended Presentation Type (0066,000D): Type 3, VR CS, VM 1.
+        doc="""Recommended Presentation Type (0066,000D): Type 3, VR CS, VM 1.
 
-    Specifies the representation type in which it is recommended that the surface be rendered.
-    """
+        Specifies the representation type in which it is recommended that the surface be
+        rendered.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_segment_annotation_index: int | None = None,
-        entity_long_label: str | None = None,
-        entity_description: str | None = None,
-        referenced_segment_reference_index: int | None = None,
-        segment_annotation_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segment_annotation_type_code_sequence: list[SegmentAnnotationTypeCodeSequenceItem] | None = None,
-        segmentation_creation_template_label: str | None = None,
-        segmented_rt_accessory_device_sequence: list[SegmentedRTAccessoryDeviceSequenceItem] | None = None,
-        segment_characteristics_precedence: int | None = None,
-        segment_characteristics_sequence: list[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | None = None,
-        recommended_display_grayscale_value: int | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        recommended_presentation_opacity: float | None = None,
-        recommended_presentation_type: str | None = None,
-        **_: Any,
+        rt_segment_annotation_index: int | Empty | None = None,
+        entity_long_label: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        referenced_segment_reference_index: int | Empty | None = None,
+        segment_annotation_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segment_annotation_type_code_sequence: CodeItems[SegmentAnnotationTypeCodeSequenceItem] | Empty | None = None,
+        segmentation_creation_template_label: str | Empty | None = None,
+        segmented_rt_accessory_device_sequence: Items[SegmentedRTAccessoryDeviceSequenceItem] | Empty | None = None,
+        segment_characteristics_precedence: int | Empty | None = None,
+        segment_characteristics_sequence: Items[content_item_with_modifiers_macro.ContentItemWithModifiersMacro] | Empty | None = None,
+        recommended_display_grayscale_value: int | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        recommended_presentation_opacity: float | Empty | None = None,
+        recommended_presentation_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -264,26 +260,23 @@ class RTSegmentAnnotationModule(ExtendedContentIdentificationMacro, ModuleBuilde
     __table__ = "PS3.3 2024c Table C.36.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100034, 0x00700081, 0x00700084, 0x00700086, 0x3010002A)
 
-    rt_segment_annotation_sequence: Attr[list[RTSegmentAnnotationSequenceItem]] = Attr(
+    rt_segment_annotation_sequence: SequenceAttr[RTSegmentAnnotationSequenceItem] = SequenceAttr(
         0x3010002A, "RTSegmentAnnotationSequence", "SQ", "1", "1",
         item=RTSegmentAnnotationSequenceItem,
-    )
-    """RT Segment Annotation Sequence (3010,002A): Type 1, VR SQ, VM 1.
+        doc="""RT Segment Annotation Sequence (3010,002A): Type 1, VR SQ, VM 1.
 
-    Annotations for segments are described in this Sequence.
-    """
+        Annotations for segments are described in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        user_content_long_label: str | None = None,
-        content_description: str | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        rt_segment_annotation_sequence: list[RTSegmentAnnotationSequenceItem] | None = None,
-        **_: Any,
+        user_content_long_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        rt_segment_annotation_sequence: Items[RTSegmentAnnotationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

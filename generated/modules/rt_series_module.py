@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.performed_procedure_step_summary_macro import PerformedProcedureStepSummaryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import performed_procedure_step_summary_macro
     from iodkit.generated.modules import person_identification_macro
@@ -36,141 +37,139 @@ class RTSeriesModule(PerformedProcedureStepSummaryMacro, ModuleBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    Instances in this Series.
-    Enumerated Values: RTIMAGE, RTDOSE, RTSTRUCT, RTPLAN, RTRECORD.
-    Enumerated Values if RT Image IOD: RTIMAGE.
-    Enumerated Values if RT Dose IOD: RTDOSE.
-    Enumerated Values if RT Structure Set IOD: RTSTRUCT.
-    Enumerated Values if RT Plan IOD or RT Ion Plan IOD: RTPLAN.
-    Enumerated Values if RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD, RT
-    Brachy Treatment Record IOD, or RT Treatment Summary Record IOD: RTRECORD.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        Instances in this Series.
+        Enumerated Values: RTIMAGE, RTDOSE, RTSTRUCT, RTPLAN, RTRECORD.
+        Enumerated Values if RT Image IOD: RTIMAGE.
+        Enumerated Values if RT Dose IOD: RTDOSE.
+        Enumerated Values if RT Structure Set IOD: RTSTRUCT.
+        Enumerated Values if RT Plan IOD or RT Ion Plan IOD: RTPLAN.
+        Enumerated Values if RT Beams Treatment Record IOD, RT Ion Beams Treatment Record IOD,
+        RT Brachy Treatment Record IOD, or RT Treatment Summary Record IOD: RTRECORD.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series.
-    """
+        Unique identifier of the Series.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "2",
-    )
-    """Series Number (0020,0011): Type 2, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 2, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
+        A number that identifies this Series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "3",
-    )
-    """Series Date (0008,0021): Type 3, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 3, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "3",
-    )
-    """Series Time (0008,0031): Type 3, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 3, VR TM, VM 1.
 
-    Time the Series started.
-    """
+        Time the Series started.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "3",
+        doc="""Series Description (0008,103E): Type 3, VR LO, VM 1.
+
+        Description of the Series.
+        """,
     )
-    """Series Description (0008,103E): Type 3, VR LO, VM 1.
 
-    Description of the Series.
-    """
-
-    series_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    series_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0008103F, "SeriesDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
+        doc="""Series Description Code Sequence (0008,103F): Type 3, VR SQ, VM 1.
 
-    A coded description of the Series.
-    """
+        A coded description of the Series.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "2",
+        doc="""Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
+
+        Name(s) of the operator(s) supporting the Series.
+        """,
     )
-    """Operators' Name (0008,1070): Type 2, VR PN, VM 1-n.
 
-    Name(s) of the operator(s) supporting the Series.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+
+        Identification of the operator(s) supporting the Series. One or more Items are permitted
+        in this Sequence. If more than one Item, the number and order shall correspond to the
+        value of Operators' Name (0008,1070), if present.
+        """,
     )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator(s) supporting the Series. One or more Items are permitted in
-    this Sequence. If more than one Item, the number and order shall correspond to the value of
-    Operators' Name (0008,1070), if present.
-    """
-
-    referenced_performed_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_performed_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081111, "ReferencedPerformedProcedureStepSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
+
+        Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
+        related.
+        """,
     )
-    """Referenced Performed Procedure Step Sequence (0008,1111): Type 3, VR SQ, VM 1.
 
-    Uniquely identifies the Performed Procedure Step SOP Instance to which the Series is
-    related.
-    """
-
-    request_attributes_sequence: Attr[list[request_attributes_macro.RequestAttributesMacro]] = Attr(
+    request_attributes_sequence: SequenceAttr[request_attributes_macro.RequestAttributesMacro] = SequenceAttr(
         0x00400275, "RequestAttributesSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.request_attributes_macro:RequestAttributesMacro",
-    )
-    """Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
+        doc="""Request Attributes Sequence (0040,0275): Type 3, VR SQ, VM 1.
 
-    Sequence that contains Attributes from the Imaging Service Request.
-    """
+        Sequence that contains Attributes from the Imaging Service Request.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "3",
-    )
-    """Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type 3, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances in this Series belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances in this Series
+        belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        series_description: str | None = None,
-        series_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        referenced_performed_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        request_attributes_sequence: list[request_attributes_macro.RequestAttributesMacro] | None = None,
-        performed_procedure_step_id: str | None = None,
-        performed_procedure_step_start_date: datetime.date | str | None = None,
-        performed_procedure_step_start_time: datetime.time | str | None = None,
-        performed_procedure_step_end_date: datetime.date | str | None = None,
-        performed_procedure_step_end_time: datetime.time | str | None = None,
-        performed_procedure_step_description: str | None = None,
-        performed_protocol_code_sequence: list[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        referenced_performed_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        request_attributes_sequence: Items[request_attributes_macro.RequestAttributesMacro] | Empty | None = None,
+        performed_procedure_step_id: str | Empty | None = None,
+        performed_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        performed_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[performed_procedure_step_summary_macro.PerformedProtocolCodeSequenceItem] | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 from iodkit.generated.modules.selector_attribute_macro import SelectorAttributeMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -31,27 +32,25 @@ class AttributeToleranceValuesSequenceItem(SelectorAttributeMacro, ItemBuilder):
 
     tolerance_value: Attr[float] = Attr(
         0x300A062C, "ToleranceValue", "FD", "1", "1",
-    )
-    """Tolerance Value (300A,062C): Type 1, VR FD, VM 1.
+        doc="""Tolerance Value (300A,062C): Type 1, VR FD, VM 1.
 
-    Maximum permitted difference between the planned and the delivered value. Units are those
-    specified for the corresponding Attribute referenced by the Selector Attribute Macro.
-    """
+        Maximum permitted difference between the planned and the delivered value. Units are
+        those specified for the corresponding Attribute referenced by the Selector Attribute
+        Macro.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        tolerance_value: float | None = None,
-        **_: Any,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
+        tolerance_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,40 +65,37 @@ class PatientSupportPositionToleranceSequenceItem(ContentItemMacro, ItemBuilder)
 
     patient_support_position_tolerance_order_index: Attr[int] = Attr(
         0x300A0661, "PatientSupportPositionToleranceOrderIndex", "US", "1", "1C",
-    )
-    """Patient Support Position Tolerance Order Index (300A,0661): Type 1C, VR US, VM 1.
+        doc="""Patient Support Position Tolerance Order Index (300A,0661): Type 1C, VR US, VM 1.
 
-    Index defining the order in which the Items in the Patient Support Position Tolerance
-    Sequence (300A,062D) are applied.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
+        Index defining the order in which the Items in the Patient Support Position Tolerance
+        Sequence (300A,062D) are applied.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_support_position_tolerance_order_index: int | None = None,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        patient_support_position_tolerance_order_index: int | Empty | None = None,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,45 +110,42 @@ class PatientSupportPositionDeviceToleranceSequenceItem(ItemBuilder):
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1C",
-    )
-    """Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
+        doc="""Referenced Device Index (300A,0607): Type 1C, VR US, VM 1.
 
-    The value of Device Index (3010,0039) in Patient Support Devices Sequence (300A,0686)
-    corresponding to the Patient Support Device in use.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
+        The value of Device Index (3010,0039) in Patient Support Devices Sequence (300A,0686)
+        corresponding to the Patient Support Device in use.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
+    )
 
     device_order_index: Attr[int] = Attr(
         0x300A065E, "DeviceOrderIndex", "US", "1", "1C",
+        doc="""Device Order Index (300A,065E): Type 1C, VR US, VM 1.
+
+        Index defining the order in which the Items in the Patient Support Position Device
+        Tolerance Sequence (300A,0660) are applied.
+        Required if Patient Support Position Specification Method (300A,065C) equals
+        DEVICE_SPECIFIC.
+        """,
     )
-    """Device Order Index (300A,065E): Type 1C, VR US, VM 1.
 
-    Index defining the order in which the Items in the Patient Support Position Device Tolerance
-    Sequence (300A,0660) are applied.
-    Required if Patient Support Position Specification Method (300A,065C) equals
-    DEVICE_SPECIFIC.
-    """
-
-    patient_support_position_tolerance_sequence: Attr[list[PatientSupportPositionToleranceSequenceItem]] = Attr(
+    patient_support_position_tolerance_sequence: SequenceAttr[PatientSupportPositionToleranceSequenceItem] = SequenceAttr(
         0x300A062D, "PatientSupportPositionToleranceSequence", "SQ", "1", "1",
         item=PatientSupportPositionToleranceSequenceItem,
-    )
-    """Patient Support Position Tolerance Sequence (300A,062D): Type 1, VR SQ, VM 1.
+        doc="""Patient Support Position Tolerance Sequence (300A,062D): Type 1, VR SQ, VM 1.
 
-    Tolerance values for a particular Patient Support device.
-    """
+        Tolerance values for a particular Patient Support device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_device_index: int | None = None,
-        device_order_index: int | None = None,
-        patient_support_position_tolerance_sequence: list[PatientSupportPositionToleranceSequenceItem] | None = None,
-        **_: Any,
+        referenced_device_index: int | Empty | None = None,
+        device_order_index: int | Empty | None = None,
+        patient_support_position_tolerance_sequence: Items[PatientSupportPositionToleranceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -168,51 +161,50 @@ class RTToleranceSetMacro(ModuleBuilder):
 
     rt_tolerance_set_label: Attr[str] = Attr(
         0x300A062A, "RTToleranceSetLabel", "LO", "1", "1",
+        doc="""RT Tolerance Set Label (300A,062A): Type 1, VR LO, VM 1.
+
+        User defined label for the Tolerance Set.
+        """,
     )
-    """RT Tolerance Set Label (300A,062A): Type 1, VR LO, VM 1.
 
-    User defined label for the Tolerance Set.
-    """
-
-    attribute_tolerance_values_sequence: Attr[list[AttributeToleranceValuesSequenceItem]] = Attr(
+    attribute_tolerance_values_sequence: SequenceAttr[AttributeToleranceValuesSequenceItem] = SequenceAttr(
         0x300A062B, "AttributeToleranceValuesSequence", "SQ", "1", "2",
         item=AttributeToleranceValuesSequenceItem,
-    )
-    """Attribute Tolerance Values Sequence (300A,062B): Type 2, VR SQ, VM 1.
+        doc="""Attribute Tolerance Values Sequence (300A,062B): Type 2, VR SQ, VM 1.
 
-    Tolerance values representing the allowed difference between the planned and actual values.
-    """
+        Tolerance values representing the allowed difference between the planned and actual
+        values.
+        """,
+    )
 
     patient_support_position_specification_method: Attr[Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"]] = Attr(
         0x300A065C, "PatientSupportPositionSpecificationMethod", "CS", "1", "1",
         enum=("ABSENT", "GLOBAL", "DEVICE_SPECIFIC"),
+        doc="""Patient Support Position Specification Method (300A,065C): Type 1, VR CS, VM 1.
+
+        Method of specification for patient support parameters.
+        Enumerated Values: ABSENT, GLOBAL, DEVICE_SPECIFIC.
+        """,
     )
-    """Patient Support Position Specification Method (300A,065C): Type 1, VR CS, VM 1.
 
-    Method of specification for patient support parameters.
-    Enumerated Values: ABSENT, GLOBAL, DEVICE_SPECIFIC.
-    """
-
-    patient_support_position_device_tolerance_sequence: Attr[list[PatientSupportPositionDeviceToleranceSequenceItem]] = Attr(
+    patient_support_position_device_tolerance_sequence: SequenceAttr[PatientSupportPositionDeviceToleranceSequenceItem] = SequenceAttr(
         0x300A0660, "PatientSupportPositionDeviceToleranceSequence", "SQ", "1", "1C",
         item=PatientSupportPositionDeviceToleranceSequenceItem,
-    )
-    """Patient Support Position Device Tolerance Sequence (300A,0660): Type 1C, VR SQ, VM 1.
+        doc="""Patient Support Position Device Tolerance Sequence (300A,0660): Type 1C, VR SQ, VM 1.
 
-    Tolerance values for Patient Support devices.
-    Required if Patient Support Position Specification Method (300A,065C) does not equal ABSENT.
-    """
+        Tolerance values for Patient Support devices.
+        Required if Patient Support Position Specification Method (300A,065C) does not equal
+        ABSENT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_tolerance_set_label: str | None = None,
-        attribute_tolerance_values_sequence: list[AttributeToleranceValuesSequenceItem] | None = None,
-        patient_support_position_specification_method: Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"] | None = None,
-        patient_support_position_device_tolerance_sequence: list[PatientSupportPositionDeviceToleranceSequenceItem] | None = None,
-        **_: Any,
+        rt_tolerance_set_label: str | Empty | None = None,
+        attribute_tolerance_values_sequence: Items[AttributeToleranceValuesSequenceItem] | Empty | None = None,
+        patient_support_position_specification_method: Literal["ABSENT", "GLOBAL", "DEVICE_SPECIFIC"] | Empty | None = None,
+        patient_support_position_device_tolerance_sequence: Items[PatientSupportPositionDeviceToleranceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

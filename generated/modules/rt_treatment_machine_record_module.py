@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,118 +28,116 @@ class TreatmentMachineSequenceItem(ItemBuilder):
 
     treatment_machine_name: Attr[str] = Attr(
         0x300A00B2, "TreatmentMachineName", "SH", "1", "2",
-    )
-    """Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
+        doc="""Treatment Machine Name (300A,00B2): Type 2, VR SH, VM 1.
 
-    User-defined name identifying treatment machine used for treatment delivery.
-    """
+        User-defined name identifying treatment machine used for treatment delivery.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "2",
-    )
-    """Manufacturer (0008,0070): Type 2, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 2, VR LO, VM 1.
 
-    Manufacturer of the equipment used for treatment delivery.
-    """
+        Manufacturer of the equipment used for treatment delivery.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
-    )
-    """Institution Name (0008,0080): Type 2, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 2, VR LO, VM 1.
 
-    Institution where the equipment is located that was used for treatment delivery.
-    """
+        Institution where the equipment is located that was used for treatment delivery.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment is located that was used for
-    treatment delivery.
-    """
+        Mailing address of the institution where the equipment is located that was used for
+        treatment delivery.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment is located that was used for treatment
+        delivery.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment is located that was used for treatment
-    delivery.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "2",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 2, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 2, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment used for treatment delivery.
-    """
+        Manufacturer's model name of the equipment used for treatment delivery.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "2",
-    )
-    """Device Serial Number (0018,1000): Type 2, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 2, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment used for treatment delivery.
-    """
+        Manufacturer's serial number of the equipment used for treatment delivery.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment used for treatment delivery was originally manufactured or
-    re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment used for treatment delivery was originally manufactured or
+        re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment used for treatment delivery was installed in its current location.
-    The equipment may or may not have been used prior to installation in its current location.
-    """
+        The date the equipment used for treatment delivery was installed in its current
+        location. The equipment may or may not have been used prior to installation in its
+        current location.
+        """,
+    )
 
     table_top_position_alignment_uid: Attr[str] = Attr(
         0x300A0054, "TableTopPositionAlignmentUID", "UI", "1", "3",
-    )
-    """Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
+        doc="""Table Top Position Alignment UID (300A,0054): Type 3, VR UI, VM 1.
 
-    Identifies the positional alignment of the Table Top that was used to acquire the values of
-    Table Top Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129) and
-    Table Top Lateral Position (300A,012A) in the Control Point Delivery Sequence (3008,0040) or
-    in the Ion Control Point Delivery Sequence (3008,0041.
-    """
+        Identifies the positional alignment of the Table Top that was used to acquire the values
+        of Table Top Vertical Position (300A,0128), Table Top Longitudinal Position (300A,0129)
+        and Table Top Lateral Position (300A,012A) in the Control Point Delivery Sequence
+        (3008,0040) or in the Ion Control Point Delivery Sequence (3008,0041.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_machine_name: str | None = None,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        table_top_position_alignment_uid: str | None = None,
-        **_: Any,
+        treatment_machine_name: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        table_top_position_alignment_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -152,22 +151,19 @@ class RTTreatmentMachineRecordModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-54"
     __order__: ClassVar[tuple[int, ...]] = (0x300A0206,)
 
-    treatment_machine_sequence: Attr[list[TreatmentMachineSequenceItem]] = Attr(
+    treatment_machine_sequence: SequenceAttr[TreatmentMachineSequenceItem] = SequenceAttr(
         0x300A0206, "TreatmentMachineSequence", "SQ", "1", "1",
         item=TreatmentMachineSequenceItem,
-    )
-    """Treatment Machine Sequence (300A,0206): Type 1, VR SQ, VM 1.
+        doc="""Treatment Machine Sequence (300A,0206): Type 1, VR SQ, VM 1.
 
-    Sequence describing treatment machine used for treatment delivery.
-    """
+        Sequence describing treatment machine used for treatment delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_machine_sequence: list[TreatmentMachineSequenceItem] | None = None,
-        **_: Any,
+        treatment_machine_sequence: Items[TreatmentMachineSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

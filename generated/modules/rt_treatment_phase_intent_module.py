@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.rt_treatment_phase_interval_macro import RTTreatmentPhaseIntervalMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import rt_treatment_phase_interval_macro
     from iodkit.generated.modules import rt_treatment_phase_macro
 
@@ -29,23 +30,20 @@ class RTTreatmentPhaseIntentModule(RTTreatmentPhaseIntervalMacro, ModuleBuilder)
     __table__ = "PS3.3 2024c Table C.36.7-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010004B, 0x3010004E)
 
-    intended_rt_treatment_phase_sequence: Attr[list[rt_treatment_phase_macro.RTTreatmentPhaseMacro]] = Attr(
+    intended_rt_treatment_phase_sequence: SequenceAttr[rt_treatment_phase_macro.RTTreatmentPhaseMacro] = SequenceAttr(
         0x3010004B, "IntendedRTTreatmentPhaseSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.rt_treatment_phase_macro:RTTreatmentPhaseMacro",
-    )
-    """Intended RT Treatment Phase Sequence (3010,004B): Type 1, VR SQ, VM 1.
+        doc="""Intended RT Treatment Phase Sequence (3010,004B): Type 1, VR SQ, VM 1.
 
-    RT Treatment Phase definitions.
-    """
+        RT Treatment Phase definitions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intended_rt_treatment_phase_sequence: list[rt_treatment_phase_macro.RTTreatmentPhaseMacro] | None = None,
-        rt_treatment_phase_interval_sequence: list[rt_treatment_phase_interval_macro.RTTreatmentPhaseIntervalSequenceItem] | None = None,
-        **_: Any,
+        intended_rt_treatment_phase_sequence: Items[rt_treatment_phase_macro.RTTreatmentPhaseMacro] | Empty | None = None,
+        rt_treatment_phase_interval_sequence: Items[rt_treatment_phase_interval_macro.RTTreatmentPhaseIntervalSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,65 +26,62 @@ class RTTreatmentPhaseIntervalSequenceItem(ItemBuilder):
 
     basis_rt_treatment_phase_index: Attr[int] = Attr(
         0x3010003E, "BasisRTTreatmentPhaseIndex", "US", "1", "1",
-    )
-    """Basis RT Treatment Phase Index (3010,003E): Type 1, VR US, VM 1.
+        doc="""Basis RT Treatment Phase Index (3010,003E): Type 1, VR US, VM 1.
 
-    The RT Treatment Phase which provides the basis for this interval.
-    """
+        The RT Treatment Phase which provides the basis for this interval.
+        """,
+    )
 
     related_rt_treatment_phase_index: Attr[int] = Attr(
         0x3010003F, "RelatedRTTreatmentPhaseIndex", "US", "1", "1",
-    )
-    """Related RT Treatment Phase Index (3010,003F): Type 1, VR US, VM 1.
+        doc="""Related RT Treatment Phase Index (3010,003F): Type 1, VR US, VM 1.
 
-    The RT Treatment Phase which is related to the phase identified by Basis RT Treatment Phase
-    Index (3010,003E). Each RT Treatment Phase Index value shall appear in this Attribute in
-    only one Item within this Sequence.
-    """
+        The RT Treatment Phase which is related to the phase identified by Basis RT Treatment
+        Phase Index (3010,003E). Each RT Treatment Phase Index value shall appear in this
+        Attribute in only one Item within this Sequence.
+        """,
+    )
 
     temporal_relationship_interval_anchor: Attr[Literal["START", "END"]] = Attr(
         0x3010004F, "TemporalRelationshipIntervalAnchor", "CS", "1", "1C",
         enum=("START", "END"),
-    )
-    """Temporal Relationship Interval Anchor (3010,004F): Type 1C, VR CS, VM 1.
+        doc="""Temporal Relationship Interval Anchor (3010,004F): Type 1C, VR CS, VM 1.
 
-    The anchor point of the interval specified in this Item with respect to the phase referenced
-    by the Basis RT Treatment Phase Index (3010,003E).
-    Required if a value is present in Minimum Number of Interval Days (3010,0050) or Maximum
-    Number of Interval Days (3010,0051).
-    Enumerated Values: START, END.
-    """
+        The anchor point of the interval specified in this Item with respect to the phase
+        referenced by the Basis RT Treatment Phase Index (3010,003E).
+        Required if a value is present in Minimum Number of Interval Days (3010,0050) or Maximum
+        Number of Interval Days (3010,0051).
+        Enumerated Values: START, END.
+        """,
+    )
 
     minimum_number_of_interval_days: Attr[float] = Attr(
         0x30100050, "MinimumNumberOfIntervalDays", "FD", "1", "2",
-    )
-    """Minimum Number of Interval Days (3010,0050): Type 2, VR FD, VM 1.
+        doc="""Minimum Number of Interval Days (3010,0050): Type 2, VR FD, VM 1.
 
-    The minimum number of days that the start of the related phase should follow the basis phase
-    referenced in Basis RT Treatment Phase Index (3010,003E).
-    """
+        The minimum number of days that the start of the related phase should follow the basis
+        phase referenced in Basis RT Treatment Phase Index (3010,003E).
+        """,
+    )
 
     maximum_number_of_interval_days: Attr[float] = Attr(
         0x30100051, "MaximumNumberOfIntervalDays", "FD", "1", "2",
-    )
-    """Maximum Number of Interval Days (3010,0051): Type 2, VR FD, VM 1.
+        doc="""Maximum Number of Interval Days (3010,0051): Type 2, VR FD, VM 1.
 
-    The maximum number of days that the start of the related phase should follow the basis phase
-    referenced Basis RT Treatment Phase Index (3010,003E).
-    """
+        The maximum number of days that the start of the related phase should follow the basis
+        phase referenced Basis RT Treatment Phase Index (3010,003E).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        basis_rt_treatment_phase_index: int | None = None,
-        related_rt_treatment_phase_index: int | None = None,
-        temporal_relationship_interval_anchor: Literal["START", "END"] | None = None,
-        minimum_number_of_interval_days: float | None = None,
-        maximum_number_of_interval_days: float | None = None,
-        **_: Any,
+        basis_rt_treatment_phase_index: int | Empty | None = None,
+        related_rt_treatment_phase_index: int | Empty | None = None,
+        temporal_relationship_interval_anchor: Literal["START", "END"] | Empty | None = None,
+        minimum_number_of_interval_days: float | Empty | None = None,
+        maximum_number_of_interval_days: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -95,22 +95,19 @@ class RTTreatmentPhaseIntervalMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.2.1.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x3010004E,)
 
-    rt_treatment_phase_interval_sequence: Attr[list[RTTreatmentPhaseIntervalSequenceItem]] = Attr(
+    rt_treatment_phase_interval_sequence: SequenceAttr[RTTreatmentPhaseIntervalSequenceItem] = SequenceAttr(
         0x3010004E, "RTTreatmentPhaseIntervalSequence", "SQ", "1", "2",
         item=RTTreatmentPhaseIntervalSequenceItem,
-    )
-    """RT Treatment Phase Interval Sequence (3010,004E): Type 2, VR SQ, VM 1.
+        doc="""RT Treatment Phase Interval Sequence (3010,004E): Type 2, VR SQ, VM 1.
 
-    Intervals between treatment phases.
-    """
+        Intervals between treatment phases.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_treatment_phase_interval_sequence: list[RTTreatmentPhaseIntervalSequenceItem] | None = None,
-        **_: Any,
+        rt_treatment_phase_interval_sequence: Items[RTTreatmentPhaseIntervalSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

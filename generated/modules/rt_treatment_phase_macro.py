@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.entity_labeling_macro import EntityLabelingMacro
 
@@ -28,49 +28,46 @@ class RTTreatmentPhaseMacro(EntityLabelingMacro, ModuleBuilder):
 
     rt_treatment_phase_index: Attr[int] = Attr(
         0x3010003A, "RTTreatmentPhaseIndex", "US", "1", "1",
-    )
-    """RT Treatment Phase Index (3010,003A): Type 1, VR US, VM 1.
+        doc="""RT Treatment Phase Index (3010,003A): Type 1, VR US, VM 1.
 
-    Index of the RT Treatment Phase in the Sequence.
-    """
+        Index of the RT Treatment Phase in the Sequence.
+        """,
+    )
 
     rt_treatment_phase_uid: Attr[str] = Attr(
         0x3010003B, "RTTreatmentPhaseUID", "UI", "1", "2",
-    )
-    """RT Treatment Phase UID (3010,003B): Type 2, VR UI, VM 1.
+        doc="""RT Treatment Phase UID (3010,003B): Type 2, VR UI, VM 1.
 
-    A UID by which this RT Treatment Phase can be referenced.
-    """
+        A UID by which this RT Treatment Phase can be referenced.
+        """,
+    )
 
     intended_phase_start_date: Attr[datetime.date | str] = Attr(
         0x3010004C, "IntendedPhaseStartDate", "DA", "1", "2",
-    )
-    """Intended Phase Start Date (3010,004C): Type 2, VR DA, VM 1.
+        doc="""Intended Phase Start Date (3010,004C): Type 2, VR DA, VM 1.
 
-    The date when this treatment phase is intended to start.
-    """
+        The date when this treatment phase is intended to start.
+        """,
+    )
 
     intended_phase_end_date: Attr[datetime.date | str] = Attr(
         0x3010004D, "IntendedPhaseEndDate", "DA", "1", "2",
-    )
-    """Intended Phase End Date (3010,004D): Type 2, VR DA, VM 1.
+        doc="""Intended Phase End Date (3010,004D): Type 2, VR DA, VM 1.
 
-    The date when this treatment phase is intended to be completed.
-    """
+        The date when this treatment phase is intended to be completed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_treatment_phase_index: int | None = None,
-        rt_treatment_phase_uid: str | None = None,
-        entity_label: str | None = None,
-        entity_name: str | None = None,
-        entity_description: str | None = None,
-        intended_phase_start_date: datetime.date | str | None = None,
-        intended_phase_end_date: datetime.date | str | None = None,
-        **_: Any,
+        rt_treatment_phase_index: int | Empty | None = None,
+        rt_treatment_phase_uid: str | Empty | None = None,
+        entity_label: str | Empty | None = None,
+        entity_name: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        intended_phase_start_date: datetime.date | str | Empty | None = None,
+        intended_phase_end_date: datetime.date | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

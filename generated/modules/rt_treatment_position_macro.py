@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.patient_orientation_and_equipment_relationship_macro import PatientOrientationAndEquipmentRelationshipMacro
 from iodkit.generated.modules.patient_to_equipment_relationship_macro import PatientToEquipmentRelationshipMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import patient_orientation_and_equipment_relationship_macro
     from iodkit.generated.modules import patient_support_position_macro
@@ -31,24 +32,21 @@ class TreatmentPositionSequenceItem(PatientToEquipmentRelationshipMacro, ItemBui
 
     treatment_position_index: Attr[int] = Attr(
         0x300A0606, "TreatmentPositionIndex", "US", "1", "1",
-    )
-    """Treatment Position Index (300A,0606): Type 1, VR US, VM 1.
+        doc="""Treatment Position Index (300A,0606): Type 1, VR US, VM 1.
 
-    Index of this Item in this Sequence.
-    """
+        Index of this Item in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        treatment_position_index: int | None = None,
-        image_to_equipment_mapping_matrix: list[float] | None = None,
-        frame_of_reference_transformation_comment: str | None = None,
-        patient_location_coordinates_sequence: list[patient_to_equipment_relationship_macro.PatientLocationCoordinatesSequenceItem] | None = None,
-        patient_support_position_sequence: list[patient_support_position_macro.PatientSupportPositionMacro] | None = None,
-        **_: Any,
+        treatment_position_index: int | Empty | None = None,
+        image_to_equipment_mapping_matrix: list[float] | Empty | None = None,
+        frame_of_reference_transformation_comment: str | Empty | None = None,
+        patient_location_coordinates_sequence: Items[patient_to_equipment_relationship_macro.PatientLocationCoordinatesSequenceItem] | Empty | None = None,
+        patient_support_position_sequence: Items[patient_support_position_macro.PatientSupportPositionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,25 +62,22 @@ class RTTreatmentPositionMacro(PatientOrientationAndEquipmentRelationshipMacro, 
     __table__ = "PS3.3 2024c Table C.36.2.2.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00540410, 0x30100030, 0x300A063F)
 
-    treatment_position_sequence: Attr[list[TreatmentPositionSequenceItem]] = Attr(
+    treatment_position_sequence: SequenceAttr[TreatmentPositionSequenceItem] = SequenceAttr(
         0x300A063F, "TreatmentPositionSequence", "SQ", "1", "1C",
         item=TreatmentPositionSequenceItem,
-    )
-    """Treatment Position Sequence (300A,063F): Type 1C, VR SQ, VM 1.
+        doc="""Treatment Position Sequence (300A,063F): Type 1C, VR SQ, VM 1.
 
-    Patient positions during treatment, being prescribed or recorded.
-    Required if
-    """
+        Patient positions during treatment, being prescribed or recorded.
+        Required if
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_orientation_code_sequence: list[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | None = None,
-        patient_equipment_relationship_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        treatment_position_sequence: list[TreatmentPositionSequenceItem] | None = None,
-        **_: Any,
+        patient_orientation_code_sequence: CodeItems[patient_orientation_and_equipment_relationship_macro.PatientOrientationCodeSequenceItem] | Empty | None = None,
+        patient_equipment_relationship_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        treatment_position_sequence: Items[TreatmentPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

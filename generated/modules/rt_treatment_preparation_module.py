@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.entity_long_labeling_macro import EntityLongLabelingMacro
 from iodkit.generated.modules.rt_patient_treatment_preparation_macro import RTPatientTreatmentPreparationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import rt_patient_position_macro
     from iodkit.generated.modules import rt_patient_position_scope_with_legacy_support_macro
@@ -33,39 +34,36 @@ class RTTreatmentPreparationModule(EntityLongLabelingMacro, RTPatientTreatmentPr
     __table__ = "PS3.3 2024c Table C.36.25-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100038, 0x30100037, 0x300A0784, 0x300A078A, 0x300A078D, 0x300A0792, 0x300A078C, 0x300A0790)
 
-    rt_patient_position_scope_sequence: Attr[list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro]] = Attr(
+    rt_patient_position_scope_sequence: SequenceAttr[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] = SequenceAttr(
         0x300A0784, "RTPatientPositionScopeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.rt_patient_position_scope_with_legacy_support_macro:RTPatientPositionScopeWithLegacySupportMacro",
+        doc="""RT Patient Position Scope Sequence (300A,0784): Type 1, VR SQ, VM 1.
+
+        The RT Radiation Set, RT Radiation Instances or the Treatment Position Groups to which
+        the treatment preparation parameters apply.
+        """,
     )
-    """RT Patient Position Scope Sequence (300A,0784): Type 1, VR SQ, VM 1.
 
-    The RT Radiation Set, RT Radiation Instances or the Treatment Position Groups to which the
-    treatment preparation parameters apply.
-    """
-
-    rt_treatment_preparation_patient_position_sequence: Attr[list[rt_patient_position_macro.RTPatientPositionMacro]] = Attr(
+    rt_treatment_preparation_patient_position_sequence: SequenceAttr[rt_patient_position_macro.RTPatientPositionMacro] = SequenceAttr(
         0x300A078A, "RTTreatmentPreparationPatientPositionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.rt_patient_position_macro:RTPatientPositionMacro",
-    )
-    """RT Treatment Preparation Patient Position Sequence (300A,078A): Type 1, VR SQ, VM 1.
+        doc="""RT Treatment Preparation Patient Position Sequence (300A,078A): Type 1, VR SQ, VM 1.
 
-    The position of the patient at the start of the treatment preparation.
-    """
+        The position of the patient at the start of the treatment preparation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        entity_long_label: str | None = None,
-        entity_description: str | None = None,
-        rt_patient_position_scope_sequence: list[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | None = None,
-        rt_treatment_preparation_patient_position_sequence: list[rt_patient_position_macro.RTPatientPositionMacro] | None = None,
-        patient_treatment_preparation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        patient_treatment_preparation_method_description: str | None = None,
-        referenced_patient_setup_photo_sequence: list[rt_patient_treatment_preparation_macro.ReferencedPatientSetupPhotoSequenceItem] | None = None,
-        patient_treatment_preparation_procedure_sequence: list[rt_patient_treatment_preparation_macro.PatientTreatmentPreparationProcedureSequenceItem] | None = None,
-        **_: Any,
+        entity_long_label: str | Empty | None = None,
+        entity_description: str | Empty | None = None,
+        rt_patient_position_scope_sequence: Items[rt_patient_position_scope_with_legacy_support_macro.RTPatientPositionScopeWithLegacySupportMacro] | Empty | None = None,
+        rt_treatment_preparation_patient_position_sequence: Items[rt_patient_position_macro.RTPatientPositionMacro] | Empty | None = None,
+        patient_treatment_preparation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        patient_treatment_preparation_method_description: str | Empty | None = None,
+        referenced_patient_setup_photo_sequence: Items[rt_patient_treatment_preparation_macro.ReferencedPatientSetupPhotoSequenceItem] | Empty | None = None,
+        patient_treatment_preparation_procedure_sequence: Items[rt_patient_treatment_preparation_macro.PatientTreatmentPreparationProcedureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,11 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,49 +27,46 @@ class FractionStatusSummarySequenceItem(ItemBuilder):
 
     referenced_fraction_number: Attr[int] = Attr(
         0x30080223, "ReferencedFractionNumber", "IS", "1", "1",
-    )
-    """Referenced Fraction Number (3008,0223): Type 1, VR IS, VM 1.
+        doc="""Referenced Fraction Number (3008,0223): Type 1, VR IS, VM 1.
 
-    Identifies fraction.
-    """
+        Identifies fraction.
+        """,
+    )
 
     treatment_date: Attr[datetime.date | str] = Attr(
         0x30080250, "TreatmentDate", "DA", "1", "2",
-    )
-    """Treatment Date (3008,0250): Type 2, VR DA, VM 1.
+        doc="""Treatment Date (3008,0250): Type 2, VR DA, VM 1.
 
-    Date when fraction was delivered.
-    """
+        Date when fraction was delivered.
+        """,
+    )
 
     treatment_time: Attr[datetime.time | str] = Attr(
         0x30080251, "TreatmentTime", "TM", "1", "2",
-    )
-    """Treatment Time (3008,0251): Type 2, VR TM, VM 1.
+        doc="""Treatment Time (3008,0251): Type 2, VR TM, VM 1.
 
-    Time when fraction was delivered.
-    """
+        Time when fraction was delivered.
+        """,
+    )
 
     treatment_termination_status: Attr[Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"]] = Attr(
         0x3008002A, "TreatmentTerminationStatus", "CS", "1", "2",
         enum=("NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"),
-    )
-    """Treatment Termination Status (3008,002A): Type 2, VR CS, VM 1.
+        doc="""Treatment Termination Status (3008,002A): Type 2, VR CS, VM 1.
 
-    Conditions under which treatment was terminated.
-    Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
-    """
+        Conditions under which treatment was terminated.
+        Enumerated Values: NORMAL, OPERATOR, MACHINE, UNKNOWN.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_number: int | None = None,
-        treatment_date: datetime.date | str | None = None,
-        treatment_time: datetime.time | str | None = None,
-        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | None = None,
-        **_: Any,
+        referenced_fraction_number: int | Empty | None = None,
+        treatment_date: datetime.date | str | Empty | None = None,
+        treatment_time: datetime.time | str | Empty | None = None,
+        treatment_termination_status: Literal["NORMAL", "OPERATOR", "MACHINE", "UNKNOWN"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -81,60 +81,57 @@ class FractionGroupSummarySequenceItem(ItemBuilder):
 
     referenced_fraction_group_number: Attr[int] = Attr(
         0x300C0022, "ReferencedFractionGroupNumber", "IS", "1", "3",
-    )
-    """Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
+        doc="""Referenced Fraction Group Number (300C,0022): Type 3, VR IS, VM 1.
 
-    References Fraction Group Number (300A,0071) in Fraction Group Sequence (300A,0070) in the
-    referenced RT Plan.
-    """
+        References Fraction Group Number (300A,0071) in Fraction Group Sequence (300A,0070) in
+        the referenced RT Plan.
+        """,
+    )
 
     fraction_group_type: Attr[Literal["EXTERNAL_BEAM", "BRACHY"]] = Attr(
         0x30080224, "FractionGroupType", "CS", "1", "2",
         enum=("EXTERNAL_BEAM", "BRACHY"),
-    )
-    """Fraction Group Type (3008,0224): Type 2, VR CS, VM 1.
+        doc="""Fraction Group Type (3008,0224): Type 2, VR CS, VM 1.
 
-    Indicates type of fraction group.
-    Enumerated Values: EXTERNAL_BEAM, BRACHY.
-    """
+        Indicates type of fraction group.
+        Enumerated Values: EXTERNAL_BEAM, BRACHY.
+        """,
+    )
 
     number_of_fractions_planned: Attr[int] = Attr(
         0x300A0078, "NumberOfFractionsPlanned", "IS", "1", "2",
-    )
-    """Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
+        doc="""Number of Fractions Planned (300A,0078): Type 2, VR IS, VM 1.
 
-    Number of fractions planned for this fraction group.
-    """
+        Number of fractions planned for this fraction group.
+        """,
+    )
 
     number_of_fractions_delivered: Attr[int] = Attr(
         0x3008005A, "NumberOfFractionsDelivered", "IS", "1", "2",
+        doc="""Number of Fractions Delivered (3008,005A): Type 2, VR IS, VM 1.
+
+        Number of fractions delivered as of Treatment Summary Report.
+        """,
     )
-    """Number of Fractions Delivered (3008,005A): Type 2, VR IS, VM 1.
 
-    Number of fractions delivered as of Treatment Summary Report.
-    """
-
-    fraction_status_summary_sequence: Attr[list[FractionStatusSummarySequenceItem]] = Attr(
+    fraction_status_summary_sequence: SequenceAttr[FractionStatusSummarySequenceItem] = SequenceAttr(
         0x30080240, "FractionStatusSummarySequence", "SQ", "1", "3",
         item=FractionStatusSummarySequenceItem,
-    )
-    """Fraction Status Summary Sequence (3008,0240): Type 3, VR SQ, VM 1.
+        doc="""Fraction Status Summary Sequence (3008,0240): Type 3, VR SQ, VM 1.
 
-    Sequence describing status of fractions in Fraction Group.
-    """
+        Sequence describing status of fractions in Fraction Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_fraction_group_number: int | None = None,
-        fraction_group_type: Literal["EXTERNAL_BEAM", "BRACHY"] | None = None,
-        number_of_fractions_planned: int | None = None,
-        number_of_fractions_delivered: int | None = None,
-        fraction_status_summary_sequence: list[FractionStatusSummarySequenceItem] | None = None,
-        **_: Any,
+        referenced_fraction_group_number: int | Empty | None = None,
+        fraction_group_type: Literal["EXTERNAL_BEAM", "BRACHY"] | Empty | None = None,
+        number_of_fractions_planned: int | Empty | None = None,
+        number_of_fractions_delivered: int | Empty | None = None,
+        fraction_status_summary_sequence: Items[FractionStatusSummarySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -149,40 +146,38 @@ class TreatmentSummaryMeasuredDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "3",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 3, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan referenced in
-    Referenced RT Plan Sequence (300C,0002) of RT General Treatment Record Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan
+        referenced in Referenced RT Plan Sequence (300C,0002) of RT General Treatment Record
+        Module.
+        """,
+    )
 
     dose_reference_description: Attr[str] = Attr(
         0x300A0016, "DoseReferenceDescription", "LO", "1", "3",
-    )
-    """Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
+        doc="""Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
 
-    User-defined description of Dose Reference.
-    """
+        User-defined description of Dose Reference.
+        """,
+    )
 
     cumulative_dose_to_dose_reference: Attr[float] = Attr(
         0x30080052, "CumulativeDoseToDoseReference", "DS", "1", "1",
-    )
-    """Cumulative Dose to Dose Reference (3008,0052): Type 1, VR DS, VM 1.
+        doc="""Cumulative Dose to Dose Reference (3008,0052): Type 1, VR DS, VM 1.
 
-    Cumulative Dose delivered to Dose Reference (Gy).
-    """
+        Cumulative Dose delivered to Dose Reference (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        dose_reference_description: str | None = None,
-        cumulative_dose_to_dose_reference: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        dose_reference_description: str | Empty | None = None,
+        cumulative_dose_to_dose_reference: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -197,40 +192,38 @@ class TreatmentSummaryCalculatedDoseReferenceSequenceItem(ItemBuilder):
 
     referenced_dose_reference_number: Attr[int] = Attr(
         0x300C0051, "ReferencedDoseReferenceNumber", "IS", "1", "3",
-    )
-    """Referenced Dose Reference Number (300C,0051): Type 3, VR IS, VM 1.
+        doc="""Referenced Dose Reference Number (300C,0051): Type 3, VR IS, VM 1.
 
-    Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in Dose
-    Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan referenced in
-    Referenced RT Plan Sequence (300C,0002) of RT General Treatment Record Module.
-    """
+        Uniquely identifies Dose Reference specified by Dose Reference Number (300A,0012) in
+        Dose Reference Sequence (300A,0010) in RT Prescription Module of referenced RT Plan
+        referenced in Referenced RT Plan Sequence (300C,0002) of RT General Treatment Record
+        Module.
+        """,
+    )
 
     dose_reference_description: Attr[str] = Attr(
         0x300A0016, "DoseReferenceDescription", "LO", "1", "3",
-    )
-    """Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
+        doc="""Dose Reference Description (300A,0016): Type 3, VR LO, VM 1.
 
-    User-defined description of Dose Reference.
-    """
+        User-defined description of Dose Reference.
+        """,
+    )
 
     cumulative_dose_to_dose_reference: Attr[float] = Attr(
         0x30080052, "CumulativeDoseToDoseReference", "DS", "1", "1",
-    )
-    """Cumulative Dose to Dose Reference (3008,0052): Type 1, VR DS, VM 1.
+        doc="""Cumulative Dose to Dose Reference (3008,0052): Type 1, VR DS, VM 1.
 
-    Cumulative Dose delivered to Dose Reference (Gy).
-    """
+        Cumulative Dose delivered to Dose Reference (Gy).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_dose_reference_number: int | None = None,
-        dose_reference_description: str | None = None,
-        cumulative_dose_to_dose_reference: float | None = None,
-        **_: Any,
+        referenced_dose_reference_number: int | Empty | None = None,
+        dose_reference_description: str | Empty | None = None,
+        cumulative_dose_to_dose_reference: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -247,77 +240,74 @@ class RTTreatmentSummaryRecordModule(ModuleBuilder):
     current_treatment_status: Attr[Literal["NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"]] = Attr(
         0x30080200, "CurrentTreatmentStatus", "CS", "1", "1",
         enum=("NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"),
-    )
-    """Current Treatment Status (3008,0200): Type 1, VR CS, VM 1.
+        doc="""Current Treatment Status (3008,0200): Type 1, VR CS, VM 1.
 
-    Status of the Treatment at the time the Treatment Summary was created.
-    Enumerated Values: NOT_STARTED, ON_TREATMENT, ON_BREAK, SUSPENDED, STOPPED, COMPLETED.
-    """
+        Status of the Treatment at the time the Treatment Summary was created.
+        Enumerated Values: NOT_STARTED, ON_TREATMENT, ON_BREAK, SUSPENDED, STOPPED, COMPLETED.
+        """,
+    )
 
     treatment_status_comment: Attr[str] = Attr(
         0x30080202, "TreatmentStatusComment", "ST", "1", "3",
-    )
-    """Treatment Status Comment (3008,0202): Type 3, VR ST, VM 1.
+        doc="""Treatment Status Comment (3008,0202): Type 3, VR ST, VM 1.
 
-    Comment on current treatment status.
-    """
+        Comment on current treatment status.
+        """,
+    )
 
     first_treatment_date: Attr[datetime.date | str] = Attr(
         0x30080054, "FirstTreatmentDate", "DA", "1", "2",
-    )
-    """First Treatment Date (3008,0054): Type 2, VR DA, VM 1.
+        doc="""First Treatment Date (3008,0054): Type 2, VR DA, VM 1.
 
-    Date of delivery of the first treatment.
-    """
+        Date of delivery of the first treatment.
+        """,
+    )
 
     most_recent_treatment_date: Attr[datetime.date | str] = Attr(
         0x30080056, "MostRecentTreatmentDate", "DA", "1", "2",
+        doc="""Most Recent Treatment Date (3008,0056): Type 2, VR DA, VM 1.
+
+        Date of delivery of the most recent administration.
+        """,
     )
-    """Most Recent Treatment Date (3008,0056): Type 2, VR DA, VM 1.
 
-    Date of delivery of the most recent administration.
-    """
-
-    fraction_group_summary_sequence: Attr[list[FractionGroupSummarySequenceItem]] = Attr(
+    fraction_group_summary_sequence: SequenceAttr[FractionGroupSummarySequenceItem] = SequenceAttr(
         0x30080220, "FractionGroupSummarySequence", "SQ", "1", "3",
         item=FractionGroupSummarySequenceItem,
+        doc="""Fraction Group Summary Sequence (3008,0220): Type 3, VR SQ, VM 1.
+
+        Sequence describing current state of planned vs. delivered fraction groups.
+        """,
     )
-    """Fraction Group Summary Sequence (3008,0220): Type 3, VR SQ, VM 1.
 
-    Sequence describing current state of planned vs. delivered fraction groups.
-    """
-
-    treatment_summary_measured_dose_reference_sequence: Attr[list[TreatmentSummaryMeasuredDoseReferenceSequenceItem]] = Attr(
+    treatment_summary_measured_dose_reference_sequence: SequenceAttr[TreatmentSummaryMeasuredDoseReferenceSequenceItem] = SequenceAttr(
         0x300800E0, "TreatmentSummaryMeasuredDoseReferenceSequence", "SQ", "1", "3",
         item=TreatmentSummaryMeasuredDoseReferenceSequenceItem,
+        doc="""Treatment Summary Measured Dose Reference Sequence (3008,00E0): Type 3, VR SQ, VM 1.
+
+        Sequence of references to Measured Dose References.
+        """,
     )
-    """Treatment Summary Measured Dose Reference Sequence (3008,00E0): Type 3, VR SQ, VM 1.
 
-    Sequence of references to Measured Dose References.
-    """
-
-    treatment_summary_calculated_dose_reference_sequence: Attr[list[TreatmentSummaryCalculatedDoseReferenceSequenceItem]] = Attr(
+    treatment_summary_calculated_dose_reference_sequence: SequenceAttr[TreatmentSummaryCalculatedDoseReferenceSequenceItem] = SequenceAttr(
         0x30080050, "TreatmentSummaryCalculatedDoseReferenceSequence", "SQ", "1", "3",
         item=TreatmentSummaryCalculatedDoseReferenceSequenceItem,
-    )
-    """Treatment Summary Calculated Dose Reference Sequence (3008,0050): Type 3, VR SQ, VM 1.
+        doc="""Treatment Summary Calculated Dose Reference Sequence (3008,0050): Type 3, VR SQ, VM 1.
 
-    Sequence of references to Calculated Dose References.
-    """
+        Sequence of references to Calculated Dose References.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        current_treatment_status: Literal["NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"] | None = None,
-        treatment_status_comment: str | None = None,
-        first_treatment_date: datetime.date | str | None = None,
-        most_recent_treatment_date: datetime.date | str | None = None,
-        fraction_group_summary_sequence: list[FractionGroupSummarySequenceItem] | None = None,
-        treatment_summary_measured_dose_reference_sequence: list[TreatmentSummaryMeasuredDoseReferenceSequenceItem] | None = None,
-        treatment_summary_calculated_dose_reference_sequence: list[TreatmentSummaryCalculatedDoseReferenceSequenceItem] | None = None,
-        **_: Any,
+        current_treatment_status: Literal["NOT_STARTED", "ON_TREATMENT", "ON_BREAK", "SUSPENDED", "STOPPED", "COMPLETED"] | Empty | None = None,
+        treatment_status_comment: str | Empty | None = None,
+        first_treatment_date: datetime.date | str | Empty | None = None,
+        most_recent_treatment_date: datetime.date | str | Empty | None = None,
+        fraction_group_summary_sequence: Items[FractionGroupSummarySequenceItem] | Empty | None = None,
+        treatment_summary_measured_dose_reference_sequence: Items[TreatmentSummaryMeasuredDoseReferenceSequenceItem] | Empty | None = None,
+        treatment_summary_calculated_dose_reference_sequence: Items[TreatmentSummaryCalculatedDoseReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,91 +24,88 @@ class SCEquipmentModule(ModuleBuilder):
 
     conversion_type: Attr[str] = Attr(
         0x00080064, "ConversionType", "CS", "1", "1",
-    )
-    """Conversion Type (0008,0064): Type 1, VR CS, VM 1.
+        doc="""Conversion Type (0008,0064): Type 1, VR CS, VM 1.
 
-    Describes the kind of image conversion.
-    Defined Terms: DV, DI, DF, WSD, SD, SI, DRW, SYN.
-    """
+        Describes the kind of image conversion.
+        Defined Terms: DV, DI, DF, WSD, SD, SI, DRW, SYN.
+        """,
+    )
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "3",
-    )
-    """Modality (0008,0060): Type 3, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 3, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired the data used to create the
-    Instances in this Series.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
+        Type of device, process or method that originally acquired the data used to create the
+        Instances in this Series.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
+    )
 
     secondary_capture_device_id: Attr[str] = Attr(
         0x00181010, "SecondaryCaptureDeviceID", "LO", "1", "3",
-    )
-    """Secondary Capture Device ID (0018,1010): Type 3, VR LO, VM 1.
+        doc="""Secondary Capture Device ID (0018,1010): Type 3, VR LO, VM 1.
 
-    User defined identification of the device that converted the image.
-    """
+        User defined identification of the device that converted the image.
+        """,
+    )
 
     secondary_capture_device_manufacturer: Attr[str] = Attr(
         0x00181016, "SecondaryCaptureDeviceManufacturer", "LO", "1", "3",
-    )
-    """Secondary Capture Device Manufacturer (0018,1016): Type 3, VR LO, VM 1.
+        doc="""Secondary Capture Device Manufacturer (0018,1016): Type 3, VR LO, VM 1.
 
-    Manufacturer of the Secondary Capture Device.
-    """
+        Manufacturer of the Secondary Capture Device.
+        """,
+    )
 
     secondary_capture_device_manufacturer_model_name: Attr[str] = Attr(
         0x00181018, "SecondaryCaptureDeviceManufacturerModelName", "LO", "1", "3",
-    )
-    """Secondary Capture Device Manufacturer's Model Name (0018,1018): Type 3, VR LO, VM 1.
+        doc="""Secondary Capture Device Manufacturer's Model Name (0018,1018): Type 3, VR LO, VM 1.
 
-    Manufacturer's model number of the Secondary Capture Device.
-    """
+        Manufacturer's model number of the Secondary Capture Device.
+        """,
+    )
 
     secondary_capture_device_software_versions: Attr[list[str]] = Attr(
         0x00181019, "SecondaryCaptureDeviceSoftwareVersions", "LO", "1-n", "3",
-    )
-    """Secondary Capture Device Software Versions (0018,1019): Type 3, VR LO, VM 1-n.
+        doc="""Secondary Capture Device Software Versions (0018,1019): Type 3, VR LO, VM 1-n.
 
-    Manufacturer's designation of software version of the Secondary Capture Device.
-    """
+        Manufacturer's designation of software version of the Secondary Capture Device.
+        """,
+    )
 
     video_image_format_acquired: Attr[str] = Attr(
         0x00181022, "VideoImageFormatAcquired", "SH", "1", "3",
-    )
-    """Video Image Format Acquired (0018,1022): Type 3, VR SH, VM 1.
+        doc="""Video Image Format Acquired (0018,1022): Type 3, VR SH, VM 1.
 
-    Original format of the captured video image (e.g., NTSC, PAL, Videomed-H).
-    """
+        Original format of the captured video image (e.g., NTSC, PAL, Videomed-H).
+        """,
+    )
 
     digital_image_format_acquired: Attr[str] = Attr(
         0x00181023, "DigitalImageFormatAcquired", "LO", "1", "3",
-    )
-    """Digital Image Format Acquired (0018,1023): Type 3, VR LO, VM 1.
+        doc="""Digital Image Format Acquired (0018,1023): Type 3, VR LO, VM 1.
 
-    Additional information about digital interface used to acquire the image.
-    """
+        Additional information about digital interface used to acquire the image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conversion_type: str | None = None,
-        modality: str | None = None,
-        secondary_capture_device_id: str | None = None,
-        secondary_capture_device_manufacturer: str | None = None,
-        secondary_capture_device_manufacturer_model_name: str | None = None,
-        secondary_capture_device_software_versions: list[str] | None = None,
-        video_image_format_acquired: str | None = None,
-        digital_image_format_acquired: str | None = None,
-        **_: Any,
+        conversion_type: str | Empty | None = None,
+        modality: str | Empty | None = None,
+        secondary_capture_device_id: str | Empty | None = None,
+        secondary_capture_device_manufacturer: str | Empty | None = None,
+        secondary_capture_device_manufacturer_model_name: str | Empty | None = None,
+        secondary_capture_device_software_versions: list[str] | Empty | None = None,
+        video_image_format_acquired: str | Empty | None = None,
+        digital_image_format_acquired: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 from iodkit.generated.modules.optional_view_and_slice_progression_direction_macro import OptionalViewAndSliceProgressionDirectionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import optional_view_and_slice_progression_direction_macro
 
@@ -34,55 +35,52 @@ class SCImageModule(BasicPixelSpacingCalibrationMacro, OptionalViewAndSliceProgr
 
     date_of_secondary_capture: Attr[datetime.date | str] = Attr(
         0x00181012, "DateOfSecondaryCapture", "DA", "1", "3",
-    )
-    """Date of Secondary Capture (0018,1012): Type 3, VR DA, VM 1.
+        doc="""Date of Secondary Capture (0018,1012): Type 3, VR DA, VM 1.
 
-    The date the Secondary Capture Image was captured.
-    """
+        The date the Secondary Capture Image was captured.
+        """,
+    )
 
     time_of_secondary_capture: Attr[datetime.time | str] = Attr(
         0x00181014, "TimeOfSecondaryCapture", "TM", "1", "3",
-    )
-    """Time of Secondary Capture (0018,1014): Type 3, VR TM, VM 1.
+        doc="""Time of Secondary Capture (0018,1014): Type 3, VR TM, VM 1.
 
-    The time the Secondary Capture Image was captured.
-    """
+        The time the Secondary Capture Image was captured.
+        """,
+    )
 
     nominal_scanned_pixel_spacing: Attr[list[float]] = Attr(
         0x00182010, "NominalScannedPixelSpacing", "DS", "2", "3",
+        doc="""Nominal Scanned Pixel Spacing (0018,2010): Type 3, VR DS, VM 2.
+
+        Physical distance on the media being digitized or scanned between the center of each
+        pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
+        spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
+        """,
     )
-    """Nominal Scanned Pixel Spacing (0018,2010): Type 3, VR DS, VM 2.
 
-    Physical distance on the media being digitized or scanned between the center of each pixel,
-    specified by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing in
-    mm. See Section 10.7.1.3 for further explanation of the value order.
-    """
-
-    document_class_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    document_class_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040E008, "DocumentClassCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Document Class Code Sequence (0040,E008): Type 3, VR SQ, VM 1.
+        doc="""Document Class Code Sequence (0040,E008): Type 3, VR SQ, VM 1.
 
-    Classifications of a scanned document, e.g., for Modality (0008,0060) DOC. Equivalent to HL7
-    v2.x TXA-2.
-    """
+        Classifications of a scanned document, e.g., for Modality (0008,0060) DOC. Equivalent to
+        HL7 v2.x TXA-2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        date_of_secondary_capture: datetime.date | str | None = None,
-        time_of_secondary_capture: datetime.time | str | None = None,
-        nominal_scanned_pixel_spacing: list[float] | None = None,
-        document_class_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        **_: Any,
+        date_of_secondary_capture: datetime.date | str | Empty | None = None,
+        time_of_secondary_capture: datetime.time | str | Empty | None = None,
+        nominal_scanned_pixel_spacing: list[float] | Empty | None = None,
+        document_class_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

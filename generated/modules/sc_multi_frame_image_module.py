@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 
@@ -28,153 +28,152 @@ class SCMultiFrameImageModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient and date the image was acquired.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
-    (0028,0101) is greater than 1.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
+        (0028,0101) is greater than 1.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     illumination: Attr[int] = Attr(
         0x2010015E, "Illumination", "US", "1", "3",
-    )
-    """Illumination (2010,015E): Type 3, VR US, VM 1.
+        doc="""Illumination (2010,015E): Type 3, VR US, VM 1.
 
-    Luminance of a hypothetical viewing device illuminating a piece of monochrome transmissive
-    film, or for the case of reflective media, luminance obtainable from diffuse reflection of
-    the illumination present. Expressed as L0, in candelas per square meter (cd/m2).
-    """
+        Luminance of a hypothetical viewing device illuminating a piece of monochrome
+        transmissive film, or for the case of reflective media, luminance obtainable from
+        diffuse reflection of the illumination present. Expressed as L0, in candelas per square
+        meter (cd/m2).
+        """,
+    )
 
     reflected_ambient_light: Attr[int] = Attr(
         0x20100160, "ReflectedAmbientLight", "US", "1", "3",
-    )
-    """Reflected Ambient Light (2010,0160): Type 3, VR US, VM 1.
+        doc="""Reflected Ambient Light (2010,0160): Type 3, VR US, VM 1.
 
-    For scanned monochrome transmissive film viewed on a hypothetical viewing device, the
-    luminance contribution due to reflected ambient light. Expressed as La, in candelas per
-    square meter (cd/m2).
-    """
+        For scanned monochrome transmissive film viewed on a hypothetical viewing device, the
+        luminance contribution due to reflected ambient light. Expressed as La, in candelas per
+        square meter (cd/m2).
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1C",
-    )
-    """Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
 
-    The value b in the relationship between stored values (SV) in Pixel Data (7FE0,0010) and the
-    output units specified in Rescale Type (0028,1054).
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
-    (0028,0101) is greater than 1.
-    """
+        The value b in the relationship between stored values (SV) in Pixel Data (7FE0,0010) and
+        the output units specified in Rescale Type (0028,1054).
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
+        (0028,0101) is greater than 1.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1C",
-    )
-    """Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
-    (0028,0101) is greater than 1.
-    """
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
+        (0028,0101) is greater than 1.
+        """,
+    )
 
     rescale_type: Attr[str] = Attr(
         0x00281054, "RescaleType", "LO", "1", "1C",
-    )
-    """Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
+        doc="""Rescale Type (0028,1054): Type 1C, VR LO, VM 1.
 
-    Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept (0028,1052).
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
-    (0028,0101) is greater than 1.
-    Defined Terms: US.
-    """
+        Specifies the output units of Rescale Slope (0028,1053) and Rescale Intercept
+        (0028,1052).
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2, and Bits Stored
+        (0028,0101) is greater than 1.
+        Defined Terms: US.
+        """,
+    )
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1C",
-    )
-    """Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
+        doc="""Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
 
-    Contains the Data Element Tag of the Attribute that is used as the frame increment in
-    Multi-frame pixel data. See Section C.7.6.6.1.2 for further explanation.
-    Shall be present if Number of Frames is greater than 1, overriding (specializing) the Type 1
-    requirement on this Attribute in the Multi-frame Module.
-    """
+        Contains the Data Element Tag of the Attribute that is used as the frame increment in
+        Multi-frame pixel data. See Section C.7.6.6.1.2 for further explanation.
+        Shall be present if Number of Frames is greater than 1, overriding (specializing) the
+        Type 1 requirement on this Attribute in the Multi-frame Module.
+        """,
+    )
 
     nominal_scanned_pixel_spacing: Attr[list[float]] = Attr(
         0x00182010, "NominalScannedPixelSpacing", "DS", "2", "1C",
-    )
-    """Nominal Scanned Pixel Spacing (0018,2010): Type 1C, VR DS, VM 2.
+        doc="""Nominal Scanned Pixel Spacing (0018,2010): Type 1C, VR DS, VM 2.
 
-    Physical distance on the media being digitized or scanned between the center of each pixel,
-    specified by a numeric pair - adjacent row spacing (delimiter) adjacent column spacing in
-    mm. See Section 10.7.1.3 for further explanation of the value order.
-    Required if Conversion Type (0008,0064) is DF (Digitized Film). May also be present if
-    Conversion Type (0008,0064) is SD (Scanned Document) or SI (Scanned Image).
-    """
+        Physical distance on the media being digitized or scanned between the center of each
+        pixel, specified by a numeric pair - adjacent row spacing (delimiter) adjacent column
+        spacing in mm. See Section 10.7.1.3 for further explanation of the value order.
+        Required if Conversion Type (0008,0064) is DF (Digitized Film). May also be present if
+        Conversion Type (0008,0064) is SD (Scanned Document) or SI (Scanned Image).
+        """,
+    )
 
     digitizing_device_transport_direction: Attr[Literal["ROW", "COLUMN"]] = Attr(
         0x00182020, "DigitizingDeviceTransportDirection", "CS", "1", "3",
         enum=("ROW", "COLUMN"),
-    )
-    """Digitizing Device Transport Direction (0018,2020): Type 3, VR CS, VM 1.
+        doc="""Digitizing Device Transport Direction (0018,2020): Type 3, VR CS, VM 1.
 
-    Enumerated Values: ROW, COLUMN.
-    """
+        Enumerated Values: ROW, COLUMN.
+        """,
+    )
 
     rotation_of_scanned_film: Attr[float] = Attr(
         0x00182030, "RotationOfScannedFilm", "DS", "1", "3",
-    )
-    """Rotation of Scanned Film (0018,2030): Type 3, VR DS, VM 1.
+        doc="""Rotation of Scanned Film (0018,2030): Type 3, VR DS, VM 1.
 
-    Angle of the edge of the film relative to the transport direction in degrees greater than or
-    equal to -45 and less than or equal to +45.
-    """
+        Angle of the edge of the film relative to the transport direction in degrees greater
+        than or equal to -45 and less than or equal to +45.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        illumination: int | None = None,
-        reflected_ambient_light: int | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        frame_increment_pointer: list[int] | None = None,
-        nominal_scanned_pixel_spacing: list[float] | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        digitizing_device_transport_direction: Literal["ROW", "COLUMN"] | None = None,
-        rotation_of_scanned_film: float | None = None,
-        **_: Any,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        illumination: int | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
+        frame_increment_pointer: list[int] | Empty | None = None,
+        nominal_scanned_pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        digitizing_device_transport_direction: Literal["ROW", "COLUMN"] | Empty | None = None,
+        rotation_of_scanned_film: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

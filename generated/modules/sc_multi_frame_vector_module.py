@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,93 +24,93 @@ class SCMultiFrameVectorModule(ModuleBuilder):
 
     frame_time_vector: Attr[list[float]] = Attr(
         0x00181065, "FrameTimeVector", "DS", "1-n", "1C",
-    )
-    """Frame Time Vector (0018,1065): Type 1C, VR DS, VM 1-n.
+        doc="""Frame Time Vector (0018,1065): Type 1C, VR DS, VM 1-n.
 
-    An array that contains the real time increments (in msec) between frames for a Multi-frame
-    image.
-    Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector (0018,1065).
-    """
+        An array that contains the real time increments (in msec) between frames for a
+        Multi-frame image.
+        Required if Frame Increment Pointer (0028,0009) points to Frame Time Vector (0018,1065).
+        """,
+    )
 
     page_number_vector: Attr[list[int]] = Attr(
         0x00182001, "PageNumberVector", "IS", "1-n", "1C",
-    )
-    """Page Number Vector (0018,2001): Type 1C, VR IS, VM 1-n.
+        doc="""Page Number Vector (0018,2001): Type 1C, VR IS, VM 1-n.
 
-    An array that contains, for each of the image frames, the corresponding page numbers of the
-    original document.
-    Required if Frame Increment Pointer (0028,0009) points to Page Number Vector (0018,2001).
-    """
+        An array that contains, for each of the image frames, the corresponding page numbers of
+        the original document.
+        Required if Frame Increment Pointer (0028,0009) points to Page Number Vector
+        (0018,2001).
+        """,
+    )
 
     frame_label_vector: Attr[list[str]] = Attr(
         0x00182002, "FrameLabelVector", "SH", "1-n", "1C",
-    )
-    """Frame Label Vector (0018,2002): Type 1C, VR SH, VM 1-n.
+        doc="""Frame Label Vector (0018,2002): Type 1C, VR SH, VM 1-n.
 
-    An array that contains, for each of the image frames, a descriptive label.
-    Required if Frame Increment Pointer (0028,0009) points to Frame Label Vector (0018,2002).
-    """
+        An array that contains, for each of the image frames, a descriptive label.
+        Required if Frame Increment Pointer (0028,0009) points to Frame Label Vector
+        (0018,2002).
+        """,
+    )
 
     frame_primary_angle_vector: Attr[list[float]] = Attr(
         0x00182003, "FramePrimaryAngleVector", "DS", "1-n", "1C",
-    )
-    """Frame Primary Angle Vector (0018,2003): Type 1C, VR DS, VM 1-n.
+        doc="""Frame Primary Angle Vector (0018,2003): Type 1C, VR DS, VM 1-n.
 
-    An array that contains, for each of the image frames, the primary angle of rotation about an
-    undefined axis, in degrees. May be used for annotative purposes for "cine loops" of 3D
-    reprojected images
-    Required if Frame Increment Pointer (0028,0009) points to Frame Primary Angle Vector
-    (0018,2003).
-    """
+        An array that contains, for each of the image frames, the primary angle of rotation
+        about an undefined axis, in degrees. May be used for annotative purposes for "cine
+        loops" of 3D reprojected images
+        Required if Frame Increment Pointer (0028,0009) points to Frame Primary Angle Vector
+        (0018,2003).
+        """,
+    )
 
     frame_secondary_angle_vector: Attr[list[float]] = Attr(
         0x00182004, "FrameSecondaryAngleVector", "DS", "1-n", "1C",
-    )
-    """Frame Secondary Angle Vector (0018,2004): Type 1C, VR DS, VM 1-n.
+        doc="""Frame Secondary Angle Vector (0018,2004): Type 1C, VR DS, VM 1-n.
 
-    An array that contains, for each of the image frames, the secondary angle of rotation about
-    an undefined axis that is orthogonal to that used for Frame Primary Angle Vector
-    (0018,2003), in degrees. May be used for annotative purposes for "cine loops" of 3D
-    reprojected images
-    Required if Frame Increment Pointer (0028,0009) points to Frame Secondary Angle Vector
-    (0018,2004).
-    """
+        An array that contains, for each of the image frames, the secondary angle of rotation
+        about an undefined axis that is orthogonal to that used for Frame Primary Angle Vector
+        (0018,2003), in degrees. May be used for annotative purposes for "cine loops" of 3D
+        reprojected images
+        Required if Frame Increment Pointer (0028,0009) points to Frame Secondary Angle Vector
+        (0018,2004).
+        """,
+    )
 
     slice_location_vector: Attr[list[float]] = Attr(
         0x00182005, "SliceLocationVector", "DS", "1-n", "1C",
-    )
-    """Slice Location Vector (0018,2005): Type 1C, VR DS, VM 1-n.
+        doc="""Slice Location Vector (0018,2005): Type 1C, VR DS, VM 1-n.
 
-    An array that contains, for each of the image frames, the relative position of the image
-    plane expressed in mm, as defined for Slice Location (0020,1041). See Section C.7.6.2.1.2
-    for further explanation.
-    Required if Frame Increment Pointer (0028,0009) points to Slice Location Vector (0018,2005).
-    """
+        An array that contains, for each of the image frames, the relative position of the image
+        plane expressed in mm, as defined for Slice Location (0020,1041). See Section
+        C.7.6.2.1.2 for further explanation.
+        Required if Frame Increment Pointer (0028,0009) points to Slice Location Vector
+        (0018,2005).
+        """,
+    )
 
     display_window_label_vector: Attr[list[str]] = Attr(
         0x00182006, "DisplayWindowLabelVector", "SH", "1-n", "1C",
-    )
-    """Display Window Label Vector (0018,2006): Type 1C, VR SH, VM 1-n.
+        doc="""Display Window Label Vector (0018,2006): Type 1C, VR SH, VM 1-n.
 
-    An array that contains, for each of the image frames, a label or number of the display
-    window of a graphical user interface from which the frame was captured.
-    Required if Frame Increment Pointer (0028,0009) points to Display Window Label Vector
-    (0018,2006).
-    """
+        An array that contains, for each of the image frames, a label or number of the display
+        window of a graphical user interface from which the frame was captured.
+        Required if Frame Increment Pointer (0028,0009) points to Display Window Label Vector
+        (0018,2006).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_time_vector: list[float] | None = None,
-        page_number_vector: list[int] | None = None,
-        frame_label_vector: list[str] | None = None,
-        frame_primary_angle_vector: list[float] | None = None,
-        frame_secondary_angle_vector: list[float] | None = None,
-        slice_location_vector: list[float] | None = None,
-        display_window_label_vector: list[str] | None = None,
-        **_: Any,
+        frame_time_vector: list[float] | Empty | None = None,
+        page_number_vector: list[int] | Empty | None = None,
+        frame_label_vector: list[str] | Empty | None = None,
+        frame_primary_angle_vector: list[float] | Empty | None = None,
+        frame_secondary_angle_vector: list[float] | Empty | None = None,
+        slice_location_vector: list[float] | Empty | None = None,
+        display_window_label_vector: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,89 +27,86 @@ class ScanProcedureModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.29-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00800001, 0x00800002, 0x00800003, 0x00200013, 0x00200012, 0x0008002A, 0x00800004, 0x00800005)
 
-    surface_scan_acquisition_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    surface_scan_acquisition_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00800001, "SurfaceScanAcquisitionTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Surface Scan Acquisition Type Code Sequence (0080,0001): Type 1, VR SQ, VM 1.
+
+        Specify the type of acquisition method.
+        """,
     )
-    """Surface Scan Acquisition Type Code Sequence (0080,0001): Type 1, VR SQ, VM 1.
 
-    Specify the type of acquisition method.
-    """
-
-    surface_scan_mode_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    surface_scan_mode_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00800002, "SurfaceScanModeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Surface Scan Mode Code Sequence (0080,0002): Type 2, VR SQ, VM 1.
+
+        Used scan mode.
+        """,
     )
-    """Surface Scan Mode Code Sequence (0080,0002): Type 2, VR SQ, VM 1.
 
-    Used scan mode.
-    """
-
-    registration_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    registration_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00800003, "RegistrationMethodCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Registration Method Code Sequence (0080,0003): Type 1C, VR SQ, VM 1.
+        doc="""Registration Method Code Sequence (0080,0003): Type 1C, VR SQ, VM 1.
 
-    Method for registering multiple shots.
-    Required if the IOD stores data that has been derived from multiple shots.
-    """
+        Method for registering multiple shots.
+        Required if the IOD stores data that has been derived from multiple shots.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this shot.
-    """
+        A number that identifies this shot.
+        """,
+    )
 
     acquisition_number: Attr[int] = Attr(
         0x00200012, "AcquisitionNumber", "IS", "1", "1",
-    )
-    """Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
+        doc="""Acquisition Number (0020,0012): Type 1, VR IS, VM 1.
 
-    A number identifying the single continuous gathering of data over a period of time that
-    resulted in this Instance.
-    """
+        A number identifying the single continuous gathering of data over a period of time that
+        resulted in this Instance.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this Instance started.
-    """
+        The date and time that the acquisition of data that resulted in this Instance started.
+        """,
+    )
 
     shot_duration_time: Attr[float] = Attr(
         0x00800004, "ShotDurationTime", "FD", "1", "1",
-    )
-    """Shot Duration Time (0080,0004): Type 1, VR FD, VM 1.
+        doc="""Shot Duration Time (0080,0004): Type 1, VR FD, VM 1.
 
-    The time in seconds from the start of this shot until the end of this shot.
-    """
+        The time in seconds from the start of this shot until the end of this shot.
+        """,
+    )
 
     shot_offset_time: Attr[float] = Attr(
         0x00800005, "ShotOffsetTime", "FD", "1", "3",
-    )
-    """Shot Offset Time (0080,0005): Type 3, VR FD, VM 1.
+        doc="""Shot Offset Time (0080,0005): Type 3, VR FD, VM 1.
 
-    The time in seconds from the Acquisition DateTime to the start of this shot.
-    """
+        The time in seconds from the Acquisition DateTime to the start of this shot.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        surface_scan_acquisition_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        surface_scan_mode_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        registration_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        instance_number: int | None = None,
-        acquisition_number: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        shot_duration_time: float | None = None,
-        shot_offset_time: float | None = None,
-        **_: Any,
+        surface_scan_acquisition_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        surface_scan_mode_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        registration_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        acquisition_number: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        shot_duration_time: float | Empty | None = None,
+        shot_offset_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import person_identification_macro
@@ -33,29 +34,26 @@ class ReferencedDefinedProtocolSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
-    )
-    """Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    """
+        Uniquely identifies the referenced SOP Class.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,29 +68,26 @@ class ReferencedPerformedProtocolSequenceItem(ItemBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "",
-    )
-    """Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type -, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    """
+        Uniquely identifies the referenced SOP Class.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type -, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -105,40 +100,37 @@ class ProtocolContextSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-10"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Protocol Context Content Item.
-    """
+        Sequence that specifies modifiers for a Protocol Context Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -151,40 +143,37 @@ class ScheduledProtocolCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.4-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00400440)
 
-    protocol_context_sequence: Attr[list[ProtocolContextSequenceItem]] = Attr(
+    protocol_context_sequence: SequenceAttr[ProtocolContextSequenceItem] = SequenceAttr(
         0x00400440, "ProtocolContextSequence", "SQ", "1", "",
         item=ProtocolContextSequenceItem,
-    )
-    """Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
+        doc="""Protocol Context Sequence (0040,0440): Type -, VR SQ, VM 1.
 
-    Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
-    Item. One or more Items shall be included in this Sequence. See Section C.4.10.1.
-    """
+        Sequence that specifies the context for the Scheduled Protocol Code Sequence (0040,0008)
+        Item. One or more Items shall be included in this Sequence. See Section C.4.10.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        protocol_context_sequence: list[ProtocolContextSequenceItem] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        protocol_context_sequence: Items[ProtocolContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -199,222 +188,219 @@ class ScheduledProcedureStepSequenceItem(ItemBuilder):
 
     scheduled_station_ae_title: Attr[list[str]] = Attr(
         0x00400001, "ScheduledStationAETitle", "AE", "1-n", "",
-    )
-    """Scheduled Station AE Title (0040,0001): Type -, VR AE, VM 1-n.
+        doc="""Scheduled Station AE Title (0040,0001): Type -, VR AE, VM 1-n.
 
-    The AE title of the modality on which the Scheduled Procedure Step is scheduled to be
-    performed.
-    """
+        The AE title of the modality on which the Scheduled Procedure Step is scheduled to be
+        performed.
+        """,
+    )
 
     scheduled_station_name: Attr[list[str]] = Attr(
         0x00400010, "ScheduledStationName", "SH", "1-n", "",
-    )
-    """Scheduled Station Name (0040,0010): Type -, VR SH, VM 1-n.
+        doc="""Scheduled Station Name (0040,0010): Type -, VR SH, VM 1-n.
 
-    An institution defined name for the modality on which the Scheduled Procedure Step is
-    scheduled to be performed.
-    """
+        An institution defined name for the modality on which the Scheduled Procedure Step is
+        scheduled to be performed.
+        """,
+    )
 
     scheduled_procedure_step_location: Attr[str] = Attr(
         0x00400011, "ScheduledProcedureStepLocation", "SH", "1", "",
+        doc="""Scheduled Procedure Step Location (0040,0011): Type -, VR SH, VM 1.
+
+        The location at which the Procedure Step is scheduled to be performed.
+        """,
     )
-    """Scheduled Procedure Step Location (0040,0011): Type -, VR SH, VM 1.
 
-    The location at which the Procedure Step is scheduled to be performed.
-    """
-
-    referenced_defined_protocol_sequence: Attr[list[ReferencedDefinedProtocolSequenceItem]] = Attr(
+    referenced_defined_protocol_sequence: SequenceAttr[ReferencedDefinedProtocolSequenceItem] = SequenceAttr(
         0x0018990C, "ReferencedDefinedProtocolSequence", "SQ", "1", "",
         item=ReferencedDefinedProtocolSequenceItem,
+        doc="""Referenced Defined Protocol Sequence (0018,990C): Type -, VR SQ, VM 1.
+
+        Defined Procedure Protocol Instance(s) specified for the Scheduled Procedure Step.
+        """,
     )
-    """Referenced Defined Protocol Sequence (0018,990C): Type -, VR SQ, VM 1.
 
-    Defined Procedure Protocol Instance(s) specified for the Scheduled Procedure Step.
-    """
-
-    referenced_performed_protocol_sequence: Attr[list[ReferencedPerformedProtocolSequenceItem]] = Attr(
+    referenced_performed_protocol_sequence: SequenceAttr[ReferencedPerformedProtocolSequenceItem] = SequenceAttr(
         0x0018990D, "ReferencedPerformedProtocolSequence", "SQ", "1", "",
         item=ReferencedPerformedProtocolSequenceItem,
-    )
-    """Referenced Performed Protocol Sequence (0018,990D): Type -, VR SQ, VM 1.
+        doc="""Referenced Performed Protocol Sequence (0018,990D): Type -, VR SQ, VM 1.
 
-    Prior Performed Procedure Protocol Instance(s) that is to be repeated for the Scheduled
-    Procedure Step.
-    """
+        Prior Performed Procedure Protocol Instance(s) that is to be repeated for the Scheduled
+        Procedure Step.
+        """,
+    )
 
     scheduled_procedure_step_start_date: Attr[datetime.date | str] = Attr(
         0x00400002, "ScheduledProcedureStepStartDate", "DA", "1", "",
-    )
-    """Scheduled Procedure Step Start Date (0040,0002): Type -, VR DA, VM 1.
+        doc="""Scheduled Procedure Step Start Date (0040,0002): Type -, VR DA, VM 1.
 
-    Date on which the Scheduled Procedure Step is scheduled to start.
-    """
+        Date on which the Scheduled Procedure Step is scheduled to start.
+        """,
+    )
 
     scheduled_procedure_step_start_time: Attr[datetime.time | str] = Attr(
         0x00400003, "ScheduledProcedureStepStartTime", "TM", "1", "",
-    )
-    """Scheduled Procedure Step Start Time (0040,0003): Type -, VR TM, VM 1.
+        doc="""Scheduled Procedure Step Start Time (0040,0003): Type -, VR TM, VM 1.
 
-    Time at which the Scheduled Procedure Step is scheduled to start.
-    """
+        Time at which the Scheduled Procedure Step is scheduled to start.
+        """,
+    )
 
     scheduled_procedure_step_end_date: Attr[datetime.date | str] = Attr(
         0x00400004, "ScheduledProcedureStepEndDate", "DA", "1", "",
-    )
-    """Scheduled Procedure Step End Date (0040,0004): Type -, VR DA, VM 1.
+        doc="""Scheduled Procedure Step End Date (0040,0004): Type -, VR DA, VM 1.
 
-    Date on which the Scheduled Procedure Step is scheduled to end.
-    """
+        Date on which the Scheduled Procedure Step is scheduled to end.
+        """,
+    )
 
     scheduled_procedure_step_end_time: Attr[datetime.time | str] = Attr(
         0x00400005, "ScheduledProcedureStepEndTime", "TM", "1", "",
-    )
-    """Scheduled Procedure Step End Time (0040,0005): Type -, VR TM, VM 1.
+        doc="""Scheduled Procedure Step End Time (0040,0005): Type -, VR TM, VM 1.
 
-    Time at which the Scheduled Procedure Step is scheduled to end.
-    """
+        Time at which the Scheduled Procedure Step is scheduled to end.
+        """,
+    )
 
     scheduled_performing_physician_name: Attr[PersonName | str] = Attr(
         0x00400006, "ScheduledPerformingPhysicianName", "PN", "1", "",
+        doc="""Scheduled Performing Physician's Name (0040,0006): Type -, VR PN, VM 1.
+
+        Name of the physician scheduled to administer the Scheduled Procedure Step.
+        """,
     )
-    """Scheduled Performing Physician's Name (0040,0006): Type -, VR PN, VM 1.
 
-    Name of the physician scheduled to administer the Scheduled Procedure Step.
-    """
-
-    scheduled_performing_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    scheduled_performing_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x0040000B, "ScheduledPerformingPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Scheduled Performing Physician Identification Sequence (0040,000B): Type -, VR SQ, VM 1.
+        doc="""Scheduled Performing Physician Identification Sequence (0040,000B): Type -, VR SQ, VM 1.
 
-    Identification of the physician scheduled to administer the Scheduled Procedure Step. Only a
-    single Item shall be included in this Sequence.
-    """
+        Identification of the physician scheduled to administer the Scheduled Procedure Step.
+        Only a single Item shall be included in this Sequence.
+        """,
+    )
 
     scheduled_procedure_step_description: Attr[str] = Attr(
         0x00400007, "ScheduledProcedureStepDescription", "LO", "1", "",
+        doc="""Scheduled Procedure Step Description (0040,0007): Type -, VR LO, VM 1.
+
+        Institution-generated description or classification of the Scheduled Procedure Step to
+        be performed.
+        """,
     )
-    """Scheduled Procedure Step Description (0040,0007): Type -, VR LO, VM 1.
 
-    Institution-generated description or classification of the Scheduled Procedure Step to be
-    performed.
-    """
-
-    scheduled_protocol_code_sequence: Attr[list[ScheduledProtocolCodeSequenceItem]] = Attr(
+    scheduled_protocol_code_sequence: CodeSequenceAttr[ScheduledProtocolCodeSequenceItem] = CodeSequenceAttr(
         0x00400008, "ScheduledProtocolCodeSequence", "SQ", "1", "",
         item=ScheduledProtocolCodeSequenceItem,
-    )
-    """Scheduled Protocol Code Sequence (0040,0008): Type -, VR SQ, VM 1.
+        doc="""Scheduled Protocol Code Sequence (0040,0008): Type -, VR SQ, VM 1.
 
-    Sequence describing the Scheduled Protocol following a specified coding scheme. One or more
-    Items shall be included in this Sequence.
-    """
+        Sequence describing the Scheduled Protocol following a specified coding scheme. One or
+        more Items shall be included in this Sequence.
+        """,
+    )
 
     scheduled_procedure_step_id: Attr[str] = Attr(
         0x00400009, "ScheduledProcedureStepID", "SH", "1", "",
-    )
-    """Scheduled Procedure Step ID (0040,0009): Type -, VR SH, VM 1.
+        doc="""Scheduled Procedure Step ID (0040,0009): Type -, VR SH, VM 1.
 
-    Identifier that identifies the Scheduled Procedure Step.
-    """
+        Identifier that identifies the Scheduled Procedure Step.
+        """,
+    )
 
     scheduled_procedure_step_status: Attr[str] = Attr(
         0x00400020, "ScheduledProcedureStepStatus", "CS", "1", "",
-    )
-    """Scheduled Procedure Step Status (0040,0020): Type -, VR CS, VM 1.
+        doc="""Scheduled Procedure Step Status (0040,0020): Type -, VR CS, VM 1.
 
-    A Real World condition that may affect the selection of the Scheduled Procedure Step.
-    Defined Terms: SCHEDULED, ARRIVED, READY, STARTED, DEPARTED.
-    """
+        A Real World condition that may affect the selection of the Scheduled Procedure Step.
+        Defined Terms: SCHEDULED, ARRIVED, READY, STARTED, DEPARTED.
+        """,
+    )
 
     comments_on_the_scheduled_procedure_step: Attr[str] = Attr(
         0x00400400, "CommentsOnTheScheduledProcedureStep", "LT", "1", "",
-    )
-    """Comments on the Scheduled Procedure Step (0040,0400): Type -, VR LT, VM 1.
+        doc="""Comments on the Scheduled Procedure Step (0040,0400): Type -, VR LT, VM 1.
 
-    User-defined comments on the Scheduled Procedure Step.
-    """
+        User-defined comments on the Scheduled Procedure Step.
+        """,
+    )
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "",
-    )
-    """Modality (0008,0060): Type -, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type -, VR CS, VM 1.
 
-    Type of device, process or method for which the Scheduled Procedure Step is scheduled.
-    Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC, DX,
-    ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN, LS, MG,
-    MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN, POS, PR, PT,
-    PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD, RTSEGANN,
-    RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
-    Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR, ST,
-    VF.
-    """
+        Type of device, process or method for which the Scheduled Procedure Step is scheduled.
+        Defined Terms: ANN, AR, ASMT, AU, BDUS, BI, BMD, CFM, CR, CT, CTPROTOCOL, DMS, DG, DOC,
+        DX, ECG, EEG, EMG, EOG, EPS, ES, FID, GM, HC, HD, IO, IOL, IVOCT, IVUS, KER, KO, LEN,
+        LS, MG, MR, M3D, NM, OAM, OCT, OP, OPM, OPT, OPTBSV, OPTENF, OPV, OSS, OT, PA, PLAN,
+        POS, PR, PT, PX, REG, RESP, RF, RG, RTDOSE, RTIMAGE, RTINTENT, RTPLAN, RTRAD, RTRECORD,
+        RTSEGANN, RTSTRUCT, RWV, SEG, SM, SMR, SR, SRF, STAIN, TEXTUREMAP, ….
+        Retired Defined Terms: AS, CD, CF, CP, CS, DD, DF, DM, DS, EC, FA, FS, LP, MA, MS, OPR,
+        ST, VF.
+        """,
+    )
 
     requested_contrast_agent: Attr[str] = Attr(
         0x00321070, "RequestedContrastAgent", "LO", "1", "",
-    )
-    """Requested Contrast Agent (0032,1070): Type -, VR LO, VM 1.
+        doc="""Requested Contrast Agent (0032,1070): Type -, VR LO, VM 1.
 
-    Contrast agent requested for use in the Scheduled Procedure Step.
-    """
+        Contrast agent requested for use in the Scheduled Procedure Step.
+        """,
+    )
 
     pre_medication: Attr[str] = Attr(
         0x00400012, "PreMedication", "LO", "1", "",
-    )
-    """Pre-Medication (0040,0012): Type -, VR LO, VM 1.
+        doc="""Pre-Medication (0040,0012): Type -, VR LO, VM 1.
 
-    Medication to be administered at the beginning of the Scheduled Procedure Step, e.g.,
-    Nuclear Medicine radiopharmaceutical.
-    """
+        Medication to be administered at the beginning of the Scheduled Procedure Step, e.g.,
+        Nuclear Medicine radiopharmaceutical.
+        """,
+    )
 
     anatomical_orientation_type: Attr[Literal["BIPED", "QUADRUPED"]] = Attr(
         0x00102210, "AnatomicalOrientationType", "CS", "1", "",
         enum=("BIPED", "QUADRUPED"),
-    )
-    """Anatomical Orientation Type (0010,2210): Type -, VR CS, VM 1.
+        doc="""Anatomical Orientation Type (0010,2210): Type -, VR CS, VM 1.
 
-    The anatomical orientation type appropriate for this Patient.
-    Enumerated Values: BIPED, QUADRUPED.
-    """
+        The anatomical orientation type appropriate for this Patient.
+        Enumerated Values: BIPED, QUADRUPED.
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "",
-    )
-    """Treatment Session UID (300A,0700): Type -, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type -, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances created during this
-    Procedure Step will belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances created during this
+        Procedure Step will belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scheduled_station_ae_title: list[str] | None = None,
-        scheduled_station_name: list[str] | None = None,
-        scheduled_procedure_step_location: str | None = None,
-        referenced_defined_protocol_sequence: list[ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[ReferencedPerformedProtocolSequenceItem] | None = None,
-        scheduled_procedure_step_start_date: datetime.date | str | None = None,
-        scheduled_procedure_step_start_time: datetime.time | str | None = None,
-        scheduled_procedure_step_end_date: datetime.date | str | None = None,
-        scheduled_procedure_step_end_time: datetime.time | str | None = None,
-        scheduled_performing_physician_name: PersonName | str | None = None,
-        scheduled_performing_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        scheduled_procedure_step_description: str | None = None,
-        scheduled_protocol_code_sequence: list[ScheduledProtocolCodeSequenceItem] | None = None,
-        scheduled_procedure_step_id: str | None = None,
-        scheduled_procedure_step_status: str | None = None,
-        comments_on_the_scheduled_procedure_step: str | None = None,
-        modality: str | None = None,
-        requested_contrast_agent: str | None = None,
-        pre_medication: str | None = None,
-        anatomical_orientation_type: Literal["BIPED", "QUADRUPED"] | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        scheduled_station_ae_title: list[str] | Empty | None = None,
+        scheduled_station_name: list[str] | Empty | None = None,
+        scheduled_procedure_step_location: str | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
+        scheduled_procedure_step_start_date: datetime.date | str | Empty | None = None,
+        scheduled_procedure_step_start_time: datetime.time | str | Empty | None = None,
+        scheduled_procedure_step_end_date: datetime.date | str | Empty | None = None,
+        scheduled_procedure_step_end_time: datetime.time | str | Empty | None = None,
+        scheduled_performing_physician_name: PersonName | str | Empty | None = None,
+        scheduled_performing_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        scheduled_procedure_step_description: str | Empty | None = None,
+        scheduled_protocol_code_sequence: CodeItems[ScheduledProtocolCodeSequenceItem] | Empty | None = None,
+        scheduled_procedure_step_id: str | Empty | None = None,
+        scheduled_procedure_step_status: str | Empty | None = None,
+        comments_on_the_scheduled_procedure_step: str | Empty | None = None,
+        modality: str | Empty | None = None,
+        requested_contrast_agent: str | Empty | None = None,
+        pre_medication: str | Empty | None = None,
+        anatomical_orientation_type: Literal["BIPED", "QUADRUPED"] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -428,42 +414,39 @@ class ScheduledProcedureStepModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.4-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00400100, 0x00400500, 0x22000005)
 
-    scheduled_procedure_step_sequence: Attr[list[ScheduledProcedureStepSequenceItem]] = Attr(
+    scheduled_procedure_step_sequence: SequenceAttr[ScheduledProcedureStepSequenceItem] = SequenceAttr(
         0x00400100, "ScheduledProcedureStepSequence", "SQ", "1", "",
         item=ScheduledProcedureStepSequenceItem,
+        doc="""Scheduled Procedure Step Sequence (0040,0100): Type -, VR SQ, VM 1.
+
+        One or more Scheduled Procedure Steps for one Requested Procedure.
+        """,
     )
-    """Scheduled Procedure Step Sequence (0040,0100): Type -, VR SQ, VM 1.
 
-    One or more Scheduled Procedure Steps for one Requested Procedure.
-    """
-
-    scheduled_specimen_sequence: Attr[list[specimen_macro.SpecimenMacro]] = Attr(
+    scheduled_specimen_sequence: SequenceAttr[specimen_macro.SpecimenMacro] = SequenceAttr(
         0x00400500, "ScheduledSpecimenSequence", "SQ", "1", "",
         item="iodkit.generated.modules.specimen_macro:SpecimenMacro",
-    )
-    """Scheduled Specimen Sequence (0040,0500): Type -, VR SQ, VM 1.
+        doc="""Scheduled Specimen Sequence (0040,0500): Type -, VR SQ, VM 1.
 
-    Sequence of Items identifying specimens to be imaged in the identified Scheduled Procedure
-    Step(s), with their characteristics.
-    """
+        Sequence of Items identifying specimens to be imaged in the identified Scheduled
+        Procedure Step(s), with their characteristics.
+        """,
+    )
 
     barcode_value: Attr[str] = Attr(
         0x22000005, "BarcodeValue", "LT", "1", "",
-    )
-    """Barcode Value (2200,0005): Type -, VR LT, VM 1.
+        doc="""Barcode Value (2200,0005): Type -, VR LT, VM 1.
 
-    Barcode interpreted from a scanned label.
-    """
+        Barcode interpreted from a scanned label.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scheduled_procedure_step_sequence: list[ScheduledProcedureStepSequenceItem] | None = None,
-        scheduled_specimen_sequence: list[specimen_macro.SpecimenMacro] | None = None,
-        barcode_value: str | None = None,
-        **_: Any,
+        scheduled_procedure_step_sequence: Items[ScheduledProcedureStepSequenceItem] | Empty | None = None,
+        scheduled_specimen_sequence: Items[specimen_macro.SpecimenMacro] | Empty | None = None,
+        barcode_value: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,10 +26,7 @@ class RangeMatchingSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -41,10 +41,7 @@ class ListOfUIDMatchingSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,10 +56,7 @@ class EmptyValueMatchingSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,10 +71,7 @@ class GeneralMatchingSequenceItem(ItemBuilder):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -96,108 +87,106 @@ class ScopeOfInventorySequenceItem(ItemBuilder):
     extended_matching_mechanisms: Attr[list[Literal["RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"]]] = Attr(
         0x0008040F, "ExtendedMatchingMechanisms", "CS", "1-n", "1C",
         enum=("RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"),
-    )
-    """Extended Matching Mechanisms (0008,040F): Type 1C, VR CS, VM 1-n.
+        doc="""Extended Matching Mechanisms (0008,040F): Type 1C, VR CS, VM 1-n.
 
-    Extended Attribute matching mechanisms applied to the Key Attributes, equivalent to
-    mechanisms accepted during Extended Negotiation of the Query/Retrieve Service Class as
-    specified in Section C.5.1.1.2 “SOP Class Extended Negotiation Sub-Item Structure
-    (A-ASSOCIATE-AC)” in PS3.4. See Section C.38.2.1.1.1.
-    Required if extended matching mechanisms were applied.
-    Enumerated Values: RELATIONAL, COMBINED_DT, FUZZY_SEMANTIC, TIMEZONE_ADJUST, EMPTY_VALUE,
-    MULTIPLE_VALUE.
-    """
+        Extended Attribute matching mechanisms applied to the Key Attributes, equivalent to
+        mechanisms accepted during Extended Negotiation of the Query/Retrieve Service Class as
+        specified in Section C.5.1.1.2 “SOP Class Extended Negotiation Sub-Item Structure
+        (A-ASSOCIATE-AC)” in PS3.4. See Section C.38.2.1.1.1.
+        Required if extended matching mechanisms were applied.
+        Enumerated Values: RELATIONAL, COMBINED_DT, FUZZY_SEMANTIC, TIMEZONE_ADJUST,
+        EMPTY_VALUE, MULTIPLE_VALUE.
+        """,
+    )
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Expanded or replacement character sets used in the Key Attributes. See Section C.12.1.1.2.
-    Required if Attributes within the Sequence Item use an expanded or replacement character
-    set.
-    """
+        Expanded or replacement character sets used in the Key Attributes. See Section
+        C.12.1.1.2.
+        Required if Attributes within the Sequence Item use an expanded or replacement character
+        set.
+        """,
+    )
 
     timezone_offset_from_utc: Attr[str] = Attr(
         0x00080201, "TimezoneOffsetFromUTC", "SH", "1", "1C",
-    )
-    """Timezone Offset from UTC (0008,0201): Type 1C, VR SH, VM 1.
+        doc="""Timezone Offset from UTC (0008,0201): Type 1C, VR SH, VM 1.
 
-    Offset from UTC to the local timezone for all DA and TM Key Attributes. See Section
-    C.12.1.1.8.
-    Required if Extended Matching Mechanisms (0008,040F) includes value TIMEZONE_ADJUST.
-    """
+        Offset from UTC to the local timezone for all DA and TM Key Attributes. See Section
+        C.12.1.1.8.
+        Required if Extended Matching Mechanisms (0008,040F) includes value TIMEZONE_ADJUST.
+        """,
+    )
 
     query_retrieve_level: Attr[Literal["STUDY", "SERIES", "IMAGE"]] = Attr(
         0x00080052, "QueryRetrieveLevel", "CS", "1", "1C",
         enum=("STUDY", "SERIES", "IMAGE"),
+        doc="""Query/Retrieve Level (0008,0052): Type 1C, VR CS, VM 1.
+
+        Matching level for Relational Matching mechanism. See Section C.38.2.1.1.2.
+        Required if Extended Matching Mechanisms (0008,040F) includes value RELATIONAL.
+        Enumerated Values: STUDY, SERIES, IMAGE.
+        """,
     )
-    """Query/Retrieve Level (0008,0052): Type 1C, VR CS, VM 1.
 
-    Matching level for Relational Matching mechanism. See Section C.38.2.1.1.2.
-    Required if Extended Matching Mechanisms (0008,040F) includes value RELATIONAL.
-    Enumerated Values: STUDY, SERIES, IMAGE.
-    """
-
-    range_matching_sequence: Attr[list[RangeMatchingSequenceItem]] = Attr(
+    range_matching_sequence: SequenceAttr[RangeMatchingSequenceItem] = SequenceAttr(
         0x00080410, "RangeMatchingSequence", "SQ", "1", "1C",
         item=RangeMatchingSequenceItem,
+        doc="""Range Matching Sequence (0008,0410): Type 1C, VR SQ, VM 1.
+
+        The beginning and end values for Range Matching of date and time Key Attributes. See
+        Section C.38.2.1.1.3.
+        Required if Range Matching is applied to any Key Attribute.
+        """,
     )
-    """Range Matching Sequence (0008,0410): Type 1C, VR SQ, VM 1.
 
-    The beginning and end values for Range Matching of date and time Key Attributes. See Section
-    C.38.2.1.1.3.
-    Required if Range Matching is applied to any Key Attribute.
-    """
-
-    list_of_uid_matching_sequence: Attr[list[ListOfUIDMatchingSequenceItem]] = Attr(
+    list_of_uid_matching_sequence: SequenceAttr[ListOfUIDMatchingSequenceItem] = SequenceAttr(
         0x00080411, "ListOfUIDMatchingSequence", "SQ", "1", "1C",
         item=ListOfUIDMatchingSequenceItem,
+        doc="""List of UID Matching Sequence (0008,0411): Type 1C, VR SQ, VM 1.
+
+        Key Attribute values for List of UID Matching. See Section C.38.2.1.1.4.
+        Required if List of UID Matching is applied to any Key Attribute.
+        """,
     )
-    """List of UID Matching Sequence (0008,0411): Type 1C, VR SQ, VM 1.
 
-    Key Attribute values for List of UID Matching. See Section C.38.2.1.1.4.
-    Required if List of UID Matching is applied to any Key Attribute.
-    """
-
-    empty_value_matching_sequence: Attr[list[EmptyValueMatchingSequenceItem]] = Attr(
+    empty_value_matching_sequence: SequenceAttr[EmptyValueMatchingSequenceItem] = SequenceAttr(
         0x00080412, "EmptyValueMatchingSequence", "SQ", "1", "1C",
         item=EmptyValueMatchingSequenceItem,
+        doc="""Empty Value Matching Sequence (0008,0412): Type 1C, VR SQ, VM 1.
+
+        Key Attributes for Empty Value Matching.
+        Required if Extended Matching Mechanisms (0008,040F) includes value EMPTY_VALUE and
+        Empty Value Matching is applied to any Key Attribute.
+        """,
     )
-    """Empty Value Matching Sequence (0008,0412): Type 1C, VR SQ, VM 1.
 
-    Key Attributes for Empty Value Matching.
-    Required if Extended Matching Mechanisms (0008,040F) includes value EMPTY_VALUE and Empty
-    Value Matching is applied to any Key Attribute.
-    """
-
-    general_matching_sequence: Attr[list[GeneralMatchingSequenceItem]] = Attr(
+    general_matching_sequence: SequenceAttr[GeneralMatchingSequenceItem] = SequenceAttr(
         0x00080413, "GeneralMatchingSequence", "SQ", "1", "1C",
         item=GeneralMatchingSequenceItem,
-    )
-    """General Matching Sequence (0008,0413): Type 1C, VR SQ, VM 1.
+        doc="""General Matching Sequence (0008,0413): Type 1C, VR SQ, VM 1.
 
-    Key Attribute values for Single Value, Multiple Value, and Wild Card matching. See Section
-    C.38.2.1.1.6.
-    Required if Single Value, Multiple Value, or Wild Card matching is applied to any Key
-    Attribute.
-    """
+        Key Attribute values for Single Value, Multiple Value, and Wild Card matching. See
+        Section C.38.2.1.1.6.
+        Required if Single Value, Multiple Value, or Wild Card matching is applied to any Key
+        Attribute.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        extended_matching_mechanisms: list[Literal["RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"]] | None = None,
-        specific_character_set: list[str] | None = None,
-        timezone_offset_from_utc: str | None = None,
-        query_retrieve_level: Literal["STUDY", "SERIES", "IMAGE"] | None = None,
-        range_matching_sequence: list[RangeMatchingSequenceItem] | None = None,
-        list_of_uid_matching_sequence: list[ListOfUIDMatchingSequenceItem] | None = None,
-        empty_value_matching_sequence: list[EmptyValueMatchingSequenceItem] | None = None,
-        general_matching_sequence: list[GeneralMatchingSequenceItem] | None = None,
-        **_: Any,
+        extended_matching_mechanisms: list[Literal["RELATIONAL", "COMBINED_DT", "FUZZY_SEMANTIC", "TIMEZONE_ADJUST", "EMPTY_VALUE", "MULTIPLE_VALUE"]] | Empty | None = None,
+        specific_character_set: list[str] | Empty | None = None,
+        timezone_offset_from_utc: str | Empty | None = None,
+        query_retrieve_level: Literal["STUDY", "SERIES", "IMAGE"] | Empty | None = None,
+        range_matching_sequence: Items[RangeMatchingSequenceItem] | Empty | None = None,
+        list_of_uid_matching_sequence: Items[ListOfUIDMatchingSequenceItem] | Empty | None = None,
+        empty_value_matching_sequence: Items[EmptyValueMatchingSequenceItem] | Empty | None = None,
+        general_matching_sequence: Items[GeneralMatchingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -211,23 +200,20 @@ class ScopeOfInventoryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.38.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00080400,)
 
-    scope_of_inventory_sequence: Attr[list[ScopeOfInventorySequenceItem]] = Attr(
+    scope_of_inventory_sequence: SequenceAttr[ScopeOfInventorySequenceItem] = SequenceAttr(
         0x00080400, "ScopeOfInventorySequence", "SQ", "1", "2",
         item=ScopeOfInventorySequenceItem,
-    )
-    """Scope of Inventory Sequence (0008,0400): Type 2, VR SQ, VM 1.
+        doc="""Scope of Inventory Sequence (0008,0400): Type 2, VR SQ, VM 1.
 
-    Matching Key Attribute values for the Studies to be included in the Inventory. See Section
-    C.38.2.1.1.1.
-    """
+        Matching Key Attribute values for the Studies to be included in the Inventory. See
+        Section C.38.2.1.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scope_of_inventory_sequence: list[ScopeOfInventorySequenceItem] | None = None,
-        **_: Any,
+        scope_of_inventory_sequence: Items[ScopeOfInventorySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

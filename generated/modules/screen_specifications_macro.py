@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,74 +24,71 @@ class ScreenSpecificationsMacro(ModuleBuilder):
 
     number_of_vertical_pixels: Attr[int] = Attr(
         0x00720104, "NumberOfVerticalPixels", "US", "1", "1",
-    )
-    """Number of Vertical Pixels (0072,0104): Type 1, VR US, VM 1.
+        doc="""Number of Vertical Pixels (0072,0104): Type 1, VR US, VM 1.
 
-    Positive integer indicating the intended number of rows of the addressable area of the
-    screen in pixels.
-    """
+        Positive integer indicating the intended number of rows of the addressable area of the
+        screen in pixels.
+        """,
+    )
 
     number_of_horizontal_pixels: Attr[int] = Attr(
         0x00720106, "NumberOfHorizontalPixels", "US", "1", "1",
-    )
-    """Number of Horizontal Pixels (0072,0106): Type 1, VR US, VM 1.
+        doc="""Number of Horizontal Pixels (0072,0106): Type 1, VR US, VM 1.
 
-    Positive integer indicating the intended number of columns of the addressable area of the
-    screen in pixels.
-    """
+        Positive integer indicating the intended number of columns of the addressable area of
+        the screen in pixels.
+        """,
+    )
 
     display_environment_spatial_position: Attr[list[float]] = Attr(
         0x00720108, "DisplayEnvironmentSpatialPosition", "FD", "4", "1",
-    )
-    """Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
+        doc="""Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
 
-    Exactly four dimensionless floating point values indicating the rectangular coordinate
-    position of the screen within the overall bounding box that encompasses all the screens. See
-    Section C.23.2.1.1.
-    """
+        Exactly four dimensionless floating point values indicating the rectangular coordinate
+        position of the screen within the overall bounding box that encompasses all the screens.
+        See Section C.23.2.1.1.
+        """,
+    )
 
     screen_minimum_grayscale_bit_depth: Attr[int] = Attr(
         0x0072010A, "ScreenMinimumGrayscaleBitDepth", "US", "1", "1C",
-    )
-    """Screen Minimum Grayscale Bit Depth (0072,010A): Type 1C, VR US, VM 1.
+        doc="""Screen Minimum Grayscale Bit Depth (0072,010A): Type 1C, VR US, VM 1.
 
-    Positive integer indicating the desired minimum number of grayscale bits per pixel of the
-    screen.
-    Required if Screen Minimum Color Bit Depth (0072,010C) is not present.
-    """
+        Positive integer indicating the desired minimum number of grayscale bits per pixel of
+        the screen.
+        Required if Screen Minimum Color Bit Depth (0072,010C) is not present.
+        """,
+    )
 
     screen_minimum_color_bit_depth: Attr[int] = Attr(
         0x0072010C, "ScreenMinimumColorBitDepth", "US", "1", "1C",
-    )
-    """Screen Minimum Color Bit Depth (0072,010C): Type 1C, VR US, VM 1.
+        doc="""Screen Minimum Color Bit Depth (0072,010C): Type 1C, VR US, VM 1.
 
-    Positive integer indicating the desired minimum total number of bits per color channel used
-    to present a pixel.
-    Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.
-    """
+        Positive integer indicating the desired minimum total number of bits per color channel
+        used to present a pixel.
+        Required if Screen Minimum Grayscale Bit Depth (0072,010A) is not present.
+        """,
+    )
 
     application_maximum_repaint_time: Attr[int] = Attr(
         0x0072010E, "ApplicationMaximumRepaintTime", "US", "1", "3",
-    )
-    """Application Maximum Repaint Time (0072,010E): Type 3, VR US, VM 1.
+        doc="""Application Maximum Repaint Time (0072,010E): Type 3, VR US, VM 1.
 
-    Positive integer indicating the desired maximum time in milliseconds required by the
-    application to repaint the full screen once (i.e., recalculate all pixels and paint them to
-    the screen).
-    """
+        Positive integer indicating the desired maximum time in milliseconds required by the
+        application to repaint the full screen once (i.e., recalculate all pixels and paint them
+        to the screen).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_vertical_pixels: int | None = None,
-        number_of_horizontal_pixels: int | None = None,
-        display_environment_spatial_position: list[float] | None = None,
-        screen_minimum_grayscale_bit_depth: int | None = None,
-        screen_minimum_color_bit_depth: int | None = None,
-        application_maximum_repaint_time: int | None = None,
-        **_: Any,
+        number_of_vertical_pixels: int | Empty | None = None,
+        number_of_horizontal_pixels: int | Empty | None = None,
+        display_environment_spatial_position: list[float] | Empty | None = None,
+        screen_minimum_grayscale_bit_depth: int | Empty | None = None,
+        screen_minimum_color_bit_depth: int | Empty | None = None,
+        application_maximum_repaint_time: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

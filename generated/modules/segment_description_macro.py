@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_creator_macro import ContentCreatorMacro
@@ -17,6 +17,7 @@ from iodkit.generated.modules.multiple_site_general_anatomy_optional_macro impor
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import multiple_site_general_anatomy_optional_macro
     from iodkit.generated.modules import person_identification_macro
@@ -33,39 +34,36 @@ class SegmentedPropertyTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.20-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00620011)
 
-    segmented_property_type_modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620011, "SegmentedPropertyTypeModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Modifier Code Sequence (0062,0011): Type 3, VR SQ, VM 1.
+        doc="""Segmented Property Type Modifier Code Sequence (0062,0011): Type 3, VR SQ, VM 1.
 
-    Sequence defining the modifier of the property type of this segment.
-    """
+        Sequence defining the modifier of the property type of this segment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        segmented_property_type_modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        segmented_property_type_modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,25 +78,22 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
-    )
-    """Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
 
-    The value of ROI Number (3006,0022) in the referenced SOP Instance that identifies the ROI
-    that is the origin of the Segment information.
-    Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage
-    ("1.2.840.10008.5.1.4.1.1.481.3").
-    """
+        The value of ROI Number (3006,0022) in the referenced SOP Instance that identifies the
+        ROI that is the origin of the Segment information.
+        Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage
+        ("1.2.840.10008.5.1.4.1.1.481.3").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,106 +112,104 @@ class SegmentDescriptionMacro(MultipleSiteGeneralAnatomyOptionalMacro, ContentCr
 
     segment_number: Attr[int] = Attr(
         0x00620004, "SegmentNumber", "US", "1", "1",
-    )
-    """Segment Number (0062,0004): Type 1, VR US, VM 1.
+        doc="""Segment Number (0062,0004): Type 1, VR US, VM 1.
 
-    Identification number of the segment. The value of Segment Number (0062,0004) shall be
-    unique within the Segmentation Instance in which it is created. See Section C.8.20.2.4.
-    """
+        Identification number of the segment. The value of Segment Number (0062,0004) shall be
+        unique within the Segmentation Instance in which it is created. See Section C.8.20.2.4.
+        """,
+    )
 
     segment_label: Attr[str] = Attr(
         0x00620005, "SegmentLabel", "LO", "1", "1",
-    )
-    """Segment Label (0062,0005): Type 1, VR LO, VM 1.
+        doc="""Segment Label (0062,0005): Type 1, VR LO, VM 1.
 
-    User-defined label identifying this segment. This may be the same as Code Meaning
-    (0008,0104) of Segmented Property Type Code Sequence (0062,000F).
-    """
+        User-defined label identifying this segment. This may be the same as Code Meaning
+        (0008,0104) of Segmented Property Type Code Sequence (0062,000F).
+        """,
+    )
 
     segment_description: Attr[str] = Attr(
         0x00620006, "SegmentDescription", "ST", "1", "3",
-    )
-    """Segment Description (0062,0006): Type 3, VR ST, VM 1.
+        doc="""Segment Description (0062,0006): Type 3, VR ST, VM 1.
 
-    User-defined description for this segment.
-    """
+        User-defined description for this segment.
+        """,
+    )
 
     segment_algorithm_type: Attr[Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"]] = Attr(
         0x00620008, "SegmentAlgorithmType", "CS", "1", "1",
         enum=("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"),
+        doc="""Segment Algorithm Type (0062,0008): Type 1, VR CS, VM 1.
+
+        Type of algorithm used to generate the segment.
+        Enumerated Values: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
+        """,
     )
-    """Segment Algorithm Type (0062,0008): Type 1, VR CS, VM 1.
 
-    Type of algorithm used to generate the segment.
-    Enumerated Values: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
-    """
-
-    segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segmented Property Category Code Sequence (0062,0003): Type 1, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the segment represents.
+        """,
     )
-    """Segmented Property Category Code Sequence (0062,0003): Type 1, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the segment represents.
-    """
-
-    segmented_property_type_code_sequence: Attr[list[SegmentedPropertyTypeCodeSequenceItem]] = Attr(
+    segmented_property_type_code_sequence: CodeSequenceAttr[SegmentedPropertyTypeCodeSequenceItem] = CodeSequenceAttr(
         0x0062000F, "SegmentedPropertyTypeCodeSequence", "SQ", "1", "1",
         item=SegmentedPropertyTypeCodeSequenceItem,
-    )
-    """Segmented Property Type Code Sequence (0062,000F): Type 1, VR SQ, VM 1.
+        doc="""Segmented Property Type Code Sequence (0062,000F): Type 1, VR SQ, VM 1.
 
-    Sequence defining the specific property the segment represents.
-    """
+        Sequence defining the specific property the segment represents.
+        """,
+    )
 
     tracking_id: Attr[str] = Attr(
         0x00620020, "TrackingID", "UT", "1", "1C",
-    )
-    """Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
+        doc="""Tracking ID (0062,0020): Type 1C, VR UT, VM 1.
 
-    A text label used for tracking a finding or feature, potentially across multiple reporting
-    objects, over time. This label shall be unique within the domain in which it is used.
-    Required if Tracking UID (0062,0021) is present.
-    """
+        A text label used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time. This label shall be unique within the domain in which it
+        is used.
+        Required if Tracking UID (0062,0021) is present.
+        """,
+    )
 
     tracking_uid: Attr[str] = Attr(
         0x00620021, "TrackingUID", "UI", "1", "1C",
+        doc="""Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
+
+        A unique identifier used for tracking a finding or feature, potentially across multiple
+        reporting objects, over time.
+        Required if Tracking ID (0062,0020) is present.
+        """,
     )
-    """Tracking UID (0062,0021): Type 1C, VR UI, VM 1.
 
-    A unique identifier used for tracking a finding or feature, potentially across multiple
-    reporting objects, over time.
-    Required if Tracking ID (0062,0020) is present.
-    """
-
-    definition_source_sequence: Attr[list[DefinitionSourceSequenceItem]] = Attr(
+    definition_source_sequence: SequenceAttr[DefinitionSourceSequenceItem] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item=DefinitionSourceSequenceItem,
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the Segment information.
-    """
+        Instances containing the source of the Segment information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_number: int | None = None,
-        segment_label: str | None = None,
-        segment_description: str | None = None,
-        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | None = None,
-        anatomic_region_sequence: list[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[SegmentedPropertyTypeCodeSequenceItem] | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        definition_source_sequence: list[DefinitionSourceSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        **_: Any,
+        segment_number: int | Empty | None = None,
+        segment_label: str | Empty | None = None,
+        segment_description: str | Empty | None = None,
+        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[SegmentedPropertyTypeCodeSequenceItem] | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
+        definition_source_sequence: Items[DefinitionSourceSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

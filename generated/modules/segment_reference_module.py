@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.conceptual_volume_macro import ConceptualVolumeMacro
 from iodkit.generated.modules.conceptual_volume_segmentation_reference_and_combination_macro import ConceptualVolumeSegmentationReferenceAndCombinationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_macro
     from iodkit.generated.modules import conceptual_volume_segmentation_reference_and_combination_macro
@@ -29,67 +30,64 @@ class DirectSegmentReferenceSequenceItem(ConceptualVolumeMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.36.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x00081199, 0x0062000B, 0x30100031, 0x30060084, 0x0066002C)
 
-    referenced_sop_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_sop_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    The SOP Instance that contains the referenced segment.
-    """
+        The SOP Instance that contains the referenced segment.
+        """,
+    )
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
-    )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    Segment Number (0062,0004) in the referenced SOP Instance.
-    Required as described in Section C.36.9.1.1.
-    """
+        Segment Number (0062,0004) in the referenced SOP Instance.
+        Required as described in Section C.36.9.1.1.
+        """,
+    )
 
     referenced_fiducials_uid: Attr[str] = Attr(
         0x30100031, "ReferencedFiducialsUID", "UI", "1", "1C",
-    )
-    """Referenced Fiducials UID (3010,0031): Type 1C, VR UI, VM 1.
+        doc="""Referenced Fiducials UID (3010,0031): Type 1C, VR UI, VM 1.
 
-    Fiducials UID (0070,031A) in the referenced SOP Instance.
-    Required as described in Section C.36.9.1.1.
-    """
+        Fiducials UID (0070,031A) in the referenced SOP Instance.
+        Required as described in Section C.36.9.1.1.
+        """,
+    )
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
-    )
-    """Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
 
-    ROI Number (3006,0022) in the referenced SOP Instance.
-    Required as described in Section C.36.9.1.1.
-    """
+        ROI Number (3006,0022) in the referenced SOP Instance.
+        Required as described in Section C.36.9.1.1.
+        """,
+    )
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1C",
-    )
-    """Referenced Surface Number (0066,002C): Type 1C, VR UL, VM 1.
+        doc="""Referenced Surface Number (0066,002C): Type 1C, VR UL, VM 1.
 
-    Surface Number (0066,0003) in the referenced SOP Instance.
-    Required as described in Section C.36.9.1.1.
-    """
+        Surface Number (0066,0003) in the referenced SOP Instance.
+        Required as described in Section C.36.9.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conceptual_volume_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        equivalent_conceptual_volumes_sequence: list[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | None = None,
-        derivation_conceptual_volume_sequence: list[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | None = None,
-        referenced_sop_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_fiducials_uid: str | None = None,
-        referenced_roi_number: int | None = None,
-        referenced_surface_number: int | None = None,
-        **_: Any,
+        conceptual_volume_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        equivalent_conceptual_volumes_sequence: Items[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | Empty | None = None,
+        derivation_conceptual_volume_sequence: Items[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | Empty | None = None,
+        referenced_sop_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_fiducials_uid: str | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
+        referenced_surface_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -102,44 +100,42 @@ class CombinationSegmentReferenceSequenceItem(ConceptualVolumeSegmentationRefere
     __table__ = "PS3.3 2024c Table C.36.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100006, 0x30100007, 0x3010000A, 0x30100014, 0x3010000E, 0x30100008, 0x3010000C, 0x3010000F, 0x30100010, 0x30100011, 0x00620003, 0x0062000F)
 
-    segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segmented Property Category Code Sequence (0062,0003): Type 2, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the segment combination
+        represents.
+        """,
     )
-    """Segmented Property Category Code Sequence (0062,0003): Type 2, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the segment combination represents.
-    """
-
-    segmented_property_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0062000F, "SegmentedPropertyTypeCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Code Sequence (0062,000F): Type 1C, VR SQ, VM 1.
+        doc="""Segmented Property Type Code Sequence (0062,000F): Type 1C, VR SQ, VM 1.
 
-    Sequence defining the modifier of the property type the segment combination represents.
-    Required if Segmented Property Category Code Sequence (0062,0003) has a value.
-    """
+        Sequence defining the modifier of the property type the segment combination represents.
+        Required if Segmented Property Category Code Sequence (0062,0003) has a value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        conceptual_volume_uid: str | None = None,
-        originating_sop_instance_reference_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        equivalent_conceptual_volumes_sequence: list[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | None = None,
-        derivation_conceptual_volume_sequence: list[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | None = None,
-        conceptual_volume_combination_flag: Literal["YES", "NO"] | None = None,
-        conceptual_volume_constituent_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeConstituentSequenceItem] | None = None,
-        conceptual_volume_combination_expression: str | None = None,
-        conceptual_volume_combination_description: str | None = None,
-        conceptual_volume_segmentation_defined_flag: Literal["YES", "NO"] | None = None,
-        conceptual_volume_segmentation_reference_sequence: list[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceSequenceItem] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        conceptual_volume_uid: str | Empty | None = None,
+        originating_sop_instance_reference_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        equivalent_conceptual_volumes_sequence: Items[conceptual_volume_macro.EquivalentConceptualVolumesSequenceItem] | Empty | None = None,
+        derivation_conceptual_volume_sequence: Items[conceptual_volume_macro.DerivationConceptualVolumeSequenceItem] | Empty | None = None,
+        conceptual_volume_combination_flag: Literal["YES", "NO"] | Empty | None = None,
+        conceptual_volume_constituent_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeConstituentSequenceItem] | Empty | None = None,
+        conceptual_volume_combination_expression: str | Empty | None = None,
+        conceptual_volume_combination_description: str | Empty | None = None,
+        conceptual_volume_segmentation_defined_flag: Literal["YES", "NO"] | Empty | None = None,
+        conceptual_volume_segmentation_reference_sequence: Items[conceptual_volume_segmentation_reference_and_combination_macro.ConceptualVolumeSegmentationReferenceSequenceItem] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -154,43 +150,40 @@ class SegmentReferenceSequenceItem(ItemBuilder):
 
     segment_reference_index: Attr[int] = Attr(
         0x30100022, "SegmentReferenceIndex", "US", "1", "1",
+        doc="""Segment Reference Index (3010,0022): Type 1, VR US, VM 1.
+
+        Index of the segment reference in the Sequence.
+        """,
     )
-    """Segment Reference Index (3010,0022): Type 1, VR US, VM 1.
 
-    Index of the segment reference in the Sequence.
-    """
-
-    direct_segment_reference_sequence: Attr[list[DirectSegmentReferenceSequenceItem]] = Attr(
+    direct_segment_reference_sequence: SequenceAttr[DirectSegmentReferenceSequenceItem] = SequenceAttr(
         0x30100023, "DirectSegmentReferenceSequence", "SQ", "1", "1C",
         item=DirectSegmentReferenceSequenceItem,
+        doc="""Direct Segment Reference Sequence (3010,0023): Type 1C, VR SQ, VM 1.
+
+        Directly identifies a specific segment in a specific SOP Instance.
+        Required if Combination Segment Reference Sequence (3010,0024) is not present.
+        """,
     )
-    """Direct Segment Reference Sequence (3010,0023): Type 1C, VR SQ, VM 1.
 
-    Directly identifies a specific segment in a specific SOP Instance.
-    Required if Combination Segment Reference Sequence (3010,0024) is not present.
-    """
-
-    combination_segment_reference_sequence: Attr[list[CombinationSegmentReferenceSequenceItem]] = Attr(
+    combination_segment_reference_sequence: SequenceAttr[CombinationSegmentReferenceSequenceItem] = SequenceAttr(
         0x30100024, "CombinationSegmentReferenceSequence", "SQ", "1", "1C",
         item=CombinationSegmentReferenceSequenceItem,
-    )
-    """Combination Segment Reference Sequence (3010,0024): Type 1C, VR SQ, VM 1.
+        doc="""Combination Segment Reference Sequence (3010,0024): Type 1C, VR SQ, VM 1.
 
-    Defines a segment as a combination of other segment Items present in the Segment Reference
-    Sequence (3010,0021).
-    Required if the Direct Segment Reference Sequence (3010,0023) is not present.
-    """
+        Defines a segment as a combination of other segment Items present in the Segment
+        Reference Sequence (3010,0021).
+        Required if the Direct Segment Reference Sequence (3010,0023) is not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_reference_index: int | None = None,
-        direct_segment_reference_sequence: list[DirectSegmentReferenceSequenceItem] | None = None,
-        combination_segment_reference_sequence: list[CombinationSegmentReferenceSequenceItem] | None = None,
-        **_: Any,
+        segment_reference_index: int | Empty | None = None,
+        direct_segment_reference_sequence: Items[DirectSegmentReferenceSequenceItem] | Empty | None = None,
+        combination_segment_reference_sequence: Items[CombinationSegmentReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -204,36 +197,33 @@ class SegmentReferenceModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.36.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x30100021, 0x00700404)
 
-    segment_reference_sequence: Attr[list[SegmentReferenceSequenceItem]] = Attr(
+    segment_reference_sequence: SequenceAttr[SegmentReferenceSequenceItem] = SequenceAttr(
         0x30100021, "SegmentReferenceSequence", "SQ", "1", "1",
         item=SegmentReferenceSequenceItem,
+        doc="""Segment Reference Sequence (3010,0021): Type 1, VR SQ, VM 1.
+
+        References to segments.
+        """,
     )
-    """Segment Reference Sequence (3010,0021): Type 1, VR SQ, VM 1.
 
-    References to segments.
-    """
-
-    referenced_spatial_registration_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_spatial_registration_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00700404, "ReferencedSpatialRegistrationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
 
-    Registrations between Frames of Reference of Instances referenced in the Referenced SOP
-    Sequence (0008,1199) in the Direct Segment Reference Sequence (3010,0023).
-    Required if any Item in the Combination Segment Reference Sequence (3010,0024) combines
-    segments that do not have the same Frame of Reference UID (0020,0052). May be present
-    otherwise.
-    """
+        Registrations between Frames of Reference of Instances referenced in the Referenced SOP
+        Sequence (0008,1199) in the Direct Segment Reference Sequence (3010,0023).
+        Required if any Item in the Combination Segment Reference Sequence (3010,0024) combines
+        segments that do not have the same Frame of Reference UID (0020,0052). May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_reference_sequence: list[SegmentReferenceSequenceItem] | None = None,
-        referenced_spatial_registration_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        segment_reference_sequence: Items[SegmentReferenceSequenceItem] | Empty | None = None,
+        referenced_spatial_registration_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.segment_description_macro import SegmentDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
@@ -35,66 +36,63 @@ class SegmentSequenceItem(SegmentDescriptionMacro, ItemBuilder):
 
     segment_algorithm_name: Attr[list[str]] = Attr(
         0x00620009, "SegmentAlgorithmName", "LO", "1-n", "1C",
+        doc="""Segment Algorithm Name (0062,0009): Type 1C, VR LO, VM 1-n.
+
+        The name(s) of algorithm(s) used to generate the segment. Required if Segment Algorithm
+        Type (0062,0008) is not MANUAL.
+        """,
     )
-    """Segment Algorithm Name (0062,0009): Type 1C, VR LO, VM 1-n.
 
-    The name(s) of algorithm(s) used to generate the segment. Required if Segment Algorithm Type
-    (0062,0008) is not MANUAL.
-    """
-
-    segmentation_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    segmentation_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00620007, "SegmentationAlgorithmIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Segmentation Algorithm Identification Sequence (0062,0007): Type 3, VR SQ, VM 1.
+        doc="""Segmentation Algorithm Identification Sequence (0062,0007): Type 3, VR SQ, VM 1.
 
-    A description of how this segment was derived.
-    """
+        A description of how this segment was derived.
+        """,
+    )
 
     recommended_display_grayscale_value: Attr[int] = Attr(
         0x0062000C, "RecommendedDisplayGrayscaleValue", "US", "1", "3",
-    )
-    """Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
+        doc="""Recommended Display Grayscale Value (0062,000C): Type 3, VR US, VM 1.
 
-    A default single gray unsigned value in which it is recommended that the maximum pixel value
-    in this segment be rendered on a monochrome display. The units are specified in P-Values
-    from a minimum of 0000H (black) up to a maximum of FFFFH (white).
-    """
+        A default single gray unsigned value in which it is recommended that the maximum pixel
+        value in this segment be rendered on a monochrome display. The units are specified in
+        P-Values from a minimum of 0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 3, VR US, VM 3.
 
-    A default triplet value in which it is recommended that segment be rendered on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
-    Section C.10.7.1.1.
-    """
+        A default triplet value in which it is recommended that segment be rendered on a color
+        display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
+        Section C.10.7.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_number: int | None = None,
-        segment_label: str | None = None,
-        segment_description: str | None = None,
-        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | None = None,
-        anatomic_region_sequence: list[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[segment_description_macro.SegmentedPropertyTypeCodeSequenceItem] | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        definition_source_sequence: list[segment_description_macro.DefinitionSourceSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        segment_algorithm_name: list[str] | None = None,
-        segmentation_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        recommended_display_grayscale_value: int | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        segment_number: int | Empty | None = None,
+        segment_label: str | Empty | None = None,
+        segment_description: str | Empty | None = None,
+        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[segment_description_macro.SegmentedPropertyTypeCodeSequenceItem] | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
+        definition_source_sequence: Items[segment_description_macro.DefinitionSourceSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        segment_algorithm_name: list[str] | Empty | None = None,
+        segmentation_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        recommended_display_grayscale_value: int | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,182 +111,180 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("DERIVED",), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Value 1 shall be DERIVED. Value 2 shall be PRIMARY. No other values shall be present.
-    Enumerated Values for Value 1: DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    """
+        Value 1 shall be DERIVED. Value 2 shall be PRIMARY. No other values shall be present.
+        Enumerated Values for Value 1: DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
         enum=("1",),
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Enumerated Values: 1.
-    """
+        Enumerated Values: 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Enumerated Values: MONOCHROME2.
-    """
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Enumerated Values: 0.
-    """
+        Enumerated Values: 0.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    See Section C.8.20.2.1.
-    Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
-    Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
-    """
+        See Section C.8.20.2.1.
+        Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
+        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    See Section C.8.20.2.1.
-    Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
-    Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
-    """
+        See Section C.8.20.2.1.
+        Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
+        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    See Section C.8.20.2.1.
-    Enumerated Values if Segmentation Type (0062,0001) is BINARY: 0.
-    Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 7.
-    """
+        See Section C.8.20.2.1.
+        Enumerated Values if Segmentation Type (0062,0001) is BINARY: 0.
+        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 7.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime), or
-    is derived from lossy compressed images.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime),
+        or is derived from lossy compressed images.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if present in the source images or this IOD Instance has been compressed.
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if present in the source images or this IOD Instance has been compressed.
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if present in the source images or this IOD Instance has been compressed.
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if present in the source images or this IOD Instance has been compressed.
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     segmentation_type: Attr[Literal["BINARY", "FRACTIONAL"]] = Attr(
         0x00620001, "SegmentationType", "CS", "1", "1",
         enum=("BINARY", "FRACTIONAL"),
-    )
-    """Segmentation Type (0062,0001): Type 1, VR CS, VM 1.
+        doc="""Segmentation Type (0062,0001): Type 1, VR CS, VM 1.
 
-    The type of encoding used to indicate the presence of the segmented property at a
-    pixel/voxel location.
-    Enumerated Values: BINARY, FRACTIONAL.
-    """
+        The type of encoding used to indicate the presence of the segmented property at a
+        pixel/voxel location.
+        Enumerated Values: BINARY, FRACTIONAL.
+        """,
+    )
 
     segmentation_fractional_type: Attr[Literal["PROBABILITY", "OCCUPANCY"]] = Attr(
         0x00620010, "SegmentationFractionalType", "CS", "1", "1C",
         enum=("PROBABILITY", "OCCUPANCY"),
-    )
-    """Segmentation Fractional Type (0062,0010): Type 1C, VR CS, VM 1.
+        doc="""Segmentation Fractional Type (0062,0010): Type 1C, VR CS, VM 1.
 
-    For fractional segmentation encoding, the meaning of the fractional value.
-    Required if Segmentation Type (0062,0001) is FRACTIONAL.
-    Enumerated Values: PROBABILITY, OCCUPANCY.
-    """
+        For fractional segmentation encoding, the meaning of the fractional value.
+        Required if Segmentation Type (0062,0001) is FRACTIONAL.
+        Enumerated Values: PROBABILITY, OCCUPANCY.
+        """,
+    )
 
     maximum_fractional_value: Attr[int] = Attr(
         0x0062000E, "MaximumFractionalValue", "US", "1", "1C",
-    )
-    """Maximum Fractional Value (0062,000E): Type 1C, VR US, VM 1.
+        doc="""Maximum Fractional Value (0062,000E): Type 1C, VR US, VM 1.
 
-    Specifies the value that represents a probability of 1 or complete occupancy. There shall be
-    no values in Pixel Data (7FE0,0010) greater than this value. Required if Segmentation Type
-    (0062,0001) is FRACTIONAL.
-    """
+        Specifies the value that represents a probability of 1 or complete occupancy. There
+        shall be no values in Pixel Data (7FE0,0010) greater than this value. Required if
+        Segmentation Type (0062,0001) is FRACTIONAL.
+        """,
+    )
 
     segments_overlap: Attr[Literal["YES", "UNDEFINED", "NO"]] = Attr(
         0x00620013, "SegmentsOverlap", "CS", "1", "3",
         enum=("YES", "UNDEFINED", "NO"),
+        doc="""Segments Overlap (0062,0013): Type 3, VR CS, VM 1.
+
+        Whether or not any segments in this Instance overlap. I.e., whether or not any pixel is
+        or might be in more than one segment.
+        Enumerated Values: YES, UNDEFINED, NO.
+        """,
     )
-    """Segments Overlap (0062,0013): Type 3, VR CS, VM 1.
 
-    Whether or not any segments in this Instance overlap. I.e., whether or not any pixel is or
-    might be in more than one segment.
-    Enumerated Values: YES, UNDEFINED, NO.
-    """
-
-    segment_sequence: Attr[list[SegmentSequenceItem]] = Attr(
+    segment_sequence: SequenceAttr[SegmentSequenceItem] = SequenceAttr(
         0x00620002, "SegmentSequence", "SQ", "1", "1",
         item=SegmentSequenceItem,
-    )
-    """Segment Sequence (0062,0002): Type 1, VR SQ, VM 1.
+        doc="""Segment Sequence (0062,0002): Type 1, VR SQ, VM 1.
 
-    Describes the segments that are contained within the data.
-    """
+        Describes the segments that are contained within the data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        pixel_representation: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        segmentation_type: Literal["BINARY", "FRACTIONAL"] | None = None,
-        segmentation_fractional_type: Literal["PROBABILITY", "OCCUPANCY"] | None = None,
-        maximum_fractional_value: int | None = None,
-        segments_overlap: Literal["YES", "UNDEFINED", "NO"] | None = None,
-        segment_sequence: list[SegmentSequenceItem] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        segmentation_type: Literal["BINARY", "FRACTIONAL"] | Empty | None = None,
+        segmentation_fractional_type: Literal["PROBABILITY", "OCCUPANCY"] | Empty | None = None,
+        maximum_fractional_value: int | Empty | None = None,
+        segments_overlap: Literal["YES", "UNDEFINED", "NO"] | Empty | None = None,
+        segment_sequence: Items[SegmentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,19 @@ class SegmentIdentificationSequenceItem(ItemBuilder):
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1",
-    )
-    """Referenced Segment Number (0062,000B): Type 1, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1, VR US, VM 1-n.
 
-    Uniquely identifies the segment described in Segment Sequence (0062,0002) by reference to
-    Segment Number (0062,0004). Referenced Segment Number (0062,000B) shall not be multi-valued.
-    """
+        Uniquely identifies the segment described in Segment Sequence (0062,0002) by reference
+        to Segment Number (0062,0004). Referenced Segment Number (0062,000B) shall not be
+        multi-valued.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_segment_number: list[int] | None = None,
-        **_: Any,
+        referenced_segment_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +52,19 @@ class SegmentationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.20-3"
     __order__: ClassVar[tuple[int, ...]] = (0x0062000A,)
 
-    segment_identification_sequence: Attr[list[SegmentIdentificationSequenceItem]] = Attr(
+    segment_identification_sequence: SequenceAttr[SegmentIdentificationSequenceItem] = SequenceAttr(
         0x0062000A, "SegmentIdentificationSequence", "SQ", "1", "1",
         item=SegmentIdentificationSequenceItem,
-    )
-    """Segment Identification Sequence (0062,000A): Type 1, VR SQ, VM 1.
+        doc="""Segment Identification Sequence (0062,000A): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this frame.
-    """
+        Identifies the characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_identification_sequence: list[SegmentIdentificationSequenceItem] | None = None,
-        **_: Any,
+        segment_identification_sequence: Items[SegmentIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

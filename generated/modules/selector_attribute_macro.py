@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,77 +24,76 @@ class SelectorAttributeMacro(ModuleBuilder):
 
     selector_attribute: Attr[int] = Attr(
         0x00720026, "SelectorAttribute", "AT", "1", "1C",
-    )
-    """Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
+        doc="""Selector Attribute (0072,0026): Type 1C, VR AT, VM 1.
 
-    Data Element Tag of the Attribute to be referenced.
-    Required if the selected content is not a Sequence Item.
-    """
+        Data Element Tag of the Attribute to be referenced.
+        Required if the selected content is not a Sequence Item.
+        """,
+    )
 
     selector_value_number: Attr[int] = Attr(
         0x00720028, "SelectorValueNumber", "US", "1", "1C",
-    )
-    """Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
+        doc="""Selector Value Number (0072,0028): Type 1C, VR US, VM 1.
 
-    Non-negative integer identifying which value of a multi-valued Attribute identified by
-    Selector Attribute (0072,0026) is to be referenced. The value 1 identifies the first value.
-    The value 0 identifies all values.
-    Required if the selected content is a single Attribute of any VR other than SQ.
-    """
+        Non-negative integer identifying which value of a multi-valued Attribute identified by
+        Selector Attribute (0072,0026) is to be referenced. The value 1 identifies the first
+        value. The value 0 identifies all values.
+        Required if the selected content is a single Attribute of any VR other than SQ.
+        """,
+    )
 
     selector_sequence_pointer: Attr[list[int]] = Attr(
         0x00720052, "SelectorSequencePointer", "AT", "1-n", "1C",
-    )
-    """Selector Sequence Pointer (0072,0052): Type 1C, VR AT, VM 1-n.
+        doc="""Selector Sequence Pointer (0072,0052): Type 1C, VR AT, VM 1-n.
 
-    Contains the Data Element Tags of the path to the Sequence that contains the Attribute that
-    is identified by Selector Attribute (0072,0026) or to the Item(s) to be selected in Selector
-    Sequence Pointer Items (0074,1057).
-    Required if Selector Attribute (0072,0026) is nested in one or more Sequences or is absent.
-    """
+        Contains the Data Element Tags of the path to the Sequence that contains the Attribute
+        that is identified by Selector Attribute (0072,0026) or to the Item(s) to be selected in
+        Selector Sequence Pointer Items (0074,1057).
+        Required if Selector Attribute (0072,0026) is nested in one or more Sequences or is
+        absent.
+        """,
+    )
 
     selector_sequence_pointer_private_creator: Attr[list[str]] = Attr(
         0x00720054, "SelectorSequencePointerPrivateCreator", "LO", "1-n", "1C",
-    )
-    """Selector Sequence Pointer Private Creator (0072,0054): Type 1C, VR LO, VM 1-n.
+        doc="""Selector Sequence Pointer Private Creator (0072,0054): Type 1C, VR LO, VM 1-n.
 
-    Identification of the creator of a group of Private Data Elements used to encode Attributes
-    in the Selector Sequence Pointer (0072,0052).
-    Required if Selector Sequence Pointer (0072,0052) is present and one or more of the values
-    of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements used to encode
+        Attributes in the Selector Sequence Pointer (0072,0052).
+        Required if Selector Sequence Pointer (0072,0052) is present and one or more of the
+        values of Selector Sequence Pointer (0072,0052) is the Data Element Tag of a Private
+        Attribute.
+        """,
+    )
 
     selector_sequence_pointer_items: Attr[list[int]] = Attr(
         0x00741057, "SelectorSequencePointerItems", "IS", "1-n", "1C",
-    )
-    """Selector Sequence Pointer Items (0074,1057): Type 1C, VR IS, VM 1-n.
+        doc="""Selector Sequence Pointer Items (0074,1057): Type 1C, VR IS, VM 1-n.
 
-    Identification of the Item indices in the Selector Sequence Pointer (0072,0052).
-    Required if Selector Sequence Pointer (0072,0052) is present.
-    """
+        Identification of the Item indices in the Selector Sequence Pointer (0072,0052).
+        Required if Selector Sequence Pointer (0072,0052) is present.
+        """,
+    )
 
     selector_attribute_private_creator: Attr[str] = Attr(
         0x00720056, "SelectorAttributePrivateCreator", "LO", "1", "1C",
-    )
-    """Selector Attribute Private Creator (0072,0056): Type 1C, VR LO, VM 1.
+        doc="""Selector Attribute Private Creator (0072,0056): Type 1C, VR LO, VM 1.
 
-    Identification of the creator of a group of Private Data Elements.
-    Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a Private
-    Attribute.
-    """
+        Identification of the creator of a group of Private Data Elements.
+        Required if the Selector Attribute (0072,0026) value is the Data Element Tag of a
+        Private Attribute.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selector_attribute: int | None = None,
-        selector_value_number: int | None = None,
-        selector_sequence_pointer: list[int] | None = None,
-        selector_sequence_pointer_private_creator: list[str] | None = None,
-        selector_sequence_pointer_items: list[int] | None = None,
-        selector_attribute_private_creator: str | None = None,
-        **_: Any,
+        selector_attribute: int | Empty | None = None,
+        selector_value_number: int | Empty | None = None,
+        selector_sequence_pointer: list[int] | Empty | None = None,
+        selector_sequence_pointer_private_creator: list[str] | Empty | None = None,
+        selector_sequence_pointer_items: list[int] | Empty | None = None,
+        selector_attribute_private_creator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,41 +26,38 @@ class ImageCenterPointCoordinatesSequenceItem(ItemBuilder):
 
     x_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040072A, "XOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
+        doc="""X Offset in Slide Coordinate System (0040,072A): Type 1, VR DS, VM 1.
 
-    The X offset in millimeters from the Origin of the Slide Coordinate System. See Figure
-    C.8-16.
-    """
+        The X offset in millimeters from the Origin of the Slide Coordinate System. See Figure
+        C.8-16.
+        """,
+    )
 
     y_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040073A, "YOffsetInSlideCoordinateSystem", "DS", "1", "1",
-    )
-    """Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
+        doc="""Y Offset in Slide Coordinate System (0040,073A): Type 1, VR DS, VM 1.
 
-    The Y offset in millimeters from the Origin of the Slide Coordinate System. See Figure
-    C.8-16.
-    """
+        The Y offset in millimeters from the Origin of the Slide Coordinate System. See Figure
+        C.8-16.
+        """,
+    )
 
     z_offset_in_slide_coordinate_system: Attr[float] = Attr(
         0x0040074A, "ZOffsetInSlideCoordinateSystem", "DS", "1", "2",
-    )
-    """Z Offset in Slide Coordinate System (0040,074A): Type 2, VR DS, VM 1.
+        doc="""Z Offset in Slide Coordinate System (0040,074A): Type 2, VR DS, VM 1.
 
-    The Z offset in µm from the image substrate reference plane (i.e., utilized surface of a
-    glass slide).
-    """
+        The Z offset in µm from the image substrate reference plane (i.e., utilized surface of a
+        glass slide).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_offset_in_slide_coordinate_system: float | None = None,
-        y_offset_in_slide_coordinate_system: float | None = None,
-        z_offset_in_slide_coordinate_system: float | None = None,
-        **_: Any,
+        x_offset_in_slide_coordinate_system: float | Empty | None = None,
+        y_offset_in_slide_coordinate_system: float | Empty | None = None,
+        z_offset_in_slide_coordinate_system: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -71,23 +71,20 @@ class SlideCoordinatesModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-78"
     __order__: ClassVar[tuple[int, ...]] = (0x0040071A,)
 
-    image_center_point_coordinates_sequence: Attr[list[ImageCenterPointCoordinatesSequenceItem]] = Attr(
+    image_center_point_coordinates_sequence: SequenceAttr[ImageCenterPointCoordinatesSequenceItem] = SequenceAttr(
         0x0040071A, "ImageCenterPointCoordinatesSequence", "SQ", "1", "2",
         item=ImageCenterPointCoordinatesSequenceItem,
-    )
-    """Image Center Point Coordinates Sequence (0040,071A): Type 2, VR SQ, VM 1.
+        doc="""Image Center Point Coordinates Sequence (0040,071A): Type 2, VR SQ, VM 1.
 
-    The coordinates of the center point of the Image in the Slide Coordinate System Frame of
-    Reference.
-    """
+        The coordinates of the center point of the Image in the Slide Coordinate System Frame of
+        Reference.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_center_point_coordinates_sequence: list[ImageCenterPointCoordinatesSequenceItem] | None = None,
-        **_: Any,
+        image_center_point_coordinates_sequence: Items[ImageCenterPointCoordinatesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

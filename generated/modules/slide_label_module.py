@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,28 +24,26 @@ class SlideLabelModule(ModuleBuilder):
 
     barcode_value: Attr[str] = Attr(
         0x22000005, "BarcodeValue", "LT", "1", "2",
-    )
-    """Barcode Value (2200,0005): Type 2, VR LT, VM 1.
+        doc="""Barcode Value (2200,0005): Type 2, VR LT, VM 1.
 
-    Barcode interpreted from the scanned slide label.
-    """
+        Barcode interpreted from the scanned slide label.
+        """,
+    )
 
     label_text: Attr[str] = Attr(
         0x22000002, "LabelText", "UT", "1", "2",
-    )
-    """Label Text (2200,0002): Type 2, VR UT, VM 1.
+        doc="""Label Text (2200,0002): Type 2, VR UT, VM 1.
 
-    Label text interpreted from the scanned slide label, e.g., by optical character recognition.
-    """
+        Label text interpreted from the scanned slide label, e.g., by optical character
+        recognition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        barcode_value: str | None = None,
-        label_text: str | None = None,
-        **_: Any,
+        barcode_value: str | Empty | None = None,
+        label_text: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import voi_lut_macro
 
@@ -26,31 +27,28 @@ class SoftcopyVOILUTSequenceItem(VOILUTMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The subset of images and frames listed in the Presentation State Relationship Module, to
-    which this VOI LUT or Window Center and Width applies.
-    Required if the VOI LUT transformation in this Item does not apply to all the images and
-    frames listed in the Presentation State Relationship Module.
-    """
+        The subset of images and frames listed in the Presentation State Relationship Module, to
+        which this VOI LUT or Window Center and Width applies.
+        Required if the VOI LUT transformation in this Item does not apply to all the images and
+        frames listed in the Presentation State Relationship Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        voilut_sequence: Items[voi_lut_macro.VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,23 +62,20 @@ class SoftcopyVOILUTModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00283110,)
 
-    softcopy_voilut_sequence: Attr[list[SoftcopyVOILUTSequenceItem]] = Attr(
+    softcopy_voilut_sequence: SequenceAttr[SoftcopyVOILUTSequenceItem] = SequenceAttr(
         0x00283110, "SoftcopyVOILUTSequence", "SQ", "1", "1",
         item=SoftcopyVOILUTSequenceItem,
-    )
-    """Softcopy VOI LUT Sequence (0028,3110): Type 1, VR SQ, VM 1.
+        doc="""Softcopy VOI LUT Sequence (0028,3110): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and frames
-    they apply.
-    """
+        Defines a Sequence of VOI LUTs or Window Centers and Widths and to which images and
+        frames they apply.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        softcopy_voilut_sequence: list[SoftcopyVOILUTSequenceItem] | None = None,
-        **_: Any,
+        softcopy_voilut_sequence: Items[SoftcopyVOILUTSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

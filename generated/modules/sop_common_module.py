@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.digital_signatures_macro import DigitalSignaturesMacro
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
@@ -17,6 +17,7 @@ from iodkit.generated.modules.original_attributes_macro import OriginalAttribute
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import digital_signatures_macro
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
@@ -38,30 +39,28 @@ class CodingSchemeResourcesSequenceItem(ItemBuilder):
 
     coding_scheme_url_type: Attr[str] = Attr(
         0x0008010A, "CodingSchemeURLType", "CS", "1", "1",
-    )
-    """Coding Scheme URL Type (0008,010A): Type 1, VR CS, VM 1.
+        doc="""Coding Scheme URL Type (0008,010A): Type 1, VR CS, VM 1.
 
-    The type of the resource related to the coding scheme at the Coding Scheme URL (0008,010E).
-    Defined Terms: DOC, OWL, CSV, FHIR.
-    """
+        The type of the resource related to the coding scheme at the Coding Scheme URL
+        (0008,010E).
+        Defined Terms: DOC, OWL, CSV, FHIR.
+        """,
+    )
 
     coding_scheme_url: Attr[str] = Attr(
         0x0008010E, "CodingSchemeURL", "UR", "1", "1",
-    )
-    """Coding Scheme URL (0008,010E): Type 1, VR UR, VM 1.
+        doc="""Coding Scheme URL (0008,010E): Type 1, VR UR, VM 1.
 
-    A resource related to the coding scheme.
-    """
+        A resource related to the coding scheme.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        coding_scheme_url_type: str | None = None,
-        coding_scheme_url: str | None = None,
-        **_: Any,
+        coding_scheme_url_type: str | Empty | None = None,
+        coding_scheme_url: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,89 +75,87 @@ class CodingSchemeIdentificationSequenceItem(ItemBuilder):
 
     coding_scheme_designator: Attr[str] = Attr(
         0x00080102, "CodingSchemeDesignator", "SH", "1", "1",
-    )
-    """Coding Scheme Designator (0008,0102): Type 1, VR SH, VM 1.
+        doc="""Coding Scheme Designator (0008,0102): Type 1, VR SH, VM 1.
 
-    The value of a Coding Scheme Designator, used in this SOP Instance, which is being mapped.
-    """
+        The value of a Coding Scheme Designator, used in this SOP Instance, which is being
+        mapped.
+        """,
+    )
 
     coding_scheme_registry: Attr[str] = Attr(
         0x00080112, "CodingSchemeRegistry", "LO", "1", "1C",
-    )
-    """Coding Scheme Registry (0008,0112): Type 1C, VR LO, VM 1.
+        doc="""Coding Scheme Registry (0008,0112): Type 1C, VR LO, VM 1.
 
-    The name of the external registry where further definition of the identified coding scheme
-    may be obtained. Required if coding scheme is registered.
-    Defined Terms: HL7.
-    """
+        The name of the external registry where further definition of the identified coding
+        scheme may be obtained. Required if coding scheme is registered.
+        Defined Terms: HL7.
+        """,
+    )
 
     coding_scheme_uid: Attr[str] = Attr(
         0x0008010C, "CodingSchemeUID", "UI", "1", "1C",
-    )
-    """Coding Scheme UID (0008,010C): Type 1C, VR UI, VM 1.
+        doc="""Coding Scheme UID (0008,010C): Type 1C, VR UI, VM 1.
 
-    The coding scheme UID identifier. Required if coding scheme is identified by an ISO 8824
-    object identifier compatible with the UI VR.
-    """
+        The coding scheme UID identifier. Required if coding scheme is identified by an ISO 8824
+        object identifier compatible with the UI VR.
+        """,
+    )
 
     coding_scheme_external_id: Attr[str] = Attr(
         0x00080114, "CodingSchemeExternalID", "ST", "1", "2C",
-    )
-    """Coding Scheme External ID (0008,0114): Type 2C, VR ST, VM 1.
+        doc="""Coding Scheme External ID (0008,0114): Type 2C, VR ST, VM 1.
 
-    The coding scheme identifier as defined in an external registry. Required if coding scheme
-    is registered and Coding Scheme UID (0008,010C) is not present.
-    """
+        The coding scheme identifier as defined in an external registry. Required if coding
+        scheme is registered and Coding Scheme UID (0008,010C) is not present.
+        """,
+    )
 
     coding_scheme_name: Attr[str] = Attr(
         0x00080115, "CodingSchemeName", "ST", "1", "3",
-    )
-    """Coding Scheme Name (0008,0115): Type 3, VR ST, VM 1.
+        doc="""Coding Scheme Name (0008,0115): Type 3, VR ST, VM 1.
 
-    The coding scheme full common name.
-    """
+        The coding scheme full common name.
+        """,
+    )
 
     coding_scheme_version: Attr[str] = Attr(
         0x00080103, "CodingSchemeVersion", "SH", "1", "3",
-    )
-    """Coding Scheme Version (0008,0103): Type 3, VR SH, VM 1.
+        doc="""Coding Scheme Version (0008,0103): Type 3, VR SH, VM 1.
 
-    The coding scheme version associated with the Coding Scheme Designator (0008,0102).
-    """
+        The coding scheme version associated with the Coding Scheme Designator (0008,0102).
+        """,
+    )
 
     coding_scheme_responsible_organization: Attr[str] = Attr(
         0x00080116, "CodingSchemeResponsibleOrganization", "ST", "1", "3",
+        doc="""Coding Scheme Responsible Organization (0008,0116): Type 3, VR ST, VM 1.
+
+        Name of the organization responsible for the Coding Scheme. May include organizational
+        contact information.
+        """,
     )
-    """Coding Scheme Responsible Organization (0008,0116): Type 3, VR ST, VM 1.
 
-    Name of the organization responsible for the Coding Scheme. May include organizational
-    contact information.
-    """
-
-    coding_scheme_resources_sequence: Attr[list[CodingSchemeResourcesSequenceItem]] = Attr(
+    coding_scheme_resources_sequence: SequenceAttr[CodingSchemeResourcesSequenceItem] = SequenceAttr(
         0x00080109, "CodingSchemeResourcesSequence", "SQ", "1", "3",
         item=CodingSchemeResourcesSequenceItem,
-    )
-    """Coding Scheme Resources Sequence (0008,0109): Type 3, VR SQ, VM 1.
+        doc="""Coding Scheme Resources Sequence (0008,0109): Type 3, VR SQ, VM 1.
 
-    Resources related to the coding scheme.
-    """
+        Resources related to the coding scheme.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_registry: str | None = None,
-        coding_scheme_uid: str | None = None,
-        coding_scheme_external_id: str | None = None,
-        coding_scheme_name: str | None = None,
-        coding_scheme_version: str | None = None,
-        coding_scheme_responsible_organization: str | None = None,
-        coding_scheme_resources_sequence: list[CodingSchemeResourcesSequenceItem] | None = None,
-        **_: Any,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_registry: str | Empty | None = None,
+        coding_scheme_uid: str | Empty | None = None,
+        coding_scheme_external_id: str | Empty | None = None,
+        coding_scheme_name: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        coding_scheme_responsible_organization: str | Empty | None = None,
+        coding_scheme_resources_sequence: Items[CodingSchemeResourcesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -173,48 +170,45 @@ class ContextGroupIdentificationSequenceItem(ItemBuilder):
 
     context_identifier: Attr[str] = Attr(
         0x0008010F, "ContextIdentifier", "CS", "1", "1",
-    )
-    """Context Identifier (0008,010F): Type 1, VR CS, VM 1.
+        doc="""Context Identifier (0008,010F): Type 1, VR CS, VM 1.
 
-    The identifier of the Context Group.
-    """
+        The identifier of the Context Group.
+        """,
+    )
 
     context_uid: Attr[str] = Attr(
         0x00080117, "ContextUID", "UI", "1", "3",
-    )
-    """Context UID (0008,0117): Type 3, VR UI, VM 1.
+        doc="""Context UID (0008,0117): Type 3, VR UI, VM 1.
 
-    The unique identifier of the Context Group.
-    """
+        The unique identifier of the Context Group.
+        """,
+    )
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
-    )
-    """Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
 
-    The identifier of the Mapping Resource that defines the Context Group.
-    Defined Terms: DCMR, SDM.
-    """
+        The identifier of the Mapping Resource that defines the Context Group.
+        Defined Terms: DCMR, SDM.
+        """,
+    )
 
     context_group_version: Attr[datetime.datetime | str] = Attr(
         0x00080106, "ContextGroupVersion", "DT", "1", "1",
-    )
-    """Context Group Version (0008,0106): Type 1, VR DT, VM 1.
+        doc="""Context Group Version (0008,0106): Type 1, VR DT, VM 1.
 
-    The identifier of the version of the Context Group.
-    """
+        The identifier of the version of the Context Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        **_: Any,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -229,39 +223,36 @@ class MappingResourceIdentificationSequenceItem(ItemBuilder):
 
     mapping_resource: Attr[str] = Attr(
         0x00080105, "MappingResource", "CS", "1", "1",
-    )
-    """Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
+        doc="""Mapping Resource (0008,0105): Type 1, VR CS, VM 1.
 
-    The identifier of the Mapping Resource.
-    Defined Terms: DCMR, SDM.
-    """
+        The identifier of the Mapping Resource.
+        Defined Terms: DCMR, SDM.
+        """,
+    )
 
     mapping_resource_uid: Attr[str] = Attr(
         0x00080118, "MappingResourceUID", "UI", "1", "3",
-    )
-    """Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
+        doc="""Mapping Resource UID (0008,0118): Type 3, VR UI, VM 1.
 
-    The unique identifier of the Mapping Resource.
-    """
+        The unique identifier of the Mapping Resource.
+        """,
+    )
 
     mapping_resource_name: Attr[str] = Attr(
         0x00080122, "MappingResourceName", "LO", "1", "3",
-    )
-    """Mapping Resource Name (0008,0122): Type 3, VR LO, VM 1.
+        doc="""Mapping Resource Name (0008,0122): Type 3, VR LO, VM 1.
 
-    The name of the Mapping Resource.
-    """
+        The name of the Mapping Resource.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        **_: Any,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -274,217 +265,215 @@ class ContributingEquipmentSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A170, 0x00080070, 0x00080080, 0x00080081, 0x00081010, 0x00081040, 0x00081041, 0x00081070, 0x00081072, 0x00081090, 0x00181000, 0x00181020, 0x00181204, 0x00181205, 0x00181002, 0x0018100A, 0x00181050, 0x00181200, 0x00181201, 0x0018A002, 0x0018A003)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Describes the purpose for which the related equipment is being referenced.
-    """
+        Describes the purpose for which the related equipment is being referenced.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "1",
-    )
-    """Manufacturer (0008,0070): Type 1, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 1, VR LO, VM 1.
 
-    Manufacturer of the equipment that contributed to the Composite Instance.
-    """
+        Manufacturer of the equipment that contributed to the Composite Instance.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment that contributed to the Composite Instance is located.
-    """
+        Institution where the equipment that contributed to the Composite Instance is located.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Address of the institution where the equipment that contributed to the Composite Instance is
-    located.
-    """
+        Address of the institution where the equipment that contributed to the Composite
+        Instance is located.
+        """,
+    )
 
     station_name: Attr[str] = Attr(
         0x00081010, "StationName", "SH", "1", "3",
-    )
-    """Station Name (0008,1010): Type 3, VR SH, VM 1.
+        doc="""Station Name (0008,1010): Type 3, VR SH, VM 1.
 
-    User defined name identifying the machine that contributed to the Composite Instance.
-    """
+        User defined name identifying the machine that contributed to the Composite Instance.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+
+        Department in the institution where the equipment that contributed to the Composite
+        Instance is located.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment that contributed to the Composite Instance
-    is located.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type 3, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     operators_name: Attr[list[PersonName | str]] = Attr(
         0x00081070, "OperatorsName", "PN", "1-n", "3",
+        doc="""Operators' Name (0008,1070): Type 3, VR PN, VM 1-n.
+
+        Name(s) of the operator(s) of the contributing equipment.
+        """,
     )
-    """Operators' Name (0008,1070): Type 3, VR PN, VM 1-n.
 
-    Name(s) of the operator(s) of the contributing equipment.
-    """
-
-    operator_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    operator_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type 3, VR SQ, VM 1.
 
-    Identification of the operator(s) of the contributing equipment.
-    """
+        Identification of the operator(s) of the contributing equipment.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the equipment that contributed to the Composite Instance.
-    """
+        Manufacturer's model name of the equipment that contributed to the Composite Instance.
+        """,
+    )
 
     device_serial_number: Attr[str] = Attr(
         0x00181000, "DeviceSerialNumber", "LO", "1", "3",
-    )
-    """Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
+        doc="""Device Serial Number (0018,1000): Type 3, VR LO, VM 1.
 
-    Manufacturer's serial number of the equipment that contributed to the Composite Instance.
-    """
+        Manufacturer's serial number of the equipment that contributed to the Composite
+        Instance.
+        """,
+    )
 
     software_versions: Attr[list[str]] = Attr(
         0x00181020, "SoftwareVersions", "LO", "1-n", "3",
-    )
-    """Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
+        doc="""Software Versions (0018,1020): Type 3, VR LO, VM 1-n.
 
-    Manufacturer's designation of the software version of the equipment that contributed to the
-    Composite Instance. See Section C.7.5.1.1.3.
-    """
+        Manufacturer's designation of the software version of the equipment that contributed to
+        the Composite Instance. See Section C.7.5.1.1.3.
+        """,
+    )
 
     date_of_manufacture: Attr[datetime.date | str] = Attr(
         0x00181204, "DateOfManufacture", "DA", "1", "3",
-    )
-    """Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
+        doc="""Date of Manufacture (0018,1204): Type 3, VR DA, VM 1.
 
-    The date the equipment that contributed to the Composite Instance was originally
-    manufactured or re-manufactured (as opposed to refurbished).
-    """
+        The date the equipment that contributed to the Composite Instance was originally
+        manufactured or re-manufactured (as opposed to refurbished).
+        """,
+    )
 
     date_of_installation: Attr[datetime.date | str] = Attr(
         0x00181205, "DateOfInstallation", "DA", "1", "3",
-    )
-    """Date of Installation (0018,1205): Type 3, VR DA, VM 1.
+        doc="""Date of Installation (0018,1205): Type 3, VR DA, VM 1.
 
-    The date the equipment that contributed to the Composite Instance was installed in its
-    current location. The equipment may or may not have been used prior to installation in its
-    current location.
-    """
+        The date the equipment that contributed to the Composite Instance was installed in its
+        current location. The equipment may or may not have been used prior to installation in
+        its current location.
+        """,
+    )
 
     device_uid: Attr[str] = Attr(
         0x00181002, "DeviceUID", "UI", "1", "3",
+        doc="""Device UID (0018,1002): Type 3, VR UI, VM 1.
+
+        Unique identifier of the contributing equipment.
+        """,
     )
-    """Device UID (0018,1002): Type 3, VR UI, VM 1.
 
-    Unique identifier of the contributing equipment.
-    """
-
-    udi_sequence: Attr[list[udi_macro.UDIMacro]] = Attr(
+    udi_sequence: SequenceAttr[udi_macro.UDIMacro] = SequenceAttr(
         0x0018100A, "UDISequence", "SQ", "1", "3",
         item="iodkit.generated.modules.udi_macro:UDIMacro",
-    )
-    """UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
+        doc="""UDI Sequence (0018,100A): Type 3, VR SQ, VM 1.
 
-    Unique Device Identifier (UDI) of the contributing equipment.
-    """
+        Unique Device Identifier (UDI) of the contributing equipment.
+        """,
+    )
 
     spatial_resolution: Attr[float] = Attr(
         0x00181050, "SpatialResolution", "DS", "1", "3",
-    )
-    """Spatial Resolution (0018,1050): Type 3, VR DS, VM 1.
+        doc="""Spatial Resolution (0018,1050): Type 3, VR DS, VM 1.
 
-    The inherent limiting resolution in mm of the acquisition equipment for high contrast
-    objects for the data gathering and reconstruction technique chosen. If variable across the
-    images of the Series, the value at the image center.
-    """
+        The inherent limiting resolution in mm of the acquisition equipment for high contrast
+        objects for the data gathering and reconstruction technique chosen. If variable across
+        the images of the Series, the value at the image center.
+        """,
+    )
 
     date_of_last_calibration: Attr[list[datetime.date | str]] = Attr(
         0x00181200, "DateOfLastCalibration", "DA", "1-n", "3",
-    )
-    """Date of Last Calibration (0018,1200): Type 3, VR DA, VM 1-n.
+        doc="""Date of Last Calibration (0018,1200): Type 3, VR DA, VM 1-n.
 
-    Date when the image acquisition device calibration was last changed in any way. Multiple
-    entries may be used for additional calibrations at other times. See Section C.7.5.1.1.1 for
-    further explanation.
-    """
+        Date when the image acquisition device calibration was last changed in any way. Multiple
+        entries may be used for additional calibrations at other times. See Section C.7.5.1.1.1
+        for further explanation.
+        """,
+    )
 
     time_of_last_calibration: Attr[list[datetime.time | str]] = Attr(
         0x00181201, "TimeOfLastCalibration", "TM", "1-n", "3",
-    )
-    """Time of Last Calibration (0018,1201): Type 3, VR TM, VM 1-n.
+        doc="""Time of Last Calibration (0018,1201): Type 3, VR TM, VM 1-n.
 
-    Time when the image acquisition device calibration was last changed in any way. Multiple
-    entries may be used. See Section C.7.5.1.1.1 for further explanation.
-    """
+        Time when the image acquisition device calibration was last changed in any way. Multiple
+        entries may be used. See Section C.7.5.1.1.1 for further explanation.
+        """,
+    )
 
     contribution_date_time: Attr[datetime.datetime | str] = Attr(
         0x0018A002, "ContributionDateTime", "DT", "1", "3",
-    )
-    """Contribution DateTime (0018,A002): Type 3, VR DT, VM 1.
+        doc="""Contribution DateTime (0018,A002): Type 3, VR DT, VM 1.
 
-    The Date & Time when the equipment contributed to the Composite Instance.
-    """
+        The Date & Time when the equipment contributed to the Composite Instance.
+        """,
+    )
 
     contribution_description: Attr[str] = Attr(
         0x0018A003, "ContributionDescription", "ST", "1", "3",
-    )
-    """Contribution Description (0018,A003): Type 3, VR ST, VM 1.
+        doc="""Contribution Description (0018,A003): Type 3, VR ST, VM 1.
 
-    Description of the contribution the equipment made to the Composite Instance.
-    """
+        Description of the contribution the equipment made to the Composite Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        station_name: str | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        device_uid: str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        spatial_resolution: float | None = None,
-        date_of_last_calibration: list[datetime.date | str] | None = None,
-        time_of_last_calibration: list[datetime.time | str] | None = None,
-        contribution_date_time: datetime.datetime | str | None = None,
-        contribution_description: str | None = None,
-        **_: Any,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        device_uid: str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        spatial_resolution: float | Empty | None = None,
+        date_of_last_calibration: list[datetime.date | str] | Empty | None = None,
+        time_of_last_calibration: list[datetime.time | str] | Empty | None = None,
+        contribution_date_time: datetime.datetime | str | Empty | None = None,
+        contribution_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -499,30 +488,27 @@ class EncryptedAttributesSequenceItem(ItemBuilder):
 
     encrypted_content_transfer_syntax_uid: Attr[str] = Attr(
         0x04000510, "EncryptedContentTransferSyntaxUID", "UI", "1", "1",
-    )
-    """Encrypted Content Transfer Syntax UID (0400,0510): Type 1, VR UI, VM 1.
+        doc="""Encrypted Content Transfer Syntax UID (0400,0510): Type 1, VR UI, VM 1.
 
-    Transfer Syntax used to encode the encrypted content. Only Transfer Syntaxes that explicitly
-    include the VR and use Little Endian encoding shall be used.
-    """
+        Transfer Syntax used to encode the encrypted content. Only Transfer Syntaxes that
+        explicitly include the VR and use Little Endian encoding shall be used.
+        """,
+    )
 
     encrypted_content: Attr[bytes] = Attr(
         0x04000520, "EncryptedContent", "OB", "1", "1",
-    )
-    """Encrypted Content (0400,0520): Type 1, VR OB, VM 1.
+        doc="""Encrypted Content (0400,0520): Type 1, VR OB, VM 1.
 
-    Encrypted data. See Section C.12.1.1.4.2.
-    """
+        Encrypted data. See Section C.12.1.1.4.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        encrypted_content_transfer_syntax_uid: str | None = None,
-        encrypted_content: bytes | None = None,
-        **_: Any,
+        encrypted_content_transfer_syntax_uid: str | Empty | None = None,
+        encrypted_content: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -537,34 +523,31 @@ class HL7StructuredDocumentReferenceSequenceItem(SOPInstanceReferenceMacro, Item
 
     hl7instance_identifier: Attr[str] = Attr(
         0x0040E001, "HL7InstanceIdentifier", "ST", "1", "1",
-    )
-    """HL7 Instance Identifier (0040,E001): Type 1, VR ST, VM 1.
+        doc="""HL7 Instance Identifier (0040,E001): Type 1, VR ST, VM 1.
 
-    Instance Identifier of the referenced HL7 Structured Document, encoded as a UID (OID or
-    UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
-    Instance Identifier).
-    """
+        Instance Identifier of the referenced HL7 Structured Document, encoded as a UID (OID or
+        UUID), concatenated with a caret ("^") and Extension value (if Extension is present in
+        Instance Identifier).
+        """,
+    )
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "3",
-    )
-    """Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
 
-    Retrieval access path to HL7 Structured Document. Includes fully specified scheme,
-    authority, path, and query in accordance with[RFC3986].
-    """
+        Retrieval access path to HL7 Structured Document. Includes fully specified scheme,
+        authority, path, and query in accordance with[RFC3986].
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        hl7instance_identifier: str | None = None,
-        retrieve_uri: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        retrieve_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -579,93 +562,90 @@ class PrivateDataElementDefinitionSequenceItem(ItemBuilder):
 
     private_data_element: Attr[int] = Attr(
         0x00080308, "PrivateDataElement", "US", "1", "1",
-    )
-    """Private Data Element (0008,0308): Type 1, VR US, VM 1.
+        doc="""Private Data Element (0008,0308): Type 1, VR US, VM 1.
 
-    Element Number used to identify the Data Element within the reserved block.
-    """
+        Element Number used to identify the Data Element within the reserved block.
+        """,
+    )
 
     private_data_element_value_multiplicity: Attr[list[int]] = Attr(
         0x00080309, "PrivateDataElementValueMultiplicity", "UL", "1-3", "1",
-    )
-    """Private Data Element Value Multiplicity (0008,0309): Type 1, VR UL, VM 1-3.
+        doc="""Private Data Element Value Multiplicity (0008,0309): Type 1, VR UL, VM 1-3.
 
-    Value Multiplicity (VM) of the Data Element.
-    """
+        Value Multiplicity (VM) of the Data Element.
+        """,
+    )
 
     private_data_element_value_representation: Attr[str] = Attr(
         0x0008030A, "PrivateDataElementValueRepresentation", "CS", "1", "1",
-    )
-    """Private Data Element Value Representation (0008,030A): Type 1, VR CS, VM 1.
+        doc="""Private Data Element Value Representation (0008,030A): Type 1, VR CS, VM 1.
 
-    Value Representation (VR) of the Data Element.
-    """
+        Value Representation (VR) of the Data Element.
+        """,
+    )
 
     private_data_element_number_of_items: Attr[list[int]] = Attr(
         0x0008030B, "PrivateDataElementNumberOfItems", "UL", "1-2", "1C",
-    )
-    """Private Data Element Number of Items (0008,030B): Type 1C, VR UL, VM 1-2.
+        doc="""Private Data Element Number of Items (0008,030B): Type 1C, VR UL, VM 1-2.
 
-    Number of Items allowed in a Sequence Data Element.
-    Required if the value of Private Data Element Value Representation (0008,030A) is SQ.
-    """
+        Number of Items allowed in a Sequence Data Element.
+        Required if the value of Private Data Element Value Representation (0008,030A) is SQ.
+        """,
+    )
 
     private_data_element_keyword: Attr[str] = Attr(
         0x0008030D, "PrivateDataElementKeyword", "UC", "1", "1",
-    )
-    """Private Data Element Keyword (0008,030D): Type 1, VR UC, VM 1.
+        doc="""Private Data Element Keyword (0008,030D): Type 1, VR UC, VM 1.
 
-    Keyword for the Data Element (in the sense of the keywords provided in PS3.6).
-    """
+        Keyword for the Data Element (in the sense of the keywords provided in PS3.6).
+        """,
+    )
 
     private_data_element_name: Attr[str] = Attr(
         0x0008030C, "PrivateDataElementName", "UC", "1", "1",
-    )
-    """Private Data Element Name (0008,030C): Type 1, VR UC, VM 1.
+        doc="""Private Data Element Name (0008,030C): Type 1, VR UC, VM 1.
 
-    Name for referring to the Data Element.
-    """
+        Name for referring to the Data Element.
+        """,
+    )
 
     private_data_element_description: Attr[str] = Attr(
         0x0008030E, "PrivateDataElementDescription", "UT", "1", "3",
-    )
-    """Private Data Element Description (0008,030E): Type 3, VR UT, VM 1.
+        doc="""Private Data Element Description (0008,030E): Type 3, VR UT, VM 1.
 
-    Description of the purpose and/or proper usage of the Data Element.
-    """
+        Description of the purpose and/or proper usage of the Data Element.
+        """,
+    )
 
     private_data_element_encoding: Attr[str] = Attr(
         0x0008030F, "PrivateDataElementEncoding", "UT", "1", "3",
-    )
-    """Private Data Element Encoding (0008,030F): Type 3, VR UT, VM 1.
+        doc="""Private Data Element Encoding (0008,030F): Type 3, VR UT, VM 1.
 
-    Description of how the Data Element value contents are encoded.
-    """
+        Description of how the Data Element value contents are encoded.
+        """,
+    )
 
     retrieve_uri: Attr[str] = Attr(
         0x0040E010, "RetrieveURI", "UR", "1", "3",
-    )
-    """Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
+        doc="""Retrieve URI (0040,E010): Type 3, VR UR, VM 1.
 
-    Retrieval access path to associated documentation.
-    """
+        Retrieval access path to associated documentation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        private_data_element: int | None = None,
-        private_data_element_value_multiplicity: list[int] | None = None,
-        private_data_element_value_representation: str | None = None,
-        private_data_element_number_of_items: list[int] | None = None,
-        private_data_element_keyword: str | None = None,
-        private_data_element_name: str | None = None,
-        private_data_element_description: str | None = None,
-        private_data_element_encoding: str | None = None,
-        retrieve_uri: str | None = None,
-        **_: Any,
+        private_data_element: int | Empty | None = None,
+        private_data_element_value_multiplicity: list[int] | Empty | None = None,
+        private_data_element_value_representation: str | Empty | None = None,
+        private_data_element_number_of_items: list[int] | Empty | None = None,
+        private_data_element_keyword: str | Empty | None = None,
+        private_data_element_name: str | Empty | None = None,
+        private_data_element_description: str | Empty | None = None,
+        private_data_element_encoding: str | Empty | None = None,
+        retrieve_uri: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -680,33 +660,30 @@ class DeidentificationActionSequenceItem(ItemBuilder):
 
     identifying_private_elements: Attr[list[int]] = Attr(
         0x00080306, "IdentifyingPrivateElements", "US", "1-n", "1",
-    )
-    """Identifying Private Elements (0008,0306): Type 1, VR US, VM 1-n.
+        doc="""Identifying Private Elements (0008,0306): Type 1, VR US, VM 1-n.
 
-    List of Private Data Elements in block that may contain identifying information (are unsafe
-    from identity leakage).
-    """
+        List of Private Data Elements in block that may contain identifying information (are
+        unsafe from identity leakage).
+        """,
+    )
 
     deidentification_action: Attr[Literal["D", "Z", "X", "U"]] = Attr(
         0x00080307, "DeidentificationAction", "CS", "1", "1",
         enum=("D", "Z", "X", "U"),
-    )
-    """Deidentification Action (0008,0307): Type 1, VR CS, VM 1.
+        doc="""Deidentification Action (0008,0307): Type 1, VR CS, VM 1.
 
-    Recommended action to be performed during de-identification on elements listed in
-    Identifying Private Elements (0008,0306) within this Item.
-    Enumerated Values: D, Z, X, U.
-    """
+        Recommended action to be performed during de-identification on elements listed in
+        Identifying Private Elements (0008,0306) within this Item.
+        Enumerated Values: D, Z, X, U.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        identifying_private_elements: list[int] | None = None,
-        deidentification_action: Literal["D", "Z", "X", "U"] | None = None,
-        **_: Any,
+        identifying_private_elements: list[int] | Empty | None = None,
+        deidentification_action: Literal["D", "Z", "X", "U"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -721,73 +698,71 @@ class PrivateDataElementCharacteristicsSequenceItem(ItemBuilder):
 
     private_group_reference: Attr[int] = Attr(
         0x00080301, "PrivateGroupReference", "US", "1", "1",
-    )
-    """Private Group Reference (0008,0301): Type 1, VR US, VM 1.
+        doc="""Private Group Reference (0008,0301): Type 1, VR US, VM 1.
 
-    Odd group number within which the Private Data Element block is reserved.
-    """
+        Odd group number within which the Private Data Element block is reserved.
+        """,
+    )
 
     private_creator_reference: Attr[str] = Attr(
         0x00080302, "PrivateCreatorReference", "LO", "1", "1",
+        doc="""Private Creator Reference (0008,0302): Type 1, VR LO, VM 1.
+
+        The value of the Private Creator Data Element value used to reserve the block of Private
+        Data Elements whose characteristics are described in this Item.
+        """,
     )
-    """Private Creator Reference (0008,0302): Type 1, VR LO, VM 1.
 
-    The value of the Private Creator Data Element value used to reserve the block of Private
-    Data Elements whose characteristics are described in this Item.
-    """
-
-    private_data_element_definition_sequence: Attr[list[PrivateDataElementDefinitionSequenceItem]] = Attr(
+    private_data_element_definition_sequence: SequenceAttr[PrivateDataElementDefinitionSequenceItem] = SequenceAttr(
         0x00080310, "PrivateDataElementDefinitionSequence", "SQ", "1", "3",
         item=PrivateDataElementDefinitionSequenceItem,
-    )
-    """Private Data Element Definition Sequence (0008,0310): Type 3, VR SQ, VM 1.
+        doc="""Private Data Element Definition Sequence (0008,0310): Type 3, VR SQ, VM 1.
 
-    Description of individual Private Data Elements.
-    """
+        Description of individual Private Data Elements.
+        """,
+    )
 
     block_identifying_information_status: Attr[Literal["SAFE", "UNSAFE", "MIXED"]] = Attr(
         0x00080303, "BlockIdentifyingInformationStatus", "CS", "1", "1",
         enum=("SAFE", "UNSAFE", "MIXED"),
-    )
-    """Block Identifying Information Status (0008,0303): Type 1, VR CS, VM 1.
+        doc="""Block Identifying Information Status (0008,0303): Type 1, VR CS, VM 1.
 
-    Specifies whether some or all of the Private Data Elements in the block are safe from
-    identity leakage as defined by PS3.15 Section E.3.10 Retain Safe Private Option.
-    Enumerated Values: SAFE, UNSAFE, MIXED.
-    """
+        Specifies whether some or all of the Private Data Elements in the block are safe from
+        identity leakage as defined by PS3.15 Section E.3.10 Retain Safe Private Option.
+        Enumerated Values: SAFE, UNSAFE, MIXED.
+        """,
+    )
 
     nonidentifying_private_elements: Attr[list[int]] = Attr(
         0x00080304, "NonidentifyingPrivateElements", "US", "1-n", "1C",
+        doc="""Nonidentifying Private Elements (0008,0304): Type 1C, VR US, VM 1-n.
+
+        List of Private Data Elements in block that do not contain identifying information (are
+        safe from identity leakage).
+        Required if Block Identifying Information Status (0008,0303) equals MIXED.
+        """,
     )
-    """Nonidentifying Private Elements (0008,0304): Type 1C, VR US, VM 1-n.
 
-    List of Private Data Elements in block that do not contain identifying information (are safe
-    from identity leakage).
-    Required if Block Identifying Information Status (0008,0303) equals MIXED.
-    """
-
-    deidentification_action_sequence: Attr[list[DeidentificationActionSequenceItem]] = Attr(
+    deidentification_action_sequence: SequenceAttr[DeidentificationActionSequenceItem] = SequenceAttr(
         0x00080305, "DeidentificationActionSequence", "SQ", "1", "3",
         item=DeidentificationActionSequenceItem,
-    )
-    """Deidentification Action Sequence (0008,0305): Type 3, VR SQ, VM 1.
+        doc="""Deidentification Action Sequence (0008,0305): Type 3, VR SQ, VM 1.
 
-    Actions to be performed on element within the block that are not safe from identify leakage.
-    """
+        Actions to be performed on element within the block that are not safe from identify
+        leakage.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        private_group_reference: int | None = None,
-        private_creator_reference: str | None = None,
-        private_data_element_definition_sequence: list[PrivateDataElementDefinitionSequenceItem] | None = None,
-        block_identifying_information_status: Literal["SAFE", "UNSAFE", "MIXED"] | None = None,
-        nonidentifying_private_elements: list[int] | None = None,
-        deidentification_action_sequence: list[DeidentificationActionSequenceItem] | None = None,
-        **_: Any,
+        private_group_reference: int | Empty | None = None,
+        private_creator_reference: str | Empty | None = None,
+        private_data_element_definition_sequence: Items[PrivateDataElementDefinitionSequenceItem] | Empty | None = None,
+        block_identifying_information_status: Literal["SAFE", "UNSAFE", "MIXED"] | Empty | None = None,
+        nonidentifying_private_elements: list[int] | Empty | None = None,
+        deidentification_action_sequence: Items[DeidentificationActionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -806,324 +781,323 @@ class SOPCommonModule(DigitalSignaturesMacro, OriginalAttributesMacro, GeneralPr
 
     sop_class_uid: Attr[str] = Attr(
         0x00080016, "SOPClassUID", "UI", "1", "1",
-    )
-    """SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
+        doc="""SOP Class UID (0008,0016): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the SOP Class. See Section C.12.1.1.1 for further explanation. See also
-    PS3.4.
-    """
+        Uniquely identifies the SOP Class. See Section C.12.1.1.1 for further explanation. See
+        also PS3.4.
+        """,
+    )
 
     sop_instance_uid: Attr[str] = Attr(
         0x00080018, "SOPInstanceUID", "UI", "1", "1",
-    )
-    """SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
+        doc="""SOP Instance UID (0008,0018): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the SOP Instance. See Section C.12.1.1.1 for further explanation. See
-    also PS3.4.
-    """
+        Uniquely identifies the SOP Instance. See Section C.12.1.1.1 for further explanation.
+        See also PS3.4.
+        """,
+    )
 
     specific_character_set: Attr[list[str]] = Attr(
         0x00080005, "SpecificCharacterSet", "CS", "1-n", "1C",
-    )
-    """Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
+        doc="""Specific Character Set (0008,0005): Type 1C, VR CS, VM 1-n.
 
-    Character Set that expands or replaces the Basic Graphic Set.
-    Required if an expanded or replacement character set is used.
-    """
+        Character Set that expands or replaces the Basic Graphic Set.
+        Required if an expanded or replacement character set is used.
+        """,
+    )
 
     instance_creation_date: Attr[datetime.date | str] = Attr(
         0x00080012, "InstanceCreationDate", "DA", "1", "3",
-    )
-    """Instance Creation Date (0008,0012): Type 3, VR DA, VM 1.
+        doc="""Instance Creation Date (0008,0012): Type 3, VR DA, VM 1.
 
-    Date the SOP Instance was created.
-    """
+        Date the SOP Instance was created.
+        """,
+    )
 
     instance_creation_time: Attr[datetime.time | str] = Attr(
         0x00080013, "InstanceCreationTime", "TM", "1", "3",
-    )
-    """Instance Creation Time (0008,0013): Type 3, VR TM, VM 1.
+        doc="""Instance Creation Time (0008,0013): Type 3, VR TM, VM 1.
 
-    Time the SOP Instance was created.
-    """
+        Time the SOP Instance was created.
+        """,
+    )
 
     instance_coercion_date_time: Attr[datetime.datetime | str] = Attr(
         0x00080015, "InstanceCoercionDateTime", "DT", "1", "3",
-    )
-    """Instance Coercion DateTime (0008,0015): Type 3, VR DT, VM 1.
+        doc="""Instance Coercion DateTime (0008,0015): Type 3, VR DT, VM 1.
 
-    Date and time that the SOP Instance was last coerced, corrected or converted by a Storage
-    SCP (see Section B.4.1.3 “Coercion of Attributes” in PS3.4).
-    """
+        Date and time that the SOP Instance was last coerced, corrected or converted by a
+        Storage SCP (see Section B.4.1.3 “Coercion of Attributes” in PS3.4).
+        """,
+    )
 
     instance_creator_uid: Attr[str] = Attr(
         0x00080014, "InstanceCreatorUID", "UI", "1", "3",
-    )
-    """Instance Creator UID (0008,0014): Type 3, VR UI, VM 1.
+        doc="""Instance Creator UID (0008,0014): Type 3, VR UI, VM 1.
 
-    Uniquely identifies device that created the SOP Instance.
-    """
+        Uniquely identifies device that created the SOP Instance.
+        """,
+    )
 
     related_general_sop_class_uid: Attr[list[str]] = Attr(
         0x0008001A, "RelatedGeneralSOPClassUID", "UI", "1-n", "3",
-    )
-    """Related General SOP Class UID (0008,001A): Type 3, VR UI, VM 1-n.
+        doc="""Related General SOP Class UID (0008,001A): Type 3, VR UI, VM 1-n.
 
-    Uniquely identifies a Related General SOP Class for the SOP Class of this Instance. See
-    PS3.4.
-    """
+        Uniquely identifies a Related General SOP Class for the SOP Class of this Instance. See
+        PS3.4.
+        """,
+    )
 
     original_specialized_sop_class_uid: Attr[str] = Attr(
         0x0008001B, "OriginalSpecializedSOPClassUID", "UI", "1", "3",
-    )
-    """Original Specialized SOP Class UID (0008,001B): Type 3, VR UI, VM 1.
+        doc="""Original Specialized SOP Class UID (0008,001B): Type 3, VR UI, VM 1.
 
-    The SOP Class in which the Instance was originally encoded that has been replaced during a
-    fall-back conversion to the current Related General SOP Class. See PS3.4.
-    """
+        The SOP Class in which the Instance was originally encoded that has been replaced during
+        a fall-back conversion to the current Related General SOP Class. See PS3.4.
+        """,
+    )
 
     synthetic_data: Attr[Literal["YES", "NO"]] = Attr(
         0x0008001C, "SyntheticData", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Synthetic Data (0008,001C): Type 3, VR CS, VM 1.
+
+        Whether or not some or all of the content of this instance was made artificially rather
+        than being a faithful representation of acquired data.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Synthetic Data (0008,001C): Type 3, VR CS, VM 1.
 
-    Whether or not some or all of the content of this instance was made artificially rather than
-    being a faithful representation of acquired data.
-    Enumerated Values: YES, NO.
-    """
-
-    coding_scheme_identification_sequence: Attr[list[CodingSchemeIdentificationSequenceItem]] = Attr(
+    coding_scheme_identification_sequence: SequenceAttr[CodingSchemeIdentificationSequenceItem] = SequenceAttr(
         0x00080110, "CodingSchemeIdentificationSequence", "SQ", "1", "3",
         item=CodingSchemeIdentificationSequenceItem,
+        doc="""Coding Scheme Identification Sequence (0008,0110): Type 3, VR SQ, VM 1.
+
+        Sequence of Items that map values of Coding Scheme Designator (0008,0102) to an external
+        coding system registration, or to a private or local coding scheme.
+        """,
     )
-    """Coding Scheme Identification Sequence (0008,0110): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that map values of Coding Scheme Designator (0008,0102) to an external
-    coding system registration, or to a private or local coding scheme.
-    """
-
-    context_group_identification_sequence: Attr[list[ContextGroupIdentificationSequenceItem]] = Attr(
+    context_group_identification_sequence: SequenceAttr[ContextGroupIdentificationSequenceItem] = SequenceAttr(
         0x00080123, "ContextGroupIdentificationSequence", "SQ", "1", "3",
         item=ContextGroupIdentificationSequenceItem,
+        doc="""Context Group Identification Sequence (0008,0123): Type 3, VR SQ, VM 1.
+
+        Sequence of Items that map values of Context Identifier (0008,010F) to an external,
+        private or local Context Group.
+        """,
     )
-    """Context Group Identification Sequence (0008,0123): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that map values of Context Identifier (0008,010F) to an external, private
-    or local Context Group.
-    """
-
-    mapping_resource_identification_sequence: Attr[list[MappingResourceIdentificationSequenceItem]] = Attr(
+    mapping_resource_identification_sequence: SequenceAttr[MappingResourceIdentificationSequenceItem] = SequenceAttr(
         0x00080124, "MappingResourceIdentificationSequence", "SQ", "1", "3",
         item=MappingResourceIdentificationSequenceItem,
-    )
-    """Mapping Resource Identification Sequence (0008,0124): Type 3, VR SQ, VM 1.
+        doc="""Mapping Resource Identification Sequence (0008,0124): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that map values of Mapping Resource (0008,0105) to an external, private or
-    local Mapping Resource.
-    """
+        Sequence of Items that map values of Mapping Resource (0008,0105) to an external,
+        private or local Mapping Resource.
+        """,
+    )
 
     timezone_offset_from_utc: Attr[str] = Attr(
         0x00080201, "TimezoneOffsetFromUTC", "SH", "1", "3",
+        doc="""Timezone Offset From UTC (0008,0201): Type 3, VR SH, VM 1.
+
+        Contains the offset from UTC to the timezone for all DA and TM Attributes present in
+        this SOP Instance, and for all DT Attributes present in this SOP Instance that do not
+        contain an explicitly encoded timezone offset.
+        """,
     )
-    """Timezone Offset From UTC (0008,0201): Type 3, VR SH, VM 1.
 
-    Contains the offset from UTC to the timezone for all DA and TM Attributes present in this
-    SOP Instance, and for all DT Attributes present in this SOP Instance that do not contain an
-    explicitly encoded timezone offset.
-    """
-
-    contributing_equipment_sequence: Attr[list[ContributingEquipmentSequenceItem]] = Attr(
+    contributing_equipment_sequence: SequenceAttr[ContributingEquipmentSequenceItem] = SequenceAttr(
         0x0018A001, "ContributingEquipmentSequence", "SQ", "1", "3",
         item=ContributingEquipmentSequenceItem,
-    )
-    """Contributing Equipment Sequence (0018,A001): Type 3, VR SQ, VM 1.
+        doc="""Contributing Equipment Sequence (0018,A001): Type 3, VR SQ, VM 1.
 
-    Sequence of Items containing descriptive Attributes of related equipment that has
-    contributed to the acquisition, creation or modification of the Composite Instance.
-    """
+        Sequence of Items containing descriptive Attributes of related equipment that has
+        contributed to the acquisition, creation or modification of the Composite Instance.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "3",
-    )
-    """Instance Number (0020,0013): Type 3, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 3, VR IS, VM 1.
 
-    A number that identifies this Composite Instance.
-    """
+        A number that identifies this Composite Instance.
+        """,
+    )
 
     sop_instance_status: Attr[Literal["NS", "OR", "AO", "AC"]] = Attr(
         0x01000410, "SOPInstanceStatus", "CS", "1", "3",
         enum=("NS", "OR", "AO", "AC"),
-    )
-    """SOP Instance Status (0100,0410): Type 3, VR CS, VM 1.
+        doc="""SOP Instance Status (0100,0410): Type 3, VR CS, VM 1.
 
-    A flag that indicates the storage status of the SOP Instance.
-    Enumerated Values: NS, OR, AO, AC.
-    """
+        A flag that indicates the storage status of the SOP Instance.
+        Enumerated Values: NS, OR, AO, AC.
+        """,
+    )
 
     sop_authorization_date_time: Attr[datetime.datetime | str] = Attr(
         0x01000420, "SOPAuthorizationDateTime", "DT", "1", "3",
-    )
-    """SOP Authorization DateTime (0100,0420): Type 3, VR DT, VM 1.
+        doc="""SOP Authorization DateTime (0100,0420): Type 3, VR DT, VM 1.
 
-    The date and time when the SOP Instance Status (0100,0410) was set to AO.
-    """
+        The date and time when the SOP Instance Status (0100,0410) was set to AO.
+        """,
+    )
 
     sop_authorization_comment: Attr[str] = Attr(
         0x01000424, "SOPAuthorizationComment", "LT", "1", "3",
-    )
-    """SOP Authorization Comment (0100,0424): Type 3, VR LT, VM 1.
+        doc="""SOP Authorization Comment (0100,0424): Type 3, VR LT, VM 1.
 
-    Any comments associated with the setting of the SOP Instance Status (0100,0410) to AO.
-    """
+        Any comments associated with the setting of the SOP Instance Status (0100,0410) to AO.
+        """,
+    )
 
     authorization_equipment_certification_number: Attr[str] = Attr(
         0x01000426, "AuthorizationEquipmentCertificationNumber", "LO", "1", "3",
+        doc="""Authorization Equipment Certification Number (0100,0426): Type 3, VR LO, VM 1.
+
+        The certification number issued to the Application Entity that set the SOP Instance
+        Status (0100,0410) to AO.
+        """,
     )
-    """Authorization Equipment Certification Number (0100,0426): Type 3, VR LO, VM 1.
 
-    The certification number issued to the Application Entity that set the SOP Instance Status
-    (0100,0410) to AO.
-    """
-
-    encrypted_attributes_sequence: Attr[list[EncryptedAttributesSequenceItem]] = Attr(
+    encrypted_attributes_sequence: SequenceAttr[EncryptedAttributesSequenceItem] = SequenceAttr(
         0x04000500, "EncryptedAttributesSequence", "SQ", "1", "1C",
         item=EncryptedAttributesSequenceItem,
+        doc="""Encrypted Attributes Sequence (0400,0500): Type 1C, VR SQ, VM 1.
+
+        Sequence of Items containing encrypted DICOM data.
+        Required if application level confidentiality is needed and certain recipients are
+        allowed to decrypt all or portions of the Encrypted Attributes Data Set.
+        """,
     )
-    """Encrypted Attributes Sequence (0400,0500): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items containing encrypted DICOM data.
-    Required if application level confidentiality is needed and certain recipients are allowed
-    to decrypt all or portions of the Encrypted Attributes Data Set.
-    """
-
-    hl7structured_document_reference_sequence: Attr[list[HL7StructuredDocumentReferenceSequenceItem]] = Attr(
+    hl7structured_document_reference_sequence: SequenceAttr[HL7StructuredDocumentReferenceSequenceItem] = SequenceAttr(
         0x0040A390, "HL7StructuredDocumentReferenceSequence", "SQ", "1", "1C",
         item=HL7StructuredDocumentReferenceSequenceItem,
-    )
-    """HL7 Structured Document Reference Sequence (0040,A390): Type 1C, VR SQ, VM 1.
+        doc="""HL7 Structured Document Reference Sequence (0040,A390): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items defining mapping between HL7 Instance Identifiers of unencapsulated HL7
-    Structured Documents referenced from the current SOP Instance as if they were DICOM
-    Composite SOP Instances defined by SOP Class and Instance UID pairs. May also define a means
-    of accessing the Documents.
-    Required if unencapsulated HL7 Structured Documents are referenced within the Instance.
-    Every such document so referenced is required to have a corresponding Item in this Sequence.
-    """
+        Sequence of Items defining mapping between HL7 Instance Identifiers of unencapsulated
+        HL7 Structured Documents referenced from the current SOP Instance as if they were DICOM
+        Composite SOP Instances defined by SOP Class and Instance UID pairs. May also define a
+        means of accessing the Documents.
+        Required if unencapsulated HL7 Structured Documents are referenced within the Instance.
+        Every such document so referenced is required to have a corresponding Item in this
+        Sequence.
+        """,
+    )
 
     longitudinal_temporal_information_modified: Attr[Literal["UNMODIFIED", "MODIFIED", "REMOVED"]] = Attr(
         0x00280303, "LongitudinalTemporalInformationModified", "CS", "1", "3",
         enum=("UNMODIFIED", "MODIFIED", "REMOVED"),
-    )
-    """Longitudinal Temporal Information Modified (0028,0303): Type 3, VR CS, VM 1.
+        doc="""Longitudinal Temporal Information Modified (0028,0303): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the date and time Attributes in the Instance have been modified
-    during de-identification.
-    Enumerated Values: UNMODIFIED, MODIFIED, REMOVED.
-    """
+        Indicates whether or not the date and time Attributes in the Instance have been modified
+        during de-identification.
+        Enumerated Values: UNMODIFIED, MODIFIED, REMOVED.
+        """,
+    )
 
     query_retrieve_view: Attr[Literal["CLASSIC", "ENHANCED"]] = Attr(
         0x00080053, "QueryRetrieveView", "CS", "1", "1C",
         enum=("CLASSIC", "ENHANCED"),
+        doc="""Query/Retrieve View (0008,0053): Type 1C, VR CS, VM 1.
+
+        The view requested during the C-MOVE operation that resulted in the transfer of this
+        Instance.
+        Required if the Instance has ever been converted from its source form as the result of a
+        C-MOVE operation with a specific view.
+        Enumerated Values: CLASSIC, ENHANCED.
+        """,
     )
-    """Query/Retrieve View (0008,0053): Type 1C, VR CS, VM 1.
 
-    The view requested during the C-MOVE operation that resulted in the transfer of this
-    Instance.
-    Required if the Instance has ever been converted from its source form as the result of a
-    C-MOVE operation with a specific view.
-    Enumerated Values: CLASSIC, ENHANCED.
-    """
-
-    conversion_source_attributes_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    conversion_source_attributes_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00209172, "ConversionSourceAttributesSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Conversion Source Attributes Sequence (0020,9172): Type 1C, VR SQ, VM 1.
+        doc="""Conversion Source Attributes Sequence (0020,9172): Type 1C, VR SQ, VM 1.
 
-    The set of images or other composite SOP Instances that were converted to this Instance.
-    Required if this Instance was created by conversion from a DICOM source, and Conversion
-    Source Attributes Sequence (0020,9172) is not present in an Item of Shared Functional Groups
-    Sequence (5200,9229) or Per-Frame Functional Groups Sequence (5200,9230).
-    """
+        The set of images or other composite SOP Instances that were converted to this Instance.
+        Required if this Instance was created by conversion from a DICOM source, and Conversion
+        Source Attributes Sequence (0020,9172) is not present in an Item of Shared Functional
+        Groups Sequence (5200,9229) or Per-Frame Functional Groups Sequence (5200,9230).
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "3",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
+        doc="""Content Qualification (0018,9004): Type 3, VR CS, VM 1.
+
+        Content Qualification Indicator
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
     )
-    """Content Qualification (0018,9004): Type 3, VR CS, VM 1.
 
-    Content Qualification Indicator
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
-
-    private_data_element_characteristics_sequence: Attr[list[PrivateDataElementCharacteristicsSequenceItem]] = Attr(
+    private_data_element_characteristics_sequence: SequenceAttr[PrivateDataElementCharacteristicsSequenceItem] = SequenceAttr(
         0x00080300, "PrivateDataElementCharacteristicsSequence", "SQ", "1", "3",
         item=PrivateDataElementCharacteristicsSequenceItem,
-    )
-    """Private Data Element Characteristics Sequence (0008,0300): Type 3, VR SQ, VM 1.
+        doc="""Private Data Element Characteristics Sequence (0008,0300): Type 3, VR SQ, VM 1.
 
-    Characteristics of Private Data Elements within or referenced in the current SOP Instance.
-    """
+        Characteristics of Private Data Elements within or referenced in the current SOP
+        Instance.
+        """,
+    )
 
     instance_origin_status: Attr[Literal["LOCAL", "IMPORTED"]] = Attr(
         0x04000600, "InstanceOriginStatus", "CS", "1", "3",
         enum=("LOCAL", "IMPORTED"),
-    )
-    """Instance Origin Status (0400,0600): Type 3, VR CS, VM 1.
+        doc="""Instance Origin Status (0400,0600): Type 3, VR CS, VM 1.
 
-    Categorizes the locality of the entity from whence the Instance originated.
-    Enumerated Values: LOCAL, IMPORTED.
-    """
+        Categorizes the locality of the entity from whence the Instance originated.
+        Enumerated Values: LOCAL, IMPORTED.
+        """,
+    )
 
     barcode_value: Attr[str] = Attr(
         0x22000005, "BarcodeValue", "LT", "1", "3",
-    )
-    """Barcode Value (2200,0005): Type 3, VR LT, VM 1.
+        doc="""Barcode Value (2200,0005): Type 3, VR LT, VM 1.
 
-    Barcode interpreted from a scanned label.
-    """
+        Barcode interpreted from a scanned label.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sop_class_uid: str | None = None,
-        sop_instance_uid: str | None = None,
-        specific_character_set: list[str] | None = None,
-        instance_creation_date: datetime.date | str | None = None,
-        instance_creation_time: datetime.time | str | None = None,
-        instance_coercion_date_time: datetime.datetime | str | None = None,
-        instance_creator_uid: str | None = None,
-        related_general_sop_class_uid: list[str] | None = None,
-        original_specialized_sop_class_uid: str | None = None,
-        synthetic_data: Literal["YES", "NO"] | None = None,
-        coding_scheme_identification_sequence: list[CodingSchemeIdentificationSequenceItem] | None = None,
-        context_group_identification_sequence: list[ContextGroupIdentificationSequenceItem] | None = None,
-        mapping_resource_identification_sequence: list[MappingResourceIdentificationSequenceItem] | None = None,
-        timezone_offset_from_utc: str | None = None,
-        contributing_equipment_sequence: list[ContributingEquipmentSequenceItem] | None = None,
-        instance_number: int | None = None,
-        sop_instance_status: Literal["NS", "OR", "AO", "AC"] | None = None,
-        sop_authorization_date_time: datetime.datetime | str | None = None,
-        sop_authorization_comment: str | None = None,
-        authorization_equipment_certification_number: str | None = None,
-        mac_parameters_sequence: list[digital_signatures_macro.MACParametersSequenceItem] | None = None,
-        digital_signatures_sequence: list[digital_signatures_macro.DigitalSignaturesSequenceItem] | None = None,
-        encrypted_attributes_sequence: list[EncryptedAttributesSequenceItem] | None = None,
-        original_attributes_sequence: list[original_attributes_macro.OriginalAttributesSequenceItem] | None = None,
-        hl7structured_document_reference_sequence: list[HL7StructuredDocumentReferenceSequenceItem] | None = None,
-        longitudinal_temporal_information_modified: Literal["UNMODIFIED", "MODIFIED", "REMOVED"] | None = None,
-        query_retrieve_view: Literal["CLASSIC", "ENHANCED"] | None = None,
-        conversion_source_attributes_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        private_data_element_characteristics_sequence: list[PrivateDataElementCharacteristicsSequenceItem] | None = None,
-        instance_origin_status: Literal["LOCAL", "IMPORTED"] | None = None,
-        barcode_value: str | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        **_: Any,
+        sop_class_uid: str | Empty | None = None,
+        sop_instance_uid: str | Empty | None = None,
+        specific_character_set: list[str] | Empty | None = None,
+        instance_creation_date: datetime.date | str | Empty | None = None,
+        instance_creation_time: datetime.time | str | Empty | None = None,
+        instance_coercion_date_time: datetime.datetime | str | Empty | None = None,
+        instance_creator_uid: str | Empty | None = None,
+        related_general_sop_class_uid: list[str] | Empty | None = None,
+        original_specialized_sop_class_uid: str | Empty | None = None,
+        synthetic_data: Literal["YES", "NO"] | Empty | None = None,
+        coding_scheme_identification_sequence: Items[CodingSchemeIdentificationSequenceItem] | Empty | None = None,
+        context_group_identification_sequence: Items[ContextGroupIdentificationSequenceItem] | Empty | None = None,
+        mapping_resource_identification_sequence: Items[MappingResourceIdentificationSequenceItem] | Empty | None = None,
+        timezone_offset_from_utc: str | Empty | None = None,
+        contributing_equipment_sequence: Items[ContributingEquipmentSequenceItem] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        sop_instance_status: Literal["NS", "OR", "AO", "AC"] | Empty | None = None,
+        sop_authorization_date_time: datetime.datetime | str | Empty | None = None,
+        sop_authorization_comment: str | Empty | None = None,
+        authorization_equipment_certification_number: str | Empty | None = None,
+        mac_parameters_sequence: Items[digital_signatures_macro.MACParametersSequenceItem] | Empty | None = None,
+        digital_signatures_sequence: Items[digital_signatures_macro.DigitalSignaturesSequenceItem] | Empty | None = None,
+        encrypted_attributes_sequence: Items[EncryptedAttributesSequenceItem] | Empty | None = None,
+        original_attributes_sequence: Items[original_attributes_macro.OriginalAttributesSequenceItem] | Empty | None = None,
+        hl7structured_document_reference_sequence: Items[HL7StructuredDocumentReferenceSequenceItem] | Empty | None = None,
+        longitudinal_temporal_information_modified: Literal["UNMODIFIED", "MODIFIED", "REMOVED"] | Empty | None = None,
+        query_retrieve_view: Literal["CLASSIC", "ENHANCED"] | Empty | None = None,
+        conversion_source_attributes_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        private_data_element_characteristics_sequence: Items[PrivateDataElementCharacteristicsSequenceItem] | Empty | None = None,
+        instance_origin_status: Literal["LOCAL", "IMPORTED"] | Empty | None = None,
+        barcode_value: str | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,28 +24,25 @@ class SOPInstanceReferenceMacro(ModuleBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1",
-    )
-    """Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Class UID (0008,1150): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    """
+        Uniquely identifies the referenced SOP Class.
+        """,
+    )
 
     referenced_sop_instance_uid: Attr[str] = Attr(
         0x00081155, "ReferencedSOPInstanceUID", "UI", "1", "1",
-    )
-    """Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
+        doc="""Referenced SOP Instance UID (0008,1155): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Instance.
-    """
+        Uniquely identifies the referenced SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,20 +28,17 @@ class SelectedFrameFunctionalGroupsSequenceItem(ItemBuilder):
 
     selected_frame_number: Attr[int] = Attr(
         0x30020100, "SelectedFrameNumber", "IS", "1", "1",
-    )
-    """Selected Frame Number (3002,0100): Type 1, VR IS, VM 1.
+        doc="""Selected Frame Number (3002,0100): Type 1, VR IS, VM 1.
 
-    Identifies the corresponding frame in the SOP Instance.
-    """
+        Identifies the corresponding frame in the SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        selected_frame_number: int | None = None,
-        **_: Any,
+        selected_frame_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -54,153 +54,152 @@ class SparseMultiFrameFunctionalGroupsModule(ModuleBuilder):
 
     shared_functional_groups_sequence: Attr[list[Dataset]] = Attr(
         0x52009229, "SharedFunctionalGroupsSequence", "SQ", "1", "1",
+        doc="""Shared Functional Groups Sequence (5200,9229): Type 1, VR SQ, VM 1.
+
+        Sequence that contains the Functional Group Macros that are shared for all frames in
+        this SOP Instance and Concatenation.
+        """,
     )
-    """Shared Functional Groups Sequence (5200,9229): Type 1, VR SQ, VM 1.
 
-    Sequence that contains the Functional Group Macros that are shared for all frames in this
-    SOP Instance and Concatenation.
-    """
-
-    selected_frame_functional_groups_sequence: Attr[list[SelectedFrameFunctionalGroupsSequenceItem]] = Attr(
+    selected_frame_functional_groups_sequence: SequenceAttr[SelectedFrameFunctionalGroupsSequenceItem] = SequenceAttr(
         0x30020101, "SelectedFrameFunctionalGroupsSequence", "SQ", "1", "1C",
         item=SelectedFrameFunctionalGroupsSequenceItem,
-    )
-    """Selected Frame Functional Groups Sequence (3002,0101): Type 1C, VR SQ, VM 1.
+        doc="""Selected Frame Functional Groups Sequence (3002,0101): Type 1C, VR SQ, VM 1.
 
-    Sequence that contains the Functional Group Sequence Attributes corresponding to selected
-    frames of the Multi-frame Image.
-    Required if for any frame of the selected subset of frames, there are Per-Frame Functional
-    Groups that are not empty.
-    """
+        Sequence that contains the Functional Group Sequence Attributes corresponding to
+        selected frames of the Multi-frame Image.
+        Required if for any frame of the selected subset of frames, there are Per-Frame
+        Functional Groups that are not empty.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies this Instance. The value shall be the same for all SOP Instances of
-    a Concatenation, and different for each separate Concatenation and for each SOP Instance not
-    within a Concatenation in a Series.
-    """
+        A number that identifies this Instance. The value shall be the same for all SOP
+        Instances of a Concatenation, and different for each separate Concatenation and for each
+        SOP Instance not within a Concatenation in a Series.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the data creation was started.
-    """
+        The date the data creation was started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
-    )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the data creation was started.
-    """
+        The time the data creation was started.
+        """,
+    )
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "1",
-    )
-    """Number of Frames (0028,0008): Type 1, VR IS, VM 1.
+        doc="""Number of Frames (0028,0008): Type 1, VR IS, VM 1.
 
-    Number of frames in a multi-frame image. See Section C.7.6.6.1.1 for further explanation.
-    """
+        Number of frames in a multi-frame image. See Section C.7.6.6.1.1 for further
+        explanation.
+        """,
+    )
 
     stereo_pairs_present: Attr[Literal["YES", "NO"]] = Attr(
         0x00220028, "StereoPairsPresent", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Stereo Pairs Present (0022,0028): Type 3, VR CS, VM 1.
+        doc="""Stereo Pairs Present (0022,0028): Type 3, VR CS, VM 1.
 
-    The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
-    C.7.6.6.1.3 for further explanation.
-    Enumerated Values: YES, NO.
-    """
+        The multi-frame pixel data consists of left and right stereoscopic pairs. See Section
+        C.7.6.6.1.3 for further explanation.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     concatenation_frame_offset_number: Attr[int] = Attr(
         0x00209228, "ConcatenationFrameOffsetNumber", "UL", "1", "1C",
-    )
-    """Concatenation Frame Offset Number (0020,9228): Type 1C, VR UL, VM 1.
+        doc="""Concatenation Frame Offset Number (0020,9228): Type 1C, VR UL, VM 1.
 
-    Offset of the first frame in a multi-frame image of a concatenation. Logical frame numbers
-    in a concatenation can be used across all its SOP Instances. This offset can be applied to
-    the implicit frame number to find the logical frame number in a concatenation. The offset is
-    numbered from zero; i.e., the instance of a concatenation that begins with the first frame
-    of the concatenation has a Concatenation Frame Offset Number (0020,9228) of zero.
-    Required if Concatenation UID (0020,9161) is present.
-    """
+        Offset of the first frame in a multi-frame image of a concatenation. Logical frame
+        numbers in a concatenation can be used across all its SOP Instances. This offset can be
+        applied to the implicit frame number to find the logical frame number in a
+        concatenation. The offset is numbered from zero; i.e., the instance of a concatenation
+        that begins with the first frame of the concatenation has a Concatenation Frame Offset
+        Number (0020,9228) of zero.
+        Required if Concatenation UID (0020,9161) is present.
+        """,
+    )
 
     representative_frame_number: Attr[int] = Attr(
         0x00286010, "RepresentativeFrameNumber", "US", "1", "3",
-    )
-    """Representative Frame Number (0028,6010): Type 3, VR US, VM 1.
+        doc="""Representative Frame Number (0028,6010): Type 3, VR US, VM 1.
 
-    The frame number selected for use as a pictorial representation (e.g., icon) of the
-    multi-frame Image.
-    """
+        The frame number selected for use as a pictorial representation (e.g., icon) of the
+        multi-frame Image.
+        """,
+    )
 
     concatenation_uid: Attr[str] = Attr(
         0x00209161, "ConcatenationUID", "UI", "1", "1C",
-    )
-    """Concatenation UID (0020,9161): Type 1C, VR UI, VM 1.
+        doc="""Concatenation UID (0020,9161): Type 1C, VR UI, VM 1.
 
-    Identifier of all SOP Instances that belong to the same concatenation.
-    Required if a group of multi-frame image SOP Instances within a Series are part of a
-    Concatenation.
-    """
+        Identifier of all SOP Instances that belong to the same concatenation.
+        Required if a group of multi-frame image SOP Instances within a Series are part of a
+        Concatenation.
+        """,
+    )
 
     sop_instance_uid_of_concatenation_source: Attr[str] = Attr(
         0x00200242, "SOPInstanceUIDOfConcatenationSource", "UI", "1", "1C",
-    )
-    """SOP Instance UID of Concatenation Source (0020,0242): Type 1C, VR UI, VM 1.
+        doc="""SOP Instance UID of Concatenation Source (0020,0242): Type 1C, VR UI, VM 1.
 
-    The SOP Instance UID of the single composite SOP Instance of which the Concatenation is a
-    part. All SOP Instances of a concatenation shall use the same value for this Attribute, see
-    Section C.7.6.16.1.3.
-    Required if Concatenation UID (0020,9161) is present.
-    """
+        The SOP Instance UID of the single composite SOP Instance of which the Concatenation is
+        a part. All SOP Instances of a concatenation shall use the same value for this
+        Attribute, see Section C.7.6.16.1.3.
+        Required if Concatenation UID (0020,9161) is present.
+        """,
+    )
 
     in_concatenation_number: Attr[int] = Attr(
         0x00209162, "InConcatenationNumber", "US", "1", "1C",
-    )
-    """In-concatenation Number (0020,9162): Type 1C, VR US, VM 1.
+        doc="""In-concatenation Number (0020,9162): Type 1C, VR US, VM 1.
 
-    Identifier for one SOP Instance belonging to a concatenation. See Section C.7.6.16.2.2.4 for
-    further specification. The first Instance in a concatenation (that with the lowest
-    Concatenation Frame Offset Number (0020,9228) value) shall have an In-concatenation Number
-    (0020,9162) value of 1, and subsequent Instances shall have values monotonically increasing
-    by 1.
-    Required if Concatenation UID (0020,9161) is present.
-    """
+        Identifier for one SOP Instance belonging to a concatenation. See Section C.7.6.16.2.2.4
+        for further specification. The first Instance in a concatenation (that with the lowest
+        Concatenation Frame Offset Number (0020,9228) value) shall have an In-concatenation
+        Number (0020,9162) value of 1, and subsequent Instances shall have values monotonically
+        increasing by 1.
+        Required if Concatenation UID (0020,9161) is present.
+        """,
+    )
 
     in_concatenation_total_number: Attr[int] = Attr(
         0x00209163, "InConcatenationTotalNumber", "US", "1", "3",
-    )
-    """In-concatenation Total Number (0020,9163): Type 3, VR US, VM 1.
+        doc="""In-concatenation Total Number (0020,9163): Type 3, VR US, VM 1.
 
-    The number of SOP Instances sharing the same Concatenation UID.
-    """
+        The number of SOP Instances sharing the same Concatenation UID.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        shared_functional_groups_sequence: list[Dataset] | None = None,
-        selected_frame_functional_groups_sequence: list[SelectedFrameFunctionalGroupsSequenceItem] | None = None,
-        instance_number: int | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        number_of_frames: int | None = None,
-        stereo_pairs_present: Literal["YES", "NO"] | None = None,
-        concatenation_frame_offset_number: int | None = None,
-        representative_frame_number: int | None = None,
-        concatenation_uid: str | None = None,
-        sop_instance_uid_of_concatenation_source: str | None = None,
-        in_concatenation_number: int | None = None,
-        in_concatenation_total_number: int | None = None,
-        **_: Any,
+        shared_functional_groups_sequence: list[Dataset] | Empty | None = None,
+        selected_frame_functional_groups_sequence: Items[SelectedFrameFunctionalGroupsSequenceItem] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        number_of_frames: int | Empty | None = None,
+        stereo_pairs_present: Literal["YES", "NO"] | Empty | None = None,
+        concatenation_frame_offset_number: int | Empty | None = None,
+        representative_frame_number: int | Empty | None = None,
+        concatenation_uid: str | Empty | None = None,
+        sop_instance_uid_of_concatenation_source: str | Empty | None = None,
+        in_concatenation_number: int | Empty | None = None,
+        in_concatenation_total_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

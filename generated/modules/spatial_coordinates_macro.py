@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,61 +24,59 @@ class SpatialCoordinatesMacro(ModuleBuilder):
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    An ordered set of (column,row) pairs that denote positions in an image specified with
-    sub-pixel resolution such that the origin at the TLHC of the TLHC pixel is 0.0\\0.0, the
-    BRHC of the TLHC pixel is 1.0\\1.0, and the BRHC of the BRHC pixel is Columns\\Rows. The
-    values must be within the range 0\\0 to Columns\\Rows. The maximum values are those
-    contained in the referenced image in Attributes Columns (0028,0011) and Rows (0028,0010), or
-    in the case of spatial coordinates with Pixel Origin Interpretation (0048,0301) value
-    VOLUME, in Attributes Total Pixel Matrix Columns (0048,0006) and Total Pixel …
-    """
+        An ordered set of (column,row) pairs that denote positions in an image specified with
+        sub-pixel resolution such that the origin at the TLHC of the TLHC pixel is 0.0\\0.0, the
+        BRHC of the TLHC pixel is 1.0\\1.0, and the BRHC of the BRHC pixel is Columns\\Rows. The
+        values must be within the range 0\\0 to Columns\\Rows. The maximum values are those
+        contained in the referenced image in Attributes Columns (0028,0011) and Rows
+        (0028,0010), or in the case of spatial coordinates with Pixel Origin Interpretation
+        (0048,0301) value VOLUME, in Attributes Total Pixel Matrix Columns (0048,0006) and Total
+        Pixel …
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    See Section C.18.6.1.2 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, POLYLINE, CIRCLE, ELLIPSE.
-    """
+        See Section C.18.6.1.2 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, POLYLINE, CIRCLE, ELLIPSE.
+        """,
+    )
 
     pixel_origin_interpretation: Attr[Literal["FRAME", "VOLUME"]] = Attr(
         0x00480301, "PixelOriginInterpretation", "CS", "1", "1C",
         enum=("FRAME", "VOLUME"),
-    )
-    """Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
+        doc="""Pixel Origin Interpretation (0048,0301): Type 1C, VR CS, VM 1.
 
-    For a referenced multi-frame image, specifies whether the Graphic Data (0070,0022) values
-    are to be interpreted relative to the individual frame pixel origins, or relative to the
-    Total Pixel Matrix origin (see Section C.8.12.4.1.4).
-    Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled (i.e.,
-    contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows (0048,0007)).
-    May be present otherwise.
-    Enumerated Values: FRAME, VOLUME.
-    """
+        For a referenced multi-frame image, specifies whether the Graphic Data (0070,0022)
+        values are to be interpreted relative to the individual frame pixel origins, or relative
+        to the Total Pixel Matrix origin (see Section C.8.12.4.1.4).
+        Required if the instance referenced by Referenced Image Sequence (0008,1140) is tiled
+        (i.e., contains Total Pixel Matrix Columns (0048,0006) and Total Pixel Matrix Rows
+        (0048,0007)). May be present otherwise.
+        Enumerated Values: FRAME, VOLUME.
+        """,
+    )
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "3",
-    )
-    """Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
 
-    The globally unique identifier for this fiducial Item.
-    """
+        The globally unique identifier for this fiducial Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"] | None = None,
-        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None,
-        fiducial_uid: str | None = None,
-        **_: Any,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "CIRCLE", "ELLIPSE"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

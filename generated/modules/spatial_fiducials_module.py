@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
@@ -33,32 +34,30 @@ class GraphicCoordinatesDataSequenceItem(ItemBuilder):
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+
+        Graphic point coordinates of the fiducial points in the image of the Referenced Image
+        Sequence. If Fiducial's Contour Data (3006,0050) is present, these points correlate to
+        the points in the Contour Data, one row-column pair for each point and in the same
+        order.
+        """,
     )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    Graphic point coordinates of the fiducial points in the image of the Referenced Image
-    Sequence. If Fiducial's Contour Data (3006,0050) is present, these points correlate to the
-    points in the Contour Data, one row-column pair for each point and in the same order.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies the image containing the fiducial's graphic coordinates.
-    """
+        A Sequence that specifies the image containing the fiducial's graphic coordinates.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_data: list[float] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        graphic_data: list[float] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,25 +72,22 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1C",
-    )
-    """Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1C, VR IS, VM 1.
 
-    The value of ROI Number (3006,0022) in the referenced SOP Instance that identifies the ROI
-    that is the origin of the Spatial Fiducial information.
-    Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage
-    ("1.2.840.10008.5.1.4.1.1.481.3").
-    """
+        The value of ROI Number (3006,0022) in the referenced SOP Instance that identifies the
+        ROI that is the origin of the Spatial Fiducial information.
+        Required if Referenced SOP Class UID (0008,1150) is RT Structure Set Storage
+        ("1.2.840.10008.5.1.4.1.1.481.3").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,126 +102,124 @@ class FiducialSequenceItem(ItemBuilder):
 
     fiducial_identifier: Attr[str] = Attr(
         0x00700310, "FiducialIdentifier", "SH", "1", "1",
+        doc="""Fiducial Identifier (0070,0310): Type 1, VR SH, VM 1.
+
+        A fiducial assignment identifier that is unique within this Fiducial Sequence
+        (0070,031E) Item but may match the fiducial identifier of an equivalent feature in
+        another Item.
+        """,
     )
-    """Fiducial Identifier (0070,0310): Type 1, VR SH, VM 1.
 
-    A fiducial assignment identifier that is unique within this Fiducial Sequence (0070,031E)
-    Item but may match the fiducial identifier of an equivalent feature in another Item.
-    """
-
-    fiducials_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    fiducials_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0070031F, "FiducialsPropertyCategoryCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Fiducials Property Category Code Sequence (0070,031F): Type 3, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the fiducial represents.
+        """,
     )
-    """Fiducials Property Category Code Sequence (0070,031F): Type 3, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the fiducial represents.
-    """
-
-    fiducial_identifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    fiducial_identifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00700311, "FiducialIdentifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Fiducial Identifier Code Sequence (0070,0311): Type 1C, VR SQ, VM 1.
+        doc="""Fiducial Identifier Code Sequence (0070,0311): Type 1C, VR SQ, VM 1.
 
-    A Code Sequence for a term that identifies a well-known fiducial type (potentially including
-    methodology, anatomy, tools, etc.).
-    Required if Identifier (0070,0310) is absent. May be present otherwise.
-    """
+        A Code Sequence for a term that identifies a well-known fiducial type (potentially
+        including methodology, anatomy, tools, etc.).
+        Required if Identifier (0070,0310) is absent. May be present otherwise.
+        """,
+    )
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "3",
-    )
-    """Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
 
-    Globally unique identifier for the fiducial instance of this fiducial assignment.
-    """
+        Globally unique identifier for the fiducial instance of this fiducial assignment.
+        """,
+    )
 
     fiducial_description: Attr[str] = Attr(
         0x0070030F, "FiducialDescription", "ST", "1", "3",
-    )
-    """Fiducial Description (0070,030F): Type 3, VR ST, VM 1.
+        doc="""Fiducial Description (0070,030F): Type 3, VR ST, VM 1.
 
-    User description or comments about the fiducial.
-    """
+        User description or comments about the fiducial.
+        """,
+    )
 
     shape_type: Attr[str] = Attr(
         0x00700306, "ShapeType", "CS", "1", "1",
-    )
-    """Shape Type (0070,0306): Type 1, VR CS, VM 1.
+        doc="""Shape Type (0070,0306): Type 1, VR CS, VM 1.
 
-    See Section C.21.2.1.1 for Defined Terms.
-    Defined Terms: POINT, LINE, PLANE, SURFACE, RULER, L_SHAPE, T_SHAPE, SHAPE.
-    """
+        See Section C.21.2.1.1 for Defined Terms.
+        Defined Terms: POINT, LINE, PLANE, SURFACE, RULER, L_SHAPE, T_SHAPE, SHAPE.
+        """,
+    )
 
     number_of_contour_points: Attr[int] = Attr(
         0x30060046, "NumberOfContourPoints", "IS", "1", "1C",
-    )
-    """Number of Contour Points (3006,0046): Type 1C, VR IS, VM 1.
+        doc="""Number of Contour Points (3006,0046): Type 1C, VR IS, VM 1.
 
-    Number of points (triplets) in Contour Data (3006,0050).
-    Required if Contour Data is present.
-    """
+        Number of points (triplets) in Contour Data (3006,0050).
+        Required if Contour Data is present.
+        """,
+    )
 
     contour_data: Attr[list[float]] = Attr(
         0x30060050, "ContourData", "DS", "3-3n", "1C",
-    )
-    """Contour Data (3006,0050): Type 1C, VR DS, VM 3-3n.
+        doc="""Contour Data (3006,0050): Type 1C, VR DS, VM 3-3n.
 
-    Specifies the coordinates of this Item's fiducial. One triplet (x,y,z) shall be present for
-    each point in the fiducial. See Section C.21.2.1.2 for further explanation. Required if
-    Frame of Reference UID (0020,0052) is present in this Item of the Fiducial Set Sequence
-    (0070,031C). Shall not be present otherwise.
-    One triplet (x,y,z) shall be present for each point in the fiducial. Required if Frame of
-    Reference UID (0020,0052) is present in this Item of the Fiducial Set Sequence (0070,031C).
-    Shall not be present otherwise.
-    """
+        Specifies the coordinates of this Item's fiducial. One triplet (x,y,z) shall be present
+        for each point in the fiducial. See Section C.21.2.1.2 for further explanation. Required
+        if Frame of Reference UID (0020,0052) is present in this Item of the Fiducial Set
+        Sequence (0070,031C). Shall not be present otherwise.
+        One triplet (x,y,z) shall be present for each point in the fiducial. Required if Frame
+        of Reference UID (0020,0052) is present in this Item of the Fiducial Set Sequence
+        (0070,031C). Shall not be present otherwise.
+        """,
+    )
 
     contour_uncertainty_radius: Attr[float] = Attr(
         0x00700312, "ContourUncertaintyRadius", "FD", "1", "3",
+        doc="""Contour Uncertainty Radius (0070,0312): Type 3, VR FD, VM 1.
+
+        The estimated uncertainty radius for the Contour Data in mm. See Section C.21.2.1.3
+        """,
     )
-    """Contour Uncertainty Radius (0070,0312): Type 3, VR FD, VM 1.
 
-    The estimated uncertainty radius for the Contour Data in mm. See Section C.21.2.1.3
-    """
-
-    graphic_coordinates_data_sequence: Attr[list[GraphicCoordinatesDataSequenceItem]] = Attr(
+    graphic_coordinates_data_sequence: SequenceAttr[GraphicCoordinatesDataSequenceItem] = SequenceAttr(
         0x00700318, "GraphicCoordinatesDataSequence", "SQ", "1", "1C",
         item=GraphicCoordinatesDataSequenceItem,
+        doc="""Graphic Coordinates Data Sequence (0070,0318): Type 1C, VR SQ, VM 1.
+
+        The image pixel locations of the fiducial's points.
+        More than one Item shall be present only if a fiducial spans more than one image.
+        """,
     )
-    """Graphic Coordinates Data Sequence (0070,0318): Type 1C, VR SQ, VM 1.
 
-    The image pixel locations of the fiducial's points.
-    More than one Item shall be present only if a fiducial spans more than one image.
-    """
-
-    definition_source_sequence: Attr[list[DefinitionSourceSequenceItem]] = Attr(
+    definition_source_sequence: SequenceAttr[DefinitionSourceSequenceItem] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item=DefinitionSourceSequenceItem,
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the ROI Contour information.
-    """
+        Instances containing the source of the ROI Contour information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fiducial_identifier: str | None = None,
-        fiducials_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        fiducial_identifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        fiducial_uid: str | None = None,
-        fiducial_description: str | None = None,
-        shape_type: str | None = None,
-        number_of_contour_points: int | None = None,
-        contour_data: list[float] | None = None,
-        contour_uncertainty_radius: float | None = None,
-        graphic_coordinates_data_sequence: list[GraphicCoordinatesDataSequenceItem] | None = None,
-        definition_source_sequence: list[DefinitionSourceSequenceItem] | None = None,
-        **_: Any,
+        fiducial_identifier: str | Empty | None = None,
+        fiducials_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        fiducial_identifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
+        fiducial_description: str | Empty | None = None,
+        shape_type: str | Empty | None = None,
+        number_of_contour_points: int | Empty | None = None,
+        contour_data: list[float] | Empty | None = None,
+        contour_uncertainty_radius: float | Empty | None = None,
+        graphic_coordinates_data_sequence: Items[GraphicCoordinatesDataSequenceItem] | Empty | None = None,
+        definition_source_sequence: Items[DefinitionSourceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -240,43 +234,40 @@ class FiducialSetSequenceItem(ItemBuilder):
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1C",
+        doc="""Frame of Reference UID (0020,0052): Type 1C, VR UI, VM 1.
+
+        Identifies a Frame of Reference that may or may not be an image set (e.g., an atlas or
+        physical space). See Section C.7.4.1.1.1 for further explanation. Required if Referenced
+        Image Sequence (0008,1140) is absent. May be present otherwise.
+        """,
     )
-    """Frame of Reference UID (0020,0052): Type 1C, VR UI, VM 1.
 
-    Identifies a Frame of Reference that may or may not be an image set (e.g., an atlas or
-    physical space). See Section C.7.4.1.1.1 for further explanation. Required if Referenced
-    Image Sequence (0008,1140) is absent. May be present otherwise.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+
+        Identifies the set of images in which the fiducials are located.
+        Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Identifies the set of images in which the fiducials are located.
-    Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.
-    """
-
-    fiducial_sequence: Attr[list[FiducialSequenceItem]] = Attr(
+    fiducial_sequence: SequenceAttr[FiducialSequenceItem] = SequenceAttr(
         0x0070031E, "FiducialSequence", "SQ", "1", "1",
         item=FiducialSequenceItem,
-    )
-    """Fiducial Sequence (0070,031E): Type 1, VR SQ, VM 1.
+        doc="""Fiducial Sequence (0070,031E): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies fiducials, one Item per fiducial.
-    """
+        A Sequence that specifies fiducials, one Item per fiducial.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_uid: str | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        fiducial_sequence: list[FiducialSequenceItem] | None = None,
-        **_: Any,
+        frame_of_reference_uid: str | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        fiducial_sequence: Items[FiducialSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -294,45 +285,42 @@ class SpatialFiducialsModule(ContentIdentificationMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    fiducial_set_sequence: Attr[list[FiducialSetSequenceItem]] = Attr(
+    fiducial_set_sequence: SequenceAttr[FiducialSetSequenceItem] = SequenceAttr(
         0x0070031C, "FiducialSetSequence", "SQ", "1", "1",
         item=FiducialSetSequenceItem,
-    )
-    """Fiducial Set Sequence (0070,031C): Type 1, VR SQ, VM 1.
+        doc="""Fiducial Set Sequence (0070,031C): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items, each of which is a fiducial set.
-    """
+        A Sequence of Items, each of which is a fiducial set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        fiducial_set_sequence: list[FiducialSetSequenceItem] | None = None,
-        **_: Any,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        fiducial_set_sequence: Items[FiducialSetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

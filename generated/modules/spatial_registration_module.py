@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
@@ -33,32 +34,29 @@ class MatrixSequenceItem(ItemBuilder):
 
     frame_of_reference_transformation_matrix: Attr[list[float]] = Attr(
         0x300600C6, "FrameOfReferenceTransformationMatrix", "DS", "16", "1",
-    )
-    """Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
+        doc="""Frame of Reference Transformation Matrix (3006,00C6): Type 1, VR DS, VM 16.
 
-    A 4x4 affine transformation matrix that registers a homogeneous coordinate system A to B.
-    Matrix elements shall be listed in row-major order. See Section C.20.2.1.1.
-    """
+        A 4x4 affine transformation matrix that registers a homogeneous coordinate system A to
+        B. Matrix elements shall be listed in row-major order. See Section C.20.2.1.1.
+        """,
+    )
 
     frame_of_reference_transformation_matrix_type: Attr[Literal["RIGID", "RIGID_SCALE", "AFFINE"]] = Attr(
         0x0070030C, "FrameOfReferenceTransformationMatrixType", "CS", "1", "1",
         enum=("RIGID", "RIGID_SCALE", "AFFINE"),
-    )
-    """Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
+        doc="""Frame of Reference Transformation Matrix Type (0070,030C): Type 1, VR CS, VM 1.
 
-    Type of Frame of Reference Transformation Matrix (3006,00C6).
-    Enumerated Values: RIGID, RIGID_SCALE, AFFINE.
-    """
+        Type of Frame of Reference Transformation Matrix (3006,00C6).
+        Enumerated Values: RIGID, RIGID_SCALE, AFFINE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_transformation_matrix: list[float] | None = None,
-        frame_of_reference_transformation_matrix_type: Literal["RIGID", "RIGID_SCALE", "AFFINE"] | None = None,
-        **_: Any,
+        frame_of_reference_transformation_matrix: list[float] | Empty | None = None,
+        frame_of_reference_transformation_matrix_type: Literal["RIGID", "RIGID_SCALE", "AFFINE"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,41 +71,38 @@ class MatrixRegistrationSequenceItem(ItemBuilder):
 
     frame_of_reference_transformation_comment: Attr[str] = Attr(
         0x300600C8, "FrameOfReferenceTransformationComment", "LO", "1", "3",
+        doc="""Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
+
+        User description or comments about the registration.
+        """,
     )
-    """Frame of Reference Transformation Comment (3006,00C8): Type 3, VR LO, VM 1.
 
-    User description or comments about the registration.
-    """
-
-    registration_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    registration_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0070030D, "RegistrationTypeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Registration Type Code Sequence (0070,030D): Type 2, VR SQ, VM 1.
+
+        Describes the information input into the registration process.
+        """,
     )
-    """Registration Type Code Sequence (0070,030D): Type 2, VR SQ, VM 1.
 
-    Describes the information input into the registration process.
-    """
-
-    matrix_sequence: Attr[list[MatrixSequenceItem]] = Attr(
+    matrix_sequence: SequenceAttr[MatrixSequenceItem] = SequenceAttr(
         0x0070030A, "MatrixSequence", "SQ", "1", "1",
         item=MatrixSequenceItem,
-    )
-    """Matrix Sequence (0070,030A): Type 1, VR SQ, VM 1.
+        doc="""Matrix Sequence (0070,030A): Type 1, VR SQ, VM 1.
 
-    Specifies one transformation, that registers the Source RCS/images to the Registered RCS. It
-    is expressible as multiple matrices, each in a separate Item of the Sequence.
-    """
+        Specifies one transformation, that registers the Source RCS/images to the Registered
+        RCS. It is expressible as multiple matrices, each in a separate Item of the Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_transformation_comment: str | None = None,
-        registration_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        matrix_sequence: list[MatrixSequenceItem] | None = None,
-        **_: Any,
+        frame_of_reference_transformation_comment: str | Empty | None = None,
+        registration_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        matrix_sequence: Items[MatrixSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -122,22 +117,19 @@ class UsedFiducialsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "1",
-    )
-    """Fiducial UID (0070,031A): Type 1, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 1, VR UI, VM 1.
 
-    The UID that identifies the fiducial used as registration input.
-    """
+        The UID that identifies the fiducial used as registration input.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        fiducial_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -152,23 +144,21 @@ class UsedSegmentsSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1",
-    )
-    """Referenced Segment Number (0062,000B): Type 1, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1, VR US, VM 1-n.
 
-    Uniquely identifies the segment described in Segment Sequence (0062,0002) by reference to
-    Segment Number (0062,0004). Referenced Segment Number (0062,000B) shall not be multi-valued.
-    """
+        Uniquely identifies the segment described in Segment Sequence (0062,0002) by reference
+        to Segment Number (0062,0004). Referenced Segment Number (0062,000B) shall not be
+        multi-valued.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_segment_number: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -183,23 +173,20 @@ class UsedRTStructureSetROISequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_roi_number: Attr[int] = Attr(
         0x30060084, "ReferencedROINumber", "IS", "1", "1",
-    )
-    """Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
+        doc="""Referenced ROI Number (3006,0084): Type 1, VR IS, VM 1.
 
-    Uniquely identifies the ROI described in the Structure Set ROI Sequence (3006,0020) by
-    reference to ROI Number (3006,0022).
-    """
+        Uniquely identifies the ROI described in the Structure Set ROI Sequence (3006,0020) by
+        reference to ROI Number (3006,0022).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_roi_number: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_roi_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -214,74 +201,72 @@ class RegistrationSequenceItem(ItemBuilder):
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1C",
+        doc="""Frame of Reference UID (0020,0052): Type 1C, VR UI, VM 1.
+
+        Identifies the Frame of Reference of the referenced data, that may or may not be an
+        image set (e.g., atlas or physical space). See Section C.7.4.1.1.1 for further
+        explanation.
+        Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.
+        """,
     )
-    """Frame of Reference UID (0020,0052): Type 1C, VR UI, VM 1.
 
-    Identifies the Frame of Reference of the referenced data, that may or may not be an image
-    set (e.g., atlas or physical space). See Section C.7.4.1.1.1 for further explanation.
-    Required if Referenced Image Sequence (0008,1140) is absent. May be present otherwise.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+
+        Identifies the set of images of the referenced data, registered in this Item.
+        Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Identifies the set of images of the referenced data, registered in this Item.
-    Required if Frame of Reference UID (0020,0052) is absent. May be present otherwise.
-    """
-
-    matrix_registration_sequence: Attr[list[MatrixRegistrationSequenceItem]] = Attr(
+    matrix_registration_sequence: SequenceAttr[MatrixRegistrationSequenceItem] = SequenceAttr(
         0x00700309, "MatrixRegistrationSequence", "SQ", "1", "1",
         item=MatrixRegistrationSequenceItem,
+        doc="""Matrix Registration Sequence (0070,0309): Type 1, VR SQ, VM 1.
+
+        A Sequence that specifies one spatial registration.
+        """,
     )
-    """Matrix Registration Sequence (0070,0309): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies one spatial registration.
-    """
-
-    used_fiducials_sequence: Attr[list[UsedFiducialsSequenceItem]] = Attr(
+    used_fiducials_sequence: SequenceAttr[UsedFiducialsSequenceItem] = SequenceAttr(
         0x00700314, "UsedFiducialsSequence", "SQ", "1", "3",
         item=UsedFiducialsSequenceItem,
+        doc="""Used Fiducials Sequence (0070,0314): Type 3, VR SQ, VM 1.
+
+        The fiducials used to determine the Frame of Reference Transformation Matrix.
+        """,
     )
-    """Used Fiducials Sequence (0070,0314): Type 3, VR SQ, VM 1.
 
-    The fiducials used to determine the Frame of Reference Transformation Matrix.
-    """
-
-    used_segments_sequence: Attr[list[UsedSegmentsSequenceItem]] = Attr(
+    used_segments_sequence: SequenceAttr[UsedSegmentsSequenceItem] = SequenceAttr(
         0x00620012, "UsedSegmentsSequence", "SQ", "1", "3",
         item=UsedSegmentsSequenceItem,
+        doc="""Used Segments Sequence (0062,0012): Type 3, VR SQ, VM 1.
+
+        The segments used to determine the Frame of Reference Transformation Matrix.
+        """,
     )
-    """Used Segments Sequence (0062,0012): Type 3, VR SQ, VM 1.
 
-    The segments used to determine the Frame of Reference Transformation Matrix.
-    """
-
-    used_rt_structure_set_roi_sequence: Attr[list[UsedRTStructureSetROISequenceItem]] = Attr(
+    used_rt_structure_set_roi_sequence: SequenceAttr[UsedRTStructureSetROISequenceItem] = SequenceAttr(
         0x00700315, "UsedRTStructureSetROISequence", "SQ", "1", "3",
         item=UsedRTStructureSetROISequenceItem,
-    )
-    """Used RT Structure Set ROI Sequence Sequence (0070,0315): Type 3, VR SQ, VM 1.
+        doc="""Used RT Structure Set ROI Sequence Sequence (0070,0315): Type 3, VR SQ, VM 1.
 
-    The ROIs defined in an RT Structure Set Instance used to determine the Frame of Reference
-    Transformation Matrix.
-    """
+        The ROIs defined in an RT Structure Set Instance used to determine the Frame of
+        Reference Transformation Matrix.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_uid: str | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        matrix_registration_sequence: list[MatrixRegistrationSequenceItem] | None = None,
-        used_fiducials_sequence: list[UsedFiducialsSequenceItem] | None = None,
-        used_segments_sequence: list[UsedSegmentsSequenceItem] | None = None,
-        used_rt_structure_set_roi_sequence: list[UsedRTStructureSetROISequenceItem] | None = None,
-        **_: Any,
+        frame_of_reference_uid: str | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        matrix_registration_sequence: Items[MatrixRegistrationSequenceItem] | Empty | None = None,
+        used_fiducials_sequence: Items[UsedFiducialsSequenceItem] | Empty | None = None,
+        used_segments_sequence: Items[UsedSegmentsSequenceItem] | Empty | None = None,
+        used_rt_structure_set_roi_sequence: Items[UsedRTStructureSetROISequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -299,47 +284,44 @@ class SpatialRegistrationModule(ContentIdentificationMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    registration_sequence: Attr[list[RegistrationSequenceItem]] = Attr(
+    registration_sequence: SequenceAttr[RegistrationSequenceItem] = SequenceAttr(
         0x00700308, "RegistrationSequence", "SQ", "1", "1",
         item=RegistrationSequenceItem,
-    )
-    """Registration Sequence (0070,0308): Type 1, VR SQ, VM 1.
+        doc="""Registration Sequence (0070,0308): Type 1, VR SQ, VM 1.
 
-    A Sequence of registration Items. Each Item defines a spatial registration of the images
-    referenced in that Item to the Registered RCS established by this SOP Instance. All
-    referenced images are in the same spatial Frame of Reference or atlas.
-    """
+        A Sequence of registration Items. Each Item defines a spatial registration of the images
+        referenced in that Item to the Registered RCS established by this SOP Instance. All
+        referenced images are in the same spatial Frame of Reference or atlas.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        registration_sequence: list[RegistrationSequenceItem] | None = None,
-        **_: Any,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        registration_sequence: Items[RegistrationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

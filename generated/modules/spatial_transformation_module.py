@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,33 +25,30 @@ class SpatialTransformationModule(ModuleBuilder):
     image_rotation: Attr[int] = Attr(
         0x00700042, "ImageRotation", "US", "1", "1",
         enum=("270", "180", "90", "0"),
-    )
-    """Image Rotation (0070,0042): Type 1, VR US, VM 1.
+        doc="""Image Rotation (0070,0042): Type 1, VR US, VM 1.
 
-    How far to rotate the image clockwise in degrees, before any Image Horizontal Flip
-    (0070,0041) is applied.
-    Enumerated Values: 270, 180, 90, 0.
-    """
+        How far to rotate the image clockwise in degrees, before any Image Horizontal Flip
+        (0070,0041) is applied.
+        Enumerated Values: 270, 180, 90, 0.
+        """,
+    )
 
     image_horizontal_flip: Attr[Literal["Y", "N"]] = Attr(
         0x00700041, "ImageHorizontalFlip", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Image Horizontal Flip (0070,0041): Type 1, VR CS, VM 1.
+        doc="""Image Horizontal Flip (0070,0041): Type 1, VR CS, VM 1.
 
-    Whether or not to flip the image horizontally after any Image Rotation has been applied such
-    that the left side of the image becomes the right side.
-    Enumerated Values: Y, N.
-    """
+        Whether or not to flip the image horizontally after any Image Rotation has been applied
+        such that the left side of the image becomes the right side.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_rotation: int | None = None,
-        image_horizontal_flip: Literal["Y", "N"] | None = None,
-        **_: Any,
+        image_rotation: int | Empty | None = None,
+        image_horizontal_flip: Literal["Y", "N"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.primary_anatomic_structure_macro import PrimaryAnatomicStructureMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
@@ -30,30 +31,27 @@ class AlternateContainerIdentifierSequenceItem(ItemBuilder):
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "1",
+        doc="""Container Identifier (0040,0512): Type 1, VR LO, VM 1.
+
+        The identifier for the container that contains the specimen(s) being imaged.
+        """,
     )
-    """Container Identifier (0040,0512): Type 1, VR LO, VM 1.
 
-    The identifier for the container that contains the specimen(s) being imaged.
-    """
-
-    issuer_of_the_container_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_the_container_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400513, "IssuerOfTheContainerIdentifierSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of the Container Identifier Sequence (0040,0513): Type 2, VR SQ, VM 1.
+        doc="""Issuer of the Container Identifier Sequence (0040,0513): Type 2, VR SQ, VM 1.
 
-    Organization that assigned the Container Identifier.
-    """
+        Organization that assigned the Container Identifier.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        container_identifier: str | None = None,
-        issuer_of_the_container_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        **_: Any,
+        container_identifier: str | Empty | None = None,
+        issuer_of_the_container_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,105 +64,102 @@ class ContainerComponentSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00500012, 0x00080070, 0x00081090, 0x0050001B, 0x0050001C, 0x00500015, 0x0050001D, 0x00500013, 0x0050001A, 0x0050001E)
 
-    container_component_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    container_component_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00500012, "ContainerComponentTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Container Component Type Code Sequence (0050,0012): Type 1, VR SQ, VM 1.
+        doc="""Container Component Type Code Sequence (0050,0012): Type 1, VR SQ, VM 1.
 
-    Type of container component.
-    """
+        Type of container component.
+        """,
+    )
 
     manufacturer: Attr[str] = Attr(
         0x00080070, "Manufacturer", "LO", "1", "3",
-    )
-    """Manufacturer (0008,0070): Type 3, VR LO, VM 1.
+        doc="""Manufacturer (0008,0070): Type 3, VR LO, VM 1.
 
-    Manufacturer of the container component.
-    """
+        Manufacturer of the container component.
+        """,
+    )
 
     manufacturer_model_name: Attr[str] = Attr(
         0x00081090, "ManufacturerModelName", "LO", "1", "3",
-    )
-    """Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
+        doc="""Manufacturer's Model Name (0008,1090): Type 3, VR LO, VM 1.
 
-    Manufacturer's model name of the container component.
-    """
+        Manufacturer's model name of the container component.
+        """,
+    )
 
     container_component_id: Attr[str] = Attr(
         0x0050001B, "ContainerComponentID", "LO", "1", "3",
-    )
-    """Container Component ID (0050,001B): Type 3, VR LO, VM 1.
+        doc="""Container Component ID (0050,001B): Type 3, VR LO, VM 1.
 
-    Manufacturer's identifier of the container component, e.g., Lot Number and/or Version.
-    """
+        Manufacturer's identifier of the container component, e.g., Lot Number and/or Version.
+        """,
+    )
 
     container_component_length: Attr[float] = Attr(
         0x0050001C, "ContainerComponentLength", "FD", "1", "3",
-    )
-    """Container Component Length (0050,001C): Type 3, VR FD, VM 1.
+        doc="""Container Component Length (0050,001C): Type 3, VR FD, VM 1.
 
-    Length in mm of container component.
-    """
+        Length in mm of container component.
+        """,
+    )
 
     container_component_width: Attr[float] = Attr(
         0x00500015, "ContainerComponentWidth", "FD", "1", "3",
-    )
-    """Container Component Width (0050,0015): Type 3, VR FD, VM 1.
+        doc="""Container Component Width (0050,0015): Type 3, VR FD, VM 1.
 
-    Width in mm of container component.
-    """
+        Width in mm of container component.
+        """,
+    )
 
     container_component_diameter: Attr[float] = Attr(
         0x0050001D, "ContainerComponentDiameter", "FD", "1", "3",
-    )
-    """Container Component Diameter (0050,001D): Type 3, VR FD, VM 1.
+        doc="""Container Component Diameter (0050,001D): Type 3, VR FD, VM 1.
 
-    Diameter in mm of container component for cylindrical or circular components.
-    """
+        Diameter in mm of container component for cylindrical or circular components.
+        """,
+    )
 
     container_component_thickness: Attr[float] = Attr(
         0x00500013, "ContainerComponentThickness", "FD", "1", "3",
-    )
-    """Container Component Thickness (0050,0013): Type 3, VR FD, VM 1.
+        doc="""Container Component Thickness (0050,0013): Type 3, VR FD, VM 1.
 
-    Thickness in mm of container component.
-    """
+        Thickness in mm of container component.
+        """,
+    )
 
     container_component_material: Attr[str] = Attr(
         0x0050001A, "ContainerComponentMaterial", "CS", "1", "3",
-    )
-    """Container Component Material (0050,001A): Type 3, VR CS, VM 1.
+        doc="""Container Component Material (0050,001A): Type 3, VR CS, VM 1.
 
-    Material of container component.
-    Defined Terms: GLASS, PLASTIC, METAL.
-    """
+        Material of container component.
+        Defined Terms: GLASS, PLASTIC, METAL.
+        """,
+    )
 
     container_component_description: Attr[str] = Attr(
         0x0050001E, "ContainerComponentDescription", "LO", "1", "3",
-    )
-    """Container Component Description (0050,001E): Type 3, VR LO, VM 1.
+        doc="""Container Component Description (0050,001E): Type 3, VR LO, VM 1.
 
-    Container component text description.
-    """
+        Container component text description.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        container_component_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        container_component_id: str | None = None,
-        container_component_length: float | None = None,
-        container_component_width: float | None = None,
-        container_component_diameter: float | None = None,
-        container_component_thickness: float | None = None,
-        container_component_material: str | None = None,
-        container_component_description: str | None = None,
-        **_: Any,
+        container_component_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        container_component_id: str | Empty | None = None,
+        container_component_length: float | Empty | None = None,
+        container_component_width: float | Empty | None = None,
+        container_component_diameter: float | Empty | None = None,
+        container_component_thickness: float | Empty | None = None,
+        container_component_material: str | Empty | None = None,
+        container_component_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -177,24 +172,21 @@ class SpecimenPreparationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.22-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00400612,)
 
-    specimen_preparation_step_content_item_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    specimen_preparation_step_content_item_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400612, "SpecimenPreparationStepContentItemSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Specimen Preparation Step Content Item Sequence (0040,0612): Type 1, VR SQ, VM 1.
+        doc="""Specimen Preparation Step Content Item Sequence (0040,0612): Type 1, VR SQ, VM 1.
 
-    Sequence of Content Items identifying the processes used in one preparation step to prepare
-    the specimen for image acquisition.
-    """
+        Sequence of Content Items identifying the processes used in one preparation step to
+        prepare the specimen for image acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_preparation_step_content_item_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        specimen_preparation_step_content_item_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -209,92 +201,90 @@ class SpecimenDescriptionSequenceItem(PrimaryAnatomicStructureMacro, ItemBuilder
 
     specimen_identifier: Attr[str] = Attr(
         0x00400551, "SpecimenIdentifier", "LO", "1", "1",
+        doc="""Specimen Identifier (0040,0551): Type 1, VR LO, VM 1.
+
+        A departmental information system identifier for the Specimen. See Section C.7.6.22.1.1
+        and Section C.7.6.22.1.2.
+        """,
     )
-    """Specimen Identifier (0040,0551): Type 1, VR LO, VM 1.
 
-    A departmental information system identifier for the Specimen. See Section C.7.6.22.1.1 and
-    Section C.7.6.22.1.2.
-    """
-
-    issuer_of_the_specimen_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_the_specimen_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400562, "IssuerOfTheSpecimenIdentifierSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of the Specimen Identifier Sequence (0040,0562): Type 2, VR SQ, VM 1.
+        doc="""Issuer of the Specimen Identifier Sequence (0040,0562): Type 2, VR SQ, VM 1.
 
-    The name or code for the institution that has assigned the Specimen Identifier.
-    """
+        The name or code for the institution that has assigned the Specimen Identifier.
+        """,
+    )
 
     specimen_uid: Attr[str] = Attr(
         0x00400554, "SpecimenUID", "UI", "1", "1",
+        doc="""Specimen UID (0040,0554): Type 1, VR UI, VM 1.
+
+        Unique Identifier for Specimen. See Section C.7.6.22.1.2.
+        """,
     )
-    """Specimen UID (0040,0554): Type 1, VR UI, VM 1.
 
-    Unique Identifier for Specimen. See Section C.7.6.22.1.2.
-    """
-
-    specimen_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    specimen_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040059A, "SpecimenTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Specimen Type Code Sequence (0040,059A): Type 3, VR SQ, VM 1.
+        doc="""Specimen Type Code Sequence (0040,059A): Type 3, VR SQ, VM 1.
 
-    Specimen Type.
-    """
+        Specimen Type.
+        """,
+    )
 
     specimen_short_description: Attr[str] = Attr(
         0x00400600, "SpecimenShortDescription", "LO", "1", "3",
-    )
-    """Specimen Short Description (0040,0600): Type 3, VR LO, VM 1.
+        doc="""Specimen Short Description (0040,0600): Type 3, VR LO, VM 1.
 
-    Short textual specimen description (may include ancestor specimen descriptions).
-    """
+        Short textual specimen description (may include ancestor specimen descriptions).
+        """,
+    )
 
     specimen_detailed_description: Attr[str] = Attr(
         0x00400602, "SpecimenDetailedDescription", "UT", "1", "3",
+        doc="""Specimen Detailed Description (0040,0602): Type 3, VR UT, VM 1.
+
+        Detailed textual specimen description (may include ancestor specimen descriptions).
+        """,
     )
-    """Specimen Detailed Description (0040,0602): Type 3, VR UT, VM 1.
 
-    Detailed textual specimen description (may include ancestor specimen descriptions).
-    """
-
-    specimen_preparation_sequence: Attr[list[SpecimenPreparationSequenceItem]] = Attr(
+    specimen_preparation_sequence: SequenceAttr[SpecimenPreparationSequenceItem] = SequenceAttr(
         0x00400610, "SpecimenPreparationSequence", "SQ", "1", "2",
         item=SpecimenPreparationSequenceItem,
+        doc="""Specimen Preparation Sequence (0040,0610): Type 2, VR SQ, VM 1.
+
+        Sequence of Items identifying the process steps used to prepare the specimen for image
+        acquisition. This includes description of all processing necessary to interpret the
+        image.
+        """,
     )
-    """Specimen Preparation Sequence (0040,0610): Type 2, VR SQ, VM 1.
 
-    Sequence of Items identifying the process steps used to prepare the specimen for image
-    acquisition. This includes description of all processing necessary to interpret the image.
-    """
-
-    specimen_localization_content_item_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    specimen_localization_content_item_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400620, "SpecimenLocalizationContentItemSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Specimen Localization Content Item Sequence (0040,0620): Type 1C, VR SQ, VM 1.
+        doc="""Specimen Localization Content Item Sequence (0040,0620): Type 1C, VR SQ, VM 1.
 
-    Sequence of Content Items identifying the location of the specimen in the container and/or
-    in the image. See Section C.7.6.22.1.4.
-    Required if multiple specimens present in the image. May be present otherwise.
-    """
+        Sequence of Content Items identifying the location of the specimen in the container
+        and/or in the image. See Section C.7.6.22.1.4.
+        Required if multiple specimens present in the image. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_identifier: str | None = None,
-        issuer_of_the_specimen_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        specimen_uid: str | None = None,
-        specimen_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        specimen_short_description: str | None = None,
-        specimen_detailed_description: str | None = None,
-        specimen_preparation_sequence: list[SpecimenPreparationSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        specimen_localization_content_item_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        specimen_identifier: str | Empty | None = None,
+        issuer_of_the_specimen_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        specimen_uid: str | Empty | None = None,
+        specimen_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        specimen_short_description: str | Empty | None = None,
+        specimen_detailed_description: str | Empty | None = None,
+        specimen_preparation_sequence: Items[SpecimenPreparationSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        specimen_localization_content_item_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -310,82 +300,80 @@ class SpecimenMacro(ModuleBuilder):
 
     container_identifier: Attr[str] = Attr(
         0x00400512, "ContainerIdentifier", "LO", "1", "1",
+        doc="""Container Identifier (0040,0512): Type 1, VR LO, VM 1.
+
+        The identifier for the container that contains the specimen(s) being imaged. See Section
+        C.7.6.22.1.1.
+        """,
     )
-    """Container Identifier (0040,0512): Type 1, VR LO, VM 1.
 
-    The identifier for the container that contains the specimen(s) being imaged. See Section
-    C.7.6.22.1.1.
-    """
-
-    issuer_of_the_container_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_the_container_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400513, "IssuerOfTheContainerIdentifierSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
+        doc="""Issuer of the Container Identifier Sequence (0040,0513): Type 2, VR SQ, VM 1.
+
+        Organization that assigned the Container Identifier.
+        """,
     )
-    """Issuer of the Container Identifier Sequence (0040,0513): Type 2, VR SQ, VM 1.
 
-    Organization that assigned the Container Identifier.
-    """
-
-    alternate_container_identifier_sequence: Attr[list[AlternateContainerIdentifierSequenceItem]] = Attr(
+    alternate_container_identifier_sequence: SequenceAttr[AlternateContainerIdentifierSequenceItem] = SequenceAttr(
         0x00400515, "AlternateContainerIdentifierSequence", "SQ", "1", "3",
         item=AlternateContainerIdentifierSequenceItem,
+        doc="""Alternate Container Identifier Sequence (0040,0515): Type 3, VR SQ, VM 1.
+
+        Sequence of alternate identifiers for the container that contains the specimen(s) being
+        imaged. These may have been assigned, e.g., by the manufacturer, or by another
+        institution that collected the specimen. One or more Items are permitted in this
+        Sequence.
+        """,
     )
-    """Alternate Container Identifier Sequence (0040,0515): Type 3, VR SQ, VM 1.
 
-    Sequence of alternate identifiers for the container that contains the specimen(s) being
-    imaged. These may have been assigned, e.g., by the manufacturer, or by another institution
-    that collected the specimen. One or more Items are permitted in this Sequence.
-    """
-
-    container_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    container_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00400518, "ContainerTypeCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Container Type Code Sequence (0040,0518): Type 2, VR SQ, VM 1.
+        doc="""Container Type Code Sequence (0040,0518): Type 2, VR SQ, VM 1.
 
-    Type of container that contains the specimen(s) being imaged.
-    """
+        Type of container that contains the specimen(s) being imaged.
+        """,
+    )
 
     container_description: Attr[str] = Attr(
         0x0040051A, "ContainerDescription", "LO", "1", "3",
+        doc="""Container Description (0040,051A): Type 3, VR LO, VM 1.
+
+        Description of the container.
+        """,
     )
-    """Container Description (0040,051A): Type 3, VR LO, VM 1.
 
-    Description of the container.
-    """
-
-    container_component_sequence: Attr[list[ContainerComponentSequenceItem]] = Attr(
+    container_component_sequence: SequenceAttr[ContainerComponentSequenceItem] = SequenceAttr(
         0x00400520, "ContainerComponentSequence", "SQ", "1", "3",
         item=ContainerComponentSequenceItem,
+        doc="""Container Component Sequence (0040,0520): Type 3, VR SQ, VM 1.
+
+        Description of one or more components of the container (e.g., description of the slide
+        and of the coverslip).
+        """,
     )
-    """Container Component Sequence (0040,0520): Type 3, VR SQ, VM 1.
 
-    Description of one or more components of the container (e.g., description of the slide and
-    of the coverslip).
-    """
-
-    specimen_description_sequence: Attr[list[SpecimenDescriptionSequenceItem]] = Attr(
+    specimen_description_sequence: SequenceAttr[SpecimenDescriptionSequenceItem] = SequenceAttr(
         0x00400560, "SpecimenDescriptionSequence", "SQ", "1", "1",
         item=SpecimenDescriptionSequenceItem,
-    )
-    """Specimen Description Sequence (0040,0560): Type 1, VR SQ, VM 1.
+        doc="""Specimen Description Sequence (0040,0560): Type 1, VR SQ, VM 1.
 
-    Sequence of identifiers and detailed description of the specimen(s) being imaged.
-    """
+        Sequence of identifiers and detailed description of the specimen(s) being imaged.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        container_identifier: str | None = None,
-        issuer_of_the_container_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        alternate_container_identifier_sequence: list[AlternateContainerIdentifierSequenceItem] | None = None,
-        container_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        container_description: str | None = None,
-        container_component_sequence: list[ContainerComponentSequenceItem] | None = None,
-        specimen_description_sequence: list[SpecimenDescriptionSequenceItem] | None = None,
-        **_: Any,
+        container_identifier: str | Empty | None = None,
+        issuer_of_the_container_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        alternate_container_identifier_sequence: Items[AlternateContainerIdentifierSequenceItem] | Empty | None = None,
+        container_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        container_description: str | Empty | None = None,
+        container_component_sequence: Items[ContainerComponentSequenceItem] | Empty | None = None,
+        specimen_description_sequence: Items[SpecimenDescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

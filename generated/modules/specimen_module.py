@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.specimen_macro import SpecimenMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
     from iodkit.generated.modules import specimen_macro
@@ -33,16 +34,13 @@ class SpecimenModule(SpecimenMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        container_identifier: str | None = None,
-        issuer_of_the_container_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        alternate_container_identifier_sequence: list[specimen_macro.AlternateContainerIdentifierSequenceItem] | None = None,
-        container_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        container_description: str | None = None,
-        container_component_sequence: list[specimen_macro.ContainerComponentSequenceItem] | None = None,
-        specimen_description_sequence: list[specimen_macro.SpecimenDescriptionSequenceItem] | None = None,
-        **_: Any,
+        container_identifier: str | Empty | None = None,
+        issuer_of_the_container_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        alternate_container_identifier_sequence: Items[specimen_macro.AlternateContainerIdentifierSequenceItem] | Empty | None = None,
+        container_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        container_description: str | Empty | None = None,
+        container_component_sequence: Items[specimen_macro.ContainerComponentSequenceItem] | Empty | None = None,
+        specimen_description_sequence: Items[specimen_macro.SpecimenDescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class SpecimenReferenceSequenceItem(ItemBuilder):
 
     specimen_uid: Attr[str] = Attr(
         0x00400554, "SpecimenUID", "UI", "1", "1",
-    )
-    """Specimen UID (0040,0554): Type 1, VR UI, VM 1.
+        doc="""Specimen UID (0040,0554): Type 1, VR UI, VM 1.
 
-    Unique Identifier for Specimen. See Section C.7.6.22.1.2.
-    """
+        Unique Identifier for Specimen. See Section C.7.6.22.1.2.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_uid: str | None = None,
-        **_: Any,
+        specimen_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,23 +50,20 @@ class SpecimenReferenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.12.6.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00480110,)
 
-    specimen_reference_sequence: Attr[list[SpecimenReferenceSequenceItem]] = Attr(
+    specimen_reference_sequence: SequenceAttr[SpecimenReferenceSequenceItem] = SequenceAttr(
         0x00480110, "SpecimenReferenceSequence", "SQ", "1", "2",
         item=SpecimenReferenceSequenceItem,
-    )
-    """Specimen Reference Sequence (0048,0110): Type 2, VR SQ, VM 1.
+        doc="""Specimen Reference Sequence (0048,0110): Type 2, VR SQ, VM 1.
 
-    Identifies specimens that may be visible in this frame, and are fully identified in the
-    Specimen Description Sequence (0040,0560).
-    """
+        Identifies specimens that may be visible in this frame, and are fully identified in the
+        Specimen Description Sequence (0040,0560).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        specimen_reference_sequence: list[SpecimenReferenceSequenceItem] | None = None,
-        **_: Any,
+        specimen_reference_sequence: Items[SpecimenReferenceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

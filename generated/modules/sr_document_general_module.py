@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.identified_person_or_device_macro import IdentifiedPersonOrDeviceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import identified_person_or_device_macro
@@ -33,50 +34,47 @@ class VerifyingObserverSequenceItem(ItemBuilder):
 
     verifying_observer_name: Attr[PersonName | str] = Attr(
         0x0040A075, "VerifyingObserverName", "PN", "1", "1",
+        doc="""Verifying Observer Name (0040,A075): Type 1, VR PN, VM 1.
+
+        The person authorized by the Verifying Organization (0040,A027) to verify documents of
+        this type and who accepts responsibility for the content of this document.
+        """,
     )
-    """Verifying Observer Name (0040,A075): Type 1, VR PN, VM 1.
 
-    The person authorized by the Verifying Organization (0040,A027) to verify documents of this
-    type and who accepts responsibility for the content of this document.
-    """
-
-    verifying_observer_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    verifying_observer_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A088, "VerifyingObserverIdentificationCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Verifying Observer Identification Code Sequence (0040,A088): Type 2, VR SQ, VM 1.
+        doc="""Verifying Observer Identification Code Sequence (0040,A088): Type 2, VR SQ, VM 1.
 
-    Coded identifier of Verifying Observer.
-    """
+        Coded identifier of Verifying Observer.
+        """,
+    )
 
     verifying_organization: Attr[str] = Attr(
         0x0040A027, "VerifyingOrganization", "LO", "1", "1",
-    )
-    """Verifying Organization (0040,A027): Type 1, VR LO, VM 1.
+        doc="""Verifying Organization (0040,A027): Type 1, VR LO, VM 1.
 
-    Organization to which the Verifying Observer Name (0040,A075) is accountable in the current
-    interpretation procedure.
-    """
+        Organization to which the Verifying Observer Name (0040,A075) is accountable in the
+        current interpretation procedure.
+        """,
+    )
 
     verification_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A030, "VerificationDateTime", "DT", "1", "1",
-    )
-    """Verification DateTime (0040,A030): Type 1, VR DT, VM 1.
+        doc="""Verification DateTime (0040,A030): Type 1, VR DT, VM 1.
 
-    Date and Time of verification by the Verifying Observer Name (0040,A075).
-    """
+        Date and Time of verification by the Verifying Observer Name (0040,A075).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        verifying_observer_name: PersonName | str | None = None,
-        verifying_observer_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        verifying_organization: str | None = None,
-        verification_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        verifying_observer_name: PersonName | str | Empty | None = None,
+        verifying_observer_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        verifying_organization: str | Empty | None = None,
+        verification_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,48 +89,45 @@ class ParticipantSequenceItem(IdentifiedPersonOrDeviceMacro, ItemBuilder):
 
     participation_type: Attr[str] = Attr(
         0x0040A080, "ParticipationType", "CS", "1", "1",
-    )
-    """Participation Type (0040,A080): Type 1, VR CS, VM 1.
+        doc="""Participation Type (0040,A080): Type 1, VR CS, VM 1.
 
-    Participant's role with respect to the clinical content of this document. See Section
-    C.17.2.5.
-    Defined Terms: SOURCE, ENT, ATTEST.
-    """
+        Participant's role with respect to the clinical content of this document. See Section
+        C.17.2.5.
+        Defined Terms: SOURCE, ENT, ATTEST.
+        """,
+    )
 
     participation_date_time: Attr[datetime.datetime | str] = Attr(
         0x0040A082, "ParticipationDateTime", "DT", "1", "2",
-    )
-    """Participation DateTime (0040,A082): Type 2, VR DT, VM 1.
+        doc="""Participation DateTime (0040,A082): Type 2, VR DT, VM 1.
 
-    DateTime of participation with respect to the clinical content of this document.
-    """
+        DateTime of participation with respect to the clinical content of this document.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        participation_type: str | None = None,
-        participation_date_time: datetime.datetime | str | None = None,
-        observer_type: Literal["PSN", "DEV"] | None = None,
-        person_name: PersonName | str | None = None,
-        person_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        organizational_role_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        station_name: str | None = None,
-        device_uid: str | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        station_ae_title: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        institution_name: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        participation_type: str | Empty | None = None,
+        participation_date_time: datetime.datetime | str | Empty | None = None,
+        observer_type: Literal["PSN", "DEV"] | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        person_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        organizational_role_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        station_name: str | Empty | None = None,
+        device_uid: str | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        station_ae_title: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -147,40 +142,37 @@ class CustodialOrganizationSequenceItem(ItemBuilder):
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "2",
+        doc="""Institution Name (0008,0080): Type 2, VR LO, VM 1.
+
+        Name of Custodial Institution or Organization.
+        """,
     )
-    """Institution Name (0008,0080): Type 2, VR LO, VM 1.
 
-    Name of Custodial Institution or Organization.
-    """
-
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
+
+        Coded identifier of Custodial Institution or Organization.
+        """,
     )
-    """Institution Code Sequence (0008,0082): Type 2, VR SQ, VM 1.
 
-    Coded identifier of Custodial Institution or Organization.
-    """
-
-    responsible_group_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    responsible_group_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080220, "ResponsibleGroupCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Responsible Group Code Sequence (0008,0220): Type 3, VR SQ, VM 1.
+        doc="""Responsible Group Code Sequence (0008,0220): Type 3, VR SQ, VM 1.
 
-    The department, unit or service that is responsible for the management of this Instance.
-    """
+        The department, unit or service that is responsible for the management of this Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        institution_name: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        responsible_group_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        institution_name: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        responsible_group_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -193,25 +185,22 @@ class ReferencedInstanceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.17-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 1, VR SQ, VM 1.
 
-    Code describing the purpose of the reference to the Instance(s).
-    """
+        Code describing the purpose of the reference to the Instance(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -227,218 +216,215 @@ class SRDocumentGeneralModule(ModuleBuilder):
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "1",
-    )
-    """Instance Number (0020,0013): Type 1, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 1, VR IS, VM 1.
 
-    A number that identifies the SR Document.
-    """
+        A number that identifies the SR Document.
+        """,
+    )
 
     preliminary_flag: Attr[Literal["PRELIMINARY", "FINAL"]] = Attr(
         0x0040A496, "PreliminaryFlag", "CS", "1", "3",
         enum=("PRELIMINARY", "FINAL"),
-    )
-    """Preliminary Flag (0040,A496): Type 3, VR CS, VM 1.
+        doc="""Preliminary Flag (0040,A496): Type 3, VR CS, VM 1.
 
-    Indicates whether this SR Document is intended to be regarded as a preliminary or final
-    report.
-    Enumerated Values: PRELIMINARY, FINAL.
-    """
+        Indicates whether this SR Document is intended to be regarded as a preliminary or final
+        report.
+        Enumerated Values: PRELIMINARY, FINAL.
+        """,
+    )
 
     completion_flag: Attr[Literal["PARTIAL", "COMPLETE"]] = Attr(
         0x0040A491, "CompletionFlag", "CS", "1", "1",
         enum=("PARTIAL", "COMPLETE"),
-    )
-    """Completion Flag (0040,A491): Type 1, VR CS, VM 1.
+        doc="""Completion Flag (0040,A491): Type 1, VR CS, VM 1.
 
-    The estimated degree of completeness of this SR Document. See Section C.17.2.7.
-    Enumerated Values: PARTIAL, COMPLETE.
-    """
+        The estimated degree of completeness of this SR Document. See Section C.17.2.7.
+        Enumerated Values: PARTIAL, COMPLETE.
+        """,
+    )
 
     completion_flag_description: Attr[str] = Attr(
         0x0040A492, "CompletionFlagDescription", "LO", "1", "3",
-    )
-    """Completion Flag Description (0040,A492): Type 3, VR LO, VM 1.
+        doc="""Completion Flag Description (0040,A492): Type 3, VR LO, VM 1.
 
-    Explanation of the value of Completion Flag (0040,A491).
-    """
+        Explanation of the value of Completion Flag (0040,A491).
+        """,
+    )
 
     verification_flag: Attr[Literal["UNVERIFIED", "VERIFIED"]] = Attr(
         0x0040A493, "VerificationFlag", "CS", "1", "1",
         enum=("UNVERIFIED", "VERIFIED"),
-    )
-    """Verification Flag (0040,A493): Type 1, VR CS, VM 1.
+        doc="""Verification Flag (0040,A493): Type 1, VR CS, VM 1.
 
-    Indicates whether this SR Document is Verified.
-    Enumerated Values: UNVERIFIED, VERIFIED.
-    """
+        Indicates whether this SR Document is Verified.
+        Enumerated Values: UNVERIFIED, VERIFIED.
+        """,
+    )
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the document content creation started.
-    """
+        The date the document content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the document content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the document content creation started.
-    """
-
-    verifying_observer_sequence: Attr[list[VerifyingObserverSequenceItem]] = Attr(
+    verifying_observer_sequence: SequenceAttr[VerifyingObserverSequenceItem] = SequenceAttr(
         0x0040A073, "VerifyingObserverSequence", "SQ", "1", "1C",
         item=VerifyingObserverSequenceItem,
+        doc="""Verifying Observer Sequence (0040,A073): Type 1C, VR SQ, VM 1.
+
+        The person or persons authorized to verify documents of this type and accept
+        responsibility for the content of this document.
+        Required if Verification Flag (0040,A493) is VERIFIED.
+        """,
     )
-    """Verifying Observer Sequence (0040,A073): Type 1C, VR SQ, VM 1.
 
-    The person or persons authorized to verify documents of this type and accept responsibility
-    for the content of this document.
-    Required if Verification Flag (0040,A493) is VERIFIED.
-    """
-
-    author_observer_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    author_observer_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x0040A078, "AuthorObserverSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
+        doc="""Author Observer Sequence (0040,A078): Type 3, VR SQ, VM 1.
+
+        The person or device that created the clinical content of this document. This Attribute
+        sets the default Observer Context for the root of the Content Tree.
+        """,
     )
-    """Author Observer Sequence (0040,A078): Type 3, VR SQ, VM 1.
 
-    The person or device that created the clinical content of this document. This Attribute sets
-    the default Observer Context for the root of the Content Tree.
-    """
-
-    participant_sequence: Attr[list[ParticipantSequenceItem]] = Attr(
+    participant_sequence: SequenceAttr[ParticipantSequenceItem] = SequenceAttr(
         0x0040A07A, "ParticipantSequence", "SQ", "1", "3",
         item=ParticipantSequenceItem,
+        doc="""Participant Sequence (0040,A07A): Type 3, VR SQ, VM 1.
+
+        Persons or devices related to the clinical content of this document.
+        """,
     )
-    """Participant Sequence (0040,A07A): Type 3, VR SQ, VM 1.
 
-    Persons or devices related to the clinical content of this document.
-    """
-
-    custodial_organization_sequence: Attr[list[CustodialOrganizationSequenceItem]] = Attr(
+    custodial_organization_sequence: SequenceAttr[CustodialOrganizationSequenceItem] = SequenceAttr(
         0x0040A07C, "CustodialOrganizationSequence", "SQ", "1", "3",
         item=CustodialOrganizationSequenceItem,
+        doc="""Custodial Organization Sequence (0040,A07C): Type 3, VR SQ, VM 1.
+
+        Custodial organization for this SR Document Instance. Represents the organization from
+        which the document originates and that is in charge of maintaining the document, i.e.,
+        the steward of the original source document.
+        """,
     )
-    """Custodial Organization Sequence (0040,A07C): Type 3, VR SQ, VM 1.
 
-    Custodial organization for this SR Document Instance. Represents the organization from which
-    the document originates and that is in charge of maintaining the document, i.e., the steward
-    of the original source document.
-    """
-
-    predecessor_documents_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    predecessor_documents_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A360, "PredecessorDocumentsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Predecessor Documents Sequence (0040,A360): Type 1C, VR SQ, VM 1.
+
+        References to SOP Instances (e.g., prior or preliminary reports) whose content has been
+        wholly or partially included in this document with or without modification.
+        Required if this document includes content from other documents.
+        """,
     )
-    """Predecessor Documents Sequence (0040,A360): Type 1C, VR SQ, VM 1.
 
-    References to SOP Instances (e.g., prior or preliminary reports) whose content has been
-    wholly or partially included in this document with or without modification.
-    Required if this document includes content from other documents.
-    """
-
-    identical_documents_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    identical_documents_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A525, "IdenticalDocumentsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Identical Documents Sequence (0040,A525): Type 1C, VR SQ, VM 1.
+
+        Duplicates of this document, stored with different SOP Instance UIDs.
+        Required if this document is stored with different SOP Instance UIDs in one or more
+        other Studies.
+        """,
     )
-    """Identical Documents Sequence (0040,A525): Type 1C, VR SQ, VM 1.
 
-    Duplicates of this document, stored with different SOP Instance UIDs.
-    Required if this document is stored with different SOP Instance UIDs in one or more other
-    Studies.
-    """
-
-    referenced_request_sequence: Attr[list[referenced_request_macro.ReferencedRequestMacro]] = Attr(
+    referenced_request_sequence: SequenceAttr[referenced_request_macro.ReferencedRequestMacro] = SequenceAttr(
         0x0040A370, "ReferencedRequestSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.referenced_request_macro:ReferencedRequestMacro",
+        doc="""Referenced Request Sequence (0040,A370): Type 1C, VR SQ, VM 1.
+
+        Identifies Requested Procedures that are being fulfilled (completely or partially) by
+        creation of this Document.
+        Required if this Document fulfills at least one Requested Procedure. May be present
+        otherwise.
+        """,
     )
-    """Referenced Request Sequence (0040,A370): Type 1C, VR SQ, VM 1.
 
-    Identifies Requested Procedures that are being fulfilled (completely or partially) by
-    creation of this Document.
-    Required if this Document fulfills at least one Requested Procedure. May be present
-    otherwise.
-    """
-
-    performed_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A372, "PerformedProcedureCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Performed Procedure Code Sequence (0040,A372): Type 2, VR SQ, VM 1.
+
+        A Sequence that conveys the codes of the performed procedures pertaining to this SOP
+        Instance. Zero or more Items shall be included in this Sequence.
+        """,
     )
-    """Performed Procedure Code Sequence (0040,A372): Type 2, VR SQ, VM 1.
 
-    A Sequence that conveys the codes of the performed procedures pertaining to this SOP
-    Instance. Zero or more Items shall be included in this Sequence.
-    """
-
-    current_requested_procedure_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    current_requested_procedure_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A375, "CurrentRequestedProcedureEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Current Requested Procedure Evidence Sequence (0040,A375): Type 1C, VR SQ, VM 1.
+
+        Full set of Composite SOP Instances, of which the creator is aware, which were created
+        to satisfy the current Requested Procedure(s) for which this SR Document is generated or
+        that are referenced in the Content Tree.
+        Required if the creator is aware of Composite Objects acquired in order to satisfy the
+        Requested Procedure(s) for which the SR Document is or if Instances are referenced in
+        the Content Tree. May be present otherwise.
+        """,
     )
-    """Current Requested Procedure Evidence Sequence (0040,A375): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances, of which the creator is aware, which were created to
-    satisfy the current Requested Procedure(s) for which this SR Document is generated or that
-    are referenced in the Content Tree.
-    Required if the creator is aware of Composite Objects acquired in order to satisfy the
-    Requested Procedure(s) for which the SR Document is or if Instances are referenced in the
-    Content Tree. May be present otherwise.
-    """
-
-    pertinent_other_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    pertinent_other_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x0040A385, "PertinentOtherEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
+        doc="""Pertinent Other Evidence Sequence (0040,A385): Type 1C, VR SQ, VM 1.
+
+        Other Composite SOP Instances that are considered to be pertinent evidence by the
+        creator of this SR Document. This evidence must have been acquired in order to satisfy
+        Requested Procedures other than the one(s) for which this SR Document is generated.
+        Required if pertinent evidence from other Requested Procedures needs to be recorded.
+        """,
     )
-    """Pertinent Other Evidence Sequence (0040,A385): Type 1C, VR SQ, VM 1.
 
-    Other Composite SOP Instances that are considered to be pertinent evidence by the creator of
-    this SR Document. This evidence must have been acquired in order to satisfy Requested
-    Procedures other than the one(s) for which this SR Document is generated.
-    Required if pertinent evidence from other Requested Procedures needs to be recorded.
-    """
-
-    referenced_instance_sequence: Attr[list[ReferencedInstanceSequenceItem]] = Attr(
+    referenced_instance_sequence: SequenceAttr[ReferencedInstanceSequenceItem] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item=ReferencedInstanceSequenceItem,
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    Sequence specifying SOP Instances significantly related to the current SOP Instance, but
-    which are not referenced in the Current Requested Procedure Evidence Sequence (0040,A375),
-    Pertinent Other Evidence Sequence (0040,A385), Predecessor Documents Sequence (0040,A360) or
-    Identical Documents Sequence (0040,A525). Such referenced Instances may include equivalent
-    documents or renderings of this document.
-    Required if the identity of a CDA Document equivalent to the current SOP Instance is known
-    at the time of creation of this SOP Instance (see Section C.17.2.6). May be present
-    otherwise.
-    """
+        Sequence specifying SOP Instances significantly related to the current SOP Instance, but
+        which are not referenced in the Current Requested Procedure Evidence Sequence
+        (0040,A375), Pertinent Other Evidence Sequence (0040,A385), Predecessor Documents
+        Sequence (0040,A360) or Identical Documents Sequence (0040,A525). Such referenced
+        Instances may include equivalent documents or renderings of this document.
+        Required if the identity of a CDA Document equivalent to the current SOP Instance is
+        known at the time of creation of this SOP Instance (see Section C.17.2.6). May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        preliminary_flag: Literal["PRELIMINARY", "FINAL"] | None = None,
-        completion_flag: Literal["PARTIAL", "COMPLETE"] | None = None,
-        completion_flag_description: str | None = None,
-        verification_flag: Literal["UNVERIFIED", "VERIFIED"] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        verifying_observer_sequence: list[VerifyingObserverSequenceItem] | None = None,
-        author_observer_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        participant_sequence: list[ParticipantSequenceItem] | None = None,
-        custodial_organization_sequence: list[CustodialOrganizationSequenceItem] | None = None,
-        predecessor_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        identical_documents_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_request_sequence: list[referenced_request_macro.ReferencedRequestMacro] | None = None,
-        performed_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        current_requested_procedure_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        pertinent_other_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_instance_sequence: list[ReferencedInstanceSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        preliminary_flag: Literal["PRELIMINARY", "FINAL"] | Empty | None = None,
+        completion_flag: Literal["PARTIAL", "COMPLETE"] | Empty | None = None,
+        completion_flag_description: str | Empty | None = None,
+        verification_flag: Literal["UNVERIFIED", "VERIFIED"] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        verifying_observer_sequence: Items[VerifyingObserverSequenceItem] | Empty | None = None,
+        author_observer_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        participant_sequence: Items[ParticipantSequenceItem] | Empty | None = None,
+        custodial_organization_sequence: Items[CustodialOrganizationSequenceItem] | Empty | None = None,
+        predecessor_documents_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        identical_documents_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_request_sequence: Items[referenced_request_macro.ReferencedRequestMacro] | Empty | None = None,
+        performed_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        current_requested_procedure_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        pertinent_other_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[ReferencedInstanceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -26,80 +27,77 @@ class StereoPairsSequenceItem(ItemBuilder):
 
     stereo_baseline_angle: Attr[float] = Attr(
         0x00220010, "StereoBaselineAngle", "FL", "1", "3",
-    )
-    """Stereo Baseline Angle (0022,0010): Type 3, VR FL, VM 1.
+        doc="""Stereo Baseline Angle (0022,0010): Type 3, VR FL, VM 1.
 
-    Stereo separation angle in degrees.
-    """
+        Stereo separation angle in degrees.
+        """,
+    )
 
     stereo_baseline_displacement: Attr[float] = Attr(
         0x00220011, "StereoBaselineDisplacement", "FL", "1", "3",
-    )
-    """Stereo Baseline Displacement (0022,0011): Type 3, VR FL, VM 1.
+        doc="""Stereo Baseline Displacement (0022,0011): Type 3, VR FL, VM 1.
 
-    Horizontal displacement of instrument between left and right image in mm.
-    """
+        Horizontal displacement of instrument between left and right image in mm.
+        """,
+    )
 
     stereo_horizontal_pixel_offset: Attr[float] = Attr(
         0x00220012, "StereoHorizontalPixelOffset", "FL", "1", "3",
-    )
-    """Stereo Horizontal Pixel Offset (0022,0012): Type 3, VR FL, VM 1.
+        doc="""Stereo Horizontal Pixel Offset (0022,0012): Type 3, VR FL, VM 1.
 
-    Horizontal displacement of right image relative to left image in pixels for optimal display.
-    Offset of right image to right means positive value.
-    """
+        Horizontal displacement of right image relative to left image in pixels for optimal
+        display. Offset of right image to right means positive value.
+        """,
+    )
 
     stereo_vertical_pixel_offset: Attr[float] = Attr(
         0x00220013, "StereoVerticalPixelOffset", "FL", "1", "3",
-    )
-    """Stereo Vertical Pixel Offset (0022,0013): Type 3, VR FL, VM 1.
+        doc="""Stereo Vertical Pixel Offset (0022,0013): Type 3, VR FL, VM 1.
 
-    Vertical displacement of right image relative to left image in pixels for optimal display.
-    Offset of right image downwards means positive value.
-    """
+        Vertical displacement of right image relative to left image in pixels for optimal
+        display. Offset of right image downwards means positive value.
+        """,
+    )
 
     stereo_rotation: Attr[float] = Attr(
         0x00220014, "StereoRotation", "FL", "1", "3",
+        doc="""Stereo Rotation (0022,0014): Type 3, VR FL, VM 1.
+
+        Rotation of right image relative to left image in degrees for optimal display. The
+        rotation of the right image against the left image counterclockwise is positive,
+        rotation around the center is assumed.
+        """,
     )
-    """Stereo Rotation (0022,0014): Type 3, VR FL, VM 1.
 
-    Rotation of right image relative to left image in degrees for optimal display. The rotation
-    of the right image against the left image counterclockwise is positive, rotation around the
-    center is assumed.
-    """
-
-    left_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    left_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00220021, "LeftImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Left Image Sequence (0022,0021): Type 1, VR SQ, VM 1.
+
+        Left Image of the Pair.
+        """,
     )
-    """Left Image Sequence (0022,0021): Type 1, VR SQ, VM 1.
 
-    Left Image of the Pair.
-    """
-
-    right_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    right_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00220022, "RightImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Right Image Sequence (0022,0022): Type 1, VR SQ, VM 1.
+        doc="""Right Image Sequence (0022,0022): Type 1, VR SQ, VM 1.
 
-    Right Image of the Pair.
-    """
+        Right Image of the Pair.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        stereo_baseline_angle: float | None = None,
-        stereo_baseline_displacement: float | None = None,
-        stereo_horizontal_pixel_offset: float | None = None,
-        stereo_vertical_pixel_offset: float | None = None,
-        stereo_rotation: float | None = None,
-        left_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        right_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        stereo_baseline_angle: float | Empty | None = None,
+        stereo_baseline_displacement: float | Empty | None = None,
+        stereo_horizontal_pixel_offset: float | Empty | None = None,
+        stereo_vertical_pixel_offset: float | Empty | None = None,
+        stereo_rotation: float | Empty | None = None,
+        left_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        right_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,22 +111,19 @@ class StereometricRelationshipModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.18.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00220020,)
 
-    stereo_pairs_sequence: Attr[list[StereoPairsSequenceItem]] = Attr(
+    stereo_pairs_sequence: SequenceAttr[StereoPairsSequenceItem] = SequenceAttr(
         0x00220020, "StereoPairsSequence", "SQ", "1", "1",
         item=StereoPairsSequenceItem,
-    )
-    """Stereo Pairs Sequence (0022,0020): Type 1, VR SQ, VM 1.
+        doc="""Stereo Pairs Sequence (0022,0020): Type 1, VR SQ, VM 1.
 
-    Sequence of Items identifying pairs of images.
-    """
+        Sequence of Items identifying pairs of images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        stereo_pairs_sequence: list[StereoPairsSequenceItem] | None = None,
-        **_: Any,
+        stereo_pairs_sequence: Items[StereoPairsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

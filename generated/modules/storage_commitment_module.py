@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,42 +27,39 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
-    )
-    """Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
 
-    Application Entity Title from which the SOP Instance may be retrieved via a network based
-    retrieve service.
-    """
+        Application Entity Title from which the SOP Instance may be retrieved via a network
+        based retrieve service.
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
-    )
-    """Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
 
-    The user or implementation specific human readable identifier that identifies a Storage
-    Media on which this SOP Instance resides.
-    """
+        The user or implementation specific human readable identifier that identifies a Storage
+        Media on which this SOP Instance resides.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "",
-    )
-    """Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
+        doc="""Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
 
-    Uniquely identifies a Storage Media on which this SOP Instance resides.
-    """
+        Uniquely identifies a Storage Media on which this SOP Instance resides.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,23 +74,20 @@ class FailedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     failure_reason: Attr[int] = Attr(
         0x00081197, "FailureReason", "US", "1", "",
-    )
-    """Failure Reason (0008,1197): Type -, VR US, VM 1.
+        doc="""Failure Reason (0008,1197): Type -, VR US, VM 1.
 
-    The reason that storage commitment could not be provided for this SOP Instance.
-    Enumerated Values: 0110H, 0112H, 0213H, 0122H, 0119H, 0131H.
-    """
+        The reason that storage commitment could not be provided for this SOP Instance.
+        Enumerated Values: 0110H, 0112H, 0213H, 0122H, 0119H, 0131H.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        failure_reason: int | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        failure_reason: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,70 +103,67 @@ class StorageCommitmentModule(ModuleBuilder):
 
     transaction_uid: Attr[str] = Attr(
         0x00081195, "TransactionUID", "UI", "1", "",
-    )
-    """Transaction UID (0008,1195): Type -, VR UI, VM 1.
+        doc="""Transaction UID (0008,1195): Type -, VR UI, VM 1.
 
-    Uniquely identifies this Storage Commitment transaction.
-    """
+        Uniquely identifies this Storage Commitment transaction.
+        """,
+    )
 
     retrieve_ae_title: Attr[list[str]] = Attr(
         0x00080054, "RetrieveAETitle", "AE", "1-n", "",
-    )
-    """Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
+        doc="""Retrieve AE Title (0008,0054): Type -, VR AE, VM 1-n.
 
-    Application Entity Title where the SOP Instance(s) may be retrieved via a network based
-    retrieve service.
-    """
+        Application Entity Title where the SOP Instance(s) may be retrieved via a network based
+        retrieve service.
+        """,
+    )
 
     storage_media_file_set_id: Attr[str] = Attr(
         0x00880130, "StorageMediaFileSetID", "SH", "1", "",
-    )
-    """Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
+        doc="""Storage Media File-Set ID (0088,0130): Type -, VR SH, VM 1.
 
-    User or implementation specific human readable identification of a Storage Media on which
-    the SOP Instances reside.
-    """
+        User or implementation specific human readable identification of a Storage Media on
+        which the SOP Instances reside.
+        """,
+    )
 
     storage_media_file_set_uid: Attr[str] = Attr(
         0x00880140, "StorageMediaFileSetUID", "UI", "1", "",
+        doc="""Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
+
+        Uniquely identifies a Storage Media on which the SOP Instances reside.
+        """,
     )
-    """Storage Media File-Set UID (0088,0140): Type -, VR UI, VM 1.
 
-    Uniquely identifies a Storage Media on which the SOP Instances reside.
-    """
-
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "",
         item=ReferencedSOPSequenceItem,
+        doc="""Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
+
+        A Sequence of Items where each Item references a single SOP Instance for which storage
+        commitment is requested / or has been provided.
+        """,
     )
-    """Referenced SOP Sequence (0008,1199): Type -, VR SQ, VM 1.
 
-    A Sequence of Items where each Item references a single SOP Instance for which storage
-    commitment is requested / or has been provided.
-    """
-
-    failed_sop_sequence: Attr[list[FailedSOPSequenceItem]] = Attr(
+    failed_sop_sequence: SequenceAttr[FailedSOPSequenceItem] = SequenceAttr(
         0x00081198, "FailedSOPSequence", "SQ", "1", "",
         item=FailedSOPSequenceItem,
-    )
-    """Failed SOP Sequence (0008,1198): Type -, VR SQ, VM 1.
+        doc="""Failed SOP Sequence (0008,1198): Type -, VR SQ, VM 1.
 
-    A Sequence of Items where each Item references a single SOP Instance for which storage
-    commitment could not be provided.
-    """
+        A Sequence of Items where each Item references a single SOP Instance for which storage
+        commitment could not be provided.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        transaction_uid: str | None = None,
-        retrieve_ae_title: list[str] | None = None,
-        storage_media_file_set_id: str | None = None,
-        storage_media_file_set_uid: str | None = None,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        failed_sop_sequence: list[FailedSOPSequenceItem] | None = None,
-        **_: Any,
+        transaction_uid: str | Empty | None = None,
+        retrieve_ae_title: list[str] | Empty | None = None,
+        storage_media_file_set_id: str | Empty | None = None,
+        storage_media_file_set_uid: str | Empty | None = None,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
+        failed_sop_sequence: Items[FailedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,20 +24,17 @@ class DICOMStorageSequenceItem(ItemBuilder):
 
     destination_ae: Attr[str] = Attr(
         0x21000140, "DestinationAE", "AE", "1", "1",
-    )
-    """Destination AE (2100,0140): Type 1, VR AE, VM 1.
+        doc="""Destination AE (2100,0140): Type 1, VR AE, VM 1.
 
-    Title of a DICOM Application Entity to which Instances will be stored.
-    """
+        Title of a DICOM Application Entity to which Instances will be stored.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        destination_ae: str | None = None,
-        **_: Any,
+        destination_ae: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -47,21 +47,18 @@ class STOWRSStorageSequenceItem(ItemBuilder):
 
     storage_url: Attr[str] = Attr(
         0x00404073, "StorageURL", "UR", "1", "1",
-    )
-    """Storage URL (0040,4073): Type 1, VR UR, VM 1.
+        doc="""Storage URL (0040,4073): Type 1, VR UR, VM 1.
 
-    URI/URL specifying the location of the STOW-RS storage service to which Instances will be
-    stored.
-    """
+        URI/URL specifying the location of the STOW-RS storage service to which Instances will
+        be stored.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        storage_url: str | None = None,
-        **_: Any,
+        storage_url: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,30 +71,27 @@ class XDSStorageSequenceItem(ItemBuilder):
 
     repository_unique_id: Attr[str] = Attr(
         0x0040E030, "RepositoryUniqueID", "UI", "1", "1",
-    )
-    """Repository Unique ID (0040,E030): Type 1, VR UI, VM 1.
+        doc="""Repository Unique ID (0040,E030): Type 1, VR UI, VM 1.
 
-    Uniquely identifies a Repository from which the referenced Instances can be retrieved.
-    """
+        Uniquely identifies a Repository from which the referenced Instances can be retrieved.
+        """,
+    )
 
     home_community_id: Attr[str] = Attr(
         0x0040E031, "HomeCommunityID", "UI", "1", "3",
-    )
-    """Home Community ID (0040,E031): Type 3, VR UI, VM 1.
+        doc="""Home Community ID (0040,E031): Type 3, VR UI, VM 1.
 
-    Uniquely identifies a Community to which requests for the referenced Instances can be
-    directed.
-    """
+        Uniquely identifies a Community to which requests for the referenced Instances can be
+        directed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        repository_unique_id: str | None = None,
-        home_community_id: str | None = None,
-        **_: Any,
+        repository_unique_id: str | Empty | None = None,
+        home_community_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,57 +107,54 @@ class StorageMacro(ModuleBuilder):
 
     referenced_sop_class_uid: Attr[str] = Attr(
         0x00081150, "ReferencedSOPClassUID", "UI", "1", "1C",
+        doc="""Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
+
+        Uniquely identifies the referenced SOP Class.
+        Required if the storage request only applies to a specific SOP Class.
+        """,
     )
-    """Referenced SOP Class UID (0008,1150): Type 1C, VR UI, VM 1.
 
-    Uniquely identifies the referenced SOP Class.
-    Required if the storage request only applies to a specific SOP Class.
-    """
-
-    dicom_storage_sequence: Attr[list[DICOMStorageSequenceItem]] = Attr(
+    dicom_storage_sequence: SequenceAttr[DICOMStorageSequenceItem] = SequenceAttr(
         0x00404071, "DICOMStorageSequence", "SQ", "1", "1C",
         item=DICOMStorageSequenceItem,
+        doc="""DICOM Storage Sequence (0040,4071): Type 1C, VR SQ, VM 1.
+
+        Details for storing Instances via the DICOM Storage Service.
+        Required if STOW-RS Storage Sequence (0040,4072) or XDS Storage Sequence (0040,4074) is
+        not present. May be present otherwise.
+        """,
     )
-    """DICOM Storage Sequence (0040,4071): Type 1C, VR SQ, VM 1.
 
-    Details for storing Instances via the DICOM Storage Service.
-    Required if STOW-RS Storage Sequence (0040,4072) or XDS Storage Sequence (0040,4074) is not
-    present. May be present otherwise.
-    """
-
-    stowrs_storage_sequence: Attr[list[STOWRSStorageSequenceItem]] = Attr(
+    stowrs_storage_sequence: SequenceAttr[STOWRSStorageSequenceItem] = SequenceAttr(
         0x00404072, "STOWRSStorageSequence", "SQ", "1", "1C",
         item=STOWRSStorageSequenceItem,
+        doc="""STOW-RS Storage Sequence (0040,4072): Type 1C, VR SQ, VM 1.
+
+        Details for storing Instances via STOW-RS.
+        Required if DICOM Storage Sequence (0040,4071) and XDS Storage Sequence (0040,4074) are
+        not present. May be present otherwise.
+        """,
     )
-    """STOW-RS Storage Sequence (0040,4072): Type 1C, VR SQ, VM 1.
 
-    Details for storing Instances via STOW-RS.
-    Required if DICOM Storage Sequence (0040,4071) and XDS Storage Sequence (0040,4074) are not
-    present. May be present otherwise.
-    """
-
-    xds_storage_sequence: Attr[list[XDSStorageSequenceItem]] = Attr(
+    xds_storage_sequence: SequenceAttr[XDSStorageSequenceItem] = SequenceAttr(
         0x00404074, "XDSStorageSequence", "SQ", "1", "1C",
         item=XDSStorageSequenceItem,
-    )
-    """XDS Storage Sequence (0040,4074): Type 1C, VR SQ, VM 1.
+        doc="""XDS Storage Sequence (0040,4074): Type 1C, VR SQ, VM 1.
 
-    Details for storing Instances via the IHE Provide and Register Document Set-b (ITI-41)
-    transaction [IHE ITI TF-2b].
-    Required if STOW-RS Storage Sequence (0040,4072) and DICOM Storage Sequence (0040,4071) are
-    not present. May be present otherwise.
-    """
+        Details for storing Instances via the IHE Provide and Register Document Set-b (ITI-41)
+        transaction [IHE ITI TF-2b].
+        Required if STOW-RS Storage Sequence (0040,4072) and DICOM Storage Sequence (0040,4071)
+        are not present. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        dicom_storage_sequence: list[DICOMStorageSequenceItem] | None = None,
-        stowrs_storage_sequence: list[STOWRSStorageSequenceItem] | None = None,
-        xds_storage_sequence: list[XDSStorageSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        dicom_storage_sequence: Items[DICOMStorageSequenceItem] | Empty | None = None,
+        stowrs_storage_sequence: Items[STOWRSStorageSequenceItem] | Empty | None = None,
+        xds_storage_sequence: Items[XDSStorageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

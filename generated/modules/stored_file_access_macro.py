@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,105 +24,104 @@ class StoredFileAccessMacro(ModuleBuilder):
 
     file_access_uri: Attr[str] = Attr(
         0x00080409, "FileAccessURI", "UR", "1", "1C",
-    )
-    """File Access URI (0008,0409): Type 1C, VR UR, VM 1.
+        doc="""File Access URI (0008,0409): Type 1C, VR UR, VM 1.
 
-    Access URI for a file containing the SOP Instance. See Section C.38.2.2.1.1.
-    Required if the referenced SOP Instance is in the DICOM File Format, and is accessible
-    through a non-DICOM protocol (see Annex P).
-    """
+        Access URI for a file containing the SOP Instance. See Section C.38.2.2.1.1.
+        Required if the referenced SOP Instance is in the DICOM File Format, and is accessible
+        through a non-DICOM protocol (see Annex P).
+        """,
+    )
 
     container_file_type: Attr[str] = Attr(
         0x0008040A, "ContainerFileType", "CS", "1", "1C",
-    )
-    """Container File Type (0008,040A): Type 1C, VR CS, VM 1.
+        doc="""Container File Type (0008,040A): Type 1C, VR CS, VM 1.
 
-    Type of container file. See Section C.38.1.2.8 for Defined Terms.
-    Required if File Access URI (0008,0409) is present.
-    Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
-    """
+        Type of container file. See Section C.38.1.2.8 for Defined Terms.
+        Required if File Access URI (0008,0409) is present.
+        Defined Terms: ZIP, TAR, GZIP, TARGZIP, BLOB, DICM.
+        """,
+    )
 
     filename_in_container: Attr[str] = Attr(
         0x0008040B, "FilenameInContainer", "UR", "1", "1C",
-    )
-    """Filename in Container (0008,040B): Type 1C, VR UR, VM 1.
+        doc="""Filename in Container (0008,040B): Type 1C, VR UR, VM 1.
 
-    Filename within a container file of the file containing the SOP Instance. See Section
-    C.38.2.2.1.2.
-    Required if Container File Type (0008,040A) is ZIP, TAR, or TARGZIP.
-    """
+        Filename within a container file of the file containing the SOP Instance. See Section
+        C.38.2.2.1.2.
+        Required if Container File Type (0008,040A) is ZIP, TAR, or TARGZIP.
+        """,
+    )
 
     file_offset_in_container: Attr[int] = Attr(
         0x0008040C, "FileOffsetInContainer", "UV", "1", "1C",
-    )
-    """File Offset in Container (0008,040C): Type 1C, VR UV, VM 1.
+        doc="""File Offset in Container (0008,040C): Type 1C, VR UV, VM 1.
 
-    Byte offset (zero-based) within a container file for the start of the SOP Instance file. See
-    Section C.38.2.2.1.2.
-    Required if Container File Type (0008,040A) is BLOB. May be present otherwise.
-    """
+        Byte offset (zero-based) within a container file for the start of the SOP Instance file.
+        See Section C.38.2.2.1.2.
+        Required if Container File Type (0008,040A) is BLOB. May be present otherwise.
+        """,
+    )
 
     file_length_in_container: Attr[int] = Attr(
         0x0008040D, "FileLengthInContainer", "UV", "1", "1C",
-    )
-    """File Length in Container (0008,040D): Type 1C, VR UV, VM 1.
+        doc="""File Length in Container (0008,040D): Type 1C, VR UV, VM 1.
 
-    Length in bytes of the SOP Instance file within a container file. See Section C.38.2.2.1.2.
-    Required if Container File Type (0008,040A) is BLOB. May be present otherwise.
-    """
+        Length in bytes of the SOP Instance file within a container file. See Section
+        C.38.2.2.1.2.
+        Required if Container File Type (0008,040A) is BLOB. May be present otherwise.
+        """,
+    )
 
     stored_instance_transfer_syntax_uid: Attr[str] = Attr(
         0x0008040E, "StoredInstanceTransferSyntaxUID", "UI", "1", "1C",
-    )
-    """Stored Instance Transfer Syntax UID (0008,040E): Type 1C, VR UI, VM 1.
+        doc="""Stored Instance Transfer Syntax UID (0008,040E): Type 1C, VR UI, VM 1.
 
-    Transfer Syntax of the SOP Instance encoded in DICOM File Format. Equal to Transfer Syntax
-    UID (0002,0010) in File Meta Information header of the stored Instance.
-    Required if File Access URI (0008,0409) is present.
-    """
+        Transfer Syntax of the SOP Instance encoded in DICOM File Format. Equal to Transfer
+        Syntax UID (0002,0010) in File Meta Information header of the stored Instance.
+        Required if File Access URI (0008,0409) is present.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "3",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 3, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 3, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        """,
+    )
 
     mac_algorithm: Attr[str] = Attr(
         0x04000015, "MACAlgorithm", "CS", "1", "1C",
-    )
-    """MAC Algorithm (0400,0015): Type 1C, VR CS, VM 1.
+        doc="""MAC Algorithm (0400,0015): Type 1C, VR CS, VM 1.
 
-    The algorithm used for generating a Message Authentication Code. See Table C.12.1.1.3.1.2-1
-    for Defined Terms.
-    Required if MAC (0400,0404) is present.
-    """
+        The algorithm used for generating a Message Authentication Code. See Table
+        C.12.1.1.3.1.2-1 for Defined Terms.
+        Required if MAC (0400,0404) is present.
+        """,
+    )
 
     mac: Attr[bytes] = Attr(
         0x04000404, "MAC", "OB", "1", "3",
-    )
-    """MAC (0400,0404): Type 3, VR OB, VM 1.
+        doc="""MAC (0400,0404): Type 3, VR OB, VM 1.
 
-    Message Authentication Code computed across the stored instance file for verification of
-    file integrity. See Section C.38.2.2.1.3.
-    """
+        Message Authentication Code computed across the stored instance file for verification of
+        file integrity. See Section C.38.2.2.1.3.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        file_access_uri: str | None = None,
-        container_file_type: str | None = None,
-        filename_in_container: str | None = None,
-        file_offset_in_container: int | None = None,
-        file_length_in_container: int | None = None,
-        stored_instance_transfer_syntax_uid: str | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        mac_algorithm: str | None = None,
-        mac: bytes | None = None,
-        **_: Any,
+        file_access_uri: str | Empty | None = None,
+        container_file_type: str | Empty | None = None,
+        filename_in_container: str | Empty | None = None,
+        file_offset_in_container: int | Empty | None = None,
+        file_length_in_container: int | Empty | None = None,
+        stored_instance_transfer_syntax_uid: str | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        mac_algorithm: str | Empty | None = None,
+        mac: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

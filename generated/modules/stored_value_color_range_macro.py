@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class StoredValueColorRangeSequenceItem(ItemBuilder):
 
     minimum_stored_value_mapped: Attr[float] = Attr(
         0x00281231, "MinimumStoredValueMapped", "FD", "1", "1",
-    )
-    """Minimum Stored Value Mapped (0028,1231): Type 1, VR FD, VM 1.
+        doc="""Minimum Stored Value Mapped (0028,1231): Type 1, VR FD, VM 1.
 
-    Minimum Stored Value to map. See Section C.7.6.16.2.26.1.
-    """
+        Minimum Stored Value to map. See Section C.7.6.16.2.26.1.
+        """,
+    )
 
     maximum_stored_value_mapped: Attr[float] = Attr(
         0x00281232, "MaximumStoredValueMapped", "FD", "1", "1",
-    )
-    """Maximum Stored Value Mapped (0028,1232): Type 1, VR FD, VM 1.
+        doc="""Maximum Stored Value Mapped (0028,1232): Type 1, VR FD, VM 1.
 
-    Maximum Stored Value to map. See Section C.7.6.16.2.26.1.
-    """
+        Maximum Stored Value to map. See Section C.7.6.16.2.26.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        minimum_stored_value_mapped: float | None = None,
-        maximum_stored_value_mapped: float | None = None,
-        **_: Any,
+        minimum_stored_value_mapped: float | Empty | None = None,
+        maximum_stored_value_mapped: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,22 +59,20 @@ class StoredValueColorRangeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.26-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00281230,)
 
-    stored_value_color_range_sequence: Attr[list[StoredValueColorRangeSequenceItem]] = Attr(
+    stored_value_color_range_sequence: SequenceAttr[StoredValueColorRangeSequenceItem] = SequenceAttr(
         0x00281230, "StoredValueColorRangeSequence", "SQ", "1", "1",
         item=StoredValueColorRangeSequenceItem,
-    )
-    """Stored Value Color Range Sequence (0028,1230): Type 1, VR SQ, VM 1.
+        doc="""Stored Value Color Range Sequence (0028,1230): Type 1, VR SQ, VM 1.
 
-    Specifies the range of stored pixel values of this frame mapped using the Palette Color LUT.
-    """
+        Specifies the range of stored pixel values of this frame mapped using the Palette Color
+        LUT.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        stored_value_color_range_sequence: list[StoredValueColorRangeSequenceItem] | None = None,
-        **_: Any,
+        stored_value_color_range_sequence: Items[StoredValueColorRangeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

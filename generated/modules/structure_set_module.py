@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import conceptual_volume_macro
@@ -33,31 +34,28 @@ class RTReferencedSeriesSequenceItem(ItemBuilder):
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+
+        Unique identifier for the Series containing the images.
+        """,
     )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier for the Series containing the images.
-    """
-
-    contour_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    contour_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x30060016, "ContourImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Contour Image Sequence (3006,0016): Type 1, VR SQ, VM 1.
+        doc="""Contour Image Sequence (3006,0016): Type 1, VR SQ, VM 1.
 
-    Sequence of Items describing images in a given Series used in defining the Structure Set
-    (typically CT or MR images).
-    """
+        Sequence of Items describing images in a given Series used in defining the Structure Set
+        (typically CT or MR images).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        series_instance_uid: str | None = None,
-        contour_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        series_instance_uid: str | Empty | None = None,
+        contour_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -70,26 +68,23 @@ class RTReferencedStudySequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-41"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x30060014)
 
-    rt_referenced_series_sequence: Attr[list[RTReferencedSeriesSequenceItem]] = Attr(
+    rt_referenced_series_sequence: SequenceAttr[RTReferencedSeriesSequenceItem] = SequenceAttr(
         0x30060014, "RTReferencedSeriesSequence", "SQ", "1", "1",
         item=RTReferencedSeriesSequenceItem,
-    )
-    """RT Referenced Series Sequence (3006,0014): Type 1, VR SQ, VM 1.
+        doc="""RT Referenced Series Sequence (3006,0014): Type 1, VR SQ, VM 1.
 
-    Sequence describing Series of images within the referenced Study that are used in defining
-    the Structure Set.
-    """
+        Sequence describing Series of images within the referenced Study that are used in
+        defining the Structure Set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        rt_referenced_series_sequence: list[RTReferencedSeriesSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        rt_referenced_series_sequence: Items[RTReferencedSeriesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -104,30 +99,27 @@ class ReferencedFrameOfReferenceSequenceItem(ItemBuilder):
 
     frame_of_reference_uid: Attr[str] = Attr(
         0x00200052, "FrameOfReferenceUID", "UI", "1", "1",
+        doc="""Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
+
+        Uniquely identifies Frame of Reference within Structure Set.
+        """,
     )
-    """Frame of Reference UID (0020,0052): Type 1, VR UI, VM 1.
 
-    Uniquely identifies Frame of Reference within Structure Set.
-    """
-
-    rt_referenced_study_sequence: Attr[list[RTReferencedStudySequenceItem]] = Attr(
+    rt_referenced_study_sequence: SequenceAttr[RTReferencedStudySequenceItem] = SequenceAttr(
         0x30060012, "RTReferencedStudySequence", "SQ", "1", "3",
         item=RTReferencedStudySequenceItem,
-    )
-    """RT Referenced Study Sequence (3006,0012): Type 3, VR SQ, VM 1.
+        doc="""RT Referenced Study Sequence (3006,0012): Type 3, VR SQ, VM 1.
 
-    Sequence of Studies containing Series to be referenced.
-    """
+        Sequence of Studies containing Series to be referenced.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_of_reference_uid: str | None = None,
-        rt_referenced_study_sequence: list[RTReferencedStudySequenceItem] | None = None,
-        **_: Any,
+        frame_of_reference_uid: str | Empty | None = None,
+        rt_referenced_study_sequence: Items[RTReferencedStudySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,66 +134,63 @@ class SourceSeriesInformationSequenceItem(ItemBuilder):
 
     modality: Attr[str] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
-    )
-    """Modality (0008,0060): Type 1, VR CS, VM 1.
+        doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
-    Type of device, process or method that originally acquired or produced the data used to
-    create the Instances in this Series.
-    """
+        Type of device, process or method that originally acquired or produced the data used to
+        create the Instances in this Series.
+        """,
+    )
 
     series_date: Attr[datetime.date | str] = Attr(
         0x00080021, "SeriesDate", "DA", "1", "1",
-    )
-    """Series Date (0008,0021): Type 1, VR DA, VM 1.
+        doc="""Series Date (0008,0021): Type 1, VR DA, VM 1.
 
-    Date the Series started.
-    """
+        Date the Series started.
+        """,
+    )
 
     series_time: Attr[datetime.time | str] = Attr(
         0x00080031, "SeriesTime", "TM", "1", "1",
-    )
-    """Series Time (0008,0031): Type 1, VR TM, VM 1.
+        doc="""Series Time (0008,0031): Type 1, VR TM, VM 1.
 
-    Time the Series started.
-    """
+        Time the Series started.
+        """,
+    )
 
     series_description: Attr[str] = Attr(
         0x0008103E, "SeriesDescription", "LO", "1", "1",
-    )
-    """Series Description (0008,103E): Type 1, VR LO, VM 1.
+        doc="""Series Description (0008,103E): Type 1, VR LO, VM 1.
 
-    Description of the Series.
-    """
+        Description of the Series.
+        """,
+    )
 
     series_instance_uid: Attr[str] = Attr(
         0x0020000E, "SeriesInstanceUID", "UI", "1", "1",
-    )
-    """Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
+        doc="""Series Instance UID (0020,000E): Type 1, VR UI, VM 1.
 
-    Unique identifier of the Series.
-    """
+        Unique identifier of the Series.
+        """,
+    )
 
     series_number: Attr[int] = Attr(
         0x00200011, "SeriesNumber", "IS", "1", "1",
-    )
-    """Series Number (0020,0011): Type 1, VR IS, VM 1.
+        doc="""Series Number (0020,0011): Type 1, VR IS, VM 1.
 
-    A number that identifies this Series.
-    """
+        A number that identifies this Series.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        modality: str | None = None,
-        series_date: datetime.date | str | None = None,
-        series_time: datetime.time | str | None = None,
-        series_description: str | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int | None = None,
-        **_: Any,
+        modality: str | Empty | None = None,
+        series_date: datetime.date | str | Empty | None = None,
+        series_time: datetime.time | str | Empty | None = None,
+        series_description: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -216,37 +205,34 @@ class DefinitionSourceSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_segment_number: Attr[list[int]] = Attr(
         0x0062000B, "ReferencedSegmentNumber", "US", "1-n", "1C",
-    )
-    """Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
+        doc="""Referenced Segment Number (0062,000B): Type 1C, VR US, VM 1-n.
 
-    The value of Segment Number (0062,0004) in the referenced SOP Instance that identifies the
-    segment that is the source of the ROI Contour information.
-    Required if Referenced SOP Class UID (0008,1150) is Segmentation Storage
-    ("1.2.840.10008.5.1.4.1.1.66.4").
-    """
+        The value of Segment Number (0062,0004) in the referenced SOP Instance that identifies
+        the segment that is the source of the ROI Contour information.
+        Required if Referenced SOP Class UID (0008,1150) is Segmentation Storage
+        ("1.2.840.10008.5.1.4.1.1.66.4").
+        """,
+    )
 
     referenced_fiducial_uid: Attr[str] = Attr(
         0x0070031B, "ReferencedFiducialUID", "UI", "1", "1C",
-    )
-    """Referenced Fiducial UID (0070,031B): Type 1C, VR UI, VM 1.
+        doc="""Referenced Fiducial UID (0070,031B): Type 1C, VR UI, VM 1.
 
-    The value of Fiducials UID (0070,031A) in the referenced SOP Instance that identifies the
-    fiducial that is the source of the ROI Contour information.
-    Required if Referenced SOP Class UID (0008,1150) is Spatial Fiducials Storage
-    ("1.2.840.10008.5.1.4.1.1.66.2").
-    """
+        The value of Fiducials UID (0070,031A) in the referenced SOP Instance that identifies
+        the fiducial that is the source of the ROI Contour information.
+        Required if Referenced SOP Class UID (0008,1150) is Spatial Fiducials Storage
+        ("1.2.840.10008.5.1.4.1.1.66.2").
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_fiducial_uid: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_fiducial_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -261,146 +247,143 @@ class StructureSetROISequenceItem(ItemBuilder):
 
     roi_number: Attr[int] = Attr(
         0x30060022, "ROINumber", "IS", "1", "1",
+        doc="""ROI Number (3006,0022): Type 1, VR IS, VM 1.
+
+        Identification number of the ROI. The value of ROI Number (3006,0022) shall be unique
+        within the Structure Set in which it is created.
+        """,
     )
-    """ROI Number (3006,0022): Type 1, VR IS, VM 1.
 
-    Identification number of the ROI. The value of ROI Number (3006,0022) shall be unique within
-    the Structure Set in which it is created.
-    """
-
-    conceptual_volume_identification_sequence: Attr[list[conceptual_volume_macro.ConceptualVolumeMacro]] = Attr(
+    conceptual_volume_identification_sequence: SequenceAttr[conceptual_volume_macro.ConceptualVolumeMacro] = SequenceAttr(
         0x301000A0, "ConceptualVolumeIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.conceptual_volume_macro:ConceptualVolumeMacro",
-    )
-    """Conceptual Volume Identification Sequence (3010,00A0): Type 3, VR SQ, VM 1.
+        doc="""Conceptual Volume Identification Sequence (3010,00A0): Type 3, VR SQ, VM 1.
 
-    Identifies the Conceptual Volume which is represented by this ROI.
-    """
+        Identifies the Conceptual Volume which is represented by this ROI.
+        """,
+    )
 
     referenced_frame_of_reference_uid: Attr[str] = Attr(
         0x30060024, "ReferencedFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
+        doc="""Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
 
-    Uniquely identifies Frame of Reference in which ROI is defined, specified by Frame of
-    Reference UID (0020,0052) in Referenced Frame of Reference Sequence (3006,0010).
-    """
+        Uniquely identifies Frame of Reference in which ROI is defined, specified by Frame of
+        Reference UID (0020,0052) in Referenced Frame of Reference Sequence (3006,0010).
+        """,
+    )
 
     roi_name: Attr[str] = Attr(
         0x30060026, "ROIName", "LO", "1", "2",
-    )
-    """ROI Name (3006,0026): Type 2, VR LO, VM 1.
+        doc="""ROI Name (3006,0026): Type 2, VR LO, VM 1.
 
-    User-defined name for ROI.
-    """
+        User-defined name for ROI.
+        """,
+    )
 
     roi_description: Attr[str] = Attr(
         0x30060028, "ROIDescription", "ST", "1", "3",
-    )
-    """ROI Description (3006,0028): Type 3, VR ST, VM 1.
+        doc="""ROI Description (3006,0028): Type 3, VR ST, VM 1.
 
-    User-defined description for ROI.
-    """
+        User-defined description for ROI.
+        """,
+    )
 
     roi_volume: Attr[float] = Attr(
         0x3006002C, "ROIVolume", "DS", "1", "3",
-    )
-    """ROI Volume (3006,002C): Type 3, VR DS, VM 1.
+        doc="""ROI Volume (3006,002C): Type 3, VR DS, VM 1.
 
-    Volume of ROI (cubic centimeters).
-    """
+        Volume of ROI (cubic centimeters).
+        """,
+    )
 
     roi_date_time: Attr[datetime.datetime | str] = Attr(
         0x3006002D, "ROIDateTime", "DT", "1", "3",
-    )
-    """ROI DateTime (3006,002D): Type 3, VR DT, VM 1.
+        doc="""ROI DateTime (3006,002D): Type 3, VR DT, VM 1.
 
-    DateTime when this ROI was created.
-    """
+        DateTime when this ROI was created.
+        """,
+    )
 
     roi_generation_algorithm: Attr[str] = Attr(
         0x30060036, "ROIGenerationAlgorithm", "CS", "1", "2",
-    )
-    """ROI Generation Algorithm (3006,0036): Type 2, VR CS, VM 1.
+        doc="""ROI Generation Algorithm (3006,0036): Type 2, VR CS, VM 1.
 
-    Type of algorithm used to generate ROI.
-    Defined Terms: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
-    """
+        Type of algorithm used to generate ROI.
+        Defined Terms: AUTOMATIC, SEMIAUTOMATIC, MANUAL.
+        """,
+    )
 
     roi_generation_description: Attr[str] = Attr(
         0x30060038, "ROIGenerationDescription", "LO", "1", "3",
+        doc="""ROI Generation Description (3006,0038): Type 3, VR LO, VM 1.
+
+        User-defined description of technique used to generate ROI.
+        """,
     )
-    """ROI Generation Description (3006,0038): Type 3, VR LO, VM 1.
 
-    User-defined description of technique used to generate ROI.
-    """
-
-    rt_protocol_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    rt_protocol_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x3010005B, "RTProtocolCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""RT Protocol Code Sequence (3010,005B): Type 3, VR SQ, VM 1.
+
+        The protocol(s) selected by the RT Physician.
+        """,
     )
-    """RT Protocol Code Sequence (3010,005B): Type 3, VR SQ, VM 1.
 
-    The protocol(s) selected by the RT Physician.
-    """
-
-    roi_creator_sequence: Attr[list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro]] = Attr(
+    roi_creator_sequence: SequenceAttr[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] = SequenceAttr(
         0x3006004D, "ROICreatorSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.identified_person_or_device_macro:IdentifiedPersonOrDeviceMacro",
+        doc="""ROI Creator Sequence (3006,004D): Type 3, VR SQ, VM 1.
+
+        The person or device that last modified this ROI.
+        """,
     )
-    """ROI Creator Sequence (3006,004D): Type 3, VR SQ, VM 1.
 
-    The person or device that last modified this ROI.
-    """
-
-    roi_derivation_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    roi_derivation_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x30060037, "ROIDerivationAlgorithmIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""ROI Derivation Algorithm Identification Sequence (3006,0037): Type 3, VR SQ, VM 1.
+
+        Software algorithm that derived the ROI.
+        """,
     )
-    """ROI Derivation Algorithm Identification Sequence (3006,0037): Type 3, VR SQ, VM 1.
 
-    Software algorithm that derived the ROI.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+
+        A coded description of how this ROI was derived.
+        """,
     )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    A coded description of how this ROI was derived.
-    """
-
-    definition_source_sequence: Attr[list[DefinitionSourceSequenceItem]] = Attr(
+    definition_source_sequence: SequenceAttr[DefinitionSourceSequenceItem] = SequenceAttr(
         0x00081156, "DefinitionSourceSequence", "SQ", "1", "3",
         item=DefinitionSourceSequenceItem,
-    )
-    """Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
+        doc="""Definition Source Sequence (0008,1156): Type 3, VR SQ, VM 1.
 
-    Instances containing the source of the ROI Contour information.
-    """
+        Instances containing the source of the ROI Contour information.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        roi_number: int | None = None,
-        conceptual_volume_identification_sequence: list[conceptual_volume_macro.ConceptualVolumeMacro] | None = None,
-        referenced_frame_of_reference_uid: str | None = None,
-        roi_name: str | None = None,
-        roi_description: str | None = None,
-        roi_volume: float | None = None,
-        roi_date_time: datetime.datetime | str | None = None,
-        roi_generation_algorithm: str | None = None,
-        roi_generation_description: str | None = None,
-        rt_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        roi_creator_sequence: list[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | None = None,
-        roi_derivation_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        definition_source_sequence: list[DefinitionSourceSequenceItem] | None = None,
-        **_: Any,
+        roi_number: int | Empty | None = None,
+        conceptual_volume_identification_sequence: Items[conceptual_volume_macro.ConceptualVolumeMacro] | Empty | None = None,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        roi_name: str | Empty | None = None,
+        roi_description: str | Empty | None = None,
+        roi_volume: float | Empty | None = None,
+        roi_date_time: datetime.datetime | str | Empty | None = None,
+        roi_generation_algorithm: str | Empty | None = None,
+        roi_generation_description: str | Empty | None = None,
+        rt_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        roi_creator_sequence: Items[identified_person_or_device_macro.IdentifiedPersonOrDeviceMacro] | Empty | None = None,
+        roi_derivation_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        definition_source_sequence: Items[DefinitionSourceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -416,105 +399,102 @@ class StructureSetModule(ModuleBuilder):
 
     structure_set_label: Attr[str] = Attr(
         0x30060002, "StructureSetLabel", "SH", "1", "1",
-    )
-    """Structure Set Label (3006,0002): Type 1, VR SH, VM 1.
+        doc="""Structure Set Label (3006,0002): Type 1, VR SH, VM 1.
 
-    User-defined label for Structure Set.
-    """
+        User-defined label for Structure Set.
+        """,
+    )
 
     structure_set_name: Attr[str] = Attr(
         0x30060004, "StructureSetName", "LO", "1", "3",
-    )
-    """Structure Set Name (3006,0004): Type 3, VR LO, VM 1.
+        doc="""Structure Set Name (3006,0004): Type 3, VR LO, VM 1.
 
-    User-defined name for Structure Set.
-    """
+        User-defined name for Structure Set.
+        """,
+    )
 
     structure_set_description: Attr[str] = Attr(
         0x30060006, "StructureSetDescription", "ST", "1", "3",
-    )
-    """Structure Set Description (3006,0006): Type 3, VR ST, VM 1.
+        doc="""Structure Set Description (3006,0006): Type 3, VR ST, VM 1.
 
-    User-defined description for Structure Set.
-    """
+        User-defined description for Structure Set.
+        """,
+    )
 
     instance_number: Attr[int] = Attr(
         0x00200013, "InstanceNumber", "IS", "1", "3",
-    )
-    """Instance Number (0020,0013): Type 3, VR IS, VM 1.
+        doc="""Instance Number (0020,0013): Type 3, VR IS, VM 1.
 
-    A number that identifies this object Instance.
-    """
+        A number that identifies this object Instance.
+        """,
+    )
 
     structure_set_date: Attr[datetime.date | str] = Attr(
         0x30060008, "StructureSetDate", "DA", "1", "2",
-    )
-    """Structure Set Date (3006,0008): Type 2, VR DA, VM 1.
+        doc="""Structure Set Date (3006,0008): Type 2, VR DA, VM 1.
 
-    Date at which the content of the Structure Set was last modified.
-    """
+        Date at which the content of the Structure Set was last modified.
+        """,
+    )
 
     structure_set_time: Attr[datetime.time | str] = Attr(
         0x30060009, "StructureSetTime", "TM", "1", "2",
+        doc="""Structure Set Time (3006,0009): Type 2, VR TM, VM 1.
+
+        Time at which the content of the Structure Set was last modified.
+        """,
     )
-    """Structure Set Time (3006,0009): Type 2, VR TM, VM 1.
 
-    Time at which the content of the Structure Set was last modified.
-    """
-
-    referenced_frame_of_reference_sequence: Attr[list[ReferencedFrameOfReferenceSequenceItem]] = Attr(
+    referenced_frame_of_reference_sequence: SequenceAttr[ReferencedFrameOfReferenceSequenceItem] = SequenceAttr(
         0x30060010, "ReferencedFrameOfReferenceSequence", "SQ", "1", "3",
         item=ReferencedFrameOfReferenceSequenceItem,
+        doc="""Referenced Frame of Reference Sequence (3006,0010): Type 3, VR SQ, VM 1.
+
+        Sequence describing Frames of Reference in which the ROIs are defined. One or more Items
+        are permitted in this Sequence. See Section C.8.8.5.1.
+        """,
     )
-    """Referenced Frame of Reference Sequence (3006,0010): Type 3, VR SQ, VM 1.
 
-    Sequence describing Frames of Reference in which the ROIs are defined. One or more Items are
-    permitted in this Sequence. See Section C.8.8.5.1.
-    """
-
-    source_series_information_sequence: Attr[list[SourceSeriesInformationSequenceItem]] = Attr(
+    source_series_information_sequence: SequenceAttr[SourceSeriesInformationSequenceItem] = SequenceAttr(
         0x3006004C, "SourceSeriesInformationSequence", "SQ", "1", "3",
         item=SourceSeriesInformationSequenceItem,
+        doc="""Source Series Information Sequence (3006,004C): Type 3, VR SQ, VM 1.
+
+        Information about Image Series that are sources of ROIs in this Instance.
+        """,
     )
-    """Source Series Information Sequence (3006,004C): Type 3, VR SQ, VM 1.
 
-    Information about Image Series that are sources of ROIs in this Instance.
-    """
-
-    structure_set_roi_sequence: Attr[list[StructureSetROISequenceItem]] = Attr(
+    structure_set_roi_sequence: SequenceAttr[StructureSetROISequenceItem] = SequenceAttr(
         0x30060020, "StructureSetROISequence", "SQ", "1", "1",
         item=StructureSetROISequenceItem,
+        doc="""Structure Set ROI Sequence (3006,0020): Type 1, VR SQ, VM 1.
+
+        ROIs for current Structure Set.
+        """,
     )
-    """Structure Set ROI Sequence (3006,0020): Type 1, VR SQ, VM 1.
 
-    ROIs for current Structure Set.
-    """
-
-    predecessor_structure_set_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    predecessor_structure_set_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x30060018, "PredecessorStructureSetSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Predecessor Structure Set Sequence (3006,0018): Type 3, VR SQ, VM 1.
+        doc="""Predecessor Structure Set Sequence (3006,0018): Type 3, VR SQ, VM 1.
 
-    The Structure Set that has been used to derive the current Structure Set.
-    """
+        The Structure Set that has been used to derive the current Structure Set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        structure_set_label: str | None = None,
-        structure_set_name: str | None = None,
-        structure_set_description: str | None = None,
-        instance_number: int | None = None,
-        structure_set_date: datetime.date | str | None = None,
-        structure_set_time: datetime.time | str | None = None,
-        referenced_frame_of_reference_sequence: list[ReferencedFrameOfReferenceSequenceItem] | None = None,
-        source_series_information_sequence: list[SourceSeriesInformationSequenceItem] | None = None,
-        structure_set_roi_sequence: list[StructureSetROISequenceItem] | None = None,
-        predecessor_structure_set_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        structure_set_label: str | Empty | None = None,
+        structure_set_name: str | Empty | None = None,
+        structure_set_description: str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        structure_set_date: datetime.date | str | Empty | None = None,
+        structure_set_time: datetime.time | str | Empty | None = None,
+        referenced_frame_of_reference_sequence: Items[ReferencedFrameOfReferenceSequenceItem] | Empty | None = None,
+        source_series_information_sequence: Items[SourceSeriesInformationSequenceItem] | Empty | None = None,
+        structure_set_roi_sequence: Items[StructureSetROISequenceItem] | Empty | None = None,
+        predecessor_structure_set_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,54 +26,51 @@ class StructuredDisplayTextBoxSequenceItem(ItemBuilder):
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
-    )
-    """Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
+        doc="""Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
 
-    Text data that is unformatted and whose manner of display within the defined bounding box is
-    implementation dependent. See Section C.11.18.1.1.
-    """
+        Text data that is unformatted and whose manner of display within the defined bounding
+        box is implementation dependent. See Section C.11.18.1.1.
+        """,
+    )
 
     display_environment_spatial_position: Attr[list[float]] = Attr(
         0x00720108, "DisplayEnvironmentSpatialPosition", "FD", "4", "1",
-    )
-    """Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
+        doc="""Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
 
-    Exactly four dimensionless floating point values, in the range 0.0 to 1.0, indicating the
-    rectangular coordinate position within the Display Environment of the bounding box in which
-    Unformatted Text Value (0070,0006) is to be displayed.
-    """
+        Exactly four dimensionless floating point values, in the range 0.0 to 1.0, indicating
+        the rectangular coordinate position within the Display Environment of the bounding box
+        in which Unformatted Text Value (0070,0006) is to be displayed.
+        """,
+    )
 
     bounding_box_text_horizontal_justification: Attr[Literal["LEFT", "RIGHT", "CENTER"]] = Attr(
         0x00700012, "BoundingBoxTextHorizontalJustification", "CS", "1", "1",
         enum=("LEFT", "RIGHT", "CENTER"),
-    )
-    """Bounding Box Text Horizontal Justification (0070,0012): Type 1, VR CS, VM 1.
+        doc="""Bounding Box Text Horizontal Justification (0070,0012): Type 1, VR CS, VM 1.
 
-    Location of the text relative to the vertical edges of the bounding box.
-    Enumerated Values: LEFT, RIGHT, CENTER.
-    """
+        Location of the text relative to the vertical edges of the bounding box.
+        Enumerated Values: LEFT, RIGHT, CENTER.
+        """,
+    )
 
     graphic_layer_recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x00700401, "GraphicLayerRecommendedDisplayCIELabValue", "US", "3", "3",
-    )
-    """Graphic Layer Recommended Display CIELab Value (0070,0401): Type 3, VR US, VM 3.
+        doc="""Graphic Layer Recommended Display CIELab Value (0070,0401): Type 3, VR US, VM 3.
 
-    A value in which it is recommended that Unformatted Text Value (0070,0006) be rendered on a
-    color display. The units are specified in PCS-Values, and the value is encoded as CIELab.
-    See Section C.10.7.1.1.
-    """
+        A value in which it is recommended that Unformatted Text Value (0070,0006) be rendered
+        on a color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unformatted_text_value: str | None = None,
-        display_environment_spatial_position: list[float] | None = None,
-        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | None = None,
-        graphic_layer_recommended_display_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        unformatted_text_value: str | Empty | None = None,
+        display_environment_spatial_position: list[float] | Empty | None = None,
+        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | Empty | None = None,
+        graphic_layer_recommended_display_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -84,22 +84,19 @@ class StructuredDisplayAnnotationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.18-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00720424,)
 
-    structured_display_text_box_sequence: Attr[list[StructuredDisplayTextBoxSequenceItem]] = Attr(
+    structured_display_text_box_sequence: SequenceAttr[StructuredDisplayTextBoxSequenceItem] = SequenceAttr(
         0x00720424, "StructuredDisplayTextBoxSequence", "SQ", "1", "1",
         item=StructuredDisplayTextBoxSequenceItem,
-    )
-    """Structured Display Text Box Sequence (0072,0424): Type 1, VR SQ, VM 1.
+        doc="""Structured Display Text Box Sequence (0072,0424): Type 1, VR SQ, VM 1.
 
-    Sequence that describes a text annotation.
-    """
+        Sequence that describes a text annotation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        structured_display_text_box_sequence: list[StructuredDisplayTextBoxSequenceItem] | None = None,
-        **_: Any,
+        structured_display_text_box_sequence: Items[StructuredDisplayTextBoxSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

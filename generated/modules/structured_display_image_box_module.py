@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import sop_instance_reference_macro
 
@@ -26,30 +27,27 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.17-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x00089237)
 
-    referenced_presentation_state_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_presentation_state_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00089237, "ReferencedPresentationStateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
 
-    Reference to a Softcopy Presentation State SOP Instance to be applied to the referenced
-    image.
-    Required if presentation controls are to be applied to the image or image frame before
-    rendering in the Structured Display.
-    """
+        Reference to a Softcopy Presentation State SOP Instance to be applied to the referenced
+        image.
+        Required if presentation controls are to be applied to the image or image frame before
+        rendering in the Structured Display.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        referenced_presentation_state_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,233 +62,233 @@ class StructuredDisplayImageBoxSequenceItem(ItemBuilder):
 
     display_environment_spatial_position: Attr[list[float]] = Attr(
         0x00720108, "DisplayEnvironmentSpatialPosition", "FD", "4", "1",
-    )
-    """Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
+        doc="""Display Environment Spatial Position (0072,0108): Type 1, VR FD, VM 4.
 
-    Exactly four dimensionless floating point values, in the range 0.0 to 1.0, indicating the
-    rectangular coordinate position of the Image Box within the Display Environment.
-    """
+        Exactly four dimensionless floating point values, in the range 0.0 to 1.0, indicating
+        the rectangular coordinate position of the Image Box within the Display Environment.
+        """,
+    )
 
     image_box_number: Attr[int] = Attr(
         0x00720302, "ImageBoxNumber", "US", "1", "1",
-    )
-    """Image Box Number (0072,0302): Type 1, VR US, VM 1.
+        doc="""Image Box Number (0072,0302): Type 1, VR US, VM 1.
 
-    An integer that is unique across all Items of the Structured Display Image Box Sequence
-    (0072,0422) that identifies the Image Box.
-    """
+        An integer that is unique across all Items of the Structured Display Image Box Sequence
+        (0072,0422) that identifies the Image Box.
+        """,
+    )
 
     image_box_layout_type: Attr[str] = Attr(
         0x00720304, "ImageBoxLayoutType", "CS", "1", "1",
-    )
-    """Image Box Layout Type (0072,0304): Type 1, VR CS, VM 1.
+        doc="""Image Box Layout Type (0072,0304): Type 1, VR CS, VM 1.
 
-    Type of layout of the Image Box. The types are primarily distinguished by their interaction
-    technique.
-    Defined Terms: TILED, STACK, CINE, VOLUME_VIEW, VOLUME_CINE, SINGLE.
-    """
+        Type of layout of the Image Box. The types are primarily distinguished by their
+        interaction technique.
+        Defined Terms: TILED, STACK, CINE, VOLUME_VIEW, VOLUME_CINE, SINGLE.
+        """,
+    )
 
     image_box_tile_horizontal_dimension: Attr[int] = Attr(
         0x00720306, "ImageBoxTileHorizontalDimension", "US", "1", "1C",
-    )
-    """Image Box Tile Horizontal Dimension (0072,0306): Type 1C, VR US, VM 1.
+        doc="""Image Box Tile Horizontal Dimension (0072,0306): Type 1C, VR US, VM 1.
 
-    Positive integer defining the horizontal Image Box tile dimension; the number of columns.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED.
-    """
+        Positive integer defining the horizontal Image Box tile dimension; the number of
+        columns.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED.
+        """,
+    )
 
     image_box_tile_vertical_dimension: Attr[int] = Attr(
         0x00720308, "ImageBoxTileVerticalDimension", "US", "1", "1C",
-    )
-    """Image Box Tile Vertical Dimension (0072,0308): Type 1C, VR US, VM 1.
+        doc="""Image Box Tile Vertical Dimension (0072,0308): Type 1C, VR US, VM 1.
 
-    Positive integer defining the vertical Image Box tile dimension; the number of rows.
-    Required if the value of Image Box Layout Type (0072,0304) is TILED.
-    """
+        Positive integer defining the vertical Image Box tile dimension; the number of rows.
+        Required if the value of Image Box Layout Type (0072,0304) is TILED.
+        """,
+    )
 
     image_box_overlap_priority: Attr[int] = Attr(
         0x00720320, "ImageBoxOverlapPriority", "US", "1", "3",
-    )
-    """Image Box Overlap Priority (0072,0320): Type 3, VR US, VM 1.
+        doc="""Image Box Overlap Priority (0072,0320): Type 3, VR US, VM 1.
 
-    If this Image Box overlaps in spatial position with others, this Attribute indicates the
-    layer of this Image Box in relation to the others. The value shall be a positive integer in
-    the range 1 to 100, where 1 = top and 100 = bottom. If this Attribute is not present, then
-    the expected behavior is not defined.
-    """
+        If this Image Box overlaps in spatial position with others, this Attribute indicates the
+        layer of this Image Box in relation to the others. The value shall be a positive integer
+        in the range 1 to 100, where 1 = top and 100 = bottom. If this Attribute is not present,
+        then the expected behavior is not defined.
+        """,
+    )
 
     display_set_horizontal_justification: Attr[Literal["LEFT", "CENTER", "RIGHT"]] = Attr(
         0x00720717, "DisplaySetHorizontalJustification", "CS", "1", "3",
         enum=("LEFT", "CENTER", "RIGHT"),
-    )
-    """Display Set Horizontal Justification (0072,0717): Type 3, VR CS, VM 1.
+        doc="""Display Set Horizontal Justification (0072,0717): Type 3, VR CS, VM 1.
 
-    Indicates direction in which to horizontally justify the image within an Image Box that is
-    not the same shape (aspect ratio) as the image.
-    Enumerated Values: LEFT, CENTER, RIGHT.
-    """
+        Indicates direction in which to horizontally justify the image within an Image Box that
+        is not the same shape (aspect ratio) as the image.
+        Enumerated Values: LEFT, CENTER, RIGHT.
+        """,
+    )
 
     display_set_vertical_justification: Attr[Literal["TOP", "CENTER", "BOTTOM"]] = Attr(
         0x00720718, "DisplaySetVerticalJustification", "CS", "1", "3",
         enum=("TOP", "CENTER", "BOTTOM"),
-    )
-    """Display Set Vertical Justification (0072,0718): Type 3, VR CS, VM 1.
+        doc="""Display Set Vertical Justification (0072,0718): Type 3, VR CS, VM 1.
 
-    Indicates direction in which to vertically justify the image within an Image Box that is not
-    the same shape (aspect ratio) as the image.
-    Enumerated Values: TOP, CENTER, BOTTOM.
-    """
+        Indicates direction in which to vertically justify the image within an Image Box that is
+        not the same shape (aspect ratio) as the image.
+        Enumerated Values: TOP, CENTER, BOTTOM.
+        """,
+    )
 
     preferred_playback_sequencing: Attr[int] = Attr(
         0x00181244, "PreferredPlaybackSequencing", "US", "1", "1C",
         enum=("0", "1", "2"),
-    )
-    """Preferred Playback Sequencing (0018,1244): Type 1C, VR US, VM 1.
+        doc="""Preferred Playback Sequencing (0018,1244): Type 1C, VR US, VM 1.
 
-    Describes the preferred playback sequencing for the Image Box. Overrides any Preferred
-    Playback Sequencing (0018,1244) value in the image objects being displayed.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE.
-    Enumerated Values: 0, 1, 2.
-    """
+        Describes the preferred playback sequencing for the Image Box. Overrides any Preferred
+        Playback Sequencing (0018,1244) value in the image objects being displayed.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE.
+        Enumerated Values: 0, 1, 2.
+        """,
+    )
 
     recommended_display_frame_rate: Attr[int] = Attr(
         0x00082144, "RecommendedDisplayFrameRate", "IS", "1", "1C",
-    )
-    """Recommended Display Frame Rate (0008,2144): Type 1C, VR IS, VM 1.
+        doc="""Recommended Display Frame Rate (0008,2144): Type 1C, VR IS, VM 1.
 
-    Recommended rate at which the frames of a multi-frame image shall be displayed, in
-    frames/second. Shall have a value greater than zero. Overrides any Recommended Display Frame
-    Rate (0008,2144) value in the image objects being displayed.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative to
-    Real-Time (0072,0330) is not present.
-    """
+        Recommended rate at which the frames of a multi-frame image shall be displayed, in
+        frames/second. Shall have a value greater than zero. Overrides any Recommended Display
+        Frame Rate (0008,2144) value in the image objects being displayed.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE and if Cine Relative
+        to Real-Time (0072,0330) is not present.
+        """,
+    )
 
     cine_relative_to_real_time: Attr[float] = Attr(
         0x00720330, "CineRelativeToRealTime", "FD", "1", "1C",
-    )
-    """Cine Relative to Real-Time (0072,0330): Type 1C, VR FD, VM 1.
+        doc="""Cine Relative to Real-Time (0072,0330): Type 1C, VR FD, VM 1.
 
-    A positive dimensionless floating point numeric factor equal to playback rate divided by
-    acquisition rate.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended
-    Display Frame Rate (0008,2144) is not present.
-    """
+        A positive dimensionless floating point numeric factor equal to playback rate divided by
+        acquisition rate.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE and if Recommended
+        Display Frame Rate (0008,2144) is not present.
+        """,
+    )
 
     initial_cine_run_state: Attr[str] = Attr(
         0x00180042, "InitialCineRunState", "CS", "1", "1C",
-    )
-    """Initial Cine Run State (0018,0042): Type 1C, VR CS, VM 1.
+        doc="""Initial Cine Run State (0018,0042): Type 1C, VR CS, VM 1.
 
-    Required if the value of Image Box Layout Type (0072,0304) is CINE.
-    Defined Terms: STOPPED, RUNNING.
-    """
+        Required if the value of Image Box Layout Type (0072,0304) is CINE.
+        Defined Terms: STOPPED, RUNNING.
+        """,
+    )
 
     start_trim: Attr[int] = Attr(
         0x00082142, "StartTrim", "IS", "1", "2C",
-    )
-    """Start Trim (0008,2142): Type 2C, VR IS, VM 1.
+        doc="""Start Trim (0008,2142): Type 2C, VR IS, VM 1.
 
-    The frame number of the first frame of the multi-frame image to be displayed in a CINE Image
-    Box.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE.
-    """
+        The frame number of the first frame of the multi-frame image to be displayed in a CINE
+        Image Box.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE.
+        """,
+    )
 
     stop_trim: Attr[int] = Attr(
         0x00082143, "StopTrim", "IS", "1", "2C",
+        doc="""Stop Trim (0008,2143): Type 2C, VR IS, VM 1.
+
+        The Frame Number of the last frame of the multi-frame image to be displayed in a CINE
+        Image Box.
+        Required if the value of Image Box Layout Type (0072,0304) is CINE.
+        """,
     )
-    """Stop Trim (0008,2143): Type 2C, VR IS, VM 1.
 
-    The Frame Number of the last frame of the multi-frame image to be displayed in a CINE Image
-    Box.
-    Required if the value of Image Box Layout Type (0072,0304) is CINE.
-    """
-
-    referenced_first_frame_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_first_frame_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00720427, "ReferencedFirstFrameSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced First Frame Sequence (0072,0427): Type 2C, VR SQ, VM 1.
+
+        Reference to the initial frame in a stack to be displayed in this image box. If value is
+        not present, the first image frame to be displayed is not defined by the Standard.
+        Required if the value of Image Box Layout Type (0072,0304) is STACK.
+        """,
     )
-    """Referenced First Frame Sequence (0072,0427): Type 2C, VR SQ, VM 1.
 
-    Reference to the initial frame in a stack to be displayed in this image box. If value is not
-    present, the first image frame to be displayed is not defined by the Standard.
-    Required if the value of Image Box Layout Type (0072,0304) is STACK.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "2C",
         item=ReferencedImageSequenceItem,
+        doc="""Referenced Image Sequence (0008,1140): Type 2C, VR SQ, VM 1.
+
+        Reference to the Image SOP Instances, or frames from multi-frame Image SOP Instances, to
+        be displayed in this Image Box.
+        Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric
+        Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not
+        present.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 2C, VR SQ, VM 1.
 
-    Reference to the Image SOP Instances, or frames from multi-frame Image SOP Instances, to be
-    displayed in this Image Box.
-    Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric
-    Instance Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.
-    """
-
-    referenced_presentation_state_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_presentation_state_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00089237, "ReferencedPresentationStateSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
+
+        Reference to a Softcopy Presentation State SOP Instance or a Volumetric Presentation
+        State SOP Instance whose referenced images are to be displayed in the Image Box using
+        the presentation controls of the referenced SOP Instance.
+        Required if Referenced Image Sequence (0008,1140), Referenced Stereometric Instance
+        Sequence (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.
+        """,
     )
-    """Referenced Presentation State Sequence (0008,9237): Type 1C, VR SQ, VM 1.
 
-    Reference to a Softcopy Presentation State SOP Instance or a Volumetric Presentation State
-    SOP Instance whose referenced images are to be displayed in the Image Box using the
-    presentation controls of the referenced SOP Instance.
-    Required if Referenced Image Sequence (0008,1140), Referenced Stereometric Instance Sequence
-    (0008,1134), and Referenced Instance Sequence (0008,114A) are not present.
-    """
-
-    referenced_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+
+        Reference to a non-image SOP Instance (e.g., waveform, SR, encapsulated document) whose
+        content is to be displayed in the Image Box.
+        Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric
+        Instance Sequence (0008,1134), and Referenced Image Sequence (0008,1140) are not
+        present.
+        """,
     )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    Reference to a non-image SOP Instance (e.g., waveform, SR, encapsulated document) whose
-    content is to be displayed in the Image Box.
-    Required if Referenced Presentation State Sequence (0008,9237), Referenced Stereometric
-    Instance Sequence (0008,1134), and Referenced Image Sequence (0008,1140) are not present.
-    """
-
-    referenced_stereometric_instance_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_stereometric_instance_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081134, "ReferencedStereometricInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Stereometric Instance Sequence (0008,1134): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Stereometric Instance Sequence (0008,1134): Type 1C, VR SQ, VM 1.
 
-    Reference to a Stereometric SOP Instance whose referenced images are to be displayed in the
-    Image Box.
-    Required if Referenced Presentation State Sequence (0008,9237), Referenced Instance Sequence
-    (0008,114A), and Referenced Image Sequence (0008,1140) are not present.
-    """
+        Reference to a Stereometric SOP Instance whose referenced images are to be displayed in
+        the Image Box.
+        Required if Referenced Presentation State Sequence (0008,9237), Referenced Instance
+        Sequence (0008,114A), and Referenced Image Sequence (0008,1140) are not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        display_environment_spatial_position: list[float] | None = None,
-        image_box_number: int | None = None,
-        image_box_layout_type: str | None = None,
-        image_box_tile_horizontal_dimension: int | None = None,
-        image_box_tile_vertical_dimension: int | None = None,
-        image_box_overlap_priority: int | None = None,
-        display_set_horizontal_justification: Literal["LEFT", "CENTER", "RIGHT"] | None = None,
-        display_set_vertical_justification: Literal["TOP", "CENTER", "BOTTOM"] | None = None,
-        preferred_playback_sequencing: int | None = None,
-        recommended_display_frame_rate: int | None = None,
-        cine_relative_to_real_time: float | None = None,
-        initial_cine_run_state: str | None = None,
-        start_trim: int | None = None,
-        stop_trim: int | None = None,
-        referenced_first_frame_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        referenced_presentation_state_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_stereometric_instance_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        display_environment_spatial_position: list[float] | Empty | None = None,
+        image_box_number: int | Empty | None = None,
+        image_box_layout_type: str | Empty | None = None,
+        image_box_tile_horizontal_dimension: int | Empty | None = None,
+        image_box_tile_vertical_dimension: int | Empty | None = None,
+        image_box_overlap_priority: int | Empty | None = None,
+        display_set_horizontal_justification: Literal["LEFT", "CENTER", "RIGHT"] | Empty | None = None,
+        display_set_vertical_justification: Literal["TOP", "CENTER", "BOTTOM"] | Empty | None = None,
+        preferred_playback_sequencing: int | Empty | None = None,
+        recommended_display_frame_rate: int | Empty | None = None,
+        cine_relative_to_real_time: float | Empty | None = None,
+        initial_cine_run_state: str | Empty | None = None,
+        start_trim: int | Empty | None = None,
+        stop_trim: int | Empty | None = None,
+        referenced_first_frame_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        referenced_presentation_state_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_stereometric_instance_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -305,31 +303,28 @@ class ImageBoxSynchronizationSequenceItem(ItemBuilder):
 
     synchronized_image_box_list: Attr[list[int]] = Attr(
         0x00720432, "SynchronizedImageBoxList", "US", "2-n", "1",
-    )
-    """Synchronized Image Box List (0072,0432): Type 1, VR US, VM 2-n.
+        doc="""Synchronized Image Box List (0072,0432): Type 1, VR US, VM 2-n.
 
-    Multi-valued list of two or more Image Box Number (0072,0302) values. Indicates that the
-    display of multiple image frames within the specified Image Boxes are synchronized.
-    """
+        Multi-valued list of two or more Image Box Number (0072,0302) values. Indicates that the
+        display of multiple image frames within the specified Image Boxes are synchronized.
+        """,
+    )
 
     type_of_synchronization: Attr[str] = Attr(
         0x00720434, "TypeOfSynchronization", "CS", "1", "1",
-    )
-    """Type of Synchronization (0072,0434): Type 1, VR CS, VM 1.
+        doc="""Type of Synchronization (0072,0434): Type 1, VR CS, VM 1.
 
-    Type of synchronization between Image Boxes.
-    Defined Terms: FRAME, POSITION, TIME, PHASE.
-    """
+        Type of synchronization between Image Boxes.
+        Defined Terms: FRAME, POSITION, TIME, PHASE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        synchronized_image_box_list: list[int] | None = None,
-        type_of_synchronization: str | None = None,
-        **_: Any,
+        synchronized_image_box_list: list[int] | Empty | None = None,
+        type_of_synchronization: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -343,34 +338,31 @@ class StructuredDisplayImageBoxModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.17-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00720422, 0x00720430)
 
-    structured_display_image_box_sequence: Attr[list[StructuredDisplayImageBoxSequenceItem]] = Attr(
+    structured_display_image_box_sequence: SequenceAttr[StructuredDisplayImageBoxSequenceItem] = SequenceAttr(
         0x00720422, "StructuredDisplayImageBoxSequence", "SQ", "1", "1",
         item=StructuredDisplayImageBoxSequenceItem,
+        doc="""Structured Display Image Box Sequence (0072,0422): Type 1, VR SQ, VM 1.
+
+        The image display boxes defined in the display environment, together with the reference
+        to the image to be displayed in each Image Box.
+        """,
     )
-    """Structured Display Image Box Sequence (0072,0422): Type 1, VR SQ, VM 1.
 
-    The image display boxes defined in the display environment, together with the reference to
-    the image to be displayed in each Image Box.
-    """
-
-    image_box_synchronization_sequence: Attr[list[ImageBoxSynchronizationSequenceItem]] = Attr(
+    image_box_synchronization_sequence: SequenceAttr[ImageBoxSynchronizationSequenceItem] = SequenceAttr(
         0x00720430, "ImageBoxSynchronizationSequence", "SQ", "1", "1C",
         item=ImageBoxSynchronizationSequenceItem,
-    )
-    """Image Box Synchronization Sequence (0072,0430): Type 1C, VR SQ, VM 1.
+        doc="""Image Box Synchronization Sequence (0072,0430): Type 1C, VR SQ, VM 1.
 
-    Description of synchronized display between two or more Image Boxes. Required if
-    synchronized display is specified between Image Boxes.
-    """
+        Description of synchronized display between two or more Image Boxes. Required if
+        synchronized display is specified between Image Boxes.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        structured_display_image_box_sequence: list[StructuredDisplayImageBoxSequenceItem] | None = None,
-        image_box_synchronization_sequence: list[ImageBoxSynchronizationSequenceItem] | None = None,
-        **_: Any,
+        structured_display_image_box_sequence: Items[StructuredDisplayImageBoxSequenceItem] | Empty | None = None,
+        image_box_synchronization_sequence: Items[ImageBoxSynchronizationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_pixel_macro
@@ -36,106 +37,104 @@ class StructuredDisplayModule(ContentIdentificationMacro, ModuleBuilder):
 
     presentation_creation_date: Attr[datetime.date | str] = Attr(
         0x00700082, "PresentationCreationDate", "DA", "1", "1",
-    )
-    """Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
+        doc="""Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
 
-    Date on which this structured display was created.
-    """
+        Date on which this structured display was created.
+        """,
+    )
 
     presentation_creation_time: Attr[datetime.time | str] = Attr(
         0x00700083, "PresentationCreationTime", "TM", "1", "1",
-    )
-    """Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
+        doc="""Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
 
-    Time at which this structured display was created.
-    """
+        Time at which this structured display was created.
+        """,
+    )
 
     number_of_screens: Attr[int] = Attr(
         0x00720100, "NumberOfScreens", "US", "1", "1",
+        doc="""Number of Screens (0072,0100): Type 1, VR US, VM 1.
+
+        The number of screens for this Structured Display.
+        Enumerated Values if SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic
+        Structured Display): 1.
+        """,
     )
-    """Number of Screens (0072,0100): Type 1, VR US, VM 1.
 
-    The number of screens for this Structured Display.
-    Enumerated Values if SOP Class UID (0008,0016) equals 1.2.840.10008.5.1.4.1.1.131(Basic
-    Structured Display): 1.
-    """
-
-    nominal_screen_definition_sequence: Attr[list[screen_specifications_macro.ScreenSpecificationsMacro]] = Attr(
+    nominal_screen_definition_sequence: SequenceAttr[screen_specifications_macro.ScreenSpecificationsMacro] = SequenceAttr(
         0x00720102, "NominalScreenDefinitionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.screen_specifications_macro:ScreenSpecificationsMacro",
+        doc="""Nominal Screen Definition Sequence (0072,0102): Type 1, VR SQ, VM 1.
+
+        Sequence of Items that describes the set of screens for this Structured Display.
+        """,
     )
-    """Nominal Screen Definition Sequence (0072,0102): Type 1, VR SQ, VM 1.
 
-    Sequence of Items that describes the set of screens for this Structured Display.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the structured display.
-    """
+        This icon image is representative of the structured display.
+        """,
+    )
 
     structured_display_background_cie_lab_value: Attr[list[int]] = Attr(
         0x00720420, "StructuredDisplayBackgroundCIELabValue", "US", "3", "3",
-    )
-    """Structured Display Background CIELab Value (0072,0420): Type 3, VR US, VM 3.
+        doc="""Structured Display Background CIELab Value (0072,0420): Type 3, VR US, VM 3.
 
-    A value in which it is recommended that Structured Display background (i.e., the area
-    outside of Image Boxes) be rendered on a color display. The units are specified in
-    PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A value in which it is recommended that Structured Display background (i.e., the area
+        outside of Image Boxes) be rendered on a color display. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     empty_image_box_cie_lab_value: Attr[list[int]] = Attr(
         0x00720421, "EmptyImageBoxCIELabValue", "US", "3", "3",
-    )
-    """Empty Image Box CIELab Value (0072,0421): Type 3, VR US, VM 3.
+        doc="""Empty Image Box CIELab Value (0072,0421): Type 3, VR US, VM 3.
 
-    A value in which it is recommended that empty Image Boxes be rendered on a color display.
-    The units are specified in PCS-Values, and the value is encoded as CIELab. See Section
-    C.10.7.1.1.
-    """
+        A value in which it is recommended that empty Image Boxes be rendered on a color
+        display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
+        Section C.10.7.1.1.
+        """,
+    )
 
     hanging_protocol_name: Attr[str] = Attr(
         0x00720002, "HangingProtocolName", "SH", "1", "3",
-    )
-    """Hanging Protocol Name (0072,0002): Type 3, VR SH, VM 1.
+        doc="""Hanging Protocol Name (0072,0002): Type 3, VR SH, VM 1.
 
-    Identifies the hanging protocol that was used in the creation of this structured display.
-    """
+        Identifies the hanging protocol that was used in the creation of this structured
+        display.
+        """,
+    )
 
     hanging_protocol_creator: Attr[str] = Attr(
         0x00720008, "HangingProtocolCreator", "LO", "1", "3",
-    )
-    """Hanging Protocol Creator (0072,0008): Type 3, VR LO, VM 1.
+        doc="""Hanging Protocol Creator (0072,0008): Type 3, VR LO, VM 1.
 
-    Identifies the creator of the Hanging Protocol.
-    """
+        Identifies the creator of the Hanging Protocol.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        presentation_creation_date: datetime.date | str | None = None,
-        presentation_creation_time: datetime.time | str | None = None,
-        number_of_screens: int | None = None,
-        nominal_screen_definition_sequence: list[screen_specifications_macro.ScreenSpecificationsMacro] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        structured_display_background_cie_lab_value: list[int] | None = None,
-        empty_image_box_cie_lab_value: list[int] | None = None,
-        hanging_protocol_name: str | None = None,
-        hanging_protocol_creator: str | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        presentation_creation_date: datetime.date | str | Empty | None = None,
+        presentation_creation_time: datetime.time | str | Empty | None = None,
+        number_of_screens: int | Empty | None = None,
+        nominal_screen_definition_sequence: Items[screen_specifications_macro.ScreenSpecificationsMacro] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        structured_display_background_cie_lab_value: list[int] | Empty | None = None,
+        empty_image_box_cie_lab_value: list[int] | Empty | None = None,
+        hanging_protocol_name: str | Empty | None = None,
+        hanging_protocol_creator: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

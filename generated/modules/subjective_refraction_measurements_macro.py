@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.cylinder_sequence_macro import CylinderSequenceMacro
 from iodkit.generated.modules.prism_sequence_macro import PrismSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import cylinder_sequence_macro
     from iodkit.generated.modules import prism_sequence_macro
 
@@ -29,31 +30,28 @@ class AddNearSequenceItem(ItemBuilder):
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
-    )
-    """Add Power (0046,0104): Type 1, VR FD, VM 1.
+        doc="""Add Power (0046,0104): Type 1, VR FD, VM 1.
 
-    Additional power relative to the distance correction, expressed in diopters, that allows
-    best corrected visual acuity at the defined viewing distance.
-    """
+        Additional power relative to the distance correction, expressed in diopters, that allows
+        best corrected visual acuity at the defined viewing distance.
+        """,
+    )
 
     viewing_distance: Attr[float] = Attr(
         0x00460106, "ViewingDistance", "FD", "1", "3",
-    )
-    """Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
+        doc="""Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
 
-    The distance, in cm, for testing visual acuity corresponding to the value of Add Power
-    (0046,0104) in this Sequence.
-    """
+        The distance, in cm, for testing visual acuity corresponding to the value of Add Power
+        (0046,0104) in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        add_power: float | None = None,
-        viewing_distance: float | None = None,
-        **_: Any,
+        add_power: float | Empty | None = None,
+        viewing_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,31 +66,28 @@ class AddIntermediateSequenceItem(ItemBuilder):
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
-    )
-    """Add Power (0046,0104): Type 1, VR FD, VM 1.
+        doc="""Add Power (0046,0104): Type 1, VR FD, VM 1.
 
-    Additional power relative to the distance correction, expressed in diopters, that allows
-    best corrected visual acuity at the defined viewing distance.
-    """
+        Additional power relative to the distance correction, expressed in diopters, that allows
+        best corrected visual acuity at the defined viewing distance.
+        """,
+    )
 
     viewing_distance: Attr[float] = Attr(
         0x00460106, "ViewingDistance", "FD", "1", "3",
-    )
-    """Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
+        doc="""Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
 
-    The distance, in cm, for testing visual acuity using the value of Add Power (0046,0104) in
-    this Sequence Item.
-    """
+        The distance, in cm, for testing visual acuity using the value of Add Power (0046,0104)
+        in this Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        add_power: float | None = None,
-        viewing_distance: float | None = None,
-        **_: Any,
+        add_power: float | Empty | None = None,
+        viewing_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,31 +102,28 @@ class AddOtherSequenceItem(ItemBuilder):
 
     add_power: Attr[float] = Attr(
         0x00460104, "AddPower", "FD", "1", "1",
-    )
-    """Add Power (0046,0104): Type 1, VR FD, VM 1.
+        doc="""Add Power (0046,0104): Type 1, VR FD, VM 1.
 
-    Additional power relative to the distance correction, expressed in diopters, that allows
-    best corrected visual acuity at the defined viewing distance.
-    """
+        Additional power relative to the distance correction, expressed in diopters, that allows
+        best corrected visual acuity at the defined viewing distance.
+        """,
+    )
 
     viewing_distance: Attr[float] = Attr(
         0x00460106, "ViewingDistance", "FD", "1", "3",
-    )
-    """Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
+        doc="""Viewing Distance (0046,0106): Type 3, VR FD, VM 1.
 
-    The distance, in cm, for testing visual acuity corresponding to the value of Add Power
-    (0046,0104) in this Sequence Item.
-    """
+        The distance, in cm, for testing visual acuity corresponding to the value of Add Power
+        (0046,0104) in this Sequence Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        add_power: float | None = None,
-        viewing_distance: float | None = None,
-        **_: Any,
+        add_power: float | Empty | None = None,
+        viewing_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -150,68 +142,66 @@ class SubjectiveRefractionMeasurementsMacro(CylinderSequenceMacro, PrismSequence
 
     sphere_power: Attr[float] = Attr(
         0x00460146, "SpherePower", "FD", "1", "1",
-    )
-    """Sphere Power (0046,0146): Type 1, VR FD, VM 1.
+        doc="""Sphere Power (0046,0146): Type 1, VR FD, VM 1.
 
-    Refractive power of the eye that is the same in all meridians, measured at distance (optical
-    infinity), in diopters.
-    """
+        Refractive power of the eye that is the same in all meridians, measured at distance
+        (optical infinity), in diopters.
+        """,
+    )
 
     vertex_distance: Attr[float] = Attr(
         0x0022000F, "VertexDistance", "FD", "1", "3",
+        doc="""Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
+
+        The distance from the corneal vertex of the eye to the back of the corrective lens, in
+        mm.
+        """,
     )
-    """Vertex Distance (0022,000F): Type 3, VR FD, VM 1.
 
-    The distance from the corneal vertex of the eye to the back of the corrective lens, in mm.
-    """
-
-    add_near_sequence: Attr[list[AddNearSequenceItem]] = Attr(
+    add_near_sequence: SequenceAttr[AddNearSequenceItem] = SequenceAttr(
         0x00460100, "AddNearSequence", "SQ", "1", "1C",
         item=AddNearSequenceItem,
+        doc="""Add Near Sequence (0046,0100): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies refractive measurements of the eye to correct for inability to
+        focus at near while wearing the distance prescription.
+        Required if near point refraction is done.
+        """,
     )
-    """Add Near Sequence (0046,0100): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of the eye to correct for inability to
-    focus at near while wearing the distance prescription.
-    Required if near point refraction is done.
-    """
-
-    add_intermediate_sequence: Attr[list[AddIntermediateSequenceItem]] = Attr(
+    add_intermediate_sequence: SequenceAttr[AddIntermediateSequenceItem] = SequenceAttr(
         0x00460101, "AddIntermediateSequence", "SQ", "1", "1C",
         item=AddIntermediateSequenceItem,
+        doc="""Add Intermediate Sequence (0046,0101): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies refractive measurements of the eye to correct for inability to
+        focus at intermediate distance while wearing the distance prescription.
+        Required if intermediate point refraction is done.
+        """,
     )
-    """Add Intermediate Sequence (0046,0101): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of the eye to correct for inability to
-    focus at intermediate distance while wearing the distance prescription.
-    Required if intermediate point refraction is done.
-    """
-
-    add_other_sequence: Attr[list[AddOtherSequenceItem]] = Attr(
+    add_other_sequence: SequenceAttr[AddOtherSequenceItem] = SequenceAttr(
         0x00460102, "AddOtherSequence", "SQ", "1", "1C",
         item=AddOtherSequenceItem,
-    )
-    """Add Other Sequence (0046,0102): Type 1C, VR SQ, VM 1.
+        doc="""Add Other Sequence (0046,0102): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies refractive measurements of the eye to correct for inability to
-    focus at the below specified distance while wearing the distance prescription.
-    Required if refraction is done at less than distance (optical infinity), but at a distance
-    other than "near" or "intermediate".
-    """
+        A Sequence that specifies refractive measurements of the eye to correct for inability to
+        focus at the below specified distance while wearing the distance prescription.
+        Required if refraction is done at less than distance (optical infinity), but at a
+        distance other than "near" or "intermediate".
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sphere_power: float | None = None,
-        cylinder_sequence: list[cylinder_sequence_macro.CylinderSequenceItem] | None = None,
-        prism_sequence: list[prism_sequence_macro.PrismSequenceItem] | None = None,
-        vertex_distance: float | None = None,
-        add_near_sequence: list[AddNearSequenceItem] | None = None,
-        add_intermediate_sequence: list[AddIntermediateSequenceItem] | None = None,
-        add_other_sequence: list[AddOtherSequenceItem] | None = None,
-        **_: Any,
+        sphere_power: float | Empty | None = None,
+        cylinder_sequence: Items[cylinder_sequence_macro.CylinderSequenceItem] | Empty | None = None,
+        prism_sequence: Items[prism_sequence_macro.PrismSequenceItem] | Empty | None = None,
+        vertex_distance: float | Empty | None = None,
+        add_near_sequence: Items[AddNearSequenceItem] | Empty | None = None,
+        add_intermediate_sequence: Items[AddIntermediateSequenceItem] | Empty | None = None,
+        add_other_sequence: Items[AddOtherSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import subjective_refraction_measurements_macro
 
 
@@ -25,74 +26,73 @@ class SubjectiveRefractionMeasurementsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.25.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00460097, 0x00460098, 0x00460060, 0x00460062, 0x00460063, 0x00460064)
 
-    subjective_refraction_right_eye_sequence: Attr[list[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro]] = Attr(
+    subjective_refraction_right_eye_sequence: SequenceAttr[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] = SequenceAttr(
         0x00460097, "SubjectiveRefractionRightEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.subjective_refraction_measurements_macro:SubjectiveRefractionMeasurementsMacro",
+        doc="""Subjective Refraction Right Eye Sequence (0046,0097): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies the subjective refractive measurements of a patient's right
+        eye.
+        Required if the right eye is measured.
+        """,
     )
-    """Subjective Refraction Right Eye Sequence (0046,0097): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies the subjective refractive measurements of a patient's right eye.
-    Required if the right eye is measured.
-    """
-
-    subjective_refraction_left_eye_sequence: Attr[list[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro]] = Attr(
+    subjective_refraction_left_eye_sequence: SequenceAttr[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] = SequenceAttr(
         0x00460098, "SubjectiveRefractionLeftEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.subjective_refraction_measurements_macro:SubjectiveRefractionMeasurementsMacro",
-    )
-    """Subjective Refraction Left Eye Sequence (0046,0098): Type 1C, VR SQ, VM 1.
+        doc="""Subjective Refraction Left Eye Sequence (0046,0098): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies the subjective refractive measurements of a patient's left eye.
-    Required if the left eye is measured.
-    """
+        A Sequence that specifies the subjective refractive measurements of a patient's left
+        eye.
+        Required if the left eye is measured.
+        """,
+    )
 
     distance_pupillary_distance: Attr[float] = Attr(
         0x00460060, "DistancePupillaryDistance", "FD", "1", "3",
-    )
-    """Distance Pupillary Distance (0046,0060): Type 3, VR FD, VM 1.
+        doc="""Distance Pupillary Distance (0046,0060): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is in the distance, as
-    measured by a phoropter.
-    """
+        Distance in mm between the pupils when the patient's object of regard is in the
+        distance, as measured by a phoropter.
+        """,
+    )
 
     near_pupillary_distance: Attr[float] = Attr(
         0x00460062, "NearPupillaryDistance", "FD", "1", "3",
-    )
-    """Near Pupillary Distance (0046,0062): Type 3, VR FD, VM 1.
+        doc="""Near Pupillary Distance (0046,0062): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is at near, as
-    measured by a phoropter.
-    """
+        Distance in mm between the pupils when the patient's object of regard is at near, as
+        measured by a phoropter.
+        """,
+    )
 
     intermediate_pupillary_distance: Attr[float] = Attr(
         0x00460063, "IntermediatePupillaryDistance", "FD", "1", "3",
-    )
-    """Intermediate Pupillary Distance (0046,0063): Type 3, VR FD, VM 1.
+        doc="""Intermediate Pupillary Distance (0046,0063): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is at an intermediate
-    distance, as measured by a phoropter.
-    """
+        Distance in mm between the pupils when the patient's object of regard is at an
+        intermediate distance, as measured by a phoropter.
+        """,
+    )
 
     other_pupillary_distance: Attr[float] = Attr(
         0x00460064, "OtherPupillaryDistance", "FD", "1", "3",
-    )
-    """Other Pupillary Distance (0046,0064): Type 3, VR FD, VM 1.
+        doc="""Other Pupillary Distance (0046,0064): Type 3, VR FD, VM 1.
 
-    Distance in mm between the pupils when the patient's object of regard is at the distance
-    specified in the Attribute Add Other Sequence (0046,0102), as measured by a phoropter.
-    """
+        Distance in mm between the pupils when the patient's object of regard is at the distance
+        specified in the Attribute Add Other Sequence (0046,0102), as measured by a phoropter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        subjective_refraction_right_eye_sequence: list[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] | None = None,
-        subjective_refraction_left_eye_sequence: list[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] | None = None,
-        distance_pupillary_distance: float | None = None,
-        near_pupillary_distance: float | None = None,
-        intermediate_pupillary_distance: float | None = None,
-        other_pupillary_distance: float | None = None,
-        **_: Any,
+        subjective_refraction_right_eye_sequence: Items[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] | Empty | None = None,
+        subjective_refraction_left_eye_sequence: Items[subjective_refraction_measurements_macro.SubjectiveRefractionMeasurementsMacro] | Empty | None = None,
+        distance_pupillary_distance: float | Empty | None = None,
+        near_pupillary_distance: float | Empty | None = None,
+        intermediate_pupillary_distance: float | Empty | None = None,
+        other_pupillary_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
@@ -30,23 +31,20 @@ class OperatorIdentificationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.26-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00401101,)
 
-    person_identification_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    person_identification_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00401101, "PersonIdentificationCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Person Identification Code Sequence (0040,1101): Type -, VR SQ, VM 1.
+        doc="""Person Identification Code Sequence (0040,1101): Type -, VR SQ, VM 1.
 
-    Coded identifier of the person administering the contrast agent, drug, or device.
-    """
+        Coded identifier of the person administering the contrast agent, drug, or device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        person_identification_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        person_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,137 +62,134 @@ class SubstanceAdministrationLogModule(IssuerOfPatientIDMacro, ModuleBuilder):
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
-    )
-    """Patient's Name (0010,0010): Type -, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type -, VR PN, VM 1.
 
-    Patient's full name.
-    """
+        Patient's full name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    Primary identification number or code for the patient.
-    """
+        Primary identification number or code for the patient.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "",
+        doc="""Admission ID (0038,0010): Type -, VR LO, VM 1.
+
+        Identification number of the Visit as assigned by the healthcare provider.
+        """,
     )
-    """Admission ID (0038,0010): Type -, VR LO, VM 1.
 
-    Identification number of the Visit as assigned by the healthcare provider.
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Admission ID.
-    """
+        Identifier of the Assigning Authority that issued the Admission ID.
+        """,
+    )
 
     product_package_identifier: Attr[str] = Attr(
         0x00440001, "ProductPackageIdentifier", "ST", "1", "",
-    )
-    """Product Package Identifier (0044,0001): Type -, VR ST, VM 1.
+        doc="""Product Package Identifier (0044,0001): Type -, VR ST, VM 1.
 
-    Identifier of the contrast agent, drug, or device administered, typically from a package bar
-    code, RFID, or other materials management ID. This ID might not be globally unique and might
-    conflict with other IDs used within the scope of the institution.
-    """
+        Identifier of the contrast agent, drug, or device administered, typically from a package
+        bar code, RFID, or other materials management ID. This ID might not be globally unique
+        and might conflict with other IDs used within the scope of the institution.
+        """,
+    )
 
     product_name: Attr[list[str]] = Attr(
         0x00440008, "ProductName", "LO", "1-n", "",
-    )
-    """Product Name (0044,0008): Type -, VR LO, VM 1-n.
+        doc="""Product Name (0044,0008): Type -, VR LO, VM 1-n.
 
-    Trade or generic name of product.
-    """
+        Trade or generic name of product.
+        """,
+    )
 
     product_description: Attr[str] = Attr(
         0x00440009, "ProductDescription", "LT", "1", "",
-    )
-    """Product Description (0044,0009): Type -, VR LT, VM 1.
+        doc="""Product Description (0044,0009): Type -, VR LT, VM 1.
 
-    Text description of the contrast agent, drug, or device administered.
-    """
+        Text description of the contrast agent, drug, or device administered.
+        """,
+    )
 
     substance_administration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00440010, "SubstanceAdministrationDateTime", "DT", "1", "",
-    )
-    """Substance Administration DateTime (0044,0010): Type -, VR DT, VM 1.
+        doc="""Substance Administration DateTime (0044,0010): Type -, VR DT, VM 1.
 
-    Date and Time of Substance Administration.
-    """
+        Date and Time of Substance Administration.
+        """,
+    )
 
     substance_administration_notes: Attr[str] = Attr(
         0x00440011, "SubstanceAdministrationNotes", "LO", "1", "",
-    )
-    """Substance Administration Notes (0044,0011): Type -, VR LO, VM 1.
+        doc="""Substance Administration Notes (0044,0011): Type -, VR LO, VM 1.
 
-    Comments provided by the operator responsible for the substance administration.
-    """
+        Comments provided by the operator responsible for the substance administration.
+        """,
+    )
 
     substance_administration_device_id: Attr[str] = Attr(
         0x00440012, "SubstanceAdministrationDeviceID", "LO", "1", "",
+        doc="""Substance Administration Device ID (0044,0012): Type -, VR LO, VM 1.
+
+        Identifier for a device that controls substance administration, e.g., injector, infusion
+        pump, etc.
+        """,
     )
-    """Substance Administration Device ID (0044,0012): Type -, VR LO, VM 1.
 
-    Identifier for a device that controls substance administration, e.g., injector, infusion
-    pump, etc.
-    """
-
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Administration Route Code Sequence (0054,0302): Type -, VR SQ, VM 1.
+
+        Route of administration for drug or contrast.
+        """,
     )
-    """Administration Route Code Sequence (0054,0302): Type -, VR SQ, VM 1.
 
-    Route of administration for drug or contrast.
-    """
-
-    substance_administration_parameter_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    substance_administration_parameter_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00440019, "SubstanceAdministrationParameterSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
+        doc="""Substance Administration Parameter Sequence (0044,0019): Type -, VR SQ, VM 1.
+
+        Parameters of the substance as administered to the patient, e.g., volume, quantity.
+        """,
     )
-    """Substance Administration Parameter Sequence (0044,0019): Type -, VR SQ, VM 1.
 
-    Parameters of the substance as administered to the patient, e.g., volume, quantity.
-    """
-
-    operator_identification_sequence: Attr[list[OperatorIdentificationSequenceItem]] = Attr(
+    operator_identification_sequence: SequenceAttr[OperatorIdentificationSequenceItem] = SequenceAttr(
         0x00081072, "OperatorIdentificationSequence", "SQ", "1", "",
         item=OperatorIdentificationSequenceItem,
-    )
-    """Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
+        doc="""Operator Identification Sequence (0008,1072): Type -, VR SQ, VM 1.
 
-    Person administering the substance to the patient, or legally responsible for the
-    administration, and authorized to add an entry to the Medication Administration Record.
-    """
+        Person administering the substance to the patient, or legally responsible for the
+        administration, and authorized to add an entry to the Medication Administration Record.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        product_package_identifier: str | None = None,
-        product_name: list[str] | None = None,
-        product_description: str | None = None,
-        substance_administration_date_time: datetime.datetime | str | None = None,
-        substance_administration_notes: str | None = None,
-        substance_administration_device_id: str | None = None,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        substance_administration_parameter_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        operator_identification_sequence: list[OperatorIdentificationSequenceItem] | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        product_package_identifier: str | Empty | None = None,
+        product_name: list[str] | Empty | None = None,
+        product_description: str | Empty | None = None,
+        substance_administration_date_time: datetime.datetime | str | Empty | None = None,
+        substance_administration_notes: str | Empty | None = None,
+        substance_administration_device_id: str | Empty | None = None,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        substance_administration_parameter_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
+        operator_identification_sequence: Items[OperatorIdentificationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,22 +26,19 @@ class SubstanceAdministrationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.26-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00540302,)
 
-    administration_route_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    administration_route_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00540302, "AdministrationRouteCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Administration Route Code Sequence (0054,0302): Type -, VR SQ, VM 1.
+        doc="""Administration Route Code Sequence (0054,0302): Type -, VR SQ, VM 1.
 
-    Route of administration for drug or contrast.
-    """
+        Route of administration for drug or contrast.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        administration_route_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        administration_route_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

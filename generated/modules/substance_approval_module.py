@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,38 +26,35 @@ class SubstanceApprovalModule(ModuleBuilder):
     substance_administration_approval: Attr[Literal["APPROVED", "WARNING", "CONTRA_INDICATED"]] = Attr(
         0x00440002, "SubstanceAdministrationApproval", "CS", "1", "",
         enum=("APPROVED", "WARNING", "CONTRA_INDICATED"),
-    )
-    """Substance Administration Approval (0044,0002): Type -, VR CS, VM 1.
+        doc="""Substance Administration Approval (0044,0002): Type -, VR CS, VM 1.
 
-    Status of request for substance administration.
-    Enumerated Values: APPROVED, WARNING, CONTRA_INDICATED.
-    """
+        Status of request for substance administration.
+        Enumerated Values: APPROVED, WARNING, CONTRA_INDICATED.
+        """,
+    )
 
     approval_status_further_description: Attr[str] = Attr(
         0x00440003, "ApprovalStatusFurtherDescription", "LT", "1", "",
-    )
-    """Approval Status Further Description (0044,0003): Type -, VR LT, VM 1.
+        doc="""Approval Status Further Description (0044,0003): Type -, VR LT, VM 1.
 
-    Description of warning or contra-indication, or notes on approval.
-    """
+        Description of warning or contra-indication, or notes on approval.
+        """,
+    )
 
     approval_status_date_time: Attr[datetime.datetime | str] = Attr(
         0x00440004, "ApprovalStatusDateTime", "DT", "1", "",
-    )
-    """Approval Status DateTime (0044,0004): Type -, VR DT, VM 1.
+        doc="""Approval Status DateTime (0044,0004): Type -, VR DT, VM 1.
 
-    Timestamp for the Substance Administration Approval response.
-    """
+        Timestamp for the Substance Administration Approval response.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        substance_administration_approval: Literal["APPROVED", "WARNING", "CONTRA_INDICATED"] | None = None,
-        approval_status_further_description: str | None = None,
-        approval_status_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        substance_administration_approval: Literal["APPROVED", "WARNING", "CONTRA_INDICATED"] | Empty | None = None,
+        approval_status_further_description: str | Empty | None = None,
+        approval_status_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,67 +24,64 @@ class SupplementalPaletteColorLookupTableModule(ModuleBuilder):
 
     red_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281101, "RedPaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Red Palette Color Lookup Table Descriptor (0028,1101): Type 1, VR US or SS, VM 3.
+        doc="""Red Palette Color Lookup Table Descriptor (0028,1101): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Red Palette Color Lookup Table Data (0028,1201). See Section
+        C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281102, "GreenPaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Green Palette Color Lookup Table Descriptor (0028,1102): Type 1, VR US or SS, VM 3.
+        doc="""Green Palette Color Lookup Table Descriptor (0028,1102): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Green Palette Color Lookup Table Data (0028,1202). See
+        Section C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_descriptor: Attr[list[int]] = Attr(
         0x00281103, "BluePaletteColorLookupTableDescriptor", "US or SS", "3", "1",
-    )
-    """Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1, VR US or SS, VM 3.
+        doc="""Blue Palette Color Lookup Table Descriptor (0028,1103): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the Blue Palette Color Lookup table Data (0028,1203). See Section
-    C.7.6.3.1.5 for further explanation.
-    """
+        Specifies the format of the Blue Palette Color Lookup table Data (0028,1203). See
+        Section C.7.6.3.1.5 for further explanation.
+        """,
+    )
 
     red_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281201, "RedPaletteColorLookupTableData", "OW", "1", "1",
-    )
-    """Red Palette Color Lookup Table Data (0028,1201): Type 1, VR OW, VM 1.
+        doc="""Red Palette Color Lookup Table Data (0028,1201): Type 1, VR OW, VM 1.
 
-    Red Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Red Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     green_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281202, "GreenPaletteColorLookupTableData", "OW", "1", "1",
-    )
-    """Green Palette Color Lookup Table Data (0028,1202): Type 1, VR OW, VM 1.
+        doc="""Green Palette Color Lookup Table Data (0028,1202): Type 1, VR OW, VM 1.
 
-    Green Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Green Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     blue_palette_color_lookup_table_data: Attr[bytes] = Attr(
         0x00281203, "BluePaletteColorLookupTableData", "OW", "1", "1",
-    )
-    """Blue Palette Color Lookup Table Data (0028,1203): Type 1, VR OW, VM 1.
+        doc="""Blue Palette Color Lookup Table Data (0028,1203): Type 1, VR OW, VM 1.
 
-    Blue Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
-    """
+        Blue Palette Color Lookup Table Data. See Section C.7.6.3.1.6 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        red_palette_color_lookup_table_descriptor: list[int] | None = None,
-        green_palette_color_lookup_table_descriptor: list[int] | None = None,
-        blue_palette_color_lookup_table_descriptor: list[int] | None = None,
-        red_palette_color_lookup_table_data: bytes | None = None,
-        green_palette_color_lookup_table_data: bytes | None = None,
-        blue_palette_color_lookup_table_data: bytes | None = None,
-        **_: Any,
+        red_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        green_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        blue_palette_color_lookup_table_descriptor: list[int] | Empty | None = None,
+        red_palette_color_lookup_table_data: bytes | Empty | None = None,
+        green_palette_color_lookup_table_data: bytes | Empty | None = None,
+        blue_palette_color_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

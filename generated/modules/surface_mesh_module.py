@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import points_macro
@@ -28,206 +29,204 @@ class SurfaceSequenceItem(ItemBuilder):
 
     surface_number: Attr[int] = Attr(
         0x00660003, "SurfaceNumber", "UL", "1", "1",
-    )
-    """Surface Number (0066,0003): Type 1, VR UL, VM 1.
+        doc="""Surface Number (0066,0003): Type 1, VR UL, VM 1.
 
-    Identification number of the surface. Uniquely identifies a surface within this SOP
-    Instance. Shall start at a value of 1, and increase monotonically by 1.
-    """
+        Identification number of the surface. Uniquely identifies a surface within this SOP
+        Instance. Shall start at a value of 1, and increase monotonically by 1.
+        """,
+    )
 
     surface_comments: Attr[str] = Attr(
         0x00660004, "SurfaceComments", "LT", "1", "3",
+        doc="""Surface Comments (0066,0004): Type 3, VR LT, VM 1.
+
+        User-defined comments describing the surface.
+        """,
     )
-    """Surface Comments (0066,0004): Type 3, VR LT, VM 1.
 
-    User-defined comments describing the surface.
-    """
-
-    segmented_property_category_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_category_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00620003, "SegmentedPropertyCategoryCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
+
+        Sequence defining the general category of the property the surface represents.
+        """,
     )
-    """Segmented Property Category Code Sequence (0062,0003): Type 3, VR SQ, VM 1.
 
-    Sequence defining the general category of the property the surface represents.
-    """
-
-    segmented_property_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    segmented_property_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0062000F, "SegmentedPropertyTypeCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Segmented Property Type Code Sequence (0062,000F): Type 3, VR SQ, VM 1.
+        doc="""Segmented Property Type Code Sequence (0062,000F): Type 3, VR SQ, VM 1.
 
-    Sequence defining the specific property the surface represents.
-    """
+        Sequence defining the specific property the surface represents.
+        """,
+    )
 
     surface_processing: Attr[Literal["YES", "NO"]] = Attr(
         0x00660009, "SurfaceProcessing", "CS", "1", "2",
         enum=("YES", "NO"),
-    )
-    """Surface Processing (0066,0009): Type 2, VR CS, VM 1.
+        doc="""Surface Processing (0066,0009): Type 2, VR CS, VM 1.
 
-    Specifies whether the surface has been modified subsequent to the original generation of the
-    surface.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether the surface has been modified subsequent to the original generation of
+        the surface.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     surface_processing_ratio: Attr[float] = Attr(
         0x0066000A, "SurfaceProcessingRatio", "FL", "1", "2C",
-    )
-    """Surface Processing Ratio (0066,000A): Type 2C, VR FL, VM 1.
+        doc="""Surface Processing Ratio (0066,000A): Type 2C, VR FL, VM 1.
 
-    The Ratio of Remaining points to Original points after processing. Required if Surface
-    Processing (0066,0009) is YES.
-    """
+        The Ratio of Remaining points to Original points after processing. Required if Surface
+        Processing (0066,0009) is YES.
+        """,
+    )
 
     surface_processing_description: Attr[str] = Attr(
         0x0066000B, "SurfaceProcessingDescription", "LO", "1", "3",
+        doc="""Surface Processing Description (0066,000B): Type 3, VR LO, VM 1.
+
+        A textual description of the surface processing performed.
+        """,
     )
-    """Surface Processing Description (0066,000B): Type 3, VR LO, VM 1.
 
-    A textual description of the surface processing performed.
-    """
-
-    surface_processing_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    surface_processing_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00660035, "SurfaceProcessingAlgorithmIdentificationSequence", "SQ", "1", "2C",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Surface Processing Algorithm Identification Sequence (0066,0035): Type 2C, VR SQ, VM 1.
+        doc="""Surface Processing Algorithm Identification Sequence (0066,0035): Type 2C, VR SQ, VM 1.
 
-    Describes the processing method.
-    Required if Surface Processing (0066,0009) is YES.
-    """
+        Describes the processing method.
+        Required if Surface Processing (0066,0009) is YES.
+        """,
+    )
 
     recommended_display_grayscale_value: Attr[int] = Attr(
         0x0062000C, "RecommendedDisplayGrayscaleValue", "US", "1", "1",
-    )
-    """Recommended Display Grayscale Value (0062,000C): Type 1, VR US, VM 1.
+        doc="""Recommended Display Grayscale Value (0062,000C): Type 1, VR US, VM 1.
 
-    A default single gray unsigned value in which it is recommended that the maximum pixel value
-    in this surface be rendered on a monochrome display. The units are specified in P-Values
-    from a minimum of 0000H (black) up to a maximum of FFFFH (white).
-    """
+        A default single gray unsigned value in which it is recommended that the maximum pixel
+        value in this surface be rendered on a monochrome display. The units are specified in
+        P-Values from a minimum of 0000H (black) up to a maximum of FFFFH (white).
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "1",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 1, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 1, VR US, VM 3.
 
-    A default triplet value in which it is recommended that the surface be rendered on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab.
-    """
+        A default triplet value in which it is recommended that the surface be rendered on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab.
+        """,
+    )
 
     recommended_presentation_opacity: Attr[float] = Attr(
         0x0066000C, "RecommendedPresentationOpacity", "FL", "1", "1",
-    )
-    """Recommended Presentation Opacity (0066,000C): Type 1, VR FL, VM 1.
+        doc="""Recommended Presentation Opacity (0066,000C): Type 1, VR FL, VM 1.
 
-    Specifies the opacity in which it is recommended that the surface be rendered.
-    """
+        Specifies the opacity in which it is recommended that the surface be rendered.
+        """,
+    )
 
     recommended_presentation_type: Attr[str] = Attr(
         0x0066000D, "RecommendedPresentationType", "CS", "1", "1",
-    )
-    """Recommended Presentation Type (0066,000D): Type 1, VR CS, VM 1.
+        doc="""Recommended Presentation Type (0066,000D): Type 1, VR CS, VM 1.
 
-    Specifies the presentation type in which it is recommended that the surface be rendered.
-    """
+        Specifies the presentation type in which it is recommended that the surface be rendered.
+        """,
+    )
 
     recommended_point_radius: Attr[float] = Attr(
         0x00660037, "RecommendedPointRadius", "FL", "1", "3",
-    )
-    """Recommended Point Radius (0066,0037): Type 3, VR FL, VM 1.
+        doc="""Recommended Point Radius (0066,0037): Type 3, VR FL, VM 1.
 
-    Specifies the radius of the vertex points defined in the Long Vertex Point Index List
-    (0066,0043) with which it is recommended that the point be rendered.
-    """
+        Specifies the radius of the vertex points defined in the Long Vertex Point Index List
+        (0066,0043) with which it is recommended that the point be rendered.
+        """,
+    )
 
     recommended_line_thickness: Attr[float] = Attr(
         0x00660038, "RecommendedLineThickness", "FL", "1", "3",
-    )
-    """Recommended Line Thickness (0066,0038): Type 3, VR FL, VM 1.
+        doc="""Recommended Line Thickness (0066,0038): Type 3, VR FL, VM 1.
 
-    Specifies the thickness of each edge or line defined in the Long Edge Point Index List
-    (0066,0042) or Line Sequence (0066,0028) with which it is recommended that the line be
-    rendered.
-    """
+        Specifies the thickness of each edge or line defined in the Long Edge Point Index List
+        (0066,0042) or Line Sequence (0066,0028) with which it is recommended that the line be
+        rendered.
+        """,
+    )
 
     finite_volume: Attr[Literal["YES", "NO", "UNKNOWN"]] = Attr(
         0x0066000E, "FiniteVolume", "CS", "1", "1",
         enum=("YES", "NO", "UNKNOWN"),
-    )
-    """Finite Volume (0066,000E): Type 1, VR CS, VM 1.
+        doc="""Finite Volume (0066,000E): Type 1, VR CS, VM 1.
 
-    Indicates, whether the surface represents a solid ("waterproof") object with an outside and
-    an inside.
-    Enumerated Values: YES, NO, UNKNOWN.
-    """
+        Indicates, whether the surface represents a solid ("waterproof") object with an outside
+        and an inside.
+        Enumerated Values: YES, NO, UNKNOWN.
+        """,
+    )
 
     manifold: Attr[Literal["YES", "NO", "UNKNOWN"]] = Attr(
         0x00660010, "Manifold", "CS", "1", "1",
         enum=("YES", "NO", "UNKNOWN"),
+        doc="""Manifold (0066,0010): Type 1, VR CS, VM 1.
+
+        Indicates whether the surface is describing an n-1 dimensional manifold in the
+        underlying n-dimensional vector space.
+        Enumerated Values: YES, NO, UNKNOWN.
+        """,
     )
-    """Manifold (0066,0010): Type 1, VR CS, VM 1.
 
-    Indicates whether the surface is describing an n-1 dimensional manifold in the underlying
-    n-dimensional vector space.
-    Enumerated Values: YES, NO, UNKNOWN.
-    """
-
-    surface_points_sequence: Attr[list[points_macro.PointsMacro]] = Attr(
+    surface_points_sequence: SequenceAttr[points_macro.PointsMacro] = SequenceAttr(
         0x00660011, "SurfacePointsSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.points_macro:PointsMacro",
+        doc="""Surface Points Sequence (0066,0011): Type 1, VR SQ, VM 1.
+
+        The point positions representing vertices of the surface.
+        """,
     )
-    """Surface Points Sequence (0066,0011): Type 1, VR SQ, VM 1.
 
-    The point positions representing vertices of the surface.
-    """
-
-    surface_points_normals_sequence: Attr[list[vectors_macro.VectorsMacro]] = Attr(
+    surface_points_normals_sequence: SequenceAttr[vectors_macro.VectorsMacro] = SequenceAttr(
         0x00660012, "SurfacePointsNormalsSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.vectors_macro:VectorsMacro",
+        doc="""Surface Points Normals Sequence (0066,0012): Type 2, VR SQ, VM 1.
+
+        The normals on the surface for each point.
+        """,
     )
-    """Surface Points Normals Sequence (0066,0012): Type 2, VR SQ, VM 1.
 
-    The normals on the surface for each point.
-    """
-
-    surface_mesh_primitives_sequence: Attr[list[surface_mesh_primitives_macro.SurfaceMeshPrimitivesMacro]] = Attr(
+    surface_mesh_primitives_sequence: SequenceAttr[surface_mesh_primitives_macro.SurfaceMeshPrimitivesMacro] = SequenceAttr(
         0x00660013, "SurfaceMeshPrimitivesSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.surface_mesh_primitives_macro:SurfaceMeshPrimitivesMacro",
-    )
-    """Surface Mesh Primitives Sequence (0066,0013): Type 1, VR SQ, VM 1.
+        doc="""Surface Mesh Primitives Sequence (0066,0013): Type 1, VR SQ, VM 1.
 
-    Only a single Item shall be included in this Sequence.
-    """
+        Only a single Item shall be included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        surface_number: int | None = None,
-        surface_comments: str | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        surface_processing: Literal["YES", "NO"] | None = None,
-        surface_processing_ratio: float | None = None,
-        surface_processing_description: str | None = None,
-        surface_processing_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        recommended_display_grayscale_value: int | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        recommended_presentation_opacity: float | None = None,
-        recommended_presentation_type: str | None = None,
-        recommended_point_radius: float | None = None,
-        recommended_line_thickness: float | None = None,
-        finite_volume: Literal["YES", "NO", "UNKNOWN"] | None = None,
-        manifold: Literal["YES", "NO", "UNKNOWN"] | None = None,
-        surface_points_sequence: list[points_macro.PointsMacro] | None = None,
-        surface_points_normals_sequence: list[vectors_macro.VectorsMacro] | None = None,
-        surface_mesh_primitives_sequence: list[surface_mesh_primitives_macro.SurfaceMeshPrimitivesMacro] | None = None,
-        **_: Any,
+        surface_number: int | Empty | None = None,
+        surface_comments: str | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        surface_processing: Literal["YES", "NO"] | Empty | None = None,
+        surface_processing_ratio: float | Empty | None = None,
+        surface_processing_description: str | Empty | None = None,
+        surface_processing_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        recommended_display_grayscale_value: int | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        recommended_presentation_opacity: float | Empty | None = None,
+        recommended_presentation_type: str | Empty | None = None,
+        recommended_point_radius: float | Empty | None = None,
+        recommended_line_thickness: float | Empty | None = None,
+        finite_volume: Literal["YES", "NO", "UNKNOWN"] | Empty | None = None,
+        manifold: Literal["YES", "NO", "UNKNOWN"] | Empty | None = None,
+        surface_points_sequence: Items[points_macro.PointsMacro] | Empty | None = None,
+        surface_points_normals_sequence: Items[vectors_macro.VectorsMacro] | Empty | None = None,
+        surface_mesh_primitives_sequence: Items[surface_mesh_primitives_macro.SurfaceMeshPrimitivesMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -243,30 +242,27 @@ class SurfaceMeshModule(ModuleBuilder):
 
     number_of_surfaces: Attr[int] = Attr(
         0x00660001, "NumberOfSurfaces", "UL", "1", "1",
+        doc="""Number of Surfaces (0066,0001): Type 1, VR UL, VM 1.
+
+        Number of surfaces contained in the Instance. Shall be 1 or more. Shall be the same as
+        the number of Items in Surface Sequence (0066,0002).
+        """,
     )
-    """Number of Surfaces (0066,0001): Type 1, VR UL, VM 1.
 
-    Number of surfaces contained in the Instance. Shall be 1 or more. Shall be the same as the
-    number of Items in Surface Sequence (0066,0002).
-    """
-
-    surface_sequence: Attr[list[SurfaceSequenceItem]] = Attr(
+    surface_sequence: SequenceAttr[SurfaceSequenceItem] = SequenceAttr(
         0x00660002, "SurfaceSequence", "SQ", "1", "1",
         item=SurfaceSequenceItem,
-    )
-    """Surface Sequence (0066,0002): Type 1, VR SQ, VM 1.
+        doc="""Surface Sequence (0066,0002): Type 1, VR SQ, VM 1.
 
-    The surfaces that are described within the data.
-    """
+        The surfaces that are described within the data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_surfaces: int | None = None,
-        surface_sequence: list[SurfaceSequenceItem] | None = None,
-        **_: Any,
+        number_of_surfaces: int | Empty | None = None,
+        surface_sequence: Items[SurfaceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class TriangleStripSequenceItem(ItemBuilder):
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
-    )
-    """Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
+        doc="""Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
 
-    A list of point indices. See Section C.27.4.1.
-    """
+        A list of point indices. See Section C.27.4.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        long_primitive_point_index_list: bytes | None = None,
-        **_: Any,
+        long_primitive_point_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,20 +51,17 @@ class TriangleFanSequenceItem(ItemBuilder):
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
-    )
-    """Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
+        doc="""Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
 
-    A list of point indices. See Section C.27.4.1.
-    """
+        A list of point indices. See Section C.27.4.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        long_primitive_point_index_list: bytes | None = None,
-        **_: Any,
+        long_primitive_point_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -79,20 +76,17 @@ class LineSequenceItem(ItemBuilder):
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
-    )
-    """Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
+        doc="""Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
 
-    A list of point indices. See Section C.27.4.1.
-    """
+        A list of point indices. See Section C.27.4.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        long_primitive_point_index_list: bytes | None = None,
-        **_: Any,
+        long_primitive_point_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -107,20 +101,17 @@ class FacetSequenceItem(ItemBuilder):
 
     long_primitive_point_index_list: Attr[bytes] = Attr(
         0x00660040, "LongPrimitivePointIndexList", "OL", "1", "1",
-    )
-    """Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
+        doc="""Long Primitive Point Index List (0066,0040): Type 1, VR OL, VM 1.
 
-    A list of point indices. See Section C.27.4.1.
-    """
+        A list of point indices. See Section C.27.4.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        long_primitive_point_index_list: bytes | None = None,
-        **_: Any,
+        long_primitive_point_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -136,77 +127,74 @@ class SurfaceMeshPrimitivesMacro(ModuleBuilder):
 
     long_vertex_point_index_list: Attr[bytes] = Attr(
         0x00660043, "LongVertexPointIndexList", "OL", "1", "2",
-    )
-    """Long Vertex Point Index List (0066,0043): Type 2, VR OL, VM 1.
+        doc="""Long Vertex Point Index List (0066,0043): Type 2, VR OL, VM 1.
 
-    A list of point indices. Contains n point indices describing Vertices.
-    """
+        A list of point indices. Contains n point indices describing Vertices.
+        """,
+    )
 
     long_edge_point_index_list: Attr[bytes] = Attr(
         0x00660042, "LongEdgePointIndexList", "OL", "1", "2",
-    )
-    """Long Edge Point Index List (0066,0042): Type 2, VR OL, VM 1.
+        doc="""Long Edge Point Index List (0066,0042): Type 2, VR OL, VM 1.
 
-    A list of point indices. Contains 2n point indices describing unconnected Edges.
-    """
+        A list of point indices. Contains 2n point indices describing unconnected Edges.
+        """,
+    )
 
     long_triangle_point_index_list: Attr[bytes] = Attr(
         0x00660041, "LongTrianglePointIndexList", "OL", "1", "2",
+        doc="""Long Triangle Point Index List (0066,0041): Type 2, VR OL, VM 1.
+
+        A list of point indices. Contains 3n point indices describing unconnected Triangles.
+        """,
     )
-    """Long Triangle Point Index List (0066,0041): Type 2, VR OL, VM 1.
 
-    A list of point indices. Contains 3n point indices describing unconnected Triangles.
-    """
-
-    triangle_strip_sequence: Attr[list[TriangleStripSequenceItem]] = Attr(
+    triangle_strip_sequence: SequenceAttr[TriangleStripSequenceItem] = SequenceAttr(
         0x00660026, "TriangleStripSequence", "SQ", "1", "2",
         item=TriangleStripSequenceItem,
+        doc="""Triangle Strip Sequence (0066,0026): Type 2, VR SQ, VM 1.
+
+        All Triangle Strips in this Surface.
+        """,
     )
-    """Triangle Strip Sequence (0066,0026): Type 2, VR SQ, VM 1.
 
-    All Triangle Strips in this Surface.
-    """
-
-    triangle_fan_sequence: Attr[list[TriangleFanSequenceItem]] = Attr(
+    triangle_fan_sequence: SequenceAttr[TriangleFanSequenceItem] = SequenceAttr(
         0x00660027, "TriangleFanSequence", "SQ", "1", "2",
         item=TriangleFanSequenceItem,
+        doc="""Triangle Fan Sequence (0066,0027): Type 2, VR SQ, VM 1.
+
+        All Triangle Fans in this Surface.
+        """,
     )
-    """Triangle Fan Sequence (0066,0027): Type 2, VR SQ, VM 1.
 
-    All Triangle Fans in this Surface.
-    """
-
-    line_sequence: Attr[list[LineSequenceItem]] = Attr(
+    line_sequence: SequenceAttr[LineSequenceItem] = SequenceAttr(
         0x00660028, "LineSequence", "SQ", "1", "2",
         item=LineSequenceItem,
+        doc="""Line Sequence (0066,0028): Type 2, VR SQ, VM 1.
+
+        All Lines in this Surface.
+        """,
     )
-    """Line Sequence (0066,0028): Type 2, VR SQ, VM 1.
 
-    All Lines in this Surface.
-    """
-
-    facet_sequence: Attr[list[FacetSequenceItem]] = Attr(
+    facet_sequence: SequenceAttr[FacetSequenceItem] = SequenceAttr(
         0x00660034, "FacetSequence", "SQ", "1", "2",
         item=FacetSequenceItem,
-    )
-    """Facet Sequence (0066,0034): Type 2, VR SQ, VM 1.
+        doc="""Facet Sequence (0066,0034): Type 2, VR SQ, VM 1.
 
-    All Facets in this Surface. Each Item describes one facet.
-    """
+        All Facets in this Surface. Each Item describes one facet.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        long_vertex_point_index_list: bytes | None = None,
-        long_edge_point_index_list: bytes | None = None,
-        long_triangle_point_index_list: bytes | None = None,
-        triangle_strip_sequence: list[TriangleStripSequenceItem] | None = None,
-        triangle_fan_sequence: list[TriangleFanSequenceItem] | None = None,
-        line_sequence: list[LineSequenceItem] | None = None,
-        facet_sequence: list[FacetSequenceItem] | None = None,
-        **_: Any,
+        long_vertex_point_index_list: bytes | Empty | None = None,
+        long_edge_point_index_list: bytes | Empty | None = None,
+        long_triangle_point_index_list: bytes | Empty | None = None,
+        triangle_strip_sequence: Items[TriangleStripSequenceItem] | Empty | None = None,
+        triangle_fan_sequence: Items[TriangleFanSequenceItem] | Empty | None = None,
+        line_sequence: Items[LineSequenceItem] | Empty | None = None,
+        facet_sequence: Items[FacetSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 from iodkit.generated.modules.segment_description_macro import SegmentDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
@@ -37,43 +38,40 @@ class ReferencedSurfaceSequenceItem(ItemBuilder):
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1",
+        doc="""Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
+
+        Identifies the Surface Number (0066,0003) within the Surface Sequence (0066,0002) to
+        which this reference applies.
+        """,
     )
-    """Referenced Surface Number (0066,002C): Type 1, VR UL, VM 1.
 
-    Identifies the Surface Number (0066,0003) within the Surface Sequence (0066,0002) to which
-    this reference applies.
-    """
-
-    segment_surface_generation_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    segment_surface_generation_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x0066002D, "SegmentSurfaceGenerationAlgorithmIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Segment Surface Generation Algorithm Identification Sequence (0066,002D): Type 1, VR SQ,
+        VM 1.
+
+        A description of how this segment surface was derived.
+        """,
     )
-    """Segment Surface Generation Algorithm Identification Sequence (0066,002D): Type 1, VR SQ, VM
-    1.
 
-    A description of how this segment surface was derived.
-    """
-
-    segment_surface_source_instance_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    segment_surface_source_instance_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x0066002E, "SegmentSurfaceSourceInstanceSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Segment Surface Source Instance Sequence (0066,002E): Type 2, VR SQ, VM 1.
+        doc="""Segment Surface Source Instance Sequence (0066,002E): Type 2, VR SQ, VM 1.
 
-    A Sequence that identifies the set of Instances by their SOP Class/Instance pair that were
-    used to derive this segment surface.
-    """
+        A Sequence that identifies the set of Instances by their SOP Class/Instance pair that
+        were used to derive this segment surface.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_surface_number: int | None = None,
-        segment_surface_generation_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        segment_surface_source_instance_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_surface_number: int | Empty | None = None,
+        segment_surface_generation_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        segment_surface_source_instance_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -88,43 +86,40 @@ class SegmentSequenceItem(SegmentDescriptionMacro, ItemBuilder):
 
     surface_count: Attr[int] = Attr(
         0x0066002A, "SurfaceCount", "UL", "1", "1",
+        doc="""Surface Count (0066,002A): Type 1, VR UL, VM 1.
+
+        The number of surfaces that comprise this segment. Shall be greater than zero.
+        """,
     )
-    """Surface Count (0066,002A): Type 1, VR UL, VM 1.
 
-    The number of surfaces that comprise this segment. Shall be greater than zero.
-    """
-
-    referenced_surface_sequence: Attr[list[ReferencedSurfaceSequenceItem]] = Attr(
+    referenced_surface_sequence: SequenceAttr[ReferencedSurfaceSequenceItem] = SequenceAttr(
         0x0066002B, "ReferencedSurfaceSequence", "SQ", "1", "1",
         item=ReferencedSurfaceSequenceItem,
-    )
-    """Referenced Surface Sequence (0066,002B): Type 1, VR SQ, VM 1.
+        doc="""Referenced Surface Sequence (0066,002B): Type 1, VR SQ, VM 1.
 
-    Sequence referencing the surfaces composed to construct this segment.
-    """
+        Sequence referencing the surfaces composed to construct this segment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        segment_number: int | None = None,
-        segment_label: str | None = None,
-        segment_description: str | None = None,
-        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | None = None,
-        anatomic_region_sequence: list[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        segmented_property_category_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        segmented_property_type_code_sequence: list[segment_description_macro.SegmentedPropertyTypeCodeSequenceItem] | None = None,
-        tracking_id: str | None = None,
-        tracking_uid: str | None = None,
-        definition_source_sequence: list[segment_description_macro.DefinitionSourceSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        surface_count: int | None = None,
-        referenced_surface_sequence: list[ReferencedSurfaceSequenceItem] | None = None,
-        **_: Any,
+        segment_number: int | Empty | None = None,
+        segment_label: str | Empty | None = None,
+        segment_description: str | Empty | None = None,
+        segment_algorithm_type: Literal["AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[multiple_site_general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        segmented_property_category_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        segmented_property_type_code_sequence: CodeItems[segment_description_macro.SegmentedPropertyTypeCodeSequenceItem] | Empty | None = None,
+        tracking_id: str | Empty | None = None,
+        tracking_uid: str | Empty | None = None,
+        definition_source_sequence: Items[segment_description_macro.DefinitionSourceSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        surface_count: int | Empty | None = None,
+        referenced_surface_sequence: Items[ReferencedSurfaceSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,45 +137,42 @@ class SurfaceSegmentationModule(ContentIdentificationMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    segment_sequence: Attr[list[SegmentSequenceItem]] = Attr(
+    segment_sequence: SequenceAttr[SegmentSequenceItem] = SequenceAttr(
         0x00620002, "SegmentSequence", "SQ", "1", "1",
         item=SegmentSequenceItem,
-    )
-    """Segment Sequence (0062,0002): Type 1, VR SQ, VM 1.
+        doc="""Segment Sequence (0062,0002): Type 1, VR SQ, VM 1.
 
-    Describes the segments that are contained within the data.
-    """
+        Describes the segments that are contained within the data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        segment_sequence: list[SegmentSequenceItem] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        segment_sequence: Items[SegmentSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,93 +24,90 @@ class SynchronizationModule(ModuleBuilder):
 
     synchronization_frame_of_reference_uid: Attr[str] = Attr(
         0x00200200, "SynchronizationFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Synchronization Frame of Reference UID (0020,0200): Type 1, VR UI, VM 1.
+        doc="""Synchronization Frame of Reference UID (0020,0200): Type 1, VR UI, VM 1.
 
-    UID of common synchronization environment. See Section C.7.4.2.1.1.
-    """
+        UID of common synchronization environment. See Section C.7.4.2.1.1.
+        """,
+    )
 
     synchronization_trigger: Attr[Literal["SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"]] = Attr(
         0x0018106A, "SynchronizationTrigger", "CS", "1", "1",
         enum=("SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"),
-    )
-    """Synchronization Trigger (0018,106A): Type 1, VR CS, VM 1.
+        doc="""Synchronization Trigger (0018,106A): Type 1, VR CS, VM 1.
 
-    Data acquisition synchronization with external equipment
-    Enumerated Values: SOURCE, EXTERNAL, PASSTHRU, NO TRIGGER.
-    """
+        Data acquisition synchronization with external equipment
+        Enumerated Values: SOURCE, EXTERNAL, PASSTHRU, NO TRIGGER.
+        """,
+    )
 
     trigger_source_or_type: Attr[str] = Attr(
         0x00181061, "TriggerSourceOrType", "LO", "1", "3",
-    )
-    """Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
+        doc="""Trigger Source or Type (0018,1061): Type 3, VR LO, VM 1.
 
-    Specifies equipment ID of trigger source and/or type of trigger.
-    """
+        Specifies equipment ID of trigger source and/or type of trigger.
+        """,
+    )
 
     synchronization_channel: Attr[list[int]] = Attr(
         0x0018106C, "SynchronizationChannel", "US", "2", "1C",
-    )
-    """Synchronization Channel (0018,106C): Type 1C, VR US, VM 2.
+        doc="""Synchronization Channel (0018,106C): Type 1C, VR US, VM 2.
 
-    Identifier of waveform channel that records the synchronization channel or trigger, see
-    Section C.7.4.2.1.3.
-    Required if synchronization channel or trigger is encoded in a waveform in this SOP
-    Instance.
-    """
+        Identifier of waveform channel that records the synchronization channel or trigger, see
+        Section C.7.4.2.1.3.
+        Required if synchronization channel or trigger is encoded in a waveform in this SOP
+        Instance.
+        """,
+    )
 
     acquisition_time_synchronized: Attr[Literal["Y", "N"]] = Attr(
         0x00181800, "AcquisitionTimeSynchronized", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Acquisition Time Synchronized (0018,1800): Type 1, VR CS, VM 1.
+        doc="""Acquisition Time Synchronized (0018,1800): Type 1, VR CS, VM 1.
 
-    Acquisition DateTime (0008,002A) synchronized with external time reference.
-    Enumerated Values: Y, N.
-    """
+        Acquisition DateTime (0008,002A) synchronized with external time reference.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     time_source: Attr[str] = Attr(
         0x00181801, "TimeSource", "SH", "1", "3",
-    )
-    """Time Source (0018,1801): Type 3, VR SH, VM 1.
+        doc="""Time Source (0018,1801): Type 3, VR SH, VM 1.
 
-    ID of equipment or system providing time reference.
-    """
+        ID of equipment or system providing time reference.
+        """,
+    )
 
     time_distribution_protocol: Attr[Literal["NTP", "IRIG", "GPS", "SNTP", "PTP"]] = Attr(
         0x00181802, "TimeDistributionProtocol", "CS", "1", "3",
         enum=("NTP", "IRIG", "GPS", "SNTP", "PTP"),
-    )
-    """Time Distribution Protocol (0018,1802): Type 3, VR CS, VM 1.
+        doc="""Time Distribution Protocol (0018,1802): Type 3, VR CS, VM 1.
 
-    Method of time distribution used to synchronize this equipment.
-    Enumerated Values: NTP, IRIG, GPS, SNTP, PTP.
-    """
+        Method of time distribution used to synchronize this equipment.
+        Enumerated Values: NTP, IRIG, GPS, SNTP, PTP.
+        """,
+    )
 
     ntp_source_address: Attr[str] = Attr(
         0x00181803, "NTPSourceAddress", "LO", "1", "3",
-    )
-    """NTP Source Address (0018,1803): Type 3, VR LO, VM 1.
+        doc="""NTP Source Address (0018,1803): Type 3, VR LO, VM 1.
 
-    IP Address of NTP, SNTP, or PTP time source. IPv4 addresses shall be in dotted decimal
-    (e.g., 192.168.1.1). The IPv6 addresses shall be in colon separated hexadecimal (e.g.,
-    12:34:56:78:9a:bc:de:f0).
-    """
+        IP Address of NTP, SNTP, or PTP time source. IPv4 addresses shall be in dotted decimal
+        (e.g., 192.168.1.1). The IPv6 addresses shall be in colon separated hexadecimal (e.g.,
+        12:34:56:78:9a:bc:de:f0).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        synchronization_frame_of_reference_uid: str | None = None,
-        synchronization_trigger: Literal["SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"] | None = None,
-        trigger_source_or_type: str | None = None,
-        synchronization_channel: list[int] | None = None,
-        acquisition_time_synchronized: Literal["Y", "N"] | None = None,
-        time_source: str | None = None,
-        time_distribution_protocol: Literal["NTP", "IRIG", "GPS", "SNTP", "PTP"] | None = None,
-        ntp_source_address: str | None = None,
-        **_: Any,
+        synchronization_frame_of_reference_uid: str | Empty | None = None,
+        synchronization_trigger: Literal["SOURCE", "EXTERNAL", "PASSTHRU", "NO TRIGGER"] | Empty | None = None,
+        trigger_source_or_type: str | Empty | None = None,
+        synchronization_channel: list[int] | Empty | None = None,
+        acquisition_time_synchronized: Literal["Y", "N"] | Empty | None = None,
+        time_source: str | Empty | None = None,
+        time_distribution_protocol: Literal["NTP", "IRIG", "GPS", "SNTP", "PTP"] | Empty | None = None,
+        ntp_source_address: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

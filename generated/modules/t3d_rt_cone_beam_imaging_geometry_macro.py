@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import attribute_value_constraint_macro
     from iodkit.generated.modules import parameterized_rt_imaging_geometry_macro
 
@@ -29,63 +30,60 @@ class T3DRTConeBeamImagingGeometryMacro(ModuleBuilder):
     scan_arc_type: Attr[Literal["FULL_ARC", "HALF_ARC", "CUSTOM_ARC"]] = Attr(
         0x3002012E, "ScanArcType", "CS", "1", "3",
         enum=("FULL_ARC", "HALF_ARC", "CUSTOM_ARC"),
+        doc="""Scan Arc Type (3002,012E): Type 3, VR CS, VM 1.
+
+        Categorization of the amount of rotation of the scan.
+        Enumerated Values: FULL_ARC, HALF_ARC, CUSTOM_ARC.
+        """,
     )
-    """Scan Arc Type (3002,012E): Type 3, VR CS, VM 1.
 
-    Categorization of the amount of rotation of the scan.
-    Enumerated Values: FULL_ARC, HALF_ARC, CUSTOM_ARC.
-    """
-
-    scan_start_position_sequence: Attr[list[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro]] = Attr(
+    scan_start_position_sequence: SequenceAttr[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] = SequenceAttr(
         0x3002012B, "ScanStartPositionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.parameterized_rt_imaging_geometry_macro:ParameterizedRTImagingGeometryMacro",
+        doc="""Scan Start Position Sequence (3002,012B): Type 1, VR SQ, VM 1.
+
+        Start Position of the 3D RT Cone Beam Radiation Imaging Acquisition. The angle is a
+        Continuous Rotation Angle; see Section C.36.1.1.5.
+        """,
     )
-    """Scan Start Position Sequence (3002,012B): Type 1, VR SQ, VM 1.
 
-    Start Position of the 3D RT Cone Beam Radiation Imaging Acquisition. The angle is a
-    Continuous Rotation Angle; see Section C.36.1.1.5.
-    """
-
-    scan_stop_position_sequence: Attr[list[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro]] = Attr(
+    scan_stop_position_sequence: SequenceAttr[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] = SequenceAttr(
         0x3002012C, "ScanStopPositionSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.parameterized_rt_imaging_geometry_macro:ParameterizedRTImagingGeometryMacro",
-    )
-    """Scan Stop Position Sequence (3002,012C): Type 1, VR SQ, VM 1.
+        doc="""Scan Stop Position Sequence (3002,012C): Type 1, VR SQ, VM 1.
 
-    Stop Position of the 3D RT Cone Beam Radiation Imaging Acquisition. The angle is a
-    Continuous Rotation Angle; see Section C.36.1.1.5.
-    """
+        Stop Position of the 3D RT Cone Beam Radiation Imaging Acquisition. The angle is a
+        Continuous Rotation Angle; see Section C.36.1.1.5.
+        """,
+    )
 
     detector_positioning_type: Attr[Literal["CENTERED", "SHIFTED"]] = Attr(
         0x3002012F, "DetectorPositioningType", "CS", "1", "3",
         enum=("CENTERED", "SHIFTED"),
+        doc="""Detector Positioning Type (3002,012F): Type 3, VR CS, VM 1.
+
+        Fan type of acquisition.
+        Enumerated Values: CENTERED, SHIFTED.
+        """,
     )
-    """Detector Positioning Type (3002,012F): Type 3, VR CS, VM 1.
 
-    Fan type of acquisition.
-    Enumerated Values: CENTERED, SHIFTED.
-    """
-
-    parameters_specification_sequence: Attr[list[attribute_value_constraint_macro.AttributeValueConstraintMacro]] = Attr(
+    parameters_specification_sequence: SequenceAttr[attribute_value_constraint_macro.AttributeValueConstraintMacro] = SequenceAttr(
         0x00189913, "ParametersSpecificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.attribute_value_constraint_macro:AttributeValueConstraintMacro",
-    )
-    """Parameters Specification Sequence (0018,9913): Type 3, VR SQ, VM 1.
+        doc="""Parameters Specification Sequence (0018,9913): Type 3, VR SQ, VM 1.
 
-    Acquisition parameters.
-    """
+        Acquisition parameters.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scan_arc_type: Literal["FULL_ARC", "HALF_ARC", "CUSTOM_ARC"] | None = None,
-        scan_start_position_sequence: list[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] | None = None,
-        scan_stop_position_sequence: list[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] | None = None,
-        detector_positioning_type: Literal["CENTERED", "SHIFTED"] | None = None,
-        parameters_specification_sequence: list[attribute_value_constraint_macro.AttributeValueConstraintMacro] | None = None,
-        **_: Any,
+        scan_arc_type: Literal["FULL_ARC", "HALF_ARC", "CUSTOM_ARC"] | Empty | None = None,
+        scan_start_position_sequence: Items[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] | Empty | None = None,
+        scan_stop_position_sequence: Items[parameterized_rt_imaging_geometry_macro.ParameterizedRTImagingGeometryMacro] | Empty | None = None,
+        detector_positioning_type: Literal["CENTERED", "SHIFTED"] | Empty | None = None,
+        parameters_specification_sequence: Items[attribute_value_constraint_macro.AttributeValueConstraintMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

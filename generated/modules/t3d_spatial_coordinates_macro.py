@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,50 +24,47 @@ class T3DSpatialCoordinatesMacro(ModuleBuilder):
 
     referenced_frame_of_reference_uid: Attr[str] = Attr(
         0x30060024, "ReferencedFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
+        doc="""Referenced Frame of Reference UID (3006,0024): Type 1, VR UI, VM 1.
 
-    Uniquely identifies the Frame of Reference within which the coordinates are defined.
-    """
+        Uniquely identifies the Frame of Reference within which the coordinates are defined.
+        """,
+    )
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
-    interest in the patient-relative Reference Coordinate System defined by Referenced Frame of
-    Reference UID (3006,0024). See Reference Coordinate System (RCS).
-    """
+        An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
+        interest in the patient-relative Reference Coordinate System defined by Referenced Frame
+        of Reference UID (3006,0024). See Reference Coordinate System (RCS).
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    See Section C.18.9.1.2 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
-    """
+        See Section C.18.9.1.2 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
+        """,
+    )
 
     fiducial_uid: Attr[str] = Attr(
         0x0070031A, "FiducialUID", "UI", "1", "3",
-    )
-    """Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
+        doc="""Fiducial UID (0070,031A): Type 3, VR UI, VM 1.
 
-    The globally unique identifier for this fiducial Item.
-    """
+        The globally unique identifier for this fiducial Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_frame_of_reference_uid: str | None = None,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
-        fiducial_uid: str | None = None,
-        **_: Any,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

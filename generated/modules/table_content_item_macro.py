@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,43 +28,41 @@ class TableRowDefinitionSequenceItem(ItemBuilder):
 
     table_row_number: Attr[int] = Attr(
         0x0040A804, "TableRowNumber", "UL", "1", "1C",
+        doc="""Table Row Number (0040,A804): Type 1C, VR UL, VM 1.
+
+        The row, numbered from 1, of the table that this concept describes.
+        Required if the concept does not apply to all rows.
+        """,
     )
-    """Table Row Number (0040,A804): Type 1C, VR UL, VM 1.
 
-    The row, numbered from 1, of the table that this concept describes.
-    Required if the concept does not apply to all rows.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        The concept that describes the meaning of the row(s).
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    The concept that describes the meaning of the row(s).
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
 
-    Units of measurement that apply to all the numeric values in this row.
-    Required if all the columns in this row are numeric values (Selector Attribute VR is DS, FD,
-    FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units.
-    """
+        Units of measurement that apply to all the numeric values in this row.
+        Required if all the columns in this row are numeric values (Selector Attribute VR is DS,
+        FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same
+        units.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_row_number: int | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        table_row_number: int | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,43 +77,41 @@ class TableColumnDefinitionSequenceItem(ItemBuilder):
 
     table_column_number: Attr[int] = Attr(
         0x0040A805, "TableColumnNumber", "UL", "1", "1C",
+        doc="""Table Column Number (0040,A805): Type 1C, VR UL, VM 1.
+
+        The column, numbered from 1, of the table that this concept describes.
+        Required if the concept does not apply to all columns.
+        """,
     )
-    """Table Column Number (0040,A805): Type 1C, VR UL, VM 1.
 
-    The column, numbered from 1, of the table that this concept describes.
-    Required if the concept does not apply to all columns.
-    """
-
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        The concept that describes the meaning of the column(s).
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    The concept that describes the meaning of the column(s).
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
 
-    Units of measurement that apply to all the numeric values in this column.
-    Required if all the rows in this column are numeric values (Selector Attribute VR is DS, FD,
-    FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same units.
-    """
+        Units of measurement that apply to all the numeric values in this column.
+        Required if all the rows in this column are numeric values (Selector Attribute VR is DS,
+        FD, FL, IS, SL, SS, UL, or US), have units (are not dimensionless), and have the same
+        units.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_column_number: int | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        table_column_number: int | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -129,225 +126,222 @@ class CellValuesSequenceItem(ItemBuilder):
 
     table_row_number: Attr[int] = Attr(
         0x0040A804, "TableRowNumber", "UL", "1", "1C",
-    )
-    """Table Row Number (0040,A804): Type 1C, VR UL, VM 1.
+        doc="""Table Row Number (0040,A804): Type 1C, VR UL, VM 1.
 
-    The row, numbered from 1, of the table.
-    Required if Table Column Number is absent, or all the rows for the column specified in Table
-    Column Number are not encoded in a single Attribute (containing multiple values) in this
-    Item (i.e., with a single VR).
-    """
+        The row, numbered from 1, of the table.
+        Required if Table Column Number is absent, or all the rows for the column specified in
+        Table Column Number are not encoded in a single Attribute (containing multiple values)
+        in this Item (i.e., with a single VR).
+        """,
+    )
 
     table_column_number: Attr[int] = Attr(
         0x0040A805, "TableColumnNumber", "UL", "1", "1C",
-    )
-    """Table Column Number (0040,A805): Type 1C, VR UL, VM 1.
+        doc="""Table Column Number (0040,A805): Type 1C, VR UL, VM 1.
 
-    The column, numbered from 1, of the table.
-    Required if Table Row Number is absent, or all the columns for the row specified in Table
-    Row Number are not encoded in a single Attribute (containing multiple values) in this Item
-    (i.e., with a single VR).
-    """
+        The column, numbered from 1, of the table.
+        Required if Table Row Number is absent, or all the columns for the row specified in
+        Table Row Number are not encoded in a single Attribute (containing multiple values) in
+        this Item (i.e., with a single VR).
+        """,
+    )
 
     referenced_content_item_identifier: Attr[list[int]] = Attr(
         0x0040DB73, "ReferencedContentItemIdentifier", "UL", "1-n", "1C",
-    )
-    """Referenced Content Item Identifier (0040,DB73): Type 1C, VR UL, VM 1-n.
+        doc="""Referenced Content Item Identifier (0040,DB73): Type 1C, VR UL, VM 1-n.
 
-    An ordered set of one or more integers that uniquely identifies the Content Item that is the
-    value for this cell.
-    Required if Selector Attribute VR (0072,0050) is not present.
-    """
+        An ordered set of one or more integers that uniquely identifies the Content Item that is
+        the value for this cell.
+        Required if Selector Attribute VR (0072,0050) is not present.
+        """,
+    )
 
     selector_attribute_vr: Attr[Literal["DS", "DT", "FD", "FL", "IS", "SL", "SQ", "SS", "SV", "UC", "UL", "US", "UV"]] = Attr(
         0x00720050, "SelectorAttributeVR", "CS", "1", "1C",
         enum=("DS", "DT", "FD", "FL", "IS", "SL", "SQ", "SS", "SV", "UC", "UL", "US", "UV"),
-    )
-    """Selector Attribute VR (0072,0050): Type 1C, VR CS, VM 1.
+        doc="""Selector Attribute VR (0072,0050): Type 1C, VR CS, VM 1.
 
-    Value Representation of the value(s) of the cell(s) in this Item.
-    Required if Referenced Content Item Identifier (0040,DB73) is not present.
-    Enumerated Values: DS, DT, FD, FL, IS, SL, SQ, SS, SV, UC, UL, US, UV.
-    """
+        Value Representation of the value(s) of the cell(s) in this Item.
+        Required if Referenced Content Item Identifier (0040,DB73) is not present.
+        Enumerated Values: DS, DT, FD, FL, IS, SL, SQ, SS, SV, UC, UL, US, UV.
+        """,
+    )
 
     selector_ds_value: Attr[list[float]] = Attr(
         0x00720072, "SelectorDSValue", "DS", "1-n", "1C",
-    )
-    """Selector DS Value (0072,0072): Type 1C, VR DS, VM 1-n.
+        doc="""Selector DS Value (0072,0072): Type 1C, VR DS, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is DS, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is DS, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_dt_value: Attr[list[datetime.datetime | str]] = Attr(
         0x00720063, "SelectorDTValue", "DT", "1-n", "1C",
-    )
-    """Selector DT Value (0072,0063): Type 1C, VR DT, VM 1-n.
+        doc="""Selector DT Value (0072,0063): Type 1C, VR DT, VM 1-n.
 
-    The DateTime value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is DT.
-    """
+        The DateTime value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is DT.
+        """,
+    )
 
     selector_fd_value: Attr[list[float]] = Attr(
         0x00720074, "SelectorFDValue", "FD", "1-n", "1C",
-    )
-    """Selector FD Value (0072,0074): Type 1C, VR FD, VM 1-n.
+        doc="""Selector FD Value (0072,0074): Type 1C, VR FD, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is FD, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is FD, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_fl_value: Attr[list[float]] = Attr(
         0x00720076, "SelectorFLValue", "FL", "1-n", "1C",
-    )
-    """Selector FL Value (0072,0076): Type 1C, VR FL, VM 1-n.
+        doc="""Selector FL Value (0072,0076): Type 1C, VR FL, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is FL, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is FL, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_is_value: Attr[list[int]] = Attr(
         0x00720064, "SelectorISValue", "IS", "1-n", "1C",
-    )
-    """Selector IS Value (0072,0064): Type 1C, VR IS, VM 1-n.
+        doc="""Selector IS Value (0072,0064): Type 1C, VR IS, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is IS, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is IS, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_sl_value: Attr[list[int]] = Attr(
         0x0072007C, "SelectorSLValue", "SL", "1-n", "1C",
-    )
-    """Selector SL Value (0072,007C): Type 1C, VR SL, VM 1-n.
+        doc="""Selector SL Value (0072,007C): Type 1C, VR SL, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is SL, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is SL, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_ss_value: Attr[list[int]] = Attr(
         0x0072007E, "SelectorSSValue", "SS", "1-n", "1C",
-    )
-    """Selector SS Value (0072,007E): Type 1C, VR SS, VM 1-n.
+        doc="""Selector SS Value (0072,007E): Type 1C, VR SS, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is SS, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is SS, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_sv_value: Attr[list[int]] = Attr(
         0x00720082, "SelectorSVValue", "SV", "1-n", "1C",
-    )
-    """Selector SV Value (0072,0082): Type 1C, VR SV, VM 1-n.
+        doc="""Selector SV Value (0072,0082): Type 1C, VR SV, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is SV, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is SV, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_uc_value: Attr[list[str]] = Attr(
         0x0072006F, "SelectorUCValue", "UC", "1-n", "1C",
-    )
-    """Selector UC Value (0072,006F): Type 1C, VR UC, VM 1-n.
+        doc="""Selector UC Value (0072,006F): Type 1C, VR UC, VM 1-n.
 
-    The text value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is UC.
-    """
+        The text value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is UC.
+        """,
+    )
 
     selector_ul_value: Attr[list[int]] = Attr(
         0x00720078, "SelectorULValue", "UL", "1-n", "1C",
-    )
-    """Selector UL Value (0072,0078): Type 1C, VR UL, VM 1-n.
+        doc="""Selector UL Value (0072,0078): Type 1C, VR UL, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is UL, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is UL, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_us_value: Attr[list[int]] = Attr(
         0x0072007A, "SelectorUSValue", "US", "1-n", "1C",
-    )
-    """Selector US Value (0072,007A): Type 1C, VR US, VM 1-n.
+        doc="""Selector US Value (0072,007A): Type 1C, VR US, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is US, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is US, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
+    )
 
     selector_uv_value: Attr[list[int]] = Attr(
         0x00720083, "SelectorUVValue", "UV", "1-n", "1C",
+        doc="""Selector UV Value (0072,0083): Type 1C, VR UV, VM 1-n.
+
+        The numeric value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is UV, and
+        Numeric Value Qualifier Code Sequence (0040,A301) is not present.
+        """,
     )
-    """Selector UV Value (0072,0083): Type 1C, VR UV, VM 1-n.
 
-    The numeric value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is UV, and Numeric
-    Value Qualifier Code Sequence (0040,A301) is not present.
-    """
-
-    concept_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A168, "ConceptCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Code Sequence (0040,A168): Type 1C, VR SQ, VM 1.
+
+        The coded value(s) of the cell(s) in this Item.
+        Required if Selector Attribute VR (0072,0050) is present and the value is SQ.
+        """,
     )
-    """Concept Code Sequence (0040,A168): Type 1C, VR SQ, VM 1.
 
-    The coded value(s) of the cell(s) in this Item.
-    Required if Selector Attribute VR (0072,0050) is present and the value is SQ.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
+
+        Units of measurement that apply to all the numeric value in this cell.
+        Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL,
+        SS, SV, UL, US or UV) has a unit (is not dimensionless), and the unit is not specified
+        within the Table Row Definition Sequence for this row or Table Column Definition
+        Sequence for this column.
+        """,
     )
-    """Measurement Units Code Sequence (0040,08EA): Type 1C, VR SQ, VM 1.
 
-    Units of measurement that apply to all the numeric value in this cell.
-    Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS,
-    SV, UL, US or UV) has a unit (is not dimensionless), and the unit is not specified within
-    the Table Row Definition Sequence for this row or Table Column Definition Sequence for this
-    column.
-    """
-
-    numeric_value_qualifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    numeric_value_qualifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A301, "NumericValueQualifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Numeric Value Qualifier Code Sequence (0040,A301): Type 1C, VR SQ, VM 1.
+        doc="""Numeric Value Qualifier Code Sequence (0040,A301): Type 1C, VR SQ, VM 1.
 
-    The reason for the absence of the numeric value.
-    Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL, SS,
-    SV, UL, US or UV), and the numeric value cannot be provided.
-    """
+        The reason for the absence of the numeric value.
+        Required if this cell is a numeric value (Selector Attribute VR is DS, FD, FL, IS, SL,
+        SS, SV, UL, US or UV), and the numeric value cannot be provided.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_row_number: int | None = None,
-        table_column_number: int | None = None,
-        referenced_content_item_identifier: list[int] | None = None,
-        selector_attribute_vr: Literal["DS", "DT", "FD", "FL", "IS", "SL", "SQ", "SS", "SV", "UC", "UL", "US", "UV"] | None = None,
-        selector_ds_value: list[float] | None = None,
-        selector_dt_value: list[datetime.datetime | str] | None = None,
-        selector_fd_value: list[float] | None = None,
-        selector_fl_value: list[float] | None = None,
-        selector_is_value: list[int] | None = None,
-        selector_sl_value: list[int] | None = None,
-        selector_ss_value: list[int] | None = None,
-        selector_sv_value: list[int] | None = None,
-        selector_uc_value: list[str] | None = None,
-        selector_ul_value: list[int] | None = None,
-        selector_us_value: list[int] | None = None,
-        selector_uv_value: list[int] | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value_qualifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        table_row_number: int | Empty | None = None,
+        table_column_number: int | Empty | None = None,
+        referenced_content_item_identifier: list[int] | Empty | None = None,
+        selector_attribute_vr: Literal["DS", "DT", "FD", "FL", "IS", "SL", "SQ", "SS", "SV", "UC", "UL", "US", "UV"] | Empty | None = None,
+        selector_ds_value: list[float] | Empty | None = None,
+        selector_dt_value: list[datetime.datetime | str] | Empty | None = None,
+        selector_fd_value: list[float] | Empty | None = None,
+        selector_fl_value: list[float] | Empty | None = None,
+        selector_is_value: list[int] | Empty | None = None,
+        selector_sl_value: list[int] | Empty | None = None,
+        selector_ss_value: list[int] | Empty | None = None,
+        selector_sv_value: list[int] | Empty | None = None,
+        selector_uc_value: list[str] | Empty | None = None,
+        selector_ul_value: list[int] | Empty | None = None,
+        selector_us_value: list[int] | Empty | None = None,
+        selector_uv_value: list[int] | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -362,59 +356,56 @@ class TabulatedValuesSequenceItem(ItemBuilder):
 
     number_of_table_rows: Attr[int] = Attr(
         0x0040A802, "NumberOfTableRows", "UL", "1", "1",
-    )
-    """Number of Table Rows (0040,A802): Type 1, VR UL, VM 1.
+        doc="""Number of Table Rows (0040,A802): Type 1, VR UL, VM 1.
 
-    The number of rows in this table.
-    """
+        The number of rows in this table.
+        """,
+    )
 
     number_of_table_columns: Attr[int] = Attr(
         0x0040A803, "NumberOfTableColumns", "UL", "1", "1",
+        doc="""Number of Table Columns (0040,A803): Type 1, VR UL, VM 1.
+
+        The number of columns in this table.
+        """,
     )
-    """Number of Table Columns (0040,A803): Type 1, VR UL, VM 1.
 
-    The number of columns in this table.
-    """
-
-    table_row_definition_sequence: Attr[list[TableRowDefinitionSequenceItem]] = Attr(
+    table_row_definition_sequence: SequenceAttr[TableRowDefinitionSequenceItem] = SequenceAttr(
         0x0040A806, "TableRowDefinitionSequence", "SQ", "1", "3",
         item=TableRowDefinitionSequenceItem,
+        doc="""Table Row Definition Sequence (0040,A806): Type 3, VR SQ, VM 1.
+
+        The concepts that define the meaning of the rows of the table.
+        """,
     )
-    """Table Row Definition Sequence (0040,A806): Type 3, VR SQ, VM 1.
 
-    The concepts that define the meaning of the rows of the table.
-    """
-
-    table_column_definition_sequence: Attr[list[TableColumnDefinitionSequenceItem]] = Attr(
+    table_column_definition_sequence: SequenceAttr[TableColumnDefinitionSequenceItem] = SequenceAttr(
         0x0040A807, "TableColumnDefinitionSequence", "SQ", "1", "3",
         item=TableColumnDefinitionSequenceItem,
+        doc="""Table Column Definition Sequence (0040,A807): Type 3, VR SQ, VM 1.
+
+        The concepts that define the meaning of the columns of the table.
+        """,
     )
-    """Table Column Definition Sequence (0040,A807): Type 3, VR SQ, VM 1.
 
-    The concepts that define the meaning of the columns of the table.
-    """
-
-    cell_values_sequence: Attr[list[CellValuesSequenceItem]] = Attr(
+    cell_values_sequence: SequenceAttr[CellValuesSequenceItem] = SequenceAttr(
         0x0040A808, "CellValuesSequence", "SQ", "1", "1",
         item=CellValuesSequenceItem,
-    )
-    """Cell Values Sequence (0040,A808): Type 1, VR SQ, VM 1.
+        doc="""Cell Values Sequence (0040,A808): Type 1, VR SQ, VM 1.
 
-    The values of each populated cell in the table, identified by row and column.
-    """
+        The values of each populated cell in the table, identified by row and column.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_table_rows: int | None = None,
-        number_of_table_columns: int | None = None,
-        table_row_definition_sequence: list[TableRowDefinitionSequenceItem] | None = None,
-        table_column_definition_sequence: list[TableColumnDefinitionSequenceItem] | None = None,
-        cell_values_sequence: list[CellValuesSequenceItem] | None = None,
-        **_: Any,
+        number_of_table_rows: int | Empty | None = None,
+        number_of_table_columns: int | Empty | None = None,
+        table_row_definition_sequence: Items[TableRowDefinitionSequenceItem] | Empty | None = None,
+        table_column_definition_sequence: Items[TableColumnDefinitionSequenceItem] | Empty | None = None,
+        cell_values_sequence: Items[CellValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -428,22 +419,19 @@ class TableContentItemMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.10-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A801,)
 
-    tabulated_values_sequence: Attr[list[TabulatedValuesSequenceItem]] = Attr(
+    tabulated_values_sequence: SequenceAttr[TabulatedValuesSequenceItem] = SequenceAttr(
         0x0040A801, "TabulatedValuesSequence", "SQ", "1", "1",
         item=TabulatedValuesSequenceItem,
-    )
-    """Tabulated Values Sequence (0040,A801): Type 1, VR SQ, VM 1.
+        doc="""Tabulated Values Sequence (0040,A801): Type 1, VR SQ, VM 1.
 
-    This is the table that represents the value of the Content Item.
-    """
+        This is the table that represents the value of the Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        tabulated_values_sequence: list[TabulatedValuesSequenceItem] | None = None,
-        **_: Any,
+        tabulated_values_sequence: Items[TabulatedValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -25,52 +26,49 @@ class TableSummaryStatisticsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.33-3"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A195, 0x004008EA, 0x0040A161)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        The value (quantity) for which the statistic is a summary.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    The value (quantity) for which the statistic is a summary.
-    """
-
-    modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Modifier Code Sequence (0040,A195): Type 1, VR SQ, VM 1.
+
+        Specified the statistic and modifies the Concept Name Code Sequence (0040,A0143) of this
+        Macro.
+        """,
     )
-    """Modifier Code Sequence (0040,A195): Type 1, VR SQ, VM 1.
 
-    Specified the statistic and modifies the Concept Name Code Sequence (0040,A0143) of this
-    Macro.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement for the statistic.
-    """
+        Units of measurement for the statistic.
+        """,
+    )
 
     floating_point_value: Attr[list[float]] = Attr(
         0x0040A161, "FloatingPointValue", "FD", "1-n", "1",
-    )
-    """Floating Point Value (0040,A161): Type 1, VR FD, VM 1-n.
+        doc="""Floating Point Value (0040,A161): Type 1, VR FD, VM 1-n.
 
-    The value of the statistic.
-    """
+        The value of the statistic.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        floating_point_value: list[float] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class LuminanceResponseSequenceItem(ItemBuilder):
 
     ddl_value: Attr[int] = Attr(
         0x00287017, "DDLValue", "US", "1", "",
-    )
-    """DDL Value (0028,7017): Type -, VR US, VM 1.
+        doc="""DDL Value (0028,7017): Type -, VR US, VM 1.
 
-    The integer Digital Driving Level (DDL) for this luminance value.
-    """
+        The integer Digital Driving Level (DDL) for this luminance value.
+        """,
+    )
 
     luminance_value: Attr[float] = Attr(
         0x0028701F, "LuminanceValue", "FL", "1", "",
-    )
-    """Luminance Value (0028,701F): Type -, VR FL, VM 1.
+        doc="""Luminance Value (0028,701F): Type -, VR FL, VM 1.
 
-    Luminance in candelas per square meter (cd/m2) corresponding to the DDL Value.
-    """
+        Luminance in candelas per square meter (cd/m2) corresponding to the DDL Value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        ddl_value: int | None = None,
-        luminance_value: float | None = None,
-        **_: Any,
+        ddl_value: int | Empty | None = None,
+        luminance_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,122 +60,119 @@ class TargetLuminanceCharacteristicsSequenceItem(ItemBuilder):
 
     luminance_characteristics_id: Attr[int] = Attr(
         0x00287009, "LuminanceCharacteristicsID", "US", "1", "",
-    )
-    """Luminance Characteristics ID (0028,7009): Type -, VR US, VM 1.
+        doc="""Luminance Characteristics ID (0028,7009): Type -, VR US, VM 1.
 
-    Number that identifies this Luminance Characteristics Item.
-    """
+        Number that identifies this Luminance Characteristics Item.
+        """,
+    )
 
     display_function_type: Attr[Literal["GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"]] = Attr(
         0x00287019, "DisplayFunctionType", "CS", "1", "",
         enum=("GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"),
-    )
-    """Display Function Type (0028,7019): Type -, VR CS, VM 1.
+        doc="""Display Function Type (0028,7019): Type -, VR CS, VM 1.
 
-    The type of Display Function used to define the target luminance curve.
-    Enumerated Values: GSDF, CIELAB, GAMMA, LINEAR, LOG10, SRGB, USER_DEFINED.
-    """
+        The type of Display Function used to define the target luminance curve.
+        Enumerated Values: GSDF, CIELAB, GAMMA, LINEAR, LOG10, SRGB, USER_DEFINED.
+        """,
+    )
 
     target_minimum_luminance: Attr[float] = Attr(
         0x0028701D, "TargetMinimumLuminance", "FL", "1", "",
-    )
-    """Target Minimum Luminance (0028,701D): Type -, VR FL, VM 1.
+        doc="""Target Minimum Luminance (0028,701D): Type -, VR FL, VM 1.
 
-    The minimum luminance value of the target luminance curve, in candelas per square meter
-    (cd/m2).
-    """
+        The minimum luminance value of the target luminance curve, in candelas per square meter
+        (cd/m2).
+        """,
+    )
 
     target_maximum_luminance: Attr[float] = Attr(
         0x0028701E, "TargetMaximumLuminance", "FL", "1", "",
-    )
-    """Target Maximum Luminance (0028,701E): Type -, VR FL, VM 1.
+        doc="""Target Maximum Luminance (0028,701E): Type -, VR FL, VM 1.
 
-    The maximum luminance value of the target luminance curve, in candelas per square meter
-    (cd/m2).
-    """
+        The maximum luminance value of the target luminance curve, in candelas per square meter
+        (cd/m2).
+        """,
+    )
 
     gamma_value: Attr[float] = Attr(
         0x0028701A, "GammaValue", "FL", "1", "",
-    )
-    """Gamma Value (0028,701A): Type -, VR FL, VM 1.
+        doc="""Gamma Value (0028,701A): Type -, VR FL, VM 1.
 
-    The Gamma value for generating the target luminance curve.
-    Required if the value of Display Function Type (0028,7019) is GAMMA.
-    """
+        The Gamma value for generating the target luminance curve.
+        Required if the value of Display Function Type (0028,7019) is GAMMA.
+        """,
+    )
 
     number_of_luminance_points: Attr[int] = Attr(
         0x0028701B, "NumberOfLuminancePoints", "US", "1", "",
+        doc="""Number of Luminance Points (0028,701B): Type -, VR US, VM 1.
+
+        The number of luminance points in the user defined target luminance curve.
+        Required if the value of Display Function Type (0028,7019) is USER_DEFINED.
+        """,
     )
-    """Number of Luminance Points (0028,701B): Type -, VR US, VM 1.
 
-    The number of luminance points in the user defined target luminance curve.
-    Required if the value of Display Function Type (0028,7019) is USER_DEFINED.
-    """
-
-    luminance_response_sequence: Attr[list[LuminanceResponseSequenceItem]] = Attr(
+    luminance_response_sequence: SequenceAttr[LuminanceResponseSequenceItem] = SequenceAttr(
         0x0028701C, "LuminanceResponseSequence", "SQ", "1", "",
         item=LuminanceResponseSequenceItem,
-    )
-    """Luminance Response Sequence (0028,701C): Type -, VR SQ, VM 1.
+        doc="""Luminance Response Sequence (0028,701C): Type -, VR SQ, VM 1.
 
-    Luminance Response Values for the user defined target luminance curve.
-    Required if the value of Display Function Type (0028,7019) is USER_DEFINED.
-    """
+        Luminance Response Values for the user defined target luminance curve.
+        Required if the value of Display Function Type (0028,7019) is USER_DEFINED.
+        """,
+    )
 
     luminance_response_description: Attr[str] = Attr(
         0x00287020, "LuminanceResponseDescription", "LO", "1", "",
-    )
-    """Luminance Response Description (0028,7020): Type -, VR LO, VM 1.
+        doc="""Luminance Response Description (0028,7020): Type -, VR LO, VM 1.
 
-    User defined text to describe the user defined target luminance curve.
-    """
+        User defined text to describe the user defined target luminance curve.
+        """,
+    )
 
     ci_exy_white_point: Attr[list[float]] = Attr(
         0x00287018, "CIExyWhitePoint", "FL", "2", "",
-    )
-    """CIExy White Point (0028,7018): Type -, VR FL, VM 2.
+        doc="""CIExy White Point (0028,7018): Type -, VR FL, VM 2.
 
-    A single measured White Point recorded for the Display Subsystem.
-    """
+        A single measured White Point recorded for the Display Subsystem.
+        """,
+    )
 
     reflected_ambient_light: Attr[int] = Attr(
         0x20100160, "ReflectedAmbientLight", "US", "1", "",
-    )
-    """Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
+        doc="""Reflected Ambient Light (2010,0160): Type -, VR US, VM 1.
 
-    Reflected ambient light in candelas per square meter (cd/m2) when the measurements were
-    taken.
-    """
+        Reflected ambient light in candelas per square meter (cd/m2) when the measurements were
+        taken.
+        """,
+    )
 
     ambient_light_value_source: Attr[Literal["DEFAULT", "MEASURED", "PROVIDED"]] = Attr(
         0x00287025, "AmbientLightValueSource", "CS", "1", "",
         enum=("DEFAULT", "MEASURED", "PROVIDED"),
-    )
-    """Ambient Light Value Source (0028,7025): Type -, VR CS, VM 1.
+        doc="""Ambient Light Value Source (0028,7025): Type -, VR CS, VM 1.
 
-    Source of the reflected ambient light value.
-    Required if Reflected Ambient Light (2010,0160) is present.
-    Enumerated Values: DEFAULT, MEASURED, PROVIDED.
-    """
+        Source of the reflected ambient light value.
+        Required if Reflected Ambient Light (2010,0160) is present.
+        Enumerated Values: DEFAULT, MEASURED, PROVIDED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        luminance_characteristics_id: int | None = None,
-        display_function_type: Literal["GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"] | None = None,
-        target_minimum_luminance: float | None = None,
-        target_maximum_luminance: float | None = None,
-        gamma_value: float | None = None,
-        number_of_luminance_points: int | None = None,
-        luminance_response_sequence: list[LuminanceResponseSequenceItem] | None = None,
-        luminance_response_description: str | None = None,
-        ci_exy_white_point: list[float] | None = None,
-        reflected_ambient_light: int | None = None,
-        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | None = None,
-        **_: Any,
+        luminance_characteristics_id: int | Empty | None = None,
+        display_function_type: Literal["GSDF", "CIELAB", "GAMMA", "LINEAR", "LOG10", "SRGB", "USER_DEFINED"] | Empty | None = None,
+        target_minimum_luminance: float | Empty | None = None,
+        target_maximum_luminance: float | Empty | None = None,
+        gamma_value: float | Empty | None = None,
+        number_of_luminance_points: int | Empty | None = None,
+        luminance_response_sequence: Items[LuminanceResponseSequenceItem] | Empty | None = None,
+        luminance_response_description: str | Empty | None = None,
+        ci_exy_white_point: list[float] | Empty | None = None,
+        reflected_ambient_light: int | Empty | None = None,
+        ambient_light_value_source: Literal["DEFAULT", "MEASURED", "PROVIDED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -189,22 +186,19 @@ class TargetLuminanceCharacteristicsModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.32.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00287008,)
 
-    target_luminance_characteristics_sequence: Attr[list[TargetLuminanceCharacteristicsSequenceItem]] = Attr(
+    target_luminance_characteristics_sequence: SequenceAttr[TargetLuminanceCharacteristicsSequenceItem] = SequenceAttr(
         0x00287008, "TargetLuminanceCharacteristicsSequence", "SQ", "1", "",
         item=TargetLuminanceCharacteristicsSequenceItem,
-    )
-    """Target Luminance Characteristics Sequence (0028,7008): Type -, VR SQ, VM 1.
+        doc="""Target Luminance Characteristics Sequence (0028,7008): Type -, VR SQ, VM 1.
 
-    Target luminance characteristics to which the Display Subsystem can be calibrated.
-    """
+        Target luminance characteristics to which the Display Subsystem can be calibrated.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        target_luminance_characteristics_sequence: list[TargetLuminanceCharacteristicsSequenceItem] | None = None,
-        **_: Any,
+        target_luminance_characteristics_sequence: Items[TargetLuminanceCharacteristicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

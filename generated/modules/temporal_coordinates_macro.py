@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,54 +26,51 @@ class TemporalCoordinatesMacro(ModuleBuilder):
     temporal_range_type: Attr[Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"]] = Attr(
         0x0040A130, "TemporalRangeType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"),
-    )
-    """Temporal Range Type (0040,A130): Type 1, VR CS, VM 1.
+        doc="""Temporal Range Type (0040,A130): Type 1, VR CS, VM 1.
 
-    See Section C.18.7.1.1 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
-    """
+        See Section C.18.7.1.1 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
+        """,
+    )
 
     referenced_sample_positions: Attr[list[int]] = Attr(
         0x0040A132, "ReferencedSamplePositions", "UL", "1-n", "1C",
-    )
-    """Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
+        doc="""Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
 
-    List of samples within a multiplex group specifying temporal points of the referenced data.
-    Position of first sample is 1.
-    Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets
-    (0040,A138) and Referenced DateTime (0040,A13A) are not present.
-    """
+        List of samples within a multiplex group specifying temporal points of the referenced
+        data. Position of first sample is 1.
+        Required if the Referenced SOP Instance is a Waveform and Referenced Time Offsets
+        (0040,A138) and Referenced DateTime (0040,A13A) are not present.
+        """,
+    )
 
     referenced_time_offsets: Attr[list[float]] = Attr(
         0x0040A138, "ReferencedTimeOffsets", "DS", "1-n", "1C",
-    )
-    """Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
+        doc="""Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
 
-    Specifies temporal points for reference by number of seconds after start of data.
-    Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A) are
-    not present.
-    """
+        Specifies temporal points for reference by number of seconds after start of data.
+        Required if Referenced Sample Positions (0040,A132) and Referenced DateTime (0040,A13A)
+        are not present.
+        """,
+    )
 
     referenced_date_time: Attr[list[datetime.datetime | str]] = Attr(
         0x0040A13A, "ReferencedDateTime", "DT", "1-n", "1C",
-    )
-    """Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
+        doc="""Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
 
-    Specifies temporal points for reference by absolute time.
-    Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets (0040,A138)
-    are not present.
-    """
+        Specifies temporal points for reference by absolute time.
+        Required if Referenced Sample Positions (0040,A132) and Referenced Time Offsets
+        (0040,A138) are not present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | None = None,
-        referenced_sample_positions: list[int] | None = None,
-        referenced_time_offsets: list[float] | None = None,
-        referenced_date_time: list[datetime.datetime | str] | None = None,
-        **_: Any,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

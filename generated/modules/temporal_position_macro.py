@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,18 @@ class TemporalPositionSequenceItem(ItemBuilder):
 
     temporal_position_time_offset: Attr[float] = Attr(
         0x0020930D, "TemporalPositionTimeOffset", "FD", "1", "1",
-    )
-    """Temporal Position Time Offset (0020,930D): Type 1, VR FD, VM 1.
+        doc="""Temporal Position Time Offset (0020,930D): Type 1, VR FD, VM 1.
 
-    Time offset of the frame in the set of frames with different temporal positions, in seconds.
-    """
+        Time offset of the frame in the set of frames with different temporal positions, in
+        seconds.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        temporal_position_time_offset: float | None = None,
-        **_: Any,
+        temporal_position_time_offset: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,22 +51,19 @@ class TemporalPositionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.23-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00209310,)
 
-    temporal_position_sequence: Attr[list[TemporalPositionSequenceItem]] = Attr(
+    temporal_position_sequence: SequenceAttr[TemporalPositionSequenceItem] = SequenceAttr(
         0x00209310, "TemporalPositionSequence", "SQ", "1", "1",
         item=TemporalPositionSequenceItem,
-    )
-    """Temporal Position Sequence (0020,9310): Type 1, VR SQ, VM 1.
+        doc="""Temporal Position Sequence (0020,9310): Type 1, VR SQ, VM 1.
 
-    Identifies the temporal position of the plane of this frame.
-    """
+        Identifies the temporal position of the plane of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        temporal_position_sequence: list[TemporalPositionSequenceItem] | None = None,
-        **_: Any,
+        temporal_position_sequence: Items[TemporalPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

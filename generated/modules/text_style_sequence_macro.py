@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,169 +26,168 @@ class TextStyleSequenceItem(ItemBuilder):
 
     font_name: Attr[str] = Attr(
         0x00700227, "FontName", "LO", "1", "3",
-    )
-    """Font Name (0070,0227): Type 3, VR LO, VM 1.
+        doc="""Font Name (0070,0227): Type 3, VR LO, VM 1.
 
-    Font name in a standard type.
-    """
+        Font name in a standard type.
+        """,
+    )
 
     font_name_type: Attr[str] = Attr(
         0x00700228, "FontNameType", "CS", "1", "1C",
-    )
-    """Font Name Type (0070,0228): Type 1C, VR CS, VM 1.
+        doc="""Font Name Type (0070,0228): Type 1C, VR CS, VM 1.
 
-    Required if Font Name (0070,0227) is present.
-    Defined Terms: ISO_32000.
-    """
+        Required if Font Name (0070,0227) is present.
+        Defined Terms: ISO_32000.
+        """,
+    )
 
     css_font_name: Attr[str] = Attr(
         0x00700229, "CSSFontName", "LO", "1", "1",
-    )
-    """CSS Font Name (0070,0229): Type 1, VR LO, VM 1.
+        doc="""CSS Font Name (0070,0229): Type 1, VR LO, VM 1.
 
-    Generic font name as defined within CSS (Cascading Style Sheets). Default fontname, if the
-    font specified in Font Name (0070,0227) is not present or can not be rendered.
-    """
+        Generic font name as defined within CSS (Cascading Style Sheets). Default fontname, if
+        the font specified in Font Name (0070,0227) is not present or can not be rendered.
+        """,
+    )
 
     text_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700241, "TextColorCIELabValue", "US", "3", "1",
-    )
-    """Text Color CIELab Value (0070,0241): Type 1, VR US, VM 3.
+        doc="""Text Color CIELab Value (0070,0241): Type 1, VR US, VM 3.
 
-    A default color triplet value used to specify the text color in which it is recommended that
-    the text be rendered on a color display. The units are specified in PCS-Values, and the
-    value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A default color triplet value used to specify the text color in which it is recommended
+        that the text be rendered on a color display. The units are specified in PCS-Values, and
+        the value is encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     horizontal_alignment: Attr[Literal["LEFT", "CENTER", "RIGHT"]] = Attr(
         0x00700242, "HorizontalAlignment", "CS", "1", "1C",
         enum=("LEFT", "CENTER", "RIGHT"),
-    )
-    """Horizontal Alignment (0070,0242): Type 1C, VR CS, VM 1.
+        doc="""Horizontal Alignment (0070,0242): Type 1C, VR CS, VM 1.
 
-    Specifies the horizontal position of the text relative to the vertical edges of the bounding
-    box. Horizontal Alignment shall override the Bounding Box Text Horizontal Justification
-    (0070,0012) of the Text Object Sequence (0070,0008) Item. See Section C.10.5.1.3.12.1
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    Enumerated Values: LEFT, CENTER, RIGHT.
-    """
+        Specifies the horizontal position of the text relative to the vertical edges of the
+        bounding box. Horizontal Alignment shall override the Bounding Box Text Horizontal
+        Justification (0070,0012) of the Text Object Sequence (0070,0008) Item. See Section
+        C.10.5.1.3.12.1
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        Enumerated Values: LEFT, CENTER, RIGHT.
+        """,
+    )
 
     vertical_alignment: Attr[Literal["TOP", "CENTER", "BOTTOM"]] = Attr(
         0x00700243, "VerticalAlignment", "CS", "1", "1C",
         enum=("TOP", "CENTER", "BOTTOM"),
-    )
-    """Vertical Alignment (0070,0243): Type 1C, VR CS, VM 1.
+        doc="""Vertical Alignment (0070,0243): Type 1C, VR CS, VM 1.
 
-    Specifies the vertical position of the text relative to the horizontal edges of the bounding
-    box. See Section C.10.5.1.3.12.1
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    Enumerated Values: TOP, CENTER, BOTTOM.
-    """
+        Specifies the vertical position of the text relative to the horizontal edges of the
+        bounding box. See Section C.10.5.1.3.12.1
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        Enumerated Values: TOP, CENTER, BOTTOM.
+        """,
+    )
 
     shadow_style: Attr[Literal["NORMAL", "OUTLINED", "OFF"]] = Attr(
         0x00700244, "ShadowStyle", "CS", "1", "1",
         enum=("NORMAL", "OUTLINED", "OFF"),
-    )
-    """Shadow Style (0070,0244): Type 1, VR CS, VM 1.
+        doc="""Shadow Style (0070,0244): Type 1, VR CS, VM 1.
 
-    The shadow style of the text to be displayed.
-    Enumerated Values: NORMAL, OUTLINED, OFF.
-    """
+        The shadow style of the text to be displayed.
+        Enumerated Values: NORMAL, OUTLINED, OFF.
+        """,
+    )
 
     shadow_offset_x: Attr[float] = Attr(
         0x00700245, "ShadowOffsetX", "FL", "1", "1C",
-    )
-    """Shadow Offset X (0070,0245): Type 1C, VR FL, VM 1.
+        doc="""Shadow Offset X (0070,0245): Type 1C, VR FL, VM 1.
 
-    Floating point value that defines the shadow offset in X direction in Anchor Point
-    Annotation Units (0070,0004) if used in Text Object Sequence (0070,0008) Item or in Graphic
-    Annotation Units (0070,0005) if used in Graphic Object Sequence (0070,0009) Item. See
-    Section C.10.5.1.3.13.1
-    Required if Shadow Style (0070,0244) value is not OFF.
-    """
+        Floating point value that defines the shadow offset in X direction in Anchor Point
+        Annotation Units (0070,0004) if used in Text Object Sequence (0070,0008) Item or in
+        Graphic Annotation Units (0070,0005) if used in Graphic Object Sequence (0070,0009)
+        Item. See Section C.10.5.1.3.13.1
+        Required if Shadow Style (0070,0244) value is not OFF.
+        """,
+    )
 
     shadow_offset_y: Attr[float] = Attr(
         0x00700246, "ShadowOffsetY", "FL", "1", "1C",
-    )
-    """Shadow Offset Y (0070,0246): Type 1C, VR FL, VM 1.
+        doc="""Shadow Offset Y (0070,0246): Type 1C, VR FL, VM 1.
 
-    Floating point value that defines the shadow offset in Y direction in Anchor Point
-    Annotation Units (0070,0004) if used in Text Object Sequence (0070,0008) Item or in Graphic
-    Annotation Units (0070,0005) if used in Graphic Object Sequence (0070,0009) Item. See
-    Section C.10.5.1.3.13.1
-    Required if Shadow Style (0070,0244) value is not OFF.
-    """
+        Floating point value that defines the shadow offset in Y direction in Anchor Point
+        Annotation Units (0070,0004) if used in Text Object Sequence (0070,0008) Item or in
+        Graphic Annotation Units (0070,0005) if used in Graphic Object Sequence (0070,0009)
+        Item. See Section C.10.5.1.3.13.1
+        Required if Shadow Style (0070,0244) value is not OFF.
+        """,
+    )
 
     shadow_color_cie_lab_value: Attr[list[int]] = Attr(
         0x00700247, "ShadowColorCIELabValue", "US", "3", "1C",
-    )
-    """Shadow Color CIELab Value (0070,0247): Type 1C, VR US, VM 3.
+        doc="""Shadow Color CIELab Value (0070,0247): Type 1C, VR US, VM 3.
 
-    A color triplet value used to encode the Shadow Color. The units are specified in
-    PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    Required if Shadow Style (0070,0244) value is not OFF.
-    """
+        A color triplet value used to encode the Shadow Color. The units are specified in
+        PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
+        Required if Shadow Style (0070,0244) value is not OFF.
+        """,
+    )
 
     shadow_opacity: Attr[float] = Attr(
         0x00700258, "ShadowOpacity", "FL", "1", "1C",
-    )
-    """Shadow Opacity (0070,0258): Type 1C, VR FL, VM 1.
+        doc="""Shadow Opacity (0070,0258): Type 1C, VR FL, VM 1.
 
-    Encodes the shadow opacity. The value is encoded as floating point alpha value (0.0-1.0).
-    Required if Shadow Style (0070,0244) value is not OFF.
-    """
+        Encodes the shadow opacity. The value is encoded as floating point alpha value
+        (0.0-1.0).
+        Required if Shadow Style (0070,0244) value is not OFF.
+        """,
+    )
 
     underlined: Attr[Literal["Y", "N"]] = Attr(
         0x00700248, "Underlined", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Underlined (0070,0248): Type 1, VR CS, VM 1.
+        doc="""Underlined (0070,0248): Type 1, VR CS, VM 1.
 
-    Specifies whether or not the text shall be rendered underlined.
-    Enumerated Values: Y, N.
-    """
+        Specifies whether or not the text shall be rendered underlined.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     bold: Attr[Literal["Y", "N"]] = Attr(
         0x00700249, "Bold", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Bold (0070,0249): Type 1, VR CS, VM 1.
+        doc="""Bold (0070,0249): Type 1, VR CS, VM 1.
 
-    Specifies whether or not the text shall be rendered in bold.
-    Enumerated Values: Y, N.
-    """
+        Specifies whether or not the text shall be rendered in bold.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     italic: Attr[Literal["Y", "N"]] = Attr(
         0x00700250, "Italic", "CS", "1", "1",
         enum=("Y", "N"),
-    )
-    """Italic (0070,0250): Type 1, VR CS, VM 1.
+        doc="""Italic (0070,0250): Type 1, VR CS, VM 1.
 
-    Specifies whether or not the text shall be rendered italicized.
-    Enumerated Values: Y, N.
-    """
+        Specifies whether or not the text shall be rendered italicized.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        font_name: str | None = None,
-        font_name_type: str | None = None,
-        css_font_name: str | None = None,
-        text_color_cie_lab_value: list[int] | None = None,
-        horizontal_alignment: Literal["LEFT", "CENTER", "RIGHT"] | None = None,
-        vertical_alignment: Literal["TOP", "CENTER", "BOTTOM"] | None = None,
-        shadow_style: Literal["NORMAL", "OUTLINED", "OFF"] | None = None,
-        shadow_offset_x: float | None = None,
-        shadow_offset_y: float | None = None,
-        shadow_color_cie_lab_value: list[int] | None = None,
-        shadow_opacity: float | None = None,
-        underlined: Literal["Y", "N"] | None = None,
-        bold: Literal["Y", "N"] | None = None,
-        italic: Literal["Y", "N"] | None = None,
-        **_: Any,
+        font_name: str | Empty | None = None,
+        font_name_type: str | Empty | None = None,
+        css_font_name: str | Empty | None = None,
+        text_color_cie_lab_value: list[int] | Empty | None = None,
+        horizontal_alignment: Literal["LEFT", "CENTER", "RIGHT"] | Empty | None = None,
+        vertical_alignment: Literal["TOP", "CENTER", "BOTTOM"] | Empty | None = None,
+        shadow_style: Literal["NORMAL", "OUTLINED", "OFF"] | Empty | None = None,
+        shadow_offset_x: float | Empty | None = None,
+        shadow_offset_y: float | Empty | None = None,
+        shadow_color_cie_lab_value: list[int] | Empty | None = None,
+        shadow_opacity: float | Empty | None = None,
+        underlined: Literal["Y", "N"] | Empty | None = None,
+        bold: Literal["Y", "N"] | Empty | None = None,
+        italic: Literal["Y", "N"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -199,22 +201,19 @@ class TextStyleSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-5a"
     __order__: ClassVar[tuple[int, ...]] = (0x00700231,)
 
-    text_style_sequence: Attr[list[TextStyleSequenceItem]] = Attr(
+    text_style_sequence: SequenceAttr[TextStyleSequenceItem] = SequenceAttr(
         0x00700231, "TextStyleSequence", "SQ", "1", "3",
         item=TextStyleSequenceItem,
-    )
-    """Text Style Sequence (0070,0231): Type 3, VR SQ, VM 1.
+        doc="""Text Style Sequence (0070,0231): Type 3, VR SQ, VM 1.
 
-    Sequence that describes the text style.
-    """
+        Sequence that describes the text style.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        text_style_sequence: list[TextStyleSequenceItem] | None = None,
-        **_: Any,
+        text_style_sequence: Items[TextStyleSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

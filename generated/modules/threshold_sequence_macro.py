@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class ThresholdValueSequenceItem(ItemBuilder):
 
     threshold_value: Attr[float] = Attr(
         0x00701B14, "ThresholdValue", "FD", "1", "1",
-    )
-    """Threshold Value (0070,1B14): Type 1, VR FD, VM 1.
+        doc="""Threshold Value (0070,1B14): Type 1, VR FD, VM 1.
 
-    Value for the threshold.
-    """
+        Value for the threshold.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        threshold_value: float | None = None,
-        **_: Any,
+        threshold_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,32 +52,30 @@ class ThresholdSequenceItem(ItemBuilder):
     threshold_type: Attr[Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"]] = Attr(
         0x00701B13, "ThresholdType", "CS", "1", "1",
         enum=("RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"),
+        doc="""Threshold Type (0070,1B13): Type 1, VR CS, VM 1.
+
+        Type of threshold comparison used to determine the presence of a pixel value in the
+        output.
+        Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL,
+        GREATER_THAN, LESS_THAN.
+        """,
     )
-    """Threshold Type (0070,1B13): Type 1, VR CS, VM 1.
 
-    Type of threshold comparison used to determine the presence of a pixel value in the output.
-    Enumerated Values: RANGE_INCL, RANGE_EXCL, GREATER_OR_EQUAL, LESS_OR_EQUAL, GREATER_THAN,
-    LESS_THAN.
-    """
-
-    threshold_value_sequence: Attr[list[ThresholdValueSequenceItem]] = Attr(
+    threshold_value_sequence: SequenceAttr[ThresholdValueSequenceItem] = SequenceAttr(
         0x00701B12, "ThresholdValueSequence", "SQ", "1", "1",
         item=ThresholdValueSequenceItem,
-    )
-    """Threshold Value Sequence (0070,1B12): Type 1, VR SQ, VM 1.
+        doc="""Threshold Value Sequence (0070,1B12): Type 1, VR SQ, VM 1.
 
-    Values for thresholding.
-    """
+        Values for thresholding.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        threshold_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"] | None = None,
-        threshold_value_sequence: list[ThresholdValueSequenceItem] | None = None,
-        **_: Any,
+        threshold_type: Literal["RANGE_INCL", "RANGE_EXCL", "GREATER_OR_EQUAL", "LESS_OR_EQUAL", "GREATER_THAN", "LESS_THAN"] | Empty | None = None,
+        threshold_value_sequence: Items[ThresholdValueSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -91,24 +89,21 @@ class ThresholdSequenceMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.33.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701B11,)
 
-    threshold_sequence: Attr[list[ThresholdSequenceItem]] = Attr(
+    threshold_sequence: SequenceAttr[ThresholdSequenceItem] = SequenceAttr(
         0x00701B11, "ThresholdSequence", "SQ", "1", "1C",
         item=ThresholdSequenceItem,
-    )
-    """Threshold Sequence (0070,1B11): Type 1C, VR SQ, VM 1.
+        doc="""Threshold Sequence (0070,1B11): Type 1C, VR SQ, VM 1.
 
-    Threshold specification for the image
-    Required if Threshold needs to be applied and the Softcopy VOI LUT Sequence (0028,3110) is
-    not present. May be present otherwise if Threshold needs to be applied.
-    """
+        Threshold specification for the image
+        Required if Threshold needs to be applied and the Softcopy VOI LUT Sequence (0028,3110)
+        is not present. May be present otherwise if Threshold needs to be applied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        threshold_sequence: list[ThresholdSequenceItem] | None = None,
-        **_: Any,
+        threshold_sequence: Items[ThresholdSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class TimeOfFrameGroupSequenceItem(ItemBuilder):
 
     frame_origin_timestamp: Attr[bytes] = Attr(
         0x00340007, "FrameOriginTimestamp", "OB", "1", "1",
-    )
-    """Frame Origin Timestamp (0034,0007): Type 1, VR OB, VM 1.
+        doc="""Frame Origin Timestamp (0034,0007): Type 1, VR OB, VM 1.
 
-    This timestamp contains the capture time of the payload content for this frame or audio
-    sample. It is in TAI, not UTC.
-    """
+        This timestamp contains the capture time of the payload content for this frame or audio
+        sample. It is in TAI, not UTC.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_origin_timestamp: bytes | None = None,
-        **_: Any,
+        frame_origin_timestamp: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class TimeOfFrameFunctionalGroupMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.7.6.16.2.29-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0034000D,)
 
-    time_of_frame_group_sequence: Attr[list[TimeOfFrameGroupSequenceItem]] = Attr(
+    time_of_frame_group_sequence: SequenceAttr[TimeOfFrameGroupSequenceItem] = SequenceAttr(
         0x0034000D, "TimeOfFrameGroupSequence", "SQ", "1", "1",
         item=TimeOfFrameGroupSequenceItem,
-    )
-    """Time of Frame Group Sequence (0034,000D): Type 1, VR SQ, VM 1.
+        doc="""Time of Frame Group Sequence (0034,000D): Type 1, VR SQ, VM 1.
 
-    Time characteristics of the current frame or audio sample.
-    """
+        Time characteristics of the current frame or audio sample.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        time_of_frame_group_sequence: list[TimeOfFrameGroupSequenceItem] | None = None,
-        **_: Any,
+        time_of_frame_group_sequence: Items[TimeOfFrameGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

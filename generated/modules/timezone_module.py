@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,21 +24,18 @@ class TimezoneModule(ModuleBuilder):
 
     timezone_offset_from_utc: Attr[str] = Attr(
         0x00080201, "TimezoneOffsetFromUTC", "SH", "1", "1",
-    )
-    """Timezone Offset From UTC (0008,0201): Type 1, VR SH, VM 1.
+        doc="""Timezone Offset From UTC (0008,0201): Type 1, VR SH, VM 1.
 
-    Contains the offset from UTC to the timezone for all DA and TM Attributes present in this
-    SOP Instance, and for all DT Attributes present in this SOP Instance that do not contain an
-    explicitly encoded timezone offset.
-    """
+        Contains the offset from UTC to the timezone for all DA and TM Attributes present in
+        this SOP Instance, and for all DT Attributes present in this SOP Instance that do not
+        contain an explicitly encoded timezone offset.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        timezone_offset_from_utc: str | None = None,
-        **_: Any,
+        timezone_offset_from_utc: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

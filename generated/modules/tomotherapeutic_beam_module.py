@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.external_beam_control_point_general_macro import ExternalBeamControlPointGeneralMacro
 from iodkit.generated.modules.rt_beam_limiting_device_opening_macro import RTBeamLimitingDeviceOpeningMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import outline_definition_macro
     from iodkit.generated.modules import rt_beam_limiting_device_opening_definition_macro
@@ -31,71 +32,68 @@ class TomotherapeuticControlPointSequenceItem(ExternalBeamControlPointGeneralMac
 
     referenced_radiation_generation_mode_index: Attr[int] = Attr(
         0x300A0605, "ReferencedRadiationGenerationModeIndex", "US", "1", "1C",
-    )
-    """Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
+        doc="""Referenced Radiation Generation Mode Index (300A,0605): Type 1C, VR US, VM 1.
 
-    The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation Mode
-    Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used for this
-    Control Point.
-    Required if Number of Radiation Generation Modes (300A,0685) is present and the conditions
-    in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        The value of Radiation Generation Mode Index (300A,0601) in the Radiation Generation
+        Mode Sequence (300A,067B) in this IOD that defines the Radiation Generation Mode used
+        for this Control Point.
+        Required if Number of Radiation Generation Modes (300A,0685) is present and the
+        conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     source_roll_angle: Attr[float] = Attr(
         0x300A067A, "SourceRollAngle", "FD", "1", "1C",
-    )
-    """Source Roll Angle (300A,067A): Type 1C, VR FD, VM 1.
+        doc="""Source Roll Angle (300A,067A): Type 1C, VR FD, VM 1.
 
-    Source roll angle in degrees of the Radiation Source at the Control Point with respect to
-    the Equipment Coordinate System. The angle is a Continuous Rotation Angle, see Section
-    C.36.1.1.5.
-    Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Source roll angle in degrees of the Radiation Source at the Control Point with respect
+        to the Equipment Coordinate System. The angle is a Continuous Rotation Angle, see
+        Section C.36.1.1.5.
+        Required if the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     tomotherapeutic_leaf_open_durations: Attr[list[float]] = Attr(
         0x30100099, "TomotherapeuticLeafOpenDurations", "FD", "1-n", "1C",
-    )
-    """Tomotherapeutic Leaf Open Durations (3010,0099): Type 1C, VR FD, VM 1-n.
+        doc="""Tomotherapeutic Leaf Open Durations (3010,0099): Type 1C, VR FD, VM 1-n.
 
-    The time in seconds each leaf is open during the Control Point interval, see Section
-    C.36.17.1.
-    Required if RT Record Flag (300A,0639) equals NO and the conditions in Section
-    C.36.2.2.5.1.1 are satisfied.
-    """
+        The time in seconds each leaf is open during the Control Point interval, see Section
+        C.36.17.1.
+        Required if RT Record Flag (300A,0639) equals NO and the conditions in Section
+        C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     tomotherapeutic_leaf_initial_closed_durations: Attr[list[float]] = Attr(
         0x3010009A, "TomotherapeuticLeafInitialClosedDurations", "FD", "1-n", "1C",
-    )
-    """Tomotherapeutic Leaf Initial Closed Durations (3010,009A): Type 1C, VR FD, VM 1-n.
+        doc="""Tomotherapeutic Leaf Initial Closed Durations (3010,009A): Type 1C, VR FD, VM 1-n.
 
-    The time in seconds each leaf is closed at the beginning of the Control Point interval, see
-    Section C.36.17.1.
-    Required if RT Record Flag (300A,0639) equals NO and at least one leaf open time is not
-    symmetrical about the mid-point of the Control Point interval and the conditions in Section
-    C.36.2.2.5.1.1 are satisfied.
-    """
+        The time in seconds each leaf is closed at the beginning of the Control Point interval,
+        see Section C.36.17.1.
+        Required if RT Record Flag (300A,0639) equals NO and at least one leaf open time is not
+        symmetrical about the mid-point of the Control Point interval and the conditions in
+        Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        rt_control_point_index: int | None = None,
-        cumulative_meterset: float | None = None,
-        referenced_treatment_position_index: int | None = None,
-        recorded_rt_control_point_date_time: datetime.datetime | str | None = None,
-        referenced_radiation_rt_control_point_index: int | None = None,
-        delivery_rate: float | None = None,
-        delivery_rate_unit_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        beam_area_limit_sequence: list[outline_definition_macro.OutlineDefinitionMacro] | None = None,
-        number_of_rt_beam_limiting_device_openings: int | None = None,
-        rt_beam_limiting_device_opening_sequence: list[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | None = None,
-        referenced_radiation_generation_mode_index: int | None = None,
-        source_roll_angle: float | None = None,
-        tomotherapeutic_leaf_open_durations: list[float] | None = None,
-        tomotherapeutic_leaf_initial_closed_durations: list[float] | None = None,
-        **_: Any,
+        rt_control_point_index: int | Empty | None = None,
+        cumulative_meterset: float | Empty | None = None,
+        referenced_treatment_position_index: int | Empty | None = None,
+        recorded_rt_control_point_date_time: datetime.datetime | str | Empty | None = None,
+        referenced_radiation_rt_control_point_index: int | Empty | None = None,
+        delivery_rate: float | Empty | None = None,
+        delivery_rate_unit_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        beam_area_limit_sequence: Items[outline_definition_macro.OutlineDefinitionMacro] | Empty | None = None,
+        number_of_rt_beam_limiting_device_openings: int | Empty | None = None,
+        rt_beam_limiting_device_opening_sequence: Items[rt_beam_limiting_device_opening_definition_macro.RTBeamLimitingDeviceOpeningDefinitionMacro] | Empty | None = None,
+        referenced_radiation_generation_mode_index: int | Empty | None = None,
+        source_roll_angle: float | Empty | None = None,
+        tomotherapeutic_leaf_open_durations: list[float] | Empty | None = None,
+        tomotherapeutic_leaf_initial_closed_durations: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -111,50 +109,47 @@ class TomotherapeuticBeamModule(ModuleBuilder):
 
     table_speed: Attr[float] = Attr(
         0x00189309, "TableSpeed", "FD", "1", "1C",
-    )
-    """Table Speed (0018,9309): Type 1C, VR FD, VM 1.
+        doc="""Table Speed (0018,9309): Type 1C, VR FD, VM 1.
 
-    Nominal table speed in mm/s.
-    Required if RT Record Flag (300A,0639) equals NO. May be present otherwise.
-    """
+        Nominal table speed in mm/s.
+        Required if RT Record Flag (300A,0639) equals NO. May be present otherwise.
+        """,
+    )
 
     revolution_time: Attr[float] = Attr(
         0x00189305, "RevolutionTime", "FD", "1", "1C",
-    )
-    """Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
+        doc="""Revolution Time (0018,9305): Type 1C, VR FD, VM 1.
 
-    Nominal time in seconds of one rotation of the gantry.
-    Required if RT Treatment Technique Code Sequence (3010,0080) contains (130108, DCM, "Helical
-    Beam") and if RT Record Flag (300A,0639) equals NO.
-    """
+        Nominal time in seconds of one rotation of the gantry.
+        Required if RT Treatment Technique Code Sequence (3010,0080) contains (130108, DCM,
+        "Helical Beam") and if RT Record Flag (300A,0639) equals NO.
+        """,
+    )
 
     number_of_rt_control_points: Attr[int] = Attr(
         0x300A0604, "NumberOfRTControlPoints", "US", "1", "1",
+        doc="""Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
+
+        Number of RT Control Points in the Tomotherapeutic Control Point Sequence (3010,0098).
+        """,
     )
-    """Number of RT Control Points (300A,0604): Type 1, VR US, VM 1.
 
-    Number of RT Control Points in the Tomotherapeutic Control Point Sequence (3010,0098).
-    """
-
-    tomotherapeutic_control_point_sequence: Attr[list[TomotherapeuticControlPointSequenceItem]] = Attr(
+    tomotherapeutic_control_point_sequence: SequenceAttr[TomotherapeuticControlPointSequenceItem] = SequenceAttr(
         0x30100098, "TomotherapeuticControlPointSequence", "SQ", "1", "1",
         item=TomotherapeuticControlPointSequenceItem,
-    )
-    """Tomotherapeutic Control Point Sequence (3010,0098): Type 1, VR SQ, VM 1.
+        doc="""Tomotherapeutic Control Point Sequence (3010,0098): Type 1, VR SQ, VM 1.
 
-    Control Points for the beam delivery.
-    """
+        Control Points for the beam delivery.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_speed: float | None = None,
-        revolution_time: float | None = None,
-        number_of_rt_control_points: int | None = None,
-        tomotherapeutic_control_point_sequence: list[TomotherapeuticControlPointSequenceItem] | None = None,
-        **_: Any,
+        table_speed: float | Empty | None = None,
+        revolution_time: float | Empty | None = None,
+        number_of_rt_control_points: int | Empty | None = None,
+        tomotherapeutic_control_point_sequence: Items[TomotherapeuticControlPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.radiation_generation_mode_macro import RadiationGenerationModeMacro
 from iodkit.generated.modules.rt_beam_limiting_devices_definition_macro import RTBeamLimitingDevicesDefinitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import radiation_generation_mode_macro
     from iodkit.generated.modules import rt_beam_limiting_device_definition_macro
 
@@ -33,23 +34,20 @@ class TomotherapeuticDeliveryDeviceModule(RadiationGenerationModeMacro, RTBeamLi
 
     radiation_source_axis_distance: Attr[float] = Attr(
         0x300A0640, "RadiationSourceAxisDistance", "FD", "1", "1",
-    )
-    """Radiation Source-Axis Distance (300A,0640): Type 1, VR FD, VM 1.
+        doc="""Radiation Source-Axis Distance (300A,0640): Type 1, VR FD, VM 1.
 
-    Distance in mm from the nominal Radiation Source location to the gantry rotation axis.
-    """
+        Distance in mm from the nominal Radiation Source location to the gantry rotation axis.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        radiation_source_axis_distance: float | None = None,
-        number_of_radiation_generation_modes: int | None = None,
-        radiation_generation_mode_sequence: list[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | None = None,
-        number_of_rt_beam_limiting_devices: int | None = None,
-        rt_beam_limiting_device_definition_sequence: list[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | None = None,
-        **_: Any,
+        radiation_source_axis_distance: float | Empty | None = None,
+        number_of_radiation_generation_modes: int | Empty | None = None,
+        radiation_generation_mode_sequence: Items[radiation_generation_mode_macro.RadiationGenerationModeSequenceItem] | Empty | None = None,
+        number_of_rt_beam_limiting_devices: int | Empty | None = None,
+        rt_beam_limiting_device_definition_sequence: Items[rt_beam_limiting_device_definition_macro.RTBeamLimitingDeviceDefinitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

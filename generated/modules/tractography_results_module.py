@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
@@ -33,39 +34,37 @@ class TrackSetAnatomicalTypeCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.33-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
-    modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Modifier Code Sequence (0040,A195): Type 3, VR SQ, VM 1.
+        doc="""Modifier Code Sequence (0040,A195): Type 3, VR SQ, VM 1.
 
-    A Sequence of Items modifying or specializing the Track Set Anatomical Type Code Sequence.
-    """
+        A Sequence of Items modifying or specializing the Track Set Anatomical Type Code
+        Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -80,47 +79,44 @@ class TrackSequenceItem(ItemBuilder):
 
     point_coordinates_data: Attr[bytes] = Attr(
         0x00660016, "PointCoordinatesData", "OF", "1", "1",
-    )
-    """Point Coordinates Data (0066,0016): Type 1, VR OF, VM 1.
+        doc="""Point Coordinates Data (0066,0016): Type 1, VR OF, VM 1.
 
-    Contains two or more point coordinates that define the track, encoded in x-y-z order, in mm
-    in the Patient-Based Coordinate System associated with the Frame of Reference. The order of
-    the encoded points is from the first point to the last point of the track.
-    """
+        Contains two or more point coordinates that define the track, encoded in x-y-z order, in
+        mm in the Patient-Based Coordinate System associated with the Frame of Reference. The
+        order of the encoded points is from the first point to the last point of the track.
+        """,
+    )
 
     recommended_display_cie_lab_value_list: Attr[bytes] = Attr(
         0x00660103, "RecommendedDisplayCIELabValueList", "OW", "1", "1C",
-    )
-    """Recommended Display CIELab Value List (0066,0103): Type 1C, VR OW, VM 1.
+        doc="""Recommended Display CIELab Value List (0066,0103): Type 1C, VR OW, VM 1.
 
-    Default triplet values in which it is recommended that the point shall be rendered. The
-    units are specified in PCS-Values and the value is encoded as CIELab.
-    Required if Recommended Display CIELab Value (0062, 000D) is not present in this Sequence
-    Item nor in the containing Track Set Sequence (0066,0101) Item.
-    """
+        Default triplet values in which it is recommended that the point shall be rendered. The
+        units are specified in PCS-Values and the value is encoded as CIELab.
+        Required if Recommended Display CIELab Value (0062, 000D) is not present in this
+        Sequence Item nor in the containing Track Set Sequence (0066,0101) Item.
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "1C",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 1C, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 1C, VR US, VM 3.
 
-    Default triplet value in which it is recommended that the track shall be rendered. The units
-    are specified in PCS-Values and the value is encoded as CIELab.
-    Required if Recommended Display CIELab Value List (0066,0103) is not present in this
-    Sequence Item and Recommended Display CIELab Value (0062, 000D) is not present in the
-    containing Track Set Sequence (0066,0101) Item.
-    """
+        Default triplet value in which it is recommended that the track shall be rendered. The
+        units are specified in PCS-Values and the value is encoded as CIELab.
+        Required if Recommended Display CIELab Value List (0066,0103) is not present in this
+        Sequence Item and Recommended Display CIELab Value (0062, 000D) is not present in the
+        containing Track Set Sequence (0066,0101) Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        point_coordinates_data: bytes | None = None,
-        recommended_display_cie_lab_value_list: bytes | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        point_coordinates_data: bytes | Empty | None = None,
+        recommended_display_cie_lab_value_list: bytes | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -135,33 +131,30 @@ class MeasurementValuesSequenceItem(ItemBuilder):
 
     floating_point_values: Attr[bytes] = Attr(
         0x00660125, "FloatingPointValues", "OF", "1", "1",
-    )
-    """Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
+        doc="""Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
 
-    Measurement values for points stored in Point Coordinates Data (0066, 0016) of the
-    corresponding track in Track Sequence (0066,0102).
-    """
+        Measurement values for points stored in Point Coordinates Data (0066, 0016) of the
+        corresponding track in Track Sequence (0066,0102).
+        """,
+    )
 
     track_point_index_list: Attr[bytes] = Attr(
         0x00660129, "TrackPointIndexList", "OL", "1", "1C",
-    )
-    """Track Point Index List (0066,0129): Type 1C, VR OL, VM 1.
+        doc="""Track Point Index List (0066,0129): Type 1C, VR OL, VM 1.
 
-    List of indices referencing points stored in Point Coordinates Data (0066,0016) within the
-    corresponding track for which measurement values shall be stored.
-    Required if Measurement Values stored in Floating Point Values (0066,0125) shall be
-    associated to only a subset of points in Point Coordinates Data (0066,0016).
-    """
+        List of indices referencing points stored in Point Coordinates Data (0066,0016) within
+        the corresponding track for which measurement values shall be stored.
+        Required if Measurement Values stored in Floating Point Values (0066,0125) shall be
+        associated to only a subset of points in Point Coordinates Data (0066,0016).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        floating_point_values: bytes | None = None,
-        track_point_index_list: bytes | None = None,
-        **_: Any,
+        floating_point_values: bytes | Empty | None = None,
+        track_point_index_list: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -174,43 +167,40 @@ class MeasurementsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.33-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x004008EA, 0x00660132)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        Defines the type of measurement stored in this Item.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    Defines the type of measurement stored in this Item.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+
+        Units of measurement for the value in this Item.
+        """,
     )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement for the value in this Item.
-    """
-
-    measurement_values_sequence: Attr[list[MeasurementValuesSequenceItem]] = Attr(
+    measurement_values_sequence: SequenceAttr[MeasurementValuesSequenceItem] = SequenceAttr(
         0x00660132, "MeasurementValuesSequence", "SQ", "1", "1",
         item=MeasurementValuesSequenceItem,
-    )
-    """Measurement Values Sequence (0066,0132): Type 1, VR SQ, VM 1.
+        doc="""Measurement Values Sequence (0066,0132): Type 1, VR SQ, VM 1.
 
-    The measurement values for each track.
-    """
+        The measurement values for each track.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_values_sequence: list[MeasurementValuesSequenceItem] | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_values_sequence: Items[MeasurementValuesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -223,53 +213,50 @@ class TrackStatisticsSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.33-2"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A195, 0x004008EA, 0x00660125)
 
-    concept_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
+
+        The value (quantity) for which the statistic is a summary.
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1, VR SQ, VM 1.
 
-    The value (quantity) for which the statistic is a summary.
-    """
-
-    modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Modifier Code Sequence (0040,A195): Type 1, VR SQ, VM 1.
+
+        Specified the statistic and modifies the Concept Name Code Sequence (0040,A0143) of this
+        Sequence Item.
+        """,
     )
-    """Modifier Code Sequence (0040,A195): Type 1, VR SQ, VM 1.
 
-    Specified the statistic and modifies the Concept Name Code Sequence (0040,A0143) of this
-    Sequence Item.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 1, VR SQ, VM 1.
 
-    Units of measurement for the statistic.
-    """
+        Units of measurement for the statistic.
+        """,
+    )
 
     floating_point_values: Attr[bytes] = Attr(
         0x00660125, "FloatingPointValues", "OF", "1", "1",
-    )
-    """Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
+        doc="""Floating Point Values (0066,0125): Type 1, VR OF, VM 1.
 
-    A value per track in the Track Sequence (0066,0102).
-    """
+        A value per track in the Track Sequence (0066,0102).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        floating_point_values: bytes | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        floating_point_values: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -284,143 +271,141 @@ class TrackSetSequenceItem(ItemBuilder):
 
     track_set_number: Attr[int] = Attr(
         0x00660105, "TrackSetNumber", "UL", "1", "1",
-    )
-    """Track Set Number (0066,0105): Type 1, VR UL, VM 1.
+        doc="""Track Set Number (0066,0105): Type 1, VR UL, VM 1.
 
-    Identification number of the Track Set. Uniquely identifies a track set within this SOP
-    Instance. Shall start at a value of 1, and increase monotonically by 1.
-    """
+        Identification number of the Track Set. Uniquely identifies a track set within this SOP
+        Instance. Shall start at a value of 1, and increase monotonically by 1.
+        """,
+    )
 
     track_set_label: Attr[str] = Attr(
         0x00660106, "TrackSetLabel", "LO", "1", "1",
-    )
-    """Track Set Label (0066,0106): Type 1, VR LO, VM 1.
+        doc="""Track Set Label (0066,0106): Type 1, VR LO, VM 1.
 
-    User-defined label identifying this Track Set. This may be the same as Code Meaning
-    (0008,0104) of Track Set Anatomical Type Code Sequence (0066,0108).
-    """
+        User-defined label identifying this Track Set. This may be the same as Code Meaning
+        (0008,0104) of Track Set Anatomical Type Code Sequence (0066,0108).
+        """,
+    )
 
     track_set_description: Attr[str] = Attr(
         0x00660107, "TrackSetDescription", "UT", "1", "3",
+        doc="""Track Set Description (0066,0107): Type 3, VR UT, VM 1.
+
+        User-defined description for this Track Set.
+        """,
     )
-    """Track Set Description (0066,0107): Type 3, VR UT, VM 1.
 
-    User-defined description for this Track Set.
-    """
-
-    track_set_anatomical_type_code_sequence: Attr[list[TrackSetAnatomicalTypeCodeSequenceItem]] = Attr(
+    track_set_anatomical_type_code_sequence: CodeSequenceAttr[TrackSetAnatomicalTypeCodeSequenceItem] = CodeSequenceAttr(
         0x00660108, "TrackSetAnatomicalTypeCodeSequence", "SQ", "1", "1",
         item=TrackSetAnatomicalTypeCodeSequenceItem,
+        doc="""Track Set Anatomical Type Code Sequence (0066,0108): Type 1, VR SQ, VM 1.
+
+        Sequence defining the specific property type of this Track Set.
+        """,
     )
-    """Track Set Anatomical Type Code Sequence (0066,0108): Type 1, VR SQ, VM 1.
 
-    Sequence defining the specific property type of this Track Set.
-    """
-
-    track_sequence: Attr[list[TrackSequenceItem]] = Attr(
+    track_sequence: SequenceAttr[TrackSequenceItem] = SequenceAttr(
         0x00660102, "TrackSequence", "SQ", "1", "1",
         item=TrackSequenceItem,
-    )
-    """Track Sequence (0066,0102): Type 1, VR SQ, VM 1.
+        doc="""Track Sequence (0066,0102): Type 1, VR SQ, VM 1.
 
-    Describes individual tracks part of the track set.
-    """
+        Describes individual tracks part of the track set.
+        """,
+    )
 
     recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x0062000D, "RecommendedDisplayCIELabValue", "US", "3", "1C",
-    )
-    """Recommended Display CIELab Value (0062,000D): Type 1C, VR US, VM 3.
+        doc="""Recommended Display CIELab Value (0062,000D): Type 1C, VR US, VM 3.
 
-    Default triplet value in which it is recommended that the track set be rendered. The units
-    are specified in PCS-Values, and the value is encoded as CIELab.
-    Required if neither Recommended Display CIELab Value (0062, 000D) nor Recommended Display
-    CIELab Value List (0066,0103) are present in every Item of the Track Sequence (0066,0102).
-    """
+        Default triplet value in which it is recommended that the track set be rendered. The
+        units are specified in PCS-Values, and the value is encoded as CIELab.
+        Required if neither Recommended Display CIELab Value (0062, 000D) nor Recommended
+        Display CIELab Value List (0066,0103) are present in every Item of the Track Sequence
+        (0066,0102).
+        """,
+    )
 
     recommended_line_thickness: Attr[float] = Attr(
         0x00660038, "RecommendedLineThickness", "FL", "1", "3",
+        doc="""Recommended Line Thickness (0066,0038): Type 3, VR FL, VM 1.
+
+        Specifies the thickness of each track in the track set with which it is recommended to
+        be rendered.
+        """,
     )
-    """Recommended Line Thickness (0066,0038): Type 3, VR FL, VM 1.
 
-    Specifies the thickness of each track in the track set with which it is recommended to be
-    rendered.
-    """
-
-    measurements_sequence: Attr[list[MeasurementsSequenceItem]] = Attr(
+    measurements_sequence: SequenceAttr[MeasurementsSequenceItem] = SequenceAttr(
         0x00660121, "MeasurementsSequence", "SQ", "1", "3",
         item=MeasurementsSequenceItem,
+        doc="""Measurements Sequence (0066,0121): Type 3, VR SQ, VM 1.
+
+        Measurements for some or all points along the tracks. Each Item describes one type of
+        measurement.
+        """,
     )
-    """Measurements Sequence (0066,0121): Type 3, VR SQ, VM 1.
 
-    Measurements for some or all points along the tracks. Each Item describes one type of
-    measurement.
-    """
-
-    track_statistics_sequence: Attr[list[TrackStatisticsSequenceItem]] = Attr(
+    track_statistics_sequence: SequenceAttr[TrackStatisticsSequenceItem] = SequenceAttr(
         0x00660130, "TrackStatisticsSequence", "SQ", "1", "3",
         item=TrackStatisticsSequenceItem,
+        doc="""Track Statistics Sequence (0066,0130): Type 3, VR SQ, VM 1.
+
+        One statistic for one data value per track in the Track Sequence (0066,0102).
+        """,
     )
-    """Track Statistics Sequence (0066,0130): Type 3, VR SQ, VM 1.
 
-    One statistic for one data value per track in the Track Sequence (0066,0102).
-    """
-
-    track_set_statistics_sequence: Attr[list[table_summary_statistics_macro.TableSummaryStatisticsMacro]] = Attr(
+    track_set_statistics_sequence: SequenceAttr[table_summary_statistics_macro.TableSummaryStatisticsMacro] = SequenceAttr(
         0x00660124, "TrackSetStatisticsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.table_summary_statistics_macro:TableSummaryStatisticsMacro",
+        doc="""Track Set Statistics Sequence (0066,0124): Type 3, VR SQ, VM 1.
+
+        Statistics derived from the values for this Track Set.
+        """,
     )
-    """Track Set Statistics Sequence (0066,0124): Type 3, VR SQ, VM 1.
 
-    Statistics derived from the values for this Track Set.
-    """
-
-    diffusion_acquisition_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    diffusion_acquisition_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00660133, "DiffusionAcquisitionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Diffusion Acquisition Code Sequence (0066,0133): Type 3, VR SQ, VM 1.
+
+        The diffusion acquisition (including post-processing) used to derive this track set.
+        """,
     )
-    """Diffusion Acquisition Code Sequence (0066,0133): Type 3, VR SQ, VM 1.
 
-    The diffusion acquisition (including post-processing) used to derive this track set.
-    """
-
-    diffusion_model_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    diffusion_model_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00660134, "DiffusionModelCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Diffusion Model Code Sequence (0066,0134): Type 1, VR SQ, VM 1.
+
+        The diffusion model used to derive this track set.
+        """,
     )
-    """Diffusion Model Code Sequence (0066,0134): Type 1, VR SQ, VM 1.
 
-    The diffusion model used to derive this track set.
-    """
-
-    tracking_algorithm_identification_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    tracking_algorithm_identification_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00660104, "TrackingAlgorithmIdentificationSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Tracking Algorithm Identification Sequence (0066,0104): Type 1, VR SQ, VM 1.
+        doc="""Tracking Algorithm Identification Sequence (0066,0104): Type 1, VR SQ, VM 1.
 
-    The tractography algorithms used to derive this track set.
-    """
+        The tractography algorithms used to derive this track set.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        track_set_number: int | None = None,
-        track_set_label: str | None = None,
-        track_set_description: str | None = None,
-        track_set_anatomical_type_code_sequence: list[TrackSetAnatomicalTypeCodeSequenceItem] | None = None,
-        track_sequence: list[TrackSequenceItem] | None = None,
-        recommended_display_cie_lab_value: list[int] | None = None,
-        recommended_line_thickness: float | None = None,
-        measurements_sequence: list[MeasurementsSequenceItem] | None = None,
-        track_statistics_sequence: list[TrackStatisticsSequenceItem] | None = None,
-        track_set_statistics_sequence: list[table_summary_statistics_macro.TableSummaryStatisticsMacro] | None = None,
-        diffusion_acquisition_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        diffusion_model_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        tracking_algorithm_identification_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        **_: Any,
+        track_set_number: int | Empty | None = None,
+        track_set_label: str | Empty | None = None,
+        track_set_description: str | Empty | None = None,
+        track_set_anatomical_type_code_sequence: CodeItems[TrackSetAnatomicalTypeCodeSequenceItem] | Empty | None = None,
+        track_sequence: Items[TrackSequenceItem] | Empty | None = None,
+        recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        recommended_line_thickness: float | Empty | None = None,
+        measurements_sequence: Items[MeasurementsSequenceItem] | Empty | None = None,
+        track_statistics_sequence: Items[TrackStatisticsSequenceItem] | Empty | None = None,
+        track_set_statistics_sequence: Items[table_summary_statistics_macro.TableSummaryStatisticsMacro] | Empty | None = None,
+        diffusion_acquisition_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        diffusion_model_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        tracking_algorithm_identification_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -438,56 +423,53 @@ class TractographyResultsModule(ContentIdentificationMacro, ModuleBuilder):
 
     content_date: Attr[datetime.date | str] = Attr(
         0x00080023, "ContentDate", "DA", "1", "1",
-    )
-    """Content Date (0008,0023): Type 1, VR DA, VM 1.
+        doc="""Content Date (0008,0023): Type 1, VR DA, VM 1.
 
-    The date the content creation started.
-    """
+        The date the content creation started.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1",
+        doc="""Content Time (0008,0033): Type 1, VR TM, VM 1.
+
+        The time the content creation started.
+        """,
     )
-    """Content Time (0008,0033): Type 1, VR TM, VM 1.
 
-    The time the content creation started.
-    """
-
-    track_set_sequence: Attr[list[TrackSetSequenceItem]] = Attr(
+    track_set_sequence: SequenceAttr[TrackSetSequenceItem] = SequenceAttr(
         0x00660101, "TrackSetSequence", "SQ", "1", "1",
         item=TrackSetSequenceItem,
+        doc="""Track Set Sequence (0066,0101): Type 1, VR SQ, VM 1.
+
+        Describes the track sets that are contained within the data.
+        """,
     )
-    """Track Set Sequence (0066,0101): Type 1, VR SQ, VM 1.
 
-    Describes the track sets that are contained within the data.
-    """
-
-    referenced_instance_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_instance_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x0008114A, "ReferencedInstanceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Instance Sequence (0008,114A): Type 1C, VR SQ, VM 1.
 
-    The set of images used for tractography for all Track Sets within this Instance.
-    Required if this Instance was created from DICOM images.
-    """
+        The set of images used for tractography for all Track Sets within this Instance.
+        Required if this Instance was created from DICOM images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        content_date: datetime.date | str | None = None,
-        content_time: datetime.time | str | None = None,
-        track_set_sequence: list[TrackSetSequenceItem] | None = None,
-        referenced_instance_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        track_set_sequence: Items[TrackSetSequenceItem] | Empty | None = None,
+        referenced_instance_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.device_identification_macro import DeviceIdentificationMacro
 from iodkit.generated.modules.device_model_macro import DeviceModelMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import udi_macro
 
@@ -33,61 +34,58 @@ class TreatmentDeviceIdentificationMacro(DeviceModelMacro, DeviceIdentificationM
 
     manufacturer_device_class_uid: Attr[list[str]] = Attr(
         0x0018100B, "ManufacturerDeviceClassUID", "UI", "1-n", "2",
-    )
-    """Manufacturer's Device Class UID (0018,100B): Type 2, VR UI, VM 1-n.
+        doc="""Manufacturer's Device Class UID (0018,100B): Type 2, VR UI, VM 1-n.
 
-    Manufacturer's Unique Identifier (UID) for the class of the device.
-    """
+        Manufacturer's Unique Identifier (UID) for the class of the device.
+        """,
+    )
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "3",
-    )
-    """Institution Name (0008,0080): Type 3, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type 3, VR LO, VM 1.
 
-    Institution where the equipment is located.
-    """
+        Institution where the equipment is located.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "3",
-    )
-    """Institution Address (0008,0081): Type 3, VR ST, VM 1.
+        doc="""Institution Address (0008,0081): Type 3, VR ST, VM 1.
 
-    Mailing address of the institution where the equipment is located.
-    """
+        Mailing address of the institution where the equipment is located.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "3",
-    )
-    """Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
+        doc="""Institutional Department Name (0008,1040): Type 3, VR LO, VM 1.
 
-    Department in the institution where the equipment is located.
-    """
+        Department in the institution where the equipment is located.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        manufacturer_model_version: str | None = None,
-        manufacturer_device_class_uid: list[str] | None = None,
-        device_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        device_label: str | None = None,
-        long_device_description: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        udi_sequence: list[udi_macro.UDIMacro] | None = None,
-        manufacturer_device_identifier: str | None = None,
-        device_alternate_identifier: str | None = None,
-        device_alternate_identifier_type: str | None = None,
-        device_alternate_identifier_format: str | None = None,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institutional_department_name: str | None = None,
-        **_: Any,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        manufacturer_model_version: str | Empty | None = None,
+        manufacturer_device_class_uid: list[str] | Empty | None = None,
+        device_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        device_label: str | Empty | None = None,
+        long_device_description: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        udi_sequence: Items[udi_macro.UDIMacro] | Empty | None = None,
+        manufacturer_device_identifier: str | Empty | None = None,
+        device_alternate_identifier: str | Empty | None = None,
+        device_alternate_identifier_type: str | Empty | None = None,
+        device_alternate_identifier_format: str | Empty | None = None,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,28 +24,25 @@ class UDIMacro(ModuleBuilder):
 
     unique_device_identifier: Attr[str] = Attr(
         0x00181009, "UniqueDeviceIdentifier", "UT", "1", "1",
-    )
-    """Unique Device Identifier (0018,1009): Type 1, VR UT, VM 1.
+        doc="""Unique Device Identifier (0018,1009): Type 1, VR UT, VM 1.
 
-    The entire Human Readable Form of the UDI as defined by the Issuing Agency.
-    """
+        The entire Human Readable Form of the UDI as defined by the Issuing Agency.
+        """,
+    )
 
     device_description: Attr[str] = Attr(
         0x00500020, "DeviceDescription", "LO", "1", "3",
-    )
-    """Device Description (0050,0020): Type 3, VR LO, VM 1.
+        doc="""Device Description (0050,0020): Type 3, VR LO, VM 1.
 
-    Further description in free form text describing the device.
-    """
+        Further description in free form text describing the device.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unique_device_identifier: str | None = None,
-        device_description: str | None = None,
-        **_: Any,
+        unique_device_identifier: str | Empty | None = None,
+        device_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,103 +24,100 @@ class UltrasoundFrameOfReferenceModule(ModuleBuilder):
 
     volume_frame_of_reference_uid: Attr[str] = Attr(
         0x00209312, "VolumeFrameOfReferenceUID", "UI", "1", "1",
-    )
-    """Volume Frame of Reference UID (0020,9312): Type 1, VR UI, VM 1.
+        doc="""Volume Frame of Reference UID (0020,9312): Type 1, VR UI, VM 1.
 
-    Uniquely identifies this Volume Frame of Reference.
-    """
+        Uniquely identifies this Volume Frame of Reference.
+        """,
+    )
 
     ultrasound_acquisition_geometry: Attr[str] = Attr(
         0x00209307, "UltrasoundAcquisitionGeometry", "CS", "1", "1",
-    )
-    """Ultrasound Acquisition Geometry (0020,9307): Type 1, VR CS, VM 1.
+        doc="""Ultrasound Acquisition Geometry (0020,9307): Type 1, VR CS, VM 1.
 
-    Characteristic of the ultrasound acquisition geometry.
-    Defined Terms: APEX, PATIENT.
-    """
+        Characteristic of the ultrasound acquisition geometry.
+        Defined Terms: APEX, PATIENT.
+        """,
+    )
 
     apex_position: Attr[list[float]] = Attr(
         0x00209308, "ApexPosition", "FD", "3", "1C",
-    )
-    """Apex Position (0020,9308): Type 1C, VR FD, VM 3.
+        doc="""Apex Position (0020,9308): Type 1C, VR FD, VM 3.
 
-    Position of the apex (or phase center) of the acquisition geometry, encoded as xA, yA, and
-    zA in mm units in the Volume Frame of Reference. The apex (xA, yA, zA) may be located in the
-    volume or exterior to it.
-    Required if value of Ultrasound Acquisition Geometry (0020,9307) is APEX.
-    """
+        Position of the apex (or phase center) of the acquisition geometry, encoded as xA, yA,
+        and zA in mm units in the Volume Frame of Reference. The apex (xA, yA, zA) may be
+        located in the volume or exterior to it.
+        Required if value of Ultrasound Acquisition Geometry (0020,9307) is APEX.
+        """,
+    )
 
     volume_to_transducer_relationship: Attr[Literal["FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"]] = Attr(
         0x0020930B, "VolumeToTransducerRelationship", "CS", "1", "1C",
         enum=("FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"),
-    )
-    """Volume to Transducer Relationship (0020,930B): Type 1C, VR CS, VM 1.
+        doc="""Volume to Transducer Relationship (0020,930B): Type 1C, VR CS, VM 1.
 
-    Relationship between the transducer and the acquired volume.
-    Required if the transducer position and/or orientation relative to the volume is not
-    constant. May be present otherwise.
-    Enumerated Values: FIXED, POSITION_VAR, ORIENTATION_VAR, VARIABLE.
-    """
+        Relationship between the transducer and the acquired volume.
+        Required if the transducer position and/or orientation relative to the volume is not
+        constant. May be present otherwise.
+        Enumerated Values: FIXED, POSITION_VAR, ORIENTATION_VAR, VARIABLE.
+        """,
+    )
 
     volume_to_transducer_mapping_matrix: Attr[list[float]] = Attr(
         0x00209309, "VolumeToTransducerMappingMatrix", "FD", "16", "1",
-    )
-    """Volume to Transducer Mapping Matrix (0020,9309): Type 1, VR FD, VM 16.
+        doc="""Volume to Transducer Mapping Matrix (0020,9309): Type 1, VR FD, VM 16.
 
-    A 4x4 rigid transformation matrix that maps the Volume Frame of Reference homogeneous
-    coordinate system (XV, YV, ZV) to the Transducer Frame of Reference homogeneous coordinate
-    system (XX,YX, ZX). Matrix elements shall be listed in row-major order. See Section
-    C.8.24.2.1 for details.
-    """
+        A 4x4 rigid transformation matrix that maps the Volume Frame of Reference homogeneous
+        coordinate system (XV, YV, ZV) to the Transducer Frame of Reference homogeneous
+        coordinate system (XX,YX, ZX). Matrix elements shall be listed in row-major order. See
+        Section C.8.24.2.1 for details.
+        """,
+    )
 
     patient_frame_of_reference_source: Attr[Literal["TABLE", "ESTIMATED", "REGISTRATION"]] = Attr(
         0x0020930C, "PatientFrameOfReferenceSource", "CS", "1", "1C",
         enum=("TABLE", "ESTIMATED", "REGISTRATION"),
-    )
-    """Patient Frame of Reference Source (0020,930C): Type 1C, VR CS, VM 1.
+        doc="""Patient Frame of Reference Source (0020,930C): Type 1C, VR CS, VM 1.
 
-    Indicates how the supplied Image Position (Patient) (0020,0032) and Image Orientation
-    (Patient) (0020,0037) values are obtained.
-    Required if either Image Position (Patient) (0020,0032) or Image Orientation (Patient)
-    (0020,0037) is present.
-    Enumerated Values: TABLE, ESTIMATED, REGISTRATION.
-    """
+        Indicates how the supplied Image Position (Patient) (0020,0032) and Image Orientation
+        (Patient) (0020,0037) values are obtained.
+        Required if either Image Position (Patient) (0020,0032) or Image Orientation (Patient)
+        (0020,0037) is present.
+        Enumerated Values: TABLE, ESTIMATED, REGISTRATION.
+        """,
+    )
 
     table_frame_of_reference_uid: Attr[str] = Attr(
         0x00209313, "TableFrameOfReferenceUID", "UI", "1", "1C",
-    )
-    """Table Frame of Reference UID (0020,9313): Type 1C, VR UI, VM 1.
+        doc="""Table Frame of Reference UID (0020,9313): Type 1C, VR UI, VM 1.
 
-    Uniquely identifies this Table Frame of Reference.
-    Required if Patient Frame of Reference Source (0020,930C) is TABLE.
-    """
+        Uniquely identifies this Table Frame of Reference.
+        Required if Patient Frame of Reference Source (0020,930C) is TABLE.
+        """,
+    )
 
     volume_to_table_mapping_matrix: Attr[list[float]] = Attr(
         0x0020930A, "VolumeToTableMappingMatrix", "FD", "16", "1C",
-    )
-    """Volume to Table Mapping Matrix (0020,930A): Type 1C, VR FD, VM 16.
+        doc="""Volume to Table Mapping Matrix (0020,930A): Type 1C, VR FD, VM 16.
 
-    A 4x4 rigid transformation matrix that maps the Volume Frame of Reference homogeneous
-    coordinate system (XV,YV, ZV) to the Table Frame of Reference homogeneous coordinate system
-    (XT,YT, ZT). Matrix elements shall be listed in row-major order. See Section C.8.24.2.2 for
-    details.
-    Required if Patient Frame of Reference Source (0020,930C) is TABLE.
-    """
+        A 4x4 rigid transformation matrix that maps the Volume Frame of Reference homogeneous
+        coordinate system (XV,YV, ZV) to the Table Frame of Reference homogeneous coordinate
+        system (XT,YT, ZT). Matrix elements shall be listed in row-major order. See Section
+        C.8.24.2.2 for details.
+        Required if Patient Frame of Reference Source (0020,930C) is TABLE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volume_frame_of_reference_uid: str | None = None,
-        ultrasound_acquisition_geometry: str | None = None,
-        apex_position: list[float] | None = None,
-        volume_to_transducer_relationship: Literal["FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"] | None = None,
-        volume_to_transducer_mapping_matrix: list[float] | None = None,
-        patient_frame_of_reference_source: Literal["TABLE", "ESTIMATED", "REGISTRATION"] | None = None,
-        table_frame_of_reference_uid: str | None = None,
-        volume_to_table_mapping_matrix: list[float] | None = None,
-        **_: Any,
+        volume_frame_of_reference_uid: str | Empty | None = None,
+        ultrasound_acquisition_geometry: str | Empty | None = None,
+        apex_position: list[float] | Empty | None = None,
+        volume_to_transducer_relationship: Literal["FIXED", "POSITION_VAR", "ORIENTATION_VAR", "VARIABLE"] | Empty | None = None,
+        volume_to_transducer_mapping_matrix: list[float] | Empty | None = None,
+        patient_frame_of_reference_source: Literal["TABLE", "ESTIMATED", "REGISTRATION"] | Empty | None = None,
+        table_frame_of_reference_uid: str | Empty | None = None,
+        volume_to_table_mapping_matrix: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

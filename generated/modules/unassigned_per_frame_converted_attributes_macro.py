@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,22 +25,19 @@ class UnassignedPerFrameConvertedAttributesMacro(ModuleBuilder):
 
     unassigned_per_frame_converted_attributes_sequence: Attr[list[Dataset]] = Attr(
         0x00209171, "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "1C",
-    )
-    """Unassigned Per-Frame Converted Attributes Sequence (0020,9171): Type 1C, VR SQ, VM 1.
+        doc="""Unassigned Per-Frame Converted Attributes Sequence (0020,9171): Type 1C, VR SQ, VM 1.
 
-    Contains all of the Standard and Private Attributes that are present in only some of the
-    converted Classic images, or that have a different number of values, or that have different
-    values.
-    Required if any unassigned per-frame Attributes are present for this frame.
-    """
+        Contains all of the Standard and Private Attributes that are present in only some of the
+        converted Classic images, or that have a different number of values, or that have
+        different values.
+        Required if any unassigned per-frame Attributes are present for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | None = None,
-        **_: Any,
+        unassigned_per_frame_converted_attributes_sequence: list[Dataset] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

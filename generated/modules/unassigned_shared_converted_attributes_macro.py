@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydicom.dataset import Dataset
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,22 +25,19 @@ class UnassignedSharedConvertedAttributesMacro(ModuleBuilder):
 
     unassigned_shared_converted_attributes_sequence: Attr[list[Dataset]] = Attr(
         0x00209170, "UnassignedSharedConvertedAttributesSequence", "SQ", "1", "1C",
-    )
-    """Unassigned Shared Converted Attributes Sequence (0020,9170): Type 1C, VR SQ, VM 1.
+        doc="""Unassigned Shared Converted Attributes Sequence (0020,9170): Type 1C, VR SQ, VM 1.
 
-    Contains all of the Standard and Private Attributes that are present in all of the converted
-    Classic images, that have the same number of values, that have the same values, and that are
-    not in the top-level Data Set.
-    Required if any unassigned shared Attributes are present.
-    """
+        Contains all of the Standard and Private Attributes that are present in all of the
+        converted Classic images, that have the same number of values, that have the same
+        values, and that are not in the top-level Data Set.
+        Required if any unassigned shared Attributes are present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unassigned_shared_converted_attributes_sequence: list[Dataset] | None = None,
-        **_: Any,
+        unassigned_shared_converted_attributes_sequence: list[Dataset] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

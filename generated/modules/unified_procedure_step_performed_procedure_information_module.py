@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import referenced_instances_and_access_macro
@@ -29,42 +30,39 @@ class ActualHumanPerformersSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.30.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
-    human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    human_performer_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
+        doc="""Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
 
-    Human performer that is involved or responsible for performing the Procedure Step.
-    """
+        Human performer that is involved or responsible for performing the Procedure Step.
+        """,
+    )
 
     human_performer_name: Attr[PersonName | str] = Attr(
         0x00404037, "HumanPerformerName", "PN", "1", "",
-    )
-    """Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
+        doc="""Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
 
-    Name of the human performer.
-    """
+        Name of the human performer.
+        """,
+    )
 
     human_performer_organization: Attr[str] = Attr(
         0x00404036, "HumanPerformerOrganization", "LO", "1", "",
-    )
-    """Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
+        doc="""Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
 
-    Organization to which the human performer is accountable for the activities in the Procedure
-    Step.
-    """
+        Organization to which the human performer is accountable for the activities in the
+        Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        human_performer_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        human_performer_name: PersonName | str | None = None,
-        human_performer_organization: str | None = None,
-        **_: Any,
+        human_performer_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        human_performer_name: PersonName | str | Empty | None = None,
+        human_performer_organization: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -77,40 +75,37 @@ class PerformedProcessingParametersSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.30.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Performed Processing Parameter Content Item.
-    """
+        Sequence that specifies modifiers for a Performed Processing Parameter Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -123,122 +118,119 @@ class UnifiedProcedureStepPerformedProcedureSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.30.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00404035, 0x00404028, 0x00404029, 0x00404030, 0x00404050, 0x00400254, 0x00400280, 0x00404019, 0x00741212, 0x00404051, 0x00404033)
 
-    actual_human_performers_sequence: Attr[list[ActualHumanPerformersSequenceItem]] = Attr(
+    actual_human_performers_sequence: SequenceAttr[ActualHumanPerformersSequenceItem] = SequenceAttr(
         0x00404035, "ActualHumanPerformersSequence", "SQ", "1", "",
         item=ActualHumanPerformersSequenceItem,
+        doc="""Actual Human Performers Sequence (0040,4035): Type -, VR SQ, VM 1.
+
+        Human performers that are/were actually involved or responsible for performing the
+        Procedure Step.
+        """,
     )
-    """Actual Human Performers Sequence (0040,4035): Type -, VR SQ, VM 1.
 
-    Human performers that are/were actually involved or responsible for performing the Procedure
-    Step.
-    """
-
-    performed_station_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_station_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404028, "PerformedStationNameCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Performed Station Name Code Sequence (0040,4028): Type -, VR SQ, VM 1.
+
+        Names within the enterprise of the equipment that performed the Procedure Step. This
+        name may be the same as the AE Title, but does not have to be.
+        """,
     )
-    """Performed Station Name Code Sequence (0040,4028): Type -, VR SQ, VM 1.
 
-    Names within the enterprise of the equipment that performed the Procedure Step. This name
-    may be the same as the AE Title, but does not have to be.
-    """
-
-    performed_station_class_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_station_class_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404029, "PerformedStationClassCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Performed Station Class Code Sequence (0040,4029): Type -, VR SQ, VM 1.
+
+        Classes of the equipment that created the Procedure Step.
+        """,
     )
-    """Performed Station Class Code Sequence (0040,4029): Type -, VR SQ, VM 1.
 
-    Classes of the equipment that created the Procedure Step.
-    """
-
-    performed_station_geographic_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_station_geographic_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404030, "PerformedStationGeographicLocationCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Performed Station Geographic Location Code Sequence (0040,4030): Type -, VR SQ, VM 1.
+        doc="""Performed Station Geographic Location Code Sequence (0040,4030): Type -, VR SQ, VM 1.
 
-    Geographic locations of the equipment that created Procedure Step.
-    """
+        Geographic locations of the equipment that created Procedure Step.
+        """,
+    )
 
     performed_procedure_step_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404050, "PerformedProcedureStepStartDateTime", "DT", "1", "",
-    )
-    """Performed Procedure Step Start DateTime (0040,4050): Type -, VR DT, VM 1.
+        doc="""Performed Procedure Step Start DateTime (0040,4050): Type -, VR DT, VM 1.
 
-    Date and Time at which the Procedure Step started.
-    """
+        Date and Time at which the Procedure Step started.
+        """,
+    )
 
     performed_procedure_step_description: Attr[str] = Attr(
         0x00400254, "PerformedProcedureStepDescription", "LO", "1", "",
-    )
-    """Performed Procedure Step Description (0040,0254): Type -, VR LO, VM 1.
+        doc="""Performed Procedure Step Description (0040,0254): Type -, VR LO, VM 1.
 
-    Institution-generated description or classification of the Procedure Step that was
-    performed.
-    """
+        Institution-generated description or classification of the Procedure Step that was
+        performed.
+        """,
+    )
 
     comments_on_the_performed_procedure_step: Attr[str] = Attr(
         0x00400280, "CommentsOnThePerformedProcedureStep", "ST", "1", "",
+        doc="""Comments on the Performed Procedure Step (0040,0280): Type -, VR ST, VM 1.
+
+        User-defined comments on the Performed Procedure Step.
+        """,
     )
-    """Comments on the Performed Procedure Step (0040,0280): Type -, VR ST, VM 1.
 
-    User-defined comments on the Performed Procedure Step.
-    """
-
-    performed_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    performed_workitem_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404019, "PerformedWorkitemCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Performed Workitem Code Sequence (0040,4019): Type -, VR SQ, VM 1.
+
+        A Sequence that conveys the type of procedure performed.
+        """,
     )
-    """Performed Workitem Code Sequence (0040,4019): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the type of procedure performed.
-    """
-
-    performed_processing_parameters_sequence: Attr[list[PerformedProcessingParametersSequenceItem]] = Attr(
+    performed_processing_parameters_sequence: SequenceAttr[PerformedProcessingParametersSequenceItem] = SequenceAttr(
         0x00741212, "PerformedProcessingParametersSequence", "SQ", "1", "",
         item=PerformedProcessingParametersSequenceItem,
-    )
-    """Performed Processing Parameters Sequence (0074,1212): Type -, VR SQ, VM 1.
+        doc="""Performed Processing Parameters Sequence (0074,1212): Type -, VR SQ, VM 1.
 
-    Parameters used to perform the procedure.
-    """
+        Parameters used to perform the procedure.
+        """,
+    )
 
     performed_procedure_step_end_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404051, "PerformedProcedureStepEndDateTime", "DT", "1", "",
+        doc="""Performed Procedure Step End DateTime (0040,4051): Type -, VR DT, VM 1.
+
+        Date and Time at which the Procedure Step ended.
+        """,
     )
-    """Performed Procedure Step End DateTime (0040,4051): Type -, VR DT, VM 1.
 
-    Date and Time at which the Procedure Step ended.
-    """
-
-    output_information_sequence: Attr[list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro]] = Attr(
+    output_information_sequence: SequenceAttr[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] = SequenceAttr(
         0x00404033, "OutputInformationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.referenced_instances_and_access_macro:ReferencedInstancesAndAccessMacro",
-    )
-    """Output Information Sequence (0040,4033): Type -, VR SQ, VM 1.
+        doc="""Output Information Sequence (0040,4033): Type -, VR SQ, VM 1.
 
-    References to information created as part of the Procedure Step.
-    """
+        References to information created as part of the Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        actual_human_performers_sequence: list[ActualHumanPerformersSequenceItem] | None = None,
-        performed_station_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        performed_station_class_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        performed_station_geographic_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        performed_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        performed_procedure_step_description: str | None = None,
-        comments_on_the_performed_procedure_step: str | None = None,
-        performed_workitem_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        performed_processing_parameters_sequence: list[PerformedProcessingParametersSequenceItem] | None = None,
-        performed_procedure_step_end_date_time: datetime.datetime | str | None = None,
-        output_information_sequence: list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | None = None,
-        **_: Any,
+        actual_human_performers_sequence: Items[ActualHumanPerformersSequenceItem] | Empty | None = None,
+        performed_station_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        performed_station_class_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        performed_station_geographic_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        performed_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        performed_procedure_step_description: str | Empty | None = None,
+        comments_on_the_performed_procedure_step: str | Empty | None = None,
+        performed_workitem_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        performed_processing_parameters_sequence: Items[PerformedProcessingParametersSequenceItem] | Empty | None = None,
+        performed_procedure_step_end_date_time: datetime.datetime | str | Empty | None = None,
+        output_information_sequence: Items[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -252,22 +244,19 @@ class UnifiedProcedureStepPerformedProcedureInformationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.30.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00741216,)
 
-    unified_procedure_step_performed_procedure_sequence: Attr[list[UnifiedProcedureStepPerformedProcedureSequenceItem]] = Attr(
+    unified_procedure_step_performed_procedure_sequence: SequenceAttr[UnifiedProcedureStepPerformedProcedureSequenceItem] = SequenceAttr(
         0x00741216, "UnifiedProcedureStepPerformedProcedureSequence", "SQ", "1", "",
         item=UnifiedProcedureStepPerformedProcedureSequenceItem,
-    )
-    """Unified Procedure Step Performed Procedure Sequence (0074,1216): Type -, VR SQ, VM 1.
+        doc="""Unified Procedure Step Performed Procedure Sequence (0074,1216): Type -, VR SQ, VM 1.
 
-    Details of the Procedure Step as performed.
-    """
+        Details of the Procedure Step as performed.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unified_procedure_step_performed_procedure_sequence: list[UnifiedProcedureStepPerformedProcedureSequenceItem] | None = None,
-        **_: Any,
+        unified_procedure_step_performed_procedure_sequence: Items[UnifiedProcedureStepPerformedProcedureSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
 
@@ -28,40 +29,37 @@ class ProcedureStepProgressParametersSequenceItem(ContentItemMacro, ItemBuilder)
     __table__ = "PS3.3 2024c Table C.30.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Procedure Step Progress Parameter.
-    """
+        Sequence that specifies modifiers for a Procedure Step Progress Parameter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,31 +74,28 @@ class ProcedureStepCommunicationsURISequenceItem(ItemBuilder):
 
     contact_uri: Attr[str] = Attr(
         0x0074100A, "ContactURI", "UR", "1", "",
-    )
-    """Contact URI (0074,100A): Type -, VR UR, VM 1.
+        doc="""Contact URI (0074,100A): Type -, VR UR, VM 1.
 
-    URI to communicate with performer of the procedure in progress. Any URI (telephone number,
-    URL, etc.) is permitted.
-    """
+        URI to communicate with performer of the procedure in progress. Any URI (telephone
+        number, URL, etc.) is permitted.
+        """,
+    )
 
     contact_display_name: Attr[str] = Attr(
         0x0074100C, "ContactDisplayName", "LO", "1", "",
-    )
-    """Contact Display Name (0074,100C): Type -, VR LO, VM 1.
+        doc="""Contact Display Name (0074,100C): Type -, VR LO, VM 1.
 
-    Name of the person, department or organization to contact for more information about the
-    performance of the Procedure Step.
-    """
+        Name of the person, department or organization to contact for more information about the
+        performance of the Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contact_uri: str | None = None,
-        contact_display_name: str | None = None,
-        **_: Any,
+        contact_uri: str | Empty | None = None,
+        contact_display_name: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -115,78 +110,75 @@ class ProcedureStepProgressInformationSequenceItem(ItemBuilder):
 
     procedure_step_progress: Attr[float] = Attr(
         0x00741004, "ProcedureStepProgress", "DS", "1", "",
-    )
-    """Procedure Step Progress (0074,1004): Type -, VR DS, VM 1.
+        doc="""Procedure Step Progress (0074,1004): Type -, VR DS, VM 1.
 
-    A numerical indicator of progress expressed as percentage complete.
-    """
+        A numerical indicator of progress expressed as percentage complete.
+        """,
+    )
 
     procedure_step_progress_description: Attr[str] = Attr(
         0x00741006, "ProcedureStepProgressDescription", "ST", "1", "",
+        doc="""Procedure Step Progress Description (0074,1006): Type -, VR ST, VM 1.
+
+        A textual description of progress.
+        """,
     )
-    """Procedure Step Progress Description (0074,1006): Type -, VR ST, VM 1.
 
-    A textual description of progress.
-    """
-
-    procedure_step_progress_parameters_sequence: Attr[list[ProcedureStepProgressParametersSequenceItem]] = Attr(
+    procedure_step_progress_parameters_sequence: SequenceAttr[ProcedureStepProgressParametersSequenceItem] = SequenceAttr(
         0x00741007, "ProcedureStepProgressParametersSequence", "SQ", "1", "",
         item=ProcedureStepProgressParametersSequenceItem,
+        doc="""Procedure Step Progress Parameters Sequence (0074,1007): Type -, VR SQ, VM 1.
+
+        Additional procedure-specific progress information provided by the performing device
+        while the current Procedure Step is being executed.
+        """,
     )
-    """Procedure Step Progress Parameters Sequence (0074,1007): Type -, VR SQ, VM 1.
 
-    Additional procedure-specific progress information provided by the performing device while
-    the current Procedure Step is being executed.
-    """
-
-    procedure_step_communications_uri_sequence: Attr[list[ProcedureStepCommunicationsURISequenceItem]] = Attr(
+    procedure_step_communications_uri_sequence: SequenceAttr[ProcedureStepCommunicationsURISequenceItem] = SequenceAttr(
         0x00741008, "ProcedureStepCommunicationsURISequence", "SQ", "1", "",
         item=ProcedureStepCommunicationsURISequenceItem,
-    )
-    """Procedure Step Communications URI Sequence (0074,1008): Type -, VR SQ, VM 1.
+        doc="""Procedure Step Communications URI Sequence (0074,1008): Type -, VR SQ, VM 1.
 
-    Contact Information to communicate with performers of the Procedure Step.
-    """
+        Contact Information to communicate with performers of the Procedure Step.
+        """,
+    )
 
     procedure_step_cancellation_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404052, "ProcedureStepCancellationDateTime", "DT", "1", "",
-    )
-    """Procedure Step Cancellation DateTime (0040,4052): Type -, VR DT, VM 1.
+        doc="""Procedure Step Cancellation DateTime (0040,4052): Type -, VR DT, VM 1.
 
-    Date and Time at which the procedure step was discontinued.
-    """
+        Date and Time at which the procedure step was discontinued.
+        """,
+    )
 
     reason_for_cancellation: Attr[str] = Attr(
         0x00741238, "ReasonForCancellation", "LT", "1", "",
+        doc="""Reason For Cancellation (0074,1238): Type -, VR LT, VM 1.
+
+        A textual description of the reason a procedure step was discontinued.
+        """,
     )
-    """Reason For Cancellation (0074,1238): Type -, VR LT, VM 1.
 
-    A textual description of the reason a procedure step was discontinued.
-    """
-
-    procedure_step_discontinuation_reason_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    procedure_step_discontinuation_reason_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0074100E, "ProcedureStepDiscontinuationReasonCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Procedure Step Discontinuation Reason Code Sequence (0074,100E): Type -, VR SQ, VM 1.
+        doc="""Procedure Step Discontinuation Reason Code Sequence (0074,100E): Type -, VR SQ, VM 1.
 
-    Coded Reason(s) for Discontinuing the Procedure Step.
-    """
+        Coded Reason(s) for Discontinuing the Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        procedure_step_progress: float | None = None,
-        procedure_step_progress_description: str | None = None,
-        procedure_step_progress_parameters_sequence: list[ProcedureStepProgressParametersSequenceItem] | None = None,
-        procedure_step_communications_uri_sequence: list[ProcedureStepCommunicationsURISequenceItem] | None = None,
-        procedure_step_cancellation_date_time: datetime.datetime | str | None = None,
-        reason_for_cancellation: str | None = None,
-        procedure_step_discontinuation_reason_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        procedure_step_progress: float | Empty | None = None,
+        procedure_step_progress_description: str | Empty | None = None,
+        procedure_step_progress_parameters_sequence: Items[ProcedureStepProgressParametersSequenceItem] | Empty | None = None,
+        procedure_step_communications_uri_sequence: Items[ProcedureStepCommunicationsURISequenceItem] | Empty | None = None,
+        procedure_step_cancellation_date_time: datetime.datetime | str | Empty | None = None,
+        reason_for_cancellation: str | Empty | None = None,
+        procedure_step_discontinuation_reason_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -203,30 +195,27 @@ class UnifiedProcedureStepProgressInformationModule(ModuleBuilder):
     procedure_step_state: Attr[Literal["SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"]] = Attr(
         0x00741000, "ProcedureStepState", "CS", "1", "",
         enum=("SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"),
+        doc="""Procedure Step State (0074,1000): Type -, VR CS, VM 1.
+
+        State of the Procedure Step.
+        Enumerated Values: SCHEDULED, IN PROGRESS, CANCELED, COMPLETED.
+        """,
     )
-    """Procedure Step State (0074,1000): Type -, VR CS, VM 1.
 
-    State of the Procedure Step.
-    Enumerated Values: SCHEDULED, IN PROGRESS, CANCELED, COMPLETED.
-    """
-
-    procedure_step_progress_information_sequence: Attr[list[ProcedureStepProgressInformationSequenceItem]] = Attr(
+    procedure_step_progress_information_sequence: SequenceAttr[ProcedureStepProgressInformationSequenceItem] = SequenceAttr(
         0x00741002, "ProcedureStepProgressInformationSequence", "SQ", "1", "",
         item=ProcedureStepProgressInformationSequenceItem,
-    )
-    """Progress Information Sequence (0074,1002): Type -, VR SQ, VM 1.
+        doc="""Progress Information Sequence (0074,1002): Type -, VR SQ, VM 1.
 
-    Information about work progress for the Procedure Step.
-    """
+        Information about work progress for the Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        procedure_step_state: Literal["SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"] | None = None,
-        procedure_step_progress_information_sequence: list[ProcedureStepProgressInformationSequenceItem] | None = None,
-        **_: Any,
+        procedure_step_state: Literal["SCHEDULED", "IN PROGRESS", "CANCELED", "COMPLETED"] | Empty | None = None,
+        procedure_step_progress_information_sequence: Items[ProcedureStepProgressInformationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.issuer_of_patient_id_macro import IssuerOfPatientIDMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
     from iodkit.generated.modules import issuer_of_patient_id_macro
@@ -34,32 +35,29 @@ class OtherPatientIDsSequenceItem(IssuerOfPatientIDMacro, ItemBuilder):
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    An identifier for the patient.
-    """
+        An identifier for the patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "",
-    )
-    """Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
+        doc="""Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020) in this Item.
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
+        The type of identifier in the Patient ID (0010,0020) in this Item.
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        **_: Any,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,217 +72,214 @@ class ReferencedRequestSequenceItem(ItemBuilder):
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
-    )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    Unique identifier for the Study.
-    """
+        Unique identifier for the Study.
+        """,
+    )
 
     accession_number: Attr[str] = Attr(
         0x00080050, "AccessionNumber", "SH", "1", "",
+        doc="""Accession Number (0008,0050): Type -, VR SH, VM 1.
+
+        A departmental Information System generated number that identifies the Imaging Service
+        Request.
+        """,
     )
-    """Accession Number (0008,0050): Type -, VR SH, VM 1.
 
-    A departmental Information System generated number that identifies the Imaging Service
-    Request.
-    """
-
-    issuer_of_accession_number_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_accession_number_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00080051, "IssuerOfAccessionNumberSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
+        doc="""Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
+
+        Identifier of the Assigning Authority that issued the Accession Number.
+        """,
     )
-    """Issuer of Accession Number Sequence (0008,0051): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Accession Number.
-    """
-
-    requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321064, "RequestedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
+        doc="""Requested Procedure Code Sequence (0032,1064): Type -, VR SQ, VM 1.
 
-    Procedure Type of the Requested Procedure.
-    """
+        Procedure Type of the Requested Procedure.
+        """,
+    )
 
     placer_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402016, "PlacerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Placer Order Number / Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
+
+        The order number assigned to the Service Request by the party placing the order.
+        """,
     )
-    """Placer Order Number / Imaging Service Request (0040,2016): Type -, VR LO, VM 1.
 
-    The order number assigned to the Service Request by the party placing the order.
-    """
-
-    order_placer_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_placer_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400026, "OrderPlacerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
+        doc="""Order Placer Identifier Sequence (0040,0026): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Placer Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Placer Order Number.
+        """,
+    )
 
     filler_order_number_imaging_service_request: Attr[str] = Attr(
         0x00402017, "FillerOrderNumberImagingServiceRequest", "LO", "1", "",
+        doc="""Filler Order Number / Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
+
+        The order number assigned to the Service Request by the party filling the order.
+        """,
     )
-    """Filler Order Number / Imaging Service Request (0040,2017): Type -, VR LO, VM 1.
 
-    The order number assigned to the Service Request by the party filling the order.
-    """
-
-    order_filler_identifier_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    order_filler_identifier_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00400027, "OrderFillerIdentifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
+        doc="""Order Filler Identifier Sequence (0040,0027): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Filler Order Number.
-    """
+        Identifier of the Assigning Authority that issued the Filler Order Number.
+        """,
+    )
 
     requested_procedure_id: Attr[str] = Attr(
         0x00401001, "RequestedProcedureID", "SH", "1", "",
-    )
-    """Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
+        doc="""Requested Procedure ID (0040,1001): Type -, VR SH, VM 1.
 
-    Identifier of the related Requested Procedure.
-    """
+        Identifier of the related Requested Procedure.
+        """,
+    )
 
     requested_procedure_description: Attr[str] = Attr(
         0x00321060, "RequestedProcedureDescription", "LO", "1", "",
-    )
-    """Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
+        doc="""Requested Procedure Description (0032,1060): Type -, VR LO, VM 1.
 
-    Institution-generated description or classification of the Requested Procedure.
-    """
+        Institution-generated description or classification of the Requested Procedure.
+        """,
+    )
 
     reason_for_the_requested_procedure: Attr[str] = Attr(
         0x00401002, "ReasonForTheRequestedProcedure", "LO", "1", "",
+        doc="""Reason for the Requested Procedure (0040,1002): Type -, VR LO, VM 1.
+
+        Reason for requesting this procedure.
+        """,
     )
-    """Reason for the Requested Procedure (0040,1002): Type -, VR LO, VM 1.
 
-    Reason for requesting this procedure.
-    """
-
-    reason_for_requested_procedure_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_requested_procedure_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040100A, "ReasonForRequestedProcedureCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Requested Procedure Code Sequence (0040,100A): Type -, VR SQ, VM 1.
+        doc="""Reason for Requested Procedure Code Sequence (0040,100A): Type -, VR SQ, VM 1.
 
-    Coded reason for requesting this procedure.
-    """
+        Coded reason for requesting this procedure.
+        """,
+    )
 
     requested_procedure_comments: Attr[str] = Attr(
         0x00401400, "RequestedProcedureComments", "LT", "1", "",
-    )
-    """Requested Procedure Comments (0040,1400): Type -, VR LT, VM 1.
+        doc="""Requested Procedure Comments (0040,1400): Type -, VR LT, VM 1.
 
-    User-defined comments on the Requested Procedure.
-    """
+        User-defined comments on the Requested Procedure.
+        """,
+    )
 
     confidentiality_code: Attr[str] = Attr(
         0x00401008, "ConfidentialityCode", "LO", "1", "",
-    )
-    """Confidentiality Code (0040,1008): Type -, VR LO, VM 1.
+        doc="""Confidentiality Code (0040,1008): Type -, VR LO, VM 1.
 
-    Confidentiality Constraints on the Requested Procedure by the party filling the order.
-    """
+        Confidentiality Constraints on the Requested Procedure by the party filling the order.
+        """,
+    )
 
     names_of_intended_recipients_of_results: Attr[list[PersonName | str]] = Attr(
         0x00401010, "NamesOfIntendedRecipientsOfResults", "PN", "1-n", "",
-    )
-    """Names of Intended Recipients of Results (0040,1010): Type -, VR PN, VM 1-n.
+        doc="""Names of Intended Recipients of Results (0040,1010): Type -, VR PN, VM 1-n.
 
-    Names of the physicians, who are intended recipients of results.
-    """
+        Names of the physicians, who are intended recipients of results.
+        """,
+    )
 
     imaging_service_request_comments: Attr[str] = Attr(
         0x00402400, "ImagingServiceRequestComments", "LT", "1", "",
-    )
-    """Imaging Service Request Comments (0040,2400): Type -, VR LT, VM 1.
+        doc="""Imaging Service Request Comments (0040,2400): Type -, VR LT, VM 1.
 
-    User-defined comments on the Service Request.
-    """
+        User-defined comments on the Service Request.
+        """,
+    )
 
     requesting_physician: Attr[PersonName | str] = Attr(
         0x00321032, "RequestingPhysician", "PN", "1", "",
-    )
-    """Requesting Physician (0032,1032): Type -, VR PN, VM 1.
+        doc="""Requesting Physician (0032,1032): Type -, VR PN, VM 1.
 
-    Physician who requested the Service Request.
-    """
+        Physician who requested the Service Request.
+        """,
+    )
 
     requesting_service: Attr[str] = Attr(
         0x00321033, "RequestingService", "LO", "1", "",
-    )
-    """Requesting Service (0032,1033): Type -, VR LO, VM 1.
+        doc="""Requesting Service (0032,1033): Type -, VR LO, VM 1.
 
-    Institutional department, unit or service where the request initiated.
-    """
+        Institutional department, unit or service where the request initiated.
+        """,
+    )
 
     requesting_service_code_sequence: Attr[list[Dataset]] = Attr(
         0x00321034, "RequestingServiceCodeSequence", "SQ", "1", "",
-    )
-    """Requesting Service Code Sequence (0032,1034): Type -, VR SQ, VM 1.
+        doc="""Requesting Service Code Sequence (0032,1034): Type -, VR SQ, VM 1.
 
-    Institutional department, unit or service where the request initiated. Equivalent to HL7
-    v2.x ORC-17.
-    """
+        Institutional department, unit or service where the request initiated. Equivalent to HL7
+        v2.x ORC-17.
+        """,
+    )
 
     issue_date_of_imaging_service_request: Attr[datetime.date | str] = Attr(
         0x00402004, "IssueDateOfImagingServiceRequest", "DA", "1", "",
-    )
-    """Issue Date of Imaging Service Request (0040,2004): Type -, VR DA, VM 1.
+        doc="""Issue Date of Imaging Service Request (0040,2004): Type -, VR DA, VM 1.
 
-    Date on which the Service Request was issued by the requester.
-    """
+        Date on which the Service Request was issued by the requester.
+        """,
+    )
 
     issue_time_of_imaging_service_request: Attr[datetime.time | str] = Attr(
         0x00402005, "IssueTimeOfImagingServiceRequest", "TM", "1", "",
-    )
-    """Issue Time of Imaging Service Request (0040,2005): Type -, VR TM, VM 1.
+        doc="""Issue Time of Imaging Service Request (0040,2005): Type -, VR TM, VM 1.
 
-    Time at which the Service Request was issued by the requester.
-    """
+        Time at which the Service Request was issued by the requester.
+        """,
+    )
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "",
-    )
-    """Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
+        doc="""Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
 
-    The physician who referred the Patient to the physician or service issuing the Service
-    Request.
-    """
+        The physician who referred the Patient to the physician or service issuing the Service
+        Request.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        study_instance_uid: str | None = None,
-        accession_number: str | None = None,
-        issuer_of_accession_number_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        placer_order_number_imaging_service_request: str | None = None,
-        order_placer_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        filler_order_number_imaging_service_request: str | None = None,
-        order_filler_identifier_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        requested_procedure_id: str | None = None,
-        requested_procedure_description: str | None = None,
-        reason_for_the_requested_procedure: str | None = None,
-        reason_for_requested_procedure_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        requested_procedure_comments: str | None = None,
-        confidentiality_code: str | None = None,
-        names_of_intended_recipients_of_results: list[PersonName | str] | None = None,
-        imaging_service_request_comments: str | None = None,
-        requesting_physician: PersonName | str | None = None,
-        requesting_service: str | None = None,
-        requesting_service_code_sequence: list[Dataset] | None = None,
-        issue_date_of_imaging_service_request: datetime.date | str | None = None,
-        issue_time_of_imaging_service_request: datetime.time | str | None = None,
-        referring_physician_name: PersonName | str | None = None,
-        **_: Any,
+        study_instance_uid: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        issuer_of_accession_number_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        placer_order_number_imaging_service_request: str | Empty | None = None,
+        order_placer_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        filler_order_number_imaging_service_request: str | Empty | None = None,
+        order_filler_identifier_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        requested_procedure_id: str | Empty | None = None,
+        requested_procedure_description: str | Empty | None = None,
+        reason_for_the_requested_procedure: str | Empty | None = None,
+        reason_for_requested_procedure_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        requested_procedure_comments: str | Empty | None = None,
+        confidentiality_code: str | Empty | None = None,
+        names_of_intended_recipients_of_results: list[PersonName | str] | Empty | None = None,
+        imaging_service_request_comments: str | Empty | None = None,
+        requesting_physician: PersonName | str | Empty | None = None,
+        requesting_service: str | Empty | None = None,
+        requesting_service_code_sequence: list[Dataset] | Empty | None = None,
+        issue_date_of_imaging_service_request: datetime.date | str | Empty | None = None,
+        issue_time_of_imaging_service_request: datetime.time | str | Empty | None = None,
+        referring_physician_name: PersonName | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -302,192 +297,189 @@ class UnifiedProcedureStepRelationshipModule(IssuerOfPatientIDMacro, ModuleBuild
 
     patient_name: Attr[PersonName | str] = Attr(
         0x00100010, "PatientName", "PN", "1", "",
-    )
-    """Patient's Name (0010,0010): Type -, VR PN, VM 1.
+        doc="""Patient's Name (0010,0010): Type -, VR PN, VM 1.
 
-    Patient's full legal name.
-    """
+        Patient's full legal name.
+        """,
+    )
 
     patient_id: Attr[str] = Attr(
         0x00100020, "PatientID", "LO", "1", "",
-    )
-    """Patient ID (0010,0020): Type -, VR LO, VM 1.
+        doc="""Patient ID (0010,0020): Type -, VR LO, VM 1.
 
-    Primary identifier for the patient.
-    """
+        Primary identifier for the patient.
+        """,
+    )
 
     type_of_patient_id: Attr[str] = Attr(
         0x00100022, "TypeOfPatientID", "CS", "1", "",
+        doc="""Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
+
+        The type of identifier in the Patient ID (0010,0020).
+        Defined Terms: TEXT, RFID, BARCODE.
+        """,
     )
-    """Type of Patient ID (0010,0022): Type -, VR CS, VM 1.
 
-    The type of identifier in the Patient ID (0010,0020).
-    Defined Terms: TEXT, RFID, BARCODE.
-    """
-
-    other_patient_ids_sequence: Attr[list[OtherPatientIDsSequenceItem]] = Attr(
+    other_patient_ids_sequence: SequenceAttr[OtherPatientIDsSequenceItem] = SequenceAttr(
         0x00101002, "OtherPatientIDsSequence", "SQ", "1", "",
         item=OtherPatientIDsSequenceItem,
-    )
-    """Other Patient IDs Sequence (0010,1002): Type -, VR SQ, VM 1.
+        doc="""Other Patient IDs Sequence (0010,1002): Type -, VR SQ, VM 1.
 
-    Identification numbers or codes used to identify the patient, which may or may not be human
-    readable, and may or may not have been obtained from an implanted or attached device such as
-    an RFID or barcode.
-    """
+        Identification numbers or codes used to identify the patient, which may or may not be
+        human readable, and may or may not have been obtained from an implanted or attached
+        device such as an RFID or barcode.
+        """,
+    )
 
     patient_birth_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100033, "PatientBirthDateInAlternativeCalendar", "LO", "1", "",
-    )
-    """Patient's Birth Date in Alternative Calendar (0010,0033): Type -, VR LO, VM 1.
+        doc="""Patient's Birth Date in Alternative Calendar (0010,0033): Type -, VR LO, VM 1.
 
-    Date of birth of the named patient in the Alternative Calendar (0010,0035).
-    """
+        Date of birth of the named patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_death_date_in_alternative_calendar: Attr[str] = Attr(
         0x00100034, "PatientDeathDateInAlternativeCalendar", "LO", "1", "",
-    )
-    """Patient's Death Date in Alternative Calendar (0010,0034): Type -, VR LO, VM 1.
+        doc="""Patient's Death Date in Alternative Calendar (0010,0034): Type -, VR LO, VM 1.
 
-    Date of death of the named patient in the Alternative Calendar (0010,0035).
-    """
+        Date of death of the named patient in the Alternative Calendar (0010,0035).
+        """,
+    )
 
     patient_alternative_calendar: Attr[Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"]] = Attr(
         0x00100035, "PatientAlternativeCalendar", "CS", "1", "",
         enum=("PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"),
-    )
-    """Patient's Alternative Calendar (0010,0035): Type -, VR CS, VM 1.
+        doc="""Patient's Alternative Calendar (0010,0035): Type -, VR CS, VM 1.
 
-    The Alternative Calendar used for Patient's Birth Date in Alternative Calendar (0010,0033)
-    and Patient's Death Date in Alternative Calendar (0010,0034).
-    Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
-    Alternative Death Date in Calendar (0010,0034) is present.
-    Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
-    HIJRI.
-    """
+        The Alternative Calendar used for Patient's Birth Date in Alternative Calendar
+        (0010,0033) and Patient's Death Date in Alternative Calendar (0010,0034).
+        Required if either Patient's Birth Date in Alternative Calendar (0010,0033) or Patient's
+        Alternative Death Date in Calendar (0010,0034) is present.
+        Enumerated Values: PROLEPTIC GREGN, JULIAN, PROLEPTIC JULIAN, EGYPTIAN REGNAL, HEBREW,
+        HIJRI.
+        """,
+    )
 
     patient_birth_date: Attr[datetime.date | str] = Attr(
         0x00100030, "PatientBirthDate", "DA", "1", "",
-    )
-    """Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
+        doc="""Patient's Birth Date (0010,0030): Type -, VR DA, VM 1.
 
-    Date of birth of the named patient.
-    """
+        Date of birth of the named patient.
+        """,
+    )
 
     patient_sex: Attr[Literal["M", "F", "O"]] = Attr(
         0x00100040, "PatientSex", "CS", "1", "",
         enum=("M", "F", "O"),
+        doc="""Patient's Sex (0010,0040): Type -, VR CS, VM 1.
+
+        Sex of the named Patient.
+        Enumerated Values: M, F, O.
+        """,
     )
-    """Patient's Sex (0010,0040): Type -, VR CS, VM 1.
 
-    Sex of the named Patient.
-    Enumerated Values: M, F, O.
-    """
-
-    referenced_patient_photo_sequence: Attr[list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro]] = Attr(
+    referenced_patient_photo_sequence: SequenceAttr[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] = SequenceAttr(
         0x00101100, "ReferencedPatientPhotoSequence", "SQ", "1", "",
         item="iodkit.generated.modules.referenced_instances_and_access_macro:ReferencedInstancesAndAccessMacro",
-    )
-    """Referenced Patient Photo Sequence (0010,1100): Type -, VR SQ, VM 1.
+        doc="""Referenced Patient Photo Sequence (0010,1100): Type -, VR SQ, VM 1.
 
-    A photo to confirm the identity of a patient.
-    """
+        A photo to confirm the identity of a patient.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "",
+        doc="""Admission ID (0038,0010): Type -, VR LO, VM 1.
+
+        Identification number of the Visit as assigned by the healthcare provider
+        """,
     )
-    """Admission ID (0038,0010): Type -, VR LO, VM 1.
 
-    Identification number of the Visit as assigned by the healthcare provider
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Admission ID.
-    """
+        Identifier of the Assigning Authority that issued the Admission ID.
+        """,
+    )
 
     admitting_diagnoses_description: Attr[list[str]] = Attr(
         0x00081080, "AdmittingDiagnosesDescription", "LO", "1-n", "",
+        doc="""Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
+
+        Description of admitting diagnosis (diagnoses) for the patient.
+        """,
     )
-    """Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
 
-    Description of admitting diagnosis (diagnoses) for the patient.
-    """
-
-    admitting_diagnoses_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    admitting_diagnoses_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081084, "AdmittingDiagnosesCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Admitting Diagnoses Code Sequence (0008,1084): Type -, VR SQ, VM 1.
+        doc="""Admitting Diagnoses Code Sequence (0008,1084): Type -, VR SQ, VM 1.
 
-    Coded admitting diagnosis (diagnoses) for the patient.
-    """
+        Coded admitting diagnosis (diagnoses) for the patient.
+        """,
+    )
 
     reason_for_visit: Attr[str] = Attr(
         0x00321066, "ReasonForVisit", "UT", "1", "",
+        doc="""Reason for Visit (0032,1066): Type -, VR UT, VM 1.
+
+        Reason(s) for this visit by the patient to the facility or provider.
+        """,
     )
-    """Reason for Visit (0032,1066): Type -, VR UT, VM 1.
 
-    Reason(s) for this visit by the patient to the facility or provider.
-    """
-
-    reason_for_visit_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_visit_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321067, "ReasonForVisitCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
+
+        Coded reason(s) for this visit by the patient to the facility or provider.
+        """,
     )
-    """Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
 
-    Coded reason(s) for this visit by the patient to the facility or provider.
-    """
-
-    referenced_request_sequence: Attr[list[ReferencedRequestSequenceItem]] = Attr(
+    referenced_request_sequence: SequenceAttr[ReferencedRequestSequenceItem] = SequenceAttr(
         0x0040A370, "ReferencedRequestSequence", "SQ", "1", "",
         item=ReferencedRequestSequenceItem,
+        doc="""Referenced Request Sequence (0040,A370): Type -, VR SQ, VM 1.
+
+        Requested Procedures to which the Procedure Step contributes.
+        """,
     )
-    """Referenced Request Sequence (0040,A370): Type -, VR SQ, VM 1.
 
-    Requested Procedures to which the Procedure Step contributes.
-    """
-
-    replaced_procedure_step_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    replaced_procedure_step_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00741224, "ReplacedProcedureStepSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Replaced Procedure Step Sequence (0074,1224): Type -, VR SQ, VM 1.
+        doc="""Replaced Procedure Step Sequence (0074,1224): Type -, VR SQ, VM 1.
 
-    Canceled procedure step(s) that are replaced by this procedure step.
-    """
+        Canceled procedure step(s) that are replaced by this procedure step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        patient_name: PersonName | str | None = None,
-        patient_id: str | None = None,
-        issuer_of_patient_id: str | None = None,
-        issuer_of_patient_id_qualifiers_sequence: list[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | None = None,
-        type_of_patient_id: str | None = None,
-        other_patient_ids_sequence: list[OtherPatientIDsSequenceItem] | None = None,
-        patient_birth_date_in_alternative_calendar: str | None = None,
-        patient_death_date_in_alternative_calendar: str | None = None,
-        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | None = None,
-        patient_birth_date: datetime.date | str | None = None,
-        patient_sex: Literal["M", "F", "O"] | None = None,
-        referenced_patient_photo_sequence: list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        admitting_diagnoses_description: list[str] | None = None,
-        admitting_diagnoses_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        reason_for_visit: str | None = None,
-        reason_for_visit_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_request_sequence: list[ReferencedRequestSequenceItem] | None = None,
-        replaced_procedure_step_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        issuer_of_patient_id: str | Empty | None = None,
+        issuer_of_patient_id_qualifiers_sequence: Items[issuer_of_patient_id_macro.IssuerOfPatientIDQualifiersSequenceItem] | Empty | None = None,
+        type_of_patient_id: str | Empty | None = None,
+        other_patient_ids_sequence: Items[OtherPatientIDsSequenceItem] | Empty | None = None,
+        patient_birth_date_in_alternative_calendar: str | Empty | None = None,
+        patient_death_date_in_alternative_calendar: str | Empty | None = None,
+        patient_alternative_calendar: Literal["PROLEPTIC GREGN", "JULIAN", "PROLEPTIC JULIAN", "EGYPTIAN REGNAL", "HEBREW", "HIJRI"] | Empty | None = None,
+        patient_birth_date: datetime.date | str | Empty | None = None,
+        patient_sex: Literal["M", "F", "O"] | Empty | None = None,
+        referenced_patient_photo_sequence: Items[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        admitting_diagnoses_description: list[str] | Empty | None = None,
+        admitting_diagnoses_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        reason_for_visit: str | Empty | None = None,
+        reason_for_visit_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_request_sequence: Items[ReferencedRequestSequenceItem] | Empty | None = None,
+        replaced_procedure_step_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

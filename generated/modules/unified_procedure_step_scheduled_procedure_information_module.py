@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_item_macro import ContentItemMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_item_macro
     from iodkit.generated.modules import referenced_instances_and_access_macro
@@ -30,42 +31,39 @@ class ScheduledHumanPerformersSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.30.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00404009, 0x00404037, 0x00404036)
 
-    human_performer_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    human_performer_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404009, "HumanPerformerCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
+        doc="""Human Performer Code Sequence (0040,4009): Type -, VR SQ, VM 1.
 
-    Human performer that is involved or responsible for performing the Procedure Step.
-    """
+        Human performer that is involved or responsible for performing the Procedure Step.
+        """,
+    )
 
     human_performer_name: Attr[PersonName | str] = Attr(
         0x00404037, "HumanPerformerName", "PN", "1", "",
-    )
-    """Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
+        doc="""Human Performer's Name (0040,4037): Type -, VR PN, VM 1.
 
-    Name of the human performer.
-    """
+        Name of the human performer.
+        """,
+    )
 
     human_performer_organization: Attr[str] = Attr(
         0x00404036, "HumanPerformerOrganization", "LO", "1", "",
-    )
-    """Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
+        doc="""Human Performer's Organization (0040,4036): Type -, VR LO, VM 1.
 
-    Organization to which the human performer is accountable for the activities in the Procedure
-    Step.
-    """
+        Organization to which the human performer is accountable for the activities in the
+        Procedure Step.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        human_performer_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        human_performer_name: PersonName | str | None = None,
-        human_performer_organization: str | None = None,
-        **_: Any,
+        human_performer_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        human_performer_name: PersonName | str | Empty | None = None,
+        human_performer_organization: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,40 +76,37 @@ class ScheduledProcessingParametersSequenceItem(ContentItemMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.30.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A040, 0x0040A032, 0x0040A033, 0x0040A043, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A160, 0x0040A168, 0x0040A30A, 0x0040A161, 0x0040A162, 0x0040A163, 0x004008EA, 0x00081199, 0x00400441)
 
-    content_item_modifier_sequence: Attr[list[content_item_macro.ContentItemMacro]] = Attr(
+    content_item_modifier_sequence: SequenceAttr[content_item_macro.ContentItemMacro] = SequenceAttr(
         0x00400441, "ContentItemModifierSequence", "SQ", "1", "",
         item="iodkit.generated.modules.content_item_macro:ContentItemMacro",
-    )
-    """Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
+        doc="""Content Item Modifier Sequence (0040,0441): Type -, VR SQ, VM 1.
 
-    Sequence that specifies modifiers for a Scheduled Processing Parameter Content Item.
-    """
+        Sequence that specifies modifiers for a Scheduled Processing Parameter Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | None = None,
-        observation_date_time: datetime.datetime | str | None = None,
-        observation_start_date_time: datetime.datetime | str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        date_time: datetime.datetime | str | None = None,
-        date: datetime.date | str | None = None,
-        time: datetime.time | str | None = None,
-        person_name: PersonName | str | None = None,
-        uid: str | None = None,
-        text_value: str | None = None,
-        concept_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        floating_point_value: list[float] | None = None,
-        rational_numerator_value: list[int] | None = None,
-        rational_denominator_value: list[int] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_sop_sequence: list[content_item_macro.ReferencedSOPSequenceItem] | None = None,
-        content_item_modifier_sequence: list[content_item_macro.ContentItemMacro] | None = None,
-        **_: Any,
+        value_type: Literal["DATE", "TIME", "DATETIME", "PNAME", "UIDREF", "TEXT", "CODE", "NUMERIC", "COMPOSITE", "IMAGE", "WAVEFORM"] | Empty | None = None,
+        observation_date_time: datetime.datetime | str | Empty | None = None,
+        observation_start_date_time: datetime.datetime | str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        text_value: str | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        floating_point_value: list[float] | Empty | None = None,
+        rational_numerator_value: list[int] | Empty | None = None,
+        rational_denominator_value: list[int] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[content_item_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        content_item_modifier_sequence: Items[content_item_macro.ContentItemMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -128,200 +123,199 @@ class UnifiedProcedureStepScheduledProcedureInformationModule(ModuleBuilder):
     scheduled_procedure_step_priority: Attr[Literal["HIGH", "MEDIUM", "LOW"]] = Attr(
         0x00741200, "ScheduledProcedureStepPriority", "CS", "1", "",
         enum=("HIGH", "MEDIUM", "LOW"),
-    )
-    """Scheduled Procedure Step Priority (0074,1200): Type -, VR CS, VM 1.
+        doc="""Scheduled Procedure Step Priority (0074,1200): Type -, VR CS, VM 1.
 
-    Priority of the scheduled Procedure Step
-    Enumerated Values: HIGH, MEDIUM, LOW.
-    """
+        Priority of the scheduled Procedure Step
+        Enumerated Values: HIGH, MEDIUM, LOW.
+        """,
+    )
 
     scheduled_procedure_step_modification_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404010, "ScheduledProcedureStepModificationDateTime", "DT", "1", "",
-    )
-    """Scheduled Procedure Step Modification Date and Time (0040,4010): Type -, VR DT, VM 1.
+        doc="""Scheduled Procedure Step Modification Date and Time (0040,4010): Type -, VR DT, VM 1.
 
-    Date and time when the Scheduled Procedure Information was last modified or first created
-    (whichever is most recent).
-    """
+        Date and time when the Scheduled Procedure Information was last modified or first
+        created (whichever is most recent).
+        """,
+    )
 
     worklist_label: Attr[str] = Attr(
         0x00741202, "WorklistLabel", "LO", "1", "",
-    )
-    """Worklist Label (0074,1202): Type -, VR LO, VM 1.
+        doc="""Worklist Label (0074,1202): Type -, VR LO, VM 1.
 
-    A label identifying the worklist to which the Procedure Step Instance belongs.
-    """
+        A label identifying the worklist to which the Procedure Step Instance belongs.
+        """,
+    )
 
     procedure_step_label: Attr[str] = Attr(
         0x00741204, "ProcedureStepLabel", "LO", "1", "",
-    )
-    """Procedure Step Label (0074,1204): Type -, VR LO, VM 1.
+        doc="""Procedure Step Label (0074,1204): Type -, VR LO, VM 1.
 
-    A label describing the task of the Procedure Step in text appropriate for displaying in the
-    user selection interface.
-    """
+        A label describing the task of the Procedure Step in text appropriate for displaying in
+        the user selection interface.
+        """,
+    )
 
     comments_on_the_scheduled_procedure_step: Attr[str] = Attr(
         0x00400400, "CommentsOnTheScheduledProcedureStep", "LT", "1", "",
+        doc="""Comments on the Scheduled Procedure Step (0040,0400): Type -, VR LT, VM 1.
+
+        User-defined comments on the scheduled Procedure Step.
+        """,
     )
-    """Comments on the Scheduled Procedure Step (0040,0400): Type -, VR LT, VM 1.
 
-    User-defined comments on the scheduled Procedure Step.
-    """
-
-    scheduled_station_name_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scheduled_station_name_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404025, "ScheduledStationNameCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Scheduled Station Name Code Sequence (0040,4025): Type -, VR SQ, VM 1.
+
+        Identifying names within the enterprise of the equipment for which the Procedure Step is
+        scheduled. The names conveyed in Code Value (0008,0100) may be the same as the AE
+        Titles, but do not have to be.
+        """,
     )
-    """Scheduled Station Name Code Sequence (0040,4025): Type -, VR SQ, VM 1.
 
-    Identifying names within the enterprise of the equipment for which the Procedure Step is
-    scheduled. The names conveyed in Code Value (0008,0100) may be the same as the AE Titles,
-    but do not have to be.
-    """
-
-    scheduled_station_class_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scheduled_station_class_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404026, "ScheduledStationClassCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Scheduled Station Class Code Sequence (0040,4026): Type -, VR SQ, VM 1.
+
+        Classes of the equipment for which the Procedure Step is scheduled.
+        """,
     )
-    """Scheduled Station Class Code Sequence (0040,4026): Type -, VR SQ, VM 1.
 
-    Classes of the equipment for which the Procedure Step is scheduled.
-    """
-
-    scheduled_station_geographic_location_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scheduled_station_geographic_location_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404027, "ScheduledStationGeographicLocationCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Scheduled Station Geographic Location Code Sequence (0040,4027): Type -, VR SQ, VM 1.
+
+        Geographic locations of the equipment for which the Procedure Step is scheduled.
+        """,
     )
-    """Scheduled Station Geographic Location Code Sequence (0040,4027): Type -, VR SQ, VM 1.
 
-    Geographic locations of the equipment for which the Procedure Step is scheduled.
-    """
-
-    scheduled_human_performers_sequence: Attr[list[ScheduledHumanPerformersSequenceItem]] = Attr(
+    scheduled_human_performers_sequence: SequenceAttr[ScheduledHumanPerformersSequenceItem] = SequenceAttr(
         0x00404034, "ScheduledHumanPerformersSequence", "SQ", "1", "",
         item=ScheduledHumanPerformersSequenceItem,
-    )
-    """Scheduled Human Performers Sequence (0040,4034): Type -, VR SQ, VM 1.
+        doc="""Scheduled Human Performers Sequence (0040,4034): Type -, VR SQ, VM 1.
 
-    Human performers that are scheduled to be involved or responsible for performing the
-    Procedure Step.
-    """
+        Human performers that are scheduled to be involved or responsible for performing the
+        Procedure Step.
+        """,
+    )
 
     scheduled_procedure_step_start_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404005, "ScheduledProcedureStepStartDateTime", "DT", "1", "",
-    )
-    """Scheduled Procedure Step Start DateTime (0040,4005): Type -, VR DT, VM 1.
+        doc="""Scheduled Procedure Step Start DateTime (0040,4005): Type -, VR DT, VM 1.
 
-    Date and time at which the Procedure Step is scheduled to start.
-    """
+        Date and time at which the Procedure Step is scheduled to start.
+        """,
+    )
 
     expected_completion_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404011, "ExpectedCompletionDateTime", "DT", "1", "",
-    )
-    """Expected Completion DateTime (0040,4011): Type -, VR DT, VM 1.
+        doc="""Expected Completion DateTime (0040,4011): Type -, VR DT, VM 1.
 
-    Date and time at which the Procedure Step is expected to be completed.
-    """
+        Date and time at which the Procedure Step is expected to be completed.
+        """,
+    )
 
     scheduled_procedure_step_expiration_date_time: Attr[datetime.datetime | str] = Attr(
         0x00404008, "ScheduledProcedureStepExpirationDateTime", "DT", "1", "",
+        doc="""Scheduled Procedure Step Expiration DateTime (0040,4008): Type -, VR DT, VM 1.
+
+        Date and time after which the Procedure Step is meaningless or undesirable.
+        """,
     )
-    """Scheduled Procedure Step Expiration DateTime (0040,4008): Type -, VR DT, VM 1.
 
-    Date and time after which the Procedure Step is meaningless or undesirable.
-    """
-
-    scheduled_workitem_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    scheduled_workitem_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00404018, "ScheduledWorkitemCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Scheduled Workitem Code Sequence (0040,4018): Type -, VR SQ, VM 1.
+
+        Coded description of the Procedure Step.
+        """,
     )
-    """Scheduled Workitem Code Sequence (0040,4018): Type -, VR SQ, VM 1.
 
-    Coded description of the Procedure Step.
-    """
-
-    scheduled_processing_parameters_sequence: Attr[list[ScheduledProcessingParametersSequenceItem]] = Attr(
+    scheduled_processing_parameters_sequence: SequenceAttr[ScheduledProcessingParametersSequenceItem] = SequenceAttr(
         0x00741210, "ScheduledProcessingParametersSequence", "SQ", "1", "",
         item=ScheduledProcessingParametersSequenceItem,
-    )
-    """Scheduled Processing Parameters Sequence (0074,1210): Type -, VR SQ, VM 1.
+        doc="""Scheduled Processing Parameters Sequence (0074,1210): Type -, VR SQ, VM 1.
 
-    Processing parameters to be used by the performing system when carrying out the Procedure
-    Step.
-    """
+        Processing parameters to be used by the performing system when carrying out the
+        Procedure Step.
+        """,
+    )
 
     input_readiness_state: Attr[Literal["INCOMPLETE", "UNAVAILABLE", "READY"]] = Attr(
         0x00404041, "InputReadinessState", "CS", "1", "",
         enum=("INCOMPLETE", "UNAVAILABLE", "READY"),
+        doc="""Input Readiness State (0040,4041): Type -, VR CS, VM 1.
+
+        Readiness state of the Input Information Sequence (0040,4021) and the referenced
+        Instances.
+        Enumerated Values: INCOMPLETE, UNAVAILABLE, READY.
+        """,
     )
-    """Input Readiness State (0040,4041): Type -, VR CS, VM 1.
 
-    Readiness state of the Input Information Sequence (0040,4021) and the referenced Instances.
-    Enumerated Values: INCOMPLETE, UNAVAILABLE, READY.
-    """
-
-    input_information_sequence: Attr[list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro]] = Attr(
+    input_information_sequence: SequenceAttr[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] = SequenceAttr(
         0x00404021, "InputInformationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.referenced_instances_and_access_macro:ReferencedInstancesAndAccessMacro",
-    )
-    """Input Information Sequence (0040,4021): Type -, VR SQ, VM 1.
+        doc="""Input Information Sequence (0040,4021): Type -, VR SQ, VM 1.
 
-    References to Information Objects needed to perform the scheduled Procedure Step.
-    """
+        References to Information Objects needed to perform the scheduled Procedure Step.
+        """,
+    )
 
     study_instance_uid: Attr[str] = Attr(
         0x0020000D, "StudyInstanceUID", "UI", "1", "",
+        doc="""Study Instance UID (0020,000D): Type -, VR UI, VM 1.
+
+        Unique Study identification that shall be used for the created Composite SOP Instances
+        resulting from this Unified Procedure Step.
+        """,
     )
-    """Study Instance UID (0020,000D): Type -, VR UI, VM 1.
 
-    Unique Study identification that shall be used for the created Composite SOP Instances
-    resulting from this Unified Procedure Step.
-    """
-
-    output_destination_sequence: Attr[list[storage_macro.StorageMacro]] = Attr(
+    output_destination_sequence: SequenceAttr[storage_macro.StorageMacro] = SequenceAttr(
         0x00404070, "OutputDestinationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.storage_macro:StorageMacro",
-    )
-    """Output Destination Sequence (0040,4070): Type -, VR SQ, VM 1.
+        doc="""Output Destination Sequence (0040,4070): Type -, VR SQ, VM 1.
 
-    The destination to which the performer is requested to store the output objects generated
-    """
+        The destination to which the performer is requested to store the output objects
+        generated
+        """,
+    )
 
     treatment_session_uid: Attr[str] = Attr(
         0x300A0700, "TreatmentSessionUID", "UI", "1", "",
-    )
-    """Treatment Session UID (300A,0700): Type -, VR UI, VM 1.
+        doc="""Treatment Session UID (300A,0700): Type -, VR UI, VM 1.
 
-    A unique identifier of the RT Treatment Session to which Instances created during this
-    Procedure Step will belong.
-    """
+        A unique identifier of the RT Treatment Session to which Instances created during this
+        Procedure Step will belong.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        scheduled_procedure_step_priority: Literal["HIGH", "MEDIUM", "LOW"] | None = None,
-        scheduled_procedure_step_modification_date_time: datetime.datetime | str | None = None,
-        worklist_label: str | None = None,
-        procedure_step_label: str | None = None,
-        comments_on_the_scheduled_procedure_step: str | None = None,
-        scheduled_station_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_station_class_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_station_geographic_location_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_human_performers_sequence: list[ScheduledHumanPerformersSequenceItem] | None = None,
-        scheduled_procedure_step_start_date_time: datetime.datetime | str | None = None,
-        expected_completion_date_time: datetime.datetime | str | None = None,
-        scheduled_procedure_step_expiration_date_time: datetime.datetime | str | None = None,
-        scheduled_workitem_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        scheduled_processing_parameters_sequence: list[ScheduledProcessingParametersSequenceItem] | None = None,
-        input_readiness_state: Literal["INCOMPLETE", "UNAVAILABLE", "READY"] | None = None,
-        input_information_sequence: list[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | None = None,
-        study_instance_uid: str | None = None,
-        output_destination_sequence: list[storage_macro.StorageMacro] | None = None,
-        treatment_session_uid: str | None = None,
-        **_: Any,
+        scheduled_procedure_step_priority: Literal["HIGH", "MEDIUM", "LOW"] | Empty | None = None,
+        scheduled_procedure_step_modification_date_time: datetime.datetime | str | Empty | None = None,
+        worklist_label: str | Empty | None = None,
+        procedure_step_label: str | Empty | None = None,
+        comments_on_the_scheduled_procedure_step: str | Empty | None = None,
+        scheduled_station_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_station_class_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_station_geographic_location_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_human_performers_sequence: Items[ScheduledHumanPerformersSequenceItem] | Empty | None = None,
+        scheduled_procedure_step_start_date_time: datetime.datetime | str | Empty | None = None,
+        expected_completion_date_time: datetime.datetime | str | Empty | None = None,
+        scheduled_procedure_step_expiration_date_time: datetime.datetime | str | Empty | None = None,
+        scheduled_workitem_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        scheduled_processing_parameters_sequence: Items[ScheduledProcessingParametersSequenceItem] | Empty | None = None,
+        input_readiness_state: Literal["INCOMPLETE", "UNAVAILABLE", "READY"] | Empty | None = None,
+        input_information_sequence: Items[referenced_instances_and_access_macro.ReferencedInstancesAndAccessMacro] | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        output_destination_sequence: Items[storage_macro.StorageMacro] | Empty | None = None,
+        treatment_session_uid: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,41 +26,39 @@ class USImageDescriptionSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        """,
+    )
 
     volumetric_properties: Attr[Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
         enum=("VOLUME", "SAMPLED", "DISTORTED", "MIXED"),
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance.
-    Enumerated Values: VOLUME, SAMPLED, DISTORTED, MIXED.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance.
+        Enumerated Values: VOLUME, SAMPLED, DISTORTED, MIXED.
+        """,
+    )
 
     volume_based_calculation_technique: Attr[str] = Attr(
         0x00089207, "VolumeBasedCalculationTechnique", "CS", "1", "1",
-    )
-    """Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
+        doc="""Volume Based Calculation Technique (0008,9207): Type 1, VR CS, VM 1.
 
-    Method used for volume calculations with frames in the SOP Instance.
-    Defined Terms: MAX_IP, MIN_IP, VOLUME_RENDER, SURFACE_RENDER, MPR, CURVED_MPR, NONE, MIXED.
-    """
+        Method used for volume calculations with frames in the SOP Instance.
+        Defined Terms: MAX_IP, MIN_IP, VOLUME_RENDER, SURFACE_RENDER, MPR, CURVED_MPR, NONE,
+        MIXED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -71,22 +72,19 @@ class USImageDescriptionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.24.6.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189806,)
 
-    us_image_description_sequence: Attr[list[USImageDescriptionSequenceItem]] = Attr(
+    us_image_description_sequence: SequenceAttr[USImageDescriptionSequenceItem] = SequenceAttr(
         0x00189806, "USImageDescriptionSequence", "SQ", "1", "1",
         item=USImageDescriptionSequenceItem,
-    )
-    """US Image Description Sequence (0018,9806): Type 1, VR SQ, VM 1.
+        doc="""US Image Description Sequence (0018,9806): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes a general description of this image or frame.
-    """
+        A Sequence that describes a general description of this image or frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        us_image_description_sequence: list[USImageDescriptionSequenceItem] | None = None,
-        **_: Any,
+        us_image_description_sequence: Items[USImageDescriptionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

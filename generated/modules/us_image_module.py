@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 from iodkit.generated.modules.optional_view_and_slice_progression_direction_macro import OptionalViewAndSliceProgressionDirectionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import device_identification_macro
     from iodkit.generated.modules import general_anatomy_optional_macro
@@ -37,483 +38,482 @@ class USImageModule(GeneralAnatomyOptionalMacro, OptionalViewAndSliceProgression
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) in this image.
-    """
+        Number of samples (planes) in this image.
+        """,
+    )
 
     photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Defined Terms: MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT, YBR_ICT,
-    YBR_PARTIAL_420.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Defined Terms: MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, YBR_FULL_422, YBR_RCT,
+        YBR_ICT, YBR_PARTIAL_420.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    """
+        Number of bits allocated for each pixel sample.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    """
+        Number of bits stored for each pixel sample.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data.
-    """
+        Most significant bit for pixel sample data.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
-    Required if Samples per Pixel (0028,0002) has a value greater than 1.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel.
+        Required if Samples per Pixel (0028,0002) has a value greater than 1.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0000H.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0000H.
+        """,
+    )
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1C",
-    )
-    """Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
+        doc="""Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
 
-    Contains the Data Element Tag of the Attribute that is used as the frame increment in
-    Multi-frame pixel data (see Section C.7.6.6). Required if Number of Frames is present.
-    Defined Terms: 00181063, 00181065.
-    """
+        Contains the Data Element Tag of the Attribute that is used as the frame increment in
+        Multi-frame pixel data (see Section C.7.6.6). Required if Number of Frames is present.
+        Defined Terms: 00181063, 00181065.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "2",
-    )
-    """Image Type (0008,0008): Type 2, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 2, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Defined Terms for Value 3: ABDOMINAL, BREAST, CHEST, ENDOCAVITARY, ENDORECTAL, ENDOVAGINAL,
-    EPICARDIAL, FETAL HEART, GYNECOLOGY, INTRACARDIAC, INTRAOPERATIVE, INTRAVASCULAR,
-    MUSCULOSKELETAL, NEONATAL HEAD, OBSTETRICAL, OPHTHALMIC, PEDIATRIC, PELVIC, RETROPERITONEAL,
-    SCROTAL, SMALL PARTS, TEE, THYROID, TRANSCRANIAL, TTE, US BIOPSY, VASCULAR.
-    """
+        Image identification characteristics.
+        Defined Terms for Value 3: ABDOMINAL, BREAST, CHEST, ENDOCAVITARY, ENDORECTAL,
+        ENDOVAGINAL, EPICARDIAL, FETAL HEART, GYNECOLOGY, INTRACARDIAC, INTRAOPERATIVE,
+        INTRAVASCULAR, MUSCULOSKELETAL, NEONATAL HEAD, OBSTETRICAL, OPHTHALMIC, PEDIATRIC,
+        PELVIC, RETROPERITONEAL, SCROTAL, SMALL PARTS, TEE, THYROID, TRANSCRANIAL, TTE, US
+        BIOPSY, VASCULAR.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Required if Lossy Compression has been performed on the Image. May be present otherwise.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Required if Lossy Compression has been performed on the Image. May be present otherwise.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     number_of_stages: Attr[int] = Attr(
         0x00082124, "NumberOfStages", "IS", "1", "2C",
-    )
-    """Number of Stages (0008,2124): Type 2C, VR IS, VM 1.
+        doc="""Number of Stages (0008,2124): Type 2C, VR IS, VM 1.
 
-    Number of Stages in this protocol. Required if image was acquired in a Staged protocol.
-    """
+        Number of Stages in this protocol. Required if image was acquired in a Staged protocol.
+        """,
+    )
 
     number_of_views_in_stage: Attr[int] = Attr(
         0x0008212A, "NumberOfViewsInStage", "IS", "1", "2C",
-    )
-    """Number of Views in Stage (0008,212A): Type 2C, VR IS, VM 1.
+        doc="""Number of Views in Stage (0008,212A): Type 2C, VR IS, VM 1.
 
-    Number of views in this Stage. Required if image was acquired in a Staged protocol.
-    """
+        Number of views in this Stage. Required if image was acquired in a Staged protocol.
+        """,
+    )
 
     r_wave_time_vector: Attr[list[float]] = Attr(
         0x00186060, "RWaveTimeVector", "FL", "1-n", "3",
-    )
-    """R Wave Time Vector (0018,6060): Type 3, VR FL, VM 1-n.
+        doc="""R Wave Time Vector (0018,6060): Type 3, VR FL, VM 1-n.
 
-    The time offset(s) of the reported R Wave peaks, each relative to the time of the start of
-    the acquisition of the first frame in msec. Multi-valued, with one value per reported R
-    Wave.
-    """
+        The time offset(s) of the reported R Wave peaks, each relative to the time of the start
+        of the acquisition of the first frame in msec. Multi-valued, with one value per reported
+        R Wave.
+        """,
+    )
 
     ultrasound_color_data_present: Attr[int] = Attr(
         0x00280014, "UltrasoundColorDataPresent", "US", "1", "3",
         enum=("00", "01"),
-    )
-    """Ultrasound Color Data Present (0028,0014): Type 3, VR US, VM 1.
+        doc="""Ultrasound Color Data Present (0028,0014): Type 3, VR US, VM 1.
 
-    This element indicates if any ultrasound color data is present in an image.
-    Enumerated Values: 00, 01.
-    """
+        This element indicates if any ultrasound color data is present in an image.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     stage_name: Attr[str] = Attr(
         0x00082120, "StageName", "SH", "1", "3",
+        doc="""Stage Name (0008,2120): Type 3, VR SH, VM 1.
+
+        A Stage is a particular time slice of a protocol in which a set of images are collected.
+        The names can be free form text.
+        """,
     )
-    """Stage Name (0008,2120): Type 3, VR SH, VM 1.
 
-    A Stage is a particular time slice of a protocol in which a set of images are collected. The
-    names can be free form text.
-    """
-
-    stage_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    stage_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040000A, "StageCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Stage Code Sequence (0040,000A): Type 3, VR SQ, VM 1.
+        doc="""Stage Code Sequence (0040,000A): Type 3, VR SQ, VM 1.
 
-    Sequence of Items describing the performed Ultrasound Protocol Stage(s).
-    """
+        Sequence of Items describing the performed Ultrasound Protocol Stage(s).
+        """,
+    )
 
     stage_number: Attr[int] = Attr(
         0x00082122, "StageNumber", "IS", "1", "3",
-    )
-    """Stage Number (0008,2122): Type 3, VR IS, VM 1.
+        doc="""Stage Number (0008,2122): Type 3, VR IS, VM 1.
 
-    A number that identifies the Stage. Stage Number starts at one.
-    """
+        A number that identifies the Stage. Stage Number starts at one.
+        """,
+    )
 
     view_name: Attr[str] = Attr(
         0x00082127, "ViewName", "SH", "1", "3",
-    )
-    """View Name (0008,2127): Type 3, VR SH, VM 1.
+        doc="""View Name (0008,2127): Type 3, VR SH, VM 1.
 
-    A View is a particular combination of the position and orientation when a set of images are
-    acquired. Images are acquired at the same View in different Stages for the purpose of
-    comparison.
-    """
+        A View is a particular combination of the position and orientation when a set of images
+        are acquired. Images are acquired at the same View in different Stages for the purpose
+        of comparison.
+        """,
+    )
 
     view_number: Attr[int] = Attr(
         0x00082128, "ViewNumber", "IS", "1", "3",
-    )
-    """View Number (0008,2128): Type 3, VR IS, VM 1.
+        doc="""View Number (0008,2128): Type 3, VR IS, VM 1.
 
-    A number that identifies the View. View Number starts at one.
-    """
+        A number that identifies the View. View Number starts at one.
+        """,
+    )
 
     number_of_event_timers: Attr[int] = Attr(
         0x00082129, "NumberOfEventTimers", "IS", "1", "3",
-    )
-    """Number of Event Timers (0008,2129): Type 3, VR IS, VM 1.
+        doc="""Number of Event Timers (0008,2129): Type 3, VR IS, VM 1.
 
-    The number of event timers used at the time of acquisition of a Multi-frame image.
-    """
+        The number of event timers used at the time of acquisition of a Multi-frame image.
+        """,
+    )
 
     event_elapsed_times: Attr[list[float]] = Attr(
         0x00082130, "EventElapsedTimes", "DS", "1-n", "3",
-    )
-    """Event Elapsed Time(s) (0008,2130): Type 3, VR DS, VM 1-n.
+        doc="""Event Elapsed Time(s) (0008,2130): Type 3, VR DS, VM 1-n.
 
-    An array of values associated with each event timer. Units in milliseconds.
-    """
+        An array of values associated with each event timer. Units in milliseconds.
+        """,
+    )
 
     event_timer_names: Attr[list[str]] = Attr(
         0x00082132, "EventTimerNames", "LO", "1-n", "3",
-    )
-    """Event Timer Name(s) (0008,2132): Type 3, VR LO, VM 1-n.
+        doc="""Event Timer Name(s) (0008,2132): Type 3, VR LO, VM 1-n.
 
-    Name that identifies the event timer.
-    """
+        Name that identifies the event timer.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1C",
-    )
-    """Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1C, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    Required if Modality (0008,0060) = IVUS May be present otherwise.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        Required if Modality (0008,0060) = IVUS May be present otherwise.
+        """,
+    )
 
     trigger_time: Attr[float] = Attr(
         0x00181060, "TriggerTime", "DS", "1", "3",
-    )
-    """Trigger Time (0018,1060): Type 3, VR DS, VM 1.
+        doc="""Trigger Time (0018,1060): Type 3, VR DS, VM 1.
 
-    Time interval measured in msec from the start of the R-wave to the beginning of data taking.
-    """
+        Time interval measured in msec from the start of the R-wave to the beginning of data
+        taking.
+        """,
+    )
 
     nominal_interval: Attr[int] = Attr(
         0x00181062, "NominalInterval", "IS", "1", "3",
-    )
-    """Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
+        doc="""Nominal Interval (0018,1062): Type 3, VR IS, VM 1.
 
-    Average R-R interval used for these data, in msec.
-    """
+        Average R-R interval used for these data, in msec.
+        """,
+    )
 
     beat_rejection_flag: Attr[Literal["Y", "N"]] = Attr(
         0x00181080, "BeatRejectionFlag", "CS", "1", "3",
         enum=("Y", "N"),
-    )
-    """Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
+        doc="""Beat Rejection Flag (0018,1080): Type 3, VR CS, VM 1.
 
-    Beat length sorting has been applied.
-    Enumerated Values: Y, N.
-    """
+        Beat length sorting has been applied.
+        Enumerated Values: Y, N.
+        """,
+    )
 
     low_rr_value: Attr[int] = Attr(
         0x00181081, "LowRRValue", "IS", "1", "3",
-    )
-    """Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
+        doc="""Low R-R Value (0018,1081): Type 3, VR IS, VM 1.
 
-    R-R interval low limit for beat rejection, in msec.
-    """
+        R-R interval low limit for beat rejection, in msec.
+        """,
+    )
 
     high_rr_value: Attr[int] = Attr(
         0x00181082, "HighRRValue", "IS", "1", "3",
-    )
-    """High R-R Value (0018,1082): Type 3, VR IS, VM 1.
+        doc="""High R-R Value (0018,1082): Type 3, VR IS, VM 1.
 
-    R-R interval high limit for beat rejection, in msec.
-    """
+        R-R interval high limit for beat rejection, in msec.
+        """,
+    )
 
     heart_rate: Attr[int] = Attr(
         0x00181088, "HeartRate", "IS", "1", "3",
-    )
-    """Heart Rate (0018,1088): Type 3, VR IS, VM 1.
+        doc="""Heart Rate (0018,1088): Type 3, VR IS, VM 1.
 
-    Beats per minute.
-    """
+        Beats per minute.
+        """,
+    )
 
     ivus_acquisition: Attr[str] = Attr(
         0x00183100, "IVUSAcquisition", "CS", "1", "1C",
-    )
-    """IVUS Acquisition (0018,3100): Type 1C, VR CS, VM 1.
+        doc="""IVUS Acquisition (0018,3100): Type 1C, VR CS, VM 1.
 
-    Required if Modality (0008,0060) = IVUS.
-    Defined Terms: MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, GATED_PULLBACK.
-    """
+        Required if Modality (0008,0060) = IVUS.
+        Defined Terms: MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, GATED_PULLBACK.
+        """,
+    )
 
     ivus_pullback_rate: Attr[float] = Attr(
         0x00183101, "IVUSPullbackRate", "DS", "1", "1C",
-    )
-    """IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
+        doc="""IVUS Pullback Rate (0018,3101): Type 1C, VR DS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK. Specified in units of
-    mm/sec.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK. Specified in units of
+        mm/sec.
+        """,
+    )
 
     ivus_gated_rate: Attr[float] = Attr(
         0x00183102, "IVUSGatedRate", "DS", "1", "1C",
-    )
-    """IVUS Gated Rate (0018,3102): Type 1C, VR DS, VM 1.
+        doc="""IVUS Gated Rate (0018,3102): Type 1C, VR DS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK. Specified in units of
-    mm/beat.
-    """
+        Required if IVUS Acquisition (0018,3100) value is GATED_PULLBACK. Specified in units of
+        mm/beat.
+        """,
+    )
 
     ivus_pullback_start_frame_number: Attr[int] = Attr(
         0x00183103, "IVUSPullbackStartFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Start Frame Number (0018,3103): Type 1C, VR IS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
+        """,
+    )
 
     ivus_pullback_stop_frame_number: Attr[int] = Attr(
         0x00183104, "IVUSPullbackStopFrameNumber", "IS", "1", "1C",
-    )
-    """IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
+        doc="""IVUS Pullback Stop Frame Number (0018,3104): Type 1C, VR IS, VM 1.
 
-    Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
-    """
+        Required if IVUS Acquisition (0018,3100) value is MOTOR_PULLBACK or GATED_PULLBACK.
+        """,
+    )
 
     lesion_number: Attr[list[int]] = Attr(
         0x00183105, "LesionNumber", "IS", "1-n", "3",
-    )
-    """Lesion Number (0018,3105): Type 3, VR IS, VM 1-n.
+        doc="""Lesion Number (0018,3105): Type 3, VR IS, VM 1-n.
 
-    Identifier(s) of the lesion(s) of interest imaged within the current SOP Instance. Each
-    lesion shall have a unique numeric integer identifier within the Study.
-    """
+        Identifier(s) of the lesion(s) of interest imaged within the current SOP Instance. Each
+        lesion shall have a unique numeric integer identifier within the Study.
+        """,
+    )
 
     output_power: Attr[list[str]] = Attr(
         0x00185000, "OutputPower", "SH", "1-n", "3",
-    )
-    """Output Power (0018,5000): Type 3, VR SH, VM 1-n.
+        doc="""Output Power (0018,5000): Type 3, VR SH, VM 1-n.
 
-    Manufacturer defined character string description of ultrasound output level(s) used in
-    generating a given image. Data may be expressed in dB, %, W/cm2, etc.
-    """
+        Manufacturer defined character string description of ultrasound output level(s) used in
+        generating a given image. Data may be expressed in dB, %, W/cm2, etc.
+        """,
+    )
 
     transducer_data: Attr[list[str]] = Attr(
         0x00185010, "TransducerData", "LO", "1-n", "3",
+        doc="""Transducer Data (0018,5010): Type 3, VR LO, VM 1-n.
+
+        Manufacturer defined code or description of ultrasound transducer used.
+        """,
     )
-    """Transducer Data (0018,5010): Type 3, VR LO, VM 1-n.
 
-    Manufacturer defined code or description of ultrasound transducer used.
-    """
-
-    transducer_identification_sequence: Attr[list[device_identification_macro.DeviceIdentificationMacro]] = Attr(
+    transducer_identification_sequence: SequenceAttr[device_identification_macro.DeviceIdentificationMacro] = SequenceAttr(
         0x00185011, "TransducerIdentificationSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.device_identification_macro:DeviceIdentificationMacro",
-    )
-    """Transducer Identification Sequence (0018,5011): Type 3, VR SQ, VM 1.
+        doc="""Transducer Identification Sequence (0018,5011): Type 3, VR SQ, VM 1.
 
-    Identification of the ultrasound transducer used.
-    """
+        Identification of the ultrasound transducer used.
+        """,
+    )
 
     transducer_type: Attr[str] = Attr(
         0x00186031, "TransducerType", "CS", "1", "3",
-    )
-    """Transducer Type (0018,6031): Type 3, VR CS, VM 1.
+        doc="""Transducer Type (0018,6031): Type 3, VR CS, VM 1.
 
-    Defined Terms: SECTOR_PHASED, SECTOR_MECH, SECTOR_ANNULAR, LINEAR, CURVED LINEAR, SINGLE
-    CRYSTAL, SPLIT XTAL CWD, IV_PHASED, IV_ROT XTAL, IV_ROT MIRROR, ENDOCAV_PA, ENDOCAV_MECH,
-    ENDOCAV_CLA, ENDOCAV_AA, ENDOCAV_LINEAR, VECTOR_PHASED.
-    """
+        Defined Terms: SECTOR_PHASED, SECTOR_MECH, SECTOR_ANNULAR, LINEAR, CURVED LINEAR, SINGLE
+        CRYSTAL, SPLIT XTAL CWD, IV_PHASED, IV_ROT XTAL, IV_ROT MIRROR, ENDOCAV_PA,
+        ENDOCAV_MECH, ENDOCAV_CLA, ENDOCAV_AA, ENDOCAV_LINEAR, VECTOR_PHASED.
+        """,
+    )
 
     focus_depth: Attr[float] = Attr(
         0x00185012, "FocusDepth", "DS", "1", "3",
-    )
-    """Focus Depth (0018,5012): Type 3, VR DS, VM 1.
+        doc="""Focus Depth (0018,5012): Type 3, VR DS, VM 1.
 
-    The depth, from the transducer face, of the manufacturer defined beam focus used for the
-    image, in cm.
-    """
+        The depth, from the transducer face, of the manufacturer defined beam focus used for the
+        image, in cm.
+        """,
+    )
 
     processing_function: Attr[str] = Attr(
         0x00185020, "ProcessingFunction", "LO", "1", "3",
-    )
-    """Processing Function (0018,5020): Type 3, VR LO, VM 1.
+        doc="""Processing Function (0018,5020): Type 3, VR LO, VM 1.
 
-    Manufacturer defined description of processing of echo information. Data may include code or
-    description of gain (initial, overall, TGC, dynamic range, etc.), preprocessing,
-    postprocessing, Doppler processing parameters, e.g., cutoff filters, etc., as used in
-    generating a given image.
-    """
+        Manufacturer defined description of processing of echo information. Data may include
+        code or description of gain (initial, overall, TGC, dynamic range, etc.), preprocessing,
+        postprocessing, Doppler processing parameters, e.g., cutoff filters, etc., as used in
+        generating a given image.
+        """,
+    )
 
     mechanical_index: Attr[float] = Attr(
         0x00185022, "MechanicalIndex", "DS", "1", "3",
-    )
-    """Mechanical Index (0018,5022): Type 3, VR DS, VM 1.
+        doc="""Mechanical Index (0018,5022): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     bone_thermal_index: Attr[float] = Attr(
         0x00185024, "BoneThermalIndex", "DS", "1", "3",
-    )
-    """Bone Thermal Index (0018,5024): Type 3, VR DS, VM 1.
+        doc="""Bone Thermal Index (0018,5024): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     cranial_thermal_index: Attr[float] = Attr(
         0x00185026, "CranialThermalIndex", "DS", "1", "3",
-    )
-    """Cranial Thermal Index (0018,5026): Type 3, VR DS, VM 1.
+        doc="""Cranial Thermal Index (0018,5026): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     soft_tissue_thermal_index: Attr[float] = Attr(
         0x00185027, "SoftTissueThermalIndex", "DS", "1", "3",
-    )
-    """Soft Tissue Thermal Index (0018,5027): Type 3, VR DS, VM 1.
+        doc="""Soft Tissue Thermal Index (0018,5027): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     soft_tissue_focus_thermal_index: Attr[float] = Attr(
         0x00185028, "SoftTissueFocusThermalIndex", "DS", "1", "3",
-    )
-    """Soft Tissue-focus Thermal Index (0018,5028): Type 3, VR DS, VM 1.
+        doc="""Soft Tissue-focus Thermal Index (0018,5028): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     soft_tissue_surface_thermal_index: Attr[float] = Attr(
         0x00185029, "SoftTissueSurfaceThermalIndex", "DS", "1", "3",
-    )
-    """Soft Tissue-surface Thermal Index (0018,5029): Type 3, VR DS, VM 1.
+        doc="""Soft Tissue-surface Thermal Index (0018,5029): Type 3, VR DS, VM 1.
 
-    See Section C.8.5.6.1.8 for Description.
-    """
+        See Section C.8.5.6.1.8 for Description.
+        """,
+    )
 
     depth_of_scan_field: Attr[int] = Attr(
         0x00185050, "DepthOfScanField", "IS", "1", "3",
-    )
-    """Depth of Scan Field (0018,5050): Type 3, VR IS, VM 1.
+        doc="""Depth of Scan Field (0018,5050): Type 3, VR IS, VM 1.
 
-    The depth, in mm, from the transducer face to the deepest point included in the displayed
-    image - the field of view.
-    """
+        The depth, in mm, from the transducer face to the deepest point included in the
+        displayed image - the field of view.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        planar_configuration: int | None = None,
-        pixel_representation: int | None = None,
-        frame_increment_pointer: list[int] | None = None,
-        image_type: list[str] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        number_of_stages: int | None = None,
-        number_of_views_in_stage: int | None = None,
-        r_wave_time_vector: list[float] | None = None,
-        ultrasound_color_data_present: int | None = None,
-        stage_name: str | None = None,
-        stage_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        stage_number: int | None = None,
-        view_name: str | None = None,
-        view_number: int | None = None,
-        number_of_event_timers: int | None = None,
-        event_elapsed_times: list[float] | None = None,
-        event_timer_names: list[str] | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        view_code_sequence: list[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | None = None,
-        slice_progression_direction: str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        trigger_time: float | None = None,
-        nominal_interval: int | None = None,
-        beat_rejection_flag: Literal["Y", "N"] | None = None,
-        low_rr_value: int | None = None,
-        high_rr_value: int | None = None,
-        heart_rate: int | None = None,
-        ivus_acquisition: str | None = None,
-        ivus_pullback_rate: float | None = None,
-        ivus_gated_rate: float | None = None,
-        ivus_pullback_start_frame_number: int | None = None,
-        ivus_pullback_stop_frame_number: int | None = None,
-        lesion_number: list[int] | None = None,
-        output_power: list[str] | None = None,
-        transducer_data: list[str] | None = None,
-        transducer_identification_sequence: list[device_identification_macro.DeviceIdentificationMacro] | None = None,
-        transducer_type: str | None = None,
-        focus_depth: float | None = None,
-        processing_function: str | None = None,
-        mechanical_index: float | None = None,
-        bone_thermal_index: float | None = None,
-        cranial_thermal_index: float | None = None,
-        soft_tissue_thermal_index: float | None = None,
-        soft_tissue_focus_thermal_index: float | None = None,
-        soft_tissue_surface_thermal_index: float | None = None,
-        depth_of_scan_field: int | None = None,
-        **_: Any,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        frame_increment_pointer: list[int] | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        number_of_stages: int | Empty | None = None,
+        number_of_views_in_stage: int | Empty | None = None,
+        r_wave_time_vector: list[float] | Empty | None = None,
+        ultrasound_color_data_present: int | Empty | None = None,
+        stage_name: str | Empty | None = None,
+        stage_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        stage_number: int | Empty | None = None,
+        view_name: str | Empty | None = None,
+        view_number: int | Empty | None = None,
+        number_of_event_timers: int | Empty | None = None,
+        event_elapsed_times: list[float] | Empty | None = None,
+        event_timer_names: list[str] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        view_code_sequence: CodeItems[optional_view_and_slice_progression_direction_macro.ViewCodeSequenceItem] | Empty | None = None,
+        slice_progression_direction: str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        trigger_time: float | Empty | None = None,
+        nominal_interval: int | Empty | None = None,
+        beat_rejection_flag: Literal["Y", "N"] | Empty | None = None,
+        low_rr_value: int | Empty | None = None,
+        high_rr_value: int | Empty | None = None,
+        heart_rate: int | Empty | None = None,
+        ivus_acquisition: str | Empty | None = None,
+        ivus_pullback_rate: float | Empty | None = None,
+        ivus_gated_rate: float | Empty | None = None,
+        ivus_pullback_start_frame_number: int | Empty | None = None,
+        ivus_pullback_stop_frame_number: int | Empty | None = None,
+        lesion_number: list[int] | Empty | None = None,
+        output_power: list[str] | Empty | None = None,
+        transducer_data: list[str] | Empty | None = None,
+        transducer_identification_sequence: Items[device_identification_macro.DeviceIdentificationMacro] | Empty | None = None,
+        transducer_type: str | Empty | None = None,
+        focus_depth: float | Empty | None = None,
+        processing_function: str | Empty | None = None,
+        mechanical_index: float | Empty | None = None,
+        bone_thermal_index: float | Empty | None = None,
+        cranial_thermal_index: float | Empty | None = None,
+        soft_tissue_thermal_index: float | Empty | None = None,
+        soft_tissue_focus_thermal_index: float | Empty | None = None,
+        soft_tissue_surface_thermal_index: float | Empty | None = None,
+        depth_of_scan_field: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

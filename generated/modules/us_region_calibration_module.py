@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,416 +27,414 @@ class SequenceOfUltrasoundRegionsItem(ItemBuilder):
 
     region_location_min_x0: Attr[int] = Attr(
         0x00186018, "RegionLocationMinX0", "UL", "1", "1",
-    )
-    """Region Location Min x0 (0018,6018): Type 1, VR UL, VM 1.
+        doc="""Region Location Min x0 (0018,6018): Type 1, VR UL, VM 1.
 
-    The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
-    """
+        The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
+        """,
+    )
 
     region_location_min_y0: Attr[int] = Attr(
         0x0018601A, "RegionLocationMinY0", "UL", "1", "1",
-    )
-    """Region Location Min y0 (0018,601A): Type 1, VR UL, VM 1.
+        doc="""Region Location Min y0 (0018,601A): Type 1, VR UL, VM 1.
 
-    The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
-    """
+        The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
+        """,
+    )
 
     region_location_max_x1: Attr[int] = Attr(
         0x0018601C, "RegionLocationMaxX1", "UL", "1", "1",
-    )
-    """Region Location Max x1 (0018,601C): Type 1, VR UL, VM 1.
+        doc="""Region Location Max x1 (0018,601C): Type 1, VR UL, VM 1.
 
-    The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
-    """
+        The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
+        """,
+    )
 
     region_location_max_y1: Attr[int] = Attr(
         0x0018601E, "RegionLocationMaxY1", "UL", "1", "1",
-    )
-    """Region Location Max y1 (0018,601E): Type 1, VR UL, VM 1.
+        doc="""Region Location Max y1 (0018,601E): Type 1, VR UL, VM 1.
 
-    The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
-    """
+        The bounds of a rectangle specifying the location of the region, x0,y0,x1,y1.
+        """,
+    )
 
     physical_units_x_direction: Attr[int] = Attr(
         0x00186024, "PhysicalUnitsXDirection", "US", "1", "1",
-    )
-    """Physical Units X Direction (0018,6024): Type 1, VR US, VM 1.
+        doc="""Physical Units X Direction (0018,6024): Type 1, VR US, VM 1.
 
-    The physical units of the dimensions of the region.
-    """
+        The physical units of the dimensions of the region.
+        """,
+    )
 
     physical_units_y_direction: Attr[int] = Attr(
         0x00186026, "PhysicalUnitsYDirection", "US", "1", "1",
-    )
-    """Physical Units Y Direction (0018,6026): Type 1, VR US, VM 1.
+        doc="""Physical Units Y Direction (0018,6026): Type 1, VR US, VM 1.
 
-    The physical units of the dimensions of the region.
-    """
+        The physical units of the dimensions of the region.
+        """,
+    )
 
     physical_delta_x: Attr[float] = Attr(
         0x0018602C, "PhysicalDeltaX", "FD", "1", "1",
-    )
-    """Physical Delta X (0018,602C): Type 1, VR FD, VM 1.
+        doc="""Physical Delta X (0018,602C): Type 1, VR FD, VM 1.
 
-    The physical value increments per positive X pixel increment. The units are as specified in
-    the Physical Units X Direction (0018,6024).
-    """
+        The physical value increments per positive X pixel increment. The units are as specified
+        in the Physical Units X Direction (0018,6024).
+        """,
+    )
 
     physical_delta_y: Attr[float] = Attr(
         0x0018602E, "PhysicalDeltaY", "FD", "1", "1",
-    )
-    """Physical Delta Y (0018,602E): Type 1, VR FD, VM 1.
+        doc="""Physical Delta Y (0018,602E): Type 1, VR FD, VM 1.
 
-    The physical value increments per positive Y pixel increment. The units are as specified in
-    the Physical Units Y Direction (0018,6026).
-    """
+        The physical value increments per positive Y pixel increment. The units are as specified
+        in the Physical Units Y Direction (0018,6026).
+        """,
+    )
 
     reference_pixel_x0: Attr[int] = Attr(
         0x00186020, "ReferencePixelX0", "SL", "1", "3",
-    )
-    """Reference Pixel x0 (0018,6020): Type 3, VR SL, VM 1.
+        doc="""Reference Pixel x0 (0018,6020): Type 3, VR SL, VM 1.
 
-    This coordinate pair, x0,y0, defines the location of a virtual "reference" pixel.
-    """
+        This coordinate pair, x0,y0, defines the location of a virtual "reference" pixel.
+        """,
+    )
 
     reference_pixel_y0: Attr[int] = Attr(
         0x00186022, "ReferencePixelY0", "SL", "1", "3",
-    )
-    """Reference Pixel y0 (0018,6022): Type 3, VR SL, VM 1.
+        doc="""Reference Pixel y0 (0018,6022): Type 3, VR SL, VM 1.
 
-    This coordinate pair, x0,y0, defines the location of a virtual "reference" pixel.
-    """
+        This coordinate pair, x0,y0, defines the location of a virtual "reference" pixel.
+        """,
+    )
 
     reference_pixel_physical_value_x: Attr[float] = Attr(
         0x00186028, "ReferencePixelPhysicalValueX", "FD", "1", "3",
-    )
-    """Reference Pixel Physical Value X (0018,6028): Type 3, VR FD, VM 1.
+        doc="""Reference Pixel Physical Value X (0018,6028): Type 3, VR FD, VM 1.
 
-    The Physical Value at the reference pixel x location. The units are specified in the
-    Physical Units field.
-    """
+        The Physical Value at the reference pixel x location. The units are specified in the
+        Physical Units field.
+        """,
+    )
 
     reference_pixel_physical_value_y: Attr[float] = Attr(
         0x0018602A, "ReferencePixelPhysicalValueY", "FD", "1", "3",
-    )
-    """Reference Pixel Physical Value Y (0018,602A): Type 3, VR FD, VM 1.
+        doc="""Reference Pixel Physical Value Y (0018,602A): Type 3, VR FD, VM 1.
 
-    The Physical Value at the reference pixel y location. The units are specified in the
-    Physical Units field.
-    """
+        The Physical Value at the reference pixel y location. The units are specified in the
+        Physical Units field.
+        """,
+    )
 
     region_spatial_format: Attr[int] = Attr(
         0x00186012, "RegionSpatialFormat", "US", "1", "1",
-    )
-    """Region Spatial Format (0018,6012): Type 1, VR US, VM 1.
+        doc="""Region Spatial Format (0018,6012): Type 1, VR US, VM 1.
 
-    The spatial organization of the data within the region.
-    Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H.
-    """
+        The spatial organization of the data within the region.
+        Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H.
+        """,
+    )
 
     region_data_type: Attr[int] = Attr(
         0x00186014, "RegionDataType", "US", "1", "1",
-    )
-    """Region Data Type (0018,6014): Type 1, VR US, VM 1.
+        doc="""Region Data Type (0018,6014): Type 1, VR US, VM 1.
 
-    The type of data within the region.
-    Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 000AH,
-    000BH, 000CH, 000DH, 000EH, 000FH, 0010H, 0011H, 0012H.
-    """
+        The type of data within the region.
+        Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 000AH,
+        000BH, 000CH, 000DH, 000EH, 000FH, 0010H, 0011H, 0012H.
+        """,
+    )
 
     region_flags: Attr[int] = Attr(
         0x00186016, "RegionFlags", "UL", "1", "1",
-    )
-    """Region Flags (0018,6016): Type 1, VR UL, VM 1.
+        doc="""Region Flags (0018,6016): Type 1, VR UL, VM 1.
 
-    Flags used for special handling of the region.
-    Enumerated Values for Bit 0 (lsb): 0, 1.
-    Enumerated Values for Bit 1 Scaling Protection: 0, 1.
-    Enumerated Values for Bit 2 Doppler Scale Type: 0, 1.
-    Enumerated Values for Bit 3-4 Scrolling Region: 00, 01, 10, 11.
-    """
+        Flags used for special handling of the region.
+        Enumerated Values for Bit 0 (lsb): 0, 1.
+        Enumerated Values for Bit 1 Scaling Protection: 0, 1.
+        Enumerated Values for Bit 2 Doppler Scale Type: 0, 1.
+        Enumerated Values for Bit 3-4 Scrolling Region: 00, 01, 10, 11.
+        """,
+    )
 
     pixel_component_organization: Attr[int] = Attr(
         0x00186044, "PixelComponentOrganization", "US", "1", "1C",
         enum=("0", "1", "2", "3"),
-    )
-    """Pixel Component Organization (0018,6044): Type 1C, VR US, VM 1.
+        doc="""Pixel Component Organization (0018,6044): Type 1C, VR US, VM 1.
 
-    Describes how the components of a pixel can be described. Required if pixel component
-    calibration exists for this region.
-    Enumerated Values: 0, 1, 2, 3.
-    """
+        Describes how the components of a pixel can be described. Required if pixel component
+        calibration exists for this region.
+        Enumerated Values: 0, 1, 2, 3.
+        """,
+    )
 
     pixel_component_mask: Attr[int] = Attr(
         0x00186046, "PixelComponentMask", "UL", "1", "1C",
-    )
-    """Pixel Component Mask (0018,6046): Type 1C, VR UL, VM 1.
+        doc="""Pixel Component Mask (0018,6046): Type 1C, VR UL, VM 1.
 
-    This value is ANDed with the composite pixel code for each pixel within the region, then
-    shifted right by the number of contiguous least significant zeros in the mask to obtain what
-    will be referred to as the "Shifted Masked Composite Pixel Code" (SMCPC). Required if Pixel
-    Component Organization = Bit aligned.
-    """
+        This value is ANDed with the composite pixel code for each pixel within the region, then
+        shifted right by the number of contiguous least significant zeros in the mask to obtain
+        what will be referred to as the "Shifted Masked Composite Pixel Code" (SMCPC). Required
+        if Pixel Component Organization = Bit aligned.
+        """,
+    )
 
     pixel_component_range_start: Attr[int] = Attr(
         0x00186048, "PixelComponentRangeStart", "UL", "1", "1C",
-    )
-    """Pixel Component Range Start (0018,6048): Type 1C, VR UL, VM 1.
+        doc="""Pixel Component Range Start (0018,6048): Type 1C, VR UL, VM 1.
 
-    Defines the start of the numeric range of values within the composite pixel where
-    calibration is to be defined by the "pixel physical calibration table". To be used only when
-    ranges are used to describe the portion of the composite pixel.
-    Required if Pixel Component Organization = Ranges.
-    """
+        Defines the start of the numeric range of values within the composite pixel where
+        calibration is to be defined by the "pixel physical calibration table". To be used only
+        when ranges are used to describe the portion of the composite pixel.
+        Required if Pixel Component Organization = Ranges.
+        """,
+    )
 
     pixel_component_range_stop: Attr[int] = Attr(
         0x0018604A, "PixelComponentRangeStop", "UL", "1", "1C",
-    )
-    """Pixel Component Range Stop (0018,604A): Type 1C, VR UL, VM 1.
+        doc="""Pixel Component Range Stop (0018,604A): Type 1C, VR UL, VM 1.
 
-    Defines the stop of the numeric range of values within the composite pixel where calibration
-    is to be defined by the "pixel physical calibration table". To be used only when ranges are
-    used to describe the portion of the composite pixel.
-    Required if Pixel Component Organization = Ranges.
-    """
+        Defines the stop of the numeric range of values within the composite pixel where
+        calibration is to be defined by the "pixel physical calibration table". To be used only
+        when ranges are used to describe the portion of the composite pixel.
+        Required if Pixel Component Organization = Ranges.
+        """,
+    )
 
     pixel_component_physical_units: Attr[int] = Attr(
         0x0018604C, "PixelComponentPhysicalUnits", "US", "1", "1C",
-    )
-    """Pixel Component Physical Units (0018,604C): Type 1C, VR US, VM 1.
+        doc="""Pixel Component Physical Units (0018,604C): Type 1C, VR US, VM 1.
 
-    The physical units to be applied to the pixel component.
-    Required if Pixel Component Organization exists.
-    Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 0009H,
-    000AH, 000BH, 000CH.
-    """
+        The physical units to be applied to the pixel component.
+        Required if Pixel Component Organization exists.
+        Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 0009H,
+        000AH, 000BH, 000CH.
+        """,
+    )
 
     pixel_component_data_type: Attr[int] = Attr(
         0x0018604E, "PixelComponentDataType", "US", "1", "1C",
-    )
-    """Pixel Component Data Type (0018,604E): Type 1C, VR US, VM 1.
+        doc="""Pixel Component Data Type (0018,604E): Type 1C, VR US, VM 1.
 
-    The type of data for the pixel component.
-    Required if Pixel Component Organization exists.
-    Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 0009H,
-    000AH.
-    """
+        The type of data for the pixel component.
+        Required if Pixel Component Organization exists.
+        Enumerated Values: 0000H, 0001H, 0002H, 0003H, 0004H, 0005H, 0006H, 0007H, 0008H, 0009H,
+        000AH.
+        """,
+    )
 
     number_of_table_break_points: Attr[int] = Attr(
         0x00186050, "NumberOfTableBreakPoints", "UL", "1", "1C",
-    )
-    """Number of Table Break Points (0018,6050): Type 1C, VR UL, VM 1.
+        doc="""Number of Table Break Points (0018,6050): Type 1C, VR UL, VM 1.
 
-    The number of break point coordinate pairs used to describe a piece wise linear curve.
-    Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
-    """
+        The number of break point coordinate pairs used to describe a piece wise linear curve.
+        Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
+        """,
+    )
 
     table_of_x_break_points: Attr[list[int]] = Attr(
         0x00186052, "TableOfXBreakPoints", "UL", "1-n", "1C",
-    )
-    """Table of X Break Points (0018,6052): Type 1C, VR UL, VM 1-n.
+        doc="""Table of X Break Points (0018,6052): Type 1C, VR UL, VM 1-n.
 
-    An array of X values used to create the piece wise linear curve.
-    Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
-    """
+        An array of X values used to create the piece wise linear curve.
+        Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
+        """,
+    )
 
     table_of_y_break_points: Attr[list[float]] = Attr(
         0x00186054, "TableOfYBreakPoints", "FD", "1-n", "1C",
-    )
-    """Table of Y Break Points (0018,6054): Type 1C, VR FD, VM 1-n.
+        doc="""Table of Y Break Points (0018,6054): Type 1C, VR FD, VM 1-n.
 
-    An array of Y values used to create the piece wise linear curve.
-    Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
-    """
+        An array of Y values used to create the piece wise linear curve.
+        Required if Pixel Component Organization equals 0 or 1. Otherwise not used.
+        """,
+    )
 
     number_of_table_entries: Attr[int] = Attr(
         0x00186056, "NumberOfTableEntries", "UL", "1", "1C",
-    )
-    """Number of Table Entries (0018,6056): Type 1C, VR UL, VM 1.
+        doc="""Number of Table Entries (0018,6056): Type 1C, VR UL, VM 1.
 
-    The number of entries in the Table of Pixel Values.
-    Required if the value of Pixel Component Organization (0018,6044) is 2 or 3. Otherwise not
-    used. See Section C.8.5.5.1.11 for further explanation.
-    """
+        The number of entries in the Table of Pixel Values.
+        Required if the value of Pixel Component Organization (0018,6044) is 2 or 3. Otherwise
+        not used. See Section C.8.5.5.1.11 for further explanation.
+        """,
+    )
 
     table_of_pixel_values: Attr[list[int]] = Attr(
         0x00186058, "TableOfPixelValues", "UL", "1-n", "1C",
-    )
-    """Table of Pixel Values (0018,6058): Type 1C, VR UL, VM 1-n.
+        doc="""Table of Pixel Values (0018,6058): Type 1C, VR UL, VM 1-n.
 
-    A table of Pixel Values used in conjunction with the Table of Parameter Values (0018,605A)
-    or Pixel Value Mapping Code Sequence (0040,9098) to provide a mapping from Pixel Value to a
-    Real World Value.
-    Required if the Pixel Component Organization equals 2. Otherwise not used.
-    """
+        A table of Pixel Values used in conjunction with the Table of Parameter Values
+        (0018,605A) or Pixel Value Mapping Code Sequence (0040,9098) to provide a mapping from
+        Pixel Value to a Real World Value.
+        Required if the Pixel Component Organization equals 2. Otherwise not used.
+        """,
+    )
 
     table_of_parameter_values: Attr[list[float]] = Attr(
         0x0018605A, "TableOfParameterValues", "FL", "1-n", "1C",
+        doc="""Table of Parameter Values (0018,605A): Type 1C, VR FL, VM 1-n.
+
+        A table of Parameter Values used in conjunction with the Table of Pixel Values
+        (0018,6058) to provide a mapping from Pixel Value to Parameter Value.
+        Required if the value of Pixel Component Organization (0018,6044) is 2. Otherwise not
+        used. See Section C.8.5.5.1.13 for further explanation.
+        """,
     )
-    """Table of Parameter Values (0018,605A): Type 1C, VR FL, VM 1-n.
 
-    A table of Parameter Values used in conjunction with the Table of Pixel Values (0018,6058)
-    to provide a mapping from Pixel Value to Parameter Value.
-    Required if the value of Pixel Component Organization (0018,6044) is 2. Otherwise not used.
-    See Section C.8.5.5.1.13 for further explanation.
-    """
-
-    pixel_value_mapping_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    pixel_value_mapping_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00409098, "PixelValueMappingCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Pixel Value Mapping Code Sequence (0040,9098): Type 1C, VR SQ, VM 1.
+        doc="""Pixel Value Mapping Code Sequence (0040,9098): Type 1C, VR SQ, VM 1.
 
-    Sequence that, in conjunction with the Table of Pixel Values (0018,6058), provides a mapping
-    from a Pixel Value to an associated Coded Concept.
-    Required if the value of Pixel Component Organization (0018,6044) is 3 (Code Sequence look
-    up).
-    """
+        Sequence that, in conjunction with the Table of Pixel Values (0018,6058), provides a
+        mapping from a Pixel Value to an associated Coded Concept.
+        Required if the value of Pixel Component Organization (0018,6044) is 3 (Code Sequence
+        look up).
+        """,
+    )
 
     transducer_frequency: Attr[int] = Attr(
         0x00186030, "TransducerFrequency", "UL", "1", "3",
-    )
-    """Transducer Frequency (0018,6030): Type 3, VR UL, VM 1.
+        doc="""Transducer Frequency (0018,6030): Type 3, VR UL, VM 1.
 
-    The manufacturer defined description of center frequency of the interrogating ultrasound
-    energy. The units are kilohertz.
-    """
+        The manufacturer defined description of center frequency of the interrogating ultrasound
+        energy. The units are kilohertz.
+        """,
+    )
 
     pulse_repetition_frequency: Attr[int] = Attr(
         0x00186032, "PulseRepetitionFrequency", "UL", "1", "3",
-    )
-    """Pulse Repetition Frequency (0018,6032): Type 3, VR UL, VM 1.
+        doc="""Pulse Repetition Frequency (0018,6032): Type 3, VR UL, VM 1.
 
-    The ultrasound pulse repetition frequency, as defined by the manufacturer, used to collect
-    data in the region. The units are in hertz.
-    """
+        The ultrasound pulse repetition frequency, as defined by the manufacturer, used to
+        collect data in the region. The units are in hertz.
+        """,
+    )
 
     doppler_correction_angle: Attr[float] = Attr(
         0x00186034, "DopplerCorrectionAngle", "FD", "1", "3",
-    )
-    """Doppler Correction Angle (0018,6034): Type 3, VR FD, VM 1.
+        doc="""Doppler Correction Angle (0018,6034): Type 3, VR FD, VM 1.
 
-    The Doppler correction angle. The units are degrees.
-    """
+        The Doppler correction angle. The units are degrees.
+        """,
+    )
 
     steering_angle: Attr[float] = Attr(
         0x00186036, "SteeringAngle", "FD", "1", "3",
-    )
-    """Steering Angle (0018,6036): Type 3, VR FD, VM 1.
+        doc="""Steering Angle (0018,6036): Type 3, VR FD, VM 1.
 
-    The steering angle, as defined by the manufacturer, used for a steered 2D image. The units
-    are degrees.
-    """
+        The steering angle, as defined by the manufacturer, used for a steered 2D image. The
+        units are degrees.
+        """,
+    )
 
     doppler_sample_volume_x_position: Attr[int] = Attr(
         0x00186039, "DopplerSampleVolumeXPosition", "SL", "1", "3",
-    )
-    """Doppler Sample Volume X Position (0018,6039): Type 3, VR SL, VM 1.
+        doc="""Doppler Sample Volume X Position (0018,6039): Type 3, VR SL, VM 1.
 
-    The x displacement, in pixels, from the Reference pixel to the center of the Doppler sample
-    volume.
-    """
+        The x displacement, in pixels, from the Reference pixel to the center of the Doppler
+        sample volume.
+        """,
+    )
 
     doppler_sample_volume_y_position: Attr[int] = Attr(
         0x0018603B, "DopplerSampleVolumeYPosition", "SL", "1", "3",
-    )
-    """Doppler Sample Volume Y Position (0018,603B): Type 3, VR SL, VM 1.
+        doc="""Doppler Sample Volume Y Position (0018,603B): Type 3, VR SL, VM 1.
 
-    The y displacement, in pixels, from the Reference pixel to the center of the Doppler sample
-    volume.
-    """
+        The y displacement, in pixels, from the Reference pixel to the center of the Doppler
+        sample volume.
+        """,
+    )
 
     tm_line_position_x0: Attr[int] = Attr(
         0x0018603D, "TMLinePositionX0", "SL", "1", "3",
-    )
-    """TM-Line Position X0 (0018,603D): Type 3, VR SL, VM 1.
+        doc="""TM-Line Position X0 (0018,603D): Type 3, VR SL, VM 1.
 
-    The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the starting
-    point and X1,Y1 are the end point of the TM-line.
-    """
+        The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the
+        starting point and X1,Y1 are the end point of the TM-line.
+        """,
+    )
 
     tm_line_position_y0: Attr[int] = Attr(
         0x0018603F, "TMLinePositionY0", "SL", "1", "3",
-    )
-    """TM-Line Position Y0 (0018,603F): Type 3, VR SL, VM 1.
+        doc="""TM-Line Position Y0 (0018,603F): Type 3, VR SL, VM 1.
 
-    The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the starting
-    point and X1,Y1 are the end point of the TM-line.
-    """
+        The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the
+        starting point and X1,Y1 are the end point of the TM-line.
+        """,
+    )
 
     tm_line_position_x1: Attr[int] = Attr(
         0x00186041, "TMLinePositionX1", "SL", "1", "3",
-    )
-    """TM-Line Position X1 (0018,6041): Type 3, VR SL, VM 1.
+        doc="""TM-Line Position X1 (0018,6041): Type 3, VR SL, VM 1.
 
-    The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the starting
-    point and X1,Y1 are the end point of the TM-line.
-    """
+        The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the
+        starting point and X1,Y1 are the end point of the TM-line.
+        """,
+    )
 
     tm_line_position_y1: Attr[int] = Attr(
         0x00186043, "TMLinePositionY1", "SL", "1", "3",
-    )
-    """TM-Line Position Y1 (0018,6043): Type 3, VR SL, VM 1.
+        doc="""TM-Line Position Y1 (0018,6043): Type 3, VR SL, VM 1.
 
-    The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the starting
-    point and X1,Y1 are the end point of the TM-line.
-    """
+        The starting and ending coordinates pairs of the M-line. Where the X0,Y0 are the
+        starting point and X1,Y1 are the end point of the TM-line.
+        """,
+    )
 
     active_image_area_overlay_group: Attr[int] = Attr(
         0x00186070, "ActiveImageAreaOverlayGroup", "US", "1", "3",
-    )
-    """Active Image Area Overlay Group (0018,6070): Type 3, VR US, VM 1.
+        doc="""Active Image Area Overlay Group (0018,6070): Type 3, VR US, VM 1.
 
-    Specifies the Group (60xx) that contains an Overlay that identifies the active image area of
-    the pixel data within this region, as defined in the Section C.9.2 Overlay Plane Module.
-    """
+        Specifies the Group (60xx) that contains an Overlay that identifies the active image
+        area of the pixel data within this region, as defined in the Section C.9.2 Overlay Plane
+        Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        region_location_min_x0: int | None = None,
-        region_location_min_y0: int | None = None,
-        region_location_max_x1: int | None = None,
-        region_location_max_y1: int | None = None,
-        physical_units_x_direction: int | None = None,
-        physical_units_y_direction: int | None = None,
-        physical_delta_x: float | None = None,
-        physical_delta_y: float | None = None,
-        reference_pixel_x0: int | None = None,
-        reference_pixel_y0: int | None = None,
-        reference_pixel_physical_value_x: float | None = None,
-        reference_pixel_physical_value_y: float | None = None,
-        region_spatial_format: int | None = None,
-        region_data_type: int | None = None,
-        region_flags: int | None = None,
-        pixel_component_organization: int | None = None,
-        pixel_component_mask: int | None = None,
-        pixel_component_range_start: int | None = None,
-        pixel_component_range_stop: int | None = None,
-        pixel_component_physical_units: int | None = None,
-        pixel_component_data_type: int | None = None,
-        number_of_table_break_points: int | None = None,
-        table_of_x_break_points: list[int] | None = None,
-        table_of_y_break_points: list[float] | None = None,
-        number_of_table_entries: int | None = None,
-        table_of_pixel_values: list[int] | None = None,
-        table_of_parameter_values: list[float] | None = None,
-        pixel_value_mapping_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transducer_frequency: int | None = None,
-        pulse_repetition_frequency: int | None = None,
-        doppler_correction_angle: float | None = None,
-        steering_angle: float | None = None,
-        doppler_sample_volume_x_position: int | None = None,
-        doppler_sample_volume_y_position: int | None = None,
-        tm_line_position_x0: int | None = None,
-        tm_line_position_y0: int | None = None,
-        tm_line_position_x1: int | None = None,
-        tm_line_position_y1: int | None = None,
-        active_image_area_overlay_group: int | None = None,
-        **_: Any,
+        region_location_min_x0: int | Empty | None = None,
+        region_location_min_y0: int | Empty | None = None,
+        region_location_max_x1: int | Empty | None = None,
+        region_location_max_y1: int | Empty | None = None,
+        physical_units_x_direction: int | Empty | None = None,
+        physical_units_y_direction: int | Empty | None = None,
+        physical_delta_x: float | Empty | None = None,
+        physical_delta_y: float | Empty | None = None,
+        reference_pixel_x0: int | Empty | None = None,
+        reference_pixel_y0: int | Empty | None = None,
+        reference_pixel_physical_value_x: float | Empty | None = None,
+        reference_pixel_physical_value_y: float | Empty | None = None,
+        region_spatial_format: int | Empty | None = None,
+        region_data_type: int | Empty | None = None,
+        region_flags: int | Empty | None = None,
+        pixel_component_organization: int | Empty | None = None,
+        pixel_component_mask: int | Empty | None = None,
+        pixel_component_range_start: int | Empty | None = None,
+        pixel_component_range_stop: int | Empty | None = None,
+        pixel_component_physical_units: int | Empty | None = None,
+        pixel_component_data_type: int | Empty | None = None,
+        number_of_table_break_points: int | Empty | None = None,
+        table_of_x_break_points: list[int] | Empty | None = None,
+        table_of_y_break_points: list[float] | Empty | None = None,
+        number_of_table_entries: int | Empty | None = None,
+        table_of_pixel_values: list[int] | Empty | None = None,
+        table_of_parameter_values: list[float] | Empty | None = None,
+        pixel_value_mapping_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transducer_frequency: int | Empty | None = None,
+        pulse_repetition_frequency: int | Empty | None = None,
+        doppler_correction_angle: float | Empty | None = None,
+        steering_angle: float | Empty | None = None,
+        doppler_sample_volume_x_position: int | Empty | None = None,
+        doppler_sample_volume_y_position: int | Empty | None = None,
+        tm_line_position_x0: int | Empty | None = None,
+        tm_line_position_y0: int | Empty | None = None,
+        tm_line_position_x1: int | Empty | None = None,
+        tm_line_position_y1: int | Empty | None = None,
+        active_image_area_overlay_group: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -449,22 +448,19 @@ class USRegionCalibrationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-17"
     __order__: ClassVar[tuple[int, ...]] = (0x00186011,)
 
-    sequence_of_ultrasound_regions: Attr[list[SequenceOfUltrasoundRegionsItem]] = Attr(
+    sequence_of_ultrasound_regions: SequenceAttr[SequenceOfUltrasoundRegionsItem] = SequenceAttr(
         0x00186011, "SequenceOfUltrasoundRegions", "SQ", "1", "1",
         item=SequenceOfUltrasoundRegionsItem,
-    )
-    """Sequence of Ultrasound Regions (0018,6011): Type 1, VR SQ, VM 1.
+        doc="""Sequence of Ultrasound Regions (0018,6011): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence of Ultrasound Regions.
-    """
+        Defines a Sequence of Ultrasound Regions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        sequence_of_ultrasound_regions: list[SequenceOfUltrasoundRegionsItem] | None = None,
-        **_: Any,
+        sequence_of_ultrasound_regions: Items[SequenceOfUltrasoundRegionsItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -24,64 +25,61 @@ class UVMappingSequenceItem(ItemBuilder):
 
     referenced_surface_number: Attr[int] = Attr(
         0x0066002C, "ReferencedSurfaceNumber", "UL", "1", "1C",
-    )
-    """Referenced Surface Number (0066,002C): Type 1C, VR UL, VM 1.
+        doc="""Referenced Surface Number (0066,002C): Type 1C, VR UL, VM 1.
 
-    Identifies the Surface Number (0066,0003) of the Item in Surface Sequence (0066,0002) to
-    which this UV Mapping applies.
-    Required when Surface Sequence (0066,0002) is present and contains more than one Item.
-    """
+        Identifies the Surface Number (0066,0003) of the Item in Surface Sequence (0066,0002) to
+        which this UV Mapping applies.
+        Required when Surface Sequence (0066,0002) is present and contains more than one Item.
+        """,
+    )
 
     texture_label: Attr[str] = Attr(
         0x00800009, "TextureLabel", "SH", "1", "1",
-    )
-    """Texture Label (0080,0009): Type 1, VR SH, VM 1.
+        doc="""Texture Label (0080,0009): Type 1, VR SH, VM 1.
 
-    Contains a label that uniquely identifies this UV map to distinguish it from other Items in
-    the Sequence.
-    """
+        Contains a label that uniquely identifies this UV map to distinguish it from other Items
+        in the Sequence.
+        """,
+    )
 
     u_value_data: Attr[bytes] = Attr(
         0x00800010, "UValueData", "OF", "1", "1",
-    )
-    """U Value Data (0080,0010): Type 1, VR OF, VM 1.
+        doc="""U Value Data (0080,0010): Type 1, VR OF, VM 1.
 
-    Contains a vector of column offsets. Each value is normalized to the range of 0.0 to 1.0
-    pointing in the pixel data of the referenced textures Sequence image. Each value shall
-    correspond to the respective point in the Point Coordinates Data (0066,0016).
-    """
+        Contains a vector of column offsets. Each value is normalized to the range of 0.0 to 1.0
+        pointing in the pixel data of the referenced textures Sequence image. Each value shall
+        correspond to the respective point in the Point Coordinates Data (0066,0016).
+        """,
+    )
 
     v_value_data: Attr[bytes] = Attr(
         0x00800011, "VValueData", "OF", "1", "1",
+        doc="""V Value Data (0080,0011): Type 1, VR OF, VM 1.
+
+        Contains a vector of row offsets. Each value is normalized to the range of 0.0 to 1.0
+        pointing in the pixel data of the referenced textures Sequence image. Each value shall
+        correspond to the respective point in the Point Coordinates Data (0066,0016).
+        """,
     )
-    """V Value Data (0080,0011): Type 1, VR OF, VM 1.
 
-    Contains a vector of row offsets. Each value is normalized to the range of 0.0 to 1.0
-    pointing in the pixel data of the referenced textures Sequence image. Each value shall
-    correspond to the respective point in the Point Coordinates Data (0066,0016).
-    """
-
-    referenced_texture_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_texture_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00800012, "ReferencedTextureSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Texture Sequence (0080,0012): Type 1, VR SQ, VM 1.
+        doc="""Referenced Texture Sequence (0080,0012): Type 1, VR SQ, VM 1.
 
-    The image that is being mapped to the point cloud or the surface mesh.
-    """
+        The image that is being mapped to the point cloud or the surface mesh.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_surface_number: int | None = None,
-        texture_label: str | None = None,
-        u_value_data: bytes | None = None,
-        v_value_data: bytes | None = None,
-        referenced_texture_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_surface_number: int | Empty | None = None,
+        texture_label: str | Empty | None = None,
+        u_value_data: bytes | Empty | None = None,
+        v_value_data: bytes | Empty | None = None,
+        referenced_texture_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -95,23 +93,20 @@ class UVMappingModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.27.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00800008,)
 
-    uv_mapping_sequence: Attr[list[UVMappingSequenceItem]] = Attr(
+    uv_mapping_sequence: SequenceAttr[UVMappingSequenceItem] = SequenceAttr(
         0x00800008, "UVMappingSequence", "SQ", "1", "1",
         item=UVMappingSequenceItem,
-    )
-    """UV Mapping Sequence (0080,0008): Type 1, VR SQ, VM 1.
+        doc="""UV Mapping Sequence (0080,0008): Type 1, VR SQ, VM 1.
 
-    Maps each point of the Surface Points Sequence (0066,0011) in the Point Cloud Module or the
-    Surface Mesh Module to the coordinates of a VL Photographic Image Instance.
-    """
+        Maps each point of the Surface Points Sequence (0066,0011) in the Point Cloud Module or
+        the Surface Mesh Module to the coordinates of a VL Photographic Image Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        uv_mapping_sequence: list[UVMappingSequenceItem] | None = None,
-        **_: Any,
+        uv_mapping_sequence: Items[UVMappingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

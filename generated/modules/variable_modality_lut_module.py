@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.modality_lut_macro import ModalityLUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import modality_lut_macro
 
@@ -26,29 +27,26 @@ class VariableModalityLUTSequenceItem(ModalityLUTMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.35-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00283000, 0x00281052, 0x00281053, 0x00281054)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1, VR SQ, VM 1.
 
-    The images and frames to which this Modality LUT or Rescale Slope and Intercept applies. All
-    images referenced here shall also be referenced in the Presentation State Relationship
-    Module.
-    """
+        The images and frames to which this Modality LUT or Rescale Slope and Intercept applies.
+        All images referenced here shall also be referenced in the Presentation State
+        Relationship Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        modality_lut_sequence: list[modality_lut_macro.ModalityLUTSequenceItem] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        rescale_type: str | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        modality_lut_sequence: Items[modality_lut_macro.ModalityLUTSequenceItem] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        rescale_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -62,22 +60,19 @@ class VariableModalityLUTModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.35-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00283001,)
 
-    variable_modality_lut_sequence: Attr[list[VariableModalityLUTSequenceItem]] = Attr(
+    variable_modality_lut_sequence: SequenceAttr[VariableModalityLUTSequenceItem] = SequenceAttr(
         0x00283001, "VariableModalityLUTSequence", "SQ", "1", "1",
         item=VariableModalityLUTSequenceItem,
-    )
-    """Variable Modality LUT Sequence (0028,3001): Type 1, VR SQ, VM 1.
+        doc="""Variable Modality LUT Sequence (0028,3001): Type 1, VR SQ, VM 1.
 
-    Modality LUTs or Rescale Slopes and Intercepts for specific images and frames.
-    """
+        Modality LUTs or Rescale Slopes and Intercepts for specific images and frames.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        variable_modality_lut_sequence: list[VariableModalityLUTSequenceItem] | None = None,
-        **_: Any,
+        variable_modality_lut_sequence: Items[VariableModalityLUTSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

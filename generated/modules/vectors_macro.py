@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,48 +24,45 @@ class VectorsMacro(ModuleBuilder):
 
     number_of_vectors: Attr[int] = Attr(
         0x0066001E, "NumberOfVectors", "UL", "1", "1",
-    )
-    """Number of Vectors (0066,001E): Type 1, VR UL, VM 1.
+        doc="""Number of Vectors (0066,001E): Type 1, VR UL, VM 1.
 
-    The number of vectors in the Vector Coordinate Data (0066,0021). See Section C.27.3.1.
-    """
+        The number of vectors in the Vector Coordinate Data (0066,0021). See Section C.27.3.1.
+        """,
+    )
 
     vector_dimensionality: Attr[int] = Attr(
         0x0066001F, "VectorDimensionality", "US", "1", "1",
-    )
-    """Vector Dimensionality (0066,001F): Type 1, VR US, VM 1.
+        doc="""Vector Dimensionality (0066,001F): Type 1, VR US, VM 1.
 
-    The dimensionality of the underlying vector field. See Section C.27.3.1.
-    """
+        The dimensionality of the underlying vector field. See Section C.27.3.1.
+        """,
+    )
 
     vector_accuracy: Attr[list[float]] = Attr(
         0x00660020, "VectorAccuracy", "FL", "1-n", "3",
-    )
-    """Vector Accuracy (0066,0020): Type 3, VR FL, VM 1-n.
+        doc="""Vector Accuracy (0066,0020): Type 3, VR FL, VM 1-n.
 
-    A single standard deviation for all the vectors' coordinates. The units shall be the same as
-    the units of the coordinate system in which the vector coordinates are specified. See
-    Section C.27.3.1.
-    """
+        A single standard deviation for all the vectors' coordinates. The units shall be the
+        same as the units of the coordinate system in which the vector coordinates are
+        specified. See Section C.27.3.1.
+        """,
+    )
 
     vector_coordinate_data: Attr[bytes] = Attr(
         0x00660021, "VectorCoordinateData", "OF", "1", "1",
-    )
-    """Vector Coordinate Data (0066,0021): Type 1, VR OF, VM 1.
+        doc="""Vector Coordinate Data (0066,0021): Type 1, VR OF, VM 1.
 
-    A data stream of coordinates encoded as floats. See Section C.27.3.1.
-    """
+        A data stream of coordinates encoded as floats. See Section C.27.3.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_vectors: int | None = None,
-        vector_dimensionality: int | None = None,
-        vector_accuracy: list[float] | None = None,
-        vector_coordinate_data: bytes | None = None,
-        **_: Any,
+        number_of_vectors: int | Empty | None = None,
+        vector_dimensionality: int | Empty | None = None,
+        vector_accuracy: list[float] | Empty | None = None,
+        vector_coordinate_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

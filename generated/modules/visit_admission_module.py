@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import person_identification_macro
 
@@ -30,114 +31,111 @@ class VisitAdmissionModule(ModuleBuilder):
 
     referring_physician_name: Attr[PersonName | str] = Attr(
         0x00080090, "ReferringPhysicianName", "PN", "1", "",
-    )
-    """Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
+        doc="""Referring Physician's Name (0008,0090): Type -, VR PN, VM 1.
 
-    Patient's primary referring physician for this Visit.
-    """
+        Patient's primary referring physician for this Visit.
+        """,
+    )
 
     referring_physician_address: Attr[str] = Attr(
         0x00080092, "ReferringPhysicianAddress", "ST", "1", "",
-    )
-    """Referring Physician's Address (0008,0092): Type -, VR ST, VM 1.
+        doc="""Referring Physician's Address (0008,0092): Type -, VR ST, VM 1.
 
-    Referring physician's address.
-    """
+        Referring physician's address.
+        """,
+    )
 
     referring_physician_telephone_numbers: Attr[list[str]] = Attr(
         0x00080094, "ReferringPhysicianTelephoneNumbers", "SH", "1-n", "",
+        doc="""Referring Physician's Telephone Numbers (0008,0094): Type -, VR SH, VM 1-n.
+
+        Referring physician's telephone numbers.
+        """,
     )
-    """Referring Physician's Telephone Numbers (0008,0094): Type -, VR SH, VM 1-n.
 
-    Referring physician's telephone numbers.
-    """
-
-    referring_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    referring_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x00080096, "ReferringPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Referring Physician Identification Sequence (0008,0096): Type -, VR SQ, VM 1.
+        doc="""Referring Physician Identification Sequence (0008,0096): Type -, VR SQ, VM 1.
 
-    Identification of the Patient's referring physician. Only a single Item shall be included in
-    this Sequence.
-    """
+        Identification of the Patient's referring physician. Only a single Item shall be
+        included in this Sequence.
+        """,
+    )
 
     consulting_physician_name: Attr[list[PersonName | str]] = Attr(
         0x0008009C, "ConsultingPhysicianName", "PN", "1-n", "",
+        doc="""Consulting Physician's Name (0008,009C): Type -, VR PN, VM 1-n.
+
+        Consulting physician(s) for this Patient Visit.
+        """,
     )
-    """Consulting Physician's Name (0008,009C): Type -, VR PN, VM 1-n.
 
-    Consulting physician(s) for this Patient Visit.
-    """
-
-    consulting_physician_identification_sequence: Attr[list[person_identification_macro.PersonIdentificationMacro]] = Attr(
+    consulting_physician_identification_sequence: SequenceAttr[person_identification_macro.PersonIdentificationMacro] = SequenceAttr(
         0x0008009D, "ConsultingPhysicianIdentificationSequence", "SQ", "1", "",
         item="iodkit.generated.modules.person_identification_macro:PersonIdentificationMacro",
-    )
-    """Consulting Physician Identification Sequence (0008,009D): Type -, VR SQ, VM 1.
+        doc="""Consulting Physician Identification Sequence (0008,009D): Type -, VR SQ, VM 1.
 
-    Identification of the consulting physician(s).
-    """
+        Identification of the consulting physician(s).
+        """,
+    )
 
     admitting_diagnoses_description: Attr[list[str]] = Attr(
         0x00081080, "AdmittingDiagnosesDescription", "LO", "1-n", "",
+        doc="""Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
+
+        Description of admitting diagnosis (diagnoses).
+        """,
     )
-    """Admitting Diagnoses Description (0008,1080): Type -, VR LO, VM 1-n.
 
-    Description of admitting diagnosis (diagnoses).
-    """
-
-    admitting_diagnoses_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    admitting_diagnoses_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081084, "AdmittingDiagnosesCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Admitting Diagnoses Code Sequence (0008,1084): Type -, VR SQ, VM 1.
+        doc="""Admitting Diagnoses Code Sequence (0008,1084): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the admitting diagnosis (diagnoses). One or more Items shall be
-    included in this Sequence.
-    """
+        A Sequence that conveys the admitting diagnosis (diagnoses). One or more Items shall be
+        included in this Sequence.
+        """,
+    )
 
     route_of_admissions: Attr[str] = Attr(
         0x00380016, "RouteOfAdmissions", "LO", "1", "",
-    )
-    """Route of Admissions (0038,0016): Type -, VR LO, VM 1.
+        doc="""Route of Admissions (0038,0016): Type -, VR LO, VM 1.
 
-    Mode of admission: emergency, normal.
-    """
+        Mode of admission: emergency, normal.
+        """,
+    )
 
     admitting_date: Attr[datetime.date | str] = Attr(
         0x00380020, "AdmittingDate", "DA", "1", "",
-    )
-    """Admitting Date (0038,0020): Type -, VR DA, VM 1.
+        doc="""Admitting Date (0038,0020): Type -, VR DA, VM 1.
 
-    Date Patient Visit began.
-    """
+        Date Patient Visit began.
+        """,
+    )
 
     admitting_time: Attr[datetime.time | str] = Attr(
         0x00380021, "AdmittingTime", "TM", "1", "",
-    )
-    """Admitting Time (0038,0021): Type -, VR TM, VM 1.
+        doc="""Admitting Time (0038,0021): Type -, VR TM, VM 1.
 
-    Time Patient Visit began.
-    """
+        Time Patient Visit began.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referring_physician_name: PersonName | str | None = None,
-        referring_physician_address: str | None = None,
-        referring_physician_telephone_numbers: list[str] | None = None,
-        referring_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        consulting_physician_name: list[PersonName | str] | None = None,
-        consulting_physician_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        admitting_diagnoses_description: list[str] | None = None,
-        admitting_diagnoses_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        route_of_admissions: str | None = None,
-        admitting_date: datetime.date | str | None = None,
-        admitting_time: datetime.time | str | None = None,
-        **_: Any,
+        referring_physician_name: PersonName | str | Empty | None = None,
+        referring_physician_address: str | Empty | None = None,
+        referring_physician_telephone_numbers: list[str] | Empty | None = None,
+        referring_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        consulting_physician_name: list[PersonName | str] | Empty | None = None,
+        consulting_physician_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        admitting_diagnoses_description: list[str] | Empty | None = None,
+        admitting_diagnoses_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        route_of_admissions: str | Empty | None = None,
+        admitting_date: datetime.date | str | Empty | None = None,
+        admitting_time: datetime.time | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

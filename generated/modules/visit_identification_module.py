@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import hl7v2_hierarchic_designator_macro
 
@@ -28,124 +29,121 @@ class VisitIdentificationModule(ModuleBuilder):
 
     institution_name: Attr[str] = Attr(
         0x00080080, "InstitutionName", "LO", "1", "",
-    )
-    """Institution Name (0008,0080): Type -, VR LO, VM 1.
+        doc="""Institution Name (0008,0080): Type -, VR LO, VM 1.
 
-    Institution where the equipment is located.
-    """
+        Institution where the equipment is located.
+        """,
+    )
 
     institution_address: Attr[str] = Attr(
         0x00080081, "InstitutionAddress", "ST", "1", "",
+        doc="""Institution Address (0008,0081): Type -, VR ST, VM 1.
+
+        Mailing Address of the institution where the equipment is located.
+        """,
     )
-    """Institution Address (0008,0081): Type -, VR ST, VM 1.
 
-    Mailing Address of the institution where the equipment is located.
-    """
-
-    institution_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institution_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00080082, "InstitutionCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institution Code Sequence (0008,0082): Type -, VR SQ, VM 1.
+        doc="""Institution Code Sequence (0008,0082): Type -, VR SQ, VM 1.
 
-    A Sequence that conveys the healthcare facility identification. Only a single Item shall be
-    included in this Sequence.
-    """
+        A Sequence that conveys the healthcare facility identification. Only a single Item shall
+        be included in this Sequence.
+        """,
+    )
 
     institutional_department_name: Attr[str] = Attr(
         0x00081040, "InstitutionalDepartmentName", "LO", "1", "",
+        doc="""Institutional Department Name (0008,1040): Type -, VR LO, VM 1.
+
+        The Department, Unit or Service within the healthcare facility.
+        """,
     )
-    """Institutional Department Name (0008,1040): Type -, VR LO, VM 1.
 
-    The Department, Unit or Service within the healthcare facility.
-    """
-
-    institutional_department_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    institutional_department_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00081041, "InstitutionalDepartmentTypeCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Institutional Department Type Code Sequence (0008,1041): Type -, VR SQ, VM 1.
+        doc="""Institutional Department Type Code Sequence (0008,1041): Type -, VR SQ, VM 1.
 
-    A coded description of the type of Department or Service within the healthcare facility.
-    """
+        A coded description of the type of Department or Service within the healthcare facility.
+        """,
+    )
 
     admission_id: Attr[str] = Attr(
         0x00380010, "AdmissionID", "LO", "1", "",
+        doc="""Admission ID (0038,0010): Type -, VR LO, VM 1.
+
+        Identification number of the Visit as assigned by the healthcare provider
+        """,
     )
-    """Admission ID (0038,0010): Type -, VR LO, VM 1.
 
-    Identification number of the Visit as assigned by the healthcare provider
-    """
-
-    issuer_of_admission_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_admission_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380014, "IssuerOfAdmissionIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
+        doc="""Issuer of Admission ID Sequence (0038,0014): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Admission ID.
-    """
+        Identifier of the Assigning Authority that issued the Admission ID.
+        """,
+    )
 
     reason_for_visit: Attr[str] = Attr(
         0x00321066, "ReasonForVisit", "UT", "1", "",
+        doc="""Reason for Visit (0032,1066): Type -, VR UT, VM 1.
+
+        Reason(s) for this visit by the patient to the facility or provider.
+        """,
     )
-    """Reason for Visit (0032,1066): Type -, VR UT, VM 1.
 
-    Reason(s) for this visit by the patient to the facility or provider.
-    """
-
-    reason_for_visit_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    reason_for_visit_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00321067, "ReasonForVisitCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
+        doc="""Reason for Visit Code Sequence (0032,1067): Type -, VR SQ, VM 1.
 
-    Coded reason(s) for this visit by the patient to the facility or provider.
-    """
+        Coded reason(s) for this visit by the patient to the facility or provider.
+        """,
+    )
 
     service_episode_id: Attr[str] = Attr(
         0x00380060, "ServiceEpisodeID", "LO", "1", "",
+        doc="""Service Episode ID (0038,0060): Type -, VR LO, VM 1.
+
+        Identifier of the Service Episode as assigned by the healthcare provider.
+        """,
     )
-    """Service Episode ID (0038,0060): Type -, VR LO, VM 1.
 
-    Identifier of the Service Episode as assigned by the healthcare provider.
-    """
-
-    issuer_of_service_episode_id_sequence: Attr[list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro]] = Attr(
+    issuer_of_service_episode_id_sequence: SequenceAttr[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] = SequenceAttr(
         0x00380064, "IssuerOfServiceEpisodeIDSequence", "SQ", "1", "",
         item="iodkit.generated.modules.hl7v2_hierarchic_designator_macro:HL7v2HierarchicDesignatorMacro",
-    )
-    """Issuer of Service Episode ID Sequence (0038,0064): Type -, VR SQ, VM 1.
+        doc="""Issuer of Service Episode ID Sequence (0038,0064): Type -, VR SQ, VM 1.
 
-    Identifier of the Assigning Authority that issued the Service Episode ID.
-    """
+        Identifier of the Assigning Authority that issued the Service Episode ID.
+        """,
+    )
 
     service_episode_description: Attr[str] = Attr(
         0x00380062, "ServiceEpisodeDescription", "LO", "1", "",
-    )
-    """Service Episode Description (0038,0062): Type -, VR LO, VM 1.
+        doc="""Service Episode Description (0038,0062): Type -, VR LO, VM 1.
 
-    Description of the type of service episode.
-    """
+        Description of the type of service episode.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        institution_name: str | None = None,
-        institution_address: str | None = None,
-        institution_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        institutional_department_name: str | None = None,
-        institutional_department_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        admission_id: str | None = None,
-        issuer_of_admission_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        reason_for_visit: str | None = None,
-        reason_for_visit_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        service_episode_id: str | None = None,
-        issuer_of_service_episode_id_sequence: list[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | None = None,
-        service_episode_description: str | None = None,
-        **_: Any,
+        institution_name: str | Empty | None = None,
+        institution_address: str | Empty | None = None,
+        institution_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        institutional_department_name: str | Empty | None = None,
+        institutional_department_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        admission_id: str | Empty | None = None,
+        issuer_of_admission_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        reason_for_visit: str | Empty | None = None,
+        reason_for_visit_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        service_episode_id: str | Empty | None = None,
+        issuer_of_service_episode_id_sequence: Items[hl7v2_hierarchic_designator_macro.HL7v2HierarchicDesignatorMacro] | Empty | None = None,
+        service_episode_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -25,34 +26,31 @@ class VisitRelationshipModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081110, 0x00081120)
 
-    referenced_study_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_study_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081110, "ReferencedStudySequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
+        doc="""Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
+
+        Uniquely identifies the Studies associated with the Visit. One or more Items shall be
+        included in this Sequence.
+        """,
     )
-    """Referenced Study Sequence (0008,1110): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Studies associated with the Visit. One or more Items shall be
-    included in this Sequence.
-    """
-
-    referenced_patient_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_patient_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081120, "ReferencedPatientSequence", "SQ", "1", "",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Patient Sequence (0008,1120): Type -, VR SQ, VM 1.
+        doc="""Referenced Patient Sequence (0008,1120): Type -, VR SQ, VM 1.
 
-    Uniquely identifies the Patient that relates to the Visit. Only a single Item shall be
-    included in this Sequence.
-    """
+        Uniquely identifies the Patient that relates to the Visit. Only a single Item shall be
+        included in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_study_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        referenced_patient_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        referenced_study_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_patient_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,47 +24,44 @@ class VisitStatusModule(ModuleBuilder):
 
     visit_status_id: Attr[str] = Attr(
         0x00380008, "VisitStatusID", "CS", "1", "",
-    )
-    """Visit Status ID (0038,0008): Type -, VR CS, VM 1.
+        doc="""Visit Status ID (0038,0008): Type -, VR CS, VM 1.
 
-    Identifies the state of the Visit.
-    Defined Terms: CREATED, SCHEDULED, ADMITTED, DISCHARGED.
-    """
+        Identifies the state of the Visit.
+        Defined Terms: CREATED, SCHEDULED, ADMITTED, DISCHARGED.
+        """,
+    )
 
     current_patient_location: Attr[str] = Attr(
         0x00380300, "CurrentPatientLocation", "LO", "1", "",
-    )
-    """Current Patient Location (0038,0300): Type -, VR LO, VM 1.
+        doc="""Current Patient Location (0038,0300): Type -, VR LO, VM 1.
 
-    Describes the current known location of the Patient.
-    """
+        Describes the current known location of the Patient.
+        """,
+    )
 
     patient_institution_residence: Attr[str] = Attr(
         0x00380400, "PatientInstitutionResidence", "LO", "1", "",
-    )
-    """Patient's Institution Residence (0038,0400): Type -, VR LO, VM 1.
+        doc="""Patient's Institution Residence (0038,0400): Type -, VR LO, VM 1.
 
-    Primary location where Patient resides (ward, floor, room, etc. or outpatient).
-    """
+        Primary location where Patient resides (ward, floor, room, etc. or outpatient).
+        """,
+    )
 
     visit_comments: Attr[str] = Attr(
         0x00384000, "VisitComments", "LT", "1", "",
-    )
-    """Visit Comments (0038,4000): Type -, VR LT, VM 1.
+        doc="""Visit Comments (0038,4000): Type -, VR LT, VM 1.
 
-    User-defined comments about the Visit.
-    """
+        User-defined comments about the Visit.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        visit_status_id: str | None = None,
-        current_patient_location: str | None = None,
-        patient_institution_residence: str | None = None,
-        visit_comments: str | None = None,
-        **_: Any,
+        visit_status_id: str | Empty | None = None,
+        current_patient_location: str | Empty | None = None,
+        patient_institution_residence: str | Empty | None = None,
+        visit_comments: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

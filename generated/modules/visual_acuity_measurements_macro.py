@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,33 +24,30 @@ class VisualAcuityMeasurementsMacro(ModuleBuilder):
 
     decimal_visual_acuity: Attr[float] = Attr(
         0x00460137, "DecimalVisualAcuity", "FD", "1", "1",
-    )
-    """Decimal Visual Acuity (0046,0137): Type 1, VR FD, VM 1.
+        doc="""Decimal Visual Acuity (0046,0137): Type 1, VR FD, VM 1.
 
-    A patient's visual acuity specified in decimal. The value is derived from two values in a
-    fraction where the numerator of the fraction is the nominal distance to the chart that the
-    patient is reading. The denominator represents the line of smallest optotypes of which the
-    patient can see more than half.
-    """
+        A patient's visual acuity specified in decimal. The value is derived from two values in
+        a fraction where the numerator of the fraction is the nominal distance to the chart that
+        the patient is reading. The denominator represents the line of smallest optotypes of
+        which the patient can see more than half.
+        """,
+    )
 
     visual_acuity_modifiers: Attr[list[int]] = Attr(
         0x00460135, "VisualAcuityModifiers", "SS", "2", "3",
-    )
-    """Visual Acuity Modifiers (0046,0135): Type 3, VR SS, VM 2.
+        doc="""Visual Acuity Modifiers (0046,0135): Type 3, VR SS, VM 2.
 
-    The first value is a positive or negative integer numeric value such as +1, +2, +3, 0, -1,
-    -2, or -3 used to indicate that the patient missed letters on the line referenced, or saw
-    additional letters on the next smaller line.
-    """
+        The first value is a positive or negative integer numeric value such as +1, +2, +3, 0,
+        -1, -2, or -3 used to indicate that the patient missed letters on the line referenced,
+        or saw additional letters on the next smaller line.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        decimal_visual_acuity: float | None = None,
-        visual_acuity_modifiers: list[int] | None = None,
-        **_: Any,
+        decimal_visual_acuity: float | Empty | None = None,
+        visual_acuity_modifiers: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

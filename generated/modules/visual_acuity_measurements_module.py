@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import visual_acuity_measurements_macro
 
@@ -29,108 +30,105 @@ class VisualAcuityMeasurementsModule(ModuleBuilder):
     viewing_distance_type: Attr[Literal["DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"]] = Attr(
         0x00460125, "ViewingDistanceType", "CS", "1", "1",
         enum=("DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"),
+        doc="""Viewing Distance Type (0046,0125): Type 1, VR CS, VM 1.
+
+        The viewing distance conditions under which a patient's vision was measured.
+        Enumerated Values: DISTANCE, NEAR, INTERMEDIATE, OTHER.
+        """,
     )
-    """Viewing Distance Type (0046,0125): Type 1, VR CS, VM 1.
 
-    The viewing distance conditions under which a patient's vision was measured.
-    Enumerated Values: DISTANCE, NEAR, INTERMEDIATE, OTHER.
-    """
-
-    visual_acuity_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    visual_acuity_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00460121, "VisualAcuityTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Visual Acuity Type Code Sequence (0046,0121): Type 1, VR SQ, VM 1.
+        doc="""Visual Acuity Type Code Sequence (0046,0121): Type 1, VR SQ, VM 1.
 
-    A Sequence that specifies the conditions under which a patient's vision was measured.
-    """
+        A Sequence that specifies the conditions under which a patient's vision was measured.
+        """,
+    )
 
     background_color: Attr[str] = Attr(
         0x00460092, "BackgroundColor", "CS", "1", "1",
-    )
-    """Background Color (0046,0092): Type 1, VR CS, VM 1.
+        doc="""Background Color (0046,0092): Type 1, VR CS, VM 1.
 
-    The color of the background upon which optotypes are displayed for measurements of visual
-    acuity.
-    Defined Terms: RED, GREEN, WHITE, REDGREENSPLIT.
-    """
+        The color of the background upon which optotypes are displayed for measurements of
+        visual acuity.
+        Defined Terms: RED, GREEN, WHITE, REDGREENSPLIT.
+        """,
+    )
 
     optotype: Attr[str] = Attr(
         0x00460094, "Optotype", "CS", "1", "1",
-    )
-    """Optotype (0046,0094): Type 1, VR CS, VM 1.
+        doc="""Optotype (0046,0094): Type 1, VR CS, VM 1.
 
-    The standardized test type (standard object of regard) used in measurements of visual
-    acuity.
-    Defined Terms: LETTERS, NUMBERS, PICTURES, TUMBLING E, LANDOLT C.
-    """
+        The standardized test type (standard object of regard) used in measurements of visual
+        acuity.
+        Defined Terms: LETTERS, NUMBERS, PICTURES, TUMBLING E, LANDOLT C.
+        """,
+    )
 
     optotype_detailed_definition: Attr[str] = Attr(
         0x00460139, "OptotypeDetailedDefinition", "LO", "1", "1C",
-    )
-    """Optotype Detailed Definition (0046,0139): Type 1C, VR LO, VM 1.
+        doc="""Optotype Detailed Definition (0046,0139): Type 1C, VR LO, VM 1.
 
-    Required if the Optotype (0046,0094) Attribute value is LETTERS or NUMBERS or PICTURES.
-    Provides additional information to define what optotype was used.
-    """
+        Required if the Optotype (0046,0094) Attribute value is LETTERS or NUMBERS or PICTURES.
+        Provides additional information to define what optotype was used.
+        """,
+    )
 
     optotype_presentation: Attr[Literal["SINGLE", "MULTIPLE"]] = Attr(
         0x00460095, "OptotypePresentation", "CS", "1", "1",
         enum=("SINGLE", "MULTIPLE"),
+        doc="""Optotype Presentation (0046,0095): Type 1, VR CS, VM 1.
+
+        Specifies whether single or multiple optotypes were presented.
+        Enumerated Values: SINGLE, MULTIPLE.
+        """,
     )
-    """Optotype Presentation (0046,0095): Type 1, VR CS, VM 1.
 
-    Specifies whether single or multiple optotypes were presented.
-    Enumerated Values: SINGLE, MULTIPLE.
-    """
-
-    visual_acuity_right_eye_sequence: Attr[list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro]] = Attr(
+    visual_acuity_right_eye_sequence: SequenceAttr[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] = SequenceAttr(
         0x00460122, "VisualAcuityRightEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.visual_acuity_measurements_macro:VisualAcuityMeasurementsMacro",
+        doc="""Visual Acuity Right Eye Sequence (0046,0122): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies the subjective measurement of a patient's visual acuity for
+        the right eye.
+        Required if the right eye is measured.
+        """,
     )
-    """Visual Acuity Right Eye Sequence (0046,0122): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies the subjective measurement of a patient's visual acuity for the
-    right eye.
-    Required if the right eye is measured.
-    """
-
-    visual_acuity_left_eye_sequence: Attr[list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro]] = Attr(
+    visual_acuity_left_eye_sequence: SequenceAttr[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] = SequenceAttr(
         0x00460123, "VisualAcuityLeftEyeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.visual_acuity_measurements_macro:VisualAcuityMeasurementsMacro",
+        doc="""Visual Acuity Left Eye Sequence (0046,0123): Type 1C, VR SQ, VM 1.
+
+        A Sequence that specifies the subjective measurements of a patient's visual acuity for
+        the left eye.
+        Required if the left eye is measured.
+        """,
     )
-    """Visual Acuity Left Eye Sequence (0046,0123): Type 1C, VR SQ, VM 1.
 
-    A Sequence that specifies the subjective measurements of a patient's visual acuity for the
-    left eye.
-    Required if the left eye is measured.
-    """
-
-    visual_acuity_both_eyes_open_sequence: Attr[list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro]] = Attr(
+    visual_acuity_both_eyes_open_sequence: SequenceAttr[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] = SequenceAttr(
         0x00460124, "VisualAcuityBothEyesOpenSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.visual_acuity_measurements_macro:VisualAcuityMeasurementsMacro",
-    )
-    """Visual Acuity Both Eyes Open Sequence (0046,0124): Type 3, VR SQ, VM 1.
+        doc="""Visual Acuity Both Eyes Open Sequence (0046,0124): Type 3, VR SQ, VM 1.
 
-    A Sequence that specifies a patient's subjective visual acuity measurements with both eyes
-    open.
-    """
+        A Sequence that specifies a patient's subjective visual acuity measurements with both
+        eyes open.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        viewing_distance_type: Literal["DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"] | None = None,
-        visual_acuity_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        background_color: str | None = None,
-        optotype: str | None = None,
-        optotype_detailed_definition: str | None = None,
-        optotype_presentation: Literal["SINGLE", "MULTIPLE"] | None = None,
-        visual_acuity_right_eye_sequence: list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | None = None,
-        visual_acuity_left_eye_sequence: list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | None = None,
-        visual_acuity_both_eyes_open_sequence: list[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | None = None,
-        **_: Any,
+        viewing_distance_type: Literal["DISTANCE", "NEAR", "INTERMEDIATE", "OTHER"] | Empty | None = None,
+        visual_acuity_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        background_color: str | Empty | None = None,
+        optotype: str | Empty | None = None,
+        optotype_detailed_definition: str | Empty | None = None,
+        optotype_presentation: Literal["SINGLE", "MULTIPLE"] | Empty | None = None,
+        visual_acuity_right_eye_sequence: Items[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | Empty | None = None,
+        visual_acuity_left_eye_sequence: Items[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | Empty | None = None,
+        visual_acuity_both_eyes_open_sequence: Items[visual_acuity_measurements_macro.VisualAcuityMeasurementsMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

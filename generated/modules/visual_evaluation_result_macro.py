@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,22 +28,19 @@ class ReferencedImageSequenceItem(ItemBuilder):
     test_image_validation: Attr[Literal["MATCHED", "UNMATCHED"]] = Attr(
         0x0028702B, "TestImageValidation", "CS", "1", "",
         enum=("MATCHED", "UNMATCHED"),
-    )
-    """Test Image Validation (0028,702B): Type -, VR CS, VM 1.
+        doc="""Test Image Validation (0028,702B): Type -, VR CS, VM 1.
 
-    Indication of whether the test image was validated as matching the characteristics of the
-    display system (e.g., resolution and bit depth).
-    Enumerated Values: MATCHED, UNMATCHED.
-    """
+        Indication of whether the test image was validated as matching the characteristics of
+        the display system (e.g., resolution and bit depth).
+        Enumerated Values: MATCHED, UNMATCHED.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        test_image_validation: Literal["MATCHED", "UNMATCHED"] | None = None,
-        **_: Any,
+        test_image_validation: Literal["MATCHED", "UNMATCHED"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,52 +56,50 @@ class VisualEvaluationTestSequenceItem(ItemBuilder):
     test_result: Attr[Literal["PASS", "FAIL", "SKIP"]] = Attr(
         0x00287029, "TestResult", "CS", "1", "",
         enum=("PASS", "FAIL", "SKIP"),
-    )
-    """Test Result (0028,7029): Type -, VR CS, VM 1.
+        doc="""Test Result (0028,7029): Type -, VR CS, VM 1.
 
-    Result of a test.
-    Enumerated Values: PASS, FAIL, SKIP.
-    """
+        Result of a test.
+        Enumerated Values: PASS, FAIL, SKIP.
+        """,
+    )
 
     test_result_comment: Attr[str] = Attr(
         0x0028702A, "TestResultComment", "LO", "1", "",
+        doc="""Test Result Comment (0028,702A): Type -, VR LO, VM 1.
+
+        User comment on the result or performance of the test.
+        """,
     )
-    """Test Result Comment (0028,702A): Type -, VR LO, VM 1.
 
-    User comment on the result or performance of the test.
-    """
-
-    test_pattern_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    test_pattern_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0028702C, "TestPatternCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Test Pattern Code Sequence (0028,702C): Type -, VR SQ, VM 1.
+
+        Coded identification of the test pattern presented for visual evaluation.
+        """,
     )
-    """Test Pattern Code Sequence (0028,702C): Type -, VR SQ, VM 1.
 
-    Coded identification of the test pattern presented for visual evaluation.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "",
         item=ReferencedImageSequenceItem,
-    )
-    """Referenced Image Sequence (0008,1140): Type -, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type -, VR SQ, VM 1.
 
-    Reference to the Image Instance containing the test pattern presented for visual evaluation.
-    Required if Test Pattern Code Sequence (0028,702C) is absent in this Item. May be present
-    otherwise.
-    """
+        Reference to the Image Instance containing the test pattern presented for visual
+        evaluation.
+        Required if Test Pattern Code Sequence (0028,702C) is absent in this Item. May be
+        present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        test_result: Literal["PASS", "FAIL", "SKIP"] | None = None,
-        test_result_comment: str | None = None,
-        test_pattern_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        **_: Any,
+        test_result: Literal["PASS", "FAIL", "SKIP"] | Empty | None = None,
+        test_result_comment: str | Empty | None = None,
+        test_pattern_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -117,32 +113,29 @@ class VisualEvaluationResultMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.32.3.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00287028, 0x0028702E)
 
-    visual_evaluation_test_sequence: Attr[list[VisualEvaluationTestSequenceItem]] = Attr(
+    visual_evaluation_test_sequence: SequenceAttr[VisualEvaluationTestSequenceItem] = SequenceAttr(
         0x00287028, "VisualEvaluationTestSequence", "SQ", "1", "",
         item=VisualEvaluationTestSequenceItem,
+        doc="""Visual Evaluation Test Sequence (0028,7028): Type -, VR SQ, VM 1.
+
+        Test Results of a visual evaluation of the display subsystem output.
+        """,
     )
-    """Visual Evaluation Test Sequence (0028,7028): Type -, VR SQ, VM 1.
 
-    Test Results of a visual evaluation of the display subsystem output.
-    """
-
-    visual_evaluation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    visual_evaluation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0028702E, "VisualEvaluationMethodCodeSequence", "SQ", "1", "",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Visual Evaluation Method Code Sequence (0028,702E): Type -, VR SQ, VM 1.
+        doc="""Visual Evaluation Method Code Sequence (0028,702E): Type -, VR SQ, VM 1.
 
-    Coded description of the methodology used during this visual evaluation.
-    """
+        Coded description of the methodology used during this visual evaluation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        visual_evaluation_test_sequence: list[VisualEvaluationTestSequenceItem] | None = None,
-        visual_evaluation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        visual_evaluation_test_sequence: Items[VisualEvaluationTestSequenceItem] | Empty | None = None,
+        visual_evaluation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

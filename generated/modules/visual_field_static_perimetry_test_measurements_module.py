@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import externally_sourced_data_set_identification_macro
 
@@ -28,30 +29,27 @@ class ScreeningBaselineMeasuredSequenceItem(ItemBuilder):
     screening_baseline_type: Attr[Literal["CENTRAL", "PERIPHERAL"]] = Attr(
         0x00240124, "ScreeningBaselineType", "CS", "1", "1",
         enum=("CENTRAL", "PERIPHERAL"),
-    )
-    """Screening Baseline Type (0024,0124): Type 1, VR CS, VM 1.
+        doc="""Screening Baseline Type (0024,0124): Type 1, VR CS, VM 1.
 
-    Method used to determine starting luminance screening values.
-    Enumerated Values: CENTRAL, PERIPHERAL.
-    """
+        Method used to determine starting luminance screening values.
+        Enumerated Values: CENTRAL, PERIPHERAL.
+        """,
+    )
 
     screening_baseline_value: Attr[float] = Attr(
         0x00240126, "ScreeningBaselineValue", "FL", "1", "1",
-    )
-    """Screening Baseline Value (0024,0126): Type 1, VR FL, VM 1.
+        doc="""Screening Baseline Value (0024,0126): Type 1, VR FL, VM 1.
 
-    Visual Field screening baseline value, in dB.
-    """
+        Visual Field screening baseline value, in dB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        screening_baseline_type: Literal["CENTRAL", "PERIPHERAL"] | None = None,
-        screening_baseline_value: float | None = None,
-        **_: Any,
+        screening_baseline_type: Literal["CENTRAL", "PERIPHERAL"] | Empty | None = None,
+        screening_baseline_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,66 +64,65 @@ class VisualFieldTestPointNormalsSequenceItem(ItemBuilder):
 
     age_corrected_sensitivity_deviation_value: Attr[float] = Attr(
         0x00240092, "AgeCorrectedSensitivityDeviationValue", "FL", "1", "1",
-    )
-    """Age Corrected Sensitivity Deviation Value (0024,0092): Type 1, VR FL, VM 1.
+        doc="""Age Corrected Sensitivity Deviation Value (0024,0092): Type 1, VR FL, VM 1.
 
-    Difference between the patient's local sensitivity and the age corrected normal sensitivity,
-    in dB.
-    """
+        Difference between the patient's local sensitivity and the age corrected normal
+        sensitivity, in dB.
+        """,
+    )
 
     age_corrected_sensitivity_deviation_probability_value: Attr[float] = Attr(
         0x00240100, "AgeCorrectedSensitivityDeviationProbabilityValue", "FL", "1", "1",
-    )
-    """Age Corrected Sensitivity Deviation Probability Value (0024,0100): Type 1, VR FL, VM 1.
+        doc="""Age Corrected Sensitivity Deviation Probability Value (0024,0100): Type 1, VR FL, VM 1.
 
-    The percentile of the age corrected sensitivity deviation within the normal population of
-    visual field, in percent.
-    """
+        The percentile of the age corrected sensitivity deviation within the normal population
+        of visual field, in percent.
+        """,
+    )
 
     generalized_defect_corrected_sensitivity_deviation_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240102, "GeneralizedDefectCorrectedSensitivityDeviationFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102): Type 1, VR CS, VM 1.
+        doc="""Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102): Type 1, VR CS, VM
+        1.
 
-    Whether generalized defect corrected data are available for this point.
-    Enumerated Values: YES, NO.
-    """
+        Whether generalized defect corrected data are available for this point.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     generalized_defect_corrected_sensitivity_deviation_value: Attr[float] = Attr(
         0x00240103, "GeneralizedDefectCorrectedSensitivityDeviationValue", "FL", "1", "1C",
-    )
-    """Generalized Defect Corrected Sensitivity Deviation Value (0024,0103): Type 1C, VR FL, VM 1.
+        doc="""Generalized Defect Corrected Sensitivity Deviation Value (0024,0103): Type 1C, VR FL, VM
+        1.
 
-    The age corrected sensitivity deviation after correction for the Generalized Defect, in dB.
-    Generalized defect is proportional to the loss in sensitivity shared by all points in the
-    visual field.
-    Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.
-    """
+        The age corrected sensitivity deviation after correction for the Generalized Defect, in
+        dB. Generalized defect is proportional to the loss in sensitivity shared by all points
+        in the visual field.
+        Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.
+        """,
+    )
 
     generalized_defect_corrected_sensitivity_deviation_probability_value: Attr[float] = Attr(
         0x00240104, "GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue", "FL", "1", "1C",
-    )
-    """Generalized Defect Corrected Sensitivity Deviation Probability Value (0024,0104): Type 1C,
-    VR FL, VM 1.
+        doc="""Generalized Defect Corrected Sensitivity Deviation Probability Value (0024,0104): Type
+        1C, VR FL, VM 1.
 
-    The percentile of the generalized defect corrected sensitivity deviation within the normal
-    population of visual field, in percent.
-    Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.
-    """
+        The percentile of the generalized defect corrected sensitivity deviation within the
+        normal population of visual field, in percent.
+        Required if Generalized Defect Corrected Sensitivity Deviation Flag (0024,0102) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        age_corrected_sensitivity_deviation_value: float | None = None,
-        age_corrected_sensitivity_deviation_probability_value: float | None = None,
-        generalized_defect_corrected_sensitivity_deviation_flag: Literal["YES", "NO"] | None = None,
-        generalized_defect_corrected_sensitivity_deviation_value: float | None = None,
-        generalized_defect_corrected_sensitivity_deviation_probability_value: float | None = None,
-        **_: Any,
+        age_corrected_sensitivity_deviation_value: float | Empty | None = None,
+        age_corrected_sensitivity_deviation_probability_value: float | Empty | None = None,
+        generalized_defect_corrected_sensitivity_deviation_flag: Literal["YES", "NO"] | Empty | None = None,
+        generalized_defect_corrected_sensitivity_deviation_value: float | Empty | None = None,
+        generalized_defect_corrected_sensitivity_deviation_probability_value: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -140,95 +137,93 @@ class VisualFieldTestPointSequenceItem(ItemBuilder):
 
     visual_field_test_point_x_coordinate: Attr[float] = Attr(
         0x00240090, "VisualFieldTestPointXCoordinate", "FL", "1", "1",
-    )
-    """Visual Field Test Point X-Coordinate (0024,0090): Type 1, VR FL, VM 1.
+        doc="""Visual Field Test Point X-Coordinate (0024,0090): Type 1, VR FL, VM 1.
 
-    The horizontal coordinate of a single test point relative to the center of the patient
-    fixation, in degrees, such that toward the right is positive.
-    """
+        The horizontal coordinate of a single test point relative to the center of the patient
+        fixation, in degrees, such that toward the right is positive.
+        """,
+    )
 
     visual_field_test_point_y_coordinate: Attr[float] = Attr(
         0x00240091, "VisualFieldTestPointYCoordinate", "FL", "1", "1",
-    )
-    """Visual Field Test Point Y-Coordinate (0024,0091): Type 1, VR FL, VM 1.
+        doc="""Visual Field Test Point Y-Coordinate (0024,0091): Type 1, VR FL, VM 1.
 
-    The vertical coordinate of a single test point relative to the center of the patient
-    fixation, in degrees, such that up is positive.
-    """
+        The vertical coordinate of a single test point relative to the center of the patient
+        fixation, in degrees, such that up is positive.
+        """,
+    )
 
     stimulus_results: Attr[Literal["SEEN", "NOT SEEN", "SEEN AT MAX"]] = Attr(
         0x00240093, "StimulusResults", "CS", "1", "1",
         enum=("SEEN", "NOT SEEN", "SEEN AT MAX"),
-    )
-    """Stimulus Results (0024,0093): Type 1, VR CS, VM 1.
+        doc="""Stimulus Results (0024,0093): Type 1, VR CS, VM 1.
 
-    Whether the patient saw a stimulus presented at a luminance other than maximum, a
-    presentation at maximum luminance, or did not see any presented stimulus.
-    Enumerated Values: SEEN, NOT SEEN, SEEN AT MAX.
-    """
+        Whether the patient saw a stimulus presented at a luminance other than maximum, a
+        presentation at maximum luminance, or did not see any presented stimulus.
+        Enumerated Values: SEEN, NOT SEEN, SEEN AT MAX.
+        """,
+    )
 
     sensitivity_value: Attr[float] = Attr(
         0x00240094, "SensitivityValue", "FL", "1", "1C",
-    )
-    """Sensitivity Value (0024,0094): Type 1C, VR FL, VM 1.
+        doc="""Sensitivity Value (0024,0094): Type 1C, VR FL, VM 1.
 
-    If Stimulus Results (0024,0093) is SEEN then this value is the sensitivity, in dB.
-    Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code
-    Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be
-    present otherwise.
-    """
+        If Stimulus Results (0024,0093) is SEEN then this value is the sensitivity, in dB.
+        Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code
+        Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May
+        be present otherwise.
+        """,
+    )
 
     retest_stimulus_seen: Attr[Literal["YES", "NO"]] = Attr(
         0x00240095, "RetestStimulusSeen", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Retest Stimulus Seen (0024,0095): Type 3, VR CS, VM 1.
+        doc="""Retest Stimulus Seen (0024,0095): Type 3, VR CS, VM 1.
 
-    Whether the retested stimulus presented was seen by the patient.
-    Enumerated Values: YES, NO.
-    """
+        Whether the retested stimulus presented was seen by the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     retest_sensitivity_value: Attr[float] = Attr(
         0x00240096, "RetestSensitivityValue", "FL", "1", "3",
-    )
-    """Retest Sensitivity Value (0024,0096): Type 3, VR FL, VM 1.
+        doc="""Retest Sensitivity Value (0024,0096): Type 3, VR FL, VM 1.
 
-    If the Retest Stimulus Seen (0024,0095) is YES, then this value is the sensitivity, in dB.
-    """
+        If the Retest Stimulus Seen (0024,0095) is YES, then this value is the sensitivity, in
+        dB.
+        """,
+    )
 
     quantified_defect: Attr[float] = Attr(
         0x00240098, "QuantifiedDefect", "FL", "1", "3",
+        doc="""Quantified Defect (0024,0098): Type 3, VR FL, VM 1.
+
+        Difference between the expected and the determined sensitivity, each in dB.
+        """,
     )
-    """Quantified Defect (0024,0098): Type 3, VR FL, VM 1.
 
-    Difference between the expected and the determined sensitivity, each in dB.
-    """
-
-    visual_field_test_point_normals_sequence: Attr[list[VisualFieldTestPointNormalsSequenceItem]] = Attr(
+    visual_field_test_point_normals_sequence: SequenceAttr[VisualFieldTestPointNormalsSequenceItem] = SequenceAttr(
         0x00240097, "VisualFieldTestPointNormalsSequence", "SQ", "1", "2C",
         item=VisualFieldTestPointNormalsSequenceItem,
-    )
-    """Visual Field Test Point Normals Sequence (0024,0097): Type 2C, VR SQ, VM 1.
+        doc="""Visual Field Test Point Normals Sequence (0024,0097): Type 2C, VR SQ, VM 1.
 
-    Information about normal values for each visual field test point.
-    Required if Test Point Normals Data Flag (0024,0057) is YES.
-    """
+        Information about normal values for each visual field test point.
+        Required if Test Point Normals Data Flag (0024,0057) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        visual_field_test_point_x_coordinate: float | None = None,
-        visual_field_test_point_y_coordinate: float | None = None,
-        stimulus_results: Literal["SEEN", "NOT SEEN", "SEEN AT MAX"] | None = None,
-        sensitivity_value: float | None = None,
-        retest_stimulus_seen: Literal["YES", "NO"] | None = None,
-        retest_sensitivity_value: float | None = None,
-        quantified_defect: float | None = None,
-        visual_field_test_point_normals_sequence: list[VisualFieldTestPointNormalsSequenceItem] | None = None,
-        **_: Any,
+        visual_field_test_point_x_coordinate: float | Empty | None = None,
+        visual_field_test_point_y_coordinate: float | Empty | None = None,
+        stimulus_results: Literal["SEEN", "NOT SEEN", "SEEN AT MAX"] | Empty | None = None,
+        sensitivity_value: float | Empty | None = None,
+        retest_stimulus_seen: Literal["YES", "NO"] | Empty | None = None,
+        retest_sensitivity_value: float | Empty | None = None,
+        quantified_defect: float | Empty | None = None,
+        visual_field_test_point_normals_sequence: Items[VisualFieldTestPointNormalsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -245,219 +240,217 @@ class VisualFieldStaticPerimetryTestMeasurementsModule(ModuleBuilder):
     measurement_laterality: Attr[Literal["R", "L", "B"]] = Attr(
         0x00240113, "MeasurementLaterality", "CS", "1", "1",
         enum=("R", "L", "B"),
-    )
-    """Measurement Laterality (0024,0113): Type 1, VR CS, VM 1.
+        doc="""Measurement Laterality (0024,0113): Type 1, VR CS, VM 1.
 
-    Laterality of body part (eye) examined.
-    Enumerated Values: R, L, B.
-    """
+        Laterality of body part (eye) examined.
+        Enumerated Values: R, L, B.
+        """,
+    )
 
     presented_visual_stimuli_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240037, "PresentedVisualStimuliDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Presented Visual Stimuli Data Flag (0024,0037): Type 1, VR CS, VM 1.
+        doc="""Presented Visual Stimuli Data Flag (0024,0037): Type 1, VR CS, VM 1.
 
-    Whether the device was able to determine presented visual stimuli.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to determine presented visual stimuli.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     number_of_visual_stimuli: Attr[int] = Attr(
         0x00240038, "NumberOfVisualStimuli", "US", "1", "1C",
-    )
-    """Number of Visual Stimuli (0024,0038): Type 1C, VR US, VM 1.
+        doc="""Number of Visual Stimuli (0024,0038): Type 1C, VR US, VM 1.
 
-    The total number of visual stimuli presented to the patient. This includes the number of
-    stimuli repetitions.
-    Required if Presented Visual Stimuli Data Flag (0024,0037) is YES.
-    """
+        The total number of visual stimuli presented to the patient. This includes the number of
+        stimuli repetitions.
+        Required if Presented Visual Stimuli Data Flag (0024,0037) is YES.
+        """,
+    )
 
     visual_field_test_duration: Attr[float] = Attr(
         0x00240088, "VisualFieldTestDuration", "FL", "1", "1",
-    )
-    """Visual Field Test Duration (0024,0088): Type 1, VR FL, VM 1.
+        doc="""Visual Field Test Duration (0024,0088): Type 1, VR FL, VM 1.
 
-    Total time the visual field machine was actively presenting visual stimuli to patient, in
-    seconds.
-    """
+        Total time the visual field machine was actively presenting visual stimuli to patient,
+        in seconds.
+        """,
+    )
 
     foveal_sensitivity_measured: Attr[Literal["YES", "NO"]] = Attr(
         0x00240086, "FovealSensitivityMeasured", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Foveal Sensitivity Measured (0024,0086): Type 1, VR CS, VM 1.
+        doc="""Foveal Sensitivity Measured (0024,0086): Type 1, VR CS, VM 1.
 
-    Whether foveal sensitivity was measured.
-    Enumerated Values: YES, NO.
-    """
+        Whether foveal sensitivity was measured.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     foveal_sensitivity: Attr[float] = Attr(
         0x00240087, "FovealSensitivity", "FL", "1", "1C",
-    )
-    """Foveal Sensitivity (0024,0087): Type 1C, VR FL, VM 1.
+        doc="""Foveal Sensitivity (0024,0087): Type 1C, VR FL, VM 1.
 
-    Foveal Sensitivity is the reciprocal of foveal threshold (1/foveal threshold), in dB.
-    Required if the value for Foveal Sensitivity Measured (0024,0086) is YES.
-    """
+        Foveal Sensitivity is the reciprocal of foveal threshold (1/foveal threshold), in dB.
+        Required if the value for Foveal Sensitivity Measured (0024,0086) is YES.
+        """,
+    )
 
     foveal_point_normative_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240117, "FovealPointNormativeDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Foveal Point Normative Data Flag (0024,0117): Type 1, VR CS, VM 1.
+        doc="""Foveal Point Normative Data Flag (0024,0117): Type 1, VR CS, VM 1.
 
-    Existence of normative data base for the foveal point sensitivity.
-    Enumerated Values: YES, NO.
-    """
+        Existence of normative data base for the foveal point sensitivity.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     foveal_point_probability_value: Attr[float] = Attr(
         0x00240118, "FovealPointProbabilityValue", "FL", "1", "1C",
-    )
-    """Foveal Point Probability Value (0024,0118): Type 1C, VR FL, VM 1.
+        doc="""Foveal Point Probability Value (0024,0118): Type 1C, VR FL, VM 1.
 
-    The percentile of the foveal point sensitivity within an age corrected normal visual field,
-    in percent.
-    Required if the value for Foveal Sensitivity Measured (0024,0086) is YES and Foveal Point
-    Normative Data Flag (0024,0117) is YES.
-    """
+        The percentile of the foveal point sensitivity within an age corrected normal visual
+        field, in percent.
+        Required if the value for Foveal Sensitivity Measured (0024,0086) is YES and Foveal
+        Point Normative Data Flag (0024,0117) is YES.
+        """,
+    )
 
     screening_baseline_measured: Attr[Literal["YES", "NO"]] = Attr(
         0x00240120, "ScreeningBaselineMeasured", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Screening Baseline Measured (0024,0120): Type 1, VR CS, VM 1.
+
+        Whether visual field screening baseline was measured.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Screening Baseline Measured (0024,0120): Type 1, VR CS, VM 1.
 
-    Whether visual field screening baseline was measured.
-    Enumerated Values: YES, NO.
-    """
-
-    screening_baseline_measured_sequence: Attr[list[ScreeningBaselineMeasuredSequenceItem]] = Attr(
+    screening_baseline_measured_sequence: SequenceAttr[ScreeningBaselineMeasuredSequenceItem] = SequenceAttr(
         0x00240122, "ScreeningBaselineMeasuredSequence", "SQ", "1", "1C",
         item=ScreeningBaselineMeasuredSequenceItem,
-    )
-    """Screening Baseline Measured Sequence (0024,0122): Type 1C, VR SQ, VM 1.
+        doc="""Screening Baseline Measured Sequence (0024,0122): Type 1C, VR SQ, VM 1.
 
-    Information about the starting luminance screening values.
-    Required if the value for Screening Baseline Measured (0024,0120) is YES.
-    """
+        Information about the starting luminance screening values.
+        Required if the value for Screening Baseline Measured (0024,0120) is YES.
+        """,
+    )
 
     blind_spot_localized: Attr[Literal["YES", "NO"]] = Attr(
         0x00240106, "BlindSpotLocalized", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Blind Spot Localized (0024,0106): Type 1, VR CS, VM 1.
+        doc="""Blind Spot Localized (0024,0106): Type 1, VR CS, VM 1.
 
-    Whether the blind spot was measured.
-    Enumerated Values: YES, NO.
-    """
+        Whether the blind spot was measured.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     blind_spot_x_coordinate: Attr[float] = Attr(
         0x00240107, "BlindSpotXCoordinate", "FL", "1", "1C",
-    )
-    """Blind Spot X-Coordinate (0024,0107): Type 1C, VR FL, VM 1.
+        doc="""Blind Spot X-Coordinate (0024,0107): Type 1C, VR FL, VM 1.
 
-    The horizontal coordinate of the patient's blind spot relative to the center of the
-    patient's fixation, in degrees, such that toward the right is positive.
-    Required if the value for Blind Spot Localized (0024,0106) is YES.
-    """
+        The horizontal coordinate of the patient's blind spot relative to the center of the
+        patient's fixation, in degrees, such that toward the right is positive.
+        Required if the value for Blind Spot Localized (0024,0106) is YES.
+        """,
+    )
 
     blind_spot_y_coordinate: Attr[float] = Attr(
         0x00240108, "BlindSpotYCoordinate", "FL", "1", "1C",
-    )
-    """Blind Spot Y-Coordinate (0024,0108): Type 1C, VR FL, VM 1.
+        doc="""Blind Spot Y-Coordinate (0024,0108): Type 1C, VR FL, VM 1.
 
-    The vertical coordinate of the patient's blind spot relative to the center of the patient
-    fixation, in degrees, such that up is positive.
-    Required if the value for Blind Spot Localized (0024,0106) is YES.
-    """
+        The vertical coordinate of the patient's blind spot relative to the center of the
+        patient fixation, in degrees, such that up is positive.
+        Required if the value for Blind Spot Localized (0024,0106) is YES.
+        """,
+    )
 
     minimum_sensitivity_value: Attr[float] = Attr(
         0x00240105, "MinimumSensitivityValue", "FL", "1", "1",
-    )
-    """Minimum Sensitivity Value (0024,0105): Type 1, VR FL, VM 1.
+        doc="""Minimum Sensitivity Value (0024,0105): Type 1, VR FL, VM 1.
 
-    The minimum sensitivity value generated by the equipment used for this visual field test, in
-    dB.
-    """
+        The minimum sensitivity value generated by the equipment used for this visual field
+        test, in dB.
+        """,
+    )
 
     test_point_normals_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240057, "TestPointNormalsDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Test Point Normals Data Flag (0024,0057): Type 1, VR CS, VM 1.
+
+        Existence of normative data base for at least one of the test points in this set of test
+        points.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Test Point Normals Data Flag (0024,0057): Type 1, VR CS, VM 1.
 
-    Existence of normative data base for at least one of the test points in this set of test
-    points.
-    Enumerated Values: YES, NO.
-    """
-
-    test_point_normals_sequence: Attr[list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro]] = Attr(
+    test_point_normals_sequence: SequenceAttr[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] = SequenceAttr(
         0x00240058, "TestPointNormalsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.externally_sourced_data_set_identification_macro:ExternallySourcedDataSetIdentificationMacro",
+        doc="""Test Point Normals Sequence (0024,0058): Type 1C, VR SQ, VM 1.
+
+        Normative data base used for this test sequence.
+        Required if Test Point Normals Data Flag (0024,0057) is YES.
+        """,
     )
-    """Test Point Normals Sequence (0024,0058): Type 1C, VR SQ, VM 1.
 
-    Normative data base used for this test sequence.
-    Required if Test Point Normals Data Flag (0024,0057) is YES.
-    """
-
-    age_corrected_sensitivity_deviation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    age_corrected_sensitivity_deviation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00240065, "AgeCorrectedSensitivityDeviationAlgorithmSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Age Corrected Sensitivity Deviation Algorithm Sequence (0024,0065): Type 1C, VR SQ, VM
+        1.
+
+        Software algorithm used to provide the probability that the age corrected sensitivity
+        deviation values at each test point belong to a normal visual field.
+        Required if Test Point Normals Data Flag (0024,0057) is YES.
+        """,
     )
-    """Age Corrected Sensitivity Deviation Algorithm Sequence (0024,0065): Type 1C, VR SQ, VM 1.
 
-    Software algorithm used to provide the probability that the age corrected sensitivity
-    deviation values at each test point belong to a normal visual field.
-    Required if Test Point Normals Data Flag (0024,0057) is YES.
-    """
-
-    generalized_defect_sensitivity_deviation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    generalized_defect_sensitivity_deviation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00240067, "GeneralizedDefectSensitivityDeviationAlgorithmSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
+        doc="""Generalized Defect Sensitivity Deviation Algorithm Sequence (0024,0067): Type 1C, VR SQ,
+        VM 1.
+
+        Software algorithm used to provide the probability that the sensitivity deviation values
+        at each test point belong to a normal visual field.
+        Required if Test Point Normals Data Flag (0024,0057) is YES.
+        """,
     )
-    """Generalized Defect Sensitivity Deviation Algorithm Sequence (0024,0067): Type 1C, VR SQ, VM
-    1.
 
-    Software algorithm used to provide the probability that the sensitivity deviation values at
-    each test point belong to a normal visual field.
-    Required if Test Point Normals Data Flag (0024,0057) is YES.
-    """
-
-    visual_field_test_point_sequence: Attr[list[VisualFieldTestPointSequenceItem]] = Attr(
+    visual_field_test_point_sequence: SequenceAttr[VisualFieldTestPointSequenceItem] = SequenceAttr(
         0x00240089, "VisualFieldTestPointSequence", "SQ", "1", "1",
         item=VisualFieldTestPointSequenceItem,
-    )
-    """Visual Field Test Point Sequence (0024,0089): Type 1, VR SQ, VM 1.
+        doc="""Visual Field Test Point Sequence (0024,0089): Type 1, VR SQ, VM 1.
 
-    Information for each test point in the visual field.
-    """
+        Information for each test point in the visual field.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        measurement_laterality: Literal["R", "L", "B"] | None = None,
-        presented_visual_stimuli_data_flag: Literal["YES", "NO"] | None = None,
-        number_of_visual_stimuli: int | None = None,
-        visual_field_test_duration: float | None = None,
-        foveal_sensitivity_measured: Literal["YES", "NO"] | None = None,
-        foveal_sensitivity: float | None = None,
-        foveal_point_normative_data_flag: Literal["YES", "NO"] | None = None,
-        foveal_point_probability_value: float | None = None,
-        screening_baseline_measured: Literal["YES", "NO"] | None = None,
-        screening_baseline_measured_sequence: list[ScreeningBaselineMeasuredSequenceItem] | None = None,
-        blind_spot_localized: Literal["YES", "NO"] | None = None,
-        blind_spot_x_coordinate: float | None = None,
-        blind_spot_y_coordinate: float | None = None,
-        minimum_sensitivity_value: float | None = None,
-        test_point_normals_data_flag: Literal["YES", "NO"] | None = None,
-        test_point_normals_sequence: list[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | None = None,
-        age_corrected_sensitivity_deviation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        generalized_defect_sensitivity_deviation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        visual_field_test_point_sequence: list[VisualFieldTestPointSequenceItem] | None = None,
-        **_: Any,
+        measurement_laterality: Literal["R", "L", "B"] | Empty | None = None,
+        presented_visual_stimuli_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        number_of_visual_stimuli: int | Empty | None = None,
+        visual_field_test_duration: float | Empty | None = None,
+        foveal_sensitivity_measured: Literal["YES", "NO"] | Empty | None = None,
+        foveal_sensitivity: float | Empty | None = None,
+        foveal_point_normative_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        foveal_point_probability_value: float | Empty | None = None,
+        screening_baseline_measured: Literal["YES", "NO"] | Empty | None = None,
+        screening_baseline_measured_sequence: Items[ScreeningBaselineMeasuredSequenceItem] | Empty | None = None,
+        blind_spot_localized: Literal["YES", "NO"] | Empty | None = None,
+        blind_spot_x_coordinate: float | Empty | None = None,
+        blind_spot_y_coordinate: float | Empty | None = None,
+        minimum_sensitivity_value: float | Empty | None = None,
+        test_point_normals_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        test_point_normals_sequence: Items[externally_sourced_data_set_identification_macro.ExternallySourcedDataSetIdentificationMacro] | Empty | None = None,
+        age_corrected_sensitivity_deviation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        generalized_defect_sensitivity_deviation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        visual_field_test_point_sequence: Items[VisualFieldTestPointSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,110 +28,108 @@ class VisualFieldStaticPerimetryTestParametersModule(ModuleBuilder):
 
     visual_field_horizontal_extent: Attr[float] = Attr(
         0x00240010, "VisualFieldHorizontalExtent", "FL", "1", "1",
-    )
-    """Visual Field Horizontal Extent (0024,0010): Type 1, VR FL, VM 1.
+        doc="""Visual Field Horizontal Extent (0024,0010): Type 1, VR FL, VM 1.
 
-    The maximum horizontal angular subtend (diameter or width) of the tested visual field, in
-    degrees.
-    """
+        The maximum horizontal angular subtend (diameter or width) of the tested visual field,
+        in degrees.
+        """,
+    )
 
     visual_field_vertical_extent: Attr[float] = Attr(
         0x00240011, "VisualFieldVerticalExtent", "FL", "1", "1",
-    )
-    """Visual Field Vertical Extent (0024,0011): Type 1, VR FL, VM 1.
+        doc="""Visual Field Vertical Extent (0024,0011): Type 1, VR FL, VM 1.
 
-    The maximum vertical angular subtend (diameter or height) of the tested visual field, in
-    degrees.
-    """
+        The maximum vertical angular subtend (diameter or height) of the tested visual field, in
+        degrees.
+        """,
+    )
 
     visual_field_shape: Attr[str] = Attr(
         0x00240012, "VisualFieldShape", "CS", "1", "1",
+        doc="""Visual Field Shape (0024,0012): Type 1, VR CS, VM 1.
+
+        The shape of the visual field tested.
+        Defined Terms: RECTANGLE, CIRCLE, ELLIPSE.
+        """,
     )
-    """Visual Field Shape (0024,0012): Type 1, VR CS, VM 1.
 
-    The shape of the visual field tested.
-    Defined Terms: RECTANGLE, CIRCLE, ELLIPSE.
-    """
-
-    screening_test_mode_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    screening_test_mode_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00240016, "ScreeningTestModeCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Screening Test Mode Code Sequence (0024,0016): Type 1C, VR SQ, VM 1.
+        doc="""Screening Test Mode Code Sequence (0024,0016): Type 1C, VR SQ, VM 1.
 
-    Mode used to determine how the starting luminance values and expected thresholds are chosen.
-    Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code
-    Sequence (0040,0260) contains an Item with the value (360156006, SCT, "Screening"). May be
-    present otherwise.
-    """
+        Mode used to determine how the starting luminance values and expected thresholds are
+        chosen.
+        Required if Content Item Modifier Sequence (0040,0441) within Performed Protocol Code
+        Sequence (0040,0260) contains an Item with the value (360156006, SCT, "Screening"). May
+        be present otherwise.
+        """,
+    )
 
     maximum_stimulus_luminance: Attr[float] = Attr(
         0x00240018, "MaximumStimulusLuminance", "FL", "1", "1",
-    )
-    """Maximum Stimulus Luminance (0024,0018): Type 1, VR FL, VM 1.
+        doc="""Maximum Stimulus Luminance (0024,0018): Type 1, VR FL, VM 1.
 
-    Maximum luminance of stimulus, in candelas per square meter (cd/m²).
-    """
+        Maximum luminance of stimulus, in candelas per square meter (cd/m²).
+        """,
+    )
 
     background_luminance: Attr[float] = Attr(
         0x00240020, "BackgroundLuminance", "FL", "1", "1",
+        doc="""Background Luminance (0024,0020): Type 1, VR FL, VM 1.
+
+        Background luminance of the device, in candelas per square meter (cd/m²).
+        """,
     )
-    """Background Luminance (0024,0020): Type 1, VR FL, VM 1.
 
-    Background luminance of the device, in candelas per square meter (cd/m²).
-    """
-
-    stimulus_color_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    stimulus_color_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00240021, "StimulusColorCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Stimulus Color Code Sequence (0024,0021): Type 1, VR SQ, VM 1.
+
+        Color of light stimulus presented to the patient.
+        """,
     )
-    """Stimulus Color Code Sequence (0024,0021): Type 1, VR SQ, VM 1.
 
-    Color of light stimulus presented to the patient.
-    """
-
-    background_illumination_color_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    background_illumination_color_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00240024, "BackgroundIlluminationColorCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Background Illumination Color Code Sequence (0024,0024): Type 1, VR SQ, VM 1.
+        doc="""Background Illumination Color Code Sequence (0024,0024): Type 1, VR SQ, VM 1.
 
-    Color of the background illumination of the visual field device.
-    """
+        Color of the background illumination of the visual field device.
+        """,
+    )
 
     stimulus_area: Attr[float] = Attr(
         0x00240025, "StimulusArea", "FL", "1", "1",
-    )
-    """Stimulus Area (0024,0025): Type 1, VR FL, VM 1.
+        doc="""Stimulus Area (0024,0025): Type 1, VR FL, VM 1.
 
-    Area of light stimulus presented to the patient, in degrees squared.
-    """
+        Area of light stimulus presented to the patient, in degrees squared.
+        """,
+    )
 
     stimulus_presentation_time: Attr[float] = Attr(
         0x00240028, "StimulusPresentationTime", "FL", "1", "1",
-    )
-    """Stimulus Presentation Time (0024,0028): Type 1, VR FL, VM 1.
+        doc="""Stimulus Presentation Time (0024,0028): Type 1, VR FL, VM 1.
 
-    The duration of time that a light stimulus is presented to a patient per each individual
-    test point, in milliseconds.
-    """
+        The duration of time that a light stimulus is presented to a patient per each individual
+        test point, in milliseconds.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        visual_field_horizontal_extent: float | None = None,
-        visual_field_vertical_extent: float | None = None,
-        visual_field_shape: str | None = None,
-        screening_test_mode_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        maximum_stimulus_luminance: float | None = None,
-        background_luminance: float | None = None,
-        stimulus_color_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        background_illumination_color_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        stimulus_area: float | None = None,
-        stimulus_presentation_time: float | None = None,
-        **_: Any,
+        visual_field_horizontal_extent: float | Empty | None = None,
+        visual_field_vertical_extent: float | Empty | None = None,
+        visual_field_shape: str | Empty | None = None,
+        screening_test_mode_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        maximum_stimulus_luminance: float | Empty | None = None,
+        background_luminance: float | Empty | None = None,
+        stimulus_color_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        background_illumination_color_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        stimulus_area: float | Empty | None = None,
+        stimulus_presentation_time: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_visual_field_global_index_macro
 
@@ -25,70 +26,67 @@ class FixationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8.26.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00240033, 0x00240035, 0x00240036, 0x00240039, 0x00240040)
 
-    fixation_monitoring_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    fixation_monitoring_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00240033, "FixationMonitoringCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Fixation Monitoring Code Sequence (0024,0033): Type 1, VR SQ, VM 1.
+        doc="""Fixation Monitoring Code Sequence (0024,0033): Type 1, VR SQ, VM 1.
 
-    The device strategy used to monitor the patient's fixation.
-    """
+        The device strategy used to monitor the patient's fixation.
+        """,
+    )
 
     fixation_checked_quantity: Attr[int] = Attr(
         0x00240035, "FixationCheckedQuantity", "US", "1", "1C",
-    )
-    """Fixation Checked Quantity (0024,0035): Type 1C, VR US, VM 1.
+        doc="""Fixation Checked Quantity (0024,0035): Type 1C, VR US, VM 1.
 
-    The number of times that the patient's gaze fixation is checked.
-    Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value
-    (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be
-    present otherwise.
-    """
+        The number of times that the patient's gaze fixation is checked.
+        Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the
+        value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation
+        Testing"). May be present otherwise.
+        """,
+    )
 
     patient_not_properly_fixated_quantity: Attr[int] = Attr(
         0x00240036, "PatientNotProperlyFixatedQuantity", "US", "1", "1C",
-    )
-    """Patient Not Properly Fixated Quantity (0024,0036): Type 1C, VR US, VM 1.
+        doc="""Patient Not Properly Fixated Quantity (0024,0036): Type 1C, VR US, VM 1.
 
-    The number of times the patient's gaze is not properly fixated.
-    Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the value
-    (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation Testing"). May be
-    present otherwise.
-    """
+        The number of times the patient's gaze is not properly fixated.
+        Required if Fixation Monitoring Code Sequence (0024,0033) contains an Item with the
+        value (111844, DCM, "Blind Spot Monitoring") or (111845, DCM, "Macular Fixation
+        Testing"). May be present otherwise.
+        """,
+    )
 
     excessive_fixation_losses_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240039, "ExcessiveFixationLossesDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Excessive Fixation Losses Data Flag (0024,0039): Type 1, VR CS, VM 1.
+        doc="""Excessive Fixation Losses Data Flag (0024,0039): Type 1, VR CS, VM 1.
 
-    Whether the device was able to determine excessive fixation losses.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to determine excessive fixation losses.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     excessive_fixation_losses: Attr[Literal["YES", "NO"]] = Attr(
         0x00240040, "ExcessiveFixationLosses", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Excessive Fixation Losses (0024,0040): Type 1C, VR CS, VM 1.
+        doc="""Excessive Fixation Losses (0024,0040): Type 1C, VR CS, VM 1.
 
-    The number of fixation losses is outside of implementation-specific limits.
-    Required if Excessive Fixation Losses Data Flag (0024,0039) is YES.
-    Enumerated Values: YES, NO.
-    """
+        The number of fixation losses is outside of implementation-specific limits.
+        Required if Excessive Fixation Losses Data Flag (0024,0039) is YES.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fixation_monitoring_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        fixation_checked_quantity: int | None = None,
-        patient_not_properly_fixated_quantity: int | None = None,
-        excessive_fixation_losses_data_flag: Literal["YES", "NO"] | None = None,
-        excessive_fixation_losses: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        fixation_monitoring_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        fixation_checked_quantity: int | Empty | None = None,
+        patient_not_properly_fixated_quantity: int | Empty | None = None,
+        excessive_fixation_losses_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        excessive_fixation_losses: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -104,156 +102,153 @@ class VisualFieldCatchTrialSequenceItem(ItemBuilder):
     catch_trials_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240055, "CatchTrialsDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Catch Trials Data Flag (0024,0055): Type 1, VR CS, VM 1.
+        doc="""Catch Trials Data Flag (0024,0055): Type 1, VR CS, VM 1.
 
-    Whether catch trials data were performed.
-    Enumerated Values: YES, NO.
-    """
+        Whether catch trials data were performed.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     negative_catch_trials_quantity: Attr[int] = Attr(
         0x00240048, "NegativeCatchTrialsQuantity", "US", "1", "1C",
-    )
-    """Negative Catch Trials Quantity (0024,0048): Type 1C, VR US, VM 1.
+        doc="""Negative Catch Trials Quantity (0024,0048): Type 1C, VR US, VM 1.
 
-    Total number of times the patient's visual attention was tested using stimuli brighter than
-    previously seen luminance (negative catch trials).
-    Required if Catch Trials Data Flag (0024,0055) is YES.
-    """
+        Total number of times the patient's visual attention was tested using stimuli brighter
+        than previously seen luminance (negative catch trials).
+        Required if Catch Trials Data Flag (0024,0055) is YES.
+        """,
+    )
 
     false_negatives_quantity: Attr[int] = Attr(
         0x00240050, "FalseNegativesQuantity", "US", "1", "1C",
-    )
-    """False Negatives Quantity (0024,0050): Type 1C, VR US, VM 1.
+        doc="""False Negatives Quantity (0024,0050): Type 1C, VR US, VM 1.
 
-    Total number of stimuli that were not seen by the patient but were previously seen at a
-    lower luminance earlier in the visual field test (false negatives).
-    Required if Catch Trials Data Flag (0024,0055) is YES.
-    """
+        Total number of stimuli that were not seen by the patient but were previously seen at a
+        lower luminance earlier in the visual field test (false negatives).
+        Required if Catch Trials Data Flag (0024,0055) is YES.
+        """,
+    )
 
     false_negatives_estimate_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240045, "FalseNegativesEstimateFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """False Negatives Estimate Flag (0024,0045): Type 1, VR CS, VM 1.
+        doc="""False Negatives Estimate Flag (0024,0045): Type 1, VR CS, VM 1.
 
-    Whether the device was able to estimates false negatives.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to estimates false negatives.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     false_negatives_estimate: Attr[float] = Attr(
         0x00240046, "FalseNegativesEstimate", "FL", "1", "1C",
-    )
-    """False Negatives Estimate (0024,0046): Type 1C, VR FL, VM 1.
+        doc="""False Negatives Estimate (0024,0046): Type 1C, VR FL, VM 1.
 
-    Estimated percentage of all stimuli that were not seen by the patient but were previously
-    seen at a lower luminance earlier in the visual field test (false negative responses), as
-    percent.
-    Required if False Negatives Estimate Flag (0024,0045) is YES.
-    """
+        Estimated percentage of all stimuli that were not seen by the patient but were
+        previously seen at a lower luminance earlier in the visual field test (false negative
+        responses), as percent.
+        Required if False Negatives Estimate Flag (0024,0045) is YES.
+        """,
+    )
 
     excessive_false_negatives_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240051, "ExcessiveFalseNegativesDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Excessive False Negatives Data Flag (0024,0051): Type 1, VR CS, VM 1.
+        doc="""Excessive False Negatives Data Flag (0024,0051): Type 1, VR CS, VM 1.
 
-    Whether the device was able to determine excessive false negatives.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to determine excessive false negatives.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     excessive_false_negatives: Attr[Literal["YES", "NO"]] = Attr(
         0x00240052, "ExcessiveFalseNegatives", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Excessive False Negatives (0024,0052): Type 1C, VR CS, VM 1.
+        doc="""Excessive False Negatives (0024,0052): Type 1C, VR CS, VM 1.
 
-    The false negative estimate is outside of implementation-specific limits.
-    Required if Excessive False Negatives Data Flag (0024,0051) is YES.
-    Enumerated Values: YES, NO.
-    """
+        The false negative estimate is outside of implementation-specific limits.
+        Required if Excessive False Negatives Data Flag (0024,0051) is YES.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     positive_catch_trials_quantity: Attr[int] = Attr(
         0x00240056, "PositiveCatchTrialsQuantity", "US", "1", "1C",
-    )
-    """Positive Catch Trials Quantity (0024,0056): Type 1C, VR US, VM 1.
+        doc="""Positive Catch Trials Quantity (0024,0056): Type 1C, VR US, VM 1.
 
-    The total number of times the device behaved as if it was going to present a visual stimulus
-    but did not actually present the stimulus (positive catch trials).
-    Required if Catch Trials Data Flag (0024,0055) is YES.
-    """
+        The total number of times the device behaved as if it was going to present a visual
+        stimulus but did not actually present the stimulus (positive catch trials).
+        Required if Catch Trials Data Flag (0024,0055) is YES.
+        """,
+    )
 
     false_positives_quantity: Attr[int] = Attr(
         0x00240060, "FalsePositivesQuantity", "US", "1", "1C",
-    )
-    """False Positives Quantity (0024,0060): Type 1C, VR US, VM 1.
+        doc="""False Positives Quantity (0024,0060): Type 1C, VR US, VM 1.
 
-    The total number of patient responses that occurred at a time when no visual stimulus was
-    present (false positive responses).
-    Required if Catch Trials Data Flag (0024,0055) is YES.
-    """
+        The total number of patient responses that occurred at a time when no visual stimulus
+        was present (false positive responses).
+        Required if Catch Trials Data Flag (0024,0055) is YES.
+        """,
+    )
 
     false_positives_estimate_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240053, "FalsePositivesEstimateFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """False Positives Estimate Flag (0024,0053): Type 1, VR CS, VM 1.
+        doc="""False Positives Estimate Flag (0024,0053): Type 1, VR CS, VM 1.
 
-    Whether the device was able to estimate false positives.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to estimate false positives.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     false_positives_estimate: Attr[float] = Attr(
         0x00240054, "FalsePositivesEstimate", "FL", "1", "1C",
-    )
-    """False Positives Estimate (0024,0054): Type 1C, VR FL, VM 1.
+        doc="""False Positives Estimate (0024,0054): Type 1C, VR FL, VM 1.
 
-    Estimated percentage of all patient responses that occurred at a time when no visual
-    stimulus was present (false positive responses), as percent.
-    Required if False Positives Estimate Flag (0024,0053) is YES.
-    """
+        Estimated percentage of all patient responses that occurred at a time when no visual
+        stimulus was present (false positive responses), as percent.
+        Required if False Positives Estimate Flag (0024,0053) is YES.
+        """,
+    )
 
     excessive_false_positives_data_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240061, "ExcessiveFalsePositivesDataFlag", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Excessive False Positives Data Flag (0024,0061): Type 1, VR CS, VM 1.
+        doc="""Excessive False Positives Data Flag (0024,0061): Type 1, VR CS, VM 1.
 
-    Whether the device was able to determine excessive false positives.
-    Enumerated Values: YES, NO.
-    """
+        Whether the device was able to determine excessive false positives.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     excessive_false_positives: Attr[Literal["YES", "NO"]] = Attr(
         0x00240062, "ExcessiveFalsePositives", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """Excessive False Positives (0024,0062): Type 1C, VR CS, VM 1.
+        doc="""Excessive False Positives (0024,0062): Type 1C, VR CS, VM 1.
 
-    The false positive estimate is outside of implementation-specific limit.
-    Required if Excessive False Positives Data Flag (0024,0061) is YES.
-    Enumerated Values: YES, NO.
-    """
+        The false positive estimate is outside of implementation-specific limit.
+        Required if Excessive False Positives Data Flag (0024,0061) is YES.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        catch_trials_data_flag: Literal["YES", "NO"] | None = None,
-        negative_catch_trials_quantity: int | None = None,
-        false_negatives_quantity: int | None = None,
-        false_negatives_estimate_flag: Literal["YES", "NO"] | None = None,
-        false_negatives_estimate: float | None = None,
-        excessive_false_negatives_data_flag: Literal["YES", "NO"] | None = None,
-        excessive_false_negatives: Literal["YES", "NO"] | None = None,
-        positive_catch_trials_quantity: int | None = None,
-        false_positives_quantity: int | None = None,
-        false_positives_estimate_flag: Literal["YES", "NO"] | None = None,
-        false_positives_estimate: float | None = None,
-        excessive_false_positives_data_flag: Literal["YES", "NO"] | None = None,
-        excessive_false_positives: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        catch_trials_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        negative_catch_trials_quantity: int | Empty | None = None,
+        false_negatives_quantity: int | Empty | None = None,
+        false_negatives_estimate_flag: Literal["YES", "NO"] | Empty | None = None,
+        false_negatives_estimate: float | Empty | None = None,
+        excessive_false_negatives_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        excessive_false_negatives: Literal["YES", "NO"] | Empty | None = None,
+        positive_catch_trials_quantity: int | Empty | None = None,
+        false_positives_quantity: int | Empty | None = None,
+        false_positives_estimate_flag: Literal["YES", "NO"] | Empty | None = None,
+        false_positives_estimate: float | Empty | None = None,
+        excessive_false_positives_data_flag: Literal["YES", "NO"] | Empty | None = None,
+        excessive_false_positives: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -267,71 +262,68 @@ class VisualFieldStaticPerimetryTestReliabilityModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.26.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00240032, 0x00240034, 0x00240042, 0x00240069, 0x00240044, 0x00240317)
 
-    fixation_sequence: Attr[list[FixationSequenceItem]] = Attr(
+    fixation_sequence: SequenceAttr[FixationSequenceItem] = SequenceAttr(
         0x00240032, "FixationSequence", "SQ", "1", "1",
         item=FixationSequenceItem,
+        doc="""Fixation Sequence (0024,0032): Type 1, VR SQ, VM 1.
+
+        The patient's gaze stability information during the visual field test.
+        """,
     )
-    """Fixation Sequence (0024,0032): Type 1, VR SQ, VM 1.
 
-    The patient's gaze stability information during the visual field test.
-    """
-
-    visual_field_catch_trial_sequence: Attr[list[VisualFieldCatchTrialSequenceItem]] = Attr(
+    visual_field_catch_trial_sequence: SequenceAttr[VisualFieldCatchTrialSequenceItem] = SequenceAttr(
         0x00240034, "VisualFieldCatchTrialSequence", "SQ", "1", "1",
         item=VisualFieldCatchTrialSequenceItem,
-    )
-    """Visual Field Catch Trial Sequence (0024,0034): Type 1, VR SQ, VM 1.
+        doc="""Visual Field Catch Trial Sequence (0024,0034): Type 1, VR SQ, VM 1.
 
-    The reliability of the patient's responses to the visual field test.
-    """
+        The reliability of the patient's responses to the visual field test.
+        """,
+    )
 
     stimuli_retesting_quantity: Attr[int] = Attr(
         0x00240042, "StimuliRetestingQuantity", "US", "1", "3",
-    )
-    """Stimuli Retesting Quantity (0024,0042): Type 3, VR US, VM 1.
+        doc="""Stimuli Retesting Quantity (0024,0042): Type 3, VR US, VM 1.
 
-    Total number of times in the course of a visual field exam that any location had to be
-    retested at the same magnitude.
-    """
+        Total number of times in the course of a visual field exam that any location had to be
+        retested at the same magnitude.
+        """,
+    )
 
     patient_reliability_indicator: Attr[str] = Attr(
         0x00240069, "PatientReliabilityIndicator", "LO", "1", "3",
-    )
-    """Patient Reliability Indicator (0024,0069): Type 3, VR LO, VM 1.
+        doc="""Patient Reliability Indicator (0024,0069): Type 3, VR LO, VM 1.
 
-    Vendor implementation specific text to provide an analysis and/or summary of patient
-    reliability indicator/indices.
-    """
+        Vendor implementation specific text to provide an analysis and/or summary of patient
+        reliability indicator/indices.
+        """,
+    )
 
     comments_on_patient_performance_of_visual_field: Attr[str] = Attr(
         0x00240044, "CommentsOnPatientPerformanceOfVisualField", "LT", "1", "3",
+        doc="""Comments on Patient's Performance of Visual Field (0024,0044): Type 3, VR LT, VM 1.
+
+        Operator's (test administrator) subjective comment on patient's performance.
+        """,
     )
-    """Comments on Patient's Performance of Visual Field (0024,0044): Type 3, VR LT, VM 1.
 
-    Operator's (test administrator) subjective comment on patient's performance.
-    """
-
-    visual_field_test_reliability_global_index_sequence: Attr[list[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro]] = Attr(
+    visual_field_test_reliability_global_index_sequence: SequenceAttr[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] = SequenceAttr(
         0x00240317, "VisualFieldTestReliabilityGlobalIndexSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.ophthalmic_visual_field_global_index_macro:OphthalmicVisualFieldGlobalIndexMacro",
-    )
-    """Visual Field Test Reliability Global Index Sequence (0024,0317): Type 3, VR SQ, VM 1.
+        doc="""Visual Field Test Reliability Global Index Sequence (0024,0317): Type 3, VR SQ, VM 1.
 
-    Information about various visual field indices related to test reliability.
-    """
+        Information about various visual field indices related to test reliability.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        fixation_sequence: list[FixationSequenceItem] | None = None,
-        visual_field_catch_trial_sequence: list[VisualFieldCatchTrialSequenceItem] | None = None,
-        stimuli_retesting_quantity: int | None = None,
-        patient_reliability_indicator: str | None = None,
-        comments_on_patient_performance_of_visual_field: str | None = None,
-        visual_field_test_reliability_global_index_sequence: list[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] | None = None,
-        **_: Any,
+        fixation_sequence: Items[FixationSequenceItem] | Empty | None = None,
+        visual_field_catch_trial_sequence: Items[VisualFieldCatchTrialSequenceItem] | Empty | None = None,
+        stimuli_retesting_quantity: int | Empty | None = None,
+        patient_reliability_indicator: str | Empty | None = None,
+        comments_on_patient_performance_of_visual_field: str | Empty | None = None,
+        visual_field_test_reliability_global_index_sequence: Items[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.algorithm_identification_macro import AlgorithmIdentificationMacro
 from iodkit.generated.modules.externally_sourced_data_set_identification_macro import ExternallySourcedDataSetIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import ophthalmic_visual_field_global_index_macro
 
@@ -29,27 +30,24 @@ class GlobalDeviationProbabilitySequenceItem(AlgorithmIdentificationMacro, ItemB
 
     global_deviation_probability: Attr[float] = Attr(
         0x00240071, "GlobalDeviationProbability", "FL", "1", "1",
-    )
-    """Global Deviation Probability (0024,0071): Type 1, VR FL, VM 1.
+        doc="""Global Deviation Probability (0024,0071): Type 1, VR FL, VM 1.
 
-    The percentile of the Global Deviation from Normal (0024,0066) value within the normal
-    population, in percent.0024.
-    """
+        The percentile of the Global Deviation from Normal (0024,0066) value within the normal
+        population, in percent.0024.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        global_deviation_probability: float | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        global_deviation_probability: float | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,27 +62,24 @@ class LocalizedDeviationProbabilitySequenceItem(AlgorithmIdentificationMacro, It
 
     localized_deviation_probability: Attr[float] = Attr(
         0x00240073, "LocalizedDeviationProbability", "FL", "1", "1",
-    )
-    """Localized Deviation Probability (0024,0073): Type 1, VR FL, VM 1.
+        doc="""Localized Deviation Probability (0024,0073): Type 1, VR FL, VM 1.
 
-    The percentile of the Localized Deviation From Normal (0024,0068) value within the normal
-    population, in percent.
-    """
+        The percentile of the Localized Deviation From Normal (0024,0068) value within the
+        normal population, in percent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        localized_deviation_probability: float | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        localized_deviation_probability: float | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -99,79 +94,76 @@ class ResultsNormalsSequenceItem(ExternallySourcedDataSetIdentificationMacro, It
 
     global_deviation_from_normal: Attr[float] = Attr(
         0x00240066, "GlobalDeviationFromNormal", "FL", "1", "1",
-    )
-    """Global Deviation from Normal (0024,0066): Type 1, VR FL, VM 1.
+        doc="""Global Deviation from Normal (0024,0066): Type 1, VR FL, VM 1.
 
-    Weighted average deviation from the age corrected normal field, in dB.
-    """
+        Weighted average deviation from the age corrected normal field, in dB.
+        """,
+    )
 
     global_deviation_probability_normals_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240059, "GlobalDeviationProbabilityNormalsFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Global Deviation Probability Normals Flag (0024,0059): Type 1, VR CS, VM 1.
+
+        Whether normals exist for the global deviation probability.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Global Deviation Probability Normals Flag (0024,0059): Type 1, VR CS, VM 1.
 
-    Whether normals exist for the global deviation probability.
-    Enumerated Values: YES, NO.
-    """
-
-    global_deviation_probability_sequence: Attr[list[GlobalDeviationProbabilitySequenceItem]] = Attr(
+    global_deviation_probability_sequence: SequenceAttr[GlobalDeviationProbabilitySequenceItem] = SequenceAttr(
         0x00240083, "GlobalDeviationProbabilitySequence", "SQ", "1", "1C",
         item=GlobalDeviationProbabilitySequenceItem,
-    )
-    """Global Deviation Probability Sequence (0024,0083): Type 1C, VR SQ, VM 1.
+        doc="""Global Deviation Probability Sequence (0024,0083): Type 1C, VR SQ, VM 1.
 
-    Probability value and software algorithm used to provide the normality for the global
-    deviation.
-    Required if Global Deviation Probability Normals Flag (0024,0059) is YES.
-    """
+        Probability value and software algorithm used to provide the normality for the global
+        deviation.
+        Required if Global Deviation Probability Normals Flag (0024,0059) is YES.
+        """,
+    )
 
     localized_deviation_from_normal: Attr[float] = Attr(
         0x00240068, "LocalizedDeviationFromNormal", "FL", "1", "1",
-    )
-    """Localized Deviation From Normal (0024,0068): Type 1, VR FL, VM 1.
+        doc="""Localized Deviation From Normal (0024,0068): Type 1, VR FL, VM 1.
 
-    Weighted square root of loss variance, in dB.
-    """
+        Weighted square root of loss variance, in dB.
+        """,
+    )
 
     local_deviation_probability_normals_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240072, "LocalDeviationProbabilityNormalsFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Local Deviation Probability Normals Flag (0024,0072): Type 1, VR CS, VM 1.
+
+        Whether normals exist for the local deviation probability.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Local Deviation Probability Normals Flag (0024,0072): Type 1, VR CS, VM 1.
 
-    Whether normals exist for the local deviation probability.
-    Enumerated Values: YES, NO.
-    """
-
-    localized_deviation_probability_sequence: Attr[list[LocalizedDeviationProbabilitySequenceItem]] = Attr(
+    localized_deviation_probability_sequence: SequenceAttr[LocalizedDeviationProbabilitySequenceItem] = SequenceAttr(
         0x00240085, "LocalizedDeviationProbabilitySequence", "SQ", "1", "1C",
         item=LocalizedDeviationProbabilitySequenceItem,
-    )
-    """Localized Deviation Probability Sequence (0024,0085): Type 1C, VR SQ, VM 1.
+        doc="""Localized Deviation Probability Sequence (0024,0085): Type 1C, VR SQ, VM 1.
 
-    Probability value and software algorithm used to provide the normality for the local
-    deviation.
-    Required if Local Deviation Probability Normals Flag (0024,0072) is YES.
-    """
+        Probability value and software algorithm used to provide the normality for the local
+        deviation.
+        Required if Local Deviation Probability Normals Flag (0024,0072) is YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        data_set_name: str | None = None,
-        data_set_version: str | None = None,
-        data_set_source: str | None = None,
-        data_set_description: str | None = None,
-        global_deviation_from_normal: float | None = None,
-        global_deviation_probability_normals_flag: Literal["YES", "NO"] | None = None,
-        global_deviation_probability_sequence: list[GlobalDeviationProbabilitySequenceItem] | None = None,
-        localized_deviation_from_normal: float | None = None,
-        local_deviation_probability_normals_flag: Literal["YES", "NO"] | None = None,
-        localized_deviation_probability_sequence: list[LocalizedDeviationProbabilitySequenceItem] | None = None,
-        **_: Any,
+        data_set_name: str | Empty | None = None,
+        data_set_version: str | Empty | None = None,
+        data_set_source: str | Empty | None = None,
+        data_set_description: str | Empty | None = None,
+        global_deviation_from_normal: float | Empty | None = None,
+        global_deviation_probability_normals_flag: Literal["YES", "NO"] | Empty | None = None,
+        global_deviation_probability_sequence: Items[GlobalDeviationProbabilitySequenceItem] | Empty | None = None,
+        localized_deviation_from_normal: float | Empty | None = None,
+        local_deviation_probability_normals_flag: Literal["YES", "NO"] | Empty | None = None,
+        localized_deviation_probability_sequence: Items[LocalizedDeviationProbabilitySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -187,144 +179,141 @@ class VisualFieldStaticPerimetryTestResultsModule(ModuleBuilder):
 
     visual_field_mean_sensitivity: Attr[float] = Attr(
         0x00240070, "VisualFieldMeanSensitivity", "FL", "1", "1C",
-    )
-    """Visual Field Mean Sensitivity (0024,0070): Type 1C, VR FL, VM 1.
+        doc="""Visual Field Mean Sensitivity (0024,0070): Type 1C, VR FL, VM 1.
 
-    Average sensitivity of the test points of the visual field, in dB.
-    Required if Content Item Modifier Sequence (0040,0441) within the Performed Protocol Code
-    Sequence (0040,0260) contains an Item with the value (261004008, SCT, "Diagnostic"). May be
-    present otherwise.
-    """
+        Average sensitivity of the test points of the visual field, in dB.
+        Required if Content Item Modifier Sequence (0040,0441) within the Performed Protocol
+        Code Sequence (0040,0260) contains an Item with the value (261004008, SCT,
+        "Diagnostic"). May be present otherwise.
+        """,
+    )
 
     visual_field_test_normals_flag: Attr[Literal["YES", "NO"]] = Attr(
         0x00240063, "VisualFieldTestNormalsFlag", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Visual Field Test Normals Flag (0024,0063): Type 1, VR CS, VM 1.
+
+        Whether normals exist for this patient's results.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Visual Field Test Normals Flag (0024,0063): Type 1, VR CS, VM 1.
 
-    Whether normals exist for this patient's results.
-    Enumerated Values: YES, NO.
-    """
-
-    results_normals_sequence: Attr[list[ResultsNormalsSequenceItem]] = Attr(
+    results_normals_sequence: SequenceAttr[ResultsNormalsSequenceItem] = SequenceAttr(
         0x00240064, "ResultsNormalsSequence", "SQ", "1", "1C",
         item=ResultsNormalsSequenceItem,
-    )
-    """Results Normals Sequence (0024,0064): Type 1C, VR SQ, VM 1.
+        doc="""Results Normals Sequence (0024,0064): Type 1C, VR SQ, VM 1.
 
-    Information that represents the statistically normal results for patients from a referenced
-    data base.
-    Required if Visual Field Test Normals Flag (0024,0063) is YES.
-    """
+        Information that represents the statistically normal results for patients from a
+        referenced data base.
+        Required if Visual Field Test Normals Flag (0024,0063) is YES.
+        """,
+    )
 
     short_term_fluctuation_calculated: Attr[Literal["YES", "NO"]] = Attr(
         0x00240074, "ShortTermFluctuationCalculated", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Short Term Fluctuation Calculated (0024,0074): Type 1, VR CS, VM 1.
+        doc="""Short Term Fluctuation Calculated (0024,0074): Type 1, VR CS, VM 1.
 
-    Whether the short term fluctuation was calculated.
-    Enumerated Values: YES, NO.
-    """
+        Whether the short term fluctuation was calculated.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     short_term_fluctuation: Attr[float] = Attr(
         0x00240075, "ShortTermFluctuation", "FL", "1", "1C",
-    )
-    """Short Term Fluctuation (0024,0075): Type 1C, VR FL, VM 1.
+        doc="""Short Term Fluctuation (0024,0075): Type 1C, VR FL, VM 1.
 
-    Average deviation of sensitivity for the repeated test locations, in dB. This is used to
-    determine the consistency of the patient's responses.
-    Required if Short Term Fluctuation Calculated (0024,0074) is YES.
-    """
+        Average deviation of sensitivity for the repeated test locations, in dB. This is used to
+        determine the consistency of the patient's responses.
+        Required if Short Term Fluctuation Calculated (0024,0074) is YES.
+        """,
+    )
 
     short_term_fluctuation_probability_calculated: Attr[Literal["YES", "NO"]] = Attr(
         0x00240076, "ShortTermFluctuationProbabilityCalculated", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Short Term Fluctuation Probability Calculated (0024,0076): Type 1, VR CS, VM 1.
+        doc="""Short Term Fluctuation Probability Calculated (0024,0076): Type 1, VR CS, VM 1.
 
-    Whether the short term fluctuation probability was calculated.
-    Enumerated Values: YES, NO.
-    """
+        Whether the short term fluctuation probability was calculated.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     short_term_fluctuation_probability: Attr[float] = Attr(
         0x00240077, "ShortTermFluctuationProbability", "FL", "1", "1C",
-    )
-    """Short Term Fluctuation Probability (0024,0077): Type 1C, VR FL, VM 1.
+        doc="""Short Term Fluctuation Probability (0024,0077): Type 1C, VR FL, VM 1.
 
-    The percentile of the Short Term Fluctuation (0024,0075) value within the normal population,
-    in percent.
-    Required if Short Term Fluctuation Probability Calculated (0024,0076) is YES.
-    """
+        The percentile of the Short Term Fluctuation (0024,0075) value within the normal
+        population, in percent.
+        Required if Short Term Fluctuation Probability Calculated (0024,0076) is YES.
+        """,
+    )
 
     corrected_localized_deviation_from_normal_calculated: Attr[Literal["YES", "NO"]] = Attr(
         0x00240078, "CorrectedLocalizedDeviationFromNormalCalculated", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Corrected Localized Deviation From Normal Calculated (0024,0078): Type 1, VR CS, VM 1.
+        doc="""Corrected Localized Deviation From Normal Calculated (0024,0078): Type 1, VR CS, VM 1.
 
-    Whether the corrected localized deviation from normal was calculated.
-    Enumerated Values: YES, NO.
-    """
+        Whether the corrected localized deviation from normal was calculated.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     corrected_localized_deviation_from_normal: Attr[float] = Attr(
         0x00240079, "CorrectedLocalizedDeviationFromNormal", "FL", "1", "1C",
-    )
-    """Corrected Localized Deviation From Normal (0024,0079): Type 1C, VR FL, VM 1.
+        doc="""Corrected Localized Deviation From Normal (0024,0079): Type 1C, VR FL, VM 1.
 
-    Weighted square root of loss variance corrected for short term fluctuation, in dB.
-    Required if Corrected Localized Deviation From Normal Calculated (0024,0078) is YES.
-    """
+        Weighted square root of loss variance corrected for short term fluctuation, in dB.
+        Required if Corrected Localized Deviation From Normal Calculated (0024,0078) is YES.
+        """,
+    )
 
     corrected_localized_deviation_from_normal_probability_calculated: Attr[Literal["YES", "NO"]] = Attr(
         0x00240080, "CorrectedLocalizedDeviationFromNormalProbabilityCalculated", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Corrected Localized Deviation From Normal Probability Calculated (0024,0080): Type 1, VR CS,
-    VM 1.
+        doc="""Corrected Localized Deviation From Normal Probability Calculated (0024,0080): Type 1, VR
+        CS, VM 1.
 
-    Whether the corrected localized deviation from Normal probability was calculated.
-    Enumerated Values: YES, NO.
-    """
+        Whether the corrected localized deviation from Normal probability was calculated.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     corrected_localized_deviation_from_normal_probability: Attr[float] = Attr(
         0x00240081, "CorrectedLocalizedDeviationFromNormalProbability", "FL", "1", "1C",
+        doc="""Corrected Localized Deviation From Normal Probability (0024,0081): Type 1C, VR FL, VM 1.
+
+        The percentile of the Corrected Localized Deviation From Normal (0024,0079) value within
+        the normal population, in percent.
+        Required if Corrected Localized Deviation From Normal Probability Calculated (0024,0080)
+        is YES.
+        """,
     )
-    """Corrected Localized Deviation From Normal Probability (0024,0081): Type 1C, VR FL, VM 1.
 
-    The percentile of the Corrected Localized Deviation From Normal (0024,0079) value within the
-    normal population, in percent.
-    Required if Corrected Localized Deviation From Normal Probability Calculated (0024,0080) is
-    YES.
-    """
-
-    visual_field_global_results_index_sequence: Attr[list[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro]] = Attr(
+    visual_field_global_results_index_sequence: SequenceAttr[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] = SequenceAttr(
         0x00240320, "VisualFieldGlobalResultsIndexSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.ophthalmic_visual_field_global_index_macro:OphthalmicVisualFieldGlobalIndexMacro",
-    )
-    """Visual Field Global Results Index Sequence (0024,0320): Type 3, VR SQ, VM 1.
+        doc="""Visual Field Global Results Index Sequence (0024,0320): Type 3, VR SQ, VM 1.
 
-    Information about various visual field indexes related to test results.
-    """
+        Information about various visual field indexes related to test results.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        visual_field_mean_sensitivity: float | None = None,
-        visual_field_test_normals_flag: Literal["YES", "NO"] | None = None,
-        results_normals_sequence: list[ResultsNormalsSequenceItem] | None = None,
-        short_term_fluctuation_calculated: Literal["YES", "NO"] | None = None,
-        short_term_fluctuation: float | None = None,
-        short_term_fluctuation_probability_calculated: Literal["YES", "NO"] | None = None,
-        short_term_fluctuation_probability: float | None = None,
-        corrected_localized_deviation_from_normal_calculated: Literal["YES", "NO"] | None = None,
-        corrected_localized_deviation_from_normal: float | None = None,
-        corrected_localized_deviation_from_normal_probability_calculated: Literal["YES", "NO"] | None = None,
-        corrected_localized_deviation_from_normal_probability: float | None = None,
-        visual_field_global_results_index_sequence: list[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] | None = None,
-        **_: Any,
+        visual_field_mean_sensitivity: float | Empty | None = None,
+        visual_field_test_normals_flag: Literal["YES", "NO"] | Empty | None = None,
+        results_normals_sequence: Items[ResultsNormalsSequenceItem] | Empty | None = None,
+        short_term_fluctuation_calculated: Literal["YES", "NO"] | Empty | None = None,
+        short_term_fluctuation: float | Empty | None = None,
+        short_term_fluctuation_probability_calculated: Literal["YES", "NO"] | Empty | None = None,
+        short_term_fluctuation_probability: float | Empty | None = None,
+        corrected_localized_deviation_from_normal_calculated: Literal["YES", "NO"] | Empty | None = None,
+        corrected_localized_deviation_from_normal: float | Empty | None = None,
+        corrected_localized_deviation_from_normal_probability_calculated: Literal["YES", "NO"] | Empty | None = None,
+        corrected_localized_deviation_from_normal_probability: float | Empty | None = None,
+        visual_field_global_results_index_sequence: Items[ophthalmic_visual_field_global_index_macro.OphthalmicVisualFieldGlobalIndexMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 from iodkit.generated.modules.primary_anatomic_structure_macro import PrimaryAnatomicStructureMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
 
@@ -27,27 +28,24 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-77"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "2",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 2, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,39 +56,36 @@ class AnatomicRegionSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-77"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x00082220)
 
-    anatomic_region_modifier_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    anatomic_region_modifier_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00082220, "AnatomicRegionModifierSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
+        doc="""Anatomic Region Modifier Sequence (0008,2220): Type 3, VR SQ, VM 1.
 
-    Sequence of Items that modifies the anatomic region of interest of this image
-    """
+        Sequence of Items that modifies the anatomic region of interest of this image
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        anatomic_region_modifier_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        anatomic_region_modifier_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -109,214 +104,211 @@ class VLImageModule(PrimaryAnatomicStructureMacro, ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY"), 3: ("STEREO L", "STEREO R")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    Enumerated Values for Value 3: STEREO L, STEREO R.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        Enumerated Values for Value 3: STEREO L, STEREO R.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_RCT, YBR_ICT.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_PARTIAL_420, YBR_RCT, YBR_ICT.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8",),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8.
-    """
+        Number of bits allocated for each pixel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8",),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8.
-    """
+        Number of bits stored for each pixel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
         enum=("7",),
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit.
-    Enumerated Values: 7.
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Enumerated Values: 7.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples. Each sample shall have the same pixel
-    representation.
-    Enumerated Values: 0.
-    """
+        Data representation of the pixel samples. Each sample shall have the same pixel
+        representation.
+        Enumerated Values: 0.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (planes) per image.
-    Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
-    Enumerated Values if Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or
-    YBR_PARTIAL_420 or YBR_RCT or YBR_ICT: 3.
-    """
+        Number of samples (planes) per image.
+        Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
+        Enumerated Values if Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or
+        YBR_PARTIAL_420 or YBR_RCT or YBR_ICT: 3.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0",),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required if
-    Samples per Pixel (0028,0002) has a value greater than 1.
-    Enumerated Values: 0.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required
+        if Samples per Pixel (0028,0002) has a value greater than 1.
+        Enumerated Values: 0.
+        """,
+    )
 
     content_time: Attr[datetime.time | str] = Attr(
         0x00080033, "ContentTime", "TM", "1", "1C",
-    )
-    """Content Time (0008,0033): Type 1C, VR TM, VM 1.
+        doc="""Content Time (0008,0033): Type 1C, VR TM, VM 1.
 
-    The time the image pixel data creation started. Required if the Image is part of a Series in
-    which the images are temporally related.
-    """
+        The time the image pixel data creation started. Required if the Image is part of a
+        Series in which the images are temporally related.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "2",
         enum=("00", "01"),
+        doc="""Lossy Image Compression (0028,2110): Type 2, VR CS, VM 1.
+
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
     )
-    """Lossy Image Compression (0028,2110): Type 2, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item=ReferencedImageSequenceItem,
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    A Sequence that references other images significantly related to this image.
-    Required if Image Type (0008,0008) Value 3 is present and has a value of "STEREO L" or
-    "STEREO R". May also be present otherwise.
-    """
+        A Sequence that references other images significantly related to this image.
+        Required if Image Type (0008,0008) Value 3 is present and has a value of "STEREO L" or
+        "STEREO R". May also be present otherwise.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "3",
-    )
-    """Window Center (0028,1050): Type 3, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 3, VR DS, VM 1-n.
 
-    Window Center for display. See Section C.11.2.1.2 for further explanation.
-    """
+        Window Center for display. See Section C.11.2.1.2 for further explanation.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "1C",
-    )
-    """Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
 
-    Window Width for display. See Section C.11.2.1.2 for further explanation.
-    Required if Window Center (0028,1050) is present.
-    """
+        Window Width for display. See Section C.11.2.1.2 for further explanation.
+        Required if Window Center (0028,1050) is present.
+        """,
+    )
 
     image_laterality: Attr[Literal["R", "L", "U", "B"]] = Attr(
         0x00200062, "ImageLaterality", "CS", "1", "3",
         enum=("R", "L", "U", "B"),
+        doc="""Image Laterality (0020,0062): Type 3, VR CS, VM 1.
+
+        Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
+        (0008,2218)) examined.
+        Enumerated Values: R, L, U, B.
+        """,
     )
-    """Image Laterality (0020,0062): Type 3, VR CS, VM 1.
 
-    Laterality of (possibly paired) body part (as described in Anatomic Region Sequence
-    (0008,2218)) examined.
-    Enumerated Values: R, L, U, B.
-    """
-
-    anatomic_region_sequence: Attr[list[AnatomicRegionSequenceItem]] = Attr(
+    anatomic_region_sequence: CodeSequenceAttr[AnatomicRegionSequenceItem] = CodeSequenceAttr(
         0x00082218, "AnatomicRegionSequence", "SQ", "1", "1C",
         item=AnatomicRegionSequenceItem,
+        doc="""Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
+
+        Sequence that identifies the anatomic region of interest in this image (i.e., external
+        anatomy, surface anatomy, or general region of the body).
+        Required if Number of Frames (0028,0008) is present and Specimen Description Sequence
+        (0040,0560) is absent. May be present otherwise.
+        """,
     )
-    """Anatomic Region Sequence (0008,2218): Type 1C, VR SQ, VM 1.
 
-    Sequence that identifies the anatomic region of interest in this image (i.e., external
-    anatomy, surface anatomy, or general region of the body).
-    Required if Number of Frames (0028,0008) is present and Specimen Description Sequence
-    (0040,0560) is absent. May be present otherwise.
-    """
-
-    channel_description_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_description_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0022001A, "ChannelDescriptionCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Channel Description Code Sequence (0022,001A): Type 3, VR SQ, VM 1.
+        doc="""Channel Description Code Sequence (0022,001A): Type 3, VR SQ, VM 1.
 
-    Describes the light color used for each channel to generate the image.
-    """
+        Describes the light color used for each channel to generate the image.
+        """,
+    )
 
     pixel_spacing: Attr[list[float]] = Attr(
         0x00280030, "PixelSpacing", "DS", "2", "3",
-    )
-    """Pixel Spacing (0028,0030): Type 3, VR DS, VM 2.
+        doc="""Pixel Spacing (0028,0030): Type 3, VR DS, VM 2.
 
-    Physical distance in the imaging target (patient or specimen) between the center of each
-    pixel, specified as a numeric pair - adjacent row spacing \\ adjacent column spacing, in mm.
-    See Section 10.7.1.3.
-    """
+        Physical distance in the imaging target (patient or specimen) between the center of each
+        pixel, specified as a numeric pair - adjacent row spacing \\ adjacent column spacing, in
+        mm. See Section 10.7.1.3.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "3",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
 
-    Physical distance measured at the front plane of the Image Receptor housing between the
-    center of each pixel. Specified by a numeric pair - row spacing value (delimiter) column
-    spacing value - in mm.
-    """
+        Physical distance measured at the front plane of the Image Receptor housing between the
+        center of each pixel. Specified by a numeric pair - row spacing value (delimiter) column
+        spacing value - in mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        samples_per_pixel: int | None = None,
-        planar_configuration: int | None = None,
-        content_time: datetime.time | str | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        image_laterality: Literal["R", "L", "U", "B"] | None = None,
-        anatomic_region_sequence: list[AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        channel_description_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        pixel_spacing: list[float] | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        image_laterality: Literal["R", "L", "U", "B"] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        channel_description_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,680 +24,681 @@ class VLPhotographicAcquisitionModule(ModuleBuilder):
 
     white_point: Attr[float] = Attr(
         0x00160001, "WhitePoint", "DS", "1", "3",
-    )
-    """White Point (0016,0001): Type 3, VR DS, VM 1.
+        doc="""White Point (0016,0001): Type 3, VR DS, VM 1.
 
-    The chromaticity of the white point of the image. This is the chromaticity when each of the
-    primaries has its reference white value. The value is described using the 1931 CIE xy
-    chromaticity diagram.
-    """
+        The chromaticity of the white point of the image. This is the chromaticity when each of
+        the primaries has its reference white value. The value is described using the 1931 CIE
+        xy chromaticity diagram.
+        """,
+    )
 
     primary_chromaticities: Attr[list[float]] = Attr(
         0x00160002, "PrimaryChromaticities", "DS", "3", "3",
-    )
-    """Primary Chromaticities (0016,0002): Type 3, VR DS, VM 3.
+        doc="""Primary Chromaticities (0016,0002): Type 3, VR DS, VM 3.
 
-    The chromaticity of the three primary colors of the image. This is the chromaticity for each
-    of the primaries when it has its reference white value and the other primaries have their
-    reference black values. These values are described using the 1931 CIE xy chromaticity
-    diagram.
-    """
+        The chromaticity of the three primary colors of the image. This is the chromaticity for
+        each of the primaries when it has its reference white value and the other primaries have
+        their reference black values. These values are described using the 1931 CIE xy
+        chromaticity diagram.
+        """,
+    )
 
     battery_level: Attr[str] = Attr(
         0x00160003, "BatteryLevel", "UT", "1", "3",
-    )
-    """Battery Level (0016,0003): Type 3, VR UT, VM 1.
+        doc="""Battery Level (0016,0003): Type 3, VR UT, VM 1.
 
-    A description of the camera’s battery level at the time of image capture, encoded as a
-    decimal, ratio, or text string.
-    """
+        A description of the camera’s battery level at the time of image capture, encoded as a
+        decimal, ratio, or text string.
+        """,
+    )
 
     exposure_time_in_seconds: Attr[float] = Attr(
         0x00160004, "ExposureTimeInSeconds", "DS", "1", "3",
-    )
-    """Exposure Time in Seconds (0016,0004): Type 3, VR DS, VM 1.
+        doc="""Exposure Time in Seconds (0016,0004): Type 3, VR DS, VM 1.
 
-    Exposure time in seconds.
-    """
+        Exposure time in seconds.
+        """,
+    )
 
     f_number: Attr[float] = Attr(
         0x00160005, "FNumber", "DS", "1", "3",
-    )
-    """F-Number (0016,0005): Type 3, VR DS, VM 1.
+        doc="""F-Number (0016,0005): Type 3, VR DS, VM 1.
 
-    The f-number.
-    """
+        The f-number.
+        """,
+    )
 
     oecf_rows: Attr[int] = Attr(
         0x00160006, "OECFRows", "IS", "1", "3",
-    )
-    """OECF Rows (0016,0006): Type 3, VR IS, VM 1.
+        doc="""OECF Rows (0016,0006): Type 3, VR IS, VM 1.
 
-    The number of rows in the Opto-Electronic Conversion Function (OECF), as specified in [ISO
-    14524].
-    """
+        The number of rows in the Opto-Electronic Conversion Function (OECF), as specified in
+        [ISO 14524].
+        """,
+    )
 
     oecf_columns: Attr[int] = Attr(
         0x00160007, "OECFColumns", "IS", "1", "3",
-    )
-    """OECF Columns (0016,0007): Type 3, VR IS, VM 1.
+        doc="""OECF Columns (0016,0007): Type 3, VR IS, VM 1.
 
-    The number of columns in the Opto-Electronic Conversion Function (OECF), as specified in
-    [ISO 14524].
-    """
+        The number of columns in the Opto-Electronic Conversion Function (OECF), as specified in
+        [ISO 14524].
+        """,
+    )
 
     oecf_column_names: Attr[list[str]] = Attr(
         0x00160008, "OECFColumnNames", "UC", "1-n", "3",
-    )
-    """OECF Column Names (0016,0008): Type 3, VR UC, VM 1-n.
+        doc="""OECF Column Names (0016,0008): Type 3, VR UC, VM 1-n.
 
-    The names of the columns in the Opto-Electronic Conversion Function (OECF), as specified in
-    [ISO 14524].
-    """
+        The names of the columns in the Opto-Electronic Conversion Function (OECF), as specified
+        in [ISO 14524].
+        """,
+    )
 
     oecf_values: Attr[list[float]] = Attr(
         0x00160009, "OECFValues", "DS", "1-n", "3",
-    )
-    """OECF Values (0016,0009): Type 3, VR DS, VM 1-n.
+        doc="""OECF Values (0016,0009): Type 3, VR DS, VM 1-n.
 
-    The values of the Opto-Electronic Conversion Function (OECF), as specified in [ISO 14524],
-    encoded as successive column values of the first row, then as successive column values of
-    each successive row.
-    """
+        The values of the Opto-Electronic Conversion Function (OECF), as specified in [ISO
+        14524], encoded as successive column values of the first row, then as successive column
+        values of each successive row.
+        """,
+    )
 
     spatial_frequency_response_rows: Attr[int] = Attr(
         0x0016000A, "SpatialFrequencyResponseRows", "IS", "1", "3",
-    )
-    """Spatial Frequency Response Rows (0016,000A): Type 3, VR IS, VM 1.
+        doc="""Spatial Frequency Response Rows (0016,000A): Type 3, VR IS, VM 1.
 
-    The number of rows in the Spatial Frequency Response (SRF) table as specified in [ISO
-    12233].
-    """
+        The number of rows in the Spatial Frequency Response (SRF) table as specified in [ISO
+        12233].
+        """,
+    )
 
     spatial_frequency_response_columns: Attr[int] = Attr(
         0x0016000B, "SpatialFrequencyResponseColumns", "IS", "1", "3",
-    )
-    """Spatial Frequency Response Columns (0016,000B): Type 3, VR IS, VM 1.
+        doc="""Spatial Frequency Response Columns (0016,000B): Type 3, VR IS, VM 1.
 
-    The number of columns in the Spatial Frequency Response (SRF) table as specified in [ISO
-    12233].
-    """
+        The number of columns in the Spatial Frequency Response (SRF) table as specified in [ISO
+        12233].
+        """,
+    )
 
     spatial_frequency_response_column_names: Attr[list[str]] = Attr(
         0x0016000C, "SpatialFrequencyResponseColumnNames", "UC", "1-n", "3",
-    )
-    """Spatial Frequency Response Column Names (0016,000C): Type 3, VR UC, VM 1-n.
+        doc="""Spatial Frequency Response Column Names (0016,000C): Type 3, VR UC, VM 1-n.
 
-    The names of the columns in the Spatial Frequency Response (SRF) table as specified in [ISO
-    12233].
-    """
+        The names of the columns in the Spatial Frequency Response (SRF) table as specified in
+        [ISO 12233].
+        """,
+    )
 
     spatial_frequency_response_values: Attr[list[float]] = Attr(
         0x0016000D, "SpatialFrequencyResponseValues", "DS", "1-n", "3",
-    )
-    """Spatial Frequency Response Values (0016,000D): Type 3, VR DS, VM 1-n.
+        doc="""Spatial Frequency Response Values (0016,000D): Type 3, VR DS, VM 1-n.
 
-    The values of the Spatial Frequency Response (SRF) table as specified in [ISO 12233],
-    encoded as successive column values of the first row, then as successive column values of
-    each successive row.
-    """
+        The values of the Spatial Frequency Response (SRF) table as specified in [ISO 12233],
+        encoded as successive column values of the first row, then as successive column values
+        of each successive row.
+        """,
+    )
 
     color_filter_array_pattern_rows: Attr[int] = Attr(
         0x0016000E, "ColorFilterArrayPatternRows", "IS", "1", "3",
-    )
-    """Color Filter Array Pattern Rows (0016,000E): Type 3, VR IS, VM 1.
+        doc="""Color Filter Array Pattern Rows (0016,000E): Type 3, VR IS, VM 1.
 
-    The number of rows in the color filter array (CFA) geometric pattern.
-    """
+        The number of rows in the color filter array (CFA) geometric pattern.
+        """,
+    )
 
     color_filter_array_pattern_columns: Attr[int] = Attr(
         0x0016000F, "ColorFilterArrayPatternColumns", "IS", "1", "3",
-    )
-    """Color Filter Array Pattern Columns (0016,000F): Type 3, VR IS, VM 1.
+        doc="""Color Filter Array Pattern Columns (0016,000F): Type 3, VR IS, VM 1.
 
-    The number of columns in the color filter array (CFA) geometric pattern.
-    """
+        The number of columns in the color filter array (CFA) geometric pattern.
+        """,
+    )
 
     color_filter_array_pattern_values: Attr[list[float]] = Attr(
         0x00160010, "ColorFilterArrayPatternValues", "DS", "1-n", "3",
-    )
-    """Color Filter Array Pattern Values (0016,0010): Type 3, VR DS, VM 1-n.
+        doc="""Color Filter Array Pattern Values (0016,0010): Type 3, VR DS, VM 1-n.
 
-    The values of the color filter array (CFA) geometric pattern of the image sensor when a
-    one-chip color area sensor is used, encoded as successive column values of the first row,
-    then as successive column values of each successive row.
-    """
+        The values of the color filter array (CFA) geometric pattern of the image sensor when a
+        one-chip color area sensor is used, encoded as successive column values of the first
+        row, then as successive column values of each successive row.
+        """,
+    )
 
     exposure_program: Attr[int] = Attr(
         0x00160016, "ExposureProgram", "US", "1", "3",
-    )
-    """Exposure Program (0016,0016): Type 3, VR US, VM 1.
+        doc="""Exposure Program (0016,0016): Type 3, VR US, VM 1.
 
-    The class of the program used by the camera to set exposure.
-    Defined Terms: 0, 1, 2, 3, 4, 5, 6, 7, 8.
-    """
+        The class of the program used by the camera to set exposure.
+        Defined Terms: 0, 1, 2, 3, 4, 5, 6, 7, 8.
+        """,
+    )
 
     spectral_sensitivity: Attr[str] = Attr(
         0x00160017, "SpectralSensitivity", "UT", "1", "3",
-    )
-    """Spectral Sensitivity (0016,0017): Type 3, VR UT, VM 1.
+        doc="""Spectral Sensitivity (0016,0017): Type 3, VR UT, VM 1.
 
-    The spectral sensitivity of each channel of the camera used.
-    """
+        The spectral sensitivity of each channel of the camera used.
+        """,
+    )
 
     photographic_sensitivity: Attr[int] = Attr(
         0x00160018, "PhotographicSensitivity", "IS", "1", "3",
-    )
-    """Photographic Sensitivity (0016,0018): Type 3, VR IS, VM 1.
+        doc="""Photographic Sensitivity (0016,0018): Type 3, VR IS, VM 1.
 
-    The sensitivity of the camera or input device, as specified by the [ISO 12232] parameter
-    selected by Sensitivity Type (0016,001A).
-    """
+        The sensitivity of the camera or input device, as specified by the [ISO 12232] parameter
+        selected by Sensitivity Type (0016,001A).
+        """,
+    )
 
     sensitivity_type: Attr[int] = Attr(
         0x0016001A, "SensitivityType", "US", "1", "3",
-    )
-    """Sensitivity Type (0016,001A): Type 3, VR US, VM 1.
+        doc="""Sensitivity Type (0016,001A): Type 3, VR US, VM 1.
 
-    Which of the parameters of [ISO 12232] is used in Photographic Sensitivity (0016,0018).
-    Defined Terms: 0, 1, 2, 3, 4, 5, 6, 7.
-    """
+        Which of the parameters of [ISO 12232] is used in Photographic Sensitivity (0016,0018).
+        Defined Terms: 0, 1, 2, 3, 4, 5, 6, 7.
+        """,
+    )
 
     standard_output_sensitivity: Attr[int] = Attr(
         0x0016001B, "StandardOutputSensitivity", "IS", "1", "3",
-    )
-    """Standard Output Sensitivity (0016,001B): Type 3, VR IS, VM 1.
+        doc="""Standard Output Sensitivity (0016,001B): Type 3, VR IS, VM 1.
 
-    The standard output sensitivity value of a camera or input device defined in [ISO 12232].
-    """
+        The standard output sensitivity value of a camera or input device defined in [ISO
+        12232].
+        """,
+    )
 
     recommended_exposure_index: Attr[int] = Attr(
         0x0016001C, "RecommendedExposureIndex", "IS", "1", "3",
-    )
-    """Recommended Exposure Index (0016,001C): Type 3, VR IS, VM 1.
+        doc="""Recommended Exposure Index (0016,001C): Type 3, VR IS, VM 1.
 
-    The recommended exposure index value of a camera or input device defined in [ISO 12232].
-    """
+        The recommended exposure index value of a camera or input device defined in [ISO 12232].
+        """,
+    )
 
     iso_speed: Attr[int] = Attr(
         0x0016001D, "ISOSpeed", "IS", "1", "3",
-    )
-    """ISO Speed (0016,001D): Type 3, VR IS, VM 1.
+        doc="""ISO Speed (0016,001D): Type 3, VR IS, VM 1.
 
-    The ISO speed value of a camera or input device that is defined in [ISO 12232].
-    """
+        The ISO speed value of a camera or input device that is defined in [ISO 12232].
+        """,
+    )
 
     iso_speed_latitudeyyy: Attr[int] = Attr(
         0x0016001E, "ISOSpeedLatitudeyyy", "IS", "1", "3",
-    )
-    """ISO Speed Latitude yyy (0016,001E): Type 3, VR IS, VM 1.
+        doc="""ISO Speed Latitude yyy (0016,001E): Type 3, VR IS, VM 1.
 
-    The ISO speed latitude yyy value of a camera or input device that is defined in [ISO 12232].
-    """
+        The ISO speed latitude yyy value of a camera or input device that is defined in [ISO
+        12232].
+        """,
+    )
 
     iso_speed_latitudezzz: Attr[int] = Attr(
         0x0016001F, "ISOSpeedLatitudezzz", "IS", "1", "3",
-    )
-    """ISO Speed Latitude zzz (0016,001F): Type 3, VR IS, VM 1.
+        doc="""ISO Speed Latitude zzz (0016,001F): Type 3, VR IS, VM 1.
 
-    The ISO speed latitude zzz value of a camera or input device that is defined in [ISO 12232].
-    """
+        The ISO speed latitude zzz value of a camera or input device that is defined in [ISO
+        12232].
+        """,
+    )
 
     exif_version: Attr[str] = Attr(
         0x00160020, "EXIFVersion", "UT", "1", "3",
-    )
-    """EXIF Version (0016,0020): Type 3, VR UT, VM 1.
+        doc="""EXIF Version (0016,0020): Type 3, VR UT, VM 1.
 
-    The version of the EXIF standard.
-    """
+        The version of the EXIF standard.
+        """,
+    )
 
     shutter_speed_value: Attr[float] = Attr(
         0x00160021, "ShutterSpeedValue", "DS", "1", "3",
-    )
-    """Shutter Speed Value (0016,0021): Type 3, VR DS, VM 1.
+        doc="""Shutter Speed Value (0016,0021): Type 3, VR DS, VM 1.
 
-    The shutter speed. The unit is the APEX value.
-    """
+        The shutter speed. The unit is the APEX value.
+        """,
+    )
 
     aperture_value: Attr[float] = Attr(
         0x00160022, "ApertureValue", "DS", "1", "3",
-    )
-    """Aperture Value (0016,0022): Type 3, VR DS, VM 1.
+        doc="""Aperture Value (0016,0022): Type 3, VR DS, VM 1.
 
-    The lens aperture. The unit is the APEX value.
-    """
+        The lens aperture. The unit is the APEX value.
+        """,
+    )
 
     brightness_value: Attr[float] = Attr(
         0x00160023, "BrightnessValue", "DS", "1", "3",
-    )
-    """Brightness Value (0016,0023): Type 3, VR DS, VM 1.
+        doc="""Brightness Value (0016,0023): Type 3, VR DS, VM 1.
 
-    The value of brightness. The unit is the APEX value.
-    """
+        The value of brightness. The unit is the APEX value.
+        """,
+    )
 
     exposure_bias_value: Attr[float] = Attr(
         0x00160024, "ExposureBiasValue", "DS", "1", "3",
-    )
-    """Exposure Bias Value (0016,0024): Type 3, VR DS, VM 1.
+        doc="""Exposure Bias Value (0016,0024): Type 3, VR DS, VM 1.
 
-    The exposure bias. The unit is the APEX value.
-    """
+        The exposure bias. The unit is the APEX value.
+        """,
+    )
 
     max_aperture_value: Attr[float] = Attr(
         0x00160025, "MaxApertureValue", "DS", "1", "3",
-    )
-    """Max Aperture Value (0016,0025): Type 3, VR DS, VM 1.
+        doc="""Max Aperture Value (0016,0025): Type 3, VR DS, VM 1.
 
-    The smallest F number of the lens. The unit is the APEX value.
-    """
+        The smallest F number of the lens. The unit is the APEX value.
+        """,
+    )
 
     subject_distance: Attr[float] = Attr(
         0x00160026, "SubjectDistance", "DS", "1", "3",
-    )
-    """Subject Distance (0016,0026): Type 3, VR DS, VM 1.
+        doc="""Subject Distance (0016,0026): Type 3, VR DS, VM 1.
 
-    The distance to the subject in meters.
-    """
+        The distance to the subject in meters.
+        """,
+    )
 
     metering_mode: Attr[int] = Attr(
         0x00160027, "MeteringMode", "US", "1", "3",
-    )
-    """Metering Mode (0016,0027): Type 3, VR US, VM 1.
+        doc="""Metering Mode (0016,0027): Type 3, VR US, VM 1.
 
-    The metering mode.
-    Defined Terms: 0, 1, 2, 3, 4, 5, 6, 255.
-    """
+        The metering mode.
+        Defined Terms: 0, 1, 2, 3, 4, 5, 6, 255.
+        """,
+    )
 
     light_source: Attr[int] = Attr(
         0x00160028, "LightSource", "US", "1", "3",
-    )
-    """Light Source (0016,0028): Type 3, VR US, VM 1.
+        doc="""Light Source (0016,0028): Type 3, VR US, VM 1.
 
-    The kind of light source.
-    Defined Terms: 0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
-    255.
-    """
+        The kind of light source.
+        Defined Terms: 0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+        24, 255.
+        """,
+    )
 
     flash_firing_status: Attr[int] = Attr(
         0x00160011, "FlashFiringStatus", "US", "1", "3",
-    )
-    """Flash Firing Status (0016,0011): Type 3, VR US, VM 1.
+        doc="""Flash Firing Status (0016,0011): Type 3, VR US, VM 1.
 
-    The status of firing of the flash (strobe light).
-    Defined Terms: 0, 1.
-    """
+        The status of firing of the flash (strobe light).
+        Defined Terms: 0, 1.
+        """,
+    )
 
     flash_return_status: Attr[int] = Attr(
         0x00160012, "FlashReturnStatus", "US", "1", "3",
-    )
-    """Flash Return Status (0016,0012): Type 3, VR US, VM 1.
+        doc="""Flash Return Status (0016,0012): Type 3, VR US, VM 1.
 
-    The detection of returned light from firing of the flash (strobe light).
-    Defined Terms: 0, 1, 2, 3.
-    """
+        The detection of returned light from firing of the flash (strobe light).
+        Defined Terms: 0, 1, 2, 3.
+        """,
+    )
 
     flash_mode: Attr[int] = Attr(
         0x00160013, "FlashMode", "US", "1", "3",
-    )
-    """Flash Mode (0016,0013): Type 3, VR US, VM 1.
+        doc="""Flash Mode (0016,0013): Type 3, VR US, VM 1.
 
-    The camera's flash (strobe light) mode.
-    Defined Terms: 0, 1, 2, 3.
-    """
+        The camera's flash (strobe light) mode.
+        Defined Terms: 0, 1, 2, 3.
+        """,
+    )
 
     flash_function_present: Attr[int] = Attr(
         0x00160014, "FlashFunctionPresent", "US", "1", "3",
-    )
-    """Flash Function Present (0016,0014): Type 3, VR US, VM 1.
+        doc="""Flash Function Present (0016,0014): Type 3, VR US, VM 1.
 
-    Whether or not the camera has a flash function flash (strobe light).
-    Defined Terms: 0, 1.
-    """
+        Whether or not the camera has a flash function flash (strobe light).
+        Defined Terms: 0, 1.
+        """,
+    )
 
     flash_red_eye_mode: Attr[int] = Attr(
         0x00160015, "FlashRedEyeMode", "US", "1", "3",
-    )
-    """Flash Red Eye Mode (0016,0015): Type 3, VR US, VM 1.
+        doc="""Flash Red Eye Mode (0016,0015): Type 3, VR US, VM 1.
 
-    Whether or not the camera supports red-eye reduction.
-    Defined Terms: 0, 1.
-    """
+        Whether or not the camera supports red-eye reduction.
+        Defined Terms: 0, 1.
+        """,
+    )
 
     focal_length: Attr[float] = Attr(
         0x00160029, "FocalLength", "DS", "1", "3",
-    )
-    """Focal Length (0016,0029): Type 3, VR DS, VM 1.
+        doc="""Focal Length (0016,0029): Type 3, VR DS, VM 1.
 
-    The actual focal length of the lens, in mm.
-    """
+        The actual focal length of the lens, in mm.
+        """,
+    )
 
     subject_area: Attr[list[int]] = Attr(
         0x0016002A, "SubjectArea", "IS", "2-4", "3",
-    )
-    """Subject Area (0016,002A): Type 3, VR IS, VM 2-4.
+        doc="""Subject Area (0016,002A): Type 3, VR IS, VM 2-4.
 
-    The location and area of the main subject in the overall scene.
-    """
+        The location and area of the main subject in the overall scene.
+        """,
+    )
 
     maker_note: Attr[bytes] = Attr(
         0x0016002B, "MakerNote", "OB", "1", "3",
-    )
-    """Maker Note (0016,002B): Type 3, VR OB, VM 1.
+        doc="""Maker Note (0016,002B): Type 3, VR OB, VM 1.
 
-    Any desired information. The contents are up to the manufacturer.
-    """
+        Any desired information. The contents are up to the manufacturer.
+        """,
+    )
 
     temperature: Attr[float] = Attr(
         0x00160030, "Temperature", "DS", "1", "3",
-    )
-    """Temperature (0016,0030): Type 3, VR DS, VM 1.
+        doc="""Temperature (0016,0030): Type 3, VR DS, VM 1.
 
-    The ambient temperature at the time of acquisition, in °C.
-    """
+        The ambient temperature at the time of acquisition, in °C.
+        """,
+    )
 
     humidity: Attr[float] = Attr(
         0x00160031, "Humidity", "DS", "1", "3",
-    )
-    """Humidity (0016,0031): Type 3, VR DS, VM 1.
+        doc="""Humidity (0016,0031): Type 3, VR DS, VM 1.
 
-    The ambient humidity at the time of acquisition, in %.
-    """
+        The ambient humidity at the time of acquisition, in %.
+        """,
+    )
 
     pressure: Attr[float] = Attr(
         0x00160032, "Pressure", "DS", "1", "3",
-    )
-    """Pressure (0016,0032): Type 3, VR DS, VM 1.
+        doc="""Pressure (0016,0032): Type 3, VR DS, VM 1.
 
-    The ambient pressure at the time of acquisition, in hPa.
-    """
+        The ambient pressure at the time of acquisition, in hPa.
+        """,
+    )
 
     water_depth: Attr[float] = Attr(
         0x00160033, "WaterDepth", "DS", "1", "3",
-    )
-    """Water Depth (0016,0033): Type 3, VR DS, VM 1.
+        doc="""Water Depth (0016,0033): Type 3, VR DS, VM 1.
 
-    The water depth at the time of acquisition, in m.
-    """
+        The water depth at the time of acquisition, in m.
+        """,
+    )
 
     acceleration: Attr[float] = Attr(
         0x00160034, "Acceleration", "DS", "1", "3",
-    )
-    """Acceleration (0016,0034): Type 3, VR DS, VM 1.
+        doc="""Acceleration (0016,0034): Type 3, VR DS, VM 1.
 
-    The acceleration as a scalar, regardless of direction, at the time of acquisition, in mGal
-    (10-5 m/s2).
-    """
+        The acceleration as a scalar, regardless of direction, at the time of acquisition, in
+        mGal (10-5 m/s2).
+        """,
+    )
 
     camera_elevation_angle: Attr[float] = Attr(
         0x00160035, "CameraElevationAngle", "DS", "1", "3",
-    )
-    """Camera Elevation Angle (0016,0035): Type 3, VR DS, VM 1.
+        doc="""Camera Elevation Angle (0016,0035): Type 3, VR DS, VM 1.
 
-    The elevation/depression (angle of the orientation of the camera, imaging optical axis) in
-    degrees from -180 to less than 180, at the time of acquisition.
-    """
+        The elevation/depression (angle of the orientation of the camera, imaging optical axis)
+        in degrees from -180 to less than 180, at the time of acquisition.
+        """,
+    )
 
     flash_energy: Attr[list[float]] = Attr(
         0x00160036, "FlashEnergy", "DS", "1-2", "3",
-    )
-    """Flash Energy (0016,0036): Type 3, VR DS, VM 1-2.
+        doc="""Flash Energy (0016,0036): Type 3, VR DS, VM 1-2.
 
-    The amount of flash (strobe) energy at the time the image is captured, in Beam Candle Power
-    Seconds (BCPS).
-    """
+        The amount of flash (strobe) energy at the time the image is captured, in Beam Candle
+        Power Seconds (BCPS).
+        """,
+    )
 
     subject_location: Attr[list[int]] = Attr(
         0x00160037, "SubjectLocation", "IS", "2", "3",
-    )
-    """Subject Location (0016,0037): Type 3, VR IS, VM 2.
+        doc="""Subject Location (0016,0037): Type 3, VR IS, VM 2.
 
-    The location of the main subject in the scene. The value of this tag represents the pixel at
-    the center of the main subject relative to the upper left corner. The first value indicates
-    the X column number and second indicates the Y row number.
-    """
+        The location of the main subject in the scene. The value of this tag represents the
+        pixel at the center of the main subject relative to the upper left corner. The first
+        value indicates the X column number and second indicates the Y row number.
+        """,
+    )
 
     photographic_exposure_index: Attr[float] = Attr(
         0x00160038, "PhotographicExposureIndex", "DS", "1", "3",
-    )
-    """Photographic Exposure Index (0016,0038): Type 3, VR DS, VM 1.
+        doc="""Photographic Exposure Index (0016,0038): Type 3, VR DS, VM 1.
 
-    The exposure index selected on the camera or input device at the time the image is captured.
-    """
+        The exposure index selected on the camera or input device at the time the image is
+        captured.
+        """,
+    )
 
     sensing_method: Attr[int] = Attr(
         0x00160039, "SensingMethod", "US", "1", "3",
-    )
-    """Sensing Method (0016,0039): Type 3, VR US, VM 1.
+        doc="""Sensing Method (0016,0039): Type 3, VR US, VM 1.
 
-    The image sensor type on the camera or input device.
-    Defined Terms: 1, 2, 3, 4, 5, 7, 8.
-    """
+        The image sensor type on the camera or input device.
+        Defined Terms: 1, 2, 3, 4, 5, 7, 8.
+        """,
+    )
 
     file_source: Attr[int] = Attr(
         0x0016003A, "FileSource", "US", "1", "3",
-    )
-    """File Source (0016,003A): Type 3, VR US, VM 1.
+        doc="""File Source (0016,003A): Type 3, VR US, VM 1.
 
-    The image source.
-    Defined Terms: 0, 1, 2, 3.
-    """
+        The image source.
+        Defined Terms: 0, 1, 2, 3.
+        """,
+    )
 
     scene_type: Attr[int] = Attr(
         0x0016003B, "SceneType", "US", "1", "3",
-    )
-    """Scene Type (0016,003B): Type 3, VR US, VM 1.
+        doc="""Scene Type (0016,003B): Type 3, VR US, VM 1.
 
-    The type of scene.
-    Defined Terms: 1.
-    """
+        The type of scene.
+        Defined Terms: 1.
+        """,
+    )
 
     custom_rendered: Attr[int] = Attr(
         0x00160041, "CustomRendered", "US", "1", "3",
-    )
-    """Custom Rendered (0016,0041): Type 3, VR US, VM 1.
+        doc="""Custom Rendered (0016,0041): Type 3, VR US, VM 1.
 
-    Special processing that was used on image data.
-    Defined Terms: 0, 1.
-    """
+        Special processing that was used on image data.
+        Defined Terms: 0, 1.
+        """,
+    )
 
     exposure_mode: Attr[int] = Attr(
         0x00160042, "ExposureMode", "US", "1", "3",
-    )
-    """Exposure Mode (0016,0042): Type 3, VR US, VM 1.
+        doc="""Exposure Mode (0016,0042): Type 3, VR US, VM 1.
 
-    The exposure mode set when the image was shot.
-    Defined Terms: 0, 1, 2.
-    """
+        The exposure mode set when the image was shot.
+        Defined Terms: 0, 1, 2.
+        """,
+    )
 
     white_balance: Attr[int] = Attr(
         0x00160043, "WhiteBalance", "US", "1", "3",
-    )
-    """White Balance (0016,0043): Type 3, VR US, VM 1.
+        doc="""White Balance (0016,0043): Type 3, VR US, VM 1.
 
-    The white balance mode set when the image was shot.
-    Defined Terms: 0, 1.
-    """
+        The white balance mode set when the image was shot.
+        Defined Terms: 0, 1.
+        """,
+    )
 
     digital_zoom_ratio: Attr[float] = Attr(
         0x00160044, "DigitalZoomRatio", "DS", "1", "3",
-    )
-    """Digital Zoom Ratio (0016,0044): Type 3, VR DS, VM 1.
+        doc="""Digital Zoom Ratio (0016,0044): Type 3, VR DS, VM 1.
 
-    The digital zoom ratio when the image was shot.
-    """
+        The digital zoom ratio when the image was shot.
+        """,
+    )
 
     focal_length_in35mm_film: Attr[int] = Attr(
         0x00160045, "FocalLengthIn35mmFilm", "IS", "1", "3",
-    )
-    """Focal Length In 35mm Film (0016,0045): Type 3, VR IS, VM 1.
+        doc="""Focal Length In 35mm Film (0016,0045): Type 3, VR IS, VM 1.
 
-    The equivalent focal length assuming a 35mm film camera, in mm.
-    """
+        The equivalent focal length assuming a 35mm film camera, in mm.
+        """,
+    )
 
     scene_capture_type: Attr[int] = Attr(
         0x00160046, "SceneCaptureType", "US", "1", "3",
-    )
-    """Scene Capture Type (0016,0046): Type 3, VR US, VM 1.
+        doc="""Scene Capture Type (0016,0046): Type 3, VR US, VM 1.
 
-    The type of scene that was shot.
-    Defined Terms: 0, 1, 2, 3.
-    """
+        The type of scene that was shot.
+        Defined Terms: 0, 1, 2, 3.
+        """,
+    )
 
     gain_control: Attr[int] = Attr(
         0x00160047, "GainControl", "US", "1", "3",
-    )
-    """Gain Control (0016,0047): Type 3, VR US, VM 1.
+        doc="""Gain Control (0016,0047): Type 3, VR US, VM 1.
 
-    The degree of overall image gain adjustment.
-    Defined Terms: 0, 1, 2, 3, 4.
-    """
+        The degree of overall image gain adjustment.
+        Defined Terms: 0, 1, 2, 3, 4.
+        """,
+    )
 
     contrast: Attr[int] = Attr(
         0x00160048, "Contrast", "US", "1", "3",
-    )
-    """Contrast (0016,0048): Type 3, VR US, VM 1.
+        doc="""Contrast (0016,0048): Type 3, VR US, VM 1.
 
-    The direction of contrast processing applied by the camera.
-    Defined Terms: 0, 1, 2.
-    """
+        The direction of contrast processing applied by the camera.
+        Defined Terms: 0, 1, 2.
+        """,
+    )
 
     saturation: Attr[int] = Attr(
         0x00160049, "Saturation", "US", "1", "3",
-    )
-    """Saturation (0016,0049): Type 3, VR US, VM 1.
+        doc="""Saturation (0016,0049): Type 3, VR US, VM 1.
 
-    The direction of saturation processing applied by the camera.
-    Defined Terms: 0, 1, 2.
-    """
+        The direction of saturation processing applied by the camera.
+        Defined Terms: 0, 1, 2.
+        """,
+    )
 
     sharpness: Attr[int] = Attr(
         0x0016004A, "Sharpness", "US", "1", "3",
-    )
-    """Sharpness (0016,004A): Type 3, VR US, VM 1.
+        doc="""Sharpness (0016,004A): Type 3, VR US, VM 1.
 
-    The direction of sharpness processing applied by the camera.
-    Defined Terms: 0, 1, 2.
-    """
+        The direction of sharpness processing applied by the camera.
+        Defined Terms: 0, 1, 2.
+        """,
+    )
 
     device_setting_description: Attr[bytes] = Attr(
         0x0016004B, "DeviceSettingDescription", "OB", "1", "3",
-    )
-    """Device Setting Description (0016,004B): Type 3, VR OB, VM 1.
+        doc="""Device Setting Description (0016,004B): Type 3, VR OB, VM 1.
 
-    Information on the picture-taking conditions of a particular camera model, encoded as
-    defined in [EXIF 2.31].
-    """
+        Information on the picture-taking conditions of a particular camera model, encoded as
+        defined in [EXIF 2.31].
+        """,
+    )
 
     subject_distance_range: Attr[int] = Attr(
         0x0016004C, "SubjectDistanceRange", "US", "1", "3",
-    )
-    """Subject Distance Range (0016,004C): Type 3, VR US, VM 1.
+        doc="""Subject Distance Range (0016,004C): Type 3, VR US, VM 1.
 
-    The distance to the subject.
-    Defined Terms: 0, 1, 2, 3.
-    """
+        The distance to the subject.
+        Defined Terms: 0, 1, 2, 3.
+        """,
+    )
 
     self_timer_mode: Attr[int] = Attr(
         0x00160019, "SelfTimerMode", "IS", "1", "3",
-    )
-    """Self Timer Mode (0016,0019): Type 3, VR IS, VM 1.
+        doc="""Self Timer Mode (0016,0019): Type 3, VR IS, VM 1.
 
-    The number of seconds the image capture was delayed from when the capture was initiated by
-    the camera operator. If the value is zero, the self-timer is off.
-    """
+        The number of seconds the image capture was delayed from when the capture was initiated
+        by the camera operator. If the value is zero, the self-timer is off.
+        """,
+    )
 
     interoperability_index: Attr[str] = Attr(
         0x00160061, "InteroperabilityIndex", "CS", "1", "3",
-    )
-    """Interoperability Index (0016,0061): Type 3, VR CS, VM 1.
+        doc="""Interoperability Index (0016,0061): Type 3, VR CS, VM 1.
 
-    Identification of the interoperability rule to which the image conforms.
-    Defined Terms: R98, THM, R03.
-    """
+        Identification of the interoperability rule to which the image conforms.
+        Defined Terms: R98, THM, R03.
+        """,
+    )
 
     interoperability_version: Attr[bytes] = Attr(
         0x00160062, "InteroperabilityVersion", "OB", "1", "3",
-    )
-    """Interoperability Version (0016,0062): Type 3, VR OB, VM 1.
+        doc="""Interoperability Version (0016,0062): Type 3, VR OB, VM 1.
 
-    The version interoperability rule to which the image conforms.
-    """
+        The version interoperability rule to which the image conforms.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        white_point: float | None = None,
-        primary_chromaticities: list[float] | None = None,
-        battery_level: str | None = None,
-        exposure_time_in_seconds: float | None = None,
-        f_number: float | None = None,
-        oecf_rows: int | None = None,
-        oecf_columns: int | None = None,
-        oecf_column_names: list[str] | None = None,
-        oecf_values: list[float] | None = None,
-        spatial_frequency_response_rows: int | None = None,
-        spatial_frequency_response_columns: int | None = None,
-        spatial_frequency_response_column_names: list[str] | None = None,
-        spatial_frequency_response_values: list[float] | None = None,
-        color_filter_array_pattern_rows: int | None = None,
-        color_filter_array_pattern_columns: int | None = None,
-        color_filter_array_pattern_values: list[float] | None = None,
-        exposure_program: int | None = None,
-        spectral_sensitivity: str | None = None,
-        photographic_sensitivity: int | None = None,
-        sensitivity_type: int | None = None,
-        standard_output_sensitivity: int | None = None,
-        recommended_exposure_index: int | None = None,
-        iso_speed: int | None = None,
-        iso_speed_latitudeyyy: int | None = None,
-        iso_speed_latitudezzz: int | None = None,
-        exif_version: str | None = None,
-        shutter_speed_value: float | None = None,
-        aperture_value: float | None = None,
-        brightness_value: float | None = None,
-        exposure_bias_value: float | None = None,
-        max_aperture_value: float | None = None,
-        subject_distance: float | None = None,
-        metering_mode: int | None = None,
-        light_source: int | None = None,
-        flash_firing_status: int | None = None,
-        flash_return_status: int | None = None,
-        flash_mode: int | None = None,
-        flash_function_present: int | None = None,
-        flash_red_eye_mode: int | None = None,
-        focal_length: float | None = None,
-        subject_area: list[int] | None = None,
-        maker_note: bytes | None = None,
-        temperature: float | None = None,
-        humidity: float | None = None,
-        pressure: float | None = None,
-        water_depth: float | None = None,
-        acceleration: float | None = None,
-        camera_elevation_angle: float | None = None,
-        flash_energy: list[float] | None = None,
-        subject_location: list[int] | None = None,
-        photographic_exposure_index: float | None = None,
-        sensing_method: int | None = None,
-        file_source: int | None = None,
-        scene_type: int | None = None,
-        custom_rendered: int | None = None,
-        exposure_mode: int | None = None,
-        white_balance: int | None = None,
-        digital_zoom_ratio: float | None = None,
-        focal_length_in35mm_film: int | None = None,
-        scene_capture_type: int | None = None,
-        gain_control: int | None = None,
-        contrast: int | None = None,
-        saturation: int | None = None,
-        sharpness: int | None = None,
-        device_setting_description: bytes | None = None,
-        subject_distance_range: int | None = None,
-        self_timer_mode: int | None = None,
-        interoperability_index: str | None = None,
-        interoperability_version: bytes | None = None,
-        **_: Any,
+        white_point: float | Empty | None = None,
+        primary_chromaticities: list[float] | Empty | None = None,
+        battery_level: str | Empty | None = None,
+        exposure_time_in_seconds: float | Empty | None = None,
+        f_number: float | Empty | None = None,
+        oecf_rows: int | Empty | None = None,
+        oecf_columns: int | Empty | None = None,
+        oecf_column_names: list[str] | Empty | None = None,
+        oecf_values: list[float] | Empty | None = None,
+        spatial_frequency_response_rows: int | Empty | None = None,
+        spatial_frequency_response_columns: int | Empty | None = None,
+        spatial_frequency_response_column_names: list[str] | Empty | None = None,
+        spatial_frequency_response_values: list[float] | Empty | None = None,
+        color_filter_array_pattern_rows: int | Empty | None = None,
+        color_filter_array_pattern_columns: int | Empty | None = None,
+        color_filter_array_pattern_values: list[float] | Empty | None = None,
+        exposure_program: int | Empty | None = None,
+        spectral_sensitivity: str | Empty | None = None,
+        photographic_sensitivity: int | Empty | None = None,
+        sensitivity_type: int | Empty | None = None,
+        standard_output_sensitivity: int | Empty | None = None,
+        recommended_exposure_index: int | Empty | None = None,
+        iso_speed: int | Empty | None = None,
+        iso_speed_latitudeyyy: int | Empty | None = None,
+        iso_speed_latitudezzz: int | Empty | None = None,
+        exif_version: str | Empty | None = None,
+        shutter_speed_value: float | Empty | None = None,
+        aperture_value: float | Empty | None = None,
+        brightness_value: float | Empty | None = None,
+        exposure_bias_value: float | Empty | None = None,
+        max_aperture_value: float | Empty | None = None,
+        subject_distance: float | Empty | None = None,
+        metering_mode: int | Empty | None = None,
+        light_source: int | Empty | None = None,
+        flash_firing_status: int | Empty | None = None,
+        flash_return_status: int | Empty | None = None,
+        flash_mode: int | Empty | None = None,
+        flash_function_present: int | Empty | None = None,
+        flash_red_eye_mode: int | Empty | None = None,
+        focal_length: float | Empty | None = None,
+        subject_area: list[int] | Empty | None = None,
+        maker_note: bytes | Empty | None = None,
+        temperature: float | Empty | None = None,
+        humidity: float | Empty | None = None,
+        pressure: float | Empty | None = None,
+        water_depth: float | Empty | None = None,
+        acceleration: float | Empty | None = None,
+        camera_elevation_angle: float | Empty | None = None,
+        flash_energy: list[float] | Empty | None = None,
+        subject_location: list[int] | Empty | None = None,
+        photographic_exposure_index: float | Empty | None = None,
+        sensing_method: int | Empty | None = None,
+        file_source: int | Empty | None = None,
+        scene_type: int | Empty | None = None,
+        custom_rendered: int | Empty | None = None,
+        exposure_mode: int | Empty | None = None,
+        white_balance: int | Empty | None = None,
+        digital_zoom_ratio: float | Empty | None = None,
+        focal_length_in35mm_film: int | Empty | None = None,
+        scene_capture_type: int | Empty | None = None,
+        gain_control: int | Empty | None = None,
+        contrast: int | Empty | None = None,
+        saturation: int | Empty | None = None,
+        sharpness: int | Empty | None = None,
+        device_setting_description: bytes | Empty | None = None,
+        subject_distance_range: int | Empty | None = None,
+        self_timer_mode: int | Empty | None = None,
+        interoperability_index: str | Empty | None = None,
+        interoperability_version: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,56 +24,53 @@ class VLPhotographicEquipmentModule(ModuleBuilder):
 
     camera_owner_name: Attr[str] = Attr(
         0x0016004D, "CameraOwnerName", "UT", "1", "3",
-    )
-    """Camera Owner Name (0016,004D): Type 3, VR UT, VM 1.
+        doc="""Camera Owner Name (0016,004D): Type 3, VR UT, VM 1.
 
-    The owner of the photographic equipment.
-    """
+        The owner of the photographic equipment.
+        """,
+    )
 
     lens_specification: Attr[list[float]] = Attr(
         0x0016004E, "LensSpecification", "DS", "4", "3",
-    )
-    """Lens Specification (0016,004E): Type 3, VR DS, VM 4.
+        doc="""Lens Specification (0016,004E): Type 3, VR DS, VM 4.
 
-    The minimum focal length, maximum focal length, minimum F number in the minimum focal
-    length, and minimum F number in the maximum focal length for the lens that was used.
-    """
+        The minimum focal length, maximum focal length, minimum F number in the minimum focal
+        length, and minimum F number in the maximum focal length for the lens that was used.
+        """,
+    )
 
     lens_make: Attr[str] = Attr(
         0x0016004F, "LensMake", "UT", "1", "3",
-    )
-    """Lens Make (0016,004F): Type 3, VR UT, VM 1.
+        doc="""Lens Make (0016,004F): Type 3, VR UT, VM 1.
 
-    The lens manufacturer.
-    """
+        The lens manufacturer.
+        """,
+    )
 
     lens_model: Attr[str] = Attr(
         0x00160050, "LensModel", "UT", "1", "3",
-    )
-    """Lens Model (0016,0050): Type 3, VR UT, VM 1.
+        doc="""Lens Model (0016,0050): Type 3, VR UT, VM 1.
 
-    The lens's model name and model number.
-    """
+        The lens's model name and model number.
+        """,
+    )
 
     lens_serial_number: Attr[str] = Attr(
         0x00160051, "LensSerialNumber", "UT", "1", "3",
-    )
-    """Lens Serial Number (0016,0051): Type 3, VR UT, VM 1.
+        doc="""Lens Serial Number (0016,0051): Type 3, VR UT, VM 1.
 
-    The serial number of the lens that was used.
-    """
+        The serial number of the lens that was used.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        camera_owner_name: str | None = None,
-        lens_specification: list[float] | None = None,
-        lens_make: str | None = None,
-        lens_model: str | None = None,
-        lens_serial_number: str | None = None,
-        **_: Any,
+        camera_owner_name: str | Empty | None = None,
+        lens_specification: list[float] | Empty | None = None,
+        lens_make: str | Empty | None = None,
+        lens_model: str | Empty | None = None,
+        lens_serial_number: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,318 +25,317 @@ class VLPhotographicGeolocationModule(ModuleBuilder):
 
     gps_version_id: Attr[bytes] = Attr(
         0x00160070, "GPSVersionID", "OB", "1", "3",
-    )
-    """GPS Version ID (0016,0070): Type 3, VR OB, VM 1.
+        doc="""GPS Version ID (0016,0070): Type 3, VR OB, VM 1.
 
-    The version of GPS information.
-    """
+        The version of GPS information.
+        """,
+    )
 
     gps_latitude_ref: Attr[Literal["N", "S"]] = Attr(
         0x00160071, "GPSLatitudeRef", "CS", "1", "3",
         enum=("N", "S"),
-    )
-    """GPS Latitude Ref (0016,0071): Type 3, VR CS, VM 1.
+        doc="""GPS Latitude Ref (0016,0071): Type 3, VR CS, VM 1.
 
-    Whether the latitude is north or south latitude.
-    Enumerated Values: N, S.
-    """
+        Whether the latitude is north or south latitude.
+        Enumerated Values: N, S.
+        """,
+    )
 
     gps_latitude: Attr[list[float]] = Attr(
         0x00160072, "GPSLatitude", "DS", "3", "3",
-    )
-    """GPS Latitude (0016,0072): Type 3, VR DS, VM 3.
+        doc="""GPS Latitude (0016,0072): Type 3, VR DS, VM 3.
 
-    The latitude, expressed as three non-negative values giving the degrees, minutes, and
-    seconds, respectively.
-    """
+        The latitude, expressed as three non-negative values giving the degrees, minutes, and
+        seconds, respectively.
+        """,
+    )
 
     gps_longitude_ref: Attr[Literal["E", "W"]] = Attr(
         0x00160073, "GPSLongitudeRef", "CS", "1", "3",
         enum=("E", "W"),
-    )
-    """GPS Longitude Ref (0016,0073): Type 3, VR CS, VM 1.
+        doc="""GPS Longitude Ref (0016,0073): Type 3, VR CS, VM 1.
 
-    Whether the longitude is east or west longitude.
-    Enumerated Values: E, W.
-    """
+        Whether the longitude is east or west longitude.
+        Enumerated Values: E, W.
+        """,
+    )
 
     gps_longitude: Attr[list[float]] = Attr(
         0x00160074, "GPSLongitude", "DS", "3", "3",
-    )
-    """GPS Longitude (0016,0074): Type 3, VR DS, VM 3.
+        doc="""GPS Longitude (0016,0074): Type 3, VR DS, VM 3.
 
-    The longitude, expressed as three non-negative values giving the degrees, minutes, and
-    seconds, respectively.
-    """
+        The longitude, expressed as three non-negative values giving the degrees, minutes, and
+        seconds, respectively.
+        """,
+    )
 
     gps_altitude_ref: Attr[int] = Attr(
         0x00160075, "GPSAltitudeRef", "US", "1", "3",
-    )
-    """GPS Altitude Ref (0016,0075): Type 3, VR US, VM 1.
+        doc="""GPS Altitude Ref (0016,0075): Type 3, VR US, VM 1.
 
-    The altitude used as the reference altitude in meters.
-    """
+        The altitude used as the reference altitude in meters.
+        """,
+    )
 
     gps_altitude: Attr[float] = Attr(
         0x00160076, "GPSAltitude", "DS", "1", "3",
-    )
-    """GPS Altitude (0016,0076): Type 3, VR DS, VM 1.
+        doc="""GPS Altitude (0016,0076): Type 3, VR DS, VM 1.
 
-    The altitude based on the reference in GPS Altitude Ref (0016,0075), in meters.
-    """
+        The altitude based on the reference in GPS Altitude Ref (0016,0075), in meters.
+        """,
+    )
 
     gps_time_stamp: Attr[datetime.datetime | str] = Attr(
         0x00160077, "GPSTimeStamp", "DT", "1", "3",
-    )
-    """GPS Time Stamp (0016,0077): Type 3, VR DT, VM 1.
+        doc="""GPS Time Stamp (0016,0077): Type 3, VR DT, VM 1.
 
-    The time as UTC (Coordinated Universal Time).
-    """
+        The time as UTC (Coordinated Universal Time).
+        """,
+    )
 
     gps_satellites: Attr[str] = Attr(
         0x00160078, "GPSSatellites", "UT", "1", "3",
-    )
-    """GPS Satellites (0016,0078): Type 3, VR UT, VM 1.
+        doc="""GPS Satellites (0016,0078): Type 3, VR UT, VM 1.
 
-    The GPS satellites used for measurements. This tag can be used to describe the number of
-    satellites, their ID number, angle of elevation, azimuth, SNR and other information. The
-    format is not specified.
-    """
+        The GPS satellites used for measurements. This tag can be used to describe the number of
+        satellites, their ID number, angle of elevation, azimuth, SNR and other information. The
+        format is not specified.
+        """,
+    )
 
     gps_status: Attr[Literal["A", "V"]] = Attr(
         0x00160079, "GPSStatus", "CS", "1", "3",
         enum=("A", "V"),
-    )
-    """GPS Status (0016,0079): Type 3, VR CS, VM 1.
+        doc="""GPS Status (0016,0079): Type 3, VR CS, VM 1.
 
-    The status of the GPS receiver when the image is recorded.
-    Enumerated Values: A, V.
-    """
+        The status of the GPS receiver when the image is recorded.
+        Enumerated Values: A, V.
+        """,
+    )
 
     gps_measure_mode: Attr[Literal["2", "3"]] = Attr(
         0x0016007A, "GPSMeasureMode", "CS", "1", "3",
         enum=("2", "3"),
-    )
-    """GPS Measure Mode (0016,007A): Type 3, VR CS, VM 1.
+        doc="""GPS Measure Mode (0016,007A): Type 3, VR CS, VM 1.
 
-    The GPS measurement mode.
-    Enumerated Values: 2, 3.
-    """
+        The GPS measurement mode.
+        Enumerated Values: 2, 3.
+        """,
+    )
 
     gpsdop: Attr[float] = Attr(
         0x0016007B, "GPSDOP", "DS", "1", "3",
-    )
-    """GPS DOP (0016,007B): Type 3, VR DS, VM 1.
+        doc="""GPS DOP (0016,007B): Type 3, VR DS, VM 1.
 
-    The GPS data degree (dilution) of precision.
-    """
+        The GPS data degree (dilution) of precision.
+        """,
+    )
 
     gps_speed_ref: Attr[Literal["K", "M", "N"]] = Attr(
         0x0016007C, "GPSSpeedRef", "CS", "1", "3",
         enum=("K", "M", "N"),
-    )
-    """GPS Speed Ref (0016,007C): Type 3, VR CS, VM 1.
+        doc="""GPS Speed Ref (0016,007C): Type 3, VR CS, VM 1.
 
-    The unit used to express the GPS Speed (0016,007D).
-    Enumerated Values: K, M, N.
-    """
+        The unit used to express the GPS Speed (0016,007D).
+        Enumerated Values: K, M, N.
+        """,
+    )
 
     gps_speed: Attr[float] = Attr(
         0x0016007D, "GPSSpeed", "DS", "1", "3",
-    )
-    """GPS Speed (0016,007D): Type 3, VR DS, VM 1.
+        doc="""GPS Speed (0016,007D): Type 3, VR DS, VM 1.
 
-    The speed of GPS receiver movement in GPS Speed Ref (0016,007C) units.
-    """
+        The speed of GPS receiver movement in GPS Speed Ref (0016,007C) units.
+        """,
+    )
 
     gps_track_ref: Attr[Literal["T", "M"]] = Attr(
         0x0016007E, "GPSTrackRef", "CS", "1", "3",
         enum=("T", "M"),
-    )
-    """GPS Track Ref (0016,007E): Type 3, VR CS, VM 1.
+        doc="""GPS Track Ref (0016,007E): Type 3, VR CS, VM 1.
 
-    The reference for giving the direction of GPS receiver movement.
-    Enumerated Values: T, M.
-    """
+        The reference for giving the direction of GPS receiver movement.
+        Enumerated Values: T, M.
+        """,
+    )
 
     gps_track: Attr[float] = Attr(
         0x0016007F, "GPSTrack", "DS", "1", "3",
-    )
-    """GPS Track (0016,007F): Type 3, VR DS, VM 1.
+        doc="""GPS Track (0016,007F): Type 3, VR DS, VM 1.
 
-    The direction of GPS receiver movement in degrees. The range of values is from 0.00 to
-    359.99.
-    """
+        The direction of GPS receiver movement in degrees. The range of values is from 0.00 to
+        359.99.
+        """,
+    )
 
     gps_img_direction_ref: Attr[Literal["T", "M"]] = Attr(
         0x00160080, "GPSImgDirectionRef", "CS", "1", "3",
         enum=("T", "M"),
-    )
-    """GPS Img Direction Ref (0016,0080): Type 3, VR CS, VM 1.
+        doc="""GPS Img Direction Ref (0016,0080): Type 3, VR CS, VM 1.
 
-    The reference for giving the direction of the image when it is captured.
-    Enumerated Values: T, M.
-    """
+        The reference for giving the direction of the image when it is captured.
+        Enumerated Values: T, M.
+        """,
+    )
 
     gps_img_direction: Attr[float] = Attr(
         0x00160081, "GPSImgDirection", "DS", "1", "3",
-    )
-    """GPS Img Direction (0016,0081): Type 3, VR DS, VM 1.
+        doc="""GPS Img Direction (0016,0081): Type 3, VR DS, VM 1.
 
-    The direction of the image when it was captured. The range of values is from 0.00 to 359.99.
-    """
+        The direction of the image when it was captured. The range of values is from 0.00 to
+        359.99.
+        """,
+    )
 
     gps_map_datum: Attr[str] = Attr(
         0x00160082, "GPSMapDatum", "UT", "1", "3",
-    )
-    """GPS Map Datum (0016,0082): Type 3, VR UT, VM 1.
+        doc="""GPS Map Datum (0016,0082): Type 3, VR UT, VM 1.
 
-    The geodetic survey data used by the GPS receiver.
-    """
+        The geodetic survey data used by the GPS receiver.
+        """,
+    )
 
     gps_dest_latitude_ref: Attr[Literal["N", "S"]] = Attr(
         0x00160083, "GPSDestLatitudeRef", "CS", "1", "3",
         enum=("N", "S"),
-    )
-    """GPS Dest Latitude Ref (0016,0083): Type 3, VR CS, VM 1.
+        doc="""GPS Dest Latitude Ref (0016,0083): Type 3, VR CS, VM 1.
 
-    Whether the latitude of the destination point is north or south latitude.
-    Enumerated Values: N, S.
-    """
+        Whether the latitude of the destination point is north or south latitude.
+        Enumerated Values: N, S.
+        """,
+    )
 
     gps_dest_latitude: Attr[list[float]] = Attr(
         0x00160084, "GPSDestLatitude", "DS", "3", "3",
-    )
-    """GPS Dest Latitude (0016,0084): Type 3, VR DS, VM 3.
+        doc="""GPS Dest Latitude (0016,0084): Type 3, VR DS, VM 3.
 
-    The latitude of the destination point. The latitude is expressed as three values giving the
-    degrees, minutes, and seconds, respectively.
-    """
+        The latitude of the destination point. The latitude is expressed as three values giving
+        the degrees, minutes, and seconds, respectively.
+        """,
+    )
 
     gps_dest_longitude_ref: Attr[Literal["E", "W"]] = Attr(
         0x00160085, "GPSDestLongitudeRef", "CS", "1", "3",
         enum=("E", "W"),
-    )
-    """GPS Dest Longitude Ref (0016,0085): Type 3, VR CS, VM 1.
+        doc="""GPS Dest Longitude Ref (0016,0085): Type 3, VR CS, VM 1.
 
-    Whether the longitude of the destination point is east or west longitude.
-    Enumerated Values: E, W.
-    """
+        Whether the longitude of the destination point is east or west longitude.
+        Enumerated Values: E, W.
+        """,
+    )
 
     gps_dest_longitude: Attr[list[float]] = Attr(
         0x00160086, "GPSDestLongitude", "DS", "3", "3",
-    )
-    """GPS Dest Longitude (0016,0086): Type 3, VR DS, VM 3.
+        doc="""GPS Dest Longitude (0016,0086): Type 3, VR DS, VM 3.
 
-    The longitude of the destination point. The longitude is expressed as three values giving
-    the degrees, minutes, and seconds, respectively.
-    """
+        The longitude of the destination point. The longitude is expressed as three values
+        giving the degrees, minutes, and seconds, respectively.
+        """,
+    )
 
     gps_dest_bearing_ref: Attr[Literal["T", "M"]] = Attr(
         0x00160087, "GPSDestBearingRef", "CS", "1", "3",
         enum=("T", "M"),
-    )
-    """GPS Dest Bearing Ref (0016,0087): Type 3, VR CS, VM 1.
+        doc="""GPS Dest Bearing Ref (0016,0087): Type 3, VR CS, VM 1.
 
-    Indicates the reference used for giving the bearing to the destination point.
-    Enumerated Values: T, M.
-    """
+        Indicates the reference used for giving the bearing to the destination point.
+        Enumerated Values: T, M.
+        """,
+    )
 
     gps_dest_bearing: Attr[float] = Attr(
         0x00160088, "GPSDestBearing", "DS", "1", "3",
-    )
-    """GPS Dest Bearing (0016,0088): Type 3, VR DS, VM 1.
+        doc="""GPS Dest Bearing (0016,0088): Type 3, VR DS, VM 1.
 
-    The bearing to the destination point in degrees. The range of values is from 0.00 to 359.99.
-    """
+        The bearing to the destination point in degrees. The range of values is from 0.00 to
+        359.99.
+        """,
+    )
 
     gps_dest_distance_ref: Attr[Literal["K", "M", "N"]] = Attr(
         0x00160089, "GPSDestDistanceRef", "CS", "1", "3",
         enum=("K", "M", "N"),
-    )
-    """GPS Dest Distance Ref (0016,0089): Type 3, VR CS, VM 1.
+        doc="""GPS Dest Distance Ref (0016,0089): Type 3, VR CS, VM 1.
 
-    The unit used to express the distance to the destination point.
-    Enumerated Values: K, M, N.
-    """
+        The unit used to express the distance to the destination point.
+        Enumerated Values: K, M, N.
+        """,
+    )
 
     gps_dest_distance: Attr[float] = Attr(
         0x0016008A, "GPSDestDistance", "DS", "1", "3",
-    )
-    """GPS Dest Distance (0016,008A): Type 3, VR DS, VM 1.
+        doc="""GPS Dest Distance (0016,008A): Type 3, VR DS, VM 1.
 
-    The distance to the destination point in GPS Dest Distance Ref (0016,0089) units.
-    """
+        The distance to the destination point in GPS Dest Distance Ref (0016,0089) units.
+        """,
+    )
 
     gps_processing_method: Attr[bytes] = Attr(
         0x0016008B, "GPSProcessingMethod", "OB", "1", "3",
-    )
-    """GPS Processing Method (0016,008B): Type 3, VR OB, VM 1.
+        doc="""GPS Processing Method (0016,008B): Type 3, VR OB, VM 1.
 
-    The name of the method used for location finding.
-    """
+        The name of the method used for location finding.
+        """,
+    )
 
     gps_area_information: Attr[bytes] = Attr(
         0x0016008C, "GPSAreaInformation", "OB", "1", "3",
-    )
-    """GPS Area Information (0016,008C): Type 3, VR OB, VM 1.
+        doc="""GPS Area Information (0016,008C): Type 3, VR OB, VM 1.
 
-    The name of the GPS area.
-    """
+        The name of the GPS area.
+        """,
+    )
 
     gps_date_stamp: Attr[datetime.datetime | str] = Attr(
         0x0016008D, "GPSDateStamp", "DT", "1", "3",
-    )
-    """GPS Date Stamp (0016,008D): Type 3, VR DT, VM 1.
+        doc="""GPS Date Stamp (0016,008D): Type 3, VR DT, VM 1.
 
-    The date and time information relative to UTC (Coordinated Universal Time).
-    """
+        The date and time information relative to UTC (Coordinated Universal Time).
+        """,
+    )
 
     gps_differential: Attr[int] = Attr(
         0x0016008E, "GPSDifferential", "IS", "1", "3",
-    )
-    """GPS Differential (0016,008E): Type 3, VR IS, VM 1.
+        doc="""GPS Differential (0016,008E): Type 3, VR IS, VM 1.
 
-    Whether differential correction is applied to the GPS receiver.
-    """
+        Whether differential correction is applied to the GPS receiver.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        gps_version_id: bytes | None = None,
-        gps_latitude_ref: Literal["N", "S"] | None = None,
-        gps_latitude: list[float] | None = None,
-        gps_longitude_ref: Literal["E", "W"] | None = None,
-        gps_longitude: list[float] | None = None,
-        gps_altitude_ref: int | None = None,
-        gps_altitude: float | None = None,
-        gps_time_stamp: datetime.datetime | str | None = None,
-        gps_satellites: str | None = None,
-        gps_status: Literal["A", "V"] | None = None,
-        gps_measure_mode: Literal["2", "3"] | None = None,
-        gpsdop: float | None = None,
-        gps_speed_ref: Literal["K", "M", "N"] | None = None,
-        gps_speed: float | None = None,
-        gps_track_ref: Literal["T", "M"] | None = None,
-        gps_track: float | None = None,
-        gps_img_direction_ref: Literal["T", "M"] | None = None,
-        gps_img_direction: float | None = None,
-        gps_map_datum: str | None = None,
-        gps_dest_latitude_ref: Literal["N", "S"] | None = None,
-        gps_dest_latitude: list[float] | None = None,
-        gps_dest_longitude_ref: Literal["E", "W"] | None = None,
-        gps_dest_longitude: list[float] | None = None,
-        gps_dest_bearing_ref: Literal["T", "M"] | None = None,
-        gps_dest_bearing: float | None = None,
-        gps_dest_distance_ref: Literal["K", "M", "N"] | None = None,
-        gps_dest_distance: float | None = None,
-        gps_processing_method: bytes | None = None,
-        gps_area_information: bytes | None = None,
-        gps_date_stamp: datetime.datetime | str | None = None,
-        gps_differential: int | None = None,
-        **_: Any,
+        gps_version_id: bytes | Empty | None = None,
+        gps_latitude_ref: Literal["N", "S"] | Empty | None = None,
+        gps_latitude: list[float] | Empty | None = None,
+        gps_longitude_ref: Literal["E", "W"] | Empty | None = None,
+        gps_longitude: list[float] | Empty | None = None,
+        gps_altitude_ref: int | Empty | None = None,
+        gps_altitude: float | Empty | None = None,
+        gps_time_stamp: datetime.datetime | str | Empty | None = None,
+        gps_satellites: str | Empty | None = None,
+        gps_status: Literal["A", "V"] | Empty | None = None,
+        gps_measure_mode: Literal["2", "3"] | Empty | None = None,
+        gpsdop: float | Empty | None = None,
+        gps_speed_ref: Literal["K", "M", "N"] | Empty | None = None,
+        gps_speed: float | Empty | None = None,
+        gps_track_ref: Literal["T", "M"] | Empty | None = None,
+        gps_track: float | Empty | None = None,
+        gps_img_direction_ref: Literal["T", "M"] | Empty | None = None,
+        gps_img_direction: float | Empty | None = None,
+        gps_map_datum: str | Empty | None = None,
+        gps_dest_latitude_ref: Literal["N", "S"] | Empty | None = None,
+        gps_dest_latitude: list[float] | Empty | None = None,
+        gps_dest_longitude_ref: Literal["E", "W"] | Empty | None = None,
+        gps_dest_longitude: list[float] | Empty | None = None,
+        gps_dest_bearing_ref: Literal["T", "M"] | Empty | None = None,
+        gps_dest_bearing: float | Empty | None = None,
+        gps_dest_distance_ref: Literal["K", "M", "N"] | Empty | None = None,
+        gps_dest_distance: float | Empty | None = None,
+        gps_processing_method: bytes | Empty | None = None,
+        gps_area_information: bytes | Empty | None = None,
+        gps_date_stamp: datetime.datetime | str | Empty | None = None,
+        gps_differential: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -21,38 +24,35 @@ class VOILUTSequenceItem(ItemBuilder):
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        """,
+    )
 
     lut_explanation: Attr[str] = Attr(
         0x00283003, "LUTExplanation", "LO", "1", "3",
-    )
-    """LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
+        doc="""LUT Explanation (0028,3003): Type 3, VR LO, VM 1.
 
-    Free form text explanation of the meaning of the LUT.
-    """
+        Free form text explanation of the meaning of the LUT.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_descriptor: list[int] | None = None,
-        lut_explanation: str | None = None,
-        lut_data: list[int | bytes] | None = None,
-        **_: Any,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_explanation: str | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -66,64 +66,61 @@ class VOILUTMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11-2b"
     __order__: ClassVar[tuple[int, ...]] = (0x00283010, 0x00281050, 0x00281051, 0x00281055, 0x00281056)
 
-    voilut_sequence: Attr[list[VOILUTSequenceItem]] = Attr(
+    voilut_sequence: SequenceAttr[VOILUTSequenceItem] = SequenceAttr(
         0x00283010, "VOILUTSequence", "SQ", "1", "1C",
         item=VOILUTSequenceItem,
-    )
-    """VOI LUT Sequence (0028,3010): Type 1C, VR SQ, VM 1.
+        doc="""VOI LUT Sequence (0028,3010): Type 1C, VR SQ, VM 1.
 
-    Defines a Sequence of VOI LUTs.
-    Required if Window Center (0028,1050) is not present. May be present otherwise.
-    """
+        Defines a Sequence of VOI LUTs.
+        Required if Window Center (0028,1050) is not present. May be present otherwise.
+        """,
+    )
 
     window_center: Attr[list[float]] = Attr(
         0x00281050, "WindowCenter", "DS", "1-n", "1C",
-    )
-    """Window Center (0028,1050): Type 1C, VR DS, VM 1-n.
+        doc="""Window Center (0028,1050): Type 1C, VR DS, VM 1-n.
 
-    Window Center for display.
-    Required if VOI LUT Sequence (0028,3010) is not present. May be present otherwise.
-    """
+        Window Center for display.
+        Required if VOI LUT Sequence (0028,3010) is not present. May be present otherwise.
+        """,
+    )
 
     window_width: Attr[list[float]] = Attr(
         0x00281051, "WindowWidth", "DS", "1-n", "1C",
-    )
-    """Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
+        doc="""Window Width (0028,1051): Type 1C, VR DS, VM 1-n.
 
-    Window Width for display. See Section C.11.2.1.2 for further explanation.
-    Required if Window Center (0028,1050) is present.
-    """
+        Window Width for display. See Section C.11.2.1.2 for further explanation.
+        Required if Window Center (0028,1050) is present.
+        """,
+    )
 
     window_center_width_explanation: Attr[list[str]] = Attr(
         0x00281055, "WindowCenterWidthExplanation", "LO", "1-n", "3",
-    )
-    """Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
+        doc="""Window Center & Width Explanation (0028,1055): Type 3, VR LO, VM 1-n.
 
-    Free form explanation of the meaning of the Window Center and Width. Multiple values
-    correspond to multiple Window Center and Width values.
-    """
+        Free form explanation of the meaning of the Window Center and Width. Multiple values
+        correspond to multiple Window Center and Width values.
+        """,
+    )
 
     voilut_function: Attr[str] = Attr(
         0x00281056, "VOILUTFunction", "CS", "1", "3",
-    )
-    """VOI LUT Function (0028,1056): Type 3, VR CS, VM 1.
+        doc="""VOI LUT Function (0028,1056): Type 3, VR CS, VM 1.
 
-    Describes a VOI LUT function to apply to the values of Window Center (0028,1050) and Window
-    Width (0028,1051).
-    Defined Terms: LINEAR, LINEAR_EXACT, SIGMOID.
-    """
+        Describes a VOI LUT function to apply to the values of Window Center (0028,1050) and
+        Window Width (0028,1051).
+        Defined Terms: LINEAR, LINEAR_EXACT, SIGMOID.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        voilut_sequence: list[VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        **_: Any,
+        voilut_sequence: Items[VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

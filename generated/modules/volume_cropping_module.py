@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -26,33 +27,30 @@ class ObliqueCroppingPlaneSequenceItem(ItemBuilder):
 
     plane: Attr[list[float]] = Attr(
         0x00701305, "Plane", "FD", "4", "1",
-    )
-    """Plane (0070,1305): Type 1, VR FD, VM 4.
+        doc="""Plane (0070,1305): Type 1, VR FD, VM 4.
 
-    A plane described by a four-tuple (A,B,C,D) describing coordinates in mm of the plane
-    equation Ax+By+Cz+D=0 relative to the Volumetric Presentation State Reference Coordinate
-    System.
-    """
+        A plane described by a four-tuple (A,B,C,D) describing coordinates in mm of the plane
+        equation Ax+By+Cz+D=0 relative to the Volumetric Presentation State Reference Coordinate
+        System.
+        """,
+    )
 
     plane_normal: Attr[list[float]] = Attr(
         0x00701306, "PlaneNormal", "FD", "3", "1",
-    )
-    """Plane Normal (0070,1306): Type 1, VR FD, VM 3.
+        doc="""Plane Normal (0070,1306): Type 1, VR FD, VM 3.
 
-    Vector of the normal to the plane pointing outside of the volume to be included, encoded as
-    x, y and z values of a unit vector (direction cosine) in the Volumetric Presentation State
-    Reference Coordinate System.
-    """
+        Vector of the normal to the plane pointing outside of the volume to be included, encoded
+        as x, y and z values of a unit vector (direction cosine) in the Volumetric Presentation
+        State Reference Coordinate System.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        plane: list[float] | None = None,
-        plane_normal: list[float] | None = None,
-        **_: Any,
+        plane: list[float] | Empty | None = None,
+        plane_normal: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,68 +65,66 @@ class VolumeCroppingSequenceItem(ItemBuilder):
 
     cropping_specification_number: Attr[int] = Attr(
         0x00701309, "CroppingSpecificationNumber", "US", "1", "1",
-    )
-    """Cropping Specification Number (0070,1309): Type 1, VR US, VM 1.
+        doc="""Cropping Specification Number (0070,1309): Type 1, VR US, VM 1.
 
-    Identification number of the cropping specification, as an ordinal number starting from 1
-    and monotonically increasing by 1 within the Volumetric Presentation State Instance.
-    """
+        Identification number of the cropping specification, as an ordinal number starting from
+        1 and monotonically increasing by 1 within the Volumetric Presentation State Instance.
+        """,
+    )
 
     volume_cropping_method: Attr[Literal["BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"]] = Attr(
         0x00701302, "VolumeCroppingMethod", "CS", "1", "1",
         enum=("BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"),
-    )
-    """Volume Cropping Method (0070,1302): Type 1, VR CS, VM 1.
+        doc="""Volume Cropping Method (0070,1302): Type 1, VR CS, VM 1.
 
-    Method of volume cropping applied.
-    Enumerated Values: BOUNDING_BOX, OBLIQUE_PLANES, INCLUDE_SEG, EXCLUDE_SEG.
-    """
+        Method of volume cropping applied.
+        Enumerated Values: BOUNDING_BOX, OBLIQUE_PLANES, INCLUDE_SEG, EXCLUDE_SEG.
+        """,
+    )
 
     bounding_box_crop: Attr[list[float]] = Attr(
         0x00701303, "BoundingBoxCrop", "FD", "6", "1C",
+        doc="""Bounding Box Crop (0070,1303): Type 1C, VR FD, VM 6.
+
+        A cuboid containing the source volume data to be included. The axes of the cuboid are
+        aligned to the axes of encoded source volume. The bounding box is defined by the (x,y,z)
+        coordinates in mm of two opposite corners in the Volumetric Presentation State Reference
+        Coordinate System.
+        Required if Volume Cropping Method (0070,1302) has a value of BOUNDING_BOX.
+        """,
     )
-    """Bounding Box Crop (0070,1303): Type 1C, VR FD, VM 6.
 
-    A cuboid containing the source volume data to be included. The axes of the cuboid are
-    aligned to the axes of encoded source volume. The bounding box is defined by the (x,y,z)
-    coordinates in mm of two opposite corners in the Volumetric Presentation State Reference
-    Coordinate System.
-    Required if Volume Cropping Method (0070,1302) has a value of BOUNDING_BOX.
-    """
-
-    oblique_cropping_plane_sequence: Attr[list[ObliqueCroppingPlaneSequenceItem]] = Attr(
+    oblique_cropping_plane_sequence: SequenceAttr[ObliqueCroppingPlaneSequenceItem] = SequenceAttr(
         0x00701304, "ObliqueCroppingPlaneSequence", "SQ", "1", "1C",
         item=ObliqueCroppingPlaneSequenceItem,
+        doc="""Oblique Cropping Plane Sequence (0070,1304): Type 1C, VR SQ, VM 1.
+
+        Oblique cropping planes that contain the source volume data to be included.
+        Required if Volume Cropping Method (0070,1302) has a value of OBLIQUE.
+        """,
     )
-    """Oblique Cropping Plane Sequence (0070,1304): Type 1C, VR SQ, VM 1.
 
-    Oblique cropping planes that contain the source volume data to be included.
-    Required if Volume Cropping Method (0070,1302) has a value of OBLIQUE.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Instances of the Segmentation Storage SOP Class (1.2.840.10008.5.1.4.1.1.66.4) containing
-    segments specifying the included or excluded source volume data.
-    Required if Volume Cropping Method (0070,1302) has a value of INCLUDE_SEG or EXCLUDE_SEG.
-    """
+        Instances of the Segmentation Storage SOP Class (1.2.840.10008.5.1.4.1.1.66.4)
+        containing segments specifying the included or excluded source volume data.
+        Required if Volume Cropping Method (0070,1302) has a value of INCLUDE_SEG or
+        EXCLUDE_SEG.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        cropping_specification_number: int | None = None,
-        volume_cropping_method: Literal["BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"] | None = None,
-        bounding_box_crop: list[float] | None = None,
-        oblique_cropping_plane_sequence: list[ObliqueCroppingPlaneSequenceItem] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        cropping_specification_number: int | Empty | None = None,
+        volume_cropping_method: Literal["BOUNDING_BOX", "OBLIQUE_PLANES", "INCLUDE_SEG", "EXCLUDE_SEG"] | Empty | None = None,
+        bounding_box_crop: list[float] | Empty | None = None,
+        oblique_cropping_plane_sequence: Items[ObliqueCroppingPlaneSequenceItem] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,22 +138,19 @@ class VolumeCroppingModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.24-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701301,)
 
-    volume_cropping_sequence: Attr[list[VolumeCroppingSequenceItem]] = Attr(
+    volume_cropping_sequence: SequenceAttr[VolumeCroppingSequenceItem] = SequenceAttr(
         0x00701301, "VolumeCroppingSequence", "SQ", "1", "1",
         item=VolumeCroppingSequenceItem,
-    )
-    """Volume Cropping Sequence (0070,1301): Type 1, VR SQ, VM 1.
+        doc="""Volume Cropping Sequence (0070,1301): Type 1, VR SQ, VM 1.
 
-    Regions cropped from volumetric presentation inputs.
-    """
+        Regions cropped from volumetric presentation inputs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volume_cropping_sequence: list[VolumeCroppingSequenceItem] | None = None,
-        **_: Any,
+        volume_cropping_sequence: Items[VolumeCroppingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -25,77 +25,74 @@ class VolumeRenderGeometryModule(ModuleBuilder):
     render_projection: Attr[Literal["ORTHOGRAPHIC", "PERSPECTIVE"]] = Attr(
         0x00701602, "RenderProjection", "CS", "1", "1",
         enum=("ORTHOGRAPHIC", "PERSPECTIVE"),
-    )
-    """Render Projection (0070,1602): Type 1, VR CS, VM 1.
+        doc="""Render Projection (0070,1602): Type 1, VR CS, VM 1.
 
-    Projection style.
-    Enumerated Values: ORTHOGRAPHIC, PERSPECTIVE.
-    """
+        Projection style.
+        Enumerated Values: ORTHOGRAPHIC, PERSPECTIVE.
+        """,
+    )
 
     viewpoint_position: Attr[list[float]] = Attr(
         0x00701603, "ViewpointPosition", "FD", "3", "1",
-    )
-    """Viewpoint Position (0070,1603): Type 1, VR FD, VM 3.
+        doc="""Viewpoint Position (0070,1603): Type 1, VR FD, VM 3.
 
-    Position of the viewpoint in volume space.
-    """
+        Position of the viewpoint in volume space.
+        """,
+    )
 
     viewpoint_look_at_point: Attr[list[float]] = Attr(
         0x00701604, "ViewpointLookAtPoint", "FD", "3", "1",
-    )
-    """Viewpoint LookAt Point (0070,1604): Type 1, VR FD, VM 3.
+        doc="""Viewpoint LookAt Point (0070,1604): Type 1, VR FD, VM 3.
 
-    Point the viewpoint is looking at.
-    """
+        Point the viewpoint is looking at.
+        """,
+    )
 
     viewpoint_up_direction: Attr[list[float]] = Attr(
         0x00701605, "ViewpointUpDirection", "FD", "3", "1",
-    )
-    """Viewpoint Up Direction (0070,1605): Type 1, VR FD, VM 3.
+        doc="""Viewpoint Up Direction (0070,1605): Type 1, VR FD, VM 3.
 
-    Vertical orientation of the view.
-    """
+        Vertical orientation of the view.
+        """,
+    )
 
     render_field_of_view: Attr[list[float]] = Attr(
         0x00701606, "RenderFieldOfView", "FD", "6", "1",
-    )
-    """Render Field of View (0070,1606): Type 1, VR FD, VM 6.
+        doc="""Render Field of View (0070,1606): Type 1, VR FD, VM 6.
 
-    The field of view specified as a 6-tuple of values (Xleft, Xright, Ytop, Ybottom,
-    Distancenear, Distancefar) in the Viewpoint Coordinate System, in mm.
-    """
+        The field of view specified as a 6-tuple of values (Xleft, Xright, Ytop, Ybottom,
+        Distancenear, Distancefar) in the Viewpoint Coordinate System, in mm.
+        """,
+    )
 
     rendering_method: Attr[Literal["MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"]] = Attr(
         0x0070120D, "RenderingMethod", "CS", "1", "1",
         enum=("MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"),
-    )
-    """Rendering Method (0070,120D): Type 1, VR CS, VM 1.
+        doc="""Rendering Method (0070,120D): Type 1, VR CS, VM 1.
 
-    The rendering method used during the ray casting compositing operation.
-    Enumerated Values: MAXIMUM_IP, MINIMUM_IP, VOLUME_RENDERED.
-    """
+        The rendering method used during the ray casting compositing operation.
+        Enumerated Values: MAXIMUM_IP, MINIMUM_IP, VOLUME_RENDERED.
+        """,
+    )
 
     sampling_step_size: Attr[float] = Attr(
         0x00701607, "SamplingStepSize", "FD", "1", "3",
-    )
-    """Sampling Step Size (0070,1607): Type 3, VR FD, VM 1.
+        doc="""Sampling Step Size (0070,1607): Type 3, VR FD, VM 1.
 
-    Spacing in mm between samples along each ray in the original volume rendering operation.
-    """
+        Spacing in mm between samples along each ray in the original volume rendering operation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        render_projection: Literal["ORTHOGRAPHIC", "PERSPECTIVE"] | None = None,
-        viewpoint_position: list[float] | None = None,
-        viewpoint_look_at_point: list[float] | None = None,
-        viewpoint_up_direction: list[float] | None = None,
-        render_field_of_view: list[float] | None = None,
-        rendering_method: Literal["MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"] | None = None,
-        sampling_step_size: float | None = None,
-        **_: Any,
+        render_projection: Literal["ORTHOGRAPHIC", "PERSPECTIVE"] | Empty | None = None,
+        viewpoint_position: list[float] | Empty | None = None,
+        viewpoint_look_at_point: list[float] | Empty | None = None,
+        viewpoint_up_direction: list[float] | Empty | None = None,
+        render_field_of_view: list[float] | Empty | None = None,
+        rendering_method: Literal["MAXIMUM_IP", "MINIMUM_IP", "VOLUME_RENDERED"] | Empty | None = None,
+        sampling_step_size: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,58 +27,55 @@ class TextObjectSequenceItem(ItemBuilder):
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
-    )
-    """Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
+        doc="""Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
 
-    Displayed text associated with the input Instance.
-    """
+        Displayed text associated with the input Instance.
+        """,
+    )
 
     bounding_box_top_left_hand_corner: Attr[list[float]] = Attr(
         0x00700010, "BoundingBoxTopLeftHandCorner", "FL", "2", "3",
-    )
-    """Bounding Box Top Left Hand Corner (0070,0010): Type 3, VR FL, VM 2.
+        doc="""Bounding Box Top Left Hand Corner (0070,0010): Type 3, VR FL, VM 2.
 
-    Recommended location of the Top Left Hand Corner (TLHC) of the bounding box in which
-    Unformatted Text Value (0070,0006) is to be placed within a Volumetric Presentation View,
-    specified as fractions of the view width and view height. Each value shall be within the
-    range 0.0 to 1.0.
-    """
+        Recommended location of the Top Left Hand Corner (TLHC) of the bounding box in which
+        Unformatted Text Value (0070,0006) is to be placed within a Volumetric Presentation
+        View, specified as fractions of the view width and view height. Each value shall be
+        within the range 0.0 to 1.0.
+        """,
+    )
 
     bounding_box_bottom_right_hand_corner: Attr[list[float]] = Attr(
         0x00700011, "BoundingBoxBottomRightHandCorner", "FL", "2", "1C",
-    )
-    """Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
+        doc="""Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
 
-    Recommended location of the Bottom Right Hand Corner (BRHC) of the bounding box in which
-    Unformatted Text Value (0070,0006) is to be placed within a Volumetric Presentation View,
-    specified as fractions of the view width and view height. Each value shall be within the
-    range 0.0 to 1.0.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    """
+        Recommended location of the Bottom Right Hand Corner (BRHC) of the bounding box in which
+        Unformatted Text Value (0070,0006) is to be placed within a Volumetric Presentation
+        View, specified as fractions of the view width and view height. Each value shall be
+        within the range 0.0 to 1.0.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        """,
+    )
 
     bounding_box_text_horizontal_justification: Attr[Literal["LEFT", "RIGHT", "CENTER"]] = Attr(
         0x00700012, "BoundingBoxTextHorizontalJustification", "CS", "1", "1C",
         enum=("LEFT", "RIGHT", "CENTER"),
-    )
-    """Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
+        doc="""Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
 
-    Location of the Unformatted Test Value (0070,0006) relative to the vertical edges of the
-    bounding box.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    Enumerated Values: LEFT, RIGHT, CENTER.
-    """
+        Location of the Unformatted Test Value (0070,0006) relative to the vertical edges of the
+        bounding box.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        Enumerated Values: LEFT, RIGHT, CENTER.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unformatted_text_value: str | None = None,
-        bounding_box_top_left_hand_corner: list[float] | None = None,
-        bounding_box_bottom_right_hand_corner: list[float] | None = None,
-        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | None = None,
-        **_: Any,
+        unformatted_text_value: str | Empty | None = None,
+        bounding_box_top_left_hand_corner: list[float] | Empty | None = None,
+        bounding_box_bottom_right_hand_corner: list[float] | Empty | None = None,
+        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -90,23 +90,20 @@ class ReferencedStructuredContextSequenceItem(SOPInstanceReferenceMacro, ItemBui
 
     referenced_content_item: Attr[str] = Attr(
         0x00701904, "ReferencedContentItem", "UI", "1", "1",
-    )
-    """Referenced Content Item (0070,1904): Type 1, VR UI, VM 1.
+        doc="""Referenced Content Item (0070,1904): Type 1, VR UI, VM 1.
 
-    Reference to a Content Item in the referenced Structured Report specified as the Observation
-    UID (0040,A171) of the Content Item.
-    """
+        Reference to a Content Item in the referenced Structured Report specified as the
+        Observation UID (0040,A171) of the Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_content_item: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_content_item: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -121,75 +118,73 @@ class VolumetricAnnotationSequenceItem(ItemBuilder):
 
     graphic_data: Attr[list[float]] = Attr(
         0x00700022, "GraphicData", "FL", "2-n", "1",
-    )
-    """Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
+        doc="""Graphic Data (0070,0022): Type 1, VR FL, VM 2-n.
 
-    An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
-    interest in the Volumetric Presentation State Reference Coordinate System defined by Frame
-    of Reference UID (0020,0052).
-    """
+        An ordered set of (x,y,z) triplets (in mm and may be negative) that define a region of
+        interest in the Volumetric Presentation State Reference Coordinate System defined by
+        Frame of Reference UID (0020,0052).
+        """,
+    )
 
     graphic_type: Attr[Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"]] = Attr(
         0x00700023, "GraphicType", "CS", "1", "1",
         enum=("POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"),
-    )
-    """Graphic Type (0070,0023): Type 1, VR CS, VM 1.
+        doc="""Graphic Type (0070,0023): Type 1, VR CS, VM 1.
 
-    See Section C.18.9.1.2 for Enumerated Values.
-    Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
-    """
+        See Section C.18.9.1.2 for Enumerated Values.
+        Enumerated Values: POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE, ELLIPSOID.
+        """,
+    )
 
     graphic_layer: Attr[str] = Attr(
         0x00700002, "GraphicLayer", "CS", "1", "1",
-    )
-    """Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
+        doc="""Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
 
-    The layer defined in the Section C.10.7 “Graphic Layer Module” in which the graphics or text
-    is to be rendered.
-    """
+        The layer defined in the Section C.10.7 “Graphic Layer Module” in which the graphics or
+        text is to be rendered.
+        """,
+    )
 
     annotation_clipping: Attr[Literal["YES", "NO"]] = Attr(
         0x00701907, "AnnotationClipping", "CS", "1", "1",
         enum=("YES", "NO"),
+        doc="""Annotation Clipping (0070,1907): Type 1, VR CS, VM 1.
+
+        Specifies whether the volumetric annotation should be displayed only when it intersects
+        with the presentation view.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Annotation Clipping (0070,1907): Type 1, VR CS, VM 1.
 
-    Specifies whether the volumetric annotation should be displayed only when it intersects with
-    the presentation view.
-    Enumerated Values: YES, NO.
-    """
-
-    text_object_sequence: Attr[list[TextObjectSequenceItem]] = Attr(
+    text_object_sequence: SequenceAttr[TextObjectSequenceItem] = SequenceAttr(
         0x00700008, "TextObjectSequence", "SQ", "1", "3",
         item=TextObjectSequenceItem,
+        doc="""Text Object Sequence (0070,0008): Type 3, VR SQ, VM 1.
+
+        Sequence that describes a text annotation.
+        """,
     )
-    """Text Object Sequence (0070,0008): Type 3, VR SQ, VM 1.
 
-    Sequence that describes a text annotation.
-    """
-
-    referenced_structured_context_sequence: Attr[list[ReferencedStructuredContextSequenceItem]] = Attr(
+    referenced_structured_context_sequence: SequenceAttr[ReferencedStructuredContextSequenceItem] = SequenceAttr(
         0x00701903, "ReferencedStructuredContextSequence", "SQ", "1", "3",
         item=ReferencedStructuredContextSequenceItem,
-    )
-    """Referenced Structured Context Sequence (0070,1903): Type 3, VR SQ, VM 1.
+        doc="""Referenced Structured Context Sequence (0070,1903): Type 3, VR SQ, VM 1.
 
-    Reference to a node in a Structured Report Instance providing context for this annotation.
-    """
+        Reference to a node in a Structured Report Instance providing context for this
+        annotation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        graphic_data: list[float] | None = None,
-        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | None = None,
-        graphic_layer: str | None = None,
-        annotation_clipping: Literal["YES", "NO"] | None = None,
-        text_object_sequence: list[TextObjectSequenceItem] | None = None,
-        referenced_structured_context_sequence: list[ReferencedStructuredContextSequenceItem] | None = None,
-        **_: Any,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        graphic_layer: str | Empty | None = None,
+        annotation_clipping: Literal["YES", "NO"] | Empty | None = None,
+        text_object_sequence: Items[TextObjectSequenceItem] | Empty | None = None,
+        referenced_structured_context_sequence: Items[ReferencedStructuredContextSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -204,56 +199,53 @@ class TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem(
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1",
-    )
-    """Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
+        doc="""Unformatted Text Value (0070,0006): Type 1, VR ST, VM 1.
 
-    Displayed text associated with the input.
-    """
+        Displayed text associated with the input.
+        """,
+    )
 
     bounding_box_top_left_hand_corner: Attr[list[float]] = Attr(
         0x00700010, "BoundingBoxTopLeftHandCorner", "FL", "2", "3",
-    )
-    """Bounding Box Top Left Hand Corner (0070,0010): Type 3, VR FL, VM 2.
+        doc="""Bounding Box Top Left Hand Corner (0070,0010): Type 3, VR FL, VM 2.
 
-    Recommended location of the Top Left Hand Corner (TLHC) of the bounding box in which
-    Unformatted Text Value (0070,0006) is to be displayed, as fractions of the specified
-    presentation view width and height. Each value shall be within the range 0.0 to 1.0.
-    """
+        Recommended location of the Top Left Hand Corner (TLHC) of the bounding box in which
+        Unformatted Text Value (0070,0006) is to be displayed, as fractions of the specified
+        presentation view width and height. Each value shall be within the range 0.0 to 1.0.
+        """,
+    )
 
     bounding_box_bottom_right_hand_corner: Attr[list[float]] = Attr(
         0x00700011, "BoundingBoxBottomRightHandCorner", "FL", "2", "1C",
-    )
-    """Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
+        doc="""Bounding Box Bottom Right Hand Corner (0070,0011): Type 1C, VR FL, VM 2.
 
-    Recommended location of the Bottom Right Hand Corner (BRHC) of the bounding box in which
-    Unformatted Text Value (0070,0006) is to be displayed, as fractions of the specified
-    presentation view width and height. Each value shall be within the range 0.0 to 1.0.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    """
+        Recommended location of the Bottom Right Hand Corner (BRHC) of the bounding box in which
+        Unformatted Text Value (0070,0006) is to be displayed, as fractions of the specified
+        presentation view width and height. Each value shall be within the range 0.0 to 1.0.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        """,
+    )
 
     bounding_box_text_horizontal_justification: Attr[Literal["LEFT", "RIGHT", "CENTER"]] = Attr(
         0x00700012, "BoundingBoxTextHorizontalJustification", "CS", "1", "1C",
         enum=("LEFT", "RIGHT", "CENTER"),
-    )
-    """Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
+        doc="""Bounding Box Text Horizontal Justification (0070,0012): Type 1C, VR CS, VM 1.
 
-    Location of the Unformatted Test Value (0070,0006) relative to the vertical edges of the
-    bounding box.
-    Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
-    Enumerated Values: LEFT, RIGHT, CENTER.
-    """
+        Location of the Unformatted Test Value (0070,0006) relative to the vertical edges of the
+        bounding box.
+        Required if Bounding Box Top Left Hand Corner (0070,0010) is present.
+        Enumerated Values: LEFT, RIGHT, CENTER.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unformatted_text_value: str | None = None,
-        bounding_box_top_left_hand_corner: list[float] | None = None,
-        bounding_box_bottom_right_hand_corner: list[float] | None = None,
-        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | None = None,
-        **_: Any,
+        unformatted_text_value: str | Empty | None = None,
+        bounding_box_top_left_hand_corner: list[float] | Empty | None = None,
+        bounding_box_bottom_right_hand_corner: list[float] | Empty | None = None,
+        bounding_box_text_horizontal_justification: Literal["LEFT", "RIGHT", "CENTER"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -268,23 +260,20 @@ class ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnota
 
     referenced_content_item: Attr[str] = Attr(
         0x00701904, "ReferencedContentItem", "UI", "1", "1",
-    )
-    """Referenced Content Item (0070,1904): Type 1, VR UI, VM 1.
+        doc="""Referenced Content Item (0070,1904): Type 1, VR UI, VM 1.
 
-    Reference to a Content Item in the referenced Structured Report specified as the Observation
-    UID (0040,A171) of the Content Item.
-    """
+        Reference to a Content Item in the referenced Structured Report specified as the
+        Observation UID (0040,A171) of the Content Item.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_content_item: str | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_content_item: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -299,51 +288,49 @@ class VolumetricPresentationInputAnnotationSequenceItem(ItemBuilder):
 
     volumetric_presentation_input_index: Attr[int] = Attr(
         0x00701804, "VolumetricPresentationInputIndex", "US", "1", "1",
-    )
-    """Volumetric Presentation Input Index (0070,1804): Type 1, VR US, VM 1.
+        doc="""Volumetric Presentation Input Index (0070,1804): Type 1, VR US, VM 1.
 
-    Value of Volumetric Presentation Input Number (0070,1207) for this input in the Volumetric
-    Presentation State Input Sequence (0070,1201).
-    """
+        Value of Volumetric Presentation Input Number (0070,1207) for this input in the
+        Volumetric Presentation State Input Sequence (0070,1201).
+        """,
+    )
 
     graphic_layer: Attr[str] = Attr(
         0x00700002, "GraphicLayer", "CS", "1", "1",
+        doc="""Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
+
+        The layer defined in the Section C.10.7 Graphic Layer Module in which the graphic or
+        text is to be rendered.
+        """,
     )
-    """Graphic Layer (0070,0002): Type 1, VR CS, VM 1.
 
-    The layer defined in the Section C.10.7 Graphic Layer Module in which the graphic or text is
-    to be rendered.
-    """
-
-    text_object_sequence: Attr[list[TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem]] = Attr(
+    text_object_sequence: SequenceAttr[TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] = SequenceAttr(
         0x00700008, "TextObjectSequence", "SQ", "1", "1",
         item=TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem,
+        doc="""Text Object Sequence (0070,0008): Type 1, VR SQ, VM 1.
+
+        Sequence that describes a text annotation.
+        """,
     )
-    """Text Object Sequence (0070,0008): Type 1, VR SQ, VM 1.
 
-    Sequence that describes a text annotation.
-    """
-
-    referenced_structured_context_sequence: Attr[list[ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnotationSequenceItem]] = Attr(
+    referenced_structured_context_sequence: SequenceAttr[ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] = SequenceAttr(
         0x00701903, "ReferencedStructuredContextSequence", "SQ", "1", "3",
         item=ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnotationSequenceItem,
-    )
-    """Referenced Structured Context Sequence (0070,1903): Type 3, VR SQ, VM 1.
+        doc="""Referenced Structured Context Sequence (0070,1903): Type 3, VR SQ, VM 1.
 
-    Reference to a node in a Structured Report Instance providing context for this annotation.
-    """
+        Reference to a node in a Structured Report Instance providing context for this
+        annotation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_index: int | None = None,
-        graphic_layer: str | None = None,
-        text_object_sequence: list[TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] | None = None,
-        referenced_structured_context_sequence: list[ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] | None = None,
-        **_: Any,
+        volumetric_presentation_input_index: int | Empty | None = None,
+        graphic_layer: str | Empty | None = None,
+        text_object_sequence: Items[TextObjectSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] | Empty | None = None,
+        referenced_structured_context_sequence: Items[ReferencedStructuredContextSequenceItemInVolumetricPresentationInputAnnotationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -357,37 +344,34 @@ class VolumetricGraphicAnnotationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.28-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00701901, 0x00701905)
 
-    volumetric_annotation_sequence: Attr[list[VolumetricAnnotationSequenceItem]] = Attr(
+    volumetric_annotation_sequence: SequenceAttr[VolumetricAnnotationSequenceItem] = SequenceAttr(
         0x00701901, "VolumetricAnnotationSequence", "SQ", "1", "1C",
         item=VolumetricAnnotationSequenceItem,
+        doc="""Volumetric Annotation Sequence (0070,1901): Type 1C, VR SQ, VM 1.
+
+        Graphic annotations described by coordinates in the Volumetric Presentation State
+        Reference Coordinate System.
+        Required if Volumetric Presentation Input Annotation Sequence (0070,1905) is not
+        present. May be present otherwise.
+        """,
     )
-    """Volumetric Annotation Sequence (0070,1901): Type 1C, VR SQ, VM 1.
 
-    Graphic annotations described by coordinates in the Volumetric Presentation State Reference
-    Coordinate System.
-    Required if Volumetric Presentation Input Annotation Sequence (0070,1905) is not present.
-    May be present otherwise.
-    """
-
-    volumetric_presentation_input_annotation_sequence: Attr[list[VolumetricPresentationInputAnnotationSequenceItem]] = Attr(
+    volumetric_presentation_input_annotation_sequence: SequenceAttr[VolumetricPresentationInputAnnotationSequenceItem] = SequenceAttr(
         0x00701905, "VolumetricPresentationInputAnnotationSequence", "SQ", "1", "1C",
         item=VolumetricPresentationInputAnnotationSequenceItem,
-    )
-    """Volumetric Presentation Input Annotation Sequence (0070,1905): Type 1C, VR SQ, VM 1.
+        doc="""Volumetric Presentation Input Annotation Sequence (0070,1905): Type 1C, VR SQ, VM 1.
 
-    Annotations of inputs in Volumetric Presentation State Input Sequence (0070,1201).
-    Required if Volumetric Annotation Sequence (0070,1901) is not present. May be present
-    otherwise.
-    """
+        Annotations of inputs in Volumetric Presentation State Input Sequence (0070,1201).
+        Required if Volumetric Annotation Sequence (0070,1901) is not present. May be present
+        otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_annotation_sequence: list[VolumetricAnnotationSequenceItem] | None = None,
-        volumetric_presentation_input_annotation_sequence: list[VolumetricPresentationInputAnnotationSequenceItem] | None = None,
-        **_: Any,
+        volumetric_annotation_sequence: Items[VolumetricAnnotationSequenceItem] | Empty | None = None,
+        volumetric_presentation_input_annotation_sequence: Items[VolumetricPresentationInputAnnotationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.content_identification_macro import ContentIdentificationMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import content_identification_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
@@ -35,79 +36,77 @@ class VolumetricPresentationStateIdentificationModule(ContentIdentificationMacro
 
     presentation_creation_date: Attr[datetime.date | str] = Attr(
         0x00700082, "PresentationCreationDate", "DA", "1", "1",
-    )
-    """Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
+        doc="""Presentation Creation Date (0070,0082): Type 1, VR DA, VM 1.
 
-    Date on which this presentation was created.
-    """
+        Date on which this presentation was created.
+        """,
+    )
 
     presentation_creation_time: Attr[datetime.time | str] = Attr(
         0x00700083, "PresentationCreationTime", "TM", "1", "1",
+        doc="""Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
+
+        Time at which this presentation was created.
+        """,
     )
-    """Presentation Creation Time (0070,0083): Type 1, VR TM, VM 1.
 
-    Time at which this presentation was created.
-    """
-
-    rendered_image_reference_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    rendered_image_reference_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00701104, "RenderedImageReferenceSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Rendered Image Reference Sequence (0070,1104): Type 3, VR SQ, VM 1.
+        doc="""Rendered Image Reference Sequence (0070,1104): Type 3, VR SQ, VM 1.
 
-    A rendered representation of the view described by this Presentation State.
-    """
+        A rendered representation of the view described by this Presentation State.
+        """,
+    )
 
     presentation_display_collection_uid: Attr[str] = Attr(
         0x00701101, "PresentationDisplayCollectionUID", "UI", "1", "3",
-    )
-    """Presentation Display Collection UID (0070,1101): Type 3, VR UI, VM 1.
+        doc="""Presentation Display Collection UID (0070,1101): Type 3, VR UI, VM 1.
 
-    Unique identifier of a collection of Presentation State Instances that are intended by the
-    Presentation State creator to be processed or displayed together.
-    """
+        Unique identifier of a collection of Presentation State Instances that are intended by
+        the Presentation State creator to be processed or displayed together.
+        """,
+    )
 
     presentation_sequence_collection_uid: Attr[str] = Attr(
         0x00701102, "PresentationSequenceCollectionUID", "UI", "1", "1C",
-    )
-    """Presentation Sequence Collection UID (0070,1102): Type 1C, VR UI, VM 1.
+        doc="""Presentation Sequence Collection UID (0070,1102): Type 1C, VR UI, VM 1.
 
-    Unique identifier of a collection of Presentation State Instances that are sequentially
-    related.
-    Required if Presentation Animation Style (0070,1A01) is present with a value of
-    PRESENTATION_SEQ. May be present otherwise.
-    """
+        Unique identifier of a collection of Presentation State Instances that are sequentially
+        related.
+        Required if Presentation Animation Style (0070,1A01) is present with a value of
+        PRESENTATION_SEQ. May be present otherwise.
+        """,
+    )
 
     presentation_sequence_position_index: Attr[int] = Attr(
         0x00701103, "PresentationSequencePositionIndex", "US", "1", "1C",
-    )
-    """Presentation Sequence Position Index (0070,1103): Type 1C, VR US, VM 1.
+        doc="""Presentation Sequence Position Index (0070,1103): Type 1C, VR US, VM 1.
 
-    Ordinal position of this Presentation State within a Presentation Sequence Collection. Shall
-    be a monotonically increasing integer, starting from 1, incrementing by 1, unique within the
-    Instances sharing the same value of Presentation Sequence Collection UID (0070,1102).
-    Required if Presentation Sequence Collection UID (0070,1102) is present.
-    """
+        Ordinal position of this Presentation State within a Presentation Sequence Collection.
+        Shall be a monotonically increasing integer, starting from 1, incrementing by 1, unique
+        within the Instances sharing the same value of Presentation Sequence Collection UID
+        (0070,1102).
+        Required if Presentation Sequence Collection UID (0070,1102) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        presentation_creation_date: datetime.date | str | None = None,
-        presentation_creation_time: datetime.time | str | None = None,
-        instance_number: int | None = None,
-        content_label: str | None = None,
-        content_description: str | None = None,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        alternate_content_description_sequence: list[content_identification_macro.AlternateContentDescriptionSequenceItem] | None = None,
-        content_creator_name: PersonName | str | None = None,
-        content_creator_identification_code_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        rendered_image_reference_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        presentation_display_collection_uid: str | None = None,
-        presentation_sequence_collection_uid: str | None = None,
-        presentation_sequence_position_index: int | None = None,
-        **_: Any,
+        presentation_creation_date: datetime.date | str | Empty | None = None,
+        presentation_creation_time: datetime.time | str | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        rendered_image_reference_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        presentation_display_collection_uid: str | Empty | None = None,
+        presentation_sequence_collection_uid: str | Empty | None = None,
+        presentation_sequence_position_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

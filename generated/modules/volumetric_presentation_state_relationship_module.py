@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.voi_lut_macro import VOILUTMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import sop_instance_reference_macro
     from iodkit.generated.modules import voi_lut_macro
@@ -29,58 +30,55 @@ class VolumetricPresentationInputSetSequenceItem(ItemBuilder):
 
     volumetric_presentation_input_set_uid: Attr[str] = Attr(
         0x00701209, "VolumetricPresentationInputSetUID", "UI", "1", "1",
-    )
-    """Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
+        doc="""Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
 
-    Unique identifier of this input specification.
-    """
+        Unique identifier of this input specification.
+        """,
+    )
 
     presentation_input_type: Attr[Literal["VOLUME"]] = Attr(
         0x00701202, "PresentationInputType", "CS", "1", "1",
         enum=("VOLUME",),
+        doc="""Presentation Input Type (0070,1202): Type 1, VR CS, VM 1.
+
+        Type of input.
+        Enumerated Values: VOLUME.
+        """,
     )
-    """Presentation Input Type (0070,1202): Type 1, VR CS, VM 1.
 
-    Type of input.
-    Enumerated Values: VOLUME.
-    """
-
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+
+        The set of images comprising this input volume. One or more Items shall be included in
+        this Sequence.
+        Required if Presentation Input Type (0070,1202) has a value of VOLUME.
+        """,
     )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    The set of images comprising this input volume. One or more Items shall be included in this
-    Sequence.
-    Required if Presentation Input Type (0070,1202) has a value of VOLUME.
-    """
-
-    referenced_spatial_registration_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_spatial_registration_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00700404, "ReferencedSpatialRegistrationSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Spatial Registration Sequence (0070,0404): Type 1C, VR SQ, VM 1.
 
-    A reference to a Spatial Registration Instance that is used to register the referenced
-    inputs.
-    Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the
-    Referenced Image Sequence (0008,1140) of this Item of the Volumetric Presentation State
-    Input Sequence (0070,1201) does not match the Frame of Reference UID (0020,0052) value of
-    this Presentation State Instance. May be present otherwise.
-    """
+        A reference to a Spatial Registration Instance that is used to register the referenced
+        inputs.
+        Required if the Frame of Reference UID (0020,0052) value of the Images referenced by the
+        Referenced Image Sequence (0008,1140) of this Item of the Volumetric Presentation State
+        Input Sequence (0070,1201) does not match the Frame of Reference UID (0020,0052) value
+        of this Presentation State Instance. May be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_set_uid: str | None = None,
-        presentation_input_type: Literal["VOLUME"] | None = None,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        referenced_spatial_registration_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        **_: Any,
+        volumetric_presentation_input_set_uid: str | Empty | None = None,
+        presentation_input_type: Literal["VOLUME"] | Empty | None = None,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_spatial_registration_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -95,80 +93,79 @@ class VolumetricPresentationStateInputSequenceItem(VOILUTMacro, ItemBuilder):
 
     volumetric_presentation_input_number: Attr[int] = Attr(
         0x00701207, "VolumetricPresentationInputNumber", "US", "1", "1",
-    )
-    """Volumetric Presentation Input Number (0070,1207): Type 1, VR US, VM 1.
+        doc="""Volumetric Presentation Input Number (0070,1207): Type 1, VR US, VM 1.
 
-    Identification number of the input. Values shall be ordinal numbers starting from 1 and
-    monotonically increasing by 1 within the Volumetric Presentation State Instance.
-    """
+        Identification number of the input. Values shall be ordinal numbers starting from 1 and
+        monotonically increasing by 1 within the Volumetric Presentation State Instance.
+        """,
+    )
 
     volumetric_presentation_input_set_uid: Attr[str] = Attr(
         0x00701209, "VolumetricPresentationInputSetUID", "UI", "1", "1",
-    )
-    """Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
+        doc="""Volumetric Presentation Input Set UID (0070,1209): Type 1, VR UI, VM 1.
 
-    Unique identifier of this input in Volumetric Presentation Input Set Sequence (0070,120A).
-    """
+        Unique identifier of this input in Volumetric Presentation Input Set Sequence
+        (0070,120A).
+        """,
+    )
 
     input_sequence_position_index: Attr[int] = Attr(
         0x00701203, "InputSequencePositionIndex", "US", "1", "1C",
-    )
-    """Input Sequence Position Index (0070,1203): Type 1C, VR US, VM 1.
+        doc="""Input Sequence Position Index (0070,1203): Type 1C, VR US, VM 1.
 
-    Position of this input data within a set of sequential inputs. Multiple inputs may share the
-    same value.
-    Required if Presentation Animation Style (0070,1A01) is present with a value of INPUT_SEQ.
-    """
+        Position of this input data within a set of sequential inputs. Multiple inputs may share
+        the same value.
+        Required if Presentation Animation Style (0070,1A01) is present with a value of
+        INPUT_SEQ.
+        """,
+    )
 
     crop: Attr[Literal["YES", "NO"]] = Attr(
         0x00701204, "Crop", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Crop (0070,1204): Type 1, VR CS, VM 1.
+        doc="""Crop (0070,1204): Type 1, VR CS, VM 1.
 
-    Specifies whether to apply per-input cropping to this input.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether to apply per-input cropping to this input.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     cropping_specification_index: Attr[list[int]] = Attr(
         0x00701205, "CroppingSpecificationIndex", "US", "1-n", "1C",
-    )
-    """Cropping Specification Index (0070,1205): Type 1C, VR US, VM 1-n.
+        doc="""Cropping Specification Index (0070,1205): Type 1C, VR US, VM 1-n.
 
-    Values of Cropping Specification Number (0070,1309) of the Item in the Volume Cropping
-    Sequence (0070,1301) specifying the cropping methods to be applied to this input.
-    Required if Crop (0070,1204) has a value of YES.
-    """
+        Values of Cropping Specification Number (0070,1309) of the Item in the Volume Cropping
+        Sequence (0070,1301) specifying the cropping methods to be applied to this input.
+        Required if Crop (0070,1204) has a value of YES.
+        """,
+    )
 
     rendering_method: Attr[Literal["AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"]] = Attr(
         0x0070120D, "RenderingMethod", "CS", "1", "1C",
         enum=("AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"),
-    )
-    """Rendering Method (0070,120D): Type 1C, VR CS, VM 1.
+        doc="""Rendering Method (0070,120D): Type 1C, VR CS, VM 1.
 
-    The rendering method for this input.
-    Required if MPR Thickness Type (0070,1502) is present with a value of SLAB.
-    Enumerated Values: AVERAGE_IP, MAXIMUM_IP, MINIMUM_IP.
-    """
+        The rendering method for this input.
+        Required if MPR Thickness Type (0070,1502) is present with a value of SLAB.
+        Enumerated Values: AVERAGE_IP, MAXIMUM_IP, MINIMUM_IP.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_number: int | None = None,
-        volumetric_presentation_input_set_uid: str | None = None,
-        input_sequence_position_index: int | None = None,
-        voilut_sequence: list[voi_lut_macro.VOILUTSequenceItem] | None = None,
-        window_center: list[float] | None = None,
-        window_width: list[float] | None = None,
-        window_center_width_explanation: list[str] | None = None,
-        voilut_function: str | None = None,
-        crop: Literal["YES", "NO"] | None = None,
-        cropping_specification_index: list[int] | None = None,
-        rendering_method: Literal["AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"] | None = None,
-        **_: Any,
+        volumetric_presentation_input_number: int | Empty | None = None,
+        volumetric_presentation_input_set_uid: str | Empty | None = None,
+        input_sequence_position_index: int | Empty | None = None,
+        voilut_sequence: Items[voi_lut_macro.VOILUTSequenceItem] | Empty | None = None,
+        window_center: list[float] | Empty | None = None,
+        window_width: list[float] | Empty | None = None,
+        window_center_width_explanation: list[str] | Empty | None = None,
+        voilut_function: str | Empty | None = None,
+        crop: Literal["YES", "NO"] | Empty | None = None,
+        cropping_specification_index: list[int] | Empty | None = None,
+        rendering_method: Literal["AVERAGE_IP", "MAXIMUM_IP", "MINIMUM_IP"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -182,55 +179,53 @@ class VolumetricPresentationStateRelationshipModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.23-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0070120A, 0x00701201, 0x0070120B, 0x0070120C)
 
-    volumetric_presentation_input_set_sequence: Attr[list[VolumetricPresentationInputSetSequenceItem]] = Attr(
+    volumetric_presentation_input_set_sequence: SequenceAttr[VolumetricPresentationInputSetSequenceItem] = SequenceAttr(
         0x0070120A, "VolumetricPresentationInputSetSequence", "SQ", "1", "1",
         item=VolumetricPresentationInputSetSequenceItem,
+        doc="""Volumetric Presentation Input Set Sequence (0070,120A): Type 1, VR SQ, VM 1.
+
+        Input sets specified for use by this Volumetric Presentation State.
+        """,
     )
-    """Volumetric Presentation Input Set Sequence (0070,120A): Type 1, VR SQ, VM 1.
 
-    Input sets specified for use by this Volumetric Presentation State.
-    """
-
-    volumetric_presentation_state_input_sequence: Attr[list[VolumetricPresentationStateInputSequenceItem]] = Attr(
+    volumetric_presentation_state_input_sequence: SequenceAttr[VolumetricPresentationStateInputSequenceItem] = SequenceAttr(
         0x00701201, "VolumetricPresentationStateInputSequence", "SQ", "1", "1",
         item=VolumetricPresentationStateInputSequenceItem,
-    )
-    """Volumetric Presentation State Input Sequence (0070,1201): Type 1, VR SQ, VM 1.
+        doc="""Volumetric Presentation State Input Sequence (0070,1201): Type 1, VR SQ, VM 1.
 
-    Inputs to the Presentation State.
-    """
+        Inputs to the Presentation State.
+        """,
+    )
 
     global_crop: Attr[Literal["YES", "NO"]] = Attr(
         0x0070120B, "GlobalCrop", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Global Crop (0070,120B): Type 1, VR CS, VM 1.
+        doc="""Global Crop (0070,120B): Type 1, VR CS, VM 1.
 
-    Specifies whether to apply the cropping specified by Global Cropping Specification Index
-    (0070,120C) to every input of the Volumetric Presentation State.
-    Enumerated Values: YES, NO.
-    """
+        Specifies whether to apply the cropping specified by Global Cropping Specification Index
+        (0070,120C) to every input of the Volumetric Presentation State.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     global_cropping_specification_index: Attr[list[int]] = Attr(
         0x0070120C, "GlobalCroppingSpecificationIndex", "US", "1-n", "1C",
-    )
-    """Global Cropping Specification Index (0070,120C): Type 1C, VR US, VM 1-n.
+        doc="""Global Cropping Specification Index (0070,120C): Type 1C, VR US, VM 1-n.
 
-    Values of Cropping Specification Number (0070,1309) of one or more Items in the Volume
-    Cropping Sequence (0070,1301) specifying the cropping methods to be applied to every input.
-    Required if Global Crop (0070,120B) has a value of YES.
-    """
+        Values of Cropping Specification Number (0070,1309) of one or more Items in the Volume
+        Cropping Sequence (0070,1301) specifying the cropping methods to be applied to every
+        input.
+        Required if Global Crop (0070,120B) has a value of YES.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        volumetric_presentation_input_set_sequence: list[VolumetricPresentationInputSetSequenceItem] | None = None,
-        volumetric_presentation_state_input_sequence: list[VolumetricPresentationStateInputSequenceItem] | None = None,
-        global_crop: Literal["YES", "NO"] | None = None,
-        global_cropping_specification_index: list[int] | None = None,
-        **_: Any,
+        volumetric_presentation_input_set_sequence: Items[VolumetricPresentationInputSetSequenceItem] | Empty | None = None,
+        volumetric_presentation_state_input_sequence: Items[VolumetricPresentationStateInputSequenceItem] | Empty | None = None,
+        global_crop: Literal["YES", "NO"] | Empty | None = None,
+        global_cropping_specification_index: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

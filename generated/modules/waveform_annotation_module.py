@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.code_sequence_macro import CodeSequenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,41 +27,38 @@ class ConceptNameCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.10-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
-    modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Modifier Code Sequence (0040,A195): Type 1C, VR SQ, VM 1.
+        doc="""Modifier Code Sequence (0040,A195): Type 1C, VR SQ, VM 1.
 
-    A Sequence of Items modifying or specializing the Concept Name.
-    Required if the value of Concept Name Code Sequence (0040,A043) does not fully describe the
-    semantics of the measurement or concept.
-    """
+        A Sequence of Items modifying or specializing the Concept Name.
+        Required if the value of Concept Name Code Sequence (0040,A043) does not fully describe
+        the semantics of the measurement or concept.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -73,41 +71,38 @@ class ConceptCodeSequenceItem(CodeSequenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.10-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00080100, 0x00080102, 0x00080103, 0x00080104, 0x00080119, 0x00080120, 0x00080121, 0x0008010F, 0x00080117, 0x00080105, 0x00080118, 0x00080122, 0x00080106, 0x0008010B, 0x00080107, 0x0008010D, 0x0040A195)
 
-    modifier_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    modifier_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A195, "ModifierCodeSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Modifier Code Sequence (0040,A195): Type 1C, VR SQ, VM 1.
+        doc="""Modifier Code Sequence (0040,A195): Type 1C, VR SQ, VM 1.
 
-    A Sequence of Items modifying or specializing the Concept.
-    Required if the value of Concept Code Sequence (0040,A168) does not fully describe the
-    semantics of the concept value.
-    """
+        A Sequence of Items modifying or specializing the Concept.
+        Required if the value of Concept Code Sequence (0040,A168) does not fully describe the
+        semantics of the concept value.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        code_value: str | None = None,
-        coding_scheme_designator: str | None = None,
-        coding_scheme_version: str | None = None,
-        code_meaning: str | None = None,
-        long_code_value: str | None = None,
-        urn_code_value: str | None = None,
-        equivalent_code_sequence: list[code_sequence_macro.EquivalentCodeSequenceItem] | None = None,
-        context_identifier: str | None = None,
-        context_uid: str | None = None,
-        mapping_resource: str | None = None,
-        mapping_resource_uid: str | None = None,
-        mapping_resource_name: str | None = None,
-        context_group_version: datetime.datetime | str | None = None,
-        context_group_extension_flag: Literal["Y", "N"] | None = None,
-        context_group_local_version: datetime.datetime | str | None = None,
-        context_group_extension_creator_uid: str | None = None,
-        modifier_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        code_value: str | Empty | None = None,
+        coding_scheme_designator: str | Empty | None = None,
+        coding_scheme_version: str | Empty | None = None,
+        code_meaning: str | Empty | None = None,
+        long_code_value: str | Empty | None = None,
+        urn_code_value: str | Empty | None = None,
+        equivalent_code_sequence: CodeItems[code_sequence_macro.EquivalentCodeSequenceItem] | Empty | None = None,
+        context_identifier: str | Empty | None = None,
+        context_uid: str | Empty | None = None,
+        mapping_resource: str | Empty | None = None,
+        mapping_resource_uid: str | Empty | None = None,
+        mapping_resource_name: str | Empty | None = None,
+        context_group_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_flag: Literal["Y", "N"] | Empty | None = None,
+        context_group_local_version: datetime.datetime | str | Empty | None = None,
+        context_group_extension_creator_uid: str | Empty | None = None,
+        modifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -122,126 +117,123 @@ class WaveformAnnotationSequenceItem(ItemBuilder):
 
     unformatted_text_value: Attr[str] = Attr(
         0x00700006, "UnformattedTextValue", "ST", "1", "1C",
+        doc="""Unformatted Text Value (0070,0006): Type 1C, VR ST, VM 1.
+
+        Text Observation Value (annotation).
+        Mutually exclusive with Concept Name Code Sequence (0040,A043).
+        """,
     )
-    """Unformatted Text Value (0070,0006): Type 1C, VR ST, VM 1.
 
-    Text Observation Value (annotation).
-    Mutually exclusive with Concept Name Code Sequence (0040,A043).
-    """
-
-    concept_name_code_sequence: Attr[list[ConceptNameCodeSequenceItem]] = Attr(
+    concept_name_code_sequence: CodeSequenceAttr[ConceptNameCodeSequenceItem] = CodeSequenceAttr(
         0x0040A043, "ConceptNameCodeSequence", "SQ", "1", "1C",
         item=ConceptNameCodeSequenceItem,
+        doc="""Concept Name Code Sequence (0040,A043): Type 1C, VR SQ, VM 1.
+
+        Code representing the fully specified name of the NUMERIC measurement or CODED concept.
+        Mutually exclusive with Unformatted Text Value (0070,0006).
+        """,
     )
-    """Concept Name Code Sequence (0040,A043): Type 1C, VR SQ, VM 1.
 
-    Code representing the fully specified name of the NUMERIC measurement or CODED concept.
-    Mutually exclusive with Unformatted Text Value (0070,0006).
-    """
-
-    concept_code_sequence: Attr[list[ConceptCodeSequenceItem]] = Attr(
+    concept_code_sequence: CodeSequenceAttr[ConceptCodeSequenceItem] = CodeSequenceAttr(
         0x0040A168, "ConceptCodeSequence", "SQ", "1", "3",
         item=ConceptCodeSequenceItem,
-    )
-    """Concept Code Sequence (0040,A168): Type 3, VR SQ, VM 1.
+        doc="""Concept Code Sequence (0040,A168): Type 3, VR SQ, VM 1.
 
-    A Sequence that conveys the categorical coded nominal value.
-    """
+        A Sequence that conveys the categorical coded nominal value.
+        """,
+    )
 
     numeric_value: Attr[list[float]] = Attr(
         0x0040A30A, "NumericValue", "DS", "1-n", "3",
+        doc="""Numeric Value (0040,A30A): Type 3, VR DS, VM 1-n.
+
+        Numeric measurement value or values.
+        """,
     )
-    """Numeric Value (0040,A30A): Type 3, VR DS, VM 1-n.
 
-    Numeric measurement value or values.
-    """
-
-    measurement_units_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    measurement_units_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x004008EA, "MeasurementUnitsCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Measurement Units Code Sequence (0040,08EA): Type 3, VR SQ, VM 1.
+        doc="""Measurement Units Code Sequence (0040,08EA): Type 3, VR SQ, VM 1.
 
-    Units of measurement.
-    """
+        Units of measurement.
+        """,
+    )
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1",
-    )
-    """Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
+        doc="""Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
 
-    List of channels in waveform to which annotation applies. See Section C.10.10.1.1
-    """
+        List of channels in waveform to which annotation applies. See Section C.10.10.1.1
+        """,
+    )
 
     temporal_range_type: Attr[Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"]] = Attr(
         0x0040A130, "TemporalRangeType", "CS", "1", "1C",
         enum=("POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"),
-    )
-    """Temporal Range Type (0040,A130): Type 1C, VR CS, VM 1.
+        doc="""Temporal Range Type (0040,A130): Type 1C, VR CS, VM 1.
 
-    See Section C.10.10.1.2 for Enumerated Values.
-    Required if Annotation does not apply to entire Referenced Waveform Channels; shall not be
-    present if Annotation applies to entire temporal extent of referenced channels.
-    Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
-    """
+        See Section C.10.10.1.2 for Enumerated Values.
+        Required if Annotation does not apply to entire Referenced Waveform Channels; shall not
+        be present if Annotation applies to entire temporal extent of referenced channels.
+        Enumerated Values: POINT, MULTIPOINT, SEGMENT, MULTISEGMENT, BEGIN, END.
+        """,
+    )
 
     referenced_sample_positions: Attr[list[int]] = Attr(
         0x0040A132, "ReferencedSamplePositions", "UL", "1-n", "1C",
-    )
-    """Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
+        doc="""Referenced Sample Positions (0040,A132): Type 1C, VR UL, VM 1-n.
 
-    List of samples within a multiplex group specifying temporal points for annotation. Position
-    of first sample is 1. Required if Temporal Range Type (0040,A130) is present, and if
-    Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not present. See
-    Section C.10.10.1.3
-    """
+        List of samples within a multiplex group specifying temporal points for annotation.
+        Position of first sample is 1. Required if Temporal Range Type (0040,A130) is present,
+        and if Referenced Time Offsets (0040,A138) and Referenced DateTime (0040,A13A) are not
+        present. See Section C.10.10.1.3
+        """,
+    )
 
     referenced_time_offsets: Attr[list[float]] = Attr(
         0x0040A138, "ReferencedTimeOffsets", "DS", "1-n", "1C",
-    )
-    """Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
+        doc="""Referenced Time Offsets (0040,A138): Type 1C, VR DS, VM 1-n.
 
-    Specifies temporal points for annotation by number of seconds after start of data. Required
-    if Temporal Range Type (0040,A130) is present, and if Referenced Sample Positions
-    (0040,A132) and Referenced DateTime (0040,A13A) are not present.
-    """
+        Specifies temporal points for annotation by number of seconds after start of data.
+        Required if Temporal Range Type (0040,A130) is present, and if Referenced Sample
+        Positions (0040,A132) and Referenced DateTime (0040,A13A) are not present.
+        """,
+    )
 
     referenced_date_time: Attr[list[datetime.datetime | str]] = Attr(
         0x0040A13A, "ReferencedDateTime", "DT", "1-n", "1C",
-    )
-    """Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
+        doc="""Referenced DateTime (0040,A13A): Type 1C, VR DT, VM 1-n.
 
-    Specifies temporal points for annotation by absolute time. Required if Temporal Range Type
-    (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and Referenced Time
-    Offsets (0040,A138) are not present.
-    """
+        Specifies temporal points for annotation by absolute time. Required if Temporal Range
+        Type (0040,A130) is present, and if Referenced Sample Positions (0040,A132) and
+        Referenced Time Offsets (0040,A138) are not present.
+        """,
+    )
 
     annotation_group_number: Attr[int] = Attr(
         0x0040A180, "AnnotationGroupNumber", "US", "1", "3",
-    )
-    """Annotation Group Number (0040,A180): Type 3, VR US, VM 1.
+        doc="""Annotation Group Number (0040,A180): Type 3, VR US, VM 1.
 
-    Number identifying associated annotations (see Section C.10.10.1.4).
-    """
+        Number identifying associated annotations (see Section C.10.10.1.4).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        unformatted_text_value: str | None = None,
-        concept_name_code_sequence: list[ConceptNameCodeSequenceItem] | None = None,
-        concept_code_sequence: list[ConceptCodeSequenceItem] | None = None,
-        numeric_value: list[float] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        referenced_waveform_channels: list[int] | None = None,
-        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | None = None,
-        referenced_sample_positions: list[int] | None = None,
-        referenced_time_offsets: list[float] | None = None,
-        referenced_date_time: list[datetime.datetime | str] | None = None,
-        annotation_group_number: int | None = None,
-        **_: Any,
+        unformatted_text_value: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[ConceptNameCodeSequenceItem] | Empty | None = None,
+        concept_code_sequence: CodeItems[ConceptCodeSequenceItem] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_waveform_channels: list[int] | Empty | None = None,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
+        annotation_group_number: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -255,22 +247,19 @@ class WaveformAnnotationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-11"
     __order__: ClassVar[tuple[int, ...]] = (0x0040B020,)
 
-    waveform_annotation_sequence: Attr[list[WaveformAnnotationSequenceItem]] = Attr(
+    waveform_annotation_sequence: SequenceAttr[WaveformAnnotationSequenceItem] = SequenceAttr(
         0x0040B020, "WaveformAnnotationSequence", "SQ", "1", "1",
         item=WaveformAnnotationSequenceItem,
-    )
-    """Waveform Annotation Sequence (0040,B020): Type 1, VR SQ, VM 1.
+        doc="""Waveform Annotation Sequence (0040,B020): Type 1, VR SQ, VM 1.
 
-    Sequence of Annotation Items.
-    """
+        Sequence of Annotation Items.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        waveform_annotation_sequence: list[WaveformAnnotationSequenceItem] | None = None,
-        **_: Any,
+        waveform_annotation_sequence: Items[WaveformAnnotationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

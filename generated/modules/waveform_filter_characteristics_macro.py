@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import waveform_filter_lookup_table_macro
 
@@ -27,30 +28,27 @@ class AnalogFilterCharacteristicsSequenceItem(ItemBuilder):
 
     analog_filter_roll_off: Attr[float] = Attr(
         0x003A0324, "AnalogFilterRollOff", "DS", "1", "1",
+        doc="""Analog Filter Roll Off (003A,0324): Type 1, VR DS, VM 1.
+
+        The slope of the filter response between pass-band and stop-band given in dB/octave.
+        """,
     )
-    """Analog Filter Roll Off (003A,0324): Type 1, VR DS, VM 1.
 
-    The slope of the filter response between pass-band and stop-band given in dB/octave.
-    """
-
-    analog_filter_type: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    analog_filter_type: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0325, "AnalogFilterType", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Analog Filter Type Code Sequence (003A,0325): Type 1, VR SQ, VM 1.
+        doc="""Analog Filter Type Code Sequence (003A,0325): Type 1, VR SQ, VM 1.
 
-    A coded descriptor of the type of analog filter.
-    """
+        A coded descriptor of the type of analog filter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        analog_filter_roll_off: float | None = None,
-        analog_filter_type: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        analog_filter_roll_off: float | Empty | None = None,
+        analog_filter_type: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -65,30 +63,27 @@ class DigitalFilterCharacteristicsSequenceItem(ItemBuilder):
 
     digital_filter_order: Attr[int] = Attr(
         0x003A0327, "DigitalFilterOrder", "IS", "1", "1",
+        doc="""Digital Filter Order (003A,0327): Type 1, VR IS, VM 1.
+
+        Filter order is the maximum delay, in samples, used in creating each output sample.
+        """,
     )
-    """Digital Filter Order (003A,0327): Type 1, VR IS, VM 1.
 
-    Filter order is the maximum delay, in samples, used in creating each output sample.
-    """
-
-    digital_filter_type_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    digital_filter_type_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0328, "DigitalFilterTypeCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Digital Filter Type Code Sequence (003A,0328): Type 1, VR SQ, VM 1.
+        doc="""Digital Filter Type Code Sequence (003A,0328): Type 1, VR SQ, VM 1.
 
-    A coded descriptor of the type of digital filter.
-    """
+        A coded descriptor of the type of digital filter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        digital_filter_order: int | None = None,
-        digital_filter_type_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        digital_filter_order: int | Empty | None = None,
+        digital_filter_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -105,103 +100,100 @@ class WaveformFilterCharacteristicsMacro(ModuleBuilder):
     waveform_filter_type: Attr[Literal["ANALOG", "DIGITAL"]] = Attr(
         0x003A0322, "WaveformFilterType", "CS", "1", "1",
         enum=("ANALOG", "DIGITAL"),
-    )
-    """Waveform Filter Type (003A,0322): Type 1, VR CS, VM 1.
+        doc="""Waveform Filter Type (003A,0322): Type 1, VR CS, VM 1.
 
-    The type of filter.
-    Enumerated Values: ANALOG, DIGITAL.
-    """
+        The type of filter.
+        Enumerated Values: ANALOG, DIGITAL.
+        """,
+    )
 
     filter_low_frequency: Attr[float] = Attr(
         0x003A0220, "FilterLowFrequency", "DS", "1", "1C",
-    )
-    """Filter Low Frequency (003A,0220): Type 1C, VR DS, VM 1.
+        doc="""Filter Low Frequency (003A,0220): Type 1C, VR DS, VM 1.
 
-    Nominal 3dB point of lower frequency of pass band in Hz. This is the cutoff frequency of a
-    high-pass filter.
-    Required if the filter is a high-pass filter.
-    """
+        Nominal 3dB point of lower frequency of pass band in Hz. This is the cutoff frequency of
+        a high-pass filter.
+        Required if the filter is a high-pass filter.
+        """,
+    )
 
     filter_high_frequency: Attr[float] = Attr(
         0x003A0221, "FilterHighFrequency", "DS", "1", "1C",
-    )
-    """Filter High Frequency (003A,0221): Type 1C, VR DS, VM 1.
+        doc="""Filter High Frequency (003A,0221): Type 1C, VR DS, VM 1.
 
-    Nominal 3dB point of upper frequency of pass band in Hz. This is the cutoff frequency of a
-    low-pass filter.
-    Required if the filter is a low-pass filter.
-    """
+        Nominal 3dB point of upper frequency of pass band in Hz. This is the cutoff frequency of
+        a low-pass filter.
+        Required if the filter is a low-pass filter.
+        """,
+    )
 
     notch_filter_frequency: Attr[float] = Attr(
         0x003A0222, "NotchFilterFrequency", "DS", "1", "1C",
-    )
-    """Notch Filter Frequency (003A,0222): Type 1C, VR DS, VM 1.
+        doc="""Notch Filter Frequency (003A,0222): Type 1C, VR DS, VM 1.
 
-    Center frequency of the notch filter in Hz.
-    Required if the filter is a notch filter.
-    """
+        Center frequency of the notch filter in Hz.
+        Required if the filter is a notch filter.
+        """,
+    )
 
     notch_filter_bandwidth: Attr[float] = Attr(
         0x003A0223, "NotchFilterBandwidth", "DS", "1", "2C",
+        doc="""Notch Filter Bandwidth (003A,0223): Type 2C, VR DS, VM 1.
+
+        Nominal 3dB bandwidth of the notch filter; in Hz.
+        Required if the filter is a notch filter.
+        """,
     )
-    """Notch Filter Bandwidth (003A,0223): Type 2C, VR DS, VM 1.
 
-    Nominal 3dB bandwidth of the notch filter; in Hz.
-    Required if the filter is a notch filter.
-    """
-
-    analog_filter_characteristics_sequence: Attr[list[AnalogFilterCharacteristicsSequenceItem]] = Attr(
+    analog_filter_characteristics_sequence: SequenceAttr[AnalogFilterCharacteristicsSequenceItem] = SequenceAttr(
         0x003A0323, "AnalogFilterCharacteristicsSequence", "SQ", "1", "1C",
         item=AnalogFilterCharacteristicsSequenceItem,
+        doc="""Analog Filter Characteristics Sequence (003A,0323): Type 1C, VR SQ, VM 1.
+
+        Characteristic parameters of the analog filter.
+        Required if Waveform Filter Type (003A,0322) is ANALOG.
+        """,
     )
-    """Analog Filter Characteristics Sequence (003A,0323): Type 1C, VR SQ, VM 1.
 
-    Characteristic parameters of the analog filter.
-    Required if Waveform Filter Type (003A,0322) is ANALOG.
-    """
-
-    digital_filter_characteristics_sequence: Attr[list[DigitalFilterCharacteristicsSequenceItem]] = Attr(
+    digital_filter_characteristics_sequence: SequenceAttr[DigitalFilterCharacteristicsSequenceItem] = SequenceAttr(
         0x003A0326, "DigitalFilterCharacteristicsSequence", "SQ", "1", "1C",
         item=DigitalFilterCharacteristicsSequenceItem,
-    )
-    """Digital Filter Characteristics Sequence (003A,0326): Type 1C, VR SQ, VM 1.
+        doc="""Digital Filter Characteristics Sequence (003A,0326): Type 1C, VR SQ, VM 1.
 
-    Characteristic parameters of the digital filter.
-    Required if Waveform Filter Type (003A,0322) is DIGITAL.
-    """
+        Characteristic parameters of the digital filter.
+        Required if Waveform Filter Type (003A,0322) is DIGITAL.
+        """,
+    )
 
     waveform_filter_description: Attr[str] = Attr(
         0x003A0329, "WaveformFilterDescription", "ST", "1", "3",
+        doc="""Waveform Filter Description (003A,0329): Type 3, VR ST, VM 1.
+
+        A textual description of the filter.
+        """,
     )
-    """Waveform Filter Description (003A,0329): Type 3, VR ST, VM 1.
 
-    A textual description of the filter.
-    """
-
-    filter_lookup_table_sequence: Attr[list[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro]] = Attr(
+    filter_lookup_table_sequence: SequenceAttr[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] = SequenceAttr(
         0x003A032A, "FilterLookupTableSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.waveform_filter_lookup_table_macro:WaveformFilterLookupTableMacro",
-    )
-    """Filter Lookup Table Sequence (003A,032A): Type 3, VR SQ, VM 1.
+        doc="""Filter Lookup Table Sequence (003A,032A): Type 3, VR SQ, VM 1.
 
-    A Lookup Table defining the filter.
-    """
+        A Lookup Table defining the filter.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        waveform_filter_type: Literal["ANALOG", "DIGITAL"] | None = None,
-        filter_low_frequency: float | None = None,
-        filter_high_frequency: float | None = None,
-        notch_filter_frequency: float | None = None,
-        notch_filter_bandwidth: float | None = None,
-        analog_filter_characteristics_sequence: list[AnalogFilterCharacteristicsSequenceItem] | None = None,
-        digital_filter_characteristics_sequence: list[DigitalFilterCharacteristicsSequenceItem] | None = None,
-        waveform_filter_description: str | None = None,
-        filter_lookup_table_sequence: list[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] | None = None,
-        **_: Any,
+        waveform_filter_type: Literal["ANALOG", "DIGITAL"] | Empty | None = None,
+        filter_low_frequency: float | Empty | None = None,
+        filter_high_frequency: float | Empty | None = None,
+        notch_filter_frequency: float | Empty | None = None,
+        notch_filter_bandwidth: float | Empty | None = None,
+        analog_filter_characteristics_sequence: Items[AnalogFilterCharacteristicsSequenceItem] | Empty | None = None,
+        digital_filter_characteristics_sequence: Items[DigitalFilterCharacteristicsSequenceItem] | Empty | None = None,
+        waveform_filter_description: str | Empty | None = None,
+        filter_lookup_table_sequence: Items[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -27,48 +28,45 @@ class WaveformFilterLookupTableMacro(ModuleBuilder):
 
     filter_lookup_table_description: Attr[str] = Attr(
         0x003A032B, "FilterLookupTableDescription", "ST", "1", "3",
+        doc="""Filter Lookup Table Description (003A,032B): Type 3, VR ST, VM 1.
+
+        A textual description of the Filter Lookup Table.
+        """,
     )
-    """Filter Lookup Table Description (003A,032B): Type 3, VR ST, VM 1.
 
-    A textual description of the Filter Lookup Table.
-    """
-
-    frequency_encoding_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    frequency_encoding_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A032C, "FrequencyEncodingCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Frequency Encoding Code Sequence (003A,032C): Type 1, VR SQ, VM 1.
+
+        Encoding of frequency values in the Lookup Table Data.
+        """,
     )
-    """Frequency Encoding Code Sequence (003A,032C): Type 1, VR SQ, VM 1.
 
-    Encoding of frequency values in the Lookup Table Data.
-    """
-
-    magnitude_encoding_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    magnitude_encoding_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A032D, "MagnitudeEncodingCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Magnitude Encoding Code Sequence (003A,032D): Type 1, VR SQ, VM 1.
+        doc="""Magnitude Encoding Code Sequence (003A,032D): Type 1, VR SQ, VM 1.
 
-    Encoding of filter response magnitude in the Lookup Table Data.
-    """
+        Encoding of filter response magnitude in the Lookup Table Data.
+        """,
+    )
 
     filter_lookup_table_data: Attr[bytes] = Attr(
         0x003A032E, "FilterLookupTableData", "OD", "1", "1",
-    )
-    """Filter Lookup Table Data (003A,032E): Type 1, VR OD, VM 1.
+        doc="""Filter Lookup Table Data (003A,032E): Type 1, VR OD, VM 1.
 
-    Lookup Table Data.
-    """
+        Lookup Table Data.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        filter_lookup_table_description: str | None = None,
-        frequency_encoding_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        magnitude_encoding_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        filter_lookup_table_data: bytes | None = None,
-        **_: Any,
+        filter_lookup_table_description: str | Empty | None = None,
+        frequency_encoding_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        magnitude_encoding_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        filter_lookup_table_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

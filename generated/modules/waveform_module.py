@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import waveform_filter_characteristics_macro
     from iodkit.generated.modules import waveform_filter_lookup_table_macro
@@ -28,23 +29,20 @@ class SourceWaveformSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1",
-    )
-    """Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
+        doc="""Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
 
-    Identifies the waveform multiplex group and channel within the referenced SOP Instance. Pair
-    of values (M,C).
-    """
+        Identifies the waveform multiplex group and channel within the referenced SOP Instance.
+        Pair of values (M,C).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_waveform_channels: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_waveform_channels: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,48 +57,45 @@ class ChannelImpedanceSequenceItem(ItemBuilder):
 
     impedance_value: Attr[float] = Attr(
         0x003A0313, "ImpedanceValue", "DS", "1", "1",
-    )
-    """Impedance Value (003A,0313): Type 1, VR DS, VM 1.
+        doc="""Impedance Value (003A,0313): Type 1, VR DS, VM 1.
 
-    Measured value of the impedance in Ohm.
-    """
+        Measured value of the impedance in Ohm.
+        """,
+    )
 
     impedance_measurement_date_time: Attr[datetime.datetime | str] = Attr(
         0x003A0314, "ImpedanceMeasurementDateTime", "DT", "1", "1",
-    )
-    """Impedance Measurement DateTime (003A,0314): Type 1, VR DT, VM 1.
+        doc="""Impedance Measurement DateTime (003A,0314): Type 1, VR DT, VM 1.
 
-    Point in time the measurement took place.
-    """
+        Point in time the measurement took place.
+        """,
+    )
 
     impedance_measurement_frequency: Attr[float] = Attr(
         0x003A0315, "ImpedanceMeasurementFrequency", "DS", "1", "3",
-    )
-    """Impedance Measurement Frequency (003A,0315): Type 3, VR DS, VM 1.
+        doc="""Impedance Measurement Frequency (003A,0315): Type 3, VR DS, VM 1.
 
-    Frequency of the impedance measurement current in Hz.
-    """
+        Frequency of the impedance measurement current in Hz.
+        """,
+    )
 
     impedance_measurement_current_type: Attr[str] = Attr(
         0x003A0316, "ImpedanceMeasurementCurrentType", "CS", "1", "3",
-    )
-    """Impedance Measurement Current Type (003A,0316): Type 3, VR CS, VM 1.
+        doc="""Impedance Measurement Current Type (003A,0316): Type 3, VR CS, VM 1.
 
-    Type of current used to measure the impedance
-    Defined Terms: AC, DC.
-    """
+        Type of current used to measure the impedance
+        Defined Terms: AC, DC.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        impedance_value: float | None = None,
-        impedance_measurement_date_time: datetime.datetime | str | None = None,
-        impedance_measurement_frequency: float | None = None,
-        impedance_measurement_current_type: str | None = None,
-        **_: Any,
+        impedance_value: float | Empty | None = None,
+        impedance_measurement_date_time: datetime.datetime | str | Empty | None = None,
+        impedance_measurement_frequency: float | Empty | None = None,
+        impedance_measurement_current_type: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -115,291 +110,291 @@ class ChannelDefinitionSequenceItem(ItemBuilder):
 
     waveform_channel_number: Attr[int] = Attr(
         0x003A0202, "WaveformChannelNumber", "IS", "1", "3",
-    )
-    """Waveform Channel Number (003A,0202): Type 3, VR IS, VM 1.
+        doc="""Waveform Channel Number (003A,0202): Type 3, VR IS, VM 1.
 
-    Equipment physical channel number used for acquisition.
-    """
+        Equipment physical channel number used for acquisition.
+        """,
+    )
 
     channel_label: Attr[str] = Attr(
         0x003A0203, "ChannelLabel", "SH", "1", "3",
-    )
-    """Channel Label (003A,0203): Type 3, VR SH, VM 1.
+        doc="""Channel Label (003A,0203): Type 3, VR SH, VM 1.
 
-    Text label for channel, which may be used for display purposes.
-    """
+        Text label for channel, which may be used for display purposes.
+        """,
+    )
 
     channel_status: Attr[list[str]] = Attr(
         0x003A0205, "ChannelStatus", "CS", "1-n", "3",
+        doc="""Channel Status (003A,0205): Type 3, VR CS, VM 1-n.
+
+        One or more values for the status of this channel within this SOP Instance.
+        Defined Terms: OK, TEST DATA, DISCONNECTED, QUESTIONABLE, INVALID, UNCALIBRATED,
+        UNZEROED.
+        """,
     )
-    """Channel Status (003A,0205): Type 3, VR CS, VM 1-n.
 
-    One or more values for the status of this channel within this SOP Instance.
-    Defined Terms: OK, TEST DATA, DISCONNECTED, QUESTIONABLE, INVALID, UNCALIBRATED, UNZEROED.
-    """
-
-    channel_source_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_source_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0208, "ChannelSourceSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Channel Source Sequence (003A,0208): Type 1, VR SQ, VM 1.
+
+        A coded descriptor of the waveform channel source (metric, anatomical position,
+        function, and technique).
+        """,
     )
-    """Channel Source Sequence (003A,0208): Type 1, VR SQ, VM 1.
 
-    A coded descriptor of the waveform channel source (metric, anatomical position, function,
-    and technique).
-    """
-
-    channel_source_modifiers_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_source_modifiers_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0209, "ChannelSourceModifiersSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Channel Source Modifiers Sequence (003A,0209): Type 1C, VR SQ, VM 1.
+
+        Sequence of Items that further qualify the Waveform Source.
+        Required if Channel Source Sequence (003A,0208) does not fully specify the semantics of
+        the source.
+        """,
     )
-    """Channel Source Modifiers Sequence (003A,0209): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items that further qualify the Waveform Source.
-    Required if Channel Source Sequence (003A,0208) does not fully specify the semantics of the
-    source.
-    """
-
-    source_waveform_sequence: Attr[list[SourceWaveformSequenceItem]] = Attr(
+    source_waveform_sequence: SequenceAttr[SourceWaveformSequenceItem] = SequenceAttr(
         0x003A020A, "SourceWaveformSequence", "SQ", "1", "3",
         item=SourceWaveformSequenceItem,
-    )
-    """Source Waveform Sequence (003A,020A): Type 3, VR SQ, VM 1.
+        doc="""Source Waveform Sequence (003A,020A): Type 3, VR SQ, VM 1.
 
-    A Sequence that provides reference to a DICOM waveform from which this channel was derived.
-    """
+        A Sequence that provides reference to a DICOM waveform from which this channel was
+        derived.
+        """,
+    )
 
     channel_derivation_description: Attr[str] = Attr(
         0x003A020C, "ChannelDerivationDescription", "LO", "1", "3",
-    )
-    """Channel Derivation Description (003A,020C): Type 3, VR LO, VM 1.
+        doc="""Channel Derivation Description (003A,020C): Type 3, VR LO, VM 1.
 
-    Additional description of waveform channel derivation.
-    """
+        Additional description of waveform channel derivation.
+        """,
+    )
 
     channel_sensitivity: Attr[float] = Attr(
         0x003A0210, "ChannelSensitivity", "DS", "1", "1C",
+        doc="""Channel Sensitivity (003A,0210): Type 1C, VR DS, VM 1.
+
+        Nominal numeric value of unit quantity of sample. Required if samples represent defined
+        (not arbitrary) units.
+        """,
     )
-    """Channel Sensitivity (003A,0210): Type 1C, VR DS, VM 1.
 
-    Nominal numeric value of unit quantity of sample. Required if samples represent defined (not
-    arbitrary) units.
-    """
-
-    channel_sensitivity_units_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    channel_sensitivity_units_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x003A0211, "ChannelSensitivityUnitsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Channel Sensitivity Units Sequence (003A,0211): Type 1C, VR SQ, VM 1.
+        doc="""Channel Sensitivity Units Sequence (003A,0211): Type 1C, VR SQ, VM 1.
 
-    A coded descriptor of the Units of measure for the Channel Sensitivity.
-    Required if Channel Sensitivity (003A,0210) is present.
-    """
+        A coded descriptor of the Units of measure for the Channel Sensitivity.
+        Required if Channel Sensitivity (003A,0210) is present.
+        """,
+    )
 
     channel_sensitivity_correction_factor: Attr[float] = Attr(
         0x003A0212, "ChannelSensitivityCorrectionFactor", "DS", "1", "1C",
-    )
-    """Channel Sensitivity Correction Factor (003A,0212): Type 1C, VR DS, VM 1.
+        doc="""Channel Sensitivity Correction Factor (003A,0212): Type 1C, VR DS, VM 1.
 
-    Multiplier to be applied to encoded sample values to match units specified in Channel
-    Sensitivity (003A,0210) (e.g., based on calibration data) (see Section C.10.9.1.4.2).
-    Required if Channel Sensitivity (003A,0210) is present.
-    """
+        Multiplier to be applied to encoded sample values to match units specified in Channel
+        Sensitivity (003A,0210) (e.g., based on calibration data) (see Section C.10.9.1.4.2).
+        Required if Channel Sensitivity (003A,0210) is present.
+        """,
+    )
 
     channel_baseline: Attr[float] = Attr(
         0x003A0213, "ChannelBaseline", "DS", "1", "1C",
-    )
-    """Channel Baseline (003A,0213): Type 1C, VR DS, VM 1.
+        doc="""Channel Baseline (003A,0213): Type 1C, VR DS, VM 1.
 
-    Offset of encoded sample value 0 from actual 0 using the units defined in the Channel
-    Sensitivity Units Sequence (003A,0211).
-    Required if Channel Sensitivity (003A,0210) is present.
-    """
+        Offset of encoded sample value 0 from actual 0 using the units defined in the Channel
+        Sensitivity Units Sequence (003A,0211).
+        Required if Channel Sensitivity (003A,0210) is present.
+        """,
+    )
 
     channel_time_skew: Attr[float] = Attr(
         0x003A0214, "ChannelTimeSkew", "DS", "1", "1C",
-    )
-    """Channel Time Skew (003A,0214): Type 1C, VR DS, VM 1.
+        doc="""Channel Time Skew (003A,0214): Type 1C, VR DS, VM 1.
 
-    Offset of first sample of channel from waveform multiplex group start time, in seconds (see
-    Section C.10.9.1.4.3)
-    Required if Channel Sample Skew is not present.
-    """
+        Offset of first sample of channel from waveform multiplex group start time, in seconds
+        (see Section C.10.9.1.4.3)
+        Required if Channel Sample Skew is not present.
+        """,
+    )
 
     channel_sample_skew: Attr[float] = Attr(
         0x003A0215, "ChannelSampleSkew", "DS", "1", "1C",
-    )
-    """Channel Sample Skew (003A,0215): Type 1C, VR DS, VM 1.
+        doc="""Channel Sample Skew (003A,0215): Type 1C, VR DS, VM 1.
 
-    Offset of first sample of channel from waveform multiplex group start time, in samples (see
-    Section C.10.9.1.4.3)
-    Required if Channel Time Skew is not present.
-    """
+        Offset of first sample of channel from waveform multiplex group start time, in samples
+        (see Section C.10.9.1.4.3)
+        Required if Channel Time Skew is not present.
+        """,
+    )
 
     channel_offset: Attr[float] = Attr(
         0x003A0218, "ChannelOffset", "DS", "1", "3",
-    )
-    """Channel Offset (003A,0218): Type 3, VR DS, VM 1.
+        doc="""Channel Offset (003A,0218): Type 3, VR DS, VM 1.
 
-    Additional offset of first sample of channel to be used in aligning multiple channels for
-    presentation or analysis, in seconds (see Section C.10.9.1.4.3).
-    """
+        Additional offset of first sample of channel to be used in aligning multiple channels
+        for presentation or analysis, in seconds (see Section C.10.9.1.4.3).
+        """,
+    )
 
     waveform_bits_stored: Attr[int] = Attr(
         0x003A021A, "WaveformBitsStored", "US", "1", "1",
-    )
-    """Waveform Bits Stored (003A,021A): Type 1, VR US, VM 1.
+        doc="""Waveform Bits Stored (003A,021A): Type 1, VR US, VM 1.
 
-    Number of significant bits within the waveform samples (see Section C.10.9.1.4.4).
-    """
+        Number of significant bits within the waveform samples (see Section C.10.9.1.4.4).
+        """,
+    )
 
     waveform_amplifier_type: Attr[Literal["AC", "DC"]] = Attr(
         0x003A0317, "WaveformAmplifierType", "CS", "1", "3",
         enum=("AC", "DC"),
-    )
-    """Waveform Amplifier Type (003A,0317): Type 3, VR CS, VM 1.
+        doc="""Waveform Amplifier Type (003A,0317): Type 3, VR CS, VM 1.
 
-    The type of amplifier used for waveform acquisition.
-    Enumerated Values: AC, DC.
-    """
+        The type of amplifier used for waveform acquisition.
+        Enumerated Values: AC, DC.
+        """,
+    )
 
     filter_low_frequency: Attr[float] = Attr(
         0x003A0220, "FilterLowFrequency", "DS", "1", "1C",
+        doc="""Filter Low Frequency (003A,0220): Type 1C, VR DS, VM 1.
+
+        Nominal 3dB point of lower frequency of pass band; in Hz.
+        Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency
+        Characteristics Sequence (003A,0318) is not present. Shall not be present if Waveform
+        Amplifier Type (003A,0317) is DC. May be present otherwise.
+        """,
     )
-    """Filter Low Frequency (003A,0220): Type 1C, VR DS, VM 1.
 
-    Nominal 3dB point of lower frequency of pass band; in Hz.
-    Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency
-    Characteristics Sequence (003A,0318) is not present. Shall not be present if Waveform
-    Amplifier Type (003A,0317) is DC. May be present otherwise.
-    """
-
-    filter_low_frequency_characteristics_sequence: Attr[list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro]] = Attr(
+    filter_low_frequency_characteristics_sequence: SequenceAttr[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] = SequenceAttr(
         0x003A0318, "FilterLowFrequencyCharacteristicsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.waveform_filter_characteristics_macro:WaveformFilterCharacteristicsMacro",
-    )
-    """Filter Low Frequency Characteristics Sequence (003A,0318): Type 1C, VR SQ, VM 1.
+        doc="""Filter Low Frequency Characteristics Sequence (003A,0318): Type 1C, VR SQ, VM 1.
 
-    The properties of low frequency (high-pass) filters used for the waveform acquisition.
-    Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency (003A,0220)
-    is not present. May be present otherwise unless Waveform Amplifier Type (003A,0317) is DC.
-    """
+        The properties of low frequency (high-pass) filters used for the waveform acquisition.
+        Required if Waveform Amplifier Type (003A,0317) is AC and Filter Low Frequency
+        (003A,0220) is not present. May be present otherwise unless Waveform Amplifier Type
+        (003A,0317) is DC.
+        """,
+    )
 
     filter_high_frequency: Attr[float] = Attr(
         0x003A0221, "FilterHighFrequency", "DS", "1", "1C",
+        doc="""Filter High Frequency (003A,0221): Type 1C, VR DS, VM 1.
+
+        Nominal 3dB point of upper frequency of pass band; in Hz.
+        Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency
+        Characteristics Sequence (003A,0319) is not present. May be present otherwise.
+        """,
     )
-    """Filter High Frequency (003A,0221): Type 1C, VR DS, VM 1.
 
-    Nominal 3dB point of upper frequency of pass band; in Hz.
-    Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency
-    Characteristics Sequence (003A,0319) is not present. May be present otherwise.
-    """
-
-    filter_high_frequency_characteristics_sequence: Attr[list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro]] = Attr(
+    filter_high_frequency_characteristics_sequence: SequenceAttr[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] = SequenceAttr(
         0x003A0319, "FilterHighFrequencyCharacteristicsSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.waveform_filter_characteristics_macro:WaveformFilterCharacteristicsMacro",
-    )
-    """Filter High Frequency Characteristics Sequence (003A,0319): Type 1C, VR SQ, VM 1.
+        doc="""Filter High Frequency Characteristics Sequence (003A,0319): Type 1C, VR SQ, VM 1.
 
-    The properties of high frequency (low-pass) filters used for the waveform acquisition.
-    Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency
-    (003A,0221) is not present. May be present otherwise.
-    """
+        The properties of high frequency (low-pass) filters used for the waveform acquisition.
+        Required if Waveform Amplifier Type (003A,0317) is present and Filter High Frequency
+        (003A,0221) is not present. May be present otherwise.
+        """,
+    )
 
     notch_filter_frequency: Attr[float] = Attr(
         0x003A0222, "NotchFilterFrequency", "DS", "1", "3",
-    )
-    """Notch Filter Frequency (003A,0222): Type 3, VR DS, VM 1.
+        doc="""Notch Filter Frequency (003A,0222): Type 3, VR DS, VM 1.
 
-    Center frequency of notch filter(s); in Hz.
-    """
+        Center frequency of notch filter(s); in Hz.
+        """,
+    )
 
     notch_filter_bandwidth: Attr[float] = Attr(
         0x003A0223, "NotchFilterBandwidth", "DS", "1", "3",
+        doc="""Notch Filter Bandwidth (003A,0223): Type 3, VR DS, VM 1.
+
+        Nominal 3dB bandwidth of notch filter(s); in Hz.
+        """,
     )
-    """Notch Filter Bandwidth (003A,0223): Type 3, VR DS, VM 1.
 
-    Nominal 3dB bandwidth of notch filter(s); in Hz.
-    """
-
-    notch_filter_characteristics_sequence: Attr[list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro]] = Attr(
+    notch_filter_characteristics_sequence: SequenceAttr[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] = SequenceAttr(
         0x003A0321, "NotchFilterCharacteristicsSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.waveform_filter_characteristics_macro:WaveformFilterCharacteristicsMacro",
+        doc="""Notch Filter Characteristics Sequence (003A,0321): Type 3, VR SQ, VM 1.
+
+        The properties of notch filters used for the waveform acquisition.
+        """,
     )
-    """Notch Filter Characteristics Sequence (003A,0321): Type 3, VR SQ, VM 1.
 
-    The properties of notch filters used for the waveform acquisition.
-    """
-
-    summarized_filter_lookup_table: Attr[list[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro]] = Attr(
+    summarized_filter_lookup_table: SequenceAttr[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] = SequenceAttr(
         0x003A0320, "SummarizedFilterLookupTable", "SQ", "1", "3",
         item="iodkit.generated.modules.waveform_filter_lookup_table_macro:WaveformFilterLookupTableMacro",
+        doc="""Summarized Filter Lookup Table Sequence (003A,0320): Type 3, VR SQ, VM 1.
+
+        Filter Lookup Table providing the total effect of all filters applied.
+        """,
     )
-    """Summarized Filter Lookup Table Sequence (003A,0320): Type 3, VR SQ, VM 1.
 
-    Filter Lookup Table providing the total effect of all filters applied.
-    """
-
-    channel_impedance_sequence: Attr[list[ChannelImpedanceSequenceItem]] = Attr(
+    channel_impedance_sequence: SequenceAttr[ChannelImpedanceSequenceItem] = SequenceAttr(
         0x003A0312, "ChannelImpedanceSequence", "SQ", "1", "3",
         item=ChannelImpedanceSequenceItem,
-    )
-    """Channel Impedance Sequence (003A,0312): Type 3, VR SQ, VM 1.
+        doc="""Channel Impedance Sequence (003A,0312): Type 3, VR SQ, VM 1.
 
-    Sequence of items with impedance values for the given channel (see Section C.10.9.1.11).
-    """
+        Sequence of items with impedance values for the given channel (see Section C.10.9.1.11).
+        """,
+    )
 
     channel_minimum_value: Attr[bytes] = Attr(
         0x54000110, "ChannelMinimumValue", "OB or OW", "1", "3",
-    )
-    """Channel Minimum Value (5400,0110): Type 3, VR OB or OW, VM 1.
+        doc="""Channel Minimum Value (5400,0110): Type 3, VR OB or OW, VM 1.
 
-    Minimum valid sample value as limited by the acquisition equipment (see Section
-    C.10.9.1.4.5).
-    """
+        Minimum valid sample value as limited by the acquisition equipment (see Section
+        C.10.9.1.4.5).
+        """,
+    )
 
     channel_maximum_value: Attr[bytes] = Attr(
         0x54000112, "ChannelMaximumValue", "OB or OW", "1", "3",
-    )
-    """Channel Maximum Value (5400,0112): Type 3, VR OB or OW, VM 1.
+        doc="""Channel Maximum Value (5400,0112): Type 3, VR OB or OW, VM 1.
 
-    Maximum valid sample value as limited by the acquisition equipment (see Section
-    C.10.9.1.4.5).
-    """
+        Maximum valid sample value as limited by the acquisition equipment (see Section
+        C.10.9.1.4.5).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        waveform_channel_number: int | None = None,
-        channel_label: str | None = None,
-        channel_status: list[str] | None = None,
-        channel_source_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        channel_source_modifiers_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        source_waveform_sequence: list[SourceWaveformSequenceItem] | None = None,
-        channel_derivation_description: str | None = None,
-        channel_sensitivity: float | None = None,
-        channel_sensitivity_units_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        channel_sensitivity_correction_factor: float | None = None,
-        channel_baseline: float | None = None,
-        channel_time_skew: float | None = None,
-        channel_sample_skew: float | None = None,
-        channel_offset: float | None = None,
-        waveform_bits_stored: int | None = None,
-        waveform_amplifier_type: Literal["AC", "DC"] | None = None,
-        filter_low_frequency: float | None = None,
-        filter_low_frequency_characteristics_sequence: list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | None = None,
-        filter_high_frequency: float | None = None,
-        filter_high_frequency_characteristics_sequence: list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | None = None,
-        notch_filter_frequency: float | None = None,
-        notch_filter_bandwidth: float | None = None,
-        notch_filter_characteristics_sequence: list[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | None = None,
-        summarized_filter_lookup_table: list[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] | None = None,
-        channel_impedance_sequence: list[ChannelImpedanceSequenceItem] | None = None,
-        channel_minimum_value: bytes | None = None,
-        channel_maximum_value: bytes | None = None,
-        **_: Any,
+        waveform_channel_number: int | Empty | None = None,
+        channel_label: str | Empty | None = None,
+        channel_status: list[str] | Empty | None = None,
+        channel_source_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        channel_source_modifiers_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        source_waveform_sequence: Items[SourceWaveformSequenceItem] | Empty | None = None,
+        channel_derivation_description: str | Empty | None = None,
+        channel_sensitivity: float | Empty | None = None,
+        channel_sensitivity_units_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        channel_sensitivity_correction_factor: float | Empty | None = None,
+        channel_baseline: float | Empty | None = None,
+        channel_time_skew: float | Empty | None = None,
+        channel_sample_skew: float | Empty | None = None,
+        channel_offset: float | Empty | None = None,
+        waveform_bits_stored: int | Empty | None = None,
+        waveform_amplifier_type: Literal["AC", "DC"] | Empty | None = None,
+        filter_low_frequency: float | Empty | None = None,
+        filter_low_frequency_characteristics_sequence: Items[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | Empty | None = None,
+        filter_high_frequency: float | Empty | None = None,
+        filter_high_frequency_characteristics_sequence: Items[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | Empty | None = None,
+        notch_filter_frequency: float | Empty | None = None,
+        notch_filter_bandwidth: float | Empty | None = None,
+        notch_filter_characteristics_sequence: Items[waveform_filter_characteristics_macro.WaveformFilterCharacteristicsMacro] | Empty | None = None,
+        summarized_filter_lookup_table: Items[waveform_filter_lookup_table_macro.WaveformFilterLookupTableMacro] | Empty | None = None,
+        channel_impedance_sequence: Items[ChannelImpedanceSequenceItem] | Empty | None = None,
+        channel_minimum_value: bytes | Empty | None = None,
+        channel_maximum_value: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -412,155 +407,154 @@ class WaveformSequenceItem(ItemBuilder):
 
     multiplex_group_time_offset: Attr[float] = Attr(
         0x00181068, "MultiplexGroupTimeOffset", "DS", "1", "1C",
-    )
-    """Multiplex Group Time Offset (0018,1068): Type 1C, VR DS, VM 1.
+        doc="""Multiplex Group Time Offset (0018,1068): Type 1C, VR DS, VM 1.
 
-    Offset time in milliseconds from a reference time (see Section C.10.9.1.1).
-    Required if Acquisition Time Synchronized (0018,1800) value is Y; may be present otherwise.
-    """
+        Offset time in milliseconds from a reference time (see Section C.10.9.1.1).
+        Required if Acquisition Time Synchronized (0018,1800) value is Y; may be present
+        otherwise.
+        """,
+    )
 
     trigger_time_offset: Attr[float] = Attr(
         0x00181069, "TriggerTimeOffset", "DS", "1", "1C",
-    )
-    """Trigger Time Offset (0018,1069): Type 1C, VR DS, VM 1.
+        doc="""Trigger Time Offset (0018,1069): Type 1C, VR DS, VM 1.
 
-    Offset time in milliseconds from a synchronization trigger to the first sample of a waveform
-    multiplex group. May be positive or negative. Required if waveform acquisition is
-    synchronized to a trigger.
-    """
+        Offset time in milliseconds from a synchronization trigger to the first sample of a
+        waveform multiplex group. May be positive or negative. Required if waveform acquisition
+        is synchronized to a trigger.
+        """,
+    )
 
     trigger_sample_position: Attr[int] = Attr(
         0x0018106E, "TriggerSamplePosition", "UL", "1", "3",
-    )
-    """Trigger Sample Position (0018,106E): Type 3, VR UL, VM 1.
+        doc="""Trigger Sample Position (0018,106E): Type 3, VR UL, VM 1.
 
-    Sample number whose time corresponds to a synchronization trigger (see Section C.10.9.1.2).
-    """
+        Sample number whose time corresponds to a synchronization trigger (see Section
+        C.10.9.1.2).
+        """,
+    )
 
     waveform_originality: Attr[Literal["ORIGINAL", "DERIVED"]] = Attr(
         0x003A0004, "WaveformOriginality", "CS", "1", "1",
         enum=("ORIGINAL", "DERIVED"),
-    )
-    """Waveform Originality (003A,0004): Type 1, VR CS, VM 1.
+        doc="""Waveform Originality (003A,0004): Type 1, VR CS, VM 1.
 
-    See Section C.10.9.1.3.
-    Enumerated Values: ORIGINAL, DERIVED.
-    """
+        See Section C.10.9.1.3.
+        Enumerated Values: ORIGINAL, DERIVED.
+        """,
+    )
 
     number_of_waveform_channels: Attr[int] = Attr(
         0x003A0005, "NumberOfWaveformChannels", "US", "1", "1",
-    )
-    """Number of Waveform Channels (003A,0005): Type 1, VR US, VM 1.
+        doc="""Number of Waveform Channels (003A,0005): Type 1, VR US, VM 1.
 
-    Number of channels for this multiplex group.
-    """
+        Number of channels for this multiplex group.
+        """,
+    )
 
     number_of_waveform_samples: Attr[int] = Attr(
         0x003A0010, "NumberOfWaveformSamples", "UL", "1", "1",
-    )
-    """Number of Waveform Samples (003A,0010): Type 1, VR UL, VM 1.
+        doc="""Number of Waveform Samples (003A,0010): Type 1, VR UL, VM 1.
 
-    Number of samples per channel in this multiplex group.
-    """
+        Number of samples per channel in this multiplex group.
+        """,
+    )
 
     sampling_frequency: Attr[float] = Attr(
         0x003A001A, "SamplingFrequency", "DS", "1", "1",
-    )
-    """Sampling Frequency (003A,001A): Type 1, VR DS, VM 1.
+        doc="""Sampling Frequency (003A,001A): Type 1, VR DS, VM 1.
 
-    Frequency in Hz.
-    """
+        Frequency in Hz.
+        """,
+    )
 
     multiplex_group_label: Attr[str] = Attr(
         0x003A0020, "MultiplexGroupLabel", "SH", "1", "3",
-    )
-    """Multiplex Group Label (003A,0020): Type 3, VR SH, VM 1.
+        doc="""Multiplex Group Label (003A,0020): Type 3, VR SH, VM 1.
 
-    Label for multiplex group.
-    """
+        Label for multiplex group.
+        """,
+    )
 
     multiplex_group_uid: Attr[str] = Attr(
         0x003A0310, "MultiplexGroupUID", "UI", "1", "1C",
-    )
-    """Multiplex Group UID (003A,0310): Type 1C, VR UI, VM 1.
+        doc="""Multiplex Group UID (003A,0310): Type 1C, VR UI, VM 1.
 
-    Unique Identifier for the multiplex group.
-    Required if the same Multiplex Group is used in more than one SOP Instance. May be present
-    otherwise.
-    """
+        Unique Identifier for the multiplex group.
+        Required if the same Multiplex Group is used in more than one SOP Instance. May be
+        present otherwise.
+        """,
+    )
 
     powerline_frequency: Attr[float] = Attr(
         0x003A0311, "PowerlineFrequency", "DS", "1", "3",
+        doc="""Powerline Frequency (003A,0311): Type 3, VR DS, VM 1.
+
+        Frequency of the power line in Hz.
+        """,
     )
-    """Powerline Frequency (003A,0311): Type 3, VR DS, VM 1.
 
-    Frequency of the power line in Hz.
-    """
-
-    channel_definition_sequence: Attr[list[ChannelDefinitionSequenceItem]] = Attr(
+    channel_definition_sequence: SequenceAttr[ChannelDefinitionSequenceItem] = SequenceAttr(
         0x003A0200, "ChannelDefinitionSequence", "SQ", "1", "1",
         item=ChannelDefinitionSequenceItem,
-    )
-    """Channel Definition Sequence (003A,0200): Type 1, VR SQ, VM 1.
+        doc="""Channel Definition Sequence (003A,0200): Type 1, VR SQ, VM 1.
 
-    Sequence of Items, with one Item per channel (see Section C.10.9.1.4).
-    """
+        Sequence of Items, with one Item per channel (see Section C.10.9.1.4).
+        """,
+    )
 
     waveform_bits_allocated: Attr[int] = Attr(
         0x54001004, "WaveformBitsAllocated", "US", "1", "1",
-    )
-    """Waveform Bits Allocated (5400,1004): Type 1, VR US, VM 1.
+        doc="""Waveform Bits Allocated (5400,1004): Type 1, VR US, VM 1.
 
-    Size of each waveform data sample within the Waveform Data; See Section C.10.9.1.5
-    """
+        Size of each waveform data sample within the Waveform Data; See Section C.10.9.1.5
+        """,
+    )
 
     waveform_sample_interpretation: Attr[str] = Attr(
         0x54001006, "WaveformSampleInterpretation", "CS", "1", "1",
-    )
-    """Waveform Sample Interpretation (5400,1006): Type 1, VR CS, VM 1.
+        doc="""Waveform Sample Interpretation (5400,1006): Type 1, VR CS, VM 1.
 
-    Data representation of the waveform data points. See Section C.10.9.1.5.
-    """
+        Data representation of the waveform data points. See Section C.10.9.1.5.
+        """,
+    )
 
     waveform_padding_value: Attr[bytes] = Attr(
         0x5400100A, "WaveformPaddingValue", "OB or OW", "1", "1C",
-    )
-    """Waveform Padding Value (5400,100A): Type 1C, VR OB or OW, VM 1.
+        doc="""Waveform Padding Value (5400,100A): Type 1C, VR OB or OW, VM 1.
 
-    Value of waveform samples inserted in channels when input is absent or invalid. Required if
-    acquisition equipment inserts padding. See Section C.10.9.1.6.
-    """
+        Value of waveform samples inserted in channels when input is absent or invalid. Required
+        if acquisition equipment inserts padding. See Section C.10.9.1.6.
+        """,
+    )
 
     waveform_data: Attr[bytes] = Attr(
         0x54001010, "WaveformData", "OB or OW", "1", "1",
-    )
-    """Waveform Data (5400,1010): Type 1, VR OB or OW, VM 1.
+        doc="""Waveform Data (5400,1010): Type 1, VR OB or OW, VM 1.
 
-    Encoded data samples - channel multiplexed. See Section C.10.9.1.7
-    """
+        Encoded data samples - channel multiplexed. See Section C.10.9.1.7
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multiplex_group_time_offset: float | None = None,
-        trigger_time_offset: float | None = None,
-        trigger_sample_position: int | None = None,
-        waveform_originality: Literal["ORIGINAL", "DERIVED"] | None = None,
-        number_of_waveform_channels: int | None = None,
-        number_of_waveform_samples: int | None = None,
-        sampling_frequency: float | None = None,
-        multiplex_group_label: str | None = None,
-        multiplex_group_uid: str | None = None,
-        powerline_frequency: float | None = None,
-        channel_definition_sequence: list[ChannelDefinitionSequenceItem] | None = None,
-        waveform_bits_allocated: int | None = None,
-        waveform_sample_interpretation: str | None = None,
-        waveform_padding_value: bytes | None = None,
-        waveform_data: bytes | None = None,
-        **_: Any,
+        multiplex_group_time_offset: float | Empty | None = None,
+        trigger_time_offset: float | Empty | None = None,
+        trigger_sample_position: int | Empty | None = None,
+        waveform_originality: Literal["ORIGINAL", "DERIVED"] | Empty | None = None,
+        number_of_waveform_channels: int | Empty | None = None,
+        number_of_waveform_samples: int | Empty | None = None,
+        sampling_frequency: float | Empty | None = None,
+        multiplex_group_label: str | Empty | None = None,
+        multiplex_group_uid: str | Empty | None = None,
+        powerline_frequency: float | Empty | None = None,
+        channel_definition_sequence: Items[ChannelDefinitionSequenceItem] | Empty | None = None,
+        waveform_bits_allocated: int | Empty | None = None,
+        waveform_sample_interpretation: str | Empty | None = None,
+        waveform_padding_value: bytes | Empty | None = None,
+        waveform_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -573,86 +567,87 @@ class ChannelDisplaySequenceItem(ItemBuilder):
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1",
-    )
-    """Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
+        doc="""Referenced Waveform Channels (0040,A0B0): Type 1, VR US, VM 2-2n.
 
-    Identifier of the displayed channel, specified as a pair of values (M,C) where the first
-    value is the ordinal of the Item of Waveform Sequence (5400,0100) (i.e., the Multiplex Group
-    Number), and the second value is the ordinal of the Item of the Channel Definition Sequence
-    (003A,0200) Attribute (i.e., the Waveform Channel Number) within the multiplex group.
-    """
+        Identifier of the displayed channel, specified as a pair of values (M,C) where the first
+        value is the ordinal of the Item of Waveform Sequence (5400,0100) (i.e., the Multiplex
+        Group Number), and the second value is the ordinal of the Item of the Channel Definition
+        Sequence (003A,0200) Attribute (i.e., the Waveform Channel Number) within the multiplex
+        group.
+        """,
+    )
 
     channel_offset: Attr[float] = Attr(
         0x003A0218, "ChannelOffset", "DS", "1", "3",
-    )
-    """Channel Offset (003A,0218): Type 3, VR DS, VM 1.
+        doc="""Channel Offset (003A,0218): Type 3, VR DS, VM 1.
 
-    The offset in seconds from the beginning of the channel waveform data to the first sample to
-    be used for presentation. Value may be negative.
-    """
+        The offset in seconds from the beginning of the channel waveform data to the first
+        sample to be used for presentation. Value may be negative.
+        """,
+    )
 
     channel_recommended_display_cie_lab_value: Attr[list[int]] = Attr(
         0x003A0244, "ChannelRecommendedDisplayCIELabValue", "US", "3", "1",
-    )
-    """Channel Recommended Display CIELab Value (003A,0244): Type 1, VR US, VM 3.
+        doc="""Channel Recommended Display CIELab Value (003A,0244): Type 1, VR US, VM 3.
 
-    A color triplet value recommended for rendering the channel on a color display. The units
-    are specified in PCS-Values, and the value is encoded as CIELab. See Section C.10.7.1.1.
-    """
+        A color triplet value recommended for rendering the channel on a color display. The
+        units are specified in PCS-Values, and the value is encoded as CIELab. See Section
+        C.10.7.1.1.
+        """,
+    )
 
     channel_position: Attr[float] = Attr(
         0x003A0245, "ChannelPosition", "FL", "1", "1",
-    )
-    """Channel Position (003A,0245): Type 1, VR FL, VM 1.
+        doc="""Channel Position (003A,0245): Type 1, VR FL, VM 1.
 
-    Position of the Channel within the Presentation Group display area (see Section C.10.9.1.9).
-    """
+        Position of the Channel within the Presentation Group display area (see Section
+        C.10.9.1.9).
+        """,
+    )
 
     display_shading_flag: Attr[Literal["NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"]] = Attr(
         0x003A0246, "DisplayShadingFlag", "CS", "1", "3",
         enum=("NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"),
-    )
-    """Display Shading Flag (003A,0246): Type 3, VR CS, VM 1.
+        doc="""Display Shading Flag (003A,0246): Type 3, VR CS, VM 1.
 
-    Specifies display area shading between the displayed waveform channel and another line. The
-    nature of the shading (e.g., solid, or cross-hatching) is implementation dependent.
-    Enumerated Values: NONE, BASELINE, ABSOLUTE, DIFFERENCE.
-    """
+        Specifies display area shading between the displayed waveform channel and another line.
+        The nature of the shading (e.g., solid, or cross-hatching) is implementation dependent.
+        Enumerated Values: NONE, BASELINE, ABSOLUTE, DIFFERENCE.
+        """,
+    )
 
     fractional_channel_display_scale: Attr[float] = Attr(
         0x003A0247, "FractionalChannelDisplayScale", "FL", "1", "1C",
-    )
-    """Fractional Channel Display Scale (003A,0247): Type 1C, VR FL, VM 1.
+        doc="""Fractional Channel Display Scale (003A,0247): Type 1C, VR FL, VM 1.
 
-    Fraction of the Presentation Group vertical display dimension assigned to the unit quantity
-    (least significant bit) of the Channel samples (see Section C.10.9.1.10). Required if
-    Absolute Channel Display Scale (003A,0248) is not present, may be present otherwise.
-    """
+        Fraction of the Presentation Group vertical display dimension assigned to the unit
+        quantity (least significant bit) of the Channel samples (see Section C.10.9.1.10).
+        Required if Absolute Channel Display Scale (003A,0248) is not present, may be present
+        otherwise.
+        """,
+    )
 
     absolute_channel_display_scale: Attr[float] = Attr(
         0x003A0248, "AbsoluteChannelDisplayScale", "FL", "1", "1C",
-    )
-    """Absolute Channel Display Scale (003A,0248): Type 1C, VR FL, VM 1.
+        doc="""Absolute Channel Display Scale (003A,0248): Type 1C, VR FL, VM 1.
 
-    Nominal vertical display height in mm assigned to the unit quantity (least significant bit)
-    of the Channel samples (see Section C.10.9.1.10). Required if Fractional Channel Display
-    Scale (003A,0247) is not present, may be present otherwise.
-    """
+        Nominal vertical display height in mm assigned to the unit quantity (least significant
+        bit) of the Channel samples (see Section C.10.9.1.10). Required if Fractional Channel
+        Display Scale (003A,0247) is not present, may be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_waveform_channels: list[int] | None = None,
-        channel_offset: float | None = None,
-        channel_recommended_display_cie_lab_value: list[int] | None = None,
-        channel_position: float | None = None,
-        display_shading_flag: Literal["NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"] | None = None,
-        fractional_channel_display_scale: float | None = None,
-        absolute_channel_display_scale: float | None = None,
-        **_: Any,
+        referenced_waveform_channels: list[int] | Empty | None = None,
+        channel_offset: float | Empty | None = None,
+        channel_recommended_display_cie_lab_value: list[int] | Empty | None = None,
+        channel_position: float | Empty | None = None,
+        display_shading_flag: Literal["NONE", "BASELINE", "ABSOLUTE", "DIFFERENCE"] | Empty | None = None,
+        fractional_channel_display_scale: float | Empty | None = None,
+        absolute_channel_display_scale: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -667,30 +662,28 @@ class WaveformPresentationGroupSequenceItem(ItemBuilder):
 
     presentation_group_number: Attr[int] = Attr(
         0x003A0241, "PresentationGroupNumber", "US", "1", "1",
+        doc="""Presentation Group Number (003A,0241): Type 1, VR US, VM 1.
+
+        A number that identifies the Presentation Group.
+        """,
     )
-    """Presentation Group Number (003A,0241): Type 1, VR US, VM 1.
 
-    A number that identifies the Presentation Group.
-    """
-
-    channel_display_sequence: Attr[list[ChannelDisplaySequenceItem]] = Attr(
+    channel_display_sequence: SequenceAttr[ChannelDisplaySequenceItem] = SequenceAttr(
         0x003A0242, "ChannelDisplaySequence", "SQ", "1", "1",
         item=ChannelDisplaySequenceItem,
-    )
-    """Channel Display Sequence (003A,0242): Type 1, VR SQ, VM 1.
+        doc="""Channel Display Sequence (003A,0242): Type 1, VR SQ, VM 1.
 
-    Sequence of Items, each Item describing a channel to be displayed in the Presentation Group.
-    """
+        Sequence of Items, each Item describing a channel to be displayed in the Presentation
+        Group.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        presentation_group_number: int | None = None,
-        channel_display_sequence: list[ChannelDisplaySequenceItem] | None = None,
-        **_: Any,
+        presentation_group_number: int | Empty | None = None,
+        channel_display_sequence: Items[ChannelDisplaySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -704,54 +697,51 @@ class WaveformModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.10-9"
     __order__: ClassVar[tuple[int, ...]] = (0x54000100, 0x003A0230, 0x003A0231, 0x003A0240)
 
-    waveform_sequence: Attr[list[WaveformSequenceItem]] = Attr(
+    waveform_sequence: SequenceAttr[WaveformSequenceItem] = SequenceAttr(
         0x54000100, "WaveformSequence", "SQ", "1", "1",
         item=WaveformSequenceItem,
-    )
-    """Waveform Sequence (5400,0100): Type 1, VR SQ, VM 1.
+        doc="""Waveform Sequence (5400,0100): Type 1, VR SQ, VM 1.
 
-    Sequence of Items, each representing one waveform multiplex group.
-    """
+        Sequence of Items, each representing one waveform multiplex group.
+        """,
+    )
 
     waveform_data_display_scale: Attr[float] = Attr(
         0x003A0230, "WaveformDataDisplayScale", "FL", "1", "3",
-    )
-    """Waveform Data Display Scale (003A,0230): Type 3, VR FL, VM 1.
+        doc="""Waveform Data Display Scale (003A,0230): Type 3, VR FL, VM 1.
 
-    The recommended time-based waveform data display scale in units of mm/s (see Section
-    C.10.9.1.8).
-    """
+        The recommended time-based waveform data display scale in units of mm/s (see Section
+        C.10.9.1.8).
+        """,
+    )
 
     waveform_display_background_cie_lab_value: Attr[list[int]] = Attr(
         0x003A0231, "WaveformDisplayBackgroundCIELabValue", "US", "3", "3",
+        doc="""Waveform Display Background CIELab Value (003A,0231): Type 3, VR US, VM 3.
+
+        A color triplet value recommended for rendering the waveform display background on a
+        color display. The units are specified in PCS-Values, and the value is encoded as
+        CIELab. See Section C.10.7.1.1.
+        """,
     )
-    """Waveform Display Background CIELab Value (003A,0231): Type 3, VR US, VM 3.
 
-    A color triplet value recommended for rendering the waveform display background on a color
-    display. The units are specified in PCS-Values, and the value is encoded as CIELab. See
-    Section C.10.7.1.1.
-    """
-
-    waveform_presentation_group_sequence: Attr[list[WaveformPresentationGroupSequenceItem]] = Attr(
+    waveform_presentation_group_sequence: SequenceAttr[WaveformPresentationGroupSequenceItem] = SequenceAttr(
         0x003A0240, "WaveformPresentationGroupSequence", "SQ", "1", "3",
         item=WaveformPresentationGroupSequenceItem,
-    )
-    """Waveform Presentation Group Sequence (003A,0240): Type 3, VR SQ, VM 1.
+        doc="""Waveform Presentation Group Sequence (003A,0240): Type 3, VR SQ, VM 1.
 
-    Sequence of Items, each Item describing a Presentation Group of one or more waveform
-    channels to be displayed together.
-    """
+        Sequence of Items, each Item describing a Presentation Group of one or more waveform
+        channels to be displayed together.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        waveform_sequence: list[WaveformSequenceItem] | None = None,
-        waveform_data_display_scale: float | None = None,
-        waveform_display_background_cie_lab_value: list[int] | None = None,
-        waveform_presentation_group_sequence: list[WaveformPresentationGroupSequenceItem] | None = None,
-        **_: Any,
+        waveform_sequence: Items[WaveformSequenceItem] | Empty | None = None,
+        waveform_data_display_scale: float | Empty | None = None,
+        waveform_display_background_cie_lab_value: list[int] | Empty | None = None,
+        waveform_presentation_group_sequence: Items[WaveformPresentationGroupSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

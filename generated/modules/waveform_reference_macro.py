@@ -4,13 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.composite_object_reference_macro import CompositeObjectReferenceMacro
 from iodkit.generated.modules.sop_instance_reference_macro import SOPInstanceReferenceMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,24 +28,21 @@ class ReferencedSOPSequenceItem(SOPInstanceReferenceMacro, ItemBuilder):
 
     referenced_waveform_channels: Attr[list[int]] = Attr(
         0x0040A0B0, "ReferencedWaveformChannels", "US", "2-2n", "1C",
-    )
-    """Referenced Waveform Channels (0040,A0B0): Type 1C, VR US, VM 2-2n.
+        doc="""Referenced Waveform Channels (0040,A0B0): Type 1C, VR US, VM 2-2n.
 
-    List of channels in Waveform to which the reference applies. See Section C.18.5.1.1
-    Required if the Referenced SOP Instance is a Waveform that contains multiple Channels and
-    the reference does not apply to all Channels of all Multiplex Groups.
-    """
+        List of channels in Waveform to which the reference applies. See Section C.18.5.1.1
+        Required if the Referenced SOP Instance is a Waveform that contains multiple Channels
+        and the reference does not apply to all Channels of all Multiplex Groups.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_waveform_channels: list[int] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_waveform_channels: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -58,22 +58,19 @@ class WaveformReferenceMacro(CompositeObjectReferenceMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.18.5-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081199,)
 
-    referenced_sop_sequence: Attr[list[ReferencedSOPSequenceItem]] = Attr(  # type: ignore[assignment]  # narrows the base's item class
+    referenced_sop_sequence: SequenceAttr[ReferencedSOPSequenceItem] = SequenceAttr(  # type: ignore[assignment]  # narrows the base's item class
         0x00081199, "ReferencedSOPSequence", "SQ", "1", "1",
         item=ReferencedSOPSequenceItem,
-    )
-    """Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
+        doc="""Referenced SOP Sequence (0008,1199): Type 1, VR SQ, VM 1.
 
-    References to Composite Object SOP Class/SOP Instance pairs.
-    """
+        References to Composite Object SOP Class/SOP Instance pairs.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_sequence: list[ReferencedSOPSequenceItem] | None = None,
-        **_: Any,
+        referenced_sop_sequence: Items[ReferencedSOPSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,44 +26,41 @@ class WedgePositionSequenceItem(ItemBuilder):
 
     referenced_device_index: Attr[int] = Attr(
         0x300A0607, "ReferencedDeviceIndex", "US", "1", "1",
-    )
-    """Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
+        doc="""Referenced Device Index (300A,0607): Type 1, VR US, VM 1.
 
-    The value of Device Index (3010,0039) in Wedge Definition Sequence (300A,0651) for the Wedge
-    being used.
-    """
+        The value of Device Index (3010,0039) in Wedge Definition Sequence (300A,0651) for the
+        Wedge being used.
+        """,
+    )
 
     wedge_position: Attr[Literal["IN", "OUT", "PARTIAL"]] = Attr(
         0x300A0118, "WedgePosition", "CS", "1", "1",
         enum=("IN", "OUT", "PARTIAL"),
-    )
-    """Wedge Position (300A,0118): Type 1, VR CS, VM 1.
+        doc="""Wedge Position (300A,0118): Type 1, VR CS, VM 1.
 
-    Position of Wedge at current Control Point.
-    Enumerated Values: IN, OUT, PARTIAL.
-    """
+        Position of Wedge at current Control Point.
+        Enumerated Values: IN, OUT, PARTIAL.
+        """,
+    )
 
     radiation_beam_wedge_thin_edge_distance: Attr[float] = Attr(
         0x300A0653, "RadiationBeamWedgeThinEdgeDistance", "FD", "1", "1C",
-    )
-    """Radiation Beam Wedge Thin Edge Distance (300A,0653): Type 1C, VR FD, VM 1.
+        doc="""Radiation Beam Wedge Thin Edge Distance (300A,0653): Type 1C, VR FD, VM 1.
 
-    Closest distance in mm from the central axis of the beam along the wedge angle direction to
-    the thin edge as projected on the Beam Modifier Definition Plane defined by the RT Beam
-    Modifier Definition Distance (300A,0688).
-    Required if Wedge Position (300A,0118) is PARTIAL.
-    """
+        Closest distance in mm from the central axis of the beam along the wedge angle direction
+        to the thin edge as projected on the Beam Modifier Definition Plane defined by the RT
+        Beam Modifier Definition Distance (300A,0688).
+        Required if Wedge Position (300A,0118) is PARTIAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_device_index: int | None = None,
-        wedge_position: Literal["IN", "OUT", "PARTIAL"] | None = None,
-        radiation_beam_wedge_thin_edge_distance: float | None = None,
-        **_: Any,
+        referenced_device_index: int | Empty | None = None,
+        wedge_position: Literal["IN", "OUT", "PARTIAL"] | Empty | None = None,
+        radiation_beam_wedge_thin_edge_distance: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -76,32 +76,29 @@ class WedgePositionsMacro(ModuleBuilder):
 
     number_of_wedge_positions: Attr[int] = Attr(
         0x300A0655, "NumberOfWedgePositions", "US", "1", "1C",
+        doc="""Number of Wedge Positions (300A,0655): Type 1C, VR US, VM 1.
+
+        Number of Wedge Positions defined in the Wedge Position Sequence (300A,0116).
+        Required if Number of Wedges (300A,00D0) is present and has a non-zero value.
+        """,
     )
-    """Number of Wedge Positions (300A,0655): Type 1C, VR US, VM 1.
 
-    Number of Wedge Positions defined in the Wedge Position Sequence (300A,0116).
-    Required if Number of Wedges (300A,00D0) is present and has a non-zero value.
-    """
-
-    wedge_position_sequence: Attr[list[WedgePositionSequenceItem]] = Attr(
+    wedge_position_sequence: SequenceAttr[WedgePositionSequenceItem] = SequenceAttr(
         0x300A0116, "WedgePositionSequence", "SQ", "1", "1C",
         item=WedgePositionSequenceItem,
-    )
-    """Wedge Position Sequence (300A,0116): Type 1C, VR SQ, VM 1.
+        doc="""Wedge Position Sequence (300A,0116): Type 1C, VR SQ, VM 1.
 
-    Position for each Wedge for the current Control Point.
-    Required if Number of Wedge Positions (300A,0655) is present and has a non-zero value and
-    the conditions in Section C.36.2.2.5.1.1 are satisfied.
-    """
+        Position for each Wedge for the current Control Point.
+        Required if Number of Wedge Positions (300A,0655) is present and has a non-zero value
+        and the conditions in Section C.36.2.2.5.1.1 are satisfied.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        number_of_wedge_positions: int | None = None,
-        wedge_position_sequence: list[WedgePositionSequenceItem] | None = None,
-        **_: Any,
+        number_of_wedge_positions: int | Empty | None = None,
+        wedge_position_sequence: Items[WedgePositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,20 +26,17 @@ class WholeSlideMicroscopyImageFrameTypeSequenceItem(ItemBuilder):
 
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -50,22 +50,19 @@ class WholeSlideMicroscopyImageFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.12.9-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00400710,)
 
-    whole_slide_microscopy_image_frame_type_sequence: Attr[list[WholeSlideMicroscopyImageFrameTypeSequenceItem]] = Attr(
+    whole_slide_microscopy_image_frame_type_sequence: SequenceAttr[WholeSlideMicroscopyImageFrameTypeSequenceItem] = SequenceAttr(
         0x00400710, "WholeSlideMicroscopyImageFrameTypeSequence", "SQ", "1", "1",
         item=WholeSlideMicroscopyImageFrameTypeSequenceItem,
-    )
-    """Whole Slide Microscopy Image Frame Type Sequence (0040,0710): Type 1, VR SQ, VM 1.
+        doc="""Whole Slide Microscopy Image Frame Type Sequence (0040,0710): Type 1, VR SQ, VM 1.
 
-    Identifies the characteristics of this Whole Slide Microscopy Image frame.
-    """
+        Identifies the characteristics of this Whole Slide Microscopy Image frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        whole_slide_microscopy_image_frame_type_sequence: list[WholeSlideMicroscopyImageFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        whole_slide_microscopy_image_frame_type_sequence: Items[WholeSlideMicroscopyImageFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -26,337 +26,336 @@ class WholeSlideMicroscopyImageModule(ModuleBuilder):
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY.
-    Defined Terms for Value 3: VOLUME, LABEL, OVERVIEW, THUMBNAIL.
-    Defined Terms for Value 4: NONE, RESAMPLED.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY.
+        Defined Terms for Value 3: VOLUME, LABEL, OVERVIEW, THUMBNAIL.
+        Defined Terms for Value 4: NONE, RESAMPLED.
+        """,
+    )
 
     imaged_volume_width: Attr[float] = Attr(
         0x00480001, "ImagedVolumeWidth", "FL", "1", "1C",
-    )
-    """Imaged Volume Width (0048,0001): Type 1C, VR FL, VM 1.
+        doc="""Imaged Volume Width (0048,0001): Type 1C, VR FL, VM 1.
 
-    Width of total imaged volume (distance in the direction of rows in each frame) in mm. See
-    Section C.8.12.4.1.2
-    Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
-    """
+        Width of total imaged volume (distance in the direction of rows in each frame) in mm.
+        See Section C.8.12.4.1.2
+        Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
+        """,
+    )
 
     imaged_volume_height: Attr[float] = Attr(
         0x00480002, "ImagedVolumeHeight", "FL", "1", "1C",
-    )
-    """Imaged Volume Height (0048,0002): Type 1C, VR FL, VM 1.
+        doc="""Imaged Volume Height (0048,0002): Type 1C, VR FL, VM 1.
 
-    Height of total imaged volume (distance in the direction of columns in each frame) in mm.
-    See Section C.8.12.4.1.2
-    Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
-    """
+        Height of total imaged volume (distance in the direction of columns in each frame) in
+        mm. See Section C.8.12.4.1.2
+        Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
+        """,
+    )
 
     imaged_volume_depth: Attr[float] = Attr(
         0x00480003, "ImagedVolumeDepth", "FL", "1", "1C",
-    )
-    """Imaged Volume Depth (0048,0003): Type 1C, VR FL, VM 1.
+        doc="""Imaged Volume Depth (0048,0003): Type 1C, VR FL, VM 1.
 
-    Depth of total imaged volume (distance in the Z direction of focal planes) in µm. See
-    Section C.8.12.4.1.2
-    Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
-    """
+        Depth of total imaged volume (distance in the Z direction of focal planes) in µm. See
+        Section C.8.12.4.1.2
+        Required if Image Type (0008,0008) Value 3 is VOLUME. May be present otherwise.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (color planes) per frame in this image.
-    Enumerated Values: 3, 1.
-    Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
-    Enumerated Values if Photometric Interpretation (0028,0004) is not MONOCHROME2: 3.
-    """
+        Number of samples (color planes) per frame in this image.
+        Enumerated Values: 3, 1.
+        Enumerated Values if Photometric Interpretation (0028,0004) is MONOCHROME2: 1.
+        Enumerated Values if Photometric Interpretation (0028,0004) is not MONOCHROME2: 3.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_ICT, YBR_RCT.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2, RGB, YBR_FULL_422, YBR_ICT, YBR_RCT.
+        """,
+    )
 
     planar_configuration: Attr[int] = Attr(
         0x00280006, "PlanarConfiguration", "US", "1", "1C",
         enum=("0",),
-    )
-    """Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
+        doc="""Planar Configuration (0028,0006): Type 1C, VR US, VM 1.
 
-    Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required if
-    Samples per Pixel (0028,0002) has a value greater than 1.
-    Enumerated Values: 0.
-    """
+        Indicates whether the pixel data are encoded color-by-plane or color-by-pixel. Required
+        if Samples per Pixel (0028,0002) has a value greater than 1.
+        Enumerated Values: 0.
+        """,
+    )
 
     number_of_frames: Attr[int] = Attr(
         0x00280008, "NumberOfFrames", "IS", "1", "1",
-    )
-    """Number of Frames (0028,0008): Type 1, VR IS, VM 1.
+        doc="""Number of Frames (0028,0008): Type 1, VR IS, VM 1.
 
-    Number of frames in a multi-frame image.
-    Enumerated Values if Image Type (0008,0008) Value 3 is THUMBNAIL, LABEL or OVERVIEW: 1.
-    """
+        Number of frames in a multi-frame image.
+        Enumerated Values if Image Type (0008,0008) Value 3 is THUMBNAIL, LABEL or OVERVIEW: 1.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample. Shall be equal to Bits Allocated (0028,0100).
-    """
+        Number of bits stored for each pixel sample. Shall be equal to Bits Allocated
+        (0028,0100).
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. High Bit (0028,0102) shall be one less than Bits
-    Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. High Bit (0028,0102) shall be one less than
+        Bits Stored (0028,0101).
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
         enum=("0",),
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of pixel samples.
-    Enumerated Values: 0.
-    """
+        Data representation of pixel samples.
+        Enumerated Values: 0.
+        """,
+    )
 
     acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x0008002A, "AcquisitionDateTime", "DT", "1", "1",
-    )
-    """Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
+        doc="""Acquisition DateTime (0008,002A): Type 1, VR DT, VM 1.
 
-    The date and time that the acquisition of data that resulted in this image started.
-    """
+        The date and time that the acquisition of data that resulted in this image started.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "3",
-    )
-    """Acquisition Duration (0018,9073): Type 3, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 3, VR FD, VM 1.
 
-    Duration of the image acquisition in seconds.
-    """
+        Duration of the image acquisition in seconds.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
-    )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1C",
         enum=("IDENTITY",),
-    )
-    """Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
+        doc="""Presentation LUT Shape (2050,0020): Type 1C, VR CS, VM 1.
 
-    Specifies an identity transformation for the Presentation LUT, such that the output of all
-    grayscale transformations defined in the IOD containing this Module are defined to be
-    P-Values.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: IDENTITY.
-    """
+        Specifies an identity transformation for the Presentation LUT, such that the output of
+        all grayscale transformations defined in the IOD containing this Module are defined to
+        be P-Values.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: IDENTITY.
+        """,
+    )
 
     rescale_intercept: Attr[float] = Attr(
         0x00281052, "RescaleIntercept", "DS", "1", "1C",
-    )
-    """Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
+        doc="""Rescale Intercept (0028,1052): Type 1C, VR DS, VM 1.
 
-    The value b in relationship between stored values (SV) and the output units.
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: 0.
-    """
+        The value b in relationship between stored values (SV) and the output units.
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: 0.
+        """,
+    )
 
     rescale_slope: Attr[float] = Attr(
         0x00281053, "RescaleSlope", "DS", "1", "1C",
-    )
-    """Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
+        doc="""Rescale Slope (0028,1053): Type 1C, VR DS, VM 1.
 
-    m in the equation specified by Rescale Intercept (0028,1052).
-    Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
-    Enumerated Values: 1.
-    """
+        m in the equation specified by Rescale Intercept (0028,1052).
+        Required if Photometric Interpretation (0028,0004) is MONOCHROME2.
+        Enumerated Values: 1.
+        """,
+    )
 
     volumetric_properties: Attr[Literal["VOLUME"]] = Attr(
         0x00089206, "VolumetricProperties", "CS", "1", "1",
         enum=("VOLUME",),
-    )
-    """Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
+        doc="""Volumetric Properties (0008,9206): Type 1, VR CS, VM 1.
 
-    Indication if geometric manipulations are possible with frames in the SOP Instance. See
-    Section C.8.16.2.1.2.
-    Enumerated Values: VOLUME.
-    """
+        Indication if geometric manipulations are possible with frames in the SOP Instance. See
+        Section C.8.16.2.1.2.
+        Enumerated Values: VOLUME.
+        """,
+    )
 
     specimen_label_in_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00480010, "SpecimenLabelInImage", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Specimen Label in Image (0048,0010): Type 1, VR CS, VM 1.
+        doc="""Specimen Label in Image (0048,0010): Type 1, VR CS, VM 1.
 
-    Indicates whether the specimen label is captured in the image.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether the specimen label is captured in the image.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["YES", "NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not image contains sufficient burned in annotation to identify the
-    patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not image contains sufficient burned in annotation to identify the
+        patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     focus_method: Attr[Literal["AUTO", "MANUAL"]] = Attr(
         0x00480011, "FocusMethod", "CS", "1", "1",
         enum=("AUTO", "MANUAL"),
-    )
-    """Focus Method (0048,0011): Type 1, VR CS, VM 1.
+        doc="""Focus Method (0048,0011): Type 1, VR CS, VM 1.
 
-    Method of focusing image
-    Enumerated Values: AUTO, MANUAL.
-    """
+        Method of focusing image
+        Enumerated Values: AUTO, MANUAL.
+        """,
+    )
 
     extended_depth_of_field: Attr[Literal["YES", "NO"]] = Attr(
         0x00480012, "ExtendedDepthOfField", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Extended Depth of Field (0048,0012): Type 1, VR CS, VM 1.
+        doc="""Extended Depth of Field (0048,0012): Type 1, VR CS, VM 1.
 
-    Image pixels were created through combining of image acquisition at multiple focal planes
-    (focus stacking).
-    Enumerated Values: YES, NO.
-    """
+        Image pixels were created through combining of image acquisition at multiple focal
+        planes (focus stacking).
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     number_of_focal_planes: Attr[int] = Attr(
         0x00480013, "NumberOfFocalPlanes", "US", "1", "1C",
-    )
-    """Number of Focal Planes (0048,0013): Type 1C, VR US, VM 1.
+        doc="""Number of Focal Planes (0048,0013): Type 1C, VR US, VM 1.
 
-    Number of acquisition focal planes used for extended depth of field.
-    Required if Extended Depth of Field (0048,0012) value is YES
-    """
+        Number of acquisition focal planes used for extended depth of field.
+        Required if Extended Depth of Field (0048,0012) value is YES
+        """,
+    )
 
     distance_between_focal_planes: Attr[float] = Attr(
         0x00480014, "DistanceBetweenFocalPlanes", "FL", "1", "1C",
-    )
-    """Distance Between Focal Planes (0048,0014): Type 1C, VR FL, VM 1.
+        doc="""Distance Between Focal Planes (0048,0014): Type 1C, VR FL, VM 1.
 
-    Distance between acquisition focal planes used for extended depth of field, in µm.
-    Required if Extended Depth of Field (0048,0012) value is YES.
-    """
+        Distance between acquisition focal planes used for extended depth of field, in µm.
+        Required if Extended Depth of Field (0048,0012) value is YES.
+        """,
+    )
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
 
-    Description of visual processing performed on the image prior to exchange. Examples of this
-    processing are: edge enhanced, gamma corrected, convolved (spatially filtered).
-    """
+        Description of visual processing performed on the image prior to exchange. Examples of
+        this processing are: edge enhanced, gamma corrected, convolved (spatially filtered).
+        """,
+    )
 
     convolution_kernel: Attr[list[str]] = Attr(
         0x00181210, "ConvolutionKernel", "SH", "1-n", "3",
-    )
-    """Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
+        doc="""Convolution Kernel (0018,1210): Type 3, VR SH, VM 1-n.
 
-    Label for convolution kernel used in acquisition device visual processing.
-    """
+        Label for convolution kernel used in acquisition device visual processing.
+        """,
+    )
 
     recommended_absent_pixel_cie_lab_value: Attr[list[int]] = Attr(
         0x00480015, "RecommendedAbsentPixelCIELabValue", "US", "3", "3",
-    )
-    """Recommended Absent Pixel CIELab Value (0048,0015): Type 3, VR US, VM 3.
+        doc="""Recommended Absent Pixel CIELab Value (0048,0015): Type 3, VR US, VM 3.
 
-    A color value with which it is recommended to display the pixels of the Total Pixel Matrix
-    that are not encoded. The units are specified in PCS-Values, and the value is encoded as
-    CIELab. See Section C.10.7.1.1.
-    """
+        A color value with which it is recommended to display the pixels of the Total Pixel
+        Matrix that are not encoded. The units are specified in PCS-Values, and the value is
+        encoded as CIELab. See Section C.10.7.1.1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        imaged_volume_width: float | None = None,
-        imaged_volume_height: float | None = None,
-        imaged_volume_depth: float | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"] | None = None,
-        planar_configuration: int | None = None,
-        number_of_frames: int | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        acquisition_duration: float | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        rescale_intercept: float | None = None,
-        rescale_slope: float | None = None,
-        volumetric_properties: Literal["VOLUME"] | None = None,
-        specimen_label_in_image: Literal["YES", "NO"] | None = None,
-        burned_in_annotation: Literal["YES", "NO"] | None = None,
-        focus_method: Literal["AUTO", "MANUAL"] | None = None,
-        extended_depth_of_field: Literal["YES", "NO"] | None = None,
-        number_of_focal_planes: int | None = None,
-        distance_between_focal_planes: float | None = None,
-        acquisition_device_processing_description: str | None = None,
-        convolution_kernel: list[str] | None = None,
-        recommended_absent_pixel_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        imaged_volume_width: float | Empty | None = None,
+        imaged_volume_height: float | Empty | None = None,
+        imaged_volume_depth: float | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_ICT", "YBR_RCT"] | Empty | None = None,
+        planar_configuration: int | Empty | None = None,
+        number_of_frames: int | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        rescale_intercept: float | Empty | None = None,
+        rescale_slope: float | Empty | None = None,
+        volumetric_properties: Literal["VOLUME"] | Empty | None = None,
+        specimen_label_in_image: Literal["YES", "NO"] | Empty | None = None,
+        burned_in_annotation: Literal["YES", "NO"] | Empty | None = None,
+        focus_method: Literal["AUTO", "MANUAL"] | Empty | None = None,
+        extended_depth_of_field: Literal["YES", "NO"] | Empty | None = None,
+        number_of_focal_planes: int | Empty | None = None,
+        distance_between_focal_planes: float | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        convolution_kernel: list[str] | Empty | None = None,
+        recommended_absent_pixel_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_mandatory_macro
@@ -30,39 +31,36 @@ class TwoDimensionalToThreeDimensionalMapSequenceItem(ItemBuilder):
 
     referenced_frame_number: Attr[list[int]] = Attr(
         0x00081160, "ReferencedFrameNumber", "IS", "1-n", "1",
-    )
-    """Referenced Frame Number (0008,1160): Type 1, VR IS, VM 1-n.
+        doc="""Referenced Frame Number (0008,1160): Type 1, VR IS, VM 1-n.
 
-    References one or more frames within this SOP Instance to which this Sequence Item applies.
-    The first frame shall be denoted as frame number one.
-    """
+        References one or more frames within this SOP Instance to which this Sequence Item
+        applies. The first frame shall be denoted as frame number one.
+        """,
+    )
 
     number_of_map_points: Attr[int] = Attr(
         0x00221530, "NumberOfMapPoints", "UL", "1", "1",
-    )
-    """Number of Map Points (0022,1530): Type 1, VR UL, VM 1.
+        doc="""Number of Map Points (0022,1530): Type 1, VR UL, VM 1.
 
-    The number of points in the map. Shall include one or more points.
-    """
+        The number of points in the map. Shall include one or more points.
+        """,
+    )
 
     two_dimensional_to_three_dimensional_map_data: Attr[bytes] = Attr(
         0x00221531, "TwoDimensionalToThreeDimensionalMapData", "OF", "1", "1",
-    )
-    """Two Dimensional to Three Dimensional Map Data (0022,1531): Type 1, VR OF, VM 1.
+        doc="""Two Dimensional to Three Dimensional Map Data (0022,1531): Type 1, VR OF, VM 1.
 
-    See Section C.8.17.12.1.2 for further explanation.
-    """
+        See Section C.8.17.12.1.2 for further explanation.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_frame_number: list[int] | None = None,
-        number_of_map_points: int | None = None,
-        two_dimensional_to_three_dimensional_map_data: bytes | None = None,
-        **_: Any,
+        referenced_frame_number: list[int] | Empty | None = None,
+        number_of_map_points: int | Empty | None = None,
+        two_dimensional_to_three_dimensional_map_data: bytes | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -78,77 +76,74 @@ class WideFieldOphthalmicPhotography3DCoordinatesModule(GeneralAnatomyMandatoryM
     __table__ = "PS3.3 2024c Table C.8.17.12-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228, 0x00221512, 0x00221513, 0x00221019, 0x00221515, 0x00221517, 0x00221518)
 
-    transformation_method_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    transformation_method_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00221512, "TransformationMethodCodeSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
+        doc="""Transformation Method Code Sequence (0022,1512): Type 1, VR SQ, VM 1.
+
+        Method used to map the 2D Pixel Image data in this SOP Instance to the 3D Cartesian
+        coordinates in the Dimensional to Two Three Dimensional Map Sequence (0022,1518).
+        """,
     )
-    """Transformation Method Code Sequence (0022,1512): Type 1, VR SQ, VM 1.
 
-    Method used to map the 2D Pixel Image data in this SOP Instance to the 3D Cartesian
-    coordinates in the Dimensional to Two Three Dimensional Map Sequence (0022,1518).
-    """
-
-    transformation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    transformation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221513, "TransformationAlgorithmSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Transformation Algorithm Sequence (0022,1513): Type 1, VR SQ, VM 1.
+        doc="""Transformation Algorithm Sequence (0022,1513): Type 1, VR SQ, VM 1.
 
-    Software algorithm that performed the mapping.
-    """
+        Software algorithm that performed the mapping.
+        """,
+    )
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement used when performing the 2D pixel image mapping into 3D
-    Cartesian coordinates, in mm.
-    """
+        The axial length measurement used when performing the 2D pixel image mapping into 3D
+        Cartesian coordinates, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_method: Attr[Literal["MEASURED", "ESTIMATED", "POPULATION"]] = Attr(
         0x00221515, "OphthalmicAxialLengthMethod", "CS", "1", "1",
         enum=("MEASURED", "ESTIMATED", "POPULATION"),
-    )
-    """Ophthalmic Axial Length Method (0022,1515): Type 1, VR CS, VM 1.
+        doc="""Ophthalmic Axial Length Method (0022,1515): Type 1, VR CS, VM 1.
 
-    The method used to obtain the Ophthalmic Axial Length.
-    Enumerated Values: MEASURED, ESTIMATED, POPULATION.
-    """
+        The method used to obtain the Ophthalmic Axial Length.
+        Enumerated Values: MEASURED, ESTIMATED, POPULATION.
+        """,
+    )
 
     ophthalmic_fov: Attr[float] = Attr(
         0x00221517, "OphthalmicFOV", "FL", "1", "3",
+        doc="""Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
+
+        The field of view used to capture the ophthalmic image, in degrees. The field of view is
+        the maximum image size displayed on the image plane, expressed as the angle subtended at
+        the exit pupil of the eye by the maximum dimension 2r (where r equals the radius).
+        """,
     )
-    """Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
 
-    The field of view used to capture the ophthalmic image, in degrees. The field of view is the
-    maximum image size displayed on the image plane, expressed as the angle subtended at the
-    exit pupil of the eye by the maximum dimension 2r (where r equals the radius).
-    """
-
-    two_dimensional_to_three_dimensional_map_sequence: Attr[list[TwoDimensionalToThreeDimensionalMapSequenceItem]] = Attr(
+    two_dimensional_to_three_dimensional_map_sequence: SequenceAttr[TwoDimensionalToThreeDimensionalMapSequenceItem] = SequenceAttr(
         0x00221518, "TwoDimensionalToThreeDimensionalMapSequence", "SQ", "1", "1",
         item=TwoDimensionalToThreeDimensionalMapSequenceItem,
-    )
-    """Two Dimensional to Three Dimensional Map Sequence (0022,1518): Type 1, VR SQ, VM 1.
+        doc="""Two Dimensional to Three Dimensional Map Sequence (0022,1518): Type 1, VR SQ, VM 1.
 
-    A sparsely sampled map of 2D image pixels (with sub pixel resolution) to 3D coordinates.
-    """
+        A sparsely sampled map of 2D image pixels (with sub pixel resolution) to 3D coordinates.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        transformation_method_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        transformation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | None = None,
-        ophthalmic_fov: float | None = None,
-        two_dimensional_to_three_dimensional_map_sequence: list[TwoDimensionalToThreeDimensionalMapSequenceItem] | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        transformation_method_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        transformation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | Empty | None = None,
+        ophthalmic_fov: float | Empty | None = None,
+        two_dimensional_to_three_dimensional_map_sequence: Items[TwoDimensionalToThreeDimensionalMapSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

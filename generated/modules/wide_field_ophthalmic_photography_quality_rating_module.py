@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.algorithm_identification_macro import AlgorithmIdentificationMacro
 from iodkit.generated.modules.numeric_value_macro import NumericValueMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -28,21 +29,19 @@ class WideFieldOphthalmicPhotographyQualityThresholdSequenceItem(ItemBuilder):
 
     wide_field_ophthalmic_photography_threshold_quality_rating: Attr[float] = Attr(
         0x00221527, "WideFieldOphthalmicPhotographyThresholdQualityRating", "FL", "1", "1",
-    )
-    """Wide Field Ophthalmic Photography Threshold Quality Rating (0022,1527): Type 1, VR FL, VM 1.
+        doc="""Wide Field Ophthalmic Photography Threshold Quality Rating (0022,1527): Type 1, VR FL,
+        VM 1.
 
-    Quality rating threshold value for acceptable wide field ophthalmic photography projection
-    or mapping.
-    """
+        Quality rating threshold value for acceptable wide field ophthalmic photography
+        projection or mapping.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wide_field_ophthalmic_photography_threshold_quality_rating: float | None = None,
-        **_: Any,
+        wide_field_ophthalmic_photography_threshold_quality_rating: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -55,34 +54,31 @@ class WideFieldOphthalmicPhotographyQualityRatingSequenceItem(NumericValueMacro,
     __table__ = "PS3.3 2024c Table C.8.17.13-1"
     __order__: ClassVar[tuple[int, ...]] = (0x0040A043, 0x0040A30A, 0x004008EA, 0x00221526, 0x0066002F, 0x00660030, 0x00660036, 0x00660031, 0x00660032, 0x00240202)
 
-    wide_field_ophthalmic_photography_quality_threshold_sequence: Attr[list[WideFieldOphthalmicPhotographyQualityThresholdSequenceItem]] = Attr(
+    wide_field_ophthalmic_photography_quality_threshold_sequence: SequenceAttr[WideFieldOphthalmicPhotographyQualityThresholdSequenceItem] = SequenceAttr(
         0x00221526, "WideFieldOphthalmicPhotographyQualityThresholdSequence", "SQ", "1", "1",
         item=WideFieldOphthalmicPhotographyQualityThresholdSequenceItem,
-    )
-    """Wide Field Ophthalmic Photography Quality Threshold Sequence (0022,1526): Type 1, VR SQ, VM
-    1.
+        doc="""Wide Field Ophthalmic Photography Quality Threshold Sequence (0022,1526): Type 1, VR SQ,
+        VM 1.
 
-    Quality threshold value and software algorithm used to provide the wide field ophthalmic
-    photography projection or mapping quality rating for this SOP Instance.
-    """
+        Quality threshold value and software algorithm used to provide the wide field ophthalmic
+        photography projection or mapping quality rating for this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        concept_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        numeric_value: list[float] | None = None,
-        measurement_units_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        wide_field_ophthalmic_photography_quality_threshold_sequence: list[WideFieldOphthalmicPhotographyQualityThresholdSequenceItem] | None = None,
-        algorithm_family_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        algorithm_name: str | None = None,
-        algorithm_version: str | None = None,
-        algorithm_parameters: str | None = None,
-        algorithm_source: str | None = None,
-        **_: Any,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        numeric_value: list[float] | Empty | None = None,
+        measurement_units_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        wide_field_ophthalmic_photography_quality_threshold_sequence: Items[WideFieldOphthalmicPhotographyQualityThresholdSequenceItem] | Empty | None = None,
+        algorithm_family_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        algorithm_name: str | Empty | None = None,
+        algorithm_version: str | Empty | None = None,
+        algorithm_parameters: str | Empty | None = None,
+        algorithm_source: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -96,23 +92,21 @@ class WideFieldOphthalmicPhotographyQualityRatingModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.17.13-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00221525,)
 
-    wide_field_ophthalmic_photography_quality_rating_sequence: Attr[list[WideFieldOphthalmicPhotographyQualityRatingSequenceItem]] = Attr(
+    wide_field_ophthalmic_photography_quality_rating_sequence: SequenceAttr[WideFieldOphthalmicPhotographyQualityRatingSequenceItem] = SequenceAttr(
         0x00221525, "WideFieldOphthalmicPhotographyQualityRatingSequence", "SQ", "1", "1",
         item=WideFieldOphthalmicPhotographyQualityRatingSequenceItem,
-    )
-    """Wide Field Ophthalmic Photography Quality Rating Sequence (0022,1525): Type 1, VR SQ, VM 1.
+        doc="""Wide Field Ophthalmic Photography Quality Rating Sequence (0022,1525): Type 1, VR SQ, VM
+        1.
 
-    Type of metric and metric value used to evaluate the quality of the projection or mapping
-    used for the wide field ophthalmic photography image for this SOP Instance.
-    """
+        Type of metric and metric value used to evaluate the quality of the projection or
+        mapping used for the wide field ophthalmic photography image for this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        wide_field_ophthalmic_photography_quality_rating_sequence: list[WideFieldOphthalmicPhotographyQualityRatingSequenceItem] | None = None,
-        **_: Any,
+        wide_field_ophthalmic_photography_quality_rating_sequence: Items[WideFieldOphthalmicPhotographyQualityRatingSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

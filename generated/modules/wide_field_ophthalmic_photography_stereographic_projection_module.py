@@ -6,14 +6,15 @@ C.8.17.11-1.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_mandatory_macro import GeneralAnatomyMandatoryMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import algorithm_identification_macro
     from iodkit.generated.modules import general_anatomy_mandatory_macro
     from iodkit.generated.modules import primary_anatomic_structure_macro
@@ -32,77 +33,74 @@ class WideFieldOphthalmicPhotographyStereographicProjectionModule(GeneralAnatomy
     __table__ = "PS3.3 2024c Table C.8.17.11-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082218, 0x00082228, 0x00221513, 0x00221019, 0x00221515, 0x00221528, 0x00221529, 0x00221517)
 
-    transformation_algorithm_sequence: Attr[list[algorithm_identification_macro.AlgorithmIdentificationMacro]] = Attr(
+    transformation_algorithm_sequence: SequenceAttr[algorithm_identification_macro.AlgorithmIdentificationMacro] = SequenceAttr(
         0x00221513, "TransformationAlgorithmSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.algorithm_identification_macro:AlgorithmIdentificationMacro",
-    )
-    """Transformation Algorithm Sequence (0022,1513): Type 1, VR SQ, VM 1.
+        doc="""Transformation Algorithm Sequence (0022,1513): Type 1, VR SQ, VM 1.
 
-    Software algorithm used for stereographic projection.
-    """
+        Software algorithm used for stereographic projection.
+        """,
+    )
 
     ophthalmic_axial_length: Attr[float] = Attr(
         0x00221019, "OphthalmicAxialLength", "FL", "1", "1",
-    )
-    """Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
+        doc="""Ophthalmic Axial Length (0022,1019): Type 1, VR FL, VM 1.
 
-    The axial length measurement used for the stereographic projection, in mm.
-    """
+        The axial length measurement used for the stereographic projection, in mm.
+        """,
+    )
 
     ophthalmic_axial_length_method: Attr[Literal["MEASURED", "ESTIMATED", "POPULATION"]] = Attr(
         0x00221515, "OphthalmicAxialLengthMethod", "CS", "1", "1",
         enum=("MEASURED", "ESTIMATED", "POPULATION"),
-    )
-    """Ophthalmic Axial Length Method (0022,1515): Type 1, VR CS, VM 1.
+        doc="""Ophthalmic Axial Length Method (0022,1515): Type 1, VR CS, VM 1.
 
-    The method used to obtain the Ophthalmic Axial Length.
-    Enumerated Values: MEASURED, ESTIMATED, POPULATION.
-    """
+        The method used to obtain the Ophthalmic Axial Length.
+        Enumerated Values: MEASURED, ESTIMATED, POPULATION.
+        """,
+    )
 
     x_coordinates_center_pixel_view_angle: Attr[float] = Attr(
         0x00221528, "XCoordinatesCenterPixelViewAngle", "FL", "1", "1",
-    )
-    """X Coordinates Center Pixel View Angle (0022,1528): Type 1, VR FL, VM 1.
+        doc="""X Coordinates Center Pixel View Angle (0022,1528): Type 1, VR FL, VM 1.
 
-    The horizontal angle covered on the sphere by the center pixel of the projected image, as
-    measured from the center of the sphere, in degrees. See Section C.8.17.11.1.1 for further
-    explanation.
-    """
+        The horizontal angle covered on the sphere by the center pixel of the projected image,
+        as measured from the center of the sphere, in degrees. See Section C.8.17.11.1.1 for
+        further explanation.
+        """,
+    )
 
     y_coordinates_center_pixel_view_angle: Attr[float] = Attr(
         0x00221529, "YCoordinatesCenterPixelViewAngle", "FL", "1", "1",
-    )
-    """Y Coordinates Center Pixel View Angle (0022,1529): Type 1, VR FL, VM 1.
+        doc="""Y Coordinates Center Pixel View Angle (0022,1529): Type 1, VR FL, VM 1.
 
-    The vertical angle covered on the sphere by the center pixel of the projected image, as
-    measured from the center of the sphere, in degrees. See Section C.8.17.11.1.1 for further
-    explanation.
-    """
+        The vertical angle covered on the sphere by the center pixel of the projected image, as
+        measured from the center of the sphere, in degrees. See Section C.8.17.11.1.1 for
+        further explanation.
+        """,
+    )
 
     ophthalmic_fov: Attr[float] = Attr(
         0x00221517, "OphthalmicFOV", "FL", "1", "3",
-    )
-    """Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
+        doc="""Ophthalmic FOV (0022,1517): Type 3, VR FL, VM 1.
 
-    The field of view used to capture the ophthalmic image, in degrees. The field of view is the
-    maximum image size displayed on the image plane, expressed as the angle subtended at the
-    exit pupil of the eye by the maximum dimension 2r (where r equals the radius).
-    """
+        The field of view used to capture the ophthalmic image, in degrees. The field of view is
+        the maximum image size displayed on the image plane, expressed as the angle subtended at
+        the exit pupil of the eye by the maximum dimension 2r (where r equals the radius).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        anatomic_region_sequence: list[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        transformation_algorithm_sequence: list[algorithm_identification_macro.AlgorithmIdentificationMacro] | None = None,
-        ophthalmic_axial_length: float | None = None,
-        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | None = None,
-        x_coordinates_center_pixel_view_angle: float | None = None,
-        y_coordinates_center_pixel_view_angle: float | None = None,
-        ophthalmic_fov: float | None = None,
-        **_: Any,
+        anatomic_region_sequence: CodeItems[general_anatomy_mandatory_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        transformation_algorithm_sequence: Items[algorithm_identification_macro.AlgorithmIdentificationMacro] | Empty | None = None,
+        ophthalmic_axial_length: float | Empty | None = None,
+        ophthalmic_axial_length_method: Literal["MEASURED", "ESTIMATED", "POPULATION"] | Empty | None = None,
+        x_coordinates_center_pixel_view_angle: float | Empty | None = None,
+        y_coordinates_center_pixel_view_angle: float | Empty | None = None,
+        ophthalmic_fov: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

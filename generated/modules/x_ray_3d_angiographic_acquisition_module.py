@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.digital_x_ray_detector_macro import DigitalXRayDetectorMacro
 from iodkit.generated.modules.x_ray_3d_general_per_projection_acquisition_macro import XRay3DGeneralPerProjectionAcquisitionMacro
@@ -16,6 +16,7 @@ from iodkit.generated.modules.x_ray_3d_general_positioner_movement_macro import 
 from iodkit.generated.modules.x_ray_3d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
@@ -32,74 +33,71 @@ class PerProjectionAcquisitionSequenceItem(XRay3DGeneralPerProjectionAcquisition
 
     positioner_isocenter_primary_angle: Attr[float] = Attr(
         0x00189463, "PositionerIsocenterPrimaryAngle", "FL", "1", "1C",
-    )
-    """Positioner Isocenter Primary Angle (0018,9463): Type 1C, VR FL, VM 1.
+        doc="""Positioner Isocenter Primary Angle (0018,9463): Type 1C, VR FL, VM 1.
 
-    Position of the X-Ray center beam for this projection in the isocenter reference system in
-    the X direction (deg).
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Position of the X-Ray center beam for this projection in the isocenter reference system
+        in the X direction (deg).
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     positioner_isocenter_secondary_angle: Attr[float] = Attr(
         0x00189464, "PositionerIsocenterSecondaryAngle", "FL", "1", "1C",
-    )
-    """Positioner Isocenter Secondary Angle (0018,9464): Type 1C, VR FL, VM 1.
+        doc="""Positioner Isocenter Secondary Angle (0018,9464): Type 1C, VR FL, VM 1.
 
-    Position of the X-Ray center beam for this projection in the isocenter reference system in
-    the Z direction (deg).
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Position of the X-Ray center beam for this projection in the isocenter reference system
+        in the Z direction (deg).
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     positioner_isocenter_detector_rotation_angle: Attr[float] = Attr(
         0x00189465, "PositionerIsocenterDetectorRotationAngle", "FL", "1", "1C",
-    )
-    """Positioner Isocenter Detector Rotation Angle (0018,9465): Type 1C, VR FL, VM 1.
+        doc="""Positioner Isocenter Detector Rotation Angle (0018,9465): Type 1C, VR FL, VM 1.
 
-    Rotation of the X-Ray detector plane for this projection (deg).
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Rotation of the X-Ray detector plane for this projection (deg).
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "3",
-    )
-    """Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 3, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
-    where movement from RAO to vertical is positive.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
+        where movement from RAO to vertical is positive.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "3",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 3, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
-    where movement from CAU to vertical is positive.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
+        where movement from CAU to vertical is positive.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        frame_acquisition_duration: float | None = None,
-        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        positioner_isocenter_primary_angle: float | None = None,
-        positioner_isocenter_secondary_angle: float | None = None,
-        positioner_isocenter_detector_rotation_angle: float | None = None,
-        positioner_primary_angle: float | None = None,
-        positioner_secondary_angle: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        frame_acquisition_duration: float | Empty | None = None,
+        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
+        positioner_isocenter_primary_angle: float | Empty | None = None,
+        positioner_isocenter_secondary_angle: float | Empty | None = None,
+        positioner_isocenter_detector_rotation_angle: float | Empty | None = None,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -115,268 +113,268 @@ class XRay3DAcquisitionSequenceItem(XRay3DGeneralSharedAcquisitionMacro, Digital
     field_of_view_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "1C",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Field of View Shape (0018,1147): Type 1C, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 1C, VR CS, VM 1.
 
-    Shape of the Field of View in the referenced images.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the Field of View in the referenced images.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     x_ray_receptor_type: Attr[Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"]] = Attr(
         0x00189420, "XRayReceptorType", "CS", "1", "1C",
         enum=("IMG_INTENSIFIER", "DIGITAL_DETECTOR"),
-    )
-    """X-Ray Receptor Type (0018,9420): Type 1C, VR CS, VM 1.
+        doc="""X-Ray Receptor Type (0018,9420): Type 1C, VR CS, VM 1.
 
-    Identifies the type of X-Ray receptor used.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: IMG_INTENSIFIER, DIGITAL_DETECTOR.
-    """
+        Identifies the type of X-Ray receptor used.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: IMG_INTENSIFIER, DIGITAL_DETECTOR.
+        """,
+    )
 
     physical_detector_size: Attr[list[float]] = Attr(
         0x00189429, "PhysicalDetectorSize", "FL", "2", "1C",
-    )
-    """Physical Detector Size (0018,9429): Type 1C, VR FL, VM 2.
+        doc="""Physical Detector Size (0018,9429): Type 1C, VR FL, VM 2.
 
-    Dimensions of the physical detector measured in mm as a row size followed by a column size.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Dimensions of the physical detector measured in mm as a row size followed by a column
+        size.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     position_of_isocenter_projection: Attr[list[float]] = Attr(
         0x00189430, "PositionOfIsocenterProjection", "FL", "2", "1C",
-    )
-    """Position of Isocenter Projection (0018,9430): Type 1C, VR FL, VM 2.
+        doc="""Position of Isocenter Projection (0018,9430): Type 1C, VR FL, VM 2.
 
-    Position of the Isocenter measured in physical detector elements as a row offset followed by
-    a column offset from the TLHC of a rectangle circumscribing the physical detector area.
-    Required if Isocenter Reference System Sequence (0018,9462) is present and if the values are
-    present and consistent in the contributing SOP Instances.
-    """
+        Position of the Isocenter measured in physical detector elements as a row offset
+        followed by a column offset from the TLHC of a rectangle circumscribing the physical
+        detector area.
+        Required if Isocenter Reference System Sequence (0018,9462) is present and if the values
+        are present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1C",
-    )
-    """Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 1C, VR DS, VM 1.
 
-    Distance from source to receptor plane perpendicular to the receptor plane in mm or distance
-    in mm from source to detector center on the chest wall line. See Section C.8.11.7.1.1.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Distance from source to receptor plane perpendicular to the receptor plane in mm or
+        distance in mm from source to detector center on the chest wall line. See Section
+        C.8.11.7.1.1.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     distance_source_to_isocenter: Attr[float] = Attr(
         0x00189402, "DistanceSourceToIsocenter", "FL", "1", "1C",
-    )
-    """Distance Source to Isocenter (0018,9402): Type 1C, VR FL, VM 1.
+        doc="""Distance Source to Isocenter (0018,9402): Type 1C, VR FL, VM 1.
 
-    Distance from source to isocenter in mm.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Distance from source to isocenter in mm.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "1C",
-    )
-    """Focal Spot(s) (0018,1190): Type 1C, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 1C, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire this image.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Nominal focal spot size in mm used to acquire this image.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "1C",
-    )
-    """Filter Type (0018,1160): Type 1C, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 1C, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam (e.g., wedges). See Attribute Description in
-    Section C.8.7.10 for Defined Terms.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Type of filter(s) inserted into the X-Ray beam (e.g., wedges). See Attribute Description
+        in Section C.8.7.10 for Defined Terms.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "1C",
-    )
-    """Filter Material (0018,7050): Type 1C, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 1C, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_thickness_minimum: Attr[list[float]] = Attr(
         0x00187052, "FilterThicknessMinimum", "DS", "1-n", "1C",
-    )
-    """Filter Thickness Minimum (0018,7052): Type 1C, VR DS, VM 1-n.
+        doc="""Filter Thickness Minimum (0018,7052): Type 1C, VR DS, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        See Attribute Description in Section C.8.7.10.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_thickness_maximum: Attr[list[float]] = Attr(
         0x00187054, "FilterThicknessMaximum", "DS", "1-n", "1C",
-    )
-    """Filter Thickness Maximum (0018,7054): Type 1C, VR DS, VM 1-n.
+        doc="""Filter Thickness Maximum (0018,7054): Type 1C, VR DS, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        See Attribute Description in Section C.8.7.10.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_beam_path_length_minimum: Attr[list[float]] = Attr(
         0x00187056, "FilterBeamPathLengthMinimum", "FL", "1-n", "1C",
-    )
-    """Filter Beam Path Length Minimum (0018,7056): Type 1C, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Minimum (0018,7056): Type 1C, VR FL, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        See Attribute Description in Section C.8.7.10.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     filter_beam_path_length_maximum: Attr[list[float]] = Attr(
         0x00187058, "FilterBeamPathLengthMaximum", "FL", "1-n", "1C",
-    )
-    """Filter Beam Path Length Maximum (0018,7058): Type 1C, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Maximum (0018,7058): Type 1C, VR FL, VM 1-n.
 
-    See Attribute Description in Section C.8.7.10.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        See Attribute Description in Section C.8.7.10.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     table_x_position_to_isocenter: Attr[float] = Attr(
         0x00189466, "TableXPositionToIsocenter", "FL", "1", "3",
-    )
-    """Table X Position to Isocenter (0018,9466): Type 3, VR FL, VM 1.
+        doc="""Table X Position to Isocenter (0018,9466): Type 3, VR FL, VM 1.
 
-    X position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        X position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_y_position_to_isocenter: Attr[float] = Attr(
         0x00189467, "TableYPositionToIsocenter", "FL", "1", "3",
-    )
-    """Table Y Position to Isocenter (0018,9467): Type 3, VR FL, VM 1.
+        doc="""Table Y Position to Isocenter (0018,9467): Type 3, VR FL, VM 1.
 
-    Y position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        Y position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_z_position_to_isocenter: Attr[float] = Attr(
         0x00189468, "TableZPositionToIsocenter", "FL", "1", "3",
-    )
-    """Table Z Position to Isocenter (0018,9468): Type 3, VR FL, VM 1.
+        doc="""Table Z Position to Isocenter (0018,9468): Type 3, VR FL, VM 1.
 
-    Z position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        Z position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_horizontal_rotation_angle: Attr[float] = Attr(
         0x00189469, "TableHorizontalRotationAngle", "FL", "1", "3",
-    )
-    """Table Horizontal Rotation Angle (0018,9469): Type 3, VR FL, VM 1.
+        doc="""Table Horizontal Rotation Angle (0018,9469): Type 3, VR FL, VM 1.
 
-    Rotation of the table in the horizontal plane.
-    """
+        Rotation of the table in the horizontal plane.
+        """,
+    )
 
     table_head_tilt_angle: Attr[float] = Attr(
         0x00189470, "TableHeadTiltAngle", "FL", "1", "3",
-    )
-    """Table Head Tilt Angle (0018,9470): Type 3, VR FL, VM 1.
+        doc="""Table Head Tilt Angle (0018,9470): Type 3, VR FL, VM 1.
 
-    Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
-    """
+        Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
+        """,
+    )
 
     table_cradle_tilt_angle: Attr[float] = Attr(
         0x00189471, "TableCradleTiltAngle", "FL", "1", "3",
+        doc="""Table Cradle Tilt Angle (0018,9471): Type 3, VR FL, VM 1.
+
+        Angle of the left-right axis of the table in degrees relative to the horizontal plane.
+        """,
     )
-    """Table Cradle Tilt Angle (0018,9471): Type 3, VR FL, VM 1.
 
-    Angle of the left-right axis of the table in degrees relative to the horizontal plane.
-    """
-
-    per_projection_acquisition_sequence: Attr[list[PerProjectionAcquisitionSequenceItem]] = Attr(
+    per_projection_acquisition_sequence: SequenceAttr[PerProjectionAcquisitionSequenceItem] = SequenceAttr(
         0x00189538, "PerProjectionAcquisitionSequence", "SQ", "1", "1C",
         item=PerProjectionAcquisitionSequenceItem,
-    )
-    """Per Projection Acquisition Sequence (0018,9538): Type 1C, VR SQ, VM 1.
+        doc="""Per Projection Acquisition Sequence (0018,9538): Type 1C, VR SQ, VM 1.
 
-    Sequence containing detailed acquisition context of each individual projection used in this
-    acquisition context.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Sequence containing detailed acquisition context of each individual projection used in
+        this acquisition context.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        x_ray_receptor_type: Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"] | None = None,
-        source_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["NO", "YES"] | None = None,
-        grid: list[str] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        contrast_bolus_agent: str | None = None,
-        contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        start_acquisition_date_time: datetime.datetime | str | None = None,
-        end_acquisition_date_time: datetime.datetime | str | None = None,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        physical_detector_size: list[float] | None = None,
-        position_of_isocenter_projection: list[float] | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_isocenter: float | None = None,
-        focal_spots: list[float] | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_beam_path_length_minimum: list[float] | None = None,
-        filter_beam_path_length_maximum: list[float] | None = None,
-        table_x_position_to_isocenter: float | None = None,
-        table_y_position_to_isocenter: float | None = None,
-        table_z_position_to_isocenter: float | None = None,
-        table_horizontal_rotation_angle: float | None = None,
-        table_head_tilt_angle: float | None = None,
-        table_cradle_tilt_angle: float | None = None,
-        primary_positioner_scan_arc: float | None = None,
-        primary_positioner_scan_start_angle: float | None = None,
-        primary_positioner_increment: float | None = None,
-        primary_positioner_increment_sign: int | None = None,
-        secondary_positioner_scan_arc: float | None = None,
-        secondary_positioner_scan_start_angle: float | None = None,
-        secondary_positioner_increment: float | None = None,
-        secondary_positioner_increment_sign: int | None = None,
-        per_projection_acquisition_sequence: list[PerProjectionAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        x_ray_receptor_type: Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"] | Empty | None = None,
+        source_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["NO", "YES"] | Empty | None = None,
+        grid: list[str] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        contrast_bolus_agent: str | Empty | None = None,
+        contrast_bolus_agent_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        start_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        end_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        physical_detector_size: list[float] | Empty | None = None,
+        position_of_isocenter_projection: list[float] | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_isocenter: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_beam_path_length_minimum: list[float] | Empty | None = None,
+        filter_beam_path_length_maximum: list[float] | Empty | None = None,
+        table_x_position_to_isocenter: float | Empty | None = None,
+        table_y_position_to_isocenter: float | Empty | None = None,
+        table_z_position_to_isocenter: float | Empty | None = None,
+        table_horizontal_rotation_angle: float | Empty | None = None,
+        table_head_tilt_angle: float | Empty | None = None,
+        table_cradle_tilt_angle: float | Empty | None = None,
+        primary_positioner_scan_arc: float | Empty | None = None,
+        primary_positioner_scan_start_angle: float | Empty | None = None,
+        primary_positioner_increment: float | Empty | None = None,
+        primary_positioner_increment_sign: int | Empty | None = None,
+        secondary_positioner_scan_arc: float | Empty | None = None,
+        secondary_positioner_scan_start_angle: float | Empty | None = None,
+        secondary_positioner_increment: float | Empty | None = None,
+        secondary_positioner_increment_sign: int | Empty | None = None,
+        per_projection_acquisition_sequence: Items[PerProjectionAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -390,22 +388,19 @@ class XRay3DAngiographicAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.3.2-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189507,)
 
-    x_ray3d_acquisition_sequence: Attr[list[XRay3DAcquisitionSequenceItem]] = Attr(
+    x_ray3d_acquisition_sequence: SequenceAttr[XRay3DAcquisitionSequenceItem] = SequenceAttr(
         0x00189507, "XRay3DAcquisitionSequence", "SQ", "1", "1",
         item=XRay3DAcquisitionSequenceItem,
-    )
-    """X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
+        doc="""X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
 
-    Each Item represents an acquisition context related to one or more reconstructions.
-    """
+        Each Item represents an acquisition context related to one or more reconstructions.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray3d_acquisition_sequence: list[XRay3DAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        x_ray3d_acquisition_sequence: Items[XRay3DAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

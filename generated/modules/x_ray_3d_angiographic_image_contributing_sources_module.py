@@ -5,16 +5,17 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.contributing_image_sources_macro import ContributingImageSourcesMacro
 from iodkit.generated.modules.general_contributing_sources_macro import GeneralContributingSourcesMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_contributing_sources_macro
     from iodkit.generated.modules import person_identification_macro
@@ -32,75 +33,72 @@ class ContributingSourcesSequenceItem(GeneralContributingSourcesMacro, Contribut
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "1C",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 1C, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 1C, VR LO, VM 1.
 
-    Indicates any visual processing performed on the frame prior to exchange.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Indicates any visual processing performed on the frame prior to exchange.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     acquisition_device_processing_code: Attr[str] = Attr(
         0x00181401, "AcquisitionDeviceProcessingCode", "LO", "1", "1C",
-    )
-    """Acquisition Device Processing Code (0018,1401): Type 1C, VR LO, VM 1.
+        doc="""Acquisition Device Processing Code (0018,1401): Type 1C, VR LO, VM 1.
 
-    Code representing the device-specific processing associated with the frame (e.g., Organ
-    Filtering code)
-    Required if present and have an equal value in the contributing SOP Instances.
-    """
+        Code representing the device-specific processing associated with the frame (e.g., Organ
+        Filtering code)
+        Required if present and have an equal value in the contributing SOP Instances.
+        """,
+    )
 
     plane_identification: Attr[str] = Attr(
         0x00189457, "PlaneIdentification", "CS", "1", "1C",
-    )
-    """Plane Identification (0018,9457): Type 1C, VR CS, VM 1.
+        doc="""Plane Identification (0018,9457): Type 1C, VR CS, VM 1.
 
-    Identification of the plane used to acquire this image.
-    Required if present and consistent in the contributing SOP Instances.
-    Defined Terms: MONOPLANE, PLANE A, PLANE B.
-    """
+        Identification of the plane used to acquire this image.
+        Required if present and consistent in the contributing SOP Instances.
+        Defined Terms: MONOPLANE, PLANE A, PLANE B.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "1C",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 1C, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 1C, VR DS, VM 2.
 
-    Physical distance measured at the receptor plane of the detector between the centers of each
-    pixel specified by a numeric pair - row spacing value (delimiter) column spacing value in
-    mm.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Physical distance measured at the receptor plane of the detector between the centers of
+        each pixel specified by a numeric pair - row spacing value (delimiter) column spacing
+        value in mm.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contributing_sop_instances_reference_sequence: list[general_contributing_sources_macro.ContributingSOPInstancesReferenceSequenceItem] | None = None,
-        manufacturer: str | None = None,
-        manufacturer_model_name: str | None = None,
-        device_serial_number: str | None = None,
-        software_versions: list[str] | None = None,
-        date_of_manufacture: datetime.date | str | None = None,
-        date_of_installation: datetime.date | str | None = None,
-        acquisition_date_time: datetime.datetime | str | None = None,
-        station_name: str | None = None,
-        operators_name: list[PersonName | str] | None = None,
-        operator_identification_sequence: list[person_identification_macro.PersonIdentificationMacro] | None = None,
-        protocol_name: str | None = None,
-        performed_protocol_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_protocol_name: str | None = None,
-        rows: int | None = None,
-        columns: int | None = None,
-        bits_stored: int | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        acquisition_device_processing_description: str | None = None,
-        acquisition_device_processing_code: str | None = None,
-        plane_identification: str | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        **_: Any,
+        contributing_sop_instances_reference_sequence: Items[general_contributing_sources_macro.ContributingSOPInstancesReferenceSequenceItem] | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        manufacturer_model_name: str | Empty | None = None,
+        device_serial_number: str | Empty | None = None,
+        software_versions: list[str] | Empty | None = None,
+        date_of_manufacture: datetime.date | str | Empty | None = None,
+        date_of_installation: datetime.date | str | Empty | None = None,
+        acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        station_name: str | Empty | None = None,
+        operators_name: list[PersonName | str] | Empty | None = None,
+        operator_identification_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        protocol_name: str | Empty | None = None,
+        performed_protocol_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_protocol_name: str | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        acquisition_device_processing_code: str | Empty | None = None,
+        plane_identification: str | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -114,23 +112,20 @@ class XRay3DAngiographicImageContributingSourcesModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.2.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189506,)
 
-    contributing_sources_sequence: Attr[list[ContributingSourcesSequenceItem]] = Attr(
+    contributing_sources_sequence: SequenceAttr[ContributingSourcesSequenceItem] = SequenceAttr(
         0x00189506, "ContributingSourcesSequence", "SQ", "1", "1",
         item=ContributingSourcesSequenceItem,
-    )
-    """Contributing Sources Sequence (0018,9506): Type 1, VR SQ, VM 1.
+        doc="""Contributing Sources Sequence (0018,9506): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes characteristics of the sources that are used to create a derived
-    SOP Instance.
-    """
+        A Sequence that describes characteristics of the sources that are used to create a
+        derived SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        contributing_sources_sequence: list[ContributingSourcesSequenceItem] | None = None,
-        **_: Any,
+        contributing_sources_sequence: Items[ContributingSourcesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,15 +5,16 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.digital_x_ray_detector_macro import DigitalXRayDetectorMacro
 from iodkit.generated.modules.x_ray_3d_general_shared_acquisition_macro import XRay3DGeneralSharedAcquisitionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
     from iodkit.generated.modules import x_ray_3d_general_per_projection_acquisition_macro
@@ -32,92 +33,89 @@ class XRay3DAcquisitionSequenceItem(XRay3DGeneralSharedAcquisitionMacro, Digital
     field_of_view_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "1C",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Field of View Shape (0018,1147): Type 1C, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 1C, VR CS, VM 1.
 
-    Shape of the Field of View in the referenced images.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the Field of View in the referenced images.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     x_ray_receptor_type: Attr[Literal["DIGITAL_DETECTOR"]] = Attr(
         0x00189420, "XRayReceptorType", "CS", "1", "1C",
         enum=("DIGITAL_DETECTOR",),
+        doc="""X-Ray Receptor Type (0018,9420): Type 1C, VR CS, VM 1.
+
+        Identifies the type of X-Ray receptor used.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: DIGITAL_DETECTOR.
+        """,
     )
-    """X-Ray Receptor Type (0018,9420): Type 1C, VR CS, VM 1.
 
-    Identifies the type of X-Ray receptor used.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: DIGITAL_DETECTOR.
-    """
-
-    per_projection_acquisition_sequence: Attr[list[x_ray_3d_general_per_projection_acquisition_macro.XRay3DGeneralPerProjectionAcquisitionMacro]] = Attr(
+    per_projection_acquisition_sequence: SequenceAttr[x_ray_3d_general_per_projection_acquisition_macro.XRay3DGeneralPerProjectionAcquisitionMacro] = SequenceAttr(
         0x00189538, "PerProjectionAcquisitionSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.x_ray_3d_general_per_projection_acquisition_macro:XRay3DGeneralPerProjectionAcquisitionMacro",
-    )
-    """Per Projection Acquisition Sequence (0018,9538): Type 1C, VR SQ, VM 1.
+        doc="""Per Projection Acquisition Sequence (0018,9538): Type 1C, VR SQ, VM 1.
 
-    Sequence containing detailed acquisition context of each individual projection used in this
-    acquisition context.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Sequence containing detailed acquisition context of each individual projection used in
+        this acquisition context.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        x_ray_receptor_type: Literal["DIGITAL_DETECTOR"] | None = None,
-        source_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["NO", "YES"] | None = None,
-        grid: list[str] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        contrast_bolus_agent: str | None = None,
-        contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        start_acquisition_date_time: datetime.datetime | str | None = None,
-        end_acquisition_date_time: datetime.datetime | str | None = None,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        per_projection_acquisition_sequence: list[x_ray_3d_general_per_projection_acquisition_macro.XRay3DGeneralPerProjectionAcquisitionMacro] | None = None,
-        **_: Any,
+        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        x_ray_receptor_type: Literal["DIGITAL_DETECTOR"] | Empty | None = None,
+        source_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["NO", "YES"] | Empty | None = None,
+        grid: list[str] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        contrast_bolus_agent: str | Empty | None = None,
+        contrast_bolus_agent_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        start_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        end_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        per_projection_acquisition_sequence: Items[x_ray_3d_general_per_projection_acquisition_macro.XRay3DGeneralPerProjectionAcquisitionMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -131,23 +129,20 @@ class XRay3DCraniofacialAcquisitionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.3.3-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189507,)
 
-    x_ray3d_acquisition_sequence: Attr[list[XRay3DAcquisitionSequenceItem]] = Attr(
+    x_ray3d_acquisition_sequence: SequenceAttr[XRay3DAcquisitionSequenceItem] = SequenceAttr(
         0x00189507, "XRay3DAcquisitionSequence", "SQ", "1", "1",
         item=XRay3DAcquisitionSequenceItem,
-    )
-    """X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
+        doc="""X-Ray 3D Acquisition Sequence (0018,9507): Type 1, VR SQ, VM 1.
 
-    Each Item represents a acquisition context related to a set of frames of SOP Instance
-    defined by this IOD,
-    """
+        Each Item represents a acquisition context related to a set of frames of SOP Instance
+        defined by this IOD,
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray3d_acquisition_sequence: list[XRay3DAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        x_ray3d_acquisition_sequence: Items[XRay3DAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

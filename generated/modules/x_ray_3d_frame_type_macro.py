@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -25,35 +28,32 @@ class XRay3DFrameTypeSequenceItem(CommonCTMRAndPhotoacousticImageDescriptionMacr
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
         enum_by_value={4: ("NONE",)},
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Enumerated Values for Value 4: NONE.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Enumerated Values for Value 4: NONE.
+        """,
+    )
 
     reconstruction_index: Attr[int] = Attr(
         0x00209536, "ReconstructionIndex", "US", "1", "1C",
-    )
-    """Reconstruction Index (0020,9536): Type 1C, VR US, VM 1.
+        doc="""Reconstruction Index (0020,9536): Type 1C, VR US, VM 1.
 
-    The Item number of the X-Ray 3D Reconstruction Sequence (0018,9530) that describes the
-    characteristics of the 3D Reconstruction to which this frame is part of.
-    Required if the X-Ray 3D Reconstruction Sequence (0018,9530) is present.
-    """
+        The Item number of the X-Ray 3D Reconstruction Sequence (0018,9530) that describes the
+        characteristics of the 3D Reconstruction to which this frame is part of.
+        Required if the X-Ray 3D Reconstruction Sequence (0018,9530) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        reconstruction_index: int | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        reconstruction_index: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -67,22 +67,19 @@ class XRay3DFrameTypeMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.5.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189504,)
 
-    x_ray3d_frame_type_sequence: Attr[list[XRay3DFrameTypeSequenceItem]] = Attr(
+    x_ray3d_frame_type_sequence: SequenceAttr[XRay3DFrameTypeSequenceItem] = SequenceAttr(
         0x00189504, "XRay3DFrameTypeSequence", "SQ", "1", "1",
         item=XRay3DFrameTypeSequenceItem,
-    )
-    """X-Ray 3D Frame Type Sequence (0018,9504): Type 1, VR SQ, VM 1.
+        doc="""X-Ray 3D Frame Type Sequence (0018,9504): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes general characteristics of this frame.
-    """
+        A Sequence that describes general characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray3d_frame_type_sequence: list[XRay3DFrameTypeSequenceItem] | None = None,
-        **_: Any,
+        x_ray3d_frame_type_sequence: Items[XRay3DFrameTypeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

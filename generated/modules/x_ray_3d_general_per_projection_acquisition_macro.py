@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.x_ray_collimator_dimensions_macro import XRayCollimatorDimensionsMacro
 
@@ -27,63 +27,61 @@ class XRay3DGeneralPerProjectionAcquisitionMacro(XRayCollimatorDimensionsMacro, 
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1C",
-    )
-    """KVP (0018,0060): Type 1C, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1C, VR DS, VM 1.
 
-    Exact peak kilo voltage output of the X-Ray generator used for this projection.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Exact peak kilo voltage output of the X-Ray generator used for this projection.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
 
-    Exact Nominal X-Ray tube current in milliamperes applied during the Frame Acquisition
-    Duration (0018,9220) for this projection.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Exact Nominal X-Ray tube current in milliamperes applied during the Frame Acquisition
+        Duration (0018,9220) for this projection.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     frame_acquisition_duration: Attr[float] = Attr(
         0x00189220, "FrameAcquisitionDuration", "FD", "1", "1C",
-    )
-    """Frame Acquisition Duration (0018,9220): Type 1C, VR FD, VM 1.
+        doc="""Frame Acquisition Duration (0018,9220): Type 1C, VR FD, VM 1.
 
-    The actual amount of time [in milliseconds] that was used to acquire data for this
-    projection. See Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.3 for further explanation.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        The actual amount of time [in milliseconds] that was used to acquire data for this
+        projection. See Section C.7.6.16.2.2.1 and Section C.7.6.16.2.2.3 for further
+        explanation.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     collimator_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181700, "CollimatorShape", "CS", "1-3", "1C",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Collimator Shape (0018,1700): Type 1C, VR CS, VM 1-3.
+        doc="""Collimator Shape (0018,1700): Type 1C, VR CS, VM 1-3.
 
-    Shape(s) of the collimator.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Shape(s) of the collimator.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        frame_acquisition_duration: float | None = None,
-        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        frame_acquisition_duration: float | Empty | None = None,
+        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

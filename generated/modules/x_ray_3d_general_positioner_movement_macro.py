@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,98 +24,95 @@ class XRay3DGeneralPositionerMovementMacro(ModuleBuilder):
 
     primary_positioner_scan_arc: Attr[float] = Attr(
         0x00189508, "PrimaryPositionerScanArc", "FL", "1", "1C",
-    )
-    """Primary Positioner Scan Arc (0018,9508): Type 1C, VR FL, VM 1.
+        doc="""Primary Positioner Scan Arc (0018,9508): Type 1C, VR FL, VM 1.
 
-    Total amount of rotation of the primary positioner in degrees.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Total amount of rotation of the primary positioner in degrees.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     primary_positioner_scan_start_angle: Attr[float] = Attr(
         0x00189510, "PrimaryPositionerScanStartAngle", "FL", "1", "1C",
-    )
-    """Primary Positioner Scan Start Angle (0018,9510): Type 1C, VR FL, VM 1.
+        doc="""Primary Positioner Scan Start Angle (0018,9510): Type 1C, VR FL, VM 1.
 
-    Start position of the primary positioner in degrees. See Section C.8.7.5.1.2 or Section
-    C.8.11.7, depending on modality and positioner type.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Start position of the primary positioner in degrees. See Section C.8.7.5.1.2 or Section
+        C.8.11.7, depending on modality and positioner type.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     primary_positioner_increment: Attr[float] = Attr(
         0x00189514, "PrimaryPositionerIncrement", "FL", "1", "1C",
-    )
-    """Primary Positioner Increment (0018,9514): Type 1C, VR FL, VM 1.
+        doc="""Primary Positioner Increment (0018,9514): Type 1C, VR FL, VM 1.
 
-    Constant increment of the primary positioner angle in degrees. Positive increment indicates
-    an increasing value of the primary positioner angle. See Section C.8.7.5.1.2 or Section
-    C.8.11.7 for the sign conventions depending on modality and positioner type.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Constant increment of the primary positioner angle in degrees. Positive increment
+        indicates an increasing value of the primary positioner angle. See Section C.8.7.5.1.2
+        or Section C.8.11.7 for the sign conventions depending on modality and positioner type.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     primary_positioner_increment_sign: Attr[int] = Attr(
         0x00189518, "PrimaryPositionerIncrementSign", "SS", "1", "3",
-    )
-    """Primary Positioner Increment Sign (0018,9518): Type 3, VR SS, VM 1.
+        doc="""Primary Positioner Increment Sign (0018,9518): Type 3, VR SS, VM 1.
 
-    Direction of the primary positioner rotation.
-    Defined Terms: +1, -1.
-    """
+        Direction of the primary positioner rotation.
+        Defined Terms: +1, -1.
+        """,
+    )
 
     secondary_positioner_scan_arc: Attr[float] = Attr(
         0x00189509, "SecondaryPositionerScanArc", "FL", "1", "1C",
-    )
-    """Secondary Positioner Scan Arc (0018,9509): Type 1C, VR FL, VM 1.
+        doc="""Secondary Positioner Scan Arc (0018,9509): Type 1C, VR FL, VM 1.
 
-    Total amount of rotation of the secondary positioner in degrees.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Total amount of rotation of the secondary positioner in degrees.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     secondary_positioner_scan_start_angle: Attr[float] = Attr(
         0x00189511, "SecondaryPositionerScanStartAngle", "FL", "1", "1C",
-    )
-    """Secondary Positioner Scan Start Angle (0018,9511): Type 1C, VR FL, VM 1.
+        doc="""Secondary Positioner Scan Start Angle (0018,9511): Type 1C, VR FL, VM 1.
 
-    Start position of the secondary positioner in degrees. See Section C.8.7.5.1.2 or Section
-    C.8.11.7, depending on modality and positioner type.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Start position of the secondary positioner in degrees. See Section C.8.7.5.1.2 or
+        Section C.8.11.7, depending on modality and positioner type.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     secondary_positioner_increment: Attr[float] = Attr(
         0x00189515, "SecondaryPositionerIncrement", "FL", "1", "1C",
-    )
-    """Secondary Positioner Increment (0018,9515): Type 1C, VR FL, VM 1.
+        doc="""Secondary Positioner Increment (0018,9515): Type 1C, VR FL, VM 1.
 
-    Constant increment of the secondary positioner angle in degrees. Positive increment
-    indicates an increasing value of the secondary positioner angle. See Section C.8.7.5.1.2 or
-    Section C.8.11.7 for the sign conventions depending on modality and positioner type.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Constant increment of the secondary positioner angle in degrees. Positive increment
+        indicates an increasing value of the secondary positioner angle. See Section C.8.7.5.1.2
+        or Section C.8.11.7 for the sign conventions depending on modality and positioner type.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     secondary_positioner_increment_sign: Attr[int] = Attr(
         0x00189519, "SecondaryPositionerIncrementSign", "SS", "1", "3",
-    )
-    """Secondary Positioner Increment Sign (0018,9519): Type 3, VR SS, VM 1.
+        doc="""Secondary Positioner Increment Sign (0018,9519): Type 3, VR SS, VM 1.
 
-    Direction of the secondary positioner rotation.
-    Defined Terms: +1, -1.
-    """
+        Direction of the secondary positioner rotation.
+        Defined Terms: +1, -1.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        primary_positioner_scan_arc: float | None = None,
-        primary_positioner_scan_start_angle: float | None = None,
-        primary_positioner_increment: float | None = None,
-        primary_positioner_increment_sign: int | None = None,
-        secondary_positioner_scan_arc: float | None = None,
-        secondary_positioner_scan_start_angle: float | None = None,
-        secondary_positioner_increment: float | None = None,
-        secondary_positioner_increment_sign: int | None = None,
-        **_: Any,
+        primary_positioner_scan_arc: float | Empty | None = None,
+        primary_positioner_scan_start_angle: float | Empty | None = None,
+        primary_positioner_increment: float | Empty | None = None,
+        primary_positioner_increment_sign: int | Empty | None = None,
+        secondary_positioner_scan_arc: float | Empty | None = None,
+        secondary_positioner_scan_start_angle: float | Empty | None = None,
+        secondary_positioner_increment: float | Empty | None = None,
+        secondary_positioner_increment_sign: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.x_ray_grid_description_macro import XRayGridDescriptionMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
@@ -30,181 +31,178 @@ class XRay3DGeneralSharedAcquisitionMacro(XRayGridDescriptionMacro, ModuleBuilde
     __table__ = "PS3.3 2024c Table C.8.21.3.1.1-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00082112, 0x00189461, 0x00187030, 0x00187032, 0x00187034, 0x00181166, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006, 0x00180060, 0x00189330, 0x00189328, 0x00189332, 0x00180010, 0x00180012, 0x00189516, 0x00189517)
 
-    source_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    source_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00082112, "SourceImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
+        doc="""Source Image Sequence (0008,2112): Type 1C, VR SQ, VM 1.
 
-    A Sequence that identifies the set of Images that constitute this acquisition context.
-    Required if the reconstruction is created from DICOM SOP Instances.
-    """
+        A Sequence that identifies the set of Images that constitute this acquisition context.
+        Required if the reconstruction is created from DICOM SOP Instances.
+        """,
+    )
 
     field_of_view_dimensions_in_float: Attr[list[float]] = Attr(
         0x00189461, "FieldOfViewDimensionsInFloat", "FL", "1-2", "1C",
-    )
-    """Field of View Dimension(s) in Float (0018,9461): Type 1C, VR FL, VM 1-2.
+        doc="""Field of View Dimension(s) in Float (0018,9461): Type 1C, VR FL, VM 1-2.
 
-    Dimensions in mm of the Field of View in the source projection images. If Field of View
-    Shape (0018,1147) is:
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Dimensions in mm of the Field of View in the source projection images. If Field of View
+        Shape (0018,1147) is:
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     field_of_view_origin: Attr[list[float]] = Attr(
         0x00187030, "FieldOfViewOrigin", "DS", "2", "1C",
-    )
-    """Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
+        doc="""Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
 
-    Offset of the TLHC of a rectangle circumscribing the Field of View in the referenced images,
-    before rotation or flipping, from the TLHC of the physical detector area measured in
-    physical detector pixels as a row offset followed by a column offset.
-    Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR.
-    """
+        Offset of the TLHC of a rectangle circumscribing the Field of View in the referenced
+        images, before rotation or flipping, from the TLHC of the physical detector area
+        measured in physical detector pixels as a row offset followed by a column offset.
+        Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR.
+        """,
+    )
 
     field_of_view_rotation: Attr[float] = Attr(
         0x00187032, "FieldOfViewRotation", "DS", "1", "1C",
-    )
-    """Field of View Rotation (0018,7032): Type 1C, VR DS, VM 1.
+        doc="""Field of View Rotation (0018,7032): Type 1C, VR DS, VM 1.
 
-    Clockwise rotation in degrees of Field of View in the referenced images, relative to the
-    physical detector.
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: 270, 180, 90, 0.
-    """
+        Clockwise rotation in degrees of Field of View in the referenced images, relative to the
+        physical detector.
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: 270, 180, 90, 0.
+        """,
+    )
 
     field_of_view_horizontal_flip: Attr[Literal["NO", "YES"]] = Attr(
         0x00187034, "FieldOfViewHorizontalFlip", "CS", "1", "1C",
         enum=("NO", "YES"),
-    )
-    """Field of View Horizontal Flip (0018,7034): Type 1C, VR CS, VM 1.
+        doc="""Field of View Horizontal Flip (0018,7034): Type 1C, VR CS, VM 1.
 
-    Whether or not a horizontal flip has been applied to the Field of View in the referenced
-    images, after rotation relative to the physical detector as described in Field of View
-    Rotation (0018,7032).
-    Required if present and consistent in the contributing SOP Instances.
-    Enumerated Values: NO, YES.
-    """
+        Whether or not a horizontal flip has been applied to the Field of View in the referenced
+        images, after rotation relative to the physical detector as described in Field of View
+        Rotation (0018,7032).
+        Required if present and consistent in the contributing SOP Instances.
+        Enumerated Values: NO, YES.
+        """,
+    )
 
     grid: Attr[list[str]] = Attr(
         0x00181166, "Grid", "CS", "1-n", "1C",
-    )
-    """Grid (0018,1166): Type 1C, VR CS, VM 1-n.
+        doc="""Grid (0018,1166): Type 1C, VR CS, VM 1-n.
 
-    Identifies the grid. May be multi-valued. See Attribute Description in Section C.8.7.11 for
-    Defined Terms.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Identifies the grid. May be multi-valued. See Attribute Description in Section C.8.7.11
+        for Defined Terms.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1C",
-    )
-    """KVP (0018,0060): Type 1C, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1C, VR DS, VM 1.
 
-    Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
 
-    Average of the nominal X-Ray tube currents in milliamperes for all frames.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Average of the nominal X-Ray tube currents in milliamperes for all frames.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1C",
-    )
-    """Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
 
-    Total (cumulative) duration of X-Ray exposure for all frames in milliseconds. See Section
-    C.8.7.2.1.1.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        Total (cumulative) duration of X-Ray exposure for all frames in milliseconds. See
+        Section C.8.7.2.1.1.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
-    )
-    """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
 
-    The total (cumulative) exposure for all frames expressed in milliampereseconds, for example
-    calculated from Exposure Time and X-Ray Tube Current.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG.
-    """
+        The total (cumulative) exposure for all frames expressed in milliampereseconds, for
+        example calculated from Exposure Time and X-Ray Tube Current.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG.
+        """,
+    )
 
     contrast_bolus_agent: Attr[str] = Attr(
         0x00180010, "ContrastBolusAgent", "LO", "1", "1C",
+        doc="""Contrast/Bolus Agent (0018,0010): Type 1C, VR LO, VM 1.
+
+        Contrast or bolus agent.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
     )
-    """Contrast/Bolus Agent (0018,0010): Type 1C, VR LO, VM 1.
 
-    Contrast or bolus agent.
-    Required if present and consistent in the contributing SOP Instances.
-    """
-
-    contrast_bolus_agent_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    contrast_bolus_agent_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00180012, "ContrastBolusAgentSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Contrast/Bolus Agent Sequence (0018,0012): Type 1C, VR SQ, VM 1.
+        doc="""Contrast/Bolus Agent Sequence (0018,0012): Type 1C, VR SQ, VM 1.
 
-    Sequence that identifies the contrast agent.
-    Required if present and consistent in the contributing SOP Instances. Required if Modality
-    (0008,0060) is MG and contrast media was applied.
-    """
+        Sequence that identifies the contrast agent.
+        Required if present and consistent in the contributing SOP Instances. Required if
+        Modality (0008,0060) is MG and contrast media was applied.
+        """,
+    )
 
     start_acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189516, "StartAcquisitionDateTime", "DT", "1", "1C",
-    )
-    """Start Acquisition DateTime (0018,9516): Type 1C, VR DT, VM 1.
+        doc="""Start Acquisition DateTime (0018,9516): Type 1C, VR DT, VM 1.
 
-    Start date and time of that part of an acquisition used for this acquisition context.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        Start date and time of that part of an acquisition used for this acquisition context.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     end_acquisition_date_time: Attr[datetime.datetime | str] = Attr(
         0x00189517, "EndAcquisitionDateTime", "DT", "1", "1C",
-    )
-    """End Acquisition DateTime (0018,9517): Type 1C, VR DT, VM 1.
+        doc="""End Acquisition DateTime (0018,9517): Type 1C, VR DT, VM 1.
 
-    End date and time of that part of an acquisition used for this acquisition context.
-    Required if present and consistent in the contributing SOP Instances.
-    """
+        End date and time of that part of an acquisition used for this acquisition context.
+        Required if present and consistent in the contributing SOP Instances.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        source_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["NO", "YES"] | None = None,
-        grid: list[str] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        contrast_bolus_agent: str | None = None,
-        contrast_bolus_agent_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        start_acquisition_date_time: datetime.datetime | str | None = None,
-        end_acquisition_date_time: datetime.datetime | str | None = None,
-        **_: Any,
+        source_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["NO", "YES"] | Empty | None = None,
+        grid: list[str] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        contrast_bolus_agent: str | Empty | None = None,
+        contrast_bolus_agent_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        start_acquisition_date_time: datetime.datetime | str | Empty | None = None,
+        end_acquisition_date_time: datetime.datetime | str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.common_ct_mr_and_photoacoustic_image_description_macro import CommonCTMRAndPhotoacousticImageDescriptionMacro
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
     from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
     from iodkit.generated.modules import image_pixel_macro
@@ -30,21 +31,18 @@ class SourceIrradiationEventSequenceItem(ItemBuilder):
 
     irradiation_event_uid: Attr[list[str]] = Attr(
         0x00083010, "IrradiationEventUID", "UI", "1-n", "1",
-    )
-    """Irradiation Event UID (0008,3010): Type 1, VR UI, VM 1-n.
+        doc="""Irradiation Event UID (0008,3010): Type 1, VR UI, VM 1-n.
 
-    Unique identification of the irradiation event(s) associated with the acquisition of this
-    image.
-    """
+        Unique identification of the irradiation event(s) associated with the acquisition of
+        this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        irradiation_event_uid: list[str] | None = None,
-        **_: Any,
+        irradiation_event_uid: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -64,211 +62,209 @@ class XRay3DImageModule(CommonCTMRAndPhotoacousticImageDescriptionMacro, General
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={4: ("NONE",)},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 4: NONE.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 4: NONE.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each voxel sample. Each sample shall have the same number of
-    bits allocated.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each voxel sample. Each sample shall have the same number
+        of bits allocated.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8", "9", "10", "11", "12", "13", "14", "15", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each voxel sample. Each sample shall have the same number of bits
-    stored.
-    Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
-    """
+        Number of bits stored for each voxel sample. Each sample shall have the same number of
+        bits stored.
+        Enumerated Values: 8, 9, 10, 11, 12, 13, 14, 15, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data. Each sample shall have the same high bit. Shall
-    be one less than the value in Bits Stored (0028,0101).
-    """
+        Most significant bit for pixel sample data. Each sample shall have the same high bit.
+        Shall be one less than the value in Bits Stored (0028,0101).
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (color planes) in this image shall have a value of 1.
-    """
+        Number of samples (color planes) in this image shall have a value of 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the voxel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the voxel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     content_qualification: Attr[Literal["PRODUCT", "RESEARCH", "SERVICE"]] = Attr(
         0x00189004, "ContentQualification", "CS", "1", "1",
         enum=("PRODUCT", "RESEARCH", "SERVICE"),
-    )
-    """Content Qualification (0018,9004): Type 1, VR CS, VM 1.
+        doc="""Content Qualification (0018,9004): Type 1, VR CS, VM 1.
 
-    Content Qualification Indicator
-    Enumerated Values: PRODUCT, RESEARCH, SERVICE.
-    """
+        Content Qualification Indicator
+        Enumerated Values: PRODUCT, RESEARCH, SERVICE.
+        """,
+    )
 
     burned_in_annotation: Attr[Literal["NO"]] = Attr(
         0x00280301, "BurnedInAnnotation", "CS", "1", "1",
         enum=("NO",),
-    )
-    """Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
+        doc="""Burned In Annotation (0028,0301): Type 1, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficient burned in annotation to identify the
-    patient and date the image was acquired.
-    Enumerated Values: NO.
-    """
+        Indicates whether or not the image contains sufficient burned in annotation to identify
+        the patient and date the image was acquired.
+        Enumerated Values: NO.
+        """,
+    )
 
     recognizable_visual_features: Attr[Literal["YES", "NO"]] = Attr(
         0x00280302, "RecognizableVisualFeatures", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
+        doc="""Recognizable Visual Features (0028,0302): Type 3, VR CS, VM 1.
 
-    Indicates whether or not the image contains sufficiently recognizable visual features to
-    allow the image or a reconstruction from a set of images to identify the patient.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether or not the image contains sufficiently recognizable visual features to
+        allow the image or a reconstruction from a set of images to identify the patient.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     lossy_image_compression_ratio: Attr[list[float]] = Attr(
         0x00282112, "LossyImageCompressionRatio", "DS", "1-n", "1C",
-    )
-    """Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
+        doc="""Lossy Image Compression Ratio (0028,2112): Type 1C, VR DS, VM 1-n.
 
-    Describes the approximate lossy compression ratio(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    """
+        Describes the approximate lossy compression ratio(s) that have been applied to this
+        image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        """,
+    )
 
     lossy_image_compression_method: Attr[list[str]] = Attr(
         0x00282114, "LossyImageCompressionMethod", "CS", "1-n", "1C",
+        doc="""Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
+
+        A label for the lossy compression method(s) that have been applied to this image.
+        Required if Lossy Image Compression (0028,2110) is "01".
+        Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
+        ISO_14496_10, ISO_23008_2.
+        """,
     )
-    """Lossy Image Compression Method (0028,2114): Type 1C, VR CS, VM 1-n.
 
-    A label for the lossy compression method(s) that have been applied to this image.
-    Required if Lossy Image Compression (0028,2110) is "01".
-    Defined Terms: ISO_10918_1, ISO_14495_1, ISO_15444_1, ISO_15444_15, ISO_13818_2,
-    ISO_14496_10, ISO_23008_2.
-    """
-
-    referenced_image_evidence_sequence: Attr[list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_evidence_sequence: SequenceAttr[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] = SequenceAttr(
         0x00089092, "ReferencedImageEvidenceSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.hierarchical_sop_instance_reference_macro:HierarchicalSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Evidence Sequence (0008,9092): Type 1C, VR SQ, VM 1.
 
-    Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
-    this SOP Instance. See Section 10.42.1 for further explanation.
-    Required if the Referenced Image Sequence (0008,1140) is present.
-    """
+        Full set of Composite SOP Instances referred to inside the Referenced Image Sequences of
+        this SOP Instance. See Section 10.42.1 for further explanation.
+        Required if the Referenced Image Sequence (0008,1140) is present.
+        """,
+    )
 
     image_comments: Attr[str] = Attr(
         0x00204000, "ImageComments", "LT", "1", "3",
-    )
-    """Image Comments (0020,4000): Type 3, VR LT, VM 1.
+        doc="""Image Comments (0020,4000): Type 3, VR LT, VM 1.
 
-    User-defined comments about the image.
-    """
+        User-defined comments about the image.
+        """,
+    )
 
     quality_control_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00280300, "QualityControlImage", "CS", "1", "3",
         enum=("YES", "NO"),
+        doc="""Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
+
+        Indicates whether or not this image is a quality control or phantom image.
+        Enumerated Values: YES, NO.
+        """,
     )
-    """Quality Control Image (0028,0300): Type 3, VR CS, VM 1.
 
-    Indicates whether or not this image is a quality control or phantom image.
-    Enumerated Values: YES, NO.
-    """
-
-    icon_image_sequence: Attr[list[image_pixel_macro.ImagePixelMacro]] = Attr(
+    icon_image_sequence: SequenceAttr[image_pixel_macro.ImagePixelMacro] = SequenceAttr(
         0x00880200, "IconImageSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.image_pixel_macro:ImagePixelMacro",
-    )
-    """Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
+        doc="""Icon Image Sequence (0088,0200): Type 3, VR SQ, VM 1.
 
-    This icon image is representative of the Image.
-    """
+        This icon image is representative of the Image.
+        """,
+    )
 
     presentation_lut_shape: Attr[Literal["IDENTITY"]] = Attr(
         0x20500020, "PresentationLUTShape", "CS", "1", "1",
         enum=("IDENTITY",),
+        doc="""Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
+
+        Specifies a predefined identity transformation for the Presentation LUT such that the
+        output of all grayscale transformations, if any, are defined to be in P-Values.
+        Enumerated Values: IDENTITY.
+        """,
     )
-    """Presentation LUT Shape (2050,0020): Type 1, VR CS, VM 1.
 
-    Specifies a predefined identity transformation for the Presentation LUT such that the output
-    of all grayscale transformations, if any, are defined to be in P-Values.
-    Enumerated Values: IDENTITY.
-    """
-
-    source_irradiation_event_sequence: Attr[list[SourceIrradiationEventSequenceItem]] = Attr(
+    source_irradiation_event_sequence: SequenceAttr[SourceIrradiationEventSequenceItem] = SequenceAttr(
         0x00083011, "SourceIrradiationEventSequence", "SQ", "1", "3",
         item=SourceIrradiationEventSequenceItem,
-    )
-    """Source Irradiation Event Sequence (0008,3011): Type 3, VR SQ, VM 1.
+        doc="""Source Irradiation Event Sequence (0008,3011): Type 3, VR SQ, VM 1.
 
-    The set of Irradiation Events that were produced in this acquisition context.
-    """
+        The set of Irradiation Events that were produced in this acquisition context.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        image_type: list[str] | None = None,
-        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | None = None,
-        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | None = None,
-        volume_based_calculation_technique: str | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | None = None,
-        burned_in_annotation: Literal["NO"] | None = None,
-        recognizable_visual_features: Literal["YES", "NO"] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        lossy_image_compression_ratio: list[float] | None = None,
-        lossy_image_compression_method: list[str] | None = None,
-        referenced_image_evidence_sequence: list[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        image_comments: str | None = None,
-        quality_control_image: Literal["YES", "NO"] | None = None,
-        icon_image_sequence: list[image_pixel_macro.ImagePixelMacro] | None = None,
-        presentation_lut_shape: Literal["IDENTITY"] | None = None,
-        source_irradiation_event_sequence: list[SourceIrradiationEventSequenceItem] | None = None,
-        **_: Any,
+        image_type: list[str] | Empty | None = None,
+        pixel_presentation: Literal["COLOR", "MONOCHROME", "MIXED", "TRUE_COLOR"] | Empty | None = None,
+        volumetric_properties: Literal["VOLUME", "SAMPLED", "DISTORTED", "MIXED"] | Empty | None = None,
+        volume_based_calculation_technique: str | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        content_qualification: Literal["PRODUCT", "RESEARCH", "SERVICE"] | Empty | None = None,
+        burned_in_annotation: Literal["NO"] | Empty | None = None,
+        recognizable_visual_features: Literal["YES", "NO"] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        lossy_image_compression_ratio: list[float] | Empty | None = None,
+        lossy_image_compression_method: list[str] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
+        image_comments: str | Empty | None = None,
+        quality_control_image: Literal["YES", "NO"] | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        presentation_lut_shape: Literal["IDENTITY"] | Empty | None = None,
+        source_irradiation_event_sequence: Items[SourceIrradiationEventSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,76 +26,73 @@ class XRay3DReconstructionSequenceItem(ItemBuilder):
 
     reconstruction_description: Attr[str] = Attr(
         0x00189531, "ReconstructionDescription", "LO", "1", "3",
-    )
-    """Reconstruction Description (0018,9531): Type 3, VR LO, VM 1.
+        doc="""Reconstruction Description (0018,9531): Type 3, VR LO, VM 1.
 
-    Free text description of the purpose of the reconstruction, e.g., mask volume.
-    """
+        Free text description of the purpose of the reconstruction, e.g., mask volume.
+        """,
+    )
 
     application_name: Attr[str] = Attr(
         0x00189524, "ApplicationName", "LO", "1", "1",
-    )
-    """Application Name (0018,9524): Type 1, VR LO, VM 1.
+        doc="""Application Name (0018,9524): Type 1, VR LO, VM 1.
 
-    Name of the application that created the reconstruction.
-    """
+        Name of the application that created the reconstruction.
+        """,
+    )
 
     application_version: Attr[str] = Attr(
         0x00189525, "ApplicationVersion", "LO", "1", "1",
-    )
-    """Application Version (0018,9525): Type 1, VR LO, VM 1.
+        doc="""Application Version (0018,9525): Type 1, VR LO, VM 1.
 
-    Version of the application that created the reconstruction.
-    """
+        Version of the application that created the reconstruction.
+        """,
+    )
 
     application_manufacturer: Attr[str] = Attr(
         0x00189526, "ApplicationManufacturer", "LO", "1", "1",
-    )
-    """Application Manufacturer (0018,9526): Type 1, VR LO, VM 1.
+        doc="""Application Manufacturer (0018,9526): Type 1, VR LO, VM 1.
 
-    Name of the manufacturer of the application that created the reconstruction.
-    """
+        Name of the manufacturer of the application that created the reconstruction.
+        """,
+    )
 
     algorithm_type: Attr[str] = Attr(
         0x00189527, "AlgorithmType", "CS", "1", "1",
-    )
-    """Algorithm Type (0018,9527): Type 1, VR CS, VM 1.
+        doc="""Algorithm Type (0018,9527): Type 1, VR CS, VM 1.
 
-    Type of algorithm used to create the reconstruction.
-    Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
-    """
+        Type of algorithm used to create the reconstruction.
+        Defined Terms: FILTER_BACK_PROJ, ITERATIVE.
+        """,
+    )
 
     algorithm_description: Attr[str] = Attr(
         0x00189528, "AlgorithmDescription", "LO", "1", "3",
-    )
-    """Algorithm Description (0018,9528): Type 3, VR LO, VM 1.
+        doc="""Algorithm Description (0018,9528): Type 3, VR LO, VM 1.
 
-    Description of the algorithm used to create the reconstruction.
-    """
+        Description of the algorithm used to create the reconstruction.
+        """,
+    )
 
     acquisition_index: Attr[list[int]] = Attr(
         0x00209518, "AcquisitionIndex", "US", "1-n", "1",
-    )
-    """Acquisition Index (0020,9518): Type 1, VR US, VM 1-n.
+        doc="""Acquisition Index (0020,9518): Type 1, VR US, VM 1-n.
 
-    The Item number(s) of the X-Ray 3D Acquisition Sequence (0018,9507) that describes the
-    acquisition context(s) contributing to this reconstruction.
-    """
+        The Item number(s) of the X-Ray 3D Acquisition Sequence (0018,9507) that describes the
+        acquisition context(s) contributing to this reconstruction.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        reconstruction_description: str | None = None,
-        application_name: str | None = None,
-        application_version: str | None = None,
-        application_manufacturer: str | None = None,
-        algorithm_type: str | None = None,
-        algorithm_description: str | None = None,
-        acquisition_index: list[int] | None = None,
-        **_: Any,
+        reconstruction_description: str | Empty | None = None,
+        application_name: str | Empty | None = None,
+        application_version: str | Empty | None = None,
+        application_manufacturer: str | Empty | None = None,
+        algorithm_type: str | Empty | None = None,
+        algorithm_description: str | Empty | None = None,
+        acquisition_index: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -106,23 +106,20 @@ class XRay3DReconstructionModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.21.4-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189530,)
 
-    x_ray3d_reconstruction_sequence: Attr[list[XRay3DReconstructionSequenceItem]] = Attr(
+    x_ray3d_reconstruction_sequence: SequenceAttr[XRay3DReconstructionSequenceItem] = SequenceAttr(
         0x00189530, "XRay3DReconstructionSequence", "SQ", "1", "1",
         item=XRay3DReconstructionSequenceItem,
-    )
-    """X-Ray 3D Reconstruction Sequence (0018,9530): Type 1, VR SQ, VM 1.
+        doc="""X-Ray 3D Reconstruction Sequence (0018,9530): Type 1, VR SQ, VM 1.
 
-    A Sequence of Items each describing the characteristics of one 3D reconstruction included in
-    this SOP Instance.
-    """
+        A Sequence of Items each describing the characteristics of one 3D reconstruction
+        included in this SOP Instance.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray3d_reconstruction_sequence: list[XRay3DReconstructionSequenceItem] | None = None,
-        **_: Any,
+        x_ray3d_reconstruction_sequence: Items[XRay3DReconstructionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

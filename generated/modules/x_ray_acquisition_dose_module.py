@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.exposure_index_macro import ExposureIndexMacro
 from iodkit.generated.modules.x_ray_filtration_macro import XRayFiltrationMacro
@@ -28,254 +28,251 @@ class XRayAcquisitionDoseModule(XRayFiltrationMacro, ExposureIndexMacro, ModuleB
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
-    )
-    """KVP (0018,0060): Type 3, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 3, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "3",
-    )
-    """X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
 
-    X-Ray Tube Current in mA.
-    """
+        X-Ray Tube Current in mA.
+        """,
+    )
 
     x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
-    )
-    """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
+        doc="""X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
 
-    X-Ray Tube Current in µA.
-    """
+        X-Ray Tube Current in µA.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "3",
-    )
-    """Exposure Time (0018,1150): Type 3, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 3, VR IS, VM 1.
 
-    Duration of X-Ray exposure in msec.
-    """
+        Duration of X-Ray exposure in msec.
+        """,
+    )
 
     exposure_time_inu_s: Attr[float] = Attr(
         0x00188150, "ExposureTimeInuS", "DS", "1", "3",
-    )
-    """Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
+        doc="""Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
 
-    Duration of X-Ray exposure in µsec.
-    """
+        Duration of X-Ray exposure in µsec.
+        """,
+    )
 
     exposure: Attr[int] = Attr(
         0x00181152, "Exposure", "IS", "1", "3",
-    )
-    """Exposure (0018,1152): Type 3, VR IS, VM 1.
+        doc="""Exposure (0018,1152): Type 3, VR IS, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
-    )
-    """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
+        doc="""Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
 
-    The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to the table, support or bucky side that is closest to the
-    Imaging Subject, as measured along the central ray of the X-Ray beam.
-    """
+        Distance in mm from source to the table, support or bucky side that is closest to the
+        Imaging Subject, as measured along the central ray of the X-Ray beam.
+        """,
+    )
 
     image_and_fluoroscopy_area_dose_product: Attr[float] = Attr(
         0x0018115E, "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "3",
-    )
-    """Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
+        doc="""Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
 
-    X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition of
-    this image plus any non-digitally recorded fluoroscopy that may have been performed to
-    prepare for the acquisition of this image.
-    """
+        X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition
+        of this image plus any non-digitally recorded fluoroscopy that may have been performed
+        to prepare for the acquisition of this image.
+        """,
+    )
 
     body_part_thickness: Attr[float] = Attr(
         0x001811A0, "BodyPartThickness", "DS", "1", "3",
-    )
-    """Body Part Thickness (0018,11A0): Type 3, VR DS, VM 1.
+        doc="""Body Part Thickness (0018,11A0): Type 3, VR DS, VM 1.
 
-    The average thickness in mm of the body part examined when compressed, if compression has
-    been applied during exposure.
-    """
+        The average thickness in mm of the body part examined when compressed, if compression
+        has been applied during exposure.
+        """,
+    )
 
     relative_x_ray_exposure: Attr[int] = Attr(
         0x00181405, "RelativeXRayExposure", "IS", "1", "3",
-    )
-    """Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
+        doc="""Relative X-Ray Exposure (0018,1405): Type 3, VR IS, VM 1.
 
-    Indication of the applied dose, in manufacturer specific units.
-    """
+        Indication of the applied dose, in manufacturer specific units.
+        """,
+    )
 
     entrance_dose: Attr[int] = Attr(
         0x00400302, "EntranceDose", "US", "1", "3",
-    )
-    """Entrance Dose (0040,0302): Type 3, VR US, VM 1.
+        doc="""Entrance Dose (0040,0302): Type 3, VR US, VM 1.
 
-    Average entrance dose value measured in dGy at the surface of the patient during the
-    acquisition of this image.
-    """
+        Average entrance dose value measured in dGy at the surface of the patient during the
+        acquisition of this image.
+        """,
+    )
 
     entrance_dose_inm_gy: Attr[float] = Attr(
         0x00408302, "EntranceDoseInmGy", "DS", "1", "3",
-    )
-    """Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
+        doc="""Entrance Dose in mGy (0040,8302): Type 3, VR DS, VM 1.
 
-    Average entrance dose value measured in mGy at the surface of the patient during the
-    acquisition of this image.
-    """
+        Average entrance dose value measured in mGy at the surface of the patient during the
+        acquisition of this image.
+        """,
+    )
 
     entrance_dose_derivation: Attr[Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"]] = Attr(
         0x00408303, "EntranceDoseDerivation", "CS", "1", "3",
         enum=("IAK", "ESAK", "ESDBS", "ESDNOBS"),
-    )
-    """Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
+        doc="""Entrance Dose Derivation (0040,8303): Type 3, VR CS, VM 1.
 
-    Describes what type of dose is represented by the values of Entrance Dose (0040,0302) and
-    Entrance Dose in mGy (0040,8302).
-    Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
-    """
+        Describes what type of dose is represented by the values of Entrance Dose (0040,0302)
+        and Entrance Dose in mGy (0040,8302).
+        Enumerated Values: IAK, ESAK, ESDBS, ESDNOBS.
+        """,
+    )
 
     exposed_area: Attr[list[int]] = Attr(
         0x00400303, "ExposedArea", "US", "1-2", "3",
-    )
-    """Exposed Area (0040,0303): Type 3, VR US, VM 1-2.
+        doc="""Exposed Area (0040,0303): Type 3, VR US, VM 1-2.
 
-    Typical dimension of the exposed area at the detector plane. If Rectangular: row dimension
-    followed by column; if Round: diameter. Measured in cm.
-    """
+        Typical dimension of the exposed area at the detector plane. If Rectangular: row
+        dimension followed by column; if Round: diameter. Measured in cm.
+        """,
+    )
 
     distance_source_to_entrance: Attr[float] = Attr(
         0x00400306, "DistanceSourceToEntrance", "DS", "1", "3",
-    )
-    """Distance Source to Entrance (0040,0306): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Entrance (0040,0306): Type 3, VR DS, VM 1.
 
-    Distance in mm from the source to the surface of the patient closest to the source during
-    the acquisition of this image.
-    """
+        Distance in mm from the source to the surface of the patient closest to the source
+        during the acquisition of this image.
+        """,
+    )
 
     comments_on_radiation_dose: Attr[str] = Attr(
         0x00400310, "CommentsOnRadiationDose", "ST", "1", "3",
-    )
-    """Comments on Radiation Dose (0040,0310): Type 3, VR ST, VM 1.
+        doc="""Comments on Radiation Dose (0040,0310): Type 3, VR ST, VM 1.
 
-    User-defined comments on any special conditions related to radiation dose encountered during
-    the acquisition of this image.
-    """
+        User-defined comments on any special conditions related to radiation dose encountered
+        during the acquisition of this image.
+        """,
+    )
 
     x_ray_output: Attr[float] = Attr(
         0x00400312, "XRayOutput", "DS", "1", "3",
-    )
-    """X-Ray Output (0040,0312): Type 3, VR DS, VM 1.
+        doc="""X-Ray Output (0040,0312): Type 3, VR DS, VM 1.
 
-    The X-Ray output at the patient entrance surface and kVp used to acquire the image, measured
-    in mGy/mAs.
-    """
+        The X-Ray output at the patient entrance surface and kVp used to acquire the image,
+        measured in mGy/mAs.
+        """,
+    )
 
     half_value_layer: Attr[float] = Attr(
         0x00400314, "HalfValueLayer", "DS", "1", "3",
-    )
-    """Half Value Layer (0040,0314): Type 3, VR DS, VM 1.
+        doc="""Half Value Layer (0040,0314): Type 3, VR DS, VM 1.
 
-    The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a factor
-    of two.
-    """
+        The thickness of Aluminum in mm required to reduce the X-Ray Output (0040,0312) by a
+        factor of two.
+        """,
+    )
 
     organ_dose: Attr[float] = Attr(
         0x00400316, "OrganDose", "DS", "1", "3",
-    )
-    """Organ Dose (0040,0316): Type 3, VR DS, VM 1.
+        doc="""Organ Dose (0040,0316): Type 3, VR DS, VM 1.
 
-    Average organ dose value measured in dGy during the acquisition of this image.
-    """
+        Average organ dose value measured in dGy during the acquisition of this image.
+        """,
+    )
 
     organ_exposed: Attr[str] = Attr(
         0x00400318, "OrganExposed", "CS", "1", "3",
-    )
-    """Organ Exposed (0040,0318): Type 3, VR CS, VM 1.
+        doc="""Organ Exposed (0040,0318): Type 3, VR CS, VM 1.
 
-    Organ to which Organ Dose (0040,0316) applies.
-    Defined Terms: BREAST, GONADS, BONE MARROW, FETUS, LENS.
-    """
+        Organ to which Organ Dose (0040,0316) applies.
+        Defined Terms: BREAST, GONADS, BONE MARROW, FETUS, LENS.
+        """,
+    )
 
     anode_target_material: Attr[str] = Attr(
         0x00181191, "AnodeTargetMaterial", "CS", "1", "3",
-    )
-    """Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
+        doc="""Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
 
-    The primary material in the anode of the X-Ray source.
-    Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
-    """
+        The primary material in the anode of the X-Ray source.
+        Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
+        """,
+    )
 
     rectification_type: Attr[str] = Attr(
         0x00181156, "RectificationType", "CS", "1", "3",
-    )
-    """Rectification Type (0018,1156): Type 3, VR CS, VM 1.
+        doc="""Rectification Type (0018,1156): Type 3, VR CS, VM 1.
 
-    Type of rectification used in the X-Ray generator.
-    Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
-    """
+        Type of rectification used in the X-Ray generator.
+        Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current: int | None = None,
-        x_ray_tube_current_in_ua: float | None = None,
-        exposure_time: int | None = None,
-        exposure_time_inu_s: float | None = None,
-        exposure: int | None = None,
-        exposure_in_uas: int | None = None,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        image_and_fluoroscopy_area_dose_product: float | None = None,
-        body_part_thickness: float | None = None,
-        relative_x_ray_exposure: int | None = None,
-        entrance_dose: int | None = None,
-        entrance_dose_inm_gy: float | None = None,
-        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | None = None,
-        exposed_area: list[int] | None = None,
-        distance_source_to_entrance: float | None = None,
-        comments_on_radiation_dose: str | None = None,
-        x_ray_output: float | None = None,
-        half_value_layer: float | None = None,
-        organ_dose: float | None = None,
-        organ_exposed: str | None = None,
-        anode_target_material: str | None = None,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_beam_path_length_minimum: list[float] | None = None,
-        filter_beam_path_length_maximum: list[float] | None = None,
-        rectification_type: str | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        x_ray_tube_current_in_ua: float | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        exposure_time_inu_s: float | Empty | None = None,
+        exposure: int | Empty | None = None,
+        exposure_in_uas: int | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        image_and_fluoroscopy_area_dose_product: float | Empty | None = None,
+        body_part_thickness: float | Empty | None = None,
+        relative_x_ray_exposure: int | Empty | None = None,
+        entrance_dose: int | Empty | None = None,
+        entrance_dose_inm_gy: float | Empty | None = None,
+        entrance_dose_derivation: Literal["IAK", "ESAK", "ESDBS", "ESDNOBS"] | Empty | None = None,
+        exposed_area: list[int] | Empty | None = None,
+        distance_source_to_entrance: float | Empty | None = None,
+        comments_on_radiation_dose: str | Empty | None = None,
+        x_ray_output: float | Empty | None = None,
+        half_value_layer: float | Empty | None = None,
+        organ_dose: float | Empty | None = None,
+        organ_exposed: str | Empty | None = None,
+        anode_target_material: str | Empty | None = None,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_beam_path_length_minimum: list[float] | Empty | None = None,
+        filter_beam_path_length_maximum: list[float] | Empty | None = None,
+        rectification_type: str | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

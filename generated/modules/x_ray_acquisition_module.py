@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.basic_pixel_spacing_calibration_macro import BasicPixelSpacingCalibrationMacro
 
@@ -27,190 +27,187 @@ class XRayAcquisitionModule(BasicPixelSpacingCalibrationMacro, ModuleBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "2",
-    )
-    """KVP (0018,0060): Type 2, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 2, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     radiation_setting: Attr[Literal["SC", "GR"]] = Attr(
         0x00181155, "RadiationSetting", "CS", "1", "1",
         enum=("SC", "GR"),
-    )
-    """Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
+        doc="""Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
 
-    Identify the general level of X-Ray dose exposure.
-    Enumerated Values: SC, GR.
-    """
+        Identify the general level of X-Ray dose exposure.
+        Enumerated Values: SC, GR.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "2C",
-    )
-    """X-Ray Tube Current (0018,1151): Type 2C, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 2C, VR IS, VM 1.
 
-    X-Ray Tube Current in mA. Required if Exposure (0018,1152) is not present. May be present
-    otherwise.
-    """
+        X-Ray Tube Current in mA. Required if Exposure (0018,1152) is not present. May be
+        present otherwise.
+        """,
+    )
 
     x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
-    )
-    """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
+        doc="""X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
 
-    X-Ray Tube Current in µA.
-    """
+        X-Ray Tube Current in µA.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "2C",
-    )
-    """Exposure Time (0018,1150): Type 2C, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 2C, VR IS, VM 1.
 
-    Duration of X-Ray exposure in msec. See Section C.8.7.2.1.1. Required if Exposure
-    (0018,1152) is not present. May be present otherwise.
-    """
+        Duration of X-Ray exposure in msec. See Section C.8.7.2.1.1. Required if Exposure
+        (0018,1152) is not present. May be present otherwise.
+        """,
+    )
 
     exposure_time_inu_s: Attr[float] = Attr(
         0x00188150, "ExposureTimeInuS", "DS", "1", "3",
-    )
-    """Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
+        doc="""Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
 
-    Duration of X-Ray exposure in µsec.
-    """
+        Duration of X-Ray exposure in µsec.
+        """,
+    )
 
     exposure: Attr[int] = Attr(
         0x00181152, "Exposure", "IS", "1", "2C",
-    )
-    """Exposure (0018,1152): Type 2C, VR IS, VM 1.
+        doc="""Exposure (0018,1152): Type 2C, VR IS, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current. Required if either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151) are
-    not present. May be present otherwise.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current. Required if either Exposure Time (0018,1150) or X-Ray Tube Current (0018,1151)
+        are not present. May be present otherwise.
+        """,
+    )
 
     exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
-    )
-    """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
+        doc="""Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
 
-    The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     grid: Attr[list[str]] = Attr(
         0x00181166, "Grid", "CS", "1-n", "3",
-    )
-    """Grid (0018,1166): Type 3, VR CS, VM 1-n.
+        doc="""Grid (0018,1166): Type 3, VR CS, VM 1-n.
 
-    Identify the grid. Only a single value shall be present.
-    Defined Terms: IN, NONE.
-    """
+        Identify the grid. Only a single value shall be present.
+        Defined Terms: IN, NONE.
+        """,
+    )
 
     average_pulse_width: Attr[float] = Attr(
         0x00181154, "AveragePulseWidth", "DS", "1", "3",
-    )
-    """Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
+        doc="""Average Pulse Width (0018,1154): Type 3, VR DS, VM 1.
 
-    Average width of X-Ray pulse in msec.
-    """
+        Average width of X-Ray pulse in msec.
+        """,
+    )
 
     radiation_mode: Attr[str] = Attr(
         0x0018115A, "RadiationMode", "CS", "1", "3",
-    )
-    """Radiation Mode (0018,115A): Type 3, VR CS, VM 1.
+        doc="""Radiation Mode (0018,115A): Type 3, VR CS, VM 1.
 
-    Specifies X-Ray radiation mode.
-    Defined Terms: CONTINUOUS, PULSED.
-    """
+        Specifies X-Ray radiation mode.
+        Defined Terms: CONTINUOUS, PULSED.
+        """,
+    )
 
     type_of_filters: Attr[list[str]] = Attr(
         0x00181161, "TypeOfFilters", "LO", "1-n", "3",
-    )
-    """Type of Filters (0018,1161): Type 3, VR LO, VM 1-n.
+        doc="""Type of Filters (0018,1161): Type 3, VR LO, VM 1-n.
 
-    Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
-    """
+        Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
+        """,
+    )
 
     intensifier_size: Attr[float] = Attr(
         0x00181162, "IntensifierSize", "DS", "1", "3",
-    )
-    """Intensifier Size (0018,1162): Type 3, VR DS, VM 1.
+        doc="""Intensifier Size (0018,1162): Type 3, VR DS, VM 1.
 
-    Diameter of X-Ray intensifier in mm.
-    """
+        Diameter of X-Ray intensifier in mm.
+        """,
+    )
 
     field_of_view_shape: Attr[str] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
-    )
-    """Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
 
-    Shape of the Image Intensifier Field of View. See Section C.8.7.2.1.2.
-    Defined Terms: ROUND, RECTANGLE.
-    """
+        Shape of the Image Intensifier Field of View. See Section C.8.7.2.1.2.
+        Defined Terms: ROUND, RECTANGLE.
+        """,
+    )
 
     field_of_view_dimensions: Attr[list[int]] = Attr(
         0x00181149, "FieldOfViewDimensions", "IS", "1-2", "3",
-    )
-    """Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
+        doc="""Field of View Dimension(s) (0018,1149): Type 3, VR IS, VM 1-2.
 
-    Dimensions of the Image Intensifier Field of View in mm. If Rectangle, row dimension
-    followed by column; if Round, diameter.
-    """
+        Dimensions of the Image Intensifier Field of View in mm. If Rectangle, row dimension
+        followed by column; if Round, diameter.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "3",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 3, VR DS, VM 2.
 
-    Physical distance measured at the front plane of the Image Receptor housing between the
-    center of each pixel specified by a numeric pair - row spacing value(delimiter) column
-    spacing value in mm. See Section 10.7.1.3 for further explanation of the value order.
-    """
+        Physical distance measured at the front plane of the Image Receptor housing between the
+        center of each pixel specified by a numeric pair - row spacing value(delimiter) column
+        spacing value in mm. See Section 10.7.1.3 for further explanation of the value order.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire this image.
-    """
+        Nominal focal spot size in mm used to acquire this image.
+        """,
+    )
 
     image_and_fluoroscopy_area_dose_product: Attr[float] = Attr(
         0x0018115E, "ImageAndFluoroscopyAreaDoseProduct", "DS", "1", "3",
-    )
-    """Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
+        doc="""Image and Fluoroscopy Area Dose Product (0018,115E): Type 3, VR DS, VM 1.
 
-    X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition of
-    this image plus any non-digitally recorded fluoroscopy that may have been performed to
-    prepare for the acquisition of this image.
-    """
+        X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition
+        of this image plus any non-digitally recorded fluoroscopy that may have been performed
+        to prepare for the acquisition of this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        radiation_setting: Literal["SC", "GR"] | None = None,
-        x_ray_tube_current: int | None = None,
-        x_ray_tube_current_in_ua: float | None = None,
-        exposure_time: int | None = None,
-        exposure_time_inu_s: float | None = None,
-        exposure: int | None = None,
-        exposure_in_uas: int | None = None,
-        grid: list[str] | None = None,
-        average_pulse_width: float | None = None,
-        radiation_mode: str | None = None,
-        type_of_filters: list[str] | None = None,
-        intensifier_size: float | None = None,
-        field_of_view_shape: str | None = None,
-        field_of_view_dimensions: list[int] | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        pixel_spacing: list[float] | None = None,
-        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | None = None,
-        pixel_spacing_calibration_description: str | None = None,
-        focal_spots: list[float] | None = None,
-        image_and_fluoroscopy_area_dose_product: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        radiation_setting: Literal["SC", "GR"] | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        x_ray_tube_current_in_ua: float | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        exposure_time_inu_s: float | Empty | None = None,
+        exposure: int | Empty | None = None,
+        exposure_in_uas: int | Empty | None = None,
+        grid: list[str] | Empty | None = None,
+        average_pulse_width: float | Empty | None = None,
+        radiation_mode: str | Empty | None = None,
+        type_of_filters: list[str] | Empty | None = None,
+        intensifier_size: float | Empty | None = None,
+        field_of_view_shape: str | Empty | None = None,
+        field_of_view_dimensions: list[int] | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing: list[float] | Empty | None = None,
+        pixel_spacing_calibration_type: Literal["GEOMETRY", "FIDUCIAL"] | Empty | None = None,
+        pixel_spacing_calibration_description: str | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        image_and_fluoroscopy_area_dose_product: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

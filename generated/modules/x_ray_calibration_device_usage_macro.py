@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,22 +27,19 @@ class CalibrationSequenceItem(ItemBuilder):
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "1",
         enum=("YES", "NO"),
-    )
-    """Calibration Image (0050,0004): Type 1, VR CS, VM 1.
+        doc="""Calibration Image (0050,0004): Type 1, VR CS, VM 1.
 
-    Indicates whether a reference object (phantom) of known size is present in the frame and was
-    used for calibration.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether a reference object (phantom) of known size is present in the frame and
+        was used for calibration.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        calibration_image: Literal["YES", "NO"] | None = None,
-        **_: Any,
+        calibration_image: Literal["YES", "NO"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -53,22 +53,19 @@ class XRayCalibrationDeviceUsageMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-6"
     __order__: ClassVar[tuple[int, ...]] = (0x00189455,)
 
-    calibration_sequence: Attr[list[CalibrationSequenceItem]] = Attr(
+    calibration_sequence: SequenceAttr[CalibrationSequenceItem] = SequenceAttr(
         0x00189455, "CalibrationSequence", "SQ", "1", "1",
         item=CalibrationSequenceItem,
-    )
-    """Calibration Sequence (0018,9455): Type 1, VR SQ, VM 1.
+        doc="""Calibration Sequence (0018,9455): Type 1, VR SQ, VM 1.
 
-    Sequence containing the calibration flag for this frame.
-    """
+        Sequence containing the calibration flag for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        calibration_sequence: list[CalibrationSequenceItem] | None = None,
-        **_: Any,
+        calibration_sequence: Items[CalibrationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

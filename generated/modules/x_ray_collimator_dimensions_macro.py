@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,85 +24,82 @@ class XRayCollimatorDimensionsMacro(ModuleBuilder):
 
     collimator_left_vertical_edge: Attr[int] = Attr(
         0x00181702, "CollimatorLeftVerticalEdge", "IS", "1", "1C",
-    )
-    """Collimator Left Vertical Edge (0018,1702): Type 1C, VR IS, VM 1.
+        doc="""Collimator Left Vertical Edge (0018,1702): Type 1C, VR IS, VM 1.
 
-    Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the left
-    edge of the rectangular collimator with respect to pixels in the image given as column. See
-    Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the left
+        edge of the rectangular collimator with respect to pixels in the image given as column.
+        See Section C.8.7.3.1.1.
+        """,
+    )
 
     collimator_right_vertical_edge: Attr[int] = Attr(
         0x00181704, "CollimatorRightVerticalEdge", "IS", "1", "1C",
-    )
-    """Collimator Right Vertical Edge (0018,1704): Type 1C, VR IS, VM 1.
+        doc="""Collimator Right Vertical Edge (0018,1704): Type 1C, VR IS, VM 1.
 
-    Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the right
-    edge of the rectangular collimator with respect to pixels in the image given as column. See
-    Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the
+        right edge of the rectangular collimator with respect to pixels in the image given as
+        column. See Section C.8.7.3.1.1.
+        """,
+    )
 
     collimator_upper_horizontal_edge: Attr[int] = Attr(
         0x00181706, "CollimatorUpperHorizontalEdge", "IS", "1", "1C",
-    )
-    """Collimator Upper Horizontal Edge (0018,1706): Type 1C, VR IS, VM 1.
+        doc="""Collimator Upper Horizontal Edge (0018,1706): Type 1C, VR IS, VM 1.
 
-    Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the upper
-    edge of the rectangular collimator with respect to pixels in the image given as row. See
-    Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the
+        upper edge of the rectangular collimator with respect to pixels in the image given as
+        row. See Section C.8.7.3.1.1.
+        """,
+    )
 
     collimator_lower_horizontal_edge: Attr[int] = Attr(
         0x00181708, "CollimatorLowerHorizontalEdge", "IS", "1", "1C",
-    )
-    """Collimator Lower Horizontal Edge (0018,1708): Type 1C, VR IS, VM 1.
+        doc="""Collimator Lower Horizontal Edge (0018,1708): Type 1C, VR IS, VM 1.
 
-    Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the lower
-    edge of the rectangular collimator with respect to pixels in the image given as row. See
-    Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is RECTANGULAR. Location of the
+        lower edge of the rectangular collimator with respect to pixels in the image given as
+        row. See Section C.8.7.3.1.1.
+        """,
+    )
 
     center_of_circular_collimator: Attr[list[int]] = Attr(
         0x00181710, "CenterOfCircularCollimator", "IS", "2", "1C",
-    )
-    """Center of Circular Collimator (0018,1710): Type 1C, VR IS, VM 2.
+        doc="""Center of Circular Collimator (0018,1710): Type 1C, VR IS, VM 2.
 
-    Required if a value of Collimator Shape (0018,1700) is CIRCULAR. Location of the center of
-    the circular collimator with respect to pixels in the image given as row and column. See
-    Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is CIRCULAR. Location of the center
+        of the circular collimator with respect to pixels in the image given as row and column.
+        See Section C.8.7.3.1.1.
+        """,
+    )
 
     radius_of_circular_collimator: Attr[int] = Attr(
         0x00181712, "RadiusOfCircularCollimator", "IS", "1", "1C",
-    )
-    """Radius of Circular Collimator (0018,1712): Type 1C, VR IS, VM 1.
+        doc="""Radius of Circular Collimator (0018,1712): Type 1C, VR IS, VM 1.
 
-    Required if a value of Collimator Shape (0018,1700) is CIRCULAR. Radius of the circular
-    collimator with respect to pixels in the image given as a number of pixels along the row
-    direction. See Section C.8.7.3.1.1.
-    """
+        Required if a value of Collimator Shape (0018,1700) is CIRCULAR. Radius of the circular
+        collimator with respect to pixels in the image given as a number of pixels along the row
+        direction. See Section C.8.7.3.1.1.
+        """,
+    )
 
     vertices_of_the_polygonal_collimator: Attr[list[int]] = Attr(
         0x00181720, "VerticesOfThePolygonalCollimator", "IS", "2-2n", "1C",
-    )
-    """Vertices of the Polygonal Collimator (0018,1720): Type 1C, VR IS, VM 2-2n.
+        doc="""Vertices of the Polygonal Collimator (0018,1720): Type 1C, VR IS, VM 2-2n.
 
-    Required if a value of Collimator Shape (0018,1700) is POLYGONAL.
-    """
+        Required if a value of Collimator Shape (0018,1700) is POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        **_: Any,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

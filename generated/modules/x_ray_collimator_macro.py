@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,96 +27,93 @@ class CollimatorShapeSequenceItem(ItemBuilder):
     collimator_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181700, "CollimatorShape", "CS", "1-3", "1",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Collimator Shape (0018,1700): Type 1, VR CS, VM 1-3.
+        doc="""Collimator Shape (0018,1700): Type 1, VR CS, VM 1-3.
 
-    Shape(s) of the collimator.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Shape(s) of the collimator.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     collimator_left_vertical_edge: Attr[int] = Attr(
         0x00181702, "CollimatorLeftVerticalEdge", "IS", "1", "1C",
-    )
-    """Collimator Left Vertical Edge (0018,1702): Type 1C, VR IS, VM 1.
+        doc="""Collimator Left Vertical Edge (0018,1702): Type 1C, VR IS, VM 1.
 
-    Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the left edge of the
-    rectangular collimator expressed as effective pixel column. See Section C.8.7.3.1.1 and
-    Section C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the left edge of
+        the rectangular collimator expressed as effective pixel column. See Section C.8.7.3.1.1
+        and Section C.8.19.6.12.1.
+        """,
+    )
 
     collimator_right_vertical_edge: Attr[int] = Attr(
         0x00181704, "CollimatorRightVerticalEdge", "IS", "1", "1C",
-    )
-    """Collimator Right Vertical Edge (0018,1704): Type 1C, VR IS, VM 1.
+        doc="""Collimator Right Vertical Edge (0018,1704): Type 1C, VR IS, VM 1.
 
-    Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the right edge of the
-    rectangular collimator expressed as effective pixel column. See Section C.8.7.3.1.1 and
-    Section C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the right edge of
+        the rectangular collimator expressed as effective pixel column. See Section C.8.7.3.1.1
+        and Section C.8.19.6.12.1.
+        """,
+    )
 
     collimator_upper_horizontal_edge: Attr[int] = Attr(
         0x00181706, "CollimatorUpperHorizontalEdge", "IS", "1", "1C",
-    )
-    """Collimator Upper Horizontal Edge (0018,1706): Type 1C, VR IS, VM 1.
+        doc="""Collimator Upper Horizontal Edge (0018,1706): Type 1C, VR IS, VM 1.
 
-    Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the upper edge of the
-    rectangular collimator expressed as effective pixel row. See Section C.8.7.3.1.1 and Section
-    C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the upper edge of
+        the rectangular collimator expressed as effective pixel row. See Section C.8.7.3.1.1 and
+        Section C.8.19.6.12.1.
+        """,
+    )
 
     collimator_lower_horizontal_edge: Attr[int] = Attr(
         0x00181708, "CollimatorLowerHorizontalEdge", "IS", "1", "1C",
-    )
-    """Collimator Lower Horizontal Edge (0018,1708): Type 1C, VR IS, VM 1.
+        doc="""Collimator Lower Horizontal Edge (0018,1708): Type 1C, VR IS, VM 1.
 
-    Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the lower edge of the
-    rectangular collimator expressed as effective pixel row. See Section C.8.7.3.1.1 and Section
-    C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is RECTANGULAR. Location of the lower edge of
+        the rectangular collimator expressed as effective pixel row. See Section C.8.7.3.1.1 and
+        Section C.8.19.6.12.1.
+        """,
+    )
 
     center_of_circular_collimator: Attr[list[int]] = Attr(
         0x00181710, "CenterOfCircularCollimator", "IS", "2", "1C",
-    )
-    """Center of Circular Collimator (0018,1710): Type 1C, VR IS, VM 2.
+        doc="""Center of Circular Collimator (0018,1710): Type 1C, VR IS, VM 2.
 
-    Required if Collimator Shape (0018,1700) is CIRCULAR. Location of the center of the circular
-    collimator expressed as effective pixel row and column. See Section C.8.7.3.1.1 and Section
-    C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is CIRCULAR. Location of the center of the
+        circular collimator expressed as effective pixel row and column. See Section C.8.7.3.1.1
+        and Section C.8.19.6.12.1.
+        """,
+    )
 
     radius_of_circular_collimator: Attr[int] = Attr(
         0x00181712, "RadiusOfCircularCollimator", "IS", "1", "1C",
-    )
-    """Radius of Circular Collimator (0018,1712): Type 1C, VR IS, VM 1.
+        doc="""Radius of Circular Collimator (0018,1712): Type 1C, VR IS, VM 1.
 
-    Required if Collimator Shape (0018,1700) is CIRCULAR. Radius of the circular collimator
-    expressed as effective number of pixels along the row direction. See Section C.8.7.3.1.1 and
-    Section C.8.19.6.12.1.
-    """
+        Required if Collimator Shape (0018,1700) is CIRCULAR. Radius of the circular collimator
+        expressed as effective number of pixels along the row direction. See Section C.8.7.3.1.1
+        and Section C.8.19.6.12.1.
+        """,
+    )
 
     vertices_of_the_polygonal_collimator: Attr[list[int]] = Attr(
         0x00181720, "VerticesOfThePolygonalCollimator", "IS", "2-2n", "1C",
-    )
-    """Vertices of the Polygonal Collimator (0018,1720): Type 1C, VR IS, VM 2-2n.
+        doc="""Vertices of the Polygonal Collimator (0018,1720): Type 1C, VR IS, VM 2-2n.
 
-    Required if Collimator Shape (0018,1700) is POLYGONAL.
-    """
+        Required if Collimator Shape (0018,1700) is POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        **_: Any,
+        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -127,22 +127,19 @@ class XRayCollimatorMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-12"
     __order__: ClassVar[tuple[int, ...]] = (0x00189407,)
 
-    collimator_shape_sequence: Attr[list[CollimatorShapeSequenceItem]] = Attr(
+    collimator_shape_sequence: SequenceAttr[CollimatorShapeSequenceItem] = SequenceAttr(
         0x00189407, "CollimatorShapeSequence", "SQ", "1", "1",
         item=CollimatorShapeSequenceItem,
-    )
-    """Collimator Shape Sequence (0018,9407): Type 1, VR SQ, VM 1.
+        doc="""Collimator Shape Sequence (0018,9407): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the collimator shape.
-    """
+        A Sequence that describes the collimator shape.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        collimator_shape_sequence: list[CollimatorShapeSequenceItem] | None = None,
-        **_: Any,
+        collimator_shape_sequence: Items[CollimatorShapeSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.x_ray_collimator_dimensions_macro import XRayCollimatorDimensionsMacro
 
@@ -28,27 +28,24 @@ class XRayCollimatorModule(XRayCollimatorDimensionsMacro, ModuleBuilder):
     collimator_shape: Attr[list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]]] = Attr(
         0x00181700, "CollimatorShape", "CS", "1-3", "1",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Collimator Shape (0018,1700): Type 1, VR CS, VM 1-3.
+        doc="""Collimator Shape (0018,1700): Type 1, VR CS, VM 1-3.
 
-    Shape(s) of the collimator.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Shape(s) of the collimator.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        collimator_left_vertical_edge: int | None = None,
-        collimator_right_vertical_edge: int | None = None,
-        collimator_upper_horizontal_edge: int | None = None,
-        collimator_lower_horizontal_edge: int | None = None,
-        center_of_circular_collimator: list[int] | None = None,
-        radius_of_circular_collimator: int | None = None,
-        vertices_of_the_polygonal_collimator: list[int] | None = None,
-        **_: Any,
+        collimator_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        collimator_left_vertical_edge: int | Empty | None = None,
+        collimator_right_vertical_edge: int | Empty | None = None,
+        collimator_upper_horizontal_edge: int | Empty | None = None,
+        collimator_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_collimator: list[int] | Empty | None = None,
+        radius_of_circular_collimator: int | Empty | None = None,
+        vertices_of_the_polygonal_collimator: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

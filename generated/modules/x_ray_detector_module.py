@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.digital_x_ray_detector_macro import DigitalXRayDetectorMacro
 
@@ -28,56 +28,54 @@ class XRayDetectorModule(DigitalXRayDetectorMacro, ModuleBuilder):
 
     physical_detector_size: Attr[list[float]] = Attr(
         0x00189429, "PhysicalDetectorSize", "FL", "2", "1",
-    )
-    """Physical Detector Size (0018,9429): Type 1, VR FL, VM 2.
+        doc="""Physical Detector Size (0018,9429): Type 1, VR FL, VM 2.
 
-    Dimensions of the physical detector measured in mm as a row size followed by a column size.
-    """
+        Dimensions of the physical detector measured in mm as a row size followed by a column
+        size.
+        """,
+    )
 
     position_of_isocenter_projection: Attr[list[float]] = Attr(
         0x00189430, "PositionOfIsocenterProjection", "FL", "2", "1C",
-    )
-    """Position of Isocenter Projection (0018,9430): Type 1C, VR FL, VM 2.
+        doc="""Position of Isocenter Projection (0018,9430): Type 1C, VR FL, VM 2.
 
-    Position of the Isocenter projection on the detector plane measured in fractional physical
-    detector elements as a distance along the column direction followed by a distance along the
-    row direction from the center of the TLHC detector element of a rectangle circumscribing the
-    physical detector area.
-    Required if Isocenter Reference System Sequence (0018,9462) is present.
-    """
+        Position of the Isocenter projection on the detector plane measured in fractional
+        physical detector elements as a distance along the column direction followed by a
+        distance along the row direction from the center of the TLHC detector element of a
+        rectangle circumscribing the physical detector area.
+        Required if Isocenter Reference System Sequence (0018,9462) is present.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_type: str | None = None,
-        detector_configuration: str | None = None,
-        detector_description: str | None = None,
-        detector_mode: str | None = None,
-        detector_id: str | None = None,
-        date_of_last_detector_calibration: datetime.date | str | None = None,
-        time_of_last_detector_calibration: datetime.time | str | None = None,
-        exposures_on_detector_since_last_calibration: int | None = None,
-        exposures_on_detector_since_manufactured: int | None = None,
-        detector_time_since_last_exposure: float | None = None,
-        detector_binning: list[float] | None = None,
-        detector_manufacturer_name: str | None = None,
-        detector_manufacturer_model_name: str | None = None,
-        detector_conditions_nominal_flag: Literal["YES", "NO"] | None = None,
-        detector_temperature: float | None = None,
-        sensitivity: float | None = None,
-        detector_element_physical_size: list[float] | None = None,
-        detector_element_spacing: list[float] | None = None,
-        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        detector_active_dimensions: list[float] | None = None,
-        detector_active_origin: list[float] | None = None,
-        exposure_index: float | None = None,
-        target_exposure_index: float | None = None,
-        deviation_index: float | None = None,
-        physical_detector_size: list[float] | None = None,
-        position_of_isocenter_projection: list[float] | None = None,
-        **_: Any,
+        detector_type: str | Empty | None = None,
+        detector_configuration: str | Empty | None = None,
+        detector_description: str | Empty | None = None,
+        detector_mode: str | Empty | None = None,
+        detector_id: str | Empty | None = None,
+        date_of_last_detector_calibration: datetime.date | str | Empty | None = None,
+        time_of_last_detector_calibration: datetime.time | str | Empty | None = None,
+        exposures_on_detector_since_last_calibration: int | Empty | None = None,
+        exposures_on_detector_since_manufactured: int | Empty | None = None,
+        detector_time_since_last_exposure: float | Empty | None = None,
+        detector_binning: list[float] | Empty | None = None,
+        detector_manufacturer_name: str | Empty | None = None,
+        detector_manufacturer_model_name: str | Empty | None = None,
+        detector_conditions_nominal_flag: Literal["YES", "NO"] | Empty | None = None,
+        detector_temperature: float | Empty | None = None,
+        sensitivity: float | Empty | None = None,
+        detector_element_physical_size: list[float] | Empty | None = None,
+        detector_element_spacing: list[float] | Empty | None = None,
+        detector_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        detector_active_dimensions: list[float] | Empty | None = None,
+        detector_active_origin: list[float] | Empty | None = None,
+        exposure_index: float | Empty | None = None,
+        target_exposure_index: float | Empty | None = None,
+        deviation_index: float | Empty | None = None,
+        physical_detector_size: list[float] | Empty | None = None,
+        position_of_isocenter_projection: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

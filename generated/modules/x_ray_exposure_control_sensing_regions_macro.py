@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,97 +27,94 @@ class ExposureControlSensingRegionsSequenceItem(ItemBuilder):
     exposure_control_sensing_region_shape: Attr[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] = Attr(
         0x00189435, "ExposureControlSensingRegionShape", "CS", "1", "1",
         enum=("RECTANGULAR", "CIRCULAR", "POLYGONAL"),
-    )
-    """Exposure Control Sensing Region Shape (0018,9435): Type 1, VR CS, VM 1.
+        doc="""Exposure Control Sensing Region Shape (0018,9435): Type 1, VR CS, VM 1.
 
-    Shape of the Exposure Control Sensing Region.
-    Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
-    """
+        Shape of the Exposure Control Sensing Region.
+        Enumerated Values: RECTANGULAR, CIRCULAR, POLYGONAL.
+        """,
+    )
 
     exposure_control_sensing_region_left_vertical_edge: Attr[int] = Attr(
         0x00189436, "ExposureControlSensingRegionLeftVerticalEdge", "SS", "1", "1C",
-    )
-    """Exposure Control Sensing Region Left Vertical Edge (0018,9436): Type 1C, VR SS, VM 1.
+        doc="""Exposure Control Sensing Region Left Vertical Edge (0018,9436): Type 1C, VR SS, VM 1.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location of
-    the left edge of the rectangular Exposure Control Sensing Region expressed as effective
-    pixel column. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location
+        of the left edge of the rectangular Exposure Control Sensing Region expressed as
+        effective pixel column. See Section C.8.19.6.3.1.
+        """,
+    )
 
     exposure_control_sensing_region_right_vertical_edge: Attr[int] = Attr(
         0x00189437, "ExposureControlSensingRegionRightVerticalEdge", "SS", "1", "1C",
-    )
-    """Exposure Control Sensing Region Right Vertical Edge (0018,9437): Type 1C, VR SS, VM 1.
+        doc="""Exposure Control Sensing Region Right Vertical Edge (0018,9437): Type 1C, VR SS, VM 1.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location of
-    the right edge of the rectangular Exposure Control Sensing Region expressed as effective
-    pixel column. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location
+        of the right edge of the rectangular Exposure Control Sensing Region expressed as
+        effective pixel column. See Section C.8.19.6.3.1.
+        """,
+    )
 
     exposure_control_sensing_region_upper_horizontal_edge: Attr[int] = Attr(
         0x00189438, "ExposureControlSensingRegionUpperHorizontalEdge", "SS", "1", "1C",
-    )
-    """Exposure Control Sensing Region Upper Horizontal Edge (0018,9438): Type 1C, VR SS, VM 1.
+        doc="""Exposure Control Sensing Region Upper Horizontal Edge (0018,9438): Type 1C, VR SS, VM 1.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location of
-    the upper edge of the rectangular Exposure Control Sensing Region expressed as effective
-    pixel row. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location
+        of the upper edge of the rectangular Exposure Control Sensing Region expressed as
+        effective pixel row. See Section C.8.19.6.3.1.
+        """,
+    )
 
     exposure_control_sensing_region_lower_horizontal_edge: Attr[int] = Attr(
         0x00189439, "ExposureControlSensingRegionLowerHorizontalEdge", "SS", "1", "1C",
-    )
-    """Exposure Control Sensing Region Lower Horizontal Edge (0018,9439): Type 1C, VR SS, VM 1.
+        doc="""Exposure Control Sensing Region Lower Horizontal Edge (0018,9439): Type 1C, VR SS, VM 1.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location of
-    the lower edge of the rectangular Exposure Control Sensing Region expressed as effective
-    pixel row. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is RECTANGULAR. Location
+        of the lower edge of the rectangular Exposure Control Sensing Region expressed as
+        effective pixel row. See Section C.8.19.6.3.1.
+        """,
+    )
 
     center_of_circular_exposure_control_sensing_region: Attr[list[int]] = Attr(
         0x00189440, "CenterOfCircularExposureControlSensingRegion", "SS", "2", "1C",
-    )
-    """Center of Circular Exposure Control Sensing Region (0018,9440): Type 1C, VR SS, VM 2.
+        doc="""Center of Circular Exposure Control Sensing Region (0018,9440): Type 1C, VR SS, VM 2.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR. Location of the
-    center of the circular Exposure Control Sensing Region expressed as effective pixel row and
-    column. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR. Location of
+        the center of the circular Exposure Control Sensing Region expressed as effective pixel
+        row and column. See Section C.8.19.6.3.1.
+        """,
+    )
 
     radius_of_circular_exposure_control_sensing_region: Attr[int] = Attr(
         0x00189441, "RadiusOfCircularExposureControlSensingRegion", "US", "1", "1C",
-    )
-    """Radius of Circular Exposure Control Sensing Region (0018,9441): Type 1C, VR US, VM 1.
+        doc="""Radius of Circular Exposure Control Sensing Region (0018,9441): Type 1C, VR US, VM 1.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR. Radius of the
-    circular Exposure Control Sensing Region expressed as effective number of pixels along the
-    row direction. See Section C.8.19.6.3.1.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is CIRCULAR. Radius of the
+        circular Exposure Control Sensing Region expressed as effective number of pixels along
+        the row direction. See Section C.8.19.6.3.1.
+        """,
+    )
 
     vertices_of_the_polygonal_exposure_control_sensing_region: Attr[list[int]] = Attr(
         0x00189442, "VerticesOfThePolygonalExposureControlSensingRegion", "SS", "2-n", "1C",
-    )
-    """Vertices of the Polygonal Exposure Control Sensing Region (0018,9442): Type 1C, VR SS, VM
-    2-n.
+        doc="""Vertices of the Polygonal Exposure Control Sensing Region (0018,9442): Type 1C, VR SS,
+        VM 2-n.
 
-    Required if Exposure Control Sensing Region Shape (0018,9435) is POLYGONAL.
-    """
+        Required if Exposure Control Sensing Region Shape (0018,9435) is POLYGONAL.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        exposure_control_sensing_region_shape: Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"] | None = None,
-        exposure_control_sensing_region_left_vertical_edge: int | None = None,
-        exposure_control_sensing_region_right_vertical_edge: int | None = None,
-        exposure_control_sensing_region_upper_horizontal_edge: int | None = None,
-        exposure_control_sensing_region_lower_horizontal_edge: int | None = None,
-        center_of_circular_exposure_control_sensing_region: list[int] | None = None,
-        radius_of_circular_exposure_control_sensing_region: int | None = None,
-        vertices_of_the_polygonal_exposure_control_sensing_region: list[int] | None = None,
-        **_: Any,
+        exposure_control_sensing_region_shape: Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"] | Empty | None = None,
+        exposure_control_sensing_region_left_vertical_edge: int | Empty | None = None,
+        exposure_control_sensing_region_right_vertical_edge: int | Empty | None = None,
+        exposure_control_sensing_region_upper_horizontal_edge: int | Empty | None = None,
+        exposure_control_sensing_region_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_exposure_control_sensing_region: list[int] | Empty | None = None,
+        radius_of_circular_exposure_control_sensing_region: int | Empty | None = None,
+        vertices_of_the_polygonal_exposure_control_sensing_region: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -128,22 +128,19 @@ class XRayExposureControlSensingRegionsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-3"
     __order__: ClassVar[tuple[int, ...]] = (0x00189434,)
 
-    exposure_control_sensing_regions_sequence: Attr[list[ExposureControlSensingRegionsSequenceItem]] = Attr(
+    exposure_control_sensing_regions_sequence: SequenceAttr[ExposureControlSensingRegionsSequenceItem] = SequenceAttr(
         0x00189434, "ExposureControlSensingRegionsSequence", "SQ", "1", "1",
         item=ExposureControlSensingRegionsSequenceItem,
-    )
-    """Exposure Control Sensing Regions Sequence (0018,9434): Type 1, VR SQ, VM 1.
+        doc="""Exposure Control Sensing Regions Sequence (0018,9434): Type 1, VR SQ, VM 1.
 
-    Sequence containing the Exposure Control Sensing Region for this frame.
-    """
+        Sequence containing the Exposure Control Sensing Region for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        exposure_control_sensing_regions_sequence: list[ExposureControlSensingRegionsSequenceItem] | None = None,
-        **_: Any,
+        exposure_control_sensing_regions_sequence: Items[ExposureControlSensingRegionsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

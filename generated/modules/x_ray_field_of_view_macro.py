@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,78 +27,75 @@ class FieldOfViewSequenceItem(ItemBuilder):
     field_of_view_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00181147, "FieldOfViewShape", "CS", "1", "3",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
+        doc="""Field of View Shape (0018,1147): Type 3, VR CS, VM 1.
 
-    Shape of the Field of View, that is the image pixels stored in Pixel Data (7FE0,0010).
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the Field of View, that is the image pixels stored in Pixel Data (7FE0,0010).
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     field_of_view_dimensions_in_float: Attr[list[float]] = Attr(
         0x00189461, "FieldOfViewDimensionsInFloat", "FL", "1-2", "3",
-    )
-    """Field of View Dimension(s) in Float (0018,9461): Type 3, VR FL, VM 1-2.
+        doc="""Field of View Dimension(s) in Float (0018,9461): Type 3, VR FL, VM 1-2.
 
-    Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
-    (7FE0,0010). If Field of View Shape (0018,1147) is:
-    """
+        Dimensions in mm of the Field of View, that is the image pixels stored in Pixel Data
+        (7FE0,0010). If Field of View Shape (0018,1147) is:
+        """,
+    )
 
     field_of_view_origin: Attr[list[float]] = Attr(
         0x00187030, "FieldOfViewOrigin", "DS", "2", "1C",
-    )
-    """Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
+        doc="""Field of View Origin (0018,7030): Type 1C, VR DS, VM 2.
 
-    Offset of the TLHC of a rectangle circumscribing the Field of View, i.e., the image pixels
-    stored in Pixel Data (7FE0,0010) before rotation or flipping, from the TLHC of the physical
-    detector area measured in physical detector pixels as a row offset followed by a column
-    offset.
-    Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR. May be
-    present otherwise.
-    """
+        Offset of the TLHC of a rectangle circumscribing the Field of View, i.e., the image
+        pixels stored in Pixel Data (7FE0,0010) before rotation or flipping, from the TLHC of
+        the physical detector area measured in physical detector pixels as a row offset followed
+        by a column offset.
+        Required if X-Ray Receptor Type (0018,9420) is present and equals DIGITAL_DETECTOR. May
+        be present otherwise.
+        """,
+    )
 
     field_of_view_rotation: Attr[float] = Attr(
         0x00187032, "FieldOfViewRotation", "DS", "1", "1",
-    )
-    """Field of View Rotation (0018,7032): Type 1, VR DS, VM 1.
+        doc="""Field of View Rotation (0018,7032): Type 1, VR DS, VM 1.
 
-    Clockwise rotation in degrees of Field of View, i.e., the image pixels stored in Pixel Data
-    (7FE0,0010), relative to the physical detector.
-    Enumerated Values: 270, 180, 90, 0.
-    """
+        Clockwise rotation in degrees of Field of View, i.e., the image pixels stored in Pixel
+        Data (7FE0,0010), relative to the physical detector.
+        Enumerated Values: 270, 180, 90, 0.
+        """,
+    )
 
     field_of_view_horizontal_flip: Attr[Literal["NO", "YES"]] = Attr(
         0x00187034, "FieldOfViewHorizontalFlip", "CS", "1", "1",
         enum=("NO", "YES"),
-    )
-    """Field of View Horizontal Flip (0018,7034): Type 1, VR CS, VM 1.
+        doc="""Field of View Horizontal Flip (0018,7034): Type 1, VR CS, VM 1.
 
-    Whether or not a horizontal flip has been applied to the Field of View, i.e., the image
-    pixels stored in Pixel Data (7FE0,0010), after rotation relative to the physical detector as
-    described in Field of View Rotation (0018,7032).
-    Enumerated Values: NO, YES.
-    """
+        Whether or not a horizontal flip has been applied to the Field of View, i.e., the image
+        pixels stored in Pixel Data (7FE0,0010), after rotation relative to the physical
+        detector as described in Field of View Rotation (0018,7032).
+        Enumerated Values: NO, YES.
+        """,
+    )
 
     field_of_view_description: Attr[str] = Attr(
         0x00189433, "FieldOfViewDescription", "LO", "1", "3",
-    )
-    """Field of View Description (0018,9433): Type 3, VR LO, VM 1.
+        doc="""Field of View Description (0018,9433): Type 3, VR LO, VM 1.
 
-    Manufacturer defined description of the field of view selected during acquisition.
-    """
+        Manufacturer defined description of the field of view selected during acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        field_of_view_dimensions_in_float: list[float] | None = None,
-        field_of_view_origin: list[float] | None = None,
-        field_of_view_rotation: float | None = None,
-        field_of_view_horizontal_flip: Literal["NO", "YES"] | None = None,
-        field_of_view_description: str | None = None,
-        **_: Any,
+        field_of_view_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        field_of_view_dimensions_in_float: list[float] | Empty | None = None,
+        field_of_view_origin: list[float] | Empty | None = None,
+        field_of_view_rotation: float | Empty | None = None,
+        field_of_view_horizontal_flip: Literal["NO", "YES"] | Empty | None = None,
+        field_of_view_description: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -109,22 +109,19 @@ class XRayFieldOfViewMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-2"
     __order__: ClassVar[tuple[int, ...]] = (0x00189432,)
 
-    field_of_view_sequence: Attr[list[FieldOfViewSequenceItem]] = Attr(
+    field_of_view_sequence: SequenceAttr[FieldOfViewSequenceItem] = SequenceAttr(
         0x00189432, "FieldOfViewSequence", "SQ", "1", "1",
         item=FieldOfViewSequenceItem,
-    )
-    """Field of View Sequence (0018,9432): Type 1, VR SQ, VM 1.
+        doc="""Field of View Sequence (0018,9432): Type 1, VR SQ, VM 1.
 
-    Sequence containing the field of view for this frame.
-    """
+        Sequence containing the field of view for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        field_of_view_sequence: list[FieldOfViewSequenceItem] | None = None,
-        **_: Any,
+        field_of_view_sequence: Items[FieldOfViewSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

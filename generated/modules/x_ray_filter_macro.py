@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import x_ray_filtration_macro
 
 
@@ -25,23 +26,20 @@ class XRayFilterMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.8-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189556,)
 
-    x_ray_filter_sequence: Attr[list[x_ray_filtration_macro.XRayFiltrationMacro]] = Attr(
+    x_ray_filter_sequence: SequenceAttr[x_ray_filtration_macro.XRayFiltrationMacro] = SequenceAttr(
         0x00189556, "XRayFilterSequence", "SQ", "1", "1",
         item="iodkit.generated.modules.x_ray_filtration_macro:XRayFiltrationMacro",
-    )
-    """X-Ray Filter Sequence (0018,9556): Type 1, VR SQ, VM 1.
+        doc="""X-Ray Filter Sequence (0018,9556): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the Attributes related to the filtration of X-Rays during image
-    acquisition.
-    """
+        A Sequence that describes the Attributes related to the filtration of X-Rays during
+        image acquisition.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_filter_sequence: list[x_ray_filtration_macro.XRayFiltrationMacro] | None = None,
-        **_: Any,
+        x_ray_filter_sequence: Items[x_ray_filtration_macro.XRayFiltrationMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

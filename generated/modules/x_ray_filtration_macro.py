@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,73 +24,70 @@ class XRayFiltrationMacro(ModuleBuilder):
 
     filter_type: Attr[str] = Attr(
         0x00181160, "FilterType", "SH", "1", "3",
-    )
-    """Filter Type (0018,1160): Type 3, VR SH, VM 1.
+        doc="""Filter Type (0018,1160): Type 3, VR SH, VM 1.
 
-    Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
-    Defined Terms: STRIP, WEDGE, BUTTERFLY, MULTIPLE, FLAT, NONE.
-    """
+        Type of filter(s) inserted into the X-Ray beam (e.g., wedges).
+        Defined Terms: STRIP, WEDGE, BUTTERFLY, MULTIPLE, FLAT, NONE.
+        """,
+    )
 
     filter_material: Attr[list[str]] = Attr(
         0x00187050, "FilterMaterial", "CS", "1-n", "3",
-    )
-    """Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
+        doc="""Filter Material (0018,7050): Type 3, VR CS, VM 1-n.
 
-    The X-Ray absorbing material used in the filter. May be multi-valued.
-    """
+        The X-Ray absorbing material used in the filter. May be multi-valued.
+        """,
+    )
 
     filter_thickness_minimum: Attr[list[float]] = Attr(
         0x00187052, "FilterThicknessMinimum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Minimum (0018,7052): Type 3, VR DS, VM 1-n.
 
-    The minimum thickness in mm of the X-Ray absorbing material used in the filters. May be
-    multi-valued, with values corresponding to the respective values in Filter Material
-    (0018,7050).
-    """
+        The minimum thickness in mm of the X-Ray absorbing material used in the filters. May be
+        multi-valued, with values corresponding to the respective values in Filter Material
+        (0018,7050).
+        """,
+    )
 
     filter_thickness_maximum: Attr[list[float]] = Attr(
         0x00187054, "FilterThicknessMaximum", "DS", "1-n", "3",
-    )
-    """Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
+        doc="""Filter Thickness Maximum (0018,7054): Type 3, VR DS, VM 1-n.
 
-    The maximum thickness in mm of the X-Ray absorbing material used in the filters. May be
-    multi-valued, with values corresponding to the respective values in Filter Material
-    (0018,7050).
-    """
+        The maximum thickness in mm of the X-Ray absorbing material used in the filters. May be
+        multi-valued, with values corresponding to the respective values in Filter Material
+        (0018,7050).
+        """,
+    )
 
     filter_beam_path_length_minimum: Attr[list[float]] = Attr(
         0x00187056, "FilterBeamPathLengthMinimum", "FL", "1-n", "3",
-    )
-    """Filter Beam Path Length Minimum (0018,7056): Type 3, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Minimum (0018,7056): Type 3, VR FL, VM 1-n.
 
-    The minimum length (in mm) of the X-Ray beam path in the Filter Material that is not blocked
-    by collimation. May be multi-valued, with values corresponding to the respective values in
-    Filter Material (0018,7050).
-    """
+        The minimum length (in mm) of the X-Ray beam path in the Filter Material that is not
+        blocked by collimation. May be multi-valued, with values corresponding to the respective
+        values in Filter Material (0018,7050).
+        """,
+    )
 
     filter_beam_path_length_maximum: Attr[list[float]] = Attr(
         0x00187058, "FilterBeamPathLengthMaximum", "FL", "1-n", "3",
-    )
-    """Filter Beam Path Length Maximum (0018,7058): Type 3, VR FL, VM 1-n.
+        doc="""Filter Beam Path Length Maximum (0018,7058): Type 3, VR FL, VM 1-n.
 
-    The maximum length (in mm) of the X-Ray beam path in the Filter Material that is not blocked
-    by collimation. May be multi-valued, with values corresponding to the respective values in
-    Filter Material (0018,7050).
-    """
+        The maximum length (in mm) of the X-Ray beam path in the Filter Material that is not
+        blocked by collimation. May be multi-valued, with values corresponding to the respective
+        values in Filter Material (0018,7050).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_beam_path_length_minimum: list[float] | None = None,
-        filter_beam_path_length_maximum: list[float] | None = None,
-        **_: Any,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_beam_path_length_minimum: list[float] | Empty | None = None,
+        filter_beam_path_length_maximum: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

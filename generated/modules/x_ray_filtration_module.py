@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import ModuleBuilder
+from iodkit.builders import Empty, ModuleBuilder
 
 from iodkit.generated.modules.x_ray_filtration_macro import XRayFiltrationMacro
 
@@ -28,15 +28,12 @@ class XRayFiltrationModule(XRayFiltrationMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        filter_type: str | None = None,
-        filter_material: list[str] | None = None,
-        filter_thickness_minimum: list[float] | None = None,
-        filter_thickness_maximum: list[float] | None = None,
-        filter_beam_path_length_minimum: list[float] | None = None,
-        filter_beam_path_length_maximum: list[float] | None = None,
-        **_: Any,
+        filter_type: str | Empty | None = None,
+        filter_material: list[str] | Empty | None = None,
+        filter_thickness_minimum: list[float] | Empty | None = None,
+        filter_thickness_maximum: list[float] | Empty | None = None,
+        filter_beam_path_length_minimum: list[float] | Empty | None = None,
+        filter_beam_path_length_maximum: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,30 +26,27 @@ class FrameAcquisitionSequenceItem(ItemBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Exact peak kilo voltage output of the X-Ray generator used for this frame.
-    """
+        Exact peak kilo voltage output of the X-Ray generator used for this frame.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1, VR FD, VM 1.
 
-    Exact Nominal X-Ray tube current in milliamperes applied during Acquisition Duration
-    (0018,9220) for this frame.
-    """
+        Exact Nominal X-Ray tube current in milliamperes applied during Acquisition Duration
+        (0018,9220) for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,22 +60,19 @@ class XRayFrameAcquisitionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-8"
     __order__: ClassVar[tuple[int, ...]] = (0x00189417,)
 
-    frame_acquisition_sequence: Attr[list[FrameAcquisitionSequenceItem]] = Attr(
+    frame_acquisition_sequence: SequenceAttr[FrameAcquisitionSequenceItem] = SequenceAttr(
         0x00189417, "FrameAcquisitionSequence", "SQ", "1", "1",
         item=FrameAcquisitionSequenceItem,
-    )
-    """Frame Acquisition Sequence (0018,9417): Type 1, VR SQ, VM 1.
+        doc="""Frame Acquisition Sequence (0018,9417): Type 1, VR SQ, VM 1.
 
-    Sequence containing the acquisition parameters for this frame.
-    """
+        Sequence containing the acquisition parameters for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_acquisition_sequence: list[FrameAcquisitionSequenceItem] | None = None,
-        **_: Any,
+        frame_acquisition_sequence: Items[FrameAcquisitionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
 
 
@@ -26,50 +27,47 @@ class XAXRFFrameCharacteristicsSequenceItem(ItemBuilder):
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+
+        A text description of how this frame was derived.
+        """,
     )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A text description of how this frame was derived.
-    """
-
-    derivation_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    derivation_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x00089215, "DerivationCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
+        doc="""Derivation Code Sequence (0008,9215): Type 3, VR SQ, VM 1.
 
-    A coded description of how this frame was derived. See Section C.12.4.1.1 for further
-    explanation.
-    """
+        A coded description of how this frame was derived. See Section C.12.4.1.1 for further
+        explanation.
+        """,
+    )
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
 
-    Indicates any visual processing performed on the frame prior to exchange.
-    """
+        Indicates any visual processing performed on the frame prior to exchange.
+        """,
+    )
 
     acquisition_device_processing_code: Attr[str] = Attr(
         0x00181401, "AcquisitionDeviceProcessingCode", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Code (0018,1401): Type 3, VR LO, VM 1.
 
-    Code representing the device-specific processing associated with the frame (e.g., Organ
-    Filtering code)
-    """
+        Code representing the device-specific processing associated with the frame (e.g., Organ
+        Filtering code)
+        """,
+    )
 
     def __init__(
         self,
         *,
-        derivation_description: str | None = None,
-        derivation_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        acquisition_device_processing_description: str | None = None,
-        acquisition_device_processing_code: str | None = None,
-        **_: Any,
+        derivation_description: str | Empty | None = None,
+        derivation_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        acquisition_device_processing_code: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -83,22 +81,19 @@ class XRayFrameCharacteristicsMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189412,)
 
-    xaxrf_frame_characteristics_sequence: Attr[list[XAXRFFrameCharacteristicsSequenceItem]] = Attr(
+    xaxrf_frame_characteristics_sequence: SequenceAttr[XAXRFFrameCharacteristicsSequenceItem] = SequenceAttr(
         0x00189412, "XAXRFFrameCharacteristicsSequence", "SQ", "1", "1",
         item=XAXRFFrameCharacteristicsSequenceItem,
-    )
-    """XA/XRF Frame Characteristics Sequence (0018,9412): Type 1, VR SQ, VM 1.
+        doc="""XA/XRF Frame Characteristics Sequence (0018,9412): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes general characteristics of this frame.
-    """
+        A Sequence that describes general characteristics of this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        xaxrf_frame_characteristics_sequence: list[XAXRFFrameCharacteristicsSequenceItem] | None = None,
-        **_: Any,
+        xaxrf_frame_characteristics_sequence: Items[XAXRFFrameCharacteristicsSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

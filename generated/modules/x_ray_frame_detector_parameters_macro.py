@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,30 +26,27 @@ class FrameDetectorParametersSequenceItem(ItemBuilder):
 
     detector_active_time: Attr[float] = Attr(
         0x00187014, "DetectorActiveTime", "DS", "1", "3",
-    )
-    """Detector Active Time (0018,7014): Type 3, VR DS, VM 1.
+        doc="""Detector Active Time (0018,7014): Type 3, VR DS, VM 1.
 
-    Time in mSec that the detector is active during acquisition of this image.
-    """
+        Time in mSec that the detector is active during acquisition of this image.
+        """,
+    )
 
     detector_activation_offset_from_exposure: Attr[float] = Attr(
         0x00187016, "DetectorActivationOffsetFromExposure", "DS", "1", "3",
-    )
-    """Detector Activation Offset From Exposure (0018,7016): Type 3, VR DS, VM 1.
+        doc="""Detector Activation Offset From Exposure (0018,7016): Type 3, VR DS, VM 1.
 
-    Offset time in mSec that the detector becomes active after the X-Ray beam is turned on
-    during acquisition of this image. May be negative.
-    """
+        Offset time in mSec that the detector becomes active after the X-Ray beam is turned on
+        during acquisition of this image. May be negative.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        detector_active_time: float | None = None,
-        detector_activation_offset_from_exposure: float | None = None,
-        **_: Any,
+        detector_active_time: float | Empty | None = None,
+        detector_activation_offset_from_exposure: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -60,22 +60,19 @@ class XRayFrameDetectorParametersMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-5"
     __order__: ClassVar[tuple[int, ...]] = (0x00189451,)
 
-    frame_detector_parameters_sequence: Attr[list[FrameDetectorParametersSequenceItem]] = Attr(
+    frame_detector_parameters_sequence: SequenceAttr[FrameDetectorParametersSequenceItem] = SequenceAttr(
         0x00189451, "FrameDetectorParametersSequence", "SQ", "1", "1",
         item=FrameDetectorParametersSequenceItem,
-    )
-    """Frame Detector Parameters Sequence (0018,9451): Type 1, VR SQ, VM 1.
+        doc="""Frame Detector Parameters Sequence (0018,9451): Type 1, VR SQ, VM 1.
 
-    Sequence containing the detector properties for this frame.
-    """
+        Sequence containing the detector properties for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_detector_parameters_sequence: list[FrameDetectorParametersSequenceItem] | None = None,
-        **_: Any,
+        frame_detector_parameters_sequence: Items[FrameDetectorParametersSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

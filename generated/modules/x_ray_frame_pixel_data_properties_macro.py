@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -24,111 +27,109 @@ class FramePixelDataPropertiesSequenceItem(ItemBuilder):
     frame_type: Attr[list[str]] = Attr(
         0x00089007, "FrameType", "CS", "4-5", "1",
         enum_by_value={4: ("NONE",)},
-    )
-    """Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
+        doc="""Frame Type (0008,9007): Type 1, VR CS, VM 4-5.
 
-    Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
-    Enumerated Values for Value 4: NONE.
-    """
+        Type of Frame. A multi-valued Attribute analogous to Image Type (0008,0008).
+        Enumerated Values for Value 4: NONE.
+        """,
+    )
 
     pixel_intensity_relationship: Attr[str] = Attr(
         0x00281040, "PixelIntensityRelationship", "CS", "1", "1",
-    )
-    """Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
+        doc="""Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
 
-    The relationship between the Pixel and the X-Ray beam intensity. See Section C.8.19.6.4.1.1.
-    Defined Terms: LIN, LOG, OTHER.
-    """
+        The relationship between the Pixel and the X-Ray beam intensity. See Section
+        C.8.19.6.4.1.1.
+        Defined Terms: LIN, LOG, OTHER.
+        """,
+    )
 
     pixel_intensity_relationship_sign: Attr[int] = Attr(
         0x00281041, "PixelIntensityRelationshipSign", "SS", "1", "1",
-    )
-    """Pixel Intensity Relationship Sign (0028,1041): Type 1, VR SS, VM 1.
+        doc="""Pixel Intensity Relationship Sign (0028,1041): Type 1, VR SS, VM 1.
 
-    The sign of the relationship between the Pixel sample values stored in Pixel Data
-    (7FE0,0010) and the X-Ray beam intensity.
-    Enumerated Values: +1, -1.
-    """
+        The sign of the relationship between the Pixel sample values stored in Pixel Data
+        (7FE0,0010) and the X-Ray beam intensity.
+        Enumerated Values: +1, -1.
+        """,
+    )
 
     imager_pixel_spacing: Attr[list[float]] = Attr(
         0x00181164, "ImagerPixelSpacing", "DS", "2", "1C",
-    )
-    """Imager Pixel Spacing (0018,1164): Type 1C, VR DS, VM 2.
+        doc="""Imager Pixel Spacing (0018,1164): Type 1C, VR DS, VM 2.
 
-    Physical distance measured at the receptor plane of the detector between the centers of each
-    pixel specified by a numeric pair - row spacing value (delimiter) column spacing value in
-    mm. See Section 10.7.1.3 for further explanation of the value order.
-    Required if Image Type (0008,0008) Value 1 equals ORIGINAL. May be present otherwise.
-    """
+        Physical distance measured at the receptor plane of the detector between the centers of
+        each pixel specified by a numeric pair - row spacing value (delimiter) column spacing
+        value in mm. See Section 10.7.1.3 for further explanation of the value order.
+        Required if Image Type (0008,0008) Value 1 equals ORIGINAL. May be present otherwise.
+        """,
+    )
 
     pixel_data_area_origin_relative_to_fov: Attr[list[float]] = Attr(
         0x00187036, "PixelDataAreaOriginRelativeToFOV", "FL", "2", "3",
-    )
-    """Pixel Data Area Origin Relative To FOV (0018,7036): Type 3, VR FL, VM 2.
+        doc="""Pixel Data Area Origin Relative To FOV (0018,7036): Type 3, VR FL, VM 2.
 
-    Offset of the TLHC of the image stored in Pixel Data (7FE0,0010) from the TLHC of the Field
-    Of View Area after FOV rotation and Flip. It is measured in image stored pixels as a row
-    offset followed by a column offset.
-    """
+        Offset of the TLHC of the image stored in Pixel Data (7FE0,0010) from the TLHC of the
+        Field Of View Area after FOV rotation and Flip. It is measured in image stored pixels as
+        a row offset followed by a column offset.
+        """,
+    )
 
     pixel_data_area_rotation_angle_relative_to_fov: Attr[float] = Attr(
         0x00187038, "PixelDataAreaRotationAngleRelativeToFOV", "FL", "1", "3",
-    )
-    """Pixel Data Area Rotation Angle Relative To FOV (0018,7038): Type 3, VR FL, VM 1.
+        doc="""Pixel Data Area Rotation Angle Relative To FOV (0018,7038): Type 3, VR FL, VM 1.
 
-    Angle clockwise of the row direction of the image stored in Pixel Data (7FE0,0010) relative
-    to the row direction of the Field Of View Area after FOV rotation and Flip. It is measured
-    in degrees.
-    """
+        Angle clockwise of the row direction of the image stored in Pixel Data (7FE0,0010)
+        relative to the row direction of the Field Of View Area after FOV rotation and Flip. It
+        is measured in degrees.
+        """,
+    )
 
     geometrical_properties: Attr[Literal["UNIFORM", "NON_UNIFORM"]] = Attr(
         0x00289444, "GeometricalProperties", "CS", "1", "1",
         enum=("UNIFORM", "NON_UNIFORM"),
-    )
-    """Geometrical Properties (0028,9444): Type 1, VR CS, VM 1.
+        doc="""Geometrical Properties (0028,9444): Type 1, VR CS, VM 1.
 
-    Geometrical characteristics of the pixel data to indicate whether pixel spacing is uniform
-    for all pixels or not.
-    Enumerated Values: UNIFORM, NON_UNIFORM.
-    """
+        Geometrical characteristics of the pixel data to indicate whether pixel spacing is
+        uniform for all pixels or not.
+        Enumerated Values: UNIFORM, NON_UNIFORM.
+        """,
+    )
 
     geometric_maximum_distortion: Attr[float] = Attr(
         0x00289445, "GeometricMaximumDistortion", "FL", "1", "2C",
-    )
-    """Geometric Maximum Distortion (0028,9445): Type 2C, VR FL, VM 1.
+        doc="""Geometric Maximum Distortion (0028,9445): Type 2C, VR FL, VM 1.
 
-    The percentage of the maximum deviation of the pixel spacing values of images for which the
-    geometric properties are non-uniform.
-    Required if Geometrical Properties (0028,9444) equals NON_UNIFORM.
-    """
+        The percentage of the maximum deviation of the pixel spacing values of images for which
+        the geometric properties are non-uniform.
+        Required if Geometrical Properties (0028,9444) equals NON_UNIFORM.
+        """,
+    )
 
     image_processing_applied: Attr[list[str]] = Attr(
         0x00289446, "ImageProcessingApplied", "CS", "1-n", "1",
-    )
-    """Image Processing Applied (0028,9446): Type 1, VR CS, VM 1-n.
+        doc="""Image Processing Applied (0028,9446): Type 1, VR CS, VM 1-n.
 
-    The type or a combination of types of image processing applied to the pixel data before
-    being stored.
-    Defined Terms: DIGITAL_SUBTR, HIGH_PASS_FILTER, LOW_PASS_FILTER, MULTI_BAND_FLTR,
-    FRAME_AVERAGING, NONE.
-    """
+        The type or a combination of types of image processing applied to the pixel data before
+        being stored.
+        Defined Terms: DIGITAL_SUBTR, HIGH_PASS_FILTER, LOW_PASS_FILTER, MULTI_BAND_FLTR,
+        FRAME_AVERAGING, NONE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_type: list[str] | None = None,
-        pixel_intensity_relationship: str | None = None,
-        pixel_intensity_relationship_sign: int | None = None,
-        imager_pixel_spacing: list[float] | None = None,
-        pixel_data_area_origin_relative_to_fov: list[float] | None = None,
-        pixel_data_area_rotation_angle_relative_to_fov: float | None = None,
-        geometrical_properties: Literal["UNIFORM", "NON_UNIFORM"] | None = None,
-        geometric_maximum_distortion: float | None = None,
-        image_processing_applied: list[str] | None = None,
-        **_: Any,
+        frame_type: list[str] | Empty | None = None,
+        pixel_intensity_relationship: str | Empty | None = None,
+        pixel_intensity_relationship_sign: int | Empty | None = None,
+        imager_pixel_spacing: list[float] | Empty | None = None,
+        pixel_data_area_origin_relative_to_fov: list[float] | Empty | None = None,
+        pixel_data_area_rotation_angle_relative_to_fov: float | Empty | None = None,
+        geometrical_properties: Literal["UNIFORM", "NON_UNIFORM"] | Empty | None = None,
+        geometric_maximum_distortion: float | Empty | None = None,
+        image_processing_applied: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -142,22 +143,19 @@ class XRayFramePixelDataPropertiesMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-4"
     __order__: ClassVar[tuple[int, ...]] = (0x00289443,)
 
-    frame_pixel_data_properties_sequence: Attr[list[FramePixelDataPropertiesSequenceItem]] = Attr(
+    frame_pixel_data_properties_sequence: SequenceAttr[FramePixelDataPropertiesSequenceItem] = SequenceAttr(
         0x00289443, "FramePixelDataPropertiesSequence", "SQ", "1", "1",
         item=FramePixelDataPropertiesSequenceItem,
-    )
-    """Frame Pixel Data Properties Sequence (0028,9443): Type 1, VR SQ, VM 1.
+        doc="""Frame Pixel Data Properties Sequence (0028,9443): Type 1, VR SQ, VM 1.
 
-    Sequence containing the pixel data properties for this frame.
-    """
+        Sequence containing the pixel data properties for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_pixel_data_properties_sequence: list[FramePixelDataPropertiesSequenceItem] | None = None,
-        **_: Any,
+        frame_pixel_data_properties_sequence: Items[FramePixelDataPropertiesSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

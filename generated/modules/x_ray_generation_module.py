@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,152 +24,149 @@ class XRayGenerationModule(ModuleBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "3",
-    )
-    """KVP (0018,0060): Type 3, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 3, VR DS, VM 1.
 
-    Peak kilo voltage output of the X-Ray generator used.
-    """
+        Peak kilo voltage output of the X-Ray generator used.
+        """,
+    )
 
     x_ray_tube_current: Attr[int] = Attr(
         0x00181151, "XRayTubeCurrent", "IS", "1", "3",
-    )
-    """X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
+        doc="""X-Ray Tube Current (0018,1151): Type 3, VR IS, VM 1.
 
-    X-Ray Tube Current in mA.
-    """
+        X-Ray Tube Current in mA.
+        """,
+    )
 
     x_ray_tube_current_in_ua: Attr[float] = Attr(
         0x00188151, "XRayTubeCurrentInuA", "DS", "1", "3",
-    )
-    """X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
+        doc="""X-Ray Tube Current in µA (0018,8151): Type 3, VR DS, VM 1.
 
-    X-Ray Tube Current in µA.
-    """
+        X-Ray Tube Current in µA.
+        """,
+    )
 
     exposure_time: Attr[int] = Attr(
         0x00181150, "ExposureTime", "IS", "1", "3",
-    )
-    """Exposure Time (0018,1150): Type 3, VR IS, VM 1.
+        doc="""Exposure Time (0018,1150): Type 3, VR IS, VM 1.
 
-    Duration of X-Ray exposure in msec.
-    """
+        Duration of X-Ray exposure in msec.
+        """,
+    )
 
     exposure_time_inu_s: Attr[float] = Attr(
         0x00188150, "ExposureTimeInuS", "DS", "1", "3",
-    )
-    """Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
+        doc="""Exposure Time in µS (0018,8150): Type 3, VR DS, VM 1.
 
-    Duration of X-Ray exposure in µsec.
-    """
+        Duration of X-Ray exposure in µsec.
+        """,
+    )
 
     exposure: Attr[int] = Attr(
         0x00181152, "Exposure", "IS", "1", "3",
-    )
-    """Exposure (0018,1152): Type 3, VR IS, VM 1.
+        doc="""Exposure (0018,1152): Type 3, VR IS, VM 1.
 
-    The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in mAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     exposure_in_uas: Attr[int] = Attr(
         0x00181153, "ExposureInuAs", "IS", "1", "3",
-    )
-    """Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
+        doc="""Exposure in µAs (0018,1153): Type 3, VR IS, VM 1.
 
-    The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
-    Current.
-    """
+        The exposure expressed in µAs, for example calculated from Exposure Time and X-Ray Tube
+        Current.
+        """,
+    )
 
     exposure_control_mode: Attr[str] = Attr(
         0x00187060, "ExposureControlMode", "CS", "1", "3",
-    )
-    """Exposure Control Mode (0018,7060): Type 3, VR CS, VM 1.
+        doc="""Exposure Control Mode (0018,7060): Type 3, VR CS, VM 1.
 
-    Type of exposure control.
-    Defined Terms: MANUAL, AUTOMATIC.
-    """
+        Type of exposure control.
+        Defined Terms: MANUAL, AUTOMATIC.
+        """,
+    )
 
     exposure_control_mode_description: Attr[str] = Attr(
         0x00187062, "ExposureControlModeDescription", "LT", "1", "3",
-    )
-    """Exposure Control Mode Description (0018,7062): Type 3, VR LT, VM 1.
+        doc="""Exposure Control Mode Description (0018,7062): Type 3, VR LT, VM 1.
 
-    Text description of the mechanism of exposure control.
-    """
+        Text description of the mechanism of exposure control.
+        """,
+    )
 
     exposure_status: Attr[str] = Attr(
         0x00187064, "ExposureStatus", "CS", "1", "3",
-    )
-    """Exposure Status (0018,7064): Type 3, VR CS, VM 1.
+        doc="""Exposure Status (0018,7064): Type 3, VR CS, VM 1.
 
-    Whether the exposure was normally completed or not.
-    Defined Terms: NORMAL, ABORTED.
-    """
+        Whether the exposure was normally completed or not.
+        Defined Terms: NORMAL, ABORTED.
+        """,
+    )
 
     phototimer_setting: Attr[float] = Attr(
         0x00187065, "PhototimerSetting", "DS", "1", "3",
-    )
-    """Phototimer Setting (0018,7065): Type 3, VR DS, VM 1.
+        doc="""Phototimer Setting (0018,7065): Type 3, VR DS, VM 1.
 
-    Nominal percentage phototimer setting, where a more positive value indicates greater
-    exposure and a more negative value indicates less exposure.
-    """
+        Nominal percentage phototimer setting, where a more positive value indicates greater
+        exposure and a more negative value indicates less exposure.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire this image.
-    """
+        Nominal focal spot size in mm used to acquire this image.
+        """,
+    )
 
     anode_target_material: Attr[str] = Attr(
         0x00181191, "AnodeTargetMaterial", "CS", "1", "3",
-    )
-    """Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
+        doc="""Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
 
-    The primary material in the anode of the X-Ray source.
-    Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
-    """
+        The primary material in the anode of the X-Ray source.
+        Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
+        """,
+    )
 
     rectification_type: Attr[str] = Attr(
         0x00181156, "RectificationType", "CS", "1", "3",
-    )
-    """Rectification Type (0018,1156): Type 3, VR CS, VM 1.
+        doc="""Rectification Type (0018,1156): Type 3, VR CS, VM 1.
 
-    Type of rectification used in the X-Ray generator.
-    Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
-    """
+        Type of rectification used in the X-Ray generator.
+        Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
+        """,
+    )
 
     generator_id: Attr[str] = Attr(
         0x00181005, "GeneratorID", "LO", "1", "3",
-    )
-    """Generator ID (0018,1005): Type 3, VR LO, VM 1.
+        doc="""Generator ID (0018,1005): Type 3, VR LO, VM 1.
 
-    Identifier of the generator.
-    """
+        Identifier of the generator.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        x_ray_tube_current: int | None = None,
-        x_ray_tube_current_in_ua: float | None = None,
-        exposure_time: int | None = None,
-        exposure_time_inu_s: float | None = None,
-        exposure: int | None = None,
-        exposure_in_uas: int | None = None,
-        exposure_control_mode: str | None = None,
-        exposure_control_mode_description: str | None = None,
-        exposure_status: str | None = None,
-        phototimer_setting: float | None = None,
-        focal_spots: list[float] | None = None,
-        anode_target_material: str | None = None,
-        rectification_type: str | None = None,
-        generator_id: str | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        x_ray_tube_current: int | Empty | None = None,
+        x_ray_tube_current_in_ua: float | Empty | None = None,
+        exposure_time: int | Empty | None = None,
+        exposure_time_inu_s: float | Empty | None = None,
+        exposure: int | Empty | None = None,
+        exposure_in_uas: int | Empty | None = None,
+        exposure_control_mode: str | Empty | None = None,
+        exposure_control_mode_description: str | Empty | None = None,
+        exposure_status: str | Empty | None = None,
+        phototimer_setting: float | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        anode_target_material: str | Empty | None = None,
+        rectification_type: str | Empty | None = None,
+        generator_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,29 +26,26 @@ class XRayGeometrySequenceItem(ItemBuilder):
 
     distance_source_to_isocenter: Attr[float] = Attr(
         0x00189402, "DistanceSourceToIsocenter", "FL", "1", "1",
-    )
-    """Distance Source to Isocenter (0018,9402): Type 1, VR FL, VM 1.
+        doc="""Distance Source to Isocenter (0018,9402): Type 1, VR FL, VM 1.
 
-    Distance from source to isocenter in mm.
-    """
+        Distance from source to isocenter in mm.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "1",
-    )
-    """Distance Source to Detector (0018,1110): Type 1, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 1, VR DS, VM 1.
 
-    Distance from source to receptor plane perpendicular to the receptor plane in mm.
-    """
+        Distance from source to receptor plane perpendicular to the receptor plane in mm.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distance_source_to_isocenter: float | None = None,
-        distance_source_to_detector: float | None = None,
-        **_: Any,
+        distance_source_to_isocenter: float | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -59,22 +59,19 @@ class XRayGeometryMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-14"
     __order__: ClassVar[tuple[int, ...]] = (0x00189476,)
 
-    x_ray_geometry_sequence: Attr[list[XRayGeometrySequenceItem]] = Attr(
+    x_ray_geometry_sequence: SequenceAttr[XRayGeometrySequenceItem] = SequenceAttr(
         0x00189476, "XRayGeometrySequence", "SQ", "1", "1",
         item=XRayGeometrySequenceItem,
-    )
-    """X-Ray Geometry Sequence (0018,9476): Type 1, VR SQ, VM 1.
+        doc="""X-Ray Geometry Sequence (0018,9476): Type 1, VR SQ, VM 1.
 
-    Sequence containing the geometric properties for this frame.
-    """
+        Sequence containing the geometric properties for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_geometry_sequence: list[XRayGeometrySequenceItem] | None = None,
-        **_: Any,
+        x_ray_geometry_sequence: Items[XRayGeometrySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,84 +24,81 @@ class XRayGridDescriptionMacro(ModuleBuilder):
 
     grid_absorbing_material: Attr[str] = Attr(
         0x00187040, "GridAbsorbingMaterial", "LT", "1", "3",
-    )
-    """Grid Absorbing Material (0018,7040): Type 3, VR LT, VM 1.
+        doc="""Grid Absorbing Material (0018,7040): Type 3, VR LT, VM 1.
 
-    The X-Ray absorbing material used in the grid.
-    """
+        The X-Ray absorbing material used in the grid.
+        """,
+    )
 
     grid_spacing_material: Attr[str] = Attr(
         0x00187041, "GridSpacingMaterial", "LT", "1", "3",
-    )
-    """Grid Spacing Material (0018,7041): Type 3, VR LT, VM 1.
+        doc="""Grid Spacing Material (0018,7041): Type 3, VR LT, VM 1.
 
-    The spacing material used in the grid.
-    """
+        The spacing material used in the grid.
+        """,
+    )
 
     grid_thickness: Attr[float] = Attr(
         0x00187042, "GridThickness", "DS", "1", "3",
-    )
-    """Grid Thickness (0018,7042): Type 3, VR DS, VM 1.
+        doc="""Grid Thickness (0018,7042): Type 3, VR DS, VM 1.
 
-    The thickness in mm of the X-Ray absorbing material used in the grid.
-    """
+        The thickness in mm of the X-Ray absorbing material used in the grid.
+        """,
+    )
 
     grid_pitch: Attr[float] = Attr(
         0x00187044, "GridPitch", "DS", "1", "3",
-    )
-    """Grid Pitch (0018,7044): Type 3, VR DS, VM 1.
+        doc="""Grid Pitch (0018,7044): Type 3, VR DS, VM 1.
 
-    The pitch in mm of the X-Ray absorbing material used in the grid.
-    """
+        The pitch in mm of the X-Ray absorbing material used in the grid.
+        """,
+    )
 
     grid_aspect_ratio: Attr[list[int]] = Attr(
         0x00187046, "GridAspectRatio", "IS", "2", "3",
-    )
-    """Grid Aspect Ratio (0018,7046): Type 3, VR IS, VM 2.
+        doc="""Grid Aspect Ratio (0018,7046): Type 3, VR IS, VM 2.
 
-    Ratio of the vertical spacing and horizontal spacing of the X-Ray absorbing material used in
-    the grid. Specified by a pair of integer values where the first value is the vertical size,
-    and the second value is the horizontal size.
-    """
+        Ratio of the vertical spacing and horizontal spacing of the X-Ray absorbing material
+        used in the grid. Specified by a pair of integer values where the first value is the
+        vertical size, and the second value is the horizontal size.
+        """,
+    )
 
     grid_period: Attr[float] = Attr(
         0x00187048, "GridPeriod", "DS", "1", "3",
-    )
-    """Grid Period (0018,7048): Type 3, VR DS, VM 1.
+        doc="""Grid Period (0018,7048): Type 3, VR DS, VM 1.
 
-    Period in mSec of reciprocation cycle.
-    """
+        Period in mSec of reciprocation cycle.
+        """,
+    )
 
     grid_focal_distance: Attr[float] = Attr(
         0x0018704C, "GridFocalDistance", "DS", "1", "3",
-    )
-    """Grid Focal Distance (0018,704C): Type 3, VR DS, VM 1.
+        doc="""Grid Focal Distance (0018,704C): Type 3, VR DS, VM 1.
 
-    Focal distance in mm of a FOCUSED grid.
-    """
+        Focal distance in mm of a FOCUSED grid.
+        """,
+    )
 
     grid_id: Attr[str] = Attr(
         0x00181006, "GridID", "LO", "1", "3",
-    )
-    """Grid ID (0018,1006): Type 3, VR LO, VM 1.
+        doc="""Grid ID (0018,1006): Type 3, VR LO, VM 1.
 
-    Identifier of the grid.
-    """
+        Identifier of the grid.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        **_: Any,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

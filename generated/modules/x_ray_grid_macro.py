@@ -4,12 +4,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.x_ray_grid_description_macro import XRayGridDescriptionMacro
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -22,21 +25,18 @@ class XRayGridSequenceItem(ItemBuilder):
 
     grid: Attr[list[str]] = Attr(
         0x00181166, "Grid", "CS", "1-n", "1",
-    )
-    """Grid (0018,1166): Type 1, VR CS, VM 1-n.
+        doc="""Grid (0018,1166): Type 1, VR CS, VM 1-n.
 
-    Identified the grid. May be multi-valued.
-    Defined Terms: FIXED, FOCUSED, RECIPROCATING, PARALLEL, CROSSED, NONE.
-    """
+        Identified the grid. May be multi-valued.
+        Defined Terms: FIXED, FOCUSED, RECIPROCATING, PARALLEL, CROSSED, NONE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        grid: list[str] | None = None,
-        **_: Any,
+        grid: list[str] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -52,30 +52,27 @@ class XRayGridMacro(XRayGridDescriptionMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.31.7-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189555, 0x00187040, 0x00187041, 0x00187042, 0x00187044, 0x00187046, 0x00187048, 0x0018704C, 0x00181006)
 
-    x_ray_grid_sequence: Attr[list[XRayGridSequenceItem]] = Attr(
+    x_ray_grid_sequence: SequenceAttr[XRayGridSequenceItem] = SequenceAttr(
         0x00189555, "XRayGridSequence", "SQ", "1", "1",
         item=XRayGridSequenceItem,
-    )
-    """X-Ray Grid Sequence (0018,9555): Type 1, VR SQ, VM 1.
+        doc="""X-Ray Grid Sequence (0018,9555): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the positioner.
-    """
+        A Sequence that describes the geometrical position of the positioner.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        x_ray_grid_sequence: list[XRayGridSequenceItem] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        **_: Any,
+        x_ray_grid_sequence: Items[XRayGridSequenceItem] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

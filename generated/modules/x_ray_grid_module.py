@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 from iodkit.generated.modules.x_ray_grid_description_macro import XRayGridDescriptionMacro
 
@@ -27,28 +27,25 @@ class XRayGridModule(XRayGridDescriptionMacro, ModuleBuilder):
 
     grid: Attr[list[str]] = Attr(
         0x00181166, "Grid", "CS", "1-n", "3",
-    )
-    """Grid (0018,1166): Type 3, VR CS, VM 1-n.
+        doc="""Grid (0018,1166): Type 3, VR CS, VM 1-n.
 
-    Identifies the grid. May be multi-valued.
-    Defined Terms: FIXED, FOCUSED, RECIPROCATING, PARALLEL, CROSSED, NONE.
-    """
+        Identifies the grid. May be multi-valued.
+        Defined Terms: FIXED, FOCUSED, RECIPROCATING, PARALLEL, CROSSED, NONE.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        grid: list[str] | None = None,
-        grid_absorbing_material: str | None = None,
-        grid_spacing_material: str | None = None,
-        grid_thickness: float | None = None,
-        grid_pitch: float | None = None,
-        grid_aspect_ratio: list[int] | None = None,
-        grid_period: float | None = None,
-        grid_focal_distance: float | None = None,
-        grid_id: str | None = None,
-        **_: Any,
+        grid: list[str] | Empty | None = None,
+        grid_absorbing_material: str | Empty | None = None,
+        grid_spacing_material: str | Empty | None = None,
+        grid_thickness: float | Empty | None = None,
+        grid_pitch: float | Empty | None = None,
+        grid_aspect_ratio: list[int] | Empty | None = None,
+        grid_period: float | Empty | None = None,
+        grid_focal_distance: float | Empty | None = None,
+        grid_id: str | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

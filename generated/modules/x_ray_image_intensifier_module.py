@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,39 +24,36 @@ class XRayImageIntensifierModule(ModuleBuilder):
 
     intensifier_size: Attr[float] = Attr(
         0x00181162, "IntensifierSize", "DS", "1", "1",
-    )
-    """Intensifier Size (0018,1162): Type 1, VR DS, VM 1.
+        doc="""Intensifier Size (0018,1162): Type 1, VR DS, VM 1.
 
-    Physical diameter of the maximum active area X-Ray intensifier in mm.
-    """
+        Physical diameter of the maximum active area X-Ray intensifier in mm.
+        """,
+    )
 
     intensifier_active_shape: Attr[Literal["RECTANGLE", "ROUND", "HEXAGONAL"]] = Attr(
         0x00189427, "IntensifierActiveShape", "CS", "1", "1",
         enum=("RECTANGLE", "ROUND", "HEXAGONAL"),
-    )
-    """Intensifier Active Shape (0018,9427): Type 1, VR CS, VM 1.
+        doc="""Intensifier Active Shape (0018,9427): Type 1, VR CS, VM 1.
 
-    Shape of the active area used for acquiring this image.
-    Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
-    """
+        Shape of the active area used for acquiring this image.
+        Enumerated Values: RECTANGLE, ROUND, HEXAGONAL.
+        """,
+    )
 
     intensifier_active_dimensions: Attr[list[float]] = Attr(
         0x00189428, "IntensifierActiveDimensions", "FL", "1-2", "1",
-    )
-    """Intensifier Active Dimension(s) (0018,9428): Type 1, VR FL, VM 1-2.
+        doc="""Intensifier Active Dimension(s) (0018,9428): Type 1, VR FL, VM 1-2.
 
-    Dimensions in mm of the active area used for acquiring this image.
-    """
+        Dimensions in mm of the active area used for acquiring this image.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        intensifier_size: float | None = None,
-        intensifier_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | None = None,
-        intensifier_active_dimensions: list[float] | None = None,
-        **_: Any,
+        intensifier_size: float | Empty | None = None,
+        intensifier_active_shape: Literal["RECTANGLE", "ROUND", "HEXAGONAL"] | Empty | None = None,
+        intensifier_active_dimensions: list[float] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

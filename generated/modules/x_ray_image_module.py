@@ -4,16 +4,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, CodeSequenceAttr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.general_anatomy_optional_macro import GeneralAnatomyOptionalMacro
 from iodkit.generated.modules.general_procedure_protocol_reference_macro import GeneralProcedureProtocolReferenceMacro
 from iodkit.generated.modules.image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import CodeItems, Items
     from iodkit.generated.modules import code_sequence_macro
     from iodkit.generated.modules import general_anatomy_optional_macro
     from iodkit.generated.modules import general_procedure_protocol_reference_macro
@@ -30,27 +31,24 @@ class ReferencedImageSequenceItem(ImageSOPInstanceReferenceMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.8-26"
     __order__: ClassVar[tuple[int, ...]] = (0x00081150, 0x00081155, 0x00081160, 0x0062000B, 0x0040A170)
 
-    purpose_of_reference_code_sequence: Attr[list[code_sequence_macro.CodeSequenceMacro]] = Attr(
+    purpose_of_reference_code_sequence: CodeSequenceAttr[code_sequence_macro.CodeSequenceMacro] = CodeSequenceAttr(
         0x0040A170, "PurposeOfReferenceCodeSequence", "SQ", "1", "3",
         item="iodkit.generated.modules.code_sequence_macro:CodeSequenceMacro",
-    )
-    """Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
+        doc="""Purpose of Reference Code Sequence (0040,A170): Type 3, VR SQ, VM 1.
 
-    Describes the purpose for which the reference is made.
-    """
+        Describes the purpose for which the reference is made.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_sop_class_uid: str | None = None,
-        referenced_sop_instance_uid: str | None = None,
-        referenced_frame_number: list[int] | None = None,
-        referenced_segment_number: list[int] | None = None,
-        purpose_of_reference_code_sequence: list[code_sequence_macro.CodeSequenceMacro] | None = None,
-        **_: Any,
+        referenced_sop_class_uid: str | Empty | None = None,
+        referenced_sop_instance_uid: str | Empty | None = None,
+        referenced_frame_number: list[int] | Empty | None = None,
+        referenced_segment_number: list[int] | Empty | None = None,
+        purpose_of_reference_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -69,207 +67,204 @@ class XRayImageModule(GeneralAnatomyOptionalMacro, GeneralProcedureProtocolRefer
 
     frame_increment_pointer: Attr[list[int]] = Attr(
         0x00280009, "FrameIncrementPointer", "AT", "1-n", "1C",
-    )
-    """Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
+        doc="""Frame Increment Pointer (0028,0009): Type 1C, VR AT, VM 1-n.
 
-    Required if Multi-frame Image.
-    Enumerated Values: 00181063H, 00181065H.
-    """
+        Required if Multi-frame Image.
+        Enumerated Values: 00181063H, 00181065H.
+        """,
+    )
 
     lossy_image_compression: Attr[Literal["00", "01"]] = Attr(
         0x00282110, "LossyImageCompression", "CS", "1", "1C",
         enum=("00", "01"),
-    )
-    """Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
+        doc="""Lossy Image Compression (0028,2110): Type 1C, VR CS, VM 1.
 
-    Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
-    Required if Lossy Compression has been performed on the Image. May be present otherwise.
-    Enumerated Values: 00, 01.
-    """
+        Specifies whether an Image has undergone lossy compression (at a point in its lifetime).
+        Required if Lossy Compression has been performed on the Image. May be present otherwise.
+        Enumerated Values: 00, 01.
+        """,
+    )
 
     image_type: Attr[list[str]] = Attr(
         0x00080008, "ImageType", "CS", "2-n", "1",
         enum_by_value={1: ("ORIGINAL", "DERIVED"), 2: ("PRIMARY", "SECONDARY"), 3: ("SINGLE PLANE", "BIPLANE A", "BIPLANE B")},
-    )
-    """Image Type (0008,0008): Type 1, VR CS, VM 2-n.
+        doc="""Image Type (0008,0008): Type 1, VR CS, VM 2-n.
 
-    Image identification characteristics.
-    Enumerated Values for Value 1: ORIGINAL, DERIVED.
-    Enumerated Values for Value 2: PRIMARY, SECONDARY.
-    Enumerated Values for Value 3: SINGLE PLANE, BIPLANE A, BIPLANE B.
-    """
+        Image identification characteristics.
+        Enumerated Values for Value 1: ORIGINAL, DERIVED.
+        Enumerated Values for Value 2: PRIMARY, SECONDARY.
+        Enumerated Values for Value 3: SINGLE PLANE, BIPLANE A, BIPLANE B.
+        """,
+    )
 
     pixel_intensity_relationship: Attr[str] = Attr(
         0x00281040, "PixelIntensityRelationship", "CS", "1", "1",
-    )
-    """Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
+        doc="""Pixel Intensity Relationship (0028,1040): Type 1, VR CS, VM 1.
 
-    The relationship between the Pixel sample values and the X-Ray beam intensity.
-    Defined Terms: LIN, LOG, DISP.
-    """
+        The relationship between the Pixel sample values and the X-Ray beam intensity.
+        Defined Terms: LIN, LOG, DISP.
+        """,
+    )
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
-    )
-    """Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
+        doc="""Samples per Pixel (0028,0002): Type 1, VR US, VM 1.
 
-    Number of samples (color planes) in this image shall have a value of 1.
-    """
+        Number of samples (color planes) in this image shall have a value of 1.
+        """,
+    )
 
     photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
         enum=("MONOCHROME2",),
-    )
-    """Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
+        doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-    Specifies the intended interpretation of the pixel data.
-    Enumerated Values: MONOCHROME2.
-    """
+        Specifies the intended interpretation of the pixel data.
+        Enumerated Values: MONOCHROME2.
+        """,
+    )
 
     bits_allocated: Attr[int] = Attr(
         0x00280100, "BitsAllocated", "US", "1", "1",
         enum=("8", "16"),
-    )
-    """Bits Allocated (0028,0100): Type 1, VR US, VM 1.
+        doc="""Bits Allocated (0028,0100): Type 1, VR US, VM 1.
 
-    Number of bits allocated for each pixel sample.
-    Enumerated Values: 8, 16.
-    """
+        Number of bits allocated for each pixel sample.
+        Enumerated Values: 8, 16.
+        """,
+    )
 
     bits_stored: Attr[int] = Attr(
         0x00280101, "BitsStored", "US", "1", "1",
         enum=("8", "10", "12", "16"),
-    )
-    """Bits Stored (0028,0101): Type 1, VR US, VM 1.
+        doc="""Bits Stored (0028,0101): Type 1, VR US, VM 1.
 
-    Number of bits stored for each pixel sample.
-    Enumerated Values: 8, 10, 12, 16.
-    """
+        Number of bits stored for each pixel sample.
+        Enumerated Values: 8, 10, 12, 16.
+        """,
+    )
 
     high_bit: Attr[int] = Attr(
         0x00280102, "HighBit", "US", "1", "1",
-    )
-    """High Bit (0028,0102): Type 1, VR US, VM 1.
+        doc="""High Bit (0028,0102): Type 1, VR US, VM 1.
 
-    Most significant bit for pixel sample data.
-    """
+        Most significant bit for pixel sample data.
+        """,
+    )
 
     pixel_representation: Attr[int] = Attr(
         0x00280103, "PixelRepresentation", "US", "1", "1",
-    )
-    """Pixel Representation (0028,0103): Type 1, VR US, VM 1.
+        doc="""Pixel Representation (0028,0103): Type 1, VR US, VM 1.
 
-    Data representation of the pixel samples.
-    """
+        Data representation of the pixel samples.
+        """,
+    )
 
     scan_options: Attr[list[str]] = Attr(
         0x00180022, "ScanOptions", "CS", "1-n", "3",
-    )
-    """Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
+        doc="""Scan Options (0018,0022): Type 3, VR CS, VM 1-n.
 
-    Parameters of scanning sequence.
-    Defined Terms: EKG, PHY, TOMO, CHASE, ROTA.
-    """
+        Parameters of scanning sequence.
+        Defined Terms: EKG, PHY, TOMO, CHASE, ROTA.
+        """,
+    )
 
     r_wave_pointer: Attr[list[int]] = Attr(
         0x00286040, "RWavePointer", "US", "1-n", "3",
+        doc="""R Wave Pointer (0028,6040): Type 3, VR US, VM 1-n.
+
+        Marks the location(s) of the R Wave in the cardiac cycles by referencing frame numbers;
+        frame numbers begin with 1.
+        """,
     )
-    """R Wave Pointer (0028,6040): Type 3, VR US, VM 1-n.
 
-    Marks the location(s) of the R Wave in the cardiac cycles by referencing frame numbers;
-    frame numbers begin with 1.
-    """
-
-    referenced_image_sequence: Attr[list[ReferencedImageSequenceItem]] = Attr(
+    referenced_image_sequence: SequenceAttr[ReferencedImageSequenceItem] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item=ReferencedImageSequenceItem,
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Other images significantly related to this image. Shall be present if Image Type (0008,0008)
-    Value 3 is BIPLANE A or BIPLANE B. May be present otherwise.
-    """
+        Other images significantly related to this image. Shall be present if Image Type
+        (0008,0008) Value 3 is BIPLANE A or BIPLANE B. May be present otherwise.
+        """,
+    )
 
     derivation_description: Attr[str] = Attr(
         0x00082111, "DerivationDescription", "ST", "1", "3",
-    )
-    """Derivation Description (0008,2111): Type 3, VR ST, VM 1.
+        doc="""Derivation Description (0008,2111): Type 3, VR ST, VM 1.
 
-    A text description of how this image was derived.
-    """
+        A text description of how this image was derived.
+        """,
+    )
 
     acquisition_device_processing_description: Attr[str] = Attr(
         0x00181400, "AcquisitionDeviceProcessingDescription", "LO", "1", "3",
-    )
-    """Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
+        doc="""Acquisition Device Processing Description (0018,1400): Type 3, VR LO, VM 1.
 
-    Indicates any visual processing performed on the images prior to exchange.
-    """
+        Indicates any visual processing performed on the images prior to exchange.
+        """,
+    )
 
     frame_label_vector: Attr[list[str]] = Attr(
         0x00182002, "FrameLabelVector", "SH", "1-n", "3",
-    )
-    """Frame Label Vector (0018,2002): Type 3, VR SH, VM 1-n.
+        doc="""Frame Label Vector (0018,2002): Type 3, VR SH, VM 1-n.
 
-    A multi-valued Attribute that contains a descriptive label for each of the image frames. The
-    number of values shall equal the number of frames.
-    """
+        A multi-valued Attribute that contains a descriptive label for each of the image frames.
+        The number of values shall equal the number of frames.
+        """,
+    )
 
     frame_dimension_pointer: Attr[list[int]] = Attr(
         0x0028000A, "FrameDimensionPointer", "AT", "1-n", "3",
-    )
-    """Frame Dimension Pointer (0028,000A): Type 3, VR AT, VM 1-n.
+        doc="""Frame Dimension Pointer (0028,000A): Type 3, VR AT, VM 1-n.
 
-    Contains the Data Element Tags of one or more Attributes that vary or increment for the
-    frames of a multi-frame image. See Section C.8.7.1.1.12.
-    Defined Terms for multi-frame cine from the Cine Module (see Section C.7.6.5): 00181063H,
-    00181065H.
-    Defined Terms for rotational acquisition from the XA Positioner Module (see Section
-    C.8.7.5): 00181520H, 00181521H.
-    Defined Terms for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4):
-    00181135H, 00181137H, 00181136H.
-    Defined Terms for an arbitrary labeled increment: 00182002H.
-    """
+        Contains the Data Element Tags of one or more Attributes that vary or increment for the
+        frames of a multi-frame image. See Section C.8.7.1.1.12.
+        Defined Terms for multi-frame cine from the Cine Module (see Section C.7.6.5):
+        00181063H, 00181065H.
+        Defined Terms for rotational acquisition from the XA Positioner Module (see Section
+        C.8.7.5): 00181520H, 00181521H.
+        Defined Terms for stepped acquisition from the X-Ray Table Module (see Section C.8.7.4):
+        00181135H, 00181137H, 00181136H.
+        Defined Terms for an arbitrary labeled increment: 00182002H.
+        """,
+    )
 
     calibration_image: Attr[Literal["YES", "NO"]] = Attr(
         0x00500004, "CalibrationImage", "CS", "1", "3",
         enum=("YES", "NO"),
-    )
-    """Calibration Image (0050,0004): Type 3, VR CS, VM 1.
+        doc="""Calibration Image (0050,0004): Type 3, VR CS, VM 1.
 
-    Indicates whether a reference object (phantom) of known size is present in the image and was
-    used for calibration.
-    Enumerated Values: YES, NO.
-    """
+        Indicates whether a reference object (phantom) of known size is present in the image and
+        was used for calibration.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_increment_pointer: list[int] | None = None,
-        lossy_image_compression: Literal["00", "01"] | None = None,
-        image_type: list[str] | None = None,
-        pixel_intensity_relationship: str | None = None,
-        samples_per_pixel: int | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | None = None,
-        bits_allocated: int | None = None,
-        bits_stored: int | None = None,
-        high_bit: int | None = None,
-        pixel_representation: int | None = None,
-        scan_options: list[str] | None = None,
-        anatomic_region_sequence: list[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | None = None,
-        primary_anatomic_structure_sequence: list[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | None = None,
-        r_wave_pointer: list[int] | None = None,
-        referenced_image_sequence: list[ReferencedImageSequenceItem] | None = None,
-        derivation_description: str | None = None,
-        acquisition_device_processing_description: str | None = None,
-        frame_label_vector: list[str] | None = None,
-        frame_dimension_pointer: list[int] | None = None,
-        calibration_image: Literal["YES", "NO"] | None = None,
-        referenced_defined_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | None = None,
-        referenced_performed_protocol_sequence: list[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | None = None,
-        **_: Any,
+        frame_increment_pointer: list[int] | Empty | None = None,
+        lossy_image_compression: Literal["00", "01"] | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        pixel_intensity_relationship: str | Empty | None = None,
+        samples_per_pixel: int | Empty | None = None,
+        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        bits_allocated: int | Empty | None = None,
+        bits_stored: int | Empty | None = None,
+        high_bit: int | Empty | None = None,
+        pixel_representation: int | Empty | None = None,
+        scan_options: list[str] | Empty | None = None,
+        anatomic_region_sequence: CodeItems[general_anatomy_optional_macro.AnatomicRegionSequenceItem] | Empty | None = None,
+        primary_anatomic_structure_sequence: CodeItems[primary_anatomic_structure_macro.PrimaryAnatomicStructureSequenceItem] | Empty | None = None,
+        r_wave_pointer: list[int] | Empty | None = None,
+        referenced_image_sequence: Items[ReferencedImageSequenceItem] | Empty | None = None,
+        derivation_description: str | Empty | None = None,
+        acquisition_device_processing_description: str | Empty | None = None,
+        frame_label_vector: list[str] | Empty | None = None,
+        frame_dimension_pointer: list[int] | Empty | None = None,
+        calibration_image: Literal["YES", "NO"] | Empty | None = None,
+        referenced_defined_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedDefinedProtocolSequenceItem] | Empty | None = None,
+        referenced_performed_protocol_sequence: Items[general_procedure_protocol_reference_macro.ReferencedPerformedProtocolSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,94 +26,91 @@ class IsocenterReferenceSystemSequenceItem(ItemBuilder):
 
     positioner_isocenter_primary_angle: Attr[float] = Attr(
         0x00189463, "PositionerIsocenterPrimaryAngle", "FL", "1", "1",
-    )
-    """Positioner Isocenter Primary Angle (0018,9463): Type 1, VR FL, VM 1.
+        doc="""Positioner Isocenter Primary Angle (0018,9463): Type 1, VR FL, VM 1.
 
-    Position of the X-Ray center beam in the isocenter reference system in the X direction
-    (deg).
-    """
+        Position of the X-Ray center beam in the isocenter reference system in the X direction
+        (deg).
+        """,
+    )
 
     positioner_isocenter_secondary_angle: Attr[float] = Attr(
         0x00189464, "PositionerIsocenterSecondaryAngle", "FL", "1", "1",
-    )
-    """Positioner Isocenter Secondary Angle (0018,9464): Type 1, VR FL, VM 1.
+        doc="""Positioner Isocenter Secondary Angle (0018,9464): Type 1, VR FL, VM 1.
 
-    Position of the X-Ray center beam in the isocenter reference system in the Z direction
-    (deg).
-    """
+        Position of the X-Ray center beam in the isocenter reference system in the Z direction
+        (deg).
+        """,
+    )
 
     positioner_isocenter_detector_rotation_angle: Attr[float] = Attr(
         0x00189465, "PositionerIsocenterDetectorRotationAngle", "FL", "1", "1",
-    )
-    """Positioner Isocenter Detector Rotation Angle (0018,9465): Type 1, VR FL, VM 1.
+        doc="""Positioner Isocenter Detector Rotation Angle (0018,9465): Type 1, VR FL, VM 1.
 
-    Rotation of the X-Ray detector plane (deg).
-    """
+        Rotation of the X-Ray detector plane (deg).
+        """,
+    )
 
     table_x_position_to_isocenter: Attr[float] = Attr(
         0x00189466, "TableXPositionToIsocenter", "FL", "1", "1",
-    )
-    """Table X Position to Isocenter (0018,9466): Type 1, VR FL, VM 1.
+        doc="""Table X Position to Isocenter (0018,9466): Type 1, VR FL, VM 1.
 
-    X position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        X position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_y_position_to_isocenter: Attr[float] = Attr(
         0x00189467, "TableYPositionToIsocenter", "FL", "1", "1",
-    )
-    """Table Y Position to Isocenter (0018,9467): Type 1, VR FL, VM 1.
+        doc="""Table Y Position to Isocenter (0018,9467): Type 1, VR FL, VM 1.
 
-    Y position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        Y position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_z_position_to_isocenter: Attr[float] = Attr(
         0x00189468, "TableZPositionToIsocenter", "FL", "1", "1",
-    )
-    """Table Z Position to Isocenter (0018,9468): Type 1, VR FL, VM 1.
+        doc="""Table Z Position to Isocenter (0018,9468): Type 1, VR FL, VM 1.
 
-    Z position of the Table Reference Point with respect to the Isocenter (mm).
-    """
+        Z position of the Table Reference Point with respect to the Isocenter (mm).
+        """,
+    )
 
     table_horizontal_rotation_angle: Attr[float] = Attr(
         0x00189469, "TableHorizontalRotationAngle", "FL", "1", "1",
-    )
-    """Table Horizontal Rotation Angle (0018,9469): Type 1, VR FL, VM 1.
+        doc="""Table Horizontal Rotation Angle (0018,9469): Type 1, VR FL, VM 1.
 
-    Rotation of the table in the horizontal plane.
-    """
+        Rotation of the table in the horizontal plane.
+        """,
+    )
 
     table_head_tilt_angle: Attr[float] = Attr(
         0x00189470, "TableHeadTiltAngle", "FL", "1", "1",
-    )
-    """Table Head Tilt Angle (0018,9470): Type 1, VR FL, VM 1.
+        doc="""Table Head Tilt Angle (0018,9470): Type 1, VR FL, VM 1.
 
-    Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
-    """
+        Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
+        """,
+    )
 
     table_cradle_tilt_angle: Attr[float] = Attr(
         0x00189471, "TableCradleTiltAngle", "FL", "1", "1",
-    )
-    """Table Cradle Tilt Angle (0018,9471): Type 1, VR FL, VM 1.
+        doc="""Table Cradle Tilt Angle (0018,9471): Type 1, VR FL, VM 1.
 
-    Angle of the left-right axis of the table in degrees relative to the horizontal plane.
-    """
+        Angle of the left-right axis of the table in degrees relative to the horizontal plane.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_isocenter_primary_angle: float | None = None,
-        positioner_isocenter_secondary_angle: float | None = None,
-        positioner_isocenter_detector_rotation_angle: float | None = None,
-        table_x_position_to_isocenter: float | None = None,
-        table_y_position_to_isocenter: float | None = None,
-        table_z_position_to_isocenter: float | None = None,
-        table_horizontal_rotation_angle: float | None = None,
-        table_head_tilt_angle: float | None = None,
-        table_cradle_tilt_angle: float | None = None,
-        **_: Any,
+        positioner_isocenter_primary_angle: float | Empty | None = None,
+        positioner_isocenter_secondary_angle: float | Empty | None = None,
+        positioner_isocenter_detector_rotation_angle: float | Empty | None = None,
+        table_x_position_to_isocenter: float | Empty | None = None,
+        table_y_position_to_isocenter: float | Empty | None = None,
+        table_z_position_to_isocenter: float | Empty | None = None,
+        table_horizontal_rotation_angle: float | Empty | None = None,
+        table_head_tilt_angle: float | Empty | None = None,
+        table_cradle_tilt_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -124,22 +124,19 @@ class XRayIsocenterReferenceSystemMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-13"
     __order__: ClassVar[tuple[int, ...]] = (0x00189462,)
 
-    isocenter_reference_system_sequence: Attr[list[IsocenterReferenceSystemSequenceItem]] = Attr(
+    isocenter_reference_system_sequence: SequenceAttr[IsocenterReferenceSystemSequenceItem] = SequenceAttr(
         0x00189462, "IsocenterReferenceSystemSequence", "SQ", "1", "1",
         item=IsocenterReferenceSystemSequenceItem,
-    )
-    """Isocenter Reference System Sequence (0018,9462): Type 1, VR SQ, VM 1.
+        doc="""Isocenter Reference System Sequence (0018,9462): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the Isocenter Reference Coordinate System (O, X, Y, Z).
-    """
+        A Sequence that describes the Isocenter Reference Coordinate System (O, X, Y, Z).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        isocenter_reference_system_sequence: list[IsocenterReferenceSystemSequenceItem] | None = None,
-        **_: Any,
+        isocenter_reference_system_sequence: Items[IsocenterReferenceSystemSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,21 +26,18 @@ class ObjectThicknessSequenceItem(ItemBuilder):
 
     calculated_anatomy_thickness: Attr[float] = Attr(
         0x00189452, "CalculatedAnatomyThickness", "FL", "1", "1",
-    )
-    """Calculated Anatomy Thickness (0018,9452): Type 1, VR FL, VM 1.
+        doc="""Calculated Anatomy Thickness (0018,9452): Type 1, VR FL, VM 1.
 
-    The physical thickness in mm of the anatomic region of interest as specified in the Anatomic
-    Region Sequence (0008,2218) in the direction of the center of the beam.
-    """
+        The physical thickness in mm of the anatomic region of interest as specified in the
+        Anatomic Region Sequence (0008,2218) in the direction of the center of the beam.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        calculated_anatomy_thickness: float | None = None,
-        **_: Any,
+        calculated_anatomy_thickness: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -51,22 +51,19 @@ class XRayObjectThicknessMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-7"
     __order__: ClassVar[tuple[int, ...]] = (0x00189456,)
 
-    object_thickness_sequence: Attr[list[ObjectThicknessSequenceItem]] = Attr(
+    object_thickness_sequence: SequenceAttr[ObjectThicknessSequenceItem] = SequenceAttr(
         0x00189456, "ObjectThicknessSequence", "SQ", "1", "1",
         item=ObjectThicknessSequenceItem,
-    )
-    """Object Thickness Sequence (0018,9456): Type 1, VR SQ, VM 1.
+        doc="""Object Thickness Sequence (0018,9456): Type 1, VR SQ, VM 1.
 
-    Sequence containing object thickness for this frame.
-    """
+        Sequence containing object thickness for this frame.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        object_thickness_sequence: list[ObjectThicknessSequenceItem] | None = None,
-        **_: Any,
+        object_thickness_sequence: Items[ObjectThicknessSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

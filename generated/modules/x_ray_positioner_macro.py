@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,44 +26,41 @@ class PositionerPositionSequenceItem(ItemBuilder):
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "1C",
-    )
-    """Positioner Primary Angle (0018,1510): Type 1C, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 1C, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
-    where movement from RAO to vertical is positive.
-    Required if Positioner Type (0018,1508) equals CARM.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
+        where movement from RAO to vertical is positive.
+        Required if Positioner Type (0018,1508) equals CARM.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "1C",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 1C, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
-    where movement from CAU to vertical is positive.
-    Required if Positioner Type (0018,1508) equals CARM.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
+        where movement from CAU to vertical is positive.
+        Required if Positioner Type (0018,1508) equals CARM.
+        """,
+    )
 
     column_angulation_patient: Attr[float] = Attr(
         0x00189447, "ColumnAngulationPatient", "FL", "1", "1C",
-    )
-    """Column Angulation (Patient) (0018,9447): Type 1C, VR FL, VM 1.
+        doc="""Column Angulation (Patient) (0018,9447): Type 1C, VR FL, VM 1.
 
-    Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
-    Positive values indicate that the tilt is towards the head of the patient.
-    Required if Positioner Type (0018,1508) equals COLUMN.
-    """
+        Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
+        Positive values indicate that the tilt is towards the head of the patient.
+        Required if Positioner Type (0018,1508) equals COLUMN.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_primary_angle: float | None = None,
-        positioner_secondary_angle: float | None = None,
-        column_angulation_patient: float | None = None,
-        **_: Any,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
+        column_angulation_patient: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -74,22 +74,19 @@ class XRayPositionerMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-10"
     __order__: ClassVar[tuple[int, ...]] = (0x00189405,)
 
-    positioner_position_sequence: Attr[list[PositionerPositionSequenceItem]] = Attr(
+    positioner_position_sequence: SequenceAttr[PositionerPositionSequenceItem] = SequenceAttr(
         0x00189405, "PositionerPositionSequence", "SQ", "1", "1",
         item=PositionerPositionSequenceItem,
-    )
-    """Positioner Position Sequence (0018,9405): Type 1, VR SQ, VM 1.
+        doc="""Positioner Position Sequence (0018,9405): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the positioner.
-    """
+        A Sequence that describes the geometrical position of the positioner.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        positioner_position_sequence: list[PositionerPositionSequenceItem] | None = None,
-        **_: Any,
+        positioner_position_sequence: Items[PositionerPositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

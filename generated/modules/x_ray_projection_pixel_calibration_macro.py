@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,56 +26,54 @@ class ProjectionPixelCalibrationSequenceItem(ItemBuilder):
 
     distance_object_to_table_top: Attr[float] = Attr(
         0x00189403, "DistanceObjectToTableTop", "FL", "1", "2",
-    )
-    """Distance Object to Table Top (0018,9403): Type 2, VR FL, VM 1.
+        doc="""Distance Object to Table Top (0018,9403): Type 2, VR FL, VM 1.
 
-    Distance between the anatomic region of interest of observation and table top in mm.
-    """
+        Distance between the anatomic region of interest of observation and table top in mm.
+        """,
+    )
 
     object_pixel_spacing_in_center_of_beam: Attr[list[float]] = Attr(
         0x00189404, "ObjectPixelSpacingInCenterOfBeam", "FL", "2", "1C",
-    )
-    """Object Pixel Spacing in Center of Beam (0018,9404): Type 1C, VR FL, VM 2.
+        doc="""Object Pixel Spacing in Center of Beam (0018,9404): Type 1C, VR FL, VM 2.
 
-    Physical distance within the anatomic region of interest in the center of the beam and
-    perpendicular to the beam between the center of each pixel, specified by a numeric pair
-    adjacent row spacing (delimiter) adjacent column spacing in mm. See Section C.8.19.6.9.2.
-    See Section 10.7.1.3 for further explanation of the value order.
-    Required if Distance Object to Table Top (0018,9403) is not empty.
-    """
+        Physical distance within the anatomic region of interest in the center of the beam and
+        perpendicular to the beam between the center of each pixel, specified by a numeric pair
+        adjacent row spacing (delimiter) adjacent column spacing in mm. See Section
+        C.8.19.6.9.2. See Section 10.7.1.3 for further explanation of the value order.
+        Required if Distance Object to Table Top (0018,9403) is not empty.
+        """,
+    )
 
     table_height: Attr[float] = Attr(
         0x00181130, "TableHeight", "DS", "1", "1C",
-    )
-    """Table Height (0018,1130): Type 1C, VR DS, VM 1.
+        doc="""Table Height (0018,1130): Type 1C, VR DS, VM 1.
 
-    The distance of the top of the patient table to the center of rotation of the source (i.e.,
-    the isocenter) in mm. A positive value indicates that the tabletop is below the isocenter.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.
-    """
+        The distance of the top of the patient table to the center of rotation of the source
+        (i.e., the isocenter) in mm. A positive value indicates that the tabletop is below the
+        isocenter.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.
+        """,
+    )
 
     beam_angle: Attr[float] = Attr(
         0x00189449, "BeamAngle", "FL", "1", "1C",
-    )
-    """Beam Angle (0018,9449): Type 1C, VR FL, VM 1.
+        doc="""Beam Angle (0018,9449): Type 1C, VR FL, VM 1.
 
-    The equipment related angle in degrees of the X-Ray beam relative to the perpendicular to
-    the tabletop plane. An angle from 0 to +90 degrees indicates that the X-Ray source is below
-    the table.
-    Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.
-    """
+        The equipment related angle in degrees of the X-Ray beam relative to the perpendicular
+        to the tabletop plane. An angle from 0 to +90 degrees indicates that the X-Ray source is
+        below the table.
+        Required if Image Type (0008,0008) Value 1 is ORIGINAL, may be present otherwise.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distance_object_to_table_top: float | None = None,
-        object_pixel_spacing_in_center_of_beam: list[float] | None = None,
-        table_height: float | None = None,
-        beam_angle: float | None = None,
-        **_: Any,
+        distance_object_to_table_top: float | Empty | None = None,
+        object_pixel_spacing_in_center_of_beam: list[float] | Empty | None = None,
+        table_height: float | Empty | None = None,
+        beam_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -86,22 +87,20 @@ class XRayProjectionPixelCalibrationMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-9"
     __order__: ClassVar[tuple[int, ...]] = (0x00189401,)
 
-    projection_pixel_calibration_sequence: Attr[list[ProjectionPixelCalibrationSequenceItem]] = Attr(
+    projection_pixel_calibration_sequence: SequenceAttr[ProjectionPixelCalibrationSequenceItem] = SequenceAttr(
         0x00189401, "ProjectionPixelCalibrationSequence", "SQ", "1", "1",
         item=ProjectionPixelCalibrationSequenceItem,
-    )
-    """Projection Pixel Calibration Sequence (0018,9401): Type 1, VR SQ, VM 1.
+        doc="""Projection Pixel Calibration Sequence (0018,9401): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the patient relative to the equipment.
-    """
+        A Sequence that describes the geometrical position of the patient relative to the
+        equipment.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        projection_pixel_calibration_sequence: list[ProjectionPixelCalibrationSequenceItem] | None = None,
-        **_: Any,
+        projection_pixel_calibration_sequence: Items[ProjectionPixelCalibrationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

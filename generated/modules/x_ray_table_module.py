@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,64 +24,61 @@ class XRayTableModule(ModuleBuilder):
 
     table_motion: Attr[str] = Attr(
         0x00181134, "TableMotion", "CS", "1", "2",
-    )
-    """Table Motion (0018,1134): Type 2, VR CS, VM 1.
+        doc="""Table Motion (0018,1134): Type 2, VR CS, VM 1.
 
-    Defined Terms: STATIC, DYNAMIC.
-    """
+        Defined Terms: STATIC, DYNAMIC.
+        """,
+    )
 
     table_vertical_increment: Attr[list[float]] = Attr(
         0x00181135, "TableVerticalIncrement", "DS", "1-n", "2C",
-    )
-    """Table Vertical Increment (0018,1135): Type 2C, VR DS, VM 1-n.
+        doc="""Table Vertical Increment (0018,1135): Type 2C, VR DS, VM 1-n.
 
-    Incremental change in Vertical position of the table relative to first frame of Multi-frame
-    image given in mm.
-    Required if Table Motion is DYNAMIC.
-    """
+        Incremental change in Vertical position of the table relative to first frame of
+        Multi-frame image given in mm.
+        Required if Table Motion is DYNAMIC.
+        """,
+    )
 
     table_longitudinal_increment: Attr[list[float]] = Attr(
         0x00181137, "TableLongitudinalIncrement", "DS", "1-n", "2C",
-    )
-    """Table Longitudinal Increment (0018,1137): Type 2C, VR DS, VM 1-n.
+        doc="""Table Longitudinal Increment (0018,1137): Type 2C, VR DS, VM 1-n.
 
-    Incremental change in Longitudinal position of the table relative to first frame of
-    Multi-frame image in mm. Table motion towards +90°position of the primary angle of the
-    positioner is positive. See Section C.8.7.4.1.2.
-    Required if Table Motion is DYNAMIC.
-    """
+        Incremental change in Longitudinal position of the table relative to first frame of
+        Multi-frame image in mm. Table motion towards +90°position of the primary angle of the
+        positioner is positive. See Section C.8.7.4.1.2.
+        Required if Table Motion is DYNAMIC.
+        """,
+    )
 
     table_lateral_increment: Attr[list[float]] = Attr(
         0x00181136, "TableLateralIncrement", "DS", "1-n", "2C",
-    )
-    """Table Lateral Increment (0018,1136): Type 2C, VR DS, VM 1-n.
+        doc="""Table Lateral Increment (0018,1136): Type 2C, VR DS, VM 1-n.
 
-    Incremental change in Lateral position of the table relative to first frame of Multi-frame
-    image given in mm. Table motion towards +90°position of the secondary angle of the
-    positioner is positive. See Section C.8.7.4.1.3.
-    Required if Table Motion is DYNAMIC.
-    """
+        Incremental change in Lateral position of the table relative to first frame of
+        Multi-frame image given in mm. Table motion towards +90°position of the secondary angle
+        of the positioner is positive. See Section C.8.7.4.1.3.
+        Required if Table Motion is DYNAMIC.
+        """,
+    )
 
     table_angle: Attr[float] = Attr(
         0x00181138, "TableAngle", "DS", "1", "3",
-    )
-    """Table Angle (0018,1138): Type 3, VR DS, VM 1.
+        doc="""Table Angle (0018,1138): Type 3, VR DS, VM 1.
 
-    Angle of table plane in degrees relative to horizontal plane [Gravity plane]. Positive
-    values indicate that the head of the table is upwards.
-    """
+        Angle of table plane in degrees relative to horizontal plane [Gravity plane]. Positive
+        values indicate that the head of the table is upwards.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_motion: str | None = None,
-        table_vertical_increment: list[float] | None = None,
-        table_longitudinal_increment: list[float] | None = None,
-        table_lateral_increment: list[float] | None = None,
-        table_angle: float | None = None,
-        **_: Any,
+        table_motion: str | Empty | None = None,
+        table_vertical_increment: list[float] | Empty | None = None,
+        table_longitudinal_increment: list[float] | Empty | None = None,
+        table_lateral_increment: list[float] | Empty | None = None,
+        table_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

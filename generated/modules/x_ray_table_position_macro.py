@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+
+if TYPE_CHECKING:
+    from iodkit.builders import Items
 
 
 
@@ -23,72 +26,70 @@ class TablePositionSequenceItem(ItemBuilder):
 
     table_top_vertical_position: Attr[float] = Attr(
         0x300A0128, "TableTopVerticalPosition", "DS", "1", "1",
-    )
-    """Table Top Vertical Position (300A,0128): Type 1, VR DS, VM 1.
+        doc="""Table Top Vertical Position (300A,0128): Type 1, VR DS, VM 1.
 
-    Table Top Vertical position with respect to an arbitrary chosen reference by the equipment
-    in (mm). Table motion downwards is positive.
-    """
+        Table Top Vertical position with respect to an arbitrary chosen reference by the
+        equipment in (mm). Table motion downwards is positive.
+        """,
+    )
 
     table_top_longitudinal_position: Attr[float] = Attr(
         0x300A0129, "TableTopLongitudinalPosition", "DS", "1", "1",
-    )
-    """Table Top Longitudinal Position (300A,0129): Type 1, VR DS, VM 1.
+        doc="""Table Top Longitudinal Position (300A,0129): Type 1, VR DS, VM 1.
 
-    Table Top Longitudinal position with respect to an arbitrary chosen reference by the
-    equipment in (mm). Table motion towards LAO is positive assuming that the patient is
-    positioned supine and its head is in normal position.
-    """
+        Table Top Longitudinal position with respect to an arbitrary chosen reference by the
+        equipment in (mm). Table motion towards LAO is positive assuming that the patient is
+        positioned supine and its head is in normal position.
+        """,
+    )
 
     table_top_lateral_position: Attr[float] = Attr(
         0x300A012A, "TableTopLateralPosition", "DS", "1", "1",
-    )
-    """Table Top Lateral Position (300A,012A): Type 1, VR DS, VM 1.
+        doc="""Table Top Lateral Position (300A,012A): Type 1, VR DS, VM 1.
 
-    Table Top Lateral position with respect to an arbitrary chosen reference by the equipment in
-    (mm). Table motion towards CRA is positive assuming that the patient is positioned supine
-    and its head is in normal position.
-    """
+        Table Top Lateral position with respect to an arbitrary chosen reference by the
+        equipment in (mm). Table motion towards CRA is positive assuming that the patient is
+        positioned supine and its head is in normal position.
+        """,
+    )
 
     table_horizontal_rotation_angle: Attr[float] = Attr(
         0x00189469, "TableHorizontalRotationAngle", "FL", "1", "1",
-    )
-    """Table Horizontal Rotation Angle (0018,9469): Type 1, VR FL, VM 1.
+        doc="""Table Horizontal Rotation Angle (0018,9469): Type 1, VR FL, VM 1.
 
-    Rotation of the table in the horizontal plane (clockwise when looking from above the table).
-    """
+        Rotation of the table in the horizontal plane (clockwise when looking from above the
+        table).
+        """,
+    )
 
     table_head_tilt_angle: Attr[float] = Attr(
         0x00189470, "TableHeadTiltAngle", "FL", "1", "1",
-    )
-    """Table Head Tilt Angle (0018,9470): Type 1, VR FL, VM 1.
+        doc="""Table Head Tilt Angle (0018,9470): Type 1, VR FL, VM 1.
 
-    Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
-    Positive values indicate that the head of the table is upwards.
-    """
+        Angle of the head-feet axis of the table in degrees relative to the horizontal plane.
+        Positive values indicate that the head of the table is upwards.
+        """,
+    )
 
     table_cradle_tilt_angle: Attr[float] = Attr(
         0x00189471, "TableCradleTiltAngle", "FL", "1", "1",
-    )
-    """Table Cradle Tilt Angle (0018,9471): Type 1, VR FL, VM 1.
+        doc="""Table Cradle Tilt Angle (0018,9471): Type 1, VR FL, VM 1.
 
-    Angle of the left-right axis of the table in degrees relative to the horizontal plane.
-    Positive values indicate that the left of the table is upwards.
-    """
+        Angle of the left-right axis of the table in degrees relative to the horizontal plane.
+        Positive values indicate that the left of the table is upwards.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_top_vertical_position: float | None = None,
-        table_top_longitudinal_position: float | None = None,
-        table_top_lateral_position: float | None = None,
-        table_horizontal_rotation_angle: float | None = None,
-        table_head_tilt_angle: float | None = None,
-        table_cradle_tilt_angle: float | None = None,
-        **_: Any,
+        table_top_vertical_position: float | Empty | None = None,
+        table_top_longitudinal_position: float | Empty | None = None,
+        table_top_lateral_position: float | Empty | None = None,
+        table_horizontal_rotation_angle: float | Empty | None = None,
+        table_head_tilt_angle: float | Empty | None = None,
+        table_cradle_tilt_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -102,22 +103,19 @@ class XRayTablePositionMacro(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8.19.6-11"
     __order__: ClassVar[tuple[int, ...]] = (0x00189406,)
 
-    table_position_sequence: Attr[list[TablePositionSequenceItem]] = Attr(
+    table_position_sequence: SequenceAttr[TablePositionSequenceItem] = SequenceAttr(
         0x00189406, "TablePositionSequence", "SQ", "1", "1",
         item=TablePositionSequenceItem,
-    )
-    """Table Position Sequence (0018,9406): Type 1, VR SQ, VM 1.
+        doc="""Table Position Sequence (0018,9406): Type 1, VR SQ, VM 1.
 
-    A Sequence that describes the geometrical position of the table top.
-    """
+        A Sequence that describes the geometrical position of the table top.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        table_position_sequence: list[TablePositionSequenceItem] | None = None,
-        **_: Any,
+        table_position_sequence: Items[TablePositionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

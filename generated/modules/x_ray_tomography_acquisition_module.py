@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,68 +24,65 @@ class XRayTomographyAcquisitionModule(ModuleBuilder):
 
     tomo_layer_height: Attr[float] = Attr(
         0x00181460, "TomoLayerHeight", "DS", "1", "1",
-    )
-    """Tomo Layer Height (0018,1460): Type 1, VR DS, VM 1.
+        doc="""Tomo Layer Height (0018,1460): Type 1, VR DS, VM 1.
 
-    Distance in mm between the table surface and the sharp image plane.
-    """
+        Distance in mm between the table surface and the sharp image plane.
+        """,
+    )
 
     tomo_angle: Attr[float] = Attr(
         0x00181470, "TomoAngle", "DS", "1", "3",
-    )
-    """Tomo Angle (0018,1470): Type 3, VR DS, VM 1.
+        doc="""Tomo Angle (0018,1470): Type 3, VR DS, VM 1.
 
-    Angle span in degrees of rotation of X-Ray Source during X-Ray acquisition.
-    """
+        Angle span in degrees of rotation of X-Ray Source during X-Ray acquisition.
+        """,
+    )
 
     tomo_time: Attr[float] = Attr(
         0x00181480, "TomoTime", "DS", "1", "3",
-    )
-    """Tomo Time (0018,1480): Type 3, VR DS, VM 1.
+        doc="""Tomo Time (0018,1480): Type 3, VR DS, VM 1.
 
-    Time in seconds the source has taken to rotate the Tomo Angle during X-Ray acquisition.
-    """
+        Time in seconds the source has taken to rotate the Tomo Angle during X-Ray acquisition.
+        """,
+    )
 
     tomo_type: Attr[str] = Attr(
         0x00181490, "TomoType", "CS", "1", "3",
-    )
-    """Tomo Type (0018,1490): Type 3, VR CS, VM 1.
+        doc="""Tomo Type (0018,1490): Type 3, VR CS, VM 1.
 
-    Type of tomography.
-    Defined Terms: LINEAR, SPIRAL, POLYCYCLOIDAL, CIRCULAR.
-    """
+        Type of tomography.
+        Defined Terms: LINEAR, SPIRAL, POLYCYCLOIDAL, CIRCULAR.
+        """,
+    )
 
     tomo_class: Attr[str] = Attr(
         0x00181491, "TomoClass", "CS", "1", "3",
-    )
-    """Tomo Class (0018,1491): Type 3, VR CS, VM 1.
+        doc="""Tomo Class (0018,1491): Type 3, VR CS, VM 1.
 
-    Form of tomography:
-    Defined Terms: MOTION, TOMOSYNTHESIS.
-    """
+        Form of tomography:
+        Defined Terms: MOTION, TOMOSYNTHESIS.
+        """,
+    )
 
     number_of_tomosynthesis_source_images: Attr[int] = Attr(
         0x00181495, "NumberOfTomosynthesisSourceImages", "IS", "1", "3",
-    )
-    """Number of Tomosynthesis Source Images (0018,1495): Type 3, VR IS, VM 1.
+        doc="""Number of Tomosynthesis Source Images (0018,1495): Type 3, VR IS, VM 1.
 
-    The number of source images used to construct this tomosynthetic image. Only meaningful if
-    Tomo Class (0018,1491) is TOMOSYNTHESIS. These may be listed in Source Image Sequence
-    (0008,2112) of the General Image Module.
-    """
+        The number of source images used to construct this tomosynthetic image. Only meaningful
+        if Tomo Class (0018,1491) is TOMOSYNTHESIS. These may be listed in Source Image Sequence
+        (0008,2112) of the General Image Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        tomo_layer_height: float | None = None,
-        tomo_angle: float | None = None,
-        tomo_time: float | None = None,
-        tomo_type: str | None = None,
-        tomo_class: str | None = None,
-        number_of_tomosynthesis_source_images: int | None = None,
-        **_: Any,
+        tomo_layer_height: float | Empty | None = None,
+        tomo_angle: float | Empty | None = None,
+        tomo_time: float | Empty | None = None,
+        tomo_type: str | Empty | None = None,
+        tomo_class: str | Empty | None = None,
+        number_of_tomosynthesis_source_images: int | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,114 +24,112 @@ class XAPositionerModule(ModuleBuilder):
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to center of field of view.
-    """
+        Distance in mm from source to center of field of view.
+        """,
+    )
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     estimated_radiographic_magnification_factor: Attr[float] = Attr(
         0x00181114, "EstimatedRadiographicMagnificationFactor", "DS", "1", "3",
-    )
-    """Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
+        doc="""Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
 
-    Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
-    """
+        Ratio of Source Image Receptor Distance (SID) over Source Object Distance (SOD).
+        """,
+    )
 
     positioner_motion: Attr[str] = Attr(
         0x00181500, "PositionerMotion", "CS", "1", "2C",
-    )
-    """Positioner Motion (0018,1500): Type 2C, VR CS, VM 1.
+        doc="""Positioner Motion (0018,1500): Type 2C, VR CS, VM 1.
 
-    Used to describe the activity of the imaging devices.
-    Required if Pixel Data (7FE0,0010) contains more than one frame. May be present otherwise.
-    Defined Terms: DYNAMIC, STATIC.
-    Enumerated Values if Pixel Data (7FE0,0010) contains a single frame and a value of
-    Positioner Motion (0018,1500) is provided: STATIC.
-    """
+        Used to describe the activity of the imaging devices.
+        Required if Pixel Data (7FE0,0010) contains more than one frame. May be present
+        otherwise.
+        Defined Terms: DYNAMIC, STATIC.
+        Enumerated Values if Pixel Data (7FE0,0010) contains a single frame and a value of
+        Positioner Motion (0018,1500) is provided: STATIC.
+        """,
+    )
 
     positioner_primary_angle: Attr[float] = Attr(
         0x00181510, "PositionerPrimaryAngle", "DS", "1", "2",
-    )
-    """Positioner Primary Angle (0018,1510): Type 2, VR DS, VM 1.
+        doc="""Positioner Primary Angle (0018,1510): Type 2, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
-    where movement from RAO to vertical is positive.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the RAO to LAO direction
+        where movement from RAO to vertical is positive.
+        """,
+    )
 
     positioner_secondary_angle: Attr[float] = Attr(
         0x00181511, "PositionerSecondaryAngle", "DS", "1", "2",
-    )
-    """Positioner Secondary Angle (0018,1511): Type 2, VR DS, VM 1.
+        doc="""Positioner Secondary Angle (0018,1511): Type 2, VR DS, VM 1.
 
-    Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
-    where movement from CAU to vertical is positive.
-    """
+        Position of the X-Ray Image Intensifier about the patient from the CAU to CRA direction
+        where movement from CAU to vertical is positive.
+        """,
+    )
 
     positioner_primary_angle_increment: Attr[list[float]] = Attr(
         0x00181520, "PositionerPrimaryAngleIncrement", "DS", "1-n", "2C",
-    )
-    """Positioner Primary Angle Increment (0018,1520): Type 2C, VR DS, VM 1-n.
+        doc="""Positioner Primary Angle Increment (0018,1520): Type 2C, VR DS, VM 1-n.
 
-    Incremental change in primary positioner angle for each frame.
-    Required if Positioner Motion (0018,1500) equals DYNAMIC.
-    """
+        Incremental change in primary positioner angle for each frame.
+        Required if Positioner Motion (0018,1500) equals DYNAMIC.
+        """,
+    )
 
     positioner_secondary_angle_increment: Attr[list[float]] = Attr(
         0x00181521, "PositionerSecondaryAngleIncrement", "DS", "1-n", "2C",
-    )
-    """Positioner Secondary Angle Increment (0018,1521): Type 2C, VR DS, VM 1-n.
+        doc="""Positioner Secondary Angle Increment (0018,1521): Type 2C, VR DS, VM 1-n.
 
-    Incremental change in secondary positioner angle for each frame.
-    Required if Positioner Motion (0018,1500) equals DYNAMIC.
-    """
+        Incremental change in secondary positioner angle for each frame.
+        Required if Positioner Motion (0018,1500) equals DYNAMIC.
+        """,
+    )
 
     detector_primary_angle: Attr[float] = Attr(
         0x00181530, "DetectorPrimaryAngle", "DS", "1", "3",
-    )
-    """Detector Primary Angle (0018,1530): Type 3, VR DS, VM 1.
+        doc="""Detector Primary Angle (0018,1530): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted towards higher
-    numbered columns. Negative values indicate that the X-Ray beam is tilted towards lower
-    numbered columns.
-    """
+        Angle of the X-Ray beam in the row direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted towards higher
+        numbered columns. Negative values indicate that the X-Ray beam is tilted towards lower
+        numbered columns.
+        """,
+    )
 
     detector_secondary_angle: Attr[float] = Attr(
         0x00181531, "DetectorSecondaryAngle", "DS", "1", "3",
-    )
-    """Detector Secondary Angle (0018,1531): Type 3, VR DS, VM 1.
+        doc="""Detector Secondary Angle (0018,1531): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
-    detector plane. Positive values indicate that the X-Ray beam is tilted towards lower
-    numbered rows. Negative values indicate that the X-Ray beam is tilted towards higher
-    numbered rows.
-    """
+        Angle of the X-Ray beam in the column direction in degrees relative to the normal to the
+        detector plane. Positive values indicate that the X-Ray beam is tilted towards lower
+        numbered rows. Negative values indicate that the X-Ray beam is tilted towards higher
+        numbered rows.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distance_source_to_patient: float | None = None,
-        distance_source_to_detector: float | None = None,
-        estimated_radiographic_magnification_factor: float | None = None,
-        positioner_motion: str | None = None,
-        positioner_primary_angle: float | None = None,
-        positioner_secondary_angle: float | None = None,
-        positioner_primary_angle_increment: list[float] | None = None,
-        positioner_secondary_angle_increment: list[float] | None = None,
-        detector_primary_angle: float | None = None,
-        detector_secondary_angle: float | None = None,
-        **_: Any,
+        distance_source_to_patient: float | Empty | None = None,
+        distance_source_to_detector: float | Empty | None = None,
+        estimated_radiographic_magnification_factor: float | Empty | None = None,
+        positioner_motion: str | Empty | None = None,
+        positioner_primary_angle: float | Empty | None = None,
+        positioner_secondary_angle: float | Empty | None = None,
+        positioner_primary_angle_increment: list[float] | Empty | None = None,
+        positioner_secondary_angle_increment: list[float] | Empty | None = None,
+        detector_primary_angle: float | Empty | None = None,
+        detector_secondary_angle: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,172 +24,169 @@ class XAXRFAcquisitionModule(ModuleBuilder):
 
     kvp: Attr[float] = Attr(
         0x00180060, "KVP", "DS", "1", "1",
-    )
-    """KVP (0018,0060): Type 1, VR DS, VM 1.
+        doc="""KVP (0018,0060): Type 1, VR DS, VM 1.
 
-    Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
-    """
+        Average of the peak kilo voltage outputs of the X-Ray generator used for all frames.
+        """,
+    )
 
     radiation_setting: Attr[Literal["SC", "GR"]] = Attr(
         0x00181155, "RadiationSetting", "CS", "1", "1",
         enum=("SC", "GR"),
-    )
-    """Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
+        doc="""Radiation Setting (0018,1155): Type 1, VR CS, VM 1.
 
-    Identify the general level of X-Ray dose exposure.
-    Enumerated Values: SC, GR.
-    """
+        Identify the general level of X-Ray dose exposure.
+        Enumerated Values: SC, GR.
+        """,
+    )
 
     x_ray_tube_current_in_ma: Attr[float] = Attr(
         0x00189330, "XRayTubeCurrentInmA", "FD", "1", "1C",
-    )
-    """X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
+        doc="""X-Ray Tube Current in mA (0018,9330): Type 1C, VR FD, VM 1.
 
-    Average of the nominal X-Ray tube currents in milliamperes for all frames.
-    Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
-    """
+        Average of the nominal X-Ray tube currents in milliamperes for all frames.
+        Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
+        """,
+    )
 
     exposure_time_inms: Attr[float] = Attr(
         0x00189328, "ExposureTimeInms", "FD", "1", "1C",
-    )
-    """Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
+        doc="""Exposure Time in ms (0018,9328): Type 1C, VR FD, VM 1.
 
-    Duration of X-Ray exposure in milliseconds. See Section C.8.7.2.1.1.
-    Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
-    """
+        Duration of X-Ray exposure in milliseconds. See Section C.8.7.2.1.1.
+        Required if Exposure in mAs (0018,9332) is not present. May be present otherwise.
+        """,
+    )
 
     exposure_in_mas: Attr[float] = Attr(
         0x00189332, "ExposureInmAs", "FD", "1", "1C",
-    )
-    """Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
+        doc="""Exposure in mAs (0018,9332): Type 1C, VR FD, VM 1.
 
-    The exposure expressed in milliampereseconds, for example calculated from Exposure Time and
-    X-Ray Tube Current.
-    Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA (0018,9330)
-    are not present. May be present otherwise.
-    """
+        The exposure expressed in milliampereseconds, for example calculated from Exposure Time
+        and X-Ray Tube Current.
+        Required if either Exposure Time in ms (0018,9328) or X-Ray Tube Current in mA
+        (0018,9330) are not present. May be present otherwise.
+        """,
+    )
 
     average_pulse_width: Attr[float] = Attr(
         0x00181154, "AveragePulseWidth", "DS", "1", "1",
-    )
-    """Average Pulse Width (0018,1154): Type 1, VR DS, VM 1.
+        doc="""Average Pulse Width (0018,1154): Type 1, VR DS, VM 1.
 
-    Average width of X-Ray pulse in msec.
-    """
+        Average width of X-Ray pulse in msec.
+        """,
+    )
 
     acquisition_duration: Attr[float] = Attr(
         0x00189073, "AcquisitionDuration", "FD", "1", "1",
-    )
-    """Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
+        doc="""Acquisition Duration (0018,9073): Type 1, VR FD, VM 1.
 
-    The time in seconds needed for the complete acquisition.
-    """
+        The time in seconds needed for the complete acquisition.
+        """,
+    )
 
     radiation_mode: Attr[str] = Attr(
         0x0018115A, "RadiationMode", "CS", "1", "1",
-    )
-    """Radiation Mode (0018,115A): Type 1, VR CS, VM 1.
+        doc="""Radiation Mode (0018,115A): Type 1, VR CS, VM 1.
 
-    Specifies X-Ray radiation mode.
-    Defined Terms: CONTINUOUS, PULSED.
-    """
+        Specifies X-Ray radiation mode.
+        Defined Terms: CONTINUOUS, PULSED.
+        """,
+    )
 
     focal_spots: Attr[list[float]] = Attr(
         0x00181190, "FocalSpots", "DS", "1-n", "3",
-    )
-    """Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
+        doc="""Focal Spot(s) (0018,1190): Type 3, VR DS, VM 1-n.
 
-    Nominal focal spot size in mm used to acquire this image.
-    """
+        Nominal focal spot size in mm used to acquire this image.
+        """,
+    )
 
     anode_target_material: Attr[str] = Attr(
         0x00181191, "AnodeTargetMaterial", "CS", "1", "3",
-    )
-    """Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
+        doc="""Anode Target Material (0018,1191): Type 3, VR CS, VM 1.
 
-    The primary material in the anode of the X-Ray source.
-    Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
-    """
+        The primary material in the anode of the X-Ray source.
+        Defined Terms: TUNGSTEN, MOLYBDENUM, RHODIUM.
+        """,
+    )
 
     rectification_type: Attr[str] = Attr(
         0x00181156, "RectificationType", "CS", "1", "3",
-    )
-    """Rectification Type (0018,1156): Type 3, VR CS, VM 1.
+        doc="""Rectification Type (0018,1156): Type 3, VR CS, VM 1.
 
-    Type of rectification used in the X-Ray generator.
-    Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
-    """
+        Type of rectification used in the X-Ray generator.
+        Defined Terms: SINGLE PHASE, THREE PHASE, CONST POTENTIAL.
+        """,
+    )
 
     x_ray_receptor_type: Attr[Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"]] = Attr(
         0x00189420, "XRayReceptorType", "CS", "1", "1",
         enum=("IMG_INTENSIFIER", "DIGITAL_DETECTOR"),
-    )
-    """X-Ray Receptor Type (0018,9420): Type 1, VR CS, VM 1.
+        doc="""X-Ray Receptor Type (0018,9420): Type 1, VR CS, VM 1.
 
-    Identifies with type of X-Ray receptor is used.
-    Enumerated Values: IMG_INTENSIFIER, DIGITAL_DETECTOR.
-    """
+        Identifies with type of X-Ray receptor is used.
+        Enumerated Values: IMG_INTENSIFIER, DIGITAL_DETECTOR.
+        """,
+    )
 
     distance_receptor_plane_to_detector_housing: Attr[float] = Attr(
         0x00189426, "DistanceReceptorPlaneToDetectorHousing", "FL", "1", "2",
-    )
-    """Distance Receptor Plane to Detector Housing (0018,9426): Type 2, VR FL, VM 1.
+        doc="""Distance Receptor Plane to Detector Housing (0018,9426): Type 2, VR FL, VM 1.
 
-    Distance in mm between the receptor plane and the detector housing. The direction of the
-    distance is positive from receptor plane to X-Ray source.
-    """
+        Distance in mm between the receptor plane and the detector housing. The direction of the
+        distance is positive from receptor plane to X-Ray source.
+        """,
+    )
 
     positioner_type: Attr[str] = Attr(
         0x00181508, "PositionerType", "CS", "1", "1",
-    )
-    """Positioner Type (0018,1508): Type 1, VR CS, VM 1.
+        doc="""Positioner Type (0018,1508): Type 1, VR CS, VM 1.
 
-    Defined Terms: CARM, COLUMN.
-    """
+        Defined Terms: CARM, COLUMN.
+        """,
+    )
 
     c_arm_positioner_tabletop_relationship: Attr[Literal["YES", "NO"]] = Attr(
         0x00189474, "CArmPositionerTabletopRelationship", "CS", "1", "1C",
         enum=("YES", "NO"),
-    )
-    """C-arm Positioner Tabletop Relationship (0018,9474): Type 1C, VR CS, VM 1.
+        doc="""C-arm Positioner Tabletop Relationship (0018,9474): Type 1C, VR CS, VM 1.
 
-    Describes for C-arm positioner type systems if positioner and tabletop has the same
-    geometrical reference system.
-    Required if Positioner Type (0018,1508) equals CARM.
-    Enumerated Values: YES, NO.
-    """
+        Describes for C-arm positioner type systems if positioner and tabletop has the same
+        geometrical reference system.
+        Required if Positioner Type (0018,1508) equals CARM.
+        Enumerated Values: YES, NO.
+        """,
+    )
 
     acquired_image_area_dose_product: Attr[float] = Attr(
         0x00189473, "AcquiredImageAreaDoseProduct", "FL", "1", "2",
-    )
-    """Acquired Image Area Dose Product (0018,9473): Type 2, VR FL, VM 1.
+        doc="""Acquired Image Area Dose Product (0018,9473): Type 2, VR FL, VM 1.
 
-    X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition of
-    this image only.
-    """
+        X-Ray dose, measured in dGy*cm*cm, to which the patient was exposed for the acquisition
+        of this image only.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        kvp: float | None = None,
-        radiation_setting: Literal["SC", "GR"] | None = None,
-        x_ray_tube_current_in_ma: float | None = None,
-        exposure_time_inms: float | None = None,
-        exposure_in_mas: float | None = None,
-        average_pulse_width: float | None = None,
-        acquisition_duration: float | None = None,
-        radiation_mode: str | None = None,
-        focal_spots: list[float] | None = None,
-        anode_target_material: str | None = None,
-        rectification_type: str | None = None,
-        x_ray_receptor_type: Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"] | None = None,
-        distance_receptor_plane_to_detector_housing: float | None = None,
-        positioner_type: str | None = None,
-        c_arm_positioner_tabletop_relationship: Literal["YES", "NO"] | None = None,
-        acquired_image_area_dose_product: float | None = None,
-        **_: Any,
+        kvp: float | Empty | None = None,
+        radiation_setting: Literal["SC", "GR"] | Empty | None = None,
+        x_ray_tube_current_in_ma: float | Empty | None = None,
+        exposure_time_inms: float | Empty | None = None,
+        exposure_in_mas: float | Empty | None = None,
+        average_pulse_width: float | Empty | None = None,
+        acquisition_duration: float | Empty | None = None,
+        radiation_mode: str | Empty | None = None,
+        focal_spots: list[float] | Empty | None = None,
+        anode_target_material: str | Empty | None = None,
+        rectification_type: str | Empty | None = None,
+        x_ray_receptor_type: Literal["IMG_INTENSIFIER", "DIGITAL_DETECTOR"] | Empty | None = None,
+        distance_receptor_plane_to_detector_housing: float | Empty | None = None,
+        positioner_type: str | Empty | None = None,
+        c_arm_positioner_tabletop_relationship: Literal["YES", "NO"] | Empty | None = None,
+        acquired_image_area_dose_product: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -26,50 +27,47 @@ class PixelIntensityRelationshipLUTSequenceItem(ItemBuilder):
 
     lut_frame_range: Attr[list[int]] = Attr(
         0x00289507, "LUTFrameRange", "US", "2-2n", "1",
-    )
-    """LUT Frame Range (0028,9507): Type 1, VR US, VM 2-2n.
+        doc="""LUT Frame Range (0028,9507): Type 1, VR US, VM 2-2n.
 
-    Each pair of numbers in this multi-valued Attribute specifies a beginning and ending frame
-    number inclusive of a range where this LUT operation is specified.
-    """
+        Each pair of numbers in this multi-valued Attribute specifies a beginning and ending
+        frame number inclusive of a range where this LUT operation is specified.
+        """,
+    )
 
     lut_descriptor: Attr[list[int]] = Attr(
         0x00283002, "LUTDescriptor", "US or SS", "3", "1",
-    )
-    """LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
+        doc="""LUT Descriptor (0028,3002): Type 1, VR US or SS, VM 3.
 
-    Specifies the format of the LUT Data in this Sequence.
-    """
+        Specifies the format of the LUT Data in this Sequence.
+        """,
+    )
 
     lut_data: Attr[list[int | bytes]] = Attr(
         0x00283006, "LUTData", "US or OW", "1-n", "1",
-    )
-    """LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
+        doc="""LUT Data (0028,3006): Type 1, VR US or OW, VM 1-n.
 
-    LUT Data in this Sequence.
-    """
+        LUT Data in this Sequence.
+        """,
+    )
 
     lut_function: Attr[Literal["TO_LOG"]] = Attr(
         0x00289474, "LUTFunction", "CS", "1", "1",
         enum=("TO_LOG",),
-    )
-    """LUT Function (0028,9474): Type 1, VR CS, VM 1.
+        doc="""LUT Function (0028,9474): Type 1, VR CS, VM 1.
 
-    The transformation function this LUT applies to the stored pixel values.
-    Enumerated Values: TO_LOG.
-    """
+        The transformation function this LUT applies to the stored pixel values.
+        Enumerated Values: TO_LOG.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        lut_frame_range: list[int] | None = None,
-        lut_descriptor: list[int] | None = None,
-        lut_data: list[int | bytes] | None = None,
-        lut_function: Literal["TO_LOG"] | None = None,
-        **_: Any,
+        lut_frame_range: list[int] | Empty | None = None,
+        lut_descriptor: list[int] | Empty | None = None,
+        lut_data: list[int | bytes] | Empty | None = None,
+        lut_function: Literal["TO_LOG"] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -84,33 +82,30 @@ class RegionPixelShiftSequenceItem(ItemBuilder):
 
     mask_sub_pixel_shift: Attr[list[float]] = Attr(
         0x00286114, "MaskSubPixelShift", "FL", "2", "1",
-    )
-    """Mask Sub-pixel Shift (0028,6114): Type 1, VR FL, VM 2.
+        doc="""Mask Sub-pixel Shift (0028,6114): Type 1, VR FL, VM 2.
 
-    A pair of floating point numbers specifying the fractional vertical [adjacent row spacing]
-    and horizontal [adjacent column spacing] pixel shift applied to the mask before subtracting
-    it from the region of the frame numbers specified by Pixel Shift Frame Range (0028,9506) of
-    this Pixel Shift Sequence (0028,9501) Item.
-    """
+        A pair of floating point numbers specifying the fractional vertical [adjacent row
+        spacing] and horizontal [adjacent column spacing] pixel shift applied to the mask before
+        subtracting it from the region of the frame numbers specified by Pixel Shift Frame Range
+        (0028,9506) of this Pixel Shift Sequence (0028,9501) Item.
+        """,
+    )
 
     vertices_of_the_region: Attr[list[int]] = Attr(
         0x00289503, "VerticesOfTheRegion", "SS", "2-2n", "1C",
-    )
-    """Vertices of the Region (0028,9503): Type 1C, VR SS, VM 2-2n.
+        doc="""Vertices of the Region (0028,9503): Type 1C, VR SS, VM 2-2n.
 
-    Multiple Values where the first set of two values are:
-    Required if the pixel shift does not apply to the entire set of pixels of the frames.
-    """
+        Multiple Values where the first set of two values are:
+        Required if the pixel shift does not apply to the entire set of pixels of the frames.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_sub_pixel_shift: list[float] | None = None,
-        vertices_of_the_region: list[int] | None = None,
-        **_: Any,
+        mask_sub_pixel_shift: list[float] | Empty | None = None,
+        vertices_of_the_region: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -125,31 +120,28 @@ class PixelShiftSequenceItem(ItemBuilder):
 
     pixel_shift_frame_range: Attr[list[int]] = Attr(
         0x00289506, "PixelShiftFrameRange", "US", "2-2n", "1",
+        doc="""Pixel Shift Frame Range (0028,9506): Type 1, VR US, VM 2-2n.
+
+        Each pair of numbers in this multi-valued Attribute specify a beginning and ending
+        contrast frame number inclusive of a range where this pixel shift is specified.
+        """,
     )
-    """Pixel Shift Frame Range (0028,9506): Type 1, VR US, VM 2-2n.
 
-    Each pair of numbers in this multi-valued Attribute specify a beginning and ending contrast
-    frame number inclusive of a range where this pixel shift is specified.
-    """
-
-    region_pixel_shift_sequence: Attr[list[RegionPixelShiftSequenceItem]] = Attr(
+    region_pixel_shift_sequence: SequenceAttr[RegionPixelShiftSequenceItem] = SequenceAttr(
         0x00289502, "RegionPixelShiftSequence", "SQ", "1", "1",
         item=RegionPixelShiftSequenceItem,
-    )
-    """Region Pixel Shift Sequence (0028,9502): Type 1, VR SQ, VM 1.
+        doc="""Region Pixel Shift Sequence (0028,9502): Type 1, VR SQ, VM 1.
 
-    Sequence containing the pixel shifts for this frame(s).
-    """
+        Sequence containing the pixel shifts for this frame(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        pixel_shift_frame_range: list[int] | None = None,
-        region_pixel_shift_sequence: list[RegionPixelShiftSequenceItem] | None = None,
-        **_: Any,
+        pixel_shift_frame_range: list[int] | Empty | None = None,
+        region_pixel_shift_sequence: Items[RegionPixelShiftSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -162,106 +154,104 @@ class MaskSubtractionSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.19-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00286101, 0x00286102, 0x00286110, 0x00286112, 0x00286120, 0x00289422, 0x00289501)
 
-    referenced_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    A reference to a selected Image.
-    Required if Presentation State Relationship Module references more than one SOP Instance.
-    """
+        A reference to a selected Image.
+        Required if Presentation State Relationship Module references more than one SOP
+        Instance.
+        """,
+    )
 
     mask_operation: Attr[str] = Attr(
         0x00286101, "MaskOperation", "CS", "1", "1",
-    )
-    """Mask Operation (0028,6101): Type 1, VR CS, VM 1.
+        doc="""Mask Operation (0028,6101): Type 1, VR CS, VM 1.
 
-    Defined Term identifying the type of mask operation to be performed. See Section C.7.6.10.1
-    for further explanation.
-    """
+        Defined Term identifying the type of mask operation to be performed. See Section
+        C.7.6.10.1 for further explanation.
+        """,
+    )
 
     applicable_frame_range: Attr[list[int]] = Attr(
         0x00286102, "ApplicableFrameRange", "US", "2-2n", "1C",
-    )
-    """Applicable Frame Range (0028,6102): Type 1C, VR US, VM 2-2n.
+        doc="""Applicable Frame Range (0028,6102): Type 1C, VR US, VM 2-2n.
 
-    Each pair of numbers in this multi-valued Attribute specifies a beginning and ending frame
-    number inclusive of a range where this particular mask operation is valid. Discontinuous
-    ranges are represented by multiple pairs of numbers. Frames in a Multi-frame Image are
-    specified by sequentially increasing number values beginning with 1. If this Attribute is
-    missing in this particular Sequence Item, then the mask operation is applicable throughout
-    the entire Multi-frame Image, subject to certain limits as described in Section
-    C.7.6.10.1.1.
-    Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.
-    """
+        Each pair of numbers in this multi-valued Attribute specifies a beginning and ending
+        frame number inclusive of a range where this particular mask operation is valid.
+        Discontinuous ranges are represented by multiple pairs of numbers. Frames in a
+        Multi-frame Image are specified by sequentially increasing number values beginning with
+        1. If this Attribute is missing in this particular Sequence Item, then the mask
+        operation is applicable throughout the entire Multi-frame Image, subject to certain
+        limits as described in Section C.7.6.10.1.1.
+        Required if Mask Operation (0028,6101) equals REV_TID. May be present otherwise.
+        """,
+    )
 
     mask_frame_numbers: Attr[list[int]] = Attr(
         0x00286110, "MaskFrameNumbers", "US", "1-n", "1C",
-    )
-    """Mask Frame Numbers (0028,6110): Type 1C, VR US, VM 1-n.
+        doc="""Mask Frame Numbers (0028,6110): Type 1C, VR US, VM 1-n.
 
-    Specifies the frame numbers of the pixel data used to generate this mask. Frames in a
-    Multi-frame Image are specified by sequentially increasing number values beginning with 1.
-    Required if the Mask Operation (0028,6101) is AVG_SUB.
-    """
+        Specifies the frame numbers of the pixel data used to generate this mask. Frames in a
+        Multi-frame Image are specified by sequentially increasing number values beginning with
+        1. Required if the Mask Operation (0028,6101) is AVG_SUB.
+        """,
+    )
 
     contrast_frame_averaging: Attr[int] = Attr(
         0x00286112, "ContrastFrameAveraging", "US", "1", "3",
-    )
-    """Contrast Frame Averaging (0028,6112): Type 3, VR US, VM 1.
+        doc="""Contrast Frame Averaging (0028,6112): Type 3, VR US, VM 1.
 
-    Specifies the number of contrast frames to average together before performing the mask
-    operation. If the Attribute is missing, no averaging is performed.
-    """
+        Specifies the number of contrast frames to average together before performing the mask
+        operation. If the Attribute is missing, no averaging is performed.
+        """,
+    )
 
     tid_offset: Attr[int] = Attr(
         0x00286120, "TIDOffset", "SS", "1", "2C",
+        doc="""TID Offset (0028,6120): Type 2C, VR SS, VM 1.
+
+        If Mask Operation is TID, specifies the offset to be subtracted from the current frame
+        number in order to locate the mask frame in TID mode.
+        Required if Mask Operation (0028,6101) is TID or REV_TID.
+        """,
     )
-    """TID Offset (0028,6120): Type 2C, VR SS, VM 1.
 
-    If Mask Operation is TID, specifies the offset to be subtracted from the current frame
-    number in order to locate the mask frame in TID mode.
-    Required if Mask Operation (0028,6101) is TID or REV_TID.
-    """
-
-    pixel_intensity_relationship_lut_sequence: Attr[list[PixelIntensityRelationshipLUTSequenceItem]] = Attr(
+    pixel_intensity_relationship_lut_sequence: SequenceAttr[PixelIntensityRelationshipLUTSequenceItem] = SequenceAttr(
         0x00289422, "PixelIntensityRelationshipLUTSequence", "SQ", "1", "1C",
         item=PixelIntensityRelationshipLUTSequenceItem,
+        doc="""Pixel Intensity Relationship LUT Sequence (0028,9422): Type 1C, VR SQ, VM 1.
+
+        A Sequence of Pixel Intensity Relationship LUTs that specifies a transformation to
+        logarithmic space.
+        Required if Pixel Intensity Relationship (0028,1040) is not LOG for frames included in
+        this Item of the Mask Subtraction Sequence (0028,6100).
+        """,
     )
-    """Pixel Intensity Relationship LUT Sequence (0028,9422): Type 1C, VR SQ, VM 1.
 
-    A Sequence of Pixel Intensity Relationship LUTs that specifies a transformation to
-    logarithmic space.
-    Required if Pixel Intensity Relationship (0028,1040) is not LOG for frames included in this
-    Item of the Mask Subtraction Sequence (0028,6100).
-    """
-
-    pixel_shift_sequence: Attr[list[PixelShiftSequenceItem]] = Attr(
+    pixel_shift_sequence: SequenceAttr[PixelShiftSequenceItem] = SequenceAttr(
         0x00289501, "PixelShiftSequence", "SQ", "1", "1",
         item=PixelShiftSequenceItem,
-    )
-    """Pixel Shift Sequence (0028,9501): Type 1, VR SQ, VM 1.
+        doc="""Pixel Shift Sequence (0028,9501): Type 1, VR SQ, VM 1.
 
-    Sequence containing the pixel shift values for the masks of the specified frame range(s) in
-    the specified region(s).
-    """
+        Sequence containing the pixel shift values for the masks of the specified frame range(s)
+        in the specified region(s).
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        mask_operation: str | None = None,
-        applicable_frame_range: list[int] | None = None,
-        mask_frame_numbers: list[int] | None = None,
-        contrast_frame_averaging: int | None = None,
-        tid_offset: int | None = None,
-        pixel_intensity_relationship_lut_sequence: list[PixelIntensityRelationshipLUTSequenceItem] | None = None,
-        pixel_shift_sequence: list[PixelShiftSequenceItem] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        mask_operation: str | Empty | None = None,
+        applicable_frame_range: list[int] | Empty | None = None,
+        mask_frame_numbers: list[int] | Empty | None = None,
+        contrast_frame_averaging: int | Empty | None = None,
+        tid_offset: int | Empty | None = None,
+        pixel_intensity_relationship_lut_sequence: Items[PixelIntensityRelationshipLUTSequenceItem] | Empty | None = None,
+        pixel_shift_sequence: Items[PixelShiftSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -275,22 +265,19 @@ class XAXRFPresentationStateMaskModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.19-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00286100,)
 
-    mask_subtraction_sequence: Attr[list[MaskSubtractionSequenceItem]] = Attr(
+    mask_subtraction_sequence: SequenceAttr[MaskSubtractionSequenceItem] = SequenceAttr(
         0x00286100, "MaskSubtractionSequence", "SQ", "1", "1",
         item=MaskSubtractionSequenceItem,
-    )
-    """Mask Subtraction Sequence (0028,6100): Type 1, VR SQ, VM 1.
+        doc="""Mask Subtraction Sequence (0028,6100): Type 1, VR SQ, VM 1.
 
-    Defines a Sequence that describes mask subtraction operations for Multi-frame Images.
-    """
+        Defines a Sequence that describes mask subtraction operations for Multi-frame Images.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        mask_subtraction_sequence: list[MaskSubtractionSequenceItem] | None = None,
-        **_: Any,
+        mask_subtraction_sequence: Items[MaskSubtractionSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import sop_instance_reference_macro
 
 
@@ -26,81 +27,78 @@ class FrameDisplaySequenceItem(ItemBuilder):
 
     start_trim: Attr[int] = Attr(
         0x00082142, "StartTrim", "IS", "1", "1",
-    )
-    """Start Trim (0008,2142): Type 1, VR IS, VM 1.
+        doc="""Start Trim (0008,2142): Type 1, VR IS, VM 1.
 
-    The Frame Number of the first frame of the set of frames to be displayed in this Item.
-    """
+        The Frame Number of the first frame of the set of frames to be displayed in this Item.
+        """,
+    )
 
     stop_trim: Attr[int] = Attr(
         0x00082143, "StopTrim", "IS", "1", "1",
-    )
-    """Stop Trim (0008,2143): Type 1, VR IS, VM 1.
+        doc="""Stop Trim (0008,2143): Type 1, VR IS, VM 1.
 
-    The Frame Number of the last frame of the set of frames to be displayed in this Item.
-    """
+        The Frame Number of the last frame of the set of frames to be displayed in this Item.
+        """,
+    )
 
     skip_frame_range_flag: Attr[str] = Attr(
         0x00089460, "SkipFrameRangeFlag", "CS", "1", "1",
-    )
-    """Skip Frame Range Flag (0008,9460): Type 1, VR CS, VM 1.
+        doc="""Skip Frame Range Flag (0008,9460): Type 1, VR CS, VM 1.
 
-    A flag indicating that the range of frames in this Item may be skipped.
-    Defined Terms: DISPLAY, SKIP.
-    """
+        A flag indicating that the range of frames in this Item may be skipped.
+        Defined Terms: DISPLAY, SKIP.
+        """,
+    )
 
     recommended_display_frame_rate_in_float: Attr[float] = Attr(
         0x00089459, "RecommendedDisplayFrameRateInFloat", "FL", "1", "1",
-    )
-    """Recommended Display Frame Rate in Float (0008,9459): Type 1, VR FL, VM 1.
+        doc="""Recommended Display Frame Rate in Float (0008,9459): Type 1, VR FL, VM 1.
 
-    Recommended rate at which the frames of this Item should be displayed in frames/second.
-    """
+        Recommended rate at which the frames of this Item should be displayed in frames/second.
+        """,
+    )
 
     recommended_viewing_mode: Attr[str] = Attr(
         0x00281090, "RecommendedViewingMode", "CS", "1", "2",
-    )
-    """Recommended Viewing Mode (0028,1090): Type 2, VR CS, VM 1.
+        doc="""Recommended Viewing Mode (0028,1090): Type 2, VR CS, VM 1.
 
-    Specifies the recommended viewing protocol(s).
-    Defined Terms: SUB, NAT.
-    """
+        Specifies the recommended viewing protocol(s).
+        Defined Terms: SUB, NAT.
+        """,
+    )
 
     display_filter_percentage: Attr[float] = Attr(
         0x00289411, "DisplayFilterPercentage", "FL", "1", "2",
-    )
-    """Display Filter Percentage (0028,9411): Type 2, VR FL, VM 1.
+        doc="""Display Filter Percentage (0028,9411): Type 2, VR FL, VM 1.
 
-    Edge enhancement filter percentage that is recommended by the pixel data creator as filter
-    presetting for display purposes. The value of 100 corresponds to the maximum filter strength
-    that can be applied by a specific application displaying the image.
-    """
+        Edge enhancement filter percentage that is recommended by the pixel data creator as
+        filter presetting for display purposes. The value of 100 corresponds to the maximum
+        filter strength that can be applied by a specific application displaying the image.
+        """,
+    )
 
     mask_visibility_percentage: Attr[float] = Attr(
         0x00289478, "MaskVisibilityPercentage", "FL", "1", "1C",
-    )
-    """Mask Visibility Percentage (0028,9478): Type 1C, VR FL, VM 1.
+        doc="""Mask Visibility Percentage (0028,9478): Type 1C, VR FL, VM 1.
 
-    The percentage of visibility of the mask frame during a subtracted display. A value of 0
-    corresponds to subtracted display, a value of 100 corresponds to un-subtracted display
-    (native). See Section C.8.19.7.1.
-    Required if Recommended Viewing Mode (0028,1090) equals SUB.
-    """
+        The percentage of visibility of the mask frame during a subtracted display. A value of 0
+        corresponds to subtracted display, a value of 100 corresponds to un-subtracted display
+        (native). See Section C.8.19.7.1.
+        Required if Recommended Viewing Mode (0028,1090) equals SUB.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        start_trim: int | None = None,
-        stop_trim: int | None = None,
-        skip_frame_range_flag: str | None = None,
-        recommended_display_frame_rate_in_float: float | None = None,
-        recommended_viewing_mode: str | None = None,
-        display_filter_percentage: float | None = None,
-        mask_visibility_percentage: float | None = None,
-        **_: Any,
+        start_trim: int | Empty | None = None,
+        stop_trim: int | Empty | None = None,
+        skip_frame_range_flag: str | Empty | None = None,
+        recommended_display_frame_rate_in_float: float | Empty | None = None,
+        recommended_viewing_mode: str | Empty | None = None,
+        display_filter_percentage: float | Empty | None = None,
+        mask_visibility_percentage: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -113,49 +111,46 @@ class MultiFramePresentationSequenceItem(ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00181244, 0x00089458)
 
-    referenced_image_sequence: Attr[list[sop_instance_reference_macro.SOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[sop_instance_reference_macro.SOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.sop_instance_reference_macro:SOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items where each Item provides reference to a selected set of Image SOP
-    Class/SOP Instance pairs that are defined in the Presentation State Relationship Module.
-    Required if display sequences in this Item do not apply to all the images listed in the
-    Presentation State Relationship Module.
-    """
+        Sequence of Items where each Item provides reference to a selected set of Image SOP
+        Class/SOP Instance pairs that are defined in the Presentation State Relationship Module.
+        Required if display sequences in this Item do not apply to all the images listed in the
+        Presentation State Relationship Module.
+        """,
+    )
 
     preferred_playback_sequencing: Attr[int] = Attr(
         0x00181244, "PreferredPlaybackSequencing", "US", "1", "3",
         enum=("0", "1"),
+        doc="""Preferred Playback Sequencing (0018,1244): Type 3, VR US, VM 1.
+
+        Describes the preferred playback sequencing for a multi-frame image.
+        Enumerated Values: 0, 1.
+        """,
     )
-    """Preferred Playback Sequencing (0018,1244): Type 3, VR US, VM 1.
 
-    Describes the preferred playback sequencing for a multi-frame image.
-    Enumerated Values: 0, 1.
-    """
-
-    frame_display_sequence: Attr[list[FrameDisplaySequenceItem]] = Attr(
+    frame_display_sequence: SequenceAttr[FrameDisplaySequenceItem] = SequenceAttr(
         0x00089458, "FrameDisplaySequence", "SQ", "1", "3",
         item=FrameDisplaySequenceItem,
-    )
-    """Frame Display Sequence (0008,9458): Type 3, VR SQ, VM 1.
+        doc="""Frame Display Sequence (0008,9458): Type 3, VR SQ, VM 1.
 
-    Sequence that specifies the display frame rate of a selected set of frames. The Items are
-    ordered in increasing frame number. The range of the frames may not overlap and the ranges
-    shall be adjacent.
-    """
+        Sequence that specifies the display frame rate of a selected set of frames. The Items
+        are ordered in increasing frame number. The range of the frames may not overlap and the
+        ranges shall be adjacent.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[sop_instance_reference_macro.SOPInstanceReferenceMacro] | None = None,
-        preferred_playback_sequencing: int | None = None,
-        frame_display_sequence: list[FrameDisplaySequenceItem] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[sop_instance_reference_macro.SOPInstanceReferenceMacro] | Empty | None = None,
+        preferred_playback_sequencing: int | Empty | None = None,
+        frame_display_sequence: Items[FrameDisplaySequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -169,22 +164,20 @@ class XAXRFPresentationStatePresentationModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.21-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00289505,)
 
-    multi_frame_presentation_sequence: Attr[list[MultiFramePresentationSequenceItem]] = Attr(
+    multi_frame_presentation_sequence: SequenceAttr[MultiFramePresentationSequenceItem] = SequenceAttr(
         0x00289505, "MultiFramePresentationSequence", "SQ", "1", "1",
         item=MultiFramePresentationSequenceItem,
-    )
-    """Multi-frame Presentation Sequence (0028,9505): Type 1, VR SQ, VM 1.
+        doc="""Multi-frame Presentation Sequence (0028,9505): Type 1, VR SQ, VM 1.
 
-    Describes for one or more SOP Instances the recommended playback and display preferences.
-    """
+        Describes for one or more SOP Instances the recommended playback and display
+        preferences.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        multi_frame_presentation_sequence: list[MultiFramePresentationSequenceItem] | None = None,
-        **_: Any,
+        multi_frame_presentation_sequence: Items[MultiFramePresentationSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,14 +4,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 
-from iodkit.builders import Attr, ItemBuilder, ModuleBuilder
+from iodkit.builders import Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
 from iodkit.generated.modules.display_shutter_macro import DisplayShutterMacro
 
 if TYPE_CHECKING:
+    from iodkit.builders import Items
     from iodkit.generated.modules import image_sop_instance_reference_macro
 
 
@@ -25,36 +26,33 @@ class FrameDisplayShutterSequenceItem(DisplayShutterMacro, ItemBuilder):
     __table__ = "PS3.3 2024c Table C.11.20-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00081140, 0x00181600, 0x00181602, 0x00181604, 0x00181606, 0x00181608, 0x00181610, 0x00181612, 0x00181620, 0x00181622, 0x00181624)
 
-    referenced_image_sequence: Attr[list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro]] = Attr(
+    referenced_image_sequence: SequenceAttr[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] = SequenceAttr(
         0x00081140, "ReferencedImageSequence", "SQ", "1", "1C",
         item="iodkit.generated.modules.image_sop_instance_reference_macro:ImageSOPInstanceReferenceMacro",
-    )
-    """Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
+        doc="""Referenced Image Sequence (0008,1140): Type 1C, VR SQ, VM 1.
 
-    Sequence of Items where each Item provides reference to a selected set of Image SOP
-    Class/SOP Instance pairs that are defined in the Presentation State Relationship Module.
-    Required if shutters in this Item do not apply to all the images and frames listed in the
-    Presentation State Relationship Module.
-    """
+        Sequence of Items where each Item provides reference to a selected set of Image SOP
+        Class/SOP Instance pairs that are defined in the Presentation State Relationship Module.
+        Required if shutters in this Item do not apply to all the images and frames listed in
+        the Presentation State Relationship Module.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        referenced_image_sequence: list[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | None = None,
-        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | None = None,
-        shutter_left_vertical_edge: int | None = None,
-        shutter_right_vertical_edge: int | None = None,
-        shutter_upper_horizontal_edge: int | None = None,
-        shutter_lower_horizontal_edge: int | None = None,
-        center_of_circular_shutter: list[int] | None = None,
-        radius_of_circular_shutter: int | None = None,
-        vertices_of_the_polygonal_shutter: list[int] | None = None,
-        shutter_presentation_value: int | None = None,
-        shutter_presentation_color_cie_lab_value: list[int] | None = None,
-        **_: Any,
+        referenced_image_sequence: Items[image_sop_instance_reference_macro.ImageSOPInstanceReferenceMacro] | Empty | None = None,
+        shutter_shape: list[Literal["RECTANGULAR", "CIRCULAR", "POLYGONAL"]] | Empty | None = None,
+        shutter_left_vertical_edge: int | Empty | None = None,
+        shutter_right_vertical_edge: int | Empty | None = None,
+        shutter_upper_horizontal_edge: int | Empty | None = None,
+        shutter_lower_horizontal_edge: int | Empty | None = None,
+        center_of_circular_shutter: list[int] | Empty | None = None,
+        radius_of_circular_shutter: int | Empty | None = None,
+        vertices_of_the_polygonal_shutter: list[int] | Empty | None = None,
+        shutter_presentation_value: int | Empty | None = None,
+        shutter_presentation_color_cie_lab_value: list[int] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 
 
@@ -68,22 +66,19 @@ class XAXRFPresentationStateShutterModule(ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.11.20-1"
     __order__: ClassVar[tuple[int, ...]] = (0x00189472,)
 
-    frame_display_shutter_sequence: Attr[list[FrameDisplayShutterSequenceItem]] = Attr(
+    frame_display_shutter_sequence: SequenceAttr[FrameDisplayShutterSequenceItem] = SequenceAttr(
         0x00189472, "FrameDisplayShutterSequence", "SQ", "1", "1",
         item=FrameDisplayShutterSequenceItem,
-    )
-    """Frame Display Shutter Sequence (0018,9472): Type 1, VR SQ, VM 1.
+        doc="""Frame Display Shutter Sequence (0018,9472): Type 1, VR SQ, VM 1.
 
-    Sequence of shutter specifications to be applied to groups of frames.
-    """
+        Sequence of shutter specifications to be applied to groups of frames.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        frame_display_shutter_sequence: list[FrameDisplayShutterSequenceItem] | None = None,
-        **_: Any,
+        frame_display_shutter_sequence: Items[FrameDisplayShutterSequenceItem] | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
-from iodkit.builders import Attr, ModuleBuilder
+from iodkit.builders import Attr, Empty, ModuleBuilder
 
 
 
@@ -24,47 +24,44 @@ class XRFPositionerModule(ModuleBuilder):
 
     distance_source_to_detector: Attr[float] = Attr(
         0x00181110, "DistanceSourceToDetector", "DS", "1", "3",
-    )
-    """Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Detector (0018,1110): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to detector center.
-    """
+        Distance in mm from source to detector center.
+        """,
+    )
 
     distance_source_to_patient: Attr[float] = Attr(
         0x00181111, "DistanceSourceToPatient", "DS", "1", "3",
-    )
-    """Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
+        doc="""Distance Source to Patient (0018,1111): Type 3, VR DS, VM 1.
 
-    Distance in mm from source to center of field of view.
-    """
+        Distance in mm from source to center of field of view.
+        """,
+    )
 
     estimated_radiographic_magnification_factor: Attr[float] = Attr(
         0x00181114, "EstimatedRadiographicMagnificationFactor", "DS", "1", "3",
-    )
-    """Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
+        doc="""Estimated Radiographic Magnification Factor (0018,1114): Type 3, VR DS, VM 1.
 
-    Ratio of SID (Source Image Receptor Distance) over SOD (Source Object Distance).
-    """
+        Ratio of SID (Source Image Receptor Distance) over SOD (Source Object Distance).
+        """,
+    )
 
     column_angulation: Attr[float] = Attr(
         0x00181450, "ColumnAngulation", "DS", "1", "3",
-    )
-    """Column Angulation (0018,1450): Type 3, VR DS, VM 1.
+        doc="""Column Angulation (0018,1450): Type 3, VR DS, VM 1.
 
-    Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
-    Positive values indicate that the tilt is towards the head of the table.
-    """
+        Angle of the X-Ray beam in degree relative to an orthogonal axis to the detector plane.
+        Positive values indicate that the tilt is towards the head of the table.
+        """,
+    )
 
     def __init__(
         self,
         *,
-        distance_source_to_detector: float | None = None,
-        distance_source_to_patient: float | None = None,
-        estimated_radiographic_magnification_factor: float | None = None,
-        column_angulation: float | None = None,
-        **_: Any,
+        distance_source_to_detector: float | Empty | None = None,
+        distance_source_to_patient: float | Empty | None = None,
+        estimated_radiographic_magnification_factor: float | Empty | None = None,
+        column_angulation: float | Empty | None = None,
     ) -> None:
-        if _:
-            raise TypeError(f"{type(self).__name__} has no attribute {next(iter(_))!r}")
         self._init(locals())
 

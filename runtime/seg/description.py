@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from iodkit.codes import Code
+from iodkit.codes import Code, as_code
 from iodkit.seg.errors import SegmentationError
 
 if TYPE_CHECKING:
@@ -41,6 +41,10 @@ class AlgorithmIdentification:
     family: Code = ARTIFICIAL_INTELLIGENCE
     source: str | None = None
     parameters: str | None = None
+
+    def __post_init__(self) -> None:
+        # pydicom's Code and highdicom's CodedConcept too, checked here rather than at save()
+        object.__setattr__(self, "family", as_code(self.family, "algorithm family"))
 
     def item(self) -> dict[str, object]:
         values: dict[str, object] = {
@@ -79,6 +83,17 @@ class SegmentDescription:
     tracking_uid: str | None = None
     #: Recommended Display CIELab Value: three unsigned 16-bit PCS values (C.10.7.1.1).
     display_color: tuple[int, int, int] | None = None
+
+    def __post_init__(self) -> None:
+        # codes may be iodkit's, pydicom's (codes.SCT.Liver) or highdicom's CodedConcept: all
+        # become iodkit Codes here, and anything else fails now rather than at save()
+        where = f"segment {self.number} ({self.label!r})"
+        for name in ("category", "type"):
+            object.__setattr__(self, name, as_code(getattr(self, name), f"{where} {name}"))
+        for name in ("anatomic_regions", "primary_anatomic_structures", "type_modifiers"):
+            given = getattr(self, name)
+            codes = tuple(as_code(c, f"{where} {name}") for c in given)
+            object.__setattr__(self, name, codes)
 
     def check(self) -> None:
         if not isinstance(self.number, int) or not 0 <= self.number <= 0xFFFF:
