@@ -517,7 +517,8 @@ def decode_with_pydicom(
         raise CodecUnavailableError(f"pydicom has no decoder for {ts.name}") from exc
     if not decoder.is_available:
         raise CodecUnavailableError(
-            f"no installed library decodes {ts.name}: {'; '.join(decoder.missing_dependencies)}"
+            f"no installed library decodes {ts.name}: {'; '.join(decoder.missing_dependencies)} "
+            "(pip install 'iodkit[codecs]')"
         )
     options = desc.with_frames(1).decode_options()
     if ts.is_encapsulated:
