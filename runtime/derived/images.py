@@ -27,10 +27,21 @@ from typing import Any, Literal
 
 import numpy as np
 from iodkit.derived.errors import DerivedObjectError
-from iodkit.derived.references import SourceInstances
+from iodkit.derived.references import SourceInstances, value_of
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 SourceKind = Literal["series", "multiframe", "tiled", "image"]
+
+_ROWS, _COLUMNS = BaseTag(0x00280010), BaseTag(0x00280011)
+_FRAME_OF_REFERENCE = BaseTag(0x00200052)
+_PER_FRAME, _SHARED = BaseTag(0x52009230), BaseTag(0x52009229)
+_NUMBER_OF_FRAMES = BaseTag(0x00280008)
+_IMAGE_PLANE = {
+    "ImagePositionPatient": BaseTag(0x00200032),
+    "ImageOrientationPatient": BaseTag(0x00200037),
+    "PixelSpacing": BaseTag(0x00280030),
+}
 
 
 @dataclass(frozen=True)
@@ -115,18 +126,20 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
     """Check ``source_images`` and describe them (see the module docstring)."""
     instances = SourceInstances(source_images, what="source image")
     images = instances.datasets
+    shapes = set()
     for i, ds in enumerate(images):
-        for keyword in ("Rows", "Columns"):
-            if keyword not in ds:
+        rows, columns = value_of(ds, _ROWS), value_of(ds, _COLUMNS)
+        for keyword, value in (("Rows", rows), ("Columns", columns)):
+            if value is None:
                 raise DerivedObjectError(f"source image {i} has no {keyword}")
-    frames = {str(ds.get("FrameOfReferenceUID", "")) for ds in images}
+        shapes.add((int(rows), int(columns)))
+    frames = {str(value_of(ds, _FRAME_OF_REFERENCE) or "") for ds in images}
     if len(frames) > 1:
         listed = ", ".join(sorted(f or "(none)" for f in frames))
         raise DerivedObjectError(
             f"source images are in {len(frames)} frames of reference ({listed}); the "
             "derived image's planes must share one Frame of Reference (PS3.3 C.7.4.1)"
         )
-    shapes = {(int(ds.Rows), int(ds.Columns)) for ds in images}
     if len(shapes) > 1:
         raise DerivedObjectError(
             f"source images have different sizes {sorted(shapes)}; a derived image's frames "
@@ -152,11 +165,7 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
 
 
 def _is_multiframe(ds: Dataset) -> bool:
-    return "PerFrameFunctionalGroupsSequence" in ds or (
-        "SharedFunctionalGroupsSequence" in ds
-        and _number_of_frames(ds) >= 1
-        and "NumberOfFrames" in ds
-    )
+    return _PER_FRAME in ds or (_SHARED in ds and _NUMBER_OF_FRAMES in ds)
 
 
 def _image_without_frame_of_reference(images: list[Dataset]) -> SourceImages:
@@ -182,15 +191,17 @@ def _series(images: list[Dataset]) -> SourceImages:
     spacings = set()
     positions: list[list[str]] = []
     for i, ds in enumerate(images):
-        for keyword in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"):
-            if keyword not in ds or ds[keyword].is_empty:
+        found = [value_of(ds, tag) for tag in _IMAGE_PLANE.values()]
+        for keyword, value in zip(_IMAGE_PLANE, found, strict=True):
+            if value is None or value == "":
                 raise DerivedObjectError(
                     f"source image {i} ({ds.SOPInstanceUID}) has no {keyword}; single-frame "
                     "sources need the Image Plane Module (PS3.3 C.7.6.2)"
                 )
-        orientations.add(tuple(round(float(v), 4) for v in ds.ImageOrientationPatient))
-        spacings.add(tuple(round(float(v), 5) for v in ds.PixelSpacing))
-        positions.append(_strings(ds.ImagePositionPatient))
+        position, orientation, spacing = found
+        orientations.add(tuple(round(float(v), 4) for v in orientation))
+        spacings.add(tuple(round(float(v), 5) for v in spacing))
+        positions.append(_strings(position))
     if len(orientations) > 1:
         raise DerivedObjectError(
             "source images have different Image Orientation (Patient); a derived image's "

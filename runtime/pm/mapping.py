@@ -218,6 +218,14 @@ class RealWorldValueMapping:
             out[~inside] = np.nan
         return out
 
+    def apply_linear_in_place(self, values: np.ndarray) -> None:
+        """``values`` (stored values in a float array) become real-world values in place."""
+        assert self.slope is not None and self.intercept is not None
+        if self.slope != 1.0:
+            values *= values.dtype.type(self.slope)
+        if self.intercept != 0.0:
+            values += values.dtype.type(self.intercept)
+
     def matches(self, selector: int | str | Any, index: int) -> bool:
         """Whether ``selector`` (an index, a LUT Label, or a units code) chooses this item."""
         if isinstance(selector, int):

@@ -23,6 +23,7 @@ covers (``assert_missing_frames_are_empty``) are 0.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,6 +69,9 @@ class ParametricMapReader:
             [RealWorldValueMapping.from_item(i) for i in items] if items else None
         )
         self._per_frame: list[list[RealWorldValueMapping]] | None = None
+        #: Threads that read and convert frames (at most 2 — where reads are memory copies,
+        #: more only contend for memory bandwidth; 1 to read on the calling thread only).
+        self.threads = min(2, os.cpu_count() or 1)
 
     # -- facts ----------------------------------------------------------------------------
 
@@ -294,23 +298,51 @@ class ParametricMapReader:
         self, out: np.ndarray, placement: list[Placement], apply: bool | None, selector: Selector
     ) -> None:
         """Read each frame once and put its values (real-world unless ``apply`` is False)
-        where the placements say."""
-        padding = self.padding_value
+        where the placements say, converting straight into the output (one pass)."""
         self._index.prefetch([k for k, _, _ in placement])
-        for k, source, target in sorted(placement, key=lambda p: p[0]):
+        ordered = sorted(placement, key=lambda p: p[0])
+        workers = min(self.threads, len(ordered) // 16)  # reads and copies release the GIL
+        if workers < 2:
+            self._place_some(out, ordered, apply, selector)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        share = -(-len(ordered) // workers)
+        with ThreadPoolExecutor(workers) as pool:
+            done = [
+                pool.submit(self._place_some, out, ordered[i : i + share], apply, selector)
+                for i in range(0, len(ordered), share)
+            ]
+            for future in done:
+                future.result()
+
+    def _place_some(
+        self, out: np.ndarray, placement: list[Placement], apply: bool | None, selector: Selector
+    ) -> None:
+        padding = self.padding_value
+        for k, source, target in placement:
             stored = self._index.frame(k)[source]
             mapping = None if apply is False else self._mapping(k, selector)
+            if mapping is None and apply:
+                raise ParametricMapReadError(f"frame {k + 1} has no Real World Value Mapping")
+            dst = out[target]
             if mapping is None:
-                if apply:
+                np.copyto(dst, stored, casting="unsafe")
+            elif mapping.is_linear and out.dtype.kind == "f":
+                np.copyto(dst, stored, casting="unsafe")
+                mapping.apply_linear_in_place(dst)
+            elif out.dtype.kind == "f":
+                dst[...] = mapping.apply(stored, out.dtype)
+            else:
+                real = mapping.apply(stored, np.float64)
+                if not np.array_equal(real, np.round(real)):
                     raise ParametricMapReadError(
-                        f"frame {k + 1} has no Real World Value Mapping to apply"
+                        f"real-world values of frame {k + 1} are not whole numbers: ask for "
+                        f"a float dtype, not {out.dtype}"
                     )
-                out[target] = stored
-                continue
-            values = mapping.apply(stored, out.dtype)
-            if padding is not None and out.dtype.kind == "f":
-                values[stored == padding if not math.isnan(padding) else np.isnan(stored)] = np.nan
-            out[target] = values
+                np.copyto(dst, real, casting="unsafe")
+            if mapping is not None and padding is not None and out.dtype.kind == "f":
+                dst[np.isnan(stored) if math.isnan(padding) else stored == padding] = np.nan
 
     # -- lifetime -------------------------------------------------------------------------
 
