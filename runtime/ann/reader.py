@@ -13,13 +13,14 @@ number, UID, label, property category/type, graphic type or algorithm
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import mmap
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 from iodkit.ann.coordinates import decode_offsets
@@ -121,6 +122,24 @@ def _bulk(node: Any, tag: int) -> memoryview | bytes | bytearray | None:
     return value if isinstance(value, (bytes, bytearray, memoryview)) else None
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """Bad values met while reading (a damaged file) become :class:`AnnotationReadError`."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except AnnotationReadError:
+            raise
+        except Exception as exc:
+            raise AnnotationReadError(f"the annotations cannot be read: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class ReferencedImage:
     """An image the annotations refer to (Referenced Image Sequence, C.37.1.2.1.1)."""
@@ -133,6 +152,7 @@ class ReferencedImage:
 class AnnotationGroupReader:
     """One Annotation Group Sequence item, its bulk values read on demand."""
 
+    @_guarded
     def __init__(self, item: Any, order: str, coordinate_type: str) -> None:
         self._item = item
         self._order = order  # "<" or ">": byte order of the bulk values
@@ -181,6 +201,7 @@ class AnnotationGroupReader:
     # -- coordinates -------------------------------------------------------------------------
 
     @cached_property
+    @_guarded
     def _stored(self) -> tuple[memoryview | bytes | bytearray, np.dtype]:
         double = _bulk(self._item, _DOUBLE_POINTS)
         if double is not None:
@@ -209,6 +230,7 @@ class AnnotationGroupReader:
         return len(buffer) // (dtype.itemsize * self.stored_dimensions)
 
     @cached_property
+    @_guarded
     def offsets(self) -> np.ndarray:
         """``n + 1`` indices into :attr:`coordinates`: annotation *i* is
         ``coordinates[offsets[i]:offsets[i + 1]]``."""
@@ -227,6 +249,7 @@ class AnnotationGroupReader:
                 f"annotation group {self.number} ({self.label!r}): {exc}"
             ) from None
 
+    @_guarded
     def _points(self, start: int, stop: int) -> np.ndarray:
         """Points ``start:stop`` as an owned native-order array with Z filled in."""
         buffer, dtype = self._stored
@@ -256,6 +279,7 @@ class AnnotationGroupReader:
         return self._points(0, self.number_of_points)
 
     @property
+    @_guarded
     def stored_points(self) -> np.ndarray:
         """The points as stored (Z left out where it is common)."""
         buffer, dtype = self._stored
@@ -280,6 +304,7 @@ class AnnotationGroupReader:
     # -- measurements -------------------------------------------------------------------------
 
     @cached_property
+    @_guarded
     def measurements(self) -> list[Measurement]:
         """Each kind of measurement with one value per annotation (float32, NaN where none)."""
         out = []
@@ -360,9 +385,18 @@ class BulkAnnotationsReader:
         else:
             root, order = self._parse(source)
         self._root = root
+        try:
+            self._read_header(root, order)
+        except AnnotationReadError:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise AnnotationReadError(f"the annotations cannot be read: {exc}") from exc
+
+    def _read_header(self, root: Any, order: str) -> None:
         sop_class = _text(root, _SOP_CLASS)
         if sop_class != MICROSCOPY_BULK_SIMPLE_ANNOTATIONS_STORAGE:
-            self.close()
             raise AnnotationReadError(
                 f"SOP Class {sop_class or '(none)'} is not Microscopy Bulk Simple Annotations "
                 f"Storage ({MICROSCOPY_BULK_SIMPLE_ANNOTATIONS_STORAGE})"
@@ -370,7 +404,6 @@ class BulkAnnotationsReader:
         self.sop_instance_uid = _text(root, _SOP_INSTANCE) or ""
         self.coordinate_type = _text(root, _COORDINATE_TYPE) or ""
         if self.coordinate_type not in ("2D", "3D"):
-            self.close()
             raise AnnotationReadError(
                 f"Annotation Coordinate Type is {self.coordinate_type!r}, not 2D or 3D"
             )
@@ -386,14 +419,10 @@ class BulkAnnotationsReader:
             )
             for item in _items(root, _REFERENCED_IMAGES)
         ]
-        try:
-            self.groups: list[AnnotationGroupReader] = [
-                AnnotationGroupReader(item, order, self.coordinate_type)
-                for item in _items(root, _GROUPS)
-            ]
-        except AnnotationReadError:
-            self.close()
-            raise
+        self.groups: list[AnnotationGroupReader] = [
+            AnnotationGroupReader(item, order, self.coordinate_type)
+            for item in _items(root, _GROUPS)
+        ]
 
     def _parse(self, source: str | os.PathLike[str] | BinaryIO) -> tuple[Any, str]:
         from iodkit.validation.reader import EXPLICIT_BE, parse
@@ -409,7 +438,11 @@ class BulkAnnotationsReader:
         except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
             handle.seek(0)
             data = handle.read()
-        parsed = parse(data)
+        try:
+            parsed = parse(data)
+        except Exception as exc:  # the tolerant parser should not raise; if it does, say so
+            self.close()
+            raise AnnotationReadError(f"not a readable DICOM data set: {exc}") from exc
         fatal = [i for i in parsed.issues if i.code in ("truncated", "unreadable")]
         if fatal or not len(parsed.dataset):
             self.close()

@@ -100,7 +100,10 @@ def read_presentation_state(
             ds = pydicom.dcmread(source)
         except Exception as exc:
             raise PresentationStateReadError(f"not a readable DICOM file: {exc}") from exc
-    kind = KINDS.get(str(ds.get("SOPClassUID", "")))
+    try:
+        kind = KINDS.get(str(ds.get("SOPClassUID", "")))
+    except Exception as exc:
+        raise PresentationStateReadError(f"not a readable DICOM data set: {exc}") from exc
     if kind is None:
         raise PresentationStateReadError(
             f"SOP Class {ds.get('SOPClassUID', '(none)')} is not a Grayscale, Color or "
@@ -108,9 +111,9 @@ def read_presentation_state(
         )
     try:
         return _read(ds, kind)
-    except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        if isinstance(exc, PresentationStateReadError):
-            raise
+    except PresentationStateReadError:
+        raise
+    except Exception as exc:  # pydicom reads values lazily: a damaged file fails here
         raise PresentationStateReadError(
             f"the {kind} presentation state cannot be read: {type(exc).__name__}: {exc}"
         ) from exc

@@ -1,0 +1,123 @@
+"""Broken annotation and presentation state files: the readers either read them or raise their
+own read error naming the problem — never another exception (fixed seeds, a few seconds)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pydicom
+import pytest
+from iodkit.ann import (
+    AnnotationGroup,
+    AnnotationReadError,
+    Measurement,
+    MicroscopyBulkSimpleAnnotations,
+    read_annotations,
+)
+from iodkit.codes import Code, cid7150, cid8135, cid8136
+from iodkit.pr import (
+    LUT,
+    VOI,
+    GraphicAnnotation,
+    GraphicObject,
+    GrayscaleSoftcopyPresentationState,
+    PresentationStateReadError,
+    TextObject,
+    Window,
+    read_presentation_state,
+)
+from iodkit.seg import synthetic
+
+
+def _bytes(ds: pydicom.Dataset) -> bytes:
+    buffer = io.BytesIO()
+    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def ann_bytes() -> bytes:
+    slide = synthetic.slide_image(60, 60)
+    points = np.array(
+        [[1, 1], [9, 1], [9, 9], [1, 9], [20, 20], [30, 20], [25, 28]], dtype=np.float32
+    )
+    area = Measurement(cid8136.AREA, Code("um2", "UCUM", "um2"), np.array([1.0, np.nan]))
+    polygons = AnnotationGroup(
+        "p",
+        cid7150.TISSUE,
+        cid8135.CELL,
+        "POLYGON",
+        points,
+        [0, 4, 7],
+        measurements=[area],
+        generation_type="MANUAL",
+    )
+    dots = AnnotationGroup(
+        "d",
+        cid7150.TISSUE,
+        cid8135.CELL,
+        "POINT",
+        points[:3].astype(np.float64),
+        generation_type="MANUAL",
+    )
+    return _bytes(MicroscopyBulkSimpleAnnotations(slide, [polygons, dots]).to_dataset())
+
+
+@pytest.fixture(scope="module")
+def pr_bytes() -> bytes:
+    ct = synthetic.ct_series(2, 16, 16, with_pixels=False)
+    note = GraphicAnnotation(
+        "L",
+        graphic_objects=[GraphicObject("POLYLINE", [(1, 1), (5, 5)])],
+        text_objects=[TextObject("t", anchor=(2, 2))],
+    )
+    voi = [VOI(Window(40, 400), [ct[0]]), VOI(LUT(tuple(range(0, 65536, 4096)), -100, 16), [ct[1]])]
+    return _bytes(GrayscaleSoftcopyPresentationState(ct, annotations=[note], voi=voi).to_dataset())
+
+
+def read_everything_ann(data: bytes) -> None:
+    with read_annotations(io.BytesIO(data)) as ann:
+        for group in ann.groups:
+            assert len(group.coordinates) == group.offsets[-1]
+            group.get_measurements()
+            if group.number_of_annotations:
+                group.annotation(group.number_of_annotations - 1)
+
+
+def read_everything_pr(data: bytes) -> None:
+    state = read_presentation_state(io.BytesIO(data))
+    for ref in state.references:
+        state.annotations_for(ref.sop_instance_uid)
+        state.voi_for(ref.sop_instance_uid)
+
+
+def variants(data: bytes, seed: int, count: int) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    out = [data[: int(n)] for n in np.linspace(0, len(data) - 1, count // 2)]
+    for _ in range(count // 2):
+        mutated = bytearray(data)
+        for where in rng.integers(132, len(data), size=int(rng.integers(1, 6))):
+            mutated[where] = int(rng.integers(0, 256))
+        out.append(bytes(mutated))
+    return out
+
+
+@pytest.mark.filterwarnings("ignore")  # pydicom warns about the damage it reads past
+@pytest.mark.parametrize("kind", ["ann", "pr"])
+def test_broken_files_raise_only_read_errors(kind: str, ann_bytes: bytes, pr_bytes: bytes) -> None:
+    data, read, error = (
+        (ann_bytes, read_everything_ann, AnnotationReadError)
+        if kind == "ann"
+        else (pr_bytes, read_everything_pr, PresentationStateReadError)
+    )
+    read(data)  # the intact file reads
+    failures = []
+    for k, variant in enumerate(variants(data, seed=7, count=400)):
+        try:
+            read(variant)
+        except error:
+            pass
+        except Exception as exc:  # noqa: BLE001 - the point of the test
+            failures.append(f"variant {k}: {type(exc).__name__}: {exc}")
+    assert not failures, "\n".join(failures[:10]) + f"\n({len(failures)} in all)"
