@@ -4,6 +4,7 @@ coordinates, measurements with gaps — comes back exactly from the written byte
 from __future__ import annotations
 
 import io
+import itertools
 
 import numpy as np
 import pydicom
@@ -18,6 +19,10 @@ from iodkit.ann import (
 )
 from iodkit.codes import Code, cid7150, cid8135, cid8136
 from iodkit.seg.synthetic import slide_image
+
+from tests.oracles import assert_valid_dataset
+
+CASES = itertools.count()  # every eighth generated case also goes through dciodvfy
 
 SIZES = {
     "POINT": (1, 1),
@@ -82,14 +87,12 @@ def slide():
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(dims=st.sampled_from([2, 3]), data=st.data())
-def test_groups_round_trip(slide, dims: int, data: st.DataObject) -> None:
+def test_groups_round_trip(slide, tmp_path, dims: int, data: st.DataObject) -> None:
     written = [data.draw(groups(dims)) for _ in range(data.draw(st.integers(1, 3)))]
+    ds = MicroscopyBulkSimpleAnnotations(slide, written).to_dataset()
+    assert_valid_dataset(ds, tmp_path, with_dciodvfy=next(CASES) % 8 == 0)
     buffer = io.BytesIO()
-    pydicom.dcmwrite(
-        buffer,
-        MicroscopyBulkSimpleAnnotations(slide, written).to_dataset(),
-        enforce_file_format=True,
-    )
+    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
     buffer.seek(0)
     with read_annotations(buffer) as ann:
         assert ann.coordinate_type == ("3D" if dims == 3 else "2D")

@@ -4,6 +4,7 @@ from the written bytes equal to what was given."""
 from __future__ import annotations
 
 import io
+import itertools
 
 import pydicom
 import pytest
@@ -21,6 +22,13 @@ from iodkit.pr import (
     read_presentation_state,
 )
 from iodkit.seg import synthetic
+
+from tests.oracles import assert_valid_dataset
+
+# Every eighth generated case also goes through dciodvfy — unless a LUT's entries all stay
+# below half its range, which dciodvfy (2026) reports as "LookupTableData bad" although the
+# standard allows it (docs/presentation-states.md).
+CASES = itertools.count()
 
 COLUMNS, ROWS = 40, 30
 coordinate = st.tuples(st.floats(0, COLUMNS), st.floats(0, ROWS))
@@ -81,7 +89,9 @@ def ct() -> list[pydicom.Dataset]:
     objects=st.lists(graphics(), min_size=1, max_size=4),
     notes=st.lists(texts, max_size=3),
 )
-def test_presentation_state_round_trips(ct, voi, modality, presentation, objects, notes) -> None:
+def test_presentation_state_round_trips(
+    ct, tmp_path, voi, modality, presentation, objects, notes
+) -> None:
     annotation = GraphicAnnotation(
         "LAYER", graphic_objects=objects, text_objects=notes, images=[ct[0]]
     )
@@ -92,8 +102,15 @@ def test_presentation_state_round_trips(ct, voi, modality, presentation, objects
         presentation_lut=presentation,
         annotations=[annotation],
     )
+    ds = state.to_dataset()
+    dciodvfy_agrees = all(
+        max(lut.data) >= 2 ** (lut.bits - 1)
+        for lut in (voi, modality, presentation)
+        if isinstance(lut, LUT)
+    )
+    assert_valid_dataset(ds, tmp_path, with_dciodvfy=dciodvfy_agrees and next(CASES) % 8 == 0)
     buffer = io.BytesIO()
-    pydicom.dcmwrite(buffer, state.to_dataset(), enforce_file_format=True)
+    pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
     buffer.seek(0)
     read = read_presentation_state(buffer)
     assert read.voi == [VOI(voi)]

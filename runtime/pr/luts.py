@@ -94,11 +94,15 @@ class LUT:
         return [len(self.data) % 65536, int(self.first_mapped), int(self.bits)]
 
     def values(self) -> dict[str, Any]:
-        """LUT Descriptor, LUT Data (16-bit words) and LUT Explanation, for any LUT item."""
-        out: dict[str, Any] = {
-            "lut_descriptor": self.descriptor(),
-            "lut_data": np.asarray(self.data, dtype="<u2").tobytes(),
-        }
+        """LUT Descriptor, LUT Data and LUT Explanation, for any LUT item. Entries of 8 bits
+        are stored a byte each ("equivalent to 8 bits allocated", C.11.1.1.1, C.11.2.1.1),
+        padded to an even length; wider ones as 16-bit words."""
+        if self.bits == 8:
+            data = np.asarray(self.data, dtype=np.uint8).tobytes()
+            data += b"\x00" * (len(data) % 2)
+        else:
+            data = np.asarray(self.data, dtype="<u2").tobytes()
+        out: dict[str, Any] = {"lut_descriptor": self.descriptor(), "lut_data": data}
         if self.explanation is not None:
             out["lut_explanation"] = self.explanation
         return out
@@ -112,13 +116,16 @@ class LUT:
 
 def lut_table(item: Dataset) -> tuple[np.ndarray, int]:
     """The entries of a LUT item (LUT Descriptor and LUT Data, C.11.1.1.1) and their bits;
-    LUT Data is US values or OW words, one 16-bit word per entry."""
+    LUT Data is US values, or OW holding a byte per 8-bit entry or a word per wider one."""
     entries, _, bits = (int(v) for v in item.LUTDescriptor)
-    entries = entries % 65536 or 65536  # the number of entries is unsigned even in an SS descriptor
+    entries = entries % 65536 or 65536  # unsigned even in an SS descriptor
     element = item["LUTData"]
     value = element.value
     if isinstance(value, (bytes, bytearray)):
-        table = np.frombuffer(value, dtype="<u2")
+        # 8-bit entries a byte each; some writers put them in 16-bit words (the note of
+        # C.11.1.1.1 says to tell them apart by the length)
+        packed = bits == 8 and len(value) in (entries, entries + 1)
+        table = np.frombuffer(value, dtype=np.uint8 if packed else "<u2")
     elif isinstance(value, int):
         table = np.asarray([value], dtype=np.uint16)
     else:
