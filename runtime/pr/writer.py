@@ -234,6 +234,7 @@ class PresentationState:
     def _common(self) -> dict[str, Any]:
         from iodkit.builders import EMPTY
         from iodkit.derived import common_modules, general_series, series_items
+        from iodkit.derived.modules import series_laterality
         from iodkit.generated import modules as m
         from iodkit.generated.modules.presentation_state_relationship_macro import (
             ReferencedSeriesSequenceItem,
@@ -245,7 +246,7 @@ class PresentationState:
         )
         modules.update(
             general_series=general_series(
-                "PR", ident, self.images.datasets, **_series_laterality(self.images.datasets)
+                "PR", ident, self.images.datasets, **series_laterality(self.images.datasets)
             ),
             presentation_series=m.PresentationSeriesModule(modality="PR"),
             presentation_state_identification=m.PresentationStateIdentificationModule(
@@ -303,20 +304,6 @@ class PresentationState:
         from iodkit.derived import write_dataset
 
         write_dataset(self.to_dataset(), path)
-
-
-def _series_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
-    """General Series Laterality (Type 2C, C.7.3.1): the images' own when they agree on R or
-    L; empty — unknown — when no body part is carried (:func:`iodkit.derived.series_body_part`)
-    to say whether it is paired: dciodvfy requires it then, and accepts it empty in a
-    presentation state."""
-    from iodkit.builders import EMPTY
-    from iodkit.derived import series_body_part
-
-    sides = {str(ds.get("Laterality") or ds.get("ImageLaterality") or "") for ds in images}
-    if len(sides) == 1 and sides <= {"R", "L"}:
-        return {"laterality": sides.pop()}
-    return {} if series_body_part(images) else {"laterality": EMPTY}
 
 
 def _signed_descriptors(ds: Dataset) -> None:
