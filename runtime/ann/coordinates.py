@@ -141,6 +141,8 @@ def _check_counts(packed: Packed, graphic_type: str, where: str) -> None:
 
 
 def _check_finite(packed: Packed, where: str) -> None:
+    if np.isfinite(packed.points).all():  # the common case, in one contiguous pass
+        return
     finite = np.isfinite(packed.points).all(axis=1)
     if not finite.all():
         point, _ = _first(~finite)
@@ -157,7 +159,9 @@ def _check_finite(packed: Packed, where: str) -> None:
 def _check_open(packed: Packed, where: str) -> None:
     first_points = packed.points[packed.offsets[:-1]]
     last_points = packed.points[packed.offsets[1:] - 1]
-    closed = (first_points == last_points).all(axis=1)
+    closed = first_points[:, 0] == last_points[:, 0]
+    for axis in range(1, packed.points.shape[1]):
+        closed &= first_points[:, axis] == last_points[:, axis]
     if closed.any():
         first, more = _first(closed)
         raise AnnotationError(
@@ -172,6 +176,9 @@ def check_inside(packed: Packed, columns: int, rows: int, where: str, what: str)
     (the top left corner of the top left pixel is (0, 0), the bottom right corner of the
     bottom right pixel (Columns, Rows); PS3.3 C.10.5.1.2)."""
     x, y = packed.points[:, 0], packed.points[:, 1]
+    # the common case in four reductions over column views (min(axis=0) is ~20× slower)
+    if x.min() >= 0 and y.min() >= 0 and x.max() <= columns and y.max() <= rows:
+        return
     outside = (x < 0) | (x > columns) | (y < 0) | (y > rows)
     if outside.any():
         point, _ = _first(outside)
