@@ -72,16 +72,34 @@ def report_file(
     path: str | Path, book: RuleBook | None = None, context: ValidationContext = STORED
 ) -> FileReport:
     """:func:`validate_file` with the IOD the file was validated against."""
+    return inspect_file(path, book, context)[0]
+
+
+def inspect_file(
+    path: str | Path, book: RuleBook | None = None, context: ValidationContext = STORED
+) -> tuple[FileReport, ParsedFile | None]:
+    """:func:`report_file` and the tree it checked (None when the file could not be read), for
+    checks that compare several files (:mod:`iodkit.scale.series`)."""
     try:
         parsed = read(path)
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror or exc}"
-        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)]), None
     except Exception as exc:
         msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
-        return FileReport(str(path), "", [Finding("error", "read", "", msg)])
+        return FileReport(str(path), "", [Finding("error", "read", "", msg)]), None
+    return report_parsed(str(path), parsed, book, context), parsed
+
+
+def report_parsed(
+    name: str,
+    parsed: ParsedFile,
+    book: RuleBook | None = None,
+    context: ValidationContext = STORED,
+) -> FileReport:
+    """The report of an already parsed input, under ``name``."""
     findings, iod = _run(parsed, book, context)
-    return FileReport(str(path), iod, findings)
+    return FileReport(name, iod, findings)
 
 
 _FRAME = re.compile(r"^PerFrameFunctionalGroupsSequence\[(\d+)\]")

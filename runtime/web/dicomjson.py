@@ -76,40 +76,72 @@ def _nested_bulk_data(tag: str, vr: str, uri: str) -> None:
     return None
 
 
-def iter_dicom_json(path: str | Path) -> Iterator[MetadataInstance]:
-    """Instances of a DICOM JSON file: a JSON array (or one object) or JSON lines."""
-    name = str(path)
+def document_kind(path: str | Path) -> str:
+    """``"array"`` (a JSON array of instances), ``"object"`` (one instance, possibly over
+    several lines) or ``"lines"`` (one instance a line)."""
     with open(path, encoding="utf-8") as fp:
         first = _first_character(fp)
-        fp.seek(0)
         if first == "[":
-            try:
-                document = json.load(fp)
-            except json.JSONDecodeError as exc:
-                raise DicomJsonError(f"{name}: not JSON: {exc}") from exc
-            for i, obj in enumerate(document):
-                yield dataset_from_json(obj, f"{name}[{i}]")
-            return
-        yield from _json_lines(fp, name)
-
-
-def _json_lines(fp: IO[str], name: str) -> Iterator[MetadataInstance]:
-    for number, line in enumerate(fp, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if number == 1:  # one object over several lines: a document, not JSON lines
-                fp.seek(0)
+            return "array"
+        fp.seek(0)
+        for line in fp:
+            if line.strip():
                 try:
-                    obj = json.load(fp)
+                    json.loads(line)
                 except json.JSONDecodeError:
-                    raise DicomJsonError(f"{name}:{number}: not JSON: {exc}") from exc
-                yield dataset_from_json(obj, name)
-                return
-            raise DicomJsonError(f"{name}:{number}: not JSON: {exc}") from exc
-        yield dataset_from_json(obj, f"{name}:{number}")
+                    return "object"
+                return "lines"
+    return "lines"
+
+
+def iter_dicom_json(path: str | Path) -> Iterator[MetadataInstance]:
+    """Instances of a DICOM JSON file: an array, one object, or JSON lines. Instances are named
+    ``file[i]`` in an array and ``file@offset`` (the byte offset of their line) in JSON lines.
+    Raises :class:`DicomJsonError` at the first instance that cannot be read."""
+    name = str(path)
+    kind = document_kind(path)
+    if kind == "lines":
+        for source, text in json_lines(path):
+            yield instance_from_line(source, text)
+        return
+    with open(path, encoding="utf-8") as fp:
+        try:
+            document = json.load(fp)
+        except json.JSONDecodeError as exc:
+            raise DicomJsonError(f"{name}: not JSON: {exc}") from exc
+    if kind == "object" or isinstance(document, dict):
+        yield dataset_from_json(document, name)
+        return
+    for i, obj in enumerate(document):
+        yield dataset_from_json(obj, f"{name}[{i}]")
+
+
+def json_lines(
+    path: str | Path, start: int = 0, stop: int | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(source, text)`` of each non-blank line of a JSON-lines file that starts at a byte
+    offset in ``[start, stop)`` — ranges that tile a file give each line exactly once."""
+    name = str(path)
+    with open(path, "rb") as fp:
+        if start > 0:
+            fp.seek(start - 1)
+            if fp.read(1) != b"\n":
+                fp.readline()  # the rest of a line that started before this range
+        while stop is None or fp.tell() < stop:
+            offset = fp.tell()
+            line = fp.readline()
+            if not line:
+                break
+            if line.strip():
+                yield f"{name}@{offset}", line.decode("utf-8", "replace")
+
+
+def instance_from_line(source: str, text: str) -> MetadataInstance:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DicomJsonError(f"{source}: not JSON: {exc}") from exc
+    return dataset_from_json(obj, source)
 
 
 def _first_character(fp: IO[str]) -> str:

@@ -1,0 +1,243 @@
+"""Run a validation over many inputs: serially in this process, or on Dask (``dask.distributed``).
+
+:func:`validate_archive` takes work units (:mod:`.units`: paths, DICOM JSON ranges, DICOMweb
+instances) and yields ``(position, FileReport)`` as batches finish; :class:`ArchiveRun` keeps
+the run's counts and, when series checks were asked for, their findings
+(:mod:`.series`). Both engines call the same :func:`~.units.validate_batch`, so their
+findings are the same; only the order they arrive in differs (``position`` puts them back).
+
+On Dask, a LocalCluster (one single-threaded worker process per core, or ``workers``) is made
+unless a scheduler address or a ``distributed.Client`` is given. Batches are submitted a few
+at a time ahead of the workers (a window, so a run of millions of files never holds millions
+of tasks), each under its own key: a batch whose worker dies is run again by the scheduler,
+and a batch whose result the client already has is never counted twice — no file's findings
+are lost or duplicated. Series checks run on the workers too, one task per bucket of series
+(and of SOP Instance UIDs, for duplicates), after every batch has reported its facts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from iodkit.validation.api import FileReport
+
+from .facts import InstanceFacts
+from .series import SeriesFinding, check_all, check_duplicates, check_series
+from .units import BatchResult, Position, Unit, validate_batch
+
+#: Units per batch (one task). Enough to make the scheduler's cost per task (~1 ms) small
+#: against the batch's work (~10 ms a file), few enough to spread a small run over workers.
+BATCH_SIZE = 32
+#: Batches in flight per worker thread.
+WINDOW_PER_THREAD = 4
+#: Buckets the series facts are partitioned into for the series checks (per worker thread).
+BUCKETS_PER_THREAD = 2
+
+Progress = Callable[[int, int], None]  # (instances done, instances with errors)
+
+
+@dataclass
+class RunStats:
+    """What a run measured: instances, batches, seconds to start the engine and to finish,
+    batches run again after a worker was lost (recomputed by the scheduler, reported once)."""
+
+    instances: int = 0
+    with_errors: int = 0
+    batches: int = 0
+    workers: int = 1
+    startup_seconds: float = 0.0
+    seconds: float = 0.0
+    repeated_batches: int = 0
+
+
+@dataclass
+class ArchiveRun:
+    """A run's results as they come (:meth:`reports`), then its series findings."""
+
+    units: Iterable[Unit]
+    engine: str = "serial"
+    scheduler: Any = None
+    workers: int | None = None
+    series: bool = False
+    batch_size: int = BATCH_SIZE
+    progress: Progress | None = None
+    stats: RunStats = field(default_factory=RunStats)
+    series_findings: list[SeriesFinding] = field(default_factory=list)
+
+    def reports(self) -> Iterator[tuple[Position, FileReport]]:
+        """Each instance's report with its position, as batches finish."""
+        started = time.perf_counter()
+        batches = _batches(self.units, self.batch_size)
+        if self.engine == "serial":
+            results: Iterator[BatchResult] = (
+                validate_batch(n, batch, self.series) for n, batch in batches
+            )
+            facts: list[InstanceFacts] = []
+            for result in results:
+                yield from self._take(result)
+                facts.extend(result.facts)
+            if self.series:
+                self.series_findings = check_all(facts)
+        elif self.engine == "dask":
+            yield from self._dask(batches)
+        else:
+            raise ValueError(f"unknown engine {self.engine!r}: serial or dask")
+        self.stats.seconds = time.perf_counter() - started
+
+    def _take(self, result: BatchResult) -> Iterator[tuple[Position, FileReport]]:
+        self.stats.batches += 1
+        for position, report in result.reports:
+            self.stats.instances += 1
+            self.stats.with_errors += report.errors > 0
+            yield position, report
+        if self.progress is not None:
+            self.progress(self.stats.instances, self.stats.with_errors)
+
+    # -- Dask ----------------------------------------------------------------------------------
+
+    def _dask(
+        self, batches: Iterator[tuple[int, list[tuple[int, Unit]]]]
+    ) -> Iterator[tuple[Position, FileReport]]:
+        from distributed import as_completed
+
+        t0 = time.perf_counter()
+        client, owned = connect(self.scheduler, self.workers)
+        try:
+            threads = max(1, sum(client.nthreads().values()))
+            self.stats.workers = len(client.nthreads())
+            self.stats.startup_seconds = time.perf_counter() - t0
+            run = uuid.uuid4().hex[:8]
+            window = threads * WINDOW_PER_THREAD
+            done: set[int] = set()
+            buckets = threads * BUCKETS_PER_THREAD
+            routed: list[list[InstanceFacts]] = [[] for _ in range(buckets)]
+            by_uid: list[list[InstanceFacts]] = [[] for _ in range(buckets)]
+
+            def submit(n: int, batch: list[tuple[int, Unit]]) -> Any:
+                return client.submit(
+                    validate_batch, n, batch, self.series, key=f"iodkit-validate-{run}-{n}"
+                )
+
+            pending = as_completed(
+                [submit(n, b) for n, b in itertools.islice(batches, window)], with_results=True
+            )
+            for future, result in pending:
+                future.release()
+                next_batch = next(batches, None)
+                if next_batch is not None:
+                    pending.add(submit(*next_batch))
+                if result.batch in done:  # recomputed after a worker was lost: once only
+                    self.stats.repeated_batches += 1
+                    continue
+                done.add(result.batch)
+                yield from self._take(result)
+                for f in result.facts:
+                    routed[_bucket(f.series, buckets)].append(f)
+                    by_uid[_bucket(f.sop_instance, buckets)].append(f)
+            if self.series:
+                self.series_findings = _dask_series(client, run, routed, by_uid)
+        finally:
+            if owned:
+                cluster = client.cluster
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+
+def _batches(units: Iterable[Unit], size: int) -> Iterator[tuple[int, list[tuple[int, Unit]]]]:
+    numbered = enumerate(units)
+    for n in itertools.count():
+        batch = list(itertools.islice(numbered, size))
+        if not batch:
+            return
+        yield n, batch
+
+
+def _bucket(key: str, buckets: int) -> int:
+    return zlib.crc32(key.encode()) % buckets
+
+
+def _series_bucket(facts: list[InstanceFacts]) -> list[SeriesFinding]:
+    by_series: dict[str, list[InstanceFacts]] = {}
+    for f in facts:
+        by_series.setdefault(f.series, []).append(f)
+    return [x for key in sorted(by_series) for x in check_series(by_series[key])]
+
+
+def _dask_series(
+    client: Any, run: str, routed: list[list[InstanceFacts]], by_uid: list[list[InstanceFacts]]
+) -> list[SeriesFinding]:
+    """One task per bucket of series and per bucket of SOP Instance UIDs, on the workers."""
+    futures = [
+        client.submit(_series_bucket, facts, key=f"iodkit-series-{run}-{i}")
+        for i, facts in enumerate(routed)
+        if facts
+    ]
+    futures += [
+        client.submit(check_duplicates, facts, key=f"iodkit-uids-{run}-{i}")
+        for i, facts in enumerate(by_uid)
+        if facts
+    ]
+    found = [x for part in client.gather(futures) for x in part]
+    return sorted(found, key=SeriesFinding.sort_key)
+
+
+def connect(scheduler: Any = None, workers: int | None = None) -> tuple[Any, bool]:
+    """A ``distributed.Client``: the one given, one for a scheduler address, or one on a new
+    LocalCluster of ``workers`` single-threaded processes (default: one per core). Returns the
+    client and whether this call made it (and so must close it)."""
+    from distributed import Client, LocalCluster
+
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    if isinstance(scheduler, str) and scheduler:
+        return Client(scheduler), True
+    import os
+
+    n = workers or os.cpu_count() or 1
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,  # logging.ERROR: a lost worker is reported by the run, not as noise
+    )
+    return Client(cluster), True
+
+
+def validate_archive(
+    units: Iterable[Unit],
+    *,
+    dask: Any = None,
+    workers: int | None = None,
+    series: bool = False,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> ArchiveRun:
+    """Set up a run over ``units``; iterate its :meth:`ArchiveRun.reports` to run it.
+
+    ``dask``: None or False for a serial run in this process; True for a LocalCluster of
+    ``workers`` processes; a scheduler address (``"tcp://host:8786"``) or a
+    ``distributed.Client`` to run there. ``series`` adds the series-level checks.
+
+    >>> run = validate_archive(paths, dask=True, workers=2, series=True)   # doctest: +SKIP
+    >>> reports = sorted(run.reports())                                    # doctest: +SKIP
+    >>> run.series_findings                                                # doctest: +SKIP
+    """
+    engine = "serial" if dask is None or dask is False else "dask"
+    scheduler = None if isinstance(dask, bool) else dask
+    return ArchiveRun(
+        units,
+        engine=engine,
+        scheduler=scheduler,
+        workers=workers,
+        series=series,
+        batch_size=batch_size,
+        progress=progress,
+    )
