@@ -7,8 +7,8 @@ for series findings), and the finding's own fields (:meth:`Finding.to_dict`). Ro
 as reports arrive, so a run of millions of files never holds them all.
 
 The summary (files, files with errors, counts per severity and scope) goes to
-``<output>.summary.json`` beside the table, and into a Parquet file's schema metadata
-(``iodkit.summary``) too.
+``<output>.summary.json`` beside the table, and into a Parquet file's key-value metadata
+(``iodkit.summary``, in its footer) too.
 """
 
 from __future__ import annotations

@@ -1,0 +1,234 @@
+"""Archive validation at scale: serial in process vs Dask vs ``iodkit validate --jobs 2``.
+
+The corpus (../shared/testdata) repeated to ``PATHS`` paths, each configuration in a fresh
+process, interleaved over several runs (medians reported, best in brackets):
+
+* **serial**: :func:`iodkit.scale.validate_archive` in one process (rules loaded as files need
+  them, as any fresh run does); files/s over the run, interpreter start excluded;
+* **dask N**: a LocalCluster of N single-threaded worker processes made in the child, then the
+  run; files/s over the run, and the start-up cost (cluster up, workers answering) apart;
+  memory per worker (peak RSS, read on each worker after the run);
+* **--jobs 2**: ``iodkit validate --jobs 2 -q`` end to end (its start is in its time; the Dask
+  run's end-to-end time, start-up included, is shown beside it).
+
+And, for projecting larger runs (``docs/scale.md``): the scheduler's cost per task (1,000 empty
+tasks on the same cluster), the client's cost per report (unpickling a batch's results), bytes
+a batch result takes on the wire, and the mean file size read. Results go to
+``bench/results/bench_scale.json``. ``--quick``: fewer paths and runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "results"
+PATHS = 2200
+
+
+def _corpus() -> list[str]:
+    from iodkit.validation.inputs import resolve
+
+    root = Path(os.environ.get("IODKIT_TESTDATA", ROOT.parent / "shared" / "testdata"))
+    return [s.location for s in resolve([str(root)]).sources]
+
+
+def _paths(n: int) -> list[str]:
+    corpus = _corpus()
+    return (corpus * (n // len(corpus) + 1))[:n]
+
+
+# -- children: each configuration in a fresh process ---------------------------------------------
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_serial(n: int) -> dict[str, float]:
+    from iodkit.scale import validate_archive
+
+    paths = _paths(n)
+    t = time.perf_counter()
+    run = validate_archive(paths)
+    count = sum(1 for _ in run.reports())
+    return {"seconds": time.perf_counter() - t, "files": count, "peak_rss_mib": _peak_rss_mib()}
+
+
+def child_dask(n: int, workers: int) -> dict[str, float]:
+    from distributed import Client, LocalCluster
+    from iodkit.scale import validate_archive
+    from iodkit.scale.units import validate_batch
+
+    paths = _paths(n)
+    t0 = time.perf_counter()
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
+    )
+    client = Client(cluster)
+    client.wait_for_workers(workers)
+    startup = time.perf_counter() - t0
+    t = time.perf_counter()
+    run = validate_archive(paths, dask=client)
+    count = sum(1 for _ in run.reports())
+    seconds = time.perf_counter() - t
+    peaks = list(client.run(_peak_rss_mib).values())
+    # the scheduler's cost per task: 1,000 empty tasks, submitted and gathered
+    t = time.perf_counter()
+    client.gather(client.map(_nothing, range(1000), pure=False))
+    per_task = (time.perf_counter() - t) / 1000
+    # the client's cost per report and a batch result's size on the wire
+    result = validate_batch(0, list(enumerate(paths[:32])))
+    wire = pickle.dumps(result)
+    t = time.perf_counter()
+    for _ in range(20):
+        pickle.loads(wire)
+    unpickle = (time.perf_counter() - t) / 20 / len(result.reports)
+    client.close()
+    cluster.close()
+    return {
+        "seconds": seconds,
+        "startup_seconds": startup,
+        "files": count,
+        "worker_peak_rss_mib": max(peaks),
+        "client_peak_rss_mib": _peak_rss_mib(),
+        "scheduler_seconds_per_task": per_task,
+        "client_seconds_per_report": unpickle,
+        "batch_result_bytes": len(wire),
+        "batch_files": len(result.reports),
+    }
+
+
+def _nothing(i: int) -> int:
+    return i
+
+
+def _child(kind: str, n: int, workers: int = 2) -> dict[str, float]:
+    code = (
+        "import json, sys; from bench.bench_scale import child_serial, child_dask\n"
+        "if __name__ == '__main__':\n"
+        f"    r = child_serial({n}) if {kind!r} == 'serial' else child_dask({n}, {workers})\n"
+        "    print(json.dumps(r))\n"
+    )
+    t = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["end_to_end_seconds"] = time.perf_counter() - t
+    return result
+
+
+def _cli_jobs(n: int, jobs: int) -> float:
+    exe = str(Path(sys.executable).with_name("iodkit"))
+    t = time.perf_counter()
+    subprocess.run(
+        [exe, "validate", "-q", "--no-progress", "--jobs", str(jobs), *_paths(n)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - t
+
+
+def main(options: list[str]) -> None:
+    quick = "--quick" in options
+    n = PATHS // 2 if quick else PATHS
+    runs = 2 if quick else 5
+    corpus = _corpus()
+    sizes = [os.path.getsize(p) for p in corpus]
+    rows: dict[str, list[dict[str, float]]] = {"serial": [], "dask2": [], "dask1": []}
+    cli: list[float] = []
+    for _ in range(runs):  # interleaved: a busy moment of the shared machine hurts all alike
+        rows["serial"].append(_child("serial", n))
+        rows["dask2"].append(_child("dask", n, 2))
+        rows["dask1"].append(_child("dask", n, 1))
+        cli.append(_cli_jobs(n, 2))
+
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r[key] for r in rows[kind])
+
+    def best(kind: str, key: str) -> float:
+        return min(r[key] for r in rows[kind])
+
+    results: dict[str, float] = {
+        "paths": n,
+        "distinct_files": len(corpus),
+        "mean_file_bytes": statistics.mean(sizes),
+        "runs": runs,
+        "cores": os.cpu_count() or 1,
+    }
+    for kind in rows:
+        results[f"{kind}_seconds"] = med(kind, "seconds")
+        results[f"{kind}_files_per_s"] = n / med(kind, "seconds")
+        results[f"{kind}_best_files_per_s"] = n / best(kind, "seconds")
+        results[f"{kind}_end_to_end_seconds"] = med(kind, "end_to_end_seconds")
+    for key in (
+        "startup_seconds",
+        "worker_peak_rss_mib",
+        "client_peak_rss_mib",
+        "scheduler_seconds_per_task",
+        "client_seconds_per_report",
+        "batch_result_bytes",
+        "batch_files",
+    ):
+        results[f"dask2_{key}"] = med("dask2", key)
+    results["serial_peak_rss_mib"] = med("serial", "peak_rss_mib")
+    results["cli_jobs2_seconds"] = statistics.median(cli)
+    results["cli_jobs2_files_per_s"] = n / statistics.median(cli)
+    results["dask2_vs_serial"] = results["dask2_files_per_s"] / results["serial_files_per_s"]
+    results["dask2_end_to_end_vs_cli_jobs2"] = (
+        results["cli_jobs2_seconds"] / results["dask2_end_to_end_seconds"]
+    )
+    print(
+        f"{n} paths ({len(corpus)} distinct files) on {results['cores']} cores; medians of "
+        f"{runs} runs (best)"
+    )
+    for kind, label in (
+        ("serial", "serial, in process"),
+        ("dask1", "Dask, 1 worker"),
+        ("dask2", "Dask, 2 workers"),
+    ):
+        rate, best_rate = results[f"{kind}_files_per_s"], results[f"{kind}_best_files_per_s"]
+        print(
+            f"  {label:<22} {results[f'{kind}_seconds']:7.2f} s  {rate:7.1f} files/s "
+            f"({best_rate:.1f})  end to end {results[f'{kind}_end_to_end_seconds']:6.2f} s"
+        )
+    print(
+        f"  {'iodkit validate -j 2':<22} {results['cli_jobs2_seconds']:7.2f} s  "
+        f"{results['cli_jobs2_files_per_s']:7.1f} files/s (end to end)"
+    )
+    print(
+        f"  Dask 2 workers / serial: {results['dask2_vs_serial']:.2f}x; Dask end to end vs "
+        f"--jobs 2: {results['dask2_end_to_end_vs_cli_jobs2']:.2f}x"
+    )
+    print(
+        f"  start-up {results['dask2_startup_seconds']:.2f} s; peak RSS a worker "
+        f"{results['dask2_worker_peak_rss_mib']:.0f} MiB, client "
+        f"{results['dask2_client_peak_rss_mib']:.0f} MiB, serial "
+        f"{results['serial_peak_rss_mib']:.0f} MiB"
+    )
+    print(
+        f"  scheduler {results['dask2_scheduler_seconds_per_task'] * 1e3:.2f} ms a task; client "
+        f"{results['dask2_client_seconds_per_report'] * 1e6:.0f} µs a report; a batch of "
+        f"{results['dask2_batch_files']:.0f} files sends {results['dask2_batch_result_bytes']:.0f} "
+        f"bytes; mean file {results['mean_file_bytes'] / 1024:.0f} KiB"
+    )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_scale.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

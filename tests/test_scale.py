@@ -1,0 +1,221 @@
+"""Archive-scale validation: Dask gives the serial findings, survives a lost worker, and the
+series-level checks find what only several instances show.
+
+The Dask tests run a LocalCluster of two single-threaded worker processes on the test corpus
+repeated to more than 2,000 paths (a real archive repeats nothing, but the work per path is the
+same: the point is many batches over several processes). Findings are compared with a serial
+run after sorting by position.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from iodkit.scale import validate_archive
+from iodkit.scale.facts import InstanceFacts
+from iodkit.scale.output import COLUMNS, FindingsWriter
+from iodkit.scale.series import check_all, check_duplicates, check_series
+from iodkit.validation.inputs import resolve
+from pydicom.dataset import Dataset
+
+pytest.importorskip("distributed", reason="Dask is not installed: pip install 'iodkit[dask]'")
+
+REPEATS_TO = 2000
+
+
+def _corpus(testdata: Path) -> list[str]:
+    return [s.location for s in resolve([str(testdata)]).sources]
+
+
+def _canonical(reports: Any) -> list[tuple[Any, ...]]:
+    """Reports as comparable rows, sorted by position (a unit number, an instance in it)."""
+    rows = []
+    for position, report in reports:
+        findings = tuple(json.dumps(f.to_dict(), sort_keys=True) for f in report.findings)
+        rows.append((position, report.path, report.iod, findings))
+    return sorted(rows)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """Two single-threaded worker processes, as on a 2-core machine."""
+    from distributed import Client, LocalCluster
+
+    local = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=40,
+    )
+    client = Client(local)
+    yield client
+    client.close()
+    local.close()
+
+
+def test_dask_findings_equal_serial_on_2000_paths(testdata: Path, cluster: Any) -> None:
+    corpus = _corpus(testdata)
+    paths = (corpus * (REPEATS_TO // len(corpus) + 1))[: max(REPEATS_TO, len(corpus))]
+    assert len(paths) >= REPEATS_TO and len(set(paths)) == len(corpus)
+    # The serial run validates each distinct file once; a repeated path's report is its file's
+    # (validation reads nothing but the file), so this is the serial run of all the paths.
+    serial = {r.path: r for _, r in validate_archive(corpus).reports()}
+    expected = _canonical(((i, 0), serial[p]) for i, p in enumerate(paths))
+    run = validate_archive(paths, dask=cluster)
+    got = _canonical(run.reports())
+    assert got == expected
+    assert run.stats.instances == len(paths) and run.stats.workers == 2
+    assert run.stats.batches == -(-len(paths) // 32)
+
+
+def test_a_killed_worker_loses_and_duplicates_nothing(testdata: Path, cluster: Any) -> None:
+    corpus = _corpus(testdata)
+    paths = corpus * 6
+    expected = _canonical(validate_archive(paths).reports())
+    before = set(cluster.run(os.getpid).values())
+    killed: list[int] = []
+
+    def kill_one_worker(done: int, with_errors: int) -> None:
+        if not killed and done >= 3 * 8:  # a few batches in: the others are queued or running
+            pid = sorted(before)[0]
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    run = validate_archive(paths, dask=cluster, batch_size=8, progress=kill_one_worker)
+    got = _canonical(run.reports())
+    assert killed, "the run finished before a worker could be killed"
+    positions = [row[0] for row in got]
+    assert len(positions) == len(set(positions)) == len(paths)  # none lost, none twice
+    assert got == expected
+    cluster.wait_for_workers(2, timeout=60)  # the nanny restarted the killed worker
+    after = set(cluster.run(os.getpid).values())
+    assert killed[0] not in after
+
+
+# -- series-level checks ------------------------------------------------------------------------
+
+
+def _facts(name: str, z: float, **values: str) -> InstanceFacts:
+    base = {0x00100020: "P1", 0x00080060: "CT", 0x0020000E: "1.2.3"}
+    base.update({int(k[1:], 16): v for k, v in values.items()})
+    return InstanceFacts(
+        name=name,
+        study="1.2",
+        series="1.2.3",
+        sop_instance=f"1.2.3.{name}",
+        sop_class="1.2.840.10008.5.1.4.1.1.2",
+        values=tuple(sorted(base.items())),
+        position=(0.0, 0.0, z),
+        orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+    )
+
+
+def test_series_checks_find_gaps_overlaps_and_disagreements() -> None:
+    stack = [_facts(f"s{i}", 2.0 * i) for i in range(6)]
+    assert check_series(stack) == []  # a regular stack of one patient: nothing to say
+    gap = [f for f in stack if f.name != "s3"]
+    (finding,) = check_series(gap)
+    assert finding.finding.code == "volume" and finding.finding.severity == "warning"
+    assert "gap of 4.000 mm between s2 and s4" in finding.finding.message
+    twice = [*stack, _facts("s2b", 4.0)]
+    (overlap,) = check_series(twice)
+    assert "2 instances at one position" in overlap.finding.message
+    assert overlap.files == ("s2", "s2b")
+    other = [*stack[:5], _facts("s5", 10.0, x00100020="P2")]
+    (mixed,) = check_series(other)
+    assert (mixed.finding.severity, mixed.finding.code, mixed.finding.path) == (
+        "error",
+        "series",
+        "PatientID",
+    )
+    assert "'P1' in 5" in mixed.finding.message and "'P2' in 1 (s5)" in mixed.finding.message
+    assert mixed.finding.module == "PatientModule" and mixed.finding.tag == 0x00100020
+
+
+def test_duplicate_sop_instance_uids_across_the_run() -> None:
+    a, b = _facts("a", 0.0), _facts("b", 2.0)
+    copy = InstanceFacts("elsewhere/a", "9.9", "9.9.9", a.sop_instance, a.sop_class)
+    (dup,) = check_duplicates([a, b, copy, a])  # a listed twice is one file
+    assert dup.finding.code == "duplicate-uid" and dup.files == ("a", "elsewhere/a")
+
+
+def _ct_files(folder: Path, positions: list[float], series_uid: str) -> list[str]:
+    from iodkit.seg.synthetic import ct_series
+    from pydicom import dcmwrite
+
+    out = []
+    datasets: list[Dataset] = ct_series(len(positions), 8, 8)
+    for i, (ds, z) in enumerate(zip(datasets, positions, strict=True)):
+        ds.SeriesInstanceUID = series_uid
+        ds.ImagePositionPatient = [0, 0, z]
+        path = folder / f"ct{i}.dcm"
+        dcmwrite(path, ds, enforce_file_format=True)
+        out.append(str(path))
+    return out
+
+
+def test_series_checks_are_opt_in_and_equal_on_dask(tmp_path: Path, cluster: Any) -> None:
+    """A CT series with a gap, written as files: the serial and the Dask run find it alike;
+    without ``series`` nothing changes in the instance-level reports."""
+    paths = _ct_files(tmp_path, [0.0, 2.0, 4.0, 10.0, 12.0], "1.2.826.0.1.3680043.8.498.7")
+    plain = validate_archive(paths)
+    plain_reports = _canonical(plain.reports())
+    assert plain.series_findings == []
+    serial = validate_archive(paths, series=True)
+    assert _canonical(serial.reports()) == plain_reports
+    dask = validate_archive(paths, dask=cluster, series=True, batch_size=2)
+    assert _canonical(dask.reports()) == plain_reports
+    assert [s.to_dict() for s in dask.series_findings] == [
+        s.to_dict() for s in serial.series_findings
+    ]
+    assert [s.finding.code for s in serial.series_findings] == ["volume"]
+    assert "gap of 6.000 mm" in serial.series_findings[0].finding.message
+    assert check_all([]) == []
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_findings_tables(tmp_path: Path, testdata: Path, suffix: str) -> None:
+    corpus = _corpus(testdata)[:12]
+    run = validate_archive(corpus, series=True)
+    out = tmp_path / f"findings{suffix}"
+    writer = FindingsWriter(out)
+    reports = [r for _, r in run.reports()]
+    for r in reports:
+        writer.write_report(r)
+    writer.write_series(run.series_findings)
+    summary = writer.close(engine="serial")
+    n_instance = sum(len(r.findings) for r in reports)
+    if suffix == ".jsonl":
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+    else:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(out)
+        rows = table.to_pylist()
+        footer = pq.ParquetFile(out).metadata.metadata
+        assert json.loads(footer[b"iodkit.summary"]) == summary
+    assert len(rows) == n_instance + len(run.series_findings)
+    assert all(set(row) == set(COLUMNS) for row in rows)
+    assert [r["scope"] for r in rows].count("series") == len(run.series_findings)
+    assert summary["files"] == len(corpus) and summary["errors"] == sum(
+        1 for r in rows if r["scope"] == "instance" and r["severity"] == "error"
+    )
+    assert json.loads(Path(f"{out}.summary.json").read_text()) == summary
+    first = next(r for r in rows if r["scope"] == "instance")
+    report = next(r for r in reports if r.path == first["file"])
+    assert first["message"] == report.findings[0].message
+
+
+def test_findings_table_refuses_unknown_formats(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.jsonl .*\.parquet"):
+        FindingsWriter(tmp_path / "out.csv")
