@@ -130,7 +130,7 @@ class FindingsWriter:
             self._flush()
 
     def _schema(self) -> Any:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped]
 
         fields = [
             pa.field(name, pa.list_(pa.string()) if name == "files" else pa.string())
@@ -139,8 +139,8 @@ class FindingsWriter:
         return pa.schema(fields)
 
     def _flush(self) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, self._schema())
