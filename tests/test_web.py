@@ -207,6 +207,49 @@ def test_tiled_segmentation_fetches_only_the_frames_asked_for(web) -> None:  # t
     assert not any(r.url.endswith(seg.SOPInstanceUID) for r in web.requests)  # never the whole
 
 
+class _CountingFrames:
+    """A file's frames, recording which ones a reader asks for (the reference for WADO-RS)."""
+
+    def __init__(self, data: bytes) -> None:
+        from iodkit.pixels import FrameReader
+
+        self._reader = FrameReader(io.BytesIO(data))
+        self.dataset = self._reader.dataset
+        self.read: list[int] = []
+
+    def read_frame(self, index: int) -> np.ndarray:
+        self.read.append(index)
+        return self._reader.read_frame(index)
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def test_segmentation_reader_over_wado_rs_reads_only_the_region_s_tiles(web) -> None:  # type: ignore[no-untyped-def]
+    """``read_segmentation`` on lazy WADO-RS frames: a region of a tiled SEG's total pixel
+    matrix fetches exactly the tiles the same query reads from the file, in one request."""
+    from iodkit.seg import read_segmentation
+
+    seg = _tiled_segmentation()
+    web.store([seg])
+    web.requests.clear()
+    frames = web.open_frames(seg.StudyInstanceUID, seg.SeriesInstanceUID, seg.SOPInstanceUID)
+    local_frames = _CountingFrames(_file_bytes(seg))
+    with read_segmentation(frames) as remote, read_segmentation(local_frames) as local:
+        region = dict(row_start=30, row_end=60, column_start=1, column_end=40)  # 1-based
+        got = remote.get_total_pixel_matrix(**region)
+        assert np.array_equal(got, local.get_total_pixel_matrix(**region))
+        assert got.any()
+        total = remote.number_of_frames
+    wanted = sorted({i + 1 for i in local_frames.read})
+    assert 1 < len(wanted) < total
+    assert sorted(frames.fetched_frames) == wanted
+    assert [u.rsplit("/frames/", 1)[1] for u in _frames_requests(web)] == [
+        ",".join(map(str, wanted))
+    ]
+    assert not any(r.url.endswith(seg.SOPInstanceUID) for r in web.requests)
+
+
 def test_frames_not_whole_bytes_fall_back_to_the_instance(web, caplog) -> None:  # type: ignore[no-untyped-def]
     from iodkit.pixels import FrameReader
 

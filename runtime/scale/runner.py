@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iodkit.validation.api import FileReport
+from iodkit.validation.context import STORED, ValidationContext
 
 from .facts import InstanceFacts
 from .series import SeriesFinding, check_all, check_duplicates, check_series
@@ -67,6 +68,7 @@ class ArchiveRun:
     series: bool = False
     batch_size: int = BATCH_SIZE
     progress: Progress | None = None
+    context: ValidationContext = STORED
     stats: RunStats = field(default_factory=RunStats)
     series_findings: list[SeriesFinding] = field(default_factory=list)
 
@@ -76,7 +78,7 @@ class ArchiveRun:
         batches = _batches(self.units, self.batch_size)
         if self.engine == "serial":
             results: Iterator[BatchResult] = (
-                validate_batch(n, batch, self.series) for n, batch in batches
+                validate_batch(n, batch, self.series, self.context) for n, batch in batches
             )
             facts: list[InstanceFacts] = []
             for result in results:
@@ -121,7 +123,12 @@ class ArchiveRun:
 
             def submit(n: int, batch: list[tuple[int, Unit]]) -> Any:
                 return client.submit(
-                    validate_batch, n, batch, self.series, key=f"iodkit-validate-{run}-{n}"
+                    validate_batch,
+                    n,
+                    batch,
+                    self.series,
+                    self.context,
+                    key=f"iodkit-validate-{run}-{n}",
                 )
 
             pending = as_completed(
@@ -219,6 +226,7 @@ def validate_archive(
     series: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
+    context: ValidationContext = STORED,
 ) -> ArchiveRun:
     """Set up a run over ``units``; iterate its :meth:`ArchiveRun.reports` to run it.
 
@@ -240,4 +248,5 @@ def validate_archive(
         series=series,
         batch_size=batch_size,
         progress=progress,
+        context=context,
     )

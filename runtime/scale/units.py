@@ -3,13 +3,12 @@
 A unit is small and plain, so it pickles cheaply to a Dask worker, and says where the worker
 finds its input itself — nothing but names travels from the client:
 
-* a file path (``str``): one file;
-* :class:`MetadataLines`: the lines of a DICOM JSON-lines file that start in a byte range, each
-  one instance's metadata (PS3.18 F.2) — a huge metadata export is split without the client
-  reading it;
-* :class:`MetadataDocument`: a whole DICOM JSON document (an array of instances);
-* :class:`WebInstance`: one instance on a DICOMweb service, validated as stored (WADO-RS
-  retrieve) or, with ``metadata``, from its metadata alone.
+* a file path (``str``);
+* a :class:`~iodkit.validation.inputs.Source` (what ``iodkit validate`` resolves its arguments
+  into: files, DICOMweb instances, DICOM JSON instances — see :mod:`iodkit.web.inputs`);
+* :class:`MetadataLines`: the lines of a DICOM JSON-lines file that start in a byte range,
+  each one instance's metadata (PS3.18 F.2) — a metadata export of millions of instances is
+  split by :func:`metadata_ranges` without the client reading it.
 
 :func:`validate_batch` validates units in order and returns each report with its position in
 the run — ``(unit number, instance number within the unit)`` — so results can be put back in
@@ -18,13 +17,15 @@ input order whatever order the batches finish in.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from iodkit.validation.api import FileReport, inspect_file, report_parsed
+from iodkit.validation.api import FileReport, inspect_file
+from iodkit.validation.context import STORED, ValidationContext
 from iodkit.validation.findings import Finding
+from iodkit.validation.inputs import FILE_VALIDATOR, Source, named
 
 from .facts import InstanceFacts, facts_of
 
@@ -41,22 +42,12 @@ class MetadataLines:
     stop: int
 
 
-@dataclass(frozen=True, slots=True)
-class MetadataDocument:
-    """A DICOM JSON document: an array of instance objects (or one object)."""
-
-    path: str
-
-
-@dataclass(frozen=True, slots=True)
-class WebInstance:
-    """One instance on a DICOMweb service (``address``: its instance URL)."""
-
-    address: str
-    metadata: bool = False
-
-
-Unit = str | MetadataLines | MetadataDocument | WebInstance
+Unit = str | Source | MetadataLines
+#: validator → the function that also gives the tree it checked (for the series facts)
+INSPECTORS: dict[str, str] = {
+    FILE_VALIDATOR: "iodkit.scale.units:inspect_file_source",
+    "iodkit.web.inputs:report_source": "iodkit.web.inputs:inspect_source",
+}
 Position = tuple[int, int]
 
 
@@ -75,121 +66,76 @@ class BatchResult:
 
 
 def metadata_ranges(path: str | os.PathLike[str], chunk: int = METADATA_RANGE_BYTES) -> list[Unit]:
-    """Units covering a metadata file: ranges of a JSON-lines file, or the whole document."""
+    """Units covering a DICOM JSON file: byte ranges of a JSON-lines file, or one source per
+    instance of a JSON array (:func:`iodkit.web.inputs.metadata_files`)."""
+    from iodkit.validation.inputs import ResolveOptions
     from iodkit.web.dicomjson import document_kind
+    from iodkit.web.inputs import metadata_files
 
     name = os.fspath(path)
     if document_kind(name) != "lines":
-        return [MetadataDocument(name)]
+        resolution = metadata_files(name, ResolveOptions())
+        return list(resolution.sources) if resolution is not None else []
     size = os.path.getsize(name)
     return [MetadataLines(name, s, min(s + chunk, size)) for s in range(0, max(size, 1), chunk)]
 
 
+def inspect_file_source(
+    source: Source, context: ValidationContext = STORED
+) -> tuple[FileReport, Any]:
+    """A file source's report (under the source's name) and the tree it checked."""
+    from dataclasses import replace
+
+    report, parsed = inspect_file(source.location, context=context)
+    return (report if report.path == source.name else replace(report, path=source.name)), parsed
+
+
 def validate_batch(
-    batch: int, units: Sequence[tuple[int, Unit]], series: bool = False
+    batch: int,
+    units: Sequence[tuple[int, Unit]],
+    series: bool = False,
+    context: ValidationContext = STORED,
 ) -> BatchResult:
-    """Validate ``units`` (each with its unit number) in order; never raises for bad input."""
+    """Validate ``units`` (each with its unit number) in order; never raises for bad input.
+    With ``series``, also read each instance's facts for the series checks."""
     result = BatchResult(batch)
     for number, unit in units:
-        for sub, (report, facts) in enumerate(_validate_unit(unit)):
+        for sub, (report, parsed) in enumerate(_validate_unit(unit, context)):
             result.reports.append(((number, sub), report))
-            if series and facts is not None:
-                result.facts.append(facts)
+            if series and parsed is not None:
+                facts = facts_of(report.path, parsed.dataset)
+                if facts is not None:
+                    result.facts.append(facts)
     return result
 
 
-def _validate_unit(unit: Unit) -> Iterator[tuple[FileReport, InstanceFacts | None]]:
+def _validate_unit(unit: Unit, context: ValidationContext) -> Iterator[tuple[FileReport, Any]]:
+    """Each report of a unit with the tree it checked (None: unreadable, or not known)."""
     if isinstance(unit, str):
-        report, parsed = inspect_file(unit)
-        yield report, facts_of(unit, parsed.dataset) if parsed is not None else None
-    elif isinstance(unit, (MetadataLines, MetadataDocument)):
-        yield from _metadata(unit)
-    elif isinstance(unit, WebInstance):
-        yield _web_instance(unit)
+        yield inspect_file(unit, context=context)
+    elif isinstance(unit, Source):
+        inspector = INSPECTORS.get(unit.validator)
+        if inspector is None:  # a validator that gives no tree: no facts for series checks
+            yield named(unit.validator)(unit, context), None
+        else:
+            yield named(inspector)(unit, context)
+    elif isinstance(unit, MetadataLines):
+        yield from _metadata_lines(unit, context)
     else:
         raise TypeError(f"not a work unit: {unit!r}")
 
 
-def _unreadable(name: str, exc: BaseException) -> tuple[FileReport, None]:
-    message = f"cannot read {name}: {exc}"
-    return FileReport(name, "", [Finding("error", "read", "", message)]), None
-
-
-def _metadata(
-    unit: MetadataLines | MetadataDocument,
-) -> Iterator[tuple[FileReport, InstanceFacts | None]]:
-    """Each instance of the unit; a line that cannot be read is a finding of its own, and the
+def _metadata_lines(
+    unit: MetadataLines, context: ValidationContext
+) -> Iterator[tuple[FileReport, Any]]:
+    """Each instance of the range; a line that cannot be read is a finding of its own, and the
     lines after it are still read."""
-    from iodkit.web.dicomjson import DicomJsonError, instance_from_line, iter_dicom_json, json_lines
+    from iodkit.web.dicomjson import json_lines
+    from iodkit.web.inputs import inspect_source
 
-    if isinstance(unit, MetadataDocument):
-        try:
-            instances = list(iter_dicom_json(unit.path))
-        except (OSError, UnicodeDecodeError, DicomJsonError) as exc:
-            yield _unreadable(unit.path, exc)
-            return
-        for instance in instances:
-            yield _validate_metadata(instance)
-        return
     try:
-        for source, text in json_lines(unit.path, unit.start, unit.stop):
-            try:
-                instance = instance_from_line(source, text)
-            except DicomJsonError as exc:
-                yield _unreadable(source, exc)
-                continue
-            yield _validate_metadata(instance)
+        for source, _ in json_lines(unit.path, unit.start, unit.stop):
+            yield inspect_source(Source(source, source, ""), context)
     except OSError as exc:
-        yield _unreadable(unit.path, exc)
-
-
-def _validate_metadata(instance: object) -> tuple[FileReport, InstanceFacts | None]:
-    from iodkit.validation.reader import from_dataset
-
-    name = getattr(instance, "source", "")
-    try:
-        parsed = from_dataset(instance.dataset)  # type: ignore[attr-defined]
-    except Exception as exc:
-        return _unreadable(name, exc)
-    return report_parsed(name, parsed), facts_of(name, parsed.dataset)
-
-
-def _web_instance(unit: WebInstance) -> tuple[FileReport, InstanceFacts | None]:
-    from iodkit.validation.reader import parse
-    from iodkit.web import DicomWebError, parse_address
-    from pydicom.filewriter import dcmwrite
-
-    web = _service(unit.address)
-    a = parse_address(unit.address)
-    assert a.series is not None and a.instance is not None
-    try:
-        if unit.metadata:
-            (instance,) = web.retrieve_metadata(a.study, a.series, a.instance)
-            instance.source = unit.address
-            return _validate_metadata(instance)
-        ds = web.retrieve_instance(a.study, a.series, a.instance)
-    except (DicomWebError, ValueError) as exc:
-        return _unreadable(unit.address, exc)
-    buffer = (
-        io.BytesIO()
-    )  # the instance as received (pydicom keeps its encoding), checked as a file
-    dcmwrite(buffer, ds, enforce_file_format=False)
-    try:
-        parsed = parse(buffer.getvalue())
-    except Exception as exc:
-        return _unreadable(unit.address, exc)
-    return report_parsed(unit.address, parsed), facts_of(unit.address, parsed.dataset)
-
-
-_SERVICES: dict[str, object] = {}
-
-
-def _service(address: str):  # type: ignore[no-untyped-def]
-    """One DicomWeb per service root in this process (its HTTP session is reused)."""
-    from iodkit.web import DicomWeb, parse_address
-
-    root = parse_address(address).root
-    web = _SERVICES.get(root)
-    if web is None:
-        web = _SERVICES[root] = DicomWeb(root)
-    return web
+        message = f"cannot read {unit.path}: {exc}"
+        yield FileReport(unit.path, "", [Finding("error", "read", "", message)]), None
