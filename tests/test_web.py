@@ -171,7 +171,7 @@ def test_metadata_keeps_bulk_data_on_the_server(web) -> None:  # type: ignore[no
     assert 0x7FE00010 in meta.bulk_data and meta.bulk_data[0x7FE00010].startswith(
         "http://127.0.0.1:"
     )
-    assert "PixelData" not in meta.dataset
+    assert meta.dataset.PixelData is None  # present, not fetched
     assert meta.dataset.SegmentSequence[1].SegmentLabel == "more bone"
     assert len(meta.dataset.PerFrameFunctionalGroupsSequence) == int(seg.NumberOfFrames)
     series = web.retrieve_metadata(seg.StudyInstanceUID, seg.SeriesInstanceUID)
@@ -360,11 +360,12 @@ def test_dicom_json_lines_and_arrays(tmp_path: Path) -> None:
     first, second = iter_dicom_json(lines)
     assert first.source == f"{lines}@0" and second.source == f"{lines}@{len(line) + 2}"
     assert first.bulk_data == {0x7FE00010: "http://archive/bulk/bulk/7FE00010"}
-    assert "PixelData" not in first.dataset and "PixelData" not in second.dataset
+    assert first.dataset.PixelData is None  # present, not fetched
+    assert "PixelData" not in second.dataset  # no URI given: left out
     expected = Dataset()
     for element in seg:
-        if element.keyword != "PixelData":
-            expected.add(element)
+        expected.add(element)
+    expected.PixelData = None
     assert first.dataset == expected
     array = tmp_path / "meta.json"
     array.write_text("[" + line + "]")
@@ -381,3 +382,40 @@ def test_dicom_json_errors_name_the_place(tmp_path: Path) -> None:
         list(iter_dicom_json(bad))
     with pytest.raises(DicomJsonError, match="an instance is a JSON object"):
         dataset_from_json([1, 2], "x")  # type: ignore[arg-type]
+
+
+# -- DICOMweb addresses as validation inputs --------------------------------------------------
+
+
+def _fresh_copy(path: Path) -> Dataset:
+    """A third-party file with fresh UIDs (the server merges series by UID)."""
+    ds = pydicom.dcmread(path)
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    return ds
+
+
+def test_an_address_validates_as_the_stored_files(web, testdata: Path) -> None:  # type: ignore[no-untyped-def]
+    """A study address: every instance in it, retrieved and validated, gives the findings of
+    the same bytes validated as a file."""
+    from iodkit.validation.api import validate_bytes
+    from iodkit.validation.inputs import ResolveOptions
+    from iodkit.web.inputs import addresses, report_source
+
+    seg = _segmentation("BINARY")
+    ct = _fresh_copy(testdata / "fodicom" / "CT-MONO2-16-ankle.dcm")  # 12 errors as a file
+    ct.StudyInstanceUID = seg.StudyInstanceUID  # one study, two series
+    web.store([seg, ct])
+    url = f"{web.url}/studies/{seg.StudyInstanceUID}"
+    resolution = addresses(url, ResolveOptions())
+    assert resolution is not None and not resolution.missing
+    by_uid = {s.name.rsplit("/", 1)[1]: s for s in resolution.sources}
+    assert set(by_uid) == {seg.SOPInstanceUID, ct.SOPInstanceUID}
+    for ds in (seg, ct):
+        report = report_source(by_uid[ds.SOPInstanceUID])
+        expected = validate_bytes(_file_bytes(ds))
+        assert [str(f) for f in report.findings] == [str(f) for f in expected]
+    assert any(f.severity == "error" for f in report_source(by_uid[ct.SOPInstanceUID]).findings)
+    assert addresses("scans/ct.dcm", ResolveOptions()) is None  # not an address: not ours
+    missing = addresses(f"{web.url}/studies/{generate_uid()}", ResolveOptions())
+    assert missing is not None and missing.missing and not missing.sources

@@ -5,10 +5,10 @@ and QIDO-RS answer) or, for archives too large for one document, one instance ob
 ("JSON lines"). Either is read here one instance at a time, each into a pydicom ``Dataset``.
 
 Bulk data (PS3.18 F.2.6: Pixel Data and other large values given as ``BulkDataURI``) is not
-fetched: the element is kept out of the dataset and its tag and URI are listed in
-:attr:`MetadataInstance.bulk_data`, so a reader knows the value exists and where it is, and a
-validator can say what it could not check rather than report it absent. ``InlineBinary`` values
-are decoded as usual.
+fetched: the element is in the dataset with no value (None), and the top level's URIs are
+listed in :attr:`MetadataInstance.bulk_data`, so a reader knows the value exists and where it
+is, and the validator (context "metadata") takes it as present rather than absent or empty.
+``InlineBinary`` values are decoded as usual.
 
 This module needs only pydicom; it never imports the DICOMweb client.
 """
@@ -32,8 +32,9 @@ class DicomJsonError(ValueError):
 
 @dataclass(slots=True)
 class MetadataInstance:
-    """One instance of a metadata document: its dataset (bulk data left out), the bulk data
-    elements of the top level (tag → BulkDataURI) and where it came from (``file:line``)."""
+    """One instance of a metadata document: its dataset (bulk data elements without a value),
+    the bulk data elements of the top level (tag → BulkDataURI) and where it came from
+    (``file@offset``, ``file[i]``, a URL)."""
 
     dataset: Dataset
     bulk_data: dict[int, str] = field(default_factory=dict)
@@ -47,32 +48,30 @@ class MetadataInstance:
 def dataset_from_json(obj: dict[str, Any], source: str = "") -> MetadataInstance:
     """One DICOM JSON instance object → :class:`MetadataInstance`.
 
-    Top-level elements given by ``BulkDataURI`` go into ``bulk_data``; inside sequence items
-    they are left out too (their URIs are not kept: nothing reads nested bulk data).
+    An element given by ``BulkDataURI`` stays in the dataset with no value (None: present,
+    not fetched — what the validator's metadata context reads as "bulk data by reference");
+    the URIs of the top level's are kept in ``bulk_data``.
     """
     if not isinstance(obj, dict):
         raise DicomJsonError(
             f"{source or 'DICOM JSON'}: an instance is a JSON object, not {type(obj).__name__}"
         )
     bulk: dict[int, str] = {}
-    top: dict[str, Any] = {}
     for key, element in obj.items():
         if isinstance(element, dict) and "BulkDataURI" in element:
             try:
                 bulk[int(Tag(key))] = str(element["BulkDataURI"])
             except (ValueError, OverflowError) as exc:
                 raise DicomJsonError(f"{source}: bad tag {key!r}: {exc}") from exc
-            continue
-        top[key] = element
     try:
-        dataset = Dataset.from_json(top, bulk_data_uri_handler=_nested_bulk_data)
+        dataset = Dataset.from_json(obj, bulk_data_uri_handler=_not_fetched)
     except Exception as exc:  # pydicom raises several kinds for malformed JSON elements
         raise DicomJsonError(f"{source or 'DICOM JSON'}: {type(exc).__name__}: {exc}") from exc
     return MetadataInstance(dataset, bulk, source)
 
 
-def _nested_bulk_data(tag: str, vr: str, uri: str) -> None:
-    """Bulk data inside a sequence item: not fetched; the element is read as empty."""
+def _not_fetched(tag: str, vr: str, uri: str) -> None:
+    """Bulk data is not fetched: the element is present with no value."""
     return None
 
 
