@@ -58,6 +58,21 @@ def cluster() -> Iterator[Any]:
     yield client
     client.close()
     local.close()
+    _stop_offload_thread()
+
+
+def _stop_offload_thread() -> None:
+    """The scheduler (in this process) leaves distributed's one offload thread running, and a
+    process with threads must not fork — later tests on this pytest worker fork (the spec
+    build). Stop it; a new executor makes its thread only when used again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import distributed.utils
+
+    distributed.utils._offload_executor.shutdown(wait=True)
+    distributed.utils._offload_executor = ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="Dask-Offload"
+    )
 
 
 def test_dask_findings_equal_serial_on_2000_paths(testdata: Path, cluster: Any) -> None:
