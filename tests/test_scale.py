@@ -234,3 +234,125 @@ def test_findings_tables(tmp_path: Path, testdata: Path, suffix: str) -> None:
 def test_findings_table_refuses_unknown_formats(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.jsonl .*\.parquet"):
         FindingsWriter(tmp_path / "out.csv")
+
+
+# -- DICOM JSON metadata ------------------------------------------------------------------------
+
+PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def _held_by_metadata(findings: list[Any], file_findings: list[Any]) -> list[tuple[str, ...]]:
+    """The findings about what DICOM JSON metadata holds (PS3.18 F.2), as comparable rows.
+
+    Left out, each for its reason: the File Meta Information (code ``meta``: metadata has
+    none); the byte encoding (``encoding``: JSON has no bytes); the pixel data elements (bulk
+    data, given by reference); the text format of DS and IS values (``value``: JSON carries
+    them as numbers, F.2.3.1); and an element whose VR as written differs from the
+    dictionary's (``vr`` in the file's findings, with every other finding on that element on
+    both sides: the metadata states one VR, and a dataset is validated under the VR it
+    states).
+    """
+    from iodkit.validation.dictionary import entry
+
+    wrong_vr = {f.tag for f in file_findings if f.code == "vr"}
+    rows = []
+    for f in findings:
+        if f.code in ("meta", "encoding", "vr") or f.tag in wrong_vr:
+            continue
+        if f.tag is not None and f.tag >> 16 == 0x0002:  # File Meta Information elements
+            continue
+        if f.path.split("[", 1)[0] in PIXEL_KEYWORDS:
+            continue
+        e = entry(f.tag) if f.tag is not None else None
+        if f.code == "value" and e is not None and e.vr in ("DS", "IS"):
+            continue
+        rows.append((f.severity, f.code, f.path, f.message))
+    return sorted(rows)
+
+
+def test_dicom_json_metadata_gives_the_files_findings(
+    testdata: Path, tmp_path: Path, cluster: Any
+) -> None:
+    """The corpus as one JSON-lines metadata export (what a server's WADO-RS metadata
+    holds, pixel data by BulkDataURI), validated on Dask in byte ranges: each instance's
+    findings equal its file's, for what metadata holds."""
+    import warnings
+
+    import pydicom
+    from iodkit.scale.units import MetadataLines, metadata_ranges
+    from iodkit.web.dicomjson import dataset_to_json_line
+
+    lines, files = [], []
+    for path in _corpus(testdata):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(path)
+                line = dataset_to_json_line(ds, f"https://archive.example/bulk/{len(lines)}")
+            except Exception:  # pydicom cannot read it: no server would hold its metadata
+                continue
+        if len(ds) == 0:
+            continue
+        lines.append(line)
+        files.append(path)
+    assert len(files) >= 45
+    export = tmp_path / "archive.jsonl"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    units = metadata_ranges(export, chunk=1 << 16)
+    assert len(units) > 4 and all(isinstance(u, MetadataLines) for u in units)
+    run = validate_archive(units, dask=cluster, batch_size=2)
+    metadata = [report for _, report in sorted(run.reports(), key=lambda pr: pr[0])]
+    serial = {r.path: r for _, r in validate_archive(files).reports()}
+    assert len(metadata) == len(files)
+    compared = 0
+    for path, meta in zip(files, metadata, strict=True):
+        assert meta.path.startswith(f"{export}@")
+        from_file = serial[path].findings
+        held = _held_by_metadata(meta.findings, from_file)
+        assert held == _held_by_metadata(from_file, from_file), path
+        assert meta.iod == serial[path].iod
+        compared += len(held)
+    assert compared > 500  # findings compared, not just empty lists
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def _iodkit(*args: str) -> Any:
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("iodkit"))
+    return subprocess.run([exe, "validate", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_dask_prints_the_serial_document(testdata: Path) -> None:
+    serial = _iodkit(str(testdata), "--json")
+    dask = _iodkit(str(testdata), "--json", "--dask", "-j", "2")
+    assert serial.returncode == dask.returncode == 1
+    assert json.loads(dask.stdout) == json.loads(serial.stdout)
+    assert json.loads(serial.stdout)["summary"]["files"] >= 50
+
+
+def test_cli_series_checks_and_findings_table(testdata: Path, tmp_path: Path) -> None:
+    paths = _ct_files(tmp_path, [0.0, 2.0, 4.0, 10.0, 12.0], "1.2.826.0.1.3680043.8.498.8")
+    plain = _iodkit(*paths)
+    series = _iodkit(*paths, "--series", "--table", str(tmp_path / "findings.jsonl"))
+    assert series.stdout.startswith(plain.stdout.rsplit("\n", 2)[0])  # the files' lines alike
+    assert "series 1.2.826.0.1.3680043.8.498.8" in series.stdout
+    assert "WARNING volume ImagePositionPatient: gap of 6.000 mm" in series.stdout
+    assert plain.returncode == series.returncode  # warnings only: the exit code is unchanged
+    rows = [json.loads(x) for x in (tmp_path / "findings.jsonl").read_text().splitlines()]
+    assert [r["code"] for r in rows if r["scope"] == "series"] == ["volume"]
+    document = json.loads(_iodkit(*paths, "--series", "--json").stdout)
+    assert [s["code"] for s in document["series"]] == ["volume"]
+    assert document["summary"]["series_warnings"] == 1
+    import shutil
+
+    copy = shutil.copy(paths[0], tmp_path / "copy.dcm")  # one instance in two files
+    assert _iodkit(*paths, copy).returncode == plain.returncode
+    duplicated = _iodkit(*paths, copy, "--series")
+    assert duplicated.returncode == 1  # asked for: the duplicate SOP Instance UID is an error
+    assert "ERROR duplicate-uid SOPInstanceUID" in duplicated.stdout
+    refused = _iodkit(*paths, "--series", "--jobs", "2")
+    assert refused.returncode == 2 and "--series runs with dask or sequential" in refused.stderr

@@ -419,3 +419,37 @@ def test_an_address_validates_as_the_stored_files(web, testdata: Path) -> None: 
     assert addresses("scans/ct.dcm", ResolveOptions()) is None  # not an address: not ours
     missing = addresses(f"{web.url}/studies/{generate_uid()}", ResolveOptions())
     assert missing is not None and missing.missing and not missing.sources
+
+
+def test_iodkit_validate_takes_addresses_and_metadata(web, testdata: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``iodkit validate URL`` and ``URL/metadata`` on the command line: the same findings
+    as the file (metadata: but for the File Meta Information, which metadata has none of)."""
+    import json
+    import subprocess
+    import sys
+
+    ct = _fresh_copy(testdata / "fodicom" / "CT-MONO2-16-ankle.dcm")
+    web.store([ct])
+    local = tmp_path / "ct.dcm"
+    local.write_bytes(_file_bytes(ct))
+    url = f"{web.url}/studies/{ct.StudyInstanceUID}"
+    exe = str(Path(sys.executable).with_name("iodkit"))
+
+    def document(*args: str) -> dict:  # type: ignore[type-arg]
+        done = subprocess.run([exe, "validate", "--json", *args], capture_output=True, text=True)
+        assert done.returncode == 1, done.stderr  # the CT has errors
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    (as_file,) = document(str(local))["files"]
+    (stored,) = document(url)["files"]
+    (metadata,) = document(url + "/metadata")["files"]
+    name = f"{url}/series/{ct.SeriesInstanceUID}/instances/{ct.SOPInstanceUID}"
+    assert stored["file"] == metadata["file"] == name
+    assert stored["findings"] == as_file["findings"]
+    not_meta = [f for f in as_file["findings"] if not f["tag"].startswith("(0002,")]
+    not_meta = [f for f in not_meta if f["code"] not in ("meta", "encoding")]
+    assert metadata["findings"] == not_meta  # bad DA/TM values (1993.04.30) included
+    gone = subprocess.run(
+        [exe, "validate", f"{web.url}/studies/1.2.3.4"], capture_output=True, text=True
+    )
+    assert gone.returncode == 2 and "the server lists no instance there" in gone.stderr

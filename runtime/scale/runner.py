@@ -204,7 +204,12 @@ def connect(scheduler: Any = None, workers: int | None = None) -> tuple[Any, boo
     if isinstance(scheduler, Client):
         return scheduler, False
     if isinstance(scheduler, str) and scheduler:
-        return Client(scheduler), True
+        from iodkit.validation.runners import RunnerError
+
+        try:
+            return Client(scheduler, timeout=15), True
+        except (OSError, ValueError, TimeoutError) as exc:
+            raise RunnerError(f"no Dask scheduler answers at {scheduler}: {exc}") from exc
     import os
 
     n = workers or os.cpu_count() or 1

@@ -22,7 +22,17 @@ from typing import Any, TextIO
 
 from .context import TRANSFERS, ValidationContext
 from .findings import Finding
-from .output import Outcome, Progress, Verbosity, json_entry, now, plural, summary_line, text
+from .output import (
+    Outcome,
+    Progress,
+    Verbosity,
+    json_entry,
+    now,
+    plural,
+    series_text,
+    summary_line,
+    text,
+)
 
 EXIT_CODES = """\
 exit codes:
@@ -70,15 +80,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in sorted(set(RUNNERS) - set(BUILT_IN)):
         parser.add_argument(
             f"--{name}",
-            dest="runner",
-            action="store_const",
+            nargs="?",
+            metavar="ADDRESS",
+            action=_RunnerFlag,
             const=name,
-            help=f"run with the {name} runner (same as --runner {name})",
+            help=f"run with the {name} runner (same as --runner {name}); ADDRESS: where it "
+            "runs (for dask: a scheduler, e.g. tcp://host:8786; default: a local cluster of "
+            "--jobs workers, or one per core)",
         )
     parser.add_argument(
         "--no-templates",
         action="store_true",
         help="do not check SR content trees against their PS3.16 templates",
+    )
+    parser.add_argument(
+        "--series",
+        action="store_true",
+        help="also run the series-level checks (instances of a series agree on Patient, "
+        "Study, Series and Frame of Reference attributes; volume positions; duplicate SOP "
+        "Instance UIDs) — findings of scope 'series', listed after the files",
+    )
+    parser.add_argument(
+        "--table",
+        metavar="FILE",
+        help="also write one row per finding to FILE (.jsonl or .parquet), with a summary in "
+        "FILE.summary.json",
     )
     parser.add_argument(
         "--context",
@@ -110,6 +136,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _RunnerFlag(argparse.Action):
+    """``--NAME [ADDRESS]``: run with the runner NAME, there (an address) if given."""
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, value: Any, option: Any = None
+    ) -> None:
+        namespace.runner = self.const
+        namespace.runner_address = None if value in (None, self.const) else value
+
+
 def _say(msg: str) -> None:
     print(f"iodkit validate: {msg}", file=sys.stderr)
 
@@ -123,7 +159,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from . import baseline as bl
     from . import rules
     from .inputs import ResolveOptions, resolve
-    from .runners import RUNNERS, named
+    from .runners import RUNNERS, SERIES_RUNNERS, RunnerError, named
 
     how = Verbosity(args.verbose, args.quiet)
     resolved = resolve(list(args.inputs), ResolveOptions(include_hidden=args.include_hidden))
@@ -152,7 +188,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return 2
     context = ValidationContext(args.context, templates=not args.no_templates)
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    runner = named(RUNNERS[args.runner or ("processes" if jobs > 1 else "sequential")])
+    runner_name = args.runner or ("processes" if jobs > 1 else "sequential")
+    options: dict[str, Any] = {}
+    if getattr(args, "runner_address", None):
+        options["address"] = args.runner_address
+    series: list[Any] = []
+    if args.series:
+        if runner_name not in SERIES_RUNNERS:
+            _say(f"--series runs with {' or '.join(sorted(SERIES_RUNNERS))}, not {runner_name}")
+            return 2
+        options["series"] = series
+    runner = named((SERIES_RUNNERS if args.series else RUNNERS)[runner_name])
+    table = _table(args.table)
+    if args.table and table is None:
+        return 2
     sources = resolved.sources
     progress = Progress(len(sources), not args.no_progress)
     entries: list[dict[str, Any]] = []
@@ -161,7 +210,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     with_errors = suppressed = 0
     started = now()
     try:
-        for report in runner(sources, context, jobs):
+        for report in runner(sources, context, jobs, **options):
+            if table is not None:
+                table.write_report(report)
             outcome = _outcome(report, base)
             for f in outcome.kept:
                 totals[f.severity] += 1
@@ -181,11 +232,19 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         progress.close()
         _say("interrupted")
         return 2
+    except RunnerError as exc:  # e.g. no Dask scheduler at the address given
+        progress.close()
+        _say(str(exc))
+        return 2
     except BrokenPipeError:  # `iodkit validate … | head`
         progress.close()
         return _broken_pipe()
     progress.close()
     elapsed = now() - started
+    series_errors = sum(1 for x in series if x.finding.severity == "error")
+    if table is not None:
+        table.write_series(series)
+        table.close()
     if args.write_baseline:
         n = bl.write(args.write_baseline, accepted)
         _say(f"wrote {plural(n, 'entry', 'entries')} to {args.write_baseline}")
@@ -202,18 +261,40 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             if base is not None:
                 summary["baseline"] = base.source
                 summary["unused_baseline_entries"] = [e.describe() for e in unused]
-            json.dump({"files": entries, "summary": summary}, out, indent=1)
+            document: dict[str, Any] = {"files": entries, "summary": summary}
+            if args.series:
+                document["series"] = [x.to_dict() for x in series if how.shows(x.finding)]
+                summary["series_errors"] = series_errors
+                summary["series_warnings"] = sum(
+                    1 for x in series if x.finding.severity == "warning"
+                )
+            json.dump(document, out, indent=1)
             out.write("\n")
         else:
             if how.verbose:
                 for e in unused:
                     print(f"baseline entry matched nothing (can go): {e.describe()}", file=out)
+            if args.series:
+                series_text(series, how, out)
             print(summary_line(len(sources), with_errors, totals, suppressed, elapsed), file=out)
     except BrokenPipeError:
         return _broken_pipe()
     if args.write_baseline:
         return 0
-    return 1 if with_errors else 0
+    return 1 if with_errors or series_errors else 0
+
+
+def _table(path: str | None) -> Any:
+    """The findings table ``--table`` asks for (None: not asked, or it cannot be written)."""
+    if not path:
+        return None
+    from iodkit.scale.output import FindingsWriter
+
+    try:
+        return FindingsWriter(path)
+    except (ValueError, OSError) as exc:
+        _say(str(exc))
+        return None
 
 
 def _outcome(report: Any, base: Any) -> Outcome:

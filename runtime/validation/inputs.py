@@ -32,7 +32,11 @@ from pathlib import Path
 from typing import Any
 
 #: resolvers tried in order for each argument ("module:function"); the last takes anything
-RESOLVERS: tuple[str, ...] = ("iodkit.validation.inputs:paths",)
+RESOLVERS: tuple[str, ...] = (
+    "iodkit.web.inputs:addresses",  # DICOMweb study/series/instance URLs (…/metadata: metadata)
+    "iodkit.web.inputs:metadata_files",  # DICOM JSON files (.json, .jsonl, .ndjson)
+    "iodkit.validation.inputs:paths",
+)
 
 #: suffixes a folder walk passes over: what sits next to DICOM files and is not DICOM
 NOT_DICOM = frozenset(

@@ -107,6 +107,26 @@ def json_entry(outcome: Outcome, how: Verbosity) -> dict[str, Any] | None:
     }
 
 
+def series_text(findings: list[Any], how: Verbosity, out: TextIO) -> None:
+    """The series-level findings (``--series``), after the files: one block per series."""
+    shown = [x for x in findings if how.shows(x.finding)]
+    if not shown:
+        return
+    by_series: dict[str, list[Any]] = {}
+    for x in shown:
+        by_series.setdefault(x.series, []).append(x)
+    for uid, group in by_series.items():
+        errors = sum(1 for x in group if x.finding.severity == "error")
+        warnings = sum(1 for x in group if x.finding.severity == "warning")
+        print(
+            f"series {uid} (study {group[0].study}): {plural(errors, 'error')}, "
+            f"{plural(warnings, 'warning')}",
+            file=out,
+        )
+        for x in group:
+            print(f"  {x.finding}", file=out)
+
+
 class Progress:
     """A progress bar on stderr for long runs (tqdm), drawn only on a terminal.
 

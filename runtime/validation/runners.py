@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 
 from .inputs import FILE_VALIDATOR, Source, named
 
-__all__ = ["RUNNERS", "BUILT_IN", "named", "processes", "sequential", "validate_source"]
+__all__ = [
+    "RunnerError",
+    "RUNNERS",
+    "SERIES_RUNNERS",
+    "BUILT_IN",
+    "named",
+    "processes",
+    "sequential",
+    "validate_source",
+]
 
 if TYPE_CHECKING:
     from .api import FileReport
@@ -26,8 +35,20 @@ if TYPE_CHECKING:
 RUNNERS: dict[str, str] = {
     "sequential": "iodkit.validation.runners:sequential",
     "processes": "iodkit.validation.runners:processes",
+    "dask": "iodkit.scale.cli:dask",  # --dask [ADDRESS]: a LocalCluster, or that scheduler
 }
 BUILT_IN = ("sequential", "processes")
+#: runners that also run the series-level checks (``--series``), by the runner's name: they
+#: take a keyword ``series`` (a list the series findings are added to after the last report)
+SERIES_RUNNERS: dict[str, str] = {
+    "sequential": "iodkit.scale.cli:sequential",
+    "dask": "iodkit.scale.cli:dask",
+}
+
+
+class RunnerError(RuntimeError):
+    """A runner cannot run (no scheduler at the address given, say): ``iodkit validate``
+    says so and exits 2."""
 
 
 def validate_source(source: Source, context: ValidationContext) -> FileReport:

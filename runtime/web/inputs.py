@@ -15,9 +15,10 @@ reads only its own instance. :func:`inspect_source` also gives the tree that was
 the series-level checks (:mod:`iodkit.scale`).
 
 Metadata is what a DICOMweb service answers (WADO-RS metadata, exports of it): values as the
-server holds them, bulk data (Pixel Data) as a URI. It is validated as a stored instance's
-data set (:func:`metadata_tree`); what metadata cannot hold — the File Meta Information, the
-byte encoding, the pixel data's bytes — is not checked.
+server holds them, bulk data (Pixel Data) as a URI. It is validated in the ``metadata``
+context (:class:`~iodkit.validation.context.ValidationContext`): a bulk data element given by
+reference is present with an unknown length; what metadata cannot hold — the File Meta
+Information, the byte encoding, the pixel data's bytes — is not checked.
 """
 
 from __future__ import annotations
@@ -135,11 +136,20 @@ def metadata_instance(location: str) -> MetadataInstance:
 
 
 def metadata_tree(instance: MetadataInstance) -> ParsedFile:
-    """The validation reader's tree of an instance's metadata (bulk data as the reader sees
-    elements whose value is elsewhere)."""
+    """The validation reader's tree of an instance's metadata: a bulk data element given by
+    reference is present with an unknown length."""
     from iodkit.validation.reader import from_dataset
 
-    return from_dataset(instance.dataset)
+    return from_dataset(instance.dataset, bulk_by_reference=True)
+
+
+def metadata_context(context: ValidationContext) -> ValidationContext:
+    """The context metadata is validated in: what the caller said if it speaks of metadata
+    (``stow-rs-metadata``), else ``metadata`` — bulk data by reference, whatever the run's
+    files are validated as."""
+    from iodkit.validation.context import ValidationContext
+
+    return context if context.metadata else ValidationContext("metadata")
 
 
 def inspect_source(
@@ -160,6 +170,7 @@ def inspect_source(
             parsed = parse(_retrieved_bytes(service(a.root), a.study, a.series, a.instance))
         else:
             parsed = metadata_tree(metadata_instance(source.location))
+            context = metadata_context(context)
     except Exception as exc:  # a server's refusal, a broken line: a finding, never a traceback
         return _unreadable(source.name, f"cannot read {source.name}: {exc}"), None
     return report_parsed(source.name, parsed, context=context), parsed
