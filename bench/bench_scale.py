@@ -57,10 +57,15 @@ def child_serial(n: int) -> dict[str, float]:
     from iodkit.scale import validate_archive
 
     paths = _paths(n)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     run = validate_archive(paths)
     count = sum(1 for _ in run.reports())
-    return {"seconds": time.perf_counter() - t, "files": count, "peak_rss_mib": _peak_rss_mib()}
+    return {
+        "seconds": time.perf_counter() - t,
+        "cpu_seconds": time.process_time() - cpu,
+        "files": count,
+        "peak_rss_mib": _peak_rss_mib(),
+    }
 
 
 def child_dask(n: int, workers: int) -> dict[str, float]:
@@ -80,10 +85,14 @@ def child_dask(n: int, workers: int) -> dict[str, float]:
     client = Client(cluster)
     client.wait_for_workers(workers)
     startup = time.perf_counter() - t0
-    t = time.perf_counter()
+    before = client.run(time.process_time)
+    t, cpu = time.perf_counter(), time.process_time()
     run = validate_archive(paths, dask=client)
     count = sum(1 for _ in run.reports())
     seconds = time.perf_counter() - t
+    local_cpu = time.process_time() - cpu  # the client and the scheduler (in this process)
+    after = client.run(time.process_time)
+    worker_cpu = [after[w] - before[w] for w in before]
     peaks = list(client.run(_peak_rss_mib).values())
     # the scheduler's cost per task: 1,000 empty tasks, submitted and gathered
     t = time.perf_counter()
@@ -100,6 +109,9 @@ def child_dask(n: int, workers: int) -> dict[str, float]:
     cluster.close()
     return {
         "seconds": seconds,
+        "worker_cpu_seconds": sum(worker_cpu),
+        "busiest_worker_cpu_seconds": max(worker_cpu),
+        "client_scheduler_cpu_seconds": local_cpu,
         "startup_seconds": startup,
         "files": count,
         "worker_peak_rss_mib": max(peaks),
@@ -147,6 +159,7 @@ def main(options: list[str]) -> None:
     quick = "--quick" in options
     n = PATHS // 2 if quick else PATHS
     runs = 2 if quick else 5
+    load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
     corpus = _corpus()
     sizes = [os.path.getsize(p) for p in corpus]
     rows: dict[str, list[dict[str, float]]] = {"serial": [], "dask2": [], "dask1": []}
@@ -186,6 +199,15 @@ def main(options: list[str]) -> None:
     ):
         results[f"dask2_{key}"] = med("dask2", key)
     results["serial_peak_rss_mib"] = med("serial", "peak_rss_mib")
+    results["serial_cpu_seconds"] = med("serial", "cpu_seconds")
+    for key in ("worker_cpu_seconds", "busiest_worker_cpu_seconds", "client_scheduler_cpu_seconds"):
+        results[f"dask2_{key}"] = med("dask2", key)
+    # What the CPU seconds say an idle machine with this many cores would take: the workers,
+    # the client and the scheduler share the cores, and no worker is faster than its own work.
+    cores = results["cores"]
+    total = results["dask2_worker_cpu_seconds"] + results["dask2_client_scheduler_cpu_seconds"]
+    idle_wall = max(total / cores, results["dask2_busiest_worker_cpu_seconds"])
+    results["dask2_vs_serial_from_cpu"] = results["serial_cpu_seconds"] / idle_wall
     results["cli_jobs2_seconds"] = statistics.median(cli)
     results["cli_jobs2_files_per_s"] = n / statistics.median(cli)
     results["dask2_vs_serial"] = results["dask2_files_per_s"] / results["serial_files_per_s"]
@@ -213,6 +235,18 @@ def main(options: list[str]) -> None:
     print(
         f"  Dask 2 workers / serial: {results['dask2_vs_serial']:.2f}x; Dask end to end vs "
         f"--jobs 2: {results['dask2_end_to_end_vs_cli_jobs2']:.2f}x"
+    )
+    print(
+        f"  CPU: serial {results['serial_cpu_seconds']:.2f} s; Dask 2 workers "
+        f"{results['dask2_worker_cpu_seconds']:.2f} s in the workers (busiest "
+        f"{results['dask2_busiest_worker_cpu_seconds']:.2f}) + "
+        f"{results['dask2_client_scheduler_cpu_seconds']:.2f} s client and scheduler: on an "
+        f"idle machine Dask 2 workers / serial ≈ {results['dask2_vs_serial_from_cpu']:.2f}x"
+    )
+    results["load_average_start"] = load_start
+    results["load_average_end"] = os.getloadavg()[0]
+    print(
+        f"  load average (1 min) {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     )
     print(
         f"  start-up {results['dask2_startup_seconds']:.2f} s; peak RSS a worker "

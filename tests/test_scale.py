@@ -356,3 +356,24 @@ def test_cli_series_checks_and_findings_table(testdata: Path, tmp_path: Path) ->
     assert "ERROR duplicate-uid SOPInstanceUID" in duplicated.stdout
     refused = _iodkit(*paths, "--series", "--jobs", "2")
     assert refused.returncode == 2 and "--series runs with dask or sequential" in refused.stderr
+
+
+def test_the_dask_flag_takes_an_address_only_when_it_looks_like_one() -> None:
+    import argparse
+
+    from iodkit.validation import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+
+    def parsed(*argv: str) -> tuple[str | None, str | None, list[str]]:
+        args = parser.parse_args(argv)
+        return args.runner, getattr(args, "runner_address", None), cli._arguments(args)
+
+    assert parsed("--dask", "scans/", "more/") == ("dask", None, ["scans/", "more/"])
+    assert parsed("a/", "b/", "--dask", "c/") == ("dask", None, ["a/", "b/", "c/"])
+    assert parsed("--dask", "tcp://scheduler.example:8786", "a/") == ("dask", "tcp://scheduler.example:8786", ["a/"])
+    assert parsed("--dask", "scheduler:8786", "a/") == ("dask", "scheduler:8786", ["a/"])
+    assert parsed("--dask=tls://h:8786") == ("dask", "tls://h:8786", [])
+    assert parsed("a/", "--dask") == ("dask", None, ["a/"])
+    assert parsed("a/")[:2] == (None, None)

@@ -54,6 +54,9 @@ class SeriesFinding:
         f = self.finding
         return (self.series, f.code, f.path, f.severity, f.message, *self.files)
 
+    def __str__(self) -> str:
+        return f"{self.finding} [series {self.series}]"
+
     def to_dict(self) -> dict[str, object]:
         return {
             "study": self.study,

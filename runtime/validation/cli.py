@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any, TextIO
 
@@ -137,13 +138,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _RunnerFlag(argparse.Action):
-    """``--NAME [ADDRESS]``: run with the runner NAME, there (an address) if given."""
+    """``--NAME [ADDRESS]``: run with the runner NAME, there if an address is given.
+
+    The word after the flag is an address only if it looks like one (``scheme://…`` or
+    ``host:port``, and no such file): ``--dask scans/`` validates ``scans/`` on a local
+    cluster. argparse has taken the word all the same; it goes back among the inputs, where it
+    stood (before them when no input came before the flag, after them otherwise)."""
 
     def __call__(
         self, parser: Any, namespace: argparse.Namespace, value: Any, option: Any = None
     ) -> None:
         namespace.runner = self.const
-        namespace.runner_address = None if value in (None, self.const) else value
+        namespace.runner_address = None
+        if value in (None, self.const):
+            return
+        if "://" in value or (re.fullmatch(r"[\w.\-]+:\d+", value) and not os.path.exists(value)):
+            namespace.runner_address = value
+        else:
+            namespace.runner_input = (value, bool(getattr(namespace, "inputs", None)))
+
+
+def _arguments(args: argparse.Namespace) -> list[str]:
+    """The inputs, with a word a ``--NAME [ADDRESS]`` flag took that is no address."""
+    inputs = list(args.inputs)
+    taken = getattr(args, "runner_input", None)
+    if taken is None:
+        return inputs
+    word, after = taken
+    return [*inputs, word] if after else [word, *inputs]
 
 
 def _say(msg: str) -> None:
@@ -162,7 +184,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from .runners import RUNNERS, SERIES_RUNNERS, RunnerError, named
 
     how = Verbosity(args.verbose, args.quiet)
-    resolved = resolve(list(args.inputs), ResolveOptions(include_hidden=args.include_hidden))
+    resolved = resolve(_arguments(args), ResolveOptions(include_hidden=args.include_hidden))
     for m in resolved.missing:
         _say(f"{m}: no such file or folder (nor anything matching it)")
     if resolved.missing:
