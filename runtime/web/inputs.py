@@ -147,9 +147,9 @@ def metadata_context(context: ValidationContext) -> ValidationContext:
     """The context metadata is validated in: what the caller said if it speaks of metadata
     (``stow-rs-metadata``), else ``metadata`` — bulk data by reference, whatever the run's
     files are validated as."""
-    from iodkit.validation.context import ValidationContext
+    from dataclasses import replace
 
-    return context if context.metadata else ValidationContext("metadata")
+    return context if context.metadata else replace(context, transfer="metadata")
 
 
 def inspect_source(
