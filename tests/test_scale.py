@@ -372,7 +372,8 @@ def test_the_dask_flag_takes_an_address_only_when_it_looks_like_one() -> None:
 
     assert parsed("--dask", "scans/", "more/") == ("dask", None, ["scans/", "more/"])
     assert parsed("a/", "b/", "--dask", "c/") == ("dask", None, ["a/", "b/", "c/"])
-    assert parsed("--dask", "tcp://scheduler.example:8786", "a/") == ("dask", "tcp://scheduler.example:8786", ["a/"])
+    address = "tcp://scheduler.example:8786"
+    assert parsed("--dask", address, "a/") == ("dask", address, ["a/"])
     assert parsed("--dask", "scheduler:8786", "a/") == ("dask", "scheduler:8786", ["a/"])
     assert parsed("--dask=tls://h:8786") == ("dask", "tls://h:8786", [])
     assert parsed("a/", "--dask") == ("dask", None, ["a/"])
