@@ -31,6 +31,7 @@ CODE_MEANING = 0x00080104
 LONG_CODE_VALUE = 0x00080119
 URN_CODE_VALUE = 0x00080120
 MAX_DEPTH = 40
+_UNREAD = object()
 
 
 def _text(node: Any, tag: int) -> str:
@@ -73,6 +74,8 @@ class Item:
         "parent",
         "reference",
         "target",
+        "_value",
+        "_units",
     )
 
     def __init__(self, node: Any, path: str, parent: Item | None) -> None:
@@ -91,6 +94,8 @@ class Item:
             except (TypeError, ValueError):
                 self.reference = ()
         self.target: Item | None = None  # the item a by-reference item points to
+        self._value: Any = _UNREAD
+        self._units: Any = _UNREAD
 
     @property
     def by_reference(self) -> bool:
@@ -102,13 +107,16 @@ class Item:
 
     # -- values ----------------------------------------------------------------------------
     def code_value(self) -> Code | None:
-        return first_code(self.node, CONCEPT_CODE_SEQUENCE)
+        if self._value is _UNREAD:
+            self._value = first_code(self.node, CONCEPT_CODE_SEQUENCE)
+        return self._value  # type: ignore[no-any-return]
 
     def units(self) -> Code | None:
-        el = self.node.get(MEASURED_VALUE_SEQUENCE)
-        if el is None or not el.items:
-            return None
-        return first_code(el.items[0], MEASUREMENT_UNITS_CODE_SEQUENCE)
+        if self._units is _UNREAD:
+            el = self.node.get(MEASURED_VALUE_SEQUENCE)
+            items = el.items if el is not None else None
+            self._units = first_code(items[0], MEASUREMENT_UNITS_CODE_SEQUENCE) if items else None
+        return self._units  # type: ignore[no-any-return]
 
     def has_measured_value(self) -> bool:
         el = self.node.get(MEASURED_VALUE_SEQUENCE)

@@ -21,7 +21,7 @@ Findings cite "PS3.16 <edition> TID n row k" and the path of the item in the tre
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from iodkit.codes import Code
@@ -50,6 +50,7 @@ from .template_book import (
 from .template_predicates import Evaluator
 
 MAX_INCLUDE_DEPTH = 12
+_MISSING = object()
 MAX_TRIALS = 6
 
 
@@ -65,25 +66,42 @@ class Instance:
     pending: list[tuple[RowNode, Item | None, int]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, eq=False)
 class Slot:
-    """A concrete row a content item can fit, reached through ``chain`` (INCLUDE rows)."""
+    """A concrete row a content item can fit, reached through ``chain`` (INCLUDE rows); what
+    matching needs is worked out once: the relationship (the row's, else the nearest INCLUDE
+    row's), the mode, and the row's own code when it fixes the concept name."""
 
-    node: RowNode
-    chain: tuple[RowNode, ...]
+    __slots__ = ("node", "chain", "key", "relationship", "by_reference", "value_type", "code")
 
-    @property
-    def relationship(self) -> str:
-        if self.node.row.relationship:
-            return self.node.row.relationship
-        for inc in reversed(self.chain):
-            if inc.row.relationship:
-                return inc.row.relationship
-        return ""
+    def __init__(self, node: RowNode, chain: tuple[RowNode, ...]) -> None:
+        self.node = node
+        self.chain = chain
+        self.key = tuple(id(x) for x in chain)
+        row = node.row
+        self.relationship = row.relationship or next(
+            (i.row.relationship for i in reversed(chain) if i.row.relationship), ""
+        )
+        self.by_reference = row.by_reference or any(i.row.by_reference for i in chain)
+        self.value_type = row.value_type
+        c = row.concept
+        self.code = (
+            (c.code[0], c.code[1]) if c is not None and c.code and c.strength == "EV" else None
+        )
 
-    @property
-    def by_reference(self) -> bool:
-        return self.node.row.by_reference or any(i.row.by_reference for i in self.chain)
+
+class SlotIndex:
+    """The slots of one level by value type and mode; those fixing an EV concept name also by
+    that code, so an item is scored only against the rows it can fit."""
+
+    def __init__(self, slots: list[Slot]) -> None:
+        self.slots = slots
+        self.exact: dict[tuple[str, bool, tuple[str, str]], list[Slot]] = {}
+        self.other: dict[tuple[str, bool], list[Slot]] = {}
+        for s in slots:
+            if s.code is not None:
+                self.exact.setdefault((s.value_type, s.by_reference, s.code), []).append(s)
+            else:
+                self.other.setdefault((s.value_type, s.by_reference), []).append(s)
 
 
 class ContentTreeChecker:
@@ -96,7 +114,11 @@ class ContentTreeChecker:
         self.findings: list[Finding] = []
         self.registry: dict[str, list[Instance]] = {}
         self.reported: set[tuple[Any, ...]] = set()
-        self._slots: dict[int, list[Slot]] = {}
+        self._slots: dict[int, SlotIndex] = {}
+        self._constraints: dict[tuple[int, int], Any] = {}
+        self._decisions: dict[tuple[Any, ...], Any] = {}
+        self._shapes: dict[int, tuple[Any, ...]] = {}
+        self._sensitive: dict[str, bool] = {}
         self.root, self.items = build_tree(root)
         self.evaluator = Evaluator(self)
 
@@ -200,22 +222,60 @@ class ContentTreeChecker:
         inst.pending.clear()
 
     # -- matching ----------------------------------------------------------------------------
-    def slots(self, rows: list[RowNode], depth: int = 0) -> list[Slot]:
+    def slots(self, rows: list[RowNode]) -> SlotIndex:
         key = id(rows)
-        if depth == 0 and key in self._slots:
-            return self._slots[key]
-        out: list[Slot] = []
+        index = self._slots.get(key)
+        if index is None:
+            index = self._slots[key] = SlotIndex(
+                [Slot(node, chain) for node, chain in self._flatten(rows, 0)]
+            )
+        return index
+
+    def _flatten(
+        self, rows: list[RowNode], depth: int
+    ) -> list[tuple[RowNode, tuple[RowNode, ...]]]:
+        out: list[tuple[RowNode, tuple[RowNode, ...]]] = []
         for r in rows:
             if r.row.value_type != "INCLUDE":
-                out.append(Slot(r, ()))
+                out.append((r, ()))
                 continue
             t = self.book.get(r.row.include)
             if t is None or depth > MAX_INCLUDE_DEPTH:
                 continue
-            out.extend(Slot(s.node, (r, *s.chain)) for s in self.slots(t.top, depth + 1))
-        if depth == 0:
-            self._slots[key] = out
+            out.extend((node, (r, *chain)) for node, chain in self._flatten(t.top, depth + 1))
         return out
+
+    def candidates(self, item: Item, index: SlotIndex, bindings: Any) -> list[Slot]:
+        """The slots the item fits best (empty: none)."""
+        seen = item.target if item.by_reference else item
+        if seen is None:
+            return []
+        vt, mode = seen.value_type, item.by_reference
+        rel = item.relationship
+        best, out = 0, []
+        if seen.concept is not None:
+            ck = concept_key(seen.concept)
+            for s in index.exact.get((vt, mode, ck), ()):
+                if not s.relationship or s.relationship == rel:
+                    best, out = 3, [*out, s]
+        for s in index.other.get((vt, mode), ()):
+            if s.relationship and s.relationship != rel:
+                continue
+            row = s.node.row
+            concept = self.constraint_of(row, bindings(s)) if row.concept else None
+            score = self.concept_score(seen.concept, concept)
+            if score > best:
+                best, out = score, [s]
+            elif score == best and score > 0:
+                out.append(s)
+        return out
+
+    def constraint_of(self, row: Any, bindings: Bindings) -> Constraint:
+        key = (id(row), id(bindings))
+        hit = self._constraints.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = self._constraints[key] = constraint((row.concept,), bindings)
+        return hit  # type: ignore[return-value]
 
     def concept_score(self, code: Code | None, c: Constraint) -> int:
         """3 the row's own code, 2 a member of its group, 1 an open row, 0 no fit."""
@@ -240,19 +300,6 @@ class ContentTreeChecker:
                 best = 3
         return best
 
-    def fit(self, item: Item, slot: Slot, bindings: Bindings) -> int:
-        row = slot.node.row
-        seen = item.target if item.by_reference else item
-        if item.by_reference != slot.by_reference or seen is None:
-            return 0
-        if seen.value_type != row.value_type:
-            return 0
-        rel = slot.relationship
-        if rel and item.relationship != rel:
-            return 0
-        concept = constraint((row.concept,), bindings) if row.concept else None
-        return self.concept_score(seen.concept, concept)
-
     def level(
         self,
         parent: Item | None,
@@ -264,31 +311,29 @@ class ContentTreeChecker:
     ) -> None:
         """Match ``items`` (the children of ``parent``) to ``rows`` of ``inst``, check what the
         rows say, and go one level down."""
-        slots = self.slots(rows)
+        index = self.slots(rows)
         bindings_of: dict[tuple[int, ...], Bindings] = {}
 
         def bindings(slot: Slot) -> Bindings:
-            key = tuple(id(x) for x in slot.chain)
-            if key not in bindings_of:
-                b = inst.bindings
+            found = bindings_of.get(slot.key)
+            if found is None:
+                found = inst.bindings
                 for inc in slot.chain:
-                    b = bind(inc.row, b)
-                bindings_of[key] = b
-            return bindings_of[key]
+                    found = bind(inc.row, found)
+                bindings_of[slot.key] = found
+            return found
 
         chosen: list[tuple[Item, Slot]] = []
         unmatched: list[Item] = []
         filters: dict[int, frozenset[tuple[str, ...]]] = {}
         for it in items:
-            scored = [(self.fit(it, s, bindings(s)), s) for s in slots]
-            best = max((sc for sc, _ in scored), default=0)
-            cands = [s for sc, s in scored if sc == best and sc > 0]
+            cands = self.candidates(it, index, bindings)
             if not cands:
                 unmatched.append(it)
             elif len(cands) == 1:
                 chosen.append((it, cands[0]))
             else:
-                pick, keep = self.disambiguate(it, cands, inst, parent, bindings, depth)
+                pick, keep = self.decide(it, cands, inst, parent, bindings, depth)
                 chosen.append((it, pick))
                 if keep is not None:
                     filters[id(it)] = keep
@@ -309,9 +354,11 @@ class ContentTreeChecker:
                 self.close(c)
             keep = filters.get(id(it))
             if keep is not None:
-                self.findings[start:] = [f for f in self.findings[start:] if _signature(f) in keep]
+                self.findings[start:] = [
+                    f for f in self.findings[start:] if _signature(f, it.path) in keep
+                ]
         for it in unmatched:
-            self.unmatched(it, slots, owner, bindings)
+            self.unmatched(it, index.slots, owner, bindings)
         self.requirements(rows, inst, parent, 0)
         for c in pooled_created:
             self.close(c)
@@ -408,7 +455,7 @@ class ContentTreeChecker:
         best = [(s, f) for e, s, f in results if e == low]
         if len(best) == 1:
             return best[0][0], None
-        sigs = [{_signature(x) for x in f} for _, f in best]
+        sigs = [{_signature(x, item.path) for x in f} for _, f in best]
         if all(x == sigs[0] for x in sigs):
             return best[0][0], None  # the same findings under each reading
         common = frozenset(set.intersection(*sigs))
@@ -423,6 +470,76 @@ class ContentTreeChecker:
                 cands[0].node,
             )
         return best[0][0], common
+
+    def decide(
+        self,
+        item: Item,
+        cands: list[Slot],
+        inst: Instance,
+        parent: Item | None,
+        bindings: Any,
+        depth: int,
+    ) -> tuple[Slot, frozenset[tuple[str, ...]] | None]:
+        """:meth:`disambiguate`, remembered for items of the same shape (a report's thousand
+        measurement groups differ in their values, not in what decides between the rows),
+        unless a candidate's template has conditions on values (text, numbers, attributes)."""
+        if any(self.value_sensitive(s) for s in cands):
+            return self.disambiguate(item, cands, inst, parent, bindings, depth)
+        key = (self.shape(item), tuple(id(s) for s in cands), id(inst.bindings), id(parent))
+        hit = self._decisions.get(key)
+        if hit is not None:
+            slot, keep, warning = hit
+            if warning is not None:
+                self.findings.append(replace(warning, path=item.path))
+            return slot, keep
+        before = len(self.findings)
+        slot, keep = self.disambiguate(item, cands, inst, parent, bindings, depth)
+        warning = self.findings[-1] if len(self.findings) > before else None
+        self._decisions[key] = (slot, keep, warning)
+        return slot, keep
+
+    def shape(self, item: Item) -> tuple[Any, ...]:
+        """What the rows look at in an item and below it, values of text, dates and numbers
+        aside."""
+        found = self._shapes.get(id(item))
+        if found is None:
+            found = (
+                item.value_type,
+                item.relationship,
+                item.reference is not None,
+                item.concept and concept_key(item.concept),
+                item.code_value() and concept_key(item.code_value()),  # type: ignore[arg-type]
+                item.units() and concept_key(item.units()),  # type: ignore[arg-type]
+                item.graphic_type(),
+                item.target is not None,
+                tuple(self.shape(c) for c in item.children),
+            )
+            self._shapes[id(item)] = found
+        return found
+
+    def value_sensitive(self, slot: Slot) -> bool:
+        """Whether the templates a slot leads into test values no :meth:`shape` keeps."""
+        tids = [i.row.include for i in slot.chain] or [slot.node.template.tid]
+        return any(self._sensitive_tid(t, set()) for t in tids)
+
+    def _sensitive_tid(self, tid: str, seen: set[str]) -> bool:
+        if tid in self._sensitive:
+            return self._sensitive[tid]
+        if tid in seen:
+            return False
+        seen.add(tid)
+        t = self.book.get(tid)
+        result = False
+        if t is not None:
+            for r in t.rows:
+                if r.predicate and _VALUE_TESTS & _leaves(r.predicate):
+                    result = True
+                    break
+                if r.include and self._sensitive_tid(r.include, seen):
+                    result = True
+                    break
+        self._sensitive[tid] = result
+        return result
 
     # -- checks ------------------------------------------------------------------------------
     def check_item(
@@ -593,9 +710,29 @@ class ContentTreeChecker:
 _ROW_REF = re.compile(r"TID \w+ row \w+|TID \w+")
 
 
-def _signature(f: Finding) -> tuple[str, ...]:
-    """A finding as it reads whichever of several equal rows the item is taken for."""
-    return (f.severity, f.code, f.path, _ROW_REF.sub("TID", f.message))
+def _signature(f: Finding, base: str) -> tuple[str, ...]:
+    """A finding as it reads whichever of several equal rows the item (at ``base``) is taken
+    for, its path relative to the item."""
+    path = f.path[len(base) :] if f.path.startswith(base) else "/" + f.path
+    return (f.severity, f.code, path, _ROW_REF.sub("TID", f.message))
+
+
+# predicate leaves whose verdict depends on values a shape does not keep
+_VALUE_TESTS = frozenset(
+    "text number greater has_attribute some_value_not_in attribute tid root_concept".split()
+)
+
+
+def _leaves(data: Any) -> set[str]:
+    out: set[str] = set()
+    if isinstance(data, dict):
+        out.update(data)
+        for v in data.values():
+            out |= _leaves(v)
+    elif isinstance(data, list):
+        for v in data:
+            out |= _leaves(v)
+    return out
 
 
 def check_content_tree(root: Any, edition: str, tid: str | None = None) -> list[Finding]:
