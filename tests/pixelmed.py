@@ -25,6 +25,7 @@ JAVA_OPTIONS = (
     "-Djdk.xml.xpathExprGrpLimit=0",
     "-Djdk.xml.xpathTotalOpLimit=0",
 )
+VALIDATOR = "com.pixelmed.validate.DicomSRValidator"
 _TEMPLATE_ROW = re.compile(r"Template (\w+) [^/]*/\[Row (\w+)\]")
 _LAST_ROW = re.compile(r"\[Row (\w+)\][^\[]*$")
 
@@ -61,7 +62,14 @@ def need_pixelmed() -> None:
 def validate(path: str | Path, timeout: float = 300) -> PixelMedReport:
     jar = next(j for j in JARS if j.is_file())
     done = subprocess.run(
-        ["java", *JAVA_OPTIONS, "-cp", str(jar), "com.pixelmed.validate.DicomSRValidator", str(path)],
+        [
+            "java",
+            *JAVA_OPTIONS,
+            "-cp",
+            str(jar),
+            "com.pixelmed.validate.DicomSRValidator",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=timeout,
