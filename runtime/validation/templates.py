@@ -252,7 +252,8 @@ class ContentTreeChecker:
             return []
         vt, mode = seen.value_type, item.by_reference
         rel = item.relationship
-        best, out = 0, []
+        best = 0
+        out: list[Slot] = []
         if seen.concept is not None:
             ck = concept_key(seen.concept)
             for s in index.exact.get((vt, mode, ck), ()):
