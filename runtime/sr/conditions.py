@@ -151,3 +151,27 @@ def violations(
             if evaluate(clause["only_if"], facts) is False and present:
                 out.append("shall not be present: its condition does not hold")
     return out
+
+
+def presence_only(clauses: Sequence[Any]) -> bool:
+    """Whether ``clauses`` ask only which rows of the invocation are present (so their verdict
+    depends on nothing else and can be remembered per set of present rows)."""
+
+    def expr(e: Any) -> bool:
+        if not isinstance(e, dict) or "tid" in e:
+            return False
+        if "and" in e or "or" in e:
+            return all(expr(x) for x in (e.get("and") or e.get("or") or ()))
+        if "not" in e:
+            return expr(e["not"])
+        return set(e) <= {"present", "absent"}
+
+    for clause in clauses:
+        if not isinstance(clause, dict):
+            return False
+        if "xor" in clause or "at_least_one" in clause:
+            continue
+        kinds = [k for k in ("if", "iff", "only_if") if k in clause]
+        if len(kinds) != 1 or len(clause) != 1 or not expr(clause[kinds[0]]):
+            return False
+    return True

@@ -164,37 +164,61 @@ def _check_acyclic(edges: dict[tuple[int, ...], list[tuple[int, ...]]]) -> None:
             visit(source, [])
 
 
-def _check_kind(root: ContentItem, kind: _Kind) -> None:
-    for path, item in root.walk():
-        if item.value_type is None:
-            if not kind.by_reference:
-                raise DocumentError(
-                    f"{_where(path)} is by reference, which the {kind.name} IOD forbids "
-                    f"({kind.section}); write a Comprehensive SR"
-                )
-        elif item.value_type not in kind.value_types:
-            raise DocumentError(
-                f"{_where(path)} is a {item.value_type} item, which the {kind.name} IOD does not "
-                f"allow ({kind.section})"
-                + ("; write a Comprehensive 3D SR" if item.value_type == "SCOORD3D" else "")
-            )
+@dataclass
+class Survey:
+    """What one pass over a tree finds: its value types, whether it has by-reference items,
+    and the composite objects it references (with the items that reference them)."""
+
+    value_types: set[str]
+    by_reference: bool
+    references: list[tuple[ContentItem, Reference]]
 
 
-def references_in(root: ContentItem) -> list[tuple[tuple[int, ...], Reference]]:
-    """Every composite object the tree references (IMAGE, COMPOSITE, WAVEFORM items and the
-    presentation states and RWV mappings they name), with the path of the item."""
-    out = []
-    for path, item in root.walk():
-        if item.value_type in ("IMAGE", "COMPOSITE", "WAVEFORM") and item.value is not None:
-            ref: Reference | None = item.value
-            out.append((path, item.value))
-            for extra in (ref.presentation_state, ref.real_world_value_mapping):  # type: ignore[union-attr]
-                if extra is not None:
-                    out.append((path, extra))
-    return out
+def survey(root: ContentItem) -> Survey:
+    """One pass over the tree (no paths built: they are looked up only for an error)."""
+    value_types: set[str] = set()
+    by_reference = False
+    references: list[tuple[ContentItem, Reference]] = []
+    stack = [root]
+    while stack:
+        item = stack.pop()
+        vt = item.value_type
+        if vt is None:
+            by_reference = True
+        else:
+            value_types.add(vt)
+            if vt in ("IMAGE", "COMPOSITE", "WAVEFORM") and item.value is not None:
+                ref: Reference = item.value
+                references.append((item, ref))
+                for extra in (ref.presentation_state, ref.real_world_value_mapping):
+                    if extra is not None:
+                        references.append((item, extra))
+        stack.extend(item.children)
+    return Survey(value_types, by_reference, references)
 
 
-def pick_kind(root: ContentItem, kind: str | None) -> _Kind:
+def path_of(root: ContentItem, target: ContentItem) -> tuple[int, ...]:
+    return next(path for path, item in root.walk() if item is target)
+
+
+def _check_kind(root: ContentItem, kind: _Kind, found: Survey) -> None:
+    if found.by_reference and not kind.by_reference:
+        item = next(i for _, i in root.walk() if i.value_type is None)
+        raise DocumentError(
+            f"{_where(path_of(root, item))} is by reference, which the {kind.name} IOD forbids "
+            f"({kind.section}); write a Comprehensive SR"
+        )
+    extra = found.value_types - kind.value_types
+    if extra:
+        item = next(i for _, i in root.walk() if i.value_type in extra)
+        raise DocumentError(
+            f"{_where(path_of(root, item))} is a {item.value_type} item, which the {kind.name} "
+            f"IOD does not allow ({kind.section})"
+            + ("; write a Comprehensive 3D SR" if item.value_type == "SCOORD3D" else "")
+        )
+
+
+def pick_kind(root: ContentItem, kind: str | None, found: Survey | None = None) -> _Kind:
     """The SOP class asked for, or the first that can hold the tree: Comprehensive SR, or
     Comprehensive 3D SR when it holds SCOORD3D items."""
     if kind is not None:
@@ -203,8 +227,8 @@ def pick_kind(root: ContentItem, kind: str | None) -> _Kind:
                 f"sop_class {kind!r} is not one of {', '.join(sorted(SOP_CLASSES))}"
             )
         return SOP_CLASSES[kind]
-    has_3d = any(item.value_type == "SCOORD3D" for _, item in root.walk())
-    return SOP_CLASSES["comprehensive3d" if has_3d else "comprehensive"]
+    found = found or survey(root)
+    return SOP_CLASSES["comprehensive3d" if "SCOORD3D" in found.value_types else "comprehensive"]
 
 
 class SRDocumentWriter:
@@ -238,7 +262,8 @@ class SRDocumentWriter:
         if root.value_type != "CONTAINER" or root.name is None:
             raise DocumentError("the root of a document is a CONTAINER named by the title")
         self.root = root
-        self.kind = pick_kind(root, sop_class)
+        self._survey = survey(root)
+        self.kind = pick_kind(root, sop_class, self._survey)
         items = [evidence] if isinstance(evidence, Dataset) else list(evidence)
         if not items or not isinstance(items[0], Dataset):
             raise DocumentError(
@@ -259,24 +284,27 @@ class SRDocumentWriter:
         self.verifying_organization = verifying_organization
         self.performed_procedures = list(performed_procedures)
         self.record_all_evidence = record_all_evidence
-        resolve_references(root)
-        _check_kind(root, self.kind)
+        if self._survey.by_reference:
+            resolve_references(root)
+        _check_kind(root, self.kind, self._survey)
         self._evidence_items = self._collect_evidence()
 
     def _collect_evidence(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         known = {r.sop_instance_uid: r for r in self.evidence}
         used: dict[str, InstanceReference] = {}
-        for path, ref in references_in(self.root):
+        for item, ref in self._survey.references:
             found = known.get(ref.sop_instance_uid)
             if found is None:
+                where = _where(path_of(self.root, item))
                 raise DocumentError(
-                    f"{_where(path)} references SOP Instance {ref.sop_instance_uid}, which is not "
+                    f"{where} references SOP Instance {ref.sop_instance_uid}, which is not "
                     "among the evidence: give its dataset so the evidence sequences can name its "
                     "study and series (PS3.3 C.17.2.3)"
                 )
             if found.sop_class_uid != ref.sop_class_uid:
+                where = _where(path_of(self.root, item))
                 raise DocumentError(
-                    f"{_where(path)} references {ref.sop_instance_uid} as SOP Class "
+                    f"{where} references {ref.sop_instance_uid} as SOP Class "
                     f"{ref.sop_class_uid}, but the evidence says {found.sop_class_uid}"
                 )
             used.setdefault(found.sop_instance_uid, found)
@@ -382,6 +410,9 @@ class SRDocumentWriter:
             ds[0x0040A730] = raw_sequence_element(0x0040A730, encoder.items(root.children))
         if encoder.utf8 and ds.get("SpecificCharacterSet") not in ("ISO_IR 192",):
             _declare_utf8(ds)
+        # the raw Content Sequence is Explicit VR Little Endian already: tell pydicom so, or it
+        # decodes the whole tree into Datasets to look for ambiguous VRs before writing it
+        ds.set_original_encoding(False, True, ds._character_set)
         return ds
 
     def save(self, target: str | os.PathLike[str] | BinaryIO) -> None:

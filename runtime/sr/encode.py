@@ -123,6 +123,7 @@ class Encoder:
         self._codes: dict[Code, bytes] = {}
         self._names: dict[tuple[str, Code | None], bytes] = {}
         self._relationships: dict[str, bytes] = {}
+        self._references: dict[Reference, bytes] = {}
         self._templates: dict[str, bytes] = {}
 
     # -- elements ---------------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Encoder:
         parts: list[bytes] = []
         value = item.value
         if vt in ("IMAGE", "COMPOSITE", "WAVEFORM"):
-            parts.append(self.sequence(_REF_SOP_SEQUENCE, [self.reference(value, item)]))
+            parts.append(self._reference_sequence(value, item))
         parts.append(self._relationship(item.relationship))
         if item.observation_datetime is not None:
             parts.append(
@@ -292,6 +293,14 @@ class Encoder:
             parts.append(self.uid(_FRAME_OF_REFERENCE, value.frame_of_reference_uid, what))
         return b"".join(parts)
 
+    def _reference_sequence(self, ref: Reference, item: ContentItem) -> bytes:
+        key = ("sequence", ref)
+        cached = self._references.get(key)  # type: ignore[call-overload]
+        if cached is None:
+            cached = self.sequence(_REF_SOP_SEQUENCE, [self.reference(ref, item)])
+            self._references[key] = cached  # type: ignore[index]
+        return cached
+
     def _template(self, tid: str) -> bytes:
         cached = self._templates.get(tid)
         if cached is None:
@@ -317,7 +326,14 @@ class Encoder:
         return out
 
     def reference(self, ref: Reference, item: ContentItem | None = None) -> bytes:
-        """The body of a Referenced SOP Sequence item (PS3.3 Table C.18.3-1 ff.)."""
+        """The body of a Referenced SOP Sequence item (PS3.3 Table C.18.3-1 ff.); the same
+        reference (an image referenced by many regions) is encoded once."""
+        cached = self._references.get(ref)
+        if cached is None:
+            cached = self._references[ref] = self._reference(ref, item)
+        return cached
+
+    def _reference(self, ref: Reference, item: ContentItem | None = None) -> bytes:
         what = item.describe() if item is not None else "reference"
         out = self.uid(_REF_SOP_CLASS, ref.sop_class_uid, f"{what} Referenced SOP Class UID")
         out += self.uid(

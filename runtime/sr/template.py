@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from iodkit.codes import Code
-from iodkit.sr.conditions import violations
+from iodkit.sr.conditions import presence_only, violations
 from iodkit.sr.content import (
     ContentError,
     ContentItem,
@@ -94,7 +94,21 @@ class Row:
         return self.vm[1] != 1
 
 
+_CLASSES: dict[tuple[int, str], type[TemplateNode]] = {}
+
+
 def _resolve_class(owner: type, spec: str) -> type[TemplateNode]:
+    """The builder class ``spec`` names: "module:Class" (an included template), or a row
+    builder nested in ``owner`` or a class enclosing it. Resolved once per (owner, spec):
+    generated classes live as long as the program."""
+    key = (id(owner), spec)
+    found = _CLASSES.get(key)
+    if found is None:
+        found = _CLASSES[key] = _find_class(owner, spec)
+    return found
+
+
+def _find_class(owner: type, spec: str) -> type[TemplateNode]:
     if ":" in spec:
         module, _, name = spec.partition(":")
         obj: Any = importlib.import_module(module)
@@ -129,6 +143,9 @@ class TemplateNode:
     __by_label__: ClassVar[dict[str, Row]] = {}
     __names__: ClassVar[dict[str, str]] = {}
     __nested__: ClassVar[tuple[type[TemplateNode], ...]] = ()
+    __conditional__: ClassVar[tuple[tuple[Row, bool], ...]] = ()
+    __rank__: ClassVar[dict[str, int]] = {}
+    __verdicts__: ClassVar[dict[tuple[str, frozenset[str]], list[str]]] = {}
     __slots__ = ("_values", "_name", "_made")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -137,6 +154,12 @@ class TemplateNode:
         cls.__by_name__ = {r.name: r for r in rows}
         cls.__by_label__ = {r.label: r for r in rows}
         cls.__names__ = {r.label: r.name for r in rows}
+        cls.__rank__ = {r.name: i for i, r in enumerate(rows)}
+        # rows with a parsed condition, and whether its verdict depends only on which rows are
+        # present (then it is remembered per set of present rows: builders are made by the
+        # thousand with the same few shapes)
+        cls.__conditional__ = tuple((r, presence_only(r.predicate)) for r in rows if r.predicate)
+        cls.__verdicts__ = {}
         cls.__nested__ = tuple(
             v
             for k, v in vars(cls).items()
@@ -170,6 +193,10 @@ class TemplateNode:
             self._values[key] = self._check(row, value)
         if "_" in args and args["_"]:
             raise TypeError(f"{cls.__name__} has no argument {next(iter(args['_']))!r}")
+        rank = cls.__rank__
+        keys = [rank.get(k, -1) for k in self._values]
+        if keys != sorted(keys):  # given out of the table's order (keyword arguments): sort
+            self._values = dict(sorted(self._values.items(), key=lambda kv: rank.get(kv[0], -1)))
         self._check_rows()
 
     def where(self, row: Row | None = None) -> str:
@@ -218,7 +245,8 @@ class TemplateNode:
                     f"expected a {cls.__qualname__} (TID {cls.__tid__}), got "
                     f"{type(value).__name__}",
                 )
-            value.check_bindings(row.bindings, self.where(row))
+            if _binds_checkable(row):
+                value.check_bindings(row.bindings, self.where(row))
             return value
         if row.builder is not None:
             cls = _resolve_class(type(self), row.builder)
@@ -309,11 +337,22 @@ class TemplateNode:
         ):
             raise self.fail(row, f"value is required (the {row.value_type} of this row)")
         for r in self.__rows__:
-            if r.predicate is None:
-                if r.requirement == "M" and r.name not in values:
-                    raise self.fail(r, f"{r.name} is required (M)")
-                continue
-            problems = violations(r.label, r.requirement, r.predicate, self, self.__names__)
+            if r.predicate is None and r.requirement == "M" and r.name not in values:
+                raise self.fail(r, f"{r.name} is required (M)")
+        conditional = type(self).__conditional__
+        if not conditional:
+            return
+        present = frozenset(r.label for r in self.__rows__ if r.name in values)
+        verdicts = type(self).__verdicts__
+        for r, remembered in conditional:
+            key = (r.label, present)
+            problems = verdicts.get(key) if remembered else None
+            if problems is None:
+                problems = violations(
+                    r.label, r.requirement, r.predicate or (), self, self.__names__
+                )
+                if remembered:
+                    verdicts[key] = problems
             if problems:
                 raise self.fail(r, f"{r.name} {problems[0]} ({r.condition})")
 
@@ -358,8 +397,8 @@ class TemplateNode:
     def check_bindings(self, bindings: dict[str, Constraint], where: str) -> None:
         """Check the values whose constraint is a template parameter against what an INCLUDE
         row binds it to (PS3.16 Section 6.2.3); recurse into included templates."""
-        if not bindings:
-            return
+        if not bindings or not any(_checkable(c) for c in bindings.values()):
+            return  # BCID, DT and unbound parameters accept every code: nothing to check
         row = self.__row__
         if row is not None and self._name is not None and isinstance(row.concept, Param):
             check_code(self._name, resolve(row.concept, bindings), f"{where}: concept name")
@@ -455,15 +494,17 @@ class TemplateNode:
         )
 
     def _children(self, relationship: str | None) -> list[ContentItem]:
+        # the values are kept in the rows' order (the generated signature lists the rows in
+        # the table's order), so only the rows given are visited
         out: list[ContentItem] = []
-        for r in self.__rows__:
-            if r.name == "value":
-                continue
-            value = self._values.get(r.name)
-            if value is None:
+        by_name = self.__by_name__
+        tid = _tid(self)
+        for key, value in self._values.items():
+            r = by_name.get(key)
+            if r is None:  # the node's own value
                 continue
             rel = r.relationship or relationship
-            for v in value if isinstance(value, list) else [value]:
+            for v in value if isinstance(value, list) else (value,):
                 if r.by_reference:  # resolved to a path when the document is written
                     out.append(ContentItem(None, None, v, relationship=rel, check=False))
                 elif isinstance(v, TemplateNode):
@@ -472,12 +513,7 @@ class TemplateNode:
                     name = r.concept if isinstance(r.concept, Code) else None
                     out.append(
                         ContentItem(
-                            r.value_type,
-                            name,
-                            v,
-                            relationship=rel,
-                            row=(_tid(self), r.label),
-                            check=False,
+                            r.value_type, name, v, relationship=rel, row=(tid, r.label), check=False
                         )
                     )
         return out
@@ -485,6 +521,31 @@ class TemplateNode:
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"{type(self).__qualname__}({inner})"
+
+
+_BINDS: dict[int, bool] = {}
+
+
+def _binds_checkable(row: Row) -> bool:
+    """Whether an INCLUDE row binds any parameter to a set a code can break (EV, DCID);
+    answered once per row (rows are class data, alive as long as their class)."""
+    known = _BINDS.get(id(row))
+    if known is None:
+        known = _BINDS[id(row)] = any(_checkable(c) for c in row.bindings.values()) or any(
+            isinstance(c, Param) for c in row.bindings.values()
+        )
+    return known
+
+
+def _checkable(constraint: Constraint) -> bool:
+    """Whether a code can break ``constraint`` at assignment (EV, DCID) under the one rule."""
+    from iodkit.sr.valuesets import ValueSet
+
+    if isinstance(constraint, tuple):
+        return all(_checkable(c) for c in constraint)
+    if isinstance(constraint, ValueSet):
+        return constraint.kind == "DCID"
+    return isinstance(constraint, Code)
 
 
 def _tid(node: TemplateNode) -> int:
