@@ -501,7 +501,7 @@ def _import_block(tdef: TemplateDef) -> str:
     # every class is a TemplateNode and every __init__ takes **_: Any; string literals in the
     # rows (concept meanings, conditions) are no use of a name
     body = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', tdef.code)
-    body += "\nAny TemplateNode"
+    body += "\nTemplateNode"
     lines: list[str] = []
     if "datetime." in body:
         lines.append("import datetime")
@@ -509,11 +509,12 @@ def _import_block(tdef: TemplateDef) -> str:
         lines.append("from collections.abc import Sequence")
     needs = {
         "TYPE_CHECKING": any(re.search(rf"\b{m}\.", body) for m in tdef.imports),
-        "Any": True,
+        "Any": bool(re.search(r"\bAny\b", body)),
         "Literal": "Literal[" in body,
     }
     typing = [n for n, used in needs.items() if used]
-    lines.append(f"from typing import {', '.join(typing)}")
+    if typing:
+        lines.append(f"from typing import {', '.join(typing)}")
     if re.search(r"\bDataset\b", body):
         lines += ["", "from pydicom.dataset import Dataset"]
     lines.append("")

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -37,7 +37,6 @@ class Quotation(TemplateNode):
         quotation_mode: Code,
         quoted_source: Reference | Dataset | None = None,
         observation_context: tid1001.ObservationContext,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

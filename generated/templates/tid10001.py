@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -73,7 +73,6 @@ class ProjectionXRayRadiationDose(TemplateNode):
             *,
             value: Code,
             has_intent: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class ProjectionXRayRadiationDose(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -125,7 +123,6 @@ class ProjectionXRayRadiationDose(TemplateNode):
             *,
             value: Code,
             uid_type: ProjectionXRayRadiationDose.ScopeOfAccumulation.UidType,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -154,7 +151,6 @@ class ProjectionXRayRadiationDose(TemplateNode):
         dose_image: Sequence[Reference | Dataset] | None = None,
         person_participant: tid1020.PersonParticipant | None = None,
         source_of_dose_information: Sequence[Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -78,7 +78,6 @@ class AccumulatedXRayDose(TemplateNode):
             calibration_uncertainty: Numeric | tuple[float, Code],
             calibration_responsible_party: str,
             calibration_protocol: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +116,6 @@ class AccumulatedXRayDose(TemplateNode):
             value: Code,
             equipment_landmark_x_position: Numeric | tuple[float, Code],
             equipment_landmark_z_position: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +146,6 @@ class AccumulatedXRayDose(TemplateNode):
             *,
             reference_location: tid400.ReferenceLocation,
             equipment_landmark_to_patient_fiducial_z_distance: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -172,7 +169,6 @@ class AccumulatedXRayDose(TemplateNode):
         device_participant: tid1021.DeviceParticipant | None = None,
         equipment_landmark: AccumulatedXRayDose.EquipmentLandmark | Code | None = None,
         patient_location_fiducial: Sequence[AccumulatedXRayDose.PatientLocationFiducial] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

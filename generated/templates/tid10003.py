@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -80,7 +80,6 @@ class IrradiationEventXRayData(TemplateNode):
             *,
             value: str,
             label_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class IrradiationEventXRayData(TemplateNode):
             value: Code,
             reason_for_repeating_acquisition: Code | None = None,
             irradiation_event_uid: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +141,6 @@ class IrradiationEventXRayData(TemplateNode):
             *,
             value: Code,
             reason_for_rejecting_acquisition: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -175,7 +172,6 @@ class IrradiationEventXRayData(TemplateNode):
             value: Code,
             image_view_modifier: Sequence[Code] | None = None,
             projection_eponymous_name: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -206,7 +202,6 @@ class IrradiationEventXRayData(TemplateNode):
             *,
             value: Code,
             patient_orientation_modifier: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -235,7 +230,6 @@ class IrradiationEventXRayData(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -272,7 +266,6 @@ class IrradiationEventXRayData(TemplateNode):
         irradiation_event_x_ray_detector_data: tid10003a.IrradiationEventXRayDetectorData | None = None,
         irradiation_event_x_ray_source_data: tid10003b.IrradiationEventXRaySourceData | None = None,
         irradiation_event_x_ray_mechanical_data: tid10003c.IrradiationEventXRayMechanicalData | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

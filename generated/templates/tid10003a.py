@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -42,7 +42,6 @@ class IrradiationEventXRayDetectorData(TemplateNode):
         deviation_index: Numeric | tuple[float, Code] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
         acquired_image: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

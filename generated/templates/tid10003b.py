@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -69,7 +69,6 @@ class IrradiationEventXRaySourceData(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             derivation: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +100,6 @@ class IrradiationEventXRaySourceData(TemplateNode):
             x_ray_filter_material: Code | None = None,
             x_ray_filter_thickness_minimum: Numeric | tuple[float, Code] | None = None,
             x_ray_filter_thickness_maximum: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -141,7 +139,6 @@ class IrradiationEventXRaySourceData(TemplateNode):
         collimated_field_width: Numeric | tuple[float, Code] | None = None,
         x_ray_grid: Sequence[Code] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

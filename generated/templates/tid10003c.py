@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -65,7 +64,6 @@ class IrradiationEventXRayMechanicalData(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -100,7 +98,6 @@ class IrradiationEventXRayMechanicalData(TemplateNode):
         table_head_tilt_end_angle: Numeric | tuple[float, Code] | None = None,
         table_horizontal_rotation_end_angle: Numeric | tuple[float, Code] | None = None,
         table_cradle_tilt_end_angle: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -39,7 +38,6 @@ class AccumulatedFluoroscopyAndAcquisitionProjectionXRayDose(TemplateNode):
         acquisition_dose_area_product_total: Numeric | tuple[float, Code] | None = None,
         acquisition_dose_rp_total: Numeric | tuple[float, Code] | None = None,
         total_acquisition_time: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

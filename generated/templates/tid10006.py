@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -33,7 +32,6 @@ class AccumulatedCassetteBasedProjectionRadiographyDose(TemplateNode):
         detector_type: Code | None = None,
         total_number_of_radiographic_frames: Numeric | tuple[float, Code] | None = None,
         dose_area_product_total: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

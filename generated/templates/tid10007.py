@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -39,7 +38,6 @@ class AccumulatedTotalProjectionRadiographyDose(TemplateNode):
         total_number_of_radiographic_frames: Numeric | tuple[float, Code] | None = None,
         reference_point_definition_code: Code | None = None,
         reference_point_definition_text: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

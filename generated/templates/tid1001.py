@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.sr.template import Row, TemplateNode
 
@@ -36,7 +36,6 @@ class ObservationContext(TemplateNode):
         observer_context: Sequence[tid1002.ObserverContext] | None = None,
         procedure_study_context: tid1005.ProcedureStudyContext | None = None,
         subject_context: tid1006.SubjectContext | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

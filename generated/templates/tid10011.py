@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -66,7 +66,6 @@ class CTRadiationDose(TemplateNode):
             *,
             value: Code,
             has_intent: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +103,6 @@ class CTRadiationDose(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +116,6 @@ class CTRadiationDose(TemplateNode):
             *,
             value: Code,
             uid_type: CTRadiationDose.ScopeOfAccumulation.UidType,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -142,7 +139,6 @@ class CTRadiationDose(TemplateNode):
         comment: str | None = None,
         source_of_dose_information: Sequence[Code],
         person_participant: tid1020.PersonParticipant | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

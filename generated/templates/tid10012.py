@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +60,6 @@ class CTAccumulatedDoseData(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             ctd_iw_phantom_type: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +107,6 @@ class CTAccumulatedDoseData(TemplateNode):
                 *,
                 effective_dose_phantom_type: str,
                 dosimeter_type: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,7 +126,6 @@ class CTAccumulatedDoseData(TemplateNode):
             measurement_method: Code,
             patient_model: str | None = None,
             condition_effective_dose_measured: CTAccumulatedDoseData.CtEffectiveDoseTotal.ConditionEffectiveDoseMeasured | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -160,7 +157,6 @@ class CTAccumulatedDoseData(TemplateNode):
         ct_effective_dose_total: CTAccumulatedDoseData.CtEffectiveDoseTotal | Numeric | tuple[float, Code] | None = None,
         comment: str | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -69,7 +69,6 @@ class CTIrradiationEventData(TemplateNode):
             *,
             value: Code,
             reconstruction_algorithm: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,7 +97,6 @@ class CTIrradiationEventData(TemplateNode):
             *,
             value: str,
             label_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -129,7 +127,6 @@ class CTIrradiationEventData(TemplateNode):
             value: Code,
             reason_for_repeating_acquisition: Code | None = None,
             irradiation_event_uid: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +158,6 @@ class CTIrradiationEventData(TemplateNode):
             *,
             value: Code,
             reason_for_rejecting_acquisition: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -219,7 +215,6 @@ class CTIrradiationEventData(TemplateNode):
                 x_ray_tube_current: Numeric | tuple[float, Code],
                 exposure_time_per_rotation: Numeric | tuple[float, Code] | None = None,
                 x_ray_filter_aluminum_equivalent: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -249,7 +244,6 @@ class CTIrradiationEventData(TemplateNode):
             pitch_factor: Numeric | tuple[float, Code] | None = None,
             number_of_x_ray_sources: Numeric | tuple[float, Code],
             ct_x_ray_source_parameters: Sequence[CTIrradiationEventData.CtAcquisitionParameters.CtXRaySourceParameters],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -323,7 +317,6 @@ class CTIrradiationEventData(TemplateNode):
                     *,
                     value: Code,
                     effective_dose_conversion_factor: Numeric | tuple[float, Code] | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -340,7 +333,6 @@ class CTIrradiationEventData(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 measurement_method: CTIrradiationEventData.CtDose.EffectiveDose.MeasurementMethod | Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -392,7 +384,6 @@ class CTIrradiationEventData(TemplateNode):
                     value: Numeric | tuple[float, Code],
                     measurement_method: Code,
                     longitudinal_position_z: Numeric | tuple[float, Code] | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -426,7 +417,6 @@ class CTIrradiationEventData(TemplateNode):
                     value: Numeric | tuple[float, Code],
                     longitudinal_position_z: Numeric | tuple[float, Code],
                     water_equivalent_diameter_at_longitudinal_position_z: Numeric | tuple[float, Code],
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -451,7 +441,6 @@ class CTIrradiationEventData(TemplateNode):
                 series_or_instance_used_for_water_equivalent_diameter_estimation: Sequence[str] | None = None,
                 water_equivalent_diameter: CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.WaterEquivalentDiameter | Numeric | tuple[float, Code] | None = None,
                 size_specific_dose_estimate_at_longitudinal_position_z: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate.SizeSpecificDoseEstimateAtLongitudinalPositionZ | Numeric | tuple[float, Code]] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -501,7 +490,6 @@ class CTIrradiationEventData(TemplateNode):
             effective_dose: CTIrradiationEventData.CtDose.EffectiveDose | Numeric | tuple[float, Code] | None = None,
             size_specific_dose_estimate: Sequence[CTIrradiationEventData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, Code]] | None = None,
             ct_dose_check_details: tid10015.CTDoseCheckDetails,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -543,7 +531,6 @@ class CTIrradiationEventData(TemplateNode):
         comment: str | None = None,
         person_participant: Sequence[tid1020.PersonParticipant] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

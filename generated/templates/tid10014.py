@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -42,7 +41,6 @@ class ScanningLength(TemplateNode):
         top_z_location_of_scanning_length: Numeric | tuple[float, Code] | None = None,
         bottom_z_location_of_scanning_length: Numeric | tuple[float, Code] | None = None,
         frame_of_reference_uid: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -62,7 +62,6 @@ class CTDoseCheckDetails(TemplateNode):
             reason_for_proceeding: str | None = None,
             person_participant: tid1020.PersonParticipant | None = None,
             alternative_dose_alert_behavior_active: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,7 +127,6 @@ class CTDoseCheckDetails(TemplateNode):
             ctd_ivol_forward_estimate: Numeric | tuple[float, Code] | None = None,
             reason_for_proceeding: str | None = None,
             person_participant: tid1020.PersonParticipant | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -164,7 +162,6 @@ class CTDoseCheckDetails(TemplateNode):
         *,
         dose_check_alert_details: CTDoseCheckDetails.DoseCheckAlertDetails | None = None,
         dose_check_notification_details: CTDoseCheckDetails.DoseCheckNotificationDetails | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

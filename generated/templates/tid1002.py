@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -39,7 +39,6 @@ class ObserverContext(TemplateNode):
         person_observer_identifying_attributes: tid1003.PersonObserverIdentifyingAttributes | None = None,
         device_observer_identifying_attributes: tid1004.DeviceObserverIdentifyingAttributes | None = None,
         person_observer_description: tid1015.PersonObserverDescription | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -56,7 +56,6 @@ class RadiopharmaceuticalRadiationDose(TemplateNode):
             *,
             value: Code,
             has_intent: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -74,7 +73,6 @@ class RadiopharmaceuticalRadiationDose(TemplateNode):
         radiopharmaceutical_administration_event_data: tid10022.RadiopharmaceuticalAdministrationEventData,
         imaging_agent_administration_patient_characteristics: tid10024.ImagingAgentAdministrationPatientCharacteristics | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

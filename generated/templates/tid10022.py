@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +76,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             value: Code,
             radionuclide: Code,
             radionuclide_half_life: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,7 +108,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             value: Numeric | tuple[float, Code],
             activity_measurement_device: Code | None = None,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -142,7 +140,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             value: Numeric | tuple[float, Code],
             activity_measurement_device: Code | None = None,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -187,7 +184,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
                 *,
                 value: Code,
                 laterality: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -202,7 +198,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             *,
             value: Code,
             site_of: RadiopharmaceuticalAdministrationEventData.RouteOfAdministration.SiteOf | Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -235,7 +230,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
             radiopharmaceutical_lot_identifier: Sequence[str] | None = None,
             reagent_vial_identifier: Sequence[str] | None = None,
             radionuclide_identifier: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -272,7 +266,6 @@ class RadiopharmaceuticalAdministrationEventData(TemplateNode):
         radiopharmaceutical_dispense_unit_identifier: RadiopharmaceuticalAdministrationEventData.RadiopharmaceuticalDispenseUnitIdentifier | str | None = None,
         prescription_identifier: str | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -51,7 +50,6 @@ class OrganDose(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             measurement_method: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,7 +79,6 @@ class OrganDose(TemplateNode):
             value: Numeric | tuple[float, Code],
             reference_authority_code: Code | None = None,
             reference_authority_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +98,6 @@ class OrganDose(TemplateNode):
         laterality: Code | None = None,
         mass: OrganDose.Mass | Numeric | tuple[float, Code] | None = None,
         organ_dose: OrganDose.OrganDoseRow | Numeric | tuple[float, Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -61,7 +60,6 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             body_surface_area_formula: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,7 +87,6 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             equation: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,7 +116,6 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
             value: Numeric | tuple[float, Code],
             measurement_method: Code | None = None,
             equivalent_meaning_of_concept_name: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +144,6 @@ class ImagingAgentAdministrationPatientCharacteristics(TemplateNode):
         recent_physical_activity: str | None = None,
         serum_creatinine: Numeric | tuple[float, Code] | None = None,
         glomerular_filtration_rate: Sequence[ImagingAgentAdministrationPatientCharacteristics.GlomerularFiltrationRate | Numeric | tuple[float, Code]] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

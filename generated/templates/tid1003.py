@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +45,6 @@ class PersonObserverIdentifyingAttributes(TemplateNode):
             *,
             value: Code,
             identifier_within_person_observers_role: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -64,7 +62,6 @@ class PersonObserverIdentifyingAttributes(TemplateNode):
         person_observers_organization_name: str | None = None,
         person_observers_role_in_the_organization: Code | None = None,
         person_observers_role_in_this_procedure: PersonObserverIdentifyingAttributes.PersonObserversRoleInThisProcedure | Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +44,6 @@ class PatientRadiationDose(TemplateNode):
         observer_context: Sequence[tid1002.ObserverContext],
         radiation_dose_estimate: tid10031.RadiationDoseEstimate,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -73,7 +73,6 @@ class RadiationDoseEstimate(TemplateNode):
                 *,
                 value: Code,
                 laterality: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +114,6 @@ class RadiationDoseEstimate(TemplateNode):
                     concept_name: Code,
                     value: Numeric | tuple[float, Code],
                     reference_to_uncertainty_determination_method: str | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -133,7 +131,6 @@ class RadiationDoseEstimate(TemplateNode):
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
                 measurement_uncertainty_concept: Sequence[RadiationDoseEstimate.OrganRadiationDoseInformation.AbsorbedRadiationDoseType.MeasurementUncertaintyConcept] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -176,7 +173,6 @@ class RadiationDoseEstimate(TemplateNode):
                     concept_name: Code,
                     value: Numeric | tuple[float, Code],
                     reference_to_uncertainty_determination_method: str | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -194,7 +190,6 @@ class RadiationDoseEstimate(TemplateNode):
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
                 measurement_uncertainty_concept: Sequence[RadiationDoseEstimate.OrganRadiationDoseInformation.EquivalentRadiationDoseType.MeasurementUncertaintyConcept] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -212,7 +207,6 @@ class RadiationDoseEstimate(TemplateNode):
             comment: str | None = None,
             absorbed_radiation_dose_type: RadiationDoseEstimate.OrganRadiationDoseInformation.AbsorbedRadiationDoseType,
             equivalent_radiation_dose_type: RadiationDoseEstimate.OrganRadiationDoseInformation.EquivalentRadiationDoseType | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -235,7 +229,6 @@ class RadiationDoseEstimate(TemplateNode):
         radiation_dose_estimate_methodology: tid10033.RadiationDoseEstimateMethodology,
         radiation_dose_estimate_representation: Sequence[tid10032.RadiationDoseEstimateRepresentation] | None = None,
         organ_radiation_dose_information: Sequence[RadiationDoseEstimate.OrganRadiationDoseInformation],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -55,7 +54,6 @@ class RadiationDoseEstimateRepresentation(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,7 +71,6 @@ class RadiationDoseEstimateRepresentation(TemplateNode):
         radiation_dose_representation_data_composite: Reference | Dataset | None = None,
         organ: Sequence[RadiationDoseEstimateRepresentation.Organ | Code],
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

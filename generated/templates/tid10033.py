@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -59,7 +59,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             value: Reference | Dataset,
             spatial_fiducials: Sequence[Reference | Dataset] | None = None,
             event_uid_used: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +121,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
                 model_maximum_weight: Numeric | tuple[float, Code] | None = None,
                 model_minimum_height: Numeric | tuple[float, Code] | None = None,
                 model_maximum_height: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -171,7 +169,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
                 comment: str | None = None,
                 registration_method: Code,
                 spatial_registration_reference: Reference | Dataset | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -197,7 +194,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             comment: str | None = None,
             patient_model_demographics: RadiationDoseEstimateMethodology.PatientRadiationDoseModel.PatientModelDemographics,
             patient_model_registration: Sequence[RadiationDoseEstimateMethodology.PatientRadiationDoseModel.PatientModelRegistration] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -268,7 +264,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
                 x_ray_attenuator_model_data_image: Reference | Dataset | None = None,
                 x_ray_attenuator_model_data_composite: Reference | Dataset | None = None,
                 x_ray_attenuator_model_data_uidref: str | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -307,7 +302,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
                 registration_method: Code,
                 comment: str | None = None,
                 spatial_registration_reference: Reference | Dataset | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -330,7 +324,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             attenuator_description: str | None = None,
             x_ray_beam_attenuator_model: RadiationDoseEstimateMethodology.XRayBeamAttenuator.XRayBeamAttenuatorModel | None = None,
             x_ray_beam_attenuator_model_registration: Sequence[RadiationDoseEstimateMethodology.XRayBeamAttenuator.XRayBeamAttenuatorModelRegistration] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -372,7 +365,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
             radiation_dose_estimate_method_type: Code,
             radiation_dose_estimate_parameters: tid10034.RadiationDoseEstimateParameters | None = None,
             radiation_dose_estimate_method_reference: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -393,7 +385,6 @@ class RadiationDoseEstimateMethodology(TemplateNode):
         patient_radiation_dose_model: RadiationDoseEstimateMethodology.PatientRadiationDoseModel,
         x_ray_beam_attenuator: Sequence[RadiationDoseEstimateMethodology.XRayBeamAttenuator] | None = None,
         radiation_dose_estimate_method: Sequence[RadiationDoseEstimateMethodology.RadiationDoseEstimateMethod],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

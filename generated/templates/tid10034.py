@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -51,7 +50,6 @@ class RadiationDoseEstimateParameters(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +76,6 @@ class RadiationDoseEstimateParameters(TemplateNode):
             *,
             value: Reference | Dataset,
             comment: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,7 +90,6 @@ class RadiationDoseEstimateParameters(TemplateNode):
         *,
         radiation_dose_estimate_parameter: Sequence[RadiationDoseEstimateParameters.RadiationDoseEstimateParameter] | None = None,
         radiation_dose_composite_parameters: Sequence[RadiationDoseEstimateParameters.RadiationDoseCompositeParameters | Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

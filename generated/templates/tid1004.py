@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -53,7 +52,6 @@ class DeviceObserverIdentifyingAttributes(TemplateNode):
             *,
             unique_device_identifier: str,
             device_description: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +75,6 @@ class DeviceObserverIdentifyingAttributes(TemplateNode):
         station_ae_title: str | None = None,
         device_observer_manufacturer_class_uid: Sequence[str] | None = None,
         unique_device_identifiers: Sequence[DeviceObserverIdentifyingAttributes.UniqueDeviceIdentifiers] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -65,7 +65,6 @@ class EnhancedXRayRadiationDose(TemplateNode):
             *,
             value: Code,
             has_intent: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +87,6 @@ class EnhancedXRayRadiationDose(TemplateNode):
         comment: str | None = None,
         person_participant: tid1020.PersonParticipant | None = None,
         source_of_dose_information: Sequence[Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +76,6 @@ class AccumulatedDoseData(TemplateNode):
             calibration_uncertainty: Numeric | tuple[float, Code],
             calibration_responsible_party: str,
             calibration_protocol: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,7 +113,6 @@ class AccumulatedDoseData(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             laterality: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -151,7 +149,6 @@ class AccumulatedDoseData(TemplateNode):
             fluoro_dose_rp_total: Numeric | tuple[float, Code] | None = None,
             acquisition_dose_rp_total: Numeric | tuple[float, Code] | None = None,
             distance_source_to_reference_point: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -191,7 +188,6 @@ class AccumulatedDoseData(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             ctd_iw_phantom_type: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -219,7 +215,6 @@ class AccumulatedDoseData(TemplateNode):
         ct_dose_length_product_sub_total: Sequence[AccumulatedDoseData.CtDoseLengthProductSubTotal | Numeric | tuple[float, Code]] | None = None,
         total_number_of_irradiation_events: Numeric | tuple[float, Code] | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -80,7 +80,6 @@ class IrradiationEventSummaryData(TemplateNode):
             *,
             value: str,
             label_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class IrradiationEventSummaryData(TemplateNode):
             value: Code,
             image_view_modifier: Sequence[Code] | None = None,
             projection_eponymous_name: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -144,7 +142,6 @@ class IrradiationEventSummaryData(TemplateNode):
             value: Code,
             reason_for_repeating_acquisition: Code | None = None,
             irradiation_event_uid: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -176,7 +173,6 @@ class IrradiationEventSummaryData(TemplateNode):
             *,
             value: Code,
             reason_for_rejecting_acquisition: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -206,7 +202,6 @@ class IrradiationEventSummaryData(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             derivation: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -284,7 +279,6 @@ class IrradiationEventSummaryData(TemplateNode):
                         *,
                         value: Numeric | tuple[float, Code],
                         measurement_method: Code,
-                        **_: Any,
                     ) -> None:
                         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -304,7 +298,6 @@ class IrradiationEventSummaryData(TemplateNode):
                     water_equivalent_diameter: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod.WaterEquivalentDiameter | Numeric | tuple[float, Code] | None = None,
                     series_or_instance_used_for_water_equivalent_diameter_estimation: Sequence[str] | None = None,
                     z_value_of_location_of_water_equivalent_diameter_estimation: Numeric | tuple[float, Code] | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -343,7 +336,6 @@ class IrradiationEventSummaryData(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 measurement_method: IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate.MeasurementMethod | Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -364,7 +356,6 @@ class IrradiationEventSummaryData(TemplateNode):
             dlp: Numeric | tuple[float, Code],
             size_specific_dose_estimate: Sequence[IrradiationEventSummaryData.CtDose.SizeSpecificDoseEstimate | Numeric | tuple[float, Code]] | None = None,
             ct_dose_check_details: tid10015.CTDoseCheckDetails | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -413,7 +404,6 @@ class IrradiationEventSummaryData(TemplateNode):
         comment: str | None = None,
         person_participant: Sequence[tid1020.PersonParticipant] | None = None,
         device_participant: tid1021.DeviceParticipant | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

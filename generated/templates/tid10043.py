@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -77,7 +77,6 @@ class IrradiationDetails(TemplateNode):
         attenuator_position: Sequence[tid10052.AttenuatorPosition] | None = None,
         patient_attenuation_characteristics: Sequence[tid10053.PatientAttenuationCharacteristics] | None = None,
         procedure_characteristics: Sequence[tid10054.ProcedureCharacteristics] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -73,7 +73,6 @@ class RadiationSourceCharacteristics(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 reported_value_type: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +100,6 @@ class RadiationSourceCharacteristics(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 reported_value_type: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +116,6 @@ class RadiationSourceCharacteristics(TemplateNode):
             x_ray_filter_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.XRayFilterThickness | Numeric | tuple[float, Code] | None = None,
             equivalent_attenuator_material: Code | None = None,
             equivalent_attenuator_thickness: RadiationSourceCharacteristics.AttenuatorCharacteristics.EquivalentAttenuatorThickness | Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +145,6 @@ class RadiationSourceCharacteristics(TemplateNode):
         anode_target_material_code: Code | None = None,
         anode_target_material_table: Any | None = None,
         attenuator_characteristics: Sequence[RadiationSourceCharacteristics.AttenuatorCharacteristics] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

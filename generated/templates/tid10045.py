@@ -60,7 +60,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Any,
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +116,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +144,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Any,
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -175,7 +171,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -205,7 +200,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Any,
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -233,7 +227,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -263,7 +256,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Any,
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -291,7 +283,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -321,7 +312,6 @@ class RadiationTechnique(TemplateNode):
             *,
             value: Any,
             reported_value_type: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -347,7 +337,6 @@ class RadiationTechnique(TemplateNode):
         pulse_rate_table: RadiationTechnique.PulseRateTable | Any | None = None,
         pulse_width_num: RadiationTechnique.PulseWidthNum | Numeric | tuple[float, Code] | None = None,
         pulse_width_table: RadiationTechnique.PulseWidthTable | Any | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -42,7 +42,6 @@ class Filtration(TemplateNode):
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
         attenuator_characteristics: Sequence[tid10055.AttenuatorCharacteristics],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class Attenuators(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         attenuator_characteristics: Sequence[tid10055.AttenuatorCharacteristics],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

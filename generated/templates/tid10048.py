@@ -41,7 +41,6 @@ class RadiationOutput(TemplateNode):
         identification_of_the_x_ray_source: str,
         air_kerma_at_output_measurement_point_num: Numeric | tuple[float, Code] | None = None,
         air_kerma_at_output_measurement_point_table: Any | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Scoord3D
@@ -53,7 +52,6 @@ class RadiationFieldArea(TemplateNode):
             *,
             value: Scoord3D,
             value_timing: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class RadiationFieldArea(TemplateNode):
         date_time_ended: str | datetime.datetime,
         identification_of_the_x_ray_source: str,
         radiation_field_outline: Sequence[RadiationFieldArea.RadiationFieldOutline | Scoord3D],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

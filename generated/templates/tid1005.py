@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -45,7 +44,6 @@ class ProcedureStudyContext(TemplateNode):
             *,
             value: str,
             issuer_of_identifier: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -71,7 +69,6 @@ class ProcedureStudyContext(TemplateNode):
             *,
             value: str,
             issuer_of_identifier: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,7 +96,6 @@ class ProcedureStudyContext(TemplateNode):
             *,
             value: str,
             issuer_of_identifier: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +114,6 @@ class ProcedureStudyContext(TemplateNode):
         filler_number: ProcedureStudyContext.FillerNumber | str | None = None,
         accession_number: ProcedureStudyContext.AccessionNumber | str | None = None,
         procedure_code: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -46,7 +46,6 @@ class XRaySourceReferenceCoordinateSystem(TemplateNode):
         center_of_rotation: Scoord3D | None = None,
         rotation_plane_normal_point: Scoord3D | None = None,
         rotation_angle: Any | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -56,7 +56,6 @@ class BeamPosition(TemplateNode):
             *,
             value: Scoord3D,
             value_timing: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class BeamPosition(TemplateNode):
             *,
             value: Scoord3D,
             value_timing: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +119,6 @@ class BeamPosition(TemplateNode):
             x_ray_attenuator_model_data_composite: Reference | Dataset | None = None,
             x_ray_attenuator_model_data_uidref: str | None = None,
             transformation_matrix: Any,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +144,6 @@ class BeamPosition(TemplateNode):
         output_measurement_point_position: BeamPosition.OutputMeasurementPointPosition | Scoord3D,
         reference_point_position: BeamPosition.ReferencePointPosition | Scoord3D | None = None,
         x_ray_beam_attenuator_model: Sequence[BeamPosition.XRayBeamAttenuatorModel] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

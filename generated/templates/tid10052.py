@@ -60,7 +60,6 @@ class AttenuatorPosition(TemplateNode):
             x_ray_attenuator_model_data_composite: Reference | Dataset | None = None,
             x_ray_attenuator_model_data_uidref: str | None = None,
             transformation_matrix: Any,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +82,6 @@ class AttenuatorPosition(TemplateNode):
         date_time_started: str | datetime.datetime,
         date_time_ended: str | datetime.datetime,
         x_ray_beam_attenuator_model: Sequence[AttenuatorPosition.XRayBeamAttenuatorModel] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -63,7 +63,6 @@ class PatientAttenuationCharacteristics(TemplateNode):
         derived_effective_diameter_table: Any | None = None,
         breast_composition_code: Code | None = None,
         breast_composition_table: Any | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -59,7 +59,6 @@ class ProcedureCharacteristics(TemplateNode):
             *,
             value: Code,
             patient_orientation_modifier: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class ProcedureCharacteristics(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class ProcedureCharacteristics(TemplateNode):
         x_ray_grid: Sequence[Code] | None = None,
         distance_source_to_detector_num: Numeric | tuple[float, Code] | None = None,
         distance_source_to_detector_table: Any | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -48,7 +47,6 @@ class AttenuatorCharacteristics(TemplateNode):
         x_ray_filter_thickness_minimum: Numeric | tuple[float, Code] | None = None,
         x_ray_filter_thickness_maximum: Numeric | tuple[float, Code] | None = None,
         x_ray_filter_thickness: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -42,7 +42,6 @@ class SubjectContext(TemplateNode):
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         subject_context_specimen: tid1009.SubjectContextSpecimen | None = None,
         subject_context_device: tid1010.SubjectContextDevice | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

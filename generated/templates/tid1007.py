@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -46,7 +45,6 @@ class SubjectContextPatient(TemplateNode):
         subject_species: Code | None = None,
         subject_breed: Code | None = None,
         racial_group: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -38,7 +37,6 @@ class SubjectContextFetus(TemplateNode):
         fetus_id: str | None = None,
         number_of_fetuses_by_us: Numeric | tuple[float, Code] | None = None,
         number_of_fetuses: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

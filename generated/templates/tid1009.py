@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -41,7 +41,6 @@ class SubjectContextSpecimen(TemplateNode):
         issuer_of_specimen_identifier: str | None = None,
         specimen_type: Code | None = None,
         specimen_container_identifier: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -37,7 +36,6 @@ class SubjectContextDevice(TemplateNode):
         device_subject_model_name: str | None = None,
         device_subject_serial_number: str | None = None,
         device_subject_physical_location_during_observation: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -34,7 +33,6 @@ class PersonObserverDescription(TemplateNode):
         *,
         value: Code,
         experience: Numeric | tuple[float, Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

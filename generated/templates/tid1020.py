@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +43,6 @@ class PersonParticipant(TemplateNode):
         person_id_issuer: str | None = None,
         organization_name: str | None = None,
         person_role_in_organization: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

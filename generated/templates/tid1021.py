@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -45,7 +44,6 @@ class DeviceParticipant(TemplateNode):
         device_model_name: str,
         device_serial_number: str,
         device_observer_uid: str,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

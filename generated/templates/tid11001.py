@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -60,7 +60,6 @@ class PlannedImagingAgentAdministration(TemplateNode):
         comment: str | None = None,
         imaging_agent_administration_consumable: Sequence[tid11005.ImagingAgentAdministrationConsumable] | None = None,
         imaging_agent_administration_steps: tid11006.ImagingAgentAdministrationSteps,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

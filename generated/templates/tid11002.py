@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +56,6 @@ class ImagingAgentInformation(TemplateNode):
             *,
             imaging_agent_component: tid11004.ImagingAgentComponent,
             component_volume: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -75,7 +74,6 @@ class ImagingAgentInformation(TemplateNode):
         imaging_agent_warmed: Code,
         imaging_agent_component_usage: Sequence[ImagingAgentInformation.ImagingAgentComponentUsage],
         contrast_volume_limit: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

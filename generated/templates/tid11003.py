@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -61,7 +60,6 @@ class ImagingAgentAdministrationActivity(TemplateNode):
             *,
             value: Code,
             algorithm_parameters: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +84,6 @@ class ImagingAgentAdministrationActivity(TemplateNode):
         residual_volume_of_imaging_agent_in_container: Numeric | tuple[float, Code] | None = None,
         date_time_started: str | datetime.datetime | None = None,
         duration: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

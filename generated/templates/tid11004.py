@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -84,7 +83,6 @@ class ImagingAgentComponent(TemplateNode):
         unit_serial_identifier: str | None = None,
         lot_identifier: str | None = None,
         udi: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

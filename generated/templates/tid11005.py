@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -64,7 +63,6 @@ class ImagingAgentAdministrationConsumable(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             consumable_is_new: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,7 +90,6 @@ class ImagingAgentAdministrationConsumable(TemplateNode):
         unit_serial_identifier: str | None = None,
         lot_identifier: str | None = None,
         udi: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class ImagingAgentAdministrationSteps(TemplateNode):
         imaging_agent_administration_steps_name: str,
         imaging_agent_administration_steps_description: str | None = None,
         imaging_agent_administration_step: Sequence[tid11007.ImagingAgentAdministrationStep] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

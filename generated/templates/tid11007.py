@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -82,7 +82,6 @@ class ImagingAgentAdministrationStep(TemplateNode):
                 *,
                 value: Code,
                 laterality: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,7 +97,6 @@ class ImagingAgentAdministrationStep(TemplateNode):
             *,
             value: Code,
             site_of: ImagingAgentAdministrationStep.RouteOfAdministration.SiteOf | Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -132,7 +130,6 @@ class ImagingAgentAdministrationStep(TemplateNode):
             *,
             total_step_volume_administered: Numeric | tuple[float, Code],
             total_number_of_manually_triggered_injections: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +158,6 @@ class ImagingAgentAdministrationStep(TemplateNode):
         programmable_injector_device: Code | None = None,
         manually_triggered_injection_information: ImagingAgentAdministrationStep.ManuallyTriggeredInjectionInformation | None = None,
         imaging_agent_administration_step_sequence_number: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

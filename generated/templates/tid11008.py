@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -55,7 +55,6 @@ class ImagingAgentAdministrationPhase(TemplateNode):
         date_time_started: str | datetime.datetime | None = None,
         duration: Numeric | tuple[float, Code] | None = None,
         i_imaging_agent_administration_injector_phase_identifier: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -75,7 +75,6 @@ class PerformedImagingAgentAdministration(TemplateNode):
         imaging_agent_administration_adverse_events: tid11021.ImagingAgentAdministrationAdverseEvents | None = None,
         imaging_agent_administration_injector_events: tid11022.ImagingAgentAdministrationInjectorEvents | None = None,
         total_keep_vein_open_volume_administered: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -63,7 +62,6 @@ class ImagingAgentAdministrationAdverseEvents(TemplateNode):
             referenced_imaging_agent_administration_step_uid: str | None = None,
             referenced_imaging_agent_administration_phase_uid: str | None = None,
             comment: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +92,6 @@ class ImagingAgentAdministrationAdverseEvents(TemplateNode):
         *,
         administration_discontinued: Code | None = None,
         adverse_event: Sequence[ImagingAgentAdministrationAdverseEvents.AdverseEvent | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

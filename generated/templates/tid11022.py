@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -57,7 +56,6 @@ class ImagingAgentAdministrationInjectorEvents(TemplateNode):
             referenced_imaging_agent_administration_step_uid: str | None = None,
             referenced_imaging_agent_administration_phase_uid: str | None = None,
             referenced_imaging_agent_identifier: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +81,6 @@ class ImagingAgentAdministrationInjectorEvents(TemplateNode):
         *,
         administration_discontinued: Code | None = None,
         imaging_agent_administration_injector_event_type: Sequence[ImagingAgentAdministrationInjectorEvents.ImagingAgentAdministrationInjectorEventType | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class ImagingAgentAdministrationGraph(TemplateNode):
         referenced_imaging_agent_identifier: str,
         two_dimensional_measurement_graph: tid3990.TwoDimensionalMeasurementGraph,
         two_dimensional_measurement_graph_row4: tid3990.TwoDimensionalMeasurementGraph | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

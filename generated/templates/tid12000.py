@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -75,7 +75,6 @@ class GeneralUltrasoundReport(TemplateNode):
                 *,
                 value: Code,
                 patient_orientation_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +90,6 @@ class GeneralUltrasoundReport(TemplateNode):
             *,
             acquisition_protocol: Sequence[Code],
             patient_orientation: GeneralUltrasoundReport.CurrentProcedureDescriptions.PatientOrientation | Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +119,6 @@ class GeneralUltrasoundReport(TemplateNode):
             *,
             finding_code: Sequence[Code] | None = None,
             finding_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -152,7 +149,6 @@ class GeneralUltrasoundReport(TemplateNode):
             *,
             measurement: Sequence[tid300.Measurement] | None = None,
             finding: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,7 +170,6 @@ class GeneralUltrasoundReport(TemplateNode):
         indications_for_procedure: GeneralUltrasoundReport.IndicationsForProcedure | None = None,
         findings: Sequence[GeneralUltrasoundReport.Findings] | None = None,
         ultrasound_shear_wave_elastography_section: Sequence[tid5401.UltrasoundShearWaveElastographySection] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +60,6 @@ class UltrasoundPatientCharacteristics(TemplateNode):
         condition: Sequence[Code] | None = None,
         bsa_normalized_ventricular_measurements: tid3923.BSANormalizedVentricularMeasurements | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -49,7 +49,6 @@ class EquivalentMeaningSOfConceptName(TemplateNode):
             *,
             value: str,
             language_of_value: tid1201.LanguageOfValue | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +76,6 @@ class EquivalentMeaningSOfConceptName(TemplateNode):
             *,
             value: Code,
             language_of_value: tid1201.LanguageOfValue | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,7 +90,6 @@ class EquivalentMeaningSOfConceptName(TemplateNode):
         *,
         equivalent_meaning_of_concept_name_text: Sequence[EquivalentMeaningSOfConceptName.EquivalentMeaningOfConceptNameText | str] | None = None,
         equivalent_meaning_of_concept_name_code: Sequence[EquivalentMeaningSOfConceptName.EquivalentMeaningOfConceptNameCode | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -48,7 +48,6 @@ class EquivalentMeaningSOfValue(TemplateNode):
             *,
             value: str,
             language_of_value: tid1201.LanguageOfValue | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -76,7 +75,6 @@ class EquivalentMeaningSOfValue(TemplateNode):
             *,
             value: Code,
             language_of_value: tid1201.LanguageOfValue | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +89,6 @@ class EquivalentMeaningSOfValue(TemplateNode):
         *,
         equivalent_meaning_of_value_text: Sequence[EquivalentMeaningSOfValue.EquivalentMeaningOfValueText | str] | None = None,
         equivalent_meaning_of_value_code: Sequence[EquivalentMeaningSOfValue.EquivalentMeaningOfValueCode | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -57,7 +57,6 @@ class LinearMeasurement(TemplateNode):
             value: Scoord,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
             selected_from_image: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,7 +88,6 @@ class LinearMeasurement(TemplateNode):
             value: Scoord,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
             selected_from_image: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,7 +107,6 @@ class LinearMeasurement(TemplateNode):
         path: LinearMeasurement.Path | Scoord | None = None,
         path_vertex: Sequence[LinearMeasurement.PathVertex | Scoord] | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

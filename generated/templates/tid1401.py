@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -59,7 +59,6 @@ class AreaMeasurement(TemplateNode):
             value: Scoord,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
             selected_from_image: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,7 +80,6 @@ class AreaMeasurement(TemplateNode):
         inferred_from_image: TemplateNode | ContentItem | None = None,
         measurement_method: Code | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

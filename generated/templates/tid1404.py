@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -56,7 +56,6 @@ class NumericMeasurement(TemplateNode):
             value: Scoord,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
             selected_from_image: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class NumericMeasurement(TemplateNode):
         diagnostic_imaging_report_purpose_of_reference_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
         diagnostic_imaging_report_purpose_of_reference: Sequence[Reference | Dataset] | None = None,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

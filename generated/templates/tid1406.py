@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric, Scoord3D
@@ -40,7 +40,6 @@ class ThreeDimensionalLinearMeasurement(TemplateNode):
         value: Numeric | tuple[float, Code],
         path: Scoord3D,
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -89,7 +89,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +116,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             value: Reference | Dataset,
             referenced_region_of_interest_identifier: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -158,7 +156,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -173,7 +170,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             concept_name: Code,
             value: Code,
             qual_mod_type: Sequence[PlanarROIMeasurementsAndQualitativeEvaluations.QualTypeCode.QualModType] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -199,7 +195,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -229,7 +224,6 @@ class PlanarROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         roi_measurements: tid1419.ROIMeasurements | None = None,
         qual_type_code: Sequence[PlanarROIMeasurementsAndQualitativeEvaluations.QualTypeCode] | None = None,
         qual_type_text: Sequence[PlanarROIMeasurementsAndQualitativeEvaluations.QualTypeText] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -90,7 +90,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +117,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             value: Reference | Dataset,
             referenced_region_of_interest_identifier: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -159,7 +157,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,7 +171,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             concept_name: Code,
             value: Code,
             qual_mod_type: Sequence[VolumetricROIMeasurementsAndQualitativeEvaluations.QualTypeCode.QualModType] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -200,7 +196,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -231,7 +226,6 @@ class VolumetricROIMeasurementsAndQualitativeEvaluations(TemplateNode):
         roi_measurements: tid1419.ROIMeasurements | None = None,
         qual_type_code: Sequence[VolumetricROIMeasurementsAndQualitativeEvaluations.QualTypeCode] | None = None,
         qual_type_text: Sequence[VolumetricROIMeasurementsAndQualitativeEvaluations.QualTypeText] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -69,7 +69,6 @@ class ROIMeasurements(TemplateNode):
             value: Code,
             laterality: Code | None = None,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +120,6 @@ class ROIMeasurements(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -150,7 +148,6 @@ class ROIMeasurements(TemplateNode):
                 value: Code,
                 laterality: Code | None = None,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -179,7 +176,6 @@ class ROIMeasurements(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -203,7 +199,6 @@ class ROIMeasurements(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -227,7 +222,6 @@ class ROIMeasurements(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -253,7 +247,6 @@ class ROIMeasurements(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -282,7 +275,6 @@ class ROIMeasurements(TemplateNode):
             equivalent_meaning_of_concept_name: str | None = None,
             real_world_value_map_used_for_measurement: Reference | Dataset | None = None,
             algorithm_identification: tid4019.AlgorithmIdentification | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -329,7 +321,6 @@ class ROIMeasurements(TemplateNode):
         finding_site: Sequence[ROIMeasurements.FindingSite | Code] | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         measurement: Sequence[ROIMeasurements.Measurement],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -61,7 +61,6 @@ class MeasurementsDerivedFromMultipleROIMeasurements(TemplateNode):
         planar_roi_measurements_and_qualitative_evaluations: Sequence[TemplateNode | ContentItem] | None = None,
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[TemplateNode | ContentItem] | None = None,
         measurement_properties: tid310.MeasurementProperties | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

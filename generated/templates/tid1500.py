@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -69,7 +69,6 @@ class MeasurementReport(TemplateNode):
             planar_roi_measurements_and_qualitative_evaluations: Sequence[tid1410.PlanarROIMeasurementsAndQualitativeEvaluations] | None = None,
             volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,
             measurement_and_qualitative_evaluation_group: Sequence[tid1501.MeasurementAndQualitativeEvaluationGroup] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,7 +118,6 @@ class MeasurementReport(TemplateNode):
             *,
             algorithm_identification: tid4019.AlgorithmIdentification | None = None,
             measurements_derived_from_multiple_roi_measurements: Sequence[tid1420.MeasurementsDerivedFromMultipleROIMeasurements] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,7 +172,6 @@ class MeasurementReport(TemplateNode):
                     *,
                     concept_name: Code,
                     value: Code,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -190,7 +187,6 @@ class MeasurementReport(TemplateNode):
                 concept_name: Code,
                 value: Code,
                 qualitative_evaluation_modifier_type: Sequence[MeasurementReport.QualitativeEvaluations.ContainsCode.QualitativeEvaluationModifierType] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -217,7 +213,6 @@ class MeasurementReport(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -232,7 +227,6 @@ class MeasurementReport(TemplateNode):
             algorithm_identification: tid4019.AlgorithmIdentification | None = None,
             contains_code: Sequence[MeasurementReport.QualitativeEvaluations.ContainsCode] | None = None,
             contains_text: Sequence[MeasurementReport.QualitativeEvaluations.ContainsText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -254,7 +248,6 @@ class MeasurementReport(TemplateNode):
         imaging_measurements: MeasurementReport.ImagingMeasurements | None = None,
         derived_imaging_measurements: MeasurementReport.DerivedImagingMeasurements | None = None,
         qualitative_evaluations: MeasurementReport.QualitativeEvaluations | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

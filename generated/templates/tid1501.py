@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -96,7 +96,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             value: Code,
             laterality: Code | None = None,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -125,7 +124,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             concept_name: Code | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -152,7 +150,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             concept_name: Code | None = None,
             value: Tcoord,
             selected_from_waveform: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -190,7 +187,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -205,7 +201,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             concept_name: Code,
             value: Code,
             qual_mod_type: Sequence[MeasurementAndQualitativeEvaluationGroup.QualTypeCode.QualModType] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -231,7 +226,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -263,7 +257,6 @@ class MeasurementAndQualitativeEvaluationGroup(TemplateNode):
         wave_purpose_tcoord: Sequence[MeasurementAndQualitativeEvaluationGroup.WavePurposeTcoord] | None = None,
         qual_type_code: Sequence[MeasurementAndQualitativeEvaluationGroup.QualTypeCode] | None = None,
         qual_type_text: Sequence[MeasurementAndQualitativeEvaluationGroup.QualTypeText] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -49,7 +48,6 @@ class TimePointContext(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             longitudinal_temporal_event_type: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -69,7 +67,6 @@ class TimePointContext(TemplateNode):
         time_point_type: Sequence[Code] | None = None,
         time_point_order: Numeric | tuple[float, Code] | None = None,
         longitudinal_temporal_offset_from_event: TimePointContext.LongitudinalTemporalOffsetFromEvent | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

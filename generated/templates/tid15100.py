@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +43,6 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
             *,
             value: Code,
             route_of_administration: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
             *,
             value: Code,
             route_of_administration: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +82,6 @@ class ContrastAgentPreMedicationProtocolContext(TemplateNode):
         *,
         contrast_bolus_agent: Sequence[ContrastAgentPreMedicationProtocolContext.ContrastBolusAgent | Code] | None = None,
         pre_medication: Sequence[ContrastAgentPreMedicationProtocolContext.PreMedication | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -63,7 +62,6 @@ class NMPETProtocolContext(TemplateNode):
             route_of_administration: Code | None = None,
             radionuclide_syringe_counts: Numeric | tuple[float, Code] | None = None,
             radionuclide_residual_syringe_counts: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class NMPETProtocolContext(TemplateNode):
             value: Numeric | tuple[float, Code],
             glucose_measurement_date: str | datetime.date | None = None,
             glucose_measurement_time: str | datetime.time | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -132,7 +129,6 @@ class NMPETProtocolContext(TemplateNode):
         *,
         radiopharmaceutical_agent: NMPETProtocolContext.RadiopharmaceuticalAgent | Code,
         glucose: NMPETProtocolContext.Glucose | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -66,7 +65,6 @@ class RTPrescriptionAnnotation(TemplateNode):
         qa_process_note: str | None = None,
         t4d_radiation_treatment_note: str | None = None,
         adaptive_radiation_therapy_note: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +55,6 @@ class RTSegmentCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reference_energy: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +82,6 @@ class RTSegmentCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             elemental_composition_atomic_mass_fraction: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +108,6 @@ class RTSegmentCharacteristics(TemplateNode):
         atomic_number: Sequence[RTSegmentCharacteristics.AtomicNumber | Numeric | tuple[float, Code]] | None = None,
         alpha_g_eud_value: Numeric | tuple[float, Code] | None = None,
         rt_segment_material: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

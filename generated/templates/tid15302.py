@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -54,7 +53,6 @@ class PatientSupportPositionParameters(TemplateNode):
         isocentric_patient_support_lateral_position: Numeric | tuple[float, Code] | None = None,
         isocentric_patient_support_longitudinal_position: Numeric | tuple[float, Code] | None = None,
         isocentric_patient_support_vertical_position: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -37,7 +36,6 @@ class RadiotherapyTreatmentScheduledProcessingParameters(TemplateNode):
         number_of_fractions_planned: Numeric | tuple[float, Code] | None = None,
         number_of_fractions_completed: Numeric | tuple[float, Code] | None = None,
         checked_in_status: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

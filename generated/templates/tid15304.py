@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -31,7 +30,6 @@ class RadiotherapyTreatmentProgressParameters(TemplateNode):
         self,
         *,
         value: Numeric | tuple[float, Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

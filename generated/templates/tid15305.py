@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -61,7 +60,6 @@ class PatientSetupFixationDeviceParameters(TemplateNode):
         right_arm_rest_pitch_angle: Numeric | tuple[float, Code] | None = None,
         right_arm_rest_roll_angle: Numeric | tuple[float, Code] | None = None,
         hand_grips_presence: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

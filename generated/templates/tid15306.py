@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -36,7 +35,6 @@ class PatientSetupAlignmentDeviceParameters(TemplateNode):
         couch_index_label: str | None = None,
         referenced_patient_alignment_reference: Sequence[Reference | Dataset] | None = None,
         radiotherapy_fiducial: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

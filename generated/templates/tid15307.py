@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -40,7 +39,6 @@ class AcquisitionInitiationParameters(TemplateNode):
         source_continuous_roll_angle: Sequence[Numeric | tuple[float, Code]] | None = None,
         time_after_start_of_radiation: Sequence[Numeric | tuple[float, Code]] | None = None,
         percentage_of_expected_beam_on_time_of_radiation: Sequence[Numeric | tuple[float, Code]] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

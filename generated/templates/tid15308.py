@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -34,7 +33,6 @@ class ImagingSourceGeometryParameters(TemplateNode):
         iec61217_gantry_continuous_pitch_angle: Numeric | tuple[float, Code] | None = None,
         iec61217_gantry_continuous_yaw_angle: Numeric | tuple[float, Code] | None = None,
         iec61217_imaging_source_to_axis_distance: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

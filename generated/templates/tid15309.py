@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -40,7 +39,6 @@ class ImageReceptorGeometryParameters(TemplateNode):
         iec61217_x_ray_image_receptor_longitudinal_displacement: Numeric | tuple[float, Code] | None = None,
         iec61217_x_ray_image_receptor_lateral_displacement: Numeric | tuple[float, Code] | None = None,
         iec61217_x_ray_image_receptor_rotation: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -41,7 +40,6 @@ class RealWorldQuantityDefinition(TemplateNode):
             *,
             concept_name: Code,
             value: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -55,7 +53,6 @@ class RealWorldQuantityDefinition(TemplateNode):
         *,
         quantity: Code,
         physical_quantity_descriptor: Sequence[RealWorldQuantityDefinition.PhysicalQuantityDescriptor] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

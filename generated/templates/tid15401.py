@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -34,7 +34,6 @@ class RealWorldQuantityDefinitionForXRayAttenuationProperties(TemplateNode):
         *,
         real_world_quantity_definition: tid15400.RealWorldQuantityDefinition,
         reference_energy: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -38,7 +38,6 @@ class ImageLibraryEntry(TemplateNode):
         concept_name: Code | None = None,
         value: Reference | Dataset,
         image_library_entry_descriptors: tid1602.ImageLibraryEntryDescriptors | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -69,7 +69,6 @@ class ImageLibraryEntryDescriptors(TemplateNode):
         image_library_entry_descriptors_for_ct: tid1605.ImageLibraryEntryDescriptorsForCT | None = None,
         image_library_entry_descriptors_for_mr: tid1606.ImageLibraryEntryDescriptorsForMR | None = None,
         image_library_entry_descriptors_for_pet: tid1607.ImageLibraryEntryDescriptorsForPET | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

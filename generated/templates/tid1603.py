@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -49,7 +48,6 @@ class ImageLibraryEntryDescriptorsForProjectionRadiography(TemplateNode):
             *,
             value: Code,
             image_view_modifier: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -69,7 +67,6 @@ class ImageLibraryEntryDescriptorsForProjectionRadiography(TemplateNode):
         vertical_pixel_spacing: Numeric | tuple[float, Code] | None = None,
         positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
         positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

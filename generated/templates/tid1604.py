@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -53,7 +52,6 @@ class ImageLibraryEntryDescriptorsForCrossSectionalModalities(TemplateNode):
         image_orientation_patient_column_x: Numeric | tuple[float, Code] | None = None,
         image_orientation_patient_column_y: Numeric | tuple[float, Code] | None = None,
         image_orientation_patient_column_z: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -44,7 +44,6 @@ class ImageLibraryEntryDescriptorsForMR(TemplateNode):
         cross_sectional_scan_plane_orientation: Numeric | tuple[float, Code] | None = None,
         source_image_diffusion_b_value: Sequence[Numeric | tuple[float, Code]] | None = None,
         image_library_entry_descriptors_for_prostate_multiparametric_mr: tid1608.ImageLibraryEntryDescriptorsForProstateMultiparametricMR | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

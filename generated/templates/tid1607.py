@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +59,6 @@ class ImageLibraryEntryDescriptorsForPET(TemplateNode):
         glucose: Numeric | tuple[float, Code] | None = None,
         glucose_measurement_date: str | datetime.date | None = None,
         glucose_measurement_time: str | datetime.time | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -35,7 +34,6 @@ class ImageLibraryEntryDescriptorsForProstateMultiparametricMR(TemplateNode):
         endorectal_coil_type: str | None = None,
         inflatable_endorectal_coil_fill_substance: Code | None = None,
         dynamic_contrast_enhanced_temporal_resolution: Sequence[Numeric | tuple[float, Code]] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

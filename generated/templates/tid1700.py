@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -50,7 +50,6 @@ class GenericBloodLabMeasurements(TemplateNode):
         procedure_site: Code,
         quotation: tid1000.Quotation | None = None,
         measurement: Sequence[tid300.Measurement],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

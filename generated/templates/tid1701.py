@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +55,6 @@ class ImagingStudyQuality(TemplateNode):
             *,
             value: Code,
             quality_control_standard: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,7 +100,6 @@ class ImagingStudyQuality(TemplateNode):
                 *,
                 value: Code,
                 quality_control_standard: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,7 +117,6 @@ class ImagingStudyQuality(TemplateNode):
             quality_assessment: ImagingStudyQuality.ImagingSeriesQuality.QualityAssessment | Code | None = None,
             quality_finding: Sequence[Code] | None = None,
             image_quality_rating: Sequence[Numeric | tuple[float, Code]] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -144,7 +140,6 @@ class ImagingStudyQuality(TemplateNode):
         quality_assessment: ImagingStudyQuality.QualityAssessment | Code,
         quality_finding: Sequence[Code] | None = None,
         imaging_series_quality: Sequence[ImagingStudyQuality.ImagingSeriesQuality] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -62,7 +62,6 @@ class BasicDiagnosticImagingReport(TemplateNode):
             concept_name: Code,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class BasicDiagnosticImagingReport(TemplateNode):
         equivalent_meaning_s_of_concept_name: Sequence[tid1210.EquivalentMeaningSOfConceptName] | None = None,
         observation_context: tid1001.ObservationContext,
         diagnostic_imaging_report_heading: Sequence[BasicDiagnosticImagingReport.DiagnosticImagingReportHeading] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

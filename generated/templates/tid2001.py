@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -44,7 +44,6 @@ class BasicDiagnosticImagingReportObservations(TemplateNode):
         area_measurement: tid1401.AreaMeasurement | None = None,
         volume_measurement: tid1402.VolumeMeasurement | None = None,
         numeric_measurement: tid1404.NumericMeasurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

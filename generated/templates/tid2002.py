@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -49,7 +49,6 @@ class ReportNarrative(TemplateNode):
             concept_name: Code,
             value: Code,
             basic_diagnostic_imaging_report_observations: Sequence[tid2001.BasicDiagnosticImagingReportObservations] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +78,6 @@ class ReportNarrative(TemplateNode):
             concept_name: Code,
             value: str,
             basic_diagnostic_imaging_report_observations: Sequence[tid2001.BasicDiagnosticImagingReportObservations] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +94,6 @@ class ReportNarrative(TemplateNode):
         diagnostic_imaging_report_element_code: Sequence[ReportNarrative.DiagnosticImagingReportElementCode] | None = None,
         diagnostic_imaging_report_element_text: Sequence[ReportNarrative.DiagnosticImagingReportElementText] | None = None,
         basic_diagnostic_imaging_report_observations: Sequence[tid2001.BasicDiagnosticImagingReportObservations] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -68,7 +67,6 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,7 +80,6 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
             *,
             concept_name: Code,
             diagnostic_imaging_report_element: TranscribedDiagnosticImagingReport.DiagnosticImagingReportHeading.DiagnosticImagingReportElement | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +108,6 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
             *,
             key_object_description: str | None = None,
             contains_image: Sequence[Reference | Dataset],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -131,7 +127,6 @@ class TranscribedDiagnosticImagingReport(TemplateNode):
         language_of_content_item_and_descendants: Code,
         diagnostic_imaging_report_heading: Sequence[TranscribedDiagnosticImagingReport.DiagnosticImagingReportHeading],
         key_images: Sequence[TranscribedDiagnosticImagingReport.KeyImages] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -68,7 +68,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             self,
             *,
             imaging_procedure_description: tid2007.ImagingProcedureDescription,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +93,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             self,
             *,
             imaging_procedure_description: tid2007.ImagingProcedureDescription,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,7 +118,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             *,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +145,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             *,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -178,7 +174,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             *,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -209,7 +204,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
             concept_name: Code,
             observation_context: tid1001.ObservationContext | None = None,
             report_narrative: tid2002.ReportNarrative,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -236,7 +230,6 @@ class ImagingReportWithConditionalRadiationExposureAndProtectionInformation(Temp
         impressions: ImagingReportWithConditionalRadiationExposureAndProtectionInformation.Impressions,
         radiation_exposure_and_protection_information: tid2008.RadiationExposureAndProtectionInformation | None = None,
         diagnostic_imaging_report_heading: Sequence[ImagingReportWithConditionalRadiationExposureAndProtectionInformation.DiagnosticImagingReportHeading] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -57,7 +57,6 @@ class ImagingProcedureDescription(TemplateNode):
             *,
             value: Code,
             acquisition_device_type: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +76,6 @@ class ImagingProcedureDescription(TemplateNode):
         study_date: str | datetime.date,
         study_time: str | datetime.time | None = None,
         x_ray_radiation_dose_report: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

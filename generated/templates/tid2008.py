@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +46,6 @@ class RadiationExposureAndProtectionInformation(TemplateNode):
         irradiation_authorizing: str,
         radiation_exposure: str | None = None,
         administration_of_radiopharmaceutical: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

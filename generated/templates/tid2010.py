@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -58,7 +58,6 @@ class KeyObjectSelection(TemplateNode):
         contains_image: Sequence[Reference | Dataset] | None = None,
         contains_waveform: Sequence[Reference | Dataset] | None = None,
         contains_composite: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

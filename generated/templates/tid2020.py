@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -53,7 +53,6 @@ class SpectaclePrescriptionReport(TemplateNode):
             self,
             *,
             template_for_spectacle_prescription_details: tid2021.TemplateForSpectaclePrescriptionDetails,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +78,6 @@ class SpectaclePrescriptionReport(TemplateNode):
             self,
             *,
             template_for_spectacle_prescription_details: tid2021.TemplateForSpectaclePrescriptionDetails,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +94,6 @@ class SpectaclePrescriptionReport(TemplateNode):
         distance_pupillary_distance: Numeric | tuple[float, Code] | None = None,
         near_pupillary_distance: Numeric | tuple[float, Code] | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -49,7 +48,6 @@ class TemplateForSpectaclePrescriptionDetails(TemplateNode):
         vertical_prism_power: Numeric | tuple[float, Code] | None = None,
         vertical_prism_base: Code | None = None,
         vertex_distance: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

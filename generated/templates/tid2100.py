@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -43,7 +43,6 @@ class MacularGridThicknessAndVolumeReport(TemplateNode):
         observation_context: tid1001.ObservationContext,
         macular_grid_thickness_and_volume_measurement: tid2101.MacularGridThicknessAndVolumeMeasurement | None = None,
         macular_grid_thickness_and_volume_measurement_row5: tid2101.MacularGridThicknessAndVolumeMeasurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

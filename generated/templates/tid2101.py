@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -74,7 +74,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
             *,
             value: Code,
             laterality: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,7 +101,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             quality_rating_identification: tid2102.QualityRatingIdentification,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,7 +128,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             quality_rating_identification: tid2102.QualityRatingIdentification,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -160,7 +157,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
             value: Numeric | tuple[float, Code],
             inferred_from_image: Reference | Dataset,
             quality_rating_identification: tid2102.QualityRatingIdentification,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -189,7 +185,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
             *,
             value: Code,
             visual_fixation_quality_problem: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -223,7 +218,6 @@ class MacularGridThicknessAndVolumeMeasurement(TemplateNode):
         visual_fixation_quality_during_acquisition: MacularGridThicknessAndVolumeMeasurement.VisualFixationQualityDuringAcquisition | Code | None = None,
         ophthalmic_macular_grid_problem: Sequence[Code] | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

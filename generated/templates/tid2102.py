@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -34,7 +33,6 @@ class QualityRatingIdentification(TemplateNode):
         algorithm_version: str,
         algorithm_manufacturer: str,
         algorithm_parameters: Sequence[str] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

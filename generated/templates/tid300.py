@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -88,7 +88,6 @@ class Measurement(TemplateNode):
             *,
             concept_name: Code,
             value: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +116,6 @@ class Measurement(TemplateNode):
             value: Code,
             laterality: Code | None = None,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -146,7 +144,6 @@ class Measurement(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -172,7 +169,6 @@ class Measurement(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -203,7 +199,6 @@ class Measurement(TemplateNode):
         tracking_identifier: tid4108.TrackingIdentifier | None = None,
         real_world_value_map_used_for_measurement: Reference | Dataset | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -92,7 +92,6 @@ class ProcedureLog(TemplateNode):
             concept_name: Code,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +120,6 @@ class ProcedureLog(TemplateNode):
             *,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +146,6 @@ class ProcedureLog(TemplateNode):
             concept_name: Code,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -178,7 +175,6 @@ class ProcedureLog(TemplateNode):
             concept_name: Code,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -207,7 +203,6 @@ class ProcedureLog(TemplateNode):
             *,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -246,7 +241,6 @@ class ProcedureLog(TemplateNode):
         patient_support: Sequence[tid3113.PatientSupport] | None = None,
         patient_assessment: Sequence[tid3114.PatientAssessment] | None = None,
         ecg_st_assessment: Sequence[tid3115.ECGSTAssessment] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

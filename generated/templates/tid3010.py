@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -52,7 +52,6 @@ class LogEntryQualifiers(TemplateNode):
         inferred_from_waveform: Sequence[Reference | Dataset] | None = None,
         inferred_from_composite: Sequence[Reference | Dataset] | None = None,
         observation_date_time_qualifier: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -55,7 +55,6 @@ class MeasurementProperties(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,7 +72,6 @@ class MeasurementProperties(TemplateNode):
         level_of_significance: Code | None = None,
         measurement_uncertainty_concept: Sequence[MeasurementProperties.MeasurementUncertaintyConcept] | None = None,
         selection_status: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

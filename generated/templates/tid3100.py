@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -53,7 +53,6 @@ class ProcedureAction(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,7 +72,6 @@ class ProcedureAction(TemplateNode):
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
         performed_procedure_step_sop_instance_uid: str | None = None,
         performed_procedure_step_sop_class_uid: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -50,7 +50,6 @@ class ImageAcquisition(TemplateNode):
         positioner_primary_angle: Numeric | tuple[float, Code] | None = None,
         positioner_secondary_angle: Numeric | tuple[float, Code] | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

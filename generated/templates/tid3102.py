@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -42,7 +42,6 @@ class WaveformAcquisition(TemplateNode):
         modality: Code,
         acquisition_duration: Numeric | tuple[float, Code] | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

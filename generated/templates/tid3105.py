@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -62,7 +62,6 @@ class LesionIdentificationAndProperties(TemplateNode):
             *,
             value: Code,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,7 +92,6 @@ class LesionIdentificationAndProperties(TemplateNode):
             value: Numeric | tuple[float, Code],
             catheterization_procedure_phase: Code,
             derivation: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,7 +118,6 @@ class LesionIdentificationAndProperties(TemplateNode):
         severity_of_calcification: Code | None = None,
         best_illustration_of_finding: Reference | Dataset | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -54,7 +54,6 @@ class DrugsContrastAdministered(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,7 +72,6 @@ class DrugsContrastAdministered(TemplateNode):
         drug_contrast_numeric_parameter: Sequence[DrugsContrastAdministered.DrugContrastNumericParameter] | None = None,
         person_administering_drug_contrast: str | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -55,7 +55,6 @@ class DeviceUsed(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -75,7 +74,6 @@ class DeviceUsed(TemplateNode):
         procedure_site: Code | None = None,
         has_intent: Code | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -58,7 +58,6 @@ class Intervention(TemplateNode):
             *,
             value: Code,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +86,6 @@ class Intervention(TemplateNode):
             *,
             value: Code,
             primary_intervention_device: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +113,6 @@ class Intervention(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -134,7 +131,6 @@ class Intervention(TemplateNode):
         intervention_parameter: Sequence[Intervention.InterventionParameter] | None = None,
         diagnostic_imaging_report_purpose_of_reference: Reference | Dataset | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -48,7 +48,6 @@ class Measurements(TemplateNode):
             value: Numeric | tuple[float, Code],
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
             measurement_properties: tid310.MeasurementProperties | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class Measurements(TemplateNode):
             concept_name: Code,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +92,6 @@ class Measurements(TemplateNode):
         *,
         num: Measurements.Num | None = None,
         code: Measurements.Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

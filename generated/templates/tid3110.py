@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -61,7 +61,6 @@ class ImpressionsOrFindings(TemplateNode):
                 *,
                 value: Code,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +78,6 @@ class ImpressionsOrFindings(TemplateNode):
             severity: Code | None = None,
             finding_site: ImpressionsOrFindings.Finding.FindingSite | Code | None = None,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,7 +108,6 @@ class ImpressionsOrFindings(TemplateNode):
             concept_name: Code,
             value: str,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,7 +123,6 @@ class ImpressionsOrFindings(TemplateNode):
         *,
         finding: ImpressionsOrFindings.Finding | Code | None = None,
         finding_title: ImpressionsOrFindings.FindingTitle | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

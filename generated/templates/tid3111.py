@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -38,7 +38,6 @@ class PercutaneousEntry(TemplateNode):
         value: Code,
         laterality: Code | None = None,
         log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

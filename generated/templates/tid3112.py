@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class SpecimenObtained(TemplateNode):
         specimen_type: Code | None = None,
         procedure_site: Code | None = None,
         subject_context_specimen: tid1009.SubjectContextSpecimen | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

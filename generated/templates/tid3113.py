@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -52,7 +52,6 @@ class PatientSupport(TemplateNode):
             value: Code,
             oxygen_administration_rate: Numeric | tuple[float, Code] | None = None,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class PatientSupport(TemplateNode):
             concept_name: Code,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +113,6 @@ class PatientSupport(TemplateNode):
             concept_name: Code,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +140,6 @@ class PatientSupport(TemplateNode):
             concept_name: Code,
             value: Code,
             log_entry_qualifiers: tid3010.LogEntryQualifiers | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +157,6 @@ class PatientSupport(TemplateNode):
         circulatory_support_action: PatientSupport.CirculatorySupportAction | None = None,
         ventilation_action: PatientSupport.VentilationAction | None = None,
         pacing_action: PatientSupport.PacingAction | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -48,7 +47,6 @@ class ECGSTAssessment(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             lead_id: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -63,7 +61,6 @@ class ECGSTAssessment(TemplateNode):
         *,
         value: Code,
         st_change_from_baseline: Sequence[ECGSTAssessment.StChangeFromBaseline | Numeric | tuple[float, Code]],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

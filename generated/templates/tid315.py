@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -48,7 +47,6 @@ class EquationOrTable(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -64,7 +62,6 @@ class EquationOrTable(TemplateNode):
         value: Code,
         has_properties_num: Sequence[EquationOrTable.HasPropertiesNum] | None = None,
         has_properties_num_by_reference: Sequence[TemplateNode | ContentItem] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -52,7 +51,6 @@ class ImageOrSpatialCoordinates(TemplateNode):
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -72,7 +70,6 @@ class ImageOrSpatialCoordinates(TemplateNode):
         inferred_from_image: TemplateNode | ContentItem | None = None,
         purpose_scoord: ImageOrSpatialCoordinates.PurposeScoord | None = None,
         purpose_scoord3d: Scoord3D | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -94,7 +94,6 @@ class QuantitativeVentricularAnalysisReport(TemplateNode):
                 value: Reference | Dataset,
                 cardiac_phase: Code,
                 image_view: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +121,6 @@ class QuantitativeVentricularAnalysisReport(TemplateNode):
             centerline_wall_motion: Sequence[tid3209.CenterlineWallMotion] | None = None,
             radial_based_wall_motion: Sequence[tid3210.RadialBasedWallMotion] | None = None,
             landmark_based_wall_motion: Sequence[tid3211.LandmarkBasedWallMotion] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -166,7 +164,6 @@ class QuantitativeVentricularAnalysisReport(TemplateNode):
         observer_context: Sequence[tid1002.ObserverContext],
         cardiovascular_patient_characteristics: tid3602.CardiovascularPatientCharacteristics | None = None,
         quantitative_analysis: Sequence[QuantitativeVentricularAnalysisReport.QuantitativeAnalysis],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

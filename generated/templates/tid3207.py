@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -57,7 +57,6 @@ class AAMainResults(TemplateNode):
         measurement: tid300.Measurement | None = None,
         measurement_row10: tid300.Measurement | None = None,
         contains_image: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -49,7 +49,6 @@ class FrameToFrameResults(TemplateNode):
         measurement: Sequence[tid300.Measurement],
         measurement_row6: Sequence[tid300.Measurement] | None = None,
         contains_image: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -58,7 +58,6 @@ class CenterlineWallMotion(TemplateNode):
             *,
             value: Code,
             contour_realignment: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +90,6 @@ class CenterlineWallMotion(TemplateNode):
             circumferential_extent: Code | None = None,
             first_chord_of_abnormal_region: Numeric | tuple[float, Code],
             last_chord_of_abnormal_region: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,7 +125,6 @@ class CenterlineWallMotion(TemplateNode):
             finding_site: Code,
             measurement: tid300.Measurement,
             measurement_row14: tid300.Measurement,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -153,7 +150,6 @@ class CenterlineWallMotion(TemplateNode):
         abnormal_region: Sequence[CenterlineWallMotion.AbnormalRegion] | None = None,
         regional_abnormal_wall_motion: Sequence[CenterlineWallMotion.RegionalAbnormalWallMotion] | None = None,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -51,7 +50,6 @@ class WaveformOrTemporalCoordinates(TemplateNode):
             value: Tcoord,
             selected_from_waveform: Reference | Dataset | None = None,
             selected_from_waveform_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class WaveformOrTemporalCoordinates(TemplateNode):
         purpose_waveform: Reference | Dataset | None = None,
         inferred_from_waveform: TemplateNode | ContentItem | None = None,
         purpose_tcoord: WaveformOrTemporalCoordinates.PurposeTcoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -55,7 +55,6 @@ class RadialBasedWallMotion(TemplateNode):
             *,
             value: Code,
             contour_realignment: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +83,6 @@ class RadialBasedWallMotion(TemplateNode):
             finding_site: Code,
             measurement: tid300.Measurement,
             measurement_row7: Sequence[tid300.Measurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,7 +103,6 @@ class RadialBasedWallMotion(TemplateNode):
         analysis_performed: RadialBasedWallMotion.AnalysisPerformed | Code,
         findings: Sequence[RadialBasedWallMotion.Findings],
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -57,7 +57,6 @@ class LandmarkBasedWallMotion(TemplateNode):
             *,
             value: Code,
             contour_realignment: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,7 +81,6 @@ class LandmarkBasedWallMotion(TemplateNode):
             self,
             *,
             finding_site: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,7 +97,6 @@ class LandmarkBasedWallMotion(TemplateNode):
         findings: Sequence[LandmarkBasedWallMotion.Findings],
         measurement_row7: tid300.Measurement,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -51,7 +51,6 @@ class QuantitativeArterialAnalysis(TemplateNode):
         algorithm_version: str,
         algorithm_manufacturer: str,
         analyzed_segment: Sequence[tid3214.AnalyzedSegment],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

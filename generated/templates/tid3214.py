@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -73,7 +73,6 @@ class AnalyzedSegment(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +100,6 @@ class AnalyzedSegment(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,7 +128,6 @@ class AnalyzedSegment(TemplateNode):
             *,
             graph_increment: Numeric | tuple[float, Code],
             measurement: Sequence[tid300.Measurement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +158,6 @@ class AnalyzedSegment(TemplateNode):
         angiographic_lesion_analysis: Sequence[tid3215.AngiographicLesionAnalysis] | None = None,
         sub_segmental_data: Sequence[tid3217.SubSegmentalData] | None = None,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

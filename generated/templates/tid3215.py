@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -92,7 +92,6 @@ class AngiographicLesionAnalysis(TemplateNode):
                 *,
                 value: Code,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +107,6 @@ class AngiographicLesionAnalysis(TemplateNode):
             *,
             value: str,
             finding_site: AngiographicLesionAnalysis.LesionIdentifier.FindingSite | Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -149,7 +147,6 @@ class AngiographicLesionAnalysis(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 measurement: tid300.Measurement | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -164,7 +161,6 @@ class AngiographicLesionAnalysis(TemplateNode):
             self,
             *,
             relative_position: Sequence[AngiographicLesionAnalysis.ReferencePoints.RelativePosition | Numeric | tuple[float, Code]],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -192,7 +188,6 @@ class AngiographicLesionAnalysis(TemplateNode):
             *,
             graph_increment: Numeric | tuple[float, Code],
             measurement: Sequence[tid300.Measurement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -232,7 +227,6 @@ class AngiographicLesionAnalysis(TemplateNode):
         measurement_row30: tid300.Measurement | None = None,
         stenotic_flow_reserve: tid3216.StenoticFlowReserve | None = None,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

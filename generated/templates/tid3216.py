@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -44,7 +44,6 @@ class StenoticFlowReserve(TemplateNode):
         measurement_row4: tid300.Measurement,
         measurement_row5: tid300.Measurement | None = None,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

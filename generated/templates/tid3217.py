@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -57,7 +57,6 @@ class SubSegmentalData(TemplateNode):
             *,
             value: Code,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -76,7 +75,6 @@ class SubSegmentalData(TemplateNode):
         segment_values: tid3219.SegmentValues | None = None,
         position_in_arterial_segment: tid3218.PositionInArterialSegment,
         contains_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

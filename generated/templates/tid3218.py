@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -46,7 +46,6 @@ class PositionInArterialSegment(TemplateNode):
         position_of_distal_border: Numeric | tuple[float, Code] | None = None,
         site_of_luminal_minimum: Numeric | tuple[float, Code] | None = None,
         site_of_luminal_maximum: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

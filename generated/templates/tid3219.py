@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -39,7 +39,6 @@ class SegmentValues(TemplateNode):
         measurement_row3: tid300.Measurement,
         measurement_row4: tid300.Measurement,
         measurement_row5: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -61,7 +61,6 @@ class IVUSReport(TemplateNode):
             self,
             *,
             contains_image: Sequence[Reference | Dataset] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class IVUSReport(TemplateNode):
         cardiovascular_patient_characteristics: tid3602.CardiovascularPatientCharacteristics | None = None,
         image_library: IVUSReport.ImageLibrary | None = None,
         ivus_vessel: Sequence[tid3251.IVUSVessel],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -58,7 +58,6 @@ class IVUSVessel(TemplateNode):
             value: Code,
             topographical_modifier: Code | None = None,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,7 +79,6 @@ class IVUSVessel(TemplateNode):
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
         dissection_in_segment: Code | None = None,
         ivus_lesion: Sequence[tid3252.IVUSLesion] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -70,7 +70,6 @@ class IVUSLesion(TemplateNode):
                 *,
                 value: Code,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class IVUSLesion(TemplateNode):
             *,
             value: str,
             finding_site: Sequence[IVUSLesion.LesionIdentifier.FindingSite | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +102,6 @@ class IVUSLesion(TemplateNode):
         ivus_measurements: tid3253.IVUSMeasurements | None = None,
         ivus_qualitative_assessments: tid3254.IVUSQualitativeAssessments | None = None,
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -52,7 +52,6 @@ class IVUSQualitativeAssessments(TemplateNode):
             *,
             value: Code,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,7 +81,6 @@ class IVUSQualitativeAssessments(TemplateNode):
             value: Code,
             dissection_classification: Code | None = None,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class IVUSQualitativeAssessments(TemplateNode):
             *,
             value: Code,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -133,7 +130,6 @@ class IVUSQualitativeAssessments(TemplateNode):
         previously_dilated_lesion: Code | None = None,
         finding_row9: IVUSQualitativeAssessments.FindingRow9 | Code | None = None,
         calcification_type: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

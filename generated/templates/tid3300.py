@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -70,7 +70,6 @@ class StressTestingReport(TemplateNode):
             *,
             finding_code: Sequence[Code] | None = None,
             finding_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +94,6 @@ class StressTestingReport(TemplateNode):
         stress_test_summary: tid3311.StressTestSummary | None = None,
         comparison_to_prior_stress_study: tid3318.ComparisonToPriorStressStudy | None = None,
         conclusions_and_recommendations: tid3320.ConclusionsAndRecommendations | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -62,7 +61,6 @@ class StressTestProcedureDescription(TemplateNode):
             self,
             *,
             finding: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,7 +87,6 @@ class StressTestProcedureDescription(TemplateNode):
             *,
             value: Code,
             patient_orientation_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -118,7 +115,6 @@ class StressTestProcedureDescription(TemplateNode):
         patient_orientation: StressTestProcedureDescription.PatientOrientation | Code | None = None,
         procedure_description: str | None = None,
         procedure_time_base: str | datetime.datetime | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

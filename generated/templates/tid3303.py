@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -54,7 +54,6 @@ class StressTestPhaseData(TemplateNode):
         stress_test_measurement_group: Sequence[tid3304.StressTestMeasurementGroup] | None = None,
         nm_pet_perfusion_measurement_group: tid3307.NMPETPerfusionMeasurementGroup | None = None,
         stress_echo_measurement_group: tid3309.StressEchoMeasurementGroup | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +76,6 @@ class StressTestMeasurementGroup(TemplateNode):
             value: Numeric | tuple[float, Code],
             period_of_collection: Numeric | tuple[float, Code],
             associated_morphology: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,7 +113,6 @@ class StressTestMeasurementGroup(TemplateNode):
         finding: Sequence[Code] | None = None,
         ecg_finding: Sequence[Code] | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -66,7 +66,6 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
             *,
             value: Code,
             algorithm_name: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,7 +97,6 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
             finding_site: Code,
             size_descriptor: Code,
             severity: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,7 +128,6 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
             *,
             value: Code,
             severity: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -157,7 +154,6 @@ class NMPETPerfusionMeasurementGroup(TemplateNode):
         measurement_row18: tid300.Measurement | None = None,
         measurement_row19: tid300.Measurement | None = None,
         wall_motion_analysis: tid5204.WallMotionAnalysis | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -47,7 +47,6 @@ class StressEchoMeasurementGroup(TemplateNode):
         echo_measurement_row7: Sequence[tid5203.EchoMeasurement] | None = None,
         echo_measurement_row9: Sequence[tid5203.EchoMeasurement] | None = None,
         wall_motion_analysis: tid5204.WallMotionAnalysis | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -62,7 +62,6 @@ class StressTestSummary(TemplateNode):
             *,
             value: Code,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +83,6 @@ class StressTestSummary(TemplateNode):
         finding_row9: str | None = None,
         reason_for_stopping_test: Code | None = None,
         pharmacological_stress_agent_dose: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

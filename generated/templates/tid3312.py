@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -67,7 +67,6 @@ class PhysiologicalSummary(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             patient_state: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +94,6 @@ class PhysiologicalSummary(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             patient_state: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -123,7 +121,6 @@ class PhysiologicalSummary(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             index: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -157,7 +154,6 @@ class PhysiologicalSummary(TemplateNode):
         heart_rate_recovery_time: Numeric | tuple[float, Code] | None = None,
         finding: Sequence[Code] | None = None,
         cardiovascular_event_risk: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -57,7 +57,6 @@ class StressECGSummary(TemplateNode):
             value: str,
             observer_type: Code,
             device_observer_identifying_attributes: tid1004.DeviceObserverIdentifyingAttributes,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -89,7 +88,6 @@ class StressECGSummary(TemplateNode):
             value: Code,
             finding_site: Sequence[Code] | None = None,
             associated_morphology: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,7 +117,6 @@ class StressECGSummary(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             associated_morphology: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +144,6 @@ class StressECGSummary(TemplateNode):
             *,
             value: Code,
             patient_state: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -175,7 +171,6 @@ class StressECGSummary(TemplateNode):
             *,
             value: Code,
             patient_state: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -196,7 +191,6 @@ class StressECGSummary(TemplateNode):
         number_of_ectopic_beats: StressECGSummary.NumberOfEctopicBeats | Numeric | tuple[float, Code] | None = None,
         cardiac_rhythm: Sequence[StressECGSummary.CardiacRhythm | Code] | None = None,
         ecg_finding_code: Sequence[StressECGSummary.EcgFindingCode | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -57,7 +57,6 @@ class StressImagingSummary(TemplateNode):
             *,
             value: Code,
             finding_site: Sequence[Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +86,6 @@ class StressImagingSummary(TemplateNode):
             value: Code,
             finding_site: Code,
             associated_morphology: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +115,6 @@ class StressImagingSummary(TemplateNode):
             *,
             value: Code,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -141,7 +138,6 @@ class StressImagingSummary(TemplateNode):
         finding_row12: StressImagingSummary.FindingRow12 | Code | None = None,
         measurement_row14: tid300.Measurement | None = None,
         measurement_row15: Sequence[tid300.Measurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -63,7 +62,6 @@ class ComparisonToPriorStressStudy(TemplateNode):
             procedure_date_time: str | datetime.datetime | None = None,
             procedure_study_instance_uid: str | None = None,
             prior_report_for_current_patient: Sequence[Reference | Dataset] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class ComparisonToPriorStressStudy(TemplateNode):
             *,
             value: Code,
             measurement_method: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -123,7 +120,6 @@ class ComparisonToPriorStressStudy(TemplateNode):
             *,
             value: Code,
             patient_state: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -151,7 +147,6 @@ class ComparisonToPriorStressStudy(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             index: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -172,7 +167,6 @@ class ComparisonToPriorStressStudy(TemplateNode):
         difference_in_ejection_fraction: Numeric | tuple[float, Code] | None = None,
         difference_in_ed_lv_volume: Numeric | tuple[float, Code] | None = None,
         difference_in_ed_lv_volume_row14: ComparisonToPriorStressStudy.DifferenceInEdLvVolumeRow14 | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +45,6 @@ class ConclusionsAndRecommendations(TemplateNode):
             conclusion: str | None = None,
             ecg_finding: Code,
             imaging_finding: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -74,7 +72,6 @@ class ConclusionsAndRecommendations(TemplateNode):
             self,
             *,
             recommendation: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +85,6 @@ class ConclusionsAndRecommendations(TemplateNode):
         *,
         conclusions: ConclusionsAndRecommendations.Conclusions | None = None,
         recommendations: ConclusionsAndRecommendations.Recommendations | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

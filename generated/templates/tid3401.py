@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -46,7 +45,6 @@ class ECGAcquisitionContext(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class ECGAcquisitionContext(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +85,6 @@ class ECGAcquisitionContext(TemplateNode):
         stress_protocol: Code | None = None,
         ecg_control_numeric_variable: Sequence[ECGAcquisitionContext.EcgControlNumericVariable] | None = None,
         ecg_control_text_variable: Sequence[ECGAcquisitionContext.EcgControlTextVariable] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -37,7 +36,6 @@ class CatheterizationAcquisitionContext(TemplateNode):
         physiological_challenges: Code | None = None,
         procedure_step_number: Numeric | tuple[float, Code] | None = None,
         procedure_action_id: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -33,7 +32,6 @@ class CardiacElectrophysiologyAcquisitionContext(TemplateNode):
         ep_procedure_phase: Code | None = None,
         procedure_step_number: Numeric | tuple[float, Code] | None = None,
         pulse_train_definition: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

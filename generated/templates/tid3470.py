@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -33,7 +33,6 @@ class NMPETAcquisitionContext(TemplateNode):
         *,
         patient_state: Code,
         pet_covariates_acquisition_context: tid3471.PETCovariatesAcquisitionContext | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -44,7 +43,6 @@ class PETCovariatesAcquisitionContext(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class PETCovariatesAcquisitionContext(TemplateNode):
             *,
             concept_name: Code,
             value: str | datetime.date,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +93,6 @@ class PETCovariatesAcquisitionContext(TemplateNode):
             *,
             concept_name: Code,
             value: str | datetime.time,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +107,6 @@ class PETCovariatesAcquisitionContext(TemplateNode):
         glucose: PETCovariatesAcquisitionContext.Glucose | None = None,
         glucose_measurement_date: PETCovariatesAcquisitionContext.GlucoseMeasurementDate | None = None,
         glucose_measurement_time: PETCovariatesAcquisitionContext.GlucoseMeasurementTime | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -40,7 +39,6 @@ class NeurophysiologicStimulationAcquisitionContext(TemplateNode):
         stimulus_time_offset: Numeric | tuple[float, Code] | None = None,
         number_of_stimulus_events: Numeric | tuple[float, Code] | None = None,
         frequency_of_stimulus_events: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

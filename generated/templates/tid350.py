@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -49,7 +48,6 @@ class ReferencesToSupportingEvidence(TemplateNode):
             concept_name: Code | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +76,6 @@ class ReferencesToSupportingEvidence(TemplateNode):
             *,
             value: Reference | Dataset,
             document_title: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +91,6 @@ class ReferencesToSupportingEvidence(TemplateNode):
         diagnostic_imaging_report_purpose_of_reference_image: Sequence[Reference | Dataset] | None = None,
         diagnostic_imaging_report_purpose_of_reference_scoord: Sequence[ReferencesToSupportingEvidence.DiagnosticImagingReportPurposeOfReferenceScoord] | None = None,
         current_procedure_evidence: Sequence[ReferencesToSupportingEvidence.CurrentProcedureEvidence | Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

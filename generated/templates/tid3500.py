@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -51,7 +51,6 @@ class HemodynamicsReport(TemplateNode):
         procedure_environmental_characteristics: tid3603.ProcedureEnvironmentalCharacteristics | None = None,
         hemodynamics_measurement_group: Sequence[tid3501.HemodynamicsMeasurementGroup],
         summary_hemodynamics: tid3570.SummaryHemodynamics | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -73,7 +73,6 @@ class HemodynamicsMeasurementGroup(TemplateNode):
         blood_lab_measurements: Sequence[tid3516.BloodLabMeasurements] | None = None,
         derived_hemodynamic_measurements: Sequence[tid3560.DerivedHemodynamicMeasurements] | None = None,
         ecg_lead_measurements: Sequence[tid3714.ECGLeadMeasurements] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

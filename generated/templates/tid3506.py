@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -43,7 +43,6 @@ class VenousPressureMeasurement(TemplateNode):
         hemodynamic_acquisition_context: tid3530.HemodynamicAcquisitionContext,
         measurement: tid300.Measurement,
         pressure_waveform_measurements: Sequence[tid3550.PressureWaveformMeasurements] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -53,7 +53,6 @@ class VentricularPressureMeasurement(TemplateNode):
         measurement_row7: tid300.Measurement | None = None,
         measurement_row8: tid300.Measurement | None = None,
         pressure_waveform_measurements: Sequence[tid3550.PressureWaveformMeasurements] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

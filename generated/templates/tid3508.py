@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +46,6 @@ class GradientMeasurement(TemplateNode):
         hemodynamic_acquisition_context_row4: tid3530.HemodynamicAcquisitionContext | None = None,
         measurement: Sequence[tid300.Measurement],
         pressure_waveform_measurements: Sequence[tid3550.PressureWaveformMeasurements] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -35,7 +34,6 @@ class PreviousReports(TemplateNode):
         self,
         *,
         contains_composite: Sequence[Reference | Dataset],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -53,7 +53,6 @@ class VitalSigns(TemplateNode):
         measurement_row9: tid300.Measurement | None = None,
         cardiac_rhythm: Code | None = None,
         respiration_rhythm: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

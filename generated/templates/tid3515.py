@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -45,7 +45,6 @@ class CardiacOutputMeasurementByIndicatorDilution(TemplateNode):
         injectate_temperature: Numeric | tuple[float, Code] | None = None,
         injectate_volume: Numeric | tuple[float, Code],
         calibration_factor: Numeric | tuple[float, Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -56,7 +56,6 @@ class BloodLabMeasurements(TemplateNode):
         measurement_row9: Sequence[tid300.Measurement] | None = None,
         measurement_row10: Sequence[tid300.Measurement] | None = None,
         measurement_row11: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -54,7 +54,6 @@ class HemodynamicClinicalContext(TemplateNode):
         relative_time_row9: Sequence[tid3521.RelativeTime] | None = None,
         relative_time_row10: Sequence[tid3521.RelativeTime] | None = None,
         relative_time_row11: Sequence[tid3521.RelativeTime] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

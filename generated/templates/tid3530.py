@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -51,7 +50,6 @@ class HemodynamicAcquisitionContext(TemplateNode):
             concept_name: Code,
             value: Code,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,7 +79,6 @@ class HemodynamicAcquisitionContext(TemplateNode):
             *,
             value: Tcoord,
             selected_from_waveform: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +94,6 @@ class HemodynamicAcquisitionContext(TemplateNode):
         measurement_method: Code | None = None,
         source_of_measurement_waveform: Reference | Dataset | None = None,
         source_of_measurement_tcoord: HemodynamicAcquisitionContext.SourceOfMeasurementTcoord | Tcoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -66,7 +65,6 @@ class CardiovascularPatientCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             body_surface_area_formula: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -94,7 +92,6 @@ class CardiovascularPatientCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             equation: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -125,7 +122,6 @@ class CardiovascularPatientCharacteristics(TemplateNode):
         functional_capacity_row19: Code | None = None,
         finding_row20: Sequence[Code] | None = None,
         patient_presentation: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

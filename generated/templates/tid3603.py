@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -38,7 +37,6 @@ class ProcedureEnvironmentalCharacteristics(TemplateNode):
         room_oxygen_concentration: Numeric | tuple[float, Code] | None = None,
         room_temperature: Numeric | tuple[float, Code] | None = None,
         room_barometric_pressure: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -71,7 +71,6 @@ class ECGReport(TemplateNode):
             *,
             finding_code: Sequence[Code] | None = None,
             finding_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +100,6 @@ class ECGReport(TemplateNode):
             *,
             ecg_global_measurements: tid3713.ECGGlobalMeasurements | None = None,
             ecg_lead_measurements: Sequence[tid3714.ECGLeadMeasurements] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,7 +124,6 @@ class ECGReport(TemplateNode):
         quantitative_analysis: ECGReport.QuantitativeAnalysis,
         ecg_qualitative_analysis: tid3717.ECGQualitativeAnalysis | None = None,
         summary_ecg: tid3719.SummaryECG | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.sr.template import TemplateNode
 
@@ -20,7 +19,6 @@ class ClinicalContextECGRetired(TemplateNode):
 
     def __init__(
         self,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):"""
         self._init(locals())

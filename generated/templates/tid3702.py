@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -45,7 +44,6 @@ class PriorECGStudy(TemplateNode):
         procedure_study_instance_uid: str | None = None,
         prior_report_for_current_patient: Reference | Dataset | None = None,
         source_of_measurement: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -50,7 +49,6 @@ class PatientCharacteristicsForECG(TemplateNode):
         patient_state: Code | None = None,
         pacemaker_in_situ: Code | None = None,
         icd_in_situ: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -64,7 +64,6 @@ class ECGWaveformInformation(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class ECGWaveformInformation(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -112,7 +110,6 @@ class ECGWaveformInformation(TemplateNode):
         ecg_control_numeric_variable: Sequence[ECGWaveformInformation.EcgControlNumericVariable] | None = None,
         ecg_control_text_variable: Sequence[ECGWaveformInformation.EcgControlTextVariable] | None = None,
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -63,7 +63,6 @@ class ECGGlobalMeasurements(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             algorithm_name: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class ECGGlobalMeasurements(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -116,7 +114,6 @@ class ECGGlobalMeasurements(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +140,6 @@ class ECGGlobalMeasurements(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             associated_morphology: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -168,7 +164,6 @@ class ECGGlobalMeasurements(TemplateNode):
         ecg_axis_measurement: Sequence[ECGGlobalMeasurements.EcgAxisMeasurement] | None = None,
         count_of_all_beats: Numeric | tuple[float, Code] | None = None,
         number_of_ectopic_beats: ECGGlobalMeasurements.NumberOfEctopicBeats | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +56,6 @@ class ECGLeadMeasurements(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,7 +81,6 @@ class ECGLeadMeasurements(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -100,7 +98,6 @@ class ECGLeadMeasurements(TemplateNode):
         electrophysiology_waveform_voltage: Sequence[ECGLeadMeasurements.ElectrophysiologyWaveformVoltage] | None = None,
         st_segment_finding: Code | None = None,
         finding: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -45,7 +44,6 @@ class ECGMeasurementSource(TemplateNode):
             *,
             value: Tcoord,
             selected_from_waveform: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -60,7 +58,6 @@ class ECGMeasurementSource(TemplateNode):
         beat_number: str | None = None,
         measurement_method: Code | None = None,
         source_of_measurement: ECGMeasurementSource.SourceOfMeasurement | Tcoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

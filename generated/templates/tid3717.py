@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -63,7 +62,6 @@ class ECGQualitativeAnalysis(TemplateNode):
                 *,
                 value: Code,
                 equivalent_meaning_of_value: str | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +77,6 @@ class ECGQualitativeAnalysis(TemplateNode):
             value: Code,
             equivalent_meaning_of_value: str | None = None,
             ecg_finding: Sequence[ECGQualitativeAnalysis.EcgFindingCode.EcgFinding | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +93,6 @@ class ECGQualitativeAnalysis(TemplateNode):
         *,
         ecg_finding_text: str | None = None,
         ecg_finding_code: Sequence[ECGQualitativeAnalysis.EcgFindingCode | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -96,7 +96,6 @@ class WaveformAnnotations(TemplateNode):
                 waveform_pattern_or_event_row18: Sequence[tid3751.WaveformPatternOrEvent] | None = None,
                 waveform_measurement: Sequence[tid3752.WaveformMeasurement] | None = None,
                 annotation_note: Sequence[tid3753.AnnotationNote] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +142,6 @@ class WaveformAnnotations(TemplateNode):
             *,
             algorithm_identification: tid4019.AlgorithmIdentification | None = None,
             waveform_annotation_group: Sequence[WaveformAnnotations.WaveformAnnotationsRow.WaveformAnnotationGroup],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -164,7 +162,6 @@ class WaveformAnnotations(TemplateNode):
         relative_time: Code | None = None,
         waveform_library: tid3754.WaveformLibrary | None = None,
         waveform_annotations: WaveformAnnotations.WaveformAnnotationsRow,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

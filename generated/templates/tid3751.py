@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -52,7 +52,6 @@ class WaveformPatternOrEvent(TemplateNode):
         algorithm_identification: tid4019.AlgorithmIdentification | None = None,
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates],
         short_label: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

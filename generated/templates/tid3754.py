@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -51,7 +51,6 @@ class WaveformLibrary(TemplateNode):
             *,
             waveform_library_entry_descriptors: tid3756.WaveformLibraryEntryDescriptors | None = None,
             waveform_library_entry: Sequence[tid3755.WaveformLibraryEntry] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -66,7 +65,6 @@ class WaveformLibrary(TemplateNode):
         self,
         *,
         waveform_library_group: Sequence[WaveformLibrary.WaveformLibraryGroup] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

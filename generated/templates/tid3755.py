@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -38,7 +38,6 @@ class WaveformLibraryEntry(TemplateNode):
         concept_name: Code | None = None,
         value: Reference | Dataset,
         waveform_library_entry_descriptors: tid3756.WaveformLibraryEntryDescriptors | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -47,7 +47,6 @@ class WaveformLibraryEntryDescriptors(TemplateNode):
         acquisition_date_time: str | datetime.datetime | None = None,
         synchronization_frame_of_reference_uid: str | None = None,
         waveform_library_entry_multiplex_group_descriptors: Sequence[tid3757.WaveformLibraryEntryMultiplexGroupDescriptors] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

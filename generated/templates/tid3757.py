@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -39,7 +38,6 @@ class WaveformLibraryEntryMultiplexGroupDescriptors(TemplateNode):
         multiplex_group_uid: str | None = None,
         sampling_frequency: Numeric | tuple[float, Code] | None = None,
         number_of_channels: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

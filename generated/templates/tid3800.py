@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -69,7 +69,6 @@ class CardiacCatheterizationReportRoot(TemplateNode):
         adverse_outcomes_cath: tid3820.AdverseOutcomesCath,
         summary_cath: tid3824.SummaryCath,
         discharge_summary_cath: tid3828.DischargeSummaryCath | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -77,7 +77,6 @@ class CardiovascularPatientHistory(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +96,6 @@ class CardiovascularPatientHistory(TemplateNode):
             problem_properties_row9: tid3829.ProblemProperties | None = None,
             problem_properties_row10: tid3829.ProblemProperties | None = None,
             problem_properties_row11: tid3829.ProblemProperties | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -158,7 +156,6 @@ class CardiovascularPatientHistory(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,7 +171,6 @@ class CardiovascularPatientHistory(TemplateNode):
             social_history_row14: Sequence[CardiovascularPatientHistory.SocialHistory.SocialHistoryRow14] | None = None,
             tobacco_smoking_behavior: Code | None = None,
             drug_misuse_behavior: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -208,7 +204,6 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             history: Sequence[str] | None = None,
             procedure_properties: Sequence[tid3830.ProcedureProperties] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -243,7 +238,6 @@ class CardiovascularPatientHistory(TemplateNode):
             procedure_properties: Sequence[tid3830.ProcedureProperties] | None = None,
             cholesterol_in_hdl: Numeric | tuple[float, Code] | None = None,
             cholesterol_in_ldl: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -291,7 +285,6 @@ class CardiovascularPatientHistory(TemplateNode):
                 *,
                 value: str,
                 status: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -321,7 +314,6 @@ class CardiovascularPatientHistory(TemplateNode):
                 value: Code,
                 dosage: Numeric | tuple[float, Code] | None = None,
                 status: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -338,7 +330,6 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             medication_type_text: Sequence[CardiovascularPatientHistory.HistoryOfMedicationUse.MedicationTypeText | str] | None = None,
             medication_type_code: Sequence[CardiovascularPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -381,7 +372,6 @@ class CardiovascularPatientHistory(TemplateNode):
                 *,
                 value: Code,
                 subject_relationship: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -396,7 +386,6 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             history: Sequence[str] | None = None,
             family_history_of_clinical_finding: Sequence[CardiovascularPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -427,7 +416,6 @@ class CardiovascularPatientHistory(TemplateNode):
             *,
             history: str | None = None,
             medical_device_use: Sequence[tid3831.MedicalDeviceUse] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -449,7 +437,6 @@ class CardiovascularPatientHistory(TemplateNode):
         history_of_medication_use: CardiovascularPatientHistory.HistoryOfMedicationUse | None = None,
         history_of_family_member_diseases: CardiovascularPatientHistory.HistoryOfFamilyMemberDiseases | None = None,
         history_of_medical_device_use: CardiovascularPatientHistory.HistoryOfMedicalDeviceUse | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

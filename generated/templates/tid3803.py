@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -64,7 +64,6 @@ class PatientPresentationCath(TemplateNode):
             self,
             *,
             finding: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,7 +92,6 @@ class PatientPresentationCath(TemplateNode):
             value: Numeric | tuple[float, Code],
             measurement_method: Code | None = None,
             quotation: tid1000.Quotation | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +119,6 @@ class PatientPresentationCath(TemplateNode):
         lv_ejection_fraction: Sequence[PatientPresentationCath.LvEjectionFraction | Numeric | tuple[float, Code]] | None = None,
         previous_finding: Sequence[Code] | None = None,
         patient_presentation: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -62,7 +61,6 @@ class CathProcedure(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,7 +96,6 @@ class CathProcedure(TemplateNode):
             aspirin: Code | None = None,
             clopidogrel_ticlopidine: Code | None = None,
             drug_administered: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -134,7 +131,6 @@ class CathProcedure(TemplateNode):
         circulatory_support: Sequence[Code] | None = None,
         percutaneous_entry_site: Code,
         closure_device: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

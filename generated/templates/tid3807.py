@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +60,6 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +103,6 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
                 value: Code,
                 type_of_myocardial_infarction: Code | None = None,
                 st_elevation_onset_date_time: str | datetime.datetime | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +120,6 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
             finding_code: Sequence[Code] | None = None,
             acute_mi_present: PercutaneousCoronaryInterventionProcedure.IndicationsForProcedure.AcuteMiPresent | Code | None = None,
             finding_text: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -149,7 +146,6 @@ class PercutaneousCoronaryInterventionProcedure(TemplateNode):
         procedure_result_code: Code,
         procedure_result_text: str | None = None,
         lesion_intervention_information: Sequence[tid3808.LesionInterventionInformation],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -84,7 +84,6 @@ class LesionInterventionInformation(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,7 +109,6 @@ class LesionInterventionInformation(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -129,7 +127,6 @@ class LesionInterventionInformation(TemplateNode):
             intervention_parameter: Sequence[LesionInterventionInformation.UsesEquipment.InterventionParameter] | None = None,
             date_time_of_intervention: str | datetime.datetime | None = None,
             duration_of_intervention: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -172,7 +169,6 @@ class LesionInterventionInformation(TemplateNode):
             catheterization_procedure_phase: Code,
             derivation: Code | None = None,
             quotation: tid1000.Quotation | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -201,7 +197,6 @@ class LesionInterventionInformation(TemplateNode):
         perforation_occurred: Code | None = None,
         best_illustration_of_finding: Reference | Dataset | None = None,
         procedure_result: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

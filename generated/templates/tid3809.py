@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -39,7 +38,6 @@ class OtherInterventionalProcedures(TemplateNode):
         procedure_description_text: str | None = None,
         procedure_description_code: Code | None = None,
         procedure_result: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -60,7 +60,6 @@ class CardiacCatheterizationFindings(TemplateNode):
             *,
             value: Code,
             severity: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,7 +79,6 @@ class CardiacCatheterizationFindings(TemplateNode):
         other_cardiographic_findings: Sequence[tid3818.OtherCardiographicFindings] | None = None,
         finding_code: Sequence[CardiacCatheterizationFindings.FindingCode | Code] | None = None,
         finding_text: Sequence[str] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -57,7 +57,6 @@ class HemodynamicFindings(TemplateNode):
             value: Code,
             negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
             severity: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +87,6 @@ class HemodynamicFindings(TemplateNode):
             concept_name: Code,
             value: Code,
             condition: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +105,6 @@ class HemodynamicFindings(TemplateNode):
         hemodynamic_assessment: Sequence[HemodynamicFindings.HemodynamicAssessment] | None = None,
         finding_row8: Code | None = None,
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +60,6 @@ class LeftVentriculographyFindings(TemplateNode):
             *,
             value: Code,
             associated_morphology: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +103,6 @@ class LeftVentriculographyFindings(TemplateNode):
                 cardiac_wall_motion: Code,
                 associated_morphology: Code | None = None,
                 score: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -123,7 +121,6 @@ class LeftVentriculographyFindings(TemplateNode):
             *,
             finding_site: Code,
             wall_segment: Sequence[LeftVentriculographyFindings.Findings.WallSegment | Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -151,7 +148,6 @@ class LeftVentriculographyFindings(TemplateNode):
             *,
             finding_site: Code,
             finding: Sequence[Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -174,7 +170,6 @@ class LeftVentriculographyFindings(TemplateNode):
         ventricular_assessment: tid3816.VentricularAssessment | None = None,
         findings: LeftVentriculographyFindings.Findings | None = None,
         findings_row16: LeftVentriculographyFindings.FindingsRow16 | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

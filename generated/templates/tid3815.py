@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +44,6 @@ class RightVentriculographyFindings(TemplateNode):
         right_ventricular_cavity_size: Code | None = None,
         right_ventricular_contractility: Code | None = None,
         ventricular_assessment: tid3816.VentricularAssessment | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -62,7 +62,6 @@ class VentricularAssessment(TemplateNode):
                 value: Code,
                 severity: Code | None = None,
                 score: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +78,6 @@ class VentricularAssessment(TemplateNode):
             *,
             finding_site: Code,
             finding: Sequence[VentricularAssessment.Findings.Finding | Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class VentricularAssessment(TemplateNode):
         *,
         findings: Sequence[VentricularAssessment.Findings] | None = None,
         common_findings: Sequence[tid3819.CommonFindings] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

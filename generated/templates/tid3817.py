@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -67,7 +67,6 @@ class CoronaryArteriographyFindings(TemplateNode):
                 *,
                 value: Code,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -84,7 +83,6 @@ class CoronaryArteriographyFindings(TemplateNode):
             finding_site: CoronaryArteriographyFindings.Findings.FindingSite | Code,
             vessel_morphology: Sequence[Code] | None = None,
             common_findings: Sequence[tid3819.CommonFindings] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -116,7 +114,6 @@ class CoronaryArteriographyFindings(TemplateNode):
             finding_site: Code,
             lesion_identification_and_properties: tid3105.LesionIdentificationAndProperties,
             common_findings: Sequence[tid3819.CommonFindings] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -136,7 +133,6 @@ class CoronaryArteriographyFindings(TemplateNode):
         coronary_artery_feature: Code | None = None,
         findings: Sequence[CoronaryArteriographyFindings.Findings] | None = None,
         findings_row9: Sequence[CoronaryArteriographyFindings.FindingsRow9] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

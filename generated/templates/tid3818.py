@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class OtherCardiographicFindings(TemplateNode):
         procedure_reported: Code,
         finding_site: Code | None = None,
         common_findings: Sequence[tid3819.CommonFindings],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -53,7 +53,6 @@ class CommonFindings(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             quotation: tid1000.Quotation | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,7 +80,6 @@ class CommonFindings(TemplateNode):
             *,
             value: Reference | Dataset,
             document_title: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -98,7 +96,6 @@ class CommonFindings(TemplateNode):
         best_illustration_of_finding: Reference | Dataset | None = None,
         num: CommonFindings.Num | None = None,
         current_procedure_evidence: CommonFindings.CurrentProcedureEvidence | Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

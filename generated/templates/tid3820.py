@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -54,7 +53,6 @@ class AdverseOutcomesCath(TemplateNode):
             *,
             value: Code,
             relative_time: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +81,6 @@ class AdverseOutcomesCath(TemplateNode):
             *,
             value: Code,
             relative_time: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,7 +123,6 @@ class AdverseOutcomesCath(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 normal_range_upper_limit: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +139,6 @@ class AdverseOutcomesCath(TemplateNode):
             value: Code,
             ck_mb_peak: AdverseOutcomesCath.PeriProceduralMiOccurred.CkMbPeak | Numeric | tuple[float, Code] | None = None,
             ck_mb_baseline: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -163,7 +158,6 @@ class AdverseOutcomesCath(TemplateNode):
         complication_of_procedure_row6: Sequence[str] | None = None,
         peri_procedural_mi_occurred: AdverseOutcomesCath.PeriProceduralMiOccurred | Code | None = None,
         best_illustration_of_finding: Sequence[Reference | Dataset] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

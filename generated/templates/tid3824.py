@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -49,7 +48,6 @@ class SummaryCath(TemplateNode):
             *,
             value: Code,
             severity: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -65,7 +63,6 @@ class SummaryCath(TemplateNode):
         finding: Sequence[SummaryCath.Finding | Code] | None = None,
         summary: str | None = None,
         recommendation: Sequence[str] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -53,7 +52,6 @@ class DischargeSummaryCath(TemplateNode):
             value: Code,
             procedure_priority: Code | None = None,
             procedure_date_time: str | datetime.datetime | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +85,6 @@ class DischargeSummaryCath(TemplateNode):
             date_time_of_death: str | datetime.datetime | None = None,
             primary_cause_of_death: Code | None = None,
             death_during_catheterization: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +105,6 @@ class DischargeSummaryCath(TemplateNode):
         coronary_artery_bypass_during_this_admission: DischargeSummaryCath.CoronaryArteryBypassDuringThisAdmission | Code | None = None,
         death_during_this_admission: DischargeSummaryCath.DeathDuringThisAdmission | Code | None = None,
         summary: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -72,7 +71,6 @@ class ProblemProperties(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -92,7 +90,6 @@ class ProblemProperties(TemplateNode):
             status: Code | None = None,
             severity: Code | None = None,
             stage: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -131,7 +128,6 @@ class ProblemProperties(TemplateNode):
             *,
             value: Code,
             status: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -150,7 +146,6 @@ class ProblemProperties(TemplateNode):
         health_status: Code | None = None,
         therapy: Sequence[ProblemProperties.Therapy | Code] | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

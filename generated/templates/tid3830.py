@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -60,7 +59,6 @@ class ProcedureProperties(TemplateNode):
             *,
             concept_name: Code,
             value: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +85,6 @@ class ProcedureProperties(TemplateNode):
             *,
             value: Reference | Dataset,
             document_title: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +108,6 @@ class ProcedureProperties(TemplateNode):
         service_performer_text: str | None = None,
         comment: str | None = None,
         procedure_result: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

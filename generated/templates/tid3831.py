@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -43,7 +42,6 @@ class MedicalDeviceUse(TemplateNode):
         date_time_ended: str | datetime.datetime | None = None,
         status: Code | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -62,7 +62,6 @@ class CTMRCardiovascularAnalysisReport(TemplateNode):
         vascular_analysis_row9: tid3902.VascularAnalysis | None = None,
         ventricular_analysis_results: tid3920.VentricularAnalysisResults | None = None,
         report_summary: Sequence[tid3927.ReportSummary] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

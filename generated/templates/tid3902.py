@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -92,7 +92,6 @@ class VascularAnalysis(TemplateNode):
         vascular_section_measurements_row26: Sequence[tid3906.VascularSectionMeasurements] | None = None,
         vascular_section_measurements_row27: Sequence[tid3906.VascularSectionMeasurements] | None = None,
         vascular_section_measurements_row28: Sequence[tid3906.VascularSectionMeasurements] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

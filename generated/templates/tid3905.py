@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -54,7 +54,6 @@ class CalciumScoringResults(TemplateNode):
         calcium_mass: Numeric | tuple[float, Code] | None = None,
         number_of_lesions: Numeric | tuple[float, Code] | None = None,
         best_illustration_of_findings: Sequence[tid3909.BestIllustrationOfFindings] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

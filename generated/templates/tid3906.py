@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -75,7 +75,6 @@ class VascularSectionMeasurements(TemplateNode):
                 *,
                 value: Code,
                 negation_modifier_presence_of_finding: tid1350.NegationModifierPresenceOfFinding | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,7 +109,6 @@ class VascularSectionMeasurements(TemplateNode):
                 vessel_measurements: tid3907.VesselMeasurements | None = None,
                 vascular_lesion: Sequence[tid3908.VascularLesion] | None = None,
                 flow_quantification: tid3910.FlowQuantification | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +141,6 @@ class VascularSectionMeasurements(TemplateNode):
             parent_vessel_finding: Sequence[VascularSectionMeasurements.Findings.ParentVesselFinding | Code] | None = None,
             calcium_scoring_results: tid3905.CalciumScoringResults | None = None,
             findings: Sequence[VascularSectionMeasurements.Findings.FindingsRow] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -165,7 +162,6 @@ class VascularSectionMeasurements(TemplateNode):
         concept_name: Code,
         laterality: Code | None = None,
         findings: Sequence[VascularSectionMeasurements.Findings],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

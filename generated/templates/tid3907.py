@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -65,7 +65,6 @@ class VesselMeasurements(TemplateNode):
                 *,
                 value: Code,
                 laterality: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -81,7 +80,6 @@ class VesselMeasurements(TemplateNode):
             value: Numeric | tuple[float, Code],
             fiducial_feature: Sequence[VesselMeasurements.Distance.FiducialFeature | Code],
             image_or_spatial_coordinates: tid320.ImageOrSpatialCoordinates | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -125,7 +123,6 @@ class VesselMeasurements(TemplateNode):
                 *,
                 value: Numeric | tuple[float, Code],
                 fiducial_feature: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -141,7 +138,6 @@ class VesselMeasurements(TemplateNode):
             value: Numeric | tuple[float, Code],
             derivation: Code | None = None,
             relative_position: VesselMeasurements.VesselLumenDiameter.RelativePosition | Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +157,6 @@ class VesselMeasurements(TemplateNode):
         distance: Sequence[VesselMeasurements.Distance | Numeric | tuple[float, Code]] | None = None,
         vessel_lumen_diameter: Sequence[VesselMeasurements.VesselLumenDiameter | Numeric | tuple[float, Code]] | None = None,
         perivascular_adipose_tissue_fat_attenuation_index: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -65,7 +65,6 @@ class VascularLesion(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             fiducial_feature: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,7 +108,6 @@ class VascularLesion(TemplateNode):
             associated_morphology: Code | None = None,
             vascular_occlusion_properties: tid3915.VascularOcclusionProperties | None = None,
             stent_properties: tid3916.StentProperties | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +146,6 @@ class VascularLesion(TemplateNode):
         measurement: Sequence[tid300.Measurement] | None = None,
         measurement_row8: Sequence[tid300.Measurement] | None = None,
         associated_morphology: Sequence[VascularLesion.AssociatedMorphology | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -47,7 +46,6 @@ class BestIllustrationOfFindings(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +86,6 @@ class BestIllustrationOfFindings(TemplateNode):
                 concept_name: Code | None = None,
                 value: Scoord,
                 selected_from_image: Reference | Dataset,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -106,7 +103,6 @@ class BestIllustrationOfFindings(TemplateNode):
             selected_from_scoord: BestIllustrationOfFindings.BestIllustrationOfFindingTcoord.SelectedFromScoord | None = None,
             selected_from_waveform: Reference | Dataset | None = None,
             selected_from_image: Reference | Dataset | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,7 +123,6 @@ class BestIllustrationOfFindings(TemplateNode):
         best_illustration_of_finding_waveform: Reference | Dataset | None = None,
         best_illustration_of_finding_scoord: BestIllustrationOfFindings.BestIllustrationOfFindingScoord | Scoord | None = None,
         best_illustration_of_finding_tcoord: BestIllustrationOfFindings.BestIllustrationOfFindingTcoord | Tcoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

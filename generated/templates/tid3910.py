@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +76,6 @@ class FlowQuantification(TemplateNode):
             measurement_row16: tid300.Measurement | None = None,
             measurement_row17: tid300.Measurement | None = None,
             measurement_row18: Sequence[tid300.Measurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +121,6 @@ class FlowQuantification(TemplateNode):
         velocity_encoding_minimum_value: Numeric | tuple[float, Code] | None = None,
         velocity_encoding_maximum_value: Numeric | tuple[float, Code] | None = None,
         measurement_group: Sequence[FlowQuantification.MeasurementGroup],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

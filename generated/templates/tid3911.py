@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -41,7 +41,6 @@ class PlaqueProperties(TemplateNode):
         morphologically_abnormal_structure: Sequence[Code],
         calcium_scoring_results: tid3905.CalciumScoringResults | None = None,
         finding: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

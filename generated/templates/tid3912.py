@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -58,7 +58,6 @@ class StenosisProperties(TemplateNode):
             *,
             value: Code,
             derivation: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class StenosisProperties(TemplateNode):
             *,
             value: Code,
             derivation: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +109,6 @@ class StenosisProperties(TemplateNode):
         measurement_row10: Sequence[tid300.Measurement] | None = None,
         lumen_area_stenosis: Sequence[StenosisProperties.LumenAreaStenosis | Code] | None = None,
         lumen_diameter_stenosis: Sequence[StenosisProperties.LumenDiameterStenosis | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -50,7 +50,6 @@ class AneurysmProperties(TemplateNode):
             *,
             value: Code,
             aneurysm_measurements: tid3917.AneurysmMeasurements | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -67,7 +66,6 @@ class AneurysmProperties(TemplateNode):
         associated_with: Code | None = None,
         aneurysm_measurements: tid3917.AneurysmMeasurements | None = None,
         associated_morphology_row4: Sequence[AneurysmProperties.AssociatedMorphologyRow4 | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -36,7 +35,6 @@ class ArterialDissectionProperties(TemplateNode):
         etiology: Code | None = None,
         length: Numeric | tuple[float, Code] | None = None,
         anatomic_structure_potentially_involved_in_evolution_of_disease: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

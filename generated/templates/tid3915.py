@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -37,7 +37,6 @@ class VascularOcclusionProperties(TemplateNode):
         associated_with: Code | None = None,
         shape: Code | None = None,
         measurement: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

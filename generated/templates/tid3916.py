@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -50,7 +50,6 @@ class StentProperties(TemplateNode):
             *,
             value: Code,
             stenosis_properties: tid3912.StenosisProperties | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -67,7 +66,6 @@ class StentProperties(TemplateNode):
         vascular_stent_diameter: Numeric | tuple[float, Code] | None = None,
         vascular_stent_length: Numeric | tuple[float, Code] | None = None,
         finding: Sequence[StentProperties.Finding | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

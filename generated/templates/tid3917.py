@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -41,7 +41,6 @@ class AneurysmMeasurements(TemplateNode):
         measurement_row4: tid300.Measurement | None = None,
         measurement_row5: tid300.Measurement | None = None,
         measurement_row6: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -48,7 +48,6 @@ class VentricularAnalysisResults(TemplateNode):
         ventricular_measurements_row5: Sequence[tid3921.VentricularMeasurements] | None = None,
         ventricular_thickening_analysis: Sequence[tid3925.VentricularThickeningAnalysis] | None = None,
         myocardial_perfusion_analysis: Sequence[tid3926.MyocardialPerfusionAnalysis] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +46,6 @@ class VentricularMeasurements(TemplateNode):
         absolute_values_of_ventricular_measurements: tid3922.AbsoluteValuesOfVentricularMeasurements,
         bsa_normalized_ventricular_measurements: tid3923.BSANormalizedVentricularMeasurements | None = None,
         heart_rate_normalized_ventricular_measurements: tid3924.HeartRateNormalizedVentricularMeasurements | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

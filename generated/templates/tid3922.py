@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -59,7 +59,6 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reference_point: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +86,6 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             reference_point: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +106,6 @@ class AbsoluteValuesOfVentricularMeasurements(TemplateNode):
         peak_ejection_time: AbsoluteValuesOfVentricularMeasurements.PeakEjectionTime | Numeric | tuple[float, Code] | None = None,
         measurement_row10: tid300.Measurement | None = None,
         peak_filling_time: AbsoluteValuesOfVentricularMeasurements.PeakFillingTime | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -49,7 +49,6 @@ class BSANormalizedVentricularMeasurements(TemplateNode):
         measurement_row7: Sequence[tid300.Measurement] | None = None,
         measurement_row9: tid300.Measurement | None = None,
         measurement_row10: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -45,7 +45,6 @@ class HeartRateNormalizedVentricularMeasurements(TemplateNode):
         measurement_row4: tid300.Measurement | None = None,
         measurement_row5: tid300.Measurement | None = None,
         measurement_row6: tid300.Measurement | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -63,7 +63,6 @@ class VentricularThickeningAnalysis(TemplateNode):
             measurement_row9: tid300.Measurement | None = None,
             cardiac_wall_motion: Code | None = None,
             associated_morphology: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +96,6 @@ class VentricularThickeningAnalysis(TemplateNode):
         *,
         analysis_performed: Code,
         findings: Sequence[VentricularThickeningAnalysis.Findings],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -78,7 +78,6 @@ class MyocardialPerfusionAnalysis(TemplateNode):
                 *,
                 value: Code,
                 topographical_modifier: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class MyocardialPerfusionAnalysis(TemplateNode):
                 mr_perfusion_peak: Numeric | tuple[float, Code] | None = None,
                 mr_perfusion_slope: Numeric | tuple[float, Code] | None = None,
                 mr_perfusion_time_integral: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +145,6 @@ class MyocardialPerfusionAnalysis(TemplateNode):
                 value: Code,
                 time_after_start_of_injection_of_contrast_bolus: Numeric | tuple[float, Code],
                 time_interval_since_detection_of_contrast_bolus: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -178,7 +175,6 @@ class MyocardialPerfusionAnalysis(TemplateNode):
             mr_perfusion_time_integral: Numeric | tuple[float, Code] | None = None,
             measurement_group: Sequence[MyocardialPerfusionAnalysis.Findings.MeasurementGroup] | None = None,
             late_contrast_enhancement: MyocardialPerfusionAnalysis.Findings.LateContrastEnhancement | Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -220,7 +216,6 @@ class MyocardialPerfusionAnalysis(TemplateNode):
         *,
         analysis_performed: Code,
         findings: Sequence[MyocardialPerfusionAnalysis.Findings],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -57,7 +57,6 @@ class ReportSummary(TemplateNode):
             value: Code,
             image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
             waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +90,6 @@ class ReportSummary(TemplateNode):
             value: str,
             image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
             waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,7 +122,6 @@ class ReportSummary(TemplateNode):
             value: Code,
             coronary_artery_disease_assessment_modifier: Sequence[Code] | None = None,
             coronary_artery_disease_stenosis_assessment_modifier: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -146,7 +143,6 @@ class ReportSummary(TemplateNode):
         diagnostic_imaging_report_element_code: Sequence[ReportSummary.DiagnosticImagingReportElementCode] | None = None,
         diagnostic_imaging_report_element_text: Sequence[ReportSummary.DiagnosticImagingReportElementText] | None = None,
         coronary_artery_disease_assessment: ReportSummary.CoronaryArteryDiseaseAssessment | Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -43,7 +43,6 @@ class CardiovascularAnalysisObservationContext(TemplateNode):
         diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
         respiration_observable: Code | None = None,
         drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -71,7 +70,6 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,7 +107,6 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
             concept_name: Code,
             x_concept: TwoDimensionalMeasurementGraph.ContainsContainer.XConcept,
             y_concept: TwoDimensionalMeasurementGraph.ContainsContainer.YConcept,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -132,7 +128,6 @@ class TwoDimensionalMeasurementGraph(TemplateNode):
         measurement_graph_image: Reference | Dataset | None = None,
         measurement_graph_waveform: Reference | Dataset | None = None,
         measurement_graph_composite: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -30,7 +29,6 @@ class ReferenceLocation(TemplateNode):
         *,
         reference_basis: Code,
         reference_geometry: Code,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -58,7 +58,6 @@ class MammographyCADDocumentRoot(TemplateNode):
             self,
             *,
             cad_image_library_entry: Sequence[tid4020.CADImageLibraryEntry],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class MammographyCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -116,7 +114,6 @@ class MammographyCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -136,7 +133,6 @@ class MammographyCADDocumentRoot(TemplateNode):
         mammography_cad_overall_impression_recommendation: tid4001.MammographyCADOverallImpressionRecommendation,
         summary_of_detections: MammographyCADDocumentRoot.SummaryOfDetections | Code,
         summary_of_analyses: MammographyCADDocumentRoot.SummaryOfAnalyses | Code,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class MammographyCADOverallImpressionRecommendation(TemplateNode):
         value: Code,
         mammography_cad_impression_recommendation_body: tid4002.MammographyCADImpressionRecommendationBody | None = None,
         mammography_cad_individual_impression_recommendation: Sequence[tid4003.MammographyCADIndividualImpressionRecommendation] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +56,6 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,7 +112,6 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -145,7 +142,6 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
             laterality: Code | None = None,
             derivation: Code,
             calculation_description: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -172,7 +168,6 @@ class MammographyCADImpressionRecommendationBody(TemplateNode):
         certainty_of_impression: Numeric | tuple[float, Code] | None = None,
         algorithm_identification: Sequence[tid4019.AlgorithmIdentification],
         calculated_value: Sequence[MammographyCADImpressionRecommendationBody.CalculatedValue] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -45,7 +45,6 @@ class MammographyCADIndividualImpressionRecommendation(TemplateNode):
         mammography_cad_impression_recommendation_body: tid4002.MammographyCADImpressionRecommendationBody | None = None,
         mammography_cad_composite_feature: Sequence[tid4004.MammographyCADCompositeFeature] | None = None,
         mammography_cad_single_image_finding: Sequence[tid4006.MammographyCADSingleImageFinding] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -50,7 +50,6 @@ class MammographyCADCompositeFeature(TemplateNode):
         mammography_cad_composite_feature: Sequence[MammographyCADCompositeFeature] | None = None,
         mammography_cad_single_image_finding: Sequence[tid4006.MammographyCADSingleImageFinding] | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

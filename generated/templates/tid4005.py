@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -76,7 +76,6 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
             value: Code,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -143,7 +141,6 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
             value: Numeric | tuple[float, Code],
             derivation: Code,
             calculation_description: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -181,7 +178,6 @@ class MammographyCADCompositeFeatureBody(TemplateNode):
         calcification_distribution: Code | None = None,
         number_of_calcifications: Numeric | tuple[float, Code] | None = None,
         calculated_value: Sequence[MammographyCADCompositeFeatureBody.CalculatedValue] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric, Scoord
@@ -82,7 +82,6 @@ class MammographyCADSingleImageFinding(TemplateNode):
             *,
             value: Code,
             cad_operating_point: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -114,7 +113,6 @@ class MammographyCADSingleImageFinding(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -144,7 +142,6 @@ class MammographyCADSingleImageFinding(TemplateNode):
             value: Numeric | tuple[float, Code],
             derivation: Code,
             calculation_description: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -182,7 +179,6 @@ class MammographyCADSingleImageFinding(TemplateNode):
         calculated_value: Sequence[MammographyCADSingleImageFinding.CalculatedValue] | None = None,
         mammography_cad_single_image_finding: Sequence[MammographyCADSingleImageFinding] | None = None,
         cad_observation_context: tid4022.CADObservationContext | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -31,7 +30,6 @@ class MammographyCADBreastComposition(TemplateNode):
         *,
         breast_composition: Code | None = None,
         percent_fibroglandular_tissue: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

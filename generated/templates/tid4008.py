@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Scoord
@@ -43,7 +42,6 @@ class MammographyCADBreastGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -71,7 +69,6 @@ class MammographyCADBreastGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +83,6 @@ class MammographyCADBreastGeometry(TemplateNode):
         *,
         breast_outline_including_pectoral_muscle_tissue: MammographyCADBreastGeometry.BreastOutlineIncludingPectoralMuscleTissue | Scoord,
         pectoral_muscle_outline: MammographyCADBreastGeometry.PectoralMuscleOutline | Scoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -40,7 +40,6 @@ class MammographyCADNonLesion(TemplateNode):
         linear_measurement: Sequence[tid1400.LinearMeasurement] | None = None,
         area_measurement: Sequence[tid1401.AreaMeasurement] | None = None,
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -42,7 +41,6 @@ class CADImageQuality(TemplateNode):
         quality_assessment: Code | None = None,
         quality_control_standard: Code | None = None,
         image_quality_rating: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

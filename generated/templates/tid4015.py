@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -50,7 +50,6 @@ class CADDetectionsPerformed(TemplateNode):
             self,
             *,
             cad_detection_performed: Sequence[tid4017.CADDetectionPerformed],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +76,6 @@ class CADDetectionsPerformed(TemplateNode):
             self,
             *,
             cad_detection_performed: Sequence[tid4017.CADDetectionPerformed],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -91,7 +89,6 @@ class CADDetectionsPerformed(TemplateNode):
         *,
         successful_detections: CADDetectionsPerformed.SuccessfulDetections | None = None,
         failed_detections: CADDetectionsPerformed.FailedDetections | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -64,7 +64,6 @@ class CADAnalysisPerformed(TemplateNode):
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +86,6 @@ class CADAnalysisPerformed(TemplateNode):
         series_instance_uid: Sequence[str] | None = None,
         image_region: Sequence[CADAnalysisPerformed.ImageRegion | Scoord] | None = None,
         cad_operating_points: tid4023.CADOperatingPoints | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -79,7 +78,6 @@ class CADImageLibraryEntry(TemplateNode):
             *,
             value: Code,
             image_view_modifier: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +119,6 @@ class CADImageLibraryEntry(TemplateNode):
         image_orientation_patient_column_z: Numeric | tuple[float, Code] | None = None,
         pixel_data_rows: Numeric | tuple[float, Code] | None = None,
         pixel_data_columns: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Scoord
@@ -46,7 +45,6 @@ class MammographyCADGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -72,7 +70,6 @@ class MammographyCADGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +98,6 @@ class MammographyCADGeometry(TemplateNode):
             concept_name: Code | None = None,
             value: Scoord,
             selected_from_image: TemplateNode | ContentItem,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -119,7 +115,6 @@ class MammographyCADGeometry(TemplateNode):
         center: MammographyCADGeometry.Center | Scoord,
         outline: MammographyCADGeometry.Outline | Scoord | None = None,
         cad_geometry_secondary_graphical_representation: Sequence[MammographyCADGeometry.CadGeometrySecondaryGraphicalRepresentation] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -49,7 +49,6 @@ class CADObservationContext(TemplateNode):
             *,
             value: Reference | Dataset,
             language_of_content_item_and_descendants: tid1204.LanguageOfContentItemAndDescendants,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -64,7 +63,6 @@ class CADObservationContext(TemplateNode):
         *,
         original_source: CADObservationContext.OriginalSource | Reference | Dataset | None = None,
         observation_context: tid1001.ObservationContext,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

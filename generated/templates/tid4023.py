@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -75,7 +74,6 @@ class CADOperatingPoints(TemplateNode):
                     *,
                     concept_name: Code,
                     value: Numeric | tuple[float, Code],
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,7 +97,6 @@ class CADOperatingPoints(TemplateNode):
                     *,
                     concept_name: Code,
                     value: Numeric | tuple[float, Code],
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +112,6 @@ class CADOperatingPoints(TemplateNode):
                 cad_operating_point_description: str | None = None,
                 has_properties_num: CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint.HasPropertiesNum | None = None,
                 has_properties_num_row9: CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint.HasPropertiesNumRow9 | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,7 +131,6 @@ class CADOperatingPoints(TemplateNode):
             x_concept: Code,
             y_concept: Code,
             cad_operating_point: Sequence[CADOperatingPoints.CadOperatingPointTable.CadOperatingPoint | Numeric | tuple[float, Code]],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -157,7 +152,6 @@ class CADOperatingPoints(TemplateNode):
         maximum_cad_operating_point: Numeric | tuple[float, Code],
         recommended_cad_operating_point: Numeric | tuple[float, Code] | None = None,
         cad_operating_point_table: CADOperatingPoints.CadOperatingPointTable | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -58,7 +58,6 @@ class ChestCADDocumentRoot(TemplateNode):
             self,
             *,
             cad_image_library_entry: Sequence[tid4020.CADImageLibraryEntry],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class ChestCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -116,7 +114,6 @@ class ChestCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,7 +132,6 @@ class ChestCADDocumentRoot(TemplateNode):
         chest_cad_findings_summary: tid4101.ChestCADFindingsSummary,
         summary_of_detections: ChestCADDocumentRoot.SummaryOfDetections | Code,
         summary_of_analyses: ChestCADDocumentRoot.SummaryOfAnalyses | Code,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

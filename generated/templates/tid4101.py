@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -43,7 +43,6 @@ class ChestCADFindingsSummary(TemplateNode):
         chest_cad_composite_feature: Sequence[tid4102.ChestCADCompositeFeature] | None = None,
         chest_cad_single_image_finding: Sequence[tid4104.ChestCADSingleImageFinding] | None = None,
         response_evaluation: Sequence[tid4106.ResponseEvaluation] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

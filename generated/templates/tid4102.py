@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -65,7 +65,6 @@ class ChestCADCompositeFeature(TemplateNode):
         chest_cad_composite_feature_body: tid4103.ChestCADCompositeFeatureBody,
         chest_cad_composite_feature: Sequence[ChestCADCompositeFeature] | None = None,
         chest_cad_single_image_finding: Sequence[tid4104.ChestCADSingleImageFinding] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -62,7 +62,6 @@ class ChestCADCompositeFeatureBody(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +95,6 @@ class ChestCADCompositeFeatureBody(TemplateNode):
             value: Code,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -122,7 +120,6 @@ class ChestCADCompositeFeatureBody(TemplateNode):
         chest_cad_descriptors: tid4105.ChestCADDescriptors | None = None,
         chest_quantitative_temporal_difference_type: Sequence[ChestCADCompositeFeatureBody.ChestQuantitativeTemporalDifferenceType] | None = None,
         qualitative_difference: Sequence[ChestCADCompositeFeatureBody.QualitativeDifference | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

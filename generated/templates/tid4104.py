@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -80,7 +80,6 @@ class ChestCADSingleImageFinding(TemplateNode):
             *,
             value: Code,
             cad_operating_point: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +114,6 @@ class ChestCADSingleImageFinding(TemplateNode):
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -154,7 +152,6 @@ class ChestCADSingleImageFinding(TemplateNode):
         inferred_from_image_by_reference: TemplateNode | ContentItem | None = None,
         image_region: Sequence[ChestCADSingleImageFinding.ImageRegion | Scoord] | None = None,
         cad_image_quality: tid4014.CADImageQuality | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -63,7 +62,6 @@ class ChestCADDescriptors(TemplateNode):
             derivation: Code,
             threshold_attenuation_coefficient: Numeric | tuple[float, Code] | None = None,
             calculation_description: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +94,6 @@ class ChestCADDescriptors(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -126,7 +123,6 @@ class ChestCADDescriptors(TemplateNode):
         calcification_descriptor: Code | None = None,
         calculated_value: Sequence[ChestCADDescriptors.CalculatedValue] | None = None,
         attenuation_coefficient_measurement: Sequence[ChestCADDescriptors.AttenuationCoefficientMeasurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -39,7 +38,6 @@ class ResponseEvaluation(TemplateNode):
         current_response: Code | None = None,
         best_overall_response: Code | None = None,
         measurement_of_response: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -47,7 +46,6 @@ class ChestCADGeometry(TemplateNode):
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -80,7 +78,6 @@ class ChestCADGeometry(TemplateNode):
             value: Scoord,
             selected_from_image: Reference | Dataset | None = None,
             selected_from_image_by_reference: TemplateNode | ContentItem | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +94,6 @@ class ChestCADGeometry(TemplateNode):
         *,
         center: ChestCADGeometry.Center | Scoord | None = None,
         outline: ChestCADGeometry.Outline | Scoord | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -29,7 +28,6 @@ class TrackingIdentifier(TemplateNode):
         *,
         tracking_identifier: str | None = None,
         tracking_unique_identifier: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -59,7 +59,6 @@ class ColonCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_detections_performed: tid4015.CADDetectionsPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +87,6 @@ class ColonCADDocumentRoot(TemplateNode):
             *,
             value: Code,
             cad_analyses_performed: tid4016.CADAnalysesPerformed | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +105,6 @@ class ColonCADDocumentRoot(TemplateNode):
         colon_cad_findings_summary: tid4121.ColonCADFindingsSummary,
         summary_of_detections: ColonCADDocumentRoot.SummaryOfDetections | Code,
         summary_of_analyses: ColonCADDocumentRoot.SummaryOfAnalyses | Code,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

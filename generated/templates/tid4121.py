@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -42,7 +42,6 @@ class ColonCADFindingsSummary(TemplateNode):
         colon_overall_assessment: Code | None = None,
         colon_cad_composite_feature: Sequence[tid4125.ColonCADCompositeFeature] | None = None,
         colon_cad_single_image_finding: Sequence[tid4127.ColonCADSingleImageFinding] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

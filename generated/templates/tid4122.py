@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -52,7 +51,6 @@ class CADCommonImagePropertiesEntry(TemplateNode):
         slice_thickness: Numeric | tuple[float, Code],
         spacing_between_slices: Numeric | tuple[float, Code],
         recumbent_patient_position_with_respect_to_gravity: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

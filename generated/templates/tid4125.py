@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -62,7 +62,6 @@ class ColonCADCompositeFeature(TemplateNode):
             *,
             value: Code,
             cad_operating_point: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -88,7 +87,6 @@ class ColonCADCompositeFeature(TemplateNode):
         colon_cad_composite_feature_body: tid4126.ColonCADCompositeFeatureBody,
         colon_cad_composite_feature: Sequence[ColonCADCompositeFeature] | None = None,
         colon_cad_single_image_finding: Sequence[tid4127.ColonCADSingleImageFinding] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

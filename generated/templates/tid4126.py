@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -56,7 +56,6 @@ class ColonCADCompositeFeatureBody(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class ColonCADCompositeFeatureBody(TemplateNode):
             value: Code,
             description_of_change: str | None = None,
             inferred_from_code: Sequence[TemplateNode | ContentItem],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class ColonCADCompositeFeatureBody(TemplateNode):
         colon_cad_descriptors: tid4128.ColonCADDescriptors | None = None,
         colon_quantitative_temporal_difference_type: Sequence[ColonCADCompositeFeatureBody.ColonQuantitativeTemporalDifferenceType] | None = None,
         qualitative_difference: Sequence[ColonCADCompositeFeatureBody.QualitativeDifference | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

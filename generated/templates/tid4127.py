@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -69,7 +69,6 @@ class ColonCADSingleImageFinding(TemplateNode):
             *,
             value: Code,
             cad_operating_point: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,7 +101,6 @@ class ColonCADSingleImageFinding(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -129,7 +127,6 @@ class ColonCADSingleImageFinding(TemplateNode):
         inferred_from_image: Reference | Dataset | None = None,
         image_region: Sequence[ColonCADSingleImageFinding.ImageRegion | Scoord] | None = None,
         cad_image_quality: tid4014.CADImageQuality | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -60,7 +60,6 @@ class ColonCADDescriptors(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             type_of_content: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +82,6 @@ class ColonCADDescriptors(TemplateNode):
         volume_measurement: Sequence[tid1402.VolumeMeasurement] | None = None,
         three_dimensional_linear_measurement: Sequence[tid1406.ThreeDimensionalLinearMeasurement] | None = None,
         attenuation_coefficient_measurement: Sequence[ColonCADDescriptors.AttenuationCoefficientMeasurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

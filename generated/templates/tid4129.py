@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -52,7 +51,6 @@ class ColonCADGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -79,7 +77,6 @@ class ColonCADGeometry(TemplateNode):
             *,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +104,6 @@ class ColonCADGeometry(TemplateNode):
             concept_name: Code | None = None,
             value: Scoord,
             selected_from_image: Reference | Dataset,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,7 +124,6 @@ class ColonCADGeometry(TemplateNode):
         cad_geometry_secondary_graphical_representation_scoord: Sequence[ColonCADGeometry.CadGeometrySecondaryGraphicalRepresentationScoord] | None = None,
         cad_geometry_secondary_graphical_representation_scoord3d: Sequence[Scoord3D] | None = None,
         identifying_segment: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

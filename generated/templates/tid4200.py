@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -47,7 +47,6 @@ class BreastImagingReport(TemplateNode):
         breast_patient_characteristics: tid4209.BreastPatientCharacteristics | None = None,
         breast_imaging_report_narrative: tid4202.BreastImagingReportNarrative,
         breast_imaging_report_supplementary_data: tid4208.BreastImagingReportSupplementaryData | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

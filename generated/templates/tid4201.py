@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -66,7 +65,6 @@ class BreastImagingProcedureReported(TemplateNode):
                 *,
                 value: Code,
                 laterality: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -82,7 +80,6 @@ class BreastImagingProcedureReported(TemplateNode):
             value: Code,
             relative_time: Code | None = None,
             clinical_finding: Sequence[BreastImagingProcedureReported.IndicationsForProcedure.ClinicalFinding | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,7 +102,6 @@ class BreastImagingProcedureReported(TemplateNode):
         laterality: Code,
         indications_for_procedure: BreastImagingProcedureReported.IndicationsForProcedure | Code | None = None,
         study_date: str | datetime.date | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -66,7 +66,6 @@ class BreastImagingReportNarrative(TemplateNode):
                 concept_name: Code,
                 value: str,
                 references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -83,7 +82,6 @@ class BreastImagingReportNarrative(TemplateNode):
             concept_name: Code,
             observer_context: Sequence[tid1002.ObserverContext] | None = None,
             breast_imaging_report_element: BreastImagingReportNarrative.BreastImagingReportSectionTitle.BreastImagingReportElement,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -99,7 +97,6 @@ class BreastImagingReportNarrative(TemplateNode):
         self,
         *,
         breast_imaging_report_section_title: Sequence[BreastImagingReportNarrative.BreastImagingReportSectionTitle],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

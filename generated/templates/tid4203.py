@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -55,7 +55,6 @@ class BreastImagingAssessment(TemplateNode):
             recommended_follow_up_interval: Numeric | tuple[float, Code] | None = None,
             recommended_follow_up_date: str | datetime.date | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -77,7 +76,6 @@ class BreastImagingAssessment(TemplateNode):
         *,
         assessment_category: Code,
         recommended_follow_up: Sequence[BreastImagingAssessment.RecommendedFollowUp | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

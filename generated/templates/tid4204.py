@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -70,7 +70,6 @@ class BreastImagingReportInterventionSection(TemplateNode):
             needle_gauge_text: str | None = None,
             needle_gauge_code: Code | None = None,
             needle_length: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -102,7 +101,6 @@ class BreastImagingReportInterventionSection(TemplateNode):
             *,
             value: Code,
             severity_of_complication: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,7 +133,6 @@ class BreastImagingReportInterventionSection(TemplateNode):
             action_on_fluid: Code | None = None,
             occult_blood_test_result: Code | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -170,7 +167,6 @@ class BreastImagingReportInterventionSection(TemplateNode):
         complication_of_procedure: Sequence[BreastImagingReportInterventionSection.ComplicationOfProcedure | Code] | None = None,
         specimen: Sequence[BreastImagingReportInterventionSection.Specimen] | None = None,
         references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +56,6 @@ class BreastCompositionSection(TemplateNode):
             *,
             value: Code,
             laterality: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class BreastCompositionSection(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             laterality: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class BreastCompositionSection(TemplateNode):
             *,
             value: Code,
             laterality: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -130,7 +127,6 @@ class BreastCompositionSection(TemplateNode):
         breast_composition: Sequence[BreastCompositionSection.BreastComposition | Code] | None = None,
         percent_fibroglandular_tissue: Sequence[BreastCompositionSection.PercentFibroglandularTissue | Numeric | tuple[float, Code]] | None = None,
         breast_background_echo_texture: Sequence[BreastCompositionSection.BreastBackgroundEchoTexture | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

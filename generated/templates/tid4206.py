@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -111,7 +111,6 @@ class BreastImagingReportFindingSection(TemplateNode):
             vascularity: Code | None = None,
             correlation_to_other_findings: Sequence[Code] | None = None,
             references_to_supporting_evidence: tid350.ReferencesToSupportingEvidence | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -187,7 +186,6 @@ class BreastImagingReportFindingSection(TemplateNode):
         observer_context: Sequence[tid1002.ObserverContext] | None = None,
         breast_imaging_procedure_reported: tid4201.BreastImagingProcedureReported,
         finding: Sequence[BreastImagingReportFindingSection.Finding | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -81,7 +81,6 @@ class BreastImagingPathologyResults(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,7 +108,6 @@ class BreastImagingPathologyResults(TemplateNode):
                 *,
                 value: Code,
                 histologic_grade: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -138,7 +136,6 @@ class BreastImagingPathologyResults(TemplateNode):
             progesterone_receptor: Code | None = None,
             s_phase: Numeric | tuple[float, Code] | None = None,
             her2: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -186,7 +183,6 @@ class BreastImagingPathologyResults(TemplateNode):
         sampling_date_time: str | datetime.datetime,
         procedure_result: Code,
         pathology: Sequence[BreastImagingPathologyResults.Pathology | Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -59,7 +59,6 @@ class BreastImagingReportSupplementaryData(TemplateNode):
             self,
             *,
             breast_imaging_assessment: tid4203.BreastImagingAssessment,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class BreastImagingReportSupplementaryData(TemplateNode):
         breast_imaging_report_finding_section: Sequence[tid4206.BreastImagingReportFindingSection] | None = None,
         breast_imaging_report_intervention_section: Sequence[tid4204.BreastImagingReportInterventionSection] | None = None,
         overall_assessment: BreastImagingReportSupplementaryData.OverallAssessment | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

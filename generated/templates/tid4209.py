@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -35,7 +34,6 @@ class BreastPatientCharacteristics(TemplateNode):
         *,
         health_status: Code | None = None,
         clinical_course_of_disease: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

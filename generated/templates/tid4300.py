@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -67,7 +67,6 @@ class ProstateMultiparametricMRImagingReport(TemplateNode):
             *,
             drugs_contrast_administered: Sequence[tid3106.DrugsContrastAdministered] | None = None,
             endorectal_coil_used: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -90,7 +89,6 @@ class ProstateMultiparametricMRImagingReport(TemplateNode):
         prostate_mri_relevant_procedure_information: ProstateMultiparametricMRImagingReport.ProstateMriRelevantProcedureInformation | None = None,
         imaging_study_quality: tid1701.ImagingStudyQuality | None = None,
         prostate_imaging_findings: tid4302.ProstateImagingFindings,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -72,7 +72,6 @@ class GenitourinaryPatientHistory(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             concern_type: Sequence[GenitourinaryPatientHistory.ProblemList.ConcernType] | None = None,
             problem_properties: Sequence[tid3829.ProblemProperties] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -117,7 +115,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             social_history: str | None = None,
             tobacco_smoking_behavior: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +144,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             history: Sequence[str] | None = None,
             procedure_properties: Sequence[tid3830.ProcedureProperties] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -176,7 +172,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             self,
             *,
             history: Sequence[str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -204,7 +199,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             generic_blood_lab_measurements: Sequence[tid1700.GenericBloodLabMeasurements] | None = None,
             procedure_properties: Sequence[tid3830.ProcedureProperties] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -250,7 +244,6 @@ class GenitourinaryPatientHistory(TemplateNode):
                 *,
                 value: str,
                 status: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -280,7 +273,6 @@ class GenitourinaryPatientHistory(TemplateNode):
                 value: Code,
                 dosage: Numeric | tuple[float, Code] | None = None,
                 status: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -297,7 +289,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             medication_type_text: Sequence[GenitourinaryPatientHistory.HistoryOfMedicationUse.MedicationTypeText | str] | None = None,
             medication_type_code: Sequence[GenitourinaryPatientHistory.HistoryOfMedicationUse.MedicationTypeCode | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -340,7 +331,6 @@ class GenitourinaryPatientHistory(TemplateNode):
                 *,
                 value: Code,
                 subject_relationship: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -355,7 +345,6 @@ class GenitourinaryPatientHistory(TemplateNode):
             *,
             history: Sequence[str] | None = None,
             family_history_of_clinical_finding: Sequence[GenitourinaryPatientHistory.HistoryOfFamilyMemberDiseases.FamilyHistoryOfClinicalFinding | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -378,7 +367,6 @@ class GenitourinaryPatientHistory(TemplateNode):
         diagnostic_intent: Sequence[GenitourinaryPatientHistory.DiagnosticIntent] | None = None,
         history_of_medication_use: GenitourinaryPatientHistory.HistoryOfMedicationUse | None = None,
         history_of_family_member_diseases: GenitourinaryPatientHistory.HistoryOfFamilyMemberDiseases | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

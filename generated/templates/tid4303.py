@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -71,7 +71,6 @@ class OverallProstateFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +96,6 @@ class OverallProstateFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -112,7 +110,6 @@ class OverallProstateFinding(TemplateNode):
             concept_name: Code,
             mp_mri_assessment_type_text: Sequence[OverallProstateFinding.ProstateAnatomy.MpMriAssessmentTypeText] | None = None,
             mp_mri_assessment_type_code: Sequence[OverallProstateFinding.ProstateAnatomy.MpMriAssessmentTypeCode] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -136,7 +133,6 @@ class OverallProstateFinding(TemplateNode):
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,
         measurement_and_qualitative_evaluation_group: Sequence[tid1501.MeasurementAndQualitativeEvaluationGroup] | None = None,
         prostate_anatomy: Sequence[OverallProstateFinding.ProstateAnatomy] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -67,7 +67,6 @@ class LocalizedProstateFinding(TemplateNode):
             value: Code,
             laterality: Code | None = None,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -110,7 +109,6 @@ class LocalizedProstateFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -134,7 +132,6 @@ class LocalizedProstateFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +145,6 @@ class LocalizedProstateFinding(TemplateNode):
             *,
             mp_mri_assessment_type_code: Sequence[LocalizedProstateFinding.QualitativeEvaluations.MpMriAssessmentTypeCode] | None = None,
             mp_mri_assessment_type_text: Sequence[LocalizedProstateFinding.QualitativeEvaluations.MpMriAssessmentTypeText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -178,7 +174,6 @@ class LocalizedProstateFinding(TemplateNode):
             *,
             measurement: Sequence[tid300.Measurement] | None = None,
             pi_rads_localized_abnormality_assessment: tid4306.PIRADSLocalizedAbnormalityAssessment | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -202,7 +197,6 @@ class LocalizedProstateFinding(TemplateNode):
         measurement_and_qualitative_evaluation_group: Sequence[tid1501.MeasurementAndQualitativeEvaluationGroup] | None = None,
         qualitative_evaluations: LocalizedProstateFinding.QualitativeEvaluations | None = None,
         prostate_relational_measurements: LocalizedProstateFinding.ProstateRelationalMeasurements,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -65,7 +65,6 @@ class ExtraProstaticFinding(TemplateNode):
             value: Code,
             laterality: Code | None = None,
             topographical_modifier: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +107,6 @@ class ExtraProstaticFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -132,7 +130,6 @@ class ExtraProstaticFinding(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -146,7 +143,6 @@ class ExtraProstaticFinding(TemplateNode):
             *,
             mp_mri_assessment_type_code: Sequence[ExtraProstaticFinding.QualitativeEvaluations.MpMriAssessmentTypeCode] | None = None,
             mp_mri_assessment_type_text: Sequence[ExtraProstaticFinding.QualitativeEvaluations.MpMriAssessmentTypeText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -169,7 +165,6 @@ class ExtraProstaticFinding(TemplateNode):
         volumetric_roi_measurements_and_qualitative_evaluations: Sequence[tid1411.VolumetricROIMeasurementsAndQualitativeEvaluations] | None = None,
         measurement_and_qualitative_evaluation_group: Sequence[tid1501.MeasurementAndQualitativeEvaluationGroup] | None = None,
         qualitative_evaluations: ExtraProstaticFinding.QualitativeEvaluations | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

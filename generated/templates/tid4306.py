@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -69,7 +68,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +108,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             pi_rads_t2wi_tz_lesion_assessment_category: Code | None = None,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsT2wiLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsT2wiLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -161,7 +157,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -188,7 +183,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -204,7 +198,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             pi_rads_dwi_lesion_assessment_category: Code | None = None,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDwiLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDwiLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -251,7 +244,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -278,7 +270,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
                 *,
                 concept_name: Code,
                 value: str,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -294,7 +285,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             pi_rads_dce_lesion_assessment_category: Code,
             mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDceLesionAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
             mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.PiRadsDceLesionAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -326,7 +316,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             *,
             concept_name: Code,
             value: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -353,7 +342,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -373,7 +361,6 @@ class PIRADSLocalizedAbnormalityAssessment(TemplateNode):
         pi_rads_lesion_assessment_category: Sequence[Code] | None = None,
         mp_mri_assessment_type_from_pi_rads_code: Sequence[PIRADSLocalizedAbnormalityAssessment.MpMriAssessmentTypeFromPiRadsCode] | None = None,
         mp_mri_assessment_type_from_pi_rads_text: Sequence[PIRADSLocalizedAbnormalityAssessment.MpMriAssessmentTypeFromPiRadsText] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

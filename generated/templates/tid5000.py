@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -86,7 +86,6 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
             self,
             *,
             contains_image: Sequence[Reference | Dataset],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -111,7 +110,6 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
             *,
             finding_site: Code,
             ob_gyn_fetal_vascular_ultrasound_measurement_group: tid5025.OBGYNFetalVascularUltrasoundMeasurementGroup,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -140,7 +138,6 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
             *,
             finding_site: Code,
             ob_gyn_pelvic_vascular_ultrasound_measurement_group: tid5026.OBGYNPelvicVascularUltrasoundMeasurementGroup,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -175,7 +172,6 @@ class OBGYNUltrasoundProcedureReport(TemplateNode):
         follicles_section_row18: tid5013.FolliclesSection | None = None,
         findings: Sequence[OBGYNUltrasoundProcedureReport.Findings] | None = None,
         findings_row22: Sequence[OBGYNUltrasoundProcedureReport.FindingsRow22] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -45,7 +44,6 @@ class OBGYNPatientCharacteristics(TemplateNode):
         para: Numeric | tuple[float, Code] | None = None,
         aborta: Numeric | tuple[float, Code] | None = None,
         ectopic_pregnancies: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

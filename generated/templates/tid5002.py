@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -53,7 +53,6 @@ class OBGYNProcedureSummarySection(TemplateNode):
             *,
             concept_name: Code,
             value: str | datetime.date,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class OBGYNProcedureSummarySection(TemplateNode):
             *,
             value: str,
             image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class OBGYNProcedureSummarySection(TemplateNode):
         measurement: Sequence[tid300.Measurement] | None = None,
         comment: Sequence[OBGYNProcedureSummarySection.Comment | str] | None = None,
         ob_gyn_fetus_summary: Sequence[tid5003.OBGYNFetusSummary] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

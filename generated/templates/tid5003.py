@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -52,7 +52,6 @@ class OBGYNFetusSummary(TemplateNode):
             *,
             value: str,
             image_or_spatial_coordinates: tid320.ImageOrSpatialCoordinates | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -68,7 +67,6 @@ class OBGYNFetusSummary(TemplateNode):
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         comment: Sequence[OBGYNFetusSummary.Comment | str] | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -55,7 +55,6 @@ class FetalBiometryRatioSection(TemplateNode):
             value: Numeric | tuple[float, Code],
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
             normal_range_properties: tid312.NormalRangeProperties | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -72,7 +71,6 @@ class FetalBiometryRatioSection(TemplateNode):
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         fetal_biometry_ratio: Sequence[FetalBiometryRatioSection.FetalBiometryRatio],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

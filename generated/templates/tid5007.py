@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -39,7 +39,6 @@ class FetalCraniumSection(TemplateNode):
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         fetal_biometry_group: Sequence[tid5008.FetalBiometryGroup],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Numeric
@@ -71,7 +71,6 @@ class FetalBiometryGroup(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -97,7 +96,6 @@ class FetalBiometryGroup(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class FetalBiometryGroup(TemplateNode):
             equation_or_table: FetalBiometryGroup.GestationalAge.EquationOrTable | None = None,
             inferred_from_num: Sequence[TemplateNode | ContentItem] | None = None,
             population_statistical_descriptor: Sequence[FetalBiometryGroup.GestationalAge.PopulationStatisticalDescriptor] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -154,7 +151,6 @@ class FetalBiometryGroup(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -169,7 +165,6 @@ class FetalBiometryGroup(TemplateNode):
             concept_name: Code,
             value: Numeric | tuple[float, Code],
             equation_or_table: FetalBiometryGroup.GrowthDistributionRank.EquationOrTable | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -186,7 +181,6 @@ class FetalBiometryGroup(TemplateNode):
         measurement: Sequence[tid300.Measurement] | None = None,
         gestational_age: FetalBiometryGroup.GestationalAge | Numeric | tuple[float, Code] | None = None,
         growth_distribution_rank: FetalBiometryGroup.GrowthDistributionRank | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

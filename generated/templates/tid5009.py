@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -48,7 +48,6 @@ class FetalBiophysicalProfileSection(TemplateNode):
         fetal_heart_reactivity: Numeric | tuple[float, Code] | None = None,
         amniotic_fluid_volume: Numeric | tuple[float, Code] | None = None,
         biophysical_profile_sum_score: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

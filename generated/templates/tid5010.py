@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -43,7 +43,6 @@ class AmnioticSacSection(TemplateNode):
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         measurement: tid300.Measurement,
         measurement_row4: Sequence[tid300.Measurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -38,7 +38,6 @@ class EarlyGestationSection(TemplateNode):
         *,
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         fetal_biometry_group: Sequence[tid5008.FetalBiometryGroup],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -39,7 +39,6 @@ class OvariesSection(TemplateNode):
         finding_site: Code,
         lwh_volume_group: tid5016.LWHVolumeGroup | None = None,
         lwh_volume_group_row4: tid5016.LWHVolumeGroup | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

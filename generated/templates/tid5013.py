@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -56,7 +56,6 @@ class FolliclesSection(TemplateNode):
             *,
             concept_name: Code,
             value: Numeric | tuple[float, Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -73,7 +72,6 @@ class FolliclesSection(TemplateNode):
         number: FolliclesSection.Number | None = None,
         follicle_measurement_group: Sequence[tid5014.FollicleMeasurementGroup] | None = None,
         lwh_volume_group: Sequence[tid5016.LWHVolumeGroup] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -41,7 +41,6 @@ class PelvisAndUterusSection(TemplateNode):
         lwh_volume_group: tid5016.LWHVolumeGroup | None = None,
         lwh_volume_group_row2b: Sequence[tid5016.LWHVolumeGroup] | None = None,
         measurement: Sequence[tid300.Measurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -59,7 +59,6 @@ class LWHVolumeGroup(TemplateNode):
         measurement_row5: Sequence[tid300.Measurement] | None = None,
         functional_condition_present_during_acquisition: Code | None = None,
         finding: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -45,7 +45,6 @@ class OBGYNFetalVascularUltrasoundMeasurementGroup(TemplateNode):
         subject_context_fetus: tid1008.SubjectContextFetus | None = None,
         laterality: Code | None = None,
         measurement: Sequence[tid300.Measurement],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

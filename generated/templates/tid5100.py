@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -86,7 +86,6 @@ class VascularUltrasoundReport(TemplateNode):
             self,
             *,
             contains_image: Sequence[Reference | Dataset],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,7 +126,6 @@ class VascularUltrasoundReport(TemplateNode):
         vascular_ultrasound_section_row29: tid5103.VascularUltrasoundSection | None = None,
         vascular_ultrasound_section_row29b: tid5103.VascularUltrasoundSection | None = None,
         ultrasound_graft_section: tid5105.UltrasoundGraftSection | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

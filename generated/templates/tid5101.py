@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -42,7 +41,6 @@ class VascularPatientCharacteristics(TemplateNode):
         heart_rate: Numeric | tuple[float, Code] | None = None,
         systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
         diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

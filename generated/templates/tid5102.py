@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +43,6 @@ class VascularProcedureSummarySection(TemplateNode):
             *,
             concept_name: Code,
             value: str,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -57,7 +55,6 @@ class VascularProcedureSummarySection(TemplateNode):
         self,
         *,
         vascular_summary: Sequence[VascularProcedureSummarySection.VascularSummary],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -48,7 +48,6 @@ class VascularUltrasoundSection(TemplateNode):
         laterality: Code,
         vascular_ultrasound_measurement_group: Sequence[tid5104.VascularUltrasoundMeasurementGroup],
         measurement: Sequence[tid300.Measurement] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

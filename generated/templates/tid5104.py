@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +44,6 @@ class VascularUltrasoundMeasurementGroup(TemplateNode):
         topographical_modifier: Code | None = None,
         vessel_branch: Sequence[Code] | None = None,
         measurement: Sequence[tid300.Measurement],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

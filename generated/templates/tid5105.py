@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -46,7 +46,6 @@ class UltrasoundGraftSection(TemplateNode):
         graft_to_distal_anastomosis: Code,
         graft_type: Code | None = None,
         measurement: Sequence[tid300.Measurement],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

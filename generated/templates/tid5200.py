@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -79,7 +79,6 @@ class EchocardiographyProcedureReport(TemplateNode):
             self,
             *,
             acquisition_protocol: Sequence[Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -105,7 +104,6 @@ class EchocardiographyProcedureReport(TemplateNode):
             self,
             *,
             contains_image: Sequence[Reference | Dataset],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -138,7 +136,6 @@ class EchocardiographyProcedureReport(TemplateNode):
         echo_section_row23: tid5202.EchoSection | None = None,
         wall_motion_analysis: Sequence[tid5204.WallMotionAnalysis] | None = None,
         myocardial_strain_analysis: tid5240.MyocardialStrainAnalysis | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -51,7 +50,6 @@ class EchocardiographyPatientCharacteristics(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             body_surface_area_formula: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -70,7 +68,6 @@ class EchocardiographyPatientCharacteristics(TemplateNode):
         systolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
         diastolic_blood_pressure: Numeric | tuple[float, Code] | None = None,
         body_surface_area: EchocardiographyPatientCharacteristics.BodySurfaceArea | Numeric | tuple[float, Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

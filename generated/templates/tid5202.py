@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -62,7 +62,6 @@ class EchoSection(TemplateNode):
             acquisition_protocol_text: str | None = None,
             stage: Code | None = None,
             echo_measurement: Sequence[tid5203.EchoMeasurement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -85,7 +84,6 @@ class EchoSection(TemplateNode):
         *,
         finding_site: Code,
         measurement_group: Sequence[EchoSection.MeasurementGroup],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -58,7 +57,6 @@ class WallMotionAnalysis(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             assessment_scale: Code,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -104,7 +102,6 @@ class WallMotionAnalysis(TemplateNode):
                 associated_morphology: Code | None = None,
                 score: Numeric | tuple[float, Code] | None = None,
                 wall_thickness_ratio_end_systolic_to_end_diastolic: Numeric | tuple[float, Code] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,7 +124,6 @@ class WallMotionAnalysis(TemplateNode):
             *,
             finding_site: Code,
             wall_segment: Sequence[WallMotionAnalysis.Findings.WallSegment | Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +143,6 @@ class WallMotionAnalysis(TemplateNode):
         lv_wall_motion_segmental_findings: str | None = None,
         lv_wall_motion_score_index: WallMotionAnalysis.LvWallMotionScoreIndex | Numeric | tuple[float, Code] | None = None,
         findings: WallMotionAnalysis.Findings | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -73,7 +73,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundReports(TemplateNode):
             *,
             finding_code: Sequence[Code] | None = None,
             finding_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +100,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundReports(TemplateNode):
             self,
             *,
             contains_image: Sequence[Reference | Dataset],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -124,7 +122,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundReports(TemplateNode):
         image_library: PediatricFetalAndCongenitalCardiacUltrasoundReports.ImageLibrary | None = None,
         cardiac_ultrasound_pediatric_echo_measurement_section: tid5221.CardiacUltrasoundPediatricEchoMeasurementSection | None = None,
         cardiac_ultrasound_fetal_measurement_section: Sequence[tid5228.CardiacUltrasoundFetalMeasurementSection] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import ValueSet
@@ -55,7 +55,6 @@ class CardiacUltrasoundPediatricEchoMeasurementSection(TemplateNode):
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row12: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row13: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row14: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

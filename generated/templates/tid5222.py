@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -55,7 +55,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
             *,
             value: Code,
             prosthetic_replacement_of_heart_valve: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +86,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
             image_mode: Code | None = None,
             acquisition_protocol: str | None = None,
             pediatric_fetal_and_congenital_cardiac_ultrasound_measurement: Sequence[tid5223.PediatricFetalAndCongenitalCardiacUltrasoundMeasurement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +105,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundSection(TemplateNode):
         *,
         finding_site: PediatricFetalAndCongenitalCardiacUltrasoundSection.FindingSite | Code,
         measurement_group: Sequence[PediatricFetalAndCongenitalCardiacUltrasoundSection.MeasurementGroup],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.sr.template import Row, TemplateNode
 from iodkit.sr.valuesets import Param, ValueSet
@@ -34,7 +34,6 @@ class PediatricFetalAndCongenitalCardiacUltrasoundMeasurement(TemplateNode):
         self,
         *,
         measurement: tid300.Measurement,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

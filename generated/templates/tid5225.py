@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -44,7 +44,6 @@ class CardiacUltrasoundFetalCharacteristics(TemplateNode):
         gestational_age: Numeric | tuple[float, Code] | None = None,
         edd: str | datetime.date | None = None,
         heart_rate: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

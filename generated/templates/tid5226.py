@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -37,7 +36,6 @@ class CardiacUltrasoundSummarySection(TemplateNode):
         finding_code: Sequence[Code] | None = None,
         finding_text: Sequence[str] | None = None,
         surgical_procedure: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

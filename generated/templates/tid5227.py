@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -42,7 +42,6 @@ class CardiacUltrasoundFetalSummarySection(TemplateNode):
         finding_code: Sequence[Code] | None = None,
         finding_text: Sequence[str] | None = None,
         surgical_procedure: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

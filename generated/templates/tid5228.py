@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -50,7 +50,6 @@ class CardiacUltrasoundFetalMeasurementSection(TemplateNode):
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row6: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row7: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
         pediatric_fetal_and_congenital_cardiac_ultrasound_section_row8: Sequence[tid5222.PediatricFetalAndCongenitalCardiacUltrasoundSection] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

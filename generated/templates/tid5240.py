@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -51,7 +51,6 @@ class MyocardialStrainAnalysis(TemplateNode):
             self,
             *,
             pre_coordinated_echo_measurement: Sequence[tid5301.PreCoordinatedEchoMeasurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -78,7 +77,6 @@ class MyocardialStrainAnalysis(TemplateNode):
             self,
             *,
             post_coordinated_echo_measurement: Sequence[tid5302.PostCoordinatedEchoMeasurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,7 +91,6 @@ class MyocardialStrainAnalysis(TemplateNode):
         *,
         pre_coordinated_measurements: MyocardialStrainAnalysis.PreCoordinatedMeasurements,
         post_coordinated_measurements: MyocardialStrainAnalysis.PostCoordinatedMeasurements,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

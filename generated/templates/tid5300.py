@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -65,7 +65,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             self,
             *,
             acquisition_protocol: Sequence[Code],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -93,7 +92,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             *,
             finding_code: Sequence[Code] | None = None,
             finding_text: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -121,7 +119,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             self,
             *,
             pre_coordinated_echo_measurement: Sequence[tid5301.PreCoordinatedEchoMeasurement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -148,7 +145,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             self,
             *,
             post_coordinated_echo_measurement: Sequence[tid5302.PostCoordinatedEchoMeasurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -175,7 +171,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             self,
             *,
             adhoc_measurement: Sequence[tid5303.AdhocMeasurement] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -217,7 +212,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
                 self,
                 *,
                 pre_coordinated_echo_measurement: Sequence[tid5301.PreCoordinatedEchoMeasurement] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -244,7 +238,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
                 self,
                 *,
                 post_coordinated_echo_measurement: Sequence[tid5302.PostCoordinatedEchoMeasurement] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -271,7 +264,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
                 self,
                 *,
                 adhoc_measurement: Sequence[tid5303.AdhocMeasurement] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -287,7 +279,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
             pre_coordinated_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.PreCoordinatedMeasurements,
             post_coordinated_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.PostCoordinatedMeasurements,
             adhoc_measurements: SimplifiedEchoProcedureReport.StagedMeasurements.AdhocMeasurements,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -315,7 +306,6 @@ class SimplifiedEchoProcedureReport(TemplateNode):
         adhoc_measurements: SimplifiedEchoProcedureReport.AdhocMeasurements,
         wall_motion_analysis: Sequence[tid5204.WallMotionAnalysis] | None = None,
         staged_measurements: SimplifiedEchoProcedureReport.StagedMeasurements | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +76,6 @@ class PostCoordinatedEchoMeasurement(TemplateNode):
         respiratory_cycle_point: Code | None = None,
         measurement_divisor: Code | None = None,
         short_label: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -46,7 +46,6 @@ class AdhocMeasurement(TemplateNode):
         image_or_spatial_coordinates: Sequence[tid320.ImageOrSpatialCoordinates] | None = None,
         waveform_or_temporal_coordinates: Sequence[tid321.WaveformOrTemporalCoordinates] | None = None,
         short_label: str,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -58,7 +58,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             *,
             value: Code,
             laterality: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -86,7 +85,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             *,
             value: Code,
             image_view_modifier: Sequence[Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -134,7 +132,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
                 median: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -176,7 +173,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
                 median: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -218,7 +214,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
                 median: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_of_population: Numeric | tuple[float, Code] | None = None,
                 interquartile_range_to_median_ratio_of_population: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -242,7 +237,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             shear_wave_speed: UltrasoundShearWaveElastographySection.Summary.ShearWaveSpeed | Numeric | tuple[float, Code],
             elasticity: UltrasoundShearWaveElastographySection.Summary.Elasticity | Numeric | tuple[float, Code],
             shear_wave_dispersion_slope: UltrasoundShearWaveElastographySection.Summary.ShearWaveDispersionSlope | Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -276,7 +270,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             identifier: str,
             finding_site: Code | None = None,
             shear_wave_elastography_measurement: tid5402.ShearWaveElastographyMeasurement,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -308,7 +301,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
             *,
             finding_site: Code | None = None,
             shear_wave_elastography_measurement: tid5402.ShearWaveElastographyMeasurement,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -330,7 +322,6 @@ class UltrasoundShearWaveElastographySection(TemplateNode):
         summary: UltrasoundShearWaveElastographySection.Summary,
         measurement_group: Sequence[UltrasoundShearWaveElastographySection.MeasurementGroup],
         reference_measurement_group: UltrasoundShearWaveElastographySection.ReferenceMeasurementGroup | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

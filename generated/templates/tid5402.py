@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric, Scoord
@@ -51,7 +50,6 @@ class ShearWaveElastographyMeasurement(TemplateNode):
             standard_deviation: Numeric | tuple[float, Code],
             minimum: Numeric | tuple[float, Code] | None = None,
             maximum: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -87,7 +85,6 @@ class ShearWaveElastographyMeasurement(TemplateNode):
             standard_deviation: Numeric | tuple[float, Code],
             minimum: Numeric | tuple[float, Code] | None = None,
             maximum: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -125,7 +122,6 @@ class ShearWaveElastographyMeasurement(TemplateNode):
             minimum: Numeric | tuple[float, Code] | None = None,
             maximum: Numeric | tuple[float, Code] | None = None,
             shear_wave_dispersion_slope_center_frequency: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -151,7 +147,6 @@ class ShearWaveElastographyMeasurement(TemplateNode):
         shear_wave_speed: ShearWaveElastographyMeasurement.ShearWaveSpeed | Numeric | tuple[float, Code],
         elasticity: ShearWaveElastographyMeasurement.Elasticity | Numeric | tuple[float, Code],
         shear_wave_dispersion_slope: ShearWaveElastographyMeasurement.ShearWaveDispersionSlope | Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

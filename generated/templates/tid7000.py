@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydicom.dataset import Dataset
 
@@ -85,7 +85,6 @@ class ImplantationPlan(TemplateNode):
                 contains_composite: Reference | Dataset,
                 frame_of_reference_uid: str,
                 manufacturer_implant_template: Reference | Dataset,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -109,7 +108,6 @@ class ImplantationPlan(TemplateNode):
             *,
             implant_assembly_template: Reference | Dataset | None = None,
             selected_implant_component: Sequence[ImplantationPlan.ImplantComponentList.SelectedImplantComponent],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -190,7 +188,6 @@ class ImplantationPlan(TemplateNode):
                         degree_of_freedom_exact_rotational_value: Numeric | tuple[float, Code] | None = None,
                         degree_of_freedom_minimum_rotational_value: Numeric | tuple[float, Code] | None = None,
                         degree_of_freedom_maximum_rotational_value: Numeric | tuple[float, Code] | None = None,
-                        **_: Any,
                     ) -> None:
                         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -224,7 +221,6 @@ class ImplantationPlan(TemplateNode):
                     mating_feature_set_id: str,
                     mating_feature_id: str,
                     degrees_of_freedom_specification: Sequence[ImplantationPlan.Assembly.ComponentConnection.ConnectedImplantationPlanComponent.DegreesOfFreedomSpecification] | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -244,7 +240,6 @@ class ImplantationPlan(TemplateNode):
                 self,
                 *,
                 connected_implantation_plan_component: Sequence[ImplantationPlan.Assembly.ComponentConnection.ConnectedImplantationPlanComponent],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -257,7 +252,6 @@ class ImplantationPlan(TemplateNode):
             self,
             *,
             component_connection: Sequence[ImplantationPlan.Assembly.ComponentConnection],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -301,7 +295,6 @@ class ImplantationPlan(TemplateNode):
                 value: Reference | Dataset,
                 horizontal_pixel_spacing: Numeric | tuple[float, Code],
                 vertical_pixel_spacing: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -344,7 +337,6 @@ class ImplantationPlan(TemplateNode):
                     *,
                     value: str,
                     fiducial_intent: str | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -359,7 +351,6 @@ class ImplantationPlan(TemplateNode):
                 *,
                 value: Reference | Dataset,
                 user_selected_fiducial: Sequence[ImplantationPlan.InformationUsedForPlanning.PatientDataUsedDuringPlanning.UserSelectedFiducial | str] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -376,7 +367,6 @@ class ImplantationPlan(TemplateNode):
             planning_method: Code | None = None,
             patient_image: Sequence[ImplantationPlan.InformationUsedForPlanning.PatientImage | Reference | Dataset] | None = None,
             patient_data_used_during_planning: Sequence[ImplantationPlan.InformationUsedForPlanning.PatientDataUsedDuringPlanning | Reference | Dataset] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -427,7 +417,6 @@ class ImplantationPlan(TemplateNode):
                 *,
                 value: Reference | Dataset,
                 frame_of_reference_uid: Sequence[str] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -468,7 +457,6 @@ class ImplantationPlan(TemplateNode):
                     *,
                     value: str,
                     fiducial_intent: str | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -483,7 +471,6 @@ class ImplantationPlan(TemplateNode):
                 *,
                 value: Reference | Dataset,
                 derived_fiducial: Sequence[ImplantationPlan.PlanningInformationForIntraoperativeUsage.DerivedPlanningData.DerivedFiducial | str] | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -502,7 +489,6 @@ class ImplantationPlan(TemplateNode):
             spatial_registration: Sequence[ImplantationPlan.PlanningInformationForIntraoperativeUsage.SpatialRegistration | Reference | Dataset] | None = None,
             derived_planning_data: Sequence[ImplantationPlan.PlanningInformationForIntraoperativeUsage.DerivedPlanningData | Reference | Dataset] | None = None,
             related_patient_data_not_used_during_planning: Sequence[Reference | Dataset] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -535,7 +521,6 @@ class ImplantationPlan(TemplateNode):
         assembly: Sequence[ImplantationPlan.Assembly] | None = None,
         information_used_for_planning: ImplantationPlan.InformationUsedForPlanning | None = None,
         planning_information_for_intraoperative_usage: ImplantationPlan.PlanningInformationForIntraoperativeUsage | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

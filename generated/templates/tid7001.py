@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -36,7 +35,6 @@ class RelatedImplantationReports(TemplateNode):
         self,
         *,
         contains_composite: Sequence[Reference | Dataset],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -57,7 +57,6 @@ class SpecimenPreparation(TemplateNode):
         specimen_staining: tid8003.SpecimenStaining | None = None,
         tissue_fixative: Code | None = None,
         embedding_medium: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

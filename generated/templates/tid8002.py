@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -49,7 +48,6 @@ class SpecimenSampling(TemplateNode):
         location_of_sampling_site_y_offset: Numeric | tuple[float, Code] | None = None,
         location_of_sampling_site_z_offset: Numeric | tuple[float, Code] | None = None,
         location_of_sampling_site_image: Reference | Dataset | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

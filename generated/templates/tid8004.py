@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -44,7 +43,6 @@ class SpecimenLocalization(TemplateNode):
         location_of_specimen_image: Reference | Dataset | None = None,
         location_of_specimen_composite: Reference | Dataset | None = None,
         visual_marking_of_specimen: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -46,7 +45,6 @@ class SlideImagingParameters(TemplateNode):
         illumination_spectral_band: Sequence[Code] | None = None,
         optical_filter_type: Sequence[Code] | None = None,
         tissue_selection_method: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

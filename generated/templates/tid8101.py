@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -81,7 +81,6 @@ class PreclinicalSmallAnimalImageAcquisitionContext(TemplateNode):
             heating_conditions: tid8140.HeatingConditions | None = None,
             circadian_effects: tid8150.CircadianEffects | None = None,
             physiological_monitoring_performed_during_procedure: tid8170.PhysiologicalMonitoringPerformedDuringProcedure | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -115,7 +114,6 @@ class PreclinicalSmallAnimalImageAcquisitionContext(TemplateNode):
         anesthesia: tid8130.Anesthesia | None = None,
         medication_substance_environmental_exposure: tid9002.MedicationSubstanceEnvironmentalExposure | None = None,
         exogenous_substance_administration: tid8182.ExogenousSubstanceAdministration | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

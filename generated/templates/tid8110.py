@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -36,7 +35,6 @@ class BiosafetyConditions(TemplateNode):
         biosafety_level: Code | None = None,
         reason_for_biosafety_controls: Code | None = None,
         comment: str | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -78,7 +78,6 @@ class Anesthesia(TemplateNode):
                 anesthesia_induction: Code | None = None,
                 anesthesia_maintenance: Code | None = None,
                 comment: str | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -106,7 +105,6 @@ class Anesthesia(TemplateNode):
             self,
             *,
             anesthesia_method: Sequence[Anesthesia.AnesthesiaMethodSet.AnesthesiaMethod],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -147,7 +145,6 @@ class Anesthesia(TemplateNode):
                 *,
                 airway_management_method: Code,
                 airway_sub_management_method: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -164,7 +161,6 @@ class Anesthesia(TemplateNode):
             self,
             *,
             airway_management: Sequence[Anesthesia.AirwayManagementSet.AirwayManagement],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -192,7 +188,6 @@ class Anesthesia(TemplateNode):
             *,
             procedure_phase: Code,
             medications_and_mixture_medications: Sequence[tid8131.MedicationsAndMixtureMedications],
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -210,7 +205,6 @@ class Anesthesia(TemplateNode):
         anesthesia_method_set: Anesthesia.AnesthesiaMethodSet,
         airway_management_set: Anesthesia.AirwayManagementSet,
         medications_set: Sequence[Anesthesia.MedicationsSet],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

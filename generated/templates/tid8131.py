@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -74,7 +73,6 @@ class MedicationsAndMixtureMedications(TemplateNode):
                 *,
                 value: Code,
                 brand_name: str | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +99,6 @@ class MedicationsAndMixtureMedications(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -120,7 +117,6 @@ class MedicationsAndMixtureMedications(TemplateNode):
             concentration: Numeric | tuple[float, Code] | None = None,
             drug_product_identifier: MedicationsAndMixtureMedications.Mixture.DrugProductIdentifier | Code | None = None,
             drug_contrast_numeric_parameter: Sequence[MedicationsAndMixtureMedications.Mixture.DrugContrastNumericParameter] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -149,7 +145,6 @@ class MedicationsAndMixtureMedications(TemplateNode):
         date_time_ended: str | datetime.datetime | None = None,
         route_of_administration: Code,
         mixture: Sequence[MedicationsAndMixtureMedications.Mixture],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

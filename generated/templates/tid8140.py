@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -41,7 +40,6 @@ class HeatingConditions(TemplateNode):
         feedback_temperature_regulation: Code | None = None,
         temperature_sensor_device_component: Code | None = None,
         equipment_temperature: Numeric | tuple[float, Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -38,7 +37,6 @@ class CircadianEffects(TemplateNode):
         total_duration_of_light_dark_cycle: Numeric | tuple[float, Code] | None = None,
         light_cycle: Numeric | tuple[float, Code] | None = None,
         lights_on_time_of_day: Sequence[str | datetime.time] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

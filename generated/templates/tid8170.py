@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -35,7 +34,6 @@ class PhysiologicalMonitoringPerformedDuringProcedure(TemplateNode):
         *,
         electrocardiographic_monitoring: Code | None = None,
         monitoring_of_respiration: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric, Scoord3D
@@ -87,7 +86,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -113,7 +111,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -140,7 +137,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -183,7 +179,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                     *,
                     value: Code,
                     laterality: Code | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -200,7 +195,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 site_of: ExogenousSubstanceAdministration.CodeConcept.RouteOfAdministration.SiteOf | Code | None = None,
                 stereotactic_coordinates: Scoord3D | None = None,
                 position_reference_indicator: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -233,7 +227,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 *,
                 value: str,
                 nomenclature: str | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -263,7 +256,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
                 value: str,
                 nomenclature: str | None = None,
                 genetic_modifications: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -298,7 +290,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
             strain: Code | None = None,
             strain_description: ExogenousSubstanceAdministration.CodeConcept.StrainDescription | str | None = None,
             genetic_modifications_description: Sequence[ExogenousSubstanceAdministration.CodeConcept.GeneticModificationsDescription | str] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -351,7 +342,6 @@ class ExogenousSubstanceAdministration(TemplateNode):
         *,
         concept_name: Code,
         code_concept: Sequence[ExogenousSubstanceAdministration.CodeConcept],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

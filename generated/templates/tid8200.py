@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -44,7 +43,6 @@ class RadiologyReadingTaskParameters(TemplateNode):
             *,
             value: Code,
             reader_specialty: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -59,7 +57,6 @@ class RadiologyReadingTaskParameters(TemplateNode):
         *,
         modality_to_read: RadiologyReadingTaskParameters.ModalityToRead | Code | None = None,
         modality_to_read_row3: Sequence[Code] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

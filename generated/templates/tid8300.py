@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -66,7 +65,6 @@ class SkinImagingAcquisitionContext(TemplateNode):
         skin_lesion_color: Sequence[Code] | None = None,
         skin_care_topical_treatments: Sequence[Code] | None = None,
         new_lesion_indicator: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

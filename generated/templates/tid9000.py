@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -54,7 +54,6 @@ class RelevantPatientInformationForBreastImaging(TemplateNode):
         previous_procedure: tid9003.PreviousProcedure | None = None,
         indicated_problem: tid9004.IndicatedProblem | None = None,
         risk_factor: tid9005.RiskFactor | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -67,7 +66,6 @@ class GynecologicalHistory(TemplateNode):
             *,
             value: Numeric | tuple[float, Code],
             extent: Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -95,7 +93,6 @@ class GynecologicalHistory(TemplateNode):
             *,
             value: Code,
             average_breast_feeding_period: Numeric | tuple[float, Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -127,7 +124,6 @@ class GynecologicalHistory(TemplateNode):
         breast_feeding_history: GynecologicalHistory.BreastFeedingHistory | Code | None = None,
         pregnancy_observable: Code | None = None,
         menstrual_cycle_phase: Code | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

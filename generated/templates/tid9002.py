@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -82,7 +81,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -108,7 +106,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -135,7 +132,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Code,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -176,7 +172,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                     *,
                     value: Code,
                     laterality: Code | None = None,
-                    **_: Any,
                 ) -> None:
                     """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -191,7 +186,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
                 *,
                 value: Code,
                 site_of: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration.SiteOf | Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -219,7 +213,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
             usage_exposure_amount_qualitative_concept: MedicationSubstanceEnvironmentalExposure.CodeConcept.UsageExposureAmountQualitativeConcept | None = None,
             usage_exposure_frequency_qualitative_concept: MedicationSubstanceEnvironmentalExposure.CodeConcept.UsageExposureFrequencyQualitativeConcept | None = None,
             route_of_administration: MedicationSubstanceEnvironmentalExposure.CodeConcept.RouteOfAdministration | Code | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -262,7 +255,6 @@ class MedicationSubstanceEnvironmentalExposure(TemplateNode):
         *,
         concept_name: Code,
         code_concept: Sequence[MedicationSubstanceEnvironmentalExposure.CodeConcept],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -80,7 +80,6 @@ class PreviousProcedure(TemplateNode):
                 *,
                 concept_name: Code,
                 value: Numeric | tuple[float, Code],
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -107,7 +106,6 @@ class PreviousProcedure(TemplateNode):
                 *,
                 value: Code,
                 severity_of_complication: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -131,7 +129,6 @@ class PreviousProcedure(TemplateNode):
             complication_of_procedure: Sequence[PreviousProcedure.PreviousProcedureRow.ComplicationOfProcedure | Code] | None = None,
             procedure_result: Code | None = None,
             breast_imaging_pathology_results: Sequence[tid4207.BreastImagingPathologyResults] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -163,7 +160,6 @@ class PreviousProcedure(TemplateNode):
         self,
         *,
         previous_procedure: Sequence[PreviousProcedure.PreviousProcedureRow | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -68,7 +67,6 @@ class IndicatedProblem(TemplateNode):
             frequency: Code | None = None,
             date_time_of_last_evaluation: str | datetime.datetime | None = None,
             comment: str | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -96,7 +94,6 @@ class IndicatedProblem(TemplateNode):
         self,
         *,
         indicated_problem: Sequence[IndicatedProblem.IndicatedProblemRow | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

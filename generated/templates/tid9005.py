@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -76,7 +75,6 @@ class RiskFactor(TemplateNode):
                 age_at_occurrence: Numeric | tuple[float, Code] | None = None,
                 menopausal_phase: Code | None = None,
                 side_of_family: Code | None = None,
-                **_: Any,
             ) -> None:
                 """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -101,7 +99,6 @@ class RiskFactor(TemplateNode):
             duration: Numeric | tuple[float, Code] | None = None,
             comment: str | None = None,
             family_member_with_risk_factor: Sequence[RiskFactor.RiskFactorRow.FamilyMemberWithRiskFactor | Code] | None = None,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -128,7 +125,6 @@ class RiskFactor(TemplateNode):
         self,
         *,
         risk_factor: Sequence[RiskFactor.RiskFactorRow | Code],
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any
 
 from iodkit.codes import Code
 from iodkit.sr.content import Numeric
@@ -49,7 +48,6 @@ class ObstetricHistory(TemplateNode):
             *,
             concept_name: Code,
             value: str | datetime.date,
-            **_: Any,
         ) -> None:
             """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
@@ -64,7 +62,6 @@ class ObstetricHistory(TemplateNode):
         ob_gyn_date: Sequence[ObstetricHistory.ObGynDate] | None = None,
         gestational_age: Numeric | tuple[float, Code] | None = None,
         comment: Sequence[str] | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 

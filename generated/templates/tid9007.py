@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from iodkit.codes import Code
 from iodkit.sr.template import Row, TemplateNode
@@ -74,7 +74,6 @@ class GeneralRelevantPatientInformation(TemplateNode):
         cardiovascular_patient_history: tid3802.CardiovascularPatientHistory | None = None,
         previous_reports: tid351.PreviousReports | None = None,
         genitourinary_patient_history: tid4301.GenitourinaryPatientHistory | None = None,
-        **_: Any,
     ) -> None:
         """Arguments (checked as they are given; see :mod:`iodkit.sr.template`):
 
