@@ -17,7 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from iodkit.codes import Code, cid7010
 from iodkit.seg.synthetic import ct_series
 from iodkit.sr import (
@@ -33,7 +32,6 @@ from iodkit.sr import (
     Scoord,
     VolumetricROIMeasurements,
 )
-
 from pixelmed import need_pixelmed, validate_all
 
 MM2 = Code("mm2", "UCUM", "square millimeter")
