@@ -220,3 +220,26 @@ def test_annotations_over_the_slide(testdata: Path) -> None:
     assert abs(columns.mean() - 20.5 * 4) <= 1 and abs(rows.mean() - 30.5 * 4) <= 1
     with pytest.raises(RenderError, match="no annotation group 'nuclei'"):
         render(ds, [slide], groups=["nuclei"])
+
+
+def test_slide_segmentation_over_its_slide() -> None:
+    """A Segmentation of a slide (CORE's WSI writer) drawn over a region of the slide: the
+    pixels that differ from the slide are exactly the segment's."""
+    from iodkit.wsi import SlideImage
+
+    rgb = np.full((90, 120, 3), 220, dtype=np.uint8)
+    rgb[:, ::7] = (90, 60, 140)  # some texture under the overlay
+    yy, xx = np.mgrid[:90, :120]
+    mask = ((yy - 45) ** 2 / 25**2 + (xx - 60) ** 2 / 40**2) < 1
+    slide = SlideImage(rgb, tile_size=32).to_dataset()
+    seg = Segmentation(
+        mask.astype(np.uint8),
+        slide,
+        [SegmentDescription(1, "tumour", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM)],
+    )
+    region = (30, 20, 70, 50)
+    picture = np.asarray(render(seg.to_dataset(), [slide], region=region, scale=1, legend=False))
+    column, row, width, height = region
+    under = rgb[row : row + height, column : column + width]
+    changed = (picture != under).any(axis=-1)
+    assert np.array_equal(changed, mask[row : row + height, column : column + width])

@@ -1,12 +1,12 @@
 """Bulk annotations over a region of their slide (PS3.3 A.87, C.37).
 
-The region is read from the slide's frames (tiles) that cover it; the groups' shapes are drawn
-over it with Pillow, each group in its Recommended Display CIELab colour (else a palette
-colour): points as small crosses, polylines as lines, polygons, rectangles and ellipses as
-outlines. 2D coordinates are pixels of the total pixel matrix (or of the referenced frame,
-placed where that frame lies); 3D coordinates (mm) are mapped to pixels through the slide's
-Total Pixel Matrix Origin, Image Orientation (Slide) and Pixel Spacing (C.8.12.4.1.4). Only
-annotations whose bounding box meets the region are drawn.
+The region is read with :func:`iodkit.wsi.read_slide` (only the tiles it touches); the groups'
+shapes are drawn over it with Pillow, each group in its Recommended Display CIELab colour (else
+a palette colour): points as small crosses, polylines as lines, polygons, rectangles and
+ellipses as outlines. 2D coordinates are pixels of the total pixel matrix (or of the referenced
+frame, placed where that frame lies); 3D coordinates (mm) are mapped to pixels through the
+slide's affine (Total Pixel Matrix Origin, Image Orientation (Slide), Pixel Spacing;
+C.8.12.4.1.4). Only annotations whose bounding box meets the region are drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from iodkit.render import canvas
 from iodkit.render.colors import PALETTE, cielab_to_rgb
-from iodkit.render.images import RenderError, stored_pixels
+from iodkit.render.images import RenderError
 from pydicom.dataset import Dataset
 
 MAX_SIDE = 2048  # pixels of the picture's longer side, at most
@@ -110,29 +110,22 @@ def _pixel_coordinates(ann: Any, group: Any, slide: Dataset) -> np.ndarray:
     points = group.coordinates.astype(np.float64)
     if ann.coordinate_type == "2D":
         if ann.pixel_origin_interpretation == "FRAME" and ann.referenced_images:
-            frames = ann.referenced_images[0].frame_numbers or (1,)
-            top, left = frame_positions(slide)[frames[0] - 1]
-            points = points + (left - 1, top - 1)
+            from iodkit.derived.frametable import build_frame_table
+
+            frame = (ann.referenced_images[0].frame_numbers or (1,))[0] - 1
+            table = build_frame_table(slide)
+            if table.tile_rows is not None and table.tile_columns is not None:
+                points = points + (table.tile_columns[frame] - 1, table.tile_rows[frame] - 1)
         return points
-    origin, spacing, orientation = _slide_geometry(slide)
-    # X, Y = origin + (c - ½)·Δc·row cosines + (r - ½)·Δr·column cosines  (pixel centres)
-    matrix = np.column_stack([orientation[:2] * spacing[1], orientation[3:5] * spacing[0]])
-    pixel = np.linalg.solve(matrix, (points[:, :2] - origin[:2]).T).T + 0.5
-    return pixel
+    from iodkit.wsi import read_slide
 
-
-def _slide_geometry(slide: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     try:
-        item = slide.TotalPixelMatrixOriginSequence[0]
-        origin = np.array(
-            [float(item.XOffsetInSlideCoordinateSystem), float(item.YOffsetInSlideCoordinateSystem)]
-        )
-        shared = slide.SharedFunctionalGroupsSequence[0]
-        spacing = np.asarray(shared.PixelMeasuresSequence[0].PixelSpacing, dtype=np.float64)
-        orientation = np.asarray(slide.ImageOrientationSlide, dtype=np.float64)
-    except (AttributeError, IndexError, KeyError) as exc:
-        raise RenderError(f"the slide lacks the geometry to place 3D coordinates ({exc})") from None
-    return origin, spacing, orientation
+        with read_slide(slide) as reader:
+            affine = reader.affine  # (slice, row, column) indices → slide X, Y, Z in mm
+    except ValueError as exc:
+        raise RenderError(f"the slide cannot place 3D coordinates: {exc}") from None
+    row_column = np.linalg.solve(affine[:2, 1:3], (points[:, :2] - affine[:2, 3]).T).T
+    return row_column[:, ::-1] + 0.5  # pixel centres are at .5
 
 
 def _region(
@@ -180,77 +173,29 @@ def _draw(draw: Any, kind: str, xy: np.ndarray, colour: tuple[int, int, int]) ->
         draw.polygon(points, outline=colour)
 
 
-def frame_positions(slide: Dataset) -> list[tuple[int, int]]:
-    """1-based (row, column) of each frame's top left pixel in the total pixel matrix: from
-    Plane Position (Slide) per frame, or the TILED_FULL order (C.7.6.17.3)."""
-    frames = int(slide.get("NumberOfFrames") or 1)
-    per_frame = slide.get("PerFrameFunctionalGroupsSequence")
-    if per_frame:
-        out = []
-        for item in per_frame:
-            position = item.PlanePositionSlideSequence[0]
-            out.append(
-                (
-                    int(position.RowPositionInTotalImagePixelMatrix),
-                    int(position.ColumnPositionInTotalImagePixelMatrix),
-                )
-            )
-        return out
-    if "TotalPixelMatrixColumns" not in slide:
-        return [(1, 1)] * frames
-    from iodkit.derived.geometry import tile_grid
-
-    rows, columns = tile_grid(
-        int(slide.TotalPixelMatrixRows),
-        int(slide.TotalPixelMatrixColumns),
-        int(slide.Rows),
-        int(slide.Columns),
-    )
-    tiles = len(rows)  # further focal planes / optical paths repeat the grid: the first is shown
-    return [(int(rows[i % tiles]), int(columns[i % tiles])) for i in range(frames)]
-
-
 def slide_region(slide: Dataset, box: tuple[int, int, int, int]) -> np.ndarray:
     """(height, width, 3) uint8 of ``box`` = (column, row, width, height) of a slide's total
-    pixel matrix, from the frames that cover it (black where none does)."""
-    from iodkit.render.images import display_rgb
-
+    pixel matrix, read by :func:`iodkit.wsi.read_slide` (only the tiles the box touches);
+    black outside the matrix. An image that is not tiled is shown whole, through its window."""
     column, row, width, height = box
     out = np.zeros((height, width, 3), dtype=np.uint8)
-    if "TotalPixelMatrixColumns" not in slide:
-        image = display_rgb(slide)
-        part = image[row : row + height, column : column + width]
-        out[: part.shape[0], : part.shape[1]] = part
+    total_columns, total_rows = _matrix_size(slide)
+    right, bottom = min(column + width, total_columns), min(row + height, total_rows)
+    if right <= column or bottom <= row:
         return out
-    tile_rows, tile_columns = int(slide.Rows), int(slide.Columns)
-    done: set[tuple[int, int]] = set()
-    for index, (top, left) in enumerate(frame_positions(slide)):
-        top, left = top - 1, left - 1
-        if (top, left) in done:
-            continue
-        if (
-            top >= row + height
-            or left >= column + width
-            or top + tile_rows <= row
-            or left + tile_columns <= column
-        ):
-            continue
-        done.add((top, left))
-        tile = (
-            display_rgb(slide, index)
-            if slide.get("PhotometricInterpretation", "").startswith("MONO")
-            else _colour_frame(slide, index)
-        )
-        y0, x0 = max(row, top), max(column, left)
-        y1, x1 = min(row + height, top + tile_rows), min(column + width, left + tile_columns)
-        out[y0 - row : y1 - row, x0 - column : x1 - column] = tile[
-            y0 - top : y1 - top, x0 - left : x1 - left
-        ]
+    if "TotalPixelMatrixColumns" not in slide:
+        from iodkit.render.images import display_rgb
+
+        out[: bottom - row, : right - column] = display_rgb(slide)[row:bottom, column:right]
+        return out
+    from iodkit.wsi import read_slide
+
+    with read_slide(slide) as reader:
+        pixels = reader.get_region(row, bottom, column, right, as_indices=True)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    if pixels.dtype != np.uint8:  # deeper grey: its own range onto 0…255
+        top = float(pixels.max()) or 1.0
+        pixels = np.rint(pixels.astype(np.float64) / top * 255).astype(np.uint8)
+    out[: bottom - row, : right - column] = pixels[..., :3] if pixels.shape[2] >= 3 else pixels
     return out
-
-
-def _colour_frame(slide: Dataset, index: int) -> np.ndarray:
-    arr = stored_pixels(slide, index)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[..., None], 3, axis=-1)
-    return np.asarray(arr[..., :3], dtype=np.uint8)

@@ -33,8 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs=4,
         metavar=("COLUMN", "ROW", "WIDTH", "HEIGHT"),
-        help="ANN: region of the slide's total pixel matrix (0-based; default: the annotations' "
-        "bounding box)",
+        help="ANN, SEG of a slide: region of the slide's total pixel matrix (0-based; default: "
+        "the annotations' bounding box; the whole slide for a SEG)",
     )
     parser.add_argument("--group", action="append", help="ANN: group label or number to draw")
     parser.add_argument("--frame", type=int, help="image/PR: 0-based frame of a multi-frame image")
@@ -85,7 +85,7 @@ def _options_for(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         "frame": args.frame,
     }
     allowed = {
-        "segmentation": {"plane", "mosaic", "segment_numbers"},
+        "segmentation": {"plane", "mosaic", "segment_numbers", "region"},
         "annotations": {"region", "groups"},
         "presentation-state": {"frame"},
         "image": {"frame"},

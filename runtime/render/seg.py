@@ -32,6 +32,7 @@ def render_segmentation(
     scale: int | None = None,
     max_planes: int = 25,
     legend: bool = True,
+    region: tuple[int, int, int, int] | None = None,
 ) -> Any:
     """A Pillow image of the segments over their source images.
 
@@ -40,23 +41,24 @@ def render_segmentation(
     order (a multi-frame source); default the plane with the most segmented pixels.
     ``mosaic``: instead, up to ``max_planes`` planes that hold a segment, evenly chosen.
     ``scale``: integer enlargement (default: the longer side near 512 pixels, 256 per tile
-    in a mosaic).
+    in a mosaic). A Segmentation of a slide is drawn over ``region`` = (column, row, width,
+    height) of the total pixel matrix (0-based; default the whole matrix, read every
+    ``n``-th pixel when it is larger than 2048 pixels).
     """
     from iodkit.seg import read_segmentation
 
     with read_segmentation(segmentation) as seg:
-        if seg.is_tiled:
-            raise RenderError(
-                "a Segmentation of a slide is drawn over a region of the slide: not supported "
-                "by render_segmentation yet (read it with get_total_pixel_matrix)"
-            )
         numbers = list(segment_numbers) if segment_numbers is not None else seg.segment_numbers
         descriptions = {int(d.SegmentNumber): d for d in seg.segment_descriptions}
         missing = [n for n in numbers if n not in descriptions]
         if missing:
             raise RenderError(f"segment numbers {missing} are not in the Segment Sequence")
-        planes, masks, names = _planes_and_masks(seg, as_datasets(images), numbers)
         label = str(seg.dataset.get("ContentLabel", "")) or "SEG"
+        if seg.is_tiled:
+            planes, masks, names = _slide_region(seg, as_datasets(images), numbers, region)
+            mosaic, plane = False, 0
+        else:
+            planes, masks, names = _planes_and_masks(seg, as_datasets(images), numbers)
     colours = [color_of(descriptions[n], k) for k, n in enumerate(numbers)]
     binary = masks >= 0.5 if masks.dtype.kind == "f" else masks > 0
     counts = binary.reshape(len(planes), -1).sum(axis=1)
@@ -120,6 +122,35 @@ def _planes_and_masks(
     pictures = [(lambda ds=ds: display_rgb(ds)) for ds in ordered]
     names = [f"plane {k + 1}/{len(ordered)}" + _where(ds) for k, ds in enumerate(ordered)]
     return pictures, masks, names
+
+
+def _slide_region(
+    seg: Any, images: list[Dataset], numbers: list[int], region: tuple[int, int, int, int] | None
+) -> tuple[list[Any], np.ndarray, list[str]]:
+    """The slide's region as one plane and the segments' masks over it."""
+    from iodkit.render.ann import slide_region
+
+    referenced = {uid for _, _, uid in seg.get_source_image_uids()}
+    slides = [ds for ds in images if str(ds.get("SOPInstanceUID", "")) in referenced]
+    if not slides:
+        raise RenderError(
+            f"none of the {len(images)} images given is the slide the Segmentation was made on"
+        )
+    rows = int(seg.dataset.TotalPixelMatrixRows)
+    columns = int(seg.dataset.TotalPixelMatrixColumns)
+    column, row, width, height = region or (0, 0, columns, rows)
+    right, bottom = min(columns, column + width), min(rows, row + height)
+    if column < 0 or row < 0 or right <= column or bottom <= row:
+        raise RenderError(f"region {region} is not on the {columns}x{rows} total pixel matrix")
+    step = max(1, -(-max(right - column, bottom - row) // 2048))
+    masks = seg.get_total_pixel_matrix(
+        row, bottom, column, right, segment_numbers=numbers, as_indices=True
+    )[::step, ::step]
+    picture = slide_region(slides[0], (column, row, right - column, bottom - row))[::step, ::step]
+    name = f"region {column},{row} {right - column}x{bottom - row}" + (
+        f", every {step}th pixel" if step > 1 else ""
+    )
+    return [lambda: picture], masks[None], [name]
 
 
 def _where(ds: Dataset) -> str:
