@@ -127,7 +127,7 @@ def references(
 
 
 def applies(
-    refs: Sequence[ImageReference] | None, sop_instance_uid: str, frame: int | None
+    refs: Sequence[Any] | None, sop_instance_uid: str, frame: int | None
 ) -> bool:
     return refs is None or any(r.applies_to(sop_instance_uid, frame) for r in refs)
 
@@ -268,7 +268,7 @@ class GraphicObject:
     repeats the first). ``filled`` applies to closed graphics (Graphic Filled, 1C)."""
 
     graphic_type: GraphicType
-    points: tuple[Point, ...]
+    points: Sequence[Sequence[float]]  # held as a tuple of (float32-exact) pairs
     units: Units = "PIXEL"
     filled: bool | None = None
 
@@ -346,9 +346,9 @@ class GraphicAnnotation:
     ``images`` (None: every image the presentation state references)."""
 
     layer: str
-    graphic_objects: tuple[GraphicObject, ...] = ()
-    text_objects: tuple[TextObject, ...] = ()
-    images: tuple[ImageReference, ...] | None = None
+    graphic_objects: Sequence[GraphicObject] = ()  # held as tuples
+    text_objects: Sequence[TextObject] = ()
+    images: Sequence[ImageReference | Dataset] | None = None  # held as ImageReferences
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "graphic_objects", tuple(self.graphic_objects))
@@ -401,7 +401,7 @@ class DisplayedArea:
     aspect_ratio: tuple[int, int] | None = None
     magnification: float | None = None
     pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | None = None
-    images: tuple[ImageReference, ...] | None = field(default=None)
+    images: Sequence[ImageReference | Dataset] | None = field(default=None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tlhc", tuple(int(v) for v in self.tlhc))

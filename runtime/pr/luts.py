@@ -162,7 +162,7 @@ class VOI:
     """A Softcopy VOI LUT Sequence item: ``transform`` for ``images`` (None: all)."""
 
     transform: Window | LUT
-    images: tuple[ImageReference, ...] | None = None
+    images: Sequence[ImageReference | Dataset] | None = None  # held as ImageReferences
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "images", references(self.images))  # type: ignore[arg-type]

@@ -68,7 +68,7 @@ class _Images:
     def first(self) -> Dataset:
         return self.datasets[0]
 
-    def check(self, refs: Sequence[ImageReference] | None, what: str) -> list[Dataset]:
+    def check(self, refs: Sequence[Any] | None, what: str) -> list[Dataset]:
         """The images ``refs`` name (all for None); an error for a reference to an image not
         given or a frame it does not have."""
         if refs is None:
@@ -176,7 +176,7 @@ class PresentationState:
     def _check_annotation(self, k: int, annotation: GraphicAnnotation) -> None:
         what = f"annotation {k} (layer {annotation.layer!r})"
         targets = self.images.check(annotation.images, what)
-        objects: list[tuple[str, Sequence[tuple[tuple[float, float], str]]]] = [
+        objects: list[tuple[str, Sequence[tuple[Sequence[float], str]]]] = [
             (f"{what}, graphic {j} ({g.graphic_type})", [(p, g.units) for p in g.points])
             for j, g in enumerate(annotation.graphic_objects)
         ]

@@ -60,8 +60,9 @@ def render_annotations(
         colour = cielab_to_rgb(group.display_color) if group.display_color else PALETTE[k % 10]
         entries.append((f"{group.number} {group.label} ({group.graphic_type})", colour))
         xy = (points[:, :2] - (column, row)) * factor
+        line = max(1, round(factor))
         for i in _visible(points, offsets, box):
-            _draw(draw, group.graphic_type, xy[offsets[i] : offsets[i + 1]], colour)
+            _draw(draw, group.graphic_type, xy[offsets[i] : offsets[i + 1]], colour, line)
     if legend:
         title = f"{label}: region {column},{row} {width}x{height} of {total[0]}x{total[1]}"
         picture = canvas.with_legend(picture, entries, title)
@@ -159,18 +160,19 @@ def _visible(points: np.ndarray, offsets: np.ndarray, box: tuple[int, int, int, 
     return np.flatnonzero(meets)
 
 
-def _draw(draw: Any, kind: str, xy: np.ndarray, colour: tuple[int, int, int]) -> None:
+def _draw(draw: Any, kind: str, xy: np.ndarray, colour: tuple[int, int, int], width: int) -> None:
     points = [(float(x), float(y)) for x, y in xy]
     if kind == "POINT":
         x, y = points[0]
-        draw.line((x - 3, y, x + 3, y), fill=colour, width=1)
-        draw.line((x, y - 3, x, y + 3), fill=colour, width=1)
+        arm = 2 + width
+        draw.line((x - arm, y, x + arm, y), fill=colour, width=width)
+        draw.line((x, y - arm, x, y + arm), fill=colour, width=width)
     elif kind == "POLYLINE":
-        draw.line(points, fill=colour, width=1)
+        draw.line(points, fill=colour, width=width)
     elif kind == "ELLIPSE":
-        draw.polygon(canvas.ellipse_points(points), outline=colour)
+        draw.polygon(canvas.ellipse_points(points), outline=colour, width=width)
     else:  # POLYGON, RECTANGLE: closed implicitly
-        draw.polygon(points, outline=colour)
+        draw.polygon(points, outline=colour, width=width)
 
 
 def slide_region(slide: Dataset, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -168,7 +168,7 @@ class _Geometry:
         return picture
 
     def map(
-        self, point: tuple[float, float], units: str, size: tuple[int, int]
+        self, point: Sequence[float], units: str, size: tuple[int, int]
     ) -> tuple[float, float]:
         if units == "DISPLAY":  # fractions of the displayed area, after the transformation
             return point[0] * size[0], point[1] * size[1]
