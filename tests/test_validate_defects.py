@@ -7,15 +7,18 @@ quoted next to each case.
 from __future__ import annotations
 
 import copy
+import io
+import struct
+from pathlib import Path
 
 import pytest
 from iodkit.seg.synthetic import ct_series
-from iodkit.validation import validate
+from iodkit.validation import validate, validate_bytes
 from iodkit.validation.context import ValidationContext
 from iodkit.validation.findings import Finding
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import generate_uid
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 RT_DOSE = "1.2.840.10008.5.1.4.1.1.481.2"
 
@@ -125,3 +128,137 @@ def test_item_counts_follow_their_condition(summation: str, plans: int, wrong: b
         expected = "exactly 1 unless" if summation == "PLAN" else "2 or more if"
         assert expected in found[0].message
         assert "Dose Summation Type (3004,000A) is MULTI_PLAN" in found[0].message
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Native pixel length with chroma subsampling
+
+
+def ybr_image(photometric: str, samples_stored: int) -> bytes:
+    """A native 4×4 RGB-like Secondary Capture image whose Pixel Data holds ``samples_stored``
+    bytes a pixel."""
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.7"
+    ds.SOPInstanceUID = generate_uid()
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration = 3, photometric, 0
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = bytes(16 * samples_stored)
+    ds["PixelData"].VR = "OB"
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("photometric", "stored", "wrong"),
+    [
+        # PS3.3 C.7.6.3.1.2: YBR_FULL_422 "Y1 Y2 CB CR": two bytes a pixel at 8 bits
+        ("YBR_FULL_422", 2, False),
+        ("YBR_FULL_422", 3, True),
+        ("RGB", 3, False),
+        ("RGB", 2, True),
+    ],
+)
+def test_native_pixel_length_follows_chroma_subsampling(
+    photometric: str, stored: int, wrong: bool
+) -> None:
+    found = errors(validate_bytes(ybr_image(photometric, stored)), "value", "PixelData")
+    assert bool(found) == wrong, [str(f) for f in found]
+    if wrong and photometric == "YBR_FULL_422":
+        assert "make 32 (YBR_FULL_422 stores 2 samples a pixel)" in found[0].message
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Standard attributes written with VR UN (PS3.5 6.2.2)
+
+
+def explicit(ds: Dataset) -> bytearray:
+    ds = copy.deepcopy(ds)
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return bytearray(buf.getvalue())
+
+
+def as_un(data: bytearray, tag: int) -> bytearray:
+    """Rewrite the short explicit VR header of ``tag`` (in the dataset, not the meta) as UN."""
+    key = struct.pack("<HH", tag >> 16, tag & 0xFFFF)
+    meta_end = 132 + 12 + struct.unpack("<I", data[140:144])[0]
+    i = data.find(key, meta_end)
+    assert i > 0 and data[i + 4 : i + 6] != b"UN"
+    length = struct.unpack("<H", data[i + 6 : i + 8])[0]
+    return data[:i] + key + b"UN\0\0" + struct.pack("<I", length) + data[i + 8 :]
+
+
+def test_un_values_of_known_tags_are_read_with_the_dictionary_vr(ct: Dataset) -> None:
+    data = explicit(ct)
+    for tag in (0x00080016, 0x00280010, 0x00080060):  # SOP Class UID (UI), Rows (US), Modality
+        data = as_un(data, tag)
+    fs = validate_bytes(bytes(data))
+    assert not errors(fs, "sop-class") and not errors(fs, "meta")  # the UID's NUL is padding
+    assert fs and not [f for f in fs if f.severity == "error" and f.path in ("Rows", "Modality")]
+    warned = {f.path: f for f in fs if f.code == "vr" and f.severity == "warning"}
+    assert set(warned) == {"SOPClassUID", "Rows", "Modality"}
+    assert "VR UN for a standard attribute; read as US" in warned["Rows"].message
+    # the IOD is validated: a value read through the UN is checked like any other
+    data = as_un(explicit(ct), 0x00100040)  # Patient's Sex: Enumerated Values M, F, O
+    data = data.replace(b"UN\0\0\x02\0\0\0O ", b"UN\0\0\x02\0\0\0Q ")
+    fs = validate_bytes(bytes(data))
+    assert [f.path for f in errors(fs, "enumerated")] == ["PatientSex"]
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Bad input reads as what it is
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"", "empty file (0 bytes)"),
+        (b"Patient list\nDoe^John\t1970\n", "not a DICOM file (text)"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not a DICOM file (a PDF document)"),
+        (b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X", "not a DICOM file (a macOS resource fork"),
+        (bytes(range(7, 250)) * 5, "not a DICOM file (1,215 bytes: no DICM prefix at byte 128"),
+    ],
+)
+def test_not_dicom_is_said_plainly(tmp_path: Path, content: bytes, said: str) -> None:
+    from iodkit.validation import validate_file
+
+    f = tmp_path / "input.dcm"
+    f.write_bytes(content)
+    fs = validate_file(f)
+    assert len(fs) == 1 and fs[0].code == "read" and fs[0].message.startswith(said)
+    assert validate_bytes(content)[0].message == fs[0].message
+
+
+def test_a_bare_dataset_without_preamble_is_still_read(ct: Dataset) -> None:
+    from pydicom.filebase import DicomBytesIO
+    from pydicom.filewriter import write_dataset
+
+    buf = DicomBytesIO()
+    buf.is_implicit_VR, buf.is_little_endian = True, True
+    ds = copy.deepcopy(ct)
+    del ds.file_meta
+    write_dataset(buf, ds)  # implicit VR little endian, no preamble, no File Meta
+    data = buf.getvalue()
+    assert data[128:132] != b"DICM"
+    fs = validate_bytes(data)
+    assert not any(f.code == "read" for f in fs) and any(f.code == "meta" for f in fs)
+
+
+def test_one_corrupt_element_gives_a_bounded_number_of_findings(ct: Dataset) -> None:
+    ds = copy.deepcopy(ct)
+    with pytest.warns(UserWarning):  # pydicom: not valid CS values
+        ds.ImageType = [f"bad value {i}!" for i in range(500)]  # CS: capitals, digits, _ and space
+    fs = [f for f in validate(ds) if f.path == "ImageType"]
+    assert 5 <= len(fs) <= 12
+    capped = [f for f in fs if f.code == "capped"]
+    assert len(capped) == 1 and capped[0].severity == "error"
+    assert "more findings for this element not listed (at most 10 an element)" in (
+        capped[0].message
+    )

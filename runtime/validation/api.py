@@ -20,8 +20,9 @@ from .context import STORED, ValidationContext
 from .engine import _Check
 from .findings import Finding
 from .inputs import Source
-from .reader import ParsedFile, from_dataset, parse, read
+from .reader import ParsedFile, from_dataset, parse
 from .rules import RuleBook, rule_book
+from .sniff import not_dicom
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,8 @@ def _run(
     book = book or rule_book()
     check = _Check(parsed, book, context)
     try:
-        findings = collapse_notes(collapse_frames(check.run()))
+        check.run()
+        findings = collapse_notes(collapse_frames(check.finish()))
     except StaleRulesError:  # the installation is broken, not the input: say so loudly
         raise
     except RecursionError:
@@ -81,10 +83,15 @@ def inspect_file(
     """:func:`report_file` and the tree it checked (None when the file could not be read), for
     checks that compare several files (:mod:`iodkit.scale.series`)."""
     try:
-        parsed = read(path)
+        data = Path(path).read_bytes()
     except OSError as exc:
         msg = f"cannot read {path}: {exc.strerror or exc}"
         return FileReport(str(path), "", [Finding("error", "read", "", msg)]), None
+    reason = not_dicom(data)
+    if reason is not None:
+        return FileReport(str(path), "", [Finding("error", "read", "", reason)]), None
+    try:
+        parsed = parse(data)
     except Exception as exc:
         msg = f"cannot parse {path}: {type(exc).__name__}: {exc}"
         return FileReport(str(path), "", [Finding("error", "read", "", msg)]), None
@@ -183,6 +190,9 @@ def collapse_notes(findings: list[Finding]) -> list[Finding]:
 def validate_bytes(
     data: bytes, book: RuleBook | None = None, context: ValidationContext = STORED
 ) -> list[Finding]:
+    reason = not_dicom(data)
+    if reason is not None:
+        return [Finding("error", "read", "", reason)]
     try:
         parsed = parse(data)
     except Exception as exc:

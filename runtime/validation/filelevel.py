@@ -31,6 +31,17 @@ _NATIVE = frozenset(
 )
 
 
+# Photometric Interpretations whose chroma is subsampled: the share of Samples per Pixel (3)
+# stored per pixel (PS3.3 C.7.6.3.1.2, PS3.5 8.2)
+_SUBSAMPLED = {"YBR_FULL_422": (2, 3), "YBR_PARTIAL_422": (2, 3), "YBR_PARTIAL_420": (1, 2)}
+_STORED = {"YBR_FULL_422": "2", "YBR_PARTIAL_422": "2", "YBR_PARTIAL_420": "1.5"}
+
+
+PER_ELEMENT = 10  # findings listed for one element (attribute path) at most
+_SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+_RANK = {s: i for i, s in enumerate(_SEVERITIES)}
+
+
 class FileChecks:
     def __init__(
         self, parsed: ParsedFile, book: RuleBook, context: ValidationContext = STORED
@@ -42,6 +53,8 @@ class FileChecks:
         self.root = parsed.dataset
         self.findings: list[Finding] = []
         self._seen: set[tuple[str, str, str, str]] = set()
+        self._per_path: dict[str, int] = {}
+        self._dropped: dict[str, tuple[Severity, int]] = {}
         self._refs: dict[str, Reference] = {}
 
     # -- reporting ----------------------------------------------------------------------------
@@ -61,7 +74,31 @@ class FileChecks:
         if key in self._seen:
             return
         self._seen.add(key)
+        n = self._per_path.get(path, 0) + 1
+        self._per_path[path] = n
+        if n > PER_ELEMENT and path:
+            # one corrupt value must not bury the rest: the excess becomes one summary line
+            worst, dropped = self._dropped.get(path, (severity, 0))
+            rank = min(_RANK[worst], _RANK[severity])
+            self._dropped[path] = (_SEVERITIES[rank], dropped + 1)
+            return
         self.findings.append(Finding(severity, code, path, message, module, rule, ref, tag))
+
+    def finish(self) -> list[Finding]:
+        """The findings, with one line for each element that had more than
+        :data:`PER_ELEMENT` (its worst severity, so an error is never hidden)."""
+        for path, (severity, dropped) in self._dropped.items():
+            self.findings.append(
+                Finding(
+                    severity,
+                    "capped",
+                    path,
+                    f"{dropped} more findings for this element not listed "
+                    f"(at most {PER_ELEMENT} an element)",
+                )
+            )
+        self._dropped.clear()
+        return self.findings
 
     def ref(self, table: str) -> Reference:
         """The PS3.3 table of a rule (one immutable Reference per table, made once: a rule
@@ -235,7 +272,10 @@ class FileChecks:
                 seen[value] = name
 
     def pixel_length(self, pixels: Element) -> None:
-        """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1)."""
+        """Native Pixel Data is exactly rows × columns × samples × frames × bits (PS3.5 8.1.1),
+        where chroma subsampling stores fewer samples than Samples per Pixel says: YBR_FULL_422
+        and YBR_PARTIAL_422 keep two Y for one Cb and one Cr ("Y1 Y2 Cb Cr", PS3.3
+        C.7.6.3.1.2), 2 samples a pixel of the 3; YBR_PARTIAL_420 (PS3.5 8.2) 1.5."""
 
         def num(tag: int, default: int | None = None) -> int | None:
             el = self.root.elems.get(tag)
@@ -251,7 +291,10 @@ class FileChecks:
             return
         assert rows is not None and cols is not None and bits is not None
         assert spp is not None and frames is not None
-        needed = (rows * cols * spp * frames * bits + 7) // 8
+        photometric = self.root.elems.get(0x00280004)
+        kind = photometric.strings()[0] if photometric is not None and photometric.strings() else ""
+        num_, den = _SUBSAMPLED.get(kind, (1, 1)) if spp == 3 else (1, 1)
+        needed = (rows * cols * spp * frames * bits * num_ // den + 7) // 8
         expected = needed + (needed & 1)  # padded to an even length (PS3.5 8.1.1)
         actual = pixels.length
         if actual != expected:
@@ -261,7 +304,8 @@ class FileChecks:
                 "value",
                 "PixelData",
                 f"Pixel Data is {actual} bytes; Rows, Columns, Samples per Pixel, Number of "
-                f"Frames and Bits Allocated make {needed}{padded}",
+                f"Frames and Bits Allocated make {needed}{padded}"
+                + (f" ({kind} stores {_STORED[kind]} samples a pixel)" if kind in _STORED else ""),
                 ref=Reference("PS3.5", "sect_8.1.1", ""),
                 tag=PIXEL_DATA,
             )
@@ -316,6 +360,16 @@ class FileChecks:
                             ref=Reference("PS3.5", "sect_7.8.1", ""),
                             tag=tag,
                         )
+            if el.written_vr == "UN" and not private_or_length and el.vr != "UN":
+                self.add(
+                    "warning",
+                    "vr",
+                    join(path, tag),
+                    f"VR UN for a standard attribute; read as {el.vr}, its VR in the "
+                    "dictionary (PS3.5 6.2.2: UN is for a VR the writer does not know)",
+                    ref=Reference("PS3.5", "sect_6.2.2", ""),
+                    tag=tag,
+                )
             if el.items is not None:
                 sub = join(path, tag)
                 for i, item in enumerate(el.items):
@@ -325,11 +379,8 @@ class FileChecks:
             if tag == CODING_SCHEME_DESIGNATOR:
                 self.designator(el, join(path, tag))
             if not private_or_length:
-                if (
-                    el.written_vr
-                    and el.written_vr != "UN"
-                    and e.vr
-                    and not vr_matches(el.written_vr, e.vr)
+                if el.written_vr and el.written_vr != "UN" and e.vr and not vr_matches(
+                    el.written_vr, e.vr
                 ):
                     self.add(
                         "error",

@@ -36,6 +36,7 @@ CODES: dict[str, str] = {
     "context-group": "a code not in the Defined or Enumerated context group of its sequence",
     "coding-scheme": "a Coding Scheme Designator PS3.16 deprecates, or one in neither Table 8-1 "
     'nor 8-2 and not private ("99…")',
+    "capped": "more findings for one element than are listed (the rest counted in one line)",
     "uid": "one UID used for two different things (study, series, instance, frame of reference)",
     "template": "an SR document's root template: named but unknown, or inferred from its title",
     "template-missing": "a content item an M row (or an MC row whose condition holds) of the "

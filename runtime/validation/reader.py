@@ -528,13 +528,17 @@ class _Reader:
                 length = u32(buf, pos + 4)[0]
                 hdr = 8
             vr = written or _dictionary_vr(tag)
+            if written == "UN" and not tag >> 16 & 1:
+                # a standard attribute written as UN (by a writer whose dictionary lacked it):
+                # its value is read with the dictionary's VR (PS3.5 6.2.2); the file checks
+                # report the UN itself
+                vr = _dictionary_vr(tag)
             start = pos + hdr
             el = Element(tag, vr, length, buf, start, written, enc)
             if vr == "SQ" or (length == UNDEFINED and vr == "UN" and tag != PIXEL_DATA):
-                if vr == "UN":
-                    el.vr = "SQ"
+                el.vr = "SQ"
                 sub = join(path, tag)
-                pos = self.sequence(el, start, length, end, depth, sub, node, vr == "UN")
+                pos = self.sequence(el, start, length, end, depth, sub, node, written == "UN")
             elif length == UNDEFINED:
                 pos = self.fragments(el, start, end, join(path, tag))
             else:
