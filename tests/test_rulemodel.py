@@ -179,10 +179,15 @@ def test_spec_diff_shows_item_counts_and_module_vms(
 ) -> None:
     from iodkit.cli import main
 
-    def edition(counts: list[ItemCount], vm: str) -> Edition:
+    def edition(counts: list[ItemCount], vm: str, overrides: list[str] | None = None) -> Edition:
         ed = Edition(edition="test")
         seq = AttributeRule(
-            "Referenced RT Plan Sequence", "(300C,0002)", "1C", item_counts=counts, module_vm=vm
+            "Referenced RT Plan Sequence",
+            "(300C,0002)",
+            "1C",
+            item_counts=counts,
+            module_vm=vm,
+            overrides=overrides or [],
         )
         ed.tables["table_T-1"] = AttributeTable("table_T-1", "T-1", "Test", "module", "", [seq])
         return ed
@@ -190,7 +195,9 @@ def test_spec_diff_shows_item_counts_and_module_vms(
     old, new = tmp_path / "old", tmp_path / "new"
     dump_edition(edition([ItemCount(2)], ""), old)
     cond = "Dose Summation Type (3004,000A) is MULTI_PLAN"
-    changed = edition([ItemCount(1, 1, cond, True), ItemCount(2, None, cond)], "1")
+    changed = edition(
+        [ItemCount(1, 1, cond, True), ItemCount(2, None, cond)], "1", ["RT Series Module"]
+    )
     dump_edition(changed, new)
     assert (
         load_edition(new).tables["table_T-1"].rules[0].item_counts
@@ -198,7 +205,8 @@ def test_spec_diff_shows_item_counts_and_module_vms(
     )
     assert main(["spec", "diff", str(old), str(new)]) == 0
     out = capsys.readouterr().out
-    assert "1 item counts changed, 1 module VMs changed" in out
+    assert "1 item counts changed, 1 module VMs changed, 1 overrides changed" in out
+    assert "(300C,0002) overrides nothing → ['RT Series Module']" in out
     assert (
         "  T-1 Test: Referenced RT Plan Sequence (300C,0002) items\n"
         "      - 2 or more\n"

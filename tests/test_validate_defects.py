@@ -262,3 +262,43 @@ def test_one_corrupt_element_gives_a_bounded_number_of_findings(ct: Dataset) -> 
     assert "more findings for this element not listed (at most 10 an element)" in (
         capped[0].message
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. A module's rule that overrides another module's
+
+
+def test_sc_equipment_modality_overrides_general_series() -> None:
+    # Table C.8-24 SC Equipment Module, Modality Type 3: "This type definition shall override
+    # the definition in the General Series Module" (where it is Type 1)
+    fs = validate_bytes(ybr_image("RGB", 3))
+    assert not [f for f in fs if f.path == "Modality" and f.severity == "error"]
+
+
+def test_encapsulated_document_modality_overrides_sc_equipment() -> None:
+    # Table C.24-1 Encapsulated Document Series Module, Modality Type 1: "This Type definition
+    # shall override the definition in the SC Equipment Module" (Type 3 there)
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.104.1"  # Encapsulated PDF Storage
+    ds.SOPInstanceUID = generate_uid()
+    ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
+    ds.EncapsulatedDocument = b"%PDF-1.4\n"
+    fs = validate(ds)
+    assert errors(fs, "missing", "Modality")
+    assert all("Encapsulated Document Series" == f.module for f in errors(fs, "missing", "Modality"))
+
+
+def test_override_said_in_a_condition_is_not_read_as_one() -> None:
+    from iodkit.codegen.spec.overrides import overridden_modules, without_override
+
+    words = (
+        "Shall be present if Number of Frames is greater than 1, overriding (specializing) the "
+        "Type 1 requirement on this Attribute in the Multi-frame Module."
+    )
+    assert overridden_modules(words) == ["Multi-frame Module"]
+    assert without_override(words) == "Shall be present if Number of Frames is greater than 1."
+    # a value that overrides another value is not a rule that overrides another rule
+    assert not overridden_modules(
+        "this value shall override the value of Recommended Viewing Mode (0028,1090) specified "
+        "in the Mask Module."
+    )

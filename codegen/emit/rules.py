@@ -138,6 +138,7 @@ class _Tables:
             items=self.rows(r.items) if sequence else None,
             item_counts=tuple(_item_count(c) for c in r.item_counts) if sequence else (),
             code_groups=code_groups(r) if sequence else (),
+            overrides=tuple(r.overrides),
         )
 
 

@@ -97,6 +97,12 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                     f"  {where}: {rb.name} {rb.tag} items"
                     f"\n      - {old_counts or 'not stated'}\n      + {new_counts or 'not stated'}",
                 )
+            if ra.overrides != rb.overrides:
+                d.add(
+                    "overrides changed",
+                    f"  {where}: {rb.name} {rb.tag} overrides "
+                    f"{ra.overrides or 'nothing'} → {rb.overrides or 'nothing'}",
+                )
             if ra.module_vm != rb.module_vm:
                 d.add(
                     "module VMs changed",

@@ -86,6 +86,9 @@ class AttributeRule:
     # shall be present."); "" when they say nothing
     module_vm: str = ""
     item_counts: list[ItemCount] = field(default_factory=list)  # of a sequence's items
+    # other modules whose rule for the same attribute this row replaces, by name ("General
+    # Series Module"): "This type definition shall override the definition in …"
+    overrides: list[str] = field(default_factory=list)
     items: list[Rule] = field(default_factory=list)  # content of a sequence's items
     source: str = ""  # table id of the row
     keyword: str = ""  # from the dictionary; "" when the tag is not in any dictionary

@@ -56,6 +56,7 @@ from .model import (
     Rule,
     ValueSet,
 )
+from .overrides import without_override
 
 STATUSES = ("executable", "not-decidable", "unparsed")
 KINDS = ("iod-module", "functional-group", "attribute", "include", "value-set", "item-count")
@@ -147,7 +148,9 @@ class _Parser:
     def parse(self, text: str) -> Condition:
         hit = self.parsed.get(text)
         if hit is None:
-            hit = with_evidence(parse_condition(text, resolve=self.names))
+            # an override said inside the condition is the rule's, not the condition's
+            # (AttributeRule.overrides); the condition's words are read without it
+            hit = with_evidence(parse_condition(without_override(text), resolve=self.names))
             self.parsed[text] = hit
         return hit
 

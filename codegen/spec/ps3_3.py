@@ -32,6 +32,7 @@ from .model import (
     Rule,
     ValueSet,
 )
+from .overrides import overridden_modules
 from .text import (
     cell_value_sets,
     condition_text,
@@ -235,6 +236,7 @@ class Ps33Extractor:
                 context_groups=context_groups(description),
                 module_vm=module_vm(description),
                 item_counts=item_counts(description),
+                overrides=overridden_modules(description),
                 source=t.id,
             ),
             depth,

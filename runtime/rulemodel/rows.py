@@ -26,7 +26,8 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 
 #: Bump when a row below changes (fields added, removed, reordered or re-typed).
 #: 3: PS3.16 template rows (:class:`TemplateRuleRow`, ``rules/templates/``).
-LAYOUT_VERSION = 3
+#: 4: ``AttributeRow.overrides`` (modules whose rule for the attribute it replaces).
+LAYOUT_VERSION = 4
 
 ConditionSpec: TypeAlias = "tuple[str, dict[str, Any]] | None"
 Rows: TypeAlias = "tuple[tuple[Any, ...], ...]"  # rows as written: plain tuples
@@ -72,6 +73,7 @@ class AttributeRow(NamedTuple):
     items: Rows | None  # None for a non-sequence; the rows of its items otherwise
     item_counts: tuple[ItemCountRow, ...]
     code_groups: tuple[tuple[int, str], ...]  # (CID, "defined" | "enumerated") of its items
+    overrides: tuple[str, ...]  # modules whose rule for this attribute it replaces ("Mask Module")
 
 
 class IncludeRow(NamedTuple):

@@ -44,7 +44,7 @@ from .dictionary import entry, join, keyword_of, tag_text
 from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference, shown
 from .reader import Element, Node, ParsedFile
-from .rules import Attr, GroupUse, IodRules, RuleBook, Scope
+from .rules import Attr, GroupUse, IodRules, RuleBook, Scope, without_overridden
 from .vr import check_vm
 
 _ALWAYS_ALLOWED = frozenset({0xFFFCFFFC, 0xFFFAFFFA})  # Data Set Trailing Padding, Digital Sig.
@@ -759,7 +759,7 @@ class _Check(FileChecks):
         """One item against the scope of its sequence (``plan``: that scope's, when the caller
         has it at hand)."""
         if plan is None:
-            plan = _item_plan(self.book.plans, scope, module)
+            plan = _item_plan(self.book, scope, module)
         for tag, uses in plan.visit(node.elems):
             self.attribute(node, tag, uses, ctx, path)
         if scope.masked:
@@ -866,7 +866,7 @@ class _Check(FileChecks):
             for g in iod.groups:
                 scope = _closed(self.book.plans, g.scope)
                 module = f"{g.name} Functional Group"
-                macros.append((g, scope, module, _item_plan(self.book.plans, scope, module)))
+                macros.append((g, scope, module, _item_plan(self.book, scope, module)))
             hit = self.book.plans[key] = (iod, macros, iod.group_tags)
         return hit[1], hit[2]
 
@@ -1068,6 +1068,11 @@ def root_layout(cache: dict[Any, Any], iod: IodRules) -> _Layout:
         for m, mu in enumerate(iod.modules):
             for tag, attrs in mu.scope.by_tag.items():
                 rows.setdefault(tag, []).extend((a, m) for a in attrs)
+        names = [mu.name for mu in iod.modules]
+        for tag, r in rows.items():
+            if len(r) > 1 and any(a.overrides for a, _ in r):
+                named = without_overridden([(a, names[m]) for a, m in r])
+                rows[tag] = [(a, m) for a, m in r if any(a is b for b, _ in named)]
         hit = cache[key] = (iod, _Layout([(t, tuple(r)) for t, r in rows.items()]))
     return hit[1]
 
@@ -1080,25 +1085,44 @@ def _sequence_plan(book: RuleBook, seqs: list[_Use], module: str) -> tuple[Scope
     if hit is None or any(a is not u.attr for a, u in zip(hit[0], seqs, strict=True)):
         segments = {(id(rows), tid): (rows, tid) for u in seqs for rows, tid in u.attr.items or ()}
         scope = book.scope(tuple(segments.values()))
-        hit = (tuple(u.attr for u in seqs), scope, _item_plan(book.plans, scope, module))
+        hit = (tuple(u.attr for u in seqs), scope, _item_plan(book, scope, module))
         book.plans[key] = hit
     return hit[1], hit[2]
 
 
-def _item_plan(cache: dict[Any, Any], scope: Scope, module: str) -> _Plan:
+def _item_plan(book: RuleBook, scope: Scope, module: str) -> _Plan:
     """(tag, rules) for each tag of an item scope, built once per scope and module (scopes
     live as long as their rule book; the cache holds the scope so ids stay unique)."""
+    cache = book.plans
     key = ("item", id(scope), module)
     hit = cache.get(key)
     if hit is None or hit[0] is not scope:
         lkey = ("item-layout", id(scope))
         layout = cache.get(lkey)
         if layout is None or layout[0] is not scope:
-            rows = [(t, tuple((a, 0) for a in attrs)) for t, attrs in scope.by_tag.items()]
+            rows = [
+                (t, tuple((a, 0) for a in _item_rules(book, attrs)))
+                for t, attrs in scope.by_tag.items()
+            ]
             layout = cache[lkey] = (scope, _Layout(rows))
         hit = (scope, _Plan(layout[1], (module,), (True,)))
         cache[key] = hit
     return hit[1]
+
+
+def _item_rules(book: RuleBook, attrs: tuple[Attr, ...]) -> list[Attr]:
+    """The rules of one tag in an item scope, without those another overrides (an item's
+    rules come from the tables of several modules: the Mask Subtraction Sequence's items of
+    the Mask Module and of the XA/XRF Multi-frame Presentation Module)."""
+    if len(attrs) < 2 or not any(a.overrides for a in attrs):
+        return list(attrs)
+    named = without_overridden([(a, _table_name(book, a.table)) for a in attrs])
+    return [a for a, _ in named]
+
+
+def _table_name(book: RuleBook, table_id: str) -> str:
+    t = book.table(table_id)
+    return t[0].name if t is not None else ""
 
 
 # SNOMED designators of earlier editions (PS3.16 8.1): codes under them were once valid members

@@ -34,6 +34,7 @@ from iodkit.rulemodel import (
     Verdict,
     evaluate,
     explanation,
+    normalize_module_name,
     predicate_from_data,
     refs,
     walk,
@@ -221,6 +222,7 @@ class Attr:
         "guards",
         "code_groups",
         "module_vm",
+        "overrides",
     )
 
     def __init__(
@@ -240,6 +242,7 @@ class Attr:
         guards: tuple[Guard, ...] = (),
         code_groups: tuple[tuple[int, str], ...] = (),
         module_vm: str = "",
+        overrides: frozenset[str] = frozenset(),
     ) -> None:
         self.tag = tag
         self.mask = mask
@@ -258,6 +261,8 @@ class Attr:
         # the module's own VM where it narrows the dictionary's ("Only a single value shall be
         # present."): checked by the engine, since the file-level check knows only the dictionary
         self.module_vm = module_vm if module_vm and mask == FULL_MASK else ""
+        # the modules whose rule for this tag this one replaces (normalized names)
+        self.overrides = overrides
 
     @property
     def is_sequence(self) -> bool:
@@ -487,7 +492,7 @@ class RuleBook:
         self.edition: str = index.EDITION
         self.sop_classes: dict[str, tuple[str, str]] = index.SOP_CLASSES
         self.table_modules: dict[str, str] = index.TABLES
-        self._tables: dict[str, tuple[tuple[Any, ...], Rows]] = {}
+        self._tables: dict[str, tuple[TableHead, Rows]] = {}
         self._scopes: dict[tuple[Any, ...], Scope] = {}
         self._iods: dict[str, IodRules] = {}
         self._codes: dict[int, tuple[frozenset[tuple[str, str]], bool, str] | None] = {}
@@ -517,7 +522,7 @@ class RuleBook:
         return self._coding_schemes
 
     # -- tables -------------------------------------------------------------------------------
-    def table(self, table_id: str) -> tuple[tuple[Any, ...], Rows] | None:
+    def table(self, table_id: str) -> tuple[TableHead, Rows] | None:
         """(header, rows) of a table, or None when the edition has no such table."""
         hit = self._tables.get(table_id)
         if hit is None:
@@ -708,11 +713,25 @@ def _attr(row: AttributeRow, table_id: str, guards: tuple[Guard, ...]) -> Attr:
         guards,
         tuple(row.code_groups),
         row.module_vm,
+        frozenset(normalize_module_name(m) for m in row.overrides),
     )
 
 
 def _item_count(row: ItemCountRow) -> ItemCount:
     return ItemCount(row.minimum, row.maximum, compile_condition(row.condition))
+
+
+def without_overridden(rules: list[tuple[Attr, str]]) -> list[tuple[Attr, str]]:
+    """The rules for one tag (each with the name of its module or table) without those another
+    rule of the list overrides ("This type definition shall override the definition in the
+    General Series Module": SC Equipment's Modality, Type 3, replaces General Series'
+    Type 1)."""
+    names: set[str] = set()
+    for a, _ in rules:
+        names |= a.overrides
+    if not names:
+        return rules
+    return [(a, m) for a, m in rules if normalize_module_name(m) not in names]
 
 
 def _mentions(pred: Predicate | None, tag: int) -> bool:
@@ -768,6 +787,7 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.guards,
                 a.code_groups,
                 a.module_vm,
+                a.overrides,
             )
             return
 

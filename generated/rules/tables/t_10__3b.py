@@ -8,31 +8,31 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_10-3b", "10-3b", "Referenced Instances and Access Macro", "macro")
 
 RULES = (
-    ("a", 0x0040E020, 0xFFFFFFFF, "1", "Type of Instances", "TypeOfInstances", "CS", "1", "", None, (("defined", ("DICOM", "CDA"), None, None, ""),), None, (), ()),
-    ("a", 0x0020000D, 0xFFFFFFFF, "1C", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", ("Required if Type of Instances (0040,E020) is DICOM and the Information Model of the referenced Instance contains the Study IE.", {"if": {"and": [{"equals": "item:0040,E020", "values": ["DICOM"]}, {"unknown": "dataset", "text": "the Information Model of the referenced Instance contains the Study IE"}]}, "status": "not-decidable"}), (), None, (), ()),
-    ("a", 0x0020000E, 0xFFFFFFFF, "1C", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", ("Required if Type of Instances (0040,E020) is DICOM and the Information Model of the referenced Instance contains the Series IE.", {"if": {"and": [{"equals": "item:0040,E020", "values": ["DICOM"]}, {"unknown": "dataset", "text": "the Information Model of the referenced Instance contains the Series IE"}]}, "status": "not-decidable"}), (), None, (), ()),
+    ("a", 0x0040E020, 0xFFFFFFFF, "1", "Type of Instances", "TypeOfInstances", "CS", "1", "", None, (("defined", ("DICOM", "CDA"), None, None, ""),), None, (), (), ()),
+    ("a", 0x0020000D, 0xFFFFFFFF, "1C", "Study Instance UID", "StudyInstanceUID", "UI", "1", "", ("Required if Type of Instances (0040,E020) is DICOM and the Information Model of the referenced Instance contains the Study IE.", {"if": {"and": [{"equals": "item:0040,E020", "values": ["DICOM"]}, {"unknown": "dataset", "text": "the Information Model of the referenced Instance contains the Study IE"}]}, "status": "not-decidable"}), (), None, (), (), ()),
+    ("a", 0x0020000E, 0xFFFFFFFF, "1C", "Series Instance UID", "SeriesInstanceUID", "UI", "1", "", ("Required if Type of Instances (0040,E020) is DICOM and the Information Model of the referenced Instance contains the Series IE.", {"if": {"and": [{"equals": "item:0040,E020", "values": ["DICOM"]}, {"unknown": "dataset", "text": "the Information Model of the referenced Instance contains the Series IE"}]}, "status": "not-decidable"}), (), None, (), (), ()),
     ("a", 0x00081199, 0xFFFFFFFF, "1", "Referenced SOP Sequence", "ReferencedSOPSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), ()),
-        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), ()),
-        ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", ("Required if Type of Instances (0040,E020) is CDA.", {"if": {"equals": "0040,E020", "values": ["CDA"]}, "status": "executable"}), (), None, (), ()),
-        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), ()),
-        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x00081150, 0xFFFFFFFF, "1", "Referenced SOP Class UID", "ReferencedSOPClassUID", "UI", "1", "", None, (), None, (), (), ()),
+        ("a", 0x00081155, 0xFFFFFFFF, "1", "Referenced SOP Instance UID", "ReferencedSOPInstanceUID", "UI", "1", "", None, (), None, (), (), ()),
+        ("a", 0x0040E001, 0xFFFFFFFF, "1C", "HL7 Instance Identifier", "HL7InstanceIdentifier", "ST", "1", "", ("Required if Type of Instances (0040,E020) is CDA.", {"if": {"equals": "0040,E020", "values": ["CDA"]}, "status": "executable"}), (), None, (), (), ()),
+        ("a", 0x00081160, 0xFFFFFFFF, "1C", "Referenced Frame Number", "ReferencedFrameNumber", "IS", "1-n", "", ("Required if the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames, and Referenced Segment Number (0062,000B) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a multi-frame image and the reference does not apply to all frames"}, {"absent": "item:0062,000B"}]}, "status": "not-decidable"}), (), None, (), (), ()),
+        ("a", 0x0062000B, 0xFFFFFFFF, "1C", "Referenced Segment Number", "ReferencedSegmentNumber", "US", "1-n", "", ("Required if the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments and Referenced Frame Number (0008,1160) is not present.", {"if": {"and": [{"unknown": "dataset", "text": "the Referenced SOP Instance is a Segmentation and the reference does not apply to all segments"}, {"absent": "item:0008,1160"}]}, "status": "not-decidable"}), (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
     ("a", 0x0040E021, 0xFFFFFFFF, "1C", "DICOM Retrieval Sequence", "DICOMRetrievalSequence", "SQ", "1", "", ("Required if DICOM Media Retrieval Sequence (0040,E022), WADO Retrieval Sequence (0040,E023), WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,E022"}, {"absent": "item:0040,E023"}, {"absent": "item:0040,E025"}, {"absent": "item:0040,E024"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00080054, 0xFFFFFFFF, "1", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x00080054, 0xFFFFFFFF, "1", "Retrieve AE Title", "RetrieveAETitle", "AE", "1-n", "", None, (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
     ("a", 0x0040E022, 0xFFFFFFFF, "1C", "DICOM Media Retrieval Sequence", "DICOMMediaRetrievalSequence", "SQ", "1", "", ("Required if DICOM Retrieval Sequence (0040,E021), WADO Retrieval Sequence (0040,E023), and WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,E021"}, {"absent": "item:0040,E023"}, {"absent": "item:0040,E025"}, {"absent": "item:0040,E024"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00880130, 0xFFFFFFFF, "2", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), ()),
-        ("a", 0x00880140, 0xFFFFFFFF, "1", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x00880130, 0xFFFFFFFF, "2", "Storage Media File-Set ID", "StorageMediaFileSetID", "SH", "1", "", None, (), None, (), (), ()),
+        ("a", 0x00880140, 0xFFFFFFFF, "1", "Storage Media File-Set UID", "StorageMediaFileSetUID", "UI", "1", "", None, (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
     ("a", 0x0040E023, 0xFFFFFFFF, "1C", "WADO Retrieval Sequence", "WADORetrievalSequence", "SQ", "1", "", ("Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and XDS Retrieval Sequence (0040,E024) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,E021"}, {"absent": "item:0040,E022"}, {"absent": "item:0040,E025"}, {"absent": "item:0040,E024"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x0040E010, 0xFFFFFFFF, "1", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x0040E010, 0xFFFFFFFF, "1", "Retrieve URI", "RetrieveURI", "UR", "1", "", None, (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
     ("a", 0x0040E024, 0xFFFFFFFF, "1C", "XDS Retrieval Sequence", "XDSRetrievalSequence", "SQ", "1", "", ("Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence (0040,E022), WADO-RS Retrieval Sequence (0040,E025) and WADO Retrieval Sequence (0040,E023) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,E021"}, {"absent": "item:0040,E022"}, {"absent": "item:0040,E025"}, {"absent": "item:0040,E023"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x0040E030, 0xFFFFFFFF, "1", "Repository Unique ID", "RepositoryUniqueID", "UI", "1", "", None, (), None, (), ()),
-        ("a", 0x0040E031, 0xFFFFFFFF, "3", "Home Community ID", "HomeCommunityID", "UI", "1", "", None, (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x0040E030, 0xFFFFFFFF, "1", "Repository Unique ID", "RepositoryUniqueID", "UI", "1", "", None, (), None, (), (), ()),
+        ("a", 0x0040E031, 0xFFFFFFFF, "3", "Home Community ID", "HomeCommunityID", "UI", "1", "", None, (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
     ("a", 0x0040E025, 0xFFFFFFFF, "1C", "WADO-RS Retrieval Sequence", "WADORSRetrievalSequence", "SQ", "1", "", ("Required if DICOM Retrieval Sequence (0040,E021), DICOM Media Retrieval Sequence (0040,E022), WADO Retrieval Sequence (0040,E023) and XDS Retrieval Sequence (0040,E024) are not present. May be present otherwise.", {"if": {"and": [{"absent": "item:0040,E021"}, {"absent": "item:0040,E022"}, {"absent": "item:0040,E023"}, {"absent": "item:0040,E024"}]}, "otherwise": "may", "status": "executable"}), (), (
-        ("a", 0x00081190, 0xFFFFFFFF, "1", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), ()),
-    ), ((1, None, None),), ()),
+        ("a", 0x00081190, 0xFFFFFFFF, "1", "Retrieve URL", "RetrieveURL", "UR", "1", "", None, (), None, (), (), ()),
+    ), ((1, None, None),), (), ()),
 )
