@@ -284,8 +284,8 @@ def test_encapsulated_document_modality_overrides_sc_equipment() -> None:
     ds.MIMETypeOfEncapsulatedDocument = "application/pdf"
     ds.EncapsulatedDocument = b"%PDF-1.4\n"
     fs = validate(ds)
-    assert errors(fs, "missing", "Modality")
-    assert all("Encapsulated Document Series" == f.module for f in errors(fs, "missing", "Modality"))
+    missing = errors(fs, "missing", "Modality")
+    assert missing and all(f.module == "Encapsulated Document Series" for f in missing)
 
 
 def test_override_said_in_a_condition_is_not_read_as_one() -> None:
