@@ -47,6 +47,7 @@ from iodkit.rulemodel import (
 
 from . import fork
 from .conditions import Names, condition_sentences, parse_clause, parse_condition
+from .levels import Places, TablePlaces, about_another_object, requalify, tag_of
 from .model import (
     AttributeRule,
     AttributeTable,
@@ -151,6 +152,7 @@ class _Parser:
             # an override said inside the condition is the rule's, not the condition's
             # (AttributeRule.overrides); the condition's words are read without it
             hit = with_evidence(parse_condition(without_override(text), resolve=self.names))
+            hit = _map_condition(hit, about_another_object)
             self.parsed[text] = hit
         return hit
 
@@ -159,6 +161,7 @@ class _Parser:
         r: AttributeRule,
         siblings: frozenset[int],
         terms: dict[int, frozenset[str]] | None = None,
+        where: Any = None,
     ) -> dict[str, Any] | None:
         """An attribute's condition, read from the whole description when that finds more.
 
@@ -185,6 +188,8 @@ class _Parser:
         chosen = _map_condition(chosen, lambda p: control_point_changes(p, r.tag))
         if terms:
             chosen = _map_condition(chosen, lambda p: known_terms(p, terms))
+        if where is not None:  # read at the level where the attributes live
+            chosen = _map_condition(chosen, where)
         data = condition_data(pin_siblings(chosen, siblings))
         if whole:
             data["text"] = " ".join(chosen.text.split())
@@ -428,24 +433,39 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
     parser = _Parser(ed)
     stats = PredicateStats()
 
-    def attach(obj: Any, kind: str, text: str | None = None) -> None:
+    def attach(obj: Any, kind: str, text: str | None = None, where: Any = None) -> None:
         text = obj.condition if text is None else text
         if not text:
             return
-        data = parser.condition(text)
+        cond = parser.parse(text)
+        if where is not None:
+            cond = _map_condition(cond, where)
+        data = condition_data(cond)
         obj.predicate = data
         stats.add(kind, data["status"], bool(data.get("partly")))
 
+    places = TablePlaces(ed.tables)
+
     def visit(
-        rules: list[Rule], nested: bool, terms: dict[int, frozenset[str]], into: PredicateStats
+        rules: list[Rule],
+        nested: bool,
+        terms: dict[int, frozenset[str]],
+        into: PredicateStats,
+        path: tuple[int, ...],
+        spots: Places,
+        root: bool,
     ) -> None:
         # siblings are pinned inside sequence items and in macros (which are items wherever a
         # sequence includes them); a module's top level keeps the default scope, so a reference
         # to a module attribute an enhanced IOD keeps in a functional group is still found
         siblings = parser.level_tags(rules) if nested else frozenset()
+
+        def where(p: Predicate) -> Predicate:
+            return requalify(p, path, spots, root)
+
         for r in rules:
             if isinstance(r, AttributeRule):
-                data = parser.attribute(r, siblings, terms)
+                data = parser.attribute(r, siblings, terms, where)
                 if data is not None:
                     r.predicate = data
                     into.add("attribute", data["status"], bool(data.get("partly")))
@@ -458,19 +478,22 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
                         data, count.status = parser.clause(count.condition)
                         count.predicate = {"not": data} if count.negated else data
                         into.add("item-count", count.status)
-                if r.items:
-                    visit(r.items, True, terms, into)
+                tag = tag_of(r.tag)
+                if r.items and tag is not None:
+                    visit(r.items, True, terms, into, (*path, tag), spots, root)
             elif isinstance(r, IncludeRule):
                 if r.condition:
-                    data = condition_data(pin_siblings(parser.parse(r.condition), siblings))
+                    cond = _map_condition(parser.parse(r.condition), where)
+                    data = condition_data(pin_siblings(cond, siblings))
                     r.predicate = data
                     into.add("include", data["status"], bool(data.get("partly")))
                 if r.nested:
-                    visit(r.nested, True, terms, into)
+                    visit(r.nested, True, terms, into, path, spots, root)
 
     def visit_tables(tables: list[AttributeTable], into: PredicateStats) -> None:
         for t in tables:
-            visit(t.rules, t.kind != "module", defined_terms(t.rules), into)
+            root = t.kind == "module"
+            visit(t.rules, not root, defined_terms(t.rules), into, (), places(t.id), root)
 
     tables = list(ed.tables.values())
     first, second = _halves(tables) if split else (tables, [])
@@ -484,7 +507,10 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
     for iod in ed.iods.values():
         for m in iod.modules:
             if m.usage == "C" or (m.condition and states_condition(m.condition)):
-                attach(m, "iod-module")
+                # the IOD's level is the dataset's: its modules say where attributes live (a
+                # module's condition speaks of the others', never of its own)
+                spots = _merged(places(u.table) for u in iod.modules if u.table != m.table)
+                attach(m, "iod-module", where=lambda p, s=spots: requalify(p, (), s, True))
         for fg in iod.functional_groups:
             where = placement(fg.condition)
             rest = (
@@ -505,6 +531,14 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
         for kind, counts in by_kind.items():
             stats.by_kind.setdefault(kind, Counter()).update(counts)
     return stats
+
+
+def _merged(parts: Iterator[Places]) -> Places:
+    out: dict[int, frozenset[tuple[int, ...]]] = {}
+    for part in parts:
+        for tag, paths in part.items():
+            out[tag] = out.get(tag, frozenset()) | paths
+    return out
 
 
 def _condition_count(t: AttributeTable) -> int:

@@ -940,11 +940,13 @@ class _Check(FileChecks):
                 )
             elif req is None and not anywhere:
                 status = g.condition.status if g.condition else "missing"
+                words = f": {g.condition.text}" if g.condition else ""
                 self.add(
                     "info",
                     "undecided",
                     "",
-                    f"cannot decide whether the {g.name} Functional Group is required ({status})",
+                    f"cannot decide whether the {g.name} Functional Group is required "
+                    f"({status}){words}",
                     module=g.name,
                     rule=rule,
                     ref=ref,

@@ -16,7 +16,7 @@ MODULES = (
     ("Clinical Trial Study", "Study", "table_C.7-4b", "U", None),
     ("General Series", "Series", "table_C.7-5a", "M", None),
     ("Clinical Trial Series", "Series", "table_C.7-5b", "U", None),
-    ("Synchronization", "Frame of Reference", "table_C.7-7", "C", ("Required if Waveform Originality (003A,0004) value is ORIGINAL; may be present otherwise", {"if": {"equals": "003A,0004", "values": ["ORIGINAL"]}, "otherwise": "may", "status": "executable"})),
+    ("Synchronization", "Frame of Reference", "table_C.7-7", "C", ("Required if Waveform Originality (003A,0004) value is ORIGINAL; may be present otherwise", {"if": {"equals": "5400,0100/003A,0004", "values": ["ORIGINAL"]}, "otherwise": "may", "status": "executable"})),
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Waveform Identification", "Waveform", "table_C.10-8", "M", None),
     ("Waveform", "Waveform", "table_C.10-9", "M", None),

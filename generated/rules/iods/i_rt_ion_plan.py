@@ -23,7 +23,7 @@ MODULES = (
     ("RT Ion Tolerance Tables", "Plan", "table_C.8.8.24-1", "U", None),
     ("RT Patient Setup", "Plan", "table_C.8-48", "U", None),
     ("RT Fraction Scheme", "Plan", "table_C.8-49", "U", None),
-    ("RT Ion Beams", "Plan", "table_C.8.8.25-1", "C", ("Required if RT Fraction Scheme Module is included and Number of Beams (300A,0080) is greater than zero for one or more fraction groups", {"if": {"and": [{"module": "RT Fraction Scheme"}, {"compare": "300A,0080", "op": ">", "value": 0}, {"unknown": "dataset", "text": "for one or more fraction groups"}]}, "status": "not-decidable"})),
+    ("RT Ion Beams", "Plan", "table_C.8.8.25-1", "C", ("Required if RT Fraction Scheme Module is included and Number of Beams (300A,0080) is greater than zero for one or more fraction groups", {"if": {"and": [{"module": "RT Fraction Scheme"}, {"compare": "300A,0070/300A,0080", "op": ">", "value": 0}]}, "status": "executable"})),
     ("Approval", "Plan", "table_C.8-52", "U", None),
     ("General Reference", "Plan", "table_C.12-10", "U", None),
     ("SOP Common", "Plan", "table_C.12-1", "M", None),

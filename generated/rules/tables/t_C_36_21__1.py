@@ -28,7 +28,7 @@ RULES = (
                 ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), ()),
             ), ((2, None, None),), (), ()),
         ), (), (), ()),
-        ("a", 0x300A0772, 0xFFFFFFFF, "1C", "Measured Meterset to Dose Mapping Sequence", "MeasuredMetersetToDoseMappingSequence", "SQ", "1", "", ("Required if Dose Mapping Sequence (300A,0620) is not present. May be present otherwise.", {"if": {"absent": "300A,0620"}, "otherwise": "may", "status": "executable"}), (), (
+        ("a", 0x300A0772, 0xFFFFFFFF, "1C", "Measured Meterset to Dose Mapping Sequence", "MeasuredMetersetToDoseMappingSequence", "SQ", "1", "", ("Required if Dose Mapping Sequence (300A,0620) is not present. May be present otherwise.", {"if": {"absent": "item:300A,061F/300A,0620"}, "otherwise": "may", "status": "executable"}), (), (
             ("a", 0x300A0773, 0xFFFFFFFF, "3", "Referenced Expected In-Vivo Measurement Value Index", "ReferencedExpectedInVivoMeasurementValueIndex", "US", "1", "", None, (), None, (), (), ()),
             ("a", 0x300A063C, 0xFFFFFFFF, "1", "Cumulative Meterset", "CumulativeMeterset", "FD", "1", "", None, (), None, (), (), ()),
             ("a", 0x300A0625, 0xFFFFFFFF, "1", "Radiation Dose Value", "RadiationDoseValue", "FD", "1", "", None, (), None, (), (), ()),

@@ -15,7 +15,7 @@ RULES = (
         ("a", 0x30100042, 0xFFFFFFFF, "1C", "Referenced Parent RT Prescription Index", "ReferencedParentRTPrescriptionIndex", "US", "1", "", ("Required if the Referenced RT Physician Intent Index (3010,005E) is absent.", {"if": {"absent": "item:3010,005E"}, "status": "executable"}), (), None, (), (), ()),
         ("a", 0x30100071, 0xFFFFFFFF, "2", "Referenced Dosimetric Objectives Sequence", "ReferencedDosimetricObjectivesSequence", "SQ", "1", "", None, (), (
             ("a", 0x3010006F, 0xFFFFFFFF, "1", "Referenced Dosimetric Objective UID", "ReferencedDosimetricObjectiveUID", "UI", "1", "", None, (), None, (), (), ()),
-            ("a", 0x30100074, 0xFFFFFFFF, "1C", "Dosimetric Objective Weight", "DosimetricObjectiveWeight", "FD", "1", "", ("Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.", {"if": {"equals": "3010,0073", "values": ["NO"]}, "status": "executable"}), (), None, (), (), ()),
+            ("a", 0x30100074, 0xFFFFFFFF, "1C", "Dosimetric Objective Weight", "DosimetricObjectiveWeight", "FD", "1", "", ("Required if Absolute Dosimetric Objective Flag (3010,0073) is NO.", {"if": {"unknown": "dataset", "text": "which Item of (3010,006C) holds (3010,0073) (the attribute is not at this level, and the words do not say which item they mean)"}, "status": "not-decidable"}), (), None, (), (), ()),
         ), ((0, None, None),), (), ()),
         ("a", 0x30100060, 0xFFFFFFFF, "1", "RT Anatomic Prescription Sequence", "RTAnatomicPrescriptionSequence", "SQ", "1", "", None, (), (
             ("i", "table_10.31-1", None, ()),

@@ -29,7 +29,7 @@ RULES = (
             ("a", 0x00741408, 0xFFFFFFFF, "1", "End Cumulative Time Weight", "EndCumulativeTimeWeight", "DS", "1", "", None, (), None, (), (), ()),
         ), ((1, None, None),), (), ()),
     ), ((1, None, None),), (), ()),
-    ("a", 0x0074140E, 0xFFFFFFFF, "1C", "Omitted Application Setup Sequence", "OmittedApplicationSetupSequence", "SQ", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any Application Setup are omitted.", {"if": {"and": [{"equals": "300A,00CE", "values": ["CONTINUATION"]}, {"unknown": "dataset", "text": "one or more channels of any Application Setup are omitted"}]}, "status": "not-decidable"}), (), (
+    ("a", 0x0074140E, 0xFFFFFFFF, "1C", "Omitted Application Setup Sequence", "OmittedApplicationSetupSequence", "SQ", "1", "", ("Required if Delivery Type (300A,00CE) is CONTINUATION and one or more channels of any Application Setup are omitted.", {"if": {"and": [{"equals": "0074,1401/300A,00CE", "values": ["CONTINUATION"]}, {"unknown": "dataset", "text": "one or more channels of any Application Setup are omitted"}]}, "status": "not-decidable"}), (), (
         ("a", 0x300C000C, 0xFFFFFFFF, "1", "Referenced Brachy Application Setup Number", "ReferencedBrachyApplicationSetupNumber", "IS", "1", "", None, (), None, (), (), ()),
         ("a", 0x00741409, 0xFFFFFFFF, "1", "Omitted Channel Sequence", "OmittedChannelSequence", "SQ", "1", "", None, (), (
             ("a", 0x00741406, 0xFFFFFFFF, "1", "Referenced Channel Number", "ReferencedChannelNumber", "IS", "1", "", None, (), None, (), (), ()),

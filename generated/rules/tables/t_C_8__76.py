@@ -16,7 +16,7 @@ RULES = (
             ("i", "table_8.8-1", None, ()),
         ), ((1, 1, None),), ((4017, "defined"),), ()),
     ), ((1, 1, None),), ((4016, "defined"),), ()),
-    ("a", 0x00082228, 0xFFFFFFFF, "1C", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", "", ("Required if Anatomic Region Modifier Sequence (0008,2220) is not present.", {"if": {"absent": "0008,2220"}, "status": "executable"}), (), (
+    ("a", 0x00082228, 0xFFFFFFFF, "1C", "Primary Anatomic Structure Sequence", "PrimaryAnatomicStructureSequence", "SQ", "1", "", ("Required if Anatomic Region Modifier Sequence (0008,2220) is not present.", {"if": {"absent": "0008,2218/0008,2220"}, "status": "executable"}), (), (
         ("i", "table_8.8-1", None, ()),
     ), ((1, None, None),), ((4026, "defined"),), ()),
 )
