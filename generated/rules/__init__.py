@@ -6,7 +6,7 @@ by :mod:`iodkit.validation.rules`).
 """
 
 # the row layout of these rules (iodkit.rulemodel.rows.LAYOUT_VERSION when they were written)
-LAYOUT = 3
+LAYOUT = 4
 
 EDITION = "2024c"
 
