@@ -302,3 +302,115 @@ def test_override_said_in_a_condition_is_not_read_as_one() -> None:
         "this value shall override the value of Recommended Viewing Mode (0028,1090) specified "
         "in the Mask Module."
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Conditions a dataset decides, no longer left as notes
+
+
+def sr_evidence(testdata: Path) -> Dataset:
+    import pydicom
+
+    return pydicom.dcmread(testdata / "highdicom" / "sr_document.dcm")
+
+
+def _refs(ds: Dataset) -> int:
+    n = 0
+    for item in ds.get("ContentSequence", []):
+        n += "ReferencedSOPSequence" in item
+        n += _refs(item)
+    return n
+
+
+def test_evidence_is_required_when_the_content_tree_references_instances(
+    testdata: Path,
+) -> None:
+    # Table C.17-2: Current Requested Procedure Evidence Sequence "Required if the creator is
+    # aware of … or if Instances are referenced in the Content Tree"
+    ds = sr_evidence(testdata)
+    assert _refs(ds) > 0 and "CurrentRequestedProcedureEvidenceSequence" not in ds
+    fs = validate(ds)
+    assert errors(fs, "missing", "CurrentRequestedProcedureEvidenceSequence")
+    # without references the creator's awareness is what is left: cannot decide
+    def strip(d: Dataset) -> None:
+        for item in d.get("ContentSequence", []):
+            if "ReferencedSOPSequence" in item:
+                del item.ReferencedSOPSequence
+            strip(item)
+
+    strip(ds)
+    fs = validate(ds)
+    notes = [f for f in fs if f.path == "CurrentRequestedProcedureEvidenceSequence"]
+    assert [f.severity for f in notes] == ["info"]
+
+
+def code_item(**values: str) -> Dataset:
+    item = Dataset()
+    for k, v in values.items():
+        setattr(item, k, v)
+    item.CodingSchemeDesignator = "DCM"
+    item.CodeMeaning = "Something"
+    return item
+
+
+@pytest.mark.parametrize(
+    ("values", "wrong"),
+    [
+        # Table 8.8-1a: Code Value "if the code value length is 16 characters or less, and the
+        # code value is not a URN or URL"; Long Code Value when longer; URN Code Value for URNs
+        ({"CodeValue": "113076"}, []),
+        ({}, ["missing CodeValue"]),  # a code without any value: one error
+        ({"LongCodeValue": "1234567890123456789012"}, []),
+        ({"LongCodeValue": "short"}, ["missing CodeValue", "not-allowed LongCodeValue"]),
+        ({"URNCodeValue": "urn:oid:1.2.3"}, []),
+        # a URN in Code Value: not its place ("Shall be present if Code Value is not present
+        # and …" keeps URN Code Value from being required while Code Value is there)
+        ({"CodeValue": "urn:oid:1.2.3"}, ["not-allowed CodeValue"]),
+    ],
+)
+def test_where_a_code_value_goes(ct: Dataset, values: dict[str, str], wrong: list[str]) -> None:
+    ds = copy.deepcopy(ct)
+    ds.AnatomicRegionSequence = Sequence([code_item(**values)])
+    fs = [f for f in validate(ds) if f.path.startswith("AnatomicRegionSequence[0].")]
+    got = sorted(
+        f"{f.code} {f.path.rsplit('.', 1)[1]}"
+        for f in fs
+        if f.severity == "error" and f.code in ("missing", "not-allowed")
+    )
+    assert got == sorted(wrong), [str(f) for f in fs]
+    assert not [f for f in fs if f.code == "undecided" and "Code" in f.path]
+
+
+def enhanced_ct(per_frame: bool) -> Dataset:
+    ds = Dataset()
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2.1"  # Enhanced CT Image Storage
+    ds.SOPInstanceUID = generate_uid()
+    ds.NumberOfFrames = 1
+    ds.SharedFunctionalGroupsSequence = Sequence([Dataset()])
+    if per_frame:
+        frame = Dataset()
+        content = Dataset()
+        content.FrameAcquisitionNumber = 1
+        frame.FrameContentSequence = Sequence([content])
+        ds.PerFrameFunctionalGroupsSequence = Sequence([frame])
+    return ds
+
+
+def test_per_frame_functional_groups_follow_the_iods_macros() -> None:
+    # Table C.7.6.16-1: Per-Frame Functional Groups Sequence "Required if for any frame, there
+    # are Per-Frame Functional Groups that are not empty"; Enhanced CT (Table A.38-2) makes
+    # Frame Content mandatory and "May not be used as a Shared Functional Group"
+    fs = validate(enhanced_ct(per_frame=False))
+    assert errors(fs, "missing", "PerFrameFunctionalGroupsSequence")
+    fs = validate(enhanced_ct(per_frame=True))
+    assert not errors(fs, "missing", "PerFrameFunctionalGroupsSequence")
+
+
+def test_a_functional_group_required_if_not_empty(testdata: Path) -> None:
+    # Segmentation (Table A.51-2): Frame Content "Required if not empty": a TILED_FULL
+    # segmentation has no per-frame items, so none is needed, and nothing is left undecided
+    from iodkit.validation import validate_file
+
+    fs = validate_file(testdata / "highdicom" / "seg_image_sm_dots_tiled_full.dcm")
+    assert not [f for f in fs if f.module == "Frame Content" and f.code == "undecided"]
+    assert not [f for f in fs if f.path == "PerFrameFunctionalGroupsSequence"]

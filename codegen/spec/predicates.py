@@ -31,13 +31,16 @@ from typing import Any
 from iodkit.rulemodel import (
     NOT_IN_DATASET,
     And,
+    CodeValueForm,
     Condition,
+    ContentTreeReferences,
     Equals,
     IodRequires,
     ItemsWhere,
     Not,
     NotEquals,
     Or,
+    PerFrameGroupsNeeded,
     Predicate,
     Present,
     Ref,
@@ -233,6 +236,50 @@ _EVIDENCE: tuple[tuple[re.Pattern[str], Predicate], ...] = (
     ),
 )
 
+# Words that name facts the dataset records in full: the Unknown leaf is replaced outright.
+_FACTS: tuple[tuple[re.Pattern[str], Predicate], ...] = (
+    # SR Document General Module, Current Requested Procedure Evidence Sequence: "… or if
+    # Instances are referenced in the Content Tree" (the creator's awareness stays unknown)
+    (
+        re.compile(
+            r"(?i)^(?P<rest>the\s+creator\s+is\s+aware\s+of\s+.+?)\s+or\s+if\s+instances\s+are\s+"
+            r"referenced\s+in\s+the\s+content\s+tree$"
+        ),
+        ContentTreeReferences(),
+    ),
+    # Code Sequence Macro (Table 8.8-1a): where a code's value goes
+    (
+        re.compile(
+            r"(?i)^the\s+code\s+value\s+length\s+is\s+16\s+characters\s+or\s+less,?\s+and\s+"
+            r"the\s+code\s+value\s+is\s+not\s+a\s+urn\s+or\s+url$"
+        ),
+        CodeValueForm("short"),
+    ),
+    (
+        re.compile(r"(?i)^the\s+code\s+value\s+is\s+not\s+a\s+urn\s+or\s+url$"),
+        CodeValueForm("long"),
+    ),
+    (re.compile(r"(?i)^the\s+code\s+value\s+is\s+a\s+urn\s+or\s+url$"), CodeValueForm("urn")),
+    # Multi-frame Functional Groups Module: the Per-Frame Functional Groups Sequence
+    (
+        re.compile(
+            r"(?i)^for\s+any\s+frame(?:\s+of\s+the\s+selected\s+subset\s+of\s+frames)?,?\s+there\s+"
+            r"are\s+per-frame\s+functional\s+groups\s+that\s+are\s+not\s+empty$"
+        ),
+        PerFrameGroupsNeeded(),
+    ),
+)
+
+
+def _fact(leaf: Unknown) -> Predicate | None:
+    words = " ".join(leaf.text.split()).rstrip(".")
+    for pattern, fact in _FACTS:
+        m = pattern.match(words)
+        if m:
+            rest = m.groupdict().get("rest")
+            return Or((fact, Unknown(rest, NOT_IN_DATASET))) if rest else fact
+    return None
+
 
 def defined_terms(rules: list[Rule]) -> dict[int, frozenset[str]]:
     """The values a table lists for its attributes (unconditional Enumerated Values and Defined
@@ -371,6 +418,9 @@ def with_evidence(cond: Condition) -> Condition:
         if p is None:
             return None
         if isinstance(p, Unknown):
+            fact = _fact(p)
+            if fact is not None:
+                return fact
             for pattern, evidence in _EVIDENCE:
                 if pattern.match(" ".join(p.text.split()).rstrip(".")):
                     return Or((evidence, p))
@@ -517,7 +567,14 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
                 _PLACEMENT_SENTENCE.sub("", fg.condition).strip(" .;,") if where else fg.condition
             )
             if fg.usage == "C" or (rest and states_condition(rest)):
-                attach(fg, "functional-group", rest or fg.condition)
+                content = places(fg.table)
+                macro = tuple(sorted(t for t, paths in content.items() if () in paths))
+                attach(
+                    fg,
+                    "functional-group",
+                    rest or fg.condition,
+                    where=lambda p, m=macro: not_empty(p, m),
+                )
             if where:
                 fg.predicate = {**(fg.predicate or {}), "placement": where}
     visit_tables(first, stats)
@@ -531,6 +588,18 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
         for kind, counts in by_kind.items():
             stats.by_kind.setdefault(kind, Counter()).update(counts)
     return stats
+
+
+def not_empty(p: Predicate, macro: tuple[int, ...]) -> Predicate:
+    """A functional group macro "Required if not empty" (Frame Content in the Segmentation
+    IOD): its content is its sequence, at the top of the macro's table, in the Shared or the
+    frame's item — present means not empty (its items are judged by the macro's own rules)."""
+    if isinstance(p, Unknown) and " ".join(p.text.split()).rstrip(".").lower() == "not empty":
+        if not macro:
+            return p
+        tests = tuple(Present(Ref((t,), "frame")) for t in macro)
+        return tests[0] if len(tests) == 1 else Or(tests)
+    return _map_children(p, lambda q: not_empty(q, macro))
 
 
 def _merged(parts: Iterator[Places]) -> Places:

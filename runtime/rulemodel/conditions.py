@@ -16,12 +16,15 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 
 from .datasets import Context, Otherwise, Verdict
 from .facts import (
+    CodeValueForm,
+    ContentTreeReferences,
     DesignatorSufficient,
     ExtendedCharacters,
     InAnnexL,
     IodRequires,
     NonHumanPatient,
     PairedBodyPart,
+    PerFrameGroupsNeeded,
     PointsInto,
     Transferred,
 )
@@ -71,6 +74,9 @@ Predicate: TypeAlias = (
     | NonHumanPatient
     | PointsInto
     | Transferred
+    | ContentTreeReferences
+    | CodeValueForm
+    | PerFrameGroupsNeeded
     | And
     | Or
     | Not
@@ -302,12 +308,15 @@ _CONSTANTS: dict[str, Predicate] = {
     "designator_sufficient": DesignatorSufficient(),
     "extended_characters": ExtendedCharacters(),
     "non_human_patient": NonHumanPatient(),
+    "content_tree_references": ContentTreeReferences(),
+    "per_frame_groups_needed": PerFrameGroupsNeeded(),
 }
 
 
 _OPERATORS = frozenset(
     "present absent has_value equals other_than compare count code points_to any_item "
-    "every_item module iod_requires points_into annex_l transferred and or not unknown".split()
+    "every_item module iod_requires points_into annex_l transferred code_value_form and or not "
+    "unknown".split()
 )
 
 
@@ -348,6 +357,8 @@ def predicate_from_data(data: Any) -> Predicate:
         )
     if key == "annex_l":
         return InAnnexL(Ref.from_data(data[key]))
+    if key == "code_value_form":
+        return CodeValueForm(data[key])
     if key == "transferred":
         return Transferred(data[key])
     if key == "points_into":

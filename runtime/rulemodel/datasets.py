@@ -77,6 +77,10 @@ class Facts(Protocol):
         as metadata with compressed bulk pixel data), from the validation context."""
         ...
 
+    def per_frame_groups_needed(self, ctx: Context) -> Verdict:
+        """Whether some frame holds, or must hold, a functional group (the IOD's macros)."""
+        ...
+
     def designator_sufficient(self, designator: str) -> Verdict:
         """PS3.16 Table 8-1: whether a Coding Scheme Designator alone identifies a code
         unambiguously (True: listed; False: listed, but its entry requires Coding Scheme

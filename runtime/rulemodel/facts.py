@@ -11,6 +11,7 @@ says what in ``needs``; one whose verdict the standard's tables leave open says 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .datasets import (
@@ -331,3 +332,92 @@ class Transferred(FrozenValue):
 
     def to_data(self) -> Any:
         return {"transferred": self.how}
+
+
+_CONTENT_SEQUENCE = 0x0040A730
+_REFERENCED_SOP_SEQUENCE = 0x00081199
+
+
+class ContentTreeReferences(FrozenValue):
+    """Reads "Instances are referenced in the Content Tree" (SR Document General Module, the
+    evidence sequences): some content item of the document's Content Sequence, at any depth,
+    has a Referenced SOP Sequence (0008,1199) — how IMAGE, COMPOSITE and WAVEFORM items
+    reference Instances (PS3.3 Table C.18.3-1). Read from the dataset alone."""
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Verdict:
+        stack = [(ctx.root, 0)]
+        while stack:
+            ds, depth = stack.pop()
+            for item in items_of(get_element(ds, _CONTENT_SEQUENCE)):
+                if get_element(item, _REFERENCED_SOP_SEQUENCE) is not None:
+                    return True
+                if depth < 64:
+                    stack.append((item, depth + 1))
+        return False
+
+    def to_data(self) -> Any:
+        return "content_tree_references"
+
+
+_LONG_CODE_VALUE = 0x00080119
+_URN_CODE_VALUE = 0x00080120
+_CODE_VALUE = 0x00080100
+_URN = re.compile(r"(?i)^(?:urn|https?|ftp):")
+
+
+class CodeValueForm(FrozenValue):
+    """Reads the Code Sequence Macro's rules for where a code's value goes (PS3.3 Table
+    8.8-1a): Code Value (0008,0100) "if the code value length is 16 characters or less, and the
+    code value is not a URN or URL" (``form`` "short"), Long Code Value (0008,0119) when longer
+    and not a URN or URL ("long"), URN Code Value (0008,0120) when it is one ("urn").
+
+    The code's value is whichever of the three the item holds. An item holding none has a code
+    without a value: the standard's default place, Code Value, is then the one required
+    ("short" true, the others false) — so a code item with no value at all is an error, once.
+    """
+
+    __slots__ = ("form",)
+    form: str
+
+    def __init__(self, form: str) -> None:
+        set_field(self, "form", form)
+
+    def eval(self, ctx: Context) -> Verdict:
+        value = None
+        for tag in (_URN_CODE_VALUE, _LONG_CODE_VALUE, _CODE_VALUE):
+            got = first_text(ctx.current, tag)
+            if got:
+                value = got
+                break
+        if value is None:
+            return self.form == "short"
+        if _URN.match(value):
+            return self.form == "urn"
+        if self.form == "short":
+            return len(value) <= 16
+        return self.form == "long" and len(value) > 16
+
+    def to_data(self) -> Any:
+        return {"code_value_form": self.form}
+
+
+class PerFrameGroupsNeeded(FrozenValue):
+    """Reads "for any frame, there are Per-Frame Functional Groups that are not empty" (the
+    Multi-frame Functional Groups Module's Per-Frame Functional Groups Sequence): some frame's
+    item holds a functional group, or the IOD makes a functional group macro mandatory that
+    "Shall not be used as a Shared Functional Group" (Frame Content), so every frame holds it.
+    Asked of the engine, which knows the IOD's macros; without it, read from the dataset."""
+
+    __slots__ = ()
+
+    def eval(self, ctx: Context) -> Verdict:
+        ask = getattr(ctx.facts, "per_frame_groups_needed", None)
+        if ask is not None:
+            return ask(ctx)  # type: ignore[no-any-return]
+        shared, frames = fg_index(ctx)
+        return True if frames else None
+
+    def to_data(self) -> Any:
+        return "per_frame_groups_needed"

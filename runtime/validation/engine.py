@@ -235,6 +235,26 @@ class _Check(FileChecks):
             return None
         return False
 
+    def per_frame_groups_needed(self, ctx: Context) -> Verdict:
+        """Whether "for any frame, there are Per-Frame Functional Groups that are not empty":
+        a frame's item holds a functional group, or the IOD requires a macro that "Shall not
+        be used as a Shared Functional Group" (then every frame holds it)."""
+        _, frames = _fg_items(self.root)
+        if any(f.elems for f in frames):
+            return True
+        iod = self.iod_rules
+        if iod is None:
+            return None
+        verdicts: list[Verdict] = []
+        for g in iod.groups:
+            if g.placement != "per-frame":
+                continue
+            req = self.group_requirement(g, ctx)
+            verdicts.append(None if req is None else req == "required")
+        if True in verdicts:
+            return True
+        return None if None in verdicts else False
+
     def in_functional_group(self, tag: int) -> Verdict:
         """Whether one of the IOD's functional group macros defines ``tag`` (its sequence, or an
         attribute in that sequence's items): what "an Attribute that is contained within a

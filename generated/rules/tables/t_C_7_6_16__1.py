@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", "", None, (), (
         ("fg",),
     ), ((1, 1, None),), (), ()),
-    ("a", 0x52009230, 0xFFFFFFFF, "1C", "Per-Frame Functional Groups Sequence", "PerFrameFunctionalGroupsSequence", "SQ", "1", "", ("Required if for any frame, there are Per-Frame Functional Groups that are not empty.", {"if": {"unknown": "unparsed", "text": "for any frame, there are Per-Frame Functional Groups that are not empty"}, "status": "unparsed"}), (), (
+    ("a", 0x52009230, 0xFFFFFFFF, "1C", "Per-Frame Functional Groups Sequence", "PerFrameFunctionalGroupsSequence", "SQ", "1", "", ("Required if for any frame, there are Per-Frame Functional Groups that are not empty.", {"if": "per_frame_groups_needed", "status": "executable"}), (), (
         ("fg",),
     ), ((1, None, None),), (), ()),
     ("a", 0x00200013, 0xFFFFFFFF, "1", "Instance Number", "InstanceNumber", "IS", "1", "", None, (), None, (), (), ()),

@@ -11,7 +11,7 @@ RULES = (
     ("a", 0x52009229, 0xFFFFFFFF, "1", "Shared Functional Groups Sequence", "SharedFunctionalGroupsSequence", "SQ", "1", "", None, (), (
         ("fg",),
     ), ((1, 1, None),), (), ()),
-    ("a", 0x30020101, 0xFFFFFFFF, "1C", "Selected Frame Functional Groups Sequence", "SelectedFrameFunctionalGroupsSequence", "SQ", "1", "", ("Required if for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty.", {"if": {"unknown": "unparsed", "text": "for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty"}, "status": "unparsed"}), (), (
+    ("a", 0x30020101, 0xFFFFFFFF, "1C", "Selected Frame Functional Groups Sequence", "SelectedFrameFunctionalGroupsSequence", "SQ", "1", "", ("Required if for any frame of the selected subset of frames, there are Per-Frame Functional Groups that are not empty.", {"if": "per_frame_groups_needed", "status": "executable"}), (), (
         ("a", 0x30020100, 0xFFFFFFFF, "1", "Selected Frame Number", "SelectedFrameNumber", "IS", "1", "", None, (), None, (), (), ()),
         ("fg",),
     ), ((1, None, None),), (), ()),
