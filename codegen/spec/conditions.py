@@ -679,7 +679,9 @@ _ELSEWHERE = re.compile(
     r"represents\s+a\s+dose|frame\s+level\s+retrieve|a\s+template|"
     r"associated\s+with\s+only|associated\s+to\s+only|"
     r"the\s+directory\s+record\s+references|contains\s+a\s+reference\s+to|"
-    r"in\s+the\s+(?:rt\s+ion\s+)?plan\s+referenced|changes?\s+during)"
+    r"in\s+the\s+(?:rt\s+ion\s+)?plan\s+referenced|changes?\s+during|referenced\s+by\b|"
+    r"corresponds\s+to\s+a\s+planned|the\s+date\s+and\s+time\s+are\s+different|"
+    r"conveyed\s+by\s+a|combines\s+segments|instances\s+are\s+spatially\s+related)"
 )
 
 

@@ -131,6 +131,96 @@ def condition_data(cond: Condition) -> dict[str, Any]:
     return data
 
 
+# The standard's own phrasings of conditions the parser reads in another, equivalent wording.
+# The spec keeps the standard's words (``condition``); only what is parsed is reworded. Each
+# pair says the same thing about the same attributes, looked up the same way.
+_REWORDINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p, re.I), r)
+    for p, r in (
+        # "(7FE0,0010) contains more than one frame": Number of Frames says how many
+        (
+            r"Pixel Data \(7FE0,0010\) contains more than one frame",
+            "Number of Frames (0028,0008) is greater than 1",
+        ),
+        # Table C.11.13-1: "specifies more than one frame (i.e., is multi-valued)"
+        (r"specifies more than one frame \(i\.e\., is multi-valued\)", "has more than one value"),
+        # Table A.75-1: "Required if 32 bit floating point pixels" (the VRs of PS3.5 Table 6.2-1)
+        (
+            r"Required if 32 bit floating point pixels",
+            "Required if Float Pixel Data (7FE0,0008) is present",
+        ),
+        (
+            r"Required if 64 bit floating point pixels",
+            "Required if Double Float Pixel Data (7FE0,0009) is present",
+        ),
+        # "a value is present in A or B"
+        (
+            r"if a value is present in (?P<a>[^()]+\([0-9A-F]{4},[0-9A-F]{4}\)) or "
+            r"(?P<b>[^()]+\([0-9A-F]{4},[0-9A-F]{4}\))",
+            r"if \g<a> is present with a value or \g<b> is present with a value",
+        ),
+        # Table C.7.6.23-1: "one or more Items of the Data Path Assignment Sequence (0028,1402)
+        # other than PRIMARY_PVALUES" — (0028,1402) is the Data Path Assignment of those items
+        (
+            r"there are one or more Items of the Data Path Assignment Sequence \(0028,1402\) "
+            r"other than",
+            "Data Path Assignment (0028,1402) is present with a value other than",
+        ),
+        # qualifiers that name where the evaluator looks anyway: this dataset, its functional
+        # groups, the module the attribute is in
+        (r",? of this [A-Za-z/ -]+? SOP Instance", ""),
+        (r" in this Module or in a Functional Group Macro of the current SOP Instance", ""),
+        (r"(\([0-9A-F]{4},[0-9A-F]{4}\)) in the [A-Za-z/ -]+? Module (equals|is|has)", r"\1 \2"),
+        (r" \(Section [A-Z0-9.]+\)", ""),
+        # Table C.21.2-1: "One triplet (x,y,z) shall be present for each point …": how many
+        # values, not when (the condition is the next sentence)
+        (r"(?:^|(?<=\. ))[^.]*\bshall be present for each [^.]*\.\s*", ""),
+        (
+            r" in this Item of the [A-Za-z/ -]+? Sequence \([0-9A-F]{4},[0-9A-F]{4}\)",
+            " in this Sequence Item",
+        ),
+        # Table C.8.28.2-1: "contains an Item with the value or (111931, DCM, …)"
+        (r"with the value or \(", "with the value ("),
+        # Table C.8-92: "Only required for MR Spectroscopy SOP Instances."
+        (
+            r"^Only required for MR Spectroscopy SOP Instances\.?$",
+            "Required if SOP Class UID (0008,0016) is 1.2.840.10008.5.1.4.1.1.4.2.",
+        ),
+        # Table C.29.3-1: "… is present in the Instance referenced in the … Sequence … Item"
+        (
+            r" is present in the Instance referenced in the [^.]+? Item",
+            " is present in the referenced SOP Instance",
+        ),
+        # Table C.10-11: "Mutually exclusive with X."
+        (r"^Mutually exclusive with (.+?)\.?$", r"Shall not be present if \1 is present."),
+    )
+)
+
+
+def reworded(text: str) -> str:
+    """A condition's words as the parser reads them (see :data:`_REWORDINGS`)."""
+    for pattern, replacement in _REWORDINGS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_EITHER = re.compile(
+    r"(?i)^Either one or both of (?P<a>.+?\([0-9A-F]{4},[0-9A-F]{4}\)) or "
+    r"(?P<b>.+?\([0-9A-F]{4},[0-9A-F]{4}\)) are required\.?$"
+)
+
+
+def either_or_both(condition: str, own_tag: str) -> str:
+    """ "Either one or both of A or B are required" (Table C.10-5, on both rows): for row A,
+    "Required if B is not present"; for B, "Required if A is not present"."""
+    m = _EITHER.match(" ".join(condition.split()))
+    if m is None:
+        return condition
+    a, b = m.group("a"), m.group("b")
+    other = b if a.endswith(own_tag) else a if b.endswith(own_tag) else None
+    return condition if other is None else f"Required if {other} is not present."
+
+
 def value_set_status(pred: Predicate) -> str:
     """Status of a bare predicate, judged as :attr:`Condition.status` judges a requirement."""
     return Condition("", pred).status
@@ -154,7 +244,8 @@ class _Parser:
         if hit is None:
             # an override said inside the condition is the rule's, not the condition's
             # (AttributeRule.overrides); the condition's words are read without it
-            hit = with_evidence(parse_condition(without_override(text), resolve=self.names))
+            words = reworded(without_override(text))
+            hit = with_evidence(parse_condition(words, resolve=self.names))
             hit = _map_condition(hit, about_another_object)
             self.parsed[text] = hit
         return hit
@@ -180,7 +271,7 @@ class _Parser:
         """
         if not r.condition:
             return None
-        own = self.parse(r.condition)
+        own = self.parse(either_or_both(r.condition, r.tag))
         chosen = own
         if r.type in ("1C", "2C") and r.description != r.condition:
             full = self.parse(r.description)
@@ -322,7 +413,7 @@ def known_terms(p: Predicate, terms: dict[int, frozenset[str]]) -> Predicate:
 
 
 _CONTROL_POINT_CONDITIONS = re.compile(
-    r"(?i)^(?:if\s+)?the\s+conditions\s+in\s+Section\s+C\.36\.2\.2\.5\.1\.1\s+are\s+satisfied$"
+    r"(?i)^(?:if\s+)?the\s+conditions\s+in\s+Section\s+C\.36\.2\.2\.5\.1\.1\s*are\s+satisfied$"
 )
 _RT_CONTROL_POINT_INDEX = 0x300A0600
 

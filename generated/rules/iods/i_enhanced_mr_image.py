@@ -28,7 +28,7 @@ MODULES = (
     ("Cardiac Synchronization", "Image", "table_C.7.6.18-1", "C", ("Required if cardiac synchronization was applied.", {"if": {"unknown": "dataset", "text": "cardiac synchronization was applied"}, "status": "not-decidable"})),
     ("Respiratory Synchronization", "Image", "table_C.7.6.18-2", "C", ("Required if respiratory synchronization was applied.", {"if": {"unknown": "dataset", "text": "respiratory synchronization was applied"}, "status": "not-decidable"})),
     ("Bulk Motion Synchronization", "Image", "table_C.7.6.18-3", "C", ("Required if bulk motion synchronization was applied.", {"if": {"unknown": "dataset", "text": "bulk motion synchronization was applied"}, "status": "not-decidable"})),
-    ("Supplemental Palette Color Lookup Table", "Image", "table_C.7.6.19-1", "C", ("Required if Pixel Presentation (0008,9205) in the Enhanced MR Image Module equals COLOR or MIXED.", {"if": {"equals": "root:0008,9205", "values": ["COLOR", "MIXED"]}, "status": "executable"})),
+    ("Supplemental Palette Color Lookup Table", "Image", "table_C.7.6.19-1", "C", ("Required if Pixel Presentation (0008,9205) in the Enhanced MR Image Module equals COLOR or MIXED.", {"if": {"equals": "0008,9205", "values": ["COLOR", "MIXED"]}, "status": "executable"})),
     ("Acquisition Context", "Image", "table_C.7.6.14-1", "M", None),
     ("Device", "Image", "table_C.7-18", "U", None),
     ("Specimen", "Image", "table_C.7.6.22-1", "U", None),

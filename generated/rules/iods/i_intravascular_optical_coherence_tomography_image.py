@@ -22,7 +22,7 @@ MODULES = (
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Enhanced General Equipment", "Equipment", "table_C.7-8b", "M", None),
     ("Image Pixel", "Image", "table_C.7-11a", "M", None),
-    ("Supplemental Palette Color Lookup Table", "Image", "table_C.7.6.19-1", "C", ("Required if Pixel Presentation (0008,9205) in the Intravascular OCT Image Module equals COLOR.", {"if": {"equals": "root:0008,9205", "values": ["COLOR"]}, "status": "executable"})),
+    ("Supplemental Palette Color Lookup Table", "Image", "table_C.7.6.19-1", "C", ("Required if Pixel Presentation (0008,9205) in the Intravascular OCT Image Module equals COLOR.", {"if": {"equals": "0008,9205", "values": ["COLOR"]}, "status": "executable"})),
     ("Enhanced Contrast/Bolus", "Image", "table_C.7-12b", "M", None),
     ("Multi-frame Functional Groups", "Image", "table_C.7.6.16-1", "M", None),
     ("Multi-frame Dimension", "Image", "table_C.7.6.17-1", "M", None),

@@ -18,7 +18,7 @@ MODULES = (
     ("Clinical Trial Series", "Series", "table_C.7-5b", "U", None),
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("Enhanced General Equipment", "Equipment", "table_C.7-8b", "M", None),
-    ("Frame of Reference", "Frame of Reference", "table_C.7-6", "C", ("Required if multiple Instances are spatially related or if the Camera Position Functional Group Module is present in the Current Frame Functional Groups Module", {"if": {"unknown": "unparsed", "text": "multiple Instances are spatially related or if the Camera Position Functional Group Module is present in the Current Frame Functional Groups Module"}, "status": "unparsed"})),
+    ("Frame of Reference", "Frame of Reference", "table_C.7-6", "C", ("Required if multiple Instances are spatially related or if the Camera Position Functional Group Module is present in the Current Frame Functional Groups Module", {"if": {"unknown": "dataset", "text": "multiple Instances are spatially related or if the Camera Position Functional Group Module is present in the Current Frame Functional Groups Module"}, "status": "not-decidable"})),
     ("Synchronization", "Frame of Reference", "table_C.7-7", "M", None),
     ("General Acquisition", "Acquisition", "table_C.7.10.1-1", "M", None),
     ("General Image", "Image", "table_C.7-9", "M", None),

@@ -18,7 +18,7 @@ MODULES = (
     ("Clinical Trial Series", "Series", "table_C.7-5b", "U", None),
     ("General Equipment", "Equipment", "table_C.7-8", "M", None),
     ("RT Beams Delivery Instruction", "Plan", "table_C.8.8.29-1", "M", None),
-    ("Common Instance Reference", "Plan", "table_C.12-8", "C", ("Required if not conveyed by a Unified Procedure Step. May be present otherwise.", {"if": {"unknown": "unparsed", "text": "not conveyed by a Unified Procedure Step"}, "otherwise": "may", "status": "unparsed"})),
+    ("Common Instance Reference", "Plan", "table_C.12-8", "C", ("Required if not conveyed by a Unified Procedure Step. May be present otherwise.", {"if": {"unknown": "dataset", "text": "not conveyed by a Unified Procedure Step"}, "otherwise": "may", "status": "not-decidable"})),
     ("General Reference", "Plan", "table_C.12-10", "U", None),
     ("SOP Common", "Plan", "table_C.12-1", "M", None),
 )

@@ -9,8 +9,8 @@ TABLE = ("table_C.10-11", "C.10-11", "Waveform Annotation Module", "module")
 
 RULES = (
     ("a", 0x0040B020, 0xFFFFFFFF, "1", "Waveform Annotation Sequence", "WaveformAnnotationSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00700006, 0xFFFFFFFF, "1C", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", ("Text Observation Value (annotation). Mutually exclusive with Concept Name Code Sequence (0040,A043).", {"status": "unparsed"}), (), None, (), (), ()),
-        ("a", 0x0040A043, 0xFFFFFFFF, "1C", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", ("Code representing the fully specified name of the NUMERIC measurement or CODED concept. Only a single Item shall be included in this Sequence. Mutually exclusive with Unformatted Text Value (0070,0006).", {"status": "unparsed"}), (), (
+        ("a", 0x00700006, 0xFFFFFFFF, "1C", "Unformatted Text Value", "UnformattedTextValue", "ST", "1", "", ("Mutually exclusive with Concept Name Code Sequence (0040,A043).", {"forbidden_if": {"present": "item:0040,A043"}, "status": "executable"}), (), None, (), (), ()),
+        ("a", 0x0040A043, 0xFFFFFFFF, "1C", "Concept Name Code Sequence", "ConceptNameCodeSequence", "SQ", "1", "", ("Mutually exclusive with Unformatted Text Value (0070,0006).", {"forbidden_if": {"present": "item:0070,0006"}, "status": "executable"}), (), (
             ("i", "table_8.8-1", None, ()),
             ("a", 0x0040A195, 0xFFFFFFFF, "1C", "Modifier Code Sequence", "ModifierCodeSequence", "SQ", "1", "", ("Required if the value of Concept Name Code Sequence (0040,A043) does not fully describe the semantics of the measurement or concept.", {"if": {"unknown": "dataset", "text": "the value of Concept Name Code Sequence (0040,A043) does not fully describe the semantics of the measurement or concept"}, "status": "not-decidable"}), (), (
                 ("i", "table_8.8-1", None, ()),

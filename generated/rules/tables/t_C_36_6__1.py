@@ -42,7 +42,7 @@ RULES = (
             ), ((1, 1, None),), (), ()),
             ("a", 0x30100017, 0xFFFFFFFF, "2", "Conceptual Volume Description", "ConceptualVolumeDescription", "ST", "1", "", None, (), None, (), (), ()),
         ), ((1, None, None),), (), ()),
-        ("a", 0x30100049, 0xFFFFFFFF, "1C", "Referenced RT Treatment Phase Sequence", "ReferencedRTTreatmentPhaseSequence", "SQ", "1", "", ("Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES.", {"if": {"unknown": "unparsed", "text": "RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES"}, "status": "unparsed"}), (), (
+        ("a", 0x30100049, 0xFFFFFFFF, "1C", "Referenced RT Treatment Phase Sequence", "ReferencedRTTreatmentPhaseSequence", "SQ", "1", "", ("Required if RT Treatment Phase Intent Presence Flag (3010,0045) of this RT Physician Intent SOP Instance equals YES.", {"if": {"equals": "3010,0045", "values": ["YES"]}, "status": "executable"}), (), (
             ("a", 0x30100040, 0xFFFFFFFF, "1", "Referenced RT Treatment Phase Index", "ReferencedRTTreatmentPhaseIndex", "US", "1", "", None, (), None, (), (), ()),
         ), ((1, None, None),), (), ()),
         ("a", 0x30100082, 0xFFFFFFFF, "2", "Fraction-Based Relationship Sequence", "FractionBasedRelationshipSequence", "SQ", "1", "", None, (), (

@@ -30,7 +30,7 @@ RULES = (
             ), ((1, 1, None),), (), ()),
         ), ((1, 1, None),), (), ()),
     ), ((1, None, None),), (), ()),
-    ("a", 0x00700404, 0xFFFFFFFF, "1C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required if any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052). May be present otherwise.", {"if": {"unknown": "unparsed", "text": "any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052)"}, "otherwise": "may", "status": "unparsed"}), (), (
+    ("a", 0x00700404, 0xFFFFFFFF, "1C", "Referenced Spatial Registration Sequence", "ReferencedSpatialRegistrationSequence", "SQ", "1", "", ("Required if any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052). May be present otherwise.", {"if": {"unknown": "dataset", "text": "any Item in the Combination Segment Reference Sequence (3010,0024) combines segments that do not have the same Frame of Reference UID (0020,0052)"}, "otherwise": "may", "status": "not-decidable"}), (), (
         ("i", "table_10-11", None, ()),
     ), ((1, None, None),), (), ()),
 )
