@@ -73,12 +73,16 @@ _EXPORTS = {
     "SRReadError": "reader",
     "read_sr": "reader",
     "MeasurementReport": "report",
+    "DerivedMeasurement": "report",
+    "TimePointContext": "context",
     "KeyObjectSelection": "kos",
     "TemplateError": "template",
     "ValueSetError": "valuesets",
 }
 
 __all__ = [
+    "DerivedMeasurement",
+    "TimePointContext",
     "AlgorithmIdentification",
     "ContentError",
     "ContentItem",
@@ -136,6 +140,7 @@ if TYPE_CHECKING:
         FetusSubject,
         PersonObserver,
         SpecimenSubject,
+        TimePointContext,
     )
     from iodkit.sr.document import DocumentError, SRDocumentWriter
     from iodkit.sr.groups import (
@@ -162,7 +167,7 @@ if TYPE_CHECKING:
         QualitativeEvaluation,
     )
     from iodkit.sr.reader import SRDocument, SRReadError, read_sr
-    from iodkit.sr.report import MeasurementReport
+    from iodkit.sr.report import DerivedMeasurement, MeasurementReport
     from iodkit.sr.template import TemplateError
     from iodkit.sr.valuesets import ValueSetError
 

@@ -26,11 +26,12 @@ import iodkit.templates.tid1008 as tid1008
 import iodkit.templates.tid1009 as tid1009
 import iodkit.templates.tid1010 as tid1010
 import iodkit.templates.tid1204 as tid1204
+import iodkit.templates.tid1502 as tid1502
 import iodkit.templates.tid1600 as tid1600
 import iodkit.templates.tid1601 as tid1601
 import iodkit.templates.tid1602 as tid1602
 from iodkit.codes import Code, context_group
-from iodkit.sr.content import ContentError, ContentItem, Reference, same_concept
+from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference, same_concept
 
 __all__ = [
     "ENGLISH_US",
@@ -39,15 +40,18 @@ __all__ = [
     "FetusSubject",
     "PersonObserver",
     "SpecimenSubject",
+    "TimePointContext",
     "image_library",
     "language",
     "observation_context",
     "read_observers",
+    "read_subjects",
 ]
 
 #: RFC 5646 "en-US" (CID 5000 Language names RFC 5646 tags; it enumerates none)
 ENGLISH_US = Code("en-US", "RFC5646", "English (United States)")
 
+_NO_UNITS: Code = tid1502.TimePointContext.row("5").units  # type: ignore[assignment]  # EV (1, UCUM, "no units")
 _O = tid1002.ObserverContext
 _OBSERVER_TYPE = _O.concept("1")
 _PERSON = tid1003.PersonObserverIdentifyingAttributes
@@ -182,6 +186,52 @@ class DeviceSubject:
         )
 
 
+@dataclass
+class TimePointContext:
+    """When in a longitudinal study the measurements were made (TID 1502): ``time_point``
+    (row 3, M), the subject's and protocol's identifiers, type(s) (CID 6146) and order."""
+
+    time_point: str
+    subject_time_point_identifier: str | None = None
+    protocol_time_point_identifier: str | None = None
+    time_point_types: Sequence[Code] = ()
+    time_point_order: int | None = None
+
+    def __post_init__(self) -> None:
+        self.time_point_types = tuple(self.time_point_types)
+
+    def builder(self) -> Any:
+        return tid1502.TimePointContext(
+            time_point=self.time_point,
+            subject_time_point_identifier=self.subject_time_point_identifier,
+            protocol_time_point_identifier=self.protocol_time_point_identifier,
+            time_point_type=list(self.time_point_types) or None,
+            time_point_order=(
+                Numeric(self.time_point_order, _NO_UNITS)
+                if self.time_point_order is not None
+                else None
+            ),
+        )
+
+    @classmethod
+    def from_item(cls, group: ContentItem) -> TimePointContext | None:
+        """The time point context among ``group``'s children (TID 1502 rows 1-5), if any."""
+        t = tid1502.TimePointContext
+        point = group.first(t.concept("3"), "TEXT")
+        if point is None:
+            return None
+        subject = group.first(t.concept("1"), "TEXT")
+        protocol = group.first(t.concept("2"), "TEXT")
+        order = group.first(t.concept("5"), "NUM")
+        return cls(
+            point.value,
+            subject.value if subject else None,
+            protocol.value if protocol else None,
+            [i.value for i in group.find(t.concept("4"), "CODE")],
+            int(order.value.value) if order and order.value.value is not None else None,
+        )
+
+
 Observer = PersonObserver | DeviceObserver
 Subject = FetusSubject | SpecimenSubject | DeviceSubject
 
@@ -289,3 +339,64 @@ def subject_class(root: ContentItem) -> Code | None:
     """The Subject Class (TID 1006 row 1) the root names, if any."""
     found = root.first(_SUBJECT_CLASS, "CODE")
     return found.value if found is not None else None
+
+
+def read_subjects(root: ContentItem) -> list[FetusSubject | SpecimenSubject | DeviceSubject]:
+    """Subjects other than the patient named at ``root``: each Subject Class item (TID 1006
+    row 1) and the items after it (TID 1008-1010), as highdicom reads them."""
+    items = root.children
+    starts = [
+        i
+        for i, c in enumerate(items)
+        if c.name is not None and same_concept(c.name, _SUBJECT_CLASS) and c.value_type == "CODE"
+    ]
+    out: list[FetusSubject | SpecimenSubject | DeviceSubject] = []
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(items)
+        part = ContentItem.container(_SUBJECT_CLASS, items[start + 1 : end])
+        kind = items[start].value
+        if same_concept(kind, _cid_code(271, "Fetus")):
+            f = tid1008.SubjectContextFetus
+            out.append(
+                FetusSubject(
+                    _text(part, f, "4"),
+                    _text(part, f, "3"),
+                    _uid(part, f, "2"),
+                    _pname(part, f, "1"),
+                )
+            )
+        elif same_concept(kind, _cid_code(271, "Specimen")):
+            s = tid1009.SubjectContextSpecimen
+            kind_item = part.first(s.concept("5"), "CODE")
+            out.append(
+                SpecimenSubject(
+                    _uid(part, s, "1"),
+                    _text(part, s, "3"),
+                    _text(part, s, "4"),
+                    kind_item.value if kind_item else None,
+                    _text(part, s, "6"),
+                )
+            )
+        elif same_concept(kind, _cid_code(271, "Device Subject")):
+            d = tid1010.SubjectContextDevice
+            out.append(
+                DeviceSubject(
+                    _text(part, d, "1") or "",
+                    _uid(part, d, "2"),
+                    _text(part, d, "3"),
+                    _text(part, d, "4"),
+                    _text(part, d, "5"),
+                    _text(part, d, "6"),
+                )
+            )
+    return out
+
+
+def _uid(item: ContentItem, template: Any, label: str) -> str | None:
+    found = item.first(template.concept(label), "UIDREF")
+    return found.value if found is not None else None
+
+
+def _pname(item: ContentItem, template: Any, label: str) -> str | None:
+    found = item.first(template.concept(label), "PNAME")
+    return str(found.value) if found is not None else None

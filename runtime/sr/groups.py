@@ -33,6 +33,7 @@ import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid1501 as tid1501
 from iodkit.codes import Code
 from iodkit.sr.content import ContentError, ContentItem, Reference, Scoord, Scoord3D, as_code
+from iodkit.sr.context import TimePointContext
 from iodkit.sr.measurements import (
     AlgorithmIdentification,
     FindingSite,
@@ -167,7 +168,9 @@ class MeasurementGroup:
     measurements: Sequence[Measurement] = ()
     qualitative_evaluations: Sequence[QualitativeEvaluation] = ()
     real_world_value_map: Reference | Any | None = None
+    time_point_context: TimePointContext | None = None
     item: ContentItem | None = field(default=None, compare=False, repr=False)
+    _built: Any = field(default=None, init=False, compare=False, repr=False)
 
     template: ClassVar[str] = ""
 
@@ -195,6 +198,9 @@ class MeasurementGroup:
 
     def _identity(self) -> dict[str, Any]:
         return dict(
+            time_point_context=(
+                self.time_point_context.builder() if self.time_point_context else None
+            ),
             activity_session=self.session,
             tracking_identifier=self.tracking_identifier,
             tracking_unique_identifier=self.tracking_uid,
@@ -236,7 +242,14 @@ class MeasurementGroup:
         """The finding sites, each a :class:`FindingSite`."""
         return [FindingSite.of(s) for s in self.finding_sites]
 
-    def builder(self) -> Any:  # pragma: no cover - each group defines it
+    def builder(self) -> Any:
+        """The generated builder of the group's template, made once: a derived measurement
+        (TID 1420) refers to these very items by reference."""
+        if self._built is None:
+            self._built = self._make()
+        return self._built
+
+    def _make(self) -> Any:  # pragma: no cover - each group defines it
         raise NotImplementedError
 
     # -- reading ----------------------------------------------------------------------------
@@ -265,6 +278,7 @@ class MeasurementGroup:
                 and not any(_same(i.name, c) for c in _NOT_EVALUATIONS)
             ],
             real_world_value_map=text(_RWV, "COMPOSITE"),
+            time_point_context=TimePointContext.from_item(item),
             item=item,
         )
 
@@ -321,7 +335,7 @@ class PlanarROIMeasurements(MeasurementGroup):
     geometric_purpose: Code | None = None
     template: ClassVar[str] = "1410"
 
-    def builder(self) -> Any:
+    def _make(self) -> Any:
         r = self.region
         args = self._identity()
         if isinstance(r, ImageRegion):
@@ -400,7 +414,7 @@ class VolumetricROIMeasurements(MeasurementGroup):
     geometric_purpose: Code | None = None
     template: ClassVar[str] = "1411"
 
-    def builder(self) -> Any:
+    def _make(self) -> Any:
         r = self.region
         args = self._identity()
         if isinstance(r, VolumeSurface | ReferencedSegment):
@@ -484,7 +498,7 @@ class ImageMeasurements(MeasurementGroup):
     source_images: Sequence[Reference | Any] = ()
     template: ClassVar[str] = "1501"
 
-    def builder(self) -> Any:
+    def _make(self) -> Any:
         return G(
             **self._identity(),
             measurement_method=self.method,

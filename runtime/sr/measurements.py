@@ -25,7 +25,15 @@ import iodkit.templates.tid1419 as tid1419
 import iodkit.templates.tid4019 as tid4019
 import iodkit.templates.tid4108 as tid4108
 from iodkit.codes import Code
-from iodkit.sr.content import ContentError, ContentItem, Numeric, Reference, Scoord, as_code
+from iodkit.sr.content import (
+    ContentError,
+    ContentItem,
+    Numeric,
+    Reference,
+    Scoord,
+    Scoord3D,
+    as_code,
+)
 
 __all__ = [
     "AlgorithmIdentification",
@@ -189,7 +197,7 @@ class Measurement:
     properties: MeasurementProperties | None = None
     algorithm: AlgorithmIdentification | None = None
     referenced_images: Sequence[Reference | Any] = ()
-    referenced_coordinates: Sequence[tuple[Scoord, Reference | Any]] = ()
+    referenced_coordinates: Sequence[tuple[Scoord, Reference | Any] | Scoord3D] = ()
     tracking_identifier: str | None = None
     tracking_uid: str | None = None
     equivalent_meaning: str | None = None
@@ -254,16 +262,20 @@ class Measurement:
 
     def tid300_builder(self) -> Any:
         """TID 300 (in an image measurement group, TID 1501 row 10)."""
-        coords = [
-            tid320.ImageOrSpatialCoordinates(
-                purpose_scoord=tid320.ImageOrSpatialCoordinates.PurposeScoord(
-                    concept_name=None,
-                    value=scoord,
-                    selected_from_image=reference_to(image, "referenced_coordinates"),
+        coords = []
+        for region in self.referenced_coordinates:  # TID 320 rows 3-4 (SCOORD), 6 (SCOORD3D)
+            if isinstance(region, Scoord3D):
+                coords.append(tid320.ImageOrSpatialCoordinates(purpose_scoord3d=region))
+                continue
+            scoord, image = region
+            coords.append(
+                tid320.ImageOrSpatialCoordinates(
+                    purpose_scoord=tid320.ImageOrSpatialCoordinates.PurposeScoord(
+                        value=scoord,
+                        selected_from_image=reference_to(image, "referenced_coordinates"),
+                    )
                 )
             )
-            for scoord, image in self.referenced_coordinates
-        ]
         images = [
             tid320.ImageOrSpatialCoordinates(purpose_image=reference_to(i, "referenced_images"))
             for i in self.referenced_images
@@ -294,11 +306,12 @@ class Measurement:
             for c in item.children
             if c.value_type == "IMAGE" and c.relationship == "INFERRED FROM"
         ]
-        coords = [
+        coords: list[tuple[Scoord, Reference | Any] | Scoord3D] = [
             (c.value, c.children[0].value)
             for c in item.children
             if c.value_type == "SCOORD" and c.children and c.children[0].value_type == "IMAGE"
         ]
+        coords += [c.value for c in item.children if c.value_type == "SCOORD3D"]
         tracking_id = item.first(_TRACKING_ID, "TEXT")
         tracking_uid = item.first(_TRACKING_UID, "UIDREF")
         meaning = item.first(_EQUIVALENT_MEANING, "TEXT")

@@ -32,7 +32,7 @@ from typing import Any, BinaryIO
 import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code
 from iodkit.sr.content import ContentItem, Reference, same_concept
-from iodkit.sr.context import read_observers, subject_class
+from iodkit.sr.context import read_observers, read_subjects, subject_class
 from iodkit.sr.decode import content_sequence_bytes, decode_content
 from iodkit.sr.groups import (
     IMAGE_REGION,
@@ -51,7 +51,8 @@ from iodkit.sr.groups import (
     VolumetricROIMeasurements,
 )
 from iodkit.sr.match import annotate
-from iodkit.sr.measurements import Measurement, QualitativeEvaluation
+from iodkit.sr.measurements import AlgorithmIdentification, Measurement, QualitativeEvaluation
+from iodkit.sr.report import DerivedMeasurement
 from pydicom.dataset import Dataset
 
 __all__ = ["SRDocument", "SRReadError", "read_sr"]
@@ -59,6 +60,7 @@ __all__ = ["SRDocument", "SRReadError", "read_sr"]
 _IMAGING_MEASUREMENTS = tid1500.MeasurementReport.concept("6")
 _PROCEDURE_REPORTED = tid1500.MeasurementReport.concept("4")
 _EVALUATIONS = tid1500.MeasurementReport.concept("12")
+_DERIVED = tid1500.MeasurementReport.concept("10")
 _KINDS: dict[str, type[MeasurementGroup]] = {
     "1410": PlanarROIMeasurements,
     "1411": VolumetricROIMeasurements,
@@ -165,6 +167,11 @@ class SRDocument:
             item = item.children[position - 1]
         return item
 
+    def get_evidence_series(self, current_procedure_only: bool = False) -> list[tuple[str, str]]:
+        """(Study, Series Instance UID) of every series with evidence, in order."""
+        pairs = ((e[0], e[1]) for e in self.get_evidence(current_procedure_only))
+        return list(dict.fromkeys(pairs))
+
     def get_evidence(self, current_procedure_only: bool = False) -> list[tuple[str, str, str, str]]:
         """(Study, Series, SOP Instance, SOP Class UID) of every evidence instance."""
         keys = ["CurrentRequestedProcedureEvidenceSequence"]
@@ -197,6 +204,37 @@ class SRDocument:
     @property
     def subject_class(self) -> Code | None:
         return subject_class(self.content)
+
+    def get_subject_contexts(self) -> list[Any]:
+        """Subjects other than the patient (TID 1006): :class:`FetusSubject`,
+        :class:`SpecimenSubject` or :class:`DeviceSubject`, as at the root."""
+        return read_subjects(self.content)
+
+    def get_derived_measurements(self) -> list[DerivedMeasurement]:
+        """TID 1420 measurements (TID 1500 row 10), each with the groups it refers to."""
+        out = []
+        for container in self.content.find(_DERIVED, "CONTAINER"):
+            for item in container.find(value_type="NUM"):
+                groups = []
+                for ref in item.children:
+                    if ref.value_type is None and ref.reference:
+                        target = self.item_at(ref.reference)
+                        kind = _kind(target)
+                        groups.append(self._group(kind, target))
+                value = item.value
+                algorithm = AlgorithmIdentification.from_items(item.children)
+                out.append(
+                    DerivedMeasurement(
+                        item.name or _DERIVED,
+                        value.value,
+                        value.unit,
+                        groups,  # type: ignore[arg-type]
+                        qualifier=value.qualifier,
+                        algorithm=algorithm,
+                        item=item,
+                    )
+                )
+        return out
 
     def _group_items(self) -> list[tuple[str, ContentItem]]:
         if self._groups is None:

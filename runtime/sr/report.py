@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+import iodkit.templates.tid1420 as tid1420
 import iodkit.templates.tid1500 as tid1500
 from iodkit.codes import Code, cid7021
 from iodkit.derived import Equipment, Identification
-from iodkit.sr.content import ContentError, ContentItem, as_code
+from iodkit.sr.content import ContentError, ContentItem, Numeric, as_code
 from iodkit.sr.context import (
     ENGLISH_US,
     DeviceObserver,
@@ -41,14 +43,47 @@ from iodkit.sr.context import (
     observation_context,
 )
 from iodkit.sr.document import SRDocumentWriter
-from iodkit.sr.groups import MeasurementGroup
+from iodkit.sr.groups import MeasurementGroup, PlanarROIMeasurements, VolumetricROIMeasurements
 from iodkit.sr.measurements import AlgorithmIdentification, QualitativeEvaluation
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-__all__ = ["MeasurementReport"]
+__all__ = ["DerivedMeasurement", "MeasurementReport"]
 
 _R = tid1500.MeasurementReport
+
+
+_D = tid1420.MeasurementsDerivedFromMultipleROIMeasurements
+
+
+@dataclass
+class DerivedMeasurement:
+    """A measurement derived from several ROI groups' measurements (TID 1420, under TID 1500
+    row 10 "Derived Imaging Measurements"): ``name`` (CID 7465, e.g. the mean of the lesions'
+    mean densities), ``value`` and ``unit``, and the ``groups`` it was derived from — all
+    planar or all volumetric (rows 2-3, XOR), referred to by reference (R-INFERRED FROM), so
+    they must be groups of the same report."""
+
+    name: Code
+    value: float | int | None
+    unit: Code | None
+    groups: Sequence[PlanarROIMeasurements | VolumetricROIMeasurements]
+    qualifier: Code | None = None
+    algorithm: AlgorithmIdentification | None = None
+    item: ContentItem | None = field(default=None, compare=False, repr=False)
+
+    def builder(self) -> Any:
+        planar = [g.builder() for g in self.groups if isinstance(g, PlanarROIMeasurements)]
+        volumetric = [g.builder() for g in self.groups if isinstance(g, VolumetricROIMeasurements)]
+        if len(planar) + len(volumetric) != len(self.groups):
+            raise ContentError("DerivedMeasurement.groups: planar or volumetric ROI groups only")
+        return _D(
+            concept_name=as_code(self.name, "DerivedMeasurement.name"),
+            value=Numeric(self.value, self.unit, self.qualifier),
+            algorithm_identification=self.algorithm.builder() if self.algorithm else None,
+            planar_roi_measurements_and_qualitative_evaluations=planar or None,
+            volumetric_roi_measurements_and_qualitative_evaluations=volumetric or None,
+        )
 
 
 def default_observer(equipment: Equipment) -> DeviceObserver:
@@ -94,6 +129,7 @@ class MeasurementReport:
         image_library_images: Sequence[Dataset] = (),
         algorithm: AlgorithmIdentification | None = None,
         qualitative_evaluations: Sequence[QualitativeEvaluation] = (),
+        derived_measurements: Sequence[DerivedMeasurement] = (),
         equipment: Equipment | None = None,
     ) -> None:
         if isinstance(groups, MeasurementGroup):
@@ -121,6 +157,15 @@ class MeasurementReport:
         self.image_library_images = list(image_library_images)
         self.algorithm = algorithm
         self.qualitative_evaluations = list(qualitative_evaluations)
+        self.derived_measurements = list(derived_measurements)
+        for d in self.derived_measurements:
+            mine = {id(g) for g in self.groups}
+            missing = [g.tracking_identifier for g in d.groups if id(g) not in mine]
+            if missing:
+                raise ContentError(
+                    f"DerivedMeasurement {d.name}: groups {missing} are not in the report; it "
+                    "refers to them by reference (TID 1420 rows 2-3)"
+                )
         self._builder = self._build()
 
     def _build(self) -> Any:
@@ -133,7 +178,11 @@ class MeasurementReport:
         for g in self.groups:
             rows.setdefault(by[g.template], []).append(g.builder())
         measurements = None
-        if rows or self.algorithm is not None or not self.qualitative_evaluations:
+        if (
+            rows
+            or self.algorithm is not None
+            or not (self.qualitative_evaluations or self.derived_measurements)
+        ):
             measurements = _R.ImagingMeasurements(
                 algorithm_identification=self.algorithm.builder() if self.algorithm else None,
                 **rows,
@@ -149,6 +198,13 @@ class MeasurementReport:
                 contains_code=built.get("qual_type_code"),
                 contains_text=built.get("qual_type_text"),
             )
+        derived = None
+        if self.derived_measurements:
+            derived = _R.DerivedImagingMeasurements(
+                measurements_derived_from_multiple_roi_measurements=[
+                    d.builder() for d in self.derived_measurements
+                ]
+            )
         return _R(
             concept_name=self.title,
             language_of_content_item_and_descendants=(
@@ -160,6 +216,7 @@ class MeasurementReport:
             if self.image_library_images
             else None,
             imaging_measurements=measurements,
+            derived_imaging_measurements=derived,
             qualitative_evaluations=evaluations,
         )
 

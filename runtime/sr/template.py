@@ -230,6 +230,14 @@ class TemplateNode:
 
     def _check_one(self, row: Row, value: Any) -> Any:
         if row.by_reference:  # "R-": the item is placed by value elsewhere in the tree
+            if row.include is not None and isinstance(value, TemplateNode):
+                cls = _resolve_class(type(self), row.include)
+                if not isinstance(value, cls):
+                    raise self.fail(
+                        row,
+                        f"refers to a {cls.__qualname__} (TID {cls.__tid__}), "
+                        f"got {type(value).__qualname__}",
+                    )
             if not isinstance(value, TemplateNode | ContentItem):
                 raise self.fail(
                     row,
