@@ -11,29 +11,20 @@ Comprehensive SR; *read* = open the file highdicom wrote (``srread`` / ``read_sr
 every group's measurements with their values and units (``get_planar_roi_measurement_groups``
 then ``get_measurements`` per group); *read-own*: the same on the file iodkit wrote.
 
-Timing: both tools in one process; one warm-up run each, then ``--repeat`` rounds (default 5)
-alternating highdicom and iodkit, so load from other work hits both alike; medians reported.
-Memory: one process per tool and operation runs it once under tracemalloc (peak) after a
-warm-up. Files go to a RAM disk (``/dev/shm``) when there is one.
+Measured by the shared harness (:mod:`bench.sidebyside`): one process per case, one warm-up
+run each, then ``--repeat`` rounds (default 5) alternating highdicom and iodkit, so load from
+other work hits both alike; medians; tracemalloc peak and RSS growth of one run per tool; files
+on a RAM disk when there is one. ``--quick``: 100 groups.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import statistics
-import subprocess
-import sys
-import tempfile
-import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-RESULTS = Path(__file__).parent / "results"
-TARGETS = {"write": 30.0, "read": 20.0, "read-own": 20.0}
 IMAGES = 50
 
 
@@ -160,158 +151,57 @@ def read_highdicom(path: Path) -> list[tuple[str, float, str]]:
     return out
 
 
-def _run(tool: str, operation: str, folder: Path, ct: list[Any], groups: int) -> Any:
-    if operation == "write":
+#: case -> target speed-up over highdicom (the issue's)
+CASES = {"sr write": 30.0, "sr read": 20.0, "sr read own file": 20.0}
+
+
+def prepare(case: str, folder: Path, quick: bool) -> dict[str, Any]:
+    """The CT series; for the reads, the two files (each tool's own report) written once."""
+    logging.disable(logging.WARNING)
+    ct = sources()
+    groups = 100 if quick else 1000
+    if case != "sr write":
+        for tool, write in (("highdicom", write_highdicom), ("iodkit", write_iodkit)):
+            target = folder / f"report-{tool}.dcm"
+            if not target.exists():
+                write(ct, groups, target)
+    return {"ct": ct, "groups": groups}
+
+
+def operation(
+    case: str, tool: str, folder: Path, data: dict[str, Any], scratch: bool = False
+) -> Any:
+    """One write (construct + save) or one read (open + every group's measurements; the
+    values come back as an array so the harness compares both tools' outputs)."""
+    if case == "sr write":
+        target = folder / ("scratch" if scratch else "") / f"written-{tool}.dcm"
+        target.parent.mkdir(exist_ok=True)
         write = write_iodkit if tool == "iodkit" else write_highdicom
-        return lambda: write(ct, groups, folder / f"{tool}.dcm")
-    source = folder / ("iodkit.dcm" if operation == "read-own" else "highdicom.dcm")
+        return lambda: write(data["ct"], data["groups"], target)
+    source = folder / ("report-iodkit.dcm" if case.endswith("own file") else "report-highdicom.dcm")
     read = read_iodkit if tool == "iodkit" else read_highdicom
-    return lambda: read(source)
+    return lambda: np.array([value for _, value, _ in read(source)])
 
 
-def time_worker(folder: Path, groups: int, repeat: int) -> dict[str, Any]:
-    logging.disable(logging.WARNING)
-    ct = sources()
-    out: dict[str, Any] = {}
-    for operation in ("write", "read", "read-own"):
-        runs = {tool: _run(tool, operation, folder, ct, groups) for tool in ("highdicom", "iodkit")}
-        case: dict[str, Any] = {}
-        for tool, run in runs.items():  # warm-up (and the files the reads use)
-            started = time.perf_counter()
-            result = run()
-            case[tool] = {"first_s": time.perf_counter() - started, "times_s": []}
-            if result is not None:
-                case[tool]["result"] = result
-        for _ in range(repeat):
-            for tool, run in runs.items():
-                started = time.perf_counter()
-                run()
-                case[tool]["times_s"].append(time.perf_counter() - started)
-        for tool in runs:
-            case[tool]["median_s"] = statistics.median(case[tool]["times_s"])
-        if operation != "write":
-            a, b = case["iodkit"].pop("result"), case["highdicom"].pop("result")
-            case["same_output"] = len(a) == 3 * groups and a == b
-        else:
-            case["bytes"] = {t: (folder / f"{t}.dcm").stat().st_size for t in runs}
-        out[operation] = case
-    return out
-
-
-def memory_worker(folder: Path, groups: int, tool: str, operation: str) -> dict[str, Any]:
-    logging.disable(logging.WARNING)
-    ct = sources()
-    scratch = folder / f"scratch-{tool}"
+def warm_up(tool: str, folder: Path) -> None:
+    """A tiny report written and read, so imports and caches are not counted as memory."""
+    scratch = folder / f"warm-up-{tool}"
     scratch.mkdir(exist_ok=True)
-    for name in ("iodkit.dcm", "highdicom.dcm"):  # the reads' inputs, written by time_worker
-        target = scratch / name
-        if not target.exists():
-            target.write_bytes((folder / name).read_bytes())
-    _run(tool, operation, scratch, ct, 5)()  # warm-up: imports and caches
-    run = _run(tool, operation, scratch, ct, groups)
-    tracemalloc.start()
-    base, _ = tracemalloc.get_traced_memory()
-    run()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {"peak_traced_bytes": peak - base}
-
-
-def _worker(*args: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.bench_sr", "--worker", *args]
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=False, cwd=Path(__file__).parent.parent
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    ct = sources()[:5]
+    write = write_iodkit if tool == "iodkit" else write_highdicom
+    read = read_iodkit if tool == "iodkit" else read_highdicom
+    write(ct, 5, scratch / "tiny.dcm")
+    read(scratch / "tiny.dcm")
 
 
 def main(argv: list[str]) -> None:
-    groups, repeat = 1000, 5
-    for option in argv:
-        if option.startswith("--groups="):
-            groups = int(option.split("=", 1)[1])
-        elif option.startswith("--repeat="):
-            repeat = max(5, int(option.split("=", 1)[1]))
-        elif option == "--quick":
-            groups = 100
-    try:
-        import highdicom
-    except ImportError:
-        print("highdicom is not installed: run `make bench` (it installs iodkit[bench])")
-        return
-    print(
-        f"highdicom {highdicom.__version__}; {groups} planar ROI groups (3 measurements "
-        f"each) on {IMAGES} CT images; median of {repeat} runs after a warm-up"
-    )
-    shm = Path("/dev/shm")
-    with tempfile.TemporaryDirectory(
-        prefix="iodkit-bench-sr-", dir=shm if shm.is_dir() else None
-    ) as directory:
-        folder = Path(directory)
-        timed = _worker("time", str(folder), str(groups), str(repeat))
-        for operation, case in timed.items():
-            for tool in ("highdicom", "iodkit"):
-                case[tool].update(_worker("memory", str(folder), str(groups), tool, operation))
-    rows = []
-    for operation, case in timed.items():
-        ours, theirs = case["iodkit"], case["highdicom"]
-        ratio = theirs["median_s"] / ours["median_s"]
-        case["ratio"], case["target"] = ratio, TARGETS[operation]
-        rows.append(
-            [
-                operation,
-                f"{ours['median_s']:.3f}",
-                f"{theirs['median_s']:.3f}",
-                f"{ratio:.1f}×",
-                f"≥{TARGETS[operation]:g}×",
-                "ok" if ratio >= TARGETS[operation] else "MISSED",
-                f"{ours['peak_traced_bytes'] / 2**20:.0f} MiB",
-                f"{theirs['peak_traced_bytes'] / 2**20:.0f} MiB",
-                "" if operation == "write" else ("same" if case["same_output"] else "DIFFERENT"),
-            ]
-        )
-    header = [
-        "op",
-        "iodkit s",
-        "highdicom s",
-        "speed-up",
-        "target",
-        "",
-        "iodkit peak",
-        "highdicom peak",
-        "output",
-    ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    print("\nmedian wall time; peak = tracemalloc peak of one run")
-    print("  " + "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    for row in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    write = timed["write"]["bytes"]
-    print(f"  file size: iodkit {write['iodkit']:,} B, highdicom {write['highdicom']:,} B")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sr.json").write_text(
-        json.dumps(
-            {
-                "groups": groups,
-                "repeat": repeat,
-                "highdicom": highdicom.__version__,
-                "cases": timed,
-            },
-            indent=1,
-        )
-    )
+    from bench.sidebyside import run
 
-
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    if args[:1] == ["--worker"]:
-        kind, rest = args[1], args[2:]
-        if kind == "time":
-            result = time_worker(Path(rest[0]), int(rest[1]), int(rest[2]))
-        else:
-            result = memory_worker(Path(rest[0]), int(rest[1]), rest[2], rest[3])
-        print(json.dumps(result))
-    else:
-        main(args)
+    groups = 100 if "--quick" in argv else 1000
+    run(
+        "bench_sr",
+        argv,
+        f"TID 1500 report of {groups} planar ROI groups (tracking id and UID, "
+        f"finding, finding site, a POLYLINE SCOORD from one of {IMAGES} CT images, 3 NUM "
+        "measurements each)",
+    )
