@@ -754,3 +754,34 @@ def test_template_rules_hold_every_row_of_the_spec() -> None:
         total += len(labels)
     assert total == 4280
     assert len(book.modules) == 410 and len(book.roots) == 34
+
+
+def test_a_group_that_names_its_template_is_checked_against_it() -> None:
+    """A CONTAINER's own Content Template Sequence decides between equal rows: a MULTIPOINT
+    image region is an error in a group that says it is TID 1410 (row 5: not {MULTIPOINT}),
+    while an unnamed group conforms as TID 1501; a group naming a template it does not fit
+    is reported."""
+    named = Dataset()
+    named.MappingResource, named.TemplateIdentifier = "DCMR", "1410"
+
+    def multipoint(ds: Dataset, tid: Dataset | None) -> Dataset:
+        group = at(ds, 4, 0)
+        group.ContentSequence[3].GraphicType = "MULTIPOINT"
+        if tid is not None:
+            group.ContentTemplateSequence = [tid]
+        return ds
+
+    assert problems(multipoint(report(), None)) == []
+    assert problems(multipoint(report(), named)) == [
+        (
+            "error",
+            "template-graphic-type",
+            f"{GROUP_PATH}.ContentSequence[3]",
+            "PS3.16 2024c TID 1410 row 5",
+        )
+    ]
+    wrong = Dataset()
+    wrong.MappingResource, wrong.TemplateIdentifier = "DCMR", "1420"
+    ds = report()
+    at(ds, 4, 0).ContentTemplateSequence = [wrong]
+    assert problems(ds) == [("warning", "template", GROUP_PATH, "PS3.16 2024c TID 1410 row 1")]

@@ -271,6 +271,30 @@ class ContentTreeChecker:
                 out.append(s)
         return out
 
+    def declared(self, item: Item, cands: list[Slot]) -> list[Slot]:
+        """The candidates of the template a CONTAINER names in its own Content Template
+        Sequence (PS3.3 C.18.8: iodkit's TID 1500 groups say TID 1410, 1411 or 1501): what
+        the writer declares decides between equal rows. A declared template the item fits no
+        row of is reported."""
+        if not cands or item.value_type != "CONTAINER" or item.node is self.root_node:
+            return cands
+        tid = root_template(item.node)
+        if not tid:
+            return cands
+        named = [s for s in cands if s.node.template.tid == tid]
+        if named:
+            return named
+        self.add(
+            "warning",
+            "template",
+            item,
+            f"Content Template Sequence names TID {tid}, but {item.described()} fits "
+            + ", ".join(s.node.ref for s in cands)
+            + " here",
+            cands[0].node,
+        )
+        return cands
+
     def constraint_of(self, row: Any, bindings: Bindings) -> Constraint:
         key = (id(row), id(bindings))
         hit = self._constraints.get(key, _MISSING)
@@ -328,7 +352,7 @@ class ContentTreeChecker:
         unmatched: list[Item] = []
         filters: dict[int, frozenset[tuple[str, ...]]] = {}
         for it in items:
-            cands = self.candidates(it, index, bindings)
+            cands = self.declared(it, self.candidates(it, index, bindings))
             if not cands:
                 unmatched.append(it)
             elif len(cands) == 1:
