@@ -152,3 +152,54 @@ def test_constraints_and_vm() -> None:
     assert vm_bounds("1") == (1, 1)
     assert vm_bounds("1-n") == (1, None)
     assert vm_bounds("2-4") == (2, 4)
+
+
+DOCBOOK = """<book xmlns="http://docbook.org/ns/docbook" xmlns:xl="http://www.w3.org/1999/xlink">
+<subtitle>DICOM PS3.16 2030a - Content Mapping Resource</subtitle>
+<chapter xml:id="chapter_A" label="A"><title>Structured Reporting Templates</title>
+<section xml:id="sect_TID_9001" label="TID 9001"><title>Test Root</title>
+<variablelist><varlistentry><term>Type:</term><listitem><para>Non-Extensible</para></listitem>
+</varlistentry><varlistentry><term>Root:</term><listitem><para>Yes</para></listitem>
+</varlistentry></variablelist>
+<table xml:id="table_TID_9001_Parameters"><caption>Parameters</caption>
+<thead><tr><th>Parameter Name</th><th>Parameter Usage</th></tr></thead>
+<tbody><tr><td>$Thing</td><td>What is measured</td></tr></tbody></table>
+<table xml:id="table_TID_9001"><caption>Test Root</caption>
+<thead><tr><th/><th>NL</th><th>Rel with Parent</th><th>VT</th><th>Concept Name</th><th>VM</th>
+<th>Req Type</th><th>Condition</th><th>Value Set Constraint</th></tr></thead>
+<tbody>
+<tr><td>1</td><td/><td/><td>CONTAINER</td><td>EV (126000, DCM, "Imaging Measurement Report")</td>
+<td>1</td><td>M</td><td/><td>Root node</td></tr>
+<tr><td>2</td><td>&gt;</td><td>CONTAINS</td><td>NUM</td><td>$Thing</td><td>1-n</td><td>MC</td>
+<td>IF Row 3 is absent</td><td>UNITS = EV (mm, UCUM, "mm")</td></tr>
+<tr><td>3</td><td>&gt;</td><td>R- INFERRED FROM</td><td>INCLUDE</td><td>DTID 9001 “Test Root”</td>
+<td>1</td><td>U</td><td/><td>$Thing = BCID 7470 “Linear Measurement”</td></tr>
+</tbody></table></section></chapter></book>"""
+
+
+def test_templates_from_docbook(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The DocBook adapter gives the same document model: a template section, its properties,
+    its parameters and rows read the same way (tables without a label attribute included)."""
+    from iodkit.codegen.sources.docbook import read_docbook_part
+    from iodkit.codegen.spec.ps3_16_templates import extract_templates
+
+    path = tmp_path / "part16.xml"
+    path.write_text(DOCBOOK, encoding="utf-8")
+    doc = read_docbook_part(path, 16)
+    templates, problems = extract_templates(doc)
+    assert problems == []
+    t = templates["9001"]
+    assert (t.name, t.extensible, t.root, t.table) == ("Test Root", False, True, "table_TID_9001")
+    assert [p.name for p in t.parameters] == ["$Thing"]
+    r1, r2, r3 = t.rows
+    assert r1.root and r1.concept is not None and r1.concept.code is not None
+    assert (r2.nl, r2.relationship, r2.vm, r2.requirement) == (1, "CONTAINS", "1-n", "MC")
+    assert r2.predicate == [{"if": {"absent": "3"}}]
+    assert r2.units[0].code is not None and r2.units[0].code.value == "mm"
+    assert (r3.relationship, r3.by_reference, r3.concept and r3.concept.tid) == (
+        "INFERRED FROM",
+        True,
+        "9001",
+    )
+    assert [b.parameter for b in r3.bindings] == ["$Thing"]
+    assert [u.reason for u in r3.repairs] == ["read as R-INFERRED FROM"]

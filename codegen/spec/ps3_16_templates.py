@@ -37,7 +37,9 @@ from .model import (
 from .template_conditions import parse_template_condition, walk
 
 _TID_SECTION = re.compile(r"^sect_TID_(\d+[A-Z]?)$")
-_TID_LABEL = re.compile(r"^TID\s+(\d+[A-Z]?)$")
+# "TID 1500" (the rendering's label); DocBook without a label attribute gives the id's
+# "TID_1500" and "TID_1500_Parameters"
+_TID_LABEL = re.compile(r"^TID[\s_]+(\d+[A-Z]?)(?P<parameters>[\s_]+Parameters)?$")
 
 # Why words of a row were kept as written rather than read into the model.
 REASONS = {
@@ -510,7 +512,7 @@ def extract_templates(doc: Document) -> tuple[dict[str, Template], list[str]]:
                     f"in the section of TID {tid}"
                 )
                 continue
-            if table.caption.strip().lower() == "parameters":
+            if lm.group("parameters") or table.caption.strip().lower() == "parameters":
                 tpl.parameters_table = table.id
                 tpl.parameters = _parameters(table)
                 continue
