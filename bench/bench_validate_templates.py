@@ -16,6 +16,7 @@ python -m bench validate_templates [--groups=N] [--runs=N]
 
 from __future__ import annotations
 
+import resource
 import statistics
 import subprocess
 import sys
@@ -200,7 +201,9 @@ def main(argv: list[str]) -> None:
         without = _median_seconds([*cli, "--no-templates"], runs)
         print(
             f"iodkit validate: {with_t:.2f} s with templates, {without:.2f} s without "
-            f"(medians of {runs} runs, fresh processes): ratio {with_t / without:.2f}"
+            f"(medians of {runs} runs, fresh processes): ratio {with_t / without:.2f}; largest "
+            f"process {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e3:.0f} MB "
+            "(max RSS)"
         )
 
 
