@@ -785,3 +785,52 @@ def test_a_group_that_names_its_template_is_checked_against_it() -> None:
     ds = report()
     at(ds, 4, 0).ContentTemplateSequence = [wrong]
     assert problems(ds) == [("warning", "template", GROUP_PATH, "PS3.16 2024c TID 1410 row 1")]
+
+
+def volumetric_group(*extra: Dataset) -> Dataset:
+    """A TID 1411 group referencing a segment of a Segmentation, with its source series."""
+    return item(
+        "CONTAINER",
+        GROUP,
+        None,
+        [
+            item("TEXT", TRACKING_ID, "HAS OBS CONTEXT", text="liver"),
+            item("UIDREF", TRACKING_UID, "HAS OBS CONTEXT", uid="1.2.826.0.1.3680043.10.511.5"),
+            item(
+                "IMAGE",
+                ("121191", DCM, "Referenced Segment"),
+                "CONTAINS",
+                sop_class="1.2.840.10008.5.1.4.1.1.66.4",
+            ),
+            *extra,
+            item("NUM", ("118565006", "SCT", "Volume"), "CONTAINS", units=("mm3", "UCUM", "mm3")),
+        ],
+    )
+
+
+SOURCE_SERIES = item(
+    "UIDREF", ("121232", DCM, "Source series for segmentation"), "CONTAINS", uid="1.2.3.4.5"
+)
+SOURCE_IMAGE = item("IMAGE", ("121233", DCM, "Source image for segmentation"), "CONTAINS")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ([SOURCE_SERIES], []),
+        ([SOURCE_IMAGE], []),
+        ([], [("error", "template-missing", "", "PS3.16 2024c TID 1411 row 11")]),
+        (
+            [SOURCE_IMAGE, SOURCE_SERIES],
+            [("error", "template-condition", "", "PS3.16 2024c TID 1411 row 11")],
+        ),
+    ],
+    ids=["source series", "source image", "neither", "both"],
+)
+def test_xor_governed_by_iff_tid_1411_rows_11_12(
+    extra: list[Dataset], expected: list[tuple[str, str, str, str]]
+) -> None:
+    """TID 1411 rows 11 and 12: "XOR Row 12 and IFF (Row 7 or Row 10)" — with a referenced
+    segment (row 7), one of the source image(s) and the source series is required, not both,
+    and each alone is enough."""
+    assert problems(volumetric_group(*copy.deepcopy(extra)), "1411") == expected

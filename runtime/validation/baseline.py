@@ -129,4 +129,3 @@ def write(path: str | Path, findings: list[tuple[str, Finding]]) -> int:
     entries = list(seen.values())
     Path(path).write_text(json.dumps({"suppress": entries}, indent=1) + "\n", encoding="utf-8")
     return len(entries)
-

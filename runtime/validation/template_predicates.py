@@ -182,9 +182,15 @@ class Evaluator:
             if row.requirement == "MC" and n == 0 and row.condition:
                 self.note(node, where, "is absent")
             return
+        # "XOR Row 12 and IFF (Row 7 or Row 10)": the IF/IFF governs the alternatives as one;
+        # the group is required when it holds, and may be absent when it does not
+        group = next(([row.row, *c["xor"]] for c in row.predicate if "xor" in c), None)
+        governed = group is not None and any(
+            k in c for c in row.predicate for k in ("if", "iff", "only_if")
+        )
         for clause in row.predicate:
             if "xor" in clause:
-                self.xor(node, inst, parent, [row.row, *clause["xor"]])
+                self.xor(node, inst, parent, [row.row, *clause["xor"]], governed)
             elif "at_least_one" in clause or "at_least" in clause:
                 rows = clause.get("at_least_one") or clause.get("rows", [])
                 need = int(clause.get("at_least", 1))
@@ -202,14 +208,47 @@ class Evaluator:
             else:
                 kind = next(iter(clause))
                 verdict = self.value(clause[kind], inst, parent)
+                if governed and group is not None:
+                    present = sum(self.count(inst, r, parent) for r in group)
+                    if verdict and present == 0 and kind in ("if", "iff"):
+                        self.group_missing(node, inst, where, group, row.requirement)
+                    elif verdict is False and n > 0 and kind in ("iff", "only_if"):
+                        self.clause(node, kind, verdict, n, where, clause[kind], inst)
+                    continue
                 self.clause(node, kind, verdict, n, where, clause[kind], inst)
+
+    def group_missing(
+        self, node: RowNode, inst: Instance, where: Item, group: list[str], req: str
+    ) -> None:
+        if req != "MC":
+            return
+        rows = tuple(sorted(set(group)))
+        key = ("one-of", id(inst), id(where), rows)
+        if key in self.checker.reported:
+            return
+        self.checker.reported.add(key)
+        self.checker.add(
+            "error",
+            "template-missing",
+            where,
+            f"one of rows {', '.join(rows)} of TID {node.template.tid} is required: its "
+            f"condition {node.row.condition!r} holds, and none is present",
+            node,
+        )
 
     def count(self, inst: Instance, label: str, parent: Item | None) -> int:
         items = inst.matches.get(label, ())
         direct = sum(1 for i in items if i.parent is parent)
         return direct or len(items)
 
-    def xor(self, node: RowNode, inst: Instance, parent: Item | None, rows: list[str]) -> None:
+    def xor(
+        self,
+        node: RowNode,
+        inst: Instance,
+        parent: Item | None,
+        rows: list[str],
+        governed: bool = False,
+    ) -> None:
         """One finding per clash (the rows present together) and one per group of rows none
         of which is present, however many rows of the group repeat the XOR (their lists are
         not always the same: TID 1410 row 5 says "XOR Rows 7, 7b, 8b", row 7 "XOR Rows 5,
@@ -230,7 +269,7 @@ class Evaluator:
                 f"({node.row.condition!r}) and are all present",
                 node,
             )
-        elif not present and node.row.requirement == "MC":
+        elif not present and node.row.requirement == "MC" and not governed:
             done = self.checker.reported
             head: tuple[Any, ...] = ("xor-none", id(inst), id(parent))
             if any(k[:3] == head and group & set(k[3]) for k in done if len(k) == 4):
