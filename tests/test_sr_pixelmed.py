@@ -34,6 +34,8 @@ from iodkit.sr import (
 )
 from pixelmed import need_pixelmed, validate_all
 
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
 MM2 = Code("mm2", "UCUM", "square millimeter")
 NORMAL = Code("17621005", "SCT", "Normal")
 
@@ -46,17 +48,29 @@ def small_report(ct: list) -> MeasurementReport:  # type: ignore[type-arg]
         finding_category=Code("49755003", "SCT", "Morphologically abnormal structure"),
         finding_sites=[FindingSite(Code("39607008", "SCT", "Lung"))],
         region=ImageRegion(outline, ct[0]),
-        measurements=[Measurement(Code("42798000", "SCT", "Area"), 40.0, MM2,
-                                  properties=MeasurementProperties(normality=NORMAL))],
-        qualitative_evaluations=[QualitativeEvaluation(
-            Code("129755006", "SCT", "Spiculated lesion margin"),
-            Code("373066001", "SCT", "Yes"))],
+        measurements=[
+            Measurement(
+                Code("42798000", "SCT", "Area"),
+                40.0,
+                MM2,
+                properties=MeasurementProperties(normality=NORMAL),
+            )
+        ],
+        qualitative_evaluations=[
+            QualitativeEvaluation(
+                Code("129755006", "SCT", "Spiculated lesion margin"),
+                Code("373066001", "SCT", "Yes"),
+            )
+        ],
     )
     volumetric = VolumetricROIMeasurements(
         tracking_identifier="nodule 1, volume",
         region=[ImageRegion(outline, ct[k]) for k in range(2)],
-        measurements=[Measurement(Code("118565006", "SCT", "Volume"), 80.0,
-                                  Code("mm3", "UCUM", "cubic millimeter"))],
+        measurements=[
+            Measurement(
+                Code("118565006", "SCT", "Volume"), 80.0, Code("mm3", "UCUM", "cubic millimeter")
+            )
+        ],
     )
     return MeasurementReport([planar, volumetric], observers=[PersonObserver("Doe^Jane")])
 
@@ -78,3 +92,5 @@ def test_pixelmed_agrees_but_for_known_rule_differences(tmp_path: Path) -> None:
         assert "Content Item not in template" in warning, warning
         assert ('"Finding category"' in warning) or ('"Spiculated lesion margin"' in warning)
     assert len(on_report.warnings) == 2
+    if dciodvfy_path() is not None:
+        assert errors_and_warnings(report)[0] == [] and errors_and_warnings(kos)[0] == []

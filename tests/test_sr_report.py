@@ -222,9 +222,15 @@ def test_dciodvfy_finds_no_error(ct: list, tmp_path: Path) -> None:
         tmp_path / "kos.dcm"
     )
     written += [tmp_path / n for n in ("enhanced.dcm", "three_d.dcm", "kos.dcm")]
+    import iodkit
+
     for path in written:
         errors, _ = errors_and_warnings(path)
         assert errors == [], f"{path.name}: {errors}"
+        # iodkit's own validator, with its content-tree (template) pass: a second, independent
+        # reading of the same PS3.16 rows the builders were generated from
+        findings = [f for f in iodkit.validate(path) if f.severity in ("error", "warning")]
+        assert findings == [], f"{path.name}: {[str(f) for f in findings]}"
     assert pydicom.dcmread(tmp_path / "three_d.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34"
     assert pydicom.dcmread(tmp_path / "enhanced.dcm").SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.22"
     kos = read_sr(tmp_path / "kos.dcm")
@@ -371,19 +377,27 @@ def test_derived_measurements_refer_to_their_groups_by_reference(ct: list, tmp_p
 
     groups = [
         PlanarROIMeasurements(
-            tracking_identifier=f"lesion {k}", region=ImageRegion(outline(k), ct[k]),
-            measurements=[Measurement(Code("112031", "DCM", "Attenuation Coefficient"),
-                                      10.0 * (k + 1), HU, derivation=MEAN)],
+            tracking_identifier=f"lesion {k}",
+            region=ImageRegion(outline(k), ct[k]),
+            measurements=[
+                Measurement(
+                    Code("112031", "DCM", "Attenuation Coefficient"),
+                    10.0 * (k + 1),
+                    HU,
+                    derivation=MEAN,
+                )
+            ],
             time_point_context=TimePointContext("baseline", time_point_order=1),
         )
         for k in range(2)
     ]
     mean_of_means = DerivedMeasurement(Code("126040", "DCM", "Mean of means"), 15.0, HU, groups)
     path = tmp_path / "derived.dcm"
-    MeasurementReport(groups, derived_measurements=[mean_of_means],
-                      subject=FetusSubject(fetus_id="1")).save(path, evidence=ct)
+    MeasurementReport(
+        groups, derived_measurements=[mean_of_means], subject=FetusSubject(fetus_id="1")
+    ).save(path, evidence=ct)
     doc = read_sr(path)
-    derived, = doc.get_derived_measurements()
+    (derived,) = doc.get_derived_measurements()
     assert (derived.name.value, derived.value, derived.unit) == ("126040", 15.0, HU)
     assert [g.tracking_identifier for g in derived.groups] == ["lesion 0", "lesion 1"]
     refs = [c.reference for c in derived.item.children]  # type: ignore[union-attr]
@@ -391,13 +405,20 @@ def test_derived_measurements_refer_to_their_groups_by_reference(ct: list, tmp_p
     assert containers == ["126010", "126010"]  # by reference, to the groups under row 6
     assert all(c.value_type is None for c in derived.item.children)  # type: ignore[union-attr]
     assert doc.get_planar_roi_measurement_groups()[0].time_point_context == TimePointContext(
-        "baseline", time_point_order=1)
+        "baseline", time_point_order=1
+    )
     assert doc.get_subject_contexts() == [FetusSubject(fetus_id="1")]
     assert doc.get_evidence_series() == [(ct[0].StudyInstanceUID, ct[0].SeriesInstanceUID)]
     if dciodvfy_path() is not None:
         assert errors_and_warnings(path)[0] == []
     # a derived measurement of a group that is not in the report
-    stray = PlanarROIMeasurements(tracking_identifier="stray", region=ImageRegion(outline(0), ct[0]))
+    stray = PlanarROIMeasurements(
+        tracking_identifier="stray", region=ImageRegion(outline(0), ct[0])
+    )
     with pytest.raises(ContentError, match="not in the report"):
-        MeasurementReport(groups, derived_measurements=[DerivedMeasurement(
-            Code("126040", "DCM", "Mean of means"), 1.0, HU, [stray])])
+        MeasurementReport(
+            groups,
+            derived_measurements=[
+                DerivedMeasurement(Code("126040", "DCM", "Mean of means"), 1.0, HU, [stray])
+            ],
+        )
