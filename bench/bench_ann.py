@@ -131,9 +131,15 @@ def write_highdicom(data: dict[str, Any], source: Any, path: Path) -> None:
 
 
 def _checksum(annotation: Callable[[int], np.ndarray], n: int, values: np.ndarray) -> float:
-    """Coordinates of the first, middle and last annotation and every measurement, summed:
-    cheap next to the read, and equal for both tools when they read the same content."""
-    return sum(float(annotation(i).sum()) for i in (0, n // 2, n - 1)) + float(np.nansum(values))
+    """The bit patterns of the first, middle and last annotation's coordinates and of every
+    measurement value, summed as integers: exact and independent of summation order and memory
+    layout, so both tools give the same number exactly when they read the same content."""
+
+    def bits(array: np.ndarray) -> int:
+        flat = np.ascontiguousarray(array, dtype=np.float32).reshape(-1)
+        return int(flat.view(np.uint32).sum(dtype=np.uint64))
+
+    return float(sum(bits(annotation(i)) for i in (0, n // 2, n - 1)) + bits(values))
 
 
 def read_all_iodkit(path: Path, _: Any) -> np.ndarray:

@@ -158,6 +158,32 @@ def test_cli_writes_a_png(ct_and_seg, tmp_path: Path) -> None:
     assert PIL.Image.open(out).size[0] > 60
     assert main(["render", str(path), str(folder), "--group", "nuclei"]) == 2  # not for a SEG
     assert main(["render", str(folder / "0.dcm"), "-o", str(tmp_path / "ct.png")]) == 0
+    assert main(["render", str(tmp_path / "missing.dcm")]) == 2
+
+
+def test_cli_draws_annotations(testdata: Path, tmp_path: Path) -> None:
+    from iodkit.ann import AnnotationGroup, MicroscopyBulkSimpleAnnotations
+    from iodkit.cli import main
+    from iodkit.codes import cid8135
+
+    slide_path = testdata / "highdicom" / "sm_image.dcm"
+    slide = pydicom.dcmread(slide_path)
+    dots = AnnotationGroup(
+        "dots",
+        cid7150.TISSUE,
+        cid8135.CELL,
+        "POINT",
+        np.array([[5.0, 5.0], [40.0, 30.0]]),
+        generation_type="MANUAL",
+    )
+    path = tmp_path / "dots.ann.dcm"
+    MicroscopyBulkSimpleAnnotations(slide, [dots]).save(path)
+    out = tmp_path / "dots.png"
+    args = ["render", str(path), str(slide_path), "-o", str(out), "--group", "dots"]
+    assert main([*args, "--region", "0", "0", "50", "50", "--scale", "2"]) == 0
+    assert PIL.Image.open(out).size[1] > 100  # 100 pixels of slide region, then the legend
+    assert main([*args, "--group", "cells"]) == 2  # no such group: said, exit 2
+    assert main([*args, "--plane", "1"]) == 2  # a SEG option
 
 
 def test_annotations_over_the_slide(testdata: Path) -> None:
