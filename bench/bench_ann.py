@@ -205,10 +205,13 @@ def operation(
         target = folder / f"{tool}{'-scratch' if scratch else ''}.ann.dcm"
         write = write_highdicom if tool == "highdicom" else write_iodkit
         return lambda: write(data, data["slide"], target)
-    if case == "read all":
-        read = read_all_highdicom if tool == "highdicom" else read_all_iodkit
-    else:
-        read = read_some_highdicom if tool == "highdicom" else read_some_iodkit
+    reads: dict[tuple[str, str], Callable[[Path, Any], np.ndarray]] = {
+        ("read all", "highdicom"): read_all_highdicom,
+        ("read all", "iodkit"): read_all_iodkit,
+        ("read 1000", "highdicom"): read_some_highdicom,
+        ("read 1000", "iodkit"): read_some_iodkit,
+    }
+    read = reads[case, tool]
     return lambda: read(folder / "highdicom.ann.dcm", data["indices"])
 
 
