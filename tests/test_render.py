@@ -269,3 +269,20 @@ def test_slide_segmentation_over_its_slide() -> None:
     under = rgb[row : row + height, column : column + width]
     changed = (picture != under).any(axis=-1)
     assert np.array_equal(changed, mask[row : row + height, column : column + width])
+
+
+def test_color_state_through_its_icc_profile() -> None:
+    """A Color Softcopy Presentation State with an sRGB profile shows an RGB image as it is
+    (LittleCMS sRGB → sRGB: within rounding), its text in the layer's colour."""
+    from iodkit.pixels import PixelDescription
+    from iodkit.pr import ColorSoftcopyPresentationState
+
+    photo = synthetic.photograph(24, 32)
+    PixelDescription(
+        24, 32, 8, 8, samples_per_pixel=3, photometric_interpretation="RGB"
+    ).checked().apply_to(photo)
+    rgb = np.random.default_rng(1).integers(0, 256, size=(24, 32, 3), dtype=np.uint8)
+    photo.PixelData = rgb.tobytes()
+    state = ColorSoftcopyPresentationState([photo]).to_dataset()
+    shown = np.asarray(render(state, [photo], scale=1, legend=False)).astype(int)
+    assert shown.shape == rgb.shape and np.abs(shown - rgb).max() <= 2
