@@ -212,13 +212,16 @@ _EITHER = re.compile(
 
 def either_or_both(condition: str, own_tag: str) -> str:
     """ "Either one or both of A or B are required" (Table C.10-5, on both rows): for row A,
-    "Required if B is not present"; for B, "Required if A is not present"."""
+    "Required if B is not present. May be present otherwise."; for B the same with A — both
+    may be present ("or both"), so neither is "shall not" when the other is there."""
     m = _EITHER.match(" ".join(condition.split()))
     if m is None:
         return condition
     a, b = m.group("a"), m.group("b")
     other = b if a.endswith(own_tag) else a if b.endswith(own_tag) else None
-    return condition if other is None else f"Required if {other} is not present."
+    if other is None:
+        return condition
+    return f"Required if {other} is not present. May be present otherwise."
 
 
 def value_set_status(pred: Predicate) -> str:
