@@ -379,8 +379,11 @@ class FileChecks:
             if tag == CODING_SCHEME_DESIGNATOR:
                 self.designator(el, join(path, tag))
             if not private_or_length:
-                if el.written_vr and el.written_vr != "UN" and e.vr and not vr_matches(
-                    el.written_vr, e.vr
+                if (
+                    el.written_vr
+                    and el.written_vr != "UN"
+                    and e.vr
+                    and not vr_matches(el.written_vr, e.vr)
                 ):
                     self.add(
                         "error",

@@ -10,30 +10,19 @@ the rows then say is checked: M/MC/U/UC presence, VM, conditions (XOR, IF, IFF, 
 of", values of other rows), coded values and units by the one rule of
 :mod:`iodkit.rulemodel.coded`, SCOORD graphic types, extension of non-extensible templates.
 
-Where an item fits several rows equally well (TID 1500 offers TID 1410, 1411 and 1501, all
-"Measurement Group" containers), each is tried on the item's subtree; the one without errors
-is taken. When more than one does, the item conforms either way; when all of them give errors,
-the ambiguity is reported with each candidate's count, never a guess's errors.
+Where an item fits several rows equally (TID 1500 offers TID 1410, 1411 and 1501, all
+"Measurement Group" containers) and names none in its own Content Template Sequence, each is
+tried on its subtree: only findings every reading shares are reported, never a guess's errors.
 
 Findings cite "PS3.16 <edition> TID n row k" and the path of the item in the tree.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from iodkit.codes import Code
-from iodkit.rulemodel.coded import (
-    Constraint,
-    Param,
-    ValueSet,
-    concept_key,
-    in_group,
-    is_extensible,
-    judge_code,
-)
+from iodkit.rulemodel.coded import Constraint, concept_key, judge_code
 
 from .findings import Finding, Reference
 from .sr_tree import Item, build_tree, root_template
@@ -47,9 +36,21 @@ from .template_book import (
     shown,
     template_book,
 )
+from .template_match import (
+    MAX_INCLUDE_DEPTH,
+    Slot,
+    SlotIndex,
+    ValueTests,
+    concept_score,
+    flatten,
+    needs_items,
+    roots_for,
+    shape,
+    signature,
+    single_top,
+)
 from .template_predicates import Evaluator
 
-MAX_INCLUDE_DEPTH = 12
 _MISSING = object()
 MAX_TRIALS = 6
 
@@ -66,44 +67,6 @@ class Instance:
     pending: list[tuple[RowNode, Item | None, int]] = field(default_factory=list)
 
 
-class Slot:
-    """A concrete row a content item can fit, reached through ``chain`` (INCLUDE rows); what
-    matching needs is worked out once: the relationship (the row's, else the nearest INCLUDE
-    row's), the mode, and the row's own code when it fixes the concept name."""
-
-    __slots__ = ("node", "chain", "key", "relationship", "by_reference", "value_type", "code")
-
-    def __init__(self, node: RowNode, chain: tuple[RowNode, ...]) -> None:
-        self.node = node
-        self.chain = chain
-        self.key = tuple(id(x) for x in chain)
-        row = node.row
-        self.relationship = row.relationship or next(
-            (i.row.relationship for i in reversed(chain) if i.row.relationship), ""
-        )
-        self.by_reference = row.by_reference or any(i.row.by_reference for i in chain)
-        self.value_type = row.value_type
-        c = row.concept
-        self.code = (
-            (c.code[0], c.code[1]) if c is not None and c.code and c.strength == "EV" else None
-        )
-
-
-class SlotIndex:
-    """The slots of one level by value type and mode; those fixing an EV concept name also by
-    that code, so an item is scored only against the rows it can fit."""
-
-    def __init__(self, slots: list[Slot]) -> None:
-        self.slots = slots
-        self.exact: dict[tuple[str, bool, tuple[str, str]], list[Slot]] = {}
-        self.other: dict[tuple[str, bool], list[Slot]] = {}
-        for s in slots:
-            if s.code is not None:
-                self.exact.setdefault((s.value_type, s.by_reference, s.code), []).append(s)
-            else:
-                self.other.setdefault((s.value_type, s.by_reference), []).append(s)
-
-
 class ContentTreeChecker:
     """Checks one document's content tree; ``findings`` holds the result."""
 
@@ -118,7 +81,7 @@ class ContentTreeChecker:
         self._constraints: dict[tuple[int, int], Any] = {}
         self._decisions: dict[tuple[Any, ...], Any] = {}
         self._shapes: dict[int, tuple[Any, ...]] = {}
-        self._sensitive: dict[str, bool] = {}
+        self.value_tests = ValueTests(self.book)
         self.root, self.items = build_tree(root)
         self.evaluator = Evaluator(self)
 
@@ -128,21 +91,10 @@ class ContentTreeChecker:
     ) -> None:
         ref = Reference("PS3.16", node.ref, self.edition) if node is not None else None
         module = f"TID {node.template.tid} {node.template.name}" if node is not None else ""
-        rule = ""
-        if node is not None:
-            r = node.row
-            rule = f"{r.requirement}{': ' + r.condition if r.condition else ''}"
-        self.findings.append(
-            Finding(
-                severity,  # type: ignore[arg-type]
-                code,
-                item.path if item is not None else "",
-                message,
-                module,
-                rule,
-                ref,
-            )
-        )
+        r = node.row if node is not None else None
+        rule = f"{r.requirement}{': ' + r.condition if r.condition else ''}" if r else ""
+        path = item.path if item is not None else ""
+        self.findings.append(Finding(severity, code, path, message, module, rule, ref))  # type: ignore[arg-type]
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, tid: str | None = None) -> list[Finding]:
@@ -175,18 +127,7 @@ class ContentTreeChecker:
         if title is None:
             self.add("info", "template", self.root, "no document title: no root template", None)
             return None
-        fits = []
-        for tid in self.book.roots:
-            t = self.book.get(tid)
-            if t is None or not t.top:
-                continue
-            row = t.top[0].row
-            if (
-                row.value_type == self.root.value_type
-                and self.concept_score(title, constraint((row.concept,) if row.concept else (), {}))
-                >= 2
-            ):
-                fits.append(t)
+        fits = roots_for(self.book, title, self.root.value_type)
         if len(fits) != 1:
             names = ", ".join(f"TID {t.tid}" for t in fits) or "none"
             self.add(
@@ -227,23 +168,9 @@ class ContentTreeChecker:
         index = self._slots.get(key)
         if index is None:
             index = self._slots[key] = SlotIndex(
-                [Slot(node, chain) for node, chain in self._flatten(rows, 0)]
+                [Slot(node, chain) for node, chain in flatten(self.book, rows)]
             )
         return index
-
-    def _flatten(
-        self, rows: list[RowNode], depth: int
-    ) -> list[tuple[RowNode, tuple[RowNode, ...]]]:
-        out: list[tuple[RowNode, tuple[RowNode, ...]]] = []
-        for r in rows:
-            if r.row.value_type != "INCLUDE":
-                out.append((r, ()))
-                continue
-            t = self.book.get(r.row.include)
-            if t is None or depth > MAX_INCLUDE_DEPTH:
-                continue
-            out.extend((node, (r, *chain)) for node, chain in self._flatten(t.top, depth + 1))
-        return out
 
     def candidates(self, item: Item, index: SlotIndex, bindings: Any) -> list[Slot]:
         """The slots the item fits best (empty: none)."""
@@ -264,7 +191,7 @@ class ContentTreeChecker:
                 continue
             row = s.node.row
             concept = self.constraint_of(row, bindings(s)) if row.concept else None
-            score = self.concept_score(seen.concept, concept)
+            score = concept_score(seen.concept, concept)
             if score > best:
                 best, out = score, [s]
             elif score == best and score > 0:
@@ -301,29 +228,6 @@ class ContentTreeChecker:
         if hit is _MISSING:
             hit = self._constraints[key] = constraint((row.concept,), bindings)
         return hit  # type: ignore[return-value]
-
-    def concept_score(self, code: Code | None, c: Constraint) -> int:
-        """3 the row's own code, 2 a member of its group, 1 an open row, 0 no fit."""
-        if c is None or isinstance(c, Param):
-            return 1
-        if code is None:
-            return 0
-        best = 0
-        for w in c if isinstance(c, tuple) else (c,):
-            if isinstance(w, ValueSet):
-                if w.kind == "DT" and w.code is not None:
-                    best = max(best, 3 if concept_key(code) == concept_key(w.code) else 1)
-                elif w.kind == "BCID":
-                    best = max(best, 2 if in_group(code, w.cid) else 1)
-                else:
-                    member = in_group(code, w.cid)
-                    if member:
-                        best = max(best, 2)
-                    elif member is None or is_extensible(w.cid):
-                        best = max(best, 1)  # an extensible group admits it (with a warning)
-            elif concept_key(code) == concept_key(w):
-                best = 3
-        return best
 
     def level(
         self,
@@ -369,7 +273,7 @@ class ContentTreeChecker:
         for it, slot in chosen:
             created: list[Instance] = []
             target = self.place(it, slot, inst, parent, pooled, created)
-            own = [c for c in created if self.single_top(c.template)]
+            own = [c for c in created if single_top(c.template)]
             pooled_created.extend(c for c in created if c not in own)
             placed.append((it, slot, target, own))
         for it, slot, target, own in placed:
@@ -380,7 +284,7 @@ class ContentTreeChecker:
             keep = filters.get(id(it))
             if keep is not None:
                 self.findings[start:] = [
-                    f for f in self.findings[start:] if _signature(f, it.path) in keep
+                    f for f in self.findings[start:] if signature(f, it.path) in keep
                 ]
         for it in unmatched:
             self.unmatched(it, index.slots, owner, bindings)
@@ -401,7 +305,7 @@ class ContentTreeChecker:
         for k, inc in enumerate(slot.chain):
             t = self.book.get(inc.row.include)
             assert t is not None
-            single = self.single_top(t)
+            single = single_top(t)
             key = (id(cur), id(inc)) + ((id(item),) if single else ())
             nxt = pooled.get(key)
             if nxt is not None and inc.row.vm_max != 1 and not self.absorbs(nxt, slot, k + 1):
@@ -418,21 +322,8 @@ class ContentTreeChecker:
         cur.matches.setdefault(slot.node.label, []).append(item)
         return cur
 
-    def needs_items(self, node: RowNode, depth: int = 0) -> bool:
-        """Whether a row must have content items to be present: a content item row, or an
-        INCLUDE of a template with a top row of its own that is M (a template all of whose
-        rows are optional can be invoked with no content item at all)."""
-        if node.row.value_type != "INCLUDE":
-            return True
-        t = self.book.get(node.row.include)
-        if t is None or depth > MAX_INCLUDE_DEPTH:
-            return False
-        return any(r.row.requirement == "M" and self.needs_items(r, depth + 1) for r in t.top)
-
-    @staticmethod
-    def single_top(t: Template) -> bool:
-        """A template of one top row (not an INCLUDE): each item there is one invocation."""
-        return len(t.top) == 1 and t.top[0].row.value_type != "INCLUDE"
+    def needs_items(self, node: RowNode) -> bool:
+        return needs_items(self.book, node)
 
     def absorbs(self, inst: Instance, slot: Slot, k: int) -> bool:
         """Whether invocation ``inst`` can take one more item along ``slot.chain[k:]``: its row
@@ -446,7 +337,7 @@ class ContentTreeChecker:
         subs = inst.includes.get(inc.label, [])
         room = limit is None or len(subs) < limit
         t = self.book.get(inc.row.include)
-        if t is None or self.single_top(t) or not subs:
+        if t is None or single_top(t) or not subs:
             return room
         return room or self.absorbs(subs[-1], slot, k + 1)
 
@@ -480,7 +371,7 @@ class ContentTreeChecker:
         best = [(s, f) for e, s, f in results if e == low]
         if len(best) == 1:
             return best[0][0], None
-        sigs = [{_signature(x, item.path) for x in f} for _, f in best]
+        sigs = [{signature(x, item.path) for x in f} for _, f in best]
         if all(x == sigs[0] for x in sigs):
             return best[0][0], None  # the same findings under each reading
         common = frozenset(set.intersection(*sigs))
@@ -508,9 +399,14 @@ class ContentTreeChecker:
         """:meth:`disambiguate`, remembered for items of the same shape (a report's thousand
         measurement groups differ in their values, not in what decides between the rows),
         unless a candidate's template has conditions on values (text, numbers, attributes)."""
-        if any(self.value_sensitive(s) for s in cands):
+        if any(self.value_tests(s) for s in cands):
             return self.disambiguate(item, cands, inst, parent, bindings, depth)
-        key = (self.shape(item), tuple(id(s) for s in cands), id(inst.bindings), id(parent))
+        key = (
+            shape(item, self._shapes),
+            tuple(id(s) for s in cands),
+            id(inst.bindings),
+            id(parent),
+        )
         hit = self._decisions.get(key)
         if hit is not None:
             slot, keep, warning = hit
@@ -523,50 +419,6 @@ class ContentTreeChecker:
         self._decisions[key] = (slot, keep, warning)
         return slot, keep
 
-    def shape(self, item: Item) -> tuple[Any, ...]:
-        """What the rows look at in an item and below it, values of text, dates and numbers
-        aside."""
-        found = self._shapes.get(id(item))
-        if found is None:
-            found = (
-                item.value_type,
-                item.relationship,
-                item.reference is not None,
-                item.concept and concept_key(item.concept),
-                item.code_value() and concept_key(item.code_value()),  # type: ignore[arg-type]
-                item.units() and concept_key(item.units()),  # type: ignore[arg-type]
-                item.graphic_type(),
-                item.target is not None,
-                tuple(self.shape(c) for c in item.children),
-            )
-            self._shapes[id(item)] = found
-        return found
-
-    def value_sensitive(self, slot: Slot) -> bool:
-        """Whether the templates a slot leads into test values no :meth:`shape` keeps."""
-        tids = [i.row.include for i in slot.chain] or [slot.node.template.tid]
-        return any(self._sensitive_tid(t, set()) for t in tids)
-
-    def _sensitive_tid(self, tid: str, seen: set[str]) -> bool:
-        if tid in self._sensitive:
-            return self._sensitive[tid]
-        if tid in seen:
-            return False
-        seen.add(tid)
-        t = self.book.get(tid)
-        result = False
-        if t is not None:
-            for r in t.rows:
-                if r.predicate and _VALUE_TESTS & _leaves(r.predicate):
-                    result = True
-                    break
-                if r.include and self._sensitive_tid(r.include, seen):
-                    result = True
-                    break
-        self._sensitive[tid] = result
-        return result
-
-    # -- checks ------------------------------------------------------------------------------
     def check_item(
         self, item: Item, slot: Slot, inst: Instance, bindings: Bindings, depth: int
     ) -> None:
@@ -641,7 +493,7 @@ class ContentTreeChecker:
         for slot in slots:
             row = slot.node.row
             c = constraint((row.concept,), bindings(slot)) if row.concept else None
-            if seen.concept is None or c is None or self.concept_score(seen.concept, c) < 3:
+            if seen.concept is None or c is None or concept_score(seen.concept, c) < 3:
                 continue
             what = []
             if seen.value_type != row.value_type:
@@ -730,34 +582,6 @@ class ContentTreeChecker:
             return f"TID {row.include} (INCLUDE)"
         name = shown(row.concept) if row.concept else "(any concept name)"
         return f"{row.value_type} {name}"
-
-
-_ROW_REF = re.compile(r"TID \w+ row \w+|TID \w+")
-
-
-def _signature(f: Finding, base: str) -> tuple[str, ...]:
-    """A finding as it reads whichever of several equal rows the item (at ``base``) is taken
-    for, its path relative to the item."""
-    path = f.path[len(base) :] if f.path.startswith(base) else "/" + f.path
-    return (f.severity, f.code, path, _ROW_REF.sub("TID", f.message))
-
-
-# predicate leaves whose verdict depends on values a shape does not keep
-_VALUE_TESTS = frozenset(
-    "text number greater has_attribute some_value_not_in attribute tid root_concept".split()
-)
-
-
-def _leaves(data: Any) -> set[str]:
-    out: set[str] = set()
-    if isinstance(data, dict):
-        out.update(data)
-        for v in data.values():
-            out |= _leaves(v)
-    elif isinstance(data, list):
-        for v in data:
-            out |= _leaves(v)
-    return out
 
 
 def check_content_tree(root: Any, edition: str, tid: str | None = None) -> list[Finding]:
