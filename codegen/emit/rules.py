@@ -267,8 +267,9 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
 
 
 def render_anatomy(ed: Edition, env: Any, header: str) -> str:
-    """``rules/anatomy.py``: PS3.16 Annex L as three lookup tables (see the template). A term
-    or code whose rows say both paired and unpaired is left out (undecided)."""
+    """``rules/anatomy.py``: PS3.16 Annex L as four lookup tables (see the template). A term
+    or code whose rows say both paired and unpaired is left out (undecided); a term with
+    more than one code has no code."""
     terms: dict[str, set[bool]] = {}
     codes: dict[tuple[str, str], set[bool]] = {}
     meanings: dict[tuple[str, str, str], set[bool]] = {}
@@ -280,6 +281,11 @@ def render_anatomy(ed: Edition, env: Any, header: str) -> str:
         codes.setdefault((b.scheme, b.value), set()).add(b.paired)
         meanings.setdefault((b.scheme, b.value, b.meaning.lower()), set()).add(b.paired)
     body_parts = {k: next(iter(v)) for k, v in sorted(terms.items()) if len(v) == 1}
+    term_codes: dict[str, set[tuple[str, str, str]]] = {}
+    for b in ed.anatomy:
+        if b.term:
+            term_codes.setdefault(b.term, set()).add((b.scheme, b.value, b.meaning))
+    body_part_codes = {k: next(iter(v)) for k, v in sorted(term_codes.items()) if len(v) == 1}
     plain = {k: next(iter(v)) for k, v in sorted(codes.items()) if len(v) == 1}
     by_meaning = {
         k: next(iter(v))
@@ -293,6 +299,7 @@ def render_anatomy(ed: Edition, env: Any, header: str) -> str:
             body_parts=_dict_literal(body_parts),
             codes=_dict_literal(plain),
             by_meaning=_dict_literal(by_meaning),
+            body_part_codes=_dict_literal(body_part_codes),
         )
     )
 
