@@ -97,7 +97,7 @@ class SourceImages:
         return self.rows, self.columns
 
 
-def _strings(value: Any) -> list[str]:
+def value_strings(value: Any) -> list[str]:
     """DS/IS values as their original strings (pydicom keeps them), else formatted."""
     if value is None:
         return []
@@ -112,7 +112,7 @@ def _strings(value: Any) -> list[str]:
 def _nonempty(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return _strings(value)[0]
+    return value_strings(value)[0]
 
 
 def _number_of_frames(ds: Dataset) -> int:
@@ -201,7 +201,7 @@ def _series(images: list[Dataset]) -> SourceImages:
         position, orientation, spacing = found
         orientations.add(tuple(round(float(v), 4) for v in orientation))
         spacings.add(tuple(round(float(v), 5) for v in spacing))
-        positions.append(_strings(position))
+        positions.append(value_strings(position))
     if len(orientations) > 1:
         raise DerivedObjectError(
             "source images have different Image Orientation (Patient); a derived image's "
@@ -221,8 +221,8 @@ def _series(images: list[Dataset]) -> SourceImages:
         references=[FrameReference(str(d.SOPClassUID), str(d.SOPInstanceUID)) for d in images],
         positions=points,
         position_strings=positions,
-        orientation=_strings(first.ImageOrientationPatient),
-        pixel_spacing=_strings(first.PixelSpacing),
+        orientation=value_strings(first.ImageOrientationPatient),
+        pixel_spacing=value_strings(first.PixelSpacing),
         slice_thickness=_nonempty(first.get("SliceThickness")),
         spacing_between_slices=_nonempty(first.get("SpacingBetweenSlices")),
     )
@@ -262,8 +262,8 @@ def _multiframe(ds: Dataset) -> SourceImages:
                 f"source frame {k + 1} has no Plane Orientation (Patient) functional group "
                 "(PS3.3 C.7.6.16.2.4)"
             )
-        positions.append(_strings(position.ImagePositionPatient))
-        orientation = orientation or _strings(plane.ImageOrientationPatient)
+        positions.append(value_strings(position.ImagePositionPatient))
+        orientation = orientation or value_strings(plane.ImageOrientationPatient)
         orientations.add(tuple(round(float(v), 4) for v in plane.ImageOrientationPatient))
     if len(orientations) > 1:
         raise DerivedObjectError(
@@ -290,7 +290,7 @@ def _multiframe(ds: Dataset) -> SourceImages:
         positions=points,
         position_strings=positions,
         orientation=orientation,
-        pixel_spacing=_strings(measures.PixelSpacing),
+        pixel_spacing=value_strings(measures.PixelSpacing),
         slice_thickness=_nonempty(measures.get("SliceThickness")),
         spacing_between_slices=_nonempty(measures.get("SpacingBetweenSlices")),
     )
@@ -315,8 +315,8 @@ def _tiled(ds: Dataset) -> SourceImages:
         )
     origin_item = ds.TotalPixelMatrixOriginSequence[0]
     origin = [
-        _strings(origin_item.XOffsetInSlideCoordinateSystem)[0],
-        _strings(origin_item.YOffsetInSlideCoordinateSystem)[0],
+        value_strings(origin_item.XOffsetInSlideCoordinateSystem)[0],
+        value_strings(origin_item.YOffsetInSlideCoordinateSystem)[0],
         _nonempty(origin_item.get("ZOffsetInSlideCoordinateSystem")) or "0.0",
     ]
     tiled_full = str(ds.get("DimensionOrganizationType", "")) == "TILED_FULL"
@@ -346,8 +346,8 @@ def _tiled(ds: Dataset) -> SourceImages:
         columns=columns,
         frame_of_reference_uid=str(ds.FrameOfReferenceUID),
         references=[FrameReference(str(ds.SOPClassUID), str(ds.SOPInstanceUID))],
-        orientation=_strings(ds.ImageOrientationSlide),
-        pixel_spacing=_strings(measures.PixelSpacing),
+        orientation=value_strings(ds.ImageOrientationSlide),
+        pixel_spacing=value_strings(measures.PixelSpacing),
         slice_thickness=_nonempty(measures.get("SliceThickness")),
         spacing_between_slices=_nonempty(measures.get("SpacingBetweenSlices")),
         total_rows=total_rows,
