@@ -21,7 +21,7 @@ from iodkit.legacy import (
     read_legacy_converted,
 )
 from iodkit.seg import synthetic
-from pydicom.uid import JPEG2000Lossless, RLELossless
+from pydicom.uid import ImplicitVRLittleEndian, JPEG2000Lossless, RLELossless
 
 from bench.dciodvfy import dciodvfy_path, errors_and_warnings
 
@@ -133,8 +133,10 @@ def test_highdicom_conversions_read_the_same(tmp_path: Path) -> None:
         assert volume.array.shape == (6, 16, 20)
 
 
-@pytest.mark.parametrize("ts", [RLELossless, JPEG2000Lossless])
+@pytest.mark.parametrize("ts", [RLELossless, JPEG2000Lossless, ImplicitVRLittleEndian])
 def test_compressed_classic_images_and_output(tmp_path: Path, ts: str) -> None:
+    """Classic images read from files (raw elements, stamped as read or re-encoded),
+    compressed or not, into any output syntax."""
     from iodkit.pixels import encode_frames
 
     classic = classic_series("CT", slices=4)
@@ -142,7 +144,8 @@ def test_compressed_classic_images_and_output(tmp_path: Path, ts: str) -> None:
     compressed = []
     for ds in classic:
         ds = copy.deepcopy(ds)
-        encode_frames(ds.pixel_array[None], transfer_syntax_uid=ts).apply_to(ds)
+        if ts != ImplicitVRLittleEndian:
+            encode_frames(ds.pixel_array[None], transfer_syntax_uid=ts).apply_to(ds)
         buffer = io.BytesIO()
         pydicom.dcmwrite(buffer, ds, enforce_file_format=True)
         compressed.append(pydicom.dcmread(io.BytesIO(buffer.getvalue())))
@@ -152,6 +155,17 @@ def test_compressed_classic_images_and_output(tmp_path: Path, ts: str) -> None:
     with read_legacy_converted(path) as ours:
         got = ours.get_pixels_by_source_instance([d.SOPInstanceUID for d in classic])
     assert np.array_equal(got, expected)
+    items = pydicom.dcmread(path).PerFrameFunctionalGroupsSequence
+    kept = {
+        str(i.ConversionSourceAttributesSequence[0].ReferencedSOPInstanceUID): (
+            int(i.UnassignedPerFrameConvertedAttributesSequence[0].InstanceNumber),
+            float(i.UnassignedPerFrameConvertedAttributesSequence[0].SliceLocation),
+        )
+        for i in items
+    }
+    assert kept == {
+        d.SOPInstanceUID: (int(d.InstanceNumber), float(d.SliceLocation)) for d in classic
+    }
 
 
 def test_bad_input() -> None:

@@ -183,3 +183,95 @@ def stamped_references(
         ]
     )
     return raw_sequence_element(tag, items, implicit_vr=implicit)
+
+
+def _flatten(
+    cls: type, values: dict[str, Any], path: tuple[int, ...] = ()
+) -> dict[tuple[int, ...], Any] | None:
+    """Leaves of builder keyword ``values`` by tag path, through single-item sequences: plain
+    values, or the elements of Dataset items; None for what cannot be stamped (several items)."""
+    out: dict[tuple[int, ...], Any] = {}
+    for name, value in values.items():
+        attr = getattr(cls, name)
+        here = (*path, attr.tag)
+        if attr.vr != "SQ":
+            out[here] = value
+            continue
+        items = list(value or [])
+        if len(items) != 1:
+            if items:
+                return None
+            out[here] = ()
+            continue
+        item = items[0]
+        if isinstance(item, Dataset):
+            for elem in item.elements():  # raw elements stay raw: their bytes are stamped
+                if elem.VR in ("SQ", None) or (elem.VR == "UN" and elem.value is None):
+                    return None
+                out[(*here, int(elem.tag))] = elem
+            continue
+        if not isinstance(item, dict):  # a Code or a built item: constant, compared as is
+            out[here] = item
+            continue
+        inner = _flatten(attr.item, item, here)
+        if inner is None:
+            return None
+        out.update(inner)
+    return out
+
+
+def _encode(value: Any, vr: str, implicit: bool, encodings: Any) -> bytes:
+    from iodkit.derived.itemcodec import _BINARY, element_value
+    from pydicom.dataelem import DataElement, convert_raw_data_element
+
+    if isinstance(value, RawDataElement):  # a namedtuple: before the tuple case below
+        if (
+            value.is_little_endian
+            and bool(value.is_implicit_VR) == implicit
+            and isinstance(value.value, bytes)
+        ):
+            return value.value  # as read: already this encoding, even length
+        value = convert_raw_data_element(value, encoding=encodings)
+    if isinstance(value, DataElement):
+        return element_value(value, implicit_vr=implicit, encodings=encodings)
+    if vr in _BINARY:
+        return binary_values(np.atleast_1d(np.asarray(value)), vr)[0]
+    if isinstance(value, list | tuple):
+        return text_values([[str(v) for v in value]], vr=vr)[0]
+    return text_values([str(value)], vr=vr)[0]
+
+
+def stamp_values(
+    item_class: type, frames: list[dict[str, Any]], *, implicit_vr: bool, encodings: Any
+) -> RawDataElement | None:
+    """The Per-Frame Functional Groups Sequence of ``frames`` (each frame's keyword values for
+    ``item_class``): the first item built and checked by the builder, the others stamped from
+    it with the leaves that differ — plain text and binary values, or the elements of Dataset
+    items (Unassigned Per-Frame Converted Attributes) — without building a Dataset per frame.
+    None when the frames are not of one shape (different leaves, several items)."""
+    from iodkit.derived.itemcodec import leaves
+
+    flat = [_flatten(item_class, values) for values in frames]
+    first = flat[0]
+    if first is None or any(f is None or f.keys() != first.keys() for f in flat):
+        return None
+    template = item_class(**frames[0]).to_dataset(fill_type2=False)
+    elements = leaves(template)
+    if elements is None:
+        return None
+
+    def same(a: Any, b: Any) -> bool:
+        if hasattr(a, "value") and hasattr(b, "value"):
+            return bool(a.VR == b.VR and a.value == b.value)
+        return bool(a == b)
+
+    varying = [p for p in first if any(not same(f[p], first[p]) for f in flat[1:])]  # type: ignore[index]
+    if any(p not in elements or elements[p].VR == "SQ" for p in varying):
+        return None
+    stamp = ItemTemplate(template, varying, implicit_vr=implicit_vr, encodings=encodings)
+    columns = [
+        [_encode(f[p], elements[p].VR, implicit_vr, encodings) for f in flat]  # type: ignore[index]
+        for p in varying
+    ]
+    items = stamp.encode(columns, count=len(frames))
+    return raw_sequence_element(PER_FRAME_FUNCTIONAL_GROUPS, items, implicit_vr=implicit_vr)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pydicom.dataelem import DataElement, RawDataElement
@@ -169,3 +170,36 @@ def raw_sequence_element(tag: int, items: bytes, *, implicit_vr: bool = False) -
     """A defined-length SQ element holding already encoded ``items``; pydicom writes it as it
     is and decodes it when first accessed."""
     return RawDataElement(Tag(tag), "SQ", len(items), items, 0, implicit_vr, True)
+
+
+def element_value(elem: DataElement, *, implicit_vr: bool, encodings: Any) -> bytes:
+    """The encoded value of one element (pydicom's encoding, its header cut off), for a slot
+    whose VR is only known at run time."""
+    fp = DicomBytesIO()
+    fp.is_little_endian = True
+    fp.is_implicit_VR = implicit_vr
+    write_data_element(fp, elem, encodings or "iso8859")
+    data = fp.getvalue()
+    header = 8 if implicit_vr or elem.VR not in _LONG_VRS else 12
+    return data[header:]
+
+
+def leaves(ds: Dataset, path: Path = ()) -> dict[Path, DataElement] | None:
+    """Every leaf element of ``ds`` by tag path, through sequences of one item; None when a
+    sequence has several items (those items cannot be stamped)."""
+    out: dict[Path, DataElement] = {}
+    for elem in ds:
+        here = (*path, int(elem.tag))
+        if elem.VR == "SQ":
+            if len(elem.value) == 0:
+                out[here] = elem
+                continue
+            if len(elem.value) != 1:
+                return None
+            inner = leaves(elem.value[0], here)
+            if inner is None:
+                return None
+            out.update(inner)
+        else:
+            out[here] = elem
+    return out

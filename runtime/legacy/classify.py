@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
@@ -27,13 +28,23 @@ class Split:
     varying: set[BaseTag]
 
 
-def _empty(elem: DataElement | None) -> bool:
-    return elem is None or elem.is_empty
+def _value(elem: Any) -> Any:
+    """What two elements are compared by: a raw element's bytes as read (no conversion), else
+    its value."""
+    return elem.value
+
+
+def _empty(elem: Any) -> bool:
+    if elem is None:
+        return True
+    value = elem.value
+    return value is None or len(value) == 0 if hasattr(value, "__len__") else value is None
 
 
 def split(images: list[Dataset], skip: Iterable[int]) -> Split:
     """Compare every top-level attribute of ``images`` but those in ``skip`` (and File Meta
-    Information, group lengths, pixel data)."""
+    Information, group lengths, pixel data). Elements read from files are compared as their
+    raw bytes, not converted (converting them costs more than the rest of the conversion)."""
     skipped = set(skip)
     tags: dict[BaseTag, None] = {}
     for ds in images:
@@ -43,17 +54,22 @@ def split(images: list[Dataset], skip: Iterable[int]) -> Split:
     shared: dict[BaseTag, DataElement] = {}
     varying: set[BaseTag] = set()
     for tag in tags:
-        elements = [ds.get(tag) for ds in images]
+        elements = [ds.get_item(tag) if tag in ds else None for ds in images]
         first = next((e for e in elements if e is not None), None)
         if first is None:
             continue
         if all(_empty(e) for e in elements):
-            shared[tag] = first
+            shared[tag] = images[elements.index(first)][tag]
             continue
-        if any(e is None for e in elements) or any(e.value != first.value for e in elements):  # type: ignore[union-attr]
+        kinds = {type(e) for e in elements}
+        if (
+            any(e is None for e in elements)
+            or len(kinds) > 1
+            or any(_value(e) != _value(first) for e in elements)
+        ):
             varying.add(tag)
         else:
-            shared[tag] = first
+            shared[tag] = images[0][tag]
     return Split(shared, varying)
 
 
@@ -64,13 +80,13 @@ def private_creator(tag: BaseTag) -> BaseTag | None:
     return BaseTag((tag.group << 16) | (tag.element >> 8))
 
 
-def item_of(elements: Iterable[DataElement], source: Dataset) -> Dataset:
-    """An item holding ``elements``, with the Private Creator of each private one (taken from
-    ``source``) so the item is complete on its own."""
+def item_of(tags: Iterable[BaseTag], source: Dataset) -> Dataset:
+    """An item holding ``source``'s elements at ``tags`` (raw, as read), with the Private
+    Creator of each private one so the item is complete on its own."""
     item = Dataset()
-    for elem in elements:
-        item.add(elem)
-        creator = private_creator(elem.tag)
+    for tag in tags:
+        item[tag] = source.get_item(tag)
+        creator = private_creator(tag)
         if creator is not None and creator not in item and creator in source:
-            item.add(source[creator])
+            item[creator] = source.get_item(creator)
     return item

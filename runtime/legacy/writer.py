@@ -36,6 +36,7 @@ from iodkit.derived import (
     general_series,
     imagemodules,
 )
+from iodkit.derived.groups import stamp_values
 from iodkit.derived.images import SourceImages, describe_sources
 from iodkit.legacy import classify
 from iodkit.legacy import frames as groups
@@ -43,7 +44,7 @@ from iodkit.legacy.errors import LegacyConversionError
 from iodkit.legacy.profiles import PROFILES, Profile
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
-from pydicom.uid import UID, ExplicitVRLittleEndian
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 #: Pixel attributes: made from the frames, not copied.
 _PIXEL = frozenset(
@@ -243,7 +244,6 @@ class LegacyConvertedEnhancedImage:
         shared_group, per_frame = self._functional_groups(owned)
         modules["multi_frame_functional_groups"] = m.MultiFrameFunctionalGroupsModule(
             shared_functional_groups_sequence=[shared_group],
-            per_frame_functional_groups_sequence=per_frame,
             number_of_frames=self.number_of_frames,
             content_date=ident.date,
             content_time=ident.time,
@@ -253,7 +253,18 @@ class LegacyConvertedEnhancedImage:
         modules["common_instance_reference"] = imagemodules.common_instance_reference(sources)
         iod = iod_class(**modules)
         ds = iod.to_dataset(file_meta=True)
-        imagemodules.stamp_source_references(ds, sources, False)
+        implicit = self.transfer_syntax_uid == ImplicitVRLittleEndian
+        imagemodules.stamp_source_references(ds, sources, implicit)
+        fg_class = profile.iod_class().FunctionalGroups
+        stamped = stamp_values(
+            fg_class, per_frame, implicit_vr=implicit, encodings=ds.get("SpecificCharacterSet")
+        )
+        if stamped is not None:  # one shape: the first item built, the others stamped
+            ds[0x52009230] = stamped
+        else:  # frames of several shapes: each built and written as it is
+            ds.PerFrameFunctionalGroupsSequence = [
+                fg_class(**values).to_dataset(fill_type2=False) for values in per_frame
+            ]
         return ds
 
     def _image_module(self, shared: Dataset) -> Any:
@@ -289,12 +300,12 @@ class LegacyConvertedEnhancedImage:
             values["acquisition_duration"] = _seconds_between(times[0], times[-1])
         return _merged(module, values)
 
-    def _functional_groups(self, owned: set[int]) -> tuple[Dataset, list[Dataset]]:
-        """The shared item and the per-frame items (see the module docstring)."""
+    def _functional_groups(self, owned: set[int]) -> tuple[Dataset, list[dict[str, Any]]]:
+        """The shared item and each frame's group values (see the module docstring)."""
         profile = self.profile
         fg_class = profile.iod_class().FunctionalGroups
         images = [self.images[i] for i in self.order]
-        window = _window_over(images)
+        window = _window_over(images, self.description)
         body_element = self.split.shared.get(_BODY_PART)
         body_part = None if body_element is None else str(body_element.value)
         present = {
@@ -330,21 +341,20 @@ class LegacyConvertedEnhancedImage:
             per_frame_values[k].update(groups.conversion_source(ds))
         moved = groups.moved(profile)
         taken = owned | moved | _PIXEL | _REPLACED
-        unassigned = [e for t, e in self.split.shared.items() if t not in taken]
+        unassigned = [t for t in self.split.shared if t not in taken]
         if unassigned:
             shared_values["unassigned_shared_converted_attributes_sequence"] = [
-                classify.item_of(unassigned, images[0])
+                classify.item_of(sorted(unassigned), images[0])
             ]
         varying = sorted(t for t in self.split.varying if t not in moved)
         for k, ds in enumerate(images):
-            own = [ds[t] for t in varying if t in ds]
+            own = [t for t in varying if t in ds]
             if own:
                 per_frame_values[k]["unassigned_per_frame_converted_attributes_sequence"] = [
                     classify.item_of(own, ds)
                 ]
         shared_item = fg_class(**shared_values).to_dataset(fill_type2=False)
-        items = [fg_class(**values).to_dataset(fill_type2=False) for values in per_frame_values]
-        return shared_item, items
+        return shared_item, per_frame_values
 
 
 _BODY_PART = BaseTag(0x00180015)
@@ -425,20 +435,16 @@ def _frame(ds: Dataset, description: Any) -> np.ndarray:
     return np.ascontiguousarray(ds.pixel_array, dtype=description.dtype)
 
 
-def _window_over(images: list[Dataset]) -> tuple[float, float]:
-    """A window over the stored values' range after rescale, for images that have none."""
-    low, high = np.inf, -np.inf
-    for ds in images:
-        if "WindowCenter" in ds:
-            continue
-        values = np.asarray(ds.pixel_array)
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
-        low = min(low, float(values.min()) * slope + intercept)
-        high = max(high, float(values.max()) * slope + intercept)
-    if not np.isfinite(low):
-        return (0.0, 1.0)
-    return ((low + high) / 2, max(high - low, 1.0))
+def _window_over(images: list[Dataset], description: Any) -> tuple[float, float]:
+    """A window for classic images that have none (CT and PET need one, Table A.70-2): the
+    range the stored values can take (Bits Stored, Pixel Representation) after the rescale —
+    not a reading window, but one that shows every value, found without decoding a frame."""
+    low, high = description.value_range
+    first = images[0]
+    slope = float(first.get("RescaleSlope", 1) or 1)
+    intercept = float(first.get("RescaleIntercept", 0) or 0)
+    ends = sorted((low * slope + intercept, high * slope + intercept))
+    return ((ends[0] + ends[1]) / 2, max(ends[1] - ends[0], 1.0))
 
 
 def _seconds_between(first: str, last: str) -> float:
