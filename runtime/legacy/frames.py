@@ -11,13 +11,16 @@ classic images have them. :data:`MOVED` lists the classic attributes these consu
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Sequence
 from typing import Any
 
 from iodkit.derived.images import value_strings
 from iodkit.legacy.profiles import Profile
+from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 #: Classic attributes that become functional group values (and so no unassigned attribute).
 MOVED = frozenset(
@@ -52,13 +55,23 @@ MOVED = frozenset(
 )
 
 
+@functools.cache
+def _tag(keyword: str) -> BaseTag:
+    tag = tag_for_keyword(keyword)
+    assert tag is not None, keyword
+    return BaseTag(tag)
+
+
 def _nonempty(ds: Dataset, keyword: str) -> Any:
-    value = ds.get(keyword)
+    """``ds``'s value of ``keyword``, None when absent or empty (read by tag: hundreds of
+    classic images are read attribute by attribute)."""
+    elem = ds.get(_tag(keyword))
+    value = None if elem is None else elem.value
     return None if value in (None, "") else value
 
 
 def pixel_measures(ds: Dataset) -> dict[str, Any]:
-    item: dict[str, Any] = {"pixel_spacing": value_strings(ds.PixelSpacing)}
+    item: dict[str, Any] = {"pixel_spacing": value_strings(_nonempty(ds, "PixelSpacing"))}
     for keyword, name in (
         ("SliceThickness", "slice_thickness"),
         ("SpacingBetweenSlices", "spacing_between_slices"),
@@ -72,7 +85,7 @@ def pixel_measures(ds: Dataset) -> dict[str, Any]:
 def plane_position(ds: Dataset) -> dict[str, Any]:
     return {
         "plane_position_sequence": [
-            {"image_position_patient": value_strings(ds.ImagePositionPatient)}
+            {"image_position_patient": value_strings(_nonempty(ds, "ImagePositionPatient"))}
         ]
     }
 
@@ -80,7 +93,7 @@ def plane_position(ds: Dataset) -> dict[str, Any]:
 def plane_orientation(ds: Dataset) -> dict[str, Any]:
     return {
         "plane_orientation_sequence": [
-            {"image_orientation_patient": value_strings(ds.ImageOrientationPatient)}
+            {"image_orientation_patient": value_strings(_nonempty(ds, "ImageOrientationPatient"))}
         ]
     }
 
@@ -95,8 +108,8 @@ def frame_voi_lut(ds: Dataset, fallback: tuple[float, float]) -> dict[str, Any]:
             ]
         }
     item: dict[str, Any] = {
-        "window_center": value_strings(ds.WindowCenter),
-        "window_width": value_strings(ds.WindowWidth),
+        "window_center": value_strings(_nonempty(ds, "WindowCenter")),
+        "window_width": value_strings(_nonempty(ds, "WindowWidth")),
     }
     explanation = _nonempty(ds, "WindowCenterWidthExplanation")
     if explanation is not None:
@@ -145,7 +158,7 @@ def image_type(ds: Dataset) -> list[str]:
     """Four values (C.8.16.1): the classic Value 1 and 2, its Value 3 as Image Flavor when it
     is one (a classic AXIAL is not: VOLUME then, a stack of axial slices), and Derived Pixel
     Contrast NONE for an original image."""
-    values = [str(v) for v in (value_strings(ds.get("ImageType")) or [])]
+    values = [str(v) for v in (value_strings(_nonempty(ds, "ImageType")) or [])]
     first = values[0] if values and values[0] in ("ORIGINAL", "DERIVED") else "ORIGINAL"
     second = values[1] if len(values) > 1 and values[1] in ("PRIMARY", "SECONDARY") else "PRIMARY"
     flavor = values[2] if len(values) > 2 and values[2] in IMAGE_FLAVORS else "VOLUME"
@@ -195,8 +208,8 @@ def conversion_source(ds: Dataset) -> dict[str, Any]:
     return {
         "conversion_source_attributes_sequence": [
             {
-                "referenced_sop_class_uid": str(ds.SOPClassUID),
-                "referenced_sop_instance_uid": str(ds.SOPInstanceUID),
+                "referenced_sop_class_uid": str(_nonempty(ds, "SOPClassUID")),
+                "referenced_sop_instance_uid": str(_nonempty(ds, "SOPInstanceUID")),
             }
         ]
     }
