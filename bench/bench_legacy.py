@@ -27,6 +27,7 @@ def prepare(case: str, folder: Path, quick: bool) -> dict[str, Any]:
         classic.mkdir()
         for k, ds in enumerate(synthetic.ct_series(*shape(quick))):
             ds.SliceLocation = float(ds.ImagePositionPatient[2])
+            ds.WindowCenter, ds.WindowWidth = 40, 400  # a scanner's soft-tissue window
             pydicom.dcmwrite(classic / f"{k:04d}.dcm", ds, enforce_file_format=True)
     images = [pydicom.dcmread(p) for p in sorted(classic.glob("*.dcm"))]
     return {"images": images}

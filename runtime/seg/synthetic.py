@@ -133,8 +133,6 @@ def ct_series(
         ds.RescaleIntercept = 0
         ds.RescaleSlope = 1
         ds.RescaleType = "HU"
-        ds.WindowCenter = 40  # a soft-tissue window, as a scanner records one
-        ds.WindowWidth = 400
         ds.LossyImageCompression = "00"
         if with_pixels and volume is not None:
             ds.PixelData = np.ascontiguousarray(volume[k], dtype="<i2").tobytes()
