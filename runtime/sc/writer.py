@@ -47,6 +47,7 @@ from iodkit.derived import (
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.modules import series_laterality
 from pydicom.dataset import Dataset
+from pydicom.valuerep import DSfloat
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 SC_IMAGE = "1.2.840.10008.5.1.4.1.1.7"
@@ -281,7 +282,11 @@ class SecondaryCapture:
             pixel_representation=0,
             planar_configuration=0 if self.color else None,
         )
-        spacing = None if self.pixel_spacing is None else format_ds(self.pixel_spacing)
+        spacing = (  # floats that write as the 16-character strings of format_ds
+            None
+            if self.pixel_spacing is None
+            else [DSfloat(v) for v in format_ds(self.pixel_spacing)]
+        )
         sc_image = m.SCImageModule(
             date_of_secondary_capture=ident.date, time_of_secondary_capture=ident.time
         )
