@@ -47,8 +47,8 @@ from iodkit.derived import (
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.modules import series_laterality
 from pydicom.dataset import Dataset
-from pydicom.valuerep import DSfloat
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.valuerep import DSfloat
 
 SC_IMAGE = "1.2.840.10008.5.1.4.1.1.7"
 MULTI_FRAME_BYTE = "1.2.840.10008.5.1.4.1.1.7.2"
@@ -282,7 +282,7 @@ class SecondaryCapture:
             pixel_representation=0,
             planar_configuration=0 if self.color else None,
         )
-        spacing = (  # floats that write as the 16-character strings of format_ds
+        spacing: list[float] | None = (  # floats written as format_ds's 16-character strings
             None
             if self.pixel_spacing is None
             else [DSfloat(v) for v in format_ds(self.pixel_spacing)]
