@@ -258,11 +258,20 @@ Step = Callable[[DemoRun], None]
 def _steps_elsewhere() -> tuple[Step, ...]:
     """Steps kept in their packages (imported when the demo runs)."""
     from iodkit.ann.demo import bulk_annotations
+    from iodkit.legacy.demo import legacy_converted_ct
+    from iodkit.pm.demo import parametric_map
     from iodkit.pr.demo import presentation_state
     from iodkit.render.demo import segmentation_pictures
     from iodkit.sr.demo import measurement_report
 
-    return (segmentation_pictures, measurement_report, presentation_state, bulk_annotations)
+    return (
+        parametric_map,
+        legacy_converted_ct,
+        segmentation_pictures,
+        measurement_report,
+        presentation_state,
+        bulk_annotations,
+    )
 
 
 #: The demo's steps, in order; the printed step numbers come from this list.
