@@ -165,3 +165,25 @@ def test_mixed_coordinate_types_and_sources(slide, tmp_path: Path) -> None:
     with pytest.raises(AnnotationError, match="the same source SOP Instance UID is given twice"):
         MicroscopyBulkSimpleAnnotations([slide, slide], [flat])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_codes_from_pydicom_and_bad_codes() -> None:
+    """QA-3: pydicom's (and highdicom's) codes are taken wherever a Code is, converted at
+    construction; anything else is refused there, naming the group and the field."""
+    from iodkit.codes import CodeError
+    from pydicom.sr.codedict import codes
+
+    group = AnnotationGroup(
+        "n",
+        codes.SCT.Tissue,
+        codes.SCT.Nucleus,
+        "POINT",
+        square(),
+        generation_type="MANUAL",
+        measurements=[Measurement(codes.SCT.Area, codes.UCUM.SquareMicrometer, np.ones(4))],
+    )
+    assert group.category == cid7150.TISSUE and group.type == cid8135.NUCLEUS
+    assert group.measurements[0].unit.scheme == "UCUM"
+    group.to_item(1)  # builds
+    with pytest.raises(CodeError, match="group 'n': property type: expected a code"):
+        AnnotationGroup("n", cid7150.TISSUE, "nucleus", "POINT", square(), generation_type="MANUAL")  # type: ignore[arg-type]

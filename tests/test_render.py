@@ -4,6 +4,7 @@ its anchor, rotation moves what it should."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ import pydicom
 import pytest
 from iodkit.codes import cid7150, cid7166
 from iodkit.pr import (
+    LUT,
+    VOI,
     GraphicAnnotation,
     GraphicLayer,
     GraphicObject,
@@ -286,3 +289,19 @@ def test_color_state_through_its_icc_profile() -> None:
     state = ColorSoftcopyPresentationState([photo]).to_dataset()
     shown = np.asarray(render(state, [photo], scale=1, legend=False)).astype(int)
     assert shown.shape == rgb.shape and np.abs(shown - rgb).max() <= 2
+
+
+def test_voi_lut_states_render_through_their_table() -> None:
+    """QA-1: a state with a VOI LUT (its own, or copied from the image) is drawn through the
+    table: value v maps to entry v - first mapped, clipped at both ends (C.11.2.1.1)."""
+    ramp = np.tile(np.arange(-1100, 1100, 11, dtype=np.int16), (4, 1))  # 4×200, below and above
+    [ct] = synthetic.ct_series(1, 4, 200, volume=ramp[None])
+    table = LUT(tuple(range(0, 4096, 2)), -1024, 12)  # 2048 entries: -1024…1023
+    state = GrayscaleSoftcopyPresentationState([ct], voi=[VOI(table)]).to_dataset()
+    grey = np.asarray(render(state, [ct], scale=1, legend=False))[..., 0].astype(float)
+    index = np.clip(ramp.astype(int) + 1024, 0, 2047)
+    assert np.abs(grey - index * 2 / 4095 * 255).max() <= 1.0
+    image = copy.deepcopy(ct)  # the image's own VOI LUT, copied by voi="image"
+    image.VOILUTSequence = state.SoftcopyVOILUTSequence[0].VOILUTSequence
+    copied = GrayscaleSoftcopyPresentationState([image]).to_dataset()
+    assert np.array_equal(np.asarray(render(copied, [image], scale=1, legend=False))[..., 0], grey)

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from iodkit.ann.coordinates import Packed, encode, pack
 from iodkit.ann.errors import AnnotationError
-from iodkit.codes import Code
+from iodkit.codes import Code, as_code
 from iodkit.seg.description import AlgorithmIdentification
 from pydicom.uid import generate_uid
 
@@ -37,6 +37,10 @@ class Measurement:
     name: Code
     unit: Code
     values: Any
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", as_code(self.name, "measurement name"))
+        object.__setattr__(self, "unit", as_code(self.unit, "measurement unit"))
 
     def item(self, number_of_annotations: int, where: str) -> dict[str, Any]:
         values = np.asarray(self.values)
@@ -106,10 +110,26 @@ class AnnotationGroup:
     uid: str = field(default_factory=generate_uid)
 
     def __post_init__(self) -> None:
+        where = f"group {self.label!r}"
+        self.category = as_code(self.category, f"{where}: property category")
+        self.type = as_code(self.type, f"{where}: property type")
+        self.type_modifiers = [as_code(c, f"{where}: type modifier") for c in self.type_modifiers]
+        self.anatomic_regions = [
+            as_code(c, f"{where}: anatomic region") for c in self.anatomic_regions
+        ]
+        self.primary_anatomic_structures = [
+            as_code(c, f"{where}: primary anatomic structure")
+            for c in self.primary_anatomic_structures
+        ]
         if self.generation_type not in ("AUTOMATIC", "SEMIAUTOMATIC", "MANUAL"):
             raise AnnotationError(
                 f"group {self.label!r}: generation type {self.generation_type!r} is not "
                 "AUTOMATIC, SEMIAUTOMATIC or MANUAL"
+            )
+        if self.algorithm is not None and not isinstance(self.algorithm, AlgorithmIdentification):
+            raise AnnotationError(
+                f"{where}: algorithm must be an iodkit AlgorithmIdentification(name, version), "
+                f"got {type(self.algorithm).__name__}"
             )
         if self.generation_type != "MANUAL" and self.algorithm is None:
             raise AnnotationError(

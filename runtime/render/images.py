@@ -92,30 +92,35 @@ class GreySteps:
 
 
 def grey_pipeline(arr: np.ndarray, image: Dataset, steps: GreySteps | None = None) -> np.ndarray:
-    """Stored grey values → 8-bit display values (PS3.4 N.2) through pydicom's steps.
+    """Stored grey values → 8-bit display values (PS3.4 N.2): rescale and windowing by
+    pydicom, lookup tables by :func:`lookup`.
 
     ``steps`` default to the image's own attributes. MONOCHROME1 is shown inverted unless a
     presentation LUT decides (C.11.6.1: with one, the presentation state's shape rules).
     """
-    from pydicom.pixels.processing import (
-        apply_modality_lut,
-        apply_voi_lut,
-    )
+    from pydicom.pixels.processing import apply_modality_lut, apply_windowing
 
     steps = steps or GreySteps.of_image(image)
     view = _pixel_description(image)
     for keyword in ("RescaleSlope", "RescaleIntercept", "RescaleType", "ModalityLUTSequence"):
         if keyword in steps.modality:
             view[keyword] = steps.modality[keyword]
-    has_modality = any(k in view for k in ("ModalityLUTSequence", "RescaleSlope"))
-    values = apply_modality_lut(arr, view) if has_modality else arr
+    if view.get("ModalityLUTSequence"):
+        values = lookup(arr, view.ModalityLUTSequence[0])
+    elif "RescaleSlope" in view or "RescaleIntercept" in view:
+        values = apply_modality_lut(arr, view)
+    else:
+        values = arr
     values = np.asarray(values, dtype=np.float64)
     if steps.voi is not None:
         for keyword in ("WindowCenter", "WindowWidth", "VOILUTFunction", "VOILUTSequence"):
             if keyword in steps.voi:
                 view[keyword] = steps.voi[keyword]
         low, high = _voi_output_range(view)
-        values = np.asarray(apply_voi_lut(values, view, prefer_lut=True), dtype=np.float64)
+        if view.get("VOILUTSequence"):
+            values = lookup(values, view.VOILUTSequence[0])
+        else:
+            values = np.asarray(apply_windowing(values, view), dtype=np.float64)
     elif steps.own_range:
         low, high = float(np.min(values)), float(np.max(values))
     else:
@@ -135,6 +140,22 @@ def grey_pipeline(arr: np.ndarray, image: Dataset, steps: GreySteps | None = Non
     if shape == "INVERSE" or (shape is None and view.PhotometricInterpretation == "MONOCHROME1"):
         scaled = 1.0 - scaled
     return np.rint(scaled * 255.0).clip(0, 255).astype(np.uint8)
+
+
+def lookup(values: np.ndarray, item: Dataset) -> np.ndarray:
+    """A Modality or VOI LUT applied (C.11.1.1.1, C.11.2.1.1): inputs below the first value
+    mapped take the first entry, above the last the last. The LUT is decoded here rather than
+    by pydicom, which needs the byte order of a file the LUT item may not come from. A first
+    value mapped written as US above 32767 over negative inputs is read as signed (SS)."""
+    from iodkit.pr.luts import lut_table
+
+    table, _ = lut_table(item)
+    first = int(item.LUTDescriptor[1])
+    data = np.asarray(values)
+    if first > 32767 and data.size and float(data.min()) < 0:
+        first -= 65536
+    index = np.clip(np.rint(data).astype(np.int64) - first, 0, len(table) - 1)
+    return table[index].astype(np.float64)
 
 
 def _pixel_description(image: Dataset) -> Dataset:
