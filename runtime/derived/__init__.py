@@ -53,6 +53,7 @@ Typical use by an object (an SR document here)::
 from iodkit.derived.errors import DerivedObjectError, errors_as
 from iodkit.derived.framesource import FrameSource, open_frame_source
 from iodkit.derived.modules import (
+    ContentIdentification,
     Equipment,
     Identification,
     character_set,
@@ -71,6 +72,7 @@ from iodkit.derived.references import (
 from iodkit.pixels.files import write_atomically, write_dataset
 
 __all__ = [
+    "ContentIdentification",
     "DerivedObjectError",
     "FrameSource",
     "Equipment",

@@ -147,6 +147,64 @@ class Pixels:
         write_atomically(destination, write)
 
 
+def encode(
+    frames: list[np.ndarray],
+    description: Any,
+    transfer_syntax_uid: str,
+    *,
+    threads: int | None = None,
+    extended_offset_table: bool = False,
+) -> Pixels:
+    """``frames`` (contiguous arrays, in order) as native per-frame chunks, or encapsulated
+    by :func:`iodkit.pixels.encode_frames` for a compressed transfer syntax."""
+    from iodkit.pixels import encode_frames, get_codec
+
+    pixels = Pixels(description, transfer_syntax_uid, extended_offset_table=extended_offset_table)
+    if not get_codec(transfer_syntax_uid).encapsulated:
+        pixels.native = frames
+    else:
+        pixels.encoded = encode_frames(
+            iter(frames),
+            transfer_syntax_uid=transfer_syntax_uid,
+            description=description,
+            threads=threads,
+        )
+    return pixels
+
+
+class Writes:
+    """``to_dataset()``, ``save()`` and the instance's UIDs for a derived image that makes its
+    data set and pixel data in ``_dataset_and_pixels()`` and keeps its
+    :class:`~iodkit.derived.Identification` as ``identification`` (a small mixin, not a base
+    to build on)."""
+
+    identification: Any
+
+    def _dataset_and_pixels(self) -> tuple[Dataset, Pixels]:
+        raise NotImplementedError
+
+    @property
+    def sop_instance_uid(self) -> str:
+        return str(self.identification.sop_instance_uid)
+
+    @property
+    def series_instance_uid(self) -> str:
+        return str(self.identification.series_instance_uid)
+
+    def to_dataset(self) -> Dataset:
+        """The complete instance as a pydicom Dataset (with File Meta Information), pixel
+        data included (copied into the Dataset; :meth:`save` does not copy them)."""
+        ds, pixels = self._dataset_and_pixels()
+        return pixels.attach(ds)
+
+    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
+        """Write the instance as a DICOM file (PS3.10): atomically to a path (a temporary file
+        renamed into place, with the permissions ``open()`` gives), or to an open binary file;
+        native pixel data go from their buffers to the file, never copied into the Dataset."""
+        ds, pixels = self._dataset_and_pixels()
+        pixels.save(ds, destination)
+
+
 def tag_bytes(tag: int) -> bytes:
     """A tag as little-endian group and element."""
     return (tag >> 16).to_bytes(2, "little") + (tag & 0xFFFF).to_bytes(2, "little")

@@ -82,6 +82,25 @@ class Identification:
         return self.created.strftime("%H%M%S.%f")
 
 
+@dataclass(frozen=True)
+class ContentIdentification:
+    """Content Identification Macro (PS3.3 Table 10-12) of a derived image: Content Label
+    (Type 1), Content Description and Content Creator's Name (Type 2: written empty when not
+    given)."""
+
+    label: str
+    description: str | None = None
+    creator_name: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """Keyword arguments for a module that includes the macro."""
+        return {
+            "content_label": self.label,
+            "content_description": self.description or EMPTY,
+            "content_creator_name": self.creator_name or EMPTY,
+        }
+
+
 def _default_software_versions() -> list[str]:
     from iodkit import __version__
 

@@ -12,11 +12,15 @@ if TYPE_CHECKING:
 
 def legacy_converted_ct(run: DemoRun) -> None:
     """Legacy Converted Enhanced CT: the classic series as one multi-frame image."""
+    from iodkit.derived import Identification
     from iodkit.legacy import LegacyConvertedEnhancedImage, read_legacy_converted
 
     assert run.volume is not None, "the CT step runs first"
     path = run.path("phantom-ct.legacy-converted.dcm")
-    image = LegacyConvertedEnhancedImage(run.series, series_description="Legacy converted demo")
+    image = LegacyConvertedEnhancedImage(
+        run.series,
+        identification=Identification.of(series_number=500, series_description="LCE demo"),
+    )
     image.save(path)
     run.wrote(path, f"{image.number_of_frames} frames from {len(run.series)} classic images")
     run.check(path)

@@ -20,24 +20,16 @@ conversion would change the stored values), images without pixel data.
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
-from iodkit.derived import (
-    Equipment,
-    Identification,
-    SourceInstances,
-    common_modules,
-    encoding,
-    errors_as,
-    frames,
-    general_series,
-    imagemodules,
-)
+from iodkit.derived import encoding, frames, imagemodules
+from iodkit.derived import modules as core
+from iodkit.derived.errors import errors_as
 from iodkit.derived.groups import stamp_values
 from iodkit.derived.images import SourceImages, describe_sources
+from iodkit.derived.references import SourceInstances
 from iodkit.legacy import classify
 from iodkit.legacy import frames as groups
 from iodkit.legacy.errors import LegacyConversionError
@@ -84,15 +76,15 @@ _COPIED = (
 )
 
 
-class LegacyConvertedEnhancedImage:
+class LegacyConvertedEnhancedImage(encoding.Writes):
     """A Legacy Converted Enhanced CT, MR or PET image of ``classic_images`` (pydicom Datasets
     with pixel data, one single-frame series of one modality; see the module docstring).
 
     Options: ``transfer_syntax_uid`` (the frames are re-encoded when it is not native),
-    series/instance identification (a new series; ``series_description`` defaults to the
-    classic one), equipment of the conversion (``manufacturer`` … recorded in Enhanced
-    General Equipment's place only when the classic images have no General Equipment),
-    ``threads`` for an encoder.
+    ``identification`` (series/instance UIDs and numbers of the new series, an
+    :class:`~iodkit.derived.Identification`; default series 500; the series description
+    defaults to the classic one), ``threads`` for an encoder. The classic images' General
+    Equipment is kept: it made the images the frames hold.
     """
 
     def __init__(
@@ -100,11 +92,7 @@ class LegacyConvertedEnhancedImage:
         classic_images: Sequence[Dataset],
         *,
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
-        series_instance_uid: str | None = None,
-        series_number: int = 500,
-        series_description: str | None = None,
-        sop_instance_uid: str | None = None,
-        instance_number: int = 1,
+        identification: core.Identification | None = None,
         threads: int | None = None,
     ) -> None:
         images = list(classic_images)
@@ -127,18 +115,8 @@ class LegacyConvertedEnhancedImage:
         self.frames = frames.plan_frames(self.sources, cells)
         self.order = [cells[c].plane for c in self.frames.frame_cells]
         self.split = classify.split(images, _PIXEL | _REPLACED)
-        self.identification = Identification.of(
-            series_number=series_number,
-            instance_number=instance_number,
-            series_instance_uid=series_instance_uid,
-            sop_instance_uid=sop_instance_uid,
-            series_description=series_description,
-        )
+        self.identification = identification or core.Identification.of(series_number=500)
         self.identification.created = datetime.datetime.now()
-
-    @property
-    def sop_instance_uid(self) -> str:
-        return self.identification.sop_instance_uid
 
     @property
     def number_of_frames(self) -> int:
@@ -147,32 +125,11 @@ class LegacyConvertedEnhancedImage:
     # -- pixels -----------------------------------------------------------------------------
 
     def encode_pixels(self) -> encoding.Pixels:
-        from iodkit.pixels import encode_frames, get_codec
-
         description = self.description.with_frames(self.number_of_frames)
-        pixels = encoding.Pixels(description, self.transfer_syntax_uid)
         stored = [_frame(self.images[i], description) for i in self.order]
-        if not get_codec(self.transfer_syntax_uid).encapsulated:
-            pixels.native = stored
-        else:
-            pixels.encoded = encode_frames(
-                iter(stored),
-                transfer_syntax_uid=self.transfer_syntax_uid,
-                description=description,
-                threads=self.threads,
-            )
-        return pixels
+        return encoding.encode(stored, description, self.transfer_syntax_uid, threads=self.threads)
 
     # -- the data set -----------------------------------------------------------------------
-
-    def to_dataset(self) -> Dataset:
-        ds, pixels = self._dataset_and_pixels()
-        return pixels.attach(ds)
-
-    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the instance as a DICOM file (PS3.10), atomically to a path."""
-        ds, pixels = self._dataset_and_pixels()
-        pixels.save(ds, destination)
 
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
         pixels = self.encode_pixels()
@@ -201,11 +158,11 @@ class LegacyConvertedEnhancedImage:
                 module = module_cls.from_dataset(shared)
                 if any(True for _ in module) or iod_class.__modules__[name][2] == "M":
                     copied[name] = module
-        base = common_modules(
+        base = core.common_modules(
             iod_class,
             shared,
             identification=ident,
-            equipment=Equipment.of(),
+            equipment=core.Equipment.of(),
             sop_class_uid=profile.sop_class_uid,
             frame_of_reference_uid=sources.frame_of_reference_uid,
         )
@@ -214,7 +171,7 @@ class LegacyConvertedEnhancedImage:
             base.pop("general_equipment")
         modules = {**base, **copied}
         description = self.images[self.order[0]].get("SeriesDescription")
-        series = general_series(
+        series = core.general_series(
             profile.modality,
             ident,
             self.images,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 def parametric_map(run: DemoRun) -> None:
     """Parametric Map: the model's per-voxel probability of liver, with its real-world mapping."""
     from iodkit.codes import Code, cid7180
+    from iodkit.derived import Identification
     from iodkit.pm import ParametricMap, RealWorldValueMapping, read_parametric_map
 
     assert run.volume is not None and run.labels is not None, "the CT and model steps run first"
@@ -28,7 +29,11 @@ def parametric_map(run: DemoRun) -> None:
     )
     path = run.path("phantom-liver-probability.pm.dcm")
     pm = ParametricMap(
-        probability, run.series, mapping, content_label="LIVER_P", series_description="PM demo"
+        probability,
+        run.series,
+        mapping,
+        content_label="LIVER_P",
+        identification=Identification.of(series_number=400, series_description="PM demo"),
     )
     pm.save(path)
     run.wrote(path, f"{pm.number_of_frames} float32 frames, real world value mapping p_liver")

@@ -29,27 +29,17 @@ What goes where (PS3.3 2024c):
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
-from iodkit.builders import EMPTY
 from iodkit.codes import Code
-from iodkit.derived import (
-    Equipment,
-    Identification,
-    common_modules,
-    encoding,
-    errors_as,
-    frames,
-    general_series,
-    imagemodules,
-)
+from iodkit.derived import encoding, frames, imagemodules
+from iodkit.derived import modules as core
+from iodkit.derived.errors import errors_as
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.groups import PerFrameItems, shared_item
 from iodkit.derived.images import SourceImages, describe_sources
-from iodkit.derived.modules import series_laterality
 from iodkit.pm.errors import ParametricMapError
 from iodkit.pm.mapping import RealWorldValueMapping
 from iodkit.pm.values import MapValues, check_values
@@ -63,7 +53,7 @@ UNSPECIFIED_CALCULATION = Code("112187", "DCM", "Unspecified method of calculati
 ContentQualification = Literal["PRODUCT", "RESEARCH", "SERVICE"]
 
 
-class ParametricMap:
+class ParametricMap(encoding.Writes):
     """A Parametric Map to be written: checked inputs, ready to encode.
 
     ``values``: ``(planes, rows, columns)`` (2-D: one plane) — one plane per source image of a
@@ -80,7 +70,8 @@ class ParametricMap:
     ``tile_size``/``dimension_organization_type`` for slides; content label/description/
     creator; ``image_flavor``, ``derived_pixel_contrast``, ``content_qualification``,
     ``recognizable_visual_features``; ``derivation`` (CID 7203); ``modality``; series/instance
-    identification; equipment; ``threads`` for the encoder.
+    ``identification`` and ``equipment`` (:class:`~iodkit.derived.Identification`, default
+    series 400; :class:`~iodkit.derived.Equipment`); ``threads`` for the encoder.
     """
 
     def __init__(
@@ -106,15 +97,8 @@ class ParametricMap:
         recognizable_visual_features: bool = False,
         derivation: Code = UNSPECIFIED_CALCULATION,
         modality: str | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int = 400,
-        series_description: str | None = None,
-        sop_instance_uid: str | None = None,
-        instance_number: int = 1,
-        manufacturer: str = "iodkit",
-        manufacturer_model_name: str = "iodkit",
-        device_serial_number: str = "0",
-        software_versions: str | Sequence[str] | None = None,
+        identification: core.Identification | None = None,
+        equipment: core.Equipment | None = None,
         threads: int | None = None,
     ) -> None:
         with errors_as(ParametricMapError):
@@ -158,32 +142,24 @@ class ParametricMap:
         for mapping in self.mappings:
             mapping.check(self.values.floating, self.value_range)
         self.window = self._check_window(window)
+        self.transfer_syntax_uid = UID(transfer_syntax_uid)
+        self.use_extended_offset_table = use_extended_offset_table
+        self.threads = threads
         self.palette = None if palette is None else self._check_palette(palette)
         if icc_profile is not None and palette is None:
             raise ParametricMapError("an ICC profile is for a COLOR_RANGE map: give a palette")
         self.icc_profile = icc_profile
-        self.transfer_syntax_uid = UID(transfer_syntax_uid)
-        self.use_extended_offset_table = use_extended_offset_table
-        self.threads = threads
-        self.content_label = content_label
-        self.content_description = content_description
-        self.content_creator_name = content_creator_name
+        self.content = core.ContentIdentification(
+            content_label, content_description, content_creator_name
+        )
         self.image_type = ["DERIVED", "PRIMARY", image_flavor, derived_pixel_contrast]
         self.content_qualification = content_qualification
         self.recognizable_visual_features = recognizable_visual_features
         self.derivation = derivation
         modalities = {str(ds.get("Modality", "") or "") for ds in sources.datasets}
         self.modality = modality or (modalities.pop() if len(modalities) == 1 else "OT") or "OT"
-        self.identification = Identification.of(
-            series_number=series_number,
-            instance_number=instance_number,
-            series_instance_uid=series_instance_uid,
-            sop_instance_uid=sop_instance_uid,
-            series_description=series_description,
-        )
-        self.equipment = Equipment.of(
-            manufacturer, manufacturer_model_name, device_serial_number, software_versions
-        )
+        self.identification = identification or core.Identification.of(series_number=400)
+        self.equipment = equipment or core.Equipment.of()
         self.frames = frames.plan_frames(sources, cells)
         with errors_as(ParametricMapError):
             encoding.check_encoding(
@@ -234,14 +210,6 @@ class ParametricMap:
     # -- facts ----------------------------------------------------------------------------
 
     @property
-    def sop_instance_uid(self) -> str:
-        return self.identification.sop_instance_uid
-
-    @property
-    def series_instance_uid(self) -> str:
-        return self.identification.series_instance_uid
-
-    @property
     def number_of_frames(self) -> int:
         return self.frames.number_of_frames
 
@@ -285,42 +253,20 @@ class ParametricMap:
         return out
 
     def encode_pixels(self) -> encoding.Pixels:
-        from iodkit.pixels import encode_frames, get_codec
         from iodkit.pixels.errors import PixelError
 
-        description = self._pixel_description()
-        pixels = encoding.Pixels(
-            description,
-            self.transfer_syntax_uid,
-            extended_offset_table=self.use_extended_offset_table,
-        )
-        frames_ = self._frame_arrays()
         try:
-            if not get_codec(self.transfer_syntax_uid).encapsulated:
-                pixels.native = [np.ascontiguousarray(f) for f in frames_]
-                return pixels
-            pixels.encoded = encode_frames(
-                iter(frames_),
-                transfer_syntax_uid=self.transfer_syntax_uid,
-                description=description,
+            return encoding.encode(
+                [np.ascontiguousarray(f) for f in self._frame_arrays()],
+                self._pixel_description(),
+                self.transfer_syntax_uid,
                 threads=self.threads,
+                extended_offset_table=self.use_extended_offset_table,
             )
         except PixelError as exc:
             raise ParametricMapError(f"the map's frames: {exc}") from exc
-        return pixels
 
     # -- the data set -----------------------------------------------------------------------
-
-    def to_dataset(self) -> Dataset:
-        """The complete instance as a pydicom Dataset (with File Meta Information)."""
-        ds, pixels = self._dataset_and_pixels()
-        return pixels.attach(ds)
-
-    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the instance as a DICOM file (PS3.10), atomically to a path; native pixel
-        data go from the map's own array to the file, never copied into the Dataset."""
-        ds, pixels = self._dataset_and_pixels()
-        pixels.save(ds, destination)
 
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
         pixels = self.encode_pixels()
@@ -351,9 +297,7 @@ class ParametricMap:
         image = m.ParametricMapImageModule(
             image_type=self.image_type,
             instance_number=ident.instance_number,
-            content_label=self.content_label,
-            content_description=self.content_description or EMPTY,
-            content_creator_name=self.content_creator_name or EMPTY,
+            **self.content.values(),
             pixel_presentation="COLOR_RANGE" if self.palette is not None else "MONOCHROME",
             samples_per_pixel=1,
             photometric_interpretation="MONOCHROME2",
@@ -402,16 +346,18 @@ class ParametricMap:
             pixel_modules[name] = module
         # a patient-positioned map of an unknown body part: Laterality unknown (empty); slides
         # have none (dciodvfy refuses it there)
-        laterality = series_laterality(sources.datasets) if sources.kind != "tiled" else {}
+        laterality = core.series_laterality(sources.datasets) if sources.kind != "tiled" else {}
         iod = ParametricMapIOD(
-            **common_modules(
+            **core.common_modules(
                 ParametricMapIOD,
                 src,
                 identification=ident,
                 equipment=self.equipment,
                 frame_of_reference_uid=sources.frame_of_reference_uid,
             ),
-            general_series=general_series(self.modality, ident, sources.datasets, **laterality),
+            general_series=core.general_series(
+                self.modality, ident, sources.datasets, **laterality
+            ),
             parametric_map_series=m.ParametricMapSeriesModule(
                 modality=self.modality, series_number=ident.series_number
             ),

@@ -28,24 +28,16 @@ guess).
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
 from iodkit.builders import EMPTY
-from iodkit.derived import (
-    DerivedObjectError,
-    Equipment,
-    Identification,
-    SourceInstances,
-    common_modules,
-    encoding,
-    errors_as,
-    general_series,
-)
+from iodkit.derived import encoding
+from iodkit.derived import modules as core
+from iodkit.derived.errors import DerivedObjectError, errors_as
 from iodkit.derived.geometry import format_ds
-from iodkit.derived.modules import series_laterality
+from iodkit.derived.references import SourceInstances
 from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 from pydicom.valuerep import DSfloat
@@ -66,14 +58,16 @@ class SecondaryCaptureError(DerivedObjectError):
     """The inputs cannot make a valid Secondary Capture image."""
 
 
-class SecondaryCapture:
+class SecondaryCapture(encoding.Writes):
     """A Secondary Capture image to be written (see the module docstring).
 
     ``pixels``: the frame or frames; ``reference``: a Dataset whose patient and study the
     capture joins; ``coordinate_system`` with ``pixel_spacing`` (mm between rows, columns),
     for PATIENT ``image_orientation`` and ``image_positions`` (one per frame) and optionally
     ``frame_of_reference_uid`` (default: the reference's, else a new one); ``conversion_type``
-    (SC Equipment, C.8.6.1: WSD workstation, DV digitized video, SI screen image …).
+    (SC Equipment, C.8.6.1: WSD workstation, DV digitized video, SI screen image …);
+    ``identification`` (default series 600) and ``equipment`` as :mod:`iodkit.derived` makes
+    them.
     """
 
     def __init__(
@@ -88,12 +82,8 @@ class SecondaryCapture:
         frame_of_reference_uid: str | None = None,
         conversion_type: str = "WSD",
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
-        series_instance_uid: str | None = None,
-        series_number: int = 600,
-        series_description: str | None = None,
-        sop_instance_uid: str | None = None,
-        instance_number: int = 1,
-        manufacturer: str = "iodkit",
+        identification: core.Identification | None = None,
+        equipment: core.Equipment | None = None,
         threads: int | None = None,
     ) -> None:
         array = np.asarray(pixels)
@@ -143,14 +133,8 @@ class SecondaryCapture:
         )
         self.conversion_type = conversion_type
         self.threads = threads
-        self.identification = Identification.of(
-            series_number=series_number,
-            instance_number=instance_number,
-            series_instance_uid=series_instance_uid,
-            sop_instance_uid=sop_instance_uid,
-            series_description=series_description,
-        )
-        self.equipment = Equipment.of(manufacturer)
+        self.identification = identification or core.Identification.of(series_number=600)
+        self.equipment = equipment or core.Equipment.of()
         with errors_as(SecondaryCaptureError):
             encoding.check_encoding(self._description(), self.transfer_syntax_uid, what="frames")
         self.identification.created = datetime.datetime.now()
@@ -182,10 +166,6 @@ class SecondaryCapture:
                 f"PATIENT pixels need one image position per frame ({len(self.frames)})"
             )
 
-    @property
-    def sop_instance_uid(self) -> str:
-        return self.identification.sop_instance_uid
-
     def _description(self) -> Any:
         from iodkit.pixels import PixelDescription
 
@@ -205,30 +185,9 @@ class SecondaryCapture:
         ).checked()
 
     def encode_pixels(self) -> encoding.Pixels:
-        from iodkit.pixels import encode_frames
-
         description = self._description()
-        pixels = encoding.Pixels(description, self.transfer_syntax_uid)
         frames = [np.ascontiguousarray(f, dtype=description.dtype) for f in self.frames]
-        if not self.codec.encapsulated:
-            pixels.native = frames
-        else:
-            pixels.encoded = encode_frames(
-                iter(frames),
-                transfer_syntax_uid=self.transfer_syntax_uid,
-                description=description,
-                threads=self.threads,
-            )
-        return pixels
-
-    def to_dataset(self) -> Dataset:
-        ds, pixels = self._dataset_and_pixels()
-        return pixels.attach(ds)
-
-    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the image as a DICOM file (PS3.10), atomically to a path."""
-        ds, pixels = self._dataset_and_pixels()
-        pixels.save(ds, destination)
+        return encoding.encode(frames, description, self.transfer_syntax_uid, threads=self.threads)
 
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
         pixels = self.encode_pixels()
@@ -242,7 +201,7 @@ class SecondaryCapture:
 
         iod_class = getattr(iods, _IODS[self.sop_class_uid])
         ident = self.identification
-        modules = common_modules(
+        modules = core.common_modules(
             iod_class,
             self.reference,
             identification=ident,
@@ -255,9 +214,9 @@ class SecondaryCapture:
         # the reference's body part when unpaired; else Laterality unknown (empty) for a
         # patient capture — dciodvfy presumes an unknown body part paired
         laterality = (
-            series_laterality([self.reference]) if self.coordinate_system != "SLIDE" else {}
+            core.series_laterality([self.reference]) if self.coordinate_system != "SLIDE" else {}
         )
-        modules["general_series"] = general_series("OT", ident, [self.reference], **laterality)
+        modules["general_series"] = core.general_series("OT", ident, [self.reference], **laterality)
         modules["sc_equipment"] = m.SCEquipmentModule(conversion_type=self.conversion_type)
         modules["general_acquisition"] = m.GeneralAcquisitionModule()
         modules["general_image"] = m.GeneralImageModule(

@@ -38,23 +38,14 @@ Segmentation's own: segments, the mask's frames, the segment dimension and LABEL
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
-from iodkit.builders import EMPTY
 from iodkit.codes import Code
-from iodkit.derived import (
-    Equipment,
-    Identification,
-    common_modules,
-    encoding,
-    errors_as,
-    frames,
-    general_series,
-    imagemodules,
-)
+from iodkit.derived import encoding, frames, imagemodules
+from iodkit.derived import modules as core
+from iodkit.derived.errors import errors_as
 from iodkit.derived.frames import Dimension, FramePlan
 from iodkit.derived.groups import PerFrameItems, shared_item
 from iodkit.derived.images import SourceImages, describe_sources
@@ -81,7 +72,7 @@ _REFERENCED_SEGMENT_NUMBER = 0x0062000B
 SEGMENT_DIMENSION = Dimension(_REFERENCED_SEGMENT_NUMBER, _SEGMENT_IDENTIFICATION, "Segment Number")
 
 
-class Segmentation:
+class Segmentation(encoding.Writes):
     """A Segmentation instance to be written: checked inputs, ready to encode.
 
     ``mask``: ``(planes, rows, columns)`` labels (0 background, *n* segment *n*; bool = segment
@@ -165,17 +156,17 @@ class Segmentation:
         self.transfer_syntax_uid = UID(transfer_syntax_uid)
         self.use_extended_offset_table = use_extended_offset_table
         self.threads = threads
-        self.content_label = content_label
-        self.content_description = content_description
-        self.content_creator_name = content_creator_name
-        self.identification = Identification.of(
+        self.content = core.ContentIdentification(
+            content_label, content_description, content_creator_name
+        )
+        self.identification = core.Identification.of(
             series_number=series_number,
             instance_number=instance_number,
             series_instance_uid=series_instance_uid,
             sop_instance_uid=sop_instance_uid,
             series_description=series_description,
         )
-        self.equipment = Equipment.of(
+        self.equipment = core.Equipment.of(
             manufacturer, manufacturer_model_name, device_serial_number, software_versions
         )
         self.segment_numbers = self._check_segments()
@@ -213,14 +204,6 @@ class Segmentation:
                 what=f"{segmentation_type} frames",
             )
         self.identification.created = datetime.datetime.now()
-
-    @property
-    def sop_instance_uid(self) -> str:
-        return self.identification.sop_instance_uid
-
-    @property
-    def series_instance_uid(self) -> str:
-        return self.identification.series_instance_uid
 
     @property
     def tile_shape(self) -> tuple[int, int]:
@@ -419,19 +402,6 @@ class Segmentation:
 
     # -- the data set -----------------------------------------------------------------------
 
-    def to_dataset(self) -> Dataset:
-        """The complete Segmentation instance as a pydicom Dataset (with File Meta
-        Information), pixel data included."""
-        ds, pixels = self._dataset_and_pixels()
-        return pixels.attach(ds)
-
-    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the instance as a DICOM file (PS3.10): atomically to a path (a temporary file
-        renamed into place), or to an open binary file. Native pixel data are written straight
-        from the encoding buffer, never copied into the Dataset."""
-        ds, pixels = self._dataset_and_pixels()
-        pixels.save(ds, destination)
-
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
         pixels = self.encode_pixels()
         implicit = self.transfer_syntax_uid == ImplicitVRLittleEndian
@@ -466,9 +436,7 @@ class Segmentation:
         image = m.SegmentationImageModule(
             image_type=["DERIVED", "PRIMARY"],
             instance_number=ident.instance_number,
-            content_label=self.content_label,
-            content_description=self.content_description or EMPTY,
-            content_creator_name=self.content_creator_name or EMPTY,
+            **self.content.values(),
             samples_per_pixel=1,
             photometric_interpretation="MONOCHROME2",  # PALETTE COLOR set after (Sup 243)
             pixel_representation=0,
@@ -487,7 +455,7 @@ class Segmentation:
         image.segments_overlap = "UNDEFINED" if overlap is None else ("YES" if overlap else "NO")
 
         iod = SegmentationIOD(
-            **common_modules(
+            **core.common_modules(
                 SegmentationIOD,
                 src,
                 identification=ident,
@@ -497,7 +465,7 @@ class Segmentation:
                 ),
                 frame_of_reference_uid=sources.frame_of_reference_uid,
             ),
-            general_series=general_series("SEG", ident, sources.datasets),
+            general_series=core.general_series("SEG", ident, sources.datasets),
             segmentation_series=m.SegmentationSeriesModule(
                 modality="SEG", series_number=ident.series_number
             ),

@@ -20,21 +20,14 @@ Frame Type, and the common modules of :mod:`iodkit.derived`.
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
 from iodkit.codes import Code
-from iodkit.derived import (
-    DerivedObjectError,
-    Equipment,
-    Identification,
-    common_modules,
-    encoding,
-    errors_as,
-    general_series,
-)
+from iodkit.derived import encoding
+from iodkit.derived import modules as core
+from iodkit.derived.errors import DerivedObjectError, errors_as
 from iodkit.derived.frames import make_cells, padded_region
 from iodkit.derived.geometry import format_ds
 from iodkit.derived.groups import shared_item
@@ -70,7 +63,7 @@ def _new_study(when: datetime.datetime) -> Dataset:
     return ds
 
 
-class SlideImage:
+class SlideImage(encoding.Writes):
     """A whole slide image level to be written (see the module docstring).
 
     ``pixels``: (rows, columns) or (rows, columns, 3) uint8. ``pixel_spacing`` (mm between
@@ -78,7 +71,8 @@ class SlideImage:
     coordinate system; ``image_orientation_slide`` (default: rows along −y, columns along −x,
     the usual scanner layout); ``tile_size``; ``reference`` a Dataset whose patient, study and
     specimen are copied; ``transfer_syntax_uid`` any of :mod:`iodkit.pixels` (lossy ones set
-    Lossy Image Compression).
+    Lossy Image Compression); ``identification`` and ``equipment`` as :mod:`iodkit.derived`
+    makes them.
     """
 
     def __init__(
@@ -96,15 +90,8 @@ class SlideImage:
         frame_of_reference_uid: str | None = None,
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
         acquisition_datetime: datetime.datetime | None = None,
-        series_instance_uid: str | None = None,
-        series_number: int = 1,
-        series_description: str | None = None,
-        sop_instance_uid: str | None = None,
-        instance_number: int = 1,
-        manufacturer: str = "iodkit",
-        manufacturer_model_name: str = "iodkit",
-        device_serial_number: str = "0",
-        software_versions: str | Sequence[str] | None = None,
+        identification: core.Identification | None = None,
+        equipment: core.Equipment | None = None,
         threads: int | None = None,
     ) -> None:
         array = np.asarray(pixels)
@@ -159,23 +146,11 @@ class SlideImage:
         with errors_as(SlideImageError):
             self.codec = encoding.codec_for(self.transfer_syntax_uid, what="slides", lossless=False)
         self.threads = threads
-        self.identification = Identification.of(
-            series_number=series_number,
-            instance_number=instance_number,
-            series_instance_uid=series_instance_uid,
-            sop_instance_uid=sop_instance_uid,
-            series_description=series_description,
-        )
-        self.equipment = Equipment.of(
-            manufacturer, manufacturer_model_name, device_serial_number, software_versions
-        )
+        self.identification = identification or core.Identification.of(series_number=1)
+        self.equipment = equipment or core.Equipment.of()
         self.cells = make_cells(1, array.shape[:2], self.tile_shape)
         with errors_as(SlideImageError):
             encoding.check_encoding(self._description(), self.transfer_syntax_uid, what="tiles")
-
-    @property
-    def sop_instance_uid(self) -> str:
-        return self.identification.sop_instance_uid
 
     @property
     def number_of_frames(self) -> int:
@@ -201,39 +176,15 @@ class SlideImage:
             yield padded_region(planes, cell, self.tile_shape)
 
     def encode_pixels(self) -> encoding.Pixels:
-        from iodkit.pixels import encode_frames
-
-        description = self._description()
-        pixels = encoding.Pixels(description, self.transfer_syntax_uid)
-        if not self.codec.encapsulated:
-            pixels.native = [np.ascontiguousarray(t) for t in self._tiles()]
-        else:
-            pixels.encoded = encode_frames(
-                self._tiles(),
-                transfer_syntax_uid=self.transfer_syntax_uid,
-                description=description,
-                threads=self.threads,
-            )
-        return pixels
-
-    def to_dataset(self) -> Dataset:
-        ds, pixels = self._dataset_and_pixels()
-        return pixels.attach(ds)
-
-    def save(self, destination: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write the level as a DICOM file (PS3.10), atomically to a path."""
-        ds, pixels = self._dataset_and_pixels()
-        pixels.save(ds, destination)
+        tiles = [np.ascontiguousarray(t) for t in self._tiles()]
+        return encoding.encode(
+            tiles, self._description(), self.transfer_syntax_uid, threads=self.threads
+        )
 
     def _dataset_and_pixels(self) -> tuple[Dataset, encoding.Pixels]:
         pixels = self.encode_pixels()
         ds = self._metadata()
-        pixels.finish(ds)
-        if (
-            self.color
-            and pixels.description.photometric_interpretation != ds.PhotometricInterpretation
-        ):
-            ds.PhotometricInterpretation = pixels.description.photometric_interpretation
+        pixels.finish(ds)  # a YBR codec sets its own Photometric Interpretation
         return ds, pixels
 
     def _metadata(self) -> Dataset:
@@ -255,7 +206,7 @@ class SlideImage:
         samples = 3 if self.color else 1
         photometric: Literal["RGB", "MONOCHROME2"] = "RGB" if self.color else "MONOCHROME2"
         lossy = not self.codec.lossless
-        modules = common_modules(
+        modules = core.common_modules(
             IOD,
             self.reference,
             identification=ident,
@@ -311,7 +262,7 @@ class SlideImage:
             image.rescale_slope = 1.0
         iod = IOD(
             **modules,
-            general_series=general_series("SM", ident),
+            general_series=core.general_series("SM", ident),
             whole_slide_microscopy_series=m.WholeSlideMicroscopySeriesModule(modality="SM"),
             general_acquisition=m.GeneralAcquisitionModule(acquisition_date_time=date_time),
             general_image=m.GeneralImageModule(
