@@ -3,6 +3,7 @@
 python -m bench            # every bench/bench_*.py
 python -m bench pixels     # only bench_pixels.py
 python -m bench --quick    # options after the names are passed to each module's main()
+python -m bench --help     # this text and the benchmark names; runs nothing
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ def discover() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if "-h" in argv or "--help" in argv:
+        # a benchmark run takes many minutes: asking for help must not start one
+        print(__doc__.strip())
+        print(f"\navailable: {', '.join(n.removeprefix('bench_') for n in discover())}")
+        return 0
     words = [a for a in argv if not a.startswith("-")]
     options = [a for a in argv if a.startswith("-")]
     names = [n for n in discover() if not words or any(w in n for w in words)]
