@@ -42,8 +42,21 @@ def _corpus() -> list[str]:
 
 
 def _paths(n: int) -> list[str]:
+    """``n`` distinct paths to the corpus files (symbolic links in a temporary folder, made
+    once): ``iodkit validate`` names each input once, so a path repeated would be read once."""
+    import tempfile
+
     corpus = _corpus()
-    return (corpus * (n // len(corpus) + 1))[:n]
+    folder = Path(tempfile.gettempdir()) / f"iodkit-bench-scale-{n}"
+    folder.mkdir(exist_ok=True)
+    out = []
+    for i in range(n):
+        target = Path(corpus[i % len(corpus)])
+        link = folder / f"{i:06d}-{target.name}"
+        if not link.is_symlink():
+            link.symlink_to(target)
+        out.append(str(link))
+    return out
 
 
 # -- children: each configuration in a fresh process ---------------------------------------------
@@ -79,7 +92,8 @@ def child_dask(n: int, workers: int) -> dict[str, float]:
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        host="127.0.0.1",  # this machine only
+        dashboard_address="127.0.0.1:0",  # its status page on any free port, loopback only
         silence_logs=40,
     )
     client = Client(cluster)
@@ -262,6 +276,10 @@ def main(options: list[str]) -> None:
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_scale.json").write_text(json.dumps(results, indent=2) + "\n")
+    import shutil
+    import tempfile
+
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"iodkit-bench-scale-{n}", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def cluster() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        host="127.0.0.1",  # this machine only
+        dashboard_address="127.0.0.1:0",  # its status page on any free port, loopback only
         silence_logs=40,
     )
     client = Client(local)
@@ -378,3 +379,30 @@ def test_the_dask_flag_takes_an_address_only_when_it_looks_like_one() -> None:
     assert parsed("--dask=tls://h:8786") == ("dask", "tls://h:8786", [])
     assert parsed("a/", "--dask") == ("dask", None, ["a/"])
     assert parsed("a/")[:2] == (None, None)
+
+
+def test_workers_write_the_findings_table(testdata: Path, tmp_path: Path, cluster: Any) -> None:
+    """With ``table``, each batch's worker writes its part of the table (the client gets counts):
+    the parts, in name order, are the rows a client-side writer makes of the serial run."""
+    import pyarrow.parquet as pq
+
+    corpus = _corpus(testdata)
+    paths = corpus * 2
+    serial_out = tmp_path / "serial.parquet"
+    writer = FindingsWriter(serial_out)
+    serial = validate_archive(paths, series=True)
+    for _, report in serial.reports():
+        writer.write_report(report)
+    writer.write_series(serial.series_findings)
+    expected = writer.close()
+    folder = tmp_path / "table"
+    run = validate_archive(paths, dask=cluster, series=True, batch_size=16, table=folder)
+    summary = run.write_table()
+    parts = sorted(folder.glob("part-*.parquet"))
+    assert len(parts) == -(-len(paths) // 16)
+    rows = [row for part in parts for row in pq.read_table(part).to_pylist()]
+    rows += pq.read_table(folder / "series.parquet").to_pylist()
+    assert rows == pq.read_table(serial_out).to_pylist()
+    assert {k: summary[k] for k in expected} == expected
+    assert json.loads((folder / "summary.json").read_text()) == summary
+    assert not list(folder.glob(".*.tmp"))

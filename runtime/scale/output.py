@@ -77,6 +77,21 @@ class Summary:
         for f in report.findings:
             self.counts["instance"][f.severity] += 1
 
+    def add_counts(self, other: dict[str, Any]) -> None:
+        """Add another summary's counts (:meth:`counts` of a batch written by a worker)."""
+        self.files += other["files"]
+        self.files_with_errors += other["files_with_errors"]
+        for scope, counts in other["counts"].items():
+            for severity, n in counts.items():
+                self.counts[scope][severity] += n
+
+    def counts_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "files_with_errors": self.files_with_errors,
+            "counts": {scope: dict(c) for scope, c in self.counts.items()},
+        }
+
     def add_series(self, findings: Iterable[SeriesFinding]) -> None:
         for s in findings:
             self.counts["series"][s.finding.severity] += 1
@@ -129,21 +144,12 @@ class FindingsWriter:
         if len(self._rows) >= ROW_GROUP:
             self._flush()
 
-    def _schema(self) -> Any:
-        import pyarrow as pa  # type: ignore[import-untyped]
-
-        fields = [
-            pa.field(name, pa.list_(pa.string()) if name == "files" else pa.string())
-            for name in COLUMNS
-        ]
-        return pa.schema(fields)
-
     def _flush(self) -> None:
         import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, self._schema())
+            self._writer = pq.ParquetWriter(self.path, arrow_schema())
         if self._rows:
             columns = {name: [row.get(name, "") for row in self._rows] for name in COLUMNS}
             self._writer.write_table(pa.table(columns, schema=self._writer.schema))
@@ -160,3 +166,40 @@ class FindingsWriter:
             self._writer.close()
         Path(f"{self.path}.summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         return summary
+
+
+def arrow_schema() -> Any:
+    """The table's columns for Arrow and Parquet: strings, and ``files`` a list of them."""
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    return pa.schema(
+        [pa.field(n, pa.list_(pa.string()) if n == "files" else pa.string()) for n in COLUMNS]
+    )
+
+
+def write_part(directory: str | Path, batch: int, reports: list[FileReport]) -> dict[str, Any]:
+    """A batch's rows as ``part-<batch>.parquet`` in ``directory``, written by the worker that
+    validated it (the client then handles counts, not findings); returns the batch's counts.
+
+    The part is written under a temporary name and renamed: a batch run again after its worker
+    was lost replaces its part whole, so no row is lost or written twice; the parts in name
+    order are the rows in input order.
+    """
+    import os
+
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = Summary()
+    rows: list[dict[str, Any]] = []
+    for report in reports:
+        summary.add_report(report)
+        rows.extend(instance_rows(report))
+    table = pa.table({n: [row.get(n, "") for row in rows] for n in COLUMNS}, schema=arrow_schema())
+    final = folder / f"part-{batch:08d}.parquet"
+    temporary = folder / f".{final.name}.{os.getpid()}.tmp"
+    pq.write_table(table, temporary)
+    os.replace(temporary, final)
+    return summary.counts_dict()

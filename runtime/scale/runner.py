@@ -23,12 +23,14 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from iodkit.validation.api import FileReport
 from iodkit.validation.context import STORED, ValidationContext
 
 from .facts import InstanceFacts
+from .output import Summary
 from .series import SeriesFinding, check_all, check_duplicates, check_series
 from .units import BatchResult, Position, Unit, validate_batch
 
@@ -69,8 +71,10 @@ class ArchiveRun:
     batch_size: int = BATCH_SIZE
     progress: Progress | None = None
     context: ValidationContext = STORED
+    table: str | None = None
     stats: RunStats = field(default_factory=RunStats)
     series_findings: list[SeriesFinding] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
 
     def reports(self) -> Iterator[tuple[Position, FileReport]]:
         """Each instance's report with its position, as batches finish."""
@@ -78,7 +82,8 @@ class ArchiveRun:
         batches = _batches(self.units, self.batch_size)
         if self.engine == "serial":
             results: Iterator[BatchResult] = (
-                validate_batch(n, batch, self.series, self.context) for n, batch in batches
+                validate_batch(n, batch, self.series, self.context, self.table)
+                for n, batch in batches
             )
             facts: list[InstanceFacts] = []
             for result in results:
@@ -94,12 +99,41 @@ class ArchiveRun:
 
     def _take(self, result: BatchResult) -> Iterator[tuple[Position, FileReport]]:
         self.stats.batches += 1
+        if result.counts is not None:  # the worker wrote the rows: counts only
+            self.summary.add_counts(result.counts)
+            self.stats.instances += result.counts["files"]
+            self.stats.with_errors += result.counts["files_with_errors"]
         for position, report in result.reports:
+            self.summary.add_report(report)
             self.stats.instances += 1
             self.stats.with_errors += report.errors > 0
             yield position, report
         if self.progress is not None:
             self.progress(self.stats.instances, self.stats.with_errors)
+
+    def write_table(self) -> dict[str, Any]:
+        """Run with the workers writing the findings table themselves into the folder
+        :attr:`table` (``part-<batch>.parquet``, one row per finding, input order by name), and
+        the series findings as ``series.parquet``; the client sees counts only. Returns the
+        summary (also written as ``summary.json`` there)."""
+        import json
+
+        if self.table is None:
+            raise ValueError("write_table needs a folder: validate_archive(…, table=folder)")
+        for _ in self.reports():  # nothing comes back but counts
+            pass
+        from .output import FindingsWriter
+
+        series_out = FindingsWriter(Path(self.table) / "series.parquet")
+        series_out.write_series(self.series_findings)
+        series_out.close()
+        Path(self.table, "series.parquet.summary.json").unlink(missing_ok=True)
+        self.summary.add_series(self.series_findings)
+        summary = self.summary.to_dict(
+            engine=self.engine, workers=self.stats.workers, seconds=self.stats.seconds
+        )
+        Path(self.table, "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+        return summary
 
     # -- Dask ----------------------------------------------------------------------------------
 
@@ -128,6 +162,7 @@ class ArchiveRun:
                     batch,
                     self.series,
                     self.context,
+                    self.table,
                     key=f"iodkit-validate-{run}-{n}",
                 )
 
@@ -217,7 +252,8 @@ def connect(scheduler: Any = None, workers: int | None = None) -> tuple[Any, boo
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        host="127.0.0.1",  # this machine only
+        dashboard_address="127.0.0.1:0",  # its status page on any free port, loopback only
         silence_logs=40,  # logging.ERROR: a lost worker is reported by the run, not as noise
     )
     return Client(cluster), True
@@ -232,12 +268,15 @@ def validate_archive(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
     context: ValidationContext = STORED,
+    table: str | Path | None = None,
 ) -> ArchiveRun:
     """Set up a run over ``units``; iterate its :meth:`ArchiveRun.reports` to run it.
 
     ``dask``: None or False for a serial run in this process; True for a LocalCluster of
     ``workers`` processes; a scheduler address (``"tcp://host:8786"``) or a
-    ``distributed.Client`` to run there. ``series`` adds the series-level checks.
+    ``distributed.Client`` to run there. ``series`` adds the series-level checks. ``table``
+    (a folder): the workers write the findings table there themselves, and the run is made
+    with :meth:`ArchiveRun.write_table` (the client then handles counts, not findings).
 
     >>> run = validate_archive(paths, dask=True, workers=2, series=True)   # doctest: +SKIP
     >>> reports = sorted(run.reports())                                    # doctest: +SKIP
@@ -254,4 +293,5 @@ def validate_archive(
         batch_size=batch_size,
         progress=progress,
         context=context,
+        table=None if table is None else str(table),
     )
