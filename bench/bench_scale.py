@@ -82,20 +82,14 @@ def child_serial(n: int) -> dict[str, float]:
 
 
 def child_dask(n: int, workers: int) -> dict[str, float]:
-    from distributed import Client, LocalCluster
+    from distributed import Client
     from iodkit.scale import validate_archive
+    from iodkit.scale.runner import local_cluster
     from iodkit.scale.units import validate_batch
 
     paths = _paths(n)
     t0 = time.perf_counter()
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",  # this machine only
-        dashboard_address="127.0.0.1:0",  # its status page on any free port, loopback only
-        silence_logs=40,
-    )
+    cluster = local_cluster(workers)
     client = Client(cluster)
     client.wait_for_workers(workers)
     startup = time.perf_counter() - t0

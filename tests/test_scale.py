@@ -45,16 +45,10 @@ def _canonical(reports: Any) -> list[tuple[Any, ...]]:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     """Two single-threaded worker processes, as on a 2-core machine."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
+    from iodkit.scale.runner import local_cluster
 
-    local = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",  # this machine only
-        dashboard_address="127.0.0.1:0",  # its status page on any free port, loopback only
-        silence_logs=40,
-    )
+    local = local_cluster(2)
     client = Client(local)
     yield client
     client.close()
