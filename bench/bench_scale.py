@@ -81,7 +81,42 @@ def child_serial(n: int) -> dict[str, float]:
     }
 
 
-def child_dask(n: int, workers: int) -> dict[str, float]:
+def child_metadata(n: int) -> dict[str, float]:
+    """Serial, from metadata: the corpus as DICOM JSON lines (pixel data by BulkDataURI),
+    repeated to ``n`` instances, validated range by range in this process."""
+    import tempfile
+    import warnings
+
+    import pydicom
+    from iodkit.scale import validate_archive
+    from iodkit.scale.units import metadata_ranges
+    from iodkit.web.dicomjson import dataset_to_json_line
+
+    lines = []
+    for path in _corpus():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                ds = pydicom.dcmread(path)
+                if len(ds):
+                    lines.append(dataset_to_json_line(ds, "https://archive.example/bulk"))
+            except Exception:  # pydicom cannot read it: no server would hold its metadata
+                continue
+    with tempfile.TemporaryDirectory() as folder:
+        export = Path(folder) / "export.jsonl"
+        export.write_text("\n".join((lines * (n // len(lines) + 1))[:n]) + "\n")
+        t, cpu = time.perf_counter(), time.process_time()
+        run = validate_archive(metadata_ranges(export))
+        count = sum(1 for _ in run.reports())
+        return {
+            "seconds": time.perf_counter() - t,
+            "cpu_seconds": time.process_time() - cpu,
+            "files": count,
+            "json_bytes_per_instance": export.stat().st_size / n,
+        }
+
+
+def child_dask(n: int, workers: int, table: bool = False) -> dict[str, float]:
     from distributed import Client
     from iodkit.scale import validate_archive
     from iodkit.scale.runner import local_cluster
@@ -95,8 +130,13 @@ def child_dask(n: int, workers: int) -> dict[str, float]:
     startup = time.perf_counter() - t0
     before = client.run(time.process_time)
     t, cpu = time.perf_counter(), time.process_time()
-    run = validate_archive(paths, dask=client)
-    count = sum(1 for _ in run.reports())
+    if table:  # the workers write the findings table; the client sees counts
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            count = validate_archive(paths, dask=client, table=folder).write_table()["files"]
+    else:
+        count = sum(1 for _ in validate_archive(paths, dask=client).reports())
     seconds = time.perf_counter() - t
     local_cpu = time.process_time() - cpu  # the client and the scheduler (in this process)
     after = client.run(time.process_time)
@@ -137,9 +177,10 @@ def _nothing(i: int) -> int:
 
 def _child(kind: str, n: int, workers: int = 2) -> dict[str, float]:
     code = (
-        "import json, sys; from bench.bench_scale import child_serial, child_dask\n"
+        "import json, sys; from bench import bench_scale as b\n"
         "if __name__ == '__main__':\n"
-        f"    r = child_serial({n}) if {kind!r} == 'serial' else child_dask({n}, {workers})\n"
+        f"    r = b.child_dask({n}, {workers}, {kind == 'table'}) if {kind!r} in ('dask', 'table')"
+        f" else b.child_{kind}({n})\n"
         "    print(json.dumps(r))\n"
     )
     t = time.perf_counter()
@@ -170,12 +211,20 @@ def main(options: list[str]) -> None:
     load_start = os.getloadavg()[0]  # the machine is shared: say how busy it was
     corpus = _corpus()
     sizes = [os.path.getsize(p) for p in corpus]
-    rows: dict[str, list[dict[str, float]]] = {"serial": [], "dask2": [], "dask1": []}
+    rows: dict[str, list[dict[str, float]]] = {
+        "serial": [],
+        "dask2": [],
+        "dask1": [],
+        "metadata": [],
+        "table2": [],
+    }
     cli: list[float] = []
     for _ in range(runs):  # interleaved: a busy moment of the shared machine hurts all alike
         rows["serial"].append(_child("serial", n))
         rows["dask2"].append(_child("dask", n, 2))
         rows["dask1"].append(_child("dask", n, 1))
+        rows["metadata"].append(_child("metadata", n))
+        rows["table2"].append(_child("table", n, 2))
         cli.append(_cli_jobs(n, 2))
 
     def med(kind: str, key: str) -> float:
@@ -208,6 +257,9 @@ def main(options: list[str]) -> None:
         results[f"dask2_{key}"] = med("dask2", key)
     results["serial_peak_rss_mib"] = med("serial", "peak_rss_mib")
     results["serial_cpu_seconds"] = med("serial", "cpu_seconds")
+    results["metadata_cpu_seconds"] = med("metadata", "cpu_seconds")
+    results["table2_client_scheduler_cpu_seconds"] = med("table2", "client_scheduler_cpu_seconds")
+    results["metadata_json_bytes_per_instance"] = med("metadata", "json_bytes_per_instance")
     for key in ("worker_cpu_seconds", "busiest_worker_cpu_seconds", "client_scheduler_cpu_seconds"):
         results[f"dask2_{key}"] = med("dask2", key)
     # What the CPU seconds say an idle machine with this many cores would take: the workers,
@@ -228,6 +280,8 @@ def main(options: list[str]) -> None:
     )
     for kind, label in (
         ("serial", "serial, in process"),
+        ("metadata", "serial, DICOM JSON"),
+        ("table2", "Dask 2, workers write"),
         ("dask1", "Dask, 1 worker"),
         ("dask2", "Dask, 2 workers"),
     ):
@@ -250,6 +304,18 @@ def main(options: list[str]) -> None:
         f"{results['dask2_busiest_worker_cpu_seconds']:.2f}) + "
         f"{results['dask2_client_scheduler_cpu_seconds']:.2f} s client and scheduler: on an "
         f"idle machine Dask 2 workers / serial ≈ {results['dask2_vs_serial_from_cpu']:.2f}x"
+    )
+    print(
+        f"  CPU a file: {results['serial_cpu_seconds'] / n * 1e3:.2f} ms; an instance from "
+        f"metadata: {results['metadata_cpu_seconds'] / n * 1e3:.2f} ms "
+        f"({results['metadata_json_bytes_per_instance'] / 1024:.1f} KiB of JSON)"
+    )
+    sent, written = (
+        results[f"{k}_client_scheduler_cpu_seconds"] / n * 1e3 for k in ("dask2", "table2")
+    )
+    print(
+        f"  client and scheduler CPU a file: {sent:.3f} ms with the reports sent to the "
+        f"client, {written:.3f} ms when the workers write the table"
     )
     results["load_average_start"] = load_start
     results["load_average_end"] = os.getloadavg()[0]

@@ -138,9 +138,13 @@ def metadata_instance(location: str) -> MetadataInstance:
 def metadata_tree(instance: MetadataInstance) -> ParsedFile:
     """The validation reader's tree of an instance's metadata: a bulk data element given by
     reference is present with an unknown length."""
+    import warnings
+
     from iodkit.validation.reader import from_dataset
 
-    return from_dataset(instance.dataset, bulk_by_reference=True)
+    with warnings.catch_warnings():  # pydicom's warnings on values: the validator reports them
+        warnings.simplefilter("ignore")
+        return from_dataset(instance.dataset, bulk_by_reference=True)
 
 
 def metadata_context(context: ValidationContext) -> ValidationContext:
