@@ -38,6 +38,8 @@ from .model import (
     Template,
     Uid,
 )
+from .supplements import DEFAULT_FOLDER as DEFAULT_SUPPLEMENTS
+from .supplements import apply_supplements
 
 Progress = Callable[[str], None]
 
@@ -235,10 +237,17 @@ def _job_others(parts: list[PartSource], edition: str | None, verbose: bool) -> 
 
 
 def build_edition(
-    source: Path, *, jobs: int | None = None, verbose: bool = False, edition: str | None = None
+    source: Path,
+    *,
+    jobs: int | None = None,
+    verbose: bool = False,
+    edition: str | None = None,
+    supplements: Path | None = DEFAULT_SUPPLEMENTS,
 ) -> Edition:
     """Read an edition folder into a spec. ``jobs`` = processes (default: 2 when the machine
-    has two or more cores)."""
+    has two or more cores). ``supplements``: a folder of supplement overlays applied to the
+    edition (:mod:`iodkit.codegen.spec.supplements`; default ``standard_xml/supplements/``;
+    None for the edition as published)."""
     from .ps3_4 import link_sop_classes
 
     source = Path(source)
@@ -293,7 +302,12 @@ def build_edition(
     ed.coding_schemes = ro.coding_schemes
     ed.problems.extend(link_sop_classes(ed.sop_classes, ed.iods, r3.parents))
     ed.dictionary, ed.unknown_tags = r3.dictionary, r3.unknown_tags
+    changed = apply_supplements(ed, supplements)
+    if changed:
+        _attach_predicates(ed, only=changed)
     if verbose:
+        for s in ed.supplements:
+            _stderr(f"Supplement {s.number} ({s.title}): {s.status} {s.evidence}".rstrip())
         _stderr(
             f"spec {ed.edition}: {len(ed.iods)} IODs, {len(ed.tables)} attribute tables, "
             f"{len(ed.sop_classes)} SOP classes, {len(ed.context_groups)} context groups, "
@@ -302,11 +316,12 @@ def build_edition(
     return ed
 
 
-def _attach_predicates(ed: Edition, split: bool = False) -> None:
+def _attach_predicates(ed: Edition, split: bool = False, only: set[str] | None = None) -> None:
     """Parse condition texts into predicates where the condition parser is available
-    (``split``: on two processes, see :func:`~iodkit.codegen.spec.predicates.attach_predicates`)."""
+    (``split``: on two processes, see :func:`~iodkit.codegen.spec.predicates.attach_predicates`;
+    ``only``: these tables and IODs)."""
     try:
         from .predicates import attach_predicates
     except ImportError:
         return
-    attach_predicates(ed, split=split)
+    attach_predicates(ed, split=split, only=only)

@@ -221,7 +221,22 @@ def diff_editions(a: Edition, b: Edition) -> SpecDiff:
             )
     diff_coding_schemes(d, a, b)
     diff_templates(d, a, b)
+    diff_supplements(d, a, b)
     return d
+
+
+def diff_supplements(d: SpecDiff, a: Edition, b: Edition) -> None:
+    """Supplement overlays applied, dropped (the edition has them), or changed."""
+    sa = {s.number: s for s in a.supplements}
+    sb = {s.number: s for s in b.supplements}
+    for n in sorted(sa.keys() | sb.keys()):
+        x, y = sa.get(n), sb.get(n)
+        if x is not None and y is not None and (x.status, x.changes) == (y.status, y.changes):
+            continue
+        before = f"{x.status}, {len(x.changes)} changes" if x else "not applied"
+        now = f"{y.status}, {len(y.changes)} changes" if y else "not applied"
+        title = (y or x).title  # type: ignore[union-attr]
+        d.add("supplements changed", f"Supplement {n} {title}: {before} → {now}")
 
 
 def diff_coding_schemes(d: SpecDiff, a: Edition, b: Edition) -> None:

@@ -430,6 +430,21 @@ class CodeMeaning:
 
 
 @dataclass
+class SupplementRecord:
+    """A supplement overlay (``standard_xml/supplements/``) as it met this edition: ``status``
+    "applied" (its changes are in the spec, each listed in ``changes``) or "in the edition"
+    (the edition already has it, decided from the edition's own content, ``evidence``: the
+    overlay was dropped). ``sources`` cite where each change was read from."""
+
+    number: int
+    title: str
+    status: str
+    changes: list[str] = field(default_factory=list)
+    evidence: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class Edition:
     """One edition of the standard, as far as the generator reads it."""
 
@@ -445,5 +460,6 @@ class Edition:
     dcm_meanings: dict[str, CodeMeaning] = field(default_factory=dict)  # DCM codes of templates
     anatomy: list[BodyPart] = field(default_factory=list)  # PS3.16 Annex L
     coding_schemes: list[CodingScheme] = field(default_factory=list)  # PS3.16 Table 8-1
+    supplements: list[SupplementRecord] = field(default_factory=list)  # overlays met
     unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary
     problems: list[str] = field(default_factory=list)  # what could not be read, and where

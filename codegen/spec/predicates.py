@@ -562,8 +562,13 @@ def pin_siblings(cond: Condition, siblings: frozenset[int]) -> Condition:
     )
 
 
-def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
+def attach_predicates(
+    ed: Edition, *, split: bool = False, only: set[str] | None = None
+) -> PredicateStats:
     """Parse every condition of ``ed`` and set ``.predicate`` (in place); return the counts.
+
+    ``only``: the ids of the tables and IODs to parse (the others keep their predicates), as
+    when a supplement overlay changed a few of them after the edition was built.
 
     ``split``: parse the attribute tables of the second half in a forked child while this
     process parses the IODs and the first half. The pass is the last step of reading PS3.3
@@ -639,7 +644,7 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
             root = t.kind == "module"
             visit(t.rules, not root, defined_terms(t.rules), into, (), places(t.id), root)
 
-    tables = list(ed.tables.values())
+    tables = [t for t in ed.tables.values() if only is None or t.id in only]
     first, second = _halves(tables) if split else (tables, [])
 
     def child_work() -> tuple[dict[str, Counter[str]], list[list[Any]]]:
@@ -649,6 +654,8 @@ def attach_predicates(ed: Edition, *, split: bool = False) -> PredicateStats:
 
     waiting = fork.start(child_work) if second else None
     for iod in ed.iods.values():
+        if only is not None and iod.id not in only:
+            continue
         for m in iod.modules:
             if m.usage == "C" or (m.condition and states_condition(m.condition)):
                 # the IOD's level is the dataset's: its modules say where attributes live (a

@@ -217,6 +217,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
             "counts": counts,
             "unknown_tags": ed.unknown_tags,
             "problems": ed.problems,
+            **({"supplements": to_data(ed.supplements)} if ed.supplements else {}),
         }
     )
     names: dict[str, str] = {}
@@ -277,6 +278,7 @@ def load_edition(folder: Path) -> m.Edition:
     ed.formats = dict(head.get("formats") or {})
     ed.unknown_tags = list(head.get("unknown_tags") or [])
     ed.problems = list(head.get("problems") or [])
+    ed.supplements = from_data(list[m.SupplementRecord], head.get("supplements") or [])
     for p in sorted((folder / "iods").glob("*.yaml")):
         iod = from_data(m.Iod, _load(p))
         ed.iods[iod.id] = iod

@@ -3,7 +3,7 @@
 """Segmentation IOD.
 
 PS3.3 2024c Table A.51-1 (Section A.51). SOP Classes: Segmentation Storage
-(1.2.840.10008.5.1.4.1.1.66.4).
+(1.2.840.10008.5.1.4.1.1.66.4); Label Map Segmentation Storage (1.2.840.10008.5.1.4.1.1.66.7).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from iodkit.generated.modules.general_image_module import GeneralImageModule
 from iodkit.generated.modules.general_reference_module import GeneralReferenceModule
 from iodkit.generated.modules.general_series_module import GeneralSeriesModule
 from iodkit.generated.modules.general_study_module import GeneralStudyModule
+from iodkit.generated.modules.icc_profile_module import ICCProfileModule
 from iodkit.generated.modules.image_pixel_module import ImagePixelModule
 from iodkit.generated.modules.microscope_slide_layer_tile_organization_module import MicroscopeSlideLayerTileOrganizationModule
 from iodkit.generated.modules.multi_frame_dimension_module import MultiFrameDimensionModule
 from iodkit.generated.modules.multi_frame_functional_groups_module import MultiFrameFunctionalGroupsModule
 from iodkit.generated.modules.multi_resolution_pyramid_module import MultiResolutionPyramidModule
+from iodkit.generated.modules.palette_color_lookup_table_module import PaletteColorLookupTableModule
 from iodkit.generated.modules.patient_module import PatientModule
 from iodkit.generated.modules.patient_study_module import PatientStudyModule
 from iodkit.generated.modules.pixel_measures_macro import PixelMeasuresMacro
@@ -84,7 +86,8 @@ class SegmentationIOD(IODBuilder):
     """Segmentation IOD.
 
     PS3.3 2024c Table A.51-1 (Section A.51). SOP Classes: Segmentation Storage
-    (1.2.840.10008.5.1.4.1.1.66.4).
+    (1.2.840.10008.5.1.4.1.1.66.4); Label Map Segmentation Storage
+    (1.2.840.10008.5.1.4.1.1.66.7).
 
     Modules (attribute: module, IE, usage):
 
@@ -112,11 +115,13 @@ class SegmentationIOD(IODBuilder):
     - ``common_instance_reference``: Common Instance Reference (Table C.12-8), Image, C — Required if Derivation Image Functional Group (C.7.6.16.2.6) is present.
     - ``sop_common``: SOP Common (Table C.12-1), Image, M
     - ``frame_extraction``: Frame Extraction (Table C.12-9), Image, C — Required if the SOP Instance was created in response to a Frame-Level retrieve request
+    - ``palette_color_lookup_table``: Palette Color Lookup Table (Table C.7-22), Image, C — Required if Photometric Interpretation (0028,0004) has a value of PALETTE COLOR
+    - ``icc_profile``: ICC Profile (Table C.11.15-1), Image, C — Required if the Palette Color Lookup Table Module is present
     """
 
     __table__ = "PS3.3 2024c Table A.51-1"
     sop_class_uid: ClassVar[str] = "1.2.840.10008.5.1.4.1.1.66.4"
-    sop_class_uids: ClassVar[tuple[str, ...]] = ("1.2.840.10008.5.1.4.1.1.66.4",)
+    sop_class_uids: ClassVar[tuple[str, ...]] = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
     __modules__: ClassVar[dict[str, tuple[type[ModuleBuilder], str, str]]] = {
         "patient": (PatientModule, "Patient", "M"),
         "clinical_trial_subject": (ClinicalTrialSubjectModule, "Patient", "U"),
@@ -142,6 +147,8 @@ class SegmentationIOD(IODBuilder):
         "common_instance_reference": (CommonInstanceReferenceModule, "Image", "C"),
         "sop_common": (SOPCommonModule, "Image", "M"),
         "frame_extraction": (FrameExtractionModule, "Image", "C"),
+        "palette_color_lookup_table": (PaletteColorLookupTableModule, "Image", "C"),
+        "icc_profile": (ICCProfileModule, "Image", "C"),
     }
     __functional_groups__: ClassVar[dict[str, type[ModuleBuilder]]] = {
         "Pixel Measures": PixelMeasuresMacro,
@@ -179,6 +186,8 @@ class SegmentationIOD(IODBuilder):
         common_instance_reference: CommonInstanceReferenceModule | None
         sop_common: SOPCommonModule | None
         frame_extraction: FrameExtractionModule | None
+        palette_color_lookup_table: PaletteColorLookupTableModule | None
+        icc_profile: ICCProfileModule | None
 
     def __init__(
         self,
@@ -207,6 +216,8 @@ class SegmentationIOD(IODBuilder):
         common_instance_reference: CommonInstanceReferenceModule | None = None,
         sop_common: SOPCommonModule | None = None,
         frame_extraction: FrameExtractionModule | None = None,
+        palette_color_lookup_table: PaletteColorLookupTableModule | None = None,
+        icc_profile: ICCProfileModule | None = None,
     ) -> None:
         args = dict(locals())
         del args["self"]

@@ -128,12 +128,13 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         """,
     )
 
-    photometric_interpretation: Attr[Literal["MONOCHROME2"]] = Attr(
+    photometric_interpretation: Attr[str] = Attr(
         0x00280004, "PhotometricInterpretation", "CS", "1", "1",
-        enum=("MONOCHROME2",),
         doc="""Photometric Interpretation (0028,0004): Type 1, VR CS, VM 1.
 
-        Enumerated Values: MONOCHROME2.
+        Enumerated Values if Segmentation Type (0062,0001) is not LABELMAP: MONOCHROME2.
+        Enumerated Values if Segmentation Type (0062,0001) is LABELMAP: MONOCHROME2, PALETTE
+        COLOR.
         """,
     )
 
@@ -152,7 +153,8 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
 
         See Section C.8.20.2.1.
         Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
-        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
+        Enumerated Values if Segmentation Type (0062,0001) is FRACTIONAL: 8.
+        Enumerated Values if Segmentation Type (0062,0001) is LABELMAP: 8, 16.
         """,
     )
 
@@ -162,7 +164,8 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
 
         See Section C.8.20.2.1.
         Enumerated Values if Segmentation Type (0062,0001) is BINARY: 1.
-        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 8.
+        Enumerated Values if Segmentation Type (0062,0001) is FRACTIONAL: 8.
+        Enumerated Values if Segmentation Type (0062,0001) is LABELMAP: 8, 16.
         """,
     )
 
@@ -172,7 +175,8 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
 
         See Section C.8.20.2.1.
         Enumerated Values if Segmentation Type (0062,0001) is BINARY: 0.
-        Enumerated Values if Segmentation Type (0062,0001) is not BINARY: 7.
+        Enumerated Values if Segmentation Type (0062,0001) is FRACTIONAL: 7.
+        Enumerated Values if Segmentation Type (0062,0001) is LABELMAP: 7, 15.
         """,
     )
 
@@ -208,14 +212,17 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         """,
     )
 
-    segmentation_type: Attr[Literal["BINARY", "FRACTIONAL"]] = Attr(
+    segmentation_type: Attr[str] = Attr(
         0x00620001, "SegmentationType", "CS", "1", "1",
-        enum=("BINARY", "FRACTIONAL"),
         doc="""Segmentation Type (0062,0001): Type 1, VR CS, VM 1.
 
         The type of encoding used to indicate the presence of the segmented property at a
         pixel/voxel location.
-        Enumerated Values: BINARY, FRACTIONAL.
+        Enumerated Values: BINARY, FRACTIONAL, LABELMAP.
+        Enumerated Values if SOP Class UID (0008,0016) is 1.2.840.10008.5.1.4.1.1.66.4: BINARY,
+        FRACTIONAL.
+        Enumerated Values if SOP Class UID (0008,0016) is 1.2.840.10008.5.1.4.1.1.66.7:
+        LABELMAP.
         """,
     )
 
@@ -240,14 +247,14 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         """,
     )
 
-    segments_overlap: Attr[Literal["YES", "UNDEFINED", "NO"]] = Attr(
+    segments_overlap: Attr[str] = Attr(
         0x00620013, "SegmentsOverlap", "CS", "1", "3",
-        enum=("YES", "UNDEFINED", "NO"),
         doc="""Segments Overlap (0062,0013): Type 3, VR CS, VM 1.
 
         Whether or not any segments in this Instance overlap. I.e., whether or not any pixel is
         or might be in more than one segment.
         Enumerated Values: YES, UNDEFINED, NO.
+        Enumerated Values if Segmentation Type (0062,0001) is LABELMAP: NO.
         """,
     )
 
@@ -272,7 +279,7 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         content_creator_name: PersonName | str | Empty | None = None,
         content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
         samples_per_pixel: int | Empty | None = None,
-        photometric_interpretation: Literal["MONOCHROME2"] | Empty | None = None,
+        photometric_interpretation: str | Empty | None = None,
         pixel_representation: int | Empty | None = None,
         bits_allocated: int | Empty | None = None,
         bits_stored: int | Empty | None = None,
@@ -280,10 +287,10 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         lossy_image_compression: Literal["00", "01"] | Empty | None = None,
         lossy_image_compression_ratio: list[float] | Empty | None = None,
         lossy_image_compression_method: list[str] | Empty | None = None,
-        segmentation_type: Literal["BINARY", "FRACTIONAL"] | Empty | None = None,
+        segmentation_type: str | Empty | None = None,
         segmentation_fractional_type: Literal["PROBABILITY", "OCCUPANCY"] | Empty | None = None,
         maximum_fractional_value: int | Empty | None = None,
-        segments_overlap: Literal["YES", "UNDEFINED", "NO"] | Empty | None = None,
+        segments_overlap: str | Empty | None = None,
         segment_sequence: Items[SegmentSequenceItem] | Empty | None = None,
     ) -> None:
         self._init(locals())

@@ -103,6 +103,7 @@ SOP_CLASSES: dict[str, tuple[str, str]] = {
     "1.2.840.10008.5.1.4.1.1.66.4": ("i_segmentation", "Segmentation Storage"),
     "1.2.840.10008.5.1.4.1.1.66.5": ("i_surface_segmentation", "Surface Segmentation Storage"),
     "1.2.840.10008.5.1.4.1.1.66.6": ("i_tractography_results", "Tractography Results Storage"),
+    "1.2.840.10008.5.1.4.1.1.66.7": ("i_segmentation", "Label Map Segmentation Storage"),
     "1.2.840.10008.5.1.4.1.1.67": ("i_real_world_value_mapping", "Real World Value Mapping Storage"),
     "1.2.840.10008.5.1.4.1.1.68.1": ("i_surface_scan_mesh", "Surface Scan Mesh Storage"),
     "1.2.840.10008.5.1.4.1.1.68.2": ("i_surface_scan_point_cloud", "Surface Scan Point Cloud Storage"),

@@ -140,6 +140,11 @@ class _Check(FileChecks):
         for mu in iod.modules:
             checked = self.module_checked(iod, mu, ctx)
             flags.append(checked)
+            if checked:
+                # a module whose condition holds is one "the X Module is present" speaks of,
+                # whether or not this dataset has it yet (ICC Profile "Required if the Palette
+                # Color Lookup Table Module is present")
+                self.presence[normalize_module_name(mu.name)] = True
             if checked and mu.scope.masked:
                 self.masked(root, mu.scope.masked, ctx, "", mu.name)
         for tag, lst in _root_plan(self.book.plans, iod, tuple(flags)).visit(present):
@@ -617,10 +622,21 @@ class _Check(FileChecks):
         # (General Image's Value 1 list does not speak for the MR Image Module's Value 3)
         owners: dict[tuple[str, int | None], _Use] = {}
         for u in uses:
-            for vs in u.attr.value_sets:
-                if vs.condition and (
-                    vs.predicate is None or evaluate(vs.predicate, ctx) is not True
-                ):
+            sets = u.attr.value_sets
+            if not sets:
+                continue
+            applying = [
+                vs
+                for vs in sets
+                if not vs.condition
+                or (vs.predicate is not None and evaluate(vs.predicate, ctx) is True)
+            ]
+            # a list that applies under a condition the dataset meets says more than the
+            # rule's list for every case ("Enumerated Values: YES, UNDEFINED, NO" and "… if
+            # Segmentation Type is LABELMAP: NO"): for its kind and value, it is the one
+            specific = {(vs.kind, vs.index) for vs in applying if vs.condition}
+            for vs in applying:
+                if not vs.condition and (vs.kind, vs.index) in specific:
                     continue
                 if vs.kind == "enumerated":
                     enum.setdefault(vs.index, set()).update(vs.values)
@@ -652,7 +668,10 @@ class _Check(FileChecks):
             e = enum.get(ek)
             d = defined.get(dk)
             where = f"value {idx} " if len(vals) > 1 else ""
-            known = (e or set()) | (d or set()) | retired
+            # an Enumerated list is the whole of what is allowed: another module's Defined
+            # Terms do not add to it (Segmentation Image's MONOCHROME2 against Image Pixel's
+            # Defined Terms for Photometric Interpretation)
+            known = (e | retired) if e is not None else (d or set()) | retired
             if numeric and _number_in(v, known):
                 continue
             owner = owners.get(("enumerated", ek) if e is not None else ("defined", dk))
