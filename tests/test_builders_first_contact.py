@@ -95,7 +95,7 @@ def test_help_shows_tag_type_vr_vm_and_enumerated_values() -> None:
     text = pydoc.render_doc(SegmentationImageModule, renderer=pydoc.plaintext)
     block = text[text.index("\n |  segmentation_type\n") :].split("\n |  \n")[0]
     assert "Segmentation Type (0062,0001): Type 1, VR CS, VM 1." in block
-    assert "Enumerated Values: BINARY, FRACTIONAL" in block
+    assert "Enumerated Values: BINARY, FRACTIONAL, LABELMAP" in block  # with Supplement 243
     # __init__: a real signature and a docstring listing each parameter with its rules
     assert "Initialize self" not in text
     assert "segmentation_type: (0062,0001) Type 1, VR CS, VM 1; Enumerated Values BINARY" in text

@@ -655,10 +655,10 @@ def test_value_outside_enumerated_values_names_the_table() -> None:
     from iodkit.generated.modules import SegmentationImageModule
 
     with pytest.raises(AttributeValueError) as err:
-        SegmentationImageModule(segmentation_type="LABELMAP")
+        SegmentationImageModule(segmentation_fractional_type="CERTAINTY")
     msg = str(err.value)
-    assert "segmentation_type (0062,0001)" in msg
-    assert "Enumerated Values BINARY, FRACTIONAL" in msg
+    assert "segmentation_fractional_type (0062,0010)" in msg
+    assert "Enumerated Values PROBABILITY, OCCUPANCY" in msg
     assert "PS3.3 2024c Table C.8.20-2" in msg
 
 

@@ -425,16 +425,19 @@ class Planner:
     def enums(
         self, rule: AttributeRule, vr: str
     ) -> tuple[tuple[str, ...] | None, dict[int, tuple[str, ...]] | None]:
-        """Enumerated Values the builder enforces at assignment: only unconditional lists, and
+        """Enumerated Values the builder enforces at assignment: the unconditional lists, and
         only where a value's text can be compared (string VRs, or integers written in decimal).
-        Conditional lists ("if Segmentation Type is BINARY") are the validator's."""
+        Conditional lists ("if Segmentation Type is BINARY") are the validator's: with no
+        unconditional list nothing is enforced here; beside one (Segmentation Type's BINARY,
+        FRACTIONAL, LABELMAP and its lists per SOP Class) they only narrow it."""
         sets = [
             v
             for v in rule.value_sets
             if v.kind == "enumerated" and not getattr(v, "retired", False)
         ]
-        if not sets or any(v.condition for v in sets):
+        if not sets or all(v.condition for v in sets):
             return None, None
+        sets = [v for v in sets if not v.condition]
         comparable = vr in ("CS", "SH", "LO", "AE", "UI", "AS") or (
             vr in ("US", "SS", "UL", "SL", "IS", "US or SS")
             and all(x.lstrip("-").isdigit() for v in sets for x in v.values)

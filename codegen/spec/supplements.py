@@ -37,8 +37,9 @@ The form::
 A rule with the ``path`` of an existing attribute (tags through its sequences, ``/``-separated)
 replaces it; with a new path it is added at the end of its level. A module or functional group
 replaces the one of the same name, or is added. Every source key a change cites must be in
-``sources``; an overlay that names a table, IOD or attribute the edition lacks is refused with
-:class:`SupplementError` (it was written for another edition: review it).
+``sources``, or the overlay is refused (:class:`SupplementError`). An overlay naming a table or
+IOD the edition lacks (a partial build, or an overlay written for another edition) is recorded
+as "not applicable", with what is missing, and changes nothing.
 """
 
 from __future__ import annotations
@@ -158,6 +159,10 @@ def apply(o: Overlay, ed: m.Edition) -> m.SupplementRecord:
     if evidence:
         record.status, record.evidence = "in the edition", evidence
         return record
+    lacking = _lacking(o, ed)
+    if lacking:  # a partial build, or an overlay written for another edition: nothing applied
+        record.status, record.evidence = "not applicable", lacking
+        return record
     where = f"Supplement {o.number}"
     for sc in o.sop_classes:
         data = {k: v for k, v in sc.items() if k != "sources"}
@@ -203,6 +208,21 @@ def apply(o: Overlay, ed: m.Edition) -> m.SupplementRecord:
             group = from_data(m.FunctionalGroup, change["group"])
             _put(iod.functional_groups, group, record, f"{iod.name} IOD functional group")
     return record
+
+
+def _lacking(o: Overlay, ed: m.Edition) -> str:
+    """What the overlay names that the edition does not have ("" when it has everything)."""
+    missing = [t["table"] for t in o.tables if t["table"] not in ed.tables]
+    missing += [i["iod"] for i in o.iods if i["iod"] not in ed.iods]
+    missing += [sc.get("iod", "") for sc in o.sop_classes if sc.get("iod") not in ed.iods]
+    for i in o.iods:
+        for change in i.get("modules") or []:
+            table = change["module"].get("table", "")
+            if table and table not in ed.tables:
+                missing.append(table)
+    if not missing:
+        return ""
+    return "the edition has no " + ", ".join(dict.fromkeys(missing))
 
 
 def _put(rows: list[Any], new: Any, record: m.SupplementRecord, what: str) -> None:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydicom.valuerep import PersonName
 
@@ -35,8 +35,9 @@ class RTSeriesModule(PerformedProcedureStepSummaryMacro, ModuleBuilder):
     __table__ = "PS3.3 2024c Table C.8-37"
     __order__: ClassVar[tuple[int, ...]] = (0x00080060, 0x0020000E, 0x00200011, 0x00080021, 0x00080031, 0x0008103E, 0x0008103F, 0x00081070, 0x00081072, 0x00081111, 0x00400275, 0x00400253, 0x00400244, 0x00400245, 0x00400250, 0x00400251, 0x00400254, 0x00400260, 0x00400280, 0x300A0700)
 
-    modality: Attr[str] = Attr(
+    modality: Attr[Literal["RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD"]] = Attr(
         0x00080060, "Modality", "CS", "1", "1",
+        enum=("RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD"),
         doc="""Modality (0008,0060): Type 1, VR CS, VM 1.
 
         Type of device, process or method that originally acquired the data used to create the
@@ -150,7 +151,7 @@ class RTSeriesModule(PerformedProcedureStepSummaryMacro, ModuleBuilder):
     def __init__(
         self,
         *,
-        modality: str | Empty | None = None,
+        modality: Literal["RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD"] | Empty | None = None,
         series_instance_uid: str | Empty | None = None,
         series_number: int | Empty | None = None,
         series_date: datetime.date | str | Empty | None = None,

@@ -212,8 +212,9 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         """,
     )
 
-    segmentation_type: Attr[str] = Attr(
+    segmentation_type: Attr[Literal["BINARY", "FRACTIONAL", "LABELMAP"]] = Attr(
         0x00620001, "SegmentationType", "CS", "1", "1",
+        enum=("BINARY", "FRACTIONAL", "LABELMAP"),
         doc="""Segmentation Type (0062,0001): Type 1, VR CS, VM 1.
 
         The type of encoding used to indicate the presence of the segmented property at a
@@ -247,8 +248,9 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         """,
     )
 
-    segments_overlap: Attr[str] = Attr(
+    segments_overlap: Attr[Literal["YES", "UNDEFINED", "NO"]] = Attr(
         0x00620013, "SegmentsOverlap", "CS", "1", "3",
+        enum=("YES", "UNDEFINED", "NO"),
         doc="""Segments Overlap (0062,0013): Type 3, VR CS, VM 1.
 
         Whether or not any segments in this Instance overlap. I.e., whether or not any pixel is
@@ -287,10 +289,10 @@ class SegmentationImageModule(ContentIdentificationMacro, ModuleBuilder):
         lossy_image_compression: Literal["00", "01"] | Empty | None = None,
         lossy_image_compression_ratio: list[float] | Empty | None = None,
         lossy_image_compression_method: list[str] | Empty | None = None,
-        segmentation_type: str | Empty | None = None,
+        segmentation_type: Literal["BINARY", "FRACTIONAL", "LABELMAP"] | Empty | None = None,
         segmentation_fractional_type: Literal["PROBABILITY", "OCCUPANCY"] | Empty | None = None,
         maximum_fractional_value: int | Empty | None = None,
-        segments_overlap: str | Empty | None = None,
+        segments_overlap: Literal["YES", "UNDEFINED", "NO"] | Empty | None = None,
         segment_sequence: Items[SegmentSequenceItem] | Empty | None = None,
     ) -> None:
         self._init(locals())

@@ -68,6 +68,7 @@ class WholeSlideMicroscopyImageModule(ModuleBuilder):
 
     samples_per_pixel: Attr[int] = Attr(
         0x00280002, "SamplesPerPixel", "US", "1", "1",
+        enum=("3", "1"),
         doc="""Samples Per Pixel (0028,0002): Type 1, VR US, VM 1.
 
         Number of samples (color planes) per frame in this image.
