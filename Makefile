@@ -7,7 +7,7 @@ IODKIT_STANDARD ?= ../shared/standard
 EDITION ?= 2024c
 export IODKIT_STANDARD
 
-.PHONY: all demo test generate standard bench lint clean
+.PHONY: all demo test generate standard bench lint clean fuzz
 
 all: test
 
@@ -46,6 +46,10 @@ standard: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test $(VENV)/.installed-bench
 	$(BIN)/python -m bench
+
+# Mutants of the test data through the validator and every reader (seeded; minutes, not in `test`).
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python tools/fuzz.py --mutants $(or $(MUTANTS),10000) --seed $(or $(SEED),12) --jobs 2
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check codegen runtime generated tests bench tools

@@ -69,3 +69,22 @@ def test_every_difference_is_documented(rows: list[FileComparison]) -> None:
             if not any(f"`{fc.file}`" in line and f"`{m.keyword}`" in line for line in lines):
                 undocumented.append(f"{fc.file} {m.category} {m.keyword}")
     assert not undocumented, undocumented
+
+
+def test_every_error_dciodvfy_does_not_report_is_argued(rows: list[FileComparison]) -> None:
+    """0 unargued errors: each iodkit error matching no dciodvfy error has a row in the doc's
+    "What iodkit reports that dciodvfy does not" table naming the file, the code and the
+    attribute (or the element's tag)."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("## What iodkit reports that dciodvfy does not") :]
+    section = section[: section.index("\n## ", 5)]
+    rows_of_table = [line for line in section.splitlines() if line.startswith("| `")]
+    unargued = []
+    for fc in rows:
+        for code, keyword, message in fc.extra:
+            if not any(
+                f"`{fc.file}`" in line and code in line and f"`{keyword}`" in line
+                for line in rows_of_table
+            ):
+                unargued.append(f"{fc.file} [{code}] {keyword}: {message[:100]}")
+    assert not unargued, unargued

@@ -23,6 +23,7 @@ forbids but another allows is allowed, and one any checked module requires is re
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any, Literal, NamedTuple
 
@@ -137,14 +138,20 @@ class _Check(FileChecks):
         self.iod_rules = iod
 
         flags = []
+        names = Counter(
+            normalize_module_name(n)
+            for n in (*(m.name for m in iod.modules), *(g.name for g in iod.groups))
+        )
         for mu in iod.modules:
             checked = self.module_checked(iod, mu, ctx)
             flags.append(checked)
-            if checked:
+            key = normalize_module_name(mu.name)
+            if checked and names[key] == 1:
                 # a module whose condition holds is one "the X Module is present" speaks of,
                 # whether or not this dataset has it yet (ICC Profile "Required if the Palette
-                # Color Lookup Table Module is present")
-                self.presence[normalize_module_name(mu.name)] = True
+                # Color Lookup Table Module is present"); not where two names read alike
+                # ("Multi-frame" and "Multi-frame Functional Groups")
+                self.presence[key] = True
             if checked and mu.scope.masked:
                 self.masked(root, mu.scope.masked, ctx, "", mu.name)
         for tag, lst in _root_plan(self.book.plans, iod, tuple(flags)).visit(present):

@@ -1,0 +1,59 @@
+"""The ``make fuzz`` harness itself (tools/fuzz.py): reproducible mutants, and readers judged by
+the errors they raise. The run itself is ``make fuzz``, outside ``make test``."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tools import fuzz
+
+
+def test_mutants_are_reproducible_and_differ() -> None:
+    data = bytes(range(256)) * 4
+    a = fuzz.mutate(data, random.Random("12:7"))
+    b = fuzz.mutate(data, random.Random("12:7"))
+    c = fuzz.mutate(data, random.Random("12:8"))
+    assert a == b and a[0] != data and a != c
+
+
+class Broken:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def frames(self) -> None:
+        raise KeyError("frame")  # not an iodkit error: a failure
+
+
+def opens_broken(path: str) -> Broken:
+    return Broken(path)
+
+
+def opens_refusing(path: str) -> None:
+    from iodkit.seg.errors import SegmentationReadError
+
+    raise SegmentationReadError(f"{path}: not a Segmentation")
+
+
+def test_readers_may_only_raise_iodkits_errors_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.dcm"
+    path.write_bytes(b"\0" * 200)
+    broken = fuzz.Reader("broken", f"{__name__}:opens_broken", ("frames",), ())
+    assert "builtins.KeyError" in (fuzz.check_reader(broken, path) or "")
+    refusing = fuzz.Reader("refusing", f"{__name__}:opens_refusing", (), ())
+    assert fuzz.check_reader(refusing, path) is None
+
+
+def test_every_registered_reader_opens(testdata: Path) -> None:
+    seg = next(r for r in fuzz.READERS if r.name == "seg")
+    assert fuzz.check_reader(seg, testdata / "highdicom" / "seg_image_ct_binary.dcm") is None
+    assert all(":" in r.opens for r in fuzz.READERS)
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_the_validator_survives_a_few_mutants(testdata: Path, n: int) -> None:
+    data = (testdata / "highdicom" / "sr_document.dcm").read_bytes()
+    mutant, _ = fuzz.mutate(data, random.Random(f"test:{n}"))
+    assert fuzz.check_validator(mutant) is None

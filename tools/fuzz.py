@@ -1,0 +1,334 @@
+"""``make fuzz``: mutants of real files through ``iodkit validate`` and through every reader.
+
+Seeded and reproducible (``--seed``). Each mutant is a file of ``IODKIT_TESTDATA`` changed by one
+to four operations — truncated, a bit flipped, a VR rewritten, a length rewritten, an item or
+delimiter tag written where a value was, bytes inserted, an item of the file spliced in
+elsewhere, random bytes spliced in — and then:
+
+* validated (:func:`iodkit.validation.validate_bytes`): the validator must return findings,
+  never raise, and its last-resort guard ("validation stopped: …") must never fire;
+* opened by every reader in :data:`READERS` whose SOP Classes the original file has (and by
+  every reader on one mutant in 50 of other files): opening may succeed or raise, but only one
+  of iodkit's own errors (a class defined in an ``iodkit`` module) whose message names the
+  file; reading what was opened may raise only iodkit's own errors.
+
+Readers register here: add a :class:`Reader` to :data:`READERS` with the ``"module:function"``
+that opens a path, the zero-argument methods or properties that read what was opened (its
+frames, its content), and the SOP Classes it is for. Everything else is shared.
+
+Run: ``make fuzz`` (or ``python tools/fuzz.py --mutants 10000 --seed 12 --jobs 2``); prints the
+counts and the first failures of each kind, exits 1 when there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import random
+import re
+import struct
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = Path(os.environ.get("IODKIT_TESTDATA", ROOT.parent / "shared" / "testdata"))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A reader under fuzz: how it opens a path, what reads it, which files are its own."""
+
+    name: str
+    opens: str  # "module:function" taking a path
+    # zero-argument methods or properties of what it opened; "each:NAME" reads NAME of every
+    # element it iterates over (the groups of bulk annotations); "NAME?FLAG" only when the
+    # property FLAG is true, "NAME?!FLAG" only when it is false (a volume of a non-tiled SEG)
+    reads: tuple[str, ...]
+    sop_classes: tuple[str, ...]
+
+
+#: the readers iodkit has; owners add theirs
+READERS: tuple[Reader, ...] = (
+    Reader(
+        "seg",
+        "iodkit.seg:read_segmentation",
+        (
+            "segmentation_type",
+            "number_of_frames",
+            "segment_numbers",
+            "segment_descriptions",
+            "get_source_image_uids",
+            "dimension_index_pointers",
+            "get_volume?!is_tiled",
+            "get_total_pixel_matrix?is_tiled",
+        ),
+        ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7"),
+    ),
+    Reader(
+        "sr",
+        "iodkit.sr:read_sr",
+        (
+            "title",
+            "template",
+            "procedure_reported",
+            "get_observers",
+            "get_subject_contexts",
+            "get_derived_measurements",
+        ),
+        tuple(f"1.2.840.10008.5.1.4.1.1.88.{n}" for n in (11, 22, 33, 34, 35, 59, 71)),
+    ),
+    Reader(
+        "pm",
+        "iodkit.pm:read_parametric_map",
+        ("number_of_frames", "padding_value", "mappings", "get_volume"),
+        ("1.2.840.10008.5.1.4.1.1.30",),
+    ),
+    Reader(
+        "ann",
+        "iodkit.ann:read_annotations",
+        ("each:graphic_data", "each:coordinates", "each:measurements"),
+        ("1.2.840.10008.5.1.4.1.1.91.1",),
+    ),
+    Reader(
+        "wsi",
+        "iodkit.wsi:read_slide",
+        ("shape", "pixel_spacing", "affine"),
+        ("1.2.840.10008.5.1.4.1.1.77.1.6",),
+    ),
+)
+
+_VRS = [
+    v.encode()
+    for v in "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS "
+    "ST SV TM UC UI UL UN UR US UT UV".split()
+]
+_VR_AT = re.compile(b"(?=(" + b"|".join(_VRS) + b"))")
+_ITEM = b"\xfe\xff\x00\xe0"
+OPERATIONS = ("truncate", "flip", "vr", "length", "delimiter", "insert", "item", "junk")
+
+
+def mutate(data: bytes, rng: random.Random, ops: int | None = None) -> tuple[bytes, list[str]]:
+    """``data`` changed by one to four operations (or ``ops``); what was done, for the log."""
+    buf = bytearray(data)
+    done: list[str] = []
+    for _ in range(ops or rng.randint(1, 4)):
+        if not buf:
+            break
+        kind = rng.choice(OPERATIONS)
+        pos = rng.randrange(len(buf))
+        value = rng.getrandbits(32)
+        if kind == "truncate":
+            del buf[pos:]
+        elif kind == "flip":
+            buf[pos] ^= 1 << rng.randrange(8)
+        elif kind == "vr":
+            hits = [m.start() for m in _VR_AT.finditer(bytes(buf[132:]))]
+            if hits:
+                pos = 132 + rng.choice(hits)
+                buf[pos : pos + 2] = rng.choice(_VRS)
+        elif kind == "length" and pos + 4 <= len(buf):
+            # a length field's worth of bytes: huge, small, undefined, odd
+            value = rng.choice((value, value & 0xFF, 0xFFFFFFFF, (value & 0xFFFF) | 1))
+            buf[pos : pos + 4] = struct.pack("<I", value)
+        elif kind == "delimiter" and pos + 8 <= len(buf):
+            tag = (_ITEM, b"\xfe\xff\x0d\xe0", b"\xfe\xff\xdd\xe0")[value % 3]
+            length = value % 0x10000 if value & 1 else 0xFFFFFFFF
+            buf[pos : pos + 8] = tag + struct.pack("<I", length)
+        elif kind == "insert":
+            buf[pos:pos] = struct.pack("<I", value) * (1 + value % 3)
+        elif kind == "item":
+            # an item of the file, header and all, spliced in somewhere else
+            starts = [m.start() for m in re.finditer(re.escape(_ITEM), bytes(buf))]
+            if starts:
+                at = rng.choice(starts)
+                (length,) = struct.unpack_from("<I", buf, at + 4) if at + 8 <= len(buf) else (0,)
+                size = 8 + (length if length != 0xFFFFFFFF else rng.randrange(64))
+                buf[pos:pos] = buf[at : at + min(size, 4096)]
+        elif kind == "junk":
+            buf[pos : pos + 16] = rng.randbytes(rng.randrange(1, 17))
+        done.append(f"{kind}@{pos}")
+    return bytes(buf), done
+
+
+def sop_class(data: bytes) -> str:
+    """The SOP Class UID a file's meta names ("" when none is found)."""
+    at = data.find(b"\x02\x00\x02\x00UI", 128, 512)
+    if at < 0:
+        return ""
+    (length,) = struct.unpack_from("<H", data, at + 6)
+    return data[at + 8 : at + 8 + length].rstrip(b"\0 ").decode("ascii", "replace")
+
+
+def _function(name: str) -> Any:
+    module, _, attr = name.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def own_error(exc: BaseException, path: Path | None = None) -> bool:
+    """An error iodkit defines (and, with ``path``, whose message names the file)."""
+    mod = type(exc).__module__ or ""
+    named = path is None or path.name in str(exc) or str(path) in str(exc)
+    return mod.startswith("iodkit.") and named
+
+
+def check_reader(reader: Reader, path: Path) -> str | None:
+    """Open and read ``path``; None when all went as documented, else what went wrong."""
+    try:
+        opened = _function(reader.opens)(str(path))
+    except Exception as exc:
+        return None if own_error(exc, path) else _failure(exc, f"{reader.opens}")
+    try:
+        for attr in reader.reads:
+            try:
+                if attr.startswith("each:"):
+                    for element in opened:
+                        _read(element, attr.removeprefix("each:"))
+                else:
+                    _read(opened, attr)
+            except Exception as exc:  # on what is already open: iodkit's own, any message
+                if not own_error(exc):
+                    return _failure(exc, f"{reader.name}.{attr}")
+    finally:
+        close = getattr(opened, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as exc:  # closing must not fail either
+                return _failure(exc, f"{reader.name}.close")
+    return None
+
+
+def _read(obj: Any, attr: str) -> None:
+    attr, _, flag = attr.partition("?")
+    if flag and bool(getattr(obj, flag.lstrip("!"), False)) == flag.startswith("!"):
+        return
+    value = getattr(obj, attr, None)
+    if callable(value):
+        value()
+
+
+def _failure(exc: BaseException, where: str) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    last = tb[-1] if tb else None
+    at = f"{Path(last.filename).name}:{last.lineno}" if last else "?"
+    return f"{where}: {type(exc).__module__}.{type(exc).__name__} at {at}: {str(exc)[:160]}"
+
+
+def check_validator(data: bytes) -> str | None:
+    from iodkit.validation import validate_bytes
+
+    try:
+        findings = validate_bytes(data)
+    except Exception as exc:
+        return _failure(exc, "validate")
+    stopped = [f for f in findings if f.message.startswith("validation stopped")]
+    return f"validate: guard fired: {stopped[0].message[:200]}" if stopped else None
+
+
+def _limit_memory() -> None:
+    """Let a mutant that makes a reader allocate without bound fail as MemoryError (a finding)
+    rather than take the shared machine's memory."""
+    try:
+        import resource
+
+        limit = 6 * 1024**3
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def work(job: tuple[int, int, int, list[str]]) -> tuple[Counter[str], list[tuple[str, str]]]:
+    """Mutants ``start`` to ``stop`` of the run with ``seed``, checked here."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    start, stop, seed, files = job
+    counts: Counter[str] = Counter()
+    failures: list[tuple[str, str]] = []
+    corpus = [(Path(f), Path(f).read_bytes()) for f in files]
+    with tempfile.TemporaryDirectory(prefix="iodkit-fuzz-") as tmp:
+        for n in range(start, stop):
+            rng = random.Random(f"{seed}:{n}")
+            source, data = corpus[rng.randrange(len(corpus))]
+            mutant, ops = mutate(data, rng)
+            label = f"mutant {n} of {source.name} ({', '.join(ops)})"
+            counts["mutants"] += 1
+            problem = check_validator(mutant)
+            counts["validated"] += 1
+            if problem:
+                counts["validator failures"] += 1
+                failures.append((label, problem))
+            uid = sop_class(data)
+            path = Path(tmp) / f"mutant-{n}-{source.name}"
+            for reader in READERS:
+                if uid not in reader.sop_classes and rng.randrange(50):
+                    continue
+                path.write_bytes(mutant)
+                counts[f"read by {reader.name}"] += 1
+                problem = check_reader(reader, path)
+                if problem:
+                    counts[f"{reader.name} failures"] += 1
+                    failures.append((f"{label} [{reader.name}]", problem))
+            path.unlink(missing_ok=True)
+    return counts, failures
+
+
+def corpus_files(root: Path) -> list[str]:
+    # files up to 1.5 MB: every kind of object the corpus has, at a pace of thousands a minute
+    return [str(p) for p in sorted(root.rglob("*.dcm")) if p.stat().st_size <= 1_500_000]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mutants", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--testdata", type=Path, default=TESTDATA)
+    args = ap.parse_args(argv)
+    if not args.testdata.is_dir():
+        print(f"fuzz: no test data at {args.testdata} (set IODKIT_TESTDATA)", file=sys.stderr)
+        return 2
+    files = corpus_files(args.testdata)
+    started = time.perf_counter()
+    step = max(1, args.mutants // (args.jobs * 8))
+    jobs = [
+        (a, min(a + step, args.mutants), args.seed, files) for a in range(0, args.mutants, step)
+    ]
+    counts: Counter[str] = Counter()
+    failures: list[tuple[str, str]] = []
+    if args.jobs > 1:
+        import multiprocessing as mp
+
+        with mp.get_context("fork").Pool(args.jobs, initializer=_limit_memory) as pool:
+            for c, f in pool.imap_unordered(work, jobs):
+                counts.update(c)
+                failures.extend(f)
+    else:
+        _limit_memory()
+        for job in jobs:
+            c, f = work(job)
+            counts.update(c)
+            failures.extend(f)
+    elapsed = time.perf_counter() - started
+    print(f"fuzz: seed {args.seed}, {len(files)} files, {elapsed:.0f} s")
+    for key, value in sorted(counts.items()):
+        print(f"  {key}: {value}")
+    kinds: dict[str, list[tuple[str, str]]] = {}
+    for label, problem in failures:
+        kinds.setdefault(problem.split(" at ")[0], []).append((label, problem))
+    for kind, hits in sorted(kinds.items()):
+        print(f"\n{len(hits)} × {kind}")
+        for label, problem in hits[:3]:
+            print(f"  {label}\n    {problem}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
