@@ -44,10 +44,11 @@ _JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 def addresses(arg: str, options: ResolveOptions) -> Resolution | None:
     """The instances a DICOMweb study, series or instance URL names (None: not a URL)."""
     from .address import AddressError, is_address, parse_address
-    from .client import DicomWebError
 
     if not is_address(arg):
-        return None
+        return None  # before importing the client: a run over files never loads it
+    from .client import DicomWebError
+
     out = Resolution()
     try:
         a = parse_address(arg)
@@ -67,9 +68,11 @@ def addresses(arg: str, options: ResolveOptions) -> Resolution | None:
 
 def metadata_files(arg: str, options: ResolveOptions) -> Resolution | None:
     """The instances of a DICOM JSON file (None: not one)."""
+    if not arg.lower().endswith(_JSON_SUFFIXES):
+        return None  # before importing dicomjson (pydicom): a run over files never loads it
     from .dicomjson import DicomJsonError, document_kind, json_lines, looks_like_dicom_json
 
-    if not arg.lower().endswith(_JSON_SUFFIXES) or not looks_like_dicom_json(arg):
+    if not looks_like_dicom_json(arg):
         return None
     out = Resolution()
     try:
