@@ -201,12 +201,18 @@ class _Facts:
 
 
 def _raw_per_frame_items(ds: Dataset) -> list[rawitems.Item] | None:
-    """The Per-Frame Functional Groups items parsed from their raw bytes
+    """The Per-Frame Functional Groups items parsed from their raw bytes (see
+    :func:`_raw_sequence`)."""
+    return _raw_sequence(ds, 0x52009230) if 0x52009230 in ds else None
+
+
+def _raw_sequence(ds: Dataset, tag: int) -> list[rawitems.Item] | None:
+    """The items of top-level sequence ``tag`` parsed from their raw bytes
     (:mod:`iodkit.derived.rawitems`) while pydicom has not decoded the sequence; None otherwise
     (absent, already decoded, or an encoding the small parser does not handle)."""
     from pydicom.dataelem import RawDataElement
 
-    raw = ds.get_item(0x52009230) if 0x52009230 in ds else None
+    raw = ds.get_item(tag)
     if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) and raw.is_little_endian:
         try:
             return rawitems.parse_items(raw.value, raw.is_implicit_VR)
@@ -350,31 +356,68 @@ def _tiled_full_offsets(
     return xy
 
 
+#: Referenced Series Sequence (C.12.2), Referenced SOP Sequence (Table 10-4) / Referenced
+#: Instance Sequence, and the instance / series / study UIDs in them.
+_REFERENCED_SERIES, _REFERENCED_SOP, _REFERENCED_INSTANCE = 0x00081115, 0x00081199, 0x0008114A
+_SOP_INSTANCE_UID, _SERIES_UID, _STUDY_UID = 0x00081155, 0x0020000E, 0x0020000D
+#: Studies Containing Other Referenced Instances Sequence, Source Image Evidence Sequence.
+_OTHER_STUDIES, _SOURCE_EVIDENCE = 0x00081200, 0x00089154
+
+#: An item as pydicom decodes it, or as :mod:`rawitems` parses it from its bytes.
+_Node = Dataset | rawitems.Item
+
+
+def _sequence(node: _Node, tag: int) -> list[Any]:
+    """The items of sequence ``tag`` in ``node`` (top level: parsed raw when pydicom has not
+    decoded it, see :func:`_raw_sequence`)."""
+    if isinstance(node, dict):
+        value = node.get(tag)
+        return value if isinstance(value, list) else []
+    if not isinstance(node, Dataset) or tag not in node:
+        return []
+    raw = _raw_sequence(node, tag)
+    if raw is not None:
+        return raw
+    value = node[tag].value
+    return list(value) if value else []
+
+
+def _uid(node: _Node, tag: int) -> str:
+    if isinstance(node, dict):
+        parts = rawitems.text(node.get(tag))
+        return parts[0] if parts else ""
+    elem = node.get(tag)
+    return "" if elem is None or elem.value is None else str(elem.value)
+
+
 def referenced_instances(ds: Dataset) -> list[tuple[str, str, str]]:
-    """(study, series, SOP instance) UIDs of every instance the data set references."""
+    """(study, series, SOP instance) UIDs of every instance the data set references.
+
+    The sequences are read from their encoded bytes when pydicom has not decoded them yet: a
+    derived image references every source instance, and letting pydicom build a Dataset per
+    item was most of the time it took to open one."""
     found: dict[tuple[str, str, str], None] = {}
 
-    def add(container: Dataset) -> None:
-        study = str(container.get("StudyInstanceUID", ""))
-        for series in container.get("ReferencedSeriesSequence") or []:
-            instances = (
-                series.get("ReferencedSOPSequence")
-                or series.get("ReferencedInstanceSequence")
-                or []
+    def add(container: _Node, where: str) -> None:
+        study = _uid(container, _STUDY_UID)
+        for s, series in enumerate(_sequence(container, _REFERENCED_SERIES), start=1):
+            instances = _sequence(series, _REFERENCED_SOP) or _sequence(
+                series, _REFERENCED_INSTANCE
             )
-            for instance in instances:
-                key = (
-                    study,
-                    str(series.get("SeriesInstanceUID", "")),
-                    str(instance.ReferencedSOPInstanceUID),
-                )
-                found[key] = None
+            for i, instance in enumerate(instances, start=1):
+                uid = _uid(instance, _SOP_INSTANCE_UID)
+                if not uid:
+                    raise ValueError(
+                        f"{where}Referenced Series Sequence item {s}, instance item {i} has no "
+                        "Referenced SOP Instance UID (0008,1155)"
+                    )
+                found[(study, _uid(series, _SERIES_UID), uid)] = None
 
-    add(ds)
-    for keyword in (
-        "StudiesContainingOtherReferencedInstancesSequence",
-        "SourceImageEvidenceSequence",
+    add(ds, "")
+    for tag, name in (
+        (_OTHER_STUDIES, "Studies Containing Other Referenced Instances Sequence"),
+        (_SOURCE_EVIDENCE, "Source Image Evidence Sequence"),
     ):
-        for item in ds.get(keyword) or []:
-            add(item)
+        for n, item in enumerate(_sequence(ds, tag), start=1):
+            add(item, f"{name} item {n}: ")
     return list(found)

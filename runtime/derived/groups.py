@@ -166,9 +166,11 @@ def shared_item(item_class: type, values: dict[str, Any]) -> Dataset:
 
 
 def stamped_references(
-    tag: int, first: Dataset, datasets: Sequence[Dataset], implicit: bool, charset: Any
+    tag: int, first: Dataset, references: Sequence[Any], implicit: bool, charset: Any
 ) -> RawDataElement:
-    """A sequence of SOP instance references, one per dataset, stamped from ``first`` (the
+    """A sequence of SOP instance references, one per reference (anything with
+    ``sop_class_uid`` and ``sop_instance_uid``, e.g. an
+    :class:`~iodkit.derived.references.InstanceReference`), stamped from ``first`` (the
     builder-made item)."""
     template = ItemTemplate(
         first,
@@ -178,8 +180,8 @@ def stamped_references(
     )
     items = template.encode(
         [
-            text_values([str(d.SOPClassUID) for d in datasets], vr="UI"),
-            text_values([str(d.SOPInstanceUID) for d in datasets], vr="UI"),
+            text_values([str(r.sop_class_uid) for r in references], vr="UI"),
+            text_values([str(r.sop_instance_uid) for r in references], vr="UI"),
         ]
     )
     return raw_sequence_element(tag, items, implicit_vr=implicit)

@@ -18,7 +18,7 @@ from typing import Any
 from iodkit.builders import EMPTY
 from iodkit.derived.groups import REFERENCED_INSTANCE_SEQUENCE, SOURCE_IMAGE, stamped_references
 from iodkit.derived.images import SourceImages
-from iodkit.derived.references import by_series
+from iodkit.derived.references import InstanceReference, by_series
 from pydicom.dataset import Dataset
 from pydicom.valuerep import DSfloat
 
@@ -29,12 +29,10 @@ def _as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _series_of(sources: SourceImages) -> dict[str, list[Dataset]]:
-    """The source datasets grouped by series, in the order given."""
+def _series_of(sources: SourceImages) -> dict[str, list[InstanceReference]]:
+    """The source instances grouped by series, in the order given."""
     assert sources.instances is not None
-    groups = by_series(sources.instances.references)
-    index = {str(ds.SOPInstanceUID): ds for ds in sources.datasets}
-    return {uid: [index[r.sop_instance_uid] for r in refs] for uid, refs in groups.items()}
+    return by_series(sources.instances.references)
 
 
 def general_reference(sources: SourceImages) -> Any:
@@ -65,8 +63,8 @@ def common_instance_reference(sources: SourceImages) -> Any:
                 series_instance_uid=uid,
                 referenced_instance_sequence=[
                     SOPInstanceReferenceMacro(
-                        referenced_sop_class_uid=str(members[0].SOPClassUID),
-                        referenced_sop_instance_uid=str(members[0].SOPInstanceUID),
+                        referenced_sop_class_uid=members[0].sop_class_uid,
+                        referenced_sop_instance_uid=members[0].sop_instance_uid,
                     )
                 ],
             )
@@ -80,10 +78,11 @@ def stamp_source_references(ds: Dataset, sources: SourceImages, implicit: bool) 
     Sequence of ``ds`` (built with their first items) with every source instance."""
     if len(sources.datasets) < 2:
         return
+    assert sources.instances is not None
     charset = ds.get("SpecificCharacterSet")
     if "SourceImageSequence" in ds:
         ds[SOURCE_IMAGE] = stamped_references(
-            SOURCE_IMAGE, ds.SourceImageSequence[0], sources.datasets, implicit, charset
+            SOURCE_IMAGE, ds.SourceImageSequence[0], sources.instances.references, implicit, charset
         )
     for series_item, members in zip(
         ds.get("ReferencedSeriesSequence") or [], _series_of(sources).values(), strict=False

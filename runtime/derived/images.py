@@ -159,7 +159,7 @@ def describe_sources(source_images: Sequence[Dataset]) -> SourceImages:
     elif multi:
         described = _multiframe(first)
     else:
-        described = _series(images)
+        described = _series(instances)
     described.instances = instances
     return described
 
@@ -185,7 +185,8 @@ def _image_without_frame_of_reference(images: list[Dataset]) -> SourceImages:
     )
 
 
-def _series(images: list[Dataset]) -> SourceImages:
+def _series(instances: SourceInstances) -> SourceImages:
+    images = instances.datasets
     first = images[0]
     orientations = set()
     spacings = set()
@@ -218,7 +219,9 @@ def _series(images: list[Dataset]) -> SourceImages:
         rows=int(first.Rows),
         columns=int(first.Columns),
         frame_of_reference_uid=str(first.FrameOfReferenceUID),
-        references=[FrameReference(str(d.SOPClassUID), str(d.SOPInstanceUID)) for d in images],
+        references=[
+            FrameReference(r.sop_class_uid, r.sop_instance_uid) for r in instances.references
+        ],
         positions=points,
         position_strings=positions,
         orientation=value_strings(first.ImageOrientationPatient),

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from iodkit.derived.errors import DerivedObjectError
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
@@ -39,10 +40,16 @@ _ISSUER = BaseTag(0x00100021)
 
 
 def value_of(ds: Dataset, tag: BaseTag) -> Any:
-    """``ds``'s value at ``tag``, or None: by tag, three times faster than by keyword, which
-    counts when hundreds of source datasets are checked."""
-    elem = ds.get(tag)
-    return None if elem is None else elem.value
+    """``ds``'s value at ``tag``, or None: by tag, and straight from an element pydicom has
+    already converted — several times faster than by keyword, which counts when hundreds of
+    source datasets are checked. A raw element (as read from a file) is converted by
+    ``ds[tag]`` as usual, once."""
+    elem = ds.get_item(tag)
+    if elem is None:
+        return None
+    if isinstance(elem, DataElement):
+        return elem.value
+    return ds[tag].value
 
 
 @dataclass(frozen=True)
