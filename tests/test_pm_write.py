@@ -190,6 +190,19 @@ def test_tiled_slide(slide, tmp_path: Path, organization: str, dtype: str, tile,
     check_file(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     assert ds.DimensionOrganizationType == organization
+    # the map names the slide: per frame when its tiles are the slide's, else (TILED_FULL,
+    # other tiles) in a shared Derivation Image group — Table A.75-2 requires the group when
+    # the map is derived from another SOP Instance — with the Common Instance Reference
+    shared = organization == "TILED_FULL" or tile is not None
+    groups = ds.SharedFunctionalGroupsSequence[0]
+    assert ("DerivationImageSequence" in groups) == shared
+    if shared:
+        (item,) = groups.DerivationImageSequence[0].SourceImageSequence
+        assert item.ReferencedSOPInstanceUID == slide.SOPInstanceUID
+    expected = [(slide.StudyInstanceUID, slide.SeriesInstanceUID, slide.SOPInstanceUID)]
+    assert [tuple(u) for u in hd_read(path).get_source_image_uids()] == expected
+    with read_parametric_map(path) as ours:
+        assert ours.get_source_image_uids() == expected
     theirs = hd_read(path).get_total_pixel_matrix()
     with read_parametric_map(path) as ours:
         matrix = ours.get_total_pixel_matrix()

@@ -251,9 +251,13 @@ def test_annotations_over_the_slide(testdata: Path) -> None:
         render(ds, [slide], groups=["nuclei"])
 
 
-def test_slide_segmentation_over_its_slide() -> None:
+@pytest.mark.parametrize("organization", ["TILED_SPARSE", "TILED_FULL"])
+def test_slide_segmentation_over_its_slide(organization: str) -> None:
     """A Segmentation of a slide (CORE's WSI writer) drawn over a region of the slide: the
-    pixels that differ from the slide are exactly the segment's."""
+    pixels that differ from the slide are exactly the segment's. A TILED_FULL one too: it
+    names its slide in a shared Derivation Image group (it has no per-frame groups), which
+    is how render finds the slide — another level of the same specimen, in the same frame of
+    reference, is not taken for it."""
     from iodkit.wsi import SlideImage
 
     rgb = np.full((90, 120, 3), 220, dtype=np.uint8)
@@ -265,6 +269,7 @@ def test_slide_segmentation_over_its_slide() -> None:
         mask.astype(np.uint8),
         slide,
         [SegmentDescription(1, "tumour", cid7150.TISSUE, cid7166.BONE, algorithm=ALGORITHM)],
+        dimension_organization_type=organization,
     )
     region = (30, 20, 70, 50)
     picture = np.asarray(render(seg.to_dataset(), [slide], region=region, scale=1, legend=False))
@@ -272,6 +277,10 @@ def test_slide_segmentation_over_its_slide() -> None:
     under = rgb[row : row + height, column : column + width]
     changed = (picture != under).any(axis=-1)
     assert np.array_equal(changed, mask[row : row + height, column : column + width])
+    other = copy.deepcopy(slide)
+    other.SOPInstanceUID = pydicom.uid.generate_uid()  # same specimen and frame of reference
+    with pytest.raises(RenderError, match="none of the 1 images given is the slide"):
+        render(seg.to_dataset(), [other], region=region)
 
 
 def test_color_state_through_its_icc_profile() -> None:

@@ -292,6 +292,9 @@ def test_tiled_slide(slide, tmp_path: Path, organization: str, kind: str, ts: st
     if organization == "TILED_FULL":
         assert "PerFrameFunctionalGroupsSequence" not in ds
         assert seg.number_of_frames == 25 * (1 if kind == "LABELMAP" else 3)
+        assert_names_slide(path, source, shared=True)
+    else:
+        assert_names_slide(path, source, shared=False)
     hd_seg = hd.seg.segread(path)
     assert np.array_equal(hd_seg.get_total_pixel_matrix(combine_segments=True), labels)
     with read_segmentation(path) as ours:
@@ -303,12 +306,32 @@ def test_tiled_slide(slide, tmp_path: Path, organization: str, kind: str, ts: st
         )
 
 
+def assert_names_slide(path: Path, source: pydicom.Dataset, *, shared: bool) -> None:
+    """The Segmentation names the slide it was made on — per frame, or, when frames have no
+    source frame of their own (TILED_FULL, other tile sizes), in a shared Derivation Image
+    group (A.51.5.1) with the Common Instance Reference Module it then requires (Table
+    A.51-1) — so both readers give it back."""
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    groups = ds.SharedFunctionalGroupsSequence[0]
+    assert ("DerivationImageSequence" in groups) == shared
+    if shared:
+        (item,) = groups.DerivationImageSequence[0].SourceImageSequence
+        assert item.ReferencedSOPInstanceUID == source.SOPInstanceUID
+        assert "ReferencedFrameNumber" not in item  # the whole level
+        assert item.PurposeOfReferenceCodeSequence[0].CodeValue == "121322"
+    expected = [(source.StudyInstanceUID, source.SeriesInstanceUID, source.SOPInstanceUID)]
+    with read_segmentation(path) as ours:
+        assert ours.get_source_image_uids() == expected
+    assert [tuple(u) for u in hd.seg.segread(path).get_source_image_uids()] == expected
+
+
 def test_tiled_slide_other_tile_size(slide, tmp_path: Path) -> None:
     """Tiles of 16 over a 50×50 matrix: edge tiles padded, frames without source frames."""
     source, labels = slide
     path = tmp_path / "tile16.dcm"
     Segmentation(labels, source, describe(3), tile_size=16).save(path)
     assert_valid(path)
+    assert_names_slide(path, source, shared=True)
     assert pydicom.dcmread(path, stop_before_pixels=True).Rows == 16
     read = hd.seg.segread(path).get_total_pixel_matrix(combine_segments=True)
     assert np.array_equal(read, labels)

@@ -157,6 +157,40 @@ class PerFrameItems:
         return raw_sequence_element(PER_FRAME_FUNCTIONAL_GROUPS, items, implicit_vr=implicit_vr)
 
 
+def shared_derivation(
+    sources: SourceImages,
+    derivation_code: Code,
+    *,
+    purpose: Code = PURPOSE_SOURCE_IMAGE,
+    spatial_locations_preserved: str = "YES",
+) -> dict[str, Any]:
+    """Derivation Image as a *Shared* Functional Group (C.7.6.16.2.6): every source instance,
+    without frame numbers — for a derived image whose frames have no per-frame source frame
+    to name. A TILED_FULL image has no Per-Frame Functional Groups at all (C.7.6.17.3), and
+    tiles of another size than the source's match no source frame; yet the image must still
+    say which image it was made from: A.51.5.1 ("The Derivation Image Functional Group may
+    also be present, to specify on which images the segmentation was actually performed"),
+    and a Parametric Map requires it "if the image or frame has been derived from another SOP
+    Instance" (Table A.75-2). Slides of one specimen share a Frame of Reference, so nothing
+    else identifies the source. Spatial Locations Preserved "YES": the derived image's total
+    pixel matrix is its source's. Returned as keyword values for the shared item."""
+    assert sources.instances is not None
+    items = [
+        {
+            "referenced_sop_class_uid": r.sop_class_uid,
+            "referenced_sop_instance_uid": r.sop_instance_uid,
+            "spatial_locations_preserved": spatial_locations_preserved,
+            "purpose_of_reference_code_sequence": [purpose],
+        }
+        for r in sources.instances.references
+    ]
+    return {
+        "derivation_image_sequence": [
+            {"derivation_code_sequence": [derivation_code], "source_image_sequence": items}
+        ]
+    }
+
+
 def shared_item(item_class: type, values: dict[str, Any]) -> Dataset:
     """The Shared Functional Groups item. A functional group macro not used in the item must
     not appear at all, but the generated item class fills the Type 2 Derivation Image Sequence

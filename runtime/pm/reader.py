@@ -95,6 +95,11 @@ class ParametricMapReader:
         """The Real World Value Mapping items (shared; else the first frame's)."""
         return list(self._shared if self._shared is not None else self._frame_mappings(0))
 
+    def get_source_image_uids(self) -> list[tuple[str, str, str]]:
+        """(study, series, SOP instance) UIDs of the instances the map references (Common
+        Instance Reference Module, C.12.2)."""
+        return list(self.table.referenced_instances)
+
     def _frame_mappings(self, frame: int) -> list[RealWorldValueMapping]:
         if self._shared is not None:
             return self._shared

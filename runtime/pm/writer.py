@@ -38,7 +38,7 @@ from iodkit.derived import encoding, frames, imagemodules
 from iodkit.derived import modules as core
 from iodkit.derived.errors import errors_as
 from iodkit.derived.geometry import format_ds
-from iodkit.derived.groups import PerFrameItems, shared_item
+from iodkit.derived.groups import PerFrameItems, shared_derivation, shared_item
 from iodkit.derived.images import SourceImages, describe_sources
 from iodkit.pm.errors import ParametricMapError
 from iodkit.pm.mapping import RealWorldValueMapping
@@ -384,13 +384,19 @@ class ParametricMap(encoding.Writes):
             **pixel_modules,
             **imagemodules.slide_modules(sources),
         )
-        if self._references() is not None:
-            iod.common_instance_reference = imagemodules.common_instance_reference(sources)
+        # the map names its sources in a per-frame or a shared Derivation Image group, so
+        # the Common Instance Reference Module is required (Table A.75-1)
+        iod.common_instance_reference = imagemodules.common_instance_reference(sources)
         ds = iod.to_dataset(file_meta=True)
         imagemodules.stamp_source_references(ds, sources, implicit)
         return ds
 
     def _references(self) -> tuple[list[str], list[str], list[int] | None] | None:
+        """Each frame's source frame for a per-frame Derivation Image group; None in
+        TILED_FULL (no per-frame source references, C.7.6.17.3) and for tiles that match no
+        source frame — the group is then shared, naming the source instance. Table A.75-2
+        requires it whenever the map is derived from another SOP Instance, which it always
+        is."""
         if self.tiling.organization_type == "TILED_FULL":
             return None
         return frames.frame_references(self.sources, self.frames, self.tile_shape)
@@ -415,6 +421,8 @@ class ParametricMap(encoding.Writes):
             ],
             parametric_map_frame_type_sequence=[{"frame_type": self.image_type}],
         )
+        if self._references() is None:
+            values.update(shared_derivation(self.sources, self.derivation))
         if self.palette is not None:
             values["stored_value_color_range_sequence"] = [
                 {

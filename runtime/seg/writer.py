@@ -47,7 +47,7 @@ from iodkit.derived import encoding, frames, imagemodules
 from iodkit.derived import modules as core
 from iodkit.derived.errors import errors_as
 from iodkit.derived.frames import Dimension, FramePlan
-from iodkit.derived.groups import PerFrameItems, shared_item
+from iodkit.derived.groups import PerFrameItems, shared_derivation, shared_item
 from iodkit.derived.images import SourceImages, describe_sources
 from iodkit.derived.itemcodec import binary_values
 from iodkit.seg.description import SegmentDescription, background_item
@@ -292,16 +292,15 @@ class Segmentation(encoding.Writes):
         )
 
     def _frame_references(self) -> tuple[list[str], list[str], list[int] | None] | None:
+        """Each frame's source frame for a per-frame Derivation Image functional group
+        (C.7.6.16.2.6); None in TILED_FULL (no per-frame groups) and when tiles do not map
+        onto source frames — the group is then shared, naming the source instance
+        (:func:`~iodkit.derived.groups.shared_derivation`). Either way the Segmentation names
+        its sources, so the Common Instance Reference Module is present (Table A.51-1:
+        required if the Derivation Image Functional Group is present)."""
+        if self.dimension_organization_type == "TILED_FULL":
+            return None
         return frames.frame_references(self.sources, self.frames, self.tile_shape)
-
-    @property
-    def has_derivation_image(self) -> bool:
-        """Whether frames carry the Derivation Image functional group (C.7.6.16.2.6): not in
-        TILED_FULL (no per-frame groups) nor when tiles do not map onto source frames. The
-        Common Instance Reference Module is present exactly then (Table A.51-1)."""
-        return self.dimension_organization_type != "TILED_FULL" and (
-            self._frame_references() is not None
-        )
 
     @property
     def number_of_frames(self) -> int:
@@ -489,7 +488,7 @@ class Segmentation(encoding.Writes):
             segmentation_image=image,
             multi_frame_functional_groups=m.MultiFrameFunctionalGroupsModule(
                 shared_functional_groups_sequence=[
-                    shared_item(SegmentationIOD.FunctionalGroups, frames.shared_geometry(sources))
+                    shared_item(SegmentationIOD.FunctionalGroups, self._shared_groups())
                 ],
                 number_of_frames=self.number_of_frames,
                 content_date=ident.date,
@@ -501,11 +500,18 @@ class Segmentation(encoding.Writes):
             ),
             **imagemodules.slide_modules(sources),
         )
-        if self.has_derivation_image:  # the module's condition (Table A.51-1); else absent
-            iod.common_instance_reference = imagemodules.common_instance_reference(sources)
+        iod.common_instance_reference = imagemodules.common_instance_reference(sources)
         ds = iod.to_dataset(file_meta=True)
         imagemodules.stamp_source_references(ds, sources, implicit)
         return ds
+
+    def _shared_groups(self) -> dict[str, Any]:
+        """Pixel Measures and Plane Orientation, and Derivation Image when no frame has a
+        source frame of its own (see :meth:`_frame_references`)."""
+        values = frames.shared_geometry(self.sources)
+        if self._frame_references() is None:
+            values.update(shared_derivation(self.sources, DERIVATION_SEGMENTATION))
+        return values
 
     # -- per-frame functional groups ------------------------------------------------------
 
