@@ -84,7 +84,9 @@ def slide():
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(dims=st.sampled_from([2, 3]), data=st.data())
 def test_groups_round_trip(slide, tmp_path, dims: int, data: st.DataObject) -> None:

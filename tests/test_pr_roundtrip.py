@@ -78,7 +78,9 @@ def ct() -> list[pydicom.Dataset]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     voi=windows | luts([8, 16], signed=True),

@@ -268,6 +268,64 @@ def test_a_segment_region_references_the_segmentation(tmp_path: Path) -> None:
         assert errors_and_warnings(path)[0] == []
 
 
+def test_a_segment_of_several_series_lists_its_source_images(tmp_path: Path) -> None:
+    """QA-8: a Segmentation over two series gives TID 1411 row 11 (every instance it
+    references), since row 12 holds one series; choices the user must make are asked for in
+    the API's words, not the generated builder's."""
+    import iodkit
+    from iodkit.codes import cid7150, cid7166
+    from iodkit.seg import Segmentation, SegmentDescription
+    from pydicom.uid import generate_uid
+
+    ct = ct_series(6, 16, 16)
+    second = generate_uid()
+    for ds in ct[3:]:
+        ds.SeriesInstanceUID = second
+    mask = np.zeros((6, 16, 16), dtype=np.uint8)
+    mask[1:5, 4:9, 4:9] = 1
+    bone = SegmentDescription(1, "bone", cid7150.TISSUE, cid7166.BONE, algorithm_type="MANUAL")
+    seg = Segmentation(mask, ct, [bone]).to_dataset()
+    assert len(seg.ReferencedSeriesSequence) == 2
+    region = ReferencedSegment.of(seg, 1)
+    assert region.source_series_uid is None
+    assert sorted(r.sop_instance_uid for r in region.source_images) == sorted(
+        d.SOPInstanceUID for d in ct
+    )
+    volume = Measurement(
+        Code("118565006", "SCT", "Volume"), 50.0, Code("mm3", "UCUM", "cubic millimeter")
+    )
+    group = VolumetricROIMeasurements(
+        tracking_identifier="bone", region=region, measurements=[volume]
+    )
+    path = tmp_path / "two_series.dcm"
+    MeasurementReport([group]).save(path, evidence=[seg, *ct])
+    back = read_sr(path).get_volumetric_roi_measurement_groups()[0].region
+    assert isinstance(back, ReferencedSegment) and back.source_series_uid is None
+    assert {r.sop_instance_uid for r in back.source_images} == {d.SOPInstanceUID for d in ct}
+    assert [f for f in iodkit.validate(path) if f.severity == "error"] == []
+    theirs = hd.sr.srread(path).content.get_volumetric_roi_measurement_groups()[0]
+    assert theirs.reference_type.value == "121191"
+    if dciodvfy_path() is not None:
+        assert errors_and_warnings(path)[0] == []
+    # one series: row 12; the user's own choice wins; both or neither: an error in API words
+    one = ReferencedSegment.of(Segmentation(mask, ct_series(6, 16, 16), [bone]).to_dataset(), 1)
+    assert one.source_series_uid and not one.source_images
+    chosen = ReferencedSegment.of(seg, 1, source_images=ct[:3])
+    assert [r.sop_instance_uid for r in chosen.source_images] == [d.SOPInstanceUID for d in ct[:3]]
+    both = ReferencedSegment(seg, 1, source_images=ct[:3], source_series_uid=second)
+    neither = ReferencedSegment(seg, 1)
+    for region, words in ((both, "not both"), (neither, "say which images were segmented")):
+        with pytest.raises(ContentError, match=words) as raised:
+            VolumetricROIMeasurements(
+                tracking_identifier="b", region=region, measurements=[volume]
+            ).builder()
+        assert "source_image_for_segmentation" not in str(raised.value)
+    unreferenced = seg.copy()
+    del unreferenced.ReferencedSeriesSequence
+    with pytest.raises(ContentError, match="names no source images.*source_images="):
+        ReferencedSegment.of(unreferenced, 1)
+
+
 def test_bad_input_names_the_argument_or_the_row(ct: list) -> None:
     with pytest.raises(ContentError, match="unit is required"):
         Measurement(AREA, 3.0, None)

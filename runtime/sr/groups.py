@@ -131,17 +131,79 @@ class ReferencedSegment:
     source_series_uid: str | None = None
 
     @classmethod
-    def of(cls, segmentation: Any, segment_number: int) -> ReferencedSegment:
+    def of(
+        cls,
+        segmentation: Any,
+        segment_number: int,
+        *,
+        source_images: Sequence[Reference | Any] = (),
+        source_series_uid: str | None = None,
+    ) -> ReferencedSegment:
         """Segment ``segment_number`` of the Segmentation ``segmentation`` (a dataset), with
-        the series it references as the source series (Common Instance Reference, C.12.2)."""
+        the images that were segmented taken from what it references (Common Instance
+        Reference, C.12.2), unless ``source_images`` or ``source_series_uid`` says otherwise.
+
+        TID 1411 names them by row 11 (source images, "when … a subset of images in a series
+        was used") XOR row 12 (the source series, one UID, "when … an entire set of images in a
+        series was used"). A Segmentation of one series gives its series; one of several
+        series (or studies) gives every instance it references as source images, since one
+        series UID cannot name them."""
         numbers = {int(s.SegmentNumber) for s in segmentation.get("SegmentSequence", [])}
         if numbers and segment_number not in numbers:
             raise ContentError(
                 f"segment {segment_number} is not in the Segmentation (segments {sorted(numbers)})"
             )
-        series = segmentation.get("ReferencedSeriesSequence") or []
-        uid = str(series[0].SeriesInstanceUID) if len(series) == 1 else None
-        return cls(segmentation, segment_number, source_series_uid=uid)
+        if source_images or source_series_uid is not None:
+            images = [reference_to(i, "ReferencedSegment.of: source_images") for i in source_images]
+            return cls(segmentation, segment_number, images, source_series_uid)
+        series = _referenced_series(segmentation)
+        if len(series) == 1:
+            return cls(segmentation, segment_number, source_series_uid=series[0][0])
+        images = [ref for _, refs in series for ref in refs]
+        if not images:
+            raise ContentError(
+                "ReferencedSegment.of: the Segmentation names no source images (no Referenced "
+                "Series Sequence); say which images were segmented with source_images= or "
+                "source_series_uid= (PS3.16 TID 1411 rows 11-12)"
+            )
+        return cls(segmentation, segment_number, source_images=images)
+
+
+def _referenced_series(segmentation: Any) -> list[tuple[str, list[Reference]]]:
+    """(series UID, instances) of every series ``segmentation`` references: Referenced Series
+    Sequence (its study) and Studies Containing Other Referenced Instances (C.12.2)."""
+    items = list(segmentation.get("ReferencedSeriesSequence") or [])
+    for study in segmentation.get("StudiesContainingOtherReferencedInstancesSequence") or []:
+        items += list(study.get("ReferencedSeriesSequence") or [])
+    return [
+        (
+            str(item.SeriesInstanceUID),
+            [
+                Reference(str(i.ReferencedSOPClassUID), str(i.ReferencedSOPInstanceUID))
+                for i in item.get("ReferencedInstanceSequence") or []
+            ],
+        )
+        for item in items
+        if "SeriesInstanceUID" in item
+    ]
+
+
+def _segmented_sources(
+    images: Sequence[Reference | Any], series_uid: str | None, argument: str
+) -> tuple[list[Reference] | None, str | None]:
+    refs = [reference_to(i, f"{argument}.source_images") for i in _seq(images, argument)]
+    if refs and series_uid is not None:
+        raise ContentError(
+            f"{argument}: give source_images or source_series_uid, not both (PS3.16 TID 1411 "
+            "rows 11 and 12: the images segmented, XOR the whole series they come from)"
+        )
+    if not refs and not series_uid:
+        raise ContentError(
+            f"{argument}: say which images were segmented: source_images (a list of datasets "
+            "or References) or source_series_uid (the Series Instance UID, when the whole "
+            "series was used) (PS3.16 TID 1411 rows 11-12)"
+        )
+    return refs or None, series_uid
 
 
 @dataclass
@@ -418,9 +480,10 @@ class VolumetricROIMeasurements(MeasurementGroup):
         r = self.region
         args = self._identity()
         if isinstance(r, VolumeSurface | ReferencedSegment):
-            images = [reference_to(i, "source_images") for i in r.source_images]
-            args["source_image_for_segmentation"] = images or None
-            args["source_series_for_segmentation"] = r.source_series_uid
+            (
+                args["source_image_for_segmentation"],
+                args["source_series_for_segmentation"],
+            ) = _segmented_sources(r.source_images, r.source_series_uid, type(r).__name__)
         if isinstance(r, VolumeSurface):
             args["volume_surface"] = list(r.surfaces)
         elif isinstance(r, ReferencedSegment):
