@@ -106,8 +106,12 @@ class Pixels:
         return parts
 
     def finish(self, ds: Dataset) -> None:
-        """Image Pixel attributes, encapsulated pixel data if any, the transfer syntax, and
-        the encoding raw (stamped) elements were made for."""
+        """Image Pixel attributes, encapsulated pixel data if any, the transfer syntax, a
+        Specific Character Set that holds every text value (:mod:`iodkit.derived.charset`),
+        and the encoding raw (stamped) elements were made for."""
+        from iodkit.derived.charset import cover_text
+
+        cover_text(ds)
         self.description.apply_to(ds)
         if self.encoded is not None:
             self.encoded.apply_to(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from iodkit.codes import Code
 from iodkit.derived import geometry
+from iodkit.derived.charset import cover_text
 from iodkit.derived.frames import (
     COLUMN_POSITION,
     DIMENSION_INDEX_VALUES,
@@ -148,11 +149,15 @@ class PerFrameItems:
             {"derivation_code_sequence": [derivation_code], "source_image_sequence": [source_item]}
         ]
 
-    def encode(self, item_class: type, *, implicit_vr: bool, encodings: Any) -> RawDataElement:
-        """The Per-Frame Functional Groups Sequence as a raw element: the first item built
-        with ``item_class`` (the IOD's ``FunctionalGroups``), every item stamped from it."""
+    def encode(self, item_class: type, ds: Dataset, *, implicit_vr: bool) -> RawDataElement:
+        """The Per-Frame Functional Groups Sequence of instance ``ds`` as a raw element: the
+        first item built with ``item_class`` (the IOD's ``FunctionalGroups``), every item
+        stamped from it under ``ds``'s character set (made to cover the item's text first)."""
         template = item_class(**self.first).to_dataset(fill_type2=False)
-        stamp = ItemTemplate(template, self.slots, implicit_vr=implicit_vr, encodings=encodings)
+        cover_text(ds, template)
+        stamp = ItemTemplate(
+            template, self.slots, implicit_vr=implicit_vr, encodings=ds.get("SpecificCharacterSet")
+        )
         items = stamp.encode(self.columns, count=self.plan.number_of_frames)
         return raw_sequence_element(PER_FRAME_FUNCTIONAL_GROUPS, items, implicit_vr=implicit_vr)
 
@@ -278,13 +283,14 @@ def _encode(value: Any, vr: str, implicit: bool, encodings: Any) -> bytes:
 
 
 def stamp_values(
-    item_class: type, frames: list[dict[str, Any]], *, implicit_vr: bool, encodings: Any
+    item_class: type, frames: list[dict[str, Any]], ds: Dataset, *, implicit_vr: bool
 ) -> RawDataElement | None:
     """The Per-Frame Functional Groups Sequence of ``frames`` (each frame's keyword values for
     ``item_class``): the first item built and checked by the builder, the others stamped from
     it with the leaves that differ — plain text and binary values, or the elements of Dataset
-    items (Unassigned Per-Frame Converted Attributes) — without building a Dataset per frame.
-    None when the frames are not of one shape (different leaves, several items)."""
+    items (Unassigned Per-Frame Converted Attributes) — without building a Dataset per frame,
+    under the character set of instance ``ds`` (made to cover the frames' text first). None
+    when the frames are not of one shape (different leaves, several items)."""
     from iodkit.derived.itemcodec import leaves
 
     flat = [_flatten(item_class, values) for values in frames]
@@ -304,6 +310,9 @@ def stamp_values(
     varying = [p for p in first if any(not same(f[p], first[p]) for f in flat[1:])]  # type: ignore[index]
     if any(p not in elements or elements[p].VR == "SQ" for p in varying):
         return None
+    texts = [str(f[p].value if hasattr(f[p], "value") else f[p]) for f in flat for p in varying]  # type: ignore[index]
+    cover_text(ds, template, *(t for t in texts if not t.isascii()))
+    encodings = ds.get("SpecificCharacterSet")
     stamp = ItemTemplate(template, varying, implicit_vr=implicit_vr, encodings=encodings)
     columns = [
         [_encode(f[p], elements[p].VR, implicit_vr, encodings) for f in flat]  # type: ignore[index]

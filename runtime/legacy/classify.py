@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pydicom.dataelem import DataElement
+from pydicom.dataelem import DataElement, RawDataElement, convert_raw_data_element
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
@@ -82,11 +82,28 @@ def private_creator(tag: BaseTag) -> BaseTag | None:
 
 def item_of(tags: Iterable[BaseTag], source: Dataset) -> Dataset:
     """An item holding ``source``'s elements at ``tags`` (raw, as read), with the Private
-    Creator of each private one so the item is complete on its own."""
+    Creator of each private one so the item is complete on its own. Text read as non-ASCII
+    bytes is decoded under ``source``'s character set: the converted image may declare
+    another one (its own text may need it, :mod:`iodkit.derived.charset`)."""
     item = Dataset()
     for tag in tags:
-        item[tag] = source.get_item(tag)
+        item[tag] = _portable(source, tag)
         creator = private_creator(tag)
         if creator is not None and creator not in item and creator in source:
-            item[creator] = source.get_item(creator)
+            item[creator] = _portable(source, creator)
     return item
+
+
+def _portable(source: Dataset, tag: BaseTag) -> Any:
+    """``source``'s element at ``tag``: raw when its bytes mean the same in every character
+    set (ASCII, or not text), else decoded (``source`` itself is left as it is)."""
+    elem = source.get_item(tag)
+    if not isinstance(elem, RawDataElement) or not isinstance(elem.value, bytes):
+        return elem
+    if elem.value.isascii() or elem.VR not in _TEXT_OR_UNKNOWN:
+        return elem
+    return convert_raw_data_element(elem, encoding=source._character_set, ds=source)
+
+
+#: VRs whose bytes may hold text (None and UN: the VR is looked up on conversion).
+_TEXT_OR_UNKNOWN = frozenset(("SH", "LO", "ST", "LT", "UT", "PN", "UC", "SQ", "UN", None))

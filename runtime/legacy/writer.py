@@ -158,6 +158,9 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
                 module = module_cls.from_dataset(shared)
                 if any(True for _ in module) or iod_class.__modules__[name][2] == "M":
                     copied[name] = module
+        charsets = {tuple(core.character_set(ds) or ()) for ds in self.images}
+        if len(charsets) == 1 and (charset := charsets.pop()):  # else one that covers all
+            shared.SpecificCharacterSet = list(charset)
         base = core.common_modules(
             iod_class,
             shared,
@@ -213,9 +216,7 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
         implicit = self.transfer_syntax_uid == ImplicitVRLittleEndian
         imagemodules.stamp_source_references(ds, sources, implicit)
         fg_class = profile.iod_class().FunctionalGroups
-        stamped = stamp_values(
-            fg_class, per_frame, implicit_vr=implicit, encodings=ds.get("SpecificCharacterSet")
-        )
+        stamped = stamp_values(fg_class, per_frame, ds, implicit_vr=implicit)
         if stamped is not None:  # one shape: the first item built, the others stamped
             ds[0x52009230] = stamped
         else:  # frames of several shapes: each built and written as it is

@@ -440,18 +440,10 @@ class ParametricMap(encoding.Writes):
             # Frame Content is mandatory per frame in a Parametric Map (Table A.75-2), but a
             # TILED_FULL image has no Dimension Index nor explicit positions (C.7.6.17.3)
             items.frame_content(indexed=False)
-            return items.encode(
-                ParametricMapIOD.FunctionalGroups,
-                implicit_vr=implicit,
-                encodings=ds.get("SpecificCharacterSet"),
-            )
+            return items.encode(ParametricMapIOD.FunctionalGroups, ds, implicit_vr=implicit)
         items.frame_content()
         items.plane_positions(self.sources)
         references = self._references()
         if references is not None:
             items.derivation(references, self.derivation)
-        return items.encode(
-            ParametricMapIOD.FunctionalGroups,
-            implicit_vr=implicit,
-            encodings=ds.get("SpecificCharacterSet"),
-        )
+        return items.encode(ParametricMapIOD.FunctionalGroups, ds, implicit_vr=implicit)

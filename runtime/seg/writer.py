@@ -534,11 +534,7 @@ class Segmentation(encoding.Writes):
             items.add(
                 (_SEGMENT_IDENTIFICATION, _REFERENCED_SEGMENT_NUMBER), binary_values(numbers, "US")
             )
-        return items.encode(
-            SegmentationIOD.FunctionalGroups,
-            implicit_vr=implicit,
-            encodings=ds.get("SpecificCharacterSet"),
-        )
+        return items.encode(SegmentationIOD.FunctionalGroups, ds, implicit_vr=implicit)
 
 
 def _set_labelmap(ds: Dataset, palette: np.ndarray | None, icc_profile: bytes | None) -> None:
