@@ -18,7 +18,6 @@ the core never call it themselves.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pydicom.charset import python_encoding
 from pydicom.dataelem import RawDataElement
