@@ -129,7 +129,7 @@ def test_bad_input(reference) -> None:
         )
     with pytest.raises(SecondaryCaptureError, match=r"one image position per frame \(2\)"):
         SecondaryCapture(
-            np.zeros((2, 4, 4), np.uint8),
+            np.zeros((2, 4, 5), np.uint8),
             reference,
             coordinate_system="PATIENT",
             pixel_spacing=(1, 1),
@@ -146,6 +146,38 @@ def test_bad_input(reference) -> None:
     del broken.StudyInstanceUID
     with pytest.raises(SecondaryCaptureError, match="reference 0 has no StudyInstanceUID"):
         SecondaryCapture(np.zeros((4, 4), np.uint8), broken)
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype", "words"),
+    [
+        ((40, 50, 4), np.uint8, r"looks like RGBA.*drop it \(pixels\[\.\.\., :3\]\)"),
+        ((2, 40, 50, 4), np.uint8, "looks like RGBA"),
+        ((40, 50, 3), np.uint16, r"8 bits per sample.*convert it to uint8"),
+        ((2, 40, 50, 3), np.uint16, "8 bits per sample"),
+        ((40, 50, 4), np.uint16, "looks like RGBA"),
+    ],
+)
+def test_colour_it_cannot_store_is_refused(reference, shape, dtype, words) -> None:
+    """An RGBA screenshot (what matplotlib and Pillow give) or 16-bit RGB is not written as
+    greyscale frames as wide as the colour axis (QA-12): refused, saying what to do."""
+    with pytest.raises(SecondaryCaptureError, match=words):
+        SecondaryCapture(np.zeros(shape, dtype), reference)
+    with pytest.raises(SecondaryCaptureError, match="color=True needs uint8"):
+        SecondaryCapture(np.zeros(shape, dtype), reference, color=True)
+
+
+def test_narrow_greyscale_frames_when_asked(reference, tmp_path: Path) -> None:
+    """color=False: the last axis is columns (greyscale frames 3 or 4 pixels wide)."""
+    values = np.arange(40 * 50 * 4, dtype=np.uint16).reshape(40, 50, 4) % 4000
+    path = tmp_path / "narrow.dcm"
+    SecondaryCapture(values, reference, color=False).save(path)
+    ds = pydicom.dcmread(path)
+    assert (ds.NumberOfFrames, ds.Rows, ds.Columns, ds.SamplesPerPixel) == (40, 50, 4, 1)
+    assert np.array_equal(ds.pixel_array, values)
+    rgb = np.zeros((6, 5, 3), np.uint8)
+    SecondaryCapture(rgb, reference, color=True).save(path)
+    assert pydicom.dcmread(path).SamplesPerPixel == 3
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,6 +8,9 @@ The array decides the SOP class (PS3.4 B.5):
   Multi-frame Grayscale Word SC (A.8.4, Bits Stored from the values, 9…16);
   ``(frames, rows, columns, 3)`` uint8 — Multi-frame True Color SC (A.8.5).
 
+A last axis of 4 (RGBA) or of 3 in a uint16 array is refused unless ``color=False`` says the
+array is greyscale frames that narrow (see :func:`_is_color`).
+
 Patient and study come from ``reference`` (the images the capture shows), through the
 derived-object core. A coordinate system places the pixels:
 
@@ -58,6 +61,41 @@ class SecondaryCaptureError(DerivedObjectError):
     """The inputs cannot make a valid Secondary Capture image."""
 
 
+def _is_color(array: np.ndarray, color: bool | None) -> bool:
+    """Whether ``array``'s last axis is R, G, B (see :class:`SecondaryCapture`'s ``color``).
+
+    Secondary Capture colour is RGB of 8 bits per sample: Multi-frame True Color SC fixes
+    Bits Allocated 8 (C.8.6.5), and the other SC IODs have no alpha channel (Samples per Pixel
+    3, Photometric Interpretation RGB). Any other array with a last axis of 3 or 4 would be
+    taken for greyscale frames as many pixels wide, silently: it is refused unless ``color``
+    says which it is."""
+    last = array.shape[-1] if array.ndim >= 3 else None
+    if color is None:
+        if last == 3 and array.dtype == np.uint8:
+            return True
+        if last == 4:
+            raise SecondaryCaptureError(
+                f"pixels shape {array.shape} {array.dtype}: a last axis of 4 looks like RGBA; "
+                "Secondary Capture has no alpha channel — drop it (pixels[..., :3]) and give "
+                "uint8 RGB, or pass color=False if these are greyscale frames 4 pixels wide"
+            )
+        if last == 3:
+            raise SecondaryCaptureError(
+                f"pixels shape {array.shape} {array.dtype}: a last axis of 3 looks like RGB, "
+                "but Secondary Capture colour is 8 bits per sample (C.8.6.5) — convert it to "
+                "uint8 (e.g. (pixels >> 8).astype(np.uint8) for 16-bit RGB), or pass "
+                "color=False if these are greyscale frames 3 pixels wide"
+            )
+        return False
+    if color and (last != 3 or array.dtype != np.uint8):
+        raise SecondaryCaptureError(
+            f"color=True needs uint8 pixels whose last axis is R, G, B (3), got shape "
+            f"{array.shape} {array.dtype}"
+            + ("; drop the alpha channel (pixels[..., :3])" if last == 4 else "")
+        )
+    return bool(color)
+
+
 class SecondaryCapture(encoding.Writes):
     """A Secondary Capture image to be written (see the module docstring).
 
@@ -67,7 +105,10 @@ class SecondaryCapture(encoding.Writes):
     ``frame_of_reference_uid`` (default: the reference's, else a new one); ``conversion_type``
     (SC Equipment, C.8.6.1: WSD workstation, DV digitized video, SI screen image …);
     ``identification`` (default series 600) and ``equipment`` as :mod:`iodkit.derived` makes
-    them.
+    them. ``color``: whether the last axis holds R, G, B samples — by default a uint8 array
+    whose last axis is 3 is colour and a last axis of 3 or 4 of any other array is refused as
+    ambiguous (an RGBA screenshot, 16-bit RGB, or really greyscale frames 3 or 4 pixels wide:
+    ``color=False`` says it is the last).
     """
 
     def __init__(
@@ -85,9 +126,10 @@ class SecondaryCapture(encoding.Writes):
         identification: core.Identification | None = None,
         equipment: core.Equipment | None = None,
         threads: int | None = None,
+        color: bool | None = None,
     ) -> None:
         array = np.asarray(pixels)
-        self.color = array.ndim >= 3 and array.shape[-1] == 3 and array.dtype == np.uint8
+        self.color = _is_color(array, color)
         spatial = array.ndim - (1 if self.color else 0)
         if spatial not in (2, 3) or array.size == 0:
             raise SecondaryCaptureError(
