@@ -126,6 +126,45 @@ def test_general_series_takes_an_unpaired_body_part(ct) -> None:
     assert series.BodyPartExamined == "ABDOMEN"
 
 
+@pytest.mark.filterwarnings("ignore:Invalid value for VR CS")  # the lower-case source value
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [(["R", "R"], "R"), (["L"], "L"), (["U"], ""), (["l"], ""), (["B"], ""), (["R", "L"], "")],
+)
+def test_series_laterality_copies_only_r_or_l(ct, values, expected) -> None:
+    """General Series Laterality's Enumerated Values are R and L (C.7.3.1): a source's 'U'
+    (fo-dicom GH1146), 'B' or lower case is not copied into a builder that refuses it (QA-2);
+    the derived series says "unknown" (empty, Type 2C)."""
+    from iodkit.derived.modules import series_laterality
+
+    sources = copy.deepcopy(ct[: len(values)])
+    for ds, value in zip(sources, values, strict=True):
+        ds.Laterality = value
+        del ds.BodyPartExamined  # no body part carried over: laterality is considered
+    found = series_laterality(sources)["laterality"]
+    assert (found if isinstance(found, str) else "") == expected
+
+
+def test_derived_objects_over_a_series_laterality_u(testdata, tmp_path) -> None:
+    """fo-dicom's GH1146 (MR, Laterality 'U'): a Parametric Map and a presentation state are
+    written (they crashed with the builder's 'not one of the Enumerated Values R, L')."""
+    import numpy as np
+    import pydicom
+    from iodkit.codes import Code
+    from iodkit.pm import ParametricMap, RealWorldValueMapping
+    from iodkit.pr import GrayscaleSoftcopyPresentationState
+
+    ds = pydicom.dcmread(testdata / "fodicom" / "GH1146.dcm")
+    assert ds.Laterality == "U"
+    mapping = RealWorldValueMapping.identity("p", "x", Code("1", "UCUM", "no units"))
+    ParametricMap(np.zeros((1, ds.Rows, ds.Columns), np.float32), [ds], mapping).save(
+        tmp_path / "pm.dcm"
+    )
+    assert pydicom.dcmread(tmp_path / "pm.dcm").Laterality == ""
+    GrayscaleSoftcopyPresentationState([ds]).save(tmp_path / "pr.dcm")
+    assert pydicom.dcmread(tmp_path / "pr.dcm").Laterality == ""
+
+
 def test_errors_as_keeps_the_message() -> None:
     with pytest.raises(SegmentationError, match="bad sources") as info:
         with errors_as(SegmentationError):

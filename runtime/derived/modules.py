@@ -274,15 +274,24 @@ def series_body_part(images: Sequence[Dataset]) -> dict[str, Any]:
     return {"body_part_examined": body_part} if paired is False else {}
 
 
+#: General Series Laterality's Enumerated Values (C.7.3.1): no value for unpaired, both or
+#: unknown (those are Image Laterality's U and B, C.7.6.1).
+SERIES_LATERALITY = ("R", "L")
+
+
 def series_laterality(images: Sequence[Dataset]) -> dict[str, Any]:
     """General Series Laterality of a derived series when no body part is carried over
-    (:func:`series_body_part`): the one the sources agree on, else empty (Type 2C: required
+    (:func:`series_body_part`): the R or L the sources agree on, else empty (Type 2C: required
     when the body part is paired, which nothing then says it is not — dciodvfy presumes so).
+
+    Only the Enumerated Values R and L are copied: a source's 'U', 'B' or lower-case 'l' is
+    not a General Series Laterality (sources in the wild carry Image Laterality's terms
+    there), and what it meant is not the derived object's to guess — empty says "unknown".
     A Segmentation does not use it: dciodvfy (2026) refuses Laterality there whatever the
     body part."""
     if series_body_part(images):
         return {}
     values = {str(ds.get("Laterality", "") or "").strip() for ds in images}
-    if len(values) == 1 and "" not in values:
-        return {"laterality": values.pop()}
+    if len(values) == 1 and (value := values.pop()) in SERIES_LATERALITY:
+        return {"laterality": value}
     return {"laterality": EMPTY}
