@@ -85,6 +85,21 @@ def test_dask_findings_equal_serial_on_2000_paths(testdata: Path, cluster: Any) 
     assert run.stats.batches == -(-len(paths) // 32)
 
 
+def test_local_workers_are_forked_from_a_process_that_loaded_iodkit(cluster: Any) -> None:
+    """Where the platform has ``forkserver``, the LocalCluster's workers are forked from one
+    server process (their parent is neither this process nor each other), not spawned as
+    fresh interpreters that each import distributed and iodkit."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no forkserver start method on this platform")
+    from iodkit.scale.runner import WORKER_PRELOAD
+
+    parents = set(cluster.run(os.getppid).values())
+    assert len(parents) == 1 and os.getpid() not in parents
+    assert "iodkit.scale.units" in WORKER_PRELOAD
+
+
 def test_a_killed_worker_loses_and_duplicates_nothing(testdata: Path, cluster: Any) -> None:
     corpus = _corpus(testdata)
     paths = corpus * 6
@@ -351,6 +366,65 @@ def test_cli_series_checks_and_findings_table(testdata: Path, tmp_path: Path) ->
     assert "ERROR duplicate-uid SOPInstanceUID" in duplicated.stdout
     refused = _iodkit(*paths, "--series", "--jobs", "2")
     assert refused.returncode == 2 and "--series runs with dask or sequential" in refused.stderr
+
+
+class _Handle:
+    def __init__(self, events: list[Any]) -> None:
+        self.events = events
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
+EVENTS: list[Any] = []
+
+
+def slow_starter(jobs: int, address: str | None) -> _Handle:
+    EVENTS.append(("start", jobs, address))
+    return _Handle(EVENTS)
+
+
+def slow_runner(sources: list[Any], context: Any, jobs: int, **options: Any) -> Iterator[Any]:
+    from iodkit.validation.runners import sequential
+
+    EVENTS.append(("run", len(sources), sorted(options), options["started"] is not None))
+    yield from sequential(sources, context)
+
+
+def test_a_runner_that_takes_time_to_start_gets_ready_while_inputs_resolve(
+    testdata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A runner in STARTERS (``--dask``: a cluster to start) is started before the inputs are
+    resolved, handed to the runner as ``started``, and closed in any case — also when the run
+    never comes (no such input)."""
+    import argparse
+    import io
+
+    from iodkit.validation import cli, inputs, runners
+
+    monkeypatch.setitem(runners.RUNNERS, "dask", f"{__name__}:slow_runner")
+    monkeypatch.setitem(runners.STARTERS, "dask", f"{__name__}:slow_starter")
+    resolve = inputs.resolve
+
+    def resolving(*args: Any, **kwargs: Any) -> Any:
+        EVENTS.append("resolve")
+        return resolve(*args, **kwargs)
+
+    monkeypatch.setattr(inputs, "resolve", resolving)
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    files = _corpus(testdata)[:3]
+    EVENTS.clear()
+    code = cli.run(
+        parser.parse_args(["-q", "--no-progress", "--dask", "-j", "2", *files]), io.StringIO()
+    )
+    assert code in (0, 1)
+    assert EVENTS == [("start", 2, None), "resolve", ("run", 3, ["started"], True), "close"]
+    EVENTS.clear()
+    missing = cli.run(
+        parser.parse_args(["--dask", "tcp://h:8786", "no/such/folder"]), io.StringIO()
+    )
+    assert missing == 2 and EVENTS == [("start", 1, "tcp://h:8786"), "resolve", "close"]
 
 
 def test_the_dask_flag_takes_an_address_only_when_it_looks_like_one() -> None:

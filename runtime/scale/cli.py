@@ -3,16 +3,18 @@
 Registered in :data:`iodkit.validation.runners.RUNNERS` (``--dask [ADDRESS]``) and
 :data:`~iodkit.validation.runners.SERIES_RUNNERS` (what ``--series`` runs with). Each has the
 runners' signature — ``(sources, context, jobs) → FileReport`` s in the order of the sources —
-and two keywords: ``address`` (a Dask scheduler; a LocalCluster of ``jobs`` workers, or one per
-core, when None) and ``series`` (a list the series-level findings are added to, after the last
-report; None: no series checks).
+and the keywords ``address`` (a Dask scheduler; a LocalCluster of ``jobs`` workers, or one per
+core, when None), ``started`` (the client :func:`start` began making as the command started:
+:data:`~iodkit.validation.runners.STARTERS`) and ``series`` (a list the series-level findings
+are added to, after the last report; None: no series checks).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .runner import ArchiveRun
 from .units import Position
@@ -37,6 +39,60 @@ def _in_order(run: ArchiveRun, count: int) -> Iterator[FileReport]:
     assert nxt == count and not done, "a source's report is missing or came twice"
 
 
+def _workers(jobs: int) -> int:
+    return jobs if jobs > 1 else (os.cpu_count() or 1)
+
+
+class Startup:
+    """A Dask client being made in a background thread — a LocalCluster started, or a
+    scheduler connected to — while ``iodkit validate`` resolves its inputs: the workers' start
+    (processes of their own) overlaps the command's own work instead of following it.
+    :func:`~iodkit.scale.runner.connect` takes it as a scheduler and waits for it there."""
+
+    def __init__(self, address: str | None, workers: int) -> None:
+        self._made: tuple[Any, bool] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._connect, args=(address, workers), name="iodkit-dask-start", daemon=True
+        )
+        self._thread.start()
+
+    def _connect(self, address: str | None, workers: int) -> None:
+        from .runner import connect
+
+        try:
+            self._made = connect(address, workers)
+        except BaseException as exc:  # raised where the client is waited for
+            self._error = exc
+
+    def take(self) -> tuple[Any, bool]:
+        """The client and whether it is the taker's to close (the run closes it from now on);
+        what connecting raised, if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        made, self._made = self._made, None
+        if made is None:
+            raise RuntimeError("the Dask client was already taken")
+        return made
+
+    def close(self) -> None:
+        """Close the client and its cluster if no run took them (no input to validate, …)."""
+        self._thread.join()
+        made, self._made = self._made, None
+        if made is not None and made[1]:
+            from .runner import close_client
+
+            close_client(made[0])
+
+
+def start(jobs: int, address: str | None = None) -> Startup:
+    """Begin making the Dask client of a ``--dask`` run (:data:`~iodkit.validation.runners.
+    STARTERS`): a LocalCluster of ``jobs`` workers (one per core when ``jobs`` is 1), or the
+    scheduler at ``address``."""
+    return Startup(address, _workers(jobs))
+
+
 def sequential(
     sources: list[Source],
     context: ValidationContext,
@@ -57,16 +113,17 @@ def dask(
     jobs: int = 1,
     *,
     address: str | None = None,
+    started: Startup | None = None,
     series: list[SeriesFinding] | None = None,
 ) -> Iterator[FileReport]:
-    """On Dask: the scheduler at ``address``, or a LocalCluster of ``jobs`` single-threaded
-    worker processes (one per core when ``jobs`` is 1)."""
-    workers = jobs if jobs > 1 else (os.cpu_count() or 1)
+    """On Dask: the client ``started`` (:func:`start`), else the scheduler at ``address``, or a
+    LocalCluster of ``jobs`` single-threaded worker processes (one per core when ``jobs`` is
+    1)."""
     run = ArchiveRun(
         sources,
         engine="dask",
-        scheduler=address,
-        workers=workers,
+        scheduler=started if started is not None else address,
+        workers=_workers(jobs),
         series=series is not None,
         context=context,
     )

@@ -176,6 +176,21 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     if args.coverage:
         return _coverage(out, args.verbose)
+    from .runners import STARTERS, named
+
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    starter = STARTERS.get(args.runner or "")
+    if starter is None:
+        return _run(args, out, jobs, None)
+    # a runner that takes time to get ready (a Dask cluster) gets ready while inputs resolve
+    started = named(starter)(jobs, getattr(args, "runner_address", None))
+    try:
+        return _run(args, out, jobs, started)
+    finally:
+        started.close()
+
+
+def _run(args: argparse.Namespace, out: TextIO, jobs: int, started: Any) -> int:
     from iodkit.rulemodel.rows import StaleRulesError
 
     from . import baseline as bl
@@ -209,10 +224,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         _say(str(exc))
         return 2
     context = ValidationContext(args.context, templates=not args.no_templates)
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     runner_name = args.runner or ("processes" if jobs > 1 else "sequential")
     options: dict[str, Any] = {}
-    if getattr(args, "runner_address", None):
+    if started is not None:
+        options["started"] = started
+    elif getattr(args, "runner_address", None):
         options["address"] = args.runner_address
     series: list[Any] = []
     if args.series:

@@ -20,6 +20,7 @@ __all__ = [
     "RunnerError",
     "RUNNERS",
     "SERIES_RUNNERS",
+    "STARTERS",
     "BUILT_IN",
     "named",
     "processes",
@@ -38,6 +39,14 @@ RUNNERS: dict[str, str] = {
     "dask": "iodkit.scale.cli:dask",  # --dask [ADDRESS]: a LocalCluster, or that scheduler
 }
 BUILT_IN = ("sequential", "processes")
+#: runners that take time to get ready (a cluster to start), by the runner's name: started as
+#: the command begins, so they get ready while the inputs are resolved. "module:function",
+#: ``fn(jobs, address) → handle``; the handle is given to the runner as the keyword ``started``
+#: and has ``close()``, which the command calls in any case (a run that never comes — no such
+#: input, say — closes what was started; a runner that took the handle over makes it a no-op).
+STARTERS: dict[str, str] = {
+    "dask": "iodkit.scale.cli:start",
+}
 #: runners that also run the series-level checks (``--series``), by the runner's name: they
 #: take a keyword ``series`` (a list the series findings are added to after the last report)
 SERIES_RUNNERS: dict[str, str] = {
