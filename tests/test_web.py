@@ -160,17 +160,49 @@ def _presentation_state() -> Dataset:
     ).to_dataset()
 
 
-def _secondary_capture() -> Dataset:
+def _legacy_converted(modality: str = "CT") -> Dataset:
+    """Legacy Converted Enhanced CT, or MR / PET from the same series as MR / PET images."""
+    from iodkit.legacy import LegacyConvertedEnhancedImage
+
+    classic = {"MR": "1.2.840.10008.5.1.4.1.1.4", "PT": "1.2.840.10008.5.1.4.1.1.128"}
+    series = _ct(16, 16, 4)
+    for ds in series if modality in classic else []:
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = classic[modality]
+        ds.Modality = modality
+    return LegacyConvertedEnhancedImage(series).to_dataset()
+
+
+def _secondary_capture_of(pixels: np.ndarray) -> Dataset:
     from iodkit.sc import SecondaryCapture
 
-    pixels = np.arange(24 * 32, dtype=np.uint8).reshape(24, 32)
     return SecondaryCapture(pixels, _ct(8, 8, 1)[0]).to_dataset()
 
 
-def _legacy_converted() -> Dataset:
-    from iodkit.legacy import LegacyConvertedEnhancedImage
+def _color_presentation_state() -> Dataset:
+    from iodkit.pr import ColorSoftcopyPresentationState, GraphicAnnotation, TextObject
 
-    return LegacyConvertedEnhancedImage(_ct(16, 16, 4)).to_dataset()
+    photo = _secondary_capture_of(np.arange(24 * 32 * 3, dtype=np.uint8).reshape(24, 32, 3))
+    note = GraphicAnnotation("NOTES", text_objects=[TextObject("colour", anchor=(3, 3))])
+    return ColorSoftcopyPresentationState([photo], annotations=[note]).to_dataset()
+
+
+def _pseudo_color_presentation_state() -> Dataset:
+    from iodkit.pr import PseudoColorSoftcopyPresentationState, Window
+
+    ramp = np.arange(256)
+    palette = np.stack([ramp, 255 - ramp, np.full(256, 128)], axis=1).astype(np.uint8)
+    return PseudoColorSoftcopyPresentationState(
+        _ct(16, 16, 2), palette, voi=Window(40, 400)
+    ).to_dataset()
+
+
+def _slide() -> Dataset:
+    from iodkit.wsi import SlideImage
+
+    rgb = np.zeros((64, 96, 3), np.uint8)
+    rgb[..., 0] = np.arange(96, dtype=np.uint8)
+    rgb[..., 1] = np.arange(64, dtype=np.uint8)[:, None]
+    return SlideImage(rgb, tile_size=32).to_dataset()
 
 
 #: name -> a function making a fresh instance of that type (add a line per new object type)
@@ -185,8 +217,17 @@ OBJECTS: dict[str, Callable[[], Dataset]] = {
     "KOS": _key_objects,
     "ANN": _annotations,
     "GSPS": _presentation_state,
-    "SC": _secondary_capture,
+    "SC": lambda: _secondary_capture_of(np.arange(24 * 32, dtype=np.uint8).reshape(24, 32)),
+    "SC RGB": lambda: _secondary_capture_of(np.full((24, 32, 3), (200, 60, 10), np.uint8)),
+    "SC multi-frame": lambda: _secondary_capture_of(
+        np.arange(3 * 24 * 32, dtype=np.uint16).reshape(3, 24, 32)
+    ),
+    "CSPS": _color_presentation_state,
+    "PCSPS": _pseudo_color_presentation_state,
     "Legacy Converted Enhanced CT": _legacy_converted,
+    "Legacy Converted Enhanced MR": lambda: _legacy_converted("MR"),
+    "Legacy Converted Enhanced PET": lambda: _legacy_converted("PT"),
+    "Slide image (WSI, tiled)": _slide,
 }
 
 
