@@ -185,3 +185,63 @@ def test_legacy_keeps_the_classic_set_and_per_frame_text(tmp_path: Path) -> None
     )
     assert comments == [f"Schicht {k} ä" for k in range(3)]
     assert iodkit_errors(tmp_path / "u.dcm") == []
+
+
+def empty_set_series(n: int) -> list[pydicom.Dataset]:
+    ct = ct_series(n, 16, 16)
+    for ds in ct:
+        ds.SpecificCharacterSet = ""
+    return ct
+
+
+def test_an_empty_source_set_is_not_copied(testdata: Path, tmp_path: Path) -> None:
+    """A source whose Specific Character Set is present but empty (fo-dicom's
+    IM-0001-0001-0001.dcm, common in the wild) declares the default repertoire: Type 1C
+    (Table C.12-1) — not written empty into a derived object (QA-21), and a set is declared
+    when the object's own text needs one."""
+    from iodkit.pr import GrayscaleSoftcopyPresentationState
+    from iodkit.sr import MeasurementReport
+
+    real = pydicom.dcmread(testdata / "fodicom" / "IM-0001-0001-0001.dcm")
+    assert real.SpecificCharacterSet == ""
+    mask = np.zeros((1, real.Rows, real.Columns), bool)
+    mask[0, :4, :4] = True
+    ds = save(Segmentation(mask, [real], [segment("liver")]), tmp_path / "real.dcm")
+    assert "SpecificCharacterSet" not in ds
+    assert iodkit_errors(tmp_path / "real.dcm") == []
+
+    ct = empty_set_series(2)
+    mapping = RealWorldValueMapping.identity("p", "x", NO_UNITS)
+    written = {
+        "seg": Segmentation(mask[:, :16, :16].repeat(2, 0), ct, [segment("liver")]),
+        "pm": ParametricMap(np.zeros((2, 16, 16), np.float32), ct, mapping),
+        "sc": SecondaryCapture(np.zeros((8, 8), np.uint8), ct[0]),
+        "pr": GrayscaleSoftcopyPresentationState(ct),
+        "lce": LegacyConvertedEnhancedImage(ct),
+    }
+    for name, obj in written.items():
+        ds = save(obj, tmp_path / f"{name}.dcm")
+        assert "SpecificCharacterSet" not in ds, name
+        assert iodkit_errors(tmp_path / f"{name}.dcm") == [], name
+    MeasurementReport([]).save(tmp_path / "sr.dcm", evidence=ct)
+    assert "SpecificCharacterSet" not in pydicom.dcmread(tmp_path / "sr.dcm")
+    ds = save(
+        SecondaryCapture(
+            np.zeros((8, 8), np.uint8),
+            ct[0],
+            identification=Identification.of(series_number=1, series_description="Bild ß"),
+        ),
+        tmp_path / "sc2.dcm",
+    )
+    assert ds.SpecificCharacterSet == "ISO_IR 192" and ds.SeriesDescription == "Bild ß"
+
+
+def test_sr_series_description_outside_ascii(tmp_path: Path) -> None:
+    """An SR document's own text outside its content tree (Series Description) is covered
+    by the core's rule too."""
+    from iodkit.sr import MeasurementReport
+
+    ct = ct_series(2, 16, 16, with_pixels=False)
+    MeasurementReport([]).save(tmp_path / "sr.dcm", evidence=ct, series_description="Befund ß")
+    ds = pydicom.dcmread(tmp_path / "sr.dcm")
+    assert ds.SpecificCharacterSet == "ISO_IR 192" and ds.SeriesDescription == "Befund ß"

@@ -168,10 +168,14 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def character_set(source: Dataset) -> list[str] | None:
-    """The source's Specific Character Set (copied with its patient and study text)."""
-    if "SpecificCharacterSet" not in source:
-        return None
-    return [str(v) for v in _as_list(source.SpecificCharacterSet)]
+    """The source's Specific Character Set (copied with its patient and study text); None
+    when it declares none — absent, or present without a value (common in the wild): Type
+    1C, "Required if an expanded or replacement character set is used" (Table C.12-1), so an
+    empty one means the default repertoire and is not written. Whether the derived object's
+    own text needs a set is decided when it is written (:mod:`iodkit.derived.charset`)."""
+    value = source.get("SpecificCharacterSet")
+    terms = [str(v or "").strip() for v in _as_list(value)] if value is not None else []
+    return terms if any(terms) else None
 
 
 def common_modules(

@@ -34,6 +34,7 @@ from iodkit.derived import (
     common_modules,
     hierarchical_items,
 )
+from iodkit.derived.charset import cover_text
 from iodkit.derived.itemcodec import raw_sequence_element
 from iodkit.sr.content import ContentError, ContentItem, Reference
 from iodkit.sr.encode import Encoder
@@ -405,6 +406,7 @@ class SRDocumentWriter:
                 or None,
             )
         ds = iod_class(**modules, sr_document_content=content).to_dataset(file_meta=True)
+        cover_text(ds)  # the document's own text outside the content tree (the core's rule)
         encoder = Encoder()
         if root.children:
             ds[0x0040A730] = raw_sequence_element(0x0040A730, encoder.items(root.children))
