@@ -414,12 +414,13 @@ class Builder(metaclass=BuilderType):
         obj._values = {}
         obj._vrs = {}
         by_tag = cls.__by_tag__
-        for elem in ds:
-            attr = by_tag.get(elem.tag)
-            if attr is not None:
-                obj._values[attr.tag] = attr.decode(elem)
-                if " or " in attr.vr and " or " not in elem.VR:
-                    obj._vrs[attr.tag] = elem.VR  # keep the VR the file chose
+        # only the elements this builder models are decoded: a source's other elements (a
+        # damaged one pydicom cannot decode, large private data) are never touched
+        for tag in sorted(by_tag.keys() & ds.keys()):
+            elem, attr = ds[tag], by_tag[tag]
+            obj._values[attr.tag] = attr.decode(elem)
+            if " or " in attr.vr and " or " not in elem.VR:
+                obj._vrs[attr.tag] = elem.VR  # keep the VR the file chose
         return obj
 
     # -- conveniences -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from iodkit.builders import EMPTY
+from iodkit.derived.errors import DerivedObjectError
 from iodkit.derived.groups import REFERENCED_INSTANCE_SEQUENCE, SOURCE_IMAGE, stamped_references
 from iodkit.derived.images import SourceImages
 from iodkit.derived.references import InstanceReference, by_series
@@ -149,12 +150,17 @@ def lossy_compression(source: Dataset) -> dict[str, Any]:
     if str(source.get("LossyImageCompression", "00")) != "01":
         return {"lossy_image_compression": "00"}
     out: dict[str, Any] = {"lossy_image_compression": "01"}
-    if "LossyImageCompressionRatio" in source:
-        out["lossy_image_compression_ratio"] = [
-            float(v) for v in _as_list(source.LossyImageCompressionRatio)
-        ]
-    if "LossyImageCompressionMethod" in source:
-        out["lossy_image_compression_method"] = [
-            str(v) for v in _as_list(source.LossyImageCompressionMethod)
-        ]
+    # both Type 3 (C.7.6.1): present without a value (as some writers leave them) is absent
+    ratios = [v for v in _as_list(source.get("LossyImageCompressionRatio")) if v not in (None, "")]
+    if ratios:
+        try:
+            out["lossy_image_compression_ratio"] = [float(v) for v in ratios]
+        except (TypeError, ValueError) as exc:
+            raise DerivedObjectError(
+                f"source {source.get('SOPInstanceUID', '')}: Lossy Image Compression Ratio "
+                f"{ratios} is not a number (DS); the derived image copies it (C.7.6.1.1.5)"
+            ) from exc
+    methods = [v for v in _as_list(source.get("LossyImageCompressionMethod")) if v]
+    if methods:
+        out["lossy_image_compression_method"] = [str(v) for v in methods]
     return out

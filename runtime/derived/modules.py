@@ -178,6 +178,27 @@ def character_set(source: Dataset) -> list[str] | None:
     return terms if any(terms) else None
 
 
+def copied_module(module_cls: type, source: Dataset) -> Any:
+    """``module_cls.from_dataset(source)``: the module's attributes as the source has them.
+
+    A source read from a damaged or unusual file can hold an element pydicom cannot decode
+    (a stray Sequence Delimitation Item with VR "NONE", a value of the wrong length …); it is
+    decoded here, on first access, and the error pydicom raises then says nothing of the
+    source: it becomes a :class:`~iodkit.derived.DerivedObjectError` naming the source
+    instance, the module and the problem."""
+    from iodkit.derived.errors import DerivedObjectError
+
+    try:
+        return module_cls.from_dataset(source)  # type: ignore[attr-defined]
+    except Exception as exc:  # pydicom's decoding errors are of many classes
+        uid = source.get((0x0008, 0x0018))
+        name = f"source {uid.value}" if uid is not None else "the source"
+        raise DerivedObjectError(
+            f"{name}: cannot read the attributes of its {module_cls.__name__} (one of them "
+            f"cannot be decoded: {type(exc).__name__}: {exc}); repair or leave out that element"
+        ) from exc
+
+
 def common_modules(
     iod: type,
     source: Dataset,
@@ -199,8 +220,8 @@ def common_modules(
 
     names = iod.__modules__  # type: ignore[attr-defined]
     out: dict[str, Any] = {
-        "patient": m.PatientModule.from_dataset(source),
-        "general_study": m.GeneralStudyModule.from_dataset(source),
+        "patient": copied_module(m.PatientModule, source),
+        "general_study": copied_module(m.GeneralStudyModule, source),
     }
     for name, module_cls in (
         ("clinical_trial_subject", m.ClinicalTrialSubjectModule),
@@ -208,7 +229,7 @@ def common_modules(
         ("patient_study", m.PatientStudyModule),
         ("specimen", m.SpecimenModule),
     ):
-        copied = module_cls.from_dataset(source)
+        copied = copied_module(module_cls, source)
         if any(True for _ in copied):
             out[name] = copied
     out["general_equipment"] = equipment.general_equipment()
