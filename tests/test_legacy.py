@@ -202,6 +202,48 @@ def test_bad_input() -> None:
         LegacyConvertedEnhancedImage(us)
 
 
+def test_real_classic_images_qa13(testdata: Path, tmp_path: Path) -> None:
+    """fo-dicom files (QA-13): a PET without a window gets one whose Decimal Strings fit 16
+    characters (PS3.5 6.2; its Rescale Slope 0.234542 made '-0.1172710000000734'); a
+    SECONDARY CT and an image with empty Pixel Data are refused saying why."""
+    fodicom = testdata / "fodicom"
+    pet = pydicom.dcmread(fodicom / "GH184.dcm")
+    assert "WindowCenter" not in pet
+    LegacyConvertedEnhancedImage([pet]).save(tmp_path / "pet.dcm")
+    voi = pydicom.dcmread(tmp_path / "pet.dcm").SharedFunctionalGroupsSequence[0]
+    voi = voi.FrameVOILUTSequence[0]
+    for keyword in ("WindowCenter", "WindowWidth"):
+        text = voi[keyword].value
+        assert len(str(text)) <= 16, (keyword, text)
+    from iodkit.validation import validate
+
+    too_long = [f for f in validate(tmp_path / "pet.dcm") if "more than 16" in str(f)]
+    assert too_long == []
+
+    secondary = pydicom.dcmread(fodicom / "D_CLUNIE_CT1_RLE_FRAGS.dcm")
+    assert secondary.ImageType[1] == "SECONDARY"
+    with pytest.raises(LegacyConversionError, match=r"classic image 0 .*SECONDARY.*C\.8\.16\.1\.2"):
+        LegacyConvertedEnhancedImage([secondary])
+    empty = pydicom.dcmread(fodicom / "GH1146.dcm")
+    with pytest.raises(LegacyConversionError, match="classic image 0 .* empty Pixel Data"):
+        LegacyConvertedEnhancedImage([empty])
+
+
+@pytest.mark.parametrize("slices", [1, 2])
+def test_every_frame_has_the_unassigned_per_frame_group(tmp_path: Path, slices: int) -> None:
+    """Table A.70-2: the Unassigned Per-Frame Converted Attributes group is M — in every
+    frame, with an empty item when nothing varies (one slice; QA-13), and for a frame that
+    lacks the one attribute the other frames have."""
+    classic = synthetic.ct_series(slices, 8, 8)
+    if slices == 2:
+        classic[1].ImageComments = "only here"
+    LegacyConvertedEnhancedImage(classic).save(tmp_path / "lce.dcm")
+    assert_valid(tmp_path / "lce.dcm")
+    frames = pydicom.dcmread(tmp_path / "lce.dcm").PerFrameFunctionalGroupsSequence
+    items = [f.UnassignedPerFrameConvertedAttributesSequence for f in frames]
+    assert [len(i) for i in items] == [1] * slices
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     slices=st.integers(1, 5),

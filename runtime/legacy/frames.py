@@ -16,6 +16,7 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
+from iodkit.derived.geometry import format_ds
 from iodkit.derived.images import value_strings
 from iodkit.legacy.profiles import Profile
 from pydicom.datadict import tag_for_keyword
@@ -101,12 +102,8 @@ def plane_orientation(ds: Dataset) -> dict[str, Any]:
 def frame_voi_lut(ds: Dataset, fallback: tuple[float, float]) -> dict[str, Any]:
     """The classic window, or (mandatory for CT and PET) one over the values' range."""
     if _nonempty(ds, "WindowCenter") is None or _nonempty(ds, "WindowWidth") is None:
-        center, width = fallback
-        return {
-            "frame_voilut_sequence": [
-                {"window_center": [str(center)], "window_width": [str(width)]}
-            ]
-        }
+        center, width = format_ds(fallback)  # DS: at most 16 characters (PS3.5 6.2)
+        return {"frame_voilut_sequence": [{"window_center": [center], "window_width": [width]}]}
     item: dict[str, Any] = {
         "window_center": value_strings(_nonempty(ds, "WindowCenter")),
         "window_width": value_strings(_nonempty(ds, "WindowWidth")),

@@ -99,6 +99,7 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
         with errors_as(LegacyConversionError):
             SourceInstances(images, what="classic image")
         self.profile: Profile = _profile(images)
+        _check_primary(images)
         with errors_as(LegacyConversionError):
             self.sources: SourceImages = describe_sources(images)
             encoding.codec_for(transfer_syntax_uid, what="converted images")
@@ -306,11 +307,12 @@ class LegacyConvertedEnhancedImage(encoding.Writes):
             ]
         varying = sorted(t for t in self.split.varying if t not in moved)
         for k, ds in enumerate(images):
+            # the group is mandatory in every frame (Table A.70-2 "M"): its one item holds
+            # what only some images have, and is empty for a frame that has none of it
             own = [t for t in varying if t in ds]
-            if own:
-                per_frame_values[k]["unassigned_per_frame_converted_attributes_sequence"] = [
-                    classify.item_of(own, ds)
-                ]
+            per_frame_values[k]["unassigned_per_frame_converted_attributes_sequence"] = [
+                classify.item_of(own, ds)
+            ]
         shared_item = fg_class(**shared_values).to_dataset(fill_type2=False)
         return shared_item, per_frame_values
 
@@ -355,6 +357,21 @@ def _profile(images: list[Dataset]) -> Profile:
     return profile
 
 
+def _check_primary(images: list[Dataset]) -> None:
+    """Every classic image must be PRIMARY (Image Type Value 2, C.8.16.1.2)."""
+    for i, ds in enumerate(images):
+        image_type = [str(v) for v in _as_list(ds.get("ImageType"))]
+        if len(image_type) > 1 and image_type[1] == "SECONDARY":
+            written = "\\".join(image_type)
+            raise LegacyConversionError(
+                f"classic image {i} has Image Type {written}: a SECONDARY "
+                "image (made after the examination — a reformat, a capture) cannot be a frame "
+                "of an enhanced CT/MR/PET image, whose Image Type Value 2 is PRIMARY only "
+                "(PS3.3 C.8.16.1.2); keep it as it is, or store it as a Secondary Capture "
+                "(iodkit.sc)"
+            )
+
+
 def _pixel_description(images: list[Dataset]) -> Any:
     from iodkit.pixels import PixelDescription
     from iodkit.pixels.errors import PixelError
@@ -363,6 +380,11 @@ def _pixel_description(images: list[Dataset]) -> Any:
     for i, ds in enumerate(images):
         if "PixelData" not in ds:
             raise LegacyConversionError(f"classic image {i} has no Pixel Data to convert")
+        if not ds.PixelData:
+            raise LegacyConversionError(
+                f"classic image {i} (SOP Instance {ds.get('SOPInstanceUID', '?')}) has an "
+                "empty Pixel Data element: there is no frame to convert"
+            )
         try:
             description = PixelDescription.from_dataset(ds)
         except (PixelError, AttributeError, KeyError) as exc:
@@ -380,6 +402,12 @@ def _pixel_description(images: list[Dataset]) -> Any:
             "representation differ); the frames of one image share one encoding"
         )
     return found.pop()
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _frame(ds: Dataset, description: Any) -> np.ndarray:
