@@ -47,7 +47,7 @@ def prepare(case: str, folder: Path, quick: bool) -> dict[str, Any]:
 
 
 def write_iodkit(data: dict[str, Any], path: Path) -> None:
-    from iodkit.codes import Code
+    from iodkit.codes import Code, cid7203
     from iodkit.pm import ParametricMap, RealWorldValueMapping
 
     mapping = RealWorldValueMapping(
@@ -59,7 +59,13 @@ def write_iodkit(data: dict[str, Any], path: Path) -> None:
         first_value_mapped=0.0,
         last_value_mapped=1.0,
     )
-    ParametricMap(data["values"], data["sources"], mapping, window=(0.5, 1.0)).save(path)
+    ParametricMap(
+        data["values"],
+        data["sources"],
+        mapping,
+        window=(0.5, 1.0),
+        derivation=cid7203.SEGMENTATION,
+    ).save(path)
 
 
 def write_highdicom(data: dict[str, Any], path: Path) -> None:

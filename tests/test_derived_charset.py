@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from iodkit.codes import Code, cid7150, cid7166
+from iodkit.codes import Code, cid7150, cid7166, cid7203
 from iodkit.derived import Identification
 from iodkit.legacy import LegacyConvertedEnhancedImage
 from iodkit.pm import ParametricMap, RealWorldValueMapping
@@ -120,7 +120,12 @@ def test_pm_texts_and_derivation_code(tmp_path: Path) -> None:
 def test_pm_text_latin1_holds_stays_latin1(tmp_path: Path) -> None:
     ct = latin1_series(2)
     mapping = RealWorldValueMapping.identity("µ-map", "Wahrscheinlichkeit ä", NO_UNITS)
-    ds = save(ParametricMap(np.zeros((2, 16, 16), np.float32), ct, mapping), tmp_path / "pm.dcm")
+    ds = save(
+        ParametricMap(
+            np.zeros((2, 16, 16), np.float32), ct, mapping, derivation=cid7203.SEGMENTATION
+        ),
+        tmp_path / "pm.dcm",
+    )
     assert ds.SpecificCharacterSet == "ISO_IR 100"
     item = ds.SharedFunctionalGroupsSequence[0].RealWorldValueMappingSequence[0]
     assert item.LUTLabel == "µ-map"
@@ -214,7 +219,9 @@ def test_an_empty_source_set_is_not_copied(testdata: Path, tmp_path: Path) -> No
     mapping = RealWorldValueMapping.identity("p", "x", NO_UNITS)
     written = {
         "seg": Segmentation(mask[:, :16, :16].repeat(2, 0), ct, [segment("liver")]),
-        "pm": ParametricMap(np.zeros((2, 16, 16), np.float32), ct, mapping),
+        "pm": ParametricMap(
+            np.zeros((2, 16, 16), np.float32), ct, mapping, derivation=cid7203.SEGMENTATION
+        ),
         "sc": SecondaryCapture(np.zeros((8, 8), np.uint8), ct[0]),
         "pr": GrayscaleSoftcopyPresentationState(ct),
         "lce": LegacyConvertedEnhancedImage(ct),

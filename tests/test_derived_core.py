@@ -150,16 +150,19 @@ def test_derived_objects_over_a_series_laterality_u(testdata, tmp_path) -> None:
     written (they crashed with the builder's 'not one of the Enumerated Values R, L')."""
     import numpy as np
     import pydicom
-    from iodkit.codes import Code
+    from iodkit.codes import Code, cid7203
     from iodkit.pm import ParametricMap, RealWorldValueMapping
     from iodkit.pr import GrayscaleSoftcopyPresentationState
 
     ds = pydicom.dcmread(testdata / "fodicom" / "GH1146.dcm")
     assert ds.Laterality == "U"
     mapping = RealWorldValueMapping.identity("p", "x", Code("1", "UCUM", "no units"))
-    ParametricMap(np.zeros((1, ds.Rows, ds.Columns), np.float32), [ds], mapping).save(
-        tmp_path / "pm.dcm"
-    )
+    ParametricMap(
+        np.zeros((1, ds.Rows, ds.Columns), np.float32),
+        [ds],
+        mapping,
+        derivation=cid7203.SEGMENTATION,
+    ).save(tmp_path / "pm.dcm")
     assert pydicom.dcmread(tmp_path / "pm.dcm").Laterality == ""
     GrayscaleSoftcopyPresentationState([ds]).save(tmp_path / "pr.dcm")
     assert pydicom.dcmread(tmp_path / "pr.dcm").Laterality == ""

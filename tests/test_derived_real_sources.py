@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from iodkit.codes import Code, cid7150, cid7166
+from iodkit.codes import Code, cid7150, cid7166, cid7203
 from iodkit.derived import DerivedObjectError
 from iodkit.derived.modules import copied_module
 from iodkit.legacy import LegacyConvertedEnhancedImage
@@ -53,7 +53,9 @@ def test_an_empty_lossy_ratio_is_absent(testdata: Path, tmp_path: Path) -> None:
     mapping = RealWorldValueMapping.identity("p", "x", Code("1", "UCUM", "no units"))
     for name, obj in {
         "seg": Segmentation(np.ones((2, 16, 16), bool), ct, [BONE]),
-        "pm": ParametricMap(np.zeros((2, 16, 16), np.float32), ct, mapping),
+        "pm": ParametricMap(
+            np.zeros((2, 16, 16), np.float32), ct, mapping, derivation=cid7203.SEGMENTATION
+        ),
         "lce": LegacyConvertedEnhancedImage(ct),
     }.items():
         obj.save(tmp_path / f"{name}.dcm")

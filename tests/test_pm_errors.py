@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from iodkit.codes import Code
+from iodkit.codes import Code, cid7203
 from iodkit.derived import DerivedObjectError
 from iodkit.pm import (
     ParametricMap,
@@ -31,10 +31,43 @@ def ct() -> list:
 
 def refused(match: str, *args: object, tmp: Path | None = None, **kwargs: object) -> None:
     with pytest.raises(ParametricMapError, match=match) as info:
+        kwargs.setdefault("derivation", cid7203.SEGMENTATION)
         ParametricMap(*args, **kwargs).save(tmp / "never.dcm" if tmp else "never.dcm")  # type: ignore[arg-type]
     assert isinstance(info.value, DerivedObjectError)
     if tmp is not None:
         assert list(tmp.iterdir()) == []
+
+
+def test_derivation_is_said(ct, tmp_path: Path) -> None:
+    """How the map was derived from its sources is the user's to say (Derivation Image
+    functional group, Table A.75-2; CID 7203 has no generic "calculated" code — highdicom's
+    default, DCM 112187 "Unspecified method of calculation", is not in it: QA-9)."""
+    refused(
+        r"derivation=.*CID 7203 Image Derivation.*cid7203\.SEGMENTATION",
+        np.zeros((3, 6, 7), np.float32),
+        ct,
+        IDENTITY,
+        derivation=None,
+        tmp=tmp_path,
+    )
+    refused(
+        r"derivation: expected a code",
+        np.zeros((3, 6, 7), np.float32),
+        ct,
+        IDENTITY,
+        derivation="segmentation",
+        tmp=tmp_path,
+    )
+
+
+def test_a_map_with_a_cid_7203_derivation_draws_no_warning(ct, tmp_path: Path) -> None:
+    from iodkit.validation import validate
+
+    path = tmp_path / "pm.dcm"
+    ParametricMap(
+        np.zeros((3, 6, 7), np.float32), ct, IDENTITY, derivation=cid7203.SEGMENTATION
+    ).save(path)
+    assert [str(f) for f in validate(path) if f.severity in ("error", "warning")] == []
 
 
 def test_nan_and_infinity_only_as_padding(ct, tmp_path: Path) -> None:
@@ -50,7 +83,9 @@ def test_nan_and_infinity_only_as_padding(ct, tmp_path: Path) -> None:
     )
     values[1, 2, 3] = -np.inf
     refused(r"holds -inf at plane 1", values, ct, IDENTITY, padding_value=np.nan, tmp=tmp_path)
-    ParametricMap(values, ct, IDENTITY, padding_value=-np.inf)  # declared: accepted
+    ParametricMap(
+        values, ct, IDENTITY, padding_value=-np.inf, derivation=cid7203.SEGMENTATION
+    )  # declared: accepted
     refused(
         r"padding_value is the Float Pixel Padding Value of float maps",
         np.zeros((3, 6, 7), np.int16),
@@ -91,7 +126,9 @@ def test_integers_must_fit_16_bits(ct) -> None:
     values[0, 0, 0] = 70000
     refused(r"integer map values 0…70000 do not fit 16 bits", values, ct, IDENTITY)
     values[0, 0, 0] = 60000  # fits uint16: stored so
-    assert ParametricMap(values, ct, IDENTITY).values.array.dtype == np.dtype("<u2")
+    assert ParametricMap(
+        values, ct, IDENTITY, derivation=cid7203.SEGMENTATION
+    ).values.array.dtype == np.dtype("<u2")
 
 
 def test_lookup_tables(ct) -> None:
@@ -101,7 +138,7 @@ def test_lookup_tables(ct) -> None:
     short = RealWorldValueMapping("s", "short", NO_UNITS, lut=[0, 1, 2])
     refused(r"stored values 0…9 lie outside the lut's range 0…2", values, ct, short)
     ok = RealWorldValueMapping("d", "down", NO_UNITS, lut=np.arange(10.0)[::-1])
-    ParametricMap(values, ct, ok)  # decreasing is monotonic too
+    ParametricMap(values, ct, ok, derivation=cid7203.SEGMENTATION)  # decreasing is monotonic too
     refused(
         r"Float and Double Float Pixel Data are mapped by slope and intercept only",
         values.astype(np.float32),
@@ -167,7 +204,9 @@ def test_sources_and_options(ct, testdata: Path) -> None:
 
 def test_reader_errors(ct, tmp_path: Path) -> None:
     path = tmp_path / "pm.dcm"
-    ParametricMap(np.zeros((3, 6, 7), np.float32), ct, IDENTITY).save(path)
+    ParametricMap(
+        np.zeros((3, 6, 7), np.float32), ct, IDENTITY, derivation=cid7203.SEGMENTATION
+    ).save(path)
     with read_parametric_map(path) as pm:
         with pytest.raises(
             ParametricMapReadError,

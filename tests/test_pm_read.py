@@ -15,7 +15,7 @@ import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from iodkit.codes import Code
+from iodkit.codes import Code, cid7203
 from iodkit.pm import ParametricMap, RealWorldValueMapping, read_parametric_map
 from iodkit.seg import synthetic
 
@@ -143,7 +143,7 @@ def test_round_trip(dtype, slices, rows, columns, slope, intercept, seed) -> Non
     ct = synthetic.ct_series(slices, rows, columns, with_pixels=False)
     mapping = RealWorldValueMapping("v", "value", NO_UNITS, slope=slope, intercept=intercept)
     buffer = io.BytesIO()
-    ParametricMap(values, ct, mapping).save(buffer)
+    ParametricMap(values, ct, mapping, derivation=cid7203.SEGMENTATION).save(buffer)
     buffer.seek(0)
     uids = [d.SOPInstanceUID for d in ct]
     with read_parametric_map(buffer) as ours:
@@ -166,7 +166,12 @@ def test_only_the_frames_a_query_needs_are_read(tmp_path: Path) -> None:
     ct = synthetic.ct_series(8, 6, 7, with_pixels=False)
     values = np.arange(8 * 6 * 7, dtype=np.float32).reshape(8, 6, 7)
     path = tmp_path / "pm.dcm"
-    ParametricMap(values, ct, RealWorldValueMapping.identity("v", "v", NO_UNITS)).save(path)
+    ParametricMap(
+        values,
+        ct,
+        RealWorldValueMapping.identity("v", "v", NO_UNITS),
+        derivation=cid7203.SEGMENTATION,
+    ).save(path)
 
     class Counting:
         def __init__(self) -> None:

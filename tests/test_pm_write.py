@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from iodkit.codes import Code, cid7180
+from iodkit.codes import Code, cid7180, cid7203
 from iodkit.pm import (
     PARAMETRIC_MAP_STORAGE,
     ParametricMap,
@@ -111,7 +111,9 @@ def test_ct_series(ct, tmp_path: Path, dtype: str, ts: str) -> None:
     else:
         mapping = RealWorldValueMapping("hu", "scaled HU", HU, slope=0.5, intercept=-10.0)
     path = tmp_path / "pm.dcm"
-    ParametricMap(values, ct, mapping, transfer_syntax_uid=ts).save(path)
+    ParametricMap(
+        values, ct, mapping, transfer_syntax_uid=ts, derivation=cid7203.SEGMENTATION
+    ).save(path)
     check_file(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
     assert ds.SOPClassUID == PARAMETRIC_MAP_STORAGE and ds.Modality == "CT"
@@ -144,7 +146,7 @@ def test_enhanced_mr_and_lut(tmp_path: Path) -> None:
     )
     linear = RealWorldValueMapping("lin", "linear", NO_UNITS, slope=2.0, intercept=1.0)
     path = tmp_path / "mr.dcm"
-    ParametricMap(values, mr, [lut, linear]).save(path)
+    ParametricMap(values, mr, [lut, linear], derivation=cid7203.SEGMENTATION).save(path)
     check_file(path)
     frames = list(range(1, 6))
     with read_parametric_map(path) as ours:
@@ -186,6 +188,7 @@ def test_tiled_slide(slide, tmp_path: Path, organization: str, dtype: str, tile,
         dimension_organization_type=organization,
         tile_size=tile,
         transfer_syntax_uid=ts,
+        derivation=cid7203.SEGMENTATION,
     ).save(path)
     check_file(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -224,6 +227,7 @@ def test_palette_and_window(ct, tmp_path: Path) -> None:
         RealWorldValueMapping.identity("p", "p", NO_UNITS),
         palette=palette,
         window=(0.5, 0.25),
+        derivation=cid7203.SEGMENTATION,
     ).save(path)
     check_file(path, palette=True)
     ds = pydicom.dcmread(path, stop_before_pixels=True)
@@ -243,7 +247,11 @@ def test_nan_padding(ct, tmp_path: Path) -> None:
     values[2, 3:6, 4:9] = np.nan
     path = tmp_path / "nan.dcm"
     ParametricMap(
-        values, ct, RealWorldValueMapping.identity("p", "p", NO_UNITS), padding_value=np.nan
+        values,
+        ct,
+        RealWorldValueMapping.identity("p", "p", NO_UNITS),
+        padding_value=np.nan,
+        derivation=cid7203.SEGMENTATION,
     ).save(path)
     check_file(path)
     ds = pydicom.dcmread(path, stop_before_pixels=True)

@@ -78,7 +78,7 @@ def _tiled_segmentation(rows: int = 24, columns: int = 24) -> Dataset:
 
 
 def _parametric_map(kind: str) -> Dataset:
-    from iodkit.codes import Code
+    from iodkit.codes import Code, cid7203
     from iodkit.pm import ParametricMap, RealWorldValueMapping
 
     values = np.linspace(0, 1, 3 * 16 * 16, dtype=np.float32).reshape(3, 16, 16)
@@ -87,7 +87,9 @@ def _parametric_map(kind: str) -> Dataset:
     mapping = RealWorldValueMapping(
         "p", "probability", Code("1", "UCUM", "no units"), slope=1.0, intercept=0.0
     )
-    return ParametricMap(values, _ct(16, 16, 3), mapping).to_dataset()
+    return ParametricMap(
+        values, _ct(16, 16, 3), mapping, derivation=cid7203.SEGMENTATION
+    ).to_dataset()
 
 
 def _measurement_report() -> Dataset:

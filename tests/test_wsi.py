@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from iodkit.codes import Code, cid7150, cid7166
+from iodkit.codes import Code, cid7150, cid7166, cid7203
 from iodkit.seg import (
     AlgorithmIdentification,
     Segmentation,
@@ -132,7 +132,10 @@ def test_segmentation_and_map_over_our_slide(tmp_path: Path) -> None:
     values = rng.random((64, 96)).astype(np.float32)
     pm_path = tmp_path / "pm.dcm"
     ParametricMap(
-        values, slide, RealWorldValueMapping.identity("p", "p", Code("1", "UCUM", "no units"))
+        values,
+        slide,
+        RealWorldValueMapping.identity("p", "p", Code("1", "UCUM", "no units")),
+        derivation=cid7203.SEGMENTATION,
     ).save(pm_path)
     with read_parametric_map(pm_path) as pm:
         assert np.array_equal(pm.get_total_pixel_matrix(), values.astype(np.float64))

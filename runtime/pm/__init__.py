@@ -2,12 +2,13 @@
 
 Writing::
 
-    from iodkit.codes import Code
+    from iodkit.codes import Code, cid7203
     from iodkit.pm import ParametricMap, RealWorldValueMapping
 
     probability = RealWorldValueMapping.identity(
         "probability", "Model probability of liver", Code("1", "UCUM", "no units"))
-    ParametricMap(p.astype("float32"), ct_datasets, probability).save("liver-p.dcm")
+    ParametricMap(p.astype("float32"), ct_datasets, probability,
+                  derivation=cid7203.SEGMENTATION).save("liver-p.dcm")
 
 Reading (ours, highdicom's, dcmqi's)::
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 def parametric_map(run: DemoRun) -> None:
     """Parametric Map: the model's per-voxel probability of liver, with its real-world mapping."""
-    from iodkit.codes import Code, cid7180
+    from iodkit.codes import Code, cid7180, cid7203
     from iodkit.derived import Identification
     from iodkit.pm import ParametricMap, RealWorldValueMapping, read_parametric_map
 
@@ -33,6 +33,7 @@ def parametric_map(run: DemoRun) -> None:
         run.series,
         mapping,
         content_label="LIVER_P",
+        derivation=cid7203.SEGMENTATION,
         identification=Identification.of(series_number=400, series_description="PM demo"),
     )
     pm.save(path)

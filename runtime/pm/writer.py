@@ -47,8 +47,6 @@ from pydicom.dataset import Dataset
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 PARAMETRIC_MAP_STORAGE = "1.2.840.10008.5.1.4.1.1.30"
-#: DCM 112187 "Unspecified method of calculation" (highdicom's default derivation code too).
-UNSPECIFIED_CALCULATION = Code("112187", "DCM", "Unspecified method of calculation")
 
 ContentQualification = Literal["PRODUCT", "RESEARCH", "SERVICE"]
 
@@ -69,9 +67,13 @@ class ParametricMap(encoding.Writes):
     sRGB); ``transfer_syntax_uid`` (float maps: native only; integer maps: any lossless);
     ``tile_size``/``dimension_organization_type`` for slides; content label/description/
     creator; ``image_flavor``, ``derived_pixel_contrast``, ``content_qualification``,
-    ``recognizable_visual_features``; ``derivation`` (CID 7203); ``modality``; series/instance
+    ``recognizable_visual_features``; ``modality``; series/instance
     ``identification`` and ``equipment`` (:class:`~iodkit.derived.Identification`, default
     series 400; :class:`~iodkit.derived.Equipment`); ``threads`` for the encoder.
+
+    ``derivation`` (required): how the values were derived from the sources, a code of CID 7203
+    Image Derivation (e.g. ``cid7203.SEGMENTATION`` for a model's per-voxel probability,
+    ``cid7203.DIFFUSION_IMAGE_ANALYSIS`` for an ADC map) — see :func:`_derivation`.
     """
 
     def __init__(
@@ -95,7 +97,7 @@ class ParametricMap(encoding.Writes):
         derived_pixel_contrast: str = "QUANTITY",
         content_qualification: ContentQualification = "RESEARCH",
         recognizable_visual_features: bool = False,
-        derivation: Code = UNSPECIFIED_CALCULATION,
+        derivation: Code | None = None,
         modality: str | None = None,
         identification: core.Identification | None = None,
         equipment: core.Equipment | None = None,
@@ -155,7 +157,7 @@ class ParametricMap(encoding.Writes):
         self.image_type = ["DERIVED", "PRIMARY", image_flavor, derived_pixel_contrast]
         self.content_qualification = content_qualification
         self.recognizable_visual_features = recognizable_visual_features
-        self.derivation = derivation
+        self.derivation = _derivation(derivation)
         modalities = {str(ds.get("Modality", "") or "") for ds in sources.datasets}
         self.modality = modality or (modalities.pop() if len(modalities) == 1 else "OT") or "OT"
         self.identification = identification or core.Identification.of(series_number=400)
@@ -447,3 +449,26 @@ class ParametricMap(encoding.Writes):
         if references is not None:
             items.derivation(references, self.derivation)
         return items.encode(ParametricMapIOD.FunctionalGroups, ds, implicit_vr=implicit)
+
+
+def _derivation(derivation: Any) -> Code:
+    """The Derivation Code of the Derivation Image functional group (Type 1, DCID 7203), which
+    a Parametric Map has (Table A.75-2: required when derived from other instances, as every
+    map iodkit writes is). CID 7203 has no code for "calculated somehow", and the one others
+    default to (DCM 112187 "Unspecified method of calculation", highdicom's) is not in it,
+    so a validator warns on every such map: the user, who knows, says it."""
+    from iodkit.codes import CodeError, as_code
+
+    if derivation is None:
+        raise ParametricMapError(
+            "say how the map was derived from its sources: derivation= a code of CID 7203 "
+            "Image Derivation (the Derivation Image functional group, Table A.75-2), e.g. "
+            "iodkit.codes.cid7203.SEGMENTATION for a model's per-voxel probability, "
+            ".DIFFUSION_IMAGE_ANALYSIS (an ADC map), .PERFUSION_IMAGE_ANALYSIS, "
+            ".PIXEL_BY_PIXEL_SUBTRACTION; a code of your own is allowed (the group is "
+            "extensible), validators then warn"
+        )
+    try:
+        return as_code(derivation, "derivation")
+    except CodeError as exc:
+        raise ParametricMapError(str(exc)) from exc
