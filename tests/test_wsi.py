@@ -150,3 +150,41 @@ def test_bad_input() -> None:
         SlideImage(np.zeros((4, 4), np.uint8), image_orientation_slide=(1, 0, 0, 1, 0, 0))
     with pytest.raises(SlideImageError, match="pixel_spacing must be two positive numbers"):
         SlideImage(np.zeros((4, 4), np.uint8), pixel_spacing=(0.0, 1.0))
+
+
+def test_a_slide_without_reference_has_a_patient_id(tmp_path: Path) -> None:
+    """A slide written without a reference gets a Patient ID of its own (dciodvfy warned
+    "needed to build DICOMDIR - Patient ID" on it and on everything derived from it); each
+    slide's patient is a new one."""
+    paths = [tmp_path / "a.dcm", tmp_path / "b.dcm"]
+    for path in paths:
+        SlideImage(np.zeros((32, 32, 3), np.uint8), tile_size=16).save(path)
+    ids = [pydicom.dcmread(p).PatientID for p in paths]
+    assert all(ids) and ids[0] != ids[1]
+    assert_valid(paths[0])  # no dciodvfy warning
+
+
+def test_what_the_slide_shows(tmp_path: Path) -> None:
+    """body_part_examined (+ laterality for a paired one) records what the slide shows, so a
+    validator can decide General Series Laterality (QA-26: iodkit validate warned on every
+    slide with no way to act on it)."""
+    from iodkit.validation import validate
+
+    path = tmp_path / "colon.dcm"
+    SlideImage(np.zeros((32, 32), np.uint8), tile_size=16, body_part_examined="COLON").save(path)
+    assert pydicom.dcmread(path).BodyPartExamined == "COLON"
+    assert_valid(path)
+    assert [str(f) for f in validate(path) if f.severity == "warning"] == []
+    path = tmp_path / "breast.dcm"
+    SlideImage(
+        np.zeros((32, 32), np.uint8), tile_size=16, body_part_examined="BREAST", laterality="L"
+    ).save(path)
+    ds = pydicom.dcmread(path)
+    assert (ds.BodyPartExamined, ds.Laterality) == ("BREAST", "L")
+    assert [str(f) for f in validate(path) if f.severity in ("error", "warning")] == []
+    with pytest.raises(SlideImageError, match=r"BREAST is a paired structure .*laterality='R'"):
+        SlideImage(np.zeros((4, 4), np.uint8), body_part_examined="BREAST")
+    with pytest.raises(SlideImageError, match="COLON is not a paired structure"):
+        SlideImage(np.zeros((4, 4), np.uint8), body_part_examined="COLON", laterality="R")
+    with pytest.raises(SlideImageError, match="laterality 'U': General Series Laterality is R"):
+        SlideImage(np.zeros((4, 4), np.uint8), body_part_examined="BREAST", laterality="U")  # type: ignore[arg-type]

@@ -66,7 +66,12 @@ def bulk_annotations(run: DemoRun) -> None:
     from iodkit.wsi import SlideImage
 
     rgb, points, offsets = synthetic_nuclei(300)
-    slide = SlideImage(rgb, pixel_spacing=(SPACING_UM / 1000, SPACING_UM / 1000), tile_size=256)
+    slide = SlideImage(
+        rgb,
+        pixel_spacing=(SPACING_UM / 1000, SPACING_UM / 1000),
+        tile_size=256,
+        body_part_examined="COLON",  # what the (synthetic) section shows: General Series
+    )
     slide_path = run.path("slide/slide.dcm")
     slide.save(slide_path)
     run.wrote(slide_path, f"a {SIDE}×{SIDE} RGB VL Whole Slide Microscopy level (iodkit.wsi)")

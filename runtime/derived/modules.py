@@ -290,13 +290,19 @@ def series_body_part(images: Sequence[Dataset]) -> dict[str, Any]:
     if len(values) != 1 or "" in values:
         return {}
     body_part = values.pop()
+    return {"body_part_examined": body_part} if body_part_paired(body_part) is False else {}
+
+
+def body_part_paired(body_part: str) -> bool | None:
+    """Whether PS3.16 Annex L lists the Body Part Examined term ``body_part`` as a paired
+    structure; None when it does not say (an unknown term, or no generated rules)."""
     try:
         from iodkit.validation.rules import rule_book
 
-        paired = rule_book().anatomy().body_part_paired(body_part)
+        paired: bool | None = rule_book().anatomy().body_part_paired(body_part)
     except Exception:  # no generated rules: nothing says whether it is paired
-        paired = None
-    return {"body_part_examined": body_part} if paired is False else {}
+        return None
+    return paired
 
 
 #: General Series Laterality's Enumerated Values (C.7.3.1): no value for unpaired, both or

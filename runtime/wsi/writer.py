@@ -20,6 +20,7 @@ Frame Type, and the common modules of :mod:`iodkit.derived`.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -47,11 +48,13 @@ class SlideImageError(DerivedObjectError):
 
 
 def _new_study(when: datetime.datetime) -> Dataset:
-    """An unidentified patient (Type 2 attributes empty) and a new study dated ``when``, for
-    a slide written without a reference."""
+    """An unidentified patient and a new study dated ``when``, for a slide written without a
+    reference. The patient gets a new Patient ID of its own (archives and DICOMDIRs file
+    instances by it — dciodvfy warns when it is empty); the other Type 2 attributes stay
+    empty: nothing is known."""
     ds = Dataset()
     ds.PatientName = ""
-    ds.PatientID = ""
+    ds.PatientID = f"IODKIT-{uuid.uuid4().hex[:16].upper()}"
     ds.PatientBirthDate = ""
     ds.PatientSex = ""
     ds.StudyInstanceUID = generate_uid()
@@ -70,9 +73,12 @@ class SlideImage(encoding.Writes):
     rows, between columns); ``origin`` (x, y) mm of the first pixel's centre in the slide
     coordinate system; ``image_orientation_slide`` (default: rows along −y, columns along −x,
     the usual scanner layout); ``tile_size``; ``reference`` a Dataset whose patient, study and
-    specimen are copied; ``transfer_syntax_uid`` any of :mod:`iodkit.pixels` (lossy ones set
-    Lossy Image Compression); ``identification`` and ``equipment`` as :mod:`iodkit.derived`
-    makes them.
+    specimen are copied (without one: a new study of an unidentified patient with a new
+    Patient ID); ``body_part_examined`` the PS3.16 Annex L term of what the slide shows (General
+    Series, e.g. "COLON"), with ``laterality`` R or L when Annex L lists it as paired (General
+    Series Laterality, Type 2C); ``transfer_syntax_uid`` any of :mod:`iodkit.pixels` (lossy
+    ones set Lossy Image Compression); ``identification`` and ``equipment`` as
+    :mod:`iodkit.derived` makes them.
     """
 
     def __init__(
@@ -87,6 +93,8 @@ class SlideImage(encoding.Writes):
         reference: Dataset | None = None,
         container_identifier: str = "SLIDE-1",
         specimen_identifier: str = "SPECIMEN-1",
+        body_part_examined: str | None = None,
+        laterality: Literal["R", "L"] | None = None,
         frame_of_reference_uid: str | None = None,
         transfer_syntax_uid: str = ExplicitVRLittleEndian,
         acquisition_datetime: datetime.datetime | None = None,
@@ -139,6 +147,7 @@ class SlideImage(encoding.Writes):
         self.reference = (
             reference if reference is not None else _new_study(self.acquisition_datetime)
         )
+        self.series_anatomy = _series_anatomy(body_part_examined, laterality)
         self.container_identifier = container_identifier
         self.specimen_identifier = specimen_identifier
         self.frame_of_reference_uid = frame_of_reference_uid or generate_uid()
@@ -262,7 +271,7 @@ class SlideImage(encoding.Writes):
             image.rescale_slope = 1.0
         iod = IOD(
             **modules,
-            general_series=core.general_series("SM", ident),
+            general_series=core.general_series("SM", ident, **self.series_anatomy),
             whole_slide_microscopy_series=m.WholeSlideMicroscopySeriesModule(modality="SM"),
             general_acquisition=m.GeneralAcquisitionModule(acquisition_date_time=date_time),
             general_image=m.GeneralImageModule(
@@ -332,3 +341,31 @@ class SlideImage(encoding.Writes):
             common_instance_reference=m.CommonInstanceReferenceModule(),
         )
         return iod.to_dataset(file_meta=True)
+
+
+def _series_anatomy(body_part: str | None, laterality: str | None) -> dict[str, Any]:
+    """General Series Body Part Examined and Laterality of a slide (C.7.3.1): Laterality,
+    whose Enumerated Values are R and L, only with a body part, and required (Type 2C) when
+    PS3.16 Annex L lists the body part as paired."""
+    if laterality is not None and laterality not in core.SERIES_LATERALITY:
+        raise SlideImageError(
+            f"laterality {laterality!r}: General Series Laterality is R or L (C.7.3.1)"
+        )
+    if body_part is None:
+        if laterality is not None:
+            raise SlideImageError("laterality is of a paired body part: give body_part_examined")
+        return {}
+    values: dict[str, Any] = {"body_part_examined": body_part}
+    paired = core.body_part_paired(body_part)
+    if laterality is not None:
+        if paired is False:
+            raise SlideImageError(
+                f"{body_part} is not a paired structure (PS3.16 Annex L): no laterality"
+            )
+        values["laterality"] = laterality
+    elif paired:
+        raise SlideImageError(
+            f"{body_part} is a paired structure (PS3.16 Annex L): give laterality='R' or 'L' "
+            "(General Series Laterality, Type 2C, C.7.3.1)"
+        )
+    return values
