@@ -58,21 +58,28 @@ def test_counts_match_the_issue_and_the_pages(edition_2024c: Edition, chtml_2024
     assert sum(not i.normalized for i in ed.iods.values()) == 171
     assert sum(1 for i in ed.iods.values() if i.functional_groups_table) == 31
     kinds = Counter(t.kind for t in ed.tables.values())
-    assert kinds == {"module": 402, "macro": 300, "other": 6}
+    # "other" includes the Keys tables of the Directory Records (PS3.3 F.5: "Key", Tag, Type,
+    # Attribute Description): 33 record types have Keys, two of them were read before as
+    # "Attribute Name" tables (Hanging Protocol, Palette)
+    assert kinds == {"module": 402, "macro": 300, "other": 37}
     # every "... Module Attributes" / "... Macro Attributes" caption is a table of the spec
     for tid, cap in captions.items():
         if cap.endswith(("Module Attributes", "Macro Attributes")):
             assert tid in ed.tables, (tid, cap)
     # "other": attribute tables without the usual caption, read because they have the
     # attribute columns. Two are Chapter 5's examples, one's caption says "Module Table".
-    others = {tid: t.name for tid, t in ed.tables.items() if t.kind == "other"}
+    others = {
+        tid: t.name
+        for tid, t in ed.tables.items()
+        if t.kind == "other" and not (tid.startswith("table_F.5-") and t.name.endswith(" Keys"))
+    }
+    keys = {tid for tid, t in ed.tables.items() if tid.startswith("table_F.5-")}
+    assert {r.keys for r in ed.directory if r.keys} == keys and len(keys) == 33
     assert others == {
         "table_5.4-1": "Example Module Table",
         "table_5.4-3": "Example Module Table Without The Use of An Attribute Macro",
         "table_C.12-7": "Encrypted Attributes Data Set Attributes",
         "table_C.8.19.2-1": "Enhanced XA/XRF Image Module Table",
-        "table_F.5-31": "Hanging Protocol Keys",
-        "table_F.5-36": "Palette Keys",
     }
     # Chapter 5's "Example Macro Attributes" (Table 5.4-2) is one of the 300 macros: it is a
     # macro table in form, with example tags (AAAA,AAAA) … that no dictionary knows
@@ -163,15 +170,14 @@ def test_includes_resolve_except_the_marked_ones(edition_2024c: Edition) -> None
     }
     # Includes that name no table in the standard itself (read on the pages):
     # - Raw Data Module: private attributes, described in words (C.19.1.1);
-    # - Directory Record Sequence: "Include Record Selection Keys" — the keys depend on the
-    #   Directory Record Type, listed per record type in Section F.5, not one table.
+    # (Directory Record Sequence's "Include Record Selection Keys" is written out as one
+    # include of each record type's Keys table: test_directory_record_keys_are_included_by_type)
     assert unlinked == {
         (
             "table_C.19-1",
             "Include any Private Attributes that contain Raw Data information. See Section "
             "C.19.1.1 for further explanation.",
         ),
-        ("table_F.3-3", "Include Record Selection Keys"),
     }
 
 
@@ -286,8 +292,6 @@ def test_problems_are_the_ones_we_judged(edition_2024c: Edition) -> None:
         "PS3.3 2024c: sect_C.19.html: table_C.19-1: include row 'Include any Private Attributes "
         "that contain Raw Data information. See Section C.19.1.1 for further explanation.' does "
         "not link to a table",
-        "PS3.3 2024c: sect_F.3.2.2.html: table_F.3-3: include row 'Include Record Selection Keys' "
-        "does not link to a table",
         # a slip in the standard (see test_ivoct_contrast_bolus_follows_the_name_not_the_wrong_link)
         "PS3.3 2024c: sect_A.66.3.html: table_A.66.3-1: module 'Enhanced Contrast/Bolus' links "
         "sect_C.7.6.4 (Contrast/Bolus Module); using table_C.7-12b (Enhanced Contrast/Bolus "
@@ -365,3 +369,34 @@ def test_predicates_are_the_same_on_one_or_two_processes(
     assert stats_one.by_kind == stats_two.by_kind
     assert _all_predicates(one) == _all_predicates(two)
     assert _all_predicates(two) == _all_predicates(edition_2024c)  # as the build made them
+
+
+def test_directory_record_keys_are_included_by_type(edition_2024c: Edition) -> None:
+    """Table F.3-3's "Include Record Selection Keys" (no link) is written out as one include of
+    each record type's Keys table (Table F.4-1 and Section F.5) under its Directory Record
+    Type: the include stands for "Keys defined for each type of Directory Record"."""
+    from iodkit.codegen.spec.model import AttributeRule, IncludeRule
+
+    ed = edition_2024c
+    seq = next(
+        r
+        for r in ed.tables["table_F.3-3"].rules
+        if isinstance(r, AttributeRule) and r.tag == "(0004,1220)"
+    )
+    includes = {
+        r.table: r.predicate
+        for r in seq.items
+        if isinstance(r, IncludeRule) and r.table.startswith("table_F.5-")
+    }
+    types = {r.name: r for r in ed.directory}
+    assert includes["table_F.5-2"] == {
+        "if": {"equals": "item:0004,1430", "values": ["STUDY"]},
+        "status": "executable",
+    }
+    assert len(includes) == 33 == sum(1 for r in ed.directory if r.keys)
+    assert all(p["status"] == "executable" for p in includes.values())
+    # Table F.4-1: what the root and a SERIES entity hold; PRIVATE holds any type
+    assert types["(Root Directory Entity)"].children[0] == "PATIENT"
+    assert {"IMAGE", "SR DOCUMENT", "PRIVATE"} <= set(types["SERIES"].children)
+    assert "*" in types["PRIVATE"].children
+    assert types["IMAGE"].keys == "table_F.5-4" and types["IMAGE"].children == ["PRIVATE"]

@@ -21,8 +21,9 @@ def test_full_edition_round_trip(edition_2024c: Edition, tmp_path: Path) -> None
     written = dump_edition(edition_2024c, a)
     files = sorted(p.relative_to(a).as_posix() for p in a.rglob("*.yaml"))
     assert files == sorted(p.relative_to(a).as_posix() for p in written)
-    # edition, IODs, tables, 6 registries, CIDs, TIDs
-    assert len(files) == 1 + 189 + 708 + 6 + 1384 + 412
+    # edition, IODs, tables (708 + 31 Directory Record Keys), 7 registries (with
+    # directory.yaml), CIDs, TIDs
+    assert len(files) == 1 + 189 + 739 + 7 + 1384 + 412
     assert {"anatomy.yaml", "coding_schemes.yaml", "dcm_meanings.yaml"} <= set(files)
     assert "templates/1500.yaml" in files and "templates.yaml" not in files
     # a second dump is byte for byte the first

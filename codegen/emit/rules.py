@@ -221,7 +221,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
         )
     t_iod = env.get_template("rules_iod.py.j2")
     iod_modules = iod_module_names(ed)
-    composite = {k: v for k, v in ed.iods.items() if not v.normalized}
+    composite = {k: v for k, v in ed.iods.items() if not v.normalized or k in _media_iods(ed)}
     for iod_id, iod in sorted(composite.items()):
         modules = tuple(
             ModuleRow(m.name, m.ie, m.table, m.usage, _condition(m.condition, m.predicate))
@@ -261,6 +261,7 @@ def render_rules(ed: Edition, env: Any, header: str) -> dict[str, str]:
     )
     out[f"{RULES_PACKAGE}/anatomy.py"] = render_anatomy(ed, env, header)
     out[f"{RULES_PACKAGE}/coding_schemes.py"] = render_coding_schemes(ed, env, header)
+    out[f"{RULES_PACKAGE}/directory.py"] = render_directory(ed, env, header)
     out[f"{RULES_PACKAGE}/iods/__init__.py"] = f'{header}\n"""Validation rules per IOD."""\n'
     out[f"{RULES_PACKAGE}/tables/__init__.py"] = f'{header}\n"""Validation rules per table."""\n'
     return out
@@ -300,6 +301,31 @@ def render_anatomy(ed: Edition, env: Any, header: str) -> str:
             codes=_dict_literal(plain),
             by_meaning=_dict_literal(by_meaning),
             body_part_codes=_dict_literal(body_part_codes),
+        )
+    )
+
+
+def _media_iods(ed: Edition) -> set[str]:
+    """IODs that are stored in files though their module table has the layout of a normalized
+    IOD (Module, Reference, Usage): the Basic Directory IOD of a DICOMDIR (PS3.3 Annex F), whose
+    SOP Class, Media Storage Directory Storage, PS3.4 lists with the storage SOP Classes of
+    media (Table I.4-1)."""
+    return {sc.iod for sc in ed.sop_classes.values() if sc.source == "table_I.4-1"}
+
+
+def render_directory(ed: Edition, env: Any, header: str) -> str:
+    """``rules/directory.py``: PS3.3 Table F.4-1, the Directory Record Types each Directory
+    Entity may hold (see the template)."""
+    from ..spec.directory import ROOT
+
+    children = {("" if r.name == ROOT else r.name): tuple(r.children) for r in ed.directory}
+    keys = {r.name: r.keys for r in ed.directory if r.keys}
+    return str(
+        env.get_template("rules_directory.py.j2").render(
+            header=header,
+            edition=ed.edition,
+            children=_dict_literal(children),
+            keys=_dict_literal(keys),
         )
     )
 

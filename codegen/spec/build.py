@@ -32,6 +32,7 @@ from .model import (
     CodingScheme,
     ContextGroup,
     DictionaryEntry,
+    DirectoryRecordType,
     Edition,
     Iod,
     SopClass,
@@ -124,6 +125,7 @@ class _Ps3Result:
     edition: str
     iods: dict[str, Iod]
     tables: dict[str, AttributeTable]
+    directory: list[DirectoryRecordType]
     parents: dict[str, str | None]
     problems: list[str]
     dictionary: dict[str, DictionaryEntry]
@@ -188,6 +190,7 @@ def _job_ps3_3(
         doc.edition,
         ex.iods,
         ex.tables,
+        ex.directory,
         parents,
         doc.problems + ex.problems,
         partial.dictionary,
@@ -287,6 +290,7 @@ def build_edition(
     ed = Edition(edition=edition or r3.edition or source.name)
     ed.formats = {f"PS3.{p}": parts[p].format for p in sorted(parts)}
     ed.iods, ed.tables = r3.iods, r3.tables
+    ed.directory = r3.directory
     ed.problems = list(r3.problems) + list(r6.problems) + list(ro.problems)
     for p in missing:
         ed.problems.append(

@@ -430,6 +430,19 @@ class CodeMeaning:
 
 
 @dataclass
+class DirectoryRecordType:
+    """A Directory Record Type of the Basic Directory IOD (PS3.3 Table F.4-1): the Keys table
+    of its F.5 section and the types its lower-level Directory Entity may hold. The root's row
+    has the name "(Root Directory Entity)" and no Keys."""
+
+    name: str  # "STUDY"
+    section: str = ""  # "sect_F.5.2"
+    keys: str = ""  # "table_F.5-2"
+    children: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+@dataclass
 class SupplementRecord:
     """A supplement overlay (``standard_xml/supplements/``) as it met this edition: ``status``
     "applied" (its changes are in the spec, each listed in ``changes``) or "in the edition"
@@ -460,6 +473,7 @@ class Edition:
     dcm_meanings: dict[str, CodeMeaning] = field(default_factory=dict)  # DCM codes of templates
     anatomy: list[BodyPart] = field(default_factory=list)  # PS3.16 Annex L
     coding_schemes: list[CodingScheme] = field(default_factory=list)  # PS3.16 Table 8-1
+    directory: list[DirectoryRecordType] = field(default_factory=list)  # PS3.3 Table F.4-1
     supplements: list[SupplementRecord] = field(default_factory=list)  # overlays met
     unknown_tags: list[str] = field(default_factory=list)  # in PS3.3 but in no dictionary
     problems: list[str] = field(default_factory=list)  # what could not be read, and where

@@ -354,6 +354,13 @@ _FACTS: tuple[tuple[re.Pattern[str], Predicate], ...] = (
         CodeValueForm("long"),
     ),
     (re.compile(r"(?i)^the\s+code\s+value\s+is\s+a\s+urn\s+or\s+url$"), CodeValueForm("urn")),
+    # Directory Information Module (Table F.3-3): a Directory Record references a SOP Instance
+    # when it has a Referenced File ID (0004,1500), "the File ID containing a … Referenced SOP
+    # Instance", which "shall not be present" when the record references none
+    (
+        re.compile(r"(?i)^the\s+directory\s+record\s+references\s+a\s+sop\s+instance$"),
+        Present(Ref((0x00041500,), "item")),
+    ),
     # Multi-frame Functional Groups Module: the Per-Frame Functional Groups Sequence
     (
         re.compile(

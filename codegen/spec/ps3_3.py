@@ -21,9 +21,11 @@ from collections.abc import Callable, Iterator
 
 from ..sources.model import Cell, Document, Paragraph, Section, Table, TableRef
 from .counts import item_counts, module_vm
+from .directory import extract_directory, link_record_keys
 from .model import (
     AttributeRule,
     AttributeTable,
+    DirectoryRecordType,
     FunctionalGroup,
     IncludeRule,
     Iod,
@@ -56,8 +58,9 @@ def _lower(cols: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def is_attribute_table(t: Table) -> bool:
+    """Attribute Name (or Key: the Directory Record Keys of PS3.3 F.5), Tag, …"""
     h = _lower(t.header_texts)
-    return len(h) >= 3 and h[0] == "attribute name" and h[1] == "tag"
+    return len(h) >= 3 and h[0] in ("attribute name", "key") and h[1] == "tag"
 
 
 def has_attribute_columns(t: Table) -> bool:
@@ -86,6 +89,7 @@ class Ps33Extractor:
         self.iods: dict[str, Iod] = {}
         self.tables: dict[str, AttributeTable] = {}
         self.problems: list[str] = []
+        self.directory: list[DirectoryRecordType] = []
         self.progress = progress
 
     def problem(self, table: Table | None, message: str) -> None:
@@ -117,6 +121,13 @@ class Ps33Extractor:
             if is_fg_table(t):
                 self.fg_table(t)
         self.check_includes()
+        self.directory, problems = extract_directory(self.doc, self.tables)
+        self.problems.extend(problems)
+        for linked in link_record_keys(self.tables, self.directory):
+            # the row that "does not link to a table" now links each record type's Keys
+            self.problems = [
+                p for p in self.problems if not (linked in p and "Record Selection Keys" in p)
+            ]
 
     def attribute_table(self, t: Table) -> AttributeTable:
         h = _lower(t.header_texts)

@@ -208,6 +208,7 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
         "template_rows": sum(len(t.rows) for t in ed.templates.values()),
         "body_parts": len(ed.anatomy),
         "coding_schemes": len(ed.coding_schemes),
+        "directory_record_types": len(ed.directory),
     }
     files["edition.yaml"] = _dump(
         {
@@ -238,6 +239,8 @@ def render_edition(ed: m.Edition) -> dict[str, str]:
     files["dcm_meanings.yaml"] = _dump(to_data(ed.dcm_meanings))
     files["anatomy.yaml"] = _dump(to_data(ed.anatomy))
     files["coding_schemes.yaml"] = _dump(to_data(ed.coding_schemes))
+    if ed.directory:
+        files["directory.yaml"] = _dump(to_data(ed.directory))
     for cid, group in ed.context_groups.items():
         files[f"context_groups/{cid}.yaml"] = _dump(to_data(group))
     return files
@@ -300,6 +303,12 @@ def load_edition(folder: Path) -> m.Edition:
     schemes = folder / "coding_schemes.yaml"
     ed.coding_schemes = (
         from_data(list[m.CodingScheme], _load(schemes) or []) if schemes.is_file() else []
+    )
+    directory = folder / "directory.yaml"
+    ed.directory = (
+        from_data(list[m.DirectoryRecordType], _load(directory) or [])
+        if directory.is_file()
+        else []
     )
     groups = [
         from_data(m.ContextGroup, _load(p)) for p in (folder / "context_groups").glob("*.yaml")

@@ -86,6 +86,7 @@ _INDEX: dict[str, str] = {
     "ConfocalMicroscopyImageModule": "confocal_microscopy_image_module",
     "ConfocalMicroscopyTiledPyramidalImageModule": "confocal_microscopy_tiled_pyramidal_image_module",
     "ContainerMacro": "container_macro",
+    "ContentAssessmentResultsDirectoryRecordResultsKeys": "content_assessment_results_directory_record_results_keys",
     "ContentAssessmentResultsModule": "content_assessment_results_module",
     "ContentCreatorMacro": "content_creator_macro",
     "ContentIdentificationMacro": "content_identification_macro",
@@ -126,6 +127,7 @@ _INDEX: dict[str, str] = {
     "DocumentRelationshipMacro": "document_relationship_macro",
     "DosimetricObjectiveMacro": "dosimetric_objective_macro",
     "DoubleFloatingPointImagePixelModule": "double_floating_point_image_pixel_module",
+    "EncapsulatedDocumentKeys": "encapsulated_document_keys",
     "EncapsulatedDocumentModule": "encapsulated_document_module",
     "EncapsulatedDocumentSeriesModule": "encapsulated_document_series_module",
     "EncryptedAttributesDataSetAttributes": "encrypted_attributes_data_set_attributes",
@@ -163,6 +165,7 @@ _INDEX: dict[str, str] = {
     "ExtendedSelectorAttributeMacro": "extended_selector_attribute_macro",
     "ExternalBeamControlPointGeneralMacro": "external_beam_control_point_general_macro",
     "ExternallySourcedDataSetIdentificationMacro": "externally_sourced_data_set_identification_macro",
+    "FiducialKeys": "fiducial_keys",
     "FileSetIdentificationModule": "file_set_identification_module",
     "FillStyleSequenceMacro": "fill_style_sequence_macro",
     "FloatingPointImagePixelModule": "floating_point_image_pixel_module",
@@ -221,6 +224,7 @@ _INDEX: dict[str, str] = {
     "ImageEquipmentCoordinateRelationshipModule": "image_equipment_coordinate_relationship_module",
     "ImageFrameConversionSourceMacro": "image_frame_conversion_source_macro",
     "ImageHistogramModule": "image_histogram_module",
+    "ImageKeys": "image_keys",
     "ImagePixelDescriptionMacro": "image_pixel_description_macro",
     "ImagePixelMacro": "image_pixel_macro",
     "ImagePixelModule": "image_pixel_module",
@@ -228,7 +232,10 @@ _INDEX: dict[str, str] = {
     "ImageReferenceMacro": "image_reference_macro",
     "ImageSOPInstanceReferenceMacro": "image_sop_instance_reference_macro",
     "ImagingServiceRequestModule": "imaging_service_request_module",
+    "ImplantAssemblyKeys": "implant_assembly_keys",
     "ImplantAssemblyTemplateModule": "implant_assembly_template_module",
+    "ImplantGroupKeys": "implant_group_keys",
+    "ImplantKeys": "implant_keys",
     "ImplantTemplateGroupModule": "implant_template_group_module",
     "InstanceAvailabilityNotificationModule": "instance_availability_notification_module",
     "InstructionsModule": "instructions_module",
@@ -248,6 +255,7 @@ _INDEX: dict[str, str] = {
     "IntravascularOCTProcessingParametersModule": "intravascular_oct_processing_parameters_module",
     "IntravascularOCTSeriesModule": "intravascular_oct_series_module",
     "InventoryCreationModule": "inventory_creation_module",
+    "InventoryKeys": "inventory_keys",
     "InventoryModule": "inventory_module",
     "InventoryReferenceMacro": "inventory_reference_macro",
     "IrradiationEventIdentificationMacro": "irradiation_event_identification_macro",
@@ -257,6 +265,7 @@ _INDEX: dict[str, str] = {
     "KeratometryMacro": "keratometry_macro",
     "KeratometryMeasurementsModule": "keratometry_measurements_module",
     "KeratometryMeasurementsSeriesModule": "keratometry_measurements_series_module",
+    "KeyObjectDocumentKeys": "key_object_document_keys",
     "KeyObjectDocumentModule": "key_object_document_module",
     "KeyObjectDocumentSeriesModule": "key_object_document_series_module",
     "LensometryMeasurementsMacro": "lensometry_measurements_macro",
@@ -299,8 +308,10 @@ _INDEX: dict[str, str] = {
     "MaskModule": "mask_module",
     "MatrixBasedRTImagingGeometryMacro": "matrix_based_rt_imaging_geometry_macro",
     "MeasuredDoseReferenceRecordModule": "measured_dose_reference_record_module",
+    "MeasurementKeys": "measurement_keys",
     "MediaCreationManagementModule": "media_creation_management_module",
     "MicroscopeSlideLayerTileOrganizationModule": "microscope_slide_layer_tile_organization_module",
+    "MicroscopyBulkSimpleAnnotationsKeys": "microscopy_bulk_simple_annotations_keys",
     "MicroscopyBulkSimpleAnnotationsModule": "microscopy_bulk_simple_annotations_module",
     "MicroscopyBulkSimpleAnnotationsSeriesModule": "microscopy_bulk_simple_annotations_series_module",
     "ModalityLUTMacro": "modality_lut_macro",
@@ -389,6 +400,7 @@ _INDEX: dict[str, str] = {
     "PatientDemographicModule": "patient_demographic_module",
     "PatientGroupMacro": "patient_group_macro",
     "PatientIdentificationModule": "patient_identification_module",
+    "PatientKeys": "patient_keys",
     "PatientMedicalModule": "patient_medical_module",
     "PatientModule": "patient_module",
     "PatientOrientationAndEquipmentRelationshipMacro": "patient_orientation_and_equipment_relationship_macro",
@@ -425,6 +437,7 @@ _INDEX: dict[str, str] = {
     "PixelIntensityRelationshipLUTMacro": "pixel_intensity_relationship_lut_macro",
     "PixelMeasuresMacro": "pixel_measures_macro",
     "PixelValueTransformationMacro": "pixel_value_transformation_macro",
+    "PlanKeys": "plan_keys",
     "PlaneOrientationPatientMacro": "plane_orientation_patient_macro",
     "PlaneOrientationVolumeMacro": "plane_orientation_volume_macro",
     "PlanePositionPatientMacro": "plane_position_patient_macro",
@@ -436,6 +449,7 @@ _INDEX: dict[str, str] = {
     "PointCloudModule": "point_cloud_module",
     "PointsMacro": "points_macro",
     "PresentationAnimationModule": "presentation_animation_module",
+    "PresentationKeys": "presentation_keys",
     "PresentationLUTModule": "presentation_lut_module",
     "PresentationSeriesModule": "presentation_series_module",
     "PresentationStateBlendingModule": "presentation_state_blending_module",
@@ -475,6 +489,7 @@ _INDEX: dict[str, str] = {
     "RTDeliveryDeviceCommonModule": "rt_delivery_device_common_module",
     "RTDoseContributionModule": "rt_dose_contribution_module",
     "RTDoseContributionRecordModule": "rt_dose_contribution_record_module",
+    "RTDoseKeys": "rt_dose_keys",
     "RTDoseModule": "rt_dose_module",
     "RTEnhancedPrescriptionModule": "rt_enhanced_prescription_module",
     "RTEquipmentMappingAndPlanReferenceMacro": "rt_equipment_mapping_and_plan_reference_macro",
@@ -501,6 +516,7 @@ _INDEX: dict[str, str] = {
     "RTPatientSupportDevicesMacro": "rt_patient_support_devices_macro",
     "RTPatientTreatmentPreparationMacro": "rt_patient_treatment_preparation_macro",
     "RTPhysicianIntentModule": "rt_physician_intent_module",
+    "RTPlanKeys": "rt_plan_keys",
     "RTPrescriptionModule": "rt_prescription_module",
     "RTProjectionImagingRequestGeometryMacro": "rt_projection_imaging_request_geometry_macro",
     "RTROIObservationsModule": "rt_roi_observations_module",
@@ -513,6 +529,7 @@ _INDEX: dict[str, str] = {
     "RTRadiationSetModule": "rt_radiation_set_module",
     "RTSegmentAnnotationModule": "rt_segment_annotation_module",
     "RTSeriesModule": "rt_series_module",
+    "RTStructureSetKeys": "rt_structure_set_keys",
     "RTToleranceSetMacro": "rt_tolerance_set_macro",
     "RTToleranceTablesModule": "rt_tolerance_tables_module",
     "RTTreatmentMachineRecordModule": "rt_treatment_machine_record_module",
@@ -521,16 +538,20 @@ _INDEX: dict[str, str] = {
     "RTTreatmentPhaseMacro": "rt_treatment_phase_macro",
     "RTTreatmentPositionMacro": "rt_treatment_position_macro",
     "RTTreatmentPreparationModule": "rt_treatment_preparation_module",
+    "RTTreatmentRecordKeys": "rt_treatment_record_keys",
     "RTTreatmentSummaryRecordModule": "rt_treatment_summary_record_module",
     "RadiationFractionPatternMacro": "radiation_fraction_pattern_macro",
     "RadiationGenerationModeMacro": "radiation_generation_mode_macro",
     "RadiobiologicalDoseEffectDescriptionMacro": "radiobiological_dose_effect_description_macro",
     "RadiopharmaceuticalUsageMacro": "radiopharmaceutical_usage_macro",
     "RadiotherapyCommonInstanceModule": "radiotherapy_common_instance_module",
+    "RadiotherapyKeys": "radiotherapy_keys",
+    "RawDataKeys": "raw_data_keys",
     "RawDataModule": "raw_data_module",
     "RealTimeAcquisitionModule": "real_time_acquisition_module",
     "RealTimeBulkDataFlowModule": "real_time_bulk_data_flow_module",
     "RealWorldValueMappingItemMacro": "real_world_value_mapping_item_macro",
+    "RealWorldValueMappingKeys": "real_world_value_mapping_keys",
     "RealWorldValueMappingMacro": "real_world_value_mapping_macro",
     "RealWorldValueMappingModule": "real_world_value_mapping_module",
     "RealWorldValueMappingSeriesModule": "real_world_value_mapping_series_module",
@@ -538,6 +559,7 @@ _INDEX: dict[str, str] = {
     "ReferencedImageMacro": "referenced_image_macro",
     "ReferencedInstancesAndAccessMacro": "referenced_instances_and_access_macro",
     "ReferencedRequestMacro": "referenced_request_macro",
+    "RegistrationKeys": "registration_keys",
     "RelatedInformationEntitiesMacro": "related_information_entities_macro",
     "RenderDisplayModule": "render_display_module",
     "RenderShadingModule": "render_shading_module",
@@ -555,6 +577,7 @@ _INDEX: dict[str, str] = {
     "SOPInstanceReferenceMacro": "sop_instance_reference_macro",
     "SRDocumentContentModule": "sr_document_content_module",
     "SRDocumentGeneralModule": "sr_document_general_module",
+    "SRDocumentKeys": "sr_document_keys",
     "SRDocumentSeriesModule": "sr_document_series_module",
     "ScanProcedureModule": "scan_procedure_module",
     "ScheduledProcedureStepModule": "scheduled_procedure_step_module",
@@ -567,6 +590,7 @@ _INDEX: dict[str, str] = {
     "SegmentationSeriesModule": "segmentation_series_module",
     "SelectorAttributeMacro": "selector_attribute_macro",
     "SeriesAndInstanceReferenceMacro": "series_and_instance_reference_macro",
+    "SeriesKeys": "series_keys",
     "SlideCoordinatesModule": "slide_coordinates_module",
     "SlideLabelModule": "slide_label_module",
     "SoftcopyPresentationLUTModule": "softcopy_presentation_lut_module",
@@ -581,6 +605,8 @@ _INDEX: dict[str, str] = {
     "SpecimenMacro": "specimen_macro",
     "SpecimenModule": "specimen_module",
     "SpecimenReferenceMacro": "specimen_reference_macro",
+    "SpectroscopyKeys": "spectroscopy_keys",
+    "StereometricRelationshipKeys": "stereometric_relationship_keys",
     "StereometricRelationshipModule": "stereometric_relationship_module",
     "StereometricSeriesModule": "stereometric_series_module",
     "StorageCommitmentModule": "storage_commitment_module",
@@ -591,6 +617,7 @@ _INDEX: dict[str, str] = {
     "StructuredDisplayAnnotationModule": "structured_display_annotation_module",
     "StructuredDisplayImageBoxModule": "structured_display_image_box_module",
     "StructuredDisplayModule": "structured_display_module",
+    "StudyKeys": "study_keys",
     "SubjectiveRefractionMeasurementsMacro": "subjective_refraction_measurements_macro",
     "SubjectiveRefractionMeasurementsModule": "subjective_refraction_measurements_module",
     "SubjectiveRefractionMeasurementsSeriesModule": "subjective_refraction_measurements_series_module",
@@ -598,8 +625,10 @@ _INDEX: dict[str, str] = {
     "SubstanceAdministrationModule": "substance_administration_module",
     "SubstanceApprovalModule": "substance_approval_module",
     "SupplementalPaletteColorLookupTableModule": "supplemental_palette_color_lookup_table_module",
+    "SurfaceKeys": "surface_keys",
     "SurfaceMeshModule": "surface_mesh_module",
     "SurfaceMeshPrimitivesMacro": "surface_mesh_primitives_macro",
+    "SurfaceScanKeys": "surface_scan_keys",
     "SurfaceSegmentationModule": "surface_segmentation_module",
     "SynchronizationModule": "synchronization_module",
     "T3DRTConeBeamImagingGeometryMacro": "t3d_rt_cone_beam_imaging_geometry_macro",
@@ -615,6 +644,7 @@ _INDEX: dict[str, str] = {
     "TimezoneModule": "timezone_module",
     "TomotherapeuticBeamModule": "tomotherapeutic_beam_module",
     "TomotherapeuticDeliveryDeviceModule": "tomotherapeutic_delivery_device_module",
+    "TractographyResultsKeys": "tractography_results_keys",
     "TractographyResultsModule": "tractography_results_module",
     "TractographyResultsSeriesModule": "tractography_results_series_module",
     "TreatmentDeviceIdentificationMacro": "treatment_device_identification_macro",
@@ -660,6 +690,7 @@ _INDEX: dict[str, str] = {
     "WaveformFilterCharacteristicsMacro": "waveform_filter_characteristics_macro",
     "WaveformFilterLookupTableMacro": "waveform_filter_lookup_table_macro",
     "WaveformIdentificationModule": "waveform_identification_module",
+    "WaveformKeys": "waveform_keys",
     "WaveformModule": "waveform_module",
     "WaveformReferenceMacro": "waveform_reference_macro",
     "WedgePositionsMacro": "wedge_positions_macro",
@@ -813,6 +844,7 @@ if TYPE_CHECKING:
     from .confocal_microscopy_image_module import ConfocalMicroscopyImageModule
     from .confocal_microscopy_tiled_pyramidal_image_module import ConfocalMicroscopyTiledPyramidalImageModule
     from .container_macro import ContainerMacro
+    from .content_assessment_results_directory_record_results_keys import ContentAssessmentResultsDirectoryRecordResultsKeys
     from .content_assessment_results_module import ContentAssessmentResultsModule
     from .content_creator_macro import ContentCreatorMacro
     from .content_identification_macro import ContentIdentificationMacro
@@ -853,6 +885,7 @@ if TYPE_CHECKING:
     from .document_relationship_macro import DocumentRelationshipMacro
     from .dosimetric_objective_macro import DosimetricObjectiveMacro
     from .double_floating_point_image_pixel_module import DoubleFloatingPointImagePixelModule
+    from .encapsulated_document_keys import EncapsulatedDocumentKeys
     from .encapsulated_document_module import EncapsulatedDocumentModule
     from .encapsulated_document_series_module import EncapsulatedDocumentSeriesModule
     from .encrypted_attributes_data_set_attributes import EncryptedAttributesDataSetAttributes
@@ -890,6 +923,7 @@ if TYPE_CHECKING:
     from .extended_selector_attribute_macro import ExtendedSelectorAttributeMacro
     from .external_beam_control_point_general_macro import ExternalBeamControlPointGeneralMacro
     from .externally_sourced_data_set_identification_macro import ExternallySourcedDataSetIdentificationMacro
+    from .fiducial_keys import FiducialKeys
     from .file_set_identification_module import FileSetIdentificationModule
     from .fill_style_sequence_macro import FillStyleSequenceMacro
     from .floating_point_image_pixel_module import FloatingPointImagePixelModule
@@ -948,6 +982,7 @@ if TYPE_CHECKING:
     from .image_equipment_coordinate_relationship_module import ImageEquipmentCoordinateRelationshipModule
     from .image_frame_conversion_source_macro import ImageFrameConversionSourceMacro
     from .image_histogram_module import ImageHistogramModule
+    from .image_keys import ImageKeys
     from .image_pixel_description_macro import ImagePixelDescriptionMacro
     from .image_pixel_macro import ImagePixelMacro
     from .image_pixel_module import ImagePixelModule
@@ -955,7 +990,10 @@ if TYPE_CHECKING:
     from .image_reference_macro import ImageReferenceMacro
     from .image_sop_instance_reference_macro import ImageSOPInstanceReferenceMacro
     from .imaging_service_request_module import ImagingServiceRequestModule
+    from .implant_assembly_keys import ImplantAssemblyKeys
     from .implant_assembly_template_module import ImplantAssemblyTemplateModule
+    from .implant_group_keys import ImplantGroupKeys
+    from .implant_keys import ImplantKeys
     from .implant_template_group_module import ImplantTemplateGroupModule
     from .instance_availability_notification_module import InstanceAvailabilityNotificationModule
     from .instructions_module import InstructionsModule
@@ -975,6 +1013,7 @@ if TYPE_CHECKING:
     from .intravascular_oct_processing_parameters_module import IntravascularOCTProcessingParametersModule
     from .intravascular_oct_series_module import IntravascularOCTSeriesModule
     from .inventory_creation_module import InventoryCreationModule
+    from .inventory_keys import InventoryKeys
     from .inventory_module import InventoryModule
     from .inventory_reference_macro import InventoryReferenceMacro
     from .irradiation_event_identification_macro import IrradiationEventIdentificationMacro
@@ -984,6 +1023,7 @@ if TYPE_CHECKING:
     from .keratometry_macro import KeratometryMacro
     from .keratometry_measurements_module import KeratometryMeasurementsModule
     from .keratometry_measurements_series_module import KeratometryMeasurementsSeriesModule
+    from .key_object_document_keys import KeyObjectDocumentKeys
     from .key_object_document_module import KeyObjectDocumentModule
     from .key_object_document_series_module import KeyObjectDocumentSeriesModule
     from .lensometry_measurements_macro import LensometryMeasurementsMacro
@@ -1026,8 +1066,10 @@ if TYPE_CHECKING:
     from .mask_module import MaskModule
     from .matrix_based_rt_imaging_geometry_macro import MatrixBasedRTImagingGeometryMacro
     from .measured_dose_reference_record_module import MeasuredDoseReferenceRecordModule
+    from .measurement_keys import MeasurementKeys
     from .media_creation_management_module import MediaCreationManagementModule
     from .microscope_slide_layer_tile_organization_module import MicroscopeSlideLayerTileOrganizationModule
+    from .microscopy_bulk_simple_annotations_keys import MicroscopyBulkSimpleAnnotationsKeys
     from .microscopy_bulk_simple_annotations_module import MicroscopyBulkSimpleAnnotationsModule
     from .microscopy_bulk_simple_annotations_series_module import MicroscopyBulkSimpleAnnotationsSeriesModule
     from .modality_lut_macro import ModalityLUTMacro
@@ -1116,6 +1158,7 @@ if TYPE_CHECKING:
     from .patient_demographic_module import PatientDemographicModule
     from .patient_group_macro import PatientGroupMacro
     from .patient_identification_module import PatientIdentificationModule
+    from .patient_keys import PatientKeys
     from .patient_medical_module import PatientMedicalModule
     from .patient_module import PatientModule
     from .patient_orientation_and_equipment_relationship_macro import PatientOrientationAndEquipmentRelationshipMacro
@@ -1152,6 +1195,7 @@ if TYPE_CHECKING:
     from .pixel_intensity_relationship_lut_macro import PixelIntensityRelationshipLUTMacro
     from .pixel_measures_macro import PixelMeasuresMacro
     from .pixel_value_transformation_macro import PixelValueTransformationMacro
+    from .plan_keys import PlanKeys
     from .plane_orientation_patient_macro import PlaneOrientationPatientMacro
     from .plane_orientation_volume_macro import PlaneOrientationVolumeMacro
     from .plane_position_patient_macro import PlanePositionPatientMacro
@@ -1163,6 +1207,7 @@ if TYPE_CHECKING:
     from .point_cloud_module import PointCloudModule
     from .points_macro import PointsMacro
     from .presentation_animation_module import PresentationAnimationModule
+    from .presentation_keys import PresentationKeys
     from .presentation_lut_module import PresentationLUTModule
     from .presentation_series_module import PresentationSeriesModule
     from .presentation_state_blending_module import PresentationStateBlendingModule
@@ -1202,6 +1247,7 @@ if TYPE_CHECKING:
     from .rt_delivery_device_common_module import RTDeliveryDeviceCommonModule
     from .rt_dose_contribution_module import RTDoseContributionModule
     from .rt_dose_contribution_record_module import RTDoseContributionRecordModule
+    from .rt_dose_keys import RTDoseKeys
     from .rt_dose_module import RTDoseModule
     from .rt_enhanced_prescription_module import RTEnhancedPrescriptionModule
     from .rt_equipment_mapping_and_plan_reference_macro import RTEquipmentMappingAndPlanReferenceMacro
@@ -1228,6 +1274,7 @@ if TYPE_CHECKING:
     from .rt_patient_support_devices_macro import RTPatientSupportDevicesMacro
     from .rt_patient_treatment_preparation_macro import RTPatientTreatmentPreparationMacro
     from .rt_physician_intent_module import RTPhysicianIntentModule
+    from .rt_plan_keys import RTPlanKeys
     from .rt_prescription_module import RTPrescriptionModule
     from .rt_projection_imaging_request_geometry_macro import RTProjectionImagingRequestGeometryMacro
     from .rt_roi_observations_module import RTROIObservationsModule
@@ -1240,6 +1287,7 @@ if TYPE_CHECKING:
     from .rt_radiation_set_module import RTRadiationSetModule
     from .rt_segment_annotation_module import RTSegmentAnnotationModule
     from .rt_series_module import RTSeriesModule
+    from .rt_structure_set_keys import RTStructureSetKeys
     from .rt_tolerance_set_macro import RTToleranceSetMacro
     from .rt_tolerance_tables_module import RTToleranceTablesModule
     from .rt_treatment_machine_record_module import RTTreatmentMachineRecordModule
@@ -1248,16 +1296,20 @@ if TYPE_CHECKING:
     from .rt_treatment_phase_macro import RTTreatmentPhaseMacro
     from .rt_treatment_position_macro import RTTreatmentPositionMacro
     from .rt_treatment_preparation_module import RTTreatmentPreparationModule
+    from .rt_treatment_record_keys import RTTreatmentRecordKeys
     from .rt_treatment_summary_record_module import RTTreatmentSummaryRecordModule
     from .radiation_fraction_pattern_macro import RadiationFractionPatternMacro
     from .radiation_generation_mode_macro import RadiationGenerationModeMacro
     from .radiobiological_dose_effect_description_macro import RadiobiologicalDoseEffectDescriptionMacro
     from .radiopharmaceutical_usage_macro import RadiopharmaceuticalUsageMacro
     from .radiotherapy_common_instance_module import RadiotherapyCommonInstanceModule
+    from .radiotherapy_keys import RadiotherapyKeys
+    from .raw_data_keys import RawDataKeys
     from .raw_data_module import RawDataModule
     from .real_time_acquisition_module import RealTimeAcquisitionModule
     from .real_time_bulk_data_flow_module import RealTimeBulkDataFlowModule
     from .real_world_value_mapping_item_macro import RealWorldValueMappingItemMacro
+    from .real_world_value_mapping_keys import RealWorldValueMappingKeys
     from .real_world_value_mapping_macro import RealWorldValueMappingMacro
     from .real_world_value_mapping_module import RealWorldValueMappingModule
     from .real_world_value_mapping_series_module import RealWorldValueMappingSeriesModule
@@ -1265,6 +1317,7 @@ if TYPE_CHECKING:
     from .referenced_image_macro import ReferencedImageMacro
     from .referenced_instances_and_access_macro import ReferencedInstancesAndAccessMacro
     from .referenced_request_macro import ReferencedRequestMacro
+    from .registration_keys import RegistrationKeys
     from .related_information_entities_macro import RelatedInformationEntitiesMacro
     from .render_display_module import RenderDisplayModule
     from .render_shading_module import RenderShadingModule
@@ -1282,6 +1335,7 @@ if TYPE_CHECKING:
     from .sop_instance_reference_macro import SOPInstanceReferenceMacro
     from .sr_document_content_module import SRDocumentContentModule
     from .sr_document_general_module import SRDocumentGeneralModule
+    from .sr_document_keys import SRDocumentKeys
     from .sr_document_series_module import SRDocumentSeriesModule
     from .scan_procedure_module import ScanProcedureModule
     from .scheduled_procedure_step_module import ScheduledProcedureStepModule
@@ -1294,6 +1348,7 @@ if TYPE_CHECKING:
     from .segmentation_series_module import SegmentationSeriesModule
     from .selector_attribute_macro import SelectorAttributeMacro
     from .series_and_instance_reference_macro import SeriesAndInstanceReferenceMacro
+    from .series_keys import SeriesKeys
     from .slide_coordinates_module import SlideCoordinatesModule
     from .slide_label_module import SlideLabelModule
     from .softcopy_presentation_lut_module import SoftcopyPresentationLUTModule
@@ -1308,6 +1363,8 @@ if TYPE_CHECKING:
     from .specimen_macro import SpecimenMacro
     from .specimen_module import SpecimenModule
     from .specimen_reference_macro import SpecimenReferenceMacro
+    from .spectroscopy_keys import SpectroscopyKeys
+    from .stereometric_relationship_keys import StereometricRelationshipKeys
     from .stereometric_relationship_module import StereometricRelationshipModule
     from .stereometric_series_module import StereometricSeriesModule
     from .storage_commitment_module import StorageCommitmentModule
@@ -1318,6 +1375,7 @@ if TYPE_CHECKING:
     from .structured_display_annotation_module import StructuredDisplayAnnotationModule
     from .structured_display_image_box_module import StructuredDisplayImageBoxModule
     from .structured_display_module import StructuredDisplayModule
+    from .study_keys import StudyKeys
     from .subjective_refraction_measurements_macro import SubjectiveRefractionMeasurementsMacro
     from .subjective_refraction_measurements_module import SubjectiveRefractionMeasurementsModule
     from .subjective_refraction_measurements_series_module import SubjectiveRefractionMeasurementsSeriesModule
@@ -1325,8 +1383,10 @@ if TYPE_CHECKING:
     from .substance_administration_module import SubstanceAdministrationModule
     from .substance_approval_module import SubstanceApprovalModule
     from .supplemental_palette_color_lookup_table_module import SupplementalPaletteColorLookupTableModule
+    from .surface_keys import SurfaceKeys
     from .surface_mesh_module import SurfaceMeshModule
     from .surface_mesh_primitives_macro import SurfaceMeshPrimitivesMacro
+    from .surface_scan_keys import SurfaceScanKeys
     from .surface_segmentation_module import SurfaceSegmentationModule
     from .synchronization_module import SynchronizationModule
     from .t3d_rt_cone_beam_imaging_geometry_macro import T3DRTConeBeamImagingGeometryMacro
@@ -1342,6 +1402,7 @@ if TYPE_CHECKING:
     from .timezone_module import TimezoneModule
     from .tomotherapeutic_beam_module import TomotherapeuticBeamModule
     from .tomotherapeutic_delivery_device_module import TomotherapeuticDeliveryDeviceModule
+    from .tractography_results_keys import TractographyResultsKeys
     from .tractography_results_module import TractographyResultsModule
     from .tractography_results_series_module import TractographyResultsSeriesModule
     from .treatment_device_identification_macro import TreatmentDeviceIdentificationMacro
@@ -1387,6 +1448,7 @@ if TYPE_CHECKING:
     from .waveform_filter_characteristics_macro import WaveformFilterCharacteristicsMacro
     from .waveform_filter_lookup_table_macro import WaveformFilterLookupTableMacro
     from .waveform_identification_module import WaveformIdentificationModule
+    from .waveform_keys import WaveformKeys
     from .waveform_module import WaveformModule
     from .waveform_reference_macro import WaveformReferenceMacro
     from .wedge_positions_macro import WedgePositionsMacro

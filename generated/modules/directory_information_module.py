@@ -4,25 +4,73 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from pydicom.valuerep import PersonName
 
 from iodkit.builders import Attr, Empty, ItemBuilder, ModuleBuilder, SequenceAttr
 
+from iodkit.generated.modules.content_assessment_results_directory_record_results_keys import ContentAssessmentResultsDirectoryRecordResultsKeys
+from iodkit.generated.modules.encapsulated_document_keys import EncapsulatedDocumentKeys
+from iodkit.generated.modules.fiducial_keys import FiducialKeys
+from iodkit.generated.modules.hanging_protocol_keys import HangingProtocolKeys
+from iodkit.generated.modules.image_keys import ImageKeys
+from iodkit.generated.modules.implant_assembly_keys import ImplantAssemblyKeys
+from iodkit.generated.modules.implant_group_keys import ImplantGroupKeys
+from iodkit.generated.modules.implant_keys import ImplantKeys
+from iodkit.generated.modules.inventory_keys import InventoryKeys
+from iodkit.generated.modules.key_object_document_keys import ContentSequenceItem as KeyObjectDocumentKeysContentSequenceItem, KeyObjectDocumentKeys
+from iodkit.generated.modules.measurement_keys import MeasurementKeys
+from iodkit.generated.modules.microscopy_bulk_simple_annotations_keys import MicroscopyBulkSimpleAnnotationsKeys
+from iodkit.generated.modules.palette_keys import PaletteKeys
+from iodkit.generated.modules.patient_keys import PatientKeys
+from iodkit.generated.modules.plan_keys import PlanKeys
+from iodkit.generated.modules.presentation_keys import PresentationKeys
+from iodkit.generated.modules.radiotherapy_keys import RadiotherapyKeys
+from iodkit.generated.modules.raw_data_keys import RawDataKeys
+from iodkit.generated.modules.real_world_value_mapping_keys import RealWorldValueMappingKeys
+from iodkit.generated.modules.registration_keys import RegistrationKeys
+from iodkit.generated.modules.rt_dose_keys import RTDoseKeys
+from iodkit.generated.modules.rt_plan_keys import RTPlanKeys
+from iodkit.generated.modules.rt_structure_set_keys import RTStructureSetKeys
+from iodkit.generated.modules.rt_treatment_record_keys import RTTreatmentRecordKeys
+from iodkit.generated.modules.series_keys import SeriesKeys
+from iodkit.generated.modules.spectroscopy_keys import SpectroscopyKeys
+from iodkit.generated.modules.sr_document_keys import ContentSequenceItem as SrDocumentKeysContentSequenceItem, SRDocumentKeys
+from iodkit.generated.modules.stereometric_relationship_keys import StereometricRelationshipKeys
+from iodkit.generated.modules.study_keys import StudyKeys
+from iodkit.generated.modules.surface_keys import SurfaceKeys
+from iodkit.generated.modules.surface_scan_keys import SurfaceScanKeys
+from iodkit.generated.modules.tractography_results_keys import TractographyResultsKeys
+from iodkit.generated.modules.waveform_keys import WaveformKeys
 
 if TYPE_CHECKING:
-    from iodkit.builders import Items
+    from iodkit.builders import CodeItems, Items
+    from iodkit.generated.modules import code_sequence_macro
+    from iodkit.generated.modules import container_macro
+    from iodkit.generated.modules import content_identification_macro
+    from iodkit.generated.modules import document_content_macro
+    from iodkit.generated.modules import hanging_protocol_keys
+    from iodkit.generated.modules import hierarchical_sop_instance_reference_macro
+    from iodkit.generated.modules import image_pixel_macro
+    from iodkit.generated.modules import numeric_measurement_macro
+    from iodkit.generated.modules import person_identification_macro
+    from iodkit.generated.modules import presentation_keys
+    from iodkit.generated.modules import scope_of_inventory_macro
+    from iodkit.generated.modules import table_content_item_macro
 
 
 
-class DirectoryRecordSequenceItem(ItemBuilder):
+class DirectoryRecordSequenceItem(PatientKeys, StudyKeys, SeriesKeys, ImageKeys, RTDoseKeys, RTStructureSetKeys, RTPlanKeys, RTTreatmentRecordKeys, PresentationKeys, WaveformKeys, SRDocumentKeys, KeyObjectDocumentKeys, SpectroscopyKeys, RawDataKeys, RegistrationKeys, FiducialKeys, HangingProtocolKeys, EncapsulatedDocumentKeys, RealWorldValueMappingKeys, StereometricRelationshipKeys, PaletteKeys, ImplantKeys, ImplantAssemblyKeys, ImplantGroupKeys, PlanKeys, MeasurementKeys, SurfaceKeys, SurfaceScanKeys, TractographyResultsKeys, ContentAssessmentResultsDirectoryRecordResultsKeys, RadiotherapyKeys, MicroscopyBulkSimpleAnnotationsKeys, InventoryKeys, ItemBuilder):
     """Item of Directory Record Sequence (0004,1220) in Directory Information Module (PS3.3 2024c
     Table F.3-3).
     """
 
     __slots__ = ()
     __table__ = "PS3.3 2024c Table F.3-3"
-    __order__: ClassVar[tuple[int, ...]] = (0x00041400, 0x00041410, 0x00041420, 0x00041430, 0x00041432, 0x00041500, 0x00041510, 0x00041511, 0x00041512, 0x0004151A)
+    __order__: ClassVar[tuple[int, ...]] = (0x00041400, 0x00041410, 0x00041420, 0x00041430, 0x00041432, 0x00041500, 0x00041510, 0x00041511, 0x00041512, 0x0004151A, 0x00080005, 0x00100010, 0x00100020, 0x00080020, 0x00080030, 0x00081030, 0x0020000D, 0x00200010, 0x00080050, 0x00080060, 0x0020000E, 0x00200011, 0x00880200, 0x00200013, 0x3004000A, 0x30040006, 0x30060002, 0x30060008, 0x30060009, 0x300A0002, 0x300A0006, 0x300A0007, 0x30080250, 0x30080251, 0x00700082, 0x00700083, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00081115, 0x00700402, 0x00080023, 0x00080033, 0x0040A491, 0x0040A493, 0x0040A030, 0x0040A730, 0x00080008, 0x00089092, 0x00280008, 0x00280010, 0x00280011, 0x00289001, 0x00289002, 0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x0072000E, 0x00420010, 0x0040E001, 0x00420012, 0x00420011, 0x00080070, 0x00221095, 0x00686210, 0x00221097, 0x00760001, 0x00760020, 0x00780001, 0x00780010, 0x00780020, 0x00080012, 0x00080013, 0x30100033, 0x30100034, 0x00080401, 0x00080403, 0x00080400, 0x00080426, 0x00080428)
+    __conditional__: ClassVar[tuple[int, ...]] = (0x00080005, 0x00100010, 0x00100020, 0x00080020, 0x00080030, 0x00081030, 0x0020000D, 0x00200010, 0x00080050, 0x00080060, 0x0020000E, 0x00200011, 0x00880200, 0x00200013, 0x3004000A, 0x30040006, 0x30060002, 0x30060008, 0x30060009, 0x300A0002, 0x300A0006, 0x300A0007, 0x30080250, 0x30080251, 0x00700082, 0x00700083, 0x00700080, 0x00700081, 0x0040A043, 0x00700087, 0x00700084, 0x00700086, 0x00081115, 0x00700402, 0x00080023, 0x00080033, 0x0040A491, 0x0040A493, 0x0040A030, 0x0040A730, 0x00080008, 0x00089092, 0x00280008, 0x00280010, 0x00280011, 0x00289001, 0x00289002, 0x00720002, 0x00720004, 0x00720006, 0x00720008, 0x0072000A, 0x0072000C, 0x00720014, 0x0072000E, 0x00420010, 0x0040E001, 0x00420012, 0x00420011, 0x00080070, 0x00221095, 0x00686210, 0x00221097, 0x00760001, 0x00760020, 0x00780001, 0x00780010, 0x00780020, 0x00080012, 0x00080013, 0x30100033, 0x30100034, 0x00080401, 0x00080403, 0x00080400, 0x00080426, 0x00080428)
 
     offset_of_the_next_directory_record: Attr[int] = Attr(
         0x00041400, "OffsetOfTheNextDirectoryRecord", "UL", "1", "1",
@@ -137,6 +185,18 @@ class DirectoryRecordSequenceItem(ItemBuilder):
         """,
     )
 
+    content_sequence: SequenceAttr[ContentSequenceItem] = SequenceAttr(  # type: ignore[assignment]  # narrows the base's item class
+        0x0040A730, "ContentSequence", "SQ", "1", "1C",
+        item="iodkit.generated.modules.directory_information_module:ContentSequenceItem",
+        doc="""Content Sequence (0040,A730): Type 1C, VR SQ, VM 1.
+
+        Contains the Target Content Items that modify the Concept Name Code Sequence of the root
+        Content Item (Document Title).
+        Required if the root Content Item is the Source Content Item of HAS CONCEPT MOD
+        relationships.
+        """,
+    )
+
     def __init__(
         self,
         *,
@@ -150,6 +210,83 @@ class DirectoryRecordSequenceItem(ItemBuilder):
         referenced_sop_instance_uid_in_file: str | Empty | None = None,
         referenced_transfer_syntax_uid_in_file: str | Empty | None = None,
         referenced_related_general_sop_class_uid_in_file: list[str] | Empty | None = None,
+        specific_character_set: list[str] | Empty | None = None,
+        patient_name: PersonName | str | Empty | None = None,
+        patient_id: str | Empty | None = None,
+        study_date: datetime.date | str | Empty | None = None,
+        study_time: datetime.time | str | Empty | None = None,
+        study_description: str | Empty | None = None,
+        study_instance_uid: str | Empty | None = None,
+        study_id: str | Empty | None = None,
+        accession_number: str | Empty | None = None,
+        modality: str | Empty | None = None,
+        series_instance_uid: str | Empty | None = None,
+        series_number: int | Empty | None = None,
+        icon_image_sequence: Items[image_pixel_macro.ImagePixelMacro] | Empty | None = None,
+        instance_number: int | Empty | None = None,
+        dose_summation_type: str | Empty | None = None,
+        dose_comment: str | Empty | None = None,
+        structure_set_label: str | Empty | None = None,
+        structure_set_date: datetime.date | str | Empty | None = None,
+        structure_set_time: datetime.time | str | Empty | None = None,
+        rt_plan_label: str | Empty | None = None,
+        rt_plan_date: datetime.date | str | Empty | None = None,
+        rt_plan_time: datetime.time | str | Empty | None = None,
+        treatment_date: datetime.date | str | Empty | None = None,
+        treatment_time: datetime.time | str | Empty | None = None,
+        presentation_creation_date: datetime.date | str | Empty | None = None,
+        presentation_creation_time: datetime.time | str | Empty | None = None,
+        content_label: str | Empty | None = None,
+        content_description: str | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        alternate_content_description_sequence: Items[content_identification_macro.AlternateContentDescriptionSequenceItem] | Empty | None = None,
+        content_creator_name: PersonName | str | Empty | None = None,
+        content_creator_identification_code_sequence: Items[person_identification_macro.PersonIdentificationMacro] | Empty | None = None,
+        referenced_series_sequence: Items[presentation_keys.ReferencedSeriesSequenceItem] | Empty | None = None,
+        blending_sequence: Items[presentation_keys.BlendingSequenceItem] | Empty | None = None,
+        content_date: datetime.date | str | Empty | None = None,
+        content_time: datetime.time | str | Empty | None = None,
+        completion_flag: str | Empty | None = None,
+        verification_flag: str | Empty | None = None,
+        verification_date_time: datetime.datetime | str | Empty | None = None,
+        content_sequence: Items[ContentSequenceItem] | Empty | None = None,
+        image_type: list[str] | Empty | None = None,
+        referenced_image_evidence_sequence: Items[hierarchical_sop_instance_reference_macro.HierarchicalSOPInstanceReferenceMacro] | Empty | None = None,
+        number_of_frames: int | Empty | None = None,
+        rows: int | Empty | None = None,
+        columns: int | Empty | None = None,
+        data_point_rows: int | Empty | None = None,
+        data_point_columns: int | Empty | None = None,
+        hanging_protocol_name: str | Empty | None = None,
+        hanging_protocol_description: str | Empty | None = None,
+        hanging_protocol_level: str | Empty | None = None,
+        hanging_protocol_creator: str | Empty | None = None,
+        hanging_protocol_creation_date_time: datetime.datetime | str | Empty | None = None,
+        hanging_protocol_definition_sequence: Items[hanging_protocol_keys.HangingProtocolDefinitionSequenceItem] | Empty | None = None,
+        number_of_priors_referenced: int | Empty | None = None,
+        hanging_protocol_user_identification_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        document_title: str | Empty | None = None,
+        hl7instance_identifier: str | Empty | None = None,
+        mime_type_of_encapsulated_document: str | Empty | None = None,
+        encapsulated_document: bytes | Empty | None = None,
+        manufacturer: str | Empty | None = None,
+        implant_name: str | Empty | None = None,
+        implant_size: str | Empty | None = None,
+        implant_part_number: str | Empty | None = None,
+        implant_assembly_template_name: str | Empty | None = None,
+        procedure_type_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        implant_template_group_name: str | Empty | None = None,
+        implant_template_group_description: str | Empty | None = None,
+        implant_template_group_issuer: str | Empty | None = None,
+        instance_creation_date: datetime.date | str | Empty | None = None,
+        instance_creation_time: datetime.time | str | Empty | None = None,
+        user_content_label: str | Empty | None = None,
+        user_content_long_label: str | Empty | None = None,
+        inventory_purpose: str | Empty | None = None,
+        inventory_level: str | Empty | None = None,
+        scope_of_inventory_sequence: Items[scope_of_inventory_macro.ScopeOfInventorySequenceItem] | Empty | None = None,
+        inventory_completion_status: str | Empty | None = None,
+        total_number_of_study_records: int | Empty | None = None,
     ) -> None:
         self._init(locals())
 
@@ -214,6 +351,47 @@ class DirectoryInformationModule(ModuleBuilder):
         offset_of_the_last_directory_record_of_the_root_directory_entity: int | Empty | None = None,
         file_set_consistency_flag: int | Empty | None = None,
         directory_record_sequence: Items[DirectoryRecordSequenceItem] | Empty | None = None,
+    ) -> None:
+        self._init(locals())
+
+
+class ContentSequenceItem(SrDocumentKeysContentSequenceItem, KeyObjectDocumentKeysContentSequenceItem, ItemBuilder):
+    """Item of ContentSequence (0040,A730) in DirectoryRecordSequenceItem: the items of PS3.3 2024c
+    Table F.5-25, PS3.3 2024c Table F.5-26 together (each included macro defines the sequence).
+    """
+
+    __slots__ = ()
+    __table__ = "PS3.3 2024c Table F.3-3"
+    __order__: ClassVar[tuple[int, ...]] = (0x0040A010, 0x0040A040, 0x0040A043, 0x0040A160, 0x0040A120, 0x0040A121, 0x0040A122, 0x0040A123, 0x0040A124, 0x0040A300, 0x0040A301, 0x0040A168, 0x00081199, 0x00700022, 0x00700023, 0x00480301, 0x0070031A, 0x30060024, 0x0040A130, 0x0040A132, 0x0040A138, 0x0040A13A, 0x0040A050, 0x0040A504, 0x0040A801)
+
+    def __init__(
+        self,
+        *,
+        relationship_type: Literal["HAS CONCEPT MOD"] | Empty | None = None,
+        value_type: Literal["TEXT", "NUM", "CODE", "DATE", "TIME", "DATETIME", "UIDREF", "PNAME", "COMPOSITE", "IMAGE", "WAVEFORM", "SCOORD", "SCOORD3D", "TCOORD", "CONTAINER", "TABLE"] | Empty | None = None,
+        concept_name_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        text_value: str | Empty | None = None,
+        date_time: datetime.datetime | str | Empty | None = None,
+        date: datetime.date | str | Empty | None = None,
+        time: datetime.time | str | Empty | None = None,
+        person_name: PersonName | str | Empty | None = None,
+        uid: str | Empty | None = None,
+        measured_value_sequence: Items[numeric_measurement_macro.MeasuredValueSequenceItem] | Empty | None = None,
+        numeric_value_qualifier_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        concept_code_sequence: CodeItems[code_sequence_macro.CodeSequenceMacro] | Empty | None = None,
+        referenced_sop_sequence: Items[document_content_macro.ReferencedSOPSequenceItem] | Empty | None = None,
+        graphic_data: list[float] | Empty | None = None,
+        graphic_type: Literal["POINT", "MULTIPOINT", "POLYLINE", "POLYGON", "ELLIPSE", "ELLIPSOID"] | Empty | None = None,
+        pixel_origin_interpretation: Literal["FRAME", "VOLUME"] | Empty | None = None,
+        fiducial_uid: str | Empty | None = None,
+        referenced_frame_of_reference_uid: str | Empty | None = None,
+        temporal_range_type: Literal["POINT", "MULTIPOINT", "SEGMENT", "MULTISEGMENT", "BEGIN", "END"] | Empty | None = None,
+        referenced_sample_positions: list[int] | Empty | None = None,
+        referenced_time_offsets: list[float] | Empty | None = None,
+        referenced_date_time: list[datetime.datetime | str] | Empty | None = None,
+        continuity_of_content: Literal["SEPARATE", "CONTINUOUS"] | Empty | None = None,
+        content_template_sequence: Items[container_macro.ContentTemplateSequenceItem] | Empty | None = None,
+        tabulated_values_sequence: Items[table_content_item_macro.TabulatedValuesSequenceItem] | Empty | None = None,
     ) -> None:
         self._init(locals())
 

@@ -42,6 +42,7 @@ from iodkit.rulemodel import (
 
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
+from .directory import DIRECTORY_RECORD_SEQUENCE, check_directory
 from .filelevel import SOP_CLASS_UID, FileChecks
 from .findings import Finding, Reference, shown
 from .reader import Element, Node, ParsedFile
@@ -103,6 +104,8 @@ class _Check(FileChecks):
             )
             return self.findings
         self.iod(iod)
+        if DIRECTORY_RECORD_SEQUENCE in self.root.elems:
+            check_directory(self)  # a DICOMDIR: its records' offsets and hierarchy
         if self.context.templates and CONTENT_SEQUENCE in self.root and VALUE_TYPE in self.root:
             from .templates import check_content_tree  # SR documents only: loaded on demand
 

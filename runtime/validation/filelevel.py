@@ -120,6 +120,8 @@ class FileChecks:
             return uid
         meta = self.parsed.meta.elems.get(0x00020002)
         meta_uid = meta.strings()[0] if meta is not None and meta.strings() else ""
+        if meta_uid and not self.iod_defines(meta_uid, SOP_CLASS_UID):
+            return meta_uid  # an IOD without SOP Common (a DICOMDIR): the File Meta names it
         self.add(
             "error",
             "sop-class",
@@ -130,6 +132,13 @@ class FileChecks:
             tag=SOP_CLASS_UID,
         )
         return meta_uid or None
+
+    def iod_defines(self, sop_class_uid: str, tag: int) -> bool:
+        """Whether the IOD of a SOP Class has a top-level attribute ``tag`` (True when the SOP
+        Class is not known). The Basic Directory IOD of a DICOMDIR (PS3.3 Annex F) has no SOP
+        Common Module: its SOP Class and Instance UIDs are only in the File Meta Information."""
+        iod = self.book.iod_for(sop_class_uid)
+        return iod is None or any(tag in mu.scope.by_tag for mu in iod.modules)
 
     # -- File Meta Information (PS3.10 7.1) ----------------------------------------------------
     def meta(self) -> None:
@@ -171,7 +180,7 @@ class FileChecks:
                     ref=ref,
                     tag=mtag,
                 )
-            elif mv and not dv:
+            elif mv and not dv and self.iod_defines(meta_uid_of(meta), dtag):
                 self.add(
                     "error",
                     "meta",
@@ -422,3 +431,9 @@ class FileChecks:
                     ref=Reference("PS3.6", "", self.edition),
                     tag=tag,
                 )
+
+
+def meta_uid_of(meta: dict[int, Element]) -> str:
+    """The Media Storage SOP Class UID of File Meta elements ("" when absent or empty)."""
+    el = meta.get(0x00020002)
+    return el.strings()[0] if el is not None and el.strings() else ""

@@ -88,8 +88,9 @@ class Element:
 
     ``vr`` is the VR the element is treated with (as written in explicit VR files, else from
     the dictionary, "UN" when unknown); ``written_vr`` is the explicit VR as written (or
-    ``None``). ``items`` holds the items of a sequence; ``fragments`` the number of fragments
-    of encapsulated (undefined length) pixel data.
+    ``None``). ``items`` holds the items of a sequence (``item_offsets``: where each starts in
+    the file); ``fragments`` the number of fragments of encapsulated (undefined length) pixel
+    data.
     """
 
     __slots__ = (
@@ -100,6 +101,7 @@ class Element:
         "_buf",
         "_start",
         "items",
+        "item_offsets",
         "fragments",
         "_value",
         "_strings",
@@ -124,6 +126,9 @@ class Element:
         self._buf = buf
         self._start = start
         self.items: list[Node] | None = None
+        # where each item starts in the file (its Item tag; PS3.3 F.3.2.2 offsets count from
+        # the file's first byte); None when unknown (a dataset built in memory, deflated data)
+        self.item_offsets: list[int] | None = None
         self.fragments: int | None = None
         self._value: Any = _UNSET
         self._strings: tuple[str, ...] | None = None
@@ -436,8 +441,9 @@ class ParsedFile:
 
 
 class _Reader:
-    def __init__(self, buf: Any, explicit: bool, little: bool) -> None:
+    def __init__(self, buf: Any, explicit: bool, little: bool, in_file: bool = True) -> None:
         self.buf = buf
+        self.in_file = in_file  # positions in buf are positions in the file (not inflated)
         self.explicit = explicit
         self.little = little
         self.issues: list[ReadIssue] = []
@@ -576,6 +582,8 @@ class _Reader:
         implicit_un: bool,
     ) -> int:
         el.items = []
+        offsets: list[int] | None = [] if self.in_file else None
+        el.item_offsets = offsets
         if depth >= MAX_DEPTH:
             self.issue("error", "depth", "sequences nested too deep; not read further", path)
             if length == UNDEFINED:
@@ -589,7 +597,7 @@ class _Reader:
         reader = self
         if implicit_un and (self.explicit or not self.little):
             # UN of undefined length: a sequence in Implicit VR Little Endian (PS3.5 6.2.2)
-            reader = _Reader(self.buf, False, True)
+            reader = _Reader(self.buf, False, True, self.in_file)
             reader.issues = self.issues
         pos = start
         while pos < stop:
@@ -622,6 +630,8 @@ class _Reader:
                 item, _ = reader.dataset(istart, iend, depth + 1, ipath, False, node)
                 pos = iend
             el.items.append(item)
+            if offsets is not None:
+                offsets.append(istart - 8)
         if length == UNDEFINED:
             self.issue("error", "truncated", "sequence without a delimiter", path, el.tag)
         return stop
@@ -766,7 +776,7 @@ def parse(data: bytes) -> ParsedFile:
             )
         )
         explicit = True
-    reader = _Reader(body, explicit, little)
+    reader = _Reader(body, explicit, little, body is data)
     dataset, _ = reader.dataset(start, len(body), 0, "", False, None)
     dataset.__dict__["file_meta"] = meta
     issues.extend(reader.issues)
