@@ -80,7 +80,7 @@ def test_default_plane_and_mosaic(ct_and_seg, tmp_path: Path) -> None:
     assert np.array_equal(coloured(fullest), labels[2] > 0)  # plane 2 has the most pixels
     mosaic = render(path, series, mosaic=True, scale=1, legend=False)
     assert mosaic.width > 2 * 30  # planes 1 and 2 side by side, captioned
-    with pytest.raises(RenderError, match="none of the 1 images given is a source"):
+    with pytest.raises(RenderError, match="the image given is not a source"):
         render(path, synthetic.ct_series(1, 24, 30))
 
 
@@ -162,6 +162,55 @@ def test_cli_writes_a_png(ct_and_seg, tmp_path: Path) -> None:
     assert main(["render", str(path), str(folder), "--group", "nuclei"]) == 2  # not for a SEG
     assert main(["render", str(folder / "0.dcm"), "-o", str(tmp_path / "ct.png")]) == 0
     assert main(["render", str(tmp_path / "missing.dcm")]) == 2
+
+
+def test_messages_say_what_is_drawn(ct_and_seg, tmp_path: Path, capsys) -> None:
+    """QA-16: an object without an image is named and what render draws is said; no images
+    at all is said as such; counts agree with their nouns; --region's counting is explained
+    next to read_slide's, and what --help says about it holds."""
+    from iodkit.cli import main
+    from iodkit.render.cli import EPILOG
+    from iodkit.sr import KeyObjectSelection
+    from iodkit.wsi import SlideImage, read_slide
+
+    series, _, path = ct_and_seg
+    kos = tmp_path / "kos.dcm"
+    KeyObjectSelection(series[:2]).save(kos)
+    assert main(["render", str(kos), str(path)]) == 2
+    said = capsys.readouterr().err
+    assert "is a Key Object Selection Document (1.2.840.10008.5.1.4.1.1.88.59)" in said
+    assert "holds no image: iodkit render draws Segmentations" in said
+    assert "pixel data" not in said
+    with pytest.raises(RenderError, match="holds no image"):
+        render(pydicom.dcmread(kos), [])
+    with pytest.raises(
+        RenderError, match=r"^no images were given: pass its source images \(it references 4 "
+    ):
+        render(path, [])
+    others = synthetic.ct_series(2, 8, 8)
+    with pytest.raises(
+        RenderError, match=r"^none of the 2 images given is a source .* references 4 instances"
+    ):
+        render(path, others)
+    with pytest.raises(RenderError, match=r"^the image given is not a source"):
+        render(path, others[:1])
+    assert main(["render", str(path), "--group", "a", "--frame", "1"]) == 2
+    assert "--group, --frame do not apply to a Segmentation" in capsys.readouterr().err
+    assert main(["render", str(path), "--group", "a"]) == 2
+    assert "--group does not apply to a Segmentation" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["render", "--help"])
+    helped = capsys.readouterr().out
+    assert "0-based" in helped and "get_region(21, 71, 11, 111)" in helped
+    # what the help says: --region 10 20 100 50 is what get_region reads with those numbers
+    rgb = np.random.default_rng(3).integers(0, 256, size=(90, 120, 3), dtype=np.uint8)
+    slide = SlideImage(rgb, tile_size=32).to_dataset()
+    assert "--region 10 20 100 50 is\ncolumns 10-109 and rows 20-69" in EPILOG
+    with read_slide(slide) as reader:
+        assert np.array_equal(reader.get_region(21, 71, 11, 111), rgb[20:70, 10:110])
+        assert np.array_equal(
+            reader.get_region(20, 70, 10, 110, as_indices=True), rgb[20:70, 10:110]
+        )
 
 
 def test_cli_draws_annotations(testdata: Path, tmp_path: Path) -> None:
@@ -279,7 +328,7 @@ def test_slide_segmentation_over_its_slide(organization: str) -> None:
     assert np.array_equal(changed, mask[row : row + height, column : column + width])
     other = copy.deepcopy(slide)
     other.SOPInstanceUID = pydicom.uid.generate_uid()  # same specimen and frame of reference
-    with pytest.raises(RenderError, match="none of the 1 images given is the slide"):
+    with pytest.raises(RenderError, match="the image given is not the slide"):
         render(seg.to_dataset(), [other], region=region)
 
 

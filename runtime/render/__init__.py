@@ -26,7 +26,7 @@ from typing import Any
 
 from iodkit.render.images import RenderError, as_datasets, load
 
-__all__ = ["RenderError", "kind_of", "render"]
+__all__ = ["DRAWN", "RenderError", "drawn_kind", "kind_of", "render"]
 
 SEGMENTATION = ("1.2.840.10008.5.1.4.1.1.66.4", "1.2.840.10008.5.1.4.1.1.66.7")
 BULK_ANNOTATIONS = ("1.2.840.10008.5.1.4.1.1.91.1",)
@@ -49,6 +49,32 @@ def kind_of(sop_class_uid: str) -> str:
     return "image"
 
 
+#: what :func:`render` draws, in words for messages and help
+DRAWN = (
+    "Segmentations, Microscopy Bulk Simple Annotations, Grayscale/Color/Pseudo-Color Softcopy "
+    "Presentation States and images"
+)
+
+
+def drawn_kind(header: Any, name: Any = None) -> str:
+    """The :func:`kind_of` ``header`` (a Dataset, pixel data not needed), or a RenderError
+    saying what render draws when it is none of those: an object without an image (an SR, a
+    Key Object Selection, a PDF …; no Rows (0028,0010), Type 1 in the Image Pixel Module)."""
+    uid = str(header.get("SOPClassUID", ""))
+    kind = kind_of(uid)
+    if kind == "image" and "Rows" not in header:
+        from pydicom.uid import UID
+
+        known = UID(uid).name.removesuffix(" Storage") if uid else ""
+        what = f"a {known} ({uid})" if known and known != uid else f"SOP Class {uid or '(none)'}"
+        raise RenderError(
+            f"{name or 'the object'} is {what}, which holds no image: iodkit render draws "
+            f"{DRAWN}; pass one of those (to see where an SR's regions lie, render the images "
+            "or the Segmentation it references)"
+        )
+    return kind
+
+
 def render(obj: str | os.PathLike[str] | Any, images: Iterable[Any] = (), **options: Any) -> Any:
     """A Pillow image of ``obj`` (a path or Dataset) drawn over ``images`` (Datasets, files or
     folders; the images the object refers to are picked from them).
@@ -62,7 +88,7 @@ def render(obj: str | os.PathLike[str] | Any, images: Iterable[Any] = (), **opti
     from pydicom.dataset import Dataset
 
     header = obj if isinstance(obj, Dataset) else _header(obj)
-    kind = kind_of(header.get("SOPClassUID", ""))
+    kind = drawn_kind(header, None if isinstance(obj, Dataset) else obj)
     if kind == "segmentation":
         from iodkit.render.seg import render_segmentation
 
@@ -91,6 +117,6 @@ def _header(path: str | os.PathLike[str]) -> Any:
     import pydicom
 
     try:
-        return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID"])
+        return pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Rows"])
     except Exception as exc:
         raise RenderError(f"{path}: not a readable DICOM file ({exc})") from exc

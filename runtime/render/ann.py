@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from iodkit.render import canvas
 from iodkit.render.colors import PALETTE, cielab_to_rgb
-from iodkit.render.images import RenderError
+from iodkit.render.images import RenderError, not_among
 from pydicom.dataset import Dataset
 
 MAX_SIDE = 2048  # pixels of the picture's longer side, at most
@@ -81,9 +81,7 @@ def _slide(ann: Any, images: Sequence[Dataset]) -> Dataset:
                 and ds.get("FrameOfReferenceUID") == ann.frame_of_reference_uid
             ):
                 return ds
-    raise RenderError(
-        f"none of the {len(images)} images given is the slide the annotations are on; pass it"
-    )
+    raise not_among(images, "is the slide the annotations are on", "the slide")
 
 
 def _groups(ann: Any, keys: Sequence[int | str] | None) -> list[Any]:

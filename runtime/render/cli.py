@@ -1,13 +1,5 @@
-"""``iodkit render OBJECT [IMAGES…] -o picture.png``: a picture of a DICOM object.
-
-OBJECT is a Segmentation (drawn over its source images), Microscopy Bulk Simple Annotations
-(over a region of the slide), a Grayscale/Color/Pseudo-Color Softcopy Presentation State
-(applied to its image) or any image (shown through its own window). IMAGES are files or
-folders (searched recursively) holding the images the object refers to; the others are
-ignored.
-
-Exit code: 0 written, 2 it could not run (unreadable input, images missing, bad options).
-"""
+"""``iodkit render OBJECT [IMAGES…] -o picture.png``: a picture of a DICOM object (the words
+of :data:`EPILOG`, which ``iodkit render --help`` shows)."""
 
 from __future__ import annotations
 
@@ -16,8 +8,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+EPILOG = """\
+OBJECT is a Segmentation (drawn over its source images), Microscopy Bulk Simple
+Annotations (over a region of their slide), a Grayscale, Color or Pseudo-Color Softcopy
+Presentation State (applied to its image) or any other image (through its own window).
+Objects that hold no image (SR documents, Key Object Selection, RT Structure Sets ...) are
+not drawn. IMAGES are files or folders (searched recursively) holding the images the object
+refers to; the others are ignored.
+
+Numbers are 0-based, like the pixel coordinates of annotations: --region 10 20 100 50 is
+columns 10-109 and rows 20-69 of the slide's total pixel matrix. iodkit.wsi's
+read_slide(path).get_region counts as highdicom does (1-based, end exclusive): the same
+region is get_region(21, 71, 11, 111), or get_region(20, 70, 10, 110, as_indices=True).
+--plane and --frame count from 0 as well.
+
+Exit codes: 0 written; 2 it could not run (unreadable input, images missing, an object
+that is not drawn, options that do not apply)."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EPILOG
     parser.add_argument("object", type=Path, help="the DICOM object to draw")
     parser.add_argument("images", nargs="*", type=Path, help="its images: files or folders")
     parser.add_argument(
@@ -33,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         nargs=4,
         metavar=("COLUMN", "ROW", "WIDTH", "HEIGHT"),
-        help="ANN, SEG of a slide: region of the slide's total pixel matrix (0-based; default: "
-        "the annotations' bounding box; the whole slide for a SEG)",
+        help="ANN, SEG of a slide: region of the slide's total pixel matrix, 0-based from its "
+        "top left pixel (see below; default: the annotations' bounding box, the whole slide "
+        "for a SEG)",
     )
     parser.add_argument("--group", action="append", help="ANN: group label or number to draw")
     parser.add_argument("--frame", type=int, help="image/PR: 0-based frame of a multi-frame image")
@@ -42,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from iodkit.render import RenderError, kind_of, render
+    from iodkit.render import RenderError, drawn_kind, render
 
     if not args.object.is_file():
         print(f"iodkit render: {args.object}: no such file", file=sys.stderr)
@@ -59,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         import pydicom
 
         header = pydicom.dcmread(args.object, stop_before_pixels=True)
-        kind = kind_of(header.get("SOPClassUID", ""))
+        kind = drawn_kind(header, args.object)
         options.update(_options_for(kind, args))
         picture = render(args.object, args.images, **options)
     except (RenderError, ValueError, ImportError, OSError) as exc:
@@ -95,7 +107,13 @@ def _options_for(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         flags = ", ".join(
             "--" + {"segment_numbers": "segments", "groups": "group"}.get(w, w) for w in wrong
         )
-        raise ValueError(f"{flags} do(es) not apply to a {kind.replace('-', ' ')}")
+        what = {
+            "segmentation": "a Segmentation",
+            "annotations": "bulk annotations",
+            "presentation-state": "a presentation state",
+            "image": "an image",
+        }[kind]
+        raise ValueError(f"{flags} {'does' if len(wrong) == 1 else 'do'} not apply to {what}")
     return {k: v for k, v in given.items() if v is not None}
 
 

@@ -25,6 +25,26 @@ class RenderError(ValueError):
     """The objects given cannot be drawn (missing images, unsupported kind); says why."""
 
 
+def not_among(
+    images: Sequence[Dataset], is_what: str, wanted: str, referenced: int | None = None
+) -> RenderError:
+    """The error when none of ``images`` ``is_what`` the object needs ("is a source of the
+    Segmentation"): says so when no image was given at all, and counts in words that agree."""
+    refs = "" if referenced is None else f" (it references {count(referenced, 'instance')})"
+    if not images:
+        return RenderError(
+            f"no images were given: pass {wanted}{refs} as files or folders after the object"
+        )
+    given = "the image given" if len(images) == 1 else f"none of the {len(images)} images given"
+    verb = is_what if len(images) > 1 else is_what.replace("is ", "is not ", 1)
+    return RenderError(f"{given} {verb}{refs}; pass {wanted}")
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural when ``n`` is not 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def load(source: str | os.PathLike[str] | Dataset) -> Dataset:
     """A Dataset as given, or read from a path (pixel data included, decoded on use)."""
     if isinstance(source, Dataset):

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 from iodkit.render import canvas
 from iodkit.render.colors import PALETTE, cielab_to_rgb, grey_to_rgb
-from iodkit.render.images import GreySteps, RenderError, grey_pipeline, stored_pixels
+from iodkit.render.images import (
+    GreySteps,
+    RenderError,
+    grey_pipeline,
+    not_among,
+    stored_pixels,
+)
 from pydicom.dataset import Dataset
 
 
@@ -46,9 +52,8 @@ def render_presentation_state(
     if image is not None:
         candidates = [ds for ds in candidates if str(ds.SOPInstanceUID) == image]
     if not candidates:
-        raise RenderError(
-            f"none of the {len(images)} images given is referenced by the presentation state "
-            f"({len(referenced)} referenced); pass its images"
+        raise not_among(
+            images, "is referenced by the presentation state", "its images", len(referenced)
         )
     annotated = [c for c in candidates if reader.annotations_for(str(c.SOPInstanceUID))]
     ds = (annotated or candidates)[0]  # by default an image the state draws on
@@ -167,9 +172,7 @@ class _Geometry:
             picture = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         return picture
 
-    def map(
-        self, point: Sequence[float], units: str, size: tuple[int, int]
-    ) -> tuple[float, float]:
+    def map(self, point: Sequence[float], units: str, size: tuple[int, int]) -> tuple[float, float]:
         if units == "DISPLAY":  # fractions of the displayed area, after the transformation
             return point[0] * size[0], point[1] * size[1]
         x = (point[0] - self.box[0]) * self.sx

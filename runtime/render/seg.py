@@ -17,7 +17,13 @@ from typing import Any
 import numpy as np
 from iodkit.render import canvas
 from iodkit.render.colors import color_of
-from iodkit.render.images import RenderError, as_datasets, display_rgb, sort_planes
+from iodkit.render.images import (
+    RenderError,
+    as_datasets,
+    display_rgb,
+    not_among,
+    sort_planes,
+)
 from pydicom.dataset import Dataset
 
 
@@ -101,9 +107,8 @@ def _planes_and_masks(
     referenced = {uid for _, _, uid in seg.get_source_image_uids()}
     sources = [ds for ds in images if str(ds.get("SOPInstanceUID", "")) in referenced]
     if not sources:
-        raise RenderError(
-            f"none of the {len(images)} images given is a source of the Segmentation "
-            f"(it references {len(referenced)} instances); pass its source images"
+        raise not_among(
+            images, "is a source of the Segmentation", "its source images", len(referenced)
         )
     multiframe = [ds for ds in sources if int(ds.get("NumberOfFrames") or 1) > 1]
     if multiframe:
@@ -133,9 +138,7 @@ def _slide_region(
     referenced = {uid for _, _, uid in seg.get_source_image_uids()}
     slides = [ds for ds in images if str(ds.get("SOPInstanceUID", "")) in referenced]
     if not slides:
-        raise RenderError(
-            f"none of the {len(images)} images given is the slide the Segmentation was made on"
-        )
+        raise not_among(images, "is the slide the Segmentation was made on", "the slide")
     rows = int(seg.dataset.TotalPixelMatrixRows)
     columns = int(seg.dataset.TotalPixelMatrixColumns)
     column, row, width, height = region or (0, 0, columns, rows)
