@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from iodkit.rulemodel.counts import CountOf as CountOfRule
 from iodkit.rulemodel.rows import (
     LAYOUT_VERSION,
     ROW_KINDS,
@@ -45,11 +46,22 @@ from iodkit.rulemodel.rows import (
     TableHead,
     ValueSetRow,
 )
+from iodkit.rulemodel.values import Ref, parse_tag
 
-from ..spec.model import AttributeRule, Edition, IncludeRule, ItemCount, NoteRule, Rule, ValueSet
+from ..spec.model import (
+    AttributeRule,
+    CountOf,
+    Edition,
+    IncludeRule,
+    ItemCount,
+    NoteRule,
+    Rule,
+    ValueSet,
+)
 from .names import snake
 
 RULES_PACKAGE = "rules"
+_BULK_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 
 
 def table_module(table_id: str) -> str:
@@ -91,7 +103,16 @@ def _item_count(c: ItemCount) -> ItemCountRow:
     if c.condition:
         words = f"unless {c.condition}" if c.negated else f"if {c.condition}"
         condition = (words, {"if": c.predicate, "status": c.status or "unparsed"})
-    return ItemCountRow(c.minimum, c.maximum, condition)
+    return ItemCountRow(c.minimum, c.maximum, condition, _count_of(c.equals))
+
+
+def _count_of(c: CountOf | None) -> dict[str, Any] | None:
+    """A count another attribute gives, as :class:`iodkit.rulemodel.counts.CountOf` data; None
+    when the spec could not say where that attribute is."""
+    if c is None or not c.tags:
+        return None
+    refs = tuple(Ref((parse_tag(t),)) for t in c.tags)
+    return CountOfRule(c.of, refs, tuple(c.attributes), c.offset).to_data()
 
 
 class _Tables:
@@ -139,6 +160,9 @@ class _Tables:
             item_counts=tuple(_item_count(c) for c in r.item_counts) if sequence else (),
             code_groups=code_groups(r) if sequence else (),
             overrides=tuple(r.overrides),
+            # the values of bulk VRs are not what a VM counts (Surface Point Color CIELab
+            # Value Data: "number of values" means triplets of its OW words)
+            value_count=None if vr in _BULK_VRS or sequence else _count_of(r.value_count),
         )
 
 

@@ -13,6 +13,19 @@ Read from the words of the attribute's description at spec time, so the YAML sho
 * a module VM — "Only a single value shall be present." narrows the dictionary's VM to 1
   (Numeric Value in the Numeric Measurement Macro, whose PS3.6 VM is 1-n).
 
+* counts another attribute gives (:class:`~iodkit.codegen.spec.model.CountOf`) — "The
+  number of Items shall be the same as the number of frames in the Multi-frame image" (Number
+  of Frames), "… shall equal the value of Number of Control Points (300A,0110)", "… shall be
+  one less than the number of Items in Presentation State Classification Component Sequence
+  (0070,1801)", and for values "The number of values is equal to the number of Items of the
+  Dimension Index Sequence". A referent named without a tag ("the number of frames") is
+  found in the edition's own dictionary by :func:`resolve_counts`; one that names no
+  attribute ("the number of RT Radiation SOP Instances in the referenced RT Radiation Set",
+  "the number of relationships traversed in the Content Tree plus one") is not a count a
+  dataset can check and is dropped there. A sentence qualified in a way these readings do
+  not know ("In the first Control Point the number of Items …", "… and be equal or less in
+  subsequent Control Points") is left out.
+
 The qualifying clauses are parsed into predicates later, with every other condition
 (:func:`iodkit.codegen.spec.predicates.attach_predicates`).
 """
@@ -20,8 +33,9 @@ The qualifying clauses are parsed into predicates later, with every other condit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from .model import ItemCount
+from .model import AttributeRule, CountOf, ItemCount, Rule
 
 _ITEMS = r"items?\s+(?:shall|may)\s+be\s+(?:included|present|permitted)"
 
@@ -77,10 +91,123 @@ def _clause(text: str) -> str:
     return " ".join(text.split()).rstrip(" .,;")
 
 
+# -- counts another attribute gives ---------------------------------------------------------
+
+_TAG_TEXT = r"\(\s*[0-9A-Fa-f]{4}\s*,\s*[0-9A-Fa-f]{4}\s*\)"
+_ATTR = re.compile(rf"(?P<name>[A-Za-z][\w'/ -]*?)\s*(?P<tag>{_TAG_TEXT})?")
+_MATCH = r"(?:be\s+)?(?:equal(?:\s+to)?|the\s+same\s+as|identical\s+to|match|correspond\s+to)"
+_SUBJECT = (
+    r"(?:the\s+)?number\s+of\s+(?:sequence\s+)?items(?:\s+included)?"
+    r"(?:\s+in\s+th(?:is|e)\s+sequence)?"
+)
+_ITEMS_EQUAL = (
+    # "The number of Items [included] [in this Sequence] shall equal / be the same as / …"
+    re.compile(rf"(?i)^{_SUBJECT}\s+shall\s+{_MATCH}\s+(?P<rest>.+)$"),
+    # "… shall be [the] one less than the number of Items in …"
+    re.compile(
+        rf"(?i)^{_SUBJECT}\s+shall\s+be\s+(?:the\s+)?(?P<less>one\s+less\s+than)\s+(?P<rest>.+)$"
+    ),
+    # "Shall have the same number of Items as the value of …"
+    re.compile(r"(?i)^shall\s+have\s+the\s+same\s+number\s+of\s+items\s+as\s+(?P<rest>.+)$"),
+)
+_VALUES_EQUAL = (
+    re.compile(
+        r"(?i)^(?:the\s+)?number\s+of\s+values\s+(?:shall\s+|is\s+)?" + _MATCH + r"\s+(?P<rest>.+)$"
+    ),
+    re.compile(
+        r"(?i)^(?:this\s+attribute\s+)?shall\s+(?:have|contain)\s+the\s+same\s+number\s+of\s+"
+        r"values\s+as\s+(?:are\s+in\s+)?(?P<rest>.+)$"
+    ),
+    re.compile(
+        r"(?i)^the\s+same\s+number\s+of\s+values\s+as\s+(?P<rest>.+?)\s+shall\s+be\s+present$"
+    ),
+)
+# what may follow the referent: where it is defined, or a second requirement of its own
+_TAIL = re.compile(
+    r"(?i)\s+(?:in\s+the\s+multi-frame\s+image|in\s+the\s+[\w -]+?\s+(?:macro|module)"
+    r"|and\s+shall\s+.*)$"
+)
+_ALTERNATIVE = re.compile(r"(?i)\s+if\s+present\s*,?\s+or\s+otherwise\s+")
+
+
+def _referent(text: str, values: bool) -> tuple[str, str, str] | None:
+    """("value" | "items" | "values" | "", name, tag) of one referent; kind "" when the words
+    name only the attribute (its VR decides: a sequence's items, else its value)."""
+    text = text.strip()
+    m = re.match(r"(?i)^the\s+value\s+of\s+(?P<a>.+)$", text)
+    if m:
+        kind, text = "value", m.group("a")
+    else:
+        m = re.match(
+            r"(?i)^the\s+(?:number\s+of\s+items\s+(?:in|of)|items\s+in)\s+(?:the\s+)?(?P<a>.+)$",
+            text,
+        )
+        if m:
+            kind, text = "items", m.group("a")
+        else:
+            m = re.match(r"(?i)^the\s+number\s+of\s+(?P<what>[a-z][\w -]*)$", text)
+            if m and not re.search(r"(?i)\b(?:items?|values?)\b", m.group("what")):
+                # "the number of frames": the attribute the standard names Number of Frames
+                return "value", "Number of " + m.group("what"), ""
+            kind = "values" if values else ""
+    a = _ATTR.fullmatch(text.strip())
+    if a is None:
+        return None
+    tag = a.group("tag") or ""
+    if tag:
+        tag = "(" + "".join(tag[1:-1].split()).upper() + ")"
+    name = re.sub(r"^(?:the|a)\s+", "", a.group("name"), flags=re.I).strip()
+    return (kind, name, tag) if name else None
+
+
+def _count_of(rest: str, values: bool, offset: int = 0) -> CountOf | None:
+    rest = _TAIL.sub("", rest.strip().rstrip(". "))
+    found = [_referent(part, values) for part in _ALTERNATIVE.split(rest)]
+    if not found or any(f is None for f in found):
+        return None
+    kinds = {f[0] for f in found if f}
+    if len(kinds) != 1:
+        return None
+    (kind,) = kinds
+    return CountOf(
+        of=kind or "value",  # type: ignore[arg-type]
+        attributes=[f[1] for f in found if f],
+        tags=[f[2] for f in found if f] if all(f and f[2] for f in found) else [],
+        offset=offset,
+    )
+
+
+def _equal_count(
+    sentence: str, patterns: tuple[re.Pattern[str], ...], values: bool
+) -> CountOf | None:
+    for pattern in patterns:
+        m = pattern.match(sentence.strip().rstrip(". "))
+        if m:
+            less = "less" in pattern.groupindex and m.group("less")
+            return _count_of(m.group("rest"), values, -1 if less else 0)
+    return None
+
+
+def value_count(description: str) -> CountOf | None:
+    """The count of values another attribute gives this one, if its words state one."""
+    for sentence in _SENTENCES.split(description):
+        found = _equal_count(sentence, _VALUES_EQUAL, True)
+        if found is not None:
+            return found
+    return None
+
+
 def item_counts(description: str) -> list[ItemCount]:
     """The item counts a sequence's description states, each with its case."""
     out: list[ItemCount] = []
     for sentence in _SENTENCES.split(description):
+        head = _IF_HEAD.match(sentence.split(",", 1)[0] + ",") if "," in sentence else None
+        body = sentence.split(",", 1)[1] if head else sentence
+        equal = _equal_count(body, _ITEMS_EQUAL, False)
+        if equal is not None:
+            cond = _clause(head.group("cond")) if head else ""
+            out.append(ItemCount(0, None, cond, equals=equal))
+            continue
         hit = _phrase(sentence)
         if hit is None:
             continue
@@ -106,3 +233,52 @@ def item_counts(description: str) -> list[ItemCount]:
         elif re.match(r"(?i)^[\s.]*(?:in\s+th(?:is|e)\s+sequence)?[\s.]*(?:see\b.*)?$", after):
             out.append(ItemCount(lo, hi))
     return out
+
+
+def _rules(rules: Iterable[Rule]) -> Iterable[AttributeRule]:
+    for r in rules:
+        if isinstance(r, AttributeRule):
+            yield r
+            yield from _rules(r.items)
+        else:
+            yield from _rules(getattr(r, "nested", None) or ())
+
+
+def resolve_counts(tables: Iterable[object], dictionary: dict[str, object]) -> int:
+    """Give each :class:`CountOf` of ``tables`` its tags and kind from the edition's own
+    dictionary (tag → entry with ``name``, ``keyword``, ``vr``), matching names without regard
+    to case ("Number of frames"); drop the counts whose words name no attribute. Returns how
+    many were dropped."""
+    by_name: dict[str, str] = {}
+    for tag, e in dictionary.items():
+        name = " ".join(str(getattr(e, "name", "")).split()).lower()
+        if name and "x" not in tag.lower():
+            by_name.setdefault(name, tag)
+
+    def vr(tag: str) -> str:
+        return str(getattr(dictionary.get(tag), "vr", ""))
+
+    def resolve(c: CountOf) -> bool:
+        if not c.tags:
+            tags = [by_name.get(" ".join(n.split()).lower()) for n in c.attributes]
+            if not all(tags):
+                return False
+            c.tags = [t for t in tags if t]
+            c.attributes = [
+                str(getattr(dictionary[t], "name", n))
+                for t, n in zip(c.tags, c.attributes, strict=True)
+            ]
+        if c.of == "value" and all(vr(t) == "SQ" for t in c.tags):
+            c.of = "items"  # "… equal to Number of X" where X is a sequence: its items
+        return True
+
+    dropped = 0
+    for t in tables:
+        for r in _rules(getattr(t, "rules", ())):
+            keep = [c for c in r.item_counts if c.equals is None or resolve(c.equals)]
+            dropped += len(r.item_counts) - len(keep)
+            r.item_counts = keep
+            if r.value_count is not None and not resolve(r.value_count):
+                r.value_count = None
+                dropped += 1
+    return dropped

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .model import (
     AttributeRule,
     AttributeTable,
+    CountOf,
     Edition,
     IncludeRule,
     Iod,
@@ -103,6 +104,13 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                     f"  {where}: {rb.name} {rb.tag} overrides "
                     f"{ra.overrides or 'nothing'} → {rb.overrides or 'nothing'}",
                 )
+            if ra.value_count != rb.value_count:
+                d.add(
+                    "value counts changed",
+                    f"  {where}: {rb.name} {rb.tag} number of values "
+                    f"{count_words(ra.value_count) if ra.value_count else 'not stated'} → "
+                    f"{count_words(rb.value_count) if rb.value_count else 'not stated'}",
+                )
             if ra.module_vm != rb.module_vm:
                 d.add(
                     "module VMs changed",
@@ -138,11 +146,25 @@ def _counts(r: AttributeRule) -> str:
     parts = []
     for c in r.item_counts:
         lo, hi = c.minimum, c.maximum
-        n = f"exactly {lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
+        if c.equals is not None:
+            n = f"as many as {count_words(c.equals)}"
+        else:
+            n = f"exactly {lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
         if c.condition:
             n += f" {'unless' if c.negated else 'if'} {c.condition}"
         parts.append(n)
     return "; ".join(parts)
+
+
+def count_words(c: CountOf) -> str:
+    """A count another attribute gives, in words: "the value of Number of Frames (0028,0008)",
+    "the items of X Sequence (gggg,eeee) less 1"."""
+    what = {"value": "the value of", "items": "the items of", "values": "the values of"}[c.of]
+    names = ", else ".join(
+        f"{n} {t}".strip()
+        for n, t in zip(c.attributes, c.tags or [""] * len(c.attributes), strict=True)
+    )
+    return f"{what} {names}" + (f" {c.offset:+d}" if c.offset else "")
 
 
 def _rule_name(r: Rule) -> str:

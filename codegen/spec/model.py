@@ -53,6 +53,27 @@ class ContextGroupRef:
 
 
 @dataclass
+class CountOf:
+    """A number another attribute gives, which a sequence's items or an attribute's values
+    shall match, as the words say: the value of an attribute ("shall equal the value of Number
+    of Control Points (300A,0110)", "the same as the number of frames": Number of Frames),
+    the items of a sequence ("… the same as the number of Items in the Radiation Dose
+    Identification Sequence (300A,0618)") or the values of an attribute ("The same number of
+    values as Numeric Value (0040,A30A) shall be present").
+
+    ``of``: "value", "items" or "values"; ``attributes``: the names as written ("Number of
+    frames" for "the number of frames"), alternatives in order ("Samples per Pixel Used
+    (0028,0003) if present, or otherwise … Samples per Pixel (0028,0002)": the first present
+    counts); ``tags``: theirs, from the words or the edition's dictionary; ``offset``: added
+    to the number ("one less than the number of Items in …": -1)."""
+
+    of: Literal["value", "items", "values"]
+    attributes: list[str]
+    tags: list[str] = field(default_factory=list)
+    offset: int = 0
+
+
+@dataclass
 class ItemCount:
     """How many items a sequence shall have, as its description says ("Only a single Item shall
     be included in this Sequence"), and when: ``condition`` keeps the qualifying clause in the
@@ -67,6 +88,8 @@ class ItemCount:
     negated: bool = False
     predicate: Any = None
     status: str = ""
+    # as many items as another attribute says (``minimum`` 0, ``maximum`` None then)
+    equals: CountOf | None = None
 
 
 @dataclass
@@ -86,6 +109,9 @@ class AttributeRule:
     # shall be present."); "" when they say nothing
     module_vm: str = ""
     item_counts: list[ItemCount] = field(default_factory=list)  # of a sequence's items
+    # as many values as another attribute says ("The number of values is equal to the number
+    # of Items of the Dimension Index Sequence")
+    value_count: CountOf | None = None
     # other modules whose rule for the same attribute this row replaces, by name ("General
     # Series Module"): "This type definition shall override the definition in …"
     overrides: list[str] = field(default_factory=list)

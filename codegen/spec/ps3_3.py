@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from ..sources.model import Cell, Document, Paragraph, Section, Table, TableRef
-from .counts import item_counts, module_vm
+from .counts import item_counts, module_vm, value_count
 from .directory import extract_directory, link_record_keys
 from .model import (
     AttributeRule,
@@ -247,6 +247,7 @@ class Ps33Extractor:
                 context_groups=context_groups(description),
                 module_vm=module_vm(description),
                 item_counts=item_counts(description),
+                value_count=value_count(description),
                 overrides=overridden_modules(description),
                 source=t.id,
             ),

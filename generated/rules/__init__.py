@@ -6,7 +6,7 @@ by :mod:`iodkit.validation.rules`).
 """
 
 # the row layout of these rules (iodkit.rulemodel.rows.LAYOUT_VERSION when they were written)
-LAYOUT = 4
+LAYOUT = 5
 
 EDITION = "2024c"
 

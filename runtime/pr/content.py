@@ -126,9 +126,7 @@ def references(
     return tuple(ImageReference.of(i) for i in images)
 
 
-def applies(
-    refs: Sequence[Any] | None, sop_instance_uid: str, frame: int | None
-) -> bool:
+def applies(refs: Sequence[Any] | None, sop_instance_uid: str, frame: int | None) -> bool:
     return refs is None or any(r.applies_to(sop_instance_uid, frame) for r in refs)
 
 

@@ -27,7 +27,8 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 #: Bump when a row below changes (fields added, removed, reordered or re-typed).
 #: 3: PS3.16 template rows (:class:`TemplateRuleRow`, ``rules/templates/``).
 #: 4: ``AttributeRow.overrides`` (modules whose rule for the attribute it replaces).
-LAYOUT_VERSION = 4
+#: 5: counts another attribute gives: ``ItemCountRow.equals``, ``AttributeRow.value_count``.
+LAYOUT_VERSION = 5
 
 ConditionSpec: TypeAlias = "tuple[str, dict[str, Any]] | None"
 Rows: TypeAlias = "tuple[tuple[Any, ...], ...]"  # rows as written: plain tuples
@@ -54,6 +55,9 @@ class ItemCountRow(NamedTuple):
     minimum: int
     maximum: int | None  # None: no upper bound
     condition: ConditionSpec  # None: always; else when the count applies
+    # as many items as another attribute gives (:meth:`iodkit.rulemodel.counts.CountOf.to_data`;
+    # ``minimum`` 0 and ``maximum`` None then), or None
+    equals: Any
 
 
 class AttributeRow(NamedTuple):
@@ -74,6 +78,8 @@ class AttributeRow(NamedTuple):
     item_counts: tuple[ItemCountRow, ...]
     code_groups: tuple[tuple[int, str], ...]  # (CID, "defined" | "enumerated") of its items
     overrides: tuple[str, ...]  # modules whose rule for this attribute it replaces ("Mask Module")
+    # as many values as another attribute gives (``CountOf.to_data()``), or None
+    value_count: Any
 
 
 class IncludeRow(NamedTuple):

@@ -39,6 +39,7 @@ from iodkit.rulemodel import (
     lookup,
     normalize_module_name,
 )
+from iodkit.rulemodel.datasets import values_of
 
 from .context import STORED, ValidationContext
 from .dictionary import entry, join, keyword_of, tag_text
@@ -382,7 +383,7 @@ class _Check(FileChecks):
                         if el.items is not None:
                             self.sequence(el, uses, ctx, join(path, tag))
                         return
-                elif not a.value_sets and not a.module_vm:
+                elif not a.value_sets and not a.module_vm and a.value_count is None:
                     if t == "1":
                         if u.checked and _empty(el):
                             self.emptiness([("required", u)], join(path, tag), tag)
@@ -514,7 +515,7 @@ class _Check(FileChecks):
         if not empty and any(u.attr.value_sets for u in uses_live):
             self.values(el, uses_live, ctx, sub)
         if not empty:
-            self.module_vm(el, uses_live, sub)
+            self.module_vm(el, uses_live, ctx, sub)
         if el.items is not None:
             self.sequence(el, uses_live, ctx, sub)
 
@@ -601,11 +602,31 @@ class _Check(FileChecks):
             return None
         return req
 
-    def module_vm(self, el: Element, uses: list[_Use], path: str) -> None:
+    def module_vm(self, el: Element, uses: list[_Use], ctx: Context, path: str) -> None:
         """The value count against a module's own VM where its words narrow the dictionary's
         ("Only a single value shall be present.": Numeric Value in the Numeric Measurement
-        Macro may not carry several numbers there, though its VM in PS3.6 is 1-n)."""
+        Macro may not carry several numbers there, though its VM in PS3.6 is 1-n), and against
+        the count another attribute gives ("The number of values is equal to the number of
+        Items of the Dimension Index Sequence": Dimension Index Values, C.7.6.17.1)."""
         for u in uses:
+            count = u.attr.value_count
+            if count is not None:
+                want = count.number(ctx)
+                have = len(values_of(el))
+                if want is not None and have != want:
+                    a = u.attr
+                    self.add(
+                        "error",
+                        "vm",
+                        path,
+                        f"{have} value{'s' if have != 1 else ''}; the standard says as many as "
+                        f"{count.words()}, {want}",
+                        module=u.module,
+                        rule=a.rule_text(),
+                        ref=self.ref(a.table),
+                        tag=a.tag,
+                    )
+                    return
             vm = u.attr.module_vm
             problem = check_vm(el, vm) if vm else None
             if problem is not None:
@@ -723,9 +744,17 @@ class _Check(FileChecks):
         n = len(items)
         for count in counts if (n or a.type in ("1", "1C")) else ():
             lo, hi = count.minimum, count.maximum
+            if count.equals is not None:
+                # as many as another attribute gives (Number of Frames, Number of Control
+                # Points, the items of another sequence); nothing to compare when it is absent
+                lo = hi = count.equals.number(ctx)  # type: ignore[assignment]
+                if lo is None:
+                    continue
             if (n < lo or (hi is not None and n > hi)) and count.applies(ctx):
                 want = (
-                    f"exactly {lo}"
+                    f"as many as {count.equals.words()}, {lo}"
+                    if count.equals is not None
+                    else f"exactly {lo}"
                     if lo == hi
                     else f"{lo} or more"
                     if hi is None

@@ -39,6 +39,7 @@ from iodkit.rulemodel import (
     refs,
     walk,
 )
+from iodkit.rulemodel.counts import CountOf
 from iodkit.rulemodel.rows import (
     AttributeRow,
     FunctionalGroupRow,
@@ -223,6 +224,7 @@ class Attr:
         "code_groups",
         "module_vm",
         "overrides",
+        "value_count",
     )
 
     def __init__(
@@ -243,6 +245,7 @@ class Attr:
         code_groups: tuple[tuple[int, str], ...] = (),
         module_vm: str = "",
         overrides: frozenset[str] = frozenset(),
+        value_count: CountOf | None = None,
     ) -> None:
         self.tag = tag
         self.mask = mask
@@ -261,6 +264,7 @@ class Attr:
         # the module's own VM where it narrows the dictionary's ("Only a single value shall be
         # present."): checked by the engine, since the file-level check knows only the dictionary
         self.module_vm = module_vm if module_vm and mask == FULL_MASK else ""
+        self.value_count = value_count  # as many values as another attribute gives
         # the modules whose rule for this tag this one replaces (normalized names)
         self.overrides = overrides
 
@@ -276,16 +280,22 @@ class Attr:
 
 class ItemCount:
     """How many items a sequence shall have (``maximum`` None: no upper bound), and when
-    (``condition`` None: always)."""
+    (``condition`` None: always); ``equals``: as many as another attribute gives (the value of
+    Number of Frames for the Per-Frame Functional Groups Sequence)."""
 
-    __slots__ = ("minimum", "maximum", "condition")
+    __slots__ = ("minimum", "maximum", "condition", "equals")
 
     def __init__(
-        self, minimum: int, maximum: int | None, condition: CompiledCondition | None
+        self,
+        minimum: int,
+        maximum: int | None,
+        condition: CompiledCondition | None,
+        equals: CountOf | None = None,
     ) -> None:
         self.minimum = minimum
         self.maximum = maximum
         self.condition = condition
+        self.equals = equals
 
     def applies(self, ctx: Any) -> Verdict:
         """Whether the count applies in ``ctx`` (None: its condition cannot be decided)."""
@@ -714,11 +724,18 @@ def _attr(row: AttributeRow, table_id: str, guards: tuple[Guard, ...]) -> Attr:
         tuple(row.code_groups),
         row.module_vm,
         frozenset(normalize_module_name(m) for m in row.overrides),
+        _count_of(row.value_count),
     )
 
 
 def _item_count(row: ItemCountRow) -> ItemCount:
-    return ItemCount(row.minimum, row.maximum, compile_condition(row.condition))
+    return ItemCount(
+        row.minimum, row.maximum, compile_condition(row.condition), _count_of(row.equals)
+    )
+
+
+def _count_of(data: Any) -> CountOf | None:
+    return None if data is None else CountOf.from_data(data)
 
 
 def without_overridden(rules: list[tuple[Attr, str]]) -> list[tuple[Attr, str]]:
@@ -788,6 +805,7 @@ def _extend_last_sequence(out: list[Attr], start: int, nested: Rows, table_id: s
                 a.code_groups,
                 a.module_vm,
                 a.overrides,
+                a.value_count,
             )
             return
 

@@ -9,8 +9,8 @@ TABLE = ("table_C.29.1.5-2", "C.29.1.5-2", "Planning Landmark Point Macro", "mac
 
 RULES = (
     ("a", 0x00686550, 0xFFFFFFFF, "1C", "2D Point Coordinates Sequence", "TwoDPointCoordinatesSequence", "SQ", "1", "", ("Required if 3D Point Coordinates (0068,6590) is not present and HPGL Document Sequence (0068,62C0) is present. May be present if 3D Point Coordinates (0068,6590) is present and HPGL Document Sequence (0068,62C0) is present.", {"if": {"and": [{"absent": "item:0068,6590"}, {"present": "0068,62C0"}]}, "permitted_if": {"and": [{"present": "item:0068,6590"}, {"present": "0068,62C0"}]}, "status": "executable"}), (), (
-        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), ()),
-        ("a", 0x00686560, 0xFFFFFFFF, "1", "2D Point Coordinates", "TwoDPointCoordinates", "FD", "2", "", None, (), None, (), (), ()),
-    ), ((1, None, None),), (), ()),
-    ("a", 0x00686590, 0xFFFFFFFF, "1C", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", ("Required if 2D Point Coordinates Sequence (0068,6550) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Point Coordinates Sequence (0068,6550) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,6550"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,6550"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), ()),
+        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x00686560, 0xFFFFFFFF, "1", "2D Point Coordinates", "TwoDPointCoordinates", "FD", "2", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None),
+    ("a", 0x00686590, 0xFFFFFFFF, "1C", "3D Point Coordinates", "ThreeDPointCoordinates", "FD", "3", "", ("Required if 2D Point Coordinates Sequence (0068,6550) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Point Coordinates Sequence (0068,6550) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,6550"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,6550"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), (), None),
 )

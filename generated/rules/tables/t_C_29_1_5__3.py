@@ -9,8 +9,8 @@ TABLE = ("table_C.29.1.5-3", "C.29.1.5-3", "Planning Landmark Line Macro", "macr
 
 RULES = (
     ("a", 0x006865A0, 0xFFFFFFFF, "1C", "2D Line Coordinates Sequence", "TwoDLineCoordinatesSequence", "SQ", "1", "", ("Required if 3D Line Coordinates (0068,65D0) is not present and HPGL Document Sequence (0068,62C0) is present. May be present if 3D Line Coordinates (0068,65D0) is present and HPGL Document Sequence (0068,62C0) is present.", {"if": {"and": [{"absent": "item:0068,65D0"}, {"present": "0068,62C0"}]}, "permitted_if": {"and": [{"present": "item:0068,65D0"}, {"present": "0068,62C0"}]}, "status": "executable"}), (), (
-        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), ()),
-        ("a", 0x006865B0, 0xFFFFFFFF, "1", "2D Line Coordinates", "TwoDLineCoordinates", "FD", "4", "", None, (), None, (), (), ()),
-    ), ((1, None, None),), (), ()),
-    ("a", 0x006865D0, 0xFFFFFFFF, "1C", "3D Line Coordinates", "ThreeDLineCoordinates", "FD", "6", "", ("Required if 2D Line Coordinates Sequence (0068,65A0) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present, if 2D Line Coordinates Sequence (0068,65A0) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,65A0"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,65A0"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), ()),
+        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x006865B0, 0xFFFFFFFF, "1", "2D Line Coordinates", "TwoDLineCoordinates", "FD", "4", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None),
+    ("a", 0x006865D0, 0xFFFFFFFF, "1C", "3D Line Coordinates", "ThreeDLineCoordinates", "FD", "6", "", ("Required if 2D Line Coordinates Sequence (0068,65A0) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present, if 2D Line Coordinates Sequence (0068,65A0) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,65A0"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,65A0"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), (), None),
 )

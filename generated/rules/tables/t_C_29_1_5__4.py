@@ -9,9 +9,9 @@ TABLE = ("table_C.29.1.5-4", "C.29.1.5-4", "Planning Landmark Plane Macro", "mac
 
 RULES = (
     ("a", 0x006865E0, 0xFFFFFFFF, "1C", "2D Plane Coordinates Sequence", "TwoDPlaneCoordinatesSequence", "SQ", "1", "", ("Required if 3D Plane Origin (0068,6610) is not present and HPGL Document Sequence (0068,62C0) is present. May be present if 3D Plane Origin (0068,6610) is present and HPGL Document Sequence (0068,62C0) is present.", {"if": {"and": [{"absent": "item:0068,6610"}, {"present": "0068,62C0"}]}, "permitted_if": {"and": [{"present": "item:0068,6610"}, {"present": "0068,62C0"}]}, "status": "executable"}), (), (
-        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), ()),
-        ("a", 0x006865F0, 0xFFFFFFFF, "1", "2D Plane Intersection", "TwoDPlaneIntersection", "FD", "4", "", None, (), None, (), (), ()),
-    ), ((1, None, None),), (), ()),
-    ("a", 0x00686610, 0xFFFFFFFF, "1C", "3D Plane Origin", "ThreeDPlaneOrigin", "FD", "3", "", ("Required if 2D Plane Coordinates Sequence (0068,65E0) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Plane Coordinates Sequence (0068,65E0) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,65E0"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,65E0"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), ()),
-    ("a", 0x00686620, 0xFFFFFFFF, "1C", "3D Plane Normal", "ThreeDPlaneNormal", "FD", "3", "", ("Required if 3D Plane Origin (0068,6610) is present.", {"if": {"present": "item:0068,6610"}, "status": "executable"}), (), None, (), (), ()),
+        ("a", 0x00686440, 0xFFFFFFFF, "1", "Referenced HPGL Document ID", "ReferencedHPGLDocumentID", "US", "1", "", None, (), None, (), (), (), None),
+        ("a", 0x006865F0, 0xFFFFFFFF, "1", "2D Plane Intersection", "TwoDPlaneIntersection", "FD", "4", "", None, (), None, (), (), (), None),
+    ), ((1, None, None, None),), (), (), None),
+    ("a", 0x00686610, 0xFFFFFFFF, "1C", "3D Plane Origin", "ThreeDPlaneOrigin", "FD", "3", "", ("Required if 2D Plane Coordinates Sequence (0068,65E0) is not present and Implant Template 3D Model Surface Number (0068,6350) is present. May be present if 2D Plane Coordinates Sequence (0068,65E0) is present and Implant Template 3D Model Surface Number (0068,6350) is present.", {"if": {"and": [{"absent": "item:0068,65E0"}, {"present": "0068,6350"}]}, "permitted_if": {"and": [{"present": "item:0068,65E0"}, {"present": "0068,6350"}]}, "status": "executable"}), (), None, (), (), (), None),
+    ("a", 0x00686620, 0xFFFFFFFF, "1C", "3D Plane Normal", "ThreeDPlaneNormal", "FD", "3", "", ("Required if 3D Plane Origin (0068,6610) is present.", {"if": {"present": "item:0068,6610"}, "status": "executable"}), (), None, (), (), (), None),
 )

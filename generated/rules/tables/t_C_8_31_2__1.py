@@ -9,8 +9,8 @@ TABLE = ("table_C.8.31.2-1", "C.8.31.2-1", "Breast X-Ray Positioner Macro", "mac
 
 RULES = (
     ("a", 0x00189405, 0xFFFFFFFF, "1", "Positioner Position Sequence", "PositionerPositionSequence", "SQ", "1", "", None, (), (
-        ("a", 0x00181510, 0xFFFFFFFF, "1C", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", ("Required if X-Ray source can be moved in the coronal anatomical plane. May be present otherwise.", {"if": {"unknown": "dataset", "text": "X-Ray source can be moved in the coronal anatomical plane"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), ()),
-        ("a", 0x00189559, 0xFFFFFFFF, "1C", "Positioner Primary Angle Direction", "PositionerPrimaryAngleDirection", "CS", "1", "", ("Required if Positioner Primary Angle (0018,1510) is present.", {"if": {"present": "item:0018,1510"}, "status": "executable"}), (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), ()),
-        ("a", 0x00181511, 0xFFFFFFFF, "1C", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", ("Required if the X-Ray source can be moved in the sagittal anatomical plane. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the X-Ray source can be moved in the sagittal anatomical plane"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), ()),
-    ), ((1, 1, None),), (), ()),
+        ("a", 0x00181510, 0xFFFFFFFF, "1C", "Positioner Primary Angle", "PositionerPrimaryAngle", "DS", "1", "", ("Required if X-Ray source can be moved in the coronal anatomical plane. May be present otherwise.", {"if": {"unknown": "dataset", "text": "X-Ray source can be moved in the coronal anatomical plane"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
+        ("a", 0x00189559, 0xFFFFFFFF, "1C", "Positioner Primary Angle Direction", "PositionerPrimaryAngleDirection", "CS", "1", "", ("Required if Positioner Primary Angle (0018,1510) is present.", {"if": {"present": "item:0018,1510"}, "status": "executable"}), (("enumerated", ("CW", "CC"), None, None, ""),), None, (), (), (), None),
+        ("a", 0x00181511, 0xFFFFFFFF, "1C", "Positioner Secondary Angle", "PositionerSecondaryAngle", "DS", "1", "", ("Required if the X-Ray source can be moved in the sagittal anatomical plane. May be present otherwise.", {"if": {"unknown": "dataset", "text": "the X-Ray source can be moved in the sagittal anatomical plane"}, "otherwise": "may", "status": "not-decidable"}), (), None, (), (), (), None),
+    ), ((1, 1, None, None),), (), (), None),
 )

