@@ -270,3 +270,27 @@ def test_nm_detector_items_follow_number_of_detectors() -> None:
     assert [
         f for f in errors(validate(ds), "items") if f.path == "DetectorInformationSequence"
     ] == []
+
+
+def test_spec_diff_shows_counts_another_attribute_gives() -> None:
+    from iodkit.codegen.spec.diff import SpecDiff, diff_tables
+    from iodkit.codegen.spec.model import CountOf, ItemCount
+
+    def table(counts: list[ItemCount], values: CountOf | None) -> AttributeTable:
+        rules = [
+            AttributeRule(
+                "Per-Frame Functional Groups Sequence", "(5200,9230)", "1", item_counts=counts
+            ),
+            AttributeRule("Dimension Index Values", "(0020,9157)", "1C", value_count=values),
+        ]
+        return AttributeTable("table_X", "X", "X Module", "module", "X", rules=rules)
+
+    frames = CountOf("value", ["Number of Frames"], ["(0028,0008)"])
+    items = CountOf("items", ["Dimension Index Sequence"], ["(0020,9222)"])
+    d = SpecDiff("a", "b")
+    diff_tables(
+        d, table([ItemCount(1)], None), table([ItemCount(1), ItemCount(0, equals=frames)], items)
+    )
+    text = d.render()
+    assert "1 or more; as many as the value of Number of Frames (0028,0008)" in text
+    assert "number of values not stated → the items of Dimension Index Sequence (0020,9222)" in text
