@@ -294,3 +294,55 @@ def test_spec_diff_shows_counts_another_attribute_gives() -> None:
     text = d.render()
     assert "1 or more; as many as the value of Number of Frames (0028,0008)" in text
     assert "number of values not stated → the items of Dimension Index Sequence (0020,9222)" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Items that hold any attribute (QA-7)
+
+
+def test_converted_attributes_items_hold_any_attribute(tmp_path: Path) -> None:
+    # Table C.7.6.16.2.25.1-1/-2-1: the item "Contains all of the Standard and Private
+    # Attributes that are present in all / only some of the converted Classic images": any
+    # attribute belongs there (8 not-in-iod warnings on a Legacy Converted Enhanced CT before)
+    from iodkit.legacy import LegacyConvertedEnhancedImage
+
+    ct = ct_series(5, 16, 16)
+    for i, d in enumerate(ct):
+        d.ContentTime = f"1200{i:02d}"
+        d.KVP = 120 + i
+    path = tmp_path / "lce.dcm"
+    LegacyConvertedEnhancedImage(ct).save(path)
+    ds = dcmread(path)
+    per_frame = ds.PerFrameFunctionalGroupsSequence[0].UnassignedPerFrameConvertedAttributesSequence
+    assert "KVP" in per_frame[0]
+    fs = validate(path)
+    assert [f for f in fs if f.code == "not-in-iod"] == []
+    # the items' own attributes are still read: a bad value there is still a finding
+    per_frame[0].InstanceNumber = "1234567890123"  # IS holds 12 characters (PS3.5 6.2)
+    assert any(f.code == "value" and f.path.endswith(".InstanceNumber") for f in validate(ds))
+
+
+def test_open_items_need_the_words_and_no_rows_of_their_own() -> None:
+    from iodkit.codegen.spec.counts import mark_open_items
+
+    unassigned = AttributeRule(
+        "Unassigned Shared Converted Attributes Sequence",
+        "(0020,9170)",
+        "1C",
+        description="Contains all of the Standard and Private Attributes that are present in "
+        "all of the converted Classic images.\nOnly a single Item shall be included in this "
+        "Sequence.",
+    )
+    original = AttributeRule(  # its rows are its items' content (Table C.12.1.1.9-1)
+        "Original Attributes Sequence",
+        "(0400,0561)",
+        "3",
+        description="Sequence of Items containing all Attributes that were added, removed or "
+        "replaced by other values in the top level Data Set.",
+        items=[AttributeRule("Modifying System", "(0400,0563)", "1")],
+    )
+    plain = AttributeRule("Requesting Service Code Sequence", "(0032,1034)", "3")
+    table = AttributeTable("table_X", "X", "X", "macro", "X", rules=[unassigned, original, plain])
+    assert mark_open_items([table]) == 1
+    assert unassigned.open_items.startswith("Contains all of the Standard and Private")
+    assert original.open_items == plain.open_items == ""

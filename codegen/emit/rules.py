@@ -156,7 +156,11 @@ class _Tables:
             module_vm=r.module_vm if r.module_vm != vm else "",
             condition=_condition(r.condition, r.predicate),
             value_sets=tuple(_value_set(vs) for vs in r.value_sets),
-            items=self.rows(r.items) if sequence else None,
+            items=(
+                (*self.rows(r.items), *((OpenRow("open", r.open_items),) if r.open_items else ()))
+                if sequence
+                else None
+            ),
             item_counts=tuple(_item_count(c) for c in r.item_counts) if sequence else (),
             code_groups=code_groups(r) if sequence else (),
             overrides=tuple(r.overrides),

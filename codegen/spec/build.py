@@ -158,7 +158,7 @@ def _job_ps3_3(
     tags PS3.3 uses, keywords, and the condition predicates (the slowest pass after parsing),
     so that all of it runs in parallel with reading PS3.16. ``split``: the predicate pass forks
     a second process for half of the tables (by then the PS3.16 worker is done)."""
-    from .counts import resolve_counts
+    from .counts import mark_open_items, resolve_counts
     from .ps3_3 import Ps33Extractor, walk_rules
     from .ps3_6 import fill_from_pydicom
 
@@ -189,6 +189,7 @@ def _job_ps3_3(
     # counts another attribute gives ("as many Items as the number of frames"): their tags
     # and kinds from this edition's dictionary
     resolve_counts(ex.tables.values(), partial.dictionary)
+    mark_open_items(ex.tables.values())
     _attach_predicates(partial, split)
     return _Ps3Result(
         doc.edition,

@@ -1,4 +1,5 @@
-"""What a description says about counts: a sequence's number of items, a module's own VM.
+"""What a description says about counts — a sequence's number of items, a module's own VM —
+and about what a sequence's items may hold.
 
 Read from the words of the attribute's description at spec time, so the YAML shows them and
 ``spec diff`` reports when a new edition changes them:
@@ -25,6 +26,15 @@ Read from the words of the attribute's description at spec time, so the YAML sho
   dataset can check and is dropped there. A sentence qualified in a way these readings do
   not know ("In the first Control Point the number of Items …", "… and be equal or less in
   subsequent Control Points") is left out.
+
+* open items (:func:`mark_open_items`) — a sequence whose words say its items hold
+  attributes of a kind ("Contains all of the Standard and Private Attributes that are present
+  in all of the converted Classic images …", Unassigned Shared Converted Attributes Sequence,
+  Table C.7.6.16.2.25.1-1) and whose table lists no rows of its own for them: any attribute
+  may be in its items. Where the table lists the items' rows (Original Attributes Sequence,
+  "Sequence of Items containing all Attributes that were added, removed or replaced …",
+  whose items hold the Modified Attributes Sequence and its companions), the rows are the
+  items' content.
 
 The qualifying clauses are parsed into predicates later, with every other condition
 (:func:`iodkit.codegen.spec.predicates.attach_predicates`).
@@ -282,3 +292,24 @@ def resolve_counts(tables: Iterable[object], dictionary: dict[str, object]) -> i
                 r.value_count = None
                 dropped += 1
     return dropped
+
+
+_HOLDS_ANY = re.compile(
+    r"(?i)(?:^|[.\n]\s*)(?:[\w ]*?\b)?(?:contains?|containing)\s+all\s+(?:of\s+)?(?:the\s+)?"
+    r"(?:standard\s+and\s+private\s+)?attributes\b[^.\n]*"
+)
+
+
+def mark_open_items(tables: Iterable[object]) -> int:
+    """Set :attr:`AttributeRule.open_items` of the sequences whose words say their items hold
+    attributes of a kind and whose table lists no rows for them; returns how many."""
+    marked = 0
+    for t in tables:
+        for r in _rules(getattr(t, "rules", ())):
+            if r.items or not r.is_sequence:
+                continue
+            m = _HOLDS_ANY.search(r.description)
+            if m:
+                r.open_items = " ".join(m.group(0).lstrip(". \n").split())
+                marked += 1
+    return marked

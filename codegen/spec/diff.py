@@ -104,6 +104,13 @@ def diff_tables(d: SpecDiff, a: AttributeTable, b: AttributeTable) -> None:
                     f"  {where}: {rb.name} {rb.tag} overrides "
                     f"{ra.overrides or 'nothing'} → {rb.overrides or 'nothing'}",
                 )
+            if ra.open_items != rb.open_items:
+                d.add(
+                    "open items changed",
+                    f"  {where}: {rb.name} {rb.tag} items hold "
+                    f"{'any attribute' if ra.open_items else 'the listed rows'} → "
+                    f"{'any attribute' if rb.open_items else 'the listed rows'}",
+                )
             if ra.value_count != rb.value_count:
                 d.add(
                     "value counts changed",

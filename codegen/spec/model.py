@@ -112,6 +112,10 @@ class AttributeRule:
     # as many values as another attribute says ("The number of values is equal to the number
     # of Items of the Dimension Index Sequence")
     value_count: CountOf | None = None
+    # the words saying a sequence's items hold attributes its table does not list ("Contains
+    # all of the Standard and Private Attributes that are present in all of the converted
+    # Classic images …"): any attribute may be in them; "" otherwise
+    open_items: str = ""
     # other modules whose rule for the same attribute this row replaces, by name ("General
     # Series Module"): "This type definition shall override the definition in …"
     overrides: list[str] = field(default_factory=list)

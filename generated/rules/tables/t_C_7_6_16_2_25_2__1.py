@@ -8,5 +8,7 @@ Row layout: :mod:`iodkit.rulemodel.rows`; read by :mod:`iodkit.validation.rules`
 TABLE = ("table_C.7.6.16.2.25.2-1", "C.7.6.16.2.25.2-1", "Unassigned Per-Frame Converted Attributes Macro", "macro")
 
 RULES = (
-    ("a", 0x00209171, 0xFFFFFFFF, "1C", "Unassigned Per-Frame Converted Attributes Sequence", "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned per-frame Attributes are present for this frame.", {"if": {"unknown": "dataset", "text": "any unassigned per-frame Attributes are present for this frame"}, "status": "not-decidable"}), (), (), ((1, 1, None, None),), (), (), None),
+    ("a", 0x00209171, 0xFFFFFFFF, "1C", "Unassigned Per-Frame Converted Attributes Sequence", "UnassignedPerFrameConvertedAttributesSequence", "SQ", "1", "", ("Required if any unassigned per-frame Attributes are present for this frame.", {"if": {"unknown": "dataset", "text": "any unassigned per-frame Attributes are present for this frame"}, "status": "not-decidable"}), (), (
+        ("open", "Contains all of the Standard and Private Attributes that are present in only some of the converted Classic images, or that have a different number of values, or that have different values"),
+    ), ((1, 1, None, None),), (), (), None),
 )
